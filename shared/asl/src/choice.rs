@@ -1,0 +1,184 @@
+//! Choice rules: comparison operators, their `*Path` variants, type tests and And/Or/Not.
+
+use chrono::DateTime;
+use serde_json::Value;
+
+use crate::definition::ChoiceRule;
+use crate::error::StatesError;
+use crate::path::resolve;
+
+/// Evaluates a rule against the (already InputPath-filtered) input.
+pub fn matches(rule: &ChoiceRule, input: &Value, context: &Value) -> Result<bool, StatesError> {
+    if let Some(rules) = &rule.and {
+        for r in rules {
+            if !matches(r, input, context)? {
+                return Ok(false);
+            }
+        }
+        return Ok(true);
+    }
+    if let Some(rules) = &rule.or {
+        for r in rules {
+            if matches(r, input, context)? {
+                return Ok(true);
+            }
+        }
+        return Ok(false);
+    }
+    if let Some(inner) = &rule.not {
+        return Ok(!matches(inner, input, context)?);
+    }
+    let variable = rule
+        .variable
+        .as_deref()
+        .ok_or_else(|| StatesError::runtime("a Choice rule needs Variable, And, Or or Not"))?;
+    let (operator, operand) = rule
+        .comparison
+        .iter()
+        .next()
+        .ok_or_else(|| StatesError::runtime(format!("the Choice rule on {variable} has no comparison operator")))?;
+    let value = resolve(variable, input, context).ok();
+
+    // Type tests are the only operators that may look at an absent variable.
+    let as_bool = |v: &Value| operand.as_bool().map(|expected| expected == v.as_bool().unwrap_or(false));
+    match operator.as_str() {
+        "IsPresent" => return Ok(operand.as_bool() == Some(value.is_some())),
+        "IsNull" => return Ok(as_bool(&Value::Bool(value.as_ref().is_some_and(Value::is_null))).unwrap_or(false)),
+        "IsString" => return Ok(as_bool(&Value::Bool(value.as_ref().is_some_and(Value::is_string))).unwrap_or(false)),
+        "IsNumeric" => return Ok(as_bool(&Value::Bool(value.as_ref().is_some_and(Value::is_number))).unwrap_or(false)),
+        "IsBoolean" => return Ok(as_bool(&Value::Bool(value.as_ref().is_some_and(Value::is_boolean))).unwrap_or(false)),
+        "IsTimestamp" => {
+            let is_ts = value.as_ref().and_then(Value::as_str).is_some_and(|s| DateTime::parse_from_rfc3339(s).is_ok());
+            return Ok(as_bool(&Value::Bool(is_ts)).unwrap_or(false));
+        }
+        _ => {}
+    }
+    let Some(value) = value else {
+        return Err(StatesError::runtime(format!("invalid path '{variable}': the choice state could not find this field in the input")));
+    };
+    let (op, operand) = match operator.strip_suffix("Path") {
+        Some(op) => {
+            let path = operand
+                .as_str()
+                .ok_or_else(|| StatesError::runtime(format!("{operator} takes a path string")))?;
+            (op, resolve(path, input, context)?)
+        }
+        None => (operator.as_str(), operand.clone()),
+    };
+    compare(op, &value, &operand)
+}
+
+fn compare(op: &str, value: &Value, operand: &Value) -> Result<bool, StatesError> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let suffix_ok = |ord: Option<std::cmp::Ordering>, suffix: &str| {
+        let Some(ord) = ord else { return false };
+        match suffix {
+            "Equals" => ord == Equal,
+            "LessThan" => ord == Less,
+            "GreaterThan" => ord == Greater,
+            "LessThanEquals" => ord != Greater,
+            "GreaterThanEquals" => ord != Less,
+            _ => false,
+        }
+    };
+    if let Some(suffix) = op.strip_prefix("String") {
+        if suffix == "Matches" {
+            let (Some(v), Some(pattern)) = (value.as_str(), operand.as_str()) else { return Ok(false) };
+            return Ok(wildcard_match(pattern, v));
+        }
+        let ord = value.as_str().zip(operand.as_str()).map(|(a, b)| a.cmp(b));
+        return Ok(suffix_ok(ord, suffix));
+    }
+    if let Some(suffix) = op.strip_prefix("Numeric") {
+        let ord = value.as_f64().zip(operand.as_f64()).and_then(|(a, b)| a.partial_cmp(&b));
+        return Ok(suffix_ok(ord, suffix));
+    }
+    if let Some(suffix) = op.strip_prefix("Timestamp") {
+        let parse = |v: &Value| v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok());
+        let ord = parse(value).zip(parse(operand)).map(|(a, b)| a.cmp(&b));
+        return Ok(suffix_ok(ord, suffix));
+    }
+    if op == "BooleanEquals" {
+        return Ok(value.as_bool().is_some() && value.as_bool() == operand.as_bool());
+    }
+    Err(StatesError::runtime(format!("unknown Choice comparison operator '{op}'")))
+}
+
+/// `StringMatches`: `*` matches any run of characters, `\*` and `\\` are literal.
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    #[derive(PartialEq)]
+    enum Tok {
+        Star,
+        Char(char),
+    }
+    let mut toks = Vec::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => toks.push(Tok::Char(chars.next().unwrap_or('\\'))),
+            '*' => toks.push(Tok::Star),
+            c => toks.push(Tok::Char(c)),
+        }
+    }
+    let text: Vec<char> = text.chars().collect();
+    // Classic two-pointer glob match with backtracking to the last star.
+    let (mut t, mut p, mut star, mut mark) = (0, 0, None, 0);
+    while t < text.len() {
+        if p < toks.len() && toks[p] == Tok::Char(text[t]) {
+            t += 1;
+            p += 1;
+        } else if p < toks.len() && toks[p] == Tok::Star {
+            star = Some(p);
+            mark = t;
+            p += 1;
+        } else if let Some(s) = star {
+            p = s + 1;
+            mark += 1;
+            t = mark;
+        } else {
+            return false;
+        }
+    }
+    toks[p..].iter().all(|t| *t == Tok::Star)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rule(v: Value) -> ChoiceRule {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn comparisons_and_paths() {
+        let input = json!({"n": 5, "m": 7, "s": "log-2024.txt", "t": "2024-01-01T00:00:00Z"});
+        let ctx = json!({});
+        assert!(matches(&rule(json!({"Variable": "$.n", "NumericLessThanPath": "$.m"})), &input, &ctx).unwrap());
+        assert!(matches(&rule(json!({"Variable": "$.s", "StringMatches": "log-*.txt"})), &input, &ctx).unwrap());
+        assert!(matches(&rule(json!({"Variable": "$.t", "TimestampLessThan": "2025-01-01T00:00:00Z"})), &input, &ctx).unwrap());
+        assert!(matches(&rule(json!({"Not": {"Variable": "$.x", "IsPresent": true}})), &input, &ctx).unwrap());
+        assert!(matches(
+            &rule(json!({"And": [{"Variable": "$.n", "NumericEquals": 5}, {"Variable": "$.s", "IsString": true}]})),
+            &input,
+            &ctx
+        )
+        .unwrap());
+    }
+
+    #[test]
+    fn missing_variable_is_a_runtime_error() {
+        let err = matches(&rule(json!({"Variable": "$.x", "NumericEquals": 1})), &json!({}), &json!({})).unwrap_err();
+        assert!(err.is_terminal());
+    }
+
+    #[test]
+    fn glob() {
+        assert!(wildcard_match("*", ""));
+        assert!(wildcard_match("a*b*c", "aXXbYc"));
+        assert!(!wildcard_match("a*b", "ac"));
+        assert!(wildcard_match("a\\*", "a*"));
+        assert!(!wildcard_match("a\\*", "ab"));
+    }
+}

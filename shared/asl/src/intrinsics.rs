@@ -1,0 +1,450 @@
+//! The intrinsic functions (`States.Format(...)` and friends) of the JSONPath query language.
+
+use serde_json::{Map, Value};
+
+use crate::error::StatesError;
+use crate::path::{resolve, type_of};
+
+#[derive(Debug, Clone, PartialEq)]
+enum Arg {
+    Literal(Value),
+    Path(String),
+    Call(String, Vec<Arg>),
+}
+
+/// Whether a string is an intrinsic call rather than a path.
+pub fn is_intrinsic(expr: &str) -> bool {
+    expr.trim_start().starts_with("States.")
+}
+
+/// Evaluates one intrinsic expression against the state input and context object.
+pub fn evaluate(expr: &str, input: &Value, context: &Value) -> Result<Value, StatesError> {
+    let mut parser = Parser {
+        text: expr,
+        chars: expr.char_indices().collect(),
+        pos: 0,
+    };
+    let call = parser.arg()?;
+    parser.skip_ws();
+    if parser.pos != parser.chars.len() || !matches!(call, Arg::Call(..)) {
+        return Err(parser.error("expected exactly one intrinsic function call"));
+    }
+    eval_arg(&call, input, context)
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    chars: Vec<(usize, char)>,
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn error(&self, why: &str) -> StatesError {
+        StatesError::intrinsic(format!("{why} at character {} of '{}'", self.pos, self.text))
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).map(|&(_, c)| c)
+    }
+
+    fn skip_ws(&mut self) {
+        while self.peek().is_some_and(char::is_whitespace) {
+            self.pos += 1;
+        }
+    }
+
+    fn arg(&mut self) -> Result<Arg, StatesError> {
+        self.skip_ws();
+        match self.peek() {
+            Some('\'') => self.string().map(|s| Arg::Literal(Value::String(s))),
+            Some('$') => Ok(Arg::Path(self.path())),
+            Some(c) if c.is_ascii_digit() || c == '-' => self.number(),
+            Some(_) => self.call_or_keyword(),
+            None => Err(self.error("unexpected end")),
+        }
+    }
+
+    fn string(&mut self) -> Result<String, StatesError> {
+        self.pos += 1;
+        let mut out = String::new();
+        while let Some(c) = self.peek() {
+            self.pos += 1;
+            match c {
+                '\\' => {
+                    let escaped = self.peek().ok_or_else(|| self.error("dangling escape"))?;
+                    self.pos += 1;
+                    out.push(escaped);
+                }
+                '\'' => return Ok(out),
+                c => out.push(c),
+            }
+        }
+        Err(self.error("unterminated string literal"))
+    }
+
+    fn path(&mut self) -> String {
+        let mut out = String::new();
+        let mut in_bracket = false;
+        while let Some(c) = self.peek() {
+            if !in_bracket && (c == ',' || c == ')' || c.is_whitespace()) {
+                break;
+            }
+            in_bracket = match c {
+                '[' => true,
+                ']' => false,
+                _ => in_bracket,
+            };
+            out.push(c);
+            self.pos += 1;
+        }
+        out
+    }
+
+    fn number(&mut self) -> Result<Arg, StatesError> {
+        let start = self.pos;
+        while self
+            .peek()
+            .is_some_and(|c| c.is_ascii_digit() || matches!(c, '-' | '.' | 'e' | 'E' | '+'))
+        {
+            self.pos += 1;
+        }
+        let text: String = self.chars[start..self.pos].iter().map(|&(_, c)| c).collect();
+        serde_json::from_str::<Value>(&text)
+            .ok()
+            .filter(Value::is_number)
+            .map(Arg::Literal)
+            .ok_or_else(|| self.error("invalid number"))
+    }
+
+    fn call_or_keyword(&mut self) -> Result<Arg, StatesError> {
+        let start = self.pos;
+        while self.peek().is_some_and(|c| c.is_alphanumeric() || c == '.') {
+            self.pos += 1;
+        }
+        let name: String = self.chars[start..self.pos].iter().map(|&(_, c)| c).collect();
+        match name.as_str() {
+            "true" => return Ok(Arg::Literal(Value::Bool(true))),
+            "false" => return Ok(Arg::Literal(Value::Bool(false))),
+            "null" => return Ok(Arg::Literal(Value::Null)),
+            _ => {}
+        }
+        if !name.starts_with("States.") {
+            return Err(self.error(&format!("unknown token '{name}'")));
+        }
+        self.skip_ws();
+        if self.peek() != Some('(') {
+            return Err(self.error("expected '('"));
+        }
+        self.pos += 1;
+        let mut args = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(')') {
+            self.pos += 1;
+            return Ok(Arg::Call(name, args));
+        }
+        loop {
+            args.push(self.arg()?);
+            self.skip_ws();
+            match self.peek() {
+                Some(',') => self.pos += 1,
+                Some(')') => {
+                    self.pos += 1;
+                    return Ok(Arg::Call(name, args));
+                }
+                _ => return Err(self.error("expected ',' or ')'")),
+            }
+        }
+    }
+}
+
+fn eval_arg(arg: &Arg, input: &Value, context: &Value) -> Result<Value, StatesError> {
+    match arg {
+        Arg::Literal(v) => Ok(v.clone()),
+        Arg::Path(p) => resolve(p, input, context),
+        Arg::Call(name, args) => {
+            let values = args
+                .iter()
+                .map(|a| eval_arg(a, input, context))
+                .collect::<Result<Vec<_>, _>>()?;
+            call(name, &values)
+        }
+    }
+}
+
+fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
+    let arity = |n: usize| {
+        if args.len() == n {
+            Ok(())
+        } else {
+            Err(StatesError::intrinsic(format!("{name} takes {n} arguments, got {}", args.len())))
+        }
+    };
+    let string = |i: usize| {
+        args[i]
+            .as_str()
+            .ok_or_else(|| StatesError::intrinsic(format!("{name}: argument {} must be a string, got {}", i + 1, type_of(&args[i]))))
+    };
+    let array = |i: usize| {
+        args[i]
+            .as_array()
+            .ok_or_else(|| StatesError::intrinsic(format!("{name}: argument {} must be an array, got {}", i + 1, type_of(&args[i]))))
+    };
+    let integer = |i: usize| {
+        args[i]
+            .as_f64()
+            .filter(|f| f.fract() == 0.0)
+            .map(|f| f as i64)
+            .ok_or_else(|| StatesError::intrinsic(format!("{name}: argument {} must be an integer", i + 1)))
+    };
+    match name {
+        "States.Format" => {
+            if args.is_empty() {
+                return Err(StatesError::intrinsic("States.Format needs a template"));
+            }
+            format(string(0)?, &args[1..])
+        }
+        "States.StringToJson" => {
+            arity(1)?;
+            serde_json::from_str(string(0)?)
+                .map_err(|e| StatesError::intrinsic(format!("States.StringToJson: {e}")))
+        }
+        "States.JsonToString" => {
+            arity(1)?;
+            Ok(Value::String(args[0].to_string()))
+        }
+        "States.Array" => Ok(Value::Array(args.to_vec())),
+        "States.ArrayPartition" => {
+            arity(2)?;
+            let size = usize::try_from(integer(1)?)
+                .ok()
+                .filter(|&s| s > 0)
+                .ok_or_else(|| StatesError::intrinsic("States.ArrayPartition: chunk size must be positive"))?;
+            Ok(Value::Array(array(0)?.chunks(size).map(|c| Value::Array(c.to_vec())).collect()))
+        }
+        "States.ArrayContains" => {
+            arity(2)?;
+            Ok(Value::Bool(array(0)?.contains(&args[1])))
+        }
+        "States.ArrayRange" => {
+            arity(3)?;
+            let (start, end, step) = (integer(0)?, integer(1)?, integer(2)?);
+            if step == 0 {
+                return Err(StatesError::intrinsic("States.ArrayRange: step must not be 0"));
+            }
+            let mut out = Vec::new();
+            let mut n = start;
+            while (step > 0 && n <= end) || (step < 0 && n >= end) {
+                out.push(Value::from(n));
+                if out.len() > 1000 {
+                    return Err(StatesError::intrinsic("States.ArrayRange: more than 1000 items"));
+                }
+                n += step;
+            }
+            Ok(Value::Array(out))
+        }
+        "States.ArrayGetItem" => {
+            arity(2)?;
+            let index = integer(1)?;
+            usize::try_from(index)
+                .ok()
+                .and_then(|i| array(0).ok()?.get(i).cloned())
+                .ok_or_else(|| StatesError::intrinsic(format!("States.ArrayGetItem: index {index} out of bounds")))
+        }
+        "States.ArrayLength" => {
+            arity(1)?;
+            Ok(Value::from(array(0)?.len()))
+        }
+        "States.ArrayUnique" => {
+            arity(1)?;
+            let mut out: Vec<Value> = Vec::new();
+            for v in array(0)? {
+                if !out.contains(v) {
+                    out.push(v.clone());
+                }
+            }
+            Ok(Value::Array(out))
+        }
+        "States.JsonMerge" => {
+            arity(3)?;
+            let (Value::Object(a), Value::Object(b)) = (&args[0], &args[1]) else {
+                return Err(StatesError::intrinsic("States.JsonMerge: both arguments must be objects"));
+            };
+            if args[2] != Value::Bool(false) {
+                return Err(StatesError::intrinsic("States.JsonMerge: only shallow merge (false) is supported by Step Functions"));
+            }
+            let mut merged: Map<String, Value> = a.clone();
+            merged.extend(b.iter().map(|(k, v)| (k.clone(), v.clone())));
+            Ok(Value::Object(merged))
+        }
+        "States.MathRandom" => {
+            if !(2..=3).contains(&args.len()) {
+                return Err(StatesError::intrinsic("States.MathRandom takes 2 or 3 arguments"));
+            }
+            let (start, end) = (integer(0)?, integer(1)?);
+            if start >= end {
+                return Err(StatesError::intrinsic("States.MathRandom: start must be below end"));
+            }
+            Ok(Value::from(fastrand::i64(start..end)))
+        }
+        "States.MathAdd" => {
+            arity(2)?;
+            let sum = integer(0)?
+                .checked_add(integer(1)?)
+                .ok_or_else(|| StatesError::intrinsic("States.MathAdd: overflow"))?;
+            Ok(Value::from(sum))
+        }
+        "States.StringSplit" => {
+            arity(2)?;
+            let delimiters: Vec<char> = string(1)?.chars().collect();
+            Ok(Value::Array(
+                string(0)?
+                    .split(|c| delimiters.contains(&c))
+                    .filter(|s| !s.is_empty())
+                    .map(|s| Value::String(s.to_string()))
+                    .collect(),
+            ))
+        }
+        "States.UUID" => {
+            arity(0)?;
+            Ok(Value::String(uuid::Uuid::new_v4().to_string()))
+        }
+        "States.Base64Encode" => {
+            arity(1)?;
+            Ok(Value::String(base64::encode(string(0)?.as_bytes())))
+        }
+        "States.Base64Decode" => {
+            arity(1)?;
+            let bytes = base64::decode(string(0)?)
+                .ok_or_else(|| StatesError::intrinsic("States.Base64Decode: not valid base64"))?;
+            String::from_utf8(bytes)
+                .map(Value::String)
+                .map_err(|_| StatesError::intrinsic("States.Base64Decode: decoded bytes are not UTF-8"))
+        }
+        other => Err(StatesError::intrinsic(format!("unknown or unsupported intrinsic function {other}"))),
+    }
+}
+
+/// `States.Format`: `{}` placeholders take the arguments in order; `\{` and `\}` are literal.
+fn format(template: &str, args: &[Value]) -> Result<Value, StatesError> {
+    let mut out = String::new();
+    let mut next = args.iter();
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            '{' if chars.peek() == Some(&'}') => {
+                chars.next();
+                let value = next
+                    .next()
+                    .ok_or_else(|| StatesError::intrinsic("States.Format: more placeholders than arguments"))?;
+                match value {
+                    Value::String(s) => out.push_str(s),
+                    Value::Array(_) | Value::Object(_) => {
+                        return Err(StatesError::intrinsic("States.Format: arguments must be strings, numbers, booleans or null"));
+                    }
+                    other => out.push_str(&other.to_string()),
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    if next.next().is_some() {
+        return Err(StatesError::intrinsic("States.Format: more arguments than placeholders"));
+    }
+    Ok(Value::String(out))
+}
+
+/// Standard base64 with padding, which is what Step Functions emits and accepts.
+mod base64 {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    pub fn encode(bytes: &[u8]) -> String {
+        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        for chunk in bytes.chunks(3) {
+            let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    pub fn decode(text: &str) -> Option<Vec<u8>> {
+        let bytes = text.as_bytes();
+        if bytes.len() % 4 != 0 {
+            return None;
+        }
+        let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+        for chunk in bytes.chunks(4) {
+            let pad = chunk.iter().rev().take_while(|&&b| b == b'=').count();
+            let mut n = 0u32;
+            for (i, &b) in chunk.iter().enumerate() {
+                let v = if b == b'=' && i >= 4 - pad {
+                    0
+                } else {
+                    ALPHABET.iter().position(|&a| a == b)? as u32
+                };
+                n |= v << (18 - 6 * i);
+            }
+            for i in 0..3 - pad {
+                out.push((n >> (16 - 8 * i)) as u8);
+            }
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn eval(expr: &str, input: Value) -> Result<Value, StatesError> {
+        evaluate(expr, &input, &json!({"Execution": {"Id": "x"}}))
+    }
+
+    #[test]
+    fn format_with_paths_and_escapes() {
+        let v = eval("States.Format('Hello \\{ {} from {}', $.name, $$.Execution.Id)", json!({"name": "Ada"}));
+        assert_eq!(v.unwrap(), json!("Hello { Ada from x"));
+    }
+
+    #[test]
+    fn nested_calls_and_merge() {
+        let v = eval(
+            "States.JsonMerge(States.JsonMerge($.a, $.b, false), $.c, false)",
+            json!({"a": {"x": 1}, "b": {"y": 2}, "c": {"x": 3}}),
+        );
+        assert_eq!(v.unwrap(), json!({"x": 3, "y": 2}));
+    }
+
+    #[test]
+    fn arrays() {
+        assert_eq!(eval("States.ArrayRange(1, 9, 4)", json!({})).unwrap(), json!([1, 5, 9]));
+        assert_eq!(eval("States.ArrayPartition($.xs, 2)", json!({"xs": [1, 2, 3]})).unwrap(), json!([[1, 2], [3]]));
+        assert_eq!(eval("States.ArrayUnique(States.Array(1, 1, 'a'))", json!({})).unwrap(), json!([1, "a"]));
+        assert_eq!(eval("States.ArrayLength($.xs)", json!({"xs": [1, 2]})).unwrap(), json!(2));
+    }
+
+    #[test]
+    fn base64_round_trip() {
+        for s in ["", "f", "fo", "foo", "foob", "hello world"] {
+            let encoded = eval(&format!("States.Base64Encode('{s}')"), json!({})).unwrap();
+            let decoded = eval("States.Base64Decode($.e)", json!({"e": encoded})).unwrap();
+            assert_eq!(decoded, json!(s));
+        }
+        assert_eq!(eval("States.Base64Encode('foob')", json!({})).unwrap(), json!("Zm9vYg=="));
+    }
+
+    #[test]
+    fn errors_are_intrinsic_failures() {
+        let e = eval("States.Format('{}')", json!({})).unwrap_err();
+        assert_eq!(e.error, "States.IntrinsicFailure");
+        assert!(eval("States.Nope()", json!({})).is_err());
+        assert!(eval("States.Array(1", json!({})).is_err());
+    }
+}

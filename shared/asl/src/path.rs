@@ -1,0 +1,211 @@
+//! JSONPath as Step Functions uses it: `$`, dotted and bracketed field names, array indices and
+//! the `*` wildcard. Paths with a wildcard are indefinite and yield an array of matches; reference
+//! paths (ResultPath) are definite and may create the fields they name.
+
+use serde_json::{Map, Value};
+
+use crate::error::StatesError;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Segment {
+    Field(String),
+    Index(i64),
+    Wildcard,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Path {
+    text: String,
+    segments: Vec<Segment>,
+}
+
+impl Path {
+    /// Parses a path that starts with `$`. (`$$` context paths are split off by the caller.)
+    pub fn parse(text: &str) -> Result<Self, StatesError> {
+        let bad = |why: &str| StatesError::runtime(format!("invalid JSONPath '{text}': {why}"));
+        let rest = text.strip_prefix('$').ok_or_else(|| bad("must start with '$'"))?;
+        let chars: Vec<char> = rest.chars().collect();
+        let mut segments = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            match chars[i] {
+                '.' => {
+                    i += 1;
+                    let start = i;
+                    while i < chars.len() && chars[i] != '.' && chars[i] != '[' {
+                        i += 1;
+                    }
+                    let name: String = chars[start..i].iter().collect();
+                    match name.as_str() {
+                        "" => return Err(bad("empty field name")),
+                        "*" => segments.push(Segment::Wildcard),
+                        _ => segments.push(Segment::Field(name)),
+                    }
+                }
+                '[' => {
+                    let close = chars[i..]
+                        .iter()
+                        .position(|&c| c == ']')
+                        .map(|p| p + i)
+                        .ok_or_else(|| bad("unclosed '['"))?;
+                    let inner: String = chars[i + 1..close].iter().collect();
+                    let inner = inner.trim();
+                    if inner == "*" {
+                        segments.push(Segment::Wildcard);
+                    } else if let Some(q) = inner
+                        .strip_prefix('\'')
+                        .and_then(|s| s.strip_suffix('\''))
+                        .or_else(|| inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')))
+                    {
+                        segments.push(Segment::Field(q.to_string()));
+                    } else {
+                        let index = inner
+                            .parse::<i64>()
+                            .map_err(|_| bad("expected an index, '*' or a quoted name in brackets"))?;
+                        segments.push(Segment::Index(index));
+                    }
+                    i = close + 1;
+                }
+                c => return Err(bad(&format!("unexpected '{c}'"))),
+            }
+        }
+        Ok(Self {
+            text: text.to_string(),
+            segments,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    pub fn is_definite(&self) -> bool {
+        !self.segments.contains(&Segment::Wildcard)
+    }
+
+    /// Selects from `root`. A definite path yields its value or `None`; an indefinite one always
+    /// yields an array (possibly empty) of every match.
+    pub fn select(&self, root: &Value) -> Option<Value> {
+        let mut current = vec![root];
+        for segment in &self.segments {
+            let mut next = Vec::new();
+            for value in current {
+                match (segment, value) {
+                    (Segment::Field(f), Value::Object(m)) => next.extend(m.get(f)),
+                    (Segment::Index(i), Value::Array(a)) => {
+                        let idx = if *i < 0 { a.len() as i64 + i } else { *i };
+                        next.extend(usize::try_from(idx).ok().and_then(|i| a.get(i)));
+                    }
+                    (Segment::Wildcard, Value::Array(a)) => next.extend(a.iter()),
+                    (Segment::Wildcard, Value::Object(m)) => next.extend(m.values()),
+                    _ => {}
+                }
+            }
+            current = next;
+        }
+        if self.is_definite() {
+            current.first().map(|v| (*v).clone())
+        } else {
+            Some(Value::Array(current.into_iter().cloned().collect()))
+        }
+    }
+
+    /// Writes `value` at this reference path inside `root`, creating missing object fields.
+    pub fn set(&self, root: &mut Value, value: Value) -> Result<(), StatesError> {
+        let fail = |why: String| {
+            StatesError::new(
+                crate::error::names::RESULT_PATH_MATCH_FAILURE,
+                format!("unable to apply ResultPath '{}': {why}", self.text),
+            )
+        };
+        let mut target = root;
+        for segment in &self.segments {
+            target = match segment {
+                Segment::Field(f) => {
+                    if target.is_null() {
+                        *target = Value::Object(Map::new());
+                    }
+                    match target {
+                        Value::Object(m) => m.entry(f.clone()).or_insert(Value::Null),
+                        other => return Err(fail(format!("'{f}' is set on a non-object ({})", type_of(other)))),
+                    }
+                }
+                Segment::Index(i) => match target {
+                    Value::Array(a) => {
+                        let len = a.len();
+                        usize::try_from(*i)
+                            .ok()
+                            .and_then(|i| a.get_mut(i))
+                            .ok_or_else(|| fail(format!("index {i} is outside an array of {len}")))?
+                    }
+                    other => return Err(fail(format!("index on a non-array ({})", type_of(other)))),
+                },
+                Segment::Wildcard => return Err(fail("a reference path cannot contain '*'".into())),
+            };
+        }
+        *target = value;
+        Ok(())
+    }
+}
+
+pub(crate) fn type_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Resolves `$...` against the state input and `$$...` against the context object.
+pub fn resolve(path: &str, input: &Value, context: &Value) -> Result<Value, StatesError> {
+    let (root, text) = match path.strip_prefix("$$") {
+        Some(rest) => (context, format!("${rest}")),
+        None => (input, path.to_string()),
+    };
+    let parsed = Path::parse(&text)?;
+    parsed.select(root).ok_or_else(|| {
+        StatesError::runtime(format!(
+            "the JSONPath '{path}' could not be found in the input '{}'",
+            serde_json::to_string(root).unwrap_or_default()
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn selects_fields_indices_and_brackets() {
+        let doc = json!({"a": {"b c": [1, 2, {"d": true}]}});
+        assert_eq!(Path::parse("$.a['b c'][2].d").unwrap().select(&doc), Some(json!(true)));
+        assert_eq!(Path::parse("$.a['b c'][-1].d").unwrap().select(&doc), Some(json!(true)));
+        assert_eq!(Path::parse("$.missing").unwrap().select(&doc), None);
+    }
+
+    #[test]
+    fn wildcards_yield_arrays() {
+        let doc = json!({"xs": [{"n": 1}, {"n": 2}]});
+        assert_eq!(Path::parse("$.xs[*].n").unwrap().select(&doc), Some(json!([1, 2])));
+    }
+
+    #[test]
+    fn set_creates_objects_and_rejects_scalars() {
+        let mut doc = json!({"a": 1});
+        Path::parse("$.b.c").unwrap().set(&mut doc, json!(2)).unwrap();
+        assert_eq!(doc, json!({"a": 1, "b": {"c": 2}}));
+        let err = Path::parse("$.a.x").unwrap().set(&mut doc, json!(3)).unwrap_err();
+        assert_eq!(err.error, "States.ResultPathMatchFailure");
+    }
+
+    #[test]
+    fn rejects_malformed_paths() {
+        assert!(Path::parse("a.b").is_err());
+        assert!(Path::parse("$.a[").is_err());
+        assert!(Path::parse("$..").is_err());
+    }
+}

@@ -1,0 +1,63 @@
+//! Payload templates (`Parameters`, `ResultSelector`, `ItemSelector`): keys ending in `.$` take
+//! their value from a path or an intrinsic function; everything else is copied as written.
+
+use serde_json::{Map, Value};
+
+use crate::error::{StatesError, names};
+use crate::intrinsics;
+use crate::path::resolve;
+
+pub fn apply(template: &Value, input: &Value, context: &Value) -> Result<Value, StatesError> {
+    match template {
+        Value::Object(fields) => {
+            let mut out = Map::with_capacity(fields.len());
+            for (key, value) in fields {
+                match key.strip_suffix(".$") {
+                    Some(name) => {
+                        let expr = value.as_str().ok_or_else(|| {
+                            StatesError::runtime(format!("the value of '{key}' must be a path or intrinsic function string"))
+                        })?;
+                        let resolved = if intrinsics::is_intrinsic(expr) {
+                            intrinsics::evaluate(expr, input, context)?
+                        } else {
+                            resolve(expr, input, context).map_err(|e| {
+                                StatesError::new(names::PARAMETER_PATH_FAILURE, format!("the field '{key}': {}", e.cause))
+                            })?
+                        };
+                        out.insert(name.to_string(), resolved);
+                    }
+                    None => {
+                        out.insert(key.clone(), apply(value, input, context)?);
+                    }
+                }
+            }
+            Ok(Value::Object(out))
+        }
+        Value::Array(items) => items.iter().map(|v| apply(v, input, context)).collect::<Result<_, _>>().map(Value::Array),
+        other => Ok(other.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn resolves_paths_context_and_intrinsics() {
+        let template = json!({
+            "plain": "$.not-a-path",
+            "id.$": "$.id",
+            "token.$": "$$.Task.Token",
+            "nested": {"greeting.$": "States.Format('hi {}', $.id)"}
+        });
+        let out = apply(&template, &json!({"id": 7}), &json!({"Task": {"Token": "t"}})).unwrap();
+        assert_eq!(out, json!({"plain": "$.not-a-path", "id": 7, "token": "t", "nested": {"greeting": "hi 7"}}));
+    }
+
+    #[test]
+    fn missing_path_is_a_parameter_path_failure() {
+        let err = apply(&json!({"x.$": "$.nope"}), &json!({}), &json!({})).unwrap_err();
+        assert_eq!(err.error, "States.ParameterPathFailure");
+    }
+}

@@ -1,0 +1,171 @@
+//! End-to-end behaviour of the interpreter on small state machines.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use baton_asl::{ExecutionSpec, ExecutionStatus, HistoryEvent, HistorySink, Interpreter, StateMachine, StatesError, TaskCall, TaskInvoker, TaskTokens};
+use serde_json::{Value, json};
+
+#[derive(Default)]
+struct Events(Mutex<Vec<HistoryEvent>>);
+
+impl HistorySink for Events {
+    fn record(&self, _arn: &str, event: &HistoryEvent) {
+        self.0.lock().unwrap().push(event.clone());
+    }
+}
+
+impl Events {
+    fn kinds(&self) -> Vec<String> {
+        self.0.lock().unwrap().iter().map(|e| e.kind.clone()).collect()
+    }
+}
+
+/// `echo` returns its input; `flaky` fails `Transient` twice then succeeds; `boom` always fails;
+/// `callback` answers its token from another task.
+struct Invoker {
+    flaky_calls: AtomicU32,
+    tokens: Mutex<Option<TaskTokens>>,
+}
+
+#[async_trait]
+impl TaskInvoker for Invoker {
+    async fn invoke(&self, call: TaskCall) -> Result<Value, StatesError> {
+        match call.resource.rsplit(':').next().unwrap_or_default() {
+            "echo" => Ok(call.input),
+            "flaky" => {
+                if self.flaky_calls.fetch_add(1, Ordering::SeqCst) < 2 {
+                    Err(StatesError::new("Transient", "try again"))
+                } else {
+                    Ok(json!({"attempts": self.flaky_calls.load(Ordering::SeqCst)}))
+                }
+            }
+            "boom" => Err(StatesError::new("BuildFailed", "exit code 1")),
+            "invoke.waitForTaskToken" => {
+                let token = call.task_token.expect("a token");
+                assert_eq!(call.input["token"], json!(token), "$$.Task.Token resolves in Parameters");
+                let tokens = self.tokens.lock().unwrap().clone().unwrap();
+                let value = call.input["value"].clone();
+                if value.is_null() {
+                    return Ok(json!({"accepted": true})); // never answered: the timeout test
+                }
+                tokio::spawn(async move { tokens.send_success(&token, json!({"echoed": value})).unwrap() });
+                Ok(json!({"accepted": true}))
+            }
+            other => Err(StatesError::new("Unknown", other.to_string())),
+        }
+    }
+}
+
+async fn run(definition: Value, input: Value) -> (baton_asl::ExecutionOutcome, Arc<Events>) {
+    let machine = StateMachine::from_json(&definition.to_string()).expect("valid definition");
+    let events = Arc::new(Events::default());
+    let invoker = Arc::new(Invoker { flaky_calls: AtomicU32::new(0), tokens: Mutex::new(None) });
+    let interpreter = Interpreter::new(invoker.clone(), events.clone());
+    *invoker.tokens.lock().unwrap() = Some(interpreter.tokens());
+    let spec = ExecutionSpec {
+        state_machine_arn: "arn:aws:states:local:000000000000:stateMachine:test".into(),
+        execution_name: "e1".into(),
+        input,
+    };
+    (interpreter.execute(&machine, &spec).await, events)
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_with_backoff_then_success() {
+    let (out, events) = run(
+        json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:local:0:function:flaky",
+            "Retry": [{"ErrorEquals": ["Transient"], "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2}],
+            "ResultPath": "$.result", "End": true}}}),
+        json!({"keep": 1}),
+    )
+    .await;
+    assert_eq!(out.status, ExecutionStatus::Succeeded);
+    assert_eq!(out.output.unwrap(), json!({"keep": 1, "result": {"attempts": 3}}));
+    let failed = events.kinds().iter().filter(|k| *k == "LambdaFunctionFailed").count();
+    assert_eq!(failed, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn catch_routes_error_into_result_path_and_fail_uses_paths() {
+    let (out, events) = run(
+        json!({"StartAt": "Build", "States": {
+            "Build": {"Type": "Task", "Resource": "arn:aws:lambda:local:0:function:boom",
+                      "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "End": true},
+            "Failed": {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}}}),
+        json!({}),
+    )
+    .await;
+    assert_eq!(out.status, ExecutionStatus::Failed);
+    assert_eq!(out.error.unwrap(), StatesError::new("BuildFailed", "exit code 1"));
+    let kinds = events.kinds();
+    assert_eq!(kinds.first().unwrap(), "ExecutionStarted");
+    assert!(kinds.contains(&"FailStateEntered".to_string()));
+    assert_eq!(kinds.last().unwrap(), "ExecutionFailed");
+}
+
+#[tokio::test]
+async fn parallel_branches_and_wait_for_task_token() {
+    let (out, events) = run(
+        json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
+            "ResultSelector": {"merged.$": "States.JsonMerge($[0], $[1], false)"},
+            "Branches": [
+                {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": {"a": 1}, "End": true}}},
+                {"StartAt": "B", "States": {"B": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                    "Parameters": {"token.$": "$$.Task.Token", "value.$": "$.v"}, "End": true}}}
+            ]}}}),
+        json!({"v": "x"}),
+    )
+    .await;
+    assert_eq!(out.status, ExecutionStatus::Succeeded, "{:?}", out.error);
+    assert_eq!(out.output.unwrap(), json!({"merged": {"a": 1, "echoed": "x"}}));
+    let kinds = events.kinds();
+    for k in ["ParallelStateEntered", "ParallelStateStarted", "TaskSubmitted", "TaskSucceeded", "ParallelStateSucceeded", "ParallelStateExited"] {
+        assert!(kinds.contains(&k.to_string()), "missing {k} in {kinds:?}");
+    }
+    // Event ids are dense and each previousEventId points at an earlier event.
+    let evs = events.0.lock().unwrap();
+    for (i, e) in evs.iter().enumerate() {
+        assert_eq!(e.id, i as u64 + 1);
+        assert!(e.previous_event_id < e.id);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn task_timeout_is_states_timeout() {
+    let (out, _) = run(
+        json!({"StartAt": "W", "States": {"W": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"token.$": "$$.Task.Token"}, "TimeoutSeconds": 5, "End": true}}}),
+        json!({}),
+    )
+    .await;
+    assert_eq!(out.error.unwrap().error, "States.Timeout");
+}
+
+#[tokio::test]
+async fn choice_and_map() {
+    let (out, _) = run(
+        json!({"StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 1, "Next": "M"}], "Default": "Never"},
+            "Never": {"Type": "Fail", "Error": "Wrong"},
+            "M": {"Type": "Map", "ItemsPath": "$.xs", "MaxConcurrency": 1, "ResultPath": "$.out", "End": true,
+                  "ItemSelector": {"i.$": "$$.Map.Item.Index", "v.$": "$$.Map.Item.Value"},
+                  "ItemProcessor": {"StartAt": "E", "States": {"E": {"Type": "Pass", "End": true}}}}}}),
+        json!({"n": 2, "xs": ["a", "b"]}),
+    )
+    .await;
+    assert_eq!(out.output.unwrap()["out"], json!([{"i": 0, "v": "a"}, {"i": 1, "v": "b"}]));
+}
+
+#[test]
+fn definitions_are_checked() {
+    let bad_target = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nope"}}});
+    let err = StateMachine::from_json(&bad_target.to_string()).unwrap_err().to_string();
+    assert!(err.contains("Nope"), "{err}");
+    let bad_field = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Resource": "x", "End": true}}});
+    let err = StateMachine::from_json(&bad_field.to_string()).unwrap_err().to_string();
+    assert!(err.contains("Resource"), "{err}");
+    let err = StateMachine::from_json("{\"StartAt\": ").unwrap_err().to_string();
+    assert!(err.contains("line 1"), "{err}");
+}
