@@ -105,11 +105,12 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 impl Interpreter {
     pub fn new(invoker: Arc<dyn TaskInvoker>, sink: Arc<dyn HistorySink>) -> Self {
-        Self {
-            invoker,
-            tokens: TaskTokens::default(),
-            sink,
-        }
+        Self::with_tokens(invoker, sink, TaskTokens::default())
+    }
+
+    /// For embedders whose task workers need the token handle before the interpreter exists.
+    pub fn with_tokens(invoker: Arc<dyn TaskInvoker>, sink: Arc<dyn HistorySink>, tokens: TaskTokens) -> Self {
+        Self { invoker, tokens, sink }
     }
 
     /// The handle that answers waiting tasks (`SendTaskSuccess` / `SendTaskFailure`).

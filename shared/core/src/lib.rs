@@ -1,1 +1,28 @@
-//! placeholder
+//! # baton-core
+//!
+//! Baton's domain, free of any AWS SDK type: what a pipeline is, how it becomes a state
+//! machine, and the stage handlers both executors call through ports.
+//!
+//! ## Layout
+//!
+//! - [`spec`]: the files users write (`pipeline.yml`, `buildspec.yml`, `appspec.yml`), parsed
+//!   with file:line:column errors; [`spec::validate`] turns a pipeline spec into a [`model`].
+//! - [`model`]: the validated pipeline.
+//! - [`synth`]: pipeline → Amazon States Language.
+//! - [`ports`]: the traits adapters implement (`ArtifactStore`, `BuildRunner`, `Deployer`, …).
+//! - [`stages`]: the handlers, one module per Lambda function, and the `events` handler that
+//!   answers waiting tasks.
+//! - [`events`]: inbound notifications (build, deployment, alarm, timer).
+//! - [`alarm`]: CloudWatch alarm vocabulary.
+
+pub mod alarm;
+pub mod events;
+pub mod model;
+pub mod ports;
+pub mod spec;
+pub mod stages;
+pub mod synth;
+
+pub use model::Pipeline;
+pub use spec::SpecError;
+pub use spec::validate::{load_pipeline, parse_pipeline};

@@ -1,1 +1,39 @@
-//! placeholder
+//! # baton-local
+//!
+//! Baton's embedded defaults for every service, so `baton run` needs no AWS account: real files,
+//! real processes and one SQLite database under the state directory.
+//!
+//! ## Layout
+//!
+//! - [`runtime`]: the local composition root (`LocalRuntime`): wires adapters into the
+//!   `baton-core` handlers and runs the synthesized state machine in `baton-asl`.
+//! - [`source`]: `LocalSource`, snapshots of a directory or git commit.
+//! - [`artifacts`]: `FsArtifactStore`, versioned artifacts with manifests; [`tree`] holds the
+//!   digest, copy and durable-write helpers it uses.
+//! - [`build`]: `ShellBuildRunner`, buildspecs run like CodeBuild; [`build_driver`] turns a
+//!   buildspec into one shell session and reads its phase report back.
+//! - [`deploy`]: `LocalDeployer`, CodeDeploy's Server lifecycle on local instances;
+//!   [`deploy_plan`] paces a fleet by deployment configuration.
+//! - [`cloudwatch`]: metrics in SQLite, alarm evaluation, health probes.
+//! - [`bus`]: the in-process event bus, timers, parked tasks, task-token callbacks.
+//! - [`process`]: child processes in their own process groups, with timeouts.
+//! - [`query`]: read models for `status` and `history`.
+//! - [`db`]: the SQLite schema and connection.
+
+pub mod artifacts;
+pub mod build;
+pub mod build_driver;
+pub mod bus;
+pub mod cloudwatch;
+pub mod db;
+pub mod deploy;
+pub mod deploy_plan;
+pub mod error;
+pub mod process;
+pub mod query;
+pub mod runtime;
+pub mod source;
+pub mod tree;
+
+pub use error::LocalError;
+pub use runtime::{ExecutionRecord, LocalRuntime, Progress, RuntimeOptions};

@@ -1,0 +1,59 @@
+"""hello-app: a tiny HTTP service. GET / greets, GET /health reports health and version."""
+
+import argparse
+import json
+import os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# Flip to False to ship a broken release: /health then answers 500 and the pipeline's
+# ValidateService hook and staging-health alarm catch it.
+HEALTHY = True
+
+
+def greeting(name: str) -> str:
+    return f"{os.environ.get('GREETING', 'hello')}, {name}!"
+
+
+def build_info() -> dict:
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "build.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return {}
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        if self.path == "/health":
+            body = {"status": "ok" if HEALTHY else "broken", "version": self.server.version, **build_info()}
+            self.reply(200 if HEALTHY else 500, body)
+        elif self.path == "/":
+            self.reply(200, {"message": greeting("world")})
+        else:
+            self.reply(404, {"error": "not found"})
+
+    def reply(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, fmt, *args):
+        pass
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--version", default="unknown")
+    args = parser.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.version = args.version
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

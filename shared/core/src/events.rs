@@ -1,0 +1,64 @@
+//! Inbound events: what builds, deployments, alarms and timers report when something changes.
+//! Adapters translate their service's notifications (EventBridge on AWS, the in-process bus
+//! locally) into these.
+
+use serde::{Deserialize, Serialize};
+
+use crate::alarm::AlarmState;
+use crate::ports::{DeploymentStatus, StagedArtifact};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BuildStatus {
+    InProgress,
+    Succeeded,
+    Failed,
+    Fault,
+    TimedOut,
+    Stopped,
+}
+
+impl BuildStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InProgress => "IN_PROGRESS",
+            Self::Succeeded => "SUCCEEDED",
+            Self::Failed => "FAILED",
+            Self::Fault => "FAULT",
+            Self::TimedOut => "TIMED_OUT",
+            Self::Stopped => "STOPPED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "detail-type")]
+pub enum Event {
+    #[serde(rename = "CodeBuild Build State Change")]
+    BuildStateChange {
+        build_id: String,
+        correlation: String,
+        status: BuildStatus,
+        outputs: Vec<StagedArtifact>,
+        /// Why it failed, in one line (the failing phase and command).
+        reason: Option<String>,
+        log: Option<String>,
+    },
+    #[serde(rename = "CodeDeploy Deployment State-change Notification")]
+    DeploymentStateChange {
+        deployment_id: String,
+        correlation: String,
+        group: String,
+        status: DeploymentStatus,
+        reason: Option<String>,
+    },
+    #[serde(rename = "CloudWatch Alarm State Change")]
+    AlarmStateChange {
+        alarm: String,
+        state: AlarmState,
+        previous: AlarmState,
+        reason: String,
+    },
+    #[serde(rename = "Baton Bake Window Elapsed")]
+    BakeWindowElapsed { correlation: String },
+}

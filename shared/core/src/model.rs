@@ -1,0 +1,115 @@
+//! The validated pipeline that synthesis, handlers and adapters work from: every reference
+//! resolved, every default applied, no source positions.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::alarm::{ComparisonOperator, Statistic, TreatMissingData};
+pub use crate::spec::pipeline::{DeploymentConfig, ExecutionMode, HealthyHostsType, MinimumHealthyHosts, SourceSpec};
+
+/// The artifact every pipeline starts from: the source snapshot.
+pub const SOURCE_ARTIFACT: &str = "source";
+
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub name: String,
+    pub source: SourceSpec,
+    pub execution_mode: ExecutionMode,
+    pub variables: BTreeMap<String, String>,
+    pub stages: Vec<Stage>,
+    pub groups: BTreeMap<String, Group>,
+    pub alarms: BTreeMap<String, Alarm>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub name: String,
+    /// In run order; actions that share a run order run in parallel.
+    pub actions: Vec<Action>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Action {
+    pub name: String,
+    pub run_order: u32,
+    pub timeout_secs: Option<u64>,
+    pub kind: ActionKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionKind {
+    Build {
+        buildspec: String,
+        outputs: Vec<String>,
+        env: BTreeMap<String, String>,
+        /// A test action: a build whose purpose is its verdict rather than its outputs.
+        test: bool,
+    },
+    Deploy {
+        input: String,
+        group: String,
+    },
+    Bake {
+        group: String,
+        duration_secs: u64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub name: String,
+    pub instances: u32,
+    pub config: DeploymentConfig,
+    pub alarms: Vec<String>,
+    pub rollback_on_failure: bool,
+    pub rollback_on_alarm: bool,
+    pub appspec: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alarm {
+    pub name: String,
+    pub namespace: String,
+    pub metric: String,
+    pub dimensions: BTreeMap<String, String>,
+    pub statistic: Statistic,
+    pub period_secs: u64,
+    pub threshold: f64,
+    pub comparison: ComparisonOperator,
+    pub evaluation_periods: u32,
+    pub datapoints_to_alarm: u32,
+    pub treat_missing_data: TreatMissingData,
+}
+
+impl Pipeline {
+    pub fn actions(&self) -> impl Iterator<Item = (&Stage, &Action)> {
+        self.stages.iter().flat_map(|s| s.actions.iter().map(move |a| (s, a)))
+    }
+
+    /// Whether a bake action watches `group` after its deploy, in which case the bake, not the
+    /// deploy, marks the deployed revision as last-good.
+    pub fn bakes(&self, group: &str) -> bool {
+        self.actions().any(|(_, a)| matches!(&a.kind, ActionKind::Bake { group: g, .. } if g == group))
+    }
+
+    /// Groups a failed execution may have to roll back.
+    pub fn rollback_groups(&self) -> Vec<&Group> {
+        let mut deployed: Vec<&Group> = Vec::new();
+        for (_, a) in self.actions() {
+            if let ActionKind::Deploy { group, .. } = &a.kind {
+                if let Some(g) = self.groups.get(group) {
+                    if (g.rollback_on_failure || g.rollback_on_alarm) && !deployed.iter().any(|d| d.name == g.name) {
+                        deployed.push(g);
+                    }
+                }
+            }
+        }
+        deployed
+    }
+}
+
+/// The key a stage/action pair has in state names and execution results: `Build:Compile`.
+pub fn state_name(stage: &str, action: &str) -> String {
+    format!("{stage}:{action}")
+}

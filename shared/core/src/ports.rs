@@ -1,0 +1,232 @@
+//! The ports: what stage handlers need from the world, one small trait per capability.
+//! `baton-local` and `baton-aws` implement them; only the composition roots choose which.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::alarm::AlarmState;
+
+/// A failure inside an adapter. `transient` marks what a retry may fix (throttling, a dropped
+/// connection); the state machine's `Retry` matches it through the `Transient` error type.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct PortError {
+    pub message: String,
+    pub transient: bool,
+}
+
+impl PortError {
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self { message: message.into(), transient: false }
+    }
+
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self { message: message.into(), transient: true }
+    }
+}
+
+pub type PortResult<T> = Result<T, PortError>;
+
+/// One immutable version of a named artifact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactRef {
+    pub name: String,
+    pub version: u64,
+    /// `sha256:<hex>` of the artifact's canonical form.
+    pub digest: String,
+}
+
+impl std::fmt::Display for ArtifactRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.name, self.version)
+    }
+}
+
+/// Where an artifact came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    pub pipeline: String,
+    pub execution_id: String,
+    /// The producing action, as a state name (`Build:Compile`), or `Source`.
+    pub action: String,
+    pub commit_id: Option<String>,
+    pub build_id: Option<String>,
+    /// The artifact versions this one was built from (lineage).
+    #[serde(default)]
+    pub inputs: Vec<ArtifactRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    #[serde(flatten)]
+    pub artifact: ArtifactRef,
+    pub size: u64,
+    pub file_count: u64,
+    pub created_at: String,
+    pub provenance: Provenance,
+}
+
+/// Files an executor left for the store to version: a directory locally, an S3 key on AWS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StagedArtifact {
+    pub name: String,
+    pub location: String,
+}
+
+#[async_trait]
+pub trait ArtifactStore: Send + Sync {
+    /// Versions a staged artifact: the next version number of `name`, written completely or not
+    /// at all.
+    async fn put(&self, staged: &StagedArtifact, provenance: Provenance) -> PortResult<Manifest>;
+    async fn manifest(&self, pipeline: &str, name: &str, version: u64) -> PortResult<Option<Manifest>>;
+    /// The version that last passed deployment (and bake) on a group.
+    async fn last_good(&self, pipeline: &str, group: &str) -> PortResult<Option<ArtifactRef>>;
+    async fn set_last_good(&self, pipeline: &str, group: &str, artifact: &ArtifactRef) -> PortResult<()>;
+}
+
+/// A snapshot of the source at one revision, already stored as the `source` artifact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceSnapshot {
+    pub artifact: ArtifactRef,
+    pub commit_id: Option<String>,
+    pub revision_summary: Option<String>,
+}
+
+#[async_trait]
+pub trait SourceProvider: Send + Sync {
+    /// `revision`: a commit, branch or tag; `None` for the head of the configured source.
+    async fn snapshot(&self, pipeline: &str, execution_id: &str, revision: Option<&str>) -> PortResult<SourceSnapshot>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildRequest {
+    /// Ties the build's completion event back to the waiting task.
+    pub correlation: String,
+    pub pipeline: String,
+    pub execution_id: String,
+    pub action: String,
+    pub buildspec: String,
+    pub source: ArtifactRef,
+    pub commit_id: Option<String>,
+    pub outputs: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub timeout_secs: u64,
+}
+
+#[async_trait]
+pub trait BuildRunner: Send + Sync {
+    /// Starts a build and returns its id; completion arrives as [`Event::BuildStateChange`].
+    async fn start(&self, request: BuildRequest) -> PortResult<String>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployRequest {
+    pub correlation: String,
+    pub pipeline: String,
+    pub execution_id: String,
+    pub group: String,
+    pub artifact: ArtifactRef,
+    /// A deployment that restores the last-good revision (CodeDeploy's rollback is a new
+    /// deployment of the previous revision, and so is ours).
+    pub rollback: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeploymentStatus {
+    Created,
+    Queued,
+    InProgress,
+    Succeeded,
+    Failed,
+    Stopped,
+}
+
+impl DeploymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "Created",
+            Self::Queued => "Queued",
+            Self::InProgress => "InProgress",
+            Self::Succeeded => "Succeeded",
+            Self::Failed => "Failed",
+            Self::Stopped => "Stopped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Created, Self::Queued, Self::InProgress, Self::Succeeded, Self::Failed, Self::Stopped]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentSummary {
+    pub deployment_id: String,
+    pub artifact: ArtifactRef,
+    pub status: DeploymentStatus,
+    pub rollback: bool,
+}
+
+#[async_trait]
+pub trait Deployer: Send + Sync {
+    /// Starts a deployment and returns its id; completion arrives as
+    /// [`Event::DeploymentStateChange`].
+    async fn start(&self, request: DeployRequest) -> PortResult<String>;
+    /// The group's most recent deployment, whatever its outcome.
+    async fn last_deployment(&self, pipeline: &str, group: &str) -> PortResult<Option<DeploymentSummary>>;
+}
+
+/// A task parked on a token, with what its completion handler needs to know.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingTask {
+    pub token: String,
+    pub context: Value,
+}
+
+/// Waiting tasks keyed by what they wait for (`build/<correlation>`, `bake/<correlation>`, …).
+#[async_trait]
+pub trait PendingTasks: Send + Sync {
+    async fn put(&self, key: &str, task: &PendingTask) -> PortResult<()>;
+    /// Removes and returns the entry; `None` if another delivery took it first.
+    async fn take(&self, key: &str) -> PortResult<Option<PendingTask>>;
+    async fn list(&self, prefix: &str) -> PortResult<Vec<(String, PendingTask)>>;
+}
+
+/// `SendTaskSuccess` / `SendTaskFailure`.
+#[async_trait]
+pub trait TaskCallbacks: Send + Sync {
+    /// Returns `false` when no task waits on the token any more (it finished or timed out).
+    async fn succeed(&self, token: &str, output: Value) -> PortResult<bool>;
+    async fn fail(&self, token: &str, error: &str, cause: &str) -> PortResult<bool>;
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricDatum {
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: BTreeMap<String, String>,
+    pub value: f64,
+    pub unit: String,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp_ms: i64,
+}
+
+#[async_trait]
+pub trait MetricsSink: Send + Sync {
+    async fn put(&self, data: &[MetricDatum]) -> PortResult<()>;
+}
+
+#[async_trait]
+pub trait AlarmWatch: Send + Sync {
+    async fn state(&self, alarm: &str) -> PortResult<AlarmState>;
+}
+
+/// One-shot timers that come back as events (EventBridge Scheduler on AWS).
+#[async_trait]
+pub trait Timers: Send + Sync {
+    async fn after(&self, delay_secs: u64, event: crate::events::Event) -> PortResult<()>;
+}

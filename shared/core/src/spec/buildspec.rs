@@ -1,0 +1,253 @@
+//! CodeBuild's build specification, version 0.2 ("Build specification reference for CodeBuild").
+//! The model covers the whole documented shape so later work adds behaviour, not fields.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use serde_saphyr::Spanned;
+
+use crate::spec::error::{Reporter, SpecError, parse_yaml};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Buildspec {
+    pub version: Spanned<Version>,
+    #[serde(default, rename = "run-as")]
+    pub run_as: Option<String>,
+    #[serde(default)]
+    pub env: Env,
+    /// Accepted and ignored: proxy and batch builds have no local meaning yet.
+    #[serde(default)]
+    pub proxy: Option<de::IgnoredAny>,
+    #[serde(default)]
+    pub batch: Option<de::IgnoredAny>,
+    #[serde(default)]
+    pub phases: Phases,
+    #[serde(default)]
+    pub reports: BTreeMap<String, Report>,
+    #[serde(default)]
+    pub artifacts: Option<Artifacts>,
+    #[serde(default)]
+    pub cache: Option<Cache>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V0_1,
+    V0_2,
+}
+
+impl<'de> Deserialize<'de> for Version {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Version;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("buildspec version 0.2 (or 0.1)")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Version, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Version, E> {
+                match v {
+                    "0.2" => Ok(Version::V0_2),
+                    "0.1" => Ok(Version::V0_1),
+                    other => Err(E::custom(format!("unsupported buildspec version `{other}`; CodeBuild accepts 0.2 (and the legacy 0.1)"))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// CodeBuild accepts `yes`/`no` as well as booleans in places such as `discard-paths`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct YesNo(pub bool);
+
+impl<'de> Deserialize<'de> for YesNo {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = YesNo;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("yes, no, true or false")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<YesNo, E> {
+                Ok(YesNo(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<YesNo, E> {
+                match v {
+                    "yes" | "true" => Ok(YesNo(true)),
+                    "no" | "false" => Ok(YesNo(false)),
+                    other => Err(E::custom(format!("expected yes or no, found `{other}`"))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Env {
+    #[serde(default)]
+    pub shell: Option<String>,
+    #[serde(default)]
+    pub variables: BTreeMap<String, ScalarString>,
+    #[serde(default, rename = "parameter-store")]
+    pub parameter_store: BTreeMap<String, String>,
+    #[serde(default, rename = "secrets-manager")]
+    pub secrets_manager: BTreeMap<String, String>,
+    #[serde(default, rename = "exported-variables")]
+    pub exported_variables: Vec<String>,
+    #[serde(default, rename = "git-credential-helper")]
+    pub git_credential_helper: Option<YesNo>,
+}
+
+/// Env values are strings to CodeBuild even when YAML reads them as numbers or booleans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScalarString(pub String);
+
+impl<'de> Deserialize<'de> for ScalarString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ScalarString;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ScalarString, E> {
+                Ok(ScalarString(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ScalarString, E> {
+                Ok(ScalarString(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ScalarString, E> {
+                Ok(ScalarString(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarString, E> {
+                Ok(ScalarString(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarString, E> {
+                Ok(ScalarString(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phases {
+    #[serde(default)]
+    pub install: Option<Phase>,
+    #[serde(default)]
+    pub pre_build: Option<Phase>,
+    #[serde(default)]
+    pub build: Option<Phase>,
+    #[serde(default)]
+    pub post_build: Option<Phase>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OnFailure {
+    #[default]
+    Abort,
+    Continue,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    #[serde(default, rename = "run-as")]
+    pub run_as: Option<String>,
+    #[serde(default, rename = "on-failure")]
+    pub on_failure: OnFailure,
+    #[serde(default, rename = "runtime-versions")]
+    pub runtime_versions: BTreeMap<String, ScalarString>,
+    #[serde(default)]
+    pub commands: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub finally: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub files: Vec<String>,
+    #[serde(default, rename = "base-directory")]
+    pub base_directory: Option<String>,
+    #[serde(default, rename = "discard-paths")]
+    pub discard_paths: YesNo,
+    #[serde(default, rename = "file-format")]
+    pub file_format: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Artifacts {
+    #[serde(default)]
+    pub files: Vec<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, rename = "discard-paths")]
+    pub discard_paths: YesNo,
+    #[serde(default, rename = "base-directory")]
+    pub base_directory: Option<String>,
+    #[serde(default, rename = "exclude-paths")]
+    pub exclude_paths: Vec<String>,
+    #[serde(default, rename = "enable-symlinks")]
+    pub enable_symlinks: YesNo,
+    #[serde(default, rename = "s3-prefix")]
+    pub s3_prefix: Option<String>,
+    #[serde(default, rename = "secondary-artifacts")]
+    pub secondary_artifacts: BTreeMap<String, Artifacts>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cache {
+    #[serde(default)]
+    pub paths: Vec<String>,
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub fallback_keys: Vec<String>,
+}
+
+impl Buildspec {
+    /// The phases in CodeBuild's order, with their `BatchGetBuilds` phase types.
+    pub fn phases(&self) -> [(&'static str, Option<&Phase>); 4] {
+        [
+            ("INSTALL", self.phases.install.as_ref()),
+            ("PRE_BUILD", self.phases.pre_build.as_ref()),
+            ("BUILD", self.phases.build.as_ref()),
+            ("POST_BUILD", self.phases.post_build.as_ref()),
+        ]
+    }
+}
+
+pub fn parse_buildspec(file: &Path, text: &str) -> Result<Buildspec, SpecError> {
+    let spec: Buildspec = parse_yaml(file, text)?;
+    let mut r = Reporter::new(file, text);
+    if spec.version.value == Version::V0_1 {
+        r.error(
+            spec.version.referenced,
+            "buildspec version 0.1 runs each command in its own shell; Baton runs 0.2 only. Change `version: 0.1` to `version: 0.2` and check commands that relied on a fresh shell (e.g. `cd`)",
+        );
+    }
+    if let Some(shell) = &spec.env.shell {
+        if !matches!(shell.as_str(), "bash" | "/bin/sh") {
+            r.error(spec.version.referenced, format!("env.shell `{shell}` is not supported locally; use bash or /bin/sh"));
+        }
+    }
+    if spec.phases().iter().all(|(_, p)| p.is_none_or(|p| p.commands.is_empty())) {
+        r.error(spec.version.referenced, "the buildspec has no commands in any phase");
+    }
+    r.finish()?;
+    Ok(spec)
+}

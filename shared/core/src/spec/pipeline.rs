@@ -1,0 +1,250 @@
+//! `pipeline.yml`: what a team writes. See `docs/pipeline.md` for the user-facing reference.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_saphyr::Spanned;
+
+use crate::alarm::{ComparisonOperator, Statistic, TreatMissingData};
+use crate::spec::duration::Span;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineSpec {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub source: SourceSpec,
+    #[serde(default)]
+    pub execution_mode: ExecutionMode,
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    pub stages: Vec<StageSpec>,
+    #[serde(default)]
+    pub deployment_groups: BTreeMap<String, Spanned<GroupSpec>>,
+    #[serde(default)]
+    pub alarms: BTreeMap<String, Spanned<AlarmSpec>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// On AWS, the CodeCommit repository; locally, a directory or git work tree (default: the
+    /// directory that holds `pipeline.yml`).
+    #[serde(default)]
+    pub repository: Option<String>,
+    #[serde(default)]
+    pub branches: Vec<String>,
+    #[serde(default)]
+    pub paths: Option<PathFilter>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathFilter {
+    #[serde(default)]
+    pub include: Vec<String>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExecutionMode {
+    Superseded,
+    #[default]
+    Queued,
+    Parallel,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageSpec {
+    pub name: Spanned<String>,
+    pub actions: Vec<ActionSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionType {
+    Build,
+    Test,
+    Deploy,
+    Bake,
+}
+
+impl ActionType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Build => "build",
+            Self::Test => "test",
+            Self::Deploy => "deploy",
+            Self::Bake => "bake",
+        }
+    }
+}
+
+/// One action. Fields are flat (as in CodePipeline's console) and checked per type by the
+/// validator, which can then say "`duration` applies to bake actions only" at the right line.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionSpec {
+    pub name: Spanned<String>,
+    #[serde(rename = "type")]
+    pub kind: Spanned<ActionType>,
+    #[serde(default)]
+    pub run_order: Option<Spanned<u32>>,
+    /// build/test: the buildspec file in the source (default `buildspec.yml`).
+    #[serde(default)]
+    pub buildspec: Option<Spanned<String>>,
+    /// build/test: artifacts this action produces (the buildspec's primary artifact first).
+    #[serde(default)]
+    pub outputs: Vec<Spanned<String>>,
+    /// deploy: the artifact to deploy.
+    #[serde(default)]
+    pub input: Option<Spanned<String>>,
+    /// deploy/bake: the deployment group.
+    #[serde(default)]
+    pub group: Option<Spanned<String>>,
+    /// bake: how long to watch the group's alarms.
+    #[serde(default)]
+    pub duration: Option<Spanned<Span>>,
+    /// Any action: give up after this long.
+    #[serde(default)]
+    pub timeout: Option<Spanned<Span>>,
+    /// build/test: extra environment variables for the build.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    /// Locally, how many instances (directories with their own port) the group has.
+    #[serde(default = "one")]
+    pub instances: u32,
+    #[serde(default)]
+    pub config: DeploymentConfig,
+    #[serde(default)]
+    pub alarms: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub auto_rollback: Vec<RollbackTrigger>,
+    /// The appspec file inside the deployed artifact.
+    #[serde(default = "default_appspec")]
+    pub appspec: String,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn default_appspec() -> String {
+    "appspec.yml".into()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RollbackTrigger {
+    Failure,
+    Alarm,
+}
+
+/// CodeDeploy's deployment configuration for the Server platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeploymentConfig {
+    #[default]
+    OneAtATime,
+    HalfAtATime,
+    AllAtOnce,
+    MinimumHealthyHosts(MinimumHealthyHosts),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MinimumHealthyHosts {
+    #[serde(rename = "type")]
+    pub kind: HealthyHostsType,
+    pub value: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum HealthyHostsType {
+    HostCount,
+    FleetPercent,
+}
+
+impl fmt::Display for DeploymentConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OneAtATime => f.write_str("CodeDeployDefault.OneAtATime"),
+            Self::HalfAtATime => f.write_str("CodeDeployDefault.HalfAtATime"),
+            Self::AllAtOnce => f.write_str("CodeDeployDefault.AllAtOnce"),
+            Self::MinimumHealthyHosts(m) => match m.kind {
+                HealthyHostsType::HostCount => write!(f, "MinimumHealthyHosts(HOST_COUNT={})", m.value),
+                HealthyHostsType::FleetPercent => write!(f, "MinimumHealthyHosts(FLEET_PERCENT={})", m.value),
+            },
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DeploymentConfig {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DeploymentConfig;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("OneAtATime, HalfAtATime, AllAtOnce, or { minimum_healthy_hosts: { type: HOST_COUNT|FLEET_PERCENT, value: N } }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DeploymentConfig, E> {
+                match v.strip_prefix("CodeDeployDefault.").unwrap_or(v) {
+                    "OneAtATime" => Ok(DeploymentConfig::OneAtATime),
+                    "HalfAtATime" => Ok(DeploymentConfig::HalfAtATime),
+                    "AllAtOnce" => Ok(DeploymentConfig::AllAtOnce),
+                    other => Err(E::custom(format!("unknown deployment config `{other}`, expected OneAtATime, HalfAtATime, AllAtOnce or a minimum_healthy_hosts map"))),
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DeploymentConfig, A::Error> {
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Custom {
+                    minimum_healthy_hosts: MinimumHealthyHosts,
+                }
+                let c = Custom::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(DeploymentConfig::MinimumHealthyHosts(c.minimum_healthy_hosts))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmSpec {
+    pub metric: String,
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    /// Defaults to `{Pipeline: <name>, DeploymentGroup: <the group that uses the alarm>}`.
+    #[serde(default)]
+    pub dimensions: Option<BTreeMap<String, String>>,
+    pub statistic: Statistic,
+    pub period: Spanned<Span>,
+    pub threshold: f64,
+    pub comparison: ComparisonOperator,
+    pub evaluation_periods: Spanned<u32>,
+    #[serde(default)]
+    pub datapoints_to_alarm: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub treat_missing_data: TreatMissingData,
+}
+
+fn default_namespace() -> String {
+    "Baton".into()
+}
+
+impl ActionSpec {
+    pub fn run_order(&self) -> u32 {
+        self.run_order.as_ref().map_or(1, |r| r.value)
+    }
+}

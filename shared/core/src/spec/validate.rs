@@ -1,0 +1,344 @@
+//! Turns a parsed `pipeline.yml` into a [`Pipeline`], reporting every semantic problem with its
+//! position: unknown references, misplaced fields, impossible alarm settings.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_saphyr::Spanned;
+
+use crate::model::{Action, ActionKind, Alarm, Group, Pipeline, SOURCE_ARTIFACT, Stage};
+use crate::spec::error::{Pos, Reporter, SpecError, parse_yaml};
+use crate::spec::pipeline::{ActionSpec, ActionType, DeploymentConfig, HealthyHostsType, PipelineSpec, RollbackTrigger};
+
+fn pos<T>(s: &Spanned<T>) -> Pos {
+    s.referenced.into()
+}
+
+/// Names become JSONPath segments and state names (`Stage:Action`), so they keep to the part of
+/// CodePipeline's alphabet that needs no quoting: letters, digits, `_` and `-`.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 100 && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
+}
+
+const NAME_RULE: &str = "1-100 characters of A-Z, a-z, 0-9, '_' or '-'";
+
+/// Parses and validates `pipeline.yml` text.
+pub fn parse_pipeline(file: &Path, text: &str) -> Result<Pipeline, SpecError> {
+    let spec: PipelineSpec = parse_yaml(file, text)?;
+    let mut r = Reporter::new(file, text);
+    let pipeline = validate(&spec, &mut r);
+    r.finish()?;
+    Ok(pipeline)
+}
+
+fn validate(spec: &PipelineSpec, r: &mut Reporter<'_>) -> Pipeline {
+    if !valid_name(&spec.name.value) {
+        r.error(pos(&spec.name), format!("the pipeline name must be {NAME_RULE}"));
+    }
+    if spec.stages.is_empty() {
+        r.error(pos(&spec.name), "a pipeline needs at least one stage under `stages`");
+    }
+
+    let alarms = validate_alarms(spec, r);
+    let groups = validate_groups(spec, &alarms, r);
+
+    // Artifacts become available in execution order: stage by stage, run order by run order.
+    let mut available: BTreeSet<String> = BTreeSet::from([SOURCE_ARTIFACT.to_string()]);
+    let mut produced_at: BTreeMap<String, Pos> = BTreeMap::new();
+    let mut deployed_groups: BTreeSet<String> = BTreeSet::new();
+    let mut stage_names = BTreeSet::new();
+    let mut stages = Vec::new();
+    for stage in &spec.stages {
+        if !valid_name(&stage.name.value) {
+            r.error(pos(&stage.name), format!("a stage name must be {NAME_RULE}"));
+        }
+        if !stage_names.insert(stage.name.value.clone()) {
+            r.error(pos(&stage.name), format!("there is already a stage named `{}`", stage.name.value));
+        }
+        if stage.actions.is_empty() {
+            r.error(pos(&stage.name), format!("stage `{}` has no actions", stage.name.value));
+        }
+        let mut specs: Vec<&ActionSpec> = stage.actions.iter().collect();
+        specs.sort_by_key(|a| a.run_order()); // stable: declaration order within a run order
+        let mut action_names = BTreeSet::new();
+        let mut actions = Vec::new();
+        let mut i = 0;
+        while i < specs.len() {
+            let order = specs[i].run_order();
+            let group_end = specs[i..].iter().position(|a| a.run_order() != order).map_or(specs.len(), |p| p + i);
+            let mut outputs_this_order = Vec::new();
+            for a in &specs[i..group_end] {
+                if !valid_name(&a.name.value) {
+                    r.error(pos(&a.name), format!("an action name must be {NAME_RULE}"));
+                }
+                if !action_names.insert(a.name.value.clone()) {
+                    r.error(pos(&a.name), format!("stage `{}` already has an action named `{}`", stage.name.value, a.name.value));
+                }
+                if let Some(ro) = &a.run_order {
+                    if !(1..=999).contains(&ro.value) {
+                        r.error(pos(ro), "run_order must be between 1 and 999");
+                    }
+                }
+                let kind = validate_action(a, &available, &groups, &mut deployed_groups, r);
+                if let ActionKind::Build { outputs, .. } = &kind {
+                    for (name, o) in outputs.iter().zip(&a.outputs) {
+                        if let Some(first) = produced_at.get(name) {
+                            r.error(pos(o), format!("artifact `{name}` is already produced at line {}", first.line));
+                        } else {
+                            produced_at.insert(name.clone(), pos(o));
+                            outputs_this_order.push(name.clone());
+                        }
+                    }
+                }
+                actions.push(Action {
+                    name: a.name.value.clone(),
+                    run_order: order,
+                    timeout_secs: a.timeout.as_ref().map(|t| t.value.secs()),
+                    kind,
+                });
+            }
+            // Outputs become inputs only for later run orders, never for siblings running in parallel.
+            available.extend(outputs_this_order);
+            i = group_end;
+        }
+        stages.push(Stage {
+            name: stage.name.value.clone(),
+            actions,
+        });
+    }
+
+    Pipeline {
+        name: spec.name.value.clone(),
+        source: spec.source.clone(),
+        execution_mode: spec.execution_mode,
+        variables: spec.variables.clone(),
+        stages,
+        groups,
+        alarms,
+    }
+}
+
+fn validate_action(
+    a: &ActionSpec,
+    available: &BTreeSet<String>,
+    groups: &BTreeMap<String, Group>,
+    deployed: &mut BTreeSet<String>,
+    r: &mut Reporter<'_>,
+) -> ActionKind {
+    let kind = a.kind.value;
+    let only = |field: &str, types: &str| format!("`{field}` applies to {types} actions only, and this is a {} action", kind.as_str());
+    let is_build = matches!(kind, ActionType::Build | ActionType::Test);
+    if !is_build {
+        if let Some(b) = &a.buildspec {
+            r.error(pos(b), only("buildspec", "build and test"));
+        }
+        if let Some(o) = a.outputs.first() {
+            r.error(pos(o), only("outputs", "build and test"));
+        }
+        if !a.env.is_empty() {
+            r.error(pos(&a.name), only("env", "build and test"));
+        }
+    }
+    if kind != ActionType::Deploy {
+        if let Some(i) = &a.input {
+            r.error(pos(i), only("input", "deploy"));
+        }
+    }
+    if kind != ActionType::Bake {
+        if let Some(d) = &a.duration {
+            r.error(pos(d), only("duration", "bake"));
+        }
+    }
+    if is_build {
+        if let Some(g) = &a.group {
+            r.error(pos(g), only("group", "deploy and bake"));
+        }
+    }
+    let group = |r: &mut Reporter<'_>| -> String {
+        match &a.group {
+            None => {
+                r.error(pos(&a.kind), format!("a {} action needs `group`, one of the deployment_groups", kind.as_str()));
+                String::new()
+            }
+            Some(g) if !groups.contains_key(&g.value) => {
+                let known: Vec<&str> = groups.keys().map(String::as_str).collect();
+                r.error(pos(g), format!("unknown deployment group `{}`; defined groups: {}", g.value, list(&known)));
+                g.value.clone()
+            }
+            Some(g) => g.value.clone(),
+        }
+    };
+    match kind {
+        ActionType::Build | ActionType::Test => ActionKind::Build {
+            buildspec: a.buildspec.as_ref().map_or_else(|| "buildspec.yml".to_string(), |b| b.value.clone()),
+            outputs: a
+                .outputs
+                .iter()
+                .map(|o| {
+                    if o.value == SOURCE_ARTIFACT || !valid_name(&o.value) {
+                        r.error(pos(o), format!("`{}` cannot name an artifact: `source` is reserved, and names are {NAME_RULE}", o.value));
+                    }
+                    o.value.clone()
+                })
+                .collect(),
+            env: a.env.clone(),
+            test: kind == ActionType::Test,
+        },
+        ActionType::Deploy => {
+            let group = group(r);
+            deployed.insert(group.clone());
+            let input = match &a.input {
+                None => {
+                    r.error(pos(&a.kind), "a deploy action needs `input`, the artifact to deploy");
+                    String::new()
+                }
+                Some(i) if !available.contains(&i.value) => {
+                    let known: Vec<&str> = available.iter().map(String::as_str).collect();
+                    r.error(
+                        pos(i),
+                        format!("artifact `{}` is not produced by any earlier action (an action's outputs are available to later run orders and stages); available here: {}", i.value, list(&known)),
+                    );
+                    i.value.clone()
+                }
+                Some(i) => i.value.clone(),
+            };
+            ActionKind::Deploy { input, group }
+        }
+        ActionType::Bake => {
+            let group = group(r);
+            if !group.is_empty() && groups.contains_key(&group) && !deployed.contains(&group) {
+                r.error(pos(&a.kind), format!("bake watches group `{group}`, but no earlier deploy action deploys to it"));
+            }
+            let duration_secs = match &a.duration {
+                None => {
+                    r.error(pos(&a.kind), "a bake action needs `duration`, e.g. `duration: 10m`");
+                    0
+                }
+                Some(d) if d.value.secs() == 0 => {
+                    r.error(pos(d), "a bake duration must be at least 1s");
+                    0
+                }
+                Some(d) => d.value.secs(),
+            };
+            if groups.get(&group).is_some_and(|g| g.alarms.is_empty()) {
+                r.error(pos(&a.kind), format!("bake watches the alarms of group `{group}`, which has none; add `alarms` to the group"));
+            }
+            ActionKind::Bake { group, duration_secs }
+        }
+    }
+}
+
+fn validate_groups(spec: &PipelineSpec, alarms: &BTreeMap<String, Alarm>, r: &mut Reporter<'_>) -> BTreeMap<String, Group> {
+    let mut groups = BTreeMap::new();
+    for (name, g) in &spec.deployment_groups {
+        let at = pos(g);
+        let g = &g.value;
+        if !valid_name(name) {
+            r.error(at, format!("`{name}` cannot name a deployment group"));
+        }
+        if !(1..=100).contains(&g.instances) {
+            r.error(at, format!("group `{name}`: instances must be between 1 and 100"));
+        }
+        if let DeploymentConfig::MinimumHealthyHosts(m) = g.config {
+            let bad = match m.kind {
+                HealthyHostsType::FleetPercent => m.value >= 100,
+                HealthyHostsType::HostCount => m.value >= g.instances,
+            };
+            if bad {
+                r.error(at, format!("group `{name}`: minimum_healthy_hosts {} leaves no instance free to deploy to (CodeDeploy rejects it too)", g.config));
+            }
+        }
+        for a in &g.alarms {
+            if !alarms.contains_key(&a.value) {
+                let known: Vec<&str> = alarms.keys().map(String::as_str).collect();
+                r.error(pos(a), format!("unknown alarm `{}`; defined alarms: {}", a.value, list(&known)));
+            }
+        }
+        if g.auto_rollback.contains(&RollbackTrigger::Alarm) && g.alarms.is_empty() {
+            r.error(at, format!("group `{name}` rolls back on `alarm` but lists no alarms"));
+        }
+        groups.insert(
+            name.clone(),
+            Group {
+                name: name.clone(),
+                instances: g.instances,
+                config: g.config,
+                alarms: g.alarms.iter().map(|a| a.value.clone()).collect(),
+                rollback_on_failure: g.auto_rollback.contains(&RollbackTrigger::Failure),
+                rollback_on_alarm: g.auto_rollback.contains(&RollbackTrigger::Alarm),
+                appspec: g.appspec.clone(),
+            },
+        );
+    }
+    groups
+}
+
+fn validate_alarms(spec: &PipelineSpec, r: &mut Reporter<'_>) -> BTreeMap<String, Alarm> {
+    let mut alarms = BTreeMap::new();
+    for (name, a) in &spec.alarms {
+        let at = pos(a);
+        let a = &a.value;
+        let users: Vec<&String> = spec
+            .deployment_groups
+            .iter()
+            .filter(|(_, g)| g.value.alarms.iter().any(|x| &x.value == name))
+            .map(|(n, _)| n)
+            .collect();
+        let dimensions = match (&a.dimensions, users.as_slice()) {
+            (Some(d), _) => d.clone(),
+            (None, [group]) => BTreeMap::from([
+                ("Pipeline".to_string(), spec.name.value.clone()),
+                ("DeploymentGroup".to_string(), (*group).clone()),
+            ]),
+            (None, _) => {
+                r.error(at, format!("alarm `{name}` is used by {} deployment groups; give it `dimensions` explicitly", users.len()));
+                BTreeMap::new()
+            }
+        };
+        let period = a.period.value.secs();
+        if !(matches!(period, 1 | 5 | 10 | 30) || (period > 0 && period % 60 == 0)) {
+            r.error(pos(&a.period), "a CloudWatch period is 1, 5, 10 or 30 seconds, or a multiple of 60");
+        }
+        let n = a.evaluation_periods.value;
+        if n == 0 {
+            r.error(pos(&a.evaluation_periods), "evaluation_periods must be at least 1");
+        }
+        let m = a.datapoints_to_alarm.as_ref().map_or(n, |d| d.value);
+        if let Some(d) = &a.datapoints_to_alarm {
+            if d.value == 0 || d.value > n {
+                r.error(pos(d), format!("datapoints_to_alarm must be between 1 and evaluation_periods ({n})"));
+            }
+        }
+        alarms.insert(
+            name.clone(),
+            Alarm {
+                name: name.clone(),
+                namespace: a.namespace.clone(),
+                metric: a.metric.clone(),
+                dimensions,
+                statistic: a.statistic,
+                period_secs: period,
+                threshold: a.threshold,
+                comparison: a.comparison,
+                evaluation_periods: n,
+                datapoints_to_alarm: m,
+                treat_missing_data: a.treat_missing_data,
+            },
+        );
+    }
+    alarms
+}
+
+fn list(items: &[&str]) -> String {
+    if items.is_empty() {
+        "(none)".into()
+    } else {
+        items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Reads and validates a `pipeline.yml` from disk.
+pub fn load_pipeline(file: &Path) -> Result<Pipeline, SpecError> {
+    let text = super::read_text(file)?;
+    parse_pipeline(file, &text)
+}

@@ -1,0 +1,57 @@
+//! Build and test actions: start a build that carries the task token's correlation key.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::ports::{ArtifactRef, BuildRequest, BuildRunner, PendingTask, PendingTasks};
+use crate::stages::{StageError, correlation};
+
+#[derive(Debug, Deserialize)]
+pub struct BuildInput {
+    pub task_token: String,
+    pub pipeline: String,
+    pub execution_id: String,
+    pub action: String,
+    pub buildspec: String,
+    #[serde(default)]
+    pub outputs: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    pub timeout_secs: u64,
+    pub source: ArtifactRef,
+    #[serde(default)]
+    pub commit_id: Option<String>,
+    #[serde(default)]
+    pub attempt: u64,
+}
+
+pub async fn start(builds: &dyn BuildRunner, pending: &dyn PendingTasks, input: BuildInput) -> Result<Value, StageError> {
+    let key = correlation(&input.execution_id, &input.action, input.attempt);
+    // Park the token first: a build that finishes instantly must find its waiter.
+    let context = json!({
+        "pipeline": input.pipeline,
+        "execution_id": input.execution_id,
+        "action": input.action,
+        "commit_id": input.commit_id,
+        "inputs": [input.source],
+    });
+    pending.put(&format!("build/{key}"), &PendingTask { token: input.task_token, context }).await?;
+    let build_id = builds
+        .start(BuildRequest {
+            correlation: key,
+            pipeline: input.pipeline,
+            execution_id: input.execution_id,
+            action: input.action.clone(),
+            buildspec: input.buildspec,
+            source: input.source,
+            commit_id: input.commit_id,
+            outputs: input.outputs,
+            env: input.env,
+            timeout_secs: input.timeout_secs,
+        })
+        .await?;
+    tracing::info!(action = %input.action, build_id = %build_id, "build started");
+    Ok(json!({ "build_id": build_id }))
+}

@@ -1,0 +1,46 @@
+//! Deploy actions: start a deployment of an artifact version to a group.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::ports::{ArtifactRef, DeployRequest, Deployer, PendingTask, PendingTasks};
+use crate::stages::{StageError, correlation};
+
+#[derive(Debug, Deserialize)]
+pub struct DeployInput {
+    pub task_token: String,
+    pub pipeline: String,
+    pub execution_id: String,
+    pub action: String,
+    pub group: String,
+    pub artifact: ArtifactRef,
+    /// No bake follows: a successful deployment is itself the proof that makes it last-good.
+    #[serde(default)]
+    pub mark_good: bool,
+    #[serde(default)]
+    pub attempt: u64,
+}
+
+pub async fn start(deployer: &dyn Deployer, pending: &dyn PendingTasks, input: DeployInput) -> Result<Value, StageError> {
+    let key = correlation(&input.execution_id, &input.action, input.attempt);
+    let context = json!({
+        "pipeline": input.pipeline,
+        "group": input.group,
+        "artifact": input.artifact,
+        "mark_good": input.mark_good,
+        "rollback": false,
+    });
+    pending.put(&format!("deployment/{key}"), &PendingTask { token: input.task_token, context }).await?;
+    let deployment_id = deployer
+        .start(DeployRequest {
+            correlation: key,
+            pipeline: input.pipeline,
+            execution_id: input.execution_id,
+            group: input.group.clone(),
+            artifact: input.artifact.clone(),
+            rollback: false,
+        })
+        .await?;
+    tracing::info!(group = %input.group, artifact = %input.artifact, deployment_id = %deployment_id, "deployment started");
+    Ok(json!({ "deployment_id": deployment_id }))
+}

@@ -1,0 +1,111 @@
+//! The `events` handler: answers waiting tasks when builds, deployments, alarms and timers
+//! report back. Every branch is idempotent: a duplicate delivery finds no pending entry.
+
+use serde_json::{Map, Value, json};
+
+use crate::alarm::AlarmState;
+use crate::events::{BuildStatus, Event};
+use crate::ports::{AlarmWatch, ArtifactRef, ArtifactStore, DeploymentStatus, PendingTasks, Provenance, TaskCallbacks};
+use crate::stages::{StageError, bake, error_types};
+
+#[allow(missing_debug_implementations, reason = "a bundle of trait objects")]
+pub struct EventPorts<'a> {
+    pub artifacts: &'a dyn ArtifactStore,
+    pub pending: &'a dyn PendingTasks,
+    pub callbacks: &'a dyn TaskCallbacks,
+    pub alarms: &'a dyn AlarmWatch,
+}
+
+pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageError> {
+    match event {
+        Event::BuildStateChange { build_id, correlation, status, outputs, reason, log } => {
+            let Some(task) = ports.pending.take(&format!("build/{correlation}")).await? else {
+                tracing::debug!(build_id, "no task waits for this build");
+                return Ok(());
+            };
+            if status != BuildStatus::Succeeded {
+                let mut cause = format!("build {build_id} {}: {}", status.as_str(), reason.unwrap_or_default());
+                if let Some(log) = log {
+                    cause.push_str(&format!(" (log: {log})"));
+                }
+                ports.callbacks.fail(&task.token, error_types::BUILD_FAILED, &cause).await?;
+                return Ok(());
+            }
+            let ctx = &task.context;
+            let text = |k: &str| ctx[k].as_str().unwrap_or_default().to_string();
+            let inputs: Vec<ArtifactRef> = serde_json::from_value(ctx["inputs"].clone()).unwrap_or_default();
+            let mut artifacts = Map::new();
+            for staged in &outputs {
+                let provenance = Provenance {
+                    pipeline: text("pipeline"),
+                    execution_id: text("execution_id"),
+                    action: text("action"),
+                    commit_id: ctx["commit_id"].as_str().map(str::to_string),
+                    build_id: Some(build_id.clone()),
+                    inputs: inputs.clone(),
+                };
+                let manifest = match ports.artifacts.put(staged, provenance).await {
+                    Ok(m) => m,
+                    Err(e) => {
+                        ports.callbacks.fail(&task.token, error_types::BUILD_FAILED, &format!("storing artifact {}: {e}", staged.name)).await?;
+                        return Ok(());
+                    }
+                };
+                artifacts.insert(staged.name.clone(), json!(manifest.artifact));
+            }
+            ports.callbacks.succeed(&task.token, json!({ "build_id": build_id, "artifacts": artifacts, "log": log })).await?;
+        }
+        Event::DeploymentStateChange { deployment_id, correlation, group, status, reason } => {
+            if !matches!(status, DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::Stopped) {
+                return Ok(());
+            }
+            let Some(task) = ports.pending.take(&format!("deployment/{correlation}")).await? else {
+                tracing::debug!(deployment_id, "no task waits for this deployment");
+                return Ok(());
+            };
+            let ctx = &task.context;
+            let rollback = ctx["rollback"].as_bool().unwrap_or(false);
+            if status == DeploymentStatus::Succeeded {
+                let artifact: Option<ArtifactRef> = serde_json::from_value(ctx["artifact"].clone()).ok();
+                if let (true, Some(a)) = (ctx["mark_good"].as_bool().unwrap_or(false), &artifact) {
+                    ports.artifacts.set_last_good(ctx["pipeline"].as_str().unwrap_or_default(), &group, a).await?;
+                }
+                let output = json!({ "deployment_id": deployment_id, "group": group, "artifact": artifact, "rolled_back": rollback });
+                ports.callbacks.succeed(&task.token, output).await?;
+            } else {
+                let error = if rollback { error_types::ROLLBACK_FAILED } else { error_types::DEPLOY_FAILED };
+                let cause = format!("deployment {deployment_id} to {group} {}: {}", status.as_str(), reason.unwrap_or_default());
+                ports.callbacks.fail(&task.token, error, &cause).await?;
+            }
+        }
+        Event::AlarmStateChange { alarm, state, reason, .. } => {
+            if state != AlarmState::Alarm {
+                return Ok(());
+            }
+            for (key, task) in ports.pending.list("bake/").await? {
+                let watches = task.context["alarms"].as_array().is_some_and(|a| a.iter().any(|x| x.as_str() == Some(&alarm)));
+                if watches && ports.pending.take(&key).await?.is_some() {
+                    let cause = format!("alarm {alarm} went to ALARM during the bake of group {}: {reason}", task.context["group"].as_str().unwrap_or_default());
+                    ports.callbacks.fail(&task.token, error_types::ALARM_TRIGGERED, &cause).await?;
+                }
+            }
+        }
+        Event::BakeWindowElapsed { correlation } => {
+            let Some(task) = ports.pending.take(&format!("bake/{correlation}")).await? else {
+                return Ok(()); // an alarm already ended this bake
+            };
+            let ctx = &task.context;
+            let alarms: Vec<String> = serde_json::from_value(ctx["alarms"].clone()).unwrap_or_default();
+            if let Err(e) = bake::first_alarm(ports.alarms, &alarms).await {
+                ports.callbacks.fail(&task.token, e.error_type(), &e.to_string()).await?;
+                return Ok(());
+            }
+            let artifact: ArtifactRef = serde_json::from_value(ctx["artifact"].clone()).map_err(|e| StageError::InvalidInput(e.to_string()))?;
+            let group = ctx["group"].as_str().unwrap_or_default();
+            ports.artifacts.set_last_good(ctx["pipeline"].as_str().unwrap_or_default(), group, &artifact).await?;
+            let output: Value = json!({ "group": group, "passed": true, "alarms": alarms, "last_good": artifact });
+            ports.callbacks.succeed(&task.token, output).await?;
+        }
+    }
+    Ok(())
+}

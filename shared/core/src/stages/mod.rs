@@ -1,0 +1,60 @@
+//! Stage handlers: plain async functions that a Lambda main and the local runner both call.
+//! Each takes exactly the ports it needs. Handlers that start long work (`build`, `deploy`,
+//! `bake`, `rollback`) park the state machine's task token and return; [`events::handle`]
+//! answers the token when the work reports back (DESIGN §3: callbacks, not polling).
+
+pub mod bake;
+pub mod build;
+pub mod deploy;
+pub mod events;
+pub mod rollback;
+pub mod source;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::ports::PortError;
+
+/// The `errorType` names the state machine's `Retry` and `Catch` match on.
+pub mod error_types {
+    pub const BUILD_FAILED: &str = "BuildFailed";
+    pub const DEPLOY_FAILED: &str = "DeployFailed";
+    pub const ALARM_TRIGGERED: &str = "AlarmTriggered";
+    pub const ROLLBACK_FAILED: &str = "RollbackFailed";
+    pub const TRANSIENT: &str = "Transient";
+    pub const INVALID_INPUT: &str = "InvalidInput";
+    pub const INTERNAL: &str = "Internal";
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    #[error("the task input does not fit this handler: {0}")]
+    InvalidInput(String),
+    #[error("alarm {alarm} is in ALARM: {reason}")]
+    AlarmTriggered { alarm: String, reason: String },
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+impl StageError {
+    /// The Lambda `errorType` (and so the Step Functions error name) of this failure.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::InvalidInput(_) => error_types::INVALID_INPUT,
+            Self::AlarmTriggered { .. } => error_types::ALARM_TRIGGERED,
+            Self::Port(p) if p.transient => error_types::TRANSIENT,
+            Self::Port(_) => error_types::INTERNAL,
+        }
+    }
+}
+
+/// Decodes a handler's input payload.
+pub fn decode<T: DeserializeOwned>(input: Value) -> Result<T, StageError> {
+    serde_json::from_value(input).map_err(|e| StageError::InvalidInput(e.to_string()))
+}
+
+/// The idempotency key of one attempt of one state in one execution: a retried or redelivered
+/// invocation of the same attempt maps to the same build or deployment.
+pub fn correlation(execution_id: &str, state: &str, attempt: u64) -> String {
+    format!("{execution_id}/{state}/{attempt}")
+}

@@ -1,0 +1,89 @@
+//! Rollback: restore a group to its last-good revision with a new deployment of it, as
+//! CodeDeploy does, when the group's rollback policy covers the failure that happened.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::ports::{ArtifactStore, DeployRequest, Deployer, DeploymentStatus, MetricDatum, MetricsSink, PendingTask, PendingTasks, TaskCallbacks};
+use crate::stages::{StageError, correlation, error_types};
+
+#[derive(Debug, Deserialize)]
+pub struct RollbackInput {
+    pub task_token: String,
+    pub pipeline: String,
+    pub execution_id: String,
+    pub action: String,
+    pub group: String,
+    pub on_failure: bool,
+    pub on_alarm: bool,
+    /// The error that sent the execution down the rollback path.
+    pub error: String,
+    #[serde(default)]
+    pub attempt: u64,
+}
+
+#[allow(missing_debug_implementations, reason = "a bundle of trait objects")]
+pub struct RollbackPorts<'a> {
+    pub artifacts: &'a dyn ArtifactStore,
+    pub deployer: &'a dyn Deployer,
+    pub pending: &'a dyn PendingTasks,
+    pub callbacks: &'a dyn TaskCallbacks,
+    pub metrics: &'a dyn MetricsSink,
+}
+
+pub async fn start(ports: RollbackPorts<'_>, input: RollbackInput) -> Result<Value, StageError> {
+    let skip = |reason: &str| json!({ "group": input.group, "rolled_back": false, "reason": reason });
+    let covered = if input.error == error_types::ALARM_TRIGGERED { input.on_alarm } else { input.on_failure };
+    let verdict = if !covered {
+        Some(skip("the group's auto_rollback policy does not cover this failure"))
+    } else {
+        match ports.artifacts.last_good(&input.pipeline, &input.group).await? {
+            None => Some(skip("the group has no last-good revision to return to")),
+            Some(good) => {
+                let last = ports.deployer.last_deployment(&input.pipeline, &input.group).await?;
+                match last {
+                    Some(d) if d.artifact == good && d.status == DeploymentStatus::Succeeded => Some(skip("the group already runs its last-good revision")),
+                    None => Some(skip("nothing was ever deployed to the group")),
+                    Some(_) => {
+                        let key = correlation(&input.execution_id, &input.action, input.attempt);
+                        let context = json!({ "pipeline": input.pipeline, "group": input.group, "artifact": good, "mark_good": false, "rollback": true });
+                        ports.pending.put(&format!("deployment/{key}"), &PendingTask { token: input.task_token.clone(), context }).await?;
+                        let id = ports
+                            .deployer
+                            .start(DeployRequest {
+                                correlation: key,
+                                pipeline: input.pipeline.clone(),
+                                execution_id: input.execution_id.clone(),
+                                group: input.group.clone(),
+                                artifact: good.clone(),
+                                rollback: true,
+                            })
+                            .await?;
+                        let datum = MetricDatum {
+                            namespace: "Baton".into(),
+                            name: "Rollbacks".into(),
+                            dimensions: [("Pipeline".to_string(), input.pipeline.clone()), ("DeploymentGroup".to_string(), input.group.clone())].into(),
+                            value: 1.0,
+                            unit: "Count".into(),
+                            timestamp_ms: now_ms(),
+                        };
+                        ports.metrics.put(&[datum]).await?;
+                        tracing::warn!(group = %input.group, to = %good, deployment_id = %id, cause = %input.error, "rolling back");
+                        return Ok(json!({ "deployment_id": id, "to": good }));
+                    }
+                }
+            }
+        }
+    };
+    // Nothing to deploy: answer our own token so the waiting task completes at once.
+    let output = verdict.unwrap_or_default();
+    tracing::info!(group = %input.group, reason = %output["reason"], "no rollback needed");
+    ports.callbacks.succeed(&input.task_token, output.clone()).await?;
+    Ok(output)
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,301 @@
+//! `baton synth`: one pipeline, one ASL state machine.
+//!
+//! Shape: `Source` → one Task per action (a `Parallel` where actions share a run order) →
+//! `Succeeded`. Every action catches into `Failed`, or into `Rollback` once a deploy may have
+//! changed a group. Tasks that wait use `lambda:invoke.waitForTaskToken`; Lambda ARNs are
+//! `${<Name>FunctionArn}` placeholders that SAM's `DefinitionSubstitutions` (or the local
+//! runner) fill in.
+//!
+//! The execution document: `{pipeline, execution_id, revision, variables, source, results}`,
+//! with each action's result at `$.results.<Stage>.<Action>`.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::model::{Action, ActionKind, Pipeline, state_name};
+
+/// The Lambda functions the state machine calls, by placeholder stem.
+pub const FUNCTIONS: [&str; 5] = ["Source", "Build", "Deploy", "Bake", "Rollback"];
+
+pub const SOURCE_STATE: &str = "Source";
+pub const ROLLBACK_STATE: &str = "Rollback";
+pub const FAILED_STATE: &str = "Failed";
+pub const SUCCEEDED_STATE: &str = "Succeeded";
+
+pub fn placeholder(function: &str) -> String {
+    format!("${{{function}FunctionArn}}")
+}
+
+/// Default time limits: CodeBuild's default build timeout, and CodeDeploy's hour per hook.
+const DEFAULT_BUILD_TIMEOUT: u64 = 3600;
+const DEFAULT_DEPLOY_TIMEOUT: u64 = 3600;
+/// Slack on top of a bake's window for the timer and the final alarm check.
+const BAKE_SLACK: u64 = 300;
+
+/// Renders the state machine as pretty JSON with a trailing newline (the committed form).
+pub fn to_json(pipeline: &Pipeline) -> String {
+    let mut text = serde_json::to_string_pretty(&synth(pipeline)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+pub fn synth(p: &Pipeline) -> Value {
+    let mut states = Map::new();
+    let mut producers: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    let mut last_deploy: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    let rollback_groups = p.rollback_groups();
+    let mut deployed_yet = false;
+
+    // Each run-order group of each stage becomes one step; a step's states are named first so
+    // the previous step can point at it.
+    struct Step<'a> {
+        stage: &'a str,
+        order: u32,
+        actions: Vec<&'a Action>,
+    }
+    let mut steps: Vec<Step> = Vec::new();
+    for stage in &p.stages {
+        for a in &stage.actions {
+            match steps.last_mut() {
+                Some(s) if s.stage == stage.name && s.order == a.run_order => s.actions.push(a),
+                _ => steps.push(Step { stage: &stage.name, order: a.run_order, actions: vec![a] }),
+            }
+        }
+    }
+    let step_name = |s: &Step| match s.actions.as_slice() {
+        [one] => state_name(s.stage, &one.name),
+        _ => format!("{} (run order {})", s.stage, s.order),
+    };
+
+    let first = steps.first().map_or(SUCCEEDED_STATE.to_string(), &step_name);
+    let stage_names: Vec<&str> = p.stages.iter().map(|s| s.name.as_str()).collect();
+    let mut source = json!({
+        "Type": "Task",
+        "Comment": "Snapshot the source revision and open the execution document",
+        "Resource": placeholder("Source"),
+        "Parameters": {
+            "pipeline": p.name,
+            "stages": stage_names,
+            "execution_id.$": "$$.Execution.Name",
+            "revision.$": "$.revision",
+            "variables.$": "$.variables",
+        },
+        "ResultPath": "$",
+        "Retry": [transient_retry()],
+        "Next": first,
+    });
+    source["Catch"] = json!([catch(FAILED_STATE)]);
+    states.insert(SOURCE_STATE.into(), source);
+
+    let mut done_in_stage: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (i, step) in steps.iter().enumerate() {
+        let next = steps.get(i + 1).map_or(SUCCEEDED_STATE.to_string(), &step_name);
+        if step.actions.iter().any(|a| matches!(a.kind, ActionKind::Deploy { .. })) {
+            deployed_yet = true;
+        }
+        let catch_target = if deployed_yet && !rollback_groups.is_empty() { ROLLBACK_STATE } else { FAILED_STATE };
+        let tasks: Vec<(String, Value)> = step
+            .actions
+            .iter()
+            .map(|a| (state_name(step.stage, &a.name), action_task(p, step.stage, a, &producers, &last_deploy)))
+            .collect();
+        match tasks.as_slice() {
+            [(name, task)] => {
+                let mut task = task.clone();
+                task["Next"] = json!(next);
+                task["Catch"] = json!([catch(catch_target)]);
+                states.insert(name.clone(), task);
+            }
+            _ => {
+                let stage_done = done_in_stage.get(step.stage).cloned().unwrap_or_default();
+                let mut selector = Map::new();
+                for prior in &stage_done {
+                    selector.insert(format!("{prior}.$"), json!(format!("$[0].results.{}.{prior}", step.stage)));
+                }
+                let branches: Vec<Value> = tasks
+                    .iter()
+                    .enumerate()
+                    .map(|(b, (name, task))| {
+                        let action = &step.actions[b].name;
+                        selector.insert(format!("{action}.$"), json!(format!("$[{b}].results.{}.{action}", step.stage)));
+                        let mut task = task.clone();
+                        task["End"] = json!(true);
+                        json!({ "StartAt": name, "States": { name.clone(): task } })
+                    })
+                    .collect();
+                states.insert(
+                    step_name(step),
+                    json!({
+                        "Type": "Parallel",
+                        "Comment": format!("Actions of stage {} with run order {}, in parallel", step.stage, step.order),
+                        "Branches": branches,
+                        "ResultSelector": selector,
+                        "ResultPath": format!("$.results.{}", step.stage),
+                        "Next": next,
+                        "Catch": [catch(catch_target)],
+                    }),
+                );
+            }
+        }
+        for a in &step.actions {
+            done_in_stage.entry(step.stage).or_default().push(&a.name);
+            match &a.kind {
+                ActionKind::Build { outputs, .. } => {
+                    for o in outputs {
+                        producers.insert(o, (step.stage, &a.name));
+                    }
+                }
+                ActionKind::Deploy { group, .. } => {
+                    last_deploy.insert(group, (step.stage, &a.name));
+                }
+                ActionKind::Bake { .. } => {}
+            }
+        }
+    }
+
+    states.insert(SUCCEEDED_STATE.into(), json!({ "Type": "Succeed" }));
+    if !rollback_groups.is_empty() {
+        let branches: Vec<Value> = rollback_groups
+            .iter()
+            .map(|g| {
+                let name = state_name(ROLLBACK_STATE, &g.name);
+                let task = callback_task(
+                    p,
+                    "Rollback",
+                    &name,
+                    json!({
+                        "group": g.name,
+                        "on_failure": g.rollback_on_failure,
+                        "on_alarm": g.rollback_on_alarm,
+                        "error.$": "$.error.Error",
+                    }),
+                    DEFAULT_DEPLOY_TIMEOUT,
+                );
+                let mut task = task;
+                task["ResultPath"] = Value::Null;
+                task["End"] = json!(true);
+                json!({ "StartAt": name, "States": { name: task } })
+            })
+            .collect();
+        states.insert(
+            ROLLBACK_STATE.into(),
+            json!({
+                "Type": "Parallel",
+                "Comment": "Return every group whose policy covers the failure to its last-good revision",
+                "Branches": branches,
+                "ResultPath": "$.rollback",
+                "Next": FAILED_STATE,
+                "Catch": [{ "ErrorEquals": ["States.ALL"], "ResultPath": "$.rollback_error", "Next": FAILED_STATE }],
+            }),
+        );
+    }
+    states.insert(
+        FAILED_STATE.into(),
+        json!({ "Type": "Fail", "Comment": "Fail with the error that stopped the pipeline", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause" }),
+    );
+
+    json!({
+        "Comment": format!("Baton pipeline `{}`, synthesized from pipeline.yml by `baton synth`. Do not edit by hand.", p.name),
+        "StartAt": SOURCE_STATE,
+        "States": states,
+    })
+}
+
+fn action_task(
+    p: &Pipeline,
+    stage: &str,
+    a: &Action,
+    producers: &BTreeMap<&str, (&str, &str)>,
+    last_deploy: &BTreeMap<&str, (&str, &str)>,
+) -> Value {
+    let name = state_name(stage, &a.name);
+    let mut task = match &a.kind {
+        ActionKind::Build { buildspec, outputs, env, .. } => {
+            let mut env_all = p.variables.clone();
+            env_all.extend(env.clone());
+            callback_task(
+                p,
+                "Build",
+                &name,
+                json!({
+                    "buildspec": buildspec,
+                    "outputs": outputs,
+                    "env": env_all,
+                    "timeout_secs": a.timeout_secs.unwrap_or(DEFAULT_BUILD_TIMEOUT),
+                    "source.$": "$.source.artifact",
+                    "commit_id.$": "$.source.commit_id",
+                }),
+                a.timeout_secs.unwrap_or(DEFAULT_BUILD_TIMEOUT),
+            )
+        }
+        ActionKind::Deploy { input, group } => {
+            let (ps, pa) = producers.get(input.as_str()).copied().unwrap_or_default();
+            callback_task(
+                p,
+                "Deploy",
+                &name,
+                json!({
+                    "group": group,
+                    "artifact.$": format!("$.results.{ps}.{pa}.artifacts.{input}"),
+                    "mark_good": !p.bakes(group),
+                }),
+                a.timeout_secs.unwrap_or(DEFAULT_DEPLOY_TIMEOUT),
+            )
+        }
+        ActionKind::Bake { group, duration_secs } => {
+            let (ds, da) = last_deploy.get(group.as_str()).copied().unwrap_or_default();
+            let alarms = p.groups.get(group).map(|g| g.alarms.clone()).unwrap_or_default();
+            callback_task(
+                p,
+                "Bake",
+                &name,
+                json!({
+                    "group": group,
+                    "alarms": alarms,
+                    "duration_secs": duration_secs,
+                    "artifact.$": format!("$.results.{ds}.{da}.artifact"),
+                }),
+                a.timeout_secs.unwrap_or(duration_secs + BAKE_SLACK),
+            )
+        }
+    };
+    task["ResultPath"] = json!(format!("$.results.{stage}.{}", a.name));
+    task
+}
+
+/// A Task that invokes a stage Lambda with a task token and waits for the callback.
+fn callback_task(p: &Pipeline, function: &str, state: &str, fields: Value, timeout_secs: u64) -> Value {
+    let mut payload = json!({
+        "task_token.$": "$$.Task.Token",
+        "pipeline": p.name,
+        "execution_id.$": "$$.Execution.Name",
+        "action": state,
+        "attempt.$": "$$.State.RetryCount",
+    });
+    if let (Some(payload), Value::Object(fields)) = (payload.as_object_mut(), fields) {
+        payload.extend(fields);
+    }
+    json!({
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": { "FunctionName": placeholder(function), "Payload": payload },
+        "TimeoutSeconds": timeout_secs,
+        "Retry": [transient_retry()],
+    })
+}
+
+/// Lambda's own transient failures and our adapters' `Transient`, retried with jittered backoff.
+fn transient_retry() -> Value {
+    json!({
+        "ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException", "Transient"],
+        "IntervalSeconds": 1,
+        "MaxAttempts": 3,
+        "BackoffRate": 2,
+        "JitterStrategy": "FULL",
+    })
+}
+
+fn catch(next: &str) -> Value {
+    json!({ "ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": next })
+}

@@ -1,0 +1,145 @@
+//! `FsArtifactStore`: immutable, numbered artifact versions on disk, indexed in SQLite.
+//!
+//! Layout: `<state>/artifacts/<pipeline>/<name>/<version>/{tree/, manifest.json}`. A version is
+//! staged under `<state>/artifacts/.staging/`, flushed, then renamed into place inside the
+//! transaction that allocates its number, so no reader ever sees half an artifact.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use baton_core::ports::{ArtifactRef, ArtifactStore, Manifest, PortResult, Provenance, StagedArtifact};
+use chrono::{SecondsFormat, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use crate::db::Db;
+use crate::error::LocalError;
+use crate::tree;
+
+#[derive(Debug, Clone)]
+pub struct FsArtifactStore {
+    root: PathBuf,
+    db: Arc<Db>,
+}
+
+impl FsArtifactStore {
+    pub fn new(state_dir: &Path, db: Arc<Db>) -> Self {
+        Self { root: state_dir.join("artifacts"), db }
+    }
+
+    fn version_dir(&self, pipeline: &str, name: &str, version: u64) -> PathBuf {
+        self.root.join(pipeline).join(name).join(version.to_string())
+    }
+
+    /// Copies a stored version's files into `dest`, verifying the digest on the way out.
+    pub fn fetch(&self, pipeline: &str, artifact: &ArtifactRef, dest: &Path) -> Result<(), LocalError> {
+        let tree_dir = self.version_dir(pipeline, &artifact.name, artifact.version).join("tree");
+        if !tree_dir.is_dir() {
+            return Err(LocalError::Invalid(format!("artifact {artifact} of pipeline {pipeline} is not in the store")));
+        }
+        tree::copy_tree(&tree_dir, dest)?;
+        let got = tree::summarize(dest)?;
+        if got.digest != artifact.digest {
+            return Err(LocalError::Invalid(format!("artifact {artifact} is corrupt: digest {} where the manifest says {}", got.digest, artifact.digest)));
+        }
+        Ok(())
+    }
+
+    pub fn put_dir(&self, staged: &StagedArtifact, provenance: Provenance) -> Result<Manifest, LocalError> {
+        let source = Path::new(&staged.location);
+        let staging = self.root.join(".staging").join(uuid::Uuid::new_v4().simple().to_string());
+        let result = self.publish(source, &staging, staged, provenance);
+        let _ = fs::remove_dir_all(&staging);
+        result
+    }
+
+    fn publish(&self, source: &Path, staging: &Path, staged: &StagedArtifact, provenance: Provenance) -> Result<Manifest, LocalError> {
+        tree::copy_tree(source, &staging.join("tree"))?;
+        let summary = tree::summarize(&staging.join("tree"))?;
+        tree::sync_tree(staging)?;
+        let pipeline = provenance.pipeline.clone();
+        let name = staged.name.clone();
+        self.db.immediate(|tx| {
+            let version: u64 = tx
+                .query_row("SELECT COALESCE(MAX(version), 0) + 1 FROM artifacts WHERE pipeline = ?1 AND name = ?2", params![pipeline, name], |r| r.get(0))
+                .map_err(LocalError::sql)?;
+            let manifest = Manifest {
+                artifact: ArtifactRef { name: name.clone(), version, digest: summary.digest.clone() },
+                size: summary.size,
+                file_count: summary.file_count,
+                created_at: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+                provenance,
+            };
+            let text = serde_json::to_string_pretty(&manifest).map_err(|e| LocalError::Invalid(e.to_string()))?;
+            tree::write_atomic(&staging.join("manifest.json"), text.as_bytes())?;
+            let target = self.version_dir(&pipeline, &name, version);
+            let parent = target.parent().ok_or_else(|| LocalError::Invalid("artifact path has no parent".into()))?;
+            fs::create_dir_all(parent).map_err(LocalError::io(parent))?;
+            // A directory here was renamed into place by a process that died before its
+            // transaction committed: it was never a version, so it goes.
+            if target.exists() {
+                fs::remove_dir_all(&target).map_err(LocalError::io(&target))?;
+            }
+            fs::rename(staging, &target).map_err(LocalError::io(&target))?;
+            tree::sync_dir(parent)?;
+            tx.execute(
+                "INSERT INTO artifacts (pipeline, name, version, digest, manifest) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![pipeline, name, version, summary.digest, text],
+            )
+            .map_err(LocalError::sql)?;
+            tracing::info!(pipeline = %pipeline, artifact = %name, version, digest = %summary.digest, files = summary.file_count, "artifact stored");
+            Ok(manifest)
+        })
+    }
+
+    pub fn list(&self, pipeline: &str, name: Option<&str>) -> Result<Vec<Manifest>, LocalError> {
+        let conn = self.db.lock();
+        let mut stmt = conn
+            .prepare("SELECT manifest FROM artifacts WHERE pipeline = ?1 AND (?2 IS NULL OR name = ?2) ORDER BY name, version")
+            .map_err(LocalError::sql)?;
+        let texts: Vec<String> = stmt.query_map(params![pipeline, name], |r| r.get(0)).and_then(Iterator::collect).map_err(LocalError::sql)?;
+        texts.iter().map(|t| serde_json::from_str(t).map_err(|e| LocalError::Invalid(e.to_string()))).collect()
+    }
+}
+
+#[async_trait]
+impl ArtifactStore for FsArtifactStore {
+    async fn put(&self, staged: &StagedArtifact, provenance: Provenance) -> PortResult<Manifest> {
+        Ok(self.put_dir(staged, provenance)?)
+    }
+
+    async fn manifest(&self, pipeline: &str, name: &str, version: u64) -> PortResult<Option<Manifest>> {
+        let text: Option<String> = self
+            .db
+            .lock()
+            .query_row("SELECT manifest FROM artifacts WHERE pipeline = ?1 AND name = ?2 AND version = ?3", params![pipeline, name, version], |r| r.get(0))
+            .optional()
+            .map_err(LocalError::sql)?;
+        Ok(text.map(|t| serde_json::from_str(&t)).transpose().map_err(|e| LocalError::Invalid(e.to_string()))?)
+    }
+
+    async fn last_good(&self, pipeline: &str, group: &str) -> PortResult<Option<ArtifactRef>> {
+        let text: Option<String> = self
+            .db
+            .lock()
+            .query_row("SELECT artifact FROM last_good WHERE pipeline = ?1 AND grp = ?2", params![pipeline, group], |r| r.get(0))
+            .optional()
+            .map_err(LocalError::sql)?;
+        Ok(text.map(|t| serde_json::from_str(&t)).transpose().map_err(|e| LocalError::Invalid(e.to_string()))?)
+    }
+
+    async fn set_last_good(&self, pipeline: &str, group: &str, artifact: &ArtifactRef) -> PortResult<()> {
+        let text = serde_json::to_string(artifact).map_err(|e| LocalError::Invalid(e.to_string()))?;
+        self.db
+            .lock()
+            .execute(
+                "INSERT INTO last_good (pipeline, grp, artifact, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (pipeline, grp) DO UPDATE SET artifact = excluded.artifact, updated_at = excluded.updated_at",
+                params![pipeline, group, text, Utc::now().to_rfc3339()],
+            )
+            .map_err(LocalError::sql)?;
+        tracing::info!(pipeline, group, artifact = %artifact, "last-good revision updated");
+        Ok(())
+    }
+}

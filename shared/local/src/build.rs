@@ -1,0 +1,283 @@
+//! `ShellBuildRunner`: runs a buildspec like CodeBuild does, without containers. Each build
+//! gets a fresh workspace with the source artifact, a clean environment with CodeBuild's
+//! variables, one shell session, a log file, and a process group that a timeout kills whole.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use baton_core::events::{BuildStatus, Event};
+use baton_core::ports::{BuildRequest, BuildRunner, PortResult, StagedArtifact};
+use baton_core::spec::buildspec::{Artifacts, Buildspec, parse_buildspec};
+use chrono::Utc;
+use globset::{GlobSet, GlobSetBuilder};
+use rusqlite::{OptionalExtension, params};
+use walkdir::WalkDir;
+
+use crate::artifacts::FsArtifactStore;
+use crate::build_driver::{self, PhaseReport};
+use crate::bus::EventBus;
+use crate::db::Db;
+use crate::error::LocalError;
+use crate::process::{Exit, clean_command, run_logged};
+use crate::tree;
+
+#[derive(Debug, Clone)]
+pub struct ShellBuildRunner {
+    builds_dir: PathBuf,
+    db: Arc<Db>,
+    store: Arc<FsArtifactStore>,
+    bus: EventBus,
+}
+
+/// The outcome of one build, before it is published.
+struct Finished {
+    status: BuildStatus,
+    phases: Vec<PhaseReport>,
+    outputs: Vec<StagedArtifact>,
+    reason: Option<String>,
+}
+
+impl ShellBuildRunner {
+    pub fn new(state_dir: &Path, db: Arc<Db>, store: Arc<FsArtifactStore>, bus: EventBus) -> Self {
+        Self { builds_dir: state_dir.join("builds"), db, store, bus }
+    }
+
+    async fn run(&self, id: &str, number: u64, dir: &Path, req: &BuildRequest) -> Finished {
+        let fail = |status, reason: String| Finished { status, phases: Vec::new(), outputs: Vec::new(), reason: Some(reason) };
+        let src = dir.join("src");
+        if let Err(e) = self.store.fetch(&req.pipeline, &req.source, &src) {
+            return fail(BuildStatus::Fault, format!("DOWNLOAD_SOURCE: {e}"));
+        }
+        let spec_path = match tree::contained(&src, &req.buildspec) {
+            Ok(p) => p,
+            Err(e) => return fail(BuildStatus::Failed, format!("DOWNLOAD_SOURCE: buildspec {e}")),
+        };
+        let spec = match std::fs::read_to_string(&spec_path)
+            .map_err(|e| format!("YAML_FILE_ERROR: cannot read {} in the source: {e}", req.buildspec))
+            .and_then(|text| parse_buildspec(Path::new(&req.buildspec), &text).map_err(|e| format!("YAML_FILE_ERROR: {e}")))
+        {
+            Ok(s) => s,
+            Err(reason) => return fail(BuildStatus::Failed, format!("DOWNLOAD_SOURCE: {reason}")),
+        };
+        if !spec.env.parameter_store.is_empty() || !spec.env.secrets_manager.is_empty() {
+            return fail(BuildStatus::Failed, "env.parameter-store and env.secrets-manager need AWS; locally, put the values in env.variables or the action's env".into());
+        }
+
+        let status_file = dir.join("status");
+        let driver = dir.join("driver.sh");
+        if let Err(e) = std::fs::write(&driver, build_driver::script(&spec, &status_file.to_string_lossy())) {
+            return fail(BuildStatus::Fault, format!("PROVISIONING: {e}"));
+        }
+        let shell = spec.env.shell.as_deref().map_or("bash", |s| if s == "bash" { "bash" } else { "sh" });
+        let mut cmd = clean_command(shell);
+        cmd.arg(&driver).current_dir(&src);
+        for (k, v) in &spec.env.variables {
+            cmd.env(k, &v.0);
+        }
+        for (k, v) in &req.env {
+            cmd.env(k, v);
+        }
+        let source_version = req.commit_id.clone().unwrap_or_else(|| req.source.to_string());
+        let codebuild_env = [
+            ("CODEBUILD_BUILD_ID", id.to_string()),
+            ("CODEBUILD_BUILD_ARN", format!("arn:aws:codebuild:local:000000000000:build/{id}")),
+            ("CODEBUILD_BUILD_NUMBER", number.to_string()),
+            ("CODEBUILD_BUILD_IMAGE", "baton/local".to_string()),
+            ("CODEBUILD_SRC_DIR", src.to_string_lossy().into_owned()),
+            ("CODEBUILD_RESOLVED_SOURCE_VERSION", source_version.clone()),
+            ("CODEBUILD_SOURCE_VERSION", source_version),
+            ("CODEBUILD_INITIATOR", format!("codepipeline/{}", req.pipeline)),
+            ("CODEBUILD_START_TIME", Utc::now().timestamp_millis().to_string()),
+            ("CODEBUILD_BUILD_SUCCEEDING", "1".to_string()),
+            ("CODEBUILD_LOG_PATH", id.rsplit(':').next().unwrap_or(id).to_string()),
+            ("CODEBUILD_CI", "true".to_string()),
+        ];
+        for (k, v) in codebuild_env {
+            cmd.env(k, v);
+        }
+        let log = dir.join("build.log");
+        let exit = match run_logged(cmd, &log, Duration::from_secs(req.timeout_secs)).await {
+            Ok((exit, _)) => exit,
+            Err(e) => return fail(BuildStatus::Fault, format!("PROVISIONING: cannot start {shell}: {e}")),
+        };
+        let report = build_driver::parse_status(&std::fs::read_to_string(&status_file).unwrap_or_default(), &spec);
+        let mut phases = report.phases.clone();
+        let mut status = match exit {
+            Exit::TimedOut => BuildStatus::TimedOut,
+            _ if report.finished && report.succeeded => BuildStatus::Succeeded,
+            _ => BuildStatus::Failed,
+        };
+        let mut reason = match exit {
+            Exit::TimedOut => Some(format!("build timed out after {} s; its process group was killed", req.timeout_secs)),
+            _ => report.first_failure.clone(),
+        };
+
+        // UPLOAD_ARTIFACTS is attempted after a failed BUILD too, as CodeBuild does; only an
+        // aborted INSTALL/PRE_BUILD or a timeout skips it.
+        let mut outputs = Vec::new();
+        if !report.aborted && exit != Exit::TimedOut && !req.outputs.is_empty() {
+            let started = Utc::now().timestamp_millis();
+            let upload = self.collect_outputs(&spec, &src, dir, &req.outputs);
+            let ended = Utc::now().timestamp_millis();
+            let (phase_status, contexts) = match &upload {
+                Ok(_) => ("SUCCEEDED", Vec::new()),
+                Err(e) => ("FAILED", vec![build_driver::PhaseContext { status_code: "CLIENT_ERROR".into(), message: e.to_string() }]),
+            };
+            phases.push(PhaseReport {
+                phase_type: "UPLOAD_ARTIFACTS".into(),
+                phase_status: phase_status.into(),
+                start_time_ms: started,
+                end_time_ms: Some(ended),
+                duration_in_seconds: Some((ended - started) / 1000),
+                contexts,
+            });
+            match upload {
+                Ok(o) => outputs = o,
+                Err(e) if status == BuildStatus::Succeeded => {
+                    status = BuildStatus::Failed;
+                    reason = Some(format!("phase UPLOAD_ARTIFACTS: {e}"));
+                }
+                Err(_) => {}
+            }
+        }
+        if status != BuildStatus::Succeeded {
+            outputs.clear();
+        }
+        let _ = std::fs::remove_dir_all(&src);
+        Finished { status, phases, outputs, reason }
+    }
+
+    /// Copies each declared output out of the workspace: the first from the buildspec's primary
+    /// `artifacts`, the others from `secondary-artifacts` of the same name.
+    fn collect_outputs(&self, spec: &Buildspec, src: &Path, dir: &Path, outputs: &[String]) -> Result<Vec<StagedArtifact>, LocalError> {
+        let mut staged = Vec::new();
+        for (i, name) in outputs.iter().enumerate() {
+            let artifacts = if i == 0 {
+                spec.artifacts.as_ref()
+            } else {
+                spec.artifacts.as_ref().and_then(|a| a.secondary_artifacts.get(name))
+            }
+            .ok_or_else(|| {
+                LocalError::Invalid(if i == 0 {
+                    format!("the action declares output `{name}` but the buildspec has no `artifacts` section")
+                } else {
+                    format!("the action declares output `{name}` but the buildspec has no secondary-artifacts entry `{name}`")
+                })
+            })?;
+            let dest = dir.join("out").join(name);
+            collect(src, artifacts, &dest)?;
+            staged.push(StagedArtifact { name: name.clone(), location: dest.to_string_lossy().into_owned() });
+        }
+        Ok(staged)
+    }
+
+    fn record_end(&self, id: &str, f: &Finished) -> Result<(), LocalError> {
+        let phases = serde_json::to_string(&f.phases).unwrap_or_else(|_| "[]".into());
+        self.db
+            .lock()
+            .execute("UPDATE builds SET status = ?2, phases = ?3, ended_at = ?4 WHERE id = ?1", params![id, f.status.as_str(), phases, Utc::now().to_rfc3339()])
+            .map_err(LocalError::sql)?;
+        Ok(())
+    }
+}
+
+fn glob_set(patterns: &[String]) -> Result<GlobSet, LocalError> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        let glob = globset::GlobBuilder::new(p)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| LocalError::Invalid(format!("artifact pattern `{p}`: {e}")))?;
+        b.add(glob);
+    }
+    b.build().map_err(|e| LocalError::Invalid(e.to_string()))
+}
+
+/// Applies `files`, `base-directory`, `exclude-paths` and `discard-paths` to the workspace.
+fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<(), LocalError> {
+    let base = match &artifacts.base_directory {
+        Some(b) => tree::contained(src, b)?,
+        None => src.to_path_buf(),
+    };
+    let include = glob_set(&artifacts.files)?;
+    let exclude = glob_set(&artifacts.exclude_paths)?;
+    std::fs::create_dir_all(dest).map_err(LocalError::io(dest))?;
+    let mut matched = 0;
+    for entry in WalkDir::new(&base).follow_links(false).min_depth(1) {
+        let entry = entry.map_err(|e| LocalError::Invalid(e.to_string()))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(&base).map_err(|_| LocalError::Invalid("walk left its root".into()))?;
+        if !include.is_match(rel) || exclude.is_match(rel) {
+            continue;
+        }
+        let target = if artifacts.discard_paths.0 { dest.join(rel.file_name().unwrap_or_default()) } else { dest.join(rel) };
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(LocalError::io(parent))?;
+        }
+        std::fs::copy(entry.path(), &target).map_err(LocalError::io(&target))?;
+        matched += 1;
+    }
+    if matched == 0 {
+        return Err(LocalError::Invalid(format!(
+            "no matching artifact paths found for {:?} under {}",
+            artifacts.files,
+            artifacts.base_directory.as_deref().unwrap_or(".")
+        )));
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl BuildRunner for ShellBuildRunner {
+    async fn start(&self, req: BuildRequest) -> PortResult<String> {
+        // The same correlation is the same build: a redelivered start does not build twice.
+        let existing: Option<String> = self
+            .db
+            .lock()
+            .query_row("SELECT id FROM builds WHERE correlation = ?1", [&req.correlation], |r| r.get(0))
+            .optional()
+            .map_err(LocalError::sql)?;
+        if let Some(id) = existing {
+            return Ok(id);
+        }
+        let project = format!("{}-{}", req.pipeline, req.action.replace(':', "-"));
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let id = format!("{project}:{uuid}");
+        let dir = self.builds_dir.join(&uuid);
+        std::fs::create_dir_all(&dir).map_err(LocalError::io(&dir))?;
+        let number: u64 = self.db.immediate(|tx| {
+            let n: u64 = tx
+                .query_row("SELECT COALESCE(MAX(number), 0) + 1 FROM builds WHERE pipeline = ?1 AND action = ?2", params![req.pipeline, req.action], |r| r.get(0))
+                .map_err(LocalError::sql)?;
+            tx.execute(
+                "INSERT INTO builds (id, correlation, pipeline, execution_id, action, number, status, log_path, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'IN_PROGRESS', ?7, ?8)",
+                params![id, req.correlation, req.pipeline, req.execution_id, req.action, n, dir.join("build.log").to_string_lossy(), Utc::now().to_rfc3339()],
+            )
+            .map_err(LocalError::sql)?;
+            Ok(n)
+        })?;
+        let runner = self.clone();
+        let build_id = id.clone();
+        tokio::spawn(async move {
+            tracing::info!(build_id = %build_id, action = %req.action, number, "build running");
+            let finished = runner.run(&build_id, number, &dir, &req).await;
+            if let Err(e) = runner.record_end(&build_id, &finished) {
+                tracing::error!(build_id = %build_id, error = %e, "could not record the build's end");
+            }
+            tracing::info!(build_id = %build_id, status = finished.status.as_str(), reason = ?finished.reason, "build finished");
+            runner.bus.publish(Event::BuildStateChange {
+                build_id,
+                correlation: req.correlation,
+                status: finished.status,
+                outputs: finished.outputs,
+                reason: finished.reason,
+                log: Some(dir.join("build.log").to_string_lossy().into_owned()),
+            });
+        });
+        Ok(id)
+    }
+}

@@ -1,0 +1,125 @@
+//! The one SQLite database under the state directory: executions, history, artifact versions,
+//! builds, deployments, instances, metrics, alarms and parked task tokens. Inspect it with any
+//! SQLite client (`sqlite3 .baton/baton.db`).
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::LocalError;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS executions (
+    id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, arn TEXT NOT NULL, status TEXT NOT NULL,
+    started_at TEXT NOT NULL, ended_at TEXT, input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT,
+    commit_id TEXT
+);
+CREATE TABLE IF NOT EXISTS history (
+    execution_id TEXT NOT NULL, id INTEGER NOT NULL, previous_event_id INTEGER NOT NULL,
+    timestamp TEXT NOT NULL, type TEXT NOT NULL, event TEXT NOT NULL,
+    PRIMARY KEY (execution_id, id)
+);
+CREATE TABLE IF NOT EXISTS artifacts (
+    pipeline TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, digest TEXT NOT NULL,
+    manifest TEXT NOT NULL, PRIMARY KEY (pipeline, name, version)
+);
+CREATE TABLE IF NOT EXISTS last_good (
+    pipeline TEXT NOT NULL, grp TEXT NOT NULL, artifact TEXT NOT NULL, updated_at TEXT NOT NULL,
+    PRIMARY KEY (pipeline, grp)
+);
+CREATE TABLE IF NOT EXISTS builds (
+    id TEXT PRIMARY KEY, correlation TEXT NOT NULL UNIQUE, pipeline TEXT NOT NULL, execution_id TEXT NOT NULL,
+    action TEXT NOT NULL, number INTEGER NOT NULL, status TEXT NOT NULL, phases TEXT NOT NULL DEFAULT '[]',
+    log_path TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT
+);
+CREATE TABLE IF NOT EXISTS deployments (
+    id TEXT PRIMARY KEY, correlation TEXT NOT NULL UNIQUE, pipeline TEXT NOT NULL, grp TEXT NOT NULL,
+    execution_id TEXT NOT NULL, artifact TEXT NOT NULL, rollback INTEGER NOT NULL, status TEXT NOT NULL,
+    created_at TEXT NOT NULL, ended_at TEXT, reason TEXT
+);
+CREATE TABLE IF NOT EXISTS instance_events (
+    deployment_id TEXT NOT NULL, instance INTEGER NOT NULL, event TEXT NOT NULL, status TEXT NOT NULL,
+    started_at TEXT NOT NULL, ended_at TEXT NOT NULL, message TEXT
+);
+CREATE TABLE IF NOT EXISTS instances (
+    pipeline TEXT NOT NULL, grp TEXT NOT NULL, idx INTEGER NOT NULL, port INTEGER NOT NULL,
+    artifact TEXT, archive TEXT, process_group INTEGER, PRIMARY KEY (pipeline, grp, idx)
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    namespace TEXT NOT NULL, name TEXT NOT NULL, dimensions TEXT NOT NULL, timestamp_ms INTEGER NOT NULL,
+    value REAL NOT NULL, unit TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metrics_by_series ON metrics (namespace, name, dimensions, timestamp_ms);
+CREATE TABLE IF NOT EXISTS alarms (
+    name TEXT PRIMARY KEY, state TEXT NOT NULL, reason TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alarm_history (
+    name TEXT NOT NULL, timestamp TEXT NOT NULL, old_state TEXT NOT NULL, new_state TEXT NOT NULL, reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pending_tasks (key TEXT PRIMARY KEY, token TEXT NOT NULL, context TEXT NOT NULL);
+"#;
+
+/// A shared connection. Calls are short and local, so they run inline on the async threads.
+#[derive(Debug)]
+pub struct Db {
+    conn: Mutex<Connection>,
+}
+
+impl Db {
+    pub fn open(path: &Path) -> Result<Self, LocalError> {
+        let conn = Connection::open(path).map_err(|e| LocalError::db(path, e))?;
+        // WAL keeps readers (`baton status` while a run is going) off the writer's back;
+        // NORMAL sync is durable across a crash of this process, which is what runs need.
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;")
+            .and_then(|()| conn.execute_batch(SCHEMA))
+            .map_err(|e| LocalError::db(path, e))?;
+        Ok(Self { conn: Mutex::new(conn) })
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` in an IMMEDIATE transaction: it holds the write lock from the start, so two
+    /// processes allocating the next version number cannot both read the same maximum.
+    pub fn immediate<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, LocalError>) -> Result<T, LocalError> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(LocalError::sql)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(LocalError::sql)?;
+        Ok(out)
+    }
+
+    pub fn pending_put(&self, key: &str, token: &str, context: &str) -> Result<(), LocalError> {
+        self.lock()
+            .execute("INSERT OR REPLACE INTO pending_tasks (key, token, context) VALUES (?1, ?2, ?3)", params![key, token, context])
+            .map_err(LocalError::sql)?;
+        Ok(())
+    }
+
+    pub fn pending_take(&self, key: &str) -> Result<Option<(String, String)>, LocalError> {
+        self.immediate(|tx| {
+            let row = tx
+                .query_row("SELECT token, context FROM pending_tasks WHERE key = ?1", [key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(LocalError::sql)?;
+            tx.execute("DELETE FROM pending_tasks WHERE key = ?1", [key]).map_err(LocalError::sql)?;
+            Ok(row)
+        })
+    }
+
+    pub fn pending_list(&self, prefix: &str) -> Result<Vec<(String, String, String)>, LocalError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare("SELECT key, token, context FROM pending_tasks WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key")
+            .map_err(LocalError::sql)?;
+        let rows = stmt
+            .query_map([prefix], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(Iterator::collect)
+            .map_err(LocalError::sql)?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,491 @@
+//! `LocalDeployer`: CodeDeploy's agent on a local fleet. A deployment group is N instances, each
+//! a directory with its own root (where appspec destinations land) and a loopback port. Each
+//! instance goes through the Server lifecycle: ApplicationStop (scripts of the revision it ran
+//! before), DownloadBundle, BeforeInstall, Install, AfterInstall, ApplicationStart,
+//! ValidateService, paced by the group's deployment configuration.
+
+use std::collections::{BTreeSet, HashMap};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use baton_core::alarm::AlarmState;
+use baton_core::events::Event;
+use baton_core::model::{Group, Pipeline};
+use baton_core::ports::{AlarmWatch, ArtifactRef, DeployRequest, Deployer, DeploymentStatus, DeploymentSummary, PortResult};
+use baton_core::spec::appspec::{Appspec, FileExistsBehavior, parse_appspec};
+use chrono::Utc;
+use rusqlite::{OptionalExtension, params};
+use walkdir::WalkDir;
+
+use crate::artifacts::FsArtifactStore;
+use crate::bus::EventBus;
+use crate::db::Db;
+use crate::deploy_plan::Plan;
+use crate::error::LocalError;
+use crate::process::{Exit, clean_command, run_logged, stop_group};
+use crate::tree;
+
+/// One instance of a local deployment group.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub index: usize,
+    pub port: u16,
+    pub dir: PathBuf,
+    pub artifact: Option<ArtifactRef>,
+    pub archive: Option<PathBuf>,
+    pub process_group: Option<i32>,
+}
+
+impl Instance {
+    pub fn root(&self) -> PathBuf {
+        self.dir.join("root")
+    }
+}
+
+#[derive(Clone)]
+pub struct LocalDeployer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pipeline: Arc<Pipeline>,
+    groups_dir: PathBuf,
+    db: Arc<Db>,
+    store: Arc<FsArtifactStore>,
+    bus: EventBus,
+    alarms: Arc<dyn AlarmWatch>,
+    /// Never two deployments on one group at once: later ones queue here.
+    group_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Instances taken out of service by a deployment in progress; health checks skip them, as a
+    /// load balancer would deregister them.
+    out_of_service: Mutex<BTreeSet<(String, usize)>>,
+}
+
+impl std::fmt::Debug for LocalDeployer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalDeployer").field("groups_dir", &self.inner.groups_dir).finish()
+    }
+}
+
+/// The environment CodeDeploy's agent gives hook scripts, plus Baton's local instance facts.
+struct HookEnv<'a> {
+    deployment_id: &'a str,
+    group: &'a Group,
+    pipeline: &'a str,
+    artifact: &'a ArtifactRef,
+}
+
+impl LocalDeployer {
+    pub fn new(pipeline: Arc<Pipeline>, state_dir: &Path, db: Arc<Db>, store: Arc<FsArtifactStore>, bus: EventBus, alarms: Arc<dyn AlarmWatch>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                pipeline,
+                groups_dir: state_dir.join("groups"),
+                db,
+                store,
+                bus,
+                alarms,
+                group_locks: Mutex::new(HashMap::new()),
+                out_of_service: Mutex::new(BTreeSet::new()),
+            }),
+        }
+    }
+
+    fn group(&self, name: &str) -> Result<&Group, LocalError> {
+        self.inner.pipeline.groups.get(name).ok_or_else(|| LocalError::Invalid(format!("unknown deployment group `{name}`")))
+    }
+
+    pub fn in_service(&self, group: &str, index: usize) -> bool {
+        !self.inner.out_of_service.lock().unwrap_or_else(PoisonError::into_inner).contains(&(group.to_string(), index))
+    }
+
+    fn set_out_of_service(&self, group: &str, index: usize, out: bool) {
+        let mut set = self.inner.out_of_service.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = (group.to_string(), index);
+        if out {
+            set.insert(key);
+        } else {
+            set.remove(&key);
+        }
+    }
+
+    /// The group's instances, creating their directories and ports on first use.
+    pub fn instances(&self, group: &str) -> Result<Vec<Instance>, LocalError> {
+        let g = self.group(group)?;
+        let pipeline = &self.inner.pipeline.name;
+        let mut out = Vec::new();
+        for index in 0..g.instances as usize {
+            let dir = self.inner.groups_dir.join(pipeline).join(group).join(format!("instance-{index}"));
+            let row: Option<(u16, Option<String>, Option<String>, Option<i32>)> = self
+                .inner
+                .db
+                .lock()
+                .query_row(
+                    "SELECT port, artifact, archive, process_group FROM instances WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3",
+                    params![pipeline, group, index],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()
+                .map_err(LocalError::sql)?;
+            let (port, artifact, archive, process_group) = match row {
+                Some(r) => r,
+                None => {
+                    let port = free_port()?;
+                    self.inner
+                        .db
+                        .lock()
+                        .execute("INSERT INTO instances (pipeline, grp, idx, port) VALUES (?1, ?2, ?3, ?4)", params![pipeline, group, index, port])
+                        .map_err(LocalError::sql)?;
+                    (port, None, None, None)
+                }
+            };
+            std::fs::create_dir_all(dir.join("root")).map_err(LocalError::io(&dir))?;
+            out.push(Instance {
+                index,
+                port,
+                dir,
+                artifact: artifact.and_then(|a| serde_json::from_str(&a).ok()),
+                archive: archive.map(PathBuf::from),
+                process_group,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn run_hooks(&self, event: &str, appspec: &Appspec, archive: &Path, instance: &Instance, env: &HookEnv<'_>) -> Result<Option<i32>, String> {
+        let log = instance.dir.join("lifecycle.log");
+        let mut last_group = None;
+        for script in appspec.hooks.scripts(event) {
+            let path = tree::contained(archive, &script.location.value).map_err(|e| format!("{event}: {e}"))?;
+            if !path.is_file() {
+                return Err(format!("{event}: script {} is not in the revision", script.location.value));
+            }
+            // Archives do not always keep the executable bit; the agent runs the script anyway.
+            let mut perms = std::fs::metadata(&path).map_err(|e| e.to_string())?.permissions();
+            perms.set_mode(perms.mode() | 0o755);
+            std::fs::set_permissions(&path, perms).map_err(|e| e.to_string())?;
+            append_line(&log, &format!("--- {event} {} (deployment {})", script.location.value, env.deployment_id));
+            let mut cmd = clean_command(&path);
+            cmd.current_dir(archive)
+                .env("LIFECYCLE_EVENT", event)
+                .env("DEPLOYMENT_ID", env.deployment_id)
+                .env("APPLICATION_NAME", env.pipeline)
+                .env("DEPLOYMENT_GROUP_NAME", &env.group.name)
+                .env("DEPLOYMENT_GROUP_ID", format!("{}-{}", env.pipeline, env.group.name))
+                .env("BATON_INSTANCE_ID", format!("{}-{}", env.group.name, instance.index))
+                .env("BATON_INSTANCE_ROOT", instance.root())
+                .env("BATON_INSTANCE_PORT", instance.port.to_string())
+                .env("BATON_ARTIFACT", env.artifact.to_string())
+                .env("BATON_ARTIFACT_VERSION", env.artifact.version.to_string());
+            let timeout = script.timeout_secs();
+            let (exit, pgid) = run_logged(cmd, &log, Duration::from_secs(timeout)).await.map_err(|e| format!("{event}: {e}"))?;
+            match exit {
+                Exit::Code(0) => last_group = Some(pgid),
+                Exit::TimedOut => return Err(format!("{event}: script {} timed out after {timeout} s (its processes were killed)", script.location.value)),
+                Exit::Code(c) => return Err(format!("{event}: script {} exited with {c} (see {})", script.location.value, log.display())),
+                Exit::Signaled => return Err(format!("{event}: script {} was killed by a signal", script.location.value)),
+            }
+        }
+        Ok(last_group)
+    }
+
+    fn record_event(&self, deployment_id: &str, instance: usize, event: &str, started: &str, result: &Result<(), String>) {
+        let (status, message) = match result {
+            Ok(()) => ("Succeeded", None),
+            Err(m) => ("Failed", Some(m.as_str())),
+        };
+        let _ = self.inner.db.lock().execute(
+            "INSERT INTO instance_events (deployment_id, instance, event, status, started_at, ended_at, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![deployment_id, instance, event, status, started, Utc::now().to_rfc3339(), message],
+        );
+    }
+
+    async fn deploy_instance(&self, deployment_id: &str, group: &Group, artifact: &ArtifactRef, instance: &Instance) -> Result<(), String> {
+        let pipeline = self.inner.pipeline.name.clone();
+        let env = HookEnv { deployment_id, group, pipeline: &pipeline, artifact };
+        let step = |event: &'static str| (event, Utc::now().to_rfc3339());
+
+        // ApplicationStop runs the scripts of the revision the instance ran before.
+        let (event, started) = step("ApplicationStop");
+        let result = match &instance.archive {
+            Some(old) if old.is_dir() => match load_appspec(old, &group.appspec) {
+                Ok(spec) => self.run_hooks(event, &spec, old, instance, &env).await.map(|_| ()),
+                Err(e) => Err(format!("ApplicationStop: the previous revision's appspec: {e}")),
+            },
+            _ => Ok(()),
+        };
+        self.record_event(deployment_id, instance.index, event, &started, &result);
+        result?;
+        if let Some(pgid) = instance.process_group {
+            stop_group(pgid, Duration::from_secs(5)).await;
+        }
+
+        let (event, started) = step("DownloadBundle");
+        let archive = instance.dir.join("deployments").join(deployment_id).join("deployment-archive");
+        let _ = std::fs::remove_dir_all(&archive);
+        let result = self.inner.store.fetch(&pipeline, artifact, &archive).map_err(|e| format!("DownloadBundle: {e}"));
+        self.record_event(deployment_id, instance.index, event, &started, &result);
+        result?;
+        let appspec = load_appspec(&archive, &group.appspec).map_err(|e| format!("the revision's appspec: {e}"))?;
+
+        for event in ["BeforeInstall", "Install", "AfterInstall", "ApplicationStart", "ValidateService"] {
+            let started = Utc::now().to_rfc3339();
+            let result = if event == "Install" {
+                install(&appspec, &archive, instance).map_err(|e| format!("Install: {e}"))
+            } else {
+                match self.run_hooks(event, &appspec, &archive, instance, &env).await {
+                    Ok(Some(pgid)) if event == "ApplicationStart" => {
+                        self.set_instance(group, instance.index, None, None, Some(pgid)).map_err(|e| e.to_string())
+                    }
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(e),
+                }
+            };
+            self.record_event(deployment_id, instance.index, event, &started, &result);
+            result?;
+        }
+        self.set_instance(group, instance.index, Some(artifact), Some(&archive), None).map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    fn set_instance(&self, group: &Group, index: usize, artifact: Option<&ArtifactRef>, archive: Option<&Path>, pgid: Option<i32>) -> Result<(), LocalError> {
+        let conn = self.inner.db.lock();
+        let key = params![self.inner.pipeline.name, group.name, index];
+        if let Some(a) = artifact {
+            conn.execute("UPDATE instances SET artifact = ?4 WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3", params![key[0], key[1], key[2], serde_json::to_string(a).unwrap_or_default()])
+                .map_err(LocalError::sql)?;
+        }
+        if let Some(p) = archive {
+            conn.execute("UPDATE instances SET archive = ?4 WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3", params![key[0], key[1], key[2], p.to_string_lossy()])
+                .map_err(LocalError::sql)?;
+        }
+        if let Some(g) = pgid {
+            conn.execute("UPDATE instances SET process_group = ?4 WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3", params![key[0], key[1], key[2], g])
+                .map_err(LocalError::sql)?;
+        }
+        Ok(())
+    }
+
+    fn set_status(&self, id: &str, status: DeploymentStatus, reason: Option<&str>) {
+        let ended = matches!(status, DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::Stopped).then(|| Utc::now().to_rfc3339());
+        let _ = self.inner.db.lock().execute(
+            "UPDATE deployments SET status = ?2, reason = COALESCE(?3, reason), ended_at = COALESCE(?4, ended_at) WHERE id = ?1",
+            params![id, status.as_str(), reason, ended],
+        );
+    }
+
+    async fn execute(&self, id: &str, req: &DeployRequest) -> (DeploymentStatus, Option<String>) {
+        let lock = {
+            let mut locks = self.inner.group_locks.lock().unwrap_or_else(PoisonError::into_inner);
+            locks.entry(req.group.clone()).or_default().clone()
+        };
+        self.set_status(id, DeploymentStatus::Queued, None);
+        let _held = lock.lock().await;
+        self.set_status(id, DeploymentStatus::InProgress, None);
+        let group = match self.group(&req.group) {
+            Ok(g) => g.clone(),
+            Err(e) => return (DeploymentStatus::Failed, Some(e.to_string())),
+        };
+        let instances = match self.instances(&req.group) {
+            Ok(i) => i,
+            Err(e) => return (DeploymentStatus::Failed, Some(e.to_string())),
+        };
+        let n = instances.len();
+        let plan = Plan::new(group.config, n);
+        let (mut failed, mut done) = (0, 0);
+        let mut reasons = Vec::new();
+        for batch in instances.chunks(plan.batch) {
+            // CodeDeploy stops a deployment whose group alarm fires.
+            for alarm in &group.alarms {
+                if let Ok(AlarmState::Alarm) = self.inner.alarms.state(alarm).await {
+                    return (DeploymentStatus::Stopped, Some(format!("alarm {alarm} is in ALARM; the deployment was stopped")));
+                }
+            }
+            for i in batch {
+                self.set_out_of_service(&group.name, i.index, true);
+            }
+            let results = futures_util::future::join_all(batch.iter().map(|i| self.deploy_instance(id, &group, &req.artifact, i))).await;
+            for (i, r) in batch.iter().zip(results) {
+                self.set_out_of_service(&group.name, i.index, false);
+                done += 1;
+                if let Err(e) = r {
+                    tracing::warn!(deployment_id = id, group = %group.name, instance = i.index, error = %e, "instance deployment failed");
+                    failed += 1;
+                    reasons.push(format!("instance {}: {e}", i.index));
+                } else {
+                    tracing::info!(deployment_id = id, group = %group.name, instance = i.index, artifact = %req.artifact, "instance deployed");
+                }
+            }
+            if plan.must_stop(group.config, n, failed, done) {
+                break;
+            }
+        }
+        if plan.succeeded(group.config, n, failed) && done == n {
+            (DeploymentStatus::Succeeded, None)
+        } else {
+            (DeploymentStatus::Failed, Some(format!("{failed} of {n} instances failed ({}): {}", group.config, reasons.join("; "))))
+        }
+    }
+
+    /// Stops what the group's instances run (their ApplicationStop scripts, then anything left
+    /// in the process groups their ApplicationStart hooks created).
+    pub async fn teardown(&self, group: &str) -> Result<usize, LocalError> {
+        let g = self.group(group)?.clone();
+        let mut stopped = 0;
+        for instance in self.instances(group)? {
+            if let (Some(archive), Some(artifact)) = (&instance.archive, &instance.artifact) {
+                if let Ok(spec) = load_appspec(archive, &g.appspec) {
+                    let pipeline = self.inner.pipeline.name.clone();
+                    let env = HookEnv { deployment_id: "teardown", group: &g, pipeline: &pipeline, artifact };
+                    if let Err(e) = self.run_hooks("ApplicationStop", &spec, archive, &instance, &env).await {
+                        tracing::warn!(group, instance = instance.index, error = %e, "ApplicationStop failed during teardown");
+                    }
+                }
+            }
+            if let Some(pgid) = instance.process_group {
+                stop_group(pgid, Duration::from_secs(5)).await;
+                stopped += 1;
+            }
+            self.inner
+                .db
+                .lock()
+                .execute("UPDATE instances SET process_group = NULL WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3", params![self.inner.pipeline.name, group, instance.index])
+                .map_err(LocalError::sql)?;
+        }
+        Ok(stopped)
+    }
+}
+
+fn load_appspec(archive: &Path, file: &str) -> Result<Appspec, LocalError> {
+    let path = tree::contained(archive, file)?;
+    let text = baton_core::spec::read_text(&path)?;
+    Ok(parse_appspec(Path::new(file), &text)?)
+}
+
+/// Install: remove what the previous deployment installed, then copy `files` into the
+/// instance root honouring `file_exists_behavior`; remember what was installed.
+fn install(appspec: &Appspec, archive: &Path, instance: &Instance) -> Result<(), LocalError> {
+    let root = instance.root();
+    let manifest = instance.dir.join("installed-files.txt");
+    if let Ok(previous) = std::fs::read_to_string(&manifest) {
+        for line in previous.lines().filter(|l| !l.is_empty()) {
+            let _ = std::fs::remove_file(tree::contained(&root, line)?);
+        }
+    }
+    let mut installed = Vec::new();
+    for mapping in &appspec.files {
+        let source = tree::contained(archive, mapping.source.value.trim_start_matches('/'))?;
+        let dest = tree::contained(&root, mapping.destination.value.trim_start_matches('/'))?;
+        let files: Vec<(PathBuf, PathBuf)> = if source.is_file() {
+            vec![(source.clone(), dest.join(source.file_name().unwrap_or_default()))]
+        } else {
+            WalkDir::new(&source)
+                .follow_links(false)
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_file())
+                .filter_map(|e| Some((e.path().to_path_buf(), dest.join(e.path().strip_prefix(&source).ok()?))))
+                .collect()
+        };
+        for (from, to) in files {
+            if to.exists() {
+                match appspec.file_exists_behavior {
+                    FileExistsBehavior::Disallow => {
+                        return Err(LocalError::Invalid(format!(
+                            "{} already exists and was not installed by the previous deployment (file_exists_behavior: DISALLOW)",
+                            to.display()
+                        )));
+                    }
+                    FileExistsBehavior::Retain => continue,
+                    FileExistsBehavior::Overwrite => {}
+                }
+            }
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).map_err(LocalError::io(parent))?;
+            }
+            std::fs::copy(&from, &to).map_err(LocalError::io(&to))?;
+            if let Ok(rel) = to.strip_prefix(&root) {
+                installed.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    tree::write_atomic(&manifest, installed.join("\n").as_bytes())
+}
+
+fn append_line(path: &Path, line: &str) {
+    use std::io::Write;
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = writeln!(f, "{line}");
+    }
+}
+
+fn free_port() -> Result<u16, LocalError> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(LocalError::io("127.0.0.1:0"))?;
+    Ok(listener.local_addr().map_err(LocalError::io("127.0.0.1:0"))?.port())
+}
+
+fn deployment_id() -> String {
+    let hex = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
+    format!("d-{}", &hex[..9])
+}
+
+#[async_trait]
+impl Deployer for LocalDeployer {
+    async fn start(&self, req: DeployRequest) -> PortResult<String> {
+        let existing: Option<String> = self
+            .inner
+            .db
+            .lock()
+            .query_row("SELECT id FROM deployments WHERE correlation = ?1", [&req.correlation], |r| r.get(0))
+            .optional()
+            .map_err(LocalError::sql)?;
+        if let Some(id) = existing {
+            return Ok(id);
+        }
+        self.group(&req.group)?;
+        let id = deployment_id();
+        self.inner
+            .db
+            .lock()
+            .execute(
+                "INSERT INTO deployments (id, correlation, pipeline, grp, execution_id, artifact, rollback, status, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'Created', ?8)",
+                params![id, req.correlation, req.pipeline, req.group, req.execution_id, serde_json::to_string(&req.artifact).unwrap_or_default(), req.rollback, Utc::now().to_rfc3339()],
+            )
+            .map_err(LocalError::sql)?;
+        let this = self.clone();
+        let deployment_id = id.clone();
+        tokio::spawn(async move {
+            tracing::info!(deployment_id = %deployment_id, group = %req.group, artifact = %req.artifact, rollback = req.rollback, "deployment started");
+            let (status, reason) = this.execute(&deployment_id, &req).await;
+            this.set_status(&deployment_id, status, reason.as_deref());
+            tracing::info!(deployment_id = %deployment_id, group = %req.group, status = status.as_str(), reason = ?reason, "deployment finished");
+            this.inner.bus.publish(Event::DeploymentStateChange { deployment_id, correlation: req.correlation, group: req.group, status, reason });
+        });
+        Ok(id)
+    }
+
+    async fn last_deployment(&self, pipeline: &str, group: &str) -> PortResult<Option<DeploymentSummary>> {
+        let row: Option<(String, String, String, bool)> = self
+            .inner
+            .db
+            .lock()
+            .query_row(
+                "SELECT id, artifact, status, rollback FROM deployments WHERE pipeline = ?1 AND grp = ?2 ORDER BY rowid DESC LIMIT 1",
+                params![pipeline, group],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()
+            .map_err(LocalError::sql)?;
+        Ok(row.and_then(|(deployment_id, artifact, status, rollback)| {
+            Some(DeploymentSummary {
+                deployment_id,
+                artifact: serde_json::from_str(&artifact).ok()?,
+                status: DeploymentStatus::parse(&status)?,
+                rollback,
+            })
+        }))
+    }
+}

@@ -1,0 +1,360 @@
+//! `LocalRuntime`: the local composition root. It loads a pipeline, wires the local adapters
+//! into the `baton-core` handlers, synthesizes the state machine and runs it in the embedded
+//! interpreter, with the event dispatcher and local CloudWatch running in the background.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use baton_asl::{ExecutionOutcome, ExecutionSpec, ExecutionStatus, HistoryEvent, HistorySink, Interpreter, StateMachine, StatesError, TaskCall, TaskInvoker, TaskTokens};
+use baton_core::events::Event;
+use baton_core::model::Pipeline;
+use baton_core::ports::MetricsSink;
+use baton_core::stages::{self, StageError, bake, build, deploy, events, rollback, source};
+use baton_core::synth;
+use chrono::Utc;
+use rusqlite::params;
+use serde_json::{Map, Value, json};
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::artifacts::FsArtifactStore;
+use crate::build::ShellBuildRunner;
+use crate::bus::{EventBus, InterpreterCallbacks, SqlitePendingTasks};
+use crate::cloudwatch::{self, LocalAlarms, SqliteMetrics};
+use crate::db::Db;
+use crate::deploy::LocalDeployer;
+use crate::error::LocalError;
+use crate::source::LocalSource;
+
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeOptions {
+    /// Where state lives; default `.baton/` beside `pipeline.yml`.
+    pub state_dir: Option<PathBuf>,
+    /// Snapshot the source directory as it is, even inside a git work tree.
+    pub working_tree: bool,
+}
+
+/// A history event as it happens, for progress displays.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub execution_id: String,
+    pub event: HistoryEvent,
+}
+
+/// The adapters, shared by the invoker and the event dispatcher.
+struct Adapters {
+    pipeline: Arc<Pipeline>,
+    store: Arc<FsArtifactStore>,
+    source: LocalSource,
+    builds: ShellBuildRunner,
+    deployer: LocalDeployer,
+    pending: SqlitePendingTasks,
+    callbacks: InterpreterCallbacks,
+    alarms: Arc<LocalAlarms>,
+    metrics: SqliteMetrics,
+    bus: EventBus,
+}
+
+pub struct LocalRuntime {
+    adapters: Arc<Adapters>,
+    pipeline_file: PathBuf,
+    state_dir: PathBuf,
+    db: Arc<Db>,
+    interpreter: Interpreter,
+    machine: StateMachine,
+    machine_arn: String,
+    progress: broadcast::Sender<Progress>,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for LocalRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalRuntime").field("pipeline_file", &self.pipeline_file).field("state_dir", &self.state_dir).finish()
+    }
+}
+
+impl Drop for LocalRuntime {
+    fn drop(&mut self) {
+        for h in &self.background {
+            h.abort();
+        }
+    }
+}
+
+/// The local stand-in ARN of a stage function, what `${XFunctionArn}` resolves to.
+pub fn function_arn(stem: &str) -> String {
+    format!("arn:aws:lambda:local:000000000000:function:baton-{}", stem.to_lowercase())
+}
+
+/// The state machine for a pipeline with its placeholders resolved to local functions.
+pub fn local_definition(pipeline: &Pipeline) -> Result<StateMachine, LocalError> {
+    let mut text = synth::to_json(pipeline);
+    for f in synth::FUNCTIONS {
+        text = text.replace(&synth::placeholder(f), &function_arn(f));
+    }
+    StateMachine::from_json(&text).map_err(|e| LocalError::Invalid(format!("synthesized state machine is invalid: {e}")))
+}
+
+/// The state directory for a pipeline file when none is given.
+pub fn default_state_dir(pipeline_file: &Path) -> PathBuf {
+    pipeline_file.parent().unwrap_or(Path::new(".")).join(".baton")
+}
+
+impl LocalRuntime {
+    pub async fn open(pipeline_file: &Path, options: RuntimeOptions) -> Result<Self, LocalError> {
+        let pipeline = Arc::new(baton_core::load_pipeline(pipeline_file)?);
+        let project_dir = pipeline_file.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let state_dir = options.state_dir.clone().unwrap_or_else(|| default_state_dir(pipeline_file));
+        std::fs::create_dir_all(&state_dir).map_err(LocalError::io(&state_dir))?;
+        let db = Arc::new(Db::open(&state_dir.join("baton.db"))?);
+
+        let store = Arc::new(FsArtifactStore::new(&state_dir, db.clone()));
+        let (bus, receiver) = EventBus::new();
+        let tokens = TaskTokens::default();
+        let alarms = Arc::new(LocalAlarms::new(pipeline.clone(), db.clone()));
+        let source_dir = match &pipeline.source.repository {
+            Some(r) => project_dir.join(r),
+            None => project_dir.clone(),
+        };
+        let adapters = Arc::new(Adapters {
+            pipeline: pipeline.clone(),
+            store: store.clone(),
+            source: LocalSource::new(source_dir, &state_dir, store.clone(), options.working_tree),
+            builds: ShellBuildRunner::new(&state_dir, db.clone(), store.clone(), bus.clone()),
+            deployer: LocalDeployer::new(pipeline.clone(), &state_dir, db.clone(), store, bus.clone(), alarms.clone()),
+            pending: SqlitePendingTasks::new(db.clone()),
+            callbacks: InterpreterCallbacks::new(tokens.clone()),
+            alarms,
+            metrics: SqliteMetrics::new(db.clone()),
+            bus,
+        });
+        let (progress, _) = broadcast::channel(1024);
+        let sink = Arc::new(DbHistory { db: db.clone(), progress: progress.clone() });
+        let interpreter = Interpreter::with_tokens(Arc::new(LocalInvoker { adapters: adapters.clone() }), sink, tokens);
+        let machine = local_definition(&pipeline)?;
+        let background = vec![tokio::spawn(dispatch(adapters.clone(), receiver)), tokio::spawn(watch(adapters.clone()))];
+        Ok(Self {
+            machine_arn: format!("arn:aws:states:local:000000000000:stateMachine:{}", pipeline.name),
+            adapters,
+            pipeline_file: pipeline_file.to_path_buf(),
+            state_dir,
+            db,
+            interpreter,
+            machine,
+            progress,
+            background,
+        })
+    }
+
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.adapters.pipeline
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    pub fn db(&self) -> &Arc<Db> {
+        &self.db
+    }
+
+    pub fn store(&self) -> &FsArtifactStore {
+        &self.adapters.store
+    }
+
+    pub fn deployer(&self) -> &LocalDeployer {
+        &self.adapters.deployer
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Progress> {
+        self.progress.subscribe()
+    }
+
+    /// Runs one execution to its end and records it.
+    pub async fn run(&self, revision: Option<String>, variables: Map<String, Value>) -> Result<ExecutionRecord, LocalError> {
+        let id = execution_id();
+        let input = json!({ "revision": revision, "variables": variables });
+        let spec = ExecutionSpec { state_machine_arn: self.machine_arn.clone(), execution_name: id.clone(), input: input.clone() };
+        let started = Utc::now().to_rfc3339();
+        self.db
+            .lock()
+            .execute(
+                "INSERT INTO executions (id, pipeline, arn, status, started_at, input) VALUES (?1, ?2, ?3, 'RUNNING', ?4, ?5)",
+                params![id, self.pipeline().name, spec.execution_arn(), started, input.to_string()],
+            )
+            .map_err(LocalError::sql)?;
+        let outcome = self.interpreter.execute(&self.machine, &spec).await;
+        let record = ExecutionRecord::finish(&id, &self.pipeline().name, started, &outcome);
+        let commit = outcome.output.as_ref().and_then(|o| o["source"]["commit_id"].as_str().map(str::to_string));
+        self.db
+            .lock()
+            .execute(
+                "UPDATE executions SET status = ?2, ended_at = ?3, output = ?4, error = ?5, cause = ?6, commit_id = COALESCE(?7, commit_id) WHERE id = ?1",
+                params![id, record.status, record.ended_at, outcome.output.as_ref().map(Value::to_string), record.error, record.cause, commit],
+            )
+            .map_err(LocalError::sql)?;
+        let datum = baton_core::ports::MetricDatum {
+            namespace: "Baton".into(),
+            name: if outcome.status == ExecutionStatus::Succeeded { "ExecutionSucceeded" } else { "ExecutionFailed" }.into(),
+            dimensions: [("Pipeline".to_string(), self.pipeline().name.clone())].into(),
+            value: 1.0,
+            unit: "Count".into(),
+            timestamp_ms: Utc::now().timestamp_millis(),
+        };
+        if let Err(e) = self.adapters.metrics.put(&[datum]).await {
+            tracing::warn!(error = %e, "could not record the execution metric");
+        }
+        Ok(record)
+    }
+
+    /// Stops every process the pipeline's deployment groups run.
+    pub async fn teardown(&self) -> Result<usize, LocalError> {
+        let mut stopped = 0;
+        for group in self.pipeline().groups.keys() {
+            stopped += self.adapters.deployer.teardown(group).await?;
+        }
+        Ok(stopped)
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ExecutionRecord {
+    pub id: String,
+    pub pipeline: String,
+    pub status: String,
+    pub started_at: String,
+    pub ended_at: String,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+impl ExecutionRecord {
+    fn finish(id: &str, pipeline: &str, started_at: String, outcome: &ExecutionOutcome) -> Self {
+        let status = serde_json::to_value(outcome.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        Self {
+            id: id.to_string(),
+            pipeline: pipeline.to_string(),
+            status,
+            started_at,
+            ended_at: Utc::now().to_rfc3339(),
+            error: outcome.error.as_ref().map(|e| e.error.clone()),
+            cause: outcome.error.as_ref().map(|e| e.cause.clone()),
+        }
+    }
+
+    pub fn succeeded(&self) -> bool {
+        self.status == "SUCCEEDED"
+    }
+}
+
+/// Sortable, readable, unique: `20261126-181502-3f9a1c`.
+fn execution_id() -> String {
+    let hex = uuid::Uuid::new_v4().simple().to_string();
+    format!("{}-{}", Utc::now().format("%Y%m%d-%H%M%S"), &hex[..6])
+}
+
+struct DbHistory {
+    db: Arc<Db>,
+    progress: broadcast::Sender<Progress>,
+}
+
+impl HistorySink for DbHistory {
+    fn record(&self, execution_arn: &str, event: &HistoryEvent) {
+        let execution_id = execution_arn.rsplit(':').next().unwrap_or(execution_arn).to_string();
+        let text = serde_json::to_string(event).unwrap_or_default();
+        // History is written before anyone is told, so what a display shows is on disk.
+        if let Err(e) = self.db.lock().execute(
+            "INSERT INTO history (execution_id, id, previous_event_id, timestamp, type, event) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![execution_id, event.id, event.previous_event_id, event.timestamp, event.kind, text],
+        ) {
+            tracing::error!(error = %e, execution_id, "could not record a history event");
+        }
+        let _ = self.progress.send(Progress { execution_id, event: event.clone() });
+    }
+}
+
+/// Resolves Task states to the `baton-core` handlers, as Lambda would run the functions.
+struct LocalInvoker {
+    adapters: Arc<Adapters>,
+}
+
+#[async_trait]
+impl TaskInvoker for LocalInvoker {
+    async fn invoke(&self, call: TaskCall) -> Result<Value, StatesError> {
+        let via_invoke = call.resource.starts_with("arn:aws:states:::lambda:invoke");
+        let (function, payload) = if via_invoke {
+            (call.input["FunctionName"].as_str().unwrap_or_default().to_string(), call.input["Payload"].clone())
+        } else {
+            (call.resource.clone(), call.input.clone())
+        };
+        let a = &self.adapters;
+        let stem = function.rsplit(':').next().unwrap_or_default().trim_start_matches("baton-");
+        let result: Result<Value, StageError> = match stem {
+            "source" => match stages::decode(payload) {
+                Ok(input) => source::run(&a.source, input).await,
+                Err(e) => Err(e),
+            },
+            "build" => match stages::decode(payload) {
+                Ok(input) => build::start(&a.builds, &a.pending, input).await,
+                Err(e) => Err(e),
+            },
+            "deploy" => match stages::decode(payload) {
+                Ok(input) => deploy::start(&a.deployer, &a.pending, input).await,
+                Err(e) => Err(e),
+            },
+            "bake" => match stages::decode(payload) {
+                Ok(input) => bake::start(a.alarms.as_ref(), &a.pending, &a.bus, input).await,
+                Err(e) => Err(e),
+            },
+            "rollback" => match stages::decode(payload) {
+                Ok(input) => {
+                    let ports = rollback::RollbackPorts { artifacts: a.store.as_ref(), deployer: &a.deployer, pending: &a.pending, callbacks: &a.callbacks, metrics: &a.metrics };
+                    rollback::start(ports, input).await
+                }
+                Err(e) => Err(e),
+            },
+            _ => return Err(StatesError::new("Lambda.ResourceNotFoundException", format!("Function not found: {function}"))),
+        };
+        match result {
+            Ok(v) if via_invoke && !call.resource.ends_with(".waitForTaskToken") => Ok(json!({ "Payload": v, "StatusCode": 200 })),
+            Ok(v) => Ok(v),
+            Err(e) => Err(StatesError::new(e.error_type(), e.to_string())),
+        }
+    }
+}
+
+/// Routes bus events to the `events` handler, as EventBridge rules route them to the events
+/// function on AWS.
+async fn dispatch(adapters: Arc<Adapters>, mut receiver: mpsc::UnboundedReceiver<Event>) {
+    while let Some(event) = receiver.recv().await {
+        let a = &adapters;
+        let ports = events::EventPorts { artifacts: a.store.as_ref(), pending: &a.pending, callbacks: &a.callbacks, alarms: a.alarms.as_ref() };
+        if let Err(e) = events::handle(ports, event).await {
+            tracing::error!(error = %e, "event handler failed");
+        }
+    }
+}
+
+/// Local CloudWatch: probe health, evaluate alarms, publish alarm state changes.
+async fn watch(adapters: Arc<Adapters>) {
+    let tick = adapters.pipeline.alarms.values().map(|a| a.period_secs).min().unwrap_or(10).clamp(1, 10);
+    let mut interval = tokio::time::interval(Duration::from_secs(tick));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        if let Err(e) = cloudwatch::probe_groups(&adapters.pipeline, &adapters.deployer, &adapters.metrics).await {
+            tracing::warn!(error = %e, "health probes failed");
+        }
+        match adapters.alarms.evaluate_all(Utc::now().timestamp_millis()) {
+            Ok(changes) => {
+                for (alarm, previous, eval) in changes {
+                    tracing::info!(alarm = %alarm, from = %previous, to = %eval.state, reason = %eval.reason, "alarm state changed");
+                    adapters.bus.publish(Event::AlarmStateChange { alarm, state: eval.state, previous, reason: eval.reason });
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "alarm evaluation failed"),
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! `LocalSource`: the source is a directory or a git work tree. In a git work tree the snapshot
+//! is the committed tree at the revision (as CodeCommit would deliver it), and the commit id is
+//! recorded; otherwise (or with `working_tree`) it is the directory as it is now.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use baton_core::ports::{PortResult, Provenance, SourceProvider, SourceSnapshot, StagedArtifact};
+use baton_core::model::SOURCE_ARTIFACT;
+use tokio::process::Command;
+
+use crate::artifacts::FsArtifactStore;
+use crate::error::LocalError;
+use crate::tree;
+
+#[derive(Debug, Clone)]
+pub struct LocalSource {
+    dir: PathBuf,
+    scratch: PathBuf,
+    store: Arc<FsArtifactStore>,
+    working_tree: bool,
+}
+
+/// Never part of a source snapshot.
+const SKIPPED: [&str; 3] = [".git", ".baton", "target"];
+
+impl LocalSource {
+    pub fn new(dir: PathBuf, state_dir: &Path, store: Arc<FsArtifactStore>, working_tree: bool) -> Self {
+        Self { dir, scratch: state_dir.join("tmp"), store, working_tree }
+    }
+
+    async fn git(&self, args: &[&str]) -> Result<Option<String>, LocalError> {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(&self.dir)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .map_err(|e| LocalError::Command { command: format!("git {}", args.join(" ")), message: e.to_string() })?;
+        Ok(out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()))
+    }
+
+    async fn export_git(&self, revision: &str, dest: &Path) -> Result<(String, Option<String>), LocalError> {
+        let commit = self
+            .git(&["rev-parse", "--verify", "--quiet", &format!("{revision}^{{commit}}")])
+            .await?
+            .ok_or_else(|| LocalError::Invalid(format!("`{revision}` is not a commit, branch or tag of the git repository at {}", self.dir.display())))?;
+        let prefix = self.git(&["rev-parse", "--show-prefix"]).await?.unwrap_or_default();
+        let treeish = if prefix.is_empty() { commit.clone() } else { format!("{commit}:{}", prefix.trim_end_matches('/')) };
+        std::fs::create_dir_all(dest).map_err(LocalError::io(dest))?;
+        // `git archive | tar -x` streams the committed tree without touching the work tree.
+        let script = r#"git -C "$1" archive --format=tar "$2" | tar -x -C "$3""#;
+        let status = Command::new("sh")
+            .args(["-c", script, "sh"])
+            .arg(&self.dir)
+            .arg(&treeish)
+            .arg(dest)
+            .stdin(Stdio::null())
+            .status()
+            .await
+            .map_err(|e| LocalError::Command { command: "git archive".into(), message: e.to_string() })?;
+        if !status.success() {
+            return Err(LocalError::Command { command: format!("git archive {treeish}"), message: format!("exited with {status}") });
+        }
+        let subject = self.git(&["log", "-1", "--format=%s (%an, %cI)", &commit]).await?;
+        let dirty = self.git(&["status", "--porcelain", "--", "."]).await?.is_some_and(|s| !s.is_empty());
+        if dirty && revision == "HEAD" {
+            tracing::warn!(dir = %self.dir.display(), commit = %commit, "the work tree has uncommitted changes; the snapshot is the committed tree (use --working-tree to build the files as they are)");
+        }
+        Ok((commit, subject))
+    }
+
+    fn export_dir(&self, dest: &Path) -> Result<(), LocalError> {
+        for entry in std::fs::read_dir(&self.dir).map_err(LocalError::io(&self.dir))? {
+            let entry = entry.map_err(LocalError::io(&self.dir))?;
+            let name = entry.file_name();
+            if SKIPPED.iter().any(|s| name == *s) {
+                continue;
+            }
+            let ft = entry.file_type().map_err(LocalError::io(entry.path()))?;
+            let to = dest.join(&name);
+            if ft.is_dir() {
+                tree::copy_tree(&entry.path(), &to)?;
+            } else if ft.is_file() {
+                std::fs::create_dir_all(dest).map_err(LocalError::io(dest))?;
+                std::fs::copy(entry.path(), &to).map_err(LocalError::io(&to))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SourceProvider for LocalSource {
+    async fn snapshot(&self, pipeline: &str, execution_id: &str, revision: Option<&str>) -> PortResult<SourceSnapshot> {
+        let dest = self.scratch.join(format!("source-{}", uuid::Uuid::new_v4().simple()));
+        let in_git = !self.working_tree && self.git(&["rev-parse", "--is-inside-work-tree"]).await?.as_deref() == Some("true");
+        let result = async {
+            let (commit, summary) = if in_git {
+                let (c, s) = self.export_git(revision.unwrap_or("HEAD"), &dest).await?;
+                (Some(c), s)
+            } else {
+                if let Some(r) = revision {
+                    return Err(LocalError::Invalid(format!("--source-revision {r} needs a git repository, and {} is not in one", self.dir.display())));
+                }
+                self.export_dir(&dest)?;
+                (None, Some(format!("working tree of {}", self.dir.display())))
+            };
+            let staged = StagedArtifact { name: SOURCE_ARTIFACT.into(), location: dest.to_string_lossy().into_owned() };
+            let provenance = Provenance {
+                pipeline: pipeline.into(),
+                execution_id: execution_id.into(),
+                action: "Source".into(),
+                commit_id: commit.clone(),
+                ..Provenance::default()
+            };
+            let manifest = self.store.put_dir(&staged, provenance)?;
+            Ok(SourceSnapshot { artifact: manifest.artifact, commit_id: commit, revision_summary: summary })
+        }
+        .await;
+        let _ = std::fs::remove_dir_all(&dest);
+        Ok(result?)
+    }
+}
