@@ -1,1 +1,86 @@
-fn main() {}
+//! # baton
+//!
+//! The `baton` command line. It parses arguments, sets up logging and hands each command to
+//! its module in [`commands`]; all the work happens in `baton-core` and `baton-local`.
+//!
+//! ## Layout
+//!
+//! - [`cli`]: the commands and flags.
+//! - [`commands`]: one module per command.
+//! - [`locate`]: resolving the pipeline file and state directory.
+//! - [`style`]: terminal output.
+
+mod cli;
+mod commands;
+mod locate;
+mod style;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command};
+
+/// A usage problem (bad path, unknown execution): exit code 2, like invalid input.
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::error::Error for Usage {}
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).with_ansi(color);
+    if std::env::var("BATON_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Run { project, source_revision, vars, working_tree, json } => {
+            let args = commands::run::RunArgs {
+                pipeline: &project.pipeline,
+                state_dir: project.state_dir.as_deref(),
+                revision: source_revision,
+                vars,
+                working_tree,
+                json,
+            };
+            commands::run::run(args).await
+        }
+        Command::Synth { pipeline, output } => commands::synth::run(&pipeline, output.as_deref()),
+        Command::Validate { files, kind } => commands::validate::run(&files, kind),
+        Command::History { project, limit, json } => commands::history::run(&project.pipeline, project.state_dir.as_deref(), limit, json),
+        Command::Status { execution, pipeline, state_dir, json } => commands::status::run(execution.as_deref(), &pipeline, state_dir.as_deref(), json),
+        Command::Down { project } => commands::down::run(&project.pipeline, project.state_dir.as_deref()).await,
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let invalid = e.downcast_ref::<Usage>().is_some()
+                || e.downcast_ref::<baton_core::SpecError>().is_some()
+                || matches!(e.downcast_ref::<baton_local::LocalError>(), Some(baton_local::LocalError::Spec(_)));
+            anstream::eprintln!("{}error{}: {e:#}", style::FAIL.render(), style::FAIL.render_reset());
+            ExitCode::from(if invalid { 2 } else { 1 })
+        }
+    }
+}

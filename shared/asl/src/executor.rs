@@ -98,6 +98,8 @@ struct Run {
 
 enum Step {
     Next(String, Value),
+    /// A `Catch` took over: the state does not exit normally, so no `…StateExited` event.
+    Caught(String, Value),
     End(Value),
 }
 
@@ -188,7 +190,7 @@ impl Interpreter {
                     .get(&name)
                     .ok_or_else(|| StatesError::runtime(format!("no state named '{name}'")))?;
                 match self.run_state(&name, state, input, run, map_item.as_ref()).await? {
-                    Step::Next(next, output) => {
+                    Step::Next(next, output) | Step::Caught(next, output) => {
                         name = next;
                         input = output;
                     }
@@ -227,12 +229,7 @@ impl Interpreter {
             State::Map(s) => self.map(name, s, input, run, &ctx).await,
         };
         if let Ok(Step::Next(_, output) | Step::End(output)) = &step {
-            if !matches!(state, State::Fail(_)) {
-                run.recorder.state_exited(kind, name, output);
-            }
-        }
-        if matches!(state, State::Fail(_)) {
-            debug!(state = name, "fail state reached");
+            run.recorder.state_exited(kind, name, output);
         }
         step
     }
@@ -551,7 +548,7 @@ fn lower_first(s: &str) -> String {
 fn caught(c: &Catcher, input: Value, error: StatesError) -> Result<Step, StatesError> {
     let error_output = json!({"Error": error.error, "Cause": error.cause});
     let output = result_path(c.result_path.as_ref(), input, error_output)?;
-    Ok(Step::Next(c.next.clone(), output))
+    Ok(Step::Caught(c.next.clone(), output))
 }
 
 fn fail(s: &FailState, input: &Value, ctx: &Value) -> Result<StatesError, StatesError> {

@@ -1,1 +1,227 @@
-//! placeholder
+//! Read models over the database for `baton status`, `baton history` and tests.
+
+use std::collections::HashMap;
+
+use baton_asl::HistoryEvent;
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::db::Db;
+use crate::error::LocalError;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecutionRow {
+    pub id: String,
+    pub pipeline: String,
+    pub status: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub commit_id: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+const EXECUTION_COLUMNS: &str = "id, pipeline, status, started_at, ended_at, commit_id, error, cause";
+
+fn execution_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
+    Ok(ExecutionRow {
+        id: r.get(0)?,
+        pipeline: r.get(1)?,
+        status: r.get(2)?,
+        started_at: r.get(3)?,
+        ended_at: r.get(4)?,
+        commit_id: r.get(5)?,
+        error: r.get(6)?,
+        cause: r.get(7)?,
+    })
+}
+
+/// Most recent first.
+pub fn executions(db: &Db, limit: usize) -> Result<Vec<ExecutionRow>, LocalError> {
+    let conn = db.lock();
+    let mut stmt = conn.prepare(&format!("SELECT {EXECUTION_COLUMNS} FROM executions ORDER BY started_at DESC, id DESC LIMIT ?1")).map_err(LocalError::sql)?;
+    let rows = stmt.query_map([limit], execution_row).and_then(Iterator::collect).map_err(LocalError::sql)?;
+    Ok(rows)
+}
+
+/// An execution by id or unique id prefix; the latest when `id` is `None`.
+pub fn execution(db: &Db, id: Option<&str>) -> Result<Option<ExecutionRow>, LocalError> {
+    let conn = db.lock();
+    let row = match id {
+        None => conn.query_row(&format!("SELECT {EXECUTION_COLUMNS} FROM executions ORDER BY started_at DESC, id DESC LIMIT 1"), [], execution_row),
+        Some(id) => {
+            let mut stmt = conn.prepare(&format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2")).map_err(LocalError::sql)?;
+            let rows: Vec<ExecutionRow> = stmt.query_map([id], execution_row).and_then(Iterator::collect).map_err(LocalError::sql)?;
+            if rows.len() > 1 {
+                return Err(LocalError::Invalid(format!("`{id}` matches more than one execution; give more of the id")));
+            }
+            return Ok(rows.into_iter().next());
+        }
+    }
+    .optional()
+    .map_err(LocalError::sql)?;
+    Ok(row)
+}
+
+pub fn history(db: &Db, execution_id: &str) -> Result<Vec<HistoryEvent>, LocalError> {
+    let conn = db.lock();
+    let mut stmt = conn.prepare("SELECT event FROM history WHERE execution_id = ?1 ORDER BY id").map_err(LocalError::sql)?;
+    let texts: Vec<String> = stmt.query_map([execution_id], |r| r.get(0)).and_then(Iterator::collect).map_err(LocalError::sql)?;
+    texts.iter().map(|t| serde_json::from_str(t).map_err(|e| LocalError::Invalid(e.to_string()))).collect()
+}
+
+/// One state of an execution as `baton status` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StateStatus {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: String,
+    pub entered_at: String,
+    pub exited_at: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub attempts: u32,
+    /// The task's result (what the build, deployment or bake reported).
+    pub result: Option<Value>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+fn millis(ts: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(ts).ok().map(|t| t.timestamp_millis())
+}
+
+/// Folds history into per-state statuses. Events of parallel branches interleave, so each event
+/// is attributed to a state by following `previousEventId` back to its `…StateEntered`.
+pub fn states(history: &[HistoryEvent]) -> Vec<StateStatus> {
+    let mut owner: HashMap<u64, usize> = HashMap::new();
+    let mut out: Vec<StateStatus> = Vec::new();
+    for e in history {
+        let kind = e.kind.as_str();
+        if let Some(state_type) = kind.strip_suffix("StateEntered") {
+            out.push(StateStatus {
+                name: e.state_name().unwrap_or_default().to_string(),
+                kind: state_type.to_string(),
+                status: "RUNNING".into(),
+                entered_at: e.timestamp.clone(),
+                exited_at: None,
+                duration_ms: None,
+                attempts: 0,
+                result: None,
+                error: None,
+                cause: None,
+            });
+            owner.insert(e.id, out.len() - 1);
+            continue;
+        }
+        let Some(&i) = owner.get(&e.previous_event_id) else { continue };
+        owner.insert(e.id, i);
+        let s = &mut out[i];
+        if kind.ends_with("StateExited") {
+            s.status = "SUCCEEDED".into();
+            s.exited_at = Some(e.timestamp.clone());
+            s.duration_ms = millis(&e.timestamp).zip(millis(&s.entered_at)).map(|(b, a)| b - a);
+        } else if kind.ends_with("Scheduled") {
+            s.attempts += 1;
+        } else if kind == "TaskSucceeded" || kind == "LambdaFunctionSucceeded" {
+            s.result = e.detail("output").and_then(Value::as_str).and_then(|o| serde_json::from_str(o).ok());
+        } else if kind.ends_with("Failed") || kind.ends_with("TimedOut") {
+            s.status = "FAILED".into();
+            s.error = e.detail("error").and_then(Value::as_str).map(str::to_string);
+            s.cause = e.detail("cause").and_then(Value::as_str).map(str::to_string);
+            s.exited_at = Some(e.timestamp.clone());
+            s.duration_ms = millis(&e.timestamp).zip(millis(&s.entered_at)).map(|(b, a)| b - a);
+        }
+    }
+    // A Fail state has no exit event: reaching it is its whole job.
+    for s in out.iter_mut().filter(|s| s.kind == "Fail") {
+        s.status = "FAILED".into();
+    }
+    out
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeploymentRow {
+    pub id: String,
+    pub group: String,
+    pub artifact: Value,
+    pub rollback: bool,
+    pub status: String,
+    pub created_at: String,
+    pub ended_at: Option<String>,
+    pub reason: Option<String>,
+}
+
+pub fn deployments(db: &Db, execution_id: &str) -> Result<Vec<DeploymentRow>, LocalError> {
+    let conn = db.lock();
+    let mut stmt = conn
+        .prepare("SELECT id, grp, artifact, rollback, status, created_at, ended_at, reason FROM deployments WHERE execution_id = ?1 ORDER BY rowid")
+        .map_err(LocalError::sql)?;
+    let rows = stmt
+        .query_map(params![execution_id], |r| {
+            let artifact: String = r.get(2)?;
+            Ok(DeploymentRow {
+                id: r.get(0)?,
+                group: r.get(1)?,
+                artifact: serde_json::from_str(&artifact).unwrap_or(Value::Null),
+                rollback: r.get(3)?,
+                status: r.get(4)?,
+                created_at: r.get(5)?,
+                ended_at: r.get(6)?,
+                reason: r.get(7)?,
+            })
+        })
+        .and_then(Iterator::collect)
+        .map_err(LocalError::sql)?;
+    Ok(rows)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InstanceRow {
+    pub group: String,
+    pub index: usize,
+    pub port: u16,
+    pub artifact: Option<Value>,
+    pub running: bool,
+}
+
+pub fn instances(db: &Db, pipeline: &str) -> Result<Vec<InstanceRow>, LocalError> {
+    let conn = db.lock();
+    let mut stmt = conn
+        .prepare("SELECT grp, idx, port, artifact, process_group FROM instances WHERE pipeline = ?1 ORDER BY grp, idx")
+        .map_err(LocalError::sql)?;
+    let rows = stmt
+        .query_map([pipeline], |r| {
+            let artifact: Option<String> = r.get(3)?;
+            let pgid: Option<i64> = r.get(4)?;
+            Ok(InstanceRow {
+                group: r.get(0)?,
+                index: r.get(1)?,
+                port: r.get(2)?,
+                artifact: artifact.and_then(|a| serde_json::from_str(&a).ok()),
+                running: pgid.is_some(),
+            })
+        })
+        .and_then(Iterator::collect)
+        .map_err(LocalError::sql)?;
+    Ok(rows)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AlarmRow {
+    pub name: String,
+    pub state: String,
+    pub reason: String,
+    pub updated_at: String,
+}
+
+pub fn alarms(db: &Db) -> Result<Vec<AlarmRow>, LocalError> {
+    let conn = db.lock();
+    let mut stmt = conn.prepare("SELECT name, state, reason, updated_at FROM alarms ORDER BY name").map_err(LocalError::sql)?;
+    let rows = stmt
+        .query_map([], |r| Ok(AlarmRow { name: r.get(0)?, state: r.get(1)?, reason: r.get(2)?, updated_at: r.get(3)? }))
+        .and_then(Iterator::collect)
+        .map_err(LocalError::sql)?;
+    Ok(rows)
+}

@@ -1,0 +1,113 @@
+//! The command line: every command, its flags, and the help that teaches them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "baton",
+    version,
+    about = "Your own CodePipeline: pipeline.yml compiled to one state machine, run on this machine or on AWS",
+    long_about = "Baton compiles a pipeline.yml (stages of build, test, deploy and bake actions) into one \
+Amazon States Language state machine, and runs it here with embedded stand-ins for every AWS \
+service: a filesystem artifact store, a buildspec runner, local deployment groups, and SQLite \
+for state, metrics and alarms.",
+    after_help = "Start here:\n  baton run examples/hello-app       run the example pipeline end to end\n  baton status                       what the last run did, action by action\n  baton down examples/hello-app      stop the services the run deployed\n\nExit codes: 0 succeeded, 1 the pipeline failed (rolled back or not), 2 invalid input or usage."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Project {
+    /// The pipeline: a pipeline.yml, or a directory that holds one.
+    #[arg(default_value = ".")]
+    pub pipeline: PathBuf,
+    /// Where runs, artifacts and deployments are kept [default: .baton/ beside pipeline.yml]
+    #[arg(long, env = "BATON_STATE_DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the pipeline once, end to end, with live progress.
+    #[command(after_help = "Examples:\n  baton run examples/hello-app\n  baton run --var LOG_LEVEL=debug --source-revision v1.2.0\n  baton run --working-tree     build uncommitted files too")]
+    Run {
+        #[command(flatten)]
+        project: Project,
+        /// Build this commit, branch or tag instead of HEAD (git sources).
+        #[arg(long, value_name = "REV")]
+        source_revision: Option<String>,
+        /// Set a pipeline variable for this run (repeatable).
+        #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+        vars: Vec<(String, String)>,
+        /// Snapshot the source directory as it is, even inside a git work tree.
+        #[arg(long)]
+        working_tree: bool,
+        /// Print the final execution record as JSON instead of the progress display.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the pipeline's state machine (Amazon States Language).
+    #[command(after_help = "The output keeps ${SourceFunctionArn}-style placeholders that SAM fills in through\nDefinitionSubstitutions. Example:\n  baton synth examples/hello-app -o infra/statemachine/pipeline.asl.json")]
+    Synth {
+        #[arg(default_value = ".")]
+        pipeline: PathBuf,
+        /// Write to this file (atomically) instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Check pipeline.yml, buildspec.yml and appspec.yml files; report every problem with its line and column.
+    #[command(after_help = "The kind of each file is taken from its name (buildspec*, appspec*, anything else is a pipeline)\nunless --kind says otherwise. Checking a pipeline also checks the buildspecs it names.")]
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum)]
+        kind: Option<FileKind>,
+    },
+    /// List past executions, newest first.
+    History {
+        #[command(flatten)]
+        project: Project,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one execution action by action: status, duration, artifact versions, rollbacks.
+    Status {
+        /// An execution id (or a unique prefix of one) [default: the latest]
+        execution: Option<String>,
+        /// The pipeline: a pipeline.yml, or a directory that holds one.
+        #[arg(long, default_value = ".")]
+        pipeline: PathBuf,
+        #[arg(long, env = "BATON_STATE_DIR")]
+        state_dir: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop every service the pipeline's local deployment groups run.
+    Down {
+        #[command(flatten)]
+        project: Project,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FileKind {
+    Pipeline,
+    Buildspec,
+    Appspec,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
+}

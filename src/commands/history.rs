@@ -1,0 +1,30 @@
+//! `baton history`: past executions, newest first.
+
+use std::path::Path;
+
+use anstream::println;
+use baton_local::db::Db;
+
+use crate::style;
+
+pub fn run(pipeline: &Path, state_dir: Option<&Path>, limit: usize, json: bool) -> anyhow::Result<u8> {
+    let file = crate::locate::pipeline_file(pipeline)?;
+    let dir = crate::locate::state_dir(&file, state_dir);
+    let db = Db::open(&dir.join("baton.db"))?;
+    let rows = baton_local::query::executions(&db, limit)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(0);
+    }
+    if rows.is_empty() {
+        println!("no executions yet in {}; start one with `baton run`", dir.display());
+        return Ok(0);
+    }
+    println!("{:<24} {:<10} {:<26} {:<10} ERROR", "EXECUTION", "STATUS", "STARTED", "COMMIT");
+    for r in rows {
+        let s = style::status(&r.status);
+        let commit = r.commit_id.as_deref().map_or("-", |c| &c[..c.len().min(8)]);
+        println!("{:<24} {}{:<10}{} {:<26} {:<10} {}", r.id, s.render(), r.status, s.render_reset(), r.started_at, commit, r.error.unwrap_or_default());
+    }
+    Ok(0)
+}

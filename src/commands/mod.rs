@@ -1,0 +1,8 @@
+//! One module per command; each returns the process exit code.
+
+pub mod down;
+pub mod history;
+pub mod run;
+pub mod status;
+pub mod synth;
+pub mod validate;

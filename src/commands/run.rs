@@ -1,0 +1,112 @@
+//! `baton run`: one execution with a live, line-per-event progress display.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Instant;
+
+use anstream::{eprintln, println};
+use baton_local::{LocalRuntime, Progress, RuntimeOptions};
+use serde_json::{Map, Value};
+use tokio::sync::broadcast;
+
+use crate::style;
+
+pub struct RunArgs<'a> {
+    pub pipeline: &'a Path,
+    pub state_dir: Option<&'a Path>,
+    pub revision: Option<String>,
+    pub vars: Vec<(String, String)>,
+    pub working_tree: bool,
+    pub json: bool,
+}
+
+pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
+    let file = crate::locate::pipeline_file(args.pipeline)?;
+    let options = RuntimeOptions { state_dir: args.state_dir.map(Path::to_path_buf), working_tree: args.working_tree };
+    let runtime = LocalRuntime::open(&file, options).await?;
+    let variables: Map<String, Value> = args.vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    let started = Instant::now();
+    if !args.json {
+        println!("{}Pipeline {}{} · {} · state in {}", style::BOLD.render(), runtime.pipeline().name, style::BOLD.render_reset(), file.display(), runtime.state_dir().display());
+    }
+    let display = (!args.json).then(|| tokio::spawn(show_progress(runtime.subscribe())));
+    let record = runtime.run(args.revision, variables).await?;
+    // Let the display drain the last events before the summary.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    if let Some(d) = display {
+        d.abort();
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&record)?);
+    } else {
+        let s = style::status(&record.status);
+        println!();
+        println!("Execution {} {}{}{} in {}", record.id, s.render(), record.status, s.render_reset(), style::duration(i64::try_from(started.elapsed().as_millis()).ok()));
+        if let (Some(e), Some(c)) = (&record.error, &record.cause) {
+            println!("  {}{e}{}: {c}", style::FAIL.render(), style::FAIL.render_reset());
+        }
+        let running: Vec<_> = baton_local::query::instances(runtime.db(), &runtime.pipeline().name)?.into_iter().filter(|i| i.running).collect();
+        if !running.is_empty() {
+            println!("  {} instance(s) serving: {}", running.len(), running.iter().map(|i| format!("{}#{} 127.0.0.1:{}", i.group, i.index, i.port)).collect::<Vec<_>>().join(", "));
+            println!("  {}stop them with: baton down {}{}", style::DIM.render(), args.pipeline.display(), style::DIM.render_reset());
+        }
+        println!("  details: baton status {}", record.id);
+    }
+    Ok(if record.succeeded() { 0 } else { 1 })
+}
+
+async fn show_progress(mut events: broadcast::Receiver<Progress>) {
+    // Parallel branches interleave their events; each one is attributed to its state by
+    // following `previousEventId` back to the state's `…StateEntered`.
+    let mut owner: HashMap<u64, String> = HashMap::new();
+    let mut entered: HashMap<String, Instant> = HashMap::new();
+    let mut results: HashMap<String, Value> = HashMap::new();
+    let mut stage = String::new();
+    loop {
+        let p = match events.recv().await {
+            Ok(p) => p,
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                eprintln!("  ({n} progress events skipped)");
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let e = &p.event;
+        let name = match e.state_name() {
+            Some(n) if e.kind.ends_with("StateEntered") => n.to_string(),
+            _ => owner.get(&e.previous_event_id).cloned().unwrap_or_default(),
+        };
+        owner.insert(e.id, name.clone());
+        match e.kind.as_str() {
+            "TaskStateEntered" => {
+                let this_stage = name.split(':').next().unwrap_or_default().to_string();
+                if this_stage != stage && name.contains(':') {
+                    println!("{}{this_stage}{}", style::BOLD.render(), style::BOLD.render_reset());
+                    stage = this_stage;
+                }
+                println!("  {}▸ {name}{}", style::DIM.render(), style::DIM.render_reset());
+                entered.insert(name, Instant::now());
+            }
+            "TaskSucceeded" | "LambdaFunctionSucceeded" => {
+                if let Some(out) = e.detail("output").and_then(Value::as_str).and_then(|o| serde_json::from_str(o).ok()) {
+                    results.insert(name, out);
+                }
+            }
+            "TaskStateExited" => {
+                let took = entered.remove(&name).map(|t| i64::try_from(t.elapsed().as_millis()).unwrap_or_default());
+                let summary = style::result_summary(results.remove(&name).as_ref());
+                println!("  {}✔{} {name} {}{}{} {summary}", style::OK.render(), style::OK.render_reset(), style::DIM.render(), style::duration(took), style::DIM.render_reset());
+            }
+            "TaskFailed" | "TaskTimedOut" | "LambdaFunctionFailed" | "LambdaFunctionTimedOut" => {
+                let error = e.detail("error").and_then(Value::as_str).unwrap_or_default();
+                let cause = e.detail("cause").and_then(Value::as_str).unwrap_or_default();
+                println!("  {}✖ {name}{} {error}: {cause}", style::FAIL.render(), style::FAIL.render_reset());
+            }
+            "ParallelStateEntered" if name == baton_core::synth::ROLLBACK_STATE => {
+                println!("{}Rollback{}", style::WARN.render(), style::WARN.render_reset());
+                stage = name;
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! `baton status`: one execution, action by action.
+
+use std::path::Path;
+
+use anstream::println;
+use baton_local::db::Db;
+use baton_local::query;
+use serde_json::json;
+
+use crate::style;
+
+pub fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, json_out: bool) -> anyhow::Result<u8> {
+    let file = crate::locate::pipeline_file(pipeline)?;
+    let dir = crate::locate::state_dir(&file, state_dir);
+    let db = Db::open(&dir.join("baton.db"))?;
+    let Some(exec) = query::execution(&db, execution)? else {
+        anyhow::bail!(crate::Usage(match execution {
+            Some(id) => format!("no execution `{id}` in {}", dir.display()),
+            None => format!("no executions yet in {}; start one with `baton run`", dir.display()),
+        }));
+    };
+    let history = query::history(&db, &exec.id)?;
+    let states = query::states(&history);
+    let deployments = query::deployments(&db, &exec.id)?;
+    let instances = query::instances(&db, &exec.pipeline)?;
+    let alarms = query::alarms(&db)?;
+    if json_out {
+        let doc = json!({ "execution": exec, "states": states, "deployments": deployments, "instances": instances, "alarms": alarms });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(0);
+    }
+    let s = style::status(&exec.status);
+    println!("Execution {} {}{}{} · pipeline {} · commit {}", exec.id, s.render(), exec.status, s.render_reset(), exec.pipeline, exec.commit_id.as_deref().unwrap_or("-"));
+    println!("  started {}{}", exec.started_at, exec.ended_at.as_deref().map(|e| format!(", ended {e}")).unwrap_or_default());
+    if let (Some(e), Some(c)) = (&exec.error, &exec.cause) {
+        println!("  {}{e}{}: {c}", style::FAIL.render(), style::FAIL.render_reset());
+    }
+    println!();
+    println!("  {:<32} {:<10} {:>9}  RESULT", "STATE", "STATUS", "DURATION");
+    for st in states.iter().filter(|s| matches!(s.kind.as_str(), "Task" | "Fail")) {
+        let s = style::status(&st.status);
+        let detail = match (&st.error, st.status.as_str()) {
+            (Some(e), "FAILED") => format!("{e}: {}", st.cause.as_deref().unwrap_or_default()),
+            _ => style::result_summary(st.result.as_ref()),
+        };
+        let retries = if st.attempts > 1 { format!(" ({} attempts)", st.attempts) } else { String::new() };
+        println!("  {:<32} {}{:<10}{} {:>9}  {detail}{retries}", st.name, s.render(), st.status, s.render_reset(), style::duration(st.duration_ms));
+    }
+    if !deployments.is_empty() {
+        println!();
+        println!("  Deployments");
+        for d in &deployments {
+            let s = style::status(&d.status);
+            let kind = if d.rollback { " (rollback)" } else { "" };
+            println!(
+                "  {:<13} {:<10} {:<10} {}{:<10}{}{kind} {}",
+                d.id,
+                d.group,
+                style::artifact(&d.artifact).unwrap_or_default(),
+                s.render(),
+                d.status,
+                s.render_reset(),
+                d.reason.as_deref().unwrap_or_default()
+            );
+        }
+    }
+    if !instances.is_empty() {
+        println!();
+        println!("  Instances");
+        for i in &instances {
+            let state = if i.running { "running" } else { "stopped" };
+            println!("  {}#{:<3} 127.0.0.1:{:<6} {:<10} {state}", i.group, i.index, i.port, i.artifact.as_ref().and_then(style::artifact).unwrap_or_else(|| "-".into()));
+        }
+    }
+    for a in &alarms {
+        let s = style::status(&a.state);
+        println!("  alarm {} {}{}{} · {}", a.name, s.render(), a.state, s.render_reset(), a.reason);
+    }
+    Ok(0)
+}

@@ -1,0 +1,66 @@
+//! `baton validate`: every problem in every file, each with file:line:column.
+
+use std::path::{Path, PathBuf};
+
+use anstream::{eprintln, println};
+use baton_core::model::ActionKind;
+use baton_core::spec::{self, appspec, buildspec};
+
+use crate::cli::FileKind;
+use crate::style;
+
+fn kind_of(path: &Path) -> FileKind {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    if name.contains("buildspec") {
+        FileKind::Buildspec
+    } else if name.contains("appspec") {
+        FileKind::Appspec
+    } else {
+        FileKind::Pipeline
+    }
+}
+
+fn check(path: &Path, kind: FileKind) -> Result<Vec<PathBuf>, spec::SpecError> {
+    let text = spec::read_text(path)?;
+    match kind {
+        FileKind::Buildspec => buildspec::parse_buildspec(path, &text).map(|_| Vec::new()),
+        FileKind::Appspec => appspec::parse_appspec(path, &text).map(|_| Vec::new()),
+        FileKind::Pipeline => {
+            let p = baton_core::parse_pipeline(path, &text)?;
+            // The buildspecs a pipeline names live in its source; check the ones present here.
+            let dir = path.parent().unwrap_or(Path::new("."));
+            let mut more: Vec<PathBuf> = p
+                .actions()
+                .filter_map(|(_, a)| match &a.kind {
+                    ActionKind::Build { buildspec, .. } => Some(dir.join(buildspec)),
+                    _ => None,
+                })
+                .filter(|f| f.is_file())
+                .collect();
+            more.dedup();
+            Ok(more)
+        }
+    }
+}
+
+pub fn run(files: &[PathBuf], kind: Option<FileKind>) -> anyhow::Result<u8> {
+    let mut failed = false;
+    let mut queue: Vec<(PathBuf, FileKind)> = files.iter().map(|f| (f.clone(), kind.unwrap_or_else(|| kind_of(f)))).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some((file, k)) = queue.pop() {
+        if !seen.insert(file.clone()) {
+            continue;
+        }
+        match check(&file, k) {
+            Ok(more) => {
+                println!("{}ok{} {}", style::OK.render(), style::OK.render_reset(), file.display());
+                queue.extend(more.into_iter().map(|f| (f, FileKind::Buildspec)));
+            }
+            Err(e) => {
+                failed = true;
+                eprintln!("{}error{}: {e}", style::FAIL.render(), style::FAIL.render_reset());
+            }
+        }
+    }
+    Ok(if failed { 2 } else { 0 })
+}

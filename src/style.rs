@@ -1,0 +1,60 @@
+//! Terminal output: colour only on a terminal and never with NO_COLOR (anstream decides).
+
+use anstyle::{AnsiColor, Style};
+
+pub const OK: Style = AnsiColor::Green.on_default().bold();
+pub const FAIL: Style = AnsiColor::Red.on_default().bold();
+pub const WARN: Style = AnsiColor::Yellow.on_default().bold();
+pub const DIM: Style = Style::new().dimmed();
+pub const BOLD: Style = Style::new().bold();
+
+pub fn status(status: &str) -> Style {
+    match status {
+        "SUCCEEDED" | "Succeeded" | "OK" => OK,
+        "FAILED" | "Failed" | "TIMED_OUT" | "ABORTED" | "ALARM" | "Stopped" => FAIL,
+        _ => WARN,
+    }
+}
+
+pub fn duration(ms: Option<i64>) -> String {
+    match ms {
+        None => "-".into(),
+        Some(ms) if ms < 1000 => format!("{ms}ms"),
+        Some(ms) if ms < 60_000 => format!("{:.1}s", ms as f64 / 1000.0),
+        Some(ms) => format!("{}m{:02}s", ms / 60_000, (ms % 60_000) / 1000),
+    }
+}
+
+/// `name@version` of an artifact JSON value.
+pub fn artifact(v: &serde_json::Value) -> Option<String> {
+    Some(format!("{}@{}", v.get("name")?.as_str()?, v.get("version")?))
+}
+
+/// A one-line summary of what a task reported.
+pub fn result_summary(result: Option<&serde_json::Value>) -> String {
+    let Some(r) = result else { return String::new() };
+    let mut parts = Vec::new();
+    if let Some(source) = r.get("source") {
+        parts.extend(source.get("artifact").and_then(artifact));
+        parts.extend(source.get("commit_id").and_then(|c| c.as_str()).map(|c| format!("commit {}", &c[..c.len().min(8)])));
+    }
+    if let Some(a) = r.get("artifact").and_then(artifact) {
+        parts.push(a);
+    }
+    if let Some(map) = r.get("artifacts").and_then(|a| a.as_object()) {
+        parts.extend(map.values().filter_map(artifact));
+    }
+    if let Some(g) = r.get("group").and_then(|g| g.as_str()) {
+        parts.push(format!("→ {g}"));
+    }
+    if r.get("passed").and_then(|p| p.as_bool()) == Some(true) {
+        parts.push("alarms quiet".into());
+    }
+    if r.get("rolled_back").and_then(|p| p.as_bool()) == Some(true) {
+        parts.push("rolled back".into());
+    }
+    if let Some(reason) = r.get("reason").and_then(|p| p.as_str()) {
+        parts.push(reason.to_string());
+    }
+    parts.join(" ")
+}
