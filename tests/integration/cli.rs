@@ -1,0 +1,80 @@
+//! The `baton` binary: exit codes, help, and the JSON of `history` and `status`.
+
+use std::process::{Command, Output};
+
+use crate::util::{Project, repo_root};
+
+fn baton(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_baton")).args(args).env("NO_COLOR", "1").output().expect("baton runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn help_teaches_the_commands() {
+    let out = baton(&["--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for cmd in ["run", "synth", "validate", "history", "status", "down", "Exit codes"] {
+        assert!(help.contains(cmd), "--help lacks {cmd}: {help}");
+    }
+    let run_help = text(&baton(&["run", "--help"]).stdout);
+    assert!(run_help.contains("--source-revision") && run_help.contains("Examples"), "{run_help}");
+}
+
+#[test]
+fn validate_exits_2_with_the_location() {
+    let project = Project::with_files(&[("pipeline.yml", "name: p\nstages:\n  - name: B\n    actoins: []\n")]);
+    let out = baton(&["validate", project.pipeline().to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("pipeline.yml:4:5: unknown field `actoins`"), "{err}");
+    assert!(err.contains("4 |     actoins: []"), "shows the line: {err}");
+
+    let ok = baton(&["validate", repo_root().join("examples/hello-app/pipeline.yml").to_str().expect("utf-8")]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    assert!(text(&ok.stdout).contains("buildspec.yml"), "the pipeline's buildspecs are checked too");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(baton(&["run", "/nonexistent/dir"]).status.code(), Some(2));
+    assert_eq!(baton(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn synth_writes_the_committed_definition() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_file = dir.path().join("sm.asl.json");
+    let out = baton(&["synth", repo_root().join("examples/hello-app").to_str().expect("utf-8"), "-o", out_file.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let written = std::fs::read_to_string(out_file).expect("written");
+    let committed = std::fs::read_to_string(repo_root().join("infra/statemachine/pipeline.asl.json")).expect("committed");
+    assert_eq!(written, committed);
+}
+
+#[test]
+fn failed_run_exits_1_and_history_and_status_report_it() {
+    let project = Project::with_files(&[
+        ("pipeline.yml", "name: p\nstages:\n  - name: Test\n    actions:\n      - { name: Unit, type: test }\n"),
+        ("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - 'false'\n"),
+    ]);
+    let dir = project.path().to_str().expect("utf-8");
+    let run = baton(&["run", dir]);
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run.stdout));
+    assert!(text(&run.stdout).contains("FAILED"));
+
+    let history = baton(&["history", dir, "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&history.stdout).expect("history JSON");
+    assert_eq!(rows[0]["status"], "FAILED");
+    assert_eq!(rows[0]["error"], "BuildFailed");
+
+    let status = baton(&["status", "--pipeline", dir, "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status JSON");
+    assert_eq!(doc["execution"]["id"], rows[0]["id"]);
+    let unit = doc["states"].as_array().expect("states").iter().find(|s| s["name"] == "Test:Unit").expect("Test:Unit").clone();
+    assert_eq!(unit["status"], "FAILED");
+    assert_eq!(unit["error"], "BuildFailed");
+}

@@ -1,0 +1,7 @@
+//! Baton's integration tests: one binary, fixtures in `util`.
+
+mod bad_input;
+mod cli;
+mod pipeline_runs;
+mod synth;
+mod util;

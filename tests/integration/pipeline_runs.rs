@@ -1,0 +1,95 @@
+//! The walking skeleton's two scenarios, run in-process: a good release goes all the way; a
+//! broken one is rolled back to the last good version.
+
+use baton_local::query;
+
+use crate::util::{Project, health, state, states};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hello_app_deploys_and_bakes() {
+    let project = Project::example("hello-app");
+    let (rt, record) = project.run().await;
+    assert!(record.succeeded(), "{record:?}");
+
+    let db = project.db();
+    let st = states(&db, &record.id);
+    for name in ["Source", "Build:Compile", "Build:Lint", "Staging:Deploy", "Staging:Bake"] {
+        assert_eq!(state(&st, name).status, "SUCCEEDED", "{name}: {:?}", state(&st, name));
+    }
+    assert!(st.iter().all(|s| !s.name.starts_with("Rollback")), "no rollback on a good release");
+
+    // Artifact version 1, with its digest and provenance.
+    let manifests = rt.store().list("hello", Some("app")).expect("list");
+    assert_eq!(manifests.len(), 1);
+    let app = &manifests[0];
+    assert_eq!(app.artifact.version, 1);
+    assert!(app.artifact.digest.starts_with("sha256:") && app.artifact.digest.len() == 71);
+    assert_eq!(app.provenance.execution_id, record.id);
+    assert_eq!(app.provenance.action, "Build:Compile");
+    assert_eq!(app.provenance.inputs[0].name, "source");
+
+    // One deployment, one at a time across three instances that now serve version 1.
+    let deployments = query::deployments(&db, &record.id).expect("deployments");
+    assert_eq!(deployments.len(), 1);
+    assert_eq!(deployments[0].status, "Succeeded");
+    let instances = query::instances(&db, "hello").expect("instances");
+    assert_eq!(instances.len(), 3);
+    for i in &instances {
+        let (status, body) = health(i.port).expect("instance answers");
+        assert_eq!(status, 200);
+        assert_eq!(body["version"], "1");
+        assert_eq!(body["build_id"], app.provenance.build_id.clone().expect("build id"));
+    }
+    let order: Vec<(i64, String)> = db
+        .lock()
+        .prepare("SELECT instance, started_at FROM instance_events WHERE event = 'BeforeInstall' ORDER BY started_at")
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).and_then(Iterator::collect))
+        .expect("events");
+    assert_eq!(order.iter().map(|o| o.0).collect::<Vec<_>>(), [0, 1, 2], "OneAtATime goes instance by instance");
+
+    // The bake made version 1 the group's last-good revision.
+    use baton_core::ports::ArtifactStore;
+    assert_eq!(rt.store().last_good("hello", "staging").await.expect("last good").map(|a| a.version), Some(1));
+
+    assert_eq!(rt.teardown().await.expect("teardown"), 3);
+    for i in &instances {
+        assert!(health(i.port).is_none(), "instance {} still answers after teardown", i.index);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_release_rolls_back_to_last_good() {
+    let project = Project::example("hello-app");
+    let (_, first) = project.run().await;
+    assert!(first.succeeded(), "{first:?}");
+
+    project.edit("src/hello/app.py", "HEALTHY = True", "HEALTHY = False");
+    let (rt, record) = project.run().await;
+    assert_eq!(record.status, "FAILED");
+    assert_eq!(record.error.as_deref(), Some("DeployFailed"), "{record:?}");
+
+    let db = project.db();
+    let st = states(&db, &record.id);
+    assert_eq!(state(&st, "Build:Compile").status, "SUCCEEDED");
+    assert_eq!(state(&st, "Staging:Deploy").status, "FAILED");
+    let rollback = state(&st, "Rollback:staging");
+    assert_eq!(rollback.status, "SUCCEEDED");
+    assert_eq!(rollback.result.as_ref().expect("rollback result")["rolled_back"], true);
+    assert_eq!(state(&st, "Failed").status, "FAILED");
+
+    let deployments = query::deployments(&db, &record.id).expect("deployments");
+    assert_eq!(deployments.iter().map(|d| (d.status.as_str(), d.rollback, d.artifact["version"].as_u64())).collect::<Vec<_>>(), [
+        ("Failed", false, Some(2)),
+        ("Succeeded", true, Some(1))
+    ]);
+    for i in query::instances(&db, "hello").expect("instances") {
+        let (status, body) = health(i.port).expect("instance answers");
+        assert_eq!((status, body["version"].as_str()), (200, Some("1")), "instance {} serves version 1 again", i.index);
+    }
+    // History uses Step Functions' own event names, ending in ExecutionFailed.
+    let history = query::history(&db, &record.id).expect("history");
+    assert_eq!(history.first().map(|e| e.kind.as_str()), Some("ExecutionStarted"));
+    assert_eq!(history.last().map(|e| e.kind.as_str()), Some("ExecutionFailed"));
+    assert!(history.iter().any(|e| e.kind == "ParallelStateEntered" && e.state_name() == Some("Rollback")));
+    rt.teardown().await.expect("teardown");
+}
