@@ -36,7 +36,9 @@ pub struct Project {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the pipeline once, end to end, with live progress.
-    #[command(after_help = "Examples:\n  baton run examples/hello-app\n  baton run --var LOG_LEVEL=debug --source-revision v1.2.0\n  baton run --working-tree     build uncommitted files too")]
+    #[command(
+        after_help = "Examples:\n  baton run examples/hello-app\n  baton run --var LOG_LEVEL=debug --source-revision v1.2.0\n  baton run --working-tree     build uncommitted files too"
+    )]
     Run {
         #[command(flatten)]
         project: Project,
@@ -54,7 +56,9 @@ pub enum Command {
         json: bool,
     },
     /// Print the pipeline's state machine (Amazon States Language).
-    #[command(after_help = "The output keeps ${SourceFunctionArn}-style placeholders that SAM fills in through\nDefinitionSubstitutions. Example:\n  baton synth examples/hello-app -o infra/statemachine/pipeline.asl.json")]
+    #[command(
+        after_help = "The output keeps ${SourceFunctionArn}-style placeholders that SAM fills in through\nDefinitionSubstitutions. Example:\n  baton synth examples/hello-app -o infra/statemachine/pipeline.asl.json"
+    )]
     Synth {
         #[arg(default_value = ".")]
         pipeline: PathBuf,
@@ -63,7 +67,9 @@ pub enum Command {
         output: Option<PathBuf>,
     },
     /// Check pipeline.yml, buildspec.yml and appspec.yml files; report every problem with its line and column.
-    #[command(after_help = "The kind of each file is taken from its name (buildspec*, appspec*, anything else is a pipeline)\nunless --kind says otherwise. Checking a pipeline also checks the buildspecs it names.")]
+    #[command(
+        after_help = "The kind of each file is taken from its name (buildspec*, appspec*, anything else is a pipeline)\nunless --kind says otherwise. Checking a pipeline also checks the buildspecs it names."
+    )]
     Validate {
         #[arg(required = true)]
         files: Vec<PathBuf>,

@@ -6,9 +6,16 @@ use anyhow::{Context, bail};
 
 /// A directory means its `pipeline.yml`.
 pub fn pipeline_file(path: &Path) -> anyhow::Result<PathBuf> {
-    let file = if path.is_dir() { path.join("pipeline.yml") } else { path.to_path_buf() };
+    let file = if path.is_dir() {
+        path.join("pipeline.yml")
+    } else {
+        path.to_path_buf()
+    };
     if !file.is_file() {
-        bail!(crate::Usage(format!("no pipeline at {}: give a pipeline.yml or a directory that holds one", file.display())));
+        bail!(crate::Usage(format!(
+            "no pipeline at {}: give a pipeline.yml or a directory that holds one",
+            file.display()
+        )));
     }
     std::path::absolute(&file).with_context(|| format!("resolving {}", file.display()))
 }

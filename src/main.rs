@@ -43,7 +43,11 @@ fn init_logging(verbose: u8) {
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).with_ansi(color);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(color);
     if std::env::var("BATON_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();
     } else {
@@ -56,7 +60,13 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let result = match cli.command {
-        Command::Run { project, source_revision, vars, working_tree, json } => {
+        Command::Run {
+            project,
+            source_revision,
+            vars,
+            working_tree,
+            json,
+        } => {
             let args = commands::run::RunArgs {
                 pipeline: &project.pipeline,
                 state_dir: project.state_dir.as_deref(),
@@ -70,7 +80,12 @@ async fn main() -> ExitCode {
         Command::Synth { pipeline, output } => commands::synth::run(&pipeline, output.as_deref()),
         Command::Validate { files, kind } => commands::validate::run(&files, kind),
         Command::History { project, limit, json } => commands::history::run(&project.pipeline, project.state_dir.as_deref(), limit, json),
-        Command::Status { execution, pipeline, state_dir, json } => commands::status::run(execution.as_deref(), &pipeline, state_dir.as_deref(), json),
+        Command::Status {
+            execution,
+            pipeline,
+            state_dir,
+            json,
+        } => commands::status::run(execution.as_deref(), &pipeline, state_dir.as_deref(), json),
         Command::Down { project } => commands::down::run(&project.pipeline, project.state_dir.as_deref()).await,
     };
     match result {

@@ -36,7 +36,12 @@ pub fn result_summary(result: Option<&serde_json::Value>) -> String {
     let mut parts = Vec::new();
     if let Some(source) = r.get("source") {
         parts.extend(source.get("artifact").and_then(artifact));
-        parts.extend(source.get("commit_id").and_then(|c| c.as_str()).map(|c| format!("commit {}", &c[..c.len().min(8)])));
+        parts.extend(
+            source
+                .get("commit_id")
+                .and_then(|c| c.as_str())
+                .map(|c| format!("commit {}", &c[..c.len().min(8)])),
+        );
     }
     if let Some(a) = r.get("artifact").and_then(artifact) {
         parts.push(a);

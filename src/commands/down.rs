@@ -6,7 +6,14 @@ use baton_local::{LocalRuntime, RuntimeOptions};
 
 pub async fn run(pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
     let file = crate::locate::pipeline_file(pipeline)?;
-    let runtime = LocalRuntime::open(&file, RuntimeOptions { state_dir: state_dir.map(Path::to_path_buf), working_tree: false }).await?;
+    let runtime = LocalRuntime::open(
+        &file,
+        RuntimeOptions {
+            state_dir: state_dir.map(Path::to_path_buf),
+            working_tree: false,
+        },
+    )
+    .await?;
     let stopped = runtime.teardown().await?;
     anstream::println!("stopped {stopped} instance(s) of pipeline {}", runtime.pipeline().name);
     Ok(0)

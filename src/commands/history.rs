@@ -24,7 +24,16 @@ pub fn run(pipeline: &Path, state_dir: Option<&Path>, limit: usize, json: bool) 
     for r in rows {
         let s = style::status(&r.status);
         let commit = r.commit_id.as_deref().map_or("-", |c| &c[..c.len().min(8)]);
-        println!("{:<24} {}{:<10}{} {:<26} {:<10} {}", r.id, s.render(), r.status, s.render_reset(), r.started_at, commit, r.error.unwrap_or_default());
+        println!(
+            "{:<24} {}{:<10}{} {:<26} {:<10} {}",
+            r.id,
+            s.render(),
+            r.status,
+            s.render_reset(),
+            r.started_at,
+            commit,
+            r.error.unwrap_or_default()
+        );
     }
     Ok(0)
 }

@@ -22,12 +22,22 @@ pub struct RunArgs<'a> {
 
 pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
     let file = crate::locate::pipeline_file(args.pipeline)?;
-    let options = RuntimeOptions { state_dir: args.state_dir.map(Path::to_path_buf), working_tree: args.working_tree };
+    let options = RuntimeOptions {
+        state_dir: args.state_dir.map(Path::to_path_buf),
+        working_tree: args.working_tree,
+    };
     let runtime = LocalRuntime::open(&file, options).await?;
     let variables: Map<String, Value> = args.vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
     let started = Instant::now();
     if !args.json {
-        println!("{}Pipeline {}{} · {} · state in {}", style::BOLD.render(), runtime.pipeline().name, style::BOLD.render_reset(), file.display(), runtime.state_dir().display());
+        println!(
+            "{}Pipeline {}{} · {} · state in {}",
+            style::BOLD.render(),
+            runtime.pipeline().name,
+            style::BOLD.render_reset(),
+            file.display(),
+            runtime.state_dir().display()
+        );
     }
     let display = (!args.json).then(|| tokio::spawn(show_progress(runtime.subscribe())));
     let record = runtime.run(args.revision, variables).await?;
@@ -41,14 +51,37 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
     } else {
         let s = style::status(&record.status);
         println!();
-        println!("Execution {} {}{}{} in {}", record.id, s.render(), record.status, s.render_reset(), style::duration(i64::try_from(started.elapsed().as_millis()).ok()));
+        println!(
+            "Execution {} {}{}{} in {}",
+            record.id,
+            s.render(),
+            record.status,
+            s.render_reset(),
+            style::duration(i64::try_from(started.elapsed().as_millis()).ok())
+        );
         if let (Some(e), Some(c)) = (&record.error, &record.cause) {
             println!("  {}{e}{}: {c}", style::FAIL.render(), style::FAIL.render_reset());
         }
-        let running: Vec<_> = baton_local::query::instances(runtime.db(), &runtime.pipeline().name)?.into_iter().filter(|i| i.running).collect();
+        let running: Vec<_> = baton_local::query::instances(runtime.db(), &runtime.pipeline().name)?
+            .into_iter()
+            .filter(|i| i.running)
+            .collect();
         if !running.is_empty() {
-            println!("  {} instance(s) serving: {}", running.len(), running.iter().map(|i| format!("{}#{} 127.0.0.1:{}", i.group, i.index, i.port)).collect::<Vec<_>>().join(", "));
-            println!("  {}stop them with: baton down {}{}", style::DIM.render(), args.pipeline.display(), style::DIM.render_reset());
+            println!(
+                "  {} instance(s) serving: {}",
+                running.len(),
+                running
+                    .iter()
+                    .map(|i| format!("{}#{} 127.0.0.1:{}", i.group, i.index, i.port))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            println!(
+                "  {}stop them with: baton down {}{}",
+                style::DIM.render(),
+                args.pipeline.display(),
+                style::DIM.render_reset()
+            );
         }
         println!("  details: baton status {}", record.id);
     }
@@ -88,14 +121,27 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>) {
                 entered.insert(name, Instant::now());
             }
             "TaskSucceeded" | "LambdaFunctionSucceeded" => {
-                if let Some(out) = e.detail("output").and_then(Value::as_str).and_then(|o| serde_json::from_str(o).ok()) {
+                if let Some(out) = e
+                    .detail("output")
+                    .and_then(Value::as_str)
+                    .and_then(|o| serde_json::from_str(o).ok())
+                {
                     results.insert(name, out);
                 }
             }
             "TaskStateExited" => {
-                let took = entered.remove(&name).map(|t| i64::try_from(t.elapsed().as_millis()).unwrap_or_default());
+                let took = entered
+                    .remove(&name)
+                    .map(|t| i64::try_from(t.elapsed().as_millis()).unwrap_or_default());
                 let summary = style::result_summary(results.remove(&name).as_ref());
-                println!("  {}✔{} {name} {}{}{} {summary}", style::OK.render(), style::OK.render_reset(), style::DIM.render(), style::duration(took), style::DIM.render_reset());
+                println!(
+                    "  {}✔{} {name} {}{}{} {summary}",
+                    style::OK.render(),
+                    style::OK.render_reset(),
+                    style::DIM.render(),
+                    style::duration(took),
+                    style::DIM.render_reset()
+                );
             }
             "TaskFailed" | "TaskTimedOut" | "LambdaFunctionFailed" | "LambdaFunctionTimedOut" => {
                 let error = e.detail("error").and_then(Value::as_str).unwrap_or_default();

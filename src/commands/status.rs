@@ -30,8 +30,20 @@ pub fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, j
         return Ok(0);
     }
     let s = style::status(&exec.status);
-    println!("Execution {} {}{}{} · pipeline {} · commit {}", exec.id, s.render(), exec.status, s.render_reset(), exec.pipeline, exec.commit_id.as_deref().unwrap_or("-"));
-    println!("  started {}{}", exec.started_at, exec.ended_at.as_deref().map(|e| format!(", ended {e}")).unwrap_or_default());
+    println!(
+        "Execution {} {}{}{} · pipeline {} · commit {}",
+        exec.id,
+        s.render(),
+        exec.status,
+        s.render_reset(),
+        exec.pipeline,
+        exec.commit_id.as_deref().unwrap_or("-")
+    );
+    println!(
+        "  started {}{}",
+        exec.started_at,
+        exec.ended_at.as_deref().map(|e| format!(", ended {e}")).unwrap_or_default()
+    );
     if let (Some(e), Some(c)) = (&exec.error, &exec.cause) {
         println!("  {}{e}{}: {c}", style::FAIL.render(), style::FAIL.render_reset());
     }
@@ -43,8 +55,19 @@ pub fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, j
             (Some(e), "FAILED") => format!("{e}: {}", st.cause.as_deref().unwrap_or_default()),
             _ => style::result_summary(st.result.as_ref()),
         };
-        let retries = if st.attempts > 1 { format!(" ({} attempts)", st.attempts) } else { String::new() };
-        println!("  {:<32} {}{:<10}{} {:>9}  {detail}{retries}", st.name, s.render(), st.status, s.render_reset(), style::duration(st.duration_ms));
+        let retries = if st.attempts > 1 {
+            format!(" ({} attempts)", st.attempts)
+        } else {
+            String::new()
+        };
+        println!(
+            "  {:<32} {}{:<10}{} {:>9}  {detail}{retries}",
+            st.name,
+            s.render(),
+            st.status,
+            s.render_reset(),
+            style::duration(st.duration_ms)
+        );
     }
     if !deployments.is_empty() {
         println!();
@@ -69,7 +92,13 @@ pub fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, j
         println!("  Instances");
         for i in &instances {
             let state = if i.running { "running" } else { "stopped" };
-            println!("  {}#{:<3} 127.0.0.1:{:<6} {:<10} {state}", i.group, i.index, i.port, i.artifact.as_ref().and_then(style::artifact).unwrap_or_else(|| "-".into()));
+            println!(
+                "  {}#{:<3} 127.0.0.1:{:<6} {:<10} {state}",
+                i.group,
+                i.index,
+                i.port,
+                i.artifact.as_ref().and_then(style::artifact).unwrap_or_else(|| "-".into())
+            );
         }
     }
     for a in &alarms {

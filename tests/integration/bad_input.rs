@@ -6,7 +6,9 @@ use std::path::Path;
 use crate::util::{Project, state, states};
 
 fn pipeline_error(yaml: &str) -> String {
-    baton_core::parse_pipeline(Path::new("pipeline.yml"), yaml).expect_err("must be rejected").to_string()
+    baton_core::parse_pipeline(Path::new("pipeline.yml"), yaml)
+        .expect_err("must be rejected")
+        .to_string()
 }
 
 const GOOD: &str = "name: p
@@ -49,7 +51,10 @@ fn unknown_key_is_named_with_line_and_column() {
 #[test]
 fn dangling_artifact_reference_is_located() {
     let err = pipeline_error(&GOOD.replace("input: app", "input: ap"));
-    assert!(err.starts_with("pipeline.yml:12:16: artifact `ap` is not produced by any earlier action"), "{err}");
+    assert!(
+        err.starts_with("pipeline.yml:12:16: artifact `ap` is not produced by any earlier action"),
+        "{err}"
+    );
     assert!(err.contains("`app`"), "the message lists what is available: {err}");
     let err = pipeline_error(&GOOD.replace("group: prod", "group: staging"));
     assert!(err.starts_with("pipeline.yml:13:16: unknown deployment group `staging`"), "{err}");
@@ -64,26 +69,50 @@ fn every_problem_is_reported_at_once() {
 #[test]
 fn bad_buildspec_and_appspec_are_located() {
     use baton_core::spec::{appspec, buildspec};
-    let err = buildspec::parse_buildspec(Path::new("buildspec.yml"), "version: 0.2\nphases:\n  biuld:\n    commands: [make]\n").expect_err("typo");
+    let err = buildspec::parse_buildspec(
+        Path::new("buildspec.yml"),
+        "version: 0.2\nphases:\n  biuld:\n    commands: [make]\n",
+    )
+    .expect_err("typo");
     assert!(err.to_string().starts_with("buildspec.yml:3:3: unknown field `biuld`"), "{err}");
-    let err = appspec::parse_appspec(Path::new("appspec.yml"), "version: 0.0\nos: linux\nhooks:\n  AfterAllowTraffic:\n    - location: x.sh\n").expect_err("wrong platform hook");
-    assert!(err.to_string().starts_with("appspec.yml:4:3: unknown lifecycle event `AfterAllowTraffic` (that is a Lambda/ECS hook)"), "{err}");
+    let err = appspec::parse_appspec(
+        Path::new("appspec.yml"),
+        "version: 0.0\nos: linux\nhooks:\n  AfterAllowTraffic:\n    - location: x.sh\n",
+    )
+    .expect_err("wrong platform hook");
+    assert!(
+        err.to_string()
+            .starts_with("appspec.yml:4:3: unknown lifecycle event `AfterAllowTraffic` (that is a Lambda/ECS hook)"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_build_command_fails_the_run_before_any_deploy() {
     let project = Project::with_files(&[
         ("pipeline.yml", GOOD),
-        ("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - echo compiling\n      - test -f missing.c\n      - echo unreachable\nartifacts:\n  files: ['**/*']\n"),
+        (
+            "buildspec.yml",
+            "version: 0.2\nphases:\n  build:\n    commands:\n      - echo compiling\n      - test -f missing.c\n      - echo unreachable\nartifacts:\n  files: ['**/*']\n",
+        ),
     ]);
     let (_, record) = project.run().await;
     assert_eq!(record.status, "FAILED");
     assert_eq!(record.error.as_deref(), Some("BuildFailed"));
     let cause = record.cause.expect("a cause");
-    assert!(cause.contains("phase BUILD") && cause.contains("test -f missing.c") && cause.contains("exit status 1"), "{cause}");
+    assert!(
+        cause.contains("phase BUILD") && cause.contains("test -f missing.c") && cause.contains("exit status 1"),
+        "{cause}"
+    );
     let st = states(&project.db(), &record.id);
     assert!(st.iter().all(|s| s.name != "Ship:Deploy"), "nothing deploys after a failed build");
-    let log = std::fs::read_dir(project.state_dir().join("builds")).expect("builds").next().expect("one build").expect("entry").path().join("build.log");
+    let log = std::fs::read_dir(project.state_dir().join("builds"))
+        .expect("builds")
+        .next()
+        .expect("one build")
+        .expect("entry")
+        .path()
+        .join("build.log");
     let log = std::fs::read_to_string(log).expect("log");
     assert!(log.contains("compiling") && !log.contains("unreachable"), "{log}");
 }
@@ -92,9 +121,18 @@ async fn failing_build_command_fails_the_run_before_any_deploy() {
 async fn hook_timeout_fails_the_deployment_and_kills_the_hook() {
     let project = Project::with_files(&[
         ("pipeline.yml", GOOD),
-        ("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - mkdir -p out && cp -r appspec.yml hooks out/\nartifacts:\n  base-directory: out\n  files: ['**/*']\n"),
-        ("appspec.yml", "version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n    - location: hooks/slow.sh\n      timeout: 1\n"),
-        ("hooks/slow.sh", "#!/bin/sh\necho $$ > \"$BATON_INSTANCE_ROOT/hook.pid\"\nsleep 30 &\necho $! > \"$BATON_INSTANCE_ROOT/child.pid\"\nwait\n"),
+        (
+            "buildspec.yml",
+            "version: 0.2\nphases:\n  build:\n    commands:\n      - mkdir -p out && cp -r appspec.yml hooks out/\nartifacts:\n  base-directory: out\n  files: ['**/*']\n",
+        ),
+        (
+            "appspec.yml",
+            "version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n    - location: hooks/slow.sh\n      timeout: 1\n",
+        ),
+        (
+            "hooks/slow.sh",
+            "#!/bin/sh\necho $$ > \"$BATON_INSTANCE_ROOT/hook.pid\"\nsleep 30 &\necho $! > \"$BATON_INSTANCE_ROOT/child.pid\"\nwait\n",
+        ),
     ]);
     let (_, record) = project.run().await;
     assert_eq!(record.status, "FAILED");
@@ -107,8 +145,10 @@ async fn hook_timeout_fails_the_deployment_and_kills_the_hook() {
     let root = project.state_dir().join("groups/p/prod/instance-0/root");
     for file in ["hook.pid", "child.pid"] {
         let pid: i32 = std::fs::read_to_string(root.join(file)).expect(file).trim().parse().expect("pid");
-        let alive = std::path::Path::new(&format!("/proc/{pid}")).exists()
-            && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ");
+        let alive = Path::new(&format!("/proc/{pid}")).exists()
+            && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .unwrap_or_default()
+                .contains(") Z ");
         assert!(!alive, "{file} ({pid}) still runs");
     }
 }

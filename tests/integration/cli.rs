@@ -5,7 +5,11 @@ use std::process::{Command, Output};
 use crate::util::{Project, repo_root};
 
 fn baton(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_baton")).args(args).env("NO_COLOR", "1").output().expect("baton runs")
+    Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("baton runs")
 }
 
 fn text(b: &[u8]) -> String {
@@ -21,7 +25,10 @@ fn help_teaches_the_commands() {
         assert!(help.contains(cmd), "--help lacks {cmd}: {help}");
     }
     let run_help = text(&baton(&["run", "--help"]).stdout);
-    assert!(run_help.contains("--source-revision") && run_help.contains("Examples"), "{run_help}");
+    assert!(
+        run_help.contains("--source-revision") && run_help.contains("Examples"),
+        "{run_help}"
+    );
 }
 
 #[test]
@@ -33,9 +40,15 @@ fn validate_exits_2_with_the_location() {
     assert!(err.contains("pipeline.yml:4:5: unknown field `actoins`"), "{err}");
     assert!(err.contains("4 |     actoins: []"), "shows the line: {err}");
 
-    let ok = baton(&["validate", repo_root().join("examples/hello-app/pipeline.yml").to_str().expect("utf-8")]);
+    let ok = baton(&[
+        "validate",
+        repo_root().join("examples/hello-app/pipeline.yml").to_str().expect("utf-8"),
+    ]);
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
-    assert!(text(&ok.stdout).contains("buildspec.yml"), "the pipeline's buildspecs are checked too");
+    assert!(
+        text(&ok.stdout).contains("buildspec.yml"),
+        "the pipeline's buildspecs are checked too"
+    );
 }
 
 #[test]
@@ -48,7 +61,12 @@ fn usage_errors_exit_2() {
 fn synth_writes_the_committed_definition() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out_file = dir.path().join("sm.asl.json");
-    let out = baton(&["synth", repo_root().join("examples/hello-app").to_str().expect("utf-8"), "-o", out_file.to_str().expect("utf-8")]);
+    let out = baton(&[
+        "synth",
+        repo_root().join("examples/hello-app").to_str().expect("utf-8"),
+        "-o",
+        out_file.to_str().expect("utf-8"),
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let written = std::fs::read_to_string(out_file).expect("written");
     let committed = std::fs::read_to_string(repo_root().join("infra/statemachine/pipeline.asl.json")).expect("committed");
@@ -58,7 +76,10 @@ fn synth_writes_the_committed_definition() {
 #[test]
 fn failed_run_exits_1_and_history_and_status_report_it() {
     let project = Project::with_files(&[
-        ("pipeline.yml", "name: p\nstages:\n  - name: Test\n    actions:\n      - { name: Unit, type: test }\n"),
+        (
+            "pipeline.yml",
+            "name: p\nstages:\n  - name: Test\n    actions:\n      - { name: Unit, type: test }\n",
+        ),
         ("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - 'false'\n"),
     ]);
     let dir = project.path().to_str().expect("utf-8");
@@ -74,7 +95,13 @@ fn failed_run_exits_1_and_history_and_status_report_it() {
     let status = baton(&["status", "--pipeline", dir, "--json"]);
     let doc: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status JSON");
     assert_eq!(doc["execution"]["id"], rows[0]["id"]);
-    let unit = doc["states"].as_array().expect("states").iter().find(|s| s["name"] == "Test:Unit").expect("Test:Unit").clone();
+    let unit = doc["states"]
+        .as_array()
+        .expect("states")
+        .iter()
+        .find(|s| s["name"] == "Test:Unit")
+        .expect("Test:Unit")
+        .clone();
     assert_eq!(unit["status"], "FAILED");
     assert_eq!(unit["error"], "BuildFailed");
 }

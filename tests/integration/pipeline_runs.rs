@@ -45,11 +45,22 @@ async fn hello_app_deploys_and_bakes() {
         .prepare("SELECT instance, started_at FROM instance_events WHERE event = 'BeforeInstall' ORDER BY started_at")
         .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).and_then(Iterator::collect))
         .expect("events");
-    assert_eq!(order.iter().map(|o| o.0).collect::<Vec<_>>(), [0, 1, 2], "OneAtATime goes instance by instance");
+    assert_eq!(
+        order.iter().map(|o| o.0).collect::<Vec<_>>(),
+        [0, 1, 2],
+        "OneAtATime goes instance by instance"
+    );
 
     // The bake made version 1 the group's last-good revision.
     use baton_core::ports::ArtifactStore;
-    assert_eq!(rt.store().last_good("hello", "staging").await.expect("last good").map(|a| a.version), Some(1));
+    assert_eq!(
+        rt.store()
+            .last_good("hello", "staging")
+            .await
+            .expect("last good")
+            .map(|a| a.version),
+        Some(1)
+    );
 
     assert_eq!(rt.teardown().await.expect("teardown"), 3);
     for i in &instances {
@@ -78,18 +89,30 @@ async fn broken_release_rolls_back_to_last_good() {
     assert_eq!(state(&st, "Failed").status, "FAILED");
 
     let deployments = query::deployments(&db, &record.id).expect("deployments");
-    assert_eq!(deployments.iter().map(|d| (d.status.as_str(), d.rollback, d.artifact["version"].as_u64())).collect::<Vec<_>>(), [
-        ("Failed", false, Some(2)),
-        ("Succeeded", true, Some(1))
-    ]);
+    assert_eq!(
+        deployments
+            .iter()
+            .map(|d| (d.status.as_str(), d.rollback, d.artifact["version"].as_u64()))
+            .collect::<Vec<_>>(),
+        [("Failed", false, Some(2)), ("Succeeded", true, Some(1))]
+    );
     for i in query::instances(&db, "hello").expect("instances") {
         let (status, body) = health(i.port).expect("instance answers");
-        assert_eq!((status, body["version"].as_str()), (200, Some("1")), "instance {} serves version 1 again", i.index);
+        assert_eq!(
+            (status, body["version"].as_str()),
+            (200, Some("1")),
+            "instance {} serves version 1 again",
+            i.index
+        );
     }
     // History uses Step Functions' own event names, ending in ExecutionFailed.
     let history = query::history(&db, &record.id).expect("history");
     assert_eq!(history.first().map(|e| e.kind.as_str()), Some("ExecutionStarted"));
     assert_eq!(history.last().map(|e| e.kind.as_str()), Some("ExecutionFailed"));
-    assert!(history.iter().any(|e| e.kind == "ParallelStateEntered" && e.state_name() == Some("Rollback")));
+    assert!(
+        history
+            .iter()
+            .any(|e| e.kind == "ParallelStateEntered" && e.state_name() == Some("Rollback"))
+    );
     rt.teardown().await.expect("teardown");
 }

@@ -17,7 +17,15 @@ fn committed_state_machine_is_current() {
 fn synthesized_definition_runs_in_the_interpreter_shape_checks() {
     let pipeline = baton_core::load_pipeline(&repo_root().join("examples/hello-app/pipeline.yml")).expect("example is valid");
     let machine = baton_local::runtime::local_definition(&pipeline).expect("parses as ASL");
-    for name in ["Source", "Build (run order 1)", "Staging:Deploy", "Staging:Bake", "Rollback", "Failed", "Succeeded"] {
+    for name in [
+        "Source",
+        "Build (run order 1)",
+        "Staging:Deploy",
+        "Staging:Bake",
+        "Rollback",
+        "Failed",
+        "Succeeded",
+    ] {
         assert!(machine.states.contains_key(name), "missing state {name}");
     }
 }

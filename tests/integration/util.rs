@@ -51,7 +51,15 @@ impl Project {
     }
 
     pub async fn runtime(&self) -> LocalRuntime {
-        LocalRuntime::open(&self.pipeline(), RuntimeOptions { state_dir: Some(self.state_dir()), working_tree: false }).await.expect("runtime opens")
+        LocalRuntime::open(
+            &self.pipeline(),
+            RuntimeOptions {
+                state_dir: Some(self.state_dir()),
+                working_tree: false,
+            },
+        )
+        .await
+        .expect("runtime opens")
     }
 
     pub async fn run(&self) -> (LocalRuntime, ExecutionRecord) {
@@ -112,7 +120,10 @@ fn walkdir(root: &Path) -> Vec<PathBuf> {
     let mut i = 0;
     while i < out.len() {
         if out[i].is_dir() {
-            let mut children: Vec<PathBuf> = std::fs::read_dir(&out[i]).expect("read_dir").map(|e| e.expect("entry").path()).collect();
+            let mut children: Vec<PathBuf> = std::fs::read_dir(&out[i])
+                .expect("read_dir")
+                .map(|e| e.expect("entry").path())
+                .collect();
             children.sort();
             out.extend(children);
         }
@@ -140,5 +151,8 @@ pub fn states(db: &Db, execution: &str) -> Vec<baton_local::query::StateStatus> 
 }
 
 pub fn state<'a>(states: &'a [baton_local::query::StateStatus], name: &str) -> &'a baton_local::query::StateStatus {
-    states.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("no state {name} in {:?}", states.iter().map(|s| &s.name).collect::<Vec<_>>()))
+    states
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no state {name} in {:?}", states.iter().map(|s| &s.name).collect::<Vec<_>>()))
 }

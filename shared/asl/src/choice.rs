@@ -48,13 +48,18 @@ pub fn matches(rule: &ChoiceRule, input: &Value, context: &Value) -> Result<bool
         "IsNumeric" => return Ok(as_bool(&Value::Bool(value.as_ref().is_some_and(Value::is_number))).unwrap_or(false)),
         "IsBoolean" => return Ok(as_bool(&Value::Bool(value.as_ref().is_some_and(Value::is_boolean))).unwrap_or(false)),
         "IsTimestamp" => {
-            let is_ts = value.as_ref().and_then(Value::as_str).is_some_and(|s| DateTime::parse_from_rfc3339(s).is_ok());
+            let is_ts = value
+                .as_ref()
+                .and_then(Value::as_str)
+                .is_some_and(|s| DateTime::parse_from_rfc3339(s).is_ok());
             return Ok(as_bool(&Value::Bool(is_ts)).unwrap_or(false));
         }
         _ => {}
     }
     let Some(value) = value else {
-        return Err(StatesError::runtime(format!("invalid path '{variable}': the choice state could not find this field in the input")));
+        return Err(StatesError::runtime(format!(
+            "invalid path '{variable}': the choice state could not find this field in the input"
+        )));
     };
     let (op, operand) = match operator.strip_suffix("Path") {
         Some(op) => {
@@ -83,7 +88,9 @@ fn compare(op: &str, value: &Value, operand: &Value) -> Result<bool, StatesError
     };
     if let Some(suffix) = op.strip_prefix("String") {
         if suffix == "Matches" {
-            let (Some(v), Some(pattern)) = (value.as_str(), operand.as_str()) else { return Ok(false) };
+            let (Some(v), Some(pattern)) = (value.as_str(), operand.as_str()) else {
+                return Ok(false);
+            };
             return Ok(wildcard_match(pattern, v));
         }
         let ord = value.as_str().zip(operand.as_str()).map(|(a, b)| a.cmp(b));
@@ -157,14 +164,23 @@ mod tests {
         let ctx = json!({});
         assert!(matches(&rule(json!({"Variable": "$.n", "NumericLessThanPath": "$.m"})), &input, &ctx).unwrap());
         assert!(matches(&rule(json!({"Variable": "$.s", "StringMatches": "log-*.txt"})), &input, &ctx).unwrap());
-        assert!(matches(&rule(json!({"Variable": "$.t", "TimestampLessThan": "2025-01-01T00:00:00Z"})), &input, &ctx).unwrap());
+        assert!(
+            matches(
+                &rule(json!({"Variable": "$.t", "TimestampLessThan": "2025-01-01T00:00:00Z"})),
+                &input,
+                &ctx
+            )
+            .unwrap()
+        );
         assert!(matches(&rule(json!({"Not": {"Variable": "$.x", "IsPresent": true}})), &input, &ctx).unwrap());
-        assert!(matches(
-            &rule(json!({"And": [{"Variable": "$.n", "NumericEquals": 5}, {"Variable": "$.s", "IsString": true}]})),
-            &input,
-            &ctx
-        )
-        .unwrap());
+        assert!(
+            matches(
+                &rule(json!({"And": [{"Variable": "$.n", "NumericEquals": 5}, {"Variable": "$.s", "IsString": true}]})),
+                &input,
+                &ctx
+            )
+            .unwrap()
+        );
     }
 
     #[test]

@@ -368,12 +368,7 @@ impl StateMachine {
             }
             match state {
                 State::Choice(choice) => {
-                    for target in choice
-                        .choices
-                        .iter()
-                        .filter_map(|r| r.next.as_ref())
-                        .chain(choice.default.as_ref())
-                    {
+                    for target in choice.choices.iter().filter_map(|r| r.next.as_ref()).chain(choice.default.as_ref()) {
                         if !self.states.contains_key(target) {
                             return Err(missing(name, target));
                         }
@@ -447,7 +442,9 @@ fn check_fields(machine: &Value, scope: &str) -> Result<(), DefinitionError> {
     };
     for (name, state) in states {
         let Some(fields) = state.as_object() else { continue };
-        let Some(ty) = fields.get("Type").and_then(Value::as_str) else { continue };
+        let Some(ty) = fields.get("Type").and_then(Value::as_str) else {
+            continue;
+        };
         let Some(allowed) = allowed_fields(ty) else {
             return Err(DefinitionError::Structure {
                 state: format!("{scope}{name}"),
@@ -460,13 +457,7 @@ fn check_fields(machine: &Value, scope: &str) -> Result<(), DefinitionError> {
                 message: format!("field \"{field}\" is not allowed in a {ty} state"),
             });
         }
-        for (i, branch) in fields
-            .get("Branches")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, branch) in fields.get("Branches").and_then(Value::as_array).into_iter().flatten().enumerate() {
             check_fields(branch, &format!("{scope}{name}.Branches[{i}]."))?;
         }
         if let Some(proc) = fields.get("ItemProcessor").or_else(|| fields.get("Iterator")) {

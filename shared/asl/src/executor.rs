@@ -14,8 +14,8 @@ use tracing::{debug, info};
 
 use crate::choice;
 use crate::definition::{
-    Catcher, ChoiceState, FailState, Io, JitterStrategy, MapState, ParallelState, PassState, Retrier, State,
-    StateMachine, TaskState, WaitState,
+    Catcher, ChoiceState, FailState, Io, JitterStrategy, MapState, ParallelState, PassState, Retrier, State, StateMachine, TaskState,
+    WaitState,
 };
 use crate::error::{StatesError, names};
 use crate::history::{HistorySink, Recorder, now, timestamp};
@@ -85,7 +85,9 @@ pub struct Interpreter {
 
 impl std::fmt::Debug for Interpreter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Interpreter").field("waiting_tokens", &self.tokens.waiting()).finish()
+        f.debug_struct("Interpreter")
+            .field("waiting_tokens", &self.tokens.waiting())
+            .finish()
     }
 }
 
@@ -150,8 +152,16 @@ impl Interpreter {
                 Ok(r) => r,
                 Err(_) => {
                     let error = StatesError::new(names::TIMEOUT, format!("the execution ran longer than TimeoutSeconds ({secs} s)"));
-                    recorder.emit("ExecutionTimedOut", Some("executionTimedOutEventDetails"), json!({"error": error.error, "cause": error.cause}));
-                    return ExecutionOutcome { status: ExecutionStatus::TimedOut, output: None, error: Some(error) };
+                    recorder.emit(
+                        "ExecutionTimedOut",
+                        Some("executionTimedOutEventDetails"),
+                        json!({"error": error.error, "cause": error.cause}),
+                    );
+                    return ExecutionOutcome {
+                        status: ExecutionStatus::TimedOut,
+                        output: None,
+                        error: Some(error),
+                    };
                 }
             },
             None => body.await,
@@ -164,12 +174,24 @@ impl Interpreter {
                     json!({"output": output.to_string(), "outputDetails": {"truncated": false}}),
                 );
                 info!(execution = %arn, "execution succeeded");
-                ExecutionOutcome { status: ExecutionStatus::Succeeded, output: Some(output), error: None }
+                ExecutionOutcome {
+                    status: ExecutionStatus::Succeeded,
+                    output: Some(output),
+                    error: None,
+                }
             }
             Err(error) => {
-                recorder.emit("ExecutionFailed", Some("executionFailedEventDetails"), json!({"error": error.error, "cause": error.cause}));
+                recorder.emit(
+                    "ExecutionFailed",
+                    Some("executionFailedEventDetails"),
+                    json!({"error": error.error, "cause": error.cause}),
+                );
                 info!(execution = %arn, error = %error.error, "execution failed");
-                ExecutionOutcome { status: ExecutionStatus::Failed, output: None, error: Some(error) }
+                ExecutionOutcome {
+                    status: ExecutionStatus::Failed,
+                    output: None,
+                    error: Some(error),
+                }
             }
         }
     }
@@ -249,41 +271,63 @@ impl Interpreter {
         let effective = input_path(&s.io, &input, ctx)?;
         for rule in &s.choices {
             if choice::matches(rule, &effective, ctx)? {
-                let next = rule.next.clone().ok_or_else(|| StatesError::runtime("a top-level Choice rule needs Next"))?;
+                let next = rule
+                    .next
+                    .clone()
+                    .ok_or_else(|| StatesError::runtime("a top-level Choice rule needs Next"))?;
                 return Ok(Step::Next(next, output_path(&s.io, effective, ctx)?));
             }
         }
         match &s.default {
             Some(next) => Ok(Step::Next(next.clone(), output_path(&s.io, effective, ctx)?)),
-            None => Err(StatesError::new("States.NoChoiceMatched", "no Choice rule matched and there is no Default")),
+            None => Err(StatesError::new(
+                "States.NoChoiceMatched",
+                "no Choice rule matched and there is no Default",
+            )),
         }
     }
 
     async fn wait(&self, s: &WaitState, input: Value, ctx: &Value, _run: &Run) -> Result<Step, StatesError> {
         let effective = input_path(&s.io, &input, ctx)?;
         let until_timestamp = |text: &str| -> Result<Duration, StatesError> {
-            let at = DateTime::parse_from_rfc3339(text)
-                .map_err(|e| StatesError::runtime(format!("invalid Wait timestamp '{text}': {e}")))?;
+            let at =
+                DateTime::parse_from_rfc3339(text).map_err(|e| StatesError::runtime(format!("invalid Wait timestamp '{text}': {e}")))?;
             Ok((at.with_timezone(&Utc) - now()).to_std().unwrap_or_default())
         };
         let delay = if let Some(secs) = s.seconds {
             Duration::from_secs(secs)
         } else if let Some(p) = &s.seconds_path {
             let v = resolve(p, &effective, ctx)?;
-            Duration::from_secs(v.as_u64().ok_or_else(|| StatesError::runtime(format!("SecondsPath '{p}' must select a non-negative integer")))?)
+            Duration::from_secs(
+                v.as_u64()
+                    .ok_or_else(|| StatesError::runtime(format!("SecondsPath '{p}' must select a non-negative integer")))?,
+            )
         } else if let Some(t) = &s.timestamp {
             until_timestamp(t)?
         } else if let Some(p) = &s.timestamp_path {
             let v = resolve(p, &effective, ctx)?;
-            until_timestamp(v.as_str().ok_or_else(|| StatesError::runtime(format!("TimestampPath '{p}' must select a string")))?)?
+            until_timestamp(
+                v.as_str()
+                    .ok_or_else(|| StatesError::runtime(format!("TimestampPath '{p}' must select a string")))?,
+            )?
         } else {
-            return Err(StatesError::runtime("a Wait state needs Seconds, SecondsPath, Timestamp or TimestampPath"));
+            return Err(StatesError::runtime(
+                "a Wait state needs Seconds, SecondsPath, Timestamp or TimestampPath",
+            ));
         };
         tokio::time::sleep(delay).await;
         transition(&s.transition, output_path(&s.io, effective, ctx)?)
     }
 
-    async fn task(&self, name: &str, s: &TaskState, input: Value, run: &Run, entered: DateTime<Utc>, map_item: Option<&Value>) -> Result<Step, StatesError> {
+    async fn task(
+        &self,
+        name: &str,
+        s: &TaskState,
+        input: Value,
+        run: &Run,
+        entered: DateTime<Utc>,
+        map_item: Option<&Value>,
+    ) -> Result<Step, StatesError> {
         let mut retries = vec![0u64; s.retry.len()];
         let mut retry_count = 0;
         loop {
@@ -339,15 +383,25 @@ impl Interpreter {
         let (resource_type, resource) = resource_parts(&s.resource);
         let tag = if lambda_direct { "LambdaFunction" } else { "Task" };
         let (key, details) = if lambda_direct {
-            ("lambdaFunctionScheduledEventDetails", json!({"resource": s.resource, "input": params.to_string(), "timeoutInSeconds": timeout}))
+            (
+                "lambdaFunctionScheduledEventDetails",
+                json!({"resource": s.resource, "input": params.to_string(), "timeoutInSeconds": timeout}),
+            )
         } else {
-            ("taskScheduledEventDetails", json!({"resourceType": resource_type, "resource": resource, "region": "local", "parameters": params.to_string(), "timeoutInSeconds": timeout}))
+            (
+                "taskScheduledEventDetails",
+                json!({"resourceType": resource_type, "resource": resource, "region": "local", "parameters": params.to_string(), "timeoutInSeconds": timeout}),
+            )
         };
         rec.emit(&format!("{tag}Scheduled"), Some(key), details);
         if lambda_direct {
             rec.emit("LambdaFunctionStarted", None, Value::Null);
         } else {
-            rec.emit("TaskStarted", Some("taskStartedEventDetails"), json!({"resourceType": resource_type, "resource": resource}));
+            rec.emit(
+                "TaskStarted",
+                Some("taskStartedEventDetails"),
+                json!({"resourceType": resource_type, "resource": resource}),
+            );
         }
         let work = async {
             let call = TaskCall {
@@ -360,16 +414,25 @@ impl Interpreter {
             let returned = self.invoker.invoke(call).await?;
             match registration {
                 Some(mut reg) => {
-                    rec.emit("TaskSubmitted", Some("taskSubmittedEventDetails"), json!({"resourceType": resource_type, "resource": resource, "output": returned.to_string()}));
-                    (&mut reg.receiver).await.unwrap_or_else(|_| Err(StatesError::runtime("the task token was dropped before it was answered")))
+                    rec.emit(
+                        "TaskSubmitted",
+                        Some("taskSubmittedEventDetails"),
+                        json!({"resourceType": resource_type, "resource": resource, "output": returned.to_string()}),
+                    );
+                    (&mut reg.receiver)
+                        .await
+                        .unwrap_or_else(|_| Err(StatesError::runtime("the task token was dropped before it was answered")))
                 }
                 None => Ok(returned),
             }
         };
         let result = match timeout {
-            Some(secs) => tokio::time::timeout(Duration::from_secs(secs), work)
-                .await
-                .unwrap_or_else(|_| Err(StatesError::new(names::TIMEOUT, format!("the task did not finish within TimeoutSeconds ({secs} s)")))),
+            Some(secs) => tokio::time::timeout(Duration::from_secs(secs), work).await.unwrap_or_else(|_| {
+                Err(StatesError::new(
+                    names::TIMEOUT,
+                    format!("the task did not finish within TimeoutSeconds ({secs} s)"),
+                ))
+            }),
             None => work.await,
         };
         let lambda = |t: &str| (format!("LambdaFunction{t}"), format!("lambdaFunction{t}EventDetails"));
@@ -378,11 +441,19 @@ impl Interpreter {
         let (kind, key, details) = match &result {
             Ok(output) => {
                 let (k, d) = names_for("Succeeded");
-                (k, d, json!({"resourceType": resource_type, "resource": resource, "output": output.to_string()}))
+                (
+                    k,
+                    d,
+                    json!({"resourceType": resource_type, "resource": resource, "output": output.to_string()}),
+                )
             }
             Err(e) => {
                 let (k, d) = names_for(if e.error == names::TIMEOUT { "TimedOut" } else { "Failed" });
-                (k, d, json!({"resourceType": resource_type, "resource": resource, "error": e.error, "cause": e.cause}))
+                (
+                    k,
+                    d,
+                    json!({"resourceType": resource_type, "resource": resource, "error": e.error, "cause": e.cause}),
+                )
             }
         };
         rec.emit(&kind, Some(&key), details);
@@ -400,7 +471,11 @@ impl Interpreter {
                 };
                 run.recorder.emit("ParallelStateStarted", None, Value::Null);
                 let branches = s.branches.iter().map(|branch| {
-                    let branch_run = Run { recorder: run.recorder.fork(), execution: run.execution.clone(), state_machine: run.state_machine.clone() };
+                    let branch_run = Run {
+                        recorder: run.recorder.fork(),
+                        execution: run.execution.clone(),
+                        state_machine: run.state_machine.clone(),
+                    };
                     let input = branch_input.clone();
                     async move { self.run_machine(branch, input, &branch_run, None).await }
                 });
@@ -419,7 +494,11 @@ impl Interpreter {
                     return transition(&s.transition, output_path(&s.io, merged, ctx)?);
                 }
                 Err(error) => {
-                    run.recorder.emit("ParallelStateFailed", Some("parallelStateFailedEventDetails"), json!({"error": error.error, "cause": error.cause}));
+                    run.recorder.emit(
+                        "ParallelStateFailed",
+                        Some("parallelStateFailedEventDetails"),
+                        json!({"error": error.error, "cause": error.cause}),
+                    );
                     debug!(state = name, error = %error.error, "parallel state failed");
                     match self.handle_error(&error, &s.retry, &mut retries, &s.catch).await {
                         Recovery::Retry => {}
@@ -436,8 +515,16 @@ impl Interpreter {
             .item_processor
             .as_ref()
             .ok_or_else(|| StatesError::runtime(format!("Map state '{name}' has no ItemProcessor")))?;
-        if processor.processor_config.as_ref().and_then(|c| c.get("Mode")).and_then(Value::as_str) == Some("DISTRIBUTED") {
-            return Err(StatesError::runtime("distributed Map is not supported by the local interpreter yet"));
+        if processor
+            .processor_config
+            .as_ref()
+            .and_then(|c| c.get("Mode"))
+            .and_then(Value::as_str)
+            == Some("DISTRIBUTED")
+        {
+            return Err(StatesError::runtime(
+                "distributed Map is not supported by the local interpreter yet",
+            ));
         }
         let mut retries = vec![0u64; s.retry.len()];
         loop {
@@ -449,7 +536,11 @@ impl Interpreter {
                     .as_array()
                     .cloned()
                     .ok_or_else(|| StatesError::runtime(format!("ItemsPath '{items_path}' must select an array")))?;
-                run.recorder.emit("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": items.len()}));
+                run.recorder.emit(
+                    "MapStateStarted",
+                    Some("mapStateStartedEventDetails"),
+                    json!({"length": items.len()}),
+                );
                 let limit = match s.max_concurrency {
                     Some(0) | None => items.len().max(1),
                     Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
@@ -460,7 +551,10 @@ impl Interpreter {
                     let permits = permits.clone();
                     let effective = &effective;
                     async move {
-                        let _permit = permits.acquire_owned().await.map_err(|_| StatesError::runtime("map concurrency limiter closed"))?;
+                        let _permit = permits
+                            .acquire_owned()
+                            .await
+                            .map_err(|_| StatesError::runtime("map concurrency limiter closed"))?;
                         let map_ctx = json!({"Item": {"Index": index, "Value": item}});
                         let mut item_ctx = ctx.clone();
                         item_ctx["Map"] = map_ctx.clone();
@@ -468,11 +562,27 @@ impl Interpreter {
                             Some(sel) => payload::apply(sel, effective, &item_ctx)?,
                             None => item,
                         };
-                        let iter_run = Run { recorder: run.recorder.fork(), execution: run.execution.clone(), state_machine: run.state_machine.clone() };
-                        iter_run.recorder.emit("MapIterationStarted", Some("mapIterationStartedEventDetails"), json!({"name": name, "index": index}));
+                        let iter_run = Run {
+                            recorder: run.recorder.fork(),
+                            execution: run.execution.clone(),
+                            state_machine: run.state_machine.clone(),
+                        };
+                        iter_run.recorder.emit(
+                            "MapIterationStarted",
+                            Some("mapIterationStartedEventDetails"),
+                            json!({"name": name, "index": index}),
+                        );
                         let out = self.run_machine(processor, item_input, &iter_run, Some(map_ctx)).await;
-                        let kind = if out.is_ok() { "MapIterationSucceeded" } else { "MapIterationFailed" };
-                        iter_run.recorder.emit(kind, Some(&format!("{}EventDetails", lower_first(kind))), json!({"name": name, "index": index}));
+                        let kind = if out.is_ok() {
+                            "MapIterationSucceeded"
+                        } else {
+                            "MapIterationFailed"
+                        };
+                        iter_run.recorder.emit(
+                            kind,
+                            Some(&format!("{}EventDetails", lower_first(kind))),
+                            json!({"name": name, "index": index}),
+                        );
                         out
                     }
                 });
@@ -502,7 +612,13 @@ impl Interpreter {
 
     /// Picks the first retrier whose `ErrorEquals` matches (and still has attempts left, after
     /// sleeping its backoff), otherwise the first matching catcher.
-    async fn handle_error<'c>(&self, error: &StatesError, retriers: &[Retrier], counts: &mut [u64], catchers: &'c [Catcher]) -> Recovery<'c> {
+    async fn handle_error<'c>(
+        &self,
+        error: &StatesError,
+        retriers: &[Retrier],
+        counts: &mut [u64],
+        catchers: &'c [Catcher],
+    ) -> Recovery<'c> {
         if let Some(i) = retriers.iter().position(|r| error.matches(&r.error_equals)) {
             let r = &retriers[i];
             if counts[i] < r.max_attempts.unwrap_or(3) {
@@ -542,7 +658,9 @@ pub fn backoff(r: &Retrier, attempt: u64) -> Duration {
 
 fn lower_first(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_ascii_lowercase().to_string() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_ascii_lowercase().to_string() + c.as_str())
+        .unwrap_or_default()
 }
 
 fn caught(c: &Catcher, input: Value, error: StatesError) -> Result<Step, StatesError> {

@@ -24,10 +24,7 @@ pub struct HistoryEvent {
 impl HistoryEvent {
     /// The state name of a `…StateEntered`/`…StateExited` event.
     pub fn state_name(&self) -> Option<&str> {
-        self.details
-            .values()
-            .find_map(|d| d.get("name"))
-            .and_then(Value::as_str)
+        self.details.values().find_map(|d| d.get("name")).and_then(Value::as_str)
     }
 
     pub fn detail(&self, field: &str) -> Option<&Value> {

@@ -162,10 +162,7 @@ fn eval_arg(arg: &Arg, input: &Value, context: &Value) -> Result<Value, StatesEr
         Arg::Literal(v) => Ok(v.clone()),
         Arg::Path(p) => resolve(p, input, context),
         Arg::Call(name, args) => {
-            let values = args
-                .iter()
-                .map(|a| eval_arg(a, input, context))
-                .collect::<Result<Vec<_>, _>>()?;
+            let values = args.iter().map(|a| eval_arg(a, input, context)).collect::<Result<Vec<_>, _>>()?;
             call(name, &values)
         }
     }
@@ -205,8 +202,7 @@ fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
         }
         "States.StringToJson" => {
             arity(1)?;
-            serde_json::from_str(string(0)?)
-                .map_err(|e| StatesError::intrinsic(format!("States.StringToJson: {e}")))
+            serde_json::from_str(string(0)?).map_err(|e| StatesError::intrinsic(format!("States.StringToJson: {e}")))
         }
         "States.JsonToString" => {
             arity(1)?;
@@ -270,7 +266,9 @@ fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
                 return Err(StatesError::intrinsic("States.JsonMerge: both arguments must be objects"));
             };
             if args[2] != Value::Bool(false) {
-                return Err(StatesError::intrinsic("States.JsonMerge: only shallow merge (false) is supported by Step Functions"));
+                return Err(StatesError::intrinsic(
+                    "States.JsonMerge: only shallow merge (false) is supported by Step Functions",
+                ));
             }
             let mut merged: Map<String, Value> = a.clone();
             merged.extend(b.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -314,8 +312,7 @@ fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
         }
         "States.Base64Decode" => {
             arity(1)?;
-            let bytes = base64::decode(string(0)?)
-                .ok_or_else(|| StatesError::intrinsic("States.Base64Decode: not valid base64"))?;
+            let bytes = base64::decode(string(0)?).ok_or_else(|| StatesError::intrinsic("States.Base64Decode: not valid base64"))?;
             String::from_utf8(bytes)
                 .map(Value::String)
                 .map_err(|_| StatesError::intrinsic("States.Base64Decode: decoded bytes are not UTF-8"))
@@ -340,7 +337,9 @@ fn format(template: &str, args: &[Value]) -> Result<Value, StatesError> {
                 match value {
                     Value::String(s) => out.push_str(s),
                     Value::Array(_) | Value::Object(_) => {
-                        return Err(StatesError::intrinsic("States.Format: arguments must be strings, numbers, booleans or null"));
+                        return Err(StatesError::intrinsic(
+                            "States.Format: arguments must be strings, numbers, booleans or null",
+                        ));
                     }
                     other => out.push_str(&other.to_string()),
                 }
@@ -375,7 +374,7 @@ mod base64 {
 
     pub fn decode(text: &str) -> Option<Vec<u8>> {
         let bytes = text.as_bytes();
-        if bytes.len() % 4 != 0 {
+        if !bytes.len().is_multiple_of(4) {
             return None;
         }
         let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
@@ -409,7 +408,10 @@ mod tests {
 
     #[test]
     fn format_with_paths_and_escapes() {
-        let v = eval("States.Format('Hello \\{ {} from {}', $.name, $$.Execution.Id)", json!({"name": "Ada"}));
+        let v = eval(
+            "States.Format('Hello \\{ {} from {}', $.name, $$.Execution.Id)",
+            json!({"name": "Ada"}),
+        );
         assert_eq!(v.unwrap(), json!("Hello { Ada from x"));
     }
 
@@ -425,8 +427,14 @@ mod tests {
     #[test]
     fn arrays() {
         assert_eq!(eval("States.ArrayRange(1, 9, 4)", json!({})).unwrap(), json!([1, 5, 9]));
-        assert_eq!(eval("States.ArrayPartition($.xs, 2)", json!({"xs": [1, 2, 3]})).unwrap(), json!([[1, 2], [3]]));
-        assert_eq!(eval("States.ArrayUnique(States.Array(1, 1, 'a'))", json!({})).unwrap(), json!([1, "a"]));
+        assert_eq!(
+            eval("States.ArrayPartition($.xs, 2)", json!({"xs": [1, 2, 3]})).unwrap(),
+            json!([[1, 2], [3]])
+        );
+        assert_eq!(
+            eval("States.ArrayUnique(States.Array(1, 1, 'a'))", json!({})).unwrap(),
+            json!([1, "a"])
+        );
         assert_eq!(eval("States.ArrayLength($.xs)", json!({"xs": [1, 2]})).unwrap(), json!(2));
     }
 

@@ -20,9 +20,8 @@ pub fn apply(template: &Value, input: &Value, context: &Value) -> Result<Value, 
                         let resolved = if intrinsics::is_intrinsic(expr) {
                             intrinsics::evaluate(expr, input, context)?
                         } else {
-                            resolve(expr, input, context).map_err(|e| {
-                                StatesError::new(names::PARAMETER_PATH_FAILURE, format!("the field '{key}': {}", e.cause))
-                            })?
+                            resolve(expr, input, context)
+                                .map_err(|e| StatesError::new(names::PARAMETER_PATH_FAILURE, format!("the field '{key}': {}", e.cause)))?
                         };
                         out.insert(name.to_string(), resolved);
                     }
@@ -33,7 +32,11 @@ pub fn apply(template: &Value, input: &Value, context: &Value) -> Result<Value, 
             }
             Ok(Value::Object(out))
         }
-        Value::Array(items) => items.iter().map(|v| apply(v, input, context)).collect::<Result<_, _>>().map(Value::Array),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| apply(v, input, context))
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
         other => Ok(other.clone()),
     }
 }
@@ -52,7 +55,10 @@ mod tests {
             "nested": {"greeting.$": "States.Format('hi {}', $.id)"}
         });
         let out = apply(&template, &json!({"id": 7}), &json!({"Task": {"Token": "t"}})).unwrap();
-        assert_eq!(out, json!({"plain": "$.not-a-path", "id": 7, "token": "t", "nested": {"greeting": "hi 7"}}));
+        assert_eq!(
+            out,
+            json!({"plain": "$.not-a-path", "id": 7, "token": "t", "nested": {"greeting": "hi 7"}})
+        );
     }
 
     #[test]

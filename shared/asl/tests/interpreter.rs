@@ -1,10 +1,14 @@
 //! End-to-end behaviour of the interpreter on small state machines.
 
+#![allow(clippy::unwrap_used, reason = "test fixtures: a panic is the failure report")]
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use baton_asl::{ExecutionSpec, ExecutionStatus, HistoryEvent, HistorySink, Interpreter, StateMachine, StatesError, TaskCall, TaskInvoker, TaskTokens};
+use baton_asl::{
+    ExecutionSpec, ExecutionStatus, HistoryEvent, HistorySink, Interpreter, StateMachine, StatesError, TaskCall, TaskInvoker, TaskTokens,
+};
 use serde_json::{Value, json};
 
 #[derive(Default)]
@@ -61,7 +65,10 @@ impl TaskInvoker for Invoker {
 async fn run(definition: Value, input: Value) -> (baton_asl::ExecutionOutcome, Arc<Events>) {
     let machine = StateMachine::from_json(&definition.to_string()).expect("valid definition");
     let events = Arc::new(Events::default());
-    let invoker = Arc::new(Invoker { flaky_calls: AtomicU32::new(0), tokens: Mutex::new(None) });
+    let invoker = Arc::new(Invoker {
+        flaky_calls: AtomicU32::new(0),
+        tokens: Mutex::new(None),
+    });
     let interpreter = Interpreter::new(invoker.clone(), events.clone());
     *invoker.tokens.lock().unwrap() = Some(interpreter.tokens());
     let spec = ExecutionSpec {
@@ -109,19 +116,26 @@ async fn catch_routes_error_into_result_path_and_fail_uses_paths() {
 async fn parallel_branches_and_wait_for_task_token() {
     let (out, events) = run(
         json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
-            "ResultSelector": {"merged.$": "States.JsonMerge($[0], $[1], false)"},
-            "Branches": [
-                {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": {"a": 1}, "End": true}}},
-                {"StartAt": "B", "States": {"B": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                    "Parameters": {"token.$": "$$.Task.Token", "value.$": "$.v"}, "End": true}}}
-            ]}}}),
+        "ResultSelector": {"merged.$": "States.JsonMerge($[0], $[1], false)"},
+        "Branches": [
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": {"a": 1}, "End": true}}},
+            {"StartAt": "B", "States": {"B": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"token.$": "$$.Task.Token", "value.$": "$.v"}, "End": true}}}
+        ]}}}),
         json!({"v": "x"}),
     )
     .await;
     assert_eq!(out.status, ExecutionStatus::Succeeded, "{:?}", out.error);
     assert_eq!(out.output.unwrap(), json!({"merged": {"a": 1, "echoed": "x"}}));
     let kinds = events.kinds();
-    for k in ["ParallelStateEntered", "ParallelStateStarted", "TaskSubmitted", "TaskSucceeded", "ParallelStateSucceeded", "ParallelStateExited"] {
+    for k in [
+        "ParallelStateEntered",
+        "ParallelStateStarted",
+        "TaskSubmitted",
+        "TaskSucceeded",
+        "ParallelStateSucceeded",
+        "ParallelStateExited",
+    ] {
         assert!(kinds.contains(&k.to_string()), "missing {k} in {kinds:?}");
     }
     // Event ids are dense and each previousEventId points at an earlier event.

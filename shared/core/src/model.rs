@@ -90,19 +90,20 @@ impl Pipeline {
     /// Whether a bake action watches `group` after its deploy, in which case the bake, not the
     /// deploy, marks the deployed revision as last-good.
     pub fn bakes(&self, group: &str) -> bool {
-        self.actions().any(|(_, a)| matches!(&a.kind, ActionKind::Bake { group: g, .. } if g == group))
+        self.actions()
+            .any(|(_, a)| matches!(&a.kind, ActionKind::Bake { group: g, .. } if g == group))
     }
 
     /// Groups a failed execution may have to roll back.
     pub fn rollback_groups(&self) -> Vec<&Group> {
         let mut deployed: Vec<&Group> = Vec::new();
         for (_, a) in self.actions() {
-            if let ActionKind::Deploy { group, .. } = &a.kind {
-                if let Some(g) = self.groups.get(group) {
-                    if (g.rollback_on_failure || g.rollback_on_alarm) && !deployed.iter().any(|d| d.name == g.name) {
-                        deployed.push(g);
-                    }
-                }
+            if let ActionKind::Deploy { group, .. } = &a.kind
+                && let Some(g) = self.groups.get(group)
+                && (g.rollback_on_failure || g.rollback_on_alarm)
+                && !deployed.iter().any(|d| d.name == g.name)
+            {
+                deployed.push(g);
             }
         }
         deployed

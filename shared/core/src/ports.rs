@@ -20,11 +20,17 @@ pub struct PortError {
 
 impl PortError {
     pub fn permanent(message: impl Into<String>) -> Self {
-        Self { message: message.into(), transient: false }
+        Self {
+            message: message.into(),
+            transient: false,
+        }
     }
 
     pub fn transient(message: impl Into<String>) -> Self {
-        Self { message: message.into(), transient: true }
+        Self {
+            message: message.into(),
+            transient: true,
+        }
     }
 }
 
@@ -157,9 +163,16 @@ impl DeploymentStatus {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Created, Self::Queued, Self::InProgress, Self::Succeeded, Self::Failed, Self::Stopped]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        [
+            Self::Created,
+            Self::Queued,
+            Self::InProgress,
+            Self::Succeeded,
+            Self::Failed,
+            Self::Stopped,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
     }
 }
 

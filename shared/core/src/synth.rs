@@ -59,7 +59,11 @@ pub fn synth(p: &Pipeline) -> Value {
         for a in &stage.actions {
             match steps.last_mut() {
                 Some(s) if s.stage == stage.name && s.order == a.run_order => s.actions.push(a),
-                _ => steps.push(Step { stage: &stage.name, order: a.run_order, actions: vec![a] }),
+                _ => steps.push(Step {
+                    stage: &stage.name,
+                    order: a.run_order,
+                    actions: vec![a],
+                }),
             }
         }
     }
@@ -94,11 +98,20 @@ pub fn synth(p: &Pipeline) -> Value {
         if step.actions.iter().any(|a| matches!(a.kind, ActionKind::Deploy { .. })) {
             deployed_yet = true;
         }
-        let catch_target = if deployed_yet && !rollback_groups.is_empty() { ROLLBACK_STATE } else { FAILED_STATE };
+        let catch_target = if deployed_yet && !rollback_groups.is_empty() {
+            ROLLBACK_STATE
+        } else {
+            FAILED_STATE
+        };
         let tasks: Vec<(String, Value)> = step
             .actions
             .iter()
-            .map(|a| (state_name(step.stage, &a.name), action_task(p, step.stage, a, &producers, &last_deploy)))
+            .map(|a| {
+                (
+                    state_name(step.stage, &a.name),
+                    action_task(p, step.stage, a, &producers, &last_deploy),
+                )
+            })
             .collect();
         match tasks.as_slice() {
             [(name, task)] => {
@@ -211,7 +224,9 @@ fn action_task(
 ) -> Value {
     let name = state_name(stage, &a.name);
     let mut task = match &a.kind {
-        ActionKind::Build { buildspec, outputs, env, .. } => {
+        ActionKind::Build {
+            buildspec, outputs, env, ..
+        } => {
             let mut env_all = p.variables.clone();
             env_all.extend(env.clone());
             callback_task(

@@ -25,7 +25,10 @@ pub struct FsArtifactStore {
 
 impl FsArtifactStore {
     pub fn new(state_dir: &Path, db: Arc<Db>) -> Self {
-        Self { root: state_dir.join("artifacts"), db }
+        Self {
+            root: state_dir.join("artifacts"),
+            db,
+        }
     }
 
     fn version_dir(&self, pipeline: &str, name: &str, version: u64) -> PathBuf {
@@ -36,12 +39,17 @@ impl FsArtifactStore {
     pub fn fetch(&self, pipeline: &str, artifact: &ArtifactRef, dest: &Path) -> Result<(), LocalError> {
         let tree_dir = self.version_dir(pipeline, &artifact.name, artifact.version).join("tree");
         if !tree_dir.is_dir() {
-            return Err(LocalError::Invalid(format!("artifact {artifact} of pipeline {pipeline} is not in the store")));
+            return Err(LocalError::Invalid(format!(
+                "artifact {artifact} of pipeline {pipeline} is not in the store"
+            )));
         }
         tree::copy_tree(&tree_dir, dest)?;
         let got = tree::summarize(dest)?;
         if got.digest != artifact.digest {
-            return Err(LocalError::Invalid(format!("artifact {artifact} is corrupt: digest {} where the manifest says {}", got.digest, artifact.digest)));
+            return Err(LocalError::Invalid(format!(
+                "artifact {artifact} is corrupt: digest {} where the manifest says {}",
+                got.digest, artifact.digest
+            )));
         }
         Ok(())
     }
@@ -98,8 +106,14 @@ impl FsArtifactStore {
         let mut stmt = conn
             .prepare("SELECT manifest FROM artifacts WHERE pipeline = ?1 AND (?2 IS NULL OR name = ?2) ORDER BY name, version")
             .map_err(LocalError::sql)?;
-        let texts: Vec<String> = stmt.query_map(params![pipeline, name], |r| r.get(0)).and_then(Iterator::collect).map_err(LocalError::sql)?;
-        texts.iter().map(|t| serde_json::from_str(t).map_err(|e| LocalError::Invalid(e.to_string()))).collect()
+        let texts: Vec<String> = stmt
+            .query_map(params![pipeline, name], |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(LocalError::sql)?;
+        texts
+            .iter()
+            .map(|t| serde_json::from_str(t).map_err(|e| LocalError::Invalid(e.to_string())))
+            .collect()
     }
 }
 
@@ -113,20 +127,34 @@ impl ArtifactStore for FsArtifactStore {
         let text: Option<String> = self
             .db
             .lock()
-            .query_row("SELECT manifest FROM artifacts WHERE pipeline = ?1 AND name = ?2 AND version = ?3", params![pipeline, name, version], |r| r.get(0))
+            .query_row(
+                "SELECT manifest FROM artifacts WHERE pipeline = ?1 AND name = ?2 AND version = ?3",
+                params![pipeline, name, version],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(LocalError::sql)?;
-        Ok(text.map(|t| serde_json::from_str(&t)).transpose().map_err(|e| LocalError::Invalid(e.to_string()))?)
+        Ok(text
+            .map(|t| serde_json::from_str(&t))
+            .transpose()
+            .map_err(|e| LocalError::Invalid(e.to_string()))?)
     }
 
     async fn last_good(&self, pipeline: &str, group: &str) -> PortResult<Option<ArtifactRef>> {
         let text: Option<String> = self
             .db
             .lock()
-            .query_row("SELECT artifact FROM last_good WHERE pipeline = ?1 AND grp = ?2", params![pipeline, group], |r| r.get(0))
+            .query_row(
+                "SELECT artifact FROM last_good WHERE pipeline = ?1 AND grp = ?2",
+                params![pipeline, group],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(LocalError::sql)?;
-        Ok(text.map(|t| serde_json::from_str(&t)).transpose().map_err(|e| LocalError::Invalid(e.to_string()))?)
+        Ok(text
+            .map(|t| serde_json::from_str(&t))
+            .transpose()
+            .map_err(|e| LocalError::Invalid(e.to_string()))?)
     }
 
     async fn set_last_good(&self, pipeline: &str, group: &str, artifact: &ArtifactRef) -> PortResult<()> {

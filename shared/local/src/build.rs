@@ -41,11 +41,21 @@ struct Finished {
 
 impl ShellBuildRunner {
     pub fn new(state_dir: &Path, db: Arc<Db>, store: Arc<FsArtifactStore>, bus: EventBus) -> Self {
-        Self { builds_dir: state_dir.join("builds"), db, store, bus }
+        Self {
+            builds_dir: state_dir.join("builds"),
+            db,
+            store,
+            bus,
+        }
     }
 
     async fn run(&self, id: &str, number: u64, dir: &Path, req: &BuildRequest) -> Finished {
-        let fail = |status, reason: String| Finished { status, phases: Vec::new(), outputs: Vec::new(), reason: Some(reason) };
+        let fail = |status, reason: String| Finished {
+            status,
+            phases: Vec::new(),
+            outputs: Vec::new(),
+            reason: Some(reason),
+        };
         let src = dir.join("src");
         if let Err(e) = self.store.fetch(&req.pipeline, &req.source, &src) {
             return fail(BuildStatus::Fault, format!("DOWNLOAD_SOURCE: {e}"));
@@ -62,7 +72,10 @@ impl ShellBuildRunner {
             Err(reason) => return fail(BuildStatus::Failed, format!("DOWNLOAD_SOURCE: {reason}")),
         };
         if !spec.env.parameter_store.is_empty() || !spec.env.secrets_manager.is_empty() {
-            return fail(BuildStatus::Failed, "env.parameter-store and env.secrets-manager need AWS; locally, put the values in env.variables or the action's env".into());
+            return fail(
+                BuildStatus::Failed,
+                "env.parameter-store and env.secrets-manager need AWS; locally, put the values in env.variables or the action's env".into(),
+            );
         }
 
         let status_file = dir.join("status");
@@ -70,7 +83,11 @@ impl ShellBuildRunner {
         if let Err(e) = std::fs::write(&driver, build_driver::script(&spec, &status_file.to_string_lossy())) {
             return fail(BuildStatus::Fault, format!("PROVISIONING: {e}"));
         }
-        let shell = spec.env.shell.as_deref().map_or("bash", |s| if s == "bash" { "bash" } else { "sh" });
+        let shell = spec
+            .env
+            .shell
+            .as_deref()
+            .map_or("bash", |s| if s == "bash" { "bash" } else { "sh" });
         let mut cmd = clean_command(shell);
         cmd.arg(&driver).current_dir(&src);
         for (k, v) in &spec.env.variables {
@@ -110,7 +127,10 @@ impl ShellBuildRunner {
             _ => BuildStatus::Failed,
         };
         let mut reason = match exit {
-            Exit::TimedOut => Some(format!("build timed out after {} s; its process group was killed", req.timeout_secs)),
+            Exit::TimedOut => Some(format!(
+                "build timed out after {} s; its process group was killed",
+                req.timeout_secs
+            )),
             _ => report.first_failure.clone(),
         };
 
@@ -123,7 +143,13 @@ impl ShellBuildRunner {
             let ended = Utc::now().timestamp_millis();
             let (phase_status, contexts) = match &upload {
                 Ok(_) => ("SUCCEEDED", Vec::new()),
-                Err(e) => ("FAILED", vec![build_driver::PhaseContext { status_code: "CLIENT_ERROR".into(), message: e.to_string() }]),
+                Err(e) => (
+                    "FAILED",
+                    vec![build_driver::PhaseContext {
+                        status_code: "CLIENT_ERROR".into(),
+                        message: e.to_string(),
+                    }],
+                ),
             };
             phases.push(PhaseReport {
                 phase_type: "UPLOAD_ARTIFACTS".into(),
@@ -146,7 +172,12 @@ impl ShellBuildRunner {
             outputs.clear();
         }
         let _ = std::fs::remove_dir_all(&src);
-        Finished { status, phases, outputs, reason }
+        Finished {
+            status,
+            phases,
+            outputs,
+            reason,
+        }
     }
 
     /// Copies each declared output out of the workspace: the first from the buildspec's primary
@@ -168,7 +199,10 @@ impl ShellBuildRunner {
             })?;
             let dest = dir.join("out").join(name);
             collect(src, artifacts, &dest)?;
-            staged.push(StagedArtifact { name: name.clone(), location: dest.to_string_lossy().into_owned() });
+            staged.push(StagedArtifact {
+                name: name.clone(),
+                location: dest.to_string_lossy().into_owned(),
+            });
         }
         Ok(staged)
     }
@@ -177,7 +211,10 @@ impl ShellBuildRunner {
         let phases = serde_json::to_string(&f.phases).unwrap_or_else(|_| "[]".into());
         self.db
             .lock()
-            .execute("UPDATE builds SET status = ?2, phases = ?3, ended_at = ?4 WHERE id = ?1", params![id, f.status.as_str(), phases, Utc::now().to_rfc3339()])
+            .execute(
+                "UPDATE builds SET status = ?2, phases = ?3, ended_at = ?4 WHERE id = ?1",
+                params![id, f.status.as_str(), phases, Utc::now().to_rfc3339()],
+            )
             .map_err(LocalError::sql)?;
         Ok(())
     }
@@ -210,11 +247,18 @@ fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<(), LocalEr
         if !entry.file_type().is_file() {
             continue;
         }
-        let rel = entry.path().strip_prefix(&base).map_err(|_| LocalError::Invalid("walk left its root".into()))?;
+        let rel = entry
+            .path()
+            .strip_prefix(&base)
+            .map_err(|_| LocalError::Invalid("walk left its root".into()))?;
         if !include.is_match(rel) || exclude.is_match(rel) {
             continue;
         }
-        let target = if artifacts.discard_paths.0 { dest.join(rel.file_name().unwrap_or_default()) } else { dest.join(rel) };
+        let target = if artifacts.discard_paths.0 {
+            dest.join(rel.file_name().unwrap_or_default())
+        } else {
+            dest.join(rel)
+        };
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(LocalError::io(parent))?;
         }

@@ -53,7 +53,11 @@ pub fn script(spec: &Buildspec, status_file: &str) -> String {
         for (i, c) in body.finally.iter().enumerate() {
             run(&mut s, body.commands.len() + i, &c.value, false);
         }
-        let _ = writeln!(s, "  if [ $__baton_phase_ok = 0 ]; then __baton_ok=0;{} fi", if aborts_rest { " __baton_skip=1;" } else { "" });
+        let _ = writeln!(
+            s,
+            "  if [ $__baton_phase_ok = 0 ]; then __baton_ok=0;{} fi",
+            if aborts_rest { " __baton_skip=1;" } else { "" }
+        );
         let _ = writeln!(s, "  echo \"END {phase} $(__baton_ms) $__baton_phase_ok\" >&3");
         let _ = writeln!(s, "fi");
     }
@@ -93,7 +97,13 @@ pub struct DriverReport {
 
 /// Reads the status lines the driver wrote on descriptor 3.
 pub fn parse_status(text: &str, spec: &Buildspec) -> DriverReport {
-    let mut report = DriverReport { phases: Vec::new(), finished: false, succeeded: false, aborted: false, first_failure: None };
+    let mut report = DriverReport {
+        phases: Vec::new(),
+        finished: false,
+        succeeded: false,
+        aborted: false,
+        first_failure: None,
+    };
     for line in text.lines() {
         let f: Vec<&str> = line.split(' ').collect();
         match f.as_slice() {
@@ -119,7 +129,10 @@ pub fn parse_status(text: &str, spec: &Buildspec) -> DriverReport {
                     report.first_failure = Some(format!("phase {phase}: {message}"));
                 }
                 if let Some(p) = report.phases.last_mut() {
-                    p.contexts.push(PhaseContext { status_code: "COMMAND_EXECUTION_ERROR".into(), message });
+                    p.contexts.push(PhaseContext {
+                        status_code: "COMMAND_EXECUTION_ERROR".into(),
+                        message,
+                    });
                 }
             }
             ["END", _phase, ms, ok] => {
@@ -145,7 +158,10 @@ pub fn parse_status(text: &str, spec: &Buildspec) -> DriverReport {
         if report.first_failure.is_none() {
             report.first_failure = Some(format!("phase {}: {message}", p.phase_type));
         }
-        p.contexts.push(PhaseContext { status_code: "COMMAND_EXECUTION_ERROR".into(), message });
+        p.contexts.push(PhaseContext {
+            status_code: "COMMAND_EXECUTION_ERROR".into(),
+            message,
+        });
     }
     report
 }
@@ -166,17 +182,26 @@ mod tests {
         let s = spec(yaml);
         let script_path = dir.path().join("driver.sh");
         std::fs::write(&script_path, script(&s, status.to_str().unwrap())).unwrap();
-        let out = std::process::Command::new("bash").arg(&script_path).current_dir(dir.path()).output().unwrap();
+        let out = std::process::Command::new("bash")
+            .arg(&script_path)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
         let text = std::fs::read_to_string(&status).unwrap_or_default();
         (parse_status(&text, &s), String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     #[test]
     fn one_shell_session_across_phases() {
-        let (r, out) = run("version: 0.2\nphases:\n  install:\n    commands:\n      - export X=kept\n      - cd /\n  build:\n    commands:\n      - echo \"x=$X pwd=$(pwd)\"\n");
+        let (r, out) = run(
+            "version: 0.2\nphases:\n  install:\n    commands:\n      - export X=kept\n      - cd /\n  build:\n    commands:\n      - echo \"x=$X pwd=$(pwd)\"\n",
+        );
         assert!(r.succeeded && r.finished, "{r:?}");
         assert!(out.contains("x=kept pwd=/"), "{out}");
-        assert_eq!(r.phases.iter().map(|p| p.phase_status.as_str()).collect::<Vec<_>>(), ["SUCCEEDED", "SUCCEEDED"]);
+        assert_eq!(
+            r.phases.iter().map(|p| p.phase_status.as_str()).collect::<Vec<_>>(),
+            ["SUCCEEDED", "SUCCEEDED"]
+        );
     }
 
     #[test]
@@ -185,16 +210,23 @@ mod tests {
             "version: 0.2\nphases:\n  build:\n    commands:\n      - 'false'\n      - echo never\n    finally:\n      - echo cleanup\n  post_build:\n    commands:\n      - echo \"succeeding=$CODEBUILD_BUILD_SUCCEEDING\"\n",
         );
         assert!(!r.succeeded && !r.aborted);
-        assert!(!out.contains("never") && out.contains("cleanup") && out.contains("succeeding=0"), "{out}");
+        assert!(
+            !out.contains("never") && out.contains("cleanup") && out.contains("succeeding=0"),
+            "{out}"
+        );
         assert_eq!(r.phases[0].phase_status, "FAILED");
         assert!(r.first_failure.unwrap().contains("phase BUILD"));
     }
 
     #[test]
     fn failed_pre_build_aborts_unless_continue() {
-        let (r, out) = run("version: 0.2\nphases:\n  pre_build:\n    commands:\n      - exit_code_3() { return 3; }; exit_code_3\n  build:\n    commands:\n      - echo built\n");
+        let (r, out) = run(
+            "version: 0.2\nphases:\n  pre_build:\n    commands:\n      - exit_code_3() { return 3; }; exit_code_3\n  build:\n    commands:\n      - echo built\n",
+        );
         assert!(r.aborted && !out.contains("built"), "{out}");
-        let (r, out) = run("version: 0.2\nphases:\n  pre_build:\n    on-failure: CONTINUE\n    commands:\n      - 'false'\n  build:\n    commands:\n      - echo built\n");
+        let (r, out) = run(
+            "version: 0.2\nphases:\n  pre_build:\n    on-failure: CONTINUE\n    commands:\n      - 'false'\n  build:\n    commands:\n      - echo built\n",
+        );
         assert!(!r.aborted && !r.succeeded && out.contains("built"), "{out}");
     }
 

@@ -69,7 +69,10 @@ impl PendingTasks for SqlitePendingTasks {
 
     async fn take(&self, key: &str) -> PortResult<Option<PendingTask>> {
         match self.db.pending_take(key)? {
-            Some((token, context)) => Ok(Some(PendingTask { token, context: decode_context(&context)? })),
+            Some((token, context)) => Ok(Some(PendingTask {
+                token,
+                context: decode_context(&context)?,
+            })),
             None => Ok(None),
         }
     }
@@ -78,7 +81,15 @@ impl PendingTasks for SqlitePendingTasks {
         self.db
             .pending_list(prefix)?
             .into_iter()
-            .map(|(key, token, context)| Ok((key, PendingTask { token, context: decode_context(&context)? })))
+            .map(|(key, token, context)| {
+                Ok((
+                    key,
+                    PendingTask {
+                        token,
+                        context: decode_context(&context)?,
+                    },
+                ))
+            })
             .collect::<Result<_, LocalError>>()
             .map_err(PortError::from)
     }

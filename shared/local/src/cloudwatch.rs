@@ -28,13 +28,22 @@ impl SqliteMetrics {
     }
 
     /// Datapoints of one series since `since_ms`.
-    pub fn series(&self, namespace: &str, name: &str, dimensions: &BTreeMap<String, String>, since_ms: i64) -> Result<Vec<(i64, f64)>, LocalError> {
+    pub fn series(
+        &self,
+        namespace: &str,
+        name: &str,
+        dimensions: &BTreeMap<String, String>,
+        since_ms: i64,
+    ) -> Result<Vec<(i64, f64)>, LocalError> {
         let dims = serde_json::to_string(dimensions).unwrap_or_default();
         let conn = self.db.lock();
         let mut stmt = conn
             .prepare_cached("SELECT timestamp_ms, value FROM metrics WHERE namespace = ?1 AND name = ?2 AND dimensions = ?3 AND timestamp_ms >= ?4 ORDER BY timestamp_ms")
             .map_err(LocalError::sql)?;
-        let rows = stmt.query_map(params![namespace, name, dims, since_ms], |r| Ok((r.get(0)?, r.get(1)?))).and_then(Iterator::collect).map_err(LocalError::sql)?;
+        let rows = stmt
+            .query_map(params![namespace, name, dims, since_ms], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(Iterator::collect)
+            .map_err(LocalError::sql)?;
         Ok(rows)
     }
 }
@@ -79,7 +88,10 @@ pub fn evaluate(alarm: &Alarm, datapoints: &[(i64, f64)], now_ms: i64, current: 
     for k in 0..n {
         let (from, to) = (end - (k + 1) * period, end - k * period);
         let values: Vec<f64> = datapoints.iter().filter(|(t, _)| *t >= from && *t < to).map(|(_, v)| *v).collect();
-        let breach = alarm.statistic.aggregate(&values).map(|v| alarm.comparison.breaches(v, alarm.threshold));
+        let breach = alarm
+            .statistic
+            .aggregate(&values)
+            .map(|v| alarm.comparison.breaches(v, alarm.threshold));
         verdicts.push(match (breach, alarm.treat_missing_data) {
             (Some(b), _) => Some(b),
             (None, TreatMissingData::NotBreaching) => Some(false),
@@ -94,17 +106,29 @@ pub fn evaluate(alarm: &Alarm, datapoints: &[(i64, f64)], now_ms: i64, current: 
     if breaching >= m {
         Evaluation {
             state: AlarmState::Alarm,
-            reason: format!("Threshold Crossed: {breaching} out of the last {n} datapoints breached the threshold ({op} {}), {m} needed", alarm.threshold),
+            reason: format!(
+                "Threshold Crossed: {breaching} out of the last {n} datapoints breached the threshold ({op} {}), {m} needed",
+                alarm.threshold
+            ),
         }
     } else if present == 0 {
         match alarm.treat_missing_data {
-            TreatMissingData::Ignore => Evaluation { state: current, reason: "no datapoints; treat_missing_data=ignore keeps the current state".into() },
-            _ => Evaluation { state: AlarmState::InsufficientData, reason: format!("Insufficient Data: no datapoints in the last {n} periods") },
+            TreatMissingData::Ignore => Evaluation {
+                state: current,
+                reason: "no datapoints; treat_missing_data=ignore keeps the current state".into(),
+            },
+            _ => Evaluation {
+                state: AlarmState::InsufficientData,
+                reason: format!("Insufficient Data: no datapoints in the last {n} periods"),
+            },
         }
     } else {
         Evaluation {
             state: AlarmState::Ok,
-            reason: format!("Threshold Crossed: {breaching} out of the last {n} datapoints breached the threshold ({op} {}), fewer than {m}", alarm.threshold),
+            reason: format!(
+                "Threshold Crossed: {breaching} out of the last {n} datapoints breached the threshold ({op} {}), fewer than {m}",
+                alarm.threshold
+            ),
         }
     }
 }
@@ -119,11 +143,20 @@ pub struct LocalAlarms {
 
 impl LocalAlarms {
     pub fn new(pipeline: Arc<Pipeline>, db: Arc<Db>) -> Self {
-        Self { pipeline, metrics: SqliteMetrics::new(db.clone()), db }
+        Self {
+            pipeline,
+            metrics: SqliteMetrics::new(db.clone()),
+            db,
+        }
     }
 
     fn stored(&self, alarm: &str) -> Result<AlarmState, LocalError> {
-        let state: Option<String> = self.db.lock().query_row("SELECT state FROM alarms WHERE name = ?1", [alarm], |r| r.get(0)).optional().map_err(LocalError::sql)?;
+        let state: Option<String> = self
+            .db
+            .lock()
+            .query_row("SELECT state FROM alarms WHERE name = ?1", [alarm], |r| r.get(0))
+            .optional()
+            .map_err(LocalError::sql)?;
         Ok(state.and_then(|s| AlarmState::parse(&s)).unwrap_or(AlarmState::InsufficientData))
     }
 
@@ -132,7 +165,9 @@ impl LocalAlarms {
         let mut changes = Vec::new();
         for alarm in self.pipeline.alarms.values() {
             let span = i64::try_from(alarm.period_secs * u64::from(alarm.evaluation_periods + 1)).unwrap_or(i64::MAX / 2) * 1000;
-            let points = self.metrics.series(&alarm.namespace, &alarm.metric, &alarm.dimensions, now_ms - span)?;
+            let points = self
+                .metrics
+                .series(&alarm.namespace, &alarm.metric, &alarm.dimensions, now_ms - span)?;
             let old = self.stored(&alarm.name)?;
             let eval = evaluate(alarm, &points, now_ms, old);
             let ts = Utc::now().to_rfc3339();
@@ -168,13 +203,20 @@ impl AlarmWatch for LocalAlarms {
 pub async fn probe(port: u16) -> bool {
     let attempt = async {
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-        stream.write_all(b"GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.ok()?;
+        stream
+            .write_all(b"GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            .await
+            .ok()?;
         let mut head = [0u8; 16];
         let n = stream.read(&mut head).await.ok()?;
         let line = std::str::from_utf8(&head[..n]).ok()?;
         Some(line.starts_with("HTTP/1.") && line.get(9..12) == Some("200"))
     };
-    tokio::time::timeout(Duration::from_secs(1), attempt).await.ok().flatten().unwrap_or(false)
+    tokio::time::timeout(Duration::from_secs(1), attempt)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
 }
 
 /// Probes every in-service instance that runs a revision, and records how many failed.
@@ -182,7 +224,11 @@ pub async fn probe_groups(pipeline: &Pipeline, deployer: &LocalDeployer, metrics
     let now = Utc::now().timestamp_millis();
     let mut data = Vec::new();
     for group in pipeline.groups.keys() {
-        let targets: Vec<_> = deployer.instances(group)?.into_iter().filter(|i| i.artifact.is_some() && deployer.in_service(group, i.index)).collect();
+        let targets: Vec<_> = deployer
+            .instances(group)?
+            .into_iter()
+            .filter(|i| i.artifact.is_some() && deployer.in_service(group, i.index))
+            .collect();
         if targets.is_empty() {
             continue;
         }
@@ -191,7 +237,11 @@ pub async fn probe_groups(pipeline: &Pipeline, deployer: &LocalDeployer, metrics
         data.push(MetricDatum {
             namespace: "Baton".into(),
             name: "HealthCheckFailed".into(),
-            dimensions: [("Pipeline".to_string(), pipeline.name.clone()), ("DeploymentGroup".to_string(), group.clone())].into(),
+            dimensions: [
+                ("Pipeline".to_string(), pipeline.name.clone()),
+                ("DeploymentGroup".to_string(), group.clone()),
+            ]
+            .into(),
             value: failed as f64,
             unit: "Count".into(),
             timestamp_ms: now,
@@ -224,21 +274,34 @@ mod tests {
     /// Datapoints for the last periods before t=100 s, oldest first; `None` is a missing period.
     fn points(values: &[Option<f64>]) -> Vec<(i64, f64)> {
         let n = values.len() as i64;
-        values.iter().enumerate().filter_map(|(i, v)| v.map(|v| ((100 - (n - i as i64) * 10) * 1000 + 500, v))).collect()
+        values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.map(|v| ((100 - (n - i as i64) * 10) * 1000 + 500, v)))
+            .collect()
     }
 
     #[test]
     fn m_out_of_n() {
         let a = alarm(3, 2, TreatMissingData::Missing);
-        assert_eq!(evaluate(&a, &points(&[Some(1.0), Some(0.0), Some(1.0)]), 100_000, AlarmState::Ok).state, AlarmState::Alarm);
-        assert_eq!(evaluate(&a, &points(&[Some(0.0), Some(0.0), Some(1.0)]), 100_000, AlarmState::Ok).state, AlarmState::Ok);
+        assert_eq!(
+            evaluate(&a, &points(&[Some(1.0), Some(0.0), Some(1.0)]), 100_000, AlarmState::Ok).state,
+            AlarmState::Alarm
+        );
+        assert_eq!(
+            evaluate(&a, &points(&[Some(0.0), Some(0.0), Some(1.0)]), 100_000, AlarmState::Ok).state,
+            AlarmState::Ok
+        );
     }
 
     #[test]
     fn the_current_partial_period_is_not_evaluated() {
         let a = alarm(1, 1, TreatMissingData::Missing);
         // 5 s into the period that ends at 110 s: the breaching point is not in a complete period.
-        assert_eq!(evaluate(&a, &[(105_000, 5.0)], 105_000, AlarmState::Ok).state, AlarmState::InsufficientData);
+        assert_eq!(
+            evaluate(&a, &[(105_000, 5.0)], 105_000, AlarmState::Ok).state,
+            AlarmState::InsufficientData
+        );
         assert_eq!(evaluate(&a, &[(105_000, 5.0)], 110_000, AlarmState::Ok).state, AlarmState::Alarm);
     }
 
@@ -246,13 +309,31 @@ mod tests {
     fn treat_missing_data() {
         let none = points(&[None, None, None]);
         let now = 100_000;
-        assert_eq!(evaluate(&alarm(3, 2, TreatMissingData::Missing), &none, now, AlarmState::Ok).state, AlarmState::InsufficientData);
-        assert_eq!(evaluate(&alarm(3, 2, TreatMissingData::NotBreaching), &none, now, AlarmState::Alarm).state, AlarmState::Ok);
-        assert_eq!(evaluate(&alarm(3, 2, TreatMissingData::Breaching), &none, now, AlarmState::Ok).state, AlarmState::Alarm);
-        assert_eq!(evaluate(&alarm(3, 2, TreatMissingData::Ignore), &none, now, AlarmState::Alarm).state, AlarmState::Alarm);
+        assert_eq!(
+            evaluate(&alarm(3, 2, TreatMissingData::Missing), &none, now, AlarmState::Ok).state,
+            AlarmState::InsufficientData
+        );
+        assert_eq!(
+            evaluate(&alarm(3, 2, TreatMissingData::NotBreaching), &none, now, AlarmState::Alarm).state,
+            AlarmState::Ok
+        );
+        assert_eq!(
+            evaluate(&alarm(3, 2, TreatMissingData::Breaching), &none, now, AlarmState::Ok).state,
+            AlarmState::Alarm
+        );
+        assert_eq!(
+            evaluate(&alarm(3, 2, TreatMissingData::Ignore), &none, now, AlarmState::Alarm).state,
+            AlarmState::Alarm
+        );
         // One breaching point and two missing: `breaching` fills in the rest and alarms.
         let one = points(&[None, Some(2.0), None]);
-        assert_eq!(evaluate(&alarm(3, 2, TreatMissingData::Missing), &one, now, AlarmState::Ok).state, AlarmState::Ok);
-        assert_eq!(evaluate(&alarm(3, 2, TreatMissingData::Breaching), &one, now, AlarmState::Ok).state, AlarmState::Alarm);
+        assert_eq!(
+            evaluate(&alarm(3, 2, TreatMissingData::Missing), &one, now, AlarmState::Ok).state,
+            AlarmState::Ok
+        );
+        assert_eq!(
+            evaluate(&alarm(3, 2, TreatMissingData::Breaching), &one, now, AlarmState::Ok).state,
+            AlarmState::Alarm
+        );
     }
 }

@@ -95,7 +95,10 @@ impl Db {
 
     pub fn pending_put(&self, key: &str, token: &str, context: &str) -> Result<(), LocalError> {
         self.lock()
-            .execute("INSERT OR REPLACE INTO pending_tasks (key, token, context) VALUES (?1, ?2, ?3)", params![key, token, context])
+            .execute(
+                "INSERT OR REPLACE INTO pending_tasks (key, token, context) VALUES (?1, ?2, ?3)",
+                params![key, token, context],
+            )
             .map_err(LocalError::sql)?;
         Ok(())
     }
@@ -103,10 +106,13 @@ impl Db {
     pub fn pending_take(&self, key: &str) -> Result<Option<(String, String)>, LocalError> {
         self.immediate(|tx| {
             let row = tx
-                .query_row("SELECT token, context FROM pending_tasks WHERE key = ?1", [key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row("SELECT token, context FROM pending_tasks WHERE key = ?1", [key], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()
                 .map_err(LocalError::sql)?;
-            tx.execute("DELETE FROM pending_tasks WHERE key = ?1", [key]).map_err(LocalError::sql)?;
+            tx.execute("DELETE FROM pending_tasks WHERE key = ?1", [key])
+                .map_err(LocalError::sql)?;
             Ok(row)
         })
     }

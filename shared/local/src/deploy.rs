@@ -45,6 +45,9 @@ impl Instance {
     }
 }
 
+/// port, artifact JSON, archive path, process group.
+type InstanceColumns = (u16, Option<String>, Option<String>, Option<i32>);
+
 #[derive(Clone)]
 pub struct LocalDeployer {
     inner: Arc<Inner>,
@@ -79,7 +82,14 @@ struct HookEnv<'a> {
 }
 
 impl LocalDeployer {
-    pub fn new(pipeline: Arc<Pipeline>, state_dir: &Path, db: Arc<Db>, store: Arc<FsArtifactStore>, bus: EventBus, alarms: Arc<dyn AlarmWatch>) -> Self {
+    pub fn new(
+        pipeline: Arc<Pipeline>,
+        state_dir: &Path,
+        db: Arc<Db>,
+        store: Arc<FsArtifactStore>,
+        bus: EventBus,
+        alarms: Arc<dyn AlarmWatch>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 pipeline,
@@ -95,11 +105,20 @@ impl LocalDeployer {
     }
 
     fn group(&self, name: &str) -> Result<&Group, LocalError> {
-        self.inner.pipeline.groups.get(name).ok_or_else(|| LocalError::Invalid(format!("unknown deployment group `{name}`")))
+        self.inner
+            .pipeline
+            .groups
+            .get(name)
+            .ok_or_else(|| LocalError::Invalid(format!("unknown deployment group `{name}`")))
     }
 
     pub fn in_service(&self, group: &str, index: usize) -> bool {
-        !self.inner.out_of_service.lock().unwrap_or_else(PoisonError::into_inner).contains(&(group.to_string(), index))
+        !self
+            .inner
+            .out_of_service
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&(group.to_string(), index))
     }
 
     fn set_out_of_service(&self, group: &str, index: usize, out: bool) {
@@ -119,7 +138,7 @@ impl LocalDeployer {
         let mut out = Vec::new();
         for index in 0..g.instances as usize {
             let dir = self.inner.groups_dir.join(pipeline).join(group).join(format!("instance-{index}"));
-            let row: Option<(u16, Option<String>, Option<String>, Option<i32>)> = self
+            let row: Option<InstanceColumns> = self
                 .inner
                 .db
                 .lock()
@@ -137,7 +156,10 @@ impl LocalDeployer {
                     self.inner
                         .db
                         .lock()
-                        .execute("INSERT INTO instances (pipeline, grp, idx, port) VALUES (?1, ?2, ?3, ?4)", params![pipeline, group, index, port])
+                        .execute(
+                            "INSERT INTO instances (pipeline, grp, idx, port) VALUES (?1, ?2, ?3, ?4)",
+                            params![pipeline, group, index, port],
+                        )
                         .map_err(LocalError::sql)?;
                     (port, None, None, None)
                 }
@@ -155,7 +177,14 @@ impl LocalDeployer {
         Ok(out)
     }
 
-    async fn run_hooks(&self, event: &str, appspec: &Appspec, archive: &Path, instance: &Instance, env: &HookEnv<'_>) -> Result<Option<i32>, String> {
+    async fn run_hooks(
+        &self,
+        event: &str,
+        appspec: &Appspec,
+        archive: &Path,
+        instance: &Instance,
+        env: &HookEnv<'_>,
+    ) -> Result<Option<i32>, String> {
         let log = instance.dir.join("lifecycle.log");
         let mut last_group = None;
         for script in appspec.hooks.scripts(event) {
@@ -167,7 +196,10 @@ impl LocalDeployer {
             let mut perms = std::fs::metadata(&path).map_err(|e| e.to_string())?.permissions();
             perms.set_mode(perms.mode() | 0o755);
             std::fs::set_permissions(&path, perms).map_err(|e| e.to_string())?;
-            append_line(&log, &format!("--- {event} {} (deployment {})", script.location.value, env.deployment_id));
+            append_line(
+                &log,
+                &format!("--- {event} {} (deployment {})", script.location.value, env.deployment_id),
+            );
             let mut cmd = clean_command(&path);
             cmd.current_dir(archive)
                 .env("LIFECYCLE_EVENT", event)
@@ -181,11 +213,24 @@ impl LocalDeployer {
                 .env("BATON_ARTIFACT", env.artifact.to_string())
                 .env("BATON_ARTIFACT_VERSION", env.artifact.version.to_string());
             let timeout = script.timeout_secs();
-            let (exit, pgid) = run_logged(cmd, &log, Duration::from_secs(timeout)).await.map_err(|e| format!("{event}: {e}"))?;
+            let (exit, pgid) = run_logged(cmd, &log, Duration::from_secs(timeout))
+                .await
+                .map_err(|e| format!("{event}: {e}"))?;
             match exit {
                 Exit::Code(0) => last_group = Some(pgid),
-                Exit::TimedOut => return Err(format!("{event}: script {} timed out after {timeout} s (its processes were killed)", script.location.value)),
-                Exit::Code(c) => return Err(format!("{event}: script {} exited with {c} (see {})", script.location.value, log.display())),
+                Exit::TimedOut => {
+                    return Err(format!(
+                        "{event}: script {} timed out after {timeout} s (its processes were killed)",
+                        script.location.value
+                    ));
+                }
+                Exit::Code(c) => {
+                    return Err(format!(
+                        "{event}: script {} exited with {c} (see {})",
+                        script.location.value,
+                        log.display()
+                    ));
+                }
                 Exit::Signaled => return Err(format!("{event}: script {} was killed by a signal", script.location.value)),
             }
         }
@@ -205,7 +250,12 @@ impl LocalDeployer {
 
     async fn deploy_instance(&self, deployment_id: &str, group: &Group, artifact: &ArtifactRef, instance: &Instance) -> Result<(), String> {
         let pipeline = self.inner.pipeline.name.clone();
-        let env = HookEnv { deployment_id, group, pipeline: &pipeline, artifact };
+        let env = HookEnv {
+            deployment_id,
+            group,
+            pipeline: &pipeline,
+            artifact,
+        };
         let step = |event: &'static str| (event, Utc::now().to_rfc3339());
 
         // ApplicationStop runs the scripts of the revision the instance ran before.
@@ -226,7 +276,11 @@ impl LocalDeployer {
         let (event, started) = step("DownloadBundle");
         let archive = instance.dir.join("deployments").join(deployment_id).join("deployment-archive");
         let _ = std::fs::remove_dir_all(&archive);
-        let result = self.inner.store.fetch(&pipeline, artifact, &archive).map_err(|e| format!("DownloadBundle: {e}"));
+        let result = self
+            .inner
+            .store
+            .fetch(&pipeline, artifact, &archive)
+            .map_err(|e| format!("DownloadBundle: {e}"));
         self.record_event(deployment_id, instance.index, event, &started, &result);
         result?;
         let appspec = load_appspec(&archive, &group.appspec).map_err(|e| format!("the revision's appspec: {e}"))?;
@@ -237,9 +291,9 @@ impl LocalDeployer {
                 install(&appspec, &archive, instance).map_err(|e| format!("Install: {e}"))
             } else {
                 match self.run_hooks(event, &appspec, &archive, instance, &env).await {
-                    Ok(Some(pgid)) if event == "ApplicationStart" => {
-                        self.set_instance(group, instance.index, None, None, Some(pgid)).map_err(|e| e.to_string())
-                    }
+                    Ok(Some(pgid)) if event == "ApplicationStart" => self
+                        .set_instance(group, instance.index, None, None, Some(pgid))
+                        .map_err(|e| e.to_string()),
                     Ok(_) => Ok(()),
                     Err(e) => Err(e),
                 }
@@ -247,30 +301,51 @@ impl LocalDeployer {
             self.record_event(deployment_id, instance.index, event, &started, &result);
             result?;
         }
-        self.set_instance(group, instance.index, Some(artifact), Some(&archive), None).map_err(|e| e.to_string())?;
+        self.set_instance(group, instance.index, Some(artifact), Some(&archive), None)
+            .map_err(|e| e.to_string())?;
         Ok(())
     }
 
-    fn set_instance(&self, group: &Group, index: usize, artifact: Option<&ArtifactRef>, archive: Option<&Path>, pgid: Option<i32>) -> Result<(), LocalError> {
+    fn set_instance(
+        &self,
+        group: &Group,
+        index: usize,
+        artifact: Option<&ArtifactRef>,
+        archive: Option<&Path>,
+        pgid: Option<i32>,
+    ) -> Result<(), LocalError> {
         let conn = self.inner.db.lock();
         let key = params![self.inner.pipeline.name, group.name, index];
         if let Some(a) = artifact {
-            conn.execute("UPDATE instances SET artifact = ?4 WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3", params![key[0], key[1], key[2], serde_json::to_string(a).unwrap_or_default()])
-                .map_err(LocalError::sql)?;
+            conn.execute(
+                "UPDATE instances SET artifact = ?4 WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3",
+                params![key[0], key[1], key[2], serde_json::to_string(a).unwrap_or_default()],
+            )
+            .map_err(LocalError::sql)?;
         }
         if let Some(p) = archive {
-            conn.execute("UPDATE instances SET archive = ?4 WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3", params![key[0], key[1], key[2], p.to_string_lossy()])
-                .map_err(LocalError::sql)?;
+            conn.execute(
+                "UPDATE instances SET archive = ?4 WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3",
+                params![key[0], key[1], key[2], p.to_string_lossy()],
+            )
+            .map_err(LocalError::sql)?;
         }
         if let Some(g) = pgid {
-            conn.execute("UPDATE instances SET process_group = ?4 WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3", params![key[0], key[1], key[2], g])
-                .map_err(LocalError::sql)?;
+            conn.execute(
+                "UPDATE instances SET process_group = ?4 WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3",
+                params![key[0], key[1], key[2], g],
+            )
+            .map_err(LocalError::sql)?;
         }
         Ok(())
     }
 
     fn set_status(&self, id: &str, status: DeploymentStatus, reason: Option<&str>) {
-        let ended = matches!(status, DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::Stopped).then(|| Utc::now().to_rfc3339());
+        let ended = matches!(
+            status,
+            DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::Stopped
+        )
+        .then(|| Utc::now().to_rfc3339());
         let _ = self.inner.db.lock().execute(
             "UPDATE deployments SET status = ?2, reason = COALESCE(?3, reason), ended_at = COALESCE(?4, ended_at) WHERE id = ?1",
             params![id, status.as_str(), reason, ended],
@@ -301,7 +376,10 @@ impl LocalDeployer {
             // CodeDeploy stops a deployment whose group alarm fires.
             for alarm in &group.alarms {
                 if let Ok(AlarmState::Alarm) = self.inner.alarms.state(alarm).await {
-                    return (DeploymentStatus::Stopped, Some(format!("alarm {alarm} is in ALARM; the deployment was stopped")));
+                    return (
+                        DeploymentStatus::Stopped,
+                        Some(format!("alarm {alarm} is in ALARM; the deployment was stopped")),
+                    );
                 }
             }
             for i in batch {
@@ -326,7 +404,14 @@ impl LocalDeployer {
         if plan.succeeded(group.config, n, failed) && done == n {
             (DeploymentStatus::Succeeded, None)
         } else {
-            (DeploymentStatus::Failed, Some(format!("{failed} of {n} instances failed ({}): {}", group.config, reasons.join("; "))))
+            (
+                DeploymentStatus::Failed,
+                Some(format!(
+                    "{failed} of {n} instances failed ({}): {}",
+                    group.config,
+                    reasons.join("; ")
+                )),
+            )
         }
     }
 
@@ -336,13 +421,18 @@ impl LocalDeployer {
         let g = self.group(group)?.clone();
         let mut stopped = 0;
         for instance in self.instances(group)? {
-            if let (Some(archive), Some(artifact)) = (&instance.archive, &instance.artifact) {
-                if let Ok(spec) = load_appspec(archive, &g.appspec) {
-                    let pipeline = self.inner.pipeline.name.clone();
-                    let env = HookEnv { deployment_id: "teardown", group: &g, pipeline: &pipeline, artifact };
-                    if let Err(e) = self.run_hooks("ApplicationStop", &spec, archive, &instance, &env).await {
-                        tracing::warn!(group, instance = instance.index, error = %e, "ApplicationStop failed during teardown");
-                    }
+            if let (Some(archive), Some(artifact)) = (&instance.archive, &instance.artifact)
+                && let Ok(spec) = load_appspec(archive, &g.appspec)
+            {
+                let pipeline = self.inner.pipeline.name.clone();
+                let env = HookEnv {
+                    deployment_id: "teardown",
+                    group: &g,
+                    pipeline: &pipeline,
+                    artifact,
+                };
+                if let Err(e) = self.run_hooks("ApplicationStop", &spec, archive, &instance, &env).await {
+                    tracing::warn!(group, instance = instance.index, error = %e, "ApplicationStop failed during teardown");
                 }
             }
             if let Some(pgid) = instance.process_group {
@@ -352,7 +442,10 @@ impl LocalDeployer {
             self.inner
                 .db
                 .lock()
-                .execute("UPDATE instances SET process_group = NULL WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3", params![self.inner.pipeline.name, group, instance.index])
+                .execute(
+                    "UPDATE instances SET process_group = NULL WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3",
+                    params![self.inner.pipeline.name, group, instance.index],
+                )
                 .map_err(LocalError::sql)?;
         }
         Ok(stopped)
@@ -439,7 +532,9 @@ impl Deployer for LocalDeployer {
             .inner
             .db
             .lock()
-            .query_row("SELECT id FROM deployments WHERE correlation = ?1", [&req.correlation], |r| r.get(0))
+            .query_row("SELECT id FROM deployments WHERE correlation = ?1", [&req.correlation], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(LocalError::sql)?;
         if let Some(id) = existing {
@@ -462,7 +557,13 @@ impl Deployer for LocalDeployer {
             let (status, reason) = this.execute(&deployment_id, &req).await;
             this.set_status(&deployment_id, status, reason.as_deref());
             tracing::info!(deployment_id = %deployment_id, group = %req.group, status = status.as_str(), reason = ?reason, "deployment finished");
-            this.inner.bus.publish(Event::DeploymentStateChange { deployment_id, correlation: req.correlation, group: req.group, status, reason });
+            this.inner.bus.publish(Event::DeploymentStateChange {
+                deployment_id,
+                correlation: req.correlation,
+                group: req.group,
+                status,
+                reason,
+            });
         });
         Ok(id)
     }

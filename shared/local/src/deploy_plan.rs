@@ -31,7 +31,10 @@ impl Plan {
             DeploymentConfig::AllAtOnce => n,
             DeploymentConfig::MinimumHealthyHosts(_) => n.saturating_sub(min_healthy).max(1),
         };
-        Plan { batch, min_healthy: min_healthy.min(n) }
+        Plan {
+            batch,
+            min_healthy: min_healthy.min(n),
+        }
     }
 
     /// Whether the deployment must stop: with `failed` failures so far, can it still reach
@@ -64,9 +67,15 @@ mod tests {
 
     #[test]
     fn custom_minimum_healthy_hosts() {
-        let c = DeploymentConfig::MinimumHealthyHosts(MinimumHealthyHosts { kind: HealthyHostsType::FleetPercent, value: 60 });
+        let c = DeploymentConfig::MinimumHealthyHosts(MinimumHealthyHosts {
+            kind: HealthyHostsType::FleetPercent,
+            value: 60,
+        });
         assert_eq!(Plan::new(c, 5), Plan { batch: 2, min_healthy: 3 });
-        let c = DeploymentConfig::MinimumHealthyHosts(MinimumHealthyHosts { kind: HealthyHostsType::HostCount, value: 1 });
+        let c = DeploymentConfig::MinimumHealthyHosts(MinimumHealthyHosts {
+            kind: HealthyHostsType::HostCount,
+            value: 1,
+        });
         assert_eq!(Plan::new(c, 4), Plan { batch: 3, min_healthy: 1 });
     }
 

@@ -27,7 +27,10 @@ impl LocalError {
     }
 
     pub fn db(path: &Path, source: rusqlite::Error) -> Self {
-        Self::Db { path: path.to_path_buf(), source }
+        Self::Db {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 
     pub fn sql(source: rusqlite::Error) -> Self {
@@ -38,6 +41,9 @@ impl LocalError {
 impl From<LocalError> for PortError {
     fn from(e: LocalError) -> Self {
         let transient = matches!(&e, LocalError::Sql(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::DatabaseBusy);
-        PortError { message: e.to_string(), transient }
+        PortError {
+            message: e.to_string(),
+            transient,
+        }
     }
 }

@@ -44,7 +44,11 @@ pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
 /// daemons behind (an ApplicationStart hook does, on purpose).
 pub async fn run_logged(mut cmd: Command, log: &Path, timeout: Duration) -> Result<(Exit, i32), LocalError> {
     let open = || OpenOptions::new().create(true).append(true).open(log).map_err(LocalError::io(log));
-    cmd.stdin(Stdio::null()).stdout(Stdio::from(open()?)).stderr(Stdio::from(open()?)).process_group(0).kill_on_drop(true);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::from(open()?))
+        .stderr(Stdio::from(open()?))
+        .process_group(0)
+        .kill_on_drop(true);
     let mut child = cmd.spawn().map_err(LocalError::io(log))?;
     let pgid = child.id().and_then(|id| i32::try_from(id).ok()).unwrap_or_default();
     let exit = match tokio::time::timeout(timeout, child.wait()).await {
@@ -63,16 +67,18 @@ pub async fn run_logged(mut cmd: Command, log: &Path, timeout: Duration) -> Resu
 
 /// SIGKILLs a whole process group; a group that is already gone is fine.
 pub fn kill_group(pgid: i32) {
-    if let Some(pid) = Pid::from_raw(pgid) {
-        if pgid > 1 {
-            let _ = kill_process_group(pid, Signal::KILL);
-        }
+    if let Some(pid) = Pid::from_raw(pgid)
+        && pgid > 1
+    {
+        let _ = kill_process_group(pid, Signal::KILL);
     }
 }
 
 /// SIGTERM first, then SIGKILL after `grace` if anything in the group is still alive.
 pub async fn stop_group(pgid: i32, grace: Duration) {
-    let Some(pid) = Pid::from_raw(pgid).filter(|_| pgid > 1) else { return };
+    let Some(pid) = Pid::from_raw(pgid).filter(|_| pgid > 1) else {
+        return;
+    };
     if kill_process_group(pid, Signal::TERM).is_err() {
         return; // no such group
     }

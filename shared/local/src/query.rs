@@ -40,8 +40,15 @@ fn execution_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
 /// Most recent first.
 pub fn executions(db: &Db, limit: usize) -> Result<Vec<ExecutionRow>, LocalError> {
     let conn = db.lock();
-    let mut stmt = conn.prepare(&format!("SELECT {EXECUTION_COLUMNS} FROM executions ORDER BY started_at DESC, id DESC LIMIT ?1")).map_err(LocalError::sql)?;
-    let rows = stmt.query_map([limit], execution_row).and_then(Iterator::collect).map_err(LocalError::sql)?;
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT {EXECUTION_COLUMNS} FROM executions ORDER BY started_at DESC, id DESC LIMIT ?1"
+        ))
+        .map_err(LocalError::sql)?;
+    let rows = stmt
+        .query_map([limit], execution_row)
+        .and_then(Iterator::collect)
+        .map_err(LocalError::sql)?;
     Ok(rows)
 }
 
@@ -49,12 +56,25 @@ pub fn executions(db: &Db, limit: usize) -> Result<Vec<ExecutionRow>, LocalError
 pub fn execution(db: &Db, id: Option<&str>) -> Result<Option<ExecutionRow>, LocalError> {
     let conn = db.lock();
     let row = match id {
-        None => conn.query_row(&format!("SELECT {EXECUTION_COLUMNS} FROM executions ORDER BY started_at DESC, id DESC LIMIT 1"), [], execution_row),
+        None => conn.query_row(
+            &format!("SELECT {EXECUTION_COLUMNS} FROM executions ORDER BY started_at DESC, id DESC LIMIT 1"),
+            [],
+            execution_row,
+        ),
         Some(id) => {
-            let mut stmt = conn.prepare(&format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2")).map_err(LocalError::sql)?;
-            let rows: Vec<ExecutionRow> = stmt.query_map([id], execution_row).and_then(Iterator::collect).map_err(LocalError::sql)?;
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT {EXECUTION_COLUMNS} FROM executions WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2"
+                ))
+                .map_err(LocalError::sql)?;
+            let rows: Vec<ExecutionRow> = stmt
+                .query_map([id], execution_row)
+                .and_then(Iterator::collect)
+                .map_err(LocalError::sql)?;
             if rows.len() > 1 {
-                return Err(LocalError::Invalid(format!("`{id}` matches more than one execution; give more of the id")));
+                return Err(LocalError::Invalid(format!(
+                    "`{id}` matches more than one execution; give more of the id"
+                )));
             }
             return Ok(rows.into_iter().next());
         }
@@ -66,9 +86,17 @@ pub fn execution(db: &Db, id: Option<&str>) -> Result<Option<ExecutionRow>, Loca
 
 pub fn history(db: &Db, execution_id: &str) -> Result<Vec<HistoryEvent>, LocalError> {
     let conn = db.lock();
-    let mut stmt = conn.prepare("SELECT event FROM history WHERE execution_id = ?1 ORDER BY id").map_err(LocalError::sql)?;
-    let texts: Vec<String> = stmt.query_map([execution_id], |r| r.get(0)).and_then(Iterator::collect).map_err(LocalError::sql)?;
-    texts.iter().map(|t| serde_json::from_str(t).map_err(|e| LocalError::Invalid(e.to_string()))).collect()
+    let mut stmt = conn
+        .prepare("SELECT event FROM history WHERE execution_id = ?1 ORDER BY id")
+        .map_err(LocalError::sql)?;
+    let texts: Vec<String> = stmt
+        .query_map([execution_id], |r| r.get(0))
+        .and_then(Iterator::collect)
+        .map_err(LocalError::sql)?;
+    texts
+        .iter()
+        .map(|t| serde_json::from_str(t).map_err(|e| LocalError::Invalid(e.to_string())))
+        .collect()
 }
 
 /// One state of an execution as `baton status` shows it.
@@ -125,7 +153,10 @@ pub fn states(history: &[HistoryEvent]) -> Vec<StateStatus> {
         } else if kind.ends_with("Scheduled") {
             s.attempts += 1;
         } else if kind == "TaskSucceeded" || kind == "LambdaFunctionSucceeded" {
-            s.result = e.detail("output").and_then(Value::as_str).and_then(|o| serde_json::from_str(o).ok());
+            s.result = e
+                .detail("output")
+                .and_then(Value::as_str)
+                .and_then(|o| serde_json::from_str(o).ok());
         } else if kind.ends_with("Failed") || kind.ends_with("TimedOut") {
             s.status = "FAILED".into();
             s.error = e.detail("error").and_then(Value::as_str).map(str::to_string);
@@ -218,9 +249,18 @@ pub struct AlarmRow {
 
 pub fn alarms(db: &Db) -> Result<Vec<AlarmRow>, LocalError> {
     let conn = db.lock();
-    let mut stmt = conn.prepare("SELECT name, state, reason, updated_at FROM alarms ORDER BY name").map_err(LocalError::sql)?;
+    let mut stmt = conn
+        .prepare("SELECT name, state, reason, updated_at FROM alarms ORDER BY name")
+        .map_err(LocalError::sql)?;
     let rows = stmt
-        .query_map([], |r| Ok(AlarmRow { name: r.get(0)?, state: r.get(1)?, reason: r.get(2)?, updated_at: r.get(3)? }))
+        .query_map([], |r| {
+            Ok(AlarmRow {
+                name: r.get(0)?,
+                state: r.get(1)?,
+                reason: r.get(2)?,
+                updated_at: r.get(3)?,
+            })
+        })
         .and_then(Iterator::collect)
         .map_err(LocalError::sql)?;
     Ok(rows)

@@ -7,7 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use baton_asl::{ExecutionOutcome, ExecutionSpec, ExecutionStatus, HistoryEvent, HistorySink, Interpreter, StateMachine, StatesError, TaskCall, TaskInvoker, TaskTokens};
+use baton_asl::{
+    ExecutionOutcome, ExecutionSpec, ExecutionStatus, HistoryEvent, HistorySink, Interpreter, StateMachine, StatesError, TaskCall,
+    TaskInvoker, TaskTokens,
+};
 use baton_core::events::Event;
 use baton_core::model::Pipeline;
 use baton_core::ports::MetricsSink;
@@ -71,7 +74,10 @@ pub struct LocalRuntime {
 
 impl std::fmt::Debug for LocalRuntime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalRuntime").field("pipeline_file", &self.pipeline_file).field("state_dir", &self.state_dir).finish()
+        f.debug_struct("LocalRuntime")
+            .field("pipeline_file", &self.pipeline_file)
+            .field("state_dir", &self.state_dir)
+            .finish()
     }
 }
 
@@ -131,10 +137,22 @@ impl LocalRuntime {
             bus,
         });
         let (progress, _) = broadcast::channel(1024);
-        let sink = Arc::new(DbHistory { db: db.clone(), progress: progress.clone() });
-        let interpreter = Interpreter::with_tokens(Arc::new(LocalInvoker { adapters: adapters.clone() }), sink, tokens);
+        let sink = Arc::new(DbHistory {
+            db: db.clone(),
+            progress: progress.clone(),
+        });
+        let interpreter = Interpreter::with_tokens(
+            Arc::new(LocalInvoker {
+                adapters: adapters.clone(),
+            }),
+            sink,
+            tokens,
+        );
         let machine = local_definition(&pipeline)?;
-        let background = vec![tokio::spawn(dispatch(adapters.clone(), receiver)), tokio::spawn(watch(adapters.clone()))];
+        let background = vec![
+            tokio::spawn(dispatch(adapters.clone(), receiver)),
+            tokio::spawn(watch(adapters.clone())),
+        ];
         Ok(Self {
             machine_arn: format!("arn:aws:states:local:000000000000:stateMachine:{}", pipeline.name),
             adapters,
@@ -176,7 +194,11 @@ impl LocalRuntime {
     pub async fn run(&self, revision: Option<String>, variables: Map<String, Value>) -> Result<ExecutionRecord, LocalError> {
         let id = execution_id();
         let input = json!({ "revision": revision, "variables": variables });
-        let spec = ExecutionSpec { state_machine_arn: self.machine_arn.clone(), execution_name: id.clone(), input: input.clone() };
+        let spec = ExecutionSpec {
+            state_machine_arn: self.machine_arn.clone(),
+            execution_name: id.clone(),
+            input: input.clone(),
+        };
         let started = Utc::now().to_rfc3339();
         self.db
             .lock()
@@ -187,7 +209,10 @@ impl LocalRuntime {
             .map_err(LocalError::sql)?;
         let outcome = self.interpreter.execute(&self.machine, &spec).await;
         let record = ExecutionRecord::finish(&id, &self.pipeline().name, started, &outcome);
-        let commit = outcome.output.as_ref().and_then(|o| o["source"]["commit_id"].as_str().map(str::to_string));
+        let commit = outcome
+            .output
+            .as_ref()
+            .and_then(|o| o["source"]["commit_id"].as_str().map(str::to_string));
         self.db
             .lock()
             .execute(
@@ -197,7 +222,12 @@ impl LocalRuntime {
             .map_err(LocalError::sql)?;
         let datum = baton_core::ports::MetricDatum {
             namespace: "Baton".into(),
-            name: if outcome.status == ExecutionStatus::Succeeded { "ExecutionSucceeded" } else { "ExecutionFailed" }.into(),
+            name: if outcome.status == ExecutionStatus::Succeeded {
+                "ExecutionSucceeded"
+            } else {
+                "ExecutionFailed"
+            }
+            .into(),
             dimensions: [("Pipeline".to_string(), self.pipeline().name.clone())].into(),
             value: 1.0,
             unit: "Count".into(),
@@ -232,7 +262,10 @@ pub struct ExecutionRecord {
 
 impl ExecutionRecord {
     fn finish(id: &str, pipeline: &str, started_at: String, outcome: &ExecutionOutcome) -> Self {
-        let status = serde_json::to_value(outcome.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let status = serde_json::to_value(outcome.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         Self {
             id: id.to_string(),
             pipeline: pipeline.to_string(),
@@ -271,7 +304,10 @@ impl HistorySink for DbHistory {
         ) {
             tracing::error!(error = %e, execution_id, "could not record a history event");
         }
-        let _ = self.progress.send(Progress { execution_id, event: event.clone() });
+        let _ = self.progress.send(Progress {
+            execution_id,
+            event: event.clone(),
+        });
     }
 }
 
@@ -285,7 +321,10 @@ impl TaskInvoker for LocalInvoker {
     async fn invoke(&self, call: TaskCall) -> Result<Value, StatesError> {
         let via_invoke = call.resource.starts_with("arn:aws:states:::lambda:invoke");
         let (function, payload) = if via_invoke {
-            (call.input["FunctionName"].as_str().unwrap_or_default().to_string(), call.input["Payload"].clone())
+            (
+                call.input["FunctionName"].as_str().unwrap_or_default().to_string(),
+                call.input["Payload"].clone(),
+            )
         } else {
             (call.resource.clone(), call.input.clone())
         };
@@ -310,12 +349,23 @@ impl TaskInvoker for LocalInvoker {
             },
             "rollback" => match stages::decode(payload) {
                 Ok(input) => {
-                    let ports = rollback::RollbackPorts { artifacts: a.store.as_ref(), deployer: &a.deployer, pending: &a.pending, callbacks: &a.callbacks, metrics: &a.metrics };
+                    let ports = rollback::RollbackPorts {
+                        artifacts: a.store.as_ref(),
+                        deployer: &a.deployer,
+                        pending: &a.pending,
+                        callbacks: &a.callbacks,
+                        metrics: &a.metrics,
+                    };
                     rollback::start(ports, input).await
                 }
                 Err(e) => Err(e),
             },
-            _ => return Err(StatesError::new("Lambda.ResourceNotFoundException", format!("Function not found: {function}"))),
+            _ => {
+                return Err(StatesError::new(
+                    "Lambda.ResourceNotFoundException",
+                    format!("Function not found: {function}"),
+                ));
+            }
         };
         match result {
             Ok(v) if via_invoke && !call.resource.ends_with(".waitForTaskToken") => Ok(json!({ "Payload": v, "StatusCode": 200 })),
@@ -330,7 +380,12 @@ impl TaskInvoker for LocalInvoker {
 async fn dispatch(adapters: Arc<Adapters>, mut receiver: mpsc::UnboundedReceiver<Event>) {
     while let Some(event) = receiver.recv().await {
         let a = &adapters;
-        let ports = events::EventPorts { artifacts: a.store.as_ref(), pending: &a.pending, callbacks: &a.callbacks, alarms: a.alarms.as_ref() };
+        let ports = events::EventPorts {
+            artifacts: a.store.as_ref(),
+            pending: &a.pending,
+            callbacks: &a.callbacks,
+            alarms: a.alarms.as_ref(),
+        };
         if let Err(e) = events::handle(ports, event).await {
             tracing::error!(error = %e, "event handler failed");
         }
@@ -339,7 +394,14 @@ async fn dispatch(adapters: Arc<Adapters>, mut receiver: mpsc::UnboundedReceiver
 
 /// Local CloudWatch: probe health, evaluate alarms, publish alarm state changes.
 async fn watch(adapters: Arc<Adapters>) {
-    let tick = adapters.pipeline.alarms.values().map(|a| a.period_secs).min().unwrap_or(10).clamp(1, 10);
+    let tick = adapters
+        .pipeline
+        .alarms
+        .values()
+        .map(|a| a.period_secs)
+        .min()
+        .unwrap_or(10)
+        .clamp(1, 10);
     let mut interval = tokio::time::interval(Duration::from_secs(tick));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -351,7 +413,12 @@ async fn watch(adapters: Arc<Adapters>) {
             Ok(changes) => {
                 for (alarm, previous, eval) in changes {
                     tracing::info!(alarm = %alarm, from = %previous, to = %eval.state, reason = %eval.reason, "alarm state changed");
-                    adapters.bus.publish(Event::AlarmStateChange { alarm, state: eval.state, previous, reason: eval.reason });
+                    adapters.bus.publish(Event::AlarmStateChange {
+                        alarm,
+                        state: eval.state,
+                        previous,
+                        reason: eval.reason,
+                    });
                 }
             }
             Err(e) => tracing::warn!(error = %e, "alarm evaluation failed"),

@@ -7,8 +7,8 @@ use std::process::Stdio;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use baton_core::ports::{PortResult, Provenance, SourceProvider, SourceSnapshot, StagedArtifact};
 use baton_core::model::SOURCE_ARTIFACT;
+use baton_core::ports::{PortResult, Provenance, SourceProvider, SourceSnapshot, StagedArtifact};
 use tokio::process::Command;
 
 use crate::artifacts::FsArtifactStore;
@@ -28,7 +28,12 @@ const SKIPPED: [&str; 3] = [".git", ".baton", "target"];
 
 impl LocalSource {
     pub fn new(dir: PathBuf, state_dir: &Path, store: Arc<FsArtifactStore>, working_tree: bool) -> Self {
-        Self { dir, scratch: state_dir.join("tmp"), store, working_tree }
+        Self {
+            dir,
+            scratch: state_dir.join("tmp"),
+            store,
+            working_tree,
+        }
     }
 
     async fn git(&self, args: &[&str]) -> Result<Option<String>, LocalError> {
@@ -39,17 +44,32 @@ impl LocalSource {
             .stdin(Stdio::null())
             .output()
             .await
-            .map_err(|e| LocalError::Command { command: format!("git {}", args.join(" ")), message: e.to_string() })?;
-        Ok(out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()))
+            .map_err(|e| LocalError::Command {
+                command: format!("git {}", args.join(" ")),
+                message: e.to_string(),
+            })?;
+        Ok(out
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()))
     }
 
     async fn export_git(&self, revision: &str, dest: &Path) -> Result<(String, Option<String>), LocalError> {
         let commit = self
             .git(&["rev-parse", "--verify", "--quiet", &format!("{revision}^{{commit}}")])
             .await?
-            .ok_or_else(|| LocalError::Invalid(format!("`{revision}` is not a commit, branch or tag of the git repository at {}", self.dir.display())))?;
+            .ok_or_else(|| {
+                LocalError::Invalid(format!(
+                    "`{revision}` is not a commit, branch or tag of the git repository at {}",
+                    self.dir.display()
+                ))
+            })?;
         let prefix = self.git(&["rev-parse", "--show-prefix"]).await?.unwrap_or_default();
-        let treeish = if prefix.is_empty() { commit.clone() } else { format!("{commit}:{}", prefix.trim_end_matches('/')) };
+        let treeish = if prefix.is_empty() {
+            commit.clone()
+        } else {
+            format!("{commit}:{}", prefix.trim_end_matches('/'))
+        };
         std::fs::create_dir_all(dest).map_err(LocalError::io(dest))?;
         // `git archive | tar -x` streams the committed tree without touching the work tree.
         let script = r#"git -C "$1" archive --format=tar "$2" | tar -x -C "$3""#;
@@ -61,12 +81,21 @@ impl LocalSource {
             .stdin(Stdio::null())
             .status()
             .await
-            .map_err(|e| LocalError::Command { command: "git archive".into(), message: e.to_string() })?;
+            .map_err(|e| LocalError::Command {
+                command: "git archive".into(),
+                message: e.to_string(),
+            })?;
         if !status.success() {
-            return Err(LocalError::Command { command: format!("git archive {treeish}"), message: format!("exited with {status}") });
+            return Err(LocalError::Command {
+                command: format!("git archive {treeish}"),
+                message: format!("exited with {status}"),
+            });
         }
         let subject = self.git(&["log", "-1", "--format=%s (%an, %cI)", &commit]).await?;
-        let dirty = self.git(&["status", "--porcelain", "--", "."]).await?.is_some_and(|s| !s.is_empty());
+        let dirty = self
+            .git(&["status", "--porcelain", "--", "."])
+            .await?
+            .is_some_and(|s| !s.is_empty());
         if dirty && revision == "HEAD" {
             tracing::warn!(dir = %self.dir.display(), commit = %commit, "the work tree has uncommitted changes; the snapshot is the committed tree (use --working-tree to build the files as they are)");
         }
@@ -104,12 +133,18 @@ impl SourceProvider for LocalSource {
                 (Some(c), s)
             } else {
                 if let Some(r) = revision {
-                    return Err(LocalError::Invalid(format!("--source-revision {r} needs a git repository, and {} is not in one", self.dir.display())));
+                    return Err(LocalError::Invalid(format!(
+                        "--source-revision {r} needs a git repository, and {} is not in one",
+                        self.dir.display()
+                    )));
                 }
                 self.export_dir(&dest)?;
                 (None, Some(format!("working tree of {}", self.dir.display())))
             };
-            let staged = StagedArtifact { name: SOURCE_ARTIFACT.into(), location: dest.to_string_lossy().into_owned() };
+            let staged = StagedArtifact {
+                name: SOURCE_ARTIFACT.into(),
+                location: dest.to_string_lossy().into_owned(),
+            };
             let provenance = Provenance {
                 pipeline: pipeline.into(),
                 execution_id: execution_id.into(),
@@ -118,7 +153,11 @@ impl SourceProvider for LocalSource {
                 ..Provenance::default()
             };
             let manifest = self.store.put_dir(&staged, provenance)?;
-            Ok(SourceSnapshot { artifact: manifest.artifact, commit_id: commit, revision_summary: summary })
+            Ok(SourceSnapshot {
+                artifact: manifest.artifact,
+                commit_id: commit,
+                revision_summary: summary,
+            })
         }
         .await;
         let _ = std::fs::remove_dir_all(&dest);

@@ -44,12 +44,22 @@ pub fn summarize(root: &Path) -> Result<TreeSummary, LocalError> {
     for e in &entries {
         h.update(e.as_bytes());
     }
-    Ok(TreeSummary { digest: format!("sha256:{}", hex::encode(h.finalize())), size, file_count })
+    Ok(TreeSummary {
+        digest: format!("sha256:{}", hex::encode(h.finalize())),
+        size,
+        file_count,
+    })
 }
 
 fn relative(root: &Path, path: &Path) -> Result<String, LocalError> {
-    let rel = path.strip_prefix(root).map_err(|_| LocalError::Invalid(format!("{} is outside {}", path.display(), root.display())))?;
-    Ok(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"))
+    let rel = path
+        .strip_prefix(root)
+        .map_err(|_| LocalError::Invalid(format!("{} is outside {}", path.display(), root.display())))?;
+    Ok(rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/"))
 }
 
 pub fn sha256_file(path: &Path) -> Result<String, LocalError> {
@@ -73,7 +83,11 @@ pub fn contained(root: &Path, rel: &str) -> Result<PathBuf, LocalError> {
         match c {
             Component::Normal(p) => out.push(p),
             Component::CurDir => {}
-            _ => return Err(LocalError::Invalid(format!("`{rel}` leaves its directory (absolute, or uses `..`)"))),
+            _ => {
+                return Err(LocalError::Invalid(format!(
+                    "`{rel}` leaves its directory (absolute, or uses `..`)"
+                )));
+            }
         }
     }
     Ok(out)
@@ -86,7 +100,10 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<u64, LocalError> {
     let mut files = 0;
     for entry in WalkDir::new(from).follow_links(false).min_depth(1) {
         let entry = entry.map_err(|e| LocalError::Invalid(format!("reading {}: {e}", from.display())))?;
-        let rel = entry.path().strip_prefix(from).map_err(|_| LocalError::Invalid("walk left its root".into()))?;
+        let rel = entry
+            .path()
+            .strip_prefix(from)
+            .map_err(|_| LocalError::Invalid("walk left its root".into()))?;
         let dest = to.join(rel);
         let ft = entry.file_type();
         if ft.is_dir() {
@@ -106,7 +123,11 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<u64, LocalError> {
                 })
             };
             if escapes {
-                return Err(LocalError::Invalid(format!("symlink {} points outside the tree ({})", rel.display(), target.display())));
+                return Err(LocalError::Invalid(format!(
+                    "symlink {} points outside the tree ({})",
+                    rel.display(),
+                    target.display()
+                )));
             }
             std::os::unix::fs::symlink(&target, &dest).map_err(LocalError::io(&dest))?;
             files += 1;
@@ -124,7 +145,9 @@ pub fn sync_tree(root: &Path) -> Result<(), LocalError> {
     for entry in WalkDir::new(root).follow_links(false).contents_first(true) {
         let entry = entry.map_err(|e| LocalError::Invalid(e.to_string()))?;
         if entry.file_type().is_file() || entry.file_type().is_dir() {
-            File::open(entry.path()).and_then(|f| f.sync_all()).map_err(LocalError::io(entry.path()))?;
+            File::open(entry.path())
+                .and_then(|f| f.sync_all())
+                .map_err(LocalError::io(entry.path()))?;
         }
     }
     Ok(())
@@ -136,9 +159,15 @@ pub fn sync_dir(dir: &Path) -> Result<(), LocalError> {
 
 /// Writes a small file atomically: temp file, fsync, rename, fsync the directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
-    let dir = path.parent().ok_or_else(|| LocalError::Invalid(format!("{} has no parent", path.display())))?;
+    let dir = path
+        .parent()
+        .ok_or_else(|| LocalError::Invalid(format!("{} has no parent", path.display())))?;
     fs::create_dir_all(dir).map_err(LocalError::io(dir))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(), uuid::Uuid::new_v4().simple()));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+        uuid::Uuid::new_v4().simple()
+    ));
     let result = (|| -> io::Result<()> {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;

@@ -37,13 +37,21 @@ impl<'de> Deserialize<'de> for AppspecVersion {
                 f.write_str("appspec version 0.0")
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<AppspecVersion, E> {
-                if v == 0.0 { Ok(AppspecVersion) } else { Err(E::custom("the only appspec version is 0.0")) }
+                if v == 0.0 {
+                    Ok(AppspecVersion)
+                } else {
+                    Err(E::custom("the only appspec version is 0.0"))
+                }
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<AppspecVersion, E> {
                 self.visit_f64(v as f64)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<AppspecVersion, E> {
-                if v == "0.0" { Ok(AppspecVersion) } else { Err(E::custom("the only appspec version is 0.0")) }
+                if v == "0.0" {
+                    Ok(AppspecVersion)
+                } else {
+                    Err(E::custom("the only appspec version is 0.0"))
+                }
             }
         }
         d.deserialize_any(V)
@@ -112,7 +120,13 @@ pub enum FileExistsBehavior {
 }
 
 /// The lifecycle events a Server deployment runs scripts for, in CodeDeploy's order.
-pub const SERVER_HOOKS: [&str; 5] = ["ApplicationStop", "BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService"];
+pub const SERVER_HOOKS: [&str; 5] = [
+    "ApplicationStop",
+    "BeforeInstall",
+    "AfterInstall",
+    "ApplicationStart",
+    "ValidateService",
+];
 
 #[derive(Debug, Clone, Default)]
 pub struct Hooks(pub Vec<(Spanned<String>, Vec<HookScript>)>);
@@ -165,7 +179,10 @@ pub fn parse_appspec(file: &Path, text: &str) -> Result<Appspec, SpecError> {
     let spec: Appspec = parse_yaml(file, text)?;
     let mut r = Reporter::new(file, text);
     if spec.os.value != "linux" {
-        r.error(spec.os.referenced, format!("os `{}` is not supported locally; use linux", spec.os.value));
+        r.error(
+            spec.os.referenced,
+            format!("os `{}` is not supported locally; use linux", spec.os.value),
+        );
     }
     for (name, scripts) in &spec.hooks.0 {
         if !SERVER_HOOKS.contains(&name.value.as_str()) {
@@ -174,16 +191,26 @@ pub fn parse_appspec(file: &Path, text: &str) -> Result<Appspec, SpecError> {
             } else {
                 ""
             };
-            r.error(name.referenced, format!("unknown lifecycle event `{}`{hint}; Server deployments run {}", name.value, SERVER_HOOKS.join(", ")));
+            r.error(
+                name.referenced,
+                format!(
+                    "unknown lifecycle event `{}`{hint}; Server deployments run {}",
+                    name.value,
+                    SERVER_HOOKS.join(", ")
+                ),
+            );
         }
         for s in scripts {
-            if let Some(t) = &s.timeout {
-                if t.value.secs() == 0 || t.value.secs() > 3600 {
-                    r.error(t.referenced, "a hook timeout is between 1 and 3600 seconds");
-                }
+            if let Some(t) = &s.timeout
+                && (t.value.secs() == 0 || t.value.secs() > 3600)
+            {
+                r.error(t.referenced, "a hook timeout is between 1 and 3600 seconds");
             }
             if s.location.value.starts_with('/') || s.location.value.split('/').any(|c| c == "..") {
-                r.error(s.location.referenced, "a hook location is a path inside the revision, without `..` or a leading `/`");
+                r.error(
+                    s.location.referenced,
+                    "a hook location is a path inside the revision, without `..` or a leading `/`",
+                );
             }
         }
     }

@@ -55,7 +55,9 @@ impl<'de> Deserialize<'de> for Version {
                 match v {
                     "0.2" => Ok(Version::V0_2),
                     "0.1" => Ok(Version::V0_1),
-                    other => Err(E::custom(format!("unsupported buildspec version `{other}`; CodeBuild accepts 0.2 (and the legacy 0.1)"))),
+                    other => Err(E::custom(format!(
+                        "unsupported buildspec version `{other}`; CodeBuild accepts 0.2 (and the legacy 0.1)"
+                    ))),
                 }
             }
         }
@@ -240,10 +242,13 @@ pub fn parse_buildspec(file: &Path, text: &str) -> Result<Buildspec, SpecError> 
             "buildspec version 0.1 runs each command in its own shell; Baton runs 0.2 only. Change `version: 0.1` to `version: 0.2` and check commands that relied on a fresh shell (e.g. `cd`)",
         );
     }
-    if let Some(shell) = &spec.env.shell {
-        if !matches!(shell.as_str(), "bash" | "/bin/sh") {
-            r.error(spec.version.referenced, format!("env.shell `{shell}` is not supported locally; use bash or /bin/sh"));
-        }
+    if let Some(shell) = &spec.env.shell
+        && !matches!(shell.as_str(), "bash" | "/bin/sh")
+    {
+        r.error(
+            spec.version.referenced,
+            format!("env.shell `{shell}` is not supported locally; use bash or /bin/sh"),
+        );
     }
     if spec.phases().iter().all(|(_, p)| p.is_none_or(|p| p.commands.is_empty())) {
         r.error(spec.version.referenced, "the buildspec has no commands in any phase");

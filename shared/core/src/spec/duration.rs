@@ -26,9 +26,15 @@ impl Span {
                 'm' => 60,
                 'h' => 3600,
                 'd' => 86_400,
-                _ => return Err(format!("'{text}' is not a duration: unexpected '{c}' (use s, m, h or d, e.g. 90s, 2m, 1h30m)")),
+                _ => {
+                    return Err(format!(
+                        "'{text}' is not a duration: unexpected '{c}' (use s, m, h or d, e.g. 90s, 2m, 1h30m)"
+                    ));
+                }
             };
-            let n: u64 = number.parse().map_err(|_| format!("'{text}' is not a duration: a number must come before '{c}'"))?;
+            let n: u64 = number
+                .parse()
+                .map_err(|_| format!("'{text}' is not a duration: a number must come before '{c}'"))?;
             total = total.saturating_add(n.saturating_mul(unit));
             number.clear();
         }
@@ -66,7 +72,9 @@ impl<'de> serde::Deserialize<'de> for Span {
                 Ok(Span(Duration::from_secs(v)))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Span, E> {
-                u64::try_from(v).map(|v| Span(Duration::from_secs(v))).map_err(|_| E::custom("a duration cannot be negative"))
+                u64::try_from(v)
+                    .map(|v| Span(Duration::from_secs(v)))
+                    .map_err(|_| E::custom("a duration cannot be negative"))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Span, E> {
                 Span::parse(v).map_err(E::custom)

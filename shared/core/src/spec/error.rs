@@ -34,7 +34,16 @@ impl fmt::Display for Diagnostic {
         write!(f, "{}:{}:{}: {}", self.file.display(), self.pos.line, self.pos.column, self.message)?;
         if let Some(line) = &self.source_line {
             let gutter = self.pos.line.to_string().len();
-            write!(f, "\n{:gutter$} |\n{} | {}\n{:gutter$} | {:>col$}", "", self.pos.line, line, "", "^", col = self.pos.column as usize)?;
+            write!(
+                f,
+                "\n{:gutter$} |\n{} | {}\n{:gutter$} | {:>col$}",
+                "",
+                self.pos.line,
+                line,
+                "",
+                "^",
+                col = self.pos.column as usize
+            )?;
         }
         Ok(())
     }
@@ -105,7 +114,13 @@ pub fn parse_yaml<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Re
     if text.contains('\0') {
         let line = text.split('\0').next().unwrap_or_default().lines().count().max(1);
         let mut r = Reporter::new(file, text);
-        r.error(Pos { line: line as u32, column: 1 }, "the file contains a NUL byte; YAML must be text");
+        r.error(
+            Pos {
+                line: line as u32,
+                column: 1,
+            },
+            "the file contains a NUL byte; YAML must be text",
+        );
         return Err(r.finish().expect_err("one diagnostic was added"));
     }
     serde_saphyr::from_str::<T>(text).map_err(|e| {

@@ -195,14 +195,18 @@ impl<'de> Deserialize<'de> for DeploymentConfig {
         impl<'de> Visitor<'de> for V {
             type Value = DeploymentConfig;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("OneAtATime, HalfAtATime, AllAtOnce, or { minimum_healthy_hosts: { type: HOST_COUNT|FLEET_PERCENT, value: N } }")
+                f.write_str(
+                    "OneAtATime, HalfAtATime, AllAtOnce, or { minimum_healthy_hosts: { type: HOST_COUNT|FLEET_PERCENT, value: N } }",
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<DeploymentConfig, E> {
                 match v.strip_prefix("CodeDeployDefault.").unwrap_or(v) {
                     "OneAtATime" => Ok(DeploymentConfig::OneAtATime),
                     "HalfAtATime" => Ok(DeploymentConfig::HalfAtATime),
                     "AllAtOnce" => Ok(DeploymentConfig::AllAtOnce),
-                    other => Err(E::custom(format!("unknown deployment config `{other}`, expected OneAtATime, HalfAtATime, AllAtOnce or a minimum_healthy_hosts map"))),
+                    other => Err(E::custom(format!(
+                        "unknown deployment config `{other}`, expected OneAtATime, HalfAtATime, AllAtOnce or a minimum_healthy_hosts map"
+                    ))),
                 }
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DeploymentConfig, A::Error> {

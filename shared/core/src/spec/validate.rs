@@ -65,19 +65,25 @@ fn validate(spec: &PipelineSpec, r: &mut Reporter<'_>) -> Pipeline {
         let mut i = 0;
         while i < specs.len() {
             let order = specs[i].run_order();
-            let group_end = specs[i..].iter().position(|a| a.run_order() != order).map_or(specs.len(), |p| p + i);
+            let group_end = specs[i..]
+                .iter()
+                .position(|a| a.run_order() != order)
+                .map_or(specs.len(), |p| p + i);
             let mut outputs_this_order = Vec::new();
             for a in &specs[i..group_end] {
                 if !valid_name(&a.name.value) {
                     r.error(pos(&a.name), format!("an action name must be {NAME_RULE}"));
                 }
                 if !action_names.insert(a.name.value.clone()) {
-                    r.error(pos(&a.name), format!("stage `{}` already has an action named `{}`", stage.name.value, a.name.value));
+                    r.error(
+                        pos(&a.name),
+                        format!("stage `{}` already has an action named `{}`", stage.name.value, a.name.value),
+                    );
                 }
-                if let Some(ro) = &a.run_order {
-                    if !(1..=999).contains(&ro.value) {
-                        r.error(pos(ro), "run_order must be between 1 and 999");
-                    }
+                if let Some(ro) = &a.run_order
+                    && !(1..=999).contains(&ro.value)
+                {
+                    r.error(pos(ro), "run_order must be between 1 and 999");
                 }
                 let kind = validate_action(a, &available, &groups, &mut deployed_groups, r);
                 if let ActionKind::Build { outputs, .. } = &kind {
@@ -139,30 +145,34 @@ fn validate_action(
             r.error(pos(&a.name), only("env", "build and test"));
         }
     }
-    if kind != ActionType::Deploy {
-        if let Some(i) = &a.input {
-            r.error(pos(i), only("input", "deploy"));
-        }
+    if kind != ActionType::Deploy
+        && let Some(i) = &a.input
+    {
+        r.error(pos(i), only("input", "deploy"));
     }
-    if kind != ActionType::Bake {
-        if let Some(d) = &a.duration {
-            r.error(pos(d), only("duration", "bake"));
-        }
+    if kind != ActionType::Bake
+        && let Some(d) = &a.duration
+    {
+        r.error(pos(d), only("duration", "bake"));
     }
-    if is_build {
-        if let Some(g) = &a.group {
-            r.error(pos(g), only("group", "deploy and bake"));
-        }
+    if is_build && let Some(g) = &a.group {
+        r.error(pos(g), only("group", "deploy and bake"));
     }
     let group = |r: &mut Reporter<'_>| -> String {
         match &a.group {
             None => {
-                r.error(pos(&a.kind), format!("a {} action needs `group`, one of the deployment_groups", kind.as_str()));
+                r.error(
+                    pos(&a.kind),
+                    format!("a {} action needs `group`, one of the deployment_groups", kind.as_str()),
+                );
                 String::new()
             }
             Some(g) if !groups.contains_key(&g.value) => {
                 let known: Vec<&str> = groups.keys().map(String::as_str).collect();
-                r.error(pos(g), format!("unknown deployment group `{}`; defined groups: {}", g.value, list(&known)));
+                r.error(
+                    pos(g),
+                    format!("unknown deployment group `{}`; defined groups: {}", g.value, list(&known)),
+                );
                 g.value.clone()
             }
             Some(g) => g.value.clone(),
@@ -170,13 +180,22 @@ fn validate_action(
     };
     match kind {
         ActionType::Build | ActionType::Test => ActionKind::Build {
-            buildspec: a.buildspec.as_ref().map_or_else(|| "buildspec.yml".to_string(), |b| b.value.clone()),
+            buildspec: a
+                .buildspec
+                .as_ref()
+                .map_or_else(|| "buildspec.yml".to_string(), |b| b.value.clone()),
             outputs: a
                 .outputs
                 .iter()
                 .map(|o| {
                     if o.value == SOURCE_ARTIFACT || !valid_name(&o.value) {
-                        r.error(pos(o), format!("`{}` cannot name an artifact: `source` is reserved, and names are {NAME_RULE}", o.value));
+                        r.error(
+                            pos(o),
+                            format!(
+                                "`{}` cannot name an artifact: `source` is reserved, and names are {NAME_RULE}",
+                                o.value
+                            ),
+                        );
                     }
                     o.value.clone()
                 })
@@ -207,7 +226,10 @@ fn validate_action(
         ActionType::Bake => {
             let group = group(r);
             if !group.is_empty() && groups.contains_key(&group) && !deployed.contains(&group) {
-                r.error(pos(&a.kind), format!("bake watches group `{group}`, but no earlier deploy action deploys to it"));
+                r.error(
+                    pos(&a.kind),
+                    format!("bake watches group `{group}`, but no earlier deploy action deploys to it"),
+                );
             }
             let duration_secs = match &a.duration {
                 None => {
@@ -221,7 +243,10 @@ fn validate_action(
                 Some(d) => d.value.secs(),
             };
             if groups.get(&group).is_some_and(|g| g.alarms.is_empty()) {
-                r.error(pos(&a.kind), format!("bake watches the alarms of group `{group}`, which has none; add `alarms` to the group"));
+                r.error(
+                    pos(&a.kind),
+                    format!("bake watches the alarms of group `{group}`, which has none; add `alarms` to the group"),
+                );
             }
             ActionKind::Bake { group, duration_secs }
         }
@@ -245,7 +270,13 @@ fn validate_groups(spec: &PipelineSpec, alarms: &BTreeMap<String, Alarm>, r: &mu
                 HealthyHostsType::HostCount => m.value >= g.instances,
             };
             if bad {
-                r.error(at, format!("group `{name}`: minimum_healthy_hosts {} leaves no instance free to deploy to (CodeDeploy rejects it too)", g.config));
+                r.error(
+                    at,
+                    format!(
+                        "group `{name}`: minimum_healthy_hosts {} leaves no instance free to deploy to (CodeDeploy rejects it too)",
+                        g.config
+                    ),
+                );
             }
         }
         for a in &g.alarms {
@@ -291,7 +322,13 @@ fn validate_alarms(spec: &PipelineSpec, r: &mut Reporter<'_>) -> BTreeMap<String
                 ("DeploymentGroup".to_string(), (*group).clone()),
             ]),
             (None, _) => {
-                r.error(at, format!("alarm `{name}` is used by {} deployment groups; give it `dimensions` explicitly", users.len()));
+                r.error(
+                    at,
+                    format!(
+                        "alarm `{name}` is used by {} deployment groups; give it `dimensions` explicitly",
+                        users.len()
+                    ),
+                );
                 BTreeMap::new()
             }
         };
@@ -304,10 +341,13 @@ fn validate_alarms(spec: &PipelineSpec, r: &mut Reporter<'_>) -> BTreeMap<String
             r.error(pos(&a.evaluation_periods), "evaluation_periods must be at least 1");
         }
         let m = a.datapoints_to_alarm.as_ref().map_or(n, |d| d.value);
-        if let Some(d) = &a.datapoints_to_alarm {
-            if d.value == 0 || d.value > n {
-                r.error(pos(d), format!("datapoints_to_alarm must be between 1 and evaluation_periods ({n})"));
-            }
+        if let Some(d) = &a.datapoints_to_alarm
+            && (d.value == 0 || d.value > n)
+        {
+            r.error(
+                pos(d),
+                format!("datapoints_to_alarm must be between 1 and evaluation_periods ({n})"),
+            );
         }
         alarms.insert(
             name.clone(),

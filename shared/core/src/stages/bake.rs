@@ -24,7 +24,12 @@ pub struct BakeInput {
     pub attempt: u64,
 }
 
-pub async fn start(alarms: &dyn AlarmWatch, pending: &dyn PendingTasks, timers: &dyn Timers, input: BakeInput) -> Result<Value, StageError> {
+pub async fn start(
+    alarms: &dyn AlarmWatch,
+    pending: &dyn PendingTasks,
+    timers: &dyn Timers,
+    input: BakeInput,
+) -> Result<Value, StageError> {
     first_alarm(alarms, &input.alarms).await?;
     let key = correlation(&input.execution_id, &input.action, input.attempt);
     let context = json!({
@@ -33,8 +38,18 @@ pub async fn start(alarms: &dyn AlarmWatch, pending: &dyn PendingTasks, timers: 
         "alarms": input.alarms,
         "artifact": input.artifact,
     });
-    pending.put(&format!("bake/{key}"), &PendingTask { token: input.task_token, context }).await?;
-    timers.after(input.duration_secs, Event::BakeWindowElapsed { correlation: key }).await?;
+    pending
+        .put(
+            &format!("bake/{key}"),
+            &PendingTask {
+                token: input.task_token,
+                context,
+            },
+        )
+        .await?;
+    timers
+        .after(input.duration_secs, Event::BakeWindowElapsed { correlation: key })
+        .await?;
     tracing::info!(group = %input.group, duration_secs = input.duration_secs, alarms = ?input.alarms, "bake started");
     Ok(json!({ "watching": input.alarms, "duration_secs": input.duration_secs }))
 }
@@ -43,7 +58,10 @@ pub async fn start(alarms: &dyn AlarmWatch, pending: &dyn PendingTasks, timers: 
 pub async fn first_alarm(watch: &dyn AlarmWatch, alarms: &[String]) -> Result<(), StageError> {
     for alarm in alarms {
         if watch.state(alarm).await? == AlarmState::Alarm {
-            return Err(StageError::AlarmTriggered { alarm: alarm.clone(), reason: "in ALARM when checked".into() });
+            return Err(StageError::AlarmTriggered {
+                alarm: alarm.clone(),
+                reason: "in ALARM when checked".into(),
+            });
         }
     }
     Ok(())

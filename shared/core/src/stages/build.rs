@@ -37,7 +37,15 @@ pub async fn start(builds: &dyn BuildRunner, pending: &dyn PendingTasks, input: 
         "commit_id": input.commit_id,
         "inputs": [input.source],
     });
-    pending.put(&format!("build/{key}"), &PendingTask { token: input.task_token, context }).await?;
+    pending
+        .put(
+            &format!("build/{key}"),
+            &PendingTask {
+                token: input.task_token,
+                context,
+            },
+        )
+        .await?;
     let build_id = builds
         .start(BuildRequest {
             correlation: key,

@@ -30,7 +30,15 @@ pub async fn start(deployer: &dyn Deployer, pending: &dyn PendingTasks, input: D
         "mark_good": input.mark_good,
         "rollback": false,
     });
-    pending.put(&format!("deployment/{key}"), &PendingTask { token: input.task_token, context }).await?;
+    pending
+        .put(
+            &format!("deployment/{key}"),
+            &PendingTask {
+                token: input.task_token,
+                context,
+            },
+        )
+        .await?;
     let deployment_id = deployer
         .start(DeployRequest {
             correlation: key,

@@ -18,7 +18,14 @@ pub struct EventPorts<'a> {
 
 pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageError> {
     match event {
-        Event::BuildStateChange { build_id, correlation, status, outputs, reason, log } => {
+        Event::BuildStateChange {
+            build_id,
+            correlation,
+            status,
+            outputs,
+            reason,
+            log,
+        } => {
             let Some(task) = ports.pending.take(&format!("build/{correlation}")).await? else {
                 tracing::debug!(build_id, "no task waits for this build");
                 return Ok(());
@@ -47,16 +54,35 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 let manifest = match ports.artifacts.put(staged, provenance).await {
                     Ok(m) => m,
                     Err(e) => {
-                        ports.callbacks.fail(&task.token, error_types::BUILD_FAILED, &format!("storing artifact {}: {e}", staged.name)).await?;
+                        ports
+                            .callbacks
+                            .fail(
+                                &task.token,
+                                error_types::BUILD_FAILED,
+                                &format!("storing artifact {}: {e}", staged.name),
+                            )
+                            .await?;
                         return Ok(());
                     }
                 };
                 artifacts.insert(staged.name.clone(), json!(manifest.artifact));
             }
-            ports.callbacks.succeed(&task.token, json!({ "build_id": build_id, "artifacts": artifacts, "log": log })).await?;
+            ports
+                .callbacks
+                .succeed(&task.token, json!({ "build_id": build_id, "artifacts": artifacts, "log": log }))
+                .await?;
         }
-        Event::DeploymentStateChange { deployment_id, correlation, group, status, reason } => {
-            if !matches!(status, DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::Stopped) {
+        Event::DeploymentStateChange {
+            deployment_id,
+            correlation,
+            group,
+            status,
+            reason,
+        } => {
+            if !matches!(
+                status,
+                DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::Stopped
+            ) {
                 return Ok(());
             }
             let Some(task) = ports.pending.take(&format!("deployment/{correlation}")).await? else {
@@ -68,13 +94,24 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             if status == DeploymentStatus::Succeeded {
                 let artifact: Option<ArtifactRef> = serde_json::from_value(ctx["artifact"].clone()).ok();
                 if let (true, Some(a)) = (ctx["mark_good"].as_bool().unwrap_or(false), &artifact) {
-                    ports.artifacts.set_last_good(ctx["pipeline"].as_str().unwrap_or_default(), &group, a).await?;
+                    ports
+                        .artifacts
+                        .set_last_good(ctx["pipeline"].as_str().unwrap_or_default(), &group, a)
+                        .await?;
                 }
                 let output = json!({ "deployment_id": deployment_id, "group": group, "artifact": artifact, "rolled_back": rollback });
                 ports.callbacks.succeed(&task.token, output).await?;
             } else {
-                let error = if rollback { error_types::ROLLBACK_FAILED } else { error_types::DEPLOY_FAILED };
-                let cause = format!("deployment {deployment_id} to {group} {}: {}", status.as_str(), reason.unwrap_or_default());
+                let error = if rollback {
+                    error_types::ROLLBACK_FAILED
+                } else {
+                    error_types::DEPLOY_FAILED
+                };
+                let cause = format!(
+                    "deployment {deployment_id} to {group} {}: {}",
+                    status.as_str(),
+                    reason.unwrap_or_default()
+                );
                 ports.callbacks.fail(&task.token, error, &cause).await?;
             }
         }
@@ -83,9 +120,14 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 return Ok(());
             }
             for (key, task) in ports.pending.list("bake/").await? {
-                let watches = task.context["alarms"].as_array().is_some_and(|a| a.iter().any(|x| x.as_str() == Some(&alarm)));
+                let watches = task.context["alarms"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(&alarm)));
                 if watches && ports.pending.take(&key).await?.is_some() {
-                    let cause = format!("alarm {alarm} went to ALARM during the bake of group {}: {reason}", task.context["group"].as_str().unwrap_or_default());
+                    let cause = format!(
+                        "alarm {alarm} went to ALARM during the bake of group {}: {reason}",
+                        task.context["group"].as_str().unwrap_or_default()
+                    );
                     ports.callbacks.fail(&task.token, error_types::ALARM_TRIGGERED, &cause).await?;
                 }
             }
@@ -100,9 +142,13 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 ports.callbacks.fail(&task.token, e.error_type(), &e.to_string()).await?;
                 return Ok(());
             }
-            let artifact: ArtifactRef = serde_json::from_value(ctx["artifact"].clone()).map_err(|e| StageError::InvalidInput(e.to_string()))?;
+            let artifact: ArtifactRef =
+                serde_json::from_value(ctx["artifact"].clone()).map_err(|e| StageError::InvalidInput(e.to_string()))?;
             let group = ctx["group"].as_str().unwrap_or_default();
-            ports.artifacts.set_last_good(ctx["pipeline"].as_str().unwrap_or_default(), group, &artifact).await?;
+            ports
+                .artifacts
+                .set_last_good(ctx["pipeline"].as_str().unwrap_or_default(), group, &artifact)
+                .await?;
             let output: Value = json!({ "group": group, "passed": true, "alarms": alarms, "last_good": artifact });
             ports.callbacks.succeed(&task.token, output).await?;
         }

@@ -4,7 +4,9 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::ports::{ArtifactStore, DeployRequest, Deployer, DeploymentStatus, MetricDatum, MetricsSink, PendingTask, PendingTasks, TaskCallbacks};
+use crate::ports::{
+    ArtifactStore, DeployRequest, Deployer, DeploymentStatus, MetricDatum, MetricsSink, PendingTask, PendingTasks, TaskCallbacks,
+};
 use crate::stages::{StageError, correlation, error_types};
 
 #[derive(Debug, Deserialize)]
@@ -33,7 +35,11 @@ pub struct RollbackPorts<'a> {
 
 pub async fn start(ports: RollbackPorts<'_>, input: RollbackInput) -> Result<Value, StageError> {
     let skip = |reason: &str| json!({ "group": input.group, "rolled_back": false, "reason": reason });
-    let covered = if input.error == error_types::ALARM_TRIGGERED { input.on_alarm } else { input.on_failure };
+    let covered = if input.error == error_types::ALARM_TRIGGERED {
+        input.on_alarm
+    } else {
+        input.on_failure
+    };
     let verdict = if !covered {
         Some(skip("the group's auto_rollback policy does not cover this failure"))
     } else {
@@ -42,12 +48,23 @@ pub async fn start(ports: RollbackPorts<'_>, input: RollbackInput) -> Result<Val
             Some(good) => {
                 let last = ports.deployer.last_deployment(&input.pipeline, &input.group).await?;
                 match last {
-                    Some(d) if d.artifact == good && d.status == DeploymentStatus::Succeeded => Some(skip("the group already runs its last-good revision")),
+                    Some(d) if d.artifact == good && d.status == DeploymentStatus::Succeeded => {
+                        Some(skip("the group already runs its last-good revision"))
+                    }
                     None => Some(skip("nothing was ever deployed to the group")),
                     Some(_) => {
                         let key = correlation(&input.execution_id, &input.action, input.attempt);
                         let context = json!({ "pipeline": input.pipeline, "group": input.group, "artifact": good, "mark_good": false, "rollback": true });
-                        ports.pending.put(&format!("deployment/{key}"), &PendingTask { token: input.task_token.clone(), context }).await?;
+                        ports
+                            .pending
+                            .put(
+                                &format!("deployment/{key}"),
+                                &PendingTask {
+                                    token: input.task_token.clone(),
+                                    context,
+                                },
+                            )
+                            .await?;
                         let id = ports
                             .deployer
                             .start(DeployRequest {
@@ -62,7 +79,11 @@ pub async fn start(ports: RollbackPorts<'_>, input: RollbackInput) -> Result<Val
                         let datum = MetricDatum {
                             namespace: "Baton".into(),
                             name: "Rollbacks".into(),
-                            dimensions: [("Pipeline".to_string(), input.pipeline.clone()), ("DeploymentGroup".to_string(), input.group.clone())].into(),
+                            dimensions: [
+                                ("Pipeline".to_string(), input.pipeline.clone()),
+                                ("DeploymentGroup".to_string(), input.group.clone()),
+                            ]
+                            .into(),
                             value: 1.0,
                             unit: "Count".into(),
                             timestamp_ms: now_ms(),

@@ -20,7 +20,9 @@ pub struct SourceInput {
 
 /// Returns the document every later state reads: pipeline, source snapshot, empty results.
 pub async fn run(source: &dyn SourceProvider, input: SourceInput) -> Result<Value, StageError> {
-    let snapshot = source.snapshot(&input.pipeline, &input.execution_id, input.revision.as_deref()).await?;
+    let snapshot = source
+        .snapshot(&input.pipeline, &input.execution_id, input.revision.as_deref())
+        .await?;
     tracing::info!(pipeline = %input.pipeline, execution_id = %input.execution_id, commit = ?snapshot.commit_id, artifact = %snapshot.artifact, "source snapshot stored");
     let results: Map<String, Value> = input.stages.iter().map(|s| (s.clone(), json!({}))).collect();
     Ok(json!({
