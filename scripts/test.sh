@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what the tests need, then runs them.
+#
+#   1. a Python venv (.venv) with moto[server] and cfn-lint, pinned in scripts/requirements-test.txt
+#   2. asl-validator from npm, pinned in package.json / package-lock.json
+#   3. cargo fmt --check, cargo test (every crate), cargo clippy -D warnings
+#   4. the committed state machine checked by asl-validator
+#
+# CI runs exactly this through .ci/run. Nothing here reaches beyond the package registries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Python test tools (.venv)"
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+export PATH="$PWD/.venv/bin:$PATH"
+moto_server --help >/dev/null
+cfn-lint --version
+
+step "Node test tools (asl-validator)"
+npm ci --no-audit --no-fund --silent
+npx --no-install asl-validator --version
+
+step "Formatting"
+cargo fmt --all -- --check
+
+step "Tests"
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$results"
+
+step "Lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "State machine (asl-validator)"
+for f in infra/statemachine/*.asl.json; do
+  npx --no-install asl-validator --json-path "$f"
+done
+
+step "All checks passed"
+# One closing line for the whole suite (cargo prints one per test binary, the last often a
+# doc-test run with nothing in it).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$results"
