@@ -3,5 +3,6 @@
 mod bad_input;
 mod cli;
 mod pipeline_runs;
+mod source;
 mod synth;
 mod util;

@@ -65,6 +65,9 @@ impl LocalSource {
                 ))
             })?;
         let prefix = self.git(&["rev-parse", "--show-prefix"]).await?.unwrap_or_default();
+        // `git archive` run inside a subdirectory archives only that subdirectory's part of the
+        // tree-ish, so it runs from the top level with an explicit `<commit>:<prefix>`.
+        let top = self.git(&["rev-parse", "--show-toplevel"]).await?.unwrap_or_else(|| self.dir.to_string_lossy().into_owned());
         let treeish = if prefix.is_empty() {
             commit.clone()
         } else {
@@ -72,10 +75,10 @@ impl LocalSource {
         };
         std::fs::create_dir_all(dest).map_err(LocalError::io(dest))?;
         // `git archive | tar -x` streams the committed tree without touching the work tree.
-        let script = r#"git -C "$1" archive --format=tar "$2" | tar -x -C "$3""#;
-        let status = Command::new("sh")
-            .args(["-c", script, "sh"])
-            .arg(&self.dir)
+        let script = r#"set -o pipefail; git -C "$1" archive --format=tar "$2" | tar -x -C "$3""#;
+        let status = Command::new("bash")
+            .args(["-c", script, "bash"])
+            .arg(&top)
             .arg(&treeish)
             .arg(dest)
             .stdin(Stdio::null())
