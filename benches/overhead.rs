@@ -6,7 +6,11 @@
 //! `cargo bench --bench overhead` (BATON_BENCH_RUNS sets the number of runs, default 15).
 //! Target: median overhead at most 5 ms per action.
 
-#![allow(clippy::print_stdout, clippy::unwrap_used, reason = "a benchmark reports on stdout and stops on any failure")]
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    reason = "a benchmark reports on stdout and stops on any failure"
+)]
 
 use std::time::{Duration, Instant};
 
@@ -31,11 +35,25 @@ fn main() {
     let runs: usize = std::env::var("BATON_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(15);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("pipeline.yml"), pipeline()).unwrap();
-    std::fs::write(dir.path().join("buildspec.yml"), "version: 0.2\nphases:\n  build:\n    commands:\n      - 'true'\n").unwrap();
+    std::fs::write(
+        dir.path().join("buildspec.yml"),
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - 'true'\n",
+    )
+    .unwrap();
 
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let runtime = rt
-        .block_on(LocalRuntime::open(&dir.path().join("pipeline.yml"), RuntimeOptions { state_dir: Some(dir.path().join(".baton")), working_tree: true }))
+        .block_on(LocalRuntime::open(
+            &dir.path().join("pipeline.yml"),
+            RuntimeOptions {
+                state_dir: Some(dir.path().join(".baton")),
+                working_tree: true,
+            },
+        ))
         .unwrap();
 
     // Warm-up: page cache, SQLite file, bash binary.
@@ -50,7 +68,11 @@ fn main() {
         assert!(record.succeeded(), "{record:?}");
 
         let t = Instant::now();
-        let status = std::process::Command::new("bash").arg("-c").arg(format!("for i in $(seq {ACTIONS}); do bash -c 'true' || exit 1; done")).status().unwrap();
+        let status = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("for i in $(seq {ACTIONS}); do bash -c 'true' || exit 1; done"))
+            .status()
+            .unwrap();
         shell_times.push(t.elapsed());
         assert!(status.success());
     }

@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 Amazon States Language state machine, and runs it here with embedded stand-ins for every AWS \
 service: a filesystem artifact store, a buildspec runner, local deployment groups, and SQLite \
 for state, metrics and alarms.",
-    after_help = "Start here:\n  baton run examples/hello-app       run the example pipeline end to end\n  baton status                       what the last run did, action by action\n  baton down examples/hello-app      stop the services the run deployed\n\nExit codes: 0 succeeded, 1 the pipeline failed (rolled back or not), 2 invalid input or usage."
+    after_help = "Start here:\n  baton run examples/hello-app                 run the example pipeline end to end\n  baton status --pipeline examples/hello-app    what the last run did, action by action\n  baton down examples/hello-app                stop the services the run deployed\n\nExit codes: 0 succeeded, 1 the pipeline failed (rolled back or not), 2 invalid input or usage."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -21,6 +21,9 @@ pub struct Cli {
     /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Where runs, artifacts and deployments are kept [default: .baton/ beside pipeline.yml]
+    #[arg(long, env = "BATON_STATE_DIR", global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -28,9 +31,6 @@ pub struct Project {
     /// The pipeline: a pipeline.yml, or a directory that holds one.
     #[arg(default_value = ".")]
     pub pipeline: PathBuf,
-    /// Where runs, artifacts and deployments are kept [default: .baton/ beside pipeline.yml]
-    #[arg(long, env = "BATON_STATE_DIR", global = true)]
-    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,8 +92,6 @@ pub enum Command {
         /// The pipeline: a pipeline.yml, or a directory that holds one.
         #[arg(long, default_value = ".")]
         pipeline: PathBuf,
-        #[arg(long, env = "BATON_STATE_DIR")]
-        state_dir: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },

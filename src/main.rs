@@ -59,6 +59,7 @@ fn init_logging(verbose: u8) {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
+    let state_dir = cli.state_dir.as_deref();
     let result = match cli.command {
         Command::Run {
             project,
@@ -69,7 +70,7 @@ async fn main() -> ExitCode {
         } => {
             let args = commands::run::RunArgs {
                 pipeline: &project.pipeline,
-                state_dir: project.state_dir.as_deref(),
+                state_dir,
                 revision: source_revision,
                 vars,
                 working_tree,
@@ -79,14 +80,9 @@ async fn main() -> ExitCode {
         }
         Command::Synth { pipeline, output } => commands::synth::run(&pipeline, output.as_deref()),
         Command::Validate { files, kind } => commands::validate::run(&files, kind),
-        Command::History { project, limit, json } => commands::history::run(&project.pipeline, project.state_dir.as_deref(), limit, json),
-        Command::Status {
-            execution,
-            pipeline,
-            state_dir,
-            json,
-        } => commands::status::run(execution.as_deref(), &pipeline, state_dir.as_deref(), json),
-        Command::Down { project } => commands::down::run(&project.pipeline, project.state_dir.as_deref()).await,
+        Command::History { project, limit, json } => commands::history::run(&project.pipeline, state_dir, limit, json),
+        Command::Status { execution, pipeline, json } => commands::status::run(execution.as_deref(), &pipeline, state_dir, json),
+        Command::Down { project } => commands::down::run(&project.pipeline, state_dir).await,
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -10,8 +10,12 @@ use crate::style;
 pub fn run(pipeline: &Path, state_dir: Option<&Path>, limit: usize, json: bool) -> anyhow::Result<u8> {
     let file = crate::locate::pipeline_file(pipeline)?;
     let dir = crate::locate::state_dir(&file, state_dir);
-    let db = Db::open(&dir.join("baton.db"))?;
-    let rows = baton_local::query::executions(&db, limit)?;
+    let db_file = dir.join("baton.db");
+    let rows = if db_file.exists() {
+        baton_local::query::executions(&Db::open(&db_file)?, limit)?
+    } else {
+        Vec::new()
+    };
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(0);

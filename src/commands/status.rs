@@ -12,7 +12,14 @@ use crate::style;
 pub fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, json_out: bool) -> anyhow::Result<u8> {
     let file = crate::locate::pipeline_file(pipeline)?;
     let dir = crate::locate::state_dir(&file, state_dir);
-    let db = Db::open(&dir.join("baton.db"))?;
+    let db_file = dir.join("baton.db");
+    if !db_file.exists() {
+        anyhow::bail!(crate::Usage(format!(
+            "no executions yet in {}; start one with `baton run`",
+            dir.display()
+        )));
+    }
+    let db = Db::open(&db_file)?;
     let Some(exec) = query::execution(&db, execution)? else {
         anyhow::bail!(crate::Usage(match execution {
             Some(id) => format!("no execution `{id}` in {}", dir.display()),

@@ -5,11 +5,16 @@ use std::process::{Command, Output};
 use crate::util::{Project, repo_root};
 
 fn baton(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("baton runs")
+    baton_with_env(args, &[])
+}
+
+fn baton_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_baton"));
+    cmd.args(args).env("NO_COLOR", "1").env_remove("BATON_STATE_DIR");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("baton runs")
 }
 
 fn text(b: &[u8]) -> String {
@@ -83,16 +88,25 @@ fn failed_run_exits_1_and_history_and_status_report_it() {
         ("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - 'false'\n"),
     ]);
     let dir = project.path().to_str().expect("utf-8");
-    let run = baton(&["run", dir]);
+    // The state directory comes from BATON_STATE_DIR here and from --state-dir below.
+    let state = tempfile::tempdir().expect("tempdir");
+    let state_dir = state.path().to_str().expect("utf-8");
+    let run = baton_with_env(&["run", dir], &[("BATON_STATE_DIR", state_dir)]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run.stdout));
     assert!(text(&run.stdout).contains("FAILED"));
+    assert!(!project.path().join(".baton").exists(), "nothing written beside the pipeline");
 
-    let history = baton(&["history", dir, "--json"]);
+    let empty = baton(&["history", dir, "--json"]);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&empty.stdout).expect("history JSON"),
+        serde_json::json!([])
+    );
+    let history = baton(&["history", dir, "--json", "--state-dir", state_dir]);
     let rows: serde_json::Value = serde_json::from_slice(&history.stdout).expect("history JSON");
     assert_eq!(rows[0]["status"], "FAILED");
     assert_eq!(rows[0]["error"], "BuildFailed");
 
-    let status = baton(&["status", "--pipeline", dir, "--json"]);
+    let status = baton(&["--state-dir", state_dir, "status", "--pipeline", dir, "--json"]);
     let doc: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status JSON");
     assert_eq!(doc["execution"]["id"], rows[0]["id"]);
     let unit = doc["states"]

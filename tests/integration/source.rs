@@ -6,7 +6,14 @@ use crate::util::Project;
 
 fn git(dir: &std::path::Path, args: &[&str]) -> String {
     let out = Command::new("git")
-        .args(["-c", "user.name=Baton Test", "-c", "user.email=test@example.invalid", "-c", "init.defaultBranch=main"])
+        .args([
+            "-c",
+            "user.name=Baton Test",
+            "-c",
+            "user.email=test@example.invalid",
+            "-c",
+            "init.defaultBranch=main",
+        ])
         .args(args)
         .current_dir(dir)
         .output()
@@ -18,7 +25,10 @@ fn git(dir: &std::path::Path, args: &[&str]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn git_source_builds_the_committed_tree_of_a_subdirectory() {
     let project = Project::with_files(&[
-        ("app/pipeline.yml", "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build, outputs: [out] }\n"),
+        (
+            "app/pipeline.yml",
+            "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build, outputs: [out] }\n",
+        ),
         (
             "app/buildspec.yml",
             "version: 0.2\nphases:\n  build:\n    commands:\n      - mkdir -p dist && cp message.txt dist/ && echo \"$CODEBUILD_RESOLVED_SOURCE_VERSION\" > dist/commit\nartifacts:\n  base-directory: dist\n  files: ['*']\n",
@@ -34,7 +44,10 @@ async fn git_source_builds_the_committed_tree_of_a_subdirectory() {
 
     let rt = baton_local::LocalRuntime::open(
         &project.path().join("app/pipeline.yml"),
-        baton_local::RuntimeOptions { state_dir: Some(project.state_dir()), working_tree: false },
+        baton_local::RuntimeOptions {
+            state_dir: Some(project.state_dir()),
+            working_tree: false,
+        },
     )
     .await
     .expect("runtime");
@@ -44,7 +57,10 @@ async fn git_source_builds_the_committed_tree_of_a_subdirectory() {
     let out = tempfile::tempdir().expect("tempdir");
     let manifest = rt.store().list("p", Some("out")).expect("list").pop().expect("one version");
     rt.store().fetch("p", &manifest.artifact, out.path()).expect("fetch");
-    assert_eq!(std::fs::read_to_string(out.path().join("message.txt")).expect("file"), "committed\n");
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("message.txt")).expect("file"),
+        "committed\n"
+    );
     assert_eq!(std::fs::read_to_string(out.path().join("commit")).expect("file").trim(), commit);
     assert_eq!(manifest.provenance.commit_id.as_deref(), Some(commit.as_str()));
     let source = rt.store().list("p", Some("source")).expect("list").pop().expect("source");

@@ -219,7 +219,8 @@ pub async fn probe(port: u16) -> bool {
         .unwrap_or(false)
 }
 
-/// Probes every in-service instance that runs a revision, and records how many failed.
+/// Probes every in-service instance whose revision was started (and not torn down since), and
+/// records how many failed.
 pub async fn probe_groups(pipeline: &Pipeline, deployer: &LocalDeployer, metrics: &SqliteMetrics) -> Result<(), LocalError> {
     let now = Utc::now().timestamp_millis();
     let mut data = Vec::new();
@@ -227,7 +228,7 @@ pub async fn probe_groups(pipeline: &Pipeline, deployer: &LocalDeployer, metrics
         let targets: Vec<_> = deployer
             .instances(group)?
             .into_iter()
-            .filter(|i| i.artifact.is_some() && deployer.in_service(group, i.index))
+            .filter(|i| i.artifact.is_some() && i.process_group.is_some() && deployer.in_service(group, i.index))
             .collect();
         if targets.is_empty() {
             continue;

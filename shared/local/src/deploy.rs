@@ -373,8 +373,9 @@ impl LocalDeployer {
         let (mut failed, mut done) = (0, 0);
         let mut reasons = Vec::new();
         for batch in instances.chunks(plan.batch) {
-            // CodeDeploy stops a deployment whose group alarm fires.
-            for alarm in &group.alarms {
+            // CodeDeploy stops a deployment whose group alarm fires; a rollback is exempt, since
+            // the alarm that fired is usually why it runs.
+            for alarm in group.alarms.iter().filter(|_| !req.rollback) {
                 if let Ok(AlarmState::Alarm) = self.inner.alarms.state(alarm).await {
                     return (
                         DeploymentStatus::Stopped,

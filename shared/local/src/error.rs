@@ -6,10 +6,12 @@ use baton_core::ports::PortError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("database {path}: {source}")]
-    Db { path: PathBuf, source: rusqlite::Error },
+    // The underlying error is part of the message rather than a `source`, so an error chain
+    // printed with `{:#}` says it once.
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
+    #[error("database {}: {error}", path.display())]
+    Db { path: PathBuf, error: rusqlite::Error },
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error(transparent)]
@@ -23,13 +25,13 @@ pub enum LocalError {
 impl LocalError {
     pub fn io(path: impl AsRef<Path>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.as_ref().to_path_buf();
-        move |source| Self::Io { path, source }
+        move |error| Self::Io { path, error }
     }
 
-    pub fn db(path: &Path, source: rusqlite::Error) -> Self {
+    pub fn db(path: &Path, error: rusqlite::Error) -> Self {
         Self::Db {
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
 

@@ -67,7 +67,10 @@ impl LocalSource {
         let prefix = self.git(&["rev-parse", "--show-prefix"]).await?.unwrap_or_default();
         // `git archive` run inside a subdirectory archives only that subdirectory's part of the
         // tree-ish, so it runs from the top level with an explicit `<commit>:<prefix>`.
-        let top = self.git(&["rev-parse", "--show-toplevel"]).await?.unwrap_or_else(|| self.dir.to_string_lossy().into_owned());
+        let top = self
+            .git(&["rev-parse", "--show-toplevel"])
+            .await?
+            .unwrap_or_else(|| self.dir.to_string_lossy().into_owned());
         let treeish = if prefix.is_empty() {
             commit.clone()
         } else {
