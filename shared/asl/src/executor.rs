@@ -352,12 +352,13 @@ impl Interpreter {
             };
             match attempt.await {
                 Ok(result) => {
-                    let selected = match &s.result_selector {
-                        Some(sel) => payload::apply(sel, &result, &ctx)?,
-                        None => result,
+                    let out = Outputs {
+                        selector: s.result_selector.as_ref(),
+                        result_path: s.result_path.as_ref(),
+                        io: &s.io,
+                        transition: &s.transition,
                     };
-                    let merged = result_path(s.result_path.as_ref(), input, selected)?;
-                    return transition(&s.transition, output_path(&s.io, merged, &ctx)?);
+                    return out.apply(input, result, &ctx);
                 }
                 Err(error) => match self.handle_error(&error, &s.retry, &mut retries, &s.catch).await {
                     Recovery::Retry => retry_count += 1,
@@ -486,12 +487,13 @@ impl Interpreter {
             match attempt.await {
                 Ok(results) => {
                     run.recorder.emit("ParallelStateSucceeded", None, Value::Null);
-                    let selected = match &s.result_selector {
-                        Some(sel) => payload::apply(sel, &results, ctx)?,
-                        None => results,
+                    let out = Outputs {
+                        selector: s.result_selector.as_ref(),
+                        result_path: s.result_path.as_ref(),
+                        io: &s.io,
+                        transition: &s.transition,
                     };
-                    let merged = result_path(s.result_path.as_ref(), input, selected)?;
-                    return transition(&s.transition, output_path(&s.io, merged, ctx)?);
+                    return out.apply(input, results, ctx);
                 }
                 Err(error) => {
                     run.recorder.emit(
@@ -591,12 +593,13 @@ impl Interpreter {
             match attempt.await {
                 Ok(results) => {
                     run.recorder.emit("MapStateSucceeded", None, Value::Null);
-                    let selected = match &s.result_selector {
-                        Some(sel) => payload::apply(sel, &results, ctx)?,
-                        None => results,
+                    let out = Outputs {
+                        selector: s.result_selector.as_ref(),
+                        result_path: s.result_path.as_ref(),
+                        io: &s.io,
+                        transition: &s.transition,
                     };
-                    let merged = result_path(s.result_path.as_ref(), input, selected)?;
-                    return transition(&s.transition, output_path(&s.io, merged, ctx)?);
+                    return out.apply(input, results, ctx);
                 }
                 Err(error) => {
                     run.recorder.emit("MapStateFailed", None, Value::Null);
@@ -661,6 +664,26 @@ fn lower_first(s: &str) -> String {
     c.next()
         .map(|f| f.to_ascii_lowercase().to_string() + c.as_str())
         .unwrap_or_default()
+}
+
+/// The output half of a state that produces a result: ResultSelector, ResultPath, OutputPath,
+/// then the transition.
+struct Outputs<'a> {
+    selector: Option<&'a Value>,
+    result_path: Option<&'a Option<String>>,
+    io: &'a Io,
+    transition: &'a crate::definition::Transition,
+}
+
+impl Outputs<'_> {
+    fn apply(&self, input: Value, result: Value, ctx: &Value) -> Result<Step, StatesError> {
+        let selected = match self.selector {
+            Some(sel) => payload::apply(sel, &result, ctx)?,
+            None => result,
+        };
+        let merged = result_path(self.result_path, input, selected)?;
+        transition(self.transition, output_path(self.io, merged, ctx)?)
+    }
 }
 
 fn caught(c: &Catcher, input: Value, error: StatesError) -> Result<Step, StatesError> {

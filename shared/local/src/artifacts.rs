@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use baton_core::ports::{ArtifactRef, ArtifactStore, Manifest, PortResult, Provenance, StagedArtifact};
 use chrono::{SecondsFormat, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use crate::db::Db;
 use crate::error::LocalError;
@@ -124,37 +124,13 @@ impl ArtifactStore for FsArtifactStore {
     }
 
     async fn manifest(&self, pipeline: &str, name: &str, version: u64) -> PortResult<Option<Manifest>> {
-        let text: Option<String> = self
-            .db
-            .lock()
-            .query_row(
-                "SELECT manifest FROM artifacts WHERE pipeline = ?1 AND name = ?2 AND version = ?3",
-                params![pipeline, name, version],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(LocalError::sql)?;
-        Ok(text
-            .map(|t| serde_json::from_str(&t))
-            .transpose()
-            .map_err(|e| LocalError::Invalid(e.to_string()))?)
+        let sql = "SELECT manifest FROM artifacts WHERE pipeline = ?1 AND name = ?2 AND version = ?3";
+        Ok(self.db.json_row(sql, params![pipeline, name, version])?)
     }
 
     async fn last_good(&self, pipeline: &str, group: &str) -> PortResult<Option<ArtifactRef>> {
-        let text: Option<String> = self
-            .db
-            .lock()
-            .query_row(
-                "SELECT artifact FROM last_good WHERE pipeline = ?1 AND grp = ?2",
-                params![pipeline, group],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(LocalError::sql)?;
-        Ok(text
-            .map(|t| serde_json::from_str(&t))
-            .transpose()
-            .map_err(|e| LocalError::Invalid(e.to_string()))?)
+        let sql = "SELECT artifact FROM last_good WHERE pipeline = ?1 AND grp = ?2";
+        Ok(self.db.json_row(sql, params![pipeline, group])?)
     }
 
     async fn set_last_good(&self, pipeline: &str, group: &str, artifact: &ArtifactRef) -> PortResult<()> {

@@ -93,6 +93,17 @@ impl Db {
         Ok(out)
     }
 
+    /// One JSON column of at most one row, decoded.
+    pub fn json_row<T: serde::de::DeserializeOwned>(&self, sql: &str, params: impl rusqlite::Params) -> Result<Option<T>, LocalError> {
+        let text: Option<String> = self
+            .lock()
+            .query_row(sql, params, |r| r.get(0))
+            .optional()
+            .map_err(LocalError::sql)?;
+        text.map(|t| serde_json::from_str(&t).map_err(|e| LocalError::Invalid(format!("corrupt JSON in the database: {e}"))))
+            .transpose()
+    }
+
     pub fn pending_put(&self, key: &str, token: &str, context: &str) -> Result<(), LocalError> {
         self.lock()
             .execute(
