@@ -4,11 +4,12 @@ use chrono::DateTime;
 use serde_json::Value;
 
 use crate::definition::ChoiceRule;
+use crate::context::Context;
 use crate::error::StatesError;
 use crate::path::resolve;
 
 /// Evaluates a rule against the (already InputPath-filtered) input.
-pub fn matches(rule: &ChoiceRule, input: &Value, context: &Value) -> Result<bool, StatesError> {
+pub fn matches(rule: &ChoiceRule, input: &Value, context: &Context) -> Result<bool, StatesError> {
     if let Some(rules) = &rule.and {
         for r in rules {
             if !matches(r, input, context)? {
@@ -161,7 +162,7 @@ mod tests {
     #[test]
     fn comparisons_and_paths() {
         let input = json!({"n": 5, "m": 7, "s": "log-2024.txt", "t": "2024-01-01T00:00:00Z"});
-        let ctx = json!({});
+        let ctx = Context::fixed(json!({}));
         assert!(matches(&rule(json!({"Variable": "$.n", "NumericLessThanPath": "$.m"})), &input, &ctx).unwrap());
         assert!(matches(&rule(json!({"Variable": "$.s", "StringMatches": "log-*.txt"})), &input, &ctx).unwrap());
         assert!(
@@ -185,7 +186,7 @@ mod tests {
 
     #[test]
     fn missing_variable_is_a_runtime_error() {
-        let err = matches(&rule(json!({"Variable": "$.x", "NumericEquals": 1})), &json!({}), &json!({})).unwrap_err();
+        let err = matches(&rule(json!({"Variable": "$.x", "NumericEquals": 1})), &json!({}), &Context::fixed(json!({}))).unwrap_err();
         assert!(err.is_terminal());
     }
 

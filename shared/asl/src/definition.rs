@@ -1,9 +1,8 @@
 //! The typed model of an ASL state machine definition.
 //!
-//! Field names follow the specification exactly (`PascalCase`). Unknown fields are rejected, as
-//! Step Functions' `ValidateStateMachineDefinition` does, so a typo never silently changes
-//! behaviour; that check walks the raw JSON against [`allowed_fields`] because serde's
-//! `deny_unknown_fields` does not combine with the flattened `Io`/`Transition` groups.
+//! Field names follow the specification exactly (`PascalCase`). Unknown fields are rejected by
+//! [`crate::validate`], which walks the raw JSON against [`allowed_fields`] (serde's
+//! `deny_unknown_fields` does not combine with the flattened `Io`/`Transition` groups).
 
 use std::collections::BTreeMap;
 
@@ -233,6 +232,25 @@ pub struct MapState {
     #[serde(default)]
     pub max_concurrency: Option<u64>,
     #[serde(default)]
+    pub max_concurrency_path: Option<String>,
+    #[serde(default)]
+    pub tolerated_failure_count: Option<u64>,
+    #[serde(default)]
+    pub tolerated_failure_count_path: Option<String>,
+    #[serde(default)]
+    pub tolerated_failure_percentage: Option<f64>,
+    #[serde(default)]
+    pub tolerated_failure_percentage_path: Option<String>,
+    /// Distributed-mode fields: accepted in a definition, refused at run time with a clear error.
+    #[serde(default)]
+    pub item_reader: Option<Value>,
+    #[serde(default)]
+    pub item_batcher: Option<Value>,
+    #[serde(default)]
+    pub result_writer: Option<Value>,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
     pub result_selector: Option<Value>,
     #[serde(default, deserialize_with = "nullable")]
     pub result_path: Option<Option<String>>,
@@ -300,94 +318,21 @@ impl State {
             State::Map(_) => "Map",
         }
     }
-
-    fn transition(&self) -> Option<&Transition> {
-        match self {
-            State::Task(s) => Some(&s.transition),
-            State::Pass(s) => Some(&s.transition),
-            State::Wait(s) => Some(&s.transition),
-            State::Parallel(s) => Some(&s.transition),
-            State::Map(s) => Some(&s.transition),
-            State::Choice(_) | State::Succeed(_) | State::Fail(_) => None,
-        }
-    }
-
-    fn catchers(&self) -> &[Catcher] {
-        match self {
-            State::Task(s) => &s.catch,
-            State::Parallel(s) => &s.catch,
-            State::Map(s) => &s.catch,
-            _ => &[],
-        }
-    }
 }
 
 impl StateMachine {
-    /// Parses and checks a definition: JSON shape, then the structural rules the spec states
-    /// (every transition target exists, every non-terminal state says where to go).
+    /// Parses a definition and checks it the way `ValidateStateMachineDefinition` does,
+    /// reporting every problem at once.
     pub fn from_json(text: &str) -> Result<Self, DefinitionError> {
-        let json_error = |e: serde_json::Error| DefinitionError::Json {
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        };
+        let json_error = |e: serde_json::Error| DefinitionError::Json { line: e.line(), column: e.column(), message: e.to_string() };
         let raw: Value = serde_json::from_str(text).map_err(json_error)?;
-        check_fields(&raw, "")?;
-        let machine: StateMachine = serde_json::from_str(text).map_err(json_error)?;
-        machine.check("")?;
-        Ok(machine)
-    }
-
-    fn check(&self, scope: &str) -> Result<(), DefinitionError> {
-        let missing = |from: &str, target: &str| DefinitionError::Structure {
-            state: format!("{scope}{from}"),
-            message: format!("transitions to \"{target}\", which is not a state in this scope"),
-        };
-        if !self.states.contains_key(&self.start_at) {
-            return Err(missing("StartAt", &self.start_at));
+        let problems = crate::validate::validate(&raw);
+        if !problems.is_empty() {
+            return Err(DefinitionError::Invalid(problems));
         }
-        for (name, state) in &self.states {
-            if let Some(t) = state.transition() {
-                match (&t.next, t.end) {
-                    (Some(next), None | Some(false)) if !self.states.contains_key(next) => {
-                        return Err(missing(name, next));
-                    }
-                    (Some(_), Some(true)) | (None, None | Some(false)) => {
-                        return Err(DefinitionError::Structure {
-                            state: format!("{scope}{name}"),
-                            message: "must have exactly one of \"Next\" or \"End\": true".into(),
-                        });
-                    }
-                    _ => {}
-                }
-            }
-            for c in state.catchers() {
-                if !self.states.contains_key(&c.next) {
-                    return Err(missing(name, &c.next));
-                }
-            }
-            match state {
-                State::Choice(choice) => {
-                    for target in choice.choices.iter().filter_map(|r| r.next.as_ref()).chain(choice.default.as_ref()) {
-                        if !self.states.contains_key(target) {
-                            return Err(missing(name, target));
-                        }
-                    }
-                }
-                State::Parallel(p) => {
-                    for (i, branch) in p.branches.iter().enumerate() {
-                        branch.check(&format!("{scope}{name}.Branches[{i}]."))?;
-                    }
-                }
-                State::Map(m) => {
-                    if let Some(proc) = &m.item_processor {
-                        proc.check(&format!("{scope}{name}.ItemProcessor."))?;
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(())
+        serde_json::from_value(raw).map_err(|e| {
+            DefinitionError::Invalid(vec![crate::error::Diagnostic { code: "SCHEMA_VALIDATION_FAILED", message: e.to_string(), location: "/".into() }])
+        })
     }
 }
 
@@ -419,7 +364,16 @@ pub fn allowed_fields(state_type: &str) -> Option<Vec<&'static str>> {
             "Iterator",
             "ItemProcessor",
             "MaxConcurrency",
+            "MaxConcurrencyPath",
             "Parameters",
+            "ItemReader",
+            "ItemBatcher",
+            "ResultWriter",
+            "ToleratedFailureCount",
+            "ToleratedFailureCountPath",
+            "ToleratedFailurePercentage",
+            "ToleratedFailurePercentagePath",
+            "Label",
         ],
         _ => return None,
     };
@@ -434,35 +388,4 @@ pub fn allowed_fields(state_type: &str) -> Option<Vec<&'static str>> {
         fields.extend(RESULT);
     }
     Some(fields)
-}
-
-fn check_fields(machine: &Value, scope: &str) -> Result<(), DefinitionError> {
-    let Some(states) = machine.get("States").and_then(Value::as_object) else {
-        return Ok(()); // the typed parse reports the missing field
-    };
-    for (name, state) in states {
-        let Some(fields) = state.as_object() else { continue };
-        let Some(ty) = fields.get("Type").and_then(Value::as_str) else {
-            continue;
-        };
-        let Some(allowed) = allowed_fields(ty) else {
-            return Err(DefinitionError::Structure {
-                state: format!("{scope}{name}"),
-                message: format!("unknown state type \"{ty}\""),
-            });
-        };
-        if let Some(field) = fields.keys().find(|k| !allowed.contains(&k.as_str())) {
-            return Err(DefinitionError::Structure {
-                state: format!("{scope}{name}"),
-                message: format!("field \"{field}\" is not allowed in a {ty} state"),
-            });
-        }
-        for (i, branch) in fields.get("Branches").and_then(Value::as_array).into_iter().flatten().enumerate() {
-            check_fields(branch, &format!("{scope}{name}.Branches[{i}]."))?;
-        }
-        if let Some(proc) = fields.get("ItemProcessor").or_else(|| fields.get("Iterator")) {
-            check_fields(proc, &format!("{scope}{name}.ItemProcessor."))?;
-        }
-    }
-    Ok(())
 }

@@ -5,10 +5,26 @@ use serde::{Deserialize, Serialize};
 /// Why a definition was rejected before it ran.
 #[derive(Debug, thiserror::Error)]
 pub enum DefinitionError {
-    #[error("invalid JSON at line {line}, column {column}: {message}")]
+    #[error("INVALID_JSON_DESCRIPTION: invalid JSON at line {line}, column {column}: {message}")]
     Json { line: usize, column: usize, message: String },
-    #[error("state \"{state}\": {message}")]
-    Structure { state: String, message: String },
+    /// Every problem found, each in Step Functions' `ValidateStateMachineDefinition` form.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<Diagnostic>),
+}
+
+/// One problem in a definition: Step Functions' diagnostic code, a message, and where (a JSON
+/// pointer such as `/States/Build/Next`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub message: String,
+    pub location: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} at {}", self.code, self.message, self.location)
+    }
 }
 
 /// A runtime error as Step Functions names it: `Retry` and `Catch` match on `error`, and `cause`
@@ -33,6 +49,10 @@ pub mod names {
     pub const INTRINSIC_FAILURE: &str = "States.IntrinsicFailure";
     pub const RESULT_PATH_MATCH_FAILURE: &str = "States.ResultPathMatchFailure";
     pub const PARAMETER_PATH_FAILURE: &str = "States.ParameterPathFailure";
+    pub const DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
+    pub const NO_CHOICE_MATCHED: &str = "States.NoChoiceMatched";
+    pub const EXCEED_TOLERATED_FAILURE_THRESHOLD: &str = "States.ExceedToleratedFailureThreshold";
+    pub const PERMISSIONS: &str = "States.Permissions";
 }
 
 impl StatesError {
@@ -51,16 +71,27 @@ impl StatesError {
         Self::new(names::INTRINSIC_FAILURE, cause)
     }
 
-    /// `States.Runtime` cannot be retried or caught, not even by `States.ALL` (spec, "Errors").
+    /// `States.Runtime` and `States.DataLimitExceeded` end the execution: no Retry or Catch sees
+    /// them, not even `States.ALL` (Step Functions developer guide, "Error names").
     pub fn is_terminal(&self) -> bool {
-        self.error == names::RUNTIME
+        self.error == names::RUNTIME || self.error == names::DATA_LIMIT_EXCEEDED
     }
 
-    /// Whether an `ErrorEquals` list matches this error.
+    fn is_timeout(&self) -> bool {
+        self.error == names::TIMEOUT || self.error == names::HEARTBEAT_TIMEOUT
+    }
+
+    /// Whether an `ErrorEquals` list matches this error. `States.ALL` matches everything that is
+    /// not terminal; `States.TaskFailed` matches everything but timeouts ("acts as a wildcard that
+    /// matches any known error name except for States.Timeout"); `States.Timeout` also matches a
+    /// heartbeat timeout, which the guide files under it.
     pub fn matches(&self, error_equals: &[String]) -> bool {
         !self.is_terminal()
-            && error_equals
-                .iter()
-                .any(|e| e == names::ALL || *e == self.error || (e == names::TASK_FAILED && !self.error.starts_with("States.")))
+            && error_equals.iter().any(|e| match e.as_str() {
+                names::ALL => true,
+                names::TASK_FAILED => !self.is_timeout() || self.error == names::TASK_FAILED,
+                names::TIMEOUT => self.is_timeout(),
+                other => other == self.error,
+            })
     }
 }

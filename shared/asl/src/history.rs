@@ -4,9 +4,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+
+use crate::context::{Clock, timestamp};
+
+/// Step Functions ends a Standard workflow whose history would pass this many events.
+pub const HISTORY_LIMIT: u64 = 25_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -43,6 +47,7 @@ pub trait HistorySink: Send + Sync {
 pub(crate) struct Recorder {
     sink: Arc<dyn HistorySink>,
     execution_arn: Arc<str>,
+    clock: Clock,
     counter: Arc<AtomicU64>,
     previous: Arc<AtomicU64>,
 }
@@ -53,22 +58,20 @@ impl std::fmt::Debug for Recorder {
     }
 }
 
-pub(crate) fn now() -> DateTime<Utc> {
-    Utc::now()
-}
-
-pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
 impl Recorder {
-    pub fn new(sink: Arc<dyn HistorySink>, execution_arn: &str) -> Self {
+    pub fn new(sink: Arc<dyn HistorySink>, execution_arn: &str, clock: Clock) -> Self {
         Self {
             sink,
             execution_arn: execution_arn.into(),
+            clock,
             counter: Arc::new(AtomicU64::new(0)),
             previous: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// Whether the history is at its limit (the next state would pass it).
+    pub fn full(&self) -> bool {
+        self.counter.load(Ordering::SeqCst) >= HISTORY_LIMIT - 2
     }
 
     /// A recorder for a sub-flow (a branch or a map iteration) that starts after `parent` event.
@@ -89,7 +92,7 @@ impl Recorder {
         let event = HistoryEvent {
             id,
             previous_event_id: previous,
-            timestamp: timestamp(now()),
+            timestamp: timestamp(self.clock.now()),
             kind: kind.to_string(),
             details: map,
         };
@@ -105,11 +108,12 @@ impl Recorder {
         );
     }
 
-    pub fn state_exited(&self, state_type: &str, name: &str, output: &Value) {
+    /// `output` is the state output already serialized (its size was checked on the way).
+    pub fn state_exited(&self, state_type: &str, name: &str, output: String) {
         self.emit(
             &format!("{state_type}StateExited"),
             Some("stateExitedEventDetails"),
-            json!({"name": name, "output": output.to_string(), "outputDetails": {"truncated": false}}),
+            json!({"name": name, "output": output, "outputDetails": {"truncated": false}}),
         );
     }
 }

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::context::Context;
 use crate::error::StatesError;
 use crate::path::{resolve, type_of};
 
@@ -17,19 +18,24 @@ pub fn is_intrinsic(expr: &str) -> bool {
     expr.trim_start().starts_with("States.")
 }
 
-/// Evaluates one intrinsic expression against the state input and context object.
-pub fn evaluate(expr: &str, input: &Value, context: &Value) -> Result<Value, StatesError> {
-    let mut parser = Parser {
-        text: expr,
-        chars: expr.char_indices().collect(),
-        pos: 0,
-    };
+/// Parses an intrinsic expression without evaluating it (definition validation).
+pub fn parse(expr: &str) -> Result<(), StatesError> {
+    parse_call(expr).map(|_| ())
+}
+
+fn parse_call(expr: &str) -> Result<Arg, StatesError> {
+    let mut parser = Parser { text: expr, chars: expr.char_indices().collect(), pos: 0 };
     let call = parser.arg()?;
     parser.skip_ws();
     if parser.pos != parser.chars.len() || !matches!(call, Arg::Call(..)) {
         return Err(parser.error("expected exactly one intrinsic function call"));
     }
-    eval_arg(&call, input, context)
+    Ok(call)
+}
+
+/// Evaluates one intrinsic expression against the state input and context object.
+pub fn evaluate(expr: &str, input: &Value, context: &Context) -> Result<Value, StatesError> {
+    eval_arg(&parse_call(expr)?, input, context)
 }
 
 struct Parser<'a> {
@@ -157,7 +163,7 @@ impl Parser<'_> {
     }
 }
 
-fn eval_arg(arg: &Arg, input: &Value, context: &Value) -> Result<Value, StatesError> {
+fn eval_arg(arg: &Arg, input: &Value, context: &Context) -> Result<Value, StatesError> {
     match arg {
         Arg::Literal(v) => Ok(v.clone()),
         Arg::Path(p) => resolve(p, input, context),
@@ -403,7 +409,7 @@ mod tests {
     use serde_json::json;
 
     fn eval(expr: &str, input: Value) -> Result<Value, StatesError> {
-        evaluate(expr, &input, &json!({"Execution": {"Id": "x"}}))
+        evaluate(expr, &input, &Context::fixed(json!({"Execution": {"Id": "x"}})))
     }
 
     #[test]

@@ -6,28 +6,34 @@
 //!
 //! ## Layout
 //!
-//! - [`definition`]: the typed model of a definition, and its structural checks.
+//! - [`definition`]: the typed model of a definition; [`validate`] checks one the way
+//!   `ValidateStateMachineDefinition` does.
 //! - [`path`]: Step Functions' JSONPath (select, and set for `ResultPath`).
 //! - [`payload`]: `Parameters` / `ResultSelector` templates (`.$` keys).
 //! - [`intrinsics`]: `States.Format` and the other intrinsic functions.
 //! - [`choice`]: Choice rule evaluation.
-//! - [`executor`]: the interpreter itself, retries, catches, Parallel and Map.
+//! - [`executor`]: the interpreter itself, retries, catches, Parallel and Map; [`io`] holds
+//!   input/output processing and the payload limit; [`context`] the `$$` object and the clock.
 //! - [`tokens`]: task tokens for `.waitForTaskToken`.
 //! - [`history`]: history events in Step Functions' shapes.
 //! - [`error`]: definition errors and runtime `States.*` errors.
 
 pub mod choice;
+pub mod context;
 pub mod definition;
 pub mod error;
 pub mod executor;
 pub mod history;
 pub mod intrinsics;
+pub mod io;
 pub mod path;
 pub mod payload;
 pub mod tokens;
+pub mod validate;
 
 pub use definition::StateMachine;
-pub use error::{DefinitionError, StatesError};
+pub use context::Context;
+pub use error::{DefinitionError, Diagnostic, StatesError};
 pub use executor::{ExecutionOutcome, ExecutionSpec, ExecutionStatus, Interpreter, TaskCall, TaskInvoker};
 pub use history::{HistoryEvent, HistorySink};
 pub use tokens::{TaskTokens, TokenError};

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::context::Context;
 use crate::error::StatesError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -160,18 +161,20 @@ pub(crate) fn type_of(v: &Value) -> &'static str {
 }
 
 /// Resolves `$...` against the state input and `$$...` against the context object.
-pub fn resolve(path: &str, input: &Value, context: &Value) -> Result<Value, StatesError> {
-    let (root, text) = match path.strip_prefix("$$") {
-        Some(rest) => (context, format!("${rest}")),
-        None => (input, path.to_string()),
-    };
-    let parsed = Path::parse(&text)?;
-    parsed.select(root).ok_or_else(|| {
+pub fn resolve(path: &str, input: &Value, context: &Context) -> Result<Value, StatesError> {
+    let not_found = |root: &Value| {
         StatesError::runtime(format!(
             "the JSONPath '{path}' could not be found in the input '{}'",
             serde_json::to_string(root).unwrap_or_default()
         ))
-    })
+    };
+    match path.strip_prefix("$$") {
+        Some(rest) => {
+            let root = context.to_value();
+            Path::parse(&format!("${rest}"))?.select(&root).ok_or_else(|| not_found(&root))
+        }
+        None => Path::parse(path)?.select(input).ok_or_else(|| not_found(input)),
+    }
 }
 
 #[cfg(test)]

@@ -3,11 +3,12 @@
 
 use serde_json::{Map, Value};
 
+use crate::context::Context;
 use crate::error::{StatesError, names};
 use crate::intrinsics;
 use crate::path::resolve;
 
-pub fn apply(template: &Value, input: &Value, context: &Value) -> Result<Value, StatesError> {
+pub fn apply(template: &Value, input: &Value, context: &Context) -> Result<Value, StatesError> {
     match template {
         Value::Object(fields) => {
             let mut out = Map::with_capacity(fields.len());
@@ -54,7 +55,7 @@ mod tests {
             "token.$": "$$.Task.Token",
             "nested": {"greeting.$": "States.Format('hi {}', $.id)"}
         });
-        let out = apply(&template, &json!({"id": 7}), &json!({"Task": {"Token": "t"}})).unwrap();
+        let out = apply(&template, &json!({"id": 7}), &Context::fixed(json!({"Task": {"Token": "t"}}))).unwrap();
         assert_eq!(
             out,
             json!({"plain": "$.not-a-path", "id": 7, "token": "t", "nested": {"greeting": "hi 7"}})
@@ -63,7 +64,7 @@ mod tests {
 
     #[test]
     fn missing_path_is_a_parameter_path_failure() {
-        let err = apply(&json!({"x.$": "$.nope"}), &json!({}), &json!({})).unwrap_err();
+        let err = apply(&json!({"x.$": "$.nope"}), &json!({}), &Context::fixed(json!({}))).unwrap_err();
         assert_eq!(err.error, "States.ParameterPathFailure");
     }
 }

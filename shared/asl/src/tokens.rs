@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 
 use crate::error::StatesError;
 
@@ -13,7 +13,13 @@ pub(crate) type TokenResult = Result<Value, StatesError>;
 
 #[derive(Debug, Clone, Default)]
 pub struct TaskTokens {
-    waiting: Arc<Mutex<HashMap<String, oneshot::Sender<TokenResult>>>>,
+    waiting: Arc<Mutex<HashMap<String, Waiter>>>,
+}
+
+#[derive(Debug)]
+struct Waiter {
+    sender: oneshot::Sender<TokenResult>,
+    heartbeat: Arc<Notify>,
 }
 
 /// Why a token could not be answered; the names match Step Functions' API errors.
@@ -28,6 +34,8 @@ pub enum TokenError {
 pub(crate) struct Registration {
     pub token: String,
     pub receiver: oneshot::Receiver<TokenResult>,
+    /// Signalled by `SendTaskHeartbeat`.
+    pub heartbeat: Arc<Notify>,
     tokens: TaskTokens,
 }
 
@@ -38,19 +46,16 @@ impl Drop for Registration {
 }
 
 impl TaskTokens {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, oneshot::Sender<TokenResult>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Waiter>> {
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn register(&self) -> Registration {
         let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
         let (sender, receiver) = oneshot::channel();
-        self.lock().insert(token.clone(), sender);
-        Registration {
-            token,
-            receiver,
-            tokens: self.clone(),
-        }
+        let heartbeat = Arc::new(Notify::new());
+        self.lock().insert(token.clone(), Waiter { sender, heartbeat: heartbeat.clone() });
+        Registration { token, receiver, heartbeat, tokens: self.clone() }
     }
 
     pub fn send_success(&self, token: &str, output: Value) -> Result<(), TokenError> {
@@ -61,9 +66,17 @@ impl TaskTokens {
         self.complete(token, Err(StatesError::new(error, cause)))
     }
 
+    /// `SendTaskHeartbeat`: the task is alive; its `HeartbeatSeconds` clock starts again.
+    pub fn send_heartbeat(&self, token: &str) -> Result<(), TokenError> {
+        let guard = self.lock();
+        let waiter = guard.get(token).ok_or(TokenError::TaskDoesNotExist)?;
+        waiter.heartbeat.notify_one();
+        Ok(())
+    }
+
     fn complete(&self, token: &str, result: TokenResult) -> Result<(), TokenError> {
-        let sender = self.lock().remove(token).ok_or(TokenError::TaskDoesNotExist)?;
-        sender.send(result).map_err(|_| TokenError::TaskDoesNotExist)
+        let waiter = self.lock().remove(token).ok_or(TokenError::TaskDoesNotExist)?;
+        waiter.sender.send(result).map_err(|_| TokenError::TaskDoesNotExist)
     }
 
     /// How many tasks are parked right now.

@@ -1,0 +1,106 @@
+//! The context object (`$$`) and the interpreter's clock.
+//!
+//! The context object is assembled only when a `$$` path asks for it: most states never do, and
+//! building it per state was the interpreter's largest per-transition cost.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+/// Wall time that follows tokio's clock. In a runtime with paused time (tests, `--fast-time`)
+/// a one-hour Wait advances it by an hour at once; in a normal runtime it is the wall clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    wall: DateTime<Utc>,
+    base: tokio::time::Instant,
+}
+
+impl Clock {
+    /// Must be called inside the runtime whose time it should follow.
+    pub fn start() -> Self {
+        Self { wall: Utc::now(), base: tokio::time::Instant::now() }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        let elapsed = tokio::time::Instant::now().saturating_duration_since(self.base);
+        self.wall + chrono::Duration::from_std(elapsed).unwrap_or_default()
+    }
+}
+
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// What `$$` resolves to for one state.
+#[derive(Debug, Clone)]
+pub struct Context {
+    kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Live {
+        execution: Arc<Value>,
+        state_machine: Arc<Value>,
+        state_name: Arc<str>,
+        entered: DateTime<Utc>,
+        retry_count: u64,
+        task_token: Option<String>,
+        map_item: Option<Arc<Value>>,
+    },
+    /// A fixed document, for callers outside an execution (tests, tools).
+    Fixed(Value),
+}
+
+impl Context {
+    pub(crate) fn live(execution: Arc<Value>, state_machine: Arc<Value>, state_name: Arc<str>, entered: DateTime<Utc>, map_item: Option<Arc<Value>>) -> Self {
+        Self { kind: Kind::Live { execution, state_machine, state_name, entered, retry_count: 0, task_token: None, map_item } }
+    }
+
+    pub fn fixed(value: Value) -> Self {
+        Self { kind: Kind::Fixed(value) }
+    }
+
+    pub(crate) fn with_retry_count(mut self, n: u64) -> Self {
+        if let Kind::Live { retry_count, .. } = &mut self.kind {
+            *retry_count = n;
+        }
+        self
+    }
+
+    pub(crate) fn with_task_token(mut self, token: &str) -> Self {
+        if let Kind::Live { task_token, .. } = &mut self.kind {
+            *task_token = Some(token.to_string());
+        }
+        self
+    }
+
+    pub(crate) fn with_map_item(mut self, item: Arc<Value>) -> Self {
+        if let Kind::Live { map_item, .. } = &mut self.kind {
+            *map_item = Some(item);
+        }
+        self
+    }
+
+    /// The whole context object as JSON.
+    pub fn to_value(&self) -> Value {
+        match &self.kind {
+            Kind::Fixed(v) => v.clone(),
+            Kind::Live { execution, state_machine, state_name, entered, retry_count, task_token, map_item } => {
+                let mut ctx = json!({
+                    "Execution": **execution,
+                    "StateMachine": **state_machine,
+                    "State": { "Name": &**state_name, "EnteredTime": timestamp(*entered), "RetryCount": retry_count },
+                });
+                if let Some(token) = task_token {
+                    ctx["Task"] = json!({ "Token": token });
+                }
+                if let Some(item) = map_item {
+                    ctx["Map"] = (**item).clone();
+                }
+                ctx
+            }
+        }
+    }
+}

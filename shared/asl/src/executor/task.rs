@@ -1,0 +1,148 @@
+//! Task states: parameters, the call, `.waitForTaskToken`, timeouts and heartbeats, retries.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{Interpreter, Recovery, Run, TaskCall, caught};
+use crate::context::Context;
+use crate::definition::TaskState;
+use crate::error::{StatesError, names};
+use crate::history::Recorder;
+use crate::io::{Outputs, Step, check_size, input_path, json_len};
+use crate::path::resolve;
+use crate::payload;
+use crate::tokens::Registration;
+
+/// Seconds from a fixed field or a path into the state input.
+fn seconds(fixed: Option<u64>, path: Option<&String>, input: &Value, ctx: &Context, field: &str) -> Result<Option<u64>, StatesError> {
+    match (fixed, path) {
+        (Some(s), _) => Ok(Some(s)),
+        (None, Some(p)) => {
+            let v = resolve(p, input, ctx)?;
+            v.as_u64().filter(|s| *s > 0).map(Some).ok_or_else(|| StatesError::runtime(format!("{field} '{p}' must select a positive integer, got {v}")))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// Splits `arn:aws:states:::lambda:invoke.waitForTaskToken` into (`lambda`, `invoke.waitForTaskToken`).
+fn resource_parts(resource: &str) -> (String, String) {
+    if let Some(rest) = resource.strip_prefix("arn:aws:states:::") {
+        let (ty, res) = rest.split_once(':').unwrap_or((rest, ""));
+        return (ty.to_string(), res.to_string());
+    }
+    if resource.starts_with("arn:aws:lambda:") {
+        return ("lambda".into(), resource.to_string());
+    }
+    ("activity".into(), resource.to_string())
+}
+
+impl Interpreter {
+    pub(super) async fn task(&self, name: &str, s: &TaskState, input: Value, run: &Run, ctx: &Context) -> Result<Step, StatesError> {
+        let mut retries = vec![0u64; s.retry.len()];
+        let mut retry_count = 0;
+        loop {
+            // The token exists before Parameters are evaluated so `$$.Task.Token` resolves.
+            let registration = s.resource.ends_with(".waitForTaskToken").then(|| self.tokens.register());
+            let mut ctx = ctx.clone().with_retry_count(retry_count);
+            if let Some(reg) = &registration {
+                ctx = ctx.with_task_token(&reg.token);
+            }
+            let attempt = async {
+                let effective = input_path(&s.io, &input, &ctx)?;
+                let params = match &s.parameters {
+                    Some(p) => payload::apply(p, &effective, &ctx)?,
+                    None => effective,
+                };
+                check_size("task input", json_len(&params))?;
+                let timeout = seconds(s.timeout_seconds, s.timeout_seconds_path.as_ref(), &input, &ctx, "TimeoutSecondsPath")?;
+                let heartbeat = seconds(s.heartbeat_seconds, s.heartbeat_seconds_path.as_ref(), &input, &ctx, "HeartbeatSecondsPath")?;
+                let call = TaskCall {
+                    resource: s.resource.clone(),
+                    state_name: name.to_string(),
+                    input: params,
+                    task_token: registration.as_ref().map(|r| r.token.clone()),
+                    context: ctx.to_value(),
+                    retry_count,
+                };
+                let result = self.invoke(call, timeout, heartbeat, registration, &run.recorder).await?;
+                check_size("task result", json_len(&result))?;
+                Ok(result)
+            };
+            match attempt.await {
+                Ok(result) => {
+                    let out = Outputs { selector: s.result_selector.as_ref(), result_path: s.result_path.as_ref(), io: &s.io, transition: &s.transition };
+                    return out.apply(input, result, &ctx);
+                }
+                Err(error) => match self.recover(&error, &s.retry, &mut retries, &s.catch).await {
+                    Recovery::Retry => retry_count += 1,
+                    Recovery::Catch(c) => return caught(c, input, error),
+                    Recovery::Fail => return Err(error),
+                },
+            }
+        }
+    }
+
+    async fn invoke(&self, call: TaskCall, timeout: Option<u64>, heartbeat: Option<u64>, registration: Option<Registration>, rec: &Recorder) -> Result<Value, StatesError> {
+        let lambda_direct = call.resource.starts_with("arn:aws:lambda:");
+        let (resource_type, resource) = resource_parts(&call.resource);
+        if lambda_direct {
+            rec.emit(
+                "LambdaFunctionScheduled",
+                Some("lambdaFunctionScheduledEventDetails"),
+                json!({"resource": call.resource, "input": call.input.to_string(), "timeoutInSeconds": timeout}),
+            );
+            rec.emit("LambdaFunctionStarted", None, Value::Null);
+        } else {
+            rec.emit(
+                "TaskScheduled",
+                Some("taskScheduledEventDetails"),
+                json!({"resourceType": resource_type, "resource": resource, "region": "local", "parameters": call.input.to_string(), "timeoutInSeconds": timeout, "heartbeatInSeconds": heartbeat}),
+            );
+            rec.emit("TaskStarted", Some("taskStartedEventDetails"), json!({"resourceType": resource_type, "resource": resource}));
+        }
+        let work = async {
+            let returned = self.invoker.invoke(call).await?;
+            let Some(mut reg) = registration else { return Ok(returned) };
+            rec.emit("TaskSubmitted", Some("taskSubmittedEventDetails"), json!({"resourceType": resource_type, "resource": resource, "output": returned.to_string()}));
+            loop {
+                let beat = async {
+                    match heartbeat {
+                        Some(h) => tokio::time::sleep(Duration::from_secs(h)).await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    result = &mut reg.receiver => {
+                        return result.unwrap_or_else(|_| Err(StatesError::runtime("the task token was dropped before it was answered")));
+                    }
+                    () = reg.heartbeat.notified() => continue,
+                    () = beat => {
+                        return Err(StatesError::new(names::HEARTBEAT_TIMEOUT, format!("no heartbeat for HeartbeatSeconds ({} s)", heartbeat.unwrap_or_default())));
+                    }
+                }
+            }
+        };
+        let result = match timeout {
+            Some(secs) => tokio::time::timeout(Duration::from_secs(secs), work)
+                .await
+                .unwrap_or_else(|_| Err(StatesError::new(names::TIMEOUT, format!("the task did not finish within TimeoutSeconds ({secs} s)")))),
+            None => work.await,
+        };
+        let prefix = if lambda_direct { "LambdaFunction" } else { "Task" };
+        let details_key = |t: &str| format!("{}{t}EventDetails", if lambda_direct { "lambdaFunction" } else { "task" });
+        match &result {
+            Ok(output) => rec.emit(
+                &format!("{prefix}Succeeded"),
+                Some(&details_key("Succeeded")),
+                json!({"resourceType": resource_type, "resource": resource, "output": output.to_string()}),
+            ),
+            Err(e) => {
+                let t = if e.error == names::TIMEOUT || e.error == names::HEARTBEAT_TIMEOUT { "TimedOut" } else { "Failed" };
+                rec.emit(&format!("{prefix}{t}"), Some(&details_key(t)), json!({"resourceType": resource_type, "resource": resource, "error": e.error, "cause": e.cause}))
+            }
+        };
+        result
+    }
+}
