@@ -100,6 +100,44 @@ pub enum Command {
         #[command(flatten)]
         project: Project,
     },
+    /// Run or check any Amazon States Language state machine, as Step Functions would.
+    Asl {
+        #[command(subcommand)]
+        command: AslCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AslCommand {
+    /// Execute a state machine definition and print {status, output, error, cause, history?}.
+    #[command(after_help = "Task states are answered from a Step Functions Local mock configuration\n(StateMachines → TestCases → state → mocked response; MockedResponses → n → Return | Throw).\n\nExamples:\n  baton asl run machine.asl.json --input '{\"n\": 3}'\n  baton asl run machine.asl.json --input @input.json --mock-config MockConfigFile.json --test-case HappyPath\n  baton asl run slow.asl.json --fast-time     a one-hour Wait takes no time\n\nExit codes: 0 the execution succeeded, 1 it failed or timed out, 2 invalid definition or usage.")]
+    Run {
+        definition: PathBuf,
+        /// The execution input: JSON text, or @FILE [default: {}]
+        #[arg(long)]
+        input: Option<String>,
+        /// Include the execution history (GetExecutionHistory events) in the output.
+        #[arg(long)]
+        history: bool,
+        /// A Step Functions Local mock configuration (MockConfigFile.json).
+        #[arg(long, requires = "test_case")]
+        mock_config: Option<PathBuf>,
+        /// The test case of the mock configuration to run.
+        #[arg(long, requires = "mock_config")]
+        test_case: Option<String>,
+        /// The state machine's name in the mock configuration [default: its only one]
+        #[arg(long)]
+        state_machine: Option<String>,
+        /// Virtual time: Waits, backoffs and timeouts take no wall-clock time.
+        #[arg(long)]
+        fast_time: bool,
+    },
+    /// Check a definition and report every problem, as ValidateStateMachineDefinition does.
+    Validate {
+        definition: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -25,7 +25,7 @@ use crate::cli::{Cli, Command};
 
 /// A usage problem (bad path, unknown execution): exit code 2, like invalid input.
 #[derive(Debug)]
-struct Usage(String);
+pub(crate) struct Usage(pub String);
 
 impl std::error::Error for Usage {}
 
@@ -83,11 +83,14 @@ async fn main() -> ExitCode {
         Command::History { project, limit, json } => commands::history::run(&project.pipeline, state_dir, limit, json),
         Command::Status { execution, pipeline, json } => commands::status::run(execution.as_deref(), &pipeline, state_dir, json),
         Command::Down { project } => commands::down::run(&project.pipeline, state_dir).await,
+        Command::Asl { command } => commands::asl::run(command).await,
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             let invalid = e.downcast_ref::<Usage>().is_some()
+                || e.downcast_ref::<baton_asl::DefinitionError>().is_some()
+                || e.downcast_ref::<baton_asl::mock::MockError>().is_some()
                 || e.downcast_ref::<baton_core::SpecError>().is_some()
                 || matches!(e.downcast_ref::<baton_local::LocalError>(), Some(baton_local::LocalError::Spec(_)));
             anstream::eprintln!("{}error{}: {e:#}", style::FAIL.render(), style::FAIL.render_reset());

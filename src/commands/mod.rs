@@ -1,5 +1,6 @@
 //! One module per command; each returns the process exit code.
 
+pub mod asl;
 pub mod down;
 pub mod history;
 pub mod run;

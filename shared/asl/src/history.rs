@@ -117,3 +117,29 @@ impl Recorder {
         );
     }
 }
+
+/// Keeps every event in memory (for `baton asl run --history` and tests).
+#[derive(Debug, Default)]
+pub struct MemorySink {
+    events: std::sync::Mutex<Vec<HistoryEvent>>,
+}
+
+impl MemorySink {
+    pub fn events(&self) -> Vec<HistoryEvent> {
+        self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}
+
+impl HistorySink for MemorySink {
+    fn record(&self, _execution_arn: &str, event: &HistoryEvent) {
+        self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(event.clone());
+    }
+}
+
+/// Drops every event (benchmarks of the interpreter alone).
+#[derive(Debug, Default)]
+pub struct NullSink;
+
+impl HistorySink for NullSink {
+    fn record(&self, _execution_arn: &str, _event: &HistoryEvent) {}
+}

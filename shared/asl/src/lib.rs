@@ -15,6 +15,7 @@
 //! - [`executor`]: the interpreter itself, retries, catches, Parallel and Map; [`io`] holds
 //!   input/output processing and the payload limit; [`context`] the `$$` object and the clock.
 //! - [`tokens`]: task tokens for `.waitForTaskToken`.
+//! - [`mock`]: Task results from a Step Functions Local `MockConfigFile`.
 //! - [`history`]: history events in Step Functions' shapes.
 //! - [`error`]: definition errors and runtime `States.*` errors.
 
@@ -26,6 +27,7 @@ pub mod executor;
 pub mod history;
 pub mod intrinsics;
 pub mod io;
+pub mod mock;
 pub mod path;
 pub mod payload;
 pub mod tokens;
@@ -35,5 +37,5 @@ pub use definition::StateMachine;
 pub use context::Context;
 pub use error::{DefinitionError, Diagnostic, StatesError};
 pub use executor::{ExecutionOutcome, ExecutionSpec, ExecutionStatus, Interpreter, TaskCall, TaskInvoker};
-pub use history::{HistoryEvent, HistorySink};
+pub use history::{HistoryEvent, HistorySink, MemorySink, NullSink};
 pub use tokens::{TaskTokens, TokenError};

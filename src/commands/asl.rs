@@ -1,0 +1,119 @@
+//! `baton asl`: the interpreter as a tool of its own, like Step Functions Local.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anstream::println;
+use anyhow::Context;
+use baton_asl::mock::{MockConfig, NoTasks};
+use baton_asl::{ExecutionSpec, ExecutionStatus, Interpreter, MemorySink, StateMachine, TaskInvoker, TaskTokens};
+use serde_json::{Value, json};
+
+use crate::Usage;
+use crate::cli::AslCommand;
+
+pub async fn run(command: AslCommand) -> anyhow::Result<u8> {
+    match command {
+        AslCommand::Validate { definition, json } => validate(&definition, json),
+        AslCommand::Run { definition, input, history, mock_config, test_case, state_machine, fast_time } => {
+            let args = RunArgs { definition, input, history, mock_config, test_case, state_machine, fast_time };
+            // A run with virtual time needs a runtime of its own with paused time; a blocking
+            // thread is where one may be started.
+            tokio::task::spawn_blocking(move || execute(args)).await.context("the interpreter thread failed")?
+        }
+    }
+}
+
+fn read(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).map_err(|e| anyhow::Error::new(Usage(format!("cannot read {}: {e}", path.display()))))
+}
+
+fn validate(definition: &Path, json_out: bool) -> anyhow::Result<u8> {
+    match StateMachine::from_json(&read(definition)?) {
+        Ok(_) => {
+            if json_out {
+                println!("{}", json!({"result": "OK", "diagnostics": []}));
+            } else {
+                println!("ok {}", definition.display());
+            }
+            Ok(0)
+        }
+        Err(e) => {
+            if json_out {
+                let diagnostics = match &e {
+                    baton_asl::DefinitionError::Invalid(d) => serde_json::to_value(d)?,
+                    other => json!([{"code": "INVALID_JSON_DESCRIPTION", "message": other.to_string(), "location": "/"}]),
+                };
+                println!("{}", json!({"result": "FAIL", "diagnostics": diagnostics}));
+                Ok(2)
+            } else {
+                Err(anyhow::Error::new(e).context(format!("{} is not a valid state machine", definition.display())))
+            }
+        }
+    }
+}
+
+struct RunArgs {
+    definition: PathBuf,
+    input: Option<String>,
+    history: bool,
+    mock_config: Option<PathBuf>,
+    test_case: Option<String>,
+    state_machine: Option<String>,
+    fast_time: bool,
+}
+
+fn execute(args: RunArgs) -> anyhow::Result<u8> {
+    let machine = StateMachine::from_json(&read(&args.definition)?).with_context(|| format!("{} is not a valid state machine", args.definition.display()))?;
+    let input: Value = match args.input.as_deref() {
+        None => json!({}),
+        Some(text) => {
+            let text = match text.strip_prefix('@') {
+                Some(file) => read(Path::new(file))?,
+                None => text.to_string(),
+            };
+            serde_json::from_str(&text).map_err(|e| anyhow::Error::new(Usage(format!("--input is not JSON: {e}"))))?
+        }
+    };
+    let name = args.state_machine.clone().unwrap_or_else(|| {
+        let stem = args.definition.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        stem.trim_end_matches(".asl").to_string()
+    });
+    let tokens = TaskTokens::default();
+    let invoker: Arc<dyn TaskInvoker> = match (&args.mock_config, &args.test_case) {
+        (Some(file), Some(case)) => {
+            let config = MockConfig::from_json(&read(file)?)?;
+            let machine_name = args.state_machine.as_deref().or((config.state_machines.len() > 1).then_some(name.as_str()));
+            Arc::new(config.invoker(machine_name, case, tokens.clone())?)
+        }
+        _ => Arc::new(NoTasks),
+    };
+    let mut builder = if args.fast_time { tokio::runtime::Builder::new_current_thread() } else { tokio::runtime::Builder::new_multi_thread() };
+    builder.enable_all();
+    if args.fast_time {
+        builder.start_paused(true);
+    }
+    let runtime = builder.build().context("starting the interpreter's runtime")?;
+    let sink = Arc::new(MemorySink::default());
+    let spec = ExecutionSpec {
+        state_machine_arn: format!("arn:aws:states:local:000000000000:stateMachine:{name}"),
+        execution_name: uuid_like(),
+        input,
+    };
+    let outcome = runtime.block_on(async { Interpreter::with_tokens(invoker, sink.clone(), tokens).execute(&machine, &spec).await });
+    let mut doc = json!({
+        "status": outcome.status,
+        "output": outcome.output,
+        "error": outcome.error.as_ref().map(|e| &e.error),
+        "cause": outcome.error.as_ref().map(|e| &e.cause),
+    });
+    if args.history {
+        doc["history"] = serde_json::to_value(sink.events())?;
+    }
+    println!("{}", serde_json::to_string_pretty(&doc)?);
+    Ok(if outcome.status == ExecutionStatus::Succeeded { 0 } else { 1 })
+}
+
+fn uuid_like() -> String {
+    format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()))
+}
