@@ -323,7 +323,25 @@ fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
                 .map(Value::String)
                 .map_err(|_| StatesError::intrinsic("States.Base64Decode: decoded bytes are not UTF-8"))
         }
-        other => Err(StatesError::intrinsic(format!("unknown or unsupported intrinsic function {other}"))),
+        "States.Hash" => {
+            arity(2)?;
+            use sha2::Digest;
+            let data = match &args[0] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let bytes = data.as_bytes();
+            let digest = match string(1)? {
+                "MD5" => hex::encode(md5::Md5::digest(bytes)),
+                "SHA-1" => hex::encode(sha1::Sha1::digest(bytes)),
+                "SHA-256" => hex::encode(sha2::Sha256::digest(bytes)),
+                "SHA-384" => hex::encode(sha2::Sha384::digest(bytes)),
+                "SHA-512" => hex::encode(sha2::Sha512::digest(bytes)),
+                other => return Err(StatesError::intrinsic(format!("States.Hash: unknown algorithm `{other}` (MD5, SHA-1, SHA-256, SHA-384 or SHA-512)"))),
+            };
+            Ok(Value::String(digest))
+        }
+        other => Err(StatesError::intrinsic(format!("unknown intrinsic function {other}"))),
     }
 }
 

@@ -39,7 +39,8 @@ pub struct MockedMachine {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct MockedResponse {
-    #[serde(default)]
+    /// `Some(Value::Null)` for `"Return": null`, which is a value like any other.
+    #[serde(default, deserialize_with = "present")]
     pub r#return: Option<Value>,
     #[serde(default)]
     pub throw: Option<Thrown>,
@@ -105,6 +106,10 @@ impl MockConfig {
         let states = case.iter().map(|(state, response)| (state.clone(), self.mocked_responses[response].clone())).collect();
         Ok(MockInvoker { test_case: test_case.into(), states, calls: Mutex::new(HashMap::new()), tokens })
     }
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 fn parse_range(key: &str) -> Option<(u64, u64)> {

@@ -32,14 +32,13 @@ impl Interpreter {
                 // try_join_all drops (and so cancels) the other branches as soon as one fails,
                 // as Step Functions stops a Parallel state's branches on the first failure; the
                 // state then fails with that branch's error.
-                futures_util::future::try_join_all(branches).await.map(Value::Array)
+                let results = futures_util::future::try_join_all(branches).await.map(Value::Array)?;
+                run.recorder.emit("ParallelStateSucceeded", None, Value::Null);
+                let out = Outputs { selector: s.result_selector.as_ref(), result_path: s.result_path.as_ref(), io: &s.io, transition: &s.transition };
+                out.apply(input.clone(), results, ctx)
             };
             match attempt.await {
-                Ok(results) => {
-                    run.recorder.emit("ParallelStateSucceeded", None, Value::Null);
-                    let out = Outputs { selector: s.result_selector.as_ref(), result_path: s.result_path.as_ref(), io: &s.io, transition: &s.transition };
-                    return out.apply(input, results, ctx);
-                }
+                Ok(step) => return Ok(step),
                 Err(error) => {
                     run.recorder.emit("ParallelStateFailed", Some("parallelStateFailedEventDetails"), json!({"error": error.error, "cause": error.cause}));
                     debug!(state = name, error = %error.error, "parallel state failed");
@@ -118,14 +117,13 @@ impl Interpreter {
                         }
                     }
                 });
-                futures_util::future::try_join_all(iterations).await.map(Value::Array)
+                let results = futures_util::future::try_join_all(iterations).await.map(Value::Array)?;
+                run.recorder.emit("MapStateSucceeded", None, Value::Null);
+                let out = Outputs { selector: s.result_selector.as_ref(), result_path: s.result_path.as_ref(), io: &s.io, transition: &s.transition };
+                out.apply(input.clone(), results, ctx)
             };
             match attempt.await {
-                Ok(results) => {
-                    run.recorder.emit("MapStateSucceeded", None, Value::Null);
-                    let out = Outputs { selector: s.result_selector.as_ref(), result_path: s.result_path.as_ref(), io: &s.io, transition: &s.transition };
-                    return out.apply(input, results, ctx);
-                }
+                Ok(step) => return Ok(step),
                 Err(error) => {
                     run.recorder.emit("MapStateFailed", None, Value::Null);
                     if error.is_terminal() {

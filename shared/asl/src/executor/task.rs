@@ -68,13 +68,13 @@ impl Interpreter {
                 };
                 let result = self.invoke(call, timeout, heartbeat, registration, &run.recorder).await?;
                 check_size("task result", json_len(&result))?;
-                Ok(result)
+                // Output processing is part of the attempt: its errors (ResultPathMatchFailure,
+                // a bad ResultSelector path) are retried and caught like the task's own.
+                let out = Outputs { selector: s.result_selector.as_ref(), result_path: s.result_path.as_ref(), io: &s.io, transition: &s.transition };
+                out.apply(input.clone(), result, &ctx)
             };
             match attempt.await {
-                Ok(result) => {
-                    let out = Outputs { selector: s.result_selector.as_ref(), result_path: s.result_path.as_ref(), io: &s.io, transition: &s.transition };
-                    return out.apply(input, result, &ctx);
-                }
+                Ok(step) => return Ok(step),
                 Err(error) => match self.recover(&error, &s.retry, &mut retries, &s.catch).await {
                     Recovery::Retry => retry_count += 1,
                     Recovery::Catch(c) => return caught(c, input, error),
