@@ -110,7 +110,9 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum AslCommand {
     /// Execute a state machine definition and print {status, output, error, cause, history?}.
-    #[command(after_help = "Task states are answered from a Step Functions Local mock configuration\n(StateMachines → TestCases → state → mocked response; MockedResponses → n → Return | Throw).\n\nExamples:\n  baton asl run machine.asl.json --input '{\"n\": 3}'\n  baton asl run machine.asl.json --input @input.json --mock-config MockConfigFile.json --test-case HappyPath\n  baton asl run slow.asl.json --fast-time     a one-hour Wait takes no time\n\nExit codes: 0 the execution succeeded, 1 it failed or timed out, 2 invalid definition or usage.")]
+    #[command(
+        after_help = "Task states are answered from a Step Functions Local mock configuration\n(StateMachines → TestCases → state → mocked response; MockedResponses → n → Return | Throw).\n\nExamples:\n  baton asl run machine.asl.json --input '{\"n\": 3}'\n  baton asl run machine.asl.json --input @input.json --mock-config MockConfigFile.json --test-case HappyPath\n  baton asl run slow.asl.json --fast-time     a one-hour Wait takes no time\n\nExit codes: 0 the execution succeeded, 1 it failed or timed out, 2 invalid definition or usage."
+    )]
     Run {
         definition: PathBuf,
         /// The execution input: JSON text, or @FILE [default: {}]

@@ -15,11 +15,29 @@ use crate::cli::AslCommand;
 pub async fn run(command: AslCommand) -> anyhow::Result<u8> {
     match command {
         AslCommand::Validate { definition, json } => validate(&definition, json),
-        AslCommand::Run { definition, input, history, mock_config, test_case, state_machine, fast_time } => {
-            let args = RunArgs { definition, input, history, mock_config, test_case, state_machine, fast_time };
+        AslCommand::Run {
+            definition,
+            input,
+            history,
+            mock_config,
+            test_case,
+            state_machine,
+            fast_time,
+        } => {
+            let args = RunArgs {
+                definition,
+                input,
+                history,
+                mock_config,
+                test_case,
+                state_machine,
+                fast_time,
+            };
             // A run with virtual time needs a runtime of its own with paused time; a blocking
             // thread is where one may be started.
-            tokio::task::spawn_blocking(move || execute(args)).await.context("the interpreter thread failed")?
+            tokio::task::spawn_blocking(move || execute(args))
+                .await
+                .context("the interpreter thread failed")?
         }
     }
 }
@@ -64,7 +82,8 @@ struct RunArgs {
 }
 
 fn execute(args: RunArgs) -> anyhow::Result<u8> {
-    let machine = StateMachine::from_json(&read(&args.definition)?).with_context(|| format!("{} is not a valid state machine", args.definition.display()))?;
+    let machine = StateMachine::from_json(&read(&args.definition)?)
+        .with_context(|| format!("{} is not a valid state machine", args.definition.display()))?;
     let input: Value = match args.input.as_deref() {
         None => json!({}),
         Some(text) => {
@@ -76,19 +95,30 @@ fn execute(args: RunArgs) -> anyhow::Result<u8> {
         }
     };
     let name = args.state_machine.clone().unwrap_or_else(|| {
-        let stem = args.definition.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = args
+            .definition
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         stem.trim_end_matches(".asl").to_string()
     });
     let tokens = TaskTokens::default();
     let invoker: Arc<dyn TaskInvoker> = match (&args.mock_config, &args.test_case) {
         (Some(file), Some(case)) => {
             let config = MockConfig::from_json(&read(file)?)?;
-            let machine_name = args.state_machine.as_deref().or((config.state_machines.len() > 1).then_some(name.as_str()));
+            let machine_name = args
+                .state_machine
+                .as_deref()
+                .or((config.state_machines.len() > 1).then_some(name.as_str()));
             Arc::new(config.invoker(machine_name, case, tokens.clone())?)
         }
         _ => Arc::new(NoTasks),
     };
-    let mut builder = if args.fast_time { tokio::runtime::Builder::new_current_thread() } else { tokio::runtime::Builder::new_multi_thread() };
+    let mut builder = if args.fast_time {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
     builder.enable_all();
     if args.fast_time {
         builder.start_paused(true);
@@ -100,7 +130,11 @@ fn execute(args: RunArgs) -> anyhow::Result<u8> {
         execution_name: uuid_like(),
         input,
     };
-    let outcome = runtime.block_on(async { Interpreter::with_tokens(invoker, sink.clone(), tokens).execute(&machine, &spec).await });
+    let outcome = runtime.block_on(async {
+        Interpreter::with_tokens(invoker, sink.clone(), tokens)
+            .execute(&machine, &spec)
+            .await
+    });
     let mut doc = json!({
         "status": outcome.status,
         "output": outcome.output,
@@ -115,5 +149,10 @@ fn execute(args: RunArgs) -> anyhow::Result<u8> {
 }
 
 fn uuid_like() -> String {
-    format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()))
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    )
 }

@@ -3,8 +3,8 @@
 use chrono::DateTime;
 use serde_json::Value;
 
-use crate::definition::ChoiceRule;
 use crate::context::Context;
+use crate::definition::ChoiceRule;
 use crate::error::StatesError;
 use crate::path::resolve;
 
@@ -59,7 +59,7 @@ pub fn matches(rule: &ChoiceRule, input: &Value, context: &Context) -> Result<bo
     }
     let Some(value) = value else {
         return Err(StatesError::runtime(format!(
-            "invalid path '{variable}': the choice state could not find this field in the input"
+            "Invalid path '{variable}': The choice state's condition path references an invalid value."
         )));
     };
     let (op, operand) = match operator.strip_suffix("Path") {
@@ -186,7 +186,12 @@ mod tests {
 
     #[test]
     fn missing_variable_is_a_runtime_error() {
-        let err = matches(&rule(json!({"Variable": "$.x", "NumericEquals": 1})), &json!({}), &Context::fixed(json!({}))).unwrap_err();
+        let err = matches(
+            &rule(json!({"Variable": "$.x", "NumericEquals": 1})),
+            &json!({}),
+            &Context::fixed(json!({})),
+        )
+        .unwrap_err();
         assert!(err.is_terminal());
     }
 

@@ -19,7 +19,10 @@ pub struct Clock {
 impl Clock {
     /// Must be called inside the runtime whose time it should follow.
     pub fn start() -> Self {
-        Self { wall: Utc::now(), base: tokio::time::Instant::now() }
+        Self {
+            wall: Utc::now(),
+            base: tokio::time::Instant::now(),
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -54,8 +57,24 @@ enum Kind {
 }
 
 impl Context {
-    pub(crate) fn live(execution: Arc<Value>, state_machine: Arc<Value>, state_name: Arc<str>, entered: DateTime<Utc>, map_item: Option<Arc<Value>>) -> Self {
-        Self { kind: Kind::Live { execution, state_machine, state_name, entered, retry_count: 0, task_token: None, map_item } }
+    pub(crate) fn live(
+        execution: Arc<Value>,
+        state_machine: Arc<Value>,
+        state_name: Arc<str>,
+        entered: DateTime<Utc>,
+        map_item: Option<Arc<Value>>,
+    ) -> Self {
+        Self {
+            kind: Kind::Live {
+                execution,
+                state_machine,
+                state_name,
+                entered,
+                retry_count: 0,
+                task_token: None,
+                map_item,
+            },
+        }
     }
 
     pub fn fixed(value: Value) -> Self {
@@ -87,7 +106,15 @@ impl Context {
     pub fn to_value(&self) -> Value {
         match &self.kind {
             Kind::Fixed(v) => v.clone(),
-            Kind::Live { execution, state_machine, state_name, entered, retry_count, task_token, map_item } => {
+            Kind::Live {
+                execution,
+                state_machine,
+                state_name,
+                entered,
+                retry_count,
+                task_token,
+                map_item,
+            } => {
                 let mut ctx = json!({
                     "Execution": **execution,
                     "StateMachine": **state_machine,

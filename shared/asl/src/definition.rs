@@ -324,14 +324,22 @@ impl StateMachine {
     /// Parses a definition and checks it the way `ValidateStateMachineDefinition` does,
     /// reporting every problem at once.
     pub fn from_json(text: &str) -> Result<Self, DefinitionError> {
-        let json_error = |e: serde_json::Error| DefinitionError::Json { line: e.line(), column: e.column(), message: e.to_string() };
+        let json_error = |e: serde_json::Error| DefinitionError::Json {
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        };
         let raw: Value = serde_json::from_str(text).map_err(json_error)?;
         let problems = crate::validate::validate(&raw);
         if !problems.is_empty() {
             return Err(DefinitionError::Invalid(problems));
         }
         serde_json::from_value(raw).map_err(|e| {
-            DefinitionError::Invalid(vec![crate::error::Diagnostic { code: "SCHEMA_VALIDATION_FAILED", message: e.to_string(), location: "/".into() }])
+            DefinitionError::Invalid(vec![crate::error::Diagnostic {
+                code: "SCHEMA_VALIDATION_FAILED",
+                message: e.to_string(),
+                location: "/".into(),
+            }])
         })
     }
 }

@@ -132,7 +132,10 @@ impl MemorySink {
 
 impl HistorySink for MemorySink {
     fn record(&self, _execution_arn: &str, event: &HistoryEvent) {
-        self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(event.clone());
+        self.events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(event.clone());
     }
 }
 

@@ -6,6 +6,37 @@ use crate::context::Context;
 use crate::error::StatesError;
 use crate::path::{resolve, type_of};
 
+/// Escaped braces (`\{`, `\}`) inside string literals, kept apart from placeholders until
+/// `States.Format` has seen them.
+const OPEN: char = '\u{E000}';
+const CLOSE: char = '\u{E001}';
+
+fn unmark(s: &str) -> String {
+    s.replace(OPEN, "{").replace(CLOSE, "}")
+}
+
+/// The intrinsic functions Step Functions defines, with the arguments each takes.
+const FUNCTIONS: [(&str, usize, usize); 18] = [
+    ("States.Format", 1, usize::MAX),
+    ("States.StringToJson", 1, 1),
+    ("States.JsonToString", 1, 1),
+    ("States.Array", 0, usize::MAX),
+    ("States.ArrayPartition", 2, 2),
+    ("States.ArrayContains", 2, 2),
+    ("States.ArrayRange", 3, 3),
+    ("States.ArrayGetItem", 2, 2),
+    ("States.ArrayLength", 1, 1),
+    ("States.ArrayUnique", 1, 1),
+    ("States.Base64Encode", 1, 1),
+    ("States.Base64Decode", 1, 1),
+    ("States.Hash", 2, 2),
+    ("States.JsonMerge", 3, 3),
+    ("States.MathRandom", 2, 3),
+    ("States.MathAdd", 2, 2),
+    ("States.StringSplit", 2, 2),
+    ("States.UUID", 0, 0),
+];
+
 #[derive(Debug, Clone, PartialEq)]
 enum Arg {
     Literal(Value),
@@ -24,7 +55,11 @@ pub fn parse(expr: &str) -> Result<(), StatesError> {
 }
 
 fn parse_call(expr: &str) -> Result<Arg, StatesError> {
-    let mut parser = Parser { text: expr, chars: expr.char_indices().collect(), pos: 0 };
+    let mut parser = Parser {
+        text: expr,
+        chars: expr.char_indices().collect(),
+        pos: 0,
+    };
     let call = parser.arg()?;
     parser.skip_ws();
     if parser.pos != parser.chars.len() || !matches!(call, Arg::Call(..)) {
@@ -79,7 +114,11 @@ impl Parser<'_> {
                 '\\' => {
                     let escaped = self.peek().ok_or_else(|| self.error("dangling escape"))?;
                     self.pos += 1;
-                    out.push(escaped);
+                    out.push(match escaped {
+                        '{' => OPEN,
+                        '}' => CLOSE,
+                        c => c,
+                    });
                 }
                 '\'' => return Ok(out),
                 c => out.push(c),
@@ -134,9 +173,9 @@ impl Parser<'_> {
             "null" => return Ok(Arg::Literal(Value::Null)),
             _ => {}
         }
-        if !name.starts_with("States.") {
-            return Err(self.error(&format!("unknown token '{name}'")));
-        }
+        let Some(&(_, min, max)) = FUNCTIONS.iter().find(|(f, _, _)| *f == name) else {
+            return Err(self.error(&format!("unknown intrinsic function '{name}'")));
+        };
         self.skip_ws();
         if self.peek() != Some('(') {
             return Err(self.error("expected '('"));
@@ -146,6 +185,9 @@ impl Parser<'_> {
         self.skip_ws();
         if self.peek() == Some(')') {
             self.pos += 1;
+            if min > 0 {
+                return Err(self.error(&format!("{name} takes at least {min} arguments")));
+            }
             return Ok(Arg::Call(name, args));
         }
         loop {
@@ -155,6 +197,13 @@ impl Parser<'_> {
                 Some(',') => self.pos += 1,
                 Some(')') => {
                     self.pos += 1;
+                    if !(min..=max).contains(&args.len()) {
+                        return Err(self.error(&format!(
+                            "{name} takes {} arguments, got {}",
+                            if min == max { min.to_string() } else { format!("{min} or more") },
+                            args.len()
+                        )));
+                    }
                     return Ok(Arg::Call(name, args));
                 }
                 _ => return Err(self.error("expected ',' or ')'")),
@@ -285,10 +334,21 @@ fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
                 return Err(StatesError::intrinsic("States.MathRandom takes 2 or 3 arguments"));
             }
             let (start, end) = (integer(0)?, integer(1)?);
-            if start >= end {
-                return Err(StatesError::intrinsic("States.MathRandom: start must be below end"));
+            if start > end {
+                return Err(StatesError::intrinsic("States.MathRandom: start must not be above end"));
             }
-            Ok(Value::from(fastrand::i64(start..end)))
+            // "between the specified start and end number", both included; the same seed gives
+            // the same number.
+            let value = match args.get(2) {
+                Some(seed) => {
+                    use std::hash::{Hash, Hasher};
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    seed.to_string().hash(&mut h);
+                    fastrand::Rng::with_seed(h.finish()).i64(start..=end)
+                }
+                None => fastrand::i64(start..=end),
+            };
+            Ok(Value::from(value))
         }
         "States.MathAdd" => {
             arity(2)?;
@@ -337,7 +397,11 @@ fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
                 "SHA-256" => hex::encode(sha2::Sha256::digest(bytes)),
                 "SHA-384" => hex::encode(sha2::Sha384::digest(bytes)),
                 "SHA-512" => hex::encode(sha2::Sha512::digest(bytes)),
-                other => return Err(StatesError::intrinsic(format!("States.Hash: unknown algorithm `{other}` (MD5, SHA-1, SHA-256, SHA-384 or SHA-512)"))),
+                other => {
+                    return Err(StatesError::intrinsic(format!(
+                        "States.Hash: unknown algorithm `{other}` (MD5, SHA-1, SHA-256, SHA-384 or SHA-512)"
+                    )));
+                }
             };
             Ok(Value::String(digest))
         }
@@ -345,14 +409,15 @@ fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
     }
 }
 
-/// `States.Format`: `{}` placeholders take the arguments in order; `\{` and `\}` are literal.
+/// `States.Format`: `{}` placeholders take the arguments in order; escaped braces are literal.
 fn format(template: &str, args: &[Value]) -> Result<Value, StatesError> {
     let mut out = String::new();
     let mut next = args.iter();
     let mut chars = template.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => out.extend(chars.next()),
+            OPEN => out.push('{'),
+            CLOSE => out.push('}'),
             '{' if chars.peek() == Some(&'}') => {
                 chars.next();
                 let value = next

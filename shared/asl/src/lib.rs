@@ -33,8 +33,8 @@ pub mod payload;
 pub mod tokens;
 pub mod validate;
 
-pub use definition::StateMachine;
 pub use context::Context;
+pub use definition::StateMachine;
 pub use error::{DefinitionError, Diagnostic, StatesError};
 pub use executor::{ExecutionOutcome, ExecutionSpec, ExecutionStatus, Interpreter, TaskCall, TaskInvoker};
 pub use history::{HistoryEvent, HistorySink, MemorySink, NullSink};

@@ -70,17 +70,23 @@ impl MockConfig {
         for (name, responses) in &config.mocked_responses {
             for (key, r) in responses {
                 if parse_range(key).is_none() {
-                    return Err(MockError::Invalid(format!("MockedResponses.{name}: `{key}` is not an invocation number or range such as 0 or 1-2")));
+                    return Err(MockError::Invalid(format!(
+                        "MockedResponses.{name}: `{key}` is not an invocation number or range such as 0 or 1-2"
+                    )));
                 }
                 if r.r#return.is_some() == r.throw.is_some() {
-                    return Err(MockError::Invalid(format!("MockedResponses.{name}.{key}: give exactly one of Return or Throw")));
+                    return Err(MockError::Invalid(format!(
+                        "MockedResponses.{name}.{key}: give exactly one of Return or Throw"
+                    )));
                 }
             }
         }
         for (machine, m) in &config.state_machines {
             for (case, states) in &m.test_cases {
                 if let Some(missing) = states.values().find(|r| !config.mocked_responses.contains_key(*r)) {
-                    return Err(MockError::Invalid(format!("StateMachines.{machine}.TestCases.{case} names mocked response `{missing}`, which MockedResponses does not define")));
+                    return Err(MockError::Invalid(format!(
+                        "StateMachines.{machine}.TestCases.{case} names mocked response `{missing}`, which MockedResponses does not define"
+                    )));
                 }
             }
         }
@@ -92,19 +98,39 @@ impl MockConfig {
     pub fn invoker(&self, machine: Option<&str>, test_case: &str, tokens: TaskTokens) -> Result<MockInvoker, MockError> {
         let names = || self.state_machines.keys().cloned().collect::<Vec<_>>().join(", ");
         let (machine, m) = match machine {
-            Some(name) => (name.to_string(), self.state_machines.get(name).ok_or_else(|| MockError::NoMachine(name.into(), names()))?),
+            Some(name) => (
+                name.to_string(),
+                self.state_machines
+                    .get(name)
+                    .ok_or_else(|| MockError::NoMachine(name.into(), names()))?,
+            ),
             None if self.state_machines.len() == 1 => {
-                let (n, m) = self.state_machines.iter().next().ok_or_else(|| MockError::NoMachine(String::new(), names()))?;
+                let (n, m) = self
+                    .state_machines
+                    .iter()
+                    .next()
+                    .ok_or_else(|| MockError::NoMachine(String::new(), names()))?;
                 (n.clone(), m)
             }
             None => return Err(MockError::NoMachine("(unnamed: pass the state machine's name)".into(), names())),
         };
-        let case = m
-            .test_cases
-            .get(test_case)
-            .ok_or_else(|| MockError::NoTestCase(test_case.into(), machine.clone(), m.test_cases.keys().cloned().collect::<Vec<_>>().join(", ")))?;
-        let states = case.iter().map(|(state, response)| (state.clone(), self.mocked_responses[response].clone())).collect();
-        Ok(MockInvoker { test_case: test_case.into(), states, calls: Mutex::new(HashMap::new()), tokens })
+        let case = m.test_cases.get(test_case).ok_or_else(|| {
+            MockError::NoTestCase(
+                test_case.into(),
+                machine.clone(),
+                m.test_cases.keys().cloned().collect::<Vec<_>>().join(", "),
+            )
+        })?;
+        let states = case
+            .iter()
+            .map(|(state, response)| (state.clone(), self.mocked_responses[response].clone()))
+            .collect();
+        Ok(MockInvoker {
+            test_case: test_case.into(),
+            states,
+            calls: Mutex::new(HashMap::new()),
+            tokens,
+        })
     }
 }
 
@@ -132,7 +158,10 @@ pub struct MockInvoker {
 impl TaskInvoker for MockInvoker {
     async fn invoke(&self, call: TaskCall) -> Result<Value, StatesError> {
         let responses = self.states.get(&call.state_name).ok_or_else(|| {
-            StatesError::runtime(format!("Task state `{}` has no mocked response in test case `{}`", call.state_name, self.test_case))
+            StatesError::runtime(format!(
+                "Task state `{}` has no mocked response in test case `{}`",
+                call.state_name, self.test_case
+            ))
         })?;
         let n = {
             let mut calls = self.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -144,7 +173,12 @@ impl TaskInvoker for MockInvoker {
             .iter()
             .find(|(k, _)| parse_range(k).is_some_and(|(a, b)| (a..=b).contains(&n)))
             .map(|(_, r)| r)
-            .ok_or_else(|| StatesError::runtime(format!("Task state `{}` has no mocked response for invocation {n} in test case `{}`", call.state_name, self.test_case)))?;
+            .ok_or_else(|| {
+                StatesError::runtime(format!(
+                    "Task state `{}` has no mocked response for invocation {n} in test case `{}`",
+                    call.state_name, self.test_case
+                ))
+            })?;
         match (&response.r#return, &response.throw) {
             (_, Some(t)) => Err(StatesError::new(&t.error, &t.cause)),
             (Some(v), None) => match &call.task_token {

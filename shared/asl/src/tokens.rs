@@ -54,8 +54,19 @@ impl TaskTokens {
         let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
         let (sender, receiver) = oneshot::channel();
         let heartbeat = Arc::new(Notify::new());
-        self.lock().insert(token.clone(), Waiter { sender, heartbeat: heartbeat.clone() });
-        Registration { token, receiver, heartbeat, tokens: self.clone() }
+        self.lock().insert(
+            token.clone(),
+            Waiter {
+                sender,
+                heartbeat: heartbeat.clone(),
+            },
+        );
+        Registration {
+            token,
+            receiver,
+            heartbeat,
+            tokens: self.clone(),
+        }
     }
 
     pub fn send_success(&self, token: &str, output: Value) -> Result<(), TokenError> {

@@ -16,7 +16,11 @@ struct Checker {
 
 impl Checker {
     fn report(&mut self, code: &'static str, message: impl Into<String>, location: &str) {
-        self.problems.push(Diagnostic { code, message: message.into(), location: location.to_string() });
+        self.problems.push(Diagnostic {
+            code,
+            message: message.into(),
+            location: location.to_string(),
+        });
     }
 
     fn path(&mut self, value: Option<&Value>, location: &str, reference: bool) {
@@ -30,7 +34,11 @@ impl Checker {
         };
         let parsed = match text.strip_prefix("$$") {
             Some(_) if reference => {
-                self.report("INVALID_JSON_PATH", format!("A Reference Path cannot use the context object: {v}"), location);
+                self.report(
+                    "INVALID_JSON_PATH",
+                    format!("A Reference Path cannot use the context object: {v}"),
+                    location,
+                );
                 return;
             }
             Some(rest) => Path::parse(&format!("${rest}")),
@@ -38,7 +46,11 @@ impl Checker {
         };
         match parsed {
             Err(_) => self.report("INVALID_JSON_PATH", format!("Value is not a valid JSON path: {v}"), location),
-            Ok(p) if reference && !p.is_definite() => self.report("INVALID_JSON_PATH", format!("Value is not a Reference Path (no '*' allowed): {v}"), location),
+            Ok(p) if reference && !p.is_definite() => self.report(
+                "INVALID_JSON_PATH",
+                format!("Value is not a Reference Path (no '*' allowed): {v}"),
+                location,
+            ),
             Ok(_) => {}
         }
     }
@@ -57,7 +69,11 @@ impl Checker {
                                 }
                             }
                             Some(_) => self.path(Some(v), &here, false),
-                            None => self.report("SCHEMA_VALIDATION_FAILED", "The value of a field ending in '.$' must be a path or intrinsic function string", &here),
+                            None => self.report(
+                                "SCHEMA_VALIDATION_FAILED",
+                                "The value of a field ending in '.$' must be a path or intrinsic function string",
+                                &here,
+                            ),
                         }
                     } else {
                         self.template(Some(v), &here);
@@ -82,14 +98,26 @@ impl Checker {
                 continue;
             };
             if equals.is_empty() {
-                self.report("SCHEMA_VALIDATION_FAILED", "ErrorEquals must not be empty", &format!("{here}/ErrorEquals"));
+                self.report(
+                    "SCHEMA_VALIDATION_FAILED",
+                    "ErrorEquals must not be empty",
+                    &format!("{here}/ErrorEquals"),
+                );
             }
             if equals.iter().any(|e| e == "States.ALL") {
                 if equals.len() > 1 {
-                    self.report("SCHEMA_VALIDATION_FAILED", "States.ALL must appear alone in ErrorEquals", &format!("{here}/ErrorEquals"));
+                    self.report(
+                        "SCHEMA_VALIDATION_FAILED",
+                        "States.ALL must appear alone in ErrorEquals",
+                        &format!("{here}/ErrorEquals"),
+                    );
                 }
                 if i + 1 != entries.len() {
-                    self.report("SCHEMA_VALIDATION_FAILED", format!("A {kind} with States.ALL must be the last one"), &here);
+                    self.report(
+                        "SCHEMA_VALIDATION_FAILED",
+                        format!("A {kind} with States.ALL must be the last one"),
+                        &here,
+                    );
                 }
             }
             if kind == "Catcher" {
@@ -97,7 +125,11 @@ impl Checker {
             }
             if let Some(rate) = entry.get("BackoffRate").and_then(Value::as_f64) {
                 if rate < 1.0 {
-                    self.report("SCHEMA_VALIDATION_FAILED", "BackoffRate must be at least 1.0", &format!("{here}/BackoffRate"));
+                    self.report(
+                        "SCHEMA_VALIDATION_FAILED",
+                        "BackoffRate must be at least 1.0",
+                        &format!("{here}/BackoffRate"),
+                    );
                 }
             }
         }
@@ -112,7 +144,11 @@ impl Checker {
             self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Next]", location);
         }
         if !top && fields.contains_key("Next") {
-            self.report("SCHEMA_VALIDATION_FAILED", "Next is only allowed on top-level Choice rules", location);
+            self.report(
+                "SCHEMA_VALIDATION_FAILED",
+                "Next is only allowed on top-level Choice rules",
+                location,
+            );
         }
         for op in ["And", "Or"] {
             if let Some(rules) = fields.get(op) {
@@ -122,7 +158,11 @@ impl Checker {
                             self.choice_rule(r, &format!("{location}/{op}/{i}"), false);
                         }
                     }
-                    _ => self.report("SCHEMA_VALIDATION_FAILED", format!("{op} takes a non-empty array of rules"), &format!("{location}/{op}")),
+                    _ => self.report(
+                        "SCHEMA_VALIDATION_FAILED",
+                        format!("{op} takes a non-empty array of rules"),
+                        &format!("{location}/{op}"),
+                    ),
                 }
                 return;
             }
@@ -132,14 +172,25 @@ impl Checker {
             return;
         }
         self.path(fields.get("Variable"), &format!("{location}/Variable"), false);
-        let ops: Vec<&String> = fields.keys().filter(|k| !matches!(k.as_str(), "Variable" | "Next" | "Comment")).collect();
+        let ops: Vec<&String> = fields
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "Variable" | "Next" | "Comment"))
+            .collect();
         if fields.get("Variable").is_none() || ops.len() != 1 {
-            self.report("SCHEMA_VALIDATION_FAILED", "A Choice rule needs a Variable and exactly one comparison operator, or And/Or/Not", location);
+            self.report(
+                "SCHEMA_VALIDATION_FAILED",
+                "A Choice rule needs a Variable and exactly one comparison operator, or And/Or/Not",
+                location,
+            );
             return;
         }
         let op = ops[0].as_str();
         if !is_comparison(op) {
-            self.report("SCHEMA_VALIDATION_FAILED", format!("The field \"{op}\" is not a Choice comparison operator"), &format!("{location}/{op}"));
+            self.report(
+                "SCHEMA_VALIDATION_FAILED",
+                format!("The field \"{op}\" is not a Choice comparison operator"),
+                &format!("{location}/{op}"),
+            );
         } else if op.ends_with("Path") {
             self.path(fields.get(op), &format!("{location}/{op}"), false);
         }
@@ -161,7 +212,9 @@ impl Checker {
         let start = m.get("StartAt").and_then(Value::as_str);
         match start {
             None => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [StartAt]", location),
-            Some(s) if !states.contains_key(s) => self.report("MISSING_TRANSITION_TARGET", format!("Missing 'Next' target: {s}"), &at("StartAt")),
+            Some(s) if !states.contains_key(s) => {
+                self.report("MISSING_TRANSITION_TARGET", format!("Missing 'Next' target: {s}"), &at("StartAt"))
+            }
             _ => {}
         }
         for (name, state) in states {
@@ -179,7 +232,11 @@ impl Checker {
                 }
             }
             for name in states.keys().filter(|n| !seen.contains(*n)) {
-                self.report("UNREACHABLE_STATE", format!("State \"{name}\" is not reachable"), &format!("{location}/States/{name}"));
+                self.report(
+                    "UNREACHABLE_STATE",
+                    format!("State \"{name}\" is not reachable"),
+                    &format!("{location}/States/{name}"),
+                );
             }
             let terminal = states.values().any(|s| {
                 matches!(s.get("Type").and_then(Value::as_str), Some("Succeed" | "Fail")) || s.get("End") == Some(&Value::Bool(true))
@@ -204,11 +261,19 @@ impl Checker {
             return;
         };
         let Some(allowed) = allowed_fields(ty) else {
-            self.report("SCHEMA_VALIDATION_FAILED", format!("Value is not a valid state type: {ty}"), &at("Type"));
+            self.report(
+                "SCHEMA_VALIDATION_FAILED",
+                format!("Value is not a valid state type: {ty}"),
+                &at("Type"),
+            );
             return;
         };
         for field in fields.keys().filter(|k| !allowed.contains(&k.as_str())) {
-            self.report("SCHEMA_VALIDATION_FAILED", format!("The field \"{field}\" is not supported by Step Functions"), &at(field));
+            self.report(
+                "SCHEMA_VALIDATION_FAILED",
+                format!("The field \"{field}\" is not supported by Step Functions"),
+                &at(field),
+            );
         }
         let target = |c: &mut Self, v: Option<&Value>, loc: &str| {
             if let Some(t) = v.and_then(Value::as_str) {
@@ -237,7 +302,11 @@ impl Checker {
         self.error_lists(fields.get("Catch"), &at("Catch"), "Catcher");
         for (i, c) in fields.get("Catch").and_then(Value::as_array).into_iter().flatten().enumerate() {
             match c.get("Next") {
-                None => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Next]", &format!("{here}/Catch/{i}")),
+                None => self.report(
+                    "SCHEMA_VALIDATION_FAILED",
+                    "These fields are required: [Next]",
+                    &format!("{here}/Catch/{i}"),
+                ),
                 next => target(self, next, &format!("{here}/Catch/{i}/Next")),
             }
         }
@@ -259,7 +328,11 @@ impl Checker {
                 let secs = |f: &str| fields.get(f).and_then(Value::as_u64);
                 if let (Some(t), Some(h)) = (secs("TimeoutSeconds"), secs("HeartbeatSeconds")) {
                     if h >= t {
-                        self.report("SCHEMA_VALIDATION_FAILED", "HeartbeatSeconds must be smaller than TimeoutSeconds", &at("HeartbeatSeconds"));
+                        self.report(
+                            "SCHEMA_VALIDATION_FAILED",
+                            "HeartbeatSeconds must be smaller than TimeoutSeconds",
+                            &at("HeartbeatSeconds"),
+                        );
                     }
                 }
             }
@@ -277,16 +350,27 @@ impl Checker {
                 target(self, fields.get("Default"), &at("Default"));
             }
             "Wait" => {
-                let n = ["Seconds", "SecondsPath", "Timestamp", "TimestampPath"].iter().filter(|f| fields.contains_key(**f)).count();
+                let n = ["Seconds", "SecondsPath", "Timestamp", "TimestampPath"]
+                    .iter()
+                    .filter(|f| fields.contains_key(**f))
+                    .count();
                 if n != 1 {
-                    self.report("SCHEMA_VALIDATION_FAILED", "A Wait state needs exactly one of Seconds, SecondsPath, Timestamp or TimestampPath", here);
+                    self.report(
+                        "SCHEMA_VALIDATION_FAILED",
+                        "A Wait state needs exactly one of Seconds, SecondsPath, Timestamp or TimestampPath",
+                        here,
+                    );
                 }
                 for f in ["SecondsPath", "TimestampPath"] {
                     self.path(fields.get(f), &at(f), false);
                 }
                 if let Some(ts) = fields.get("Timestamp").and_then(Value::as_str) {
                     if chrono::DateTime::parse_from_rfc3339(ts).is_err() {
-                        self.report("SCHEMA_VALIDATION_FAILED", format!("Value is not a valid timestamp: {ts}"), &at("Timestamp"));
+                        self.report(
+                            "SCHEMA_VALIDATION_FAILED",
+                            format!("Value is not a valid timestamp: {ts}"),
+                            &at("Timestamp"),
+                        );
                     }
                 }
             }
@@ -316,12 +400,47 @@ impl Checker {
                 exclusive(self, "ItemSelector", "Parameters");
                 self.path(fields.get("ItemsPath"), &at("ItemsPath"), false);
                 match fields.get("ItemProcessor").or_else(|| fields.get("Iterator")) {
-                    Some(p) => self.machine(p, &at(if fields.contains_key("ItemProcessor") { "ItemProcessor" } else { "Iterator" })),
+                    Some(p) => self.machine(
+                        p,
+                        &at(if fields.contains_key("ItemProcessor") {
+                            "ItemProcessor"
+                        } else {
+                            "Iterator"
+                        }),
+                    ),
                     None => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [ItemProcessor]", here),
+                }
+                let distributed = fields
+                    .get("ItemProcessor")
+                    .and_then(|p| p.get("ProcessorConfig"))
+                    .and_then(|c| c.get("Mode"))
+                    .and_then(Value::as_str)
+                    == Some("DISTRIBUTED");
+                for f in [
+                    "ToleratedFailureCount",
+                    "ToleratedFailureCountPath",
+                    "ToleratedFailurePercentage",
+                    "ToleratedFailurePercentagePath",
+                    "ItemReader",
+                    "ItemBatcher",
+                    "ResultWriter",
+                    "Label",
+                ] {
+                    if fields.contains_key(f) && !distributed {
+                        self.report(
+                            "SCHEMA_VALIDATION_FAILED",
+                            format!("The field \"{f}\" is only supported in a Map state whose ProcessorConfig Mode is DISTRIBUTED"),
+                            &at(f),
+                        );
+                    }
                 }
                 if let Some(p) = fields.get("ToleratedFailurePercentage").and_then(Value::as_f64) {
                     if !(0.0..=100.0).contains(&p) {
-                        self.report("SCHEMA_VALIDATION_FAILED", "ToleratedFailurePercentage must be between 0 and 100", &at("ToleratedFailurePercentage"));
+                        self.report(
+                            "SCHEMA_VALIDATION_FAILED",
+                            "ToleratedFailurePercentage must be between 0 and 100",
+                            &at("ToleratedFailurePercentage"),
+                        );
                     }
                 }
             }
@@ -334,10 +453,23 @@ const COMPARISONS: [&str; 5] = ["Equals", "LessThan", "GreaterThan", "LessThanEq
 
 fn is_comparison(op: &str) -> bool {
     let base = op.strip_suffix("Path").unwrap_or(op);
-    if matches!(op, "IsPresent" | "IsNull" | "IsString" | "IsNumeric" | "IsBoolean" | "IsTimestamp" | "StringMatches" | "BooleanEquals" | "BooleanEqualsPath") {
+    if matches!(
+        op,
+        "IsPresent"
+            | "IsNull"
+            | "IsString"
+            | "IsNumeric"
+            | "IsBoolean"
+            | "IsTimestamp"
+            | "StringMatches"
+            | "BooleanEquals"
+            | "BooleanEqualsPath"
+    ) {
         return true;
     }
-    ["String", "Numeric", "Timestamp"].iter().any(|t| base.strip_prefix(t).is_some_and(|rest| COMPARISONS.contains(&rest)))
+    ["String", "Numeric", "Timestamp"]
+        .iter()
+        .any(|t| base.strip_prefix(t).is_some_and(|rest| COMPARISONS.contains(&rest)))
 }
 
 /// Every state a state can transition to.
@@ -359,8 +491,17 @@ fn targets(state: &Value) -> Vec<String> {
 pub fn validate(definition: &Value) -> Vec<Diagnostic> {
     let mut c = Checker { problems: Vec::new() };
     if let Some(top) = definition.as_object() {
-        for field in top.keys().filter(|k| !matches!(k.as_str(), "Comment" | "StartAt" | "States" | "Version" | "TimeoutSeconds" | "QueryLanguage")) {
-            c.report("SCHEMA_VALIDATION_FAILED", format!("The field \"{field}\" is not supported by Step Functions"), &format!("/{field}"));
+        for field in top.keys().filter(|k| {
+            !matches!(
+                k.as_str(),
+                "Comment" | "StartAt" | "States" | "Version" | "TimeoutSeconds" | "QueryLanguage"
+            )
+        }) {
+            c.report(
+                "SCHEMA_VALIDATION_FAILED",
+                format!("The field \"{field}\" is not supported by Step Functions"),
+                &format!("/{field}"),
+            );
         }
     }
     c.machine(definition, "");

@@ -14,7 +14,14 @@ use crate::path::resolve;
 use crate::payload;
 
 impl Interpreter {
-    pub(super) async fn parallel(&self, name: &str, s: &ParallelState, input: Value, run: &Run, ctx: &Context) -> Result<Step, StatesError> {
+    pub(super) async fn parallel(
+        &self,
+        name: &str,
+        s: &ParallelState,
+        input: Value,
+        run: &Run,
+        ctx: &Context,
+    ) -> Result<Step, StatesError> {
         let mut retries = vec![0u64; s.retry.len()];
         loop {
             let attempt = async {
@@ -34,13 +41,22 @@ impl Interpreter {
                 // state then fails with that branch's error.
                 let results = futures_util::future::try_join_all(branches).await.map(Value::Array)?;
                 run.recorder.emit("ParallelStateSucceeded", None, Value::Null);
-                let out = Outputs { selector: s.result_selector.as_ref(), result_path: s.result_path.as_ref(), io: &s.io, transition: &s.transition };
+                let out = Outputs {
+                    selector: s.result_selector.as_ref(),
+                    result_path: s.result_path.as_ref(),
+                    io: &s.io,
+                    transition: &s.transition,
+                };
                 out.apply(input.clone(), results, ctx)
             };
             match attempt.await {
                 Ok(step) => return Ok(step),
                 Err(error) => {
-                    run.recorder.emit("ParallelStateFailed", Some("parallelStateFailedEventDetails"), json!({"error": error.error, "cause": error.cause}));
+                    run.recorder.emit(
+                        "ParallelStateFailed",
+                        Some("parallelStateFailedEventDetails"),
+                        json!({"error": error.error, "cause": error.cause}),
+                    );
                     debug!(state = name, error = %error.error, "parallel state failed");
                     if error.is_terminal() {
                         return Err(error);
@@ -56,11 +72,16 @@ impl Interpreter {
     }
 
     pub(super) async fn map(&self, name: &str, s: &MapState, input: Value, run: &Run, ctx: &Context) -> Result<Step, StatesError> {
-        let processor = s.item_processor.as_ref().ok_or_else(|| StatesError::runtime(format!("Map state '{name}' has no ItemProcessor")))?;
-        let distributed = processor.processor_config.as_ref().and_then(|c| c.get("Mode")).and_then(Value::as_str) == Some("DISTRIBUTED");
-        if distributed || s.item_reader.is_some() || s.result_writer.is_some() || s.item_batcher.is_some() {
+        let processor = s
+            .item_processor
+            .as_ref()
+            .ok_or_else(|| StatesError::runtime(format!("Map state '{name}' has no ItemProcessor")))?;
+        // A distributed Map whose items come from ItemsPath runs here like an inline one (its
+        // child executions become iterations); reading items from S3 or writing results there
+        // needs the services this interpreter does not have.
+        if s.item_reader.is_some() || s.result_writer.is_some() || s.item_batcher.is_some() {
             return Err(StatesError::runtime(format!(
-                "Map state '{name}' uses distributed mode (ItemReader, ItemBatcher, ResultWriter or Mode DISTRIBUTED), which the local interpreter does not run; use an inline Map with ItemsPath"
+                "Map state '{name}' reads or writes items through S3 (ItemReader, ItemBatcher or ResultWriter), which the local interpreter does not support; give the items with ItemsPath"
             )));
         }
         let mut retries = vec![0u64; s.retry.len()];
@@ -69,16 +90,26 @@ impl Interpreter {
                 let effective = input_path(&s.io, &input, ctx)?;
                 let items_path = s.items_path.as_deref().unwrap_or("$");
                 let items = resolve(items_path, &effective, ctx)?;
-                let items = items.as_array().cloned().ok_or_else(|| StatesError::runtime(format!("ItemsPath '{items_path}' must select an array, got {items}")))?;
+                let items = items
+                    .as_array()
+                    .cloned()
+                    .ok_or_else(|| StatesError::runtime(format!("ItemsPath '{items_path}' must select an array, got {items}")))?;
                 let n = items.len();
                 let limit = match (s.max_concurrency, &s.max_concurrency_path) {
                     (Some(c), _) => c,
-                    (None, Some(p)) => resolve(p, &input, ctx)?.as_u64().ok_or_else(|| StatesError::runtime(format!("MaxConcurrencyPath '{p}' must select a non-negative integer")))?,
+                    (None, Some(p)) => resolve(p, &input, ctx)?
+                        .as_u64()
+                        .ok_or_else(|| StatesError::runtime(format!("MaxConcurrencyPath '{p}' must select a non-negative integer")))?,
                     (None, None) => 0,
                 };
-                let limit = if limit == 0 { n.max(1) } else { usize::try_from(limit).unwrap_or(usize::MAX) };
+                let limit = if limit == 0 {
+                    n.max(1)
+                } else {
+                    usize::try_from(limit).unwrap_or(usize::MAX)
+                };
                 let tolerated = tolerated_failures(s, n, &input, ctx)?;
-                run.recorder.emit("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": n}));
+                run.recorder
+                    .emit("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": n}));
                 let permits = Arc::new(tokio::sync::Semaphore::new(limit));
                 let selector = s.item_selector.as_ref().or(s.parameters.as_ref());
                 let failures = std::sync::atomic::AtomicUsize::new(0);
@@ -87,26 +118,41 @@ impl Interpreter {
                     let effective = &effective;
                     let failures = &failures;
                     async move {
-                        let _permit = permits.acquire_owned().await.map_err(|_| StatesError::runtime("map concurrency limiter closed"))?;
+                        let _permit = permits
+                            .acquire_owned()
+                            .await
+                            .map_err(|_| StatesError::runtime("map concurrency limiter closed"))?;
                         let map_item = Arc::new(json!({"Item": {"Index": index, "Value": item}}));
                         let item_input = match selector {
                             Some(sel) => payload::apply(sel, effective, &ctx.clone().with_map_item(map_item.clone()))?,
                             None => item,
                         };
                         let iter_run = run.fork();
-                        iter_run.recorder.emit("MapIterationStarted", Some("mapIterationStartedEventDetails"), json!({"name": name, "index": index}));
+                        iter_run.recorder.emit(
+                            "MapIterationStarted",
+                            Some("mapIterationStartedEventDetails"),
+                            json!({"name": name, "index": index}),
+                        );
                         let out = self.run_machine(processor, item_input, &iter_run, Some(map_item)).await;
                         match out {
                             Ok(v) => {
-                                iter_run.recorder.emit("MapIterationSucceeded", Some("mapIterationSucceededEventDetails"), json!({"name": name, "index": index}));
+                                iter_run.recorder.emit(
+                                    "MapIterationSucceeded",
+                                    Some("mapIterationSucceededEventDetails"),
+                                    json!({"name": name, "index": index}),
+                                );
                                 Ok(v)
                             }
                             Err(e) => {
-                                iter_run.recorder.emit("MapIterationFailed", Some("mapIterationFailedEventDetails"), json!({"name": name, "index": index}));
+                                iter_run.recorder.emit(
+                                    "MapIterationFailed",
+                                    Some("mapIterationFailedEventDetails"),
+                                    json!({"name": name, "index": index}),
+                                );
                                 let failed = failures.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                                 match tolerated {
-                                    // Within tolerance, a failed item's result is its error output.
-                                    Some(t) if failed <= t && !e.is_terminal() => Ok(json!({"Error": e.error, "Cause": e.cause})),
+                                    // Within tolerance, a failed item leaves a null in the results.
+                                    Some(t) if failed <= t && !e.is_terminal() => Ok(Value::Null),
                                     Some(t) if !e.is_terminal() => Err(StatesError::new(
                                         names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
                                         format!("{failed} of {n} items failed, more than the {t} tolerated"),
@@ -119,7 +165,12 @@ impl Interpreter {
                 });
                 let results = futures_util::future::try_join_all(iterations).await.map(Value::Array)?;
                 run.recorder.emit("MapStateSucceeded", None, Value::Null);
-                let out = Outputs { selector: s.result_selector.as_ref(), result_path: s.result_path.as_ref(), io: &s.io, transition: &s.transition };
+                let out = Outputs {
+                    selector: s.result_selector.as_ref(),
+                    result_path: s.result_path.as_ref(),
+                    io: &s.io,
+                    transition: &s.transition,
+                };
                 out.apply(input.clone(), results, ctx)
             };
             match attempt.await {
@@ -145,12 +196,21 @@ impl Interpreter {
 fn tolerated_failures(s: &MapState, n: usize, input: &Value, ctx: &Context) -> Result<Option<usize>, StatesError> {
     let count = match (s.tolerated_failure_count, &s.tolerated_failure_count_path) {
         (Some(c), _) => Some(c),
-        (None, Some(p)) => Some(resolve(p, input, ctx)?.as_u64().ok_or_else(|| StatesError::runtime(format!("ToleratedFailureCountPath '{p}' must select a non-negative integer")))?),
+        (None, Some(p)) => Some(
+            resolve(p, input, ctx)?
+                .as_u64()
+                .ok_or_else(|| StatesError::runtime(format!("ToleratedFailureCountPath '{p}' must select a non-negative integer")))?,
+        ),
         (None, None) => None,
     };
     let percentage = match (s.tolerated_failure_percentage, &s.tolerated_failure_percentage_path) {
         (Some(p), _) => Some(p),
-        (None, Some(p)) => Some(resolve(p, input, ctx)?.as_f64().filter(|v| (0.0..=100.0).contains(v)).ok_or_else(|| StatesError::runtime(format!("ToleratedFailurePercentagePath '{p}' must select a number from 0 to 100")))?),
+        (None, Some(p)) => Some(
+            resolve(p, input, ctx)?
+                .as_f64()
+                .filter(|v| (0.0..=100.0).contains(v))
+                .ok_or_else(|| StatesError::runtime(format!("ToleratedFailurePercentagePath '{p}' must select a number from 0 to 100")))?,
+        ),
         (None, None) => None,
     };
     let from_percentage = percentage.map(|p| ((n as f64) * p / 100.0).floor() as usize);

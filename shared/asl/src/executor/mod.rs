@@ -93,7 +93,9 @@ pub struct Interpreter {
 
 impl std::fmt::Debug for Interpreter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Interpreter").field("waiting_tokens", &self.tokens.waiting()).finish()
+        f.debug_struct("Interpreter")
+            .field("waiting_tokens", &self.tokens.waiting())
+            .finish()
     }
 }
 
@@ -108,11 +110,22 @@ pub(crate) struct Run {
 impl Run {
     /// The same execution seen from a branch or map iteration, which chains its own events.
     fn fork(&self) -> Run {
-        Run { recorder: self.recorder.fork(), clock: self.clock, execution: self.execution.clone(), state_machine: self.state_machine.clone() }
+        Run {
+            recorder: self.recorder.fork(),
+            clock: self.clock,
+            execution: self.execution.clone(),
+            state_machine: self.state_machine.clone(),
+        }
     }
 
     fn context(&self, name: &str, entered: DateTime<Utc>, map_item: Option<&Arc<Value>>) -> Context {
-        Context::live(self.execution.clone(), self.state_machine.clone(), name.into(), entered, map_item.cloned())
+        Context::live(
+            self.execution.clone(),
+            self.state_machine.clone(),
+            name.into(),
+            entered,
+            map_item.cloned(),
+        )
     }
 }
 
@@ -170,8 +183,16 @@ impl Interpreter {
                 Ok(r) => r,
                 Err(_) => {
                     let error = StatesError::new(names::TIMEOUT, format!("the execution ran longer than TimeoutSeconds ({secs} s)"));
-                    recorder.emit("ExecutionTimedOut", Some("executionTimedOutEventDetails"), json!({"error": error.error, "cause": error.cause}));
-                    return ExecutionOutcome { status: ExecutionStatus::TimedOut, output: None, error: Some(error) };
+                    recorder.emit(
+                        "ExecutionTimedOut",
+                        Some("executionTimedOutEventDetails"),
+                        json!({"error": error.error, "cause": error.cause}),
+                    );
+                    return ExecutionOutcome {
+                        status: ExecutionStatus::TimedOut,
+                        output: None,
+                        error: Some(error),
+                    };
                 }
             },
             None => body.await,
@@ -184,12 +205,24 @@ impl Interpreter {
                     json!({"output": output.to_string(), "outputDetails": {"truncated": false}}),
                 );
                 info!(execution = %arn, "execution succeeded");
-                ExecutionOutcome { status: ExecutionStatus::Succeeded, output: Some(output), error: None }
+                ExecutionOutcome {
+                    status: ExecutionStatus::Succeeded,
+                    output: Some(output),
+                    error: None,
+                }
             }
             Err(error) => {
-                recorder.emit("ExecutionFailed", Some("executionFailedEventDetails"), json!({"error": error.error, "cause": error.cause}));
+                recorder.emit(
+                    "ExecutionFailed",
+                    Some("executionFailedEventDetails"),
+                    json!({"error": error.error, "cause": error.cause}),
+                );
                 info!(execution = %arn, error = %error.error, "execution failed");
-                ExecutionOutcome { status: ExecutionStatus::Failed, output: None, error: Some(error) }
+                ExecutionOutcome {
+                    status: ExecutionStatus::Failed,
+                    output: None,
+                    error: Some(error),
+                }
             }
         }
     }
@@ -206,9 +239,14 @@ impl Interpreter {
             let mut input = input;
             loop {
                 if run.recorder.full() {
-                    return Err(StatesError::runtime(format!("the execution history reached Step Functions' limit of {HISTORY_LIMIT} events")));
+                    return Err(StatesError::runtime(format!(
+                        "the execution history reached Step Functions' limit of {HISTORY_LIMIT} events"
+                    )));
                 }
-                let state = machine.states.get(&name).ok_or_else(|| StatesError::runtime(format!("no state named '{name}'")))?;
+                let state = machine
+                    .states
+                    .get(&name)
+                    .ok_or_else(|| StatesError::runtime(format!("no state named '{name}'")))?;
                 match self.run_state(&name, state, input, run, map_item.as_ref()).await? {
                     Step::Next(next, output) | Step::Caught(next, output) => {
                         name = next;
@@ -220,14 +258,23 @@ impl Interpreter {
         })
     }
 
-    async fn run_state(&self, name: &str, state: &State, input: Value, run: &Run, map_item: Option<&Arc<Value>>) -> Result<Step, StatesError> {
+    async fn run_state(
+        &self,
+        name: &str,
+        state: &State,
+        input: Value,
+        run: &Run,
+        map_item: Option<&Arc<Value>>,
+    ) -> Result<Step, StatesError> {
         let kind = state.type_name();
         run.recorder.state_entered(kind, name, &input);
         debug!(state = name, kind, "state entered");
         let ctx = run.context(name, run.clock.now(), map_item);
         let step = match state {
             State::Pass(s) => pass(s, input, &ctx),
-            State::Succeed(s) => input_path(&s.io, &input, &ctx).and_then(|v| output_path(&s.io, v, &ctx)).map(Step::End),
+            State::Succeed(s) => input_path(&s.io, &input, &ctx)
+                .and_then(|v| output_path(&s.io, v, &ctx))
+                .map(Step::End),
             State::Fail(s) => Err(fail(s, &input, &ctx)?),
             State::Choice(s) => choose(s, input, &ctx),
             State::Wait(s) => wait(s, input, &ctx, run.clock).await,
@@ -246,7 +293,13 @@ impl Interpreter {
     /// Picks the first retrier whose `ErrorEquals` matches (and still has attempts left, after
     /// sleeping its backoff), otherwise the first matching catcher. Retriers and catchers are
     /// tried in order, as the specification requires.
-    pub(crate) async fn recover<'c>(&self, error: &StatesError, retriers: &[Retrier], counts: &mut [u64], catchers: &'c [Catcher]) -> Recovery<'c> {
+    pub(crate) async fn recover<'c>(
+        &self,
+        error: &StatesError,
+        retriers: &[Retrier],
+        counts: &mut [u64],
+        catchers: &'c [Catcher],
+    ) -> Recovery<'c> {
         if let Some(i) = retriers.iter().position(|r| error.matches(&r.error_equals)) {
             let r = &retriers[i];
             if counts[i] < r.max_attempts.unwrap_or(3) {
@@ -305,13 +358,19 @@ fn choose(s: &ChoiceState, input: Value, ctx: &Context) -> Result<Step, StatesEr
     let effective = input_path(&s.io, &input, ctx)?;
     for rule in &s.choices {
         if choice::matches(rule, &effective, ctx)? {
-            let next = rule.next.clone().ok_or_else(|| StatesError::runtime("a top-level Choice rule needs Next"))?;
+            let next = rule
+                .next
+                .clone()
+                .ok_or_else(|| StatesError::runtime("a top-level Choice rule needs Next"))?;
             return Ok(Step::Next(next, output_path(&s.io, effective, ctx)?));
         }
     }
     match &s.default {
         Some(next) => Ok(Step::Next(next.clone(), output_path(&s.io, effective, ctx)?)),
-        None => Err(StatesError::new(names::NO_CHOICE_MATCHED, "no Choice rule matched and there is no Default")),
+        None => Err(StatesError::new(
+            names::NO_CHOICE_MATCHED,
+            "no Choice rule matched and there is no Default",
+        )),
     }
 }
 
@@ -325,14 +384,22 @@ async fn wait(s: &WaitState, input: Value, ctx: &Context, clock: Clock) -> Resul
         Duration::from_secs(secs)
     } else if let Some(p) = &s.seconds_path {
         let v = resolve(p, &effective, ctx)?;
-        Duration::from_secs(v.as_u64().ok_or_else(|| StatesError::runtime(format!("SecondsPath '{p}' must select a non-negative integer, got {v}")))?)
+        Duration::from_secs(
+            v.as_u64()
+                .ok_or_else(|| StatesError::runtime(format!("SecondsPath '{p}' must select a non-negative integer, got {v}")))?,
+        )
     } else if let Some(t) = &s.timestamp {
         until_timestamp(t)?
     } else if let Some(p) = &s.timestamp_path {
         let v = resolve(p, &effective, ctx)?;
-        until_timestamp(v.as_str().ok_or_else(|| StatesError::runtime(format!("TimestampPath '{p}' must select a string, got {v}")))?)?
+        until_timestamp(
+            v.as_str()
+                .ok_or_else(|| StatesError::runtime(format!("TimestampPath '{p}' must select a string, got {v}")))?,
+        )?
     } else {
-        return Err(StatesError::runtime("a Wait state needs Seconds, SecondsPath, Timestamp or TimestampPath"));
+        return Err(StatesError::runtime(
+            "a Wait state needs Seconds, SecondsPath, Timestamp or TimestampPath",
+        ));
     };
     tokio::time::sleep(delay).await;
     transition(&s.transition, output_path(&s.io, effective, ctx)?)
@@ -344,8 +411,14 @@ fn fail(s: &FailState, input: &Value, ctx: &Context) -> Result<StatesError, Stat
         match (fixed, path) {
             (Some(v), _) => Ok(v.clone()),
             (None, Some(p)) => {
-                let v = if intrinsics::is_intrinsic(p) { intrinsics::evaluate(p, input, ctx)? } else { resolve(p, input, ctx)? };
-                v.as_str().map(str::to_string).ok_or_else(|| StatesError::runtime(format!("'{p}' must select a string, got {v}")))
+                let v = if intrinsics::is_intrinsic(p) {
+                    intrinsics::evaluate(p, input, ctx)?
+                } else {
+                    resolve(p, input, ctx)?
+                };
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| StatesError::runtime(format!("'{p}' must select a string, got {v}")))
             }
             (None, None) => Ok(String::new()),
         }

@@ -20,7 +20,10 @@ fn seconds(fixed: Option<u64>, path: Option<&String>, input: &Value, ctx: &Conte
         (Some(s), _) => Ok(Some(s)),
         (None, Some(p)) => {
             let v = resolve(p, input, ctx)?;
-            v.as_u64().filter(|s| *s > 0).map(Some).ok_or_else(|| StatesError::runtime(format!("{field} '{p}' must select a positive integer, got {v}")))
+            v.as_u64()
+                .filter(|s| *s > 0)
+                .map(Some)
+                .ok_or_else(|| StatesError::runtime(format!("{field} '{p}' must select a positive integer, got {v}")))
         }
         (None, None) => Ok(None),
     }
@@ -56,8 +59,20 @@ impl Interpreter {
                     None => effective,
                 };
                 check_size("task input", json_len(&params))?;
-                let timeout = seconds(s.timeout_seconds, s.timeout_seconds_path.as_ref(), &input, &ctx, "TimeoutSecondsPath")?;
-                let heartbeat = seconds(s.heartbeat_seconds, s.heartbeat_seconds_path.as_ref(), &input, &ctx, "HeartbeatSecondsPath")?;
+                let timeout = seconds(
+                    s.timeout_seconds,
+                    s.timeout_seconds_path.as_ref(),
+                    &input,
+                    &ctx,
+                    "TimeoutSecondsPath",
+                )?;
+                let heartbeat = seconds(
+                    s.heartbeat_seconds,
+                    s.heartbeat_seconds_path.as_ref(),
+                    &input,
+                    &ctx,
+                    "HeartbeatSecondsPath",
+                )?;
                 let call = TaskCall {
                     resource: s.resource.clone(),
                     state_name: name.to_string(),
@@ -70,7 +85,12 @@ impl Interpreter {
                 check_size("task result", json_len(&result))?;
                 // Output processing is part of the attempt: its errors (ResultPathMatchFailure,
                 // a bad ResultSelector path) are retried and caught like the task's own.
-                let out = Outputs { selector: s.result_selector.as_ref(), result_path: s.result_path.as_ref(), io: &s.io, transition: &s.transition };
+                let out = Outputs {
+                    selector: s.result_selector.as_ref(),
+                    result_path: s.result_path.as_ref(),
+                    io: &s.io,
+                    transition: &s.transition,
+                };
                 out.apply(input.clone(), result, &ctx)
             };
             match attempt.await {
@@ -84,7 +104,14 @@ impl Interpreter {
         }
     }
 
-    async fn invoke(&self, call: TaskCall, timeout: Option<u64>, heartbeat: Option<u64>, registration: Option<Registration>, rec: &Recorder) -> Result<Value, StatesError> {
+    async fn invoke(
+        &self,
+        call: TaskCall,
+        timeout: Option<u64>,
+        heartbeat: Option<u64>,
+        registration: Option<Registration>,
+        rec: &Recorder,
+    ) -> Result<Value, StatesError> {
         let lambda_direct = call.resource.starts_with("arn:aws:lambda:");
         let (resource_type, resource) = resource_parts(&call.resource);
         if lambda_direct {
@@ -100,12 +127,20 @@ impl Interpreter {
                 Some("taskScheduledEventDetails"),
                 json!({"resourceType": resource_type, "resource": resource, "region": "local", "parameters": call.input.to_string(), "timeoutInSeconds": timeout, "heartbeatInSeconds": heartbeat}),
             );
-            rec.emit("TaskStarted", Some("taskStartedEventDetails"), json!({"resourceType": resource_type, "resource": resource}));
+            rec.emit(
+                "TaskStarted",
+                Some("taskStartedEventDetails"),
+                json!({"resourceType": resource_type, "resource": resource}),
+            );
         }
         let work = async {
             let returned = self.invoker.invoke(call).await?;
             let Some(mut reg) = registration else { return Ok(returned) };
-            rec.emit("TaskSubmitted", Some("taskSubmittedEventDetails"), json!({"resourceType": resource_type, "resource": resource, "output": returned.to_string()}));
+            rec.emit(
+                "TaskSubmitted",
+                Some("taskSubmittedEventDetails"),
+                json!({"resourceType": resource_type, "resource": resource, "output": returned.to_string()}),
+            );
             loop {
                 let beat = async {
                     match heartbeat {
@@ -125,9 +160,12 @@ impl Interpreter {
             }
         };
         let result = match timeout {
-            Some(secs) => tokio::time::timeout(Duration::from_secs(secs), work)
-                .await
-                .unwrap_or_else(|_| Err(StatesError::new(names::TIMEOUT, format!("the task did not finish within TimeoutSeconds ({secs} s)")))),
+            Some(secs) => tokio::time::timeout(Duration::from_secs(secs), work).await.unwrap_or_else(|_| {
+                Err(StatesError::new(
+                    names::TIMEOUT,
+                    format!("the task did not finish within TimeoutSeconds ({secs} s)"),
+                ))
+            }),
             None => work.await,
         };
         let prefix = if lambda_direct { "LambdaFunction" } else { "Task" };
@@ -139,8 +177,16 @@ impl Interpreter {
                 json!({"resourceType": resource_type, "resource": resource, "output": output.to_string()}),
             ),
             Err(e) => {
-                let t = if e.error == names::TIMEOUT || e.error == names::HEARTBEAT_TIMEOUT { "TimedOut" } else { "Failed" };
-                rec.emit(&format!("{prefix}{t}"), Some(&details_key(t)), json!({"resourceType": resource_type, "resource": resource, "error": e.error, "cause": e.cause}))
+                let t = if e.error == names::TIMEOUT || e.error == names::HEARTBEAT_TIMEOUT {
+                    "TimedOut"
+                } else {
+                    "Failed"
+                };
+                rec.emit(
+                    &format!("{prefix}{t}"),
+                    Some(&details_key(t)),
+                    json!({"resourceType": resource_type, "resource": resource, "error": e.error, "cause": e.cause}),
+                )
             }
         };
         result

@@ -1,0 +1,220 @@
+#![allow(dead_code, reason = "each test binary uses part of this module")]
+
+//! The conformance cases in `tests/conformance/*.json` and how to run one through the
+//! interpreter; shared by the conformance suite and the differential test against moto.
+//!
+//! A case: `{name, source, definition, input?, tasks?, expect}` where `tasks` maps a Task state
+//! to its mocked responses (`{"0": {"Return": …}, "1-2": {"Throw": {…}}}`, or
+//! `"never-answers"` for a callback nobody answers) and `expect` is
+//! `{status, output?, error?, cause_contains?, history?}` or `{invalid: CODE}` for a definition
+//! that must be rejected with that diagnostic code.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use baton_asl::mock::MockConfig;
+use baton_asl::{DefinitionError, ExecutionSpec, Interpreter, MemorySink, StateMachine, TaskInvoker, TaskTokens};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[derive(Debug, Deserialize)]
+pub struct Case {
+    #[serde(skip)]
+    pub file: String,
+    pub name: String,
+    pub source: String,
+    pub definition: Value,
+    #[serde(default = "empty")]
+    pub input: Value,
+    #[serde(default)]
+    pub tasks: Option<Value>,
+    pub expect: Expect,
+}
+
+fn empty() -> Value {
+    json!({})
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub output: Option<Value>,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub cause_contains: Option<String>,
+    /// Event types that must appear, in this order (others may come between).
+    #[serde(default)]
+    pub history: Vec<String>,
+    #[serde(default)]
+    pub invalid: Option<String>,
+}
+
+pub fn cases() -> Vec<Case> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let cases: Vec<Case> = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let stem = f.file_stem().unwrap().to_string_lossy().into_owned();
+        out.extend(cases.into_iter().map(|mut c| {
+            c.file = stem.clone();
+            c
+        }));
+    }
+    out
+}
+
+/// Mocks, plus callback tasks whose token nobody answers (for timeouts and heartbeats), which a
+/// Step Functions Local mock configuration cannot express.
+struct Harness {
+    mocks: baton_asl::mock::MockInvoker,
+    silent: Vec<String>,
+}
+
+#[async_trait::async_trait]
+impl TaskInvoker for Harness {
+    async fn invoke(&self, call: baton_asl::TaskCall) -> Result<Value, baton_asl::StatesError> {
+        if self.silent.contains(&call.state_name) {
+            return Ok(Value::Null);
+        }
+        self.mocks.invoke(call).await
+    }
+}
+
+pub fn run_case(case: &Case) -> Result<(), String> {
+    check(case, &execute(case))
+}
+
+/// What the interpreter made of a case.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The definition was rejected with these diagnostic codes.
+    Rejected(Vec<&'static str>, String),
+    Ran {
+        status: String,
+        output: Option<Value>,
+        error: Option<String>,
+        cause: Option<String>,
+        history: Vec<String>,
+    },
+}
+
+pub fn execute(case: &Case) -> Outcome {
+    let machine = match StateMachine::from_json(&case.definition.to_string()) {
+        Ok(m) => m,
+        Err(e) => {
+            let codes = match &e {
+                DefinitionError::Invalid(d) => d.iter().map(|d| d.code).collect(),
+                DefinitionError::Json { .. } => vec!["INVALID_JSON_DESCRIPTION"],
+            };
+            return Outcome::Rejected(codes, e.to_string());
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let sink = Arc::new(MemorySink::default());
+    let tokens = TaskTokens::default();
+    let invoker: Arc<dyn TaskInvoker> = match &case.tasks {
+        Some(tasks) => {
+            let mut states = serde_json::Map::new();
+            let mut responses = serde_json::Map::new();
+            let mut silent = Vec::new();
+            for (state, mocked) in tasks.as_object().unwrap() {
+                if mocked == "never-answers" {
+                    silent.push(state.clone());
+                    continue;
+                }
+                states.insert(state.clone(), json!(state));
+                responses.insert(state.clone(), mocked.clone());
+            }
+            let config = json!({"StateMachines": {"m": {"TestCases": {"t": states}}}, "MockedResponses": responses});
+            let mocks = MockConfig::from_json(&config.to_string())
+                .unwrap()
+                .invoker(None, "t", tokens.clone())
+                .unwrap();
+            Arc::new(Harness { mocks, silent })
+        }
+        None => Arc::new(baton_asl::mock::NoTasks),
+    };
+    let spec = ExecutionSpec {
+        state_machine_arn: "arn:aws:states:local:000000000000:stateMachine:m".into(),
+        execution_name: "e".into(),
+        input: case.input.clone(),
+    };
+    let outcome = runtime.block_on(Interpreter::with_tokens(invoker, sink.clone(), tokens).execute(&machine, &spec));
+    Outcome::Ran {
+        status: serde_json::to_value(outcome.status).unwrap().as_str().unwrap().to_string(),
+        output: outcome.output,
+        error: outcome.error.as_ref().map(|e| e.error.clone()),
+        cause: outcome.error.map(|e| e.cause),
+        history: sink.events().into_iter().map(|e| e.kind).collect(),
+    }
+}
+
+fn check(case: &Case, outcome: &Outcome) -> Result<(), String> {
+    let e = &case.expect;
+    let (status, output, error, cause, history) = match (outcome, &e.invalid) {
+        (Outcome::Rejected(codes, _), Some(code)) if codes.contains(&code.as_str()) => return Ok(()),
+        (Outcome::Rejected(codes, why), Some(code)) => return Err(format!("rejected with {codes:?}, expected {code}: {why}")),
+        (Outcome::Rejected(_, why), None) => return Err(format!("definition rejected: {why}")),
+        (Outcome::Ran { .. }, Some(code)) => return Err(format!("definition accepted, expected {code}")),
+        (
+            Outcome::Ran {
+                status,
+                output,
+                error,
+                cause,
+                history,
+            },
+            None,
+        ) => (status, output, error, cause, history),
+    };
+    let mut problems = Vec::new();
+    if let Some(want) = &e.status {
+        if status != want {
+            problems.push(format!("status {status}, expected {want} (error {error:?}: {cause:?})"));
+        }
+    }
+    if let Some(want) = &e.output {
+        if output.as_ref() != Some(want) {
+            problems.push(format!(
+                "output {}, expected {want}",
+                output.as_ref().map_or("none".into(), Value::to_string)
+            ));
+        }
+    }
+    if let Some(want) = &e.error {
+        if error.as_ref() != Some(want) {
+            problems.push(format!("error {error:?}, expected {want}"));
+        }
+    }
+    if let Some(want) = &e.cause_contains {
+        if !cause.as_ref().is_some_and(|c| c.contains(want.as_str())) {
+            problems.push(format!("cause {cause:?} lacks {want:?}"));
+        }
+    }
+    let mut at = 0;
+    for want in &e.history {
+        match history[at..].iter().position(|k| k == want) {
+            Some(p) => at += p + 1,
+            None => {
+                problems.push(format!("history lacks {want} (in order) in {history:?}"));
+                break;
+            }
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+}
