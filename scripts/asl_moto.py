@@ -67,13 +67,15 @@ def run(sfn, n, case):
         out.update(status="REJECTED", error=type(e).__name__, cause=str(e))
         return out
     execution = sfn.start_execution(stateMachineArn=arn, name="e", input=json.dumps(case["input"]))["executionArn"]
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + case.get("timeout", 20)
     while True:
         d = sfn.describe_execution(executionArn=execution)
         if d["status"] != "RUNNING" or time.monotonic() > deadline:
             break
         time.sleep(0.01)
     out["status"] = d["status"]
+    if d.get("stopDate"):
+        out["seconds"] = (d["stopDate"] - d["startDate"]).total_seconds()
     try:
         out["output"] = json.loads(d["output"]) if d.get("output") else None
     except ValueError:  # moto reports a string output without JSON quotes; it is that string

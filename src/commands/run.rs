@@ -110,7 +110,7 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>) {
             _ => owner.get(&e.previous_event_id).cloned().unwrap_or_default(),
         };
         owner.insert(e.id, name.clone());
-        match e.kind.as_str() {
+        match &*e.kind {
             "TaskStateEntered" => {
                 let this_stage = name.split(':').next().unwrap_or_default().to_string();
                 if this_stage != stage && name.contains(':') {
@@ -121,11 +121,7 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>) {
                 entered.insert(name, Instant::now());
             }
             "TaskSucceeded" | "LambdaFunctionSucceeded" => {
-                if let Some(out) = e
-                    .detail("output")
-                    .and_then(Value::as_str)
-                    .and_then(|o| serde_json::from_str(o).ok())
-                {
+                if let Some(out) = e.detail_text("output").and_then(|o| serde_json::from_str(&o).ok()) {
                     results.insert(name, out);
                 }
             }
@@ -144,8 +140,8 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>) {
                 );
             }
             "TaskFailed" | "TaskTimedOut" | "LambdaFunctionFailed" | "LambdaFunctionTimedOut" => {
-                let error = e.detail("error").and_then(Value::as_str).unwrap_or_default();
-                let cause = e.detail("cause").and_then(Value::as_str).unwrap_or_default();
+                let error = e.detail_text("error").unwrap_or_default();
+                let cause = e.detail_text("cause").unwrap_or_default();
                 println!("  {}✖ {name}{} {error}: {cause}", style::FAIL.render(), style::FAIL.render_reset());
             }
             "ParallelStateEntered" if name == baton_core::synth::ROLLBACK_STATE => {

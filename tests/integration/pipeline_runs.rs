@@ -107,8 +107,8 @@ async fn broken_release_rolls_back_to_last_good() {
     }
     // History uses Step Functions' own event names, ending in ExecutionFailed.
     let history = query::history(&db, &record.id).expect("history");
-    assert_eq!(history.first().map(|e| e.kind.as_str()), Some("ExecutionStarted"));
-    assert_eq!(history.last().map(|e| e.kind.as_str()), Some("ExecutionFailed"));
+    assert_eq!(history.first().map(|e| e.kind.as_ref()), Some("ExecutionStarted"));
+    assert_eq!(history.last().map(|e| e.kind.as_ref()), Some("ExecutionFailed"));
     assert!(
         history
             .iter()

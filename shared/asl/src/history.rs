@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -12,33 +14,148 @@ use crate::context::{Clock, timestamp};
 /// Step Functions ends a Standard workflow whose history would pass this many events.
 pub const HISTORY_LIMIT: u64 = 25_000;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// One event of an execution's history, serialized exactly as `GetExecutionHistory` returns it:
+/// `{"id", "previousEventId", "timestamp", "type", "<kind>EventDetails": {…}}`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEvent {
     pub id: u64,
     pub previous_event_id: u64,
-    pub timestamp: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// The one `…EventDetails` member the event type carries, e.g. `stateEnteredEventDetails`.
-    #[serde(flatten)]
-    pub details: Map<String, Value>,
+    pub timestamp: Arc<str>,
+    pub kind: Cow<'static, str>,
+    pub details: Option<Details>,
+}
+
+/// The one `…EventDetails` member of an event. The frequent state events are kept typed, so
+/// recording one costs a single allocation; everything else is plain JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Details {
+    pub key: Cow<'static, str>,
+    pub body: Body,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// `stateEnteredEventDetails` (`input`) and `stateExitedEventDetails` (`output`).
+    State {
+        name: Arc<str>,
+        field: &'static str,
+        payload: String,
+    },
+    /// `mapIteration…EventDetails`.
+    MapIteration {
+        name: Arc<str>,
+        index: usize,
+    },
+    Json(Value),
 }
 
 impl HistoryEvent {
     /// The state name of a `…StateEntered`/`…StateExited` event.
     pub fn state_name(&self) -> Option<&str> {
-        self.details.values().find_map(|d| d.get("name")).and_then(Value::as_str)
+        match &self.details.as_ref()?.body {
+            Body::State { name, .. } | Body::MapIteration { name, .. } => Some(name),
+            Body::Json(v) => v.get("name").and_then(Value::as_str),
+        }
     }
 
-    pub fn detail(&self, field: &str) -> Option<&Value> {
-        self.details.values().find_map(|d| d.get(field))
+    /// One text field of the details (`output`, `error`, `cause`, …).
+    pub fn detail_text(&self, field: &str) -> Option<String> {
+        match self.detail(field)? {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// One field of the details, as JSON.
+    pub fn detail(&self, field: &str) -> Option<Value> {
+        match &self.details.as_ref()?.body {
+            Body::State { name, field: f, payload } => match field {
+                "name" => Some(Value::String(name.to_string())),
+                _ if field == *f => Some(Value::String(payload.clone())),
+                _ => None,
+            },
+            Body::MapIteration { name, index } => match field {
+                "name" => Some(Value::String(name.to_string())),
+                "index" => Some(Value::from(*index)),
+                _ => None,
+            },
+            Body::Json(v) => v.get(field).cloned(),
+        }
+    }
+}
+
+impl Serialize for Details {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match &self.body {
+            Body::State { name, field, payload } => {
+                let mut m = s.serialize_map(Some(3))?;
+                m.serialize_entry("name", &**name)?;
+                m.serialize_entry(field, payload)?;
+                m.serialize_entry(
+                    if *field == "input" { "inputDetails" } else { "outputDetails" },
+                    &json!({"truncated": false}),
+                )?;
+                m.end()
+            }
+            Body::MapIteration { name, index } => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("name", &**name)?;
+                m.serialize_entry("index", index)?;
+                m.end()
+            }
+            Body::Json(v) => v.serialize(s),
+        }
+    }
+}
+
+impl Serialize for HistoryEvent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(4 + usize::from(self.details.is_some())))?;
+        m.serialize_entry("id", &self.id)?;
+        m.serialize_entry("previousEventId", &self.previous_event_id)?;
+        m.serialize_entry("timestamp", &*self.timestamp)?;
+        m.serialize_entry("type", &self.kind)?;
+        if let Some(d) = &self.details {
+            m.serialize_entry(&*d.key, d)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for HistoryEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut map = Map::<String, Value>::deserialize(d)?;
+        let number =
+            |map: &mut Map<String, Value>, k: &str| map.remove(k).and_then(|v| v.as_u64()).ok_or_else(|| D::Error::missing_field("id"));
+        let id = number(&mut map, "id")?;
+        let previous_event_id = number(&mut map, "previousEventId").unwrap_or(0);
+        let text = |map: &mut Map<String, Value>, k: &'static str| match map.remove(k) {
+            Some(Value::String(s)) => Ok(s),
+            _ => Err(D::Error::missing_field(k)),
+        };
+        let timestamp = text(&mut map, "timestamp")?.into();
+        let kind = Cow::Owned(text(&mut map, "type")?);
+        let details = map.into_iter().next().map(|(key, body)| Details {
+            key: Cow::Owned(key),
+            body: Body::Json(body),
+        });
+        Ok(HistoryEvent {
+            id,
+            previous_event_id,
+            timestamp,
+            kind,
+            details,
+        })
     }
 }
 
 /// Where events go as they happen (a database, a progress display, a test's channel).
 pub trait HistorySink: Send + Sync {
-    fn record(&self, execution_arn: &str, event: &HistoryEvent);
+    /// Takes the event by value: sinks keep or forward it without another copy.
+    fn record(&self, execution_arn: &str, event: HistoryEvent);
 }
 
 /// Numbers events for one execution and tracks each flow's previous event, so the branches of a
@@ -50,6 +167,8 @@ pub(crate) struct Recorder {
     clock: Clock,
     counter: Arc<AtomicU64>,
     previous: Arc<AtomicU64>,
+    /// The last timestamp text and its millisecond: events come many to a millisecond.
+    stamp: Arc<std::sync::Mutex<(i64, Arc<str>)>>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -66,7 +185,18 @@ impl Recorder {
             clock,
             counter: Arc::new(AtomicU64::new(0)),
             previous: Arc::new(AtomicU64::new(0)),
+            stamp: Arc::new(std::sync::Mutex::new((i64::MIN, Arc::from("")))),
         }
+    }
+
+    fn timestamp(&self) -> Arc<str> {
+        let now = self.clock.now();
+        let ms = now.timestamp_millis();
+        let mut stamp = self.stamp.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if stamp.0 != ms {
+            *stamp = (ms, timestamp(now).into());
+        }
+        stamp.1.clone()
     }
 
     /// Whether the history is at its limit (the next state would pass it).
@@ -83,38 +213,80 @@ impl Recorder {
     }
 
     pub fn emit(&self, kind: &str, details_key: Option<&str>, details: Value) -> u64 {
+        let details = details_key.map(|key| Details {
+            key: Cow::Owned(key.to_string()),
+            body: Body::Json(details),
+        });
+        self.push(Cow::Owned(kind.to_string()), details)
+    }
+
+    fn push(&self, kind: Cow<'static, str>, details: Option<Details>) -> u64 {
         let id = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
         let previous = self.previous.swap(id, Ordering::SeqCst);
-        let mut map = Map::new();
-        if let Some(key) = details_key {
-            map.insert(key.to_string(), details);
-        }
         let event = HistoryEvent {
             id,
             previous_event_id: previous,
-            timestamp: timestamp(self.clock.now()),
-            kind: kind.to_string(),
-            details: map,
+            timestamp: self.timestamp(),
+            kind,
+            details,
         };
-        self.sink.record(&self.execution_arn, &event);
+        self.sink.record(&self.execution_arn, event);
         id
     }
 
-    pub fn state_entered(&self, state_type: &str, name: &str, input: &Value) {
-        self.emit(
-            &format!("{state_type}StateEntered"),
-            Some("stateEnteredEventDetails"),
-            json!({"name": name, "input": input.to_string(), "inputDetails": {"truncated": false}}),
+    pub fn state_entered(&self, state_type: &str, name: &Arc<str>, input: &Value) {
+        let details = Details {
+            key: Cow::Borrowed("stateEnteredEventDetails"),
+            body: Body::State {
+                name: name.clone(),
+                field: "input",
+                payload: input.to_string(),
+            },
+        };
+        self.push(Cow::Borrowed(event_kind(state_type, true)), Some(details));
+    }
+
+    pub fn map_iteration(&self, kind: &'static str, key: &'static str, name: &Arc<str>, index: usize) {
+        self.push(
+            Cow::Borrowed(kind),
+            Some(Details {
+                key: Cow::Borrowed(key),
+                body: Body::MapIteration { name: name.clone(), index },
+            }),
         );
     }
 
     /// `output` is the state output already serialized (its size was checked on the way).
-    pub fn state_exited(&self, state_type: &str, name: &str, output: String) {
-        self.emit(
-            &format!("{state_type}StateExited"),
-            Some("stateExitedEventDetails"),
-            json!({"name": name, "output": output, "outputDetails": {"truncated": false}}),
-        );
+    pub fn state_exited(&self, state_type: &str, name: &Arc<str>, output: String) {
+        let details = Details {
+            key: Cow::Borrowed("stateExitedEventDetails"),
+            body: Body::State {
+                name: name.clone(),
+                field: "output",
+                payload: output,
+            },
+        };
+        self.push(Cow::Borrowed(event_kind(state_type, false)), Some(details));
+    }
+}
+
+fn event_kind(state_type: &str, entered: bool) -> &'static str {
+    match (state_type, entered) {
+        ("Task", true) => "TaskStateEntered",
+        ("Task", false) => "TaskStateExited",
+        ("Pass", true) => "PassStateEntered",
+        ("Pass", false) => "PassStateExited",
+        ("Choice", true) => "ChoiceStateEntered",
+        ("Choice", false) => "ChoiceStateExited",
+        ("Wait", true) => "WaitStateEntered",
+        ("Wait", false) => "WaitStateExited",
+        ("Succeed", true) => "SucceedStateEntered",
+        ("Succeed", false) => "SucceedStateExited",
+        ("Fail", _) => "FailStateEntered",
+        ("Parallel", true) => "ParallelStateEntered",
+        ("Parallel", false) => "ParallelStateExited",
+        ("Map", true) => "MapStateEntered",
+        _ => "MapStateExited",
     }
 }
 
@@ -131,11 +303,8 @@ impl MemorySink {
 }
 
 impl HistorySink for MemorySink {
-    fn record(&self, _execution_arn: &str, event: &HistoryEvent) {
-        self.events
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(event.clone());
+    fn record(&self, _execution_arn: &str, event: HistoryEvent) {
+        self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(event);
     }
 }
 
@@ -144,5 +313,5 @@ impl HistorySink for MemorySink {
 pub struct NullSink;
 
 impl HistorySink for NullSink {
-    fn record(&self, _execution_arn: &str, _event: &HistoryEvent) {}
+    fn record(&self, _execution_arn: &str, _event: HistoryEvent) {}
 }

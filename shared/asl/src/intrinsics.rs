@@ -68,9 +68,25 @@ fn parse_call(expr: &str) -> Result<Arg, StatesError> {
     Ok(call)
 }
 
-/// Evaluates one intrinsic expression against the state input and context object.
+/// Evaluates one intrinsic expression against the state input and context object. Parsed
+/// expressions are kept per thread, since a definition evaluates the same few many times.
 pub fn evaluate(expr: &str, input: &Value, context: &Context) -> Result<Value, StatesError> {
-    eval_arg(&parse_call(expr)?, input, context)
+    thread_local! {
+        static CALLS: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Arg>>> = Default::default();
+    }
+    let call = CALLS.with(|cache| -> Result<std::rc::Rc<Arg>, StatesError> {
+        if let Some(c) = cache.borrow().get(expr) {
+            return Ok(c.clone());
+        }
+        let parsed = std::rc::Rc::new(parse_call(expr)?);
+        let mut cache = cache.borrow_mut();
+        if cache.len() > 4096 {
+            cache.clear();
+        }
+        cache.insert(expr.to_string(), parsed.clone());
+        Ok(parsed)
+    })?;
+    eval_arg(&call, input, context)
 }
 
 struct Parser<'a> {
@@ -214,10 +230,19 @@ impl Parser<'_> {
 
 fn eval_arg(arg: &Arg, input: &Value, context: &Context) -> Result<Value, StatesError> {
     match arg {
+        Arg::Literal(Value::String(s)) => Ok(Value::String(unmark(s))),
         Arg::Literal(v) => Ok(v.clone()),
         Arg::Path(p) => resolve(p, input, context),
         Arg::Call(name, args) => {
-            let values = args.iter().map(|a| eval_arg(a, input, context)).collect::<Result<Vec<_>, _>>()?;
+            let mut values = Vec::with_capacity(args.len());
+            for (i, a) in args.iter().enumerate() {
+                values.push(match a {
+                    // Format's template keeps its escaped braces marked until it has placed
+                    // the arguments.
+                    Arg::Literal(v @ Value::String(_)) if i == 0 && name == "States.Format" => v.clone(),
+                    other => eval_arg(other, input, context)?,
+                });
+            }
             call(name, &values)
         }
     }

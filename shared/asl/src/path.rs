@@ -160,6 +160,25 @@ pub(crate) fn type_of(v: &Value) -> &'static str {
     }
 }
 
+/// Parses a path once per thread: states evaluate the same few paths over and over.
+pub fn cached(text: &str) -> Result<std::rc::Rc<Path>, StatesError> {
+    thread_local! {
+        static PATHS: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Path>>> = Default::default();
+    }
+    PATHS.with(|cache| {
+        if let Some(p) = cache.borrow().get(text) {
+            return Ok(p.clone());
+        }
+        let parsed = std::rc::Rc::new(Path::parse(text)?);
+        let mut cache = cache.borrow_mut();
+        if cache.len() > 4096 {
+            cache.clear(); // bounded: a definition has a fixed set of paths
+        }
+        cache.insert(text.to_string(), parsed.clone());
+        Ok(parsed)
+    })
+}
+
 /// Resolves `$...` against the state input and `$$...` against the context object.
 pub fn resolve(path: &str, input: &Value, context: &Context) -> Result<Value, StatesError> {
     let not_found = |root: &Value| {
@@ -171,9 +190,9 @@ pub fn resolve(path: &str, input: &Value, context: &Context) -> Result<Value, St
     match path.strip_prefix("$$") {
         Some(rest) => {
             let root = context.to_value();
-            Path::parse(&format!("${rest}"))?.select(&root).ok_or_else(|| not_found(&root))
+            cached(&format!("${rest}"))?.select(&root).ok_or_else(|| not_found(&root))
         }
-        None => Path::parse(path)?.select(input).ok_or_else(|| not_found(input)),
+        None => cached(path)?.select(input).ok_or_else(|| not_found(input)),
     }
 }
 

@@ -123,14 +123,14 @@ impl Checker {
             if kind == "Catcher" {
                 self.path(entry.get("ResultPath"), &format!("{here}/ResultPath"), true);
             }
-            if let Some(rate) = entry.get("BackoffRate").and_then(Value::as_f64) {
-                if rate < 1.0 {
-                    self.report(
-                        "SCHEMA_VALIDATION_FAILED",
-                        "BackoffRate must be at least 1.0",
-                        &format!("{here}/BackoffRate"),
-                    );
-                }
+            if let Some(rate) = entry.get("BackoffRate").and_then(Value::as_f64)
+                && rate < 1.0
+            {
+                self.report(
+                    "SCHEMA_VALIDATION_FAILED",
+                    "BackoffRate must be at least 1.0",
+                    &format!("{here}/BackoffRate"),
+                );
             }
         }
     }
@@ -276,10 +276,10 @@ impl Checker {
             );
         }
         let target = |c: &mut Self, v: Option<&Value>, loc: &str| {
-            if let Some(t) = v.and_then(Value::as_str) {
-                if !states.contains_key(t) {
-                    c.report("MISSING_TRANSITION_TARGET", format!("Missing 'Next' target: {t}"), loc);
-                }
+            if let Some(t) = v.and_then(Value::as_str)
+                && !states.contains_key(t)
+            {
+                c.report("MISSING_TRANSITION_TARGET", format!("Missing 'Next' target: {t}"), loc);
             }
         };
         if !matches!(ty, "Choice" | "Succeed" | "Fail") {
@@ -326,14 +326,14 @@ impl Checker {
                     self.path(fields.get(f), &at(f), false);
                 }
                 let secs = |f: &str| fields.get(f).and_then(Value::as_u64);
-                if let (Some(t), Some(h)) = (secs("TimeoutSeconds"), secs("HeartbeatSeconds")) {
-                    if h >= t {
-                        self.report(
-                            "SCHEMA_VALIDATION_FAILED",
-                            "HeartbeatSeconds must be smaller than TimeoutSeconds",
-                            &at("HeartbeatSeconds"),
-                        );
-                    }
+                if let (Some(t), Some(h)) = (secs("TimeoutSeconds"), secs("HeartbeatSeconds"))
+                    && h >= t
+                {
+                    self.report(
+                        "SCHEMA_VALIDATION_FAILED",
+                        "HeartbeatSeconds must be smaller than TimeoutSeconds",
+                        &at("HeartbeatSeconds"),
+                    );
                 }
             }
             "Choice" => {
@@ -364,14 +364,14 @@ impl Checker {
                 for f in ["SecondsPath", "TimestampPath"] {
                     self.path(fields.get(f), &at(f), false);
                 }
-                if let Some(ts) = fields.get("Timestamp").and_then(Value::as_str) {
-                    if chrono::DateTime::parse_from_rfc3339(ts).is_err() {
-                        self.report(
-                            "SCHEMA_VALIDATION_FAILED",
-                            format!("Value is not a valid timestamp: {ts}"),
-                            &at("Timestamp"),
-                        );
-                    }
+                if let Some(ts) = fields.get("Timestamp").and_then(Value::as_str)
+                    && chrono::DateTime::parse_from_rfc3339(ts).is_err()
+                {
+                    self.report(
+                        "SCHEMA_VALIDATION_FAILED",
+                        format!("Value is not a valid timestamp: {ts}"),
+                        &at("Timestamp"),
+                    );
                 }
             }
             "Fail" => {
@@ -434,14 +434,14 @@ impl Checker {
                         );
                     }
                 }
-                if let Some(p) = fields.get("ToleratedFailurePercentage").and_then(Value::as_f64) {
-                    if !(0.0..=100.0).contains(&p) {
-                        self.report(
-                            "SCHEMA_VALIDATION_FAILED",
-                            "ToleratedFailurePercentage must be between 0 and 100",
-                            &at("ToleratedFailurePercentage"),
-                        );
-                    }
+                if let Some(p) = fields.get("ToleratedFailurePercentage").and_then(Value::as_f64)
+                    && !(0.0..=100.0).contains(&p)
+                {
+                    self.report(
+                        "SCHEMA_VALIDATION_FAILED",
+                        "ToleratedFailurePercentage must be between 0 and 100",
+                        &at("ToleratedFailurePercentage"),
+                    );
                 }
             }
             _ => {}

@@ -15,14 +15,14 @@ use serde_json::{Value, json};
 struct Events(Mutex<Vec<HistoryEvent>>);
 
 impl HistorySink for Events {
-    fn record(&self, _arn: &str, event: &HistoryEvent) {
-        self.0.lock().unwrap().push(event.clone());
+    fn record(&self, _arn: &str, event: HistoryEvent) {
+        self.0.lock().unwrap().push(event);
     }
 }
 
 impl Events {
     fn kinds(&self) -> Vec<String> {
-        self.0.lock().unwrap().iter().map(|e| e.kind.clone()).collect()
+        self.0.lock().unwrap().iter().map(|e| e.kind.to_string()).collect()
     }
 }
 

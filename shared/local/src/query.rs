@@ -126,13 +126,13 @@ pub fn states(history: &[HistoryEvent]) -> Vec<StateStatus> {
     let mut owner: HashMap<u64, usize> = HashMap::new();
     let mut out: Vec<StateStatus> = Vec::new();
     for e in history {
-        let kind = e.kind.as_str();
+        let kind = &*e.kind;
         if let Some(state_type) = kind.strip_suffix("StateEntered") {
             out.push(StateStatus {
                 name: e.state_name().unwrap_or_default().to_string(),
                 kind: state_type.to_string(),
                 status: "RUNNING".into(),
-                entered_at: e.timestamp.clone(),
+                entered_at: e.timestamp.to_string(),
                 exited_at: None,
                 duration_ms: None,
                 attempts: 0,
@@ -148,20 +148,17 @@ pub fn states(history: &[HistoryEvent]) -> Vec<StateStatus> {
         let s = &mut out[i];
         if kind.ends_with("StateExited") {
             s.status = "SUCCEEDED".into();
-            s.exited_at = Some(e.timestamp.clone());
+            s.exited_at = Some(e.timestamp.to_string());
             s.duration_ms = millis(&e.timestamp).zip(millis(&s.entered_at)).map(|(b, a)| b - a);
         } else if kind.ends_with("Scheduled") {
             s.attempts += 1;
         } else if kind == "TaskSucceeded" || kind == "LambdaFunctionSucceeded" {
-            s.result = e
-                .detail("output")
-                .and_then(Value::as_str)
-                .and_then(|o| serde_json::from_str(o).ok());
+            s.result = e.detail_text("output").and_then(|o| serde_json::from_str(&o).ok());
         } else if kind.ends_with("Failed") || kind.ends_with("TimedOut") {
             s.status = "FAILED".into();
-            s.error = e.detail("error").and_then(Value::as_str).map(str::to_string);
-            s.cause = e.detail("cause").and_then(Value::as_str).map(str::to_string);
-            s.exited_at = Some(e.timestamp.clone());
+            s.error = e.detail_text("error");
+            s.cause = e.detail_text("cause");
+            s.exited_at = Some(e.timestamp.to_string());
             s.duration_ms = millis(&e.timestamp).zip(millis(&s.entered_at)).map(|(b, a)| b - a);
         }
     }

@@ -294,9 +294,9 @@ struct DbHistory {
 }
 
 impl HistorySink for DbHistory {
-    fn record(&self, execution_arn: &str, event: &HistoryEvent) {
+    fn record(&self, execution_arn: &str, event: HistoryEvent) {
         let execution_id = execution_arn.rsplit(':').next().unwrap_or(execution_arn).to_string();
-        let text = serde_json::to_string(event).unwrap_or_default();
+        let text = serde_json::to_string(&event).unwrap_or_default();
         // History is written before anyone is told, so what a display shows is on disk.
         if let Err(e) = self.db.lock().execute(
             "INSERT INTO history (execution_id, id, previous_event_id, timestamp, type, event) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

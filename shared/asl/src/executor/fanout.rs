@@ -113,10 +113,12 @@ impl Interpreter {
                 let permits = Arc::new(tokio::sync::Semaphore::new(limit));
                 let selector = s.item_selector.as_ref().or(s.parameters.as_ref());
                 let failures = std::sync::atomic::AtomicUsize::new(0);
+                let map_name: Arc<str> = Arc::from(name);
                 let iterations = items.into_iter().enumerate().map(|(index, item)| {
                     let permits = permits.clone();
                     let effective = &effective;
                     let failures = &failures;
+                    let map_name = &map_name;
                     async move {
                         let _permit = permits
                             .acquire_owned()
@@ -128,27 +130,24 @@ impl Interpreter {
                             None => item,
                         };
                         let iter_run = run.fork();
-                        iter_run.recorder.emit(
-                            "MapIterationStarted",
-                            Some("mapIterationStartedEventDetails"),
-                            json!({"name": name, "index": index}),
-                        );
+                        iter_run
+                            .recorder
+                            .map_iteration("MapIterationStarted", "mapIterationStartedEventDetails", map_name, index);
                         let out = self.run_machine(processor, item_input, &iter_run, Some(map_item)).await;
                         match out {
                             Ok(v) => {
-                                iter_run.recorder.emit(
+                                iter_run.recorder.map_iteration(
                                     "MapIterationSucceeded",
-                                    Some("mapIterationSucceededEventDetails"),
-                                    json!({"name": name, "index": index}),
+                                    "mapIterationSucceededEventDetails",
+                                    map_name,
+                                    index,
                                 );
                                 Ok(v)
                             }
                             Err(e) => {
-                                iter_run.recorder.emit(
-                                    "MapIterationFailed",
-                                    Some("mapIterationFailedEventDetails"),
-                                    json!({"name": name, "index": index}),
-                                );
+                                iter_run
+                                    .recorder
+                                    .map_iteration("MapIterationFailed", "mapIterationFailedEventDetails", map_name, index);
                                 let failed = failures.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                                 match tolerated {
                                     // Within tolerance, a failed item leaves a null in the results.

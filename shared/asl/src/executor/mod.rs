@@ -118,14 +118,8 @@ impl Run {
         }
     }
 
-    fn context(&self, name: &str, entered: DateTime<Utc>, map_item: Option<&Arc<Value>>) -> Context {
-        Context::live(
-            self.execution.clone(),
-            self.state_machine.clone(),
-            name.into(),
-            entered,
-            map_item.cloned(),
-        )
+    fn context(&self, name: Arc<str>, entered: DateTime<Utc>, map_item: Option<&Arc<Value>>) -> Context {
+        Context::live(self.execution.clone(), self.state_machine.clone(), name, entered, map_item.cloned())
     }
 }
 
@@ -267,9 +261,10 @@ impl Interpreter {
         map_item: Option<&Arc<Value>>,
     ) -> Result<Step, StatesError> {
         let kind = state.type_name();
-        run.recorder.state_entered(kind, name, &input);
+        let name_arc: Arc<str> = Arc::from(name);
+        run.recorder.state_entered(kind, &name_arc, &input);
         debug!(state = name, kind, "state entered");
-        let ctx = run.context(name, run.clock.now(), map_item);
+        let ctx = run.context(name_arc.clone(), run.clock.now(), map_item);
         let step = match state {
             State::Pass(s) => pass(s, input, &ctx),
             State::Succeed(s) => input_path(&s.io, &input, &ctx)
@@ -285,7 +280,7 @@ impl Interpreter {
         if let Step::Next(_, output) | Step::End(output) = &step {
             let text = output.to_string();
             check_size("state output", text.len())?;
-            run.recorder.state_exited(kind, name, text);
+            run.recorder.state_exited(kind, &name_arc, text);
         }
         Ok(step)
     }

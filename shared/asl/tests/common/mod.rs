@@ -160,7 +160,7 @@ pub fn execute(case: &Case) -> Outcome {
         output: outcome.output,
         error: outcome.error.as_ref().map(|e| e.error.clone()),
         cause: outcome.error.map(|e| e.cause),
-        history: sink.events().into_iter().map(|e| e.kind).collect(),
+        history: sink.events().into_iter().map(|e| e.kind.into_owned()).collect(),
     }
 }
 
@@ -183,28 +183,28 @@ fn check(case: &Case, outcome: &Outcome) -> Result<(), String> {
         ) => (status, output, error, cause, history),
     };
     let mut problems = Vec::new();
-    if let Some(want) = &e.status {
-        if status != want {
-            problems.push(format!("status {status}, expected {want} (error {error:?}: {cause:?})"));
-        }
+    if let Some(want) = &e.status
+        && status != want
+    {
+        problems.push(format!("status {status}, expected {want} (error {error:?}: {cause:?})"));
     }
-    if let Some(want) = &e.output {
-        if output.as_ref() != Some(want) {
-            problems.push(format!(
-                "output {}, expected {want}",
-                output.as_ref().map_or("none".into(), Value::to_string)
-            ));
-        }
+    if let Some(want) = &e.output
+        && output.as_ref() != Some(want)
+    {
+        problems.push(format!(
+            "output {}, expected {want}",
+            output.as_ref().map_or("none".into(), Value::to_string)
+        ));
     }
-    if let Some(want) = &e.error {
-        if error.as_ref() != Some(want) {
-            problems.push(format!("error {error:?}, expected {want}"));
-        }
+    if let Some(want) = &e.error
+        && error.as_ref() != Some(want)
+    {
+        problems.push(format!("error {error:?}, expected {want}"));
     }
-    if let Some(want) = &e.cause_contains {
-        if !cause.as_ref().is_some_and(|c| c.contains(want.as_str())) {
-            problems.push(format!("cause {cause:?} lacks {want:?}"));
-        }
+    if let Some(want) = &e.cause_contains
+        && !cause.as_ref().is_some_and(|c| c.contains(want.as_str()))
+    {
+        problems.push(format!("cause {cause:?} lacks {want:?}"));
     }
     let mut at = 0;
     for want in &e.history {

@@ -1,0 +1,142 @@
+//! State transitions per second, for a Pass/Choice loop of 5,000 iterations and an inline Map
+//! over 2,000 items (both inside the 25,000-event history limit), with full history recorded,
+//! beside moto's Step Functions interpreter running the same definitions in the same run.
+//!
+//! `cargo bench -p baton-asl --bench transitions` (BATON_BENCH_RUNS: Baton runs per case,
+//! default 9; BATON_BENCH_MOTO=0 skips moto). Targets: ≥ 500,000 transitions/s and ≥ 100× moto.
+
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    reason = "a benchmark reports on stdout and stops on any failure"
+)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use baton_asl::mock::NoTasks;
+use baton_asl::{ExecutionSpec, ExecutionStatus, Interpreter, MemorySink, StateMachine};
+use serde_json::{Value, json};
+
+fn loop_definition(n: u64) -> Value {
+    json!({"StartAt": "Init", "States": {
+        "Init": {"Type": "Pass", "Result": 0, "ResultPath": "$.i", "Next": "Step"},
+        "Step": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)"}, "Next": "Check"},
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericLessThan": n, "Next": "Step"}], "Default": "Done"},
+        "Done": {"Type": "Succeed"}}})
+}
+
+fn map_definition() -> Value {
+    json!({"StartAt": "Each", "States": {
+        "Each": {"Type": "Map", "ItemsPath": "$.all", "MaxConcurrency": 0, "ResultPath": "$.out", "Next": "Done",
+                 "ItemProcessor": {"StartAt": "Double", "States": {"Double": {"Type": "Pass", "Parameters": {"v.$": "$"}, "End": true}}}},
+        "Done": {"Type": "Succeed"}}})
+}
+
+/// Runs once; returns (elapsed, transitions = states entered).
+fn run(rt: &tokio::runtime::Runtime, machine: &StateMachine, input: &Value) -> (Duration, usize) {
+    let sink = Arc::new(MemorySink::default());
+    let interpreter = Interpreter::new(Arc::new(NoTasks), sink.clone());
+    let spec = ExecutionSpec {
+        state_machine_arn: "arn:aws:states:local:0:stateMachine:bench".into(),
+        execution_name: "e".into(),
+        input: input.clone(),
+    };
+    let t = Instant::now();
+    let outcome = rt.block_on(interpreter.execute(machine, &spec));
+    let elapsed = t.elapsed();
+    assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);
+    let events = sink.events();
+    assert!(events.len() < 25_000);
+    (elapsed, events.iter().filter(|e| e.kind.ends_with("StateEntered")).count())
+}
+
+fn moto(cases: &[(&str, Value, Value)]) -> Option<Vec<f64>> {
+    if std::env::var("BATON_BENCH_MOTO").as_deref() == Ok("0") {
+        return None;
+    }
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let python = std::env::var_os("BATON_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join(".venv/bin/python"));
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/test.sh to install moto, or set BATON_BENCH_MOTO=0",
+        python.display()
+    );
+    let request: Vec<Value> = cases
+        .iter()
+        .map(|(id, d, i)| json!({"id": id, "definition": d, "input": i, "timeout": 600}))
+        .collect();
+    let mut child = Command::new(python)
+        .arg(root.join("scripts/asl_moto.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(&request).unwrap().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    Some(
+        results
+            .iter()
+            .map(|r| {
+                assert_eq!(r["status"], "SUCCEEDED", "moto: {r}");
+                r["seconds"].as_f64().unwrap()
+            })
+            .collect(),
+    )
+}
+
+fn main() {
+    let runs: usize = std::env::var("BATON_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(9);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let cases = [
+        ("pass/choice loop, 5,000 iterations", loop_definition(5000), json!({})),
+        (
+            "inline Map, 2,000 items",
+            map_definition(),
+            json!({"all": (0..2000).collect::<Vec<u32>>()}),
+        ),
+    ];
+    let mut baton = Vec::new();
+    for (name, definition, input) in &cases {
+        let machine = StateMachine::from_json(&definition.to_string()).unwrap();
+        run(&rt, &machine, input); // warm-up
+        let mut times: Vec<(Duration, usize)> = (0..runs).map(|_| run(&rt, &machine, input)).collect();
+        times.sort();
+        let (median, transitions) = times[times.len() / 2];
+        baton.push((name, median, transitions));
+    }
+    let moto_seconds = moto(&cases);
+    println!("ASL interpreter throughput (median of {runs} Baton runs, history recorded)");
+    for (i, (name, median, transitions)) in baton.iter().enumerate() {
+        let tps = *transitions as f64 / median.as_secs_f64();
+        print!(
+            "  {name:<36} {transitions:>6} transitions  baton {:>8.2} ms = {:>9.0}/s",
+            median.as_secs_f64() * 1e3,
+            tps
+        );
+        match &moto_seconds {
+            Some(m) => println!(
+                "  moto {:>8.1} ms = {:>7.0}/s  ({:.0}x)",
+                m[i] * 1e3,
+                *transitions as f64 / m[i],
+                m[i] / median.as_secs_f64()
+            ),
+            None => println!(),
+        }
+    }
+    println!("  targets: >= 500,000 transitions/s and >= 100x moto");
+}
