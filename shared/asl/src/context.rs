@@ -8,6 +8,8 @@ use std::sync::Arc;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
+use crate::variables::Scope;
+
 /// Wall time that follows tokio's clock. In a runtime with paused time (tests, `--fast-time`)
 /// a one-hour Wait advances it by an hour at once; in a normal runtime it is the wall clock.
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +53,7 @@ enum Kind {
         retry_count: u64,
         task_token: Option<String>,
         map_item: Option<Arc<Value>>,
+        scope: Arc<Scope>,
     },
     /// A fixed document, for callers outside an execution (tests, tools).
     Fixed(Value),
@@ -63,6 +66,7 @@ impl Context {
         state_name: Arc<str>,
         entered: DateTime<Utc>,
         map_item: Option<Arc<Value>>,
+        scope: Arc<Scope>,
     ) -> Self {
         Self {
             kind: Kind::Live {
@@ -73,7 +77,24 @@ impl Context {
                 retry_count: 0,
                 task_token: None,
                 map_item,
+                scope,
             },
+        }
+    }
+
+    /// A workflow variable visible to this state.
+    pub fn variable(&self, name: &str) -> Option<Value> {
+        match &self.kind {
+            Kind::Live { scope, .. } => scope.get(name),
+            Kind::Fixed(_) => None,
+        }
+    }
+
+    /// The scope this state reads and assigns variables in.
+    pub(crate) fn scope(&self) -> Option<&Arc<Scope>> {
+        match &self.kind {
+            Kind::Live { scope, .. } => Some(scope),
+            Kind::Fixed(_) => None,
         }
     }
 
@@ -114,6 +135,7 @@ impl Context {
                 retry_count,
                 task_token,
                 map_item,
+                ..
             } => {
                 let mut ctx = json!({
                     "Execution": **execution,

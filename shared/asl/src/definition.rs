@@ -69,6 +69,15 @@ pub enum State {
 pub struct TaskState {
     #[serde(default)]
     pub comment: Option<String>,
+    /// JSONata: the task's or branches' input (JSONPath states use Parameters).
+    #[serde(default)]
+    pub arguments: Option<Value>,
+    #[serde(default)]
+    pub query_language: Option<String>,
+    #[serde(default)]
+    pub assign: Option<Value>,
+    #[serde(default)]
+    pub output: Option<Value>,
     pub resource: String,
     #[serde(flatten)]
     pub io: Io,
@@ -84,12 +93,13 @@ pub struct TaskState {
     pub retry: Vec<Retrier>,
     #[serde(default)]
     pub catch: Vec<Catcher>,
+    /// A number, or in JSONata a `{% %}` expression.
     #[serde(default)]
-    pub timeout_seconds: Option<u64>,
+    pub timeout_seconds: Option<Value>,
     #[serde(default)]
     pub timeout_seconds_path: Option<String>,
     #[serde(default)]
-    pub heartbeat_seconds: Option<u64>,
+    pub heartbeat_seconds: Option<Value>,
     #[serde(default)]
     pub heartbeat_seconds_path: Option<String>,
     #[serde(default)]
@@ -101,6 +111,12 @@ pub struct TaskState {
 pub struct PassState {
     #[serde(default)]
     pub comment: Option<String>,
+    #[serde(default)]
+    pub query_language: Option<String>,
+    #[serde(default)]
+    pub assign: Option<Value>,
+    #[serde(default)]
+    pub output: Option<Value>,
     #[serde(flatten)]
     pub io: Io,
     #[serde(flatten)]
@@ -118,6 +134,12 @@ pub struct PassState {
 pub struct ChoiceState {
     #[serde(default)]
     pub comment: Option<String>,
+    #[serde(default)]
+    pub query_language: Option<String>,
+    #[serde(default)]
+    pub assign: Option<Value>,
+    #[serde(default)]
+    pub output: Option<Value>,
     #[serde(flatten)]
     pub io: Io,
     pub choices: Vec<ChoiceRule>,
@@ -141,6 +163,13 @@ pub struct ChoiceRule {
     pub not: Option<Box<ChoiceRule>>,
     #[serde(default)]
     pub comment: Option<String>,
+    /// JSONata: a `{% %}` expression that must yield a boolean.
+    #[serde(default)]
+    pub condition: Option<String>,
+    #[serde(default)]
+    pub assign: Option<Value>,
+    #[serde(default)]
+    pub output: Option<Value>,
     /// The comparison operator and its operand, e.g. `{"StringEquals": "x"}`.
     #[serde(flatten)]
     pub comparison: BTreeMap<String, Value>,
@@ -151,12 +180,19 @@ pub struct ChoiceRule {
 pub struct WaitState {
     #[serde(default)]
     pub comment: Option<String>,
+    #[serde(default)]
+    pub query_language: Option<String>,
+    #[serde(default)]
+    pub assign: Option<Value>,
+    #[serde(default)]
+    pub output: Option<Value>,
     #[serde(flatten)]
     pub io: Io,
     #[serde(flatten)]
     pub transition: Transition,
+    /// A number, or in JSONata a `{% %}` expression.
     #[serde(default)]
-    pub seconds: Option<u64>,
+    pub seconds: Option<Value>,
     #[serde(default)]
     pub seconds_path: Option<String>,
     #[serde(default)]
@@ -170,6 +206,10 @@ pub struct WaitState {
 pub struct SucceedState {
     #[serde(default)]
     pub comment: Option<String>,
+    #[serde(default)]
+    pub query_language: Option<String>,
+    #[serde(default)]
+    pub output: Option<Value>,
     #[serde(flatten)]
     pub io: Io,
 }
@@ -179,6 +219,8 @@ pub struct SucceedState {
 pub struct FailState {
     #[serde(default)]
     pub comment: Option<String>,
+    #[serde(default)]
+    pub query_language: Option<String>,
     #[serde(default)]
     pub error: Option<String>,
     #[serde(default)]
@@ -194,6 +236,15 @@ pub struct FailState {
 pub struct ParallelState {
     #[serde(default)]
     pub comment: Option<String>,
+    /// JSONata: the task's or branches' input (JSONPath states use Parameters).
+    #[serde(default)]
+    pub arguments: Option<Value>,
+    #[serde(default)]
+    pub query_language: Option<String>,
+    #[serde(default)]
+    pub assign: Option<Value>,
+    #[serde(default)]
+    pub output: Option<Value>,
     #[serde(flatten)]
     pub io: Io,
     #[serde(flatten)]
@@ -216,6 +267,15 @@ pub struct ParallelState {
 pub struct MapState {
     #[serde(default)]
     pub comment: Option<String>,
+    /// JSONata: the items, an array or an expression (JSONPath states use ItemsPath).
+    #[serde(default)]
+    pub items: Option<Value>,
+    #[serde(default)]
+    pub query_language: Option<String>,
+    #[serde(default)]
+    pub assign: Option<Value>,
+    #[serde(default)]
+    pub output: Option<Value>,
     #[serde(flatten)]
     pub io: Io,
     #[serde(flatten)]
@@ -290,6 +350,10 @@ pub enum JitterStrategy {
 pub struct Catcher {
     pub error_equals: Vec<String>,
     pub next: String,
+    #[serde(default)]
+    pub assign: Option<Value>,
+    #[serde(default)]
+    pub output: Option<Value>,
     #[serde(default, deserialize_with = "nullable")]
     pub result_path: Option<Option<String>>,
     #[serde(default)]
@@ -306,6 +370,20 @@ where
 }
 
 impl State {
+    /// The state's own `QueryLanguage`, if it sets one.
+    pub fn query_language(&self) -> Option<&str> {
+        match self {
+            State::Task(s) => s.query_language.as_deref(),
+            State::Pass(s) => s.query_language.as_deref(),
+            State::Choice(s) => s.query_language.as_deref(),
+            State::Wait(s) => s.query_language.as_deref(),
+            State::Succeed(s) => s.query_language.as_deref(),
+            State::Fail(s) => s.query_language.as_deref(),
+            State::Parallel(s) => s.query_language.as_deref(),
+            State::Map(s) => s.query_language.as_deref(),
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             State::Task(_) => "Task",
@@ -349,8 +427,8 @@ const IO: &[&str] = &["InputPath", "OutputPath"];
 const NEXT: &[&str] = &["Next", "End"];
 const RESULT: &[&str] = &["ResultSelector", "ResultPath", "Retry", "Catch", "Parameters"];
 
-/// The fields each state type may carry (JSONPath query language).
-pub fn allowed_fields(state_type: &str) -> Option<Vec<&'static str>> {
+/// The fields each state type may carry in a query language.
+pub fn allowed_fields(state_type: &str, jsonata: bool) -> Option<Vec<&'static str>> {
     let own: &[&str] = match state_type {
         "Task" => &[
             "Resource",
@@ -394,6 +472,41 @@ pub fn allowed_fields(state_type: &str) -> Option<Vec<&'static str>> {
     }
     if matches!(state_type, "Task" | "Parallel" | "Map") {
         fields.extend(RESULT);
+    }
+    if matches!(state_type, "Task" | "Parallel" | "Map" | "Pass" | "Choice" | "Wait") {
+        fields.push("Assign");
+    }
+    if jsonata {
+        // JSONata replaces the five JSONPath I/O fields with Arguments and Output.
+        let jsonpath_only = [
+            "InputPath",
+            "OutputPath",
+            "Parameters",
+            "ResultSelector",
+            "ResultPath",
+            "ItemsPath",
+            "SecondsPath",
+            "TimestampPath",
+            "ErrorPath",
+            "CausePath",
+            "TimeoutSecondsPath",
+            "HeartbeatSecondsPath",
+            "MaxConcurrencyPath",
+            "ToleratedFailureCountPath",
+            "ToleratedFailurePercentagePath",
+            "Result",
+            "Iterator",
+        ];
+        fields.retain(|f| !jsonpath_only.contains(f));
+        if state_type != "Fail" {
+            fields.push("Output");
+        }
+        if matches!(state_type, "Task" | "Parallel") {
+            fields.push("Arguments");
+        }
+        if state_type == "Map" {
+            fields.push("Items");
+        }
     }
     Some(fields)
 }

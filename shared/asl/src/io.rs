@@ -1,7 +1,7 @@
 //! Input and output processing: InputPath, ResultSelector, ResultPath, OutputPath, and the
 //! payload size limit.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::context::Context;
 use crate::definition::{Io, Transition};
@@ -11,6 +11,83 @@ use crate::payload;
 
 /// Step Functions' payload quota for state input, output and task results: 256 KiB.
 pub const PAYLOAD_LIMIT: usize = 256 * 1024;
+
+/// The query language a state's fields are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    JsonPath,
+    Jsonata,
+}
+
+impl Lang {
+    pub fn of(state: Option<&str>, machine: Lang) -> Lang {
+        match state {
+            Some("JSONata") => Lang::Jsonata,
+            Some(_) => Lang::JsonPath,
+            None => machine,
+        }
+    }
+}
+
+/// JSONata's `$states`: the state input, the result or error output when there is one, and the
+/// context object.
+pub(crate) fn states_doc(input: &Value, result: Option<&Value>, error_output: Option<&Value>, ctx: &Context) -> Value {
+    let mut doc = json!({ "input": input, "context": ctx.to_value() });
+    if let Some(r) = result {
+        doc["result"] = r.clone();
+    }
+    if let Some(e) = error_output {
+        doc["errorOutput"] = e.clone();
+    }
+    doc
+}
+
+/// Evaluates a JSONata field (JSON with `{% %}` strings) for a state.
+pub(crate) fn jsonata_field(value: &Value, field: &str, states: &Value, ctx: &Context) -> Result<Value, StatesError> {
+    let variables = ctx.scope().map(|s| s.all()).unwrap_or_default();
+    crate::jsonata::template(
+        value,
+        &crate::jsonata::Env {
+            states,
+            variables: &variables,
+        },
+        field,
+    )
+}
+
+/// A seconds field: a number, or in JSONata an expression that yields one.
+pub(crate) fn seconds_field(value: &Value, field: &str, states: impl FnOnce() -> Value, ctx: &Context) -> Result<u64, StatesError> {
+    let v = match value {
+        Value::String(_) => jsonata_field(value, field, &states(), ctx)?,
+        other => other.clone(),
+    };
+    v.as_u64().ok_or_else(|| {
+        StatesError::new(
+            crate::jsonata::QUERY_EVALUATION_ERROR,
+            format!("{field} must be a non-negative integer, got {v}"),
+        )
+    })
+}
+
+/// Evaluates an `Assign` block: JSONPath values with `.$` keys read `current` (the state's
+/// result, or its input); JSONata values read `$states`.
+pub(crate) fn assign_block(
+    block: Option<&Value>,
+    lang: Lang,
+    current: &Value,
+    states: impl FnOnce() -> Value,
+    ctx: &Context,
+) -> Result<Option<Map<String, Value>>, StatesError> {
+    let Some(block) = block else { return Ok(None) };
+    let evaluated = match lang {
+        Lang::JsonPath => payload::apply(block, current, ctx)?,
+        Lang::Jsonata => jsonata_field(block, "Assign", &states(), ctx)?,
+    };
+    match evaluated {
+        Value::Object(m) => Ok(Some(m)),
+        other => Err(StatesError::runtime(format!("Assign must be an object, got {other}"))),
+    }
+}
 
 /// Where a state goes next and with what.
 #[derive(Debug)]
@@ -86,22 +163,40 @@ pub(crate) fn json_len(v: &Value) -> usize {
     c.0
 }
 
-/// The output half of a state that produces a result: ResultSelector, ResultPath, OutputPath,
-/// then the transition.
+/// The output half of a state that produces a result (Task, Parallel, Map): JSONPath's
+/// ResultSelector, ResultPath and OutputPath, or JSONata's Output; then Assign and the transition.
 pub(crate) struct Outputs<'a> {
+    pub lang: Lang,
     pub selector: Option<&'a Value>,
     pub result_path: Option<&'a Option<String>>,
     pub io: &'a Io,
+    pub output: Option<&'a Value>,
+    pub assign: Option<&'a Value>,
     pub transition: &'a Transition,
 }
 
 impl Outputs<'_> {
-    pub fn apply(&self, input: Value, result: Value, ctx: &Context) -> Result<Step, StatesError> {
-        let selected = match self.selector {
-            Some(sel) => payload::apply(sel, &result, ctx)?,
-            None => result,
-        };
-        let merged = result_path(self.result_path, input, selected)?;
-        transition(self.transition, output_path(self.io, merged, ctx)?)
+    /// Returns the step and the variables the state assigns.
+    pub fn apply(&self, input: Value, result: Value, ctx: &Context) -> Result<(Step, Option<Map<String, Value>>), StatesError> {
+        match self.lang {
+            Lang::JsonPath => {
+                let selected = match self.selector {
+                    Some(sel) => payload::apply(sel, &result, ctx)?,
+                    None => result,
+                };
+                let assigned = assign_block(self.assign, Lang::JsonPath, &selected, || Value::Null, ctx)?;
+                let merged = result_path(self.result_path, input, selected)?;
+                Ok((transition(self.transition, output_path(self.io, merged, ctx)?)?, assigned))
+            }
+            Lang::Jsonata => {
+                let states = states_doc(&input, Some(&result), None, ctx);
+                let assigned = assign_block(self.assign, Lang::Jsonata, &Value::Null, || states.clone(), ctx)?;
+                let output = match self.output {
+                    Some(o) => jsonata_field(o, "Output", &states, ctx)?,
+                    None => result,
+                };
+                Ok((transition(self.transition, output)?, assigned))
+            }
+        }
     }
 }

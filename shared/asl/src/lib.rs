@@ -11,6 +11,7 @@
 //! - [`path`]: Step Functions' JSONPath (select, and set for `ResultPath`).
 //! - [`payload`]: `Parameters` / `ResultSelector` templates (`.$` keys).
 //! - [`intrinsics`]: `States.Format` and the other intrinsic functions.
+//! - [`jsonata`]: JSONata states' `{% %}` expressions; [`variables`]: `Assign` and `$name`.
 //! - [`choice`]: Choice rule evaluation.
 //! - [`executor`]: the interpreter itself, retries, catches, Parallel and Map; [`io`] holds
 //!   input/output processing and the payload limit; [`context`] the `$$` object and the clock.
@@ -27,11 +28,13 @@ pub mod executor;
 pub mod history;
 pub mod intrinsics;
 pub mod io;
+pub mod jsonata;
 pub mod mock;
 pub mod path;
 pub mod payload;
 pub mod tokens;
 pub mod validate;
+pub mod variables;
 
 pub use context::Context;
 pub use definition::StateMachine;

@@ -187,13 +187,23 @@ pub fn resolve(path: &str, input: &Value, context: &Context) -> Result<Value, St
             serde_json::to_string(root).unwrap_or_default()
         ))
     };
-    match path.strip_prefix("$$") {
-        Some(rest) => {
-            let root = context.to_value();
-            cached(&format!("${rest}"))?.select(&root).ok_or_else(|| not_found(&root))
-        }
-        None => cached(path)?.select(input).ok_or_else(|| not_found(input)),
+    if let Some(rest) = path.strip_prefix("$$") {
+        let root = context.to_value();
+        return cached(&format!("${rest}"))?.select(&root).ok_or_else(|| not_found(&root));
     }
+    // `$name…` reads a workflow variable: the rest of the path applies to its value.
+    if let Some(rest) = path
+        .strip_prefix('$')
+        .filter(|r| r.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
+    {
+        let end = rest.find(['.', '[']).unwrap_or(rest.len());
+        let (name, tail) = rest.split_at(end);
+        let value = context
+            .variable(name)
+            .ok_or_else(|| StatesError::runtime(format!("the variable '${name}' referenced by '{path}' is not defined")))?;
+        return cached(&format!("${tail}"))?.select(&value).ok_or_else(|| not_found(&value));
+    }
+    cached(path)?.select(input).ok_or_else(|| not_found(input))
 }
 
 #[cfg(test)]

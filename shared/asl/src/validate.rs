@@ -42,6 +42,23 @@ impl Checker {
                 return;
             }
             Some(rest) => Path::parse(&format!("${rest}")),
+            // `$name…`: a workflow variable, then a path into its value.
+            None if text
+                .strip_prefix('$')
+                .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')) =>
+            {
+                let rest = &text[1..];
+                let end = rest.find(['.', '[']).unwrap_or(rest.len());
+                if reference {
+                    self.report(
+                        "INVALID_JSON_PATH",
+                        format!("A Reference Path cannot name a variable: {v}"),
+                        location,
+                    );
+                    return;
+                }
+                Path::parse(&format!("${}", &rest[end..]))
+            }
             None => Path::parse(text),
         };
         match parsed {
@@ -122,6 +139,7 @@ impl Checker {
             }
             if kind == "Catcher" {
                 self.path(entry.get("ResultPath"), &format!("{here}/ResultPath"), true);
+                self.jsonata(entry.get("Output"), &format!("{here}/Output"));
             }
             if let Some(rate) = entry.get("BackoffRate").and_then(Value::as_f64)
                 && rate < 1.0
@@ -196,10 +214,88 @@ impl Checker {
         }
     }
 
-    fn machine(&mut self, m: &Value, location: &str) {
+    /// Every JSONata `{% %}` string inside a field must parse.
+    fn jsonata(&mut self, value: Option<&Value>, location: &str) {
+        match value {
+            Some(Value::String(text)) => {
+                if let Some(expr) = crate::jsonata::expression(text)
+                    && let Err(e) = crate::jsonata::parse(expr)
+                {
+                    self.report("INVALID_JSONATA", e.cause, location);
+                }
+            }
+            Some(Value::Object(fields)) => {
+                for (k, v) in fields {
+                    self.jsonata(Some(v), &format!("{location}/{k}"));
+                }
+            }
+            Some(Value::Array(items)) => {
+                for (i, v) in items.iter().enumerate() {
+                    self.jsonata(Some(v), &format!("{location}/{i}"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn assign(&mut self, value: Option<&Value>, location: &str, jsonata: bool) {
+        let Some(value) = value else { return };
+        let Some(fields) = value.as_object() else {
+            self.report(
+                "SCHEMA_VALIDATION_FAILED",
+                "Assign must be an object of variable names to values",
+                location,
+            );
+            return;
+        };
+        for key in fields.keys() {
+            let name = if jsonata {
+                key.as_str()
+            } else {
+                key.strip_suffix(".$").unwrap_or(key)
+            };
+            if !crate::variables::valid_name(name) {
+                self.report(
+                    "SCHEMA_VALIDATION_FAILED",
+                    format!(
+                        "\"{name}\" is not a valid variable name (letters, digits and '_', not starting with a digit; 'states' is reserved)"
+                    ),
+                    &format!("{location}/{key}"),
+                );
+            }
+        }
+        if jsonata {
+            self.jsonata(Some(value), location);
+        } else {
+            self.template(Some(value), location);
+        }
+    }
+
+    fn machine(&mut self, m: &Value, location: &str, inherited: bool) {
         let Some(m) = m.as_object() else {
             self.report("SCHEMA_VALIDATION_FAILED", "A state machine must be an object", location);
             return;
+        };
+        let jsonata = match m.get("QueryLanguage").and_then(Value::as_str) {
+            Some("JSONata") => true,
+            Some("JSONPath") if inherited => {
+                self.report(
+                    "SCHEMA_VALIDATION_FAILED",
+                    "a JSONata state machine cannot contain JSONPath states",
+                    &format!("{location}/QueryLanguage"),
+                );
+                false
+            }
+            Some("JSONPath") => false,
+            Some(other) => {
+                self.report(
+                    "SCHEMA_VALIDATION_FAILED",
+                    format!("QueryLanguage is JSONPath or JSONata, not {other}"),
+                    &format!("{location}/QueryLanguage"),
+                );
+                inherited
+            }
+            None => inherited,
         };
         let at = |f: &str| format!("{location}/{f}");
         let states = match m.get("States").and_then(Value::as_object) {
@@ -218,7 +314,7 @@ impl Checker {
             _ => {}
         }
         for (name, state) in states {
-            self.state(name, state, states, &format!("{location}/States/{name}"));
+            self.state(name, state, states, &format!("{location}/States/{name}"), jsonata);
         }
         // Reachability from StartAt.
         if let Some(start) = start.filter(|s| states.contains_key(*s)) {
@@ -247,7 +343,7 @@ impl Checker {
         }
     }
 
-    fn state(&mut self, name: &str, state: &Value, states: &Map<String, Value>, here: &str) {
+    fn state(&mut self, name: &str, state: &Value, states: &Map<String, Value>, here: &str, machine_jsonata: bool) {
         let at = |f: &str| format!("{here}/{f}");
         if name.chars().count() > 80 {
             self.report("SCHEMA_VALIDATION_FAILED", "State names are at most 80 characters", here);
@@ -260,7 +356,28 @@ impl Checker {
             self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Type]", here);
             return;
         };
-        let Some(allowed) = allowed_fields(ty) else {
+        let jsonata = match fields.get("QueryLanguage").and_then(Value::as_str) {
+            Some("JSONata") => true,
+            Some("JSONPath") if machine_jsonata => {
+                self.report(
+                    "SCHEMA_VALIDATION_FAILED",
+                    "a state cannot use JSONPath when its state machine uses JSONata",
+                    &at("QueryLanguage"),
+                );
+                false
+            }
+            Some("JSONPath") => false,
+            Some(other) => {
+                self.report(
+                    "SCHEMA_VALIDATION_FAILED",
+                    format!("QueryLanguage is JSONPath or JSONata, not {other}"),
+                    &at("QueryLanguage"),
+                );
+                machine_jsonata
+            }
+            None => machine_jsonata,
+        };
+        let Some(allowed) = allowed_fields(ty, jsonata) else {
             self.report(
                 "SCHEMA_VALIDATION_FAILED",
                 format!("Value is not a valid state type: {ty}"),
@@ -291,13 +408,31 @@ impl Checker {
                 _ => target(self, next, &at("Next")),
             }
         }
-        for f in ["InputPath", "OutputPath"] {
-            self.path(fields.get(f), &at(f), false);
+        if jsonata {
+            for f in [
+                "Arguments",
+                "Output",
+                "Items",
+                "ItemSelector",
+                "TimeoutSeconds",
+                "HeartbeatSeconds",
+                "Seconds",
+                "Timestamp",
+                "Error",
+                "Cause",
+            ] {
+                self.jsonata(fields.get(f), &at(f));
+            }
+        } else {
+            for f in ["InputPath", "OutputPath"] {
+                self.path(fields.get(f), &at(f), false);
+            }
+            self.path(fields.get("ResultPath"), &at("ResultPath"), true);
+            for f in ["Parameters", "ResultSelector", "ItemSelector"] {
+                self.template(fields.get(f), &at(f));
+            }
         }
-        self.path(fields.get("ResultPath"), &at("ResultPath"), true);
-        for f in ["Parameters", "ResultSelector", "ItemSelector"] {
-            self.template(fields.get(f), &at(f));
-        }
+        self.assign(fields.get("Assign"), &at("Assign"), jsonata);
         self.error_lists(fields.get("Retry"), &at("Retry"), "Retrier");
         self.error_lists(fields.get("Catch"), &at("Catch"), "Catcher");
         for (i, c) in fields.get("Catch").and_then(Value::as_array).into_iter().flatten().enumerate() {
@@ -341,7 +476,26 @@ impl Checker {
                     Some(rules) if !rules.is_empty() => {
                         for (i, rule) in rules.iter().enumerate() {
                             let loc = format!("{here}/Choices/{i}");
-                            self.choice_rule(rule, &loc, true);
+                            if jsonata {
+                                match rule.get("Condition") {
+                                    Some(c) if rule.get("Next").is_some() => self.jsonata(Some(c), &format!("{loc}/Condition")),
+                                    _ => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Condition, Next]", &loc),
+                                }
+                                if let Some(field) = rule.as_object().and_then(|r| {
+                                    r.keys()
+                                        .find(|k| !matches!(k.as_str(), "Condition" | "Next" | "Assign" | "Output" | "Comment"))
+                                }) {
+                                    self.report(
+                                        "SCHEMA_VALIDATION_FAILED",
+                                        format!("The field \"{field}\" is not supported in a JSONata Choice rule"),
+                                        &format!("{loc}/{field}"),
+                                    );
+                                }
+                                self.assign(rule.get("Assign"), &format!("{loc}/Assign"), true);
+                                self.jsonata(rule.get("Output"), &format!("{loc}/Output"));
+                            } else {
+                                self.choice_rule(rule, &loc, true);
+                            }
                             target(self, rule.get("Next"), &format!("{loc}/Next"));
                         }
                     }
@@ -390,7 +544,7 @@ impl Checker {
             "Parallel" => match fields.get("Branches").and_then(Value::as_array) {
                 Some(branches) if !branches.is_empty() => {
                     for (i, b) in branches.iter().enumerate() {
-                        self.machine(b, &format!("{here}/Branches/{i}"));
+                        self.machine(b, &format!("{here}/Branches/{i}"), jsonata);
                     }
                 }
                 _ => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Branches]", here),
@@ -400,14 +554,14 @@ impl Checker {
                 exclusive(self, "ItemSelector", "Parameters");
                 self.path(fields.get("ItemsPath"), &at("ItemsPath"), false);
                 match fields.get("ItemProcessor").or_else(|| fields.get("Iterator")) {
-                    Some(p) => self.machine(
-                        p,
-                        &at(if fields.contains_key("ItemProcessor") {
+                    Some(p) => {
+                        let field = if fields.contains_key("ItemProcessor") {
                             "ItemProcessor"
                         } else {
                             "Iterator"
-                        }),
-                    ),
+                        };
+                        self.machine(p, &at(field), jsonata);
+                    }
                     None => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [ItemProcessor]", here),
                 }
                 let distributed = fields
@@ -504,6 +658,6 @@ pub fn validate(definition: &Value) -> Vec<Diagnostic> {
             );
         }
     }
-    c.machine(definition, "");
+    c.machine(definition, "", false);
     c.problems
 }

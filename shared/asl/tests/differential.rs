@@ -34,9 +34,14 @@ fn python() -> PathBuf {
     p
 }
 
-/// Cases moto can run as they are: no Task mocks, no definitions meant to be rejected, and no
-/// Wait long enough to matter (moto's interpreter sleeps for real).
+/// Cases moto can run as they are: no Task mocks, no definitions meant to be rejected, no Wait
+/// long enough to matter (moto's interpreter sleeps for real), and neither JSONata nor workflow
+/// variables, which moto 5.2.5's interpreter does not implement (every such case fails there
+/// with States.Runtime, whatever it does).
 fn eligible(case: &Case) -> bool {
+    if case.file == "jsonata" || case.file == "variables" {
+        return false;
+    }
     fn long_wait(v: &Value) -> bool {
         match v {
             Value::Object(m) => {

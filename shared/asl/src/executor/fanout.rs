@@ -9,7 +9,7 @@ use super::{Interpreter, Recovery, Run, caught};
 use crate::context::Context;
 use crate::definition::{MapState, ParallelState};
 use crate::error::{StatesError, names};
-use crate::io::{Outputs, Step, input_path};
+use crate::io::{Lang, Outputs, Step, input_path, jsonata_field, states_doc};
 use crate::path::resolve;
 use crate::payload;
 
@@ -18,6 +18,7 @@ impl Interpreter {
         &self,
         name: &str,
         s: &ParallelState,
+        lang: Lang,
         input: Value,
         run: &Run,
         ctx: &Context,
@@ -25,14 +26,22 @@ impl Interpreter {
         let mut retries = vec![0u64; s.retry.len()];
         loop {
             let attempt = async {
-                let effective = input_path(&s.io, &input, ctx)?;
-                let branch_input = match &s.parameters {
-                    Some(p) => payload::apply(p, &effective, ctx)?,
-                    None => effective,
+                let branch_input = match lang {
+                    Lang::JsonPath => {
+                        let effective = input_path(&s.io, &input, ctx)?;
+                        match &s.parameters {
+                            Some(p) => payload::apply(p, &effective, ctx)?,
+                            None => effective,
+                        }
+                    }
+                    Lang::Jsonata => match &s.arguments {
+                        Some(a) => jsonata_field(a, "Arguments", &states_doc(&input, None, None, ctx), ctx)?,
+                        None => input.clone(),
+                    },
                 };
                 run.recorder.emit("ParallelStateStarted", None, Value::Null);
                 let branches = s.branches.iter().map(|branch| {
-                    let branch_run = run.fork();
+                    let branch_run = run.fork(branch);
                     let input = branch_input.clone();
                     async move { self.run_machine(branch, input, &branch_run, None).await }
                 });
@@ -42,15 +51,21 @@ impl Interpreter {
                 let results = futures_util::future::try_join_all(branches).await.map(Value::Array)?;
                 run.recorder.emit("ParallelStateSucceeded", None, Value::Null);
                 let out = Outputs {
+                    lang,
                     selector: s.result_selector.as_ref(),
                     result_path: s.result_path.as_ref(),
                     io: &s.io,
+                    output: s.output.as_ref(),
+                    assign: s.assign.as_ref(),
                     transition: &s.transition,
                 };
                 out.apply(input.clone(), results, ctx)
             };
             match attempt.await {
-                Ok(step) => return Ok(step),
+                Ok((step, assigned)) => {
+                    run.stage(assigned);
+                    return Ok(step);
+                }
                 Err(error) => {
                     run.recorder.emit(
                         "ParallelStateFailed",
@@ -63,7 +78,7 @@ impl Interpreter {
                     }
                     match self.recover(&error, &s.retry, &mut retries, &s.catch).await {
                         Recovery::Retry => {}
-                        Recovery::Catch(c) => return caught(c, input, error),
+                        Recovery::Catch(c) => return caught(c, lang, input, error, ctx, run),
                         Recovery::Fail => return Err(error),
                     }
                 }
@@ -71,7 +86,15 @@ impl Interpreter {
         }
     }
 
-    pub(super) async fn map(&self, name: &str, s: &MapState, input: Value, run: &Run, ctx: &Context) -> Result<Step, StatesError> {
+    pub(super) async fn map(
+        &self,
+        name: &str,
+        s: &MapState,
+        lang: Lang,
+        input: Value,
+        run: &Run,
+        ctx: &Context,
+    ) -> Result<Step, StatesError> {
         let processor = s
             .item_processor
             .as_ref()
@@ -87,13 +110,23 @@ impl Interpreter {
         let mut retries = vec![0u64; s.retry.len()];
         loop {
             let attempt = async {
-                let effective = input_path(&s.io, &input, ctx)?;
-                let items_path = s.items_path.as_deref().unwrap_or("$");
-                let items = resolve(items_path, &effective, ctx)?;
-                let items = items
-                    .as_array()
-                    .cloned()
-                    .ok_or_else(|| StatesError::runtime(format!("ItemsPath '{items_path}' must select an array, got {items}")))?;
+                let effective = match lang {
+                    Lang::JsonPath => input_path(&s.io, &input, ctx)?,
+                    Lang::Jsonata => input.clone(),
+                };
+                let items = match (lang, &s.items) {
+                    (Lang::Jsonata, Some(items)) => jsonata_field(items, "Items", &states_doc(&input, None, None, ctx), ctx)?,
+                    (Lang::Jsonata, None) => input.clone(),
+                    (Lang::JsonPath, _) => resolve(s.items_path.as_deref().unwrap_or("$"), &effective, ctx)?,
+                };
+                let items = items.as_array().cloned().ok_or_else(|| {
+                    let error = if lang == Lang::Jsonata {
+                        crate::jsonata::QUERY_EVALUATION_ERROR
+                    } else {
+                        names::RUNTIME
+                    };
+                    StatesError::new(error, format!("the Map state's items must be an array, got {items}"))
+                })?;
                 let n = items.len();
                 let limit = match (s.max_concurrency, &s.max_concurrency_path) {
                     (Some(c), _) => c,
@@ -125,11 +158,15 @@ impl Interpreter {
                             .await
                             .map_err(|_| StatesError::runtime("map concurrency limiter closed"))?;
                         let map_item = Arc::new(json!({"Item": {"Index": index, "Value": item}}));
-                        let item_input = match selector {
-                            Some(sel) => payload::apply(sel, effective, &ctx.clone().with_map_item(map_item.clone()))?,
-                            None => item,
+                        let item_ctx = ctx.clone().with_map_item(map_item.clone());
+                        let item_input = match (selector, lang) {
+                            (Some(sel), Lang::JsonPath) => payload::apply(sel, effective, &item_ctx)?,
+                            (Some(sel), Lang::Jsonata) => {
+                                jsonata_field(sel, "ItemSelector", &states_doc(effective, None, None, &item_ctx), &item_ctx)?
+                            }
+                            (None, _) => item,
                         };
-                        let iter_run = run.fork();
+                        let iter_run = run.fork(processor);
                         iter_run
                             .recorder
                             .map_iteration("MapIterationStarted", "mapIterationStartedEventDetails", map_name, index);
@@ -165,15 +202,21 @@ impl Interpreter {
                 let results = futures_util::future::try_join_all(iterations).await.map(Value::Array)?;
                 run.recorder.emit("MapStateSucceeded", None, Value::Null);
                 let out = Outputs {
+                    lang,
                     selector: s.result_selector.as_ref(),
                     result_path: s.result_path.as_ref(),
                     io: &s.io,
+                    output: s.output.as_ref(),
+                    assign: s.assign.as_ref(),
                     transition: &s.transition,
                 };
                 out.apply(input.clone(), results, ctx)
             };
             match attempt.await {
-                Ok(step) => return Ok(step),
+                Ok((step, assigned)) => {
+                    run.stage(assigned);
+                    return Ok(step);
+                }
                 Err(error) => {
                     run.recorder.emit("MapStateFailed", None, Value::Null);
                     if error.is_terminal() {
@@ -181,7 +224,7 @@ impl Interpreter {
                     }
                     match self.recover(&error, &s.retry, &mut retries, &s.catch).await {
                         Recovery::Retry => {}
-                        Recovery::Catch(c) => return caught(c, input, error),
+                        Recovery::Catch(c) => return caught(c, lang, input, error, ctx, run),
                         Recovery::Fail => return Err(error),
                     }
                 }

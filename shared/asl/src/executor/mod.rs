@@ -20,14 +20,19 @@ use tracing::{debug, info};
 
 use crate::choice;
 use crate::context::{Clock, Context, timestamp};
-use crate::definition::{Catcher, ChoiceState, FailState, JitterStrategy, PassState, Retrier, State, StateMachine, WaitState};
+use crate::definition::{
+    Catcher, ChoiceState, FailState, JitterStrategy, PassState, Retrier, State, StateMachine, SucceedState, WaitState,
+};
 use crate::error::{StatesError, names};
 use crate::history::{HISTORY_LIMIT, HistorySink, Recorder};
 use crate::intrinsics;
-use crate::io::{Step, check_size, input_path, output_path, result_path, transition};
+use crate::io::{
+    Lang, Step, assign_block, check_size, input_path, jsonata_field, output_path, result_path, seconds_field, states_doc, transition,
+};
 use crate::path::resolve;
 use crate::payload;
 use crate::tokens::TaskTokens;
+use crate::variables::Scope;
 
 /// One call from a Task state to the outside world.
 #[derive(Debug, Clone)]
@@ -105,21 +110,46 @@ pub(crate) struct Run {
     clock: Clock,
     execution: Arc<Value>,
     state_machine: Arc<Value>,
+    /// The query language of the enclosing state machine (a state may set its own).
+    lang: Lang,
+    scope: Arc<Scope>,
+    /// Variables the running state assigns, committed when it completes.
+    pending: std::sync::Mutex<Option<serde_json::Map<String, Value>>>,
 }
 
 impl Run {
-    /// The same execution seen from a branch or map iteration, which chains its own events.
-    fn fork(&self) -> Run {
+    /// A branch or map iteration of this flow: its own event chain and variable scope, in the
+    /// query language of the machine it runs.
+    fn fork(&self, machine: &StateMachine) -> Run {
         Run {
             recorder: self.recorder.fork(),
             clock: self.clock,
             execution: self.execution.clone(),
             state_machine: self.state_machine.clone(),
+            lang: Lang::of(machine.query_language.as_deref(), self.lang),
+            scope: self.scope.child(),
+            pending: std::sync::Mutex::new(None),
         }
     }
 
     fn context(&self, name: Arc<str>, entered: DateTime<Utc>, map_item: Option<&Arc<Value>>) -> Context {
-        Context::live(self.execution.clone(), self.state_machine.clone(), name, entered, map_item.cloned())
+        Context::live(
+            self.execution.clone(),
+            self.state_machine.clone(),
+            name,
+            entered,
+            map_item.cloned(),
+            self.scope.clone(),
+        )
+    }
+
+    /// Records what the running state assigns; it takes effect when the state completes.
+    pub(crate) fn stage(&self, assigned: Option<serde_json::Map<String, Value>>) {
+        *self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = assigned;
+    }
+
+    fn take_pending(&self) -> Option<serde_json::Map<String, Value>> {
+        self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
     }
 }
 
@@ -165,6 +195,9 @@ impl Interpreter {
                 "RedriveCount": 0,
             })),
             state_machine: Arc::new(json!({"Id": spec.state_machine_arn, "Name": machine_name})),
+            lang: Lang::of(machine.query_language.as_deref(), Lang::JsonPath),
+            scope: Scope::root(),
+            pending: std::sync::Mutex::new(None),
         };
         info!(execution = %arn, "execution started");
         let input_check = check_size("execution input", spec.input.to_string().len());
@@ -265,18 +298,21 @@ impl Interpreter {
         run.recorder.state_entered(kind, &name_arc, &input);
         debug!(state = name, kind, "state entered");
         let ctx = run.context(name_arc.clone(), run.clock.now(), map_item);
+        let lang = Lang::of(state.query_language(), run.lang);
+        run.stage(None);
         let step = match state {
-            State::Pass(s) => pass(s, input, &ctx),
-            State::Succeed(s) => input_path(&s.io, &input, &ctx)
-                .and_then(|v| output_path(&s.io, v, &ctx))
-                .map(Step::End),
-            State::Fail(s) => Err(fail(s, &input, &ctx)?),
-            State::Choice(s) => choose(s, input, &ctx),
-            State::Wait(s) => wait(s, input, &ctx, run.clock).await,
-            State::Task(s) => self.task(name, s, input, run, &ctx).await,
-            State::Parallel(s) => self.parallel(name, s, input, run, &ctx).await,
-            State::Map(s) => self.map(name, s, input, run, &ctx).await,
+            State::Pass(s) => pass(s, lang, input, &ctx, run),
+            State::Succeed(s) => succeed(s, lang, input, &ctx),
+            State::Fail(s) => Err(fail(s, lang, &input, &ctx)?),
+            State::Choice(s) => choose(s, lang, input, &ctx, run),
+            State::Wait(s) => wait(s, lang, input, &ctx, run).await,
+            State::Task(s) => self.task(name, s, lang, input, run, &ctx).await,
+            State::Parallel(s) => self.parallel(name, s, lang, input, run, &ctx).await,
+            State::Map(s) => self.map(name, s, lang, input, run, &ctx).await,
         }?;
+        if let Some(assigned) = run.take_pending() {
+            run.scope.assign(assigned)?;
+        }
         if let Step::Next(_, output) | Step::End(output) = &step {
             let text = output.to_string();
             check_size("state output", text.len())?;
@@ -332,51 +368,149 @@ pub fn backoff(r: &Retrier, attempt: u64) -> Duration {
     Duration::from_secs_f64(secs.clamp(0.0, 1e9))
 }
 
-pub(crate) fn caught(c: &Catcher, input: Value, error: StatesError) -> Result<Step, StatesError> {
+/// A catcher takes over: JSONPath puts the error output at the catcher's ResultPath; JSONata
+/// makes it `$states.errorOutput` for the catcher's Output (default: the error output itself).
+/// The catcher's Assign replaces the state's.
+pub(crate) fn caught(c: &Catcher, lang: Lang, input: Value, error: StatesError, ctx: &Context, run: &Run) -> Result<Step, StatesError> {
     let error_output = json!({"Error": error.error, "Cause": error.cause});
-    let output = result_path(c.result_path.as_ref(), input, error_output)?;
+    let (output, assigned) = match lang {
+        Lang::JsonPath => {
+            let assigned = assign_block(c.assign.as_ref(), lang, &error_output, || Value::Null, ctx)?;
+            (result_path(c.result_path.as_ref(), input, error_output)?, assigned)
+        }
+        Lang::Jsonata => {
+            let states = states_doc(&input, None, Some(&error_output), ctx);
+            let assigned = assign_block(c.assign.as_ref(), lang, &Value::Null, || states.clone(), ctx)?;
+            let output = match &c.output {
+                Some(o) => jsonata_field(o, "Output", &states, ctx)?,
+                None => error_output,
+            };
+            (output, assigned)
+        }
+    };
+    run.stage(assigned);
     Ok(Step::Caught(c.next.clone(), output))
 }
 
-fn pass(s: &PassState, input: Value, ctx: &Context) -> Result<Step, StatesError> {
-    let effective = input_path(&s.io, &input, ctx)?;
-    let result = match (&s.result, &s.parameters) {
-        (Some(result), _) => result.clone(),
-        (None, Some(params)) => payload::apply(params, &effective, ctx)?,
-        (None, None) => effective,
-    };
-    let merged = result_path(s.result_path.as_ref(), input, result)?;
-    transition(&s.transition, output_path(&s.io, merged, ctx)?)
-}
-
-fn choose(s: &ChoiceState, input: Value, ctx: &Context) -> Result<Step, StatesError> {
-    let effective = input_path(&s.io, &input, ctx)?;
-    for rule in &s.choices {
-        if choice::matches(rule, &effective, ctx)? {
-            let next = rule
-                .next
-                .clone()
-                .ok_or_else(|| StatesError::runtime("a top-level Choice rule needs Next"))?;
-            return Ok(Step::Next(next, output_path(&s.io, effective, ctx)?));
+fn pass(s: &PassState, lang: Lang, input: Value, ctx: &Context, run: &Run) -> Result<Step, StatesError> {
+    match lang {
+        Lang::JsonPath => {
+            let effective = input_path(&s.io, &input, ctx)?;
+            let result = match (&s.result, &s.parameters) {
+                (Some(result), _) => result.clone(),
+                (None, Some(params)) => payload::apply(params, &effective, ctx)?,
+                (None, None) => effective,
+            };
+            run.stage(assign_block(s.assign.as_ref(), lang, &result, || Value::Null, ctx)?);
+            let merged = result_path(s.result_path.as_ref(), input, result)?;
+            transition(&s.transition, output_path(&s.io, merged, ctx)?)
+        }
+        Lang::Jsonata => {
+            let (output, assigned) = jsonata_output(s.output.as_ref(), s.assign.as_ref(), input, ctx)?;
+            run.stage(assigned);
+            transition(&s.transition, output)
         }
     }
-    match &s.default {
-        Some(next) => Ok(Step::Next(next.clone(), output_path(&s.io, effective, ctx)?)),
-        None => Err(StatesError::new(
-            names::NO_CHOICE_MATCHED,
-            "no Choice rule matched and there is no Default",
-        )),
+}
+
+/// A JSONata state without a result: Output (default: the input) and Assign read `$states.input`.
+fn jsonata_output(
+    output: Option<&Value>,
+    assign: Option<&Value>,
+    input: Value,
+    ctx: &Context,
+) -> Result<(Value, Option<serde_json::Map<String, Value>>), StatesError> {
+    let states = states_doc(&input, None, None, ctx);
+    let assigned = assign_block(assign, Lang::Jsonata, &Value::Null, || states.clone(), ctx)?;
+    let output = match output {
+        Some(o) => jsonata_field(o, "Output", &states, ctx)?,
+        None => input,
+    };
+    Ok((output, assigned))
+}
+
+fn succeed(s: &SucceedState, lang: Lang, input: Value, ctx: &Context) -> Result<Step, StatesError> {
+    match lang {
+        Lang::JsonPath => input_path(&s.io, &input, ctx)
+            .and_then(|v| output_path(&s.io, v, ctx))
+            .map(Step::End),
+        Lang::Jsonata => Ok(Step::End(jsonata_output(s.output.as_ref(), None, input, ctx)?.0)),
     }
 }
 
-async fn wait(s: &WaitState, input: Value, ctx: &Context, clock: Clock) -> Result<Step, StatesError> {
-    let effective = input_path(&s.io, &input, ctx)?;
+fn choose(s: &ChoiceState, lang: Lang, input: Value, ctx: &Context, run: &Run) -> Result<Step, StatesError> {
+    let effective = match lang {
+        Lang::JsonPath => input_path(&s.io, &input, ctx)?,
+        Lang::Jsonata => input.clone(),
+    };
+    let mut chosen = None;
+    for rule in &s.choices {
+        let matched = match (lang, &rule.condition) {
+            (Lang::Jsonata, Some(condition)) => {
+                let states = states_doc(&input, None, None, ctx);
+                match jsonata_field(&Value::String(condition.clone()), "Condition", &states, ctx)? {
+                    Value::Bool(b) => b,
+                    other => {
+                        return Err(StatesError::new(
+                            crate::jsonata::QUERY_EVALUATION_ERROR,
+                            format!("a Choice Condition must yield a boolean, got {other}"),
+                        ));
+                    }
+                }
+            }
+            (Lang::Jsonata, None) => return Err(StatesError::runtime("a JSONata Choice rule needs a Condition")),
+            (Lang::JsonPath, _) => choice::matches(rule, &effective, ctx)?,
+        };
+        if matched {
+            chosen = Some((
+                rule.next
+                    .clone()
+                    .ok_or_else(|| StatesError::runtime("a top-level Choice rule needs Next"))?,
+                Some(rule),
+            ));
+            break;
+        }
+    }
+    let (next, rule) = match (chosen, &s.default) {
+        (Some(c), _) => c,
+        (None, Some(default)) => (default.clone(), None),
+        (None, None) => {
+            return Err(StatesError::new(
+                names::NO_CHOICE_MATCHED,
+                "no Choice rule matched and there is no Default",
+            ));
+        }
+    };
+    // A matched rule's Output and Assign take the place of the state's.
+    let output_field = rule.and_then(|r| r.output.as_ref()).or(s.output.as_ref());
+    let assign_field = rule.and_then(|r| r.assign.as_ref()).or(s.assign.as_ref());
+    let output = match lang {
+        Lang::JsonPath => {
+            run.stage(assign_block(assign_field, lang, &effective, || Value::Null, ctx)?);
+            output_path(&s.io, effective, ctx)?
+        }
+        Lang::Jsonata => {
+            let (output, assigned) = jsonata_output(output_field, assign_field, input, ctx)?;
+            run.stage(assigned);
+            output
+        }
+    };
+    Ok(Step::Next(next, output))
+}
+
+async fn wait(s: &WaitState, lang: Lang, input: Value, ctx: &Context, run: &Run) -> Result<Step, StatesError> {
+    let clock = run.clock;
+    let effective = match lang {
+        Lang::JsonPath => input_path(&s.io, &input, ctx)?,
+        Lang::Jsonata => input.clone(),
+    };
     let until_timestamp = |text: &str| -> Result<Duration, StatesError> {
         let at = DateTime::parse_from_rfc3339(text).map_err(|e| StatesError::runtime(format!("invalid Wait timestamp '{text}': {e}")))?;
         Ok((at.with_timezone(&Utc) - clock.now()).to_std().unwrap_or_default())
     };
-    let delay = if let Some(secs) = s.seconds {
-        Duration::from_secs(secs)
+    let states = || states_doc(&input, None, None, ctx);
+    let delay = if let Some(secs) = &s.seconds {
+        Duration::from_secs(seconds_field(secs, "Seconds", states, ctx)?)
     } else if let Some(p) = &s.seconds_path {
         let v = resolve(p, &effective, ctx)?;
         Duration::from_secs(
@@ -384,7 +518,14 @@ async fn wait(s: &WaitState, input: Value, ctx: &Context, clock: Clock) -> Resul
                 .ok_or_else(|| StatesError::runtime(format!("SecondsPath '{p}' must select a non-negative integer, got {v}")))?,
         )
     } else if let Some(t) = &s.timestamp {
-        until_timestamp(t)?
+        let text = match (lang, crate::jsonata::expression(t)) {
+            (Lang::Jsonata, Some(_)) => match jsonata_field(&Value::String(t.clone()), "Timestamp", &states(), ctx)? {
+                Value::String(s) => s,
+                other => return Err(StatesError::runtime(format!("Timestamp must be a string, got {other}"))),
+            },
+            _ => t.clone(),
+        };
+        until_timestamp(&text)?
     } else if let Some(p) = &s.timestamp_path {
         let v = resolve(p, &effective, ctx)?;
         until_timestamp(
@@ -396,14 +537,34 @@ async fn wait(s: &WaitState, input: Value, ctx: &Context, clock: Clock) -> Resul
             "a Wait state needs Seconds, SecondsPath, Timestamp or TimestampPath",
         ));
     };
+    let output = match lang {
+        Lang::JsonPath => {
+            run.stage(assign_block(s.assign.as_ref(), lang, &effective, || Value::Null, ctx)?);
+            output_path(&s.io, effective, ctx)?
+        }
+        Lang::Jsonata => {
+            let (output, assigned) = jsonata_output(s.output.as_ref(), s.assign.as_ref(), input.clone(), ctx)?;
+            run.stage(assigned);
+            output
+        }
+    };
     tokio::time::sleep(delay).await;
-    transition(&s.transition, output_path(&s.io, effective, ctx)?)
+    transition(&s.transition, output)
 }
 
-/// A Fail state's error: fixed, from a path, or from an intrinsic function.
-fn fail(s: &FailState, input: &Value, ctx: &Context) -> Result<StatesError, StatesError> {
-    let pick = |fixed: &Option<String>, path: &Option<String>| -> Result<String, StatesError> {
+/// A Fail state's error: fixed, from a path or an intrinsic function, or a JSONata expression.
+fn fail(s: &FailState, lang: Lang, input: &Value, ctx: &Context) -> Result<StatesError, StatesError> {
+    let pick = |fixed: &Option<String>, path: &Option<String>, field: &str| -> Result<String, StatesError> {
         match (fixed, path) {
+            (Some(v), _) if lang == Lang::Jsonata && crate::jsonata::expression(v).is_some() => {
+                match jsonata_field(&Value::String(v.clone()), field, &states_doc(input, None, None, ctx), ctx)? {
+                    Value::String(s) => Ok(s),
+                    other => Err(StatesError::new(
+                        crate::jsonata::QUERY_EVALUATION_ERROR,
+                        format!("{field} must yield a string, got {other}"),
+                    )),
+                }
+            }
             (Some(v), _) => Ok(v.clone()),
             (None, Some(p)) => {
                 let v = if intrinsics::is_intrinsic(p) {
@@ -418,5 +579,8 @@ fn fail(s: &FailState, input: &Value, ctx: &Context) -> Result<StatesError, Stat
             (None, None) => Ok(String::new()),
         }
     };
-    Ok(StatesError::new(pick(&s.error, &s.error_path)?, pick(&s.cause, &s.cause_path)?))
+    Ok(StatesError::new(
+        pick(&s.error, &s.error_path, "Error")?,
+        pick(&s.cause, &s.cause_path, "Cause")?,
+    ))
 }

@@ -9,15 +9,15 @@ use crate::context::Context;
 use crate::definition::TaskState;
 use crate::error::{StatesError, names};
 use crate::history::Recorder;
-use crate::io::{Outputs, Step, check_size, input_path, json_len};
+use crate::io::{Lang, Outputs, Step, check_size, input_path, json_len, jsonata_field, seconds_field, states_doc};
 use crate::path::resolve;
 use crate::payload;
 use crate::tokens::Registration;
 
-/// Seconds from a fixed field or a path into the state input.
-fn seconds(fixed: Option<u64>, path: Option<&String>, input: &Value, ctx: &Context, field: &str) -> Result<Option<u64>, StatesError> {
+/// Seconds from a fixed field (a number, or a JSONata expression) or a path into the input.
+fn seconds(fixed: Option<&Value>, path: Option<&String>, input: &Value, ctx: &Context, field: &str) -> Result<Option<u64>, StatesError> {
     match (fixed, path) {
-        (Some(s), _) => Ok(Some(s)),
+        (Some(s), _) => Ok(Some(seconds_field(s, field, || states_doc(input, None, None, ctx), ctx)?)),
         (None, Some(p)) => {
             let v = resolve(p, input, ctx)?;
             v.as_u64()
@@ -42,7 +42,15 @@ fn resource_parts(resource: &str) -> (String, String) {
 }
 
 impl Interpreter {
-    pub(super) async fn task(&self, name: &str, s: &TaskState, input: Value, run: &Run, ctx: &Context) -> Result<Step, StatesError> {
+    pub(super) async fn task(
+        &self,
+        name: &str,
+        s: &TaskState,
+        lang: Lang,
+        input: Value,
+        run: &Run,
+        ctx: &Context,
+    ) -> Result<Step, StatesError> {
         let mut retries = vec![0u64; s.retry.len()];
         let mut retry_count = 0;
         loop {
@@ -53,21 +61,29 @@ impl Interpreter {
                 ctx = ctx.with_task_token(&reg.token);
             }
             let attempt = async {
-                let effective = input_path(&s.io, &input, &ctx)?;
-                let params = match &s.parameters {
-                    Some(p) => payload::apply(p, &effective, &ctx)?,
-                    None => effective,
+                let params = match lang {
+                    Lang::JsonPath => {
+                        let effective = input_path(&s.io, &input, &ctx)?;
+                        match &s.parameters {
+                            Some(p) => payload::apply(p, &effective, &ctx)?,
+                            None => effective,
+                        }
+                    }
+                    Lang::Jsonata => match &s.arguments {
+                        Some(a) => jsonata_field(a, "Arguments", &states_doc(&input, None, None, &ctx), &ctx)?,
+                        None => input.clone(),
+                    },
                 };
                 check_size("task input", json_len(&params))?;
                 let timeout = seconds(
-                    s.timeout_seconds,
+                    s.timeout_seconds.as_ref(),
                     s.timeout_seconds_path.as_ref(),
                     &input,
                     &ctx,
                     "TimeoutSecondsPath",
                 )?;
                 let heartbeat = seconds(
-                    s.heartbeat_seconds,
+                    s.heartbeat_seconds.as_ref(),
                     s.heartbeat_seconds_path.as_ref(),
                     &input,
                     &ctx,
@@ -86,18 +102,24 @@ impl Interpreter {
                 // Output processing is part of the attempt: its errors (ResultPathMatchFailure,
                 // a bad ResultSelector path) are retried and caught like the task's own.
                 let out = Outputs {
+                    lang,
                     selector: s.result_selector.as_ref(),
                     result_path: s.result_path.as_ref(),
                     io: &s.io,
+                    output: s.output.as_ref(),
+                    assign: s.assign.as_ref(),
                     transition: &s.transition,
                 };
                 out.apply(input.clone(), result, &ctx)
             };
             match attempt.await {
-                Ok(step) => return Ok(step),
+                Ok((step, assigned)) => {
+                    run.stage(assigned);
+                    return Ok(step);
+                }
                 Err(error) => match self.recover(&error, &s.retry, &mut retries, &s.catch).await {
                     Recovery::Retry => retry_count += 1,
-                    Recovery::Catch(c) => return caught(c, input, error),
+                    Recovery::Catch(c) => return caught(c, lang, input, error, &ctx, run),
                     Recovery::Fail => return Err(error),
                 },
             }

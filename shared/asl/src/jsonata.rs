@@ -1,0 +1,173 @@
+//! JSONata states: `{% … %}` expressions evaluated with `$states` and the workflow variables
+//! bound, by the jsonata-core crate (a port of jsonata-js that passes its 1,686-case suite).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use jsonata_core::ast::AstNode;
+use jsonata_core::evaluator::{Context as Bindings, Evaluator};
+use jsonata_core::value::JValue;
+use serde_json::{Map, Value};
+
+use crate::error::StatesError;
+
+pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
+
+/// The expression inside `{% … %}`, if the string is one.
+pub fn expression(s: &str) -> Option<&str> {
+    s.strip_prefix("{%")?.strip_suffix("%}").map(str::trim)
+}
+
+pub fn parse(expr: &str) -> Result<Rc<AstNode>, StatesError> {
+    thread_local! {
+        static ASTS: RefCell<HashMap<String, Rc<AstNode>>> = RefCell::default();
+    }
+    ASTS.with(|cache| {
+        if let Some(ast) = cache.borrow().get(expr) {
+            return Ok(ast.clone());
+        }
+        let ast = Rc::new(jsonata_core::parser::parse(expr).map_err(|e| {
+            StatesError::new(
+                QUERY_EVALUATION_ERROR,
+                format!("the JSONata expression '{expr}' does not parse: {e}"),
+            )
+        })?);
+        let mut cache = cache.borrow_mut();
+        if cache.len() > 4096 {
+            cache.clear();
+        }
+        cache.insert(expr.to_string(), ast.clone());
+        Ok(ast)
+    })
+}
+
+fn to_json(v: &JValue) -> Value {
+    match v {
+        // jsonata-core keeps numbers as f64; integers go back to JSON as integers, as jsonata-js
+        // prints them.
+        JValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 => Value::from(*n as i64),
+        JValue::Array(items) => Value::Array(items.iter().map(to_json).collect()),
+        JValue::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+        other => Value::from(other),
+    }
+}
+
+/// The values an expression sees: `$states` and every visible variable.
+#[derive(Debug, Clone)]
+pub struct Env<'a> {
+    pub states: &'a Value,
+    pub variables: &'a std::collections::BTreeMap<String, Value>,
+}
+
+/// Evaluates one expression; `None` when it yields nothing (JSONata's undefined).
+pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>, StatesError> {
+    let ast = parse(expr)?;
+    let mut bindings = Bindings::new();
+    for (name, value) in env.variables {
+        bindings.bind(name.clone(), JValue::from(value.clone()));
+    }
+    bindings.bind("states".to_string(), JValue::from(env.states.clone()));
+    let result = Evaluator::with_context(bindings).evaluate(&ast, &JValue::Null).map_err(|e| {
+        StatesError::new(
+            QUERY_EVALUATION_ERROR,
+            format!("the JSONata expression '{expr}' specified for the field '{field}' failed: {e}"),
+        )
+    })?;
+    Ok(match result {
+        JValue::Undefined => None,
+        v => Some(to_json(&v)),
+    })
+}
+
+/// Evaluates a field that is JSON with `{% %}` strings anywhere inside. A field whose whole value
+/// is an expression must yield something; inside objects and arrays, undefined drops the member.
+pub fn template(value: &Value, env: &Env<'_>, field: &str) -> Result<Value, StatesError> {
+    match inner(value, env, field)? {
+        Some(v) => Ok(v),
+        None => Err(StatesError::new(
+            QUERY_EVALUATION_ERROR,
+            format!("the JSONata expression specified for the field '{field}' returned nothing (undefined)"),
+        )),
+    }
+}
+
+fn inner(value: &Value, env: &Env<'_>, field: &str) -> Result<Option<Value>, StatesError> {
+    match value {
+        Value::String(s) => match expression(s) {
+            Some(expr) => evaluate(expr, env, field),
+            None => Ok(Some(value.clone())),
+        },
+        Value::Object(fields) => {
+            let mut out = Map::with_capacity(fields.len());
+            for (k, v) in fields {
+                if let Some(v) = inner(v, env, &format!("{field}/{k}"))? {
+                    out.insert(k.clone(), v);
+                }
+            }
+            Ok(Some(Value::Object(out)))
+        }
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, v) in items.iter().enumerate() {
+                out.extend(inner(v, env, &format!("{field}[{i}]"))?);
+            }
+            Ok(Some(Value::Array(out)))
+        }
+        other => Ok(Some(other.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn env_eval(expr: &str, states: Value, vars: Value) -> Option<Value> {
+        let variables = serde_json::from_value(vars).unwrap();
+        evaluate(
+            expr,
+            &Env {
+                states: &states,
+                variables: &variables,
+            },
+            "f",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn states_and_variables_are_bound() {
+        assert_eq!(
+            env_eval("$states.input.a + $x", json!({"input": {"a": 2}}), json!({"x": 3})),
+            Some(json!(5))
+        );
+        assert_eq!(env_eval("$states.input.missing", json!({"input": {}}), json!({})), None);
+        assert_eq!(env_eval("$sum([1, 2.5])", json!({}), json!({})), Some(json!(3.5)));
+    }
+
+    #[test]
+    fn templates_drop_undefined_members() {
+        let states = json!({"input": {"a": 1}});
+        let vars = Default::default();
+        let env = Env {
+            states: &states,
+            variables: &vars,
+        };
+        let out = template(
+            &json!({"a": "{% $states.input.a %}", "b": "{% $states.input.b %}", "lit": "x"}),
+            &env,
+            "Output",
+        )
+        .unwrap();
+        assert_eq!(out, json!({"a": 1, "lit": "x"}));
+        assert_eq!(
+            template(&json!("{% $states.input.b %}"), &env, "Output").unwrap_err().error,
+            QUERY_EVALUATION_ERROR
+        );
+        assert_eq!(
+            template(&json!("{% $$bad( %}"), &env, "Output").unwrap_err().error,
+            QUERY_EVALUATION_ERROR
+        );
+    }
+}
