@@ -1,0 +1,107 @@
+//! Malformed definitions are refused or run, never panic: every conformance definition is
+//! mutated many times (fields dropped, values swapped for other JSON types, keys renamed) and
+//! each mutant is validated and, if accepted, executed under virtual time.
+
+#![allow(clippy::unwrap_used, reason = "test fixtures: a panic is the failure report")]
+
+mod common;
+
+use std::sync::Arc;
+
+use baton_asl::mock::NoTasks;
+use baton_asl::{ExecutionSpec, Interpreter, NullSink, StateMachine};
+use serde_json::{Value, json};
+
+/// Every location in a document, as a path of keys and indices.
+fn locations(v: &Value, here: Vec<Value>, out: &mut Vec<Vec<Value>>) {
+    out.push(here.clone());
+    match v {
+        Value::Object(m) => m.iter().for_each(|(k, v)| {
+            let mut p = here.clone();
+            p.push(json!(k));
+            locations(v, p, out);
+        }),
+        Value::Array(a) => a.iter().enumerate().for_each(|(i, v)| {
+            let mut p = here.clone();
+            p.push(json!(i));
+            locations(v, p, out);
+        }),
+        _ => {}
+    }
+}
+
+fn at<'a>(v: &'a mut Value, path: &[Value]) -> Option<&'a mut Value> {
+    path.iter().try_fold(v, |v, step| match step {
+        Value::String(k) => v.get_mut(k.as_str()),
+        Value::Number(i) => v.get_mut(i.as_u64()? as usize),
+        _ => None,
+    })
+}
+
+fn mutate(definition: &Value, rng: &mut fastrand::Rng) -> Value {
+    let mut out = definition.clone();
+    let mut spots = Vec::new();
+    locations(definition, Vec::new(), &mut spots);
+    let path = &spots[rng.usize(..spots.len())];
+    let replacements = [json!(null), json!(-1), json!(1.5), json!("$.x"), json!("{% $x %}"), json!("States.Format('{}')"), json!([]), json!({}), json!(true), json!("")];
+    match rng.u8(..3) {
+        // Drop the member.
+        0 if !path.is_empty() => {
+            let (last, parent) = path.split_last().unwrap();
+            if let Some(p) = at(&mut out, parent) {
+                match (p, last) {
+                    (Value::Object(m), Value::String(k)) => {
+                        m.remove(k);
+                    }
+                    (Value::Array(a), Value::Number(i)) => {
+                        a.remove(i.as_u64().unwrap() as usize);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // Rename a key.
+        1 if matches!(path.last(), Some(Value::String(_))) => {
+            let (last, parent) = path.split_last().unwrap();
+            if let Some(Value::Object(m)) = at(&mut out, parent) {
+                let k = last.as_str().unwrap();
+                if let Some(v) = m.remove(k) {
+                    m.insert(format!("{k}x"), v);
+                }
+            }
+        }
+        // Replace the value with another JSON type.
+        _ => {
+            if let Some(v) = at(&mut out, path) {
+                *v = replacements[rng.usize(..replacements.len())].clone();
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn mutants_never_panic() {
+    let mut rng = fastrand::Rng::with_seed(20261126);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap();
+    let (mut refused, mut ran) = (0, 0);
+    for case in common::cases() {
+        for _ in 0..40 {
+            let mutant = mutate(&case.definition, &mut rng);
+            match StateMachine::from_json(&mutant.to_string()) {
+                Err(e) => {
+                    assert!(!e.to_string().is_empty());
+                    refused += 1;
+                }
+                Ok(machine) => {
+                    let spec = ExecutionSpec { state_machine_arn: "arn:aws:states:local:0:stateMachine:m".into(), execution_name: "e".into(), input: case.input.clone() };
+                    let interpreter = Interpreter::new(Arc::new(NoTasks), Arc::new(NullSink));
+                    // Mutants may loop; the history limit or virtual time ends them.
+                    let _ = runtime.block_on(async { tokio::time::timeout(std::time::Duration::from_secs(86_400 * 400), interpreter.execute(&machine, &spec)).await });
+                    ran += 1;
+                }
+            }
+        }
+    }
+    assert!(refused > 1000 && ran > 1000, "refused {refused}, ran {ran}");
+}
