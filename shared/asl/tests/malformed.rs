@@ -43,7 +43,18 @@ fn mutate(definition: &Value, rng: &mut fastrand::Rng) -> Value {
     let mut spots = Vec::new();
     locations(definition, Vec::new(), &mut spots);
     let path = &spots[rng.usize(..spots.len())];
-    let replacements = [json!(null), json!(-1), json!(1.5), json!("$.x"), json!("{% $x %}"), json!("States.Format('{}')"), json!([]), json!({}), json!(true), json!("")];
+    let replacements = [
+        json!(null),
+        json!(-1),
+        json!(1.5),
+        json!("$.x"),
+        json!("{% $x %}"),
+        json!("States.Format('{}')"),
+        json!([]),
+        json!({}),
+        json!(true),
+        json!(""),
+    ];
     match rng.u8(..3) {
         // Drop the member.
         0 if !path.is_empty() => {
@@ -83,7 +94,11 @@ fn mutate(definition: &Value, rng: &mut fastrand::Rng) -> Value {
 #[test]
 fn mutants_never_panic() {
     let mut rng = fastrand::Rng::with_seed(20261126);
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap();
     let (mut refused, mut ran) = (0, 0);
     for case in common::cases() {
         for _ in 0..40 {
@@ -94,10 +109,16 @@ fn mutants_never_panic() {
                     refused += 1;
                 }
                 Ok(machine) => {
-                    let spec = ExecutionSpec { state_machine_arn: "arn:aws:states:local:0:stateMachine:m".into(), execution_name: "e".into(), input: case.input.clone() };
+                    let spec = ExecutionSpec {
+                        state_machine_arn: "arn:aws:states:local:0:stateMachine:m".into(),
+                        execution_name: "e".into(),
+                        input: case.input.clone(),
+                    };
                     let interpreter = Interpreter::new(Arc::new(NoTasks), Arc::new(NullSink));
                     // Mutants may loop; the history limit or virtual time ends them.
-                    let _ = runtime.block_on(async { tokio::time::timeout(std::time::Duration::from_secs(86_400 * 400), interpreter.execute(&machine, &spec)).await });
+                    let _ = runtime.block_on(async {
+                        tokio::time::timeout(std::time::Duration::from_secs(86_400 * 400), interpreter.execute(&machine, &spec)).await
+                    });
                     ran += 1;
                 }
             }

@@ -1,0 +1,308 @@
+//! Definition checks, as `ValidateStateMachineDefinition` makes them: every problem is reported,
+//! each with Step Functions' diagnostic code and a JSON pointer to where it is. This module walks
+//! machines and shared field kinds (paths, templates, JSONata, Assign, Retry/Catch); [`state`]
+//! checks each state type's own fields.
+
+mod state;
+
+use std::collections::{BTreeSet, VecDeque};
+
+use serde_json::Value;
+
+use crate::error::Diagnostic;
+use crate::intrinsics;
+use crate::path::Path;
+
+pub(super) struct Checker {
+    problems: Vec<Diagnostic>,
+}
+
+impl Checker {
+    pub(super) fn report(&mut self, code: &'static str, message: impl Into<String>, location: &str) {
+        self.problems.push(Diagnostic {
+            code,
+            message: message.into(),
+            location: location.to_string(),
+        });
+    }
+
+    pub(super) fn path(&mut self, value: Option<&Value>, location: &str, reference: bool) {
+        let Some(v) = value else { return };
+        if v.is_null() {
+            return; // `null` has its own meaning for InputPath, OutputPath and ResultPath
+        }
+        let Some(text) = v.as_str() else {
+            self.report("SCHEMA_VALIDATION_FAILED", "Expected value of type: String", location);
+            return;
+        };
+        let parsed = match text.strip_prefix("$$") {
+            Some(_) if reference => {
+                self.report(
+                    "INVALID_JSON_PATH",
+                    format!("A Reference Path cannot use the context object: {v}"),
+                    location,
+                );
+                return;
+            }
+            Some(rest) => Path::parse(&format!("${rest}")),
+            // `$name…`: a workflow variable, then a path into its value.
+            None if text
+                .strip_prefix('$')
+                .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')) =>
+            {
+                let rest = &text[1..];
+                let end = rest.find(['.', '[']).unwrap_or(rest.len());
+                if reference {
+                    self.report(
+                        "INVALID_JSON_PATH",
+                        format!("A Reference Path cannot name a variable: {v}"),
+                        location,
+                    );
+                    return;
+                }
+                Path::parse(&format!("${}", &rest[end..]))
+            }
+            None => Path::parse(text),
+        };
+        match parsed {
+            Err(_) => self.report("INVALID_JSON_PATH", format!("Value is not a valid JSON path: {v}"), location),
+            Ok(p) if reference && !p.is_definite() => self.report(
+                "INVALID_JSON_PATH",
+                format!("Value is not a Reference Path (no '*' allowed): {v}"),
+                location,
+            ),
+            Ok(_) => {}
+        }
+    }
+
+    /// `.$` keys in Parameters, ResultSelector and ItemSelector hold a path or an intrinsic.
+    pub(super) fn template(&mut self, value: Option<&Value>, location: &str) {
+        match value {
+            Some(Value::Object(fields)) => {
+                for (k, v) in fields {
+                    let here = format!("{location}/{k}");
+                    if k.ends_with(".$") {
+                        match v.as_str() {
+                            Some(expr) if intrinsics::is_intrinsic(expr) => {
+                                if let Err(e) = intrinsics::parse(expr) {
+                                    self.report("INVALID_INTRINSIC_FUNCTION", e.cause, &here);
+                                }
+                            }
+                            Some(_) => self.path(Some(v), &here, false),
+                            None => self.report(
+                                "SCHEMA_VALIDATION_FAILED",
+                                "The value of a field ending in '.$' must be a path or intrinsic function string",
+                                &here,
+                            ),
+                        }
+                    } else {
+                        self.template(Some(v), &here);
+                    }
+                }
+            }
+            Some(Value::Array(items)) => {
+                for (i, v) in items.iter().enumerate() {
+                    self.template(Some(v), &format!("{location}/{i}"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn error_lists(&mut self, list: Option<&Value>, location: &str, kind: &str) {
+        let Some(entries) = list.and_then(Value::as_array) else { return };
+        for (i, entry) in entries.iter().enumerate() {
+            let here = format!("{location}/{i}");
+            let Some(equals) = entry.get("ErrorEquals").and_then(Value::as_array) else {
+                self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [ErrorEquals]", &here);
+                continue;
+            };
+            if equals.is_empty() {
+                self.report(
+                    "SCHEMA_VALIDATION_FAILED",
+                    "ErrorEquals must not be empty",
+                    &format!("{here}/ErrorEquals"),
+                );
+            }
+            if equals.iter().any(|e| e == "States.ALL") {
+                if equals.len() > 1 {
+                    self.report(
+                        "SCHEMA_VALIDATION_FAILED",
+                        "States.ALL must appear alone in ErrorEquals",
+                        &format!("{here}/ErrorEquals"),
+                    );
+                }
+                if i + 1 != entries.len() {
+                    self.report(
+                        "SCHEMA_VALIDATION_FAILED",
+                        format!("A {kind} with States.ALL must be the last one"),
+                        &here,
+                    );
+                }
+            }
+            if kind == "Catcher" {
+                self.path(entry.get("ResultPath"), &format!("{here}/ResultPath"), true);
+                self.jsonata(entry.get("Output"), &format!("{here}/Output"));
+            }
+            if let Some(rate) = entry.get("BackoffRate").and_then(Value::as_f64)
+                && rate < 1.0
+            {
+                self.report(
+                    "SCHEMA_VALIDATION_FAILED",
+                    "BackoffRate must be at least 1.0",
+                    &format!("{here}/BackoffRate"),
+                );
+            }
+        }
+    }
+
+    /// Every JSONata `{% %}` string inside a field must parse.
+    pub(super) fn jsonata(&mut self, value: Option<&Value>, location: &str) {
+        match value {
+            Some(Value::String(text)) => {
+                if let Some(expr) = crate::jsonata::expression(text)
+                    && let Err(e) = crate::jsonata::parse(expr)
+                {
+                    self.report("INVALID_JSONATA", e.cause, location);
+                }
+            }
+            Some(Value::Object(fields)) => {
+                for (k, v) in fields {
+                    self.jsonata(Some(v), &format!("{location}/{k}"));
+                }
+            }
+            Some(Value::Array(items)) => {
+                for (i, v) in items.iter().enumerate() {
+                    self.jsonata(Some(v), &format!("{location}/{i}"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn assign(&mut self, value: Option<&Value>, location: &str, jsonata: bool) {
+        let Some(value) = value else { return };
+        let Some(fields) = value.as_object() else {
+            self.report(
+                "SCHEMA_VALIDATION_FAILED",
+                "Assign must be an object of variable names to values",
+                location,
+            );
+            return;
+        };
+        for key in fields.keys() {
+            let name = if jsonata {
+                key.as_str()
+            } else {
+                key.strip_suffix(".$").unwrap_or(key)
+            };
+            if !crate::variables::valid_name(name) {
+                self.report(
+                    "SCHEMA_VALIDATION_FAILED",
+                    format!(
+                        "\"{name}\" is not a valid variable name (letters, digits and '_', not starting with a digit; 'states' is reserved)"
+                    ),
+                    &format!("{location}/{key}"),
+                );
+            }
+        }
+        if jsonata {
+            self.jsonata(Some(value), location);
+        } else {
+            self.template(Some(value), location);
+        }
+    }
+
+    pub(super) fn machine(&mut self, m: &Value, location: &str, inherited: bool) {
+        let Some(m) = m.as_object() else {
+            self.report("SCHEMA_VALIDATION_FAILED", "A state machine must be an object", location);
+            return;
+        };
+        let jsonata = match m.get("QueryLanguage").and_then(Value::as_str) {
+            Some("JSONata") => true,
+            Some("JSONPath") if inherited => {
+                self.report(
+                    "SCHEMA_VALIDATION_FAILED",
+                    "a JSONata state machine cannot contain JSONPath states",
+                    &format!("{location}/QueryLanguage"),
+                );
+                false
+            }
+            Some("JSONPath") => false,
+            Some(other) => {
+                self.report(
+                    "SCHEMA_VALIDATION_FAILED",
+                    format!("QueryLanguage is JSONPath or JSONata, not {other}"),
+                    &format!("{location}/QueryLanguage"),
+                );
+                inherited
+            }
+            None => inherited,
+        };
+        let at = |f: &str| format!("{location}/{f}");
+        let states = match m.get("States").and_then(Value::as_object) {
+            Some(s) if !s.is_empty() => s,
+            _ => {
+                self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [States]", location);
+                return;
+            }
+        };
+        let start = m.get("StartAt").and_then(Value::as_str);
+        match start {
+            None => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [StartAt]", location),
+            Some(s) if !states.contains_key(s) => {
+                self.report("MISSING_TRANSITION_TARGET", format!("Missing 'Next' target: {s}"), &at("StartAt"))
+            }
+            _ => {}
+        }
+        for (name, state) in states {
+            self.state(name, state, states, &format!("{location}/States/{name}"), jsonata);
+        }
+        // Reachability from StartAt.
+        if let Some(start) = start.filter(|s| states.contains_key(*s)) {
+            let mut seen = BTreeSet::from([start.to_string()]);
+            let mut queue = VecDeque::from([start.to_string()]);
+            while let Some(name) = queue.pop_front() {
+                for next in state::targets(&states[&name]) {
+                    if states.contains_key(&next) && seen.insert(next.clone()) {
+                        queue.push_back(next);
+                    }
+                }
+            }
+            for name in states.keys().filter(|n| !seen.contains(*n)) {
+                self.report(
+                    "UNREACHABLE_STATE",
+                    format!("State \"{name}\" is not reachable"),
+                    &format!("{location}/States/{name}"),
+                );
+            }
+            let terminal = states.values().any(|s| {
+                matches!(s.get("Type").and_then(Value::as_str), Some("Succeed" | "Fail")) || s.get("End") == Some(&Value::Bool(true))
+            });
+            if !terminal {
+                self.report("MISSING_END_STATE", "Workflow has no terminal state", &at("States"));
+            }
+        }
+    }
+}
+
+/// Every problem in a definition, as `ValidateStateMachineDefinition` would list them.
+pub fn validate(definition: &Value) -> Vec<Diagnostic> {
+    let mut c = Checker { problems: Vec::new() };
+    if let Some(top) = definition.as_object() {
+        for field in top.keys().filter(|k| {
+            !matches!(
+                k.as_str(),
+                "Comment" | "StartAt" | "States" | "Version" | "TimeoutSeconds" | "QueryLanguage"
+            )
+        }) {
+            c.report(
+                "SCHEMA_VALIDATION_FAILED",
+                format!("The field \"{field}\" is not supported by Step Functions"),
+                &format!("/{field}"),
+            );
+        }
+    }
+    c.machine(definition, "", false);
+    c.problems
+}

@@ -1,0 +1,367 @@
+//! Each state type's own fields, and Choice rules.
+
+use serde_json::{Map, Value};
+
+use super::Checker;
+use crate::definition::allowed_fields;
+use crate::intrinsics;
+
+impl Checker {
+    pub(super) fn state(&mut self, name: &str, state: &Value, states: &Map<String, Value>, here: &str, machine_jsonata: bool) {
+        let at = |f: &str| format!("{here}/{f}");
+        if name.chars().count() > 80 {
+            self.report("SCHEMA_VALIDATION_FAILED", "State names are at most 80 characters", here);
+        }
+        let Some(fields) = state.as_object() else {
+            self.report("SCHEMA_VALIDATION_FAILED", "A state must be an object", here);
+            return;
+        };
+        let Some(ty) = fields.get("Type").and_then(Value::as_str) else {
+            self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Type]", here);
+            return;
+        };
+        let jsonata = match fields.get("QueryLanguage").and_then(Value::as_str) {
+            Some("JSONata") => true,
+            Some("JSONPath") if machine_jsonata => {
+                self.report(
+                    "SCHEMA_VALIDATION_FAILED",
+                    "a state cannot use JSONPath when its state machine uses JSONata",
+                    &at("QueryLanguage"),
+                );
+                false
+            }
+            Some("JSONPath") => false,
+            Some(other) => {
+                self.report(
+                    "SCHEMA_VALIDATION_FAILED",
+                    format!("QueryLanguage is JSONPath or JSONata, not {other}"),
+                    &at("QueryLanguage"),
+                );
+                machine_jsonata
+            }
+            None => machine_jsonata,
+        };
+        let Some(allowed) = allowed_fields(ty, jsonata) else {
+            self.report(
+                "SCHEMA_VALIDATION_FAILED",
+                format!("Value is not a valid state type: {ty}"),
+                &at("Type"),
+            );
+            return;
+        };
+        for field in fields.keys().filter(|k| !allowed.contains(&k.as_str())) {
+            self.report(
+                "SCHEMA_VALIDATION_FAILED",
+                format!("The field \"{field}\" is not supported by Step Functions"),
+                &at(field),
+            );
+        }
+        let target = |c: &mut Self, v: Option<&Value>, loc: &str| {
+            if let Some(t) = v.and_then(Value::as_str)
+                && !states.contains_key(t)
+            {
+                c.report("MISSING_TRANSITION_TARGET", format!("Missing 'Next' target: {t}"), loc);
+            }
+        };
+        if !matches!(ty, "Choice" | "Succeed" | "Fail") {
+            let next = fields.get("Next");
+            let end = fields.get("End") == Some(&Value::Bool(true));
+            match (next.is_some(), end) {
+                (false, false) => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Next]", here),
+                (true, true) => self.report("SCHEMA_VALIDATION_FAILED", "Next and End cannot both be set", here),
+                _ => target(self, next, &at("Next")),
+            }
+        }
+        if jsonata {
+            for f in [
+                "Arguments",
+                "Output",
+                "Items",
+                "ItemSelector",
+                "TimeoutSeconds",
+                "HeartbeatSeconds",
+                "Seconds",
+                "Timestamp",
+                "Error",
+                "Cause",
+            ] {
+                self.jsonata(fields.get(f), &at(f));
+            }
+        } else {
+            for f in ["InputPath", "OutputPath"] {
+                self.path(fields.get(f), &at(f), false);
+            }
+            self.path(fields.get("ResultPath"), &at("ResultPath"), true);
+            for f in ["Parameters", "ResultSelector", "ItemSelector"] {
+                self.template(fields.get(f), &at(f));
+            }
+        }
+        self.assign(fields.get("Assign"), &at("Assign"), jsonata);
+        self.error_lists(fields.get("Retry"), &at("Retry"), "Retrier");
+        self.error_lists(fields.get("Catch"), &at("Catch"), "Catcher");
+        for (i, c) in fields.get("Catch").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            match c.get("Next") {
+                None => self.report(
+                    "SCHEMA_VALIDATION_FAILED",
+                    "These fields are required: [Next]",
+                    &format!("{here}/Catch/{i}"),
+                ),
+                next => target(self, next, &format!("{here}/Catch/{i}/Next")),
+            }
+        }
+        let exclusive = |c: &mut Self, a: &str, b: &str| {
+            if fields.contains_key(a) && fields.contains_key(b) {
+                c.report("SCHEMA_VALIDATION_FAILED", format!("{a} and {b} cannot both be set"), here);
+            }
+        };
+        match ty {
+            "Task" => {
+                if !fields.contains_key("Resource") {
+                    self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Resource]", here);
+                }
+                exclusive(self, "TimeoutSeconds", "TimeoutSecondsPath");
+                exclusive(self, "HeartbeatSeconds", "HeartbeatSecondsPath");
+                for f in ["TimeoutSecondsPath", "HeartbeatSecondsPath"] {
+                    self.path(fields.get(f), &at(f), false);
+                }
+                let secs = |f: &str| fields.get(f).and_then(Value::as_u64);
+                if let (Some(t), Some(h)) = (secs("TimeoutSeconds"), secs("HeartbeatSeconds"))
+                    && h >= t
+                {
+                    self.report(
+                        "SCHEMA_VALIDATION_FAILED",
+                        "HeartbeatSeconds must be smaller than TimeoutSeconds",
+                        &at("HeartbeatSeconds"),
+                    );
+                }
+            }
+            "Choice" => {
+                match fields.get("Choices").and_then(Value::as_array) {
+                    Some(rules) if !rules.is_empty() => {
+                        for (i, rule) in rules.iter().enumerate() {
+                            let loc = format!("{here}/Choices/{i}");
+                            if jsonata {
+                                match rule.get("Condition") {
+                                    Some(c) if rule.get("Next").is_some() => self.jsonata(Some(c), &format!("{loc}/Condition")),
+                                    _ => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Condition, Next]", &loc),
+                                }
+                                if let Some(field) = rule.as_object().and_then(|r| {
+                                    r.keys()
+                                        .find(|k| !matches!(k.as_str(), "Condition" | "Next" | "Assign" | "Output" | "Comment"))
+                                }) {
+                                    self.report(
+                                        "SCHEMA_VALIDATION_FAILED",
+                                        format!("The field \"{field}\" is not supported in a JSONata Choice rule"),
+                                        &format!("{loc}/{field}"),
+                                    );
+                                }
+                                self.assign(rule.get("Assign"), &format!("{loc}/Assign"), true);
+                                self.jsonata(rule.get("Output"), &format!("{loc}/Output"));
+                            } else {
+                                self.choice_rule(rule, &loc, true);
+                            }
+                            target(self, rule.get("Next"), &format!("{loc}/Next"));
+                        }
+                    }
+                    _ => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Choices]", here),
+                }
+                target(self, fields.get("Default"), &at("Default"));
+            }
+            "Wait" => {
+                let n = ["Seconds", "SecondsPath", "Timestamp", "TimestampPath"]
+                    .iter()
+                    .filter(|f| fields.contains_key(**f))
+                    .count();
+                if n != 1 {
+                    self.report(
+                        "SCHEMA_VALIDATION_FAILED",
+                        "A Wait state needs exactly one of Seconds, SecondsPath, Timestamp or TimestampPath",
+                        here,
+                    );
+                }
+                for f in ["SecondsPath", "TimestampPath"] {
+                    self.path(fields.get(f), &at(f), false);
+                }
+                if let Some(ts) = fields.get("Timestamp").and_then(Value::as_str)
+                    && chrono::DateTime::parse_from_rfc3339(ts).is_err()
+                {
+                    self.report(
+                        "SCHEMA_VALIDATION_FAILED",
+                        format!("Value is not a valid timestamp: {ts}"),
+                        &at("Timestamp"),
+                    );
+                }
+            }
+            "Fail" => {
+                exclusive(self, "Error", "ErrorPath");
+                exclusive(self, "Cause", "CausePath");
+                for f in ["ErrorPath", "CausePath"] {
+                    if let Some(expr) = fields.get(f).and_then(Value::as_str).filter(|e| intrinsics::is_intrinsic(e)) {
+                        if let Err(e) = intrinsics::parse(expr) {
+                            self.report("INVALID_INTRINSIC_FUNCTION", e.cause, &at(f));
+                        }
+                    } else {
+                        self.path(fields.get(f), &at(f), false);
+                    }
+                }
+            }
+            "Parallel" => match fields.get("Branches").and_then(Value::as_array) {
+                Some(branches) if !branches.is_empty() => {
+                    for (i, b) in branches.iter().enumerate() {
+                        self.machine(b, &format!("{here}/Branches/{i}"), jsonata);
+                    }
+                }
+                _ => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Branches]", here),
+            },
+            "Map" => {
+                exclusive(self, "ItemProcessor", "Iterator");
+                exclusive(self, "ItemSelector", "Parameters");
+                self.path(fields.get("ItemsPath"), &at("ItemsPath"), false);
+                match fields.get("ItemProcessor").or_else(|| fields.get("Iterator")) {
+                    Some(p) => {
+                        let field = if fields.contains_key("ItemProcessor") {
+                            "ItemProcessor"
+                        } else {
+                            "Iterator"
+                        };
+                        self.machine(p, &at(field), jsonata);
+                    }
+                    None => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [ItemProcessor]", here),
+                }
+                let distributed = fields
+                    .get("ItemProcessor")
+                    .and_then(|p| p.get("ProcessorConfig"))
+                    .and_then(|c| c.get("Mode"))
+                    .and_then(Value::as_str)
+                    == Some("DISTRIBUTED");
+                for f in [
+                    "ToleratedFailureCount",
+                    "ToleratedFailureCountPath",
+                    "ToleratedFailurePercentage",
+                    "ToleratedFailurePercentagePath",
+                    "ItemReader",
+                    "ItemBatcher",
+                    "ResultWriter",
+                    "Label",
+                ] {
+                    if fields.contains_key(f) && !distributed {
+                        self.report(
+                            "SCHEMA_VALIDATION_FAILED",
+                            format!("The field \"{f}\" is only supported in a Map state whose ProcessorConfig Mode is DISTRIBUTED"),
+                            &at(f),
+                        );
+                    }
+                }
+                if let Some(p) = fields.get("ToleratedFailurePercentage").and_then(Value::as_f64)
+                    && !(0.0..=100.0).contains(&p)
+                {
+                    self.report(
+                        "SCHEMA_VALIDATION_FAILED",
+                        "ToleratedFailurePercentage must be between 0 and 100",
+                        &at("ToleratedFailurePercentage"),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn choice_rule(&mut self, rule: &Value, location: &str, top: bool) {
+        let Some(fields) = rule.as_object() else {
+            self.report("SCHEMA_VALIDATION_FAILED", "A Choice rule must be an object", location);
+            return;
+        };
+        if top && !fields.contains_key("Next") {
+            self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Next]", location);
+        }
+        if !top && fields.contains_key("Next") {
+            self.report(
+                "SCHEMA_VALIDATION_FAILED",
+                "Next is only allowed on top-level Choice rules",
+                location,
+            );
+        }
+        for op in ["And", "Or"] {
+            if let Some(rules) = fields.get(op) {
+                match rules.as_array() {
+                    Some(rs) if !rs.is_empty() => {
+                        for (i, r) in rs.iter().enumerate() {
+                            self.choice_rule(r, &format!("{location}/{op}/{i}"), false);
+                        }
+                    }
+                    _ => self.report(
+                        "SCHEMA_VALIDATION_FAILED",
+                        format!("{op} takes a non-empty array of rules"),
+                        &format!("{location}/{op}"),
+                    ),
+                }
+                return;
+            }
+        }
+        if let Some(inner) = fields.get("Not") {
+            self.choice_rule(inner, &format!("{location}/Not"), false);
+            return;
+        }
+        self.path(fields.get("Variable"), &format!("{location}/Variable"), false);
+        let ops: Vec<&String> = fields
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "Variable" | "Next" | "Comment"))
+            .collect();
+        if fields.get("Variable").is_none() || ops.len() != 1 {
+            self.report(
+                "SCHEMA_VALIDATION_FAILED",
+                "A Choice rule needs a Variable and exactly one comparison operator, or And/Or/Not",
+                location,
+            );
+            return;
+        }
+        let op = ops[0].as_str();
+        if !is_comparison(op) {
+            self.report(
+                "SCHEMA_VALIDATION_FAILED",
+                format!("The field \"{op}\" is not a Choice comparison operator"),
+                &format!("{location}/{op}"),
+            );
+        } else if op.ends_with("Path") {
+            self.path(fields.get(op), &format!("{location}/{op}"), false);
+        }
+    }
+}
+
+const COMPARISONS: [&str; 5] = ["Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals"];
+
+fn is_comparison(op: &str) -> bool {
+    let base = op.strip_suffix("Path").unwrap_or(op);
+    if matches!(
+        op,
+        "IsPresent"
+            | "IsNull"
+            | "IsString"
+            | "IsNumeric"
+            | "IsBoolean"
+            | "IsTimestamp"
+            | "StringMatches"
+            | "BooleanEquals"
+            | "BooleanEqualsPath"
+    ) {
+        return true;
+    }
+    ["String", "Numeric", "Timestamp"]
+        .iter()
+        .any(|t| base.strip_prefix(t).is_some_and(|rest| COMPARISONS.contains(&rest)))
+}
+
+/// Every state a state can transition to.
+pub(super) fn targets(state: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut push = |v: Option<&Value>| out.extend(v.and_then(Value::as_str).map(str::to_string));
+    push(state.get("Next"));
+    push(state.get("Default"));
+    for c in state.get("Choices").and_then(Value::as_array).into_iter().flatten() {
+        push(c.get("Next"));
+    }
+    for c in state.get("Catch").and_then(Value::as_array).into_iter().flatten() {
+        push(c.get("Next"));
+    }
+    out
+}
