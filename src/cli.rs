@@ -100,10 +100,34 @@ pub enum Command {
         #[command(flatten)]
         project: Project,
     },
+    /// Dry-run CloudWatch alarms against recorded data before trusting them with rollbacks.
+    Alarm {
+        #[command(subcommand)]
+        command: AlarmCommand,
+    },
     /// Run or check any Amazon States Language state machine, as Step Functions would.
     Asl {
         #[command(subcommand)]
         command: AslCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlarmCommand {
+    /// Evaluate an alarm over datapoints, period by period, with CloudWatch's rules.
+    #[command(
+        after_help = "ALARM.json is a PutMetricAlarm request: {\"AlarmName\", \"MetricName\", \"Statistic\" or \"ExtendedStatistic\",\n\"Period\", \"EvaluationPeriods\", \"DatapointsToAlarm\", \"Threshold\", \"ComparisonOperator\", \"TreatMissingData\"}.\nPOINTS.json is a list of {\"Timestamp\": RFC 3339 or epoch seconds, \"Value\": number}.\n\nExample:\n  baton alarm evaluate --alarm errors.json --datapoints last-hour.json"
+    )]
+    Evaluate {
+        #[arg(long, value_name = "ALARM.json")]
+        alarm: PathBuf,
+        #[arg(long, value_name = "POINTS.json")]
+        datapoints: PathBuf,
+        /// The state before the first evaluation [default: INSUFFICIENT_DATA]
+        #[arg(long, default_value = "INSUFFICIENT_DATA")]
+        initial_state: String,
+        #[arg(long)]
+        json: bool,
     },
 }
 

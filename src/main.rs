@@ -84,6 +84,7 @@ async fn main() -> ExitCode {
         Command::Status { execution, pipeline, json } => commands::status::run(execution.as_deref(), &pipeline, state_dir, json),
         Command::Down { project } => commands::down::run(&project.pipeline, state_dir).await,
         Command::Asl { command } => commands::asl::run(command).await,
+        Command::Alarm { command } => commands::alarm::run(command),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,5 +1,6 @@
 //! One module per command; each returns the process exit code.
 
+pub mod alarm;
 pub mod asl;
 pub mod down;
 pub mod history;

@@ -152,3 +152,39 @@ async fn hook_timeout_fails_the_deployment_and_kills_the_hook() {
         assert!(!alive, "{file} ({pid}) still runs");
     }
 }
+
+#[test]
+fn composite_alarms_and_percentiles_are_checked() {
+    let base = "name: p
+stages:
+  - name: Ship
+    actions:
+      - { name: Deploy, type: deploy, input: source, group: prod }
+deployment_groups:
+  prod: { instances: 1, alarms: [any], auto_rollback: [alarm] }
+alarms:
+  latency: { metric: Latency, statistic: p99, period: 60, threshold: 500, comparison: GreaterThanThreshold, evaluation_periods: 3 }
+  errors: { metric: Errors, statistic: Sum, period: 60, threshold: 1, comparison: GreaterThanOrEqualToThreshold, evaluation_periods: 1, dimensions: { Service: api } }
+  any: { rule: 'ALARM(latency) OR ALARM(errors)' }
+";
+    // `latency` is used by no group directly, so its dimensions cannot default to one.
+    let err = pipeline_error_at(base);
+    assert!(err.contains("alarm `latency`") && err.contains("dimensions"), "{err}");
+    let fixed = base.replace("evaluation_periods: 3 }", "evaluation_periods: 3, dimensions: { Service: api } }");
+    let p = baton_core::parse_pipeline(Path::new("pipeline.yml"), &fixed).expect("valid");
+    assert_eq!(p.alarms["latency"].statistic, baton_core::alarm::Statistic::Percentile(99.0));
+    assert_eq!(p.composite_alarms["any"].rule.alarms(), ["latency", "errors"]);
+
+    let err = pipeline_error_at(&fixed.replace("ALARM(errors)'", "ALARM(nope)'"));
+    assert!(err.contains("pipeline.yml:11:") && err.contains("reads alarm `nope`"), "{err}");
+    let err = pipeline_error_at(&fixed.replace("ALARM(latency) OR", "ALARM(latency) XOR"));
+    assert!(err.contains("AlarmRule"), "{err}");
+    let err = pipeline_error_at(&fixed.replace("statistic: p99", "statistic: p150"));
+    assert!(err.contains("unknown statistic `p150`"), "{err}");
+}
+
+fn pipeline_error_at(yaml: &str) -> String {
+    baton_core::parse_pipeline(Path::new("pipeline.yml"), yaml)
+        .expect_err("must be rejected")
+        .to_string()
+}

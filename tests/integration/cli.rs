@@ -119,3 +119,64 @@ fn failed_run_exits_1_and_history_and_status_report_it() {
     assert_eq!(unit["status"], "FAILED");
     assert_eq!(unit["error"], "BuildFailed");
 }
+
+#[test]
+fn alarm_evaluate_walks_the_periods() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alarm = dir.path().join("alarm.json");
+    let points = dir.path().join("points.json");
+    std::fs::write(
+        &alarm,
+        r#"{"AlarmName": "errors", "MetricName": "Errors", "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 3,
+            "DatapointsToAlarm": 2, "Threshold": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold"}"#,
+    )
+    .expect("write");
+    std::fs::write(
+        &points,
+        r#"[{"Timestamp": "2026-11-26T18:00:10Z", "Value": 0}, {"Timestamp": "2026-11-26T18:01:10Z", "Value": 3},
+            {"Timestamp": "2026-11-26T18:02:10Z", "Value": 2}]"#,
+    )
+    .expect("write");
+    let out = baton(&[
+        "alarm",
+        "evaluate",
+        "--alarm",
+        alarm.to_str().expect("utf-8"),
+        "--datapoints",
+        points.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let states: Vec<(&str, &str)> = doc["evaluations"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|e| (e["time"].as_str().unwrap(), e["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        &states[..3],
+        [
+            ("2026-11-26T18:01:00Z", "OK"),
+            ("2026-11-26T18:02:00Z", "OK"),
+            ("2026-11-26T18:03:00Z", "ALARM")
+        ]
+    );
+    assert_eq!(
+        states.last().map(|s| s.1),
+        Some("INSUFFICIENT_DATA"),
+        "once every datapoint has left the range"
+    );
+
+    std::fs::write(&alarm, r#"{"AlarmName": "x", "MetricName": "m", "Statistic": "Sum", "Period": 7, "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold"}"#).expect("write");
+    let bad = baton(&[
+        "alarm",
+        "evaluate",
+        "--alarm",
+        alarm.to_str().expect("utf-8"),
+        "--datapoints",
+        points.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("Period 7"), "{}", text(&bad.stderr));
+}

@@ -20,6 +20,16 @@ pub struct Pipeline {
     pub stages: Vec<Stage>,
     pub groups: BTreeMap<String, Group>,
     pub alarms: BTreeMap<String, Alarm>,
+    pub composite_alarms: BTreeMap<String, CompositeAlarm>,
+}
+
+/// An alarm whose state is a rule over other alarms' states.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompositeAlarm {
+    pub name: String,
+    pub rule: crate::alarm::composite::Rule,
+    /// The rule's text, as written.
+    pub text: String,
 }
 
 #[derive(Debug, Clone)]

@@ -223,20 +223,32 @@ impl<'de> Deserialize<'de> for DeploymentConfig {
     }
 }
 
+/// A metric alarm (metric, statistic, period, threshold, comparison, evaluation periods), or a
+/// composite alarm (`rule`, over other alarms' states).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlarmSpec {
-    pub metric: String,
+    /// Composite alarms only: e.g. `ALARM(errors) OR ALARM(latency)`.
+    #[serde(default)]
+    pub rule: Option<Spanned<String>>,
+    #[serde(default)]
+    pub metric: Option<String>,
     #[serde(default = "default_namespace")]
     pub namespace: String,
     /// Defaults to `{Pipeline: <name>, DeploymentGroup: <the group that uses the alarm>}`.
     #[serde(default)]
     pub dimensions: Option<BTreeMap<String, String>>,
-    pub statistic: Statistic,
-    pub period: Spanned<Span>,
-    pub threshold: f64,
-    pub comparison: ComparisonOperator,
-    pub evaluation_periods: Spanned<u32>,
+    /// SampleCount, Sum, Average, Minimum, Maximum, or a percentile such as p99.
+    #[serde(default)]
+    pub statistic: Option<Statistic>,
+    #[serde(default)]
+    pub period: Option<Spanned<Span>>,
+    #[serde(default)]
+    pub threshold: Option<f64>,
+    #[serde(default)]
+    pub comparison: Option<ComparisonOperator>,
+    #[serde(default)]
+    pub evaluation_periods: Option<Spanned<u32>>,
     #[serde(default)]
     pub datapoints_to_alarm: Option<Spanned<u32>>,
     #[serde(default)]

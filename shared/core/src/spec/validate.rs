@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_saphyr::Spanned;
 
-use crate::model::{Action, ActionKind, Alarm, Group, Pipeline, SOURCE_ARTIFACT, Stage};
+use crate::model::{Action, ActionKind, Alarm, CompositeAlarm, Group, Pipeline, SOURCE_ARTIFACT, Stage};
 use crate::spec::error::{Pos, Reporter, SpecError, parse_yaml};
 use crate::spec::pipeline::{ActionSpec, ActionType, DeploymentConfig, HealthyHostsType, PipelineSpec, RollbackTrigger};
 
@@ -39,8 +39,8 @@ fn validate(spec: &PipelineSpec, r: &mut Reporter<'_>) -> Pipeline {
         r.error(pos(&spec.name), "a pipeline needs at least one stage under `stages`");
     }
 
-    let alarms = validate_alarms(spec, r);
-    let groups = validate_groups(spec, &alarms, r);
+    let (alarms, composite_alarms) = validate_alarms(spec, r);
+    let groups = validate_groups(spec, &alarms, &composite_alarms, r);
 
     // Artifacts become available in execution order: stage by stage, run order by run order.
     let mut available: BTreeSet<String> = BTreeSet::from([SOURCE_ARTIFACT.to_string()]);
@@ -121,6 +121,7 @@ fn validate(spec: &PipelineSpec, r: &mut Reporter<'_>) -> Pipeline {
         stages,
         groups,
         alarms,
+        composite_alarms,
     }
 }
 
@@ -253,7 +254,12 @@ fn validate_action(
     }
 }
 
-fn validate_groups(spec: &PipelineSpec, alarms: &BTreeMap<String, Alarm>, r: &mut Reporter<'_>) -> BTreeMap<String, Group> {
+fn validate_groups(
+    spec: &PipelineSpec,
+    alarms: &BTreeMap<String, Alarm>,
+    composites: &BTreeMap<String, CompositeAlarm>,
+    r: &mut Reporter<'_>,
+) -> BTreeMap<String, Group> {
     let mut groups = BTreeMap::new();
     for (name, g) in &spec.deployment_groups {
         let at = pos(g);
@@ -280,8 +286,8 @@ fn validate_groups(spec: &PipelineSpec, alarms: &BTreeMap<String, Alarm>, r: &mu
             }
         }
         for a in &g.alarms {
-            if !alarms.contains_key(&a.value) {
-                let known: Vec<&str> = alarms.keys().map(String::as_str).collect();
+            if !alarms.contains_key(&a.value) && !composites.contains_key(&a.value) {
+                let known: Vec<&str> = alarms.keys().chain(composites.keys()).map(String::as_str).collect();
                 r.error(pos(a), format!("unknown alarm `{}`; defined alarms: {}", a.value, list(&known)));
             }
         }
@@ -304,11 +310,47 @@ fn validate_groups(spec: &PipelineSpec, alarms: &BTreeMap<String, Alarm>, r: &mu
     groups
 }
 
-fn validate_alarms(spec: &PipelineSpec, r: &mut Reporter<'_>) -> BTreeMap<String, Alarm> {
+fn validate_alarms(spec: &PipelineSpec, r: &mut Reporter<'_>) -> (BTreeMap<String, Alarm>, BTreeMap<String, CompositeAlarm>) {
     let mut alarms = BTreeMap::new();
+    let mut composites = BTreeMap::new();
     for (name, a) in &spec.alarms {
         let at = pos(a);
         let a = &a.value;
+        if let Some(rule) = &a.rule {
+            let metric_fields = a.metric.is_some()
+                || a.statistic.is_some()
+                || a.period.is_some()
+                || a.threshold.is_some()
+                || a.comparison.is_some()
+                || a.evaluation_periods.is_some();
+            if metric_fields {
+                r.error(pos(rule), format!("alarm `{name}` has a `rule`, so it is a composite alarm: leave out metric, statistic, period, threshold, comparison and evaluation_periods"));
+            }
+            match crate::alarm::composite::Rule::parse(&rule.value) {
+                Ok(parsed) => {
+                    for child in parsed.alarms() {
+                        if !spec.alarms.contains_key(child) {
+                            r.error(
+                                pos(rule),
+                                format!("the rule of alarm `{name}` reads alarm `{child}`, which is not defined"),
+                            );
+                        } else if child == name {
+                            r.error(pos(rule), format!("the rule of alarm `{name}` reads its own state"));
+                        }
+                    }
+                    composites.insert(
+                        name.clone(),
+                        CompositeAlarm {
+                            name: name.clone(),
+                            rule: parsed,
+                            text: rule.value.clone(),
+                        },
+                    );
+                }
+                Err(e) => r.error(pos(rule), e.to_string()),
+            }
+            continue;
+        }
         let users: Vec<&String> = spec
             .deployment_groups
             .iter()
@@ -322,23 +364,46 @@ fn validate_alarms(spec: &PipelineSpec, r: &mut Reporter<'_>) -> BTreeMap<String
                 ("DeploymentGroup".to_string(), (*group).clone()),
             ]),
             (None, _) => {
+                let users = if users.is_empty() {
+                    "no deployment group directly".to_string()
+                } else {
+                    format!("{} deployment groups", users.len())
+                };
                 r.error(
                     at,
-                    format!(
-                        "alarm `{name}` is used by {} deployment groups; give it `dimensions` explicitly",
-                        users.len()
-                    ),
+                    format!("alarm `{name}` is used by {users}, so its dimensions cannot default to one group's; give it `dimensions`"),
                 );
                 BTreeMap::new()
             }
         };
-        let period = a.period.value.secs();
-        if !(matches!(period, 1 | 5 | 10 | 30) || (period > 0 && period % 60 == 0)) {
-            r.error(pos(&a.period), "a CloudWatch period is 1, 5, 10 or 30 seconds, or a multiple of 60");
+        let missing: Vec<&str> = [
+            ("metric", a.metric.is_none()),
+            ("statistic", a.statistic.is_none()),
+            ("period", a.period.is_none()),
+            ("threshold", a.threshold.is_none()),
+            ("comparison", a.comparison.is_none()),
+            ("evaluation_periods", a.evaluation_periods.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(f, absent)| absent.then_some(f))
+        .collect();
+        if !missing.is_empty() {
+            r.error(
+                at,
+                format!("alarm `{name}` needs {} (or a `rule`, for a composite alarm)", missing.join(", ")),
+            );
+            continue;
         }
-        let n = a.evaluation_periods.value;
+        let (Some(period), Some(n_spec)) = (&a.period, &a.evaluation_periods) else {
+            continue;
+        };
+        let period_secs = period.value.secs();
+        if !(matches!(period_secs, 1 | 5 | 10 | 30) || (period_secs > 0 && period_secs % 60 == 0)) {
+            r.error(pos(period), "a CloudWatch period is 1, 5, 10 or 30 seconds, or a multiple of 60");
+        }
+        let n = n_spec.value;
         if n == 0 {
-            r.error(pos(&a.evaluation_periods), "evaluation_periods must be at least 1");
+            r.error(pos(n_spec), "evaluation_periods must be at least 1");
         }
         let m = a.datapoints_to_alarm.as_ref().map_or(n, |d| d.value);
         if let Some(d) = &a.datapoints_to_alarm
@@ -354,19 +419,21 @@ fn validate_alarms(spec: &PipelineSpec, r: &mut Reporter<'_>) -> BTreeMap<String
             Alarm {
                 name: name.clone(),
                 namespace: a.namespace.clone(),
-                metric: a.metric.clone(),
+                metric: a.metric.clone().unwrap_or_default(),
                 dimensions,
-                statistic: a.statistic,
-                period_secs: period,
-                threshold: a.threshold,
-                comparison: a.comparison,
+                statistic: a.statistic.unwrap_or(crate::alarm::Statistic::Sum),
+                period_secs,
+                threshold: a.threshold.unwrap_or_default(),
+                comparison: a
+                    .comparison
+                    .unwrap_or(crate::alarm::ComparisonOperator::GreaterThanOrEqualToThreshold),
                 evaluation_periods: n,
                 datapoints_to_alarm: m,
                 treat_missing_data: a.treat_missing_data,
             },
         );
     }
-    alarms
+    (alarms, composites)
 }
 
 fn list(items: &[&str]) -> String {

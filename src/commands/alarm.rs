@@ -1,0 +1,115 @@
+//! `baton alarm evaluate`: an alarm's state over recorded datapoints, period by period.
+
+use std::path::Path;
+
+use anstream::println;
+use baton_core::alarm::AlarmState;
+use baton_core::alarm::evaluate::{evaluate, evaluation_range};
+use baton_core::alarm::request::PutMetricAlarm;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use crate::Usage;
+use crate::cli::AlarmCommand;
+use crate::style;
+
+fn read(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).map_err(|e| anyhow::Error::new(Usage(format!("cannot read {}: {e}", path.display()))))
+}
+
+fn usage(message: String) -> anyhow::Error {
+    anyhow::Error::new(Usage(message))
+}
+
+/// `{"Timestamp": RFC 3339 or epoch seconds, "Value": n}` → (milliseconds, value).
+fn datapoint(v: &Value, i: usize) -> anyhow::Result<(i64, f64)> {
+    let ts = match v.get("Timestamp") {
+        Some(Value::String(s)) => DateTime::parse_from_rfc3339(s)
+            .map_err(|e| usage(format!("datapoint {i}: Timestamp `{s}`: {e}")))?
+            .timestamp_millis(),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .map(|s| (s * 1000.0) as i64)
+            .ok_or_else(|| usage(format!("datapoint {i}: bad Timestamp")))?,
+        _ => return Err(usage(format!("datapoint {i} has no Timestamp"))),
+    };
+    let value = v
+        .get("Value")
+        .and_then(Value::as_f64)
+        .ok_or_else(|| usage(format!("datapoint {i} has no numeric Value")))?;
+    Ok((ts, value))
+}
+
+pub fn run(command: AlarmCommand) -> anyhow::Result<u8> {
+    let AlarmCommand::Evaluate {
+        alarm,
+        datapoints,
+        initial_state,
+        json: json_out,
+    } = command;
+    let alarm = PutMetricAlarm::from_json(&read(&alarm)?)
+        .and_then(PutMetricAlarm::into_alarm)
+        .map_err(|e| usage(e.to_string()))?;
+    let points: Value = serde_json::from_str(&read(&datapoints)?).map_err(|e| usage(format!("{}: {e}", datapoints.display())))?;
+    let points = points
+        .as_array()
+        .ok_or_else(|| usage("the datapoints file must hold a JSON list".into()))?;
+    let points: Vec<(i64, f64)> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| datapoint(p, i))
+        .collect::<anyhow::Result<_>>()?;
+    let mut state = AlarmState::parse(&initial_state)
+        .ok_or_else(|| usage(format!("--initial-state `{initial_state}` is not OK, ALARM or INSUFFICIENT_DATA")))?;
+    let (Some(first), Some(last)) = (points.iter().map(|p| p.0).min(), points.iter().map(|p| p.0).max()) else {
+        return Err(usage("the datapoints file is empty".into()));
+    };
+    // One evaluation at the end of every period, from the first datapoint's period until the
+    // last one has left the evaluation range.
+    let period = i64::try_from(alarm.period_secs).unwrap_or(60) * 1000;
+    let start = first.div_euclid(period) * period + period;
+    let stop = last.div_euclid(period) * period + period * (i64::from(evaluation_range(alarm.evaluation_periods)) + 1);
+    let mut rows = Vec::new();
+    let mut t = start;
+    while t <= stop {
+        let eval = evaluate(&alarm, &points, t, state);
+        let changed = eval.state != state;
+        state = eval.state;
+        let time = DateTime::<Utc>::from_timestamp_millis(t)
+            .map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true))
+            .unwrap_or_default();
+        rows.push(json!({"time": time, "state": state.to_string(), "changed": changed, "reason": eval.reason}));
+        t += period;
+    }
+    if json_out {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"alarm": alarm.name, "evaluations": rows}))?
+        );
+    } else {
+        println!(
+            "alarm {} · {} {} {} · {} of {} · missing data: {:?}",
+            alarm.name,
+            alarm.statistic,
+            alarm.comparison.phrase(),
+            alarm.threshold,
+            alarm.datapoints_to_alarm,
+            alarm.evaluation_periods,
+            alarm.treat_missing_data
+        );
+        for r in &rows {
+            let st = r["state"].as_str().unwrap_or_default();
+            let s = style::status(st);
+            let mark = if r["changed"] == true { "→" } else { " " };
+            println!(
+                "{} {mark} {}{:<17}{} {}",
+                r["time"].as_str().unwrap_or_default(),
+                s.render(),
+                st,
+                s.render_reset(),
+                r["reason"].as_str().unwrap_or_default()
+            );
+        }
+    }
+    Ok(0)
+}
