@@ -39,6 +39,12 @@ impl ComparisonOperator {
     }
 }
 
+/// CloudWatch's alarm periods: 10, 30 or a multiple of 60 seconds, or 1 and 5 for high-resolution
+/// metrics (and Baton's local ones).
+pub fn valid_period(secs: u64) -> bool {
+    matches!(secs, 1 | 5 | 10 | 30) || (secs > 0 && secs.is_multiple_of(60))
+}
+
 /// A statistic (`Statistic`) or a percentile (`ExtendedStatistic`, `p0`–`p100`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Statistic {

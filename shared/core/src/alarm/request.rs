@@ -62,7 +62,7 @@ impl PutMetricAlarm {
                 ));
             }
         };
-        if !(matches!(self.period, 1 | 5 | 10 | 30) || (self.period > 0 && self.period % 60 == 0)) {
+        if !crate::alarm::valid_period(self.period) {
             return Err(RequestError::Invalid(format!(
                 "Period {} is not 10, 30 or a multiple of 60 (or 1, 5 for high resolution)",
                 self.period
