@@ -398,7 +398,7 @@ fn validate_alarms(spec: &PipelineSpec, r: &mut Reporter<'_>) -> (BTreeMap<Strin
             continue;
         };
         let period_secs = period.value.secs();
-        if !(matches!(period_secs, 1 | 5 | 10 | 30) || (period_secs > 0 && period_secs % 60 == 0)) {
+        if !crate::alarm::valid_period(period_secs) {
             r.error(pos(period), "a CloudWatch period is 1, 5, 10 or 30 seconds, or a multiple of 60");
         }
         let n = n_spec.value;
