@@ -116,3 +116,45 @@ async fn broken_release_rolls_back_to_last_good() {
     );
     rt.teardown().await.expect("teardown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_that_degrades_during_bake_is_rolled_back_by_its_alarm() {
+    let project = Project::example("hello-app");
+    let (_, first) = project.run().await;
+    assert!(first.succeeded(), "{first:?}");
+
+    // Passes ValidateService, then /health fails two seconds after each instance starts.
+    project.edit("src/hello/app.py", "DEGRADE_AFTER_SECONDS = None", "DEGRADE_AFTER_SECONDS = 2");
+    let (rt, record) = project.run().await;
+    assert_eq!(record.status, "FAILED");
+    assert_eq!(record.error.as_deref(), Some("AlarmTriggered"), "{record:?}");
+    assert!(record.cause.as_deref().unwrap_or_default().contains("staging-health"), "{record:?}");
+
+    let db = project.db();
+    let st = states(&db, &record.id);
+    assert_eq!(state(&st, "Staging:Deploy").status, "SUCCEEDED");
+    assert_eq!(state(&st, "Staging:Bake").status, "FAILED");
+    assert_eq!(
+        state(&st, "Rollback:staging").result.as_ref().expect("rollback result")["rolled_back"],
+        true
+    );
+
+    // The alarm's history shows the transition that caused it.
+    let history: Vec<(String, String)> = db
+        .lock()
+        .prepare("SELECT old_state, new_state FROM alarm_history WHERE name = 'staging-health' ORDER BY rowid")
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).and_then(Iterator::collect))
+        .expect("alarm history");
+    assert!(history.iter().any(|(_, new)| new == "ALARM"), "{history:?}");
+
+    for i in query::instances(&db, "hello").expect("instances") {
+        let (status, body) = health(i.port).expect("instance answers");
+        assert_eq!(
+            (status, body["version"].as_str()),
+            (200, Some("1")),
+            "instance {} is back on version 1",
+            i.index
+        );
+    }
+    rt.teardown().await.expect("teardown");
+}

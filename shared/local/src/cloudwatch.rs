@@ -22,11 +22,21 @@ use crate::error::LocalError;
 #[derive(Debug, Clone)]
 pub struct SqliteMetrics {
     db: Arc<Db>,
+    /// Signalled on every write, so alarms are evaluated as datapoints arrive.
+    arrivals: Arc<tokio::sync::Notify>,
 }
 
 impl SqliteMetrics {
     pub fn new(db: Arc<Db>) -> Self {
-        Self { db }
+        Self {
+            db,
+            arrivals: Arc::default(),
+        }
+    }
+
+    /// Resolves when datapoints were written since the last call.
+    pub async fn arrived(&self) {
+        self.arrivals.notified().await;
     }
 
     /// Datapoints of one series since `since_ms`.
@@ -65,6 +75,8 @@ impl MetricsSink for SqliteMetrics {
             .map_err(LocalError::sql)?;
         }
         tx.commit().map_err(LocalError::sql)?;
+        drop(conn);
+        self.arrivals.notify_one();
         Ok(())
     }
 }
@@ -78,12 +90,8 @@ pub struct LocalAlarms {
 }
 
 impl LocalAlarms {
-    pub fn new(pipeline: Arc<Pipeline>, db: Arc<Db>) -> Self {
-        Self {
-            pipeline,
-            metrics: SqliteMetrics::new(db.clone()),
-            db,
-        }
+    pub fn new(pipeline: Arc<Pipeline>, db: Arc<Db>, metrics: SqliteMetrics) -> Self {
+        Self { pipeline, metrics, db }
     }
 
     fn stored(&self, alarm: &str) -> Result<AlarmState, LocalError> {

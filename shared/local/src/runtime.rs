@@ -119,7 +119,8 @@ impl LocalRuntime {
         let store = Arc::new(FsArtifactStore::new(&state_dir, db.clone()));
         let (bus, receiver) = EventBus::new();
         let tokens = TaskTokens::default();
-        let alarms = Arc::new(LocalAlarms::new(pipeline.clone(), db.clone()));
+        let metrics = SqliteMetrics::new(db.clone());
+        let alarms = Arc::new(LocalAlarms::new(pipeline.clone(), db.clone(), metrics.clone()));
         let source_dir = match &pipeline.source.repository {
             Some(r) => project_dir.join(r),
             None => project_dir.clone(),
@@ -133,7 +134,7 @@ impl LocalRuntime {
             pending: SqlitePendingTasks::new(db.clone()),
             callbacks: InterpreterCallbacks::new(tokens.clone()),
             alarms,
-            metrics: SqliteMetrics::new(db.clone()),
+            metrics,
             bus,
         });
         let (progress, _) = broadcast::channel(1024);
@@ -151,7 +152,8 @@ impl LocalRuntime {
         let machine = local_definition(&pipeline)?;
         let background = vec![
             tokio::spawn(dispatch(adapters.clone(), receiver)),
-            tokio::spawn(watch(adapters.clone())),
+            tokio::spawn(probe(adapters.clone())),
+            tokio::spawn(evaluate_alarms(adapters.clone())),
         ];
         Ok(Self {
             machine_arn: format!("arn:aws:states:local:000000000000:stateMachine:{}", pipeline.name),
@@ -392,22 +394,39 @@ async fn dispatch(adapters: Arc<Adapters>, mut receiver: mpsc::UnboundedReceiver
     }
 }
 
-/// Local CloudWatch: probe health, evaluate alarms, publish alarm state changes.
-async fn watch(adapters: Arc<Adapters>) {
-    let tick = adapters
-        .pipeline
-        .alarms
-        .values()
-        .map(|a| a.period_secs)
-        .min()
-        .unwrap_or(10)
-        .clamp(1, 10);
-    let mut interval = tokio::time::interval(Duration::from_secs(tick));
+/// The shortest alarm period: how often health is probed and alarms are re-evaluated.
+fn tick_secs(pipeline: &Pipeline) -> u64 {
+    pipeline.alarms.values().map(|a| a.period_secs).min().unwrap_or(10).clamp(1, 60)
+}
+
+/// Health probes of every running instance, once per tick.
+async fn probe(adapters: Arc<Adapters>) {
+    let mut interval = tokio::time::interval(Duration::from_secs(tick_secs(&adapters.pipeline)));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
         if let Err(e) = cloudwatch::probe_groups(&adapters.pipeline, &adapters.deployer, &adapters.metrics).await {
             tracing::warn!(error = %e, "health probes failed");
+        }
+    }
+}
+
+/// Local CloudWatch alarm evaluation: as datapoints arrive, and at every period boundary (when
+/// a period becomes complete and its datapoints can be judged); state changes are published
+/// like CloudWatch's `Alarm State Change` events.
+async fn evaluate_alarms(adapters: Arc<Adapters>) {
+    if adapters.pipeline.alarms.is_empty() && adapters.pipeline.composite_alarms.is_empty() {
+        return;
+    }
+    let period_ms = i64::try_from(tick_secs(&adapters.pipeline) * 1000).unwrap_or(1000);
+    loop {
+        let now = Utc::now().timestamp_millis();
+        // A few milliseconds past the boundary, so the period that just ended is complete.
+        let next = (now.div_euclid(period_ms) + 1) * period_ms + 5;
+        let wait = Duration::from_millis(u64::try_from(next - now).unwrap_or(0));
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = adapters.metrics.arrived() => {}
         }
         match adapters.alarms.evaluate_all(Utc::now().timestamp_millis()) {
             Ok(changes) => {

@@ -3,11 +3,24 @@
 import argparse
 import json
 import os
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # Flip to False to ship a broken release: /health then answers 500 and the pipeline's
-# ValidateService hook and staging-health alarm catch it.
+# ValidateService hook catches it.
 HEALTHY = True
+
+# Set to a number of seconds to ship a release that degrades after it started: it passes
+# ValidateService, then /health answers 500, and the staging-health alarm catches it in the bake.
+DEGRADE_AFTER_SECONDS = None
+
+STARTED = time.monotonic()
+
+
+def healthy() -> bool:
+    if not HEALTHY:
+        return False
+    return DEGRADE_AFTER_SECONDS is None or time.monotonic() - STARTED < DEGRADE_AFTER_SECONDS
 
 
 def greeting(name: str) -> str:
@@ -26,8 +39,9 @@ def build_info() -> dict:
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 (http.server's naming)
         if self.path == "/health":
-            body = {"status": "ok" if HEALTHY else "broken", "version": self.server.version, **build_info()}
-            self.reply(200 if HEALTHY else 500, body)
+            ok = healthy()
+            body = {"status": "ok" if ok else "broken", "version": self.server.version, **build_info()}
+            self.reply(200 if ok else 500, body)
         elif self.path == "/":
             self.reply(200, {"message": greeting("world")})
         else:
