@@ -100,6 +100,29 @@ pub enum Command {
         #[command(flatten)]
         project: Project,
     },
+    /// Query the pipeline's metrics (`Baton` namespace) or its DORA figures (`baton metrics dora`).
+    #[command(
+        after_help = "Examples:\n  baton metrics --pipeline examples/hello-app                 every series\n  baton metrics ActionDuration --dimension Stage=Build --statistic p90 --period 1h\n  baton metrics dora --since 30d"
+    )]
+    Metrics {
+        /// A metric name, or `dora` for DORA's four key metrics [default: list the series]
+        name: Option<String>,
+        #[arg(long, default_value = ".")]
+        pipeline: PathBuf,
+        /// Only series with this dimension (repeatable).
+        #[arg(long = "dimension", value_name = "NAME=VALUE", value_parser = parse_var)]
+        dimensions: Vec<(String, String)>,
+        /// SampleCount, Sum, Average, Minimum, Maximum or pNN.
+        #[arg(long, default_value = "Average")]
+        statistic: String,
+        #[arg(long, default_value = "1m")]
+        period: String,
+        /// How far back [default: 1h; 30d for dora]
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Dry-run CloudWatch alarms against recorded data before trusting them with rollbacks.
     Alarm {
         #[command(subcommand)]

@@ -85,6 +85,25 @@ async fn main() -> ExitCode {
         Command::Down { project } => commands::down::run(&project.pipeline, state_dir).await,
         Command::Asl { command } => commands::asl::run(command).await,
         Command::Alarm { command } => commands::alarm::run(command),
+        Command::Metrics {
+            name,
+            pipeline,
+            dimensions,
+            statistic,
+            period,
+            since,
+            json,
+        } => {
+            let q = commands::metrics::Query {
+                name,
+                dimensions,
+                statistic,
+                period,
+                since,
+                json,
+            };
+            commands::metrics::run(&pipeline, state_dir, q)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

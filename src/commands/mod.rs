@@ -4,6 +4,7 @@ pub mod alarm;
 pub mod asl;
 pub mod down;
 pub mod history;
+pub mod metrics;
 pub mod run;
 pub mod status;
 pub mod synth;

@@ -118,6 +118,22 @@ fn failed_run_exits_1_and_history_and_status_report_it() {
         .clone();
     assert_eq!(unit["status"], "FAILED");
     assert_eq!(unit["error"], "BuildFailed");
+
+    let metrics = baton(&[
+        "--state-dir",
+        state_dir,
+        "metrics",
+        "ActionFailed",
+        "--pipeline",
+        dir,
+        "--statistic",
+        "Sum",
+        "--json",
+    ]);
+    assert!(metrics.status.success(), "{}", text(&metrics.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&metrics.stdout).expect("metrics JSON");
+    assert_eq!(doc[0]["dimensions"]["Action"], "Unit");
+    assert_eq!(doc[0]["datapoints"][0]["value"], 1.0);
 }
 
 #[test]

@@ -122,6 +122,17 @@ async fn release_that_degrades_during_bake_is_rolled_back_by_its_alarm() {
     let project = Project::example("hello-app");
     let (_, first) = project.run().await;
     assert!(first.succeeded(), "{first:?}");
+    let dora = |db: &baton_local::db::Db| baton_local::dora::compute(db, "hello", 0, chrono::Utc::now().timestamp_millis()).expect("dora");
+    let before = dora(&project.db());
+    assert_eq!(
+        (
+            before.deploying_executions,
+            before.successful_deployments,
+            before.change_failure_rate
+        ),
+        (1, 1, Some(0.0))
+    );
+    assert!(before.lead_time_seconds.is_some_and(|s| s >= 0.0));
 
     // Passes ValidateService, then /health fails two seconds after each instance starts.
     project.edit("src/hello/app.py", "DEGRADE_AFTER_SECONDS = None", "DEGRADE_AFTER_SECONDS = 2");

@@ -13,10 +13,12 @@
 //! - [`stages`]: the handlers, one module per Lambda function, and the `events` handler that
 //!   answers waiting tasks.
 //! - [`events`]: inbound notifications (build, deployment, alarm, timer).
-//! - [`alarm`]: CloudWatch alarm vocabulary.
+//! - [`alarm`]: CloudWatch alarms: vocabulary, evaluation, composite rules.
+//! - [`metrics`]: the metrics Baton publishes, and their dimensions.
 
 pub mod alarm;
 pub mod events;
+pub mod metrics;
 pub mod model;
 pub mod ports;
 pub mod spec;

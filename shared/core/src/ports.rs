@@ -99,6 +99,10 @@ pub struct SourceSnapshot {
     pub artifact: ArtifactRef,
     pub commit_id: Option<String>,
     pub revision_summary: Option<String>,
+    /// When the change was made (the commit's time; for a plain directory, the snapshot's), the
+    /// start of DORA's lead time for changes.
+    #[serde(default)]
+    pub commit_time: Option<String>,
 }
 
 #[async_trait]

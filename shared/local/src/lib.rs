@@ -14,7 +14,8 @@
 //!   buildspec into one shell session and reads its phase report back.
 //! - [`deploy`]: `LocalDeployer`, CodeDeploy's Server lifecycle on local instances;
 //!   [`deploy_plan`] paces a fleet by deployment configuration.
-//! - [`cloudwatch`]: metrics in SQLite, alarm evaluation, health probes.
+//! - [`cloudwatch`]: metrics in SQLite, alarm evaluation, health probes; [`dora`]: DORA's four
+//!   key metrics from the execution records.
 //! - [`bus`]: the in-process event bus, timers, parked tasks, task-token callbacks.
 //! - [`process`]: child processes in their own process groups, with timeouts.
 //! - [`query`]: read models for `status` and `history`.
@@ -28,6 +29,7 @@ pub mod cloudwatch;
 pub mod db;
 pub mod deploy;
 pub mod deploy_plan;
+pub mod dora;
 pub mod error;
 pub mod process;
 pub mod query;

@@ -262,3 +262,34 @@ pub fn alarms(db: &Db) -> Result<Vec<AlarmRow>, LocalError> {
         .map_err(LocalError::sql)?;
     Ok(rows)
 }
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SeriesRow {
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: std::collections::BTreeMap<String, String>,
+    pub datapoints: u64,
+    pub last_timestamp_ms: i64,
+}
+
+/// Every metric series in the store.
+pub fn metric_series(db: &Db) -> Result<Vec<SeriesRow>, LocalError> {
+    let conn = db.lock();
+    let mut stmt = conn
+        .prepare("SELECT namespace, name, dimensions, COUNT(*), MAX(timestamp_ms) FROM metrics GROUP BY namespace, name, dimensions ORDER BY namespace, name, dimensions")
+        .map_err(LocalError::sql)?;
+    let rows = stmt
+        .query_map([], |r| {
+            let dims: String = r.get(2)?;
+            Ok(SeriesRow {
+                namespace: r.get(0)?,
+                name: r.get(1)?,
+                dimensions: serde_json::from_str(&dims).unwrap_or_default(),
+                datapoints: r.get(3)?,
+                last_timestamp_ms: r.get(4)?,
+            })
+        })
+        .and_then(Iterator::collect)
+        .map_err(LocalError::sql)?;
+    Ok(rows)
+}

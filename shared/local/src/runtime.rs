@@ -15,7 +15,7 @@ use baton_core::events::Event;
 use baton_core::model::Pipeline;
 use baton_core::ports::MetricsSink;
 use baton_core::stages::{self, StageError, bake, build, deploy, events, rollback, source};
-use baton_core::synth;
+use baton_core::{metrics, synth};
 use chrono::Utc;
 use rusqlite::params;
 use serde_json::{Map, Value, json};
@@ -209,6 +209,19 @@ impl LocalRuntime {
                 params![id, self.pipeline().name, spec.execution_arn(), started, input.to_string()],
             )
             .map_err(LocalError::sql)?;
+        if let Err(e) = self
+            .adapters
+            .metrics
+            .put(&[metrics::datum(
+                "ExecutionStarted",
+                1.0,
+                "Count",
+                metrics::pipeline_dims(&self.pipeline().name),
+            )])
+            .await
+        {
+            tracing::warn!(error = %e, "could not record the execution metric");
+        }
         let outcome = self.interpreter.execute(&self.machine, &spec).await;
         let record = ExecutionRecord::finish(&id, &self.pipeline().name, started, &outcome);
         let commit = outcome
@@ -222,23 +235,50 @@ impl LocalRuntime {
                 params![id, record.status, record.ended_at, outcome.output.as_ref().map(Value::to_string), record.error, record.cause, commit],
             )
             .map_err(LocalError::sql)?;
-        let datum = baton_core::ports::MetricDatum {
-            namespace: "Baton".into(),
-            name: if outcome.status == ExecutionStatus::Succeeded {
-                "ExecutionSucceeded"
-            } else {
-                "ExecutionFailed"
-            }
-            .into(),
-            dimensions: [("Pipeline".to_string(), self.pipeline().name.clone())].into(),
-            value: 1.0,
-            unit: "Count".into(),
-            timestamp_ms: Utc::now().timestamp_millis(),
+        let dims = metrics::pipeline_dims(&self.pipeline().name);
+        let outcome_name = if outcome.status == ExecutionStatus::Succeeded {
+            "ExecutionSucceeded"
+        } else {
+            "ExecutionFailed"
         };
-        if let Err(e) = self.adapters.metrics.put(&[datum]).await {
+        let took = chrono::DateTime::parse_from_rfc3339(&record.started_at)
+            .map_or(0.0, |s| (Utc::now() - s.with_timezone(&Utc)).num_milliseconds() as f64);
+        let data = [
+            metrics::datum(outcome_name, 1.0, "Count", dims.clone()),
+            metrics::datum("ExecutionDuration", took, "Milliseconds", dims),
+        ];
+        let mut data = data.to_vec();
+        data.extend(self.dora_datums());
+        if let Err(e) = self.adapters.metrics.put(&data).await {
             tracing::warn!(error = %e, "could not record the execution metric");
         }
         Ok(record)
+    }
+
+    /// DORA figures over the last 30 days, as metrics (published after each execution).
+    fn dora_datums(&self) -> Vec<baton_core::ports::MetricDatum> {
+        let now = Utc::now().timestamp_millis();
+        let Ok(d) = crate::dora::compute(&self.db, &self.pipeline().name, now - 30 * 86_400_000, now) else {
+            return Vec::new();
+        };
+        let dims = metrics::pipeline_dims(&self.pipeline().name);
+        let mut out = vec![metrics::datum(
+            "DeploymentFrequency",
+            d.deployment_frequency_per_day,
+            "Count",
+            dims.clone(),
+        )];
+        let optional = [
+            ("LeadTimeForChanges", d.lead_time_seconds, "Seconds"),
+            ("ChangeFailureRate", d.change_failure_rate.map(|r| r * 100.0), "Percent"),
+            ("TimeToRestore", d.time_to_restore_seconds, "Seconds"),
+        ];
+        out.extend(
+            optional
+                .into_iter()
+                .filter_map(|(name, v, unit)| v.map(|v| metrics::datum(name, v, unit, dims.clone()))),
+        );
+        out
     }
 
     /// Stops every process the pipeline's deployment groups run.
@@ -387,6 +427,7 @@ async fn dispatch(adapters: Arc<Adapters>, mut receiver: mpsc::UnboundedReceiver
             pending: &a.pending,
             callbacks: &a.callbacks,
             alarms: a.alarms.as_ref(),
+            metrics: &a.metrics,
         };
         if let Err(e) = events::handle(ports, event).await {
             tracing::error!(error = %e, "event handler failed");

@@ -54,7 +54,7 @@ impl LocalSource {
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()))
     }
 
-    async fn export_git(&self, revision: &str, dest: &Path) -> Result<(String, Option<String>), LocalError> {
+    async fn export_git(&self, revision: &str, dest: &Path) -> Result<(String, Option<String>, Option<String>), LocalError> {
         let commit = self
             .git(&["rev-parse", "--verify", "--quiet", &format!("{revision}^{{commit}}")])
             .await?
@@ -98,6 +98,7 @@ impl LocalSource {
             });
         }
         let subject = self.git(&["log", "-1", "--format=%s (%an, %cI)", &commit]).await?;
+        let time = self.git(&["log", "-1", "--format=%cI", &commit]).await?;
         let dirty = self
             .git(&["status", "--porcelain", "--", "."])
             .await?
@@ -105,7 +106,7 @@ impl LocalSource {
         if dirty && revision == "HEAD" {
             tracing::warn!(dir = %self.dir.display(), commit = %commit, "the work tree has uncommitted changes; the snapshot is the committed tree (use --working-tree to build the files as they are)");
         }
-        Ok((commit, subject))
+        Ok((commit, subject, time))
     }
 
     fn export_dir(&self, dest: &Path) -> Result<(), LocalError> {
@@ -134,9 +135,9 @@ impl SourceProvider for LocalSource {
         let dest = self.scratch.join(format!("source-{}", uuid::Uuid::new_v4().simple()));
         let in_git = !self.working_tree && self.git(&["rev-parse", "--is-inside-work-tree"]).await?.as_deref() == Some("true");
         let result = async {
-            let (commit, summary) = if in_git {
-                let (c, s) = self.export_git(revision.unwrap_or("HEAD"), &dest).await?;
-                (Some(c), s)
+            let (commit, summary, commit_time) = if in_git {
+                let (c, s, t) = self.export_git(revision.unwrap_or("HEAD"), &dest).await?;
+                (Some(c), s, t)
             } else {
                 if let Some(r) = revision {
                     return Err(LocalError::Invalid(format!(
@@ -145,7 +146,11 @@ impl SourceProvider for LocalSource {
                     )));
                 }
                 self.export_dir(&dest)?;
-                (None, Some(format!("working tree of {}", self.dir.display())))
+                (
+                    None,
+                    Some(format!("working tree of {}", self.dir.display())),
+                    Some(chrono::Utc::now().to_rfc3339()),
+                )
             };
             let staged = StagedArtifact {
                 name: SOURCE_ARTIFACT.into(),
@@ -163,6 +168,7 @@ impl SourceProvider for LocalSource {
                 artifact: manifest.artifact,
                 commit_id: commit,
                 revision_summary: summary,
+                commit_time,
             })
         }
         .await;

@@ -37,6 +37,8 @@ pub async fn start(
         "group": input.group,
         "alarms": input.alarms,
         "artifact": input.artifact,
+        "action": input.action,
+        "started_ms": crate::metrics::now_ms(),
     });
     pending
         .put(

@@ -36,6 +36,7 @@ pub async fn start(builds: &dyn BuildRunner, pending: &dyn PendingTasks, input: 
         "action": input.action,
         "commit_id": input.commit_id,
         "inputs": [input.source],
+        "started_ms": crate::metrics::now_ms(),
     });
     pending
         .put(

@@ -29,6 +29,8 @@ pub async fn start(deployer: &dyn Deployer, pending: &dyn PendingTasks, input: D
         "artifact": input.artifact,
         "mark_good": input.mark_good,
         "rollback": false,
+        "action": input.action,
+        "started_ms": crate::metrics::now_ms(),
     });
     pending
         .put(

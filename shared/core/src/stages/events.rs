@@ -5,7 +5,11 @@ use serde_json::{Map, Value, json};
 
 use crate::alarm::AlarmState;
 use crate::events::{BuildStatus, Event};
-use crate::ports::{AlarmWatch, ArtifactRef, ArtifactStore, DeploymentStatus, PendingTasks, Provenance, TaskCallbacks};
+use crate::metrics;
+use crate::ports::{
+    AlarmWatch, ArtifactRef, ArtifactStore, DeploymentStatus, MetricDatum, MetricsSink, PendingTask, PendingTasks, Provenance,
+    TaskCallbacks,
+};
 use crate::stages::{StageError, bake, error_types};
 
 #[allow(missing_debug_implementations, reason = "a bundle of trait objects")]
@@ -14,6 +18,22 @@ pub struct EventPorts<'a> {
     pub pending: &'a dyn PendingTasks,
     pub callbacks: &'a dyn TaskCallbacks,
     pub alarms: &'a dyn AlarmWatch,
+    pub metrics: &'a dyn MetricsSink,
+}
+
+/// Milliseconds since the parked task started, from its context.
+fn elapsed_ms(task: &PendingTask) -> f64 {
+    task.context["started_ms"]
+        .as_i64()
+        .map_or(0.0, |s| (metrics::now_ms() - s).max(0) as f64)
+}
+
+/// Durations and outcomes of a finished task. A metric that cannot be published is logged, not
+/// a reason to fail the pipeline.
+async fn publish(ports: &EventPorts<'_>, data: Vec<MetricDatum>) {
+    if let Err(e) = ports.metrics.put(&data).await {
+        tracing::warn!(error = %e, "could not publish metrics");
+    }
 }
 
 pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageError> {
@@ -30,6 +50,23 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 tracing::debug!(build_id, "no task waits for this build");
                 return Ok(());
             };
+            let pipeline = task.context["pipeline"].as_str().unwrap_or_default().to_string();
+            let dims = metrics::action_dims(&pipeline, task.context["action"].as_str().unwrap_or_default());
+            let took = elapsed_ms(&task);
+            let outcome = if status == BuildStatus::Succeeded {
+                "ActionSucceeded"
+            } else {
+                "ActionFailed"
+            };
+            publish(
+                &ports,
+                vec![
+                    metrics::datum("BuildDuration", took, "Milliseconds", dims.clone()),
+                    metrics::datum("ActionDuration", took, "Milliseconds", dims.clone()),
+                    metrics::datum(outcome, 1.0, "Count", dims),
+                ],
+            )
+            .await;
             if status != BuildStatus::Succeeded {
                 let mut cause = format!("build {build_id} {}: {}", status.as_str(), reason.unwrap_or_default());
                 if let Some(log) = log {
@@ -91,6 +128,24 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             };
             let ctx = &task.context;
             let rollback = ctx["rollback"].as_bool().unwrap_or(false);
+            let pipeline = ctx["pipeline"].as_str().unwrap_or_default();
+            let took = elapsed_ms(&task);
+            let gdims = metrics::group_dims(pipeline, &group);
+            let adims = metrics::action_dims(pipeline, ctx["action"].as_str().unwrap_or_default());
+            let outcome = if status == DeploymentStatus::Succeeded {
+                "DeploymentSucceeded"
+            } else {
+                "DeploymentFailed"
+            };
+            publish(
+                &ports,
+                vec![
+                    metrics::datum("DeploymentDuration", took, "Milliseconds", gdims.clone()),
+                    metrics::datum(outcome, 1.0, "Count", gdims),
+                    metrics::datum("ActionDuration", took, "Milliseconds", adims),
+                ],
+            )
+            .await;
             if status == DeploymentStatus::Succeeded {
                 let artifact: Option<ArtifactRef> = serde_json::from_value(ctx["artifact"].clone()).ok();
                 if let (true, Some(a)) = (ctx["mark_good"].as_bool().unwrap_or(false), &artifact) {
@@ -124,6 +179,18 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                     .as_array()
                     .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(&alarm)));
                 if watches && ports.pending.take(&key).await?.is_some() {
+                    let adims = metrics::action_dims(
+                        task.context["pipeline"].as_str().unwrap_or_default(),
+                        task.context["action"].as_str().unwrap_or_default(),
+                    );
+                    publish(
+                        &ports,
+                        vec![
+                            metrics::datum("ActionDuration", elapsed_ms(&task), "Milliseconds", adims.clone()),
+                            metrics::datum("ActionFailed", 1.0, "Count", adims),
+                        ],
+                    )
+                    .await;
                     let cause = format!(
                         "alarm {alarm} went to ALARM during the bake of group {}: {reason}",
                         task.context["group"].as_str().unwrap_or_default()
@@ -137,6 +204,15 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 return Ok(()); // an alarm already ended this bake
             };
             let ctx = &task.context;
+            let adims = metrics::action_dims(
+                ctx["pipeline"].as_str().unwrap_or_default(),
+                ctx["action"].as_str().unwrap_or_default(),
+            );
+            publish(
+                &ports,
+                vec![metrics::datum("ActionDuration", elapsed_ms(&task), "Milliseconds", adims)],
+            )
+            .await;
             let alarms: Vec<String> = serde_json::from_value(ctx["alarms"].clone()).unwrap_or_default();
             if let Err(e) = bake::first_alarm(ports.alarms, &alarms).await {
                 ports.callbacks.fail(&task.token, e.error_type(), &e.to_string()).await?;

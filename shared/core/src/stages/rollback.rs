@@ -4,9 +4,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::ports::{
-    ArtifactStore, DeployRequest, Deployer, DeploymentStatus, MetricDatum, MetricsSink, PendingTask, PendingTasks, TaskCallbacks,
-};
+use crate::ports::{ArtifactStore, DeployRequest, Deployer, DeploymentStatus, MetricsSink, PendingTask, PendingTasks, TaskCallbacks};
 use crate::stages::{StageError, correlation, error_types};
 
 #[derive(Debug, Deserialize)]
@@ -54,7 +52,15 @@ pub async fn start(ports: RollbackPorts<'_>, input: RollbackInput) -> Result<Val
                     None => Some(skip("nothing was ever deployed to the group")),
                     Some(_) => {
                         let key = correlation(&input.execution_id, &input.action, input.attempt);
-                        let context = json!({ "pipeline": input.pipeline, "group": input.group, "artifact": good, "mark_good": false, "rollback": true });
+                        let context = json!({
+                            "pipeline": input.pipeline,
+                            "group": input.group,
+                            "artifact": good,
+                            "mark_good": false,
+                            "rollback": true,
+                            "action": input.action,
+                            "started_ms": crate::metrics::now_ms(),
+                        });
                         ports
                             .pending
                             .put(
@@ -76,18 +82,8 @@ pub async fn start(ports: RollbackPorts<'_>, input: RollbackInput) -> Result<Val
                                 rollback: true,
                             })
                             .await?;
-                        let datum = MetricDatum {
-                            namespace: "Baton".into(),
-                            name: "Rollbacks".into(),
-                            dimensions: [
-                                ("Pipeline".to_string(), input.pipeline.clone()),
-                                ("DeploymentGroup".to_string(), input.group.clone()),
-                            ]
-                            .into(),
-                            value: 1.0,
-                            unit: "Count".into(),
-                            timestamp_ms: now_ms(),
-                        };
+                        let datum =
+                            crate::metrics::datum("Rollbacks", 1.0, "Count", crate::metrics::group_dims(&input.pipeline, &input.group));
                         ports.metrics.put(&[datum]).await?;
                         tracing::warn!(group = %input.group, to = %good, deployment_id = %id, cause = %input.error, "rolling back");
                         return Ok(json!({ "deployment_id": id, "to": good }));
@@ -101,10 +97,4 @@ pub async fn start(ports: RollbackPorts<'_>, input: RollbackInput) -> Result<Val
     tracing::info!(group = %input.group, reason = %output["reason"], "no rollback needed");
     ports.callbacks.succeed(&input.task_token, output.clone()).await?;
     Ok(output)
-}
-
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
