@@ -31,8 +31,9 @@ pub fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, j
     let deployments = query::deployments(&db, &exec.id)?;
     let instances = query::instances(&db, &exec.pipeline)?;
     let alarms = query::alarms(&db)?;
+    let alarm_history = query::alarm_history(&db, &exec.started_at, exec.ended_at.as_deref())?;
     if json_out {
-        let doc = json!({ "execution": exec, "states": states, "deployments": deployments, "instances": instances, "alarms": alarms });
+        let doc = json!({ "execution": exec, "states": states, "deployments": deployments, "instances": instances, "alarms": alarms, "alarm_history": alarm_history });
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(0);
     }
@@ -105,6 +106,23 @@ pub fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, j
                 i.index,
                 i.port,
                 i.artifact.as_ref().and_then(style::artifact).unwrap_or_else(|| "-".into())
+            );
+        }
+    }
+    if !alarm_history.is_empty() {
+        println!();
+        println!("  Alarm history during the execution");
+        for t in &alarm_history {
+            let s = style::status(&t.new_state);
+            println!(
+                "  {} {} {} → {}{}{} · {}",
+                t.timestamp,
+                t.name,
+                t.old_state,
+                s.render(),
+                t.new_state,
+                s.render_reset(),
+                t.reason
             );
         }
     }

@@ -65,14 +65,19 @@ impl MetricsSink for SqliteMetrics {
     async fn put(&self, data: &[MetricDatum]) -> PortResult<()> {
         let mut conn = self.db.lock();
         let tx = conn.transaction().map_err(LocalError::sql)?;
-        for d in data {
-            // Dimensions are stored in one canonical (sorted) JSON form so a series is one key.
-            let dims = serde_json::to_string(&d.dimensions).unwrap_or_default();
-            tx.execute(
-                "INSERT INTO metrics (namespace, name, dimensions, timestamp_ms, value, unit) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![d.namespace, d.name, dims, d.timestamp_ms, d.value, d.unit],
-            )
-            .map_err(LocalError::sql)?;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO metrics (namespace, name, dimensions, timestamp_ms, value, unit) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(LocalError::sql)?;
+            for d in data {
+                // Dimensions are stored in one canonical (sorted) JSON form so a series is one key.
+                let dims = serde_json::to_string(&d.dimensions).unwrap_or_default();
+                insert
+                    .execute(params![d.namespace, d.name, dims, d.timestamp_ms, d.value, d.unit])
+                    .map_err(LocalError::sql)?;
+            }
         }
         tx.commit().map_err(LocalError::sql)?;
         drop(conn);

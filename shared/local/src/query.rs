@@ -293,3 +293,33 @@ pub fn metric_series(db: &Db) -> Result<Vec<SeriesRow>, LocalError> {
         .map_err(LocalError::sql)?;
     Ok(rows)
 }
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AlarmTransition {
+    pub name: String,
+    pub timestamp: String,
+    pub old_state: String,
+    pub new_state: String,
+    pub reason: String,
+}
+
+/// Alarm state changes between two instants (RFC 3339), oldest first.
+pub fn alarm_history(db: &Db, from: &str, to: Option<&str>) -> Result<Vec<AlarmTransition>, LocalError> {
+    let conn = db.lock();
+    let mut stmt = conn
+        .prepare("SELECT name, timestamp, old_state, new_state, reason FROM alarm_history WHERE timestamp >= ?1 AND (?2 IS NULL OR timestamp <= ?2) ORDER BY rowid")
+        .map_err(LocalError::sql)?;
+    let rows = stmt
+        .query_map(params![from, to], |r| {
+            Ok(AlarmTransition {
+                name: r.get(0)?,
+                timestamp: r.get(1)?,
+                old_state: r.get(2)?,
+                new_state: r.get(3)?,
+                reason: r.get(4)?,
+            })
+        })
+        .and_then(Iterator::collect)
+        .map_err(LocalError::sql)?;
+    Ok(rows)
+}

@@ -188,6 +188,11 @@ impl LocalRuntime {
         &self.adapters.deployer
     }
 
+    /// The local metric store (what `PutMetricData` writes to locally).
+    pub fn metrics(&self) -> &SqliteMetrics {
+        &self.adapters.metrics
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Progress> {
         self.progress.subscribe()
     }
