@@ -134,13 +134,12 @@ fn main() {
             tokio::select! {
                 r = &mut record => panic!("setup run ended early: {r:?}"),
                 p = events.recv() => {
-                    if p.unwrap().event.kind == "TaskSubmitted" {
-                        if let Some(m) = runtime.store().list("bench", Some("app")).unwrap().first() {
+                    if p.unwrap().event.kind == "TaskSubmitted"
+                        && let Some(m) = runtime.store().list("bench", Some("app")).unwrap().first() {
                             runtime.store().set_last_good("bench", "prod", &m.artifact).await.unwrap();
                             runtime.metrics().put(&[breach()]).await.unwrap();
                             break;
                         }
-                    }
                 }
             }
         }
