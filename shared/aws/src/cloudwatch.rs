@@ -1,0 +1,212 @@
+//! CloudWatch adapters on aws-sdk-cloudwatch: `CloudWatchMetrics` (`PutMetricData`, in batches
+//! within the API's limits; the SDK's standard retries handle throttling) and `CloudWatchAlarms`
+//! (`DescribeAlarms`, `DescribeAlarmHistory`, `GetMetricData`), mapped to Baton's domain types.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_cloudwatch::Client;
+use aws_sdk_cloudwatch::types::{AlarmType, Dimension, HistoryItemType, Metric, MetricDataQuery, MetricStat, StandardUnit, StateValue};
+use aws_smithy_types::DateTime;
+use aws_smithy_types::retry::ProvideErrorKind;
+use baton_core::alarm::AlarmState;
+use baton_core::ports::{AlarmWatch, MetricDatum, MetricsSink, PortError, PortResult};
+
+/// `PutMetricData` takes at most 1,000 datums per request.
+pub const MAX_DATUMS_PER_REQUEST: usize = 1000;
+
+/// A service error becomes a port error; what the SDK itself classifies as retryable
+/// (throttling, server faults, transient transport failures) is marked transient.
+fn port_error<E, R>(op: &str, e: &aws_sdk_cloudwatch::error::SdkError<E, R>) -> PortError
+where
+    E: aws_sdk_cloudwatch::error::ProvideErrorMetadata + ProvideErrorKind,
+    R: HttpStatus,
+{
+    use aws_sdk_cloudwatch::error::SdkError;
+    let (detail, transient) = match e {
+        SdkError::ServiceError(s) => {
+            let kind = s.err().retryable_error_kind();
+            let code = aws_sdk_cloudwatch::error::ProvideErrorMetadata::code(s.err())
+                .map(str::to_string)
+                .or_else(|| kind.map(|k| format!("{k:?}")))
+                .unwrap_or_else(|| "error".into());
+            (code, kind.is_some() || s.raw().server_error())
+        }
+        SdkError::TimeoutError(_) => ("timeout".into(), true),
+        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => ("transport failure".into(), true),
+        _ => ("request could not be built".into(), false),
+    };
+    let message = format!("CloudWatch {op} failed: {detail}");
+    if transient {
+        PortError::transient(message)
+    } else {
+        PortError::permanent(message)
+    }
+}
+
+/// The HTTP status of a raw response, behind a trait so `port_error` stays generic.
+trait HttpStatus {
+    fn server_error(&self) -> bool;
+}
+
+impl HttpStatus for aws_smithy_runtime_api::http::Response {
+    fn server_error(&self) -> bool {
+        self.status().is_server_error()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CloudWatchMetrics {
+    client: Client,
+}
+
+impl CloudWatchMetrics {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+fn dimensions(dims: &BTreeMap<String, String>) -> Vec<Dimension> {
+    dims.iter().map(|(k, v)| Dimension::builder().name(k).value(v).build()).collect()
+}
+
+#[async_trait]
+impl MetricsSink for CloudWatchMetrics {
+    async fn put(&self, data: &[MetricDatum]) -> PortResult<()> {
+        // One request per namespace, each in chunks the API accepts.
+        let mut by_namespace: BTreeMap<&str, Vec<&MetricDatum>> = BTreeMap::new();
+        for d in data {
+            by_namespace.entry(&d.namespace).or_default().push(d);
+        }
+        for (namespace, datums) in by_namespace {
+            for chunk in datums.chunks(MAX_DATUMS_PER_REQUEST) {
+                let items = chunk
+                    .iter()
+                    .map(|d| {
+                        aws_sdk_cloudwatch::types::MetricDatum::builder()
+                            .metric_name(&d.name)
+                            .set_dimensions(Some(dimensions(&d.dimensions)))
+                            .value(d.value)
+                            .unit(StandardUnit::from(d.unit.as_str()))
+                            .timestamp(DateTime::from_millis(d.timestamp_ms))
+                            .build()
+                    })
+                    .collect();
+                self.client
+                    .put_metric_data()
+                    .namespace(namespace)
+                    .set_metric_data(Some(items))
+                    .send()
+                    .await
+                    .map_err(|e| port_error("PutMetricData", &e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CloudWatchAlarms {
+    client: Client,
+}
+
+/// One state change of an alarm, as `DescribeAlarmHistory` reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryItem {
+    pub timestamp_ms: i64,
+    pub summary: String,
+}
+
+fn state(v: &StateValue) -> AlarmState {
+    match v {
+        StateValue::Alarm => AlarmState::Alarm,
+        StateValue::Ok => AlarmState::Ok,
+        _ => AlarmState::InsufficientData,
+    }
+}
+
+impl CloudWatchAlarms {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    pub async fn history(&self, alarm: &str) -> PortResult<Vec<HistoryItem>> {
+        let out = self
+            .client
+            .describe_alarm_history()
+            .alarm_name(alarm)
+            .history_item_type(HistoryItemType::StateUpdate)
+            .send()
+            .await
+            .map_err(|e| port_error("DescribeAlarmHistory", &e))?;
+        Ok(out
+            .alarm_history_items()
+            .iter()
+            .map(|i| HistoryItem {
+                timestamp_ms: i.timestamp().map_or(0, |t| t.to_millis().unwrap_or(0)),
+                summary: i.history_summary().unwrap_or_default().to_string(),
+            })
+            .collect())
+    }
+
+    /// Datapoints of one series with a statistic per period, like `baton metrics` reads locally.
+    pub async fn series(&self, datum: &MetricDatum, stat: &str, period_secs: i32, from_ms: i64, to_ms: i64) -> PortResult<Vec<(i64, f64)>> {
+        let query = MetricDataQuery::builder()
+            .id("q")
+            .metric_stat(
+                MetricStat::builder()
+                    .metric(
+                        Metric::builder()
+                            .namespace(&datum.namespace)
+                            .metric_name(&datum.name)
+                            .set_dimensions(Some(dimensions(&datum.dimensions)))
+                            .build(),
+                    )
+                    .period(period_secs)
+                    .stat(stat)
+                    .build(),
+            )
+            .build();
+        let out = self
+            .client
+            .get_metric_data()
+            .metric_data_queries(query)
+            .start_time(DateTime::from_millis(from_ms))
+            .end_time(DateTime::from_millis(to_ms))
+            .send()
+            .await
+            .map_err(|e| port_error("GetMetricData", &e))?;
+        let Some(result) = out.metric_data_results().first() else {
+            return Ok(Vec::new());
+        };
+        Ok(result
+            .timestamps()
+            .iter()
+            .zip(result.values())
+            .map(|(t, v)| (t.to_millis().unwrap_or(0), *v))
+            .collect())
+    }
+}
+
+#[async_trait]
+impl AlarmWatch for CloudWatchAlarms {
+    async fn state(&self, alarm: &str) -> PortResult<AlarmState> {
+        let out = self
+            .client
+            .describe_alarms()
+            .alarm_names(alarm)
+            .alarm_types(AlarmType::MetricAlarm)
+            .alarm_types(AlarmType::CompositeAlarm)
+            .send()
+            .await
+            .map_err(|e| port_error("DescribeAlarms", &e))?;
+        let found = out
+            .metric_alarms()
+            .iter()
+            .find_map(|a| a.state_value())
+            .or_else(|| out.composite_alarms().iter().find_map(|a| a.state_value()));
+        found
+            .map(state)
+            .ok_or_else(|| PortError::permanent(format!("CloudWatch has no alarm named {alarm}")))
+    }
+}
