@@ -84,10 +84,10 @@ fn conforms(doc: &Value) -> Result<(), String> {
                 Some(Value::Array(vs)) if vs.len() <= 100 && vs.iter().all(Value::is_number) => {}
                 _ => return Err(format!("metric {name} must be a top-level number or array of at most 100 numbers")),
             }
-            if let Some(unit) = m.get("Unit").and_then(Value::as_str) {
-                if !UNITS.contains(&unit) {
-                    return Err(format!("unit {unit} is not a CloudWatch unit"));
-                }
+            if let Some(unit) = m.get("Unit").and_then(Value::as_str)
+                && !UNITS.contains(&unit)
+            {
+                return Err(format!("unit {unit} is not a CloudWatch unit"));
             }
         }
     }
