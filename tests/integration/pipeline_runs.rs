@@ -51,6 +51,17 @@ async fn hello_app_deploys_and_bakes() {
         "OneAtATime goes instance by instance"
     );
 
+    // Stage durations are published when the execution ends.
+    let series = query::metric_series(&db).expect("series");
+    for stage in ["Build", "Staging"] {
+        assert!(
+            series
+                .iter()
+                .any(|s| s.name == "StageDuration" && s.dimensions.get("Stage").map(String::as_str) == Some(stage)),
+            "no StageDuration for {stage}"
+        );
+    }
+
     // The bake made version 1 the group's last-good revision.
     use baton_core::ports::ArtifactStore;
     assert_eq!(

@@ -253,11 +253,37 @@ impl LocalRuntime {
             metrics::datum("ExecutionDuration", took, "Milliseconds", dims),
         ];
         let mut data = data.to_vec();
+        data.extend(self.stage_datums(&id));
         data.extend(self.dora_datums());
         if let Err(e) = self.adapters.metrics.put(&data).await {
             tracing::warn!(error = %e, "could not record the execution metric");
         }
         Ok(record)
+    }
+
+    /// How long each stage took: from its first action entering to its last one ending.
+    fn stage_datums(&self, execution_id: &str) -> Vec<baton_core::ports::MetricDatum> {
+        let Ok(history) = crate::query::history(&self.db, execution_id) else {
+            return Vec::new();
+        };
+        let mut spans: std::collections::BTreeMap<String, (i64, i64)> = std::collections::BTreeMap::new();
+        let millis = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok().map(|t| t.timestamp_millis());
+        for st in crate::query::states(&history) {
+            let Some((stage, _)) = st.name.split_once(':') else { continue };
+            let (Some(from), Some(to)) = (millis(&st.entered_at), st.exited_at.as_deref().and_then(millis)) else {
+                continue;
+            };
+            let span = spans.entry(stage.to_string()).or_insert((from, to));
+            *span = (span.0.min(from), span.1.max(to));
+        }
+        spans
+            .into_iter()
+            .map(|(stage, (from, to))| {
+                let mut dims = metrics::pipeline_dims(&self.pipeline().name);
+                dims.insert("Stage".into(), stage);
+                metrics::datum("StageDuration", (to - from) as f64, "Milliseconds", dims)
+            })
+            .collect()
     }
 
     /// DORA figures over the last 30 days, as metrics (published after each execution).
