@@ -49,6 +49,10 @@ pub fn result_summary(result: Option<&serde_json::Value>) -> String {
     if let Some(map) = r.get("artifacts").and_then(|a| a.as_object()) {
         parts.extend(map.values().filter_map(artifact));
     }
+    for report in r.get("reports").and_then(|a| a.as_array()).into_iter().flatten() {
+        let n = |k: &str| report[k].as_u64().unwrap_or(0);
+        parts.push(format!("tests {}/{} passed", n("passed"), n("total")));
+    }
     if let Some(g) = r.get("group").and_then(|g| g.as_str()) {
         parts.push(format!("→ {g}"));
     }

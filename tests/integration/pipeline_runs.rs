@@ -3,7 +3,17 @@
 
 use baton_local::query;
 
+use baton_local::db::Db;
+
 use crate::util::{Project, health, state, states};
+
+/// Every value recorded for a metric, oldest first.
+fn metric_values(db: &Db, name: &str) -> Vec<f64> {
+    db.lock()
+        .prepare("SELECT value FROM metrics WHERE name = ?1 ORDER BY timestamp_ms")
+        .and_then(|mut s| s.query_map([name], |r| r.get(0)).and_then(Iterator::collect))
+        .expect("metrics")
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hello_app_deploys_and_bakes() {
@@ -17,6 +27,13 @@ async fn hello_app_deploys_and_bakes() {
         assert_eq!(state(&st, name).status, "SUCCEEDED", "{name}: {:?}", state(&st, name));
     }
     assert!(st.iter().all(|s| !s.name.starts_with("Rollback")), "no rollback on a good release");
+    let compile = state(&st, "Build:Compile").result.as_ref().expect("compile result");
+    assert_eq!(compile["reports"][0]["group"], "unit");
+    assert_eq!(
+        (compile["reports"][0]["total"].as_u64(), compile["reports"][0]["failed"].as_u64()),
+        (Some(2), Some(0))
+    );
+    assert_eq!(metric_values(&project.db(), "TestsPassed"), [2.0]);
 
     // Artifact version 1, with its digest and provenance.
     let manifests = rt.store().list("hello", Some("app")).expect("list");
@@ -133,7 +150,7 @@ async fn release_that_degrades_during_bake_is_rolled_back_by_its_alarm() {
     let project = Project::example("hello-app");
     let (_, first) = project.run().await;
     assert!(first.succeeded(), "{first:?}");
-    let dora = |db: &baton_local::db::Db| baton_local::dora::compute(db, "hello", 0, chrono::Utc::now().timestamp_millis()).expect("dora");
+    let dora = |db: &Db| baton_local::dora::compute(db, "hello", 0, chrono::Utc::now().timestamp_millis()).expect("dora");
     let before = dora(&project.db());
     assert_eq!(
         (
@@ -178,5 +195,27 @@ async fn release_that_degrades_during_bake_is_rolled_back_by_its_alarm() {
             i.index
         );
     }
+    rt.teardown().await.expect("teardown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_unit_test_stops_the_build_and_is_named_in_the_error() {
+    let project = Project::example("hello-app");
+    project.edit(
+        "tests/test_app.py",
+        "class GreetingTest(unittest.TestCase):",
+        "class GreetingTest(unittest.TestCase):\n    def test_shouts(self):\n        self.assertEqual(app.greeting(\"Ada\"), \"HELLO ADA\")\n",
+    );
+    let (rt, record) = project.run().await;
+    assert_eq!(record.status, "FAILED");
+    let db = project.db();
+    let st = states(&db, &record.id);
+    let compile = state(&st, "Build:Compile");
+    assert_eq!(compile.status, "FAILED");
+    let cause = compile.cause.as_deref().expect("cause");
+    assert!(cause.contains("1 of 3 tests failed: test_app.GreetingTest.test_shouts"), "{cause}");
+    assert_eq!(metric_values(&db, "TestsFailed"), [1.0]);
+    assert_eq!(metric_values(&db, "TestsPassed"), [2.0]);
+    assert!(st.iter().all(|s| s.name != "Staging:Deploy"), "nothing is deployed");
     rt.teardown().await.expect("teardown");
 }

@@ -31,6 +31,19 @@ impl BuildStatus {
     }
 }
 
+/// One report group's test results (CodeBuild's `TestReportSummary`, plus the failing tests).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TestReport {
+    pub group: String,
+    pub total: u64,
+    pub passed: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    pub duration_ms: u64,
+    /// `classname.name` of each failed or erroring test case.
+    pub failing: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "detail-type")]
 pub enum Event {
@@ -40,6 +53,9 @@ pub enum Event {
         correlation: String,
         status: BuildStatus,
         outputs: Vec<StagedArtifact>,
+        /// Test report summaries of the build's report groups.
+        #[serde(default)]
+        reports: Vec<TestReport>,
         /// Why it failed, in one line (the failing phase and command).
         reason: Option<String>,
         log: Option<String>,

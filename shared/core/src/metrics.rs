@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::events::TestReport;
 use crate::ports::MetricDatum;
 
 pub const NAMESPACE: &str = "Baton";
@@ -41,4 +42,67 @@ pub fn group_dims(pipeline: &str, group: &str) -> BTreeMap<String, String> {
     let mut d = pipeline_dims(pipeline);
     d.insert("DeploymentGroup".into(), group.into());
     d
+}
+
+/// `TestsPassed`, `TestsFailed`, `TestsSkipped` and `TestDuration` of a build, summed over its
+/// report groups; nothing when the build wrote no report, so "no tests ran" is not "0 failed".
+pub fn test_data(reports: &[TestReport], dims: &BTreeMap<String, String>) -> Vec<MetricDatum> {
+    if reports.is_empty() {
+        return Vec::new();
+    }
+    let sum = |f: fn(&TestReport) -> u64| reports.iter().map(f).sum::<u64>() as f64;
+    vec![
+        datum("TestsPassed", sum(|r| r.passed), "Count", dims.clone()),
+        datum("TestsFailed", sum(|r| r.failed), "Count", dims.clone()),
+        datum("TestsSkipped", sum(|r| r.skipped), "Count", dims.clone()),
+        datum("TestDuration", sum(|r| r.duration_ms), "Milliseconds", dims.clone()),
+    ]
+}
+
+/// "3 of 40 tests failed: a, b, c" (at most five names), or `None` when none failed.
+pub fn failing_tests(reports: &[TestReport]) -> Option<String> {
+    let failed: u64 = reports.iter().map(|r| r.failed).sum();
+    if failed == 0 {
+        return None;
+    }
+    let total: u64 = reports.iter().map(|r| r.total).sum();
+    let names: Vec<&str> = reports.iter().flat_map(|r| &r.failing).map(String::as_str).take(5).collect();
+    let more = if failed as usize > names.len() { ", …" } else { "" };
+    Some(format!("{failed} of {total} tests failed: {}{more}", names.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(passed: u64, failing: &[&str]) -> TestReport {
+        TestReport {
+            group: "unit".into(),
+            total: passed + failing.len() as u64,
+            passed,
+            failed: failing.len() as u64,
+            failing: failing.iter().map(|s| s.to_string()).collect(),
+            ..TestReport::default()
+        }
+    }
+
+    #[test]
+    fn test_metrics_sum_groups_and_are_absent_without_reports() {
+        let dims = action_dims("p", "Test:Unit");
+        assert!(test_data(&[], &dims).is_empty());
+        let data = test_data(&[report(3, &["a"]), report(2, &[])], &dims);
+        let value = |n: &str| data.iter().find(|d| d.name == n).map(|d| d.value);
+        assert_eq!((value("TestsPassed"), value("TestsFailed")), (Some(5.0), Some(1.0)));
+    }
+
+    #[test]
+    fn failing_tests_names_at_most_five() {
+        assert_eq!(failing_tests(&[report(4, &[])]), None);
+        let names = ["a", "b", "c", "d", "e", "f"];
+        assert_eq!(
+            failing_tests(&[report(1, &names)]).as_deref(),
+            Some("6 of 7 tests failed: a, b, c, d, e, …")
+        );
+        assert_eq!(failing_tests(&[report(0, &["x"])]).as_deref(), Some("1 of 1 tests failed: x"));
+    }
 }

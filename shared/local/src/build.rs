@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use baton_core::events::{BuildStatus, Event};
+use baton_core::events::{BuildStatus, Event, TestReport};
 use baton_core::ports::{BuildRequest, BuildRunner, PortResult, StagedArtifact};
 use baton_core::spec::buildspec::{Artifacts, Buildspec, parse_buildspec};
 use chrono::Utc;
@@ -36,6 +36,7 @@ struct Finished {
     status: BuildStatus,
     phases: Vec<PhaseReport>,
     outputs: Vec<StagedArtifact>,
+    reports: Vec<TestReport>,
     reason: Option<String>,
 }
 
@@ -54,6 +55,7 @@ impl ShellBuildRunner {
             status,
             phases: Vec::new(),
             outputs: Vec::new(),
+            reports: Vec::new(),
             reason: Some(reason),
         };
         let src = dir.join("src");
@@ -171,11 +173,28 @@ impl ShellBuildRunner {
         if status != BuildStatus::Succeeded {
             outputs.clear();
         }
+        // Reports are read after a failed build too: which tests failed is what matters then.
+        let reports = if exit == Exit::TimedOut {
+            Vec::new()
+        } else {
+            match crate::reports::collect(&src, &spec.reports) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(build_id = id, error = %e, "could not read test reports");
+                    if status == BuildStatus::Succeeded {
+                        status = BuildStatus::Failed;
+                        reason = Some(format!("reports: {e}"));
+                    }
+                    Vec::new()
+                }
+            }
+        };
         let _ = std::fs::remove_dir_all(&src);
         Finished {
             status,
             phases,
             outputs,
+            reports,
             reason,
         }
     }
@@ -318,6 +337,7 @@ impl BuildRunner for ShellBuildRunner {
                 correlation: req.correlation,
                 status: finished.status,
                 outputs: finished.outputs,
+                reports: finished.reports,
                 reason: finished.reason,
                 log: Some(dir.join("build.log").to_string_lossy().into_owned()),
             });

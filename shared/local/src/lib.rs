@@ -11,7 +11,8 @@
 //! - [`artifacts`]: `FsArtifactStore`, versioned artifacts with manifests; [`tree`] holds the
 //!   digest, copy and durable-write helpers it uses.
 //! - [`build`]: `ShellBuildRunner`, buildspecs run like CodeBuild; [`build_driver`] turns a
-//!   buildspec into one shell session and reads its phase report back.
+//!   buildspec into one shell session and reads its phase report back; [`reports`] sums the
+//!   JUnit test reports a build leaves.
 //! - [`deploy`]: `LocalDeployer`, CodeDeploy's Server lifecycle on local instances;
 //!   [`deploy_plan`] paces a fleet by deployment configuration.
 //! - [`cloudwatch`]: metrics in SQLite, alarm evaluation, health probes; [`dora`]: DORA's four
@@ -33,6 +34,7 @@ pub mod dora;
 pub mod error;
 pub mod process;
 pub mod query;
+pub mod reports;
 pub mod runtime;
 pub mod source;
 pub mod tree;

@@ -43,6 +43,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             correlation,
             status,
             outputs,
+            reports,
             reason,
             log,
         } => {
@@ -58,17 +59,18 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             } else {
                 "ActionFailed"
             };
-            publish(
-                &ports,
-                vec![
-                    metrics::datum("BuildDuration", took, "Milliseconds", dims.clone()),
-                    metrics::datum("ActionDuration", took, "Milliseconds", dims.clone()),
-                    metrics::datum(outcome, 1.0, "Count", dims),
-                ],
-            )
-            .await;
+            let mut data = vec![
+                metrics::datum("BuildDuration", took, "Milliseconds", dims.clone()),
+                metrics::datum("ActionDuration", took, "Milliseconds", dims.clone()),
+                metrics::datum(outcome, 1.0, "Count", dims.clone()),
+            ];
+            data.extend(metrics::test_data(&reports, &dims));
+            publish(&ports, data).await;
             if status != BuildStatus::Succeeded {
                 let mut cause = format!("build {build_id} {}: {}", status.as_str(), reason.unwrap_or_default());
+                if let Some(failing) = metrics::failing_tests(&reports) {
+                    cause.push_str(&format!("; {failing}"));
+                }
                 if let Some(log) = log {
                     cause.push_str(&format!(" (log: {log})"));
                 }
@@ -106,7 +108,10 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             }
             ports
                 .callbacks
-                .succeed(&task.token, json!({ "build_id": build_id, "artifacts": artifacts, "log": log }))
+                .succeed(
+                    &task.token,
+                    json!({ "build_id": build_id, "artifacts": artifacts, "reports": reports, "log": log }),
+                )
                 .await?;
         }
         Event::DeploymentStateChange {

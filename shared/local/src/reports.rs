@@ -1,0 +1,154 @@
+//! Test reports: JUnit XML files named by a buildspec's `reports` section, summed per report
+//! group as CodeBuild's `TestReportSummary` (total, passed, failed, skipped, duration) with the
+//! names of the tests that failed.
+
+use std::path::Path;
+
+use baton_core::events::TestReport;
+use baton_core::spec::buildspec::Report;
+use globset::{GlobBuilder, GlobSetBuilder};
+use quick_xml::events::Event as Xml;
+use quick_xml::{Reader, XmlVersion};
+use walkdir::WalkDir;
+
+use crate::error::LocalError;
+use crate::tree;
+
+/// Adds one JUnit XML document to a summary.
+pub fn add_junit(summary: &mut TestReport, xml: &str) -> Result<(), LocalError> {
+    let mut reader = Reader::from_str(xml);
+    reader.config_mut().trim_text(true);
+    // The test case being read: (name, failed, skipped).
+    let mut case: Option<(String, bool, bool)> = None;
+    loop {
+        let event = reader
+            .read_event()
+            .map_err(|e| LocalError::Invalid(format!("JUnit XML at byte {}: {e}", reader.buffer_position())))?;
+        match &event {
+            Xml::Start(e) | Xml::Empty(e) => {
+                let attr = |name: &str| {
+                    e.attributes()
+                        .flatten()
+                        .find(|a| a.key.local_name().into_inner() == name)
+                        .and_then(|a| a.normalized_value(XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
+                };
+                match e.name().local_name().into_inner() {
+                    "testcase" => {
+                        let name = attr("name").unwrap_or_default();
+                        let full = match attr("classname") {
+                            Some(c) if !c.is_empty() => format!("{c}.{name}"),
+                            _ => name,
+                        };
+                        summary.duration_ms += attr("time")
+                            .and_then(|t| t.parse::<f64>().ok())
+                            .map_or(0, |s| (s * 1000.0).round() as u64);
+                        if matches!(event, Xml::Empty(_)) {
+                            summary.total += 1;
+                            summary.passed += 1;
+                        } else {
+                            case = Some((full, false, false));
+                        }
+                    }
+                    "failure" | "error" => {
+                        if let Some(c) = case.as_mut() {
+                            c.1 = true;
+                        }
+                    }
+                    "skipped" => {
+                        if let Some(c) = case.as_mut() {
+                            c.2 = true;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Xml::End(e) if e.name().local_name().into_inner() == "testcase" => {
+                if let Some((name, failed, skipped)) = case.take() {
+                    summary.total += 1;
+                    if failed {
+                        summary.failed += 1;
+                        summary.failing.push(name);
+                    } else if skipped {
+                        summary.skipped += 1;
+                    } else {
+                        summary.passed += 1;
+                    }
+                }
+            }
+            Xml::Eof => return Ok(()),
+            _ => {}
+        }
+    }
+}
+
+/// Every report group of a buildspec that found files, read from the build's workspace.
+pub fn collect(src: &Path, groups: &std::collections::BTreeMap<String, Report>) -> Result<Vec<TestReport>, LocalError> {
+    let mut out = Vec::new();
+    for (group, report) in groups {
+        if report.file_format.as_deref().is_some_and(|f| !f.eq_ignore_ascii_case("JUNITXML")) {
+            return Err(LocalError::Invalid(format!(
+                "report group `{group}`: file-format {} is not supported locally (JUNITXML is)",
+                report.file_format.as_deref().unwrap_or_default()
+            )));
+        }
+        let base = match &report.base_directory {
+            Some(b) => tree::contained(src, b)?,
+            None => src.to_path_buf(),
+        };
+        let mut globs = GlobSetBuilder::new();
+        for f in &report.files {
+            globs.add(
+                GlobBuilder::new(f)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| LocalError::Invalid(format!("report pattern `{f}`: {e}")))?,
+            );
+        }
+        let globs = globs.build().map_err(|e| LocalError::Invalid(e.to_string()))?;
+        let mut summary = TestReport {
+            group: group.clone(),
+            ..TestReport::default()
+        };
+        let mut files = 0;
+        for entry in WalkDir::new(&base)
+            .follow_links(false)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+        {
+            let Ok(rel) = entry.path().strip_prefix(&base) else { continue };
+            if globs.is_match(rel) {
+                let xml = std::fs::read_to_string(entry.path()).map_err(LocalError::io(entry.path()))?;
+                add_junit(&mut summary, &xml).map_err(|e| LocalError::Invalid(format!("{}: {e}", rel.display())))?;
+                files += 1;
+            }
+        }
+        // Like CodeBuild, a group whose files were never written (the tests did not run) has
+        // no report rather than an empty one.
+        if files > 0 {
+            out.push(summary);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_junit_suites() {
+        let xml = r#"<?xml version="1.0"?>
+<testsuites><testsuite name="s" tests="4">
+  <testcase classname="app.Tests" name="ok" time="0.5"/>
+  <testcase classname="app.Tests" name="broken" time="0.25"><failure message="boom">trace</failure></testcase>
+  <testcase classname="app.Tests" name="crashed"><error message="x"/></testcase>
+  <testcase classname="app.Tests" name="later"><skipped/></testcase>
+</testsuite></testsuites>"#;
+        let mut s = TestReport::default();
+        add_junit(&mut s, xml).unwrap();
+        assert_eq!((s.total, s.passed, s.failed, s.skipped, s.duration_ms), (4, 1, 2, 1, 750));
+        assert_eq!(s.failing, ["app.Tests.broken", "app.Tests.crashed"]);
+        assert!(add_junit(&mut TestReport::default(), "<testsuite><testcase").is_err());
+    }
+}
