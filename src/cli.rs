@@ -107,6 +107,7 @@ pub enum Command {
     Metrics {
         /// A metric name, or `dora` for DORA's four key metrics [default: list the series]
         name: Option<String>,
+        /// The pipeline: a pipeline.yml, or a directory that holds one.
         #[arg(long, default_value = ".")]
         pipeline: PathBuf,
         /// Only series with this dimension (repeatable).
@@ -115,11 +116,13 @@ pub enum Command {
         /// SampleCount, Sum, Average, Minimum, Maximum or pNN.
         #[arg(long, default_value = "Average")]
         statistic: String,
+        /// The width of each aggregated period: 1s, 10s, 1m, 1h, …
         #[arg(long, default_value = "1m")]
         period: String,
         /// How far back [default: 1h; 30d for dora]
         #[arg(long)]
         since: Option<String>,
+        /// Print the datapoints (or DORA figures) as JSON instead of a table and chart.
         #[arg(long)]
         json: bool,
     },
@@ -139,16 +142,19 @@ pub enum Command {
 pub enum AlarmCommand {
     /// Evaluate an alarm over datapoints, period by period, with CloudWatch's rules.
     #[command(
-        after_help = "ALARM.json is a PutMetricAlarm request: {\"AlarmName\", \"MetricName\", \"Statistic\" or \"ExtendedStatistic\",\n\"Period\", \"EvaluationPeriods\", \"DatapointsToAlarm\", \"Threshold\", \"ComparisonOperator\", \"TreatMissingData\"}.\nPOINTS.json is a list of {\"Timestamp\": RFC 3339 or epoch seconds, \"Value\": number}.\n\nExample:\n  baton alarm evaluate --alarm errors.json --datapoints last-hour.json"
+        after_help = "ALARM.json is a PutMetricAlarm request: {\"AlarmName\", \"MetricName\",\n\"Statistic\" or \"ExtendedStatistic\", \"Period\", \"EvaluationPeriods\", \"DatapointsToAlarm\", \"Threshold\",\n\"ComparisonOperator\", \"TreatMissingData\"}.\nPOINTS.json is a list of {\"Timestamp\": RFC 3339 or epoch seconds, \"Value\": number}.\n\nExample:\n  baton alarm evaluate --alarm errors.json --datapoints last-hour.json"
     )]
     Evaluate {
+        /// The alarm, as a PutMetricAlarm request (JSON).
         #[arg(long, value_name = "ALARM.json")]
         alarm: PathBuf,
+        /// The datapoints to replay, in any order (JSON).
         #[arg(long, value_name = "POINTS.json")]
         datapoints: PathBuf,
-        /// The state before the first evaluation [default: INSUFFICIENT_DATA]
+        /// The state before the first evaluation: OK, ALARM or INSUFFICIENT_DATA.
         #[arg(long, default_value = "INSUFFICIENT_DATA")]
         initial_state: String,
+        /// Print `{"alarm", "evaluations": [{time, state, changed, reason}]}` instead of one line each.
         #[arg(long)]
         json: bool,
     },
