@@ -95,6 +95,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Approve (or reject) a manual approval that a running execution waits on.
+    #[command(
+        after_help = "The execution must still be running: `baton run` waits at the approval and prints the command to\nanswer it. Rejecting fails the execution with ApprovalRejected.\n\nExamples:\n  baton approve 20261126-101500-3fa2c1 --comment \"staging looks good\"\n  baton approve 20261126-101500 --action Release:Approve --reject --comment \"wait for the freeze\""
+    )]
+    Approve {
+        /// The execution id (or a unique prefix of one).
+        execution: String,
+        /// Which approval, when the execution waits for several: `Stage:Action` or `Action`.
+        #[arg(long)]
+        action: Option<String>,
+        /// Reject instead of approve.
+        #[arg(long)]
+        reject: bool,
+        /// Why; recorded in the execution's history.
+        #[arg(long)]
+        comment: Option<String>,
+        /// The pipeline: a pipeline.yml, or a directory that holds one.
+        #[arg(long, default_value = ".")]
+        pipeline: PathBuf,
+    },
     /// Stop every service the pipeline's local deployment groups run.
     Down {
         #[command(flatten)]

@@ -82,6 +82,21 @@ async fn main() -> ExitCode {
         Command::Validate { files, kind } => commands::validate::run(&files, kind),
         Command::History { project, limit, json } => commands::history::run(&project.pipeline, state_dir, limit, json),
         Command::Status { execution, pipeline, json } => commands::status::run(execution.as_deref(), &pipeline, state_dir, json),
+        Command::Approve {
+            execution,
+            action,
+            reject,
+            comment,
+            pipeline,
+        } => {
+            let answer = commands::approve::Answer {
+                execution: &execution,
+                action: action.as_deref(),
+                reject,
+                comment,
+            };
+            commands::approve::run(answer, &pipeline, state_dir).await
+        }
         Command::Down { project } => commands::down::run(&project.pipeline, state_dir).await,
         Command::Asl { command } => commands::asl::run(command).await,
         Command::Alarm { command } => commands::alarm::run(command),

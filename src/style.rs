@@ -53,6 +53,10 @@ pub fn result_summary(result: Option<&serde_json::Value>) -> String {
         let n = |k: &str| report[k].as_u64().unwrap_or(0);
         parts.push(format!("tests {}/{} passed", n("passed"), n("total")));
     }
+    if r.get("approved").and_then(|a| a.as_bool()) == Some(true) {
+        parts.push(format!("approved by {}", r["approver"].as_str().unwrap_or("?")));
+        parts.extend(r["comment"].as_str().map(|c| format!("“{c}”")));
+    }
     if let Some(g) = r.get("group").and_then(|g| g.as_str()) {
         parts.push(format!("→ {g}"));
     }

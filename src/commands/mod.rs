@@ -1,6 +1,7 @@
 //! One module per command; each returns the process exit code.
 
 pub mod alarm;
+pub mod approve;
 pub mod asl;
 pub mod down;
 pub mod history;

@@ -1,10 +1,11 @@
 //! `baton run`: one execution with a live, line-per-event progress display.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Instant;
 
 use anstream::{eprintln, println};
+use baton_core::model::{ActionKind, state_name};
 use baton_local::{LocalRuntime, Progress, RuntimeOptions};
 use serde_json::{Map, Value};
 use tokio::sync::broadcast;
@@ -39,7 +40,18 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
             runtime.state_dir().display()
         );
     }
-    let display = (!args.json).then(|| tokio::spawn(show_progress(runtime.subscribe())));
+    let approvals: HashSet<String> = runtime
+        .pipeline()
+        .actions()
+        .filter(|(_, a)| matches!(a.kind, ActionKind::Approval { .. }))
+        .map(|(s, a)| state_name(&s.name, &a.name))
+        .collect();
+    // How to reach this run's state from another terminal, for the approval hint.
+    let mut locate = format!(" --pipeline {}", args.pipeline.display());
+    if let Some(dir) = args.state_dir {
+        locate.push_str(&format!(" --state-dir {}", dir.display()));
+    }
+    let display = (!args.json).then(|| tokio::spawn(show_progress(runtime.subscribe(), approvals, locate)));
     let record = runtime.run(args.revision, variables).await?;
     // Let the display drain the last events before the summary.
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -88,7 +100,7 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
     Ok(if record.succeeded() { 0 } else { 1 })
 }
 
-async fn show_progress(mut events: broadcast::Receiver<Progress>) {
+async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: HashSet<String>, locate: String) {
     // Parallel branches interleave their events; each one is attributed to its state by
     // following `previousEventId` back to the state's `…StateEntered`.
     let mut owner: HashMap<u64, String> = HashMap::new();
@@ -118,6 +130,14 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>) {
                     stage = this_stage;
                 }
                 println!("  {}▸ {name}{}", style::DIM.render(), style::DIM.render_reset());
+                if approvals.contains(&name) {
+                    println!(
+                        "    {}waiting for approval: baton approve {}{locate} [--reject] [--comment TEXT]{}",
+                        style::WARN.render(),
+                        p.execution_id,
+                        style::WARN.render_reset()
+                    );
+                }
                 entered.insert(name, Instant::now());
             }
             "TaskSucceeded" | "LambdaFunctionSucceeded" => {

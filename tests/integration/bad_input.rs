@@ -188,3 +188,17 @@ fn pipeline_error_at(yaml: &str) -> String {
         .expect_err("must be rejected")
         .to_string()
 }
+
+#[test]
+fn approval_fields_are_checked_per_type() {
+    let err = pipeline_error(&GOOD.replace("        outputs: [app]\n", "        outputs: [app]\n        message: ship?\n"));
+    assert!(
+        err.starts_with("pipeline.yml:8:18: `message` applies to approval actions only"),
+        "{err}"
+    );
+    let approval = "      - { name: Approve, type: approval, group: prod }\n      - name: Deploy\n";
+    let err = pipeline_error(&GOOD.replace("      - name: Deploy\n", approval));
+    assert!(err.contains("`group` applies to deploy and bake actions only"), "{err}");
+    let ok = "      - { name: Approve, type: approval, message: ship?, timeout: 1h }\n      - name: Deploy\n        run_order: 2\n";
+    baton_core::parse_pipeline(Path::new("pipeline.yml"), &GOOD.replace("      - name: Deploy\n", ok)).expect("an approval is valid");
+}

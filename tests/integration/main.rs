@@ -1,5 +1,6 @@
 //! Baton's integration tests: one binary, fixtures in `util`.
 
+mod approvals;
 mod bad_input;
 mod cli;
 mod pipeline_runs;

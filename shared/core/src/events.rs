@@ -77,4 +77,14 @@ pub enum Event {
     },
     #[serde(rename = "Baton Bake Window Elapsed")]
     BakeWindowElapsed { correlation: String },
+    /// Someone answered a manual approval (`baton approve`; on AWS, the approval link).
+    #[serde(rename = "Baton Approval Answered")]
+    ApprovalAnswered {
+        execution_id: String,
+        /// The approval's state name, e.g. `Release:Approve`.
+        action: String,
+        approved: bool,
+        approver: String,
+        comment: Option<String>,
+    },
 }

@@ -64,6 +64,10 @@ pub enum ActionKind {
         group: String,
         duration_secs: u64,
     },
+    /// Wait for a person to approve; rejection or timeout fails the execution.
+    Approval {
+        message: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use crate::model::{Action, ActionKind, Pipeline, state_name};
 
 /// The Lambda functions the state machine calls, by placeholder stem.
-pub const FUNCTIONS: [&str; 5] = ["Source", "Build", "Deploy", "Bake", "Rollback"];
+pub const FUNCTIONS: [&str; 6] = ["Source", "Build", "Deploy", "Bake", "Approval", "Rollback"];
 
 pub const SOURCE_STATE: &str = "Source";
 pub const ROLLBACK_STATE: &str = "Rollback";
@@ -32,6 +32,8 @@ const DEFAULT_BUILD_TIMEOUT: u64 = 3600;
 const DEFAULT_DEPLOY_TIMEOUT: u64 = 3600;
 /// Slack on top of a bake's window for the timer and the final alarm check.
 const BAKE_SLACK: u64 = 300;
+/// CodePipeline's limit for a manual approval: seven days.
+const DEFAULT_APPROVAL_TIMEOUT: u64 = 7 * 86_400;
 
 /// Renders the state machine as pretty JSON with a trailing newline (the committed form).
 pub fn to_json(pipeline: &Pipeline) -> String {
@@ -162,7 +164,7 @@ pub fn synth(p: &Pipeline) -> Value {
                 ActionKind::Deploy { group, .. } => {
                     last_deploy.insert(group, (step.stage, &a.name));
                 }
-                ActionKind::Bake { .. } => {}
+                ActionKind::Bake { .. } | ActionKind::Approval { .. } => {}
             }
         }
     }
@@ -274,6 +276,13 @@ fn action_task(
                 a.timeout_secs.unwrap_or(duration_secs + BAKE_SLACK),
             )
         }
+        ActionKind::Approval { message } => callback_task(
+            p,
+            "Approval",
+            &name,
+            json!({ "message": message }),
+            a.timeout_secs.unwrap_or(DEFAULT_APPROVAL_TIMEOUT),
+        ),
     };
     task["ResultPath"] = json!(format!("$.results.{stage}.{}", a.name));
     task

@@ -17,7 +17,8 @@
 //!   [`deploy_plan`] paces a fleet by deployment configuration.
 //! - [`cloudwatch`]: metrics in SQLite, alarm evaluation, health probes; [`dora`]: DORA's four
 //!   key metrics from the execution records.
-//! - [`bus`]: the in-process event bus, timers, parked tasks, task-token callbacks.
+//! - [`bus`]: the in-process event bus, timers, parked tasks, task-token callbacks; [`inbox`]:
+//!   the socket through which `baton approve` hands answers to a running execution.
 //! - [`process`]: child processes in their own process groups, with timeouts.
 //! - [`query`]: read models for `status` and `history`.
 //! - [`db`]: the SQLite schema and connection.
@@ -32,6 +33,7 @@ pub mod deploy;
 pub mod deploy_plan;
 pub mod dora;
 pub mod error;
+pub mod inbox;
 pub mod process;
 pub mod query;
 pub mod reports;

@@ -14,7 +14,7 @@ use baton_asl::{
 use baton_core::events::Event;
 use baton_core::model::Pipeline;
 use baton_core::ports::MetricsSink;
-use baton_core::stages::{self, StageError, bake, build, deploy, events, rollback, source};
+use baton_core::stages::{self, StageError, approval, bake, build, deploy, events, rollback, source};
 use baton_core::{metrics, synth};
 use chrono::Utc;
 use rusqlite::params;
@@ -227,7 +227,16 @@ impl LocalRuntime {
         {
             tracing::warn!(error = %e, "could not record the execution metric");
         }
+        // Without an inbox the run still works; only its approvals cannot be answered.
+        let inbox = crate::inbox::Inbox::open(&self.state_dir, &id, self.adapters.bus.clone())
+            .inspect_err(|e| tracing::warn!(error = %e, "no inbox: approvals of this run cannot be answered"))
+            .ok();
         let outcome = self.interpreter.execute(&self.machine, &spec).await;
+        drop(inbox);
+        // An approval that timed out still has its entry; nobody can answer it any more.
+        for w in crate::inbox::waiting(&self.db, &id)? {
+            self.db.pending_take(&approval::key(&id, &w.action))?;
+        }
         let record = ExecutionRecord::finish(&id, &self.pipeline().name, started, &outcome);
         let commit = outcome
             .output
@@ -414,6 +423,10 @@ impl TaskInvoker for LocalInvoker {
             },
             "deploy" => match stages::decode(payload) {
                 Ok(input) => deploy::start(&a.deployer, &a.pending, input).await,
+                Err(e) => Err(e),
+            },
+            "approval" => match stages::decode(payload) {
+                Ok(input) => approval::start(&a.pending, input).await,
                 Err(e) => Err(e),
             },
             "bake" => match stages::decode(payload) {

@@ -72,6 +72,7 @@ pub enum ActionType {
     Test,
     Deploy,
     Bake,
+    Approval,
 }
 
 impl ActionType {
@@ -81,6 +82,7 @@ impl ActionType {
             Self::Test => "test",
             Self::Deploy => "deploy",
             Self::Bake => "bake",
+            Self::Approval => "approval",
         }
     }
 }
@@ -110,6 +112,9 @@ pub struct ActionSpec {
     /// bake: how long to watch the group's alarms.
     #[serde(default)]
     pub duration: Option<Spanned<Span>>,
+    /// approval: what the approver is asked.
+    #[serde(default)]
+    pub message: Option<Spanned<String>>,
     /// Any action: give up after this long.
     #[serde(default)]
     pub timeout: Option<Spanned<Span>>,

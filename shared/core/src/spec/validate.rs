@@ -156,6 +156,11 @@ fn validate_action(
     {
         r.error(pos(d), only("duration", "bake"));
     }
+    if kind != ActionType::Approval
+        && let Some(m) = &a.message
+    {
+        r.error(pos(m), only("message", "approval"));
+    }
     if is_build && let Some(g) = &a.group {
         r.error(pos(g), only("group", "deploy and bake"));
     }
@@ -250,6 +255,14 @@ fn validate_action(
                 );
             }
             ActionKind::Bake { group, duration_secs }
+        }
+        ActionType::Approval => {
+            if let Some(g) = &a.group {
+                r.error(pos(g), only("group", "deploy and bake"));
+            }
+            ActionKind::Approval {
+                message: a.message.as_ref().map(|m| m.value.clone()),
+            }
         }
     }
 }

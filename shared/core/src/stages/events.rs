@@ -10,7 +10,7 @@ use crate::ports::{
     AlarmWatch, ArtifactRef, ArtifactStore, DeploymentStatus, MetricDatum, MetricsSink, PendingTask, PendingTasks, Provenance,
     TaskCallbacks,
 };
-use crate::stages::{StageError, bake, error_types};
+use crate::stages::{StageError, approval, bake, error_types};
 
 #[allow(missing_debug_implementations, reason = "a bundle of trait objects")]
 pub struct EventPorts<'a> {
@@ -232,6 +232,35 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 .await?;
             let output: Value = json!({ "group": group, "passed": true, "alarms": alarms, "last_good": artifact });
             ports.callbacks.succeed(&task.token, output).await?;
+        }
+        Event::ApprovalAnswered {
+            execution_id,
+            action,
+            approved,
+            approver,
+            comment,
+        } => {
+            let Some(task) = ports.pending.take(&approval::key(&execution_id, &action)).await? else {
+                tracing::debug!(execution_id, action, "no approval waits for this answer");
+                return Ok(());
+            };
+            let dims = metrics::action_dims(task.context["pipeline"].as_str().unwrap_or_default(), &action);
+            publish(
+                &ports,
+                vec![metrics::datum("ApprovalWaitTime", elapsed_ms(&task), "Milliseconds", dims)],
+            )
+            .await;
+            tracing::info!(execution_id, action, approved, approver, "approval answered");
+            if approved {
+                let output = json!({ "approved": true, "approver": approver, "comment": comment });
+                ports.callbacks.succeed(&task.token, output).await?;
+            } else {
+                let mut cause = format!("rejected by {approver}");
+                if let Some(c) = comment {
+                    cause.push_str(&format!(": {c}"));
+                }
+                ports.callbacks.fail(&task.token, error_types::APPROVAL_REJECTED, &cause).await?;
+            }
         }
     }
     Ok(())

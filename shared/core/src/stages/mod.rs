@@ -1,8 +1,9 @@
 //! Stage handlers: plain async functions that a Lambda main and the local runner both call.
 //! Each takes exactly the ports it needs. Handlers that start long work (`build`, `deploy`,
-//! `bake`, `rollback`) park the state machine's task token and return; [`events::handle`]
+//! `bake`, `approval`, `rollback`) park the state machine's task token and return; [`events::handle`]
 //! answers the token when the work reports back (DESIGN §3: callbacks, not polling).
 
+pub mod approval;
 pub mod bake;
 pub mod build;
 pub mod deploy;
@@ -20,6 +21,7 @@ pub mod error_types {
     pub const BUILD_FAILED: &str = "BuildFailed";
     pub const DEPLOY_FAILED: &str = "DeployFailed";
     pub const ALARM_TRIGGERED: &str = "AlarmTriggered";
+    pub const APPROVAL_REJECTED: &str = "ApprovalRejected";
     pub const ROLLBACK_FAILED: &str = "RollbackFailed";
     pub const TRANSIENT: &str = "Transient";
     pub const INVALID_INPUT: &str = "InvalidInput";

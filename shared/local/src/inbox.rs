@@ -1,0 +1,126 @@
+//! The inbox of a running execution: a Unix socket at `<state dir>/inbox/<execution>.sock`
+//! through which other `baton` processes hand it events, as EventBridge hands them to the events
+//! function on AWS. `baton approve` is the client. One JSON event per connection, answered with
+//! one line: `ok`, or `error: <why>`.
+//!
+//! A socket (not a table the run polls) keeps DESIGN §3: the answer reaches the waiting task the
+//! moment it is given. Only the user who runs the pipeline can connect (mode 0600).
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use baton_core::events::Event;
+use baton_core::stages::approval;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::task::JoinHandle;
+
+use crate::bus::EventBus;
+use crate::db::Db;
+use crate::error::LocalError;
+
+/// An open inbox; dropping it stops listening and removes the socket.
+#[derive(Debug)]
+pub struct Inbox {
+    path: PathBuf,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Inbox {
+    fn drop(&mut self) {
+        self.task.abort();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+pub fn socket_path(state_dir: &Path, execution_id: &str) -> PathBuf {
+    state_dir.join("inbox").join(format!("{execution_id}.sock"))
+}
+
+impl Inbox {
+    /// Listens for events addressed to `execution_id` and publishes them on the bus.
+    pub fn open(state_dir: &Path, execution_id: &str, bus: EventBus) -> Result<Self, LocalError> {
+        let path = socket_path(state_dir, execution_id);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(LocalError::io(dir))?;
+        }
+        let _ = std::fs::remove_file(&path);
+        let listener = UnixListener::bind(&path).map_err(LocalError::io(&path))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(LocalError::io(&path))?;
+        let execution = execution_id.to_string();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serve(stream, execution.clone(), bus.clone()));
+            }
+        });
+        Ok(Self { path, task })
+    }
+}
+
+async fn serve(stream: UnixStream, execution: String, bus: EventBus) {
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    // One event is a few hundred bytes; a client that sends more is not a baton client.
+    let reply = match BufReader::new(read.take(64 * 1024)).read_line(&mut line).await {
+        Err(e) => format!("error: {e}"),
+        Ok(_) => match serde_json::from_str::<Event>(&line) {
+            Ok(event @ Event::ApprovalAnswered { .. }) if addressed_to(&event, &execution) => {
+                bus.publish(event);
+                "ok".to_string()
+            }
+            Ok(_) => format!("error: this inbox takes approval answers for execution {execution} only"),
+            Err(e) => format!("error: not an event: {e}"),
+        },
+    };
+    let _ = write.write_all(format!("{reply}\n").as_bytes()).await;
+}
+
+fn addressed_to(event: &Event, execution: &str) -> bool {
+    matches!(event, Event::ApprovalAnswered { execution_id, .. } if execution_id == execution)
+}
+
+/// An approval that waits for an answer.
+#[derive(Debug, Clone)]
+pub struct WaitingApproval {
+    pub action: String,
+    pub message: Option<String>,
+    pub since_ms: i64,
+}
+
+/// The approvals of an execution that wait for an answer.
+pub fn waiting(db: &Db, execution_id: &str) -> Result<Vec<WaitingApproval>, LocalError> {
+    let prefix = approval::key(execution_id, "");
+    Ok(db
+        .pending_list(&prefix)?
+        .into_iter()
+        .map(|(key, _, context)| {
+            let ctx: serde_json::Value = serde_json::from_str(&context).unwrap_or_default();
+            WaitingApproval {
+                action: key[prefix.len()..].to_string(),
+                message: ctx["message"].as_str().map(str::to_string),
+                since_ms: ctx["started_ms"].as_i64().unwrap_or_default(),
+            }
+        })
+        .collect())
+}
+
+/// Hands an event to a running execution's inbox and returns once it has been accepted.
+pub async fn deliver(state_dir: &Path, execution_id: &str, event: &Event) -> Result<(), LocalError> {
+    let path = socket_path(state_dir, execution_id);
+    let stream = UnixStream::connect(&path).await.map_err(|e| {
+        LocalError::Invalid(format!(
+            "execution {execution_id} is not running in any `baton run` process ({}: {e})",
+            path.display()
+        ))
+    })?;
+    let (read, mut write) = stream.into_split();
+    let mut text = serde_json::to_string(event).map_err(|e| LocalError::Invalid(e.to_string()))?;
+    text.push('\n');
+    write.write_all(text.as_bytes()).await.map_err(LocalError::io(&path))?;
+    let mut reply = String::new();
+    BufReader::new(read).read_line(&mut reply).await.map_err(LocalError::io(&path))?;
+    match reply.trim() {
+        "ok" => Ok(()),
+        other => Err(LocalError::Invalid(other.trim_start_matches("error: ").to_string())),
+    }
+}

@@ -1,0 +1,91 @@
+//! `baton approve`: answer a manual approval that a running execution waits on. The approver
+//! first sees what the execution has produced so far (artifact versions, test results), then the
+//! answer goes to the run's inbox, which hands it to the waiting task.
+
+use std::path::Path;
+
+use anstream::println;
+use baton_core::events::Event;
+use baton_local::db::Db;
+use baton_local::{inbox, query};
+
+use crate::{Usage, style};
+
+#[derive(Debug)]
+pub struct Answer<'a> {
+    pub execution: &'a str,
+    pub action: Option<&'a str>,
+    pub reject: bool,
+    pub comment: Option<String>,
+}
+
+pub async fn run(answer: Answer<'_>, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
+    let file = crate::locate::pipeline_file(pipeline)?;
+    let dir = crate::locate::state_dir(&file, state_dir);
+    let db_file = dir.join("baton.db");
+    if !db_file.exists() {
+        anyhow::bail!(Usage(format!("no executions yet in {}", dir.display())));
+    }
+    let db = Db::open(&db_file)?;
+    let Some(exec) = query::execution(&db, Some(answer.execution))? else {
+        anyhow::bail!(Usage(format!("no execution `{}` in {}", answer.execution, dir.display())));
+    };
+    if exec.status != "RUNNING" {
+        anyhow::bail!(Usage(format!(
+            "execution {} is {}; nothing waits for approval",
+            exec.id, exec.status
+        )));
+    }
+    let waiting = inbox::waiting(&db, &exec.id)?;
+    let approval = match (answer.action, waiting.as_slice()) {
+        (_, []) => anyhow::bail!(Usage(format!("execution {} waits for no approval", exec.id))),
+        (None, [only]) => only,
+        (None, several) => anyhow::bail!(Usage(format!(
+            "execution {} waits for {} approvals; choose one with --action: {}",
+            exec.id,
+            several.len(),
+            several.iter().map(|w| w.action.as_str()).collect::<Vec<_>>().join(", ")
+        ))),
+        (Some(name), all) => all
+            .iter()
+            .find(|w| w.action == name || w.action.rsplit(':').next() == Some(name))
+            .ok_or_else(|| Usage(format!("execution {} has no approval `{name}` waiting", exec.id)))?,
+    };
+
+    println!(
+        "Execution {} · pipeline {} · commit {}",
+        exec.id,
+        exec.pipeline,
+        exec.commit_id.as_deref().unwrap_or("-")
+    );
+    println!(
+        "  {} waits for approval{}",
+        approval.action,
+        approval.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+    );
+    for st in query::states(&query::history(&db, &exec.id)?)
+        .iter()
+        .filter(|s| s.kind == "Task" && s.status == "SUCCEEDED")
+    {
+        let summary = style::result_summary(st.result.as_ref());
+        if !summary.is_empty() {
+            println!("  {:<32} {summary}", st.name);
+        }
+    }
+
+    let approver = ["USER", "LOGNAME", "USERNAME"]
+        .into_iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "unknown".into());
+    let event = Event::ApprovalAnswered {
+        execution_id: exec.id.clone(),
+        action: approval.action.clone(),
+        approved: !answer.reject,
+        approver: approver.clone(),
+        comment: answer.comment,
+    };
+    inbox::deliver(&dir, &exec.id, &event).await?;
+    let verdict = if answer.reject { "rejected" } else { "approved" };
+    println!("{} {verdict} by {approver}", approval.action);
+    Ok(0)
+}

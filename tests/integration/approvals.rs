@@ -1,0 +1,141 @@
+//! Manual approvals: a run waits at its approval until `baton approve` (another process)
+//! answers through the run's inbox; rejection and timeout fail the execution before anything is
+//! deployed.
+
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use baton_local::{ExecutionRecord, LocalRuntime, inbox, query};
+use serde_json::Map;
+use tokio::task::JoinHandle;
+
+use crate::util::{Project, state, states};
+
+/// hello-app with a `Release:Approve` approval between the build and the staging deploy.
+fn project(timeout: &str) -> Project {
+    let project = Project::example("hello-app");
+    project.edit(
+        "pipeline.yml",
+        "  - name: Staging\n",
+        &format!("  - name: Release\n    actions:\n      - {{ name: Approve, type: approval, message: Ship it?, timeout: {timeout} }}\n\n  - name: Staging\n"),
+    );
+    project
+}
+
+fn start(rt: &Arc<LocalRuntime>) -> JoinHandle<ExecutionRecord> {
+    let rt = rt.clone();
+    tokio::spawn(async move { rt.run(None, Map::new()).await.expect("run completes") })
+}
+
+/// The running execution's id, once it waits for its approval.
+async fn wait_for_approval(project: &Project) -> String {
+    let db = project.db();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(exec) = query::execution(&db, None).expect("execution")
+            && inbox::waiting(&db, &exec.id).expect("waiting").len() == 1
+        {
+            return exec.id;
+        }
+        assert!(Instant::now() < deadline, "no approval waited within 60 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `baton approve`, as another process, the way an approver runs it.
+async fn approve(project: &Project, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_baton"));
+    cmd.arg("approve")
+        .args(args)
+        .arg("--pipeline")
+        .arg(project.path())
+        .env("NO_COLOR", "1")
+        .env("USER", "ada")
+        .env_remove("BATON_STATE_DIR");
+    tokio::task::spawn_blocking(move || cmd.output().expect("baton approve runs"))
+        .await
+        .expect("join")
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approved_release_goes_on_to_deploy() {
+    let project = project("10m");
+    let rt = Arc::new(project.runtime().await);
+    let run = start(&rt);
+    let id = wait_for_approval(&project).await;
+    // Nothing is deployed while the approval waits.
+    assert!(query::deployments(&project.db(), &id).expect("deployments").is_empty());
+
+    let out = approve(&project, &[&id[..12], "--comment", "staging looks good"]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = text(&out);
+    assert!(shown.contains("Release:Approve waits for approval: Ship it?"), "{shown}");
+    assert!(
+        shown.contains("app@1 tests 2/2 passed"),
+        "the approver sees what was built: {shown}"
+    );
+
+    let record = run.await.expect("join");
+    assert!(record.succeeded(), "{record:?}");
+    let db = project.db();
+    let st = states(&db, &id);
+    let result = state(&st, "Release:Approve").result.clone().expect("approval result");
+    assert_eq!(
+        (&result["approved"], &result["approver"], &result["comment"]),
+        (&true.into(), &"ada".into(), &"staging looks good".into())
+    );
+    assert_eq!(state(&st, "Staging:Deploy").status, "SUCCEEDED");
+    let waited: Vec<f64> = db
+        .lock()
+        .prepare("SELECT value FROM metrics WHERE name = 'ApprovalWaitTime'")
+        .and_then(|mut s| s.query_map([], |r| r.get(0)).and_then(Iterator::collect))
+        .expect("metrics");
+    assert!(matches!(waited.as_slice(), [ms] if *ms > 0.0), "{waited:?}");
+    assert!(
+        !inbox::socket_path(&project.state_dir(), &id).exists(),
+        "the inbox closes with the run"
+    );
+    rt.teardown().await.expect("teardown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_release_fails_without_deploying() {
+    let project = project("10m");
+    let rt = Arc::new(project.runtime().await);
+    let run = start(&rt);
+    let id = wait_for_approval(&project).await;
+
+    let wrong = approve(&project, &[&id, "--action", "Nope"]).await;
+    assert_eq!(wrong.status.code(), Some(2), "{}", text(&wrong));
+    assert!(text(&wrong).contains("no approval `Nope` waiting"), "{}", text(&wrong));
+
+    let out = approve(&project, &[&id, "--action", "Approve", "--reject", "--comment", "code freeze"]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let record = run.await.expect("join");
+    assert_eq!(record.error.as_deref(), Some("ApprovalRejected"), "{record:?}");
+    assert_eq!(record.cause.as_deref(), Some("rejected by ada: code freeze"));
+    assert!(states(&project.db(), &id).iter().all(|s| s.name != "Staging:Deploy"));
+
+    let late = approve(&project, &[&id]).await;
+    assert_eq!(late.status.code(), Some(2));
+    assert!(text(&late).contains("is FAILED; nothing waits for approval"), "{}", text(&late));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unanswered_approval_times_out() {
+    let project = project("1s");
+    let rt = project.runtime().await;
+    let record = rt.run(None, Map::new()).await.expect("run completes");
+    assert_eq!(record.error.as_deref(), Some("States.Timeout"), "{record:?}");
+    let db = project.db();
+    assert!(
+        inbox::waiting(&db, &record.id).expect("waiting").is_empty(),
+        "the stale approval is cleared"
+    );
+    assert!(states(&db, &record.id).iter().all(|s| s.name != "Staging:Deploy"));
+}
