@@ -10,7 +10,7 @@ use baton_local::{ExecutionRecord, LocalRuntime, inbox, query};
 use serde_json::Map;
 use tokio::task::JoinHandle;
 
-use crate::util::{Project, state, states};
+use crate::util::{Project, metric_values, state, states};
 
 /// hello-app with a `Release:Approve` approval between the build and the staging deploy.
 fn project(timeout: &str) -> Project {
@@ -90,11 +90,7 @@ async fn approved_release_goes_on_to_deploy() {
         (&true.into(), &"ada".into(), &"staging looks good".into())
     );
     assert_eq!(state(&st, "Staging:Deploy").status, "SUCCEEDED");
-    let waited: Vec<f64> = db
-        .lock()
-        .prepare("SELECT value FROM metrics WHERE name = 'ApprovalWaitTime'")
-        .and_then(|mut s| s.query_map([], |r| r.get(0)).and_then(Iterator::collect))
-        .expect("metrics");
+    let waited = metric_values(&db, "ApprovalWaitTime");
     assert!(matches!(waited.as_slice(), [ms] if *ms > 0.0), "{waited:?}");
     assert!(
         !inbox::socket_path(&project.state_dir(), &id).exists(),

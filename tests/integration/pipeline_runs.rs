@@ -5,15 +5,7 @@ use baton_local::query;
 
 use baton_local::db::Db;
 
-use crate::util::{Project, health, state, states};
-
-/// Every value recorded for a metric, oldest first.
-fn metric_values(db: &Db, name: &str) -> Vec<f64> {
-    db.lock()
-        .prepare("SELECT value FROM metrics WHERE name = ?1 ORDER BY timestamp_ms")
-        .and_then(|mut s| s.query_map([name], |r| r.get(0)).and_then(Iterator::collect))
-        .expect("metrics")
-}
+use crate::util::{Project, health, metric_values, state, states};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hello_app_deploys_and_bakes() {

@@ -156,3 +156,11 @@ pub fn state<'a>(states: &'a [baton_local::query::StateStatus], name: &str) -> &
         .find(|s| s.name == name)
         .unwrap_or_else(|| panic!("no state {name} in {:?}", states.iter().map(|s| &s.name).collect::<Vec<_>>()))
 }
+
+/// Every value recorded for a metric, oldest first.
+pub fn metric_values(db: &Db, name: &str) -> Vec<f64> {
+    db.lock()
+        .prepare("SELECT value FROM metrics WHERE name = ?1 ORDER BY timestamp_ms")
+        .and_then(|mut s| s.query_map([name], |r| r.get(0)).and_then(Iterator::collect))
+        .expect("metrics")
+}

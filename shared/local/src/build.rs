@@ -239,13 +239,14 @@ impl ShellBuildRunner {
     }
 }
 
-fn glob_set(patterns: &[String]) -> Result<GlobSet, LocalError> {
+/// Buildspec globs: `**` crosses directories, `*` does not.
+pub(crate) fn glob_set(patterns: &[String]) -> Result<GlobSet, LocalError> {
     let mut b = GlobSetBuilder::new();
     for p in patterns {
         let glob = globset::GlobBuilder::new(p)
             .literal_separator(true)
             .build()
-            .map_err(|e| LocalError::Invalid(format!("artifact pattern `{p}`: {e}")))?;
+            .map_err(|e| LocalError::Invalid(format!("file pattern `{p}`: {e}")))?;
         b.add(glob);
     }
     b.build().map_err(|e| LocalError::Invalid(e.to_string()))

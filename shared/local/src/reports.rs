@@ -6,7 +6,6 @@ use std::path::Path;
 
 use baton_core::events::TestReport;
 use baton_core::spec::buildspec::Report;
-use globset::{GlobBuilder, GlobSetBuilder};
 use quick_xml::events::Event as Xml;
 use quick_xml::{Reader, XmlVersion};
 use walkdir::WalkDir;
@@ -95,16 +94,7 @@ pub fn collect(src: &Path, groups: &std::collections::BTreeMap<String, Report>) 
             Some(b) => tree::contained(src, b)?,
             None => src.to_path_buf(),
         };
-        let mut globs = GlobSetBuilder::new();
-        for f in &report.files {
-            globs.add(
-                GlobBuilder::new(f)
-                    .literal_separator(true)
-                    .build()
-                    .map_err(|e| LocalError::Invalid(format!("report pattern `{f}`: {e}")))?,
-            );
-        }
-        let globs = globs.build().map_err(|e| LocalError::Invalid(e.to_string()))?;
+        let globs = crate::build::glob_set(&report.files)?;
         let mut summary = TestReport {
             group: group.clone(),
             ..TestReport::default()
