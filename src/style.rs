@@ -53,6 +53,12 @@ pub fn result_summary(result: Option<&serde_json::Value>) -> String {
         let n = |k: &str| report[k].as_u64().unwrap_or(0);
         parts.push(format!("tests {}/{} passed", n("passed"), n("total")));
     }
+    for c in r.get("coverage").and_then(|a| a.as_array()).into_iter().flatten() {
+        let n = |k: &str| c[k].as_u64().unwrap_or(0);
+        if let Some(p) = baton_core::events::percent(n("lines_covered"), n("lines_missed")) {
+            parts.push(format!("coverage {p:.1}%"));
+        }
+    }
     if r.get("approved").and_then(|a| a.as_bool()) == Some(true) {
         parts.push(format!("approved by {}", r["approver"].as_str().unwrap_or("?")));
         parts.extend(r["comment"].as_str().map(|c| format!("“{c}”")));

@@ -4,6 +4,7 @@ mod approvals;
 mod bad_input;
 mod cli;
 mod pipeline_runs;
+mod reports;
 mod source;
 mod synth;
 mod util;

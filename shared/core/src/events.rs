@@ -44,6 +44,32 @@ pub struct TestReport {
     pub failing: Vec<String>,
 }
 
+/// One report group's code coverage (CodeBuild's `CodeCoverageReportSummary`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CoverageReport {
+    pub group: String,
+    pub lines_covered: u64,
+    pub lines_missed: u64,
+    pub branches_covered: u64,
+    pub branches_missed: u64,
+}
+
+impl CoverageReport {
+    /// Covered lines in percent, `None` when the report counts no lines.
+    pub fn line_percent(&self) -> Option<f64> {
+        percent(self.lines_covered, self.lines_missed)
+    }
+
+    pub fn branch_percent(&self) -> Option<f64> {
+        percent(self.branches_covered, self.branches_missed)
+    }
+}
+
+pub fn percent(covered: u64, missed: u64) -> Option<f64> {
+    let total = covered + missed;
+    (total > 0).then(|| covered as f64 * 100.0 / total as f64)
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "detail-type")]
 pub enum Event {
@@ -56,6 +82,9 @@ pub enum Event {
         /// Test report summaries of the build's report groups.
         #[serde(default)]
         reports: Vec<TestReport>,
+        /// Code coverage summaries of the build's coverage report groups.
+        #[serde(default)]
+        coverage: Vec<CoverageReport>,
         /// Why it failed, in one line (the failing phase and command).
         reason: Option<String>,
         log: Option<String>,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::events::TestReport;
+use crate::events::{CoverageReport, TestReport, percent};
 use crate::ports::MetricDatum;
 
 pub const NAMESPACE: &str = "Baton";
@@ -59,6 +59,17 @@ pub fn test_data(reports: &[TestReport], dims: &BTreeMap<String, String>) -> Vec
     ]
 }
 
+/// `LineCoverage` and `BranchCoverage` in percent over all of a build's coverage groups.
+pub fn coverage_data(coverage: &[CoverageReport], dims: &BTreeMap<String, String>) -> Vec<MetricDatum> {
+    let sum = |f: fn(&CoverageReport) -> u64| coverage.iter().map(f).sum::<u64>();
+    let lines = percent(sum(|c| c.lines_covered), sum(|c| c.lines_missed));
+    let branches = percent(sum(|c| c.branches_covered), sum(|c| c.branches_missed));
+    [("LineCoverage", lines), ("BranchCoverage", branches)]
+        .into_iter()
+        .filter_map(|(name, v)| v.map(|v| datum(name, v, "Percent", dims.clone())))
+        .collect()
+}
+
 /// "3 of 40 tests failed: a, b, c" (at most five names), or `None` when none failed.
 pub fn failing_tests(reports: &[TestReport]) -> Option<String> {
     let failed: u64 = reports.iter().map(|r| r.failed).sum();
@@ -93,6 +104,19 @@ mod tests {
         let data = test_data(&[report(3, &["a"]), report(2, &[])], &dims);
         let value = |n: &str| data.iter().find(|d| d.name == n).map(|d| d.value);
         assert_eq!((value("TestsPassed"), value("TestsFailed")), (Some(5.0), Some(1.0)));
+    }
+
+    #[test]
+    fn coverage_is_pooled_over_groups() {
+        let dims = action_dims("p", "Test:Unit");
+        let group = |lines_covered, lines_missed| CoverageReport {
+            lines_covered,
+            lines_missed,
+            ..CoverageReport::default()
+        };
+        let data = coverage_data(&[group(30, 10), group(60, 0)], &dims);
+        assert_eq!(data.len(), 1, "no branches counted, no BranchCoverage: {data:?}");
+        assert_eq!((data[0].name.as_str(), data[0].value), ("LineCoverage", 90.0));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use baton_core::events::{BuildStatus, Event, TestReport};
+use baton_core::events::{BuildStatus, Event};
 use baton_core::ports::{BuildRequest, BuildRunner, PortResult, StagedArtifact};
 use baton_core::spec::buildspec::{Artifacts, Buildspec, parse_buildspec};
 use chrono::Utc;
@@ -21,6 +21,7 @@ use crate::bus::EventBus;
 use crate::db::Db;
 use crate::error::LocalError;
 use crate::process::{Exit, clean_command, run_logged};
+use crate::reports::Reports;
 use crate::tree;
 
 #[derive(Debug, Clone)]
@@ -36,7 +37,7 @@ struct Finished {
     status: BuildStatus,
     phases: Vec<PhaseReport>,
     outputs: Vec<StagedArtifact>,
-    reports: Vec<TestReport>,
+    reports: Reports,
     reason: Option<String>,
 }
 
@@ -55,7 +56,7 @@ impl ShellBuildRunner {
             status,
             phases: Vec::new(),
             outputs: Vec::new(),
-            reports: Vec::new(),
+            reports: Reports::default(),
             reason: Some(reason),
         };
         let src = dir.join("src");
@@ -175,7 +176,7 @@ impl ShellBuildRunner {
         }
         // Reports are read after a failed build too: which tests failed is what matters then.
         let reports = if exit == Exit::TimedOut {
-            Vec::new()
+            Reports::default()
         } else {
             match crate::reports::collect(&src, &spec.reports) {
                 Ok(r) => r,
@@ -185,7 +186,7 @@ impl ShellBuildRunner {
                         status = BuildStatus::Failed;
                         reason = Some(format!("reports: {e}"));
                     }
-                    Vec::new()
+                    Reports::default()
                 }
             }
         };
@@ -338,7 +339,8 @@ impl BuildRunner for ShellBuildRunner {
                 correlation: req.correlation,
                 status: finished.status,
                 outputs: finished.outputs,
-                reports: finished.reports,
+                reports: finished.reports.tests,
+                coverage: finished.reports.coverage,
                 reason: finished.reason,
                 log: Some(dir.join("build.log").to_string_lossy().into_owned()),
             });

@@ -12,7 +12,7 @@
 //!   digest, copy and durable-write helpers it uses.
 //! - [`build`]: `ShellBuildRunner`, buildspecs run like CodeBuild; [`build_driver`] turns a
 //!   buildspec into one shell session and reads its phase report back; [`reports`] sums the
-//!   JUnit test reports a build leaves.
+//!   test reports a build leaves, [`coverage`] its code coverage reports.
 //! - [`deploy`]: `LocalDeployer`, CodeDeploy's Server lifecycle on local instances;
 //!   [`deploy_plan`] paces a fleet by deployment configuration.
 //! - [`cloudwatch`]: metrics in SQLite, alarm evaluation, health probes; [`dora`]: DORA's four
@@ -28,6 +28,7 @@ pub mod build;
 pub mod build_driver;
 pub mod bus;
 pub mod cloudwatch;
+pub mod coverage;
 pub mod db;
 pub mod deploy;
 pub mod deploy_plan;

@@ -1,15 +1,17 @@
-//! Test reports: JUnit XML files named by a buildspec's `reports` section, summed per report
-//! group as CodeBuild's `TestReportSummary` (total, passed, failed, skipped, duration) with the
-//! names of the tests that failed.
+//! Report groups: the files a buildspec's `reports` section names, summed per group as CodeBuild
+//! does — JUnit XML as a `TestReportSummary` (total, passed, failed, skipped, duration) with the
+//! names of the tests that failed; coverage formats through [`crate::coverage`].
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use baton_core::events::TestReport;
+use baton_core::events::{CoverageReport, TestReport};
 use baton_core::spec::buildspec::Report;
 use quick_xml::events::Event as Xml;
 use quick_xml::{Reader, XmlVersion};
 use walkdir::WalkDir;
 
+use crate::coverage;
 use crate::error::LocalError;
 use crate::tree;
 
@@ -80,24 +82,51 @@ pub fn add_junit(summary: &mut TestReport, xml: &str) -> Result<(), LocalError> 
     }
 }
 
-/// Every report group of a buildspec that found files, read from the build's workspace.
-pub fn collect(src: &Path, groups: &std::collections::BTreeMap<String, Report>) -> Result<Vec<TestReport>, LocalError> {
-    let mut out = Vec::new();
-    for (group, report) in groups {
-        if report.file_format.as_deref().is_some_and(|f| !f.eq_ignore_ascii_case("JUNITXML")) {
-            return Err(LocalError::Invalid(format!(
-                "report group `{group}`: file-format {} is not supported locally (JUNITXML is)",
-                report.file_format.as_deref().unwrap_or_default()
-            )));
+/// What a build's report groups found: test results and code coverage.
+#[derive(Debug, Default)]
+pub struct Reports {
+    pub tests: Vec<TestReport>,
+    pub coverage: Vec<CoverageReport>,
+}
+
+/// How a report group's files are read, from its `file-format` (CodeBuild's default: JUnit).
+#[derive(Clone, Copy)]
+enum Format {
+    JUnit,
+    Cobertura,
+    JaCoCo,
+}
+
+impl Format {
+    fn of(group: &str, report: &Report) -> Result<Self, LocalError> {
+        match report.file_format.as_deref().map(str::to_ascii_uppercase).as_deref() {
+            None | Some("JUNITXML") => Ok(Self::JUnit),
+            Some("COBERTURAXML") => Ok(Self::Cobertura),
+            Some("JACOCOXML") => Ok(Self::JaCoCo),
+            Some(other) => Err(LocalError::Invalid(format!(
+                "report group `{group}`: file-format {other} is not read locally (JUNITXML, COBERTURAXML and JACOCOXML are)"
+            ))),
         }
+    }
+}
+
+/// Every report group of a buildspec that found files, read from the build's workspace.
+pub fn collect(src: &Path, groups: &BTreeMap<String, Report>) -> Result<Reports, LocalError> {
+    let mut out = Reports::default();
+    for (group, report) in groups {
+        let format = Format::of(group, report)?;
         let base = match &report.base_directory {
             Some(b) => tree::contained(src, b)?,
             None => src.to_path_buf(),
         };
         let globs = crate::build::glob_set(&report.files)?;
-        let mut summary = TestReport {
+        let mut tests = TestReport {
             group: group.clone(),
             ..TestReport::default()
+        };
+        let mut coverage = CoverageReport {
+            group: group.clone(),
+            ..CoverageReport::default()
         };
         let mut files = 0;
         for entry in WalkDir::new(&base)
@@ -107,16 +136,24 @@ pub fn collect(src: &Path, groups: &std::collections::BTreeMap<String, Report>) 
             .filter(|e| e.file_type().is_file())
         {
             let Ok(rel) = entry.path().strip_prefix(&base) else { continue };
-            if globs.is_match(rel) {
-                let xml = std::fs::read_to_string(entry.path()).map_err(LocalError::io(entry.path()))?;
-                add_junit(&mut summary, &xml).map_err(|e| LocalError::Invalid(format!("{}: {e}", rel.display())))?;
-                files += 1;
+            if !globs.is_match(rel) {
+                continue;
             }
+            let xml = std::fs::read_to_string(entry.path()).map_err(LocalError::io(entry.path()))?;
+            match format {
+                Format::JUnit => add_junit(&mut tests, &xml),
+                Format::Cobertura => coverage::add_cobertura(&mut coverage, &xml),
+                Format::JaCoCo => coverage::add_jacoco(&mut coverage, &xml),
+            }
+            .map_err(|e| LocalError::Invalid(format!("report group `{group}`, {}: {e}", rel.display())))?;
+            files += 1;
         }
         // Like CodeBuild, a group whose files were never written (the tests did not run) has
         // no report rather than an empty one.
-        if files > 0 {
-            out.push(summary);
+        match format {
+            _ if files == 0 => {}
+            Format::JUnit => out.tests.push(tests),
+            Format::Cobertura | Format::JaCoCo => out.coverage.push(coverage),
         }
     }
     Ok(out)

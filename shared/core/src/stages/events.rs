@@ -44,6 +44,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             status,
             outputs,
             reports,
+            coverage,
             reason,
             log,
         } => {
@@ -65,6 +66,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 metrics::datum(outcome, 1.0, "Count", dims.clone()),
             ];
             data.extend(metrics::test_data(&reports, &dims));
+            data.extend(metrics::coverage_data(&coverage, &dims));
             publish(&ports, data).await;
             if status != BuildStatus::Succeeded {
                 let mut cause = format!("build {build_id} {}: {}", status.as_str(), reason.unwrap_or_default());
@@ -110,7 +112,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 .callbacks
                 .succeed(
                     &task.token,
-                    json!({ "build_id": build_id, "artifacts": artifacts, "reports": reports, "log": log }),
+                    json!({ "build_id": build_id, "artifacts": artifacts, "reports": reports, "coverage": coverage, "log": log }),
                 )
                 .await?;
         }
