@@ -202,3 +202,15 @@ fn approval_fields_are_checked_per_type() {
     let ok = "      - { name: Approve, type: approval, message: ship?, timeout: 1h }\n      - name: Deploy\n        run_order: 2\n";
     baton_core::parse_pipeline(Path::new("pipeline.yml"), &GOOD.replace("      - name: Deploy\n", ok)).expect("an approval is valid");
 }
+
+/// The reference's annotated example is what newcomers copy; it must stay valid.
+#[test]
+fn the_documented_pipeline_example_is_valid() {
+    let doc = std::fs::read_to_string(crate::util::repo_root().join("docs/pipeline.md")).expect("docs/pipeline.md");
+    let example = doc
+        .split("```yaml")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a yaml block");
+    baton_core::parse_pipeline(Path::new("docs/pipeline.md"), example).expect("the documented example is valid");
+}

@@ -8,3 +8,4 @@ mod reports;
 mod source;
 mod synth;
 mod util;
+mod variables;

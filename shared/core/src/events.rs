@@ -2,6 +2,8 @@
 //! Adapters translate their service's notifications (EventBridge on AWS, the in-process bus
 //! locally) into these.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::alarm::AlarmState;
@@ -85,6 +87,9 @@ pub enum Event {
         /// Code coverage summaries of the build's coverage report groups.
         #[serde(default)]
         coverage: Vec<CoverageReport>,
+        /// The buildspec's exported variables (the action's output variables).
+        #[serde(default)]
+        variables: BTreeMap<String, String>,
         /// Why it failed, in one line (the failing phase and command).
         reason: Option<String>,
         log: Option<String>,

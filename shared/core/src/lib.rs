@@ -15,6 +15,7 @@
 //! - [`events`]: inbound notifications (build, deployment, alarm, timer).
 //! - [`alarm`]: CloudWatch alarms: vocabulary, evaluation, composite rules.
 //! - [`metrics`]: the metrics Baton publishes, and their dimensions.
+//! - [`variables`]: action output variables (`#{Namespace.NAME}`).
 
 pub mod alarm;
 pub mod events;
@@ -24,6 +25,7 @@ pub mod ports;
 pub mod spec;
 pub mod stages;
 pub mod synth;
+pub mod variables;
 
 pub use model::Pipeline;
 pub use spec::SpecError;

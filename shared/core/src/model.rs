@@ -55,6 +55,8 @@ pub enum ActionKind {
         env: BTreeMap<String, String>,
         /// A test action: a build whose purpose is its verdict rather than its outputs.
         test: bool,
+        /// Where its exported variables are published (`#{namespace.NAME}`).
+        namespace: Option<String>,
     },
     Deploy {
         input: String,

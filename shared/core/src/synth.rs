@@ -45,6 +45,7 @@ pub fn to_json(pipeline: &Pipeline) -> String {
 pub fn synth(p: &Pipeline) -> Value {
     let mut states = Map::new();
     let mut producers: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    let mut namespaces: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
     let mut last_deploy: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
     let rollback_groups = p.rollback_groups();
     let mut deployed_yet = false;
@@ -111,7 +112,16 @@ pub fn synth(p: &Pipeline) -> Value {
             .map(|a| {
                 (
                     state_name(step.stage, &a.name),
-                    action_task(p, step.stage, a, &producers, &last_deploy),
+                    action_task(
+                        p,
+                        step.stage,
+                        a,
+                        &Earlier {
+                            producers: &producers,
+                            last_deploy: &last_deploy,
+                            namespaces: &namespaces,
+                        },
+                    ),
                 )
             })
             .collect();
@@ -156,9 +166,12 @@ pub fn synth(p: &Pipeline) -> Value {
         for a in &step.actions {
             done_in_stage.entry(step.stage).or_default().push(&a.name);
             match &a.kind {
-                ActionKind::Build { outputs, .. } => {
+                ActionKind::Build { outputs, namespace, .. } => {
                     for o in outputs {
                         producers.insert(o, (step.stage, &a.name));
+                    }
+                    if let Some(ns) = namespace {
+                        namespaces.insert(ns, (step.stage, &a.name));
                     }
                 }
                 ActionKind::Deploy { group, .. } => {
@@ -217,13 +230,14 @@ pub fn synth(p: &Pipeline) -> Value {
     })
 }
 
-fn action_task(
-    p: &Pipeline,
-    stage: &str,
-    a: &Action,
-    producers: &BTreeMap<&str, (&str, &str)>,
-    last_deploy: &BTreeMap<&str, (&str, &str)>,
-) -> Value {
+/// What earlier steps produced, by the `(stage, action)` whose result holds it.
+struct Earlier<'a> {
+    producers: &'a BTreeMap<&'a str, (&'a str, &'a str)>,
+    last_deploy: &'a BTreeMap<&'a str, (&'a str, &'a str)>,
+    namespaces: &'a BTreeMap<&'a str, (&'a str, &'a str)>,
+}
+
+fn action_task(p: &Pipeline, stage: &str, a: &Action, earlier: &Earlier<'_>) -> Value {
     let name = state_name(stage, &a.name);
     let mut task = match &a.kind {
         ActionKind::Build {
@@ -231,23 +245,30 @@ fn action_task(
         } => {
             let mut env_all = p.variables.clone();
             env_all.extend(env.clone());
-            callback_task(
-                p,
-                "Build",
-                &name,
-                json!({
-                    "buildspec": buildspec,
-                    "outputs": outputs,
-                    "env": env_all,
-                    "timeout_secs": a.timeout_secs.unwrap_or(DEFAULT_BUILD_TIMEOUT),
-                    "source.$": "$.source.artifact",
-                    "commit_id.$": "$.source.commit_id",
-                }),
-                a.timeout_secs.unwrap_or(DEFAULT_BUILD_TIMEOUT),
-            )
+            // The output variables this build's env refers to, read from the producers' results.
+            let used: Map<String, Value> = env
+                .values()
+                .flat_map(|v| crate::variables::references(v))
+                .filter_map(|(ns, _)| {
+                    let (s, a) = earlier.namespaces.get(ns)?;
+                    Some((format!("{ns}.$"), json!(format!("$.results.{s}.{a}.variables"))))
+                })
+                .collect();
+            let mut fields = json!({
+                "buildspec": buildspec,
+                "outputs": outputs,
+                "env": env_all,
+                "timeout_secs": a.timeout_secs.unwrap_or(DEFAULT_BUILD_TIMEOUT),
+                "source.$": "$.source.artifact",
+                "commit_id.$": "$.source.commit_id",
+            });
+            if !used.is_empty() {
+                fields["namespaces"] = Value::Object(used);
+            }
+            callback_task(p, "Build", &name, fields, a.timeout_secs.unwrap_or(DEFAULT_BUILD_TIMEOUT))
         }
         ActionKind::Deploy { input, group } => {
-            let (ps, pa) = producers.get(input.as_str()).copied().unwrap_or_default();
+            let (ps, pa) = earlier.producers.get(input.as_str()).copied().unwrap_or_default();
             callback_task(
                 p,
                 "Deploy",
@@ -261,7 +282,7 @@ fn action_task(
             )
         }
         ActionKind::Bake { group, duration_secs } => {
-            let (ds, da) = last_deploy.get(group.as_str()).copied().unwrap_or_default();
+            let (ds, da) = earlier.last_deploy.get(group.as_str()).copied().unwrap_or_default();
             let alarms = p.groups.get(group).map(|g| g.alarms.clone()).unwrap_or_default();
             callback_task(
                 p,

@@ -2,6 +2,7 @@
 //! gets a fresh workspace with the source artifact, a clean environment with CodeBuild's
 //! variables, one shell session, a log file, and a process group that a timeout kills whole.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +39,8 @@ struct Finished {
     phases: Vec<PhaseReport>,
     outputs: Vec<StagedArtifact>,
     reports: Reports,
+    /// The buildspec's exported variables, as the build left them.
+    variables: BTreeMap<String, String>,
     reason: Option<String>,
 }
 
@@ -57,6 +60,7 @@ impl ShellBuildRunner {
             phases: Vec::new(),
             outputs: Vec::new(),
             reports: Reports::default(),
+            variables: BTreeMap::new(),
             reason: Some(reason),
         };
         let src = dir.join("src");
@@ -82,8 +86,10 @@ impl ShellBuildRunner {
         }
 
         let status_file = dir.join("status");
+        let exported_file = dir.join("exported");
         let driver = dir.join("driver.sh");
-        if let Err(e) = std::fs::write(&driver, build_driver::script(&spec, &status_file.to_string_lossy())) {
+        let script = build_driver::script(&spec, &status_file.to_string_lossy(), &exported_file.to_string_lossy());
+        if let Err(e) = std::fs::write(&driver, script) {
             return fail(BuildStatus::Fault, format!("PROVISIONING: {e}"));
         }
         let shell = spec
@@ -190,12 +196,16 @@ impl ShellBuildRunner {
                 }
             }
         };
+        let variables = std::fs::read(&exported_file)
+            .map(|b| build_driver::parse_exported(&b))
+            .unwrap_or_default();
         let _ = std::fs::remove_dir_all(&src);
         Finished {
             status,
             phases,
             outputs,
             reports,
+            variables,
             reason,
         }
     }
@@ -341,6 +351,7 @@ impl BuildRunner for ShellBuildRunner {
                 outputs: finished.outputs,
                 reports: finished.reports.tests,
                 coverage: finished.reports.coverage,
+                variables: finished.variables,
                 reason: finished.reason,
                 log: Some(dir.join("build.log").to_string_lossy().into_owned()),
             });

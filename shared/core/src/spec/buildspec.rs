@@ -103,8 +103,10 @@ pub struct Env {
     pub parameter_store: BTreeMap<String, String>,
     #[serde(default, rename = "secrets-manager")]
     pub secrets_manager: BTreeMap<String, String>,
+    /// Shell variables whose values at the end of POST_BUILD become the action's output
+    /// variables (`#{Namespace.NAME}` in later actions).
     #[serde(default, rename = "exported-variables")]
-    pub exported_variables: Vec<String>,
+    pub exported_variables: Vec<Spanned<String>>,
     #[serde(default, rename = "git-credential-helper")]
     pub git_credential_helper: Option<YesNo>,
 }
@@ -250,9 +252,26 @@ pub fn parse_buildspec(file: &Path, text: &str) -> Result<Buildspec, SpecError> 
             format!("env.shell `{shell}` is not supported locally; use bash or /bin/sh"),
         );
     }
+    for v in &spec.env.exported_variables {
+        if !is_shell_name(&v.value) {
+            r.error(
+                v.referenced,
+                format!(
+                    "exported variable `{}` is not a shell variable name (letters, digits and '_', not starting with a digit)",
+                    v.value
+                ),
+            );
+        }
+    }
     if spec.phases().iter().all(|(_, p)| p.is_none_or(|p| p.commands.is_empty())) {
         r.error(spec.version.referenced, "the buildspec has no commands in any phase");
     }
     r.finish()?;
     Ok(spec)
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`: what a shell can expand, and so what a build can export.
+pub fn is_shell_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

@@ -118,7 +118,11 @@ pub struct ActionSpec {
     /// Any action: give up after this long.
     #[serde(default)]
     pub timeout: Option<Spanned<Span>>,
-    /// build/test: extra environment variables for the build.
+    /// build/test: publish the buildspec's exported variables as `#{<namespace>.NAME}`.
+    #[serde(default)]
+    pub namespace: Option<Spanned<String>>,
+    /// build/test: extra environment variables for the build; values may use
+    /// `#{Namespace.NAME}` of earlier actions.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
 }

@@ -46,6 +46,9 @@ fn validate(spec: &PipelineSpec, r: &mut Reporter<'_>) -> Pipeline {
     let mut available: BTreeSet<String> = BTreeSet::from([SOURCE_ARTIFACT.to_string()]);
     let mut produced_at: BTreeMap<String, Pos> = BTreeMap::new();
     let mut deployed_groups: BTreeSet<String> = BTreeSet::new();
+    // Output-variable namespaces, available in execution order like artifacts.
+    let mut namespaces: BTreeSet<String> = BTreeSet::new();
+    let mut namespace_at: BTreeMap<String, Pos> = BTreeMap::new();
     let mut stage_names = BTreeSet::new();
     let mut stages = Vec::new();
     for stage in &spec.stages {
@@ -70,6 +73,7 @@ fn validate(spec: &PipelineSpec, r: &mut Reporter<'_>) -> Pipeline {
                 .position(|a| a.run_order() != order)
                 .map_or(specs.len(), |p| p + i);
             let mut outputs_this_order = Vec::new();
+            let mut namespaces_this_order = Vec::new();
             for a in &specs[i..group_end] {
                 if !valid_name(&a.name.value) {
                     r.error(pos(&a.name), format!("an action name must be {NAME_RULE}"));
@@ -86,6 +90,27 @@ fn validate(spec: &PipelineSpec, r: &mut Reporter<'_>) -> Pipeline {
                     r.error(pos(ro), "run_order must be between 1 and 999");
                 }
                 let kind = validate_action(a, &available, &groups, &mut deployed_groups, r);
+                for value in a.env.values() {
+                    for (ns, name) in crate::variables::references(value) {
+                        if !namespaces.contains(ns) {
+                            let known: Vec<&str> = namespaces.iter().map(String::as_str).collect();
+                            r.error(
+                                pos(&a.name),
+                                format!("`#{{{ns}.{name}}}` in env: no earlier action has namespace `{ns}` (a namespace is available to later run orders and stages); available here: {}", list(&known)),
+                            );
+                        }
+                    }
+                }
+                if let Some(ns) = &a.namespace {
+                    if !valid_name(&ns.value) {
+                        r.error(pos(ns), format!("a namespace must be {NAME_RULE}"));
+                    } else if let Some(first) = namespace_at.get(&ns.value) {
+                        r.error(pos(ns), format!("namespace `{}` is already used at line {}", ns.value, first.line));
+                    } else {
+                        namespace_at.insert(ns.value.clone(), pos(ns));
+                        namespaces_this_order.push(ns.value.clone());
+                    }
+                }
                 if let ActionKind::Build { outputs, .. } = &kind {
                     for (name, o) in outputs.iter().zip(&a.outputs) {
                         if let Some(first) = produced_at.get(name) {
@@ -105,6 +130,7 @@ fn validate(spec: &PipelineSpec, r: &mut Reporter<'_>) -> Pipeline {
             }
             // Outputs become inputs only for later run orders, never for siblings running in parallel.
             available.extend(outputs_this_order);
+            namespaces.extend(namespaces_this_order);
             i = group_end;
         }
         stages.push(Stage {
@@ -144,6 +170,9 @@ fn validate_action(
         }
         if !a.env.is_empty() {
             r.error(pos(&a.name), only("env", "build and test"));
+        }
+        if let Some(ns) = &a.namespace {
+            r.error(pos(ns), only("namespace", "build and test"));
         }
     }
     if kind != ActionType::Deploy
@@ -208,6 +237,7 @@ fn validate_action(
                 .collect(),
             env: a.env.clone(),
             test: kind == ActionType::Test,
+            namespace: a.namespace.as_ref().map(|n| n.value.clone()),
         },
         ActionType::Deploy => {
             let group = group(r);

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::ports::{ArtifactRef, BuildRequest, BuildRunner, PendingTask, PendingTasks};
 use crate::stages::{StageError, correlation};
+use crate::variables::{self, Namespaces};
 
 #[derive(Debug, Deserialize)]
 pub struct BuildInput {
@@ -19,6 +20,9 @@ pub struct BuildInput {
     pub outputs: Vec<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Output variables of earlier actions that `env` refers to.
+    #[serde(default)]
+    pub namespaces: Namespaces,
     pub timeout_secs: u64,
     pub source: ArtifactRef,
     #[serde(default)]
@@ -27,7 +31,10 @@ pub struct BuildInput {
     pub attempt: u64,
 }
 
-pub async fn start(builds: &dyn BuildRunner, pending: &dyn PendingTasks, input: BuildInput) -> Result<Value, StageError> {
+pub async fn start(builds: &dyn BuildRunner, pending: &dyn PendingTasks, mut input: BuildInput) -> Result<Value, StageError> {
+    for value in input.env.values_mut() {
+        *value = variables::resolve(value, &input.namespaces).map_err(StageError::InvalidInput)?;
+    }
     let key = correlation(&input.execution_id, &input.action, input.attempt);
     // Park the token first: a build that finishes instantly must find its waiter.
     let context = json!({

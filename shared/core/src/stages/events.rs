@@ -45,6 +45,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             outputs,
             reports,
             coverage,
+            variables,
             reason,
             log,
         } => {
@@ -112,7 +113,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 .callbacks
                 .succeed(
                     &task.token,
-                    json!({ "build_id": build_id, "artifacts": artifacts, "reports": reports, "coverage": coverage, "log": log }),
+                    json!({ "build_id": build_id, "artifacts": artifacts, "variables": variables, "reports": reports, "coverage": coverage, "log": log }),
                 )
                 .await?;
         }

@@ -1,0 +1,63 @@
+//! Action output variables, CodePipeline style: a build action with a `namespace` exports its
+//! buildspec's `exported-variables`, and later actions use them as `#{Namespace.NAME}` in their
+//! `env` values.
+
+use std::collections::BTreeMap;
+
+/// Output variables by namespace, then by name.
+pub type Namespaces = BTreeMap<String, BTreeMap<String, String>>;
+
+/// The `(namespace, name)` of every `#{Namespace.NAME}` in a text.
+pub fn references(text: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("#{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        if let Some((ns, name)) = after[..end].split_once('.') {
+            out.push((ns, name));
+        }
+        rest = &after[end + 1..];
+    }
+    out
+}
+
+/// Replaces every `#{Namespace.NAME}` with its value; the first that has none is the error.
+pub fn resolve(text: &str, namespaces: &Namespaces) -> Result<String, String> {
+    let mut out = text.to_string();
+    for (ns, name) in references(text) {
+        let value = namespaces
+            .get(ns)
+            .ok_or_else(|| format!("`#{{{ns}.{name}}}`: no earlier action has namespace `{ns}`"))?
+            .get(name)
+            .ok_or_else(|| {
+                format!(
+                    "`#{{{ns}.{name}}}`: namespace `{ns}` exported no variable `{name}` (is it in the buildspec's env.exported-variables?)"
+                )
+            })?;
+        out = out.replace(&format!("#{{{ns}.{name}}}"), value);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_and_resolves_references() {
+        assert_eq!(
+            references("v#{Build.VERSION}-#{Build.SHA} #{broken #{x}"),
+            [("Build", "VERSION"), ("Build", "SHA")]
+        );
+        let ns = Namespaces::from([("Build".into(), BTreeMap::from([("VERSION".into(), "1.2".into())]))]);
+        assert_eq!(resolve("v#{Build.VERSION}", &ns).as_deref(), Ok("v1.2"));
+        assert!(resolve("#{Build.SHA}", &ns).unwrap_err().contains("exported no variable `SHA`"));
+        assert!(
+            resolve("#{Test.X}", &ns)
+                .unwrap_err()
+                .contains("no earlier action has namespace `Test`")
+        );
+        assert_eq!(resolve("plain", &ns).as_deref(), Ok("plain"));
+    }
+}

@@ -1,0 +1,86 @@
+//! Output variables: a build's exported variables reach later actions as `#{Namespace.NAME}`.
+
+use std::path::Path;
+
+use crate::util::{Project, state, states};
+
+const PIPELINE: &str = "name: p
+stages:
+  - name: Build
+    actions:
+      - { name: Version, type: build, namespace: BuildVars }
+  - name: Test
+    actions:
+      - name: Check
+        type: test
+        buildspec: check.yml
+        env: { WANT: 'v#{BuildVars.VERSION}' }
+";
+
+const BUILDSPEC: &str = "version: 0.2
+env:
+  exported-variables: [VERSION]
+phases:
+  build:
+    commands:
+      - VERSION=1.2.$CODEBUILD_BUILD_NUMBER
+";
+
+const CHECK: &str = "version: 0.2
+phases:
+  build:
+    commands:
+      - test \"$WANT\" = v1.2.1
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exported_variables_reach_later_actions() {
+    let project = Project::with_files(&[("pipeline.yml", PIPELINE), ("buildspec.yml", BUILDSPEC), ("check.yml", CHECK)]);
+    let (_, record) = project.run().await;
+    assert!(record.succeeded(), "{record:?}");
+    let st = states(&project.db(), &record.id);
+    let version = state(&st, "Build:Version").result.clone().expect("result");
+    assert_eq!(version["variables"]["VERSION"], "1.2.1");
+    assert_eq!(state(&st, "Test:Check").status, "SUCCEEDED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_variable_the_build_did_not_export_fails_the_action_that_needs_it() {
+    let pipeline = PIPELINE.replace("#{BuildVars.VERSION}", "#{BuildVars.RELEASE}");
+    let project = Project::with_files(&[("pipeline.yml", &pipeline), ("buildspec.yml", BUILDSPEC), ("check.yml", CHECK)]);
+    let (_, record) = project.run().await;
+    assert_eq!(record.status, "FAILED");
+    let cause = record.cause.unwrap_or_default();
+    assert!(cause.contains("namespace `BuildVars` exported no variable `RELEASE`"), "{cause}");
+    let st = states(&project.db(), &record.id);
+    assert_eq!(state(&st, "Test:Check").status, "FAILED");
+}
+
+#[test]
+fn references_to_unknown_or_later_namespaces_are_located() {
+    let parse = |yaml: &str| baton_core::parse_pipeline(Path::new("pipeline.yml"), yaml);
+    parse(PIPELINE).expect("valid");
+    let err = parse(&PIPELINE.replace("#{BuildVars.VERSION}", "#{Nope.VERSION}"))
+        .expect_err("unknown namespace")
+        .to_string();
+    assert!(
+        err.starts_with("pipeline.yml:8:15: `#{Nope.VERSION}` in env: no earlier action has namespace `Nope`"),
+        "{err}"
+    );
+    assert!(err.contains("available here: `BuildVars`"), "{err}");
+    let twice = PIPELINE.replace("type: test\n", "type: test\n        namespace: BuildVars\n");
+    let err = parse(&twice).expect_err("duplicate namespace").to_string();
+    assert!(err.contains("namespace `BuildVars` is already used at line 5"), "{err}");
+}
+
+#[test]
+fn an_exported_variable_must_be_a_shell_name() {
+    let bad = BUILDSPEC.replace("[VERSION]", "[VERSION, 2nd-try]");
+    let err = baton_core::spec::buildspec::parse_buildspec(Path::new("buildspec.yml"), &bad)
+        .expect_err("not a shell name")
+        .to_string();
+    assert!(
+        err.starts_with("buildspec.yml:3:33: exported variable `2nd-try` is not a shell variable name"),
+        "{err}"
+    );
+}
