@@ -54,6 +54,9 @@ pub enum Command {
         /// Print the final execution record as JSON instead of the progress display.
         #[arg(long)]
         json: bool,
+        /// Stream the build logs, each line prefixed with its action, beside the progress.
+        #[arg(long, conflicts_with = "json")]
+        logs: bool,
     },
     /// Print the pipeline's state machine (Amazon States Language).
     #[command(
@@ -111,6 +114,22 @@ pub enum Command {
         /// Why; recorded in the execution's history.
         #[arg(long)]
         comment: Option<String>,
+        /// The pipeline: a pipeline.yml, or a directory that holds one.
+        #[arg(long, default_value = ".")]
+        pipeline: PathBuf,
+    },
+    /// Print the build logs of an execution, or follow them live.
+    #[command(
+        after_help = "Examples:\n  baton logs 20261126-101500            every build of the execution, one after another\n  baton logs 20261126-101500 Compile    one action's build (`Stage:Action` or `Action`)\n  baton logs 20261126-101500 --follow   stream the builds as they run, until the execution ends"
+    )]
+    Logs {
+        /// The execution id (or a unique prefix of one).
+        execution: String,
+        /// Only this action's build: `Stage:Action` or `Action`.
+        action: Option<String>,
+        /// Keep printing as the builds write, until the execution ends.
+        #[arg(long, short)]
+        follow: bool,
         /// The pipeline: a pipeline.yml, or a directory that holds one.
         #[arg(long, default_value = ".")]
         pipeline: PathBuf,

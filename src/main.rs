@@ -67,6 +67,7 @@ async fn main() -> ExitCode {
             vars,
             working_tree,
             json,
+            logs,
         } => {
             let args = commands::run::RunArgs {
                 pipeline: &project.pipeline,
@@ -75,6 +76,7 @@ async fn main() -> ExitCode {
                 vars,
                 working_tree,
                 json,
+                logs,
             };
             commands::run::run(args).await
         }
@@ -97,6 +99,12 @@ async fn main() -> ExitCode {
             };
             commands::approve::run(answer, &pipeline, state_dir).await
         }
+        Command::Logs {
+            execution,
+            action,
+            follow,
+            pipeline,
+        } => commands::logs::run(&execution, action.as_deref(), follow, &pipeline, state_dir).await,
         Command::Down { project } => commands::down::run(&project.pipeline, state_dir).await,
         Command::Asl { command } => commands::asl::run(command).await,
         Command::Alarm { command } => commands::alarm::run(command),

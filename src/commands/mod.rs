@@ -5,6 +5,7 @@ pub mod approve;
 pub mod asl;
 pub mod down;
 pub mod history;
+pub mod logs;
 pub mod metrics;
 pub mod run;
 pub mod status;

@@ -19,6 +19,8 @@ pub struct RunArgs<'a> {
     pub vars: Vec<(String, String)>,
     pub working_tree: bool,
     pub json: bool,
+    /// Stream the build logs while the pipeline runs.
+    pub logs: bool,
 }
 
 pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
@@ -52,7 +54,22 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
         locate.push_str(&format!(" --state-dir {}", dir.display()));
     }
     let display = (!args.json).then(|| tokio::spawn(show_progress(runtime.subscribe(), approvals, locate)));
+    let logs = (args.logs && !args.json).then(|| {
+        let (mut events, db) = (runtime.subscribe(), runtime.db().clone());
+        tokio::spawn(async move {
+            // The execution id is known once its first event is out.
+            if let Ok(first) = events.recv().await
+                && let Err(e) = crate::commands::logs::follow(&db, &first.execution_id, None).await
+            {
+                eprintln!("  (build logs stopped: {e})");
+            }
+        })
+    });
     let record = runtime.run(args.revision, variables).await?;
+    if let Some(logs) = logs {
+        // The follower ends by itself once it has read every log to its end.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), logs).await;
+    }
     // Let the display drain the last events before the summary.
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     if let Some(d) = display {

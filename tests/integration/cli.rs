@@ -134,6 +134,27 @@ fn failed_run_exits_1_and_history_and_status_report_it() {
     let doc: serde_json::Value = serde_json::from_slice(&metrics.stdout).expect("metrics JSON");
     assert_eq!(doc[0]["dimensions"]["Action"], "Unit");
     assert_eq!(doc[0]["datapoints"][0]["value"], 1.0);
+
+    let id = rows[0]["id"].as_str().expect("id");
+    let logs = baton(&["--state-dir", state_dir, "logs", id, "Unit", "--pipeline", dir]);
+    assert!(logs.status.success(), "{}", text(&logs.stderr));
+    let shown = text(&logs.stdout);
+    assert!(shown.contains("==> Test:Unit · FAILED"), "{shown}");
+    assert!(shown.contains("Command did not exit successfully false exit status 1"), "{shown}");
+    let followed = baton(&["--state-dir", state_dir, "logs", id, "--follow", "--pipeline", dir]);
+    assert!(followed.status.success(), "an ended execution's logs end the follow");
+    assert!(
+        text(&followed.stdout).contains("Test:Unit                │ [Container] Running command false"),
+        "{}",
+        text(&followed.stdout)
+    );
+    let unknown = baton(&["--state-dir", state_dir, "logs", id, "Deploy", "--pipeline", dir]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        text(&unknown.stderr).contains("has no build for action `Deploy`"),
+        "{}",
+        text(&unknown.stderr)
+    );
 }
 
 #[test]

@@ -21,13 +21,18 @@ use crate::build_driver::{self, PhaseReport};
 use crate::bus::EventBus;
 use crate::db::Db;
 use crate::error::LocalError;
-use crate::process::{Exit, clean_command, run_logged};
+use crate::process::{Exit, clean_command, run_build_shell};
 use crate::reports::Reports;
 use crate::tree;
+
+/// 64 MiB: far more than a readable build log, far less than a full disk.
+pub const DEFAULT_LOG_CAP: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct ShellBuildRunner {
     builds_dir: PathBuf,
+    /// The most a build's log may hold.
+    log_cap: u64,
     db: Arc<Db>,
     store: Arc<FsArtifactStore>,
     bus: EventBus,
@@ -48,6 +53,7 @@ impl ShellBuildRunner {
     pub fn new(state_dir: &Path, db: Arc<Db>, store: Arc<FsArtifactStore>, bus: EventBus) -> Self {
         Self {
             builds_dir: state_dir.join("builds"),
+            log_cap: DEFAULT_LOG_CAP,
             db,
             store,
             bus,
@@ -124,8 +130,8 @@ impl ShellBuildRunner {
             cmd.env(k, v);
         }
         let log = dir.join("build.log");
-        let exit = match run_logged(cmd, &log, Duration::from_secs(req.timeout_secs)).await {
-            Ok((exit, _)) => exit,
+        let exit = match run_build_shell(cmd, &log, Duration::from_secs(req.timeout_secs), self.log_cap).await {
+            Ok(exit) => exit,
             Err(e) => return fail(BuildStatus::Fault, format!("PROVISIONING: cannot start {shell}: {e}")),
         };
         let report = build_driver::parse_status(&std::fs::read_to_string(&status_file).unwrap_or_default(), &spec);

@@ -91,3 +91,142 @@ pub async fn stop_group(pgid: i32, grace: Duration) {
     }
     let _ = kill_process_group(pid, Signal::KILL);
 }
+
+/// Runs a build's shell like [`run_logged`], except that its output goes through Baton, so the
+/// log stops growing at `cap` bytes (a runaway command cannot fill the disk; the build goes on),
+/// and that when the shell ends, whatever it left running in its process group is killed, as
+/// CodeBuild's container teardown does.
+pub async fn run_build_shell(mut cmd: Command, log: &Path, timeout: Duration, cap: u64) -> Result<Exit, LocalError> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().map_err(LocalError::io(log))?;
+    let pgid = child.id().and_then(|id| i32::try_from(id).ok()).unwrap_or_default();
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(LocalError::io(log))?;
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    let copier = tokio::spawn(copy_capped(stdout, stderr, file, cap));
+    let exit = match tokio::time::timeout(timeout, child.wait()).await {
+        Ok(status) => status.map_err(LocalError::io(log))?.code().map_or(Exit::Signaled, Exit::Code),
+        Err(_) => Exit::TimedOut,
+    };
+    // Daemons left behind hold the pipes open; killing the group lets the copier see EOF.
+    kill_group(pgid);
+    let _ = child.wait().await;
+    match copier.await {
+        Ok(result) => result.map_err(LocalError::io(log))?,
+        Err(e) => tracing::warn!(error = %e, "log copier ended abnormally"),
+    }
+    Ok(exit)
+}
+
+/// Interleaves stdout and stderr into `file` chunk by chunk, in arrival order, up to `cap`
+/// bytes, then notes the truncation once and keeps draining so the writers never block.
+async fn copy_capped(
+    stdout: Option<tokio::process::ChildStdout>,
+    stderr: Option<tokio::process::ChildStderr>,
+    mut file: std::fs::File,
+    cap: u64,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    use tokio::io::AsyncReadExt;
+
+    let (mut out, mut err) = (stdout, stderr);
+    let (mut a, mut b) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
+    let mut written = 0u64;
+    let mut truncated = false;
+    while out.is_some() || err.is_some() {
+        let (n, chunk) = tokio::select! {
+            r = async { out.as_mut().expect("guarded").read(&mut a).await }, if out.is_some() => match r? {
+                0 => { out = None; continue; }
+                n => (n, &a),
+            },
+            r = async { err.as_mut().expect("guarded").read(&mut b).await }, if err.is_some() => match r? {
+                0 => { err = None; continue; }
+                n => (n, &b),
+            },
+        };
+        let room = usize::try_from(cap.saturating_sub(written)).unwrap_or(usize::MAX).min(n);
+        if room > 0 {
+            file.write_all(&chunk[..room])?;
+            written += room as u64;
+        }
+        if room < n && !truncated {
+            truncated = true;
+            writeln!(
+                file,
+                "\n[baton] the log reached its cap of {cap} bytes; later output is discarded, the build goes on"
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shell(script: &str) -> Command {
+        let mut cmd = clean_command("bash");
+        cmd.arg("-c").arg(script);
+        cmd
+    }
+
+    /// Running, as opposed to gone or a zombie nobody reaped yet.
+    fn alive(pid: &str) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+    }
+
+    #[tokio::test]
+    async fn a_runaway_log_stops_at_its_cap_and_the_build_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let script = "head -c 300000 /dev/zero | tr '\\0' x; echo done >&2; exit 3";
+        let exit = run_build_shell(shell(script), &log, Duration::from_secs(30), 1000).await.unwrap();
+        assert_eq!(exit, Exit::Code(3), "the build ran to its own end");
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text.starts_with(&"x".repeat(1000)), "{}", &text[..50]);
+        assert!(text.contains("[baton] the log reached its cap of 1000 bytes"), "{text}");
+        assert!(text.len() < 1200, "{} bytes", text.len());
+    }
+
+    #[tokio::test]
+    async fn what_a_build_leaves_running_is_killed_when_it_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let script = format!("sleep 300 & echo $! > {}; echo started", pid_file.display());
+        let exit = run_build_shell(shell(&script), &dir.path().join("log"), Duration::from_secs(30), 1 << 20)
+            .await
+            .unwrap();
+        assert!(exit.success());
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let pid = pid.trim();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while alive(pid) && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(!alive(pid), "the background sleep {pid} outlived its build");
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_build_is_killed_with_its_children() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let exit = run_build_shell(
+            shell("echo before; sleep 300; echo after"),
+            &log,
+            Duration::from_millis(300),
+            1 << 20,
+        )
+        .await
+        .unwrap();
+        assert_eq!(exit, Exit::TimedOut);
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "before\n");
+    }
+}

@@ -205,6 +205,36 @@ pub fn deployments(db: &Db, execution_id: &str) -> Result<Vec<DeploymentRow>, Lo
     Ok(rows)
 }
 
+/// One build of an execution, with where its log is.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildRow {
+    pub id: String,
+    pub action: String,
+    pub status: String,
+    pub log_path: String,
+    pub ended_at: Option<String>,
+}
+
+pub fn builds(db: &Db, execution_id: &str) -> Result<Vec<BuildRow>, LocalError> {
+    let conn = db.lock();
+    let mut stmt = conn
+        .prepare("SELECT id, action, status, log_path, ended_at FROM builds WHERE execution_id = ?1 ORDER BY started_at, rowid")
+        .map_err(LocalError::sql)?;
+    let rows = stmt
+        .query_map(params![execution_id], |r| {
+            Ok(BuildRow {
+                id: r.get(0)?,
+                action: r.get(1)?,
+                status: r.get(2)?,
+                log_path: r.get(3)?,
+                ended_at: r.get(4)?,
+            })
+        })
+        .and_then(Iterator::collect)
+        .map_err(LocalError::sql)?;
+    Ok(rows)
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct InstanceRow {
     pub group: String,
