@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use baton_local::db::Db;
+use baton_local::query::ExecutionRow;
 
 /// A directory means its `pipeline.yml`.
 pub fn pipeline_file(path: &Path) -> anyhow::Result<PathBuf> {
@@ -22,4 +24,24 @@ pub fn pipeline_file(path: &Path) -> anyhow::Result<PathBuf> {
 
 pub fn state_dir(pipeline_file: &Path, explicit: Option<&Path>) -> PathBuf {
     explicit.map_or_else(|| baton_local::runtime::default_state_dir(pipeline_file), Path::to_path_buf)
+}
+
+/// An execution (by id or unique id prefix; `None` is the latest), with the state directory and
+/// the database that hold it. Missing state or an unknown id is a usage error that says where
+/// Baton looked.
+pub fn execution(pipeline: &Path, explicit: Option<&Path>, id: Option<&str>) -> anyhow::Result<(PathBuf, Db, ExecutionRow)> {
+    let dir = state_dir(&pipeline_file(pipeline)?, explicit);
+    let db_file = dir.join("baton.db");
+    let none_yet = || crate::Usage(format!("no executions yet in {}; start one with `baton run`", dir.display()));
+    if !db_file.exists() {
+        bail!(none_yet());
+    }
+    let db = Db::open(&db_file)?;
+    let Some(exec) = baton_local::query::execution(&db, id)? else {
+        match id {
+            Some(id) => bail!(crate::Usage(format!("no execution `{id}` in {}", dir.display()))),
+            None => bail!(none_yet()),
+        }
+    };
+    Ok((dir, db, exec))
 }

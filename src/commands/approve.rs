@@ -6,7 +6,6 @@ use std::path::Path;
 
 use anstream::println;
 use baton_core::events::Event;
-use baton_local::db::Db;
 use baton_local::{inbox, query};
 
 use crate::{Usage, style};
@@ -20,16 +19,7 @@ pub struct Answer<'a> {
 }
 
 pub async fn run(answer: Answer<'_>, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
-    let file = crate::locate::pipeline_file(pipeline)?;
-    let dir = crate::locate::state_dir(&file, state_dir);
-    let db_file = dir.join("baton.db");
-    if !db_file.exists() {
-        anyhow::bail!(Usage(format!("no executions yet in {}", dir.display())));
-    }
-    let db = Db::open(&db_file)?;
-    let Some(exec) = query::execution(&db, Some(answer.execution))? else {
-        anyhow::bail!(Usage(format!("no execution `{}` in {}", answer.execution, dir.display())));
-    };
+    let (dir, db, exec) = crate::locate::execution(pipeline, state_dir, Some(answer.execution))?;
     if exec.status != "RUNNING" {
         anyhow::bail!(Usage(format!(
             "execution {} is {}; nothing waits for approval",

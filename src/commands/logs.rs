@@ -12,16 +12,7 @@ use baton_local::query::{self, BuildRow};
 use crate::{Usage, style};
 
 pub async fn run(execution: &str, action: Option<&str>, live: bool, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
-    let file = crate::locate::pipeline_file(pipeline)?;
-    let dir = crate::locate::state_dir(&file, state_dir);
-    let db_file = dir.join("baton.db");
-    if !db_file.exists() {
-        anyhow::bail!(Usage(format!("no executions yet in {}", dir.display())));
-    }
-    let db = Db::open(&db_file)?;
-    let Some(exec) = query::execution(&db, Some(execution))? else {
-        anyhow::bail!(Usage(format!("no execution `{execution}` in {}", dir.display())));
-    };
+    let (_, db, exec) = crate::locate::execution(pipeline, state_dir, Some(execution))?;
     if !live {
         let wanted = |b: &BuildRow| action.is_none_or(|a| b.action == a || b.action.rsplit(':').next() == Some(a));
         let builds: Vec<BuildRow> = query::builds(&db, &exec.id)?.into_iter().filter(wanted).collect();

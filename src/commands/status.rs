@@ -3,29 +3,13 @@
 use std::path::Path;
 
 use anstream::println;
-use baton_local::db::Db;
 use baton_local::query;
 use serde_json::json;
 
 use crate::style;
 
 pub fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, json_out: bool) -> anyhow::Result<u8> {
-    let file = crate::locate::pipeline_file(pipeline)?;
-    let dir = crate::locate::state_dir(&file, state_dir);
-    let db_file = dir.join("baton.db");
-    if !db_file.exists() {
-        anyhow::bail!(crate::Usage(format!(
-            "no executions yet in {}; start one with `baton run`",
-            dir.display()
-        )));
-    }
-    let db = Db::open(&db_file)?;
-    let Some(exec) = query::execution(&db, execution)? else {
-        anyhow::bail!(crate::Usage(match execution {
-            Some(id) => format!("no execution `{id}` in {}", dir.display()),
-            None => format!("no executions yet in {}; start one with `baton run`", dir.display()),
-        }));
-    };
+    let (_, db, exec) = crate::locate::execution(pipeline, state_dir, execution)?;
     let history = query::history(&db, &exec.id)?;
     let states = query::states(&history);
     let deployments = query::deployments(&db, &exec.id)?;
