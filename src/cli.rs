@@ -165,6 +165,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Local Parameter Store / Secrets Manager values for buildspecs' `env.parameter-store` and
+    /// `env.secrets-manager`; secret values are masked in build logs.
+    Params {
+        #[command(subcommand)]
+        command: ParamsCommand,
+        /// The pipeline: a pipeline.yml, or a directory that holds one.
+        #[arg(long, default_value = ".", global = true)]
+        pipeline: PathBuf,
+    },
     /// Dry-run CloudWatch alarms against recorded data before trusting them with rollbacks.
     Alarm {
         #[command(subcommand)]
@@ -175,6 +184,29 @@ pub enum Command {
         #[command(subcommand)]
         command: AslCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ParamsCommand {
+    /// Set a value. A secrets-manager secret is the whole secret string (JSON for `id:key` refs).
+    #[command(
+        after_help = "Examples:\n  baton params set /app/db-host db.internal\n  printf '{\"password\":\"…\"}' | baton params set prod/db --secret     (value from stdin: not in shell history)"
+    )]
+    Set {
+        name: String,
+        /// The value [default: read from stdin, without its final newline]
+        value: Option<String>,
+        /// Mark it secret (listed without a hint of its value).
+        #[arg(long)]
+        secret: bool,
+    },
+    /// List the names (never the values).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a value.
+    Rm { name: String },
 }
 
 #[derive(Debug, Subcommand)]

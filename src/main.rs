@@ -107,6 +107,7 @@ async fn main() -> ExitCode {
         } => commands::logs::run(&execution, action.as_deref(), follow, &pipeline, state_dir).await,
         Command::Down { project } => commands::down::run(&project.pipeline, state_dir).await,
         Command::Asl { command } => commands::asl::run(command).await,
+        Command::Params { command, pipeline } => commands::params::run(command, &pipeline, state_dir),
         Command::Alarm { command } => commands::alarm::run(command),
         Command::Metrics {
             name,

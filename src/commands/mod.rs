@@ -7,6 +7,7 @@ pub mod down;
 pub mod history;
 pub mod logs;
 pub mod metrics;
+pub mod params;
 pub mod run;
 pub mod status;
 pub mod synth;

@@ -5,6 +5,7 @@ mod bad_input;
 mod cli;
 mod pipeline_runs;
 mod reports;
+mod secrets;
 mod source;
 mod synth;
 mod util;

@@ -84,12 +84,10 @@ impl ShellBuildRunner {
             Ok(s) => s,
             Err(reason) => return fail(BuildStatus::Failed, format!("DOWNLOAD_SOURCE: {reason}")),
         };
-        if !spec.env.parameter_store.is_empty() || !spec.env.secrets_manager.is_empty() {
-            return fail(
-                BuildStatus::Failed,
-                "env.parameter-store and env.secrets-manager need AWS; locally, put the values in env.variables or the action's env".into(),
-            );
-        }
+        let secrets = match crate::params::resolve(&self.db, &spec.env) {
+            Ok(s) => s,
+            Err(e) => return fail(BuildStatus::Failed, format!("DOWNLOAD_SOURCE: {e}")),
+        };
 
         let status_file = dir.join("status");
         let exported_file = dir.join("exported");
@@ -111,6 +109,9 @@ impl ShellBuildRunner {
         for (k, v) in &req.env {
             cmd.env(k, v);
         }
+        for (k, v) in &secrets {
+            cmd.env(k, v);
+        }
         let source_version = req.commit_id.clone().unwrap_or_else(|| req.source.to_string());
         let codebuild_env = [
             ("CODEBUILD_BUILD_ID", id.to_string()),
@@ -130,7 +131,15 @@ impl ShellBuildRunner {
             cmd.env(k, v);
         }
         let log = dir.join("build.log");
-        let exit = match run_build_shell(cmd, &log, Duration::from_secs(req.timeout_secs), self.log_cap).await {
+        let exit = match run_build_shell(
+            cmd,
+            &log,
+            Duration::from_secs(req.timeout_secs),
+            self.log_cap,
+            &secrets.into_values().collect::<Vec<_>>(),
+        )
+        .await
+        {
             Ok(exit) => exit,
             Err(e) => return fail(BuildStatus::Fault, format!("PROVISIONING: cannot start {shell}: {e}")),
         };

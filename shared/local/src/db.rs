@@ -58,6 +58,9 @@ CREATE TABLE IF NOT EXISTS alarm_history (
     name TEXT NOT NULL, timestamp TEXT NOT NULL, old_state TEXT NOT NULL, new_state TEXT NOT NULL, reason TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS pending_tasks (key TEXT PRIMARY KEY, token TEXT NOT NULL, context TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS parameters (
+    name TEXT PRIMARY KEY, value TEXT NOT NULL, secret INTEGER NOT NULL, updated_at TEXT NOT NULL
+);
 "#;
 
 /// A shared connection. Calls are short and local, so they run inline on the async threads.

@@ -19,6 +19,7 @@
 //!   key metrics from the execution records.
 //! - [`bus`]: the in-process event bus, timers, parked tasks, task-token callbacks; [`inbox`]:
 //!   the socket through which `baton approve` hands answers to a running execution.
+//! - [`params`]: local Parameter Store / Secrets Manager values for buildspecs.
 //! - [`process`]: child processes in their own process groups, with timeouts.
 //! - [`query`]: read models for `status` and `history`.
 //! - [`db`]: the SQLite schema and connection.
@@ -35,6 +36,7 @@ pub mod deploy_plan;
 pub mod dora;
 pub mod error;
 pub mod inbox;
+pub mod params;
 pub mod process;
 pub mod query;
 pub mod reports;

@@ -92,11 +92,11 @@ pub async fn stop_group(pgid: i32, grace: Duration) {
     let _ = kill_process_group(pid, Signal::KILL);
 }
 
-/// Runs a build's shell like [`run_logged`], except that its output goes through Baton, so the
-/// log stops growing at `cap` bytes (a runaway command cannot fill the disk; the build goes on),
-/// and that when the shell ends, whatever it left running in its process group is killed, as
-/// CodeBuild's container teardown does.
-pub async fn run_build_shell(mut cmd: Command, log: &Path, timeout: Duration, cap: u64) -> Result<Exit, LocalError> {
+/// Runs a build's shell like [`run_logged`], except that its output goes through Baton: the log
+/// stops growing at `cap` bytes (a runaway command cannot fill the disk; the build goes on),
+/// every occurrence of a `secrets` value is written as `***`, and when the shell ends whatever it
+/// left running in its process group is killed, as CodeBuild's container teardown does.
+pub async fn run_build_shell(mut cmd: Command, log: &Path, timeout: Duration, cap: u64, secrets: &[String]) -> Result<Exit, LocalError> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -109,8 +109,8 @@ pub async fn run_build_shell(mut cmd: Command, log: &Path, timeout: Duration, ca
         .append(true)
         .open(log)
         .map_err(LocalError::io(log))?;
-    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
-    let copier = tokio::spawn(copy_capped(stdout, stderr, file, cap));
+    let sink = LogSink::new(file, cap, secrets);
+    let copier = tokio::spawn(copy_streams(child.stdout.take(), child.stderr.take(), sink));
     let exit = match tokio::time::timeout(timeout, child.wait()).await {
         Ok(status) => status.map_err(LocalError::io(log))?.code().map_or(Exit::Signaled, Exit::Code),
         Err(_) => Exit::TimedOut,
@@ -125,44 +125,121 @@ pub async fn run_build_shell(mut cmd: Command, log: &Path, timeout: Duration, ca
     Ok(exit)
 }
 
-/// Interleaves stdout and stderr into `file` chunk by chunk, in arrival order, up to `cap`
-/// bytes, then notes the truncation once and keeps draining so the writers never block.
-async fn copy_capped(
-    stdout: Option<tokio::process::ChildStdout>,
-    stderr: Option<tokio::process::ChildStderr>,
-    mut file: std::fs::File,
+/// The log file of a build: capped, with secrets masked.
+struct LogSink {
+    file: std::fs::File,
     cap: u64,
-) -> std::io::Result<()> {
-    use std::io::Write;
-    use tokio::io::AsyncReadExt;
+    written: u64,
+    truncated: bool,
+    /// Longest first, so a secret that contains another is masked whole.
+    secrets: Vec<memchr::memmem::Finder<'static>>,
+}
 
-    let (mut out, mut err) = (stdout, stderr);
-    let (mut a, mut b) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
-    let mut written = 0u64;
-    let mut truncated = false;
-    while out.is_some() || err.is_some() {
-        let (n, chunk) = tokio::select! {
-            r = async { out.as_mut().expect("guarded").read(&mut a).await }, if out.is_some() => match r? {
-                0 => { out = None; continue; }
-                n => (n, &a),
-            },
-            r = async { err.as_mut().expect("guarded").read(&mut b).await }, if err.is_some() => match r? {
-                0 => { err = None; continue; }
-                n => (n, &b),
-            },
-        };
-        let room = usize::try_from(cap.saturating_sub(written)).unwrap_or(usize::MAX).min(n);
-        if room > 0 {
-            file.write_all(&chunk[..room])?;
-            written += room as u64;
+impl LogSink {
+    fn new(file: std::fs::File, cap: u64, secrets: &[String]) -> Self {
+        let mut secrets: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        Self {
+            file,
+            cap,
+            written: 0,
+            truncated: false,
+            secrets: secrets
+                .into_iter()
+                .map(|s| memchr::memmem::Finder::new(s.as_bytes()).into_owned())
+                .collect(),
         }
-        if room < n && !truncated {
-            truncated = true;
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        let masked;
+        let bytes = if self.secrets.is_empty() {
+            bytes
+        } else {
+            masked = self.mask(bytes);
+            &masked
+        };
+        let room = usize::try_from(self.cap.saturating_sub(self.written))
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        if room > 0 {
+            self.file.write_all(&bytes[..room])?;
+            self.written += room as u64;
+        }
+        if room < bytes.len() && !self.truncated {
+            self.truncated = true;
             writeln!(
-                file,
-                "\n[baton] the log reached its cap of {cap} bytes; later output is discarded, the build goes on"
+                self.file,
+                "\n[baton] the log reached its cap of {} bytes; later output is discarded, the build goes on",
+                self.cap
             )?;
         }
+        Ok(())
+    }
+
+    fn mask(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut out = bytes.to_vec();
+        for finder in &self.secrets {
+            let mut next = Vec::with_capacity(out.len());
+            let mut last = 0;
+            for at in finder.find_iter(&out) {
+                // Overlapping matches of one secret: the first one masks the span.
+                if at < last {
+                    continue;
+                }
+                next.extend_from_slice(&out[last..at]);
+                next.extend_from_slice(b"***");
+                last = at + finder.needle().len();
+            }
+            next.extend_from_slice(&out[last..]);
+            out = next;
+        }
+        out
+    }
+}
+
+/// Copies stdout and stderr into the sink in arrival order, a line at a time per stream so a
+/// secret is never split between two writes (a line longer than 64 KiB goes out in pieces).
+async fn copy_streams(
+    stdout: Option<tokio::process::ChildStdout>,
+    stderr: Option<tokio::process::ChildStderr>,
+    mut sink: LogSink,
+) -> std::io::Result<()> {
+    use tokio::io::AsyncReadExt;
+
+    const MAX_LINE: usize = 64 * 1024;
+    let (mut out, mut err) = (stdout, stderr);
+    let (mut pending_out, mut pending_err) = (Vec::new(), Vec::new());
+    let (mut a, mut b) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
+    while out.is_some() || err.is_some() {
+        let (n, from_out) = tokio::select! {
+            r = async { out.as_mut().expect("guarded").read(&mut a).await }, if out.is_some() => (r?, true),
+            r = async { err.as_mut().expect("guarded").read(&mut b).await }, if err.is_some() => (r?, false),
+        };
+        let (chunk, pending) = if from_out {
+            (&a[..n], &mut pending_out)
+        } else {
+            (&b[..n], &mut pending_err)
+        };
+        if n == 0 {
+            if from_out {
+                out = None;
+            } else {
+                err = None;
+            }
+            sink.write(pending)?; // the stream ended: its unfinished last line
+            pending.clear();
+            continue;
+        }
+        pending.extend_from_slice(chunk);
+        let cut = match memchr::memrchr(b'\n', pending) {
+            Some(i) => i + 1,
+            None if pending.len() >= MAX_LINE => pending.len(),
+            None => continue,
+        };
+        sink.write(&pending[..cut])?;
+        pending.drain(..cut);
     }
     Ok(())
 }
@@ -188,7 +265,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("log");
         let script = "head -c 300000 /dev/zero | tr '\\0' x; echo done >&2; exit 3";
-        let exit = run_build_shell(shell(script), &log, Duration::from_secs(30), 1000).await.unwrap();
+        let exit = run_build_shell(shell(script), &log, Duration::from_secs(30), 1000, &[])
+            .await
+            .unwrap();
         assert_eq!(exit, Exit::Code(3), "the build ran to its own end");
         let text = std::fs::read_to_string(&log).unwrap();
         assert!(text.starts_with(&"x".repeat(1000)), "{}", &text[..50]);
@@ -201,7 +280,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pid_file = dir.path().join("pid");
         let script = format!("sleep 300 & echo $! > {}; echo started", pid_file.display());
-        let exit = run_build_shell(shell(&script), &dir.path().join("log"), Duration::from_secs(30), 1 << 20)
+        let exit = run_build_shell(shell(&script), &dir.path().join("log"), Duration::from_secs(30), 1 << 20, &[])
             .await
             .unwrap();
         assert!(exit.success());
@@ -223,10 +302,26 @@ mod tests {
             &log,
             Duration::from_millis(300),
             1 << 20,
+            &[],
         )
         .await
         .unwrap();
         assert_eq!(exit, Exit::TimedOut);
         assert_eq!(std::fs::read_to_string(&log).unwrap(), "before\n");
+    }
+
+    #[tokio::test]
+    async fn secrets_are_masked_even_when_written_in_pieces() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        // printf without a newline between the halves: the pipe may deliver them apart.
+        let script = "printf 'token=hun'; sleep 0.1; printf 'ter22 and again hunter22\\n'; echo hunter22 >&2; printf 'tail hunter22'";
+        let secrets = ["hunter22".to_string(), String::new()];
+        run_build_shell(shell(script), &log, Duration::from_secs(30), 1 << 20, &secrets)
+            .await
+            .unwrap();
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(!text.contains("hunter22"), "{text}");
+        assert!(text.contains("token=*** and again ***") && text.contains("tail ***"), "{text}");
     }
 }
