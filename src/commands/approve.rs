@@ -63,6 +63,17 @@ pub async fn run(answer: Answer<'_>, pipeline: &Path, state_dir: Option<&Path>) 
         }
     }
 
+    // What runs now, so the approver sees what the release would replace.
+    let mut running: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    for i in query::instances(&db, &exec.pipeline)?.into_iter().filter(|i| i.running) {
+        let version = i.artifact.as_ref().and_then(style::artifact).unwrap_or_else(|| "nothing".into());
+        running.entry(i.group).or_default().insert(version);
+    }
+    for (group, versions) in &running {
+        let versions: Vec<&str> = versions.iter().map(String::as_str).collect();
+        println!("  group {group} now runs {}", versions.join(", "));
+    }
+
     let approver = ["USER", "LOGNAME", "USERNAME"]
         .into_iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))

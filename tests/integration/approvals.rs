@@ -30,10 +30,16 @@ fn start(rt: &Arc<LocalRuntime>) -> JoinHandle<ExecutionRecord> {
 
 /// The running execution's id, once it waits for its approval.
 async fn wait_for_approval(project: &Project) -> String {
+    wait_for_approval_of(project, "").await
+}
+
+/// Like [`wait_for_approval`], for an execution other than `previous`.
+async fn wait_for_approval_of(project: &Project, previous: &str) -> String {
     let db = project.db();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(exec) = query::execution(&db, None).expect("execution")
+            && exec.id != previous
             && inbox::waiting(&db, &exec.id).expect("waiting").len() == 1
         {
             return exec.id;
@@ -79,6 +85,7 @@ async fn approved_release_goes_on_to_deploy() {
         shown.contains("app@1 tests 2/2 passed"),
         "the approver sees what was built: {shown}"
     );
+    assert!(!shown.contains("now runs"), "nothing runs before the first release: {shown}");
 
     let record = run.await.expect("join");
     assert!(record.succeeded(), "{record:?}");
@@ -96,6 +103,14 @@ async fn approved_release_goes_on_to_deploy() {
         !inbox::socket_path(&project.state_dir(), &id).exists(),
         "the inbox closes with the run"
     );
+
+    // The next release's approver sees what it would replace.
+    let run = start(&rt);
+    let second = wait_for_approval_of(&project, &id).await;
+    let out = approve(&project, &[&second, "--reject"]).await;
+    let shown = text(&out);
+    assert!(shown.contains("app@2") && shown.contains("group staging now runs app@1"), "{shown}");
+    assert_eq!(run.await.expect("join").error.as_deref(), Some("ApprovalRejected"));
     rt.teardown().await.expect("teardown");
 }
 
