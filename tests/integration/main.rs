@@ -2,6 +2,7 @@
 
 mod approvals;
 mod bad_input;
+mod build_cache;
 mod cli;
 mod pipeline_runs;
 mod reports;

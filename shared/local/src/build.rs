@@ -17,6 +17,7 @@ use rusqlite::{OptionalExtension, params};
 use walkdir::WalkDir;
 
 use crate::artifacts::FsArtifactStore;
+use crate::build_cache;
 use crate::build_driver::{self, PhaseReport};
 use crate::bus::EventBus;
 use crate::db::Db;
@@ -31,6 +32,8 @@ pub const DEFAULT_LOG_CAP: u64 = 64 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct ShellBuildRunner {
     builds_dir: PathBuf,
+    /// Buildspec caches, by pipeline and key.
+    cache_dir: PathBuf,
     /// The most a build's log may hold.
     log_cap: u64,
     db: Arc<Db>,
@@ -53,6 +56,7 @@ impl ShellBuildRunner {
     pub fn new(state_dir: &Path, db: Arc<Db>, store: Arc<FsArtifactStore>, bus: EventBus) -> Self {
         Self {
             builds_dir: state_dir.join("builds"),
+            cache_dir: state_dir.join("cache"),
             log_cap: DEFAULT_LOG_CAP,
             db,
             store,
@@ -89,6 +93,16 @@ impl ShellBuildRunner {
             Err(e) => return fail(BuildStatus::Failed, format!("DOWNLOAD_SOURCE: {e}")),
         };
 
+        let log = dir.join("build.log");
+        let cache_root = self.cache_dir.join(&req.pipeline);
+        if let Some(cache) = &spec.cache {
+            let note = match build_cache::restore(&cache_root, &build_cache::keys(cache, &req.action), &src) {
+                Ok(Some((key, files))) => format!("cache: restored {files} file(s) from key `{key}`"),
+                Ok(None) => "cache: nothing cached yet".to_string(),
+                Err(e) => format!("cache: not restored ({e}); building without it"),
+            };
+            note_in_log(&log, &note);
+        }
         let status_file = dir.join("status");
         let exported_file = dir.join("exported");
         let driver = dir.join("driver.sh");
@@ -130,7 +144,6 @@ impl ShellBuildRunner {
         for (k, v) in codebuild_env {
             cmd.env(k, v);
         }
-        let log = dir.join("build.log");
         let exit = match run_build_shell(
             cmd,
             &log,
@@ -211,6 +224,14 @@ impl ShellBuildRunner {
                 }
             }
         };
+        if let (Some(cache), BuildStatus::Succeeded) = (&spec.cache, status) {
+            let key = build_cache::keys(cache, &req.action).swap_remove(0);
+            let note = match build_cache::save(&cache_root, &key, cache, &src) {
+                Ok(files) => format!("cache: saved {files} file(s) under key `{key}`"),
+                Err(e) => format!("cache: not saved ({e})"),
+            };
+            note_in_log(&log, &note);
+        }
         let variables = std::fs::read(&exported_file)
             .map(|b| build_driver::parse_exported(&b))
             .unwrap_or_default();
@@ -262,6 +283,19 @@ impl ShellBuildRunner {
             )
             .map_err(LocalError::sql)?;
         Ok(())
+    }
+}
+
+/// A line of Baton's own in a build log, the way CodeBuild adds `[Container]` lines.
+fn note_in_log(log: &Path, note: &str) {
+    use std::io::Write;
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .and_then(|mut f| writeln!(f, "[baton] {note}"));
+    if let Err(e) = written {
+        tracing::warn!(log = %log.display(), error = %e, "could not write to the build log");
     }
 }
 

@@ -12,7 +12,8 @@
 //!   digest, copy and durable-write helpers it uses.
 //! - [`build`]: `ShellBuildRunner`, buildspecs run like CodeBuild; [`build_driver`] turns a
 //!   buildspec into one shell session and reads its phase report back; [`reports`] sums the
-//!   test reports a build leaves, [`coverage`] its code coverage reports.
+//!   test reports a build leaves, [`coverage`] its code coverage reports; [`build_cache`]
+//!   keeps the buildspec's `cache.paths` between builds.
 //! - [`deploy`]: `LocalDeployer`, CodeDeploy's Server lifecycle on local instances;
 //!   [`deploy_plan`] paces a fleet by deployment configuration.
 //! - [`cloudwatch`]: metrics in SQLite, alarm evaluation, health probes; [`dora`]: DORA's four
@@ -26,6 +27,7 @@
 
 pub mod artifacts;
 pub mod build;
+pub mod build_cache;
 pub mod build_driver;
 pub mod bus;
 pub mod cloudwatch;
