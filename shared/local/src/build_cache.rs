@@ -1,10 +1,12 @@
 //! The buildspec's `cache`: files under the build's workspace that survive from one build of
 //! an action to the next (`node_modules/**/*`, `.venv/**/*`), like CodeBuild's custom cache.
 //!
-//! Restored before INSTALL from `key` (default: the action) or the first `fallback-keys` entry
-//! that exists; saved after a build that succeeded, so a half-finished install never poisons
-//! the next build. Saving builds the new cache beside the old one and swaps it in with a rename.
-//! Absolute paths are the host's own directories, which persist between local builds anyway.
+//! Restored before INSTALL from `key` (default: the action; `$(codebuild-hash-files FILE…)` in it
+//! is the sha256 of those workspace files) or else from the newest cache whose key starts with a
+//! `fallback-keys` prefix; saved under `key` after a build that succeeded, so a half-finished
+//! install never poisons the next build. `action: restore` or `save` does only that half.
+//! Saving builds the new cache beside the old one and swaps it in with a rename. Absolute paths
+//! are the host's own directories, which persist between local builds anyway.
 
 use std::path::{Path, PathBuf};
 
@@ -23,23 +25,79 @@ fn dir(root: &Path, key: &str) -> PathBuf {
     root.join(safe)
 }
 
-/// The keys to try, in order.
-pub fn keys(cache: &Cache, action: &str) -> Vec<String> {
-    let mut keys = vec![cache.key.clone().unwrap_or_else(|| action.to_string())];
-    keys.extend(cache.fallback_keys.iter().cloned());
-    keys
+/// The cache's key for this build: `key` with `$(codebuild-hash-files …)` expanded against the
+/// workspace, or the action's name.
+pub fn key(cache: &Cache, action: &str, src: &Path) -> Result<String, LocalError> {
+    const HASH: &str = "$(codebuild-hash-files ";
+    let Some(key) = &cache.key else { return Ok(action.to_string()) };
+    let mut out = String::new();
+    let mut rest = key.as_str();
+    while let Some(at) = rest.find(HASH) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + HASH.len()..];
+        let end = after
+            .find(')')
+            .ok_or_else(|| LocalError::Invalid(format!("cache key `{key}`: `$(codebuild-hash-files` has no closing `)`")))?;
+        out.push_str(&hash_files(src, after[..end].split_whitespace())?);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
-/// Copies the first cached key that exists into the workspace; returns it and the file count.
-pub fn restore(root: &Path, keys: &[String], src: &Path) -> Result<Option<(String, u64)>, LocalError> {
-    for key in keys {
-        let d = dir(root, key);
-        if d.is_dir() {
-            let files = tree::copy_tree(&d, src)?;
-            return Ok(Some((key.clone(), files)));
-        }
+/// sha256 over the named files (globs allowed), in path order, each as its path and content
+/// digest, so renaming a file changes the key too.
+fn hash_files<'a>(src: &Path, patterns: impl Iterator<Item = &'a str>) -> Result<String, LocalError> {
+    use sha2::{Digest, Sha256};
+    let globs = crate::build::glob_set(&patterns.map(str::to_string).collect::<Vec<_>>())?;
+    let mut files: Vec<PathBuf> = WalkDir::new(src)
+        .follow_links(false)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| e.path().strip_prefix(src).ok().map(Path::to_path_buf))
+        .filter(|rel| globs.is_match(rel))
+        .collect();
+    files.sort();
+    let mut h = Sha256::new();
+    for rel in files {
+        h.update(rel.to_string_lossy().as_bytes());
+        h.update(tree::sha256_file(&src.join(&rel))?.as_bytes());
     }
-    Ok(None)
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Copies the cache of `key`, or else the newest one under a fallback prefix, into the
+/// workspace; returns the key it used and the file count.
+pub fn restore(root: &Path, key: &str, fallbacks: &[String], src: &Path) -> Result<Option<(String, u64)>, LocalError> {
+    let exact = dir(root, key);
+    let chosen = if exact.is_dir() {
+        Some((exact, key.to_string()))
+    } else {
+        // A fallback is named by its directory: the key as saved, with unsafe characters as '_'.
+        fallbacks.iter().find_map(|prefix| newest_with_prefix(root, prefix)).map(|d| {
+            let name = d.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            (d, name)
+        })
+    };
+    let Some((d, name)) = chosen else { return Ok(None) };
+    let files = tree::copy_tree(&d, src)?;
+    Ok(Some((name, files)))
+}
+
+fn newest_with_prefix(root: &Path, prefix: &str) -> Option<PathBuf> {
+    let wanted = dir(root, prefix).file_name()?.to_string_lossy().into_owned();
+    std::fs::read_dir(root)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            // Staging and retired copies of a save in progress are not caches.
+            name.starts_with(&wanted) && !name.contains(".new-") && !name.contains(".old-")
+        })
+        .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
+        .map(|e| e.path())
 }
 
 /// Stores the workspace files that the cache's relative `paths` match under `key`; returns the
@@ -88,30 +146,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn saves_matching_workspace_files_and_restores_them_by_key() {
+    fn saves_matching_workspace_files_and_restores_them_by_key_or_prefix() {
         let root = tempfile::tempdir().unwrap();
         let src = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(src.path().join("node_modules/left-pad")).unwrap();
         std::fs::write(src.path().join("node_modules/left-pad/index.js"), "pad").unwrap();
         std::fs::write(src.path().join("app.js"), "app").unwrap();
+        std::fs::write(src.path().join("package-lock.json"), "v1").unwrap();
         let cache = Cache {
             paths: vec!["node_modules/**/*".into(), "/root/.npm/**/*".into()],
-            key: None,
-            fallback_keys: vec!["shared".into()],
+            key: Some("npm-$(codebuild-hash-files package-lock.json)".into()),
+            fallback_keys: vec!["npm-".into()],
+            action: None,
         };
-        assert_eq!(save(root.path(), "Build:Compile", &cache, src.path()).unwrap(), 1);
+        let first = key(&cache, "Build:Compile", src.path()).unwrap();
+        assert!(first.starts_with("npm-") && first.len() == 4 + 64, "{first}");
+        assert_eq!(save(root.path(), &first, &cache, src.path()).unwrap(), 1);
 
         let fresh = tempfile::tempdir().unwrap();
-        let keys = keys(&cache, "Build:Compile");
-        assert_eq!(
-            restore(root.path(), &keys, fresh.path()).unwrap(),
-            Some(("Build:Compile".into(), 1))
-        );
+        assert_eq!(restore(root.path(), &first, &[], fresh.path()).unwrap(), Some((first.clone(), 1)));
         assert_eq!(
             std::fs::read_to_string(fresh.path().join("node_modules/left-pad/index.js")).unwrap(),
             "pad"
         );
         assert!(!fresh.path().join("app.js").exists(), "only cached paths come back");
-        assert_eq!(restore(root.path(), &["other".into()], fresh.path()).unwrap(), None);
+
+        // A changed lock file is a new key; the fallback prefix finds the older cache.
+        std::fs::write(src.path().join("package-lock.json"), "v2").unwrap();
+        let second = key(&cache, "Build:Compile", src.path()).unwrap();
+        assert_ne!(first, second);
+        assert_eq!(restore(root.path(), &second, &[], fresh.path()).unwrap(), None);
+        assert_eq!(
+            restore(root.path(), &second, &cache.fallback_keys, fresh.path()).unwrap(),
+            Some((first, 1))
+        );
+        assert_eq!(key(&Cache::default(), "Build:Compile", src.path()).unwrap(), "Build:Compile");
     }
 }

@@ -217,10 +217,22 @@ pub struct Artifacts {
 pub struct Cache {
     #[serde(default)]
     pub paths: Vec<String>,
+    /// May hold `$(codebuild-hash-files FILE…)`, the hash of those files.
     #[serde(default)]
     pub key: Option<String>,
-    #[serde(default)]
+    /// Key prefixes to restore from when `key` has no cache; the newest match wins.
+    #[serde(default, rename = "fallback-keys")]
     pub fallback_keys: Vec<String>,
+    /// `restore` or `save` only; both when absent.
+    #[serde(default)]
+    pub action: Option<CacheAction>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheAction {
+    Restore,
+    Save,
 }
 
 impl Buildspec {
