@@ -2,7 +2,7 @@
 
 mod approvals;
 mod bad_input;
-mod build_cache;
+mod builds;
 mod cli;
 mod pipeline_runs;
 mod reports;

@@ -95,6 +95,9 @@ impl ShellBuildRunner {
 
         let log = dir.join("build.log");
         let cache_root = self.cache_dir.join(&req.pipeline);
+        for note in local_differences(&spec) {
+            note_in_log(&log, &note);
+        }
         // The key is computed from the source as checked out, before any command changes it.
         let cache = spec.cache.as_ref().map(|c| (c, build_cache::key(c, &req.action, &src)));
         if let Some((c, key)) = &cache
@@ -293,6 +296,30 @@ impl ShellBuildRunner {
             .map_err(LocalError::sql)?;
         Ok(())
     }
+}
+
+/// What the buildspec asks for that a local build does not do, said once at the top of the log
+/// rather than silently ignored.
+fn local_differences(spec: &Buildspec) -> Vec<String> {
+    let me = std::env::var("USER").unwrap_or_else(|_| "the current user".into());
+    let mut notes = Vec::new();
+    let run_as = spec.run_as.iter().map(|u| ("the build", u)).chain(
+        spec.phases()
+            .into_iter()
+            .filter_map(|(name, p)| p?.run_as.as_ref().map(|u| (name, u))),
+    );
+    for (scope, user) in run_as {
+        notes.push(format!("run-as `{user}` ({scope}) is not applied locally: commands run as `{me}`"));
+    }
+    for (_, phase) in spec.phases() {
+        for (runtime, version) in phase.map(|p| &p.runtime_versions).into_iter().flatten() {
+            notes.push(format!(
+                "runtime-versions: {runtime} {} requested; nothing is installed locally, the host's tools run",
+                version.0
+            ));
+        }
+    }
+    notes
 }
 
 /// A line of Baton's own in a build log, the way CodeBuild adds `[Container]` lines.

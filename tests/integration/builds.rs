@@ -1,4 +1,5 @@
-//! The buildspec's `cache.paths` carry workspace files from one build of an action to the next.
+//! Local builds: the buildspec's `cache` carries workspace files from one build of an action to
+//! the next; what a local build cannot do is said in its log.
 
 use baton_local::query;
 
@@ -53,4 +54,32 @@ async fn a_successful_build_fills_the_cache_for_the_next() {
     let (_, failed) = project.run().await;
     assert_eq!(failed.status, "FAILED");
     assert!(!log_of(&project, &failed.id).contains("cache: saved"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_local_build_does_not_do_is_said_in_its_log() {
+    let buildspec = "version: 0.2
+run-as: builder
+phases:
+  install:
+    runtime-versions:
+      python: 3.12
+    commands:
+      - echo installing
+";
+    let project = Project::with_files(&[
+        (
+            "pipeline.yml",
+            "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build }\n",
+        ),
+        ("buildspec.yml", buildspec),
+    ]);
+    let (_, record) = project.run().await;
+    assert!(record.succeeded(), "{record:?}");
+    let log = log_of(&project, &record.id);
+    assert!(log.contains("[baton] run-as `builder` (the build) is not applied locally"), "{log}");
+    assert!(
+        log.contains("[baton] runtime-versions: python 3.12 requested; nothing is installed locally"),
+        "{log}"
+    );
 }
