@@ -83,3 +83,97 @@ phases:
         "{log}"
     );
 }
+
+/// The shape of the buildspec reference's own example (env variables and parameter-store,
+/// `finally`, a report group named by ARN, `discard-paths`, `cache`), with commands that need
+/// no Maven or Docker so it runs anywhere.
+const AWS_REFERENCE_EXAMPLE: &str = "version: 0.2
+
+env:
+  variables:
+    JAVA_HOME: \"/usr/lib/jvm/java-8-openjdk-amd64\"
+  parameter-store:
+    LOGIN_PASSWORD: /CodeBuild/dockerLoginPassword
+
+phases:
+  install:
+    commands:
+      - echo Entered the install phase...
+    finally:
+      - echo This always runs even if the update or install command fails
+  pre_build:
+    commands:
+      - echo Entered the pre_build phase...
+      - test -n \"$LOGIN_PASSWORD\"
+    finally:
+      - echo This always runs even if the login command fails
+  build:
+    commands:
+      - echo Entered the build phase...
+      - echo Build started on `date`
+      - mkdir -p target/tests/reports
+      - printf '<testsuite><testcase classname=\"MessageUtilTest\" name=\"testPrintMessage\"/></testsuite>' > target/tests/reports/TEST-MessageUtilTest.xml
+      - echo jar > target/messageUtil-1.0.jar
+    finally:
+      - echo This always runs even if the install command fails
+  post_build:
+    commands:
+      - echo Entered the post_build phase...
+      - echo Build completed on `date`
+
+reports:
+  arn:aws:codebuild:your-region:your-aws-account-id:report-group/report-group-name-1:
+    files:
+      - \"**/*\"
+    base-directory: 'target/tests/reports'
+    discard-paths: no
+
+artifacts:
+  files:
+    - target/messageUtil-1.0.jar
+  discard-paths: yes
+
+cache:
+  paths:
+    - '/root/.m2/**/*'
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_buildspec_reference_example_runs_locally() {
+    let project = Project::with_files(&[
+        (
+            "pipeline.yml",
+            "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build, outputs: [jar] }\n",
+        ),
+        ("buildspec.yml", AWS_REFERENCE_EXAMPLE),
+    ]);
+    let rt = project.runtime().await;
+    baton_local::params::set(rt.db(), "/CodeBuild/dockerLoginPassword", "pw-123", true).expect("param");
+    let record = rt.run(None, serde_json::Map::new()).await.expect("run completes");
+    assert!(record.succeeded(), "{record:?}");
+    let db = project.db();
+
+    let log = log_of(&project, &record.id);
+    for line in [
+        "This always runs even if the update or install command fails",
+        "Entered the post_build phase...",
+        "[baton] cache: nothing cached yet",
+    ] {
+        assert!(log.contains(line), "{line:?} missing from the log:\n{log}");
+    }
+    let st = crate::util::states(&db, &record.id);
+    let result = crate::util::state(&st, "Build:Compile").result.clone().expect("result");
+    assert_eq!(
+        result["reports"][0]["group"],
+        "arn:aws:codebuild:your-region:your-aws-account-id:report-group/report-group-name-1"
+    );
+    assert_eq!(result["reports"][0]["passed"], 1);
+    // discard-paths: yes puts the jar at the artifact's root.
+    let jar = rt.store().list("p", Some("jar")).expect("list");
+    let dir = tempfile::tempdir().expect("tempdir");
+    rt.store().fetch("p", &jar[0].artifact, dir.path()).expect("fetch");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("messageUtil-1.0.jar")).expect("jar"),
+        "jar\n"
+    );
+}
