@@ -118,6 +118,20 @@ pub enum Command {
         #[arg(long, default_value = ".")]
         pipeline: PathBuf,
     },
+    /// Put a deployment group back on its last-good revision, or on any stored version.
+    #[command(
+        after_help = "A rollback is a new deployment of the chosen revision, paced by the group's configuration.\n\nExamples:\n  baton rollback staging              the group's last-good revision (the last one that passed its bake)\n  baton rollback staging --to app@3   any stored version"
+    )]
+    Rollback {
+        /// The deployment group.
+        group: String,
+        /// The artifact version to deploy: NAME@VERSION [default: the group's last-good]
+        #[arg(long, value_name = "NAME@VERSION")]
+        to: Option<String>,
+        /// The pipeline: a pipeline.yml, or a directory that holds one.
+        #[arg(long, default_value = ".")]
+        pipeline: PathBuf,
+    },
     /// Print the build logs of an execution, or follow them live.
     #[command(
         after_help = "Examples:\n  baton logs 20261126-101500            every build of the execution, one after another\n  baton logs 20261126-101500 Compile    one action's build (`Stage:Action` or `Action`)\n  baton logs 20261126-101500 --follow   stream the builds as they run, until the execution ends"

@@ -105,6 +105,7 @@ async fn main() -> ExitCode {
             follow,
             pipeline,
         } => commands::logs::run(&execution, action.as_deref(), follow, &pipeline, state_dir).await,
+        Command::Rollback { group, to, pipeline } => commands::rollback::run(&group, to.as_deref(), &pipeline, state_dir).await,
         Command::Down { project } => commands::down::run(&project.pipeline, state_dir).await,
         Command::Asl { command } => commands::asl::run(command).await,
         Command::Params { command, pipeline } => commands::params::run(command, &pipeline, state_dir),

@@ -8,6 +8,7 @@ pub mod history;
 pub mod logs;
 pub mod metrics;
 pub mod params;
+pub mod rollback;
 pub mod run;
 pub mod status;
 pub mod synth;

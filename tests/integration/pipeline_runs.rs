@@ -211,3 +211,56 @@ async fn failing_unit_test_stops_the_build_and_is_named_in_the_error() {
     assert!(st.iter().all(|s| s.name != "Staging:Deploy"), "nothing is deployed");
     rt.teardown().await.expect("teardown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manual_rollback_redeploys_a_chosen_or_the_last_good_version() {
+    let project = Project::example("hello-app");
+    for _ in 0..2 {
+        let (_, record) = project.run().await;
+        assert!(record.succeeded(), "{record:?}");
+    }
+    let rollback = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+            .arg("rollback")
+            .args(args)
+            .arg("--pipeline")
+            .arg(project.path())
+            .env("NO_COLOR", "1")
+            .env_remove("BATON_STATE_DIR")
+            .output()
+            .expect("baton rollback runs")
+    };
+    let serving = || -> Vec<String> {
+        query::instances(&project.db(), "hello")
+            .expect("instances")
+            .iter()
+            .map(|i| {
+                health(i.port)
+                    .map(|(_, b)| b["version"].as_str().unwrap_or_default().to_string())
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    assert_eq!(serving(), ["2", "2", "2"]);
+
+    let out = rollback(&["staging", "--to", "app@1"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains("rolling back group staging: app@2 → app@1") && text.contains("Succeeded"),
+        "{text}"
+    );
+    assert_eq!(serving(), ["1", "1", "1"]);
+
+    // Without --to: the last-good revision, app@2 (it passed its bake).
+    let out = rollback(&["staging"]);
+    assert!(out.status.success());
+    assert_eq!(serving(), ["2", "2", "2"]);
+    let again = rollback(&["staging"]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already runs app@2; nothing to do"));
+
+    let missing = rollback(&["staging", "--to", "app@9"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("stored versions of `app`: 1, 2"));
+    project.runtime().await.teardown().await.expect("teardown");
+}

@@ -13,7 +13,7 @@ use baton_asl::{
 };
 use baton_core::events::Event;
 use baton_core::model::Pipeline;
-use baton_core::ports::MetricsSink;
+use baton_core::ports::{ArtifactRef, DeployRequest, Deployer, DeploymentStatus, MetricsSink};
 use baton_core::stages::{self, StageError, approval, bake, build, deploy, events, rollback, source};
 use baton_core::{metrics, synth};
 use chrono::Utc;
@@ -58,6 +58,8 @@ struct Adapters {
     alarms: Arc<LocalAlarms>,
     metrics: SqliteMetrics,
     bus: EventBus,
+    /// Every event once handled, for waiters outside the state machine (manual rollbacks).
+    handled: broadcast::Sender<Event>,
 }
 
 pub struct LocalRuntime {
@@ -136,6 +138,7 @@ impl LocalRuntime {
             alarms,
             metrics,
             bus,
+            handled: broadcast::channel(256).0,
         });
         let (progress, _) = broadcast::channel(1024);
         let sink = Arc::new(DbHistory {
@@ -321,6 +324,46 @@ impl LocalRuntime {
         out
     }
 
+    /// Deploys a stored artifact version to a group outside any execution (`baton rollback`), as
+    /// a rollback deployment, and waits for it to end: its id and final status with the reason.
+    pub async fn redeploy(&self, group: &str, artifact: ArtifactRef) -> Result<(String, DeploymentStatus, Option<String>), LocalError> {
+        let mut handled = self.adapters.handled.subscribe();
+        let correlation = format!("manual/{}", uuid::Uuid::new_v4());
+        let request = DeployRequest {
+            correlation: correlation.clone(),
+            pipeline: self.pipeline().name.clone(),
+            execution_id: format!("manual-{}", execution_id()),
+            group: group.to_string(),
+            artifact,
+            rollback: true,
+        };
+        let id = self
+            .adapters
+            .deployer
+            .start(request)
+            .await
+            .map_err(|e| LocalError::Invalid(e.to_string()))?;
+        loop {
+            match handled.recv().await {
+                Ok(Event::DeploymentStateChange {
+                    correlation: c,
+                    status,
+                    reason,
+                    ..
+                }) if c == correlation
+                    && matches!(
+                        status,
+                        DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::Stopped
+                    ) =>
+                {
+                    return Ok((id, status, reason));
+                }
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return Err(LocalError::Invalid("the runtime stopped".into())),
+            }
+        }
+    }
+
     /// Stops every process the pipeline's deployment groups run.
     pub async fn teardown(&self) -> Result<usize, LocalError> {
         let mut stopped = 0;
@@ -473,9 +516,10 @@ async fn dispatch(adapters: Arc<Adapters>, mut receiver: mpsc::UnboundedReceiver
             alarms: a.alarms.as_ref(),
             metrics: &a.metrics,
         };
-        if let Err(e) = events::handle(ports, event).await {
+        if let Err(e) = events::handle(ports, event.clone()).await {
             tracing::error!(error = %e, "event handler failed");
         }
+        let _ = a.handled.send(event); // nobody listening is the usual case
     }
 }
 

@@ -1,0 +1,81 @@
+//! `baton rollback`: put a deployment group back on its last-good revision, or on any stored
+//! artifact version, outside any execution — a new rollback deployment, as CodeDeploy makes one.
+
+use std::path::Path;
+
+use anstream::println;
+use baton_core::ports::{ArtifactStore, DeploymentStatus};
+use baton_local::{LocalRuntime, RuntimeOptions, query};
+
+use crate::{Usage, style};
+
+pub async fn run(group: &str, to: Option<&str>, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
+    let file = crate::locate::pipeline_file(pipeline)?;
+    let options = RuntimeOptions {
+        state_dir: state_dir.map(Path::to_path_buf),
+        working_tree: false,
+    };
+    let rt = LocalRuntime::open(&file, options).await?;
+    let name = rt.pipeline().name.clone();
+    if !rt.pipeline().groups.contains_key(group) {
+        let known: Vec<&str> = rt.pipeline().groups.keys().map(String::as_str).collect();
+        anyhow::bail!(Usage(format!(
+            "no deployment group `{group}`; the pipeline has: {}",
+            known.join(", ")
+        )));
+    }
+    let target = match to {
+        Some(spec) => {
+            let (artifact, version) = spec
+                .split_once('@')
+                .and_then(|(n, v)| Some((n, v.parse::<u64>().ok()?)))
+                .ok_or_else(|| Usage(format!("--to `{spec}` is not NAME@VERSION, e.g. app@3")))?;
+            let versions = rt.store().list(&name, Some(artifact))?;
+            let stored: Vec<String> = versions.iter().map(|m| m.artifact.version.to_string()).collect();
+            versions
+                .into_iter()
+                .find(|m| m.artifact.version == version)
+                .map(|m| m.artifact)
+                .ok_or_else(|| {
+                    Usage(format!(
+                        "no artifact {spec} in pipeline {name}; stored versions of `{artifact}`: {}",
+                        if stored.is_empty() { "none".to_string() } else { stored.join(", ") }
+                    ))
+                })?
+        }
+        None => rt.store().last_good(&name, group).await?.ok_or_else(|| {
+            Usage(format!(
+                "group `{group}` has no last-good revision yet; name one with --to NAME@VERSION"
+            ))
+        })?,
+    };
+    // What the group's instances run, each version once (a failed deployment can leave a mix).
+    let running: Vec<String> = query::instances(rt.db(), &name)?
+        .into_iter()
+        .filter(|i| i.group == group && i.running)
+        .filter_map(|i| i.artifact.as_ref().and_then(style::artifact))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let wanted = format!("{}@{}", target.name, target.version);
+    if !running.is_empty() && running.iter().all(|r| *r == wanted) {
+        println!("group {group} already runs {wanted}; nothing to do");
+        return Ok(0);
+    }
+    let from = if running.is_empty() {
+        "nothing".to_string()
+    } else {
+        running.join(", ")
+    };
+    println!("rolling back group {group}: {from} → {wanted}");
+    let (id, status, reason) = rt.redeploy(group, target).await?;
+    let s = style::status(status.as_str());
+    println!(
+        "deployment {id} {}{}{}{}",
+        s.render(),
+        status.as_str(),
+        s.render_reset(),
+        reason.map(|r| format!(": {r}")).unwrap_or_default()
+    );
+    Ok(if status == DeploymentStatus::Succeeded { 0 } else { 1 })
+}
