@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use baton_core::events::{BuildStatus, Event};
 use baton_core::ports::{BuildRequest, BuildRunner, PortResult, StagedArtifact};
-use baton_core::spec::buildspec::{Artifacts, Buildspec, CacheAction, parse_buildspec};
+use baton_core::spec::buildspec::{Artifacts, Buildspec, parse_buildspec};
 use chrono::Utc;
 use globset::{GlobSet, GlobSetBuilder};
 use rusqlite::{OptionalExtension, params};
@@ -99,19 +99,11 @@ impl ShellBuildRunner {
             note_in_log(&log, &note);
         }
         // The key is computed from the source as checked out, before any command changes it.
-        let cache = spec.cache.as_ref().map(|c| (c, build_cache::key(c, &req.action, &src)));
-        if let Some((c, key)) = &cache
-            && c.action != Some(CacheAction::Save)
-        {
-            let restored = key
-                .as_ref()
-                .map_err(|e| e.to_string())
-                .and_then(|k| build_cache::restore(&cache_root, k, &c.fallback_keys, &src).map_err(|e| e.to_string()));
-            let note = match restored {
-                Ok(Some((key, files))) => format!("cache: restored {files} file(s) from key `{key}`"),
-                Ok(None) => "cache: nothing cached yet".to_string(),
-                Err(e) => format!("cache: not restored ({e}); building without it"),
-            };
+        let cache = spec
+            .cache
+            .as_ref()
+            .map(|c| build_cache::ForBuild::new(c, &cache_root, &req.action, &src));
+        if let Some(note) = cache.as_ref().and_then(|c| c.restore(&src)) {
             note_in_log(&log, &note);
         }
         let status_file = dir.join("status");
@@ -235,13 +227,9 @@ impl ShellBuildRunner {
                 }
             }
         };
-        if let (Some((c, Ok(key))), BuildStatus::Succeeded) = (&cache, status)
-            && c.action != Some(CacheAction::Restore)
+        if status == BuildStatus::Succeeded
+            && let Some(note) = cache.as_ref().and_then(|c| c.save(&src))
         {
-            let note = match build_cache::save(&cache_root, key, c, &src) {
-                Ok(files) => format!("cache: saved {files} file(s) under key `{key}`"),
-                Err(e) => format!("cache: not saved ({e})"),
-            };
             note_in_log(&log, &note);
         }
         let variables = std::fs::read(&exported_file)

@@ -10,11 +10,57 @@
 
 use std::path::{Path, PathBuf};
 
-use baton_core::spec::buildspec::Cache;
+use baton_core::spec::buildspec::{Cache, CacheAction};
 use walkdir::WalkDir;
 
 use crate::error::LocalError;
 use crate::tree;
+
+/// One build's use of its buildspec's cache, with the notes it leaves in the build log.
+#[derive(Debug)]
+pub struct ForBuild<'a> {
+    cache: &'a Cache,
+    root: PathBuf,
+    key: Result<String, String>,
+}
+
+impl<'a> ForBuild<'a> {
+    pub fn new(cache: &'a Cache, root: &Path, action: &str, src: &Path) -> Self {
+        Self {
+            cache,
+            root: root.to_path_buf(),
+            key: key(cache, action, src).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Restores into the workspace unless `action: save`; what happened, for the log.
+    pub fn restore(&self, src: &Path) -> Option<String> {
+        if self.cache.action == Some(CacheAction::Save) {
+            return None;
+        }
+        let restored = self
+            .key
+            .clone()
+            .and_then(|k| restore(&self.root, &k, &self.cache.fallback_keys, src).map_err(|e| e.to_string()));
+        Some(match restored {
+            Ok(Some((key, files))) => format!("cache: restored {files} file(s) from key `{key}`"),
+            Ok(None) => "cache: nothing cached yet".to_string(),
+            Err(e) => format!("cache: not restored ({e}); building without it"),
+        })
+    }
+
+    /// Saves from the workspace unless `action: restore` (call it for successful builds only).
+    pub fn save(&self, src: &Path) -> Option<String> {
+        if self.cache.action == Some(CacheAction::Restore) {
+            return None;
+        }
+        let key = self.key.as_ref().ok()?;
+        Some(match save(&self.root, key, self.cache, src) {
+            Ok(files) => format!("cache: saved {files} file(s) under key `{key}`"),
+            Err(e) => format!("cache: not saved ({e})"),
+        })
+    }
+}
 
 /// The directory of one cache key under `root`.
 fn dir(root: &Path, key: &str) -> PathBuf {
