@@ -179,6 +179,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The stored, immutable artifact versions: list, show a manifest, get the files, diff two.
+    Artifacts {
+        #[command(subcommand)]
+        command: ArtifactsCommand,
+        /// The pipeline: a pipeline.yml, or a directory that holds one.
+        #[arg(long, default_value = ".", global = true)]
+        pipeline: PathBuf,
+    },
     /// Local Parameter Store / Secrets Manager values for buildspecs' `env.parameter-store` and
     /// `env.secrets-manager`; secret values are masked in build logs.
     Params {
@@ -197,6 +205,37 @@ pub enum Command {
     Asl {
         #[command(subcommand)]
         command: AslCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArtifactsCommand {
+    /// Every stored version (or every version of NAME), oldest first.
+    List {
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A version's manifest: digest, size, files, provenance (commit, execution, build, inputs).
+    Show {
+        /// NAME@VERSION, e.g. app@3
+        artifact: String,
+    },
+    /// Copy a version's files into a new or empty directory, verifying its digest.
+    Get {
+        /// NAME@VERSION
+        artifact: String,
+        #[arg(short, long, value_name = "DIR")]
+        output: PathBuf,
+    },
+    /// Files added (+), removed (-) and changed (~) from one version to another, with sizes.
+    Diff {
+        /// NAME@VERSION before
+        before: String,
+        /// NAME@VERSION after
+        after: String,
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -108,6 +108,7 @@ async fn main() -> ExitCode {
         Command::Rollback { group, to, pipeline } => commands::rollback::run(&group, to.as_deref(), &pipeline, state_dir).await,
         Command::Down { project } => commands::down::run(&project.pipeline, state_dir).await,
         Command::Asl { command } => commands::asl::run(command).await,
+        Command::Artifacts { command, pipeline } => commands::artifacts::run(command, &pipeline, state_dir),
         Command::Params { command, pipeline } => commands::params::run(command, &pipeline, state_dir),
         Command::Alarm { command } => commands::alarm::run(command),
         Command::Metrics {

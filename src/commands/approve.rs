@@ -5,7 +5,14 @@
 use std::path::Path;
 
 use anstream::println;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use baton_core::events::Event;
+use baton_core::ports::ArtifactRef;
+use baton_local::artifact_diff::Change;
+use baton_local::artifacts::FsArtifactStore;
+use baton_local::db::Db;
 use baton_local::{inbox, query};
 
 use crate::{Usage, style};
@@ -53,6 +60,7 @@ pub async fn run(answer: Answer<'_>, pipeline: &Path, state_dir: Option<&Path>) 
         approval.action,
         approval.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
     );
+    let mut built: Vec<ArtifactRef> = Vec::new();
     for st in query::states(&query::history(&db, &exec.id)?)
         .iter()
         .filter(|s| s.kind == "Task" && s.status == "SUCCEEDED")
@@ -61,17 +69,42 @@ pub async fn run(answer: Answer<'_>, pipeline: &Path, state_dir: Option<&Path>) 
         if !summary.is_empty() {
             println!("  {:<32} {summary}", st.name);
         }
+        let artifacts = st.result.as_ref().and_then(|r| r.get("artifacts")).and_then(|a| a.as_object());
+        built.extend(
+            artifacts
+                .into_iter()
+                .flat_map(|m| m.values())
+                .filter_map(|a| serde_json::from_value(a.clone()).ok()),
+        );
     }
 
-    // What runs now, so the approver sees what the release would replace.
-    let mut running: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    // What runs now, and how the release's files differ from it.
+    let store = FsArtifactStore::new(&dir, Arc::new(Db::open(&dir.join("baton.db"))?));
+    let mut running: BTreeMap<String, Vec<ArtifactRef>> = BTreeMap::new();
     for i in query::instances(&db, &exec.pipeline)?.into_iter().filter(|i| i.running) {
-        let version = i.artifact.as_ref().and_then(style::artifact).unwrap_or_else(|| "nothing".into());
-        running.entry(i.group).or_default().insert(version);
+        if let Some(a) = i.artifact.and_then(|a| serde_json::from_value::<ArtifactRef>(a).ok()) {
+            let versions = running.entry(i.group).or_default();
+            if !versions.contains(&a) {
+                versions.push(a);
+            }
+        }
     }
     for (group, versions) in &running {
-        let versions: Vec<&str> = versions.iter().map(String::as_str).collect();
-        println!("  group {group} now runs {}", versions.join(", "));
+        let names: Vec<String> = versions.iter().map(ToString::to_string).collect();
+        println!("  group {group} now runs {}", names.join(", "));
+        for (now, next) in versions
+            .iter()
+            .flat_map(|v| built.iter().filter(move |b| b.name == v.name).map(move |b| (v, b)))
+        {
+            let changes = store.diff(&exec.pipeline, now, next)?;
+            let count = |c: Change| changes.iter().filter(|x| x.change == c).count();
+            println!(
+                "    {now} → {next}: {} changed, {} added, {} removed (baton artifacts diff {now} {next})",
+                count(Change::Changed),
+                count(Change::Added),
+                count(Change::Removed)
+            );
+        }
     }
 
     let approver = ["USER", "LOGNAME", "USERNAME"]

@@ -2,6 +2,7 @@
 
 pub mod alarm;
 pub mod approve;
+pub mod artifacts;
 pub mod asl;
 pub mod down;
 pub mod history;

@@ -25,24 +25,7 @@ pub async fn run(group: &str, to: Option<&str>, pipeline: &Path, state_dir: Opti
         )));
     }
     let target = match to {
-        Some(spec) => {
-            let (artifact, version) = spec
-                .split_once('@')
-                .and_then(|(n, v)| Some((n, v.parse::<u64>().ok()?)))
-                .ok_or_else(|| Usage(format!("--to `{spec}` is not NAME@VERSION, e.g. app@3")))?;
-            let versions = rt.store().list(&name, Some(artifact))?;
-            let stored: Vec<String> = versions.iter().map(|m| m.artifact.version.to_string()).collect();
-            versions
-                .into_iter()
-                .find(|m| m.artifact.version == version)
-                .map(|m| m.artifact)
-                .ok_or_else(|| {
-                    Usage(format!(
-                        "no artifact {spec} in pipeline {name}; stored versions of `{artifact}`: {}",
-                        if stored.is_empty() { "none".to_string() } else { stored.join(", ") }
-                    ))
-                })?
-        }
+        Some(spec) => crate::locate::stored_version(rt.store(), &name, spec)?.artifact,
         None => rt.store().last_good(&name, group).await?.ok_or_else(|| {
             Usage(format!(
                 "group `{group}` has no last-good revision yet; name one with --to NAME@VERSION"

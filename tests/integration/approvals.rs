@@ -110,6 +110,8 @@ async fn approved_release_goes_on_to_deploy() {
     let out = approve(&project, &[&second, "--reject"]).await;
     let shown = text(&out);
     assert!(shown.contains("app@2") && shown.contains("group staging now runs app@1"), "{shown}");
+    // Each build writes its build id into the bundle, so exactly that file differs.
+    assert!(shown.contains("app@1 → app@2: 1 changed, 0 added, 0 removed"), "{shown}");
     assert_eq!(run.await.expect("join").error.as_deref(), Some("ApprovalRejected"));
     rt.teardown().await.expect("teardown");
 }

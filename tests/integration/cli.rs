@@ -217,3 +217,66 @@ fn alarm_evaluate_walks_the_periods() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("Period 7"), "{}", text(&bad.stderr));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn artifacts_are_listed_shown_fetched_and_diffed() {
+    let project = Project::with_files(&[
+        (
+            "pipeline.yml",
+            "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Pack, type: build, outputs: [app] }\n",
+        ),
+        (
+            "buildspec.yml",
+            "version: 0.2\nphases:\n  build:\n    commands:\n      - mkdir -p dist && cp *.txt dist/\nartifacts:\n  base-directory: dist\n  files: ['**/*']\n",
+        ),
+        ("same.txt", "unchanged"),
+        ("edit.txt", "v1"),
+        ("gone.txt", "bye"),
+    ]);
+    assert!(project.run().await.1.succeeded());
+    project.edit("edit.txt", "v1", "version two");
+    std::fs::remove_file(project.path().join("gone.txt")).expect("rm");
+    std::fs::write(project.path().join("new.txt"), "hi").expect("write");
+    assert!(project.run().await.1.succeeded());
+
+    let dir = project.path().to_str().expect("utf-8");
+    let list = text(&baton(&["artifacts", "list", "app", "--pipeline", dir]).stdout);
+    assert!(
+        list.contains("app@1") && list.contains("app@2") && list.contains("Build:Pack"),
+        "{list}"
+    );
+
+    let diff = baton(&["artifacts", "diff", "app@1", "app@2", "--pipeline", dir]);
+    assert!(diff.status.success(), "{}", text(&diff.stderr));
+    let shown = text(&diff.stdout);
+    let lines: Vec<&str> = shown.lines().map(str::trim_end).collect();
+    assert_eq!(lines.len(), 3, "{shown}");
+    assert!(lines[0].starts_with("~ edit.txt") && lines[0].ends_with("2 B → 11 B"), "{shown}");
+    assert!(lines[1].starts_with("- gone.txt") && lines[2].starts_with("+ new.txt"), "{shown}");
+
+    let show: serde_json::Value =
+        serde_json::from_slice(&baton(&["artifacts", "show", "app@2", "--pipeline", dir]).stdout).expect("manifest JSON");
+    assert_eq!(show["provenance"]["action"], "Build:Pack");
+    assert_eq!(show["provenance"]["inputs"][0]["name"], "source");
+
+    let out = tempfile::tempdir().expect("tempdir");
+    let target = out.path().join("app1");
+    let get = baton(&[
+        "artifacts",
+        "get",
+        "app@1",
+        "-o",
+        target.to_str().expect("utf-8"),
+        "--pipeline",
+        dir,
+    ]);
+    assert!(get.status.success(), "{}", text(&get.stderr));
+    assert_eq!(std::fs::read_to_string(target.join("edit.txt")).expect("edit.txt"), "v1");
+    let missing = baton(&["artifacts", "show", "app@7", "--pipeline", dir]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing.stderr).contains("stored versions of `app`: 1, 2"),
+        "{}",
+        text(&missing.stderr)
+    );
+}

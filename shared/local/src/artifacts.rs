@@ -35,6 +35,26 @@ impl FsArtifactStore {
         self.root.join(pipeline).join(name).join(version.to_string())
     }
 
+    /// The files two stored versions differ by.
+    pub fn diff(
+        &self,
+        pipeline: &str,
+        before: &ArtifactRef,
+        after: &ArtifactRef,
+    ) -> Result<Vec<crate::artifact_diff::FileChange>, LocalError> {
+        let tree_of = |a: &ArtifactRef| {
+            let dir = self.version_dir(pipeline, &a.name, a.version).join("tree");
+            if dir.is_dir() {
+                Ok(dir)
+            } else {
+                Err(LocalError::Invalid(format!(
+                    "artifact {a} of pipeline {pipeline} is not in the store"
+                )))
+            }
+        };
+        crate::artifact_diff::diff(&tree_of(before)?, &tree_of(after)?)
+    }
+
     /// Copies a stored version's files into `dest`, verifying the digest on the way out.
     pub fn fetch(&self, pipeline: &str, artifact: &ArtifactRef, dest: &Path) -> Result<(), LocalError> {
         let tree_dir = self.version_dir(pipeline, &artifact.name, artifact.version).join("tree");

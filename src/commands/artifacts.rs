@@ -1,0 +1,92 @@
+//! `baton artifacts`: the stored versions of a pipeline's artifacts — list, show, get, diff.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anstream::println;
+use baton_local::artifact_diff::Change;
+use baton_local::artifacts::FsArtifactStore;
+use baton_local::db::Db;
+
+use crate::Usage;
+use crate::cli::ArtifactsCommand;
+use crate::locate::stored_version;
+
+pub fn run(command: ArtifactsCommand, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
+    let file = crate::locate::pipeline_file(pipeline)?;
+    let name = baton_core::load_pipeline(&file)?.name;
+    let dir = crate::locate::state_dir(&file, state_dir);
+    let db_file = dir.join("baton.db");
+    if !db_file.exists() {
+        anyhow::bail!(Usage(format!(
+            "no artifacts yet in {}; start a run with `baton run`",
+            dir.display()
+        )));
+    }
+    let store = FsArtifactStore::new(&dir, Arc::new(Db::open(&db_file)?));
+    match command {
+        ArtifactsCommand::List { name: artifact, json } => {
+            let all = store.list(&name, artifact.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&all)?);
+            } else {
+                for m in &all {
+                    println!(
+                        "{:<16} {:>9}  {:>5} files  {}  {}  {}",
+                        m.artifact.to_string(),
+                        human(m.size),
+                        m.file_count,
+                        &m.artifact.digest[..m.artifact.digest.len().min(19)],
+                        m.provenance.action,
+                        m.created_at
+                    );
+                }
+            }
+        }
+        ArtifactsCommand::Show { artifact } => {
+            println!("{}", serde_json::to_string_pretty(&stored_version(&store, &name, &artifact)?)?);
+        }
+        ArtifactsCommand::Get { artifact, output } => {
+            let m = stored_version(&store, &name, &artifact)?;
+            if output.exists() && std::fs::read_dir(&output)?.next().is_some() {
+                anyhow::bail!(Usage(format!("{} is not empty; give a new or empty directory", output.display())));
+            }
+            store.fetch(&name, &m.artifact, &output)?;
+            println!("{} ({} files, digest verified) → {}", m.artifact, m.file_count, output.display());
+        }
+        ArtifactsCommand::Diff { before, after, json } => {
+            let (a, b) = (stored_version(&store, &name, &before)?, stored_version(&store, &name, &after)?);
+            let changes = store.diff(&name, &a.artifact, &b.artifact)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&changes)?);
+            } else if changes.is_empty() {
+                println!("{} and {} hold the same files", a.artifact, b.artifact);
+            } else {
+                for c in &changes {
+                    let (mark, sizes) = match c.change {
+                        Change::Added => ("+", human(c.size_after.unwrap_or_default())),
+                        Change::Removed => ("-", human(c.size_before.unwrap_or_default())),
+                        Change::Changed => (
+                            "~",
+                            format!(
+                                "{} → {}",
+                                human(c.size_before.unwrap_or_default()),
+                                human(c.size_after.unwrap_or_default())
+                            ),
+                        ),
+                    };
+                    println!("{mark} {:<48} {sizes}", c.path);
+                }
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn human(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1 << 20)),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / f64::from(1 << 10)),
+        b => format!("{b} B"),
+    }
+}
