@@ -20,6 +20,9 @@ cache:
     - 'deps/**/*'
 ";
 
+/// A pipeline of one build action, `Build:Compile`, running `buildspec.yml`.
+const ONE_BUILD: &str = "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build }\n";
+
 fn log_of(project: &Project, execution: &str) -> String {
     let builds = query::builds(&project.db(), execution).expect("builds");
     std::fs::read_to_string(&builds[0].log_path).expect("log")
@@ -27,13 +30,7 @@ fn log_of(project: &Project, execution: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_successful_build_fills_the_cache_for_the_next() {
-    let project = Project::with_files(&[
-        (
-            "pipeline.yml",
-            "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build }\n",
-        ),
-        ("buildspec.yml", BUILDSPEC),
-    ]);
+    let project = Project::with_files(&[("pipeline.yml", ONE_BUILD), ("buildspec.yml", BUILDSPEC)]);
     let (_, first) = project.run().await;
     assert!(first.succeeded(), "{first:?}");
     let log = log_of(&project, &first.id);
@@ -67,13 +64,7 @@ phases:
     commands:
       - echo installing
 ";
-    let project = Project::with_files(&[
-        (
-            "pipeline.yml",
-            "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build }\n",
-        ),
-        ("buildspec.yml", buildspec),
-    ]);
+    let project = Project::with_files(&[("pipeline.yml", ONE_BUILD), ("buildspec.yml", buildspec)]);
     let (_, record) = project.run().await;
     assert!(record.succeeded(), "{record:?}");
     let log = log_of(&project, &record.id);
