@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anstream::{eprintln, println};
 use baton_core::model::{ActionKind, state_name};
+use baton_core::stages::error_types;
 use baton_local::{LocalRuntime, Progress, RuntimeOptions};
 use serde_json::{Map, Value};
 use tokio::sync::broadcast;
@@ -114,7 +115,11 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
         }
         println!("  details: baton status {}", record.id);
     }
-    Ok(if record.succeeded() { 0 } else { 1 })
+    Ok(match record.status.as_str() {
+        _ if record.succeeded() => 0,
+        baton_local::execution_record::SUPERSEDED => 3,
+        _ => 1,
+    })
 }
 
 async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: HashSet<String>, locate: String) {
@@ -139,7 +144,26 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: Has
             _ => owner.get(&e.previous_event_id).cloned().unwrap_or_default(),
         };
         owner.insert(e.id, name.clone());
+        let gate = name.strip_prefix("Enter ").filter(|_| !name.contains(':'));
         match &*e.kind {
+            "TaskStateEntered" if gate.is_some() => {
+                // The gate is the stage's header; it shows only when the stage made it wait.
+                let this_stage = gate.unwrap_or_default().to_string();
+                println!("{}{this_stage}{}", style::BOLD.render(), style::BOLD.render_reset());
+                stage = this_stage;
+                entered.insert(name, Instant::now());
+            }
+            "TaskStateExited" if gate.is_some() => {
+                let waited = entered.remove(&name).map(|t| t.elapsed()).unwrap_or_default();
+                if waited > std::time::Duration::from_millis(200) {
+                    let took = style::duration(i64::try_from(waited.as_millis()).ok());
+                    println!("  {}⏸ waited {took} for the stage to be free{}", style::DIM.render(), style::DIM.render_reset());
+                }
+            }
+            "TaskFailed" if gate.is_some() && e.detail_text("error").as_deref() == Some(error_types::SUPERSEDED) => {
+                let cause = e.detail_text("cause").unwrap_or_default();
+                println!("  {}⤼ superseded{}: {cause}", style::WARN.render(), style::WARN.render_reset());
+            }
             "TaskStateEntered" => {
                 let this_stage = name.split(':').next().unwrap_or_default().to_string();
                 if this_stage != stage && name.contains(':') {

@@ -4,6 +4,7 @@ mod approvals;
 mod bad_input;
 mod builds;
 mod cli;
+mod execution_modes;
 mod pipeline_runs;
 mod reports;
 mod secrets;

@@ -121,4 +121,10 @@ pub enum Event {
         approver: String,
         comment: Option<String>,
     },
+    /// The stage an execution waited for is its now (see [`crate::lanes`]).
+    #[serde(rename = "Baton Stage Entered")]
+    StageEntered { execution_id: String, stage: String },
+    /// A newer execution overtook this one while it waited in front of `stage`.
+    #[serde(rename = "Baton Execution Superseded")]
+    ExecutionSuperseded { execution_id: String, stage: String, by: String },
 }

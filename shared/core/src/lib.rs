@@ -13,12 +13,14 @@
 //! - [`stages`]: the handlers, one module per Lambda function, and the `events` handler that
 //!   answers waiting tasks.
 //! - [`events`]: inbound notifications (build, deployment, alarm, timer).
+//! - [`lanes`]: stage locks, after CodePipeline's execution modes.
 //! - [`alarm`]: CloudWatch alarms: vocabulary, evaluation, composite rules.
 //! - [`metrics`]: the metrics Baton publishes, and their dimensions.
 //! - [`variables`]: action output variables (`#{Namespace.NAME}`).
 
 pub mod alarm;
 pub mod events;
+pub mod lanes;
 pub mod metrics;
 pub mod model;
 pub mod ports;

@@ -247,3 +247,13 @@ pub trait AlarmWatch: Send + Sync {
 pub trait Timers: Send + Sync {
     async fn after(&self, delay_secs: u64, event: crate::events::Event) -> PortResult<()>;
 }
+
+/// Stage locks ([`crate::lanes`]). The adapter keeps every lane of a pipeline and delivers what
+/// [`crate::lanes::Lane::settle`] decides, for this execution and others, as events.
+#[async_trait]
+pub trait StageLanes: Send + Sync {
+    /// `execution` leaves the stage it holds and waits in front of `stage`.
+    async fn arrive(&self, pipeline: &str, execution: &str, stage: &str, mode: crate::model::ExecutionMode) -> PortResult<()>;
+    /// `execution` ended: it leaves its stage, and any queue it waits in.
+    async fn leave(&self, pipeline: &str, execution: &str, mode: crate::model::ExecutionMode) -> PortResult<()>;
+}

@@ -1,8 +1,9 @@
 //! `baton synth`: one pipeline, one ASL state machine.
 //!
-//! Shape: `Source` → one Task per action (a `Parallel` where actions share a run order) →
-//! `Succeeded`. Every action catches into `Failed`, or into `Rollback` once a deploy may have
-//! changed a group. Tasks that wait use `lambda:invoke.waitForTaskToken`; Lambda ARNs are
+//! Shape: `Source` (behind its gate) → per stage, a gate `Enter <Stage>` (unless the pipeline runs in PARALLEL
+//! mode; see [`crate::lanes`]), then one Task per action (a `Parallel` where actions share a run
+//! order) → `Succeeded`. Every action catches into `Failed`, or into `Rollback` once a deploy
+//! may have changed a group; a gate that is overtaken ends in `Superseded`. Tasks that wait use `lambda:invoke.waitForTaskToken`; Lambda ARNs are
 //! `${<Name>FunctionArn}` placeholders that SAM's `DefinitionSubstitutions` (or the local
 //! runner) fill in.
 //!
@@ -13,15 +14,22 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::model::{Action, ActionKind, Pipeline, state_name};
+use crate::model::{Action, ActionKind, ExecutionMode, Pipeline, state_name};
+use crate::stages::error_types;
 
 /// The Lambda functions the state machine calls, by placeholder stem.
-pub const FUNCTIONS: [&str; 6] = ["Source", "Build", "Deploy", "Bake", "Approval", "Rollback"];
+pub const FUNCTIONS: [&str; 7] = ["Source", "Gate", "Build", "Deploy", "Bake", "Approval", "Rollback"];
 
 pub const SOURCE_STATE: &str = "Source";
 pub const ROLLBACK_STATE: &str = "Rollback";
 pub const FAILED_STATE: &str = "Failed";
 pub const SUCCEEDED_STATE: &str = "Succeeded";
+pub const SUPERSEDED_STATE: &str = "Superseded";
+
+/// The gate state in front of a stage.
+pub fn gate_state(stage: &str) -> String {
+    format!("Enter {stage}")
+}
 
 pub fn placeholder(function: &str) -> String {
     format!("${{{function}FunctionArn}}")
@@ -74,8 +82,16 @@ pub fn synth(p: &Pipeline) -> Value {
         [one] => state_name(s.stage, &one.name),
         _ => format!("{} (run order {})", s.stage, s.order),
     };
+    let gated = p.execution_mode != ExecutionMode::Parallel;
+    let opens_stage = |i: usize| i == 0 || steps[i - 1].stage != steps[i].stage;
+    // Where the flow goes to reach step `i`: its stage's gate when it is the stage's first step.
+    let entry = |i: usize| match steps.get(i) {
+        None => SUCCEEDED_STATE.to_string(),
+        Some(s) if gated && opens_stage(i) => gate_state(s.stage),
+        Some(s) => step_name(s),
+    };
 
-    let first = steps.first().map_or(SUCCEEDED_STATE.to_string(), &step_name);
+    let first = entry(0);
     let stage_names: Vec<&str> = p.stages.iter().map(|s| s.name.as_str()).collect();
     let mut source = json!({
         "Type": "Task",
@@ -94,18 +110,29 @@ pub fn synth(p: &Pipeline) -> Value {
     });
     source["Catch"] = json!([catch(FAILED_STATE)]);
     states.insert(SOURCE_STATE.into(), source);
+    // The source is a stage too: queueing in front of it fixes each execution's place in line
+    // the moment it starts, as CodePipeline's source stage does.
+    if gated {
+        states.insert(gate_state(SOURCE_STATE), gate_task(p, SOURCE_STATE, SOURCE_STATE, FAILED_STATE));
+    }
 
     let mut done_in_stage: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (i, step) in steps.iter().enumerate() {
-        let next = steps.get(i + 1).map_or(SUCCEEDED_STATE.to_string(), &step_name);
+        let next = entry(i + 1);
+        let catch_target = |deployed: bool| {
+            if deployed && !rollback_groups.is_empty() {
+                ROLLBACK_STATE
+            } else {
+                FAILED_STATE
+            }
+        };
+        if gated && opens_stage(i) {
+            states.insert(gate_state(step.stage), gate_task(p, step.stage, &step_name(step), catch_target(deployed_yet)));
+        }
         if step.actions.iter().any(|a| matches!(a.kind, ActionKind::Deploy { .. })) {
             deployed_yet = true;
         }
-        let catch_target = if deployed_yet && !rollback_groups.is_empty() {
-            ROLLBACK_STATE
-        } else {
-            FAILED_STATE
-        };
+        let catch_target = catch_target(deployed_yet);
         let tasks: Vec<(String, Value)> = step
             .actions
             .iter()
@@ -183,6 +210,12 @@ pub fn synth(p: &Pipeline) -> Value {
     }
 
     states.insert(SUCCEEDED_STATE.into(), json!({ "Type": "Succeed" }));
+    if gated && !steps.is_empty() {
+        states.insert(
+            SUPERSEDED_STATE.into(),
+            json!({ "Type": "Fail", "Comment": "A newer execution overtook this one in front of a stage", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause" }),
+        );
+    }
     if !rollback_groups.is_empty() {
         let branches: Vec<Value> = rollback_groups
             .iter()
@@ -225,7 +258,7 @@ pub fn synth(p: &Pipeline) -> Value {
 
     json!({
         "Comment": format!("Baton pipeline `{}`, synthesized from pipeline.yml by `baton synth`. Do not edit by hand.", p.name),
-        "StartAt": SOURCE_STATE,
+        "StartAt": if gated { gate_state(SOURCE_STATE) } else { SOURCE_STATE.to_string() },
         "States": states,
     })
 }
@@ -307,6 +340,33 @@ fn action_task(p: &Pipeline, stage: &str, a: &Action, earlier: &Earlier<'_>) -> 
     };
     task["ResultPath"] = json!(format!("$.results.{stage}.{}", a.name));
     task
+}
+
+/// The gate in front of a stage: waits until the stage's lock is this execution's. Being
+/// overtaken is not a failure: it ends the execution in `Superseded`, with no rollback.
+fn gate_task(p: &Pipeline, stage: &str, next: &str, on_error: &str) -> Value {
+    json!({
+        "Type": "Task",
+        "Comment": format!("Wait until stage {stage} is free ({} mode)", p.execution_mode.as_str()),
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {
+            "FunctionName": placeholder("Gate"),
+            "Payload": {
+                "task_token.$": "$$.Task.Token",
+                "pipeline": p.name,
+                "execution_id.$": "$$.Execution.Name",
+                "stage": stage,
+                "mode": p.execution_mode,
+            },
+        },
+        "ResultPath": null,
+        "Retry": [transient_retry()],
+        "Next": next,
+        "Catch": [
+            { "ErrorEquals": [error_types::SUPERSEDED], "ResultPath": "$.error", "Next": SUPERSEDED_STATE },
+            catch(on_error),
+        ],
+    })
 }
 
 /// A Task that invokes a stage Lambda with a task token and waits for the callback.

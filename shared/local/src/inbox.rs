@@ -64,11 +64,11 @@ async fn serve(stream: UnixStream, execution: String, bus: EventBus) {
     let reply = match BufReader::new(read.take(64 * 1024)).read_line(&mut line).await {
         Err(e) => format!("error: {e}"),
         Ok(_) => match serde_json::from_str::<Event>(&line) {
-            Ok(event @ Event::ApprovalAnswered { .. }) if addressed_to(&event, &execution) => {
+            Ok(event) if addressed_to(&event, &execution) => {
                 bus.publish(event);
                 "ok".to_string()
             }
-            Ok(_) => format!("error: this inbox takes approval answers for execution {execution} only"),
+            Ok(_) => format!("error: this inbox takes approval answers and stage decisions for execution {execution} only"),
             Err(e) => format!("error: not an event: {e}"),
         },
     };
@@ -76,7 +76,12 @@ async fn serve(stream: UnixStream, execution: String, bus: EventBus) {
 }
 
 fn addressed_to(event: &Event, execution: &str) -> bool {
-    matches!(event, Event::ApprovalAnswered { execution_id, .. } if execution_id == execution)
+    match event {
+        Event::ApprovalAnswered { execution_id, .. }
+        | Event::StageEntered { execution_id, .. }
+        | Event::ExecutionSuperseded { execution_id, .. } => execution_id == execution,
+        _ => false,
+    }
 }
 
 /// An approval that waits for an answer.

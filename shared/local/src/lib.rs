@@ -19,9 +19,11 @@
 //! - [`cloudwatch`]: metrics in SQLite, alarm evaluation, health probes; [`dora`]: DORA's four
 //!   key metrics from the execution records.
 //! - [`bus`]: the in-process event bus, timers, parked tasks, task-token callbacks; [`inbox`]:
-//!   the socket through which `baton approve` hands answers to a running execution.
+//!   the socket through which `baton approve` (and other runs' stage locks) hand events to a
+//!   running execution; [`lanes`]: the stage locks of the execution modes.
 //! - [`params`]: local Parameter Store / Secrets Manager values for buildspecs.
 //! - [`process`]: child processes in their own process groups, with timeouts.
+//! - [`execution_record`]: an execution's final record and the figures published at its end.
 //! - [`query`]: read models for `status` and `history`.
 //! - [`db`]: the SQLite schema and connection.
 
@@ -38,7 +40,9 @@ pub mod deploy;
 pub mod deploy_plan;
 pub mod dora;
 pub mod error;
+pub mod execution_record;
 pub mod inbox;
+pub mod lanes;
 pub mod params;
 pub mod process;
 pub mod query;
@@ -48,4 +52,5 @@ pub mod source;
 pub mod tree;
 
 pub use error::LocalError;
-pub use runtime::{ExecutionRecord, LocalRuntime, Progress, RuntimeOptions};
+pub use execution_record::ExecutionRecord;
+pub use runtime::{LocalRuntime, Progress, RuntimeOptions};

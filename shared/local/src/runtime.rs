@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use baton_asl::{
-    ExecutionOutcome, ExecutionSpec, ExecutionStatus, HistoryEvent, HistorySink, Interpreter, StateMachine, StatesError, TaskCall,
+    ExecutionSpec, ExecutionStatus, HistoryEvent, HistorySink, Interpreter, StateMachine, StatesError, TaskCall,
     TaskInvoker, TaskTokens,
 };
 use baton_core::events::Event;
 use baton_core::model::Pipeline;
-use baton_core::ports::{ArtifactRef, DeployRequest, Deployer, DeploymentStatus, MetricsSink};
-use baton_core::stages::{self, StageError, approval, bake, build, deploy, events, rollback, source};
+use baton_core::ports::{ArtifactRef, DeployRequest, Deployer, DeploymentStatus, MetricsSink, StageLanes};
+use baton_core::stages::{self, StageError, approval, bake, build, deploy, events, gate, rollback, source};
 use baton_core::{metrics, synth};
 use chrono::Utc;
 use rusqlite::params;
@@ -29,6 +29,8 @@ use crate::cloudwatch::{self, LocalAlarms, SqliteMetrics};
 use crate::db::Db;
 use crate::deploy::LocalDeployer;
 use crate::error::LocalError;
+use crate::lanes::SqliteLanes;
+use crate::execution_record::{self, ExecutionRecord, execution_id};
 use crate::source::LocalSource;
 
 #[derive(Debug, Clone, Default)]
@@ -57,6 +59,7 @@ struct Adapters {
     callbacks: InterpreterCallbacks,
     alarms: Arc<LocalAlarms>,
     metrics: SqliteMetrics,
+    lanes: SqliteLanes,
     bus: EventBus,
     /// Every event once handled, for waiters outside the state machine (manual rollbacks).
     handled: broadcast::Sender<Event>,
@@ -137,6 +140,7 @@ impl LocalRuntime {
             callbacks: InterpreterCallbacks::new(tokens.clone()),
             alarms,
             metrics,
+            lanes: SqliteLanes::new(db.clone(), state_dir.clone()),
             bus,
             handled: broadcast::channel(256).0,
         });
@@ -235,6 +239,11 @@ impl LocalRuntime {
             .inspect_err(|e| tracing::warn!(error = %e, "no inbox: approvals of this run cannot be answered"))
             .ok();
         let outcome = self.interpreter.execute(&self.machine, &spec).await;
+        // Its stage passes to whoever waits, before the inbox closes on anything addressed to it.
+        let mode = self.pipeline().execution_mode;
+        if let Err(e) = self.adapters.lanes.leave(&self.pipeline().name, &id, mode).await {
+            tracing::warn!(execution_id = %id, error = %e, "could not leave the stage lanes");
+        }
         drop(inbox);
         // An approval that timed out still has its entry; nobody can answer it any more.
         for w in crate::inbox::waiting(&self.db, &id)? {
@@ -253,10 +262,10 @@ impl LocalRuntime {
             )
             .map_err(LocalError::sql)?;
         let dims = metrics::pipeline_dims(&self.pipeline().name);
-        let outcome_name = if outcome.status == ExecutionStatus::Succeeded {
-            "ExecutionSucceeded"
-        } else {
-            "ExecutionFailed"
+        let outcome_name = match (outcome.status, record.status.as_str()) {
+            (ExecutionStatus::Succeeded, _) => "ExecutionSucceeded",
+            (_, execution_record::SUPERSEDED) => "ExecutionSuperseded",
+            _ => "ExecutionFailed",
         };
         let took = chrono::DateTime::parse_from_rfc3339(&record.started_at)
             .map_or(0.0, |s| (Utc::now() - s.with_timezone(&Utc)).num_milliseconds() as f64);
@@ -265,63 +274,12 @@ impl LocalRuntime {
             metrics::datum("ExecutionDuration", took, "Milliseconds", dims),
         ];
         let mut data = data.to_vec();
-        data.extend(self.stage_datums(&id));
-        data.extend(self.dora_datums());
+        data.extend(execution_record::stage_datums(&self.db, &self.pipeline().name, &id));
+        data.extend(execution_record::dora_datums(&self.db, &self.pipeline().name));
         if let Err(e) = self.adapters.metrics.put(&data).await {
             tracing::warn!(error = %e, "could not record the execution metric");
         }
         Ok(record)
-    }
-
-    /// How long each stage took: from its first action entering to its last one ending.
-    fn stage_datums(&self, execution_id: &str) -> Vec<baton_core::ports::MetricDatum> {
-        let Ok(history) = crate::query::history(&self.db, execution_id) else {
-            return Vec::new();
-        };
-        let mut spans: std::collections::BTreeMap<String, (i64, i64)> = std::collections::BTreeMap::new();
-        let millis = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok().map(|t| t.timestamp_millis());
-        for st in crate::query::states(&history) {
-            let Some((stage, _)) = st.name.split_once(':') else { continue };
-            let (Some(from), Some(to)) = (millis(&st.entered_at), st.exited_at.as_deref().and_then(millis)) else {
-                continue;
-            };
-            let span = spans.entry(stage.to_string()).or_insert((from, to));
-            *span = (span.0.min(from), span.1.max(to));
-        }
-        spans
-            .into_iter()
-            .map(|(stage, (from, to))| {
-                let mut dims = metrics::pipeline_dims(&self.pipeline().name);
-                dims.insert("Stage".into(), stage);
-                metrics::datum("StageDuration", (to - from) as f64, "Milliseconds", dims)
-            })
-            .collect()
-    }
-
-    /// DORA figures over the last 30 days, as metrics (published after each execution).
-    fn dora_datums(&self) -> Vec<baton_core::ports::MetricDatum> {
-        let now = Utc::now().timestamp_millis();
-        let Ok(d) = crate::dora::compute(&self.db, &self.pipeline().name, now - 30 * 86_400_000, now) else {
-            return Vec::new();
-        };
-        let dims = metrics::pipeline_dims(&self.pipeline().name);
-        let mut out = vec![metrics::datum(
-            "DeploymentFrequency",
-            d.deployment_frequency_per_day,
-            "Count",
-            dims.clone(),
-        )];
-        let optional = [
-            ("LeadTimeForChanges", d.lead_time_seconds, "Seconds"),
-            ("ChangeFailureRate", d.change_failure_rate.map(|r| r * 100.0), "Percent"),
-            ("TimeToRestore", d.time_to_restore_seconds, "Seconds"),
-        ];
-        out.extend(
-            optional
-                .into_iter()
-                .filter_map(|(name, v, unit)| v.map(|v| metrics::datum(name, v, unit, dims.clone()))),
-        );
-        out
     }
 
     /// Deploys a stored artifact version to a group outside any execution (`baton rollback`), as
@@ -372,45 +330,6 @@ impl LocalRuntime {
         }
         Ok(stopped)
     }
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ExecutionRecord {
-    pub id: String,
-    pub pipeline: String,
-    pub status: String,
-    pub started_at: String,
-    pub ended_at: String,
-    pub error: Option<String>,
-    pub cause: Option<String>,
-}
-
-impl ExecutionRecord {
-    fn finish(id: &str, pipeline: &str, started_at: String, outcome: &ExecutionOutcome) -> Self {
-        let status = serde_json::to_value(outcome.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        Self {
-            id: id.to_string(),
-            pipeline: pipeline.to_string(),
-            status,
-            started_at,
-            ended_at: Utc::now().to_rfc3339(),
-            error: outcome.error.as_ref().map(|e| e.error.clone()),
-            cause: outcome.error.as_ref().map(|e| e.cause.clone()),
-        }
-    }
-
-    pub fn succeeded(&self) -> bool {
-        self.status == "SUCCEEDED"
-    }
-}
-
-/// Sortable, readable, unique: `20261126-181502-3f9a1c`.
-fn execution_id() -> String {
-    let hex = uuid::Uuid::new_v4().simple().to_string();
-    format!("{}-{}", Utc::now().format("%Y%m%d-%H%M%S"), &hex[..6])
 }
 
 struct DbHistory {
@@ -466,6 +385,10 @@ impl TaskInvoker for LocalInvoker {
             },
             "deploy" => match stages::decode(payload) {
                 Ok(input) => deploy::start(&a.deployer, &a.pending, input).await,
+                Err(e) => Err(e),
+            },
+            "gate" => match stages::decode(payload) {
+                Ok(input) => gate::start(&a.lanes, &a.pending, input).await,
                 Err(e) => Err(e),
             },
             "approval" => match stages::decode(payload) {

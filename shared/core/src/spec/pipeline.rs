@@ -49,13 +49,25 @@ pub struct PathFilter {
     pub exclude: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+/// How executions share the pipeline (CodePipeline V2's execution modes; SUPERSEDED is its
+/// default, and Baton's).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ExecutionMode {
-    Superseded,
     #[default]
+    Superseded,
     Queued,
     Parallel,
+}
+
+impl ExecutionMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Superseded => "SUPERSEDED",
+            Self::Queued => "QUEUED",
+            Self::Parallel => "PARALLEL",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

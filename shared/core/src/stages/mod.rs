@@ -8,6 +8,7 @@ pub mod bake;
 pub mod build;
 pub mod deploy;
 pub mod events;
+pub mod gate;
 pub mod rollback;
 pub mod source;
 
@@ -26,6 +27,8 @@ pub mod error_types {
     pub const TRANSIENT: &str = "Transient";
     pub const INVALID_INPUT: &str = "InvalidInput";
     pub const INTERNAL: &str = "Internal";
+    /// A newer execution overtook this one in front of a stage (SUPERSEDED mode).
+    pub const SUPERSEDED: &str = "Baton.Superseded";
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,151 @@
+//! Execution modes: 50 executions started at once, in each mode, give CodePipeline's documented
+//! outcome, and no two deployments ever overlap on the group.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+use crate::util::Project;
+
+const BUILDSPEC: &str = "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 0.2\n      - mkdir -p dist/scripts\n      - echo \"$N\" > dist/n\n      - cp appspec.yml dist/ && cp scripts/start.sh dist/scripts/\nartifacts:\n  base-directory: dist\n  files: ['**/*']\n";
+const APPSPEC: &str = "version: 0.0\nos: linux\nfiles:\n  - source: n\n    destination: /opt/app\nhooks:\n  ApplicationStart:\n    - location: scripts/start.sh\n";
+
+/// The pipeline, and a hook that logs when each deployment starts and ends on the group.
+fn project(mode: &str) -> Project {
+    let project = Project::with_files(&[
+        (
+            "pipeline.yml",
+            &format!(
+                "name: modes\nexecution_mode: {mode}\nstages:\n  - name: Build\n    actions:\n      - name: Make\n        type: build\n        outputs: [app]\n  - name: Ship\n    actions:\n      - name: Deploy\n        type: deploy\n        input: app\n        group: live\ndeployment_groups:\n  live:\n    instances: 1\n    config: AllAtOnce\n"
+            ),
+        ),
+        ("buildspec.yml", BUILDSPEC),
+        ("appspec.yml", APPSPEC),
+    ]);
+    let log = project.path().join("deployments.log");
+    let script = format!(
+        "#!/bin/sh\necho \"start $DEPLOYMENT_ID\" >> {log}\nsleep 0.05\necho \"end $DEPLOYMENT_ID\" >> {log}\n",
+        log = log.display()
+    );
+    std::fs::create_dir_all(project.path().join("scripts")).expect("mkdir");
+    std::fs::write(project.path().join("scripts/start.sh"), script).expect("write");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(project.path().join("scripts/start.sh"), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    project
+}
+
+struct Outcome {
+    /// (N, status) in start order.
+    executions: Vec<(u64, String)>,
+    /// The N of each deployment, in the order the group received them.
+    deployed: Vec<u64>,
+}
+
+async fn run_fifty(project: &Project) -> Outcome {
+    let runtime = Arc::new(project.runtime().await);
+    let mut runs = tokio::task::JoinSet::new();
+    for n in 0..50u64 {
+        let rt = runtime.clone();
+        let vars: Map<String, Value> = [("N".to_string(), json!(n.to_string()))].into_iter().collect();
+        runs.spawn(async move { rt.run(None, vars).await.expect("the run completes") });
+    }
+    let records = runs.join_all().await;
+    assert_eq!(records.len(), 50);
+
+    let db = project.db();
+    let executions: Vec<(u64, String)> = db
+        .lock()
+        .prepare("SELECT input, status FROM executions ORDER BY rowid")
+        .and_then(|mut s| {
+            s.query_map([], |r| {
+                let input: String = r.get(0)?;
+                let input: Value = serde_json::from_str(&input).unwrap_or_default();
+                Ok((input["variables"]["N"].as_str().unwrap_or_default().parse().unwrap_or(u64::MAX), r.get(1)?))
+            })
+            .and_then(Iterator::collect)
+        })
+        .expect("executions");
+    // Deployment ids map back to executions through the deployments table.
+    let by_deployment: BTreeMap<String, String> = db
+        .lock()
+        .prepare("SELECT id, execution_id FROM deployments")
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).and_then(Iterator::collect))
+        .expect("deployments");
+    let n_of: BTreeMap<String, u64> = db
+        .lock()
+        .prepare("SELECT id, input FROM executions")
+        .and_then(|mut s| {
+            s.query_map([], |r| {
+                let input: String = r.get(1)?;
+                let input: Value = serde_json::from_str(&input).unwrap_or_default();
+                Ok((r.get(0)?, input["variables"]["N"].as_str().unwrap_or_default().parse().unwrap_or(u64::MAX)))
+            })
+            .and_then(Iterator::collect)
+        })
+        .expect("executions");
+    let log = std::fs::read_to_string(project.path().join("deployments.log")).unwrap_or_default();
+    let mut deployed = Vec::new();
+    let mut open: Option<&str> = None;
+    for line in log.lines() {
+        match line.split_once(' ') {
+            Some(("start", id)) => {
+                assert!(open.is_none(), "deployment {id} started while {open:?} was running on the group:\n{log}");
+                open = Some(id);
+                deployed.push(n_of[&by_deployment[id]]);
+            }
+            Some(("end", id)) => {
+                assert_eq!(open, Some(id), "deployments interleaved:\n{log}");
+                open = None;
+            }
+            _ => panic!("unexpected log line {line:?}"),
+        }
+    }
+    Outcome { executions, deployed }
+}
+
+fn ns_with(outcome: &Outcome, status: &str) -> Vec<u64> {
+    outcome.executions.iter().filter(|(_, s)| s == status).map(|(n, _)| *n).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_executions_all_deploy_in_the_order_they_started() {
+    let project = project("QUEUED");
+    let outcome = run_fifty(&project).await;
+    assert_eq!(ns_with(&outcome, "SUCCEEDED").len(), 50, "every execution succeeds");
+    let started: Vec<u64> = outcome.executions.iter().map(|(n, _)| *n).collect();
+    assert_eq!(outcome.deployed, started, "deployments follow the order the executions started in");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn superseded_executions_let_the_newest_overtake_the_waiting_ones() {
+    let project = project("SUPERSEDED");
+    let outcome = run_fifty(&project).await;
+    let newest = outcome.executions.last().expect("executions").0;
+    let succeeded = ns_with(&outcome, "SUCCEEDED");
+    let superseded = ns_with(&outcome, "SUPERSEDED");
+    assert_eq!(succeeded.len() + superseded.len(), 50, "nothing fails: {:?}", outcome.executions);
+    assert!(succeeded.contains(&newest), "the newest execution is never overtaken");
+    assert_eq!(outcome.deployed, succeeded, "exactly the executions that were not overtaken deploy");
+    assert_eq!(outcome.deployed.last(), Some(&newest), "the newest change is the one left deployed");
+    let order: Vec<u64> = outcome.executions.iter().map(|(n, _)| *n).collect();
+    let position = |n: &u64| order.iter().position(|m| m == n);
+    assert!(
+        outcome.deployed.windows(2).all(|w| position(&w[0]) < position(&w[1])),
+        "an older change never deploys after a newer one: {:?}",
+        outcome.deployed
+    );
+    // The first arrival holds Build while the other 49 queue in front of it: all but the newest
+    // of those are overtaken.
+    assert!(superseded.len() >= 47, "waiting executions are overtaken, got {} superseded", superseded.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_executions_all_complete_without_overlapping_deployments() {
+    let project = project("PARALLEL");
+    let outcome = run_fifty(&project).await;
+    assert_eq!(ns_with(&outcome, "SUCCEEDED").len(), 50, "every execution succeeds: {:?}", outcome.executions);
+    let mut deployed = outcome.deployed.clone();
+    deployed.sort_unstable();
+    assert_eq!(deployed, (0..50).collect::<Vec<_>>(), "each execution deploys once");
+}
