@@ -58,6 +58,26 @@ pub enum Command {
         #[arg(long, conflicts_with = "json")]
         logs: bool,
     },
+    /// Start an execution for every push and schedule the pipeline's triggers accept, until Ctrl-C.
+    #[command(
+        after_help = "Follows the git repository of the pipeline's source: each branch or tag update that passes a
+`push` trigger's filters (branches, tags, paths) starts an execution at the new commit, within
+milliseconds of the ref moving (inotify, no polling); each `schedule` trigger starts one when it
+comes due. Without `triggers` in pipeline.yml, pushes to the checked-out branch count. Executions
+run concurrently, ordered by the pipeline's execution_mode; a push that starts nothing says why.
+
+Examples:
+  baton watch examples/hello-app
+  baton watch --var LOG_LEVEL=debug
+  git commit -m change && git update-ref refs/heads/main HEAD   (in another terminal)"
+    )]
+    Watch {
+        #[command(flatten)]
+        project: Project,
+        /// Set a pipeline variable for every execution it starts (repeatable).
+        #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+        vars: Vec<(String, String)>,
+    },
     /// Print the pipeline's state machine (Amazon States Language).
     #[command(
         after_help = "The output keeps ${SourceFunctionArn}-style placeholders that SAM fills in through\nDefinitionSubstitutions. Example:\n  baton synth examples/hello-app -o infra/statemachine/pipeline.asl.json"

@@ -80,6 +80,7 @@ async fn main() -> ExitCode {
             };
             commands::run::run(args).await
         }
+        Command::Watch { project, vars } => commands::watch::run(&project.pipeline, state_dir, vars).await,
         Command::Synth { pipeline, output } => commands::synth::run(&pipeline, output.as_deref()),
         Command::Validate { files, kind } => commands::validate::run(&files, kind),
         Command::History { project, limit, json } => commands::history::run(&project.pipeline, state_dir, limit, json),

@@ -14,3 +14,4 @@ pub mod run;
 pub mod status;
 pub mod synth;
 pub mod validate;
+pub mod watch;

@@ -157,7 +157,11 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: Has
                 let waited = entered.remove(&name).map(|t| t.elapsed()).unwrap_or_default();
                 if waited > std::time::Duration::from_millis(200) {
                     let took = style::duration(i64::try_from(waited.as_millis()).ok());
-                    println!("  {}⏸ waited {took} for the stage to be free{}", style::DIM.render(), style::DIM.render_reset());
+                    println!(
+                        "  {}⏸ waited {took} for the stage to be free{}",
+                        style::DIM.render(),
+                        style::DIM.render_reset()
+                    );
                 }
             }
             "TaskFailed" if gate.is_some() && e.detail_text("error").as_deref() == Some(error_types::SUPERSEDED) => {

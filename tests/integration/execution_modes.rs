@@ -61,7 +61,10 @@ async fn run_fifty(project: &Project) -> Outcome {
             s.query_map([], |r| {
                 let input: String = r.get(0)?;
                 let input: Value = serde_json::from_str(&input).unwrap_or_default();
-                Ok((input["variables"]["N"].as_str().unwrap_or_default().parse().unwrap_or(u64::MAX), r.get(1)?))
+                Ok((
+                    input["variables"]["N"].as_str().unwrap_or_default().parse().unwrap_or(u64::MAX),
+                    r.get(1)?,
+                ))
             })
             .and_then(Iterator::collect)
         })
@@ -79,7 +82,10 @@ async fn run_fifty(project: &Project) -> Outcome {
             s.query_map([], |r| {
                 let input: String = r.get(1)?;
                 let input: Value = serde_json::from_str(&input).unwrap_or_default();
-                Ok((r.get(0)?, input["variables"]["N"].as_str().unwrap_or_default().parse().unwrap_or(u64::MAX)))
+                Ok((
+                    r.get(0)?,
+                    input["variables"]["N"].as_str().unwrap_or_default().parse().unwrap_or(u64::MAX),
+                ))
             })
             .and_then(Iterator::collect)
         })
@@ -90,7 +96,10 @@ async fn run_fifty(project: &Project) -> Outcome {
     for line in log.lines() {
         match line.split_once(' ') {
             Some(("start", id)) => {
-                assert!(open.is_none(), "deployment {id} started while {open:?} was running on the group:\n{log}");
+                assert!(
+                    open.is_none(),
+                    "deployment {id} started while {open:?} was running on the group:\n{log}"
+                );
                 open = Some(id);
                 deployed.push(n_of[&by_deployment[id]]);
             }
@@ -137,14 +146,23 @@ async fn superseded_executions_let_the_newest_overtake_the_waiting_ones() {
     );
     // The first arrival holds Build while the other 49 queue in front of it: all but the newest
     // of those are overtaken.
-    assert!(superseded.len() >= 47, "waiting executions are overtaken, got {} superseded", superseded.len());
+    assert!(
+        superseded.len() >= 47,
+        "waiting executions are overtaken, got {} superseded",
+        superseded.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parallel_executions_all_complete_without_overlapping_deployments() {
     let project = project("PARALLEL");
     let outcome = run_fifty(&project).await;
-    assert_eq!(ns_with(&outcome, "SUCCEEDED").len(), 50, "every execution succeeds: {:?}", outcome.executions);
+    assert_eq!(
+        ns_with(&outcome, "SUCCEEDED").len(),
+        50,
+        "every execution succeeds: {:?}",
+        outcome.executions
+    );
     let mut deployed = outcome.deployed.clone();
     deployed.sort_unstable();
     assert_eq!(deployed, (0..50).collect::<Vec<_>>(), "each execution deploys once");

@@ -12,3 +12,4 @@ mod source;
 mod synth;
 mod util;
 mod variables;
+mod watch;

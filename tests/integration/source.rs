@@ -1,26 +1,6 @@
 //! Sources: a git work tree is snapshotted at a commit, as CodeCommit would deliver it.
 
-use std::process::Command;
-
-use crate::util::Project;
-
-fn git(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Baton Test",
-            "-c",
-            "user.email=test@example.invalid",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
+use crate::util::{Project, git};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn git_source_builds_the_committed_tree_of_a_subdirectory() {

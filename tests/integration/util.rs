@@ -164,3 +164,22 @@ pub fn metric_values(db: &Db, name: &str) -> Vec<f64> {
         .and_then(|mut s| s.query_map([name], |r| r.get(0)).and_then(Iterator::collect))
         .expect("metrics")
 }
+
+/// Runs git in `dir` with a fixed identity and default branch; panics when it fails.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=Baton Test",
+            "-c",
+            "user.email=test@example.invalid",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}

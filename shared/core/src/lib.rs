@@ -16,6 +16,7 @@
 //! - [`lanes`]: stage locks, after CodePipeline's execution modes.
 //! - [`alarm`]: CloudWatch alarms: vocabulary, evaluation, composite rules.
 //! - [`metrics`]: the metrics Baton publishes, and their dimensions.
+//! - [`trigger`]: push filters and schedules: which pushes and times start an execution.
 //! - [`variables`]: action output variables (`#{Namespace.NAME}`).
 
 pub mod alarm;
@@ -27,6 +28,7 @@ pub mod ports;
 pub mod spec;
 pub mod stages;
 pub mod synth;
+pub mod trigger;
 pub mod variables;
 
 pub use model::Pipeline;

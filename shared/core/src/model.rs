@@ -15,12 +15,23 @@ pub const SOURCE_ARTIFACT: &str = "source";
 pub struct Pipeline {
     pub name: String,
     pub source: SourceSpec,
+    pub triggers: Triggers,
     pub execution_mode: ExecutionMode,
     pub variables: BTreeMap<String, String>,
     pub stages: Vec<Stage>,
     pub groups: BTreeMap<String, Group>,
     pub alarms: BTreeMap<String, Alarm>,
     pub composite_alarms: BTreeMap<String, CompositeAlarm>,
+}
+
+/// What starts executions besides `baton run`.
+#[derive(Debug, Clone, Default)]
+pub struct Triggers {
+    pub push: crate::trigger::PushTriggers,
+    pub schedules: Vec<crate::trigger::ScheduledRun>,
+    /// `false`: pipeline.yml has no `triggers`, so pushes to the checked-out branch (locally)
+    /// or the template's branch parameter (on AWS) start executions.
+    pub declared: bool,
 }
 
 /// An alarm whose state is a rule over other alarms' states.

@@ -127,7 +127,10 @@ pub fn synth(p: &Pipeline) -> Value {
             }
         };
         if gated && opens_stage(i) {
-            states.insert(gate_state(step.stage), gate_task(p, step.stage, &step_name(step), catch_target(deployed_yet)));
+            states.insert(
+                gate_state(step.stage),
+                gate_task(p, step.stage, &step_name(step), catch_target(deployed_yet)),
+            );
         }
         if step.actions.iter().any(|a| matches!(a.kind, ActionKind::Deploy { .. })) {
             deployed_yet = true;

@@ -52,7 +52,7 @@ impl ExecutionRecord {
 }
 
 /// Sortable, readable, unique: `20261126-181502-3f9a1c`.
-pub(crate) fn execution_id() -> String {
+pub fn execution_id() -> String {
     let hex = uuid::Uuid::new_v4().simple().to_string();
     format!("{}-{}", Utc::now().format("%Y%m%d-%H%M%S"), &hex[..6])
 }

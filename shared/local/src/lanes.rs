@@ -107,7 +107,9 @@ fn settle(tx: &Transaction<'_>, pipeline: &str, stage: &str, mode: ExecutionMode
             .prepare("SELECT execution_id, seq, holding FROM stage_lanes WHERE pipeline = ?1 AND stage = ?2")
             .map_err(LocalError::sql)?;
         let rows = stmt
-            .query_map(params![pipeline, stage], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, bool>(2)?)))
+            .query_map(params![pipeline, stage], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, bool>(2)?))
+            })
             .and_then(Iterator::collect::<Result<Vec<_>, _>>)
             .map_err(LocalError::sql)?;
         for (execution, seq, holding) in rows {

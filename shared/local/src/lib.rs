@@ -24,6 +24,8 @@
 //! - [`params`]: local Parameter Store / Secrets Manager values for buildspecs.
 //! - [`process`]: child processes in their own process groups, with timeouts.
 //! - [`execution_record`]: an execution's final record and the figures published at its end.
+//! - [`watch`]: `baton watch`, executions started by git pushes and schedules; [`watch::git_refs`]
+//!   follows a repository's refs with inotify.
 //! - [`query`]: read models for `status` and `history`.
 //! - [`db`]: the SQLite schema and connection.
 
@@ -50,6 +52,7 @@ pub mod reports;
 pub mod runtime;
 pub mod source;
 pub mod tree;
+pub mod watch;
 
 pub use error::LocalError;
 pub use execution_record::ExecutionRecord;

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use baton_asl::{
-    ExecutionSpec, ExecutionStatus, HistoryEvent, HistorySink, Interpreter, StateMachine, StatesError, TaskCall,
-    TaskInvoker, TaskTokens,
+    ExecutionSpec, ExecutionStatus, HistoryEvent, HistorySink, Interpreter, StateMachine, StatesError, TaskCall, TaskInvoker, TaskTokens,
 };
 use baton_core::events::Event;
 use baton_core::model::Pipeline;
@@ -29,8 +28,8 @@ use crate::cloudwatch::{self, LocalAlarms, SqliteMetrics};
 use crate::db::Db;
 use crate::deploy::LocalDeployer;
 use crate::error::LocalError;
-use crate::lanes::SqliteLanes;
 use crate::execution_record::{self, ExecutionRecord, execution_id};
+use crate::lanes::SqliteLanes;
 use crate::source::LocalSource;
 
 #[derive(Debug, Clone, Default)]
@@ -183,6 +182,11 @@ impl LocalRuntime {
         &self.state_dir
     }
 
+    /// The directory (or git work tree) the source snapshots come from.
+    pub fn source_dir(&self) -> &Path {
+        self.adapters.source.dir()
+    }
+
     pub fn db(&self) -> &Arc<Db> {
         &self.db
     }
@@ -206,7 +210,12 @@ impl LocalRuntime {
 
     /// Runs one execution to its end and records it.
     pub async fn run(&self, revision: Option<String>, variables: Map<String, Value>) -> Result<ExecutionRecord, LocalError> {
-        let id = execution_id();
+        self.run_as(execution_id(), revision, variables).await
+    }
+
+    /// [`Self::run`] under an id chosen beforehand ([`execution_record::execution_id`]), for
+    /// callers that announce the execution before it ends.
+    pub async fn run_as(&self, id: String, revision: Option<String>, variables: Map<String, Value>) -> Result<ExecutionRecord, LocalError> {
         let input = json!({ "revision": revision, "variables": variables });
         let spec = ExecutionSpec {
             state_machine_arn: self.machine_arn.clone(),

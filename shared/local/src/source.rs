@@ -36,6 +36,10 @@ impl LocalSource {
         }
     }
 
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     async fn git(&self, args: &[&str]) -> Result<Option<String>, LocalError> {
         let out = Command::new("git")
             .arg("-C")

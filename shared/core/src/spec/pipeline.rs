@@ -17,6 +17,8 @@ pub struct PipelineSpec {
     #[serde(default)]
     pub source: SourceSpec,
     #[serde(default)]
+    pub triggers: Option<Vec<Spanned<TriggerSpec>>>,
+    #[serde(default)]
     pub execution_mode: ExecutionMode,
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
@@ -34,19 +36,38 @@ pub struct SourceSpec {
     /// directory that holds `pipeline.yml`).
     #[serde(default)]
     pub repository: Option<String>,
+}
+
+/// One entry of `triggers`: a `push` filter, or a `schedule` (with the `branch` it builds).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerSpec {
     #[serde(default)]
-    pub branches: Vec<String>,
+    pub push: Option<PushSpec>,
     #[serde(default)]
-    pub paths: Option<PathFilter>,
+    pub schedule: Option<Spanned<String>>,
+    #[serde(default)]
+    pub branch: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PathFilter {
+pub struct PushSpec {
     #[serde(default)]
-    pub include: Vec<String>,
+    pub branches: Option<GlobsSpec>,
     #[serde(default)]
-    pub exclude: Vec<String>,
+    pub tags: Option<GlobsSpec>,
+    #[serde(default)]
+    pub paths: Option<GlobsSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlobsSpec {
+    #[serde(default)]
+    pub include: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub exclude: Vec<Spanned<String>>,
 }
 
 /// How executions share the pipeline (CodePipeline V2's execution modes; SUPERSEDED is its

@@ -6,9 +6,10 @@ use std::path::Path;
 
 use serde_saphyr::Spanned;
 
-use crate::model::{Action, ActionKind, Alarm, CompositeAlarm, Group, Pipeline, SOURCE_ARTIFACT, Stage};
+use crate::model::{Action, ActionKind, Alarm, CompositeAlarm, Group, Pipeline, SOURCE_ARTIFACT, Stage, Triggers};
 use crate::spec::error::{Pos, Reporter, SpecError, parse_yaml};
-use crate::spec::pipeline::{ActionSpec, ActionType, DeploymentConfig, HealthyHostsType, PipelineSpec, RollbackTrigger};
+use crate::spec::pipeline::{ActionSpec, ActionType, DeploymentConfig, GlobsSpec, HealthyHostsType, PipelineSpec, RollbackTrigger};
+use crate::trigger::{self, GlobFilter, PushFilter, Schedule, ScheduledRun};
 
 fn pos<T>(s: &Spanned<T>) -> Pos {
     s.referenced.into()
@@ -142,6 +143,7 @@ fn validate(spec: &PipelineSpec, r: &mut Reporter<'_>) -> Pipeline {
     Pipeline {
         name: spec.name.value.clone(),
         source: spec.source.clone(),
+        triggers: validate_triggers(spec, r),
         execution_mode: spec.execution_mode,
         variables: spec.variables.clone(),
         stages,
@@ -149,6 +151,54 @@ fn validate(spec: &PipelineSpec, r: &mut Reporter<'_>) -> Pipeline {
         alarms,
         composite_alarms,
     }
+}
+
+fn validate_triggers(spec: &PipelineSpec, r: &mut Reporter<'_>) -> Triggers {
+    let Some(list) = &spec.triggers else {
+        return Triggers::default();
+    };
+    let mut triggers = Triggers {
+        declared: true,
+        ..Triggers::default()
+    };
+    for t in list {
+        match (&t.value.push, &t.value.schedule) {
+            (Some(_), Some(s)) => r.error(pos(s), "a trigger is either `push` or `schedule`; write them as two triggers"),
+            (None, None) => r.error(pos(t), "a trigger needs `push` (with optional branches, tags, paths) or `schedule`"),
+            (Some(p), None) => {
+                if let Some(b) = &t.value.branch {
+                    r.error(
+                        pos(b),
+                        "`branch` belongs to a `schedule` trigger; a push trigger filters with `branches`",
+                    );
+                }
+                let mut globs = |g: &Option<GlobsSpec>| -> Option<GlobFilter> {
+                    let g = g.as_ref()?;
+                    for pattern in g.include.iter().chain(&g.exclude) {
+                        if let Err(e) = trigger::push::glob(&pattern.value) {
+                            r.error(pos(pattern), format!("`{}` is not a glob: {}", pattern.value, e.kind()));
+                        }
+                    }
+                    let strings = |v: &[Spanned<String>]| v.iter().map(|s| s.value.clone()).collect();
+                    GlobFilter::new(strings(&g.include), strings(&g.exclude)).ok()
+                };
+                triggers.push.0.push(PushFilter {
+                    branches: globs(&p.branches),
+                    tags: globs(&p.tags),
+                    paths: globs(&p.paths),
+                });
+            }
+            (None, Some(s)) => match Schedule::parse(&s.value) {
+                Ok(schedule) => triggers.schedules.push(ScheduledRun {
+                    expression: s.value.clone(),
+                    schedule,
+                    branch: t.value.branch.as_ref().map(|b| b.value.clone()),
+                }),
+                Err(e) => r.error(pos(s), e.to_string()),
+            },
+        }
+    }
+    triggers
 }
 
 fn validate_action(

@@ -40,9 +40,7 @@ pub async fn start(lanes: &dyn StageLanes, pending: &dyn PendingTasks, input: Ga
             },
         )
         .await?;
-    lanes
-        .arrive(&input.pipeline, &input.execution_id, &input.stage, input.mode)
-        .await?;
+    lanes.arrive(&input.pipeline, &input.execution_id, &input.stage, input.mode).await?;
     tracing::debug!(execution_id = %input.execution_id, stage = %input.stage, "waiting in front of the stage");
     Ok(json!({ "waiting": true }))
 }
