@@ -69,6 +69,13 @@ async fn run_fifty(project: &Project) -> Outcome {
             .and_then(Iterator::collect)
         })
         .expect("executions");
+    let deployed = deployed_in_order(project);
+    Outcome { executions, deployed }
+}
+
+/// The N of each deployment in the order the group received them; panics if two overlapped.
+fn deployed_in_order(project: &Project) -> Vec<u64> {
+    let db = project.db();
     // Deployment ids map back to executions through the deployments table.
     let by_deployment: BTreeMap<String, String> = db
         .lock()
@@ -110,7 +117,7 @@ async fn run_fifty(project: &Project) -> Outcome {
             _ => panic!("unexpected log line {line:?}"),
         }
     }
-    Outcome { executions, deployed }
+    deployed
 }
 
 fn ns_with(outcome: &Outcome, status: &str) -> Vec<u64> {
@@ -166,4 +173,47 @@ async fn parallel_executions_all_complete_without_overlapping_deployments() {
     let mut deployed = outcome.deployed.clone();
     deployed.sort_unstable();
     assert_eq!(deployed, (0..50).collect::<Vec<_>>(), "each execution deploys once");
+}
+
+/// Executions started by separate `baton` processes on one state directory share the stage
+/// locks (decisions travel through each execution's inbox) and the group's deployment lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_in_separate_processes_queue_and_never_deploy_at_once() {
+    for mode in ["QUEUED", "PARALLEL"] {
+        let project = project(mode);
+        let children: Vec<_> = (0..3)
+            .map(|n| {
+                let child = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+                    .args(["run", "--json", "--var", &format!("N={n}")])
+                    .arg(project.path())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("baton runs");
+                // QUEUED: distinct start times, so the start order is known; PARALLEL: all at
+                // once, so that their deployments contend for the group.
+                if mode == "QUEUED" {
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                }
+                child
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().expect("baton ends");
+            assert!(
+                out.status.success(),
+                "{mode}: {}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let deployed = deployed_in_order(&project);
+        if mode == "QUEUED" {
+            assert_eq!(deployed, vec![0, 1, 2], "{mode}: deployments follow the start order");
+        } else {
+            let mut sorted = deployed.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, vec![0, 1, 2], "{mode}: each run deploys once");
+        }
+    }
 }

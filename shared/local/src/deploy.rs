@@ -15,14 +15,14 @@ use baton_core::alarm::AlarmState;
 use baton_core::events::Event;
 use baton_core::model::{Group, Pipeline};
 use baton_core::ports::{AlarmWatch, ArtifactRef, DeployRequest, Deployer, DeploymentStatus, DeploymentSummary, PortResult};
-use baton_core::spec::appspec::{Appspec, FileExistsBehavior, parse_appspec};
+use baton_core::spec::appspec::Appspec;
 use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
-use walkdir::WalkDir;
 
 use crate::artifacts::FsArtifactStore;
 use crate::bus::EventBus;
 use crate::db::Db;
+use crate::deploy_install::{install, load_appspec};
 use crate::deploy_plan::Plan;
 use crate::error::LocalError;
 use crate::process::{Exit, clean_command, run_logged, stop_group};
@@ -359,6 +359,11 @@ impl LocalDeployer {
         };
         self.set_status(id, DeploymentStatus::Queued, None);
         let _held = lock.lock().await;
+        // The mutex orders this process's deployments; the file lock, those of other processes.
+        let _across = match crate::file_lock::exclusive(self.inner.groups_dir.join(format!("{}.lock", req.group))).await {
+            Ok(l) => l,
+            Err(e) => return (DeploymentStatus::Failed, Some(e.to_string())),
+        };
         self.set_status(id, DeploymentStatus::InProgress, None);
         let group = match self.group(&req.group) {
             Ok(g) => g.clone(),
@@ -451,62 +456,6 @@ impl LocalDeployer {
         }
         Ok(stopped)
     }
-}
-
-fn load_appspec(archive: &Path, file: &str) -> Result<Appspec, LocalError> {
-    let path = tree::contained(archive, file)?;
-    let text = baton_core::spec::read_text(&path)?;
-    Ok(parse_appspec(Path::new(file), &text)?)
-}
-
-/// Install: remove what the previous deployment installed, then copy `files` into the
-/// instance root honouring `file_exists_behavior`; remember what was installed.
-fn install(appspec: &Appspec, archive: &Path, instance: &Instance) -> Result<(), LocalError> {
-    let root = instance.root();
-    let manifest = instance.dir.join("installed-files.txt");
-    if let Ok(previous) = std::fs::read_to_string(&manifest) {
-        for line in previous.lines().filter(|l| !l.is_empty()) {
-            let _ = std::fs::remove_file(tree::contained(&root, line)?);
-        }
-    }
-    let mut installed = Vec::new();
-    for mapping in &appspec.files {
-        let source = tree::contained(archive, mapping.source.value.trim_start_matches('/'))?;
-        let dest = tree::contained(&root, mapping.destination.value.trim_start_matches('/'))?;
-        let files: Vec<(PathBuf, PathBuf)> = if source.is_file() {
-            vec![(source.clone(), dest.join(source.file_name().unwrap_or_default()))]
-        } else {
-            WalkDir::new(&source)
-                .follow_links(false)
-                .into_iter()
-                .filter_map(Result::ok)
-                .filter(|e| e.file_type().is_file())
-                .filter_map(|e| Some((e.path().to_path_buf(), dest.join(e.path().strip_prefix(&source).ok()?))))
-                .collect()
-        };
-        for (from, to) in files {
-            if to.exists() {
-                match appspec.file_exists_behavior {
-                    FileExistsBehavior::Disallow => {
-                        return Err(LocalError::Invalid(format!(
-                            "{} already exists and was not installed by the previous deployment (file_exists_behavior: DISALLOW)",
-                            to.display()
-                        )));
-                    }
-                    FileExistsBehavior::Retain => continue,
-                    FileExistsBehavior::Overwrite => {}
-                }
-            }
-            if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent).map_err(LocalError::io(parent))?;
-            }
-            std::fs::copy(&from, &to).map_err(LocalError::io(&to))?;
-            if let Ok(rel) = to.strip_prefix(&root) {
-                installed.push(rel.to_string_lossy().into_owned());
-            }
-        }
-    }
-    tree::write_atomic(&manifest, installed.join("\n").as_bytes())
 }
 
 fn append_line(path: &Path, line: &str) {

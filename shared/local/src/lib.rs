@@ -15,13 +15,15 @@
 //!   test reports a build leaves, [`coverage`] its code coverage reports; [`build_cache`]
 //!   keeps the buildspec's `cache.paths` between builds.
 //! - [`deploy`]: `LocalDeployer`, CodeDeploy's Server lifecycle on local instances;
-//!   [`deploy_plan`] paces a fleet by deployment configuration.
+//!   [`deploy_plan`] paces a fleet by deployment configuration; [`deploy_install`] copies an
+//!   appspec's files onto an instance.
 //! - [`cloudwatch`]: metrics in SQLite, alarm evaluation, health probes; [`dora`]: DORA's four
 //!   key metrics from the execution records.
 //! - [`bus`]: the in-process event bus, timers, parked tasks, task-token callbacks; [`inbox`]:
 //!   the socket through which `baton approve` (and other runs' stage locks) hand events to a
 //!   running execution; [`lanes`]: the stage locks of the execution modes.
 //! - [`params`]: local Parameter Store / Secrets Manager values for buildspecs.
+//! - [`file_lock`]: `flock` locks shared by every process on a state directory.
 //! - [`process`]: child processes in their own process groups, with timeouts.
 //! - [`execution_record`]: an execution's final record and the figures published at its end.
 //! - [`watch`]: `baton watch`, executions started by git pushes and schedules; [`watch::git_refs`]
@@ -39,10 +41,12 @@ pub mod cloudwatch;
 pub mod coverage;
 pub mod db;
 pub mod deploy;
+pub mod deploy_install;
 pub mod deploy_plan;
 pub mod dora;
 pub mod error;
 pub mod execution_record;
+pub mod file_lock;
 pub mod inbox;
 pub mod lanes;
 pub mod params;

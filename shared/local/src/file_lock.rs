@@ -1,0 +1,34 @@
+//! Advisory file locks (`flock`), for what must be exclusive across every `baton` process on a
+//! state directory: one deployment at a time per deployment group.
+
+use std::path::PathBuf;
+
+use rustix::fs::{FlockOperation, flock};
+
+use crate::error::LocalError;
+
+/// An exclusive lock, released when dropped (or when the process dies, so a crash never leaves
+/// a group locked).
+#[derive(Debug)]
+pub struct FileLock {
+    _file: std::fs::File,
+}
+
+/// Waits for the exclusive lock on `path` (created if missing) on a blocking thread.
+pub async fn exclusive(path: PathBuf) -> Result<FileLock, LocalError> {
+    tokio::task::spawn_blocking(move || {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(LocalError::io(dir))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(LocalError::io(&path))?;
+        flock(&file, FlockOperation::LockExclusive).map_err(|e| LocalError::io(&path)(e.into()))?;
+        Ok(FileLock { _file: file })
+    })
+    .await
+    .map_err(|e| LocalError::Invalid(format!("lock task failed: {e}")))?
+}
