@@ -257,3 +257,20 @@ pub trait StageLanes: Send + Sync {
     /// `execution` ended: it leaves its stage, and any queue it waits in.
     async fn leave(&self, pipeline: &str, execution: &str, mode: crate::model::ExecutionMode) -> PortResult<()>;
 }
+
+/// The files a ref change touched, relative to the pipeline's source (CodeCommit's
+/// `GetDifferences` on AWS, git locally). A created ref counts every file of its tree, as
+/// `GetDifferences` without a before-commit does.
+#[async_trait]
+pub trait ChangedFiles: Send + Sync {
+    async fn changed_files(&self, change: &crate::trigger::RefChange) -> PortResult<Vec<String>>;
+}
+
+/// `StartExecution` of the pipeline's state machine.
+#[async_trait]
+pub trait ExecutionStarter: Send + Sync {
+    /// Starts the execution called `name`. A name that exists already means this trigger was
+    /// delivered before (EventBridge delivers at least once): nothing starts, and it returns
+    /// `false`.
+    async fn start(&self, name: &str, input: Value) -> PortResult<bool>;
+}

@@ -52,6 +52,13 @@ pub fn executions(db: &Db, limit: usize) -> Result<Vec<ExecutionRow>, LocalError
     Ok(rows)
 }
 
+/// Whether an execution with exactly this id was ever started here.
+pub fn execution_exists(db: &Db, id: &str) -> Result<bool, LocalError> {
+    db.lock()
+        .query_row("SELECT EXISTS (SELECT 1 FROM executions WHERE id = ?1)", [id], |r| r.get(0))
+        .map_err(LocalError::sql)
+}
+
 /// An execution by id or unique id prefix; the latest when `id` is `None`.
 pub fn execution(db: &Db, id: Option<&str>) -> Result<Option<ExecutionRow>, LocalError> {
     let conn = db.lock();

@@ -11,6 +11,7 @@ pub mod events;
 pub mod gate;
 pub mod rollback;
 pub mod source;
+pub mod trigger;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;

@@ -10,6 +10,8 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use async_trait::async_trait;
+use baton_core::ports::{ChangedFiles, PortResult};
 use baton_core::trigger::RefChange;
 use rustix::fs::inotify::{self, CreateFlags, ReadFlags, WatchFlags};
 use tokio::io::unix::AsyncFd;
@@ -90,30 +92,24 @@ pub fn changes(before: &Refs, after: &Refs) -> Vec<RefChange> {
     out
 }
 
-/// The files a change touched, relative to `dir` and limited to it (the part of the repository
-/// the pipeline builds). A new ref counts the files of its tip commit.
-pub async fn changed_files(dir: &Path, change: &RefChange) -> Result<Vec<String>, LocalError> {
-    let text = match (&change.old, &change.new) {
-        (Some(old), Some(new)) => git(dir, &["diff", "--name-only", "--relative", "--no-renames", old, new]).await?,
-        (None, Some(new)) => {
-            git(
-                dir,
-                &[
-                    "diff-tree",
-                    "--no-commit-id",
-                    "--name-only",
-                    "--relative",
-                    "--no-renames",
-                    "-r",
-                    "--root",
-                    new,
-                ],
-            )
-            .await?
-        }
-        (_, None) => String::new(),
-    };
-    Ok(text.lines().map(str::to_string).collect())
+/// `ChangedFiles` by git: the files a change touched, relative to the source directory and
+/// limited to it (the part of the repository the pipeline builds).
+#[derive(Debug, Clone)]
+pub struct GitChangedFiles {
+    pub dir: PathBuf,
+}
+
+#[async_trait]
+impl ChangedFiles for GitChangedFiles {
+    async fn changed_files(&self, change: &RefChange) -> PortResult<Vec<String>> {
+        let dir = &self.dir;
+        let text = match (&change.old, &change.new) {
+            (Some(old), Some(new)) => git(dir, &["diff", "--name-only", "--relative", "--no-renames", old, new]).await?,
+            (None, Some(new)) => git(dir, &["ls-tree", "-r", "--name-only", new]).await?,
+            (_, None) => String::new(),
+        };
+        Ok(text.lines().map(str::to_string).collect())
+    }
 }
 
 /// inotify watches over a repository's refs.

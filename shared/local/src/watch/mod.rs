@@ -8,13 +8,17 @@ pub mod git_refs;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use baton_core::trigger::{GlobFilter, PushFilter, PushTriggers, RefChange, ScheduledRun, Verdict};
+use async_trait::async_trait;
+use baton_core::ports::{ExecutionStarter, PortResult};
+use baton_core::stages::trigger::{self, TriggerOutcome, TriggerPorts};
+use baton_core::trigger::{GlobFilter, PushFilter, PushTriggers, RefChange, ScheduledRun};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::error::LocalError;
 use crate::execution_record::{ExecutionRecord, execution_id};
+use crate::query;
 use crate::runtime::LocalRuntime;
 
 /// What the watcher did, for its log.
@@ -42,11 +46,11 @@ pub enum WatchEvent {
 
 #[derive(Debug)]
 pub struct Watcher {
-    runtime: Arc<LocalRuntime>,
     dir: PathBuf,
     push: PushTriggers,
     schedules: Vec<ScheduledRun>,
-    variables: Map<String, Value>,
+    files: git_refs::GitChangedFiles,
+    starter: LocalStarter,
 }
 
 impl Watcher {
@@ -75,17 +79,23 @@ impl Watcher {
                 ..PushFilter::default()
             }])
         };
+        let (events, _) = tokio::sync::mpsc::unbounded_channel();
         Ok(Self {
             schedules: triggers.schedules.clone(),
-            runtime,
+            files: git_refs::GitChangedFiles { dir: dir.clone() },
+            starter: LocalStarter {
+                runtime,
+                variables,
+                events,
+            },
             dir,
             push,
-            variables,
         })
     }
 
     /// Follows the triggers until the task is dropped.
-    pub async fn run(self, events: UnboundedSender<WatchEvent>) -> Result<(), LocalError> {
+    pub async fn run(mut self, events: UnboundedSender<WatchEvent>) -> Result<(), LocalError> {
+        self.starter.events = events.clone();
         let mut refs = git_refs::RefWatcher::open(&self.dir).await?;
         let mut known = git_refs::snapshot(&self.dir).await?;
         let started = Utc::now();
@@ -131,50 +141,78 @@ impl Watcher {
             short(change.old.as_deref()),
             short(change.new.as_deref())
         );
-        let files = if self.push.wants_files(change) {
-            match git_refs::changed_files(&self.dir, change).await {
-                Ok(f) => f,
-                Err(e) => {
-                    let _ = events.send(WatchEvent::Problem(format!("{trigger}: could not list the changed files: {e}")));
-                    return;
-                }
-            }
-        } else {
-            Vec::new()
+        let ports = TriggerPorts {
+            files: &self.files,
+            starter: &self.starter,
         };
-        match self.push.decide(change, &files) {
-            Verdict::Start { commit, why } => self.start(trigger, why, commit, events),
-            Verdict::Skip { why } => {
-                tracing::info!(trigger = %trigger, why = %why, "push starts nothing");
+        match trigger::on_push(ports, &self.push, change, &execution_id()).await {
+            Ok(TriggerOutcome::Skipped { why }) => {
                 let _ = events.send(WatchEvent::Skipped { trigger, why });
+            }
+            Ok(TriggerOutcome::Started { .. }) => {}
+            Err(e) => {
+                let _ = events.send(WatchEvent::Problem(format!("{trigger}: {e}")));
             }
         }
     }
 
     async fn on_schedule(&self, s: &ScheduledRun, events: &UnboundedSender<WatchEvent>) {
-        let trigger = format!("schedule {}", s.expression);
         let branch = match &s.branch {
             Some(b) => format!("refs/heads/{b}"),
             None => "HEAD".to_string(),
         };
-        match git_refs::git(&self.dir, &["rev-parse", "--verify", &format!("{branch}^{{commit}}")]).await {
-            Ok(commit) => self.start(trigger, format!("{} came due", s.expression), commit.trim().to_string(), events),
+        let commit = match git_refs::git(&self.dir, &["rev-parse", "--verify", &format!("{branch}^{{commit}}")]).await {
+            Ok(c) => c.trim().to_string(),
             Err(e) => {
-                let _ = events.send(WatchEvent::Problem(format!("{trigger}: cannot resolve {branch}: {e}")));
+                let _ = events.send(WatchEvent::Problem(format!(
+                    "schedule {}: cannot resolve {branch}: {e}",
+                    s.expression
+                )));
+                return;
             }
+        };
+        if let Err(e) = trigger::on_schedule(&self.starter, &s.expression, commit, &execution_id()).await {
+            let _ = events.send(WatchEvent::Problem(format!("schedule {}: {e}", s.expression)));
         }
     }
+}
 
-    fn start(&self, trigger: String, why: String, commit: String, events: &UnboundedSender<WatchEvent>) {
-        let id = execution_id();
-        tracing::info!(execution_id = %id, trigger = %trigger, why = %why, "starting an execution");
-        let _ = events.send(WatchEvent::Started {
-            execution_id: id.clone(),
+/// `ExecutionStarter` for this machine: each execution runs as a task of the watcher's runtime.
+#[derive(Debug)]
+struct LocalStarter {
+    runtime: Arc<LocalRuntime>,
+    variables: Map<String, Value>,
+    events: UnboundedSender<WatchEvent>,
+}
+
+#[async_trait]
+impl ExecutionStarter for LocalStarter {
+    async fn start(&self, name: &str, input: Value) -> PortResult<bool> {
+        if query::execution_exists(self.runtime.db(), name)? {
+            return Ok(false);
+        }
+        let t = &input["trigger"];
+        let trigger = match t["type"].as_str() {
+            Some("push") => format!(
+                "push {} {}..{}",
+                t["ref"].as_str().unwrap_or_default(),
+                short(t["old"].as_str()),
+                short(t["new"].as_str())
+            ),
+            _ => format!("schedule {}", t["expression"].as_str().unwrap_or_default()),
+        };
+        let commit = input["revision"].as_str().unwrap_or_default().to_string();
+        let _ = self.events.send(WatchEvent::Started {
+            execution_id: name.to_string(),
             trigger,
-            why,
+            why: t["why"].as_str().unwrap_or_default().to_string(),
             commit: commit.clone(),
         });
-        let (runtime, events, variables) = (self.runtime.clone(), events.clone(), self.variables.clone());
+        let mut variables = self.variables.clone();
+        if let Some(given) = input["variables"].as_object() {
+            variables.extend(given.clone());
+        }
+        let (runtime, events, id) = (self.runtime.clone(), self.events.clone(), name.to_string());
         tokio::spawn(async move {
             let event = match runtime.run_as(id.clone(), Some(commit), variables).await {
                 Ok(record) => WatchEvent::Finished(record),
@@ -182,6 +220,7 @@ impl Watcher {
             };
             let _ = events.send(event);
         });
+        Ok(true)
     }
 }
 
