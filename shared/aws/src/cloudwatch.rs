@@ -8,52 +8,13 @@ use async_trait::async_trait;
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::types::{AlarmType, Dimension, HistoryItemType, Metric, MetricDataQuery, MetricStat, StandardUnit, StateValue};
 use aws_smithy_types::DateTime;
-use aws_smithy_types::retry::ProvideErrorKind;
 use baton_core::alarm::AlarmState;
 use baton_core::ports::{AlarmWatch, MetricDatum, MetricsSink, PortError, PortResult};
 
+use crate::sdk::port_error;
+
 /// `PutMetricData` takes at most 1,000 datums per request.
 pub const MAX_DATUMS_PER_REQUEST: usize = 1000;
-
-/// A service error becomes a port error; what the SDK itself classifies as retryable
-/// (throttling, server faults, transient transport failures) is marked transient.
-fn port_error<E, R>(op: &str, e: &aws_sdk_cloudwatch::error::SdkError<E, R>) -> PortError
-where
-    E: aws_sdk_cloudwatch::error::ProvideErrorMetadata + ProvideErrorKind,
-    R: HttpStatus,
-{
-    use aws_sdk_cloudwatch::error::SdkError;
-    let (detail, transient) = match e {
-        SdkError::ServiceError(s) => {
-            let kind = s.err().retryable_error_kind();
-            let code = aws_sdk_cloudwatch::error::ProvideErrorMetadata::code(s.err())
-                .map(str::to_string)
-                .or_else(|| kind.map(|k| format!("{k:?}")))
-                .unwrap_or_else(|| "error".into());
-            (code, kind.is_some() || s.raw().server_error())
-        }
-        SdkError::TimeoutError(_) => ("timeout".into(), true),
-        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => ("transport failure".into(), true),
-        _ => ("request could not be built".into(), false),
-    };
-    let message = format!("CloudWatch {op} failed: {detail}");
-    if transient {
-        PortError::transient(message)
-    } else {
-        PortError::permanent(message)
-    }
-}
-
-/// The HTTP status of a raw response, behind a trait so `port_error` stays generic.
-trait HttpStatus {
-    fn server_error(&self) -> bool;
-}
-
-impl HttpStatus for aws_smithy_runtime_api::http::Response {
-    fn server_error(&self) -> bool {
-        self.status().is_server_error()
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct CloudWatchMetrics {
@@ -98,7 +59,7 @@ impl MetricsSink for CloudWatchMetrics {
                     .set_metric_data(Some(items))
                     .send()
                     .await
-                    .map_err(|e| port_error("PutMetricData", &e))?;
+                    .map_err(|e| port_error("CloudWatch PutMetricData", &e))?;
             }
         }
         Ok(())
@@ -138,7 +99,7 @@ impl CloudWatchAlarms {
             .history_item_type(HistoryItemType::StateUpdate)
             .send()
             .await
-            .map_err(|e| port_error("DescribeAlarmHistory", &e))?;
+            .map_err(|e| port_error("CloudWatch DescribeAlarmHistory", &e))?;
         Ok(out
             .alarm_history_items()
             .iter()
@@ -175,7 +136,7 @@ impl CloudWatchAlarms {
             .end_time(DateTime::from_millis(to_ms))
             .send()
             .await
-            .map_err(|e| port_error("GetMetricData", &e))?;
+            .map_err(|e| port_error("CloudWatch GetMetricData", &e))?;
         let Some(result) = out.metric_data_results().first() else {
             return Ok(Vec::new());
         };
@@ -199,7 +160,7 @@ impl AlarmWatch for CloudWatchAlarms {
             .alarm_types(AlarmType::CompositeAlarm)
             .send()
             .await
-            .map_err(|e| port_error("DescribeAlarms", &e))?;
+            .map_err(|e| port_error("CloudWatch DescribeAlarms", &e))?;
         let found = out
             .metric_alarms()
             .iter()

@@ -34,6 +34,19 @@ pub struct Triggers {
     pub declared: bool,
 }
 
+impl Triggers {
+    /// The push triggers, or without any `triggers` in pipeline.yml, pushes to `default_branch`.
+    pub fn push_or_branch(&self, default_branch: &str) -> crate::trigger::PushTriggers {
+        if self.declared {
+            return self.push.clone();
+        }
+        crate::trigger::PushTriggers(vec![crate::trigger::PushFilter {
+            branches: Some(crate::trigger::GlobFilter::exact(default_branch)),
+            ..Default::default()
+        }])
+    }
+}
+
 /// An alarm whose state is a rule over other alarms' states.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompositeAlarm {

@@ -270,7 +270,8 @@ pub trait ChangedFiles: Send + Sync {
 #[async_trait]
 pub trait ExecutionStarter: Send + Sync {
     /// Starts the execution called `name`. A name that exists already means this trigger was
-    /// delivered before (EventBridge delivers at least once): nothing starts, and it returns
-    /// `false`.
+    /// delivered before (EventBridge delivers at least once): nothing new starts. Returns `false`
+    /// when the service says so; Step Functions answers a repeat of a running execution's name
+    /// and input like the first call, and then this returns `true`.
     async fn start(&self, name: &str, input: Value) -> PortResult<bool>;
 }

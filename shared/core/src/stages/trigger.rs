@@ -15,7 +15,9 @@ pub struct TriggerPorts<'a> {
     pub starter: &'a dyn ExecutionStarter,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The function's result, as the trigger's log and its Lambda response show it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum TriggerOutcome {
     Started {
         execution: String,

@@ -62,6 +62,22 @@ impl GlobFilter {
         })
     }
 
+    /// Exactly `name`, whatever glob syntax it holds (git allows `[` and `*`-free oddities).
+    pub fn exact(name: &str) -> Self {
+        let mut builder = GlobSetBuilder::new();
+        let set = glob(&globset::escape(name))
+            .map(|g| builder.add(g))
+            .and_then(|b| b.build())
+            // An escaped name always compiles; if it ever did not, the filter matches nothing.
+            .unwrap_or_else(|_| GlobSet::empty());
+        Self {
+            include: vec![name.to_string()],
+            exclude: Vec::new(),
+            include_set: set,
+            exclude_set: GlobSet::empty(),
+        }
+    }
+
     pub fn matches(&self, name: &str) -> bool {
         (self.include.is_empty() || self.include_set.is_match(name)) && !self.exclude_set.is_match(name)
     }

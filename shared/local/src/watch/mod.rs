@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use baton_core::ports::{ExecutionStarter, PortResult};
 use baton_core::stages::trigger::{self, TriggerOutcome, TriggerPorts};
-use baton_core::trigger::{GlobFilter, PushFilter, PushTriggers, RefChange, ScheduledRun};
+use baton_core::trigger::{PushFilter, PushTriggers, RefChange, ScheduledRun};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
@@ -72,12 +72,7 @@ impl Watcher {
                     "pipeline.yml has no `triggers` and HEAD is detached: name the branches to follow under `triggers`".into(),
                 )
             })?;
-            let include = GlobFilter::new(vec![branch.trim().to_string()], Vec::new())
-                .map_err(|e| LocalError::Invalid(format!("branch name `{}`: {e}", branch.trim())))?;
-            PushTriggers(vec![PushFilter {
-                branches: Some(include),
-                ..PushFilter::default()
-            }])
+            triggers.push_or_branch(branch.trim())
         };
         let (events, _) = tokio::sync::mpsc::unbounded_channel();
         Ok(Self {
