@@ -7,7 +7,9 @@
 //!
 //! - [`sdk`]: the shared HTTP client, SDK errors as port errors.
 //! - [`sfn`]: `StepFunctions`, executions started by name and task tokens answered.
+//! - [`dynamodb`]: `DynamoState` (parked task tokens) and `DynamoLanes` (stage locks).
 //! - [`codecommit`]: `CodeCommitChanges` (`GetDifferences`) and the repository state-change event.
+//! - [`gate`]: the gate function's handler: stage gates, and executions leaving their stage.
 //! - [`trigger`]: the trigger function's handler: an EventBridge event in, an execution out.
 //! - [`emf`]: `EmfMetricsSink`, metrics as Embedded Metric Format log lines (the Lambda hot path).
 //! - [`cloudwatch`]: `CloudWatchMetrics` (`PutMetricData`) and `CloudWatchAlarms`
@@ -15,7 +17,9 @@
 
 pub mod cloudwatch;
 pub mod codecommit;
+pub mod dynamodb;
 pub mod emf;
+pub mod gate;
 pub mod sdk;
 pub mod sfn;
 pub mod trigger;

@@ -20,9 +20,9 @@ pub struct TriggerFunction {
 /// Why the function could not start: a missing setting or an unreadable pipeline.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct ConfigError(String);
+pub struct ConfigError(pub String);
 
-fn env(name: &str) -> Result<String, ConfigError> {
+pub(crate) fn env(name: &str) -> Result<String, ConfigError> {
     std::env::var(name).map_err(|_| ConfigError(format!("the function needs the environment variable {name}")))
 }
 

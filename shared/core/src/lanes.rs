@@ -21,6 +21,10 @@ pub struct Waiter {
 pub struct Lane {
     pub holder: Option<String>,
     pub waiting: Vec<Waiter>,
+    /// The most recently started execution that has entered the stage. In SUPERSEDED mode an
+    /// older one arriving later is overtaken by it: an older change never goes through a stage
+    /// after a newer one did.
+    pub newest: Option<Waiter>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,20 +40,41 @@ impl Lane {
     /// what they decide. Executions are only superseded in front of a stage, never inside one.
     pub fn settle(&mut self, mode: ExecutionMode) -> Vec<Decision> {
         let mut decisions = Vec::new();
-        self.waiting.sort_by_key(|w| w.seq);
+        // Equal start times (AWS gives milliseconds) fall back to the name, so every adapter
+        // breaks a tie the same way.
+        self.waiting.sort_by(|a, b| (a.seq, &a.execution).cmp(&(b.seq, &b.execution)));
         if mode == ExecutionMode::Superseded
             && let Some(newest) = self.waiting.pop()
         {
+            let passed = self
+                .newest
+                .as_ref()
+                .filter(|p| (p.seq, &p.execution) > (newest.seq, &newest.execution));
+            let by = passed.map_or(&newest.execution, |p| &p.execution).clone();
             decisions.extend(self.waiting.drain(..).map(|w| Decision::Supersede {
                 execution: w.execution,
-                by: newest.execution.clone(),
+                by: by.clone(),
             }));
-            self.waiting.push(newest);
+            if passed.is_some() {
+                decisions.push(Decision::Supersede {
+                    execution: newest.execution,
+                    by,
+                });
+            } else {
+                self.waiting.push(newest);
+            }
         }
         if self.holder.is_none() && !self.waiting.is_empty() {
-            let next = self.waiting.remove(0).execution;
-            self.holder = Some(next.clone());
-            decisions.push(Decision::Enter(next));
+            let next = self.waiting.remove(0);
+            self.holder = Some(next.execution.clone());
+            decisions.push(Decision::Enter(next.execution.clone()));
+            if self
+                .newest
+                .as_ref()
+                .is_none_or(|n| (n.seq, &n.execution) < (next.seq, &next.execution))
+            {
+                self.newest = Some(next);
+            }
         }
         decisions
     }
@@ -69,8 +94,8 @@ mod tests {
     #[test]
     fn a_free_stage_takes_the_first_arrival() {
         let mut lane = Lane {
-            holder: None,
             waiting: vec![waiter("a", 1)],
+            ..Lane::default()
         };
         assert_eq!(lane.settle(ExecutionMode::Queued), vec![Decision::Enter("a".into())]);
         assert_eq!(lane.holder.as_deref(), Some("a"));
@@ -81,6 +106,7 @@ mod tests {
         let mut lane = Lane {
             holder: Some("h".into()),
             waiting: vec![waiter("c", 3), waiter("b", 2)],
+            ..Lane::default()
         };
         assert!(lane.settle(ExecutionMode::Queued).is_empty(), "the stage is held");
         lane.holder = None;
@@ -94,6 +120,7 @@ mod tests {
         let mut lane = Lane {
             holder: Some("h".into()),
             waiting: vec![waiter("new", 5), waiter("old", 2)],
+            ..Lane::default()
         };
         assert_eq!(
             lane.settle(ExecutionMode::Superseded),
@@ -105,5 +132,24 @@ mod tests {
         lane.holder = None;
         assert_eq!(lane.settle(ExecutionMode::Superseded), vec![Decision::Enter("new".into())]);
         assert!(lane.waiting.is_empty());
+    }
+
+    #[test]
+    fn superseded_never_lets_an_older_execution_through_after_a_newer_one() {
+        let mut lane = Lane::default();
+        lane.waiting.push(waiter("new", 9));
+        assert_eq!(lane.settle(ExecutionMode::Superseded), vec![Decision::Enter("new".into())]);
+        lane.holder = None;
+        lane.waiting.push(waiter("late-old", 3));
+        assert_eq!(
+            lane.settle(ExecutionMode::Superseded),
+            vec![Decision::Supersede {
+                execution: "late-old".into(),
+                by: "new".into()
+            }]
+        );
+        // QUEUED drops nothing: the late one goes through in its turn.
+        lane.waiting.push(waiter("late-old", 3));
+        assert_eq!(lane.settle(ExecutionMode::Queued), vec![Decision::Enter("late-old".into())]);
     }
 }

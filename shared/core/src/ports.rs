@@ -248,12 +248,24 @@ pub trait Timers: Send + Sync {
     async fn after(&self, delay_secs: u64, event: crate::events::Event) -> PortResult<()>;
 }
 
+/// An execution reaching a stage's gate.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrival<'a> {
+    pub pipeline: &'a str,
+    pub execution: &'a str,
+    pub stage: &'a str,
+    pub mode: crate::model::ExecutionMode,
+    /// When the execution started (ms since the epoch): its place in line, where the adapter
+    /// has no sequence of its own.
+    pub started_ms: i64,
+}
+
 /// Stage locks ([`crate::lanes`]). The adapter keeps every lane of a pipeline and delivers what
 /// [`crate::lanes::Lane::settle`] decides, for this execution and others, as events.
 #[async_trait]
 pub trait StageLanes: Send + Sync {
-    /// `execution` leaves the stage it holds and waits in front of `stage`.
-    async fn arrive(&self, pipeline: &str, execution: &str, stage: &str, mode: crate::model::ExecutionMode) -> PortResult<()>;
+    /// The execution leaves the stage it holds and waits in front of `arrival.stage`.
+    async fn arrive(&self, arrival: &Arrival<'_>) -> PortResult<()>;
     /// `execution` ended: it leaves its stage, and any queue it waits in.
     async fn leave(&self, pipeline: &str, execution: &str, mode: crate::model::ExecutionMode) -> PortResult<()>;
 }

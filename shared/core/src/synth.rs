@@ -360,6 +360,7 @@ fn gate_task(p: &Pipeline, stage: &str, next: &str, on_error: &str) -> Value {
                 "execution_id.$": "$$.Execution.Name",
                 "stage": stage,
                 "mode": p.execution_mode,
+                "started.$": "$$.Execution.StartTime",
             },
         },
         "ResultPath": null,

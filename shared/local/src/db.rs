@@ -61,6 +61,10 @@ CREATE TABLE IF NOT EXISTS stage_lanes (
     pipeline TEXT NOT NULL, stage TEXT NOT NULL, execution_id TEXT NOT NULL, seq INTEGER NOT NULL,
     holding INTEGER NOT NULL, since TEXT NOT NULL, PRIMARY KEY (pipeline, stage, execution_id)
 );
+CREATE TABLE IF NOT EXISTS stage_newest (
+    pipeline TEXT NOT NULL, stage TEXT NOT NULL, execution_id TEXT NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (pipeline, stage)
+);
 CREATE TABLE IF NOT EXISTS pending_tasks (key TEXT PRIMARY KEY, token TEXT NOT NULL, context TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS parameters (
     name TEXT PRIMARY KEY, value TEXT NOT NULL, secret INTEGER NOT NULL, updated_at TEXT NOT NULL

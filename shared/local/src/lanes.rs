@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use baton_core::events::Event;
 use baton_core::lanes::{Decision, Lane, Waiter};
 use baton_core::model::ExecutionMode;
-use baton_core::ports::{PortResult, StageLanes};
+use baton_core::ports::{Arrival, PortResult, StageLanes};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::db::Db;
@@ -38,7 +38,7 @@ impl SqliteLanes {
         while let Some((execution, event)) = queue.pop() {
             if let Err(e) = crate::inbox::deliver(&self.state_dir, &execution, &event).await {
                 tracing::warn!(execution_id = %execution, error = %e, "an execution in a stage lane cannot be reached; it loses its place");
-                queue.extend(self.db.immediate(|tx| remove(tx, pipeline, &execution, mode))?);
+                queue.extend(self.db.immediate(|tx| remove(tx, pipeline, &execution, mode, None))?);
             }
         }
         Ok(())
@@ -47,16 +47,34 @@ impl SqliteLanes {
 
 #[async_trait]
 impl StageLanes for SqliteLanes {
-    async fn arrive(&self, pipeline: &str, execution: &str, stage: &str, mode: ExecutionMode) -> PortResult<()> {
+    async fn arrive(&self, arrival: &Arrival<'_>) -> PortResult<()> {
+        let (pipeline, execution, stage, mode) = (arrival.pipeline, arrival.execution, arrival.stage, arrival.mode);
+        // The executions table's rowid orders executions exactly; start times could tie.
         let deliveries = self.db.immediate(|tx| {
-            let mut out = remove(tx, pipeline, execution, mode)?;
+            let mut out = remove(tx, pipeline, execution, mode, Some(stage))?;
+            // A repeated invocation of a gate that already let this execution in answers it again.
+            let holding: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM stage_lanes WHERE pipeline = ?1 AND stage = ?2 AND execution_id = ?3 AND holding = 1)",
+                    params![pipeline, stage, execution],
+                    |r| r.get(0),
+                )
+                .map_err(LocalError::sql)?;
+            if holding {
+                let event = Event::StageEntered {
+                    execution_id: execution.to_string(),
+                    stage: stage.to_string(),
+                };
+                out.push((execution.to_string(), event));
+                return Ok(out);
+            }
             let seq: i64 = tx
                 .query_row("SELECT rowid FROM executions WHERE id = ?1", [execution], |r| r.get(0))
                 .optional()
                 .map_err(LocalError::sql)?
                 .ok_or_else(|| LocalError::Invalid(format!("no execution {execution} in this state directory")))?;
             tx.execute(
-                "INSERT OR REPLACE INTO stage_lanes (pipeline, stage, execution_id, seq, holding, since) VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+                "INSERT OR IGNORE INTO stage_lanes (pipeline, stage, execution_id, seq, holding, since) VALUES (?1, ?2, ?3, ?4, 0, ?5)",
                 params![pipeline, stage, execution, seq, chrono::Utc::now().to_rfc3339()],
             )
             .map_err(LocalError::sql)?;
@@ -67,24 +85,32 @@ impl StageLanes for SqliteLanes {
     }
 
     async fn leave(&self, pipeline: &str, execution: &str, mode: ExecutionMode) -> PortResult<()> {
-        let deliveries = self.db.immediate(|tx| remove(tx, pipeline, execution, mode))?;
+        let deliveries = self.db.immediate(|tx| remove(tx, pipeline, execution, mode, None))?;
         Ok(self.deliver(pipeline, mode, deliveries).await?)
     }
 }
 
-/// Takes `execution` out of every lane of the pipeline and settles the stages it held.
-fn remove(tx: &Transaction<'_>, pipeline: &str, execution: &str, mode: ExecutionMode) -> Result<Vec<Delivery>, LocalError> {
+/// Takes `execution` out of every lane of the pipeline but `keep`'s, and settles the stages it
+/// held.
+fn remove(
+    tx: &Transaction<'_>,
+    pipeline: &str,
+    execution: &str,
+    mode: ExecutionMode,
+    keep: Option<&str>,
+) -> Result<Vec<Delivery>, LocalError> {
+    let keep = keep.unwrap_or_default();
     let held: Vec<String> = {
         let mut stmt = tx
-            .prepare("SELECT stage FROM stage_lanes WHERE pipeline = ?1 AND execution_id = ?2 AND holding = 1")
+            .prepare("SELECT stage FROM stage_lanes WHERE pipeline = ?1 AND execution_id = ?2 AND holding = 1 AND stage != ?3")
             .map_err(LocalError::sql)?;
-        stmt.query_map(params![pipeline, execution], |r| r.get(0))
+        stmt.query_map(params![pipeline, execution, keep], |r| r.get(0))
             .and_then(Iterator::collect)
             .map_err(LocalError::sql)?
     };
     tx.execute(
-        "DELETE FROM stage_lanes WHERE pipeline = ?1 AND execution_id = ?2",
-        params![pipeline, execution],
+        "DELETE FROM stage_lanes WHERE pipeline = ?1 AND execution_id = ?2 AND stage != ?3",
+        params![pipeline, execution, keep],
     )
     .map_err(LocalError::sql)?;
     let mut out = Vec::new();
@@ -120,8 +146,30 @@ fn settle(tx: &Transaction<'_>, pipeline: &str, stage: &str, mode: ExecutionMode
             }
         }
     }
+    lane.newest = tx
+        .query_row(
+            "SELECT execution_id, seq FROM stage_newest WHERE pipeline = ?1 AND stage = ?2",
+            params![pipeline, stage],
+            |r| {
+                Ok(Waiter {
+                    execution: r.get(0)?,
+                    seq: r.get(1)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(LocalError::sql)?;
+    let before = lane.newest.clone();
+    let decisions = lane.settle(mode);
+    if let Some(n) = lane.newest.as_ref().filter(|n| Some(*n) != before.as_ref()) {
+        tx.execute(
+            "INSERT OR REPLACE INTO stage_newest (pipeline, stage, execution_id, seq) VALUES (?1, ?2, ?3, ?4)",
+            params![pipeline, stage, n.execution, n.seq],
+        )
+        .map_err(LocalError::sql)?;
+    }
     let mut out = Vec::new();
-    for decision in lane.settle(mode) {
+    for decision in decisions {
         match decision {
             Decision::Enter(execution) => {
                 tx.execute(

@@ -265,28 +265,8 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 ports.callbacks.fail(&task.token, error_types::APPROVAL_REJECTED, &cause).await?;
             }
         }
-        Event::StageEntered { execution_id, stage } => {
-            let Some(task) = ports.pending.take(&gate::key(&execution_id, &stage)).await? else {
-                tracing::debug!(execution_id, stage, "no execution waits in front of this stage");
-                return Ok(());
-            };
-            let waited = elapsed_ms(&task);
-            let mut dims = metrics::pipeline_dims(task.context["pipeline"].as_str().unwrap_or_default());
-            dims.insert("Stage".into(), stage.clone());
-            publish(&ports, vec![metrics::datum("StageWaitTime", waited, "Milliseconds", dims)]).await;
-            tracing::info!(execution_id, stage, waited_ms = waited, "entered the stage");
-            ports
-                .callbacks
-                .succeed(&task.token, json!({ "stage": stage, "waited_ms": waited }))
-                .await?;
-        }
-        Event::ExecutionSuperseded { execution_id, stage, by } => {
-            let Some(task) = ports.pending.take(&gate::key(&execution_id, &stage)).await? else {
-                return Ok(());
-            };
-            tracing::info!(execution_id, stage, by, "superseded");
-            let cause = format!("execution {by} overtook this one while it waited to enter stage {stage}");
-            ports.callbacks.fail(&task.token, error_types::SUPERSEDED, &cause).await?;
+        event @ (Event::StageEntered { .. } | Event::ExecutionSuperseded { .. }) => {
+            gate::answer(ports.pending, ports.callbacks, ports.metrics, event).await?;
         }
     }
     Ok(())

@@ -5,17 +5,22 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::events::Event;
+use crate::metrics;
 use crate::model::ExecutionMode;
-use crate::ports::{PendingTask, PendingTasks, StageLanes};
-use crate::stages::StageError;
+use crate::ports::{Arrival, MetricsSink, PendingTask, PendingTasks, StageLanes, TaskCallbacks};
+use crate::stages::{StageError, error_types};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct GateInput {
     pub task_token: String,
     pub pipeline: String,
     pub execution_id: String,
     pub stage: String,
     pub mode: ExecutionMode,
+    /// `$$.Execution.StartTime`: orders executions where the lanes have no sequence of their own.
+    #[serde(default)]
+    pub started: Option<String>,
 }
 
 /// The pending-task key of a gate: one per execution and stage.
@@ -28,7 +33,7 @@ pub async fn start(lanes: &dyn StageLanes, pending: &dyn PendingTasks, input: Ga
         "pipeline": input.pipeline,
         "execution_id": input.execution_id,
         "stage": input.stage,
-        "started_ms": crate::metrics::now_ms(),
+        "started_ms": metrics::now_ms(),
     });
     // Parked before arriving: the decision may come back before `arrive` returns.
     pending
@@ -40,7 +45,58 @@ pub async fn start(lanes: &dyn StageLanes, pending: &dyn PendingTasks, input: Ga
             },
         )
         .await?;
-    lanes.arrive(&input.pipeline, &input.execution_id, &input.stage, input.mode).await?;
+    let started_ms = input
+        .started
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map_or_else(metrics::now_ms, |t| t.timestamp_millis());
+    let arrival = Arrival {
+        pipeline: &input.pipeline,
+        execution: &input.execution_id,
+        stage: &input.stage,
+        mode: input.mode,
+        started_ms,
+    };
+    lanes.arrive(&arrival).await?;
     tracing::debug!(execution_id = %input.execution_id, stage = %input.stage, "waiting in front of the stage");
     Ok(json!({ "waiting": true }))
+}
+
+/// Answers the gate a lane decision is for: the execution goes into the stage, or ends
+/// superseded. A decision whose gate is no longer parked (delivered twice) does nothing.
+pub async fn answer(
+    pending: &dyn PendingTasks,
+    callbacks: &dyn TaskCallbacks,
+    metrics: &dyn MetricsSink,
+    decision: Event,
+) -> Result<(), StageError> {
+    match decision {
+        Event::StageEntered { execution_id, stage } => {
+            let Some(task) = pending.take(&key(&execution_id, &stage)).await? else {
+                tracing::debug!(execution_id, stage, "no execution waits in front of this stage");
+                return Ok(());
+            };
+            let started = task.context["started_ms"].as_i64().unwrap_or_else(metrics::now_ms);
+            let waited = (metrics::now_ms() - started).max(0) as f64;
+            let mut dims = metrics::pipeline_dims(task.context["pipeline"].as_str().unwrap_or_default());
+            dims.insert("Stage".into(), stage.clone());
+            if let Err(e) = metrics.put(&[metrics::datum("StageWaitTime", waited, "Milliseconds", dims)]).await {
+                tracing::warn!(error = %e, "could not publish metrics");
+            }
+            tracing::info!(execution_id, stage, waited_ms = waited, "entered the stage");
+            callbacks
+                .succeed(&task.token, json!({ "stage": stage, "waited_ms": waited }))
+                .await?;
+        }
+        Event::ExecutionSuperseded { execution_id, stage, by } => {
+            let Some(task) = pending.take(&key(&execution_id, &stage)).await? else {
+                return Ok(());
+            };
+            tracing::info!(execution_id, stage, by, "superseded");
+            let cause = format!("execution {by} overtook this one while it waited to enter stage {stage}");
+            callbacks.fail(&task.token, error_types::SUPERSEDED, &cause).await?;
+        }
+        other => return Err(StageError::InvalidInput(format!("not a stage decision: {other:?}"))),
+    }
+    Ok(())
 }

@@ -1,0 +1,299 @@
+//! The function-side state on DynamoDB (one table, keys `pk`/`sk`): parked task tokens
+//! (`PendingTasks`) and the stage locks of the execution modes (`StageLanes`).
+//!
+//! Taking a token is one `DeleteItem` returning the old item, so of two deliveries of the same
+//! event exactly one gets it. A lane is one item per pipeline and stage, changed by
+//! read-modify-write under a version condition and retried on conflict: concurrent gate
+//! invocations never lose an arrival.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use baton_core::events::Event;
+use baton_core::lanes::{Decision, Lane, Waiter};
+use baton_core::model::ExecutionMode;
+use baton_core::ports::{Arrival, MetricsSink, PendingTask, PendingTasks, PortError, PortResult, StageLanes, TaskCallbacks};
+use baton_core::stages::gate;
+
+use crate::sdk::port_error;
+
+type Item = HashMap<String, AttributeValue>;
+
+const PENDING: &str = "pending";
+/// Conflicting lane writes retried before giving up (as `Transient`, for the state machine to retry).
+const MAX_LANE_ATTEMPTS: u32 = 50;
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn text(item: &Item, key: &str) -> Option<String> {
+    item.get(key).and_then(|v| v.as_s().ok()).cloned()
+}
+
+#[derive(Debug, Clone)]
+pub struct DynamoState {
+    client: Client,
+    table: String,
+}
+
+impl DynamoState {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl PendingTasks for DynamoState {
+    async fn put(&self, key: &str, task: &PendingTask) -> PortResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(PENDING))
+            .item("sk", s(key))
+            .item("token", s(&task.token))
+            .item("context", s(task.context.to_string()))
+            .send()
+            .await
+            .map_err(|e| port_error("DynamoDB PutItem", &e))?;
+        Ok(())
+    }
+
+    async fn take(&self, key: &str) -> PortResult<Option<PendingTask>> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(PENDING))
+            .key("sk", s(key))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| port_error("DynamoDB DeleteItem", &e))?;
+        Ok(out.attributes().and_then(pending_task))
+    }
+
+    async fn list(&self, prefix: &str) -> PortResult<Vec<(String, PendingTask)>> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(PENDING))
+            .expression_attribute_values(":prefix", s(prefix))
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| port_error("DynamoDB Query", &e))?;
+            for item in page.items() {
+                if let (Some(key), Some(task)) = (text(item, "sk"), pending_task(item)) {
+                    out.push((key, task));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn pending_task(item: &Item) -> Option<PendingTask> {
+    Some(PendingTask {
+        token: text(item, "token")?,
+        context: serde_json::from_str(&text(item, "context")?).unwrap_or_default(),
+    })
+}
+
+/// The stage locks, delivering each decision straight to the waiting gate's task token.
+#[allow(missing_debug_implementations, reason = "holds trait objects")]
+pub struct DynamoLanes {
+    state: DynamoState,
+    callbacks: Arc<dyn TaskCallbacks>,
+    metrics: Arc<dyn MetricsSink>,
+}
+
+impl DynamoLanes {
+    pub fn new(state: DynamoState, callbacks: Arc<dyn TaskCallbacks>, metrics: Arc<dyn MetricsSink>) -> Self {
+        Self { state, callbacks, metrics }
+    }
+
+    fn lane_key(pipeline: &str) -> String {
+        format!("lane#{pipeline}")
+    }
+
+    /// Changes one lane with `change`, settles it by the mode's rules and writes it back if no
+    /// one else wrote it meanwhile; otherwise reads it again.
+    async fn update(
+        &self,
+        pipeline: &str,
+        stage: &str,
+        mode: ExecutionMode,
+        change: &(dyn Fn(&mut Lane) + Sync),
+    ) -> PortResult<(Lane, Vec<Decision>)> {
+        let db = &self.state;
+        for attempt in 0..MAX_LANE_ATTEMPTS {
+            let item = db
+                .client
+                .get_item()
+                .table_name(&db.table)
+                .key("pk", s(Self::lane_key(pipeline)))
+                .key("sk", s(stage))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| port_error("DynamoDB GetItem", &e))?
+                .item;
+            let version: u64 = item
+                .as_ref()
+                .and_then(|i| i.get("version"))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            let mut lane = item.as_ref().map(decode).unwrap_or_default();
+            change(&mut lane);
+            let decisions = lane.settle(mode);
+            let mut put = db
+                .client
+                .put_item()
+                .table_name(&db.table)
+                .item("pk", s(Self::lane_key(pipeline)))
+                .item("sk", s(stage))
+                .item("waiting", s(encode(&lane.waiting)))
+                .item("version", AttributeValue::N((version + 1).to_string()));
+            if let Some(h) = &lane.holder {
+                put = put.item("holder", s(h));
+            }
+            if let Some(n) = &lane.newest {
+                put = put.item("newest", s(encode(std::slice::from_ref(n))));
+            }
+            put = if item.is_some() {
+                put.condition_expression("version = :v")
+                    .expression_attribute_values(":v", AttributeValue::N(version.to_string()))
+            } else {
+                put.condition_expression("attribute_not_exists(pk)")
+            };
+            match put.send().await {
+                Ok(_) => return Ok((lane, decisions)),
+                Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                    // Another gate changed the lane first: read it again, after a jittered pause
+                    // that spreads out the contenders.
+                    let pause = fastrand::u64(0..=(5 << attempt.min(4)));
+                    tokio::time::sleep(Duration::from_millis(pause)).await;
+                }
+                Err(e) => return Err(port_error("DynamoDB PutItem", &e)),
+            }
+        }
+        Err(PortError::transient(format!(
+            "stage {stage} of {pipeline}: {MAX_LANE_ATTEMPTS} conflicting writes in a row"
+        )))
+    }
+
+    /// Takes `execution` out of every lane of the pipeline but `keep`'s.
+    async fn remove(
+        &self,
+        pipeline: &str,
+        execution: &str,
+        mode: ExecutionMode,
+        keep: Option<&str>,
+    ) -> PortResult<Vec<(String, Decision)>> {
+        let lanes = self
+            .state
+            .client
+            .query()
+            .table_name(&self.state.table)
+            .consistent_read(true)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(Self::lane_key(pipeline)))
+            .send()
+            .await
+            .map_err(|e| port_error("DynamoDB Query", &e))?;
+        let mut out = Vec::new();
+        for item in lanes.items() {
+            let lane = decode(item);
+            let present = lane.holder.as_deref() == Some(execution) || lane.waiting.iter().any(|w| w.execution == execution);
+            let Some(stage) = text(item, "sk").filter(|st| present && Some(st.as_str()) != keep) else {
+                continue;
+            };
+            let leave = |l: &mut Lane| {
+                if l.holder.as_deref() == Some(execution) {
+                    l.holder = None;
+                }
+                l.waiting.retain(|w| w.execution != execution);
+            };
+            let (_, decisions) = self.update(pipeline, &stage, mode, &leave).await?;
+            out.extend(decisions.into_iter().map(|d| (stage.clone(), d)));
+        }
+        Ok(out)
+    }
+
+    async fn deliver(&self, decisions: Vec<(String, Decision)>) -> PortResult<()> {
+        for (stage, decision) in decisions {
+            let event = match decision {
+                Decision::Enter(execution_id) => Event::StageEntered { execution_id, stage },
+                Decision::Supersede { execution, by } => Event::ExecutionSuperseded {
+                    execution_id: execution,
+                    stage,
+                    by,
+                },
+            };
+            gate::answer(&self.state, self.callbacks.as_ref(), self.metrics.as_ref(), event)
+                .await
+                .map_err(|e| PortError::transient(e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+fn decode(item: &Item) -> Lane {
+    let waiting: Vec<(String, i64)> = text(item, "waiting")
+        .and_then(|w| serde_json::from_str(&w).ok())
+        .unwrap_or_default();
+    let newest: Vec<(String, i64)> = text(item, "newest").and_then(|w| serde_json::from_str(&w).ok()).unwrap_or_default();
+    let waiter = |(execution, seq)| Waiter { execution, seq };
+    Lane {
+        holder: text(item, "holder"),
+        waiting: waiting.into_iter().map(waiter).collect(),
+        newest: newest.into_iter().map(waiter).next(),
+    }
+}
+
+fn encode(waiting: &[Waiter]) -> String {
+    let pairs: Vec<(&str, i64)> = waiting.iter().map(|w| (w.execution.as_str(), w.seq)).collect();
+    serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".into())
+}
+
+#[async_trait]
+impl StageLanes for DynamoLanes {
+    async fn arrive(&self, a: &Arrival<'_>) -> PortResult<()> {
+        let mut decisions = self.remove(a.pipeline, a.execution, a.mode, Some(a.stage)).await?;
+        let join = |l: &mut Lane| {
+            let known = l.holder.as_deref() == Some(a.execution) || l.waiting.iter().any(|w| w.execution == a.execution);
+            if !known {
+                l.waiting.push(Waiter {
+                    execution: a.execution.to_string(),
+                    seq: a.started_ms,
+                });
+            }
+        };
+        let (lane, here) = self.update(a.pipeline, a.stage, a.mode, &join).await?;
+        // A repeated invocation of a gate that already let this execution in answers it again.
+        let entered = here.iter().any(|d| matches!(d, Decision::Enter(e) if e == a.execution));
+        if lane.holder.as_deref() == Some(a.execution) && !entered {
+            decisions.push((a.stage.to_string(), Decision::Enter(a.execution.to_string())));
+        }
+        decisions.extend(here.into_iter().map(|d| (a.stage.to_string(), d)));
+        self.deliver(decisions).await
+    }
+
+    async fn leave(&self, pipeline: &str, execution: &str, mode: ExecutionMode) -> PortResult<()> {
+        let decisions = self.remove(pipeline, execution, mode, None).await?;
+        self.deliver(decisions).await
+    }
+}

@@ -1,0 +1,79 @@
+//! The gate function's handler. It is handed two things: the state machine's gate Task (an
+//! execution reaching a stage, see `baton_core::stages::gate`), and EventBridge's `Step Functions
+//! Execution Status Change` for the pipeline's state machine, on which an execution that ended
+//! leaves its stage to whoever waits.
+
+use std::sync::Arc;
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_types::SdkConfig;
+use baton_core::model::ExecutionMode;
+use baton_core::ports::StageLanes;
+use baton_core::stages::StageError;
+use baton_core::stages::gate::{self, GateInput};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::dynamodb::{DynamoLanes, DynamoState};
+use crate::emf::EmfMetricsSink;
+use crate::sfn::StepFunctions;
+use crate::trigger::{ConfigError, env};
+
+/// The `detail` of a `Step Functions Execution Status Change` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionStatusChange {
+    pub execution_arn: String,
+    pub state_machine_arn: String,
+    pub name: String,
+    /// RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED.
+    pub status: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum GateRequest {
+    Gate(GateInput),
+    StatusChange(Box<EventBridgeEvent<ExecutionStatusChange>>),
+}
+
+#[allow(missing_debug_implementations, reason = "holds trait objects")]
+pub struct GateFunction {
+    pub pipeline: String,
+    pub mode: ExecutionMode,
+    pub state_machine_arn: String,
+    pub state: DynamoState,
+    pub lanes: DynamoLanes,
+}
+
+impl GateFunction {
+    /// Reads BATON_PIPELINE (path of pipeline.yml), BATON_TABLE and BATON_STATE_MACHINE_ARN.
+    pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
+        let path = env("BATON_PIPELINE")?;
+        let pipeline = baton_core::load_pipeline(std::path::Path::new(&path)).map_err(|e| ConfigError(e.to_string()))?;
+        let state = DynamoState::new(aws_sdk_dynamodb::Client::new(config), env("BATON_TABLE")?);
+        let sfn = StepFunctions::new(aws_sdk_sfn::Client::new(config), env("BATON_STATE_MACHINE_ARN")?);
+        Ok(Self {
+            pipeline: pipeline.name.clone(),
+            mode: pipeline.execution_mode,
+            state_machine_arn: env("BATON_STATE_MACHINE_ARN")?,
+            lanes: DynamoLanes::new(state.clone(), Arc::new(sfn), Arc::new(EmfMetricsSink::stdout())),
+            state,
+        })
+    }
+
+    pub async fn handle(&self, request: GateRequest) -> Result<Value, StageError> {
+        match request {
+            GateRequest::Gate(input) => gate::start(&self.lanes, &self.state, input).await,
+            GateRequest::StatusChange(event) => {
+                let d = &event.detail;
+                if d.state_machine_arn != self.state_machine_arn || d.status == "RUNNING" {
+                    return Ok(json!({ "ignored": d.status }));
+                }
+                self.lanes.leave(&self.pipeline, &d.name, self.mode).await?;
+                tracing::info!(execution = %d.name, status = %d.status, "the execution left its stage");
+                Ok(json!({ "left": d.name }))
+            }
+        }
+    }
+}
