@@ -25,6 +25,24 @@ impl CodeCommitChanges {
     }
 }
 
+impl CodeCommitChanges {
+    /// The commit at the tip of `branch` (`GetBranch`), for scheduled runs.
+    pub async fn branch_commit(&self, branch: &str) -> PortResult<String> {
+        let out = self
+            .client
+            .get_branch()
+            .repository_name(&self.repository)
+            .branch_name(branch)
+            .send()
+            .await
+            .map_err(|e| port_error("CodeCommit GetBranch", &e))?;
+        out.branch()
+            .and_then(|b| b.commit_id())
+            .map(str::to_string)
+            .ok_or_else(|| baton_core::ports::PortError::permanent(format!("branch {branch} of {} has no commit", self.repository)))
+    }
+}
+
 #[async_trait]
 impl ChangedFiles for CodeCommitChanges {
     async fn changed_files(&self, change: &RefChange) -> PortResult<Vec<String>> {

@@ -12,9 +12,9 @@ use std::sync::Arc;
 use aws_sdk_codecommit::operation::get_differences::GetDifferencesOutput;
 use aws_sdk_codecommit::types::{BlobMetadata, Difference};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
-use baton_aws::codecommit::{CodeCommitChanges, RepositoryStateChangeEvent};
+use baton_aws::codecommit::CodeCommitChanges;
 use baton_aws::sfn::StepFunctions;
-use baton_aws::trigger::TriggerFunction;
+use baton_aws::trigger::{TriggerFunction, TriggerRequest};
 use baton_core::stages::trigger::TriggerOutcome;
 use baton_core::trigger::{GlobFilter, PushFilter, PushTriggers};
 use common::Moto;
@@ -68,11 +68,11 @@ fn sample(event: &str) -> Value {
     e
 }
 
-fn event(value: Value, id: &str) -> RepositoryStateChangeEvent {
-    let mut e: RepositoryStateChangeEvent = serde_json::from_value(value).unwrap();
-    // Every sample in the guide carries the same placeholder id; real deliveries differ.
-    e.id = Some(id.into());
-    e
+/// The event as the function receives it, through the same request type `main` decodes.
+fn event(mut value: Value, id: &str) -> TriggerRequest {
+    // Every sample in the guides carries the same placeholder id; real deliveries differ.
+    value["id"] = json!(id);
+    serde_json::from_value(value).unwrap()
 }
 
 fn globs(include: &[&str]) -> Option<GlobFilter> {
@@ -141,6 +141,8 @@ async fn the_guides_reference_events_parse_and_are_acted_on() {
             paths: globs(&["src/**"]),
             ..PushFilter::default()
         }]),
+        schedules: Vec::new(),
+        default_branch: "main".into(),
         files: CodeCommitChanges::new(codecommit, "MyDemoRepo"),
         starter: StepFunctions::new(sfn.clone(), &arn),
     };
@@ -198,6 +200,8 @@ async fn fifty_pushes_at_once_start_fifty_executions_and_redeliveries_none_more(
             branches: globs(&["myBranch"]),
             ..PushFilter::default()
         }]),
+        schedules: Vec::new(),
+        default_branch: "main".into(),
         files: CodeCommitChanges::new(codecommit, "MyDemoRepo"),
         starter: StepFunctions::new(sfn.clone(), &arn),
     });
@@ -239,4 +243,65 @@ async fn fifty_pushes_at_once_start_fifty_executions_and_redeliveries_none_more(
     let outcome = function.handle(event(e, "push-00")).await.unwrap();
     assert!(matches!(outcome, TriggerOutcome::Started { duplicate: true, .. }), "{outcome:?}");
     assert_eq!(executions(&sfn, &arn).await.len(), 50);
+}
+
+/// The `Scheduled Event` of the EventBridge user guide, from the rule of the pipeline's second
+/// schedule.
+fn scheduled_event(rule: &str) -> Value {
+    json!({
+        "version": "0",
+        "id": "89d1a02d-5ec7-412e-82f5-13505f849b41",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2016-12-30T18:44:49Z",
+        "region": "us-east-1",
+        "resources": [format!("arn:aws:events:us-east-1:123456789012:rule/{rule}")],
+        "detail": {}
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schedule_rule_starts_a_run_of_its_branch_tip() {
+    use aws_sdk_codecommit::operation::get_branch::GetBranchOutput;
+    use aws_sdk_codecommit::types::BranchInfo;
+    use baton_core::trigger::{Schedule, ScheduledRun};
+    let moto = Moto::start();
+    let (sfn, arn) = state_machine(&moto).await;
+    let branch = mock!(aws_sdk_codecommit::Client::get_branch)
+        .match_requests(|r| r.repository_name() == Some("MyDemoRepo") && r.branch_name() == Some("release"))
+        .then_output(|| {
+            GetBranchOutput::builder()
+                .branch(BranchInfo::builder().branch_name("release").commit_id("f00dcafe").build())
+                .build()
+        });
+    let codecommit = mock_client!(aws_sdk_codecommit, RuleMode::MatchAny, [&branch]);
+    let schedule = |expression: &str, branch: Option<&str>| ScheduledRun {
+        expression: expression.into(),
+        schedule: Schedule::parse(expression).unwrap(),
+        branch: branch.map(str::to_string),
+    };
+    let function = TriggerFunction {
+        repository: "MyDemoRepo".into(),
+        triggers: PushTriggers::default(),
+        schedules: vec![schedule("rate(1 day)", None), schedule("cron(0 3 ? * MON-FRI *)", Some("release"))],
+        default_branch: "main".into(),
+        files: CodeCommitChanges::new(codecommit, "MyDemoRepo"),
+        starter: StepFunctions::new(sfn.clone(), &arn),
+    };
+    let fired = event(scheduled_event("baton-hello-schedule-1"), "89d1a02d-5ec7-412e-82f5-13505f849b41");
+    assert!(matches!(fired, TriggerRequest::Schedule(_)));
+    let outcome = function.handle(fired).await.unwrap();
+    assert!(
+        matches!(&outcome, TriggerOutcome::Started { commit, why, .. } if commit == "f00dcafe" && why.contains("cron(0 3 ? * MON-FRI *)")),
+        "{outcome:?}"
+    );
+    let started = executions(&sfn, &arn).await;
+    assert_eq!(started.len(), 1);
+    let input: Value = serde_json::from_str(&started[0].1).unwrap();
+    assert_eq!(input["trigger"]["type"], "schedule");
+    assert_eq!(input["revision"], "f00dcafe");
+
+    let unknown = function.handle(event(scheduled_event("someone-elses-rule"), "x-1")).await;
+    assert!(unknown.is_err_and(|e| e.to_string().contains("not one of this pipeline's schedule rules")));
 }
