@@ -24,18 +24,22 @@ pub fn run(pipeline: &Path, state_dir: Option<&Path>, limit: usize, json: bool) 
         println!("no executions yet in {}; start one with `baton run`", dir.display());
         return Ok(0);
     }
-    println!("{:<24} {:<10} {:<26} {:<10} ERROR", "EXECUTION", "STATUS", "STARTED", "COMMIT");
+    println!(
+        "{:<24} {:<10} {:<26} {:<10} {:<24} ERROR",
+        "EXECUTION", "STATUS", "STARTED", "COMMIT", "TRIGGER"
+    );
     for r in rows {
         let s = style::status(&r.status);
         let commit = r.commit_id.as_deref().map_or("-", |c| &c[..c.len().min(8)]);
         println!(
-            "{:<24} {}{:<10}{} {:<26} {:<10} {}",
+            "{:<24} {}{:<10}{} {:<26} {:<10} {:<24} {}",
             r.id,
             s.render(),
             r.status,
             s.render_reset(),
             r.started_at,
             commit,
+            r.trigger,
             r.error.unwrap_or_default()
         );
     }

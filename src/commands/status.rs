@@ -16,8 +16,13 @@ pub fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, j
     let instances = query::instances(&db, &exec.pipeline)?;
     let alarms = query::alarms(&db)?;
     let alarm_history = query::alarm_history(&db, &exec.started_at, exec.ended_at.as_deref())?;
+    let lanes = baton_local::lanes::occupancy(&db, &exec.pipeline)?;
     if json_out {
-        let doc = json!({ "execution": exec, "states": states, "deployments": deployments, "instances": instances, "alarms": alarms, "alarm_history": alarm_history });
+        let locks: Vec<_> = lanes
+            .iter()
+            .map(|(stage, execution, holding)| json!({ "stage": stage, "execution": execution, "holding": holding }))
+            .collect();
+        let doc = json!({ "execution": exec, "states": states, "deployments": deployments, "instances": instances, "alarms": alarms, "alarm_history": alarm_history, "stage_locks": locks });
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(0);
     }
@@ -60,6 +65,30 @@ pub fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, j
             s.render_reset(),
             style::duration(st.duration_ms)
         );
+    }
+    if !lanes.is_empty() {
+        println!();
+        println!("  Stage locks (execution mode)");
+        let mut stages: Vec<&str> = lanes.iter().map(|(s, _, _)| s.as_str()).collect();
+        stages.dedup();
+        for stage in stages {
+            let mark = |e: &str| if e == exec.id { format!("{e} (this one)") } else { e.to_string() };
+            let holder = lanes.iter().find(|(s, _, h)| s == stage && *h).map(|(_, e, _)| mark(e));
+            let waiting: Vec<String> = lanes
+                .iter()
+                .filter(|(s, _, h)| s == stage && !*h)
+                .map(|(_, e, _)| mark(e))
+                .collect();
+            println!(
+                "  {stage:<12} held by {}{}",
+                holder.as_deref().unwrap_or("nobody"),
+                if waiting.is_empty() {
+                    String::new()
+                } else {
+                    format!("; waiting: {}", waiting.join(", "))
+                }
+            );
+        }
     }
     if !deployments.is_empty() {
         println!();

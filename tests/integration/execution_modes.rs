@@ -240,3 +240,86 @@ async fn runs_in_separate_processes_queue_and_never_deploy_at_once() {
         }
     }
 }
+
+/// `baton status` of an execution waiting for a stage shows who holds it and who waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_who_holds_a_stage_and_who_waits() {
+    let project = project("QUEUED");
+    // The build holds Build until the test lets it go.
+    let release = project.path().join("release");
+    project.edit(
+        "buildspec.yml",
+        "      - sleep 0.2\n",
+        &format!("      - while [ ! -e {} ]; do sleep 0.05; done\n", release.display()),
+    );
+    let start = |n: u32| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+            .args(["run", "--json", "--var", &format!("N={n}")])
+            .arg(project.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("baton runs")
+    };
+    let first = start(0);
+    let status = |id: &str| -> Value {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+            .args(["status", id, "--json", "--pipeline"])
+            .arg(project.path())
+            .output()
+            .expect("status");
+        serde_json::from_slice(&out.stdout).unwrap_or_default()
+    };
+    // Wait until the first holds Build, then start the second, which queues in front of it.
+    let wait_for = |what: &dyn Fn() -> bool| {
+        for _ in 0..400 {
+            if what() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("timed out");
+    };
+    let ids = || -> Vec<String> {
+        if !project.state_dir().join("baton.db").exists() {
+            return Vec::new();
+        }
+        project
+            .db()
+            .lock()
+            .prepare("SELECT id FROM executions ORDER BY rowid")
+            .and_then(|mut s| s.query_map([], |r| r.get(0)).and_then(Iterator::collect))
+            .unwrap_or_default()
+    };
+    let holds = |id: &str, stage: &str| {
+        status(id)["stage_locks"].as_array().is_some_and(|l| {
+            l.iter()
+                .any(|x| x["execution"] == id && x["stage"] == stage && x["holding"] == true)
+        })
+    };
+    wait_for(&|| ids().first().is_some_and(|a| holds(a, "Build")));
+    let second = start(1);
+    let waits = |id: &str, stage: &str| {
+        status(id)["stage_locks"].as_array().is_some_and(|l| {
+            l.iter()
+                .any(|x| x["execution"] == id && x["stage"] == stage && x["holding"] == false)
+        })
+    };
+    wait_for(&|| ids().get(1).is_some_and(|b| waits(b, "Build")));
+    let b = ids()[1].clone();
+    let text = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(["status", &b, "--pipeline"])
+        .arg(project.path())
+        .output()
+        .expect("status");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("Stage locks"), "{text}");
+    assert!(
+        text.contains(&format!("Build        held by {}; waiting: {b} (this one)", ids()[0])),
+        "{text}"
+    );
+    std::fs::write(&release, "").expect("release");
+    for child in [first, second] {
+        assert!(child.wait_with_output().expect("ends").status.success());
+    }
+}

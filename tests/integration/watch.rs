@@ -153,4 +153,15 @@ async fn pushes_that_pass_the_filters_start_executions_and_the_rest_say_why_not(
             .expect("commit recorded");
         assert!(commit == src_commit || commit == feature_commit, "{commit}");
     }
+    // History says what started each one.
+    let mut triggers: Vec<String> = baton_local::query::executions(&db, 10)
+        .expect("executions")
+        .into_iter()
+        .map(|e| e.trigger)
+        .collect();
+    triggers.sort();
+    assert_eq!(
+        triggers,
+        ["push refs/heads/main", "push refs/heads/release/2026/12", "push refs/tags/v1.0"]
+    );
 }

@@ -20,9 +20,22 @@ pub struct ExecutionRow {
     pub commit_id: Option<String>,
     pub error: Option<String>,
     pub cause: Option<String>,
+    /// What started it: `baton run` (manual), or a push or schedule under `baton watch`.
+    pub trigger: String,
 }
 
-const EXECUTION_COLUMNS: &str = "id, pipeline, status, started_at, ended_at, commit_id, error, cause";
+const EXECUTION_COLUMNS: &str = "id, pipeline, status, started_at, ended_at, commit_id, error, cause, input";
+
+/// One line for the `trigger` an execution's input records.
+fn trigger_summary(input: &str) -> String {
+    let input: Value = serde_json::from_str(input).unwrap_or_default();
+    let t = &input["trigger"];
+    match t["type"].as_str() {
+        Some("push") => format!("push {}", t["ref"].as_str().unwrap_or_default()),
+        Some("schedule") => format!("schedule {}", t["expression"].as_str().unwrap_or_default()),
+        _ => "manual".into(),
+    }
+}
 
 fn execution_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
     Ok(ExecutionRow {
@@ -34,6 +47,7 @@ fn execution_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
         commit_id: r.get(5)?,
         error: r.get(6)?,
         cause: r.get(7)?,
+        trigger: trigger_summary(&r.get::<_, String>(8)?),
     })
 }
 

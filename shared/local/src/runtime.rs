@@ -210,13 +210,22 @@ impl LocalRuntime {
 
     /// Runs one execution to its end and records it.
     pub async fn run(&self, revision: Option<String>, variables: Map<String, Value>) -> Result<ExecutionRecord, LocalError> {
-        self.run_as(execution_id(), revision, variables).await
+        self.run_as(execution_id(), revision, variables, None).await
     }
 
     /// [`Self::run`] under an id chosen beforehand ([`execution_record::execution_id`]), for
-    /// callers that announce the execution before it ends.
-    pub async fn run_as(&self, id: String, revision: Option<String>, variables: Map<String, Value>) -> Result<ExecutionRecord, LocalError> {
-        let input = json!({ "revision": revision, "variables": variables });
+    /// callers that announce the execution before it ends, with what triggered it.
+    pub async fn run_as(
+        &self,
+        id: String,
+        revision: Option<String>,
+        variables: Map<String, Value>,
+        trigger: Option<Value>,
+    ) -> Result<ExecutionRecord, LocalError> {
+        let mut input = json!({ "revision": revision, "variables": variables });
+        if let Some(t) = trigger {
+            input["trigger"] = t;
+        }
         let spec = ExecutionSpec {
             state_machine_arn: self.machine_arn.clone(),
             execution_name: id.clone(),

@@ -207,9 +207,9 @@ impl ExecutionStarter for LocalStarter {
         if let Some(given) = input["variables"].as_object() {
             variables.extend(given.clone());
         }
-        let (runtime, events, id) = (self.runtime.clone(), self.events.clone(), name.to_string());
+        let (runtime, events, id, trigger) = (self.runtime.clone(), self.events.clone(), name.to_string(), t.clone());
         tokio::spawn(async move {
-            let event = match runtime.run_as(id.clone(), Some(commit), variables).await {
+            let event = match runtime.run_as(id.clone(), Some(commit), variables, Some(trigger)).await {
                 Ok(record) => WatchEvent::Finished(record),
                 Err(e) => WatchEvent::Problem(format!("execution {id} could not run: {e}")),
             };
