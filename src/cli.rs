@@ -241,11 +241,12 @@ pub enum ArtifactsCommand {
         /// NAME@VERSION, e.g. app@3
         artifact: String,
     },
-    /// Copy a version's files into a new or empty directory, verifying its digest.
+    /// Copy a version's files into a new or empty directory, or write them as a zip bundle
+    /// (FILE.zip: reproducible, what CodeBuild and CodeDeploy read from S3), verifying its digest.
     Get {
         /// NAME@VERSION
         artifact: String,
-        #[arg(short, long, value_name = "DIR")]
+        #[arg(short, long, value_name = "DIR|FILE.zip")]
         output: PathBuf,
     },
     /// Files added (+), removed (-) and changed (~) from one version to another, with sizes.

@@ -46,6 +46,19 @@ pub fn run(command: ArtifactsCommand, pipeline: &Path, state_dir: Option<&Path>)
         ArtifactsCommand::Show { artifact } => {
             println!("{}", serde_json::to_string_pretty(&stored_version(&store, &name, &artifact)?)?);
         }
+        ArtifactsCommand::Get { artifact, output } if output.extension().is_some_and(|e| e == "zip") => {
+            let m = stored_version(&store, &name, &artifact)?;
+            let b = store.bundle(&name, &m.artifact, &output)?;
+            let size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or_default();
+            println!(
+                "{} ({} files, {}, digest verified) → {} ({}, reproducible)",
+                m.artifact,
+                b.files,
+                human(b.bytes),
+                output.display(),
+                human(size)
+            );
+        }
         ArtifactsCommand::Get { artifact, output } => {
             let m = stored_version(&store, &name, &artifact)?;
             if output.exists() && std::fs::read_dir(&output)?.next().is_some() {

@@ -272,6 +272,21 @@ async fn artifacts_are_listed_shown_fetched_and_diffed() {
     ]);
     assert!(get.status.success(), "{}", text(&get.stderr));
     assert_eq!(std::fs::read_to_string(target.join("edit.txt")).expect("edit.txt"), "v1");
+
+    // As a bundle: reproducible bytes, and unpacking gives the same files back.
+    let zip_of = |name: &str| {
+        let path = out.path().join(name);
+        let get = baton(&["artifacts", "get", "app@1", "-o", path.to_str().expect("utf-8"), "--pipeline", dir]);
+        assert!(get.status.success(), "{}", text(&get.stderr));
+        assert!(text(&get.stdout).contains("reproducible"), "{}", text(&get.stdout));
+        std::fs::read(path).expect("bundle")
+    };
+    let bundle = zip_of("a.zip");
+    assert_eq!(bundle, zip_of("b.zip"), "the same version always gives the same bundle");
+    let unpacked = out.path().join("unpacked");
+    baton_core::bundle::unpack(std::io::Cursor::new(bundle), &unpacked, baton_core::bundle::Limits::default()).expect("unpacks");
+    assert_eq!(std::fs::read_to_string(unpacked.join("edit.txt")).expect("edit.txt"), "v1");
+
     let missing = baton(&["artifacts", "show", "app@7", "--pipeline", dir]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(

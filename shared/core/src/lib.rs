@@ -14,12 +14,14 @@
 //!   answers waiting tasks.
 //! - [`events`]: inbound notifications (build, deployment, alarm, timer).
 //! - [`lanes`]: stage locks, after CodePipeline's execution modes.
+//! - [`bundle`]: artifacts as reproducible zip bundles, and their distrustful unpacking.
 //! - [`alarm`]: CloudWatch alarms: vocabulary, evaluation, composite rules.
 //! - [`metrics`]: the metrics Baton publishes, and their dimensions.
 //! - [`trigger`]: push filters and schedules: which pushes and times start an execution.
 //! - [`variables`]: action output variables (`#{Namespace.NAME}`).
 
 pub mod alarm;
+pub mod bundle;
 pub mod events;
 pub mod lanes;
 pub mod metrics;

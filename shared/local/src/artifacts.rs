@@ -74,6 +74,31 @@ impl FsArtifactStore {
         Ok(())
     }
 
+    /// Writes a stored version as a reproducible zip bundle at `out` (atomically: complete or
+    /// absent), after verifying the stored files against the manifest's digest.
+    pub fn bundle(&self, pipeline: &str, artifact: &ArtifactRef, out: &Path) -> Result<baton_core::bundle::BundleSummary, LocalError> {
+        let tree_dir = self.version_dir(pipeline, &artifact.name, artifact.version).join("tree");
+        if !tree_dir.is_dir() {
+            return Err(LocalError::Invalid(format!(
+                "artifact {artifact} of pipeline {pipeline} is not in the store"
+            )));
+        }
+        let got = tree::summarize(&tree_dir)?;
+        if got.digest != artifact.digest {
+            return Err(LocalError::Invalid(format!(
+                "artifact {artifact} is corrupt: digest {} where the manifest says {}",
+                got.digest, artifact.digest
+            )));
+        }
+        let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(LocalError::io(dir))?;
+        let summary =
+            baton_core::bundle::write(&tree_dir, std::io::BufWriter::new(tmp.as_file())).map_err(|e| LocalError::Invalid(e.to_string()))?;
+        tmp.as_file().sync_all().map_err(LocalError::io(out))?;
+        tmp.persist(out).map_err(|e| LocalError::io(out)(e.error))?;
+        Ok(summary)
+    }
+
     pub fn put_dir(&self, staged: &StagedArtifact, provenance: Provenance) -> Result<Manifest, LocalError> {
         let source = Path::new(&staged.location);
         let staging = self.root.join(".staging").join(uuid::Uuid::new_v4().simple().to_string());
