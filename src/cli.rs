@@ -249,6 +249,18 @@ pub enum ArtifactsCommand {
         #[arg(short, long, value_name = "DIR|FILE.zip")]
         output: PathBuf,
     },
+    /// Remove old versions: keep the newest N of each artifact, and every version a group's
+    /// last-good or running revision, a deployment in progress or a running execution needs.
+    Gc {
+        /// How many of each artifact's newest versions to keep.
+        #[arg(long, default_value_t = 10)]
+        keep: usize,
+        /// Say what would go, remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Files added (+), removed (-) and changed (~) from one version to another, with sizes.
     Diff {
         /// NAME@VERSION before

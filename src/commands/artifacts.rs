@@ -1,4 +1,4 @@
-//! `baton artifacts`: the stored versions of a pipeline's artifacts — list, show, get, diff.
+//! `baton artifacts`: the stored versions of a pipeline's artifacts — list, show, get, diff, gc.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -66,6 +66,30 @@ pub fn run(command: ArtifactsCommand, pipeline: &Path, state_dir: Option<&Path>)
             }
             store.fetch(&name, &m.artifact, &output)?;
             println!("{} ({} files, digest verified) → {}", m.artifact, m.file_count, output.display());
+        }
+        ArtifactsCommand::Gc { keep, dry_run, json } => {
+            let report = store.gc(&name, keep, dry_run)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                let verb = if dry_run { "would remove" } else { "removed" };
+                for a in &report.removed {
+                    println!("{verb} {a}");
+                }
+                for (a, why) in &report.pinned {
+                    println!("kept {a}: {why}");
+                }
+                println!(
+                    "{verb} {} version(s), {}{}",
+                    report.removed.len(),
+                    human(report.freed_bytes),
+                    if report.orphans > 0 {
+                        format!(", and {} orphaned director(ies) left by a crash", report.orphans)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
         }
         ArtifactsCommand::Diff { before, after, json } => {
             let (a, b) = (stored_version(&store, &name, &before)?, stored_version(&store, &name, &after)?);

@@ -1,6 +1,7 @@
 //! Baton's integration tests: one binary, fixtures in `util`.
 
 mod approvals;
+mod artifact_gc;
 mod bad_input;
 mod builds;
 mod cli;

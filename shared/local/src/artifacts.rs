@@ -19,8 +19,8 @@ use crate::tree;
 
 #[derive(Debug, Clone)]
 pub struct FsArtifactStore {
-    root: PathBuf,
-    db: Arc<Db>,
+    pub(crate) root: PathBuf,
+    pub(crate) db: Arc<Db>,
 }
 
 impl FsArtifactStore {
@@ -31,7 +31,7 @@ impl FsArtifactStore {
         }
     }
 
-    fn version_dir(&self, pipeline: &str, name: &str, version: u64) -> PathBuf {
+    pub(crate) fn version_dir(&self, pipeline: &str, name: &str, version: u64) -> PathBuf {
         self.root.join(pipeline).join(name).join(version.to_string())
     }
 

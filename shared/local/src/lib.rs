@@ -9,7 +9,8 @@
 //!   `baton-core` handlers and runs the synthesized state machine in `baton-asl`.
 //! - [`source`]: `LocalSource`, snapshots of a directory or git commit.
 //! - [`artifacts`]: `FsArtifactStore`, versioned artifacts with manifests; [`tree`] holds the
-//!   digest, copy and durable-write helpers it uses; [`artifact_diff`] compares two versions.
+//!   digest, copy and durable-write helpers it uses; [`artifact_diff`] compares two versions;
+//!   [`artifact_gc`] removes old ones that nothing needs.
 //! - [`build`]: `ShellBuildRunner`, buildspecs run like CodeBuild; [`build_driver`] turns a
 //!   buildspec into one shell session and reads its phase report back; [`reports`] sums the
 //!   test reports a build leaves, [`coverage`] its code coverage reports; [`build_cache`]
@@ -32,6 +33,7 @@
 //! - [`db`]: the SQLite schema and connection.
 
 pub mod artifact_diff;
+pub mod artifact_gc;
 pub mod artifacts;
 pub mod build;
 pub mod build_cache;
