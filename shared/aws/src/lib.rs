@@ -7,6 +7,7 @@
 //!
 //! - [`sdk`]: the shared HTTP client, SDK errors as port errors.
 //! - [`sfn`]: `StepFunctions`, executions started by name and task tokens answered.
+//! - [`s3`]: `S3ArtifactStore`, artifact versions in a versioned bucket.
 //! - [`dynamodb`]: `DynamoState` (parked task tokens) and `DynamoLanes` (stage locks).
 //! - [`codecommit`]: `CodeCommitChanges` (`GetDifferences`) and the repository state-change event.
 //! - [`gate`]: the gate function's handler: stage gates, and executions leaving their stage.
@@ -20,6 +21,7 @@ pub mod codecommit;
 pub mod dynamodb;
 pub mod emf;
 pub mod gate;
+pub mod s3;
 pub mod sdk;
 pub mod sfn;
 pub mod trigger;

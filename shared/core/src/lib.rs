@@ -14,6 +14,7 @@
 //!   answers waiting tasks.
 //! - [`events`]: inbound notifications (build, deployment, alarm, timer).
 //! - [`lanes`]: stage locks, after CodePipeline's execution modes.
+//! - [`digest`]: the canonical digest of a file tree, the same in every store.
 //! - [`bundle`]: artifacts as reproducible zip bundles, and their distrustful unpacking.
 //! - [`alarm`]: CloudWatch alarms: vocabulary, evaluation, composite rules.
 //! - [`metrics`]: the metrics Baton publishes, and their dimensions.
@@ -22,6 +23,7 @@
 
 pub mod alarm;
 pub mod bundle;
+pub mod digest;
 pub mod events;
 pub mod lanes;
 pub mod metrics;

@@ -73,6 +73,20 @@ pub struct Manifest {
     pub file_count: u64,
     pub created_at: String,
     pub provenance: Provenance,
+    /// Where the content lives when it is not beside the manifest: the S3 store's bundle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<ContentLocation>,
+}
+
+/// A stored bundle: an object in a versioned bucket, pinned by its version id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentLocation {
+    /// `s3://bucket/key`.
+    pub uri: String,
+    pub version_id: Option<String>,
+    /// `sha256:<hex>` of the bundle's bytes (the tree's digest is `ArtifactRef::digest`).
+    pub bundle_digest: String,
+    pub bundle_size: u64,
 }
 
 /// Files an executor left for the store to version: a directory locally, an S3 key on AWS.

@@ -123,6 +123,7 @@ impl FsArtifactStore {
                 file_count: summary.file_count,
                 created_at: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
                 provenance,
+                content: None,
             };
             let text = serde_json::to_string_pretty(&manifest).map_err(|e| LocalError::Invalid(e.to_string()))?;
             tree::write_atomic(&staging.join("manifest.json"), text.as_bytes())?;

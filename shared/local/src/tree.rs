@@ -1,79 +1,22 @@
 //! File trees: canonical digests, safe copies and durable writes.
 
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
 use crate::error::LocalError;
 
-/// What a canonical digest covers: the sorted list of files with their executable bit and
-/// content hash, and symlinks with their targets. Timestamps, owners and empty directories are
-/// left out, so the same tree always has the same digest wherever it was built.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TreeSummary {
-    pub digest: String,
-    pub size: u64,
-    pub file_count: u64,
-}
+pub use baton_core::digest::TreeSummary;
 
+/// The canonical digest of a tree ([`baton_core::digest`]): the same for a local and an S3 store.
 pub fn summarize(root: &Path) -> Result<TreeSummary, LocalError> {
-    let mut entries = Vec::new();
-    let (mut size, mut file_count) = (0u64, 0u64);
-    for entry in WalkDir::new(root).follow_links(false).sort_by_file_name() {
-        let entry = entry.map_err(|e| LocalError::Invalid(format!("reading {}: {e}", root.display())))?;
-        let rel = relative(root, entry.path())?;
-        let ft = entry.file_type();
-        if ft.is_file() {
-            let meta = entry.metadata().map_err(|e| LocalError::Invalid(e.to_string()))?;
-            let exec = meta.permissions().mode() & 0o111 != 0;
-            let hash = sha256_file(entry.path())?;
-            entries.push(format!("F {rel}\0{}\0{hash}\n", if exec { "755" } else { "644" }));
-            size += meta.len();
-            file_count += 1;
-        } else if ft.is_symlink() {
-            let target = fs::read_link(entry.path()).map_err(LocalError::io(entry.path()))?;
-            entries.push(format!("L {rel}\0{}\n", target.display()));
-            file_count += 1;
-        }
-    }
-    let mut h = Sha256::new();
-    for e in &entries {
-        h.update(e.as_bytes());
-    }
-    Ok(TreeSummary {
-        digest: format!("sha256:{}", hex::encode(h.finalize())),
-        size,
-        file_count,
-    })
-}
-
-fn relative(root: &Path, path: &Path) -> Result<String, LocalError> {
-    let rel = path
-        .strip_prefix(root)
-        .map_err(|_| LocalError::Invalid(format!("{} is outside {}", path.display(), root.display())))?;
-    Ok(rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/"))
+    baton_core::digest::summarize(root).map_err(|e| LocalError::Invalid(e.to_string()))
 }
 
 pub fn sha256_file(path: &Path) -> Result<String, LocalError> {
-    let mut f = File::open(path).map_err(LocalError::io(path))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f.read(&mut buf).map_err(LocalError::io(path))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex::encode(h.finalize()))
+    baton_core::digest::sha256_file(path).map_err(LocalError::io(path))
 }
 
 /// Joins a relative path under `root`, refusing anything that would land outside it.
@@ -183,6 +126,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     #[test]
