@@ -19,39 +19,58 @@ pub struct TreeSummary {
     pub file_count: u64,
 }
 
+/// Builds a digest entry by entry, for stores that walk the tree themselves (and hash each file
+/// once on the way). Entries must come in the order [`summarize`] walks: by file name, depth
+/// first.
+#[derive(Debug, Default)]
+pub struct DigestBuilder {
+    hash: Sha256,
+    size: u64,
+    file_count: u64,
+}
+
+impl DigestBuilder {
+    /// A regular file: its `/`-joined relative path, executable bit, hex sha256 and size.
+    pub fn file(&mut self, rel: &str, executable: bool, sha256: &str, size: u64) {
+        let mode = if executable { "755" } else { "644" };
+        self.hash.update(format!("F {rel}\0{mode}\0{sha256}\n").as_bytes());
+        self.size += size;
+        self.file_count += 1;
+    }
+
+    pub fn symlink(&mut self, rel: &str, target: &Path) {
+        self.hash.update(format!("L {rel}\0{}\n", target.display()).as_bytes());
+        self.file_count += 1;
+    }
+
+    pub fn finish(self) -> TreeSummary {
+        TreeSummary {
+            digest: format!("sha256:{}", hex::encode(self.hash.finalize())),
+            size: self.size,
+            file_count: self.file_count,
+        }
+    }
+}
+
 pub fn summarize(root: &Path) -> Result<TreeSummary, io::Error> {
-    let mut entries = Vec::new();
-    let (mut size, mut file_count) = (0u64, 0u64);
+    let mut digest = DigestBuilder::default();
     for entry in WalkDir::new(root).follow_links(false).sort_by_file_name() {
         let entry = entry.map_err(io::Error::other)?;
         let rel = relative(root, entry.path());
         let ft = entry.file_type();
         if ft.is_file() {
             let meta = entry.metadata().map_err(io::Error::other)?;
-            let exec = meta.permissions().mode() & 0o111 != 0;
-            let hash = sha256_file(entry.path())?;
-            entries.push(format!("F {rel}\0{}\0{hash}\n", if exec { "755" } else { "644" }));
-            size += meta.len();
-            file_count += 1;
+            let executable = meta.permissions().mode() & 0o111 != 0;
+            digest.file(&rel, executable, &sha256_file(entry.path())?, meta.len());
         } else if ft.is_symlink() {
-            let target = fs::read_link(entry.path())?;
-            entries.push(format!("L {rel}\0{}\n", target.display()));
-            file_count += 1;
+            digest.symlink(&rel, &fs::read_link(entry.path())?);
         }
     }
-    let mut h = Sha256::new();
-    for e in &entries {
-        h.update(e.as_bytes());
-    }
-    Ok(TreeSummary {
-        digest: format!("sha256:{}", hex::encode(h.finalize())),
-        size,
-        file_count,
-    })
+    Ok(digest.finish())
 }
 
 /// `/`-joined, whatever the platform.
-fn relative(root: &Path, path: &Path) -> String {
+pub fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     rel.components()
         .map(|c| c.as_os_str().to_string_lossy())

@@ -22,6 +22,8 @@ pub struct GcReport {
     pub removed: Vec<ArtifactRef>,
     /// Old versions kept, and why.
     pub pinned: Vec<(ArtifactRef, String)>,
+    /// Bytes of content no longer stored. Versions share contents, so a dry run can only give
+    /// an upper bound: the removed versions' sizes.
     pub freed_bytes: u64,
     /// Directories with no version behind them (left by a crash), removed.
     pub orphans: usize,
@@ -66,6 +68,9 @@ impl FsArtifactStore {
             tracing::info!(pipeline, artifact = %a, "artifact version removed");
         }
         report.orphans = self.remove_orphans(pipeline)?;
+        // Contents no version links to any more: shared across pipelines, so swept last.
+        let (_, swept) = crate::blobs::Blobs::new(&self.root, self.db.clone()).sweep()?;
+        report.freed_bytes = swept;
         Ok(report)
     }
 

@@ -108,9 +108,8 @@ impl FsArtifactStore {
     }
 
     fn publish(&self, source: &Path, staging: &Path, staged: &StagedArtifact, provenance: Provenance) -> Result<Manifest, LocalError> {
-        tree::copy_tree(source, &staging.join("tree"))?;
-        let summary = tree::summarize(&staging.join("tree"))?;
-        tree::sync_tree(staging)?;
+        let ingested = crate::blobs::Blobs::new(&self.root, self.db.clone()).ingest(source, &staging.join("tree"))?;
+        let summary = ingested.summary;
         let pipeline = provenance.pipeline.clone();
         let name = staged.name.clone();
         self.db.immediate(|tx| {

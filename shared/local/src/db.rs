@@ -65,6 +65,10 @@ CREATE TABLE IF NOT EXISTS stage_newest (
     pipeline TEXT NOT NULL, stage TEXT NOT NULL, execution_id TEXT NOT NULL, seq INTEGER NOT NULL,
     PRIMARY KEY (pipeline, stage)
 );
+CREATE TABLE IF NOT EXISTS file_hashes (
+    dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (dev, ino)
+);
 CREATE TABLE IF NOT EXISTS pending_tasks (key TEXT PRIMARY KEY, token TEXT NOT NULL, context TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS parameters (
     name TEXT PRIMARY KEY, value TEXT NOT NULL, secret INTEGER NOT NULL, updated_at TEXT NOT NULL

@@ -10,7 +10,8 @@
 //! - [`source`]: `LocalSource`, snapshots of a directory or git commit.
 //! - [`artifacts`]: `FsArtifactStore`, versioned artifacts with manifests; [`tree`] holds the
 //!   digest, copy and durable-write helpers it uses; [`artifact_diff`] compares two versions;
-//!   [`artifact_gc`] removes old ones that nothing needs.
+//!   [`artifact_gc`] removes old ones that nothing needs; [`blobs`] keeps file contents once
+//!   by digest, versions being hard links to them.
 //! - [`build`]: `ShellBuildRunner`, buildspecs run like CodeBuild; [`build_driver`] turns a
 //!   buildspec into one shell session and reads its phase report back; [`reports`] sums the
 //!   test reports a build leaves, [`coverage`] its code coverage reports; [`build_cache`]
@@ -35,6 +36,7 @@
 pub mod artifact_diff;
 pub mod artifact_gc;
 pub mod artifacts;
+pub mod blobs;
 pub mod build;
 pub mod build_cache;
 pub mod build_driver;

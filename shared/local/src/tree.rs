@@ -53,19 +53,7 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<u64, LocalError> {
             fs::create_dir_all(&dest).map_err(LocalError::io(&dest))?;
         } else if ft.is_symlink() {
             let target = fs::read_link(entry.path()).map_err(LocalError::io(entry.path()))?;
-            let escapes = target.is_absolute() || {
-                let depth = rel.components().count() as i64 - 1;
-                let mut level = depth;
-                target.components().any(|c| {
-                    match c {
-                        Component::ParentDir => level -= 1,
-                        Component::Normal(_) => level += 1,
-                        _ => {}
-                    }
-                    level < 0
-                })
-            };
-            if escapes {
+            if symlink_escapes(rel, &target) {
                 return Err(LocalError::Invalid(format!(
                     "symlink {} points outside the tree ({})",
                     rel.display(),
@@ -80,6 +68,21 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<u64, LocalError> {
         }
     }
     Ok(files)
+}
+
+/// Whether a symlink at `rel` (relative to a tree's root) to `target` leads outside the tree.
+pub fn symlink_escapes(rel: &Path, target: &Path) -> bool {
+    target.is_absolute() || {
+        let mut level = rel.components().count() as i64 - 1;
+        target.components().any(|c| {
+            match c {
+                Component::ParentDir => level -= 1,
+                Component::Normal(_) => level += 1,
+                _ => {}
+            }
+            level < 0
+        })
+    }
 }
 
 /// Flushes every file and directory of a tree to disk, so a rename that publishes it never

@@ -1,0 +1,257 @@
+//! The local store's file contents, kept once by digest under `<state>/artifacts/blobs/`. A
+//! version's `tree/` is hard links to its blobs, so storing a tree whose files are mostly
+//! unchanged writes only the changed bytes, and every reader still sees a plain directory.
+//!
+//! Hashing is the rest of the cost, so a stat cache (`file_hashes`, like git's index) keeps each
+//! source file's sha256 by device, inode, size, mtime and ctime. Only files last modified well
+//! before the ingest began are remembered: a later write then always shows as a newer mtime and
+//! ctime, even on a filesystem with coarse timestamps (git's "racily clean" problem).
+
+use std::collections::HashMap;
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use baton_core::digest::{DigestBuilder, TreeSummary, relative, sha256_file};
+use rusqlite::params;
+use walkdir::WalkDir;
+
+use crate::db::Db;
+use crate::error::LocalError;
+use crate::tree;
+
+#[derive(Debug, Clone)]
+pub struct Blobs {
+    dir: PathBuf,
+    db: Arc<Db>,
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ingested {
+    pub summary: TreeSummary,
+    /// Bytes written to new blobs (the rest were stored already).
+    pub new_bytes: u64,
+}
+
+/// A stat-cache row: what identifies a file's state without reading it.
+struct Stat {
+    dev: i64,
+    ino: i64,
+    size: i64,
+    mtime_ns: i64,
+    ctime_ns: i64,
+}
+
+impl Blobs {
+    pub fn new(artifacts_root: &Path, db: Arc<Db>) -> Self {
+        Self {
+            dir: artifacts_root.join("blobs"),
+            db,
+        }
+    }
+
+    /// A blob's path; executables are separate blobs, since hard links share their mode.
+    fn blob(&self, sha256: &str, executable: bool) -> PathBuf {
+        let name = if executable { format!("{sha256}.x") } else { sha256.to_string() };
+        self.dir.join(&sha256[..2]).join(name)
+    }
+
+    /// Stores every file of `source` as a blob and builds `dest` from hard links to them, with
+    /// `source`'s directories and in-tree symlinks; returns the canonical digest.
+    pub fn ingest(&self, source: &Path, dest: &Path) -> Result<Ingested, LocalError> {
+        fs::create_dir_all(dest).map_err(LocalError::io(dest))?;
+        let mut digest = DigestBuilder::default();
+        let mut new_bytes = 0;
+        let mut learned = Vec::new();
+        // Timestamps can be a clock tick (a few ms) coarse; a file modified later than this may
+        // still change without its mtime moving, so it is hashed again next time.
+        let settled_ns = (std::time::SystemTime::now() - std::time::Duration::from_millis(100))
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        // One read of the whole cache beats a query per file by far on large trees.
+        let cache = self.load_cache()?;
+        for entry in WalkDir::new(source).follow_links(false).sort_by_file_name().min_depth(1) {
+            let entry = entry.map_err(|e| LocalError::Invalid(format!("reading {}: {e}", source.display())))?;
+            let rel = relative(source, entry.path());
+            let to = dest.join(&rel);
+            let ft = entry.file_type();
+            if ft.is_dir() {
+                fs::create_dir_all(&to).map_err(LocalError::io(&to))?;
+            } else if ft.is_symlink() {
+                let target = fs::read_link(entry.path()).map_err(LocalError::io(entry.path()))?;
+                if tree::symlink_escapes(Path::new(&rel), &target) {
+                    return Err(LocalError::Invalid(format!(
+                        "symlink {rel} points outside the tree ({})",
+                        target.display()
+                    )));
+                }
+                std::os::unix::fs::symlink(&target, &to).map_err(LocalError::io(&to))?;
+                digest.symlink(&rel, &target);
+            } else if ft.is_file() {
+                let meta = entry.metadata().map_err(|e| LocalError::Invalid(e.to_string()))?;
+                let stat = Stat {
+                    dev: meta.dev() as i64,
+                    ino: meta.ino() as i64,
+                    size: meta.size() as i64,
+                    mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+                    ctime_ns: meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
+                };
+                let hit = cache
+                    .get(&(stat.dev, stat.ino))
+                    .filter(|(size, mtime, ctime, _)| (*size, *mtime, *ctime) == (stat.size, stat.mtime_ns, stat.ctime_ns));
+                let sha = match hit {
+                    Some((.., sha)) => sha.clone(),
+                    None => {
+                        let sha = sha256_file(entry.path()).map_err(LocalError::io(entry.path()))?;
+                        if stat.mtime_ns < settled_ns && stat.ctime_ns < settled_ns {
+                            learned.push((stat, sha.clone()));
+                        }
+                        sha
+                    }
+                };
+                let executable = meta.permissions().mode() & 0o111 != 0;
+                let blob = self.blob(&sha, executable);
+                if !blob.exists() {
+                    new_bytes += self.put_blob(entry.path(), &blob, executable)?;
+                }
+                fs::hard_link(&blob, &to).map_err(LocalError::io(&to))?;
+                digest.file(&rel, executable, &sha, meta.len());
+            }
+        }
+        self.remember(&learned)?;
+        // One flush for every blob and link written, instead of an fsync per file.
+        if let Ok(dir) = fs::File::open(&self.dir) {
+            rustix::fs::syncfs(&dir).map_err(|e| LocalError::io(&self.dir)(e.into()))?;
+        }
+        Ok(Ingested {
+            summary: digest.finish(),
+            new_bytes,
+        })
+    }
+
+    /// Copies a file into the store under its digest: temp file, then rename, so a blob is
+    /// whole or absent.
+    fn put_blob(&self, from: &Path, blob: &Path, executable: bool) -> Result<u64, LocalError> {
+        let dir = blob.parent().ok_or_else(|| LocalError::Invalid("blob path has no parent".into()))?;
+        fs::create_dir_all(dir).map_err(LocalError::io(dir))?;
+        let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
+        let copied = fs::copy(from, &tmp).map_err(LocalError::io(&tmp))?;
+        let mode = if executable { 0o755 } else { 0o644 };
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(mode)).map_err(LocalError::io(&tmp))?;
+        fs::rename(&tmp, blob).map_err(LocalError::io(blob))?;
+        Ok(copied)
+    }
+
+    /// The stat cache: `(dev, ino)` → `(size, mtime_ns, ctime_ns, sha256)`.
+    fn load_cache(&self) -> Result<HashMap<(i64, i64), (i64, i64, i64, String)>, LocalError> {
+        let conn = self.db.lock();
+        let mut stmt = conn
+            .prepare("SELECT dev, ino, size, mtime_ns, ctime_ns, sha256 FROM file_hashes")
+            .map_err(LocalError::sql)?;
+        stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))))
+            .and_then(Iterator::collect)
+            .map_err(LocalError::sql)
+    }
+
+    fn remember(&self, learned: &[(Stat, String)]) -> Result<(), LocalError> {
+        if learned.is_empty() {
+            return Ok(());
+        }
+        self.db.immediate(|tx| {
+            let mut stmt = tx
+                .prepare("INSERT OR REPLACE INTO file_hashes (dev, ino, size, mtime_ns, ctime_ns, sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .map_err(LocalError::sql)?;
+            for (s, sha) in learned {
+                stmt.execute(params![s.dev, s.ino, s.size, s.mtime_ns, s.ctime_ns, sha])
+                    .map_err(LocalError::sql)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Removes blobs no version links to any more (their only link is the store's own).
+    pub fn sweep(&self) -> Result<(u64, u64), LocalError> {
+        let (mut count, mut bytes) = (0, 0);
+        for entry in WalkDir::new(&self.dir).min_depth(2).max_depth(2).into_iter().filter_map(Result::ok) {
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_file() && meta.nlink() == 1 {
+                fs::remove_file(entry.path()).map_err(LocalError::io(entry.path()))?;
+                count += 1;
+                bytes += meta.len();
+            }
+        }
+        Ok((count, bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test fixtures: a panic is the failure report")]
+
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Blobs) {
+        let state = tempfile::tempdir().unwrap();
+        let db = Arc::new(Db::open(&state.path().join("baton.db")).unwrap());
+        let blobs = Blobs::new(&state.path().join("artifacts"), db);
+        (state, blobs)
+    }
+
+    #[test]
+    fn a_mostly_unchanged_tree_writes_only_the_changed_bytes() {
+        let (state, blobs) = store();
+        let src = tempfile::tempdir().unwrap();
+        for i in 0..10 {
+            fs::write(src.path().join(format!("f{i}")), vec![i as u8; 1000]).unwrap();
+        }
+        let first = blobs.ingest(src.path(), &state.path().join("v1")).unwrap();
+        assert_eq!(first.new_bytes, 10_000);
+        assert_eq!(
+            first.summary,
+            baton_core::digest::summarize(src.path()).unwrap(),
+            "the store's digest is the canonical one"
+        );
+
+        fs::write(src.path().join("f3"), vec![99u8; 1500]).unwrap();
+        let second = blobs.ingest(src.path(), &state.path().join("v2")).unwrap();
+        assert_eq!(second.new_bytes, 1500, "only the changed file is written");
+        assert_eq!(second.summary, baton_core::digest::summarize(src.path()).unwrap());
+        assert_eq!(
+            fs::read(state.path().join("v1/f3")).unwrap(),
+            vec![3u8; 1000],
+            "version 1 keeps its file"
+        );
+        assert_eq!(
+            fs::metadata(state.path().join("v2/f0")).unwrap().nlink(),
+            3,
+            "blob, v1 and v2 share f0"
+        );
+
+        // The old f3 blob goes once no version links to it.
+        fs::remove_dir_all(state.path().join("v1")).unwrap();
+        assert_eq!(blobs.sweep().unwrap(), (1, 1000));
+        assert_eq!(fs::read(state.path().join("v2/f3")).unwrap(), vec![99u8; 1500]);
+    }
+
+    #[test]
+    fn a_file_changed_in_place_is_hashed_again() {
+        let (state, blobs) = store();
+        let src = tempfile::tempdir().unwrap();
+        let f = src.path().join("f");
+        fs::write(&f, "one").unwrap();
+        // Old enough for the stat cache to remember it.
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        fs::File::options().write(true).open(&f).unwrap().set_modified(old).unwrap();
+        let first = blobs.ingest(src.path(), &state.path().join("v1")).unwrap();
+        fs::write(&f, "two").unwrap();
+        fs::File::options().write(true).open(&f).unwrap().set_modified(old).unwrap();
+        let second = blobs.ingest(src.path(), &state.path().join("v2")).unwrap();
+        assert_ne!(
+            first.summary.digest, second.summary.digest,
+            "same size and mtime, new ctime: rehashed"
+        );
+        assert_eq!(fs::read_to_string(state.path().join("v2/f")).unwrap(), "two");
+    }
+}
