@@ -35,6 +35,9 @@ pub struct Ingested {
     pub new_bytes: u64,
 }
 
+/// `(dev, ino)` → `(size, mtime_ns, ctime_ns, sha256)`.
+type StatCache = HashMap<(i64, i64), (i64, i64, i64, String)>;
+
 /// A stat-cache row: what identifies a file's state without reading it.
 struct Stat {
     dev: i64,
@@ -144,8 +147,8 @@ impl Blobs {
         Ok(copied)
     }
 
-    /// The stat cache: `(dev, ino)` → `(size, mtime_ns, ctime_ns, sha256)`.
-    fn load_cache(&self) -> Result<HashMap<(i64, i64), (i64, i64, i64, String)>, LocalError> {
+    /// The stat cache, whole.
+    fn load_cache(&self) -> Result<StatCache, LocalError> {
         let conn = self.db.lock();
         let mut stmt = conn
             .prepare("SELECT dev, ino, size, mtime_ns, ctime_ns, sha256 FROM file_hashes")
