@@ -2,6 +2,7 @@
 
 mod approvals;
 mod artifact_gc;
+mod artifact_store;
 mod bad_input;
 mod builds;
 mod cli;
