@@ -323,3 +323,61 @@ async fn status_shows_who_holds_a_stage_and_who_waits() {
         assert!(child.wait_with_output().expect("ends").status.success());
     }
 }
+
+/// A runner killed while its execution holds a stage (Ctrl-C, a crash) does not block the next
+/// run: its inbox no longer answers, so it loses its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_runner_does_not_hold_its_stage() {
+    let project = project("QUEUED");
+    let release = project.path().join("release");
+    project.edit(
+        "buildspec.yml",
+        "      - sleep 0.2\n",
+        &format!("      - while [ ! -e {} ]; do sleep 0.05; done\n", release.display()),
+    );
+    let run = |n: u32| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+            .args(["run", "--json", "--var", &format!("N={n}")])
+            .arg(project.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("baton runs")
+    };
+    let mut first = run(0);
+    let holds_build = || {
+        project.state_dir().join("baton.db").exists()
+            && project
+                .db()
+                .lock()
+                .query_row("SELECT COUNT(*) FROM stage_lanes WHERE stage = 'Build' AND holding = 1", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .unwrap_or(0)
+                == 1
+    };
+    for _ in 0..400 {
+        if holds_build() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(holds_build(), "the first run never reached Build");
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reaped");
+    // Its build shell outlives it; let that end, then a new run must get through.
+    std::fs::write(&release, "").expect("release");
+    let mut second = run(1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = second.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = second.kill();
+            panic!("the second run waited for a stage its dead predecessor held");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success());
+}

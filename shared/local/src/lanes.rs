@@ -5,7 +5,7 @@
 //! A lane entry whose execution is no longer RUNNING (it ended, or its runner died and it was
 //! marked so) holds nothing: it is dropped the next time its lane settles.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -38,7 +38,10 @@ impl SqliteLanes {
         while let Some((execution, event)) = queue.pop() {
             if let Err(e) = crate::inbox::deliver(&self.state_dir, &execution, &event).await {
                 tracing::warn!(execution_id = %execution, error = %e, "an execution in a stage lane cannot be reached; it loses its place");
-                queue.extend(self.db.immediate(|tx| remove(tx, pipeline, &execution, mode, None))?);
+                queue.extend(
+                    self.db
+                        .immediate(|tx| remove(tx, &self.state_dir, pipeline, &execution, mode, None))?,
+                );
             }
         }
         Ok(())
@@ -51,7 +54,7 @@ impl StageLanes for SqliteLanes {
         let (pipeline, execution, stage, mode) = (arrival.pipeline, arrival.execution, arrival.stage, arrival.mode);
         // The executions table's rowid orders executions exactly; start times could tie.
         let deliveries = self.db.immediate(|tx| {
-            let mut out = remove(tx, pipeline, execution, mode, Some(stage))?;
+            let mut out = remove(tx, &self.state_dir, pipeline, execution, mode, Some(stage))?;
             // A repeated invocation of a gate that already let this execution in answers it again.
             let holding: bool = tx
                 .query_row(
@@ -78,14 +81,16 @@ impl StageLanes for SqliteLanes {
                 params![pipeline, stage, execution, seq, chrono::Utc::now().to_rfc3339()],
             )
             .map_err(LocalError::sql)?;
-            out.extend(settle(tx, pipeline, stage, mode)?);
+            out.extend(settle(tx, &self.state_dir, pipeline, stage, mode)?);
             Ok(out)
         })?;
         Ok(self.deliver(pipeline, mode, deliveries).await?)
     }
 
     async fn leave(&self, pipeline: &str, execution: &str, mode: ExecutionMode) -> PortResult<()> {
-        let deliveries = self.db.immediate(|tx| remove(tx, pipeline, execution, mode, None))?;
+        let deliveries = self
+            .db
+            .immediate(|tx| remove(tx, &self.state_dir, pipeline, execution, mode, None))?;
         Ok(self.deliver(pipeline, mode, deliveries).await?)
     }
 }
@@ -94,6 +99,7 @@ impl StageLanes for SqliteLanes {
 /// held.
 fn remove(
     tx: &Transaction<'_>,
+    state_dir: &Path,
     pipeline: &str,
     execution: &str,
     mode: ExecutionMode,
@@ -115,18 +121,38 @@ fn remove(
     .map_err(LocalError::sql)?;
     let mut out = Vec::new();
     for stage in held {
-        out.extend(settle(tx, pipeline, &stage, mode)?);
+        out.extend(settle(tx, state_dir, pipeline, &stage, mode)?);
     }
     Ok(out)
 }
 
 /// Loads one lane, applies the mode's rules and writes the outcome back.
-fn settle(tx: &Transaction<'_>, pipeline: &str, stage: &str, mode: ExecutionMode) -> Result<Vec<Delivery>, LocalError> {
+fn settle(tx: &Transaction<'_>, state_dir: &Path, pipeline: &str, stage: &str, mode: ExecutionMode) -> Result<Vec<Delivery>, LocalError> {
     tx.execute(
         "DELETE FROM stage_lanes WHERE pipeline = ?1 AND stage = ?2 AND execution_id NOT IN (SELECT id FROM executions WHERE status = 'RUNNING')",
         params![pipeline, stage],
     )
     .map_err(LocalError::sql)?;
+    // A runner that died (Ctrl-C, a crash) leaves its execution RUNNING; its inbox no longer
+    // answers, so it holds nothing and waits for nothing.
+    let present: Vec<String> = {
+        let mut stmt = tx
+            .prepare("SELECT execution_id FROM stage_lanes WHERE pipeline = ?1 AND stage = ?2")
+            .map_err(LocalError::sql)?;
+        stmt.query_map(params![pipeline, stage], |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(LocalError::sql)?
+    };
+    for execution in present {
+        if std::os::unix::net::UnixStream::connect(crate::inbox::socket_path(state_dir, &execution)).is_err() {
+            tracing::warn!(execution_id = %execution, stage, "its runner is gone: it gives up its place in the stage lane");
+            tx.execute(
+                "DELETE FROM stage_lanes WHERE pipeline = ?1 AND stage = ?2 AND execution_id = ?3",
+                params![pipeline, stage, execution],
+            )
+            .map_err(LocalError::sql)?;
+        }
+    }
     let mut lane = Lane::default();
     {
         let mut stmt = tx
