@@ -241,26 +241,34 @@ async fn runs_in_separate_processes_queue_and_never_deploy_at_once() {
     }
 }
 
-/// `baton status` of an execution waiting for a stage shows who holds it and who waits.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn status_shows_who_holds_a_stage_and_who_waits() {
+/// A QUEUED project whose build holds Build until the file it returns exists.
+fn held_build() -> (Project, std::path::PathBuf) {
     let project = project("QUEUED");
-    // The build holds Build until the test lets it go.
     let release = project.path().join("release");
     project.edit(
         "buildspec.yml",
         "      - sleep 0.2\n",
         &format!("      - while [ ! -e {} ]; do sleep 0.05; done\n", release.display()),
     );
-    let start = |n: u32| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
-            .args(["run", "--json", "--var", &format!("N={n}")])
-            .arg(project.path())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("baton runs")
-    };
+    (project, release)
+}
+
+/// `baton run --var N=n` on the project, in its own process.
+fn start_run(project: &Project, n: u32) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(["run", "--json", "--var", &format!("N={n}")])
+        .arg(project.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("baton runs")
+}
+
+/// `baton status` of an execution waiting for a stage shows who holds it and who waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_who_holds_a_stage_and_who_waits() {
+    let (project, release) = held_build();
+    let start = |n: u32| start_run(&project, n);
     let first = start(0);
     let status = |id: &str| -> Value {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
@@ -328,22 +336,8 @@ async fn status_shows_who_holds_a_stage_and_who_waits() {
 /// run: its inbox no longer answers, so it loses its place.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_runner_does_not_hold_its_stage() {
-    let project = project("QUEUED");
-    let release = project.path().join("release");
-    project.edit(
-        "buildspec.yml",
-        "      - sleep 0.2\n",
-        &format!("      - while [ ! -e {} ]; do sleep 0.05; done\n", release.display()),
-    );
-    let run = |n: u32| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
-            .args(["run", "--json", "--var", &format!("N={n}")])
-            .arg(project.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("baton runs")
-    };
+    let (project, release) = held_build();
+    let run = |n: u32| start_run(&project, n);
     let mut first = run(0);
     let holds_build = || {
         project.state_dir().join("baton.db").exists()

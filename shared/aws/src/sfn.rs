@@ -45,17 +45,12 @@ impl ExecutionStarter for StepFunctions {
     }
 }
 
-#[async_trait]
-impl TaskCallbacks for StepFunctions {
-    async fn succeed(&self, token: &str, output: Value) -> PortResult<bool> {
-        match self
-            .client
-            .send_task_success()
-            .task_token(token)
-            .output(output.to_string())
-            .send()
-            .await
-        {
+/// A task that no longer waits (it ended, timed out, or the token is unknown) is answered by
+/// nobody: `false`, not an error. (The two operations' error types share these checks but no
+/// trait, hence a macro.)
+macro_rules! answered {
+    ($sent:expr, $operation:literal) => {
+        match $sent {
             Ok(_) => Ok(true),
             Err(e)
                 if e.as_service_error()
@@ -63,28 +58,33 @@ impl TaskCallbacks for StepFunctions {
             {
                 Ok(false)
             }
-            Err(e) => Err(port_error("Step Functions SendTaskSuccess", &e)),
+            Err(e) => Err(port_error($operation, &e)),
         }
+    };
+}
+
+#[async_trait]
+impl TaskCallbacks for StepFunctions {
+    async fn succeed(&self, token: &str, output: Value) -> PortResult<bool> {
+        let sent = self
+            .client
+            .send_task_success()
+            .task_token(token)
+            .output(output.to_string())
+            .send()
+            .await;
+        answered!(sent, "Step Functions SendTaskSuccess")
     }
 
     async fn fail(&self, token: &str, error: &str, cause: &str) -> PortResult<bool> {
-        match self
+        let sent = self
             .client
             .send_task_failure()
             .task_token(token)
             .error(error)
             .cause(cause)
             .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_task_does_not_exist() || s.is_task_timed_out() || s.is_invalid_token()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(port_error("Step Functions SendTaskFailure", &e)),
-        }
+            .await;
+        answered!(sent, "Step Functions SendTaskFailure")
     }
 }

@@ -25,6 +25,7 @@
 //!   the socket through which `baton approve` (and other runs' stage locks) hand events to a
 //!   running execution; [`lanes`]: the stage locks of the execution modes.
 //! - [`params`]: local Parameter Store / Secrets Manager values for buildspecs.
+//! - [`git`]: running git, for sources and `baton watch`.
 //! - [`file_lock`]: `flock` locks shared by every process on a state directory.
 //! - [`process`]: child processes in their own process groups, with timeouts.
 //! - [`execution_record`]: an execution's final record and the figures published at its end.
@@ -51,6 +52,7 @@ pub mod dora;
 pub mod error;
 pub mod execution_record;
 pub mod file_lock;
+pub mod git;
 pub mod inbox;
 pub mod lanes;
 pub mod params;

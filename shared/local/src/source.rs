@@ -40,22 +40,9 @@ impl LocalSource {
         &self.dir
     }
 
+    /// git's trimmed output, `None` when git fails (not a repository, no such revision).
     async fn git(&self, args: &[&str]) -> Result<Option<String>, LocalError> {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(&self.dir)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .await
-            .map_err(|e| LocalError::Command {
-                command: format!("git {}", args.join(" ")),
-                message: e.to_string(),
-            })?;
-        Ok(out
-            .status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()))
+        Ok(crate::git::run(&self.dir, args).await?.ok().map(|s| s.trim().to_string()))
     }
 
     async fn export_git(&self, revision: &str, dest: &Path) -> Result<(String, Option<String>, Option<String>), LocalError> {

@@ -8,40 +8,19 @@ use std::collections::{BTreeMap, HashMap};
 use std::mem::MaybeUninit;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use async_trait::async_trait;
 use baton_core::ports::{ChangedFiles, PortResult};
 use baton_core::trigger::RefChange;
 use rustix::fs::inotify::{self, CreateFlags, ReadFlags, WatchFlags};
 use tokio::io::unix::AsyncFd;
-use tokio::process::Command;
 
 use crate::error::LocalError;
 
 /// Each ref's commit (tags peeled to theirs).
 pub type Refs = BTreeMap<String, String>;
 
-pub async fn git(dir: &Path, args: &[&str]) -> Result<String, LocalError> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .map_err(|e| LocalError::Command {
-            command: format!("git {}", args.join(" ")),
-            message: e.to_string(),
-        })?;
-    if !out.status.success() {
-        return Err(LocalError::Command {
-            command: format!("git {}", args.join(" ")),
-            message: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        });
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
+pub use crate::git::output as git;
 
 /// The branches and tags of the repository at `dir`.
 pub async fn snapshot(dir: &Path) -> Result<Refs, LocalError> {
