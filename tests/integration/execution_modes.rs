@@ -60,15 +60,8 @@ async fn run_fifty(project: &Project) -> Outcome {
         .lock()
         .prepare("SELECT input, status FROM executions ORDER BY rowid")
         .and_then(|mut s| {
-            s.query_map([], |r| {
-                let input: String = r.get(0)?;
-                let input: Value = serde_json::from_str(&input).unwrap_or_default();
-                Ok((
-                    input["variables"]["N"].as_str().unwrap_or_default().parse().unwrap_or(u64::MAX),
-                    r.get(1)?,
-                ))
-            })
-            .and_then(Iterator::collect)
+            s.query_map([], |r| Ok((n_of_input(&r.get::<_, String>(0)?), r.get(1)?)))
+                .and_then(Iterator::collect)
         })
         .expect("executions");
     let deployed = deployed_in_order(project);
@@ -80,12 +73,8 @@ async fn run_fifty(project: &Project) -> Outcome {
              ORDER BY h.rowid",
         )
         .and_then(|mut s| {
-            s.query_map([], |r| {
-                let input: String = r.get(0)?;
-                let input: Value = serde_json::from_str(&input).unwrap_or_default();
-                Ok(input["variables"]["N"].as_str().unwrap_or_default().parse().unwrap_or(u64::MAX))
-            })
-            .and_then(Iterator::collect)
+            s.query_map([], |r| Ok(n_of_input(&r.get::<_, String>(0)?)))
+                .and_then(Iterator::collect)
         })
         .expect("history");
     Outcome {
@@ -93,6 +82,12 @@ async fn run_fifty(project: &Project) -> Outcome {
         queued,
         deployed,
     }
+}
+
+/// The `N` variable an execution was started with, from its recorded input.
+fn n_of_input(input: &str) -> u64 {
+    let input: Value = serde_json::from_str(input).unwrap_or_default();
+    input["variables"]["N"].as_str().unwrap_or_default().parse().unwrap_or(u64::MAX)
 }
 
 /// The N of each deployment in the order the group received them; panics if two overlapped.
@@ -108,15 +103,8 @@ fn deployed_in_order(project: &Project) -> Vec<u64> {
         .lock()
         .prepare("SELECT id, input FROM executions")
         .and_then(|mut s| {
-            s.query_map([], |r| {
-                let input: String = r.get(1)?;
-                let input: Value = serde_json::from_str(&input).unwrap_or_default();
-                Ok((
-                    r.get(0)?,
-                    input["variables"]["N"].as_str().unwrap_or_default().parse().unwrap_or(u64::MAX),
-                ))
-            })
-            .and_then(Iterator::collect)
+            s.query_map([], |r| Ok((r.get(0)?, n_of_input(&r.get::<_, String>(1)?))))
+                .and_then(Iterator::collect)
         })
         .expect("executions");
     let log = std::fs::read_to_string(project.path().join("deployments.log")).unwrap_or_default();
