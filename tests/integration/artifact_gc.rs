@@ -36,7 +36,8 @@ async fn gc_keeps_the_newest_and_every_pinned_version() {
         .expect("mark running");
     // A version directory whose transaction never committed.
     let orphan = project.state_dir().join("artifacts/gc/app/99");
-    std::fs::create_dir_all(orphan.join("tree")).expect("orphan");
+    std::fs::create_dir_all(&orphan).expect("orphan");
+    std::fs::write(orphan.join("files.jsonl"), "").expect("orphan listing");
 
     let dry = store.gc("gc", 1, true).expect("dry run");
     assert_eq!(store.list("gc", None).expect("list").len(), 8, "a dry run removes nothing");
@@ -63,6 +64,7 @@ async fn gc_keeps_the_newest_and_every_pinned_version() {
         .collect();
     assert_eq!(left, ["app@1", "app@3", "app@4", "source@3", "source@4"]);
     assert!(!project.state_dir().join("artifacts/gc/app/2").exists(), "files go with the row");
+    assert!(report.freed_bytes > 0, "contents only the removed versions listed are swept");
     // What is left is whole.
     let out = tempfile::tempdir().expect("tempdir");
     store

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use baton_core::ports::{Provenance, StagedArtifact};
 use baton_local::artifacts::FsArtifactStore;
+use baton_local::blobs::Entry;
 use baton_local::db::Db;
 
 fn store(state: &Path) -> FsArtifactStore {
@@ -27,15 +28,32 @@ fn provenance() -> Provenance {
     }
 }
 
-/// Every stored version from `from` on is whole: its files match its manifest's digest, and the
-/// newest fetches. Returns the newest version number.
+/// Every stored version from `from` on is whole: its listing gives the manifest's digest and
+/// every content it lists is stored at its full size; the newest also fetches, each file hashed.
+/// Returns the newest version number.
 fn whole_from(state: &Path, from: u64) -> u64 {
     let store = store(state);
     let versions = store.list("p", Some("app")).expect("list");
     for m in versions.iter().filter(|m| m.artifact.version >= from) {
-        let tree = state.join(format!("artifacts/p/app/{}/tree", m.artifact.version));
-        let digest = baton_core::digest::summarize(&tree).expect("readable").digest;
-        assert_eq!(digest, m.artifact.digest, "{} is not whole", m.artifact);
+        let listing = state.join(format!("artifacts/p/app/{}/{}", m.artifact.version, baton_local::blobs::LISTING));
+        let mut digest = baton_core::digest::DigestBuilder::default();
+        for entry in baton_local::blobs::read_listing(&listing).expect("listing") {
+            match entry {
+                Entry::File {
+                    path,
+                    sha256,
+                    size,
+                    executable,
+                } => {
+                    let blob = state.join(format!("artifacts/blobs/{}/{sha256}", &sha256[..2]));
+                    assert_eq!(std::fs::metadata(&blob).map(|m| m.len()).ok(), Some(size), "{}: {path}", m.artifact);
+                    digest.file(&path, executable, &sha256, size);
+                }
+                Entry::Link { path, target } => digest.symlink(&path, Path::new(&target)),
+                Entry::Dir { .. } => {}
+            }
+        }
+        assert_eq!(digest.finish().digest, m.artifact.digest, "{} is not whole", m.artifact);
     }
     let Some(newest) = versions.last() else { return 0 };
     let out = tempfile::tempdir().expect("tempdir");

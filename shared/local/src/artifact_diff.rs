@@ -26,8 +26,11 @@ pub struct FileChange {
     pub size_after: Option<u64>,
 }
 
-/// `(size, sha256)` of every file (and symlink target) under `root`, by relative path.
-fn inventory(root: &Path) -> Result<BTreeMap<String, (u64, String)>, LocalError> {
+/// `(size, sha256)` of every file (and symlink target), by relative path.
+pub type Inventory = BTreeMap<String, (u64, String)>;
+
+/// The inventory of a directory.
+pub fn inventory(root: &Path) -> Result<Inventory, LocalError> {
     let mut out = BTreeMap::new();
     for entry in WalkDir::new(root).follow_links(false).min_depth(1) {
         let entry = entry.map_err(|e| LocalError::Invalid(format!("reading {}: {e}", root.display())))?;
@@ -44,10 +47,25 @@ fn inventory(root: &Path) -> Result<BTreeMap<String, (u64, String)>, LocalError>
     Ok(out)
 }
 
+/// The inventory of a stored version's listing: no file is read.
+pub fn listed(listing: &Path) -> Result<Inventory, LocalError> {
+    Ok(crate::blobs::read_listing(listing)?
+        .into_iter()
+        .filter_map(|e| match e {
+            crate::blobs::Entry::File { path, sha256, size, .. } => Some((path, (size, sha256))),
+            crate::blobs::Entry::Link { path, target } => Some((path, (0, format!("-> {target}")))),
+            crate::blobs::Entry::Dir { .. } => None,
+        })
+        .collect())
+}
+
 pub fn diff(before: &Path, after: &Path) -> Result<Vec<FileChange>, LocalError> {
-    let (a, b) = (inventory(before)?, inventory(after)?);
+    Ok(compare(&inventory(before)?, &inventory(after)?))
+}
+
+pub fn compare(a: &Inventory, b: &Inventory) -> Vec<FileChange> {
     let mut out = Vec::new();
-    for (path, (size, hash)) in &a {
+    for (path, (size, hash)) in a {
         match b.get(path) {
             None => out.push(FileChange {
                 path: path.clone(),
@@ -73,7 +91,7 @@ pub fn diff(before: &Path, after: &Path) -> Result<Vec<FileChange>, LocalError> 
         });
     }
     out.sort_by(|x, y| x.path.cmp(&y.path));
-    Ok(out)
+    out
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! `FsArtifactStore`: immutable, numbered artifact versions on disk, indexed in SQLite.
 //!
-//! Layout: `<state>/artifacts/<pipeline>/<name>/<version>/{tree/, manifest.json}`. A version is
-//! staged under `<state>/artifacts/.staging/`, flushed, then renamed into place inside the
-//! transaction that allocates its number, so no reader ever sees half an artifact.
+//! Layout: `<state>/artifacts/<pipeline>/<name>/<version>/{files.jsonl, manifest.json}`, the
+//! listing naming each file's content in `<state>/artifacts/blobs/` ([`crate::blobs`]). A version
+//! is staged under `<state>/artifacts/.staging/`, flushed, then renamed into place inside the
+//! transaction that allocates its number, so no reader ever sees half an artifact. Versions
+//! written before listings (a `tree/` directory) are still read.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,9 +15,15 @@ use baton_core::ports::{ArtifactRef, ArtifactStore, Manifest, PortResult, Proven
 use chrono::{SecondsFormat, Utc};
 use rusqlite::params;
 
+use crate::blobs::{Blobs, LISTING};
 use crate::db::Db;
 use crate::error::LocalError;
 use crate::tree;
+
+enum StoredFiles {
+    Listing(PathBuf),
+    Tree(PathBuf),
+}
 
 #[derive(Debug, Clone)]
 pub struct FsArtifactStore {
@@ -35,6 +43,25 @@ impl FsArtifactStore {
         self.root.join(pipeline).join(name).join(version.to_string())
     }
 
+    fn blobs(&self) -> Blobs {
+        Blobs::new(&self.root, self.db.clone())
+    }
+
+    /// Where a stored version's files are: its listing, or (stores written before listings) a
+    /// plain `tree/` directory.
+    fn files_of(&self, pipeline: &str, artifact: &ArtifactRef) -> Result<StoredFiles, LocalError> {
+        let dir = self.version_dir(pipeline, &artifact.name, artifact.version);
+        if dir.join(LISTING).is_file() {
+            Ok(StoredFiles::Listing(dir.join(LISTING)))
+        } else if dir.join("tree").is_dir() {
+            Ok(StoredFiles::Tree(dir.join("tree")))
+        } else {
+            Err(LocalError::Invalid(format!(
+                "artifact {artifact} of pipeline {pipeline} is not in the store"
+            )))
+        }
+    }
+
     /// The files two stored versions differ by.
     pub fn diff(
         &self,
@@ -42,28 +69,21 @@ impl FsArtifactStore {
         before: &ArtifactRef,
         after: &ArtifactRef,
     ) -> Result<Vec<crate::artifact_diff::FileChange>, LocalError> {
-        let tree_of = |a: &ArtifactRef| {
-            let dir = self.version_dir(pipeline, &a.name, a.version).join("tree");
-            if dir.is_dir() {
-                Ok(dir)
-            } else {
-                Err(LocalError::Invalid(format!(
-                    "artifact {a} of pipeline {pipeline} is not in the store"
-                )))
-            }
+        let inventory = |a: &ArtifactRef| match self.files_of(pipeline, a)? {
+            StoredFiles::Listing(l) => crate::artifact_diff::listed(&l),
+            StoredFiles::Tree(t) => crate::artifact_diff::inventory(&t),
         };
-        crate::artifact_diff::diff(&tree_of(before)?, &tree_of(after)?)
+        Ok(crate::artifact_diff::compare(&inventory(before)?, &inventory(after)?))
     }
 
     /// Copies a stored version's files into `dest`, verifying the digest on the way out.
     pub fn fetch(&self, pipeline: &str, artifact: &ArtifactRef, dest: &Path) -> Result<(), LocalError> {
-        let tree_dir = self.version_dir(pipeline, &artifact.name, artifact.version).join("tree");
-        if !tree_dir.is_dir() {
-            return Err(LocalError::Invalid(format!(
-                "artifact {artifact} of pipeline {pipeline} is not in the store"
-            )));
+        match self.files_of(pipeline, artifact)? {
+            StoredFiles::Listing(l) => self.blobs().materialize(&l, dest)?,
+            StoredFiles::Tree(t) => {
+                tree::copy_tree(&t, dest)?;
+            }
         }
-        tree::copy_tree(&tree_dir, dest)?;
         let got = tree::summarize(dest)?;
         if got.digest != artifact.digest {
             return Err(LocalError::Invalid(format!(
@@ -75,25 +95,15 @@ impl FsArtifactStore {
     }
 
     /// Writes a stored version as a reproducible zip bundle at `out` (atomically: complete or
-    /// absent), after verifying the stored files against the manifest's digest.
+    /// absent), from its files verified against the manifest's digest.
     pub fn bundle(&self, pipeline: &str, artifact: &ArtifactRef, out: &Path) -> Result<baton_core::bundle::BundleSummary, LocalError> {
-        let tree_dir = self.version_dir(pipeline, &artifact.name, artifact.version).join("tree");
-        if !tree_dir.is_dir() {
-            return Err(LocalError::Invalid(format!(
-                "artifact {artifact} of pipeline {pipeline} is not in the store"
-            )));
-        }
-        let got = tree::summarize(&tree_dir)?;
-        if got.digest != artifact.digest {
-            return Err(LocalError::Invalid(format!(
-                "artifact {artifact} is corrupt: digest {} where the manifest says {}",
-                got.digest, artifact.digest
-            )));
-        }
+        let scratch = tempfile::tempdir_in(&self.root).map_err(LocalError::io(&self.root))?;
+        let files = scratch.path().join("files");
+        self.fetch(pipeline, artifact, &files)?;
         let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let tmp = tempfile::NamedTempFile::new_in(dir).map_err(LocalError::io(dir))?;
         let summary =
-            baton_core::bundle::write(&tree_dir, std::io::BufWriter::new(tmp.as_file())).map_err(|e| LocalError::Invalid(e.to_string()))?;
+            baton_core::bundle::write(&files, std::io::BufWriter::new(tmp.as_file())).map_err(|e| LocalError::Invalid(e.to_string()))?;
         tmp.as_file().sync_all().map_err(LocalError::io(out))?;
         tmp.persist(out).map_err(|e| LocalError::io(out)(e.error))?;
         Ok(summary)
@@ -108,7 +118,10 @@ impl FsArtifactStore {
     }
 
     fn publish(&self, source: &Path, staging: &Path, staged: &StagedArtifact, provenance: Provenance) -> Result<Manifest, LocalError> {
-        let ingested = crate::blobs::Blobs::new(&self.root, self.db.clone()).ingest(source, &staging.join("tree"))?;
+        fs::create_dir_all(staging).map_err(LocalError::io(staging))?;
+        let blobs = self.blobs();
+        let _storing = blobs.storing()?;
+        let ingested = blobs.ingest(source, &staging.join(LISTING))?;
         let summary = ingested.summary;
         let pipeline = provenance.pipeline.clone();
         let name = staged.name.clone();

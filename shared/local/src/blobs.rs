@@ -1,6 +1,7 @@
 //! The local store's file contents, kept once by digest under `<state>/artifacts/blobs/`. A
-//! version's `tree/` is hard links to its blobs, so storing a tree whose files are mostly
-//! unchanged writes only the changed bytes, and every reader still sees a plain directory.
+//! version is a listing (`files.jsonl`: each directory, symlink, and file with its mode, size
+//! and blob), so storing a tree whose files are mostly unchanged writes only the changed bytes
+//! and one listing; readers materialize a version by copying its blobs out.
 //!
 //! Hashing is the rest of the cost, so a stat cache (`file_hashes`, like git's index) keeps each
 //! source file's sha256 by device, inode, size, mtime and ctime. Only files last modified well
@@ -19,6 +20,7 @@ use walkdir::WalkDir;
 
 use crate::db::Db;
 use crate::error::LocalError;
+use crate::file_lock::FlockOperation;
 use crate::tree;
 
 #[derive(Debug, Clone)]
@@ -55,19 +57,24 @@ impl Blobs {
         }
     }
 
-    /// A blob's path; executables are separate blobs, since hard links share their mode.
-    fn blob(&self, sha256: &str, executable: bool) -> PathBuf {
-        let name = if executable { format!("{sha256}.x") } else { sha256.to_string() };
-        self.dir.join(&sha256[..2]).join(name)
+    /// Held (shared) while a version is stored, from the first blob to the version's rename
+    /// into place; a sweep takes it alone, so it never removes a blob a version is about to list.
+    pub fn storing(&self) -> Result<crate::file_lock::FileLock, LocalError> {
+        crate::file_lock::lock(&self.dir.join(".lock"), FlockOperation::LockShared)
     }
 
-    /// Stores every file of `source` as a blob and builds `dest` from hard links to them, with
-    /// `source`'s directories and in-tree symlinks; returns the canonical digest.
-    pub fn ingest(&self, source: &Path, dest: &Path) -> Result<Ingested, LocalError> {
-        fs::create_dir_all(dest).map_err(LocalError::io(dest))?;
+    fn blob(&self, sha256: &str) -> PathBuf {
+        self.dir.join(&sha256[..2.min(sha256.len())]).join(sha256)
+    }
+
+    /// Stores every file of `source` as a blob and writes the version's listing to `listing`;
+    /// returns the canonical digest. The caller holds [`Self::storing`] until the version is
+    /// in place.
+    pub fn ingest(&self, source: &Path, listing: &Path) -> Result<Ingested, LocalError> {
         let mut digest = DigestBuilder::default();
         let mut new_bytes = 0;
         let mut learned = Vec::new();
+        let mut lines = String::new();
         // Timestamps can be a clock tick (a few ms) coarse; a file modified later than this may
         // still change without its mtime moving, so it is hashed again next time.
         let settled_ns = (std::time::SystemTime::now() - std::time::Duration::from_millis(100))
@@ -78,10 +85,9 @@ impl Blobs {
         for entry in WalkDir::new(source).follow_links(false).sort_by_file_name().min_depth(1) {
             let entry = entry.map_err(|e| LocalError::Invalid(format!("reading {}: {e}", source.display())))?;
             let rel = relative(source, entry.path());
-            let to = dest.join(&rel);
             let ft = entry.file_type();
-            if ft.is_dir() {
-                fs::create_dir_all(&to).map_err(LocalError::io(&to))?;
+            let line = if ft.is_dir() {
+                Entry::Dir { path: rel }
             } else if ft.is_symlink() {
                 let target = fs::read_link(entry.path()).map_err(LocalError::io(entry.path()))?;
                 if tree::symlink_escapes(Path::new(&rel), &target) {
@@ -90,8 +96,11 @@ impl Blobs {
                         target.display()
                     )));
                 }
-                std::os::unix::fs::symlink(&target, &to).map_err(LocalError::io(&to))?;
                 digest.symlink(&rel, &target);
+                Entry::Link {
+                    path: rel,
+                    target: target.to_string_lossy().into_owned(),
+                }
             } else if ft.is_file() {
                 let meta = entry.metadata().map_err(|e| LocalError::Invalid(e.to_string()))?;
                 let stat = Stat {
@@ -115,17 +124,27 @@ impl Blobs {
                     }
                 };
                 let executable = meta.permissions().mode() & 0o111 != 0;
-                let blob = self.blob(&sha, executable);
+                let blob = self.blob(&sha);
                 if !blob.exists() {
-                    new_bytes += self.put_blob(entry.path(), &blob, executable)?;
+                    new_bytes += self.put_blob(entry.path(), &blob)?;
                 }
-                fs::hard_link(&blob, &to).map_err(LocalError::io(&to))?;
                 digest.file(&rel, executable, &sha, meta.len());
-            }
+                Entry::File {
+                    path: rel,
+                    sha256: sha,
+                    size: meta.len(),
+                    executable,
+                }
+            } else {
+                continue;
+            };
+            lines.push_str(&serde_json::to_string(&line).map_err(|e| LocalError::Invalid(e.to_string()))?);
+            lines.push('\n');
         }
         self.remember(&learned)?;
-        // One flush for every blob and link written, instead of an fsync per file.
-        if let Ok(dir) = fs::File::open(&self.dir) {
+        fs::write(listing, lines).map_err(LocalError::io(listing))?;
+        // One flush for every blob and the listing, instead of an fsync per file.
+        if let Ok(dir) = fs::File::open(&self.dir).or_else(|_| fs::File::open(listing)) {
             rustix::fs::syncfs(&dir).map_err(|e| LocalError::io(&self.dir)(e.into()))?;
         }
         Ok(Ingested {
@@ -134,15 +153,42 @@ impl Blobs {
         })
     }
 
+    /// Builds a version's files under `dest` from its listing.
+    pub fn materialize(&self, listing: &Path, dest: &Path) -> Result<(), LocalError> {
+        fs::create_dir_all(dest).map_err(LocalError::io(dest))?;
+        for entry in read_listing(listing)? {
+            match entry {
+                Entry::Dir { path } => {
+                    let to = tree::contained(dest, &path)?;
+                    fs::create_dir_all(&to).map_err(LocalError::io(&to))?;
+                }
+                Entry::Link { path, target } => {
+                    let to = tree::contained(dest, &path)?;
+                    std::os::unix::fs::symlink(&target, &to).map_err(LocalError::io(&to))?;
+                }
+                Entry::File {
+                    path, sha256, executable, ..
+                } => {
+                    let to = tree::contained(dest, &path)?;
+                    let blob = self.blob(&sha256);
+                    fs::copy(&blob, &to).map_err(LocalError::io(&blob))?;
+                    let mode = if executable { 0o755 } else { 0o644 };
+                    fs::set_permissions(&to, fs::Permissions::from_mode(mode)).map_err(LocalError::io(&to))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Copies a file into the store under its digest: temp file, then rename, so a blob is
     /// whole or absent.
-    fn put_blob(&self, from: &Path, blob: &Path, executable: bool) -> Result<u64, LocalError> {
+    fn put_blob(&self, from: &Path, blob: &Path) -> Result<u64, LocalError> {
         let dir = blob.parent().ok_or_else(|| LocalError::Invalid("blob path has no parent".into()))?;
         fs::create_dir_all(dir).map_err(LocalError::io(dir))?;
         let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
         let copied = fs::copy(from, &tmp).map_err(LocalError::io(&tmp))?;
-        let mode = if executable { 0o755 } else { 0o644 };
-        fs::set_permissions(&tmp, fs::Permissions::from_mode(mode)).map_err(LocalError::io(&tmp))?;
+        // Read-only: nothing in Baton writes a stored content in place.
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(0o444)).map_err(LocalError::io(&tmp))?;
         fs::rename(&tmp, blob).map_err(LocalError::io(blob))?;
         Ok(copied)
     }
@@ -174,12 +220,32 @@ impl Blobs {
         })
     }
 
-    /// Removes blobs no version links to any more (their only link is the store's own).
-    pub fn sweep(&self) -> Result<(u64, u64), LocalError> {
+    /// Removes blobs no version lists any more (listings are found under `artifacts_root`, for
+    /// every pipeline, since pipelines share contents). A temp file of an ingest in progress is
+    /// left alone for an hour.
+    pub fn sweep(&self, artifacts_root: &Path) -> Result<(u64, u64), LocalError> {
+        let _alone = crate::file_lock::lock(&self.dir.join(".lock"), FlockOperation::LockExclusive)?;
+        let mut used = std::collections::HashSet::new();
+        for listing in WalkDir::new(artifacts_root)
+            .min_depth(4)
+            .max_depth(4)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name() == LISTING)
+        {
+            for entry in read_listing(listing.path())? {
+                if let Entry::File { sha256, .. } = entry {
+                    used.insert(sha256);
+                }
+            }
+        }
         let (mut count, mut bytes) = (0, 0);
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
         for entry in WalkDir::new(&self.dir).min_depth(2).max_depth(2).into_iter().filter_map(Result::ok) {
+            let name = entry.file_name().to_string_lossy().into_owned();
             let Ok(meta) = entry.metadata() else { continue };
-            if meta.is_file() && meta.nlink() == 1 {
+            let stale_tmp = name.starts_with(".tmp-") && meta.modified().is_ok_and(|m| m < hour_ago);
+            if meta.is_file() && (stale_tmp || (!name.starts_with(".tmp-") && !used.contains(&name))) {
                 fs::remove_file(entry.path()).map_err(LocalError::io(entry.path()))?;
                 count += 1;
                 bytes += meta.len();
@@ -187,6 +253,36 @@ impl Blobs {
         }
         Ok((count, bytes))
     }
+}
+
+/// The name of a version's listing, beside its manifest.
+pub const LISTING: &str = "files.jsonl";
+
+/// One line of a listing, in the order the tree was walked.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Entry {
+    Dir {
+        path: String,
+    },
+    Link {
+        path: String,
+        target: String,
+    },
+    File {
+        path: String,
+        sha256: String,
+        size: u64,
+        executable: bool,
+    },
+}
+
+pub fn read_listing(listing: &Path) -> Result<Vec<Entry>, LocalError> {
+    let text = fs::read_to_string(listing).map_err(LocalError::io(listing))?;
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_str(l).map_err(|e| LocalError::Invalid(format!("{}: {e}", listing.display()))))
+        .collect()
 }
 
 #[cfg(test)]
@@ -202,6 +298,13 @@ mod tests {
         (state, blobs)
     }
 
+    /// Where the store keeps version `v`'s listing.
+    fn listing(state: &Path, v: u32) -> PathBuf {
+        let dir = state.join(format!("artifacts/p/app/{v}"));
+        fs::create_dir_all(&dir).unwrap();
+        dir.join(LISTING)
+    }
+
     #[test]
     fn a_mostly_unchanged_tree_writes_only_the_changed_bytes() {
         let (state, blobs) = store();
@@ -209,7 +312,7 @@ mod tests {
         for i in 0..10 {
             fs::write(src.path().join(format!("f{i}")), vec![i as u8; 1000]).unwrap();
         }
-        let first = blobs.ingest(src.path(), &state.path().join("v1")).unwrap();
+        let first = blobs.ingest(src.path(), &listing(state.path(), 1)).unwrap();
         assert_eq!(first.new_bytes, 10_000);
         assert_eq!(
             first.summary,
@@ -218,24 +321,20 @@ mod tests {
         );
 
         fs::write(src.path().join("f3"), vec![99u8; 1500]).unwrap();
-        let second = blobs.ingest(src.path(), &state.path().join("v2")).unwrap();
+        let second = blobs.ingest(src.path(), &listing(state.path(), 2)).unwrap();
         assert_eq!(second.new_bytes, 1500, "only the changed file is written");
         assert_eq!(second.summary, baton_core::digest::summarize(src.path()).unwrap());
-        assert_eq!(
-            fs::read(state.path().join("v1/f3")).unwrap(),
-            vec![3u8; 1000],
-            "version 1 keeps its file"
-        );
-        assert_eq!(
-            fs::metadata(state.path().join("v2/f0")).unwrap().nlink(),
-            3,
-            "blob, v1 and v2 share f0"
-        );
+        let v1 = state.path().join("v1");
+        blobs.materialize(&listing(state.path(), 1), &v1).unwrap();
+        assert_eq!(fs::read(v1.join("f3")).unwrap(), vec![3u8; 1000], "version 1 keeps its file");
+        assert_eq!(baton_core::digest::summarize(&v1).unwrap(), first.summary);
 
-        // The old f3 blob goes once no version links to it.
-        fs::remove_dir_all(state.path().join("v1")).unwrap();
-        assert_eq!(blobs.sweep().unwrap(), (1, 1000));
-        assert_eq!(fs::read(state.path().join("v2/f3")).unwrap(), vec![99u8; 1500]);
+        // The old f3 blob goes once no version lists it.
+        fs::remove_dir_all(state.path().join("artifacts/p/app/1")).unwrap();
+        assert_eq!(blobs.sweep(&state.path().join("artifacts")).unwrap(), (1, 1000));
+        let v2 = state.path().join("v2");
+        blobs.materialize(&listing(state.path(), 2), &v2).unwrap();
+        assert_eq!(fs::read(v2.join("f3")).unwrap(), vec![99u8; 1500]);
     }
 
     #[test]
@@ -247,14 +346,16 @@ mod tests {
         // Old enough for the stat cache to remember it.
         let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
         fs::File::options().write(true).open(&f).unwrap().set_modified(old).unwrap();
-        let first = blobs.ingest(src.path(), &state.path().join("v1")).unwrap();
+        let first = blobs.ingest(src.path(), &listing(state.path(), 1)).unwrap();
         fs::write(&f, "two").unwrap();
         fs::File::options().write(true).open(&f).unwrap().set_modified(old).unwrap();
-        let second = blobs.ingest(src.path(), &state.path().join("v2")).unwrap();
+        let second = blobs.ingest(src.path(), &listing(state.path(), 2)).unwrap();
         assert_ne!(
             first.summary.digest, second.summary.digest,
             "same size and mtime, new ctime: rehashed"
         );
-        assert_eq!(fs::read_to_string(state.path().join("v2/f")).unwrap(), "two");
+        let out = state.path().join("out");
+        blobs.materialize(&listing(state.path(), 2), &out).unwrap();
+        assert_eq!(fs::read_to_string(out.join("f")).unwrap(), "two");
     }
 }

@@ -1,9 +1,11 @@
 //! Advisory file locks (`flock`), for what must be exclusive across every `baton` process on a
-//! state directory: one deployment at a time per deployment group.
+//! state directory: one deployment at a time per deployment group, and no blob sweep while an
+//! artifact is being stored.
 
 use std::path::PathBuf;
 
-use rustix::fs::{FlockOperation, flock};
+pub use rustix::fs::FlockOperation;
+use rustix::fs::flock;
 
 use crate::error::LocalError;
 
@@ -16,19 +18,23 @@ pub struct FileLock {
 
 /// Waits for the exclusive lock on `path` (created if missing) on a blocking thread.
 pub async fn exclusive(path: PathBuf) -> Result<FileLock, LocalError> {
-    tokio::task::spawn_blocking(move || {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(LocalError::io(dir))?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(LocalError::io(&path))?;
-        flock(&file, FlockOperation::LockExclusive).map_err(|e| LocalError::io(&path)(e.into()))?;
-        Ok(FileLock { _file: file })
-    })
-    .await
-    .map_err(|e| LocalError::Invalid(format!("lock task failed: {e}")))?
+    tokio::task::spawn_blocking(move || lock(&path, FlockOperation::LockExclusive))
+        .await
+        .map_err(|e| LocalError::Invalid(format!("lock task failed: {e}")))?
+}
+
+/// Takes the lock on `path` (created if missing), blocking this thread until it is free:
+/// `LockShared` for many holders at once, `LockExclusive` for one.
+pub fn lock(path: &std::path::Path, operation: FlockOperation) -> Result<FileLock, LocalError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(LocalError::io(dir))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(LocalError::io(path))?;
+    flock(&file, operation).map_err(|e| LocalError::io(path)(e.into()))?;
+    Ok(FileLock { _file: file })
 }
