@@ -85,20 +85,6 @@ pub fn symlink_escapes(rel: &Path, target: &Path) -> bool {
     }
 }
 
-/// Flushes every file and directory of a tree to disk, so a rename that publishes it never
-/// exposes a tree whose contents a crash could still lose.
-pub fn sync_tree(root: &Path) -> Result<(), LocalError> {
-    for entry in WalkDir::new(root).follow_links(false).contents_first(true) {
-        let entry = entry.map_err(|e| LocalError::Invalid(e.to_string()))?;
-        if entry.file_type().is_file() || entry.file_type().is_dir() {
-            File::open(entry.path())
-                .and_then(|f| f.sync_all())
-                .map_err(LocalError::io(entry.path()))?;
-        }
-    }
-    Ok(())
-}
-
 pub fn sync_dir(dir: &Path) -> Result<(), LocalError> {
     File::open(dir).and_then(|f| f.sync_all()).map_err(LocalError::io(dir))
 }
