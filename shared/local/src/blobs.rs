@@ -75,6 +75,7 @@ impl Blobs {
         let mut new_bytes = 0;
         let mut learned = Vec::new();
         let mut lines = String::new();
+        let mut new_blobs = Vec::new();
         // Timestamps can be a clock tick (a few ms) coarse; a file modified later than this may
         // still change without its mtime moving, so it is hashed again next time.
         let settled_ns = (std::time::SystemTime::now() - std::time::Duration::from_millis(100))
@@ -127,6 +128,7 @@ impl Blobs {
                 let blob = self.blob(&sha);
                 if !blob.exists() {
                     new_bytes += self.put_blob(entry.path(), &blob)?;
+                    new_blobs.push(blob);
                 }
                 digest.file(&rel, executable, &sha, meta.len());
                 Entry::File {
@@ -143,10 +145,7 @@ impl Blobs {
         }
         self.remember(&learned)?;
         fs::write(listing, lines).map_err(LocalError::io(listing))?;
-        // One flush for every blob and the listing, instead of an fsync per file.
-        if let Ok(dir) = fs::File::open(&self.dir).or_else(|_| fs::File::open(listing)) {
-            rustix::fs::syncfs(&dir).map_err(|e| LocalError::io(&self.dir)(e.into()))?;
-        }
+        flush(&new_blobs, listing)?;
         Ok(Ingested {
             summary: digest.finish(),
             new_bytes,
@@ -253,6 +252,28 @@ impl Blobs {
         }
         Ok((count, bytes))
     }
+}
+
+/// Up to this many new blobs are flushed one by one; beyond, one `syncfs` is cheaper, though it
+/// also waits for whatever else is dirty on the filesystem.
+const FSYNC_EACH_UP_TO: usize = 256;
+
+/// Makes the new blobs (contents and directory entries) and the listing durable.
+fn flush(new_blobs: &[PathBuf], listing: &Path) -> Result<(), LocalError> {
+    let sync = |p: &Path| fs::File::open(p).and_then(|f| f.sync_all()).map_err(LocalError::io(p));
+    if new_blobs.len() > FSYNC_EACH_UP_TO {
+        let fs_of = fs::File::open(listing).map_err(LocalError::io(listing))?;
+        return rustix::fs::syncfs(&fs_of).map_err(|e| LocalError::io(listing)(e.into()));
+    }
+    let mut dirs = std::collections::BTreeSet::new();
+    for blob in new_blobs {
+        sync(blob)?;
+        dirs.extend(blob.parent().map(Path::to_path_buf));
+    }
+    for dir in &dirs {
+        sync(dir)?;
+    }
+    sync(listing)
 }
 
 /// The name of a version's listing, beside its manifest.
