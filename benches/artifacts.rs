@@ -1,7 +1,7 @@
 //! Artifact store throughput on a generated 1 GiB tree (16,384 small files of text-like content
 //! and four 128 MiB incompressible ones), measured in the same run against `zip -r` and
 //! `tar | zstd` on the same tree, then the time to store the tree again after changing 1 % of
-//! its files (the stat cache and content dedupe at work). The bench syncs before each store so that one
+//! its files (the stat cache and content dedupe at work). It syncs before each store, so that a
 //! store is not charged for flushing the baselines' output.
 //!
 //! `cargo bench --bench artifacts` (BATON_BENCH_MIB sets the tree size, default 1024).
