@@ -144,7 +144,7 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: Has
             _ => owner.get(&e.previous_event_id).cloned().unwrap_or_default(),
         };
         owner.insert(e.id, name.clone());
-        let gate = name.strip_prefix("Enter ").filter(|_| !name.contains(':'));
+        let gate = baton_core::synth::gate_stage(&name);
         match &*e.kind {
             "TaskStateEntered" if gate.is_some() => {
                 // The gate is the stage's header; it shows only when the stage made it wait.

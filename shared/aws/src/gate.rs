@@ -52,11 +52,12 @@ impl GateFunction {
         let path = env("BATON_PIPELINE")?;
         let pipeline = baton_core::load_pipeline(std::path::Path::new(&path)).map_err(|e| ConfigError(e.to_string()))?;
         let state = DynamoState::new(aws_sdk_dynamodb::Client::new(config), env("BATON_TABLE")?);
-        let sfn = StepFunctions::new(aws_sdk_sfn::Client::new(config), env("BATON_STATE_MACHINE_ARN")?);
+        let state_machine_arn = env("BATON_STATE_MACHINE_ARN")?;
+        let sfn = StepFunctions::new(aws_sdk_sfn::Client::new(config), state_machine_arn.clone());
         Ok(Self {
             pipeline: pipeline.name.clone(),
             mode: pipeline.execution_mode,
-            state_machine_arn: env("BATON_STATE_MACHINE_ARN")?,
+            state_machine_arn,
             lanes: DynamoLanes::new(state.clone(), Arc::new(sfn), Arc::new(EmfMetricsSink::stdout())),
             state,
         })

@@ -49,13 +49,14 @@ impl TriggerFunction {
         let path = env("BATON_PIPELINE")?;
         let pipeline = baton_core::load_pipeline(std::path::Path::new(&path)).map_err(|e| ConfigError(e.to_string()))?;
         let default_branch = std::env::var("BATON_BRANCH").unwrap_or_else(|_| "main".into());
+        let repository = env("BATON_REPOSITORY")?;
         Ok(Self {
-            repository: env("BATON_REPOSITORY")?,
             // Without `triggers`, pushes to BATON_BRANCH (the template's branch parameter) count.
             triggers: pipeline.triggers.push_or_branch(&default_branch),
             schedules: pipeline.triggers.schedules.clone(),
             default_branch,
-            files: CodeCommitChanges::new(aws_sdk_codecommit::Client::new(config), env("BATON_REPOSITORY")?),
+            files: CodeCommitChanges::new(aws_sdk_codecommit::Client::new(config), repository.clone()),
+            repository,
             starter: StepFunctions::new(aws_sdk_sfn::Client::new(config), env("BATON_STATE_MACHINE_ARN")?),
         })
     }

@@ -31,6 +31,12 @@ pub fn gate_state(stage: &str) -> String {
     format!("Enter {stage}")
 }
 
+/// The stage a gate state stands in front of; `None` for any other state (action states are
+/// `Stage:Action`, so they never look like a gate).
+pub fn gate_stage(state: &str) -> Option<&str> {
+    state.strip_prefix("Enter ").filter(|_| !state.contains(':'))
+}
+
 pub fn placeholder(function: &str) -> String {
     format!("${{{function}FunctionArn}}")
 }

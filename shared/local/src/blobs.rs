@@ -37,6 +37,9 @@ pub struct Ingested {
     pub new_bytes: u64,
 }
 
+/// Rows the stat cache keeps: enough for a tree of this many files to re-store without hashing.
+const STAT_CACHE_ROWS: i64 = 200_000;
+
 /// `(dev, ino)` → `(size, mtime_ns, ctime_ns, sha256)`.
 type StatCache = HashMap<(i64, i64), (i64, i64, i64, String)>;
 
@@ -215,6 +218,13 @@ impl Blobs {
                 stmt.execute(params![s.dev, s.ino, s.size, s.mtime_ns, s.ctime_ns, sha])
                     .map_err(LocalError::sql)?;
             }
+            // Every build's outputs are new inodes; the cache is read whole on every store, so
+            // it keeps only the most recently learned rows.
+            tx.execute(
+                "DELETE FROM file_hashes WHERE rowid <= (SELECT MAX(rowid) FROM file_hashes) - ?1",
+                [STAT_CACHE_ROWS],
+            )
+            .map_err(LocalError::sql)?;
             Ok(())
         })
     }

@@ -130,12 +130,7 @@ impl Watcher {
     }
 
     async fn on_push(&self, change: &RefChange, events: &UnboundedSender<WatchEvent>) {
-        let trigger = format!(
-            "push {} {}..{}",
-            change.reference,
-            short(change.old.as_deref()),
-            short(change.new.as_deref())
-        );
+        let trigger = push_line(&change.reference, change.old.as_deref(), change.new.as_deref());
         let ports = TriggerPorts {
             files: &self.files,
             starter: &self.starter,
@@ -188,12 +183,7 @@ impl ExecutionStarter for LocalStarter {
         }
         let t = &input["trigger"];
         let trigger = match t["type"].as_str() {
-            Some("push") => format!(
-                "push {} {}..{}",
-                t["ref"].as_str().unwrap_or_default(),
-                short(t["old"].as_str()),
-                short(t["new"].as_str())
-            ),
+            Some("push") => push_line(t["ref"].as_str().unwrap_or_default(), t["old"].as_str(), t["new"].as_str()),
             _ => format!("schedule {}", t["expression"].as_str().unwrap_or_default()),
         };
         let commit = input["revision"].as_str().unwrap_or_default().to_string();
@@ -217,6 +207,11 @@ impl ExecutionStarter for LocalStarter {
         });
         Ok(true)
     }
+}
+
+/// `push refs/heads/main 1a2b3c4d..5e6f7a8b`, the watcher's name for a ref change.
+fn push_line(reference: &str, old: Option<&str>, new: Option<&str>) -> String {
+    format!("push {reference} {}..{}", short(old), short(new))
 }
 
 fn short(commit: Option<&str>) -> &str {
