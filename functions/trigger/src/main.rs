@@ -5,19 +5,11 @@
 //! BATON_STATE_MACHINE_ARN.
 
 use baton_aws::trigger::{TriggerFunction, TriggerRequest};
-use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    baton_aws::runtime::init_logging();
     let config = baton_aws::sdk::load_config().await;
     let function = TriggerFunction::from_env(&config)?;
-    let function = &function;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<TriggerRequest>| async move {
-        function.handle(event.payload).await.map_err(|e| Diagnostic {
-            error_type: e.error_type().into(),
-            error_message: e.to_string(),
-        })
-    }))
-    .await
+    baton_aws::runtime::serve(|request: TriggerRequest| function.handle(request)).await
 }

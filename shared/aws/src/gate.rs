@@ -14,10 +14,10 @@ use baton_core::stages::gate::{self, GateInput};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::config::{ConfigError, env, pipeline};
 use crate::dynamodb::{DynamoLanes, DynamoState};
 use crate::emf::EmfMetricsSink;
 use crate::sfn::StepFunctions;
-use crate::trigger::{ConfigError, env};
 
 /// The `detail` of a `Step Functions Execution Status Change` event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,8 +49,7 @@ pub struct GateFunction {
 impl GateFunction {
     /// Reads BATON_PIPELINE (path of pipeline.yml), BATON_TABLE and BATON_STATE_MACHINE_ARN.
     pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
-        let path = env("BATON_PIPELINE")?;
-        let pipeline = baton_core::load_pipeline(std::path::Path::new(&path)).map_err(|e| ConfigError(e.to_string()))?;
+        let pipeline = pipeline()?;
         let state = DynamoState::new(aws_sdk_dynamodb::Client::new(config), env("BATON_TABLE")?);
         let state_machine_arn = env("BATON_STATE_MACHINE_ARN")?;
         let sfn = StepFunctions::new(aws_sdk_sfn::Client::new(config), state_machine_arn.clone());

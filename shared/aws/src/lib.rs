@@ -8,8 +8,16 @@
 //! - [`sdk`]: the shared HTTP client, SDK errors as port errors.
 //! - [`sfn`]: `StepFunctions`, executions started by name and task tokens answered.
 //! - [`s3`]: `S3ArtifactStore`, artifact versions in a versioned bucket.
+//! - [`codedeploy`]: `CodeDeployer` (deployments of artifact bundles) and its state-change event.
 //! - [`dynamodb`]: `DynamoState` (parked task tokens) and `DynamoLanes` (stage locks).
+//! - [`codebuild`]: `CodeBuildRunner` (one shared project, overrides per action) and its
+//!   state-change event.
 //! - [`codecommit`]: `CodeCommitChanges` (`GetDifferences`) and the repository state-change event.
+//! - [`config`]: a function's settings from its environment, read once at init.
+//! - [`functions`]: the build, deploy, approval, bake and rollback functions' handlers.
+//! - [`events_function`]: the events function's handler: finished work answers waiting tasks.
+//! - [`scheduler`]: `SchedulerTimers`, timers as one-time EventBridge Scheduler schedules.
+//! - [`runtime`]: serving a handler on the Lambda runtime, errors as stable `errorType`s.
 //! - [`gate`]: the gate function's handler: stage gates, and executions leaving their stage.
 //! - [`trigger`]: the trigger function's handler: an EventBridge event in, an execution out.
 //! - [`emf`]: `EmfMetricsSink`, metrics as Embedded Metric Format log lines (the Lambda hot path).
@@ -17,11 +25,18 @@
 //!   (`DescribeAlarms`, `DescribeAlarmHistory`, `GetMetricData`).
 
 pub mod cloudwatch;
+pub mod codebuild;
 pub mod codecommit;
+pub mod codedeploy;
+pub mod config;
 pub mod dynamodb;
 pub mod emf;
+pub mod events_function;
+pub mod functions;
 pub mod gate;
+pub mod runtime;
 pub mod s3;
+pub mod scheduler;
 pub mod sdk;
 pub mod sfn;
 pub mod trigger;

@@ -72,6 +72,46 @@ impl S3ArtifactStore {
         }
     }
 
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// Where a build leaves its outputs for the store to version (a key prefix, no bucket).
+    pub fn staging_path(&self, pipeline: &str, correlation: &str) -> String {
+        self.key(&format!("{pipeline}/staging/{}", correlation.replace(':', "-")))
+    }
+
+    /// Downloads a staged zip (a build's output) and unpacks it, distrustfully, into a scratch
+    /// directory.
+    async fn unstage(&self, uri: &str) -> PortResult<tempfile::TempDir> {
+        let (bucket, key) = uri.split_once('/').ok_or_else(|| invalid(format!("s3://{uri} names no object")))?;
+        let out = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| port_error("S3 GetObject", &e))?;
+        let mut scratch = tempfile::tempfile().map_err(|e| invalid(format!("scratch file: {e}")))?;
+        let mut body = out.body.into_async_read();
+        let mut file = tokio::fs::File::from_std(scratch.try_clone().map_err(|e| invalid(e.to_string()))?);
+        tokio::io::copy(&mut body, &mut file)
+            .await
+            .map_err(|e| PortError::transient(format!("reading s3://{uri}: {e}")))?;
+        let dir = tempfile::tempdir().map_err(|e| invalid(format!("scratch directory: {e}")))?;
+        let dest = dir.path().to_path_buf();
+        let uri = uri.to_string();
+        tokio::task::spawn_blocking(move || {
+            use std::io::Seek;
+            scratch.rewind().map_err(|e| invalid(e.to_string()))?;
+            bundle::unpack(std::io::BufReader::new(scratch), &dest, Limits::default()).map_err(|e| invalid(format!("s3://{uri}: {e}")))
+        })
+        .await
+        .map_err(|e| invalid(format!("unpacking failed: {e}")))??;
+        Ok(dir)
+    }
+
     fn key(&self, rest: &str) -> String {
         format!("{}{rest}", self.prefix)
     }
@@ -321,9 +361,16 @@ fn read_part(path: &Path, index: usize) -> PortResult<Vec<u8>> {
 
 #[async_trait]
 impl ArtifactStore for S3ArtifactStore {
-    /// `staged.location` is a directory on this machine (the function's scratch space).
+    /// `staged.location` is a directory on this machine (the function's scratch space), or
+    /// `s3://bucket/key` of a zip a build left in staging.
     async fn put(&self, staged: &StagedArtifact, provenance: Provenance) -> PortResult<Manifest> {
-        let dir = PathBuf::from(&staged.location);
+        let unstaged = match staged.location.strip_prefix("s3://") {
+            Some(uri) => Some(self.unstage(uri).await?),
+            None => None,
+        };
+        let dir = unstaged
+            .as_ref()
+            .map_or_else(|| PathBuf::from(&staged.location), |d| d.path().to_path_buf());
         let scratch = tempfile::NamedTempFile::new().map_err(|e| invalid(format!("scratch file: {e}")))?;
         let path = scratch.path().to_path_buf();
         // Digest and bundle are CPU and disk work: off the async threads.

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::codecommit::{CodeCommitChanges, RepositoryStateChangeEvent, ref_change};
+use crate::config::{ConfigError, env, pipeline};
 use crate::sfn::StepFunctions;
 
 /// What EventBridge hands the function: a push, or a schedule's rule firing.
@@ -34,20 +35,10 @@ pub struct TriggerFunction {
     pub starter: StepFunctions,
 }
 
-/// Why the function could not start: a missing setting or an unreadable pipeline.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub String);
-
-pub(crate) fn env(name: &str) -> Result<String, ConfigError> {
-    std::env::var(name).map_err(|_| ConfigError(format!("the function needs the environment variable {name}")))
-}
-
 impl TriggerFunction {
     /// Reads BATON_PIPELINE (path of pipeline.yml), BATON_REPOSITORY and BATON_STATE_MACHINE_ARN.
     pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
-        let path = env("BATON_PIPELINE")?;
-        let pipeline = baton_core::load_pipeline(std::path::Path::new(&path)).map_err(|e| ConfigError(e.to_string()))?;
+        let pipeline = pipeline()?;
         let default_branch = std::env::var("BATON_BRANCH").unwrap_or_else(|_| "main".into());
         let repository = env("BATON_REPOSITORY")?;
         Ok(Self {

@@ -1,0 +1,12 @@
+//! Manual approvals: parks the task token until someone answers, or the state's timeout.
+//! Configuration: see `baton_aws::functions`.
+
+use baton_aws::functions::ApprovalFunction;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    baton_aws::runtime::init_logging();
+    let config = baton_aws::sdk::load_config().await;
+    let function = ApprovalFunction::from_env(&config)?;
+    baton_aws::runtime::serve(|input| function.handle(input)).await
+}

@@ -1,0 +1,14 @@
+//! Build and test actions: starts a build of the shared CodeBuild project with the action's
+//! buildspec, source and outputs as overrides, and parks the task token until the build's
+//! state-change event reports its end to the events function.
+//! Configuration: see `baton_aws::functions`.
+
+use baton_aws::functions::BuildFunction;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    baton_aws::runtime::init_logging();
+    let config = baton_aws::sdk::load_config().await;
+    let function = BuildFunction::from_env(&config)?;
+    baton_aws::runtime::serve(|input| function.handle(input)).await
+}

@@ -1,0 +1,13 @@
+//! Rollbacks: restores a deployment group to its last-good version with a new deployment of it,
+//! when the group's rollback policy covers the failure.
+//! Configuration: see `baton_aws::functions`.
+
+use baton_aws::functions::RollbackFunction;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    baton_aws::runtime::init_logging();
+    let config = baton_aws::sdk::load_config().await;
+    let function = RollbackFunction::from_env(&config)?;
+    baton_aws::runtime::serve(|input| function.handle(input)).await
+}

@@ -1,0 +1,258 @@
+//! `CodeDeployer`: deploy actions as CodeDeploy deployments of the template's application, and
+//! the `CodeDeploy Deployment State-change Notification` event that reports their end.
+//!
+//! The revision is the artifact's own bundle: a zip in the artifact bucket, pinned by S3 object
+//! version, so CodeDeploy installs exactly the bytes the manifest names. What ties a deployment
+//! to its waiting task, its artifact and its rollback flag is written into the deployment's
+//! description (a readable first line, then one JSON line), which CodeDeploy keeps with the
+//! deployment: the state-change event names only the deployment id, and `GetDeployment` finds
+//! the rest without a table of our own that a crash could leave half-written.
+
+use async_trait::async_trait;
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_sdk_codedeploy::Client;
+use aws_sdk_codedeploy::types::{BundleType, DeploymentInfo, RevisionLocation, RevisionLocationType, S3Location};
+use baton_core::events::Event;
+use baton_core::ports::{ArtifactRef, ArtifactStore, DeployRequest, Deployer, DeploymentStatus, DeploymentSummary, PortError, PortResult};
+use serde::{Deserialize, Serialize};
+
+use crate::s3::S3ArtifactStore;
+use crate::sdk::port_error;
+
+#[derive(Debug, Clone)]
+pub struct CodeDeployer {
+    client: Client,
+    application: String,
+    store: S3ArtifactStore,
+}
+
+/// What Baton keeps in a deployment's description.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentTag {
+    pub correlation: String,
+    pub pipeline: String,
+    pub artifact: ArtifactRef,
+    pub rollback: bool,
+}
+
+impl DeploymentTag {
+    fn description(&self, group: &str) -> PortResult<String> {
+        let verb = if self.rollback { "rolls back" } else { "deploys" };
+        let json = serde_json::to_string(self).map_err(|e| PortError::permanent(e.to_string()))?;
+        Ok(format!(
+            "Baton pipeline {} {verb} {} to {group}\n{json}",
+            self.pipeline, self.artifact
+        ))
+    }
+
+    /// `None` for deployments Baton did not create (the console's, CodeDeploy's own rollbacks).
+    pub fn parse(description: &str) -> Option<Self> {
+        serde_json::from_str(description.lines().last()?).ok()
+    }
+}
+
+fn status(s: &aws_sdk_codedeploy::types::DeploymentStatus) -> DeploymentStatus {
+    use aws_sdk_codedeploy::types::DeploymentStatus as Cd;
+    match s {
+        Cd::Created => DeploymentStatus::Created,
+        Cd::Queued => DeploymentStatus::Queued,
+        Cd::Succeeded => DeploymentStatus::Succeeded,
+        Cd::Failed => DeploymentStatus::Failed,
+        Cd::Stopped => DeploymentStatus::Stopped,
+        // Baking, Ready (blue/green waiting for traffic) and whatever comes next: not over yet.
+        _ => DeploymentStatus::InProgress,
+    }
+}
+
+impl CodeDeployer {
+    pub fn new(client: Client, application: impl Into<String>, store: S3ArtifactStore) -> Self {
+        Self {
+            client,
+            application: application.into(),
+            store,
+        }
+    }
+
+    /// The group's deployments, newest first, with their details.
+    async fn deployments(&self, group: &str, active_only: bool) -> PortResult<Vec<DeploymentInfo>> {
+        use aws_sdk_codedeploy::types::DeploymentStatus as Cd;
+        let mut list = self
+            .client
+            .list_deployments()
+            .application_name(&self.application)
+            .deployment_group_name(group);
+        if active_only {
+            for s in [Cd::Created, Cd::Queued, Cd::InProgress, Cd::Baking, Cd::Ready] {
+                list = list.include_only_statuses(s);
+            }
+        }
+        // One page (up to 100 ids): enough for the newest or for the few in flight.
+        let ids = list.send().await.map_err(|e| port_error("CodeDeploy ListDeployments", &e))?;
+        let ids: Vec<String> = ids.deployments().iter().take(25).cloned().collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let out = self
+            .client
+            .batch_get_deployments()
+            .set_deployment_ids(Some(ids))
+            .send()
+            .await
+            .map_err(|e| port_error("CodeDeploy BatchGetDeployments", &e))?;
+        let mut infos = out.deployments_info().to_vec();
+        infos.sort_by_key(|d| std::cmp::Reverse(d.create_time().map(|t| (t.secs(), t.subsec_nanos()))));
+        Ok(infos)
+    }
+
+    /// Translates a deployment's state-change event into Baton's; `None` while it runs and for
+    /// deployments Baton did not create.
+    pub async fn event(&self, event: &DeploymentStateChangeEvent) -> PortResult<Option<Event>> {
+        let detail = &event.detail;
+        if detail.application != self.application || !matches!(detail.state.as_str(), "SUCCESS" | "FAILURE" | "STOP") {
+            return Ok(None);
+        }
+        let out = self
+            .client
+            .get_deployment()
+            .deployment_id(&detail.deployment_id)
+            .send()
+            .await
+            .map_err(|e| port_error("CodeDeploy GetDeployment", &e))?;
+        let Some(info) = out.deployment_info() else { return Ok(None) };
+        let Some(tag) = info.description().and_then(DeploymentTag::parse) else {
+            tracing::debug!(deployment_id = %detail.deployment_id, "not a Baton deployment");
+            return Ok(None);
+        };
+        // The event's state is authoritative for what ended; the reason comes from the API.
+        let status = match detail.state.as_str() {
+            "SUCCESS" => DeploymentStatus::Succeeded,
+            "FAILURE" => DeploymentStatus::Failed,
+            _ => DeploymentStatus::Stopped,
+        };
+        let reason = info
+            .error_information()
+            .and_then(|e| Some(format!("{}: {}", e.code()?.as_str(), e.message().unwrap_or_default())));
+        Ok(Some(Event::DeploymentStateChange {
+            deployment_id: detail.deployment_id.clone(),
+            correlation: tag.correlation,
+            group: detail.deployment_group.clone(),
+            status,
+            reason,
+        }))
+    }
+}
+
+#[async_trait]
+impl Deployer for CodeDeployer {
+    async fn start(&self, req: DeployRequest) -> PortResult<String> {
+        // CodeDeploy takes no client token: a redelivered start finds its deployment in flight.
+        for d in self.deployments(&req.group, true).await? {
+            if d.description()
+                .and_then(DeploymentTag::parse)
+                .is_some_and(|t| t.correlation == req.correlation)
+                && let Some(id) = d.deployment_id()
+            {
+                return Ok(id.to_string());
+            }
+        }
+        let manifest = self
+            .store
+            .manifest(&req.pipeline, &req.artifact.name, req.artifact.version)
+            .await?
+            .ok_or_else(|| PortError::permanent(format!("{} is not in the artifact store", req.artifact)))?;
+        let content = manifest
+            .content
+            .ok_or_else(|| PortError::permanent(format!("the manifest of {} names no content", req.artifact)))?;
+        let (bucket, key) = content
+            .uri
+            .strip_prefix("s3://")
+            .and_then(|rest| rest.split_once('/'))
+            .ok_or_else(|| PortError::permanent(format!("{} is not an S3 location", content.uri)))?;
+        let revision = RevisionLocation::builder()
+            .revision_type(RevisionLocationType::S3)
+            .s3_location(
+                S3Location::builder()
+                    .bucket(bucket)
+                    .key(key)
+                    .bundle_type(BundleType::Zip)
+                    .set_version(content.version_id.clone())
+                    .build(),
+            )
+            .build();
+        let tag = DeploymentTag {
+            correlation: req.correlation.clone(),
+            pipeline: req.pipeline.clone(),
+            artifact: req.artifact.clone(),
+            rollback: req.rollback,
+        };
+        let out = self
+            .client
+            .create_deployment()
+            .application_name(&self.application)
+            .deployment_group_name(&req.group)
+            .revision(revision)
+            .description(tag.description(&req.group)?)
+            .send()
+            .await
+            .map_err(|e| port_error("CodeDeploy CreateDeployment", &e))?;
+        let id = out
+            .deployment_id()
+            .ok_or_else(|| PortError::transient("CodeDeploy CreateDeployment returned no deployment id"))?;
+        tracing::info!(deployment_id = %id, group = %req.group, artifact = %req.artifact, rollback = req.rollback, "CodeDeploy deployment created");
+        Ok(id.to_string())
+    }
+
+    async fn last_deployment(&self, pipeline: &str, group: &str) -> PortResult<Option<DeploymentSummary>> {
+        for d in self.deployments(group, false).await? {
+            let Some(tag) = d.description().and_then(DeploymentTag::parse) else {
+                continue;
+            };
+            if tag.pipeline != pipeline {
+                continue;
+            }
+            return Ok(Some(DeploymentSummary {
+                deployment_id: d.deployment_id().unwrap_or_default().to_string(),
+                artifact: tag.artifact,
+                status: d.status().map_or(DeploymentStatus::InProgress, status),
+                rollback: tag.rollback,
+            }));
+        }
+        Ok(None)
+    }
+}
+
+/// The part of a `CodeDeploy Deployment State-change Notification` event's detail Baton reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentStateDetail {
+    pub application: String,
+    pub deployment_id: String,
+    pub deployment_group: String,
+    /// START, SUCCESS, FAILURE, STOP, READY, …
+    pub state: String,
+}
+
+pub type DeploymentStateChangeEvent = EventBridgeEvent<DeploymentStateDetail>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_read_back_and_foreign_ones_do_not() {
+        let tag = DeploymentTag {
+            correlation: "e1/Staging:Deploy/0".into(),
+            pipeline: "hello".into(),
+            artifact: ArtifactRef {
+                name: "app".into(),
+                version: 3,
+                digest: "sha256:ab".into(),
+            },
+            rollback: false,
+        };
+        let text = tag.description("staging").unwrap_or_default();
+        assert!(text.starts_with("Baton pipeline hello deploys app"), "{text}");
+        assert_eq!(DeploymentTag::parse(&text), Some(tag));
+        assert_eq!(DeploymentTag::parse("Rollback of d-123 by CodeDeploy"), None);
+    }
+}

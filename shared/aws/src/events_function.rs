@@ -1,0 +1,120 @@
+//! The events function's handler: the one place where work that finished reports back.
+//!
+//! It is handed EventBridge's `CodeBuild Build State Change`, `CodeDeploy Deployment
+//! State-change Notification` and `CloudWatch Alarm State Change` events (rules in the
+//! template), and Baton's own events as they are (a bake timer from Scheduler, an approval
+//! answer). Each becomes a [`baton_core::events::Event`] for the same `events::handle` that
+//! `baton run` calls, which answers the waiting task.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_types::SdkConfig;
+use baton_core::alarm::AlarmState;
+use baton_core::events::Event;
+use baton_core::stages::StageError;
+use baton_core::stages::events::{self, EventPorts};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::cloudwatch::CloudWatchAlarms;
+use crate::codebuild::CodeBuildRunner;
+use crate::codedeploy::CodeDeployer;
+use crate::config::{ConfigError, artifact_store};
+use crate::dynamodb::DynamoState;
+use crate::emf::EmfMetricsSink;
+use crate::functions::{builds, callbacks, deployer, pending};
+use crate::s3::S3ArtifactStore;
+use crate::sfn::StepFunctions;
+
+/// The `detail` of a `CloudWatch Alarm State Change` event (the part Baton reads).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlarmStateDetail {
+    pub alarm_name: String,
+    pub state: AlarmStateValue,
+    pub previous_state: AlarmStateValue,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AlarmStateValue {
+    pub value: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+fn alarm_state(value: &str) -> Result<AlarmState, StageError> {
+    Ok(match value {
+        "OK" => AlarmState::Ok,
+        "ALARM" => AlarmState::Alarm,
+        "INSUFFICIENT_DATA" => AlarmState::InsufficientData,
+        other => return Err(StageError::InvalidInput(format!("alarm state `{other}`"))),
+    })
+}
+
+#[allow(missing_debug_implementations, reason = "the metrics sink holds stdout")]
+pub struct EventsFunction {
+    pub store: S3ArtifactStore,
+    pub pending: DynamoState,
+    pub callbacks: StepFunctions,
+    pub alarms: CloudWatchAlarms,
+    pub metrics: EmfMetricsSink<std::io::Stdout>,
+    pub builds: CodeBuildRunner,
+    pub deployer: CodeDeployer,
+}
+
+impl EventsFunction {
+    pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
+        let store = artifact_store(config)?;
+        Ok(Self {
+            builds: builds(config, store.clone())?,
+            deployer: deployer(config, store.clone())?,
+            store,
+            pending: pending(config)?,
+            callbacks: callbacks(config),
+            alarms: CloudWatchAlarms::new(aws_sdk_cloudwatch::Client::new(config)),
+            metrics: EmfMetricsSink::stdout(),
+        })
+    }
+
+    /// An AWS service's event (it has `source` and `detail`), or one of Baton's own.
+    pub async fn translate(&self, input: Value) -> Result<Option<Event>, StageError> {
+        if input.get("detail").is_none() || input.get("source").is_none() {
+            return baton_core::stages::decode(input).map(Some);
+        }
+        let kind = input["detail-type"].as_str().unwrap_or_default().to_string();
+        match kind.as_str() {
+            "CodeBuild Build State Change" => Ok(self.builds.event(&baton_core::stages::decode(input)?).await?),
+            "CodeDeploy Deployment State-change Notification" => Ok(self.deployer.event(&baton_core::stages::decode(input)?).await?),
+            "CloudWatch Alarm State Change" => {
+                let event: EventBridgeEvent<AlarmStateDetail> = baton_core::stages::decode(input)?;
+                let d = event.detail;
+                Ok(Some(Event::AlarmStateChange {
+                    state: alarm_state(&d.state.value)?,
+                    previous: alarm_state(&d.previous_state.value)?,
+                    alarm: d.alarm_name,
+                    reason: d.state.reason,
+                }))
+            }
+            other => Err(StageError::InvalidInput(format!(
+                "`{other}` events are not for the events function"
+            ))),
+        }
+    }
+
+    pub async fn handle(&self, input: Value) -> Result<Value, StageError> {
+        let Some(event) = self.translate(input).await? else {
+            return Ok(json!({ "ignored": true }));
+        };
+        let kind = serde_json::to_value(&event)
+            .ok()
+            .and_then(|v| v["detail-type"].as_str().map(str::to_string));
+        let ports = EventPorts {
+            artifacts: &self.store,
+            pending: &self.pending,
+            callbacks: &self.callbacks,
+            alarms: &self.alarms,
+            metrics: &self.metrics,
+        };
+        events::handle(ports, event).await?;
+        Ok(json!({ "handled": kind }))
+    }
+}

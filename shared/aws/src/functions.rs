@@ -1,0 +1,164 @@
+//! The stage functions' handlers: each holds the adapters its `baton-core` handler needs, built
+//! once at init from the environment the template sets, and hands every invocation to the same
+//! handler `baton run` calls. The functions' `main`s only pick one and serve it.
+//!
+//! Environment: BATON_TABLE (pending tasks), BATON_BUCKET / BATON_PREFIX / BATON_KMS_KEY
+//! (artifacts), BATON_PROJECT (CodeBuild), BATON_APPLICATION (CodeDeploy), BATON_SCHEDULE_GROUP,
+//! BATON_EVENTS_FUNCTION_ARN and BATON_SCHEDULER_ROLE_ARN (timers).
+
+use aws_types::SdkConfig;
+use baton_core::stages::{StageError, approval, bake, build, deploy, rollback};
+use serde_json::Value;
+
+use crate::cloudwatch::CloudWatchAlarms;
+use crate::codebuild::CodeBuildRunner;
+use crate::codedeploy::CodeDeployer;
+use crate::config::{ConfigError, artifact_store, env};
+use crate::dynamodb::DynamoState;
+use crate::emf::EmfMetricsSink;
+use crate::s3::S3ArtifactStore;
+use crate::scheduler::SchedulerTimers;
+use crate::sfn::StepFunctions;
+
+pub fn pending(config: &SdkConfig) -> Result<DynamoState, ConfigError> {
+    Ok(DynamoState::new(aws_sdk_dynamodb::Client::new(config), env("BATON_TABLE")?))
+}
+
+pub fn deployer(config: &SdkConfig, store: S3ArtifactStore) -> Result<CodeDeployer, ConfigError> {
+    Ok(CodeDeployer::new(
+        aws_sdk_codedeploy::Client::new(config),
+        env("BATON_APPLICATION")?,
+        store,
+    ))
+}
+
+pub fn builds(config: &SdkConfig, store: S3ArtifactStore) -> Result<CodeBuildRunner, ConfigError> {
+    Ok(CodeBuildRunner::new(
+        aws_sdk_codebuild::Client::new(config),
+        env("BATON_PROJECT")?,
+        store,
+    ))
+}
+
+/// Task callbacks need no state machine: a task token names its execution.
+pub fn callbacks(config: &SdkConfig) -> StepFunctions {
+    StepFunctions::new(aws_sdk_sfn::Client::new(config), String::new())
+}
+
+/// Build and test actions: a CodeBuild build of the shared project, its token parked.
+#[derive(Debug)]
+pub struct BuildFunction {
+    pub builds: CodeBuildRunner,
+    pub pending: DynamoState,
+}
+
+impl BuildFunction {
+    pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
+        Ok(Self {
+            builds: builds(config, artifact_store(config)?)?,
+            pending: pending(config)?,
+        })
+    }
+
+    pub async fn handle(&self, input: Value) -> Result<Value, StageError> {
+        build::start(&self.builds, &self.pending, baton_core::stages::decode(input)?).await
+    }
+}
+
+/// Deploy actions: a CodeDeploy deployment of the artifact's bundle, its token parked.
+#[derive(Debug)]
+pub struct DeployFunction {
+    pub deployer: CodeDeployer,
+    pub pending: DynamoState,
+}
+
+impl DeployFunction {
+    pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
+        Ok(Self {
+            deployer: deployer(config, artifact_store(config)?)?,
+            pending: pending(config)?,
+        })
+    }
+
+    pub async fn handle(&self, input: Value) -> Result<Value, StageError> {
+        deploy::start(&self.deployer, &self.pending, baton_core::stages::decode(input)?).await
+    }
+}
+
+/// Manual approvals: the token parked until someone answers.
+#[derive(Debug)]
+pub struct ApprovalFunction {
+    pub pending: DynamoState,
+}
+
+impl ApprovalFunction {
+    pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
+        Ok(Self { pending: pending(config)? })
+    }
+
+    pub async fn handle(&self, input: Value) -> Result<Value, StageError> {
+        approval::start(&self.pending, baton_core::stages::decode(input)?).await
+    }
+}
+
+/// Bakes: alarms checked now, their changes watched through EventBridge, the window's end a
+/// one-time schedule.
+#[derive(Debug)]
+pub struct BakeFunction {
+    pub alarms: CloudWatchAlarms,
+    pub pending: DynamoState,
+    pub timers: SchedulerTimers,
+}
+
+impl BakeFunction {
+    pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
+        Ok(Self {
+            alarms: CloudWatchAlarms::new(aws_sdk_cloudwatch::Client::new(config)),
+            pending: pending(config)?,
+            timers: SchedulerTimers::new(
+                aws_sdk_scheduler::Client::new(config),
+                env("BATON_SCHEDULE_GROUP")?,
+                env("BATON_EVENTS_FUNCTION_ARN")?,
+                env("BATON_SCHEDULER_ROLE_ARN")?,
+            ),
+        })
+    }
+
+    pub async fn handle(&self, input: Value) -> Result<Value, StageError> {
+        bake::start(&self.alarms, &self.pending, &self.timers, baton_core::stages::decode(input)?).await
+    }
+}
+
+/// Rollbacks: a new deployment of the group's last-good version.
+#[allow(missing_debug_implementations, reason = "the metrics sink holds stdout")]
+pub struct RollbackFunction {
+    pub store: S3ArtifactStore,
+    pub deployer: CodeDeployer,
+    pub pending: DynamoState,
+    pub callbacks: StepFunctions,
+    pub metrics: EmfMetricsSink<std::io::Stdout>,
+}
+
+impl RollbackFunction {
+    pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
+        let store = artifact_store(config)?;
+        Ok(Self {
+            deployer: deployer(config, store.clone())?,
+            store,
+            pending: pending(config)?,
+            callbacks: callbacks(config),
+            metrics: EmfMetricsSink::stdout(),
+        })
+    }
+
+    pub async fn handle(&self, input: Value) -> Result<Value, StageError> {
+        let ports = rollback::RollbackPorts {
+            artifacts: &self.store,
+            deployer: &self.deployer,
+            pending: &self.pending,
+            callbacks: &self.callbacks,
+            metrics: &self.metrics,
+        };
+        rollback::start(ports, baton_core::stages::decode(input)?).await
+    }
+}
