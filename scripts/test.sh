@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need, then runs them.
 #
-#   1. a Python venv (.venv) with moto[server] and cfn-lint, pinned in scripts/requirements-test.txt
+#   1. a Python venv (.venv) with moto[server], cfn-lint and the SAM CLI, pinned in scripts/requirements-test.txt
 #   2. asl-validator from npm, pinned in package.json / package-lock.json
 #   3. cargo fmt --check, cargo test (every crate), cargo clippy -D warnings
-#   4. the committed state machine checked by asl-validator
+#   4. the committed state machine checked by asl-validator, the SAM template by cfn-lint and
+#      `sam validate --lint` (offline: no credentials, no telemetry)
 #
 # CI runs exactly this through .ci/run. Nothing here reaches beyond the package registries.
 set -euo pipefail
@@ -20,6 +21,7 @@ fi
 export PATH="$PWD/.venv/bin:$PATH"
 moto_server --help >/dev/null
 cfn-lint --version
+sam --version
 
 step "Node test tools (asl-validator)"
 npm ci --no-audit --no-fund --silent
@@ -40,6 +42,10 @@ step "State machine (asl-validator)"
 for f in infra/statemachine/*.asl.json; do
   npx --no-install asl-validator --json-path "$f"
 done
+
+step "SAM template (cfn-lint, sam validate --lint)"
+cfn-lint infra/template.yaml
+(cd infra && SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none sam validate --lint)
 
 step "All checks passed"
 # One closing line for the whole suite (cargo prints one per test binary, the last often a
