@@ -1,4 +1,4 @@
-//! The stage functions' handlers: each holds the adapters its `baton-core` handler needs, built
+//! The stage functions' handlers (source, build, deploy, approval, bake, rollback): each holds the adapters its `baton-core` handler needs, built
 //! once at init from the environment the template sets, and hands every invocation to the same
 //! handler `baton run` calls. The functions' `main`s only pick one and serve it.
 //!
@@ -7,11 +7,12 @@
 //! BATON_EVENTS_FUNCTION_ARN and BATON_SCHEDULER_ROLE_ARN (timers).
 
 use aws_types::SdkConfig;
-use baton_core::stages::{StageError, approval, bake, build, deploy, rollback};
+use baton_core::stages::{StageError, approval, bake, build, deploy, rollback, source};
 use serde_json::Value;
 
 use crate::cloudwatch::CloudWatchAlarms;
 use crate::codebuild::CodeBuildRunner;
+use crate::codecommit_source::CodeCommitSource;
 use crate::codedeploy::CodeDeployer;
 use crate::config::{ConfigError, artifact_store, env};
 use crate::dynamodb::DynamoState;
@@ -43,6 +44,30 @@ pub fn builds(config: &SdkConfig, store: S3ArtifactStore) -> Result<CodeBuildRun
 /// Task callbacks need no state machine: a task token names its execution.
 pub fn callbacks(config: &SdkConfig) -> StepFunctions {
     StepFunctions::new(aws_sdk_sfn::Client::new(config), String::new())
+}
+
+/// The Source stage: the pushed commit, versioned as the `source` artifact.
+#[derive(Debug)]
+pub struct SourceFunction {
+    pub source: CodeCommitSource,
+}
+
+impl SourceFunction {
+    /// Also reads BATON_REPOSITORY and BATON_BRANCH (what a run without a revision builds).
+    pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
+        Ok(Self {
+            source: CodeCommitSource::new(
+                aws_sdk_codecommit::Client::new(config),
+                env("BATON_REPOSITORY")?,
+                std::env::var("BATON_BRANCH").unwrap_or_else(|_| "main".into()),
+                artifact_store(config)?,
+            ),
+        })
+    }
+
+    pub async fn handle(&self, input: Value) -> Result<Value, StageError> {
+        source::run(&self.source, baton_core::stages::decode(input)?).await
+    }
 }
 
 /// Build and test actions: a CodeBuild build of the shared project, its token parked.

@@ -8,13 +8,14 @@
 //! - [`sdk`]: the shared HTTP client, SDK errors as port errors.
 //! - [`sfn`]: `StepFunctions`, executions started by name and task tokens answered.
 //! - [`s3`]: `S3ArtifactStore`, artifact versions in a versioned bucket.
+//! - [`codecommit_source`]: `CodeCommitSource`, a commit's tree read through the API and versioned.
 //! - [`codedeploy`]: `CodeDeployer` (deployments of artifact bundles) and its state-change event.
 //! - [`dynamodb`]: `DynamoState` (parked task tokens) and `DynamoLanes` (stage locks).
 //! - [`codebuild`]: `CodeBuildRunner` (one shared project, overrides per action) and its
 //!   state-change event.
 //! - [`codecommit`]: `CodeCommitChanges` (`GetDifferences`) and the repository state-change event.
 //! - [`config`]: a function's settings from its environment, read once at init.
-//! - [`functions`]: the build, deploy, approval, bake and rollback functions' handlers.
+//! - [`functions`]: the source, build, deploy, approval, bake and rollback functions' handlers.
 //! - [`events_function`]: the events function's handler: finished work answers waiting tasks.
 //! - [`scheduler`]: `SchedulerTimers`, timers as one-time EventBridge Scheduler schedules.
 //! - [`runtime`]: serving a handler on the Lambda runtime, errors as stable `errorType`s.
@@ -27,6 +28,7 @@
 pub mod cloudwatch;
 pub mod codebuild;
 pub mod codecommit;
+pub mod codecommit_source;
 pub mod codedeploy;
 pub mod config;
 pub mod dynamodb;

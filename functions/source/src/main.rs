@@ -1,0 +1,13 @@
+//! The Source stage: reads the pushed commit's tree through the CodeCommit API and versions it
+//! as the execution's `source` artifact, with the commit's author, message and time.
+//! Configuration: see `baton_aws::functions`.
+
+use baton_aws::functions::SourceFunction;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    baton_aws::runtime::init_logging();
+    let config = baton_aws::sdk::load_config().await;
+    let function = SourceFunction::from_env(&config)?;
+    baton_aws::runtime::serve(|input| function.handle(input)).await
+}

@@ -1,0 +1,131 @@
+//! `CodeCommitSource`: a commit's tree read through mocked CodeCommit content APIs (moto does
+//! not implement them) and versioned in a moto S3 bucket, with the same digest as the same tree
+//! on disk, executable bits and symlinks kept.
+
+#![allow(clippy::unwrap_used, reason = "test fixtures: a panic is the failure report")]
+
+mod common;
+
+use aws_sdk_codecommit::operation::get_blob::GetBlobOutput;
+use aws_sdk_codecommit::operation::get_branch::GetBranchOutput;
+use aws_sdk_codecommit::operation::get_commit::GetCommitOutput;
+use aws_sdk_codecommit::operation::get_folder::GetFolderOutput;
+use aws_sdk_codecommit::types::{BranchInfo, Commit, File, FileModeTypeEnum, Folder, SymbolicLink, UserInfo};
+use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use aws_smithy_types::Blob;
+use baton_aws::codecommit_source::CodeCommitSource;
+use baton_aws::s3::{Encryption, S3ArtifactStore};
+use baton_core::ports::{ArtifactStore, SourceProvider};
+use common::Moto;
+
+const COMMIT: &str = "317f8570EXAMPLE0000000000000000000000000";
+
+fn file(path: &str, blob: &str, mode: FileModeTypeEnum) -> File {
+    File::builder().absolute_path(path).blob_id(blob).file_mode(mode).build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commits_tree_becomes_the_source_artifact() {
+    let moto = Moto::start();
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&moto.sdk_config()).force_path_style(true).build());
+    s3.create_bucket().bucket("artifacts").send().await.unwrap();
+    s3.put_bucket_versioning()
+        .bucket("artifacts")
+        .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+        .send()
+        .await
+        .unwrap();
+    let store = S3ArtifactStore::new(s3, "artifacts", "", Encryption::S3);
+
+    let branch = mock!(aws_sdk_codecommit::Client::get_branch)
+        .match_requests(|r| r.branch_name() == Some("main"))
+        .then_output(|| {
+            GetBranchOutput::builder()
+                .branch(BranchInfo::builder().commit_id(COMMIT).build())
+                .build()
+        });
+    let commit = mock!(aws_sdk_codecommit::Client::get_commit)
+        .match_requests(|r| r.commit_id() == Some(COMMIT))
+        .then_output(|| {
+            let who = UserInfo::builder().name("Mary Major").date("1484167798 -0800").build();
+            GetCommitOutput::builder()
+                .commit(
+                    Commit::builder()
+                        .commit_id(COMMIT)
+                        .message("Fix the greeting\n\nlonger text")
+                        .author(who.clone())
+                        .committer(who)
+                        .build(),
+                )
+                .build()
+        });
+    let root = mock!(aws_sdk_codecommit::Client::get_folder)
+        .match_requests(|r| r.folder_path() == Some("/") && r.commit_specifier() == Some(COMMIT))
+        .then_output(|| {
+            GetFolderOutput::builder()
+                .commit_id(COMMIT)
+                .folder_path("/")
+                .files(file("/README.md", "blob-readme", FileModeTypeEnum::Normal))
+                .sub_folders(Folder::builder().absolute_path("/bin").build())
+                .symbolic_links(
+                    SymbolicLink::builder()
+                        .absolute_path("/latest")
+                        .blob_id("blob-link")
+                        .file_mode(FileModeTypeEnum::Symlink)
+                        .build(),
+                )
+                .build()
+                .unwrap()
+        });
+    let bin = mock!(aws_sdk_codecommit::Client::get_folder)
+        .match_requests(|r| r.folder_path() == Some("/bin"))
+        .then_output(|| {
+            GetFolderOutput::builder()
+                .commit_id(COMMIT)
+                .folder_path("/bin")
+                .files(file("/bin/app", "blob-app", FileModeTypeEnum::Executable))
+                .build()
+                .unwrap()
+        });
+    let blobs: [(&'static str, &'static str); 3] = [
+        ("blob-readme", "# hello\n"),
+        ("blob-app", "#!/bin/sh\necho hello\n"),
+        ("blob-link", "bin/app"),
+    ];
+    let blob_rules: Vec<_> = blobs
+        .into_iter()
+        .map(|(id, text)| {
+            mock!(aws_sdk_codecommit::Client::get_blob)
+                .match_requests(move |r| r.blob_id() == Some(id))
+                .then_output(move || GetBlobOutput::builder().content(Blob::new(text.as_bytes())).build().unwrap())
+        })
+        .collect();
+    let client = mock_client!(
+        aws_sdk_codecommit,
+        RuleMode::MatchAny,
+        [&branch, &commit, &root, &bin, &blob_rules[0], &blob_rules[1], &blob_rules[2]]
+    );
+    let source = CodeCommitSource::new(client, "hello-app", "main", store.clone());
+    let snapshot = source.snapshot("hello", "e1", None).await.unwrap();
+
+    assert_eq!(snapshot.commit_id.as_deref(), Some(COMMIT));
+    assert_eq!(snapshot.revision_summary.as_deref(), Some("Fix the greeting (Mary Major)"));
+    assert_eq!(snapshot.commit_time.as_deref(), Some("2017-01-11T20:49:58Z"));
+    assert_eq!(blob_rules.iter().map(|r| r.num_calls()).sum::<usize>(), 3);
+
+    // The same tree on disk has the same digest: contents, the executable bit and the link.
+    let expected = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(expected.path().join("bin")).unwrap();
+    std::fs::write(expected.path().join("README.md"), "# hello\n").unwrap();
+    std::fs::write(expected.path().join("bin/app"), "#!/bin/sh\necho hello\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(expected.path().join("bin/app"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::symlink("bin/app", expected.path().join("latest")).unwrap();
+    assert_eq!(
+        snapshot.artifact.digest,
+        baton_core::digest::summarize(expected.path()).unwrap().digest
+    );
+    let manifest = store.manifest("hello", "source", snapshot.artifact.version).await.unwrap().unwrap();
+    assert_eq!(manifest.provenance.commit_id.as_deref(), Some(COMMIT));
+}
