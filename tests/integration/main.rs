@@ -12,6 +12,7 @@ mod reports;
 mod secrets;
 mod source;
 mod synth;
+mod template;
 mod util;
 mod variables;
 mod watch;

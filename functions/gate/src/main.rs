@@ -1,6 +1,6 @@
 //! The gate function: the state machine's gate Tasks (SUPERSEDED and QUEUED pipelines) and
 //! EventBridge's `Step Functions Execution Status Change` events for its state machine.
-//! Configuration: BATON_PIPELINE (pipeline.yml bundled beside the binary), BATON_TABLE,
+//! Configuration: BATON_PIPELINE_YAML (the pipeline.yml text), BATON_TABLE,
 //! BATON_STATE_MACHINE_ARN.
 
 use baton_aws::gate::{GateFunction, GateRequest};

@@ -1,7 +1,7 @@
 //! The trigger function: EventBridge hands it `CodeCommit Repository State Change` events (a push
 //! that passes the pipeline's push filters starts the state machine at the pushed commit) and
 //! its schedule rules' `Scheduled Event`s (a run of the branch's tip).
-//! Configuration: BATON_PIPELINE (pipeline.yml bundled beside the binary), BATON_REPOSITORY,
+//! Configuration: BATON_PIPELINE_YAML (the pipeline.yml text), BATON_REPOSITORY,
 //! BATON_STATE_MACHINE_ARN.
 
 use baton_aws::trigger::{TriggerFunction, TriggerRequest};

@@ -15,8 +15,12 @@ pub fn env(name: &str) -> Result<String, ConfigError> {
     std::env::var(name).map_err(|_| ConfigError(format!("the function needs the environment variable {name}")))
 }
 
-/// The pipeline.yml bundled beside the binary (BATON_PIPELINE).
+/// The pipeline: BATON_PIPELINE_YAML, the text of pipeline.yml (the template passes it from a
+/// parameter: SAM's cargo-lambda build packs the binary alone), or else BATON_PIPELINE, a path.
 pub fn pipeline() -> Result<Pipeline, ConfigError> {
+    if let Ok(text) = std::env::var("BATON_PIPELINE_YAML") {
+        return baton_core::parse_pipeline(std::path::Path::new("BATON_PIPELINE_YAML"), &text).map_err(|e| ConfigError(e.to_string()));
+    }
     let path = env("BATON_PIPELINE")?;
     baton_core::load_pipeline(std::path::Path::new(&path)).map_err(|e| ConfigError(e.to_string()))
 }

@@ -47,7 +47,7 @@ pub struct GateFunction {
 }
 
 impl GateFunction {
-    /// Reads BATON_PIPELINE (path of pipeline.yml), BATON_TABLE and BATON_STATE_MACHINE_ARN.
+    /// Reads the pipeline (see `config::pipeline`), BATON_TABLE and BATON_STATE_MACHINE_ARN.
     pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
         let pipeline = pipeline()?;
         let state = DynamoState::new(aws_sdk_dynamodb::Client::new(config), env("BATON_TABLE")?);

@@ -36,7 +36,7 @@ pub struct TriggerFunction {
 }
 
 impl TriggerFunction {
-    /// Reads BATON_PIPELINE (path of pipeline.yml), BATON_REPOSITORY and BATON_STATE_MACHINE_ARN.
+    /// Reads the pipeline (see `config::pipeline`), BATON_REPOSITORY and BATON_STATE_MACHINE_ARN.
     pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
         let pipeline = pipeline()?;
         let default_branch = std::env::var("BATON_BRANCH").unwrap_or_else(|_| "main".into());
