@@ -6,10 +6,13 @@
 //! answer). Each becomes a [`baton_core::events::Event`] for the same `events::handle` that
 //! `baton run` calls, which answers the waiting task.
 
+use std::sync::Arc;
+
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_types::SdkConfig;
 use baton_core::alarm::AlarmState;
 use baton_core::events::Event;
+use baton_core::ports::TaskCallbacks;
 use baton_core::stages::StageError;
 use baton_core::stages::events::{self, EventPorts};
 use serde::{Deserialize, Serialize};
@@ -23,7 +26,6 @@ use crate::dynamodb::DynamoState;
 use crate::emf::EmfMetricsSink;
 use crate::functions::{builds, callbacks, deployer, pending};
 use crate::s3::S3ArtifactStore;
-use crate::sfn::StepFunctions;
 
 /// The `detail` of a `CloudWatch Alarm State Change` event (the part Baton reads).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,11 +52,11 @@ fn alarm_state(value: &str) -> Result<AlarmState, StageError> {
     })
 }
 
-#[allow(missing_debug_implementations, reason = "the metrics sink holds stdout")]
+#[allow(missing_debug_implementations, reason = "holds trait objects")]
 pub struct EventsFunction {
     pub store: S3ArtifactStore,
     pub pending: DynamoState,
-    pub callbacks: StepFunctions,
+    pub callbacks: Arc<dyn TaskCallbacks>,
     pub alarms: CloudWatchAlarms,
     pub metrics: EmfMetricsSink<std::io::Stdout>,
     pub builds: CodeBuildRunner,
@@ -110,7 +112,7 @@ impl EventsFunction {
         let ports = EventPorts {
             artifacts: &self.store,
             pending: &self.pending,
-            callbacks: &self.callbacks,
+            callbacks: self.callbacks.as_ref(),
             alarms: &self.alarms,
             metrics: &self.metrics,
         };

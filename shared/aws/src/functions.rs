@@ -6,7 +6,10 @@
 //! (artifacts), BATON_PROJECT (CodeBuild), BATON_APPLICATION (CodeDeploy), BATON_SCHEDULE_GROUP,
 //! BATON_EVENTS_FUNCTION_ARN and BATON_SCHEDULER_ROLE_ARN (timers).
 
+use std::sync::Arc;
+
 use aws_types::SdkConfig;
+use baton_core::ports::TaskCallbacks;
 use baton_core::stages::{StageError, approval, bake, build, deploy, rollback, source};
 use serde_json::Value;
 
@@ -42,8 +45,8 @@ pub fn builds(config: &SdkConfig, store: S3ArtifactStore) -> Result<CodeBuildRun
 }
 
 /// Task callbacks need no state machine: a task token names its execution.
-pub fn callbacks(config: &SdkConfig) -> StepFunctions {
-    StepFunctions::new(aws_sdk_sfn::Client::new(config), String::new())
+pub fn callbacks(config: &SdkConfig) -> Arc<dyn TaskCallbacks> {
+    Arc::new(StepFunctions::new(aws_sdk_sfn::Client::new(config), String::new()))
 }
 
 /// The Source stage: the pushed commit, versioned as the `source` artifact.
@@ -155,12 +158,12 @@ impl BakeFunction {
 }
 
 /// Rollbacks: a new deployment of the group's last-good version.
-#[allow(missing_debug_implementations, reason = "the metrics sink holds stdout")]
+#[allow(missing_debug_implementations, reason = "holds trait objects")]
 pub struct RollbackFunction {
     pub store: S3ArtifactStore,
     pub deployer: CodeDeployer,
     pub pending: DynamoState,
-    pub callbacks: StepFunctions,
+    pub callbacks: Arc<dyn TaskCallbacks>,
     pub metrics: EmfMetricsSink<std::io::Stdout>,
 }
 
@@ -181,7 +184,7 @@ impl RollbackFunction {
             artifacts: &self.store,
             deployer: &self.deployer,
             pending: &self.pending,
-            callbacks: &self.callbacks,
+            callbacks: self.callbacks.as_ref(),
             metrics: &self.metrics,
         };
         rollback::start(ports, baton_core::stages::decode(input)?).await
