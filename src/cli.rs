@@ -118,6 +118,22 @@ Examples:
         #[arg(long)]
         json: bool,
     },
+    /// Estimate what one execution would cost to orchestrate on AWS, beside CodePipeline V2.
+    #[command(
+        after_help = "Counts what the execution did in the units AWS bills (state transitions, Lambda invocations at\neach function's memory in infra/template.yaml, S3 requests, DynamoDB writes, Scheduler timers)\nand prices them, printing every price used. CodePipeline V2 charges $0.002 per action minute,\neach action rounded up to a minute, manual approvals free. Build minutes and deployment targets\ncost the same either way and are left out.\n\nExamples:\n  baton cost                     the latest execution\n  baton cost 20261126-101500 --invocation-ms 250 --json"
+    )]
+    Cost {
+        /// An execution id (or a unique prefix of one) [default: the latest]
+        execution: Option<String>,
+        /// The pipeline: a pipeline.yml, or a directory that holds one.
+        #[arg(long, default_value = ".")]
+        pipeline: PathBuf,
+        /// Billed duration assumed per Lambda invocation (handlers start work and return).
+        #[arg(long, default_value_t = 100, value_name = "MS")]
+        invocation_ms: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Approve (or reject) a manual approval that a running execution waits on.
     #[command(
         after_help = "The execution must still be running: `baton run` waits at the approval and prints the command to\nanswer it. Rejecting fails the execution with ApprovalRejected.\n\nExamples:\n  baton approve 20261126-101500-3fa2c1 --comment \"staging looks good\"\n  baton approve 20261126-101500 --action Release:Approve --reject --comment \"wait for the freeze\""

@@ -85,6 +85,12 @@ async fn main() -> ExitCode {
         Command::Validate { files, kind } => commands::validate::run(&files, kind),
         Command::History { project, limit, json } => commands::history::run(&project.pipeline, state_dir, limit, json),
         Command::Status { execution, pipeline, json } => commands::status::run(execution.as_deref(), &pipeline, state_dir, json),
+        Command::Cost {
+            execution,
+            pipeline,
+            invocation_ms,
+            json,
+        } => commands::cost::run(execution.as_deref(), &pipeline, state_dir, invocation_ms, json),
         Command::Approve {
             execution,
             action,

@@ -4,6 +4,7 @@ pub mod alarm;
 pub mod approve;
 pub mod artifacts;
 pub mod asl;
+pub mod cost;
 pub mod down;
 pub mod history;
 pub mod logs;

@@ -6,6 +6,7 @@ mod artifact_store;
 mod bad_input;
 mod builds;
 mod cli;
+mod cost;
 mod execution_modes;
 mod pipeline_runs;
 mod reports;

@@ -62,3 +62,28 @@ fn every_function_the_state_machine_names_is_deployed_from_a_workspace_binary() 
         .collect();
     assert_eq!(binaries, members, "template functions and workspace functions differ");
 }
+
+#[test]
+fn baton_cost_prices_each_function_at_its_memory_in_the_template() {
+    let template = template();
+    let global: u32 = template
+        .split("Globals:")
+        .nth(1)
+        .and_then(|g| g.split("MemorySize: ").nth(1))
+        .and_then(|m| m.lines().next()?.trim().parse().ok())
+        .expect("Globals MemorySize");
+    for (function, memory) in baton_core::cost::FUNCTION_MEMORY_MB {
+        let resource = format!("\n  {}{}Function:\n", function[..1].to_uppercase(), &function[1..]);
+        let start = template.find(&resource).unwrap_or_else(|| panic!("no{resource}"));
+        // The resource's lines: up to the next one indented by exactly two spaces, or less.
+        let body: Vec<&str> = template[start + resource.len()..]
+            .lines()
+            .take_while(|l| l.is_empty() || l.starts_with("   "))
+            .collect();
+        let declared = body
+            .iter()
+            .find_map(|l| l.strip_prefix("      MemorySize: "))
+            .map_or(global, |m| m.trim().parse().expect("a number"));
+        assert_eq!(declared, memory, "{function}: template {declared} MB, baton cost {memory} MB");
+    }
+}

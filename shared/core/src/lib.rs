@@ -16,6 +16,7 @@
 //! - [`lanes`]: stage locks, after CodePipeline's execution modes.
 //! - [`digest`]: the canonical digest of a file tree, the same in every store.
 //! - [`bundle`]: artifacts as reproducible zip bundles, and their distrustful unpacking.
+//! - [`cost`]: an execution's AWS cost from what it did, beside CodePipeline V2's price.
 //! - [`alarm`]: CloudWatch alarms: vocabulary, evaluation, composite rules.
 //! - [`metrics`]: the metrics Baton publishes, and their dimensions.
 //! - [`trigger`]: push filters and schedules: which pushes and times start an execution.
@@ -23,6 +24,7 @@
 
 pub mod alarm;
 pub mod bundle;
+pub mod cost;
 pub mod digest;
 pub mod events;
 pub mod lanes;
