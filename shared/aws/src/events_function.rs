@@ -12,7 +12,7 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_types::SdkConfig;
 use baton_core::alarm::AlarmState;
 use baton_core::events::Event;
-use baton_core::ports::TaskCallbacks;
+use baton_core::ports::{MetricsSink, TaskCallbacks};
 use baton_core::stages::StageError;
 use baton_core::stages::events::{self, EventPorts};
 use serde::{Deserialize, Serialize};
@@ -58,7 +58,7 @@ pub struct EventsFunction {
     pub pending: DynamoState,
     pub callbacks: Arc<dyn TaskCallbacks>,
     pub alarms: CloudWatchAlarms,
-    pub metrics: EmfMetricsSink<std::io::Stdout>,
+    pub metrics: Arc<dyn MetricsSink>,
     pub builds: CodeBuildRunner,
     pub deployer: CodeDeployer,
 }
@@ -73,7 +73,7 @@ impl EventsFunction {
             pending: pending(config)?,
             callbacks: callbacks(config),
             alarms: CloudWatchAlarms::new(aws_sdk_cloudwatch::Client::new(config)),
-            metrics: EmfMetricsSink::stdout(),
+            metrics: Arc::new(EmfMetricsSink::stdout()),
         })
     }
 
@@ -114,7 +114,7 @@ impl EventsFunction {
             pending: &self.pending,
             callbacks: self.callbacks.as_ref(),
             alarms: &self.alarms,
-            metrics: &self.metrics,
+            metrics: self.metrics.as_ref(),
         };
         events::handle(ports, event).await?;
         Ok(json!({ "handled": kind }))

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use aws_types::SdkConfig;
-use baton_core::ports::TaskCallbacks;
+use baton_core::ports::{MetricsSink, TaskCallbacks};
 use baton_core::stages::{StageError, approval, bake, build, deploy, rollback, source};
 use serde_json::Value;
 
@@ -164,7 +164,7 @@ pub struct RollbackFunction {
     pub deployer: CodeDeployer,
     pub pending: DynamoState,
     pub callbacks: Arc<dyn TaskCallbacks>,
-    pub metrics: EmfMetricsSink<std::io::Stdout>,
+    pub metrics: Arc<dyn MetricsSink>,
 }
 
 impl RollbackFunction {
@@ -175,7 +175,7 @@ impl RollbackFunction {
             store,
             pending: pending(config)?,
             callbacks: callbacks(config),
-            metrics: EmfMetricsSink::stdout(),
+            metrics: Arc::new(EmfMetricsSink::stdout()),
         })
     }
 
@@ -185,7 +185,7 @@ impl RollbackFunction {
             deployer: &self.deployer,
             pending: &self.pending,
             callbacks: self.callbacks.as_ref(),
-            metrics: &self.metrics,
+            metrics: self.metrics.as_ref(),
         };
         rollback::start(ports, baton_core::stages::decode(input)?).await
     }

@@ -20,15 +20,11 @@ use async_trait::async_trait;
 use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
 use aws_sdk_cloudwatch::types::{MetricAlarm, StateValue};
 use aws_sdk_codebuild::operation::batch_get_builds::BatchGetBuildsOutput;
-use aws_sdk_codebuild::types::{
-    ArtifactsType, Build, BuildArtifacts, ComputeType, EnvironmentType, ProjectArtifacts, ProjectEnvironment, ProjectSource, SourceType,
-};
+use aws_sdk_codebuild::types::{Build, BuildArtifacts};
 use aws_sdk_codecommit::operation::get_blob::GetBlobOutput;
 use aws_sdk_codecommit::operation::get_commit::GetCommitOutput;
 use aws_sdk_codecommit::operation::get_folder::GetFolderOutput;
 use aws_sdk_codecommit::types::{Commit, File, FileModeTypeEnum, UserInfo};
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
-use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_types::Blob;
 use baton_asl::{ExecutionSpec, ExecutionStatus, Interpreter, MemorySink, StateMachine, StatesError, TaskCall, TaskInvoker, TaskTokens};
@@ -153,72 +149,14 @@ struct Cloud {
 
 async fn cloud(moto: &Moto) -> Cloud {
     let config = moto.sdk_config();
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
-    s3.create_bucket().bucket("artifacts").send().await.unwrap();
-    s3.put_bucket_versioning()
-        .bucket("artifacts")
-        .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
-        .send()
-        .await
-        .unwrap();
-    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().unwrap();
-    let attr = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    dynamodb
-        .create_table()
-        .table_name("baton-state")
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .attribute_definitions(attr("pk"))
-        .attribute_definitions(attr("sk"))
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
-    let codebuild = aws_sdk_codebuild::Client::new(&config);
-    codebuild
-        .create_project()
-        .name(PROJECT)
-        .source(
-            ProjectSource::builder()
-                .r#type(SourceType::NoSource)
-                .location("none")
-                .build()
-                .unwrap(),
-        )
-        .artifacts(ProjectArtifacts::builder().r#type(ArtifactsType::NoArtifacts).build().unwrap())
-        .environment(
-            ProjectEnvironment::builder()
-                .r#type(EnvironmentType::ArmContainer)
-                .image("aws/codebuild/amazonlinux-aarch64-standard:3.0")
-                .compute_type(ComputeType::BuildGeneral1Small)
-                .build()
-                .unwrap(),
-        )
-        .service_role("arn:aws:iam::123456789012:role/baton-builds")
-        .send()
-        .await
-        .unwrap();
-    let codedeploy = aws_sdk_codedeploy::Client::new(&config);
-    codedeploy.create_application().application_name(APPLICATION).send().await.unwrap();
-    codedeploy
-        .create_deployment_group()
-        .application_name(APPLICATION)
-        .deployment_group_name("staging")
-        .service_role_arn("arn:aws:iam::123456789012:role/baton-codedeploy")
-        .send()
-        .await
-        .unwrap();
+    let s3 = moto.versioned_bucket("artifacts").await;
+    let pending = moto.state_table("baton-state").await;
+    moto.build_project(PROJECT).await;
+    let codedeploy = moto.deployment_group(APPLICATION, "staging").await;
     Cloud {
         store: S3ArtifactStore::new(s3.clone(), "artifacts", "", Encryption::S3),
         s3,
-        pending: DynamoState::new(dynamodb, "baton-state"),
+        pending,
         scheduler: aws_sdk_scheduler::Client::new(&config),
         codedeploy,
         sfn: aws_sdk_sfn::Client::new(&config),
@@ -462,7 +400,7 @@ async fn a_codecommit_push_runs_the_pipeline_to_the_end_on_the_aws_adapters() {
             pending: cloud.pending.clone(),
             callbacks,
             alarms: CloudWatchAlarms::new(cloudwatch()),
-            metrics: EmfMetricsSink::stdout(),
+            metrics: Arc::new(EmfMetricsSink::new(std::io::sink())),
             builds: CodeBuildRunner::new(build_details(builds.clone()), PROJECT, store.clone()),
             deployer: CodeDeployer::new(cloud.codedeploy.clone(), APPLICATION, store.clone()),
         }),

@@ -10,10 +10,9 @@ mod common;
 use std::path::Path;
 
 use aws_sdk_codebuild::types::{
-    ArtifactsType, Build, BuildArtifacts, BuildPhase, BuildPhaseType, ComputeType, EnvironmentType, ExportedEnvironmentVariable,
-    PhaseContext, ProjectArtifacts, ProjectEnvironment, ProjectSource, Report, SourceType, StatusType, TestReportSummary,
+    Build, BuildArtifacts, BuildPhase, BuildPhaseType, ExportedEnvironmentVariable, PhaseContext, Report, SourceType, StatusType,
+    TestReportSummary,
 };
-use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use baton_aws::codebuild::{BuildStateChangeEvent, CORRELATION_VAR, CodeBuildRunner};
 use baton_aws::s3::{Encryption, S3ArtifactStore};
@@ -23,16 +22,7 @@ use common::Moto;
 use serde_json::Value;
 
 async fn store(moto: &Moto) -> (aws_sdk_s3::Client, S3ArtifactStore) {
-    let config = aws_sdk_s3::config::Builder::from(&moto.sdk_config()).force_path_style(true).build();
-    let client = aws_sdk_s3::Client::from_conf(config);
-    client.create_bucket().bucket("artifacts").send().await.unwrap();
-    client
-        .put_bucket_versioning()
-        .bucket("artifacts")
-        .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
-        .send()
-        .await
-        .unwrap();
+    let client = moto.versioned_bucket("artifacts").await;
     (client.clone(), S3ArtifactStore::new(client, "artifacts", "baton", Encryption::S3))
 }
 
@@ -77,30 +67,7 @@ async fn builds_start_on_the_shared_project_from_the_pinned_source_bundle() {
     let (_, store) = store(&moto).await;
     let source = source(&store).await;
     let content = store.manifest("hello", "source", 1).await.unwrap().unwrap().content.unwrap();
-    let client = aws_sdk_codebuild::Client::new(&moto.sdk_config());
-    client
-        .create_project()
-        .name("baton-builds")
-        .source(
-            ProjectSource::builder()
-                .r#type(SourceType::NoSource)
-                .location("none")
-                .build()
-                .unwrap(),
-        )
-        .artifacts(ProjectArtifacts::builder().r#type(ArtifactsType::NoArtifacts).build().unwrap())
-        .environment(
-            ProjectEnvironment::builder()
-                .r#type(EnvironmentType::ArmContainer)
-                .image("aws/codebuild/amazonlinux-aarch64-standard:3.0")
-                .compute_type(ComputeType::BuildGeneral1Small)
-                .build()
-                .unwrap(),
-        )
-        .service_role("arn:aws:iam::123456789012:role/baton-codebuild")
-        .send()
-        .await
-        .unwrap();
+    let client = moto.build_project("baton-builds").await;
     let runner = CodeBuildRunner::new(client.clone(), "baton-builds", store.clone());
     let id = runner.start(request(source, &["app"])).await.unwrap();
     assert!(id.starts_with("baton-builds:"), "{id}");

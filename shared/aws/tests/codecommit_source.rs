@@ -11,7 +11,6 @@ use aws_sdk_codecommit::operation::get_branch::GetBranchOutput;
 use aws_sdk_codecommit::operation::get_commit::GetCommitOutput;
 use aws_sdk_codecommit::operation::get_folder::GetFolderOutput;
 use aws_sdk_codecommit::types::{BranchInfo, Commit, File, FileModeTypeEnum, Folder, SymbolicLink, UserInfo};
-use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_types::Blob;
 use baton_aws::codecommit_source::CodeCommitSource;
@@ -28,14 +27,7 @@ fn file(path: &str, blob: &str, mode: FileModeTypeEnum) -> File {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commits_tree_becomes_the_source_artifact() {
     let moto = Moto::start();
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&moto.sdk_config()).force_path_style(true).build());
-    s3.create_bucket().bucket("artifacts").send().await.unwrap();
-    s3.put_bucket_versioning()
-        .bucket("artifacts")
-        .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
-        .send()
-        .await
-        .unwrap();
+    let s3 = moto.versioned_bucket("artifacts").await;
     let store = S3ArtifactStore::new(s3, "artifacts", "", Encryption::S3);
 
     let branch = mock!(aws_sdk_codecommit::Client::get_branch)

@@ -10,7 +10,6 @@ mod common;
 use std::path::Path;
 
 use aws_sdk_codedeploy::types::RevisionLocationType;
-use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use baton_aws::codedeploy::{CodeDeployer, DeploymentStateChangeEvent};
 use baton_aws::s3::{Encryption, S3ArtifactStore};
 use baton_aws::scheduler::SchedulerTimers;
@@ -20,17 +19,7 @@ use common::Moto;
 use serde_json::Value;
 
 async fn store(moto: &Moto) -> S3ArtifactStore {
-    let config = aws_sdk_s3::config::Builder::from(&moto.sdk_config()).force_path_style(true).build();
-    let client = aws_sdk_s3::Client::from_conf(config);
-    client.create_bucket().bucket("artifacts").send().await.unwrap();
-    client
-        .put_bucket_versioning()
-        .bucket("artifacts")
-        .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
-        .send()
-        .await
-        .unwrap();
-    S3ArtifactStore::new(client, "artifacts", "", Encryption::S3)
+    S3ArtifactStore::new(moto.versioned_bucket("artifacts").await, "artifacts", "", Encryption::S3)
 }
 
 async fn artifact(store: &S3ArtifactStore) -> ArtifactRef {
@@ -51,16 +40,7 @@ async fn artifact(store: &S3ArtifactStore) -> ArtifactRef {
 
 async fn deployer(moto: &Moto) -> (aws_sdk_codedeploy::Client, CodeDeployer, S3ArtifactStore) {
     let store = store(moto).await;
-    let client = aws_sdk_codedeploy::Client::new(&moto.sdk_config());
-    client.create_application().application_name("hello").send().await.unwrap();
-    client
-        .create_deployment_group()
-        .application_name("hello")
-        .deployment_group_name("staging")
-        .service_role_arn("arn:aws:iam::123456789012:role/baton-codedeploy")
-        .send()
-        .await
-        .unwrap();
+    let client = moto.deployment_group("hello", "staging").await;
     (client.clone(), CodeDeployer::new(client, "hello", store.clone()), store)
 }
 

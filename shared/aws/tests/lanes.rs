@@ -10,7 +10,6 @@ mod common;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use aws_sdk_sfn::operation::send_task_failure::SendTaskFailureOutput;
 use aws_sdk_sfn::operation::send_task_success::SendTaskSuccessOutput;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
@@ -26,27 +25,7 @@ use tokio::sync::oneshot;
 type Answers = Arc<Mutex<HashMap<String, oneshot::Sender<Result<(), String>>>>>;
 
 async fn table(moto: &Moto) -> DynamoState {
-    let client = aws_sdk_dynamodb::Client::new(&moto.sdk_config());
-    let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().unwrap();
-    let attr = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    client
-        .create_table()
-        .table_name("baton-state")
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .attribute_definitions(attr("pk"))
-        .attribute_definitions(attr("sk"))
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
-    DynamoState::new(client, "baton-state")
+    moto.state_table("baton-state").await
 }
 
 /// Step Functions whose task-token answers reach the test's waiting executions.

@@ -10,22 +10,13 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use aws_sdk_s3::types::{BucketVersioningStatus, ServerSideEncryption, VersioningConfiguration};
+use aws_sdk_s3::types::ServerSideEncryption;
 use baton_aws::s3::{Encryption, S3ArtifactStore};
 use baton_core::ports::{ArtifactStore, Provenance, StagedArtifact};
 use common::Moto;
 
 async fn store(moto: &Moto) -> (aws_sdk_s3::Client, S3ArtifactStore) {
-    let config = aws_sdk_s3::config::Builder::from(&moto.sdk_config()).force_path_style(true).build();
-    let client = aws_sdk_s3::Client::from_conf(config);
-    client.create_bucket().bucket("baton-artifacts").send().await.unwrap();
-    client
-        .put_bucket_versioning()
-        .bucket("baton-artifacts")
-        .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
-        .send()
-        .await
-        .unwrap();
+    let client = moto.versioned_bucket("baton-artifacts").await;
     let store = S3ArtifactStore::new(client.clone(), "baton-artifacts", "baton", Encryption::S3);
     (client, store)
 }

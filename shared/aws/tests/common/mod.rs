@@ -57,6 +57,99 @@ impl Moto {
     }
 }
 
+/// Fixtures on this server: what the adapters expect to exist, created as the template would.
+impl Moto {
+    /// An S3 client (path-style, as moto serves) and a bucket with versioning on.
+    pub async fn versioned_bucket(&self, bucket: &str) -> aws_sdk_s3::Client {
+        use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+        let config = aws_sdk_s3::config::Builder::from(&self.sdk_config()).force_path_style(true).build();
+        let client = aws_sdk_s3::Client::from_conf(config);
+        client.create_bucket().bucket(bucket).send().await.unwrap();
+        client
+            .put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+            .send()
+            .await
+            .unwrap();
+        client
+    }
+
+    /// The state table (`pk`, `sk`), on demand.
+    pub async fn state_table(&self, table: &str) -> baton_aws::dynamodb::DynamoState {
+        use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+        let client = aws_sdk_dynamodb::Client::new(&self.sdk_config());
+        let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().unwrap();
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap()
+        };
+        client
+            .create_table()
+            .table_name(table)
+            .key_schema(key("pk", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range))
+            .attribute_definitions(attr("pk"))
+            .attribute_definitions(attr("sk"))
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await
+            .unwrap();
+        baton_aws::dynamodb::DynamoState::new(client, table)
+    }
+
+    /// The shared CodeBuild project every build action overrides (moto wants a source location
+    /// even for NO_SOURCE).
+    pub async fn build_project(&self, name: &str) -> aws_sdk_codebuild::Client {
+        use aws_sdk_codebuild::types::{
+            ArtifactsType, ComputeType, EnvironmentType, ProjectArtifacts, ProjectEnvironment, ProjectSource, SourceType,
+        };
+        let client = aws_sdk_codebuild::Client::new(&self.sdk_config());
+        client
+            .create_project()
+            .name(name)
+            .source(
+                ProjectSource::builder()
+                    .r#type(SourceType::NoSource)
+                    .location("none")
+                    .build()
+                    .unwrap(),
+            )
+            .artifacts(ProjectArtifacts::builder().r#type(ArtifactsType::NoArtifacts).build().unwrap())
+            .environment(
+                ProjectEnvironment::builder()
+                    .r#type(EnvironmentType::ArmContainer)
+                    .image("aws/codebuild/amazonlinux-aarch64-standard:3.0")
+                    .compute_type(ComputeType::BuildGeneral1Small)
+                    .build()
+                    .unwrap(),
+            )
+            .service_role("arn:aws:iam::123456789012:role/baton-builds")
+            .send()
+            .await
+            .unwrap();
+        client
+    }
+
+    /// A CodeDeploy application with one deployment group.
+    pub async fn deployment_group(&self, application: &str, group: &str) -> aws_sdk_codedeploy::Client {
+        let client = aws_sdk_codedeploy::Client::new(&self.sdk_config());
+        client.create_application().application_name(application).send().await.unwrap();
+        client
+            .create_deployment_group()
+            .application_name(application)
+            .deployment_group_name(group)
+            .service_role_arn("arn:aws:iam::123456789012:role/baton-codedeploy")
+            .send()
+            .await
+            .unwrap();
+        client
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
