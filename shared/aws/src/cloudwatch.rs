@@ -69,6 +69,9 @@ impl MetricsSink for CloudWatchMetrics {
 #[derive(Debug, Clone)]
 pub struct CloudWatchAlarms {
     client: Client,
+    /// What the deployment puts before pipeline.yml's alarm names (`<stack>-`): alarm names
+    /// are unique per account and region, so two stacks of one pipeline need their own.
+    prefix: String,
 }
 
 /// One state change of an alarm, as `DescribeAlarmHistory` reports it.
@@ -88,7 +91,20 @@ fn state(v: &StateValue) -> AlarmState {
 
 impl CloudWatchAlarms {
     pub fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            prefix: String::new(),
+        }
+    }
+
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// pipeline.yml's name of a CloudWatch alarm; `None` for alarms of other stacks.
+    pub fn pipeline_name<'a>(&self, cloud_name: &'a str) -> Option<&'a str> {
+        cloud_name.strip_prefix(&self.prefix)
     }
 
     pub async fn history(&self, alarm: &str) -> PortResult<Vec<HistoryItem>> {
@@ -155,7 +171,7 @@ impl AlarmWatch for CloudWatchAlarms {
         let out = self
             .client
             .describe_alarms()
-            .alarm_names(alarm)
+            .alarm_names(format!("{}{alarm}", self.prefix))
             .alarm_types(AlarmType::MetricAlarm)
             .alarm_types(AlarmType::CompositeAlarm)
             .send()

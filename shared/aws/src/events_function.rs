@@ -24,7 +24,7 @@ use crate::codedeploy::CodeDeployer;
 use crate::config::{ConfigError, artifact_store};
 use crate::dynamodb::DynamoState;
 use crate::emf::EmfMetricsSink;
-use crate::functions::{builds, callbacks, deployer, pending};
+use crate::functions::{alarms, builds, callbacks, deployer, pending};
 use crate::s3::S3ArtifactStore;
 
 /// The `detail` of a `CloudWatch Alarm State Change` event (the part Baton reads).
@@ -72,7 +72,7 @@ impl EventsFunction {
             store,
             pending: pending(config)?,
             callbacks: callbacks(config),
-            alarms: CloudWatchAlarms::new(aws_sdk_cloudwatch::Client::new(config)),
+            alarms: alarms(config),
             metrics: Arc::new(EmfMetricsSink::stdout()),
         })
     }
@@ -89,10 +89,14 @@ impl EventsFunction {
             "CloudWatch Alarm State Change" => {
                 let event: EventBridgeEvent<AlarmStateDetail> = baton_core::stages::decode(input)?;
                 let d = event.detail;
+                let Some(alarm) = self.alarms.pipeline_name(&d.alarm_name) else {
+                    tracing::debug!(alarm = %d.alarm_name, "not one of this stack's alarms");
+                    return Ok(None);
+                };
                 Ok(Some(Event::AlarmStateChange {
                     state: alarm_state(&d.state.value)?,
                     previous: alarm_state(&d.previous_state.value)?,
-                    alarm: d.alarm_name,
+                    alarm: alarm.to_string(),
                     reason: d.state.reason,
                 }))
             }

@@ -4,7 +4,8 @@
 //!
 //! Environment: BATON_TABLE (pending tasks), BATON_BUCKET / BATON_PREFIX / BATON_KMS_KEY
 //! (artifacts), BATON_PROJECT (CodeBuild), BATON_APPLICATION (CodeDeploy), BATON_SCHEDULE_GROUP,
-//! BATON_EVENTS_FUNCTION_ARN and BATON_SCHEDULER_ROLE_ARN (timers).
+//! BATON_EVENTS_FUNCTION_ARN and BATON_SCHEDULER_ROLE_ARN (timers), BATON_ALARM_PREFIX (what the
+//! stack puts before pipeline.yml's alarm names).
 
 use std::sync::Arc;
 
@@ -42,6 +43,11 @@ pub fn builds(config: &SdkConfig, store: S3ArtifactStore) -> Result<CodeBuildRun
         env("BATON_PROJECT")?,
         store,
     ))
+}
+
+/// CloudWatch alarms under the names the stack gave them (BATON_ALARM_PREFIX + pipeline.yml's).
+pub fn alarms(config: &SdkConfig) -> CloudWatchAlarms {
+    CloudWatchAlarms::new(aws_sdk_cloudwatch::Client::new(config)).with_prefix(std::env::var("BATON_ALARM_PREFIX").unwrap_or_default())
 }
 
 /// Task callbacks need no state machine: a task token names its execution.
@@ -141,7 +147,7 @@ pub struct BakeFunction {
 impl BakeFunction {
     pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
         Ok(Self {
-            alarms: CloudWatchAlarms::new(aws_sdk_cloudwatch::Client::new(config)),
+            alarms: alarms(config),
             pending: pending(config)?,
             timers: SchedulerTimers::new(
                 aws_sdk_scheduler::Client::new(config),

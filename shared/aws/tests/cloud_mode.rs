@@ -7,136 +7,50 @@
 //! `../shared/OFFLINE-AWS.md` says it must: CodeBuild's upload of outputs and its state-change
 //! event, CodeDeploy's state-change event, and Scheduler firing the bake timer — each in the
 //! documented event shape, handed to the events function.
+//!
+//! Two scenarios: the example pipeline from a push to the end; and a release whose approval is
+//! answered, then a second one whose bake sees its alarm go to ALARM and is rolled back to the
+//! group's last-good version.
 
 #![allow(clippy::unwrap_used, reason = "test fixtures: a panic is the failure report")]
 
+mod cloud;
 mod common;
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
-use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
-use aws_sdk_cloudwatch::types::{MetricAlarm, StateValue};
-use aws_sdk_codebuild::operation::batch_get_builds::BatchGetBuildsOutput;
-use aws_sdk_codebuild::types::{Build, BuildArtifacts};
-use aws_sdk_codecommit::operation::get_blob::GetBlobOutput;
-use aws_sdk_codecommit::operation::get_commit::GetCommitOutput;
-use aws_sdk_codecommit::operation::get_folder::GetFolderOutput;
-use aws_sdk_codecommit::types::{Commit, File, FileModeTypeEnum, UserInfo};
-use aws_smithy_mocks::{RuleMode, mock, mock_client};
-use aws_smithy_types::Blob;
+use aws_smithy_mocks::{RuleMode, mock_client};
 use baton_asl::{ExecutionSpec, ExecutionStatus, Interpreter, MemorySink, StateMachine, StatesError, TaskCall, TaskInvoker, TaskTokens};
 use baton_aws::cloudwatch::CloudWatchAlarms;
 use baton_aws::codebuild::{CORRELATION_VAR, CodeBuildRunner};
 use baton_aws::codecommit::CodeCommitChanges;
 use baton_aws::codecommit_source::CodeCommitSource;
-use baton_aws::codedeploy::CodeDeployer;
+use baton_aws::codedeploy::{CodeDeployer, DeploymentTag};
 use baton_aws::dynamodb::{DynamoLanes, DynamoState};
 use baton_aws::emf::EmfMetricsSink;
 use baton_aws::events_function::EventsFunction;
-use baton_aws::functions::{BakeFunction, BuildFunction, DeployFunction, SourceFunction};
+use baton_aws::functions::{ApprovalFunction, BakeFunction, BuildFunction, DeployFunction, RollbackFunction, SourceFunction};
 use baton_aws::gate::{GateFunction, GateRequest};
 use baton_aws::s3::{Encryption, S3ArtifactStore};
 use baton_aws::scheduler::SchedulerTimers;
 use baton_aws::sfn::StepFunctions;
 use baton_aws::trigger::{TriggerFunction, TriggerRequest};
-use baton_core::ports::{ArtifactRef, ArtifactStore, PendingTasks, TaskCallbacks};
+use baton_core::ports::{ArtifactRef, ArtifactStore, MetricsSink, PendingTasks, TaskCallbacks};
 use baton_core::stages::trigger::TriggerOutcome;
 use baton_core::stages::{StageError, correlation};
 use baton_local::bus::InterpreterCallbacks;
+use cloud::{Builds, COMMIT, PROJECT, build_details, cloudwatch, codecommit, example, sample_event};
 use common::Moto;
 use serde_json::{Value, json};
 
-const COMMIT: &str = "7f0103fa1e2b3c4d5e6f708192a3b4c5d6e7f801";
 const REPOSITORY: &str = "hello-app";
 const APPLICATION: &str = "hello-app";
-const PROJECT: &str = "baton-builds";
 const EVENTS_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:baton-events";
-
-fn example(file: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hello-app").join(file)).unwrap()
-}
-
-fn sample_event(file: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/events").join(file)).unwrap()).unwrap()
-}
-
-/// CodeCommit's content APIs (not in moto): one commit holding the example's top-level files.
-fn codecommit() -> aws_sdk_codecommit::Client {
-    const FILES: [&str; 4] = ["pipeline.yml", "buildspec.yml", "lint.buildspec.yml", "appspec.yml"];
-    let commit = mock!(aws_sdk_codecommit::Client::get_commit).then_output(|| {
-        let who = UserInfo::builder().name("Mary Major").date("1764583200 +0000").build();
-        GetCommitOutput::builder()
-            .commit(
-                Commit::builder()
-                    .commit_id(COMMIT)
-                    .message("Say hello")
-                    .author(who.clone())
-                    .committer(who)
-                    .build(),
-            )
-            .build()
-    });
-    let folder = mock!(aws_sdk_codecommit::Client::get_folder)
-        .match_requests(|r| r.folder_path() == Some("/") && r.commit_specifier() == Some(COMMIT))
-        .then_output(|| {
-            let files = FILES.map(|f| {
-                File::builder()
-                    .absolute_path(format!("/{f}"))
-                    .blob_id(f)
-                    .file_mode(FileModeTypeEnum::Normal)
-                    .build()
-            });
-            GetFolderOutput::builder()
-                .commit_id(COMMIT)
-                .folder_path("/")
-                .set_files(Some(files.to_vec()))
-                .build()
-                .unwrap()
-        });
-    let blob = mock!(aws_sdk_codecommit::Client::get_blob).then_compute_output(|r| {
-        GetBlobOutput::builder()
-            .content(Blob::new(example(r.blob_id().unwrap())))
-            .build()
-            .unwrap()
-    });
-    mock_client!(aws_sdk_codecommit, RuleMode::MatchAny, [&commit, &folder, &blob])
-}
-
-/// CloudWatch (moto does not speak its protocol): the bake's alarm is OK.
-fn cloudwatch() -> aws_sdk_cloudwatch::Client {
-    let alarms = mock!(aws_sdk_cloudwatch::Client::describe_alarms).then_compute_output(|r| {
-        let alarms = r
-            .alarm_names()
-            .iter()
-            .map(|n| MetricAlarm::builder().alarm_name(n).state_value(StateValue::Ok).build());
-        DescribeAlarmsOutput::builder().set_metric_alarms(Some(alarms.collect())).build()
-    });
-    mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&alarms])
-}
-
-/// What CodeBuild reports for a finished build (moto fakes it): its outputs' locations.
-type Builds = Arc<Mutex<HashMap<String, Vec<(String, String)>>>>;
-
-fn build_details(builds: Builds) -> aws_sdk_codebuild::Client {
-    let get = mock!(aws_sdk_codebuild::Client::batch_get_builds).then_compute_output(move |r| {
-        let id = r.ids()[0].clone();
-        let outputs = builds.lock().unwrap().get(&id).cloned().unwrap_or_default();
-        let mut build = Build::builder().id(&id).project_name(PROJECT);
-        for (i, (name, location)) in outputs.into_iter().enumerate() {
-            let artifact = BuildArtifacts::builder().location(location);
-            build = if i == 0 {
-                build.artifacts(artifact.build())
-            } else {
-                build.secondary_artifacts(artifact.artifact_identifier(name).build())
-            };
-        }
-        BatchGetBuildsOutput::builder().builds(build.build()).build()
-    });
-    mock_client!(aws_sdk_codebuild, RuleMode::MatchAny, [&get])
-}
+/// What the stack puts before pipeline.yml's alarm names (BATON_ALARM_PREFIX).
+const ALARM_PREFIX: &str = "baton-hello-";
 
 struct Cloud {
     s3: aws_sdk_s3::Client,
@@ -169,8 +83,12 @@ struct Functions {
     gate: GateFunction,
     build: BuildFunction,
     deploy: DeployFunction,
+    approval: ApprovalFunction,
     bake: BakeFunction,
+    rollback: RollbackFunction,
     events: Arc<EventsFunction>,
+    /// CloudWatch's half during bakes: the watched alarm goes to ALARM instead of the window ending.
+    alarm_in_bake: AtomicBool,
     builds: Builds,
     s3: aws_sdk_s3::Client,
     scheduler: aws_sdk_scheduler::Client,
@@ -222,6 +140,24 @@ impl Functions {
         event["detail"]["application"] = json!(APPLICATION);
         event["detail"]["deploymentGroup"] = payload["group"].clone();
         self.events.handle(event).await.unwrap();
+    }
+
+    /// CloudWatch's half: the documented `CloudWatch Alarm State Change` of the stack's alarm.
+    async fn raise_alarm(&self, alarm: &str) {
+        let mut event = sample_event("cloudwatch-alarm-state-change.json");
+        event["detail"]["alarmName"] = json!(format!("{ALARM_PREFIX}{alarm}"));
+        event["resources"] = json!([format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{ALARM_PREFIX}{alarm}")]);
+        self.events.handle(event).await.unwrap();
+    }
+
+    /// An approver's answer, as the events function takes it.
+    async fn approve(&self, payload: &Value) {
+        let answer = json!({
+            "detail-type": "Baton Approval Answered",
+            "execution_id": payload["execution_id"], "action": payload["action"],
+            "approved": true, "approver": "mary", "comment": "lgtm",
+        });
+        self.events.handle(answer).await.unwrap();
     }
 
     /// Scheduler's half: every due one-time schedule invokes its target with its input, then
@@ -276,8 +212,10 @@ impl TaskInvoker for Invoker {
             },
             "build" => f.build.handle(payload.clone()).await,
             "deploy" => f.deploy.handle(payload.clone()).await,
+            "approval" => f.approval.handle(payload.clone()).await,
             "bake" => f.bake.handle(payload.clone()).await,
-            other => panic!("the hello pipeline invokes no {other} function"),
+            "rollback" => f.rollback.handle(payload.clone()).await,
+            other => panic!("the state machine invokes no {other} function"),
         };
         let value = result.map_err(|e| StatesError::new(e.error_type(), e.to_string()))?;
         // The services' asynchronous halves run after the invocation returns, as they would.
@@ -291,7 +229,19 @@ impl TaskInvoker for Invoker {
                         .finish_deployment(&payload, output["deployment_id"].as_str().unwrap())
                         .await
                 }
+                "approval" => functions.approve(&payload).await,
+                "bake" if functions.alarm_in_bake.load(Ordering::SeqCst) => {
+                    for alarm in payload["alarms"].as_array().into_iter().flatten() {
+                        functions.raise_alarm(alarm.as_str().unwrap()).await;
+                    }
+                }
                 "bake" => functions.fire_timers().await,
+                // A rollback that found something to restore is a deployment like any other.
+                "rollback" => {
+                    if let Some(id) = output["deployment_id"].as_str() {
+                        functions.finish_deployment(&payload, id).await;
+                    }
+                }
                 _ => {}
             }
         });
@@ -299,39 +249,181 @@ impl TaskInvoker for Invoker {
     }
 }
 
+/// The deployed application: the state machine on moto's Step Functions, its functions wired
+/// to moto and the mocks, and the interpreter that runs its executions.
+struct Harness {
+    cloud: Cloud,
+    pipeline: baton_core::Pipeline,
+    definition: String,
+    machine_arn: String,
+    functions: Arc<Functions>,
+    interpreter: Interpreter,
+    _moto: Moto,
+}
+
+impl Harness {
+    async fn new(pipeline_yml: &str) -> Self {
+        let moto = Moto::start();
+        let cloud = cloud(&moto).await;
+        let pipeline = baton_core::parse_pipeline(Path::new("pipeline.yml"), pipeline_yml).unwrap();
+        // The state machine as `sam deploy` would create it.
+        let mut definition = baton_core::synth::to_json(&pipeline);
+        for f in baton_core::synth::FUNCTIONS {
+            let arn = format!("arn:aws:lambda:us-east-1:123456789012:function:baton-{}", f.to_lowercase());
+            definition = definition.replace(&baton_core::synth::placeholder(f), &arn);
+        }
+        let machine_arn = cloud
+            .sfn
+            .create_state_machine()
+            .name("baton-hello-pipeline")
+            .definition(&definition)
+            .role_arn("arn:aws:iam::123456789012:role/baton-state-machine")
+            .send()
+            .await
+            .unwrap()
+            .state_machine_arn()
+            .to_string();
+        let tokens = TaskTokens::default();
+        let callbacks: Arc<dyn TaskCallbacks> = Arc::new(InterpreterCallbacks::new(tokens.clone()));
+        let metrics: Arc<dyn MetricsSink> = Arc::new(EmfMetricsSink::new(std::io::sink()));
+        let store = cloud.store.clone();
+        let builds: Builds = Arc::default();
+        let deployer = || CodeDeployer::new(cloud.codedeploy.clone(), APPLICATION, store.clone());
+        let alarms = || CloudWatchAlarms::new(cloudwatch()).with_prefix(ALARM_PREFIX);
+        let functions = Arc::new(Functions {
+            source: SourceFunction {
+                source: CodeCommitSource::new(codecommit(), REPOSITORY, "main", store.clone()),
+            },
+            gate: GateFunction {
+                pipeline: pipeline.name.clone(),
+                mode: pipeline.execution_mode,
+                state_machine_arn: machine_arn.clone(),
+                state: cloud.pending.clone(),
+                lanes: DynamoLanes::new(cloud.pending.clone(), callbacks.clone(), metrics.clone()),
+            },
+            build: BuildFunction {
+                builds: CodeBuildRunner::new(aws_sdk_codebuild::Client::new(&moto.sdk_config()), PROJECT, store.clone()),
+                pending: cloud.pending.clone(),
+            },
+            deploy: DeployFunction {
+                deployer: deployer(),
+                pending: cloud.pending.clone(),
+            },
+            approval: ApprovalFunction {
+                pending: cloud.pending.clone(),
+            },
+            bake: BakeFunction {
+                alarms: alarms(),
+                pending: cloud.pending.clone(),
+                timers: SchedulerTimers::new(
+                    cloud.scheduler.clone(),
+                    "default",
+                    EVENTS_ARN,
+                    "arn:aws:iam::123456789012:role/baton-scheduler",
+                ),
+            },
+            rollback: RollbackFunction {
+                store: store.clone(),
+                deployer: deployer(),
+                pending: cloud.pending.clone(),
+                callbacks: callbacks.clone(),
+                metrics: metrics.clone(),
+            },
+            events: Arc::new(EventsFunction {
+                store: store.clone(),
+                pending: cloud.pending.clone(),
+                callbacks,
+                alarms: alarms(),
+                metrics,
+                builds: CodeBuildRunner::new(build_details(builds.clone()), PROJECT, store.clone()),
+                deployer: deployer(),
+            }),
+            alarm_in_bake: AtomicBool::new(false),
+            builds,
+            s3: cloud.s3.clone(),
+            scheduler: cloud.scheduler.clone(),
+        });
+        let interpreter = Interpreter::with_tokens(Arc::new(Invoker(functions.clone())), Arc::new(MemorySink::default()), tokens);
+        Self {
+            cloud,
+            pipeline,
+            definition,
+            machine_arn,
+            functions,
+            interpreter,
+            _moto: moto,
+        }
+    }
+
+    /// Runs one execution to its end, then tells the gate function it ended, as EventBridge
+    /// would, so its stage locks pass on.
+    async fn execute(&self, name: &str, input: Value) -> baton_asl::ExecutionOutcome {
+        let machine = StateMachine::from_json(&self.definition).unwrap();
+        let spec = ExecutionSpec {
+            state_machine_arn: self.machine_arn.clone(),
+            execution_name: name.to_string(),
+            input,
+        };
+        let outcome = tokio::time::timeout(std::time::Duration::from_secs(60), self.interpreter.execute(&machine, &spec))
+            .await
+            .expect("the execution ends within a minute");
+        let status = serde_json::to_value(outcome.status).unwrap();
+        let ended: GateRequest = serde_json::from_value(json!({
+            "version": "0", "id": format!("ended-{name}"), "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states", "account": "123456789012", "time": "2026-12-01T10:01:00Z", "region": "us-east-1",
+            "resources": [spec.execution_arn()],
+            "detail": { "executionArn": spec.execution_arn(), "stateMachineArn": self.machine_arn, "name": name, "status": status }
+        }))
+        .unwrap();
+        assert_eq!(self.functions.gate.handle(ended).await.unwrap()["left"], json!(name));
+        outcome
+    }
+
+    async fn deployments(&self) -> Vec<DeploymentTag> {
+        let ids = self
+            .cloud
+            .codedeploy
+            .list_deployments()
+            .application_name(APPLICATION)
+            .deployment_group_name("staging")
+            .send()
+            .await
+            .unwrap();
+        let mut tags = Vec::new();
+        for id in ids.deployments() {
+            let info = self.cloud.codedeploy.get_deployment().deployment_id(id).send().await.unwrap();
+            tags.push(DeploymentTag::parse(info.deployment_info().unwrap().description().unwrap()).unwrap());
+        }
+        tags
+    }
+
+    async fn nothing_parked(&self) {
+        for prefix in ["build/", "deployment/", "bake/", "approval/"] {
+            assert!(
+                self.cloud.pending.list(prefix).await.unwrap().is_empty(),
+                "a {prefix} task is still parked"
+            );
+        }
+    }
+}
+
+fn manual_input() -> Value {
+    json!({ "revision": COMMIT, "variables": {}, "trigger": { "type": "manual" } })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_codecommit_push_runs_the_pipeline_to_the_end_on_the_aws_adapters() {
-    let moto = Moto::start();
-    let cloud = cloud(&moto).await;
-    let pipeline = baton_core::parse_pipeline(Path::new("pipeline.yml"), &example("pipeline.yml")).unwrap();
-
-    // The state machine as `sam deploy` would create it, on moto's Step Functions.
-    let mut definition = baton_core::synth::to_json(&pipeline);
-    for f in baton_core::synth::FUNCTIONS {
-        let arn = format!("arn:aws:lambda:us-east-1:123456789012:function:baton-{}", f.to_lowercase());
-        definition = definition.replace(&baton_core::synth::placeholder(f), &arn);
-    }
-    let machine_arn = cloud
-        .sfn
-        .create_state_machine()
-        .name("baton-hello-pipeline")
-        .definition(&definition)
-        .role_arn("arn:aws:iam::123456789012:role/baton-state-machine")
-        .send()
-        .await
-        .unwrap()
-        .state_machine_arn()
-        .to_string();
+    let h = Harness::new(&example("pipeline.yml")).await;
 
     // 1. The push: EventBridge's CodeCommit event, to the trigger function.
     let trigger = TriggerFunction {
         repository: REPOSITORY.into(),
-        triggers: pipeline.triggers.push_or_branch("main"),
-        schedules: pipeline.triggers.schedules.clone(),
+        triggers: h.pipeline.triggers.push_or_branch("main"),
+        schedules: h.pipeline.triggers.schedules.clone(),
         default_branch: "main".into(),
         // Branch filters only: no GetDifferences call may happen (the mock has no rule for it).
         files: CodeCommitChanges::new(mock_client!(aws_sdk_codecommit, RuleMode::MatchAny, []), REPOSITORY),
-        starter: StepFunctions::new(cloud.sfn.clone(), &machine_arn),
+        starter: StepFunctions::new(h.cloud.sfn.clone(), &h.machine_arn),
     };
     let push: TriggerRequest = serde_json::from_value(json!({
         "version": "0", "id": "6f1e2c4a-push-0001", "detail-type": "CodeCommit Repository State Change",
@@ -348,86 +440,36 @@ async fn a_codecommit_push_runs_the_pipeline_to_the_end_on_the_aws_adapters() {
         panic!("a push to main starts the pipeline");
     };
     assert_eq!(commit, COMMIT);
-    let started = cloud
+    let started = h
+        .cloud
         .sfn
         .describe_execution()
-        .execution_arn(format!("{}:{execution}", machine_arn.replace(":stateMachine:", ":execution:")))
+        .execution_arn(format!("{}:{execution}", h.machine_arn.replace(":stateMachine:", ":execution:")))
         .send()
         .await
         .unwrap();
     let input: Value = serde_json::from_str(started.input().unwrap()).unwrap();
 
     // 2. That execution, interpreted, with every Task on the AWS-wired handlers.
-    let tokens = TaskTokens::default();
-    let callbacks: Arc<dyn TaskCallbacks> = Arc::new(InterpreterCallbacks::new(tokens.clone()));
-    let store = cloud.store.clone();
-    let builds: Builds = Arc::default();
-    let functions = Arc::new(Functions {
-        source: SourceFunction {
-            source: CodeCommitSource::new(codecommit(), REPOSITORY, "main", store.clone()),
-        },
-        gate: GateFunction {
-            pipeline: pipeline.name.clone(),
-            mode: pipeline.execution_mode,
-            state_machine_arn: machine_arn.clone(),
-            state: cloud.pending.clone(),
-            lanes: DynamoLanes::new(
-                cloud.pending.clone(),
-                callbacks.clone(),
-                Arc::new(EmfMetricsSink::new(std::io::sink())),
-            ),
-        },
-        build: BuildFunction {
-            builds: CodeBuildRunner::new(aws_sdk_codebuild::Client::new(&moto.sdk_config()), PROJECT, store.clone()),
-            pending: cloud.pending.clone(),
-        },
-        deploy: DeployFunction {
-            deployer: CodeDeployer::new(cloud.codedeploy.clone(), APPLICATION, store.clone()),
-            pending: cloud.pending.clone(),
-        },
-        bake: BakeFunction {
-            alarms: CloudWatchAlarms::new(cloudwatch()),
-            pending: cloud.pending.clone(),
-            timers: SchedulerTimers::new(
-                cloud.scheduler.clone(),
-                "default",
-                EVENTS_ARN,
-                "arn:aws:iam::123456789012:role/baton-scheduler",
-            ),
-        },
-        events: Arc::new(EventsFunction {
-            store: store.clone(),
-            pending: cloud.pending.clone(),
-            callbacks,
-            alarms: CloudWatchAlarms::new(cloudwatch()),
-            metrics: Arc::new(EmfMetricsSink::new(std::io::sink())),
-            builds: CodeBuildRunner::new(build_details(builds.clone()), PROJECT, store.clone()),
-            deployer: CodeDeployer::new(cloud.codedeploy.clone(), APPLICATION, store.clone()),
-        }),
-        builds,
-        s3: cloud.s3.clone(),
-        scheduler: cloud.scheduler.clone(),
-    });
-    let machine = StateMachine::from_json(&definition).unwrap();
-    let interpreter = Interpreter::with_tokens(Arc::new(Invoker(functions.clone())), Arc::new(MemorySink::default()), tokens);
-    let spec = ExecutionSpec {
-        state_machine_arn: machine_arn.clone(),
-        execution_name: execution.clone(),
-        input,
-    };
-    let outcome = tokio::time::timeout(std::time::Duration::from_secs(60), interpreter.execute(&machine, &spec))
-        .await
-        .expect("the execution ends within a minute");
+    let outcome = h.execute(&execution, input).await;
     assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);
 
     // What it left: the source at the pushed commit, the built app, staging's last-good, one
     // deployment of the app's own bundle, and no task still parked.
+    let store = &h.cloud.store;
     let source = store.manifest("hello", "source", 1).await.unwrap().unwrap();
     assert_eq!(source.provenance.commit_id.as_deref(), Some(COMMIT));
     let app = store.manifest("hello", "app", 1).await.unwrap().unwrap();
     assert_eq!(app.provenance.action, "Build:Compile");
     assert_eq!(store.last_good("hello", "staging").await.unwrap(), Some(app.artifact.clone()));
-    let deployments = cloud
+    let deployments = h.deployments().await;
+    assert_eq!(deployments.len(), 1);
+    assert_eq!(
+        (deployments[0].artifact.clone(), deployments[0].rollback),
+        (app.artifact.clone(), false)
+    );
+    let ids = h
+        .cloud
         .codedeploy
         .list_deployments()
         .application_name(APPLICATION)
@@ -435,29 +477,52 @@ async fn a_codecommit_push_runs_the_pipeline_to_the_end_on_the_aws_adapters() {
         .send()
         .await
         .unwrap();
-    assert_eq!(deployments.deployments().len(), 1);
-    let info = cloud
+    let info = h
+        .cloud
         .codedeploy
         .get_deployment()
-        .deployment_id(&deployments.deployments()[0])
+        .deployment_id(&ids.deployments()[0])
         .send()
         .await
         .unwrap();
     let s3 = info.deployment_info().unwrap().revision().unwrap().s3_location().unwrap();
     assert_eq!(format!("s3://artifacts/{}", s3.key().unwrap()), app.content.unwrap().uri);
-    for prefix in ["build/", "deployment/", "bake/"] {
-        assert!(
-            cloud.pending.list(prefix).await.unwrap().is_empty(),
-            "a {prefix} task is still parked"
-        );
-    }
+    h.nothing_parked().await;
+}
 
-    // 3. Step Functions reports the end; the execution leaves its stage lock to whoever is next.
-    let ended: GateRequest = serde_json::from_value(json!({
-        "version": "0", "id": "ended-0001", "detail-type": "Step Functions Execution Status Change", "source": "aws.states",
-        "account": "123456789012", "time": "2026-12-01T10:01:00Z", "region": "us-east-1", "resources": [],
-        "detail": { "executionArn": spec.execution_arn(), "stateMachineArn": machine_arn, "name": execution, "status": "SUCCEEDED" }
-    }))
-    .unwrap();
-    assert_eq!(functions.gate.handle(ended).await.unwrap()["left"], json!(execution));
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alarm_during_the_bake_rolls_the_group_back_to_its_last_good_version() {
+    // The example with a Release stage after Staging: an approval.
+    let pipeline = example("pipeline.yml").replace(
+        "\n\ndeployment_groups:",
+        "\n  - name: Release\n    actions:\n      - { name: Approve, type: approval, message: \"Ship it?\" }\n\ndeployment_groups:",
+    );
+    assert!(pipeline.contains("name: Release"));
+    let h = Harness::new(&pipeline).await;
+
+    // A first release: deployed, baked, approved; app@1 becomes staging's last-good.
+    let first = h.execute("release-1", manual_input()).await;
+    assert_eq!(first.status, ExecutionStatus::Succeeded, "{:?}", first.error);
+    let good = h.cloud.store.manifest("hello", "app", 1).await.unwrap().unwrap().artifact;
+    assert_eq!(h.cloud.store.last_good("hello", "staging").await.unwrap(), Some(good.clone()));
+
+    // A second: during its bake, staging-health goes to ALARM.
+    h.functions.alarm_in_bake.store(true, Ordering::SeqCst);
+    let second = h.execute("release-2", manual_input()).await;
+    assert_eq!(second.status, ExecutionStatus::Failed);
+    let error = second.error.unwrap();
+    assert!(format!("{error:?}").contains("AlarmTriggered"), "{error:?}");
+
+    // CodeDeploy saw app@1, app@2, then a rollback deployment of app@1; last-good stays app@1.
+    let mut deployments = h.deployments().await;
+    deployments.sort_by_key(|d| (d.artifact.version, d.rollback));
+    let seen: Vec<(u64, bool)> = deployments.iter().map(|d| (d.artifact.version, d.rollback)).collect();
+    assert_eq!(seen, [(1, false), (1, true), (2, false)]);
+    assert_eq!(h.cloud.store.last_good("hello", "staging").await.unwrap(), Some(good));
+    h.nothing_parked().await;
+
+    // Another stack's alarm is none of this one's business.
+    let mut foreign = sample_event("cloudwatch-alarm-state-change.json");
+    foreign["detail"]["alarmName"] = json!("other-stack-staging-health");
+    assert!(h.functions.events.translate(foreign).await.unwrap().is_none());
 }
