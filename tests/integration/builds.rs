@@ -168,3 +168,52 @@ async fn the_buildspec_reference_example_runs_locally() {
         "jar\n"
     );
 }
+
+/// `enable-symlinks: yes` keeps links inside the source as links; without it (and for links
+/// that leave the source) the file they point at is copied, as CodeBuild does. `s3-prefix` is
+/// said to have no effect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn artifact_symlinks_are_kept_only_when_enabled() {
+    let outside = tempfile::tempdir().expect("tempdir");
+    std::fs::write(outside.path().join("license.txt"), "MIT\n").expect("write");
+    let buildspec = format!(
+        "version: 0.2
+phases:
+  build:
+    commands:
+      - mkdir -p dist && echo v1 > dist/app-1.0 && ln -s app-1.0 dist/app && ln -s {} dist/LICENSE
+artifacts:
+  files: ['dist/**/*']
+  enable-symlinks: yes
+  s3-prefix: releases
+  secondary-artifacts:
+    flat:
+      files: ['dist/**/*']
+",
+        outside.path().join("license.txt").display()
+    );
+    let pipeline = "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build, outputs: [linked, flat] }\n";
+    let project = Project::with_files(&[("pipeline.yml", pipeline), ("buildspec.yml", &buildspec)]);
+    let (rt, record) = project.run().await;
+    assert!(record.succeeded(), "{record:?}");
+    let fetch = |name: &str| {
+        let versions = rt.store().list("p", Some(name)).expect("list");
+        let dir = tempfile::tempdir().expect("tempdir");
+        rt.store().fetch("p", &versions[0].artifact, dir.path()).expect("fetch");
+        dir
+    };
+    let linked = fetch("linked");
+    let app = linked.path().join("dist/app");
+    assert_eq!(std::fs::read_link(&app).expect("a link").to_str(), Some("app-1.0"));
+    let license = linked.path().join("dist/LICENSE");
+    assert!(!license.is_symlink(), "a link out of the source is copied, not kept");
+    assert_eq!(std::fs::read_to_string(&license).expect("copied"), "MIT\n");
+    let flat = fetch("flat");
+    assert!(
+        !flat.path().join("dist/app").is_symlink(),
+        "without enable-symlinks links are followed"
+    );
+    assert_eq!(std::fs::read_to_string(flat.path().join("dist/app")).expect("copied"), "v1\n");
+    let log = log_of(&project, &record.id);
+    assert!(log.contains("[baton] s3-prefix `releases` (artifacts) has no effect"), "{log}");
+}

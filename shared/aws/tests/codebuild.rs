@@ -290,3 +290,37 @@ async fn running_and_foreign_builds_are_not_events() {
         "a build without BATON_CORRELATION is someone else's"
     );
 }
+
+/// Every status the event can carry: the running one is not an end, each terminal one becomes
+/// Baton's, with outputs only for a success.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_terminal_status_maps_to_its_domain_status() {
+    let moto = Moto::start();
+    let (_, store) = store(&moto).await;
+    let get = mock!(aws_sdk_codebuild::Client::batch_get_builds).then_output(|| {
+        aws_sdk_codebuild::operation::batch_get_builds::BatchGetBuildsOutput::builder()
+            .builds(
+                Build::builder()
+                    .id("my-sample-project:8745a7a9")
+                    .artifacts(BuildArtifacts::builder().location("arn:aws:s3:::artifacts/x/app.zip").build())
+                    .build(),
+            )
+            .build()
+    });
+    let client = mock_client!(aws_sdk_codebuild, RuleMode::MatchAny, [&get]);
+    let runner = CodeBuildRunner::new(client, "my-sample-project", store);
+    assert!(runner.event(&sample_event("IN_PROGRESS")).await.unwrap().is_none());
+    for (text, expected) in [
+        ("SUCCEEDED", BuildStatus::Succeeded),
+        ("FAILED", BuildStatus::Failed),
+        ("FAULT", BuildStatus::Fault),
+        ("TIMED_OUT", BuildStatus::TimedOut),
+        ("STOPPED", BuildStatus::Stopped),
+    ] {
+        let Some(Event::BuildStateChange { status, outputs, .. }) = runner.event(&sample_event(text)).await.unwrap() else {
+            panic!("{text} ends a build");
+        };
+        assert_eq!(status, expected);
+        assert_eq!(outputs.len(), usize::from(expected == BuildStatus::Succeeded), "{text}");
+    }
+}

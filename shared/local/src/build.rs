@@ -307,6 +307,19 @@ fn local_differences(spec: &Buildspec) -> Vec<String> {
             ));
         }
     }
+    let mut artifacts: Vec<(&str, &Artifacts)> = spec.artifacts.iter().map(|a| ("artifacts", a)).collect();
+    artifacts.extend(
+        spec.artifacts
+            .iter()
+            .flat_map(|a| a.secondary_artifacts.iter().map(|(n, s)| (n.as_str(), s))),
+    );
+    for (name, a) in artifacts {
+        if let Some(prefix) = &a.s3_prefix {
+            notes.push(format!(
+                "s3-prefix `{prefix}` ({name}) has no effect: Baton versions artifacts under its own content-addressed keys, locally and in S3"
+            ));
+        }
+    }
     notes
 }
 
@@ -336,7 +349,8 @@ pub(crate) fn glob_set(patterns: &[String]) -> Result<GlobSet, LocalError> {
     b.build().map_err(|e| LocalError::Invalid(e.to_string()))
 }
 
-/// Applies `files`, `base-directory`, `exclude-paths` and `discard-paths` to the workspace.
+/// Applies `files`, `base-directory`, `exclude-paths`, `discard-paths` and `enable-symlinks` to
+/// the workspace.
 fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<(), LocalError> {
     let base = match &artifacts.base_directory {
         Some(b) => tree::contained(src, b)?,
@@ -345,10 +359,12 @@ fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<(), LocalEr
     let include = glob_set(&artifacts.files)?;
     let exclude = glob_set(&artifacts.exclude_paths)?;
     std::fs::create_dir_all(dest).map_err(LocalError::io(dest))?;
+    let root = std::fs::canonicalize(src).map_err(LocalError::io(src))?;
     let mut matched = 0;
     for entry in WalkDir::new(&base).follow_links(false).min_depth(1) {
         let entry = entry.map_err(|e| LocalError::Invalid(e.to_string()))?;
-        if !entry.file_type().is_file() {
+        let link = entry.file_type().is_symlink();
+        if !entry.file_type().is_file() && !link {
             continue;
         }
         let rel = entry
@@ -366,7 +382,23 @@ fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<(), LocalEr
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(LocalError::io(parent))?;
         }
-        std::fs::copy(entry.path(), &target).map_err(LocalError::io(&target))?;
+        if link {
+            // As CodeBuild: a link is followed and its file copied, unless `enable-symlinks: yes`
+            // asks for links that stay inside the source to be kept as links.
+            let Ok(resolved) = std::fs::canonicalize(entry.path()) else {
+                continue; // dangling: nothing to copy
+            };
+            if artifacts.enable_symlinks.0 && resolved.starts_with(&root) {
+                let to = std::fs::read_link(entry.path()).map_err(LocalError::io(entry.path()))?;
+                std::os::unix::fs::symlink(&to, &target).map_err(LocalError::io(&target))?;
+            } else if resolved.is_file() {
+                std::fs::copy(&resolved, &target).map_err(LocalError::io(&target))?;
+            } else {
+                continue;
+            }
+        } else {
+            std::fs::copy(entry.path(), &target).map_err(LocalError::io(&target))?;
+        }
         matched += 1;
     }
     if matched == 0 {
