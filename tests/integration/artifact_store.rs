@@ -28,6 +28,17 @@ fn provenance() -> Provenance {
     }
 }
 
+/// The size of a stored content: as it is, or once decompressed; `None` when it is missing or
+/// cut short.
+fn stored_size(state: &Path, sha256: &str) -> Option<u64> {
+    let raw = state.join(format!("artifacts/blobs/{}/{sha256}", &sha256[..2]));
+    if let Ok(meta) = std::fs::metadata(&raw) {
+        return Some(meta.len());
+    }
+    let compressed = std::fs::File::open(raw.with_extension("zst")).ok()?;
+    zstd::stream::decode_all(compressed).ok().map(|bytes| bytes.len() as u64)
+}
+
 /// Every stored version from `from` on is whole: its listing gives the manifest's digest and
 /// every content it lists is stored at its full size; the newest also fetches, each file hashed.
 /// Returns the newest version number.
@@ -45,8 +56,7 @@ fn whole_from(state: &Path, from: u64) -> u64 {
                     size,
                     executable,
                 } => {
-                    let blob = state.join(format!("artifacts/blobs/{}/{sha256}", &sha256[..2]));
-                    assert_eq!(std::fs::metadata(&blob).map(|m| m.len()).ok(), Some(size), "{}: {path}", m.artifact);
+                    assert_eq!(stored_size(state, &sha256), Some(size), "{}: {path}", m.artifact);
                     digest.file(&path, executable, &sha256, size);
                 }
                 Entry::Link { path, target } => digest.symlink(&path, Path::new(&target)),

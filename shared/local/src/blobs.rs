@@ -3,6 +3,10 @@
 //! and blob), so storing a tree whose files are mostly unchanged writes only the changed bytes
 //! and one listing; readers materialize a version by copying its blobs out.
 //!
+//! A blob is stored zstd-compressed (`<sha256>.zst`), or as it is (`<sha256>`) when compression
+//! would not make it smaller (archives, images): the store is never larger than its trees, and
+//! usually smaller than a zip of them.
+//!
 //! Hashing is the rest of the cost, so a stat cache (`file_hashes`, like git's index) keeps each
 //! source file's sha256 by device, inode, size, mtime and ctime. Only files last modified well
 //! before the ingest began are remembered: a later write then always shows as a newer mtime and
@@ -33,9 +37,16 @@ pub struct Blobs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ingested {
     pub summary: TreeSummary,
-    /// Bytes written to new blobs (the rest were stored already).
+    /// Bytes of contents that were new to the store (the rest were stored already).
     pub new_bytes: u64,
+    /// What those took on disk, compressed.
+    pub stored_bytes: u64,
 }
+
+/// Compressed blobs' extension, and the level: zstd's fast end, which still compresses source
+/// trees and build outputs better than deflate.
+const ZSTD: &str = "zst";
+const ZSTD_LEVEL: i32 = 3;
 
 /// Rows the stat cache keeps: enough for a tree of this many files to re-store without hashing.
 const STAT_CACHE_ROWS: i64 = 200_000;
@@ -66,8 +77,14 @@ impl Blobs {
         crate::file_lock::lock(&self.dir.join(".lock"), FlockOperation::LockShared)
     }
 
+    /// Where a content is kept as it is.
     fn blob(&self, sha256: &str) -> PathBuf {
         self.dir.join(&sha256[..2.min(sha256.len())]).join(sha256)
+    }
+
+    /// Where a content is kept compressed.
+    fn compressed(&self, sha256: &str) -> PathBuf {
+        self.blob(sha256).with_extension(ZSTD)
     }
 
     /// Stores every file of `source` as a blob and writes the version's listing to `listing`;
@@ -75,7 +92,7 @@ impl Blobs {
     /// in place.
     pub fn ingest(&self, source: &Path, listing: &Path) -> Result<Ingested, LocalError> {
         let mut digest = DigestBuilder::default();
-        let mut new_bytes = 0;
+        let (mut new_bytes, mut stored_bytes) = (0, 0);
         let mut learned = Vec::new();
         let mut lines = String::new();
         let mut new_blobs = Vec::new();
@@ -128,9 +145,10 @@ impl Blobs {
                     }
                 };
                 let executable = meta.permissions().mode() & 0o111 != 0;
-                let blob = self.blob(&sha);
-                if !blob.exists() {
-                    new_bytes += self.put_blob(entry.path(), &blob)?;
+                if !self.compressed(&sha).exists() && !self.blob(&sha).exists() {
+                    let (blob, stored) = self.put_blob(entry.path(), &sha)?;
+                    new_bytes += meta.len();
+                    stored_bytes += stored;
                     new_blobs.push(blob);
                 }
                 digest.file(&rel, executable, &sha, meta.len());
@@ -152,6 +170,7 @@ impl Blobs {
         Ok(Ingested {
             summary: digest.finish(),
             new_bytes,
+            stored_bytes,
         })
     }
 
@@ -172,8 +191,18 @@ impl Blobs {
                     path, sha256, executable, ..
                 } => {
                     let to = tree::contained(dest, &path)?;
-                    let blob = self.blob(&sha256);
-                    fs::copy(&blob, &to).map_err(LocalError::io(&blob))?;
+                    let compressed = self.compressed(&sha256);
+                    match fs::File::open(&compressed) {
+                        Ok(file) => {
+                            let mut out = fs::File::create(&to).map_err(LocalError::io(&to))?;
+                            zstd::stream::copy_decode(std::io::BufReader::new(file), &mut out).map_err(LocalError::io(&compressed))?;
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                            let blob = self.blob(&sha256);
+                            fs::copy(&blob, &to).map_err(LocalError::io(&blob))?;
+                        }
+                        Err(e) => return Err(LocalError::io(&compressed)(e)),
+                    }
                     let mode = if executable { 0o755 } else { 0o644 };
                     fs::set_permissions(&to, fs::Permissions::from_mode(mode)).map_err(LocalError::io(&to))?;
                 }
@@ -182,17 +211,30 @@ impl Blobs {
         Ok(())
     }
 
-    /// Copies a file into the store under its digest: temp file, then rename, so a blob is
-    /// whole or absent.
-    fn put_blob(&self, from: &Path, blob: &Path) -> Result<u64, LocalError> {
-        let dir = blob.parent().ok_or_else(|| LocalError::Invalid("blob path has no parent".into()))?;
+    /// Puts a file into the store under its digest, compressed unless that saves nothing: temp
+    /// file, then rename, so a blob is whole or absent. Returns the blob and its size on disk.
+    fn put_blob(&self, from: &Path, sha256: &str) -> Result<(PathBuf, u64), LocalError> {
+        let raw = self.blob(sha256);
+        let dir = raw.parent().ok_or_else(|| LocalError::Invalid("blob path has no parent".into()))?;
         fs::create_dir_all(dir).map_err(LocalError::io(dir))?;
         let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
-        let copied = fs::copy(from, &tmp).map_err(LocalError::io(&tmp))?;
+        let source = fs::File::open(from).map_err(LocalError::io(from))?;
+        let size = source.metadata().map_err(LocalError::io(from))?.len();
+        let out = fs::File::create(&tmp).map_err(LocalError::io(&tmp))?;
+        let mut writer = std::io::BufWriter::new(out);
+        zstd::stream::copy_encode(std::io::BufReader::new(source), &mut writer, ZSTD_LEVEL).map_err(LocalError::io(&tmp))?;
+        writer.into_inner().map_err(|e| LocalError::io(&tmp)(e.into_error()))?;
+        let mut stored = fs::metadata(&tmp).map_err(LocalError::io(&tmp))?.len();
+        let blob = if stored < size {
+            self.compressed(sha256)
+        } else {
+            stored = fs::copy(from, &tmp).map_err(LocalError::io(&tmp))?;
+            raw
+        };
         // Read-only: nothing in Baton writes a stored content in place.
         fs::set_permissions(&tmp, fs::Permissions::from_mode(0o444)).map_err(LocalError::io(&tmp))?;
-        fs::rename(&tmp, blob).map_err(LocalError::io(blob))?;
-        Ok(copied)
+        fs::rename(&tmp, &blob).map_err(LocalError::io(&blob))?;
+        Ok((blob, stored))
     }
 
     /// The stat cache, whole.
@@ -254,7 +296,8 @@ impl Blobs {
             let name = entry.file_name().to_string_lossy().into_owned();
             let Ok(meta) = entry.metadata() else { continue };
             let stale_tmp = name.starts_with(".tmp-") && meta.modified().is_ok_and(|m| m < hour_ago);
-            if meta.is_file() && (stale_tmp || (!name.starts_with(".tmp-") && !used.contains(&name))) {
+            let sha = name.strip_suffix(".zst").unwrap_or(&name);
+            if meta.is_file() && (stale_tmp || (!name.starts_with(".tmp-") && !used.contains(sha))) {
                 fs::remove_file(entry.path()).map_err(LocalError::io(entry.path()))?;
                 count += 1;
                 bytes += meta.len();
@@ -362,10 +405,46 @@ mod tests {
 
         // The old f3 blob goes once no version lists it.
         fs::remove_dir_all(state.path().join("artifacts/p/app/1")).unwrap();
-        assert_eq!(blobs.sweep(&state.path().join("artifacts")).unwrap(), (1, 1000));
+        let (count, bytes) = blobs.sweep(&state.path().join("artifacts")).unwrap();
+        assert_eq!(count, 1);
+        assert!(bytes > 0 && bytes < 1000, "the blob went, compressed: {bytes} bytes");
         let v2 = state.path().join("v2");
         blobs.materialize(&listing(state.path(), 2), &v2).unwrap();
         assert_eq!(fs::read(v2.join("f3")).unwrap(), vec![99u8; 1500]);
+    }
+
+    #[test]
+    fn contents_are_stored_compressed_unless_that_saves_nothing() {
+        let (state, blobs) = store();
+        let src = tempfile::tempdir().unwrap();
+        let text = "a line of source code that repeats, as source code does\n".repeat(2000);
+        fs::write(src.path().join("main.rs"), &text).unwrap();
+        // Bytes with no pattern to find: what archives and images look like to a compressor.
+        let mut noise = Vec::with_capacity(64 << 10);
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..(64 << 10) / 8 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            noise.extend_from_slice(&x.to_le_bytes());
+        }
+        fs::write(src.path().join("logo.png"), &noise).unwrap();
+        let ingested = blobs.ingest(src.path(), &listing(state.path(), 1)).unwrap();
+        assert_eq!(ingested.new_bytes, (text.len() + noise.len()) as u64);
+        assert!(
+            ingested.stored_bytes < noise.len() as u64 + text.len() as u64 / 10,
+            "text compressed, noise as it is: {} bytes stored",
+            ingested.stored_bytes
+        );
+        let text_sha = sha256_file(&src.path().join("main.rs")).unwrap();
+        let noise_sha = sha256_file(&src.path().join("logo.png")).unwrap();
+        assert!(blobs.compressed(&text_sha).exists() && !blobs.blob(&text_sha).exists());
+        assert!(blobs.blob(&noise_sha).exists() && !blobs.compressed(&noise_sha).exists());
+        let out = state.path().join("out");
+        blobs.materialize(&listing(state.path(), 1), &out).unwrap();
+        assert_eq!(fs::read_to_string(out.join("main.rs")).unwrap(), text);
+        assert_eq!(fs::read(out.join("logo.png")).unwrap(), noise);
+        assert_eq!(baton_core::digest::summarize(&out).unwrap(), ingested.summary);
     }
 
     #[test]
