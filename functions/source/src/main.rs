@@ -9,5 +9,6 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     baton_aws::runtime::init_logging();
     let config = baton_aws::sdk::load_config().await;
     let function = SourceFunction::from_env(&config)?;
+    function.warm().await;
     baton_aws::runtime::serve(|input| function.handle(input)).await
 }

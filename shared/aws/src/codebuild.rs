@@ -49,6 +49,10 @@ impl CodeBuildRunner {
         }
     }
 
+    pub fn store(&self) -> &S3ArtifactStore {
+        &self.store
+    }
+
     fn output(&self, staging: &str, name: &str, secondary: bool) -> PortResult<ProjectArtifacts> {
         ProjectArtifacts::builder()
             .r#type(ArtifactsType::S3)

@@ -60,6 +60,10 @@ impl CodeCommitSource {
         }
     }
 
+    pub fn store(&self) -> &S3ArtifactStore {
+        &self.store
+    }
+
     /// Every file and link of the commit's tree, one `GetFolder` per folder.
     async fn entries(&self, commit: &str) -> PortResult<Vec<Entry>> {
         let mut folders = vec!["/".to_string()];

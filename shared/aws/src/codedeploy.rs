@@ -73,6 +73,10 @@ impl CodeDeployer {
         }
     }
 
+    pub fn store(&self) -> &S3ArtifactStore {
+        &self.store
+    }
+
     /// The group's deployments, newest first, with their details.
     async fn deployments(&self, group: &str, active_only: bool) -> PortResult<Vec<DeploymentInfo>> {
         use aws_sdk_codedeploy::types::DeploymentStatus as Cd;

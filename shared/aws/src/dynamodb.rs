@@ -48,6 +48,14 @@ impl DynamoState {
             table: table.into(),
         }
     }
+
+    /// Opens the connection (TLS included) at init, so the first invocation does not pay for it;
+    /// a failure here is only logged, the invocation will report it.
+    pub async fn warm(&self) {
+        if let Err(e) = self.client.describe_table().table_name(&self.table).send().await {
+            tracing::warn!(error = %port_error("DynamoDB DescribeTable", &e), "could not warm the DynamoDB connection");
+        }
+    }
 }
 
 #[async_trait]

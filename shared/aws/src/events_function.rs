@@ -64,6 +64,11 @@ pub struct EventsFunction {
 }
 
 impl EventsFunction {
+    /// Opens the connections its first invocation needs.
+    pub async fn warm(&self) {
+        tokio::join!(self.pending.warm(), self.store.warm());
+    }
+
     pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
         let store = artifact_store(config)?;
         Ok(Self {

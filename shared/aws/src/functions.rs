@@ -62,6 +62,11 @@ pub struct SourceFunction {
 }
 
 impl SourceFunction {
+    /// Opens the connections its first invocation needs.
+    pub async fn warm(&self) {
+        self.source.store().warm().await;
+    }
+
     /// Also reads BATON_REPOSITORY and BATON_BRANCH (what a run without a revision builds).
     pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
         Ok(Self {
@@ -87,6 +92,11 @@ pub struct BuildFunction {
 }
 
 impl BuildFunction {
+    /// Opens the connections its first invocation needs.
+    pub async fn warm(&self) {
+        tokio::join!(self.pending.warm(), self.builds.store().warm());
+    }
+
     pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
         Ok(Self {
             builds: builds(config, artifact_store(config)?)?,
@@ -107,6 +117,11 @@ pub struct DeployFunction {
 }
 
 impl DeployFunction {
+    /// Opens the connections its first invocation needs.
+    pub async fn warm(&self) {
+        tokio::join!(self.pending.warm(), self.deployer.store().warm());
+    }
+
     pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
         Ok(Self {
             deployer: deployer(config, artifact_store(config)?)?,
@@ -126,6 +141,11 @@ pub struct ApprovalFunction {
 }
 
 impl ApprovalFunction {
+    /// Opens the connections its first invocation needs.
+    pub async fn warm(&self) {
+        self.pending.warm().await;
+    }
+
     pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
         Ok(Self { pending: pending(config)? })
     }
@@ -145,6 +165,11 @@ pub struct BakeFunction {
 }
 
 impl BakeFunction {
+    /// Opens the connections its first invocation needs.
+    pub async fn warm(&self) {
+        self.pending.warm().await;
+    }
+
     pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
         Ok(Self {
             alarms: alarms(config),
@@ -174,6 +199,11 @@ pub struct RollbackFunction {
 }
 
 impl RollbackFunction {
+    /// Opens the connections its first invocation needs.
+    pub async fn warm(&self) {
+        tokio::join!(self.pending.warm(), self.store.warm());
+    }
+
     pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
         let store = artifact_store(config)?;
         Ok(Self {

@@ -47,6 +47,11 @@ pub struct GateFunction {
 }
 
 impl GateFunction {
+    /// Opens the connection its first invocation needs.
+    pub async fn warm(&self) {
+        self.state.warm().await;
+    }
+
     /// Reads the pipeline (see `config::pipeline`), BATON_TABLE and BATON_STATE_MACHINE_ARN.
     pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
         let pipeline = pipeline()?;

@@ -76,6 +76,13 @@ impl S3ArtifactStore {
         &self.bucket
     }
 
+    /// Opens the connection (TLS included) at init; a failure here is only logged.
+    pub async fn warm(&self) {
+        if let Err(e) = self.client.head_bucket().bucket(&self.bucket).send().await {
+            tracing::warn!(error = %port_error("S3 HeadBucket", &e), "could not warm the S3 connection");
+        }
+    }
+
     /// Where a build leaves its outputs for the store to version (a key prefix, no bucket).
     pub fn staging_path(&self, pipeline: &str, correlation: &str) -> String {
         self.key(&format!("{pipeline}/staging/{}", correlation.replace(':', "-")))
