@@ -24,12 +24,10 @@ where
 {
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Req>| async move {
-        handler(event.payload).await.map_err(|e| {
-            tracing::error!(error_type = e.error_type(), error = %e, "invocation failed");
-            Diagnostic {
-                error_type: e.error_type().into(),
-                error_message: e.to_string(),
-            }
+        // lambda_runtime logs the Diagnostic itself.
+        handler(event.payload).await.map_err(|e| Diagnostic {
+            error_type: e.error_type().into(),
+            error_message: e.to_string(),
         })
     }))
     .await
