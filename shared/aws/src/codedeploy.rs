@@ -77,33 +77,53 @@ impl CodeDeployer {
         &self.store
     }
 
-    /// The group's deployments, newest first, with their details.
+    /// The group's deployments, newest first, with their details: those created in the last
+    /// day (every page: what a rollback or a redelivered start looks for is minutes old), or,
+    /// when there are none, the first page of all of them. ListDeployments documents no order,
+    /// so a group whose newest deployment is older than a day and not on that first page is
+    /// misread; GetDeploymentGroup's lastAttemptedDeployment would say it directly, but moto
+    /// leaves it empty.
     async fn deployments(&self, group: &str, active_only: bool) -> PortResult<Vec<DeploymentInfo>> {
-        use aws_sdk_codedeploy::types::DeploymentStatus as Cd;
-        let mut list = self
-            .client
-            .list_deployments()
-            .application_name(&self.application)
-            .deployment_group_name(group);
-        if active_only {
-            for s in [Cd::Created, Cd::Queued, Cd::InProgress, Cd::Baking, Cd::Ready] {
-                list = list.include_only_statuses(s);
+        use aws_sdk_codedeploy::types::{DeploymentStatus as Cd, TimeRange};
+        let list = |recent: bool| {
+            let mut list = self
+                .client
+                .list_deployments()
+                .application_name(&self.application)
+                .deployment_group_name(group);
+            if active_only {
+                for s in [Cd::Created, Cd::Queued, Cd::InProgress, Cd::Baking, Cd::Ready] {
+                    list = list.include_only_statuses(s);
+                }
             }
+            if recent {
+                let day_ago = baton_core::metrics::now_ms() / 1000 - 86_400;
+                list = list.create_time_range(TimeRange::builder().start(aws_smithy_types::DateTime::from_secs(day_ago)).build());
+            }
+            list
+        };
+        let mut ids = Vec::new();
+        let mut pages = list(true).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| port_error("CodeDeploy ListDeployments", &e))?;
+            ids.extend(page.deployments().iter().cloned());
         }
-        // One page (up to 100 ids): enough for the newest or for the few in flight.
-        let ids = list.send().await.map_err(|e| port_error("CodeDeploy ListDeployments", &e))?;
-        let ids: Vec<String> = ids.deployments().iter().take(25).cloned().collect();
         if ids.is_empty() {
-            return Ok(Vec::new());
+            let page = list(false).send().await.map_err(|e| port_error("CodeDeploy ListDeployments", &e))?;
+            ids = page.deployments().to_vec();
         }
-        let out = self
-            .client
-            .batch_get_deployments()
-            .set_deployment_ids(Some(ids))
-            .send()
-            .await
-            .map_err(|e| port_error("CodeDeploy BatchGetDeployments", &e))?;
-        let mut infos = out.deployments_info().to_vec();
+        let mut infos = Vec::new();
+        // BatchGetDeployments takes 25 ids at a time.
+        for chunk in ids.chunks(25) {
+            let out = self
+                .client
+                .batch_get_deployments()
+                .set_deployment_ids(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| port_error("CodeDeploy BatchGetDeployments", &e))?;
+            infos.extend(out.deployments_info().iter().cloned());
+        }
         infos.sort_by_key(|d| std::cmp::Reverse(d.create_time().map(|t| (t.secs(), t.subsec_nanos()))));
         Ok(infos)
     }
