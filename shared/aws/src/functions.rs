@@ -1,6 +1,7 @@
-//! The stage functions' handlers (source, build, deploy, approval, bake, rollback): each holds the adapters its `baton-core` handler needs, built
-//! once at init from the environment the template sets, and hands every invocation to the same
-//! handler `baton run` calls. The functions' `main`s only pick one and serve it.
+//! The stage functions' handlers (source, build, deploy, approval, bake, rollback): each holds
+//! the adapters its `baton-core` handler needs, built once at init from the environment the
+//! template sets, and hands every invocation to the same handler `baton run` calls. The
+//! functions' `main`s only pick one, warm it and serve it.
 //!
 //! Environment: BATON_TABLE (pending tasks), BATON_BUCKET / BATON_PREFIX / BATON_KMS_KEY
 //! (artifacts), BATON_PROJECT (CodeBuild), BATON_APPLICATION (CodeDeploy), BATON_SCHEDULE_GROUP,
