@@ -22,7 +22,7 @@ use aws_sdk_codebuild::types::{
     StatusType,
 };
 use baton_core::events::{BuildStatus, CoverageReport, Event, TestReport};
-use baton_core::ports::{ArtifactStore, BuildRequest, BuildRunner, PortError, PortResult, StagedArtifact};
+use baton_core::ports::{BuildRequest, BuildRunner, PortError, PortResult, StagedArtifact};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -85,18 +85,7 @@ fn idempotency_token(correlation: &str) -> String {
 #[async_trait]
 impl BuildRunner for CodeBuildRunner {
     async fn start(&self, req: BuildRequest) -> PortResult<String> {
-        let manifest = self
-            .store
-            .manifest(&req.pipeline, &req.source.name, req.source.version)
-            .await?
-            .ok_or_else(|| PortError::permanent(format!("source {} is not in the artifact store", req.source)))?;
-        let content = manifest
-            .content
-            .ok_or_else(|| PortError::permanent(format!("the manifest of {} names no content", req.source)))?;
-        let location = content
-            .uri
-            .strip_prefix("s3://")
-            .ok_or_else(|| PortError::permanent(format!("{} is not an S3 location", content.uri)))?;
+        let source = self.store.bundle(&req.pipeline, &req.source).await?;
         let staging = self.store.staging_path(&req.pipeline, &req.correlation);
         let mut env = vec![
             variable(CORRELATION_VAR, &req.correlation)?,
@@ -115,8 +104,8 @@ impl BuildRunner for CodeBuildRunner {
             .project_name(&self.project)
             .idempotency_token(idempotency_token(&req.correlation))
             .source_type_override(SourceType::S3)
-            .source_location_override(location)
-            .set_source_version(content.version_id.clone())
+            .source_location_override(format!("{}/{}", self.store.bucket(), source.key))
+            .set_source_version(source.content.version_id)
             .buildspec_override(&req.buildspec)
             .set_environment_variables_override(Some(env))
             // CodeBuild counts whole minutes, from 5 to 2160.

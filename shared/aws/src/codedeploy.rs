@@ -13,7 +13,7 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_sdk_codedeploy::Client;
 use aws_sdk_codedeploy::types::{BundleType, DeploymentInfo, RevisionLocation, RevisionLocationType, S3Location};
 use baton_core::events::Event;
-use baton_core::ports::{ArtifactRef, ArtifactStore, DeployRequest, Deployer, DeploymentStatus, DeploymentSummary, PortError, PortResult};
+use baton_core::ports::{ArtifactRef, DeployRequest, Deployer, DeploymentStatus, DeploymentSummary, PortError, PortResult};
 use serde::{Deserialize, Serialize};
 
 use crate::s3::S3ArtifactStore;
@@ -179,27 +179,15 @@ impl Deployer for CodeDeployer {
                 return Ok(id.to_string());
             }
         }
-        let manifest = self
-            .store
-            .manifest(&req.pipeline, &req.artifact.name, req.artifact.version)
-            .await?
-            .ok_or_else(|| PortError::permanent(format!("{} is not in the artifact store", req.artifact)))?;
-        let content = manifest
-            .content
-            .ok_or_else(|| PortError::permanent(format!("the manifest of {} names no content", req.artifact)))?;
-        let (bucket, key) = content
-            .uri
-            .strip_prefix("s3://")
-            .and_then(|rest| rest.split_once('/'))
-            .ok_or_else(|| PortError::permanent(format!("{} is not an S3 location", content.uri)))?;
+        let bundle = self.store.bundle(&req.pipeline, &req.artifact).await?;
         let revision = RevisionLocation::builder()
             .revision_type(RevisionLocationType::S3)
             .s3_location(
                 S3Location::builder()
-                    .bucket(bucket)
-                    .key(key)
+                    .bucket(self.store.bucket())
+                    .key(bundle.key)
                     .bundle_type(BundleType::Zip)
-                    .set_version(content.version_id.clone())
+                    .set_version(bundle.content.version_id)
                     .build(),
             )
             .build();

@@ -40,6 +40,14 @@ pub enum Encryption {
     Kms { key_id: String },
 }
 
+/// A stored version: its manifest, its bundle's location, and that bundle's key in the bucket.
+#[derive(Debug, Clone)]
+pub struct StoredBundle {
+    pub manifest: Manifest,
+    pub content: ContentLocation,
+    pub key: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct S3ArtifactStore {
     client: Client,
@@ -301,25 +309,34 @@ impl S3ArtifactStore {
         }
     }
 
-    /// Downloads a version's bundle (by version id, checksum checked by the SDK), unpacks it into
-    /// `dest` and verifies the tree against the manifest's digest.
-    pub async fn fetch(&self, pipeline: &str, artifact: &ArtifactRef, dest: &Path) -> PortResult<()> {
+    /// A version's manifest and where its bundle is: what CodeBuild reads as a source and
+    /// CodeDeploy installs as a revision, pinned by S3 version id.
+    pub async fn bundle(&self, pipeline: &str, artifact: &ArtifactRef) -> PortResult<StoredBundle> {
         let manifest = self
             .manifest(pipeline, &artifact.name, artifact.version)
             .await?
             .ok_or_else(|| invalid(format!("artifact {artifact} of pipeline {pipeline} is not in the store")))?;
         let content = manifest
             .content
+            .clone()
             .ok_or_else(|| invalid(format!("the manifest of {artifact} names no content")))?;
         let key = content
             .uri
             .strip_prefix(&format!("s3://{}/", self.bucket))
-            .ok_or_else(|| invalid(format!("{} is not in bucket {}", content.uri, self.bucket)))?;
+            .ok_or_else(|| invalid(format!("{} is not in bucket {}", content.uri, self.bucket)))?
+            .to_string();
+        Ok(StoredBundle { manifest, content, key })
+    }
+
+    /// Downloads a version's bundle (by version id, checksum checked by the SDK), unpacks it into
+    /// `dest` and verifies the tree against the manifest's digest.
+    pub async fn fetch(&self, pipeline: &str, artifact: &ArtifactRef, dest: &Path) -> PortResult<()> {
+        let StoredBundle { manifest, content, key } = self.bundle(pipeline, artifact).await?;
         let out = self
             .client
             .get_object()
             .bucket(&self.bucket)
-            .key(key)
+            .key(&key)
             .set_version_id(content.version_id.clone())
             .checksum_mode(ChecksumMode::Enabled)
             .send()
