@@ -379,7 +379,8 @@ impl Harness {
         outcome
     }
 
-    async fn deployments(&self) -> Vec<DeploymentTag> {
+    /// The staging group's deployments: what Baton tagged each with, and the revision's key.
+    async fn deployments(&self) -> Vec<(DeploymentTag, String)> {
         let ids = self
             .cloud
             .codedeploy
@@ -392,7 +393,9 @@ impl Harness {
         let mut tags = Vec::new();
         for id in ids.deployments() {
             let info = self.cloud.codedeploy.get_deployment().deployment_id(id).send().await.unwrap();
-            tags.push(DeploymentTag::parse(info.deployment_info().unwrap().description().unwrap()).unwrap());
+            let info = info.deployment_info().unwrap();
+            let key = info.revision().unwrap().s3_location().unwrap().key().unwrap().to_string();
+            tags.push((DeploymentTag::parse(info.description().unwrap()).unwrap(), key));
         }
         tags
     }
@@ -464,29 +467,9 @@ async fn a_codecommit_push_runs_the_pipeline_to_the_end_on_the_aws_adapters() {
     assert_eq!(store.last_good("hello", "staging").await.unwrap(), Some(app.artifact.clone()));
     let deployments = h.deployments().await;
     assert_eq!(deployments.len(), 1);
-    assert_eq!(
-        (deployments[0].artifact.clone(), deployments[0].rollback),
-        (app.artifact.clone(), false)
-    );
-    let ids = h
-        .cloud
-        .codedeploy
-        .list_deployments()
-        .application_name(APPLICATION)
-        .deployment_group_name("staging")
-        .send()
-        .await
-        .unwrap();
-    let info = h
-        .cloud
-        .codedeploy
-        .get_deployment()
-        .deployment_id(&ids.deployments()[0])
-        .send()
-        .await
-        .unwrap();
-    let s3 = info.deployment_info().unwrap().revision().unwrap().s3_location().unwrap();
-    assert_eq!(format!("s3://artifacts/{}", s3.key().unwrap()), app.content.unwrap().uri);
+    let (tag, key) = &deployments[0];
+    assert_eq!((tag.artifact.clone(), tag.rollback), (app.artifact.clone(), false));
+    assert_eq!(format!("s3://artifacts/{key}"), app.content.unwrap().uri);
     h.nothing_parked().await;
 }
 
@@ -514,9 +497,13 @@ async fn an_alarm_during_the_bake_rolls_the_group_back_to_its_last_good_version(
     assert!(format!("{error:?}").contains("AlarmTriggered"), "{error:?}");
 
     // CodeDeploy saw app@1, app@2, then a rollback deployment of app@1; last-good stays app@1.
-    let mut deployments = h.deployments().await;
-    deployments.sort_by_key(|d| (d.artifact.version, d.rollback));
-    let seen: Vec<(u64, bool)> = deployments.iter().map(|d| (d.artifact.version, d.rollback)).collect();
+    let mut seen: Vec<(u64, bool)> = h
+        .deployments()
+        .await
+        .iter()
+        .map(|(d, _)| (d.artifact.version, d.rollback))
+        .collect();
+    seen.sort();
     assert_eq!(seen, [(1, false), (1, true), (2, false)]);
     assert_eq!(h.cloud.store.last_good("hello", "staging").await.unwrap(), Some(good));
     h.nothing_parked().await;
