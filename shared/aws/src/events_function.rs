@@ -112,12 +112,11 @@ impl EventsFunction {
     }
 
     pub async fn handle(&self, input: Value) -> Result<Value, StageError> {
+        // AWS's events and Baton's both name their kind in `detail-type`, under the same names.
+        let kind = input["detail-type"].clone();
         let Some(event) = self.translate(input).await? else {
             return Ok(json!({ "ignored": true }));
         };
-        let kind = serde_json::to_value(&event)
-            .ok()
-            .and_then(|v| v["detail-type"].as_str().map(str::to_string));
         let ports = EventPorts {
             artifacts: &self.store,
             pending: &self.pending,
