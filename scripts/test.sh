@@ -11,6 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A CI run builds once from a clean clone: incremental caches would only cost disk (gigabytes).
+if [ "${CI:-}" = "true" ]; then
+  export CARGO_INCREMENTAL=0
+fi
+
 step() { printf '\n==> %s\n' "$*"; }
 
 step "Python test tools (.venv)"
