@@ -183,3 +183,43 @@ fn definitions_are_checked() {
     let err = StateMachine::from_json("{\"StartAt\": ").unwrap_err().to_string();
     assert!(err.contains("line 1"), "{err}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_stopped_execution_is_aborted_and_drops_its_waiting_tasks() {
+    let machine = StateMachine::from_json(
+        &json!({"StartAt": "W", "States": {"W": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"token.$": "$$.Task.Token"}, "End": true}}})
+        .to_string(),
+    )
+    .unwrap();
+    let events = Arc::new(Events::default());
+    let invoker = Arc::new(Invoker {
+        flaky_calls: AtomicU32::new(0),
+        tokens: Mutex::new(None),
+    });
+    let interpreter = Interpreter::new(invoker.clone(), events.clone());
+    *invoker.tokens.lock().unwrap() = Some(interpreter.tokens());
+    let spec = ExecutionSpec {
+        state_machine_arn: "arn:aws:states:local:000000000000:stateMachine:test".into(),
+        execution_name: "e1".into(),
+        input: json!({}),
+    };
+    let tokens = interpreter.tokens();
+    let stop = async move {
+        // Stopped while the task waits for its token, as `baton stop` would.
+        while tokens.waiting() == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        StatesError::new("Baton.Stopped", "stopped by a test")
+    };
+    let out = interpreter.execute_until(&machine, &spec, stop).await;
+    assert_eq!(out.status, ExecutionStatus::Aborted);
+    assert_eq!(out.error.unwrap(), StatesError::new("Baton.Stopped", "stopped by a test"));
+    assert_eq!(interpreter.tokens().waiting(), 0, "the waiting task's token is gone");
+    let kinds = events.kinds();
+    assert!(kinds.contains(&"TaskSubmitted".to_string()), "{kinds:?}");
+    assert_eq!(kinds.last().unwrap(), "ExecutionAborted");
+    let last = events.0.lock().unwrap().last().cloned().unwrap();
+    let details = serde_json::to_value(&last).unwrap();
+    assert_eq!(details["executionAbortedEventDetails"]["cause"], "stopped by a test");
+}

@@ -1,0 +1,209 @@
+//! Pass, Succeed, Fail, Choice and Wait: the states that call nothing outside the interpreter.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::Run;
+use crate::choice;
+use crate::context::Context;
+use crate::definition::{ChoiceState, FailState, PassState, SucceedState, WaitState};
+use crate::error::{StatesError, names};
+use crate::intrinsics;
+use crate::io::{Lang, Step, assign_block, input_path, jsonata_field, output_path, result_path, seconds_field, states_doc, transition};
+use crate::path::resolve;
+use crate::payload;
+
+pub(super) fn pass(s: &PassState, lang: Lang, input: Value, ctx: &Context, run: &Run) -> Result<Step, StatesError> {
+    match lang {
+        Lang::JsonPath => {
+            let effective = input_path(&s.io, &input, ctx)?;
+            let result = match (&s.result, &s.parameters) {
+                (Some(result), _) => result.clone(),
+                (None, Some(params)) => payload::apply(params, &effective, ctx)?,
+                (None, None) => effective,
+            };
+            run.stage(assign_block(s.assign.as_ref(), lang, &result, || Value::Null, ctx)?);
+            let merged = result_path(s.result_path.as_ref(), input, result)?;
+            transition(&s.transition, output_path(&s.io, merged, ctx)?)
+        }
+        Lang::Jsonata => {
+            let (output, assigned) = jsonata_output(s.output.as_ref(), s.assign.as_ref(), input, ctx)?;
+            run.stage(assigned);
+            transition(&s.transition, output)
+        }
+    }
+}
+
+/// A JSONata state without a result: Output (default: the input) and Assign read `$states.input`.
+fn jsonata_output(
+    output: Option<&Value>,
+    assign: Option<&Value>,
+    input: Value,
+    ctx: &Context,
+) -> Result<(Value, Option<serde_json::Map<String, Value>>), StatesError> {
+    let states = states_doc(&input, None, None, ctx);
+    let assigned = assign_block(assign, Lang::Jsonata, &Value::Null, || states.clone(), ctx)?;
+    let output = match output {
+        Some(o) => jsonata_field(o, "Output", &states, ctx)?,
+        None => input,
+    };
+    Ok((output, assigned))
+}
+
+pub(super) fn succeed(s: &SucceedState, lang: Lang, input: Value, ctx: &Context) -> Result<Step, StatesError> {
+    match lang {
+        Lang::JsonPath => input_path(&s.io, &input, ctx)
+            .and_then(|v| output_path(&s.io, v, ctx))
+            .map(Step::End),
+        Lang::Jsonata => Ok(Step::End(jsonata_output(s.output.as_ref(), None, input, ctx)?.0)),
+    }
+}
+
+pub(super) fn choose(s: &ChoiceState, lang: Lang, input: Value, ctx: &Context, run: &Run) -> Result<Step, StatesError> {
+    let effective = match lang {
+        Lang::JsonPath => input_path(&s.io, &input, ctx)?,
+        Lang::Jsonata => input.clone(),
+    };
+    let mut chosen = None;
+    for rule in &s.choices {
+        let matched = match (lang, &rule.condition) {
+            (Lang::Jsonata, Some(condition)) => {
+                let states = states_doc(&input, None, None, ctx);
+                match jsonata_field(&Value::String(condition.clone()), "Condition", &states, ctx)? {
+                    Value::Bool(b) => b,
+                    other => {
+                        return Err(StatesError::new(
+                            crate::jsonata::QUERY_EVALUATION_ERROR,
+                            format!("a Choice Condition must yield a boolean, got {other}"),
+                        ));
+                    }
+                }
+            }
+            (Lang::Jsonata, None) => return Err(StatesError::runtime("a JSONata Choice rule needs a Condition")),
+            (Lang::JsonPath, _) => choice::matches(rule, &effective, ctx)?,
+        };
+        if matched {
+            chosen = Some((
+                rule.next
+                    .clone()
+                    .ok_or_else(|| StatesError::runtime("a top-level Choice rule needs Next"))?,
+                Some(rule),
+            ));
+            break;
+        }
+    }
+    let (next, rule) = match (chosen, &s.default) {
+        (Some(c), _) => c,
+        (None, Some(default)) => (default.clone(), None),
+        (None, None) => {
+            return Err(StatesError::new(
+                names::NO_CHOICE_MATCHED,
+                "no Choice rule matched and there is no Default",
+            ));
+        }
+    };
+    // A matched rule's Output and Assign take the place of the state's.
+    let output_field = rule.and_then(|r| r.output.as_ref()).or(s.output.as_ref());
+    let assign_field = rule.and_then(|r| r.assign.as_ref()).or(s.assign.as_ref());
+    let output = match lang {
+        Lang::JsonPath => {
+            run.stage(assign_block(assign_field, lang, &effective, || Value::Null, ctx)?);
+            output_path(&s.io, effective, ctx)?
+        }
+        Lang::Jsonata => {
+            let (output, assigned) = jsonata_output(output_field, assign_field, input, ctx)?;
+            run.stage(assigned);
+            output
+        }
+    };
+    Ok(Step::Next(next, output))
+}
+
+pub(super) async fn wait(s: &WaitState, lang: Lang, input: Value, ctx: &Context, run: &Run) -> Result<Step, StatesError> {
+    let clock = run.clock;
+    let effective = match lang {
+        Lang::JsonPath => input_path(&s.io, &input, ctx)?,
+        Lang::Jsonata => input.clone(),
+    };
+    let until_timestamp = |text: &str| -> Result<Duration, StatesError> {
+        let at = DateTime::parse_from_rfc3339(text).map_err(|e| StatesError::runtime(format!("invalid Wait timestamp '{text}': {e}")))?;
+        Ok((at.with_timezone(&Utc) - clock.now()).to_std().unwrap_or_default())
+    };
+    let states = || states_doc(&input, None, None, ctx);
+    let delay = if let Some(secs) = &s.seconds {
+        Duration::from_secs(seconds_field(secs, "Seconds", states, ctx)?)
+    } else if let Some(p) = &s.seconds_path {
+        let v = resolve(p, &effective, ctx)?;
+        Duration::from_secs(
+            v.as_u64()
+                .ok_or_else(|| StatesError::runtime(format!("SecondsPath '{p}' must select a non-negative integer, got {v}")))?,
+        )
+    } else if let Some(t) = &s.timestamp {
+        let text = match (lang, crate::jsonata::expression(t)) {
+            (Lang::Jsonata, Some(_)) => match jsonata_field(&Value::String(t.clone()), "Timestamp", &states(), ctx)? {
+                Value::String(s) => s,
+                other => return Err(StatesError::runtime(format!("Timestamp must be a string, got {other}"))),
+            },
+            _ => t.clone(),
+        };
+        until_timestamp(&text)?
+    } else if let Some(p) = &s.timestamp_path {
+        let v = resolve(p, &effective, ctx)?;
+        until_timestamp(
+            v.as_str()
+                .ok_or_else(|| StatesError::runtime(format!("TimestampPath '{p}' must select a string, got {v}")))?,
+        )?
+    } else {
+        return Err(StatesError::runtime(
+            "a Wait state needs Seconds, SecondsPath, Timestamp or TimestampPath",
+        ));
+    };
+    let output = match lang {
+        Lang::JsonPath => {
+            run.stage(assign_block(s.assign.as_ref(), lang, &effective, || Value::Null, ctx)?);
+            output_path(&s.io, effective, ctx)?
+        }
+        Lang::Jsonata => {
+            let (output, assigned) = jsonata_output(s.output.as_ref(), s.assign.as_ref(), input.clone(), ctx)?;
+            run.stage(assigned);
+            output
+        }
+    };
+    tokio::time::sleep(delay).await;
+    transition(&s.transition, output)
+}
+
+/// A Fail state's error: fixed, from a path or an intrinsic function, or a JSONata expression.
+pub(super) fn fail(s: &FailState, lang: Lang, input: &Value, ctx: &Context) -> Result<StatesError, StatesError> {
+    let pick = |fixed: &Option<String>, path: &Option<String>, field: &str| -> Result<String, StatesError> {
+        match (fixed, path) {
+            (Some(v), _) if lang == Lang::Jsonata && crate::jsonata::expression(v).is_some() => {
+                match jsonata_field(&Value::String(v.clone()), field, &states_doc(input, None, None, ctx), ctx)? {
+                    Value::String(s) => Ok(s),
+                    other => Err(StatesError::new(
+                        crate::jsonata::QUERY_EVALUATION_ERROR,
+                        format!("{field} must yield a string, got {other}"),
+                    )),
+                }
+            }
+            (Some(v), _) => Ok(v.clone()),
+            (None, Some(p)) => {
+                let v = if intrinsics::is_intrinsic(p) {
+                    intrinsics::evaluate(p, input, ctx)?
+                } else {
+                    resolve(p, input, ctx)?
+                };
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| StatesError::runtime(format!("'{p}' must select a string, got {v}")))
+            }
+            (None, None) => Ok(String::new()),
+        }
+    };
+    Ok(StatesError::new(
+        pick(&s.error, &s.error_path, "Error")?,
+        pick(&s.cause, &s.cause_path, "Cause")?,
+    ))
+}
