@@ -54,9 +54,16 @@ async fn main() {
         let t0 = now_ns();
         let mut cmd = clean_command("bash");
         cmd.arg("-c").arg(&first_command);
-        run_build_shell(cmd, &dir.path().join("log"), Duration::from_secs(60), u64::MAX, &[])
-            .await
-            .unwrap();
+        run_build_shell(
+            cmd,
+            &dir.path().join("log"),
+            Duration::from_secs(60),
+            u64::MAX,
+            &[],
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
         let t1: u128 = std::fs::read_to_string(&stamp).unwrap().trim().parse().unwrap();
         baton.push(Duration::from_nanos(u64::try_from(t1.saturating_sub(t0)).unwrap()));
 
@@ -78,7 +85,9 @@ async fn main() {
     let t = Instant::now();
     let mut cmd = clean_command("bash");
     cmd.arg("-c").arg(&print);
-    run_build_shell(cmd, &log, Duration::from_secs(600), u64::MAX, &[]).await.unwrap();
+    run_build_shell(cmd, &log, Duration::from_secs(600), u64::MAX, &[], std::future::pending())
+        .await
+        .unwrap();
     let through_baton = t.elapsed();
     assert_eq!(std::fs::metadata(&log).unwrap().len(), bytes);
     std::fs::remove_file(&log).unwrap();

@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 Amazon States Language state machine, and runs it here with embedded stand-ins for every AWS \
 service: a filesystem artifact store, a buildspec runner, local deployment groups, and SQLite \
 for state, metrics and alarms.",
-    after_help = "Start here:\n  baton run examples/hello-app                 run the example pipeline end to end\n  baton status --pipeline examples/hello-app    what the last run did, action by action\n  baton down examples/hello-app                stop the services the run deployed\n\nExit codes: 0 succeeded, 1 the pipeline failed (rolled back or not), 2 invalid input or usage,\n3 superseded: a newer execution overtook this one (SUPERSEDED mode)."
+    after_help = "Start here:\n  baton run examples/hello-app                 run the example pipeline end to end\n  baton status --pipeline examples/hello-app    what the last run did, action by action\n  baton down examples/hello-app                stop the services the run deployed\n\nExit codes: 0 succeeded, 1 the pipeline failed (rolled back or not), 2 invalid input or usage,\n3 superseded: a newer execution overtook this one (SUPERSEDED mode), 4 stopped (baton stop, Ctrl-C)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -150,6 +150,20 @@ Examples:
         /// Why; recorded in the execution's history.
         #[arg(long)]
         comment: Option<String>,
+        /// The pipeline: a pipeline.yml, or a directory that holds one.
+        #[arg(long, default_value = ".")]
+        pipeline: PathBuf,
+    },
+    /// Stop a running execution: its builds are stopped, its waits end, it ends ABORTED.
+    #[command(
+        after_help = "As StopExecution on AWS (CodePipeline's \"stop and abandon\"): the execution ends where it stands,\nits builds are stopped (their processes get SIGTERM, then SIGKILL after 3 s) and end as STOPPED,\napprovals and bakes stop waiting. A deployment in flight finishes. Ctrl-C in `baton run` does the same.\n\nExamples:\n  baton stop 20261126-101500-3fa2c1\n  baton stop 20261126-101500 --reason \"wrong branch\""
+    )]
+    Stop {
+        /// The execution id (or a unique prefix of one).
+        execution: String,
+        /// Why; recorded as the cause of the abort.
+        #[arg(long)]
+        reason: Option<String>,
         /// The pipeline: a pipeline.yml, or a directory that holds one.
         #[arg(long, default_value = ".")]
         pipeline: PathBuf,

@@ -9,6 +9,14 @@ use baton_local::db::Db;
 use baton_local::query::ExecutionRow;
 
 /// A directory means its `pipeline.yml`.
+/// Who runs this command, as approvals and stops record it.
+pub fn user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .into_iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 pub fn pipeline_file(path: &Path) -> anyhow::Result<PathBuf> {
     let file = if path.is_dir() {
         path.join("pipeline.yml")

@@ -106,6 +106,11 @@ async fn main() -> ExitCode {
             };
             commands::approve::run(answer, &pipeline, state_dir).await
         }
+        Command::Stop {
+            execution,
+            reason,
+            pipeline,
+        } => commands::stop::run(&execution, reason.as_deref(), &pipeline, state_dir).await,
         Command::Logs {
             execution,
             action,

@@ -107,10 +107,7 @@ pub async fn run(answer: Answer<'_>, pipeline: &Path, state_dir: Option<&Path>) 
         }
     }
 
-    let approver = ["USER", "LOGNAME", "USERNAME"]
-        .into_iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "unknown".into());
+    let approver = crate::locate::user();
     let event = Event::ApprovalAnswered {
         execution_id: exec.id.clone(),
         action: approval.action.clone(),

@@ -13,6 +13,7 @@ pub mod params;
 pub mod rollback;
 pub mod run;
 pub mod status;
+pub mod stop;
 pub mod synth;
 pub mod validate;
 pub mod watch;

@@ -66,7 +66,21 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
             }
         })
     });
-    let record = runtime.run(args.revision, variables).await?;
+    // The first Ctrl-C stops the execution as `baton stop` does, so no build is left running
+    // and the record says ABORTED; a second one quits at once.
+    let stopper = runtime.stopper();
+    let interrupt = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\n  stopping: the execution's builds are being stopped (Ctrl-C again quits at once)");
+            stopper.stop(format!("interrupted (Ctrl-C) by {}", crate::locate::user()));
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    let record = runtime.run(args.revision, variables).await;
+    interrupt.abort();
+    let record = record?;
     if let Some(logs) = logs {
         // The follower ends by itself once it has read every log to its end.
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), logs).await;
@@ -118,6 +132,7 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
     Ok(match record.status.as_str() {
         _ if record.succeeded() => 0,
         baton_local::execution_record::SUPERSEDED => 3,
+        "ABORTED" => 4,
         _ => 1,
     })
 }

@@ -12,6 +12,7 @@ mod pipeline_runs;
 mod reports;
 mod secrets;
 mod source;
+mod stop;
 mod synth;
 mod template;
 mod util;

@@ -134,6 +134,19 @@ impl BuildRunner for CodeBuildRunner {
         tracing::info!(build_id = %id, project = %self.project, correlation = %req.correlation, "CodeBuild build started");
         Ok(id.to_string())
     }
+
+    async fn stop(&self, build_id: &str) -> PortResult<()> {
+        let out = self
+            .client
+            .stop_build()
+            .id(build_id)
+            .send()
+            .await
+            .map_err(|e| port_error("CodeBuild StopBuild", &e))?;
+        let status = out.build_value().and_then(|b| b.build_status()).map(|s| s.as_str().to_string());
+        tracing::info!(build_id, status = ?status, "CodeBuild build stopped");
+        Ok(())
+    }
 }
 
 /// The part of a `CodeBuild Build State Change` event's detail Baton reads.

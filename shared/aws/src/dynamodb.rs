@@ -110,12 +110,38 @@ impl PendingTasks for DynamoState {
         }
         Ok(out)
     }
+
+    async fn note_job(&self, key: &str, job_id: &str) -> PortResult<bool> {
+        // Conditional, so a job that finished first (its entry taken) does not leave a stub.
+        let noted = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(PENDING))
+            .key("sk", s(key))
+            .update_expression("SET job_id = :job")
+            .condition_expression("attribute_exists(sk)")
+            .expression_attribute_values(":job", s(job_id))
+            .send()
+            .await;
+        match noted {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(port_error("DynamoDB UpdateItem", &e)),
+        }
+    }
 }
 
+/// The entry as [`PendingTasks`] hands it out: the job id, kept in an attribute of its own so
+/// it can be set without rewriting the context, appears as `context.job_id`.
 fn pending_task(item: &Item) -> Option<PendingTask> {
+    let mut context: serde_json::Value = serde_json::from_str(&text(item, "context")?).unwrap_or_default();
+    if let (Some(job), Some(map)) = (text(item, "job_id"), context.as_object_mut()) {
+        map.insert("job_id".into(), job.into());
+    }
     Some(PendingTask {
         token: text(item, "token")?,
-        context: serde_json::from_str(&text(item, "context")?).unwrap_or_default(),
+        context,
     })
 }
 

@@ -4,7 +4,8 @@
 //! State-change Notification` and `CloudWatch Alarm State Change` events (rules in the
 //! template), and Baton's own events as they are (a bake timer from Scheduler, an approval
 //! answer). Each becomes a [`baton_core::events::Event`] for the same `events::handle` that
-//! `baton run` calls, which answers the waiting task.
+//! `baton run` calls, which answers the waiting task. Step Functions' `Execution Status Change`
+//! for an execution that ended early stops the builds it left running.
 
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ use crate::config::{ConfigError, artifact_store};
 use crate::dynamodb::DynamoState;
 use crate::emf::EmfMetricsSink;
 use crate::functions::{alarms, builds, callbacks, deployer, pending};
+use crate::gate::ExecutionStatusChange;
 use crate::s3::S3ArtifactStore;
 
 /// The `detail` of a `CloudWatch Alarm State Change` event (the part Baton reads).
@@ -91,6 +93,13 @@ impl EventsFunction {
         match kind.as_str() {
             "CodeBuild Build State Change" => Ok(self.builds.event(&baton_core::stages::decode(input)?).await?),
             "CodeDeploy Deployment State-change Notification" => Ok(self.deployer.event(&baton_core::stages::decode(input)?).await?),
+            "Step Functions Execution Status Change" => {
+                let event: EventBridgeEvent<ExecutionStatusChange> = baton_core::stages::decode(input)?;
+                Ok(Some(Event::ExecutionEnded {
+                    execution_id: event.detail.name,
+                    status: event.detail.status,
+                }))
+            }
             "CloudWatch Alarm State Change" => {
                 let event: EventBridgeEvent<AlarmStateDetail> = baton_core::stages::decode(input)?;
                 let d = event.detail;
@@ -123,6 +132,7 @@ impl EventsFunction {
             callbacks: self.callbacks.as_ref(),
             alarms: &self.alarms,
             metrics: self.metrics.as_ref(),
+            builds: &self.builds,
         };
         events::handle(ports, event).await?;
         Ok(json!({ "handled": kind }))

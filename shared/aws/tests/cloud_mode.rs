@@ -38,6 +38,7 @@ use baton_aws::s3::{Encryption, S3ArtifactStore};
 use baton_aws::scheduler::SchedulerTimers;
 use baton_aws::sfn::StepFunctions;
 use baton_aws::trigger::{TriggerFunction, TriggerRequest};
+use baton_core::events::Event;
 use baton_core::ports::{ArtifactRef, ArtifactStore, MetricsSink, PendingTasks, TaskCallbacks};
 use baton_core::stages::trigger::TriggerOutcome;
 use baton_core::stages::{StageError, correlation};
@@ -356,7 +357,8 @@ impl Harness {
     }
 
     /// Runs one execution to its end, then tells the gate function it ended, as EventBridge
-    /// would, so its stage locks pass on.
+    /// would, so its stage locks pass on; and the events function, when it did not succeed,
+    /// so what it left running is stopped.
     async fn execute(&self, name: &str, input: Value) -> baton_asl::ExecutionOutcome {
         let machine = StateMachine::from_json(&self.definition).unwrap();
         let spec = ExecutionSpec {
@@ -368,14 +370,18 @@ impl Harness {
             .await
             .expect("the execution ends within a minute");
         let status = serde_json::to_value(outcome.status).unwrap();
-        let ended: GateRequest = serde_json::from_value(json!({
+        let ended = json!({
             "version": "0", "id": format!("ended-{name}"), "detail-type": "Step Functions Execution Status Change",
             "source": "aws.states", "account": "123456789012", "time": "2026-12-01T10:01:00Z", "region": "us-east-1",
             "resources": [spec.execution_arn()],
             "detail": { "executionArn": spec.execution_arn(), "stateMachineArn": self.machine_arn, "name": name, "status": status }
-        }))
-        .unwrap();
-        assert_eq!(self.functions.gate.handle(ended).await.unwrap()["left"], json!(name));
+        });
+        let request: GateRequest = serde_json::from_value(ended.clone()).unwrap();
+        assert_eq!(self.functions.gate.handle(request).await.unwrap()["left"], json!(name));
+        if status != "SUCCEEDED" {
+            let handled = self.functions.events.handle(ended).await.unwrap();
+            assert_eq!(handled["handled"], "Step Functions Execution Status Change");
+        }
         outcome
     }
 
@@ -512,4 +518,19 @@ async fn an_alarm_during_the_bake_rolls_the_group_back_to_its_last_good_version(
     let mut foreign = sample_event("cloudwatch-alarm-state-change.json");
     foreign["detail"]["alarmName"] = json!("other-stack-staging-health");
     assert!(h.functions.events.translate(foreign).await.unwrap().is_none());
+
+    // Step Functions reports an execution that was stopped: its builds are for stopping.
+    let ended = h
+        .functions
+        .events
+        .translate(sample_event("step-functions-execution-status-change.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        ended,
+        Some(Event::ExecutionEnded {
+            execution_id: "20261130-194200-3f9a1c".into(),
+            status: "ABORTED".into(),
+        })
+    );
 }

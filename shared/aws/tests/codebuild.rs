@@ -17,7 +17,8 @@ use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use baton_aws::codebuild::{BuildStateChangeEvent, CORRELATION_VAR, CodeBuildRunner};
 use baton_aws::s3::{Encryption, S3ArtifactStore};
 use baton_core::events::{BuildStatus, Event};
-use baton_core::ports::{ArtifactRef, ArtifactStore, BuildRequest, BuildRunner, Provenance, StagedArtifact};
+use baton_core::ports::{ArtifactRef, ArtifactStore, BuildRequest, BuildRunner, PendingTasks, Provenance, StagedArtifact};
+use baton_core::stages::abandon;
 use common::Moto;
 use serde_json::Value;
 
@@ -323,4 +324,42 @@ async fn each_terminal_status_maps_to_its_domain_status() {
         assert_eq!(status, expected);
         assert_eq!(outputs.len(), usize::from(expected == BuildStatus::Succeeded), "{text}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_execution_that_ends_early_has_its_build_stopped_and_its_tasks_cleared() {
+    let moto = Moto::start();
+    let (_, store) = store(&moto).await;
+    let source = source(&store).await;
+    let runner = CodeBuildRunner::new(moto.build_project("baton-builds").await, "baton-builds", store.clone());
+    let state = moto.state_table("baton-state").await;
+    let input = serde_json::json!({
+        "task_token": "token-1",
+        "pipeline": "hello",
+        "execution_id": "e1",
+        "action": "Build:Compile",
+        "buildspec": "buildspec.yml",
+        "timeout_secs": 600,
+        "source": source,
+    });
+    let started = baton_core::stages::build::start(&runner, &state, baton_core::stages::decode(input).unwrap())
+        .await
+        .unwrap();
+    let build_id = started["build_id"].as_str().unwrap().to_string();
+    let waiting = state.list("build/e1/").await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].1.context["job_id"], build_id.as_str(), "the build is noted on its task");
+    assert_eq!(waiting[0].1.context["action"], "Build:Compile", "the rest of the context is kept");
+
+    // A succeeded execution waits on nothing: nothing is touched.
+    let kept = abandon::ended(&state, &runner, "e1", "SUCCEEDED").await.unwrap();
+    assert_eq!(kept, abandon::Abandoned::default());
+    let ended = abandon::ended(&state, &runner, "e1", "ABORTED").await.unwrap();
+    assert_eq!(ended.builds_stopped, vec![build_id.clone()]);
+    assert_eq!(ended.dropped, vec!["build/e1/Build:Compile/0".to_string()]);
+    assert!(state.list("build/e1/").await.unwrap().is_empty());
+    // The build's completion comes later and finds nobody; noting a job on a task that is gone
+    // does not bring it back.
+    assert!(!state.note_job("build/e1/Build:Compile/0", &build_id).await.unwrap());
+    assert!(state.list("build/").await.unwrap().is_empty());
 }

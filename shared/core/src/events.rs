@@ -127,4 +127,12 @@ pub enum Event {
     /// A newer execution overtook this one while it waited in front of `stage`.
     #[serde(rename = "Baton Execution Superseded")]
     ExecutionSuperseded { execution_id: String, stage: String, by: String },
+    /// An execution ended (Step Functions' `Execution Status Change`). One that was stopped,
+    /// timed out or failed in one branch may leave work running that nobody waits for any more.
+    #[serde(rename = "Step Functions Execution Status Change")]
+    ExecutionEnded {
+        execution_id: String,
+        /// SUCCEEDED, FAILED, TIMED_OUT or ABORTED.
+        status: String,
+    },
 }

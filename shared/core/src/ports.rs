@@ -144,6 +144,9 @@ pub struct BuildRequest {
 pub trait BuildRunner: Send + Sync {
     /// Starts a build and returns its id; completion arrives as [`Event::BuildStateChange`].
     async fn start(&self, request: BuildRequest) -> PortResult<String>;
+    /// Stops a build, as CodeBuild's `StopBuild`: its process tree is ended and it finishes as
+    /// `STOPPED`. A build that already finished is left as it is.
+    async fn stop(&self, build_id: &str) -> PortResult<()>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,6 +228,10 @@ pub trait PendingTasks: Send + Sync {
     /// Removes and returns the entry; `None` if another delivery took it first.
     async fn take(&self, key: &str) -> PortResult<Option<PendingTask>>;
     async fn list(&self, prefix: &str) -> PortResult<Vec<(String, PendingTask)>>;
+    /// Records the id of the job the waiting task started (a build) as `context.job_id`, so an
+    /// execution that ends early can stop it. `false` when the entry is gone already (the job
+    /// finished first); never re-creates it.
+    async fn note_job(&self, key: &str, job_id: &str) -> PortResult<bool>;
 }
 
 /// `SendTaskSuccess` / `SendTaskFailure`.

@@ -2,9 +2,9 @@
 //! gets a fresh workspace with the source artifact, a clean environment with CodeBuild's
 //! variables, one shell session, a log file, and a process group that a timeout kills whole.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -14,6 +14,7 @@ use baton_core::spec::buildspec::{Artifacts, Buildspec, parse_buildspec};
 use chrono::Utc;
 use globset::{GlobSet, GlobSetBuilder};
 use rusqlite::{OptionalExtension, params};
+use tokio::sync::{oneshot, watch};
 use walkdir::WalkDir;
 
 use crate::artifacts::FsArtifactStore;
@@ -39,6 +40,15 @@ pub struct ShellBuildRunner {
     db: Arc<Db>,
     store: Arc<FsArtifactStore>,
     bus: EventBus,
+    /// Builds in flight in this process, by id.
+    running: Arc<Mutex<HashMap<String, Running>>>,
+}
+
+/// A build in flight: how to stop it, and how to learn that it has ended.
+#[derive(Debug)]
+struct Running {
+    stop: oneshot::Sender<()>,
+    ended: watch::Receiver<bool>,
 }
 
 /// The outcome of one build, before it is published.
@@ -61,10 +71,15 @@ impl ShellBuildRunner {
             db,
             store,
             bus,
+            running: Arc::default(),
         }
     }
 
-    async fn run(&self, id: &str, number: u64, dir: &Path, req: &BuildRequest) -> Finished {
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, Running>> {
+        self.running.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    async fn run(&self, id: &str, number: u64, dir: &Path, req: &BuildRequest, stop: oneshot::Receiver<()>) -> Finished {
         let fail = |status, reason: String| Finished {
             status,
             phases: Vec::new(),
@@ -153,31 +168,41 @@ impl ShellBuildRunner {
             Duration::from_secs(req.timeout_secs),
             self.log_cap,
             &secrets.into_values().collect::<Vec<_>>(),
+            async {
+                // A dropped sender is a build nobody can stop any more, not a stop.
+                if stop.await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            },
         )
         .await
         {
             Ok(exit) => exit,
             Err(e) => return fail(BuildStatus::Fault, format!("PROVISIONING: cannot start {shell}: {e}")),
         };
-        let report = build_driver::parse_status(&std::fs::read_to_string(&status_file).unwrap_or_default(), &spec);
+        let mut report = build_driver::parse_status(&std::fs::read_to_string(&status_file).unwrap_or_default(), &spec);
+        let (mut status, mut reason) = match exit {
+            Exit::TimedOut => {
+                let reason = format!("build timed out after {} s; its process group was killed", req.timeout_secs);
+                report.interrupted("TIMED_OUT", "BUILD_TIMED_OUT", &reason);
+                (BuildStatus::TimedOut, Some(reason))
+            }
+            Exit::Stopped => {
+                let reason = "the build was stopped; its process group was terminated".to_string();
+                report.interrupted("STOPPED", "BUILD_STOPPED", &reason);
+                (BuildStatus::Stopped, Some(reason))
+            }
+            _ if report.finished && report.succeeded => (BuildStatus::Succeeded, None),
+            _ => (BuildStatus::Failed, report.first_failure.clone()),
+        };
         let mut phases = report.phases.clone();
-        let mut status = match exit {
-            Exit::TimedOut => BuildStatus::TimedOut,
-            _ if report.finished && report.succeeded => BuildStatus::Succeeded,
-            _ => BuildStatus::Failed,
-        };
-        let mut reason = match exit {
-            Exit::TimedOut => Some(format!(
-                "build timed out after {} s; its process group was killed",
-                req.timeout_secs
-            )),
-            _ => report.first_failure.clone(),
-        };
+        // Killed builds (timed out, stopped) end where they stand.
+        let killed = matches!(exit, Exit::TimedOut | Exit::Stopped);
 
         // UPLOAD_ARTIFACTS is attempted after a failed BUILD too, as CodeBuild does; only an
-        // aborted INSTALL/PRE_BUILD or a timeout skips it.
+        // aborted INSTALL/PRE_BUILD or a killed build skips it.
         let mut outputs = Vec::new();
-        if !report.aborted && exit != Exit::TimedOut && !req.outputs.is_empty() {
+        if !report.aborted && !killed && !req.outputs.is_empty() {
             let started = Utc::now().timestamp_millis();
             let upload = self.collect_outputs(&spec, &src, dir, &req.outputs);
             let ended = Utc::now().timestamp_millis();
@@ -212,7 +237,7 @@ impl ShellBuildRunner {
             outputs.clear();
         }
         // Reports are read after a failed build too: which tests failed is what matters then.
-        let reports = if exit == Exit::TimedOut {
+        let reports = if killed {
             Reports::default()
         } else {
             match crate::reports::collect(&src, &spec.reports) {
@@ -440,15 +465,19 @@ impl BuildRunner for ShellBuildRunner {
             .map_err(LocalError::sql)?;
             Ok(n)
         })?;
+        let (stop, stopped) = oneshot::channel();
+        let (ended_tx, ended) = watch::channel(false);
+        self.running().insert(id.clone(), Running { stop, ended });
         let runner = self.clone();
         let build_id = id.clone();
         tokio::spawn(async move {
             tracing::info!(build_id = %build_id, action = %req.action, number, "build running");
-            let finished = runner.run(&build_id, number, &dir, &req).await;
+            let finished = runner.run(&build_id, number, &dir, &req, stopped).await;
             if let Err(e) = runner.record_end(&build_id, &finished) {
                 tracing::error!(build_id = %build_id, error = %e, "could not record the build's end");
             }
             tracing::info!(build_id = %build_id, status = finished.status.as_str(), reason = ?finished.reason, "build finished");
+            runner.running().remove(&build_id);
             runner.bus.publish(Event::BuildStateChange {
                 build_id,
                 correlation: req.correlation,
@@ -460,7 +489,20 @@ impl BuildRunner for ShellBuildRunner {
                 reason: finished.reason,
                 log: Some(dir.join("build.log").to_string_lossy().into_owned()),
             });
+            let _ = ended_tx.send(true);
         });
         Ok(id)
+    }
+
+    /// Returns once the build has ended and been recorded, so that a `baton run` that exits
+    /// next leaves no process of it behind. A build that is not running here has nothing to
+    /// stop.
+    async fn stop(&self, build_id: &str) -> PortResult<()> {
+        let Some(Running { stop, mut ended }) = self.running().remove(build_id) else {
+            return Ok(());
+        };
+        let _ = stop.send(());
+        let _ = ended.wait_for(|done| *done).await;
+        Ok(())
     }
 }

@@ -118,6 +118,27 @@ pub struct DriverReport {
     /// INSTALL or PRE_BUILD failed with ABORT: the build goes straight to FINALIZING.
     pub aborted: bool,
     pub first_failure: Option<String>,
+    /// The last phase started and never ended: the shell died or was killed in it.
+    pub cut: bool,
+}
+
+impl DriverReport {
+    /// Says why the cut phase ended when Baton ended it (a timeout, a stop), in place of "the
+    /// shell exited".
+    pub fn interrupted(&mut self, phase_status: &str, status_code: &str, message: &str) {
+        let Some(p) = self.phases.last_mut().filter(|_| self.cut) else {
+            return;
+        };
+        let end = chrono::Utc::now().timestamp_millis();
+        p.phase_status = phase_status.to_string();
+        p.end_time_ms = Some(end);
+        p.duration_in_seconds = Some((end - p.start_time_ms) / 1000);
+        p.contexts.pop();
+        p.contexts.push(PhaseContext {
+            status_code: status_code.to_string(),
+            message: message.to_string(),
+        });
+    }
 }
 
 /// `$EPOCHREALTIME` (`1732640000.123456`) in milliseconds; 0 when the shell has none.
@@ -133,6 +154,7 @@ pub fn parse_status(text: &str, spec: &Buildspec) -> DriverReport {
         succeeded: false,
         aborted: false,
         first_failure: None,
+        cut: false,
     };
     for line in text.lines() {
         let f: Vec<&str> = line.split(' ').collect();
@@ -183,6 +205,7 @@ pub fn parse_status(text: &str, spec: &Buildspec) -> DriverReport {
     }
     // A phase that started but never ended: a command ended the shell itself.
     if let Some(p) = report.phases.last_mut().filter(|p| p.end_time_ms.is_none()) {
+        report.cut = true;
         p.phase_status = "FAILED".into();
         let message = "the build shell exited in the middle of the phase (a command ran `exit`, or the shell was killed)".to_string();
         if report.first_failure.is_none() {

@@ -93,6 +93,10 @@ impl PendingTasks for SqlitePendingTasks {
             .collect::<Result<_, LocalError>>()
             .map_err(PortError::from)
     }
+
+    async fn note_job(&self, key: &str, job_id: &str) -> PortResult<bool> {
+        Ok(self.db.pending_note_job(key, job_id)?)
+    }
 }
 
 /// Answers waiting tasks of the embedded interpreter.

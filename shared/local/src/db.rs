@@ -143,6 +143,18 @@ impl Db {
         })
     }
 
+    /// Sets `context.job_id` on an entry that still exists; `false` when it is gone.
+    pub fn pending_note_job(&self, key: &str, job_id: &str) -> Result<bool, LocalError> {
+        let changed = self
+            .lock()
+            .execute(
+                "UPDATE pending_tasks SET context = json_set(context, '$.job_id', ?2) WHERE key = ?1",
+                params![key, job_id],
+            )
+            .map_err(LocalError::sql)?;
+        Ok(changed > 0)
+    }
+
     pub fn pending_list(&self, prefix: &str) -> Result<Vec<(String, String, String)>, LocalError> {
         let conn = self.lock();
         let mut stmt = conn

@@ -231,7 +231,7 @@ impl LocalDeployer {
                         log.display()
                     ));
                 }
-                Exit::Signaled => return Err(format!("{event}: script {} was killed by a signal", script.location.value)),
+                Exit::Signaled | Exit::Stopped => return Err(format!("{event}: script {} was killed by a signal", script.location.value)),
             }
         }
         Ok(last_group)

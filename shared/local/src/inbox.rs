@@ -1,7 +1,9 @@
 //! The inbox of a running execution: a Unix socket at `<state dir>/inbox/<execution>.sock`
 //! through which other `baton` processes hand it events, as EventBridge hands them to the events
-//! function on AWS. `baton approve` is the client. One JSON event per connection, answered with
-//! one line: `ok`, or `error: <why>`.
+//! function on AWS, and the requests to stop it that `StopExecution` carries on AWS. `baton
+//! approve` and `baton stop` are the clients. One JSON message per connection (an event, or
+//! `{"stop": {"cause": …}}`), answered with one line: `ok`, `ok <final status>` once a stopped
+//! execution has ended, or `error: <why>`.
 //!
 //! A socket (not a table the run polls) keeps DESIGN §3: the answer reaches the waiting task the
 //! moment it is given. Only the user who runs the pipeline can connect (mode 0600).
@@ -13,6 +15,7 @@ use baton_core::events::Event;
 use baton_core::stages::approval;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::bus::EventBus;
@@ -33,13 +36,27 @@ impl Drop for Inbox {
     }
 }
 
+/// A request to stop the execution. `answer` gets its final status once it has ended and what it
+/// left running has been stopped.
+#[derive(Debug)]
+pub struct StopRequest {
+    pub cause: String,
+    pub answer: oneshot::Sender<String>,
+}
+
 pub fn socket_path(state_dir: &Path, execution_id: &str) -> PathBuf {
     state_dir.join("inbox").join(format!("{execution_id}.sock"))
 }
 
 impl Inbox {
-    /// Listens for events addressed to `execution_id` and publishes them on the bus.
-    pub fn open(state_dir: &Path, execution_id: &str, bus: EventBus) -> Result<Self, LocalError> {
+    /// Listens for events addressed to `execution_id` and publishes them on the bus; requests
+    /// to stop it go to `stops`.
+    pub fn open(
+        state_dir: &Path,
+        execution_id: &str,
+        bus: EventBus,
+        stops: mpsc::UnboundedSender<StopRequest>,
+    ) -> Result<Self, LocalError> {
         let path = socket_path(state_dir, execution_id);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(LocalError::io(dir))?;
@@ -50,29 +67,46 @@ impl Inbox {
         let execution = execution_id.to_string();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, execution.clone(), bus.clone()));
+                tokio::spawn(serve(stream, execution.clone(), bus.clone(), stops.clone()));
             }
         });
         Ok(Self { path, task })
     }
 }
 
-async fn serve(stream: UnixStream, execution: String, bus: EventBus) {
+async fn serve(stream: UnixStream, execution: String, bus: EventBus, stops: mpsc::UnboundedSender<StopRequest>) {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
     // One event is a few hundred bytes; a client that sends more is not a baton client.
     let reply = match BufReader::new(read.take(64 * 1024)).read_line(&mut line).await {
         Err(e) => format!("error: {e}"),
-        Ok(_) => match serde_json::from_str::<Event>(&line) {
-            Ok(event) if addressed_to(&event, &execution) => {
-                bus.publish(event);
-                "ok".to_string()
-            }
-            Ok(_) => format!("error: this inbox takes approval answers and stage decisions for execution {execution} only"),
-            Err(e) => format!("error: not an event: {e}"),
+        Ok(_) => match serde_json::from_str::<serde_json::Value>(&line) {
+            Ok(message) if message.get("stop").is_some() => forward_stop(&message["stop"], &stops).await,
+            Ok(message) => match serde_json::from_value::<Event>(message) {
+                Ok(event) if addressed_to(&event, &execution) => {
+                    bus.publish(event);
+                    "ok".to_string()
+                }
+                Ok(_) => format!("error: this inbox takes approval answers and stage decisions for execution {execution} only"),
+                Err(e) => format!("error: not an event: {e}"),
+            },
+            Err(e) => format!("error: not JSON: {e}"),
         },
     };
     let _ = write.write_all(format!("{reply}\n").as_bytes()).await;
+}
+
+/// Hands a stop request to the run and waits for the execution to end.
+async fn forward_stop(request: &serde_json::Value, stops: &mpsc::UnboundedSender<StopRequest>) -> String {
+    let cause = request["cause"].as_str().unwrap_or("stopped").to_string();
+    let (answer, ended) = oneshot::channel();
+    if stops.send(StopRequest { cause, answer }).is_err() {
+        return "error: the execution has ended".to_string();
+    }
+    match ended.await {
+        Ok(status) => format!("ok {status}"),
+        Err(_) => "error: the run ended without saying how".to_string(),
+    }
 }
 
 fn addressed_to(event: &Event, execution: &str) -> bool {
@@ -111,6 +145,18 @@ pub fn waiting(db: &Db, execution_id: &str) -> Result<Vec<WaitingApproval>, Loca
 
 /// Hands an event to a running execution's inbox and returns once it has been accepted.
 pub async fn deliver(state_dir: &Path, execution_id: &str, event: &Event) -> Result<(), LocalError> {
+    let message = serde_json::to_value(event).map_err(|e| LocalError::Invalid(e.to_string()))?;
+    send(state_dir, execution_id, &message).await.map(drop)
+}
+
+/// Stops a running execution (`StopExecution`) and returns its final status, once it has ended
+/// and the builds it started have been stopped.
+pub async fn stop(state_dir: &Path, execution_id: &str, cause: &str) -> Result<String, LocalError> {
+    send(state_dir, execution_id, &serde_json::json!({ "stop": { "cause": cause } })).await
+}
+
+/// One message to the inbox; the text after `ok` in its answer.
+async fn send(state_dir: &Path, execution_id: &str, message: &serde_json::Value) -> Result<String, LocalError> {
     let path = socket_path(state_dir, execution_id);
     let stream = UnixStream::connect(&path).await.map_err(|e| {
         LocalError::Invalid(format!(
@@ -119,13 +165,13 @@ pub async fn deliver(state_dir: &Path, execution_id: &str, event: &Event) -> Res
         ))
     })?;
     let (read, mut write) = stream.into_split();
-    let mut text = serde_json::to_string(event).map_err(|e| LocalError::Invalid(e.to_string()))?;
+    let mut text = message.to_string();
     text.push('\n');
     write.write_all(text.as_bytes()).await.map_err(LocalError::io(&path))?;
     let mut reply = String::new();
     BufReader::new(read).read_line(&mut reply).await.map_err(LocalError::io(&path))?;
-    match reply.trim() {
-        "ok" => Ok(()),
-        other => Err(LocalError::Invalid(other.trim_start_matches("error: ").to_string())),
+    match reply.trim().strip_prefix("ok") {
+        Some(rest) => Ok(rest.trim().to_string()),
+        None => Err(LocalError::Invalid(reply.trim().trim_start_matches("error: ").to_string())),
     }
 }

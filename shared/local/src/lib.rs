@@ -66,4 +66,4 @@ pub mod watch;
 
 pub use error::LocalError;
 pub use execution_record::ExecutionRecord;
-pub use runtime::{LocalRuntime, Progress, RuntimeOptions};
+pub use runtime::{LocalRuntime, Progress, RuntimeOptions, Stopper};

@@ -18,6 +18,8 @@ pub enum Exit {
     /// Killed by a signal it did not ask for.
     Signaled,
     TimedOut,
+    /// Ended on request (`StopBuild`): its process group was terminated.
+    Stopped,
 }
 
 impl Exit {
@@ -68,10 +70,19 @@ pub async fn run_logged(mut cmd: Command, log: &Path, timeout: Duration) -> Resu
 
 /// SIGKILLs a whole process group; a group that is already gone is fine.
 pub fn kill_group(pgid: i32) {
+    signal_group(pgid, Signal::KILL);
+}
+
+/// SIGTERMs a whole process group: the polite request to end.
+fn terminate_group(pgid: i32) {
+    signal_group(pgid, Signal::TERM);
+}
+
+fn signal_group(pgid: i32, signal: Signal) {
     if let Some(pid) = Pid::from_raw(pgid)
         && pgid > 1
     {
-        let _ = kill_process_group(pid, Signal::KILL);
+        let _ = kill_process_group(pid, signal);
     }
 }
 
@@ -97,7 +108,15 @@ pub async fn stop_group(pgid: i32, grace: Duration) {
 /// stops growing at `cap` bytes (a runaway command cannot fill the disk; the build goes on),
 /// every occurrence of a `secrets` value is written as `***`, and when the shell ends whatever it
 /// left running in its process group is killed, as CodeBuild's container teardown does.
-pub async fn run_build_shell(mut cmd: Command, log: &Path, timeout: Duration, cap: u64, secrets: &[String]) -> Result<Exit, LocalError> {
+/// `stop` ends the build early: SIGTERM to the group, SIGKILL after a grace period.
+pub async fn run_build_shell(
+    mut cmd: Command,
+    log: &Path,
+    timeout: Duration,
+    cap: u64,
+    secrets: &[String],
+    stop: impl Future<Output = ()>,
+) -> Result<Exit, LocalError> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -121,10 +140,18 @@ pub async fn run_build_shell(mut cmd: Command, log: &Path, timeout: Duration, ca
         let _ = rustix::pipe::fcntl_setpipe_size(fd, PIPE_SIZE);
     }
     let copier = tokio::spawn(copy_streams(stdout, stderr, sink));
-    let exit = match tokio::time::timeout(timeout, child.wait()).await {
-        Ok(status) => status.map_err(LocalError::io(log))?.code().map_or(Exit::Signaled, Exit::Code),
-        Err(_) => Exit::TimedOut,
+    let exit = tokio::select! {
+        status = tokio::time::timeout(timeout, child.wait()) => match status {
+            Ok(status) => status.map_err(LocalError::io(log))?.code().map_or(Exit::Signaled, Exit::Code),
+            Err(_) => Exit::TimedOut,
+        },
+        () = stop => Exit::Stopped,
     };
+    if exit == Exit::Stopped {
+        // A moment to clean up, as `docker stop` gives a container; then the group dies below.
+        terminate_group(pgid);
+        let _ = tokio::time::timeout(STOP_GRACE, child.wait()).await;
+    }
     // Daemons left behind hold the pipes open; killing the group lets the copier see EOF.
     kill_group(pgid);
     let _ = child.wait().await;
@@ -136,6 +163,9 @@ pub async fn run_build_shell(mut cmd: Command, log: &Path, timeout: Duration, ca
 }
 
 const PIPE_SIZE: usize = 1024 * 1024;
+
+/// How long a stopped build's processes have between SIGTERM and SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(3);
 
 /// The log file of a build: capped, with secrets masked.
 struct LogSink {
@@ -282,7 +312,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("log");
         let script = "head -c 300000 /dev/zero | tr '\\0' x; echo done >&2; exit 3";
-        let exit = run_build_shell(shell(script), &log, Duration::from_secs(30), 1000, &[])
+        let exit = run_build_shell(shell(script), &log, Duration::from_secs(30), 1000, &[], std::future::pending())
             .await
             .unwrap();
         assert_eq!(exit, Exit::Code(3), "the build ran to its own end");
@@ -297,9 +327,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pid_file = dir.path().join("pid");
         let script = format!("sleep 300 & echo $! > {}; echo started", pid_file.display());
-        let exit = run_build_shell(shell(&script), &dir.path().join("log"), Duration::from_secs(30), 1 << 20, &[])
-            .await
-            .unwrap();
+        let exit = run_build_shell(
+            shell(&script),
+            &dir.path().join("log"),
+            Duration::from_secs(30),
+            1 << 20,
+            &[],
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
         assert!(exit.success());
         let pid = std::fs::read_to_string(&pid_file).unwrap();
         let pid = pid.trim();
@@ -320,11 +357,43 @@ mod tests {
             Duration::from_millis(300),
             1 << 20,
             &[],
+            std::future::pending(),
         )
         .await
         .unwrap();
         assert_eq!(exit, Exit::TimedOut);
         assert_eq!(std::fs::read_to_string(&log).unwrap(), "before\n");
+    }
+
+    #[tokio::test]
+    async fn a_stopped_build_gets_sigterm_and_leaves_nothing_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let (log, pid_file) = (dir.path().join("log"), dir.path().join("pid"));
+        let script = format!(
+            "trap 'echo terminated; exit 143' TERM; sleep 300 & echo $! > {}; echo started; wait",
+            pid_file.display()
+        );
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let started = std::time::Instant::now();
+        let run = run_build_shell(shell(&script), &log, Duration::from_secs(300), 1 << 20, &[], async {
+            let _ = stopped.await;
+        });
+        let (exit, ()) = tokio::join!(run, async {
+            while !std::fs::read_to_string(&log).unwrap_or_default().contains("started") {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            stop.send(()).unwrap();
+        });
+        assert_eq!(exit.unwrap(), Exit::Stopped);
+        assert!(started.elapsed() < Duration::from_secs(60), "stopped, not timed out");
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text.contains("terminated"), "the shell saw SIGTERM first: {text}");
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while alive(pid.trim()) && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(!alive(pid.trim()), "the background sleep outlived the stop");
     }
 
     #[tokio::test]
@@ -334,9 +403,16 @@ mod tests {
         // printf without a newline between the halves: the pipe may deliver them apart.
         let script = "printf 'token=hun'; sleep 0.1; printf 'ter22 and again hunter22\\n'; echo hunter22 >&2; printf 'tail hunter22'";
         let secrets = ["hunter22".to_string(), String::new()];
-        run_build_shell(shell(script), &log, Duration::from_secs(30), 1 << 20, &secrets)
-            .await
-            .unwrap();
+        run_build_shell(
+            shell(script),
+            &log,
+            Duration::from_secs(30),
+            1 << 20,
+            &secrets,
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
         let text = std::fs::read_to_string(&log).unwrap();
         assert!(!text.contains("hunter22"), "{text}");
         assert!(text.contains("token=*** and again ***") && text.contains("tail ***"), "{text}");

@@ -18,7 +18,7 @@ use baton_core::{metrics, synth};
 use chrono::Utc;
 use rusqlite::params;
 use serde_json::{Map, Value, json};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::artifacts::FsArtifactStore;
@@ -74,6 +74,20 @@ pub struct LocalRuntime {
     machine_arn: String,
     progress: broadcast::Sender<Progress>,
     background: Vec<JoinHandle<()>>,
+    /// Set once to stop every execution of this runtime (Ctrl-C in `baton run`).
+    stop_all: Arc<watch::Sender<Option<String>>>,
+}
+
+/// Stops the executions of a [`LocalRuntime`] from another task (a Ctrl-C handler).
+#[derive(Debug, Clone)]
+pub struct Stopper(Arc<watch::Sender<Option<String>>>);
+
+impl Stopper {
+    /// Aborts every running execution with `cause`; their builds are stopped before the runs
+    /// return.
+    pub fn stop(&self, cause: impl Into<String>) {
+        self.0.send_replace(Some(cause.into()));
+    }
 }
 
 impl std::fmt::Debug for LocalRuntime {
@@ -171,6 +185,7 @@ impl LocalRuntime {
             machine,
             progress,
             background,
+            stop_all: Arc::new(watch::channel(None).0),
         })
     }
 
@@ -206,6 +221,10 @@ impl LocalRuntime {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Progress> {
         self.progress.subscribe()
+    }
+
+    pub fn stopper(&self) -> Stopper {
+        Stopper(self.stop_all.clone())
     }
 
     /// Runs one execution to its end and records it.
@@ -253,16 +272,55 @@ impl LocalRuntime {
             tracing::warn!(error = %e, "could not record the execution metric");
         }
         // Without an inbox the run still works; only its approvals cannot be answered.
-        let inbox = crate::inbox::Inbox::open(&self.state_dir, &id, self.adapters.bus.clone())
+        let (stop_requests, mut stops) = mpsc::unbounded_channel();
+        let inbox = crate::inbox::Inbox::open(&self.state_dir, &id, self.adapters.bus.clone(), stop_requests)
             .inspect_err(|e| tracing::warn!(error = %e, "no inbox: approvals of this run cannot be answered"))
             .ok();
-        let outcome = self.interpreter.execute(&self.machine, &spec).await;
+        // Who asked to stop it, answered once it has ended and its builds are stopped.
+        let mut stoppers = Vec::new();
+        let mut stop_all = self.stop_all.subscribe();
+        let stopped_all = async move {
+            // The guard `wait_for` hands out must be gone before anything else is awaited.
+            let cause = stop_all
+                .wait_for(Option::is_some)
+                .await
+                .ok()
+                .map(|c| (*c).clone().unwrap_or_default());
+            match cause {
+                Some(cause) => cause,
+                None => std::future::pending().await,
+            }
+        };
+        let stop = async {
+            let cause = tokio::select! {
+                Some(request) = stops.recv() => {
+                    stoppers.push(request.answer);
+                    request.cause
+                }
+                cause = stopped_all => cause,
+            };
+            StatesError::new(stages::error_types::STOPPED, cause)
+        };
+        let outcome = self.interpreter.execute_until(&self.machine, &spec, stop).await;
         // Its stage passes to whoever waits, before the inbox closes on anything addressed to it.
         let mode = self.pipeline().execution_mode;
         if let Err(e) = self.adapters.lanes.leave(&self.pipeline().name, &id, mode).await {
             tracing::warn!(execution_id = %id, error = %e, "could not leave the stage lanes");
         }
         drop(inbox);
+        // What the execution started and no longer waits for (a build) is stopped, as the
+        // events function does on AWS when Step Functions reports the execution's end.
+        let sfn_status = serde_json::to_value(outcome.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let ended = Event::ExecutionEnded {
+            execution_id: id.clone(),
+            status: sfn_status,
+        };
+        if let Err(e) = events::handle(self.adapters.event_ports(), ended).await {
+            tracing::warn!(execution_id = %id, error = %e, "could not stop what the execution left running");
+        }
         // An approval that timed out still has its entry; nobody can answer it any more.
         for w in crate::inbox::waiting(&self.db, &id)? {
             self.db.pending_take(&approval::key(&id, &w.action))?;
@@ -279,6 +337,12 @@ impl LocalRuntime {
                 params![id, record.status, record.ended_at, outcome.output.as_ref().map(Value::to_string), record.error, record.cause, commit],
             )
             .map_err(LocalError::sql)?;
+        while let Ok(request) = stops.try_recv() {
+            stoppers.push(request.answer);
+        }
+        for answer in stoppers {
+            let _ = answer.send(record.status.clone());
+        }
         let dims = metrics::pipeline_dims(&self.pipeline().name);
         let outcome_name = match (outcome.status, record.status.as_str()) {
             (ExecutionStatus::Succeeded, _) => "ExecutionSucceeded",
@@ -449,18 +513,23 @@ impl TaskInvoker for LocalInvoker {
 /// function on AWS.
 async fn dispatch(adapters: Arc<Adapters>, mut receiver: mpsc::UnboundedReceiver<Event>) {
     while let Some(event) = receiver.recv().await {
-        let a = &adapters;
-        let ports = events::EventPorts {
-            artifacts: a.store.as_ref(),
-            pending: &a.pending,
-            callbacks: &a.callbacks,
-            alarms: a.alarms.as_ref(),
-            metrics: &a.metrics,
-        };
-        if let Err(e) = events::handle(ports, event.clone()).await {
+        if let Err(e) = events::handle(adapters.event_ports(), event.clone()).await {
             tracing::error!(error = %e, "event handler failed");
         }
-        let _ = a.handled.send(event); // nobody listening is the usual case
+        let _ = adapters.handled.send(event); // nobody listening is the usual case
+    }
+}
+
+impl Adapters {
+    fn event_ports(&self) -> events::EventPorts<'_> {
+        events::EventPorts {
+            artifacts: self.store.as_ref(),
+            pending: &self.pending,
+            callbacks: &self.callbacks,
+            alarms: self.alarms.as_ref(),
+            metrics: &self.metrics,
+            builds: &self.builds,
+        }
     }
 }
 

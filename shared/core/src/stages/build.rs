@@ -56,7 +56,7 @@ pub async fn start(builds: &dyn BuildRunner, pending: &dyn PendingTasks, mut inp
         .await?;
     let build_id = builds
         .start(BuildRequest {
-            correlation: key,
+            correlation: key.clone(),
             pipeline: input.pipeline,
             execution_id: input.execution_id,
             action: input.action.clone(),
@@ -69,5 +69,10 @@ pub async fn start(builds: &dyn BuildRunner, pending: &dyn PendingTasks, mut inp
         })
         .await?;
     tracing::info!(action = %input.action, build_id = %build_id, "build started");
+    // Only for stopping it should the execution end first; a build that cannot be stopped then
+    // still ends by its own timeout.
+    if let Err(e) = pending.note_job(&format!("build/{key}"), &build_id).await {
+        tracing::warn!(build_id = %build_id, error = %e, "could not note the build on its waiting task");
+    }
     Ok(json!({ "build_id": build_id }))
 }

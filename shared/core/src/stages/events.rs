@@ -7,7 +7,7 @@ use crate::alarm::AlarmState;
 use crate::events::{BuildStatus, Event};
 use crate::metrics;
 use crate::ports::{
-    AlarmWatch, ArtifactRef, ArtifactStore, DeploymentStatus, MetricDatum, MetricsSink, PendingTask, PendingTasks, Provenance,
+    AlarmWatch, ArtifactRef, ArtifactStore, BuildRunner, DeploymentStatus, MetricDatum, MetricsSink, PendingTask, PendingTasks, Provenance,
     TaskCallbacks,
 };
 use crate::stages::{StageError, approval, bake, error_types, gate};
@@ -19,6 +19,7 @@ pub struct EventPorts<'a> {
     pub callbacks: &'a dyn TaskCallbacks,
     pub alarms: &'a dyn AlarmWatch,
     pub metrics: &'a dyn MetricsSink,
+    pub builds: &'a dyn BuildRunner,
 }
 
 /// Milliseconds since the parked task started, from its context.
@@ -267,6 +268,9 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
         }
         event @ (Event::StageEntered { .. } | Event::ExecutionSuperseded { .. }) => {
             gate::answer(ports.pending, ports.callbacks, ports.metrics, event).await?;
+        }
+        Event::ExecutionEnded { execution_id, status } => {
+            super::abandon::ended(ports.pending, ports.builds, &execution_id, &status).await?;
         }
     }
     Ok(())

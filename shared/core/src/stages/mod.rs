@@ -3,6 +3,7 @@
 //! `bake`, `approval`, `rollback`) park the state machine's task token and return; [`events::handle`]
 //! answers the token when the work reports back (DESIGN §3: callbacks, not polling).
 
+pub mod abandon;
 pub mod approval;
 pub mod bake;
 pub mod build;
@@ -30,6 +31,8 @@ pub mod error_types {
     pub const INTERNAL: &str = "Internal";
     /// A newer execution overtook this one in front of a stage (SUPERSEDED mode).
     pub const SUPERSEDED: &str = "Baton.Superseded";
+    /// The execution was stopped (`baton stop`, Ctrl-C; on AWS, `StopExecution`).
+    pub const STOPPED: &str = "Baton.Stopped";
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,183 @@
+//! Stopping an execution: `baton stop` (another process, through the run's inbox) and Ctrl-C in
+//! `baton run` abort the execution where it stands, stop its build (SIGTERM to the whole process
+//! group, nothing left running) and leave no task waiting.
+
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use baton_local::db::Db;
+use baton_local::query;
+use serde_json::Map;
+
+use crate::util::Project;
+
+const PIPELINE: &str = "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build }\n";
+
+/// A build that starts a daemon, writes its pid beside the project, then takes five minutes.
+fn project() -> Project {
+    let project = Project::with_files(&[("pipeline.yml", PIPELINE)]);
+    let pid_file = project.path().join("daemon.pid");
+    let buildspec = format!(
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 300 & echo $! > {}\n      - echo long work begins\n      - sleep 300\n",
+        pid_file.display()
+    );
+    std::fs::write(project.path().join("buildspec.yml"), buildspec).expect("buildspec");
+    project
+}
+
+/// The running execution's id, once its build has started its daemon.
+async fn wait_for_build(project: &Project) -> (String, String) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if project.state_dir().join("baton.db").exists()
+            && let Some(exec) = query::execution(&project.db(), None).expect("execution")
+            && let Ok(pid) = std::fs::read_to_string(project.path().join("daemon.pid"))
+            && !pid.trim().is_empty()
+        {
+            return (exec.id, pid.trim().to_string());
+        }
+        assert!(Instant::now() < deadline, "the build did not start within 60 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Running, as opposed to gone or a zombie nobody reaped yet; waits up to 5 s for it to go.
+async fn gone(pid: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')));
+        if !alive {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn baton(project: &Project, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_baton"));
+    cmd.args(args)
+        .arg("--pipeline")
+        .arg(project.path())
+        .env("NO_COLOR", "1")
+        .env("USER", "ada")
+        .env_remove("BATON_STATE_DIR");
+    cmd
+}
+
+async fn output(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().expect("baton runs"))
+        .await
+        .expect("join")
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// What a stopped execution must leave: ABORTED, its build STOPPED in BUILD, nothing waiting.
+fn assert_stopped(db: &Db, id: &str, cause: &str) {
+    let exec = query::execution(db, Some(id)).expect("query").expect("the execution");
+    assert_eq!(exec.status, "ABORTED");
+    let history = query::history(db, id).expect("history");
+    let last = history.last().expect("events");
+    assert_eq!(last.kind.to_string(), "ExecutionAborted");
+    let details = serde_json::to_value(last).expect("json");
+    assert_eq!(details["executionAbortedEventDetails"]["error"], "Baton.Stopped");
+    let recorded = details["executionAbortedEventDetails"]["cause"].as_str().unwrap_or_default();
+    assert!(recorded.contains(cause), "{recorded}");
+    let builds = query::builds(db, id).expect("builds");
+    assert_eq!(builds.len(), 1);
+    assert_eq!(builds[0].status, "STOPPED", "{builds:?}");
+    let log = std::fs::read_to_string(&builds[0].log_path).expect("log");
+    assert!(log.contains("long work begins") && !log.contains("UPLOAD"), "{log}");
+    let phases: String = db
+        .lock()
+        .query_row("SELECT phases FROM builds WHERE id = ?1", [&builds[0].id], |r| r.get(0))
+        .expect("phases");
+    let phases: serde_json::Value = serde_json::from_str(&phases).expect("phases json");
+    let build = phases
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["phaseType"] == "BUILD"))
+        .expect("a BUILD phase");
+    assert_eq!(build["phaseStatus"], "STOPPED", "{phases}");
+    assert!(db.pending_list("").expect("pending").is_empty(), "no task waits any more");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baton_stop_aborts_the_run_and_stops_its_build() {
+    let project = project();
+    let rt = Arc::new(project.runtime().await);
+    let started = Instant::now();
+    let run = {
+        let rt = rt.clone();
+        tokio::spawn(async move { rt.run(None, Map::new()).await.expect("run completes") })
+    };
+    let (id, daemon) = wait_for_build(&project).await;
+
+    let out = output(baton(&project, &["stop", &id[..12], "--reason", "wrong branch"])).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains(&format!("Execution {id} ABORTED: stopped by ada: wrong branch")),
+        "{said}"
+    );
+    assert!(said.contains("build Build:Compile stopped"), "{said}");
+    // `baton stop` returned once the run had ended: the record is final, the daemon gone.
+    assert!(gone(&daemon).await, "the build's daemon {daemon} outlived the stop");
+    let record = run.await.expect("join");
+    assert_eq!(record.status, "ABORTED");
+    assert!(started.elapsed() < Duration::from_secs(120), "stopped, not waited out");
+    assert_stopped(&project.db(), &id, "stopped by ada: wrong branch");
+
+    let again = output(baton(&project, &["stop", &id])).await;
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    assert!(text(&again).contains("is ABORTED; there is nothing to stop"), "{}", text(&again));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_in_baton_run_stops_the_execution_and_exits_4() {
+    let project = project();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_baton"));
+    cmd.arg("run")
+        .arg(project.path())
+        .env("NO_COLOR", "1")
+        .env("USER", "ada")
+        .env_remove("BATON_STATE_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().expect("baton run starts");
+    // Ended however the test ends: a failed assertion must not leave `baton run` behind.
+    let child = KillOnDrop(Some(child));
+    let (id, daemon) = wait_for_build(&project).await;
+    let pid = child.0.as_ref().expect("child").id().to_string();
+    let sent = Command::new("kill").args(["-INT", &pid]).status().expect("kill runs");
+    assert!(sent.success());
+    let out = output_of(child).await;
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("ABORTED"), "{}", text(&out));
+    assert!(gone(&daemon).await, "the build's daemon {daemon} outlived Ctrl-C");
+    assert_stopped(&project.db(), &id, "interrupted (Ctrl-C) by ada");
+}
+
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+async fn output_of(mut child: KillOnDrop) -> Output {
+    let c = child.0.take().expect("child");
+    tokio::task::spawn_blocking(move || c.wait_with_output().expect("baton run ends"))
+        .await
+        .expect("join")
+}
