@@ -86,7 +86,10 @@ impl Db {
         let conn = Connection::open(path).map_err(|e| LocalError::db(path, e))?;
         // WAL keeps readers (`baton status` while a run is going) off the writer's back;
         // NORMAL sync is durable across a crash of this process, which is what runs need.
-        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;")
+        // The timeout first: switching to WAL takes a lock too, and another process opening the
+        // same database at that moment must make this one wait, not fail.
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .and_then(|()| conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"))
             .and_then(|()| conn.execute_batch(SCHEMA))
             .map_err(|e| LocalError::db(path, e))?;
         Ok(Self { conn: Mutex::new(conn) })
