@@ -42,6 +42,8 @@ struct Outcome {
     queued: Vec<u64>,
     /// The N of each deployment, in the order the group received them.
     deployed: Vec<u64>,
+    /// How the executions that did not succeed ended, for the failure message.
+    failures: Vec<String>,
 }
 
 async fn run_fifty(project: &Project) -> Outcome {
@@ -54,6 +56,11 @@ async fn run_fifty(project: &Project) -> Outcome {
     }
     let records = runs.join_all().await;
     assert_eq!(records.len(), 50);
+    let failures = records
+        .iter()
+        .filter(|r| !r.succeeded())
+        .map(|r| format!("{} {}: {:?} {:?}", r.id, r.status, r.error, r.cause))
+        .collect();
 
     let db = project.db();
     let executions: Vec<(u64, String)> = db
@@ -81,6 +88,7 @@ async fn run_fifty(project: &Project) -> Outcome {
         executions,
         queued,
         deployed,
+        failures,
     }
 }
 
@@ -138,7 +146,12 @@ fn ns_with(outcome: &Outcome, status: &str) -> Vec<u64> {
 async fn queued_executions_all_deploy_in_the_order_they_queued() {
     let project = project("QUEUED");
     let outcome = run_fifty(&project).await;
-    assert_eq!(ns_with(&outcome, "SUCCEEDED").len(), 50, "every execution succeeds");
+    assert_eq!(
+        ns_with(&outcome, "SUCCEEDED").len(),
+        50,
+        "every execution succeeds: {:#?}",
+        outcome.failures
+    );
     assert_eq!(outcome.queued.len(), 50);
     // The queue forms in front of the first stage; nobody overtakes after that.
     assert_eq!(outcome.deployed, outcome.queued, "deployments follow the queue's order");
