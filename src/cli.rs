@@ -154,9 +154,9 @@ Examples:
         #[arg(long, default_value = ".")]
         pipeline: PathBuf,
     },
-    /// Stop a running execution: its builds are stopped, its waits end, it ends ABORTED.
+    /// Stop a running execution: it ends ABORTED, after its actions in progress or at once.
     #[command(
-        after_help = "As StopExecution on AWS (CodePipeline's \"stop and abandon\"): the execution ends where it stands,\nits builds are stopped (their processes get SIGTERM, then SIGKILL after 3 s) and end as STOPPED,\napprovals and bakes stop waiting. A deployment in flight finishes. Ctrl-C in `baton run` does the same.\n\nExamples:\n  baton stop 20261126-101500-3fa2c1\n  baton stop 20261126-101500 --reason \"wrong branch\""
+        after_help = "As CodePipeline's StopPipelineExecution. By default (stop and wait) the actions in progress\nfinish and nothing starts after them; an unanswered approval and a stage not yet entered end at once.\nWith --abandon (Step Functions' StopExecution) the execution ends where it stands: its builds are\nstopped (SIGTERM, then SIGKILL after 3 s) and end STOPPED. A deployment in flight finishes either\nway. Ctrl-C in `baton run` abandons.\n\nExamples:\n  baton stop 20261126-101500-3fa2c1\n  baton stop 20261126-101500 --abandon --reason \"wrong branch\""
     )]
     Stop {
         /// The execution id (or a unique prefix of one).
@@ -164,6 +164,9 @@ Examples:
         /// Why; recorded as the cause of the abort.
         #[arg(long)]
         reason: Option<String>,
+        /// Stop the actions in progress too (builds end STOPPED), rather than let them finish.
+        #[arg(long)]
+        abandon: bool,
         /// The pipeline: a pipeline.yml, or a directory that holds one.
         #[arg(long, default_value = ".")]
         pipeline: PathBuf,

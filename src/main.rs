@@ -109,8 +109,16 @@ async fn main() -> ExitCode {
         Command::Stop {
             execution,
             reason,
+            abandon,
             pipeline,
-        } => commands::stop::run(&execution, reason.as_deref(), &pipeline, state_dir).await,
+        } => {
+            let args = commands::stop::StopArgs {
+                execution: &execution,
+                reason: reason.as_deref(),
+                abandon,
+            };
+            commands::stop::run(args, &pipeline, state_dir).await
+        }
         Command::Logs {
             execution,
             action,

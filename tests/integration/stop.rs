@@ -1,6 +1,7 @@
-//! Stopping an execution: `baton stop` (another process, through the run's inbox) and Ctrl-C in
-//! `baton run` abort the execution where it stands, stop its build (SIGTERM to the whole process
-//! group, nothing left running) and leave no task waiting.
+//! Stopping an execution. `baton stop --abandon` (another process, through the run's inbox) and
+//! Ctrl-C in `baton run` abort the execution where it stands, stop its build (SIGTERM to the whole
+//! process group, nothing left running) and leave no task waiting. Plain `baton stop` lets the
+//! actions in progress finish and starts nothing after them; an approval ends at once.
 
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
@@ -109,7 +110,7 @@ fn assert_stopped(db: &Db, id: &str, cause: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn baton_stop_aborts_the_run_and_stops_its_build() {
+async fn baton_stop_abandon_aborts_the_run_and_stops_its_build() {
     let project = project();
     let rt = Arc::new(project.runtime().await);
     let started = Instant::now();
@@ -119,7 +120,7 @@ async fn baton_stop_aborts_the_run_and_stops_its_build() {
     };
     let (id, daemon) = wait_for_build(&project).await;
 
-    let out = output(baton(&project, &["stop", &id[..12], "--reason", "wrong branch"])).await;
+    let out = output(baton(&project, &["stop", &id[..12], "--abandon", "--reason", "wrong branch"])).await;
     assert!(out.status.success(), "{}", text(&out));
     let said = text(&out);
     assert!(
@@ -180,4 +181,90 @@ async fn output_of(mut child: KillOnDrop) -> Output {
     tokio::task::spawn_blocking(move || c.wait_with_output().expect("baton run ends"))
         .await
         .expect("join")
+}
+
+/// Build:Compile waits for a `go` file beside the project, then succeeds; Test:Unit follows.
+fn two_stages() -> Project {
+    let project = Project::with_files(&[(
+        "pipeline.yml",
+        "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build }\n  - name: Test\n    actions:\n      - { name: Unit, type: build }\n",
+    )]);
+    let (go, started) = (project.path().join("go"), project.path().join("daemon.pid"));
+    let buildspec = format!(
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - echo $$ > {}\n      - while [ ! -f {} ]; do sleep 0.05; done\n      - echo compiled\n",
+        started.display(),
+        go.display()
+    );
+    std::fs::write(project.path().join("buildspec.yml"), buildspec).expect("buildspec");
+    project
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_and_wait_lets_the_build_in_progress_finish_and_starts_nothing_after_it() {
+    let project = two_stages();
+    let rt = Arc::new(project.runtime().await);
+    let run = {
+        let rt = rt.clone();
+        tokio::spawn(async move { rt.run(None, Map::new()).await.expect("run completes") })
+    };
+    let (id, _) = wait_for_build(&project).await;
+    let stop = baton(&project, &["stop", &id, "--reason", "release freeze"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("baton stop starts");
+    let stop = KillOnDrop(Some(stop));
+    // `baton stop` waits while the build is still at work.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        query::execution(&project.db(), Some(&id)).expect("query").expect("exec").status,
+        "RUNNING"
+    );
+    std::fs::write(project.path().join("go"), "").expect("go");
+
+    let out = output_of(stop).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("the actions in progress finish first"), "{}", text(&out));
+    assert!(text(&out).contains("ABORTED: stopped by ada: release freeze"), "{}", text(&out));
+    let record = run.await.expect("join");
+    assert_eq!(record.status, "ABORTED");
+    let builds = query::builds(&project.db(), &id).expect("builds");
+    let summary: Vec<(&str, &str)> = builds.iter().map(|b| (b.action.as_str(), b.status.as_str())).collect();
+    assert_eq!(summary, [("Build:Compile", "SUCCEEDED")], "Test:Unit never started");
+    assert!(project.db().pending_list("").expect("pending").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_and_wait_does_not_wait_for_an_approval_nobody_gave() {
+    let project = Project::example("hello-app");
+    project.edit(
+        "pipeline.yml",
+        "  - name: Staging\n",
+        "  - name: Release\n    actions:\n      - { name: Approve, type: approval, timeout: 1h }\n\n  - name: Staging\n",
+    );
+    let rt = Arc::new(project.runtime().await);
+    let run = {
+        let rt = rt.clone();
+        tokio::spawn(async move { rt.run(None, Map::new()).await.expect("run completes") })
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let id = loop {
+        if project.state_dir().join("baton.db").exists()
+            && let Some(exec) = query::execution(&project.db(), None).expect("execution")
+            && baton_local::inbox::waiting(&project.db(), &exec.id).expect("waiting").len() == 1
+        {
+            break exec.id;
+        }
+        assert!(Instant::now() < deadline, "no approval waited");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let out = output(baton(&project, &["stop", &id])).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("ABORTED"), "{}", text(&out));
+    assert_eq!(run.await.expect("join").status, "ABORTED");
+    assert!(
+        query::deployments(&project.db(), &id).expect("deployments").is_empty(),
+        "nothing was deployed"
+    );
+    assert!(project.db().pending_list("").expect("pending").is_empty());
 }

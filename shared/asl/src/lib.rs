@@ -39,6 +39,6 @@ pub mod variables;
 pub use context::Context;
 pub use definition::StateMachine;
 pub use error::{DefinitionError, Diagnostic, StatesError};
-pub use executor::{ExecutionOutcome, ExecutionSpec, ExecutionStatus, Interpreter, TaskCall, TaskInvoker};
+pub use executor::{ExecutionOutcome, ExecutionSpec, ExecutionStatus, Interpreter, StopRequest, TaskCall, TaskInvoker};
 pub use history::{HistoryEvent, HistorySink, MemorySink, NullSink};
 pub use tokens::{TaskTokens, TokenError};

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use baton_asl::{
-    ExecutionSpec, ExecutionStatus, HistoryEvent, HistorySink, Interpreter, StateMachine, StatesError, TaskCall, TaskInvoker, TaskTokens,
+    ExecutionSpec, ExecutionStatus, HistoryEvent, HistorySink, Interpreter, StateMachine, StatesError, StopRequest, TaskCall, TaskInvoker,
+    TaskTokens,
 };
 use serde_json::{Value, json};
 
@@ -205,14 +206,16 @@ async fn a_stopped_execution_is_aborted_and_drops_its_waiting_tasks() {
         input: json!({}),
     };
     let tokens = interpreter.tokens();
-    let stop = async move {
-        // Stopped while the task waits for its token, as `baton stop` would.
+    let (stop, stops) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        // Stopped while the task waits for its token, as `baton stop --abandon` would.
         while tokens.waiting() == 0 {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        StatesError::new("Baton.Stopped", "stopped by a test")
-    };
-    let out = interpreter.execute_until(&machine, &spec, stop).await;
+        let error = StatesError::new("Baton.Stopped", "stopped by a test");
+        stop.send(StopRequest { error, abandon: true }).unwrap();
+    });
+    let out = interpreter.execute_until(&machine, &spec, stops).await;
     assert_eq!(out.status, ExecutionStatus::Aborted);
     assert_eq!(out.error.unwrap(), StatesError::new("Baton.Stopped", "stopped by a test"));
     assert_eq!(interpreter.tokens().waiting(), 0, "the waiting task's token is gone");
@@ -222,4 +225,60 @@ async fn a_stopped_execution_is_aborted_and_drops_its_waiting_tasks() {
     let last = events.0.lock().unwrap().last().cloned().unwrap();
     let details = serde_json::to_value(&last).unwrap();
     assert_eq!(details["executionAbortedEventDetails"]["cause"], "stopped by a test");
+}
+
+#[tokio::test(start_paused = true)]
+async fn stop_and_wait_lets_the_task_in_flight_finish_and_starts_nothing_after_it() {
+    let machine = StateMachine::from_json(
+        &json!({"StartAt": "Build", "States": {
+            "Build": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                      "Parameters": {"token.$": "$$.Task.Token"}, "Next": "Deploy"},
+            "Deploy": {"Type": "Task", "Resource": "arn:aws:lambda:local:0:function:echo", "End": true}}})
+        .to_string(),
+    )
+    .unwrap();
+    let events = Arc::new(Events::default());
+    let invoker = Arc::new(Invoker {
+        flaky_calls: AtomicU32::new(0),
+        tokens: Mutex::new(None),
+    });
+    let interpreter = Interpreter::new(invoker.clone(), events.clone());
+    *invoker.tokens.lock().unwrap() = Some(interpreter.tokens());
+    let spec = ExecutionSpec {
+        state_machine_arn: "arn:aws:states:local:000000000000:stateMachine:test".into(),
+        execution_name: "e1".into(),
+        input: json!({}),
+    };
+    let (stop, stops) = tokio::sync::mpsc::unbounded_channel();
+    let (tokens, seen) = (interpreter.tokens(), events.clone());
+    tokio::spawn(async move {
+        while tokens.waiting() == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let error = StatesError::new("Baton.Stopped", "stop and wait");
+        stop.send(StopRequest { error, abandon: false }).unwrap();
+        // The build is still in flight a minute later: the execution waits for it.
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        assert!(!seen.kinds().contains(&"ExecutionAborted".to_string()));
+        let scheduled = seen.0.lock().unwrap().iter().find(|e| &*e.kind == "TaskScheduled").cloned();
+        let details = serde_json::to_value(scheduled).unwrap();
+        let parameters: Value = serde_json::from_str(details["taskScheduledEventDetails"]["parameters"].as_str().unwrap()).unwrap();
+        tokens
+            .send_success(parameters["token"].as_str().unwrap(), json!({"built": true}))
+            .unwrap();
+    });
+    let out = interpreter.execute_until(&machine, &spec, stops).await;
+    assert_eq!(out.status, ExecutionStatus::Aborted);
+    let kinds = events.kinds();
+    assert!(kinds.contains(&"TaskSucceeded".to_string()), "the build finished: {kinds:?}");
+    assert!(kinds.contains(&"TaskStateExited".to_string()), "{kinds:?}");
+    let deploys = events
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| &*e.kind == "TaskStateEntered" && serde_json::to_value(e).unwrap().to_string().contains("Deploy"))
+        .count();
+    assert_eq!(deploys, 0, "nothing starts after the stop: {kinds:?}");
+    assert_eq!(kinds.last().unwrap(), "ExecutionAborted");
 }

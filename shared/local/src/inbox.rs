@@ -2,7 +2,7 @@
 //! through which other `baton` processes hand it events, as EventBridge hands them to the events
 //! function on AWS, and the requests to stop it that `StopExecution` carries on AWS. `baton
 //! approve` and `baton stop` are the clients. One JSON message per connection (an event, or
-//! `{"stop": {"cause": …}}`), answered with one line: `ok`, `ok <final status>` once a stopped
+//! `{"stop": {"cause": …, "abandon": …}}`), answered with one line: `ok`, `ok <final status>` once a stopped
 //! execution has ended, or `error: <why>`.
 //!
 //! A socket (not a table the run polls) keeps DESIGN §3: the answer reaches the waiting task the
@@ -41,6 +41,8 @@ impl Drop for Inbox {
 #[derive(Debug)]
 pub struct StopRequest {
     pub cause: String,
+    /// Stop the actions in progress too, rather than let them finish.
+    pub abandon: bool,
     pub answer: oneshot::Sender<String>,
 }
 
@@ -99,8 +101,9 @@ async fn serve(stream: UnixStream, execution: String, bus: EventBus, stops: mpsc
 /// Hands a stop request to the run and waits for the execution to end.
 async fn forward_stop(request: &serde_json::Value, stops: &mpsc::UnboundedSender<StopRequest>) -> String {
     let cause = request["cause"].as_str().unwrap_or("stopped").to_string();
+    let abandon = request["abandon"].as_bool().unwrap_or(false);
     let (answer, ended) = oneshot::channel();
-    if stops.send(StopRequest { cause, answer }).is_err() {
+    if stops.send(StopRequest { cause, abandon, answer }).is_err() {
         return "error: the execution has ended".to_string();
     }
     match ended.await {
@@ -149,10 +152,16 @@ pub async fn deliver(state_dir: &Path, execution_id: &str, event: &Event) -> Res
     send(state_dir, execution_id, &message).await.map(drop)
 }
 
-/// Stops a running execution (`StopExecution`) and returns its final status, once it has ended
-/// and the builds it started have been stopped.
-pub async fn stop(state_dir: &Path, execution_id: &str, cause: &str) -> Result<String, LocalError> {
-    send(state_dir, execution_id, &serde_json::json!({ "stop": { "cause": cause } })).await
+/// Stops a running execution and returns its final status, once it has ended: with `abandon`
+/// at once (`StopExecution`), its builds stopped; otherwise once the actions in progress have
+/// finished, nothing started after them.
+pub async fn stop(state_dir: &Path, execution_id: &str, cause: &str, abandon: bool) -> Result<String, LocalError> {
+    send(
+        state_dir,
+        execution_id,
+        &serde_json::json!({ "stop": { "cause": cause, "abandon": abandon } }),
+    )
+    .await
 }
 
 /// One message to the inbox; the text after `ok` in its answer.

@@ -61,6 +61,7 @@ pub mod query;
 pub mod reports;
 pub mod runtime;
 pub mod source;
+mod stopping;
 pub mod tree;
 pub mod watch;
 

@@ -13,7 +13,7 @@ use baton_asl::{
 use baton_core::events::Event;
 use baton_core::model::Pipeline;
 use baton_core::ports::{ArtifactRef, DeployRequest, Deployer, DeploymentStatus, MetricsSink, StageLanes};
-use baton_core::stages::{self, StageError, approval, bake, build, deploy, events, gate, rollback, source};
+use baton_core::stages::{self, StageError, abandon, approval, bake, build, deploy, events, gate, rollback, source};
 use baton_core::{metrics, synth};
 use chrono::Utc;
 use rusqlite::params;
@@ -31,6 +31,7 @@ use crate::error::LocalError;
 use crate::execution_record::{self, ExecutionRecord, execution_id};
 use crate::lanes::SqliteLanes;
 use crate::source::LocalSource;
+use crate::stopping::Stops;
 
 #[derive(Debug, Clone, Default)]
 pub struct RuntimeOptions {
@@ -272,36 +273,30 @@ impl LocalRuntime {
             tracing::warn!(error = %e, "could not record the execution metric");
         }
         // Without an inbox the run still works; only its approvals cannot be answered.
-        let (stop_requests, mut stops) = mpsc::unbounded_channel();
+        let (stop_requests, stops) = mpsc::unbounded_channel();
         let inbox = crate::inbox::Inbox::open(&self.state_dir, &id, self.adapters.bus.clone(), stop_requests)
             .inspect_err(|e| tracing::warn!(error = %e, "no inbox: approvals of this run cannot be answered"))
             .ok();
-        // Who asked to stop it, answered once it has ended and its builds are stopped.
-        let mut stoppers = Vec::new();
-        let mut stop_all = self.stop_all.subscribe();
-        let stopped_all = async move {
-            // The guard `wait_for` hands out must be gone before anything else is awaited.
-            let cause = stop_all
-                .wait_for(Option::is_some)
-                .await
-                .ok()
-                .map(|c| (*c).clone().unwrap_or_default());
-            match cause {
-                Some(cause) => cause,
-                None => std::future::pending().await,
+        let mut stops = Stops::new(stops, self.stop_all.subscribe());
+        let (to_interpreter, interpreter_stops) = mpsc::unbounded_channel();
+        let execution = self.interpreter.execute_until(&self.machine, &spec, interpreter_stops);
+        tokio::pin!(execution);
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut execution => break outcome,
+                request = stops.next() => {
+                    let error = (!request.abandon).then(|| request.error.clone());
+                    let _ = to_interpreter.send(request);
+                    // Waits that are not work in progress would hold a stop-and-wait up.
+                    if let Some(e) = error {
+                        let released = abandon::release_waits(&self.adapters.pending, &self.adapters.callbacks, &id, (&e.error, &e.cause)).await;
+                        if let Err(e) = released {
+                            tracing::warn!(execution_id = %id, error = %e, "could not end the execution's approvals and stage waits");
+                        }
+                    }
+                }
             }
         };
-        let stop = async {
-            let cause = tokio::select! {
-                Some(request) = stops.recv() => {
-                    stoppers.push(request.answer);
-                    request.cause
-                }
-                cause = stopped_all => cause,
-            };
-            StatesError::new(stages::error_types::STOPPED, cause)
-        };
-        let outcome = self.interpreter.execute_until(&self.machine, &spec, stop).await;
         // Its stage passes to whoever waits, before the inbox closes on anything addressed to it.
         let mode = self.pipeline().execution_mode;
         if let Err(e) = self.adapters.lanes.leave(&self.pipeline().name, &id, mode).await {
@@ -337,12 +332,7 @@ impl LocalRuntime {
                 params![id, record.status, record.ended_at, outcome.output.as_ref().map(Value::to_string), record.error, record.cause, commit],
             )
             .map_err(LocalError::sql)?;
-        while let Ok(request) = stops.try_recv() {
-            stoppers.push(request.answer);
-        }
-        for answer in stoppers {
-            let _ = answer.send(record.status.clone());
-        }
+        stops.answer(&record.status);
         let dims = metrics::pipeline_dims(&self.pipeline().name);
         let outcome_name = match (outcome.status, record.status.as_str()) {
             (ExecutionStatus::Succeeded, _) => "ExecutionSucceeded",

@@ -6,7 +6,10 @@
 
 mod fanout;
 mod simple;
+mod stopping;
 mod task;
+
+pub use stopping::StopRequest;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,6 +20,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use tokio::sync::mpsc;
 use tracing::{debug, info};
 
 use crate::context::{Clock, Context, timestamp};
@@ -27,6 +31,7 @@ use crate::io::{Lang, Step, assign_block, check_size, jsonata_field, result_path
 use crate::tokens::TaskTokens;
 use crate::variables::Scope;
 use simple::{choose, fail, pass, succeed, wait};
+use stopping::Flight;
 
 /// One call from a Task state to the outside world.
 #[derive(Debug, Clone)]
@@ -109,6 +114,7 @@ pub(crate) struct Run {
     scope: Arc<Scope>,
     /// Variables the running state assigns, committed when it completes.
     pending: std::sync::Mutex<Option<serde_json::Map<String, Value>>>,
+    flight: Flight,
 }
 
 impl Run {
@@ -123,6 +129,7 @@ impl Run {
             lang: Lang::of(machine.query_language.as_deref(), self.lang),
             scope: self.scope.child(),
             pending: std::sync::Mutex::new(None),
+            flight: self.flight.clone(),
         }
     }
 
@@ -167,18 +174,19 @@ impl Interpreter {
     /// Runs one execution to its end. Time follows the calling runtime's clock, so a runtime
     /// with paused time runs Waits and backoffs instantly.
     pub async fn execute(&self, machine: &StateMachine, spec: &ExecutionSpec) -> ExecutionOutcome {
-        self.execute_until(machine, spec, std::future::pending()).await
+        let (_nobody, stops) = mpsc::unbounded_channel();
+        self.execute_until(machine, spec, stops).await
     }
 
-    /// [`Self::execute`], unless `stop` completes first: then the execution is aborted where it
-    /// stands, as `StopExecution` does, with the error and cause `stop` gives. Its waiting tasks
-    /// are dropped; stopping what they started outside (builds) is the embedder's part, as it
-    /// is on AWS.
+    /// [`Self::execute`], unless a [`StopRequest`] arrives first: then the execution is aborted,
+    /// as `StopExecution` does, either at once or once the tasks in flight have finished (no
+    /// state is entered after them). The tasks it abandons are dropped; stopping what they
+    /// started outside (builds) is the embedder's part, as it is on AWS.
     pub async fn execute_until(
         &self,
         machine: &StateMachine,
         spec: &ExecutionSpec,
-        stop: impl Future<Output = StatesError>,
+        mut stops: mpsc::UnboundedReceiver<StopRequest>,
     ) -> ExecutionOutcome {
         let arn = spec.execution_arn();
         let clock = Clock::start();
@@ -205,6 +213,7 @@ impl Interpreter {
             lang: Lang::of(machine.query_language.as_deref(), Lang::JsonPath),
             scope: Scope::root(),
             pending: std::sync::Mutex::new(None),
+            flight: Flight::default(),
         };
         info!(execution = %arn, "execution started");
         let input_check = check_size("execution input", spec.input.to_string().len());
@@ -218,22 +227,48 @@ impl Interpreter {
                 None => Ok(body.await),
             }
         };
-        let result = tokio::select! {
-            result = timed => result,
-            abort = stop => {
-                recorder.emit(
-                    "ExecutionAborted",
-                    Some("executionAbortedEventDetails"),
-                    json!({"error": abort.error, "cause": abort.cause}),
-                );
-                info!(execution = %arn, cause = %abort.cause, "execution aborted");
-                return ExecutionOutcome {
-                    status: ExecutionStatus::Aborted,
-                    output: None,
-                    error: Some(abort),
-                };
+        tokio::pin!(timed);
+        let mut draining: Option<StatesError> = None;
+        let aborted = |abort: StatesError| {
+            recorder.emit(
+                "ExecutionAborted",
+                Some("executionAbortedEventDetails"),
+                json!({"error": abort.error, "cause": abort.cause}),
+            );
+            info!(execution = %arn, cause = %abort.cause, "execution aborted");
+            ExecutionOutcome {
+                status: ExecutionStatus::Aborted,
+                output: None,
+                error: Some(abort),
             }
         };
+        let result = loop {
+            tokio::select! {
+                // A stop before the flows, so that none enters a state once it is asked not to;
+                // the flows before `landed`, so that a task that just landed records its
+                // state's end before the drained execution is aborted.
+                biased;
+                Some(stop) = stops.recv() => {
+                    if stop.abandon {
+                        return aborted(stop.error);
+                    }
+                    info!(execution = %arn, "execution stopping: the tasks in flight finish, no state starts after them");
+                    run.flight.drain();
+                    draining.get_or_insert(stop.error);
+                }
+                result = &mut timed => break result,
+                () = run.flight.landed(), if draining.is_some() => {
+                    return aborted(draining.take().unwrap_or_else(|| StatesError::runtime("stopped")));
+                }
+            }
+        };
+        // A wait the embedder ended with the stop's own error (an approval nobody gave) is the
+        // stop, not a failure.
+        if let (Some(stop), Ok(Err(e))) = (&draining, &result)
+            && e.error == stop.error
+        {
+            return aborted(stop.clone());
+        }
         let result = match result {
             Ok(r) => r,
             Err(secs) => {
@@ -291,6 +326,7 @@ impl Interpreter {
             let mut name = machine.start_at.clone();
             let mut input = input;
             loop {
+                run.flight.hold().await;
                 if run.recorder.full() {
                     return Err(StatesError::runtime(format!(
                         "the execution history reached Step Functions' limit of {HISTORY_LIMIT} events"

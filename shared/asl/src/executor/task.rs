@@ -112,7 +112,10 @@ impl Interpreter {
                 };
                 out.apply(input.clone(), result, &ctx)
             };
-            match attempt.await {
+            let busy = run.flight.busy();
+            let landed = attempt.await;
+            drop(busy);
+            match landed {
                 Ok((step, assigned)) => {
                     run.stage(assigned);
                     return Ok(step);

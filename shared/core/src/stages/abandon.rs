@@ -7,7 +7,7 @@
 //! Deployments are left to finish, as CodePipeline leaves them when an execution is stopped:
 //! half a deployment is worse than a whole one, and the next execution deploys over it.
 
-use crate::ports::{BuildRunner, PendingTasks, PortResult};
+use crate::ports::{BuildRunner, PendingTasks, PortResult, TaskCallbacks};
 
 /// The kinds of entries an execution parks, as their key prefixes
 /// (`<kind>/<execution>/…`).
@@ -43,4 +43,25 @@ pub async fn ended(pending: &dyn PendingTasks, builds: &dyn BuildRunner, executi
         }
     }
     Ok(abandoned)
+}
+
+/// Under a stop-and-wait, the waits that are not work in progress (an approval nobody has given,
+/// a stage not yet entered) fail at once with `error` and `cause`, so the stop does not wait on
+/// them. Returns the keys it released.
+pub async fn release_waits(
+    pending: &dyn PendingTasks,
+    callbacks: &dyn TaskCallbacks,
+    execution_id: &str,
+    (error, cause): (&str, &str),
+) -> PortResult<Vec<String>> {
+    let mut released = Vec::new();
+    for kind in ["approval", "gate"] {
+        for (key, _) in pending.list(&format!("{kind}/{execution_id}/")).await? {
+            if let Some(task) = pending.take(&key).await? {
+                callbacks.fail(&task.token, error, cause).await?;
+                released.push(key);
+            }
+        }
+    }
+    Ok(released)
 }
