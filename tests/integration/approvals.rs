@@ -152,3 +152,98 @@ async fn unanswered_approval_times_out() {
     );
     assert!(states(&db, &record.id).iter().all(|s| s.name != "Staging:Deploy"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newer_release_supersedes_the_approval_that_waits_for_an_older_one() {
+    // hello-app runs in SUPERSEDED mode, CodePipeline's default and Baton's.
+    let project = project("10m");
+    let rt = Arc::new(project.runtime().await);
+    let older_run = start(&rt);
+    let older = wait_for_approval(&project).await;
+
+    // A newer commit's execution reaches the Release stage: the older approval gives way.
+    let newer_run = start(&rt);
+    let older_record = older_run.await.expect("join");
+    assert_eq!(older_record.status, "SUPERSEDED", "{older_record:?}");
+    let cause = older_record.cause.unwrap_or_default();
+    assert!(
+        cause.contains("arrived at stage Release while this one waited for approval"),
+        "{cause}"
+    );
+    let db = project.db();
+    assert!(
+        states(&db, &older)
+            .iter()
+            .all(|s| s.name != "Staging:Deploy" && s.name != "Rollback")
+    );
+
+    let newer = wait_for_approval_of(&project, &older).await;
+    assert!(newer > older, "the newer execution now waits: {newer}");
+    let out = approve(&project, &[&newer]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let newer_record = newer_run.await.expect("join");
+    assert!(newer_record.succeeded(), "{newer_record:?}");
+    let deployed = query::deployments(&db, &newer).expect("deployments");
+    assert!(!deployed.is_empty(), "the newer release deployed");
+    assert!(query::deployments(&db, &older).expect("deployments").is_empty());
+    rt.teardown().await.expect("teardown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_that_starts_behind_a_newer_waiting_execution_gives_way_at_once() {
+    let project = Project::with_files(&[
+        (
+            "pipeline.yml",
+            "name: p\nexecution_mode: SUPERSEDED\nstages:\n  - name: Build\n    actions:\n      - { name: Make, type: build }\n  - name: Release\n    actions:\n      - { name: Check, type: build, buildspec: check.yml }\n      - { name: Approve, type: approval, run_order: 2, timeout: 10m }\n",
+        ),
+        ("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands: [echo made]\n"),
+    ]);
+    let hold = project.path().join("HOLD");
+    std::fs::write(
+        project.path().join("check.yml"),
+        format!(
+            "version: 0.2\nphases:\n  build:\n    commands:\n      - while [ -f {} ]; do sleep 0.05; done\n",
+            hold.display()
+        ),
+    )
+    .expect("check.yml");
+    std::fs::write(&hold, "").expect("hold");
+    let rt = Arc::new(project.runtime().await);
+    let older_run = start(&rt);
+    let db = project.db();
+    let checking = || {
+        db.lock()
+            .query_row("SELECT COUNT(*) FROM builds WHERE action = 'Release:Check'", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .unwrap_or_default()
+            == 1
+    };
+    until("the older execution's Release:Check", &checking).await;
+    let older = query::execution(&db, None).expect("query").expect("older").id;
+
+    // The newer one waits in front of Release while the older still checks, before its approval.
+    let newer_run = start(&rt);
+    let waits = || {
+        db.pending_list(baton_core::stages::gate::KEYS)
+            .expect("pending")
+            .iter()
+            .any(|(k, _, _)| k.ends_with("/Release") && !k.contains(&older))
+    };
+    until("the newer execution's wait in front of Release", &waits).await;
+    std::fs::remove_file(&hold).expect("release the check");
+
+    let older_record = older_run.await.expect("join");
+    assert_eq!(older_record.status, "SUPERSEDED", "{older_record:?}");
+    let newer = wait_for_approval_of(&project, &older).await;
+    assert!(approve(&project, &[&newer]).await.status.success());
+    assert!(newer_run.await.expect("join").succeeded());
+}
+
+async fn until(what: &str, done: &dyn Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} did not happen within 60 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -29,3 +29,30 @@ fn synthesized_definition_runs_in_the_interpreter_shape_checks() {
         assert!(machine.states.contains_key(name), "missing state {name}");
     }
 }
+
+#[test]
+fn a_superseded_approval_ends_the_execution_superseded_without_rollback() {
+    let synth = |mode: &str| {
+        let project = crate::util::Project::example("hello-app");
+        project.edit("pipeline.yml", "name: hello\n", &format!("name: hello\nexecution_mode: {mode}\n"));
+        project.edit(
+            "pipeline.yml",
+            "        run_order: 2\n",
+            "        run_order: 2\n\n  - name: Release\n    actions:\n      - { name: Approve, type: approval }\n",
+        );
+        let pipeline = baton_core::load_pipeline(&project.pipeline()).expect("valid");
+        let machine: serde_json::Value = serde_json::from_str(&baton_core::synth::to_json(&pipeline)).expect("json");
+        machine["States"]["Release:Approve"].clone()
+    };
+    let approve = synth("SUPERSEDED");
+    assert_eq!(approve["Catch"][0]["ErrorEquals"][0], "Baton.Superseded");
+    assert_eq!(approve["Catch"][0]["Next"], "Superseded", "no rollback for a superseded approval");
+    assert_eq!(approve["Catch"][1]["Next"], "Rollback", "after a deploy, other failures roll back");
+    let payload = &approve["Parameters"]["Payload"];
+    assert_eq!(payload["stage"], "Release");
+    assert_eq!(payload["started.$"], "$$.Execution.StartTime");
+
+    let queued = synth("QUEUED");
+    assert_eq!(queued["Catch"].as_array().map(Vec::len), Some(1), "{queued}");
+    assert!(queued["Parameters"]["Payload"].get("stage").is_none());
+}

@@ -136,9 +136,11 @@ impl DeployFunction {
 }
 
 /// Manual approvals: the token parked until someone answers.
-#[derive(Debug)]
+#[allow(missing_debug_implementations, reason = "holds trait objects")]
 pub struct ApprovalFunction {
     pub pending: DynamoState,
+    /// An approval that gives way to a newer execution at once fails its own token.
+    pub callbacks: Arc<dyn TaskCallbacks>,
 }
 
 impl ApprovalFunction {
@@ -148,11 +150,14 @@ impl ApprovalFunction {
     }
 
     pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
-        Ok(Self { pending: pending(config)? })
+        Ok(Self {
+            pending: pending(config)?,
+            callbacks: callbacks(config),
+        })
     }
 
     pub async fn handle(&self, input: Value) -> Result<Value, StageError> {
-        approval::start(&self.pending, baton_core::stages::decode(input)?).await
+        approval::start(&self.pending, self.callbacks.as_ref(), baton_core::stages::decode(input)?).await
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_types::SdkConfig;
 use baton_core::model::ExecutionMode;
-use baton_core::ports::StageLanes;
+use baton_core::ports::{StageLanes, TaskCallbacks};
 use baton_core::stages::StageError;
 use baton_core::stages::gate::{self, GateInput};
 use serde::{Deserialize, Serialize};
@@ -44,6 +44,8 @@ pub struct GateFunction {
     pub state_machine_arn: String,
     pub state: DynamoState,
     pub lanes: DynamoLanes,
+    /// Approvals superseded by an arrival are failed through it.
+    pub callbacks: Arc<dyn TaskCallbacks>,
 }
 
 impl GateFunction {
@@ -57,19 +59,20 @@ impl GateFunction {
         let pipeline = pipeline()?;
         let state = DynamoState::new(aws_sdk_dynamodb::Client::new(config), env("BATON_TABLE")?);
         let state_machine_arn = env("BATON_STATE_MACHINE_ARN")?;
-        let sfn = StepFunctions::new(aws_sdk_sfn::Client::new(config), state_machine_arn.clone());
+        let sfn = Arc::new(StepFunctions::new(aws_sdk_sfn::Client::new(config), state_machine_arn.clone()));
         Ok(Self {
             pipeline: pipeline.name.clone(),
             mode: pipeline.execution_mode,
             state_machine_arn,
-            lanes: DynamoLanes::new(state.clone(), Arc::new(sfn), Arc::new(EmfMetricsSink::stdout())),
+            lanes: DynamoLanes::new(state.clone(), sfn.clone(), Arc::new(EmfMetricsSink::stdout())),
             state,
+            callbacks: sfn,
         })
     }
 
     pub async fn handle(&self, request: GateRequest) -> Result<Value, StageError> {
         match request {
-            GateRequest::Gate(input) => gate::start(&self.lanes, &self.state, input).await,
+            GateRequest::Gate(input) => gate::start(&self.lanes, &self.state, self.callbacks.as_ref(), input).await,
             GateRequest::StatusChange(event) => {
                 let d = &event.detail;
                 if d.state_machine_arn != self.state_machine_arn || d.status == "RUNNING" {

@@ -301,6 +301,7 @@ impl Harness {
                 state_machine_arn: machine_arn.clone(),
                 state: cloud.pending.clone(),
                 lanes: DynamoLanes::new(cloud.pending.clone(), callbacks.clone(), metrics.clone()),
+                callbacks: callbacks.clone(),
             },
             build: BuildFunction {
                 builds: CodeBuildRunner::new(aws_sdk_codebuild::Client::new(&moto.sdk_config()), PROJECT, store.clone()),
@@ -312,6 +313,7 @@ impl Harness {
             },
             approval: ApprovalFunction {
                 pending: cloud.pending.clone(),
+                callbacks: callbacks.clone(),
             },
             bake: BakeFunction {
                 alarms: alarms(),

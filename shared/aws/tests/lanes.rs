@@ -95,7 +95,7 @@ async fn walk(n: i64, mode: ExecutionMode, lanes: Arc<DynamoLanes>, pending: Dyn
             // Distinct start times, one millisecond apart, in the order of n.
             started: Some(format!("2026-12-01T00:00:00.{n:03}Z")),
         };
-        gate::start(lanes.as_ref(), &pending, input).await.unwrap();
+        gate::start(lanes.as_ref(), &pending, &callbacks(&answers), input).await.unwrap();
         match rx.await.unwrap() {
             Ok(()) => {
                 walk.entered.push(stage);
@@ -210,6 +210,7 @@ async fn the_gate_function_takes_gate_tasks_and_lets_the_next_in_when_an_executi
             Arc::new(EmfMetricsSink::new(Vec::new())),
         ),
         state,
+        callbacks: Arc::new(callbacks(&answers)),
     };
     // The payload the synthesized gate Task sends (see `baton synth`).
     let arrive = |execution: &str| {

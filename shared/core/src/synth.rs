@@ -142,6 +142,14 @@ pub fn synth(p: &Pipeline) -> Value {
             deployed_yet = true;
         }
         let catch_target = catch_target(deployed_yet);
+        // A superseded approval ends the execution as its gates do: SUPERSEDED, no rollback.
+        let superseded_approval =
+            p.execution_mode == ExecutionMode::Superseded && step.actions.iter().any(|a| matches!(a.kind, ActionKind::Approval { .. }));
+        let catches = if superseded_approval {
+            json!([superseded_catch(), catch(catch_target)])
+        } else {
+            json!([catch(catch_target)])
+        };
         let tasks: Vec<(String, Value)> = step
             .actions
             .iter()
@@ -165,7 +173,7 @@ pub fn synth(p: &Pipeline) -> Value {
             [(name, task)] => {
                 let mut task = task.clone();
                 task["Next"] = json!(next);
-                task["Catch"] = json!([catch(catch_target)]);
+                task["Catch"] = catches;
                 states.insert(name.clone(), task);
             }
             _ => {
@@ -194,7 +202,7 @@ pub fn synth(p: &Pipeline) -> Value {
                         "ResultSelector": selector,
                         "ResultPath": format!("$.results.{}", step.stage),
                         "Next": next,
-                        "Catch": [catch(catch_target)],
+                        "Catch": catches,
                     }),
                 );
             }
@@ -339,13 +347,16 @@ fn action_task(p: &Pipeline, stage: &str, a: &Action, earlier: &Earlier<'_>) -> 
                 a.timeout_secs.unwrap_or(duration_secs + BAKE_SLACK),
             )
         }
-        ActionKind::Approval { message } => callback_task(
-            p,
-            "Approval",
-            &name,
-            json!({ "message": message }),
-            a.timeout_secs.unwrap_or(DEFAULT_APPROVAL_TIMEOUT),
-        ),
+        ActionKind::Approval { message } => {
+            let mut fields = json!({ "message": message });
+            if p.execution_mode == ExecutionMode::Superseded {
+                // Who is newer, should another execution arrive while this one waits.
+                fields["stage"] = json!(stage);
+                fields["mode"] = json!(p.execution_mode);
+                fields["started.$"] = json!("$$.Execution.StartTime");
+            }
+            callback_task(p, "Approval", &name, fields, a.timeout_secs.unwrap_or(DEFAULT_APPROVAL_TIMEOUT))
+        }
     };
     task["ResultPath"] = json!(format!("$.results.{stage}.{}", a.name));
     task
@@ -372,11 +383,13 @@ fn gate_task(p: &Pipeline, stage: &str, next: &str, on_error: &str) -> Value {
         "ResultPath": null,
         "Retry": [transient_retry()],
         "Next": next,
-        "Catch": [
-            { "ErrorEquals": [error_types::SUPERSEDED], "ResultPath": "$.error", "Next": SUPERSEDED_STATE },
-            catch(on_error),
-        ],
+        "Catch": [superseded_catch(), catch(on_error)],
     })
+}
+
+/// Being overtaken is not a failure: it ends the execution in `Superseded`, with no rollback.
+fn superseded_catch() -> Value {
+    json!({ "ErrorEquals": [error_types::SUPERSEDED], "ResultPath": "$.error", "Next": SUPERSEDED_STATE })
 }
 
 /// A Task that invokes a stage Lambda with a task token and waits for the callback.

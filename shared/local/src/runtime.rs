@@ -460,11 +460,11 @@ impl TaskInvoker for LocalInvoker {
                 Err(e) => Err(e),
             },
             "gate" => match stages::decode(payload) {
-                Ok(input) => gate::start(&a.lanes, &a.pending, input).await,
+                Ok(input) => gate::start(&a.lanes, &a.pending, &a.callbacks, input).await,
                 Err(e) => Err(e),
             },
             "approval" => match stages::decode(payload) {
-                Ok(input) => approval::start(&a.pending, input).await,
+                Ok(input) => approval::start(&a.pending, &a.callbacks, input).await,
                 Err(e) => Err(e),
             },
             "bake" => match stages::decode(payload) {

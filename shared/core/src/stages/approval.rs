@@ -1,11 +1,16 @@
 //! Manual approval: the execution waits on its task token until someone answers
 //! ([`crate::events::Event::ApprovalAnswered`]) or the state's `TimeoutSeconds` runs out.
+//!
+//! In SUPERSEDED pipelines an approval waiting for an older revision gives way when a newer
+//! execution arrives in front of its stage (CodePipeline's approvals do not: its users reject by
+//! hand to let the newer change through). The older execution ends SUPERSEDED, with no rollback.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::ports::{PendingTask, PendingTasks};
-use crate::stages::StageError;
+use crate::model::ExecutionMode;
+use crate::ports::{PendingTask, PendingTasks, TaskCallbacks};
+use crate::stages::{StageError, error_types};
 
 #[derive(Debug, Deserialize)]
 pub struct ApprovalInput {
@@ -16,25 +21,40 @@ pub struct ApprovalInput {
     /// What the approver is asked, from pipeline.yml.
     #[serde(default)]
     pub message: Option<String>,
+    /// The stage the approval is in.
+    #[serde(default)]
+    pub stage: Option<String>,
+    #[serde(default)]
+    pub mode: Option<ExecutionMode>,
+    /// `$$.Execution.StartTime`: which of two executions carries the newer revision.
+    #[serde(default)]
+    pub started: Option<String>,
 }
 
 /// The pending-task key of an approval: one per execution and action, so that `baton approve`
 /// can find it from the execution id alone, and a retried attempt replaces the older one.
 pub fn key(execution_id: &str, action: &str) -> String {
-    format!("approval/{execution_id}/{action}")
+    format!("{KEYS}{execution_id}/{action}")
 }
 
-pub async fn start(pending: &dyn PendingTasks, input: ApprovalInput) -> Result<Value, StageError> {
+/// What every approval's key starts with.
+pub const KEYS: &str = "approval/";
+
+pub async fn start(pending: &dyn PendingTasks, callbacks: &dyn TaskCallbacks, input: ApprovalInput) -> Result<Value, StageError> {
+    let execution_started_ms = crate::stages::gate::started_ms(input.started.as_deref());
     let context = json!({
         "pipeline": input.pipeline,
         "execution_id": input.execution_id,
         "action": input.action,
         "message": input.message,
+        "stage": input.stage,
         "started_ms": crate::metrics::now_ms(),
+        "execution_started_ms": execution_started_ms,
     });
+    let key = key(&input.execution_id, &input.action);
     pending
         .put(
-            &key(&input.execution_id, &input.action),
+            &key,
             &PendingTask {
                 token: input.task_token,
                 context,
@@ -42,5 +62,54 @@ pub async fn start(pending: &dyn PendingTasks, input: ApprovalInput) -> Result<V
         )
         .await?;
     tracing::info!(execution_id = %input.execution_id, action = %input.action, "waiting for approval");
+    // A newer execution may already wait in front of this stage: then this one gives way now.
+    if let (Some(ExecutionMode::Superseded), Some(stage)) = (input.mode, &input.stage) {
+        let newer = pending.list(crate::stages::gate::KEYS).await?.into_iter().find(|(_, t)| {
+            t.context["pipeline"] == input.pipeline.as_str()
+                && t.context["stage"] == stage.as_str()
+                && t.context["execution_started_ms"].as_i64() > Some(execution_started_ms)
+        });
+        if let Some((_, gate)) = newer {
+            let by = gate.context["execution_id"].as_str().unwrap_or_default().to_string();
+            give_way(pending, callbacks, &key, &by, stage).await?;
+        }
+    }
     Ok(json!({ "waiting": true }))
+}
+
+/// SUPERSEDED mode: execution `newer` (started at `newer_started_ms`) arrived in front of
+/// `stage`; the approvals in that stage waiting for older executions give way to it. Returns
+/// the executions superseded.
+pub async fn supersede_older(
+    pending: &dyn PendingTasks,
+    callbacks: &dyn TaskCallbacks,
+    (pipeline, stage): (&str, &str),
+    newer: &str,
+    newer_started_ms: i64,
+) -> Result<Vec<String>, StageError> {
+    let mut superseded = Vec::new();
+    for (key, task) in pending.list(KEYS).await? {
+        let c = &task.context;
+        let older = c["execution_started_ms"].as_i64().is_some_and(|s| s < newer_started_ms);
+        if c["pipeline"] == pipeline
+            && c["stage"] == stage
+            && c["execution_id"] != newer
+            && older
+            && give_way(pending, callbacks, &key, newer, stage).await?
+        {
+            superseded.push(c["execution_id"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    Ok(superseded)
+}
+
+/// Ends the approval parked at `key` as superseded by `by`; `false` when it was answered first.
+async fn give_way(pending: &dyn PendingTasks, callbacks: &dyn TaskCallbacks, key: &str, by: &str, stage: &str) -> Result<bool, StageError> {
+    let Some(task) = pending.take(key).await? else {
+        return Ok(false);
+    };
+    let cause = format!("execution {by}, with a newer revision, arrived at stage {stage} while this one waited for approval");
+    tracing::info!(approval = key, by, "approval superseded");
+    callbacks.fail(&task.token, error_types::SUPERSEDED, &cause).await?;
+    Ok(true)
 }

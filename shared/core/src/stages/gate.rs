@@ -9,7 +9,7 @@ use crate::events::Event;
 use crate::metrics;
 use crate::model::ExecutionMode;
 use crate::ports::{Arrival, MetricsSink, PendingTask, PendingTasks, StageLanes, TaskCallbacks};
-use crate::stages::{StageError, error_types};
+use crate::stages::{StageError, approval, error_types};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct GateInput {
@@ -25,15 +25,32 @@ pub struct GateInput {
 
 /// The pending-task key of a gate: one per execution and stage.
 pub fn key(execution_id: &str, stage: &str) -> String {
-    format!("gate/{execution_id}/{stage}")
+    format!("{KEYS}{execution_id}/{stage}")
 }
 
-pub async fn start(lanes: &dyn StageLanes, pending: &dyn PendingTasks, input: GateInput) -> Result<Value, StageError> {
+/// What every gate's key starts with.
+pub const KEYS: &str = "gate/";
+
+/// `$$.Execution.StartTime` in milliseconds; now when the state machine did not pass it.
+pub fn started_ms(started: Option<&str>) -> i64 {
+    started
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map_or_else(metrics::now_ms, |t| t.timestamp_millis())
+}
+
+pub async fn start(
+    lanes: &dyn StageLanes,
+    pending: &dyn PendingTasks,
+    callbacks: &dyn TaskCallbacks,
+    input: GateInput,
+) -> Result<Value, StageError> {
+    let started_ms = started_ms(input.started.as_deref());
     let context = json!({
         "pipeline": input.pipeline,
         "execution_id": input.execution_id,
         "stage": input.stage,
         "started_ms": metrics::now_ms(),
+        "execution_started_ms": started_ms,
     });
     // Parked before arriving: the decision may come back before `arrive` returns.
     pending
@@ -45,11 +62,6 @@ pub async fn start(lanes: &dyn StageLanes, pending: &dyn PendingTasks, input: Ga
             },
         )
         .await?;
-    let started_ms = input
-        .started
-        .as_deref()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map_or_else(metrics::now_ms, |t| t.timestamp_millis());
     let arrival = Arrival {
         pipeline: &input.pipeline,
         execution: &input.execution_id,
@@ -59,6 +71,10 @@ pub async fn start(lanes: &dyn StageLanes, pending: &dyn PendingTasks, input: Ga
     };
     lanes.arrive(&arrival).await?;
     tracing::debug!(execution_id = %input.execution_id, stage = %input.stage, "waiting in front of the stage");
+    if input.mode == ExecutionMode::Superseded {
+        // An execution that waits for approval inside the stage holds it for an older revision.
+        approval::supersede_older(pending, callbacks, (&input.pipeline, &input.stage), &input.execution_id, started_ms).await?;
+    }
     Ok(json!({ "waiting": true }))
 }
 
