@@ -1,6 +1,6 @@
 //! The committed state machine is what `baton synth` produces for the example.
 
-use crate::util::repo_root;
+use crate::util::{Project, repo_root};
 
 #[test]
 fn committed_state_machine_is_current() {
@@ -33,7 +33,7 @@ fn synthesized_definition_runs_in_the_interpreter_shape_checks() {
 #[test]
 fn a_superseded_approval_ends_the_execution_superseded_without_rollback() {
     let synth = |mode: &str| {
-        let project = crate::util::Project::example("hello-app");
+        let project = Project::example("hello-app");
         project.edit("pipeline.yml", "name: hello\n", &format!("name: hello\nexecution_mode: {mode}\n"));
         project.edit(
             "pipeline.yml",
@@ -55,4 +55,30 @@ fn a_superseded_approval_ends_the_execution_superseded_without_rollback() {
     let queued = synth("QUEUED");
     assert_eq!(queued["Catch"].as_array().map(Vec::len), Some(1), "{queued}");
     assert!(queued["Parameters"]["Payload"].get("stage").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_source_revision_itself_can_be_deployed() {
+    let project = Project::with_files(&[
+        (
+            "pipeline.yml",
+            "name: site\nstages:\n  - name: Ship\n    actions:\n      - { name: Deploy, type: deploy, input: source, group: web }\ndeployment_groups:\n  web:\n    instances: 1\n    config: AllAtOnce\n",
+        ),
+        (
+            "appspec.yml",
+            "version: 0.0\nos: linux\nfiles:\n  - source: index.html\n    destination: /site\n",
+        ),
+        ("index.html", "<h1>hello</h1>\n"),
+    ]);
+    let pipeline = baton_core::load_pipeline(&project.pipeline()).expect("valid");
+    let machine: serde_json::Value = serde_json::from_str(&baton_core::synth::to_json(&pipeline)).expect("json");
+    assert_eq!(
+        machine["States"]["Ship:Deploy"]["Parameters"]["Payload"]["artifact.$"],
+        "$.source.artifact"
+    );
+    let (rt, record) = project.run().await;
+    assert!(record.succeeded(), "{record:?}");
+    let deployments = baton_local::query::deployments(&project.db(), &record.id).expect("deployments");
+    assert_eq!(deployments.len(), 1, "{deployments:?}");
+    rt.teardown().await.expect("teardown");
 }

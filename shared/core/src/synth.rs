@@ -318,14 +318,18 @@ fn action_task(p: &Pipeline, stage: &str, a: &Action, earlier: &Earlier<'_>) -> 
             callback_task(p, "Build", &name, fields, a.timeout_secs.unwrap_or(DEFAULT_BUILD_TIMEOUT))
         }
         ActionKind::Deploy { input, group } => {
-            let (ps, pa) = earlier.producers.get(input.as_str()).copied().unwrap_or_default();
+            // The source revision itself may be deployed (a static site, a scripts-only bundle).
+            let artifact = match earlier.producers.get(input.as_str()) {
+                Some((ps, pa)) => format!("$.results.{ps}.{pa}.artifacts.{input}"),
+                None => "$.source.artifact".to_string(),
+            };
             callback_task(
                 p,
                 "Deploy",
                 &name,
                 json!({
                     "group": group,
-                    "artifact.$": format!("$.results.{ps}.{pa}.artifacts.{input}"),
+                    "artifact.$": artifact,
                     "mark_good": !p.bakes(group),
                 }),
                 a.timeout_secs.unwrap_or(DEFAULT_DEPLOY_TIMEOUT),
