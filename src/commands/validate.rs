@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anstream::{eprintln, println};
 use baton_core::model::ActionKind;
-use baton_core::spec::{self, appspec, buildspec};
+use baton_core::spec::{self, appspec, buildspec, lambda_appspec};
 
 use crate::cli::FileKind;
 use crate::style;
@@ -24,6 +24,9 @@ fn check(path: &Path, kind: FileKind) -> Result<Vec<PathBuf>, spec::SpecError> {
     let text = spec::read_text(path)?;
     match kind {
         FileKind::Buildspec => buildspec::parse_buildspec(path, &text).map(|_| Vec::new()),
+        FileKind::Appspec if lambda_appspec::is_lambda(path, &text)? => {
+            lambda_appspec::parse_lambda_appspec(path, &text).map(|_| Vec::new())
+        }
         FileKind::Appspec => appspec::parse_appspec(path, &text).map(|_| Vec::new()),
         FileKind::Pipeline => {
             let p = baton_core::parse_pipeline(path, &text)?;

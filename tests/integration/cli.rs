@@ -57,6 +57,24 @@ fn validate_exits_2_with_the_location() {
 }
 
 #[test]
+fn validate_takes_lambda_appspecs_too() {
+    let good = "version: 0.0\nResources:\n  - fn:\n      Type: AWS::Lambda::Function\n      Properties: { Name: fn, Alias: live, CurrentVersion: 1, TargetVersion: 2 }\nHooks:\n  - BeforeAllowTraffic: check\n";
+    let project = Project::with_files(&[
+        ("appspec.yml", good),
+        ("bad/appspec.yml", &good.replace("BeforeAllowTraffic", "BeforeInstall")),
+    ]);
+    let ok = baton(&["validate", project.path().join("appspec.yml").to_str().expect("utf-8")]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    let bad = baton(&["validate", project.path().join("bad/appspec.yml").to_str().expect("utf-8")]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = text(&bad.stderr);
+    assert!(
+        err.contains("appspec.yml:7:5: unknown lifecycle event `BeforeInstall` (that is a Server hook)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn usage_errors_exit_2() {
     assert_eq!(baton(&["run", "/nonexistent/dir"]).status.code(), Some(2));
     assert_eq!(baton(&["frobnicate"]).status.code(), Some(2));

@@ -13,6 +13,11 @@ use crate::tree;
 pub(crate) fn load_appspec(archive: &Path, file: &str) -> Result<Appspec, LocalError> {
     let path = tree::contained(archive, file)?;
     let text = baton_core::spec::read_text(&path)?;
+    if baton_core::spec::lambda_appspec::is_lambda(Path::new(file), &text)? {
+        return Err(LocalError::Invalid(format!(
+            "{file} is a Lambda appspec (it has `resources`): local deployment groups run the Server platform, whose appspec has `os`, `files` and `hooks`"
+        )));
+    }
     Ok(parse_appspec(Path::new(file), &text)?)
 }
 

@@ -5,6 +5,7 @@ pub mod appspec;
 pub mod buildspec;
 pub mod duration;
 pub mod error;
+pub mod lambda_appspec;
 pub mod pipeline;
 pub mod validate;
 
