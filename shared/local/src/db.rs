@@ -83,16 +83,32 @@ pub struct Db {
 
 impl Db {
     pub fn open(path: &Path) -> Result<Self, LocalError> {
-        let conn = Connection::open(path).map_err(|e| LocalError::db(path, e))?;
-        // WAL keeps readers (`baton status` while a run is going) off the writer's back;
-        // NORMAL sync is durable across a crash of this process, which is what runs need.
-        // The timeout first: switching to WAL takes a lock too, and another process opening the
-        // same database at that moment must make this one wait, not fail.
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .and_then(|()| conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"))
-            .and_then(|()| conn.execute_batch(SCHEMA))
-            .map_err(|e| LocalError::db(path, e))?;
-        Ok(Self { conn: Mutex::new(conn) })
+        // Processes that open a new database at the same moment (`baton run` started three
+        // times at once) race to switch it to WAL and create the schema. SQLite answers one of
+        // two lock upgrades that would deadlock with SQLITE_BUSY at once, without waiting on
+        // the busy handler; opening again a moment later finds the work done.
+        let mut attempt = 0;
+        loop {
+            match Self::open_once(path) {
+                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy && attempt < 50 => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10 * attempt.min(10)));
+                }
+                Err(e) => return Err(LocalError::db(path, e)),
+                Ok(conn) => return Ok(Self { conn: Mutex::new(conn) }),
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> rusqlite::Result<Connection> {
+        let conn = Connection::open(path)?;
+        // The timeout first: switching to WAL takes a lock too. WAL keeps readers (`baton
+        // status` while a run is going) off the writer's back; NORMAL sync is durable across a
+        // crash of this process, which is what runs need.
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(conn)
     }
 
     pub fn lock(&self) -> MutexGuard<'_, Connection> {
