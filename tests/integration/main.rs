@@ -8,6 +8,7 @@ mod builds;
 mod cli;
 mod cost;
 mod execution_modes;
+mod idempotency;
 mod pipeline_runs;
 mod reports;
 mod secrets;

@@ -363,3 +363,29 @@ async fn an_execution_that_ends_early_has_its_build_stopped_and_its_tasks_cleare
     assert!(!state.note_job("build/e1/Build:Compile/0", &build_id).await.unwrap());
     assert!(state.list("build/").await.unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_build_start_delivered_again_starts_no_second_build() {
+    let moto = Moto::start();
+    let (_, store) = store(&moto).await;
+    let source = source(&store).await;
+    let client = moto.build_project("baton-builds").await;
+    let runner = CodeBuildRunner::new(client.clone(), "baton-builds", store.clone());
+    let state = moto.state_table("baton-state").await;
+    let input = serde_json::json!({
+        "task_token": "token-1", "pipeline": "hello", "execution_id": "e1", "action": "Build:Compile",
+        "buildspec": "buildspec.yml", "timeout_secs": 600, "source": source,
+    });
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let out = baton_core::stages::build::start(&runner, &state, baton_core::stages::decode(input.clone()).unwrap())
+            .await
+            .unwrap();
+        ids.push(out["build_id"].as_str().unwrap().to_string());
+    }
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    // Counted on the service: moto ignores idempotency tokens, so only Baton's own check
+    // keeps this at one.
+    let builds = client.list_builds_for_project().project_name("baton-builds").send().await.unwrap();
+    assert_eq!(builds.ids().len(), 1, "{:?}", builds.ids());
+}

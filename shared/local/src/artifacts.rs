@@ -13,7 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use baton_core::ports::{ArtifactRef, ArtifactStore, Manifest, PortResult, Provenance, StagedArtifact};
 use chrono::{SecondsFormat, Utc};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use crate::blobs::{Blobs, LISTING};
 use crate::db::Db;
@@ -126,6 +126,21 @@ impl FsArtifactStore {
         let pipeline = provenance.pipeline.clone();
         let name = staged.name.clone();
         self.db.immediate(|tx| {
+            // The same tree from the same action of the same execution is the same version: a
+            // handler invoked again (a Step Functions retry, a duplicate delivery) stores
+            // nothing twice.
+            let again: Option<String> = tx
+                .query_row(
+                    "SELECT manifest FROM artifacts WHERE pipeline = ?1 AND name = ?2 AND digest = ?3 \
+                     AND json_extract(manifest, '$.provenance.execution_id') = ?4 AND json_extract(manifest, '$.provenance.action') = ?5",
+                    params![pipeline, name, summary.digest, provenance.execution_id, provenance.action],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(LocalError::sql)?;
+            if let Some(text) = again.filter(|_| !provenance.execution_id.is_empty()) {
+                return serde_json::from_str(&text).map_err(|e| LocalError::Invalid(e.to_string()));
+            }
             let version: u64 = tx
                 .query_row("SELECT COALESCE(MAX(version), 0) + 1 FROM artifacts WHERE pipeline = ?1 AND name = ?2", params![pipeline, name], |r| r.get(0))
                 .map_err(LocalError::sql)?;

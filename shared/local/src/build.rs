@@ -454,7 +454,16 @@ impl BuildRunner for ShellBuildRunner {
         let id = format!("{project}:{uuid}");
         let dir = self.builds_dir.join(&uuid);
         std::fs::create_dir_all(&dir).map_err(LocalError::io(&dir))?;
-        let number: u64 = self.db.immediate(|tx| {
+        // Checked again under the write lock: of two starts racing past the check above, one
+        // inserts and the other gets its build.
+        let claimed: Result<u64, String> = self.db.immediate(|tx| {
+            let raced: Option<String> = tx
+                .query_row("SELECT id FROM builds WHERE correlation = ?1", [&req.correlation], |r| r.get(0))
+                .optional()
+                .map_err(LocalError::sql)?;
+            if let Some(other) = raced {
+                return Ok(Err(other));
+            }
             let n: u64 = tx
                 .query_row("SELECT COALESCE(MAX(number), 0) + 1 FROM builds WHERE pipeline = ?1 AND action = ?2", params![req.pipeline, req.action], |r| r.get(0))
                 .map_err(LocalError::sql)?;
@@ -463,8 +472,15 @@ impl BuildRunner for ShellBuildRunner {
                 params![id, req.correlation, req.pipeline, req.execution_id, req.action, n, dir.join("build.log").to_string_lossy(), Utc::now().to_rfc3339()],
             )
             .map_err(LocalError::sql)?;
-            Ok(n)
+            Ok(Ok(n))
         })?;
+        let number = match claimed {
+            Ok(n) => n,
+            Err(other) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Ok(other);
+            }
+        };
         let (stop, stopped) = oneshot::channel();
         let (ended_tx, ended) = watch::channel(false);
         self.running().insert(id.clone(), Running { stop, ended });

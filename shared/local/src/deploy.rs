@@ -492,14 +492,27 @@ impl Deployer for LocalDeployer {
         }
         self.group(&req.group)?;
         let id = deployment_id();
-        self.inner
+        // Of two starts racing past the check above, one inserts; the other gets its id.
+        let inserted = self
+            .inner
             .db
             .lock()
             .execute(
-                "INSERT INTO deployments (id, correlation, pipeline, grp, execution_id, artifact, rollback, status, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'Created', ?8)",
+                "INSERT INTO deployments (id, correlation, pipeline, grp, execution_id, artifact, rollback, status, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'Created', ?8) ON CONFLICT (correlation) DO NOTHING",
                 params![id, req.correlation, req.pipeline, req.group, req.execution_id, serde_json::to_string(&req.artifact).unwrap_or_default(), req.rollback, Utc::now().to_rfc3339()],
             )
             .map_err(LocalError::sql)?;
+        if inserted == 0 {
+            let other: String = self
+                .inner
+                .db
+                .lock()
+                .query_row("SELECT id FROM deployments WHERE correlation = ?1", [&req.correlation], |r| {
+                    r.get(0)
+                })
+                .map_err(LocalError::sql)?;
+            return Ok(other);
+        }
         let this = self.clone();
         let deployment_id = id.clone();
         tokio::spawn(async move {

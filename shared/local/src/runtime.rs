@@ -224,6 +224,23 @@ impl LocalRuntime {
         self.progress.subscribe()
     }
 
+    /// Invokes a stage function with a payload as the state machine sends it, the way `aws
+    /// lambda invoke` does: for tools and tests that drive one handler at a time.
+    pub async fn invoke(&self, function: &str, payload: Value) -> Result<Value, StatesError> {
+        let invoker = LocalInvoker {
+            adapters: self.adapters.clone(),
+        };
+        let call = TaskCall {
+            resource: function_arn(function),
+            state_name: function.to_string(),
+            input: payload,
+            task_token: None,
+            context: Value::Null,
+            retry_count: 0,
+        };
+        invoker.invoke(call).await
+    }
+
     pub fn stopper(&self) -> Stopper {
         Stopper(self.stop_all.clone())
     }

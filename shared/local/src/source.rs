@@ -137,11 +137,8 @@ impl SourceProvider for LocalSource {
                     )));
                 }
                 self.export_dir(&dest)?;
-                (
-                    None,
-                    Some(format!("working tree of {}", self.dir.display())),
-                    Some(chrono::Utc::now().to_rfc3339()),
-                )
+                // A working tree has no commit time; the snapshot's is when it was stored.
+                (None, Some(format!("working tree of {}", self.dir.display())), None)
             };
             let staged = StagedArtifact {
                 name: SOURCE_ARTIFACT.into(),
@@ -156,10 +153,10 @@ impl SourceProvider for LocalSource {
             };
             let manifest = self.store.put_dir(&staged, provenance)?;
             Ok(SourceSnapshot {
+                commit_time: commit_time.or(Some(manifest.created_at)),
                 artifact: manifest.artifact,
                 commit_id: commit,
                 revision_summary: summary,
-                commit_time,
             })
         }
         .await;

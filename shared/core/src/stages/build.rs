@@ -36,6 +36,19 @@ pub async fn start(builds: &dyn BuildRunner, pending: &dyn PendingTasks, mut inp
         *value = variables::resolve(value, &input.namespaces).map_err(StageError::InvalidInput)?;
     }
     let key = correlation(&input.execution_id, &input.action, input.attempt);
+    // A second delivery of the same attempt (the same task token) whose first one started its
+    // build: that build is the answer. Concurrent deliveries race past this; CodeBuild's
+    // idempotency token (and the local runner's unique correlation) settles those.
+    let parked = format!("build/{key}");
+    let started = pending.list(&parked).await?.into_iter().find_map(|(k, t)| {
+        (k == parked && t.token == input.task_token)
+            .then(|| t.context["job_id"].as_str().map(str::to_string))
+            .flatten()
+    });
+    if let Some(build_id) = started {
+        tracing::info!(action = %input.action, build_id = %build_id, "build already started by an earlier delivery");
+        return Ok(json!({ "build_id": build_id }));
+    }
     // Park the token first: a build that finishes instantly must find its waiter.
     let context = json!({
         "pipeline": input.pipeline,
@@ -47,7 +60,7 @@ pub async fn start(builds: &dyn BuildRunner, pending: &dyn PendingTasks, mut inp
     });
     pending
         .put(
-            &format!("build/{key}"),
+            &parked,
             &PendingTask {
                 token: input.task_token,
                 context,
@@ -71,7 +84,7 @@ pub async fn start(builds: &dyn BuildRunner, pending: &dyn PendingTasks, mut inp
     tracing::info!(action = %input.action, build_id = %build_id, "build started");
     // Only for stopping it should the execution end first; a build that cannot be stopped then
     // still ends by its own timeout.
-    if let Err(e) = pending.note_job(&format!("build/{key}"), &build_id).await {
+    if let Err(e) = pending.note_job(&parked, &build_id).await {
         tracing::warn!(build_id = %build_id, error = %e, "could not note the build on its waiting task");
     }
     Ok(json!({ "build_id": build_id }))
