@@ -52,7 +52,7 @@ pub async fn run_logged(mut cmd: Command, log: &Path, timeout: Duration) -> Resu
         .stderr(Stdio::from(open()?))
         .process_group(0)
         .kill_on_drop(true);
-    let mut child = cmd.spawn().map_err(LocalError::io(log))?;
+    let mut child = spawn(&mut cmd).await?;
     let pgid = child.id().and_then(|id| i32::try_from(id).ok()).unwrap_or_default();
     let exit = match tokio::time::timeout(timeout, child.wait()).await {
         Ok(status) => {
@@ -66,6 +66,24 @@ pub async fn run_logged(mut cmd: Command, log: &Path, timeout: Duration) -> Resu
         }
     };
     Ok((exit, pgid))
+}
+
+/// Starts `cmd`. A script written a moment ago can fail to execute with ETXTBSY while a child
+/// forked meanwhile by another thread (a build, another instance's hook) still holds the
+/// writing descriptor between its fork and its exec; that passes within milliseconds, so the
+/// start is tried again.
+async fn spawn(cmd: &mut Command) -> Result<tokio::process::Child, LocalError> {
+    let busy = rustix::io::Errno::TXTBSY.raw_os_error();
+    let mut attempt = 0;
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(busy) && attempt < 50 => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(5 * attempt.min(10))).await;
+            }
+            result => return result.map_err(LocalError::io(Path::new(cmd.as_std().get_program()))),
+        }
+    }
 }
 
 /// SIGKILLs a whole process group; a group that is already gone is fine.
@@ -122,7 +140,7 @@ pub async fn run_build_shell(
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
-    let mut child = cmd.spawn().map_err(LocalError::io(log))?;
+    let mut child = spawn(&mut cmd).await?;
     let pgid = child.id().and_then(|id| i32::try_from(id).ok()).unwrap_or_default();
     let file = OpenOptions::new()
         .create(true)
@@ -363,6 +381,28 @@ mod tests {
         .unwrap();
         assert_eq!(exit, Exit::TimedOut);
         assert_eq!(std::fs::read_to_string(&log).unwrap(), "before\n");
+    }
+
+    #[tokio::test]
+    async fn a_script_still_open_for_writing_a_moment_starts_once_it_is_closed() {
+        use std::io::Write;
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("hook.sh");
+        let mut writing = std::fs::File::create(&script).unwrap();
+        writing.write_all(b"#!/bin/sh\necho ran\n").unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // As a child forked by another thread would, something holds the script open for
+        // writing while it is started: exec fails with ETXTBSY until it lets go.
+        let closer = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(40)).await;
+            drop(writing);
+        });
+        let log = dir.path().join("log");
+        let (exit, _) = run_logged(clean_command(&script), &log, Duration::from_secs(10)).await.unwrap();
+        closer.await.unwrap();
+        assert!(exit.success());
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "ran\n");
     }
 
     #[tokio::test]
