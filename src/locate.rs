@@ -47,6 +47,8 @@ pub fn execution(pipeline: &Path, explicit: Option<&Path>, id: Option<&str>) -> 
         bail!(none_yet());
     }
     let db = Db::open(&db_file)?;
+    // An execution whose runner died is shown as what it is, not as RUNNING forever.
+    baton_local::runners::reconcile(&db)?;
     let Some(exec) = baton_local::query::execution(&db, id)? else {
         match id {
             Some(id) => bail!(crate::Usage(format!("no execution `{id}` in {}", dir.display()))),

@@ -12,7 +12,9 @@ pub fn run(pipeline: &Path, state_dir: Option<&Path>, limit: usize, json: bool) 
     let dir = crate::locate::state_dir(&file, state_dir);
     let db_file = dir.join("baton.db");
     let rows = if db_file.exists() {
-        baton_local::query::executions(&Db::open(&db_file)?, limit)?
+        let db = Db::open(&db_file)?;
+        baton_local::runners::reconcile(&db)?;
+        baton_local::query::executions(&db, limit)?
     } else {
         Vec::new()
     };

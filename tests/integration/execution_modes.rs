@@ -375,4 +375,9 @@ async fn a_dead_runner_does_not_hold_its_stage() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert!(status.success());
+    // And the dead run is not RUNNING forever: the second runner ended it.
+    let rows = baton_local::query::executions(&project.db(), 10).expect("executions");
+    let lost: Vec<_> = rows.iter().filter(|e| e.error.as_deref() == Some("Baton.RunnerLost")).collect();
+    assert_eq!(lost.len(), 1, "{rows:?}");
+    assert_eq!(lost[0].status, "ABORTED");
 }

@@ -268,3 +268,35 @@ async fn stop_and_wait_does_not_wait_for_an_approval_nobody_gave() {
     );
     assert!(project.db().pending_list("").expect("pending").is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_runners_execution_is_ended_by_whoever_opens_the_state_next() {
+    let project = project();
+    let child = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .arg("run")
+        .arg(project.path())
+        .env_remove("BATON_STATE_DIR")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("baton run starts");
+    let mut child = KillOnDrop(Some(child));
+    let (id, daemon) = wait_for_build(&project).await;
+    // SIGKILL: nothing of the runner gets to record anything.
+    let mut runner = child.0.take().expect("child");
+    runner.kill().expect("SIGKILL");
+    runner.wait().expect("reaped");
+    assert_eq!(
+        query::execution(&project.db(), Some(&id)).expect("query").expect("exec").status,
+        "RUNNING"
+    );
+
+    let out = output(baton(&project, &["status", &id])).await;
+    assert!(text(&out).contains("ABORTED"), "{}", text(&out));
+    let exec = query::execution(&project.db(), Some(&id)).expect("query").expect("exec");
+    assert_eq!((exec.status.as_str(), exec.error.as_deref()), ("ABORTED", Some("Baton.RunnerLost")));
+    let builds = query::builds(&project.db(), &id).expect("builds");
+    assert_eq!(builds[0].status, "FAULT");
+    assert!(gone(&daemon).await, "the lost build's daemon {daemon} was left running");
+    assert!(project.db().pending_list("").expect("pending").is_empty());
+}

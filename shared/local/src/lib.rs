@@ -59,6 +59,7 @@ pub mod params;
 pub mod process;
 pub mod query;
 pub mod reports;
+pub mod runners;
 pub mod runtime;
 pub mod source;
 mod stopping;

@@ -134,6 +134,7 @@ impl LocalRuntime {
         let state_dir = options.state_dir.clone().unwrap_or_else(|| default_state_dir(pipeline_file));
         std::fs::create_dir_all(&state_dir).map_err(LocalError::io(&state_dir))?;
         let db = Arc::new(Db::open(&state_dir.join("baton.db"))?);
+        crate::runners::reconcile(&db)?;
 
         let store = Arc::new(FsArtifactStore::new(&state_dir, db.clone()));
         let (bus, receiver) = EventBus::new();
@@ -276,6 +277,7 @@ impl LocalRuntime {
                 params![id, self.pipeline().name, spec.execution_arn(), started, input.to_string()],
             )
             .map_err(LocalError::sql)?;
+        crate::runners::claim(&self.db, &id)?;
         if let Err(e) = self
             .adapters
             .metrics
@@ -350,6 +352,9 @@ impl LocalRuntime {
             )
             .map_err(LocalError::sql)?;
         stops.answer(&record.status);
+        if let Err(e) = crate::runners::release(&self.db, &id) {
+            tracing::warn!(execution_id = %id, error = %e, "could not release the execution's runner record");
+        }
         let dims = metrics::pipeline_dims(&self.pipeline().name);
         let outcome_name = match (outcome.status, record.status.as_str()) {
             (ExecutionStatus::Succeeded, _) => "ExecutionSucceeded",
