@@ -51,6 +51,10 @@ CREATE TABLE IF NOT EXISTS metrics (
     value REAL NOT NULL, unit TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS metrics_by_series ON metrics (namespace, name, dimensions, timestamp_ms);
+-- What a repeated put looks up (the same action of the same execution), and the next build
+-- number: without them both scan every earlier row, and a burst of runs goes quadratic.
+CREATE INDEX IF NOT EXISTS artifacts_by_execution ON artifacts (pipeline, name, json_extract(manifest, '$.provenance.execution_id'));
+CREATE INDEX IF NOT EXISTS builds_by_action ON builds (pipeline, action, number);
 CREATE TABLE IF NOT EXISTS alarms (
     name TEXT PRIMARY KEY, state TEXT NOT NULL, reason TEXT NOT NULL, updated_at TEXT NOT NULL
 );

@@ -182,6 +182,9 @@ pub async fn run_build_shell(
 
 const PIPE_SIZE: usize = 1024 * 1024;
 
+/// The first read buffer of a build's output stream.
+const READ_START: usize = 16 * 1024;
+
 /// How long a stopped build's processes have between SIGTERM and SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
@@ -271,12 +274,27 @@ async fn copy_streams(
     const MAX_LINE: usize = 64 * 1024;
     let (mut out, mut err) = (stdout, stderr);
     let (mut pending_out, mut pending_err) = (Vec::new(), Vec::new());
-    let (mut a, mut b) = (vec![0u8; PIPE_SIZE], vec![0u8; PIPE_SIZE]);
+    // Small at first (a thousand quiet builds at once must not each hold megabytes), doubled
+    // up to the pipe's size while reads keep filling them (a chatty build).
+    let (mut a, mut b) = (vec![0u8; READ_START], vec![0u8; READ_START]);
+    let grow = |buf: &mut Vec<u8>, filled: usize| {
+        if filled == buf.len() && buf.len() < PIPE_SIZE {
+            buf.resize((buf.len() * 2).min(PIPE_SIZE), 0);
+        }
+    };
+    let (mut filled_a, mut filled_b) = (0, 0);
     while out.is_some() || err.is_some() {
+        grow(&mut a, filled_a);
+        grow(&mut b, filled_b);
         let (n, from_out) = tokio::select! {
             r = async { out.as_mut().expect("guarded").read(&mut a).await }, if out.is_some() => (r?, true),
             r = async { err.as_mut().expect("guarded").read(&mut b).await }, if err.is_some() => (r?, false),
         };
+        if from_out {
+            filled_a = n;
+        } else {
+            filled_b = n;
+        }
         let (chunk, pending) = if from_out {
             (&a[..n], &mut pending_out)
         } else {
