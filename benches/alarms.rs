@@ -14,11 +14,15 @@
     reason = "a benchmark reports on stdout and stops on any failure"
 )]
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use baton_core::ports::{ArtifactStore, MetricDatum, MetricsSink};
-use baton_local::{LocalRuntime, RuntimeOptions};
+use baton_local::LocalRuntime;
+
+use common::median;
 
 const PIPELINE: &str = "name: bench
 stages:
@@ -34,11 +38,6 @@ deployment_groups:
 alarms:
   errors: { metric: Errors, statistic: Sum, period: 1s, threshold: 1, comparison: GreaterThanOrEqualToThreshold, evaluation_periods: 1, treat_missing_data: notBreaching }
 ";
-
-fn median(mut xs: Vec<Duration>) -> Duration {
-    xs.sort();
-    xs[xs.len() / 2]
-}
 
 fn breach() -> MetricDatum {
     let now = chrono::Utc::now().timestamp_millis();
@@ -99,7 +98,6 @@ async fn rollback_latency(runtime: &LocalRuntime) -> Duration {
 
 fn main() {
     let runs: usize = std::env::var("BATON_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
-    let dir = tempfile::tempdir().unwrap();
     let files = [
         ("pipeline.yml", PIPELINE),
         (
@@ -108,23 +106,7 @@ fn main() {
         ),
         ("appspec.yml", "version: 0.0\nos: linux\n"),
     ];
-    for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).unwrap();
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let runtime = rt
-        .block_on(LocalRuntime::open(
-            &dir.path().join("pipeline.yml"),
-            RuntimeOptions {
-                state_dir: Some(dir.path().join(".baton")),
-                working_tree: true,
-            },
-        ))
-        .unwrap();
+    let common::Bench { dir: _dir, rt, runtime } = common::project(&files);
     // A last-good revision to roll back to: the first build's artifact.
     rt.block_on(async {
         let record = runtime.run(None, Default::default());

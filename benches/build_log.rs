@@ -15,14 +15,13 @@
     reason = "a benchmark reports on stdout and stops on any failure"
 )]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use baton_local::process::{clean_command, run_build_shell};
 
-fn median(mut xs: Vec<Duration>) -> Duration {
-    xs.sort();
-    xs[xs.len() / 2]
-}
+use common::median;
 
 fn now_ns() -> u128 {
     std::time::SystemTime::now()

@@ -12,12 +12,15 @@
     reason = "a benchmark reports on stdout and stops on any failure"
 )]
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use baton_core::ports::{DeploymentStatus, Provenance, StagedArtifact};
-use baton_local::{LocalRuntime, RuntimeOptions};
+
+use common::median;
 
 const INSTANCES: usize = 10;
 const HOOKS: [&str; 5] = [
@@ -27,11 +30,6 @@ const HOOKS: [&str; 5] = [
     "ApplicationStart",
     "ValidateService",
 ];
-
-fn median(mut xs: Vec<Duration>) -> Duration {
-    xs.sort();
-    xs[xs.len() / 2]
-}
 
 /// A revision whose appspec runs a no-op script at each hook.
 fn revision(dir: &Path) {
@@ -49,32 +47,13 @@ fn revision(dir: &Path) {
 
 fn main() {
     let runs: usize = std::env::var("BATON_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(9);
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("pipeline.yml"),
-        format!(
-            "name: bench\nstages:\n  - name: Ship\n    actions:\n      - {{ name: Deploy, type: deploy, input: source, group: fleet }}\n\
-             deployment_groups:\n  fleet:\n    instances: {INSTANCES}\n    config: OneAtATime\n"
-        ),
-    )
-    .unwrap();
+    let pipeline = format!(
+        "name: bench\nstages:\n  - name: Ship\n    actions:\n      - {{ name: Deploy, type: deploy, input: source, group: fleet }}\n\
+         deployment_groups:\n  fleet:\n    instances: {INSTANCES}\n    config: OneAtATime\n"
+    );
+    let common::Bench { dir, rt, runtime } = common::project(&[("pipeline.yml", &pipeline)]);
     let bundle = dir.path().join("bundle");
     revision(&bundle);
-
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let runtime = rt
-        .block_on(LocalRuntime::open(
-            &dir.path().join("pipeline.yml"),
-            RuntimeOptions {
-                state_dir: Some(dir.path().join(".baton")),
-                working_tree: true,
-            },
-        ))
-        .unwrap();
     let staged = StagedArtifact {
         name: "app".into(),
         location: bundle.to_string_lossy().into_owned(),

@@ -13,10 +13,12 @@
     reason = "a benchmark reports on stdout and stops on any failure"
 )]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Instant;
 
-use baton_local::{LocalRuntime, RuntimeOptions, query};
+use baton_local::query;
 
 /// Peak resident set size of this process, from the kernel's accounting.
 fn peak_rss_mib() -> f64 {
@@ -34,35 +36,16 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
-    let dir = tempfile::tempdir().unwrap();
     // PARALLEL: no stage locks, every execution runs at once. The one action is a test whose
     // buildspec runs `true`: a real shell per execution, as a real build would start.
-    std::fs::write(
-        dir.path().join("pipeline.yml"),
-        "name: load\nexecution_mode: PARALLEL\nstages:\n  - name: Check\n    actions:\n      - { name: Noop, type: test }\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("buildspec.yml"),
-        "version: 0.2\nphases:\n  build:\n    commands: ['true']\n",
-    )
-    .unwrap();
-
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let runtime = Arc::new(
-        rt.block_on(LocalRuntime::open(
-            &dir.path().join("pipeline.yml"),
-            RuntimeOptions {
-                state_dir: Some(dir.path().join(".baton")),
-                working_tree: true,
-            },
-        ))
-        .unwrap(),
-    );
+    let common::Bench { dir: _dir, rt, runtime } = common::project(&[
+        (
+            "pipeline.yml",
+            "name: load\nexecution_mode: PARALLEL\nstages:\n  - name: Check\n    actions:\n      - { name: Noop, type: test }\n",
+        ),
+        ("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands: ['true']\n"),
+    ]);
+    let runtime = Arc::new(runtime);
     let started = Instant::now();
     let records = rt.block_on(async {
         let mut runs = tokio::task::JoinSet::new();

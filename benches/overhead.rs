@@ -12,16 +12,13 @@
     reason = "a benchmark reports on stdout and stops on any failure"
 )]
 
-use std::time::{Duration, Instant};
+mod common;
 
-use baton_local::{LocalRuntime, RuntimeOptions};
+use std::time::Instant;
+
+use common::median;
 
 const ACTIONS: usize = 20;
-
-fn median(mut xs: Vec<Duration>) -> Duration {
-    xs.sort();
-    xs[xs.len() / 2]
-}
 
 fn pipeline() -> String {
     let mut y = String::from("name: bench\nstages:\n  - name: Noop\n    actions:\n");
@@ -33,28 +30,10 @@ fn pipeline() -> String {
 
 fn main() {
     let runs: usize = std::env::var("BATON_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(15);
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("pipeline.yml"), pipeline()).unwrap();
-    std::fs::write(
-        dir.path().join("buildspec.yml"),
-        "version: 0.2\nphases:\n  build:\n    commands:\n      - 'true'\n",
-    )
-    .unwrap();
-
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let runtime = rt
-        .block_on(LocalRuntime::open(
-            &dir.path().join("pipeline.yml"),
-            RuntimeOptions {
-                state_dir: Some(dir.path().join(".baton")),
-                working_tree: true,
-            },
-        ))
-        .unwrap();
+    let common::Bench { dir: _dir, rt, runtime } = common::project(&[
+        ("pipeline.yml", &pipeline()),
+        ("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - 'true'\n"),
+    ]);
 
     // Warm-up: page cache, SQLite file, bash binary.
     rt.block_on(runtime.run(None, Default::default())).unwrap();

@@ -63,7 +63,8 @@ impl TaskInvoker for Invoker {
     }
 }
 
-async fn run(definition: Value, input: Value) -> (baton_asl::ExecutionOutcome, Arc<Events>) {
+/// An interpreter on `definition` with the test invoker, the execution to run, and its events.
+fn setup(definition: Value, input: Value) -> (Interpreter, StateMachine, ExecutionSpec, Arc<Events>) {
     let machine = StateMachine::from_json(&definition.to_string()).expect("valid definition");
     let events = Arc::new(Events::default());
     let invoker = Arc::new(Invoker {
@@ -77,6 +78,11 @@ async fn run(definition: Value, input: Value) -> (baton_asl::ExecutionOutcome, A
         execution_name: "e1".into(),
         input,
     };
+    (interpreter, machine, spec, events)
+}
+
+async fn run(definition: Value, input: Value) -> (baton_asl::ExecutionOutcome, Arc<Events>) {
+    let (interpreter, machine, spec, events) = setup(definition, input);
     (interpreter.execute(&machine, &spec).await, events)
 }
 
@@ -187,24 +193,11 @@ fn definitions_are_checked() {
 
 #[tokio::test(start_paused = true)]
 async fn a_stopped_execution_is_aborted_and_drops_its_waiting_tasks() {
-    let machine = StateMachine::from_json(
-        &json!({"StartAt": "W", "States": {"W": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-            "Parameters": {"token.$": "$$.Task.Token"}, "End": true}}})
-        .to_string(),
-    )
-    .unwrap();
-    let events = Arc::new(Events::default());
-    let invoker = Arc::new(Invoker {
-        flaky_calls: AtomicU32::new(0),
-        tokens: Mutex::new(None),
-    });
-    let interpreter = Interpreter::new(invoker.clone(), events.clone());
-    *invoker.tokens.lock().unwrap() = Some(interpreter.tokens());
-    let spec = ExecutionSpec {
-        state_machine_arn: "arn:aws:states:local:000000000000:stateMachine:test".into(),
-        execution_name: "e1".into(),
-        input: json!({}),
-    };
+    let (interpreter, machine, spec, events) = setup(
+        json!({"StartAt": "W", "States": {"W": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"token.$": "$$.Task.Token"}, "End": true}}}),
+        json!({}),
+    );
     let tokens = interpreter.tokens();
     let (stop, stops) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -229,26 +222,13 @@ async fn a_stopped_execution_is_aborted_and_drops_its_waiting_tasks() {
 
 #[tokio::test(start_paused = true)]
 async fn stop_and_wait_lets_the_task_in_flight_finish_and_starts_nothing_after_it() {
-    let machine = StateMachine::from_json(
-        &json!({"StartAt": "Build", "States": {
+    let (interpreter, machine, spec, events) = setup(
+        json!({"StartAt": "Build", "States": {
             "Build": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
                       "Parameters": {"token.$": "$$.Task.Token"}, "Next": "Deploy"},
-            "Deploy": {"Type": "Task", "Resource": "arn:aws:lambda:local:0:function:echo", "End": true}}})
-        .to_string(),
-    )
-    .unwrap();
-    let events = Arc::new(Events::default());
-    let invoker = Arc::new(Invoker {
-        flaky_calls: AtomicU32::new(0),
-        tokens: Mutex::new(None),
-    });
-    let interpreter = Interpreter::new(invoker.clone(), events.clone());
-    *invoker.tokens.lock().unwrap() = Some(interpreter.tokens());
-    let spec = ExecutionSpec {
-        state_machine_arn: "arn:aws:states:local:000000000000:stateMachine:test".into(),
-        execution_name: "e1".into(),
-        input: json!({}),
-    };
+            "Deploy": {"Type": "Task", "Resource": "arn:aws:lambda:local:0:function:echo", "End": true}}}),
+        json!({}),
+    );
     let (stop, stops) = tokio::sync::mpsc::unbounded_channel();
     let (tokens, seen) = (interpreter.tokens(), events.clone());
     tokio::spawn(async move {
