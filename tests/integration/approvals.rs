@@ -178,7 +178,9 @@ async fn a_newer_release_supersedes_the_approval_that_waits_for_an_older_one() {
     );
 
     let newer = wait_for_approval_of(&project, &older).await;
-    assert!(newer > older, "the newer execution now waits: {newer}");
+    // Ids sort by their second only; the start times say which one is newer.
+    let started = |id: &str| query::execution(&db, Some(id)).expect("query").expect("execution").started_at;
+    assert!(started(&newer) > started(&older), "the newer execution now waits: {newer}");
     let out = approve(&project, &[&newer]).await;
     assert!(out.status.success(), "{}", text(&out));
     let newer_record = newer_run.await.expect("join");
