@@ -95,7 +95,12 @@ pub fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, j
         println!("  Deployments");
         for d in &deployments {
             let s = style::status(&d.status);
-            let kind = if d.rollback { " (rollback)" } else { "" };
+            let kind = match (&d.rolls_back, &d.rolled_back_by) {
+                (Some(of), _) => format!(" (rollback of {of})"),
+                (None, Some(by)) => format!(" (rolled back by {by})"),
+                _ if d.rollback => " (rollback)".to_string(),
+                _ => String::new(),
+            };
             println!(
                 "  {:<13} {:<10} {:<10} {}{:<10}{}{kind} {}",
                 d.id,
@@ -106,6 +111,20 @@ pub fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, j
                 s.render_reset(),
                 d.reason.as_deref().unwrap_or_default()
             );
+            for i in &d.instances {
+                let events: Vec<String> = i
+                    .events
+                    .iter()
+                    .map(|e| {
+                        let s = style::status(&e.status);
+                        format!("{}{}{}", s.render(), e.event, s.render_reset())
+                    })
+                    .collect();
+                println!("    #{:<3} {}", i.instance, events.join(" → "));
+                if let Some(m) = i.events.iter().find_map(|e| e.message.as_deref()) {
+                    println!("         {}{m}{}", style::FAIL.render(), style::FAIL.render_reset());
+                }
+            }
         }
     }
     if !instances.is_empty() {

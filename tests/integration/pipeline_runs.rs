@@ -116,6 +116,30 @@ async fn broken_release_rolls_back_to_last_good() {
             .collect::<Vec<_>>(),
         [("Failed", false, Some(2)), ("Succeeded", true, Some(1))]
     );
+    // The rollback links to what it replaced, and each instance says how far it got.
+    let (failed, restore) = (&deployments[0], &deployments[1]);
+    assert_eq!(restore.rolls_back.as_deref(), Some(failed.id.as_str()));
+    assert_eq!(failed.rolled_back_by.as_deref(), Some(restore.id.as_str()));
+    let first = &failed.instances[0];
+    let events: Vec<(&str, &str)> = first.events.iter().map(|e| (e.event.as_str(), e.status.as_str())).collect();
+    assert_eq!(events.last(), Some(&("ValidateService", "Failed")), "{events:?}");
+    assert!(events.contains(&("ApplicationStart", "Succeeded")), "{events:?}");
+    assert!(first.events.last().and_then(|e| e.message.as_deref()).is_some());
+    assert!(restore.instances.len() == 3 && restore.instances.iter().all(|i| i.events.iter().all(|e| e.status == "Succeeded")));
+    let shown = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(["status", &record.id, "--pipeline"])
+        .arg(project.path())
+        .env("NO_COLOR", "1")
+        .env_remove("BATON_STATE_DIR")
+        .output()
+        .expect("baton status");
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(text.contains(&format!("(rolled back by {})", restore.id)), "{text}");
+    assert!(text.contains(&format!("(rollback of {})", failed.id)), "{text}");
+    assert!(
+        text.contains("#0   ApplicationStop → DownloadBundle → BeforeInstall → Install"),
+        "{text}"
+    );
     for i in query::instances(&db, "hello").expect("instances") {
         let (status, body) = health(i.port).expect("instance answers");
         assert_eq!(
