@@ -30,15 +30,16 @@ fn identity(pid: u32) -> Option<String> {
     Some(format!("{}/{pid}/{start}", boot.trim()))
 }
 
-/// Records that this process runs `execution_id`.
-pub(crate) fn claim(db: &Db, execution_id: &str) -> Result<(), LocalError> {
-    let me = identity(std::process::id()).unwrap_or_default();
-    db.lock()
-        .execute(
-            "INSERT OR REPLACE INTO runners (execution_id, runner) VALUES (?1, ?2)",
-            params![execution_id, me],
-        )
-        .map_err(LocalError::sql)?;
+/// Records that this process runs `execution_id`, in the transaction that creates it.
+pub(crate) fn claim(tx: &rusqlite::Connection, execution_id: &str) -> Result<(), LocalError> {
+    let pid = std::process::id();
+    // Without /proc (not Linux) only the pid is known; `alive` then asks the kernel about it.
+    let me = identity(pid).unwrap_or_else(|| format!("-/{pid}/-"));
+    tx.execute(
+        "INSERT OR REPLACE INTO runners (execution_id, runner) VALUES (?1, ?2)",
+        params![execution_id, me],
+    )
+    .map_err(LocalError::sql)?;
     Ok(())
 }
 
@@ -53,8 +54,13 @@ fn alive(runner: Option<&str>) -> bool {
     let Some(runner) = runner else {
         return false;
     };
-    let pid = runner.split('/').nth(1).and_then(|p| p.parse().ok());
-    pid.and_then(identity).as_deref() == Some(runner)
+    let Some(pid) = runner.split('/').nth(1).and_then(|p| p.parse::<u32>().ok()) else {
+        return false;
+    };
+    if runner.starts_with("-/") {
+        return rustix::process::Pid::from_raw(pid as i32).is_some_and(|p| rustix::process::test_kill_process(p).is_ok());
+    }
+    identity(pid).as_deref() == Some(runner)
 }
 
 /// Ends the executions of this state directory whose runner is gone; returns their ids.

@@ -270,14 +270,16 @@ impl LocalRuntime {
             input: input.clone(),
         };
         let started = Utc::now().to_rfc3339();
-        self.db
-            .lock()
-            .execute(
+        // With its runner in one transaction: another process reconciling lost runners must
+        // never see this execution without it.
+        self.db.immediate(|tx| {
+            tx.execute(
                 "INSERT INTO executions (id, pipeline, arn, status, started_at, input) VALUES (?1, ?2, ?3, 'RUNNING', ?4, ?5)",
                 params![id, self.pipeline().name, spec.execution_arn(), started, input.to_string()],
             )
             .map_err(LocalError::sql)?;
-        crate::runners::claim(&self.db, &id)?;
+            crate::runners::claim(tx, &id)
+        })?;
         if let Err(e) = self
             .adapters
             .metrics
