@@ -229,7 +229,10 @@ impl DynamoLanes {
         )))
     }
 
-    /// Takes `execution` out of every lane of the pipeline but `keep`'s.
+    /// Takes `execution` out of every lane of the pipeline but `keep`'s. Every lane's holder is
+    /// (re)admitted too: a decision is only as safe as its delivery, and one lost on the way (a
+    /// gate invocation that failed after changing a lane) would leave its execution waiting for
+    /// good. Admitting a holder whose gate was already answered does nothing.
     async fn remove(
         &self,
         pipeline: &str,
@@ -251,10 +254,16 @@ impl DynamoLanes {
         let mut out = Vec::new();
         for item in lanes.items() {
             let lane = decode(item);
-            let present = lane.holder.as_deref() == Some(execution) || lane.waiting.iter().any(|w| w.execution == execution);
-            let Some(stage) = text(item, "sk").filter(|st| present && Some(st.as_str()) != keep) else {
+            let Some(stage) = text(item, "sk") else {
                 continue;
             };
+            if let Some(holder) = lane.holder.as_deref().filter(|h| *h != execution) {
+                out.push((stage.clone(), Decision::Enter(holder.to_string())));
+            }
+            let present = lane.holder.as_deref() == Some(execution) || lane.waiting.iter().any(|w| w.execution == execution);
+            if !present || Some(stage.as_str()) == keep {
+                continue;
+            }
             let leave = |l: &mut Lane| {
                 if l.holder.as_deref() == Some(execution) {
                     l.holder = None;
@@ -306,7 +315,10 @@ fn encode(waiting: &[Waiter]) -> String {
 #[async_trait]
 impl StageLanes for DynamoLanes {
     async fn arrive(&self, a: &Arrival<'_>) -> PortResult<()> {
-        let mut decisions = self.remove(a.pipeline, a.execution, a.mode, Some(a.stage)).await?;
+        // Delivered before this lane is touched: should that fail, they are not lost with it.
+        let left = self.remove(a.pipeline, a.execution, a.mode, Some(a.stage)).await?;
+        self.deliver(left).await?;
+        let mut decisions = Vec::new();
         let join = |l: &mut Lane| {
             let known = l.holder.as_deref() == Some(a.execution) || l.waiting.iter().any(|w| w.execution == a.execution);
             if !known {

@@ -253,3 +253,50 @@ async fn the_gate_function_takes_gate_tasks_and_lets_the_next_in_when_an_executi
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_lost_on_the_way_is_delivered_by_the_next_gate() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let moto = Moto::start();
+    let state = table(&moto).await;
+    let answers: Answers = Arc::default();
+    let lanes = DynamoLanes::new(
+        state.clone(),
+        Arc::new(callbacks(&answers)),
+        Arc::new(EmfMetricsSink::new(Vec::new())),
+    );
+    // B waits in front of Ship, its gate parked...
+    let (tx, admitted) = oneshot::channel();
+    answers.lock().unwrap().insert("B/Ship".into(), tx);
+    let parked = baton_core::ports::PendingTask {
+        token: "B/Ship".into(),
+        context: serde_json::json!({ "pipeline": "p", "execution_id": "B", "stage": "Ship", "started_ms": 0 }),
+    };
+    state.put(&gate::key("B", "Ship"), &parked).await.unwrap();
+    // ...and the lane says B holds Ship: what a gate leaves that changed the lane and then
+    // failed before delivering its decision.
+    let s = |v: &str| AttributeValue::S(v.into());
+    aws_sdk_dynamodb::Client::new(&moto.sdk_config())
+        .put_item()
+        .table_name("baton-state")
+        .item("pk", s("lane#p"))
+        .item("sk", s("Ship"))
+        .item("holder", s("B"))
+        .item("waiting", s("[]"))
+        .item("version", AttributeValue::N("1".into()))
+        .send()
+        .await
+        .unwrap();
+    // The next gate of the pipeline, anyone's, admits B.
+    let arrival = baton_core::ports::Arrival {
+        pipeline: "p",
+        execution: "C",
+        stage: "Source",
+        mode: ExecutionMode::Queued,
+        started_ms: 5,
+    };
+    lanes.arrive(&arrival).await.unwrap();
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(10), admitted).await;
+    assert_eq!(answer.expect("B was admitted").unwrap(), Ok(()));
+    assert!(state.list("gate/B/").await.unwrap().is_empty());
+}
