@@ -1,19 +1,23 @@
 //! `CodeBuildRunner`: `StartBuild` against moto (the project, the S3 source pinned by version,
 //! the staged outputs), the request's overrides checked with `aws-smithy-mocks`, and the
 //! documented `CodeBuild Build State Change` event turned into Baton's with the build's details
-//! from mocked `BatchGetBuilds` / `BatchGetReports` (moto fakes build statuses).
+//! from mocked `BatchGetBuilds` / `BatchGetReports` (moto fakes build statuses). Last, faults:
+//! StartBuild answered with server errors, throttling and a refusal through the real client.
 
 #![allow(clippy::unwrap_used, reason = "test fixtures: a panic is the failure report")]
 
 mod common;
 
 use std::path::Path;
+use std::time::Duration;
 
+use aws_sdk_codebuild::operation::start_build::StartBuildOutput;
 use aws_sdk_codebuild::types::{
     Build, BuildArtifacts, BuildPhase, BuildPhaseType, ExportedEnvironmentVariable, PhaseContext, Report, SourceType, StatusType,
     TestReportSummary,
 };
-use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use aws_smithy_types::retry::RetryConfig;
 use baton_aws::codebuild::{BuildStateChangeEvent, CORRELATION_VAR, CodeBuildRunner};
 use baton_aws::s3::{Encryption, S3ArtifactStore};
 use baton_core::events::{BuildStatus, Event};
@@ -117,7 +121,7 @@ async fn the_start_request_carries_the_actions_overrides() {
                 && secondary == ["docs"]
         })
         .then_output(|| {
-            aws_sdk_codebuild::operation::start_build::StartBuildOutput::builder()
+            StartBuildOutput::builder()
                 .build_value(Build::builder().id("baton-builds:1").build())
                 .build()
         });
@@ -388,4 +392,78 @@ async fn a_build_start_delivered_again_starts_no_second_build() {
     // keeps this at one.
     let builds = client.list_builds_for_project().project_name("baton-builds").send().await.unwrap();
     assert_eq!(builds.ids().len(), 1, "{:?}", builds.ids());
+}
+
+// Injected faults: what AWS documents as retryable is retried by the SDK with backoff and
+// jitter and, once the attempts run out, reaches the state machine as `Transient` for its own
+// retry; a refusal is terminal at once, with its code, after one request.
+
+/// A CodeBuild client that answers with `rule`, retrying as the SDK's standard mode does (three
+/// attempts), with millisecond backoffs so the test does not wait.
+fn codebuild(rule: &Rule) -> aws_sdk_codebuild::Client {
+    mock_client!(aws_sdk_codebuild, RuleMode::Sequential, [rule], |c| c.retry_config(
+        RetryConfig::standard()
+            .with_max_attempts(3)
+            .with_initial_backoff(Duration::from_millis(1))
+            .with_max_backoff(Duration::from_millis(5))
+    ))
+}
+
+fn started() -> StartBuildOutput {
+    StartBuildOutput::builder()
+        .build_value(Build::builder().id("baton-builds:1234").build())
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_and_throttling_are_retried_and_the_build_starts() {
+    let moto = Moto::start();
+    let (_, store) = store(&moto).await;
+    let source = source(&store).await;
+    let throttled = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+    let rule = mock!(aws_sdk_codebuild::Client::start_build)
+        .sequence()
+        .http_status(503, None)
+        .http_status(400, Some(throttled.to_string()))
+        .output(started)
+        .build();
+    let runner = CodeBuildRunner::new(codebuild(&rule), "baton-builds", store);
+    let id = runner.start(request(source, &[])).await.unwrap();
+    assert_eq!(id, "baton-builds:1234");
+    assert_eq!(rule.num_calls(), 3, "two faults, then the start");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_that_outlast_the_retries_reach_the_state_machine_as_transient() {
+    let moto = Moto::start();
+    let (_, store) = store(&moto).await;
+    let source = source(&store).await;
+    let rule = mock!(aws_sdk_codebuild::Client::start_build)
+        .sequence()
+        .http_status(500, None)
+        .times(3)
+        .build();
+    let runner = CodeBuildRunner::new(codebuild(&rule), "baton-builds", store);
+    let e = runner.start(request(source, &[])).await.unwrap_err();
+    assert!(e.transient, "{e:?}");
+    assert!(e.message.starts_with("CodeBuild StartBuild failed"), "{e:?}");
+    assert_eq!(rule.num_calls(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_is_terminal_at_once_and_names_its_code() {
+    let moto = Moto::start();
+    let (_, store) = store(&moto).await;
+    let source = source(&store).await;
+    // As CodeBuild sends it: a 400 whose body names the error.
+    let refused = r#"{"__type":"InvalidInputException","message":"buildspec override too long"}"#;
+    let rule = mock!(aws_sdk_codebuild::Client::start_build)
+        .sequence()
+        .http_status(400, Some(refused.to_string()))
+        .build();
+    let runner = CodeBuildRunner::new(codebuild(&rule), "baton-builds", store);
+    let e = runner.start(request(source, &[])).await.unwrap_err();
+    assert!(!e.transient, "{e:?}");
+    assert!(e.message.contains("InvalidInputException: buildspec override too long"), "{e:?}");
+    assert_eq!(rule.num_calls(), 1, "not retried");
 }
