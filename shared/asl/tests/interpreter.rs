@@ -262,3 +262,16 @@ async fn stop_and_wait_lets_the_task_in_flight_finish_and_starts_nothing_after_i
     assert_eq!(deploys, 0, "nothing starts after the stop: {kinds:?}");
     assert_eq!(kinds.last().unwrap(), "ExecutionAborted");
 }
+
+#[test]
+fn status_names_are_the_serialized_ones() {
+    for s in [
+        ExecutionStatus::Running,
+        ExecutionStatus::Succeeded,
+        ExecutionStatus::Failed,
+        ExecutionStatus::TimedOut,
+        ExecutionStatus::Aborted,
+    ] {
+        assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+    }
+}

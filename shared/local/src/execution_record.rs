@@ -30,10 +30,7 @@ impl ExecutionRecord {
             // Step Functions has no such status; the `Superseded` Fail state stands for it.
             SUPERSEDED.to_string()
         } else {
-            serde_json::to_value(outcome.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
+            outcome.status.as_str().to_string()
         };
         Self {
             id: id.to_string(),

@@ -326,13 +326,9 @@ impl LocalRuntime {
         drop(inbox);
         // What the execution started and no longer waits for (a build) is stopped, as the
         // events function does on AWS when Step Functions reports the execution's end.
-        let sfn_status = serde_json::to_value(outcome.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
         let ended = Event::ExecutionEnded {
             execution_id: id.clone(),
-            status: sfn_status,
+            status: outcome.status.as_str().to_string(),
         };
         if let Err(e) = events::handle(self.adapters.event_ports(), ended).await {
             tracing::warn!(execution_id = %id, error = %e, "could not stop what the execution left running");

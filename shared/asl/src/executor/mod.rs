@@ -80,6 +80,19 @@ pub enum ExecutionStatus {
     Aborted,
 }
 
+impl ExecutionStatus {
+    /// The name Step Functions gives it (`SUCCEEDED`, `TIMED_OUT`, …), as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "RUNNING",
+            Self::Succeeded => "SUCCEEDED",
+            Self::Failed => "FAILED",
+            Self::TimedOut => "TIMED_OUT",
+            Self::Aborted => "ABORTED",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ExecutionOutcome {
     pub status: ExecutionStatus,

@@ -156,7 +156,7 @@ pub fn execute(case: &Case) -> Outcome {
     };
     let outcome = runtime.block_on(Interpreter::with_tokens(invoker, sink.clone(), tokens).execute(&machine, &spec));
     Outcome::Ran {
-        status: serde_json::to_value(outcome.status).unwrap().as_str().unwrap().to_string(),
+        status: outcome.status.as_str().to_string(),
         output: outcome.output,
         error: outcome.error.as_ref().map(|e| e.error.clone()),
         cause: outcome.error.map(|e| e.cause),
