@@ -108,7 +108,7 @@ pub fn reconcile(db: &Db) -> Result<Vec<String>, LocalError> {
                     params![execution, now],
                 )
                 .map_err(LocalError::sql)?;
-                for kind in ["build", "deployment", "bake", "approval", "gate"] {
+                for kind in baton_core::stages::abandon::KINDS {
                     tx.execute(
                         "DELETE FROM pending_tasks WHERE substr(key, 1, length(?1)) = ?1",
                         [format!("{kind}/{execution}/")],

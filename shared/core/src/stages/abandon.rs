@@ -11,7 +11,7 @@ use crate::ports::{BuildRunner, PendingTasks, PortResult, TaskCallbacks};
 
 /// The kinds of entries an execution parks, as their key prefixes
 /// (`<kind>/<execution>/…`).
-const KINDS: [&str; 5] = ["build", "deployment", "bake", "approval", "gate"];
+pub const KINDS: [&str; 5] = ["build", "deployment", "bake", "approval", "gate"];
 
 /// What [`ended`] cleared.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
