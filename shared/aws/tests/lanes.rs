@@ -95,7 +95,14 @@ async fn walk(n: i64, mode: ExecutionMode, lanes: Arc<DynamoLanes>, pending: Dyn
             // Distinct start times, one millisecond apart, in the order of n.
             started: Some(format!("2026-12-01T00:00:00.{n:03}Z")),
         };
-        gate::start(lanes.as_ref(), &pending, &callbacks(&answers), input).await.unwrap();
+        // As the state machine's `Transient` retry does: under fifty contenders a lane can see
+        // more conflicting writes than one invocation tries, or moto drop a connection.
+        let mut attempt = 0;
+        while let Err(e) = gate::start(lanes.as_ref(), &pending, &callbacks(&answers), input.clone()).await {
+            attempt += 1;
+            assert!(e.error_type() == "Transient" && attempt < 6, "gate of {execution} at {stage}: {e}");
+            tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+        }
         match rx.await.unwrap() {
             Ok(()) => {
                 walk.entered.push(stage);
@@ -117,7 +124,13 @@ async fn walk(n: i64, mode: ExecutionMode, lanes: Arc<DynamoLanes>, pending: Dyn
             *seen.shipping.lock().unwrap() -= 1;
         }
     }
-    lanes.leave("p", &execution, mode).await.unwrap();
+    // The execution-status event is retried by EventBridge the same way.
+    let mut attempt = 0;
+    while let Err(e) = lanes.leave("p", &execution, mode).await {
+        attempt += 1;
+        assert!(e.transient && attempt < 6, "{execution} leaving: {e:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+    }
     walk
 }
 
@@ -137,7 +150,11 @@ async fn fifty(mode: ExecutionMode) -> (Vec<Walk>, Vec<i64>, Vec<i64>) {
         let (lanes, state, answers, seen) = (lanes.clone(), state.clone(), answers.clone(), seen.clone());
         runs.spawn(walk(n, mode, lanes, state, answers, seen));
     }
-    let mut walks = runs.join_all().await;
+    // A walker that panics holds its lanes for good and the others wait behind it: fail with
+    // what happened instead of hanging.
+    let mut walks = tokio::time::timeout(std::time::Duration::from_secs(180), runs.join_all())
+        .await
+        .expect("the fifty executions ended within 3 minutes");
     walks.sort_by_key(|w| w.n);
     assert!(state.list("gate/").await.unwrap().is_empty(), "every parked gate was answered");
     (walks, seen.order("Source"), seen.order("Ship"))
