@@ -384,6 +384,18 @@ impl State {
         }
     }
 
+    /// Where the state goes when it completes normally; `None` for Choice, Succeed and Fail.
+    pub fn transition(&self) -> Option<&Transition> {
+        match self {
+            State::Task(s) => Some(&s.transition),
+            State::Pass(s) => Some(&s.transition),
+            State::Wait(s) => Some(&s.transition),
+            State::Parallel(s) => Some(&s.transition),
+            State::Map(s) => Some(&s.transition),
+            State::Choice(_) | State::Succeed(_) | State::Fail(_) => None,
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             State::Task(_) => "Task",

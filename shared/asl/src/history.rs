@@ -178,13 +178,15 @@ impl std::fmt::Debug for Recorder {
 }
 
 impl Recorder {
-    pub fn new(sink: Arc<dyn HistorySink>, execution_arn: &str, clock: Clock) -> Self {
+    /// Numbers events after `last_event_id` (0 for a new execution, the last recorded event's
+    /// id for one that continues).
+    pub fn new(sink: Arc<dyn HistorySink>, execution_arn: &str, clock: Clock, last_event_id: u64) -> Self {
         Self {
             sink,
             execution_arn: execution_arn.into(),
             clock,
-            counter: Arc::new(AtomicU64::new(0)),
-            previous: Arc::new(AtomicU64::new(0)),
+            counter: Arc::new(AtomicU64::new(last_event_id)),
+            previous: Arc::new(AtomicU64::new(last_event_id)),
             stamp: Arc::new(std::sync::Mutex::new((i64::MIN, Arc::from("")))),
         }
     }

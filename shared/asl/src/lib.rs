@@ -17,7 +17,8 @@
 //!   input/output processing and the payload limit; [`context`] the `$$` object and the clock.
 //! - [`tokens`]: task tokens for `.waitForTaskToken`.
 //! - [`mock`]: Task results from a Step Functions Local `MockConfigFile`.
-//! - [`history`]: history events in Step Functions' shapes.
+//! - [`history`]: history events in Step Functions' shapes; [`redrive`] reads where an
+//!   unfinished execution continues from them.
 //! - [`error`]: definition errors and runtime `States.*` errors.
 
 pub mod choice;
@@ -32,6 +33,7 @@ pub mod jsonata;
 pub mod mock;
 pub mod path;
 pub mod payload;
+pub mod redrive;
 pub mod tokens;
 pub mod validate;
 pub mod variables;
@@ -41,4 +43,5 @@ pub use definition::StateMachine;
 pub use error::{DefinitionError, Diagnostic, StatesError};
 pub use executor::{ExecutionOutcome, ExecutionSpec, ExecutionStatus, Interpreter, StopRequest, TaskCall, TaskInvoker};
 pub use history::{HistoryEvent, HistorySink, MemorySink, NullSink};
+pub use redrive::{Redrive, RedriveError};
 pub use tokens::{TaskTokens, TokenError};

@@ -11,6 +11,7 @@ mod task;
 
 pub use stopping::StopRequest;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -27,7 +28,8 @@ use crate::context::{Clock, Context, timestamp};
 use crate::definition::{Catcher, JitterStrategy, Retrier, State, StateMachine};
 use crate::error::{StatesError, names};
 use crate::history::{HISTORY_LIMIT, HistorySink, Recorder};
-use crate::io::{Lang, Step, assign_block, check_size, jsonata_field, result_path, states_doc};
+use crate::io::{Lang, Step, assign_block, check_size, jsonata_field, result_path, states_doc, transition};
+use crate::redrive::Redrive;
 use crate::tokens::TaskTokens;
 use crate::variables::Scope;
 use simple::{choose, fail, pass, succeed, wait};
@@ -128,6 +130,9 @@ pub(crate) struct Run {
     /// Variables the running state assigns, committed when it completes.
     pending: std::sync::Mutex<Option<serde_json::Map<String, Value>>>,
     flight: Flight,
+    /// A redriven execution's Task states that succeeded before: their outputs, used once
+    /// instead of running them again.
+    kept: Arc<std::sync::Mutex<HashMap<String, Value>>>,
 }
 
 impl Run {
@@ -143,6 +148,7 @@ impl Run {
             scope: self.scope.child(),
             pending: std::sync::Mutex::new(None),
             flight: self.flight.clone(),
+            kept: self.kept.clone(),
         }
     }
 
@@ -165,6 +171,20 @@ impl Run {
     fn take_pending(&self) -> Option<serde_json::Map<String, Value>> {
         self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
     }
+
+    fn take_kept(&self, name: &str) -> Option<Value> {
+        self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(name)
+    }
+}
+
+/// How an execution begins: afresh, or where an unfinished one stopped.
+#[derive(Clone, Copy)]
+enum Start<'a> {
+    Fresh,
+    /// `RedriveExecution`: a new attempt (`ExecutionRedriven`, `RedriveCount` + 1).
+    Redrive(&'a Redrive),
+    /// The same attempt carried on by another runner: the history simply continues.
+    Resume(&'a Redrive),
 }
 
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -199,40 +219,102 @@ impl Interpreter {
         &self,
         machine: &StateMachine,
         spec: &ExecutionSpec,
+        stops: mpsc::UnboundedReceiver<StopRequest>,
+    ) -> ExecutionOutcome {
+        self.drive(machine, spec, Start::Fresh, stops).await
+    }
+
+    /// `RedriveExecution`: a new attempt of an execution that failed, timed out or was
+    /// aborted, from where [`crate::redrive::plan`] says it stopped. Its history continues after
+    /// an `ExecutionRedriven` event; `$$.Execution.RedriveCount` goes up by one.
+    pub async fn redrive(
+        &self,
+        machine: &StateMachine,
+        spec: &ExecutionSpec,
+        from: &Redrive,
+        stops: mpsc::UnboundedReceiver<StopRequest>,
+    ) -> ExecutionOutcome {
+        self.drive(machine, spec, Start::Redrive(from), stops).await
+    }
+
+    /// Carries on an execution whose runner died, in the same attempt: the state it was in runs
+    /// again with the same `RetryCount` and `RedriveCount`, so the idempotency keys its tasks
+    /// derive find the work the first runner started instead of starting it twice.
+    pub async fn resume(
+        &self,
+        machine: &StateMachine,
+        spec: &ExecutionSpec,
+        from: &Redrive,
+        stops: mpsc::UnboundedReceiver<StopRequest>,
+    ) -> ExecutionOutcome {
+        self.drive(machine, spec, Start::Resume(from), stops).await
+    }
+
+    async fn drive(
+        &self,
+        machine: &StateMachine,
+        spec: &ExecutionSpec,
+        start: Start<'_>,
         mut stops: mpsc::UnboundedReceiver<StopRequest>,
     ) -> ExecutionOutcome {
         let arn = spec.execution_arn();
         let clock = Clock::start();
-        let recorder = Recorder::new(self.sink.clone(), &arn, clock);
         let role = "arn:aws:iam::000000000000:role/baton-local";
-        recorder.emit(
-            "ExecutionStarted",
-            Some("executionStartedEventDetails"),
-            json!({"input": spec.input.to_string(), "inputDetails": {"truncated": false}, "roleArn": role, "stateMachineArn": spec.state_machine_arn}),
-        );
+        let (recorder, input, start_time, redrive_count) = match start {
+            Start::Fresh => {
+                let recorder = Recorder::new(self.sink.clone(), &arn, clock, 0);
+                recorder.emit(
+                    "ExecutionStarted",
+                    Some("executionStartedEventDetails"),
+                    json!({"input": spec.input.to_string(), "inputDetails": {"truncated": false}, "roleArn": role, "stateMachineArn": spec.state_machine_arn}),
+                );
+                (recorder, spec.input.clone(), timestamp(clock.now()), 0)
+            }
+            Start::Redrive(from) => {
+                let recorder = Recorder::new(self.sink.clone(), &arn, clock, from.last_event_id);
+                let count = from.redrive_count + 1;
+                recorder.emit(
+                    "ExecutionRedriven",
+                    Some("executionRedrivenEventDetails"),
+                    json!({ "redriveCount": count }),
+                );
+                info!(execution = %arn, state = %from.state, redrive_count = count, kept = from.kept.len(), "execution redriven");
+                (recorder, from.execution_input.clone(), from.start_time.clone(), count)
+            }
+            Start::Resume(from) => {
+                let recorder = Recorder::new(self.sink.clone(), &arn, clock, from.last_event_id);
+                info!(execution = %arn, state = %from.state, kept = from.kept.len(), "execution resumed");
+                (recorder, from.execution_input.clone(), from.start_time.clone(), from.redrive_count)
+            }
+        };
         let machine_name = spec.state_machine_arn.rsplit(':').next().unwrap_or_default();
+        let (first, first_input, kept) = match start {
+            Start::Fresh => (machine.start_at.clone(), input.clone(), HashMap::new()),
+            Start::Redrive(from) | Start::Resume(from) => (from.state.clone(), from.input.clone(), from.kept.clone()),
+        };
         let run = Run {
             recorder: recorder.clone(),
             clock,
             execution: Arc::new(json!({
                 "Id": arn,
-                "Input": spec.input,
+                "Input": input,
                 "Name": spec.execution_name,
                 "RoleArn": role,
-                "StartTime": timestamp(clock.now()),
-                "RedriveCount": 0,
+                "StartTime": start_time,
+                "RedriveCount": redrive_count,
             })),
             state_machine: Arc::new(json!({"Id": spec.state_machine_arn, "Name": machine_name})),
             lang: Lang::of(machine.query_language.as_deref(), Lang::JsonPath),
             scope: Scope::root(),
             pending: std::sync::Mutex::new(None),
             flight: Flight::default(),
+            kept: Arc::new(std::sync::Mutex::new(kept)),
         };
-        info!(execution = %arn, "execution started");
-        let input_check = check_size("execution input", spec.input.to_string().len());
+        info!(execution = %arn, state = %first, "execution started");
+        let input_check = check_size("execution input", input.to_string().len());
         let body = async {
             input_check?;
-            self.run_machine(machine, spec.input.clone(), &run, None).await
+            self.run_flow(machine, first, first_input, &run, None).await
         };
         let timed = async {
             match machine.timeout_seconds {
@@ -335,8 +417,20 @@ impl Interpreter {
         run: &'a Run,
         map_item: Option<Arc<Value>>,
     ) -> BoxFuture<'a, Result<Value, StatesError>> {
+        self.run_flow(machine, machine.start_at.clone(), input, run, map_item)
+    }
+
+    /// Runs a flow from state `first` to its end.
+    fn run_flow<'a>(
+        &'a self,
+        machine: &'a StateMachine,
+        first: String,
+        input: Value,
+        run: &'a Run,
+        map_item: Option<Arc<Value>>,
+    ) -> BoxFuture<'a, Result<Value, StatesError>> {
         Box::pin(async move {
-            let mut name = machine.start_at.clone();
+            let mut name = first;
             let mut input = input;
             loop {
                 run.flight.hold().await;
@@ -372,6 +466,16 @@ impl Interpreter {
         let name_arc: Arc<str> = Arc::from(name);
         run.recorder.state_entered(kind, &name_arc, &input);
         debug!(state = name, kind, "state entered");
+        // A Task that succeeded before the redrive is not run again. One that assigns
+        // variables is, so that they are set.
+        if let State::Task(s) = state
+            && s.assign.is_none()
+            && let Some(output) = run.take_kept(name)
+        {
+            debug!(state = name, "succeeded before the redrive: its output is reused");
+            run.recorder.state_exited(kind, &name_arc, output.to_string());
+            return transition(&s.transition, output);
+        }
         let ctx = run.context(name_arc.clone(), run.clock.now(), map_item);
         let lang = Lang::of(state.query_language(), run.lang);
         run.stage(None);
