@@ -101,7 +101,7 @@ pub fn plan(machine: &StateMachine, history: &[HistoryEvent]) -> Result<Redrive,
         (Some((name, input, id, _)), _) => (name, input, id),
         // Stopped between two states: continue with the one the last exit leads to.
         (None, Some((name, output))) => {
-            let next = match machine.states.get(&name) {
+            match machine.states.get(&name) {
                 // A Choice decides again, from the input it had.
                 Some(State::Choice(_)) => {
                     let (input, id) = last_entry.remove(&name).unwrap_or((Value::Null, 0));
@@ -112,8 +112,7 @@ pub fn plan(machine: &StateMachine, history: &[HistoryEvent]) -> Result<Redrive,
                     None => return Err(RedriveError::Succeeded),
                 },
                 None => return Err(RedriveError::UnknownState(name)),
-            };
-            next
+            }
         }
         (None, None) => (machine.start_at.clone(), execution_input.clone(), started.id),
     };
@@ -142,7 +141,7 @@ impl Redrive {
         let earlier = history
             .iter()
             .filter(|e| e.id <= self.entered_event && e.kind.ends_with("StateEntered"))
-            .filter(|e| e.state_name().is_some_and(|n| pick(n)))
+            .filter(|e| e.state_name().is_some_and(&pick))
             .last();
         if let Some(e) = earlier {
             self.state = e.state_name().unwrap_or_default().to_string();
