@@ -171,6 +171,52 @@ Examples:
         #[arg(long, default_value = ".")]
         pipeline: PathBuf,
     },
+    /// Carry on executions whose `baton run` died (killed, or its machine stopped).
+    #[command(
+        after_help = "An execution whose runner died is marked ABORTED (Baton.RunnerLost) by the next baton command.
+Resuming it continues from the stage it was in, in the same attempt: the actions that had
+succeeded are not run again, and the one in flight is looked up by its idempotency key, so a
+build or deployment that had finished is not run twice. `baton run` resumes them too, first.
+
+Examples:
+  baton resume                       every interrupted execution of the pipeline in .
+  baton resume 20261126-101500 --pipeline examples/hello-app"
+    )]
+    Resume {
+        /// The execution id (or a unique prefix of one) [default: every interrupted execution]
+        execution: Option<String>,
+        /// The pipeline: a pipeline.yml, or a directory that holds one.
+        #[arg(long, default_value = ".")]
+        pipeline: PathBuf,
+        /// Print the final execution record as JSON instead of the progress display.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a failed execution's failed stage again, in a new attempt of the same execution.
+    #[command(
+        after_help = "As Step Functions' RedriveExecution: the execution keeps its id and history, which continues
+after an ExecutionRedriven event. It starts again at the gate of the stage that failed, so it
+queues for the stage like any execution; the stages before it are not run again. By default
+every action of that stage runs again; with --failed-only the ones that succeeded keep their
+results. Failed, aborted (baton stop) and timed-out executions can be retried.
+
+Examples:
+  baton retry 20261126-101500
+  baton retry 20261126-101500 --failed-only --pipeline examples/hello-app"
+    )]
+    Retry {
+        /// The execution id (or a unique prefix of one).
+        execution: String,
+        /// Run only the actions of the stage that did not succeed.
+        #[arg(long)]
+        failed_only: bool,
+        /// The pipeline: a pipeline.yml, or a directory that holds one.
+        #[arg(long, default_value = ".")]
+        pipeline: PathBuf,
+        /// Print the final execution record as JSON instead of the progress display.
+        #[arg(long)]
+        json: bool,
+    },
     /// Put a deployment group back on its last-good revision, or on any stored version.
     #[command(
         after_help = "A rollback is a new deployment of the chosen revision, paced by the group's configuration.\n\nExamples:\n  baton rollback staging              the group's last-good revision (the last one that passed its bake)\n  baton rollback staging --to app@3   any stored version"

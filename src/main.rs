@@ -18,6 +18,7 @@ mod style;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+use baton_local::Continuation;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -72,13 +73,27 @@ async fn main() -> ExitCode {
             let args = commands::run::RunArgs {
                 pipeline: &project.pipeline,
                 state_dir,
-                revision: source_revision,
-                vars,
+                start: commands::run::Start::New {
+                    revision: source_revision,
+                    vars,
+                },
                 working_tree,
                 json,
                 logs,
             };
             commands::run::run(args).await
+        }
+        Command::Resume { execution, pipeline, json } => {
+            commands::run::carry_on(&pipeline, state_dir, execution, Continuation::Resume, json).await
+        }
+        Command::Retry {
+            execution,
+            failed_only,
+            pipeline,
+            json,
+        } => {
+            let how = Continuation::Retry { failed_only };
+            commands::run::carry_on(&pipeline, state_dir, Some(execution), how, json).await
         }
         Command::Watch { project, vars } => commands::watch::run(&project.pipeline, state_dir, vars).await,
         Command::Synth { pipeline, output } => commands::synth::run(&pipeline, output.as_deref()),

@@ -1,27 +1,39 @@
-//! `baton run`: one execution with a live, line-per-event progress display.
+//! `baton run`: one execution with a live, line-per-event progress display; `baton resume` and
+//! `baton retry` carry an unfinished one on with the same display. `baton run` first resumes
+//! the pipeline's executions whose runner died, so none is left behind holding a stage.
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::path::Path;
 use std::time::Instant;
 
 use anstream::{eprintln, println};
 use baton_core::model::{ActionKind, state_name};
 use baton_core::stages::error_types;
-use baton_local::{LocalRuntime, Progress, RuntimeOptions};
+use baton_local::{Continuation, ExecutionRecord, LocalRuntime, Progress, RuntimeOptions};
 use serde_json::{Map, Value};
 use tokio::sync::broadcast;
 
-use crate::style;
+use crate::{Usage, style};
 
 pub struct RunArgs<'a> {
     pub pipeline: &'a Path,
     pub state_dir: Option<&'a Path>,
-    pub revision: Option<String>,
-    pub vars: Vec<(String, String)>,
+    pub start: Start,
     pub working_tree: bool,
     pub json: bool,
     /// Stream the build logs while the pipeline runs.
     pub logs: bool,
+}
+
+/// What to run.
+pub enum Start {
+    New {
+        revision: Option<String>,
+        vars: Vec<(String, String)>,
+    },
+    /// One execution (an id or unique prefix), or with `None` every interrupted one.
+    CarryOn { execution: Option<String>, how: Continuation },
 }
 
 pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
@@ -31,8 +43,6 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
         working_tree: args.working_tree,
     };
     let runtime = LocalRuntime::open(&file, options).await?;
-    let variables: Map<String, Value> = args.vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-    let started = Instant::now();
     if !args.json {
         println!(
             "{}Pipeline {}{} · {} · state in {}",
@@ -43,6 +53,72 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
             runtime.state_dir().display()
         );
     }
+    let carried: Vec<(String, Continuation)> = match &args.start {
+        Start::CarryOn {
+            execution: Some(prefix),
+            how,
+        } => {
+            let exec = baton_local::query::execution(runtime.db(), Some(prefix))?
+                .ok_or_else(|| Usage(format!("no execution {prefix} in {}", runtime.state_dir().display())))?;
+            // Checked before the display starts, so a refusal is one clear line.
+            runtime.continuation(&exec.id, *how).map_err(|e| Usage(e.to_string()))?;
+            vec![(exec.id, *how)]
+        }
+        Start::CarryOn { execution: None, how } => {
+            let lost = runtime.interrupted()?;
+            if lost.is_empty() {
+                anyhow::bail!(Usage(
+                    "no execution of this pipeline was interrupted; there is nothing to resume".into()
+                ));
+            }
+            lost.into_iter().map(|id| (id, *how)).collect()
+        }
+        Start::New { .. } => runtime.interrupted()?.into_iter().map(|id| (id, Continuation::Resume)).collect(),
+    };
+    let mut code = 0;
+    for (id, how) in carried {
+        if !args.json {
+            let verb = if how == Continuation::Resume { "Resuming" } else { "Retrying" };
+            let plan = runtime.continuation(&id, how)?;
+            println!("{verb} execution {id} from {}", plan.state);
+        }
+        let record = one(&runtime, &args, runtime.carry_on(&id, how)).await?;
+        code = code.max(summary(&runtime, &args, &record)?);
+    }
+    if let Start::New { revision, vars } = &args.start {
+        let variables: Map<String, Value> = vars.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        let record = one(&runtime, &args, runtime.run(revision.clone(), variables)).await?;
+        code = summary(&runtime, &args, &record)?;
+    }
+    Ok(code)
+}
+
+/// `baton resume` / `baton retry`.
+pub async fn carry_on(
+    pipeline: &Path,
+    state_dir: Option<&Path>,
+    execution: Option<String>,
+    how: Continuation,
+    json: bool,
+) -> anyhow::Result<u8> {
+    let args = RunArgs {
+        pipeline,
+        state_dir,
+        start: Start::CarryOn { execution, how },
+        working_tree: false,
+        json,
+        logs: false,
+    };
+    run(args).await
+}
+
+/// Runs one execution under the progress display, Ctrl-C stopping it.
+async fn one(
+    runtime: &LocalRuntime,
+    args: &RunArgs<'_>,
+    execution: impl Future<Output = Result<ExecutionRecord, baton_local::LocalError>>,
+) -> anyhow::Result<ExecutionRecord> {
+    let started = Instant::now();
     let approvals: HashSet<String> = runtime
         .pipeline()
         .actions()
@@ -78,7 +154,7 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
             }
         }
     });
-    let record = runtime.run(args.revision, variables).await;
+    let record = execution.await;
     interrupt.abort();
     let record = record?;
     if let Some(logs) = logs {
@@ -90,8 +166,14 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
     if let Some(d) = display {
         d.abort();
     }
+    tracing::debug!(execution_id = %record.id, took_ms = started.elapsed().as_millis() as u64, "execution ended");
+    Ok(record)
+}
+
+/// Prints an execution's end; its exit code.
+fn summary(runtime: &LocalRuntime, args: &RunArgs<'_>, record: &ExecutionRecord) -> anyhow::Result<u8> {
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&record)?);
+        println!("{}", serde_json::to_string_pretty(record)?);
     } else {
         let s = style::status(&record.status);
         println!();
@@ -101,7 +183,7 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
             s.render(),
             record.status,
             s.render_reset(),
-            style::duration(i64::try_from(started.elapsed().as_millis()).ok())
+            style::duration(record.took_ms())
         );
         if let (Some(e), Some(c)) = (&record.error, &record.cause) {
             println!("  {}{e}{}: {c}", style::FAIL.render(), style::FAIL.render_reset());
@@ -143,6 +225,9 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: Has
     let mut owner: HashMap<u64, String> = HashMap::new();
     let mut entered: HashMap<String, Instant> = HashMap::new();
     let mut results: HashMap<String, Value> = HashMap::new();
+    // The event each action's state entered with: an exit right after it is a task that a
+    // resumed or retried execution did not run again.
+    let mut entered_event: HashMap<String, u64> = HashMap::new();
     let mut stage = String::new();
     loop {
         let p = match events.recv().await {
@@ -198,7 +283,18 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: Has
                         style::WARN.render_reset()
                     );
                 }
+                entered_event.insert(name.clone(), e.id);
                 entered.insert(name, Instant::now());
+            }
+            "TaskStateExited" if entered_event.get(&name) == Some(&e.previous_event_id) => {
+                entered.remove(&name);
+                println!(
+                    "  {}✔{} {name} {}succeeded before; not run again{}",
+                    style::OK.render(),
+                    style::OK.render_reset(),
+                    style::DIM.render(),
+                    style::DIM.render_reset()
+                );
             }
             "TaskSucceeded" | "LambdaFunctionSucceeded" => {
                 if let Some(out) = e.detail_text("output").and_then(|o| serde_json::from_str(&o).ok()) {

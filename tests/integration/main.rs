@@ -11,6 +11,7 @@ mod execution_modes;
 mod idempotency;
 mod pipeline_runs;
 mod reports;
+mod resume;
 mod secrets;
 mod source;
 mod stop;

@@ -103,6 +103,7 @@ impl Functions {
         let key = correlation(
             payload["execution_id"].as_str().unwrap(),
             payload["action"].as_str().unwrap(),
+            payload["redrive"].as_u64().unwrap_or(0),
             payload["attempt"].as_u64().unwrap_or(0),
         );
         let source: ArtifactRef = serde_json::from_value(payload["source"].clone()).unwrap();

@@ -404,6 +404,7 @@ fn callback_task(p: &Pipeline, function: &str, state: &str, fields: Value, timeo
         "execution_id.$": "$$.Execution.Name",
         "action": state,
         "attempt.$": "$$.State.RetryCount",
+        "redrive.$": "$$.Execution.RedriveCount",
     });
     if let (Some(payload), Value::Object(fields)) = (payload.as_object_mut(), fields) {
         payload.extend(fields);

@@ -447,6 +447,7 @@ impl BuildRunner for ShellBuildRunner {
             .optional()
             .map_err(LocalError::sql)?;
         if let Some(id) = existing {
+            crate::job_ends::replay(&self.db, &self.bus, &req.correlation)?;
             return Ok(id);
         }
         let project = format!("{}-{}", req.pipeline, req.action.replace(':', "-"));
@@ -494,9 +495,9 @@ impl BuildRunner for ShellBuildRunner {
             }
             tracing::info!(build_id = %build_id, status = finished.status.as_str(), reason = ?finished.reason, "build finished");
             runner.running().remove(&build_id);
-            runner.bus.publish(Event::BuildStateChange {
-                build_id,
-                correlation: req.correlation,
+            let end = Event::BuildStateChange {
+                build_id: build_id.clone(),
+                correlation: req.correlation.clone(),
                 status: finished.status,
                 outputs: finished.outputs,
                 reports: finished.reports.tests,
@@ -504,7 +505,11 @@ impl BuildRunner for ShellBuildRunner {
                 variables: finished.variables,
                 reason: finished.reason,
                 log: Some(dir.join("build.log").to_string_lossy().into_owned()),
-            });
+            };
+            if let Err(e) = crate::job_ends::record(&runner.db, &req.correlation, &end) {
+                tracing::error!(build_id = %build_id, error = %e, "could not record the build's end");
+            }
+            runner.bus.publish(end);
             let _ = ended_tx.send(true);
         });
         Ok(id)

@@ -488,6 +488,7 @@ impl Deployer for LocalDeployer {
             .optional()
             .map_err(LocalError::sql)?;
         if let Some(id) = existing {
+            crate::job_ends::replay(&self.inner.db, &self.inner.bus, &req.correlation)?;
             return Ok(id);
         }
         self.group(&req.group)?;
@@ -520,13 +521,17 @@ impl Deployer for LocalDeployer {
             let (status, reason) = this.execute(&deployment_id, &req).await;
             this.set_status(&deployment_id, status, reason.as_deref());
             tracing::info!(deployment_id = %deployment_id, group = %req.group, status = status.as_str(), reason = ?reason, "deployment finished");
-            this.inner.bus.publish(Event::DeploymentStateChange {
-                deployment_id,
-                correlation: req.correlation,
+            let end = Event::DeploymentStateChange {
+                deployment_id: deployment_id.clone(),
+                correlation: req.correlation.clone(),
                 group: req.group,
                 status,
                 reason,
-            });
+            };
+            if let Err(e) = crate::job_ends::record(&this.inner.db, &req.correlation, &end) {
+                tracing::error!(deployment_id = %deployment_id, error = %e, "could not record the deployment's end");
+            }
+            this.inner.bus.publish(end);
         });
         Ok(id)
     }

@@ -43,6 +43,12 @@ impl ExecutionRecord {
         }
     }
 
+    /// From its first start to its end; a resumed or retried execution counts the pause too.
+    pub fn took_ms(&self) -> Option<i64> {
+        let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+        Some((at(&self.ended_at)? - at(&self.started_at)?).num_milliseconds())
+    }
+
     pub fn succeeded(&self) -> bool {
         self.status == "SUCCEEDED"
     }

@@ -28,7 +28,9 @@
 //! - [`git`]: running git, for sources and `baton watch`.
 //! - [`file_lock`]: `flock` locks shared by every process on a state directory.
 //! - [`process`]: child processes in their own process groups, with timeouts.
-//! - [`execution_record`]: an execution's final record and the figures published at its end.
+//! - [`execution_record`]: an execution's final record and the figures published at its end;
+//!   [`runners`] ends the executions whose runner died, [`continuation`] resumes or retries
+//!   them; `job_ends` keeps how each build and deployment ended, for the task that resumes.
 //! - [`watch`]: `baton watch`, executions started by git pushes and schedules; [`watch::git_refs`]
 //!   follows a repository's refs with inotify.
 //! - [`query`]: read models for `status` and `history`.
@@ -43,6 +45,7 @@ pub mod build_cache;
 pub mod build_driver;
 pub mod bus;
 pub mod cloudwatch;
+pub mod continuation;
 pub mod coverage;
 pub mod db;
 pub mod deploy;
@@ -54,6 +57,7 @@ pub mod execution_record;
 pub mod file_lock;
 pub mod git;
 pub mod inbox;
+mod job_ends;
 pub mod lanes;
 pub mod params;
 pub mod process;
@@ -66,6 +70,7 @@ mod stopping;
 pub mod tree;
 pub mod watch;
 
+pub use continuation::Continuation;
 pub use error::LocalError;
 pub use execution_record::ExecutionRecord;
 pub use runtime::{LocalRuntime, Progress, RuntimeOptions, Stopper};

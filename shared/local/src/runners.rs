@@ -3,7 +3,7 @@
 //! processes may run on with nobody to read them. Each execution records which process runs
 //! it; whoever opens the state directory next ends the executions whose runner is gone:
 //! ABORTED with `Baton.RunnerLost`, their in-progress builds FAULT with their processes
-//! killed, their waits cleared.
+//! killed, their deployments Stopped, their waits cleared. `baton resume` carries them on.
 //!
 //! A process is named by its pid and its start time since boot (`/proc/<pid>/stat`), with the
 //! boot's id: a pid reused by another process, or a reboot, is not mistaken for the runner.
@@ -14,6 +14,9 @@ use rusqlite::params;
 use crate::db::Db;
 use crate::error::LocalError;
 use crate::process::kill_group;
+
+/// The error of an execution whose runner died; `baton resume` carries such executions on.
+pub const RUNNER_LOST: &str = "Baton.RunnerLost";
 
 /// `boot-id/pid/start-ticks` of a process, `None` when it is not running.
 fn identity(pid: u32) -> Option<String> {
@@ -98,13 +101,20 @@ pub fn reconcile(db: &Db) -> Result<Vec<String>, LocalError> {
             // Only if still RUNNING: another opener may have ended it a moment ago.
             let changed = tx
                 .execute(
-                    "UPDATE executions SET status = 'ABORTED', ended_at = ?2, error = 'Baton.RunnerLost', cause = ?3 WHERE id = ?1 AND status = 'RUNNING'",
-                    params![execution, now, cause],
+                    "UPDATE executions SET status = 'ABORTED', ended_at = ?2, error = ?4, cause = ?3 WHERE id = ?1 AND status = 'RUNNING'",
+                    params![execution, now, cause, RUNNER_LOST],
                 )
                 .map_err(LocalError::sql)?;
             if changed > 0 {
+                // Their keys are freed: a resumed execution starts these again, while a job
+                // that ended keeps its key and has its end delivered again instead.
                 tx.execute(
-                    "UPDATE builds SET status = 'FAULT', ended_at = ?2 WHERE execution_id = ?1 AND status = 'IN_PROGRESS'",
+                    "UPDATE builds SET status = 'FAULT', ended_at = ?2, correlation = correlation || '#lost-' || id WHERE execution_id = ?1 AND status = 'IN_PROGRESS'",
+                    params![execution, now],
+                )
+                .map_err(LocalError::sql)?;
+                tx.execute(
+                    "UPDATE deployments SET status = 'Stopped', ended_at = ?2, reason = 'its runner was lost mid-deployment', correlation = correlation || '#lost-' || id WHERE execution_id = ?1 AND status IN ('Created', 'Queued', 'InProgress')",
                     params![execution, now],
                 )
                 .map_err(LocalError::sql)?;

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use baton_asl::{
-    ExecutionSpec, ExecutionStatus, HistoryEvent, HistorySink, Interpreter, StateMachine, StatesError, TaskCall, TaskInvoker, TaskTokens,
+    ExecutionSpec, ExecutionStatus, HistoryEvent, HistorySink, Interpreter, Redrive, StateMachine, StatesError, TaskCall, TaskInvoker,
+    TaskTokens,
 };
 use baton_core::events::Event;
 use baton_core::model::Pipeline;
@@ -39,6 +40,14 @@ pub struct RuntimeOptions {
     pub state_dir: Option<PathBuf>,
     /// Snapshot the source directory as it is, even inside a git work tree.
     pub working_tree: bool,
+}
+
+/// How [`LocalRuntime::drive`] begins an execution.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Begin<'a> {
+    Fresh,
+    Resume(&'a Redrive),
+    Redrive(&'a Redrive),
 }
 
 /// A history event as it happens, for progress displays.
@@ -191,6 +200,14 @@ impl LocalRuntime {
         })
     }
 
+    pub(crate) fn machine(&self) -> &StateMachine {
+        &self.machine
+    }
+
+    pub(crate) fn machine_arn(&self) -> &str {
+        &self.machine_arn
+    }
+
     pub fn pipeline(&self) -> &Pipeline {
         &self.adapters.pipeline
     }
@@ -293,6 +310,13 @@ impl LocalRuntime {
         {
             tracing::warn!(error = %e, "could not record the execution metric");
         }
+        self.drive(&spec, started, Begin::Fresh).await
+    }
+
+    /// Runs an execution whose row and runner are recorded (new, resumed or redriven) to its
+    /// end, then records the end and what it published.
+    pub(crate) async fn drive(&self, spec: &ExecutionSpec, started: String, begin: Begin<'_>) -> Result<ExecutionRecord, LocalError> {
+        let id = spec.execution_name.clone();
         // Without an inbox the run still works; only its approvals cannot be answered.
         let (stop_requests, stops) = mpsc::unbounded_channel();
         let inbox = crate::inbox::Inbox::open(&self.state_dir, &id, self.adapters.bus.clone(), stop_requests)
@@ -300,7 +324,13 @@ impl LocalRuntime {
             .ok();
         let mut stops = Stops::new(stops, self.stop_all.subscribe());
         let (to_interpreter, interpreter_stops) = mpsc::unbounded_channel();
-        let execution = self.interpreter.execute_until(&self.machine, &spec, interpreter_stops);
+        let execution = async {
+            match begin {
+                Begin::Fresh => self.interpreter.execute_until(&self.machine, spec, interpreter_stops).await,
+                Begin::Resume(from) => self.interpreter.resume(&self.machine, spec, from, interpreter_stops).await,
+                Begin::Redrive(from) => self.interpreter.redrive(&self.machine, spec, from, interpreter_stops).await,
+            }
+        };
         tokio::pin!(execution);
         let outcome = loop {
             tokio::select! {

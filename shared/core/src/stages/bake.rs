@@ -22,6 +22,9 @@ pub struct BakeInput {
     pub artifact: ArtifactRef,
     #[serde(default)]
     pub attempt: u64,
+    /// `$$.Execution.RedriveCount`: which redrive of the execution this attempt belongs to.
+    #[serde(default)]
+    pub redrive: u64,
 }
 
 pub async fn start(
@@ -31,7 +34,7 @@ pub async fn start(
     input: BakeInput,
 ) -> Result<Value, StageError> {
     first_alarm(alarms, &input.alarms).await?;
-    let key = correlation(&input.execution_id, &input.action, input.attempt);
+    let key = correlation(&input.execution_id, &input.action, input.redrive, input.attempt);
     let context = json!({
         "pipeline": input.pipeline,
         "group": input.group,

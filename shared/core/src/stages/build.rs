@@ -29,13 +29,16 @@ pub struct BuildInput {
     pub commit_id: Option<String>,
     #[serde(default)]
     pub attempt: u64,
+    /// `$$.Execution.RedriveCount`: which redrive of the execution this attempt belongs to.
+    #[serde(default)]
+    pub redrive: u64,
 }
 
 pub async fn start(builds: &dyn BuildRunner, pending: &dyn PendingTasks, mut input: BuildInput) -> Result<Value, StageError> {
     for value in input.env.values_mut() {
         *value = variables::resolve(value, &input.namespaces).map_err(StageError::InvalidInput)?;
     }
-    let key = correlation(&input.execution_id, &input.action, input.attempt);
+    let key = correlation(&input.execution_id, &input.action, input.redrive, input.attempt);
     // A second delivery of the same attempt (the same task token) whose first one started its
     // build: that build is the answer. Concurrent deliveries race past this; CodeBuild's
     // idempotency token (and the local runner's unique correlation) settles those.

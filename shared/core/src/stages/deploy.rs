@@ -19,10 +19,13 @@ pub struct DeployInput {
     pub mark_good: bool,
     #[serde(default)]
     pub attempt: u64,
+    /// `$$.Execution.RedriveCount`: which redrive of the execution this attempt belongs to.
+    #[serde(default)]
+    pub redrive: u64,
 }
 
 pub async fn start(deployer: &dyn Deployer, pending: &dyn PendingTasks, input: DeployInput) -> Result<Value, StageError> {
-    let key = correlation(&input.execution_id, &input.action, input.attempt);
+    let key = correlation(&input.execution_id, &input.action, input.redrive, input.attempt);
     let context = json!({
         "pipeline": input.pipeline,
         "group": input.group,

@@ -63,7 +63,12 @@ pub fn decode<T: DeserializeOwned>(input: Value) -> Result<T, StageError> {
 }
 
 /// The idempotency key of one attempt of one state in one execution: a retried or redelivered
-/// invocation of the same attempt maps to the same build or deployment.
-pub fn correlation(execution_id: &str, state: &str, attempt: u64) -> String {
-    format!("{execution_id}/{state}/{attempt}")
+/// invocation of the same attempt maps to the same build or deployment. An attempt is the
+/// state's `RetryCount` within the execution's `RedriveCount`: a redriven execution (`baton
+/// retry`, `RedriveExecution`) starts new work, a resumed one finds the work it started.
+pub fn correlation(execution_id: &str, state: &str, redrive: u64, attempt: u64) -> String {
+    match redrive {
+        0 => format!("{execution_id}/{state}/{attempt}"),
+        r => format!("{execution_id}/{state}/{r}.{attempt}"),
+    }
 }

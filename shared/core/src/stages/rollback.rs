@@ -20,6 +20,9 @@ pub struct RollbackInput {
     pub error: String,
     #[serde(default)]
     pub attempt: u64,
+    /// `$$.Execution.RedriveCount`: which redrive of the execution this attempt belongs to.
+    #[serde(default)]
+    pub redrive: u64,
 }
 
 #[allow(missing_debug_implementations, reason = "a bundle of trait objects")]
@@ -51,7 +54,7 @@ pub async fn start(ports: RollbackPorts<'_>, input: RollbackInput) -> Result<Val
                     }
                     None => Some(skip("nothing was ever deployed to the group")),
                     Some(_) => {
-                        let key = correlation(&input.execution_id, &input.action, input.attempt);
+                        let key = correlation(&input.execution_id, &input.action, input.redrive, input.attempt);
                         let context = json!({
                             "pipeline": input.pipeline,
                             "group": input.group,

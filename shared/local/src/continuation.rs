@@ -1,0 +1,119 @@
+//! `baton resume` and `baton retry`: carrying on executions that did not finish, from their
+//! history ([`baton_asl::redrive`]).
+//!
+//! Both restart at the gate of the stage the execution stopped in, so that it takes its place
+//! in the stage's lane again before it goes on.
+//! - A resume continues an execution whose runner died, in the same attempt: the stage's
+//!   actions that had succeeded are not run again, the one in flight is started again with the
+//!   same idempotency key, so its build or deployment is looked up, not started twice.
+//! - A retry (`RedriveExecution`) is a new attempt of a failed, aborted or timed-out execution:
+//!   the failed stage's actions run again under new keys; with `failed_only`, only those that
+//!   did not succeed.
+
+use baton_asl::{ExecutionSpec, Redrive};
+use baton_core::synth;
+use rusqlite::params;
+
+use crate::error::LocalError;
+use crate::execution_record::ExecutionRecord;
+use crate::query;
+use crate::runners::RUNNER_LOST;
+use crate::runtime::{Begin, LocalRuntime};
+
+/// How an execution is carried on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Continuation {
+    Resume,
+    Retry { failed_only: bool },
+}
+
+impl LocalRuntime {
+    /// This pipeline's executions whose runner died, oldest first: what `baton resume` takes.
+    pub fn interrupted(&self) -> Result<Vec<String>, LocalError> {
+        let conn = self.db().lock();
+        let mut stmt = conn
+            .prepare("SELECT id FROM executions WHERE pipeline = ?1 AND status = 'ABORTED' AND error = ?2 ORDER BY rowid")
+            .map_err(LocalError::sql)?;
+        stmt.query_map(params![self.pipeline().name, RUNNER_LOST], |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(LocalError::sql)
+    }
+
+    /// Where `id` would continue, after checking that it may: for `baton retry --dry-run`-style
+    /// announcements and for [`Self::carry_on`].
+    pub fn continuation(&self, id: &str, how: Continuation) -> Result<Redrive, LocalError> {
+        let row = query::execution(self.db(), Some(id))?
+            .filter(|r| r.id == id)
+            .ok_or_else(|| LocalError::Invalid(format!("no execution {id} in this state directory")))?;
+        if row.pipeline != self.pipeline().name {
+            return Err(LocalError::Invalid(format!(
+                "execution {id} belongs to pipeline `{}`, not `{}`",
+                row.pipeline,
+                self.pipeline().name
+            )));
+        }
+        let lost = row.error.as_deref() == Some(RUNNER_LOST);
+        match (how, row.status.as_str()) {
+            (Continuation::Resume, "ABORTED") if lost => {}
+            (Continuation::Resume, status) => {
+                return Err(LocalError::Invalid(format!(
+                    "execution {id} is {status}, and only an execution whose runner died can be resumed; `baton retry {id}` runs a failed stage again"
+                )));
+            }
+            (Continuation::Retry { .. }, "FAILED" | "ABORTED" | "TIMED_OUT") => {}
+            (Continuation::Retry { .. }, status) => {
+                let why = match status {
+                    "RUNNING" => "it is still running",
+                    "SUCCEEDED" => "it succeeded",
+                    _ => "a newer execution overtook it; run the pipeline again instead",
+                };
+                return Err(LocalError::Invalid(format!("execution {id} cannot be retried: {why}")));
+            }
+        }
+        let history = query::history(self.db(), id)?;
+        let mut plan = baton_asl::redrive::plan(self.machine(), &history)
+            .map_err(|e| LocalError::Invalid(format!("execution {id} cannot be continued: {e}")))?;
+        plan.restart_at(&history, |state| synth::gate_stage(state).is_some());
+        if how == (Continuation::Retry { failed_only: false }) {
+            plan.forget_successes();
+        }
+        Ok(plan)
+    }
+
+    /// Resumes or retries execution `id` (a full id) and runs it to its end.
+    pub async fn carry_on(&self, id: &str, how: Continuation) -> Result<ExecutionRecord, LocalError> {
+        let plan = self.continuation(id, how)?;
+        let (status, started): (String, String) = self
+            .db()
+            .lock()
+            .query_row("SELECT status, started_at FROM executions WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(LocalError::sql)?;
+        // Back to RUNNING with this process as its runner, only if nobody did so first: two
+        // `baton resume`s must not both carry it on.
+        self.db().immediate(|tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE executions SET status = 'RUNNING', ended_at = NULL, output = NULL, error = NULL, cause = NULL WHERE id = ?1 AND status = ?2",
+                    params![id, status],
+                )
+                .map_err(LocalError::sql)?;
+            if changed == 0 {
+                return Err(LocalError::Invalid(format!("execution {id} was carried on by another `baton` meanwhile")));
+            }
+            crate::runners::claim(tx, id)
+        })?;
+        tracing::info!(execution_id = id, state = %plan.state, kept = plan.kept.len(), ?how, "execution carried on");
+        let spec = ExecutionSpec {
+            state_machine_arn: self.machine_arn().to_string(),
+            execution_name: id.to_string(),
+            input: plan.execution_input.clone(),
+        };
+        let begin = match how {
+            Continuation::Resume => Begin::Resume(&plan),
+            Continuation::Retry { .. } => Begin::Redrive(&plan),
+        };
+        self.drive(&spec, started, begin).await
+    }
+}
