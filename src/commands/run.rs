@@ -10,6 +10,7 @@ use std::time::Instant;
 use anstream::{eprintln, println};
 use baton_core::model::{ActionKind, state_name};
 use baton_core::stages::error_types;
+use baton_local::continuation::Plan;
 use baton_local::{Continuation, ExecutionRecord, LocalRuntime, Progress, RuntimeOptions};
 use serde_json::{Map, Value};
 use tokio::sync::broadcast;
@@ -79,8 +80,10 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
     for (id, how) in carried {
         if !args.json {
             let verb = if how == Continuation::Resume { "Resuming" } else { "Retrying" };
-            let plan = runtime.continuation(&id, how)?;
-            println!("{verb} execution {id} from {}", plan.state);
+            match runtime.continuation(&id, how)? {
+                Plan::Continue(plan) => println!("{verb} execution {id} from {}", plan.state),
+                Plan::Ended(_) => println!("{verb} execution {id}: it had ended before its runner died"),
+            }
         }
         let record = one(&runtime, &args, runtime.carry_on(&id, how)).await?;
         code = code.max(summary(&runtime, &args, &record)?);

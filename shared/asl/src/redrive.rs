@@ -16,6 +16,8 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use crate::definition::{State, StateMachine};
+use crate::error::StatesError;
+use crate::executor::{ExecutionOutcome, ExecutionStatus};
 use crate::history::HistoryEvent;
 
 /// Where and how a redriven execution continues; [`plan`] reads it from the history.
@@ -48,6 +50,25 @@ pub enum RedriveError {
     UnknownState(String),
     #[error("state '{0}' was never entered in this execution, so it cannot restart there")]
     NotEntered(String),
+}
+
+/// The end an execution's history records, if it has one: a runner that died after writing
+/// it had nothing left to run, only its record to write.
+pub fn recorded_end(history: &[HistoryEvent]) -> Option<ExecutionOutcome> {
+    let last = history.last()?;
+    let status = match &*last.kind {
+        "ExecutionSucceeded" => ExecutionStatus::Succeeded,
+        "ExecutionFailed" => ExecutionStatus::Failed,
+        "ExecutionAborted" => ExecutionStatus::Aborted,
+        "ExecutionTimedOut" => ExecutionStatus::TimedOut,
+        _ => return None,
+    };
+    let text = |field| last.detail_text(field).unwrap_or_default();
+    Some(ExecutionOutcome {
+        status,
+        output: last.detail_text("output").and_then(|o| serde_json::from_str(&o).ok()),
+        error: (status != ExecutionStatus::Succeeded).then(|| StatesError::new(text("error"), text("cause"))),
+    })
 }
 
 /// Reads the restart point of an execution from its history (events in id order).

@@ -148,6 +148,16 @@ async fn a_redrive_reruns_only_the_failed_branch_and_continues_the_history() {
 
     // A second redrive of a succeeded execution has nothing to do.
     assert_eq!(redrive::plan(&machine, &events).unwrap_err(), RedriveError::Succeeded);
+    let ended = redrive::recorded_end(&events).unwrap();
+    assert_eq!(
+        (ended.status, ended.output.unwrap()["commit"].clone()),
+        (ExecutionStatus::Succeeded, json!("abc"))
+    );
+    let failed = redrive::recorded_end(&history).unwrap();
+    assert_eq!(
+        (failed.status, failed.error.unwrap().error),
+        (ExecutionStatus::Failed, "Pipeline.Failed".to_string())
+    );
 }
 
 #[tokio::test]
@@ -184,6 +194,7 @@ async fn a_resumed_execution_runs_the_state_in_flight_again_in_the_same_attempt(
             .all(|e| !e.kind.starts_with("Execution") || e.kind == "ExecutionStarted")
     );
 
+    assert!(redrive::recorded_end(&history).is_none(), "no end was recorded");
     let plan = redrive::plan(&machine, &history).unwrap();
     assert_eq!(plan.state, "Stage");
     assert!(plan.kept.contains_key("A") && plan.kept.contains_key("B"));

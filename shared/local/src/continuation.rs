@@ -10,7 +10,7 @@
 //!   the failed stage's actions run again under new keys; with `failed_only`, only those that
 //!   did not succeed.
 
-use baton_asl::{ExecutionSpec, Redrive};
+use baton_asl::{ExecutionOutcome, ExecutionSpec, Redrive};
 use baton_core::synth;
 use rusqlite::params;
 
@@ -19,6 +19,14 @@ use crate::execution_record::ExecutionRecord;
 use crate::query;
 use crate::runners::RUNNER_LOST;
 use crate::runtime::{Begin, LocalRuntime};
+
+/// Where an execution carries on.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    Continue(Redrive),
+    /// Its runner died after the history recorded the end: only the record is left to write.
+    Ended(ExecutionOutcome),
+}
 
 /// How an execution is carried on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,9 +47,9 @@ impl LocalRuntime {
             .map_err(LocalError::sql)
     }
 
-    /// Where `id` would continue, after checking that it may: for `baton retry --dry-run`-style
-    /// announcements and for [`Self::carry_on`].
-    pub fn continuation(&self, id: &str, how: Continuation) -> Result<Redrive, LocalError> {
+    /// Where `id` would continue, after checking that it may: for announcements and for
+    /// [`Self::carry_on`].
+    pub fn continuation(&self, id: &str, how: Continuation) -> Result<Plan, LocalError> {
         let row = query::execution(self.db(), Some(id))?
             .filter(|r| r.id == id)
             .ok_or_else(|| LocalError::Invalid(format!("no execution {id} in this state directory")))?;
@@ -71,13 +79,18 @@ impl LocalRuntime {
             }
         }
         let history = query::history(self.db(), id)?;
+        if how == Continuation::Resume
+            && let Some(end) = baton_asl::redrive::recorded_end(&history)
+        {
+            return Ok(Plan::Ended(end));
+        }
         let mut plan = baton_asl::redrive::plan(self.machine(), &history)
             .map_err(|e| LocalError::Invalid(format!("execution {id} cannot be continued: {e}")))?;
         plan.restart_at(&history, |state| synth::gate_stage(state).is_some());
         if how == (Continuation::Retry { failed_only: false }) {
             plan.forget_successes();
         }
-        Ok(plan)
+        Ok(Plan::Continue(plan))
     }
 
     /// Resumes or retries execution `id` (a full id) and runs it to its end.
@@ -104,6 +117,17 @@ impl LocalRuntime {
             }
             crate::runners::claim(tx, id)
         })?;
+        let plan = match plan {
+            Plan::Continue(plan) => plan,
+            Plan::Ended(outcome) => {
+                tracing::info!(
+                    execution_id = id,
+                    status = outcome.status.as_str(),
+                    "the execution had ended; its record is written"
+                );
+                return self.conclude(id, started, &outcome, None).await;
+            }
+        };
         tracing::info!(execution_id = id, state = %plan.state, kept = plan.kept.len(), ?how, "execution carried on");
         let spec = ExecutionSpec {
             state_machine_arn: self.machine_arn().to_string(),

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use baton_asl::{
-    ExecutionSpec, ExecutionStatus, HistoryEvent, HistorySink, Interpreter, Redrive, StateMachine, StatesError, TaskCall, TaskInvoker,
-    TaskTokens,
+    ExecutionOutcome, ExecutionSpec, ExecutionStatus, HistoryEvent, HistorySink, Interpreter, Redrive, StateMachine, StatesError, TaskCall,
+    TaskInvoker, TaskTokens,
 };
 use baton_core::events::Event;
 use baton_core::model::Pipeline;
@@ -348,6 +348,21 @@ impl LocalRuntime {
                 }
             }
         };
+        let record = self.conclude(&id, started, &outcome, inbox).await?;
+        stops.answer(&record.status);
+        Ok(record)
+    }
+
+    /// What follows an execution's end: its stage lanes and waits released, what it left
+    /// running stopped, its record written, its figures published.
+    pub(crate) async fn conclude(
+        &self,
+        id: &str,
+        started: String,
+        outcome: &ExecutionOutcome,
+        inbox: Option<crate::inbox::Inbox>,
+    ) -> Result<ExecutionRecord, LocalError> {
+        let id = id.to_string();
         // Its stage passes to whoever waits, before the inbox closes on anything addressed to it.
         let mode = self.pipeline().execution_mode;
         if let Err(e) = self.adapters.lanes.leave(&self.pipeline().name, &id, mode).await {
@@ -367,7 +382,7 @@ impl LocalRuntime {
         for w in crate::inbox::waiting(&self.db, &id)? {
             self.db.pending_take(&approval::key(&id, &w.action))?;
         }
-        let record = ExecutionRecord::finish(&id, &self.pipeline().name, started, &outcome);
+        let record = ExecutionRecord::finish(&id, &self.pipeline().name, started, outcome);
         let commit = outcome
             .output
             .as_ref()
@@ -379,7 +394,6 @@ impl LocalRuntime {
                 params![id, record.status, record.ended_at, outcome.output.as_ref().map(Value::to_string), record.error, record.cause, commit],
             )
             .map_err(LocalError::sql)?;
-        stops.answer(&record.status);
         if let Err(e) = crate::runners::release(&self.db, &id) {
             tracing::warn!(execution_id = %id, error = %e, "could not release the execution's runner record");
         }
