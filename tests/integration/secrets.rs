@@ -8,6 +8,7 @@ use crate::util::Project;
 
 const BUILDSPEC: &str = "version: 0.2
 env:
+  exported-variables: [TOKEN]
   parameter-store:
     DB_HOST: /app/db-host
   secrets-manager:
@@ -17,12 +18,17 @@ phases:
     commands:
       - echo \"connecting to $DB_HOST with $DB_PASSWORD\"
       - test \"$DB_PASSWORD\" = 's3cr3t-pw'
+      - export TOKEN=\"token-$DB_PASSWORD\"
 ";
 
 fn baton(project: &Project, args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_baton"));
-    // `run` takes the pipeline as its argument, the other commands as --pipeline.
-    let flag = if args[0] == "run" { None } else { Some("--pipeline") };
+    // `run` and `history` take the pipeline as their argument, the other commands as --pipeline.
+    let flag = if matches!(args[0], "run" | "history") {
+        None
+    } else {
+        Some("--pipeline")
+    };
     cmd.args(args)
         .args(flag)
         .arg(project.path())
@@ -87,6 +93,24 @@ fn secrets_reach_the_build_and_never_its_log() {
         .map(|e| std::fs::read_to_string(e.path().join("build.log")).unwrap_or_default())
         .collect::<String>();
     assert!(log.contains("with ***") && !log.contains("s3cr3t-pw"), "{log}");
+
+    // Nor in what the run records and shows: its history (the exported variable is masked),
+    // its status and the execution list, as text and as JSON.
+    let db = project.db();
+    let history: Vec<String> = db
+        .lock()
+        .prepare("SELECT event FROM history")
+        .and_then(|mut s| s.query_map([], |r| r.get(0)).and_then(Iterator::collect))
+        .expect("history");
+    let history = history.concat();
+    assert!(history.contains("token-***"), "the exported variable is recorded, masked");
+    assert!(!history.contains("s3cr3t-pw"), "the secret leaked into the history");
+    let id = baton_local::query::execution(&db, None).expect("query").expect("exec").id;
+    for args in [&["status", "--json"][..], &["status", &id], &["logs", &id], &["history", "--json"]] {
+        let out = baton(&project, args, None);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        assert!(!text(&out).contains("s3cr3t-pw"), "{args:?} shows the secret: {}", text(&out));
+    }
 
     assert!(baton(&project, &["params", "rm", "prod/db"], None).status.success());
     assert_eq!(baton(&project, &["params", "rm", "prod/db"], None).status.code(), Some(2));

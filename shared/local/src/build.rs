@@ -144,6 +144,7 @@ impl ShellBuildRunner {
         for (k, v) in &secrets {
             cmd.env(k, v);
         }
+        let secrets: Vec<String> = secrets.into_values().collect();
         let source_version = req.commit_id.clone().unwrap_or_else(|| req.source.to_string());
         let codebuild_env = [
             ("CODEBUILD_BUILD_ID", id.to_string()),
@@ -162,19 +163,12 @@ impl ShellBuildRunner {
         for (k, v) in codebuild_env {
             cmd.env(k, v);
         }
-        let exit = match run_build_shell(
-            cmd,
-            &log,
-            Duration::from_secs(req.timeout_secs),
-            self.log_cap,
-            &secrets.into_values().collect::<Vec<_>>(),
-            async {
-                // A dropped sender is a build nobody can stop any more, not a stop.
-                if stop.await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            },
-        )
+        let exit = match run_build_shell(cmd, &log, Duration::from_secs(req.timeout_secs), self.log_cap, &secrets, async {
+            // A dropped sender is a build nobody can stop any more, not a stop.
+            if stop.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
         .await
         {
             Ok(exit) => exit,
@@ -257,9 +251,22 @@ impl ShellBuildRunner {
         {
             note_in_log(&log, &note);
         }
-        let variables = std::fs::read(&exported_file)
+        // What leaves the build (its exported variables, why it failed) goes into histories and
+        // `--json` output, so a secret the build echoed there is masked as in its log.
+        let mut variables = std::fs::read(&exported_file)
             .map(|b| build_driver::parse_exported(&b))
             .unwrap_or_default();
+        for (name, value) in &mut variables {
+            let masked = crate::params::mask(value, &secrets);
+            if masked != *value {
+                note_in_log(
+                    &log,
+                    &format!("exported variable {name} holds a secret value; it is exported masked"),
+                );
+                *value = masked;
+            }
+        }
+        let reason = reason.map(|r| crate::params::mask(&r, &secrets));
         let _ = std::fs::remove_dir_all(&src);
         Finished {
             status,
