@@ -89,9 +89,9 @@ Examples:
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
-    /// Check pipeline.yml, buildspec.yml and appspec.yml files; report every problem with its line and column.
+    /// Check pipeline.yml, buildspec.yml, appspec.yml and state machine files; report every problem with its line and column.
     #[command(
-        after_help = "The kind of each file is taken from its name (buildspec*, appspec*, anything else is a pipeline)\nunless --kind says otherwise. Checking a pipeline also checks the buildspecs it names."
+        after_help = "The kind of each file is taken from its name (buildspec*, appspec*, *.json is a state machine,\nanything else a pipeline) unless --kind says otherwise. Checking a pipeline also checks the\nbuildspecs it names.\n\nExamples:\n  baton validate examples/hello-app/pipeline.yml\n  baton validate machine.asl.json appspec.yml\n  baton validate ci/build.yaml --kind buildspec"
     )]
     Validate {
         #[arg(required = true)]
@@ -436,6 +436,8 @@ pub enum FileKind {
     Pipeline,
     Buildspec,
     Appspec,
+    /// An Amazon States Language definition (JSON).
+    StateMachine,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {

@@ -7,11 +7,13 @@
 //!
 //! - [`cli`]: the commands and flags.
 //! - [`commands`]: one module per command.
-//! - [`locate`]: resolving the pipeline file and state directory.
+//! - [`locate`]: resolving the pipeline file and state directory; [`json_input`]: JSON files
+//!   named on the command line, refused with file:line:column.
 //! - [`style`]: terminal output.
 
 mod cli;
 mod commands;
+mod json_input;
 mod locate;
 mod style;
 

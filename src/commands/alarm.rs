@@ -1,7 +1,5 @@
 //! `baton alarm evaluate`: an alarm's state over recorded datapoints, period by period.
 
-use std::path::Path;
-
 use anstream::println;
 use baton_core::alarm::AlarmState;
 use baton_core::alarm::evaluate::{evaluate, evaluation_range};
@@ -12,10 +10,6 @@ use serde_json::{Value, json};
 use crate::Usage;
 use crate::cli::AlarmCommand;
 use crate::style;
-
-fn read(path: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).map_err(|e| anyhow::Error::new(Usage(format!("cannot read {}: {e}", path.display()))))
-}
 
 fn usage(message: String) -> anyhow::Error {
     anyhow::Error::new(Usage(message))
@@ -47,13 +41,13 @@ pub fn run(command: AlarmCommand) -> anyhow::Result<u8> {
         initial_state,
         json: json_out,
     } = command;
-    let alarm = PutMetricAlarm::from_json(&read(&alarm)?)
-        .and_then(PutMetricAlarm::into_alarm)
-        .map_err(|e| usage(e.to_string()))?;
-    let points: Value = serde_json::from_str(&read(&datapoints)?).map_err(|e| usage(format!("{}: {e}", datapoints.display())))?;
+    let (text, _) = crate::json_input::read(&alarm)?;
+    let request: PutMetricAlarm = crate::json_input::parse_as(&alarm, &text)?;
+    let alarm = request.into_alarm().map_err(|e| usage(format!("{}: {e}", alarm.display())))?;
+    let (_, points) = crate::json_input::read(&datapoints)?;
     let points = points
         .as_array()
-        .ok_or_else(|| usage("the datapoints file must hold a JSON list".into()))?;
+        .ok_or_else(|| usage(format!("{}: the datapoints file must hold a JSON list", datapoints.display())))?;
     let points: Vec<(i64, f64)> = points
         .iter()
         .enumerate()

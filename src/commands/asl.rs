@@ -6,7 +6,9 @@ use std::sync::Arc;
 use anstream::println;
 use anyhow::Context;
 use baton_asl::mock::{MockConfig, NoTasks};
-use baton_asl::{ExecutionSpec, ExecutionStatus, Interpreter, MemorySink, StateMachine, TaskInvoker, TaskTokens};
+use baton_asl::{DefinitionError, ExecutionSpec, ExecutionStatus, Interpreter, MemorySink, StateMachine, TaskInvoker, TaskTokens};
+use baton_core::spec::error::Reporter;
+use baton_core::spec::{Pos, SpecError};
 use serde_json::{Value, json};
 
 use crate::Usage;
@@ -42,12 +44,43 @@ pub async fn run(command: AslCommand) -> anyhow::Result<u8> {
     }
 }
 
+/// A file's text; one that is not UTF-8 (or too large) is refused with its location.
 fn read(path: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).map_err(|e| anyhow::Error::new(Usage(format!("cannot read {}: {e}", path.display()))))
+    baton_core::spec::read_text(path).map_err(|e| anyhow::Error::new(Usage(e.to_string())))
+}
+
+/// A definition, or every problem in it at its line and column.
+pub fn load(path: &Path, text: &str) -> Result<StateMachine, SpecError> {
+    StateMachine::from_json(text).map_err(|e| located(path, text, &e))
+}
+
+/// A definition error as file:line:column diagnostics, each with its source line.
+fn located(path: &Path, text: &str, e: &DefinitionError) -> SpecError {
+    let mut report = Reporter::new(path, text);
+    let pos = |(line, column): (usize, usize)| Pos {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: u32::try_from(column).unwrap_or(u32::MAX),
+    };
+    match e {
+        DefinitionError::Json { line, column, message } => {
+            // serde_json ends its message with the position printed in front already.
+            let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
+            report.error(pos((*line, *column)), format!("INVALID_JSON_DESCRIPTION: {message}"));
+        }
+        DefinitionError::Invalid(problems) => {
+            for d in problems {
+                let at = baton_asl::locate::position(text, &d.location).unwrap_or((1, 1));
+                let place = if d.location.is_empty() { "the top level" } else { &d.location };
+                report.error(pos(at), format!("{}: {} (at {place})", d.code, d.message));
+            }
+        }
+    }
+    report.finish().expect_err("a definition error has at least one problem")
 }
 
 fn validate(definition: &Path, json_out: bool) -> anyhow::Result<u8> {
-    match StateMachine::from_json(&read(definition)?) {
+    let text = read(definition)?;
+    match StateMachine::from_json(&text) {
         Ok(_) => {
             if json_out {
                 println!("{}", json!({"result": "OK", "diagnostics": []}));
@@ -59,13 +92,13 @@ fn validate(definition: &Path, json_out: bool) -> anyhow::Result<u8> {
         Err(e) => {
             if json_out {
                 let diagnostics = match &e {
-                    baton_asl::DefinitionError::Invalid(d) => serde_json::to_value(d)?,
+                    DefinitionError::Invalid(d) => serde_json::to_value(d)?,
                     other => json!([{"code": "INVALID_JSON_DESCRIPTION", "message": other.to_string(), "location": "/"}]),
                 };
                 println!("{}", json!({"result": "FAIL", "diagnostics": diagnostics}));
                 Ok(2)
             } else {
-                Err(anyhow::Error::new(e).context(format!("{} is not a valid state machine", definition.display())))
+                Err(anyhow::Error::new(Usage(located(definition, &text, &e).to_string())))
             }
         }
     }
@@ -82,17 +115,14 @@ struct RunArgs {
 }
 
 fn execute(args: RunArgs) -> anyhow::Result<u8> {
-    let machine = StateMachine::from_json(&read(&args.definition)?)
-        .with_context(|| format!("{} is not a valid state machine", args.definition.display()))?;
+    let text = read(&args.definition)?;
+    let machine = load(&args.definition, &text).map_err(|e| anyhow::Error::new(Usage(e.to_string())))?;
     let input: Value = match args.input.as_deref() {
         None => json!({}),
-        Some(text) => {
-            let text = match text.strip_prefix('@') {
-                Some(file) => read(Path::new(file))?,
-                None => text.to_string(),
-            };
-            serde_json::from_str(&text).map_err(|e| anyhow::Error::new(Usage(format!("--input is not JSON: {e}"))))?
-        }
+        Some(text) => match text.strip_prefix('@') {
+            Some(file) => crate::json_input::read(Path::new(file))?.1,
+            None => crate::json_input::parse(Path::new("--input"), text)?,
+        },
     };
     let name = args.state_machine.clone().unwrap_or_else(|| {
         let stem = args

@@ -15,6 +15,8 @@ fn kind_of(path: &Path) -> FileKind {
         FileKind::Buildspec
     } else if name.contains("appspec") {
         FileKind::Appspec
+    } else if name.ends_with(".json") {
+        FileKind::StateMachine
     } else {
         FileKind::Pipeline
     }
@@ -28,6 +30,7 @@ fn check(path: &Path, kind: FileKind) -> Result<Vec<PathBuf>, spec::SpecError> {
             lambda_appspec::parse_lambda_appspec(path, &text).map(|_| Vec::new())
         }
         FileKind::Appspec => appspec::parse_appspec(path, &text).map(|_| Vec::new()),
+        FileKind::StateMachine => crate::commands::asl::load(path, &text).map(|_| Vec::new()),
         FileKind::Pipeline => {
             let p = baton_core::parse_pipeline(path, &text)?;
             // The buildspecs a pipeline names live in its source; check the ones present here.

@@ -4,6 +4,7 @@ mod approvals;
 mod artifact_gc;
 mod artifact_store;
 mod bad_input;
+mod bad_input_catalogue;
 mod builds;
 mod cli;
 mod cost;

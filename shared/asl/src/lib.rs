@@ -19,7 +19,8 @@
 //! - [`mock`]: Task results from a Step Functions Local `MockConfigFile`.
 //! - [`history`]: history events in Step Functions' shapes; [`redrive`] reads where an
 //!   unfinished execution continues from them.
-//! - [`error`]: definition errors and runtime `States.*` errors.
+//! - [`error`]: definition errors and runtime `States.*` errors; [`locate`] turns the JSON
+//!   pointer a diagnostic names into a line and column.
 
 pub mod choice;
 pub mod context;
@@ -30,6 +31,7 @@ pub mod history;
 pub mod intrinsics;
 pub mod io;
 pub mod jsonata;
+pub mod locate;
 pub mod mock;
 pub mod path;
 pub mod payload;

@@ -240,15 +240,32 @@ impl Checker {
             None => inherited,
         };
         let at = |f: &str| format!("{location}/{f}");
-        let states = match m.get("States").and_then(Value::as_object) {
-            Some(s) if !s.is_empty() => s,
-            _ => {
+        let states = match m.get("States") {
+            Some(Value::Object(s)) if !s.is_empty() => s,
+            Some(Value::Object(_)) => {
+                self.report("SCHEMA_VALIDATION_FAILED", "States must hold at least one state", &at("States"));
+                return;
+            }
+            Some(_) => {
+                self.report(
+                    "SCHEMA_VALIDATION_FAILED",
+                    "States must be an object of named states",
+                    &at("States"),
+                );
+                return;
+            }
+            None => {
                 self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [States]", location);
                 return;
             }
         };
         let start = m.get("StartAt").and_then(Value::as_str);
         match start {
+            None if m.contains_key("StartAt") => self.report(
+                "SCHEMA_VALIDATION_FAILED",
+                "StartAt must be a string naming the first state",
+                &at("StartAt"),
+            ),
             None => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [StartAt]", location),
             Some(s) if !states.contains_key(s) => {
                 self.report("MISSING_TRANSITION_TARGET", format!("Missing 'Next' target: {s}"), &at("StartAt"))

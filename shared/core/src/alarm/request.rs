@@ -8,8 +8,10 @@ use serde::Deserialize;
 use crate::alarm::{ComparisonOperator, Statistic, TreatMissingData};
 use crate::model::Alarm;
 
+/// Unknown members are refused, as CloudWatch refuses them: a misspelt `Treshold` must not
+/// silently become a default. Metric math (`Metrics`) is not evaluated, so it is refused too.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct PutMetricAlarm {
     pub alarm_name: String,
     pub metric_name: String,
@@ -29,6 +31,23 @@ pub struct PutMetricAlarm {
     pub comparison_operator: ComparisonOperator,
     #[serde(default)]
     pub treat_missing_data: Option<TreatMissingData>,
+    /// The request's other members, accepted and unused: evaluating has no actions to take.
+    #[serde(default)]
+    pub alarm_description: Option<String>,
+    #[serde(default)]
+    pub actions_enabled: Option<bool>,
+    #[serde(default, rename = "OKActions")]
+    pub ok_actions: Vec<String>,
+    #[serde(default)]
+    pub alarm_actions: Vec<String>,
+    #[serde(default)]
+    pub insufficient_data_actions: Vec<String>,
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub evaluate_low_sample_count_percentile: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

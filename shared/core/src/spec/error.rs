@@ -19,6 +19,18 @@ impl From<serde_saphyr::Location> for Pos {
     }
 }
 
+impl Pos {
+    /// The position just after `before` (the text up to a point of interest).
+    pub fn after(before: &str) -> Self {
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Pos {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+        }
+    }
+}
+
 /// One problem in one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -34,20 +46,36 @@ impl fmt::Display for Diagnostic {
         write!(f, "{}:{}:{}: {}", self.file.display(), self.pos.line, self.pos.column, self.message)?;
         if let Some(line) = &self.source_line {
             let gutter = self.pos.line.to_string().len();
-            write!(
-                f,
-                "\n{:gutter$} |\n{} | {}\n{:gutter$} | {:>col$}",
-                "",
-                self.pos.line,
-                line,
-                "",
-                "^",
-                col = self.pos.column as usize
-            )?;
+            let (shown, col) = excerpt(line, self.pos.column as usize);
+            write!(f, "\n{:gutter$} |\n{} | {shown}\n{:gutter$} | {:>col$}", "", self.pos.line, "", "^")?;
         }
         Ok(())
     }
 }
+
+/// At most [`EXCERPT`] characters of a source line around 1-based `column` (a minified or
+/// generated file has lines of megabytes), and the column within them.
+fn excerpt(line: &str, column: usize) -> (String, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= EXCERPT {
+        return (line.to_string(), column);
+    }
+    let at = column.saturating_sub(1).min(chars.len());
+    let start = at.saturating_sub(EXCERPT / 2);
+    let end = (start + EXCERPT).min(chars.len());
+    let mut shown: String = chars[start..end].iter().collect();
+    let mut col = at - start + 1;
+    if start > 0 {
+        shown.insert(0, '…');
+        col += 1;
+    }
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, col)
+}
+
+const EXCERPT: usize = 100;
 
 /// Everything wrong with a file: parsing stops at the first syntax error, validation reports
 /// every problem it finds so a user fixes them in one pass.
@@ -111,16 +139,9 @@ impl<'a> Reporter<'a> {
 
 /// Deserializes YAML into `T`, turning syntax and shape errors into a located [`SpecError`].
 pub fn parse_yaml<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<T, SpecError> {
-    if text.contains('\0') {
-        let line = text.split('\0').next().unwrap_or_default().lines().count().max(1);
+    if let Some(at) = text.find('\0') {
         let mut r = Reporter::new(file, text);
-        r.error(
-            Pos {
-                line: line as u32,
-                column: 1,
-            },
-            "the file contains a NUL byte; YAML must be text",
-        );
+        r.error(Pos::after(&text[..at]), "the file contains a NUL byte; YAML must be text");
         return Err(r.finish().expect_err("one diagnostic was added"));
     }
     serde_saphyr::from_str::<T>(text).map_err(|e| {

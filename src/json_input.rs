@@ -1,0 +1,40 @@
+//! JSON files named on the command line (alarms, datapoints, execution input, mock configs): read
+//! with the spec files' checks (UTF-8, size) and refused with file:line:column.
+
+use std::path::Path;
+
+use baton_core::spec::error::Reporter;
+use baton_core::spec::{Pos, read_text};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::Usage;
+
+/// A JSON file's text and value.
+pub fn read(path: &Path) -> anyhow::Result<(String, Value)> {
+    let text = read_text(path).map_err(|e| anyhow::Error::new(Usage(e.to_string())))?;
+    let value = parse(path, &text)?;
+    Ok((text, value))
+}
+
+/// `text` as JSON, or an error at the line and column where it stops being JSON.
+pub fn parse(origin: &Path, text: &str) -> anyhow::Result<Value> {
+    parse_as(origin, text)
+}
+
+/// `text` as a `T`, or an error at the line and column where it stops being JSON or one.
+pub fn parse_as<T: DeserializeOwned>(origin: &Path, text: &str) -> anyhow::Result<T> {
+    serde_json::from_str(text).map_err(|e| {
+        let mut report = Reporter::new(origin, text);
+        let message = e.to_string();
+        let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
+        let pos = Pos {
+            line: u32::try_from(e.line()).unwrap_or(u32::MAX),
+            // serde_json's column is the last character it read, 0 at the start of a line.
+            column: u32::try_from(e.column().max(1)).unwrap_or(u32::MAX),
+        };
+        let what = if e.is_syntax() || e.is_eof() { "not JSON: " } else { "" };
+        report.error(pos, format!("{what}{message}"));
+        anyhow::Error::new(Usage(report.finish().expect_err("one problem").to_string()))
+    })
+}
