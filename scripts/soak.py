@@ -73,6 +73,7 @@ def main() -> int:
         print(f"seed {seed}; one unkilled run takes {span:.2f} s; {args.runs} rounds, each killed within that span", flush=True)
 
         killed = finished_first = 0
+        landed = {}
         resumed_codes = {}
         for i in range(args.runs):
             delay = rng.uniform(0, span)
@@ -85,6 +86,8 @@ def main() -> int:
                 runner.send_signal(signal.SIGKILL)
                 runner.wait()
                 killed += 1
+                where = in_flight(project)
+                landed[where] = landed.get(where, 0) + 1
             resume = subprocess.run([baton, "resume", "--pipeline", str(project), "--json"], env=env,
                                     capture_output=True, text=True, timeout=600)
             resumed_codes[resume.returncode] = resumed_codes.get(resume.returncode, 0) + 1
@@ -96,6 +99,7 @@ def main() -> int:
         report = check(baton, project, env)
         report.update({"seed": seed, "rounds": args.runs, "killed": killed,
                        "ended_before_the_kill": finished_first,
+                       "killed_in_state": dict(sorted(landed.items(), key=lambda kv: -kv[1])),
                        "resume_exit_codes": resumed_codes, "run_seconds": round(span, 2)})
         print(json.dumps(report, indent=2))
         ok = not report["incorrect"] and not report["corrupt_artifacts"] and not report["duplicated"]
@@ -105,6 +109,21 @@ def main() -> int:
     finally:
         subprocess.run([baton, "down", str(project)], env=env, capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def in_flight(project: Path) -> str:
+    """The state the newest execution was last entering when its runner was killed."""
+    db = sqlite3.connect(project / ".baton" / "baton.db")
+    try:
+        row = db.execute(
+            "SELECT json_extract(event, '$.stateEnteredEventDetails.name') FROM history "
+            "WHERE execution_id = (SELECT id FROM executions ORDER BY rowid DESC LIMIT 1) "
+            "AND type LIKE '%StateEntered' ORDER BY id DESC LIMIT 1").fetchone()
+    except sqlite3.Error:
+        row = None
+    finally:
+        db.close()
+    return row[0] if row and row[0] else "(before the first state)"
 
 
 def check(baton: str, project: Path, env: dict) -> dict:
