@@ -492,8 +492,14 @@ mod base64 {
             return None;
         }
         let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-        for chunk in bytes.chunks(4) {
+        let chunks = bytes.len() / 4;
+        for (c, chunk) in bytes.chunks(4).enumerate() {
             let pad = chunk.iter().rev().take_while(|&&b| b == b'=').count();
+            // At most two `=`, and only at the very end (found by fuzzing: `====` made the
+            // count of decoded bytes below underflow).
+            if pad > 2 || (pad > 0 && c + 1 < chunks) {
+                return None;
+            }
             let mut n = 0u32;
             for (i, &b) in chunk.iter().enumerate() {
                 let v = if b == b'=' && i >= 4 - pad {
@@ -560,6 +566,11 @@ mod tests {
             assert_eq!(decoded, json!(s));
         }
         assert_eq!(eval("States.Base64Encode('foob')", json!({})).unwrap(), json!("Zm9vYg=="));
+        // Padding only at the end, and at most two: the fuzzer's `====` once looped without end.
+        for bad in ["====", "Zg==Zg==", "Zm9v===="] {
+            let e = eval("States.Base64Decode($.e)", json!({ "e": bad })).unwrap_err();
+            assert!(e.cause.contains("not valid base64"), "{bad}: {e}");
+        }
     }
 
     #[test]

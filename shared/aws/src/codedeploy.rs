@@ -11,6 +11,7 @@
 use async_trait::async_trait;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_sdk_codedeploy::Client;
+use aws_sdk_codedeploy::config::retry::RetryConfig;
 use aws_sdk_codedeploy::types::{BundleType, DeploymentInfo, RevisionLocation, RevisionLocationType, S3Location};
 use baton_core::events::Event;
 use baton_core::ports::{ArtifactRef, DeployRequest, Deployer, DeploymentStatus, DeploymentSummary, PortError, PortResult};
@@ -18,6 +19,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::s3::S3ArtifactStore;
 use crate::sdk::port_error;
+
+/// CreateDeployment attempts, as the SDK's standard retry mode makes.
+const CREATE_ATTEMPTS: u32 = 3;
+
+/// The SDK's standard backoff: exponential from 1 s, with full jitter, at most 20 s.
+fn backoff(attempt: u32) -> std::time::Duration {
+    let cap = (1u64 << attempt.min(4)).min(20);
+    std::time::Duration::from_secs_f64(fastrand::f64() * cap as f64)
+}
 
 #[derive(Debug, Clone)]
 pub struct CodeDeployer {
@@ -83,6 +93,17 @@ impl CodeDeployer {
     /// so a group whose newest deployment is older than a day and not on that first page is
     /// misread; GetDeploymentGroup's lastAttemptedDeployment would say it directly, but moto
     /// leaves it empty.
+    /// The deployment a start of this correlation created, if one is still in flight.
+    async fn in_flight(&self, req: &DeployRequest) -> PortResult<Option<String>> {
+        Ok(self.deployments(&req.group, true).await?.into_iter().find_map(|d| {
+            d.description()
+                .and_then(DeploymentTag::parse)
+                .is_some_and(|t| t.correlation == req.correlation)
+                .then(|| d.deployment_id().map(str::to_string))
+                .flatten()
+        }))
+    }
+
     async fn deployments(&self, group: &str, active_only: bool) -> PortResult<Vec<DeploymentInfo>> {
         use aws_sdk_codedeploy::types::{DeploymentStatus as Cd, TimeRange};
         let list = |recent: bool| {
@@ -170,14 +191,8 @@ impl CodeDeployer {
 impl Deployer for CodeDeployer {
     async fn start(&self, req: DeployRequest) -> PortResult<String> {
         // CodeDeploy takes no client token: a redelivered start finds its deployment in flight.
-        for d in self.deployments(&req.group, true).await? {
-            if d.description()
-                .and_then(DeploymentTag::parse)
-                .is_some_and(|t| t.correlation == req.correlation)
-                && let Some(id) = d.deployment_id()
-            {
-                return Ok(id.to_string());
-            }
+        if let Some(id) = self.in_flight(&req).await? {
+            return Ok(id);
         }
         let bundle = self.store.bundle(&req.pipeline, &req.artifact).await?;
         let revision = RevisionLocation::builder()
@@ -197,16 +212,38 @@ impl Deployer for CodeDeployer {
             artifact: req.artifact.clone(),
             rollback: req.rollback,
         };
-        let out = self
-            .client
-            .create_deployment()
-            .application_name(&self.application)
-            .deployment_group_name(&req.group)
-            .revision(revision)
-            .description(tag.description(&req.group)?)
-            .send()
-            .await
-            .map_err(|e| port_error("CodeDeploy CreateDeployment", &e))?;
+        let description = tag.description(&req.group)?;
+        // Not the SDK's retries: a CreateDeployment that landed but whose answer was lost would
+        // be sent again and deploy twice (found by the fault-injection tests). Each retry first
+        // looks for the deployment the failed attempt may have created.
+        let mut attempt = 0;
+        let out = loop {
+            let sent = self
+                .client
+                .create_deployment()
+                .application_name(&self.application)
+                .deployment_group_name(&req.group)
+                .revision(revision.clone())
+                .description(&description)
+                .customize()
+                .config_override(aws_sdk_codedeploy::config::Config::builder().retry_config(RetryConfig::disabled()))
+                .send()
+                .await;
+            let error = match sent {
+                Ok(out) => break out,
+                Err(e) => port_error("CodeDeploy CreateDeployment", &e),
+            };
+            attempt += 1;
+            if !error.transient || attempt >= CREATE_ATTEMPTS {
+                return Err(error);
+            }
+            tokio::time::sleep(backoff(attempt)).await;
+            if let Some(id) = self.in_flight(&req).await? {
+                tracing::info!(deployment_id = %id, "the failed CreateDeployment had landed; its deployment is this start's");
+                return Ok(id);
+            }
+            tracing::warn!(attempt, error = %error, "CreateDeployment failed; trying again");
+        };
         let id = out
             .deployment_id()
             .ok_or_else(|| PortError::transient("CodeDeploy CreateDeployment returned no deployment id"))?;

@@ -74,18 +74,49 @@ impl PendingTasks for DynamoState {
         Ok(())
     }
 
+    /// Claimed, then deleted. A DeleteItem whose answer is lost on the way cannot be asked
+    /// again: its retry finds nothing, and the task it took is gone with the lost answer (found
+    /// by the fault-injection tests). A claim under this take's own id can be retried: it finds
+    /// its own mark. The delete after it is safe to repeat.
     async fn take(&self, key: &str) -> PortResult<Option<PendingTask>> {
-        let out = self
+        let me = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+        let claimed = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(PENDING))
+            .key("sk", s(key))
+            .update_expression("SET taken_by = :me")
+            .condition_expression("attribute_exists(sk) AND (attribute_not_exists(taken_by) OR taken_by = :me)")
+            .expression_attribute_values(":me", s(&me))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        let task = match claimed {
+            Ok(out) => out.attributes().and_then(pending_task),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => return Ok(None),
+            Err(e) => return Err(port_error("DynamoDB UpdateItem", &e)),
+        };
+        let deleted = self
             .client
             .delete_item()
             .table_name(&self.table)
             .key("pk", s(PENDING))
             .key("sk", s(key))
-            .return_values(ReturnValue::AllOld)
+            .condition_expression("taken_by = :me")
+            .expression_attribute_values(":me", s(&me))
             .send()
-            .await
-            .map_err(|e| port_error("DynamoDB DeleteItem", &e))?;
-        Ok(out.attributes().and_then(pending_task))
+            .await;
+        match deleted {
+            // Claimed is taken: a claim whose delete failed is skipped by `list` and by every
+            // later take, so the task is still handed out once.
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+            Err(e) => {
+                tracing::warn!(key, error = %port_error("DynamoDB DeleteItem", &e), "a taken task's entry stays behind, marked taken")
+            }
+        }
+        Ok(task)
     }
 
     async fn list(&self, prefix: &str) -> PortResult<Vec<(String, PendingTask)>> {
@@ -102,7 +133,7 @@ impl PendingTasks for DynamoState {
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| port_error("DynamoDB Query", &e))?;
-            for item in page.items() {
+            for item in page.items().iter().filter(|i| !i.contains_key("taken_by")) {
                 if let (Some(key), Some(task)) = (text(item, "sk"), pending_task(item)) {
                     out.push((key, task));
                 }

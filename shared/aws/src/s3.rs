@@ -445,7 +445,16 @@ impl ArtifactStore for S3ArtifactStore {
                     tracing::info!(pipeline = %provenance.pipeline, artifact = %staged.name, version, digest = %tree.digest, "artifact stored in S3");
                     return Ok(manifest);
                 }
-                Err(e) if lost_race(&e) => version += 1,
+                Err(e) if lost_race(&e) => {
+                    // A claim that landed but whose answer was lost is retried by the SDK and
+                    // meets itself: that version is this put's, not another writer's (found by
+                    // the fault-injection tests, where it took the next number too).
+                    let key = self.manifest_key(&provenance.pipeline, &staged.name, version);
+                    if self.get_json::<Manifest>(&key).await?.is_some_and(|(m, _)| m == manifest) {
+                        return Ok(manifest);
+                    }
+                    version += 1;
+                }
                 Err(e) => return Err(port_error("S3 PutObject", &e)),
             }
         }

@@ -16,12 +16,23 @@ pub fn http_client() -> SharedHttpClient {
 }
 
 /// The SDK configuration a function builds once at init: region and credentials from the Lambda
-/// environment, every client on [`http_client`].
+/// environment, every client on [`http_client`], with [`timeouts`].
 pub async fn load_config() -> aws_types::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(http_client())
+        .timeout_config(timeouts())
         .load()
         .await
+}
+
+/// Without these an attempt whose connection hangs waits for the Lambda function's own timeout,
+/// and the retry that would have succeeded never happens. An attempt is one request: the
+/// largest, a 16 MiB multipart part, takes well under a second inside a region.
+pub fn timeouts() -> aws_smithy_types::timeout::TimeoutConfig {
+    aws_smithy_types::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .operation_attempt_timeout(std::time::Duration::from_secs(30))
+        .build()
 }
 
 /// A service error becomes a port error; what the SDK itself classifies as retryable

@@ -4,6 +4,8 @@
 
 #![allow(dead_code, reason = "each test binary uses part of the fixture")]
 
+pub mod faults;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -53,6 +55,28 @@ impl Moto {
                 aws_credential_types::Credentials::new("testing", "testing", None, None, "moto"),
             ))
             .http_client(baton_aws::sdk::http_client())
+            .build()
+    }
+
+    /// [`Self::sdk_config`] through `proxy`, with the production timeouts shortened and quick
+    /// retries, so that injected faults play out in a test's time.
+    pub fn faulty_config(&self, proxy: &faults::FaultProxy) -> aws_types::SdkConfig {
+        use aws_smithy_types::retry::RetryConfig;
+        use aws_smithy_types::timeout::TimeoutConfig;
+        self.sdk_config()
+            .into_builder()
+            .endpoint_url(&proxy.endpoint)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(1))
+                    .operation_attempt_timeout(Duration::from_secs(2))
+                    .build(),
+            )
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(4)
+                    .with_initial_backoff(Duration::from_millis(20)),
+            )
             .build()
     }
 }
