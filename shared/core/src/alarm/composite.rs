@@ -79,12 +79,12 @@ impl Parser<'_> {
 
     fn keyword(&mut self, word: &str) -> bool {
         self.ws();
-        let rest = &self.text[self.pos..];
-        let boundary = rest[word.len().min(rest.len())..]
-            .chars()
-            .next()
-            .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_');
-        if rest.starts_with(word) && boundary {
+        // Sliced only after the prefix matched: `word` is ASCII, so its end is a character
+        // boundary of the rule (fuzzing found a rule with a multibyte character there).
+        let Some(after) = self.text[self.pos..].strip_prefix(word) else {
+            return false;
+        };
+        if after.chars().next().is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_') {
             self.pos += word.len();
             true
         } else {
@@ -196,5 +196,8 @@ mod tests {
         assert!(Rule::parse("ALARM(a").is_err());
         assert!(Rule::parse("ALARMS(a)").is_err());
         assert!(Rule::parse("").is_err());
+        // A keyword's length can end inside a multibyte character of the rule (found by fuzzing).
+        assert!(Rule::parse("ALA\u{91797}(a)").is_err());
+        assert!(Rule::parse("TR\u{e9}").is_err());
     }
 }
