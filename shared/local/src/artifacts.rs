@@ -193,6 +193,7 @@ impl FsArtifactStore {
 #[async_trait]
 impl ArtifactStore for FsArtifactStore {
     async fn put(&self, staged: &StagedArtifact, provenance: Provenance) -> PortResult<Manifest> {
+        crate::failpoints::point!("artifacts.put");
         Ok(self.put_dir(staged, provenance)?)
     }
 

@@ -446,6 +446,7 @@ fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<(), LocalEr
 #[async_trait]
 impl BuildRunner for ShellBuildRunner {
     async fn start(&self, req: BuildRequest) -> PortResult<String> {
+        crate::failpoints::point!("builds.start");
         // The same correlation is the same build: a redelivered start does not build twice.
         let existing: Option<String> = self
             .db

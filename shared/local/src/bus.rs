@@ -64,10 +64,12 @@ fn decode_context(text: &str) -> Result<Value, LocalError> {
 #[async_trait]
 impl PendingTasks for SqlitePendingTasks {
     async fn put(&self, key: &str, task: &PendingTask) -> PortResult<()> {
+        crate::failpoints::point!("pending.put");
         Ok(self.db.pending_put(key, &task.token, &task.context.to_string())?)
     }
 
     async fn take(&self, key: &str) -> PortResult<Option<PendingTask>> {
+        crate::failpoints::point!("pending.take");
         match self.db.pending_take(key)? {
             Some((token, context)) => Ok(Some(PendingTask {
                 token,

@@ -63,6 +63,7 @@ impl SqliteMetrics {
 #[async_trait]
 impl MetricsSink for SqliteMetrics {
     async fn put(&self, data: &[MetricDatum]) -> PortResult<()> {
+        crate::failpoints::point!("metrics.put");
         let mut conn = self.db.lock();
         let tx = conn.transaction().map_err(LocalError::sql)?;
         {

@@ -478,6 +478,7 @@ fn deployment_id() -> String {
 #[async_trait]
 impl Deployer for LocalDeployer {
     async fn start(&self, req: DeployRequest) -> PortResult<String> {
+        crate::failpoints::point!("deploy.start");
         let existing: Option<String> = self
             .inner
             .db

@@ -27,7 +27,8 @@
 //! - [`params`]: local Parameter Store / Secrets Manager values for buildspecs.
 //! - [`git`]: running git, for sources and `baton watch`.
 //! - [`file_lock`]: `flock` locks shared by every process on a state directory.
-//! - [`process`]: child processes in their own process groups, with timeouts.
+//! - [`process`]: child processes in their own process groups, with timeouts; `failpoints`
+//!   names the fault points of the adapters' operations.
 //! - [`execution_record`]: an execution's final record and the figures published at its end;
 //!   [`runners`] ends the executions whose runner died, [`continuation`] resumes or retries
 //!   them; `job_ends` keeps how each build and deployment ended, for the task that resumes.
@@ -54,6 +55,7 @@ pub mod deploy_plan;
 pub mod dora;
 pub mod error;
 pub mod execution_record;
+mod failpoints;
 pub mod file_lock;
 pub mod git;
 pub mod inbox;

@@ -567,12 +567,44 @@ impl TaskInvoker for LocalInvoker {
 /// function on AWS.
 async fn dispatch(adapters: Arc<Adapters>, mut receiver: mpsc::UnboundedReceiver<Event>) {
     while let Some(event) = receiver.recv().await {
-        if let Err(e) = events::handle(adapters.event_ports(), event.clone()).await {
-            tracing::error!(error = %e, "event handler failed");
+        match events::handle(adapters.event_ports(), event.clone()).await {
+            // As Lambda retries an asynchronous invocation that failed (twice), and without
+            // holding up the events behind it: a dropped build end would leave its task waiting
+            // until it timed out (found by the fault-injection tests).
+            Err(e) if e.error_type() == stages::error_types::TRANSIENT => {
+                tracing::warn!(error = %e, "event handler failed; retrying");
+                tokio::spawn(redeliver(adapters.clone(), event));
+            }
+            Err(e) => tracing::error!(error = %e, "event handler failed"),
+            Ok(()) => {
+                let _ = adapters.handled.send(event); // nobody listening is the usual case
+            }
         }
-        let _ = adapters.handled.send(event); // nobody listening is the usual case
     }
 }
+
+async fn redeliver(adapters: Arc<Adapters>, event: Event) {
+    for attempt in 1..=EVENT_RETRIES {
+        let delay = Duration::from_millis(500 << attempt).mul_f64(0.5 + fastrand::f64() / 2.0);
+        tokio::time::sleep(delay).await;
+        match events::handle(adapters.event_ports(), event.clone()).await {
+            Ok(()) => {
+                let _ = adapters.handled.send(event);
+                return;
+            }
+            Err(e) if attempt < EVENT_RETRIES && e.error_type() == stages::error_types::TRANSIENT => {
+                tracing::warn!(error = %e, attempt, "event handler failed again; retrying");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, attempt, "event handler failed; the event is dropped");
+                return;
+            }
+        }
+    }
+}
+
+/// Retries of an event whose handling failed transiently.
+const EVENT_RETRIES: u32 = 2;
 
 impl Adapters {
     fn event_ports(&self) -> events::EventPorts<'_> {

@@ -123,6 +123,7 @@ impl LocalSource {
 #[async_trait]
 impl SourceProvider for LocalSource {
     async fn snapshot(&self, pipeline: &str, execution_id: &str, revision: Option<&str>) -> PortResult<SourceSnapshot> {
+        crate::failpoints::point!("source.snapshot");
         let dest = self.scratch.join(format!("source-{}", uuid::Uuid::new_v4().simple()));
         let in_git = !self.working_tree && self.git(&["rev-parse", "--is-inside-work-tree"]).await?.as_deref() == Some("true");
         let result = async {

@@ -50,7 +50,17 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             reason,
             log,
         } => {
-            let Some(task) = ports.pending.take(&format!("build/{correlation}")).await? else {
+            // Looked at first and taken only once the outputs are stored: a transient failure
+            // to store them leaves the task waiting for the event's redelivery, instead of
+            // failing a build that succeeded (found by the fault-injection tests).
+            let key = format!("build/{correlation}");
+            let Some(task) = ports
+                .pending
+                .list(&key)
+                .await?
+                .into_iter()
+                .find_map(|(k, t)| (k == key).then_some(t))
+            else {
                 tracing::debug!(build_id, "no task waits for this build");
                 return Ok(());
             };
@@ -69,8 +79,11 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             ];
             data.extend(metrics::test_data(&reports, &dims));
             data.extend(metrics::coverage_data(&coverage, &dims));
-            publish(&ports, data).await;
             if status != BuildStatus::Succeeded {
+                if ports.pending.take(&key).await?.is_none() {
+                    return Ok(());
+                }
+                publish(&ports, data).await;
                 let mut cause = format!("build {build_id} {}: {}", status.as_str(), reason.unwrap_or_default());
                 if let Some(failing) = metrics::failing_tests(&reports) {
                     cause.push_str(&format!("; {failing}"));
@@ -96,7 +109,11 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 };
                 let manifest = match ports.artifacts.put(staged, provenance).await {
                     Ok(m) => m,
+                    Err(e) if e.transient => return Err(e.into()),
                     Err(e) => {
+                        if ports.pending.take(&key).await?.is_none() {
+                            return Ok(());
+                        }
                         ports
                             .callbacks
                             .fail(
@@ -110,6 +127,11 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 };
                 artifacts.insert(staged.name.clone(), json!(manifest.artifact));
             }
+            // Whoever takes the task answers it, once.
+            if ports.pending.take(&key).await?.is_none() {
+                return Ok(());
+            }
+            publish(&ports, data).await;
             ports
                 .callbacks
                 .succeed(
