@@ -29,6 +29,26 @@ fn elapsed_ms(task: &PendingTask) -> f64 {
         .map_or(0.0, |s| (metrics::now_ms() - s).max(0) as f64)
 }
 
+/// Does what a taken task's event does. If that fails transiently (a store or a callback that
+/// could not be reached), the task is parked again, so the event's redelivery (Lambda retries
+/// an asynchronous invocation; so does the local dispatcher) finds it and finishes the work,
+/// instead of the task waiting for nothing until it times out.
+async fn or_park_again(
+    ports: &EventPorts<'_>,
+    key: &str,
+    task: &PendingTask,
+    work: impl Future<Output = Result<(), StageError>>,
+) -> Result<(), StageError> {
+    let result = work.await;
+    if let Err(e) = &result
+        && e.error_type() == error_types::TRANSIENT
+        && let Err(p) = ports.pending.put(key, task).await
+    {
+        tracing::error!(key, error = %p, "a task whose event failed could not be parked again; it waits until it times out");
+    }
+    result
+}
+
 /// Durations and outcomes of a finished task. A metric that cannot be published is logged, not
 /// a reason to fail the pipeline.
 async fn publish(ports: &EventPorts<'_>, data: Vec<MetricDatum>) {
@@ -50,17 +70,8 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             reason,
             log,
         } => {
-            // Looked at first and taken only once the outputs are stored: a transient failure
-            // to store them leaves the task waiting for the event's redelivery, instead of
-            // failing a build that succeeded (found by the fault-injection tests).
             let key = format!("build/{correlation}");
-            let Some(task) = ports
-                .pending
-                .list(&key)
-                .await?
-                .into_iter()
-                .find_map(|(k, t)| (k == key).then_some(t))
-            else {
+            let Some(task) = ports.pending.take(&key).await? else {
                 tracing::debug!(build_id, "no task waits for this build");
                 return Ok(());
             };
@@ -79,66 +90,61 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             ];
             data.extend(metrics::test_data(&reports, &dims));
             data.extend(metrics::coverage_data(&coverage, &dims));
-            if status != BuildStatus::Succeeded {
-                if ports.pending.take(&key).await?.is_none() {
+            publish(&ports, data).await;
+            let work = async {
+                if status != BuildStatus::Succeeded {
+                    let mut cause = format!("build {build_id} {}: {}", status.as_str(), reason.unwrap_or_default());
+                    if let Some(failing) = metrics::failing_tests(&reports) {
+                        cause.push_str(&format!("; {failing}"));
+                    }
+                    if let Some(log) = log {
+                        cause.push_str(&format!(" (log: {log})"));
+                    }
+                    ports.callbacks.fail(&task.token, error_types::BUILD_FAILED, &cause).await?;
                     return Ok(());
                 }
-                publish(&ports, data).await;
-                let mut cause = format!("build {build_id} {}: {}", status.as_str(), reason.unwrap_or_default());
-                if let Some(failing) = metrics::failing_tests(&reports) {
-                    cause.push_str(&format!("; {failing}"));
-                }
-                if let Some(log) = log {
-                    cause.push_str(&format!(" (log: {log})"));
-                }
-                ports.callbacks.fail(&task.token, error_types::BUILD_FAILED, &cause).await?;
-                return Ok(());
-            }
-            let ctx = &task.context;
-            let text = |k: &str| ctx[k].as_str().unwrap_or_default().to_string();
-            let inputs: Vec<ArtifactRef> = serde_json::from_value(ctx["inputs"].clone()).unwrap_or_default();
-            let mut artifacts = Map::new();
-            for staged in &outputs {
-                let provenance = Provenance {
-                    pipeline: text("pipeline"),
-                    execution_id: text("execution_id"),
-                    action: text("action"),
-                    commit_id: ctx["commit_id"].as_str().map(str::to_string),
-                    build_id: Some(build_id.clone()),
-                    inputs: inputs.clone(),
-                };
-                let manifest = match ports.artifacts.put(staged, provenance).await {
-                    Ok(m) => m,
-                    Err(e) if e.transient => return Err(e.into()),
-                    Err(e) => {
-                        if ports.pending.take(&key).await?.is_none() {
+                let ctx = &task.context;
+                let text = |k: &str| ctx[k].as_str().unwrap_or_default().to_string();
+                let inputs: Vec<ArtifactRef> = serde_json::from_value(ctx["inputs"].clone()).unwrap_or_default();
+                let mut artifacts = Map::new();
+                for staged in &outputs {
+                    let provenance = Provenance {
+                        pipeline: text("pipeline"),
+                        execution_id: text("execution_id"),
+                        action: text("action"),
+                        commit_id: ctx["commit_id"].as_str().map(str::to_string),
+                        build_id: Some(build_id.clone()),
+                        inputs: inputs.clone(),
+                    };
+                    let manifest = match ports.artifacts.put(staged, provenance).await {
+                        Ok(m) => m,
+                        // A transient failure to store them must not fail a build that succeeded
+                        // (found by the fault-injection tests): the event comes again.
+                        Err(e) if e.transient => return Err(e.into()),
+                        Err(e) => {
+                            ports
+                                .callbacks
+                                .fail(
+                                    &task.token,
+                                    error_types::BUILD_FAILED,
+                                    &format!("storing artifact {}: {e}", staged.name),
+                                )
+                                .await?;
                             return Ok(());
                         }
-                        ports
-                            .callbacks
-                            .fail(
-                                &task.token,
-                                error_types::BUILD_FAILED,
-                                &format!("storing artifact {}: {e}", staged.name),
-                            )
-                            .await?;
-                        return Ok(());
-                    }
-                };
-                artifacts.insert(staged.name.clone(), json!(manifest.artifact));
-            }
-            // Whoever takes the task answers it, once.
-            if ports.pending.take(&key).await?.is_none() {
-                return Ok(());
-            }
-            publish(&ports, data).await;
-            ports
+                    };
+                    artifacts.insert(staged.name.clone(), json!(manifest.artifact));
+                }
+                ports
                 .callbacks
                 .succeed(
                     &task.token,
                     json!({ "build_id": build_id, "artifacts": artifacts, "variables": variables, "reports": reports, "coverage": coverage, "log": log }),
                 )
                 .await?;
+                Ok(())
+            };
+            or_park_again(&ports, &key, &task, work).await?;
         }
         Event::DeploymentStateChange {
             deployment_id,
@@ -153,7 +159,8 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             ) {
                 return Ok(());
             }
-            let Some(task) = ports.pending.take(&format!("deployment/{correlation}")).await? else {
+            let key = format!("deployment/{correlation}");
+            let Some(task) = ports.pending.take(&key).await? else {
                 tracing::debug!(deployment_id, "no task waits for this deployment");
                 return Ok(());
             };
@@ -177,29 +184,33 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 ],
             )
             .await;
-            if status == DeploymentStatus::Succeeded {
-                let artifact: Option<ArtifactRef> = serde_json::from_value(ctx["artifact"].clone()).ok();
-                if let (true, Some(a)) = (ctx["mark_good"].as_bool().unwrap_or(false), &artifact) {
-                    ports
-                        .artifacts
-                        .set_last_good(ctx["pipeline"].as_str().unwrap_or_default(), &group, a)
-                        .await?;
-                }
-                let output = json!({ "deployment_id": deployment_id, "group": group, "artifact": artifact, "rolled_back": rollback });
-                ports.callbacks.succeed(&task.token, output).await?;
-            } else {
-                let error = if rollback {
-                    error_types::ROLLBACK_FAILED
+            let work = async {
+                if status == DeploymentStatus::Succeeded {
+                    let artifact: Option<ArtifactRef> = serde_json::from_value(ctx["artifact"].clone()).ok();
+                    if let (true, Some(a)) = (ctx["mark_good"].as_bool().unwrap_or(false), &artifact) {
+                        ports
+                            .artifacts
+                            .set_last_good(ctx["pipeline"].as_str().unwrap_or_default(), &group, a)
+                            .await?;
+                    }
+                    let output = json!({ "deployment_id": deployment_id, "group": group, "artifact": artifact, "rolled_back": rollback });
+                    ports.callbacks.succeed(&task.token, output).await?;
                 } else {
-                    error_types::DEPLOY_FAILED
-                };
-                let cause = format!(
-                    "deployment {deployment_id} to {group} {}: {}",
-                    status.as_str(),
-                    reason.unwrap_or_default()
-                );
-                ports.callbacks.fail(&task.token, error, &cause).await?;
-            }
+                    let error = if rollback {
+                        error_types::ROLLBACK_FAILED
+                    } else {
+                        error_types::DEPLOY_FAILED
+                    };
+                    let cause = format!(
+                        "deployment {deployment_id} to {group} {}: {}",
+                        status.as_str(),
+                        reason.unwrap_or_default()
+                    );
+                    ports.callbacks.fail(&task.token, error, &cause).await?;
+                }
+                Ok(())
+            };
+            or_park_again(&ports, &key, &task, work).await?;
         }
         Event::AlarmStateChange { alarm, state, reason, .. } => {
             if state != AlarmState::Alarm {
@@ -231,7 +242,8 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             }
         }
         Event::BakeWindowElapsed { correlation } => {
-            let Some(task) = ports.pending.take(&format!("bake/{correlation}")).await? else {
+            let key = format!("bake/{correlation}");
+            let Some(task) = ports.pending.take(&key).await? else {
                 return Ok(()); // an alarm already ended this bake
             };
             let ctx = &task.context;
@@ -245,19 +257,23 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             )
             .await;
             let alarms: Vec<String> = serde_json::from_value(ctx["alarms"].clone()).unwrap_or_default();
-            if let Err(e) = bake::first_alarm(ports.alarms, &alarms).await {
-                ports.callbacks.fail(&task.token, e.error_type(), &e.to_string()).await?;
-                return Ok(());
-            }
-            let artifact: ArtifactRef =
-                serde_json::from_value(ctx["artifact"].clone()).map_err(|e| StageError::InvalidInput(e.to_string()))?;
-            let group = ctx["group"].as_str().unwrap_or_default();
-            ports
-                .artifacts
-                .set_last_good(ctx["pipeline"].as_str().unwrap_or_default(), group, &artifact)
-                .await?;
-            let output: Value = json!({ "group": group, "passed": true, "alarms": alarms, "last_good": artifact });
-            ports.callbacks.succeed(&task.token, output).await?;
+            let work = async {
+                if let Err(e) = bake::first_alarm(ports.alarms, &alarms).await {
+                    ports.callbacks.fail(&task.token, e.error_type(), &e.to_string()).await?;
+                    return Ok(());
+                }
+                let artifact: ArtifactRef =
+                    serde_json::from_value(ctx["artifact"].clone()).map_err(|e| StageError::InvalidInput(e.to_string()))?;
+                let group = ctx["group"].as_str().unwrap_or_default();
+                ports
+                    .artifacts
+                    .set_last_good(ctx["pipeline"].as_str().unwrap_or_default(), group, &artifact)
+                    .await?;
+                let output: Value = json!({ "group": group, "passed": true, "alarms": alarms, "last_good": artifact });
+                ports.callbacks.succeed(&task.token, output).await?;
+                Ok(())
+            };
+            or_park_again(&ports, &key, &task, work).await?;
         }
         Event::ApprovalAnswered {
             execution_id,
@@ -266,7 +282,8 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             approver,
             comment,
         } => {
-            let Some(task) = ports.pending.take(&approval::key(&execution_id, &action)).await? else {
+            let key = approval::key(&execution_id, &action);
+            let Some(task) = ports.pending.take(&key).await? else {
                 tracing::debug!(execution_id, action, "no approval waits for this answer");
                 return Ok(());
             };
@@ -277,16 +294,20 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             )
             .await;
             tracing::info!(execution_id, action, approved, approver, "approval answered");
-            if approved {
-                let output = json!({ "approved": true, "approver": approver, "comment": comment });
-                ports.callbacks.succeed(&task.token, output).await?;
-            } else {
-                let mut cause = format!("rejected by {approver}");
-                if let Some(c) = comment {
-                    cause.push_str(&format!(": {c}"));
+            let work = async {
+                if approved {
+                    let output = json!({ "approved": true, "approver": approver, "comment": comment });
+                    ports.callbacks.succeed(&task.token, output).await?;
+                } else {
+                    let mut cause = format!("rejected by {approver}");
+                    if let Some(c) = comment {
+                        cause.push_str(&format!(": {c}"));
+                    }
+                    ports.callbacks.fail(&task.token, error_types::APPROVAL_REJECTED, &cause).await?;
                 }
-                ports.callbacks.fail(&task.token, error_types::APPROVAL_REJECTED, &cause).await?;
-            }
+                Ok(())
+            };
+            or_park_again(&ports, &key, &task, work).await?;
         }
         event @ (Event::StageEntered { .. } | Event::ExecutionSuperseded { .. }) => {
             gate::answer(ports.pending, ports.callbacks, ports.metrics, event).await?;
