@@ -6,6 +6,9 @@
 
 mod common;
 
+use std::time::Duration;
+
+use aws_sdk_codecommit::config::retry::RetryConfig;
 use aws_sdk_codecommit::operation::get_blob::GetBlobOutput;
 use aws_sdk_codecommit::operation::get_branch::GetBranchOutput;
 use aws_sdk_codecommit::operation::get_commit::GetCommitOutput;
@@ -85,18 +88,35 @@ async fn a_commits_tree_becomes_the_source_artifact() {
         ("blob-app", "#!/bin/sh\necho hello\n"),
         ("blob-link", "bin/app"),
     ];
+    // Each blob's first request meets a fault (a 503, then throttling), ridden out by the SDK's
+    // retries: the tree still arrives whole.
+    let throttled = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
     let blob_rules: Vec<_> = blobs
         .into_iter()
-        .map(|(id, text)| {
+        .enumerate()
+        .map(|(i, (id, text))| {
+            let fault = if i % 2 == 0 {
+                (503, None)
+            } else {
+                (400, Some(throttled.to_string()))
+            };
             mock!(aws_sdk_codecommit::Client::get_blob)
                 .match_requests(move |r| r.blob_id() == Some(id))
-                .then_output(move || GetBlobOutput::builder().content(Blob::new(text.as_bytes())).build().unwrap())
+                .sequence()
+                .http_status(fault.0, fault.1)
+                .output(move || GetBlobOutput::builder().content(Blob::new(text.as_bytes())).build().unwrap())
+                .build()
         })
         .collect();
     let client = mock_client!(
         aws_sdk_codecommit,
         RuleMode::MatchAny,
-        [&branch, &commit, &root, &bin, &blob_rules[0], &blob_rules[1], &blob_rules[2]]
+        [&branch, &commit, &root, &bin, &blob_rules[0], &blob_rules[1], &blob_rules[2]],
+        |c| c.retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(1))
+        )
     );
     let source = CodeCommitSource::new(client, "hello-app", "main", store.clone());
     let snapshot = source.snapshot("hello", "e1", None).await.unwrap();
@@ -104,7 +124,11 @@ async fn a_commits_tree_becomes_the_source_artifact() {
     assert_eq!(snapshot.commit_id.as_deref(), Some(COMMIT));
     assert_eq!(snapshot.revision_summary.as_deref(), Some("Fix the greeting (Mary Major)"));
     assert_eq!(snapshot.commit_time.as_deref(), Some("2017-01-11T20:49:58Z"));
-    assert_eq!(blob_rules.iter().map(|r| r.num_calls()).sum::<usize>(), 3);
+    assert_eq!(
+        blob_rules.iter().map(|r| r.num_calls()).sum::<usize>(),
+        6,
+        "each blob: a fault, then its content"
+    );
 
     // The same tree on disk has the same digest: contents, the executable bit and the link.
     let expected = tempfile::tempdir().unwrap();
