@@ -45,8 +45,9 @@ for t in "${targets[@]}"; do
         failed=1
     fi
     runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-    rate=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-    printf '%-16s %14s %10s %9s  %s\n' "$t" "${runs:-?}" "${rate:-?}" "$((SECONDS - started))" "$result"
+    took=$((SECONDS - started))
+    rate=$(( ${runs:-0} / (took > 0 ? took : 1) ))
+    printf '%-16s %14s %10s %9s  %s\n' "$t" "${runs:-?}" "$rate" "$took" "$result"
     [ "$result" = ok ] && rm -f "$log"
 done
 exit "$failed"
