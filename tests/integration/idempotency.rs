@@ -158,3 +158,62 @@ async fn every_stage_function_delivered_three_times_has_one_effect() {
     assert_eq!(query::builds(&project.db(), EXECUTION).expect("builds").len(), 1);
     rt.teardown().await.expect("teardown");
 }
+
+/// Task callbacks whose first answer cannot be sent (Step Functions throttled it).
+#[derive(Default)]
+struct FlakyCallbacks {
+    calls: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl baton_core::ports::TaskCallbacks for FlakyCallbacks {
+    async fn succeed(&self, token: &str, _output: Value) -> baton_core::ports::PortResult<bool> {
+        let mut calls = self.calls.lock().expect("calls");
+        calls.push(token.to_string());
+        if calls.len() == 1 {
+            return Err(baton_core::ports::PortError::transient("SendTaskSuccess: throttled"));
+        }
+        Ok(true)
+    }
+
+    async fn fail(&self, token: &str, _error: &str, _cause: &str) -> baton_core::ports::PortResult<bool> {
+        self.succeed(token, Value::Null).await
+    }
+}
+
+/// A decision whose answer cannot be sent keeps its waiting task for the redelivery, which
+/// answers it, once.
+#[tokio::test]
+async fn a_decision_whose_callback_fails_is_kept_for_its_redelivery() {
+    use baton_core::ports::{PendingTask, PendingTasks};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = std::sync::Arc::new(baton_local::db::Db::open(&dir.path().join("baton.db")).expect("db"));
+    let pending = baton_local::bus::SqlitePendingTasks::new(db.clone());
+    let metrics = baton_local::cloudwatch::SqliteMetrics::new(db);
+    let callbacks = FlakyCallbacks::default();
+    let key = baton_core::stages::gate::key("e1", "Ship");
+    let task = PendingTask {
+        token: "t-gate".into(),
+        context: json!({ "pipeline": "p" }),
+    };
+    pending.put(&key, &task).await.expect("park");
+    let decision = baton_core::events::Event::StageEntered {
+        execution_id: "e1".into(),
+        stage: "Ship".into(),
+    };
+    let first = baton_core::stages::gate::answer(&pending, &callbacks, &metrics, decision.clone()).await;
+    assert!(first.is_err(), "the failed answer is reported, for the redelivery");
+    assert!(pending.list(&key).await.expect("list").len() == 1, "and the task waits again");
+    baton_core::stages::gate::answer(&pending, &callbacks, &metrics, decision.clone())
+        .await
+        .expect("answered");
+    assert!(pending.list(&key).await.expect("list").is_empty());
+    baton_core::stages::gate::answer(&pending, &callbacks, &metrics, decision)
+        .await
+        .expect("a third delivery");
+    assert_eq!(
+        *callbacks.calls.lock().expect("calls"),
+        ["t-gate", "t-gate"],
+        "answered once after the failure"
+    );
+}

@@ -10,7 +10,7 @@ use crate::ports::{
     AlarmWatch, ArtifactRef, ArtifactStore, BuildRunner, DeploymentStatus, MetricDatum, MetricsSink, PendingTask, PendingTasks, Provenance,
     TaskCallbacks,
 };
-use crate::stages::{StageError, approval, bake, error_types, gate};
+use crate::stages::{StageError, approval, bake, error_types, gate, or_park_again};
 
 #[allow(missing_debug_implementations, reason = "a bundle of trait objects")]
 pub struct EventPorts<'a> {
@@ -27,26 +27,6 @@ fn elapsed_ms(task: &PendingTask) -> f64 {
     task.context["started_ms"]
         .as_i64()
         .map_or(0.0, |s| (metrics::now_ms() - s).max(0) as f64)
-}
-
-/// Does what a taken task's event does. If that fails transiently (a store or a callback that
-/// could not be reached), the task is parked again, so the event's redelivery (Lambda retries
-/// an asynchronous invocation; so does the local dispatcher) finds it and finishes the work,
-/// instead of the task waiting for nothing until it times out.
-async fn or_park_again(
-    ports: &EventPorts<'_>,
-    key: &str,
-    task: &PendingTask,
-    work: impl Future<Output = Result<(), StageError>>,
-) -> Result<(), StageError> {
-    let result = work.await;
-    if let Err(e) = &result
-        && e.error_type() == error_types::TRANSIENT
-        && let Err(p) = ports.pending.put(key, task).await
-    {
-        tracing::error!(key, error = %p, "a task whose event failed could not be parked again; it waits until it times out");
-    }
-    result
 }
 
 /// Durations and outcomes of a finished task. A metric that cannot be published is logged, not
@@ -144,7 +124,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 .await?;
                 Ok(())
             };
-            or_park_again(&ports, &key, &task, work).await?;
+            or_park_again(ports.pending, &key, &task, work).await?;
         }
         Event::DeploymentStateChange {
             deployment_id,
@@ -210,7 +190,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 }
                 Ok(())
             };
-            or_park_again(&ports, &key, &task, work).await?;
+            or_park_again(ports.pending, &key, &task, work).await?;
         }
         Event::AlarmStateChange { alarm, state, reason, .. } => {
             if state != AlarmState::Alarm {
@@ -273,7 +253,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 ports.callbacks.succeed(&task.token, output).await?;
                 Ok(())
             };
-            or_park_again(&ports, &key, &task, work).await?;
+            or_park_again(ports.pending, &key, &task, work).await?;
         }
         Event::ApprovalAnswered {
             execution_id,
@@ -307,7 +287,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 }
                 Ok(())
             };
-            or_park_again(&ports, &key, &task, work).await?;
+            or_park_again(ports.pending, &key, &task, work).await?;
         }
         event @ (Event::StageEntered { .. } | Event::ExecutionSuperseded { .. }) => {
             gate::answer(ports.pending, ports.callbacks, ports.metrics, event).await?;

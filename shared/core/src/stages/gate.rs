@@ -9,7 +9,7 @@ use crate::events::Event;
 use crate::metrics;
 use crate::model::ExecutionMode;
 use crate::ports::{Arrival, MetricsSink, PendingTask, PendingTasks, StageLanes, TaskCallbacks};
-use crate::stages::{StageError, approval, error_types};
+use crate::stages::{StageError, approval, error_types, or_park_again};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct GateInput {
@@ -88,7 +88,8 @@ pub async fn answer(
 ) -> Result<(), StageError> {
     match decision {
         Event::StageEntered { execution_id, stage } => {
-            let Some(task) = pending.take(&key(&execution_id, &stage)).await? else {
+            let key = key(&execution_id, &stage);
+            let Some(task) = pending.take(&key).await? else {
                 tracing::debug!(execution_id, stage, "no execution waits in front of this stage");
                 return Ok(());
             };
@@ -100,17 +101,26 @@ pub async fn answer(
                 tracing::warn!(error = %e, "could not publish metrics");
             }
             tracing::info!(execution_id, stage, waited_ms = waited, "entered the stage");
-            callbacks
-                .succeed(&task.token, json!({ "stage": stage, "waited_ms": waited }))
-                .await?;
+            let entered = async {
+                callbacks
+                    .succeed(&task.token, json!({ "stage": stage, "waited_ms": waited }))
+                    .await?;
+                Ok(())
+            };
+            or_park_again(pending, &key, &task, entered).await?;
         }
         Event::ExecutionSuperseded { execution_id, stage, by } => {
-            let Some(task) = pending.take(&key(&execution_id, &stage)).await? else {
+            let key = key(&execution_id, &stage);
+            let Some(task) = pending.take(&key).await? else {
                 return Ok(());
             };
             tracing::info!(execution_id, stage, by, "superseded");
             let cause = format!("execution {by} overtook this one while it waited to enter stage {stage}");
-            callbacks.fail(&task.token, error_types::SUPERSEDED, &cause).await?;
+            let told = async {
+                callbacks.fail(&task.token, error_types::SUPERSEDED, &cause).await?;
+                Ok(())
+            };
+            or_park_again(pending, &key, &task, told).await?;
         }
         other => return Err(StageError::InvalidInput(format!("not a stage decision: {other:?}"))),
     }

@@ -17,7 +17,7 @@ pub mod trigger;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::ports::PortError;
+use crate::ports::{PendingTask, PendingTasks, PortError};
 
 /// The `errorType` names the state machine's `Retry` and `Catch` match on.
 pub mod error_types {
@@ -55,6 +55,26 @@ impl StageError {
             Self::Port(_) => error_types::INTERNAL,
         }
     }
+}
+
+/// Does what a taken task's event or decision does. If that fails transiently (a store or a
+/// callback that could not be reached), the task is parked again, so the event's redelivery
+/// (Lambda retries an asynchronous invocation; so does the local dispatcher) finds it and
+/// finishes the work, instead of the task waiting for nothing until it times out.
+pub async fn or_park_again(
+    pending: &dyn PendingTasks,
+    key: &str,
+    task: &PendingTask,
+    work: impl Future<Output = Result<(), StageError>>,
+) -> Result<(), StageError> {
+    let result = work.await;
+    if let Err(e) = &result
+        && e.error_type() == error_types::TRANSIENT
+        && let Err(p) = pending.put(key, task).await
+    {
+        tracing::error!(key, error = %p, "a task whose event failed could not be parked again; it waits until it times out");
+    }
+    result
 }
 
 /// Decodes a handler's input payload.
