@@ -254,17 +254,7 @@ async fn timers_and_execution_starts_are_one_each_whatever_the_network_does() {
     let listed = scheduler.list_schedules().group_name("default").send().await.unwrap();
     assert_eq!(listed.schedules().len(), 1, "one schedule:\n{}", log(&proxy));
 
-    let sfn = aws_sdk_sfn::Client::new(&moto.sdk_config());
-    let arn = sfn
-        .create_state_machine()
-        .name("baton-pipeline")
-        .definition(r#"{"StartAt":"Source","States":{"Source":{"Type":"Pass","End":true}}}"#)
-        .role_arn("arn:aws:iam::123456789012:role/baton-state-machine")
-        .send()
-        .await
-        .unwrap()
-        .state_machine_arn
-        .clone();
+    let (sfn, arn) = moto.state_machine().await;
     let starter = baton_aws::sfn::StepFunctions::new(aws_sdk_sfn::Client::new(&config), &arn);
     proxy.inject("AWSStepFunctions.StartExecution", Fault::Drop, 1);
     proxy.inject("AWSStepFunctions.StartExecution", Fault::CutAfterActing, 1);

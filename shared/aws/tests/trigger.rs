@@ -79,21 +79,6 @@ fn globs(include: &[&str]) -> Option<GlobFilter> {
     Some(GlobFilter::new(include.iter().map(|s| s.to_string()).collect(), Vec::new()).unwrap())
 }
 
-async fn state_machine(moto: &Moto) -> (aws_sdk_sfn::Client, String) {
-    let sfn = aws_sdk_sfn::Client::new(&moto.sdk_config());
-    let arn = sfn
-        .create_state_machine()
-        .name("baton-pipeline")
-        .definition(r#"{"StartAt":"Source","States":{"Source":{"Type":"Pass","End":true}}}"#)
-        .role_arn("arn:aws:iam::123456789012:role/baton-state-machine")
-        .send()
-        .await
-        .unwrap()
-        .state_machine_arn
-        .clone();
-    (sfn, arn)
-}
-
 async fn executions(sfn: &aws_sdk_sfn::Client, arn: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut pages = sfn.list_executions().state_machine_arn(arn).into_paginator().send();
@@ -116,7 +101,7 @@ fn blob(path: &str) -> Difference {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_guides_reference_events_parse_and_are_acted_on() {
     let moto = Moto::start();
-    let (sfn, arn) = state_machine(&moto).await;
+    let (sfn, arn) = moto.state_machine().await;
     // A new branch: every file of its tree (no before-commit).
     let created = mock!(aws_sdk_codecommit::Client::get_differences)
         .match_requests(|r| r.before_commit_specifier().is_none() && r.after_commit_specifier() == Some("3e5983DESTINATION"))
@@ -191,7 +176,7 @@ async fn the_guides_reference_events_parse_and_are_acted_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_pushes_at_once_start_fifty_executions_and_redeliveries_none_more() {
     let moto = Moto::start();
-    let (sfn, arn) = state_machine(&moto).await;
+    let (sfn, arn) = moto.state_machine().await;
     // No path filter: deciding needs no GetDifferences, and none may be made.
     let codecommit = mock_client!(aws_sdk_codecommit, RuleMode::MatchAny, []);
     let function = Arc::new(TriggerFunction {
@@ -267,7 +252,7 @@ async fn a_schedule_rule_starts_a_run_of_its_branch_tip() {
     use aws_sdk_codecommit::types::BranchInfo;
     use baton_core::trigger::{Schedule, ScheduledRun};
     let moto = Moto::start();
-    let (sfn, arn) = state_machine(&moto).await;
+    let (sfn, arn) = moto.state_machine().await;
     let branch = mock!(aws_sdk_codecommit::Client::get_branch)
         .match_requests(|r| r.repository_name() == Some("MyDemoRepo") && r.branch_name() == Some("release"))
         .then_output(|| {

@@ -181,10 +181,13 @@ impl Run {
 #[derive(Clone, Copy)]
 enum Start<'a> {
     Fresh,
-    /// `RedriveExecution`: a new attempt (`ExecutionRedriven`, `RedriveCount` + 1).
-    Redrive(&'a Redrive),
-    /// The same attempt carried on by another runner: the history simply continues.
-    Resume(&'a Redrive),
+    /// Where `from` says it stopped: as `RedriveExecution`, a new attempt (`ExecutionRedriven`,
+    /// `RedriveCount` + 1); or the same attempt carried on by another runner, whose history
+    /// simply continues.
+    Continue {
+        from: &'a Redrive,
+        new_attempt: bool,
+    },
 }
 
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -234,7 +237,8 @@ impl Interpreter {
         from: &Redrive,
         stops: mpsc::UnboundedReceiver<StopRequest>,
     ) -> ExecutionOutcome {
-        self.drive(machine, spec, Start::Redrive(from), stops).await
+        let start = Start::Continue { from, new_attempt: true };
+        self.drive(machine, spec, start, stops).await
     }
 
     /// Carries on an execution whose runner died, in the same attempt: the state it was in runs
@@ -247,7 +251,8 @@ impl Interpreter {
         from: &Redrive,
         stops: mpsc::UnboundedReceiver<StopRequest>,
     ) -> ExecutionOutcome {
-        self.drive(machine, spec, Start::Resume(from), stops).await
+        let start = Start::Continue { from, new_attempt: false };
+        self.drive(machine, spec, start, stops).await
     }
 
     async fn drive(
@@ -270,27 +275,24 @@ impl Interpreter {
                 );
                 (recorder, spec.input.clone(), timestamp(clock.now()), 0)
             }
-            Start::Redrive(from) => {
+            Start::Continue { from, new_attempt } => {
                 let recorder = Recorder::new(self.sink.clone(), &arn, clock, from.last_event_id);
-                let count = from.redrive_count + 1;
-                recorder.emit(
-                    "ExecutionRedriven",
-                    Some("executionRedrivenEventDetails"),
-                    json!({ "redriveCount": count }),
-                );
-                info!(execution = %arn, state = %from.state, redrive_count = count, kept = from.kept.len(), "execution redriven");
+                let count = from.redrive_count + u64::from(new_attempt);
+                if new_attempt {
+                    recorder.emit(
+                        "ExecutionRedriven",
+                        Some("executionRedrivenEventDetails"),
+                        json!({ "redriveCount": count }),
+                    );
+                }
+                info!(execution = %arn, state = %from.state, redrive_count = count, new_attempt, kept = from.kept.len(), "execution continued");
                 (recorder, from.execution_input.clone(), from.start_time.clone(), count)
-            }
-            Start::Resume(from) => {
-                let recorder = Recorder::new(self.sink.clone(), &arn, clock, from.last_event_id);
-                info!(execution = %arn, state = %from.state, kept = from.kept.len(), "execution resumed");
-                (recorder, from.execution_input.clone(), from.start_time.clone(), from.redrive_count)
             }
         };
         let machine_name = spec.state_machine_arn.rsplit(':').next().unwrap_or_default();
         let (first, first_input, kept) = match start {
             Start::Fresh => (machine.start_at.clone(), input.clone(), HashMap::new()),
-            Start::Redrive(from) | Start::Resume(from) => (from.state.clone(), from.input.clone(), from.kept.clone()),
+            Start::Continue { from, .. } => (from.state.clone(), from.input.clone(), from.kept.clone()),
         };
         let run = Run {
             recorder: recorder.clone(),

@@ -158,6 +158,22 @@ impl Moto {
         client
     }
 
+    /// A one-state machine named `baton-pipeline`: a client and its ARN.
+    pub async fn state_machine(&self) -> (aws_sdk_sfn::Client, String) {
+        let sfn = aws_sdk_sfn::Client::new(&self.sdk_config());
+        let arn = sfn
+            .create_state_machine()
+            .name("baton-pipeline")
+            .definition(r#"{"StartAt":"Source","States":{"Source":{"Type":"Pass","End":true}}}"#)
+            .role_arn("arn:aws:iam::123456789012:role/baton-state-machine")
+            .send()
+            .await
+            .unwrap()
+            .state_machine_arn
+            .clone();
+        (sfn, arn)
+    }
+
     /// A CodeDeploy application with one deployment group.
     pub async fn deployment_group(&self, application: &str, group: &str) -> aws_sdk_codedeploy::Client {
         let client = aws_sdk_codedeploy::Client::new(&self.sdk_config());
