@@ -28,23 +28,14 @@ fn provenance() -> Provenance {
     }
 }
 
-/// The size of a stored content: as it is, or once decompressed; `None` when it is missing or
-/// cut short.
-fn stored_size(state: &Path, sha256: &str) -> Option<u64> {
-    let raw = state.join(format!("artifacts/blobs/{}/{sha256}", &sha256[..2]));
-    if let Ok(meta) = std::fs::metadata(&raw) {
-        return Some(meta.len());
-    }
-    let compressed = std::fs::File::open(raw.with_extension("zst")).ok()?;
-    zstd::stream::decode_all(compressed).ok().map(|bytes| bytes.len() as u64)
-}
-
 /// Every stored version from `from` on is whole: its listing gives the manifest's digest and
 /// every content it lists is stored at its full size; the newest also fetches, each file hashed.
 /// Returns the newest version number.
 fn whole_from(state: &Path, from: u64) -> u64 {
     let store = store(state);
     let versions = store.list("p", Some("app")).expect("list");
+    let db = Arc::new(Db::open(&state.join("baton.db")).expect("db"));
+    let blobs = baton_local::blobs::Blobs::new(&state.join("artifacts"), db);
     for m in versions.iter().filter(|m| m.artifact.version >= from) {
         let listing = state.join(format!("artifacts/p/app/{}/{}", m.artifact.version, baton_local::blobs::LISTING));
         let mut digest = baton_core::digest::DigestBuilder::default();
@@ -55,8 +46,14 @@ fn whole_from(state: &Path, from: u64) -> u64 {
                     sha256,
                     size,
                     executable,
+                    packed,
                 } => {
-                    assert_eq!(stored_size(state, &sha256), Some(size), "{}: {path}", m.artifact);
+                    assert_eq!(
+                        blobs.stored_len(&sha256, packed.as_ref(), size),
+                        Some(size),
+                        "{}: {path}",
+                        m.artifact
+                    );
                     digest.file(&path, executable, &sha256, size);
                 }
                 Entry::Link { path, target } => digest.symlink(&path, Path::new(&target)),

@@ -12,7 +12,7 @@
 //! before the ingest began are remembered: a later write then always shows as a newer mtime and
 //! ctime, even on a filesystem with coarse timestamps (git's "racily clean" problem).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -20,11 +20,13 @@ use std::sync::Arc;
 
 use baton_core::digest::{DigestBuilder, TreeSummary, relative, sha256_file};
 use rusqlite::params;
+use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
 use crate::db::Db;
 use crate::error::LocalError;
 use crate::file_lock::FlockOperation;
+use crate::packs::{self, PACKED_MAX, PackReader, PackWriter, Packed};
 use crate::tree;
 
 #[derive(Debug, Clone)]
@@ -94,15 +96,21 @@ impl Blobs {
         let mut digest = DigestBuilder::default();
         let (mut new_bytes, mut stored_bytes) = (0, 0);
         let mut learned = Vec::new();
-        let mut lines = String::new();
+        let mut entries = Vec::new();
         let mut new_blobs = Vec::new();
+        let mut pack = PackWriter::new(&self.packs_dir());
+        // Entries (by index) whose content goes into this ingest's pack, placed when it is done.
+        let mut awaiting_pack = Vec::new();
         // Timestamps can be a clock tick (a few ms) coarse; a file modified later than this may
         // still change without its mtime moving, so it is hashed again next time.
         let settled_ns = (std::time::SystemTime::now() - std::time::Duration::from_millis(100))
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
-        // One read of the whole cache beats a query per file by far on large trees.
+        // One read of the whole cache (and pack index) beats a query per file by far on large trees.
         let cache = self.load_cache()?;
+        let packed = self.live_index()?;
+        // Contents this ingest packs: a second copy in the tree is not added again.
+        let mut packing_now = HashSet::new();
         for entry in WalkDir::new(source).follow_links(false).sort_by_file_name().min_depth(1) {
             let entry = entry.map_err(|e| LocalError::Invalid(format!("reading {}: {e}", source.display())))?;
             let rel = relative(source, entry.path());
@@ -134,22 +142,39 @@ impl Blobs {
                 let hit = cache
                     .get(&(stat.dev, stat.ino))
                     .filter(|(size, mtime, ctime, _)| (*size, *mtime, *ctime) == (stat.size, stat.mtime_ns, stat.ctime_ns));
-                let sha = match hit {
-                    Some((.., sha)) => sha.clone(),
-                    None => {
-                        let sha = sha256_file(entry.path()).map_err(LocalError::io(entry.path()))?;
-                        if stat.mtime_ns < settled_ns && stat.ctime_ns < settled_ns {
-                            learned.push((stat, sha.clone()));
-                        }
-                        sha
+                let small = meta.len() < PACKED_MAX;
+                // A small file is read once: its bytes are hashed and, if new, packed.
+                let (sha, mut bytes) = match hit {
+                    Some((.., sha)) => (sha.clone(), None),
+                    None if small => {
+                        let bytes = fs::read(entry.path()).map_err(LocalError::io(entry.path()))?;
+                        (hex::encode(Sha256::digest(&bytes)), Some(bytes))
                     }
+                    None => (sha256_file(entry.path()).map_err(LocalError::io(entry.path()))?, None),
                 };
+                if hit.is_none() && stat.mtime_ns < settled_ns && stat.ctime_ns < settled_ns {
+                    learned.push((stat, sha.clone()));
+                }
                 let executable = meta.permissions().mode() & 0o111 != 0;
-                if !self.compressed(&sha).exists() && !self.blob(&sha).exists() {
-                    let (blob, stored) = self.put_blob(entry.path(), &sha)?;
+                let place = packed.get(&sha).cloned();
+                let packing = packing_now.contains(&sha);
+                if packing {
+                    awaiting_pack.push(entries.len());
+                } else if place.is_none() && !self.compressed(&sha).exists() && !self.blob(&sha).exists() {
+                    if small {
+                        let bytes = match bytes.take() {
+                            Some(bytes) => bytes,
+                            None => fs::read(entry.path()).map_err(LocalError::io(entry.path()))?,
+                        };
+                        pack.add(sha.clone(), &bytes)?;
+                        packing_now.insert(sha.clone());
+                        awaiting_pack.push(entries.len());
+                    } else {
+                        let (blob, stored) = self.put_blob(entry.path(), &sha)?;
+                        stored_bytes += stored;
+                        new_blobs.push(blob);
+                    }
                     new_bytes += meta.len();
-                    stored_bytes += stored;
-                    new_blobs.push(blob);
                 }
                 digest.file(&rel, executable, &sha, meta.len());
                 Entry::File {
@@ -157,14 +182,28 @@ impl Blobs {
                     sha256: sha,
                     size: meta.len(),
                     executable,
+                    packed: place,
                 }
             } else {
                 continue;
             };
-            lines.push_str(&serde_json::to_string(&line).map_err(|e| LocalError::Invalid(e.to_string()))?);
-            lines.push('\n');
+            entries.push(line);
+        }
+        if let Some(written) = pack.finish()? {
+            stored_bytes += written.stored_bytes;
+            for &i in &awaiting_pack {
+                if let Some(Entry::File { sha256, packed, .. }) = entries.get_mut(i) {
+                    *packed = written.located.get(sha256.as_str()).cloned();
+                }
+            }
+            packs::record(&self.db, &written.located)?;
         }
         self.remember(&learned)?;
+        let mut lines = String::new();
+        for entry in &entries {
+            lines.push_str(&serde_json::to_string(entry).map_err(|e| LocalError::Invalid(e.to_string()))?);
+            lines.push('\n');
+        }
         fs::write(listing, lines).map_err(LocalError::io(listing))?;
         flush(&new_blobs, listing)?;
         Ok(Ingested {
@@ -174,9 +213,24 @@ impl Blobs {
         })
     }
 
+    pub(crate) fn packs_dir(&self) -> PathBuf {
+        self.dir.join(PACKS)
+    }
+
+    /// The pack index, without contents whose pack has gone (a sweep removes the rows first,
+    /// but a store copied without its packs, or restored from a backup, may not agree).
+    fn live_index(&self) -> Result<HashMap<String, Packed>, LocalError> {
+        let mut index = packs::load_index(&self.db)?;
+        let mut present: HashMap<String, bool> = HashMap::new();
+        let dir = self.packs_dir();
+        index.retain(|_, at| *present.entry(at.pack.clone()).or_insert_with(|| dir.join(&at.pack).is_file()));
+        Ok(index)
+    }
+
     /// Builds a version's files under `dest` from its listing.
     pub fn materialize(&self, listing: &Path, dest: &Path) -> Result<(), LocalError> {
         fs::create_dir_all(dest).map_err(LocalError::io(dest))?;
+        let mut packs = PackReader::new(&self.packs_dir());
         for entry in read_listing(listing)? {
             match entry {
                 Entry::Dir { path } => {
@@ -188,20 +242,16 @@ impl Blobs {
                     std::os::unix::fs::symlink(&target, &to).map_err(LocalError::io(&to))?;
                 }
                 Entry::File {
-                    path, sha256, executable, ..
+                    path,
+                    sha256,
+                    executable,
+                    size,
+                    packed,
                 } => {
                     let to = tree::contained(dest, &path)?;
-                    let compressed = self.compressed(&sha256);
-                    match fs::File::open(&compressed) {
-                        Ok(file) => {
-                            let mut out = fs::File::create(&to).map_err(LocalError::io(&to))?;
-                            zstd::stream::copy_decode(std::io::BufReader::new(file), &mut out).map_err(LocalError::io(&compressed))?;
-                        }
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                            let blob = self.blob(&sha256);
-                            fs::copy(&blob, &to).map_err(LocalError::io(&blob))?;
-                        }
-                        Err(e) => return Err(LocalError::io(&compressed)(e)),
+                    match packed {
+                        Some(at) => fs::write(&to, packs.read(&at, size)?).map_err(LocalError::io(&to))?,
+                        None => self.copy_out(&sha256, &to)?,
                     }
                     let mode = if executable { 0o755 } else { 0o644 };
                     fs::set_permissions(&to, fs::Permissions::from_mode(mode)).map_err(LocalError::io(&to))?;
@@ -209,6 +259,36 @@ impl Blobs {
             }
         }
         Ok(())
+    }
+
+    /// Writes a content stored on its own to `to`.
+    fn copy_out(&self, sha256: &str, to: &Path) -> Result<(), LocalError> {
+        let compressed = self.compressed(sha256);
+        match fs::File::open(&compressed) {
+            Ok(file) => {
+                let mut out = fs::File::create(to).map_err(LocalError::io(to))?;
+                zstd::stream::copy_decode(std::io::BufReader::new(file), &mut out).map_err(LocalError::io(&compressed))?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let blob = self.blob(sha256);
+                fs::copy(&blob, to).map_err(LocalError::io(&blob))?;
+            }
+            Err(e) => return Err(LocalError::io(&compressed)(e)),
+        }
+        Ok(())
+    }
+
+    /// The size of a content as stored, once read back; `None` when it is missing or cut short.
+    /// For checks from outside: reading a version goes through [`Self::materialize`].
+    pub fn stored_len(&self, sha256: &str, packed: Option<&Packed>, size: u64) -> Option<u64> {
+        if let Some(at) = packed {
+            return PackReader::new(&self.packs_dir()).read(at, size).ok().map(|b| b.len() as u64);
+        }
+        if let Ok(meta) = fs::metadata(self.blob(sha256)) {
+            return Some(meta.len());
+        }
+        let compressed = fs::File::open(self.compressed(sha256)).ok()?;
+        zstd::stream::decode_all(compressed).ok().map(|bytes| bytes.len() as u64)
     }
 
     /// Puts a file into the store under its digest, compressed unless that saves nothing: temp
@@ -276,7 +356,7 @@ impl Blobs {
     /// left alone for an hour.
     pub fn sweep(&self, artifacts_root: &Path) -> Result<(u64, u64), LocalError> {
         let _alone = crate::file_lock::lock(&self.dir.join(".lock"), FlockOperation::LockExclusive)?;
-        let mut used = std::collections::HashSet::new();
+        let (mut used, mut used_packs) = (HashSet::new(), HashSet::new());
         for listing in WalkDir::new(artifacts_root)
             .min_depth(4)
             .max_depth(4)
@@ -285,23 +365,50 @@ impl Blobs {
             .filter(|e| e.file_name() == LISTING)
         {
             for entry in read_listing(listing.path())? {
-                if let Entry::File { sha256, .. } = entry {
-                    used.insert(sha256);
-                }
+                match entry {
+                    Entry::File { packed: Some(at), .. } => used_packs.insert(at.pack),
+                    Entry::File { sha256, .. } => used.insert(sha256),
+                    _ => false,
+                };
             }
         }
         let (mut count, mut bytes) = (0, 0);
         let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        for entry in WalkDir::new(&self.dir).min_depth(2).max_depth(2).into_iter().filter_map(Result::ok) {
+        let stale_tmp = |name: &str, meta: &fs::Metadata| name.starts_with(".tmp-") && meta.modified().is_ok_and(|m| m < hour_ago);
+        // Not with min_depth: walkdir does not ask filter_entry about the levels it skips.
+        let loose = WalkDir::new(&self.dir)
+            .max_depth(2)
+            .into_iter()
+            .filter_entry(|e| e.depth() != 1 || e.file_name() != PACKS)
+            .filter_map(Result::ok)
+            .filter(|e| e.depth() == 2);
+        for entry in loose {
             let name = entry.file_name().to_string_lossy().into_owned();
             let Ok(meta) = entry.metadata() else { continue };
-            let stale_tmp = name.starts_with(".tmp-") && meta.modified().is_ok_and(|m| m < hour_ago);
             let sha = name.strip_suffix(".zst").unwrap_or(&name);
-            if meta.is_file() && (stale_tmp || (!name.starts_with(".tmp-") && !used.contains(sha))) {
+            if meta.is_file() && (stale_tmp(&name, &meta) || (!name.starts_with(".tmp-") && !used.contains(sha))) {
                 fs::remove_file(entry.path()).map_err(LocalError::io(entry.path()))?;
                 count += 1;
                 bytes += meta.len();
             }
+        }
+        // A pack goes when no version lists anything in it (contents of a live pack that nothing
+        // lists stay until then). Its index rows go first, so none ever names a missing pack.
+        let mut unused_packs = Vec::new();
+        for entry in fs::read_dir(self.packs_dir()).into_iter().flatten().filter_map(Result::ok) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(meta) = entry.metadata() else { continue };
+            let unused = name.ends_with(".pack") && !used_packs.contains(&name);
+            if meta.is_file() && (unused || stale_tmp(&name, &meta)) {
+                unused_packs.push((name, entry.path(), meta.len()));
+            }
+        }
+        let names: Vec<String> = unused_packs.iter().map(|(name, ..)| name.clone()).collect();
+        packs::forget(&self.db, &names)?;
+        for (_, path, len) in unused_packs {
+            fs::remove_file(&path).map_err(LocalError::io(&path))?;
+            count += 1;
+            bytes += len;
         }
         Ok((count, bytes))
     }
@@ -329,6 +436,9 @@ fn flush(new_blobs: &[PathBuf], listing: &Path) -> Result<(), LocalError> {
     sync(listing)
 }
 
+/// The directory of packs, beside the loose blobs' two-hex-digit directories.
+const PACKS: &str = "packs";
+
 /// The name of a version's listing, beside its manifest.
 pub const LISTING: &str = "files.jsonl";
 
@@ -348,6 +458,9 @@ pub enum Entry {
         sha256: String,
         size: u64,
         executable: bool,
+        /// Where the content is when it is packed ([`crate::packs`]); stored on its own if not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        packed: Option<Packed>,
     },
 }
 
@@ -360,12 +473,26 @@ pub fn read_listing(listing: &Path) -> Result<Vec<Entry>, LocalError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used, reason = "test fixtures: a panic is the failure report")]
 
     use super::*;
 
-    fn store() -> (tempfile::TempDir, Blobs) {
+    /// Bytes with no pattern to find: what archives and images look like to a compressor.
+    pub(crate) fn noise(len: usize, seed: u64) -> Vec<u8> {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ seed;
+        let mut out = Vec::with_capacity(len + 8);
+        while out.len() < len {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        out.truncate(len);
+        out
+    }
+
+    pub(crate) fn store() -> (tempfile::TempDir, Blobs) {
         let state = tempfile::tempdir().unwrap();
         let db = Arc::new(Db::open(&state.path().join("baton.db")).unwrap());
         let blobs = Blobs::new(&state.path().join("artifacts"), db);
@@ -373,7 +500,7 @@ mod tests {
     }
 
     /// Where the store keeps version `v`'s listing.
-    fn listing(state: &Path, v: u32) -> PathBuf {
+    pub(crate) fn listing(state: &Path, v: u32) -> PathBuf {
         let dir = state.join(format!("artifacts/p/app/{v}"));
         fs::create_dir_all(&dir).unwrap();
         dir.join(LISTING)
@@ -403,31 +530,36 @@ mod tests {
         assert_eq!(fs::read(v1.join("f3")).unwrap(), vec![3u8; 1000], "version 1 keeps its file");
         assert_eq!(baton_core::digest::summarize(&v1).unwrap(), first.summary);
 
-        // The old f3 blob goes once no version lists it.
-        fs::remove_dir_all(state.path().join("artifacts/p/app/1")).unwrap();
-        let (count, bytes) = blobs.sweep(&state.path().join("artifacts")).unwrap();
-        assert_eq!(count, 1);
-        assert!(bytes > 0 && bytes < 1000, "the blob went, compressed: {bytes} bytes");
+        // Version 1's pack stays while version 2 lists contents in it.
+        let artifacts = state.path().join("artifacts");
+        fs::remove_dir_all(artifacts.join("p/app/1")).unwrap();
+        assert_eq!(blobs.sweep(&artifacts).unwrap().0, 0, "version 2 still lists the first pack");
         let v2 = state.path().join("v2");
         blobs.materialize(&listing(state.path(), 2), &v2).unwrap();
         assert_eq!(fs::read(v2.join("f3")).unwrap(), vec![99u8; 1500]);
+        assert_eq!(baton_core::digest::summarize(&v2).unwrap(), second.summary);
+
+        // Once nothing lists a pack it goes, with its index rows: the same contents stored
+        // again are packed anew rather than pointed at a removed pack.
+        fs::remove_dir_all(artifacts.join("p/app/2")).unwrap();
+        let (count, bytes) = blobs.sweep(&artifacts).unwrap();
+        assert_eq!(count, 2, "both packs");
+        assert!(bytes > 0 && bytes < 2500, "compressed: {bytes} bytes");
+        let third = blobs.ingest(src.path(), &listing(state.path(), 3)).unwrap();
+        assert_eq!(third.new_bytes, 10_500);
+        let v3 = state.path().join("v3");
+        blobs.materialize(&listing(state.path(), 3), &v3).unwrap();
+        assert_eq!(baton_core::digest::summarize(&v3).unwrap(), second.summary);
     }
 
     #[test]
     fn contents_are_stored_compressed_unless_that_saves_nothing() {
         let (state, blobs) = store();
         let src = tempfile::tempdir().unwrap();
-        let text = "a line of source code that repeats, as source code does\n".repeat(2000);
+        // Both too large to be packed.
+        let text = "a line of source code that repeats, as source code does\n".repeat(20_000);
         fs::write(src.path().join("main.rs"), &text).unwrap();
-        // Bytes with no pattern to find: what archives and images look like to a compressor.
-        let mut noise = Vec::with_capacity(64 << 10);
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        for _ in 0..(64 << 10) / 8 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            noise.extend_from_slice(&x.to_le_bytes());
-        }
+        let noise = noise(2 << 20, 1);
         fs::write(src.path().join("logo.png"), &noise).unwrap();
         let ingested = blobs.ingest(src.path(), &listing(state.path(), 1)).unwrap();
         assert_eq!(ingested.new_bytes, (text.len() + noise.len()) as u64);

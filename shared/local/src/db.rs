@@ -73,6 +73,11 @@ CREATE TABLE IF NOT EXISTS file_hashes (
     dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
     ctime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (dev, ino)
 );
+CREATE TABLE IF NOT EXISTS packed_blobs (
+    sha256 TEXT PRIMARY KEY, pack TEXT NOT NULL, frame INTEGER NOT NULL, frame_len INTEGER NOT NULL,
+    offset INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS packed_blobs_by_pack ON packed_blobs (pack);
 CREATE TABLE IF NOT EXISTS pending_tasks (key TEXT PRIMARY KEY, token TEXT NOT NULL, context TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runners (execution_id TEXT PRIMARY KEY, runner TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS job_ends (correlation TEXT PRIMARY KEY, event TEXT NOT NULL);

@@ -11,7 +11,7 @@
 //! - [`artifacts`]: `FsArtifactStore`, versioned artifacts with manifests; [`tree`] holds the
 //!   digest, copy and durable-write helpers it uses; [`artifact_diff`] compares two versions;
 //!   [`artifact_gc`] removes old ones that nothing needs; [`blobs`] keeps file contents once
-//!   by digest, a version being a listing of them.
+//!   by digest, a version being a listing of them, small ones together in [`packs`].
 //! - [`build`]: `ShellBuildRunner`, buildspecs run like CodeBuild; [`build_driver`] turns a
 //!   buildspec into one shell session and reads its phase report back; [`reports`] sums the
 //!   test reports a build leaves, [`coverage`] its code coverage reports; [`build_cache`]
@@ -61,6 +61,7 @@ pub mod git;
 pub mod inbox;
 mod job_ends;
 pub mod lanes;
+pub mod packs;
 pub mod params;
 pub mod process;
 pub mod query;
