@@ -77,12 +77,12 @@ fn bad_buildspec_and_appspec_are_located() {
     assert!(err.to_string().starts_with("buildspec.yml:3:3: unknown field `biuld`"), "{err}");
     let err = appspec::parse_appspec(
         Path::new("appspec.yml"),
-        "version: 0.0\nos: linux\nhooks:\n  AfterAllowTraffic:\n    - location: x.sh\n",
+        "version: 0.0\nos: linux\nhooks:\n  AfterAllowTestTraffic:\n    - location: x.sh\n",
     )
     .expect_err("wrong platform hook");
     assert!(
         err.to_string()
-            .starts_with("appspec.yml:4:3: unknown lifecycle event `AfterAllowTraffic` (that is a Lambda/ECS hook)"),
+            .starts_with("appspec.yml:4:3: unknown lifecycle event `AfterAllowTestTraffic` (that is an ECS hook)"),
         "{err}"
     );
 }

@@ -18,6 +18,7 @@ mod source;
 mod stop;
 mod synth;
 mod template;
+mod traffic_shifting;
 mod util;
 mod variables;
 mod watch;

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::alarm::{ComparisonOperator, Statistic, TreatMissingData};
-pub use crate::spec::pipeline::{DeploymentConfig, ExecutionMode, HealthyHostsType, MinimumHealthyHosts, SourceSpec};
+pub use crate::spec::pipeline::{
+    DeploymentConfig, ExecutionMode, HealthyHostsType, MinimumHealthyHosts, SourceSpec, TrafficRouting, TrafficRoutingType,
+};
 
 /// The artifact every pipeline starts from: the source snapshot.
 pub const SOURCE_ARTIFACT: &str = "source";

@@ -78,6 +78,10 @@ CREATE TABLE IF NOT EXISTS packed_blobs (
     offset INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS packed_blobs_by_pack ON packed_blobs (pack);
+CREATE TABLE IF NOT EXISTS group_fronts (
+    pipeline TEXT NOT NULL, grp TEXT NOT NULL, port INTEGER NOT NULL, live INTEGER NOT NULL,
+    PRIMARY KEY (pipeline, grp)
+);
 CREATE TABLE IF NOT EXISTS pending_tasks (key TEXT PRIMARY KEY, token TEXT NOT NULL, context TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runners (execution_id TEXT PRIMARY KEY, runner TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS job_ends (correlation TEXT PRIMARY KEY, event TEXT NOT NULL);

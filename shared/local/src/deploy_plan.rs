@@ -24,11 +24,14 @@ impl Plan {
                 HealthyHostsType::HostCount => m.value as usize,
                 HealthyHostsType::FleetPercent => (n * m.value as usize).div_ceil(100),
             },
+            // The replacement fleet of a traffic-shifting deployment takes no traffic until
+            // it is all installed, and every instance of it must be.
+            DeploymentConfig::TrafficShift(_) => n,
         };
         let batch = match config {
             DeploymentConfig::OneAtATime => 1,
             DeploymentConfig::HalfAtATime => (n / 2).max(1),
-            DeploymentConfig::AllAtOnce => n,
+            DeploymentConfig::AllAtOnce | DeploymentConfig::TrafficShift(_) => n,
             DeploymentConfig::MinimumHealthyHosts(_) => n.saturating_sub(min_healthy).max(1),
         };
         Plan {

@@ -18,7 +18,8 @@
 //!   keeps the buildspec's `cache.paths` between builds.
 //! - [`deploy`]: `LocalDeployer`, CodeDeploy's Server lifecycle on local instances;
 //!   [`deploy_plan`] paces a fleet by deployment configuration; [`deploy_install`] copies an
-//!   appspec's files onto an instance.
+//!   appspec's files onto an instance; [`traffic`] is the loopback front door that canary and
+//!   linear deployments shift traffic through, [`deploy::shift`] the deployment that does it.
 //! - [`cloudwatch`]: metrics in SQLite, alarm evaluation, health probes; [`dora`]: DORA's four
 //!   key metrics from the execution records.
 //! - [`bus`]: the in-process event bus, timers, parked tasks, task-token callbacks; [`inbox`]:
@@ -70,6 +71,7 @@ pub mod runners;
 pub mod runtime;
 pub mod source;
 mod stopping;
+pub mod traffic;
 pub mod tree;
 pub mod watch;
 

@@ -119,13 +119,19 @@ pub enum FileExistsBehavior {
     Retain,
 }
 
-/// The lifecycle events a Server deployment runs scripts for, in CodeDeploy's order.
-pub const SERVER_HOOKS: [&str; 5] = [
+/// The lifecycle events a Server deployment runs scripts for, in CodeDeploy's order. The traffic
+/// events run only where traffic is routed (locally: groups with a canary or linear config):
+/// Allow on the replacement instances, Block on the original ones once traffic has left them.
+pub const SERVER_HOOKS: [&str; 9] = [
     "ApplicationStop",
     "BeforeInstall",
     "AfterInstall",
     "ApplicationStart",
     "ValidateService",
+    "BeforeAllowTraffic",
+    "AfterAllowTraffic",
+    "BeforeBlockTraffic",
+    "AfterBlockTraffic",
 ];
 
 #[derive(Debug, Clone, Default)]
@@ -186,8 +192,8 @@ pub fn parse_appspec(file: &Path, text: &str) -> Result<Appspec, SpecError> {
     }
     for (name, scripts) in &spec.hooks.0 {
         if !SERVER_HOOKS.contains(&name.value.as_str()) {
-            let hint = if matches!(name.value.as_str(), "BeforeAllowTraffic" | "AfterAllowTraffic") {
-                " (that is a Lambda/ECS hook)"
+            let hint = if name.value == "AfterAllowTestTraffic" {
+                " (that is an ECS hook)"
             } else {
                 ""
             };

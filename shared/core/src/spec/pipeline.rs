@@ -192,7 +192,8 @@ pub enum RollbackTrigger {
     Alarm,
 }
 
-/// CodeDeploy's deployment configuration for the Server platform.
+/// CodeDeploy's deployment configuration: the Server platform's in-place pacing, or the traffic
+/// routing of groups that shift traffic from the running version to the new one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DeploymentConfig {
     #[default]
@@ -200,6 +201,70 @@ pub enum DeploymentConfig {
     HalfAtATime,
     AllAtOnce,
     MinimumHealthyHosts(MinimumHealthyHosts),
+    TrafficShift(TrafficRouting),
+}
+
+/// CodeDeploy's `TrafficRoutingConfig`: a canary share held for an interval before the rest, or
+/// equal shares every interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrafficRouting {
+    #[serde(rename = "type")]
+    pub kind: TrafficRoutingType,
+    /// Percent of traffic moved at the first step (canary) or at every step (linear).
+    pub percentage: u32,
+    /// How long each share is held, its alarms watched, before the next step.
+    pub interval: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum TrafficRoutingType {
+    TimeBasedCanary,
+    TimeBasedLinear,
+}
+
+impl TrafficRouting {
+    /// The shares of traffic (percent on the new version) the deployment moves through, each
+    /// held for `interval` but the last, which is always 100.
+    pub fn steps(&self) -> Vec<u32> {
+        let p = self.percentage.clamp(1, 100);
+        match self.kind {
+            TrafficRoutingType::TimeBasedCanary => {
+                if p < 100 {
+                    vec![p, 100]
+                } else {
+                    vec![100]
+                }
+            }
+            TrafficRoutingType::TimeBasedLinear => {
+                let mut steps: Vec<u32> = (1..).map(|k| k * p).take_while(|&w| w < 100).collect();
+                steps.push(100);
+                steps
+            }
+        }
+    }
+
+    /// CodeDeploy's predefined traffic-shifting configurations, by name without the
+    /// `CodeDeployDefault.` and `Lambda`/`ECS` prefixes.
+    fn predefined(name: &str) -> Option<Self> {
+        let minutes = |m: u64| Span(std::time::Duration::from_secs(m * 60));
+        let (kind, interval) = match name {
+            "Canary10Percent5Minutes" => (TrafficRoutingType::TimeBasedCanary, 5),
+            "Canary10Percent10Minutes" => (TrafficRoutingType::TimeBasedCanary, 10),
+            "Canary10Percent15Minutes" => (TrafficRoutingType::TimeBasedCanary, 15),
+            "Canary10Percent30Minutes" => (TrafficRoutingType::TimeBasedCanary, 30),
+            "Linear10PercentEvery1Minute" | "Linear10PercentEvery1Minutes" => (TrafficRoutingType::TimeBasedLinear, 1),
+            "Linear10PercentEvery2Minutes" => (TrafficRoutingType::TimeBasedLinear, 2),
+            "Linear10PercentEvery3Minutes" => (TrafficRoutingType::TimeBasedLinear, 3),
+            "Linear10PercentEvery10Minutes" => (TrafficRoutingType::TimeBasedLinear, 10),
+            _ => return None,
+        };
+        Some(Self {
+            kind,
+            percentage: 10,
+            interval: minutes(interval),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -227,6 +292,10 @@ impl fmt::Display for DeploymentConfig {
                 HealthyHostsType::HostCount => write!(f, "MinimumHealthyHosts(HOST_COUNT={})", m.value),
                 HealthyHostsType::FleetPercent => write!(f, "MinimumHealthyHosts(FLEET_PERCENT={})", m.value),
             },
+            Self::TrafficShift(t) => match t.kind {
+                TrafficRoutingType::TimeBasedCanary => write!(f, "Canary{}Percent{}", t.percentage, t.interval),
+                TrafficRoutingType::TimeBasedLinear => write!(f, "Linear{}PercentEvery{}", t.percentage, t.interval),
+            },
         }
     }
 }
@@ -238,27 +307,53 @@ impl<'de> Deserialize<'de> for DeploymentConfig {
             type Value = DeploymentConfig;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str(
-                    "OneAtATime, HalfAtATime, AllAtOnce, or { minimum_healthy_hosts: { type: HOST_COUNT|FLEET_PERCENT, value: N } }",
+                    "OneAtATime, HalfAtATime, AllAtOnce, a predefined canary or linear config (Canary10Percent5Minutes, \
+                     Linear10PercentEvery1Minute, …), { minimum_healthy_hosts: { type: HOST_COUNT|FLEET_PERCENT, value: N } } \
+                     or { traffic_routing: { type: TimeBasedCanary|TimeBasedLinear, percentage: N, interval: DURATION } }",
                 )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<DeploymentConfig, E> {
-                match v.strip_prefix("CodeDeployDefault.").unwrap_or(v) {
-                    "OneAtATime" => Ok(DeploymentConfig::OneAtATime),
-                    "HalfAtATime" => Ok(DeploymentConfig::HalfAtATime),
-                    "AllAtOnce" => Ok(DeploymentConfig::AllAtOnce),
-                    other => Err(E::custom(format!(
-                        "unknown deployment config `{other}`, expected OneAtATime, HalfAtATime, AllAtOnce or a minimum_healthy_hosts map"
-                    ))),
+                let name = v.strip_prefix("CodeDeployDefault.").unwrap_or(v);
+                match name {
+                    "OneAtATime" => return Ok(DeploymentConfig::OneAtATime),
+                    "HalfAtATime" => return Ok(DeploymentConfig::HalfAtATime),
+                    "AllAtOnce" => return Ok(DeploymentConfig::AllAtOnce),
+                    _ => {}
                 }
+                let shifting = name.strip_prefix("Lambda").or_else(|| name.strip_prefix("ECS")).unwrap_or(name);
+                if shifting == "AllAtOnce" {
+                    return Ok(DeploymentConfig::AllAtOnce);
+                }
+                TrafficRouting::predefined(shifting)
+                    .map(DeploymentConfig::TrafficShift)
+                    .ok_or_else(|| {
+                        E::custom(format!(
+                            "unknown deployment config `{name}`, expected OneAtATime, HalfAtATime, AllAtOnce, \
+                         Canary10Percent{{5,10,15,30}}Minutes, Linear10PercentEvery{{1Minute,2Minutes,3Minutes,10Minutes}}, \
+                         or a minimum_healthy_hosts or traffic_routing map"
+                        ))
+                    })
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DeploymentConfig, A::Error> {
                 #[derive(Deserialize)]
                 #[serde(deny_unknown_fields)]
                 struct Custom {
-                    minimum_healthy_hosts: MinimumHealthyHosts,
+                    minimum_healthy_hosts: Option<MinimumHealthyHosts>,
+                    traffic_routing: Option<TrafficRouting>,
                 }
-                let c = Custom::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(DeploymentConfig::MinimumHealthyHosts(c.minimum_healthy_hosts))
+                match Custom::deserialize(de::value::MapAccessDeserializer::new(map))? {
+                    Custom {
+                        minimum_healthy_hosts: Some(m),
+                        traffic_routing: None,
+                    } => Ok(DeploymentConfig::MinimumHealthyHosts(m)),
+                    Custom {
+                        minimum_healthy_hosts: None,
+                        traffic_routing: Some(t),
+                    } => Ok(DeploymentConfig::TrafficShift(t)),
+                    _ => Err(de::Error::custom(
+                        "a custom deployment config has exactly one of minimum_healthy_hosts and traffic_routing",
+                    )),
+                }
             }
         }
         d.deserialize_any(V)

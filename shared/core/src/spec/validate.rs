@@ -378,6 +378,17 @@ fn validate_groups(
                 );
             }
         }
+        if let DeploymentConfig::TrafficShift(t) = g.config {
+            if !(1..=99).contains(&t.percentage) {
+                r.error(
+                    at,
+                    format!("group `{name}`: traffic_routing percentage must be between 1 and 99 (100 is AllAtOnce)"),
+                );
+            }
+            if t.interval.secs() == 0 {
+                r.error(at, format!("group `{name}`: traffic_routing interval must be at least 1s"));
+            }
+        }
         for a in &g.alarms {
             if !alarms.contains_key(&a.value) && !composites.contains_key(&a.value) {
                 let known: Vec<&str> = alarms.keys().chain(composites.keys()).map(String::as_str).collect();

@@ -4,6 +4,8 @@
 //! before), DownloadBundle, BeforeInstall, Install, AfterInstall, ApplicationStart,
 //! ValidateService, paced by the group's deployment configuration.
 
+pub mod shift;
+
 use std::collections::{BTreeSet, HashMap};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -13,7 +15,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use baton_core::alarm::AlarmState;
 use baton_core::events::Event;
-use baton_core::model::{Group, Pipeline};
+use baton_core::model::{DeploymentConfig, Group, Pipeline};
 use baton_core::ports::{AlarmWatch, ArtifactRef, DeployRequest, Deployer, DeploymentStatus, DeploymentSummary, PortResult};
 use baton_core::spec::appspec::Appspec;
 use chrono::Utc;
@@ -65,6 +67,8 @@ struct Inner {
     /// Instances taken out of service by a deployment in progress; health checks skip them, as a
     /// load balancer would deregister them.
     out_of_service: Mutex<BTreeSet<(String, usize)>>,
+    /// The front doors of the groups that shift traffic, opened by their first deployment here.
+    fronts: tokio::sync::Mutex<HashMap<String, Arc<crate::traffic::TrafficSplit>>>,
 }
 
 impl std::fmt::Debug for LocalDeployer {
@@ -100,6 +104,7 @@ impl LocalDeployer {
                 alarms,
                 group_locks: Mutex::new(HashMap::new()),
                 out_of_service: Mutex::new(BTreeSet::new()),
+                fronts: tokio::sync::Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -136,7 +141,14 @@ impl LocalDeployer {
         let g = self.group(group)?;
         let pipeline = &self.inner.pipeline.name;
         let mut out = Vec::new();
-        for index in 0..g.instances as usize {
+        // A group that shifts traffic has two fleets, the one with the traffic and the one the
+        // next revision is installed on (CodeDeploy's original and replacement instances).
+        let fleets = if matches!(g.config, DeploymentConfig::TrafficShift(_)) {
+            2
+        } else {
+            1
+        };
+        for index in 0..g.instances as usize * fleets {
             let dir = self.inner.groups_dir.join(pipeline).join(group).join(format!("instance-{index}"));
             let row: Option<InstanceColumns> = self
                 .inner
@@ -369,6 +381,9 @@ impl LocalDeployer {
             Ok(g) => g.clone(),
             Err(e) => return (DeploymentStatus::Failed, Some(e.to_string())),
         };
+        if let DeploymentConfig::TrafficShift(routing) = group.config {
+            return self.shift(id, req, &group, routing).await;
+        }
         let instances = match self.instances(&req.group) {
             Ok(i) => i,
             Err(e) => return (DeploymentStatus::Failed, Some(e.to_string())),
@@ -427,34 +442,40 @@ impl LocalDeployer {
         let g = self.group(group)?.clone();
         let mut stopped = 0;
         for instance in self.instances(group)? {
-            if let (Some(archive), Some(artifact)) = (&instance.archive, &instance.artifact)
-                && let Ok(spec) = load_appspec(archive, &g.appspec)
-            {
-                let pipeline = self.inner.pipeline.name.clone();
-                let env = HookEnv {
-                    deployment_id: "teardown",
-                    group: &g,
-                    pipeline: &pipeline,
-                    artifact,
-                };
-                if let Err(e) = self.run_hooks("ApplicationStop", &spec, archive, &instance, &env).await {
-                    tracing::warn!(group, instance = instance.index, error = %e, "ApplicationStop failed during teardown");
-                }
-            }
-            if let Some(pgid) = instance.process_group {
-                stop_group(pgid, Duration::from_secs(5)).await;
-                stopped += 1;
-            }
-            self.inner
-                .db
-                .lock()
-                .execute(
-                    "UPDATE instances SET process_group = NULL WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3",
-                    params![self.inner.pipeline.name, group, instance.index],
-                )
-                .map_err(LocalError::sql)?;
+            stopped += usize::from(self.stop_instance(&g, &instance, "teardown").await?);
         }
         Ok(stopped)
+    }
+
+    /// Runs an instance's ApplicationStop scripts and stops what is left of its process group;
+    /// true when it had one.
+    async fn stop_instance(&self, g: &Group, instance: &Instance, deployment_id: &str) -> Result<bool, LocalError> {
+        if let (Some(archive), Some(artifact)) = (&instance.archive, &instance.artifact)
+            && let Ok(spec) = load_appspec(archive, &g.appspec)
+        {
+            let pipeline = self.inner.pipeline.name.clone();
+            let env = HookEnv {
+                deployment_id,
+                group: g,
+                pipeline: &pipeline,
+                artifact,
+            };
+            if let Err(e) = self.run_hooks("ApplicationStop", &spec, archive, instance, &env).await {
+                tracing::warn!(group = %g.name, instance = instance.index, error = %e, "ApplicationStop failed while stopping an instance");
+            }
+        }
+        if let Some(pgid) = instance.process_group {
+            stop_group(pgid, Duration::from_secs(5)).await;
+        }
+        self.inner
+            .db
+            .lock()
+            .execute(
+                "UPDATE instances SET process_group = NULL WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3",
+                params![self.inner.pipeline.name, g.name, instance.index],
+            )
+            .map_err(LocalError::sql)?;
+        Ok(instance.process_group.is_some())
     }
 }
 

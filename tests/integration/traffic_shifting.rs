@@ -1,0 +1,101 @@
+//! Canary and linear deployments on a local group: traffic moves to the new version through
+//! the group's front door step by step, and an alarm mid-shift sends all of it back.
+
+use baton_local::deploy::shift::front_port;
+use baton_local::query;
+
+use crate::util::{Project, health};
+
+/// The hello-app example with a two-instance staging group shifting traffic by `config`.
+fn project(config: &str) -> Project {
+    let project = Project::example("hello-app");
+    project.edit(
+        "pipeline.yml",
+        "    instances: 3\n    config: OneAtATime",
+        &format!("    instances: 2\n    config: {config}"),
+    );
+    project
+}
+
+/// The versions that answer `n` requests through a port.
+fn versions_behind(port: u16, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| {
+            let (status, body) = health(port).expect("the front door answers");
+            format!("{status} v{}", body["version"].as_str().unwrap_or("?"))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_linear_deployment_moves_traffic_step_by_step_then_retires_the_old_fleet() {
+    let project = project("{ traffic_routing: { type: TimeBasedLinear, percentage: 50, interval: 1s } }");
+    let (first_rt, first) = project.run().await;
+    assert!(first.succeeded(), "{first:?}");
+    let db = project.db();
+    let port = front_port(&db, "hello", "staging").expect("db").expect("a front door");
+    assert_eq!(versions_behind(port, 4), vec!["200 v1"; 4]);
+    drop(first_rt);
+
+    project.edit("src/hello/app.py", "a tiny HTTP service", "a tiny HTTP service, version two");
+    let (rt, second) = project.run().await;
+    assert!(second.succeeded(), "{second:?}");
+    assert_eq!(versions_behind(port, 4), vec!["200 v2"; 4], "all traffic on the new version");
+
+    let deployments = query::deployments(&db, &second.id).expect("deployments");
+    let deployment = &deployments[0];
+    let shifts: Vec<String> = deployment.instances[0]
+        .events
+        .iter()
+        .filter(|e| e.event == "AllowTraffic")
+        .filter_map(|e| e.message.clone())
+        .collect();
+    assert_eq!(shifts, ["50 % of traffic", "100 % of traffic"]);
+    let instances = query::instances(&db, "hello").expect("instances");
+    assert_eq!(instances.len(), 4, "two fleets of two");
+    let running: Vec<_> = instances.iter().filter(|i| i.artifact.is_some()).collect();
+    assert_eq!(running.len(), 2, "the old fleet was retired: {instances:?}");
+    for i in instances.iter().filter(|i| i.artifact.is_none()) {
+        assert!(health(i.port).is_none(), "retired instance {} still answers", i.index);
+    }
+    rt.teardown().await.expect("teardown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canary_whose_alarm_fires_mid_shift_sends_all_traffic_back() {
+    let project = project("{ traffic_routing: { type: TimeBasedCanary, percentage: 50, interval: 30s } }");
+    let (first_rt, first) = project.run().await;
+    assert!(first.succeeded(), "{first:?}");
+    drop(first_rt);
+
+    // Passes ValidateService, then /health fails two seconds after each instance starts: the
+    // probes of the canary fleet raise staging-health while it holds half the traffic.
+    project.edit("src/hello/app.py", "DEGRADE_AFTER_SECONDS = None", "DEGRADE_AFTER_SECONDS = 2");
+    let started = std::time::Instant::now();
+    let (rt, record) = project.run().await;
+    assert_eq!(record.status, "FAILED", "{record:?}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "stopped by the alarm, not at the end of the canary interval"
+    );
+    let db = project.db();
+    let deployments = query::deployments(&db, &record.id).expect("deployments");
+    let stopped = &deployments[0];
+    assert_eq!(stopped.status, "Stopped", "{deployments:?}");
+    let reason = stopped.reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("staging-health") && reason.contains("50 % of traffic") && reason.contains("back on the original"),
+        "{reason}"
+    );
+    assert!(deployments.iter().any(|d| d.rollback && d.status == "Succeeded"), "{deployments:?}");
+
+    let port = front_port(&db, "hello", "staging").expect("db").expect("a front door");
+    assert_eq!(versions_behind(port, 6), vec!["200 v1"; 6], "every request on version 1");
+    let instances = query::instances(&db, "hello").expect("instances");
+    let versions: Vec<_> = instances
+        .iter()
+        .filter_map(|i| i.artifact.as_ref().and_then(|a| a["version"].as_u64()))
+        .collect();
+    assert_eq!(versions, [1, 1], "the canary fleet was retired: {instances:?}");
+    rt.teardown().await.expect("teardown");
+}
