@@ -14,6 +14,7 @@ pub fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, j
     let states = query::states(&history);
     let deployments = query::deployments(&db, &exec.id)?;
     let instances = query::instances(&db, &exec.pipeline)?;
+    let fronts = query::fronts(&db, &exec.pipeline)?;
     let alarms = query::alarms(&db)?;
     let alarm_history = query::alarm_history(&db, &exec.started_at, exec.ended_at.as_deref())?;
     let lanes = baton_local::lanes::occupancy(&db, &exec.pipeline)?;
@@ -22,7 +23,7 @@ pub fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, j
             .iter()
             .map(|(stage, execution, holding)| json!({ "stage": stage, "execution": execution, "holding": holding }))
             .collect();
-        let doc = json!({ "execution": exec, "states": states, "deployments": deployments, "instances": instances, "alarms": alarms, "alarm_history": alarm_history, "stage_locks": locks });
+        let doc = json!({ "execution": exec, "states": states, "deployments": deployments, "instances": instances, "front_doors": fronts, "alarms": alarms, "alarm_history": alarm_history, "stage_locks": locks });
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(0);
     }
@@ -138,6 +139,20 @@ pub fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, j
                 i.index,
                 i.port,
                 i.artifact.as_ref().and_then(style::artifact).unwrap_or_else(|| "-".into())
+            );
+        }
+    }
+    if !fronts.is_empty() {
+        println!();
+        println!("  Front doors (traffic-shifting groups)");
+        for f in &fronts {
+            let n = instances.iter().filter(|i| i.group == f.group).count() / 2;
+            let first = f.live_fleet * n;
+            println!(
+                "  {:<12} 127.0.0.1:{:<6} traffic on #{first}–#{}",
+                f.group,
+                f.port,
+                first + n.saturating_sub(1)
             );
         }
     }

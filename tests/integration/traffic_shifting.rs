@@ -1,7 +1,6 @@
 //! Canary and linear deployments on a local group: traffic moves to the new version through
 //! the group's front door step by step, and an alarm mid-shift sends all of it back.
 
-use baton_local::deploy::shift::front_port;
 use baton_local::query;
 
 use crate::util::{Project, health};
@@ -15,6 +14,20 @@ fn project(config: &str) -> Project {
         &format!("    instances: 2\n    config: {config}"),
     );
     project
+}
+
+/// The group's front door, as `baton status --json` shows it.
+fn front_door(project: &Project) -> u16 {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(["status", "--json", "--pipeline"])
+        .arg(project.path())
+        .env_remove("BATON_STATE_DIR")
+        .output()
+        .expect("baton status");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status --json");
+    let door = &doc["front_doors"][0];
+    assert_eq!(door["group"], "staging", "{doc}");
+    u16::try_from(door["port"].as_u64().expect("a port")).expect("port")
 }
 
 /// The versions that answer `n` requests through a port.
@@ -33,7 +46,7 @@ async fn a_linear_deployment_moves_traffic_step_by_step_then_retires_the_old_fle
     let (first_rt, first) = project.run().await;
     assert!(first.succeeded(), "{first:?}");
     let db = project.db();
-    let port = front_port(&db, "hello", "staging").expect("db").expect("a front door");
+    let port = front_door(&project);
     assert_eq!(versions_behind(port, 4), vec!["200 v1"; 4]);
     drop(first_rt);
 
@@ -89,7 +102,7 @@ async fn a_canary_whose_alarm_fires_mid_shift_sends_all_traffic_back() {
     );
     assert!(deployments.iter().any(|d| d.rollback && d.status == "Succeeded"), "{deployments:?}");
 
-    let port = front_port(&db, "hello", "staging").expect("db").expect("a front door");
+    let port = front_door(&project);
     assert_eq!(versions_behind(port, 6), vec!["200 v1"; 6], "every request on version 1");
     let instances = query::instances(&db, "hello").expect("instances");
     let versions: Vec<_> = instances

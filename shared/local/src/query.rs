@@ -339,6 +339,31 @@ pub struct InstanceRow {
     pub running: bool,
 }
 
+/// The front door of a group that shifts traffic, and the fleet that has the traffic.
+#[derive(Debug, Clone, Serialize)]
+pub struct FrontRow {
+    pub group: String,
+    pub port: u16,
+    /// 0 or 1: instances `live·n … live·n + n − 1` of the group have the traffic.
+    pub live_fleet: usize,
+}
+
+pub fn fronts(db: &Db, pipeline: &str) -> Result<Vec<FrontRow>, LocalError> {
+    let conn = db.lock();
+    let mut stmt = conn
+        .prepare("SELECT grp, port, live FROM group_fronts WHERE pipeline = ?1 ORDER BY grp")
+        .map_err(LocalError::sql)?;
+    stmt.query_map([pipeline], |r| {
+        Ok(FrontRow {
+            group: r.get(0)?,
+            port: r.get(1)?,
+            live_fleet: r.get::<_, i64>(2)? as usize,
+        })
+    })
+    .and_then(Iterator::collect)
+    .map_err(LocalError::sql)
+}
+
 pub fn instances(db: &Db, pipeline: &str) -> Result<Vec<InstanceRow>, LocalError> {
     let conn = db.lock();
     let mut stmt = conn

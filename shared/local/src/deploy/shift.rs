@@ -267,8 +267,3 @@ fn front_row(db: &Db, pipeline: &str, group: &str) -> Result<Option<(u16, usize)
         .optional()
         .map_err(LocalError::sql)
 }
-
-/// The loopback port of a group's front door, once a deployment has opened it.
-pub fn front_port(db: &Db, pipeline: &str, group: &str) -> Result<Option<u16>, LocalError> {
-    Ok(front_row(db, pipeline, group)?.map(|(port, _)| port))
-}
