@@ -82,6 +82,60 @@ mod tests {
         assert_eq!(Plan::new(c, 4), Plan { batch: 3, min_healthy: 1 });
     }
 
+    /// Every configuration on groups of 1, 2, 3, 5 and 10: (instances at a time, successes
+    /// needed), by CodeDeploy's rules — HalfAtATime deploys to half rounded down and needs half
+    /// rounded up; FLEET_PERCENT rounds the healthy count up; a traffic-shifting group's
+    /// replacement fleet is installed whole.
+    #[test]
+    fn every_configuration_on_groups_of_1_2_3_5_and_10() {
+        use baton_core::model::{TrafficRouting, TrafficRoutingType};
+        let percent = |value| {
+            DeploymentConfig::MinimumHealthyHosts(MinimumHealthyHosts {
+                kind: HealthyHostsType::FleetPercent,
+                value,
+            })
+        };
+        let hosts = |value| {
+            DeploymentConfig::MinimumHealthyHosts(MinimumHealthyHosts {
+                kind: HealthyHostsType::HostCount,
+                value,
+            })
+        };
+        let canary = DeploymentConfig::TrafficShift(TrafficRouting {
+            kind: TrafficRoutingType::TimeBasedCanary,
+            percentage: 10,
+            interval: baton_core::spec::duration::Span(std::time::Duration::from_secs(300)),
+        });
+        let table: [(DeploymentConfig, [(usize, usize); 5]); 7] = [
+            (DeploymentConfig::OneAtATime, [(1, 1), (1, 1), (1, 2), (1, 4), (1, 9)]),
+            (DeploymentConfig::HalfAtATime, [(1, 1), (1, 1), (1, 2), (2, 3), (5, 5)]),
+            (DeploymentConfig::AllAtOnce, [(1, 1), (2, 1), (3, 1), (5, 1), (10, 1)]),
+            (percent(50), [(1, 1), (1, 1), (1, 2), (2, 3), (5, 5)]),
+            (percent(75), [(1, 1), (1, 2), (1, 3), (1, 4), (2, 8)]),
+            (hosts(2), [(1, 1), (1, 2), (1, 2), (3, 2), (8, 2)]),
+            (canary, [(1, 1), (2, 2), (3, 3), (5, 5), (10, 10)]),
+        ];
+        for (config, expected) in table {
+            for (n, want) in [1, 2, 3, 5, 10].into_iter().zip(expected) {
+                let p = Plan::new(config, n);
+                assert_eq!((p.batch, p.min_healthy), want, "{config} on {n} instances");
+            }
+        }
+        // When each stops: OneAtATime at the first failure but the last; the others as soon
+        // as the successes needed are out of reach.
+        let p = Plan::new(DeploymentConfig::OneAtATime, 10);
+        assert!(p.must_stop(DeploymentConfig::OneAtATime, 10, 1, 9));
+        assert!(p.succeeded(DeploymentConfig::OneAtATime, 10, 1), "the last instance failed");
+        let p = Plan::new(DeploymentConfig::HalfAtATime, 5);
+        assert!(!p.must_stop(DeploymentConfig::HalfAtATime, 5, 2, 5) && p.must_stop(DeploymentConfig::HalfAtATime, 5, 3, 4));
+        let p = Plan::new(DeploymentConfig::AllAtOnce, 3);
+        assert!(p.succeeded(DeploymentConfig::AllAtOnce, 3, 2) && !p.succeeded(DeploymentConfig::AllAtOnce, 3, 3));
+        let p = Plan::new(canary, 3);
+        assert!(!p.succeeded(canary, 3, 1), "every replacement instance must succeed");
+        let p = Plan::new(percent(75), 10);
+        assert!(p.succeeded(percent(75), 10, 2) && !p.succeeded(percent(75), 10, 3));
+    }
+
     #[test]
     fn one_at_a_time_stops_at_first_failure_except_the_last() {
         let c = DeploymentConfig::OneAtATime;
