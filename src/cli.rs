@@ -22,7 +22,7 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Where runs, artifacts and deployments are kept [default: .baton/ beside pipeline.yml]
-    #[arg(long, env = "BATON_STATE_DIR", global = true, value_name = "DIR")]
+    #[arg(long, env = "BATON_STATE_DIR", hide_env_values = true, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 }
 
@@ -100,21 +100,30 @@ Examples:
         kind: Option<FileKind>,
     },
     /// List past executions, newest first.
+    #[command(
+        after_help = "Examples:\n  baton history examples/hello-app\n  baton history --limit 100 --json | jq -r '.[] | select(.status == \"FAILED\") | .id'"
+    )]
     History {
         #[command(flatten)]
         project: Project,
+        /// How many executions to list.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// One JSON array of execution records.
         #[arg(long)]
         json: bool,
     },
     /// Show one execution action by action: status, duration, artifact versions, rollbacks.
+    #[command(
+        after_help = "Examples:\n  baton status --pipeline examples/hello-app        the latest execution\n  baton status 20261126-101500                     one execution, by id or unique prefix\n  baton status --json | jq '.deployments[].instances'"
+    )]
     Status {
         /// An execution id (or a unique prefix of one) [default: the latest]
         execution: Option<String>,
         /// The pipeline: a pipeline.yml, or a directory that holds one.
         #[arg(long, default_value = ".")]
         pipeline: PathBuf,
+        /// Print JSON instead of text (stable field names, for scripts).
         #[arg(long)]
         json: bool,
     },
@@ -131,6 +140,7 @@ Examples:
         /// Billed duration assumed per Lambda invocation (handlers start work and return).
         #[arg(long, default_value_t = 100, value_name = "MS")]
         invocation_ms: u64,
+        /// Print JSON instead of text (stable field names, for scripts).
         #[arg(long)]
         json: bool,
     },
@@ -248,9 +258,20 @@ Examples:
         pipeline: PathBuf,
     },
     /// Stop every service the pipeline's local deployment groups run.
+    #[command(
+        after_help = "Examples:\n  baton down examples/hello-app\n  baton down                        the pipeline in the current directory"
+    )]
     Down {
         #[command(flatten)]
         project: Project,
+    },
+    /// Print the shell completion script for bash, zsh, fish, elvish or PowerShell.
+    #[command(
+        after_help = "Examples:\n  baton completions bash > ~/.local/share/bash-completion/completions/baton\n  baton completions zsh > \"${fpath[1]}/_baton\"\n  baton completions fish > ~/.config/fish/completions/baton.fish"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
     /// Query the pipeline's metrics (`Baton` namespace) or its DORA figures (`baton metrics dora`).
     #[command(
@@ -310,26 +331,34 @@ Examples:
 #[derive(Debug, Subcommand)]
 pub enum ArtifactsCommand {
     /// Every stored version (or every version of NAME), oldest first.
+    #[command(after_help = "Examples:\n  baton artifacts list --pipeline examples/hello-app\n  baton artifacts list app --json")]
     List {
         name: Option<String>,
+        /// Print JSON instead of text (stable field names, for scripts).
         #[arg(long)]
         json: bool,
     },
     /// A version's manifest: digest, size, files, provenance (commit, execution, build, inputs).
+    #[command(after_help = "Examples:\n  baton artifacts show app@3\n  baton artifacts show app@3 --json | jq .provenance")]
     Show {
         /// NAME@VERSION, e.g. app@3
         artifact: String,
     },
     /// Copy a version's files into a new or empty directory, or write them as a zip bundle
     /// (FILE.zip: reproducible, what CodeBuild and CodeDeploy read from S3), verifying its digest.
+    #[command(after_help = "Examples:\n  baton artifacts get app@3 -o /tmp/app-3\n  baton artifacts get app@3 -o app-3.zip")]
     Get {
         /// NAME@VERSION
         artifact: String,
+        /// A new or empty directory for the files, or a path ending in .zip for the bundle.
         #[arg(short, long, value_name = "DIR|FILE.zip")]
         output: PathBuf,
     },
     /// Remove old versions: keep the newest N of each artifact, and every version a group's
     /// last-good or running revision, a deployment in progress or a running execution needs.
+    #[command(
+        after_help = "Examples:\n  baton artifacts gc --dry-run         what would go, keeping 10 of each\n  baton artifacts gc --keep 3"
+    )]
     Gc {
         /// How many of each artifact's newest versions to keep.
         #[arg(long, default_value_t = 10)]
@@ -337,15 +366,18 @@ pub enum ArtifactsCommand {
         /// Say what would go, remove nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Print JSON instead of text (stable field names, for scripts).
         #[arg(long)]
         json: bool,
     },
     /// Files added (+), removed (-) and changed (~) from one version to another, with sizes.
+    #[command(after_help = "Examples:\n  baton artifacts diff app@2 app@3\n  baton artifacts diff app@2 app@3 --json")]
     Diff {
         /// NAME@VERSION before
         before: String,
         /// NAME@VERSION after
         after: String,
+        /// Print JSON instead of text (stable field names, for scripts).
         #[arg(long)]
         json: bool,
     },
@@ -366,11 +398,14 @@ pub enum ParamsCommand {
         secret: bool,
     },
     /// List the names (never the values).
+    #[command(after_help = "Examples:\n  baton params list\n  baton params list --json")]
     List {
+        /// Print JSON instead of text (stable field names, for scripts).
         #[arg(long)]
         json: bool,
     },
     /// Remove a value.
+    #[command(after_help = "Examples:\n  baton params rm /hello/db-password")]
     Rm { name: String },
 }
 
@@ -424,8 +459,12 @@ pub enum AslCommand {
         fast_time: bool,
     },
     /// Check a definition and report every problem, as ValidateStateMachineDefinition does.
+    #[command(
+        after_help = "Examples:\n  baton asl validate infra/statemachine/pipeline.asl.json\n  baton asl validate machine.json --json"
+    )]
     Validate {
         definition: PathBuf,
+        /// Print JSON instead of text (stable field names, for scripts).
         #[arg(long)]
         json: bool,
     },
@@ -444,5 +483,80 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
         _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Help snapshots: every command's `--help`, as users read it, kept in
+    //! `tests/snapshots/help/`. A change to the help shows in review as a change to those files;
+    //! `BATON_BLESS=1 cargo test --bin baton help` writes them anew.
+
+    #![allow(clippy::unwrap_used, reason = "test fixtures: a panic is the failure report")]
+
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every command and subcommand with its path (`baton artifacts list`).
+    fn every_command() -> Vec<(String, clap::Command)> {
+        fn walk(path: &str, cmd: &clap::Command, out: &mut Vec<(String, clap::Command)>) {
+            out.push((path.to_string(), cmd.clone()));
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                walk(&format!("{path} {}", sub.get_name()), sub, out);
+            }
+        }
+        let mut root = Cli::command().term_width(100);
+        root.build();
+        let mut out = Vec::new();
+        walk("baton", &root, &mut out);
+        out
+    }
+
+    #[test]
+    fn help_snapshots() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/help");
+        let bless = std::env::var_os("BATON_BLESS").is_some();
+        let mut stale = Vec::new();
+        let mut expected: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        for (path, mut cmd) in every_command() {
+            let file = format!("{}.txt", path.replace(' ', "_"));
+            let help = cmd.render_long_help().to_string();
+            expected.insert(file.clone());
+            if bless {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(dir.join(&file), &help).unwrap();
+            } else if std::fs::read_to_string(dir.join(&file)).ok().as_deref() != Some(help.as_str()) {
+                stale.push(path);
+            }
+        }
+        let on_disk: std::collections::BTreeSet<String> = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let orphans: Vec<_> = on_disk.difference(&expected).collect();
+        assert!(
+            stale.is_empty() && orphans.is_empty(),
+            "help changed for {stale:?}, snapshots of no command {orphans:?}: review and run `BATON_BLESS=1 cargo test --bin baton help`"
+        );
+    }
+
+    /// Every command a user runs (not the groups, whose help lists their subcommands) shows
+    /// examples.
+    #[test]
+    fn every_command_has_examples() {
+        let missing: Vec<String> = every_command()
+            .into_iter()
+            .filter(|(_, cmd)| !cmd.has_subcommands())
+            .filter(|(_, cmd)| {
+                let text = cmd.get_after_help().map(ToString::to_string).unwrap_or_default();
+                !text.contains("Example")
+            })
+            .map(|(path, _)| path)
+            .collect();
+        assert!(missing.is_empty(), "no examples in the help of {missing:?}");
     }
 }

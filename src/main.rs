@@ -148,6 +148,18 @@ async fn main() -> ExitCode {
         Command::Artifacts { command, pipeline } => commands::artifacts::run(command, &pipeline, state_dir),
         Command::Params { command, pipeline } => commands::params::run(command, &pipeline, state_dir),
         Command::Alarm { command } => commands::alarm::run(command),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            use std::io::Write;
+            // Into a buffer first: clap_complete panics on a write error, and a reader that
+            // stops early (`| head`) is not one.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "baton", &mut script);
+            match std::io::stdout().write_all(&script) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(0),
+            }
+        }
         Command::Metrics {
             name,
             pipeline,
