@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alarm::{ComparisonOperator, Statistic, TreatMissingData};
 pub use crate::spec::pipeline::{
-    DeploymentConfig, ExecutionMode, HealthyHostsType, MinimumHealthyHosts, SourceSpec, TrafficRouting, TrafficRoutingType,
+    DeploymentConfig, ExecutionMode, HealthyHostsType, LambdaTarget, MinimumHealthyHosts, SourceSpec, TrafficRouting, TrafficRoutingType,
 };
 
 /// The artifact every pipeline starts from: the source snapshot.
@@ -107,6 +107,8 @@ pub struct Group {
     pub rollback_on_failure: bool,
     pub rollback_on_alarm: bool,
     pub appspec: String,
+    /// Set for a Lambda group: what it deploys instead of instances.
+    pub lambda: Option<LambdaTarget>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -90,3 +90,47 @@ fn bad_configs_are_refused_where_they_are() {
     let err = pipeline(both).unwrap_err();
     assert!(err.contains("exactly one of"), "{err}");
 }
+
+#[test]
+fn lambda_groups_name_their_function_and_a_predefined_config_on_aws() {
+    let yaml = "name: p
+stages:
+  - name: Ship
+    actions:
+      - { name: Deploy, type: deploy, input: source, group: api }
+deployment_groups:
+  api:
+    lambda: { function: hello-api }
+    config: LambdaCanary10Percent5Minutes
+";
+    let p = baton_core::parse_pipeline(Path::new("pipeline.yml"), yaml).unwrap();
+    let g = &p.groups["api"];
+    let target = g.lambda.as_ref().unwrap();
+    assert_eq!((target.function.as_str(), target.alias.as_str()), ("hello-api", "live"));
+    let DeploymentConfig::TrafficShift(t) = g.config else {
+        panic!("{}", g.config)
+    };
+    assert_eq!(
+        t.lambda_config_name().as_deref(),
+        Some("CodeDeployDefault.LambdaCanary10Percent5Minutes")
+    );
+    assert_eq!(
+        routing("Linear10PercentEvery1Minute").lambda_config_name().as_deref(),
+        Some("CodeDeployDefault.LambdaLinear10PercentEvery1Minute")
+    );
+    assert_eq!(
+        routing("{ traffic_routing: { type: TimeBasedCanary, percentage: 25, interval: 5m } }").lambda_config_name(),
+        None,
+        "a custom routing has no predefined name"
+    );
+
+    let bad = yaml.replace("config: LambdaCanary10Percent5Minutes", "config: OneAtATime");
+    let err = baton_core::parse_pipeline(Path::new("pipeline.yml"), &bad).unwrap_err().to_string();
+    assert!(
+        err.contains("deploys a Lambda function: its config is AllAtOnce or a canary/linear one"),
+        "{err}"
+    );
+    let bad = yaml.replace("function: hello-api", "function: 'hello api'");
+    let err = baton_core::parse_pipeline(Path::new("pipeline.yml"), &bad).unwrap_err().to_string();
+    assert!(err.contains("is not a function name or ARN"), "{err}");
+}

@@ -175,6 +175,23 @@ pub struct GroupSpec {
     /// The appspec file inside the deployed artifact.
     #[serde(default = "default_appspec")]
     pub appspec: String,
+    /// A Lambda group: the artifact is the function's code bundle, deployed by publishing a
+    /// version and shifting the alias to it (on AWS, through CodeDeploy's Lambda platform).
+    #[serde(default)]
+    pub lambda: Option<LambdaTarget>,
+}
+
+/// The function and alias a Lambda deployment group shifts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LambdaTarget {
+    pub function: String,
+    #[serde(default = "default_alias")]
+    pub alias: String,
+}
+
+fn default_alias() -> String {
+    "live".into()
 }
 
 fn one() -> u32 {
@@ -242,6 +259,21 @@ impl TrafficRouting {
                 steps
             }
         }
+    }
+
+    /// The name of CodeDeploy's predefined Lambda configuration that routes traffic this way,
+    /// if there is one (a custom routing needs a deployment configuration of its own on AWS).
+    pub fn lambda_config_name(&self) -> Option<String> {
+        let minutes = self.interval.secs() / 60;
+        if self.percentage != 10 || !self.interval.secs().is_multiple_of(60) {
+            return None;
+        }
+        let name = match self.kind {
+            TrafficRoutingType::TimeBasedCanary => format!("Canary10Percent{minutes}Minutes"),
+            TrafficRoutingType::TimeBasedLinear if minutes == 1 => "Linear10PercentEvery1Minute".to_string(),
+            TrafficRoutingType::TimeBasedLinear => format!("Linear10PercentEvery{minutes}Minutes"),
+        };
+        (Self::predefined(&name).as_ref() == Some(self)).then(|| format!("CodeDeployDefault.Lambda{name}"))
     }
 
     /// CodeDeploy's predefined traffic-shifting configurations, by name without the

@@ -378,6 +378,30 @@ fn validate_groups(
                 );
             }
         }
+        if let Some(target) = &g.lambda {
+            let name_ok = |n: &str| !n.is_empty() && n.len() <= 64 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !(name_ok(&target.function) || target.function.starts_with("arn:")) {
+                r.error(
+                    at,
+                    format!(
+                        "group `{name}`: lambda function `{}` is not a function name or ARN",
+                        target.function
+                    ),
+                );
+            }
+            if !name_ok(&target.alias) || target.alias.chars().all(|c| c.is_ascii_digit()) {
+                r.error(at, format!("group `{name}`: lambda alias `{}` is not an alias name", target.alias));
+            }
+            if !matches!(g.config, DeploymentConfig::TrafficShift(_) | DeploymentConfig::AllAtOnce) {
+                r.error(
+                    at,
+                    format!(
+                        "group `{name}` deploys a Lambda function: its config is AllAtOnce or a canary/linear one, not {}",
+                        g.config
+                    ),
+                );
+            }
+        }
         if let DeploymentConfig::TrafficShift(t) = g.config {
             if !(1..=99).contains(&t.percentage) {
                 r.error(
@@ -408,6 +432,7 @@ fn validate_groups(
                 rollback_on_failure: g.auto_rollback.contains(&RollbackTrigger::Failure),
                 rollback_on_alarm: g.auto_rollback.contains(&RollbackTrigger::Alarm),
                 appspec: g.appspec.clone(),
+                lambda: g.lambda.clone(),
             },
         );
     }

@@ -381,6 +381,15 @@ impl LocalDeployer {
             Ok(g) => g.clone(),
             Err(e) => return (DeploymentStatus::Failed, Some(e.to_string())),
         };
+        if let Some(target) = &group.lambda {
+            return (
+                DeploymentStatus::Failed,
+                Some(format!(
+                    "group {} deploys Lambda function {} (alias {}): CodeDeploy does that on AWS; local groups run the Server platform",
+                    group.name, target.function, target.alias
+                )),
+            );
+        }
         if let DeploymentConfig::TrafficShift(routing) = group.config {
             return self.shift(id, req, &group, routing).await;
         }
