@@ -12,11 +12,12 @@ use async_trait::async_trait;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_sdk_codedeploy::Client;
 use aws_sdk_codedeploy::config::retry::RetryConfig;
-use aws_sdk_codedeploy::types::{BundleType, DeploymentInfo, RevisionLocation, RevisionLocationType, S3Location};
+use aws_sdk_codedeploy::types::{AppSpecContent, BundleType, DeploymentInfo, RevisionLocation, RevisionLocationType, S3Location};
 use baton_core::events::Event;
 use baton_core::ports::{ArtifactRef, DeployRequest, Deployer, DeploymentStatus, DeploymentSummary, PortError, PortResult};
 use serde::{Deserialize, Serialize};
 
+use crate::lambda_deploy::{self, Code, LambdaGroups};
 use crate::s3::S3ArtifactStore;
 use crate::sdk::port_error;
 
@@ -34,6 +35,7 @@ pub struct CodeDeployer {
     client: Client,
     application: String,
     store: S3ArtifactStore,
+    lambda: Option<LambdaGroups>,
 }
 
 /// What Baton keeps in a deployment's description.
@@ -80,7 +82,58 @@ impl CodeDeployer {
             client,
             application: application.into(),
             store,
+            lambda: None,
         }
+    }
+
+    /// Deploys these groups as Lambda functions (an alias shift) instead of Server revisions.
+    #[must_use]
+    pub fn with_lambda(mut self, groups: LambdaGroups) -> Self {
+        self.lambda = Some(groups);
+        self
+    }
+
+    /// A CodeDeploy application has one compute platform: a Lambda group may name its own.
+    fn application_of(&self, group: &str) -> &str {
+        self.lambda
+            .as_ref()
+            .and_then(|l| l.group(group))
+            .and_then(|g| g.application.as_deref())
+            .unwrap_or(&self.application)
+    }
+
+    /// What CodeDeploy installs: the bundle as a Server revision, or for a Lambda group an
+    /// appspec shifting its alias to the version that runs the bundle; and the configuration
+    /// to deploy with, when not the group's own.
+    async fn revision(&self, req: &DeployRequest) -> PortResult<(RevisionLocation, Option<String>)> {
+        let bundle = self.store.bundle(&req.pipeline, &req.artifact).await?;
+        if let Some((lambda, group)) = self.lambda.as_ref().and_then(|l| l.group(&req.group).map(|g| (l, g))) {
+            let code = Code {
+                bucket: self.store.bucket(),
+                key: &bundle.key,
+                version_id: bundle.content.version_id.as_deref(),
+                digest: &bundle.content.bundle_digest,
+            };
+            let shift = lambda.prepare(group, code).await?;
+            tracing::info!(function = %group.function, alias = %group.alias, current = %shift.current, target = %shift.target, "Lambda alias shift");
+            let revision = RevisionLocation::builder()
+                .revision_type(RevisionLocationType::AppSpecContent)
+                .app_spec_content(AppSpecContent::builder().content(lambda_deploy::appspec(group, &shift)).build())
+                .build();
+            return Ok((revision, group.deployment_config.clone()));
+        }
+        let revision = RevisionLocation::builder()
+            .revision_type(RevisionLocationType::S3)
+            .s3_location(
+                S3Location::builder()
+                    .bucket(self.store.bucket())
+                    .key(bundle.key)
+                    .bundle_type(BundleType::Zip)
+                    .set_version(bundle.content.version_id)
+                    .build(),
+            )
+            .build();
+        Ok((revision, None))
     }
 
     pub fn store(&self) -> &S3ArtifactStore {
@@ -110,7 +163,7 @@ impl CodeDeployer {
             let mut list = self
                 .client
                 .list_deployments()
-                .application_name(&self.application)
+                .application_name(self.application_of(group))
                 .deployment_group_name(group);
             if active_only {
                 for s in [Cd::Created, Cd::Queued, Cd::InProgress, Cd::Baking, Cd::Ready] {
@@ -153,7 +206,12 @@ impl CodeDeployer {
     /// deployments Baton did not create.
     pub async fn event(&self, event: &DeploymentStateChangeEvent) -> PortResult<Option<Event>> {
         let detail = &event.detail;
-        if detail.application != self.application || !matches!(detail.state.as_str(), "SUCCESS" | "FAILURE" | "STOP") {
+        let ours = detail.application == self.application
+            || self
+                .lambda
+                .as_ref()
+                .is_some_and(|l| l.applications().any(|a| a == detail.application));
+        if !ours || !matches!(detail.state.as_str(), "SUCCESS" | "FAILURE" | "STOP") {
             return Ok(None);
         }
         let out = self
@@ -194,18 +252,7 @@ impl Deployer for CodeDeployer {
         if let Some(id) = self.in_flight(&req).await? {
             return Ok(id);
         }
-        let bundle = self.store.bundle(&req.pipeline, &req.artifact).await?;
-        let revision = RevisionLocation::builder()
-            .revision_type(RevisionLocationType::S3)
-            .s3_location(
-                S3Location::builder()
-                    .bucket(self.store.bucket())
-                    .key(bundle.key)
-                    .bundle_type(BundleType::Zip)
-                    .set_version(bundle.content.version_id)
-                    .build(),
-            )
-            .build();
+        let (revision, config) = self.revision(&req).await?;
         let tag = DeploymentTag {
             correlation: req.correlation.clone(),
             pipeline: req.pipeline.clone(),
@@ -221,9 +268,10 @@ impl Deployer for CodeDeployer {
             let sent = self
                 .client
                 .create_deployment()
-                .application_name(&self.application)
+                .application_name(self.application_of(&req.group))
                 .deployment_group_name(&req.group)
                 .revision(revision.clone())
+                .set_deployment_config_name(config.clone())
                 .description(&description)
                 .customize()
                 .config_override(aws_sdk_codedeploy::config::Config::builder().retry_config(RetryConfig::disabled()))

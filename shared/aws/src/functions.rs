@@ -6,7 +6,7 @@
 //! Environment: BATON_TABLE (pending tasks), BATON_BUCKET / BATON_PREFIX / BATON_KMS_KEY
 //! (artifacts), BATON_PROJECT (CodeBuild), BATON_APPLICATION (CodeDeploy), BATON_SCHEDULE_GROUP,
 //! BATON_EVENTS_FUNCTION_ARN and BATON_SCHEDULER_ROLE_ARN (timers), BATON_ALARM_PREFIX (what the
-//! stack puts before pipeline.yml's alarm names).
+//! stack puts before pipeline.yml's alarm names), BATON_LAMBDA_GROUPS (Lambda deployment groups).
 
 use std::sync::Arc;
 
@@ -22,6 +22,7 @@ use crate::codedeploy::CodeDeployer;
 use crate::config::{ConfigError, artifact_store, env};
 use crate::dynamodb::DynamoState;
 use crate::emf::EmfMetricsSink;
+use crate::lambda_deploy::LambdaGroups;
 use crate::s3::S3ArtifactStore;
 use crate::scheduler::SchedulerTimers;
 use crate::sfn::StepFunctions;
@@ -30,12 +31,14 @@ pub fn pending(config: &SdkConfig) -> Result<DynamoState, ConfigError> {
     Ok(DynamoState::new(aws_sdk_dynamodb::Client::new(config), env("BATON_TABLE")?))
 }
 
+/// Also reads BATON_LAMBDA_GROUPS (the pipeline's Lambda groups as JSON), when set.
 pub fn deployer(config: &SdkConfig, store: S3ArtifactStore) -> Result<CodeDeployer, ConfigError> {
-    Ok(CodeDeployer::new(
-        aws_sdk_codedeploy::Client::new(config),
-        env("BATON_APPLICATION")?,
-        store,
-    ))
+    let deployer = CodeDeployer::new(aws_sdk_codedeploy::Client::new(config), env("BATON_APPLICATION")?, store);
+    let Ok(text) = std::env::var("BATON_LAMBDA_GROUPS") else {
+        return Ok(deployer);
+    };
+    let groups = LambdaGroups::parse(&text).map_err(|e| ConfigError(format!("BATON_LAMBDA_GROUPS is not a map of Lambda groups: {e}")))?;
+    Ok(deployer.with_lambda(LambdaGroups::new(aws_sdk_lambda::Client::new(config), groups)))
 }
 
 pub fn builds(config: &SdkConfig, store: S3ArtifactStore) -> Result<CodeBuildRunner, ConfigError> {

@@ -9,7 +9,8 @@
 //! - [`sfn`]: `StepFunctions`, executions started by name and task tokens answered.
 //! - [`s3`]: `S3ArtifactStore`, artifact versions in a versioned bucket.
 //! - [`codecommit_source`]: `CodeCommitSource`, a commit's tree read through the API and versioned.
-//! - [`codedeploy`]: `CodeDeployer` (deployments of artifact bundles) and its state-change event.
+//! - [`codedeploy`]: `CodeDeployer` (deployments of artifact bundles) and its state-change event;
+//!   [`lambda_deploy`]: Lambda groups, whose deployments shift an alias to a published version.
 //! - [`dynamodb`]: `DynamoState` (parked task tokens) and `DynamoLanes` (stage locks).
 //! - [`codebuild`]: `CodeBuildRunner` (one shared project, overrides per action) and its
 //!   state-change event.
@@ -36,6 +37,7 @@ pub mod emf;
 pub mod events_function;
 pub mod functions;
 pub mod gate;
+pub mod lambda_deploy;
 pub mod runtime;
 pub mod s3;
 pub mod scheduler;
