@@ -31,12 +31,14 @@ pub fn pending(config: &SdkConfig) -> Result<DynamoState, ConfigError> {
     Ok(DynamoState::new(aws_sdk_dynamodb::Client::new(config), env("BATON_TABLE")?))
 }
 
-/// Also reads BATON_LAMBDA_GROUPS (the pipeline's Lambda groups as JSON), when set.
+/// Also reads BATON_LAMBDA_GROUPS (the pipeline's Lambda groups as JSON), when set and not empty.
 pub fn deployer(config: &SdkConfig, store: S3ArtifactStore) -> Result<CodeDeployer, ConfigError> {
     let deployer = CodeDeployer::new(aws_sdk_codedeploy::Client::new(config), env("BATON_APPLICATION")?, store);
-    let Ok(text) = std::env::var("BATON_LAMBDA_GROUPS") else {
+    // A template parameter left empty comes through as an empty variable.
+    let text = std::env::var("BATON_LAMBDA_GROUPS").unwrap_or_default();
+    if text.trim().is_empty() {
         return Ok(deployer);
-    };
+    }
     let groups = LambdaGroups::parse(&text).map_err(|e| ConfigError(format!("BATON_LAMBDA_GROUPS is not a map of Lambda groups: {e}")))?;
     Ok(deployer.with_lambda(LambdaGroups::new(aws_sdk_lambda::Client::new(config), groups)))
 }
