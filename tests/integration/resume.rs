@@ -165,9 +165,28 @@ async fn a_finished_job_is_told_again_to_the_task_that_resumes_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_runs_the_failed_stage_again_in_a_new_attempt() {
     let project = project();
-    // Slow fails until `release` exists.
-    project.edit("slow.yml", "while [ ! -e ", "test -e ");
-    project.edit("slow.yml", " ]; do sleep 0.05; done", "");
+    // Slow fails until `release` exists, once Quick has succeeded: an execution that fails
+    // while Quick still runs stops Quick's build, and the assertions below are about retrying
+    // a stage whose other action had succeeded.
+    let quick_done = project.path().join("quick-done");
+    let release = project.path().join("release");
+    std::fs::write(
+        project.path().join("quick.yml"),
+        format!(
+            "version: 0.2\nphases:\n  build:\n    commands: ['echo quick', 'touch {}']\n",
+            quick_done.display()
+        ),
+    )
+    .expect("quick.yml");
+    std::fs::write(
+        project.path().join("slow.yml"),
+        format!(
+            "version: 0.2\nphases:\n  build:\n    commands:\n      - while [ ! -e {} ]; do sleep 0.05; done; sleep 0.5; test -e {}\n",
+            quick_done.display(),
+            release.display()
+        ),
+    )
+    .expect("slow.yml");
     let rt = project.runtime().await;
     let failed = rt.run(None, Map::new()).await.expect("run");
     assert_eq!(failed.status, "FAILED");
@@ -210,11 +229,13 @@ async fn retry_runs_the_failed_stage_again_in_a_new_attempt() {
     drop(rt);
 
     // --failed-only, through the CLI: the action that succeeded keeps its result.
-    std::fs::remove_file(project.path().join("release")).expect("unrelease");
+    std::fs::remove_file(&release).expect("unrelease");
+    std::fs::remove_file(&quick_done).expect("a new run's Quick says when it is done");
     let failed = project.runtime().await.run(None, Map::new()).await.expect("run");
     assert_eq!(failed.status, "FAILED");
     std::fs::write(project.path().join("release"), "").expect("release");
-    let out = baton(&project, &["retry", &failed.id[..17], "--failed-only"])
+    // A prefix: the date, the second and five of the id's random hex digits.
+    let out = baton(&project, &["retry", &failed.id[..20], "--failed-only"])
         .output()
         .expect("baton retry");
     assert!(
