@@ -25,6 +25,7 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
 export PATH="$PWD/.venv/bin:$PATH"
 moto_server --help >/dev/null
+.venv/bin/python scripts/moto_serial.py --help >/dev/null
 cfn-lint --version
 sam --version
 

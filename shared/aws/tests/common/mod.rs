@@ -1,6 +1,8 @@
 //! A moto server for one test: started on 127.0.0.1 on a free port from the venv that
-//! `scripts/test.sh` installs (`BATON_MOTO_SERVER` overrides the executable), stopped when the
-//! fixture drops, pass or fail.
+//! `scripts/test.sh` installs, stopped when the fixture drops, pass or fail. It is moto's own
+//! server serving one request at a time (`scripts/moto_serial.py` says why: moto's conditional
+//! writes are not atomic under concurrent requests); `BATON_MOTO_SERVER` names another
+//! executable taking `-H HOST -p PORT`.
 
 #![allow(dead_code, reason = "each test binary uses part of the fixture")]
 
@@ -18,16 +20,23 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Self {
-        let exe = std::env::var_os("BATON_MOTO_SERVER")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/moto_server"));
-        assert!(
-            exe.exists(),
-            "{} is missing: run scripts/test.sh, which installs moto into .venv",
-            exe.display()
-        );
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut command = match std::env::var_os("BATON_MOTO_SERVER") {
+            Some(exe) => Command::new(exe),
+            None => {
+                let python = root.join(".venv/bin/python");
+                assert!(
+                    python.exists(),
+                    "{} is missing: run scripts/test.sh, which installs moto into .venv",
+                    python.display()
+                );
+                let mut c = Command::new(python);
+                c.arg(root.join("scripts/moto_serial.py"));
+                c
+            }
+        };
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(&exe)
+        let child = command
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
