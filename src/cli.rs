@@ -166,7 +166,7 @@ Examples:
     },
     /// Stop a running execution: it ends ABORTED, after its actions in progress or at once.
     #[command(
-        after_help = "As CodePipeline's StopPipelineExecution. By default (stop and wait) the actions in progress\nfinish and nothing starts after them; an unanswered approval and a stage not yet entered end at once.\nWith --abandon (Step Functions' StopExecution) the execution ends where it stands: its builds are\nstopped (SIGTERM, then SIGKILL after 3 s) and end STOPPED. A deployment in flight finishes either\nway. Ctrl-C in `baton run` abandons.\n\nExamples:\n  baton stop 20261126-101500-3fa2c1\n  baton stop 20261126-101500 --abandon --reason \"wrong branch\""
+        after_help = "As CodePipeline's StopPipelineExecution. By default (stop and wait) the actions in progress\nfinish and nothing starts after them; an unanswered approval and a stage not yet entered end at once.\nWith --abandon (Step Functions' StopExecution) the execution ends where it stands: its builds are\nstopped (SIGTERM, then SIGKILL after 3 s) and end STOPPED. A deployment in flight finishes either\nway (`baton stop-deployment` stops it). Ctrl-C in `baton run` abandons.\n\nExamples:\n  baton stop 20261126-101500-3fa2c1\n  baton stop 20261126-101500 --abandon --reason \"wrong branch\""
     )]
     Stop {
         /// The execution id (or a unique prefix of one).
@@ -177,6 +177,38 @@ Examples:
         /// Stop the actions in progress too (builds end STOPPED), rather than let them finish.
         #[arg(long)]
         abandon: bool,
+        /// The pipeline: a pipeline.yml, or a directory that holds one.
+        #[arg(long, default_value = ".")]
+        pipeline: PathBuf,
+    },
+    /// Stop a deployment in progress, with or without a rollback, as CodeDeploy's StopDeployment.
+    #[command(
+        name = "stop-deployment",
+        after_help = "The deployment stops at its next lifecycle event, batch or traffic step (a hook script already
+running finishes or times out first), skips the rest and ends Stopped; a canary or linear
+deployment sends all traffic back to the original instances. With a rollback, a new deployment
+returns the group to its last-good revision. Neither flag: the group's `auto_rollback` decides
+(`stop` in the list rolls back, as CodeDeploy's DEPLOYMENT_STOP_ON_REQUEST). The execution
+waiting for the deployment fails with DeploymentStopped; its rollback path leaves the group to
+this decision. `baton status` shows the deployment ids.
+
+Examples:
+  baton stop-deployment d-4F2A91C07
+  baton stop-deployment d-4F2A91C07 --rollback --reason \"p99 latency doubled\"
+  baton stop-deployment d-4F2A91C07 --no-rollback"
+    )]
+    StopDeployment {
+        /// The deployment id (d-…), as `baton status` shows it.
+        deployment: String,
+        /// Roll the group back to its last-good revision afterwards.
+        #[arg(long, conflicts_with = "no_rollback")]
+        rollback: bool,
+        /// Leave the group as the stop finds it.
+        #[arg(long)]
+        no_rollback: bool,
+        /// Why; recorded in the deployment's reason.
+        #[arg(long)]
+        reason: Option<String>,
         /// The pipeline: a pipeline.yml, or a directory that holds one.
         #[arg(long, default_value = ".")]
         pipeline: PathBuf,

@@ -142,6 +142,16 @@ async fn main() -> ExitCode {
             follow,
             pipeline,
         } => commands::logs::run(&execution, action.as_deref(), follow, &pipeline, state_dir).await,
+        Command::StopDeployment {
+            deployment,
+            rollback,
+            no_rollback,
+            reason,
+            pipeline,
+        } => {
+            let rollback = (rollback || no_rollback).then_some(rollback);
+            commands::stop_deployment::run(&deployment, rollback, reason.as_deref(), &pipeline, state_dir).await
+        }
         Command::Rollback { group, to, pipeline } => commands::rollback::run(&group, to.as_deref(), &pipeline, state_dir).await,
         Command::Down { project } => commands::down::run(&project.pipeline, state_dir).await,
         Command::Asl { command } => commands::asl::run(command).await,

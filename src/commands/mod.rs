@@ -14,6 +14,7 @@ pub mod rollback;
 pub mod run;
 pub mod status;
 pub mod stop;
+pub mod stop_deployment;
 pub mod synth;
 pub mod validate;
 pub mod watch;

@@ -8,6 +8,7 @@ mod bad_input_catalogue;
 mod builds;
 mod cli;
 mod cost;
+mod deploy_stop;
 mod execution_modes;
 mod idempotency;
 mod pipeline_runs;

@@ -112,3 +112,60 @@ async fn a_canary_whose_alarm_fires_mid_shift_sends_all_traffic_back() {
     assert_eq!(versions, [1, 1], "the canary fleet was retired: {instances:?}");
     rt.teardown().await.expect("teardown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canary_stopped_on_request_mid_shift_sends_all_traffic_back() {
+    let project = project("{ traffic_routing: { type: TimeBasedCanary, percentage: 50, interval: 60s } }");
+    let (first_rt, first) = project.run().await;
+    assert!(first.succeeded(), "{first:?}");
+    drop(first_rt);
+    project.edit("src/hello/app.py", "a tiny HTTP service", "a tiny HTTP service, version two");
+
+    let stop_at_half = async {
+        let db = project.db();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        let id = loop {
+            let half: Option<String> = db
+                .lock()
+                .query_row(
+                    "SELECT deployment_id FROM instance_events WHERE event = 'AllowTraffic' AND message = '50 % of traffic' ORDER BY rowid DESC LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .ok();
+            // The first deployment had no traffic to move: its only step was 100 %.
+            if let Some(id) = half {
+                break id;
+            }
+            assert!(std::time::Instant::now() < deadline, "the canary step did not come within 120 s");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_baton"));
+        cmd.args(["stop-deployment", &id, "--no-rollback", "--pipeline"])
+            .arg(project.path())
+            .env("NO_COLOR", "1")
+            .env_remove("BATON_STATE_DIR");
+        tokio::task::spawn_blocking(move || cmd.output().expect("baton runs"))
+            .await
+            .expect("join")
+    };
+    let started = std::time::Instant::now();
+    let ((rt, record), stop) = tokio::join!(project.run(), stop_at_half);
+    assert_eq!(stop.status.code(), Some(0), "{}", String::from_utf8_lossy(&stop.stdout));
+    assert_eq!(record.status, "FAILED", "{record:?}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "stopped on request, not at the end of the canary interval"
+    );
+    let db = project.db();
+    let deployments = query::deployments(&db, &record.id).expect("deployments");
+    assert_eq!(deployments.len(), 1, "no rollback was asked for: {deployments:?}");
+    let reason = deployments[0].reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.starts_with("MANUAL_STOP") && reason.contains("50 % of traffic") && reason.contains("back on the original"),
+        "{reason}"
+    );
+    let port = front_door(&project);
+    assert_eq!(versions_behind(port, 6), vec!["200 v1"; 6], "every request on version 1");
+    rt.teardown().await.expect("teardown");
+}

@@ -14,7 +14,7 @@ use aws_sdk_codedeploy::Client;
 use aws_sdk_codedeploy::config::retry::RetryConfig;
 use aws_sdk_codedeploy::types::{AppSpecContent, BundleType, DeploymentInfo, RevisionLocation, RevisionLocationType, S3Location};
 use baton_core::events::Event;
-use baton_core::ports::{ArtifactRef, DeployRequest, Deployer, DeploymentStatus, DeploymentSummary, PortError, PortResult};
+use baton_core::ports::{ArtifactRef, DeployRequest, Deployer, DeploymentStatus, DeploymentSummary, PortError, PortResult, StopRequest};
 use serde::{Deserialize, Serialize};
 
 use crate::lambda_deploy::{self, Code, LambdaGroups};
@@ -232,9 +232,16 @@ impl CodeDeployer {
             "FAILURE" => DeploymentStatus::Failed,
             _ => DeploymentStatus::Stopped,
         };
+        // `MANUAL_STOP: …` for a StopDeployment, as Baton's local deployer writes it; a stop or
+        // failure that CodeDeploy rolls back names the rollback deployment.
+        let rolled_back = info
+            .rollback_info()
+            .and_then(|r| r.rollback_deployment_id())
+            .map(|id| format!("; rolling back with deployment {id}"));
         let reason = info
             .error_information()
-            .and_then(|e| Some(format!("{}: {}", e.code()?.as_str(), e.message().unwrap_or_default())));
+            .and_then(|e| Some(format!("{}: {}", e.code()?.as_str(), e.message().unwrap_or_default())))
+            .map(|r| r + rolled_back.as_deref().unwrap_or_default());
         Ok(Some(Event::DeploymentStateChange {
             deployment_id: detail.deployment_id.clone(),
             correlation: tag.correlation,
@@ -315,6 +322,38 @@ impl Deployer for CodeDeployer {
             }));
         }
         Ok(None)
+    }
+
+    /// `StopDeployment`: CodeDeploy stops the deployment and, with `autoRollbackEnabled`, makes
+    /// the rollback deployment itself; the state-change event reports the stop.
+    async fn stop(&self, deployment_id: &str, request: StopRequest) -> PortResult<()> {
+        let out = self
+            .client
+            .stop_deployment()
+            .deployment_id(deployment_id)
+            .auto_rollback_enabled(request.rollback)
+            .send()
+            .await;
+        match out {
+            Ok(out) => {
+                tracing::info!(
+                    deployment_id,
+                    rollback = request.rollback,
+                    cause = %request.cause,
+                    status = ?out.status(),
+                    message = out.status_message().unwrap_or_default(),
+                    "CodeDeploy deployment stop requested"
+                );
+                Ok(())
+            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_deployment_already_completed_exception()) => {
+                Err(PortError::permanent(format!("deployment {deployment_id} has already ended")))
+            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_deployment_does_not_exist_exception()) => {
+                Err(PortError::permanent(format!("no deployment {deployment_id}")))
+            }
+            Err(e) => Err(port_error("CodeDeploy StopDeployment", &e)),
+        }
     }
 }
 

@@ -164,3 +164,79 @@ async fn timers_are_one_time_schedules_that_delete_themselves() {
     let input: Event = serde_json::from_str(target.input().unwrap()).unwrap();
     assert_eq!(input, event, "the schedule hands the events function the event itself");
 }
+
+/// moto has no `StopDeployment` (and its deployments never end): aws-smithy-mocks answers the
+/// stop and the stopped deployment's `GetDeployment`, whose description is the one the adapter
+/// wrote for a real deployment on moto.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_asks_codedeploy_for_the_rollback_and_its_event_names_it() {
+    use aws_sdk_codedeploy::operation::get_deployment::GetDeploymentOutput;
+    use aws_sdk_codedeploy::operation::stop_deployment::{StopDeploymentError, StopDeploymentOutput};
+    use aws_sdk_codedeploy::types::error::DeploymentAlreadyCompletedException;
+    use aws_sdk_codedeploy::types::{DeploymentInfo, ErrorCode, ErrorInformation, RollbackInfo, StopStatus};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use baton_core::ports::{StopRequest, stop_codes};
+
+    let moto = Moto::start();
+    let (client, on_moto, store) = deployer(&moto).await;
+    let id = on_moto.start(request(artifact(&store).await, "e1/Staging:Deploy/0")).await.unwrap();
+    let description = client.get_deployment().deployment_id(&id).send().await.unwrap();
+    let description = description.deployment_info().unwrap().description().unwrap().to_string();
+
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = asked.clone();
+    let (running, ended) = (id.clone(), id.clone());
+    let stop = mock!(aws_sdk_codedeploy::Client::stop_deployment)
+        .match_requests(move |r| r.deployment_id() == Some(running.as_str()))
+        .then_compute_output(move |r| {
+            seen.lock().unwrap().push(r.auto_rollback_enabled());
+            StopDeploymentOutput::builder().status(StopStatus::Pending).build()
+        });
+    let done = mock!(aws_sdk_codedeploy::Client::stop_deployment)
+        .match_requests(move |r| r.deployment_id() != Some(ended.as_str()))
+        .then_error(|| {
+            StopDeploymentError::DeploymentAlreadyCompletedException(
+                DeploymentAlreadyCompletedException::builder().message("already completed").build(),
+            )
+        });
+    let stopped = {
+        let (id, description) = (id.clone(), description.clone());
+        mock!(aws_sdk_codedeploy::Client::get_deployment).then_compute_output(move |_| {
+            GetDeploymentOutput::builder()
+                .deployment_info(
+                    DeploymentInfo::builder()
+                        .deployment_id(&id)
+                        .description(&description)
+                        .status(aws_sdk_codedeploy::types::DeploymentStatus::Stopped)
+                        .error_information(
+                            ErrorInformation::builder()
+                                .code(ErrorCode::ManualStop)
+                                .message("The deployment was stopped by a user")
+                                .build(),
+                        )
+                        .rollback_info(RollbackInfo::builder().rollback_deployment_id("d-ROLLBACK1").build())
+                        .build(),
+                )
+                .build()
+        })
+    };
+    let mocked = mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, [&stop, &done, &stopped]);
+    let deployer = CodeDeployer::new(mocked, "hello", store);
+
+    let request = StopRequest {
+        rollback: true,
+        cause: "stopped by ada".into(),
+    };
+    deployer.stop(&id, request.clone()).await.unwrap();
+    assert_eq!(*asked.lock().unwrap(), vec![Some(true)], "StopDeployment with autoRollbackEnabled");
+    let err = deployer.stop("d-ENDEDLONGAGO", request).await.unwrap_err();
+    assert!(!err.transient && err.to_string().contains("already ended"), "{err}");
+
+    let Some(Event::DeploymentStateChange { status, reason, .. }) = deployer.event(&sample_event(&id, "STOP")).await.unwrap() else {
+        panic!("a stopped Baton deployment is an event");
+    };
+    assert_eq!(status, DeploymentStatus::Stopped);
+    let reason = reason.unwrap();
+    assert!(stop_codes::on_request(Some(&reason)), "{reason}");
+    assert!(reason.ends_with("rolling back with deployment d-ROLLBACK1"), "{reason}");
+}

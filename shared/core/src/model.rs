@@ -106,6 +106,8 @@ pub struct Group {
     pub alarms: Vec<String>,
     pub rollback_on_failure: bool,
     pub rollback_on_alarm: bool,
+    /// Whether `baton stop-deployment` rolls back when told neither way (DEPLOYMENT_STOP_ON_REQUEST).
+    pub rollback_on_stop: bool,
     pub appspec: String,
     /// Set for a Lambda group: what it deploys instead of instances.
     pub lambda: Option<LambdaTarget>,

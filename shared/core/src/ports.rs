@@ -197,6 +197,29 @@ impl DeploymentStatus {
     }
 }
 
+/// CodeDeploy's `ErrorInformation` codes for a stopped deployment, which open the `reason` of
+/// its [`Event::DeploymentStateChange`] (`MANUAL_STOP: stopped by ada`).
+pub mod stop_codes {
+    /// `StopDeployment` / `baton stop-deployment`: the stop decided about the rollback.
+    pub const MANUAL_STOP: &str = "MANUAL_STOP";
+    /// One of the group's alarms went into ALARM.
+    pub const ALARM_ACTIVE: &str = "ALARM_ACTIVE";
+
+    /// Whether a deployment's end `reason` is a stop on request.
+    pub fn on_request(reason: Option<&str>) -> bool {
+        reason.is_some_and(|r| r.starts_with(MANUAL_STOP))
+    }
+}
+
+/// A request to stop a deployment in progress, as CodeDeploy's `StopDeployment`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopRequest {
+    /// Roll the group back to its last-good revision with a new deployment (`autoRollbackEnabled`).
+    pub rollback: bool,
+    /// Who stopped it and why, for the deployment's reason.
+    pub cause: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeploymentSummary {
     pub deployment_id: String,
@@ -212,6 +235,11 @@ pub trait Deployer: Send + Sync {
     async fn start(&self, request: DeployRequest) -> PortResult<String>;
     /// The group's most recent deployment, whatever its outcome.
     async fn last_deployment(&self, pipeline: &str, group: &str) -> PortResult<Option<DeploymentSummary>>;
+    /// Asks a deployment in progress (or queued) to stop. It ends `Stopped`, with a reason that
+    /// opens with [`stop_codes::MANUAL_STOP`], as an [`Event::DeploymentStateChange`]; with
+    /// `rollback`, a new deployment returns the group to its last-good revision. A deployment
+    /// that has already ended is a permanent error.
+    async fn stop(&self, deployment_id: &str, request: StopRequest) -> PortResult<()>;
 }
 
 /// A task parked on a token, with what its completion handler needs to know.

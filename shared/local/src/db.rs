@@ -38,6 +38,12 @@ CREATE TABLE IF NOT EXISTS deployments (
     execution_id TEXT NOT NULL, artifact TEXT NOT NULL, rollback INTEGER NOT NULL, status TEXT NOT NULL,
     created_at TEXT NOT NULL, ended_at TEXT, reason TEXT
 );
+-- Stop requests (baton stop-deployment), read by the process running the deployment at its next
+-- lifecycle event or traffic step; rollback_id links to the rollback the stop started.
+CREATE TABLE IF NOT EXISTS deployment_stops (
+    deployment_id TEXT PRIMARY KEY, requested_at TEXT NOT NULL, rollback INTEGER NOT NULL, cause TEXT NOT NULL,
+    rollback_id TEXT
+);
 CREATE TABLE IF NOT EXISTS instance_events (
     deployment_id TEXT NOT NULL, instance INTEGER NOT NULL, event TEXT NOT NULL, status TEXT NOT NULL,
     started_at TEXT NOT NULL, ended_at TEXT NOT NULL, message TEXT

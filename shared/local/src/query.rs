@@ -473,3 +473,30 @@ pub fn alarm_history(db: &Db, from: &str, to: Option<&str>) -> Result<Vec<AlarmT
         .map_err(LocalError::sql)?;
     Ok(rows)
 }
+
+/// Where one deployment stands, for `baton stop-deployment`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentState {
+    pub group: String,
+    pub execution_id: String,
+    pub status: String,
+    pub reason: Option<String>,
+}
+
+pub fn deployment_state(db: &Db, id: &str) -> Result<Option<DeploymentState>, LocalError> {
+    db.lock()
+        .query_row(
+            "SELECT grp, execution_id, status, reason FROM deployments WHERE id = ?1",
+            [id],
+            |r| {
+                Ok(DeploymentState {
+                    group: r.get(0)?,
+                    execution_id: r.get(1)?,
+                    status: r.get(2)?,
+                    reason: r.get(3)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(LocalError::sql)
+}

@@ -207,6 +207,8 @@ fn default_appspec() -> String {
 pub enum RollbackTrigger {
     Failure,
     Alarm,
+    /// A stop on request rolls back unless the stop says otherwise (DEPLOYMENT_STOP_ON_REQUEST).
+    Stop,
 }
 
 /// CodeDeploy's deployment configuration: the Server platform's in-place pacing, or the traffic

@@ -431,6 +431,7 @@ fn validate_groups(
                 alarms: g.alarms.iter().map(|a| a.value.clone()).collect(),
                 rollback_on_failure: g.auto_rollback.contains(&RollbackTrigger::Failure),
                 rollback_on_alarm: g.auto_rollback.contains(&RollbackTrigger::Alarm),
+                rollback_on_stop: g.auto_rollback.contains(&RollbackTrigger::Stop),
                 appspec: g.appspec.clone(),
                 lambda: g.lambda.clone(),
             },

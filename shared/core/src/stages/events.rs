@@ -8,7 +8,7 @@ use crate::events::{BuildStatus, Event};
 use crate::metrics;
 use crate::ports::{
     AlarmWatch, ArtifactRef, ArtifactStore, BuildRunner, DeploymentStatus, MetricDatum, MetricsSink, PendingTask, PendingTasks, Provenance,
-    TaskCallbacks,
+    TaskCallbacks, stop_codes,
 };
 use crate::stages::{StageError, approval, bake, error_types, gate, or_park_again};
 
@@ -178,6 +178,8 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 } else {
                     let error = if rollback {
                         error_types::ROLLBACK_FAILED
+                    } else if status == DeploymentStatus::Stopped && stop_codes::on_request(reason.as_deref()) {
+                        error_types::DEPLOYMENT_STOPPED
                     } else {
                         error_types::DEPLOY_FAILED
                     };

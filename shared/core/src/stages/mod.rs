@@ -23,6 +23,9 @@ use crate::ports::{PendingTask, PendingTasks, PortError};
 pub mod error_types {
     pub const BUILD_FAILED: &str = "BuildFailed";
     pub const DEPLOY_FAILED: &str = "DeployFailed";
+    /// Someone stopped the deployment (`baton stop-deployment`, `StopDeployment`); the stop
+    /// itself said whether to roll back, so the pipeline's rollback path leaves the group alone.
+    pub const DEPLOYMENT_STOPPED: &str = "DeploymentStopped";
     pub const ALARM_TRIGGERED: &str = "AlarmTriggered";
     pub const APPROVAL_REJECTED: &str = "ApprovalRejected";
     pub const ROLLBACK_FAILED: &str = "RollbackFailed";

@@ -41,7 +41,13 @@ pub async fn start(ports: RollbackPorts<'_>, input: RollbackInput) -> Result<Val
     } else {
         input.on_failure
     };
-    let verdict = if !covered {
+    let verdict = if input.error == error_types::DEPLOYMENT_STOPPED {
+        // As CodeDeploy: `StopDeployment` says whether to roll back, and that rollback (if any)
+        // is already the group's next deployment.
+        Some(skip(
+            "the deployment was stopped on request, and the stop decided about the rollback",
+        ))
+    } else if !covered {
         Some(skip("the group's auto_rollback policy does not cover this failure"))
     } else {
         match ports.artifacts.last_good(&input.pipeline, &input.group).await? {

@@ -5,6 +5,7 @@
 //! ValidateService, paced by the group's deployment configuration.
 
 pub mod shift;
+pub mod stop;
 
 use std::collections::{BTreeSet, HashMap};
 use std::os::unix::fs::PermissionsExt;
@@ -16,7 +17,9 @@ use async_trait::async_trait;
 use baton_core::alarm::AlarmState;
 use baton_core::events::Event;
 use baton_core::model::{DeploymentConfig, Group, Pipeline};
-use baton_core::ports::{AlarmWatch, ArtifactRef, DeployRequest, Deployer, DeploymentStatus, DeploymentSummary, PortResult};
+use baton_core::ports::{
+    AlarmWatch, ArtifactRef, DeployRequest, Deployer, DeploymentStatus, DeploymentSummary, PortResult, StopRequest, stop_codes,
+};
 use baton_core::spec::appspec::Appspec;
 use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
@@ -285,6 +288,25 @@ impl LocalDeployer {
             stop_group(pgid, Duration::from_secs(5)).await;
         }
 
+        // A stop is honoured between lifecycle events: the one running finishes first.
+        const AFTER_STOP: [&str; 6] = [
+            "DownloadBundle",
+            "BeforeInstall",
+            "Install",
+            "AfterInstall",
+            "ApplicationStart",
+            "ValidateService",
+        ];
+        let stop_before = |n: usize| {
+            let stopped = self.stop_requested(deployment_id).is_some();
+            if stopped {
+                self.skip_events(deployment_id, instance.index, &AFTER_STOP[n..]);
+            }
+            stopped
+        };
+        if stop_before(0) {
+            return Err(stop::SKIPPED_BY_STOP.into());
+        }
         let (event, started) = step("DownloadBundle");
         let archive = instance.dir.join("deployments").join(deployment_id).join("deployment-archive");
         let _ = std::fs::remove_dir_all(&archive);
@@ -297,7 +319,10 @@ impl LocalDeployer {
         result?;
         let appspec = load_appspec(&archive, &group.appspec).map_err(|e| format!("the revision's appspec: {e}"))?;
 
-        for event in ["BeforeInstall", "Install", "AfterInstall", "ApplicationStart", "ValidateService"] {
+        for (n, event) in AFTER_STOP.into_iter().enumerate().skip(1) {
+            if stop_before(n) {
+                return Err(stop::SKIPPED_BY_STOP.into());
+            }
             let started = Utc::now().to_rfc3339();
             let result = if event == "Install" {
                 install(&appspec, &archive, instance).map_err(|e| format!("Install: {e}"))
@@ -376,6 +401,9 @@ impl LocalDeployer {
             Ok(l) => l,
             Err(e) => return (DeploymentStatus::Failed, Some(e.to_string())),
         };
+        if let Some(stop) = self.stop_requested(id) {
+            return Self::stopped(&stop, "before it started");
+        }
         self.set_status(id, DeploymentStatus::InProgress, None);
         let group = match self.group(&req.group) {
             Ok(g) => g.clone(),
@@ -402,13 +430,19 @@ impl LocalDeployer {
         let (mut failed, mut done) = (0, 0);
         let mut reasons = Vec::new();
         for batch in instances.chunks(plan.batch) {
+            if let Some(stop) = self.stop_requested(id) {
+                return Self::stopped(&stop, &format!("after {done} of {n} instances"));
+            }
             // CodeDeploy stops a deployment whose group alarm fires; a rollback is exempt, since
             // the alarm that fired is usually why it runs.
             for alarm in group.alarms.iter().filter(|_| !req.rollback) {
                 if let Ok(AlarmState::Alarm) = self.inner.alarms.state(alarm).await {
                     return (
                         DeploymentStatus::Stopped,
-                        Some(format!("alarm {alarm} is in ALARM; the deployment was stopped")),
+                        Some(format!(
+                            "{}: alarm {alarm} is in ALARM; the deployment was stopped",
+                            stop_codes::ALARM_ACTIVE
+                        )),
                     );
                 }
             }
@@ -418,14 +452,23 @@ impl LocalDeployer {
             let results = futures_util::future::join_all(batch.iter().map(|i| self.deploy_instance(id, &group, &req.artifact, i))).await;
             for (i, r) in batch.iter().zip(results) {
                 self.set_out_of_service(&group.name, i.index, false);
-                done += 1;
-                if let Err(e) = r {
-                    tracing::warn!(deployment_id = id, group = %group.name, instance = i.index, error = %e, "instance deployment failed");
-                    failed += 1;
-                    reasons.push(format!("instance {}: {e}", i.index));
-                } else {
-                    tracing::info!(deployment_id = id, group = %group.name, instance = i.index, artifact = %req.artifact, "instance deployed");
+                match r {
+                    // Neither deployed nor failed: the stop below ends the deployment.
+                    Err(e) if e == stop::SKIPPED_BY_STOP => {}
+                    Err(e) => {
+                        tracing::warn!(deployment_id = id, group = %group.name, instance = i.index, error = %e, "instance deployment failed");
+                        done += 1;
+                        failed += 1;
+                        reasons.push(format!("instance {}: {e}", i.index));
+                    }
+                    Ok(()) => {
+                        tracing::info!(deployment_id = id, group = %group.name, instance = i.index, artifact = %req.artifact, "instance deployed");
+                        done += 1;
+                    }
                 }
+            }
+            if let Some(stop) = self.stop_requested(id) {
+                return Self::stopped(&stop, &format!("after {done} of {n} instances"));
             }
             if plan.must_stop(group.config, n, failed, done) {
                 break;
@@ -549,7 +592,19 @@ impl Deployer for LocalDeployer {
         let deployment_id = id.clone();
         tokio::spawn(async move {
             tracing::info!(deployment_id = %deployment_id, group = %req.group, artifact = %req.artifact, rollback = req.rollback, "deployment started");
-            let (status, reason) = this.execute(&deployment_id, &req).await;
+            let (status, mut reason) = this.execute(&deployment_id, &req).await;
+            // A stop that asks for a rollback gets it now, and the stop's reason names it.
+            if status == DeploymentStatus::Stopped
+                && !req.rollback
+                && stop_codes::on_request(reason.as_deref())
+                && this.stop_requested(&deployment_id).is_some_and(|s| s.rollback)
+            {
+                let next = match this.roll_back_after_stop(&deployment_id, &req).await {
+                    Ok(rollback_id) => format!("; rolling back with deployment {rollback_id}"),
+                    Err(why) => format!("; no rollback: {why}"),
+                };
+                reason = reason.map(|r| r + &next);
+            }
             this.set_status(&deployment_id, status, reason.as_deref());
             tracing::info!(deployment_id = %deployment_id, group = %req.group, status = status.as_str(), reason = ?reason, "deployment finished");
             let end = Event::DeploymentStateChange {
@@ -587,5 +642,9 @@ impl Deployer for LocalDeployer {
                 rollback,
             })
         }))
+    }
+
+    async fn stop(&self, deployment_id: &str, request: StopRequest) -> PortResult<()> {
+        self.request_stop(deployment_id, &request)
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use baton_core::alarm::AlarmState;
 use baton_core::model::{Group, TrafficRouting};
-use baton_core::ports::{DeployRequest, DeploymentStatus};
+use baton_core::ports::{DeployRequest, DeploymentStatus, StopRequest, stop_codes};
 use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 
@@ -26,6 +26,12 @@ use crate::traffic::TrafficSplit;
 const ALARM_POLL: Duration = Duration::from_millis(250);
 
 type Outcome = (DeploymentStatus, Option<String>);
+
+/// Why a share of traffic was not held to the end of its interval.
+enum Interrupt {
+    Alarm(String),
+    Stop(StopRequest),
+}
 
 impl LocalDeployer {
     pub(super) async fn shift(&self, id: &str, req: &DeployRequest, group: &Group, routing: TrafficRouting) -> Outcome {
@@ -47,6 +53,9 @@ impl LocalDeployer {
             return Ok((DeploymentStatus::Succeeded, None));
         }
 
+        if let Some(stop) = self.stop_requested(id) {
+            return Ok(Self::stopped(&stop, "before the replacement instances were installed"));
+        }
         // Installed all at once: the replacement takes no traffic until it is whole.
         for i in &replacement {
             self.set_out_of_service(&group.name, i.index, true);
@@ -65,6 +74,13 @@ impl LocalDeployer {
             .into_iter()
             .filter(|i| in_fleet(i, n, 1 - live))
             .collect::<Vec<_>>();
+        if let Some(stop) = self.stop_requested(id) {
+            self.retire(group, &replacement, id).await?;
+            return Ok(Self::stopped(
+                &stop,
+                "before any traffic moved; the replacement instances were retired",
+            ));
+        }
         if !failures.is_empty() {
             self.retire(group, &replacement, id).await?;
             return Ok((
@@ -92,16 +108,21 @@ impl LocalDeployer {
             if weight == 100 {
                 continue;
             }
-            if let Some(alarm) = self.watch(group, routing.interval.0).await {
+            if let Some(interrupt) = self.watch(id, group, routing.interval.0).await {
                 front.roll_back();
                 self.retire(group, &replacement, id).await?;
-                return Ok((
-                    DeploymentStatus::Stopped,
-                    Some(format!(
-                        "alarm {alarm} went into ALARM with {weight} % of traffic on {}; all traffic is back on the original instances",
-                        req.artifact
-                    )),
-                ));
+                let back = "all traffic is back on the original instances";
+                return Ok(match interrupt {
+                    Interrupt::Alarm(alarm) => (
+                        DeploymentStatus::Stopped,
+                        Some(format!(
+                            "{}: alarm {alarm} went into ALARM with {weight} % of traffic on {}; {back}",
+                            stop_codes::ALARM_ACTIVE,
+                            req.artifact
+                        )),
+                    ),
+                    Interrupt::Stop(stop) => Self::stopped(&stop, &format!("with {weight} % of traffic on {}; {back}", req.artifact)),
+                });
             }
         }
         let mut hooks = self.traffic_hooks("AfterAllowTraffic", id, group, req, &replacement).await;
@@ -172,14 +193,18 @@ impl LocalDeployer {
         Ok(())
     }
 
-    /// Holds a share of traffic for `interval`; the first of the group's alarms found in ALARM.
-    async fn watch(&self, group: &Group, interval: Duration) -> Option<String> {
+    /// Holds a share of traffic for `interval`, unless one of the group's alarms goes into
+    /// ALARM or someone stops the deployment.
+    async fn watch(&self, id: &str, group: &Group, interval: Duration) -> Option<Interrupt> {
         let until = tokio::time::Instant::now() + interval;
         loop {
             for alarm in &group.alarms {
                 if let Ok(AlarmState::Alarm) = self.inner.alarms.state(alarm).await {
-                    return Some(alarm.clone());
+                    return Some(Interrupt::Alarm(alarm.clone()));
                 }
+            }
+            if let Some(stop) = self.stop_requested(id) {
+                return Some(Interrupt::Stop(stop));
             }
             if tokio::time::Instant::now() >= until {
                 return None;
