@@ -209,6 +209,11 @@ pub mod stop_codes {
     pub fn on_request(reason: Option<&str>) -> bool {
         reason.is_some_and(|r| r.starts_with(MANUAL_STOP))
     }
+
+    /// Whether a deployment's end `reason` is a stop by one of its group's alarms.
+    pub fn on_alarm(reason: Option<&str>) -> bool {
+        reason.is_some_and(|r| r.starts_with(ALARM_ACTIVE))
+    }
 }
 
 /// A request to stop a deployment in progress, as CodeDeploy's `StopDeployment`.

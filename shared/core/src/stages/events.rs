@@ -180,6 +180,9 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                         error_types::ROLLBACK_FAILED
                     } else if status == DeploymentStatus::Stopped && stop_codes::on_request(reason.as_deref()) {
                         error_types::DEPLOYMENT_STOPPED
+                    } else if status == DeploymentStatus::Stopped && stop_codes::on_alarm(reason.as_deref()) {
+                        // The group's `alarm` policy covers it, as DEPLOYMENT_STOP_ON_ALARM does.
+                        error_types::ALARM_TRIGGERED
                     } else {
                         error_types::DEPLOY_FAILED
                     };
