@@ -181,6 +181,32 @@ Examples:
         #[arg(long, default_value = ".")]
         pipeline: PathBuf,
     },
+    /// Serve the local console: the pipeline's graph with live status, executions, approvals, rollbacks.
+    #[command(
+        after_help = "The console listens on 127.0.0.1 and prints its address with this session's token; open that
+address (the token becomes a cookie). Changes (approve, reject, roll back) need the token and must
+come from the console's own page. It reads the same state directory as `baton status`, so it shows
+runs started anywhere on this machine, live.
+
+Examples:
+  baton ui --pipeline examples/hello-app
+  baton ui --port 0                                  any free port
+  baton ui --bind 0.0.0.0 --token \"$(openssl rand -hex 16)\"   reachable from other machines"
+    )]
+    Ui {
+        /// The TCP port (0: any free one).
+        #[arg(long, default_value_t = 8642)]
+        port: u16,
+        /// Listen on this address instead of 127.0.0.1; requires --token.
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<std::net::IpAddr>,
+        /// The session token (16+ characters) [default: a new random one].
+        #[arg(long, env = "BATON_UI_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// The pipeline: a pipeline.yml, or a directory that holds one.
+        #[arg(long, default_value = ".")]
+        pipeline: PathBuf,
+    },
     /// Stop a deployment in progress, with or without a rollback, as CodeDeploy's StopDeployment.
     #[command(
         name = "stop-deployment",

@@ -16,6 +16,7 @@ mod commands;
 mod json_input;
 mod locate;
 mod style;
+mod ui;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -142,6 +143,12 @@ async fn main() -> ExitCode {
             follow,
             pipeline,
         } => commands::logs::run(&execution, action.as_deref(), follow, &pipeline, state_dir).await,
+        Command::Ui {
+            port,
+            bind,
+            token,
+            pipeline,
+        } => ui::run(&pipeline, state_dir, ui::UiOptions { port, bind, token }).await,
         Command::StopDeployment {
             deployment,
             rollback,

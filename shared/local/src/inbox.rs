@@ -122,7 +122,7 @@ fn addressed_to(event: &Event, execution: &str) -> bool {
 }
 
 /// An approval that waits for an answer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct WaitingApproval {
     pub action: String,
     pub message: Option<String>,

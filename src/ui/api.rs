@@ -1,0 +1,276 @@
+//! The console's JSON endpoints and its change stream. Everything is read from the state
+//! directory as the CLI reads it; answers to approvals go through the run's inbox, as `baton
+//! approve` sends them, and a rollback is the deployment `baton rollback` makes.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use baton_core::events::Event;
+use baton_core::model::{ActionKind, state_name};
+use baton_core::ports::ArtifactStore;
+use baton_local::{LocalRuntime, RuntimeOptions, inbox, query};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::Console;
+
+type Shared = State<Arc<Console>>;
+
+/// A refusal or failure, as `{"error": "…"}` with its status.
+#[derive(Debug)]
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<baton_local::error::LocalError> for ApiError {
+    fn from(e: baton_local::error::LocalError) -> Self {
+        tracing::error!(error = %e, "console request failed");
+        Self(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    }
+}
+
+fn bad(why: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, why.into())
+}
+
+/// Ids, action and group names as Baton makes them: nothing that could mean a path or markup.
+fn name(what: &str, s: &str) -> Result<(), ApiError> {
+    let ok = !s.is_empty() && s.len() <= 128 && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:@".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(format!("not a valid {what}: {s:?}")))
+    }
+}
+
+pub async fn page(State(console): Shared) -> Html<String> {
+    Html(include_str!("console.html").replace("{{TOKEN}}", &console.token))
+}
+
+fn kind(kind: &ActionKind) -> &'static str {
+    match kind {
+        ActionKind::Build { test: true, .. } => "test",
+        ActionKind::Build { .. } => "build",
+        ActionKind::Deploy { .. } => "deploy",
+        ActionKind::Bake { .. } => "bake",
+        ActionKind::Approval { .. } => "approval",
+    }
+}
+
+/// The graph: stages in order, their actions by run order, each with the state it runs as.
+pub async fn pipeline(State(console): Shared) -> Json<Value> {
+    let p = &console.pipeline;
+    let stages: Vec<Value> = p
+        .stages
+        .iter()
+        .map(|s| {
+            let actions: Vec<Value> = s
+                .actions
+                .iter()
+                .map(|a| json!({ "name": a.name, "kind": kind(&a.kind), "run_order": a.run_order, "state": state_name(&s.name, &a.name) }))
+                .collect();
+            json!({ "name": s.name, "actions": actions })
+        })
+        .collect();
+    let states: Vec<Value> = console.definition["States"]
+        .as_object()
+        .map(|m| m.iter().map(|(n, s)| json!({ "name": n, "type": s["Type"] })).collect())
+        .unwrap_or_default();
+    Json(json!({
+        "name": p.name,
+        "file": console.pipeline_file,
+        "stages": stages,
+        "groups": p.groups.keys().collect::<Vec<_>>(),
+        "start_at": console.definition["StartAt"],
+        "states": states,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    status: Option<String>,
+    limit: Option<usize>,
+}
+
+const STATUSES: [&str; 5] = ["RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"];
+
+pub async fn executions(State(console): Shared, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(bad("limit must be between 1 and 1000"));
+    }
+    if let Some(s) = &q.status
+        && !STATUSES.contains(&s.as_str())
+    {
+        return Err(bad(format!("status must be one of {}", STATUSES.join(", "))));
+    }
+    let rows: Vec<_> = query::executions(&console.db, 1000)?
+        .into_iter()
+        .filter(|e| q.status.as_ref().is_none_or(|s| *s == e.status))
+        .take(limit)
+        .collect();
+    Ok(Json(json!({ "executions": rows })))
+}
+
+pub async fn execution(State(console): Shared, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    name("execution id", &id)?;
+    let db = &console.db;
+    let Some(exec) = query::execution(db, Some(&id)).ok().flatten().filter(|e| e.id == id) else {
+        return Err(ApiError(StatusCode::NOT_FOUND, format!("no execution {id}")));
+    };
+    let states = query::states(&query::history(db, &id)?);
+    Ok(Json(json!({
+        "execution": exec,
+        "states": states,
+        "builds": query::builds(db, &id)?,
+        "deployments": query::deployments(db, &id)?,
+        "instances": query::instances(db, &exec.pipeline)?,
+        "alarms": query::alarms(db)?,
+        "waiting_approvals": inbox::waiting(db, &id)?,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogQuery {
+    offset: Option<u64>,
+}
+
+/// A build's log from `offset`, up to 256 KiB at a time; the page asks again while it runs.
+pub async fn build_log(
+    State(console): Shared,
+    Path((id, build)): Path<(String, String)>,
+    Query(q): Query<LogQuery>,
+) -> Result<Json<Value>, ApiError> {
+    name("execution id", &id)?;
+    name("build id", &build)?;
+    let Some(row) = query::builds(&console.db, &id)?.into_iter().find(|b| b.id == build) else {
+        return Err(ApiError(StatusCode::NOT_FOUND, format!("execution {id} has no build {build}")));
+    };
+    let offset = q.offset.unwrap_or(0);
+    let mut text = Vec::new();
+    if let Ok(mut f) = std::fs::File::open(&row.log_path) {
+        f.seek(SeekFrom::Start(offset)).map_err(|e| bad(e.to_string()))?;
+        f.take(256 * 1024).read_to_end(&mut text).map_err(|e| bad(e.to_string()))?;
+    }
+    Ok(Json(json!({
+        "text": String::from_utf8_lossy(&text),
+        "next_offset": offset + text.len() as u64,
+        "running": row.ended_at.is_none(),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    action: String,
+    approved: bool,
+    comment: Option<String>,
+}
+
+pub async fn answer_approval(State(console): Shared, Path(id): Path<String>, Json(answer): Json<Answer>) -> Result<Response, ApiError> {
+    name("execution id", &id)?;
+    name("action", &answer.action)?;
+    if answer.comment.as_ref().is_some_and(|c| c.chars().count() > 2000) {
+        return Err(bad("a comment is at most 2000 characters"));
+    }
+    let waiting = inbox::waiting(&console.db, &id)?;
+    if !waiting.iter().any(|w| w.action == answer.action) {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("execution {id} does not wait for approval of {}", answer.action),
+        ));
+    }
+    let approver = format!("{} (console)", crate::locate::user());
+    let event = Event::ApprovalAnswered {
+        execution_id: id.clone(),
+        action: answer.action.clone(),
+        approved: answer.approved,
+        approver: approver.clone(),
+        comment: answer.comment,
+    };
+    inbox::deliver(&console.state_dir, &id, &event).await?;
+    tracing::info!(execution_id = %id, action = %answer.action, approved = answer.approved, approver, "approval answered from the console");
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "action": answer.action, "approved": answer.approved, "approver": approver })),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackBody {
+    /// NAME@VERSION; the group's last-good revision when absent.
+    to: Option<String>,
+}
+
+/// Starts the rollback deployment `baton rollback` would make; the page follows it through the
+/// change stream.
+pub async fn roll_back(State(console): Shared, Path(group): Path<String>, Json(body): Json<RollbackBody>) -> Result<Response, ApiError> {
+    name("group", &group)?;
+    if !console.pipeline.groups.contains_key(&group) {
+        return Err(ApiError(StatusCode::NOT_FOUND, format!("no deployment group {group}")));
+    }
+    let options = RuntimeOptions {
+        state_dir: Some(console.state_dir.clone()),
+        working_tree: false,
+    };
+    let rt = LocalRuntime::open(&console.pipeline_file, options).await?;
+    let pipeline = console.pipeline.name.clone();
+    let target = match body.to.as_deref() {
+        Some(spec) => {
+            name("artifact version", spec)?;
+            crate::locate::stored_version(rt.store(), &pipeline, spec)
+                .map_err(|e| ApiError(StatusCode::NOT_FOUND, e.to_string()))?
+                .artifact
+        }
+        None => rt
+            .store()
+            .last_good(&pipeline, &group)
+            .await
+            .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+            .ok_or_else(|| ApiError(StatusCode::CONFLICT, format!("group {group} has no last-good revision yet")))?,
+    };
+    let to = target.to_string();
+    let who = crate::locate::user();
+    tracing::info!(group, to, who, "rollback requested from the console");
+    let g = group.clone();
+    tokio::spawn(async move {
+        match rt.redeploy(&g, target).await {
+            Ok((id, status, _)) => tracing::info!(group = g, deployment_id = id, status = status.as_str(), "console rollback ended"),
+            Err(e) => tracing::error!(group = g, error = %e, "console rollback failed"),
+        }
+    });
+    Ok((StatusCode::ACCEPTED, Json(json!({ "group": group, "to": to }))).into_response())
+}
+
+/// Server-sent `change` events whenever another process commits to the state database (SQLite's
+/// `data_version`), checked five times a second; the page then fetches what it shows again.
+pub async fn events(State(console): Shared) -> Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>> {
+    let version = |c: &Console| -> i64 { c.db.lock().query_row("PRAGMA data_version", [], |r| r.get(0)).unwrap_or_default() };
+    let first = version(&console);
+    let stream = futures_util::stream::unfold((console, first), move |(console, seen)| async move {
+        let mut interval = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            interval.tick().await;
+            let now = version(&console);
+            if now != seen {
+                let event = SseEvent::default().event("change").data(now.to_string());
+                return Some((Ok(event), (console, now)));
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}

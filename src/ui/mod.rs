@@ -1,0 +1,114 @@
+//! `baton ui`: the local console — the pipeline's graph coloured by live status, executions,
+//! approvals and rollbacks — served over HTTP on loopback from the same state directory the
+//! other commands read.
+//!
+//! Layout: `guard` (who may ask what: session token, Host and Origin checks), `api` (the JSON
+//! endpoints and the change stream), `console.html` (the page: no assets from anywhere else).
+
+mod api;
+mod guard;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anstream::println;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use baton_core::model::Pipeline;
+use baton_local::db::Db;
+
+use crate::Usage;
+
+/// What `baton ui` was told.
+#[derive(Debug)]
+pub struct UiOptions {
+    pub port: u16,
+    pub bind: Option<IpAddr>,
+    pub token: Option<String>,
+}
+
+/// What every request handler shares.
+struct Console {
+    pipeline_file: PathBuf,
+    state_dir: PathBuf,
+    pipeline: Pipeline,
+    /// The compiled state machine: the graph the page draws.
+    definition: serde_json::Value,
+    db: Db,
+    token: String,
+    /// `Host` values this server answers to: a page from any other name (DNS rebinding) is refused.
+    hosts: Vec<String>,
+}
+
+pub async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOptions) -> anyhow::Result<u8> {
+    let file = crate::locate::pipeline_file(pipeline)?;
+    let dir = crate::locate::state_dir(&file, state_dir);
+    let model = baton_core::load_pipeline(&file)?;
+    let definition = baton_core::synth::synth(&model);
+    let bind = options.bind.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    // Off loopback, anyone who can reach the port can try it: the token must be chosen on purpose.
+    let token = match (bind.is_loopback(), options.token) {
+        (_, Some(t)) if t.len() < 16 => anyhow::bail!(Usage("--token must be at least 16 characters".into())),
+        (_, Some(t)) => t,
+        (true, None) => uuid::Uuid::new_v4().simple().to_string(),
+        (false, None) => anyhow::bail!(Usage(format!(
+            "binding to {bind} serves the console beyond this machine; give --token (16+ characters) as well"
+        ))),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let db = Db::open(&dir.join("baton.db"))?;
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(bind, options.port))
+        .await
+        .map_err(|e| {
+            Usage(format!(
+                "cannot listen on {bind}:{}: {e} (choose another with --port)",
+                options.port
+            ))
+        })?;
+    let port = listener.local_addr()?.port();
+    let mut hosts = vec![format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("[::1]:{port}")];
+    if !bind.is_loopback() {
+        hosts.push(SocketAddr::new(bind, port).to_string());
+    }
+    let console = Arc::new(Console {
+        pipeline_file: file,
+        state_dir: dir,
+        pipeline: model,
+        definition,
+        db,
+        token,
+        hosts,
+    });
+    let shown = if bind.is_unspecified() {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        bind
+    };
+    println!(
+        "Baton console for pipeline {}: http://{}/?token={}",
+        console.pipeline.name,
+        SocketAddr::new(shown, port),
+        console.token
+    );
+    println!("(the token in the address is this session's key; Ctrl-C stops the console)");
+    let app = Router::new()
+        .route("/", get(api::page))
+        .route("/api/pipeline", get(api::pipeline))
+        .route("/api/executions", get(api::executions))
+        .route("/api/executions/{id}", get(api::execution))
+        .route("/api/executions/{id}/builds/{build}/log", get(api::build_log))
+        .route("/api/executions/{id}/approvals", post(api::answer_approval))
+        .route("/api/groups/{group}/rollback", post(api::roll_back))
+        .route("/api/events", get(api::events))
+        .layer(axum::middleware::from_fn_with_state(console.clone(), guard::check))
+        .layer(DefaultBodyLimit::max(16 * 1024))
+        .with_state(console);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(0)
+}

@@ -1,0 +1,241 @@
+//! `baton ui` over HTTP on loopback: a real console process beside a real run. It shows the run
+//! live (a change event when the build ends, the build's action SUCCEEDED), answers the
+//! approval the run waits on, and refuses what a page from elsewhere, a request without the
+//! session, or a wrong Host would do.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use crate::util::Project;
+
+/// The console process, stopped when the test ends, pass or fail.
+struct Console {
+    child: Child,
+    port: u16,
+    token: String,
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Console {
+    fn start(project: &std::path::Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+            .args(["ui", "--port", "0", "--pipeline"])
+            .arg(project)
+            .env("USER", "ada")
+            .env("NO_COLOR", "1")
+            .env_remove("BATON_STATE_DIR")
+            .env_remove("BATON_UI_TOKEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("baton ui starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the console prints its address");
+        let address = line.split_whitespace().find(|w| w.starts_with("http://")).expect("an address");
+        let (host, token) = address
+            .trim_start_matches("http://")
+            .split_once("/?token=")
+            .expect("address with token");
+        let port = host.rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port");
+        assert!(host.starts_with("127.0.0.1:"), "bound to loopback: {host}");
+        Self {
+            child,
+            port,
+            token: token.to_string(),
+        }
+    }
+
+    fn session(&self) -> String {
+        format!("baton_session={}", self.token)
+    }
+}
+
+/// One HTTP/1.1 exchange; (status, head, body).
+fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        request.push_str(&format!("Host: 127.0.0.1:{port}\r\n"));
+    }
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status");
+    (status, head.to_string(), body.to_string())
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_shows_a_run_live_answers_its_approval_and_refuses_cross_site_requests() {
+    let project = Project::with_files(&[
+        (
+            "pipeline.yml",
+            "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build }\n  - name: Release\n    actions:\n      - { name: Approve, type: approval, message: Ship it?, timeout: 10m }\n",
+        ),
+        (
+            "buildspec.yml",
+            "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 2\n      - echo compiled\n",
+        ),
+    ]);
+    // The state directory exists before the console opens it, as after any earlier run.
+    let rt = Arc::new(project.runtime().await);
+    let console = tokio::task::spawn_blocking({
+        let project_dir = project.path().to_path_buf();
+        move || Console::start(&project_dir)
+    })
+    .await
+    .expect("join");
+    let port = console.port;
+    let session = console.session();
+    let cookie: [(&str, &str); 1] = [("Cookie", &session)];
+
+    // Opening the printed address turns the token into a session cookie.
+    let (status, head, _) = http(port, "GET", &format!("/?token={}", console.token), &[], "");
+    assert_eq!(status, 303, "{head}");
+    assert!(
+        head.contains(&format!("baton_session={}; HttpOnly; SameSite=Strict", console.token)),
+        "{head}"
+    );
+    let (status, _, page) = http(port, "GET", "/", &cookie, "");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&console.token) && !page.contains("https://"),
+        "the page carries its token and loads nothing from elsewhere"
+    );
+
+    // The change stream, read on its own connection from before the run starts.
+    let (changes_tx, changes) = std::sync::mpsc::channel();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {session}\r\n\r\n"
+    )
+    .expect("send");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if line == "event: change" && changes_tx.send(Instant::now()).is_err() {
+                break;
+            }
+        }
+    });
+
+    let run = {
+        let rt = rt.clone();
+        tokio::spawn(async move { rt.run(None, Map::new()).await.expect("run completes") })
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (id, detail) = loop {
+        let (_, _, body) = http(port, "GET", "/api/executions?status=RUNNING", &cookie, "");
+        let list = json(&body);
+        if let Some(id) = list["executions"][0]["id"].as_str() {
+            let (_, _, body) = http(port, "GET", &format!("/api/executions/{id}"), &cookie, "");
+            let detail = json(&body);
+            if detail["waiting_approvals"].as_array().is_some_and(|w| !w.is_empty()) {
+                break (id.to_string(), detail);
+            }
+        }
+        assert!(Instant::now() < deadline, "the approval did not wait within 60 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let compile = detail["states"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == "Build:Compile"))
+        .expect("Build:Compile in the execution");
+    assert_eq!(compile["status"], "SUCCEEDED", "{detail}");
+    assert_eq!(detail["waiting_approvals"][0]["action"], "Release:Approve");
+    assert!(
+        changes.recv_timeout(Duration::from_secs(10)).is_ok(),
+        "the change stream told the page something changed"
+    );
+    let build = detail["builds"][0]["id"].as_str().expect("a build");
+    let (_, _, log) = http(port, "GET", &format!("/api/executions/{id}/builds/{build}/log"), &cookie, "");
+    assert!(json(&log)["text"].as_str().is_some_and(|t| t.contains("compiled")), "{log}");
+
+    let path = format!("/api/executions/{id}/approvals");
+    let answer = r#"{"action":"Release:Approve","approved":true,"comment":"lgtm"}"#;
+    let origin = format!("http://127.0.0.1:{port}");
+    let token = console.token.as_str();
+    let json_type = ("Content-Type", "application/json");
+    // What a page from elsewhere, or a request without the session, could try.
+    let refused = [
+        (vec![json_type], 401, "no session"),
+        (vec![cookie[0], json_type], 403, "no token header"),
+        (
+            vec![cookie[0], json_type, ("X-Baton-Token", token), ("Origin", "http://evil.example")],
+            403,
+            "another origin",
+        ),
+        (
+            vec![cookie[0], json_type, ("X-Baton-Token", "0123456789abcdef0123456789abcdef")],
+            403,
+            "a wrong token",
+        ),
+        (
+            vec![cookie[0], json_type, ("X-Baton-Token", token), ("Host", "evil.example")],
+            421,
+            "another host (DNS rebinding)",
+        ),
+    ];
+    for (headers, want, what) in refused {
+        let (status, _, body) = http(port, "POST", &path, &headers, answer);
+        assert_eq!(status, want, "{what}: {body}");
+    }
+    let good = [cookie[0], json_type, ("X-Baton-Token", token), ("Origin", origin.as_str())];
+    let (status, _, body) = http(
+        port,
+        "POST",
+        &path,
+        &good,
+        r#"{"action":"Release:Approve","approved":true,"extra":1}"#,
+    );
+    assert!((400..500).contains(&status), "unknown fields are refused: {status} {body}");
+    let (status, _, body) = http(port, "POST", "/api/executions/..%2F..%2Fetc/approvals", &good, answer);
+    assert_eq!(status, 400, "{body}");
+    let (status, _, body) = http(port, "POST", &path, &good, r#"{"action":"Release:Nope","approved":true}"#);
+    assert_eq!(status, 409, "{body}");
+    let (status, _, body) = http(port, "GET", "/api/executions?status=bogus", &cookie, "");
+    assert_eq!(status, 400, "{body}");
+    let (status, _, body) = http(port, "POST", &path, &good, answer);
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(json(&body)["approver"], "ada (console)");
+
+    let record = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the run ends after the approval")
+        .expect("join");
+    assert_eq!(record.status, "SUCCEEDED", "{record:?}");
+    let (_, _, body) = http(port, "GET", &format!("/api/executions/{id}"), &cookie, "");
+    let approve = json(&body)["states"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == "Release:Approve").cloned())
+        .expect("the approval state");
+    assert_eq!(approve["status"], "SUCCEEDED");
+    assert!(approve["result"].to_string().contains("ada (console)"), "{approve}");
+    drop(console);
+}
