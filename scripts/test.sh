@@ -2,9 +2,11 @@
 # The whole test suite, from a fresh machine: installs what the tests need, then runs them.
 #
 #   1. a Python venv (.venv) with moto[server], cfn-lint and the SAM CLI, pinned in scripts/requirements-test.txt
-#   2. asl-validator from npm, pinned in package.json / package-lock.json
+#   2. asl-validator and playwright-core from npm, pinned in package.json / package-lock.json,
+#      and Debian's chromium (apt) for the console's browser test
 #   3. cargo fmt --check, cargo test (every crate), cargo clippy -D warnings
-#   4. the committed state machine checked by asl-validator, the SAM template by cfn-lint and
+#   4. the console (`baton ui`) driven in headless Chromium: tests/browser/console.mjs
+#   5. the committed state machine checked by asl-validator, the SAM template by cfn-lint and
 #      `sam validate --lint` (offline: no credentials, no telemetry)
 #
 # CI runs exactly this through .ci/run. Nothing here reaches beyond the package registries.
@@ -33,6 +35,16 @@ step "Node test tools (asl-validator)"
 npm ci --no-audit --no-fund --silent
 npx --no-install asl-validator --version
 
+step "Chromium (Debian) for the browser test"
+chromium=${BATON_CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$chromium" ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+"$chromium" --version
+
 step "Formatting"
 cargo fmt --all -- --check
 
@@ -43,6 +55,9 @@ cargo test --workspace --locked 2>&1 | tee "$results"
 
 step "Lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Console in a browser (headless Chromium)"
+node tests/browser/console.mjs --baton target/debug/baton
 
 step "State machine (asl-validator)"
 for f in infra/statemachine/*.asl.json; do

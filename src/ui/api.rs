@@ -141,6 +141,22 @@ pub async fn execution(State(console): Shared, Path(id): Path<String>) -> Result
     })))
 }
 
+/// Each deployment group: its instances (version, running) and its last ten deployments.
+pub async fn groups(State(console): Shared) -> Result<Json<Value>, ApiError> {
+    let pipeline = &console.pipeline.name;
+    let instances = query::instances(&console.db, pipeline)?;
+    let mut out = Vec::new();
+    for group in console.pipeline.groups.keys() {
+        let mine: Vec<_> = instances.iter().filter(|i| &i.group == group).collect();
+        out.push(json!({
+            "name": group,
+            "instances": mine,
+            "deployments": query::group_deployments(&console.db, pipeline, group, 10)?,
+        }));
+    }
+    Ok(Json(json!({ "groups": out })))
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogQuery {

@@ -500,3 +500,41 @@ pub fn deployment_state(db: &Db, id: &str) -> Result<Option<DeploymentState>, Lo
         .optional()
         .map_err(LocalError::sql)
 }
+
+/// A deployment as a group's recent history lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupDeployment {
+    pub id: String,
+    pub execution_id: String,
+    pub artifact: Value,
+    pub rollback: bool,
+    pub status: String,
+    pub created_at: String,
+    pub reason: Option<String>,
+}
+
+/// A group's most recent deployments, newest first, whichever execution (or `baton rollback`)
+/// made them.
+pub fn group_deployments(db: &Db, pipeline: &str, group: &str, limit: usize) -> Result<Vec<GroupDeployment>, LocalError> {
+    let conn = db.lock();
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, execution_id, artifact, rollback, status, created_at, reason FROM deployments \
+             WHERE pipeline = ?1 AND grp = ?2 ORDER BY rowid DESC LIMIT ?3",
+        )
+        .map_err(LocalError::sql)?;
+    stmt.query_map(params![pipeline, group, limit], |r| {
+        let artifact: String = r.get(2)?;
+        Ok(GroupDeployment {
+            id: r.get(0)?,
+            execution_id: r.get(1)?,
+            artifact: serde_json::from_str(&artifact).unwrap_or(Value::Null),
+            rollback: r.get(3)?,
+            status: r.get(4)?,
+            created_at: r.get(5)?,
+            reason: r.get(6)?,
+        })
+    })
+    .and_then(Iterator::collect)
+    .map_err(LocalError::sql)
+}

@@ -1,0 +1,129 @@
+// The console in a real browser: Debian's Chromium, headless, driven by playwright-core.
+//
+// A copy of the hello-app example with an approval before staging runs under `baton run`; the
+// console (`baton ui`) is opened in Chromium while it runs. The test sees the build turn green
+// without reloading, approves from the page, sees the execution succeed, rolls the staging group
+// back from the page and sees the rollback deployment succeed. Every process it starts is
+// stopped at the end, pass or fail (and `baton down` stops what the deployment started).
+//
+//   node tests/browser/console.mjs [--baton target/debug/baton] [--screenshots DIR]
+
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const repo = resolve(new URL("../..", import.meta.url).pathname);
+const baton = resolve(option("--baton", join(repo, "target/debug/baton")));
+const screenshots = option("--screenshots", null);
+const started = [];
+let browser = null;
+
+function step(text) {
+  console.log(`  ${text}`);
+}
+
+function fail(text) {
+  throw new Error(text);
+}
+
+/// A copy of hello-app whose run waits for `Release:Approve` before it deploys.
+function project() {
+  const dir = mkdtempSync(join(tmpdir(), "baton-console-"));
+  cpSync(join(repo, "examples/hello-app"), dir, { recursive: true });
+  const file = join(dir, "pipeline.yml");
+  const text = readFileSync(file, "utf8");
+  const approval = "  - name: Release\n    actions:\n      - { name: Approve, type: approval, message: Ship it?, timeout: 10m }\n\n  - name: Staging\n";
+  if (!text.includes("  - name: Staging\n")) fail("hello-app has no Staging stage");
+  writeFileSync(file, text.replace("  - name: Staging\n", approval));
+  return dir;
+}
+
+function start(command, argv, env = {}) {
+  const child = spawn(command, argv, { env: { ...process.env, NO_COLOR: "1", USER: "ada", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  started.push(child);
+  let output = "";
+  child.stdout.on("data", d => (output += d));
+  child.stderr.on("data", d => (output += d));
+  child.output = () => output;
+  child.ended = new Promise(done => child.on("exit", code => done(code)));
+  return child;
+}
+
+async function until(what, check, seconds = 60) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) fail(`${what}: not within ${seconds} s`);
+    await new Promise(r => setTimeout(r, 100));
+  }
+}
+
+async function main() {
+  const dir = project();
+  try {
+    step(`project ${dir}`);
+    const run = start(baton, ["run", dir]);
+    const ui = start(baton, ["ui", "--port", "0", "--pipeline", dir]);
+    const address = await until("the console printed its address", () => ui.output().match(/http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+/)?.[0]);
+    step(`console at ${address.replace(/token=.*/, "token=…")}`);
+
+    browser = await chromium.launch({
+      executablePath: process.env.BATON_CHROMIUM || "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const requests = [];
+    page.on("request", r => requests.push(r.url()));
+    await page.goto(address);
+    if (page.url().includes("token=")) fail("the token stays in the address bar");
+
+    // Pushed, not reloaded: the page is loaded once and the action turns green on its own.
+    const loads = [];
+    page.on("load", () => loads.push(Date.now()));
+    await page.locator('.action[data-state="Build:Compile"][data-status="SUCCEEDED"]').waitFor({ timeout: 120_000 });
+    step("Build:Compile turned green without a reload");
+    await page.getByRole("button", { name: "Approve" }).waitFor({ timeout: 60_000 });
+    await page.locator('.action[data-state="Release:Approve"][data-status="WAITING"]').waitFor();
+    if (screenshots) await page.screenshot({ path: join(screenshots, "console-approval.png"), fullPage: true });
+    await page.getByLabel("comment").fill("looks good");
+    await page.getByRole("button", { name: "Approve" }).click();
+    step("approved from the page");
+    await page.locator('#executions li .badge.SUCCEEDED').first().waitFor({ timeout: 120_000 });
+    await page.locator('.action[data-state="Staging:Bake"][data-status="SUCCEEDED"]').waitFor();
+    const code = await run.ended;
+    if (code !== 0) fail(`baton run exited ${code}:\n${run.output()}`);
+    step("the execution succeeded");
+    if (screenshots) await page.screenshot({ path: join(screenshots, "console-succeeded.png"), fullPage: true });
+
+    await page.locator('li[data-group="staging"] button', { hasText: "Roll back" }).click();
+    await page.getByText(/rolling back staging to app@1/).waitFor();
+    await page.locator('li[data-group="staging"] li[data-rollback="true"] .badge.Succeeded').waitFor({ timeout: 120_000 });
+    step("rolled back from the page; the rollback deployment succeeded");
+    if (screenshots) await page.screenshot({ path: join(screenshots, "console-rollback.png"), fullPage: true });
+
+    if (loads.length) fail(`the page reloaded ${loads.length} times`);
+    const elsewhere = requests.filter(u => !u.startsWith(address.replace(/\/\?token=.*/, "")));
+    if (elsewhere.length) fail(`the page asked for things elsewhere: ${elsewhere.join(", ")}`);
+    console.log("browser test passed");
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    for (const child of started) if (child.exitCode === null) child.kill("SIGINT");
+    await Promise.all(started.map(c => Promise.race([c.ended, new Promise(r => setTimeout(r, 5000))])));
+    for (const child of started) if (child.exitCode === null) child.kill("SIGKILL");
+    spawnSync(baton, ["down", dir], { stdio: "ignore" });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch(e => {
+  console.error(`browser test failed: ${e.message}`);
+  process.exit(1);
+});
