@@ -130,9 +130,17 @@ pub async fn execution(State(console): Shared, Path(id): Path<String>) -> Result
         return Err(ApiError(StatusCode::NOT_FOUND, format!("no execution {id}")));
     };
     let states = query::states(&query::history(db, &id)?);
+    // What each action produced, in the CLI's words: artifacts, tests, coverage, approvals.
+    let summaries: serde_json::Map<String, Value> = states
+        .iter()
+        .map(|s| (s.name.clone(), crate::style::result_summary(s.result.as_ref())))
+        .filter(|(_, summary)| !summary.is_empty())
+        .map(|(name, summary)| (name, Value::from(summary)))
+        .collect();
     Ok(Json(json!({
         "execution": exec,
         "states": states,
+        "summaries": summaries,
         "builds": query::builds(db, &id)?,
         "deployments": query::deployments(db, &id)?,
         "instances": query::instances(db, &exec.pipeline)?,
@@ -155,6 +163,37 @@ pub async fn groups(State(console): Shared) -> Result<Json<Value>, ApiError> {
         }));
     }
     Ok(Json(json!({ "groups": out })))
+}
+
+/// DORA over the last 30 days, the alarms with their last day of transitions, and the newest 60
+/// datapoints of each of this pipeline's metric series (at most 12), for the page's charts.
+pub async fn observability(State(console): Shared) -> Result<Json<Value>, ApiError> {
+    let db = &console.db;
+    let pipeline = &console.pipeline.name;
+    let now = chrono::Utc::now();
+    let dora = baton_local::dora::compute(
+        db,
+        pipeline,
+        (now - chrono::Duration::days(30)).timestamp_millis(),
+        now.timestamp_millis(),
+    )?;
+    let day_ago = (now - chrono::Duration::days(1)).to_rfc3339();
+    let mut series = Vec::new();
+    for s in query::metric_series(db)?
+        .into_iter()
+        .filter(|s| s.dimensions.get("Pipeline") == Some(pipeline))
+        .take(12)
+    {
+        let dims = serde_json::to_string(&s.dimensions).unwrap_or_default();
+        let points = query::metric_points(db, &s.namespace, &s.name, &dims, 60)?;
+        series.push(json!({ "namespace": s.namespace, "name": s.name, "dimensions": s.dimensions, "points": points }));
+    }
+    Ok(Json(json!({
+        "dora": dora,
+        "alarms": query::alarms(db)?,
+        "alarm_history": query::alarm_history(db, &day_ago, None)?,
+        "series": series,
+    })))
 }
 
 #[derive(Debug, Deserialize)]

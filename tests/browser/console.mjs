@@ -101,6 +101,11 @@ async function main() {
     const code = await run.ended;
     if (code !== 0) fail(`baton run exited ${code}:\n${run.output()}`);
     step("the execution succeeded");
+    await page.getByText(/deployment frequency \d/).waitFor();
+    await page.locator('tr[data-alarm="staging-health"] .badge').waitFor();
+    await page.locator('.chart[data-metric="DeploymentDuration"]').waitFor();
+    await page.locator("td.summary", { hasText: "approved by ada (console)" }).waitFor();
+    step("DORA, the alarm, the metric charts and the action summaries are on the page");
     if (screenshots) await page.screenshot({ path: join(screenshots, "console-succeeded.png"), fullPage: true });
 
     await page.locator('li[data-group="staging"] button', { hasText: "Roll back" }).click();

@@ -237,5 +237,19 @@ async fn the_console_shows_a_run_live_answers_its_approval_and_refuses_cross_sit
         .expect("the approval state");
     assert_eq!(approve["status"], "SUCCEEDED");
     assert!(approve["result"].to_string().contains("ada (console)"), "{approve}");
+    let summary = json(&body)["summaries"]["Release:Approve"].clone();
+    assert_eq!(summary, "approved by ada (console) “lgtm”");
+
+    let (status, _, body) = http(port, "GET", "/api/observability", &cookie, "");
+    assert_eq!(status, 200, "{body}");
+    let seen = json(&body);
+    assert!(seen["dora"]["deployment_frequency_per_day"].is_number(), "{seen}");
+    let names: Vec<&str> = seen["series"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert!(names.contains(&"ActionDuration"), "the run's metrics are charted: {names:?}");
     drop(console);
 }

@@ -538,3 +538,20 @@ pub fn group_deployments(db: &Db, pipeline: &str, group: &str, limit: usize) -> 
     .and_then(Iterator::collect)
     .map_err(LocalError::sql)
 }
+
+/// The newest `limit` datapoints of one series (its dimensions as stored), oldest first.
+pub fn metric_points(db: &Db, namespace: &str, name: &str, dimensions: &str, limit: usize) -> Result<Vec<(i64, f64)>, LocalError> {
+    let conn = db.lock();
+    let mut stmt = conn
+        .prepare(
+            "SELECT timestamp_ms, value FROM metrics WHERE namespace = ?1 AND name = ?2 AND dimensions = ?3 \
+             ORDER BY timestamp_ms DESC LIMIT ?4",
+        )
+        .map_err(LocalError::sql)?;
+    let mut points: Vec<(i64, f64)> = stmt
+        .query_map(params![namespace, name, dimensions, limit], |r| Ok((r.get(0)?, r.get(1)?)))
+        .and_then(Iterator::collect)
+        .map_err(LocalError::sql)?;
+    points.reverse();
+    Ok(points)
+}
