@@ -137,10 +137,25 @@ pub async fn execution(State(console): Shared, Path(id): Path<String>) -> Result
         .filter(|(_, summary)| !summary.is_empty())
         .map(|(name, summary)| (name, Value::from(summary)))
         .collect();
+    // The artifact versions each action stored or deployed, for the provenance and diff view.
+    let artifacts: serde_json::Map<String, Value> = states
+        .iter()
+        .filter_map(|s| {
+            let r = s.result.as_ref()?;
+            let mut refs: Vec<Value> = r["artifacts"]
+                .as_object()
+                .map(|m| m.values().cloned().collect())
+                .unwrap_or_default();
+            refs.extend(r.get("artifact").filter(|a| a.is_object()).cloned());
+            refs.extend(r["source"].get("artifact").filter(|a| a.is_object()).cloned());
+            (!refs.is_empty()).then(|| (s.name.clone(), Value::from(refs)))
+        })
+        .collect();
     Ok(Json(json!({
         "execution": exec,
         "states": states,
         "summaries": summaries,
+        "artifacts": artifacts,
         "builds": query::builds(db, &id)?,
         "deployments": query::deployments(db, &id)?,
         "instances": query::instances(db, &exec.pipeline)?,
@@ -163,6 +178,27 @@ pub async fn groups(State(console): Shared) -> Result<Json<Value>, ApiError> {
         }));
     }
     Ok(Json(json!({ "groups": out })))
+}
+
+/// One stored version: its manifest (digest, size, provenance, lineage) and the files it changed
+/// against the version before it.
+pub async fn artifact(State(console): Shared, Path((artifact, version)): Path<(String, u64)>) -> Result<Json<Value>, ApiError> {
+    name("artifact name", &artifact)?;
+    let pipeline = &console.pipeline.name;
+    let manifest = |v: u64| console.store.manifest(pipeline, &artifact, v);
+    let internal = |e: baton_core::ports::PortError| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    let Some(this) = manifest(version).await.map_err(internal)? else {
+        return Err(ApiError(StatusCode::NOT_FOUND, format!("no stored version {artifact}@{version}")));
+    };
+    let previous = match version {
+        0 | 1 => None,
+        v => manifest(v - 1).await.map_err(internal)?,
+    };
+    let changes = match &previous {
+        Some(p) => console.store.diff(pipeline, &p.artifact, &this.artifact)?,
+        None => Vec::new(),
+    };
+    Ok(Json(json!({ "manifest": this, "previous": previous, "changes": changes })))
 }
 
 /// DORA over the last 30 days, the alarms with their last day of transitions, and the newest 60

@@ -37,6 +37,7 @@ struct Console {
     /// The compiled state machine: the graph the page draws.
     definition: serde_json::Value,
     db: Db,
+    store: baton_local::artifacts::FsArtifactStore,
     token: String,
     /// `Host` values this server answers to: a page from any other name (DNS rebinding) is refused.
     hosts: Vec<String>,
@@ -59,6 +60,7 @@ pub async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOptions) 
     };
     std::fs::create_dir_all(&dir)?;
     let db = Db::open(&dir.join("baton.db"))?;
+    let store = baton_local::artifacts::FsArtifactStore::new(&dir, Arc::new(Db::open(&dir.join("baton.db"))?));
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(bind, options.port))
         .await
         .map_err(|e| {
@@ -78,6 +80,7 @@ pub async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOptions) 
         pipeline: model,
         definition,
         db,
+        store,
         token,
         hosts,
     });
@@ -100,6 +103,7 @@ pub async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOptions) 
         .route("/api/executions/{id}", get(api::execution))
         .route("/api/executions/{id}/builds/{build}/log", get(api::build_log))
         .route("/api/executions/{id}/approvals", post(api::answer_approval))
+        .route("/api/artifacts/{name}/{version}", get(api::artifact))
         .route("/api/groups", get(api::groups))
         .route("/api/observability", get(api::observability))
         .route("/api/groups/{group}/rollback", post(api::roll_back))

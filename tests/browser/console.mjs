@@ -106,6 +106,10 @@ async function main() {
     await page.locator('.chart[data-metric="DeploymentDuration"]').waitFor();
     await page.locator("td.summary", { hasText: "approved by ada (console)" }).waitFor();
     step("DORA, the alarm, the metric charts and the action summaries are on the page");
+    await page.locator('button[data-artifact="app@1"]').first().click();
+    await page.locator("#artifact th", { hasText: "built from" }).waitFor();
+    await page.locator("#artifact td", { hasText: "source@1" }).waitFor();
+    step("app@1's provenance: built from source@1");
     if (screenshots) await page.screenshot({ path: join(screenshots, "console-succeeded.png"), fullPage: true });
 
     await page.locator('li[data-group="staging"] button', { hasText: "Roll back" }).click();

@@ -240,6 +240,21 @@ async fn the_console_shows_a_run_live_answers_its_approval_and_refuses_cross_sit
     let summary = json(&body)["summaries"]["Release:Approve"].clone();
     assert_eq!(summary, "approved by ada (console) “lgtm”");
 
+    // The source version the run stored, with its provenance; the first version changes nothing.
+    let source = json(&body)["artifacts"]["Source"][0].clone();
+    assert_eq!(source["name"], "source", "{body}");
+    let (status, _, stored) = http(port, "GET", &format!("/api/artifacts/source/{}", source["version"]), &cookie, "");
+    assert_eq!(status, 200, "{stored}");
+    let stored = json(&stored);
+    assert_eq!(stored["manifest"]["provenance"]["execution_id"], id.as_str());
+    assert_eq!(stored["manifest"]["digest"], source["digest"]);
+    assert!(
+        stored["previous"].is_null() && stored["changes"] == serde_json::json!([]),
+        "{stored}"
+    );
+    assert_eq!(http(port, "GET", "/api/artifacts/source/999", &cookie, "").0, 404);
+    assert_eq!(http(port, "GET", "/api/artifacts/..%2Fx/1", &cookie, "").0, 400);
+
     let (status, _, body) = http(port, "GET", "/api/observability", &cookie, "");
     assert_eq!(status, 200, "{body}");
     let seen = json(&body);
