@@ -47,14 +47,7 @@ fn main() {
     ]);
     let runtime = Arc::new(runtime);
     let started = Instant::now();
-    let records = rt.block_on(async {
-        let mut runs = tokio::task::JoinSet::new();
-        for _ in 0..n {
-            let runtime = runtime.clone();
-            runs.spawn(async move { runtime.run(None, Default::default()).await.unwrap() });
-        }
-        runs.join_all().await
-    });
+    let records = common::run_many(&rt, &runtime, n);
     let wall = started.elapsed();
     let peak = peak_rss_mib();
 

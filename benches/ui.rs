@@ -69,14 +69,7 @@ fn main() {
     ]);
     let runtime = Arc::new(runtime);
     let filled = Instant::now();
-    let records = rt.block_on(async {
-        let mut runs = tokio::task::JoinSet::new();
-        for _ in 0..n {
-            let runtime = runtime.clone();
-            runs.spawn(async move { runtime.run(None, Default::default()).await.unwrap() });
-        }
-        runs.join_all().await
-    });
+    let records = common::run_many(&rt, &runtime, n);
     assert!(records.iter().all(|r| r.succeeded()));
     println!(
         "{n} executions in the database ({:.1} s to run them)",

@@ -12,6 +12,18 @@ pub fn median(mut xs: Vec<Duration>) -> Duration {
     xs[xs.len() / 2]
 }
 
+/// Starts `n` executions of the project's pipeline at once and waits for them all.
+pub fn run_many(rt: &tokio::runtime::Runtime, runtime: &std::sync::Arc<LocalRuntime>, n: usize) -> Vec<baton_local::ExecutionRecord> {
+    rt.block_on(async {
+        let mut runs = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            let runtime = runtime.clone();
+            runs.spawn(async move { runtime.run(None, Default::default()).await.unwrap() });
+        }
+        runs.join_all().await
+    })
+}
+
 /// A project on disk and a runtime on its `pipeline.yml`, state in `.baton/`, the directory
 /// snapshotted as it is (no git).
 pub struct Bench {

@@ -36,7 +36,7 @@ struct Console {
     pipeline: Pipeline,
     /// The compiled state machine: the graph the page draws.
     definition: serde_json::Value,
-    db: Db,
+    db: Arc<Db>,
     store: baton_local::artifacts::FsArtifactStore,
     token: String,
     /// `Host` values this server answers to: a page from any other name (DNS rebinding) is refused.
@@ -59,8 +59,8 @@ pub async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOptions) 
         ))),
     };
     std::fs::create_dir_all(&dir)?;
-    let db = Db::open(&dir.join("baton.db"))?;
-    let store = baton_local::artifacts::FsArtifactStore::new(&dir, Arc::new(Db::open(&dir.join("baton.db"))?));
+    let db = Arc::new(Db::open(&dir.join("baton.db"))?);
+    let store = baton_local::artifacts::FsArtifactStore::new(&dir, db.clone());
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(bind, options.port))
         .await
         .map_err(|e| {
