@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 Amazon States Language state machine, and runs it here with embedded stand-ins for every AWS \
 service: a filesystem artifact store, a buildspec runner, local deployment groups, and SQLite \
 for state, metrics and alarms.",
-    after_help = "Start here:\n  baton run examples/hello-app                 run the example pipeline end to end\n  baton status --pipeline examples/hello-app    what the last run did, action by action\n  baton down examples/hello-app                stop the services the run deployed\n\nExit codes: 0 succeeded, 1 the pipeline failed (rolled back or not), 2 invalid input or usage,\n3 superseded: a newer execution overtook this one (SUPERSEDED mode), 4 stopped (baton stop, Ctrl-C)."
+    after_help = "Start here:\n  baton run examples/hello-app                 run the example pipeline end to end\n  baton status --pipeline examples/hello-app    what the last run did, action by action\n  baton down examples/hello-app                stop the services the run deployed\n\nExit codes, the same for every command:\n  0  done: the execution, deployment or rollback succeeded\n  1  it failed: the pipeline (rolled back or not), a deployment, a rollback, or an error Baton could not get past\n  2  invalid input or usage: a bad file (with its line and column), an unknown execution, group or flag\n  3  superseded: a newer execution overtook this one (SUPERSEDED mode)\n  4  stopped: baton stop, or Ctrl-C (a second Ctrl-C quits at once with 130)"
 )]
 pub struct Cli {
     #[command(subcommand)]

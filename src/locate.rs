@@ -51,7 +51,10 @@ pub fn execution(pipeline: &Path, explicit: Option<&Path>, id: Option<&str>) -> 
     baton_local::runners::reconcile(&db)?;
     let Some(exec) = baton_local::query::execution(&db, id)? else {
         match id {
-            Some(id) => bail!(crate::Usage(format!("no execution `{id}` in {}", dir.display()))),
+            Some(id) => bail!(crate::Usage(format!(
+                "no execution `{id}` in {}; `baton history` lists them",
+                dir.display()
+            ))),
             None => bail!(none_yet()),
         }
     };

@@ -15,6 +15,8 @@ mod cli;
 mod commands;
 mod json_input;
 mod locate;
+mod out;
+mod progress;
 mod style;
 mod ui;
 

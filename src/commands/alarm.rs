@@ -1,6 +1,6 @@
 //! `baton alarm evaluate`: an alarm's state over recorded datapoints, period by period.
 
-use anstream::println;
+use crate::out::println;
 use baton_core::alarm::AlarmState;
 use baton_core::alarm::evaluate::{evaluate, evaluation_range};
 use baton_core::alarm::request::PutMetricAlarm;

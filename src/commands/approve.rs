@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use anstream::println;
+use crate::out::println;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -35,7 +35,10 @@ pub async fn run(answer: Answer<'_>, pipeline: &Path, state_dir: Option<&Path>) 
     }
     let waiting = inbox::waiting(&db, &exec.id)?;
     let approval = match (answer.action, waiting.as_slice()) {
-        (_, []) => anyhow::bail!(Usage(format!("execution {} waits for no approval", exec.id))),
+        (_, []) => anyhow::bail!(Usage(format!(
+            "execution {} waits for no approval now; `baton status {}` shows where it is",
+            exec.id, exec.id
+        ))),
         (None, [only]) => only,
         (None, several) => anyhow::bail!(Usage(format!(
             "execution {} waits for {} approvals; choose one with --action: {}",

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use anstream::println;
+use crate::out::println;
 use baton_local::artifact_diff::Change;
 use baton_local::artifacts::FsArtifactStore;
 use baton_local::db::Db;
@@ -64,11 +64,15 @@ pub fn run(command: ArtifactsCommand, pipeline: &Path, state_dir: Option<&Path>)
             if output.exists() && std::fs::read_dir(&output)?.next().is_some() {
                 anyhow::bail!(Usage(format!("{} is not empty; give a new or empty directory", output.display())));
             }
+            let fetching = crate::progress::spinner(format!("fetching {} and verifying its digest", m.artifact));
             store.fetch(&name, &m.artifact, &output)?;
+            fetching.finish_and_clear();
             println!("{} ({} files, digest verified) → {}", m.artifact, m.file_count, output.display());
         }
         ArtifactsCommand::Gc { keep, dry_run, json } => {
+            let collecting = crate::progress::spinner("finding the versions nothing needs");
             let report = store.gc(&name, keep, dry_run)?;
+            collecting.finish_and_clear();
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anstream::println;
+use crate::out::println;
 use anyhow::Context;
 use baton_asl::mock::{MockConfig, NoTasks};
 use baton_asl::{DefinitionError, ExecutionSpec, ExecutionStatus, Interpreter, MemorySink, StateMachine, TaskInvoker, TaskTokens};
@@ -160,11 +160,11 @@ fn execute(args: RunArgs) -> anyhow::Result<u8> {
         execution_name: uuid_like(),
         input,
     };
-    let outcome = runtime.block_on(async {
-        Interpreter::with_tokens(invoker, sink.clone(), tokens)
-            .execute(&machine, &spec)
-            .await
-    });
+    let interpreter = Interpreter::with_tokens(invoker, sink.clone(), tokens);
+    let outcome = runtime.block_on(crate::progress::during(
+        format!("running {name}"),
+        interpreter.execute(&machine, &spec),
+    ));
     let mut doc = json!({
         "status": outcome.status,
         "output": outcome.output,

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use anstream::println;
+use crate::out::println;
 use baton_core::cost::{self, ActionRun, Invocation, Usage};
 use baton_core::model::{ActionKind, Pipeline};
 use baton_local::query::{self, StateStatus};

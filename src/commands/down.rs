@@ -14,7 +14,7 @@ pub async fn run(pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8
         },
     )
     .await?;
-    let stopped = runtime.teardown().await?;
-    anstream::println!("stopped {stopped} instance(s) of pipeline {}", runtime.pipeline().name);
+    let stopped = crate::progress::during("stopping the deployed instances", runtime.teardown()).await?;
+    crate::out::println!("stopped {stopped} instance(s) of pipeline {}", runtime.pipeline().name);
     Ok(0)
 }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anstream::println;
+use crate::out::println;
 use baton_local::db::Db;
 
 use crate::style;

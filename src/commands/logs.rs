@@ -5,7 +5,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::time::Duration;
 
-use anstream::{print, println};
+use crate::out::{print, println};
 use baton_local::db::Db;
 use baton_local::query::{self, BuildRow};
 
@@ -15,14 +15,24 @@ pub async fn run(execution: &str, action: Option<&str>, live: bool, pipeline: &P
     let (_, db, exec) = crate::locate::execution(pipeline, state_dir, Some(execution))?;
     if !live {
         let wanted = |b: &BuildRow| action.is_none_or(|a| b.action == a || b.action.rsplit(':').next() == Some(a));
-        let builds: Vec<BuildRow> = query::builds(&db, &exec.id)?.into_iter().filter(wanted).collect();
+        let all = query::builds(&db, &exec.id)?;
+        let builds: Vec<&BuildRow> = all.iter().filter(|b| wanted(b)).collect();
         if builds.is_empty() {
             anyhow::bail!(Usage(match action {
-                Some(a) => format!("execution {} has no build for action `{a}`", exec.id),
+                Some(a) if !all.is_empty() => {
+                    let built: std::collections::BTreeSet<&str> = all.iter().map(|b| b.action.as_str()).collect();
+                    let built: Vec<&str> = built.into_iter().collect();
+                    format!(
+                        "execution {} has no build for action `{a}`; its builds: {}",
+                        exec.id,
+                        built.join(", ")
+                    )
+                }
+                Some(a) => format!("execution {} has no build for action `{a}`: it has run no builds", exec.id),
                 None => format!("execution {} has run no builds", exec.id),
             }));
         }
-        for b in &builds {
+        for b in builds {
             println!(
                 "{}==> {} · {} · {}{}",
                 style::BOLD.render(),
@@ -62,7 +72,8 @@ pub async fn follow(db: &Db, execution_id: &str, action: Option<&str>) -> anyhow
                 }
             }
         }
-        if !running && !read_any {
+        // Nobody reads on (`baton logs -f … | head`): following further would print nothing.
+        if (!running && !read_any) || crate::out::closed() {
             return Ok(());
         }
         if !read_any {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anstream::println;
+use crate::out::println;
 use baton_core::alarm::Statistic;
 use baton_core::spec::duration::Span;
 use baton_local::cloudwatch::SqliteMetrics;

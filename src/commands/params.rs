@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use anstream::println;
+use crate::out::println;
 use baton_local::db::Db;
 use baton_local::params;
 
@@ -41,7 +41,10 @@ pub fn run(command: ParamsCommand, pipeline: &Path, state_dir: Option<&Path>) ->
         }
         ParamsCommand::Rm { name } => {
             if !params::remove(&db, &name)? {
-                anyhow::bail!(crate::Usage(format!("no parameter `{name}` in {}", dir.display())));
+                anyhow::bail!(crate::Usage(format!(
+                    "no parameter `{name}` in {}; `baton params list` shows them",
+                    dir.display()
+                )));
             }
             println!("removed {name}");
         }

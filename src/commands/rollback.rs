@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anstream::println;
+use crate::out::println;
 use baton_core::ports::{ArtifactStore, DeploymentStatus};
 use baton_local::{LocalRuntime, RuntimeOptions, query};
 
@@ -51,7 +51,7 @@ pub async fn run(group: &str, to: Option<&str>, pipeline: &Path, state_dir: Opti
         running.join(", ")
     };
     println!("rolling back group {group}: {from} → {wanted}");
-    let (id, status, reason) = rt.redeploy(group, target).await?;
+    let (id, status, reason) = crate::progress::during(format!("deploying {wanted} to {group}"), rt.redeploy(group, target)).await?;
     let s = style::status(status.as_str());
     println!(
         "deployment {id} {}{}{}{}",

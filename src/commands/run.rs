@@ -7,7 +7,9 @@ use std::future::Future;
 use std::path::Path;
 use std::time::Instant;
 
-use anstream::{eprintln, println};
+use anstream::eprintln;
+
+use crate::out::println;
 use baton_core::model::{ActionKind, state_name};
 use baton_core::stages::error_types;
 use baton_local::continuation::Plan;
@@ -59,8 +61,12 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
             execution: Some(prefix),
             how,
         } => {
-            let exec = baton_local::query::execution(runtime.db(), Some(prefix))?
-                .ok_or_else(|| Usage(format!("no execution {prefix} in {}", runtime.state_dir().display())))?;
+            let exec = baton_local::query::execution(runtime.db(), Some(prefix))?.ok_or_else(|| {
+                Usage(format!(
+                    "no execution {prefix} in {}; `baton history` lists them",
+                    runtime.state_dir().display()
+                ))
+            })?;
             // Checked before the display starts, so a refusal is one clear line.
             runtime.continuation(&exec.id, *how).map_err(|e| Usage(e.to_string()))?;
             vec![(exec.id, *how)]
@@ -133,7 +139,9 @@ async fn one(
     if let Some(dir) = args.state_dir {
         locate.push_str(&format!(" --state-dir {}", dir.display()));
     }
-    let display = (!args.json).then(|| tokio::spawn(show_progress(runtime.subscribe(), approvals, locate)));
+    // No ticker beside streamed logs: their lines come from another task, and would cut into it.
+    let ticker = !args.logs;
+    let display = (!args.json).then(|| tokio::spawn(show_progress(runtime.subscribe(), approvals, locate, ticker)));
     let logs = (args.logs && !args.json).then(|| {
         let (mut events, db) = (runtime.subscribe(), runtime.db().clone());
         tokio::spawn(async move {
@@ -168,6 +176,8 @@ async fn one(
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     if let Some(d) = display {
         d.abort();
+        // Its ticker clears itself as the task is dropped: wait for that before the summary.
+        let _ = d.await;
     }
     tracing::debug!(execution_id = %record.id, took_ms = started.elapsed().as_millis() as u64, "execution ended");
     Ok(record)
@@ -222,7 +232,36 @@ fn summary(runtime: &LocalRuntime, args: &RunArgs<'_>, record: &ExecutionRecord)
     })
 }
 
-async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: HashSet<String>, locate: String) {
+/// What the ticker under the progress lines says: each state in progress and for how long.
+fn in_progress(entered: &HashMap<String, Instant>, approvals: &HashSet<String>) -> String {
+    let mut running: Vec<(&String, &Instant)> = entered.iter().collect();
+    running.sort_by_key(|(_, since)| **since);
+    let parts: Vec<String> = running
+        .into_iter()
+        .filter_map(|(name, since)| {
+            let waited = since.elapsed();
+            let took = style::duration(i64::try_from(waited.as_millis()).ok());
+            Some(match baton_core::synth::gate_stage(name) {
+                // A gate passed at once is not worth a word, as in the lines above.
+                Some(_) if waited < std::time::Duration::from_millis(200) => return None,
+                Some(stage) => format!("{stage} waits for its stage to be free {took}"),
+                None if approvals.contains(name) => format!("{name} waits for approval {took}"),
+                None => format!("{name} {took}"),
+            })
+        })
+        .collect();
+    parts.join(" · ")
+}
+
+async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: HashSet<String>, locate: String, ticker: bool) {
+    // The states in progress tick under the lines on a terminal; every line is printed with the
+    // ticker cleared first, so the two never mix.
+    let bar = if ticker {
+        crate::progress::spinner("")
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
     // Parallel branches interleave their events; each one is attributed to its state by
     // following `previousEventId` back to the state's `…StateEntered`.
     let mut owner: HashMap<u64, String> = HashMap::new();
@@ -232,11 +271,25 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: Has
     // resumed or retried execution did not run again.
     let mut entered_event: HashMap<String, u64> = HashMap::new();
     let mut stage = String::new();
+    macro_rules! show {
+        ($($arg:tt)*) => {{
+            // What runs now, before the ticker is redrawn under the new line.
+            bar.set_message(in_progress(&entered, &approvals));
+            bar.suspend(|| println!($($arg)*))
+        }};
+    }
     loop {
-        let p = match events.recv().await {
+        let next = tokio::select! {
+            next = events.recv() => next,
+            _ = tick.tick() => {
+                bar.set_message(in_progress(&entered, &approvals));
+                continue;
+            }
+        };
+        let p = match next {
             Ok(p) => p,
             Err(broadcast::error::RecvError::Lagged(n)) => {
-                eprintln!("  ({n} progress events skipped)");
+                bar.suspend(|| eprintln!("  ({n} progress events skipped)"));
                 continue;
             }
             Err(broadcast::error::RecvError::Closed) => return,
@@ -252,7 +305,7 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: Has
             "TaskStateEntered" if gate.is_some() => {
                 // The gate is the stage's header; it shows only when the stage made it wait.
                 let this_stage = gate.unwrap_or_default().to_string();
-                println!("{}{this_stage}{}", style::BOLD.render(), style::BOLD.render_reset());
+                show!("{}{this_stage}{}", style::BOLD.render(), style::BOLD.render_reset());
                 stage = this_stage;
                 entered.insert(name, Instant::now());
             }
@@ -260,7 +313,7 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: Has
                 let waited = entered.remove(&name).map(|t| t.elapsed()).unwrap_or_default();
                 if waited > std::time::Duration::from_millis(200) {
                     let took = style::duration(i64::try_from(waited.as_millis()).ok());
-                    println!(
+                    show!(
                         "  {}⏸ waited {took} for the stage to be free{}",
                         style::DIM.render(),
                         style::DIM.render_reset()
@@ -269,17 +322,17 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: Has
             }
             "TaskFailed" if gate.is_some() && e.detail_text("error").as_deref() == Some(error_types::SUPERSEDED) => {
                 let cause = e.detail_text("cause").unwrap_or_default();
-                println!("  {}⤼ superseded{}: {cause}", style::WARN.render(), style::WARN.render_reset());
+                show!("  {}⤼ superseded{}: {cause}", style::WARN.render(), style::WARN.render_reset());
             }
             "TaskStateEntered" => {
                 let this_stage = name.split(':').next().unwrap_or_default().to_string();
                 if this_stage != stage && name.contains(':') {
-                    println!("{}{this_stage}{}", style::BOLD.render(), style::BOLD.render_reset());
+                    show!("{}{this_stage}{}", style::BOLD.render(), style::BOLD.render_reset());
                     stage = this_stage;
                 }
-                println!("  {}▸ {name}{}", style::DIM.render(), style::DIM.render_reset());
+                show!("  {}▸ {name}{}", style::DIM.render(), style::DIM.render_reset());
                 if approvals.contains(&name) {
-                    println!(
+                    show!(
                         "    {}waiting for approval: baton approve {}{locate} [--reject] [--comment TEXT]{}",
                         style::WARN.render(),
                         p.execution_id,
@@ -291,7 +344,7 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: Has
             }
             "TaskStateExited" if entered_event.get(&name) == Some(&e.previous_event_id) => {
                 entered.remove(&name);
-                println!(
+                show!(
                     "  {}✔{} {name} {}succeeded before; not run again{}",
                     style::OK.render(),
                     style::OK.render_reset(),
@@ -309,7 +362,7 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: Has
                     .remove(&name)
                     .map(|t| i64::try_from(t.elapsed().as_millis()).unwrap_or_default());
                 let summary = style::result_summary(results.remove(&name).as_ref());
-                println!(
+                show!(
                     "  {}✔{} {name} {}{}{} {summary}",
                     style::OK.render(),
                     style::OK.render_reset(),
@@ -321,13 +374,14 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: Has
             "TaskFailed" | "TaskTimedOut" | "LambdaFunctionFailed" | "LambdaFunctionTimedOut" => {
                 let error = e.detail_text("error").unwrap_or_default();
                 let cause = e.detail_text("cause").unwrap_or_default();
-                println!("  {}✖ {name}{} {error}: {cause}", style::FAIL.render(), style::FAIL.render_reset());
+                show!("  {}✖ {name}{} {error}: {cause}", style::FAIL.render(), style::FAIL.render_reset());
             }
             "ParallelStateEntered" if name == baton_core::synth::ROLLBACK_STATE => {
-                println!("{}Rollback{}", style::WARN.render(), style::WARN.render_reset());
+                show!("{}Rollback{}", style::WARN.render(), style::WARN.render_reset());
                 stage = name;
             }
             _ => {}
         }
+        bar.set_message(in_progress(&entered, &approvals));
     }
 }

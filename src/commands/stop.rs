@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use anstream::println;
+use crate::out::println;
 use baton_local::{inbox, query};
 
 use crate::{Usage, style};
@@ -35,7 +35,8 @@ pub async fn run(args: StopArgs<'_>, pipeline: &Path, state_dir: Option<&Path>) 
             exec.id
         );
     }
-    let status = inbox::stop(&dir, &exec.id, &cause, args.abandon).await?;
+    let waiting = format!("waiting for execution {} to stop", exec.id);
+    let status = crate::progress::during(waiting, inbox::stop(&dir, &exec.id, &cause, args.abandon)).await?;
     let s = style::status(&status);
     println!("Execution {} {}{status}{}: {cause}", exec.id, s.render(), s.render_reset());
     for b in query::builds(&db, &exec.id)?.into_iter().filter(|b| b.status == "STOPPED") {

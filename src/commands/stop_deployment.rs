@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use anstream::println;
+use crate::out::println;
 use baton_core::ports::{Deployer, StopRequest};
 use baton_local::{LocalRuntime, RuntimeOptions, query};
 
@@ -55,6 +55,7 @@ pub async fn run(id: &str, rollback: Option<bool>, reason: Option<&str>, pipelin
         deployment.group
     );
 
+    let waiting = crate::progress::spinner(format!("waiting for deployment {id} to stop"));
     let ended = loop {
         let now = query::deployment_state(rt.db(), id)?.unwrap_or(deployment.clone());
         if ENDED.contains(&now.status.as_str()) {
@@ -73,6 +74,7 @@ pub async fn run(id: &str, rollback: Option<bool>, reason: Option<&str>, pipelin
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
+    waiting.finish_and_clear();
     let s = style::status(&ended.status);
     println!(
         "Deployment {id} {}{}{}: {}",

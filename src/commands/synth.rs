@@ -20,7 +20,7 @@ pub fn run(pipeline: &Path, output: Option<&Path>) -> anyhow::Result<u8> {
             std::fs::rename(&tmp.0, out).with_context(|| format!("writing {}", out.display()))?;
             anstream::eprintln!("wrote {}", out.display());
         }
-        None => anstream::print!("{json}"),
+        None => crate::out::print!("{json}"),
     }
     Ok(0)
 }

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anstream::{eprintln, println};
+use anstream::eprintln;
+
+use crate::out::println;
 use baton_core::model::ActionKind;
 use baton_core::spec::{self, appspec, buildspec, lambda_appspec};
 

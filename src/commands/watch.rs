@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use anstream::println;
+use crate::out::println;
 use baton_local::watch::{WatchEvent, Watcher};
 use baton_local::{LocalRuntime, RuntimeOptions};
 use serde_json::{Map, Value};

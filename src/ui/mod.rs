@@ -6,13 +6,14 @@
 //! endpoints and the change stream), `console.html` (the page: no assets from anywhere else).
 
 mod api;
+mod graph;
 mod guard;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anstream::println;
+use crate::out::println;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};

@@ -313,3 +313,62 @@ async fn artifacts_are_listed_shown_fetched_and_diffed() {
         text(&missing.stderr)
     );
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    let hello = repo_root().join("examples/hello-app");
+    let hello = hello.to_str().expect("utf-8");
+    for args in [vec!["synth", hello], vec!["validate", &format!("{hello}/pipeline.yml")]] {
+        // The pipe's reader is closed before baton starts: its first write fails with EPIPE,
+        // as when `| head` has read its lines and gone.
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_baton"))
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .stdout(writer)
+            .output()
+            .expect("baton runs");
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+const SPINNER: &str = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
+
+#[test]
+fn a_terminal_sees_the_running_actions_tick_and_a_pipe_sees_only_the_lines() {
+    let project = Project::with_files(&[
+        (
+            "pipeline.yml",
+            "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build }\n",
+        ),
+        ("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 1\n"),
+    ]);
+    let dir = project.path().to_str().expect("utf-8");
+    // `script` (util-linux, in every Debian) runs baton on a pseudo-terminal.
+    let command = format!("'{}' run '{dir}'", env!("CARGO_BIN_EXE_baton"));
+    let tty = Command::new("script")
+        .args(["-qefc", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .env_remove("BATON_STATE_DIR")
+        .output()
+        .expect("script runs");
+    let seen = text(&tty.stdout);
+    assert!(tty.status.success(), "{seen}");
+    let ticker = seen
+        .split(['\r', '\n'])
+        .find(|l| l.contains(|c| SPINNER.contains(c)) && l.contains("Build:Compile"))
+        .unwrap_or_else(|| panic!("no ticker naming the build on the terminal: {seen:?}"));
+    assert!(ticker.contains('s'), "the ticker says how long it has run: {ticker:?}");
+
+    let piped = baton(&["run", dir]);
+    assert!(piped.status.success(), "{}", text(&piped.stderr));
+    let all = text(&piped.stdout) + &text(&piped.stderr);
+    assert!(all.contains("Build:Compile"), "{all}");
+    assert!(
+        !all.contains(|c| SPINNER.contains(c)) && !all.contains('\r'),
+        "nothing but lines through a pipe: {all:?}"
+    );
+}
