@@ -12,7 +12,6 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use baton_core::events::Event;
-use baton_core::model::{ActionKind, state_name};
 use baton_core::ports::ArtifactStore;
 use baton_local::{LocalRuntime, RuntimeOptions, inbox, query};
 use serde::Deserialize;
@@ -57,42 +56,14 @@ pub async fn page(State(console): Shared) -> Html<String> {
     Html(include_str!("console.html").replace("{{TOKEN}}", &console.token))
 }
 
-fn kind(kind: &ActionKind) -> &'static str {
-    match kind {
-        ActionKind::Build { test: true, .. } => "test",
-        ActionKind::Build { .. } => "build",
-        ActionKind::Deploy { .. } => "deploy",
-        ActionKind::Bake { .. } => "bake",
-        ActionKind::Approval { .. } => "approval",
-    }
-}
-
-/// The graph: stages in order, their actions by run order, each with the state it runs as.
+/// The pipeline and its graph, read off the compiled state machine (see `graph`).
 pub async fn pipeline(State(console): Shared) -> Json<Value> {
     let p = &console.pipeline;
-    let stages: Vec<Value> = p
-        .stages
-        .iter()
-        .map(|s| {
-            let actions: Vec<Value> = s
-                .actions
-                .iter()
-                .map(|a| json!({ "name": a.name, "kind": kind(&a.kind), "run_order": a.run_order, "state": state_name(&s.name, &a.name) }))
-                .collect();
-            json!({ "name": s.name, "actions": actions })
-        })
-        .collect();
-    let states: Vec<Value> = console.definition["States"]
-        .as_object()
-        .map(|m| m.iter().map(|(n, s)| json!({ "name": n, "type": s["Type"] })).collect())
-        .unwrap_or_default();
     Json(json!({
         "name": p.name,
         "file": console.pipeline_file,
-        "stages": stages,
         "groups": p.groups.keys().collect::<Vec<_>>(),
-        "start_at": console.definition["StartAt"],
-        "states": states,
+        "graph": super::graph::graph(&console.definition, p),
     }))
 }
 
@@ -101,6 +72,8 @@ pub async fn pipeline(State(console): Shared) -> Json<Value> {
 pub struct ListQuery {
     status: Option<String>,
     limit: Option<usize>,
+    /// Words that must each appear in the id, commit, trigger or failure (any case).
+    q: Option<String>,
 }
 
 const STATUSES: [&str; 5] = ["RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"];
@@ -115,9 +88,34 @@ pub async fn executions(State(console): Shared, Query(q): Query<ListQuery>) -> R
     {
         return Err(bad(format!("status must be one of {}", STATUSES.join(", "))));
     }
+    let words: Vec<String> =
+        q.q.as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+    if words.iter().map(String::len).sum::<usize>() > 200 {
+        return Err(bad("q is too long (200 characters at most)"));
+    }
+    let matches = |e: &query::ExecutionRow| {
+        let text = [
+            Some(&e.id),
+            e.commit_id.as_ref(),
+            Some(&e.trigger),
+            e.error.as_ref(),
+            e.cause.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|t| t.to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" ");
+        words.iter().all(|w| text.contains(w.as_str()))
+    };
     let rows: Vec<_> = query::executions(&console.db, 1000)?
         .into_iter()
         .filter(|e| q.status.as_ref().is_none_or(|s| *s == e.status))
+        .filter(matches)
         .take(limit)
         .collect();
     Ok(Json(json!({ "executions": rows })))
@@ -151,9 +149,29 @@ pub async fn execution(State(console): Shared, Path(id): Path<String>) -> Result
             (!refs.is_empty()).then(|| (s.name.clone(), Value::from(refs)))
         })
         .collect();
+    // Test reports, coverage and exported variables, as each action reported them (a secret an
+    // exported variable holds is masked by the build before it gets here).
+    let outputs: serde_json::Map<String, Value> = states
+        .iter()
+        .filter_map(|s| {
+            let r = s.result.as_ref()?;
+            let pick = |k: &str| {
+                r.get(k)
+                    .filter(|v| v.as_object().is_some_and(|o| !o.is_empty()) || v.as_array().is_some_and(|a| !a.is_empty()))
+            };
+            let (variables, reports, coverage) = (pick("variables"), pick("reports"), pick("coverage"));
+            (variables.is_some() || reports.is_some() || coverage.is_some()).then(|| {
+                (
+                    s.name.clone(),
+                    json!({ "variables": variables, "reports": reports, "coverage": coverage }),
+                )
+            })
+        })
+        .collect();
     Ok(Json(json!({
         "execution": exec,
         "states": states,
+        "outputs": outputs,
         "summaries": summaries,
         "artifacts": artifacts,
         "builds": query::builds(db, &id)?,
@@ -164,13 +182,34 @@ pub async fn execution(State(console): Shared, Path(id): Path<String>) -> Result
     })))
 }
 
-/// Each deployment group: its instances (version, running) and its last ten deployments.
+/// Each deployment group: its instances (version, running, health) and its last ten deployments.
+///
+/// Health is asked of each running instance now, as the health checks that feed the
+/// `HealthCheckFailed` metric ask it (`GET /health`, a second at most, all at once), so it is
+/// current even when no run is probing.
 pub async fn groups(State(console): Shared) -> Result<Json<Value>, ApiError> {
     let pipeline = &console.pipeline.name;
     let instances = query::instances(&console.db, pipeline)?;
+    let health = futures_util::future::join_all(instances.iter().map(|i| async move {
+        match i.running {
+            true if baton_local::cloudwatch::probe(i.port).await => "healthy",
+            true => "unhealthy",
+            false => "stopped",
+        }
+    }))
+    .await;
     let mut out = Vec::new();
     for group in console.pipeline.groups.keys() {
-        let mine: Vec<_> = instances.iter().filter(|i| &i.group == group).collect();
+        let mine: Vec<Value> = instances
+            .iter()
+            .zip(&health)
+            .filter(|(i, _)| &i.group == group)
+            .map(|(i, health)| {
+                let mut row = json!(i);
+                row["health"] = json!(health);
+                row
+            })
+            .collect();
         out.push(json!({
             "name": group,
             "instances": mine,

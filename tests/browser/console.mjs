@@ -90,6 +90,9 @@ async function main() {
     page.on("load", () => loads.push(Date.now()));
     await page.locator('.action[data-state="Build:Compile"][data-status="SUCCEEDED"]').waitFor({ timeout: 120_000 });
     step("Build:Compile turned green without a reload");
+    await page.locator('.gate[data-state="Enter Build"][data-status="SUCCEEDED"]').waitFor();
+    await page.locator('.flow.handlers .parallel[data-state="Rollback"]').waitFor();
+    step("the graph is the state machine's: stage gates on the path, the rollback off it");
     await page.getByRole("button", { name: "Approve" }).waitFor({ timeout: 60_000 });
     await page.locator('.action[data-state="Release:Approve"][data-status="WAITING"]').waitFor();
     if (screenshots) await page.screenshot({ path: join(screenshots, "console-approval.png"), fullPage: true });
@@ -106,6 +109,10 @@ async function main() {
     await page.locator('.chart[data-metric="DeploymentDuration"]').waitFor();
     await page.locator("td.summary", { hasText: "approved by ada (console)" }).waitFor();
     step("DORA, the alarm, the metric charts and the action summaries are on the page");
+    await page.locator('tr[data-report="unit"]', { hasText: "passed" }).waitFor();
+    await page.locator('tr[data-variable="APP_COMMIT"]').waitFor();
+    await page.locator('tr[data-instance^="staging#"] .badge.healthy').first().waitFor({ timeout: 30_000 });
+    step("the test report, the exported variable and each instance's health are on the page");
     await page.locator('button[data-artifact="app@1"]').first().click();
     await page.locator("#artifact th", { hasText: "built from" }).waitFor();
     await page.locator("#artifact td", { hasText: "source@1" }).waitFor();

@@ -100,7 +100,7 @@ async fn the_console_shows_a_run_live_answers_its_approval_and_refuses_cross_sit
         ),
         (
             "buildspec.yml",
-            "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 2\n      - echo compiled\n",
+            "version: 0.2\nenv:\n  exported-variables: [BUILT]\nphases:\n  build:\n    commands:\n      - sleep 2\n      - echo compiled\n      - BUILT=yes\n",
         ),
     ]);
     // The state directory exists before the console opens it, as after any earlier run.
@@ -231,6 +231,7 @@ async fn the_console_shows_a_run_live_answers_its_approval_and_refuses_cross_sit
         .expect("join");
     assert_eq!(record.status, "SUCCEEDED", "{record:?}");
     let (_, _, body) = http(port, "GET", &format!("/api/executions/{id}"), &cookie, "");
+    assert_eq!(json(&body)["outputs"]["Build:Compile"]["variables"]["BUILT"], "yes", "{body}");
     let approve = json(&body)["states"]
         .as_array()
         .and_then(|s| s.iter().find(|s| s["name"] == "Release:Approve").cloned())
@@ -254,6 +255,35 @@ async fn the_console_shows_a_run_live_answers_its_approval_and_refuses_cross_sit
     );
     assert_eq!(http(port, "GET", "/api/artifacts/source/999", &cookie, "").0, 404);
     assert_eq!(http(port, "GET", "/api/artifacts/..%2Fx/1", &cookie, "").0, 400);
+
+    // Filters: words each found in the id, commit, trigger or failure.
+    let found = |q: &str| {
+        let (status, _, body) = http(port, "GET", &format!("/api/executions?q={q}"), &cookie, "");
+        assert_eq!(status, 200, "{body}");
+        json(&body)["executions"].as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(found(&id[..12]), 1);
+    assert_eq!(found(&format!("{}+manual", &id[..12])), 1, "the trigger of `baton run` is manual");
+    assert_eq!(found("no-such-execution"), 0);
+
+    // The graph is the state machine's: the stage gate, the action, and what a Catch leads to.
+    let (_, _, body) = http(port, "GET", "/api/pipeline", &cookie, "");
+    let graph = json(&body)["graph"].clone();
+    let roles: Vec<(String, String)> = graph["flow"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|n| {
+            (
+                n["state"].as_str().unwrap_or_default().into(),
+                n["role"].as_str().unwrap_or_default().into(),
+            )
+        })
+        .collect();
+    for want in [("Enter Build", "gate"), ("Build:Compile", "action"), ("Release:Approve", "action")] {
+        assert!(roles.contains(&(want.0.into(), want.1.into())), "{want:?} in {roles:?}");
+    }
+    assert!(graph["handlers"].to_string().contains("\"Failed\""), "{graph}");
 
     let (status, _, body) = http(port, "GET", "/api/observability", &cookie, "");
     assert_eq!(status, 200, "{body}");
