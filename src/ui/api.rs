@@ -264,6 +264,7 @@ pub async fn observability(State(console): Shared) -> Result<Json<Value>, ApiErr
         series.push(json!({ "namespace": s.namespace, "name": s.name, "dimensions": s.dimensions, "points": points }));
     }
     Ok(Json(json!({
+        "now": now.to_rfc3339(),
         "dora": dora,
         "alarms": query::alarms(db)?,
         "alarm_history": query::alarm_history(db, &day_ago, None)?,

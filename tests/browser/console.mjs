@@ -106,9 +106,10 @@ async function main() {
     step("the execution succeeded");
     await page.getByText(/deployment frequency \d/).waitFor();
     await page.locator('tr[data-alarm="staging-health"] .badge').waitFor();
+    await page.locator('tr[data-alarm="staging-health"] svg.timeline rect[data-state="OK"]').waitFor();
     await page.locator('.chart[data-metric="DeploymentDuration"]').waitFor();
     await page.locator("td.summary", { hasText: "approved by ada (console)" }).waitFor();
-    step("DORA, the alarm, the metric charts and the action summaries are on the page");
+    step("DORA, the alarm and its timeline, the metric charts and the action summaries are on the page");
     await page.locator('tr[data-report="unit"]', { hasText: "passed" }).waitFor();
     await page.locator('tr[data-variable="APP_COMMIT"]').waitFor();
     await page.locator('tr[data-instance^="staging#"] .badge.healthy').first().waitFor({ timeout: 30_000 });
