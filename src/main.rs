@@ -5,7 +5,7 @@
 //!
 //! ## Layout
 //!
-//! - [`cli`]: the commands and flags.
+//! - [`cli`]: the commands and flags (the command groups' subcommands in `cli/subcommands.rs`).
 //! - [`commands`]: one module per command.
 //! - [`locate`]: resolving the pipeline file and state directory; [`json_input`]: JSON files
 //!   named on the command line, refused with file:line:column.

@@ -4,6 +4,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use subcommands::{AlarmCommand, ArtifactsCommand, AslCommand, ParamsCommand};
+
+#[cfg(test)]
+mod help_snapshots;
+mod subcommands;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "baton",
@@ -386,148 +392,6 @@ Examples:
     },
 }
 
-#[derive(Debug, Subcommand)]
-pub enum ArtifactsCommand {
-    /// Every stored version (or every version of NAME), oldest first.
-    #[command(after_help = "Examples:\n  baton artifacts list --pipeline examples/hello-app\n  baton artifacts list app --json")]
-    List {
-        name: Option<String>,
-        /// Print JSON instead of text (stable field names, for scripts).
-        #[arg(long)]
-        json: bool,
-    },
-    /// A version's manifest: digest, size, files, provenance (commit, execution, build, inputs).
-    #[command(after_help = "Examples:\n  baton artifacts show app@3\n  baton artifacts show app@3 --json | jq .provenance")]
-    Show {
-        /// NAME@VERSION, e.g. app@3
-        artifact: String,
-    },
-    /// Copy a version's files into a new or empty directory, or write them as a zip bundle
-    /// (FILE.zip: reproducible, what CodeBuild and CodeDeploy read from S3), verifying its digest.
-    #[command(after_help = "Examples:\n  baton artifacts get app@3 -o /tmp/app-3\n  baton artifacts get app@3 -o app-3.zip")]
-    Get {
-        /// NAME@VERSION
-        artifact: String,
-        /// A new or empty directory for the files, or a path ending in .zip for the bundle.
-        #[arg(short, long, value_name = "DIR|FILE.zip")]
-        output: PathBuf,
-    },
-    /// Remove old versions: keep the newest N of each artifact, and every version a group's
-    /// last-good or running revision, a deployment in progress or a running execution needs.
-    #[command(
-        after_help = "Examples:\n  baton artifacts gc --dry-run         what would go, keeping 10 of each\n  baton artifacts gc --keep 3"
-    )]
-    Gc {
-        /// How many of each artifact's newest versions to keep.
-        #[arg(long, default_value_t = 10)]
-        keep: usize,
-        /// Say what would go, remove nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Print JSON instead of text (stable field names, for scripts).
-        #[arg(long)]
-        json: bool,
-    },
-    /// Files added (+), removed (-) and changed (~) from one version to another, with sizes.
-    #[command(after_help = "Examples:\n  baton artifacts diff app@2 app@3\n  baton artifacts diff app@2 app@3 --json")]
-    Diff {
-        /// NAME@VERSION before
-        before: String,
-        /// NAME@VERSION after
-        after: String,
-        /// Print JSON instead of text (stable field names, for scripts).
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ParamsCommand {
-    /// Set a value. A secrets-manager secret is the whole secret string (JSON for `id:key` refs).
-    #[command(
-        after_help = "Examples:\n  baton params set /app/db-host db.internal\n  printf '{\"password\":\"…\"}' | baton params set prod/db --secret     (value from stdin: not in shell history)"
-    )]
-    Set {
-        name: String,
-        /// The value [default: read from stdin, without its final newline]
-        value: Option<String>,
-        /// Mark it secret (listed without a hint of its value).
-        #[arg(long)]
-        secret: bool,
-    },
-    /// List the names (never the values).
-    #[command(after_help = "Examples:\n  baton params list\n  baton params list --json")]
-    List {
-        /// Print JSON instead of text (stable field names, for scripts).
-        #[arg(long)]
-        json: bool,
-    },
-    /// Remove a value.
-    #[command(after_help = "Examples:\n  baton params rm /hello/db-password")]
-    Rm { name: String },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum AlarmCommand {
-    /// Evaluate an alarm over datapoints, period by period, with CloudWatch's rules.
-    #[command(
-        after_help = "ALARM.json is a PutMetricAlarm request: {\"AlarmName\", \"MetricName\",\n\"Statistic\" or \"ExtendedStatistic\", \"Period\", \"EvaluationPeriods\", \"DatapointsToAlarm\", \"Threshold\",\n\"ComparisonOperator\", \"TreatMissingData\"}.\nPOINTS.json is a list of {\"Timestamp\": RFC 3339 or epoch seconds, \"Value\": number}.\n\nExample:\n  baton alarm evaluate --alarm errors.json --datapoints last-hour.json"
-    )]
-    Evaluate {
-        /// The alarm, as a PutMetricAlarm request (JSON).
-        #[arg(long, value_name = "ALARM.json")]
-        alarm: PathBuf,
-        /// The datapoints to replay, in any order (JSON).
-        #[arg(long, value_name = "POINTS.json")]
-        datapoints: PathBuf,
-        /// The state before the first evaluation: OK, ALARM or INSUFFICIENT_DATA.
-        #[arg(long, default_value = "INSUFFICIENT_DATA")]
-        initial_state: String,
-        /// Print `{"alarm", "evaluations": [{time, state, changed, reason}]}` instead of one line each.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum AslCommand {
-    /// Execute a state machine definition and print {status, output, error, cause, history?}.
-    #[command(
-        after_help = "Task states are answered from a Step Functions Local mock configuration\n(StateMachines → TestCases → state → mocked response; MockedResponses → n → Return | Throw).\n\nExamples:\n  baton asl run machine.asl.json --input '{\"n\": 3}'\n  baton asl run machine.asl.json --input @input.json --mock-config MockConfigFile.json --test-case HappyPath\n  baton asl run slow.asl.json --fast-time     a one-hour Wait takes no time\n\nExit codes: 0 the execution succeeded, 1 it failed or timed out, 2 invalid definition or usage."
-    )]
-    Run {
-        definition: PathBuf,
-        /// The execution input: JSON text, or @FILE [default: {}]
-        #[arg(long)]
-        input: Option<String>,
-        /// Include the execution history (GetExecutionHistory events) in the output.
-        #[arg(long)]
-        history: bool,
-        /// A Step Functions Local mock configuration (MockConfigFile.json).
-        #[arg(long, requires = "test_case")]
-        mock_config: Option<PathBuf>,
-        /// The test case of the mock configuration to run.
-        #[arg(long, requires = "mock_config")]
-        test_case: Option<String>,
-        /// The state machine's name in the mock configuration [default: its only one]
-        #[arg(long)]
-        state_machine: Option<String>,
-        /// Virtual time: Waits, backoffs and timeouts take no wall-clock time.
-        #[arg(long)]
-        fast_time: bool,
-    },
-    /// Check a definition and report every problem, as ValidateStateMachineDefinition does.
-    #[command(
-        after_help = "Examples:\n  baton asl validate infra/statemachine/pipeline.asl.json\n  baton asl validate machine.json --json"
-    )]
-    Validate {
-        definition: PathBuf,
-        /// Print JSON instead of text (stable field names, for scripts).
-        #[arg(long)]
-        json: bool,
-    },
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FileKind {
     Pipeline,
@@ -541,80 +405,5 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
         _ => Err(format!("`{s}` is not NAME=VALUE")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    //! Help snapshots: every command's `--help`, as users read it, kept in
-    //! `tests/snapshots/help/`. A change to the help shows in review as a change to those files;
-    //! `BATON_BLESS=1 cargo test --bin baton help` writes them anew.
-
-    #![allow(clippy::unwrap_used, reason = "test fixtures: a panic is the failure report")]
-
-    use clap::CommandFactory;
-
-    use super::Cli;
-
-    /// Every command and subcommand with its path (`baton artifacts list`).
-    fn every_command() -> Vec<(String, clap::Command)> {
-        fn walk(path: &str, cmd: &clap::Command, out: &mut Vec<(String, clap::Command)>) {
-            out.push((path.to_string(), cmd.clone()));
-            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
-                walk(&format!("{path} {}", sub.get_name()), sub, out);
-            }
-        }
-        let mut root = Cli::command().term_width(100);
-        root.build();
-        let mut out = Vec::new();
-        walk("baton", &root, &mut out);
-        out
-    }
-
-    #[test]
-    fn help_snapshots() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/help");
-        let bless = std::env::var_os("BATON_BLESS").is_some();
-        let mut stale = Vec::new();
-        let mut expected: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-        for (path, mut cmd) in every_command() {
-            let file = format!("{}.txt", path.replace(' ', "_"));
-            let help = cmd.render_long_help().to_string();
-            expected.insert(file.clone());
-            if bless {
-                std::fs::create_dir_all(&dir).unwrap();
-                std::fs::write(dir.join(&file), &help).unwrap();
-            } else if std::fs::read_to_string(dir.join(&file)).ok().as_deref() != Some(help.as_str()) {
-                stale.push(path);
-            }
-        }
-        let on_disk: std::collections::BTreeSet<String> = std::fs::read_dir(&dir)
-            .map(|d| {
-                d.filter_map(Result::ok)
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let orphans: Vec<_> = on_disk.difference(&expected).collect();
-        assert!(
-            stale.is_empty() && orphans.is_empty(),
-            "help changed for {stale:?}, snapshots of no command {orphans:?}: review and run `BATON_BLESS=1 cargo test --bin baton help`"
-        );
-    }
-
-    /// Every command a user runs (not the groups, whose help lists their subcommands) shows
-    /// examples.
-    #[test]
-    fn every_command_has_examples() {
-        let missing: Vec<String> = every_command()
-            .into_iter()
-            .filter(|(_, cmd)| !cmd.has_subcommands())
-            .filter(|(_, cmd)| {
-                let text = cmd.get_after_help().map(ToString::to_string).unwrap_or_default();
-                !text.contains("Example")
-            })
-            .map(|(path, _)| path)
-            .collect();
-        assert!(missing.is_empty(), "no examples in the help of {missing:?}");
     }
 }

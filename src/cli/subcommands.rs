@@ -1,0 +1,147 @@
+//! The subcommands of the command groups: `baton artifacts`, `params`, `alarm` and `asl`.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+#[derive(Debug, Subcommand)]
+pub enum ArtifactsCommand {
+    /// Every stored version (or every version of NAME), oldest first.
+    #[command(after_help = "Examples:\n  baton artifacts list --pipeline examples/hello-app\n  baton artifacts list app --json")]
+    List {
+        name: Option<String>,
+        /// Print JSON instead of text (stable field names, for scripts).
+        #[arg(long)]
+        json: bool,
+    },
+    /// A version's manifest: digest, size, files, provenance (commit, execution, build, inputs).
+    #[command(after_help = "Examples:\n  baton artifacts show app@3\n  baton artifacts show app@3 --json | jq .provenance")]
+    Show {
+        /// NAME@VERSION, e.g. app@3
+        artifact: String,
+    },
+    /// Copy a version's files into a new or empty directory, or write them as a zip bundle
+    /// (FILE.zip: reproducible, what CodeBuild and CodeDeploy read from S3), verifying its digest.
+    #[command(after_help = "Examples:\n  baton artifacts get app@3 -o /tmp/app-3\n  baton artifacts get app@3 -o app-3.zip")]
+    Get {
+        /// NAME@VERSION
+        artifact: String,
+        /// A new or empty directory for the files, or a path ending in .zip for the bundle.
+        #[arg(short, long, value_name = "DIR|FILE.zip")]
+        output: PathBuf,
+    },
+    /// Remove old versions: keep the newest N of each artifact, and every version a group's
+    /// last-good or running revision, a deployment in progress or a running execution needs.
+    #[command(
+        after_help = "Examples:\n  baton artifacts gc --dry-run         what would go, keeping 10 of each\n  baton artifacts gc --keep 3"
+    )]
+    Gc {
+        /// How many of each artifact's newest versions to keep.
+        #[arg(long, default_value_t = 10)]
+        keep: usize,
+        /// Say what would go, remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON instead of text (stable field names, for scripts).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Files added (+), removed (-) and changed (~) from one version to another, with sizes.
+    #[command(after_help = "Examples:\n  baton artifacts diff app@2 app@3\n  baton artifacts diff app@2 app@3 --json")]
+    Diff {
+        /// NAME@VERSION before
+        before: String,
+        /// NAME@VERSION after
+        after: String,
+        /// Print JSON instead of text (stable field names, for scripts).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ParamsCommand {
+    /// Set a value. A secrets-manager secret is the whole secret string (JSON for `id:key` refs).
+    #[command(
+        after_help = "Examples:\n  baton params set /app/db-host db.internal\n  printf '{\"password\":\"…\"}' | baton params set prod/db --secret     (value from stdin: not in shell history)"
+    )]
+    Set {
+        name: String,
+        /// The value [default: read from stdin, without its final newline]
+        value: Option<String>,
+        /// Mark it secret (listed without a hint of its value).
+        #[arg(long)]
+        secret: bool,
+    },
+    /// List the names (never the values).
+    #[command(after_help = "Examples:\n  baton params list\n  baton params list --json")]
+    List {
+        /// Print JSON instead of text (stable field names, for scripts).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a value.
+    #[command(after_help = "Examples:\n  baton params rm /hello/db-password")]
+    Rm { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlarmCommand {
+    /// Evaluate an alarm over datapoints, period by period, with CloudWatch's rules.
+    #[command(
+        after_help = "ALARM.json is a PutMetricAlarm request: {\"AlarmName\", \"MetricName\",\n\"Statistic\" or \"ExtendedStatistic\", \"Period\", \"EvaluationPeriods\", \"DatapointsToAlarm\", \"Threshold\",\n\"ComparisonOperator\", \"TreatMissingData\"}.\nPOINTS.json is a list of {\"Timestamp\": RFC 3339 or epoch seconds, \"Value\": number}.\n\nExample:\n  baton alarm evaluate --alarm errors.json --datapoints last-hour.json"
+    )]
+    Evaluate {
+        /// The alarm, as a PutMetricAlarm request (JSON).
+        #[arg(long, value_name = "ALARM.json")]
+        alarm: PathBuf,
+        /// The datapoints to replay, in any order (JSON).
+        #[arg(long, value_name = "POINTS.json")]
+        datapoints: PathBuf,
+        /// The state before the first evaluation: OK, ALARM or INSUFFICIENT_DATA.
+        #[arg(long, default_value = "INSUFFICIENT_DATA")]
+        initial_state: String,
+        /// Print `{"alarm", "evaluations": [{time, state, changed, reason}]}` instead of one line each.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AslCommand {
+    /// Execute a state machine definition and print {status, output, error, cause, history?}.
+    #[command(
+        after_help = "Task states are answered from a Step Functions Local mock configuration\n(StateMachines → TestCases → state → mocked response; MockedResponses → n → Return | Throw).\n\nExamples:\n  baton asl run machine.asl.json --input '{\"n\": 3}'\n  baton asl run machine.asl.json --input @input.json --mock-config MockConfigFile.json --test-case HappyPath\n  baton asl run slow.asl.json --fast-time     a one-hour Wait takes no time\n\nExit codes: 0 the execution succeeded, 1 it failed or timed out, 2 invalid definition or usage."
+    )]
+    Run {
+        definition: PathBuf,
+        /// The execution input: JSON text, or @FILE [default: {}]
+        #[arg(long)]
+        input: Option<String>,
+        /// Include the execution history (GetExecutionHistory events) in the output.
+        #[arg(long)]
+        history: bool,
+        /// A Step Functions Local mock configuration (MockConfigFile.json).
+        #[arg(long, requires = "test_case")]
+        mock_config: Option<PathBuf>,
+        /// The test case of the mock configuration to run.
+        #[arg(long, requires = "mock_config")]
+        test_case: Option<String>,
+        /// The state machine's name in the mock configuration [default: its only one]
+        #[arg(long)]
+        state_machine: Option<String>,
+        /// Virtual time: Waits, backoffs and timeouts take no wall-clock time.
+        #[arg(long)]
+        fast_time: bool,
+    },
+    /// Check a definition and report every problem, as ValidateStateMachineDefinition does.
+    #[command(
+        after_help = "Examples:\n  baton asl validate infra/statemachine/pipeline.asl.json\n  baton asl validate machine.json --json"
+    )]
+    Validate {
+        definition: PathBuf,
+        /// Print JSON instead of text (stable field names, for scripts).
+        #[arg(long)]
+        json: bool,
+    },
+}
