@@ -191,10 +191,12 @@ pub async fn groups(State(console): Shared) -> Result<Json<Value>, ApiError> {
     let pipeline = &console.pipeline.name;
     let instances = query::instances(&console.db, pipeline)?;
     let health = futures_util::future::join_all(instances.iter().map(|i| async move {
-        match i.running {
-            true if baton_local::cloudwatch::probe(i.port).await => "healthy",
-            true => "unhealthy",
-            false => "stopped",
+        if !i.running {
+            "stopped"
+        } else if baton_local::cloudwatch::probe(i.port).await {
+            "healthy"
+        } else {
+            "unhealthy"
         }
     }))
     .await;
