@@ -9,7 +9,9 @@
 //! - [`commands`]: one module per command.
 //! - [`locate`]: resolving the pipeline file and state directory; [`json_input`]: JSON files
 //!   named on the command line, refused with file:line:column.
-//! - [`style`]: terminal output.
+//! - [`style`]: colours and one-line summaries; [`out`]: stdout that outlives a closed pipe;
+//!   [`progress`]: spinners for long operations.
+//! - [`ui`]: `baton ui`, the local web console.
 
 mod cli;
 mod commands;
