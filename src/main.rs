@@ -106,7 +106,7 @@ async fn main() -> ExitCode {
         Command::Synth { pipeline, output } => commands::synth::run(&pipeline, output.as_deref()),
         Command::Validate { files, kind } => commands::validate::run(&files, kind),
         Command::History { project, limit, json } => commands::history::run(&project.pipeline, state_dir, limit, json),
-        Command::Status { execution, pipeline, json } => commands::status::run(execution.as_deref(), &pipeline, state_dir, json),
+        Command::Status { execution, pipeline, json } => commands::status::run(execution.as_deref(), &pipeline, state_dir, json).await,
         Command::Cost {
             execution,
             pipeline,

@@ -10,8 +10,9 @@ pub const BOLD: Style = Style::new().bold();
 
 pub fn status(status: &str) -> Style {
     match status {
-        "SUCCEEDED" | "Succeeded" | "OK" => OK,
-        "FAILED" | "Failed" | "TIMED_OUT" | "ABORTED" | "ALARM" | "Stopped" => FAIL,
+        "SUCCEEDED" | "Succeeded" | "OK" | "healthy" => OK,
+        "FAILED" | "Failed" | "TIMED_OUT" | "ABORTED" | "ALARM" | "Stopped" | "unhealthy" => FAIL,
+        "stopped" => DIM,
         _ => WARN,
     }
 }

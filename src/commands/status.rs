@@ -3,17 +3,19 @@
 use std::path::Path;
 
 use crate::out::println;
+use baton_local::cloudwatch::Health;
 use baton_local::query;
 use serde_json::json;
 
 use crate::style;
 
-pub fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, json_out: bool) -> anyhow::Result<u8> {
+pub async fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, json_out: bool) -> anyhow::Result<u8> {
     let (_, db, exec) = crate::locate::execution(pipeline, state_dir, execution)?;
     let history = query::history(&db, &exec.id)?;
     let states = query::states(&history);
     let deployments = query::deployments(&db, &exec.id)?;
-    let instances = query::instances(&db, &exec.pipeline)?;
+    let mut instances = query::instances(&db, &exec.pipeline)?;
+    baton_local::cloudwatch::check_health(&mut instances).await;
     let fronts = query::fronts(&db, &exec.pipeline)?;
     let alarms = query::alarms(&db)?;
     let alarm_history = query::alarm_history(&db, &exec.started_at, exec.ended_at.as_deref())?;
@@ -132,13 +134,16 @@ pub fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, j
         println!();
         println!("  Instances");
         for i in &instances {
-            let state = if i.running { "running" } else { "stopped" };
+            let health = i.health.map_or("-", Health::as_str);
+            let s = style::status(health);
             println!(
-                "  {}#{:<3} 127.0.0.1:{:<6} {:<10} {state}",
+                "  {}#{:<3} 127.0.0.1:{:<6} {:<10} {}{health}{}",
                 i.group,
                 i.index,
                 i.port,
-                i.artifact.as_ref().and_then(style::artifact).unwrap_or_else(|| "-".into())
+                i.artifact.as_ref().and_then(style::artifact).unwrap_or_else(|| "-".into()),
+                s.render(),
+                s.render_reset()
             );
         }
     }

@@ -184,34 +184,15 @@ pub async fn execution(State(console): Shared, Path(id): Path<String>) -> Result
 
 /// Each deployment group: its instances (version, running, health) and its last ten deployments.
 ///
-/// Health is asked of each running instance now, as the health checks that feed the
-/// `HealthCheckFailed` metric ask it (`GET /health`, a second at most, all at once), so it is
-/// current even when no run is probing.
+/// Health is asked of each running instance as the page asks, so it is current even when no
+/// run is probing.
 pub async fn groups(State(console): Shared) -> Result<Json<Value>, ApiError> {
     let pipeline = &console.pipeline.name;
-    let instances = query::instances(&console.db, pipeline)?;
-    let health = futures_util::future::join_all(instances.iter().map(|i| async move {
-        if !i.running {
-            "stopped"
-        } else if baton_local::cloudwatch::probe(i.port).await {
-            "healthy"
-        } else {
-            "unhealthy"
-        }
-    }))
-    .await;
+    let mut instances = query::instances(&console.db, pipeline)?;
+    baton_local::cloudwatch::check_health(&mut instances).await;
     let mut out = Vec::new();
     for group in console.pipeline.groups.keys() {
-        let mine: Vec<Value> = instances
-            .iter()
-            .zip(&health)
-            .filter(|(i, _)| &i.group == group)
-            .map(|(i, health)| {
-                let mut row = json!(i);
-                row["health"] = json!(health);
-                row
-            })
-            .collect();
+        let mine: Vec<_> = instances.iter().filter(|i| &i.group == group).collect();
         out.push(json!({
             "name": group,
             "instances": mine,

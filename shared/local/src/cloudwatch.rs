@@ -182,6 +182,46 @@ impl AlarmWatch for LocalAlarms {
     }
 }
 
+/// What an instance answers to a health check now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    /// `GET /health` answered 200 within a second.
+    Healthy,
+    /// Its process runs but did not answer 200 in time.
+    Unhealthy,
+    /// No process: nothing deployed, or torn down.
+    Stopped,
+}
+
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Healthy => "healthy",
+            Self::Unhealthy => "unhealthy",
+            Self::Stopped => "stopped",
+        }
+    }
+}
+
+/// Asks every running instance for its health, all at once (a second at most), as the health
+/// checks that feed `HealthCheckFailed` do, and records the answers in `instances`.
+pub async fn check_health(instances: &mut [crate::query::InstanceRow]) {
+    let answers = futures_util::future::join_all(instances.iter().map(|i| async move {
+        if !i.running {
+            Health::Stopped
+        } else if probe(i.port).await {
+            Health::Healthy
+        } else {
+            Health::Unhealthy
+        }
+    }))
+    .await;
+    for (i, health) in instances.iter_mut().zip(answers) {
+        i.health = Some(health);
+    }
+}
+
 /// One HTTP GET of `/health` on a loopback port; true for a 200 answer within a second.
 pub async fn probe(port: u16) -> bool {
     let attempt = async {
@@ -232,4 +272,66 @@ pub async fn probe_groups(pipeline: &Pipeline, deployer: &LocalDeployer, metrics
         });
     }
     metrics.put(&data).await.map_err(|e| LocalError::Invalid(e.message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::InstanceRow;
+
+    fn instance(port: u16, running: bool) -> InstanceRow {
+        InstanceRow {
+            group: "g".into(),
+            index: 0,
+            port,
+            artifact: None,
+            running,
+            health: None,
+        }
+    }
+
+    /// A loopback server that answers every request with `status`, for as long as it lives.
+    async fn server(status: &'static str) -> u16 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut request = [0u8; 256];
+                let _ = stream.read(&mut request).await;
+                let _ = stream.write_all(format!("HTTP/1.0 {status}\r\n\r\n").as_bytes()).await;
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn health_is_a_200_from_a_running_instance_and_nothing_is_asked_of_a_stopped_one() {
+        let ok = server("200 OK").await;
+        let failing = server("503 Service Unavailable").await;
+        // A port nobody listens on: bound, then let go.
+        let gone = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut instances = [
+            instance(ok, true),
+            instance(failing, true),
+            instance(gone, true),
+            instance(ok, false),
+        ];
+        check_health(&mut instances).await;
+        let health: Vec<_> = instances.iter().map(|i| i.health).collect();
+        assert_eq!(
+            health,
+            [
+                Some(Health::Healthy),
+                Some(Health::Unhealthy),
+                Some(Health::Unhealthy),
+                Some(Health::Stopped)
+            ]
+        );
+        assert_eq!(serde_json::to_value(&instances[0]).unwrap()["health"], "healthy");
+    }
 }

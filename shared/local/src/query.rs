@@ -337,6 +337,9 @@ pub struct InstanceRow {
     pub port: u16,
     pub artifact: Option<Value>,
     pub running: bool,
+    /// What the instance answers now, once asked ([`crate::cloudwatch::check_health`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<crate::cloudwatch::Health>,
 }
 
 /// The front door of a group that shifts traffic, and the fleet that has the traffic.
@@ -379,6 +382,7 @@ pub fn instances(db: &Db, pipeline: &str) -> Result<Vec<InstanceRow>, LocalError
                 port: r.get(2)?,
                 artifact: artifact.and_then(|a| serde_json::from_str(&a).ok()),
                 running: pgid.is_some(),
+                health: None,
             })
         })
         .and_then(Iterator::collect)
