@@ -118,7 +118,7 @@ fn main() {
         std::hint::black_box(serde_json::to_vec(&doc).unwrap());
     });
     println!("  baseline the same reads from SQLite in-process{:>9} {}", "", percentiles(direct));
-    println!("executions list and page, 100 requests:");
+    println!("executions list, search and page, 100 requests:");
     println!(
         "  console  GET /api/executions?limit=1000{:>20} {}",
         "",
@@ -128,6 +128,12 @@ fn main() {
         "  baseline query::executions(1000) in-process{:>16} {}",
         "",
         percentiles(time(100, || drop(std::hint::black_box(query::executions(&db, 1000).unwrap()))))
+    );
+    // A search reads the same thousand rows and matches words in each.
+    let search = format!("/api/executions?limit=50&q={}", &id[..15]);
+    println!(
+        "  console  GET {search:<44} {}",
+        percentiles(time(100, || drop(get(port, &search, &cookie))))
     );
     println!(
         "  console  GET /{:>44} {}",
