@@ -375,14 +375,19 @@ pub async fn roll_back(State(console): Shared, Path(group): Path<String>, Json(b
 pub async fn events(State(console): Shared) -> Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>> {
     let version = |c: &Console| -> i64 { c.db.lock().query_row("PRAGMA data_version", [], |r| r.get(0)).unwrap_or_default() };
     let first = version(&console);
-    let stream = futures_util::stream::unfold((console, first), move |(console, seen)| async move {
+    let stopping = console.stopping.clone();
+    let stream = futures_util::stream::unfold((console, first, stopping), move |(console, seen, mut stopping)| async move {
         let mut interval = tokio::time::interval(Duration::from_millis(200));
         loop {
-            interval.tick().await;
+            tokio::select! {
+                _ = interval.tick() => {}
+                // The console is stopping: the stream ends, so the server is not held open by it.
+                _ = stopping.wait_for(|stop| *stop) => return None,
+            }
             let now = version(&console);
             if now != seen {
                 let event = SseEvent::default().event("change").data(now.to_string());
-                return Some((Ok(event), (console, now)));
+                return Some((Ok(event), (console, now, stopping)));
             }
         }
     });

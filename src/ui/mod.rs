@@ -42,6 +42,9 @@ struct Console {
     token: String,
     /// `Host` values this server answers to: a page from any other name (DNS rebinding) is refused.
     hosts: Vec<String>,
+    /// Turns true on Ctrl-C: open change streams end, or a page left open would keep the
+    /// server from stopping.
+    stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 pub async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOptions) -> anyhow::Result<u8> {
@@ -75,6 +78,7 @@ pub async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOptions) 
     if !bind.is_loopback() {
         hosts.push(SocketAddr::new(bind, port).to_string());
     }
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let console = Arc::new(Console {
         pipeline_file: file,
         state_dir: dir,
@@ -84,6 +88,7 @@ pub async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOptions) 
         store,
         token,
         hosts,
+        stopping,
     });
     let shown = if bind.is_unspecified() {
         IpAddr::V4(Ipv4Addr::LOCALHOST)
@@ -113,8 +118,9 @@ pub async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOptions) 
         .layer(DefaultBodyLimit::max(16 * 1024))
         .with_state(console);
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
+        .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
+            let _ = stop.send(true);
         })
         .await?;
     Ok(0)

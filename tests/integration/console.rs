@@ -298,3 +298,41 @@ async fn the_console_shows_a_run_live_answers_its_approval_and_refuses_cross_sit
     assert!(names.contains(&"ActionDuration"), "the run's metrics are charted: {names:?}");
     drop(console);
 }
+
+#[test]
+fn ctrl_c_stops_the_console_even_with_a_page_listening() {
+    let project = Project::with_files(&[(
+        "pipeline.yml",
+        "name: p\nstages:\n  - name: Release\n    actions:\n      - { name: Approve, type: approval }\n",
+    )]);
+    let mut console = Console::start(project.path());
+    let port = console.port;
+    // An open page: its change stream never ends by itself.
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {}\r\n\r\n",
+        console.session()
+    )
+    .expect("send");
+    let mut head = String::new();
+    BufReader::new(stream.try_clone().expect("clone"))
+        .read_line(&mut head)
+        .expect("the stream answers");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+
+    let interrupt = Command::new("kill")
+        .args(["-INT", &console.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(interrupt.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exited = loop {
+        if let Some(status) = console.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the console still runs 10 s after Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exited.success(), "{exited:?}");
+}
