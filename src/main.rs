@@ -171,15 +171,11 @@ async fn main() -> ExitCode {
         Command::Alarm { command } => commands::alarm::run(command),
         Command::Completions { shell } => {
             use clap::CommandFactory;
-            use std::io::Write;
-            // Into a buffer first: clap_complete panics on a write error, and a reader that
-            // stops early (`| head`) is not one.
+            // Into a buffer first: clap_complete panics on a write error, `out` does not.
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "baton", &mut script);
-            match std::io::stdout().write_all(&script) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-                _ => Ok(0),
-            }
+            out::print!("{}", String::from_utf8_lossy(&script));
+            Ok(0)
         }
         Command::Metrics {
             name,

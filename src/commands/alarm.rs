@@ -1,6 +1,5 @@
 //! `baton alarm evaluate`: an alarm's state over recorded datapoints, period by period.
 
-use crate::out::println;
 use baton_core::alarm::AlarmState;
 use baton_core::alarm::evaluate::{evaluate, evaluation_range};
 use baton_core::alarm::request::PutMetricAlarm;
@@ -9,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::Usage;
 use crate::cli::AlarmCommand;
+use crate::out::println;
 use crate::style;
 
 fn usage(message: String) -> anyhow::Error {

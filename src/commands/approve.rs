@@ -2,10 +2,8 @@
 //! first sees what the execution has produced so far (artifact versions, test results), then the
 //! answer goes to the run's inbox, which hands it to the waiting task.
 
-use std::path::Path;
-
-use crate::out::println;
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 
 use baton_core::events::Event;
@@ -15,6 +13,7 @@ use baton_local::artifacts::FsArtifactStore;
 use baton_local::db::Db;
 use baton_local::{inbox, query};
 
+use crate::out::println;
 use crate::{Usage, style};
 
 #[derive(Debug)]

@@ -3,7 +3,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::out::println;
 use baton_local::artifact_diff::Change;
 use baton_local::artifacts::FsArtifactStore;
 use baton_local::db::Db;
@@ -11,6 +10,7 @@ use baton_local::db::Db;
 use crate::Usage;
 use crate::cli::ArtifactsCommand;
 use crate::locate::stored_version;
+use crate::out::println;
 
 pub fn run(command: ArtifactsCommand, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
     let file = crate::locate::pipeline_file(pipeline)?;

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::out::println;
 use anyhow::Context;
 use baton_asl::mock::{MockConfig, NoTasks};
 use baton_asl::{DefinitionError, ExecutionSpec, ExecutionStatus, Interpreter, MemorySink, StateMachine, TaskInvoker, TaskTokens};
@@ -13,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::Usage;
 use crate::cli::AslCommand;
+use crate::out::println;
 
 pub async fn run(command: AslCommand) -> anyhow::Result<u8> {
     match command {

@@ -11,10 +11,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::out::println;
 use baton_core::cost::{self, ActionRun, Invocation, Usage};
 use baton_core::model::{ActionKind, Pipeline};
 use baton_local::query::{self, StateStatus};
+
+use crate::out::println;
 
 /// What a Task state invokes: the function, and whether a callback answers it.
 fn function_of(state: &str, actions: &HashMap<String, &ActionKind>) -> (&'static str, bool) {

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use crate::out::println;
 use baton_local::db::Db;
 
+use crate::out::println;
 use crate::style;
 
 pub fn run(pipeline: &Path, state_dir: Option<&Path>, limit: usize, json: bool) -> anyhow::Result<u8> {

@@ -5,10 +5,10 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::time::Duration;
 
-use crate::out::{print, println};
 use baton_local::db::Db;
 use baton_local::query::{self, BuildRow};
 
+use crate::out::{print, println};
 use crate::{Usage, style};
 
 pub async fn run(execution: &str, action: Option<&str>, live: bool, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {

@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::out::println;
 use baton_core::alarm::Statistic;
 use baton_core::spec::duration::Span;
 use baton_local::cloudwatch::SqliteMetrics;
@@ -13,6 +12,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::json;
 
 use crate::Usage;
+use crate::out::println;
 use crate::style;
 
 pub struct Query {

@@ -4,11 +4,11 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::out::println;
 use baton_local::db::Db;
 use baton_local::params;
 
 use crate::cli::ParamsCommand;
+use crate::out::println;
 
 pub fn run(command: ParamsCommand, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
     let dir = crate::locate::state_dir(&crate::locate::pipeline_file(pipeline)?, state_dir);

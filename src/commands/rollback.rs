@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use crate::out::println;
 use baton_core::ports::{ArtifactStore, DeploymentStatus};
 use baton_local::{LocalRuntime, RuntimeOptions, query};
 
+use crate::out::println;
 use crate::{Usage, style};
 
 pub async fn run(group: &str, to: Option<&str>, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {

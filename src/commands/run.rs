@@ -8,8 +8,6 @@ use std::path::Path;
 use std::time::Instant;
 
 use anstream::eprintln;
-
-use crate::out::println;
 use baton_core::model::{ActionKind, state_name};
 use baton_core::stages::error_types;
 use baton_local::continuation::Plan;
@@ -17,6 +15,7 @@ use baton_local::{Continuation, ExecutionRecord, LocalRuntime, Progress, Runtime
 use serde_json::{Map, Value};
 use tokio::sync::broadcast;
 
+use crate::out::println;
 use crate::{Usage, style};
 
 pub struct RunArgs<'a> {

@@ -2,11 +2,11 @@
 
 use std::path::Path;
 
-use crate::out::println;
 use baton_local::cloudwatch::Health;
 use baton_local::query;
 use serde_json::json;
 
+use crate::out::println;
 use crate::style;
 
 pub async fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, json_out: bool) -> anyhow::Result<u8> {

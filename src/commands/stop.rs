@@ -8,9 +8,9 @@
 
 use std::path::Path;
 
-use crate::out::println;
 use baton_local::{inbox, query};
 
+use crate::out::println;
 use crate::{Usage, style};
 
 #[derive(Debug)]

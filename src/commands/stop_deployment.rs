@@ -7,10 +7,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::out::println;
 use baton_core::ports::{Deployer, StopRequest};
 use baton_local::{LocalRuntime, RuntimeOptions, query};
 
+use crate::out::println;
 use crate::{Usage, style};
 
 const ENDED: [&str; 3] = ["Succeeded", "Failed", "Stopped"];

@@ -3,12 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use anstream::eprintln;
-
-use crate::out::println;
 use baton_core::model::ActionKind;
 use baton_core::spec::{self, appspec, buildspec, lambda_appspec};
 
 use crate::cli::FileKind;
+use crate::out::println;
 use crate::style;
 
 fn kind_of(path: &Path) -> FileKind {

@@ -3,11 +3,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::out::println;
 use baton_local::watch::{WatchEvent, Watcher};
 use baton_local::{LocalRuntime, RuntimeOptions};
 use serde_json::{Map, Value};
 
+use crate::out::println;
 use crate::style;
 
 pub async fn run(pipeline: &Path, state_dir: Option<&Path>, vars: Vec<(String, String)>) -> anyhow::Result<u8> {

@@ -13,7 +13,6 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::out::println;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -21,6 +20,7 @@ use baton_core::model::Pipeline;
 use baton_local::db::Db;
 
 use crate::Usage;
+use crate::out::println;
 
 /// What `baton ui` was told.
 #[derive(Debug)]

@@ -318,7 +318,8 @@ async fn artifacts_are_listed_shown_fetched_and_diffed() {
 fn a_reader_that_goes_away_ends_the_output_quietly() {
     let hello = repo_root().join("examples/hello-app");
     let hello = hello.to_str().expect("utf-8");
-    for args in [vec!["synth", hello], vec!["validate", &format!("{hello}/pipeline.yml")]] {
+    let pipeline = format!("{hello}/pipeline.yml");
+    for args in [vec!["synth", hello], vec!["validate", &pipeline], vec!["completions", "bash"]] {
         // The pipe's reader is closed before baton starts: its first write fails with EPIPE,
         // as when `| head` has read its lines and gone.
         let (reader, writer) = std::io::pipe().expect("a pipe");
