@@ -105,7 +105,19 @@ async fn main() -> ExitCode {
         Command::Watch { project, vars } => commands::watch::run(&project.pipeline, state_dir, vars).await,
         Command::Synth { pipeline, output } => commands::synth::run(&pipeline, output.as_deref()),
         Command::Validate { files, kind } => commands::validate::run(&files, kind),
-        Command::History { project, limit, json } => commands::history::run(&project.pipeline, state_dir, limit, json),
+        Command::History {
+            project,
+            limit,
+            status,
+            search,
+            json,
+        } => {
+            let filter = commands::history::Filter {
+                status: status.as_deref(),
+                search: search.as_deref(),
+            };
+            commands::history::run(&project.pipeline, state_dir, filter, limit, json)
+        }
         Command::Status { execution, pipeline, json } => commands::status::run(execution.as_deref(), &pipeline, state_dir, json).await,
         Command::Cost {
             execution,

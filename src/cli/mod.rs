@@ -107,14 +107,20 @@ Examples:
     },
     /// List past executions, newest first.
     #[command(
-        after_help = "Examples:\n  baton history examples/hello-app\n  baton history --limit 100 --json | jq -r '.[] | select(.status == \"FAILED\") | .id'"
+        after_help = "Examples:\n  baton history examples/hello-app\n  baton history --status FAILED --search staging-health     failures the alarm caused\n  baton history --search 3fa2c1e                            the executions of a commit\n  baton history --limit 100 --json | jq -r '.[] | select(.status == \"FAILED\") | .id'"
     )]
     History {
         #[command(flatten)]
         project: Project,
-        /// How many executions to list.
+        /// How many executions to list (after filtering).
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Only executions that ended so (or still run).
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(baton_local::query::EXECUTION_STATUSES))]
+        status: Option<String>,
+        /// Only executions whose id, commit, trigger, error or cause contain every one of these words (any case).
+        #[arg(long, value_name = "WORDS")]
+        search: Option<String>,
         /// One JSON array of execution records.
         #[arg(long)]
         json: bool,

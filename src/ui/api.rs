@@ -76,48 +76,17 @@ pub struct ListQuery {
     q: Option<String>,
 }
 
-const STATUSES: [&str; 5] = ["RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"];
-
 pub async fn executions(State(console): Shared, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(bad("limit must be between 1 and 1000"));
     }
-    if let Some(s) = &q.status
-        && !STATUSES.contains(&s.as_str())
-    {
-        return Err(bad(format!("status must be one of {}", STATUSES.join(", "))));
-    }
-    let words: Vec<String> =
-        q.q.as_deref()
-            .unwrap_or_default()
-            .split_whitespace()
-            .map(str::to_lowercase)
-            .collect();
-    if words.iter().map(String::len).sum::<usize>() > 200 {
+    let words = q.q.as_deref().unwrap_or_default();
+    if words.len() > 200 {
         return Err(bad("q is too long (200 characters at most)"));
     }
-    let matches = |e: &query::ExecutionRow| {
-        let text = [
-            Some(&e.id),
-            e.commit_id.as_ref(),
-            Some(&e.trigger),
-            e.error.as_ref(),
-            e.cause.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|t| t.to_lowercase())
-        .collect::<Vec<_>>()
-        .join(" ");
-        words.iter().all(|w| text.contains(w.as_str()))
-    };
-    let rows: Vec<_> = query::executions(&console.db, 1000)?
-        .into_iter()
-        .filter(|e| q.status.as_ref().is_none_or(|s| *s == e.status))
-        .filter(matches)
-        .take(limit)
-        .collect();
+    let filter = query::ExecutionFilter::new(q.status.as_deref(), words).map_err(|e| bad(e.to_string()))?;
+    let rows = query::find_executions(&console.db, &filter, limit)?;
     Ok(Json(json!({ "executions": rows })))
 }
 

@@ -123,6 +123,22 @@ fn failed_run_exits_1_and_history_and_status_report_it() {
     let rows: serde_json::Value = serde_json::from_slice(&history.stdout).expect("history JSON");
     assert_eq!(rows[0]["status"], "FAILED");
     assert_eq!(rows[0]["error"], "BuildFailed");
+    let found = |filter: &[&str]| {
+        let out = baton(&[&["history", dir, "--json", "--state-dir", state_dir], filter].concat());
+        assert_eq!(out.status.code(), Some(0), "{filter:?}: {}", text(&out.stderr));
+        let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("history JSON");
+        rows.as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(found(&["--status", "FAILED", "--search", "buildfailed manual"]), 1);
+    assert_eq!(found(&["--status", "SUCCEEDED"]), 0);
+    assert_eq!(found(&["--search", "no-such-word"]), 0);
+    let bad = baton(&["history", dir, "--status", "DONE"]);
+    assert_eq!(bad.status.code(), Some(2), "an unknown status is a usage error");
+    assert!(
+        text(&bad.stderr).contains("SUPERSEDED"),
+        "the statuses are named: {}",
+        text(&bad.stderr)
+    );
 
     let status = baton(&["--state-dir", state_dir, "status", "--pipeline", dir, "--json"]);
     let doc: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status JSON");
