@@ -91,7 +91,7 @@ async fn main() -> ExitCode {
             commands::run::run(args).await
         }
         Command::Resume { execution, pipeline, json } => {
-            commands::run::carry_on(&pipeline, state_dir, execution, Continuation::Resume, json).await
+            commands::run::carry_on(&pipeline.path, state_dir, execution, Continuation::Resume, json).await
         }
         Command::Retry {
             execution,
@@ -100,7 +100,7 @@ async fn main() -> ExitCode {
             json,
         } => {
             let how = Continuation::Retry { failed_only };
-            commands::run::carry_on(&pipeline, state_dir, Some(execution), how, json).await
+            commands::run::carry_on(&pipeline.path, state_dir, Some(execution), how, json).await
         }
         Command::Watch { project, vars } => commands::watch::run(&project.pipeline, state_dir, vars).await,
         Command::Synth { pipeline, output } => commands::synth::run(&pipeline, output.as_deref()),
@@ -118,13 +118,13 @@ async fn main() -> ExitCode {
             };
             commands::history::run(&project.pipeline, state_dir, filter, limit, json)
         }
-        Command::Status { execution, pipeline, json } => commands::status::run(execution.as_deref(), &pipeline, state_dir, json).await,
+        Command::Status { execution, pipeline, json } => commands::status::run(execution.as_deref(), &pipeline.path, state_dir, json).await,
         Command::Cost {
             execution,
             pipeline,
             invocation_ms,
             json,
-        } => commands::cost::run(execution.as_deref(), &pipeline, state_dir, invocation_ms, json),
+        } => commands::cost::run(execution.as_deref(), &pipeline.path, state_dir, invocation_ms, json),
         Command::Approve {
             execution,
             action,
@@ -138,7 +138,7 @@ async fn main() -> ExitCode {
                 reject,
                 comment,
             };
-            commands::approve::run(answer, &pipeline, state_dir).await
+            commands::approve::run(answer, &pipeline.path, state_dir).await
         }
         Command::Stop {
             execution,
@@ -151,20 +151,20 @@ async fn main() -> ExitCode {
                 reason: reason.as_deref(),
                 abandon,
             };
-            commands::stop::run(args, &pipeline, state_dir).await
+            commands::stop::run(args, &pipeline.path, state_dir).await
         }
         Command::Logs {
             execution,
             action,
             follow,
             pipeline,
-        } => commands::logs::run(&execution, action.as_deref(), follow, &pipeline, state_dir).await,
+        } => commands::logs::run(&execution, action.as_deref(), follow, &pipeline.path, state_dir).await,
         Command::Ui {
             port,
             bind,
             token,
             pipeline,
-        } => ui::run(&pipeline, state_dir, ui::UiOptions { port, bind, token }).await,
+        } => ui::run(&pipeline.path, state_dir, ui::UiOptions { port, bind, token }).await,
         Command::StopDeployment {
             deployment,
             rollback,
@@ -173,9 +173,9 @@ async fn main() -> ExitCode {
             pipeline,
         } => {
             let rollback = (rollback || no_rollback).then_some(rollback);
-            commands::stop_deployment::run(&deployment, rollback, reason.as_deref(), &pipeline, state_dir).await
+            commands::stop_deployment::run(&deployment, rollback, reason.as_deref(), &pipeline.path, state_dir).await
         }
-        Command::Rollback { group, to, pipeline } => commands::rollback::run(&group, to.as_deref(), &pipeline, state_dir).await,
+        Command::Rollback { group, to, pipeline } => commands::rollback::run(&group, to.as_deref(), &pipeline.path, state_dir).await,
         Command::Down { project } => commands::down::run(&project.pipeline, state_dir).await,
         Command::Asl { command } => commands::asl::run(command).await,
         Command::Artifacts { command, pipeline } => commands::artifacts::run(command, &pipeline, state_dir),
@@ -206,7 +206,7 @@ async fn main() -> ExitCode {
                 since,
                 json,
             };
-            commands::metrics::run(&pipeline, state_dir, q)
+            commands::metrics::run(&pipeline.path, state_dir, q)
         }
     };
     match result {

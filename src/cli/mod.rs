@@ -39,6 +39,14 @@ pub struct Project {
     pub pipeline: PathBuf,
 }
 
+/// `--pipeline`, for the commands whose argument names something else (an execution, a group).
+#[derive(Debug, Args, Clone)]
+pub struct PipelineFlag {
+    /// The pipeline: a pipeline.yml, or a directory that holds one.
+    #[arg(long = "pipeline", default_value = ".", value_name = "PIPELINE")]
+    pub path: PathBuf,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the pipeline once, end to end, with live progress.
@@ -132,9 +140,8 @@ Examples:
     Status {
         /// An execution id (or a unique prefix of one) [default: the latest]
         execution: Option<String>,
-        /// The pipeline: a pipeline.yml, or a directory that holds one.
-        #[arg(long, default_value = ".")]
-        pipeline: PathBuf,
+        #[command(flatten)]
+        pipeline: PipelineFlag,
         /// Print JSON instead of text (stable field names, for scripts).
         #[arg(long)]
         json: bool,
@@ -146,9 +153,8 @@ Examples:
     Cost {
         /// An execution id (or a unique prefix of one) [default: the latest]
         execution: Option<String>,
-        /// The pipeline: a pipeline.yml, or a directory that holds one.
-        #[arg(long, default_value = ".")]
-        pipeline: PathBuf,
+        #[command(flatten)]
+        pipeline: PipelineFlag,
         /// Billed duration assumed per Lambda invocation (handlers start work and return).
         #[arg(long, default_value_t = 100, value_name = "MS")]
         invocation_ms: u64,
@@ -172,9 +178,8 @@ Examples:
         /// Why; recorded in the execution's history.
         #[arg(long)]
         comment: Option<String>,
-        /// The pipeline: a pipeline.yml, or a directory that holds one.
-        #[arg(long, default_value = ".")]
-        pipeline: PathBuf,
+        #[command(flatten)]
+        pipeline: PipelineFlag,
     },
     /// Stop a running execution: it ends ABORTED, after its actions in progress or at once.
     #[command(
@@ -189,9 +194,8 @@ Examples:
         /// Stop the actions in progress too (builds end STOPPED), rather than let them finish.
         #[arg(long)]
         abandon: bool,
-        /// The pipeline: a pipeline.yml, or a directory that holds one.
-        #[arg(long, default_value = ".")]
-        pipeline: PathBuf,
+        #[command(flatten)]
+        pipeline: PipelineFlag,
     },
     /// Serve the local console: the pipeline's graph with live status, executions, approvals, rollbacks.
     #[command(
@@ -215,9 +219,8 @@ Examples:
         /// The session token (16+ characters) [default: a new random one].
         #[arg(long, env = "BATON_UI_TOKEN", hide_env_values = true)]
         token: Option<String>,
-        /// The pipeline: a pipeline.yml, or a directory that holds one.
-        #[arg(long, default_value = ".")]
-        pipeline: PathBuf,
+        #[command(flatten)]
+        pipeline: PipelineFlag,
     },
     /// Stop a deployment in progress, with or without a rollback, as CodeDeploy's StopDeployment.
     #[command(
@@ -247,9 +250,8 @@ Examples:
         /// Why; recorded in the deployment's reason.
         #[arg(long)]
         reason: Option<String>,
-        /// The pipeline: a pipeline.yml, or a directory that holds one.
-        #[arg(long, default_value = ".")]
-        pipeline: PathBuf,
+        #[command(flatten)]
+        pipeline: PipelineFlag,
     },
     /// Carry on executions whose `baton run` died (killed, or its machine stopped).
     #[command(
@@ -265,9 +267,8 @@ Examples:
     Resume {
         /// The execution id (or a unique prefix of one) [default: every interrupted execution]
         execution: Option<String>,
-        /// The pipeline: a pipeline.yml, or a directory that holds one.
-        #[arg(long, default_value = ".")]
-        pipeline: PathBuf,
+        #[command(flatten)]
+        pipeline: PipelineFlag,
         /// Print the final execution record as JSON instead of the progress display.
         #[arg(long)]
         json: bool,
@@ -290,9 +291,8 @@ Examples:
         /// Run only the actions of the stage that did not succeed.
         #[arg(long)]
         failed_only: bool,
-        /// The pipeline: a pipeline.yml, or a directory that holds one.
-        #[arg(long, default_value = ".")]
-        pipeline: PathBuf,
+        #[command(flatten)]
+        pipeline: PipelineFlag,
         /// Print the final execution record as JSON instead of the progress display.
         #[arg(long)]
         json: bool,
@@ -307,9 +307,8 @@ Examples:
         /// The artifact version to deploy: NAME@VERSION [default: the group's last-good]
         #[arg(long, value_name = "NAME@VERSION")]
         to: Option<String>,
-        /// The pipeline: a pipeline.yml, or a directory that holds one.
-        #[arg(long, default_value = ".")]
-        pipeline: PathBuf,
+        #[command(flatten)]
+        pipeline: PipelineFlag,
     },
     /// Print the build logs of an execution, or follow them live.
     #[command(
@@ -323,9 +322,8 @@ Examples:
         /// Keep printing as the builds write, until the execution ends.
         #[arg(long, short)]
         follow: bool,
-        /// The pipeline: a pipeline.yml, or a directory that holds one.
-        #[arg(long, default_value = ".")]
-        pipeline: PathBuf,
+        #[command(flatten)]
+        pipeline: PipelineFlag,
     },
     /// Stop every service the pipeline's local deployment groups run.
     #[command(
@@ -350,9 +348,8 @@ Examples:
     Metrics {
         /// A metric name, or `dora` for DORA's four key metrics [default: list the series]
         name: Option<String>,
-        /// The pipeline: a pipeline.yml, or a directory that holds one.
-        #[arg(long, default_value = ".")]
-        pipeline: PathBuf,
+        #[command(flatten)]
+        pipeline: PipelineFlag,
         /// Only series with this dimension (repeatable).
         #[arg(long = "dimension", value_name = "NAME=VALUE", value_parser = parse_var)]
         dimensions: Vec<(String, String)>,
