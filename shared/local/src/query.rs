@@ -56,19 +56,9 @@ fn execution_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
     })
 }
 
-/// Most recent first.
+/// The newest `limit` executions, most recent first.
 pub fn executions(db: &Db, limit: usize) -> Result<Vec<ExecutionRow>, LocalError> {
-    let conn = db.lock();
-    let mut stmt = conn
-        .prepare(&format!(
-            "SELECT {EXECUTION_COLUMNS} FROM executions ORDER BY started_at DESC, id DESC LIMIT ?1"
-        ))
-        .map_err(LocalError::sql)?;
-    let rows = stmt
-        .query_map([limit], execution_row)
-        .and_then(Iterator::collect)
-        .map_err(LocalError::sql)?;
-    Ok(rows)
+    find_executions(db, &ExecutionFilter::default(), limit)
 }
 
 /// Whether an execution with exactly this id was ever started here.

@@ -67,6 +67,9 @@ impl ExecutionFilter {
 
 /// The newest `limit` executions that pass `filter`, newest first.
 pub fn find_executions(db: &Db, filter: &ExecutionFilter, limit: usize) -> Result<Vec<ExecutionRow>, LocalError> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
     let conn = db.lock();
     let mut stmt = conn
         .prepare(&format!(
