@@ -231,6 +231,9 @@ fn summary(runtime: &LocalRuntime, args: &RunArgs<'_>, record: &ExecutionRecord)
     })
 }
 
+/// A stage wait shorter than this is not worth a word, on a line or in the ticker.
+const NOTABLE_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// What the ticker under the progress lines says: each state in progress and for how long.
 fn in_progress(entered: &HashMap<String, Instant>, approvals: &HashSet<String>) -> String {
     let mut running: Vec<(&String, &Instant)> = entered.iter().collect();
@@ -241,8 +244,7 @@ fn in_progress(entered: &HashMap<String, Instant>, approvals: &HashSet<String>) 
             let waited = since.elapsed();
             let took = style::duration(i64::try_from(waited.as_millis()).ok());
             Some(match baton_core::synth::gate_stage(name) {
-                // A gate passed at once is not worth a word, as in the lines above.
-                Some(_) if waited < std::time::Duration::from_millis(200) => return None,
+                Some(_) if waited < NOTABLE_WAIT => return None,
                 Some(stage) => format!("{stage} waits for its stage to be free {took}"),
                 None if approvals.contains(name) => format!("{name} waits for approval {took}"),
                 None => format!("{name} {took}"),
@@ -310,7 +312,7 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: Has
             }
             "TaskStateExited" if gate.is_some() => {
                 let waited = entered.remove(&name).map(|t| t.elapsed()).unwrap_or_default();
-                if waited > std::time::Duration::from_millis(200) {
+                if waited > NOTABLE_WAIT {
                     let took = style::duration(i64::try_from(waited.as_millis()).ok());
                     show!(
                         "  {}⏸ waited {took} for the stage to be free{}",
