@@ -3,10 +3,12 @@
 //! path, every timestamp 1980-01-01 00:00, modes normalised to 0644 / 0755 (executable) / 0755
 //! (directories), no extra fields, so the same tree always gives the same bytes and digest.
 //!
-//! Unpacking distrusts the archive: an entry that is absolute, climbs out with `..`, or is a
-//! symlink pointing outside the destination is refused with its name; declared sizes are
-//! capped and checked while writing, and an entry that inflates suspiciously (a zip bomb) is
-//! refused before it fills the disk.
+//! Unpacking distrusts the archive: an entry that is absolute, climbs out with `..`, names a
+//! path twice, or is a symlink that resolves outside the destination (alone or through a chain
+//! of other links, [`crate::beneath`]) is refused with its name. Links are made last, so no
+//! file is ever written through one. Declared sizes are capped and checked while writing, and
+//! a bundle that inflates suspiciously (a zip bomb, whether one large entry or many small ones)
+//! is refused before it fills the disk.
 
 use std::fs;
 use std::io::{self, Read, Seek, Write};
@@ -14,6 +16,8 @@ use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Component, Path, PathBuf};
 
 use zip::write::SimpleFileOptions;
+
+use crate::beneath::{Escape, Last};
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +28,10 @@ pub enum BundleError {
     Zip(#[from] zip::result::ZipError),
     #[error("refused entry `{entry}`: {why}")]
     Refused { entry: String, why: String },
+    #[error("refused bundle: {0}")]
+    RefusedBundle(String),
+    #[error("refused bundle: {0}")]
+    Escape(#[from] Escape),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> BundleError + '_ {
@@ -108,9 +116,15 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf, Kind)>) -> R
 pub struct Limits {
     /// Total bytes after inflating.
     pub max_bytes: u64,
-    /// Inflated / compressed size above which a large entry is taken for a zip bomb.
+    /// Inflated / compressed size above which a large entry, or the bundle as a whole once it
+    /// inflates past [`RATIO_FLOOR`], is taken for a zip bomb.
     pub max_ratio: u64,
+    /// Entries in one bundle.
+    pub max_entries: usize,
 }
+
+/// Below this many inflated bytes no ratio is suspicious: a few MiB of zeros is no bomb.
+pub const RATIO_FLOOR: u64 = 1 << 20;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -118,6 +132,7 @@ impl Default for Limits {
         Self {
             max_bytes: 16 << 30,
             max_ratio: 200,
+            max_entries: 1_000_000,
         }
     }
 }
@@ -126,8 +141,21 @@ impl Default for Limits {
 /// outside it.
 pub fn unpack<R: Read + Seek>(bundle: R, dest: &Path, limits: Limits) -> Result<BundleSummary, BundleError> {
     let mut zip = ZipArchive::new(bundle)?;
+    if zip.has_duplicate_names() {
+        return Err(BundleError::RefusedBundle("it names the same path twice".into()));
+    }
+    if zip.len() > limits.max_entries {
+        return Err(BundleError::RefusedBundle(format!(
+            "it has {} entries, more than {}",
+            zip.len(),
+            limits.max_entries
+        )));
+    }
     fs::create_dir_all(dest).map_err(io_err(dest))?;
     let mut summary = BundleSummary::default();
+    let (mut compressed, mut declared_total) = (0u64, 0u64);
+    let mut links = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i)?;
         let name = entry.name()?.into_owned();
@@ -136,40 +164,49 @@ pub fn unpack<R: Read + Seek>(bundle: R, dest: &Path, limits: Limits) -> Result<
             why: why.into(),
         };
         let rel = relative(&name).ok_or_else(|| refuse("the path is absolute or climbs out with `..`"))?;
-        let to = dest.join(&rel);
         if entry.is_dir() {
+            let to = crate::beneath::resolve(dest, &rel, Last::Follow)?;
             fs::create_dir_all(&to).map_err(io_err(&to))?;
             continue;
         }
+        // Names that differ only as written (`a`, `./a`) are the same path.
+        if !seen.insert(rel.clone()) {
+            return Err(refuse("a second entry for the same path"));
+        }
+        let to = crate::beneath::resolve(dest, &rel, Last::Keep)?;
         if let Some(parent) = to.parent() {
             fs::create_dir_all(parent).map_err(io_err(parent))?;
         }
         if entry.is_symlink() {
             let mut target = String::new();
-            entry.read_to_string(&mut target).map_err(io_err(&to))?;
-            // The link is resolved from the directory holding it, so it must stay inside `dest`.
-            let joined = rel.parent().unwrap_or(Path::new("")).join(&target);
-            if Path::new(&target).is_absolute() || relative(&joined.to_string_lossy()).is_none() {
+            (&mut entry).take(4096).read_to_string(&mut target).map_err(io_err(&to))?;
+            if Path::new(&target).is_absolute() {
                 return Err(refuse(&format!("a symlink to `{target}`, outside the bundle")));
             }
-            symlink(&target, &to).map_err(io_err(&to))?;
+            links.push((rel, target));
             continue;
         }
         let declared = entry.size();
-        if declared > 1 << 20 && declared / entry.compressed_size().max(1) > limits.max_ratio {
+        compressed += entry.compressed_size();
+        declared_total = declared_total.saturating_add(declared);
+        if declared > RATIO_FLOOR && declared / entry.compressed_size().max(1) > limits.max_ratio {
             return Err(refuse(&format!(
                 "it inflates {} bytes to {declared} (more than {}:1): a zip bomb",
                 entry.compressed_size(),
                 limits.max_ratio
             )));
         }
-        if summary.bytes + declared > limits.max_bytes {
+        // Many entries each under the floor add up: the bundle as a whole is held to the ratio.
+        if declared_total > RATIO_FLOOR && declared_total / compressed.max(1) > limits.max_ratio {
+            return Err(BundleError::RefusedBundle(format!(
+                "its entries inflate {compressed} bytes to {declared_total} (more than {}:1): a zip bomb",
+                limits.max_ratio
+            )));
+        }
+        if declared_total > limits.max_bytes {
             return Err(refuse(&format!("the bundle holds more than {} bytes", limits.max_bytes)));
         }
-        if to.symlink_metadata().is_ok() {
-            return Err(refuse("a second entry for the same path"));
-        }
-        let mut out = fs::File::create(&to).map_err(io_err(&to))?;
+        let mut out = fs::File::create_new(&to).map_err(io_err(&to))?;
         // The declared size can lie; never write a byte more than it promised.
         let written = io::copy(&mut (&mut entry).take(declared + 1), &mut out).map_err(io_err(&to))?;
         if written != declared {
@@ -180,6 +217,30 @@ pub fn unpack<R: Read + Seek>(bundle: R, dest: &Path, limits: Limits) -> Result<
         }
         summary.bytes += written;
         summary.files += 1;
+    }
+    // Links last, once every file is written, and each then resolved with all the others: a
+    // chain of links each pointing inside can still lead out.
+    for (rel, target) in &links {
+        let to = crate::beneath::resolve(dest, rel, Last::Keep)?;
+        if to.symlink_metadata().is_ok() {
+            return Err(BundleError::Refused {
+                entry: rel.to_string_lossy().into_owned(),
+                why: "a symlink at a path the bundle also has entries below".into(),
+            });
+        }
+        symlink(target, &to).map_err(io_err(&to))?;
+    }
+    for (rel, target) in &links {
+        crate::beneath::check_link(dest, rel).map_err(|e| BundleError::Refused {
+            entry: rel.to_string_lossy().into_owned(),
+            why: match e {
+                Escape::Outside { link: Some((at, to)), .. } if Path::new(&at) != rel.as_path() => {
+                    format!("a symlink to `{target}`, outside the bundle through `{at}` -> `{}`", to.display())
+                }
+                Escape::Outside { .. } => format!("a symlink to `{target}`, outside the bundle"),
+                other => other.to_string(),
+            },
+        })?;
     }
     Ok(summary)
 }

@@ -15,6 +15,7 @@
 //! - [`events`]: inbound notifications (build, deployment, alarm, timer).
 //! - [`lanes`]: stage locks, after CodePipeline's execution modes.
 //! - [`digest`]: the canonical digest of a file tree, the same in every store.
+//! - [`beneath`]: paths resolved inside a tree, links followed, never above its root.
 //! - [`bundle`]: artifacts as reproducible zip bundles, and their distrustful unpacking.
 //! - [`cost`]: an execution's AWS cost from what it did, beside CodePipeline V2's price.
 //! - [`alarm`]: CloudWatch alarms: vocabulary, evaluation, composite rules.
@@ -23,6 +24,7 @@
 //! - [`variables`]: action output variables (`#{Namespace.NAME}`).
 
 pub mod alarm;
+pub mod beneath;
 pub mod bundle;
 pub mod cost;
 pub mod digest;

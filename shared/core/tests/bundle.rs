@@ -117,6 +117,22 @@ fn archive_attacks_are_refused_by_entry_name() {
         z.write_all(b"through the link").unwrap();
     });
     assert!(refusal(twice).contains("a second entry for the same path"));
+
+    // Links are made last, so a file "through" a link lands in a real directory, and the link
+    // at that directory's path is then refused rather than written over it.
+    let through = hostile(|z| {
+        z.add_symlink("up", "..", opts).unwrap();
+        z.start_file("up/escaped", opts).unwrap();
+        z.write_all(b"x").unwrap();
+    });
+    assert!(refusal(through).contains("`up`: a symlink at a path the bundle also has entries below"));
+
+    // Each link alone leads inside; the chain leads out.
+    let chain = hostile(|z| {
+        z.add_symlink("d/l1", "..", opts).unwrap();
+        z.add_symlink("d/l2", "l1/..", opts).unwrap();
+    });
+    assert!(refusal(chain).contains("`d/l2`: a symlink to `l1/..`, outside the bundle through `d/l1` -> `..`"));
 }
 
 #[test]

@@ -76,21 +76,32 @@ impl FsArtifactStore {
         Ok(crate::artifact_diff::compare(&inventory(before)?, &inventory(after)?))
     }
 
-    /// Copies a stored version's files into `dest`, verifying the digest on the way out.
+    /// Copies a stored version's files into `dest` (absent, or an empty directory), verifying
+    /// the digest on the way out. All or nothing: the files are built beside `dest` and renamed
+    /// into place once verified, so a refused or corrupt version leaves nothing behind.
     pub fn fetch(&self, pipeline: &str, artifact: &ArtifactRef, dest: &Path) -> Result<(), LocalError> {
+        let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        fs::create_dir_all(parent).map_err(LocalError::io(parent))?;
+        let staging = tempfile::Builder::new()
+            .prefix(".baton-fetch-")
+            .tempdir_in(parent)
+            .map_err(LocalError::io(parent))?;
+        let files = staging.path().join("files");
         match self.files_of(pipeline, artifact)? {
-            StoredFiles::Listing(l) => self.blobs().materialize(&l, dest)?,
+            StoredFiles::Listing(l) => self.blobs().materialize(&l, &files)?,
             StoredFiles::Tree(t) => {
-                tree::copy_tree(&t, dest)?;
+                tree::copy_tree(&t, &files)?;
             }
         }
-        let got = tree::summarize(dest)?;
+        let got = tree::summarize(&files)?;
         if got.digest != artifact.digest {
             return Err(LocalError::Invalid(format!(
                 "artifact {artifact} is corrupt: digest {} where the manifest says {}",
                 got.digest, artifact.digest
             )));
         }
+        // rename(2) replaces an empty directory and refuses one that holds anything.
+        fs::rename(&files, dest).map_err(LocalError::io(dest))?;
         Ok(())
     }
 

@@ -118,13 +118,8 @@ impl Blobs {
             let line = if ft.is_dir() {
                 Entry::Dir { path: rel }
             } else if ft.is_symlink() {
+                baton_core::beneath::check_link(source, Path::new(&rel))?;
                 let target = fs::read_link(entry.path()).map_err(LocalError::io(entry.path()))?;
-                if tree::symlink_escapes(Path::new(&rel), &target) {
-                    return Err(LocalError::Invalid(format!(
-                        "symlink {rel} points outside the tree ({})",
-                        target.display()
-                    )));
-                }
                 digest.symlink(&rel, &target);
                 Entry::Link {
                     path: rel,
@@ -227,20 +222,20 @@ impl Blobs {
         Ok(index)
     }
 
-    /// Builds a version's files under `dest` from its listing.
+    /// Builds a version's files under `dest` from its listing. Links are made last, once every
+    /// directory and file is in place, and each must then resolve beneath `dest` (a listing is
+    /// data on disk, and never trusted to lead only inside).
     pub fn materialize(&self, listing: &Path, dest: &Path) -> Result<(), LocalError> {
         fs::create_dir_all(dest).map_err(LocalError::io(dest))?;
         let mut packs = PackReader::new(&self.packs_dir());
+        let mut links = Vec::new();
         for entry in read_listing(listing)? {
             match entry {
                 Entry::Dir { path } => {
                     let to = tree::contained(dest, &path)?;
                     fs::create_dir_all(&to).map_err(LocalError::io(&to))?;
                 }
-                Entry::Link { path, target } => {
-                    let to = tree::contained(dest, &path)?;
-                    std::os::unix::fs::symlink(&target, &to).map_err(LocalError::io(&to))?;
-                }
+                Entry::Link { path, target } => links.push((path, target)),
                 Entry::File {
                     path,
                     sha256,
@@ -248,7 +243,10 @@ impl Blobs {
                     size,
                     packed,
                 } => {
-                    let to = tree::contained(dest, &path)?;
+                    let to = tree::contained_entry(dest, &path)?;
+                    if to.symlink_metadata().is_ok() {
+                        return Err(LocalError::Invalid(format!("the listing names {path} twice")));
+                    }
                     match packed {
                         Some(at) => fs::write(&to, packs.read(&at, size)?).map_err(LocalError::io(&to))?,
                         None => self.copy_out(&sha256, &to)?,
@@ -257,6 +255,14 @@ impl Blobs {
                     fs::set_permissions(&to, fs::Permissions::from_mode(mode)).map_err(LocalError::io(&to))?;
                 }
             }
+        }
+        for (path, target) in &links {
+            let to = tree::contained_entry(dest, path)?;
+            std::os::unix::fs::symlink(target, &to).map_err(LocalError::io(&to))?;
+        }
+        // Checked once all are made: a link is safe only with the links it leads through.
+        for (path, _) in &links {
+            baton_core::beneath::check_link(dest, Path::new(path))?;
         }
         Ok(())
     }

@@ -391,7 +391,6 @@ fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<(), LocalEr
     let include = glob_set(&artifacts.files)?;
     let exclude = glob_set(&artifacts.exclude_paths)?;
     std::fs::create_dir_all(dest).map_err(LocalError::io(dest))?;
-    let root = std::fs::canonicalize(src).map_err(LocalError::io(src))?;
     let mut matched = 0;
     for entry in WalkDir::new(&base).follow_links(false).min_depth(1) {
         let entry = entry.map_err(|e| LocalError::Invalid(e.to_string()))?;
@@ -416,11 +415,14 @@ fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<(), LocalEr
         }
         if link {
             // As CodeBuild: a link is followed and its file copied, unless `enable-symlinks: yes`
-            // asks for links that stay inside the source to be kept as links.
-            let Ok(resolved) = std::fs::canonicalize(entry.path()) else {
+            // asks for links to be kept as links. Here the build runs on the host, so a link is
+            // followed only within the build's own tree: beyond it are the host's files.
+            let in_src = entry.path().strip_prefix(src).unwrap_or(entry.path());
+            let resolved = tree::contained(src, &in_src.to_string_lossy())?;
+            if resolved.symlink_metadata().is_err() {
                 continue; // dangling: nothing to copy
-            };
-            if artifacts.enable_symlinks.0 && resolved.starts_with(&root) {
+            }
+            if artifacts.enable_symlinks.0 {
                 let to = std::fs::read_link(entry.path()).map_err(LocalError::io(entry.path()))?;
                 std::os::unix::fs::symlink(&to, &target).map_err(LocalError::io(&target))?;
             } else if resolved.is_file() {

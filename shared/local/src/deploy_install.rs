@@ -1,6 +1,7 @@
 //! The Install step of a local deployment: an appspec's `files` copied onto an instance's root,
 //! honouring `file_exists_behavior`, with what was installed remembered for the next deployment.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use baton_core::spec::appspec::{Appspec, FileExistsBehavior, parse_appspec};
@@ -21,6 +22,19 @@ pub(crate) fn load_appspec(archive: &Path, file: &str) -> Result<Appspec, LocalE
     Ok(parse_appspec(Path::new(file), &text)?)
 }
 
+/// A hook's script, resolved beneath the revision (links and all) and made executable: archives
+/// do not always keep the executable bit, and the agent runs the script anyway.
+pub(crate) fn hook_script(archive: &Path, location: &str) -> Result<PathBuf, LocalError> {
+    let path = tree::contained(archive, location)?;
+    if !path.is_file() {
+        return Err(LocalError::Invalid(format!("script {location} is not in the revision")));
+    }
+    let mut perms = std::fs::metadata(&path).map_err(LocalError::io(&path))?.permissions();
+    perms.set_mode(perms.mode() | 0o755);
+    std::fs::set_permissions(&path, perms).map_err(LocalError::io(&path))?;
+    Ok(path)
+}
+
 /// Install: remove what the previous deployment installed, then copy `files` into the
 /// instance root honouring `file_exists_behavior`; remember what was installed.
 pub(crate) fn install(appspec: &Appspec, archive: &Path, instance: &Instance) -> Result<(), LocalError> {
@@ -28,7 +42,7 @@ pub(crate) fn install(appspec: &Appspec, archive: &Path, instance: &Instance) ->
     let manifest = instance.dir.join("installed-files.txt");
     if let Ok(previous) = std::fs::read_to_string(&manifest) {
         for line in previous.lines().filter(|l| !l.is_empty()) {
-            let _ = std::fs::remove_file(tree::contained(&root, line)?);
+            let _ = std::fs::remove_file(tree::contained_entry(&root, line)?);
         }
     }
     let mut installed = Vec::new();
@@ -47,6 +61,8 @@ pub(crate) fn install(appspec: &Appspec, archive: &Path, instance: &Instance) ->
                 .collect()
         };
         for (from, to) in files {
+            // Hooks of earlier revisions may have left links in the instance's root.
+            let to = tree::contained(&root, &to.strip_prefix(&root).unwrap_or(&to).to_string_lossy())?;
             if to.exists() {
                 match appspec.file_exists_behavior {
                     FileExistsBehavior::Disallow => {

@@ -16,6 +16,8 @@ pub enum LocalError {
     Sql(#[from] rusqlite::Error),
     #[error(transparent)]
     Spec(#[from] baton_core::SpecError),
+    #[error(transparent)]
+    Escape(#[from] baton_core::beneath::Escape),
     #[error("{0}")]
     Invalid(String),
     #[error("command `{command}` failed: {message}")]

@@ -59,6 +59,8 @@ pub mod execution_record;
 mod failpoints;
 pub mod file_lock;
 pub mod git;
+#[cfg(test)]
+mod hostile_links;
 pub mod inbox;
 mod job_ends;
 pub mod lanes;

@@ -2,7 +2,9 @@
 
 use std::fs::{self, File};
 use std::io::{self, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+
+use baton_core::beneath::{self, Last};
 
 use walkdir::WalkDir;
 
@@ -19,29 +21,34 @@ pub fn sha256_file(path: &Path) -> Result<String, LocalError> {
     baton_core::digest::sha256_file(path).map_err(LocalError::io(path))
 }
 
-/// Joins a relative path under `root`, refusing anything that would land outside it.
+/// `rel` resolved beneath `root`, every symlink on the way followed and none allowed to lead
+/// out ([`beneath`]): the path to read, copy, execute or write through.
 pub fn contained(root: &Path, rel: &str) -> Result<PathBuf, LocalError> {
-    let mut out = root.to_path_buf();
-    for c in Path::new(rel).components() {
-        match c {
-            Component::Normal(p) => out.push(p),
-            Component::CurDir => {}
-            _ => {
-                return Err(LocalError::Invalid(format!(
-                    "`{rel}` leaves its directory (absolute, or uses `..`)"
-                )));
-            }
-        }
-    }
-    Ok(out)
+    Ok(beneath::resolve(root, rel, Last::Follow)?)
 }
 
-/// Copies a tree, keeping executable bits and in-tree relative symlinks; a symlink that points
-/// outside the tree is refused rather than followed.
+/// Like [`contained`], but a symlink in the last place is kept: the path of a link itself, or
+/// of a file to create anew.
+pub fn contained_entry(root: &Path, rel: &str) -> Result<PathBuf, LocalError> {
+    Ok(beneath::resolve(root, rel, Last::Keep)?)
+}
+
+/// Copies a tree, keeping executable bits and symlinks that resolve inside it; a symlink that
+/// leads outside the tree, however many links it takes, is refused rather than followed.
 pub fn copy_tree(from: &Path, to: &Path) -> Result<u64, LocalError> {
+    copy_tree_except(from, to, |_| false)
+}
+
+/// [`copy_tree`] without the entries `skip` names (by path below `from`), nor what is under them.
+pub fn copy_tree_except(from: &Path, to: &Path, skip: impl Fn(&Path) -> bool) -> Result<u64, LocalError> {
     fs::create_dir_all(to).map_err(LocalError::io(to))?;
     let mut files = 0;
-    for entry in WalkDir::new(from).follow_links(false).min_depth(1) {
+    let walk = WalkDir::new(from)
+        .follow_links(false)
+        .min_depth(1)
+        .into_iter()
+        .filter_entry(|e| !e.path().strip_prefix(from).is_ok_and(&skip));
+    for entry in walk {
         let entry = entry.map_err(|e| LocalError::Invalid(format!("reading {}: {e}", from.display())))?;
         let rel = entry
             .path()
@@ -52,14 +59,8 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<u64, LocalError> {
         if ft.is_dir() {
             fs::create_dir_all(&dest).map_err(LocalError::io(&dest))?;
         } else if ft.is_symlink() {
+            beneath::check_link(from, rel)?;
             let target = fs::read_link(entry.path()).map_err(LocalError::io(entry.path()))?;
-            if symlink_escapes(rel, &target) {
-                return Err(LocalError::Invalid(format!(
-                    "symlink {} points outside the tree ({})",
-                    rel.display(),
-                    target.display()
-                )));
-            }
             std::os::unix::fs::symlink(&target, &dest).map_err(LocalError::io(&dest))?;
             files += 1;
         } else if ft.is_file() {
@@ -68,21 +69,6 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<u64, LocalError> {
         }
     }
     Ok(files)
-}
-
-/// Whether a symlink at `rel` (relative to a tree's root) to `target` leads outside the tree.
-pub fn symlink_escapes(rel: &Path, target: &Path) -> bool {
-    target.is_absolute() || {
-        let mut level = rel.components().count() as i64 - 1;
-        target.components().any(|c| {
-            match c {
-                Component::ParentDir => level -= 1,
-                Component::Normal(_) => level += 1,
-                _ => {}
-            }
-            level < 0
-        })
-    }
 }
 
 pub fn sync_dir(dir: &Path) -> Result<(), LocalError> {
@@ -148,5 +134,10 @@ mod tests {
         std::os::unix::fs::symlink("../../etc/passwd", a.path().join("evil")).unwrap();
         let b = tempfile::tempdir().unwrap();
         assert!(copy_tree(a.path(), &b.path().join("out")).is_err());
+        let chain = tempfile::tempdir().unwrap();
+        fs::create_dir_all(chain.path().join("d")).unwrap();
+        std::os::unix::fs::symlink("..", chain.path().join("d/l1")).unwrap();
+        std::os::unix::fs::symlink("l1/..", chain.path().join("d/l2")).unwrap();
+        assert!(copy_tree(chain.path(), &b.path().join("chain")).is_err());
     }
 }

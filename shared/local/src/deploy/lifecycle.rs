@@ -3,7 +3,6 @@
 //! AfterInstall, ApplicationStart, ValidateService, each recorded per instance, with the
 //! environment the agent gives hook scripts.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -14,10 +13,9 @@ use chrono::Utc;
 use rusqlite::params;
 
 use super::{HookEnv, Instance, LocalDeployer, stop};
-use crate::deploy_install::{install, load_appspec};
+use crate::deploy_install::{hook_script, install, load_appspec};
 use crate::error::LocalError;
 use crate::process::{Exit, clean_command, run_logged, stop_group};
-use crate::tree;
 
 impl LocalDeployer {
     pub(super) async fn run_hooks(
@@ -31,14 +29,7 @@ impl LocalDeployer {
         let log = instance.dir.join("lifecycle.log");
         let mut last_group = None;
         for script in appspec.hooks.scripts(event) {
-            let path = tree::contained(archive, &script.location.value).map_err(|e| format!("{event}: {e}"))?;
-            if !path.is_file() {
-                return Err(format!("{event}: script {} is not in the revision", script.location.value));
-            }
-            // Archives do not always keep the executable bit; the agent runs the script anyway.
-            let mut perms = std::fs::metadata(&path).map_err(|e| e.to_string())?.permissions();
-            perms.set_mode(perms.mode() | 0o755);
-            std::fs::set_permissions(&path, perms).map_err(|e| e.to_string())?;
+            let path = hook_script(archive, &script.location.value).map_err(|e| format!("{event}: {e}"))?;
             append_line(
                 &log,
                 &format!("--- {event} {} (deployment {})", script.location.value, env.deployment_id),
