@@ -11,6 +11,7 @@ mod console;
 mod cost;
 mod deploy_stop;
 mod execution_modes;
+mod hostile;
 mod idempotency;
 mod pipeline_runs;
 mod reports;

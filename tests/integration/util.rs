@@ -83,6 +83,14 @@ impl Project {
 impl Drop for Project {
     /// Kills whatever the deployments left running, even when the test failed half way.
     fn drop(&mut self) {
+        // What is recorded beside each instance, for a test that damaged the database.
+        for group in walkdir(&self.state_dir().join("groups")) {
+            if group.file_name().is_some_and(|n| n == "process-group")
+                && let Some(g) = std::fs::read_to_string(&group).ok().and_then(|t| t.trim().parse().ok())
+            {
+                baton_local::process::kill_group(g);
+            }
+        }
         let db_path = self.state_dir().join("baton.db");
         if !db_path.exists() {
             return;
@@ -116,6 +124,9 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn walkdir(root: &Path) -> Vec<PathBuf> {
+    if !root.exists() {
+        return Vec::new();
+    }
     let mut out = vec![root.to_path_buf()];
     let mut i = 0;
     while i < out.len() {

@@ -152,9 +152,16 @@ impl FsArtifactStore {
             if let Some(text) = again.filter(|_| !provenance.execution_id.is_empty()) {
                 return serde_json::from_str(&text).map_err(|e| LocalError::Invalid(e.to_string()));
             }
-            let version: u64 = tx
+            let mut version: u64 = tx
                 .query_row("SELECT COALESCE(MAX(version), 0) + 1 FROM artifacts WHERE pipeline = ?1 AND name = ?2", params![pipeline, name], |r| r.get(0))
                 .map_err(LocalError::sql)?;
+            // A version directory the database does not list (its process died between the
+            // rename and the commit, or the database was restored from an older copy) may be
+            // the only copy of a version someone deployed: it is passed over, never replaced.
+            while self.version_dir(&pipeline, &name, version).exists() {
+                tracing::warn!(pipeline = %pipeline, artifact = %name, version, "a stored version the database does not list; left as it is");
+                version += 1;
+            }
             let manifest = Manifest {
                 artifact: ArtifactRef { name: name.clone(), version, digest: summary.digest.clone() },
                 size: summary.size,
@@ -168,11 +175,6 @@ impl FsArtifactStore {
             let target = self.version_dir(&pipeline, &name, version);
             let parent = target.parent().ok_or_else(|| LocalError::Invalid("artifact path has no parent".into()))?;
             fs::create_dir_all(parent).map_err(LocalError::io(parent))?;
-            // A directory here was renamed into place by a process that died before its
-            // transaction committed: it was never a version, so it goes.
-            if target.exists() {
-                fs::remove_dir_all(&target).map_err(LocalError::io(&target))?;
-            }
             fs::rename(staging, &target).map_err(LocalError::io(&target))?;
             tree::sync_dir(parent)?;
             tx.execute(

@@ -3,7 +3,7 @@
 //! metric of each deployment group.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -93,11 +93,20 @@ pub struct LocalAlarms {
     pipeline: Arc<Pipeline>,
     db: Arc<Db>,
     metrics: SqliteMetrics,
+    /// Each alarm's state as this process last reported it. Every process on a state directory
+    /// evaluates the alarms and must hear of a change (its bake may be waiting on it), but the
+    /// database records each transition once, whichever process saw it first.
+    reported: Arc<Mutex<BTreeMap<String, AlarmState>>>,
 }
 
 impl LocalAlarms {
     pub fn new(pipeline: Arc<Pipeline>, db: Arc<Db>, metrics: SqliteMetrics) -> Self {
-        Self { pipeline, metrics, db }
+        Self {
+            pipeline,
+            metrics,
+            db,
+            reported: Arc::default(),
+        }
     }
 
     fn stored(&self, alarm: &str) -> Result<AlarmState, LocalError> {
@@ -155,21 +164,37 @@ impl LocalAlarms {
         changes: &mut Vec<(String, AlarmState, Evaluation)>,
     ) -> Result<(), LocalError> {
         let ts = Utc::now().to_rfc3339();
-        let conn = self.db.lock();
-        conn.execute(
-            "INSERT INTO alarms (name, state, reason, updated_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (name) DO UPDATE SET state = excluded.state, reason = excluded.reason,
-             updated_at = CASE WHEN alarms.state = excluded.state THEN alarms.updated_at ELSE excluded.updated_at END",
-            params![name, eval.state.to_string(), eval.reason, ts],
-        )
-        .map_err(LocalError::sql)?;
-        if eval.state != old {
-            conn.execute(
-                "INSERT INTO alarm_history (name, timestamp, old_state, new_state, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![name, ts, old.to_string(), eval.state.to_string(), eval.reason],
+        self.db.immediate(|tx| {
+            // Read again under the write lock: of processes that saw the same change, one records it.
+            let stored: Option<String> = tx
+                .query_row("SELECT state FROM alarms WHERE name = ?1", [name], |r| r.get(0))
+                .optional()
+                .map_err(LocalError::sql)?;
+            let stored = stored.and_then(|s| AlarmState::parse(&s)).unwrap_or(AlarmState::InsufficientData);
+            tx.execute(
+                "INSERT INTO alarms (name, state, reason, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (name) DO UPDATE SET state = excluded.state, reason = excluded.reason,
+                 updated_at = CASE WHEN alarms.state = excluded.state THEN alarms.updated_at ELSE excluded.updated_at END",
+                params![name, eval.state.to_string(), eval.reason, ts],
             )
             .map_err(LocalError::sql)?;
-            changes.push((name.to_string(), old, eval));
+            if eval.state != stored {
+                tx.execute(
+                    "INSERT INTO alarm_history (name, timestamp, old_state, new_state, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![name, ts, stored.to_string(), eval.state.to_string(), eval.reason],
+                )
+                .map_err(LocalError::sql)?;
+            }
+            Ok(())
+        })?;
+        let before = self
+            .reported
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_string(), eval.state)
+            .unwrap_or(old);
+        if eval.state != before {
+            changes.push((name.to_string(), before, eval));
         }
         Ok(())
     }
@@ -243,17 +268,26 @@ pub async fn probe(port: u16) -> bool {
 }
 
 /// Probes every in-service instance whose revision was started (and not torn down since), and
-/// records how many failed.
-pub async fn probe_groups(pipeline: &Pipeline, deployer: &LocalDeployer, metrics: &SqliteMetrics) -> Result<(), LocalError> {
+/// records how many failed. Every process on a state directory runs this each `period_ms`, but
+/// a group is probed once a period: the first process to claim the period probes it, so
+/// concurrent runs neither add their datapoints up nor see an instance another one deploys.
+pub async fn probe_groups(
+    pipeline: &Pipeline,
+    deployer: &LocalDeployer,
+    metrics: &SqliteMetrics,
+    period_ms: i64,
+) -> Result<(), LocalError> {
     let now = Utc::now().timestamp_millis();
+    let period = now.div_euclid(period_ms.max(1));
     let mut data = Vec::new();
     for group in pipeline.groups.keys() {
-        let targets: Vec<_> = deployer
-            .instances(group)?
-            .into_iter()
-            .filter(|i| i.artifact.is_some() && i.process_group.is_some() && deployer.in_service(group, i.index))
-            .collect();
-        if targets.is_empty() {
+        let mut targets = Vec::new();
+        for i in deployer.instances(group)? {
+            if i.artifact.is_some() && i.process_group.is_some() && deployer.in_service(group, i.index)? {
+                targets.push(i);
+            }
+        }
+        if targets.is_empty() || !claim_probe(&metrics.db, &pipeline.name, group, period)? {
             continue;
         }
         let results = futures_util::future::join_all(targets.iter().map(|i| probe(i.port))).await;
@@ -272,6 +306,19 @@ pub async fn probe_groups(pipeline: &Pipeline, deployer: &LocalDeployer, metrics
         });
     }
     metrics.put(&data).await.map_err(|e| LocalError::Invalid(e.message))
+}
+
+/// Takes the group's health probe for `period`; false when a process already took it.
+fn claim_probe(db: &Db, pipeline: &str, group: &str, period: i64) -> Result<bool, LocalError> {
+    let claimed = db
+        .lock()
+        .execute(
+            "INSERT INTO health_probes (pipeline, grp, period) VALUES (?1, ?2, ?3)
+             ON CONFLICT (pipeline, grp) DO UPDATE SET period = excluded.period WHERE health_probes.period < excluded.period",
+            params![pipeline, group, period],
+        )
+        .map_err(LocalError::sql)?;
+    Ok(claimed == 1)
 }
 
 #[cfg(test)]

@@ -9,7 +9,18 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::LocalError;
 
-const SCHEMA: &str = r#"
+/// The schema's migrations, in order: migration `i` takes a database from `user_version` `i` to
+/// `i + 1`. Append, never edit: a state directory made by any earlier Baton is upgraded by the
+/// ones it has not had, and one made by a later Baton (a higher `user_version`) is refused
+/// rather than misread. The first is the schema as it stood before versioning; its `IF NOT
+/// EXISTS` lets it adopt those databases as they are.
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2];
+
+/// What a state directory holds besides its database: with any of these present, an empty or
+/// missing database is a lost one, not a new one.
+const STATE_DATA: &[&str] = &["artifacts", "builds", "groups"];
+
+const SCHEMA_1: &str = r#"
 CREATE TABLE IF NOT EXISTS executions (
     id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, arn TEXT NOT NULL, status TEXT NOT NULL,
     started_at TEXT NOT NULL, ended_at TEXT, input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT,
@@ -96,6 +107,79 @@ CREATE TABLE IF NOT EXISTS parameters (
 );
 "#;
 
+/// Brings the schema up to date, each migration in its own transaction with the version it
+/// sets, so a crash between two leaves a database at one version or the next.
+fn migrate(conn: &Connection) -> Result<(), Opening> {
+    let known = MIGRATIONS.len();
+    loop {
+        let tx = conn.unchecked_transaction()?;
+        // Read under the write lock (IMMEDIATE would be the same here: the next statement writes).
+        let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > known {
+            return Err(Opening::Newer { found: version, known });
+        }
+        let Some(step) = MIGRATIONS.get(version) else {
+            return Ok(());
+        };
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+    }
+}
+
+/// Why one attempt to open the database failed.
+enum Opening {
+    Sql(rusqlite::Error),
+    /// Written by a later Baton: its schema has migrations this one does not know.
+    Newer {
+        found: usize,
+        known: usize,
+    },
+}
+
+impl From<rusqlite::Error> for Opening {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sql(e)
+    }
+}
+
+fn state_dir_of(db_file: &Path) -> std::path::PathBuf {
+    db_file.parent().unwrap_or(Path::new(".")).to_path_buf()
+}
+
+/// An empty or missing database beside artifacts, builds or deployment groups was lost (deleted,
+/// truncated, a bad copy): taking it for a new one would number artifact versions from 1 again
+/// and lose track of running instances. Refused, with the way back.
+fn refuse_if_lost(db_file: &Path) -> Result<(), LocalError> {
+    let empty = std::fs::metadata(db_file).map_or(true, |m| m.len() == 0);
+    if !empty {
+        return Ok(());
+    }
+    let dir = state_dir_of(db_file);
+    let holds = |name: &&str| std::fs::read_dir(dir.join(name)).is_ok_and(|mut d| d.next().is_some());
+    match STATE_DATA.iter().find(|name| holds(name)) {
+        None => Ok(()),
+        Some(found) => Err(LocalError::DamagedState {
+            dir,
+            why: format!(
+                "its database {} is {} but it holds {found}/",
+                db_file.display(),
+                if db_file.exists() { "empty" } else { "missing" }
+            ),
+        }),
+    }
+}
+
+/// What every process on a state directory must agree on, kept here rather than in one
+/// process's memory: which instances a deployment took out of service (not probed), and the
+/// last period each group's health was probed in (one probe, one datapoint, per period).
+const SCHEMA_2: &str = r#"
+ALTER TABLE instances ADD COLUMN out_of_service INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE health_probes (
+    pipeline TEXT NOT NULL, grp TEXT NOT NULL, period INTEGER NOT NULL, PRIMARY KEY (pipeline, grp)
+);
+"#;
+
 /// A shared connection. Calls are short and local, so they run inline on the async threads.
 #[derive(Debug)]
 pub struct Db {
@@ -104,31 +188,47 @@ pub struct Db {
 
 impl Db {
     pub fn open(path: &Path) -> Result<Self, LocalError> {
+        refuse_if_lost(path)?;
         // Processes that open a new database at the same moment (`baton run` started three
         // times at once) race to switch it to WAL and create the schema. SQLite answers one of
         // two lock upgrades that would deadlock with SQLITE_BUSY at once, without waiting on
         // the busy handler; opening again a moment later finds the work done.
         let mut attempt = 0;
         loop {
-            match Self::open_once(path) {
-                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy && attempt < 50 => {
+            let e = match Self::open_once(path) {
+                Ok(conn) => return Ok(Self { conn: Mutex::new(conn) }),
+                Err(Opening::Newer { found, known }) => {
+                    return Err(LocalError::Invalid(format!(
+                        "{} has schema version {found}, newer than this baton knows ({known}): use the baton that wrote it",
+                        path.display()
+                    )));
+                }
+                Err(Opening::Sql(e)) => e,
+            };
+            match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::DatabaseBusy) if attempt < 50 => {
                     attempt += 1;
                     std::thread::sleep(std::time::Duration::from_millis(10 * attempt.min(10)));
                 }
-                Err(e) => return Err(LocalError::db(path, e)),
-                Ok(conn) => return Ok(Self { conn: Mutex::new(conn) }),
+                Some(rusqlite::ErrorCode::NotADatabase) => {
+                    return Err(LocalError::DamagedState {
+                        dir: state_dir_of(path),
+                        why: format!("{} is not a SQLite database", path.display()),
+                    });
+                }
+                _ => return Err(LocalError::db(path, e)),
             }
         }
     }
 
-    fn open_once(path: &Path) -> rusqlite::Result<Connection> {
+    fn open_once(path: &Path) -> Result<Connection, Opening> {
         let conn = Connection::open(path)?;
         // The timeout first: switching to WAL takes a lock too. WAL keeps readers (`baton
         // status` while a run is going) off the writer's back; NORMAL sync is durable across a
         // crash of this process, which is what runs need.
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")?;
-        conn.execute_batch(SCHEMA)?;
+        migrate(&conn)?;
         Ok(conn)
     }
 

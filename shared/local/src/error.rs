@@ -16,6 +16,12 @@ pub enum LocalError {
     Sql(#[from] rusqlite::Error),
     #[error(transparent)]
     Spec(#[from] baton_core::SpecError),
+    /// A state directory whose database no longer matches what it holds.
+    #[error(
+        "the state directory {} is damaged: {why}. Nothing was changed. Restore baton.db from a backup, or move the directory aside to start afresh (`baton down` still stops the instances it finds)",
+        dir.display()
+    )]
+    DamagedState { dir: PathBuf, why: String },
     #[error(transparent)]
     Escape(#[from] baton_core::beneath::Escape),
     #[error("{0}")]

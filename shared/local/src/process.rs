@@ -122,6 +122,24 @@ pub async fn stop_group(pgid: i32, grace: Duration) {
     let _ = kill_process_group(pid, Signal::KILL);
 }
 
+/// Whether a live process of group `pgid` has `entry` (`NAME=value`) in its environment, read
+/// from `/proc`: the check that a recorded group is still the one Baton started.
+pub fn group_carries_env(pgid: i32, entry: &str) -> bool {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    procs.flatten().any(|p| {
+        let dir = p.path();
+        // `pid (comm) state ppid pgrp …`: comm may hold spaces and parentheses, so read past the last `)`.
+        let in_group = std::fs::read_to_string(dir.join("stat")).is_ok_and(|stat| {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<i32>().ok())
+                == Some(pgid)
+        });
+        in_group && std::fs::read(dir.join("environ")).is_ok_and(|env| env.split(|b| *b == 0).any(|e| e == entry.as_bytes()))
+    })
+}
+
 /// Runs a build's shell like [`run_logged`], except that its output goes through Baton: the log
 /// stops growing at `cap` bytes (a runaway command cannot fill the disk; the build goes on),
 /// every occurrence of a `secrets` value is written as `***`, and when the shell ends whatever it

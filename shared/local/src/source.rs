@@ -18,6 +18,9 @@ use crate::tree;
 #[derive(Debug, Clone)]
 pub struct LocalSource {
     dir: PathBuf,
+    /// Left out of every snapshot wherever it is: a state directory inside the source would
+    /// otherwise be snapshotted into itself.
+    state_dir: PathBuf,
     scratch: PathBuf,
     store: Arc<FsArtifactStore>,
     working_tree: bool,
@@ -30,6 +33,7 @@ impl LocalSource {
     pub fn new(dir: PathBuf, state_dir: &Path, store: Arc<FsArtifactStore>, working_tree: bool) -> Self {
         Self {
             dir,
+            state_dir: state_dir.to_path_buf(),
             scratch: state_dir.join("tmp"),
             store,
             working_tree,
@@ -101,21 +105,12 @@ impl LocalSource {
     }
 
     fn export_dir(&self, dest: &Path) -> Result<(), LocalError> {
-        for entry in std::fs::read_dir(&self.dir).map_err(LocalError::io(&self.dir))? {
-            let entry = entry.map_err(LocalError::io(&self.dir))?;
-            let name = entry.file_name();
-            if SKIPPED.iter().any(|s| name == *s) {
-                continue;
-            }
-            let ft = entry.file_type().map_err(LocalError::io(entry.path()))?;
-            let to = dest.join(&name);
-            if ft.is_dir() {
-                tree::copy_tree(&entry.path(), &to)?;
-            } else if ft.is_file() {
-                std::fs::create_dir_all(dest).map_err(LocalError::io(dest))?;
-                std::fs::copy(entry.path(), &to).map_err(LocalError::io(&to))?;
-            }
-        }
+        let canonical = |p: &Path| std::fs::canonicalize(p).map_err(LocalError::io(p));
+        let (source, state) = (canonical(&self.dir)?, canonical(&self.state_dir)?);
+        tree::copy_tree_except(&source, dest, |rel| {
+            let top_level = rel.components().count() == 1;
+            (top_level && SKIPPED.iter().any(|s| rel == Path::new(s))) || source.join(rel) == state
+        })?;
         Ok(())
     }
 }

@@ -12,10 +12,11 @@ use baton_core::spec::appspec::Appspec;
 use chrono::Utc;
 use rusqlite::params;
 
-use super::{HookEnv, Instance, LocalDeployer, stop};
+use super::{HookEnv, Instance, LocalDeployer, PROCESS_GROUP_FILE, stop};
 use crate::deploy_install::{hook_script, install, load_appspec};
 use crate::error::LocalError;
 use crate::process::{Exit, clean_command, run_logged, stop_group};
+use crate::tree;
 
 impl LocalDeployer {
     pub(super) async fn run_hooks(
@@ -193,6 +194,11 @@ impl LocalDeployer {
             .map_err(LocalError::sql)?;
         }
         if let Some(g) = pgid {
+            // Also beside the instance, for `baton down` when the database is lost.
+            tree::write_atomic(
+                &self.instance_dir(&group.name, index).join(PROCESS_GROUP_FILE),
+                g.to_string().as_bytes(),
+            )?;
             conn.execute(
                 "UPDATE instances SET process_group = ?4 WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3",
                 params![key[0], key[1], key[2], g],

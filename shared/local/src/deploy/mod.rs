@@ -12,7 +12,7 @@ mod lifecycle;
 pub mod shift;
 pub mod stop;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -34,6 +34,42 @@ use crate::deploy_install::load_appspec;
 use crate::deploy_plan::Plan;
 use crate::error::LocalError;
 use crate::process::stop_group;
+
+/// Beside each instance, the process group its revision runs in: what `baton down` stops when
+/// the state directory's database is lost ([`stop_recorded`]).
+pub(crate) const PROCESS_GROUP_FILE: &str = "process-group";
+
+fn instance_dir(groups_dir: &Path, pipeline: &str, group: &str, index: usize) -> PathBuf {
+    groups_dir.join(pipeline).join(group).join(format!("instance-{index}"))
+}
+
+/// Stops the instances of a pipeline from what is recorded beside them, without the database:
+/// `baton down` on a damaged state directory. A recorded process group is stopped only while
+/// a process in it still carries that instance's root in its environment, so a group id the
+/// system has since given to something else is left alone. Returns how many were stopped.
+pub async fn stop_recorded(state_dir: &Path, pipeline: &str) -> usize {
+    let pipeline_dir = state_dir.join("groups").join(pipeline);
+    let mut stopped = 0;
+    let groups = std::fs::read_dir(&pipeline_dir).into_iter().flatten().flatten();
+    for group in groups {
+        for instance in std::fs::read_dir(group.path()).into_iter().flatten().flatten() {
+            let dir = instance.path();
+            let Some(pgid) = std::fs::read_to_string(dir.join(PROCESS_GROUP_FILE))
+                .ok()
+                .and_then(|t| t.trim().parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let marker = format!("BATON_INSTANCE_ROOT={}", dir.join("root").display());
+            if crate::process::group_carries_env(pgid, &marker) {
+                stop_group(pgid, Duration::from_secs(5)).await;
+                stopped += 1;
+            }
+            let _ = std::fs::remove_file(dir.join(PROCESS_GROUP_FILE));
+        }
+    }
+    stopped
+}
 
 /// One instance of a local deployment group.
 #[derive(Debug, Clone)]
@@ -69,9 +105,6 @@ struct Inner {
     alarms: Arc<dyn AlarmWatch>,
     /// Never two deployments on one group at once: later ones queue here.
     group_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    /// Instances taken out of service by a deployment in progress; health checks skip them, as a
-    /// load balancer would deregister them.
-    out_of_service: Mutex<BTreeSet<(String, usize)>>,
     /// The front doors of the groups that shift traffic, opened by their first deployment here.
     fronts: tokio::sync::Mutex<HashMap<String, Arc<crate::traffic::TrafficSplit>>>,
 }
@@ -108,7 +141,6 @@ impl LocalDeployer {
                 bus,
                 alarms,
                 group_locks: Mutex::new(HashMap::new()),
-                out_of_service: Mutex::new(BTreeSet::new()),
                 fronts: tokio::sync::Mutex::new(HashMap::new()),
             }),
         }
@@ -122,23 +154,35 @@ impl LocalDeployer {
             .ok_or_else(|| LocalError::Invalid(format!("unknown deployment group `{name}`")))
     }
 
-    pub fn in_service(&self, group: &str, index: usize) -> bool {
-        !self
+    /// Whether the instance is in service: not taken out by a deployment of any process on this
+    /// state directory. Health probes skip the ones that are out.
+    pub fn in_service(&self, group: &str, index: usize) -> Result<bool, LocalError> {
+        let out: Option<bool> = self
             .inner
-            .out_of_service
+            .db
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains(&(group.to_string(), index))
+            .query_row(
+                "SELECT out_of_service FROM instances WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3",
+                params![self.inner.pipeline.name, group, index],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(LocalError::sql)?;
+        Ok(!out.unwrap_or(false))
     }
 
     fn set_out_of_service(&self, group: &str, index: usize, out: bool) {
-        let mut set = self.inner.out_of_service.lock().unwrap_or_else(PoisonError::into_inner);
-        let key = (group.to_string(), index);
-        if out {
-            set.insert(key);
-        } else {
-            set.remove(&key);
+        let result = self.inner.db.lock().execute(
+            "UPDATE instances SET out_of_service = ?4 WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3",
+            params![self.inner.pipeline.name, group, index, out],
+        );
+        if let Err(e) = result {
+            tracing::warn!(group, instance = index, error = %e, "could not record whether an instance is in service");
         }
+    }
+
+    fn instance_dir(&self, group: &str, index: usize) -> PathBuf {
+        instance_dir(&self.inner.groups_dir, &self.inner.pipeline.name, group, index)
     }
 
     /// The group's instances, creating their directories and ports on first use.
@@ -154,7 +198,7 @@ impl LocalDeployer {
             1
         };
         for index in 0..g.instances as usize * fleets {
-            let dir = self.inner.groups_dir.join(pipeline).join(group).join(format!("instance-{index}"));
+            let dir = self.instance_dir(group, index);
             let row: Option<InstanceColumns> = self
                 .inner
                 .db
@@ -336,6 +380,7 @@ impl LocalDeployer {
         if let Some(pgid) = instance.process_group {
             stop_group(pgid, Duration::from_secs(5)).await;
         }
+        let _ = std::fs::remove_file(instance.dir.join(PROCESS_GROUP_FILE));
         self.inner
             .db
             .lock()

@@ -80,7 +80,8 @@ pub(super) async fn probe(adapters: Arc<Adapters>) {
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
-        if let Err(e) = cloudwatch::probe_groups(&adapters.pipeline, &adapters.deployer, &adapters.metrics).await {
+        let period_ms = i64::try_from(tick_secs(&adapters.pipeline) * 1000).unwrap_or(1000);
+        if let Err(e) = cloudwatch::probe_groups(&adapters.pipeline, &adapters.deployer, &adapters.metrics, period_ms).await {
             tracing::warn!(error = %e, "health probes failed");
         }
     }
