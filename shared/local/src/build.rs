@@ -23,6 +23,7 @@ use crate::build_driver::{self, PhaseReport};
 use crate::bus::EventBus;
 use crate::db::Db;
 use crate::error::LocalError;
+use crate::mask::Masker;
 use crate::process::{Exit, clean_command, run_build_shell};
 use crate::reports::Reports;
 use crate::tree;
@@ -256,8 +257,11 @@ impl ShellBuildRunner {
         let mut variables = std::fs::read(&exported_file)
             .map(|b| build_driver::parse_exported(&b))
             .unwrap_or_default();
+        // The exported file was written by the build's shell, unmasked: read once, then gone.
+        let _ = std::fs::remove_file(&exported_file);
+        let masker = Masker::new(&secrets);
         for (name, value) in &mut variables {
-            let masked = crate::params::mask(value, &secrets);
+            let masked = masker.text(value);
             if masked != *value {
                 note_in_log(
                     &log,
@@ -266,7 +270,15 @@ impl ShellBuildRunner {
                 *value = masked;
             }
         }
-        let reason = reason.map(|r| crate::params::mask(&r, &secrets));
+        let reason = reason.map(|r| masker.text(&r));
+        // Test names come from the build's own files, which may print a secret as well.
+        let mut reports = reports;
+        for test in &mut reports.tests {
+            test.group = masker.text(&test.group);
+            for name in &mut test.failing {
+                *name = masker.text(name);
+            }
+        }
         let _ = std::fs::remove_dir_all(&src);
         Finished {
             status,
@@ -391,6 +403,7 @@ fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<(), LocalEr
     let include = glob_set(&artifacts.files)?;
     let exclude = glob_set(&artifacts.exclude_paths)?;
     std::fs::create_dir_all(dest).map_err(LocalError::io(dest))?;
+    let root = std::fs::canonicalize(src).map_err(LocalError::io(src))?;
     let mut matched = 0;
     for entry in WalkDir::new(&base).follow_links(false).min_depth(1) {
         let entry = entry.map_err(|e| LocalError::Invalid(e.to_string()))?;
@@ -415,14 +428,13 @@ fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<(), LocalEr
         }
         if link {
             // As CodeBuild: a link is followed and its file copied, unless `enable-symlinks: yes`
-            // asks for links to be kept as links. Here the build runs on the host, so a link is
-            // followed only within the build's own tree: beyond it are the host's files.
-            let in_src = entry.path().strip_prefix(src).unwrap_or(entry.path());
-            let resolved = tree::contained(src, &in_src.to_string_lossy())?;
-            if resolved.symlink_metadata().is_err() {
+            // asks for links that stay inside the source to be kept as links. A copy is made
+            // with the build's own rights, which could read the file anyway; a link kept as a
+            // link is checked again, chains and all, when the output is stored.
+            let Ok(resolved) = std::fs::canonicalize(entry.path()) else {
                 continue; // dangling: nothing to copy
-            }
-            if artifacts.enable_symlinks.0 {
+            };
+            if artifacts.enable_symlinks.0 && resolved.starts_with(&root) {
                 let to = std::fs::read_link(entry.path()).map_err(LocalError::io(entry.path()))?;
                 std::os::unix::fs::symlink(&to, &target).map_err(LocalError::io(&target))?;
             } else if resolved.is_file() {

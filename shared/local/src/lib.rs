@@ -25,7 +25,8 @@
 //! - [`bus`]: the in-process event bus, timers, parked tasks, task-token callbacks; [`inbox`]:
 //!   the socket through which `baton approve` (and other runs' stage locks) hand events to a
 //!   running execution; [`lanes`]: the stage locks of the execution modes.
-//! - [`params`]: local Parameter Store / Secrets Manager values for buildspecs.
+//! - [`params`]: local Parameter Store / Secrets Manager values for buildspecs; `mask` keeps
+//!   their values out of every log and record a build leaves.
 //! - [`git`]: running git, for sources and `baton watch`.
 //! - [`file_lock`]: `flock` locks shared by every process on a state directory.
 //! - [`process`]: child processes in their own process groups, with timeouts; `failpoints`
@@ -64,6 +65,7 @@ mod hostile_links;
 pub mod inbox;
 mod job_ends;
 pub mod lanes;
+mod mask;
 pub mod packs;
 pub mod params;
 pub mod process;

@@ -108,14 +108,6 @@ pub fn resolve(db: &Db, env: &Env) -> Result<BTreeMap<String, String>, LocalErro
     Ok(out)
 }
 
-/// `text` with every occurrence of a secret value replaced by `***`, longer secrets first (one
-/// may contain another).
-pub fn mask(text: &str, secrets: &[String]) -> String {
-    let mut secrets: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    secrets.into_iter().fold(text.to_string(), |t, s| t.replace(s.as_str(), "***"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,12 +134,5 @@ mod tests {
         assert!(remove(&db, "prod/db").unwrap());
         assert!(resolve(&db, &env).unwrap_err().to_string().contains("no parameter `prod/db`"));
         assert_eq!(list(&db).unwrap().len(), 1);
-    }
-
-    #[test]
-    fn masks_every_occurrence_longest_secret_first() {
-        let secrets = ["pw".to_string(), "pw-long".to_string(), String::new()];
-        assert_eq!(mask("a pw-long b pw c", &secrets), "a *** b *** c");
-        assert_eq!(mask("nothing", &secrets), "nothing");
     }
 }

@@ -11,6 +11,7 @@ use rustix::process::{Pid, Signal, kill_process_group};
 use tokio::process::Command;
 
 use crate::error::LocalError;
+use crate::mask::{Masker, StreamMask};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -165,7 +166,12 @@ pub async fn run_build_shell(
         .append(true)
         .open(log)
         .map_err(LocalError::io(log))?;
-    let sink = LogSink::new(file, cap, secrets);
+    let sink = LogSink {
+        file,
+        cap,
+        written: 0,
+        truncated: false,
+    };
     let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
     // Larger pipes mean fewer wake-ups for a chatty build; the default 64 KiB is the kernel's
     // floor, and a refusal (a lower /proc/sys/fs/pipe-max-size) only costs speed.
@@ -175,7 +181,7 @@ pub async fn run_build_shell(
     {
         let _ = rustix::pipe::fcntl_setpipe_size(fd, PIPE_SIZE);
     }
-    let copier = tokio::spawn(copy_streams(stdout, stderr, sink));
+    let copier = tokio::spawn(copy_streams(stdout, stderr, sink, Masker::new(secrets)));
     let exit = tokio::select! {
         status = tokio::time::timeout(timeout, child.wait()) => match status {
             Ok(status) => status.map_err(LocalError::io(log))?.code().map_or(Exit::Signaled, Exit::Code),
@@ -206,41 +212,17 @@ const READ_START: usize = 16 * 1024;
 /// How long a stopped build's processes have between SIGTERM and SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
-/// The log file of a build: capped, with secrets masked.
+/// The log file of a build, capped.
 struct LogSink {
     file: std::fs::File,
     cap: u64,
     written: u64,
     truncated: bool,
-    /// Longest first, so a secret that contains another is masked whole.
-    secrets: Vec<memchr::memmem::Finder<'static>>,
 }
 
 impl LogSink {
-    fn new(file: std::fs::File, cap: u64, secrets: &[String]) -> Self {
-        let mut secrets: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        Self {
-            file,
-            cap,
-            written: 0,
-            truncated: false,
-            secrets: secrets
-                .into_iter()
-                .map(|s| memchr::memmem::Finder::new(s.as_bytes()).into_owned())
-                .collect(),
-        }
-    }
-
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         use std::io::Write;
-        let masked;
-        let bytes = if self.secrets.is_empty() {
-            bytes
-        } else {
-            masked = self.mask(bytes);
-            &masked
-        };
         let room = usize::try_from(self.cap.saturating_sub(self.written))
             .unwrap_or(usize::MAX)
             .min(bytes.len());
@@ -258,40 +240,20 @@ impl LogSink {
         }
         Ok(())
     }
-
-    fn mask(&self, bytes: &[u8]) -> Vec<u8> {
-        let mut out = bytes.to_vec();
-        for finder in &self.secrets {
-            let mut next = Vec::with_capacity(out.len());
-            let mut last = 0;
-            for at in finder.find_iter(&out) {
-                // Overlapping matches of one secret: the first one masks the span.
-                if at < last {
-                    continue;
-                }
-                next.extend_from_slice(&out[last..at]);
-                next.extend_from_slice(b"***");
-                last = at + finder.needle().len();
-            }
-            next.extend_from_slice(&out[last..]);
-            out = next;
-        }
-        out
-    }
 }
 
-/// Copies stdout and stderr into the sink in arrival order, a line at a time per stream so a
-/// secret is never split between two writes (a line longer than 64 KiB goes out in pieces).
+/// Copies stdout and stderr into the sink in arrival order, each stream masked as it comes: a
+/// secret split between two reads, or spanning lines, is still masked whole ([`StreamMask`]).
 async fn copy_streams(
     stdout: Option<tokio::process::ChildStdout>,
     stderr: Option<tokio::process::ChildStderr>,
     mut sink: LogSink,
+    masker: Masker,
 ) -> std::io::Result<()> {
     use tokio::io::AsyncReadExt;
 
-    const MAX_LINE: usize = 64 * 1024;
     let (mut out, mut err) = (stdout, stderr);
-    let (mut pending_out, mut pending_err) = (Vec::new(), Vec::new());
+    let (mut mask_out, mut mask_err) = (StreamMask::new(masker.clone()), StreamMask::new(masker));
     // Small at first (a thousand quiet builds at once must not each hold megabytes), doubled
     // up to the pipe's size while reads keep filling them (a chatty build).
     let (mut a, mut b) = (vec![0u8; READ_START], vec![0u8; READ_START]);
@@ -308,15 +270,12 @@ async fn copy_streams(
             r = async { out.as_mut().expect("guarded").read(&mut a).await }, if out.is_some() => (r?, true),
             r = async { err.as_mut().expect("guarded").read(&mut b).await }, if err.is_some() => (r?, false),
         };
-        if from_out {
+        let (chunk, mask) = if from_out {
             filled_a = n;
+            (&a[..n], &mut mask_out)
         } else {
             filled_b = n;
-        }
-        let (chunk, pending) = if from_out {
-            (&a[..n], &mut pending_out)
-        } else {
-            (&b[..n], &mut pending_err)
+            (&b[..n], &mut mask_err)
         };
         if n == 0 {
             if from_out {
@@ -324,23 +283,10 @@ async fn copy_streams(
             } else {
                 err = None;
             }
-            sink.write(pending)?; // the stream ended: its unfinished last line
-            pending.clear();
+            sink.write(&mask.finish())?; // the stream ended: what was held back
             continue;
         }
-        // Without secrets there is nothing a line boundary protects: write as it comes.
-        if sink.secrets.is_empty() {
-            sink.write(chunk)?;
-            continue;
-        }
-        pending.extend_from_slice(chunk);
-        let cut = match memchr::memrchr(b'\n', pending) {
-            Some(i) => i + 1,
-            None if pending.len() >= MAX_LINE => pending.len(),
-            None => continue,
-        };
-        sink.write(&pending[..cut])?;
-        pending.drain(..cut);
+        sink.write(&mask.push(chunk))?;
     }
     Ok(())
 }

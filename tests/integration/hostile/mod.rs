@@ -3,4 +3,5 @@
 //! resolved, in baton-local (`hostile_links.rs`); the rest are here.
 
 mod concurrency;
+mod secrets;
 mod state;
