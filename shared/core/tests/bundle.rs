@@ -153,3 +153,62 @@ fn a_file_that_is_not_a_zip_says_so() {
     let err = bundle::unpack(Cursor::new(b"PK not really".to_vec()), dest.path(), Limits::default()).unwrap_err();
     assert!(err.to_string().starts_with("not a zip bundle"), "{err}");
 }
+
+/// The probe: 3,000 entries of 1 MiB each (3.3 MB on disk) unpacked 3 GB, since the ratio was
+/// checked for entries over a MiB only. The bundle as a whole is held to the ratio now.
+#[test]
+fn many_small_entries_that_inflate_together_are_a_bomb() {
+    let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let bomb = hostile(|z| {
+        for i in 0..20 {
+            z.start_file(format!("zeros-{i}"), opts).unwrap();
+            z.write_all(&vec![0u8; 1 << 20]).unwrap();
+        }
+    });
+    let dest = tempfile::tempdir().unwrap();
+    let err = bundle::unpack(Cursor::new(bomb), &dest.path().join("out"), Limits::default()).unwrap_err();
+    assert!(
+        err.to_string().contains("inflate") && err.to_string().contains("a zip bomb"),
+        "{err}"
+    );
+    let written: u64 = walkdir_sizes(&dest.path().join("out"));
+    assert!(written <= 4 << 20, "{written} bytes were written before the refusal");
+}
+
+/// Two central-directory entries with one name: the zip reader keeps one of them, and the
+/// bundle was unpacked as if the other did not exist.
+#[test]
+fn a_name_given_twice_in_the_archive_is_refused() {
+    let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut bytes = hostile(|z| {
+        z.start_file("appspec.yml", opts).unwrap();
+        z.write_all(b"first").unwrap();
+        z.start_file("appspec.ymX", opts).unwrap();
+        z.write_all(b"second").unwrap();
+    });
+    // Rename the second entry, in its local header and its central directory record alike.
+    let (from, to) = (b"appspec.ymX", b"appspec.yml");
+    let mut i = 0;
+    while let Some(at) = bytes[i..].windows(from.len()).position(|w| w == from) {
+        bytes[i + at..i + at + to.len()].copy_from_slice(to);
+        i += at + to.len();
+    }
+    let dest = tempfile::tempdir().unwrap();
+    let err = bundle::unpack(Cursor::new(bytes), &dest.path().join("out"), Limits::default()).unwrap_err();
+    assert!(err.to_string().contains("names the same path twice"), "{err}");
+}
+
+fn walkdir_sizes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| {
+            if e.path().is_dir() {
+                walkdir_sizes(&e.path())
+            } else {
+                e.metadata().map_or(0, |m| m.len())
+            }
+        })
+        .sum()
+}
