@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use anstream::eprintln;
-use baton_core::model::ActionKind;
 use baton_core::spec::{self, appspec, buildspec, lambda_appspec};
 
 use crate::cli::FileKind;
@@ -33,19 +32,10 @@ fn check(path: &Path, kind: FileKind) -> Result<Vec<PathBuf>, spec::SpecError> {
         FileKind::Appspec => appspec::parse_appspec(path, &text).map(|_| Vec::new()),
         FileKind::StateMachine => crate::commands::asl::load(path, &text).map(|_| Vec::new()),
         FileKind::Pipeline => {
-            let p = baton_core::parse_pipeline(path, &text)?;
-            // The buildspecs a pipeline names live in its source; check the ones present here.
-            let dir = path.parent().unwrap_or(Path::new("."));
-            let mut more: Vec<PathBuf> = p
-                .actions()
-                .filter_map(|(_, a)| match &a.kind {
-                    ActionKind::Build { buildspec, .. } => Some(dir.join(buildspec)),
-                    _ => None,
-                })
-                .filter(|f| f.is_file())
-                .collect();
-            more.dedup();
-            Ok(more)
+            baton_core::parse_pipeline(path, &text)?;
+            // The buildspecs a pipeline names live in its source: each must be there, and is
+            // checked in turn.
+            spec::validate::check_source_files(path, &text)
         }
     }
 }

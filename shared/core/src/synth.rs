@@ -348,7 +348,7 @@ fn action_task(p: &Pipeline, stage: &str, a: &Action, earlier: &Earlier<'_>) -> 
                     "duration_secs": duration_secs,
                     "artifact.$": format!("$.results.{ds}.{da}.artifact"),
                 }),
-                a.timeout_secs.unwrap_or(duration_secs + BAKE_SLACK),
+                a.timeout_secs.unwrap_or(duration_secs.saturating_add(BAKE_SLACK)),
             )
         }
         ActionKind::Approval { message } => {

@@ -397,7 +397,7 @@ pub(crate) fn glob_set(patterns: &[String]) -> Result<GlobSet, LocalError> {
 /// the workspace.
 fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<(), LocalError> {
     let base = match &artifacts.base_directory {
-        Some(b) => tree::contained(src, b)?,
+        Some(b) => tree::contained(src, &b.value)?,
         None => src.to_path_buf(),
     };
     let include = glob_set(&artifacts.files)?;
@@ -451,7 +451,7 @@ fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<(), LocalEr
         return Err(LocalError::Invalid(format!(
             "no matching artifact paths found for {:?} under {}",
             artifacts.files,
-            artifacts.base_directory.as_deref().unwrap_or(".")
+            artifacts.base_directory.as_ref().map_or(".", |b| b.value.as_str())
         )));
     }
     Ok(())

@@ -116,7 +116,7 @@ pub fn collect(src: &Path, groups: &BTreeMap<String, Report>) -> Result<Reports,
     for (group, report) in groups {
         let format = Format::of(group, report)?;
         let base = match &report.base_directory {
-            Some(b) => tree::contained(src, b)?,
+            Some(b) => tree::contained(src, &b.value)?,
             None => src.to_path_buf(),
         };
         let globs = crate::build::glob_set(&report.files)?;

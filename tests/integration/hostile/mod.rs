@@ -5,3 +5,4 @@
 mod concurrency;
 mod secrets;
 mod state;
+mod validate;

@@ -212,7 +212,7 @@ pub fn parse_appspec(file: &Path, text: &str) -> Result<Appspec, SpecError> {
             {
                 r.error(t.referenced, "a hook timeout is between 1 and 3600 seconds");
             }
-            if s.location.value.starts_with('/') || s.location.value.split('/').any(|c| c == "..") {
+            if super::leaves_its_tree(&s.location.value) {
                 r.error(
                     s.location.referenced,
                     "a hook location is a path inside the revision, without `..` or a leading `/`",
@@ -221,8 +221,11 @@ pub fn parse_appspec(file: &Path, text: &str) -> Result<Appspec, SpecError> {
         }
     }
     for f in &spec.files {
-        if !f.destination.value.starts_with('/') {
-            r.error(f.destination.referenced, "a file destination is an absolute path on the instance");
+        if !f.destination.value.starts_with('/') || f.destination.value.split('/').any(|c| c == "..") {
+            r.error(
+                f.destination.referenced,
+                "a file destination is an absolute path on the instance, without `..`",
+            );
         }
         if f.source.value.split('/').any(|c| c == "..") {
             r.error(f.source.referenced, "a file source cannot leave the revision with `..`");

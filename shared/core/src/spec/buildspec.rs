@@ -184,7 +184,7 @@ pub struct Phase {
 pub struct Report {
     pub files: Vec<String>,
     #[serde(default, rename = "base-directory")]
-    pub base_directory: Option<String>,
+    pub base_directory: Option<Spanned<String>>,
     #[serde(default, rename = "discard-paths")]
     pub discard_paths: YesNo,
     #[serde(default, rename = "file-format")]
@@ -201,7 +201,7 @@ pub struct Artifacts {
     #[serde(default, rename = "discard-paths")]
     pub discard_paths: YesNo,
     #[serde(default, rename = "base-directory")]
-    pub base_directory: Option<String>,
+    pub base_directory: Option<Spanned<String>>,
     #[serde(default, rename = "exclude-paths")]
     pub exclude_paths: Vec<String>,
     #[serde(default, rename = "enable-symlinks")]
@@ -271,6 +271,24 @@ pub fn parse_buildspec(file: &Path, text: &str) -> Result<Buildspec, SpecError> 
                 format!(
                     "exported variable `{}` is not a shell variable name (letters, digits and '_', not starting with a digit)",
                     v.value
+                ),
+            );
+        }
+    }
+    let artifacts = spec
+        .artifacts
+        .iter()
+        .flat_map(|a| std::iter::once(a).chain(a.secondary_artifacts.values()));
+    let bases = artifacts
+        .filter_map(|a| a.base_directory.as_ref())
+        .chain(spec.reports.values().filter_map(|r| r.base_directory.as_ref()));
+    for base in bases {
+        if super::leaves_its_tree(&base.value) {
+            r.error(
+                base.referenced,
+                format!(
+                    "base-directory `{}` leaves the build's directory: give a path inside it, without `..` or a leading `/`",
+                    base.value
                 ),
             );
         }

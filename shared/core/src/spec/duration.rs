@@ -1,4 +1,4 @@
-//! Human durations in specs: `90`, `90s`, `2m`, `1h30m`, `24h`, `1d`.
+//! Human durations in specs: `90`, `90s`, `2m`, `1h30m`, `24h`, `1d`, at most [`Span::MAX_SECS`].
 
 use std::fmt;
 use std::time::Duration;
@@ -9,10 +9,29 @@ use serde::de::{self, Deserializer, Visitor};
 pub struct Span(pub Duration);
 
 impl Span {
+    /// The longest duration a spec may give: 365 days, the longest a Step Functions Standard
+    /// execution runs. Every sum a duration takes part in (a bake's timeout is its duration plus
+    /// a margin) then stays far from overflowing.
+    pub const MAX_SECS: u64 = 365 * 86_400;
+
+    pub fn from_secs(secs: u64) -> Result<Self, String> {
+        if secs > Self::MAX_SECS {
+            return Err(format!(
+                "{secs} seconds is longer than a duration may be: at most 365d ({} s)",
+                Self::MAX_SECS
+            ));
+        }
+        Ok(Span(Duration::from_secs(secs)))
+    }
+
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
-        if let Ok(secs) = text.parse::<u64>() {
-            return Ok(Span(Duration::from_secs(secs)));
+        let too_long = || format!("'{text}' is longer than a duration may be: at most 365d ({} s)", Self::MAX_SECS);
+        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            return text
+                .parse::<u64>()
+                .map_err(|_| too_long())
+                .and_then(|secs| Self::from_secs(secs).map_err(|_| too_long()));
         }
         let mut total = 0u64;
         let mut number = String::new();
@@ -32,16 +51,17 @@ impl Span {
                     ));
                 }
             };
-            let n: u64 = number
-                .parse()
-                .map_err(|_| format!("'{text}' is not a duration: a number must come before '{c}'"))?;
-            total = total.saturating_add(n.saturating_mul(unit));
+            if number.is_empty() {
+                return Err(format!("'{text}' is not a duration: a number must come before '{c}'"));
+            }
+            let n: u64 = number.parse().map_err(|_| too_long())?;
+            total = n.checked_mul(unit).and_then(|part| total.checked_add(part)).ok_or_else(too_long)?;
             number.clear();
         }
         if !number.is_empty() || text.is_empty() {
             return Err(format!("'{text}' is not a duration: end it with a unit (s, m, h or d)"));
         }
-        Ok(Span(Duration::from_secs(total)))
+        Self::from_secs(total).map_err(|_| too_long())
     }
 
     pub fn secs(self) -> u64 {
@@ -69,12 +89,11 @@ impl<'de> serde::Deserialize<'de> for Span {
                 f.write_str("a duration such as 30s, 2m or 1h")
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Span, E> {
-                Ok(Span(Duration::from_secs(v)))
+                Span::from_secs(v).map_err(E::custom)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Span, E> {
-                u64::try_from(v)
-                    .map(|v| Span(Duration::from_secs(v)))
-                    .map_err(|_| E::custom("a duration cannot be negative"))
+                let v = u64::try_from(v).map_err(|_| E::custom("a duration cannot be negative"))?;
+                Span::from_secs(v).map_err(E::custom)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Span, E> {
                 Span::parse(v).map_err(E::custom)
@@ -97,5 +116,25 @@ mod tests {
         assert!(Span::parse("10x").is_err());
         assert!(Span::parse("10m5").is_err());
         assert!(Span::parse("").is_err());
+        assert!(Span::parse("s").is_err());
+    }
+
+    /// The probe: `18446744073709551325s` saturated near u64::MAX, and the bake's timeout (the
+    /// duration plus a margin) wrapped around to 9 s.
+    #[test]
+    fn durations_are_bounded_and_never_wrap() {
+        assert_eq!(Span::parse("365d").unwrap().secs(), Span::MAX_SECS);
+        for text in [
+            "18446744073709551325s",
+            "366d",
+            "31536001",
+            "99999999999999999999999",
+            "9999999999999999h",
+            "364d24h1s",
+        ] {
+            let err = Span::parse(text).unwrap_err();
+            assert!(err.contains("at most 365d"), "{text}: {err}");
+        }
+        assert!(Span::from_secs(u64::MAX).is_err());
     }
 }

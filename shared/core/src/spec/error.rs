@@ -126,6 +126,25 @@ impl<'a> Reporter<'a> {
         });
     }
 
+    /// Where `needle` first appears at or after `from`: the position of a map key, which the
+    /// parser does not keep, found from the position of its map.
+    pub fn find(&self, from: Pos, needle: &str) -> Pos {
+        let start = self
+            .text
+            .split_inclusive('\n')
+            .take(from.line.saturating_sub(1) as usize)
+            .map(str::len)
+            .sum::<usize>();
+        let start = self.text[start..]
+            .char_indices()
+            .nth(from.column.saturating_sub(1) as usize)
+            .map_or(start, |(i, _)| start + i);
+        match self.text.get(start..).and_then(|rest| rest.find(needle)) {
+            Some(at) if !needle.is_empty() => Pos::after(&self.text[..start + at]),
+            _ => from,
+        }
+    }
+
     pub fn finish(self) -> Result<(), SpecError> {
         if self.diagnostics.is_empty() {
             Ok(())

@@ -17,6 +17,13 @@ pub use error::{Diagnostic, Pos, SpecError};
 /// by mistake, and parsing it whole would only delay the error.
 pub const MAX_SPEC_BYTES: u64 = 4 << 20;
 
+/// Whether a path a spec gives inside a tree (the source, a build's workspace, a revision)
+/// would leave it as written: absolute, or climbing with `..`. Such paths are refused where
+/// they are written; links are resolved where the path is used.
+pub fn leaves_its_tree(path: &str) -> bool {
+    Path::new(path).has_root() || Path::new(path).components().any(|c| c == std::path::Component::ParentDir)
+}
+
 /// Reads a spec file as UTF-8, pointing at the first invalid byte when it is not.
 pub fn read_text(file: &Path) -> Result<String, SpecError> {
     let refuse = |pos: Pos, message: String| SpecError {

@@ -21,7 +21,7 @@ pub struct PipelineSpec {
     #[serde(default)]
     pub execution_mode: ExecutionMode,
     #[serde(default)]
-    pub variables: BTreeMap<String, String>,
+    pub variables: Option<Spanned<BTreeMap<String, String>>>,
     pub stages: Vec<StageSpec>,
     #[serde(default)]
     pub deployment_groups: BTreeMap<String, Spanned<GroupSpec>>,
@@ -415,7 +415,7 @@ pub struct AlarmSpec {
     #[serde(default)]
     pub period: Option<Spanned<Span>>,
     #[serde(default)]
-    pub threshold: Option<f64>,
+    pub threshold: Option<Spanned<f64>>,
     #[serde(default)]
     pub comparison: Option<ComparisonOperator>,
     #[serde(default)]

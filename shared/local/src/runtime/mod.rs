@@ -141,7 +141,6 @@ pub fn default_state_dir(pipeline_file: &Path) -> PathBuf {
 impl LocalRuntime {
     pub async fn open(pipeline_file: &Path, options: RuntimeOptions) -> Result<Self, LocalError> {
         let pipeline = Arc::new(baton_core::load_pipeline(pipeline_file)?);
-        let project_dir = pipeline_file.parent().unwrap_or(Path::new(".")).to_path_buf();
         let state_dir = options.state_dir.clone().unwrap_or_else(|| default_state_dir(pipeline_file));
         std::fs::create_dir_all(&state_dir).map_err(LocalError::io(&state_dir))?;
         let db = Arc::new(Db::open(&state_dir.join("baton.db"))?);
@@ -152,10 +151,7 @@ impl LocalRuntime {
         let tokens = TaskTokens::default();
         let metrics = SqliteMetrics::new(db.clone());
         let alarms = Arc::new(LocalAlarms::new(pipeline.clone(), db.clone(), metrics.clone()));
-        let source_dir = match &pipeline.source.repository {
-            Some(r) => project_dir.join(r),
-            None => project_dir.clone(),
-        };
+        let source_dir = baton_core::spec::validate::source_dir(pipeline_file, pipeline.source.repository.as_deref());
         let adapters = Arc::new(Adapters {
             pipeline: pipeline.clone(),
             store: store.clone(),

@@ -11,6 +11,14 @@ use crate::spec::error::{Pos, Reporter, SpecError, parse_yaml};
 use crate::spec::pipeline::{ActionSpec, ActionType, DeploymentConfig, GlobsSpec, HealthyHostsType, PipelineSpec, RollbackTrigger};
 use crate::trigger::{self, GlobFilter, PushFilter, Schedule, ScheduledRun};
 
+mod alarms;
+mod source_files;
+mod variables;
+
+pub use source_files::{check_source_files, source_dir};
+
+use alarms::validate_alarms;
+
 fn pos<T>(s: &Spanned<T>) -> Pos {
     s.referenced.into()
 }
@@ -91,6 +99,7 @@ fn validate(spec: &PipelineSpec, r: &mut Reporter<'_>) -> Pipeline {
                     r.error(pos(ro), "run_order must be between 1 and 999");
                 }
                 let kind = validate_action(a, &available, &groups, &mut deployed_groups, r);
+                variables::check_env(&a.env, pos(&a.name), r);
                 for value in a.env.values() {
                     for (ns, name) in crate::variables::references(value) {
                         if !namespaces.contains(ns) {
@@ -145,7 +154,7 @@ fn validate(spec: &PipelineSpec, r: &mut Reporter<'_>) -> Pipeline {
         source: spec.source.clone(),
         triggers: validate_triggers(spec, r),
         execution_mode: spec.execution_mode,
-        variables: spec.variables.clone(),
+        variables: variables::validate(&spec.variables, r),
         stages,
         groups,
         alarms,
@@ -263,6 +272,17 @@ fn validate_action(
             Some(g) => g.value.clone(),
         }
     };
+    if let Some(b) = &a.buildspec
+        && crate::spec::leaves_its_tree(&b.value)
+    {
+        r.error(
+            pos(b),
+            format!(
+                "buildspec `{}` is outside the source: give its path inside the source, e.g. buildspec.yml or ci/build.yml",
+                b.value
+            ),
+        );
+    }
     match kind {
         ActionType::Build | ActionType::Test => ActionKind::Build {
             buildspec: a
@@ -440,133 +460,7 @@ fn validate_groups(
     groups
 }
 
-fn validate_alarms(spec: &PipelineSpec, r: &mut Reporter<'_>) -> (BTreeMap<String, Alarm>, BTreeMap<String, CompositeAlarm>) {
-    let mut alarms = BTreeMap::new();
-    let mut composites = BTreeMap::new();
-    for (name, a) in &spec.alarms {
-        let at = pos(a);
-        let a = &a.value;
-        if let Some(rule) = &a.rule {
-            let metric_fields = a.metric.is_some()
-                || a.statistic.is_some()
-                || a.period.is_some()
-                || a.threshold.is_some()
-                || a.comparison.is_some()
-                || a.evaluation_periods.is_some();
-            if metric_fields {
-                r.error(pos(rule), format!("alarm `{name}` has a `rule`, so it is a composite alarm: leave out metric, statistic, period, threshold, comparison and evaluation_periods"));
-            }
-            match crate::alarm::composite::Rule::parse(&rule.value) {
-                Ok(parsed) => {
-                    for child in parsed.alarms() {
-                        if !spec.alarms.contains_key(child) {
-                            r.error(
-                                pos(rule),
-                                format!("the rule of alarm `{name}` reads alarm `{child}`, which is not defined"),
-                            );
-                        } else if child == name {
-                            r.error(pos(rule), format!("the rule of alarm `{name}` reads its own state"));
-                        }
-                    }
-                    composites.insert(
-                        name.clone(),
-                        CompositeAlarm {
-                            name: name.clone(),
-                            rule: parsed,
-                            text: rule.value.clone(),
-                        },
-                    );
-                }
-                Err(e) => r.error(pos(rule), e.to_string()),
-            }
-            continue;
-        }
-        let users: Vec<&String> = spec
-            .deployment_groups
-            .iter()
-            .filter(|(_, g)| g.value.alarms.iter().any(|x| &x.value == name))
-            .map(|(n, _)| n)
-            .collect();
-        let dimensions = match (&a.dimensions, users.as_slice()) {
-            (Some(d), _) => d.clone(),
-            (None, [group]) => BTreeMap::from([
-                ("Pipeline".to_string(), spec.name.value.clone()),
-                ("DeploymentGroup".to_string(), (*group).clone()),
-            ]),
-            (None, _) => {
-                let users = if users.is_empty() {
-                    "no deployment group directly".to_string()
-                } else {
-                    format!("{} deployment groups", users.len())
-                };
-                r.error(
-                    at,
-                    format!("alarm `{name}` is used by {users}, so its dimensions cannot default to one group's; give it `dimensions`"),
-                );
-                BTreeMap::new()
-            }
-        };
-        let missing: Vec<&str> = [
-            ("metric", a.metric.is_none()),
-            ("statistic", a.statistic.is_none()),
-            ("period", a.period.is_none()),
-            ("threshold", a.threshold.is_none()),
-            ("comparison", a.comparison.is_none()),
-            ("evaluation_periods", a.evaluation_periods.is_none()),
-        ]
-        .into_iter()
-        .filter_map(|(f, absent)| absent.then_some(f))
-        .collect();
-        if !missing.is_empty() {
-            r.error(
-                at,
-                format!("alarm `{name}` needs {} (or a `rule`, for a composite alarm)", missing.join(", ")),
-            );
-            continue;
-        }
-        let (Some(period), Some(n_spec)) = (&a.period, &a.evaluation_periods) else {
-            continue;
-        };
-        let period_secs = period.value.secs();
-        if !crate::alarm::valid_period(period_secs) {
-            r.error(pos(period), "a CloudWatch period is 1, 5, 10 or 30 seconds, or a multiple of 60");
-        }
-        let n = n_spec.value;
-        if n == 0 {
-            r.error(pos(n_spec), "evaluation_periods must be at least 1");
-        }
-        let m = a.datapoints_to_alarm.as_ref().map_or(n, |d| d.value);
-        if let Some(d) = &a.datapoints_to_alarm
-            && (d.value == 0 || d.value > n)
-        {
-            r.error(
-                pos(d),
-                format!("datapoints_to_alarm must be between 1 and evaluation_periods ({n})"),
-            );
-        }
-        alarms.insert(
-            name.clone(),
-            Alarm {
-                name: name.clone(),
-                namespace: a.namespace.clone(),
-                metric: a.metric.clone().unwrap_or_default(),
-                dimensions,
-                statistic: a.statistic.unwrap_or(crate::alarm::Statistic::Sum),
-                period_secs,
-                threshold: a.threshold.unwrap_or_default(),
-                comparison: a
-                    .comparison
-                    .unwrap_or(crate::alarm::ComparisonOperator::GreaterThanOrEqualToThreshold),
-                evaluation_periods: n,
-                datapoints_to_alarm: m,
-                treat_missing_data: a.treat_missing_data,
-            },
-        );
-    }
-    (alarms, composites)
-}
-
-fn list(items: &[&str]) -> String {
+pub(super) fn list(items: &[&str]) -> String {
     if items.is_empty() {
         "(none)".into()
     } else {

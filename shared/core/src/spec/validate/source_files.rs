@@ -1,0 +1,51 @@
+//! What a pipeline names in its source, checked where the source is on disk: each build's
+//! buildspec must be there, resolved beneath the source directory, links and all. A source that
+//! is not on this machine (a CodeCommit repository on AWS) is not checked.
+
+use std::path::{Path, PathBuf};
+
+use crate::beneath::{self, Last};
+use crate::spec::error::{Reporter, SpecError, parse_yaml};
+use crate::spec::pipeline::{ActionType, PipelineSpec};
+
+use super::pos;
+
+/// The source directory of the pipeline in `file`: its `source.repository`, or the directory
+/// that holds the file.
+pub fn source_dir(file: &Path, repository: Option<&str>) -> PathBuf {
+    let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    repository.map_or_else(|| dir.to_path_buf(), |r| dir.join(r))
+}
+
+/// Checks that every build's buildspec is in the source, and returns where each one is.
+pub fn check_source_files(file: &Path, text: &str) -> Result<Vec<PathBuf>, SpecError> {
+    let spec: PipelineSpec = parse_yaml(file, text)?;
+    let source = source_dir(file, spec.source.repository.as_deref());
+    if !source.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut r = Reporter::new(file, text);
+    let mut found = Vec::new();
+    for a in spec.stages.iter().flat_map(|s| &s.actions) {
+        if !matches!(a.kind.value, ActionType::Build | ActionType::Test) {
+            continue;
+        }
+        let (rel, at) = match &a.buildspec {
+            Some(b) if crate::spec::leaves_its_tree(&b.value) => continue, // reported by the validator
+            Some(b) => (b.value.as_str(), pos(b)),
+            None => ("buildspec.yml", pos(&a.name)),
+        };
+        match beneath::resolve(&source, rel, Last::Follow) {
+            Err(e) => r.error(at, format!("buildspec `{rel}` is outside the source: {e}")),
+            Ok(path) if !path.is_file() => r.error(
+                at,
+                format!("buildspec `{rel}` is not in the source (looked for {})", path.display()),
+            ),
+            Ok(path) => found.push(path),
+        }
+    }
+    r.finish()?;
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
