@@ -163,8 +163,9 @@ async fn main() -> ExitCode {
             port,
             bind,
             token,
+            hosts,
             pipeline,
-        } => ui::run(&pipeline.path, state_dir, ui::UiOptions { port, bind, token }).await,
+        } => ui::run(&pipeline.path, state_dir, ui::UiOptions { port, bind, token, hosts }).await,
         Command::StopDeployment {
             deployment,
             rollback,

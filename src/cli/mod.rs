@@ -207,7 +207,8 @@ runs started anywhere on this machine, live.
 Examples:
   baton ui --pipeline examples/hello-app
   baton ui --port 0                                  any free port
-  baton ui --bind 0.0.0.0 --token \"$(openssl rand -hex 16)\"   reachable from other machines"
+  baton ui --bind 0.0.0.0 --token \"$(openssl rand -hex 16)\"   reachable from other machines
+  baton ui --bind 0.0.0.0 --token \"$TOKEN\" --host ci.example.com   and by that name"
     )]
     Ui {
         /// The TCP port (0: any free one).
@@ -216,9 +217,14 @@ Examples:
         /// Listen on this address instead of 127.0.0.1; requires --token.
         #[arg(long, value_name = "ADDR")]
         bind: Option<std::net::IpAddr>,
-        /// The session token (16+ characters) [default: a new random one].
+        /// The session token: 16+ characters of A-Z a-z 0-9 - . _ ~, not guessable [default: a
+        /// new random one].
         #[arg(long, env = "BATON_UI_TOKEN", hide_env_values = true)]
         token: Option<String>,
+        /// Another name this console is reached by (a DNS name of this machine, a proxy's);
+        /// repeat for several. Off loopback, addresses and the machine's host name are accepted.
+        #[arg(long = "host", value_name = "NAME")]
+        hosts: Vec<String>,
         #[command(flatten)]
         pipeline: PipelineFlag,
     },

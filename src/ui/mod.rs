@@ -28,6 +28,8 @@ pub struct UiOptions {
     pub port: u16,
     pub bind: Option<IpAddr>,
     pub token: Option<String>,
+    /// More names the console is reached by (`--host`).
+    pub hosts: Vec<String>,
 }
 
 /// What every request handler shares.
@@ -40,8 +42,13 @@ struct Console {
     db: Arc<Db>,
     store: baton_local::artifacts::FsArtifactStore,
     token: String,
-    /// `Host` values this server answers to: a page from any other name (DNS rebinding) is refused.
+    /// `Host` values this server answers to, lowercase: a page from any other name (DNS
+    /// rebinding) is refused.
     hosts: Vec<String>,
+    /// Bound to every address (0.0.0.0 or ::): any address of this machine, written as an
+    /// address, is one of its hosts too. A rebinding attack needs a name, never an address.
+    any_address: bool,
+    port: u16,
     /// Turns true on Ctrl-C: open change streams end, or a page left open would keep the
     /// server from stopping.
     stopping: tokio::sync::watch::Receiver<bool>,
@@ -55,8 +62,10 @@ pub async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOptions) 
     let bind = options.bind.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     // Off loopback, anyone who can reach the port can try it: the token must be chosen on purpose.
     let token = match (bind.is_loopback(), options.token) {
-        (_, Some(t)) if t.len() < 16 => anyhow::bail!(Usage("--token must be at least 16 characters".into())),
-        (_, Some(t)) => t,
+        (_, Some(t)) => {
+            guard::check_token(&t).map_err(|why| Usage(format!("--token {why}")))?;
+            t
+        }
         (true, None) => uuid::Uuid::new_v4().simple().to_string(),
         (false, None) => anyhow::bail!(Usage(format!(
             "binding to {bind} serves the console beyond this machine; give --token (16+ characters) as well"
@@ -74,10 +83,23 @@ pub async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOptions) 
             ))
         })?;
     let port = listener.local_addr()?.port();
-    let mut hosts = vec![format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("[::1]:{port}")];
+    let mut names = vec!["127.0.0.1".to_string(), "localhost".into(), "[::1]".into()];
     if !bind.is_loopback() {
-        hosts.push(SocketAddr::new(bind, port).to_string());
+        names.push(match bind {
+            IpAddr::V6(v6) => format!("[{v6}]"),
+            v4 => v4.to_string(),
+        });
+        // What other machines call this one.
+        if let Ok(name) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
+            names.push(name.trim().to_string());
+        }
     }
+    names.extend(options.hosts);
+    let hosts = names
+        .iter()
+        .filter(|n| !n.is_empty())
+        .map(|n| format!("{}:{port}", n.to_ascii_lowercase()))
+        .collect();
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let console = Arc::new(Console {
         pipeline_file: file,
@@ -88,6 +110,8 @@ pub async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOptions) 
         store,
         token,
         hosts,
+        any_address: bind.is_unspecified(),
+        port,
         stopping,
     });
     let shown = if bind.is_unspecified() {

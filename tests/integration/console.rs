@@ -14,10 +14,10 @@ use serde_json::{Map, Value};
 use crate::util::Project;
 
 /// The console process, stopped when the test ends, pass or fail.
-struct Console {
+pub(crate) struct Console {
     child: Child,
-    port: u16,
-    token: String,
+    pub(crate) port: u16,
+    pub(crate) token: String,
 }
 
 impl Drop for Console {
@@ -29,8 +29,15 @@ impl Drop for Console {
 
 impl Console {
     fn start(project: &std::path::Path) -> Self {
+        Self::start_with(project, &[])
+    }
+
+    /// `baton ui` on any free port with `args`; bound to loopback unless they say otherwise.
+    pub(crate) fn start_with(project: &std::path::Path, args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
-            .args(["ui", "--port", "0", "--pipeline"])
+            .args(["ui", "--port", "0"])
+            .args(args)
+            .arg("--pipeline")
             .arg(project)
             .env("USER", "ada")
             .env("NO_COLOR", "1")
@@ -50,7 +57,7 @@ impl Console {
             .split_once("/?token=")
             .expect("address with token");
         let port = host.rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port");
-        assert!(host.starts_with("127.0.0.1:"), "bound to loopback: {host}");
+        assert!(host.starts_with("127.0.0.1:"), "shown on loopback: {host}");
         Self {
             child,
             port,
@@ -58,13 +65,13 @@ impl Console {
         }
     }
 
-    fn session(&self) -> String {
+    pub(crate) fn session(&self) -> String {
         format!("baton_session={}", self.token)
     }
 }
 
 /// One HTTP/1.1 exchange; (status, head, body).
-fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String, String) {
+pub(crate) fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
     let mut request = format!(

@@ -211,6 +211,10 @@ impl ArtifactStore for FsArtifactStore {
     }
 
     async fn manifest(&self, pipeline: &str, name: &str, version: u64) -> PortResult<Option<Manifest>> {
+        // Versions are numbered in SQLite's integers: a larger number names none.
+        let Ok(version) = i64::try_from(version) else {
+            return Ok(None);
+        };
         let sql = "SELECT manifest FROM artifacts WHERE pipeline = ?1 AND name = ?2 AND version = ?3";
         Ok(self.db.json_row(sql, params![pipeline, name, version])?)
     }

@@ -3,6 +3,7 @@
 //! resolved, in baton-local (`hostile_links.rs`); the rest are here.
 
 mod concurrency;
+mod console;
 mod secrets;
 mod state;
 mod validate;
