@@ -34,6 +34,9 @@ fn datapoint(v: &Value, i: usize) -> anyhow::Result<(i64, f64)> {
     Ok((ts, value))
 }
 
+/// The most periods one `alarm evaluate` replays: a week of 10-second periods.
+const MAX_EVALUATIONS: i64 = 60_480;
+
 pub fn run(command: AlarmCommand) -> anyhow::Result<u8> {
     let AlarmCommand::Evaluate {
         alarm,
@@ -63,6 +66,14 @@ pub fn run(command: AlarmCommand) -> anyhow::Result<u8> {
     let period = i64::try_from(alarm.period_secs).unwrap_or(60) * 1000;
     let start = first.div_euclid(period) * period + period;
     let stop = last.div_euclid(period) * period + period * (i64::from(evaluation_range(alarm.evaluation_periods)) + 1);
+    // One row per period: a file whose datapoints lie years apart would ask for millions.
+    let evaluations = (stop - start) / period + 1;
+    if evaluations > MAX_EVALUATIONS {
+        return Err(usage(format!(
+            "the datapoints span {evaluations} periods of {} s; evaluate at most {MAX_EVALUATIONS} at once (split the file by time)",
+            alarm.period_secs
+        )));
+    }
     let mut rows = Vec::new();
     let mut t = start;
     while t <= stop {

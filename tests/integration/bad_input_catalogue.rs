@@ -1,6 +1,6 @@
 //! The bad-input catalogue: one example of every class of bad input (truncated, huge, deeply
-//! nested, wrong types, unknown keys, invalid UTF-8, NUL bytes) fed to every command that reads
-//! a user's file. Each must be refused with exit code 2 and an error that names the file, line
+//! nested, wrong types, unknown keys, invalid UTF-8, NUL bytes, a number past its bound) fed to
+//! every command that reads a user's file. Each must be refused with exit code 2 and an error that names the file, line
 //! and column, and says what is wrong; none may crash, hang or be accepted.
 
 use std::path::Path;
@@ -19,6 +19,8 @@ struct EntryPoint {
     nested: fn() -> String,
     wrong_type: &'static str,
     unknown_key: &'static str,
+    /// A number past the bound the file's format sets, where it has one.
+    out_of_range: Option<&'static str>,
 }
 
 const PIPELINE: &str = "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Make, type: build }\n";
@@ -41,6 +43,9 @@ fn entry_points() -> Vec<EntryPoint> {
             nested: || format!("name: p\nstages: {}\n", deep("[", "]")),
             wrong_type: "name: p\nstages: 5\n",
             unknown_key: "name: p\nstagez: []\n",
+            out_of_range: Some(
+                "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Make, type: build, timeout: 18446744073709551325s }\n",
+            ),
         },
         EntryPoint {
             name: "baton run",
@@ -50,6 +55,9 @@ fn entry_points() -> Vec<EntryPoint> {
             nested: || format!("name: p\nstages: {}\n", deep("[", "]")),
             wrong_type: "name: [p]\nstages: []\n",
             unknown_key: "name: p\nbogus: 1\nstages: []\n",
+            out_of_range: Some(
+                "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Make, type: build, timeout: 18446744073709551325s }\n",
+            ),
         },
         EntryPoint {
             name: "baton validate buildspec.yml",
@@ -59,6 +67,7 @@ fn entry_points() -> Vec<EntryPoint> {
             nested: || format!("version: 0.2\nphases:\n  build:\n    commands: {}\n", deep("[", "]")),
             wrong_type: "version: 0.2\nphases:\n  build:\n    commands: {a: 1}\n",
             unknown_key: "version: 0.2\nphases:\n  biuld:\n    commands: [make]\n",
+            out_of_range: None,
         },
         EntryPoint {
             name: "baton validate appspec.yml",
@@ -68,6 +77,9 @@ fn entry_points() -> Vec<EntryPoint> {
             nested: || format!("version: 0.0\nos: linux\nfiles: {}\n", deep("[", "]")),
             wrong_type: "version: 0.0\nos: linux\nfiles: 3\n",
             unknown_key: "version: 0.0\nos: linux\nfilez: []\n",
+            out_of_range: Some(
+                "version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n    - location: a.sh\n      timeout: 18446744073709551325\n",
+            ),
         },
         EntryPoint {
             name: "baton validate machine.asl.json",
@@ -77,6 +89,9 @@ fn entry_points() -> Vec<EntryPoint> {
             nested: || format!("{{\"StartAt\": \"A\", \"States\": {}}}", deep("[", "]")),
             wrong_type: "{\n  \"StartAt\": \"A\",\n  \"States\": []\n}\n",
             unknown_key: "{\n  \"StartAt\": \"A\",\n  \"Bogus\": 1,\n  \"States\": { \"A\": { \"Type\": \"Pass\", \"End\": true } }\n}\n",
+            out_of_range: Some(
+                "{\n  \"StartAt\": \"A\",\n  \"States\": {\n    \"A\": { \"Type\": \"Wait\", \"Seconds\": 100000000, \"End\": true }\n  }\n}\n",
+            ),
         },
         EntryPoint {
             name: "baton asl run",
@@ -91,6 +106,9 @@ fn entry_points() -> Vec<EntryPoint> {
             },
             wrong_type: "{\n  \"StartAt\": 7,\n  \"States\": { \"A\": { \"Type\": \"Pass\", \"End\": true } }\n}\n",
             unknown_key: "{\n  \"StartAt\": \"A\",\n  \"States\": { \"A\": { \"Type\": \"Pass\", \"End\": true, \"Nxt\": \"B\" } }\n}\n",
+            out_of_range: Some(
+                "{\n  \"StartAt\": \"A\",\n  \"States\": {\n    \"A\": { \"Type\": \"Wait\", \"Seconds\": 100000000, \"End\": true }\n  }\n}\n",
+            ),
         },
         EntryPoint {
             name: "baton alarm evaluate",
@@ -100,6 +118,7 @@ fn entry_points() -> Vec<EntryPoint> {
             nested: || format!("{{\"AlarmName\": {}}}", deep("[", "]")),
             wrong_type: "{\n  \"AlarmName\": \"a\",\n  \"MetricName\": \"Errors\",\n  \"Period\": \"sixty\"\n}\n",
             unknown_key: "{\n  \"AlarmName\": \"a\",\n  \"Treshold\": 1\n}\n",
+            out_of_range: None,
         },
     ]
 }
@@ -126,6 +145,15 @@ fn classes(e: &EntryPoint) -> Vec<(&'static str, Vec<u8>, &'static [&'static str
         ("invalid UTF-8", with(b"\xff\xfe"), &["UTF-8"][..]),
         ("NUL bytes", with(b"\0"), &["NUL"][..]),
     ]
+    .into_iter()
+    .chain(e.out_of_range.map(|text| {
+        (
+            "a number past its bound",
+            text.as_bytes().to_vec(),
+            &["longer than", "Maximum value"][..],
+        )
+    }))
+    .collect()
 }
 
 fn baton(e: &EntryPoint, dir: &Path) -> Output {

@@ -149,3 +149,35 @@ fn what_a_run_would_fail_on_is_refused_with_its_place() {
         assert!(!stderr.contains("root:x:0:0"), "{what}: a file outside the project was printed");
     }
 }
+
+/// `baton alarm evaluate` with numbers past CloudWatch's bounds: 4294967295 evaluation periods
+/// overflowed the evaluation range (a panic), and datapoints years apart asked for billions of
+/// evaluations.
+#[test]
+fn alarm_evaluate_holds_its_numbers_to_cloudwatchs_bounds() {
+    let alarm = |period: u64, n: u64| {
+        format!(
+            "{{\"AlarmName\": \"a\", \"MetricName\": \"Errors\", \"Statistic\": \"Sum\", \"Period\": {period}, \"EvaluationPeriods\": {n}, \"Threshold\": 1, \"ComparisonOperator\": \"GreaterThanThreshold\"}}"
+        )
+    };
+    for (what, alarm, points, words) in [
+        ("a range past a day", alarm(60, 4_294_967_295), "[{\"Timestamp\": 0, \"Value\": 1}]", "at most 86400 s"),
+        (
+            "datapoints years apart",
+            alarm(10, 3),
+            "[{\"Timestamp\": 0, \"Value\": 1}, {\"Timestamp\": 99999999999, \"Value\": 1}]",
+            "evaluate at most 60480 at once",
+        ),
+    ] {
+        let project = Project::with_files(&[("alarm.json", &alarm), ("points.json", points)]);
+        let out = Command::new(env!("CARGO_BIN_EXE_baton"))
+            .args(["alarm", "evaluate", "--alarm", "alarm.json", "--datapoints", "points.json"])
+            .current_dir(project.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("baton runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
+        assert!(stderr.contains(words), "{what}: {stderr}");
+    }
+}

@@ -320,6 +320,7 @@ pub fn validate(definition: &Value) -> Vec<Diagnostic> {
             );
         }
     }
+    c.bounded_seconds(definition.get("TimeoutSeconds"), "/TimeoutSeconds");
     c.machine(definition, "", false);
     c.problems
 }

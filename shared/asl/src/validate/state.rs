@@ -109,6 +109,11 @@ impl Checker {
                 next => target(self, next, &format!("{here}/Catch/{i}/Next")),
             }
         }
+        // Step Functions' schema caps each of these (recorded: "SCHEMA_VALIDATION_FAILED: Maximum
+        // value is 99999999 at /States/Wait/Seconds", aws-cloudformation/cfn-lint#4075).
+        for f in ["Seconds", "TimeoutSeconds", "HeartbeatSeconds"] {
+            self.bounded_seconds(fields.get(f), &at(f));
+        }
         let exclusive = |c: &mut Self, a: &str, b: &str| {
             if fields.contains_key(a) && fields.contains_key(b) {
                 c.report("SCHEMA_VALIDATION_FAILED", format!("{a} and {b} cannot both be set"), here);
@@ -364,4 +369,18 @@ pub(super) fn targets(state: &Value) -> Vec<String> {
         push(c.get("Next"));
     }
     out
+}
+
+/// The largest `Seconds`, `TimeoutSeconds` or `HeartbeatSeconds` Step Functions accepts.
+const MAX_SECONDS: f64 = 99_999_999.0;
+
+impl Checker {
+    /// A number of seconds written in the definition, held to Step Functions' maximum.
+    pub(super) fn bounded_seconds(&mut self, value: Option<&Value>, at: &str) {
+        if let Some(Value::Number(n)) = value
+            && n.as_f64().is_some_and(|v| v > MAX_SECONDS)
+        {
+            self.report("SCHEMA_VALIDATION_FAILED", format!("Maximum value is {MAX_SECONDS}"), at);
+        }
+    }
 }

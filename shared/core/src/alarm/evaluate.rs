@@ -26,7 +26,7 @@ pub struct Evaluation {
 /// How many periods the evaluation range holds. The user guide's example uses 5 for an alarm of
 /// 3 evaluation periods and says the number depends on the period; Baton uses N + 2, at least 5.
 pub fn evaluation_range(evaluation_periods: u32) -> u32 {
-    (evaluation_periods + 2).max(5)
+    evaluation_periods.saturating_add(2).max(5)
 }
 
 /// Each period of the evaluation range, newest first: `Some(breaching)` or `None` if missing.

@@ -45,6 +45,20 @@ pub fn valid_period(secs: u64) -> bool {
     matches!(secs, 1 | 5 | 10 | 30) || (secs > 0 && secs.is_multiple_of(60))
 }
 
+/// CloudWatch's limit on an alarm's evaluation range: `Period × EvaluationPeriods` at most seven
+/// days (604,800 s), and one day (86,400 s) when the period is under an hour (PutMetricAlarm's
+/// `Period` reference). `None` when it holds, else the sentence that says why not.
+pub fn range_too_long(period_secs: u64, evaluation_periods: u32) -> Option<String> {
+    let limit: u64 = if period_secs < 3600 { 86_400 } else { 604_800 };
+    let range = period_secs.checked_mul(u64::from(evaluation_periods));
+    range.is_none_or(|r| r > limit).then(|| {
+        format!(
+            "period × evaluation_periods ({period_secs} s × {evaluation_periods}) is longer than CloudWatch evaluates: at most {limit} s{}",
+            if limit == 86_400 { " for a period under an hour" } else { "" }
+        )
+    })
+}
+
 /// A statistic (`Statistic`) or a percentile (`ExtendedStatistic`, `p0`–`p100`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Statistic {
@@ -163,5 +177,22 @@ impl AlarmState {
             "INSUFFICIENT_DATA" => Some(Self::InsufficientData),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::range_too_long;
+
+    /// PutMetricAlarm's `Period` reference: the range is at most a day under hour-long periods,
+    /// a week otherwise; 4294967295 evaluation periods had overflowed the evaluation range.
+    #[test]
+    fn an_evaluation_range_is_a_day_or_a_week_at_most() {
+        assert!(range_too_long(60, 1440).is_none());
+        assert!(range_too_long(60, 1441).is_some());
+        assert!(range_too_long(3600, 168).is_none());
+        assert!(range_too_long(3600, 169).is_some());
+        assert!(range_too_long(u64::MAX, u32::MAX).is_some());
+        assert!(range_too_long(60, u32::MAX).unwrap().contains("at most 86400 s"));
     }
 }

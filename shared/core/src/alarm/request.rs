@@ -87,6 +87,9 @@ impl PutMetricAlarm {
                 self.period
             )));
         }
+        if let Some(why) = crate::alarm::range_too_long(self.period, self.evaluation_periods) {
+            return Err(RequestError::Invalid(why));
+        }
         let m = self.datapoints_to_alarm.unwrap_or(self.evaluation_periods);
         if self.evaluation_periods == 0 || m == 0 || m > self.evaluation_periods {
             return Err(RequestError::Invalid(format!(

@@ -108,6 +108,8 @@ pub(super) fn validate_alarms(spec: &PipelineSpec, r: &mut Reporter<'_>) -> (BTr
         let n = n_spec.value;
         if n == 0 {
             r.error(pos(n_spec), "evaluation_periods must be at least 1");
+        } else if let Some(why) = crate::alarm::range_too_long(period_secs, n) {
+            r.error(pos(n_spec), why);
         }
         let m = a.datapoints_to_alarm.as_ref().map_or(n, |d| d.value);
         if let Some(d) = &a.datapoints_to_alarm
