@@ -106,7 +106,8 @@ impl CodeCommitSource {
             .send()
             .await
             .map_err(|e| port_error("CodeCommit GetBlob", &e))?;
-        let target: PathBuf = root.join(&entry.path);
+        let target: PathBuf = baton_core::beneath::resolve(root, &entry.path, baton_core::beneath::Last::Keep)
+            .map_err(|e| invalid(format!("the repository holds an unsafe path: {e}")))?;
         if let Some(parent) = target.parent() {
             tokio::fs::create_dir_all(parent)
                 .await
@@ -161,11 +162,19 @@ impl SourceProvider for CodeCommitSource {
         let dir = tempfile::tempdir().map_err(|e| invalid(format!("scratch directory: {e}")))?;
         let entries = self.entries(&commit_id).await?;
         let count = entries.len();
-        futures_util::stream::iter(entries)
-            .map(|entry| self.write(dir.path(), entry))
-            .buffer_unordered(BLOBS_IN_FLIGHT)
-            .try_collect::<Vec<()>>()
-            .await?;
+        // Files first, links once every file is written: blobs are fetched concurrently, and a
+        // file written after a link at its parent's path would be written through that link.
+        let (links, files): (Vec<Entry>, Vec<Entry>) = entries.into_iter().partition(|e| e.mode == FileModeTypeEnum::Symlink);
+        for batch in [files, links] {
+            futures_util::stream::iter(batch)
+                .map(|entry| self.write(dir.path(), entry))
+                .buffer_unordered(BLOBS_IN_FLIGHT)
+                .try_collect::<Vec<()>>()
+                .await?;
+        }
+        // Each link alone may point inside while a chain of them leads out.
+        baton_core::beneath::check_links(dir.path())
+            .map_err(|e| invalid(format!("the repository holds a link that leads out of it: {e}")))?;
         let staged = StagedArtifact {
             name: "source".into(),
             location: dir.path().to_string_lossy().into_owned(),

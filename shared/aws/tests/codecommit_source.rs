@@ -145,3 +145,62 @@ async fn a_commits_tree_becomes_the_source_artifact() {
     let manifest = store.manifest("hello", "source", snapshot.artifact.version).await.unwrap().unwrap();
     assert_eq!(manifest.provenance.commit_id.as_deref(), Some(COMMIT));
 }
+
+/// Two links, each pointing inside the repository on its own (`d/l1 -> ..`, `d/l2 -> l1/..`),
+/// that together climb out of it: the snapshot is refused before anything is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chain_of_links_out_of_the_repository_is_refused() {
+    let link = |path: &str, blob: &str| {
+        SymbolicLink::builder()
+            .absolute_path(path)
+            .blob_id(blob)
+            .file_mode(FileModeTypeEnum::Symlink)
+            .build()
+    };
+    let branch = mock!(aws_sdk_codecommit::Client::get_branch).then_output(|| {
+        GetBranchOutput::builder()
+            .branch(BranchInfo::builder().commit_id(COMMIT).build())
+            .build()
+    });
+    let commit = mock!(aws_sdk_codecommit::Client::get_commit).then_output(|| {
+        GetCommitOutput::builder()
+            .commit(Commit::builder().commit_id(COMMIT).message("links").build())
+            .build()
+    });
+    let root = mock!(aws_sdk_codecommit::Client::get_folder)
+        .match_requests(|r| r.folder_path() == Some("/"))
+        .then_output(|| {
+            GetFolderOutput::builder()
+                .commit_id(COMMIT)
+                .folder_path("/")
+                .sub_folders(Folder::builder().absolute_path("/d").build())
+                .build()
+                .unwrap()
+        });
+    let d = mock!(aws_sdk_codecommit::Client::get_folder)
+        .match_requests(|r| r.folder_path() == Some("/d"))
+        .then_output(move || {
+            GetFolderOutput::builder()
+                .commit_id(COMMIT)
+                .folder_path("/d")
+                .symbolic_links(link("/d/l1", "blob-l1"))
+                .symbolic_links(link("/d/l2", "blob-l2"))
+                .build()
+                .unwrap()
+        });
+    let l1 = mock!(aws_sdk_codecommit::Client::get_blob)
+        .match_requests(|r| r.blob_id() == Some("blob-l1"))
+        .then_output(|| GetBlobOutput::builder().content(Blob::new("..")).build().unwrap());
+    let l2 = mock!(aws_sdk_codecommit::Client::get_blob)
+        .match_requests(|r| r.blob_id() == Some("blob-l2"))
+        .then_output(|| GetBlobOutput::builder().content(Blob::new("l1/..")).build().unwrap());
+    let client = mock_client!(aws_sdk_codecommit, RuleMode::MatchAny, [&branch, &commit, &root, &d, &l1, &l2]);
+    let moto = Moto::start();
+    let s3 = moto.versioned_bucket("artifacts").await;
+    let store = S3ArtifactStore::new(s3.clone(), "artifacts", "", Encryption::S3);
+    let source = CodeCommitSource::new(client, "hello-app", "main", store);
+    let err = source.snapshot("hello", "e1", None).await.unwrap_err();
+    assert!(err.message.contains("leads out"), "{}", err.message);
+    let stored = s3.list_objects_v2().bucket("artifacts").send().await.unwrap();
+    assert_eq!(stored.key_count(), Some(0), "nothing is stored");
+}

@@ -48,8 +48,10 @@ pub struct BundleSummary {
     pub bytes: u64,
 }
 
-/// Writes `root` as a reproducible bundle.
+/// Writes `root` as a reproducible bundle. A link in it that leads out of `root`, alone or
+/// through a chain, is refused: no bundle carries one.
 pub fn write<W: Write + Seek>(root: &Path, out: W) -> Result<BundleSummary, BundleError> {
+    crate::beneath::check_links(root)?;
     let mut entries = Vec::new();
     collect(root, root, &mut entries)?;
     // Byte order of the UTF-8 path: the same on every machine, unlike directory order.
