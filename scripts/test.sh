@@ -6,8 +6,9 @@
 #      and Debian's chromium (apt) for the console's browser test
 #   3. cargo fmt --check, cargo test (every crate), cargo clippy -D warnings
 #   4. the console (`baton ui`) driven in headless Chromium: tests/browser/console.mjs
-#   5. the committed state machine checked by asl-validator, the SAM template by cfn-lint and
-#      `sam validate --lint` (offline: no credentials, no telemetry)
+#   5. the SAM applications — infra/ and one generated for each pipeline under tests/sam — each
+#      state machine checked by asl-validator, each template by cfn-lint and `sam validate --lint`
+#      (offline: no credentials, no telemetry)
 #
 # CI runs exactly this through .ci/run. Nothing here reaches beyond the package registries.
 set -euo pipefail
@@ -59,14 +60,21 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Console in a browser (headless Chromium)"
 node tests/browser/console.mjs --baton target/debug/baton
 
-step "State machine (asl-validator)"
-for f in infra/statemachine/*.asl.json; do
-  npx --no-install asl-validator --json-path "$f"
+step "SAM applications: infra/ and one per tests/sam pipeline (asl-validator, cfn-lint, sam validate --lint)"
+sam_env=(env SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none)
+generated=$(mktemp -d)
+trap 'rm -f "$results"; rm -rf "$generated"' EXIT
+apps=(infra)
+for pipeline in tests/sam/*/; do
+  app="$generated/$(basename "$pipeline")"
+  target/debug/baton synth --sam "$app" "$pipeline" --functions functions 2>/dev/null
+  apps+=("$app")
 done
-
-step "SAM template (cfn-lint, sam validate --lint)"
-cfn-lint infra/template.yaml
-(cd infra && SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none sam validate --lint)
+for app in "${apps[@]}"; do
+  npx --no-install asl-validator --json-path "$app/statemachine/pipeline.asl.json"
+  cfn-lint "$app/template.yaml"
+  "${sam_env[@]}" sam validate --lint --template-file "$app/template.yaml"
+done
 
 step "All checks passed"
 # One closing line for the whole suite (cargo prints one per test binary, the last often a

@@ -103,7 +103,16 @@ async fn main() -> ExitCode {
             commands::run::carry_on(&pipeline.path, state_dir, Some(execution), how, json).await
         }
         Command::Watch { project, vars } => commands::watch::run(&project.pipeline, state_dir, vars).await,
-        Command::Synth { pipeline, output } => commands::synth::run(&pipeline, output.as_deref()),
+        Command::Synth {
+            pipeline,
+            output,
+            sam: Some(dir),
+            functions,
+        } => {
+            let _ = output; // clap refuses it beside --sam
+            commands::synth::sam(&pipeline, &dir, functions.as_deref())
+        }
+        Command::Synth { pipeline, output, .. } => commands::synth::run(&pipeline, output.as_deref()),
         Command::Validate { files, kind } => commands::validate::run(&files, kind),
         Command::History {
             project,

@@ -92,16 +92,38 @@ Examples:
         #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
         vars: Vec<(String, String)>,
     },
-    /// Print the pipeline's state machine (Amazon States Language).
+    /// Print the pipeline's state machine (Amazon States Language), or write its whole SAM application.
     #[command(
-        after_help = "The output keeps ${SourceFunctionArn}-style placeholders that SAM fills in through\nDefinitionSubstitutions. Example:\n  baton synth examples/hello-app -o infra/statemachine/pipeline.asl.json"
+        after_help = "The state machine keeps ${SourceFunctionArn}-style placeholders that SAM fills in through
+DefinitionSubstitutions.
+
+With --sam DIR, Baton writes the SAM application that deploys the pipeline on AWS: DIR/template.yaml
+(a CodeDeploy deployment group per group, a CloudWatch alarm per alarm, a rule per schedule, the
+dashboard, Baton's functions and state machine, all named after the pipeline), the state machine
+in DIR/statemachine/pipeline.asl.json and, when neither DIR nor the directory above it has one,
+DIR/samconfig.toml. Each file is
+written atomically; the same pipeline gives the same bytes. What AWS cannot carry is an error,
+what it carries differently a warning, each with its place in pipeline.yml. Then, from DIR:
+`sam build && sam deploy --guided` (guide: docs/deploy-aws.md).
+
+Examples:
+  baton synth examples/hello-app -o infra/statemachine/pipeline.asl.json
+  baton synth --sam infra examples/hello-app
+  baton synth --sam deploy/aws . --functions ../baton/functions"
     )]
     Synth {
         #[arg(default_value = ".")]
         pipeline: PathBuf,
         /// Write to this file (atomically) instead of stdout.
-        #[arg(short, long)]
+        #[arg(short, long, conflicts_with = "sam")]
         output: Option<PathBuf>,
+        /// Write the pipeline's SAM application into this directory.
+        #[arg(long, value_name = "DIR")]
+        sam: Option<PathBuf>,
+        /// Where Baton's function crates are (the `functions/` of a Baton checkout) [default: this
+        /// baton's own source tree].
+        #[arg(long, value_name = "DIR", requires = "sam")]
+        functions: Option<PathBuf>,
     },
     /// Check pipeline.yml, buildspec.yml, appspec.yml and state machine files; report every problem with its line and column.
     #[command(

@@ -1,9 +1,12 @@
-//! `baton synth`: the pipeline's state machine as ASL JSON.
+//! `baton synth`: the pipeline's state machine as ASL JSON, or (`--sam`) its whole SAM
+//! application.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context;
+
+use crate::Usage;
 
 pub fn run(pipeline: &Path, output: Option<&Path>) -> anyhow::Result<u8> {
     let file = crate::locate::pipeline_file(pipeline)?;
@@ -11,13 +14,7 @@ pub fn run(pipeline: &Path, output: Option<&Path>) -> anyhow::Result<u8> {
     let json = baton_core::synth::to_json(&model);
     match output {
         Some(out) => {
-            // Write-then-rename: a reader (or an interrupted run) never sees half a file.
-            let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            let mut tmp = tempfile_in(dir)?;
-            tmp.1.write_all(json.as_bytes())?;
-            tmp.1.sync_all()?;
-            std::fs::rename(&tmp.0, out).with_context(|| format!("writing {}", out.display()))?;
+            write_atomic(out, json.as_bytes())?;
             anstream::eprintln!("wrote {}", out.display());
         }
         None => crate::out::print!("{json}"),
@@ -25,8 +22,69 @@ pub fn run(pipeline: &Path, output: Option<&Path>) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn tempfile_in(dir: &Path) -> anyhow::Result<(std::path::PathBuf, std::fs::File)> {
-    let path = dir.join(format!(".baton-synth-{}.tmp", std::process::id()));
-    let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-    Ok((path, file))
+/// `baton synth --sam DIR`: template.yaml, statemachine/pipeline.asl.json and (when DIR has
+/// none) samconfig.toml.
+pub fn sam(pipeline: &Path, dir: &Path, functions: Option<&Path>) -> anyhow::Result<u8> {
+    let file = crate::locate::pipeline_file(pipeline)?;
+    let text = baton_core::spec::read_text(&file)?;
+    let model = baton_core::parse_pipeline(&file, &text)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let functions = match functions {
+        Some(f) => f.to_path_buf(),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("functions"),
+    };
+    let canonical = |p: &Path| std::fs::canonicalize(p).with_context(|| format!("resolving {}", p.display()));
+    if !functions.join("trigger").is_dir() {
+        anyhow::bail!(Usage(format!(
+            "{} holds no Baton function crates (trigger/, build/, …): give --functions the functions/ directory of a Baton checkout",
+            functions.display()
+        )));
+    }
+    let options = baton_core::sam::Options {
+        functions_dir: relative(&canonical(dir)?, &canonical(&functions)?),
+    };
+    let app = baton_core::sam::application(&model, &file, &text, &options)?;
+    for w in &app.warnings {
+        anstream::eprintln!("{}warning{}: {w}", crate::style::WARN.render(), crate::style::WARN.render_reset());
+    }
+    let mut written = vec![dir.join("template.yaml"), dir.join("statemachine/pipeline.asl.json")];
+    write_atomic(&written[0], app.template.as_bytes())?;
+    write_atomic(&written[1], app.state_machine.as_bytes())?;
+    // A project keeps one samconfig.toml, in DIR or at its root beside DIR (pointing at
+    // DIR/template.yaml); it is the team's to edit, so an existing one is left alone.
+    let samconfig = dir.join("samconfig.toml");
+    let at_root = dir.parent().map(|p| p.join("samconfig.toml")).is_some_and(|p| p.exists());
+    if !samconfig.exists() && !at_root {
+        write_atomic(&samconfig, app.samconfig.as_bytes())?;
+        written.push(samconfig);
+    }
+    for w in written {
+        anstream::eprintln!("wrote {}", w.display());
+    }
+    Ok(0)
+}
+
+/// `to` as a path from `from` (both absolute): `../functions`.
+fn relative(from: &Path, to: &Path) -> String {
+    let (a, b): (Vec<Component<'_>>, Vec<Component<'_>>) = (from.components().collect(), to.components().collect());
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..a.len() {
+        out.push("..");
+    }
+    for c in &b[common..] {
+        out.push(c);
+    }
+    out.to_string_lossy().into_owned()
+}
+
+/// Write-then-rename: a reader (or an interrupted run) never sees half a file.
+fn write_atomic(out: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("writing in {}", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(out).with_context(|| format!("writing {}", out.display()))?;
+    Ok(())
 }

@@ -16,6 +16,7 @@ mod idempotency;
 mod pipeline_runs;
 mod reports;
 mod resume;
+mod sam;
 mod secrets;
 mod source;
 mod stop;

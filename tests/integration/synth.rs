@@ -9,7 +9,7 @@ fn committed_state_machine_is_current() {
     let committed = std::fs::read_to_string(repo_root().join("infra/statemachine/pipeline.asl.json")).expect("committed ASL");
     assert!(
         fresh == committed,
-        "infra/statemachine/pipeline.asl.json is stale; regenerate it with\n  cargo run -- synth examples/hello-app -o infra/statemachine/pipeline.asl.json"
+        "infra/statemachine/pipeline.asl.json is stale; regenerate it with\n  cargo run -- synth --sam infra examples/hello-app"
     );
 }
 

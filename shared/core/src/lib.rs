@@ -8,7 +8,8 @@
 //! - [`spec`]: the files users write (`pipeline.yml`, `buildspec.yml`, `appspec.yml`), parsed
 //!   with file:line:column errors; [`spec::validate`] turns a pipeline spec into a [`model`].
 //! - [`model`]: the validated pipeline.
-//! - [`synth`]: pipeline → Amazon States Language.
+//! - [`synth`]: pipeline → Amazon States Language; [`sam`]: pipeline → the SAM application
+//!   that deploys it on AWS.
 //! - [`ports`]: the traits adapters implement (`ArtifactStore`, `BuildRunner`, `Deployer`, …).
 //! - [`stages`]: the handlers, one module per Lambda function, and the `events` handler that
 //!   answers waiting tasks.
@@ -33,6 +34,7 @@ pub mod lanes;
 pub mod metrics;
 pub mod model;
 pub mod ports;
+pub mod sam;
 pub mod spec;
 pub mod stages;
 pub mod synth;

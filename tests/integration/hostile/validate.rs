@@ -161,7 +161,12 @@ fn alarm_evaluate_holds_its_numbers_to_cloudwatchs_bounds() {
         )
     };
     for (what, alarm, points, words) in [
-        ("a range past a day", alarm(60, 4_294_967_295), "[{\"Timestamp\": 0, \"Value\": 1}]", "at most 86400 s"),
+        (
+            "a range past a day",
+            alarm(60, 4_294_967_295),
+            "[{\"Timestamp\": 0, \"Value\": 1}]",
+            "at most 86400 s",
+        ),
         (
             "datapoints years apart",
             alarm(10, 3),

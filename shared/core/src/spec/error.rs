@@ -145,6 +145,11 @@ impl<'a> Reporter<'a> {
         }
     }
 
+    /// What was reported, for callers that report warnings rather than fail.
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.diagnostics
+    }
+
     pub fn finish(self) -> Result<(), SpecError> {
         if self.diagnostics.is_empty() {
             Ok(())
