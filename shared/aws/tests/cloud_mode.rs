@@ -3,8 +3,8 @@
 //! then runs in `baton-asl` with every Task dispatched to the AWS-wired function handlers
 //! (source, gate, build, deploy, bake) over moto (S3, DynamoDB, CodeBuild, CodeDeploy,
 //! Scheduler) and aws-smithy-mocks where moto has no implementation (CodeCommit content,
-//! CloudWatch alarms, build details). The test plays the services' asynchronous halves, as
-//! `../shared/OFFLINE-AWS.md` says it must: CodeBuild's upload of outputs and its state-change
+//! CloudWatch alarms, build details). The test plays the services' asynchronous halves,
+//! which moto does not: CodeBuild's upload of outputs and its state-change
 //! event, CodeDeploy's state-change event, and Scheduler firing the bake timer — each in the
 //! documented event shape, handed to the events function.
 //!

@@ -1,5 +1,5 @@
 //! The CloudWatch adapters with the real SDK over aws-smithy-mocks (moto does not route the CBOR
-//! protocol the current aws-sdk-cloudwatch speaks: ../shared/OFFLINE-AWS.md).
+//! protocol the current aws-sdk-cloudwatch speaks).
 
 #![allow(clippy::unwrap_used, reason = "test fixtures: a panic is the failure report")]
 

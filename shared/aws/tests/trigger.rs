@@ -1,6 +1,6 @@
 //! The trigger function's handler with the real SDK: Step Functions on a moto server
 //! (`StartExecution`, `ListExecutions`, `DescribeExecution`), CodeCommit's `GetDifferences` on
-//! aws-smithy-mocks (moto does not implement it: ../shared/OFFLINE-AWS.md).
+//! aws-smithy-mocks (moto does not implement it).
 
 #![allow(clippy::unwrap_used, reason = "test fixtures: a panic is the failure report")]
 

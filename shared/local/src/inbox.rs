@@ -5,8 +5,8 @@
 //! `{"stop": {"cause": …, "abandon": …}}`), answered with one line: `ok`, `ok <final status>` once a stopped
 //! execution has ended, or `error: <why>`.
 //!
-//! A socket (not a table the run polls) keeps DESIGN §3: the answer reaches the waiting task the
-//! moment it is given. Only the user who runs the pipeline can connect (mode 0600).
+//! A socket, not a table the run polls (callbacks, not polling: ARCHITECTURE.md): the answer
+//! reaches the waiting task the moment it is given. Only the user who runs the pipeline can connect (mode 0600).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

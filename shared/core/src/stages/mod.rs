@@ -1,7 +1,7 @@
 //! Stage handlers: plain async functions that a Lambda main and the local runner both call.
 //! Each takes exactly the ports it needs. Handlers that start long work (`build`, `deploy`,
 //! `bake`, `approval`, `rollback`) park the state machine's task token and return; [`events::handle`]
-//! answers the token when the work reports back (DESIGN §3: callbacks, not polling).
+//! answers the token when the work reports back (callbacks, not polling: ARCHITECTURE.md).
 
 pub mod abandon;
 pub mod approval;
