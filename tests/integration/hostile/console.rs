@@ -4,8 +4,6 @@
 //! version number past SQLite's integers. (Connections here go to 127.0.0.1 only; the Host
 //! header says what name the client used.)
 
-use std::process::Command;
-
 use crate::console::{Console, http};
 use crate::util::Project;
 
@@ -80,12 +78,10 @@ fn a_token_that_is_easy_to_guess_is_refused() {
         ("abababababababababab", "too easy to guess"),
         ("short", "at least 16 characters"),
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_baton"))
-            .args(["ui", "--port", "0", "--bind", "0.0.0.0", "--token", token, "--pipeline"])
-            .arg(project.path())
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("baton runs");
+        let out = super::baton(
+            project.path(),
+            &["ui", "--port", "0", "--bind", "0.0.0.0", "--token", token, "--pipeline", "."],
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{token:?}: {stderr}");
         assert!(stderr.contains(words), "{token:?}: {stderr}");

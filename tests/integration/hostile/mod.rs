@@ -7,3 +7,14 @@ mod console;
 mod secrets;
 mod state;
 mod validate;
+
+/// `baton ARGS` run in `dir`, without the caller's state directory or colours.
+fn baton(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("BATON_STATE_DIR")
+        .output()
+        .expect("baton runs")
+}

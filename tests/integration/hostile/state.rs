@@ -1,8 +1,6 @@
 //! The state directory: a lost database is refused, never taken for a new one; a stored version
 //! is never written over; a state directory inside the source is not snapshotted into itself.
 
-use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use baton_core::ports::{Provenance, StagedArtifact};
@@ -10,16 +8,6 @@ use baton_local::artifacts::FsArtifactStore;
 use baton_local::db::Db;
 
 use crate::util::{Project, health};
-
-fn baton(project: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(args)
-        .arg(project)
-        .env("NO_COLOR", "1")
-        .env_remove("BATON_STATE_DIR")
-        .output()
-        .expect("baton runs")
-}
 
 /// The probe: a 0-byte `baton.db` beside stored artifacts was taken for a new state directory,
 /// and the next run numbered its artifact from 1 again and wrote over `app@1`.
@@ -46,7 +34,7 @@ async fn an_emptied_database_is_refused_and_down_still_stops_the_instances() {
     }
     std::fs::write(state.join("baton.db"), b"").expect("truncate");
 
-    let run = baton(project.path(), &["run"]);
+    let run = super::baton(project.path(), &["run", "."]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("is damaged: its database"), "{stderr}");
@@ -54,7 +42,7 @@ async fn an_emptied_database_is_refused_and_down_still_stops_the_instances() {
     assert_eq!(std::fs::read(&manifest).expect("still there"), stored, "app@1 was written over");
     assert!(!state.join("artifacts/hello/app/2").exists());
 
-    let down = baton(project.path(), &["down"]);
+    let down = super::baton(project.path(), &["down", "."]);
     let stdout = String::from_utf8_lossy(&down.stdout);
     assert!(down.status.success(), "{}", String::from_utf8_lossy(&down.stderr));
     assert!(stdout.contains("stopped 3 instance(s) of pipeline hello"), "{stdout}");

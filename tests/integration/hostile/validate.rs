@@ -1,8 +1,6 @@
 //! What `baton validate` accepted and a run then failed on (or worse: `buildspec: /etc/passwd`
 //! made it print the file). Each is now an error with its file, line and column, exit code 2.
 
-use std::process::Command;
-
 use crate::util::Project;
 
 /// (what, files, the file to validate, `line:column`, words of the error)
@@ -136,12 +134,7 @@ const PROBES: &[Probe] = &[
 fn what_a_run_would_fail_on_is_refused_with_its_place() {
     for (what, files, file, at, words) in PROBES {
         let project = Project::with_files(files);
-        let out = Command::new(env!("CARGO_BIN_EXE_baton"))
-            .args(["validate", file])
-            .current_dir(project.path())
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("baton runs");
+        let out = super::baton(project.path(), &["validate", file]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
         assert!(stderr.contains(&format!("{file}:{at}: ")), "{what}: not at {at}: {stderr}");
@@ -175,12 +168,10 @@ fn alarm_evaluate_holds_its_numbers_to_cloudwatchs_bounds() {
         ),
     ] {
         let project = Project::with_files(&[("alarm.json", &alarm), ("points.json", points)]);
-        let out = Command::new(env!("CARGO_BIN_EXE_baton"))
-            .args(["alarm", "evaluate", "--alarm", "alarm.json", "--datapoints", "points.json"])
-            .current_dir(project.path())
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("baton runs");
+        let out = super::baton(
+            project.path(),
+            &["alarm", "evaluate", "--alarm", "alarm.json", "--datapoints", "points.json"],
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
         assert!(stderr.contains(words), "{what}: {stderr}");
