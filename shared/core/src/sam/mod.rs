@@ -85,7 +85,7 @@ pub fn application(pipeline: &Pipeline, file: &Path, text: &str, options: &Optio
         )
         .replace("{{DEPLOY_APPLICATIONS}}", &Node::Seq(groups.applications.clone()).inline_flow())
         .replace("{{DEFINITION}}", &s(definition).inline_flow())
-        .replace("{{REPOSITORY}}", &s(repository).inline_flow())
+        .replace("{{REPOSITORY}}", &s(repository.clone()).inline_flow())
         .replace("{{FUNCTIONS}}", options.functions_dir.trim_end_matches('/'))
         .replace(
             "{{FILE}}",
@@ -95,7 +95,7 @@ pub fn application(pipeline: &Pipeline, file: &Path, text: &str, options: &Optio
     Ok(Application {
         template,
         state_machine: crate::synth::to_json(pipeline),
-        samconfig: samconfig(pipeline, &groups.parameter_defaults),
+        samconfig: samconfig(pipeline, &repository, &groups.parameter_defaults),
         warnings: warnings.into_diagnostics(),
     })
 }
@@ -210,15 +210,9 @@ fn alarm_events(alarm_ids: &[(String, String)]) -> String {
     .to_yaml(8)
 }
 
-fn samconfig(pipeline: &Pipeline, parameters: &[(String, String)]) -> String {
+fn samconfig(pipeline: &Pipeline, repository: &str, parameters: &[(String, String)]) -> String {
     let overrides = |branch: &str, tracing: bool, suffix: &str| {
-        let mut all = vec![
-            format!(
-                "RepositoryName={}",
-                pipeline.source.repository.clone().unwrap_or_else(|| pipeline.name.clone())
-            ),
-            format!("Branch={branch}"),
-        ];
+        let mut all = vec![format!("RepositoryName={repository}"), format!("Branch={branch}")];
         all.extend(parameters.iter().map(|(k, v)| format!("{k}={v}{suffix}")));
         all.push(format!("XRayTracing={tracing}"));
         all.join(" ")
