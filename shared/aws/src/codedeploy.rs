@@ -17,6 +17,7 @@ use baton_core::events::Event;
 use baton_core::ports::{ArtifactRef, DeployRequest, Deployer, DeploymentStatus, DeploymentSummary, PortError, PortResult, StopRequest};
 use serde::{Deserialize, Serialize};
 
+use crate::dynamodb::DynamoState;
 use crate::lambda_deploy::{self, Code, LambdaGroups};
 use crate::s3::S3ArtifactStore;
 use crate::sdk::port_error;
@@ -36,6 +37,15 @@ pub struct CodeDeployer {
     application: String,
     store: S3ArtifactStore,
     lambda: Option<LambdaGroups>,
+    /// Where starts wait while their group is busy ([`crate::deploy_queue`]).
+    pub(crate) queue: Option<DynamoState>,
+}
+
+/// What a CreateDeployment came to.
+pub(crate) enum Created {
+    Deployment(String),
+    /// CodeDeploy refused: the group has a deployment in progress (DeploymentLimitExceeded).
+    GroupBusy,
 }
 
 /// What Baton keeps in a deployment's description.
@@ -83,7 +93,16 @@ impl CodeDeployer {
             application: application.into(),
             store,
             lambda: None,
+            queue: None,
         }
+    }
+
+    /// Starts refused because the group is busy wait here, in order, until the group's
+    /// deployment ends ([`crate::deploy_queue`]).
+    #[must_use]
+    pub fn with_queue(mut self, queue: DynamoState) -> Self {
+        self.queue = Some(queue);
+        self
     }
 
     /// Deploys these groups as Lambda functions (an alias shift) instead of Server revisions.
@@ -91,6 +110,57 @@ impl CodeDeployer {
     pub fn with_lambda(mut self, groups: LambdaGroups) -> Self {
         self.lambda = Some(groups);
         self
+    }
+
+    /// CreateDeployment for `req`. Not the SDK's retries: a CreateDeployment that landed but
+    /// whose answer was lost would be sent again and deploy twice (found by the fault-injection
+    /// tests). Each retry first looks for the deployment the failed attempt may have created.
+    pub(crate) async fn create(&self, req: &DeployRequest) -> PortResult<Created> {
+        let (revision, config) = self.revision(req).await?;
+        let tag = DeploymentTag {
+            correlation: req.correlation.clone(),
+            pipeline: req.pipeline.clone(),
+            artifact: req.artifact.clone(),
+            rollback: req.rollback,
+        };
+        let description = tag.description(&req.group)?;
+        let mut attempt = 0;
+        let out = loop {
+            let sent = self
+                .client
+                .create_deployment()
+                .application_name(self.application_of(&req.group))
+                .deployment_group_name(&req.group)
+                .revision(revision.clone())
+                .set_deployment_config_name(config.clone())
+                .description(&description)
+                .customize()
+                .config_override(aws_sdk_codedeploy::config::Config::builder().retry_config(RetryConfig::disabled()))
+                .send()
+                .await;
+            let error = match sent {
+                Ok(out) => break out,
+                Err(e) if e.as_service_error().is_some_and(|e| e.is_deployment_limit_exceeded_exception()) => {
+                    return Ok(Created::GroupBusy);
+                }
+                Err(e) => port_error("CodeDeploy CreateDeployment", &e),
+            };
+            attempt += 1;
+            if !error.transient || attempt >= CREATE_ATTEMPTS {
+                return Err(error);
+            }
+            tokio::time::sleep(backoff(attempt)).await;
+            if let Some(id) = self.in_flight(req).await? {
+                tracing::info!(deployment_id = %id, "the failed CreateDeployment had landed; its deployment is this start's");
+                return Ok(Created::Deployment(id));
+            }
+            tracing::warn!(attempt, error = %error, "CreateDeployment failed; trying again");
+        };
+        let id = out
+            .deployment_id()
+            .ok_or_else(|| PortError::transient("CodeDeploy CreateDeployment returned no deployment id"))?;
+        tracing::info!(deployment_id = %id, group = %req.group, artifact = %req.artifact, rollback = req.rollback, "CodeDeploy deployment created");
+        Ok(Created::Deployment(id.to_string()))
     }
 
     /// A CodeDeploy application has one compute platform: a Lambda group may name its own.
@@ -147,7 +217,7 @@ impl CodeDeployer {
     /// misread; GetDeploymentGroup's lastAttemptedDeployment would say it directly, but moto
     /// leaves it empty.
     /// The deployment a start of this correlation created, if one is still in flight.
-    async fn in_flight(&self, req: &DeployRequest) -> PortResult<Option<String>> {
+    pub(crate) async fn in_flight(&self, req: &DeployRequest) -> PortResult<Option<String>> {
         Ok(self.deployments(&req.group, true).await?.into_iter().find_map(|d| {
             d.description()
                 .and_then(DeploymentTag::parse)
@@ -259,51 +329,10 @@ impl Deployer for CodeDeployer {
         if let Some(id) = self.in_flight(&req).await? {
             return Ok(id);
         }
-        let (revision, config) = self.revision(&req).await?;
-        let tag = DeploymentTag {
-            correlation: req.correlation.clone(),
-            pipeline: req.pipeline.clone(),
-            artifact: req.artifact.clone(),
-            rollback: req.rollback,
-        };
-        let description = tag.description(&req.group)?;
-        // Not the SDK's retries: a CreateDeployment that landed but whose answer was lost would
-        // be sent again and deploy twice (found by the fault-injection tests). Each retry first
-        // looks for the deployment the failed attempt may have created.
-        let mut attempt = 0;
-        let out = loop {
-            let sent = self
-                .client
-                .create_deployment()
-                .application_name(self.application_of(&req.group))
-                .deployment_group_name(&req.group)
-                .revision(revision.clone())
-                .set_deployment_config_name(config.clone())
-                .description(&description)
-                .customize()
-                .config_override(aws_sdk_codedeploy::config::Config::builder().retry_config(RetryConfig::disabled()))
-                .send()
-                .await;
-            let error = match sent {
-                Ok(out) => break out,
-                Err(e) => port_error("CodeDeploy CreateDeployment", &e),
-            };
-            attempt += 1;
-            if !error.transient || attempt >= CREATE_ATTEMPTS {
-                return Err(error);
-            }
-            tokio::time::sleep(backoff(attempt)).await;
-            if let Some(id) = self.in_flight(&req).await? {
-                tracing::info!(deployment_id = %id, "the failed CreateDeployment had landed; its deployment is this start's");
-                return Ok(id);
-            }
-            tracing::warn!(attempt, error = %error, "CreateDeployment failed; trying again");
-        };
-        let id = out
-            .deployment_id()
-            .ok_or_else(|| PortError::transient("CodeDeploy CreateDeployment returned no deployment id"))?;
-        tracing::info!(deployment_id = %id, group = %req.group, artifact = %req.artifact, rollback = req.rollback, "CodeDeploy deployment created");
-        Ok(id.to_string())
+        match self.create(&req).await? {
+            Created::Deployment(id) => Ok(id),
+            Created::GroupBusy => self.queue_behind(req).await,
+        }
     }
 
     async fn last_deployment(&self, pipeline: &str, group: &str) -> PortResult<Option<DeploymentSummary>> {

@@ -5,7 +5,8 @@
 //! template), and Baton's own events as they are (a bake timer from Scheduler, an approval
 //! answer). Each becomes a [`baton_core::events::Event`] for the same `events::handle` that
 //! `baton run` calls, which answers the waiting task. Step Functions' `Execution Status Change`
-//! for an execution that ended early stops the builds it left running.
+//! for an execution that ended early stops the builds it left running; a deployment's end starts
+//! the next deployment waiting for its group (`deploy_queue`).
 
 use std::sync::Arc;
 
@@ -126,6 +127,11 @@ impl EventsFunction {
         let Some(event) = self.translate(input).await? else {
             return Ok(json!({ "ignored": true }));
         };
+        // A group whose deployment ended takes the next deployment waiting for it.
+        let freed = match &event {
+            Event::DeploymentStateChange { group, status, .. } if status.is_terminal() => Some(group.clone()),
+            _ => None,
+        };
         let ports = EventPorts {
             artifacts: &self.store,
             pending: &self.pending,
@@ -135,6 +141,13 @@ impl EventsFunction {
             builds: &self.builds,
         };
         events::handle(ports, event).await?;
+        // After the answer: an error here is retried with the whole event, whose answer is
+        // then a no-op (its token is taken), and the waiting start is tried again.
+        if let Some(group) = freed
+            && let Some((correlation, id)) = self.deployer.start_next(&group).await?
+        {
+            return Ok(json!({ "handled": kind, "started": { "correlation": correlation, "deployment_id": id } }));
+        }
         Ok(json!({ "handled": kind }))
     }
 }

@@ -31,9 +31,12 @@ pub fn pending(config: &SdkConfig) -> Result<DynamoState, ConfigError> {
     Ok(DynamoState::new(aws_sdk_dynamodb::Client::new(config), env("BATON_TABLE")?))
 }
 
-/// Also reads BATON_LAMBDA_GROUPS (the pipeline's Lambda groups as JSON), when set and not empty.
+/// Also reads BATON_LAMBDA_GROUPS (the pipeline's Lambda groups as JSON), when set and not
+/// empty, and BATON_TABLE (where starts wait for a busy group).
 pub fn deployer(config: &SdkConfig, store: S3ArtifactStore) -> Result<CodeDeployer, ConfigError> {
-    let deployer = CodeDeployer::new(aws_sdk_codedeploy::Client::new(config), env("BATON_APPLICATION")?, store);
+    // A start refused because the group is busy waits in the parked-task table.
+    let deployer =
+        CodeDeployer::new(aws_sdk_codedeploy::Client::new(config), env("BATON_APPLICATION")?, store).with_queue(pending(config)?);
     // A template parameter left empty comes through as an empty variable.
     let text = std::env::var("BATON_LAMBDA_GROUPS").unwrap_or_default();
     if text.trim().is_empty() {

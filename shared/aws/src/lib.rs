@@ -11,6 +11,7 @@
 //! - [`codecommit_source`]: `CodeCommitSource`, a commit's tree read through the API and versioned.
 //! - [`codedeploy`]: `CodeDeployer` (deployments of artifact bundles) and its state-change event;
 //!   [`lambda_deploy`]: Lambda groups, whose deployments shift an alias to a published version.
+//! - `deploy_queue`: deployments waiting for their group, started when it frees.
 //! - [`dynamodb`]: `DynamoState` (parked task tokens) and `DynamoLanes` (stage locks).
 //! - [`codebuild`]: `CodeBuildRunner` (one shared project, overrides per action) and its
 //!   state-change event.
@@ -32,6 +33,7 @@ pub mod codecommit;
 pub mod codecommit_source;
 pub mod codedeploy;
 pub mod config;
+mod deploy_queue;
 pub mod dynamodb;
 pub mod emf;
 pub mod events_function;

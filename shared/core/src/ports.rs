@@ -172,6 +172,11 @@ pub enum DeploymentStatus {
 }
 
 impl DeploymentStatus {
+    /// Succeeded, failed or stopped: the group is free for the next deployment.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed | Self::Stopped)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Created => "Created",

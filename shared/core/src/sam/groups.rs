@@ -18,12 +18,11 @@ pub(super) struct Groups {
     /// Each tag parameter with its default, for samconfig.toml.
     pub parameter_defaults: Vec<(String, String)>,
     pub resources: Vec<(String, Node)>,
-    /// The deploy and rollback functions' `BATON_LAMBDA_GROUPS`, with Lambda groups.
+    /// The deploy, rollback and events functions' `BATON_LAMBDA_GROUPS`, with Lambda groups.
     pub lambda_env: Option<Node>,
-    /// What the deploy and rollback functions may do to the Lambda groups' functions.
+    /// What the deploy, rollback and events functions may do to the Lambda groups' functions
+    /// (the events function starts deployments that waited for their group).
     pub lambda_policy: Option<Node>,
-    /// What the events function may read of the Lambda groups' deployments.
-    pub events_policy: Option<Node>,
     /// The CodeDeploy applications whose state changes the events function hears.
     pub applications: Vec<Node>,
 }
@@ -297,5 +296,4 @@ fn lambda(out: &mut Groups, groups: &serde_json::Map<String, serde_json::Value>,
             sub("arn:${AWS::Partition}:codedeploy:${AWS::Region}:${AWS::AccountId}:application:${LambdaApplication}"),
         ),
     ]));
-    out.events_policy = Some(seq([statement(&["codedeploy:GetDeployment"], groups_arn)]));
 }

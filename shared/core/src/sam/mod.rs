@@ -79,10 +79,6 @@ pub fn application(pipeline: &Pipeline, file: &Path, text: &str, options: &Optio
             "{{LAMBDA_POLICY}}",
             &groups.lambda_policy.as_ref().map_or_else(String::new, |p| p.to_yaml(12)),
         )
-        .replace(
-            "{{EVENTS_LAMBDA_POLICY}}",
-            &groups.events_policy.as_ref().map_or_else(String::new, |p| p.to_yaml(12)),
-        )
         .replace("{{DEPLOY_APPLICATIONS}}", &Node::Seq(groups.applications.clone()).inline_flow())
         .replace("{{DEFINITION}}", &s(definition).inline_flow())
         .replace("{{REPOSITORY}}", &s(repository.clone()).inline_flow())
