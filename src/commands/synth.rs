@@ -1,10 +1,11 @@
 //! `baton synth`: the pipeline's state machine as ASL JSON, or (`--sam`) its whole SAM
 //! application.
 
-use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context;
+// Write-then-rename with fsync: a reader (or an interrupted run) never sees half a file.
+use baton_local::tree::write_atomic;
 
 use crate::Usage;
 
@@ -76,15 +77,4 @@ fn relative(from: &Path, to: &Path) -> String {
         out.push(c);
     }
     out.to_string_lossy().into_owned()
-}
-
-/// Write-then-rename: a reader (or an interrupted run) never sees half a file.
-fn write_atomic(out: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("writing in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(out).with_context(|| format!("writing {}", out.display()))?;
-    Ok(())
 }
