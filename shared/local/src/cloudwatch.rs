@@ -281,12 +281,11 @@ pub async fn probe_groups(
     let period = now.div_euclid(period_ms.max(1));
     let mut data = Vec::new();
     for group in pipeline.groups.keys() {
-        let mut targets = Vec::new();
-        for i in deployer.instances(group)? {
-            if i.artifact.is_some() && i.process_group.is_some() && deployer.in_service(group, i.index)? {
-                targets.push(i);
-            }
-        }
+        let targets: Vec<_> = deployer
+            .instances(group)?
+            .into_iter()
+            .filter(|i| i.artifact.is_some() && i.process_group.is_some() && i.in_service)
+            .collect();
         if targets.is_empty() || !claim_probe(&metrics.db, &pipeline.name, group, period)? {
             continue;
         }

@@ -204,6 +204,7 @@ fn deploy_refuses_appspec_files_and_hooks_through_every_shape() {
             artifact: None,
             archive: None,
             process_group: None,
+            in_service: true,
         };
         let err = crate::deploy_install::install(&spec, &archive, &instance).unwrap_err().to_string();
         refused(&err, &shape);

@@ -80,6 +80,9 @@ pub struct Instance {
     pub artifact: Option<ArtifactRef>,
     pub archive: Option<PathBuf>,
     pub process_group: Option<i32>,
+    /// Not taken out by a deployment of any process on this state directory: health probes
+    /// skip the instances that are out, as a load balancer would deregister them.
+    pub in_service: bool,
 }
 
 impl Instance {
@@ -88,8 +91,8 @@ impl Instance {
     }
 }
 
-/// port, artifact JSON, archive path, process group.
-type InstanceColumns = (u16, Option<String>, Option<String>, Option<i32>);
+/// port, artifact JSON, archive path, process group, out of service.
+type InstanceColumns = (u16, Option<String>, Option<String>, Option<i32>, bool);
 
 #[derive(Clone)]
 pub struct LocalDeployer {
@@ -154,23 +157,6 @@ impl LocalDeployer {
             .ok_or_else(|| LocalError::Invalid(format!("unknown deployment group `{name}`")))
     }
 
-    /// Whether the instance is in service: not taken out by a deployment of any process on this
-    /// state directory. Health probes skip the ones that are out.
-    pub fn in_service(&self, group: &str, index: usize) -> Result<bool, LocalError> {
-        let out: Option<bool> = self
-            .inner
-            .db
-            .lock()
-            .query_row(
-                "SELECT out_of_service FROM instances WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3",
-                params![self.inner.pipeline.name, group, index],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(LocalError::sql)?;
-        Ok(!out.unwrap_or(false))
-    }
-
     fn set_out_of_service(&self, group: &str, index: usize, out: bool) {
         let result = self.inner.db.lock().execute(
             "UPDATE instances SET out_of_service = ?4 WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3",
@@ -204,13 +190,13 @@ impl LocalDeployer {
                 .db
                 .lock()
                 .query_row(
-                    "SELECT port, artifact, archive, process_group FROM instances WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3",
+                    "SELECT port, artifact, archive, process_group, out_of_service FROM instances WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3",
                     params![pipeline, group, index],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
                 )
                 .optional()
                 .map_err(LocalError::sql)?;
-            let (port, artifact, archive, process_group) = match row {
+            let (port, artifact, archive, process_group, out_of_service) = match row {
                 Some(r) => r,
                 None => {
                     let port = free_port()?;
@@ -222,7 +208,7 @@ impl LocalDeployer {
                             params![pipeline, group, index, port],
                         )
                         .map_err(LocalError::sql)?;
-                    (port, None, None, None)
+                    (port, None, None, None, false)
                 }
             };
             std::fs::create_dir_all(dir.join("root")).map_err(LocalError::io(&dir))?;
@@ -233,6 +219,7 @@ impl LocalDeployer {
                 artifact: artifact.and_then(|a| serde_json::from_str(&a).ok()),
                 archive: archive.map(PathBuf::from),
                 process_group,
+                in_service: !out_of_service,
             });
         }
         Ok(out)
