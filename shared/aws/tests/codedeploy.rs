@@ -14,28 +14,12 @@ use baton_aws::codedeploy::{CodeDeployer, DeploymentStateChangeEvent};
 use baton_aws::s3::{Encryption, S3ArtifactStore};
 use baton_aws::scheduler::SchedulerTimers;
 use baton_core::events::Event;
-use baton_core::ports::{ArtifactRef, ArtifactStore, DeployRequest, Deployer, DeploymentStatus, Provenance, StagedArtifact, Timers};
-use common::Moto;
+use baton_core::ports::{ArtifactRef, ArtifactStore, DeployRequest, Deployer, DeploymentStatus, Timers};
+use common::{Moto, app_artifact};
 use serde_json::Value;
 
 async fn store(moto: &Moto) -> S3ArtifactStore {
     S3ArtifactStore::new(moto.versioned_bucket("artifacts").await, "artifacts", "", Encryption::S3)
-}
-
-async fn artifact(store: &S3ArtifactStore) -> ArtifactRef {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("appspec.yml"), "version: 0.0\nos: linux\n").unwrap();
-    let staged = StagedArtifact {
-        name: "app".into(),
-        location: dir.path().to_string_lossy().into_owned(),
-    };
-    let provenance = Provenance {
-        pipeline: "hello".into(),
-        execution_id: "e1".into(),
-        action: "Build:Compile".into(),
-        ..Provenance::default()
-    };
-    store.put(&staged, provenance).await.unwrap().artifact
 }
 
 async fn deployer(moto: &Moto) -> (aws_sdk_codedeploy::Client, CodeDeployer, S3ArtifactStore) {
@@ -59,7 +43,7 @@ fn request(artifact: ArtifactRef, correlation: &str) -> DeployRequest {
 async fn deployments_install_the_artifacts_bundle_once_per_attempt() {
     let moto = Moto::start();
     let (client, deployer, store) = deployer(&moto).await;
-    let artifact = artifact(&store).await;
+    let artifact = app_artifact(&store).await;
     let content = store.manifest("hello", "app", 1).await.unwrap().unwrap().content.unwrap();
 
     let id = deployer.start(request(artifact.clone(), "e1/Staging:Deploy/0")).await.unwrap();
@@ -103,7 +87,7 @@ fn sample_event(id: &str, state: &str) -> DeploymentStateChangeEvent {
 async fn state_change_events_find_their_waiting_task_through_the_deployment() {
     let moto = Moto::start();
     let (_, deployer, store) = deployer(&moto).await;
-    let artifact = artifact(&store).await;
+    let artifact = app_artifact(&store).await;
     let id = deployer.start(request(artifact, "e1/Staging:Deploy/0")).await.unwrap();
 
     let event = deployer.event(&sample_event(&id, "FAILURE")).await.unwrap();
@@ -179,7 +163,10 @@ async fn a_stop_asks_codedeploy_for_the_rollback_and_its_event_names_it() {
 
     let moto = Moto::start();
     let (client, on_moto, store) = deployer(&moto).await;
-    let id = on_moto.start(request(artifact(&store).await, "e1/Staging:Deploy/0")).await.unwrap();
+    let id = on_moto
+        .start(request(app_artifact(&store).await, "e1/Staging:Deploy/0"))
+        .await
+        .unwrap();
     let description = client.get_deployment().deployment_id(&id).send().await.unwrap();
     let description = description.deployment_info().unwrap().description().unwrap().to_string();
 

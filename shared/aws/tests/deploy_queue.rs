@@ -18,27 +18,15 @@ use aws_sdk_codedeploy::types::error::DeploymentLimitExceededException;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use baton_aws::codedeploy::{CodeDeployer, DeploymentTag};
 use baton_aws::s3::{Encryption, S3ArtifactStore};
-use baton_core::ports::{ArtifactStore, DeployRequest, Deployer, PendingTasks, Provenance, StagedArtifact};
-use common::Moto;
+use baton_core::ports::{DeployRequest, Deployer, PendingTasks};
+use common::{Moto, app_artifact};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_start_refused_for_a_busy_group_waits_and_starts_in_order_when_the_group_frees() {
     let moto = Moto::start();
     let store = S3ArtifactStore::new(moto.versioned_bucket("artifacts").await, "artifacts", "", Encryption::S3);
     let table = moto.state_table("baton-state").await;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("appspec.yml"), "version: 0.0\nos: linux\n").unwrap();
-    let staged = StagedArtifact {
-        name: "app".into(),
-        location: dir.path().to_string_lossy().into_owned(),
-    };
-    let provenance = Provenance {
-        pipeline: "hello".into(),
-        execution_id: "e0".into(),
-        action: "Build:Compile".into(),
-        ..Provenance::default()
-    };
-    let artifact = store.put(&staged, provenance).await.unwrap().artifact;
+    let artifact = app_artifact(&store).await;
 
     // CodeDeploy's half: busy until the test frees the group; the correlations it deployed.
     let busy = Arc::new(AtomicBool::new(true));
@@ -121,23 +109,7 @@ async fn a_start_refused_for_a_busy_group_waits_and_starts_in_order_when_the_gro
 async fn without_a_queue_a_busy_group_is_an_error_that_says_so() {
     let moto = Moto::start();
     let store = S3ArtifactStore::new(moto.versioned_bucket("artifacts").await, "artifacts", "", Encryption::S3);
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("appspec.yml"), "version: 0.0\nos: linux\n").unwrap();
-    let staged = StagedArtifact {
-        name: "app".into(),
-        location: dir.path().to_string_lossy().into_owned(),
-    };
-    let artifact = store
-        .put(
-            &staged,
-            Provenance {
-                pipeline: "hello".into(),
-                ..Provenance::default()
-            },
-        )
-        .await
-        .unwrap()
-        .artifact;
+    let artifact = app_artifact(&store).await;
     let refused = mock!(aws_sdk_codedeploy::Client::create_deployment).then_error(|| {
         CreateDeploymentError::DeploymentLimitExceededException(DeploymentLimitExceededException::builder().message("busy").build())
     });

@@ -205,3 +205,22 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+/// One version of `app` in `store` for pipeline `hello`: a tree holding an appspec, what a
+/// deployment test deploys.
+pub async fn app_artifact(store: &baton_aws::s3::S3ArtifactStore) -> baton_core::ports::ArtifactRef {
+    use baton_core::ports::{ArtifactStore, Provenance, StagedArtifact};
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("appspec.yml"), "version: 0.0\nos: linux\n").expect("appspec");
+    let staged = StagedArtifact {
+        name: "app".into(),
+        location: dir.path().to_string_lossy().into_owned(),
+    };
+    let provenance = Provenance {
+        pipeline: "hello".into(),
+        execution_id: "e1".into(),
+        action: "Build:Compile".into(),
+        ..Provenance::default()
+    };
+    store.put(&staged, provenance).await.expect("stored").artifact
+}
