@@ -7,7 +7,7 @@ use baton_aws::functions::ApprovalFunction;
 async fn main() -> Result<(), lambda_runtime::Error> {
     baton_aws::runtime::init_logging();
     let config = baton_aws::sdk::load_config().await;
-    let function = ApprovalFunction::from_env(&config)?;
+    let function = ApprovalFunction::from_env(&config, &baton_aws::config::Env::process())?;
     function.warm().await;
     baton_aws::runtime::serve(|input| function.handle(input)).await
 }

@@ -9,7 +9,7 @@ use baton_aws::gate::{GateFunction, GateRequest};
 async fn main() -> Result<(), lambda_runtime::Error> {
     baton_aws::runtime::init_logging();
     let config = baton_aws::sdk::load_config().await;
-    let function = GateFunction::from_env(&config)?;
+    let function = GateFunction::from_env(&config, &baton_aws::config::Env::process())?;
     function.warm().await;
     baton_aws::runtime::serve(|request: GateRequest| function.handle(request)).await
 }

@@ -10,6 +10,6 @@ use baton_aws::trigger::{TriggerFunction, TriggerRequest};
 async fn main() -> Result<(), lambda_runtime::Error> {
     baton_aws::runtime::init_logging();
     let config = baton_aws::sdk::load_config().await;
-    let function = TriggerFunction::from_env(&config)?;
+    let function = TriggerFunction::from_env(&config, &baton_aws::config::Env::process())?;
     baton_aws::runtime::serve(|request: TriggerRequest| function.handle(request)).await
 }

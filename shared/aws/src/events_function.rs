@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use crate::cloudwatch::CloudWatchAlarms;
 use crate::codebuild::CodeBuildRunner;
 use crate::codedeploy::CodeDeployer;
-use crate::config::{ConfigError, artifact_store};
+use crate::config::{ConfigError, Env, artifact_store};
 use crate::dynamodb::DynamoState;
 use crate::emf::EmfMetricsSink;
 use crate::functions::{alarms, builds, callbacks, deployer, pending};
@@ -72,15 +72,15 @@ impl EventsFunction {
         tokio::join!(self.pending.warm(), self.store.warm());
     }
 
-    pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
-        let store = artifact_store(config)?;
+    pub fn from_env(config: &SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        let store = artifact_store(config, env)?;
         Ok(Self {
-            builds: builds(config, store.clone())?,
-            deployer: deployer(config, store.clone())?,
+            builds: builds(config, env, store.clone())?,
+            deployer: deployer(config, env, store.clone())?,
             store,
-            pending: pending(config)?,
+            pending: pending(config, env)?,
             callbacks: callbacks(config),
-            alarms: alarms(config),
+            alarms: alarms(config, env),
             metrics: Arc::new(EmfMetricsSink::stdout()),
         })
     }

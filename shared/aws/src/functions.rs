@@ -19,7 +19,7 @@ use crate::cloudwatch::CloudWatchAlarms;
 use crate::codebuild::CodeBuildRunner;
 use crate::codecommit_source::CodeCommitSource;
 use crate::codedeploy::CodeDeployer;
-use crate::config::{ConfigError, artifact_store, env};
+use crate::config::{ConfigError, Env, artifact_store};
 use crate::dynamodb::DynamoState;
 use crate::emf::EmfMetricsSink;
 use crate::lambda_deploy::LambdaGroups;
@@ -27,36 +27,46 @@ use crate::s3::S3ArtifactStore;
 use crate::scheduler::SchedulerTimers;
 use crate::sfn::StepFunctions;
 
-pub fn pending(config: &SdkConfig) -> Result<DynamoState, ConfigError> {
-    Ok(DynamoState::new(aws_sdk_dynamodb::Client::new(config), env("BATON_TABLE")?))
+pub fn pending(config: &SdkConfig, env: &Env) -> Result<DynamoState, ConfigError> {
+    Ok(DynamoState::new(aws_sdk_dynamodb::Client::new(config), env.require("BATON_TABLE")?))
 }
 
 /// Also reads BATON_LAMBDA_GROUPS (the pipeline's Lambda groups as JSON), when set and not
 /// empty, and BATON_TABLE (where starts wait for a busy group).
-pub fn deployer(config: &SdkConfig, store: S3ArtifactStore) -> Result<CodeDeployer, ConfigError> {
+pub fn deployer(config: &SdkConfig, env: &Env, store: S3ArtifactStore) -> Result<CodeDeployer, ConfigError> {
+    deployer_on(aws_sdk_codedeploy::Client::new(config), config, env, store)
+}
+
+/// [`deployer`] on a given CodeDeploy client.
+pub fn deployer_on(
+    client: aws_sdk_codedeploy::Client,
+    config: &SdkConfig,
+    env: &Env,
+    store: S3ArtifactStore,
+) -> Result<CodeDeployer, ConfigError> {
     // A start refused because the group is busy waits in the parked-task table.
-    let deployer =
-        CodeDeployer::new(aws_sdk_codedeploy::Client::new(config), env("BATON_APPLICATION")?, store).with_queue(pending(config)?);
+    let deployer = CodeDeployer::new(client, env.require("BATON_APPLICATION")?, store).with_queue(pending(config, env)?);
     // A template parameter left empty comes through as an empty variable.
-    let text = std::env::var("BATON_LAMBDA_GROUPS").unwrap_or_default();
+    let text = env.get("BATON_LAMBDA_GROUPS").unwrap_or_default();
     if text.trim().is_empty() {
         return Ok(deployer);
     }
-    let groups = LambdaGroups::parse(&text).map_err(|e| ConfigError(format!("BATON_LAMBDA_GROUPS is not a map of Lambda groups: {e}")))?;
+    let groups = LambdaGroups::parse(text).map_err(|e| ConfigError(format!("BATON_LAMBDA_GROUPS is not a map of Lambda groups: {e}")))?;
     Ok(deployer.with_lambda(LambdaGroups::new(aws_sdk_lambda::Client::new(config), groups)))
 }
 
-pub fn builds(config: &SdkConfig, store: S3ArtifactStore) -> Result<CodeBuildRunner, ConfigError> {
+pub fn builds(config: &SdkConfig, env: &Env, store: S3ArtifactStore) -> Result<CodeBuildRunner, ConfigError> {
     Ok(CodeBuildRunner::new(
         aws_sdk_codebuild::Client::new(config),
-        env("BATON_PROJECT")?,
+        env.require("BATON_PROJECT")?,
         store,
     ))
 }
 
 /// CloudWatch alarms under the names the stack gave them (BATON_ALARM_PREFIX + pipeline.yml's).
-pub fn alarms(config: &SdkConfig) -> CloudWatchAlarms {
-    CloudWatchAlarms::new(aws_sdk_cloudwatch::Client::new(config)).with_prefix(std::env::var("BATON_ALARM_PREFIX").unwrap_or_default())
+pub fn alarms(config: &SdkConfig, env: &Env) -> CloudWatchAlarms {
+    CloudWatchAlarms::new(aws_sdk_cloudwatch::Client::new(config))
+        .with_prefix(env.get("BATON_ALARM_PREFIX").unwrap_or_default().to_string())
 }
 
 /// Task callbacks need no state machine: a task token names its execution.
@@ -77,13 +87,13 @@ impl SourceFunction {
     }
 
     /// Also reads BATON_REPOSITORY and BATON_BRANCH (what a run without a revision builds).
-    pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
+    pub fn from_env(config: &SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             source: CodeCommitSource::new(
                 aws_sdk_codecommit::Client::new(config),
-                env("BATON_REPOSITORY")?,
-                std::env::var("BATON_BRANCH").unwrap_or_else(|_| "main".into()),
-                artifact_store(config)?,
+                env.require("BATON_REPOSITORY")?,
+                env.get("BATON_BRANCH").unwrap_or("main").to_string(),
+                artifact_store(config, env)?,
             ),
         })
     }
@@ -106,10 +116,10 @@ impl BuildFunction {
         tokio::join!(self.pending.warm(), self.builds.store().warm());
     }
 
-    pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
+    pub fn from_env(config: &SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            builds: builds(config, artifact_store(config)?)?,
-            pending: pending(config)?,
+            builds: builds(config, env, artifact_store(config, env)?)?,
+            pending: pending(config, env)?,
         })
     }
 
@@ -131,10 +141,10 @@ impl DeployFunction {
         tokio::join!(self.pending.warm(), self.deployer.store().warm());
     }
 
-    pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
+    pub fn from_env(config: &SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            deployer: deployer(config, artifact_store(config)?)?,
-            pending: pending(config)?,
+            deployer: deployer(config, env, artifact_store(config, env)?)?,
+            pending: pending(config, env)?,
         })
     }
 
@@ -157,9 +167,9 @@ impl ApprovalFunction {
         self.pending.warm().await;
     }
 
-    pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
+    pub fn from_env(config: &SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            pending: pending(config)?,
+            pending: pending(config, env)?,
             callbacks: callbacks(config),
         })
     }
@@ -184,15 +194,15 @@ impl BakeFunction {
         self.pending.warm().await;
     }
 
-    pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
+    pub fn from_env(config: &SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            alarms: alarms(config),
-            pending: pending(config)?,
+            alarms: alarms(config, env),
+            pending: pending(config, env)?,
             timers: SchedulerTimers::new(
                 aws_sdk_scheduler::Client::new(config),
-                env("BATON_SCHEDULE_GROUP")?,
-                env("BATON_EVENTS_FUNCTION_ARN")?,
-                env("BATON_SCHEDULER_ROLE_ARN")?,
+                env.require("BATON_SCHEDULE_GROUP")?,
+                env.require("BATON_EVENTS_FUNCTION_ARN")?,
+                env.require("BATON_SCHEDULER_ROLE_ARN")?,
             ),
         })
     }
@@ -218,12 +228,12 @@ impl RollbackFunction {
         tokio::join!(self.pending.warm(), self.store.warm());
     }
 
-    pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
-        let store = artifact_store(config)?;
+    pub fn from_env(config: &SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        let store = artifact_store(config, env)?;
         Ok(Self {
-            deployer: deployer(config, store.clone())?,
+            deployer: deployer(config, env, store.clone())?,
             store,
-            pending: pending(config)?,
+            pending: pending(config, env)?,
             callbacks: callbacks(config),
             metrics: Arc::new(EmfMetricsSink::stdout()),
         })

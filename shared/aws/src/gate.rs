@@ -14,7 +14,7 @@ use baton_core::stages::gate::{self, GateInput};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::config::{ConfigError, env, pipeline};
+use crate::config::{ConfigError, Env, pipeline};
 use crate::dynamodb::{DynamoLanes, DynamoState};
 use crate::emf::EmfMetricsSink;
 use crate::sfn::StepFunctions;
@@ -55,10 +55,10 @@ impl GateFunction {
     }
 
     /// Reads the pipeline (see `config::pipeline`), BATON_TABLE and BATON_STATE_MACHINE_ARN.
-    pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
-        let pipeline = pipeline()?;
-        let state = DynamoState::new(aws_sdk_dynamodb::Client::new(config), env("BATON_TABLE")?);
-        let state_machine_arn = env("BATON_STATE_MACHINE_ARN")?;
+    pub fn from_env(config: &SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        let pipeline = pipeline(env)?;
+        let state = DynamoState::new(aws_sdk_dynamodb::Client::new(config), env.require("BATON_TABLE")?);
+        let state_machine_arn = env.require("BATON_STATE_MACHINE_ARN")?;
         let sfn = Arc::new(StepFunctions::new(aws_sdk_sfn::Client::new(config), state_machine_arn.clone()));
         Ok(Self {
             pipeline: pipeline.name.clone(),

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::codecommit::{CodeCommitChanges, RepositoryStateChangeEvent, ref_change};
-use crate::config::{ConfigError, env, pipeline};
+use crate::config::{ConfigError, Env, pipeline};
 use crate::sfn::StepFunctions;
 
 /// What EventBridge hands the function: a push, or a schedule's rule firing.
@@ -37,10 +37,10 @@ pub struct TriggerFunction {
 
 impl TriggerFunction {
     /// Reads the pipeline (see `config::pipeline`), BATON_REPOSITORY and BATON_STATE_MACHINE_ARN.
-    pub fn from_env(config: &SdkConfig) -> Result<Self, ConfigError> {
-        let pipeline = pipeline()?;
-        let default_branch = std::env::var("BATON_BRANCH").unwrap_or_else(|_| "main".into());
-        let repository = env("BATON_REPOSITORY")?;
+    pub fn from_env(config: &SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        let pipeline = pipeline(env)?;
+        let default_branch = env.get("BATON_BRANCH").unwrap_or("main").to_string();
+        let repository = env.require("BATON_REPOSITORY")?;
         Ok(Self {
             // Without `triggers`, pushes to BATON_BRANCH (the template's branch parameter) count.
             triggers: pipeline.triggers.push_or_branch(&default_branch),
@@ -48,7 +48,7 @@ impl TriggerFunction {
             default_branch,
             files: CodeCommitChanges::new(aws_sdk_codecommit::Client::new(config), repository.clone()),
             repository,
-            starter: StepFunctions::new(aws_sdk_sfn::Client::new(config), env("BATON_STATE_MACHINE_ARN")?),
+            starter: StepFunctions::new(aws_sdk_sfn::Client::new(config), env.require("BATON_STATE_MACHINE_ARN")?),
         })
     }
 

@@ -1,25 +1,29 @@
-//! The AWS path end to end, without AWS: a CodeCommit push event reaches the trigger function,
-//! which starts the synthesized state machine on moto's Step Functions; that execution's input
-//! then runs in `baton-asl` with every Task dispatched to the AWS-wired function handlers
-//! (source, gate, build, deploy, bake) over moto (S3, DynamoDB, CodeBuild, CodeDeploy,
+//! The AWS path end to end, without AWS, on the SAM application `baton synth --sam` generates:
+//! its resources made in moto under the template's names, its state machine created on moto's
+//! Step Functions, every function built as its `main` builds it from the environment the
+//! template gives it. A CodeCommit push event reaches the trigger function, which starts the
+//! state machine; that execution's input then runs in `baton-asl` with every Task dispatched to
+//! the function handlers (source, gate, build, deploy, approval, bake, rollback) over moto (S3, DynamoDB, CodeBuild, CodeDeploy,
 //! Scheduler) and aws-smithy-mocks where moto has no implementation (CodeCommit content,
 //! CloudWatch alarms, build details). The test plays the services' asynchronous halves,
 //! which moto does not: CodeBuild's upload of outputs and its state-change
 //! event, CodeDeploy's state-change event, and Scheduler firing the bake timer — each in the
 //! documented event shape, handed to the events function.
 //!
-//! Two scenarios: the example pipeline from a push to the end; and a release whose approval is
-//! answered, then a second one whose bake sees its alarm go to ALARM and is rolled back to the
-//! group's last-good version.
+//! Two applications: the example's, from a push to the end; and a two-group pipeline with an
+//! approval between staging and prod, whose first release goes through and whose second sees
+//! prod's composite alarm go to ALARM during prod's bake: prod is rolled back to its last-good
+//! version, staging is left alone.
 
 #![allow(clippy::unwrap_used, reason = "test fixtures: a panic is the failure report")]
 
 mod cloud;
 mod common;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use async_trait::async_trait;
 use aws_smithy_mocks::{RuleMode, mock_client};
@@ -28,30 +32,25 @@ use baton_aws::cloudwatch::CloudWatchAlarms;
 use baton_aws::codebuild::{CORRELATION_VAR, CodeBuildRunner};
 use baton_aws::codecommit::CodeCommitChanges;
 use baton_aws::codecommit_source::CodeCommitSource;
-use baton_aws::codedeploy::{CodeDeployer, DeploymentTag};
+use baton_aws::codedeploy::DeploymentTag;
+use baton_aws::config::artifact_store;
 use baton_aws::dynamodb::{DynamoLanes, DynamoState};
 use baton_aws::emf::EmfMetricsSink;
 use baton_aws::events_function::EventsFunction;
-use baton_aws::functions::{ApprovalFunction, BakeFunction, BuildFunction, DeployFunction, RollbackFunction, SourceFunction};
+use baton_aws::functions::{ApprovalFunction, BakeFunction, BuildFunction, DeployFunction, RollbackFunction, SourceFunction, deployer_on};
 use baton_aws::gate::{GateFunction, GateRequest};
-use baton_aws::s3::{Encryption, S3ArtifactStore};
-use baton_aws::scheduler::SchedulerTimers;
-use baton_aws::sfn::StepFunctions;
+use baton_aws::s3::S3ArtifactStore;
 use baton_aws::trigger::{TriggerFunction, TriggerRequest};
 use baton_core::events::Event;
 use baton_core::ports::{ArtifactRef, ArtifactStore, MetricsSink, PendingTasks, TaskCallbacks};
 use baton_core::stages::trigger::TriggerOutcome;
 use baton_core::stages::{StageError, correlation};
 use baton_local::bus::InterpreterCallbacks;
-use cloud::{Builds, COMMIT, PROJECT, build_details, cloudwatch, codecommit, example, sample_event};
+use cloud::finished::Finished;
+use cloud::stack::Stack;
+use cloud::{Builds, COMMIT, build_details, cloudwatch, codecommit, example, sample_event};
 use common::Moto;
 use serde_json::{Value, json};
-
-const REPOSITORY: &str = "hello-app";
-const APPLICATION: &str = "hello-app";
-const EVENTS_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:baton-events";
-/// What the stack puts before pipeline.yml's alarm names (BATON_ALARM_PREFIX).
-const ALARM_PREFIX: &str = "baton-hello-";
 
 struct Cloud {
     s3: aws_sdk_s3::Client,
@@ -62,17 +61,37 @@ struct Cloud {
     sfn: aws_sdk_sfn::Client,
 }
 
-async fn cloud(moto: &Moto) -> Cloud {
+/// What `sam deploy` would create of the stack's storage and services, under the names the
+/// template gives them.
+async fn cloud(moto: &Moto, stack: &Stack) -> Cloud {
     let config = moto.sdk_config();
-    let s3 = moto.versioned_bucket("artifacts").await;
-    let pending = moto.state_table("baton-state").await;
-    moto.build_project(PROJECT).await;
-    let codedeploy = moto.deployment_group(APPLICATION, "staging").await;
+    let env = stack.env("DeployFunction");
+    let s3 = moto.versioned_bucket(&env.require("BATON_BUCKET").unwrap()).await;
+    let pending = moto.state_table(&env.require("BATON_TABLE").unwrap()).await;
+    moto.build_project(&env.require("BATON_PROJECT").unwrap()).await;
+    let codedeploy = aws_sdk_codedeploy::Client::new(&config);
+    let mut applications = BTreeSet::new();
+    for (application, group) in stack.deployment_groups() {
+        if applications.insert(application.clone()) {
+            codedeploy.create_application().application_name(&application).send().await.unwrap();
+        }
+        codedeploy
+            .create_deployment_group()
+            .application_name(application)
+            .deployment_group_name(group)
+            .service_role_arn("arn:aws:iam::123456789012:role/baton-codedeploy")
+            .send()
+            .await
+            .unwrap();
+    }
+    let scheduler = aws_sdk_scheduler::Client::new(&config);
+    let timers = stack.env("BakeFunction").require("BATON_SCHEDULE_GROUP").unwrap();
+    scheduler.create_schedule_group().name(timers).send().await.unwrap();
     Cloud {
-        store: S3ArtifactStore::new(s3.clone(), "artifacts", "", Encryption::S3),
+        store: artifact_store(&config, &env).unwrap(),
         s3,
         pending,
-        scheduler: aws_sdk_scheduler::Client::new(&config),
+        scheduler,
         codedeploy,
         sfn: aws_sdk_sfn::Client::new(&config),
     }
@@ -88,11 +107,25 @@ struct Functions {
     bake: BakeFunction,
     rollback: RollbackFunction,
     events: Arc<EventsFunction>,
-    /// CloudWatch's half during bakes: the watched alarm goes to ALARM instead of the window ending.
-    alarm_in_bake: AtomicBool,
+    /// CloudWatch's half during this group's bakes: its alarms go to ALARM instead of the
+    /// window ending.
+    alarm_in_bake: Mutex<Option<String>>,
     builds: Builds,
     s3: aws_sdk_s3::Client,
     scheduler: aws_sdk_scheduler::Client,
+    /// The names the stack gave what the services' halves address.
+    names: Names,
+    finished: Finished,
+}
+
+/// Read from the functions' environment, as the services would know them.
+struct Names {
+    bucket: String,
+    project: String,
+    application: String,
+    alarm_prefix: String,
+    timers: String,
+    events_arn: String,
 }
 
 impl Functions {
@@ -118,18 +151,18 @@ impl Functions {
             baton_core::bundle::write(tree.path(), std::io::Cursor::new(&mut zip)).unwrap();
             self.s3
                 .put_object()
-                .bucket("artifacts")
+                .bucket(&self.names.bucket)
                 .key(&object)
                 .body(zip.into())
                 .send()
                 .await
                 .unwrap();
-            outputs.push((name.to_string(), format!("arn:aws:s3:::artifacts/{object}")));
+            outputs.push((name.to_string(), format!("arn:aws:s3:::{}/{object}", self.names.bucket)));
         }
         self.builds.lock().unwrap().insert(build_id.to_string(), outputs);
         let mut event = sample_event("codebuild-state-change.json");
         event["detail"]["build-id"] = json!(build_id);
-        event["detail"]["project-name"] = json!(PROJECT);
+        event["detail"]["project-name"] = json!(self.names.project);
         event["detail"]["additional-information"]["environment"]["environment-variables"] =
             json!([{ "name": CORRELATION_VAR, "type": "PLAINTEXT", "value": key }]);
         self.events.handle(event).await.unwrap();
@@ -137,18 +170,20 @@ impl Functions {
 
     /// CodeDeploy's half: the documented state-change event of a deployment that succeeded.
     async fn finish_deployment(&self, payload: &Value, deployment_id: &str) {
+        self.finished.record(deployment_id);
         let mut event = sample_event("codedeploy-deployment-state-change.json");
         event["detail"]["deploymentId"] = json!(deployment_id);
-        event["detail"]["application"] = json!(APPLICATION);
+        event["detail"]["application"] = json!(self.names.application);
         event["detail"]["deploymentGroup"] = payload["group"].clone();
         self.events.handle(event).await.unwrap();
     }
 
     /// CloudWatch's half: the documented `CloudWatch Alarm State Change` of the stack's alarm.
     async fn raise_alarm(&self, alarm: &str) {
+        let name = format!("{}{alarm}", self.names.alarm_prefix);
         let mut event = sample_event("cloudwatch-alarm-state-change.json");
-        event["detail"]["alarmName"] = json!(format!("{ALARM_PREFIX}{alarm}"));
-        event["resources"] = json!([format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{ALARM_PREFIX}{alarm}")]);
+        event["detail"]["alarmName"] = json!(name);
+        event["resources"] = json!([format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}")]);
         self.events.handle(event).await.unwrap();
     }
 
@@ -165,23 +200,18 @@ impl Functions {
     /// Scheduler's half: every due one-time schedule invokes its target with its input, then
     /// deletes itself.
     async fn fire_timers(&self) {
-        let listed = self.scheduler.list_schedules().group_name("default").send().await.unwrap();
+        let group = &self.names.timers;
+        let listed = self.scheduler.list_schedules().group_name(group).send().await.unwrap();
         for s in listed.schedules() {
             let name = s.name().unwrap();
-            let schedule = self.scheduler.get_schedule().name(name).group_name("default").send().await.unwrap();
+            let schedule = self.scheduler.get_schedule().name(name).group_name(group).send().await.unwrap();
             let target = schedule.target().unwrap();
-            assert_eq!(target.arn(), EVENTS_ARN);
+            assert_eq!(target.arn(), self.names.events_arn);
             self.events
                 .handle(serde_json::from_str(target.input().unwrap()).unwrap())
                 .await
                 .unwrap();
-            self.scheduler
-                .delete_schedule()
-                .name(name)
-                .group_name("default")
-                .send()
-                .await
-                .unwrap();
+            self.scheduler.delete_schedule().name(name).group_name(group).send().await.unwrap();
         }
     }
 }
@@ -200,11 +230,15 @@ impl TaskInvoker for Invoker {
             (call.resource.clone(), call.input.clone())
         };
         let f = &self.0;
+        // The stack names its functions `<stack>-<logical id, lower case>`.
         let stem = function
             .rsplit(':')
             .next()
             .unwrap_or_default()
-            .trim_start_matches("baton-")
+            .rsplit('-')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches("function")
             .to_string();
         let result: Result<Value, StageError> = match stem.as_str() {
             "source" => f.source.handle(payload.clone()).await,
@@ -217,7 +251,7 @@ impl TaskInvoker for Invoker {
             "approval" => f.approval.handle(payload.clone()).await,
             "bake" => f.bake.handle(payload.clone()).await,
             "rollback" => f.rollback.handle(payload.clone()).await,
-            other => panic!("the state machine invokes no {other} function"),
+            other => panic!("the state machine invokes no {other} function ({function})"),
         };
         let value = result.map_err(|e| StatesError::new(e.error_type(), e.to_string()))?;
         // The services' asynchronous halves run after the invocation returns, as they would.
@@ -232,7 +266,7 @@ impl TaskInvoker for Invoker {
                         .await
                 }
                 "approval" => functions.approve(&payload).await,
-                "bake" if functions.alarm_in_bake.load(Ordering::SeqCst) => {
+                "bake" if functions.alarm_in_bake.lock().unwrap().as_ref() == payload["group"].as_str().map(String::from).as_ref() => {
                     for alarm in payload["alarms"].as_array().into_iter().flatten() {
                         functions.raise_alarm(alarm.as_str().unwrap()).await;
                     }
@@ -252,10 +286,11 @@ impl TaskInvoker for Invoker {
 }
 
 /// The deployed application: the state machine on moto's Step Functions, its functions wired
-/// to moto and the mocks, and the interpreter that runs its executions.
+/// from the template's environment to moto and the mocks, and the interpreter that runs its
+/// executions.
 struct Harness {
+    stack: Stack,
     cloud: Cloud,
-    pipeline: baton_core::Pipeline,
     definition: String,
     machine_arn: String,
     functions: Arc<Functions>,
@@ -264,20 +299,17 @@ struct Harness {
 }
 
 impl Harness {
-    async fn new(pipeline_yml: &str) -> Self {
+    /// `pipeline_yml` generated by `baton synth --sam` and deployed as stack `name`.
+    async fn new(name: &str, pipeline_yml: &str) -> Self {
+        let stack = Stack::generate(name, pipeline_yml);
         let moto = Moto::start();
-        let cloud = cloud(&moto).await;
-        let pipeline = baton_core::parse_pipeline(Path::new("pipeline.yml"), pipeline_yml).unwrap();
-        // The state machine as `sam deploy` would create it.
-        let mut definition = baton_core::synth::to_json(&pipeline);
-        for f in baton_core::synth::FUNCTIONS {
-            let arn = format!("arn:aws:lambda:us-east-1:123456789012:function:baton-{}", f.to_lowercase());
-            definition = definition.replace(&baton_core::synth::placeholder(f), &arn);
-        }
+        let cloud = cloud(&moto, &stack).await;
+        let config = moto.sdk_config();
+        let (machine_name, definition) = stack.state_machine();
         let machine_arn = cloud
             .sfn
             .create_state_machine()
-            .name("baton-hello-pipeline")
+            .name(machine_name)
             .definition(&definition)
             .role_arn("arn:aws:iam::123456789012:role/baton-state-machine")
             .send()
@@ -285,77 +317,112 @@ impl Harness {
             .unwrap()
             .state_machine_arn()
             .to_string();
+        let env = |function: &str| stack.env(function);
+        let events_env = env("EventsFunction");
+        let names = Names {
+            bucket: events_env.require("BATON_BUCKET").unwrap(),
+            project: events_env.require("BATON_PROJECT").unwrap(),
+            application: events_env.require("BATON_APPLICATION").unwrap(),
+            alarm_prefix: events_env.require("BATON_ALARM_PREFIX").unwrap(),
+            timers: env("BakeFunction").require("BATON_SCHEDULE_GROUP").unwrap(),
+            events_arn: env("BakeFunction").require("BATON_EVENTS_FUNCTION_ARN").unwrap(),
+        };
+        // The functions find the stack's alarms under the names the template gives them.
+        let mut expected: Vec<String> = stack
+            .pipeline
+            .alarms
+            .keys()
+            .chain(stack.pipeline.composite_alarms.keys())
+            .map(|a| format!("{}{a}", names.alarm_prefix))
+            .collect();
+        expected.sort();
+        assert_eq!(stack.alarm_names(), expected);
+        assert_eq!(env("GateFunction").require("BATON_STATE_MACHINE_ARN").unwrap(), machine_arn);
+
+        // Every function as its main builds it, from the template's environment; what moto
+        // lacks (CodeCommit content, CloudWatch alarms, build details) and what the
+        // interpreter answers (task callbacks) replaced.
         let tokens = TaskTokens::default();
         let callbacks: Arc<dyn TaskCallbacks> = Arc::new(InterpreterCallbacks::new(tokens.clone()));
         let metrics: Arc<dyn MetricsSink> = Arc::new(EmfMetricsSink::new(std::io::sink()));
-        let store = cloud.store.clone();
+        let alarms = || CloudWatchAlarms::new(cloudwatch()).with_prefix(&names.alarm_prefix);
+        let source_env = env("SourceFunction");
+        let gate = GateFunction::from_env(&config, &env("GateFunction")).unwrap();
         let builds: Builds = Arc::default();
-        let deployer = || CodeDeployer::new(cloud.codedeploy.clone(), APPLICATION, store.clone());
-        let alarms = || CloudWatchAlarms::new(cloudwatch()).with_prefix(ALARM_PREFIX);
+        let store = artifact_store(&config, &events_env).unwrap();
+        let finished = Finished::default();
+        let deployer = |function: &str| {
+            let env = env(function);
+            deployer_on(finished.client(&config), &config, &env, artifact_store(&config, &env).unwrap()).unwrap()
+        };
         let functions = Arc::new(Functions {
             source: SourceFunction {
-                source: CodeCommitSource::new(codecommit(), REPOSITORY, "main", store.clone()),
+                source: CodeCommitSource::new(
+                    codecommit(),
+                    source_env.require("BATON_REPOSITORY").unwrap(),
+                    source_env.require("BATON_BRANCH").unwrap(),
+                    artifact_store(&config, &source_env).unwrap(),
+                ),
             },
             gate: GateFunction {
-                pipeline: pipeline.name.clone(),
-                mode: pipeline.execution_mode,
-                state_machine_arn: machine_arn.clone(),
-                state: cloud.pending.clone(),
-                lanes: DynamoLanes::new(cloud.pending.clone(), callbacks.clone(), metrics.clone()),
+                lanes: DynamoLanes::new(gate.state.clone(), callbacks.clone(), metrics.clone()),
                 callbacks: callbacks.clone(),
+                ..gate
             },
-            build: BuildFunction {
-                builds: CodeBuildRunner::new(aws_sdk_codebuild::Client::new(&moto.sdk_config()), PROJECT, store.clone()),
-                pending: cloud.pending.clone(),
-            },
+            build: BuildFunction::from_env(&config, &env("BuildFunction")).unwrap(),
             deploy: DeployFunction {
-                deployer: deployer(),
-                pending: cloud.pending.clone(),
+                deployer: deployer("DeployFunction"),
+                ..DeployFunction::from_env(&config, &env("DeployFunction")).unwrap()
             },
             approval: ApprovalFunction {
-                pending: cloud.pending.clone(),
                 callbacks: callbacks.clone(),
+                ..ApprovalFunction::from_env(&config, &env("ApprovalFunction")).unwrap()
             },
             bake: BakeFunction {
                 alarms: alarms(),
-                pending: cloud.pending.clone(),
-                timers: SchedulerTimers::new(
-                    cloud.scheduler.clone(),
-                    "default",
-                    EVENTS_ARN,
-                    "arn:aws:iam::123456789012:role/baton-scheduler",
-                ),
+                ..BakeFunction::from_env(&config, &env("BakeFunction")).unwrap()
             },
             rollback: RollbackFunction {
-                store: store.clone(),
-                deployer: deployer(),
-                pending: cloud.pending.clone(),
+                deployer: deployer("RollbackFunction"),
                 callbacks: callbacks.clone(),
                 metrics: metrics.clone(),
+                ..RollbackFunction::from_env(&config, &env("RollbackFunction")).unwrap()
             },
             events: Arc::new(EventsFunction {
-                store: store.clone(),
-                pending: cloud.pending.clone(),
+                deployer: deployer("EventsFunction"),
                 callbacks,
                 alarms: alarms(),
                 metrics,
-                builds: CodeBuildRunner::new(build_details(builds.clone()), PROJECT, store.clone()),
-                deployer: deployer(),
+                builds: CodeBuildRunner::new(build_details(builds.clone(), &names.project), &names.project, store),
+                ..EventsFunction::from_env(&config, &events_env).unwrap()
             }),
-            alarm_in_bake: AtomicBool::new(false),
+            alarm_in_bake: Mutex::new(None),
             builds,
             s3: cloud.s3.clone(),
             scheduler: cloud.scheduler.clone(),
+            names,
+            finished,
         });
         let interpreter = Interpreter::with_tokens(Arc::new(Invoker(functions.clone())), Arc::new(MemorySink::default()), tokens);
         Self {
+            stack,
             cloud,
-            pipeline,
             definition,
             machine_arn,
             functions,
             interpreter,
             _moto: moto,
+        }
+    }
+
+    /// The trigger function as its main builds it, its CodeCommit client a mock with no rules:
+    /// branch filters only, so no GetDifferences call may happen.
+    fn trigger(&self) -> TriggerFunction {
+        let env = self.stack.env("TriggerFunction");
+        let repository = env.require("BATON_REPOSITORY").unwrap();
+        TriggerFunction {
+            files: CodeCommitChanges::new(mock_client!(aws_sdk_codecommit, RuleMode::MatchAny, []), repository),
+            ..TriggerFunction::from_env(&self._moto.sdk_config(), &env).unwrap()
         }
     }
 
@@ -388,25 +455,28 @@ impl Harness {
         outcome
     }
 
-    /// The staging group's deployments: what Baton tagged each with, and the revision's key.
-    async fn deployments(&self) -> Vec<(DeploymentTag, String)> {
+    /// A group's deployments: the artifact version each deployed, whether it was a rollback,
+    /// and the revision's key, in that order.
+    async fn deployments(&self, group: &str) -> Vec<(u64, bool, String)> {
         let ids = self
             .cloud
             .codedeploy
             .list_deployments()
-            .application_name(APPLICATION)
-            .deployment_group_name("staging")
+            .application_name(&self.functions.names.application)
+            .deployment_group_name(group)
             .send()
             .await
             .unwrap();
-        let mut tags = Vec::new();
+        let mut seen = Vec::new();
         for id in ids.deployments() {
             let info = self.cloud.codedeploy.get_deployment().deployment_id(id).send().await.unwrap();
             let info = info.deployment_info().unwrap();
             let key = info.revision().unwrap().s3_location().unwrap().key().unwrap().to_string();
-            tags.push((DeploymentTag::parse(info.description().unwrap()).unwrap(), key));
+            let tag = DeploymentTag::parse(info.description().unwrap()).unwrap();
+            seen.push((tag.artifact.version, tag.rollback, key));
         }
-        tags
+        seen.sort();
+        seen
     }
 
     async fn nothing_parked(&self) {
@@ -424,31 +494,24 @@ fn manual_input() -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_codecommit_push_runs_the_pipeline_to_the_end_on_the_aws_adapters() {
-    let h = Harness::new(&example("pipeline.yml")).await;
+async fn a_codecommit_push_runs_the_generated_hello_application_to_the_end() {
+    let h = Harness::new("baton-hello", &example("pipeline.yml")).await;
+    let repository = h.stack.env("TriggerFunction").require("BATON_REPOSITORY").unwrap();
+    assert_eq!(repository, "hello", "the repository parameter's default: the pipeline's name");
 
     // 1. The push: EventBridge's CodeCommit event, to the trigger function.
-    let trigger = TriggerFunction {
-        repository: REPOSITORY.into(),
-        triggers: h.pipeline.triggers.push_or_branch("main"),
-        schedules: h.pipeline.triggers.schedules.clone(),
-        default_branch: "main".into(),
-        // Branch filters only: no GetDifferences call may happen (the mock has no rule for it).
-        files: CodeCommitChanges::new(mock_client!(aws_sdk_codecommit, RuleMode::MatchAny, []), REPOSITORY),
-        starter: StepFunctions::new(h.cloud.sfn.clone(), &h.machine_arn),
-    };
     let push: TriggerRequest = serde_json::from_value(json!({
         "version": "0", "id": "6f1e2c4a-push-0001", "detail-type": "CodeCommit Repository State Change",
         "source": "aws.codecommit", "account": "123456789012", "time": "2026-12-01T10:00:00Z", "region": "us-east-1",
-        "resources": [format!("arn:aws:codecommit:us-east-1:123456789012:{REPOSITORY}")],
+        "resources": [format!("arn:aws:codecommit:us-east-1:123456789012:{repository}")],
         "detail": {
-            "event": "referenceUpdated", "repositoryName": REPOSITORY, "repositoryId": "12345678-1234-5678-abcd-12345678abcd",
+            "event": "referenceUpdated", "repositoryName": repository, "repositoryId": "12345678-1234-5678-abcd-12345678abcd",
             "referenceType": "branch", "referenceName": "main", "referenceFullName": "refs/heads/main",
             "commitId": COMMIT, "oldCommitId": "3e5983a1b2c3d4e5f60718293a4b5c6d7e8f9012"
         }
     }))
     .unwrap();
-    let TriggerOutcome::Started { execution, commit, .. } = trigger.handle(push).await.unwrap() else {
+    let TriggerOutcome::Started { execution, commit, .. } = h.trigger().handle(push).await.unwrap() else {
         panic!("a push to main starts the pipeline");
     };
     assert_eq!(commit, COMMIT);
@@ -474,47 +537,45 @@ async fn a_codecommit_push_runs_the_pipeline_to_the_end_on_the_aws_adapters() {
     let app = store.manifest("hello", "app", 1).await.unwrap().unwrap();
     assert_eq!(app.provenance.action, "Build:Compile");
     assert_eq!(store.last_good("hello", "staging").await.unwrap(), Some(app.artifact.clone()));
-    let deployments = h.deployments().await;
+    let deployments = h.deployments("staging").await;
     assert_eq!(deployments.len(), 1);
-    let (tag, key) = &deployments[0];
-    assert_eq!((tag.artifact.clone(), tag.rollback), (app.artifact.clone(), false));
-    assert_eq!(format!("s3://artifacts/{key}"), app.content.unwrap().uri);
+    let (version, rollback, key) = &deployments[0];
+    assert_eq!((*version, *rollback), (app.artifact.version, false));
+    assert_eq!(format!("s3://{}/{key}", h.functions.names.bucket), app.content.unwrap().uri);
     h.nothing_parked().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_alarm_during_the_bake_rolls_the_group_back_to_its_last_good_version() {
-    // The example with a Release stage after Staging: an approval.
-    let pipeline = example("pipeline.yml").replace(
-        "\n\ndeployment_groups:",
-        "\n  - name: Release\n    actions:\n      - { name: Approve, type: approval, message: \"Ship it?\" }\n\ndeployment_groups:",
-    );
-    assert!(pipeline.contains("name: Release"));
-    let h = Harness::new(&pipeline).await;
+async fn an_alarm_during_prods_bake_rolls_prod_back_and_leaves_staging_alone() {
+    // Two Server groups with an approval between them; prod watches a composite alarm.
+    let pipeline =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/sam/two-groups-approval/pipeline.yml")).unwrap();
+    let h = Harness::new("baton-shop", &pipeline).await;
+    let store = &h.cloud.store;
 
-    // A first release: deployed, baked, approved; app@1 becomes staging's last-good.
+    // A first release: staging, approval, prod; app@1 is both groups' last-good.
     let first = h.execute("release-1", manual_input()).await;
     assert_eq!(first.status, ExecutionStatus::Succeeded, "{:?}", first.error);
-    let good = h.cloud.store.manifest("hello", "app", 1).await.unwrap().unwrap().artifact;
-    assert_eq!(h.cloud.store.last_good("hello", "staging").await.unwrap(), Some(good.clone()));
+    let good = store.manifest("shop", "app", 1).await.unwrap().unwrap().artifact;
+    for group in ["staging", "prod"] {
+        assert_eq!(store.last_good("shop", group).await.unwrap(), Some(good.clone()), "{group}");
+    }
 
-    // A second: during its bake, staging-health goes to ALARM.
-    h.functions.alarm_in_bake.store(true, Ordering::SeqCst);
+    // A second: staging bakes clean; during prod's bake, prod-unhealthy goes to ALARM.
+    *h.functions.alarm_in_bake.lock().unwrap() = Some("prod".into());
     let second = h.execute("release-2", manual_input()).await;
     assert_eq!(second.status, ExecutionStatus::Failed);
     let error = second.error.unwrap();
     assert!(format!("{error:?}").contains("AlarmTriggered"), "{error:?}");
 
-    // CodeDeploy saw app@1, app@2, then a rollback deployment of app@1; last-good stays app@1.
-    let mut seen: Vec<(u64, bool)> = h
-        .deployments()
-        .await
-        .iter()
-        .map(|(d, _)| (d.artifact.version, d.rollback))
-        .collect();
-    seen.sort();
-    assert_eq!(seen, [(1, false), (1, true), (2, false)]);
-    assert_eq!(h.cloud.store.last_good("hello", "staging").await.unwrap(), Some(good));
+    // Prod saw app@1, app@2, then a rollback deployment of app@1 and keeps app@1 as last-good;
+    // staging runs app@2, rolled back by nothing.
+    let versions = |d: Vec<(u64, bool, String)>| d.into_iter().map(|(v, r, _)| (v, r)).collect::<Vec<_>>();
+    assert_eq!(versions(h.deployments("prod").await), [(1, false), (1, true), (2, false)]);
+    assert_eq!(store.last_good("shop", "prod").await.unwrap(), Some(good));
+    assert_eq!(versions(h.deployments("staging").await), [(1, false), (2, false)]);
+    let newer = store.manifest("shop", "app", 2).await.unwrap().unwrap().artifact;
+    assert_eq!(store.last_good("shop", "staging").await.unwrap(), Some(newer));
     h.nothing_parked().await;
 
     // Another stack's alarm is none of this one's business.

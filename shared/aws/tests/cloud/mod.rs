@@ -18,8 +18,10 @@ use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_types::Blob;
 use serde_json::Value;
 
+pub mod finished;
+pub mod stack;
+
 pub const COMMIT: &str = "7f0103fa1e2b3c4d5e6f708192a3b4c5d6e7f801";
-pub const PROJECT: &str = "baton-builds";
 
 pub fn example(file: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hello-app").join(file)).unwrap()
@@ -86,11 +88,12 @@ pub fn cloudwatch() -> aws_sdk_cloudwatch::Client {
 /// What CodeBuild reports for a finished build (moto fakes it): its outputs' locations.
 pub type Builds = Arc<Mutex<HashMap<String, Vec<(String, String)>>>>;
 
-pub fn build_details(builds: Builds) -> aws_sdk_codebuild::Client {
+pub fn build_details(builds: Builds, project: &str) -> aws_sdk_codebuild::Client {
+    let project = project.to_string();
     let get = mock!(aws_sdk_codebuild::Client::batch_get_builds).then_compute_output(move |r| {
         let id = r.ids()[0].clone();
         let outputs = builds.lock().unwrap().get(&id).cloned().unwrap_or_default();
-        let mut build = Build::builder().id(&id).project_name(PROJECT);
+        let mut build = Build::builder().id(&id).project_name(&project);
         for (i, (name, location)) in outputs.into_iter().enumerate() {
             let artifact = BuildArtifacts::builder().location(location);
             build = if i == 0 {
