@@ -7,6 +7,7 @@ mod bad_input;
 mod bad_input_catalogue;
 mod builds;
 mod cli;
+mod command_semantics;
 mod console;
 mod cost;
 mod deploy_stop;

@@ -1,6 +1,6 @@
 //! `ShellBuildRunner`: runs a buildspec like CodeBuild does, without containers. Each build
 //! gets a fresh workspace with the source artifact, a clean environment with CodeBuild's
-//! variables, one shell session, a log file, and a process group that a timeout kills whole.
+//! variables, its commands run one shell process each in the state the last left, a log file, and a process group that a timeout kills whole.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -125,15 +125,20 @@ impl ShellBuildRunner {
         let status_file = dir.join("status");
         let exported_file = dir.join("exported");
         let driver = dir.join("driver.sh");
-        let script = build_driver::script(&spec, &status_file.to_string_lossy(), &exported_file.to_string_lossy());
-        if let Err(e) = std::fs::write(&driver, script) {
+        let in_dir = |name: &str| dir.join(name).to_string_lossy().into_owned();
+        let files = build_driver::DriverFiles {
+            status: in_dir("status"),
+            exported: in_dir("exported"),
+            state: in_dir("state"),
+        };
+        let shell = match spec.env.shell.as_deref() {
+            Some("/bin/sh") => build_driver::Shell::Sh,
+            _ => build_driver::Shell::Bash,
+        };
+        if let Err(e) = std::fs::write(&driver, build_driver::script(&spec, shell, &files)) {
             return fail(BuildStatus::Fault, format!("PROVISIONING: {e}"));
         }
-        let shell = spec
-            .env
-            .shell
-            .as_deref()
-            .map_or("bash", |s| if s == "bash" { "bash" } else { "sh" });
+        let shell = shell.program();
         let mut cmd = clean_command(shell);
         cmd.arg(&driver).current_dir(&src);
         for (k, v) in &spec.env.variables {
@@ -175,6 +180,8 @@ impl ShellBuildRunner {
             Ok(exit) => exit,
             Err(e) => return fail(BuildStatus::Fault, format!("PROVISIONING: cannot start {shell}: {e}")),
         };
+        // The state holds every variable of the build, secrets among them: gone with the build.
+        let _ = std::fs::remove_file(&files.state);
         let mut report = build_driver::parse_status(&std::fs::read_to_string(&status_file).unwrap_or_default(), &spec);
         let (mut status, mut reason) = match exit {
             Exit::TimedOut => {

@@ -12,8 +12,9 @@
 //!   digest, copy and durable-write helpers it uses; [`artifact_diff`] compares two versions;
 //!   [`artifact_gc`] removes old ones that nothing needs; [`blobs`] keeps file contents once
 //!   by digest, a version being a listing of them, small ones together in [`packs`].
-//! - [`build`]: `ShellBuildRunner`, buildspecs run like CodeBuild; [`build_driver`] turns a
-//!   buildspec into one shell session and reads its phase report back; [`reports`] sums the
+//! - [`build`]: `ShellBuildRunner`, buildspecs run like CodeBuild; [`build_driver`] runs a
+//!   buildspec's commands one process each, in the state the last left, and reads its phase
+//!   report back; [`reports`] sums the
 //!   test reports a build leaves, [`coverage`] its code coverage reports; [`build_cache`]
 //!   keeps the buildspec's `cache.paths` between builds.
 //! - [`deploy`]: `LocalDeployer`, CodeDeploy's Server lifecycle on local instances;
