@@ -44,8 +44,8 @@ fn malformed_yaml_points_at_the_spot() {
 #[test]
 fn unknown_key_is_named_with_line_and_column() {
     let err = pipeline_error(&GOOD.replace("        outputs: [app]\n", "        outputs: [app]\n        bogus: 1\n"));
-    assert!(err.starts_with("pipeline.yml:8:9: unknown field `bogus`"), "{err}");
-    assert!(err.contains("expected one of"), "{err}");
+    assert!(err.starts_with("pipeline.yml:8:9: unknown key `bogus`"), "{err}");
+    assert!(err.contains("the keys allowed here are"), "{err}");
 }
 
 #[test]
@@ -74,7 +74,7 @@ fn bad_buildspec_and_appspec_are_located() {
         "version: 0.2\nphases:\n  biuld:\n    commands: [make]\n",
     )
     .expect_err("typo");
-    assert!(err.to_string().starts_with("buildspec.yml:3:3: unknown field `biuld`"), "{err}");
+    assert!(err.to_string().starts_with("buildspec.yml:3:3: unknown key `biuld`"), "{err}");
     let err = appspec::parse_appspec(
         Path::new("appspec.yml"),
         "version: 0.0\nos: linux\nhooks:\n  AfterAllowTestTraffic:\n    - location: x.sh\n",

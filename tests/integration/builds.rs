@@ -57,12 +57,15 @@ async fn a_successful_build_fills_the_cache_for_the_next() {
 async fn what_a_local_build_does_not_do_is_said_in_its_log() {
     let buildspec = "version: 0.2
 run-as: builder
+env:
+  compute-type: BUILD_GENERAL1_SMALL
 phases:
   install:
     runtime-versions:
       python: 3.12
-    commands:
-      - echo installing
+    commands: |
+      echo installing
+      echo one block, one command
 ";
     let project = Project::with_files(&[("pipeline.yml", ONE_BUILD), ("buildspec.yml", buildspec)]);
     let (_, record) = project.run().await;
@@ -73,6 +76,9 @@ phases:
         log.contains("[baton] runtime-versions: python 3.12 requested; nothing is installed locally"),
         "{log}"
     );
+    // Keys real buildspecs carry that CodeBuild runs: accepted, and said.
+    assert!(log.contains("[baton] env.compute-type is ignored"), "{log}");
+    assert!(log.contains("one block, one command"), "{log}");
 }
 
 /// The shape of the buildspec reference's own example (env variables and parameter-store,

@@ -42,7 +42,7 @@ fn validate_exits_2_with_the_location() {
     let out = baton(&["validate", project.pipeline().to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("pipeline.yml:4:5: unknown field `actoins`"), "{err}");
+    assert!(err.contains("pipeline.yml:4:5: unknown key `actoins`"), "{err}");
     assert!(err.contains("4 |     actoins: []"), "shows the line: {err}");
 
     let ok = baton(&[

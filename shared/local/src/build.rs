@@ -350,6 +350,11 @@ fn local_differences(spec: &Buildspec) -> Vec<String> {
     for (scope, user) in run_as {
         notes.push(format!("run-as `{user}` ({scope}) is not applied locally: commands run as `{me}`"));
     }
+    for key in spec.env.environment_keys() {
+        notes.push(format!(
+            "env.{key} is ignored: outside a batch build CodeBuild takes it from the project, and a local build runs on this host"
+        ));
+    }
     for (_, phase) in spec.phases() {
         for (runtime, version) in phase.map(|p| &p.runtime_versions).into_iter().flatten() {
             notes.push(format!(

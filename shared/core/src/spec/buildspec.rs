@@ -109,9 +109,35 @@ pub struct Env {
     pub exported_variables: Vec<Spanned<String>>,
     #[serde(default, rename = "git-credential-helper")]
     pub git_credential_helper: Option<YesNo>,
+    /// The build environment's settings, documented for a batch build's `env` and written in
+    /// top-level `env` by real buildspecs: CodeBuild runs them, taking its project's settings.
+    #[serde(default, rename = "compute-type")]
+    pub compute_type: Option<de::IgnoredAny>,
+    #[serde(default)]
+    pub image: Option<de::IgnoredAny>,
+    #[serde(default, rename = "type")]
+    pub environment_type: Option<de::IgnoredAny>,
+    #[serde(default, rename = "privileged-mode")]
+    pub privileged_mode: Option<de::IgnoredAny>,
 }
 
-/// Env values are strings to CodeBuild even when YAML reads them as numbers or booleans.
+impl Env {
+    /// The build-environment keys this `env` holds, which only a batch build's `env` uses.
+    pub fn environment_keys(&self) -> Vec<&'static str> {
+        [
+            ("compute-type", self.compute_type.is_some()),
+            ("image", self.image.is_some()),
+            ("type", self.environment_type.is_some()),
+            ("privileged-mode", self.privileged_mode.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, set)| set.then_some(key))
+        .collect()
+    }
+}
+
+/// Env values are strings to CodeBuild even when YAML reads them as numbers or booleans, and
+/// empty when YAML reads none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScalarString(pub String);
 
@@ -137,6 +163,13 @@ impl<'de> Deserialize<'de> for ScalarString {
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarString, E> {
                 Ok(ScalarString(v.to_string()))
+            }
+            /// `NAME:` with no value: CodeBuild runs the build with NAME set and empty.
+            fn visit_unit<E: de::Error>(self) -> Result<ScalarString, E> {
+                Ok(ScalarString(String::new()))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<ScalarString, E> {
+                Ok(ScalarString(String::new()))
             }
         }
         d.deserialize_any(V)
@@ -173,10 +206,47 @@ pub struct Phase {
     pub on_failure: OnFailure,
     #[serde(default, rename = "runtime-versions")]
     pub runtime_versions: BTreeMap<String, ScalarString>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     pub commands: Vec<Spanned<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     pub finally: Vec<Spanned<String>>,
+}
+
+/// A phase's commands: a list, or (as CodeBuild also runs it) one string, a single command
+/// however many lines it has.
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Spanned<String>>, D::Error> {
+    // Not an untagged enum: serde buffers those, and the commands' positions would be lost.
+    enum Raw {
+        Many(Vec<Spanned<String>>),
+        One(String),
+    }
+    impl<'de> Deserialize<'de> for Raw {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Raw;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a list of commands, or one command")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Raw, E> {
+                    Ok(Raw::One(v.to_string()))
+                }
+                fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Raw, A::Error> {
+                    let mut all = Vec::new();
+                    while let Some(command) = seq.next_element::<Spanned<String>>()? {
+                        all.push(command);
+                    }
+                    Ok(Raw::Many(all))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+    let raw = Spanned::<Raw>::deserialize(d)?;
+    Ok(match raw.value {
+        Raw::Many(all) => all,
+        Raw::One(one) => vec![Spanned::new(one, raw.referenced, raw.defined)],
+    })
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -304,4 +374,42 @@ pub fn parse_buildspec(file: &Path, text: &str) -> Result<Buildspec, SpecError> 
 pub fn is_shell_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Buildspec, SpecError> {
+        parse_buildspec(Path::new("buildspec.yml"), text)
+    }
+
+    /// A variable with no value is accepted by CodeBuild and set empty (recorded in the
+    /// fidelity issue's corpus run: CodeBuild ran such buildspecs; Baton refused them).
+    #[test]
+    fn an_env_variable_without_a_value_is_set_empty() {
+        let spec = parse(
+            "version: 0.2\nenv:\n  variables:\n    EMPTY:\n    TILDE: ~\n    SET: x\nphases:\n  build:\n    commands:\n      - echo\n",
+        )
+        .unwrap();
+        let value = |k: &str| spec.env.variables[k].0.clone();
+        assert_eq!(
+            (value("EMPTY"), value("TILDE"), value("SET")),
+            (String::new(), String::new(), "x".into())
+        );
+    }
+
+    #[test]
+    fn commands_written_as_one_block_are_one_command() {
+        let spec = parse("version: 0.2\nphases:\n  build:\n    commands: |\n      echo a\n      echo b\n    finally: echo done\n").unwrap();
+        let build = spec.phases.build.unwrap();
+        assert_eq!(
+            build.commands.iter().map(|c| c.value.as_str()).collect::<Vec<_>>(),
+            ["echo a\necho b\n"]
+        );
+        assert_eq!(build.finally[0].value, "echo done");
+        assert_eq!(build.commands[0].referenced.line(), 5, "where its text starts");
+        let spec = parse("version: 0.2\nphases:\n  build:\n    commands:\n      - echo a\n").unwrap();
+        assert_eq!(spec.phases.build.unwrap().commands[0].referenced.line(), 5);
+    }
 }

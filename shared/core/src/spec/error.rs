@@ -176,8 +176,8 @@ pub fn parse_yaml<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Re
         let message = first
             .strip_prefix("error: ")
             .and_then(|rest| rest.split_once(": ").filter(|(p, _)| p.starts_with("line ")).map(|(_, m)| m))
-            .unwrap_or(first)
-            .to_string();
+            .unwrap_or(first);
+        let message = super::plain::plain(message);
         let mut r = Reporter::new(file, text);
         r.error(pos, message);
         r.finish().expect_err("one diagnostic was added")

@@ -291,6 +291,6 @@ Hooks:
             "{err}"
         );
         let unknown = GUIDE.replace("Alias: \"myLambdaFunctionAlias\"", "Alias: a\n        Memory: 128");
-        assert!(parse(&unknown).unwrap_err().contains("unknown field `Memory`"));
+        assert!(parse(&unknown).unwrap_err().contains("unknown key `Memory`"));
     }
 }

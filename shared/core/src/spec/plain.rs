@@ -1,0 +1,136 @@
+//! The YAML library's wording, said as a user of pipeline.yml, a buildspec or an appspec would
+//! say it: "unknown key", "appears twice", "a list" — never "unit value", "field",
+//! "use Option<String>" or "set DuplicateKeyPolicy in Options", which name the library's API.
+
+/// `message` from serde or serde-saphyr, in plain words (unchanged when it already is).
+pub fn plain(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("invalid type: unit value, expected ") {
+        return format!("this key has no value; expected {rest}");
+    }
+    if let Some((found, expected)) = message.strip_prefix("invalid type: ").and_then(|m| m.split_once(", expected ")) {
+        return format!("expected {expected}, found {}", kind(found));
+    }
+    if let Some((value, expected)) = message.strip_prefix("invalid value: ").and_then(|m| m.split_once(", expected ")) {
+        return format!("expected {}, found {}", kind(expected), kind(value));
+    }
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let (name, allowed) = rest.split_once('`').unwrap_or((rest, ""));
+        return match allowed.strip_prefix(", expected one of ").or(allowed.strip_prefix(", expected ")) {
+            Some(list) => format!("unknown key `{name}`; the keys allowed here are {}", list.replace('`', "")),
+            None => format!("unknown key `{name}`; no key is allowed here"),
+        };
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        let (name, allowed) = rest.split_once('`').unwrap_or((rest, ""));
+        let list = allowed.strip_prefix(", expected one of ").or(allowed.strip_prefix(", expected "));
+        return format!(
+            "`{name}` is not allowed here; write one of {}",
+            list.unwrap_or("the documented values").replace('`', "")
+        );
+    }
+    if let Some(name) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
+        return format!("the required key `{name}` is missing");
+    }
+    if let Some(key) = message.strip_prefix("duplicate mapping key: ") {
+        let key = key.split(", set DuplicateKeyPolicy").next().unwrap_or(key);
+        return format!("the key `{key}` appears twice in the same mapping; keep one");
+    }
+    if message.starts_with("multiple YAML documents detected") {
+        return "the file holds more than one YAML document (a `---` line starts another); keep one".into();
+    }
+    if message.starts_with("cannot deserialize null into") {
+        return "this value is empty; write a value here".into();
+    }
+    if message.contains("budget breached") {
+        return "the file is too large or too deeply nested to read (Baton bounds what it parses)".into();
+    }
+    match message {
+        "expected string scalar" => "expected a text value here, found a mapping or a list (quote a value that holds `: `)".into(),
+        "expected sequence start" => "expected a list here (one `- item` per line, or `[a, b]`)".into(),
+        "expected mapping start" => "expected a mapping here (`key: value` lines)".into(),
+        _ => message.to_string(),
+    }
+}
+
+/// serde's names for what it found or expected, as a user would say them.
+fn kind(found: &str) -> String {
+    if let Some(n) = found.strip_prefix("integer ") {
+        return format!("the number {}", n.trim_matches('`'));
+    }
+    if let Some(n) = found.strip_prefix("floating point ") {
+        return format!("the number {}", n.trim_matches('`'));
+    }
+    if let Some(s) = found.strip_prefix("string ") {
+        return format!("the text {s}");
+    }
+    if let Some(b) = found.strip_prefix("boolean ") {
+        return format!("the value {}", b.trim_matches('`'));
+    }
+    match found {
+        "map" => "a mapping".into(),
+        "sequence" => "a list".into(),
+        "unit value" => "no value".into(),
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number, 0 or more".into(),
+        "i32" | "i64" => "a whole number".into(),
+        "f64" | "f32" => "a number".into(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain;
+
+    /// The messages serde-saphyr gave for the corpus's broken files (`baton validate`), before.
+    #[test]
+    fn no_library_wording_reaches_the_user() {
+        let cases = [
+            (
+                "invalid type: unit value, expected a string, number or boolean",
+                "this key has no value; expected a string, number or boolean",
+            ),
+            (
+                "duplicate mapping key: build, set DuplicateKeyPolicy in Options if acceptable",
+                "the key `build` appears twice in the same mapping; keep one",
+            ),
+            (
+                "multiple YAML documents detected; use from_str_multiple or from_str_multiple_with_options",
+                "the file holds more than one YAML document (a `---` line starts another); keep one",
+            ),
+            (
+                "unknown field `biuld`, expected one of install, pre_build, build, post_build",
+                "unknown key `biuld`; the keys allowed here are install, pre_build, build, post_build",
+            ),
+            ("missing field `version`", "the required key `version` is missing"),
+            (
+                "cannot deserialize null into string; use Option<String>",
+                "this value is empty; write a value here",
+            ),
+            (
+                "unknown variant `MAYBE`, expected one of ABORT, CONTINUE",
+                "`MAYBE` is not allowed here; write one of ABORT, CONTINUE",
+            ),
+            (
+                "invalid value: integer `-1`, expected u32",
+                "expected a whole number, 0 or more, found the number -1",
+            ),
+            (
+                "invalid type: string \"x\", expected a sequence",
+                "expected a sequence, found the text \"x\"",
+            ),
+            (
+                "expected string scalar",
+                "expected a text value here, found a mapping or a list (quote a value that holds `: `)",
+            ),
+        ];
+        for (raw, said) in cases {
+            assert_eq!(plain(raw), said);
+        }
+        for (raw, _) in cases {
+            let said = plain(raw);
+            for word in ["unit value", "Option<", "DuplicateKeyPolicy", "from_str", "field", "u32", "variant"] {
+                assert!(!said.contains(word), "{raw} → {said}");
+            }
+        }
+    }
+}
