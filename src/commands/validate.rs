@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anstream::eprintln;
+use baton_core::spec::error::Diagnostic;
 use baton_core::spec::{self, appspec, buildspec, lambda_appspec};
 
 use crate::cli::FileKind;
@@ -22,20 +23,33 @@ fn kind_of(path: &Path) -> FileKind {
     }
 }
 
-fn check(path: &Path, kind: FileKind) -> Result<Vec<PathBuf>, spec::SpecError> {
+/// What a valid file leads to: more files to check, and what AWS accepts but ignores.
+#[derive(Default)]
+struct Checked {
+    more: Vec<PathBuf>,
+    warnings: Vec<Diagnostic>,
+}
+
+fn check(path: &Path, kind: FileKind) -> Result<Checked, spec::SpecError> {
     let text = spec::read_text(path)?;
     match kind {
-        FileKind::Buildspec => buildspec::parse_buildspec(path, &text).map(|_| Vec::new()),
+        FileKind::Buildspec => buildspec::parse_buildspec(path, &text).map(|_| Checked::default()),
         FileKind::Appspec if lambda_appspec::is_lambda(path, &text)? => {
-            lambda_appspec::parse_lambda_appspec(path, &text).map(|_| Vec::new())
+            lambda_appspec::parse_lambda_appspec(path, &text).map(|_| Checked::default())
         }
-        FileKind::Appspec => appspec::parse_appspec(path, &text).map(|_| Vec::new()),
-        FileKind::StateMachine => crate::commands::asl::load(path, &text).map(|_| Vec::new()),
+        FileKind::Appspec => appspec::parse_appspec(path, &text).map(|_| Checked {
+            more: Vec::new(),
+            warnings: appspec::ignored_keys(path, &text),
+        }),
+        FileKind::StateMachine => crate::commands::asl::load(path, &text).map(|_| Checked::default()),
         FileKind::Pipeline => {
             baton_core::parse_pipeline(path, &text)?;
             // The buildspecs a pipeline names live in its source: each must be there, and is
             // checked in turn.
-            spec::validate::check_source_files(path, &text)
+            Ok(Checked {
+                more: spec::validate::check_source_files(path, &text)?,
+                warnings: Vec::new(),
+            })
         }
     }
 }
@@ -49,9 +63,12 @@ pub fn run(files: &[PathBuf], kind: Option<FileKind>) -> anyhow::Result<u8> {
             continue;
         }
         match check(&file, k) {
-            Ok(more) => {
+            Ok(checked) => {
+                for w in &checked.warnings {
+                    eprintln!("{}warning{}: {w}", style::WARN.render(), style::WARN.render_reset());
+                }
                 println!("{}ok{} {}", style::OK.render(), style::OK.render_reset(), file.display());
-                queue.extend(more.into_iter().map(|f| (f, FileKind::Buildspec)));
+                queue.extend(checked.more.into_iter().map(|f| (f, FileKind::Buildspec)));
             }
             Err(e) => {
                 failed = true;

@@ -1,6 +1,7 @@
 //! Baton's integration tests: one binary, fixtures in `util`.
 
 mod approvals;
+mod appspec_fidelity;
 mod artifact_gc;
 mod artifact_store;
 mod bad_input;

@@ -54,6 +54,7 @@ pub mod coverage;
 pub mod db;
 pub mod deploy;
 pub mod deploy_install;
+mod deploy_permissions;
 pub mod deploy_plan;
 pub mod dora;
 pub mod error;

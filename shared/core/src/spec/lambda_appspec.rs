@@ -120,6 +120,7 @@ impl LambdaAppspec {
 }
 
 pub fn parse_lambda_appspec(file: &Path, text: &str) -> Result<LambdaAppspec, SpecError> {
+    ecs_is_not_supported(file, text)?;
     let spec: LambdaAppspec = parse_yaml(file, text)?;
     let mut r = Reporter::new(file, text);
     match spec.resources.value.as_slice() {
@@ -203,6 +204,24 @@ pub fn parse_lambda_appspec(file: &Path, text: &str) -> Result<LambdaAppspec, Sp
 
 /// Which platform an appspec is for: a Lambda one has a `resources` section, a Server one has
 /// none.
+/// An ECS appspec (a `TargetService` of type `AWS::ECS::Service`, its `TaskDefinition` and
+/// `LoadBalancerInfo`) has `Resources` too: said plainly, rather than read as a Lambda one.
+fn ecs_is_not_supported(file: &Path, text: &str) -> Result<(), SpecError> {
+    let r = Reporter::new(file, text);
+    let start = crate::spec::error::Pos { line: 1, column: 1 };
+    let at = ["AWS::ECS::Service", "TaskDefinition"]
+        .into_iter()
+        .map(|needle| r.find(start, needle))
+        .find(|&p| p != start);
+    let Some(at) = at else { return Ok(()) };
+    let mut r = r;
+    r.error(
+        at,
+        "this is an ECS appspec (a service's TaskDefinition and LoadBalancerInfo): Baton deploys to Server and Lambda groups, not ECS services yet",
+    );
+    r.finish()
+}
+
 pub fn is_lambda(file: &Path, text: &str) -> Result<bool, SpecError> {
     let keys: std::collections::BTreeMap<String, de::IgnoredAny> = parse_yaml(file, text)?;
     Ok(keys.keys().any(|k| k.eq_ignore_ascii_case("resources")))
@@ -292,5 +311,20 @@ Hooks:
         );
         let unknown = GUIDE.replace("Alias: \"myLambdaFunctionAlias\"", "Alias: a\n        Memory: 128");
         assert!(parse(&unknown).unwrap_err().contains("unknown key `Memory`"));
+    }
+}
+
+#[cfg(test)]
+mod ecs_tests {
+    use super::*;
+
+    /// The CodeDeploy user guide's ECS example (AppSpec file example for an Amazon ECS
+    /// deployment), which used to be misread as a Lambda appspec ("unknown field TaskDefinition").
+    #[test]
+    fn an_ecs_appspec_is_named_for_what_it_is() {
+        let ecs = "version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n        TaskDefinition: \"arn:aws:ecs:us-east-1:111222333444:task-definition/my-task-definition-family-name:1\"\n        LoadBalancerInfo:\n          ContainerName: \"SampleApplicationName\"\n          ContainerPort: 80\nHooks:\n  - BeforeInstall: \"LambdaFunctionToValidateBeforeInstall\"\n";
+        assert!(is_lambda(Path::new("appspec.yml"), ecs).unwrap(), "it has Resources");
+        let err = parse_lambda_appspec(Path::new("appspec.yml"), ecs).unwrap_err().to_string();
+        assert!(err.starts_with("appspec.yml:4:13: this is an ECS appspec"), "{err}");
     }
 }

@@ -14,6 +14,7 @@ use rusqlite::params;
 
 use super::{HookEnv, Instance, LocalDeployer, PROCESS_GROUP_FILE, stop};
 use crate::deploy_install::{hook_script, install, load_appspec};
+use crate::deploy_permissions;
 use crate::error::LocalError;
 use crate::process::{Exit, clean_command, run_logged, stop_group};
 use crate::tree;
@@ -144,6 +145,10 @@ impl LocalDeployer {
         self.record_event(deployment_id, instance.index, event, &started, &result);
         result?;
         let appspec = load_appspec(&archive, &group.appspec).map_err(|e| format!("the revision's appspec: {e}"))?;
+        let log = instance.dir.join("lifecycle.log");
+        for note in appspec_notes(&archive, &group.appspec, &appspec) {
+            append_line(&log, &format!("--- [baton] {note}"));
+        }
 
         for (n, event) in AFTER_STOP.into_iter().enumerate().skip(1) {
             if stop_before(n) {
@@ -151,7 +156,9 @@ impl LocalDeployer {
             }
             let started = Utc::now().to_rfc3339();
             let result = if event == "Install" {
-                install(&appspec, &archive, instance).map_err(|e| format!("Install: {e}"))
+                install(&appspec, &archive, instance)
+                    .and_then(|()| deploy_permissions::apply(&appspec, &instance.root()))
+                    .map_err(|e| format!("Install: {e}"))
             } else {
                 match self.run_hooks(event, &appspec, &archive, instance, &env).await {
                     Ok(Some(pgid)) if event == "ApplicationStart" => self
@@ -207,6 +214,18 @@ impl LocalDeployer {
         }
         Ok(())
     }
+}
+
+/// What the agent reads past and what a local deployment does not apply, for the log.
+fn appspec_notes(archive: &Path, file: &str, appspec: &Appspec) -> Vec<String> {
+    let text = tree::contained(archive, file)
+        .ok()
+        .and_then(|p| baton_core::spec::read_text(&p).ok())
+        .unwrap_or_default();
+    let ignored = baton_core::spec::appspec::ignored_keys(Path::new(file), &text)
+        .into_iter()
+        .map(|d| format!("{}:{}:{}: {}", file, d.pos.line, d.pos.column, d.message));
+    ignored.chain(deploy_permissions::not_applied(appspec)).collect()
 }
 
 fn append_line(path: &Path, line: &str) {
