@@ -223,3 +223,28 @@ artifacts:
     let log = log_of(&project, &record.id);
     assert!(log.contains("[baton] s3-prefix `releases` (artifacts) has no effect"), "{log}");
 }
+
+/// `discard-paths: yes` with two files of one name: one place in the artifact, so one is kept —
+/// the last in name order — and the log says which, rather than dropping the other silently.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flattening_two_files_of_one_name_keeps_the_last_and_says_so() {
+    let buildspec = "version: 0.2\nphases:\n  build:\n    commands:\n      - mkdir -p a b && echo from-a > a/x.txt && echo from-b > b/x.txt\nartifacts:\n  discard-paths: yes\n  files:\n    - '*/x.txt'\n";
+    let project = Project::with_files(&[
+        (
+            "pipeline.yml",
+            "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build, outputs: [flat] }\n",
+        ),
+        ("buildspec.yml", buildspec),
+    ]);
+    let (rt, record) = project.run().await;
+    assert!(record.succeeded(), "{record:?}");
+    let log = log_of(&project, &record.id);
+    assert!(
+        log.contains("[baton] discard-paths: a/x.txt and b/x.txt are both x.txt in the artifact; the last one, b/x.txt, is kept"),
+        "{log}"
+    );
+    let flat = rt.store().list("p", Some("flat")).expect("list");
+    let dir = tempfile::tempdir().expect("tempdir");
+    rt.store().fetch("p", &flat[0].artifact, dir.path()).expect("fetch");
+    assert_eq!(std::fs::read_to_string(dir.path().join("x.txt")).expect("x"), "from-b\n");
+}

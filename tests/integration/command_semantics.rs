@@ -92,3 +92,46 @@ async fn a_failing_command_fails_its_phase_and_finally_and_post_build_still_run(
         assert_eq!(status_of("POST_BUILD"), Some("SUCCEEDED"), "{failing}: {phases:?}");
     }
 }
+
+/// `$VAR` and `${VAR}` in `artifacts` expand with the environment the commands left, a variable
+/// a command exported included (buildspec reference, "artifacts": "files … can contain
+/// environment variables"); before, the pattern was taken literally ("no matching artifact
+/// paths found for [\"$VERSION_FILE\"]").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn variables_in_artifact_paths_expand_with_the_builds_environment() {
+    let buildspec = r#"version: 0.2
+env:
+  variables:
+    OUT_DIR: dist
+phases:
+  build:
+    commands:
+      - mkdir -p dist/v7 && echo seven > dist/v7/notes.txt && echo skip > dist/v7/skip.log
+      - export VERSION_DIR=v7
+artifacts:
+  base-directory: ${OUT_DIR}
+  files:
+    - $VERSION_DIR/*.txt
+"#;
+    let project = Project::with_files(&[
+        (
+            "pipeline.yml",
+            "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build, outputs: [notes] }\n",
+        ),
+        ("buildspec.yml", buildspec),
+    ]);
+    let (rt, record) = project.run().await;
+    assert!(record.succeeded(), "{record:?}");
+    let notes = rt.store().list("p", Some("notes")).expect("list");
+    let dir = tempfile::tempdir().expect("tempdir");
+    rt.store().fetch("p", &notes[0].artifact, dir.path()).expect("fetch");
+    assert_eq!(std::fs::read_to_string(dir.path().join("v7/notes.txt")).expect("notes"), "seven\n");
+    assert!(!dir.path().join("v7/skip.log").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(project.state_dir().join("builds"))
+        .expect("builds")
+        .flat_map(|b| std::fs::read_dir(b.expect("build").path()).expect("dir"))
+        .map(|f| f.expect("file").file_name().to_string_lossy().into_owned())
+        .filter(|n| n == "environment" || n == "state")
+        .collect();
+    assert!(leftovers.is_empty(), "the build's environment is not left on disk: {leftovers:?}");
+}

@@ -129,6 +129,7 @@ impl ShellBuildRunner {
         let files = build_driver::DriverFiles {
             status: in_dir("status"),
             exported: in_dir("exported"),
+            environment: in_dir("environment"),
             state: in_dir("state"),
         };
         let shell = match spec.env.shell.as_deref() {
@@ -182,6 +183,7 @@ impl ShellBuildRunner {
         };
         // The state holds every variable of the build, secrets among them: gone with the build.
         let _ = std::fs::remove_file(&files.state);
+        let env = crate::build_env::take(Path::new(&files.environment));
         let mut report = build_driver::parse_status(&std::fs::read_to_string(&status_file).unwrap_or_default(), &spec);
         let (mut status, mut reason) = match exit {
             Exit::TimedOut => {
@@ -206,7 +208,7 @@ impl ShellBuildRunner {
         let mut outputs = Vec::new();
         if !report.aborted && !killed && !req.outputs.is_empty() {
             let started = Utc::now().timestamp_millis();
-            let upload = self.collect_outputs(&spec, &src, dir, &req.outputs);
+            let upload = self.collect_outputs(&spec, &env, &log, &src, dir, &req.outputs);
             let ended = Utc::now().timestamp_millis();
             let (phase_status, contexts) = match &upload {
                 Ok(_) => ("SUCCEEDED", Vec::new()),
@@ -299,7 +301,15 @@ impl ShellBuildRunner {
 
     /// Copies each declared output out of the workspace: the first from the buildspec's primary
     /// `artifacts`, the others from `secondary-artifacts` of the same name.
-    fn collect_outputs(&self, spec: &Buildspec, src: &Path, dir: &Path, outputs: &[String]) -> Result<Vec<StagedArtifact>, LocalError> {
+    fn collect_outputs(
+        &self,
+        spec: &Buildspec,
+        env: &BTreeMap<String, String>,
+        log: &Path,
+        src: &Path,
+        dir: &Path,
+        outputs: &[String],
+    ) -> Result<Vec<StagedArtifact>, LocalError> {
         let mut staged = Vec::new();
         for (i, name) in outputs.iter().enumerate() {
             let artifacts = if i == 0 {
@@ -315,7 +325,9 @@ impl ShellBuildRunner {
                 })
             })?;
             let dest = dir.join("out").join(name);
-            collect(src, artifacts, &dest)?;
+            for note in collect(src, &crate::build_env::expand_artifacts(artifacts, env), &dest)? {
+                note_in_log(log, &note);
+            }
             staged.push(StagedArtifact {
                 name: name.clone(),
                 location: dest.to_string_lossy().into_owned(),
@@ -407,7 +419,10 @@ pub(crate) fn glob_set(patterns: &[String]) -> Result<GlobSet, LocalError> {
 
 /// Applies `files`, `base-directory`, `exclude-paths`, `discard-paths` and `enable-symlinks` to
 /// the workspace.
-fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<(), LocalError> {
+/// Returns what the log should say: files that `discard-paths` put in one place, the last kept.
+fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<Vec<String>, LocalError> {
+    let mut placed: HashMap<PathBuf, PathBuf> = HashMap::new();
+    let mut notes = Vec::new();
     let base = match &artifacts.base_directory {
         Some(b) => tree::contained(src, &b.value)?,
         None => src.to_path_buf(),
@@ -417,7 +432,8 @@ fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<(), LocalEr
     std::fs::create_dir_all(dest).map_err(LocalError::io(dest))?;
     let root = std::fs::canonicalize(src).map_err(LocalError::io(src))?;
     let mut matched = 0;
-    for entry in WalkDir::new(&base).follow_links(false).min_depth(1) {
+    // In name order, so which of two flattened files is kept does not depend on the disk.
+    for entry in WalkDir::new(&base).follow_links(false).min_depth(1).sort_by_file_name() {
         let entry = entry.map_err(|e| LocalError::Invalid(e.to_string()))?;
         let link = entry.file_type().is_symlink();
         if !entry.file_type().is_file() && !link {
@@ -435,6 +451,15 @@ fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<(), LocalEr
         } else {
             dest.join(rel)
         };
+        if let Some(earlier) = placed.insert(target.clone(), rel.to_path_buf()) {
+            notes.push(format!(
+                "discard-paths: {} and {} are both {} in the artifact; the last one, {}, is kept",
+                earlier.display(),
+                rel.display(),
+                rel.file_name().unwrap_or_default().to_string_lossy(),
+                rel.display()
+            ));
+        }
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(LocalError::io(parent))?;
         }
@@ -466,7 +491,7 @@ fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<(), LocalEr
             artifacts.base_directory.as_ref().map_or(".", |b| b.value.as_str())
         )));
     }
-    Ok(())
+    Ok(notes)
 }
 
 #[async_trait]

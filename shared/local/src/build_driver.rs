@@ -40,6 +40,8 @@ pub struct DriverFiles {
     pub status: String,
     /// The buildspec's exported variables, read back by [`parse_exported`].
     pub exported: String,
+    /// The environment when the commands are done (`env -0`), for `artifacts` paths.
+    pub environment: String,
     /// The state each command leaves, read back by the driver. It holds the build's variables,
     /// secrets among them: the runner deletes it when the build ends.
     pub state: String,
@@ -156,6 +158,8 @@ pub fn script(spec: &Buildspec, shell: Shell, files: &DriverFiles) -> String {
             );
         }
     }
+    // As CodeBuild expands `$VAR` in `artifacts`: with the environment the commands left.
+    let _ = writeln!(s, "(umask 077; env -0 > {})", quote(&files.environment));
     let _ = writeln!(s, "echo \"DONE $__baton_ok $__baton_skip\" >&3");
     s
 }
@@ -315,6 +319,7 @@ mod tests {
         DriverFiles {
             status: path("status"),
             exported: path("exported"),
+            environment: path("environment"),
             state: path("state"),
         }
     }

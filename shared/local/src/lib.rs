@@ -47,6 +47,7 @@ pub mod blobs;
 pub mod build;
 pub mod build_cache;
 pub mod build_driver;
+mod build_env;
 pub mod bus;
 pub mod cloudwatch;
 pub mod continuation;
