@@ -248,7 +248,7 @@ fn eval_arg(arg: &Arg, input: &Value, context: &Context) -> Result<Value, States
     }
 }
 
-fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
+pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
     let arity = |n: usize| {
         if args.len() == n {
             Ok(())

@@ -68,7 +68,10 @@ pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>,
         bindings.bind(name.clone(), JValue::from(value.clone()));
     }
     bindings.bind("states".to_string(), JValue::from(env.states.clone()));
-    let result = Evaluator::with_context(bindings).evaluate(&ast, &JValue::Null).map_err(|e| {
+    let mut evaluator = Evaluator::with_context(bindings);
+    crate::jsonata_functions::register(&mut evaluator)
+        .map_err(|e| StatesError::new(QUERY_EVALUATION_ERROR, format!("Step Functions' JSONata functions: {e}")))?;
+    let result = evaluator.evaluate(&ast, &JValue::Null).map_err(|e| {
         StatesError::new(
             QUERY_EVALUATION_ERROR,
             format!("the JSONata expression '{expr}' specified for the field '{field}' failed: {e}"),

@@ -1,0 +1,97 @@
+//! The JSONata functions Step Functions adds ("Transforming data with JSONata in Step
+//! Functions", JSONata functions provided by Step Functions): `$partition`, `$range`, `$hash`,
+//! `$uuid` and `$parse`, and `$random` with an optional seed. Each does what its intrinsic
+//! counterpart does (States.ArrayPartition, States.ArrayRange, States.Hash, States.UUID,
+//! States.StringToJson), by the same code, so the two query languages agree.
+
+use jsonata_core::evaluator::{Evaluator, EvaluatorError, HostFnResult};
+use jsonata_core::value::JValue;
+use serde_json::Value;
+
+use crate::intrinsics;
+
+/// Registers the functions on `evaluator`.
+pub fn register(evaluator: &mut Evaluator) -> Result<(), EvaluatorError> {
+    evaluator.register_fn("partition", |args: &[JValue]| via("$partition", "States.ArrayPartition", args))?;
+    evaluator.register_fn("range", |args: &[JValue]| via("$range", "States.ArrayRange", args))?;
+    evaluator.register_fn("hash", |args: &[JValue]| via("$hash", "States.Hash", args))?;
+    evaluator.register_fn("uuid", |args: &[JValue]| via("$uuid", "States.UUID", args))?;
+    evaluator.register_fn("parse", |args: &[JValue]| via("$parse", "States.StringToJson", args))?;
+    evaluator.register_fn_override("random", random)
+}
+
+/// Calls the intrinsic `intrinsic` with `args`, its failure said under the JSONata name.
+fn via(name: &str, intrinsic: &str, args: &[JValue]) -> HostFnResult {
+    let args: Vec<Value> = args.iter().map(Value::from).collect();
+    intrinsics::call(intrinsic, &args)
+        .map(JValue::from)
+        .map_err(|e| EvaluatorError::EvaluationError(e.cause.replace(intrinsic, name)))
+}
+
+/// `$random()` is a number in [0, 1); `$random(seed)` the same number for the same seed.
+fn random(args: &[JValue]) -> HostFnResult {
+    let value = match args {
+        [] => fastrand::f64(),
+        [seed] => {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            Value::from(seed).to_string().hash(&mut h);
+            fastrand::Rng::with_seed(h.finish()).f64()
+        }
+        _ => {
+            return Err(EvaluatorError::EvaluationError("$random takes at most one argument, a seed".into()));
+        }
+    };
+    Ok(JValue::Number(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::jsonata::{Env, evaluate};
+
+    fn eval(expr: &str) -> Result<serde_json::Value, String> {
+        let variables = Default::default();
+        let env = Env {
+            states: &json!({ "input": { "content": "hello", "doc": "{\"a\":[1,2]}", "seed": 7 } }),
+            variables: &variables,
+        };
+        evaluate(expr, &env, "Output").map(Option::unwrap_or_default).map_err(|e| e.cause)
+    }
+
+    /// The examples of the Step Functions developer guide for each function.
+    #[test]
+    fn the_guides_examples() {
+        assert_eq!(
+            eval("$partition([1,2,3,4,5,6,7,8,9], 3)").unwrap(),
+            json!([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+        );
+        assert_eq!(eval("$partition([1,2,3,4], 3)").unwrap(), json!([[1, 2, 3], [4]]));
+        assert_eq!(eval("$range(0, 10, 2)").unwrap(), json!([0, 2, 4, 6, 8, 10]));
+        assert_eq!(eval("$range(10, 0, -5)").unwrap(), json!([10, 5, 0]));
+        assert_eq!(
+            eval("$hash($states.input.content, 'SHA-256')").unwrap(),
+            json!("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
+        );
+        assert_eq!(eval("$parse($states.input.doc)").unwrap(), json!({ "a": [1, 2] }));
+        let uuid = eval("$uuid()").unwrap();
+        assert_eq!(uuid.as_str().map(str::len), Some(36), "{uuid}");
+        assert_eq!(&uuid.as_str().unwrap()[14..15], "4", "version 4");
+    }
+
+    #[test]
+    fn random_takes_a_seed() {
+        let unseeded = eval("$random()").unwrap().as_f64().unwrap();
+        assert!((0.0..1.0).contains(&unseeded));
+        assert_eq!(eval("$random($states.input.seed)").unwrap(), eval("$random(7)").unwrap());
+    }
+
+    #[test]
+    fn a_failure_is_a_query_evaluation_error_under_the_jsonata_name() {
+        let err = eval("$hash('x', 'CRC32')").unwrap_err();
+        assert!(err.contains("$hash: unknown algorithm `CRC32`"), "{err}");
+        let err = eval("$partition([1], 0)").unwrap_err();
+        assert!(err.contains("$partition: chunk size must be positive"), "{err}");
+    }
+}
