@@ -89,7 +89,7 @@ pub enum ParamsCommand {
 pub enum AlarmCommand {
     /// Evaluate an alarm over datapoints, period by period, with CloudWatch's rules.
     #[command(
-        after_help = "ALARM.json is a PutMetricAlarm request: {\"AlarmName\", \"MetricName\",\n\"Statistic\" or \"ExtendedStatistic\", \"Period\", \"EvaluationPeriods\", \"DatapointsToAlarm\", \"Threshold\",\n\"ComparisonOperator\", \"TreatMissingData\"}.\nPOINTS.json is a list of {\"Timestamp\": RFC 3339 or epoch seconds, \"Value\": number}.\n\nExample:\n  baton alarm evaluate --alarm errors.json --datapoints last-hour.json"
+        after_help = "ALARM.json is a PutMetricAlarm request: {\"AlarmName\", \"MetricName\",\n\"Statistic\" or \"ExtendedStatistic\", \"Period\", \"EvaluationPeriods\", \"DatapointsToAlarm\", \"Threshold\",\n\"ComparisonOperator\", \"TreatMissingData\"}.\nPOINTS.json is a list of {\"Timestamp\": RFC 3339 or epoch seconds, \"Value\": number}.\nWithout --from/--to the evaluations cover the datapoints' periods; with them, that window,\nso a range with no datapoints at all is decided by the missing-data rule.\n\nExamples:\n  baton alarm evaluate --alarm errors.json --datapoints last-hour.json\n  baton alarm evaluate --alarm errors.json --datapoints none.json --from 2026-12-01T10:00:00Z --to 2026-12-01T10:10:00Z"
     )]
     Evaluate {
         /// The alarm, as a PutMetricAlarm request (JSON).
@@ -101,6 +101,12 @@ pub enum AlarmCommand {
         /// The state before the first evaluation: OK, ALARM or INSUFFICIENT_DATA.
         #[arg(long, default_value = "INSUFFICIENT_DATA")]
         initial_state: String,
+        /// Evaluate from this time (RFC 3339 or epoch seconds) rather than the first datapoint's period.
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        /// Evaluate until this time rather than until the last datapoint has left the range.
+        #[arg(long, value_name = "TIME")]
+        to: Option<String>,
         /// Print `{"alarm", "evaluations": [{time, state, changed, reason}]}` instead of one line each.
         #[arg(long)]
         json: bool,

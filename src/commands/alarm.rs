@@ -15,18 +15,27 @@ fn usage(message: String) -> anyhow::Error {
     anyhow::Error::new(Usage(message))
 }
 
-/// `{"Timestamp": RFC 3339 or epoch seconds, "Value": n}` → (milliseconds, value).
-fn datapoint(v: &Value, i: usize) -> anyhow::Result<(i64, f64)> {
-    let ts = match v.get("Timestamp") {
-        Some(Value::String(s)) => DateTime::parse_from_rfc3339(s)
-            .map_err(|e| usage(format!("datapoint {i}: Timestamp `{s}`: {e}")))?
-            .timestamp_millis(),
-        Some(Value::Number(n)) => n
+/// A time as RFC 3339 or epoch seconds, in milliseconds; `what` names it in errors.
+fn time_ms(v: &Value, what: &str) -> anyhow::Result<i64> {
+    match v {
+        Value::String(s) => match DateTime::parse_from_rfc3339(s) {
+            Ok(t) => Ok(t.timestamp_millis()),
+            Err(_) => s
+                .parse::<f64>()
+                .map(|secs| (secs * 1000.0) as i64)
+                .map_err(|_| usage(format!("{what} `{s}` is neither RFC 3339 (2026-12-01T10:00:00Z) nor epoch seconds"))),
+        },
+        Value::Number(n) => n
             .as_f64()
             .map(|s| (s * 1000.0) as i64)
-            .ok_or_else(|| usage(format!("datapoint {i}: bad Timestamp")))?,
-        _ => return Err(usage(format!("datapoint {i} has no Timestamp"))),
-    };
+            .ok_or_else(|| usage(format!("{what}: bad number"))),
+        _ => Err(usage(format!("{what} is missing"))),
+    }
+}
+
+/// `{"Timestamp": RFC 3339 or epoch seconds, "Value": n}` → (milliseconds, value).
+fn datapoint(v: &Value, i: usize) -> anyhow::Result<(i64, f64)> {
+    let ts = time_ms(v.get("Timestamp").unwrap_or(&Value::Null), &format!("datapoint {i}: Timestamp"))?;
     let value = v
         .get("Value")
         .and_then(Value::as_f64)
@@ -42,8 +51,12 @@ pub fn run(command: AlarmCommand) -> anyhow::Result<u8> {
         alarm,
         datapoints,
         initial_state,
+        from,
+        to,
         json: json_out,
     } = command;
+    let from = from.map(|t| time_ms(&Value::String(t), "--from")).transpose()?;
+    let to = to.map(|t| time_ms(&Value::String(t), "--to")).transpose()?;
     let (text, _) = crate::json_input::read(&alarm)?;
     let request: PutMetricAlarm = crate::json_input::parse_as(&alarm, &text)?;
     let alarm = request.into_alarm().map_err(|e| usage(format!("{}: {e}", alarm.display())))?;
@@ -58,14 +71,28 @@ pub fn run(command: AlarmCommand) -> anyhow::Result<u8> {
         .collect::<anyhow::Result<_>>()?;
     let mut state = AlarmState::parse(&initial_state)
         .ok_or_else(|| usage(format!("--initial-state `{initial_state}` is not OK, ALARM or INSUFFICIENT_DATA")))?;
-    let (Some(first), Some(last)) = (points.iter().map(|p| p.0).min(), points.iter().map(|p| p.0).max()) else {
-        return Err(usage("the datapoints file is empty".into()));
-    };
-    // One evaluation at the end of every period, from the first datapoint's period until the
-    // last one has left the evaluation range.
+    // One evaluation at the end of every period, from the first datapoint's period (or --from)
+    // until the last one has left the evaluation range (or --to).
     let period = i64::try_from(alarm.period_secs).unwrap_or(60) * 1000;
+    let first = from.or_else(|| points.iter().map(|p| p.0).min());
+    let stop = match to {
+        Some(to) => Some(to.div_euclid(period) * period),
+        None => points
+            .iter()
+            .map(|p| p.0)
+            .max()
+            .map(|last| last.div_euclid(period) * period + period * (i64::from(evaluation_range(alarm.evaluation_periods)) + 1)),
+    };
+    let (Some(first), Some(stop)) = (first, stop) else {
+        return Err(usage(
+            "the datapoints file is empty: give --from and --to to evaluate a window without datapoints (the missing-data rule decides it)"
+                .into(),
+        ));
+    };
     let start = first.div_euclid(period) * period + period;
-    let stop = last.div_euclid(period) * period + period * (i64::from(evaluation_range(alarm.evaluation_periods)) + 1);
+    if stop < start {
+        return Err(usage("--to is before the first evaluation (the end of --from's period)".into()));
+    }
     // One row per period: a file whose datapoints lie years apart would ask for millions.
     let evaluations = (stop - start) / period + 1;
     if evaluations > MAX_EVALUATIONS {

@@ -250,6 +250,39 @@ fn alarm_evaluate_walks_the_periods() {
     ]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("Period 7"), "{}", text(&bad.stderr));
+
+    // A range with no datapoints at all is the missing-data rule's to decide (CloudWatch user
+    // guide, "Configuring how CloudWatch alarms treat missing data": the "- - - - -" rows):
+    // breaching → ALARM, and without a window there is nothing to evaluate.
+    std::fs::write(&alarm, r#"{"AlarmName": "x", "MetricName": "m", "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 3, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "breaching"}"#).expect("write");
+    std::fs::write(&points, "[]").expect("write");
+    let alarm = alarm.to_str().expect("utf-8");
+    let points = points.to_str().expect("utf-8");
+    let none = baton(&["alarm", "evaluate", "--alarm", alarm, "--datapoints", points]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(text(&none.stderr).contains("give --from and --to"), "{}", text(&none.stderr));
+    let window = baton(&[
+        "alarm",
+        "evaluate",
+        "--alarm",
+        alarm,
+        "--datapoints",
+        points,
+        "--from",
+        "2026-12-01T10:00:00Z",
+        "--to",
+        "2026-12-01T10:03:00Z",
+        "--json",
+    ]);
+    assert!(window.status.success(), "{}", text(&window.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&window.stdout).expect("JSON");
+    let states: Vec<&str> = doc["evaluations"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|e| e["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["ALARM", "ALARM", "ALARM"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -103,6 +103,16 @@ pub fn decide(alarm: &Alarm, periods: &[Option<(f64, bool)>], current: AlarmStat
             if real.len() >= m {
                 return verdict(real_breaches, real.len(), &values);
             }
+            // Ignored missing data and too few points, all breaching: nothing says the alarm's
+            // condition has ended, so it keeps its state (the guide's IGNORE column: "- - X - -"
+            // and "- - - X -" retain; "- - - - 0", a point below the threshold, is OK). An alarm
+            // in ALARM must not fall to OK on gaps alone: that would silence a rollback.
+            if ignore && real_breaches == real.len() {
+                return Evaluation {
+                    state: current,
+                    reason: "Too few datapoints to decide, all of them breaching; missing data is ignored, so the state is kept.".into(),
+                };
+            }
             // Premature alarm: the oldest breaching point among the last N periods is at least
             // M periods old, and every newer period is breaching or missing.
             let in_window: Vec<&(usize, f64, bool)> = real.iter().filter(|(age, ..)| *age <= n).collect();
@@ -213,6 +223,19 @@ mod tests {
                 ("- - - X -", ["ALARM", RETAIN, "ALARM", "OK"]),
             ],
         );
+    }
+
+    /// Issue 19's case: an alarm in ALARM, missing data ignored, whose range now holds one
+    /// breaching point and gaps — fewer than M — keeps ALARM (it went to OK).
+    #[test]
+    fn ignored_gaps_never_move_an_alarm_to_ok() {
+        for points in ["- - - X -", "- X - X -", "- - - - X"] {
+            let got = decide(&alarm(3, 3, TreatMissingData::Ignore), &row(points), AlarmState::Alarm).state;
+            assert_eq!(got, AlarmState::Alarm, "{points}");
+        }
+        // A point below the threshold is evidence: OK, as the guide's "- - - - 0" row.
+        let got = decide(&alarm(3, 3, TreatMissingData::Ignore), &row("- - - X 0"), AlarmState::Alarm).state;
+        assert_eq!(got, AlarmState::Ok);
     }
 
     #[test]
