@@ -35,6 +35,7 @@ mod jsonata_functions;
 pub mod locate;
 pub mod mock;
 pub mod path;
+mod path_filter;
 pub mod payload;
 pub mod redrive;
 pub mod tokens;

@@ -1,17 +1,23 @@
-//! JSONPath as Step Functions uses it: `$`, dotted and bracketed field names, array indices and
-//! the `*` wildcard. Paths with a wildcard are indefinite and yield an array of matches; reference
-//! paths (ResultPath) are definite and may create the fields they name.
+//! JSONPath as Step Functions uses it (Jayway's): `$`, dotted and bracketed field names, array
+//! indices, the `*` wildcard, slices (`[1:]`, `[:2]`, `[-2:]`, `[0:6:2]`) and filters
+//! (`[?(@.price < 10)]`, `[?(@.name =~ /a.*/i)]`). Paths with a wildcard, slice or filter are
+//! indefinite and yield an array of matches; reference paths (ResultPath) are definite and may
+//! create the fields they name.
 
 use serde_json::{Map, Value};
 
 use crate::context::Context;
 use crate::error::StatesError;
+use crate::path_filter::Filter;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Segment {
     Field(String),
     Index(i64),
     Wildcard,
+    /// `[start:end:step]`, each part optional, negative ones counted from the end.
+    Slice(Option<i64>, Option<i64>, Option<i64>),
+    Filter(Box<Filter>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -44,14 +50,14 @@ impl Path {
                     }
                 }
                 '[' => {
-                    let close = chars[i..]
-                        .iter()
-                        .position(|&c| c == ']')
-                        .map(|p| p + i)
-                        .ok_or_else(|| bad("unclosed '['"))?;
+                    let close = closing_bracket(&chars, i).ok_or_else(|| bad("unclosed '['"))?;
                     let inner: String = chars[i + 1..close].iter().collect();
                     let inner = inner.trim();
-                    if inner == "*" {
+                    if let Some(filter) = inner.strip_prefix("?(").and_then(|f| f.strip_suffix(')')) {
+                        segments.push(Segment::Filter(Box::new(Filter::parse(filter).map_err(|why| bad(&why))?)));
+                    } else if inner.contains(':') && !inner.starts_with(['\'', '"']) {
+                        segments.push(slice(inner).ok_or_else(|| bad("a slice is [start:end] or [start:end:step], whole numbers"))?);
+                    } else if inner == "*" {
                         segments.push(Segment::Wildcard);
                     } else if let Some(q) = inner
                         .strip_prefix('\'')
@@ -81,7 +87,7 @@ impl Path {
     }
 
     pub fn is_definite(&self) -> bool {
-        !self.segments.contains(&Segment::Wildcard)
+        self.segments.iter().all(|s| matches!(s, Segment::Field(_) | Segment::Index(_)))
     }
 
     /// Selects from `root`. A definite path yields its value or `None`; an indefinite one always
@@ -99,6 +105,9 @@ impl Path {
                     }
                     (Segment::Wildcard, Value::Array(a)) => next.extend(a.iter()),
                     (Segment::Wildcard, Value::Object(m)) => next.extend(m.values()),
+                    (Segment::Slice(start, end, step), Value::Array(a)) => next.extend(slice_of(a, *start, *end, *step)),
+                    (Segment::Filter(f), Value::Array(a)) => next.extend(a.iter().filter(|e| f.accepts(e, root))),
+                    (Segment::Filter(f), object @ Value::Object(_)) if f.accepts(object, root) => next.push(object),
                     _ => {}
                 }
             }
@@ -141,12 +150,67 @@ impl Path {
                     }
                     other => return Err(fail(format!("index on a non-array ({})", type_of(other)))),
                 },
-                Segment::Wildcard => return Err(fail("a reference path cannot contain '*'".into())),
+                Segment::Wildcard | Segment::Slice(..) | Segment::Filter(_) => {
+                    return Err(fail("a reference path names one place: no '*', slice or filter".into()));
+                }
             };
         }
         *target = value;
         Ok(())
     }
+}
+
+/// The `]` that closes the `[` at `open`, past quotes and nested brackets (a filter may hold
+/// `@.tags[0]`).
+fn closing_bracket(chars: &[char], open: usize) -> Option<usize> {
+    let mut depth = 0;
+    let mut quote = None;
+    for (i, &c) in chars.iter().enumerate().skip(open) {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[') => depth += 1,
+            (None, ']') => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn slice(inner: &str) -> Option<Segment> {
+    let parts: Vec<&str> = inner.split(':').map(str::trim).collect();
+    if parts.len() > 3 {
+        return None;
+    }
+    let part = |i: usize| -> Option<Option<i64>> {
+        match parts.get(i).copied() {
+            None | Some("") => Some(None),
+            Some(n) => n.parse().ok().map(Some),
+        }
+    };
+    Some(Segment::Slice(part(0)?, part(1)?, part(2)?))
+}
+
+/// Python-style slicing, as Jayway slices: negative bounds count from the end, bounds are
+/// clamped, a step of 0 selects nothing.
+fn slice_of(a: &[Value], start: Option<i64>, end: Option<i64>, step: Option<i64>) -> Vec<&Value> {
+    let len = a.len() as i64;
+    let step = step.unwrap_or(1);
+    if step <= 0 {
+        return Vec::new();
+    }
+    let at = |n: i64| if n < 0 { (len + n).max(0) } else { n.min(len) };
+    let (from, to) = (start.map_or(0, at), end.map_or(len, at));
+    (from..to)
+        .step_by(usize::try_from(step).unwrap_or(1))
+        .filter_map(|i| usize::try_from(i).ok().and_then(|i| a.get(i)))
+        .collect()
 }
 
 pub(crate) fn type_of(v: &Value) -> &'static str {
@@ -232,6 +296,24 @@ mod tests {
         assert_eq!(doc, json!({"a": 1, "b": {"c": 2}}));
         let err = Path::parse("$.a.x").unwrap().set(&mut doc, json!(3)).unwrap_err();
         assert_eq!(err.error, "States.ResultPathMatchFailure");
+    }
+
+    /// Jayway's slices and filters, which Step Functions runs (issue 19's refused definitions).
+    #[test]
+    fn slices_and_filters() {
+        let doc = json!({"a": [{"n": 1, "name": "alpha"}, {"n": 2, "name": "beta"}, {"n": 3, "name": "Alps"}], "limit": 2});
+        let sel = |p: &str| Path::parse(p).unwrap().select(&doc).unwrap();
+        assert_eq!(sel("$.a[1:].n"), json!([2, 3]));
+        assert_eq!(sel("$.a[:1].n"), json!([1]));
+        assert_eq!(sel("$.a[-2:].n"), json!([2, 3]));
+        assert_eq!(sel("$.a[0:3:2].n"), json!([1, 3]));
+        assert_eq!(sel("$.a[1:5].n"), json!([2, 3]));
+        assert_eq!(sel("$.a[?(@.n > 1)].name"), json!(["beta", "Alps"]));
+        assert_eq!(sel("$.a[?(@.n <= $.limit && @.name != 'alpha')].n"), json!([2]));
+        assert_eq!(sel("$.a[?(@.name =~ /al.*/i)].n"), json!([1, 3]));
+        assert_eq!(sel("$.a[?(@.missing)]"), json!([]));
+        assert_eq!(sel("$.a[?(!(@.n == 2))].n"), json!([1, 3]));
+        assert!(!Path::parse("$.a[1:]").unwrap().is_definite());
     }
 
     #[test]

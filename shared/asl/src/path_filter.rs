@@ -1,0 +1,222 @@
+//! JSONPath filter expressions, `[?(…)]`, as Step Functions evaluates them (its JSONPath is
+//! Jayway's): comparisons of `@` (the element) or `$` (the document) paths with literals or
+//! other paths, `=~ /regex/flags`, a bare path for "has this field", `!`, `&&`, `||` and
+//! parentheses.
+
+use serde_json::Value;
+
+use crate::path::Path;
+
+/// A parsed filter, evaluated against each element of the array (or object) it filters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    Or(Box<Filter>, Box<Filter>),
+    And(Box<Filter>, Box<Filter>),
+    Not(Box<Filter>),
+    Compare(Operand, Op, Operand),
+    Exists(Operand),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    /// `@…` or `$…`: relative to the element, or to the whole document.
+    Path {
+        relative: bool,
+        path: Path,
+    },
+    Literal(Value),
+    Regex(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Matches,
+}
+
+impl Filter {
+    /// Parses the text between `[?(` and `)]`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut p = Parser { s: text.as_bytes(), i: 0 };
+        let f = p.or()?;
+        p.ws();
+        if p.i < p.s.len() {
+            return Err(format!("unexpected `{}` in the filter", &text[p.i..]));
+        }
+        Ok(f)
+    }
+
+    pub fn accepts(&self, element: &Value, root: &Value) -> bool {
+        match self {
+            Filter::Or(a, b) => a.accepts(element, root) || b.accepts(element, root),
+            Filter::And(a, b) => a.accepts(element, root) && b.accepts(element, root),
+            Filter::Not(f) => !f.accepts(element, root),
+            Filter::Exists(o) => o.value(element, root).is_some(),
+            Filter::Compare(l, op, r) => {
+                let Some(left) = l.value(element, root) else { return false };
+                if let (Op::Matches, Operand::Regex(re)) = (op, r) {
+                    return left.as_str().is_some_and(|s| regex(re).is_some_and(|re| re.is_match(s)));
+                }
+                let Some(right) = r.value(element, root) else { return false };
+                compare(&left, *op, &right)
+            }
+        }
+    }
+}
+
+impl Operand {
+    fn value(&self, element: &Value, root: &Value) -> Option<Value> {
+        match self {
+            Operand::Path { relative, path } => path.select(if *relative { element } else { root }),
+            Operand::Literal(v) => Some(v.clone()),
+            Operand::Regex(_) => None,
+        }
+    }
+}
+
+fn compare(l: &Value, op: Op, r: &Value) -> bool {
+    use std::cmp::Ordering;
+    let order = match (l, r) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64().zip(b.as_f64()).and_then(|(a, b)| a.partial_cmp(&b)),
+        (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
+        _ => None,
+    };
+    match op {
+        Op::Eq => order.map_or(l == r, |o| o == Ordering::Equal),
+        Op::Ne => order.map_or(l != r, |o| o != Ordering::Equal),
+        Op::Lt => order == Some(Ordering::Less),
+        Op::Le => matches!(order, Some(Ordering::Less | Ordering::Equal)),
+        Op::Gt => order == Some(Ordering::Greater),
+        Op::Ge => matches!(order, Some(Ordering::Greater | Ordering::Equal)),
+        Op::Matches => false,
+    }
+}
+
+/// `/pattern/flags` as a regex: `i` ignores case (Java's CASE_INSENSITIVE), and the whole value
+/// must match, as Jayway's `=~` uses `Matcher.matches()`.
+fn regex(source: &str) -> Option<regex_lite::Regex> {
+    let (pattern, flags) = source.rsplit_once('/')?;
+    let prefix = if flags.contains('i') { "(?i)" } else { "" };
+    regex_lite::Regex::new(&format!("{prefix}^(?:{pattern})$")).ok()
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn ws(&mut self) {
+        while self.s.get(self.i).is_some_and(u8::is_ascii_whitespace) {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, token: &str) -> bool {
+        self.ws();
+        if self.s[self.i..].starts_with(token.as_bytes()) {
+            self.i += token.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn or(&mut self) -> Result<Filter, String> {
+        let mut left = self.and()?;
+        while self.eat("||") {
+            left = Filter::Or(Box::new(left), Box::new(self.and()?));
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self) -> Result<Filter, String> {
+        let mut left = self.unary()?;
+        while self.eat("&&") {
+            left = Filter::And(Box::new(left), Box::new(self.unary()?));
+        }
+        Ok(left)
+    }
+
+    fn unary(&mut self) -> Result<Filter, String> {
+        if self.eat("!") && !self.s[self.i..].starts_with(b"=") {
+            return Ok(Filter::Not(Box::new(self.unary()?)));
+        }
+        if self.eat("(") {
+            let inner = self.or()?;
+            if !self.eat(")") {
+                return Err("a `(` in the filter is not closed".into());
+            }
+            return Ok(inner);
+        }
+        let left = self.operand()?;
+        let op = [
+            ("==", Op::Eq),
+            ("!=", Op::Ne),
+            ("<=", Op::Le),
+            (">=", Op::Ge),
+            ("<", Op::Lt),
+            (">", Op::Gt),
+            ("=~", Op::Matches),
+        ]
+        .into_iter()
+        .find(|(t, _)| self.eat(t));
+        match op {
+            None => Ok(Filter::Exists(left)),
+            Some((_, op)) => Ok(Filter::Compare(left, op, self.operand()?)),
+        }
+    }
+
+    fn operand(&mut self) -> Result<Operand, String> {
+        self.ws();
+        let rest = std::str::from_utf8(&self.s[self.i..]).map_err(|e| e.to_string())?;
+        let first = rest.chars().next().ok_or("the filter ends early")?;
+        match first {
+            '@' | '$' => {
+                let end = rest
+                    .char_indices()
+                    .skip(1)
+                    .find(|&(_, c)| c.is_whitespace() || "=!<>&|)".contains(c))
+                    .map_or(rest.len(), |(i, _)| i);
+                let text = format!("${}", &rest[1..end]);
+                self.i += end;
+                let path = Path::parse(&text).map_err(|e| e.cause)?;
+                Ok(Operand::Path {
+                    relative: first == '@',
+                    path,
+                })
+            }
+            '\'' | '"' => {
+                let close = rest[1..].find(first).ok_or("a string in the filter is not closed")? + 1;
+                self.i += close + 1;
+                Ok(Operand::Literal(Value::String(rest[1..close].to_string())))
+            }
+            '/' => {
+                let close = rest[1..].find('/').ok_or("a regular expression in the filter is not closed")? + 1;
+                let flags = rest[close + 1..].chars().take_while(char::is_ascii_alphabetic).count();
+                self.i += close + 1 + flags;
+                Ok(Operand::Regex(format!(
+                    "{}/{}",
+                    &rest[1..close],
+                    &rest[close + 1..close + 1 + flags]
+                )))
+            }
+            _ => {
+                let end = rest
+                    .char_indices()
+                    .find(|&(_, c)| c.is_whitespace() || "=!<>&|)".contains(c))
+                    .map_or(rest.len(), |(i, _)| i);
+                let word = &rest[..end];
+                self.i += end;
+                serde_json::from_str::<Value>(word)
+                    .map(Operand::Literal)
+                    .map_err(|_| format!("`{word}` is not a path, string, number, true, false or null"))
+            }
+        }
+    }
+}
