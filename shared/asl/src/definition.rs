@@ -289,16 +289,17 @@ pub struct MapState {
     pub parameters: Option<Value>,
     #[serde(default, alias = "Iterator")]
     pub item_processor: Option<StateMachine>,
+    /// A number, or in a JSONata state a `{% %}` expression that yields one.
     #[serde(default)]
-    pub max_concurrency: Option<u64>,
+    pub max_concurrency: Option<NumberOrExpression>,
     #[serde(default)]
     pub max_concurrency_path: Option<String>,
     #[serde(default)]
-    pub tolerated_failure_count: Option<u64>,
+    pub tolerated_failure_count: Option<NumberOrExpression>,
     #[serde(default)]
     pub tolerated_failure_count_path: Option<String>,
     #[serde(default)]
-    pub tolerated_failure_percentage: Option<f64>,
+    pub tolerated_failure_percentage: Option<NumberOrExpression>,
     #[serde(default)]
     pub tolerated_failure_percentage_path: Option<String>,
     /// Distributed-mode fields: accepted in a definition, refused at run time with a clear error.
@@ -521,4 +522,12 @@ pub fn allowed_fields(state_type: &str, jsonata: bool) -> Option<Vec<&'static st
         }
     }
     Some(fields)
+}
+
+/// A field that holds a number, or (JSONata states) an expression evaluated at run time.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum NumberOrExpression {
+    Number(f64),
+    Expression(String),
 }

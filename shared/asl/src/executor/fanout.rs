@@ -7,7 +7,7 @@ use tracing::debug;
 
 use super::{Interpreter, Recovery, Run, caught};
 use crate::context::Context;
-use crate::definition::{MapState, ParallelState};
+use crate::definition::{MapState, NumberOrExpression, ParallelState};
 use crate::error::{StatesError, names};
 use crate::io::{Lang, Outputs, Step, input_path, jsonata_field, states_doc};
 use crate::path::resolve;
@@ -128,8 +128,9 @@ impl Interpreter {
                     StatesError::new(error, format!("the Map state's items must be an array, got {items}"))
                 })?;
                 let n = items.len();
-                let limit = match (s.max_concurrency, &s.max_concurrency_path) {
-                    (Some(c), _) => c,
+                let number = |field: &Option<NumberOrExpression>, name: &str| field_number(field.as_ref(), name, &input, ctx);
+                let limit = match (number(&s.max_concurrency, "MaxConcurrency")?, &s.max_concurrency_path) {
+                    (Some(c), _) => whole(c, "MaxConcurrency")?,
                     (None, Some(p)) => resolve(p, &input, ctx)?
                         .as_u64()
                         .ok_or_else(|| StatesError::runtime(format!("MaxConcurrencyPath '{p}' must select a non-negative integer")))?,
@@ -140,7 +141,16 @@ impl Interpreter {
                 } else {
                     usize::try_from(limit).unwrap_or(usize::MAX)
                 };
-                let tolerated = tolerated_failures(s, n, &input, ctx)?;
+                let tolerated = tolerated_failures(
+                    s,
+                    (
+                        number(&s.tolerated_failure_count, "ToleratedFailureCount")?,
+                        number(&s.tolerated_failure_percentage, "ToleratedFailurePercentage")?,
+                    ),
+                    n,
+                    &input,
+                    ctx,
+                )?;
                 run.recorder
                     .emit("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": n}));
                 let permits = Arc::new(tokio::sync::Semaphore::new(limit));
@@ -235,9 +245,15 @@ impl Interpreter {
 
 /// How many failed items a Map tolerates, from ToleratedFailureCount/Percentage (or their
 /// paths); `None` when neither is set, and the first failure fails the state.
-fn tolerated_failures(s: &MapState, n: usize, input: &Value, ctx: &Context) -> Result<Option<usize>, StatesError> {
-    let count = match (s.tolerated_failure_count, &s.tolerated_failure_count_path) {
-        (Some(c), _) => Some(c),
+fn tolerated_failures(
+    s: &MapState,
+    (count, percentage): (Option<f64>, Option<f64>),
+    n: usize,
+    input: &Value,
+    ctx: &Context,
+) -> Result<Option<usize>, StatesError> {
+    let count = match (count, &s.tolerated_failure_count_path) {
+        (Some(c), _) => Some(whole(c, "ToleratedFailureCount")?),
         (None, Some(p)) => Some(
             resolve(p, input, ctx)?
                 .as_u64()
@@ -245,8 +261,13 @@ fn tolerated_failures(s: &MapState, n: usize, input: &Value, ctx: &Context) -> R
         ),
         (None, None) => None,
     };
-    let percentage = match (s.tolerated_failure_percentage, &s.tolerated_failure_percentage_path) {
-        (Some(p), _) => Some(p),
+    let percentage = match (percentage, &s.tolerated_failure_percentage_path) {
+        (Some(p), _) if (0.0..=100.0).contains(&p) => Some(p),
+        (Some(p), _) => {
+            return Err(StatesError::runtime(format!(
+                "ToleratedFailurePercentage must be a number from 0 to 100, got {p}"
+            )));
+        }
         (None, Some(p)) => Some(
             resolve(p, input, ctx)?
                 .as_f64()
@@ -260,4 +281,30 @@ fn tolerated_failures(s: &MapState, n: usize, input: &Value, ctx: &Context) -> R
         (Some(c), Some(p)) => Some(c.max(p)),
         (c, p) => c.or(p),
     })
+}
+
+/// A Map field's number: as written, or what its JSONata expression yields.
+fn field_number(field: Option<&NumberOrExpression>, name: &str, input: &Value, ctx: &Context) -> Result<Option<f64>, StatesError> {
+    match field {
+        None => Ok(None),
+        Some(NumberOrExpression::Number(n)) => Ok(Some(*n)),
+        Some(NumberOrExpression::Expression(e)) => {
+            let value = jsonata_field(&Value::String(e.clone()), name, &states_doc(input, None, None, ctx), ctx)?;
+            value.as_f64().map(Some).ok_or_else(|| {
+                StatesError::new(
+                    crate::jsonata::QUERY_EVALUATION_ERROR,
+                    format!("the JSONata expression specified for the field '{name}' must yield a number, got {value}"),
+                )
+            })
+        }
+    }
+}
+
+/// A count: a whole number, not negative.
+fn whole(n: f64, name: &str) -> Result<u64, StatesError> {
+    if n >= 0.0 && n.fract() == 0.0 && n <= u32::MAX as f64 {
+        Ok(n as u64)
+    } else {
+        Err(StatesError::runtime(format!("{name} must be a whole number, 0 or more, got {n}")))
+    }
 }

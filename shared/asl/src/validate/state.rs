@@ -188,6 +188,7 @@ impl Checker {
                     self.path(fields.get(f), &at(f), false);
                 }
                 if let Some(ts) = fields.get("Timestamp").and_then(Value::as_str)
+                    && crate::jsonata::expression(ts).is_none()
                     && chrono::DateTime::parse_from_rfc3339(ts).is_err()
                 {
                     self.report(
@@ -257,6 +258,20 @@ impl Checker {
                         );
                     }
                 }
+                // A number, or in a JSONata state an expression that yields one at run time.
+                for f in ["MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage"] {
+                    match fields.get(f) {
+                        None | Some(Value::Number(_)) => {}
+                        Some(Value::String(e)) if jsonata && crate::jsonata::expression(e).is_some() => {
+                            self.jsonata(fields.get(f), &at(f));
+                        }
+                        Some(_) => self.report(
+                            "SCHEMA_VALIDATION_FAILED",
+                            format!("{f} must be a number{}", if jsonata { " or a JSONata expression" } else { "" }),
+                            &at(f),
+                        ),
+                    }
+                }
                 if let Some(p) = fields.get("ToleratedFailurePercentage").and_then(Value::as_f64)
                     && !(0.0..=100.0).contains(&p)
                 {
@@ -308,9 +323,14 @@ impl Checker {
             return;
         }
         self.path(fields.get("Variable"), &format!("{location}/Variable"), false);
+        // A top-level rule may assign variables when it matches (developer guide, "Passing data
+        // between states with variables": Assign in Choice rules).
+        if top {
+            self.assign(fields.get("Assign"), &format!("{location}/Assign"), false);
+        }
         let ops: Vec<&String> = fields
             .keys()
-            .filter(|k| !matches!(k.as_str(), "Variable" | "Next" | "Comment"))
+            .filter(|k| !matches!(k.as_str(), "Variable" | "Next" | "Comment") && !(top && k.as_str() == "Assign"))
             .collect();
         if fields.get("Variable").is_none() || ops.len() != 1 {
             self.report(
