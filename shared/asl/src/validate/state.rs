@@ -330,7 +330,7 @@ impl Checker {
         }
         let ops: Vec<&String> = fields
             .keys()
-            .filter(|k| !matches!(k.as_str(), "Variable" | "Next" | "Comment") && !(top && k.as_str() == "Assign"))
+            .filter(|k| !(matches!(k.as_str(), "Variable" | "Next" | "Comment") || top && k.as_str() == "Assign"))
             .collect();
         if fields.get("Variable").is_none() || ops.len() != 1 {
             self.report(
