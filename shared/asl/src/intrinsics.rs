@@ -273,6 +273,16 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
             .map(|f| f as i64)
             .ok_or_else(|| StatesError::intrinsic(format!("{name}: argument {} must be an integer", i + 1)))
     };
+    // "If you specify a non-integer value … Step Functions will round it off to the nearest
+    // integer" (developer guide, States.MathAdd and States.MathRandom), as Java's Math.round
+    // does: halves up, -1.5 to -1 (recorded by LocalStack's AWS snapshot tests).
+    let rounded = |i: usize| {
+        args[i]
+            .as_f64()
+            .filter(|f| f.is_finite() && f.abs() < 9.2e18)
+            .map(|f| (f + 0.5).floor() as i64)
+            .ok_or_else(|| StatesError::intrinsic(format!("{name}: argument {} must be a number", i + 1)))
+    };
     match name {
         "States.Format" => {
             if args.is_empty() {
@@ -358,13 +368,16 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
             if !(2..=3).contains(&args.len()) {
                 return Err(StatesError::intrinsic("States.MathRandom takes 2 or 3 arguments"));
             }
-            let (start, end) = (integer(0)?, integer(1)?);
+            let (start, end) = (rounded(0)?, rounded(1)?);
             if start > end {
                 return Err(StatesError::intrinsic("States.MathRandom: start must not be above end"));
             }
             // "between the specified start and end number", both included; the same seed gives
             // the same number.
             let value = match args.get(2) {
+                Some(seed) if !seed.is_number() => {
+                    return Err(StatesError::intrinsic("States.MathRandom: the seed must be a number"));
+                }
                 Some(seed) => {
                     use std::hash::{Hash, Hasher};
                     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -377,8 +390,8 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
         }
         "States.MathAdd" => {
             arity(2)?;
-            let sum = integer(0)?
-                .checked_add(integer(1)?)
+            let sum = rounded(0)?
+                .checked_add(rounded(1)?)
                 .ok_or_else(|| StatesError::intrinsic("States.MathAdd: overflow"))?;
             Ok(Value::from(sum))
         }
