@@ -59,7 +59,7 @@ pub enum Command {
         /// Build this commit, branch or tag instead of HEAD (git sources).
         #[arg(long, value_name = "REV")]
         source_revision: Option<String>,
-        /// Set a pipeline variable for this run (repeatable).
+        /// Override a declared pipeline variable for this run (repeatable; undeclared names are refused).
         #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
         vars: Vec<(String, String)>,
         /// Snapshot the source directory as it is, even inside a git work tree.

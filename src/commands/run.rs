@@ -94,6 +94,17 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
         code = code.max(summary(&runtime, &args, &record)?);
     }
     if let Start::New { revision, vars } = &args.start {
+        // As CodePipeline: a variable given at start overrides a declared one; an undeclared
+        // one is a mistake, not something to pass along unseen.
+        let declared = &runtime.pipeline().variables;
+        if let Some((name, _)) = vars.iter().find(|(name, _)| !declared.contains_key(name)) {
+            let known = if declared.is_empty() {
+                "pipeline.yml declares no variables".to_string()
+            } else {
+                format!("pipeline.yml declares {}", declared.keys().cloned().collect::<Vec<_>>().join(", "))
+            };
+            anyhow::bail!(Usage(format!("--var {name}: no such variable; {known}")));
+        }
         let variables: Map<String, Value> = vars.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
         let record = one(&runtime, &args, runtime.run(revision.clone(), variables)).await?;
         code = summary(&runtime, &args, &record)?;

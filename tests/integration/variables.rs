@@ -84,3 +84,39 @@ fn an_exported_variable_must_be_a_shell_name() {
         "{err}"
     );
 }
+
+/// `baton run --var NAME=VALUE` overrides a declared variable in every build, as CodePipeline's
+/// pipeline-level variables given at start do; an action's own `env` still wins; an undeclared
+/// name is refused (exit 2) naming the declared ones. Before, synth baked the declared values
+/// into each build and the override never arrived.
+#[test]
+fn run_variables_override_the_declared_ones_in_builds() {
+    let pipeline = "name: p\nvariables:\n  GREETING: hi\n  TARGET: world\nstages:\n  - name: Build\n    actions:\n      - { name: Say, type: build, env: { TARGET: action } }\n";
+    let buildspec = "version: 0.2\nphases:\n  build:\n    commands:\n      - echo \"said=$GREETING to=$TARGET\"\n";
+    let project = Project::with_files(&[("pipeline.yml", pipeline), ("buildspec.yml", buildspec)]);
+    let run = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+            .arg("run")
+            .arg(project.path())
+            .args(extra)
+            .env("NO_COLOR", "1")
+            .env_remove("BATON_STATE_DIR")
+            .output()
+            .expect("baton runs")
+    };
+    let out = run(&["--var", "GREETING=override"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let db = project.db();
+    let execution = baton_local::query::executions(&db, 1).expect("executions")[0].id.clone();
+    let builds = baton_local::query::builds(&db, &execution).expect("builds");
+    let log = std::fs::read_to_string(&builds[0].log_path).expect("log");
+    assert!(log.contains("said=override to=action"), "{log}");
+
+    let out = run(&["--var", "GRETING=typo"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--var GRETING: no such variable; pipeline.yml declares GREETING, TARGET"),
+        "{err}"
+    );
+}

@@ -293,8 +293,8 @@ fn action_task(p: &Pipeline, stage: &str, a: &Action, earlier: &Earlier<'_>) -> 
         ActionKind::Build {
             buildspec, outputs, env, ..
         } => {
-            let mut env_all = p.variables.clone();
-            env_all.extend(env.clone());
+            // The action's own env; the pipeline's variables go separately, as defaults the
+            // execution's variables (`baton run --var`, a start's input) override.
             // The output variables this build's env refers to, read from the producers' results.
             let used: Map<String, Value> = env
                 .values()
@@ -307,7 +307,9 @@ fn action_task(p: &Pipeline, stage: &str, a: &Action, earlier: &Earlier<'_>) -> 
             let mut fields = json!({
                 "buildspec": buildspec,
                 "outputs": outputs,
-                "env": env_all,
+                "env": env,
+                "pipeline_variables": p.variables,
+                "variables.$": "$.variables",
                 "timeout_secs": a.timeout_secs.unwrap_or(DEFAULT_BUILD_TIMEOUT),
                 "source.$": "$.source.artifact",
                 "commit_id.$": "$.source.commit_id",

@@ -18,8 +18,16 @@ pub struct BuildInput {
     pub buildspec: String,
     #[serde(default)]
     pub outputs: Vec<String>,
+    /// The action's own `env`: it wins over the pipeline's variables.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// pipeline.yml's `variables`, with their declared values.
+    #[serde(default)]
+    pub pipeline_variables: BTreeMap<String, String>,
+    /// The execution's variables (`baton run --var`, the start's input): they override the
+    /// declared values, as CodePipeline's pipeline-level variables given at start do.
+    #[serde(default)]
+    pub variables: BTreeMap<String, Value>,
     /// Output variables of earlier actions that `env` refers to.
     #[serde(default)]
     pub namespaces: Namespaces,
@@ -34,7 +42,21 @@ pub struct BuildInput {
     pub redrive: u64,
 }
 
+/// Declared variables, overridden by the execution's, then the action's own env.
+fn build_env(input: &BuildInput) -> BTreeMap<String, String> {
+    let mut env = input.pipeline_variables.clone();
+    for (name, value) in &input.variables {
+        if env.contains_key(name) {
+            let text = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+            env.insert(name.clone(), text);
+        }
+    }
+    env.extend(input.env.clone());
+    env
+}
+
 pub async fn start(builds: &dyn BuildRunner, pending: &dyn PendingTasks, mut input: BuildInput) -> Result<Value, StageError> {
+    input.env = build_env(&input);
     for value in input.env.values_mut() {
         *value = variables::resolve(value, &input.namespaces).map_err(StageError::InvalidInput)?;
     }
