@@ -94,22 +94,26 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
         code = code.max(summary(&runtime, &args, &record)?);
     }
     if let Start::New { revision, vars } = &args.start {
-        // As CodePipeline: a variable given at start overrides a declared one; an undeclared
-        // one is a mistake, not something to pass along unseen.
-        let declared = &runtime.pipeline().variables;
-        if let Some((name, _)) = vars.iter().find(|(name, _)| !declared.contains_key(name)) {
-            let known = if declared.is_empty() {
-                "pipeline.yml declares no variables".to_string()
-            } else {
-                format!("pipeline.yml declares {}", declared.keys().cloned().collect::<Vec<_>>().join(", "))
-            };
-            anyhow::bail!(Usage(format!("--var {name}: no such variable; {known}")));
-        }
-        let variables: Map<String, Value> = vars.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        let variables = start_variables(runtime.pipeline(), vars)?;
         let record = one(&runtime, &args, runtime.run(revision.clone(), variables)).await?;
         code = summary(&runtime, &args, &record)?;
     }
     Ok(code)
+}
+
+/// The execution's variables from `--var`: as CodePipeline's given at start, each overrides a
+/// declared variable; an undeclared one is a mistake, not something to pass along unseen.
+pub fn start_variables(pipeline: &baton_core::Pipeline, vars: &[(String, String)]) -> anyhow::Result<Map<String, Value>> {
+    let declared = &pipeline.variables;
+    if let Some((name, _)) = vars.iter().find(|(name, _)| !declared.contains_key(name)) {
+        let known = if declared.is_empty() {
+            "pipeline.yml declares no variables".to_string()
+        } else {
+            format!("pipeline.yml declares {}", declared.keys().cloned().collect::<Vec<_>>().join(", "))
+        };
+        anyhow::bail!(Usage(format!("--var {name}: no such variable; {known}")));
+    }
+    Ok(vars.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
 }
 
 /// `baton resume` / `baton retry`.

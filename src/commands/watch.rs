@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use baton_local::watch::{WatchEvent, Watcher};
 use baton_local::{LocalRuntime, RuntimeOptions};
-use serde_json::{Map, Value};
 
 use crate::out::println;
 use crate::style;
@@ -17,7 +16,7 @@ pub async fn run(pipeline: &Path, state_dir: Option<&Path>, vars: Vec<(String, S
         working_tree: false,
     };
     let runtime = Arc::new(LocalRuntime::open(&file, options).await?);
-    let variables: Map<String, Value> = vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    let variables = crate::commands::run::start_variables(runtime.pipeline(), &vars)?;
     let watcher = Watcher::new(runtime.clone(), variables).await?;
     println!(
         "{}Watching {}{} · {} · {} mode · state in {}",
