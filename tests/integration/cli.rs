@@ -443,3 +443,29 @@ fn a_terminal_sees_the_running_actions_tick_and_a_pipe_sees_only_the_lines() {
         "nothing but lines through a pipe: {all:?}"
     );
 }
+
+/// A failed execution keeps the commit it built: it is recorded when Source has it, not read
+/// from an output a failed execution does not have (`history` showed `commit -`, and
+/// `history --search <commit>` could not find it).
+#[test]
+fn a_failed_execution_keeps_its_commit() {
+    use crate::util::git;
+    let project = Project::with_files(&[
+        (
+            "pipeline.yml",
+            "name: p\nstages:\n  - name: Test\n    actions:\n      - { name: Unit, type: test }\n",
+        ),
+        ("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - 'false'\n"),
+    ]);
+    git(project.path(), &["init", "-q"]);
+    git(project.path(), &["add", "."]);
+    git(project.path(), &["commit", "-q", "-m", "first"]);
+    let commit = git(project.path(), &["rev-parse", "HEAD"]);
+    let dir = project.path().to_str().expect("utf-8");
+    assert_eq!(baton(&["run", dir]).status.code(), Some(1));
+    let history = baton(&["history", dir, "--json", "--search", &commit[..10]]);
+    let rows: serde_json::Value = serde_json::from_slice(&history.stdout).expect("history JSON");
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
+    assert_eq!(rows[0]["status"], "FAILED");
+    assert_eq!(rows[0]["commit_id"], serde_json::json!(commit), "{rows}");
+}

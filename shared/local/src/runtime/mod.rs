@@ -174,6 +174,7 @@ impl LocalRuntime {
         let interpreter = Interpreter::with_tokens(
             Arc::new(LocalInvoker {
                 adapters: adapters.clone(),
+                db: db.clone(),
             }),
             sink,
             tokens,
@@ -245,6 +246,7 @@ impl LocalRuntime {
     pub async fn invoke(&self, function: &str, payload: Value) -> Result<Value, StatesError> {
         let invoker = LocalInvoker {
             adapters: self.adapters.clone(),
+            db: self.db.clone(),
         };
         let call = TaskCall {
             resource: function_arn(function),
@@ -492,6 +494,25 @@ impl HistorySink for DbHistory {
 /// Resolves Task states to the `baton-core` handlers, as Lambda would run the functions.
 struct LocalInvoker {
     adapters: Arc<Adapters>,
+    /// Where the commit an execution builds is recorded once Source has it.
+    db: Arc<Db>,
+}
+
+impl LocalInvoker {
+    /// The commit is the execution's from its Source on: `history`, `status` and `approve`
+    /// show it while it runs, and after it fails or is stopped (no output carries it then).
+    fn record_commit(&self, document: &Value) {
+        let (Some(id), Some(commit)) = (document["execution_id"].as_str(), document["source"]["commit_id"].as_str()) else {
+            return;
+        };
+        if let Err(e) = self
+            .db
+            .lock()
+            .execute("UPDATE executions SET commit_id = ?2 WHERE id = ?1", params![id, commit])
+        {
+            tracing::warn!(execution_id = id, error = %e, "could not record the execution's commit");
+        }
+    }
 }
 
 #[async_trait]
@@ -510,7 +531,13 @@ impl TaskInvoker for LocalInvoker {
         let stem = function.rsplit(':').next().unwrap_or_default().trim_start_matches("baton-");
         let result: Result<Value, StageError> = match stem {
             "source" => match stages::decode(payload) {
-                Ok(input) => source::run(&a.source, input).await,
+                Ok(input) => {
+                    let document = source::run(&a.source, input).await;
+                    if let Ok(doc) = &document {
+                        self.record_commit(doc);
+                    }
+                    document
+                }
                 Err(e) => Err(e),
             },
             "build" => match stages::decode(payload) {
