@@ -288,3 +288,24 @@ async fn manual_rollback_redeploys_a_chosen_or_the_last_good_version() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("stored versions of `app`: 1, 2"));
     project.runtime().await.teardown().await.expect("teardown");
 }
+
+/// An action cancelled because a parallel sibling failed ends STOPPED in `status`, as `logs`
+/// says, not RUNNING for ever in a FAILED execution.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sibling_cancelled_by_a_failure_is_stopped_not_running() {
+    let project = Project::with_files(&[
+        (
+            "pipeline.yml",
+            "name: p\nstages:\n  - name: Test\n    actions:\n      - { name: Fails, type: test, buildspec: fails.yml }\n      - { name: Slow, type: test, buildspec: slow.yml }\n",
+        ),
+        ("fails.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - 'false'\n"),
+        ("slow.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 30\n"),
+    ]);
+    let (_, record) = project.run().await;
+    assert_eq!(record.status, "FAILED");
+    let st = states(&project.db(), &record.id);
+    assert_eq!(state(&st, "Test:Fails").status, "FAILED");
+    let slow = state(&st, "Test:Slow");
+    assert_eq!(slow.status, "STOPPED", "{slow:?}");
+    assert!(slow.exited_at.is_some());
+}

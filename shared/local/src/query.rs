@@ -143,6 +143,20 @@ pub fn states(history: &[HistoryEvent]) -> Vec<StateStatus> {
     let mut out: Vec<StateStatus> = Vec::new();
     for e in history {
         let kind = &*e.kind;
+        // A state still running when its execution ends was cancelled with it — a Parallel
+        // branch whose sibling failed, a stopped execution's task: STOPPED, as `logs` says,
+        // not RUNNING for ever.
+        if matches!(
+            kind,
+            "ExecutionFailed" | "ExecutionAborted" | "ExecutionTimedOut" | "ExecutionSucceeded"
+        ) {
+            for s in out.iter_mut().filter(|s| s.status == "RUNNING") {
+                s.status = "STOPPED".into();
+                s.exited_at = Some(e.timestamp.to_string());
+                s.duration_ms = millis(&e.timestamp).zip(millis(&s.entered_at)).map(|(b, a)| b - a);
+            }
+            continue;
+        }
         if let Some(state_type) = kind.strip_suffix("StateEntered") {
             out.push(StateStatus {
                 name: e.state_name().unwrap_or_default().to_string(),
