@@ -230,6 +230,12 @@ async fn failing_unit_test_stops_the_build_and_is_named_in_the_error() {
     assert_eq!(compile.status, "FAILED");
     let cause = compile.cause.as_deref().expect("cause");
     assert!(cause.contains("1 of 3 tests failed: test_app.GreetingTest.test_shouts"), "{cause}");
+    // Why, without opening the log: the failing command, its exit status, what it printed last.
+    assert!(
+        cause.contains("Error while executing command: python3 tests/junit.py reports/unit.xml. Reason: exit status 1"),
+        "{cause}"
+    );
+    assert!(cause.contains("its last output: "), "{cause}");
     assert_eq!(metric_values(&db, "TestsFailed"), [1.0]);
     assert_eq!(metric_values(&db, "TestsPassed"), [2.0]);
     assert!(st.iter().all(|s| s.name != "Staging:Deploy"), "nothing is deployed");

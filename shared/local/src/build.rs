@@ -197,7 +197,13 @@ impl ShellBuildRunner {
                 (BuildStatus::Stopped, Some(reason))
             }
             _ if report.finished && report.succeeded => (BuildStatus::Succeeded, None),
-            _ => (BuildStatus::Failed, report.first_failure.clone()),
+            _ => (
+                BuildStatus::Failed,
+                report.first_failure.as_ref().map(|why| match failing_output(&log) {
+                    Some(output) => format!("{why}; its last output: {output}"),
+                    None => why.clone(),
+                }),
+            ),
         };
         let mut phases = report.phases.clone();
         // Killed builds (timed out, stopped) end where they stand.
@@ -392,6 +398,28 @@ fn local_differences(spec: &Buildspec) -> Vec<String> {
 }
 
 /// A line of Baton's own in a build log, the way CodeBuild adds `[Container]` lines.
+/// The last lines the first failing command printed (already masked in the log), so a failure
+/// says why without opening the log: at most 5 lines of at most 200 characters.
+fn failing_output(log: &Path) -> Option<String> {
+    const FAILED: &str = "[Container] Command did not exit successfully";
+    let text = std::fs::read_to_string(log).ok()?;
+    let lines: Vec<&str> = text.lines().collect();
+    let failed_at = lines.iter().position(|l| l.starts_with(FAILED))?;
+    let started_at = lines[..failed_at]
+        .iter()
+        .rposition(|l| l.starts_with("[Container] Running command"))?;
+    let printed: Vec<&str> = lines[started_at + 1..failed_at]
+        .iter()
+        .copied()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("[baton]"))
+        .collect();
+    let last: Vec<String> = printed[printed.len().saturating_sub(5)..]
+        .iter()
+        .map(|l| l.chars().take(200).collect())
+        .collect();
+    (!last.is_empty()).then(|| last.join(" / "))
+}
+
 fn note_in_log(log: &Path, note: &str) {
     use std::io::Write;
     let written = std::fs::OpenOptions::new()
@@ -563,7 +591,10 @@ impl BuildRunner for ShellBuildRunner {
                 coverage: finished.reports.coverage,
                 variables: finished.variables,
                 reason: finished.reason,
-                log: Some(dir.join("build.log").to_string_lossy().into_owned()),
+                // A build that failed before its first command has no log to point at.
+                log: Some(dir.join("build.log"))
+                    .filter(|l| l.is_file())
+                    .map(|l| l.to_string_lossy().into_owned()),
             };
             if let Err(e) = crate::job_ends::record(&runner.db, &req.correlation, &end) {
                 tracing::error!(build_id = %build_id, error = %e, "could not record the build's end");
