@@ -99,6 +99,15 @@ fn check(pipeline: &Pipeline, template: &Value) {
             .filter_map(|a| a["Name"].as_str().map(str::to_string))
             .collect();
         assert_eq!(alarms.len(), group.alarms.len(), "{name}/{}: alarms", group.name);
+        if group.lambda.is_none() {
+            // Behind a load balancer when the stack is given one: traffic moves through it.
+            assert_eq!(
+                p["LoadBalancerInfo"][0].as_str().map(|c| c.ends_with("BehindLoadBalancer")),
+                Some(true),
+                "{name}/{}",
+                group.name
+            );
+        }
         let events = strings(&p["AutoRollbackConfiguration"]["Events"]);
         assert_eq!(events.contains("DEPLOYMENT_FAILURE"), group.rollback_on_failure);
         assert_eq!(events.contains("DEPLOYMENT_STOP_ON_ALARM"), group.rollback_on_alarm);
@@ -117,8 +126,34 @@ fn check(pipeline: &Pipeline, template: &Value) {
     let declared: BTreeSet<String> = pipeline.alarms.keys().chain(pipeline.composite_alarms.keys()).cloned().collect();
     assert_eq!(names, declared, "{name}: alarms");
     for (_, a) in &alarms {
-        let p = &a["Properties"];
         let alarm = &pipeline.alarms[&alarm_name(a).unwrap_or_default()];
+        // A Server group's HealthCheckFailed alarm reads the group's target group when the stack
+        // is given one (`!If [<Group>BehindLoadBalancer, load balancer, Baton]`, read here as a
+        // list): the pipeline's settings are the `else` branch.
+        let mut p = a["Properties"].clone();
+        let watched_by = pipeline
+            .groups
+            .values()
+            .find(|g| g.lambda.is_none() && g.alarms.contains(&alarm.name));
+        if alarm.metric == "HealthCheckFailed"
+            && let Some(group) = watched_by
+        {
+            let condition = format!("{}BehindLoadBalancer", group.name[..1].to_uppercase() + &group.name[1..]);
+            let props = p.as_object_mut().expect("properties");
+            for key in ["Namespace", "MetricName", "Dimensions", "Statistic", "Period"] {
+                let branch = props.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+                assert_eq!(
+                    branch.first().and_then(Value::as_str),
+                    Some(condition.as_str()),
+                    "{name}/{}: {key}",
+                    alarm.name
+                );
+                props.insert(key.into(), branch[2].clone());
+            }
+            assert_eq!(a["Properties"]["MetricName"][1], "UnHealthyHostCount");
+            assert_eq!(a["Properties"]["Namespace"][1], "AWS/ApplicationELB");
+        }
+        let p = &p;
         assert_eq!(p["MetricName"], alarm.metric.as_str());
         assert_eq!(p["Namespace"], alarm.namespace.as_str());
         assert_eq!(p["Threshold"].as_f64(), Some(alarm.threshold));

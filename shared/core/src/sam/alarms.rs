@@ -11,6 +11,7 @@ use crate::model::{ActionKind, Alarm, Pipeline};
 use crate::spec::error::Reporter;
 use crate::spec::pipeline::PipelineSpec;
 
+use super::groups::{LoadBalancerHealth, if_else};
 use super::logical_ids;
 use super::yaml::{Node, get_att, map, r#ref, s, seq, sub};
 
@@ -31,7 +32,12 @@ fn aws_period(secs: u64) -> u64 {
     if secs < 10 { 10 } else { secs }
 }
 
-pub(super) fn resources(pipeline: &Pipeline, spec: &PipelineSpec, warnings: &mut Reporter<'_>) -> Alarms {
+pub(super) fn resources(
+    pipeline: &Pipeline,
+    spec: &PipelineSpec,
+    health: &BTreeMap<String, LoadBalancerHealth>,
+    warnings: &mut Reporter<'_>,
+) -> Alarms {
     let ids = ids(pipeline);
     let id_of: BTreeMap<&str, &str> = ids.iter().map(|(n, i)| (n.as_str(), i.as_str())).collect();
     let mut resources = Vec::new();
@@ -48,7 +54,24 @@ pub(super) fn resources(pipeline: &Pipeline, spec: &PipelineSpec, warnings: &mut
                 ),
             );
         }
-        resources.push((id_of[name.as_str()].to_string(), metric_alarm(pipeline, alarm, period)));
+        // The Server group that watches this HealthCheckFailed alarm, when there is one.
+        let source = (alarm.namespace == "Baton" && alarm.metric == "HealthCheckFailed")
+            .then(|| {
+                pipeline
+                    .groups
+                    .values()
+                    .filter(|g| g.alarms.contains(name))
+                    .find_map(|g| health.get(&g.name))
+            })
+            .flatten();
+        let node = metric_alarm(pipeline, alarm, period);
+        resources.push((
+            id_of[name.as_str()].to_string(),
+            match source {
+                Some(lb) => from_load_balancer(node, alarm, lb),
+                None => node,
+            },
+        ));
     }
     for (name, composite) in &pipeline.composite_alarms {
         let children: Vec<Node> = composite
@@ -108,6 +131,33 @@ fn metric_alarm(pipeline: &Pipeline, alarm: &Alarm, period: u64) -> Node {
         ("TreatMissingData", s(wire(&alarm.treat_missing_data))),
     ]);
     map([("Type", s("AWS::CloudWatch::Alarm")), ("Properties", map(properties))])
+}
+
+/// The alarm reading the group's target group when the stack has one: `UnHealthyHostCount`
+/// (Maximum: the load balancer reports it each minute, so 60-second periods at least) in place
+/// of `HealthCheckFailed`, which only Baton's local probes publish.
+fn from_load_balancer(node: Node, alarm: &Alarm, lb: &LoadBalancerHealth) -> Node {
+    let Node::Map(mut resource) = node else { return node };
+    let Some((_, Node::Map(properties))) = resource.iter_mut().find(|(k, _)| k == "Properties") else {
+        return Node::Map(resource);
+    };
+    let dimensions = seq([
+        map([("Name", s("TargetGroup")), ("Value", r#ref(&lb.target_group))]),
+        map([("Name", s("LoadBalancer")), ("Value", r#ref(&lb.load_balancer))]),
+    ]);
+    let minute = alarm.period_secs.max(60).div_ceil(60) * 60;
+    for (key, value) in properties.iter_mut() {
+        let aws = match key.as_str() {
+            "Namespace" => s("AWS/ApplicationELB"),
+            "MetricName" => s("UnHealthyHostCount"),
+            "Dimensions" => dimensions.clone(),
+            "Statistic" if alarm.statistic == Statistic::Sum => s("Maximum"),
+            "Period" => Node::Int(i64::try_from(minute).unwrap_or(i64::MAX)),
+            _ => continue,
+        };
+        *value = if_else(lb, aws, value.clone());
+    }
+    Node::Map(resource)
 }
 
 /// A value as its serde name, which is CloudWatch's.

@@ -25,6 +25,22 @@ pub(super) struct Groups {
     pub lambda_policy: Option<Node>,
     /// The CodeDeploy applications whose state changes the events function hears.
     pub applications: Vec<Node>,
+    pub conditions: Vec<(String, Node)>,
+    /// Each Server group's health source on AWS, by group name.
+    pub health: std::collections::BTreeMap<String, LoadBalancerHealth>,
+}
+
+/// Where a Server group's `HealthCheckFailed` comes from on AWS: its load balancer's target
+/// group, when the stack is given one. The target group's health checks (`GET /health` on
+/// each registered instance, set on the target group) count the unhealthy instances as
+/// `UnHealthyHostCount`, the number Baton's local probes publish as `HealthCheckFailed`.
+#[derive(Debug, Clone)]
+pub(super) struct LoadBalancerHealth {
+    /// The condition that the stack was given a target group for the group.
+    pub condition: String,
+    /// Parameters holding the `TargetGroup` and `LoadBalancer` dimension values.
+    pub target_group: String,
+    pub load_balancer: String,
 }
 
 pub(super) fn resources(pipeline: &Pipeline, spec: &PipelineSpec, errors: &mut Reporter<'_>) -> Groups {
@@ -122,6 +138,35 @@ pub(super) fn resources(pipeline: &Pipeline, spec: &PipelineSpec, errors: &mut R
                 lambda_functions.push(target.function.clone());
             }
             None => {
+                let health = load_balancer(&mut out, id, name);
+                properties.push((
+                    "LoadBalancerInfo",
+                    if_lb(
+                        &health,
+                        map([(
+                            "TargetGroupInfoList",
+                            // targetgroup/<name>/<id>: CodeDeploy takes the name.
+                            seq([map([(
+                                "Name",
+                                Node::Tag(
+                                    "!Select",
+                                    Box::new(seq([
+                                        Node::Int(1),
+                                        Node::Tag("!Split", Box::new(seq([s("/"), r#ref(&health.target_group)]))),
+                                    ])),
+                                ),
+                            )])]),
+                        )]),
+                    ),
+                ));
+                properties.push((
+                    "DeploymentStyle",
+                    if_lb(
+                        &health,
+                        map([("DeploymentType", s("IN_PLACE")), ("DeploymentOption", s("WITH_TRAFFIC_CONTROL"))]),
+                    ),
+                ));
+                out.health.insert(name.clone(), health);
                 let parameter = format!("{id}TagValue");
                 let default = format!("{}-{name}", pipeline.name);
                 out.parameters.push((
@@ -166,6 +211,49 @@ pub(super) fn resources(pipeline: &Pipeline, spec: &PipelineSpec, errors: &mut R
         lambda(&mut out, &lambda_groups, &lambda_functions);
     }
     out
+}
+
+/// The group's load-balancer parameters and the condition that they are given.
+fn load_balancer(out: &mut Groups, id: &str, name: &str) -> LoadBalancerHealth {
+    let health = LoadBalancerHealth {
+        condition: format!("{id}BehindLoadBalancer"),
+        target_group: format!("{id}TargetGroup"),
+        load_balancer: format!("{id}LoadBalancer"),
+    };
+    let parameter = |description: String| map([("Type", s("String")), ("Default", s("")), ("Description", s(description))]);
+    out.parameters.push((
+        health.target_group.clone(),
+        parameter(format!(
+            "The {name} group's load balancer target group, as CloudWatch names it (targetgroup/<name>/<id>); empty for none. With it and {id}LoadBalancer, CodeDeploy moves traffic through the load balancer and the group's HealthCheckFailed alarms read its UnHealthyHostCount."
+        )),
+    ));
+    out.parameters.push((
+        health.load_balancer.clone(),
+        parameter(format!(
+            "The {name} group's Application Load Balancer, as CloudWatch names it (app/<name>/<id>)"
+        )),
+    ));
+    // Both given: a target group is read with its load balancer.
+    let given = |parameter: &str| {
+        Node::Tag(
+            "!Not",
+            Box::new(seq([Node::Tag("!Equals", Box::new(seq([r#ref(parameter), s("")])))])),
+        )
+    };
+    out.conditions.push((
+        health.condition.clone(),
+        Node::Tag("!And", Box::new(seq([given(&health.target_group), given(&health.load_balancer)]))),
+    ));
+    health
+}
+
+/// `!If [<the group is behind a load balancer>, then, AWS::NoValue]`.
+pub(super) fn if_lb(health: &LoadBalancerHealth, then: Node) -> Node {
+    if_else(health, then, r#ref("AWS::NoValue"))
+}
+
+pub(super) fn if_else(health: &LoadBalancerHealth, then: Node, otherwise: Node) -> Node {
+    Node::Tag("!If", Box::new(seq([s(health.condition.clone()), then, otherwise])))
 }
 
 /// CodeDeploy's own rollback follows `auto_rollback`; Baton's Rollback state then finds the

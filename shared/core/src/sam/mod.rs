@@ -51,7 +51,7 @@ pub fn application(pipeline: &Pipeline, file: &Path, text: &str, options: &Optio
     let repository = repository(pipeline, &mut warnings);
     let definition = definition(text, &mut errors);
     let groups = groups::resources(pipeline, &spec, &mut errors);
-    let alarms = alarms::resources(pipeline, &spec, &mut warnings);
+    let alarms = alarms::resources(pipeline, &spec, &groups.health, &mut warnings);
     errors.finish()?;
 
     let slot = |nodes: &[(String, Node)]| map(nodes.iter().cloned()).to_yaml(2);
@@ -63,6 +63,7 @@ pub fn application(pipeline: &Pipeline, file: &Path, text: &str, options: &Optio
     };
     let template = BASE
         .replace("{{PARAMETERS}}", &slot(&groups.parameters))
+        .replace("{{CONDITIONS}}", &slot(&groups.conditions))
         .replace("{{DEPLOYMENT_GROUPS}}", &spaced(&groups.resources))
         .replace("{{ALARMS}}", &spaced(&alarms.resources))
         .replace(
