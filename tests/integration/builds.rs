@@ -59,6 +59,8 @@ async fn what_a_local_build_does_not_do_is_said_in_its_log() {
 run-as: builder
 env:
   compute-type: BUILD_GENERAL1_SMALL
+batch:
+  fast-fail: true
 phases:
   install:
     runtime-versions:
@@ -78,6 +80,10 @@ phases:
     );
     // Keys real buildspecs carry that CodeBuild runs: accepted, and said.
     assert!(log.contains("[baton] env.compute-type is ignored"), "{log}");
+    assert!(
+        log.contains("[baton] batch: is not run: like a build CodeBuild starts on its own"),
+        "{log}"
+    );
     assert!(log.contains("one block, one command"), "{log}");
 }
 

@@ -17,7 +17,7 @@ fn project(mode: &str) -> Project {
         (
             "pipeline.yml",
             &format!(
-                "name: modes\nexecution_mode: {mode}\nstages:\n  - name: Build\n    actions:\n      - name: Make\n        type: build\n        outputs: [app]\n  - name: Ship\n    actions:\n      - name: Deploy\n        type: deploy\n        input: app\n        group: live\ndeployment_groups:\n  live:\n    instances: 1\n    config: AllAtOnce\n"
+                "name: modes\nexecution_mode: {mode}\n# N tells the executions apart (`--var N=n`).\nvariables:\n  N: none\nstages:\n  - name: Build\n    actions:\n      - name: Make\n        type: build\n        outputs: [app]\n  - name: Ship\n    actions:\n      - name: Deploy\n        type: deploy\n        input: app\n        group: live\ndeployment_groups:\n  live:\n    instances: 1\n    config: AllAtOnce\n"
             ),
         ),
         ("buildspec.yml", BUILDSPEC),

@@ -50,7 +50,9 @@ enum Kind {
         state_machine: Arc<Value>,
         state_name: Arc<str>,
         entered: DateTime<Utc>,
-        retry_count: u64,
+        /// `None` for states that cannot retry (Pass, Choice, Wait, Succeed, Fail): their
+        /// `$$.State` has no `RetryCount` on AWS.
+        retry_count: Option<u64>,
         task_token: Option<String>,
         map_item: Option<Arc<Value>>,
         scope: Arc<Scope>,
@@ -74,7 +76,7 @@ impl Context {
                 state_machine,
                 state_name,
                 entered,
-                retry_count: 0,
+                retry_count: Some(0),
                 task_token: None,
                 map_item,
                 scope,
@@ -104,7 +106,15 @@ impl Context {
 
     pub(crate) fn with_retry_count(mut self, n: u64) -> Self {
         if let Kind::Live { retry_count, .. } = &mut self.kind {
-            *retry_count = n;
+            *retry_count = Some(n);
+        }
+        self
+    }
+
+    /// For a state without `Retry`: no `RetryCount` in `$$.State`.
+    pub(crate) fn without_retry_count(mut self) -> Self {
+        if let Kind::Live { retry_count, .. } = &mut self.kind {
+            *retry_count = None;
         }
         self
     }
@@ -140,8 +150,11 @@ impl Context {
                 let mut ctx = json!({
                     "Execution": **execution,
                     "StateMachine": **state_machine,
-                    "State": { "Name": &**state_name, "EnteredTime": timestamp(*entered), "RetryCount": retry_count },
+                    "State": { "Name": &**state_name, "EnteredTime": timestamp(*entered) },
                 });
+                if let Some(n) = retry_count {
+                    ctx["State"]["RetryCount"] = json!(n);
+                }
                 if let Some(token) = task_token {
                     ctx["Task"] = json!({ "Token": token });
                 }

@@ -368,6 +368,11 @@ fn local_differences(spec: &Buildspec) -> Vec<String> {
     for (scope, user) in run_as {
         notes.push(format!("run-as `{user}` ({scope}) is not applied locally: commands run as `{me}`"));
     }
+    if spec.batch.is_some() {
+        notes.push(
+            "batch: is not run: like a build CodeBuild starts on its own (StartBuild), this one runs the buildspec's phases once".into(),
+        );
+    }
     for key in spec.env.environment_keys() {
         notes.push(format!(
             "env.{key} is ignored: outside a batch build CodeBuild takes it from the project, and a local build runs on this host"

@@ -479,6 +479,10 @@ impl Interpreter {
             return transition(&s.transition, output);
         }
         let ctx = run.context(name_arc.clone(), run.clock.now(), map_item);
+        let ctx = match state {
+            State::Task(_) | State::Parallel(_) | State::Map(_) => ctx,
+            _ => ctx.without_retry_count(),
+        };
         let lang = Lang::of(state.query_language(), run.lang);
         run.stage(None);
         let step = match state {

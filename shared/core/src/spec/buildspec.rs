@@ -19,11 +19,13 @@ pub struct Buildspec {
     pub run_as: Option<String>,
     #[serde(default)]
     pub env: Env,
-    /// Accepted and ignored: proxy and batch builds have no local meaning yet.
+    /// Accepted and ignored: a proxy has no local meaning.
     #[serde(default)]
     pub proxy: Option<de::IgnoredAny>,
+    /// A batch build's configuration. A build started on its own (CodeBuild's StartBuild, and
+    /// every Baton build) runs the phases and ignores it; Baton does not run batches yet.
     #[serde(default)]
-    pub batch: Option<de::IgnoredAny>,
+    pub batch: Option<Spanned<de::IgnoredAny>>,
     #[serde(default)]
     pub phases: Phases,
     #[serde(default)]
@@ -364,7 +366,13 @@ pub fn parse_buildspec(file: &Path, text: &str) -> Result<Buildspec, SpecError> 
         }
     }
     if spec.phases().iter().all(|(_, p)| p.is_none_or(|p| p.commands.is_empty())) {
-        r.error(spec.version.referenced, "the buildspec has no commands in any phase");
+        match &spec.batch {
+            Some(batch) => r.error(
+                batch.referenced,
+                "this is a batch buildspec (`batch:` without phases): CodeBuild runs it with StartBuildBatch, each build of its list, graph or matrix on its own; Baton does not run batch builds yet. Give the action a buildspec with phases",
+            ),
+            None => r.error(spec.version.referenced, "the buildspec has no commands in any phase"),
+        }
     }
     r.finish()?;
     Ok(spec)
@@ -397,6 +405,18 @@ mod tests {
             (value("EMPTY"), value("TILDE"), value("SET")),
             (String::new(), String::new(), "x".into())
         );
+    }
+
+    /// A batch-only buildspec is named for what it is (it pointed at `version` with "no
+    /// commands"); with phases, `batch:` is ignored, as a build started on its own ignores it.
+    #[test]
+    fn a_batch_buildspec_is_named_for_what_it_is() {
+        let err = parse("version: 0.2\nbatch:\n  build-list:\n    - identifier: linux\n      buildspec: linux.yml\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("buildspec.yml:3:3: this is a batch buildspec"), "{err}");
+        let spec = parse("version: 0.2\nbatch:\n  fast-fail: true\nphases:\n  build:\n    commands: [make]\n").unwrap();
+        assert!(spec.batch.is_some());
     }
 
     #[test]
