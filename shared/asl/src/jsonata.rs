@@ -60,9 +60,38 @@ pub struct Env<'a> {
     pub variables: &'a std::collections::BTreeMap<String, Value>,
 }
 
+/// The variables `expr` reads, worked out once per expression text.
+fn free_variables(expr: &str, ast: &AstNode) -> Rc<std::collections::BTreeSet<String>> {
+    thread_local! {
+        static FREE: RefCell<HashMap<String, Rc<std::collections::BTreeSet<String>>>> = RefCell::default();
+    }
+    FREE.with(|cache| {
+        if let Some(names) = cache.borrow().get(expr) {
+            return names.clone();
+        }
+        let names = Rc::new(crate::jsonata_free::free_variables(ast));
+        let mut cache = cache.borrow_mut();
+        if cache.len() > 4096 {
+            cache.clear();
+        }
+        cache.insert(expr.to_string(), names.clone());
+        names
+    })
+}
+
 /// Evaluates one expression; `None` when it yields nothing (JSONata's undefined).
 pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>, StatesError> {
     let ast = parse(expr)?;
+    for name in free_variables(expr, &ast).iter() {
+        if name != "states" && !env.variables.contains_key(name) && !crate::jsonata_free::is_function(name) {
+            return Err(StatesError::new(
+                QUERY_EVALUATION_ERROR,
+                format!(
+                    "the JSONata expression '{expr}' specified for the field '{field}' reads the variable ${name}, which is not assigned"
+                ),
+            ));
+        }
+    }
     let mut bindings = Bindings::new();
     for (name, value) in env.variables {
         bindings.bind(name.clone(), JValue::from(value.clone()));

@@ -31,6 +31,7 @@ pub mod history;
 pub mod intrinsics;
 pub mod io;
 pub mod jsonata;
+mod jsonata_free;
 mod jsonata_functions;
 pub mod locate;
 pub mod mock;
