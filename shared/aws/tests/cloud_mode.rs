@@ -20,7 +20,6 @@
 mod cloud;
 mod common;
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -70,19 +69,8 @@ async fn cloud(moto: &Moto, stack: &Stack) -> Cloud {
     let pending = moto.state_table(&env.require("BATON_TABLE").unwrap()).await;
     moto.build_project(&env.require("BATON_PROJECT").unwrap()).await;
     let codedeploy = aws_sdk_codedeploy::Client::new(&config);
-    let mut applications = BTreeSet::new();
     for (application, group) in stack.deployment_groups() {
-        if applications.insert(application.clone()) {
-            codedeploy.create_application().application_name(&application).send().await.unwrap();
-        }
-        codedeploy
-            .create_deployment_group()
-            .application_name(application)
-            .deployment_group_name(group)
-            .service_role_arn("arn:aws:iam::123456789012:role/baton-codedeploy")
-            .send()
-            .await
-            .unwrap();
+        moto.deployment_group(&application, &group).await;
     }
     let scheduler = aws_sdk_scheduler::Client::new(&config);
     let timers = stack.env("BakeFunction").require("BATON_SCHEDULE_GROUP").unwrap();

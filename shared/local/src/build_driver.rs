@@ -164,7 +164,7 @@ pub fn script(spec: &Buildspec, shell: Shell, files: &DriverFiles) -> String {
     s
 }
 
-/// The `NAME=value` pairs the script wrote for the buildspec's exported variables.
+/// The `NAME=value\0` pairs the driver wrote: the exported variables, or the environment.
 pub fn parse_exported(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
     bytes
         .split(|b| *b == 0)

@@ -13,13 +13,7 @@ use baton_core::spec::buildspec::Artifacts;
 pub fn take(file: &Path) -> BTreeMap<String, String> {
     let bytes = std::fs::read(file).unwrap_or_default();
     let _ = std::fs::remove_file(file);
-    bytes
-        .split(|b| *b == 0)
-        .filter_map(|pair| {
-            let text = String::from_utf8_lossy(pair);
-            text.split_once('=').map(|(k, v)| (k.to_string(), v.to_string()))
-        })
-        .collect()
+    crate::build_driver::parse_exported(&bytes)
 }
 
 /// `artifacts` with its paths expanded in `env`.

@@ -183,10 +183,13 @@ impl Moto {
         (sfn, arn)
     }
 
-    /// A CodeDeploy application with one deployment group.
+    /// A deployment group of a CodeDeploy application, the application made if need be.
     pub async fn deployment_group(&self, application: &str, group: &str) -> aws_sdk_codedeploy::Client {
         let client = aws_sdk_codedeploy::Client::new(&self.sdk_config());
-        client.create_application().application_name(application).send().await.unwrap();
+        let known = client.get_application().application_name(application).send().await.is_ok();
+        if !known {
+            client.create_application().application_name(application).send().await.unwrap();
+        }
         client
             .create_deployment_group()
             .application_name(application)
