@@ -167,7 +167,7 @@ async fn main() -> ExitCode {
             action,
             follow,
             pipeline,
-        } => commands::logs::run(&execution, action.as_deref(), follow, &pipeline.path, state_dir).await,
+        } => commands::logs::run(execution.as_deref(), action.as_deref(), follow, &pipeline.path, state_dir).await,
         Command::Ui {
             port,
             bind,

@@ -127,10 +127,11 @@ Examples:
     },
     /// Check pipeline.yml, buildspec.yml, appspec.yml and state machine files; report every problem with its line and column.
     #[command(
-        after_help = "The kind of each file is taken from its name (buildspec*, appspec*, *.json is a state machine,\nanything else a pipeline) unless --kind says otherwise. Checking a pipeline also checks the\nbuildspecs it names.\n\nExamples:\n  baton validate examples/hello-app/pipeline.yml\n  baton validate machine.asl.json appspec.yml\n  baton validate ci/build.yaml --kind buildspec"
+        after_help = "The kind of each file is taken from its name (buildspec*, appspec*, *.json is a state machine,\nanything else a pipeline) unless --kind says otherwise. Checking a pipeline also checks the\nbuildspecs it names.\n\nExamples:\n  baton validate                     the pipeline in this directory, and its buildspecs\n  baton validate examples/hello-app/pipeline.yml\n  baton validate machine.asl.json appspec.yml\n  baton validate ci/build.yaml --kind buildspec"
     )]
     Validate {
-        #[arg(required = true)]
+        /// Files to check; a directory means its pipeline.yml [default: the pipeline here].
+        #[arg(default_value = ".")]
         files: Vec<PathBuf>,
         #[arg(long, value_enum)]
         kind: Option<FileKind>,
@@ -340,11 +341,11 @@ Examples:
     },
     /// Print the build logs of an execution, or follow them live.
     #[command(
-        after_help = "Examples:\n  baton logs 20261126-101500            every build of the execution, one after another\n  baton logs 20261126-101500 Compile    one action's build (`Stage:Action` or `Action`)\n  baton logs 20261126-101500 --follow   stream the builds as they run, until the execution ends"
+        after_help = "Examples:\n  baton logs                            the latest execution's builds\n  baton logs 20261126-101500            every build of the execution, one after another\n  baton logs 20261126-101500 Compile    one action's build (`Stage:Action` or `Action`)\n  baton logs 20261126-101500 --follow   stream the builds as they run, until the execution ends"
     )]
     Logs {
-        /// The execution id (or a unique prefix of one).
-        execution: String,
+        /// The execution id (or a unique prefix of one) [default: the latest, as for `status`].
+        execution: Option<String>,
         /// Only this action's build: `Stage:Action` or `Action`.
         action: Option<String>,
         /// Keep printing as the builds write, until the execution ends.
@@ -395,6 +396,9 @@ Examples:
         json: bool,
     },
     /// The stored, immutable artifact versions: list, show a manifest, get the files, diff two.
+    #[command(
+        after_help = "Examples:\n  baton artifacts list app\n  baton artifacts show app@3\n  baton artifacts get app@3 -o /tmp/app-3\n  baton artifacts diff app@2 app@3"
+    )]
     Artifacts {
         #[command(subcommand)]
         command: ArtifactsCommand,
@@ -404,6 +408,7 @@ Examples:
     },
     /// Local Parameter Store / Secrets Manager values for buildspecs' `env.parameter-store` and
     /// `env.secrets-manager`; secret values are masked in build logs.
+    #[command(after_help = "Examples:\n  baton params set /app/db-host db.internal\n  baton params list\n  baton params rm /app/db-host")]
     Params {
         #[command(subcommand)]
         command: ParamsCommand,
@@ -412,11 +417,13 @@ Examples:
         pipeline: PathBuf,
     },
     /// Dry-run CloudWatch alarms against recorded data before trusting them with rollbacks.
+    #[command(after_help = "Examples:\n  baton alarm evaluate --alarm errors.json --datapoints last-hour.json")]
     Alarm {
         #[command(subcommand)]
         command: AlarmCommand,
     },
     /// Run or check any Amazon States Language state machine, as Step Functions would.
+    #[command(after_help = "Examples:\n  baton asl run machine.asl.json --input '{\"n\": 3}'\n  baton asl validate machine.asl.json")]
     Asl {
         #[command(subcommand)]
         command: AslCommand,

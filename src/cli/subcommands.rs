@@ -19,6 +19,9 @@ pub enum ArtifactsCommand {
     Show {
         /// NAME@VERSION, e.g. app@3
         artifact: String,
+        /// Print the manifest as JSON (stable field names, for scripts).
+        #[arg(long)]
+        json: bool,
     },
     /// Copy a version's files into a new or empty directory, or write them as a zip bundle
     /// (FILE.zip: reproducible, what CodeBuild and CodeDeploy read from S3), verifying its digest.

@@ -43,8 +43,26 @@ pub fn run(command: ArtifactsCommand, pipeline: &Path, state_dir: Option<&Path>)
                 }
             }
         }
-        ArtifactsCommand::Show { artifact } => {
-            println!("{}", serde_json::to_string_pretty(&stored_version(&store, &name, &artifact)?)?);
+        ArtifactsCommand::Show { artifact, json } => {
+            let m = stored_version(&store, &name, &artifact)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&m)?);
+            } else {
+                let p = &m.provenance;
+                let inputs: Vec<String> = p.inputs.iter().map(ToString::to_string).collect();
+                println!("{}  {}", m.artifact, m.artifact.digest);
+                println!("  {} files, {}, stored {}", m.file_count, human(m.size), m.created_at);
+                println!(
+                    "  made by {} in execution {}{}",
+                    p.action,
+                    p.execution_id,
+                    p.build_id.as_ref().map(|b| format!(" (build {b})")).unwrap_or_default()
+                );
+                println!("  commit {}", p.commit_id.as_deref().unwrap_or("-"));
+                if !inputs.is_empty() {
+                    println!("  from {}", inputs.join(", "));
+                }
+            }
         }
         ArtifactsCommand::Get { artifact, output } if output.extension().is_some_and(|e| e == "zip") => {
             let m = stored_version(&store, &name, &artifact)?;

@@ -11,8 +11,14 @@ use baton_local::query::{self, BuildRow};
 use crate::out::{print, println};
 use crate::{Usage, style};
 
-pub async fn run(execution: &str, action: Option<&str>, live: bool, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
-    let (_, db, exec) = crate::locate::execution(pipeline, state_dir, Some(execution))?;
+pub async fn run(
+    execution: Option<&str>,
+    action: Option<&str>,
+    live: bool,
+    pipeline: &Path,
+    state_dir: Option<&Path>,
+) -> anyhow::Result<u8> {
+    let (_, db, exec) = crate::locate::execution(pipeline, state_dir, execution)?;
     if !live {
         let wanted = |b: &BuildRow| action.is_none_or(|a| b.action == a || b.action.rsplit(':').next() == Some(a));
         let all = query::builds(&db, &exec.id)?;

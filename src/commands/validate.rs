@@ -56,6 +56,17 @@ fn check(path: &Path, kind: FileKind) -> Result<Checked, spec::SpecError> {
 
 pub fn run(files: &[PathBuf], kind: Option<FileKind>) -> anyhow::Result<u8> {
     let mut failed = false;
+    // A directory stands for its pipeline.yml, as for `baton run`.
+    let files: Vec<PathBuf> = files
+        .iter()
+        .map(|f| {
+            if f.is_dir() {
+                crate::locate::pipeline_file(f)
+            } else {
+                Ok(f.clone())
+            }
+        })
+        .collect::<anyhow::Result<_>>()?;
     let mut queue: Vec<(PathBuf, FileKind)> = files.iter().map(|f| (f.clone(), kind.unwrap_or_else(|| kind_of(f)))).collect();
     let mut seen = std::collections::BTreeSet::new();
     while let Some((file, k)) = queue.pop() {

@@ -54,6 +54,22 @@ fn validate_exits_2_with_the_location() {
         text(&ok.stdout).contains("buildspec.yml"),
         "the pipeline's buildspecs are checked too"
     );
+
+    // With no argument, the pipeline in the current directory; a directory, its pipeline.yml.
+    let here = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .arg("validate")
+        .current_dir(repo_root().join("examples/hello-app"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("baton runs");
+    assert_eq!(here.status.code(), Some(0), "{}", text(&here.stderr));
+    assert!(text(&here.stdout).contains("pipeline.yml"), "{}", text(&here.stdout));
+    let dir = baton(&["validate", project.path().to_str().expect("utf-8")]);
+    assert_eq!(dir.status.code(), Some(2), "the directory's pipeline.yml is checked");
+    let empty = tempfile::tempdir().expect("tempdir");
+    let none = baton(&["validate", empty.path().to_str().expect("utf-8")]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(text(&none.stderr).contains("no pipeline at"), "{}", text(&none.stderr));
 }
 
 #[test]
@@ -175,6 +191,10 @@ fn failed_run_exits_1_and_history_and_status_report_it() {
     let shown = text(&logs.stdout);
     assert!(shown.contains("==> Test:Unit · FAILED"), "{shown}");
     assert!(shown.contains("Command did not exit successfully false exit status 1"), "{shown}");
+    // Without an id, the latest execution's, as `status` does.
+    let latest = baton(&["--state-dir", state_dir, "logs", "--pipeline", dir]);
+    assert!(latest.status.success(), "{}", text(&latest.stderr));
+    assert!(text(&latest.stdout).contains("==> Test:Unit · FAILED"), "{}", text(&latest.stdout));
     let followed = baton(&["--state-dir", state_dir, "logs", id, "--follow", "--pipeline", dir]);
     assert!(followed.status.success(), "an ended execution's logs end the follow");
     assert!(
@@ -322,9 +342,15 @@ async fn artifacts_are_listed_shown_fetched_and_diffed() {
     assert!(lines[1].starts_with("- gone.txt") && lines[2].starts_with("+ new.txt"), "{shown}");
 
     let show: serde_json::Value =
-        serde_json::from_slice(&baton(&["artifacts", "show", "app@2", "--pipeline", dir]).stdout).expect("manifest JSON");
+        serde_json::from_slice(&baton(&["artifacts", "show", "app@2", "--json", "--pipeline", dir]).stdout).expect("manifest JSON");
     assert_eq!(show["provenance"]["action"], "Build:Pack");
     assert_eq!(show["provenance"]["inputs"][0]["name"], "source");
+    // Without --json, a reading for people (the help's example uses --json, which did not exist).
+    let read = text(&baton(&["artifacts", "show", "app@2", "--pipeline", dir]).stdout);
+    assert!(
+        read.starts_with("app@2  sha256:") && read.contains("made by Build:Pack in execution"),
+        "{read}"
+    );
 
     let out = tempfile::tempdir().expect("tempdir");
     let target = out.path().join("app1");
@@ -468,4 +494,14 @@ fn a_failed_execution_keeps_its_commit() {
     assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
     assert_eq!(rows[0]["status"], "FAILED");
     assert_eq!(rows[0]["commit_id"], serde_json::json!(commit), "{rows}");
+
+    // Two executions share the prefix `2`: an ambiguous prefix is invalid input, naming both.
+    assert_eq!(baton(&["run", dir]).status.code(), Some(1));
+    let ambiguous = baton(&["status", "2", "--pipeline", dir]);
+    assert_eq!(ambiguous.status.code(), Some(2), "{}", text(&ambiguous.stderr));
+    let err = text(&ambiguous.stderr);
+    assert!(
+        err.contains("`2` matches more than one execution") && err.matches(", ").count() >= 1,
+        "{err}"
+    );
 }

@@ -80,7 +80,7 @@ pub fn execution(db: &Db, id: Option<&str>) -> Result<Option<ExecutionRow>, Loca
         Some(id) => {
             let mut stmt = conn
                 .prepare(&format!(
-                    "SELECT {EXECUTION_COLUMNS} FROM executions WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2"
+                    "SELECT {EXECUTION_COLUMNS} FROM executions WHERE substr(id, 1, length(?1)) = ?1 ORDER BY started_at DESC, id DESC LIMIT 11"
                 ))
                 .map_err(LocalError::sql)?;
             let rows: Vec<ExecutionRow> = stmt
@@ -88,8 +88,11 @@ pub fn execution(db: &Db, id: Option<&str>) -> Result<Option<ExecutionRow>, Loca
                 .and_then(Iterator::collect)
                 .map_err(LocalError::sql)?;
             if rows.len() > 1 {
+                let shown: Vec<&str> = rows.iter().take(10).map(|r| r.id.as_str()).collect();
+                let more = if rows.len() > 10 { ", …" } else { "" };
                 return Err(LocalError::Invalid(format!(
-                    "`{id}` matches more than one execution; give more of the id"
+                    "`{id}` matches more than one execution ({}{more}); give more of the id",
+                    shown.join(", ")
                 )));
             }
             return Ok(rows.into_iter().next());
