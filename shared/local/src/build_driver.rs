@@ -50,8 +50,9 @@ pub struct DriverFiles {
 /// The driver's functions. Each command runs in a subshell of the driver — a fork, no new
 /// shell to start — whose EXIT trap saves the state however the command ends (`exit`, `set -e`,
 /// the end of its text): every variable with its attributes (bash's `declare -p`: `-x`, arrays;
-/// POSIX `set` and `export -p`), what the command unset (bash), and the working directory. The driver reads the state back into itself (see `script`), so the next
-/// command's subshell starts in it. Shell options, functions and aliases stay in the subshell: they do not carry.
+/// POSIX `set` and `export -p`), what the command unset (bash), and the working directory.
+/// The driver reads the state back into itself (see `script`), so the next command's subshell
+/// starts in it. Shell options, functions and aliases stay in the subshell: they do not carry.
 fn preamble(shell: Shell, state: &str) -> String {
     // bash: a command's `unset` is noted, so the driver unsets the variable too (the state
     // lists what is set, not what is gone); a function may shadow a builtin in bash, not in sh.
@@ -75,6 +76,7 @@ fn preamble(shell: Shell, state: &str) -> String {
   exit $__baton_rc
 }}
 {remember}__baton_command() {{
+  __baton_unset=
   trap __baton_save EXIT
   __baton_c=$1
   shift
@@ -82,7 +84,6 @@ fn preamble(shell: Shell, state: &str) -> String {
 }}
 "#
     )
-    .replace("${!A@} ${!B@} ${!C@} ${!D@} ${!E@} ${!F@} ${!G@} ${!H@} ${!I@} ${!J@} ${!K@} ${!L@} ${!M@} ${!N@} ${!O@} ${!P@} ${!Q@} ${!R@} ${!S@} ${!T@} ${!U@} ${!V@} ${!W@} ${!X@} ${!Y@} ${!Z@} ${!a@} ${!b@} ${!c@} ${!d@} ${!e@} ${!f@} ${!g@} ${!h@} ${!i@} ${!j@} ${!k@} ${!l@} ${!m@} ${!n@} ${!o@} ${!p@} ${!q@} ${!r@} ${!s@} ${!t@} ${!u@} ${!v@} ${!w@} ${!x@} ${!y@} ${!z@} ${!_@}_PLACEHOLDER", "")
 }
 
 pub fn script(spec: &Buildspec, shell: Shell, files: &DriverFiles) -> String {
