@@ -48,6 +48,7 @@ pub mod build;
 pub mod build_cache;
 pub mod build_driver;
 mod build_env;
+mod build_log;
 pub mod bus;
 pub mod cloudwatch;
 pub mod continuation;
