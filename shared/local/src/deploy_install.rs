@@ -12,6 +12,12 @@ use crate::error::LocalError;
 use crate::tree;
 
 pub(crate) fn load_appspec(archive: &Path, file: &str) -> Result<Appspec, LocalError> {
+    load_appspec_text(archive, file).map(|(appspec, _)| appspec)
+}
+
+/// The revision's appspec with its text, for what else is read from it (the keys the agent
+/// reads past): the file is read once.
+pub(crate) fn load_appspec_text(archive: &Path, file: &str) -> Result<(Appspec, String), LocalError> {
     let path = tree::contained(archive, file)?;
     let text = baton_core::spec::read_text(&path)?;
     if baton_core::spec::lambda_appspec::is_lambda(Path::new(file), &text)? {
@@ -19,7 +25,7 @@ pub(crate) fn load_appspec(archive: &Path, file: &str) -> Result<Appspec, LocalE
             "{file} is a Lambda appspec (it has `resources`): local deployment groups run the Server platform, whose appspec has `os`, `files` and `hooks`"
         )));
     }
-    Ok(parse_appspec(Path::new(file), &text)?)
+    Ok((parse_appspec(Path::new(file), &text)?, text))
 }
 
 /// A hook's script, resolved beneath the revision (links and all) and made executable: archives

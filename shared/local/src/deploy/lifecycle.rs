@@ -13,7 +13,7 @@ use chrono::Utc;
 use rusqlite::params;
 
 use super::{HookEnv, Instance, LocalDeployer, PROCESS_GROUP_FILE, stop};
-use crate::deploy_install::{hook_script, install, load_appspec};
+use crate::deploy_install::{hook_script, install, load_appspec, load_appspec_text};
 use crate::deploy_permissions;
 use crate::error::LocalError;
 use crate::process::{Exit, clean_command, run_logged, stop_group};
@@ -144,9 +144,9 @@ impl LocalDeployer {
             .map_err(|e| format!("DownloadBundle: {e}"));
         self.record_event(deployment_id, instance.index, event, &started, &result);
         result?;
-        let appspec = load_appspec(&archive, &group.appspec).map_err(|e| format!("the revision's appspec: {e}"))?;
+        let (appspec, text) = load_appspec_text(&archive, &group.appspec).map_err(|e| format!("the revision's appspec: {e}"))?;
         let log = instance.dir.join("lifecycle.log");
-        for note in appspec_notes(&archive, &group.appspec, &appspec) {
+        for note in appspec_notes(&group.appspec, &text, &appspec) {
             append_line(&log, &format!("--- [baton] {note}"));
         }
 
@@ -217,12 +217,8 @@ impl LocalDeployer {
 }
 
 /// What the agent reads past and what a local deployment does not apply, for the log.
-fn appspec_notes(archive: &Path, file: &str, appspec: &Appspec) -> Vec<String> {
-    let text = tree::contained(archive, file)
-        .ok()
-        .and_then(|p| baton_core::spec::read_text(&p).ok())
-        .unwrap_or_default();
-    let ignored = baton_core::spec::appspec::ignored_keys(Path::new(file), &text)
+fn appspec_notes(file: &str, text: &str, appspec: &Appspec) -> Vec<String> {
+    let ignored = baton_core::spec::appspec::ignored_keys(Path::new(file), text)
         .into_iter()
         .map(|d| format!("{}:{}:{}: {}", file, d.pos.line, d.pos.column, d.message));
     ignored.chain(deploy_permissions::not_applied(appspec)).collect()
