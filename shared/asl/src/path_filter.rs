@@ -178,11 +178,7 @@ impl Parser<'_> {
         let first = rest.chars().next().ok_or("the filter ends early")?;
         match first {
             '@' | '$' => {
-                let end = rest
-                    .char_indices()
-                    .skip(1)
-                    .find(|&(_, c)| c.is_whitespace() || "=!<>&|)".contains(c))
-                    .map_or(rest.len(), |(i, _)| i);
+                let end = 1 + token_end(&rest[1..]);
                 let text = format!("${}", &rest[1..end]);
                 self.i += end;
                 let path = Path::parse(&text).map_err(|e| e.cause)?;
@@ -207,10 +203,7 @@ impl Parser<'_> {
                 )))
             }
             _ => {
-                let end = rest
-                    .char_indices()
-                    .find(|&(_, c)| c.is_whitespace() || "=!<>&|)".contains(c))
-                    .map_or(rest.len(), |(i, _)| i);
+                let end = token_end(rest);
                 let word = &rest[..end];
                 self.i += end;
                 serde_json::from_str::<Value>(word)
@@ -219,4 +212,10 @@ impl Parser<'_> {
             }
         }
     }
+}
+
+/// Where an unquoted operand (a path, number or keyword) ends: at a space, an operator or `)`.
+fn token_end(text: &str) -> usize {
+    text.find(|c: char| c.is_whitespace() || "=!<>&|)".contains(c))
+        .unwrap_or(text.len())
 }
