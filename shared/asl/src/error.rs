@@ -29,14 +29,26 @@ impl std::fmt::Display for Diagnostic {
 
 /// A runtime error as Step Functions names it: `Retry` and `Catch` match on `error`, and `cause`
 /// is the human explanation carried into history and the `Catch` result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, Serialize, Deserialize, thiserror::Error)]
 #[error("{error}: {cause}")]
 pub struct StatesError {
     #[serde(rename = "Error")]
     pub error: String,
     #[serde(rename = "Cause")]
     pub cause: String,
+    /// Whether `cause` already names the state that raised it: Step Functions names only the
+    /// innermost one, so a branch's error is not named again by its Parallel state.
+    #[serde(skip)]
+    located: bool,
 }
+
+impl PartialEq for StatesError {
+    fn eq(&self, other: &Self) -> bool {
+        self.error == other.error && self.cause == other.cause
+    }
+}
+
+impl Eq for StatesError {}
 
 /// The predefined error names of the specification.
 pub mod names {
@@ -60,7 +72,24 @@ impl StatesError {
         Self {
             error: error.into(),
             cause: cause.into(),
+            located: false,
         }
+    }
+
+    /// Step Functions opens the cause of a runtime error with the state that raised it and the
+    /// id of the event that entered it: "An error occurred while executing the state 'Check
+    /// Address' (entered at the event id #7). The JSONPath …" (recorded executions quoted in
+    /// `tests/conformance/errors.json`). Errors a task returned, and catchable errors, keep their
+    /// own cause.
+    pub(crate) fn at_state(mut self, state: &str, entered_event: u64) -> Self {
+        if self.error == names::RUNTIME && !self.located {
+            self.cause = format!(
+                "An error occurred while executing the state '{state}' (entered at the event id #{entered_event}). {}",
+                self.cause
+            );
+            self.located = true;
+        }
+        self
     }
 
     pub fn runtime(cause: impl Into<String>) -> Self {

@@ -236,7 +236,8 @@ impl Recorder {
         id
     }
 
-    pub fn state_entered(&self, state_type: &str, name: &Arc<str>, input: &Value) {
+    /// Records a state's `…StateEntered` event and returns its id (runtime errors name it).
+    pub fn state_entered(&self, state_type: &str, name: &Arc<str>, input: &Value) -> u64 {
         let details = Details {
             key: Cow::Borrowed("stateEnteredEventDetails"),
             body: Body::State {
@@ -245,7 +246,7 @@ impl Recorder {
                 payload: input.to_string(),
             },
         };
-        self.push(Cow::Borrowed(event_kind(state_type, true)), Some(details));
+        self.push(Cow::Borrowed(event_kind(state_type, true)), Some(details))
     }
 
     pub fn map_iteration(&self, kind: &'static str, key: &'static str, name: &Arc<str>, index: usize) {

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use crate::context::Context;
 use crate::error::StatesError;
-use crate::path::{resolve, type_of};
+use crate::path::{lookup, type_of};
 
 /// Escaped braces (`\{`, `\}`) inside string literals, kept apart from placeholders until
 /// `States.Format` has seen them.
@@ -86,7 +86,7 @@ pub fn evaluate(expr: &str, input: &Value, context: &Context) -> Result<Value, S
         cache.insert(expr.to_string(), parsed.clone());
         Ok(parsed)
     })?;
-    eval_arg(&call, input, context)
+    eval_arg(&call, expr, input, context)
 }
 
 struct Parser<'a> {
@@ -228,11 +228,19 @@ impl Parser<'_> {
     }
 }
 
-fn eval_arg(arg: &Arg, input: &Value, context: &Context) -> Result<Value, StatesError> {
+/// `whole` is the expression `arg` is part of: a path argument that selects nothing fails the
+/// execution naming it, in Step Functions' words (recorded on AWS, cited in
+/// `tests/conformance/errors.json`); an argument that is present but null is kept.
+fn eval_arg(arg: &Arg, whole: &str, input: &Value, context: &Context) -> Result<Value, StatesError> {
     match arg {
         Arg::Literal(Value::String(s)) => Ok(Value::String(unmark(s))),
         Arg::Literal(v) => Ok(v.clone()),
-        Arg::Path(p) => resolve(p, input, context),
+        Arg::Path(p) => lookup(p, input, context)?.ok_or_else(|| {
+            StatesError::runtime(format!(
+                "The function '{whole}' had the following error: The JsonPath argument for the field '{p}' could not be found in the input '{}'",
+                serde_json::to_string(input).unwrap_or_default()
+            ))
+        }),
         Arg::Call(name, args) => {
             let mut values = Vec::with_capacity(args.len());
             for (i, a) in args.iter().enumerate() {
@@ -240,7 +248,7 @@ fn eval_arg(arg: &Arg, input: &Value, context: &Context) -> Result<Value, States
                     // Format's template keeps its escaped braces marked until it has placed
                     // the arguments.
                     Arg::Literal(v @ Value::String(_)) if i == 0 && name == "States.Format" => v.clone(),
-                    other => eval_arg(other, input, context)?,
+                    other => eval_arg(other, whole, input, context)?,
                 });
             }
             call(name, &values)

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use crate::context::Context;
 use crate::definition::{Io, Transition};
 use crate::error::{StatesError, names};
-use crate::path::{Path, resolve};
+use crate::path::{Path, lookup, normalized};
 use crate::payload;
 
 /// Step Functions' payload quota for state input, output and task results: 256 KiB.
@@ -102,7 +102,7 @@ pub(crate) fn input_path(io: &Io, input: &Value, ctx: &Context) -> Result<Value,
     match &io.input_path {
         None => Ok(input.clone()),
         Some(None) => Ok(json!({})),
-        Some(Some(p)) => resolve(p, input, ctx),
+        Some(Some(p)) => filter_path(p, input, ctx),
     }
 }
 
@@ -110,8 +110,16 @@ pub(crate) fn output_path(io: &Io, output: Value, ctx: &Context) -> Result<Value
     match &io.output_path {
         None => Ok(output),
         Some(None) => Ok(json!({})),
-        Some(Some(p)) => resolve(p, &output, ctx),
+        Some(Some(p)) => filter_path(p, &output, ctx),
     }
+}
+
+/// InputPath and OutputPath that select nothing fail the execution with Jayway's words, as a
+/// recorded execution shows: "Invalid path '$.Payload' : No results for path: $['Payload']"
+/// (States.Runtime; cited in `tests/conformance/errors.json`).
+fn filter_path(path: &str, document: &Value, ctx: &Context) -> Result<Value, StatesError> {
+    lookup(path, document, ctx)?
+        .ok_or_else(|| StatesError::runtime(format!("Invalid path '{path}' : No results for path: {}", normalized(path))))
 }
 
 /// `ResultPath`: absent means `$` (the result replaces the input), `null` discards the result.

@@ -243,17 +243,22 @@ pub fn cached(text: &str) -> Result<std::rc::Rc<Path>, StatesError> {
     })
 }
 
-/// Resolves `$...` against the state input and `$$...` against the context object.
+/// Resolves `$...` against the state input and `$$...` against the context object; a path that
+/// selects nothing is an error. Fields with their own wording for a miss use [`lookup`].
 pub fn resolve(path: &str, input: &Value, context: &Context) -> Result<Value, StatesError> {
-    let not_found = |root: &Value| {
+    lookup(path, input, context)?.ok_or_else(|| {
         StatesError::runtime(format!(
-            "the JSONPath '{path}' could not be found in the input '{}'",
-            serde_json::to_string(root).unwrap_or_default()
+            "The JSONPath '{path}' could not be found in the input '{}'",
+            serde_json::to_string(input).unwrap_or_default()
         ))
-    };
+    })
+}
+
+/// What a path selects, `None` when it selects nothing. Errors only for a path that cannot be
+/// read or a variable that is not defined.
+pub fn lookup(path: &str, input: &Value, context: &Context) -> Result<Option<Value>, StatesError> {
     if let Some(rest) = path.strip_prefix("$$") {
-        let root = context.to_value();
-        return cached(&format!("${rest}"))?.select(&root).ok_or_else(|| not_found(&root));
+        return Ok(cached(&format!("${rest}"))?.select(&context.to_value()));
     }
     // `$name…` reads a workflow variable: the rest of the path applies to its value.
     if let Some(rest) = path
@@ -265,9 +270,31 @@ pub fn resolve(path: &str, input: &Value, context: &Context) -> Result<Value, St
         let value = context
             .variable(name)
             .ok_or_else(|| StatesError::runtime(format!("the variable '${name}' referenced by '{path}' is not defined")))?;
-        return cached(&format!("${tail}"))?.select(&value).ok_or_else(|| not_found(&value));
+        return Ok(cached(&format!("${tail}"))?.select(&value));
     }
-    cached(path)?.select(input).ok_or_else(|| not_found(input))
+    Ok(cached(path)?.select(input))
+}
+
+/// A path as Jayway JsonPath prints it in "No results for path: $['a'][0]", the wording Step
+/// Functions passes on for an InputPath or OutputPath that selects nothing.
+pub fn normalized(path: &str) -> String {
+    let Ok(parsed) = cached(path) else {
+        return path.to_string();
+    };
+    let mut out = String::from("$");
+    for segment in &parsed.segments {
+        match segment {
+            Segment::Field(f) => out.push_str(&format!("['{f}']")),
+            Segment::Index(i) => out.push_str(&format!("[{i}]")),
+            Segment::Wildcard => out.push_str("[*]"),
+            Segment::Slice(start, end, _) => {
+                let part = |n: &Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+                out.push_str(&format!("[{}:{}]", part(start), part(end)));
+            }
+            Segment::Filter(_) => out.push_str("[?]"),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@
 use serde_json::{Map, Value};
 
 use crate::context::Context;
-use crate::error::{StatesError, names};
+use crate::error::StatesError;
 use crate::intrinsics;
-use crate::path::resolve;
+use crate::path::lookup;
 
 pub fn apply(template: &Value, input: &Value, context: &Context) -> Result<Value, StatesError> {
     match template {
@@ -21,8 +21,15 @@ pub fn apply(template: &Value, input: &Value, context: &Context) -> Result<Value
                         let resolved = if intrinsics::is_intrinsic(expr) {
                             intrinsics::evaluate(expr, input, context)?
                         } else {
-                            resolve(expr, input, context)
-                                .map_err(|e| StatesError::new(names::PARAMETER_PATH_FAILURE, format!("the field '{key}': {}", e.cause)))?
+                            // A path that selects nothing fails the execution (States.Runtime,
+                            // not the catchable States.ParameterPathFailure), in these words:
+                            // recorded executions cited in `tests/conformance/errors.json`.
+                            lookup(expr, input, context)?.ok_or_else(|| {
+                                StatesError::runtime(format!(
+                                    "The JSONPath '{expr}' specified for the field '{key}' could not be found in the input '{}'",
+                                    serde_json::to_string(input).unwrap_or_default()
+                                ))
+                            })?
                         };
                         out.insert(name.to_string(), resolved);
                     }
@@ -63,8 +70,12 @@ mod tests {
     }
 
     #[test]
-    fn missing_path_is_a_parameter_path_failure() {
-        let err = apply(&json!({"x.$": "$.nope"}), &json!({}), &Context::fixed(json!({}))).unwrap_err();
-        assert_eq!(err.error, "States.ParameterPathFailure");
+    fn missing_path_fails_the_execution_in_step_functions_words() {
+        let err = apply(&json!({"x.$": "$.nope"}), &json!({"a": 1}), &Context::fixed(json!({}))).unwrap_err();
+        assert_eq!(err.error, "States.Runtime");
+        assert_eq!(
+            err.cause,
+            r#"The JSONPath '$.nope' specified for the field 'x.$' could not be found in the input '{"a":1}'"#
+        );
     }
 }

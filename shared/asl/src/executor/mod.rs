@@ -466,7 +466,7 @@ impl Interpreter {
     ) -> Result<Step, StatesError> {
         let kind = state.type_name();
         let name_arc: Arc<str> = Arc::from(name);
-        run.recorder.state_entered(kind, &name_arc, &input);
+        let entered = run.recorder.state_entered(kind, &name_arc, &input);
         debug!(state = name, kind, "state entered");
         // A Task that succeeded before the redrive is not run again. One that assigns
         // variables is, so that they are set.
@@ -485,7 +485,7 @@ impl Interpreter {
         };
         let lang = Lang::of(state.query_language(), run.lang);
         run.stage(None);
-        let step = match state {
+        let (step, exited) = match state {
             State::Pass(s) => pass(s, lang, input, &ctx, run),
             State::Succeed(s) => succeed(s, lang, input, &ctx),
             State::Fail(s) => Err(fail(s, lang, &input, &ctx)?),
@@ -494,13 +494,23 @@ impl Interpreter {
             State::Task(s) => self.task(name, s, lang, input, run, &ctx).await,
             State::Parallel(s) => self.parallel(name, s, lang, input, run, &ctx).await,
             State::Map(s) => self.map(name, s, lang, input, run, &ctx).await,
-        }?;
-        if let Some(assigned) = run.take_pending() {
-            run.scope.assign(assigned)?;
         }
-        if let Step::Next(_, output) | Step::End(output) = &step {
-            let text = output.to_string();
-            check_size("state output", text.len())?;
+        .and_then(|step| {
+            if let Some(assigned) = run.take_pending() {
+                run.scope.assign(assigned)?;
+            }
+            let exited = match &step {
+                Step::Next(_, output) | Step::End(output) => {
+                    let text = output.to_string();
+                    check_size("state output", text.len())?;
+                    Some(text)
+                }
+                Step::Caught(..) => None,
+            };
+            Ok((step, exited))
+        })
+        .map_err(|e| e.at_state(name, entered))?;
+        if let Some(text) = exited {
             run.recorder.state_exited(kind, &name_arc, text);
         }
         Ok(step)

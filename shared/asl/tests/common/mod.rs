@@ -6,7 +6,7 @@
 //! A case: `{name, source, definition, input?, tasks?, expect}` where `tasks` maps a Task state
 //! to its mocked responses (`{"0": {"Return": …}, "1-2": {"Throw": {…}}}`, or
 //! `"never-answers"` for a callback nobody answers) and `expect` is
-//! `{status, output?, error?, cause_contains?, history?}` or `{invalid: CODE}` for a definition
+//! `{status, output?, error?, cause_contains?, cause?, history?}` or `{invalid: CODE}` for a definition
 //! that must be rejected with that diagnostic code.
 
 use std::path::PathBuf;
@@ -46,6 +46,9 @@ pub struct Expect {
     pub error: Option<String>,
     #[serde(default)]
     pub cause_contains: Option<String>,
+    /// The whole cause, for cases that reproduce a cause Step Functions recorded.
+    #[serde(default)]
+    pub cause: Option<String>,
     /// Event types that must appear, in this order (others may come between).
     #[serde(default)]
     pub history: Vec<String>,
@@ -205,6 +208,11 @@ fn check(case: &Case, outcome: &Outcome) -> Result<(), String> {
         && !cause.as_ref().is_some_and(|c| c.contains(want.as_str()))
     {
         problems.push(format!("cause {cause:?} lacks {want:?}"));
+    }
+    if let Some(want) = &e.cause
+        && cause.as_ref() != Some(want)
+    {
+        problems.push(format!("cause {cause:?}, expected {want:?}"));
     }
     let mut at = 0;
     for want in &e.history {
