@@ -300,7 +300,7 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
         }
         "States.StringToJson" => {
             arity(1)?;
-            serde_json::from_str(string(0)?).map_err(|e| StatesError::intrinsic(format!("States.StringToJson: {e}")))
+            string_to_json(string(0)?)
         }
         "States.JsonToString" => {
             arity(1)?;
@@ -469,15 +469,7 @@ fn format(template: &str, args: &[Value]) -> Result<Value, StatesError> {
                 let value = next
                     .next()
                     .ok_or_else(|| StatesError::intrinsic("States.Format: more placeholders than arguments"))?;
-                match value {
-                    Value::String(s) => out.push_str(s),
-                    Value::Array(_) | Value::Object(_) => {
-                        return Err(StatesError::intrinsic(
-                            "States.Format: arguments must be strings, numbers, booleans or null",
-                        ));
-                    }
-                    other => out.push_str(&other.to_string()),
-                }
+                java_text(value, &mut out);
             }
             c => out.push(c),
         }
@@ -486,6 +478,51 @@ fn format(template: &str, args: &[Value]) -> Result<Value, StatesError> {
         return Err(StatesError::intrinsic("States.Format: more arguments than placeholders"));
     }
     Ok(Value::String(out))
+}
+
+/// How Step Functions writes a `States.Format` argument: strings as they are, and arrays and
+/// objects as Java prints its lists and maps — `{Arg1=1, Arg2=[]}`, strings inside unquoted
+/// (recorded on AWS in LocalStack's `test_generic.snapshot.json`, test_format_2).
+fn java_text(value: &Value, out: &mut String) {
+    match value {
+        Value::String(s) => out.push_str(s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                java_text(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(fields) => {
+            out.push('{');
+            for (i, (key, item)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(key);
+                out.push('=');
+                java_text(item, out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// `States.StringToJson`: a blank string is null and `-0` is 0, as recorded on AWS (LocalStack's
+/// `test_json_manipulation.snapshot.json`, test_string_to_json).
+fn string_to_json(text: &str) -> Result<Value, StatesError> {
+    if text.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| StatesError::intrinsic(format!("States.StringToJson: {e}")))?;
+    Ok(match value.as_f64() {
+        Some(f) if f == 0.0 && f.is_sign_negative() => Value::from(0),
+        _ => value,
+    })
 }
 
 /// Standard base64 with padding, which is what Step Functions emits and accepts.
