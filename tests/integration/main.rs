@@ -10,6 +10,7 @@ mod builds;
 mod cli;
 mod command_semantics;
 mod console;
+mod corpus;
 mod cost;
 mod deploy_stop;
 mod execution_modes;

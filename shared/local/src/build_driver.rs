@@ -10,7 +10,7 @@
 
 use std::fmt::Write;
 
-use baton_core::spec::buildspec::{Buildspec, OnFailure, is_shell_name};
+use baton_core::spec::buildspec::{Buildspec, OnFailure, Version, is_shell_name};
 use serde::Serialize;
 
 fn quote(s: &str) -> String {
@@ -97,11 +97,18 @@ pub fn script(spec: &Buildspec, shell: Shell, files: &DriverFiles) -> String {
     let _ = writeln!(s, "__baton_ok=1\n__baton_skip=0");
     // Read back at the top level: bash's `declare` in a function would make the variables local.
     let state = quote(&files.state);
+    // Version 0.1 runs "each build command in a separate instance of the default shell" (the
+    // buildspec reference, "version"): no command sees what the last one left.
+    let carries = spec.version.value != Version::V0_1;
     let run_in_state = |command: &str| {
-        format!(
-            "( __baton_command {} ); __baton_rc=$?; if [ -s {state} ]; then . {state} 2>/dev/null; cd -- \"$__baton_pwd\" || :; fi",
-            quote(command)
-        )
+        if carries {
+            format!(
+                "( __baton_command {} ); __baton_rc=$?; if [ -s {state} ]; then . {state} 2>/dev/null; cd -- \"$__baton_pwd\" || :; fi",
+                quote(command)
+            )
+        } else {
+            format!("( __baton_command {} ); __baton_rc=$?", quote(command))
+        }
     };
     for (phase, body) in spec.phases() {
         let Some(body) = body else { continue };
@@ -392,6 +399,15 @@ mod tests {
         assert!(r.succeeded && r.finished, "{r:?} {out}");
         assert!(!out.lines().any(|l| l == "never"), "{out}");
         assert!(out.contains("pwd=it's x=kept") && out.contains("y=shared x=unset"), "{out}");
+    }
+
+    #[test]
+    fn version_0_1_starts_every_command_afresh() {
+        let (r, out) = run(
+            "version: 0.1\nphases:\n  build:\n    commands:\n      - mkdir -p sub && cd sub && export X=set\n      - echo \"pwd=$(basename \"$PWD\") x=${X-unset}\"\n",
+        );
+        assert!(r.succeeded && r.finished, "{r:?} {out}");
+        assert!(out.contains("x=unset") && !out.contains("pwd=sub"), "{out}");
     }
 
     #[test]

@@ -43,6 +43,11 @@ pub(crate) fn local_differences(spec: &Buildspec) -> Vec<String> {
             .flat_map(|a| a.secondary_artifacts.iter().map(|(n, s)| (n.as_str(), s))),
     );
     for (name, a) in artifacts {
+        if let Some(packaging) = &a.packaging {
+            notes.push(format!(
+                "type `{packaging}` ({name}) is ignored: CodeBuild packages artifacts as its project says, Baton keeps them as a versioned tree"
+            ));
+        }
         if let Some(prefix) = &a.s3_prefix {
             notes.push(format!(
                 "s3-prefix `{prefix}` ({name}) has no effect: Baton versions artifacts under its own content-addressed keys, locally and in S3"

@@ -251,9 +251,35 @@ fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Spanned<String>>, 
     })
 }
 
+/// A list of paths, or one path written alone (`files: build.json`), which CodeBuild runs as a
+/// list of one: the buildspec of Udacity's EKS deployment course, built by CodeBuild in every
+/// student's pipeline, writes `artifacts: files: build.json` (corpus entry
+/// `Mansour-Aldundur__FSND-Deploy-Flask-App-to-Kubernetes-Using-EKS`).
+fn path_or_paths<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list of paths, or one path")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut all = Vec::new();
+            while let Some(path) = seq.next_element::<String>()? {
+                all.push(path);
+            }
+            Ok(all)
+        }
+    }
+    d.deserialize_any(V)
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Report {
+    #[serde(deserialize_with = "path_or_paths")]
     pub files: Vec<String>,
     #[serde(default, rename = "base-directory")]
     pub base_directory: Option<Spanned<String>>,
@@ -266,7 +292,7 @@ pub struct Report {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Artifacts {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "path_or_paths")]
     pub files: Vec<String>,
     #[serde(default)]
     pub name: Option<String>,
@@ -274,7 +300,7 @@ pub struct Artifacts {
     pub discard_paths: YesNo,
     #[serde(default, rename = "base-directory")]
     pub base_directory: Option<Spanned<String>>,
-    #[serde(default, rename = "exclude-paths")]
+    #[serde(default, rename = "exclude-paths", deserialize_with = "path_or_paths")]
     pub exclude_paths: Vec<String>,
     #[serde(default, rename = "enable-symlinks")]
     pub enable_symlinks: YesNo,
@@ -282,12 +308,16 @@ pub struct Artifacts {
     pub s3_prefix: Option<String>,
     #[serde(default, rename = "secondary-artifacts")]
     pub secondary_artifacts: BTreeMap<String, Artifacts>,
+    /// `type: zip`, from the Lambda guide's SAM buildspec and the files that copied it: not in
+    /// the buildspec reference, and CodeBuild runs it, packaging as the project says.
+    #[serde(default, rename = "type")]
+    pub packaging: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cache {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "path_or_paths")]
     pub paths: Vec<String>,
     /// May hold `$(codebuild-hash-files FILE…)`, the hash of those files.
     #[serde(default)]
@@ -322,12 +352,6 @@ impl Buildspec {
 pub fn parse_buildspec(file: &Path, text: &str) -> Result<Buildspec, SpecError> {
     let spec: Buildspec = parse_yaml(file, text)?;
     let mut r = Reporter::new(file, text);
-    if spec.version.value == Version::V0_1 {
-        r.error(
-            spec.version.referenced,
-            "buildspec version 0.1 runs each command in its own shell; Baton runs 0.2 only. Change `version: 0.1` to `version: 0.2` and check commands that relied on a fresh shell (e.g. `cd`)",
-        );
-    }
     if let Some(shell) = &spec.env.shell
         && !matches!(shell.as_str(), "bash" | "/bin/sh")
     {

@@ -41,6 +41,9 @@ pub fn plain(message: &str) -> String {
     if message.starts_with("cannot deserialize null into") {
         return "this value is empty; write a value here".into();
     }
+    if message.starts_with("while parsing a block mapping, did not find expected key") {
+        return "this line is indented differently from the keys it sits among: keys of one mapping start in the same column".into();
+    }
     if message.contains("budget breached") {
         return "the file is too large or too deeply nested to read (Baton bounds what it parses)".into();
     }
@@ -48,6 +51,13 @@ pub fn plain(message: &str) -> String {
         "expected string scalar" => "expected a text value here, found a mapping or a list (quote a value that holds `: `)".into(),
         "expected sequence start" => "expected a list here (one `- item` per line, or `[a, b]`)".into(),
         "expected mapping start" => "expected a mapping here (`key: value` lines)".into(),
+        // The YAML scanner's own words for a line it cannot place.
+        "simple key expected ':'" => {
+            "this line is not `key: value`: a key without its `:`, or a stray line (a `~` left by an editor) between keys".into()
+        }
+        "mapping values are not allowed in this context" => {
+            "a `: ` where a value was expected: quote the value, or indent it under its key".into()
+        }
         _ => message.to_string(),
     }
 }
@@ -119,6 +129,14 @@ mod tests {
                 "expected a sequence, found the text \"x\"",
             ),
             (
+                "while parsing a block mapping, did not find expected key",
+                "this line is indented differently from the keys it sits among: keys of one mapping start in the same column",
+            ),
+            (
+                "simple key expected ':'",
+                "this line is not `key: value`: a key without its `:`, or a stray line (a `~` left by an editor) between keys",
+            ),
+            (
                 "expected string scalar",
                 "expected a text value here, found a mapping or a list (quote a value that holds `: `)",
             ),
@@ -128,7 +146,17 @@ mod tests {
         }
         for (raw, _) in cases {
             let said = plain(raw);
-            for word in ["unit value", "Option<", "DuplicateKeyPolicy", "from_str", "field", "u32", "variant"] {
+            for word in [
+                "unit value",
+                "Option<",
+                "DuplicateKeyPolicy",
+                "from_str",
+                "field",
+                "u32",
+                "variant",
+                "simple key",
+                "block mapping",
+            ] {
                 assert!(!said.contains(word), "{raw} → {said}");
             }
         }
