@@ -33,7 +33,13 @@ struct Checked {
 fn check(path: &Path, kind: FileKind) -> Result<Checked, spec::SpecError> {
     let text = spec::read_text(path)?;
     match kind {
-        FileKind::Buildspec => buildspec::parse_buildspec(path, &text).map(|_| Checked::default()),
+        FileKind::Buildspec => buildspec::parse_buildspec(path, &text).map(|spec| Checked {
+            more: Vec::new(),
+            warnings: spec
+                .batch
+                .map(|b| spec::batch::ignored_keys(path, &text, &b.value))
+                .unwrap_or_default(),
+        }),
         FileKind::Appspec if lambda_appspec::is_lambda(path, &text)? => {
             lambda_appspec::parse_lambda_appspec(path, &text).map(|_| Checked::default())
         }

@@ -81,7 +81,7 @@ phases:
     // Keys real buildspecs carry that CodeBuild runs: accepted, and said.
     assert!(log.contains("[baton] env.compute-type is ignored"), "{log}");
     assert!(
-        log.contains("[baton] batch: is not run: like a build CodeBuild starts on its own"),
+        log.contains("[baton] batch: is not run here: this build runs the buildspec's phases once"),
         "{log}"
     );
     assert!(log.contains("one block, one command"), "{log}");

@@ -27,6 +27,9 @@ struct Entry {
     /// Baton's outcome where it differs from AWS's: `refuses`, with `why`.
     #[serde(default)]
     baton: Option<String>,
+    /// Warnings `baton validate` must give: what AWS runs but ignores.
+    #[serde(default)]
+    warns: Vec<String>,
     #[serde(default)]
     #[allow(dead_code, reason = "documentation of the entry, read by people")]
     note: Option<String>,
@@ -93,6 +96,11 @@ fn baton_validate_gives_every_real_file_the_verdict_aws_gives_it() {
             let name = Path::new(&e.file).file_name().and_then(|n| n.to_str()).unwrap_or_default();
             if out.status.code() != Some(2) || !stderr.contains(&format!("{name}:")) {
                 problems.push(format!("{}: a refusal exits 2 naming file:line:column\n{stderr}", e.file));
+            }
+        }
+        for warning in &e.warns {
+            if !stderr.contains("warning: ") || !stderr.contains(warning.as_str()) {
+                problems.push(format!("{}: expected the warning {warning:?}\n{stderr}", e.file));
             }
         }
         if let Some(word) = LIBRARY_WORDS.iter().find(|w| stderr.contains(**w)) {

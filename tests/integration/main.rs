@@ -6,6 +6,7 @@ mod artifact_gc;
 mod artifact_store;
 mod bad_input;
 mod bad_input_catalogue;
+mod batch_builds;
 mod builds;
 mod cli;
 mod command_semantics;

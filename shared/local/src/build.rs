@@ -10,6 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use baton_core::events::{BuildStatus, Event};
 use baton_core::ports::{BuildRequest, BuildRunner, PortResult, StagedArtifact};
+use baton_core::spec::batch::BatchBuild;
 use baton_core::spec::buildspec::{Artifacts, Buildspec, parse_buildspec};
 use chrono::Utc;
 use globset::{GlobSet, GlobSetBuilder};
@@ -54,14 +55,27 @@ struct Running {
 }
 
 /// The outcome of one build, before it is published.
-struct Finished {
-    status: BuildStatus,
-    phases: Vec<PhaseReport>,
-    outputs: Vec<StagedArtifact>,
-    reports: Reports,
+pub(crate) struct Finished {
+    pub(crate) status: BuildStatus,
+    pub(crate) phases: Vec<PhaseReport>,
+    pub(crate) outputs: Vec<StagedArtifact>,
+    pub(crate) reports: Reports,
     /// The buildspec's exported variables, as the build left them.
-    variables: BTreeMap<String, String>,
-    reason: Option<String>,
+    pub(crate) variables: BTreeMap<String, String>,
+    pub(crate) reason: Option<String>,
+}
+
+impl Finished {
+    pub(crate) fn failed(status: BuildStatus, reason: String) -> Self {
+        Self {
+            status,
+            phases: Vec::new(),
+            outputs: Vec::new(),
+            reports: Reports::default(),
+            variables: BTreeMap::new(),
+            reason: Some(reason),
+        }
+    }
 }
 
 impl ShellBuildRunner {
@@ -81,30 +95,43 @@ impl ShellBuildRunner {
         self.running.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    async fn run(&self, id: &str, number: u64, dir: &Path, req: &BuildRequest, stop: oneshot::Receiver<()>) -> Finished {
-        let fail = |status, reason: String| Finished {
-            status,
-            phases: Vec::new(),
-            outputs: Vec::new(),
-            reports: Reports::default(),
-            variables: BTreeMap::new(),
-            reason: Some(reason),
-        };
+    /// Runs one build; `child` is set for a build of a batch, which runs its own buildspec and
+    /// variables and ignores the `batch:` of the file it runs, as CodeBuild does.
+    pub(crate) async fn run(
+        &self,
+        id: &str,
+        number: u64,
+        dir: &Path,
+        req: &BuildRequest,
+        child: Option<&BatchBuild>,
+        stop: oneshot::Receiver<()>,
+    ) -> Finished {
+        let fail = Finished::failed;
         let src = dir.join("src");
         if let Err(e) = self.store.fetch(&req.pipeline, &req.source, &src) {
             return fail(BuildStatus::Fault, format!("DOWNLOAD_SOURCE: {e}"));
         }
-        let spec_path = match tree::contained(&src, &req.buildspec) {
+        let buildspec = child.and_then(|c| c.buildspec.as_deref()).unwrap_or(&req.buildspec);
+        let spec_path = match tree::contained(&src, buildspec) {
             Ok(p) => p,
             Err(e) => return fail(BuildStatus::Failed, format!("DOWNLOAD_SOURCE: buildspec {e}")),
         };
         let spec = match std::fs::read_to_string(&spec_path)
-            .map_err(|e| format!("YAML_FILE_ERROR: cannot read {} in the source: {e}", req.buildspec))
-            .and_then(|text| parse_buildspec(Path::new(&req.buildspec), &text).map_err(|e| format!("YAML_FILE_ERROR: {e}")))
+            .map_err(|e| format!("YAML_FILE_ERROR: cannot read {buildspec} in the source: {e}"))
+            .and_then(|text| parse_buildspec(Path::new(buildspec), &text).map_err(|e| format!("YAML_FILE_ERROR: {e}")))
         {
             Ok(s) => s,
             Err(reason) => return fail(BuildStatus::Failed, format!("DOWNLOAD_SOURCE: {reason}")),
         };
+        // A buildspec of only `batch:` is a batch build (CodePipeline's BatchEnabled), each of
+        // its builds run by this same function; one with phases runs its phases.
+        if child.is_none()
+            && let Some(batch) = &spec.batch
+            && !spec.has_phases()
+        {
+            let _ = std::fs::remove_dir_all(&src);
+            return crate::build_batch::run(self, id, number, dir, req, &batch.value.plan(), stop).await;
+        }
         let secrets = match crate::params::resolve(&self.db, &spec.env) {
             Ok(s) => s,
             Err(e) => return fail(BuildStatus::Failed, format!("DOWNLOAD_SOURCE: {e}")),
@@ -112,14 +139,22 @@ impl ShellBuildRunner {
 
         let log = dir.join("build.log");
         let cache_root = self.cache_dir.join(&req.pipeline);
-        for note in local_differences(&spec) {
+        for note in local_differences(&spec)
+            .into_iter()
+            .chain(child.map(crate::build_batch::differences).unwrap_or_default())
+        {
             note_in_log(&log, &note);
         }
         // The key is computed from the source as checked out, before any command changes it.
+        // The builds of a batch run side by side: each keeps its own cache.
+        let scope = match child {
+            Some(c) => format!("{}:{}", req.action, c.identifier),
+            None => req.action.clone(),
+        };
         let cache = spec
             .cache
             .as_ref()
-            .map(|c| build_cache::ForBuild::new(c, &cache_root, &req.action, &src));
+            .map(|c| build_cache::ForBuild::new(c, &cache_root, &scope, &src));
         if let Some(note) = cache.as_ref().and_then(|c| c.restore(&src)) {
             note_in_log(&log, &note);
         }
@@ -148,6 +183,13 @@ impl ShellBuildRunner {
         }
         for (k, v) in &req.env {
             cmd.env(k, v);
+        }
+        // A batch build's own variables are the most specific: they win.
+        for (k, v) in child.iter().flat_map(|c| &c.variables) {
+            cmd.env(k, v);
+        }
+        if let Some(c) = child {
+            cmd.env("CODEBUILD_BATCH_BUILD_IDENTIFIER", &c.identifier);
         }
         for (k, v) in &secrets {
             cmd.env(k, v);
@@ -213,9 +255,22 @@ impl ShellBuildRunner {
         // UPLOAD_ARTIFACTS is attempted after a failed BUILD too, as CodeBuild does; only an
         // aborted INSTALL/PRE_BUILD or a killed build skips it.
         let mut outputs = Vec::new();
-        if !report.aborted && !killed && !req.outputs.is_empty() {
+        // A build of a batch uploads what its buildspec declares: the batch combines them.
+        let declared: Vec<(usize, &String)> = req
+            .outputs
+            .iter()
+            .enumerate()
+            .filter(|(i, name)| {
+                child.is_none()
+                    || spec
+                        .artifacts
+                        .as_ref()
+                        .is_some_and(|a| *i == 0 || a.secondary_artifacts.contains_key(*name))
+            })
+            .collect();
+        if !report.aborted && !killed && !declared.is_empty() {
             let started = Utc::now().timestamp_millis();
-            let upload = self.collect_outputs(&spec, &env, &log, &src, dir, &req.outputs);
+            let upload = self.collect_outputs(&spec, &env, &log, &src, dir, &declared);
             let ended = Utc::now().timestamp_millis();
             let (phase_status, contexts) = match &upload {
                 Ok(_) => ("SUCCEEDED", Vec::new()),
@@ -306,8 +361,9 @@ impl ShellBuildRunner {
         }
     }
 
-    /// Copies each declared output out of the workspace: the first from the buildspec's primary
-    /// `artifacts`, the others from `secondary-artifacts` of the same name.
+    /// Copies each output (with its place among the action's outputs) out of the workspace: the
+    /// first from the buildspec's primary `artifacts`, the others from `secondary-artifacts` of
+    /// the same name.
     fn collect_outputs(
         &self,
         spec: &Buildspec,
@@ -315,10 +371,10 @@ impl ShellBuildRunner {
         log: &Path,
         src: &Path,
         dir: &Path,
-        outputs: &[String],
+        outputs: &[(usize, &String)],
     ) -> Result<Vec<StagedArtifact>, LocalError> {
         let mut staged = Vec::new();
-        for (i, name) in outputs.iter().enumerate() {
+        for &(i, name) in outputs {
             let artifacts = if i == 0 {
                 spec.artifacts.as_ref()
             } else {
@@ -500,7 +556,7 @@ impl BuildRunner for ShellBuildRunner {
         let build_id = id.clone();
         tokio::spawn(async move {
             tracing::info!(build_id = %build_id, action = %req.action, number, "build running");
-            let finished = runner.run(&build_id, number, &dir, &req, stopped).await;
+            let finished = runner.run(&build_id, number, &dir, &req, None, stopped).await;
             if let Err(e) = runner.record_end(&build_id, &finished) {
                 tracing::error!(build_id = %build_id, error = %e, "could not record the build's end");
             }

@@ -20,7 +20,7 @@ pub(crate) fn local_differences(spec: &Buildspec) -> Vec<String> {
     }
     if spec.batch.is_some() {
         notes.push(
-            "batch: is not run: like a build CodeBuild starts on its own (StartBuild), this one runs the buildspec's phases once".into(),
+            "batch: is not run here: this build runs the buildspec's phases once, as a build CodeBuild starts on its own (StartBuild) or a build of a batch does; a buildspec of only batch: runs as a batch".into(),
         );
     }
     for key in spec.env.environment_keys() {

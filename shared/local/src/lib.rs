@@ -14,7 +14,7 @@
 //!   by digest, a version being a listing of them, small ones together in [`packs`].
 //! - [`build`]: `ShellBuildRunner`, buildspecs run like CodeBuild; [`build_driver`] runs a
 //!   buildspec's commands one process each, in the state the last left, and reads its phase
-//!   report back; [`reports`] sums the
+//!   report back; [`build_batch`] runs a batch's builds and combines them; [`reports`] sums the
 //!   test reports a build leaves, [`coverage`] its code coverage reports; [`build_cache`]
 //!   keeps the buildspec's `cache.paths` between builds.
 //! - [`deploy`]: `LocalDeployer`, CodeDeploy's Server lifecycle on local instances;
@@ -45,6 +45,7 @@ pub mod artifact_gc;
 pub mod artifacts;
 pub mod blobs;
 pub mod build;
+mod build_batch;
 pub mod build_cache;
 pub mod build_driver;
 mod build_env;

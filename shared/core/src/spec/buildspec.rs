@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use serde_saphyr::Spanned;
 
+use crate::spec::batch::Batch;
 use crate::spec::error::{Reporter, SpecError, parse_yaml};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -22,10 +23,10 @@ pub struct Buildspec {
     /// Accepted and ignored: a proxy has no local meaning.
     #[serde(default)]
     pub proxy: Option<de::IgnoredAny>,
-    /// A batch build's configuration. A build started on its own (CodeBuild's StartBuild, and
-    /// every Baton build) runs the phases and ignores it; Baton does not run batches yet.
+    /// The builds of a batch build ([`crate::spec::batch`]). A build of the batch runs its
+    /// phases and ignores the `batch:` of its own buildspec, as CodeBuild does.
     #[serde(default)]
-    pub batch: Option<Spanned<de::IgnoredAny>>,
+    pub batch: Option<Spanned<Batch>>,
     #[serde(default)]
     pub phases: Phases,
     #[serde(default)]
@@ -338,6 +339,11 @@ pub enum CacheAction {
 }
 
 impl Buildspec {
+    /// Whether any phase has a command to run (a batch-only buildspec has none).
+    pub fn has_phases(&self) -> bool {
+        self.phases().iter().any(|(_, p)| p.is_some_and(|p| !p.commands.is_empty()))
+    }
+
     /// The phases in CodeBuild's order, with their `BatchGetBuilds` phase types.
     pub fn phases(&self) -> [(&'static str, Option<&Phase>); 4] {
         [
@@ -389,14 +395,14 @@ pub fn parse_buildspec(file: &Path, text: &str) -> Result<Buildspec, SpecError> 
             );
         }
     }
-    if spec.phases().iter().all(|(_, p)| p.is_none_or(|p| p.commands.is_empty())) {
-        match &spec.batch {
-            Some(batch) => r.error(
-                batch.referenced,
-                "this is a batch buildspec (`batch:` without phases): CodeBuild runs it with StartBuildBatch, each build of its list, graph or matrix on its own; Baton does not run batch builds yet. Give the action a buildspec with phases",
-            ),
-            None => r.error(spec.version.referenced, "the buildspec has no commands in any phase"),
-        }
+    let has_phases = spec.has_phases();
+    match &spec.batch {
+        // With phases the buildspec runs them, and its `batch:` is read by nothing (as for a
+        // build CodeBuild starts on its own); alone, it is the batch that runs.
+        Some(batch) if !has_phases => crate::spec::batch::check(batch, has_phases, &mut r),
+        Some(_) => {}
+        None if !has_phases => r.error(spec.version.referenced, "the buildspec has no commands in any phase"),
+        None => {}
     }
     r.finish()?;
     Ok(spec)
@@ -431,16 +437,84 @@ mod tests {
         );
     }
 
-    /// A batch-only buildspec is named for what it is (it pointed at `version` with "no
-    /// commands"); with phases, `batch:` is ignored, as a build started on its own ignores it.
+    /// A batch-only buildspec is a batch (the batch build buildspec reference), and its plan
+    /// is what each kind runs: a list as written, a graph with its dependencies, a matrix with
+    /// every combination of its dynamic values.
     #[test]
-    fn a_batch_buildspec_is_named_for_what_it_is() {
-        let err = parse("version: 0.2\nbatch:\n  build-list:\n    - identifier: linux\n      buildspec: linux.yml\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.starts_with("buildspec.yml:3:3: this is a batch buildspec"), "{err}");
-        let spec = parse("version: 0.2\nbatch:\n  fast-fail: true\nphases:\n  build:\n    commands: [make]\n").unwrap();
-        assert!(spec.batch.is_some());
+    fn a_batch_buildspec_plans_its_builds() {
+        let spec = parse(
+            "version: 0.2\nbatch:\n  fast-fail: true\n  build-graph:\n    - identifier: build\n      buildspec: b.yml\n    - identifier: test_1\n      buildspec: t.yml\n      depend-on: [build]\n      ignore-failure: true\n      env:\n        variables: {SHARD: 1}\n        image: x\n",
+        )
+        .unwrap();
+        let plan = spec.batch.unwrap().value.plan();
+        assert_eq!((plan.kind, plan.fast_fail, plan.builds.len()), ("build-graph", true, 2));
+        let test = &plan.builds[1];
+        assert_eq!(test.depend_on, ["build"]);
+        assert!(test.ignore_failure);
+        assert_eq!(test.variables["SHARD"], "1");
+        assert_eq!(test.environment, ["image"]);
+
+        let spec = parse(
+            "version: 0.2\nbatch:\n  build-matrix:\n    static:\n      env: {variables: {FIXED: f}}\n    dynamic:\n      env:\n        image: one\n        variables:\n          A: [p, q]\n          B: [1, 2, 3]\nphases:\n  build:\n    commands: [make]\n",
+        )
+        .unwrap();
+        let plan = spec.batch.unwrap().value.plan();
+        assert_eq!(plan.builds.len(), 6);
+        let last = &plan.builds[5];
+        assert_eq!(
+            (last.identifier.as_str(), last.variables["A"].as_str(), last.variables["B"].as_str()),
+            ("build6", "q", "3")
+        );
+        assert_eq!(last.variables["FIXED"], "f");
+        assert_eq!(last.environment, ["image=one"]);
+    }
+
+    #[test]
+    fn what_codebuild_refuses_in_a_batch_is_refused_where_it_is_written() {
+        let refused = |yaml: &str, said: &str| {
+            let err = parse(yaml).unwrap_err().to_string();
+            assert!(err.contains(said), "{yaml}\n→ {err}");
+        };
+        // Batch-only files: with phases a buildspec runs them and its `batch:` is not read.
+        let graph = |body: &str| format!("version: 0.2\nbatch:\n  build-graph:\n{body}");
+        refused(
+            &graph(
+                "    - identifier: a\n      buildspec: a.yml\n      depend-on: [b]\n    - identifier: b\n      buildspec: b.yml\n      depend-on: [a]\n",
+            ),
+            "go round in a circle through a, b",
+        );
+        refused(
+            &graph("    - identifier: a\n      buildspec: a.yml\n      depend-on: [nope]\n"),
+            "depend-on `nope` names no build of the graph; its builds are a",
+        );
+        refused(
+            &graph("    - identifier: a\n      buildspec: a.yml\n    - identifier: a\n      buildspec: b.yml\n"),
+            "identifier `a` names two builds",
+        );
+        refused(
+            &graph("    - identifier: a-b\n      buildspec: a.yml\n"),
+            "identifier `a-b`: use letters, digits and underscores",
+        );
+        refused(&graph("    - identifier: a\n      buildspec: ../x.yml\n"), "leaves the source");
+        refused(
+            "version: 0.2\nbatch:\n  build-list:\n    - identifier: a\n      buildspec: a.yml\n      depend-on: [b]\n    - identifier: b\n      buildspec: b.yml\n",
+            "depend-on orders the builds of a build-graph",
+        );
+        refused(
+            "version: 0.2\nbatch:\n  build-list:\n    - identifier: a\n",
+            "build `a` runs this buildspec, which has no phases",
+        );
+        refused(
+            "version: 0.2\nbatch:\n  fast-fail: true\n",
+            "a batch needs one of build-list, build-graph or build-matrix",
+        );
+        let wide: String = (0..11).map(|i| format!("{i}, ")).collect();
+        refused(
+            &format!(
+                "version: 0.2\nbatch:\n  build-matrix:\n    dynamic:\n      buildspec: [m.yml]\n      env:\n        variables:\n          A: [{wide}]\n          B: [{wide}]\n"
+            ),
+            "this matrix makes 121 builds; a batch runs at most 100",
+        );
     }
 
     #[test]

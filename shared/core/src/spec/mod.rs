@@ -2,6 +2,7 @@
 //! (CodeDeploy), parsed into typed models with located errors.
 
 pub mod appspec;
+pub mod batch;
 pub mod buildspec;
 pub mod duration;
 pub mod error;
