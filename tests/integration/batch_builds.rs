@@ -8,7 +8,8 @@
 
 use crate::util::Project;
 
-const PIPELINE: &str = "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Ci, type: build, outputs: [dist] }\n";
+/// The action asks for a batch build (CodePipeline's `BatchEnabled`).
+const PIPELINE: &str = "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Ci, type: build, outputs: [dist], batch: true }\n";
 
 const GRAPH: &str = "version: 0.2
 env:
@@ -149,28 +150,17 @@ artifacts:
   base-directory: out
   files: ['**/*']
 ";
-    let project = Project::with_files(&[("pipeline.yml", PIPELINE), ("buildspec.yml", matrix)]);
+    // Without `batch: true` a buildspec with phases runs them once, as CodePipeline's default.
+    let once = PIPELINE.replace(", batch: true", "");
+    let project = Project::with_files(&[("pipeline.yml", once.as_str()), ("buildspec.yml", matrix)]);
     let rt = project.runtime().await;
     let record = rt.run(None, serde_json::Map::new()).await.expect("run completes");
     let log = log_of(&project, &record.id);
     assert!(record.succeeded(), "{record:?}\n{log}");
-    // A buildspec with phases runs them once, as CodePipeline's default (BatchEnabled off);
-    // only a buildspec of `batch:` alone is a batch.
     assert!(log.contains("batch: is not run here"), "{log}");
 
-    let batch_only = matrix.replace(
-        "phases:\n  build:\n    commands:\n      - mkdir -p out && echo \"$SUITE $BROWSER $WORKER\" > out/run.txt\nartifacts:\n  base-directory: out\n  files: ['**/*']\n",
-        "",
-    );
-    let batch_only = batch_only.replace("    dynamic:\n", "    dynamic:\n      buildspec: [specs/run.yml]\n");
-    let project = Project::with_files(&[
-        ("pipeline.yml", PIPELINE),
-        ("buildspec.yml", &batch_only),
-        (
-            "specs/run.yml",
-            "version: 0.2\nphases:\n  build:\n    commands:\n      - mkdir -p out && echo \"$SUITE $BROWSER $WORKER\" > out/run.txt\nartifacts:\n  base-directory: out\n  files: ['**/*']\n",
-        ),
-    ]);
+    // With it, the matrix runs, each of its builds running the file's phases.
+    let project = Project::with_files(&[("pipeline.yml", PIPELINE), ("buildspec.yml", matrix)]);
     let rt = project.runtime().await;
     let record = rt.run(None, serde_json::Map::new()).await.expect("run completes");
     let log = log_of(&project, &record.id);
@@ -186,4 +176,31 @@ artifacts:
         .map(|i| std::fs::read_to_string(dir.path().join(format!("build{i}/run.txt"))).expect("each build's artifact"))
         .collect();
     assert_eq!(runs, ["e2e chrome 1\n", "e2e chrome 2\n", "e2e firefox 1\n", "e2e firefox 2\n"]);
+}
+
+/// `baton validate` holds a pipeline to what CodePipeline needs: a buildspec of only `batch:`
+/// runs only from an action with `batch: true`, and `batch: true` needs a `batch:` to run.
+#[test]
+fn validate_matches_the_action_to_its_buildspec() {
+    let check = |pipeline: &str, buildspec: &str| {
+        let project = Project::with_files(&[("pipeline.yml", pipeline), ("buildspec.yml", buildspec), ("specs/build.yml", BUILD)]);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+            .args(["validate"])
+            .arg(project.pipeline())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("validate");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let batch_only = "version: 0.2\nbatch:\n  build-list:\n    - identifier: one\n      buildspec: specs/build.yml\n";
+    assert_eq!(check(PIPELINE, batch_only).0, Some(0));
+    let (code, said) = check(&PIPELINE.replace(", batch: true", ""), batch_only);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("holds only `batch:`: add `batch: true` to the action"), "{said}");
+    let (code, said) = check(PIPELINE, BUILD);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(
+        said.contains("the action runs a batch build (`batch: true`) but buildspec `buildspec.yml` has no `batch:`"),
+        "{said}"
+    );
 }

@@ -18,8 +18,8 @@ use async_trait::async_trait;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_sdk_codebuild::Client;
 use aws_sdk_codebuild::types::{
-    ArtifactNamespace, ArtifactPackaging, ArtifactsType, Build, EnvironmentVariable, EnvironmentVariableType, ProjectArtifacts, SourceType,
-    StatusType,
+    ArtifactNamespace, ArtifactPackaging, ArtifactsType, Build, BuildArtifacts, EnvironmentVariable, EnvironmentVariableType,
+    ProjectArtifacts, SourceType, StatusType,
 };
 use baton_core::events::{BuildStatus, CoverageReport, Event, TestReport};
 use baton_core::ports::{BuildRequest, BuildRunner, PortError, PortResult, StagedArtifact};
@@ -53,6 +53,14 @@ impl CodeBuildRunner {
         &self.store
     }
 
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(crate) fn project(&self) -> &str {
+        &self.project
+    }
+
     fn output(&self, staging: &str, name: &str, secondary: bool) -> PortResult<ProjectArtifacts> {
         ProjectArtifacts::builder()
             .r#type(ArtifactsType::S3)
@@ -78,13 +86,24 @@ fn variable(name: &str, value: &str) -> PortResult<EnvironmentVariable> {
 
 /// CodeBuild keeps an idempotency token for five minutes: a redelivered start of the same
 /// attempt returns the build already started.
-fn idempotency_token(correlation: &str) -> String {
+pub(crate) fn idempotency_token(correlation: &str) -> String {
     hex::encode(&Sha256::digest(correlation.as_bytes())[..16])
 }
 
-#[async_trait]
-impl BuildRunner for CodeBuildRunner {
-    async fn start(&self, req: BuildRequest) -> PortResult<String> {
+/// What a build or a batch is started with: the action's specifics as overrides of the shared
+/// project.
+pub(crate) struct Overrides {
+    pub(crate) source_location: String,
+    pub(crate) source_version: Option<String>,
+    pub(crate) env: Vec<EnvironmentVariable>,
+    pub(crate) artifacts: ProjectArtifacts,
+    pub(crate) secondary: Vec<ProjectArtifacts>,
+    /// CodeBuild counts whole minutes, from 5 to 2160.
+    pub(crate) timeout_minutes: i32,
+}
+
+impl CodeBuildRunner {
+    async fn overrides(&self, req: &BuildRequest) -> PortResult<Overrides> {
         let source = self.store.bundle(&req.pipeline, &req.source).await?;
         let staging = self.store.staging_path(&req.pipeline, &req.correlation);
         let mut env = vec![
@@ -98,35 +117,48 @@ impl BuildRunner for CodeBuildRunner {
         for (name, value) in &req.env {
             env.push(variable(name, value)?);
         }
-        let mut start = self
+        let mut outputs = req.outputs.iter().enumerate().map(|(i, name)| self.output(&staging, name, i > 0));
+        let artifacts = match outputs.next() {
+            Some(primary) => primary?,
+            None => ProjectArtifacts::builder()
+                .r#type(ArtifactsType::NoArtifacts)
+                .build()
+                .map_err(|e| PortError::permanent(e.to_string()))?,
+        };
+        Ok(Overrides {
+            source_location: format!("{}/{}", self.store.bucket(), source.key),
+            source_version: source.content.version_id,
+            env,
+            artifacts,
+            secondary: outputs.collect::<PortResult<_>>()?,
+            timeout_minutes: req.timeout_secs.div_ceil(60).clamp(5, 2160) as i32,
+        })
+    }
+}
+
+#[async_trait]
+impl BuildRunner for CodeBuildRunner {
+    async fn start(&self, req: BuildRequest) -> PortResult<String> {
+        let o = self.overrides(&req).await?;
+        if req.batch {
+            return self.start_batch(&req, o).await;
+        }
+        let out = self
             .client
             .start_build()
             .project_name(&self.project)
             .idempotency_token(idempotency_token(&req.correlation))
             .source_type_override(SourceType::S3)
-            .source_location_override(format!("{}/{}", self.store.bucket(), source.key))
-            .set_source_version(source.content.version_id)
+            .source_location_override(o.source_location)
+            .set_source_version(o.source_version)
             .buildspec_override(&req.buildspec)
-            .set_environment_variables_override(Some(env))
-            // CodeBuild counts whole minutes, from 5 to 2160.
-            .timeout_in_minutes_override(req.timeout_secs.div_ceil(60).clamp(5, 2160) as i32);
-        for (i, name) in req.outputs.iter().enumerate() {
-            let output = self.output(&staging, name, i > 0)?;
-            start = if i == 0 {
-                start.artifacts_override(output)
-            } else {
-                start.secondary_artifacts_override(output)
-            };
-        }
-        if req.outputs.is_empty() {
-            start = start.artifacts_override(
-                ProjectArtifacts::builder()
-                    .r#type(ArtifactsType::NoArtifacts)
-                    .build()
-                    .map_err(|e| PortError::permanent(e.to_string()))?,
-            );
-        }
-        let out = start.send().await.map_err(|e| port_error("CodeBuild StartBuild", &e))?;
+            .set_environment_variables_override(Some(o.env))
+            .timeout_in_minutes_override(o.timeout_minutes)
+            .artifacts_override(o.artifacts)
+            .set_secondary_artifacts_override(Some(o.secondary).filter(|s| !s.is_empty()))
+            .send()
+            .await
+            .map_err(|e| port_error("CodeBuild StartBuild", &e))?;
         let id = out
             .build_value()
             .and_then(|b| b.id())
@@ -136,6 +168,9 @@ impl BuildRunner for CodeBuildRunner {
     }
 
     async fn stop(&self, build_id: &str) -> PortResult<()> {
+        if let Some(batch) = crate::codebuild_batch::batch_id(build_id) {
+            return self.stop_batch(batch).await;
+        }
         let out = self
             .client
             .stop_build()
@@ -191,7 +226,7 @@ pub struct LogsInfo {
 
 pub type BuildStateChangeEvent = EventBridgeEvent<BuildStateDetail>;
 
-fn status(s: &str) -> Option<BuildStatus> {
+pub(crate) fn status(s: &str) -> Option<BuildStatus> {
     Some(match s {
         "IN_PROGRESS" => BuildStatus::InProgress,
         "SUCCEEDED" => BuildStatus::Succeeded,
@@ -206,6 +241,24 @@ fn status(s: &str) -> Option<BuildStatus> {
 /// `arn:aws:s3:::bucket/key` (how CodeBuild reports artifact locations) as `s3://bucket/key`.
 fn s3_uri(location: &str) -> Option<String> {
     location.strip_prefix("arn:aws:s3:::").map(|rest| format!("s3://{rest}"))
+}
+
+/// Where a finished build or batch left the action's outputs: the primary named after its zip,
+/// the others after their `secondary-artifacts` identifier.
+pub(crate) fn staged_outputs(primary: Option<&BuildArtifacts>, secondary: &[BuildArtifacts]) -> Vec<StagedArtifact> {
+    let primary = primary.into_iter().map(|a| (a, None));
+    let secondary = secondary.iter().map(|a| (a, a.artifact_identifier()));
+    primary
+        .chain(secondary)
+        .filter_map(|(artifact, identifier)| {
+            let uri = artifact.location().and_then(s3_uri)?;
+            let name = match identifier {
+                Some(id) => id.to_string(),
+                None => uri.rsplit('/').next().unwrap_or_default().trim_end_matches(".zip").to_string(),
+            };
+            Some(StagedArtifact { name, location: uri })
+        })
+        .collect()
 }
 
 /// The first phase that did not succeed, with its context: why the build failed, in one line.
@@ -257,21 +310,15 @@ impl CodeBuildRunner {
             .builds()
             .first()
             .ok_or_else(|| PortError::transient(format!("CodeBuild does not know build {}", detail.build_id)))?;
-        let mut outputs = Vec::new();
-        if status == BuildStatus::Succeeded {
-            let primary = build.artifacts().into_iter().map(|a| (a, None));
-            let secondary = build.secondary_artifacts().iter().map(|a| (a, a.artifact_identifier()));
-            for (artifact, identifier) in primary.chain(secondary) {
-                let Some(uri) = artifact.location().and_then(s3_uri) else {
-                    continue;
-                };
-                let name = match identifier {
-                    Some(id) => id.to_string(),
-                    None => uri.rsplit('/').next().unwrap_or_default().trim_end_matches(".zip").to_string(),
-                };
-                outputs.push(StagedArtifact { name, location: uri });
-            }
+        // A build of a batch carries the action's correlation too; the batch is the answer.
+        if let Some(batch) = build.build_batch_arn() {
+            return self.batch_event(batch, &correlation).await;
         }
+        let outputs = if status == BuildStatus::Succeeded {
+            staged_outputs(build.artifacts(), build.secondary_artifacts())
+        } else {
+            Vec::new()
+        };
         let variables: BTreeMap<String, String> = build
             .exported_environment_variables()
             .iter()

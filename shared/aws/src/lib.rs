@@ -29,6 +29,7 @@
 
 pub mod cloudwatch;
 pub mod codebuild;
+mod codebuild_batch;
 pub mod codecommit;
 pub mod codecommit_source;
 pub mod codedeploy;

@@ -63,6 +63,7 @@ fn request(source: ArtifactRef, outputs: &[&str]) -> BuildRequest {
         outputs: outputs.iter().map(|s| s.to_string()).collect(),
         env: [("GREETING".to_string(), "hello".to_string())].into(),
         timeout_secs: 90,
+        batch: false,
     }
 }
 

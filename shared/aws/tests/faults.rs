@@ -157,6 +157,7 @@ async fn a_build_start_meets_throttling_and_a_hung_connection_and_starts_one_bui
         outputs: vec![],
         env: BTreeMap::new(),
         timeout_secs: 600,
+        batch: false,
     };
     proxy.inject("CodeBuild_20161006.StartBuild", Fault::Throttle, 1);
     proxy.inject("CodeBuild_20161006.StartBuild", Fault::Hang, 1);

@@ -83,6 +83,8 @@ pub enum ActionKind {
         test: bool,
         /// Where its exported variables are published (`#{namespace.NAME}`).
         namespace: Option<String>,
+        /// Run the buildspec's `batch:` (CodePipeline's `BatchEnabled`).
+        batch: bool,
     },
     Deploy {
         input: String,

@@ -138,6 +138,9 @@ pub struct BuildRequest {
     pub outputs: Vec<String>,
     pub env: BTreeMap<String, String>,
     pub timeout_secs: u64,
+    /// Run the buildspec's `batch:` as a batch build (CodeBuild's StartBuildBatch).
+    #[serde(default)]
+    pub batch: bool,
 }
 
 #[async_trait]

@@ -291,7 +291,11 @@ fn action_task(p: &Pipeline, stage: &str, a: &Action, earlier: &Earlier<'_>) -> 
     let name = state_name(stage, &a.name);
     let mut task = match &a.kind {
         ActionKind::Build {
-            buildspec, outputs, env, ..
+            buildspec,
+            outputs,
+            env,
+            batch,
+            ..
         } => {
             // The action's own env; the pipeline's variables go separately, as defaults the
             // execution's variables (`baton run --var`, a start's input) override.
@@ -316,6 +320,9 @@ fn action_task(p: &Pipeline, stage: &str, a: &Action, earlier: &Earlier<'_>) -> 
             });
             if !used.is_empty() {
                 fields["namespaces"] = Value::Object(used);
+            }
+            if *batch {
+                fields["batch"] = Value::Bool(true);
             }
             callback_task(p, "Build", &name, fields, a.timeout_secs.unwrap_or(DEFAULT_BUILD_TIMEOUT))
         }
@@ -433,4 +440,18 @@ fn transient_retry() -> Value {
 
 fn catch(next: &str) -> Value {
     json!({ "ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": next })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `batch: true` reaches the build function's input, which starts a batch build with it.
+    #[test]
+    fn a_batch_action_asks_its_build_for_a_batch() {
+        let text = "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Ci, type: build, batch: true }\n      - { name: One, type: build }\n";
+        let p = crate::spec::validate::parse_pipeline(std::path::Path::new("pipeline.yml"), text).expect("valid");
+        let machine = synth(&p).to_string();
+        assert_eq!(machine.matches("\"batch\":true").count(), 1, "{machine}");
+    }
 }

@@ -123,12 +123,16 @@ impl ShellBuildRunner {
             Ok(s) => s,
             Err(reason) => return fail(BuildStatus::Failed, format!("DOWNLOAD_SOURCE: {reason}")),
         };
-        // A buildspec of only `batch:` is a batch build (CodePipeline's BatchEnabled), each of
-        // its builds run by this same function; one with phases runs its phases.
-        if child.is_none()
-            && let Some(batch) = &spec.batch
-            && !spec.has_phases()
-        {
+        // The action's `batch: true` (CodePipeline's BatchEnabled) runs the buildspec's
+        // `batch:`, each of its builds run by this same function; so does a buildspec of only
+        // `batch:`, which has nothing else to run.
+        if child.is_none() && (req.batch || !spec.has_phases()) {
+            let Some(batch) = &spec.batch else {
+                return fail(
+                    BuildStatus::Failed,
+                    format!("DOWNLOAD_SOURCE: YAML_FILE_ERROR: the action runs a batch (batch: true) but {buildspec} has no `batch:`"),
+                );
+            };
             let _ = std::fs::remove_dir_all(&src);
             return crate::build_batch::run(self, id, number, dir, req, &batch.value.plan(), stop).await;
         }

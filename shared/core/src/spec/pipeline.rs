@@ -151,6 +151,9 @@ pub struct ActionSpec {
     /// Any action: give up after this long.
     #[serde(default)]
     pub timeout: Option<Spanned<Span>>,
+    /// build/test: run the buildspec's `batch:` (CodePipeline's `BatchEnabled`).
+    #[serde(default)]
+    pub batch: Option<Spanned<bool>>,
     /// build/test: publish the buildspec's exported variables as `#{<namespace>.NAME}`.
     #[serde(default)]
     pub namespace: Option<Spanned<String>>,

@@ -32,6 +32,9 @@ pub struct BuildInput {
     #[serde(default)]
     pub namespaces: Namespaces,
     pub timeout_secs: u64,
+    /// Run the buildspec's `batch:` (the action's `batch: true`).
+    #[serde(default)]
+    pub batch: bool,
     pub source: ArtifactRef,
     #[serde(default)]
     pub commit_id: Option<String>,
@@ -104,6 +107,7 @@ pub async fn start(builds: &dyn BuildRunner, pending: &dyn PendingTasks, mut inp
             outputs: input.outputs,
             env: input.env,
             timeout_secs: input.timeout_secs,
+            batch: input.batch,
         })
         .await?;
     tracing::info!(action = %input.action, build_id = %build_id, "build started");

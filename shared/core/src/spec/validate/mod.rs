@@ -227,6 +227,9 @@ fn validate_action(
         if let Some(o) = a.outputs.first() {
             r.error(pos(o), only("outputs", "build and test"));
         }
+        if let Some(b) = &a.batch {
+            r.error(pos(b), only("batch", "build and test"));
+        }
         if !a.env.is_empty() {
             r.error(pos(&a.name), only("env", "build and test"));
         }
@@ -308,6 +311,7 @@ fn validate_action(
             env: a.env.clone(),
             test: kind == ActionType::Test,
             namespace: a.namespace.as_ref().map(|n| n.value.clone()),
+            batch: a.batch.as_ref().is_some_and(|b| b.value),
         },
         ActionType::Deploy => {
             let group = group(r);

@@ -17,6 +17,31 @@ pub fn source_dir(file: &Path, repository: Option<&str>) -> PathBuf {
     repository.map_or_else(|| dir.to_path_buf(), |r| dir.join(r))
 }
 
+/// A buildspec of only `batch:` runs as a batch build, which on AWS the action must ask for
+/// (CodePipeline's `BatchEnabled`: without it CodeBuild's StartBuild finds no phases); an
+/// action that asks for one needs a buildspec with `batch:`. A buildspec that does not parse is
+/// reported when it is checked in turn.
+fn batch_agrees(path: &Path, rel: &str, a: &crate::spec::pipeline::ActionSpec, at: crate::spec::Pos, r: &mut Reporter) {
+    let Some(spec) = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| crate::spec::buildspec::parse_buildspec(path, &text).ok())
+    else {
+        return;
+    };
+    let asks = a.batch.as_ref().is_some_and(|b| b.value);
+    match (&spec.batch, spec.has_phases(), asks) {
+        (Some(_), false, false) => r.error(
+            at,
+            format!("buildspec `{rel}` holds only `batch:`: add `batch: true` to the action to run it as a batch build (CodePipeline's BatchEnabled)"),
+        ),
+        (None, _, true) => r.error(
+            at,
+            format!("the action runs a batch build (`batch: true`) but buildspec `{rel}` has no `batch:`"),
+        ),
+        _ => {}
+    }
+}
+
 /// Checks that every build's buildspec is in the source, and returns where each one is.
 pub fn check_source_files(file: &Path, text: &str) -> Result<Vec<PathBuf>, SpecError> {
     let spec: PipelineSpec = parse_yaml(file, text)?;
@@ -41,7 +66,10 @@ pub fn check_source_files(file: &Path, text: &str) -> Result<Vec<PathBuf>, SpecE
                 at,
                 format!("buildspec `{rel}` is not in the source (looked for {})", path.display()),
             ),
-            Ok(path) => found.push(path),
+            Ok(path) => {
+                batch_agrees(&path, rel, a, at, &mut r);
+                found.push(path);
+            }
         }
     }
     r.finish()?;
