@@ -113,18 +113,37 @@ pub struct Values(pub Vec<String>);
 
 impl<'de> Deserialize<'de> for Values {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Many(Vec<ScalarString>),
-            One(ScalarString),
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = Values;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a value or a list of values (text, numbers or booleans)")
+            }
+            /// A list's values keep the text they are written with, as env values do.
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Values, A::Error> {
+                let mut all = Vec::new();
+                while let Some(v) = seq.next_element::<ScalarString>()? {
+                    all.push(v.0);
+                }
+                Ok(Values(all))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Values, E> {
+                Ok(Values(vec![v.to_string()]))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Values, E> {
+                Ok(Values(vec![v.to_string()]))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Values, E> {
+                Ok(Values(vec![v.to_string()]))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Values, E> {
+                Ok(Values(vec![v.to_string()]))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Values, E> {
+                Ok(Values(vec![v.to_string()]))
+            }
         }
-        Ok(Values(
-            match Raw::deserialize(d).map_err(|_| de::Error::custom("expected a value or a list of values (text, numbers or booleans)"))? {
-                Raw::Many(all) => all.into_iter().map(|v| v.0).collect(),
-                Raw::One(one) => vec![one.0],
-            },
-        ))
+        d.deserialize_any(V)
     }
 }
 

@@ -140,14 +140,18 @@ impl Env {
 }
 
 /// Env values are strings to CodeBuild even when YAML reads them as numbers or booleans, and
-/// empty when YAML reads none.
+/// empty when YAML reads none. A value keeps the text it is written with: `3.10`, `010`, `yes`
+/// and `1e3` are those four strings, not 3.1, 8, true and 1000. CodeBuild does not document the
+/// conversion and no recorded build shows it; a YAML decoder reading a scalar into a string
+/// field does this (go-yaml's decode.go: `out.SetString(n.value)`), and so does AppVeyor by its
+/// documentation, and a user who writes `PYTHON: 3.10` means 3.10.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScalarString(pub String);
 
 impl<'de> Deserialize<'de> for ScalarString {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
-        impl Visitor<'_> for V {
+        impl<'de> Visitor<'de> for V {
             type Value = ScalarString;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a string, number or boolean")
@@ -174,8 +178,12 @@ impl<'de> Deserialize<'de> for ScalarString {
             fn visit_none<E: de::Error>(self) -> Result<ScalarString, E> {
                 Ok(ScalarString(String::new()))
             }
+            /// A value: read as the text it is written with (`3.10`, `010`, `yes` stay so).
+            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<ScalarString, D2::Error> {
+                d.deserialize_str(self)
+            }
         }
-        d.deserialize_any(V)
+        d.deserialize_option(V)
     }
 }
 
@@ -420,6 +428,16 @@ mod tests {
 
     fn parse(text: &str) -> Result<Buildspec, SpecError> {
         parse_buildspec(Path::new("buildspec.yml"), text)
+    }
+
+    #[test]
+    fn env_values_keep_the_text_they_are_written_with() {
+        let spec = parse(
+            "version: 0.2\nenv:\n  variables:\n    A: 3.10\n    B: 010\n    C: yes\n    D: 1e3\n    E: true\n    F: 0x1F\n    G: 571480186401\nphases:\n  build:\n    commands:\n      - echo\n",
+        )
+        .unwrap();
+        let values: Vec<&str> = spec.env.variables.values().map(|v| v.0.as_str()).collect();
+        assert_eq!(values, ["3.10", "010", "yes", "1e3", "true", "0x1F", "571480186401"]);
     }
 
     /// A variable with no value is accepted by CodeBuild and set empty (recorded in the
