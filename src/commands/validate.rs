@@ -89,7 +89,9 @@ pub fn run(files: &[PathBuf], kind: Option<FileKind>) -> anyhow::Result<u8> {
             }
             Err(e) => {
                 failed = true;
-                eprintln!("{}error{}: {e}", style::FAIL.render(), style::FAIL.render_reset());
+                for d in &e.diagnostics {
+                    eprintln!("{}error{}: {d}", style::FAIL.render(), style::FAIL.render_reset());
+                }
             }
         }
     }

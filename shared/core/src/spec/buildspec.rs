@@ -430,6 +430,31 @@ mod tests {
         parse_buildspec(Path::new("buildspec.yml"), text)
     }
 
+    /// Every shape problem in the file, each where it is, not only the first; a key that went
+    /// with a wrong line is not reported missing as well.
+    #[test]
+    fn every_problem_in_a_file_is_reported() {
+        let err = parse(
+            "version: 0.3\nenv:\n  variabls:\n    A: 1\nphases:\n  biuld:\n    commands:\n      - make\n  post_build:\n    commands: make\n    on-failure: MAYBE\nartifacts:\n  files: x\n  discardpaths: yes\n",
+        )
+        .unwrap_err();
+        let said: Vec<String> = err
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}:{} {}", d.pos.line, d.pos.column, d.message))
+            .collect();
+        assert_eq!(said.len(), 5, "{said:#?}");
+        for (at, what) in [
+            ("1:10", "unsupported buildspec version `0.3`"),
+            ("3:3", "unknown key `variabls`"),
+            ("6:3", "unknown key `biuld`"),
+            ("11:17", "`MAYBE` is not allowed here"),
+            ("14:3", "unknown key `discardpaths`"),
+        ] {
+            assert!(said.iter().any(|s| s.starts_with(at) && s.contains(what)), "{at} {what}: {said:#?}");
+        }
+    }
+
     #[test]
     fn env_values_keep_the_text_they_are_written_with() {
         let spec = parse(

@@ -162,24 +162,130 @@ impl<'a> Reporter<'a> {
 }
 
 /// Deserializes YAML into `T`, turning syntax and shape errors into a located [`SpecError`].
+/// Every shape problem is reported, not only the first: after one, the parse runs again without
+/// the lines it stands on (blanked, so positions hold) to find the next, as a compiler recovers
+/// past an error. A syntax error or a missing key ends the search: what follows it cannot be
+/// read apart from it.
 pub fn parse_yaml<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<T, SpecError> {
+    /// Enough for any hand-written file; each round blanks at least one line.
+    const MAX_PROBLEMS: usize = 50;
     if let Some(at) = text.find('\0') {
         let mut r = Reporter::new(file, text);
         r.error(Pos::after(&text[..at]), "the file contains a NUL byte; YAML must be text");
         return Err(r.finish().expect_err("one diagnostic was added"));
     }
-    serde_saphyr::from_str::<T>(text).map_err(|e| {
+    let mut e = match serde_saphyr::from_str::<T>(text) {
+        Ok(value) => return Ok(value),
+        Err(e) => e,
+    };
+    let mut r = Reporter::new(file, text);
+    let mut rest: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut blanked_keys = Vec::new();
+    loop {
+        let said = message(&e);
+        // A key that went with a blanked line is not missing from the file.
+        if blanked_keys.iter().any(|k| said == format!("missing field `{k}`")) {
+            break;
+        }
         let pos = e.location().map(Pos::from).unwrap_or(Pos { line: 1, column: 1 });
-        let rendered = e.to_string();
-        let first = rendered.lines().next().unwrap_or_default();
-        // serde-saphyr prefixes its own "error: line N column M: "; the position is ours to print.
-        let message = first
-            .strip_prefix("error: ")
-            .and_then(|rest| rest.split_once(": ").filter(|(p, _)| p.starts_with("line ")).map(|(_, m)| m))
-            .unwrap_or(first);
-        let message = super::plain::plain(message);
-        let mut r = Reporter::new(file, text);
-        r.error(pos, message);
-        r.finish().expect_err("one diagnostic was added")
-    })
+        r.error(pos, super::plain::plain(&said));
+        let line = pos.line as usize;
+        if !recoverable(&e) || !seen.insert(line) || seen.len() >= MAX_PROBLEMS || line == 0 || line > rest.len() {
+            break;
+        }
+        blanked_keys.extend(blank_block(&mut rest, line - 1));
+        match serde_saphyr::from_str::<T>(&rest.join("\n")) {
+            Ok(_) => break,
+            Err(next) => e = next,
+        }
+    }
+    Err(r.finish().expect_err("at least one diagnostic was added"))
+}
+
+/// The error's own words: serde-saphyr prefixes "error: line N column M: ", and the position
+/// is ours to print.
+fn message(e: &serde_saphyr::Error) -> String {
+    let rendered = e.to_string();
+    let first = rendered.lines().next().unwrap_or_default();
+    first
+        .strip_prefix("error: ")
+        .and_then(|rest| rest.split_once(": ").filter(|(p, _)| p.starts_with("line ")).map(|(_, m)| m))
+        .unwrap_or(first)
+        .to_string()
+}
+
+/// A problem with one key or value, which the rest of the file can be read without.
+fn recoverable(e: &serde_saphyr::Error) -> bool {
+    use serde_saphyr::Error as E;
+    match e {
+        E::WithSnippet { error, .. } => recoverable(error),
+        E::SerdeInvalidType { .. }
+        | E::SerdeInvalidValue { .. }
+        | E::SerdeInvalidLength { .. }
+        | E::SerdeUnknownVariant { .. }
+        | E::SerdeUnknownField { .. }
+        | E::DuplicateMappingKey { .. }
+        | E::NullIntoString { .. }
+        | E::InvalidScalar { .. } => true,
+        // Our own visitors' refusals ("unsupported buildspec version"); not the scanner's.
+        E::Message { msg, .. } => ![
+            "while ",
+            "did not find",
+            "simple key",
+            "mapping values",
+            "found character",
+            "could not find",
+        ]
+        .iter()
+        .any(|scanner| msg.contains(scanner)),
+        _ => false,
+    }
+}
+
+/// Blanks line `at` and the lines indented under it — the key or item that was wrong, whole —
+/// and a parent left with nothing under it (an empty `env:` would be a problem of its own).
+/// Returns the keys blanked.
+fn blank_block(lines: &mut [String], at: usize) -> Vec<String> {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let item = |l: &str| l.trim_start().starts_with("- ");
+    let content = |l: &str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
+    let key = |l: &str| {
+        l.trim_start()
+            .trim_start_matches("- ")
+            .split_once(':')
+            .map(|(k, _)| k.trim().to_string())
+    };
+    let mut keys = Vec::new();
+    let mut at = at;
+    loop {
+        let own = indent(&lines[at]);
+        // A key's list may sit at the key's own indentation; an item's siblings are not its own.
+        let owns_items_at_its_indent = !item(&lines[at]);
+        keys.extend(key(&lines[at]));
+        lines[at].clear();
+        for line in lines.iter_mut().skip(at + 1) {
+            if !content(line) {
+                continue;
+            }
+            let inside = indent(line) > own || (indent(line) == own && owns_items_at_its_indent && item(line));
+            if !inside {
+                break;
+            }
+            line.clear();
+        }
+        let Some(parent) = (0..at).rev().find(|&i| content(&lines[i]) && indent(&lines[i]) < own) else {
+            return keys;
+        };
+        let parent_indent = indent(&lines[parent]);
+        let children = lines[parent + 1..]
+            .iter()
+            .filter(|l| content(l))
+            .take_while(|l| indent(l) > parent_indent || (indent(l) == parent_indent && item(l)))
+            .count();
+        if children > 0 || !lines[parent].trim_end().ends_with(':') {
+            return keys;
+        }
+        at = parent;
+    }
 }
