@@ -186,11 +186,12 @@ async fn one(
         // The follower ends by itself once it has read every log to its end.
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), logs).await;
     }
-    // Let the display drain the last events before the summary.
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    if let Some(d) = display {
+    // The display ends at the execution's last event, its ticker cleared; the summary comes
+    // after it. (A display that missed that event, lagging, is not waited for long.)
+    if let Some(mut d) = display
+        && tokio::time::timeout(std::time::Duration::from_secs(2), &mut d).await.is_err()
+    {
         d.abort();
-        // Its ticker clears itself as the task is dropped: wait for that before the summary.
         let _ = d.await;
     }
     tracing::debug!(execution_id = %record.id, took_ms = started.elapsed().as_millis() as u64, "execution ended");
@@ -287,6 +288,8 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: Has
     // resumed or retried execution did not run again.
     let mut entered_event: HashMap<String, u64> = HashMap::new();
     let mut stage = String::new();
+    // The execution this display follows: the first whose event it sees.
+    let mut shown: Option<String> = None;
     macro_rules! show {
         ($($arg:tt)*) => {{
             // What runs now, before the ticker is redrawn under the new line.
@@ -311,6 +314,15 @@ async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: Has
             Err(broadcast::error::RecvError::Closed) => return,
         };
         let e = &p.event;
+        let execution = shown.get_or_insert_with(|| p.execution_id.clone());
+        if *execution == p.execution_id
+            && matches!(
+                &*e.kind,
+                "ExecutionSucceeded" | "ExecutionFailed" | "ExecutionAborted" | "ExecutionTimedOut"
+            )
+        {
+            return;
+        }
         let name = match e.state_name() {
             Some(n) if e.kind.ends_with("StateEntered") => n.to_string(),
             _ => owner.get(&e.previous_event_id).cloned().unwrap_or_default(),

@@ -1,13 +1,17 @@
-//! Advisory file locks (`flock`), for what must be exclusive across every `baton` process on a
-//! state directory: one deployment at a time per deployment group, and no blob sweep while an
-//! artifact is being stored.
+//! Advisory file locks (the standard library's `File::lock`, `flock` on Linux), for what must
+//! be exclusive across every `baton` process on a state directory: one deployment at a time per
+//! deployment group, and no blob sweep while an artifact is being stored.
 
 use std::path::PathBuf;
 
-pub use rustix::fs::FlockOperation;
-use rustix::fs::flock;
-
 use crate::error::LocalError;
+
+/// Many holders at once, or one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    Shared,
+    Exclusive,
+}
 
 /// An exclusive lock, released when dropped (or when the process dies, so a crash never leaves
 /// a group locked).
@@ -18,14 +22,13 @@ pub struct FileLock {
 
 /// Waits for the exclusive lock on `path` (created if missing) on a blocking thread.
 pub async fn exclusive(path: PathBuf) -> Result<FileLock, LocalError> {
-    tokio::task::spawn_blocking(move || lock(&path, FlockOperation::LockExclusive))
+    tokio::task::spawn_blocking(move || lock(&path, LockMode::Exclusive))
         .await
         .map_err(|e| LocalError::Invalid(format!("lock task failed: {e}")))?
 }
 
-/// Takes the lock on `path` (created if missing), blocking this thread until it is free:
-/// `LockShared` for many holders at once, `LockExclusive` for one.
-pub fn lock(path: &std::path::Path, operation: FlockOperation) -> Result<FileLock, LocalError> {
+/// Takes the lock on `path` (created if missing), blocking this thread until it is free.
+pub fn lock(path: &std::path::Path, mode: LockMode) -> Result<FileLock, LocalError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(LocalError::io(dir))?;
     }
@@ -35,6 +38,10 @@ pub fn lock(path: &std::path::Path, operation: FlockOperation) -> Result<FileLoc
         .write(true)
         .open(path)
         .map_err(LocalError::io(path))?;
-    flock(&file, operation).map_err(|e| LocalError::io(path)(e.into()))?;
+    match mode {
+        LockMode::Shared => file.lock_shared(),
+        LockMode::Exclusive => file.lock(),
+    }
+    .map_err(LocalError::io(path))?;
     Ok(FileLock { _file: file })
 }
