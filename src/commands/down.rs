@@ -6,6 +6,15 @@ use baton_local::{LocalError, LocalRuntime, RuntimeOptions};
 
 pub async fn run(pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
     let file = crate::locate::pipeline_file(pipeline)?;
+    // Opening would create the state directory: with none there, nothing was deployed from it.
+    let dir = crate::locate::state_dir(&file, state_dir);
+    if !dir.exists() {
+        anstream::eprintln!(
+            "nothing to stop: there is no state directory at {} (a run given --state-dir DIR is stopped with the same --state-dir DIR)",
+            dir.display()
+        );
+        return Ok(0);
+    }
     let opened = LocalRuntime::open(
         &file,
         RuntimeOptions {

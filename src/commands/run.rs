@@ -148,11 +148,7 @@ async fn one(
         .filter(|(_, a)| matches!(a.kind, ActionKind::Approval { .. }))
         .map(|(s, a)| state_name(&s.name, &a.name))
         .collect();
-    // How to reach this run's state from another terminal, for the approval hint.
-    let mut locate = format!(" --pipeline {}", args.pipeline.display());
-    if let Some(dir) = args.state_dir {
-        locate.push_str(&format!(" --state-dir {}", dir.display()));
-    }
+    let locate = reach(args);
     // No ticker beside streamed logs: their lines come from another task, and would cut into it.
     let ticker = !args.logs;
     let display = (!args.json).then(|| tokio::spawn(show_progress(runtime.subscribe(), approvals, locate, ticker)));
@@ -198,6 +194,16 @@ async fn one(
     Ok(record)
 }
 
+/// The options that reach this run's state from any directory, repeated in the hints it prints
+/// (a hint without the run's `--state-dir` would look elsewhere).
+fn reach(args: &RunArgs<'_>) -> String {
+    format!(" --pipeline {}{}", args.pipeline.display(), state_dir_option(args))
+}
+
+fn state_dir_option(args: &RunArgs<'_>) -> String {
+    args.state_dir.map(|d| format!(" --state-dir {}", d.display())).unwrap_or_default()
+}
+
 /// Prints an execution's end; its exit code.
 fn summary(runtime: &LocalRuntime, args: &RunArgs<'_>, record: &ExecutionRecord) -> anyhow::Result<u8> {
     if args.json {
@@ -231,13 +237,14 @@ fn summary(runtime: &LocalRuntime, args: &RunArgs<'_>, record: &ExecutionRecord)
                     .join(", ")
             );
             println!(
-                "  {}stop them with: baton down {}{}",
+                "  {}stop them with: baton down {}{}{}",
                 style::DIM.render(),
                 args.pipeline.display(),
+                state_dir_option(args),
                 style::DIM.render_reset()
             );
         }
-        println!("  details: baton status {}", record.id);
+        println!("  details: baton status {}{}", record.id, reach(args));
     }
     Ok(match record.status.as_str() {
         _ if record.succeeded() => 0,

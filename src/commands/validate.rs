@@ -54,7 +54,7 @@ fn check(path: &Path, kind: FileKind) -> Result<Checked, spec::SpecError> {
             // checked in turn.
             Ok(Checked {
                 more: spec::validate::check_source_files(path, &text)?,
-                warnings: Vec::new(),
+                warnings: spec::validate::warnings(path, &text),
             })
         }
     }

@@ -505,3 +505,50 @@ fn a_failed_execution_keeps_its_commit() {
         "{err}"
     );
 }
+
+/// The hints a run prints repeat what reaches its state (`--state-dir` above all), and
+/// `baton down` without that state says why it stops nothing instead of creating `.baton/`.
+#[test]
+fn hints_repeat_the_state_dir_and_down_says_why_it_stops_nothing() {
+    let project = Project::with_files(&[
+        (
+            "pipeline.yml",
+            "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build }\n",
+        ),
+        ("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - echo ok\n"),
+    ]);
+    let dir = project.path().to_str().expect("utf-8");
+    let state = tempfile::tempdir().expect("tempdir");
+    let state_dir = state.path().to_str().expect("utf-8");
+    let run = baton(&["run", dir, "--state-dir", state_dir]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let said = text(&run.stdout);
+    let hint = said.lines().find(|l| l.contains("details: baton status")).expect("a details hint");
+    assert!(hint.ends_with(&format!(" --pipeline {dir} --state-dir {state_dir}")), "{hint}");
+
+    let down = baton(&["down", dir]);
+    assert_eq!(down.status.code(), Some(0));
+    assert!(
+        text(&down.stderr).contains("nothing to stop: there is no state directory at"),
+        "{}",
+        text(&down.stderr)
+    );
+    assert!(!project.path().join(".baton").exists(), "down created a state directory");
+}
+
+/// What validate accepts but a run will not do is said: a variable in an approval's message
+/// is shown as written.
+#[test]
+fn validate_warns_that_an_approval_message_takes_no_variables() {
+    let project = Project::with_files(&[(
+        "pipeline.yml",
+        "name: p\nstages:\n  - name: Ship\n    actions:\n      - { name: Ok, type: approval, message: \"Release #{Build.VERSION}?\" }\n",
+    )]);
+    let out = baton(&["validate", project.path().to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("warning:") && said.contains("`#{Build.VERSION}` is shown to the approver as written"),
+        "{said}"
+    );
+}

@@ -14,8 +14,10 @@ use crate::trigger::{self, GlobFilter, PushFilter, Schedule, ScheduledRun};
 mod alarms;
 mod source_files;
 mod variables;
+mod warnings;
 
 pub use source_files::{check_source_files, source_dir};
+pub use warnings::warnings;
 
 use alarms::validate_alarms;
 

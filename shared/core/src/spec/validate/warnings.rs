@@ -1,0 +1,33 @@
+//! What a valid pipeline.yml asks for that Baton accepts but will not do, said by
+//! `baton validate` rather than found out in a run.
+
+use std::path::Path;
+
+use crate::spec::error::{Diagnostic, Reporter, parse_yaml};
+use crate::spec::pipeline::{ActionType, PipelineSpec};
+
+/// An approval's `message` is shown as written: a `#{Namespace.NAME}` in it stays those
+/// characters (CodePipeline resolves variables in an approval's CustomData; Baton does not).
+pub fn warnings(file: &Path, text: &str) -> Vec<Diagnostic> {
+    let Ok(spec) = parse_yaml::<PipelineSpec>(file, text) else {
+        return Vec::new();
+    };
+    let mut r = Reporter::new(file, text);
+    for a in spec.stages.iter().flat_map(|s| &s.actions) {
+        if a.kind.value != ActionType::Approval {
+            continue;
+        }
+        if let Some(message) = &a.message
+            && let Some(at) = message.value.find("#{")
+        {
+            let reference: String = message.value[at..].chars().take_while(|c| *c != '}').chain(['}']).collect();
+            r.error(
+                message.referenced,
+                format!(
+                    "`{reference}` is shown to the approver as written: an approval's message takes no variables (CodePipeline resolves them in an approval's CustomData; Baton does not yet)"
+                ),
+            );
+        }
+    }
+    r.into_diagnostics()
+}
