@@ -78,7 +78,7 @@ async fn main() -> ExitCode {
             logs,
         } => {
             let args = commands::run::RunArgs {
-                pipeline: &project.pipeline,
+                pipeline: &project.pipeline(),
                 state_dir,
                 start: commands::run::Start::New {
                     revision: source_revision,
@@ -102,17 +102,17 @@ async fn main() -> ExitCode {
             let how = Continuation::Retry { failed_only };
             commands::run::carry_on(&pipeline.path, state_dir, Some(execution), how, json).await
         }
-        Command::Watch { project, vars } => commands::watch::run(&project.pipeline, state_dir, vars).await,
+        Command::Watch { project, vars } => commands::watch::run(&project.pipeline(), state_dir, vars).await,
         Command::Synth {
-            pipeline,
+            project,
             output,
             sam: Some(dir),
             functions,
         } => {
             let _ = output; // clap refuses it beside --sam
-            commands::synth::sam(&pipeline, &dir, functions.as_deref())
+            commands::synth::sam(&project.pipeline(), &dir, functions.as_deref())
         }
-        Command::Synth { pipeline, output, .. } => commands::synth::run(&pipeline, output.as_deref()),
+        Command::Synth { project, output, .. } => commands::synth::run(&project.pipeline(), output.as_deref()),
         Command::Validate { files, kind } => commands::validate::run(&files, kind),
         Command::History {
             project,
@@ -125,7 +125,7 @@ async fn main() -> ExitCode {
                 status: status.as_deref(),
                 search: search.as_deref(),
             };
-            commands::history::run(&project.pipeline, state_dir, filter, limit, json)
+            commands::history::run(&project.pipeline(), state_dir, filter, limit, json)
         }
         Command::Status { execution, pipeline, json } => commands::status::run(execution.as_deref(), &pipeline.path, state_dir, json).await,
         Command::Cost {
@@ -186,7 +186,7 @@ async fn main() -> ExitCode {
             commands::stop_deployment::run(&deployment, rollback, reason.as_deref(), &pipeline.path, state_dir).await
         }
         Command::Rollback { group, to, pipeline } => commands::rollback::run(&group, to.as_deref(), &pipeline.path, state_dir).await,
-        Command::Down { project } => commands::down::run(&project.pipeline, state_dir).await,
+        Command::Down { project } => commands::down::run(&project.pipeline(), state_dir).await,
         Command::Asl { command } => commands::asl::run(command).await,
         Command::Artifacts { command, pipeline } => commands::artifacts::run(command, &pipeline, state_dir),
         Command::Params { command, pipeline } => commands::params::run(command, &pipeline, state_dir),

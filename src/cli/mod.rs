@@ -32,11 +32,25 @@ pub struct Cli {
     pub state_dir: Option<PathBuf>,
 }
 
+/// The pipeline, for the commands that take nothing else: as the argument, or as `--pipeline`
+/// like every other command takes it.
 #[derive(Debug, Args, Clone)]
 pub struct Project {
-    /// The pipeline: a pipeline.yml, or a directory that holds one.
-    #[arg(default_value = ".")]
-    pub pipeline: PathBuf,
+    /// The pipeline: a pipeline.yml, or a directory that holds one [default: .]
+    #[arg(value_name = "PIPELINE", conflicts_with = "flag")]
+    positional: Option<PathBuf>,
+    /// The same, as every command takes it.
+    #[arg(long = "pipeline", value_name = "PIPELINE")]
+    flag: Option<PathBuf>,
+}
+
+impl Project {
+    pub fn pipeline(&self) -> PathBuf {
+        self.flag
+            .clone()
+            .or_else(|| self.positional.clone())
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
 }
 
 /// `--pipeline`, for the commands whose argument names something else (an execution, a group).
@@ -112,8 +126,8 @@ Examples:
   baton synth --sam deploy/aws . --functions ../baton/functions"
     )]
     Synth {
-        #[arg(default_value = ".")]
-        pipeline: PathBuf,
+        #[command(flatten)]
+        project: Project,
         /// Write to this file (atomically) instead of stdout.
         #[arg(short, long, conflicts_with = "sam")]
         output: Option<PathBuf>,

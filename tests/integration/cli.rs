@@ -552,3 +552,32 @@ fn validate_warns_that_an_approval_message_takes_no_variables() {
         "{said}"
     );
 }
+
+/// Every command takes the pipeline as `--pipeline`; those that take nothing else take it as
+/// their argument too, and `baton status DIR` means that pipeline's latest execution.
+#[test]
+fn every_command_takes_the_pipeline_the_same_way() {
+    let project = Project::with_files(&[
+        (
+            "pipeline.yml",
+            "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build }\n",
+        ),
+        ("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - echo ok\n"),
+    ]);
+    let dir = project.path().to_str().expect("utf-8");
+    let run = baton(&["run", "--pipeline", dir]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    for args in [
+        vec!["history", "--pipeline", dir, "--json"],
+        vec!["history", dir, "--json"],
+        vec!["status", "--pipeline", dir, "--json"],
+        vec!["status", dir, "--json"],
+        vec!["synth", "--pipeline", dir],
+    ] {
+        let out = baton(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        assert!(!out.stdout.is_empty(), "{args:?}");
+    }
+    let both = baton(&["history", dir, "--pipeline", dir]);
+    assert_eq!(both.status.code(), Some(2), "the argument and --pipeline are one thing: give one");
+}
