@@ -17,6 +17,16 @@ pub fn status(status: &str) -> Style {
     }
 }
 
+/// A recorded time as people read it: local time to the second, with its UTC offset
+/// (`2026-12-03 22:55:01 +01:00`). `--json` keeps the RFC 3339 text; a text that is not one is
+/// shown as it is.
+pub fn when(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).map_or_else(
+        |_| rfc3339.to_string(),
+        |t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S %:z").to_string(),
+    )
+}
+
 pub fn duration(ms: Option<i64>) -> String {
     match ms {
         None => "-".into(),
@@ -77,4 +87,17 @@ pub fn result_summary(result: Option<&serde_json::Value>) -> String {
         parts.push(reason.to_string());
     }
     parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::when;
+
+    #[test]
+    fn times_read_to_the_second_with_their_offset() {
+        let shown = when("2026-12-03T22:55:01.123456789+00:00");
+        assert_eq!(shown.len(), "2026-12-03 22:55:01 +00:00".len(), "{shown}");
+        assert!(!shown.contains('.') && !shown.contains('T'), "{shown}");
+        assert_eq!(when("not a time"), "not a time");
+    }
 }

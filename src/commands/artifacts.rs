@@ -51,7 +51,12 @@ pub fn run(command: ArtifactsCommand, pipeline: &Path, state_dir: Option<&Path>)
                 let p = &m.provenance;
                 let inputs: Vec<String> = p.inputs.iter().map(ToString::to_string).collect();
                 println!("{}  {}", m.artifact, m.artifact.digest);
-                println!("  {} files, {}, stored {}", m.file_count, human(m.size), m.created_at);
+                println!(
+                    "  {} files, {}, stored {}",
+                    m.file_count,
+                    human(m.size),
+                    crate::style::when(&m.created_at)
+                );
                 println!(
                     "  made by {} in execution {}{}",
                     p.action,

@@ -52,7 +52,7 @@ pub fn run(pipeline: &Path, state_dir: Option<&Path>, filter: Filter<'_>, limit:
             s.render(),
             r.status,
             s.render_reset(),
-            r.started_at,
+            style::when(&r.started_at),
             commit,
             r.trigger,
             r.error.unwrap_or_default()

@@ -41,8 +41,11 @@ pub async fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Pa
     );
     println!(
         "  started {}{}",
-        exec.started_at,
-        exec.ended_at.as_deref().map(|e| format!(", ended {e}")).unwrap_or_default()
+        style::when(&exec.started_at),
+        exec.ended_at
+            .as_deref()
+            .map(|e| format!(", ended {}", style::when(e)))
+            .unwrap_or_default()
     );
     if let (Some(e), Some(c)) = (&exec.error, &exec.cause) {
         println!("  {}{e}{}: {c}", style::FAIL.render(), style::FAIL.render_reset());
@@ -168,7 +171,7 @@ pub async fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Pa
             let s = style::status(&t.new_state);
             println!(
                 "  {} {} {} → {}{}{} · {}",
-                t.timestamp,
+                style::when(&t.timestamp),
                 t.name,
                 t.old_state,
                 s.render(),
