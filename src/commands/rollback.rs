@@ -51,14 +51,29 @@ pub async fn run(group: &str, to: Option<&str>, pipeline: &Path, state_dir: Opti
         running.join(", ")
     };
     println!("rolling back group {group}: {from} → {wanted}");
-    let (id, status, reason) = crate::progress::during(format!("deploying {wanted} to {group}"), rt.redeploy(group, target)).await?;
+    let done = crate::progress::during(
+        format!("deploying {wanted} to {group}"),
+        rt.deploy_by_hand(group, target, to.is_some()),
+    )
+    .await?;
+    say("deployment", &done.id, done.status, done.reason.as_deref());
+    if let Some(back) = &done.rolled_back {
+        println!(
+            "the group's auto_rollback covers the failure: rolling back to its last-good {}@{}",
+            back.to.name, back.to.version
+        );
+        say("rollback deployment", &back.id, back.status, back.reason.as_deref());
+    }
+    Ok(if done.status == DeploymentStatus::Succeeded { 0 } else { 1 })
+}
+
+fn say(what: &str, id: &str, status: DeploymentStatus, reason: Option<&str>) {
     let s = style::status(status.as_str());
     println!(
-        "deployment {id} {}{}{}{}",
+        "{what} {id} {}{}{}{}",
         s.render(),
         status.as_str(),
         s.render_reset(),
         reason.map(|r| format!(": {r}")).unwrap_or_default()
     );
-    Ok(if status == DeploymentStatus::Succeeded { 0 } else { 1 })
 }

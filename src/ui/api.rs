@@ -330,9 +330,16 @@ pub async fn roll_back(State(console): Shared, Path(group): Path<String>, Json(b
     let who = crate::locate::user();
     tracing::info!(group, to, who, "rollback requested from the console");
     let g = group.clone();
+    let chosen = body.to.is_some();
     tokio::spawn(async move {
-        match rt.redeploy(&g, target).await {
-            Ok((id, status, _)) => tracing::info!(group = g, deployment_id = id, status = status.as_str(), "console rollback ended"),
+        match rt.deploy_by_hand(&g, target, chosen).await {
+            Ok(done) => tracing::info!(
+                group = g,
+                deployment_id = done.id,
+                status = done.status.as_str(),
+                rolled_back = ?done.rolled_back.as_ref().map(|r| r.id.clone()),
+                "console rollback ended"
+            ),
             Err(e) => tracing::error!(group = g, error = %e, "console rollback failed"),
         }
     });

@@ -315,3 +315,47 @@ async fn a_sibling_cancelled_by_a_failure_is_stopped_not_running() {
     assert_eq!(slow.status, "STOPPED", "{slow:?}");
     assert!(slow.exited_at.is_some());
 }
+
+/// A manual deployment of a chosen version is a new deployment: when it fails the group's
+/// `auto_rollback: [failure]` takes it back to the last-good revision, as in an execution, and
+/// `status` says what each instance holds (the broken version where it was installed, until the
+/// rollback replaces it), not the old version healthy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_manual_deployment_is_rolled_back_and_the_group_says_what_it_runs() {
+    let project = Project::example("hello-app");
+    for _ in 0..2 {
+        let (_, record) = project.run().await;
+        assert!(record.succeeded(), "{record:?}");
+    }
+    project.edit("src/hello/app.py", "HEALTHY = True", "HEALTHY = False");
+    let (_, broken) = project.run().await;
+    assert_eq!(broken.status, "FAILED", "app@3 fails its ValidateService");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(["rollback", "staging", "--to", "app@3", "--pipeline"])
+        .arg(project.path())
+        .env("NO_COLOR", "1")
+        .env_remove("BATON_STATE_DIR")
+        .output()
+        .expect("baton rollback runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("Failed") && text.contains("rolling back to its last-good app@2") && text.contains("rollback deployment"),
+        "{text}"
+    );
+    let instances = query::instances(&project.db(), "hello").expect("instances");
+    let serving: Vec<String> = instances
+        .iter()
+        .map(|i| {
+            health(i.port)
+                .map(|(_, b)| b["version"].as_str().unwrap_or_default().to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(serving, ["2", "2", "2"]);
+    for i in &instances {
+        assert_eq!(i.artifact.as_ref().and_then(|a| a["version"].as_u64()), Some(2), "{i:?}");
+    }
+    project.runtime().await.teardown().await.expect("teardown");
+}

@@ -87,4 +87,4 @@ pub mod watch;
 pub use continuation::Continuation;
 pub use error::LocalError;
 pub use execution_record::ExecutionRecord;
-pub use runtime::{LocalRuntime, Progress, RuntimeOptions, Stopper};
+pub use runtime::{LocalRuntime, ManualDeployment, Progress, Rollback, RuntimeOptions, Stopper};

@@ -170,6 +170,12 @@ impl LocalDeployer {
             };
             self.record_event(deployment_id, instance.index, event, &started, &result);
             result?;
+            // From Install on the instance holds the new revision, whatever a later hook says:
+            // a failed ValidateService leaves it there, unhealthy, not the old one healthy.
+            if event == "Install" {
+                self.set_instance(group, instance.index, Some(artifact), None, None)
+                    .map_err(|e| e.to_string())?;
+            }
         }
         self.set_instance(group, instance.index, Some(artifact), Some(&archive), None)
             .map_err(|e| e.to_string())?;

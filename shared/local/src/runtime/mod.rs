@@ -12,7 +12,7 @@ use baton_asl::{
 };
 use baton_core::events::Event;
 use baton_core::model::Pipeline;
-use baton_core::ports::{ArtifactRef, DeployRequest, Deployer, DeploymentStatus, MetricsSink, StageLanes};
+use baton_core::ports::{ArtifactRef, ArtifactStore, DeployRequest, Deployer, DeploymentStatus, MetricsSink, StageLanes};
 use baton_core::stages::{self, StageError, abandon, approval, bake, build, deploy, events, gate, rollback, source};
 use baton_core::{metrics, synth};
 use chrono::Utc;
@@ -418,9 +418,44 @@ impl LocalRuntime {
         Ok(record)
     }
 
-    /// Deploys a stored artifact version to a group outside any execution (`baton rollback`), as
-    /// a rollback deployment, and waits for it to end: its id and final status with the reason.
-    pub async fn redeploy(&self, group: &str, artifact: ArtifactRef) -> Result<(String, DeploymentStatus, Option<String>), LocalError> {
+    /// A deployment made by hand (`baton rollback`, the console's rollback), as CodeDeploy's
+    /// "redeploy a revision" makes one. Back to the last-good revision it is a rollback
+    /// deployment; to a chosen version it is a new deployment, which the group's
+    /// `auto_rollback: [failure]` rolls back to the last-good revision when it fails, as it
+    /// would in an execution.
+    pub async fn deploy_by_hand(&self, group: &str, artifact: ArtifactRef, chosen: bool) -> Result<ManualDeployment, LocalError> {
+        let (id, status, reason) = self.deploy_and_wait(group, artifact.clone(), !chosen).await?;
+        let covered = self.pipeline().groups.get(group).is_some_and(|g| g.rollback_on_failure);
+        let rolled_back = if chosen && status == DeploymentStatus::Failed && covered {
+            match self.store().last_good(&self.pipeline().name, group).await {
+                Ok(Some(good)) if good != artifact => {
+                    let (id, status, reason) = self.deploy_and_wait(group, good.clone(), true).await?;
+                    Some(Rollback {
+                        id,
+                        status,
+                        reason,
+                        to: good,
+                    })
+                }
+                _ => None,
+            }
+        } else {
+            None
+        };
+        Ok(ManualDeployment {
+            id,
+            status,
+            reason,
+            rolled_back,
+        })
+    }
+
+    async fn deploy_and_wait(
+        &self,
+        group: &str,
+        artifact: ArtifactRef,
+        rollback: bool,
+    ) -> Result<(String, DeploymentStatus, Option<String>), LocalError> {
         let mut handled = self.adapters.handled.subscribe();
         let correlation = format!("manual/{}", uuid::Uuid::new_v4());
         let request = DeployRequest {
@@ -429,7 +464,7 @@ impl LocalRuntime {
             execution_id: format!("manual-{}", execution_id()),
             group: group.to_string(),
             artifact,
-            rollback: true,
+            rollback,
         };
         let id = self
             .adapters
@@ -466,6 +501,23 @@ impl LocalRuntime {
         }
         Ok(stopped)
     }
+}
+
+/// How a deployment made by hand ended, and the rollback its failure brought, if any.
+#[derive(Debug, Clone)]
+pub struct ManualDeployment {
+    pub id: String,
+    pub status: DeploymentStatus,
+    pub reason: Option<String>,
+    pub rolled_back: Option<Rollback>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rollback {
+    pub id: String,
+    pub status: DeploymentStatus,
+    pub reason: Option<String>,
+    pub to: ArtifactRef,
 }
 
 struct DbHistory {
