@@ -64,8 +64,8 @@ fn main() {
     };
     let artifact = runtime.store().put_dir(&staged, provenance).unwrap().artifact;
     let deploy = || {
-        let (id, status, reason) = rt.block_on(runtime.redeploy("fleet", artifact.clone())).unwrap();
-        assert_eq!(status, DeploymentStatus::Succeeded, "{id}: {reason:?}");
+        let done = rt.block_on(runtime.deploy_by_hand("fleet", artifact.clone(), false)).unwrap();
+        assert_eq!(done.status, DeploymentStatus::Succeeded, "{}: {:?}", done.id, done.reason);
     };
     // Warm-up, and every later deployment has a previous revision whose ApplicationStop runs.
     deploy();
