@@ -32,6 +32,15 @@ pub fn pipeline_file(path: &Path) -> anyhow::Result<PathBuf> {
     std::path::absolute(&file).with_context(|| format!("resolving {}", file.display()))
 }
 
+/// `baton status examples/hello-app`: a pipeline where the execution goes, as `baton run
+/// examples/hello-app` takes it, means that pipeline's latest execution.
+pub fn pipeline_and_execution<'a>(pipeline: &'a Path, id: Option<&'a str>) -> (&'a Path, Option<&'a str>) {
+    match id {
+        Some(given) if pipeline == Path::new(".") && names_a_pipeline(Path::new(given)) => (Path::new(given), None),
+        _ => (pipeline, id),
+    }
+}
+
 /// A directory that holds a pipeline.yml, or a YAML file: never an execution id.
 fn names_a_pipeline(path: &Path) -> bool {
     path.join("pipeline.yml").is_file() || (path.is_file() && path.extension().is_some_and(|e| e == "yml" || e == "yaml"))
@@ -45,12 +54,7 @@ pub fn state_dir(pipeline_file: &Path, explicit: Option<&Path>) -> PathBuf {
 /// the database that hold it. Missing state or an unknown id is a usage error that says where
 /// Baton looked.
 pub fn execution(pipeline: &Path, explicit: Option<&Path>, id: Option<&str>) -> anyhow::Result<(PathBuf, Db, ExecutionRow)> {
-    // `baton status examples/hello-app`: a pipeline where the execution goes, as `baton run
-    // examples/hello-app` takes it, means that pipeline's latest execution.
-    let (pipeline, id) = match id {
-        Some(given) if pipeline == Path::new(".") && names_a_pipeline(Path::new(given)) => (Path::new(given), None),
-        _ => (pipeline, id),
-    };
+    let (pipeline, id) = pipeline_and_execution(pipeline, id);
     let dir = state_dir(&pipeline_file(pipeline)?, explicit);
     let db_file = dir.join("baton.db");
     let none_yet = || crate::Usage(format!("no executions yet in {}; start one with `baton run`", dir.display()));

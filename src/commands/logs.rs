@@ -18,7 +18,15 @@ pub async fn run(
     pipeline: &Path,
     state_dir: Option<&Path>,
 ) -> anyhow::Result<u8> {
-    let (_, db, exec) = crate::locate::execution(pipeline, state_dir, execution)?;
+    let (dir, db, exec) = crate::locate::execution(pipeline, state_dir, execution)?;
+    // A deploy action's log is its deployments' lifecycle events and hook output.
+    if let Some(a) = action {
+        let (pipeline, _) = crate::locate::pipeline_and_execution(pipeline, execution);
+        let model = baton_core::load_pipeline(&crate::locate::pipeline_file(pipeline)?)?;
+        if super::deploy_logs::print_for(&dir, &db, &model, &exec.id, a)? {
+            return Ok(0);
+        }
+    }
     if !live {
         let wanted = |b: &BuildRow| action.is_none_or(|a| b.action == a || b.action.rsplit(':').next() == Some(a));
         let all = query::builds(&db, &exec.id)?;

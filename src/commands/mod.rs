@@ -5,6 +5,7 @@ pub mod approve;
 pub mod artifacts;
 pub mod asl;
 pub mod cost;
+mod deploy_logs;
 pub mod down;
 pub mod history;
 pub mod logs;

@@ -331,6 +331,31 @@ async fn a_failed_manual_deployment_is_rolled_back_and_the_group_says_what_it_ru
     let (_, broken) = project.run().await;
     assert_eq!(broken.status, "FAILED", "app@3 fails its ValidateService");
 
+    // `baton logs EXECUTION Deploy`: the deployment and its rollback apart, per instance, each
+    // hook's output under its own deployment.
+    let logs = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(["logs", &broken.id, "Deploy", "--pipeline"])
+        .arg(project.path())
+        .env("NO_COLOR", "1")
+        .env_remove("BATON_STATE_DIR")
+        .output()
+        .expect("baton logs runs");
+    let said = String::from_utf8_lossy(&logs.stdout).into_owned();
+    assert!(logs.status.success(), "{said}{}", String::from_utf8_lossy(&logs.stderr));
+    let (deployment, rollback) = said.split_once("rollback deployment").expect("the rollback apart");
+    assert!(
+        deployment.contains("==> Staging:Deploy · deployment") && deployment.contains("app@3 · Failed"),
+        "{said}"
+    );
+    assert!(
+        deployment.contains("ValidateService") && deployment.contains("│ unhealthy:"),
+        "{said}"
+    );
+    assert!(
+        rollback.contains("app@2 · Succeeded") && rollback.contains("│ healthy:") && !rollback.contains("│ unhealthy:"),
+        "{said}"
+    );
+
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
         .args(["rollback", "staging", "--to", "app@3", "--pipeline"])
         .arg(project.path())

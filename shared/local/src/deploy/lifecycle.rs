@@ -147,7 +147,7 @@ impl LocalDeployer {
         let (appspec, text) = load_appspec_text(&archive, &group.appspec).map_err(|e| format!("the revision's appspec: {e}"))?;
         let log = instance.dir.join("lifecycle.log");
         for note in appspec_notes(&group.appspec, &text, &appspec) {
-            append_line(&log, &format!("--- [baton] {note}"));
+            append_line(&log, &format!("--- [baton] {note} (deployment {deployment_id})"));
         }
 
         for (n, event) in AFTER_STOP.into_iter().enumerate().skip(1) {

@@ -47,6 +47,27 @@ fn instance_dir(groups_dir: &Path, pipeline: &str, group: &str, index: usize) ->
 /// `baton down` on a damaged state directory. A recorded process group is stopped only while
 /// a process in it still carries that instance's root in its environment, so a group id the
 /// system has since given to something else is left alone. Returns how many were stopped.
+/// What one deployment wrote in an instance's lifecycle log: each section the log opens with
+/// `--- … (deployment ID)` (a hook and its output, a note), in order. The log holds every
+/// deployment of the instance, a rollback's after the deployment it replaced.
+pub fn lifecycle_output(state_dir: &Path, pipeline: &str, group: &str, index: usize, deployment_id: &str) -> String {
+    let log = instance_dir(&state_dir.join("groups"), pipeline, group, index).join("lifecycle.log");
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let marker = format!("(deployment {deployment_id})");
+    let mut out = String::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if line.starts_with("--- ") {
+            inside = line.ends_with(&marker);
+        }
+        if inside {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 pub async fn stop_recorded(state_dir: &Path, pipeline: &str) -> usize {
     let pipeline_dir = state_dir.join("groups").join(pipeline);
     let mut stopped = 0;
