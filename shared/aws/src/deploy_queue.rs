@@ -62,7 +62,7 @@ impl CodeDeployer {
             };
             let req: DeployRequest =
                 serde_json::from_value(task.context.clone()).map_err(|e| PortError::permanent(format!("{key}: {e}")))?;
-            let parked = format!("deployment/{}", req.correlation);
+            let parked = baton_core::stages::parked::deployment(&req.correlation);
             if !queue.list(&parked).await?.iter().any(|(k, _)| *k == parked) {
                 tracing::info!(group, correlation = %req.correlation, "no execution waits for this deployment any more; it is dropped");
                 continue;

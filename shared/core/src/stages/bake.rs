@@ -45,7 +45,7 @@ pub async fn start(
     });
     pending
         .put(
-            &format!("bake/{key}"),
+            &crate::stages::parked::bake(&key),
             &PendingTask {
                 token: input.task_token,
                 context,

@@ -67,7 +67,7 @@ pub async fn start(builds: &dyn BuildRunner, pending: &dyn PendingTasks, mut inp
     // A second delivery of the same attempt (the same task token) whose first one started its
     // build: that build is the answer. Concurrent deliveries race past this; CodeBuild's
     // idempotency token (and the local runner's unique correlation) settles those.
-    let parked = format!("build/{key}");
+    let parked = crate::stages::parked::build(&key);
     let started = pending.list(&parked).await?.into_iter().find_map(|(k, t)| {
         (k == parked && t.token == input.task_token)
             .then(|| t.context["job_id"].as_str().map(str::to_string))

@@ -37,7 +37,7 @@ pub async fn start(deployer: &dyn Deployer, pending: &dyn PendingTasks, input: D
     });
     pending
         .put(
-            &format!("deployment/{key}"),
+            &crate::stages::parked::deployment(&key),
             &PendingTask {
                 token: input.task_token,
                 context,

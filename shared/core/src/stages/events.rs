@@ -50,7 +50,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             reason,
             log,
         } => {
-            let key = format!("build/{correlation}");
+            let key = crate::stages::parked::build(&correlation);
             let Some(task) = ports.pending.take(&key).await? else {
                 tracing::debug!(build_id, "no task waits for this build");
                 return Ok(());
@@ -139,7 +139,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             ) {
                 return Ok(());
             }
-            let key = format!("deployment/{correlation}");
+            let key = crate::stages::parked::deployment(&correlation);
             let Some(task) = ports.pending.take(&key).await? else {
                 tracing::debug!(deployment_id, "no task waits for this deployment");
                 return Ok(());
@@ -201,7 +201,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             if state != AlarmState::Alarm {
                 return Ok(());
             }
-            for (key, task) in ports.pending.list("bake/").await? {
+            for (key, task) in ports.pending.list(crate::stages::parked::BAKES).await? {
                 let watches = task.context["alarms"]
                     .as_array()
                     .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(&alarm)));
@@ -227,7 +227,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             }
         }
         Event::BakeWindowElapsed { correlation } => {
-            let key = format!("bake/{correlation}");
+            let key = crate::stages::parked::bake(&correlation);
             let Some(task) = ports.pending.take(&key).await? else {
                 return Ok(()); // an alarm already ended this bake
             };

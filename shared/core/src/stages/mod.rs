@@ -85,6 +85,25 @@ pub fn decode<T: DeserializeOwned>(input: Value) -> Result<T, StageError> {
     serde_json::from_value(input).map_err(|e| StageError::InvalidInput(e.to_string()))
 }
 
+/// Where a waiting task is parked, by what it waits for: one function per kind, so the stage
+/// that parks a task and the event that answers it name it alike (approvals: `approval::key`).
+pub mod parked {
+    pub fn build(correlation: &str) -> String {
+        format!("build/{correlation}")
+    }
+
+    pub fn deployment(correlation: &str) -> String {
+        format!("deployment/{correlation}")
+    }
+
+    pub fn bake(correlation: &str) -> String {
+        format!("{BAKES}{correlation}")
+    }
+
+    /// What every bake's key starts with.
+    pub const BAKES: &str = "bake/";
+}
+
 /// The idempotency key of one attempt of one state in one execution: a retried or redelivered
 /// invocation of the same attempt maps to the same build or deployment. An attempt is the
 /// state's `RetryCount` within the execution's `RedriveCount`: a redriven execution (`baton

@@ -73,7 +73,7 @@ pub async fn start(ports: RollbackPorts<'_>, input: RollbackInput) -> Result<Val
                         ports
                             .pending
                             .put(
-                                &format!("deployment/{key}"),
+                                &crate::stages::parked::deployment(&key),
                                 &PendingTask {
                                     token: input.task_token.clone(),
                                     context,
