@@ -137,8 +137,11 @@ pub async fn execution(State(console): Shared, Path(id): Path<String>) -> Result
             })
         })
         .collect();
+    let failure = super::failure::of(db, &console.state_dir, &console.pipeline.name, &exec, &states)
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(Json(json!({
         "execution": exec,
+        "failure": failure,
         "states": states,
         "outputs": outputs,
         "summaries": summaries,

@@ -6,6 +6,7 @@
 //! endpoints and the change stream), `console.html` (the page: no assets from anywhere else).
 
 mod api;
+mod failure;
 mod graph;
 mod guard;
 

@@ -126,6 +126,18 @@ async function main() {
     step("rolled back from the page; the rollback deployment succeeded");
     if (screenshots) await page.screenshot({ path: join(screenshots, "console-rollback.png"), fullPage: true });
 
+    // A failed execution opens with why: the action, the error and cause, the log lines.
+    const buildspec = join(dir, "buildspec.yml");
+    writeFileSync(buildspec, readFileSync(buildspec, "utf8").replace("python3 tests/junit.py reports/unit.xml", "echo 'unit tests - 1 failed'; exit 3"));
+    const broken = start(baton, ["run", dir]);
+    if ((await broken.ended) !== 1) fail(`the broken run should exit 1:\n${broken.output()}`);
+    await page.locator("#executions li", { has: page.locator(".badge.FAILED") }).first().click();
+    await page.locator('#failure-section [data-failed-action="Build:Compile"]').waitFor({ timeout: 30_000 });
+    await page.locator("#failure-section .failure-lines", { hasText: "unit tests - 1 failed" }).waitFor();
+    await page.locator("#failure-section", { hasText: "BuildFailed" }).waitFor();
+    step("the failed execution opens with why: Build:Compile, BuildFailed, its last log lines");
+    if (screenshots) await page.screenshot({ path: join(screenshots, "console-failed.png"), fullPage: true });
+
     if (loads.length) fail(`the page reloaded ${loads.length} times`);
     const elsewhere = requests.filter(u => !u.startsWith(address.replace(/\/\?token=.*/, "")));
     if (elsewhere.length) fail(`the page asked for things elsewhere: ${elsewhere.join(", ")}`);
