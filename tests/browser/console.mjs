@@ -104,6 +104,8 @@ async function main() {
     const code = await run.ended;
     if (code !== 0) fail(`baton run exited ${code}:\n${run.output()}`);
     step("the execution succeeded");
+    await page.locator("#executions li .meta", { hasText: /manual · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d · \d+\.\d s/ }).first().waitFor();
+    step("the execution list says what started each execution, when, and for how long");
     await page.getByText(/deployment frequency \d/).waitFor();
     await page.locator('tr[data-alarm="staging-health"] .badge').waitFor();
     await page.locator('tr[data-alarm="staging-health"] svg.timeline rect[data-state="OK"]').waitFor();
@@ -136,6 +138,16 @@ async function main() {
     await page.locator("#failure-section .failure-lines", { hasText: "unit tests - 1 failed" }).waitFor();
     await page.locator("#failure-section", { hasText: "BuildFailed" }).waitFor();
     step("the failed execution opens with why: Build:Compile, BuildFailed, its last log lines");
+
+    // At 1280×800 every stage of the graph is on the page: nothing runs off its right edge.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const graph = await page.locator("#graph").boundingBox();
+    for (const action of ["Source", "Build:Compile", "Release:Approve", "Staging:Deploy", "Staging:Bake"]) {
+      const box = await page.locator(`.action[data-state="${action}"], .task[data-state="${action}"], [data-state="${action}"]`).first().boundingBox();
+      if (!box || box.x + box.width > graph.x + graph.width + 1) fail(`${action} is not within the graph at 1280×800: ${JSON.stringify(box)} / ${JSON.stringify(graph)}`);
+    }
+    step("at 1280×800 the whole graph is on the page");
+    if (screenshots) await page.screenshot({ path: join(screenshots, "console-failed.png"), fullPage: true });
     if (screenshots) await page.screenshot({ path: join(screenshots, "console-failed.png"), fullPage: true });
 
     if (loads.length) fail(`the page reloaded ${loads.length} times`);
