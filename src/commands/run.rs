@@ -95,7 +95,10 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
     }
     if let Start::New { revision, vars } = &args.start {
         let variables = start_variables(runtime.pipeline(), vars)?;
-        let record = one(&runtime, &args, runtime.run(revision.clone(), variables)).await?;
+        // Who started it, for the history and the console's list.
+        let trigger = serde_json::json!({ "type": "manual", "by": crate::locate::user() });
+        let id = baton_local::execution_record::execution_id();
+        let record = one(&runtime, &args, runtime.run_as(id, revision.clone(), variables, Some(trigger))).await?;
         code = summary(&runtime, &args, &record)?;
     }
     Ok(code)

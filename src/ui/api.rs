@@ -23,7 +23,7 @@ type Shared = State<Arc<Console>>;
 
 /// A refusal or failure, as `{"error": "…"}` with its status.
 #[derive(Debug)]
-pub struct ApiError(StatusCode, String);
+pub struct ApiError(pub StatusCode, pub String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -43,7 +43,7 @@ fn bad(why: impl Into<String>) -> ApiError {
 }
 
 /// Ids, action and group names as Baton makes them: nothing that could mean a path or markup.
-fn name(what: &str, s: &str) -> Result<(), ApiError> {
+pub(super) fn name(what: &str, s: &str) -> Result<(), ApiError> {
     let ok = !s.is_empty() && s.len() <= 128 && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:@".contains(c));
     if ok {
         Ok(())

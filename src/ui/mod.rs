@@ -5,6 +5,7 @@
 //! Layout: `guard` (who may ask what: session token, Host and Origin checks), `api` (the JSON
 //! endpoints and the change stream), `console.html` (the page: no assets from anywhere else).
 
+mod actions;
 mod api;
 mod failure;
 mod graph;
@@ -130,7 +131,8 @@ pub async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOptions) 
     let app = Router::new()
         .route("/", get(api::page))
         .route("/api/pipeline", get(api::pipeline))
-        .route("/api/executions", get(api::executions))
+        .route("/api/executions", get(api::executions).post(actions::release))
+        .route("/api/executions/{id}/stop", post(actions::stop))
         .route("/api/executions/{id}", get(api::execution))
         .route("/api/executions/{id}/builds/{build}/log", get(api::build_log))
         .route("/api/executions/{id}/approvals", post(api::answer_approval))

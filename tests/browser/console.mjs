@@ -104,7 +104,7 @@ async function main() {
     const code = await run.ended;
     if (code !== 0) fail(`baton run exited ${code}:\n${run.output()}`);
     step("the execution succeeded");
-    await page.locator("#executions li .meta", { hasText: /manual · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d · \d+\.\d s/ }).first().waitFor();
+    await page.locator("#executions li .meta", { hasText: /manual by ada · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d · \d+\.\d s/ }).first().waitFor();
     step("the execution list says what started each execution, when, and for how long");
     await page.getByText(/deployment frequency \d/).waitFor();
     await page.locator('tr[data-alarm="staging-health"] .badge').waitFor();
@@ -122,11 +122,23 @@ async function main() {
     step("app@1's provenance: built from source@1");
     if (screenshots) await page.screenshot({ path: join(screenshots, "console-succeeded.png"), fullPage: true });
 
+    // A rollback is asked first; the test says yes.
+    page.once("dialog", dialog => dialog.message().includes("Roll staging back") ? dialog.accept() : dialog.dismiss());
     await page.locator('li[data-group="staging"] button', { hasText: "Roll back" }).click();
     await page.getByText(/rolling back staging to app@1/).waitFor();
     await page.locator('li[data-group="staging"] li[data-rollback="true"] .badge.Succeeded').waitFor({ timeout: 120_000 });
     step("rolled back from the page; the rollback deployment succeeded");
     if (screenshots) await page.screenshot({ path: join(screenshots, "console-rollback.png"), fullPage: true });
+
+    // CodePipeline's "Release change" starts an execution from the page; Stop stops it (it
+    // waits for its approval, which ends at once).
+    await page.getByRole("button", { name: "Release change" }).click();
+    await page.locator('.action[data-state="Release:Approve"][data-status="WAITING"]').waitFor({ timeout: 120_000 });
+    step("an execution started from the page waits for its approval");
+    page.once("dialog", dialog => dialog.accept());
+    await page.getByRole("button", { name: "Stop" }).click();
+    await page.locator("#executions li.selected .badge", { hasText: /ABORTED|STOPPED/ }).waitFor({ timeout: 60_000 });
+    step("and Stop stopped it");
 
     // A failed execution opens with why: the action, the error and cause, the log lines.
     const buildspec = join(dir, "buildspec.yml");

@@ -38,7 +38,10 @@ fn trigger_summary(input: &str) -> String {
     match t["type"].as_str() {
         Some("push") => format!("push {}", t["ref"].as_str().unwrap_or_default()),
         Some("schedule") => format!("schedule {}", t["expression"].as_str().unwrap_or_default()),
-        _ => "manual".into(),
+        _ => match t["by"].as_str() {
+            Some(by) => format!("manual by {by}"),
+            None => "manual".into(),
+        },
     }
 }
 

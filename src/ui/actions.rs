@@ -1,0 +1,70 @@
+//! What the console starts and stops: a new execution (CodePipeline's "Release change"), run by
+//! this process as `baton run` would run it, and a stop, sent through the execution's inbox as
+//! `baton stop` sends it.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use baton_local::execution_record::execution_id;
+use baton_local::{LocalRuntime, RuntimeOptions, inbox, query};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::Console;
+use super::api::{ApiError, name};
+
+type Shared = State<Arc<Console>>;
+
+/// Starts an execution of the pipeline at its source's head, as `baton run` does; the page
+/// follows it through the change stream. The console's process runs it: stopping the console
+/// leaves it to be found as an execution whose runner died.
+pub async fn release(State(console): Shared) -> Result<Response, ApiError> {
+    let options = RuntimeOptions {
+        state_dir: Some(console.state_dir.clone()),
+        working_tree: false,
+    };
+    let rt = LocalRuntime::open(&console.pipeline_file, options).await?;
+    let id = execution_id();
+    let who = crate::locate::user();
+    tracing::info!(execution_id = %id, who, "release started from the console");
+    let trigger = json!({ "type": "manual", "by": format!("{who} (console)") });
+    let run = id.clone();
+    tokio::spawn(async move {
+        match rt.run_as(run.clone(), None, serde_json::Map::new(), Some(trigger)).await {
+            Ok(record) => tracing::info!(execution_id = %run, status = %record.status, "console release ended"),
+            Err(e) => tracing::error!(execution_id = %run, error = %e, "console release failed"),
+        }
+    });
+    Ok((StatusCode::ACCEPTED, Json(json!({ "execution": id }))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StopBody {
+    /// End it where it stands (`baton stop --abandon`) rather than let the actions in progress
+    /// finish.
+    #[serde(default)]
+    pub abandon: bool,
+}
+
+/// Stops a running execution as `baton stop` does; the page follows it.
+pub async fn stop(State(console): Shared, Path(id): Path<String>, Json(body): Json<StopBody>) -> Result<Response, ApiError> {
+    name("execution id", &id)?;
+    let running = query::execution(&console.db, Some(&id))?.filter(|e| e.id == id && e.status == "RUNNING");
+    if running.is_none() {
+        return Err(ApiError(StatusCode::CONFLICT, format!("execution {id} is not running")));
+    }
+    let cause = format!("stopped by {} (console)", crate::locate::user());
+    let dir = console.state_dir.clone();
+    let run = id.clone();
+    tokio::spawn(async move {
+        match inbox::stop(&dir, &run, &cause, body.abandon).await {
+            Ok(status) => tracing::info!(execution_id = %run, status, "console stop ended"),
+            Err(e) => tracing::error!(execution_id = %run, error = %e, "console stop failed"),
+        }
+    });
+    Ok((StatusCode::ACCEPTED, Json(json!({ "execution": id, "abandon": body.abandon }))).into_response())
+}
