@@ -139,8 +139,11 @@ pub async fn execution(State(console): Shared, Path(id): Path<String>) -> Result
         .collect();
     let failure = super::failure::of(db, &console.state_dir, &console.pipeline.name, &exec, &states)
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    // Drawn with the machine it ran: a pipeline edited since shows its old shape.
+    let graph = query::definition(db, &id)?.map(|d| super::graph::graph(&d, &console.pipeline));
     Ok(Json(json!({
         "execution": exec,
+        "graph": graph,
         "failure": failure,
         "states": states,
         "outputs": outputs,

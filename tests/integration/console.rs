@@ -343,3 +343,41 @@ fn ctrl_c_stops_the_console_even_with_a_page_listening() {
     };
     assert!(exited.success(), "{exited:?}");
 }
+
+/// An old execution is drawn with the state machine it ran: a stage added to pipeline.yml since
+/// is in today's graph, not in that execution's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_execution_is_drawn_with_the_machine_it_ran() {
+    let project = Project::with_files(&[
+        (
+            "pipeline.yml",
+            "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build }\n",
+        ),
+        ("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - echo ok\n"),
+    ]);
+    let (_, record) = project.run().await;
+    assert!(record.succeeded(), "{record:?}");
+    project.edit(
+        "pipeline.yml",
+        "      - { name: Compile, type: build }\n",
+        "      - { name: Compile, type: build }\n  - name: Later\n    actions:\n      - { name: Check, type: test }\n",
+    );
+    let console = tokio::task::spawn_blocking({
+        let dir = project.path().to_path_buf();
+        move || Console::start(&dir)
+    })
+    .await
+    .expect("join");
+    let session = console.session();
+    let cookie: [(&str, &str); 1] = [("Cookie", &session)];
+    let (_, _, today) = http(console.port, "GET", "/api/pipeline", &cookie, "");
+    let (_, _, then) = http(console.port, "GET", &format!("/api/executions/{}", record.id), &cookie, "");
+    assert!(json(&today)["graph"].to_string().contains("Later:Check"), "{today}");
+    let then = json(&then);
+    assert!(then["graph"]["flow"].is_array(), "{then}");
+    assert!(
+        !then["graph"].to_string().contains("Later:Check"),
+        "the old execution's graph: {then}"
+    );
+    assert!(then["graph"].to_string().contains("Build:Compile"), "{then}");
+}

@@ -14,7 +14,7 @@ use crate::error::LocalError;
 /// ones it has not had, and one made by a later Baton (a higher `user_version`) is refused
 /// rather than misread. The first is the schema as it stood before versioning; its `IF NOT
 /// EXISTS` lets it adopt those databases as they are.
-const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3];
 
 /// What a state directory holds besides its database: with any of these present, an empty or
 /// missing database is a lost one, not a new one.
@@ -178,6 +178,13 @@ ALTER TABLE instances ADD COLUMN out_of_service INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE health_probes (
     pipeline TEXT NOT NULL, grp TEXT NOT NULL, period INTEGER NOT NULL, PRIMARY KEY (pipeline, grp)
 );
+"#;
+
+/// Each execution's state machine, kept once per definition by its digest: an old execution is
+/// drawn with the machine it ran, not today's pipeline.
+const SCHEMA_3: &str = r#"
+CREATE TABLE IF NOT EXISTS definitions (digest TEXT PRIMARY KEY, definition TEXT NOT NULL);
+ALTER TABLE executions ADD COLUMN definition TEXT;
 "#;
 
 /// A shared connection. Calls are short and local, so they run inline on the async threads.

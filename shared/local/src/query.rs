@@ -574,3 +574,18 @@ pub fn metric_points(db: &Db, namespace: &str, name: &str, dimensions: &str, lim
     points.reverse();
     Ok(points)
 }
+
+/// The state machine an execution ran (its synthesized definition, placeholders and all);
+/// `None` for executions recorded before Baton kept it.
+pub fn definition(db: &Db, execution_id: &str) -> Result<Option<Value>, LocalError> {
+    let text: Option<String> = db
+        .lock()
+        .query_row(
+            "SELECT d.definition FROM executions e JOIN definitions d ON d.digest = e.definition WHERE e.id = ?1",
+            params![execution_id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(LocalError::sql)?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+}

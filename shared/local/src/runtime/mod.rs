@@ -18,6 +18,7 @@ use baton_core::{metrics, synth};
 use chrono::Utc;
 use rusqlite::params;
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -289,10 +290,17 @@ impl LocalRuntime {
         let started = Utc::now().to_rfc3339();
         // With its runner in one transaction: another process reconciling lost runners must
         // never see this execution without it.
+        let definition = synth::to_json(self.pipeline());
+        let digest = hex::encode(Sha256::digest(definition.as_bytes()));
         self.db.immediate(|tx| {
             tx.execute(
-                "INSERT INTO executions (id, pipeline, arn, status, started_at, input) VALUES (?1, ?2, ?3, 'RUNNING', ?4, ?5)",
-                params![id, self.pipeline().name, spec.execution_arn(), started, input.to_string()],
+                "INSERT OR IGNORE INTO definitions (digest, definition) VALUES (?1, ?2)",
+                params![digest, definition],
+            )
+            .map_err(LocalError::sql)?;
+            tx.execute(
+                "INSERT INTO executions (id, pipeline, arn, status, started_at, input, definition) VALUES (?1, ?2, ?3, 'RUNNING', ?4, ?5, ?6)",
+                params![id, self.pipeline().name, spec.execution_arn(), started, input.to_string(), digest],
             )
             .map_err(LocalError::sql)?;
             crate::runners::claim(tx, &id)
