@@ -159,6 +159,13 @@ async function main() {
       if (!box || box.x + box.width > graph.x + graph.width + 1) fail(`${action} is not within the graph at 1280×800: ${JSON.stringify(box)} / ${JSON.stringify(graph)}`);
     }
     step("at 1280×800 the whole graph is on the page");
+
+    // The actions table lists the pipeline's actions; the machine's gates and run-order groups
+    // are a detail one asks for.
+    if (await page.locator("#states td", { hasText: /^Enter Build$/ }).count()) fail("a stage gate is a row of the actions table");
+    await page.getByLabel("the state machine's own steps too").check();
+    await page.locator("#states td", { hasText: /^Enter Build$/ }).waitFor();
+    step("the machine's own steps are a detail, shown when asked for");
     if (screenshots) await page.screenshot({ path: join(screenshots, "console-failed.png"), fullPage: true });
     if (screenshots) await page.screenshot({ path: join(screenshots, "console-failed.png"), fullPage: true });
 
