@@ -45,6 +45,7 @@ pub mod artifact_gc;
 pub mod artifacts;
 pub mod blobs;
 pub mod build;
+mod build_artifacts;
 mod build_batch;
 pub mod build_cache;
 pub mod build_driver;

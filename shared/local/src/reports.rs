@@ -119,7 +119,7 @@ pub fn collect(src: &Path, groups: &BTreeMap<String, Report>) -> Result<Reports,
             Some(b) => tree::contained(src, &b.value)?,
             None => src.to_path_buf(),
         };
-        let globs = crate::build::glob_set(&report.files)?;
+        let globs = crate::build_artifacts::glob_set(&report.files)?;
         let mut tests = TestReport {
             group: group.clone(),
             ..TestReport::default()
