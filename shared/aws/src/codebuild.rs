@@ -19,7 +19,7 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_sdk_codebuild::Client;
 use aws_sdk_codebuild::types::{
     ArtifactNamespace, ArtifactPackaging, ArtifactsType, Build, BuildArtifacts, EnvironmentVariable, EnvironmentVariableType,
-    ProjectArtifacts, SourceType, StatusType,
+    ProjectArtifacts, StatusType,
 };
 use baton_core::events::{BuildStatus, CoverageReport, Event, TestReport};
 use baton_core::ports::{BuildRequest, BuildRunner, PortError, PortResult, StagedArtifact};
@@ -90,6 +90,24 @@ pub(crate) fn idempotency_token(correlation: &str) -> String {
     hex::encode(&Sha256::digest(correlation.as_bytes())[..16])
 }
 
+/// The overrides on StartBuild's and StartBuildBatch's builders: two types, one shape (each
+/// adds its own timeout).
+macro_rules! with_overrides {
+    ($start:expr, $runner:expr, $req:expr, $o:expr) => {
+        $start
+            .project_name($runner.project())
+            .idempotency_token(crate::codebuild::idempotency_token(&$req.correlation))
+            .source_type_override(aws_sdk_codebuild::types::SourceType::S3)
+            .source_location_override($o.source_location)
+            .set_source_version($o.source_version)
+            .buildspec_override(&$req.buildspec)
+            .set_environment_variables_override(Some($o.env))
+            .artifacts_override($o.artifacts)
+            .set_secondary_artifacts_override(Some($o.secondary).filter(|s| !s.is_empty()))
+    };
+}
+pub(crate) use with_overrides;
+
 /// What a build or a batch is started with: the action's specifics as overrides of the shared
 /// project.
 pub(crate) struct Overrides {
@@ -143,19 +161,8 @@ impl BuildRunner for CodeBuildRunner {
         if req.batch {
             return self.start_batch(&req, o).await;
         }
-        let out = self
-            .client
-            .start_build()
-            .project_name(&self.project)
-            .idempotency_token(idempotency_token(&req.correlation))
-            .source_type_override(SourceType::S3)
-            .source_location_override(o.source_location)
-            .set_source_version(o.source_version)
-            .buildspec_override(&req.buildspec)
-            .set_environment_variables_override(Some(o.env))
+        let out = with_overrides!(self.client.start_build(), self, req, o)
             .timeout_in_minutes_override(o.timeout_minutes)
-            .artifacts_override(o.artifacts)
-            .set_secondary_artifacts_override(Some(o.secondary).filter(|s| !s.is_empty()))
             .send()
             .await
             .map_err(|e| port_error("CodeBuild StartBuild", &e))?;

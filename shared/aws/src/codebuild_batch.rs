@@ -7,11 +7,11 @@
 
 use std::time::Duration;
 
-use aws_sdk_codebuild::types::{BuildBatch, SourceType, StatusType};
+use aws_sdk_codebuild::types::{BuildBatch, StatusType};
 use baton_core::events::{BuildStatus, Event};
 use baton_core::ports::{BuildRequest, PortError, PortResult};
 
-use crate::codebuild::{CodeBuildRunner, Overrides, idempotency_token, staged_outputs, status};
+use crate::codebuild::{CodeBuildRunner, Overrides, staged_outputs, status, with_overrides};
 use crate::sdk::port_error;
 
 /// The batch id (`project:uuid`) in a batch's ARN (`…:build-batch/project:uuid`), the job id a
@@ -27,19 +27,8 @@ const BATCH_END_WAIT: Duration = Duration::from_secs(120);
 
 impl CodeBuildRunner {
     pub(crate) async fn start_batch(&self, req: &BuildRequest, o: Overrides) -> PortResult<String> {
-        let out = self
-            .client()
-            .start_build_batch()
-            .project_name(self.project())
-            .idempotency_token(idempotency_token(&req.correlation))
-            .source_type_override(SourceType::S3)
-            .source_location_override(o.source_location)
-            .set_source_version(o.source_version)
-            .buildspec_override(&req.buildspec)
-            .set_environment_variables_override(Some(o.env))
+        let out = with_overrides!(self.client().start_build_batch(), self, req, o)
             .build_timeout_in_minutes_override(o.timeout_minutes)
-            .artifacts_override(o.artifacts)
-            .set_secondary_artifacts_override(Some(o.secondary).filter(|s| !s.is_empty()))
             .send()
             .await
             .map_err(|e| port_error("CodeBuild StartBuildBatch", &e))?;

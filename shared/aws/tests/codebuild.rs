@@ -32,23 +32,7 @@ async fn store(moto: &Moto) -> (aws_sdk_s3::Client, S3ArtifactStore) {
 }
 
 async fn source(store: &S3ArtifactStore) -> ArtifactRef {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("buildspec.yml"),
-        "version: 0.2\nphases:\n  build:\n    commands: [make]\n",
-    )
-    .unwrap();
-    let staged = StagedArtifact {
-        name: "source".into(),
-        location: dir.path().to_string_lossy().into_owned(),
-    };
-    let provenance = Provenance {
-        pipeline: "hello".into(),
-        execution_id: "e1".into(),
-        action: "Source".into(),
-        ..Provenance::default()
-    };
-    store.put(&staged, provenance).await.unwrap().artifact
+    common::source_artifact(store, "version: 0.2\nphases:\n  build:\n    commands: [make]\n").await
 }
 
 fn request(source: ArtifactRef, outputs: &[&str]) -> BuildRequest {

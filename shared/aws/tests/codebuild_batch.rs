@@ -18,7 +18,7 @@ use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use baton_aws::codebuild::{BuildStateChangeEvent, CORRELATION_VAR, CodeBuildRunner};
 use baton_aws::s3::{Encryption, S3ArtifactStore};
 use baton_core::events::{BuildStatus, Event};
-use baton_core::ports::{ArtifactStore, BuildRequest, BuildRunner, Provenance, StagedArtifact};
+use baton_core::ports::{BuildRequest, BuildRunner};
 use common::Moto;
 use serde_json::Value;
 
@@ -27,23 +27,11 @@ const BATCH_ARN: &str = "arn:aws:codebuild:us-east-1:123456789012:build-batch/ba
 async fn request(moto: &Moto) -> (S3ArtifactStore, BuildRequest) {
     let client = moto.versioned_bucket("artifacts").await;
     let store = S3ArtifactStore::new(client, "artifacts", "baton", Encryption::S3);
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("buildspec.yml"),
+    let source = common::source_artifact(
+        &store,
         "version: 0.2\nbatch:\n  build-list:\n    - identifier: one\n      buildspec: one.yml\n",
     )
-    .unwrap();
-    let staged = StagedArtifact {
-        name: "source".into(),
-        location: dir.path().to_string_lossy().into_owned(),
-    };
-    let provenance = Provenance {
-        pipeline: "hello".into(),
-        execution_id: "e1".into(),
-        action: "Source".into(),
-        ..Provenance::default()
-    };
-    let source = store.put(&staged, provenance).await.unwrap().artifact;
+    .await;
     let req = BuildRequest {
         correlation: "e1/Build:Ci/0".into(),
         pipeline: "hello".into(),

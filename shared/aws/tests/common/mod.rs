@@ -227,3 +227,23 @@ pub async fn app_artifact(store: &baton_aws::s3::S3ArtifactStore) -> baton_core:
     };
     store.put(&staged, provenance).await.expect("stored").artifact
 }
+
+/// Version 1 of the `source` of pipeline `hello` in `store`: a tree holding `buildspec.yml`,
+/// what a build test builds.
+#[allow(dead_code, reason = "each test binary uses what it needs of these fixtures")]
+pub async fn source_artifact(store: &baton_aws::s3::S3ArtifactStore, buildspec: &str) -> baton_core::ports::ArtifactRef {
+    use baton_core::ports::{ArtifactStore, Provenance, StagedArtifact};
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("buildspec.yml"), buildspec).expect("buildspec");
+    let staged = StagedArtifact {
+        name: "source".into(),
+        location: dir.path().to_string_lossy().into_owned(),
+    };
+    let provenance = Provenance {
+        pipeline: "hello".into(),
+        execution_id: "e1".into(),
+        action: "Source".into(),
+        ..Provenance::default()
+    };
+    store.put(&staged, provenance).await.expect("stored").artifact
+}
