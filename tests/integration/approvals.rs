@@ -4,7 +4,7 @@
 
 use std::process::{Command, Output};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use baton_local::{ExecutionRecord, LocalRuntime, inbox, query};
 use serde_json::Map;
@@ -36,17 +36,13 @@ async fn wait_for_approval(project: &Project) -> String {
 /// Like [`wait_for_approval`], for an execution other than `previous`.
 async fn wait_for_approval_of(project: &Project, previous: &str) -> String {
     let db = project.db();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(exec) = query::execution(&db, None).expect("execution")
-            && exec.id != previous
-            && inbox::waiting(&db, &exec.id).expect("waiting").len() == 1
-        {
-            return exec.id;
-        }
-        assert!(Instant::now() < deadline, "no approval waited within 60 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    crate::util::until("an approval waits", Duration::from_secs(60), || {
+        query::execution(&db, None)
+            .expect("execution")
+            .filter(|exec| exec.id != previous && inbox::waiting(&db, &exec.id).expect("waiting").len() == 1)
+            .map(|exec| exec.id)
+    })
+    .await
 }
 
 /// `baton approve`, as another process, the way an approver runs it.
@@ -243,9 +239,5 @@ async fn an_approval_that_starts_behind_a_newer_waiting_execution_gives_way_at_o
 }
 
 async fn until(what: &str, done: &dyn Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "{what} did not happen within 60 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    crate::util::until(what, Duration::from_secs(60), || done().then_some(())).await;
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use crate::util::Project;
+use crate::util::{Project, until};
 
 /// The console process, stopped when the test ends, pass or fail.
 pub(crate) struct Console {
@@ -156,20 +156,17 @@ async fn the_console_shows_a_run_live_answers_its_approval_and_refuses_cross_sit
         let rt = rt.clone();
         tokio::spawn(async move { rt.run(None, Map::new()).await.expect("run completes") })
     };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let (id, detail) = loop {
+    let (id, detail) = until("the approval waiting", Duration::from_secs(60), || {
         let (_, _, body) = http(port, "GET", "/api/executions?status=RUNNING", &cookie, "");
-        let list = json(&body);
-        if let Some(id) = list["executions"][0]["id"].as_str() {
-            let (_, _, body) = http(port, "GET", &format!("/api/executions/{id}"), &cookie, "");
-            let detail = json(&body);
-            if detail["waiting_approvals"].as_array().is_some_and(|w| !w.is_empty()) {
-                break (id.to_string(), detail);
-            }
-        }
-        assert!(Instant::now() < deadline, "the approval did not wait within 60 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+        let id = json(&body)["executions"][0]["id"].as_str()?.to_string();
+        let (_, _, body) = http(port, "GET", &format!("/api/executions/{id}"), &cookie, "");
+        let detail = json(&body);
+        detail["waiting_approvals"]
+            .as_array()
+            .is_some_and(|w| !w.is_empty())
+            .then_some((id, detail))
+    })
+    .await;
     let compile = detail["states"]
         .as_array()
         .and_then(|s| s.iter().find(|s| s["name"] == "Build:Compile"))

@@ -4,7 +4,7 @@
 //! `auto_rollback: [stop]`) asks for one, and none otherwise.
 
 use std::process::Output;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use baton_local::db::Db;
 use baton_local::query::{self, DeploymentRow};
@@ -35,11 +35,7 @@ async fn second_version_holding_in_before_install(auto_rollback: &str) -> (Proje
 /// While the second run holds in BeforeInstall on instance 0: `baton stop-deployment` with
 /// `flags`, started in another process; BeforeInstall is let go once the stop is recorded.
 async fn stop_while_holding(project: &Project, started: &std::path::Path, release: &std::path::Path, flags: &[&str]) -> Output {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !started.exists() {
-        assert!(Instant::now() < deadline, "BeforeInstall did not start within 120 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    crate::util::until("BeforeInstall starts", Duration::from_secs(120), || started.exists().then_some(())).await;
     let db = project.db();
     let id: String = db
         .lock()
@@ -54,15 +50,14 @@ async fn stop_while_holding(project: &Project, started: &std::path::Path, releas
         .env("USER", "ada")
         .env_remove("BATON_STATE_DIR");
     let stop = tokio::task::spawn_blocking(move || cmd.output().expect("baton runs"));
-    while db
-        .lock()
-        .query_row("SELECT COUNT(*) FROM deployment_stops", [], |r| r.get::<_, i64>(0))
-        .expect("stops")
-        == 0
-    {
-        assert!(Instant::now() < deadline, "the stop was not recorded within 120 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    crate::util::until("the stop is recorded", Duration::from_secs(120), || {
+        let stops: i64 = db
+            .lock()
+            .query_row("SELECT COUNT(*) FROM deployment_stops", [], |r| r.get(0))
+            .expect("stops");
+        (stops > 0).then_some(())
+    })
+    .await;
     std::fs::write(release, "").expect("release BeforeInstall");
     stop.await.expect("join")
 }
@@ -73,15 +68,11 @@ fn text(out: &Output) -> String {
 
 /// The execution's deployments once none is in progress (a rollback may outlive its execution).
 async fn settled(db: &Db, execution: &str) -> Vec<DeploymentRow> {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
+    crate::util::until("the execution's deployments end", Duration::from_secs(120), || {
         let all = query::deployments(db, execution).expect("deployments");
-        if all.iter().all(|d| d.ended_at.is_some()) {
-            return all;
-        }
-        assert!(Instant::now() < deadline, "deployments still in progress after 120 s: {all:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        all.iter().all(|d| d.ended_at.is_some()).then_some(all)
+    })
+    .await
 }
 
 fn failed_with(db: &Db, execution: &str) -> String {

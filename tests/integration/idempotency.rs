@@ -3,13 +3,13 @@
 //! here three times with the same payload (two at once, then one more) and must have one
 //! effect: one source version, one build, one deployment, one rollback, one parked wait.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use baton_core::ports::{ArtifactRef, ArtifactStore, Provenance, StagedArtifact};
 use baton_local::{LocalRuntime, query};
 use serde_json::{Value, json};
 
-use crate::util::Project;
+use crate::util::{Project, until};
 
 const EXECUTION: &str = "20261201-070000-1dem90";
 
@@ -44,19 +44,15 @@ fn count(project: &Project, sql: &str) -> i64 {
 
 /// Waits until the deployment `id` has ended; a test must not leave one running.
 async fn ended(project: &Project, id: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    until(&format!("deployment {id} ended"), Duration::from_secs(60), || {
         let status: String = project
             .db()
             .lock()
             .query_row("SELECT status FROM deployments WHERE id = ?1", [id], |r| r.get(0))
             .expect("deployment");
-        if matches!(status.as_str(), "Succeeded" | "Failed" | "Stopped") {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "deployment {id} did not end");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        matches!(status.as_str(), "Succeeded" | "Failed" | "Stopped").then_some(status)
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -141,24 +141,19 @@ async fn a_finished_job_is_told_again_to_the_task_that_resumes_it() {
     };
     let first = rt.invoke("Deploy", payload("t1")).await.expect("deploy");
     let id = first["deployment_id"].as_str().expect("id").to_string();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while query::deployments(&project.db(), "e1").expect("deployments")[0].status != "Succeeded" {
-        assert!(Instant::now() < deadline, "the deployment did not end");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    crate::util::until("the deployment succeeds", Duration::from_secs(60), || {
+        (query::deployments(&project.db(), "e1").expect("deployments")[0].status == "Succeeded").then_some(())
+    })
+    .await;
     // The task that waits now is a new one (a resumed runner's): the deployment is found, and
     // its end reaches the new waiter, which is then no longer parked.
     let again = rt.invoke("Deploy", payload("t2")).await.expect("deploy again");
     assert_eq!(again["deployment_id"], json!(id));
     assert_eq!(query::deployments(&project.db(), "e1").expect("deployments").len(), 1);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !project.db().pending_list("deployment/").expect("pending").is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "the deployment's end was not delivered to the new waiter"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    crate::util::until("the deployment's end reaches the new waiter", Duration::from_secs(10), || {
+        project.db().pending_list("deployment/").expect("pending").is_empty().then_some(())
+    })
+    .await;
     rt.teardown().await.expect("teardown");
 }
 

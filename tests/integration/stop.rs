@@ -29,18 +29,17 @@ fn project() -> Project {
 
 /// The running execution's id, once its build has started its daemon.
 async fn wait_for_build(project: &Project) -> (String, String) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    crate::util::until("the build starts its daemon", Duration::from_secs(60), || {
         if project.state_dir().join("baton.db").exists()
             && let Some(exec) = query::execution(&project.db(), None).expect("execution")
             && let Ok(pid) = std::fs::read_to_string(project.path().join("daemon.pid"))
             && !pid.trim().is_empty()
         {
-            return (exec.id, pid.trim().to_string());
+            return Some((exec.id, pid.trim().to_string()));
         }
-        assert!(Instant::now() < deadline, "the build did not start within 60 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        None
+    })
+    .await
 }
 
 /// Running, as opposed to gone or a zombie nobody reaped yet; waits up to 5 s for it to go.
@@ -247,17 +246,16 @@ async fn stop_and_wait_does_not_wait_for_an_approval_nobody_gave() {
         let rt = rt.clone();
         tokio::spawn(async move { rt.run(None, Map::new()).await.expect("run completes") })
     };
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let id = loop {
+    let id = crate::util::until("an approval waits", Duration::from_secs(120), || {
         if project.state_dir().join("baton.db").exists()
             && let Some(exec) = query::execution(&project.db(), None).expect("execution")
             && baton_local::inbox::waiting(&project.db(), &exec.id).expect("waiting").len() == 1
         {
-            break exec.id;
+            return Some(exec.id);
         }
-        assert!(Instant::now() < deadline, "no approval waited");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        None
+    })
+    .await;
     let out = output(baton(&project, &["stop", &id])).await;
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("ABORTED"), "{}", text(&out));

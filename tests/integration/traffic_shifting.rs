@@ -3,7 +3,7 @@
 
 use baton_local::query;
 
-use crate::util::{Project, health};
+use crate::util::{Project, health, until};
 
 /// The hello-app example with a two-instance staging group shifting traffic by `config`.
 fn project(config: &str) -> Project {
@@ -125,23 +125,17 @@ async fn a_canary_stopped_on_request_mid_shift_sends_all_traffic_back() {
 
     let stop_at_half = async {
         let db = project.db();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        let id = loop {
-            let half: Option<String> = db
-                .lock()
+        // The first deployment had no traffic to move: its only step was 100 %.
+        let id = until("the canary step", std::time::Duration::from_secs(120), || {
+            db.lock()
                 .query_row(
                     "SELECT deployment_id FROM instance_events WHERE event = 'AllowTraffic' AND message = '50 % of traffic' ORDER BY rowid DESC LIMIT 1",
                     [],
-                    |r| r.get(0),
+                    |r| r.get::<_, String>(0),
                 )
-                .ok();
-            // The first deployment had no traffic to move: its only step was 100 %.
-            if let Some(id) = half {
-                break id;
-            }
-            assert!(std::time::Instant::now() < deadline, "the canary step did not come within 120 s");
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        };
+                .ok()
+        })
+        .await;
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_baton"));
         cmd.args(["stop-deployment", &id, "--no-rollback", "--pipeline"])
             .arg(project.path())

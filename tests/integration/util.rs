@@ -194,3 +194,16 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// Asks `probe` every 50 ms until it gives a value, and returns it; fails naming `what` once
+/// `within` has passed. The one way these tests wait for something another task or process does.
+pub async fn until<T>(what: &str, within: std::time::Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}: not within {} s", within.as_secs());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
