@@ -6,6 +6,7 @@ use anyhow::{Context, bail};
 use baton_core::ports::Manifest;
 use baton_local::artifacts::FsArtifactStore;
 use baton_local::db::Db;
+use baton_local::operations::LocalOperations;
 use baton_local::query::ExecutionRow;
 
 /// A directory means its `pipeline.yml`.
@@ -83,17 +84,12 @@ pub fn execution(pipeline: &Path, explicit: Option<&Path>, id: Option<&str>) -> 
 
 /// A stored artifact version named `NAME@VERSION`; a usage error lists the versions there are.
 pub fn stored_version(store: &FsArtifactStore, pipeline: &str, spec: &str) -> anyhow::Result<Manifest> {
-    let (name, version) = spec
-        .split_once('@')
-        .and_then(|(n, v)| Some((n, v.parse::<u64>().ok()?)))
-        .ok_or_else(|| crate::Usage(format!("`{spec}` is not NAME@VERSION, e.g. app@3")))?;
-    let versions = store.list(pipeline, Some(name))?;
-    let known: Vec<String> = versions.iter().map(|m| m.artifact.version.to_string()).collect();
-    versions.into_iter().find(|m| m.artifact.version == version).ok_or_else(|| {
-        crate::Usage(format!(
-            "no artifact {spec} in pipeline {pipeline}; stored versions of `{name}`: {}",
-            if known.is_empty() { "none".to_string() } else { known.join(", ") }
-        ))
-        .into()
-    })
+    Ok(baton_local::operations::stored_version(store, pipeline, spec)?)
+}
+
+/// The operations (approve, stop, roll back) on the pipeline `pipeline` names and its state
+/// directory.
+pub fn operations(pipeline: &Path, explicit: Option<&Path>) -> anyhow::Result<LocalOperations> {
+    let file = pipeline_file(pipeline)?;
+    Ok(LocalOperations::new(&file, &state_dir(&file, explicit)))
 }

@@ -25,6 +25,7 @@ mod ui;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+use baton_core::operations::OperationError;
 use baton_local::Continuation;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -226,7 +227,9 @@ async fn main() -> ExitCode {
                 || e.downcast_ref::<baton_asl::DefinitionError>().is_some()
                 || e.downcast_ref::<baton_asl::mock::MockError>().is_some()
                 || e.downcast_ref::<baton_core::SpecError>().is_some()
-                || matches!(e.downcast_ref::<baton_local::LocalError>(), Some(baton_local::LocalError::Spec(_)));
+                || matches!(e.downcast_ref::<baton_local::LocalError>(), Some(baton_local::LocalError::Spec(_)))
+                || e.downcast_ref::<OperationError>()
+                    .is_some_and(|e| !matches!(e, OperationError::Internal(_)));
             anstream::eprintln!("{}error{}: {e:#}", style::FAIL.render(), style::FAIL.render_reset());
             ExitCode::from(if invalid { 2 } else { 1 })
         }

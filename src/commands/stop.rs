@@ -8,10 +8,10 @@
 
 use std::path::Path;
 
-use baton_local::{inbox, query};
+use baton_core::operations::{Operations, StopExecution};
 
 use crate::out::println;
-use crate::{Usage, style};
+use crate::style;
 
 #[derive(Debug)]
 pub struct StopArgs<'a> {
@@ -21,26 +21,26 @@ pub struct StopArgs<'a> {
 }
 
 pub async fn run(args: StopArgs<'_>, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
-    let (dir, db, exec) = crate::locate::execution(pipeline, state_dir, Some(args.execution))?;
-    if exec.status != "RUNNING" {
-        anyhow::bail!(Usage(format!("execution {} is {}; there is nothing to stop", exec.id, exec.status)));
-    }
+    let ops = crate::locate::operations(pipeline, state_dir)?;
     let mut cause = format!("stopped by {}", crate::locate::user());
     if let Some(r) = args.reason {
         cause.push_str(&format!(": {r}"));
     }
+    let request = StopExecution {
+        execution: args.execution.to_string(),
+        cause: cause.clone(),
+        abandon: args.abandon,
+    };
+    let stop = ops.stop(request).await?;
+    let id = &stop.plan.id;
     if !args.abandon {
-        println!(
-            "Stopping execution {}: the actions in progress finish first (--abandon stops them now)",
-            exec.id
-        );
+        println!("Stopping execution {id}: the actions in progress finish first (--abandon stops them now)");
     }
-    let waiting = format!("waiting for execution {} to stop", exec.id);
-    let status = crate::progress::during(waiting, inbox::stop(&dir, &exec.id, &cause, args.abandon)).await?;
-    let s = style::status(&status);
-    println!("Execution {} {}{status}{}: {cause}", exec.id, s.render(), s.render_reset());
-    for b in query::builds(&db, &exec.id)?.into_iter().filter(|b| b.status == "STOPPED") {
-        println!("  build {} stopped ({})", b.action, b.id);
+    let stopped = crate::progress::during(format!("waiting for execution {id} to stop"), stop.run).await?;
+    let s = style::status(&stopped.status);
+    println!("Execution {id} {}{}{}: {cause}", s.render(), stopped.status, s.render_reset());
+    for (action, build) in &stopped.builds {
+        println!("  build {action} stopped ({build})");
     }
     Ok(0)
 }

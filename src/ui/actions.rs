@@ -8,8 +8,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use baton_core::operations::{Operations, StopExecution};
 use baton_local::execution_record::execution_id;
-use baton_local::{LocalRuntime, RuntimeOptions, inbox, query};
+use baton_local::{LocalRuntime, RuntimeOptions};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -53,16 +54,17 @@ pub struct StopBody {
 /// Stops a running execution as `baton stop` does; the page follows it.
 pub async fn stop(State(console): Shared, Path(id): Path<String>, Json(body): Json<StopBody>) -> Result<Response, ApiError> {
     name("execution id", &id)?;
-    let running = query::execution(&console.db, Some(&id))?.filter(|e| e.id == id && e.status == "RUNNING");
-    if running.is_none() {
-        return Err(ApiError(StatusCode::CONFLICT, format!("execution {id} is not running")));
-    }
-    let cause = format!("stopped by {} (console)", crate::locate::user());
-    let dir = console.state_dir.clone();
+    let request = StopExecution {
+        execution: id,
+        cause: format!("stopped by {} (console)", crate::locate::user()),
+        abandon: body.abandon,
+    };
+    let stop = console.ops.stop(request).await?;
+    let id = stop.plan.id.clone();
     let run = id.clone();
     tokio::spawn(async move {
-        match inbox::stop(&dir, &run, &cause, body.abandon).await {
-            Ok(status) => tracing::info!(execution_id = %run, status, "console stop ended"),
+        match stop.run.await {
+            Ok(stopped) => tracing::info!(execution_id = %run, status = stopped.status, "console stop ended"),
             Err(e) => tracing::error!(execution_id = %run, error = %e, "console stop failed"),
         }
     });

@@ -1,6 +1,6 @@
 //! The console's JSON endpoints and its change stream. Everything is read from the state
-//! directory as the CLI reads it; answers to approvals go through the run's inbox, as `baton
-//! approve` sends them, and a rollback is the deployment `baton rollback` makes.
+//! directory as the CLI reads it; answers to approvals and rollbacks are the operations `baton
+//! approve` and `baton rollback` call, their refusals mapped to HTTP statuses.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::Arc;
@@ -11,9 +11,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
-use baton_core::events::Event;
+use baton_core::operations::{ApprovalAnswer, OperationError, Operations};
 use baton_core::ports::ArtifactStore;
-use baton_local::{LocalRuntime, RuntimeOptions, inbox, query};
+use baton_local::{inbox, query};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -35,6 +35,22 @@ impl From<baton_local::error::LocalError> for ApiError {
     fn from(e: baton_local::error::LocalError) -> Self {
         tracing::error!(error = %e, "console request failed");
         Self(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    }
+}
+
+/// Each kind of refusal as its HTTP status.
+impl From<OperationError> for ApiError {
+    fn from(e: OperationError) -> Self {
+        let status = match &e {
+            OperationError::NotFound(_) => StatusCode::NOT_FOUND,
+            OperationError::Conflict(_) => StatusCode::CONFLICT,
+            OperationError::Invalid(_) => StatusCode::BAD_REQUEST,
+            OperationError::Internal(_) => {
+                tracing::error!(error = %e, "console request failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        Self(status, e.to_string())
     }
 }
 
@@ -271,31 +287,15 @@ pub struct Answer {
 pub async fn answer_approval(State(console): Shared, Path(id): Path<String>, Json(answer): Json<Answer>) -> Result<Response, ApiError> {
     name("execution id", &id)?;
     name("action", &answer.action)?;
-    if answer.comment.as_ref().is_some_and(|c| c.chars().count() > 2000) {
-        return Err(bad("a comment is at most 2000 characters"));
-    }
-    let waiting = inbox::waiting(&console.db, &id)?;
-    if !waiting.iter().any(|w| w.action == answer.action) {
-        return Err(ApiError(
-            StatusCode::CONFLICT,
-            format!("execution {id} does not wait for approval of {}", answer.action),
-        ));
-    }
-    let approver = format!("{} (console)", crate::locate::user());
-    let event = Event::ApprovalAnswered {
-        execution_id: id.clone(),
-        action: answer.action.clone(),
+    let answer = ApprovalAnswer {
+        execution: id,
+        action: Some(answer.action),
         approved: answer.approved,
-        approver: approver.clone(),
         comment: answer.comment,
+        by: format!("{} (console)", crate::locate::user()),
     };
-    inbox::deliver(&console.state_dir, &id, &event).await?;
-    tracing::info!(execution_id = %id, action = %answer.action, approved = answer.approved, approver, "approval answered from the console");
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({ "action": answer.action, "approved": answer.approved, "approver": approver })),
-    )
-        .into_response())
+    let answered = console.ops.answer_approval(answer).await?;
+    Ok((StatusCode::ACCEPTED, Json(answered)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -309,47 +309,25 @@ pub struct RollbackBody {
 /// change stream.
 pub async fn roll_back(State(console): Shared, Path(group): Path<String>, Json(body): Json<RollbackBody>) -> Result<Response, ApiError> {
     name("group", &group)?;
-    if !console.pipeline.groups.contains_key(&group) {
-        return Err(ApiError(StatusCode::NOT_FOUND, format!("no deployment group {group}")));
+    if let Some(spec) = &body.to {
+        name("artifact version", spec)?;
     }
-    let options = RuntimeOptions {
-        state_dir: Some(console.state_dir.clone()),
-        working_tree: false,
-    };
-    let rt = LocalRuntime::open(&console.pipeline_file, options).await?;
-    let pipeline = console.pipeline.name.clone();
-    let target = match body.to.as_deref() {
-        Some(spec) => {
-            name("artifact version", spec)?;
-            crate::locate::stored_version(rt.store(), &pipeline, spec)
-                .map_err(|e| ApiError(StatusCode::NOT_FOUND, e.to_string()))?
-                .artifact
-        }
-        None => rt
-            .store()
-            .last_good(&pipeline, &group)
-            .await
-            .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-            .ok_or_else(|| ApiError(StatusCode::CONFLICT, format!("group {group} has no last-good revision yet")))?,
-    };
-    let to = target.to_string();
-    let who = crate::locate::user();
-    tracing::info!(group, to, who, "rollback requested from the console");
-    let g = group.clone();
-    let chosen = body.to.is_some();
+    let rollback = console.ops.roll_back(&group, body.to.as_deref()).await?;
+    let to = rollback.plan.target.to_string();
+    tracing::info!(group, to, who = crate::locate::user(), "rollback requested from the console");
     tokio::spawn(async move {
-        match rt.deploy_by_hand(&g, target, chosen).await {
+        match rollback.run.await {
             Ok(done) => tracing::info!(
-                group = g,
+                group,
                 deployment_id = done.id,
                 status = done.status.as_str(),
                 rolled_back = ?done.rolled_back.as_ref().map(|r| r.id.clone()),
                 "console rollback ended"
             ),
-            Err(e) => tracing::error!(group = g, error = %e, "console rollback failed"),
+            Err(e) => tracing::error!(group, error = %e, "console rollback failed"),
         }
     });
-    Ok((StatusCode::ACCEPTED, Json(json!({ "group": group, "to": to }))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(json!({ "group": rollback.plan.group, "to": to }))).into_response())
 }
 
 /// Server-sent `change` events whenever another process commits to the state database (SQLite's

@@ -43,6 +43,8 @@ struct Console {
     definition: serde_json::Value,
     db: Arc<Db>,
     store: baton_local::artifacts::FsArtifactStore,
+    /// Approve, stop and roll back: the operations `baton approve`, `stop` and `rollback` call.
+    ops: baton_local::operations::LocalOperations,
     token: String,
     /// `Host` values this server answers to, lowercase: a page from any other name (DNS
     /// rebinding) is refused.
@@ -104,6 +106,7 @@ pub async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOptions) 
         .collect();
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let console = Arc::new(Console {
+        ops: baton_local::operations::LocalOperations::new(&file, &dir),
         pipeline_file: file,
         state_dir: dir,
         pipeline: model,

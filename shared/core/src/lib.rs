@@ -11,6 +11,8 @@
 //! - [`synth`]: pipeline → Amazon States Language; [`sam`]: pipeline → the SAM application
 //!   that deploys it on AWS.
 //! - [`ports`]: the traits adapters implement (`ArtifactStore`, `BuildRunner`, `Deployer`, …).
+//! - [`operations`]: what an operator does (approve, stop, roll back), one contract for the
+//!   CLI and the console.
 //! - [`stages`]: the handlers, one module per Lambda function, and the `events` handler that
 //!   answers waiting tasks.
 //! - [`events`]: inbound notifications (build, deployment, alarm, timer).
@@ -33,6 +35,7 @@ pub mod events;
 pub mod lanes;
 pub mod metrics;
 pub mod model;
+pub mod operations;
 pub mod ports;
 pub mod sam;
 pub mod spec;

@@ -1,6 +1,7 @@
 //! Deployments made by hand, outside any execution: `baton rollback` and the console's.
 
 use baton_core::events::Event;
+use baton_core::operations::{DeploymentEnded, RolledBack};
 use baton_core::ports::{ArtifactRef, ArtifactStore, DeployRequest, Deployer, DeploymentStatus};
 use tokio::sync::broadcast;
 
@@ -14,14 +15,14 @@ impl LocalRuntime {
     /// deployment; to a chosen version it is a new deployment, which the group's
     /// `auto_rollback: [failure]` rolls back to the last-good revision when it fails, as it
     /// would in an execution.
-    pub async fn deploy_by_hand(&self, group: &str, artifact: ArtifactRef, chosen: bool) -> Result<ManualDeployment, LocalError> {
+    pub async fn deploy_by_hand(&self, group: &str, artifact: ArtifactRef, chosen: bool) -> Result<DeploymentEnded, LocalError> {
         let (id, status, reason) = self.deploy_and_wait(group, artifact.clone(), !chosen).await?;
         let covered = self.pipeline().groups.get(group).is_some_and(|g| g.rollback_on_failure);
         let rolled_back = if chosen && status == DeploymentStatus::Failed && covered {
             match self.store().last_good(&self.pipeline().name, group).await {
                 Ok(Some(good)) if good != artifact => {
                     let (id, status, reason) = self.deploy_and_wait(group, good.clone(), true).await?;
-                    Some(Rollback {
+                    Some(RolledBack {
                         id,
                         status,
                         reason,
@@ -33,7 +34,7 @@ impl LocalRuntime {
         } else {
             None
         };
-        Ok(ManualDeployment {
+        Ok(DeploymentEnded {
             id,
             status,
             reason,
@@ -83,21 +84,4 @@ impl LocalRuntime {
             }
         }
     }
-}
-
-/// How a deployment made by hand ended, and the rollback its failure brought, if any.
-#[derive(Debug, Clone)]
-pub struct ManualDeployment {
-    pub id: String,
-    pub status: DeploymentStatus,
-    pub reason: Option<String>,
-    pub rolled_back: Option<Rollback>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Rollback {
-    pub id: String,
-    pub status: DeploymentStatus,
-    pub reason: Option<String>,
-    pub to: ArtifactRef,
 }

@@ -38,7 +38,6 @@ mod background;
 mod manual;
 
 use background::{dispatch, evaluate_alarms, probe};
-pub use manual::{ManualDeployment, Rollback};
 
 #[derive(Debug, Clone, Default)]
 pub struct RuntimeOptions {

@@ -1,0 +1,205 @@
+//! What an operator does to a pipeline's executions and deployment groups — answer an approval,
+//! stop an execution, roll a group back, stop a deployment — as one contract. The CLI and the
+//! console both call it, so each operation checks its request and finds its target in one place;
+//! the local executor implements it today and the AWS one can implement it next.
+//!
+//! An operation that takes time (a stop, a deployment) is [`Prepared`]: checked and resolved
+//! first, so the caller can say what will happen or refuse at once, then run by awaiting
+//! [`Prepared::run`] — the CLI awaits it with a progress line, the console spawns it and answers
+//! `202 Accepted`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::ports::{ArtifactRef, DeploymentStatus};
+
+/// Why an operation was refused or failed. Each caller maps the kind to its own terms: the CLI
+/// to exit codes, the console to HTTP statuses.
+#[derive(Debug, thiserror::Error)]
+pub enum OperationError {
+    /// The execution, approval, group, version or deployment named does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// It exists but is not in a state the operation applies to (a stop of an ended execution).
+    #[error("{0}")]
+    Conflict(String),
+    /// The request itself is wrong (an ambiguous id, a malformed version, a comment too long).
+    #[error("{0}")]
+    Invalid(String),
+    /// The executor failed while doing it.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// The part of an operation that runs after its checks; nothing happens until it is awaited.
+pub type Completion<T> = Pin<Box<dyn Future<Output = Result<T, OperationError>> + Send>>;
+
+/// An operation checked and ready: what it resolved to, and the work itself.
+pub struct Prepared<P, T> {
+    pub plan: P,
+    pub run: Completion<T>,
+}
+
+impl<P: std::fmt::Debug, T> std::fmt::Debug for Prepared<P, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared").field("plan", &self.plan).finish_non_exhaustive()
+    }
+}
+
+/// The longest comment an approver may leave (CodePipeline's limit for an approval's summary).
+pub const MAX_APPROVAL_COMMENT: usize = 512;
+
+/// An execution as an operation names it back: its full id and what it ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecutionRef {
+    pub id: String,
+    pub pipeline: String,
+    pub status: String,
+    pub commit: Option<String>,
+}
+
+/// What an approver sees before answering: the approval, what the execution produced so far and
+/// how the release's artifacts differ from what each group runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApprovalReview {
+    pub execution: ExecutionRef,
+    pub action: String,
+    pub message: Option<String>,
+    /// Each succeeded task's name and output, in the order they ended.
+    pub produced: Vec<(String, serde_json::Value)>,
+    pub groups: Vec<GroupChange>,
+}
+
+/// A deployment group's running versions and, per version of the same artifact the execution
+/// built, how many files the release changes, adds and removes.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupChange {
+    pub group: String,
+    pub running: Vec<ArtifactRef>,
+    pub changes: Vec<VersionChange>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionChange {
+    pub from: ArtifactRef,
+    pub to: ArtifactRef,
+    pub changed: usize,
+    pub added: usize,
+    pub removed: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApprovalAnswer {
+    /// An execution id or a unique prefix of one.
+    pub execution: String,
+    /// The approval's action (`Stage:Action` or `Action`); may be left out when only one waits.
+    pub action: Option<String>,
+    pub approved: bool,
+    pub comment: Option<String>,
+    /// Who answers, as the execution records it.
+    pub by: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Answered {
+    pub execution: String,
+    pub action: String,
+    pub approved: bool,
+    pub approver: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct StopExecution {
+    pub execution: String,
+    pub cause: String,
+    /// End it where it stands rather than let the actions in progress finish.
+    pub abandon: bool,
+}
+
+/// How a stopped execution ended, and the builds the stop ended with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecutionStopped {
+    pub status: String,
+    /// Each build the stop ended: (action, build id).
+    pub builds: Vec<(String, String)>,
+}
+
+/// A deployment group put back on a stored version: its last-good one unless `to` is given.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackPlan {
+    pub group: String,
+    /// The versions its instances run now, each once.
+    pub running: Vec<ArtifactRef>,
+    pub target: ArtifactRef,
+    /// `target` was named (a new deployment) rather than the last-good one (a rollback).
+    pub chosen: bool,
+}
+
+impl RollbackPlan {
+    /// Every instance already runs the target: there is nothing to deploy.
+    pub fn already_there(&self) -> bool {
+        !self.running.is_empty() && self.running.iter().all(|r| *r == self.target)
+    }
+}
+
+/// A deployment that ended, and the rollback the group's policy made of its failure.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeploymentEnded {
+    pub id: String,
+    pub status: DeploymentStatus,
+    pub reason: Option<String>,
+    pub rolled_back: Option<RolledBack>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RolledBack {
+    pub id: String,
+    pub status: DeploymentStatus,
+    pub reason: Option<String>,
+    pub to: ArtifactRef,
+}
+
+#[derive(Debug, Clone)]
+pub struct StopDeployment {
+    pub id: String,
+    /// Roll back to the last-good revision afterwards; the group's `auto_rollback` when `None`.
+    pub rollback: Option<bool>,
+    pub cause: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeploymentStopping {
+    pub id: String,
+    pub group: String,
+    pub rollback: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeploymentStopped {
+    pub status: String,
+    pub reason: Option<String>,
+    /// The rollback deployment the stop started, if any.
+    pub rollback_id: Option<String>,
+}
+
+#[async_trait]
+pub trait Operations: Send + Sync {
+    /// The approval an execution waits on — the only one, or the one `action` names — and what
+    /// the approver is approving.
+    async fn review_approval(&self, execution: &str, action: Option<&str>) -> Result<ApprovalReview, OperationError>;
+
+    async fn answer_approval(&self, answer: ApprovalAnswer) -> Result<Answered, OperationError>;
+
+    /// Stops a running execution; the completion ends when the execution has.
+    async fn stop(&self, request: StopExecution) -> Result<Prepared<ExecutionRef, ExecutionStopped>, OperationError>;
+
+    /// Puts `group` on `to` (`NAME@VERSION`) or its last-good version; the completion ends with
+    /// the deployment.
+    async fn roll_back(&self, group: &str, to: Option<&str>) -> Result<Prepared<RollbackPlan, DeploymentEnded>, OperationError>;
+
+    /// Stops a deployment in progress; the completion ends when it has.
+    async fn stop_deployment(&self, request: StopDeployment) -> Result<Prepared<DeploymentStopping, DeploymentStopped>, OperationError>;
+}

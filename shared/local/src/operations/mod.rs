@@ -1,0 +1,156 @@
+//! The operations of [`baton_core::operations`] on a state directory: what `baton approve`,
+//! `stop`, `rollback` and `stop-deployment` do, and what the console's buttons do.
+//!
+//! Each operation opens only what it needs, so answering an approval or stopping an execution
+//! never creates a state directory, and a group operation opens the pipeline's runtime.
+
+mod approval;
+mod groups;
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use baton_core::operations::{
+    Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionRef, ExecutionStopped,
+    OperationError, Operations, Prepared, RollbackPlan, StopDeployment, StopExecution,
+};
+use baton_core::ports::Manifest;
+
+use crate::artifacts::FsArtifactStore;
+use crate::db::Db;
+use crate::error::LocalError;
+use crate::query::{self, ExecutionRow};
+use crate::{LocalRuntime, RuntimeOptions, inbox};
+
+/// The operations on one pipeline's state directory.
+#[derive(Debug, Clone)]
+pub struct LocalOperations {
+    pipeline_file: PathBuf,
+    state_dir: PathBuf,
+}
+
+impl LocalOperations {
+    pub fn new(pipeline_file: &Path, state_dir: &Path) -> Self {
+        Self {
+            pipeline_file: pipeline_file.to_path_buf(),
+            state_dir: state_dir.to_path_buf(),
+        }
+    }
+
+    /// The state database, refused as "no executions yet" when there is none (nothing is created).
+    fn db(&self) -> Result<Db, OperationError> {
+        let file = self.state_dir.join("baton.db");
+        if !file.exists() {
+            return Err(OperationError::NotFound(format!(
+                "no executions yet in {}; start one with `baton run`",
+                self.state_dir.display()
+            )));
+        }
+        let db = Db::open(&file)?;
+        // An execution whose runner died is shown as what it is, not as RUNNING forever.
+        crate::runners::reconcile(&db)?;
+        Ok(db)
+    }
+
+    /// The execution `id` names (an id or a unique prefix of one).
+    fn execution(&self, db: &Db, id: &str) -> Result<ExecutionRow, OperationError> {
+        query::execution(db, Some(id))?.ok_or_else(|| {
+            OperationError::NotFound(format!(
+                "no execution `{id}` in {}; `baton history` lists them",
+                self.state_dir.display()
+            ))
+        })
+    }
+
+    async fn runtime(&self) -> Result<LocalRuntime, OperationError> {
+        let options = RuntimeOptions {
+            state_dir: Some(self.state_dir.clone()),
+            working_tree: false,
+        };
+        Ok(LocalRuntime::open(&self.pipeline_file, options).await?)
+    }
+}
+
+/// Local failures: what the user asked for wrongly is `Invalid`, the rest `Internal`.
+impl From<LocalError> for OperationError {
+    fn from(e: LocalError) -> Self {
+        match e {
+            LocalError::Invalid(why) => Self::Invalid(why),
+            LocalError::Spec(e) => Self::Invalid(e.to_string()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+fn reference(exec: &ExecutionRow) -> ExecutionRef {
+    ExecutionRef {
+        id: exec.id.clone(),
+        pipeline: exec.pipeline.clone(),
+        status: exec.status.clone(),
+        commit: exec.commit_id.clone(),
+    }
+}
+
+/// A stored artifact version named `NAME@VERSION`; not found lists the versions there are.
+pub fn stored_version(store: &FsArtifactStore, pipeline: &str, spec: &str) -> Result<Manifest, OperationError> {
+    let (name, version) = spec
+        .split_once('@')
+        .and_then(|(n, v)| Some((n, v.parse::<u64>().ok()?)))
+        .ok_or_else(|| OperationError::Invalid(format!("`{spec}` is not NAME@VERSION, e.g. app@3")))?;
+    let versions = store.list(pipeline, Some(name))?;
+    let known: Vec<String> = versions.iter().map(|m| m.artifact.version.to_string()).collect();
+    versions.into_iter().find(|m| m.artifact.version == version).ok_or_else(|| {
+        OperationError::NotFound(format!(
+            "no artifact {spec} in pipeline {pipeline}; stored versions of `{name}`: {}",
+            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+        ))
+    })
+}
+
+#[async_trait]
+impl Operations for LocalOperations {
+    async fn review_approval(&self, execution: &str, action: Option<&str>) -> Result<ApprovalReview, OperationError> {
+        approval::review(self, execution, action)
+    }
+
+    async fn answer_approval(&self, answer: ApprovalAnswer) -> Result<Answered, OperationError> {
+        approval::answer(self, answer).await
+    }
+
+    async fn stop(&self, request: StopExecution) -> Result<Prepared<ExecutionRef, ExecutionStopped>, OperationError> {
+        let db = self.db()?;
+        let exec = self.execution(&db, &request.execution)?;
+        if exec.status != "RUNNING" {
+            return Err(OperationError::Conflict(format!(
+                "execution {} is {}; there is nothing to stop",
+                exec.id, exec.status
+            )));
+        }
+        let dir = self.state_dir.clone();
+        let id = exec.id.clone();
+        let run = async move {
+            let status = inbox::stop(&dir, &id, &request.cause, request.abandon).await?;
+            let builds = query::builds(&db, &id)?
+                .into_iter()
+                .filter(|b| b.status == "STOPPED")
+                .map(|b| (b.action, b.id))
+                .collect();
+            Ok(ExecutionStopped { status, builds })
+        };
+        Ok(Prepared {
+            plan: reference(&exec),
+            run: Box::pin(run),
+        })
+    }
+
+    async fn roll_back(&self, group: &str, to: Option<&str>) -> Result<Prepared<RollbackPlan, DeploymentEnded>, OperationError> {
+        groups::roll_back(self, group, to).await
+    }
+
+    async fn stop_deployment(&self, request: StopDeployment) -> Result<Prepared<DeploymentStopping, DeploymentStopped>, OperationError> {
+        groups::stop_deployment(self, request).await
+    }
+}
+
+#[cfg(test)]
+mod tests;
