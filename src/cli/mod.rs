@@ -161,7 +161,7 @@ Examples:
         #[arg(long, default_value_t = 20)]
         limit: usize,
         /// Only executions that ended so (or still run).
-        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(baton_local::query::EXECUTION_STATUSES))]
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(baton_local::PipelineStatus::ALL.map(baton_local::PipelineStatus::as_str)))]
         status: Option<String>,
         /// Only executions whose id, commit, trigger, error or cause contain every one of these words (any case).
         #[arg(long, value_name = "WORDS")]

@@ -44,7 +44,7 @@ pub fn run(pipeline: &Path, state_dir: Option<&Path>, filter: Filter<'_>, limit:
         "EXECUTION", "STATUS", "STARTED", "COMMIT", "TRIGGER"
     );
     for r in rows {
-        let s = style::status(&r.status);
+        let s = style::status(r.status.as_str());
         let commit = r.commit_id.as_deref().map_or("-", |c| &c[..c.len().min(8)]);
         println!(
             "{:<24} {}{:<10}{} {:<26} {:<10} {:<24} {}",

@@ -72,7 +72,7 @@ pub async fn follow(db: &Db, execution_id: &str, action: Option<&str>) -> anyhow
     let wanted = |b: &BuildRow| action.is_none_or(|a| b.action == a || b.action.rsplit(':').next() == Some(a));
     let mut offsets: HashMap<String, u64> = HashMap::new();
     loop {
-        let running = query::execution(db, Some(execution_id))?.is_some_and(|e| e.status == "RUNNING");
+        let running = query::execution(db, Some(execution_id))?.is_some_and(|e| e.status == baton_local::PipelineStatus::Running);
         let mut read_any = false;
         for b in query::builds(db, execution_id)?.into_iter().filter(wanted) {
             let offset = offsets.entry(b.id.clone()).or_default();

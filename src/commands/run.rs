@@ -11,7 +11,7 @@ use anstream::eprintln;
 use baton_core::model::{ActionKind, state_name};
 use baton_core::stages::error_types;
 use baton_local::continuation::Plan;
-use baton_local::{Continuation, ExecutionRecord, LocalRuntime, Progress, RuntimeOptions};
+use baton_local::{Continuation, ExecutionRecord, LocalRuntime, PipelineStatus, Progress, RuntimeOptions};
 use serde_json::{Map, Value};
 use tokio::sync::broadcast;
 
@@ -212,7 +212,7 @@ fn summary(runtime: &LocalRuntime, args: &RunArgs<'_>, record: &ExecutionRecord)
     if args.json {
         println!("{}", serde_json::to_string_pretty(record)?);
     } else {
-        let s = style::status(&record.status);
+        let s = style::status(record.status.as_str());
         println!();
         println!(
             "Execution {} {}{}{} in {}",
@@ -249,10 +249,10 @@ fn summary(runtime: &LocalRuntime, args: &RunArgs<'_>, record: &ExecutionRecord)
         }
         println!("  details: baton status {}{}", record.id, reach(args));
     }
-    Ok(match record.status.as_str() {
-        _ if record.succeeded() => 0,
-        baton_local::execution_record::SUPERSEDED => 3,
-        "ABORTED" => 4,
+    Ok(match record.status {
+        PipelineStatus::Succeeded => 0,
+        PipelineStatus::Superseded => 3,
+        PipelineStatus::Aborted => 4,
         _ => 1,
     })
 }

@@ -29,7 +29,7 @@ pub async fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Pa
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(0);
     }
-    let s = style::status(&exec.status);
+    let s = style::status(exec.status.as_str());
     println!(
         "Execution {} {}{}{} · pipeline {} · commit {}",
         exec.id,

@@ -37,7 +37,7 @@ pub async fn run(args: StopArgs<'_>, pipeline: &Path, state_dir: Option<&Path>) 
         println!("Stopping execution {id}: the actions in progress finish first (--abandon stops them now)");
     }
     let stopped = crate::progress::during(format!("waiting for execution {id} to stop"), stop.run).await?;
-    let s = style::status(&stopped.status);
+    let s = style::status(stopped.status.as_str());
     println!("Execution {id} {}{}{}: {cause}", s.render(), stopped.status, s.render_reset());
     for (action, build) in &stopped.builds {
         println!("  build {action} stopped ({build})");

@@ -67,7 +67,7 @@ fn show(event: &WatchEvent) {
         } => println!("{now} {trigger} → execution {execution_id} {}", dim(&format!("({why})"))),
         WatchEvent::Skipped { trigger, why } => println!("{now} {trigger} → nothing {}", dim(&format!("({why})"))),
         WatchEvent::Finished(r) => {
-            let s = style::status(&r.status);
+            let s = style::status(r.status.as_str());
             let mut line = format!("{now} execution {} {}{}{}", r.id, s.render(), r.status, s.render_reset());
             if let (Some(e), Some(c)) = (&r.error, &r.cause) {
                 line.push_str(&format!(": {e}: {c}"));

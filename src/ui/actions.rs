@@ -64,7 +64,7 @@ pub async fn stop(State(console): Shared, Path(id): Path<String>, Json(body): Js
     let run = id.clone();
     tokio::spawn(async move {
         match stop.run.await {
-            Ok(stopped) => tracing::info!(execution_id = %run, status = stopped.status, "console stop ended"),
+            Ok(stopped) => tracing::info!(execution_id = %run, status = %stopped.status, "console stop ended"),
             Err(e) => tracing::error!(execution_id = %run, error = %e, "console stop failed"),
         }
     });

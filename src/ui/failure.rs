@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use baton_local::PipelineStatus;
 use baton_local::db::Db;
 use baton_local::query::{self, BuildRow, DeploymentRow, ExecutionRow, StateStatus};
 use serde::Serialize;
@@ -23,13 +24,13 @@ pub struct Failure {
     pub rollbacks: Vec<String>,
 }
 
-fn ended_badly(status: &str) -> bool {
-    matches!(status, "FAILED" | "TIMED_OUT" | "ABORTED")
+fn ended_badly(status: PipelineStatus) -> bool {
+    matches!(status, PipelineStatus::Failed | PipelineStatus::TimedOut | PipelineStatus::Aborted)
 }
 
 /// `None` for an execution that did not fail.
 pub fn of(db: &Db, state_dir: &Path, pipeline: &str, exec: &ExecutionRow, states: &[StateStatus]) -> anyhow::Result<Option<Failure>> {
-    if !ended_badly(&exec.status) {
+    if !ended_badly(exec.status) {
         return Ok(None);
     }
     let failed = states

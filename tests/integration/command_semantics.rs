@@ -12,7 +12,7 @@ use crate::util::Project;
 
 const ONE_BUILD: &str = "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build }\n";
 
-async fn build(buildspec: &str) -> (String, String, Vec<(String, String)>) {
+async fn build(buildspec: &str) -> (baton_local::PipelineStatus, String, Vec<(String, String)>) {
     let project = Project::with_files(&[("pipeline.yml", ONE_BUILD), ("buildspec.yml", buildspec)]);
     let (_, record) = project.run().await;
     let builds = query::builds(&project.db(), &record.id).expect("builds");

@@ -13,6 +13,7 @@
 //! - [`ports`]: the traits adapters implement (`ArtifactStore`, `BuildRunner`, `Deployer`, …).
 //! - [`operations`]: what an operator does (approve, stop, roll back), one contract for the
 //!   CLI and the console.
+//! - [`pipeline_status`]: an execution's status, Step Functions' and CodePipeline's SUPERSEDED.
 //! - [`stages`]: the handlers, one module per Lambda function, and the `events` handler that
 //!   answers waiting tasks.
 //! - [`events`]: inbound notifications (build, deployment, alarm, timer).
@@ -36,6 +37,7 @@ pub mod lanes;
 pub mod metrics;
 pub mod model;
 pub mod operations;
+pub mod pipeline_status;
 pub mod ports;
 pub mod sam;
 pub mod spec;

@@ -14,6 +14,7 @@ use std::pin::Pin;
 use async_trait::async_trait;
 use serde::Serialize;
 
+use crate::pipeline_status::PipelineStatus;
 use crate::ports::{ArtifactRef, DeploymentStatus};
 
 /// Why an operation was refused or failed. Each caller maps the kind to its own terms: the CLI
@@ -57,7 +58,7 @@ pub const MAX_APPROVAL_COMMENT: usize = 512;
 pub struct ExecutionRef {
     pub id: String,
     pub pipeline: String,
-    pub status: String,
+    pub status: PipelineStatus,
     pub commit: Option<String>,
 }
 
@@ -122,7 +123,7 @@ pub struct StopExecution {
 /// How a stopped execution ended, and the builds the stop ended with it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExecutionStopped {
-    pub status: String,
+    pub status: PipelineStatus,
     /// Each build the stop ended: (action, build id).
     pub builds: Vec<(String, String)>,
 }

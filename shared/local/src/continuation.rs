@@ -14,8 +14,10 @@ use baton_asl::{ExecutionOutcome, ExecutionSpec, Redrive};
 use baton_core::synth;
 use rusqlite::params;
 
+use crate::PipelineStatus;
 use crate::error::LocalError;
 use crate::execution_record::ExecutionRecord;
+use crate::pipeline_status;
 use crate::query;
 use crate::runners::RUNNER_LOST;
 use crate::runtime::{Begin, LocalRuntime};
@@ -96,24 +98,20 @@ impl LocalRuntime {
     /// Resumes or retries execution `id` (a full id) and runs it to its end.
     pub async fn carry_on(&self, id: &str, how: Continuation) -> Result<ExecutionRecord, LocalError> {
         let plan = self.continuation(id, how)?;
-        let (status, started): (String, String) = self
+        let (status, started): (PipelineStatus, String) = self
             .db()
             .lock()
             .query_row("SELECT status, started_at FROM executions WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
+                Ok((pipeline_status::column(r, 0)?, r.get(1)?))
             })
             .map_err(LocalError::sql)?;
         // Back to RUNNING with this process as its runner, only if nobody did so first: two
         // `baton resume`s must not both carry it on.
         self.db().immediate(|tx| {
-            let changed = tx
-                .execute(
-                    "UPDATE executions SET status = 'RUNNING', ended_at = NULL, output = NULL, error = NULL, cause = NULL WHERE id = ?1 AND status = ?2",
-                    params![id, status],
-                )
-                .map_err(LocalError::sql)?;
-            if changed == 0 {
-                return Err(LocalError::Invalid(format!("execution {id} was carried on by another `baton` meanwhile")));
+            if !pipeline_status::reopen(tx, id, status)? {
+                return Err(LocalError::Invalid(format!(
+                    "execution {id} was carried on by another `baton` meanwhile"
+                )));
             }
             crate::runners::claim(tx, id)
         })?;

@@ -4,19 +4,16 @@
 use baton_asl::ExecutionOutcome;
 use baton_core::metrics;
 use baton_core::ports::MetricDatum;
-use baton_core::stages::error_types;
 use chrono::Utc;
 
+use crate::PipelineStatus;
 use crate::db::Db;
-
-/// CodePipeline's status for an execution overtaken by a newer one.
-pub const SUPERSEDED: &str = "SUPERSEDED";
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ExecutionRecord {
     pub id: String,
     pub pipeline: String,
-    pub status: String,
+    pub status: PipelineStatus,
     pub started_at: String,
     pub ended_at: String,
     pub error: Option<String>,
@@ -25,17 +22,10 @@ pub struct ExecutionRecord {
 
 impl ExecutionRecord {
     pub(crate) fn finish(id: &str, pipeline: &str, started_at: String, outcome: &ExecutionOutcome) -> Self {
-        let superseded = outcome.error.as_ref().is_some_and(|e| e.error == error_types::SUPERSEDED);
-        let status = if superseded {
-            // Step Functions has no such status; the `Superseded` Fail state stands for it.
-            SUPERSEDED.to_string()
-        } else {
-            outcome.status.as_str().to_string()
-        };
         Self {
             id: id.to_string(),
             pipeline: pipeline.to_string(),
-            status,
+            status: crate::pipeline_status::of(outcome),
             started_at,
             ended_at: Utc::now().to_rfc3339(),
             error: outcome.error.as_ref().map(|e| e.error.clone()),
@@ -50,7 +40,7 @@ impl ExecutionRecord {
     }
 
     pub fn succeeded(&self) -> bool {
-        self.status == "SUCCEEDED"
+        self.status == PipelineStatus::Succeeded
     }
 }
 

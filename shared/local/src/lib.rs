@@ -75,6 +75,7 @@ mod mask;
 pub mod operations;
 pub mod packs;
 pub mod params;
+pub mod pipeline_status;
 pub mod process;
 pub mod query;
 pub mod reports;
@@ -86,6 +87,7 @@ pub mod traffic;
 pub mod tree;
 pub mod watch;
 
+pub use baton_core::pipeline_status::PipelineStatus;
 pub use continuation::Continuation;
 pub use error::LocalError;
 pub use execution_record::ExecutionRecord;

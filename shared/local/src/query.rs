@@ -13,13 +13,13 @@ use crate::error::LocalError;
 
 mod find;
 
-pub use find::{EXECUTION_STATUSES, ExecutionFilter, find_executions};
+pub use find::{ExecutionFilter, find_executions};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ExecutionRow {
     pub id: String,
     pub pipeline: String,
-    pub status: String,
+    pub status: crate::PipelineStatus,
     pub started_at: String,
     pub ended_at: Option<String>,
     pub commit_id: Option<String>,
@@ -49,7 +49,7 @@ fn execution_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
     Ok(ExecutionRow {
         id: r.get(0)?,
         pipeline: r.get(1)?,
-        status: r.get(2)?,
+        status: crate::pipeline_status::column(r, 2)?,
         started_at: r.get(3)?,
         ended_at: r.get(4)?,
         commit_id: r.get(5)?,

@@ -99,13 +99,7 @@ pub fn reconcile(db: &Db) -> Result<Vec<String>, LocalError> {
             "the `baton run` that ran it stopped without recording an end (killed, or its machine stopped); nothing runs it any more";
         db.immediate(|tx| {
             // Only if still RUNNING: another opener may have ended it a moment ago.
-            let changed = tx
-                .execute(
-                    "UPDATE executions SET status = 'ABORTED', ended_at = ?2, error = ?4, cause = ?3 WHERE id = ?1 AND status = 'RUNNING'",
-                    params![execution, now, cause, RUNNER_LOST],
-                )
-                .map_err(LocalError::sql)?;
-            if changed > 0 {
+            if crate::pipeline_status::runner_lost(tx, &execution, &now, RUNNER_LOST, cause)? {
                 // Their keys are freed: a resumed execution starts these again, while a job
                 // that ended keeps its key and has its end delivered again instead.
                 tx.execute(

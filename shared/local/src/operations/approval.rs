@@ -8,6 +8,7 @@ use baton_core::operations::{Answered, ApprovalAnswer, ApprovalReview, GroupChan
 use baton_core::ports::ArtifactRef;
 
 use super::{LocalOperations, reference};
+use crate::PipelineStatus;
 use crate::artifact_diff::Change;
 use crate::artifacts::FsArtifactStore;
 use crate::db::Db;
@@ -23,7 +24,7 @@ fn waiting(
     action: Option<&str>,
 ) -> Result<(ExecutionRow, WaitingApproval), OperationError> {
     let exec = ops.execution(db, execution)?;
-    if exec.status != "RUNNING" {
+    if exec.status != PipelineStatus::Running {
         return Err(OperationError::Conflict(format!(
             "execution {} is {}; nothing waits for approval",
             exec.id, exec.status

@@ -8,6 +8,7 @@ use baton_core::operations::{
 use baton_core::ports::{ArtifactRef, ArtifactStore, Deployer, StopRequest};
 
 use super::{LocalOperations, stored_version};
+use crate::PipelineStatus;
 use crate::query;
 
 const ENDED: [&str; 3] = ["Succeeded", "Failed", "Stopped"];
@@ -108,7 +109,7 @@ pub(super) async fn stop_deployment(
             }
             // A deployment whose execution ended without it has nobody left to stop it.
             if let Some(exec) = query::execution(rt.db(), Some(&now.execution_id))?
-                && exec.status != "RUNNING"
+                && exec.status != PipelineStatus::Running
             {
                 return Err(OperationError::Conflict(format!(
                     "deployment {id} is {} but its execution {} is {}: nothing runs it any more (`baton resume` ends it)",

@@ -20,7 +20,7 @@ use crate::artifacts::FsArtifactStore;
 use crate::db::Db;
 use crate::error::LocalError;
 use crate::query::{self, ExecutionRow};
-use crate::{LocalRuntime, RuntimeOptions, inbox};
+use crate::{LocalRuntime, PipelineStatus, RuntimeOptions, inbox};
 
 /// The operations on one pipeline's state directory.
 #[derive(Debug, Clone)]
@@ -86,7 +86,7 @@ fn reference(exec: &ExecutionRow) -> ExecutionRef {
     ExecutionRef {
         id: exec.id.clone(),
         pipeline: exec.pipeline.clone(),
-        status: exec.status.clone(),
+        status: exec.status,
         commit: exec.commit_id.clone(),
     }
 }
@@ -120,7 +120,7 @@ impl Operations for LocalOperations {
     async fn stop(&self, request: StopExecution) -> Result<Prepared<ExecutionRef, ExecutionStopped>, OperationError> {
         let db = self.db()?;
         let exec = self.execution(&db, &request.execution)?;
-        if exec.status != "RUNNING" {
+        if exec.status != PipelineStatus::Running {
             return Err(OperationError::Conflict(format!(
                 "execution {} is {}; there is nothing to stop",
                 exec.id, exec.status
@@ -129,7 +129,9 @@ impl Operations for LocalOperations {
         let dir = self.state_dir.clone();
         let id = exec.id.clone();
         let run = async move {
-            let status = inbox::stop(&dir, &id, &request.cause, request.abandon).await?;
+            let answer = inbox::stop(&dir, &id, &request.cause, request.abandon).await?;
+            let status = PipelineStatus::parse(&answer)
+                .ok_or_else(|| OperationError::Internal(format!("the runner of {id} answered the stop with `{answer}`")))?;
             let builds = query::builds(&db, &id)?
                 .into_iter()
                 .filter(|b| b.status == "STOPPED")

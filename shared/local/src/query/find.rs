@@ -2,40 +2,30 @@
 //! the console's list and `baton history --status --search` ask.
 
 use super::{EXECUTION_COLUMNS, ExecutionRow, execution_row};
+use crate::PipelineStatus;
 use crate::db::Db;
 use crate::error::LocalError;
-
-/// Every status an execution record can hold: Step Functions' and CodePipeline's `SUPERSEDED`.
-pub const EXECUTION_STATUSES: [&str; 6] = [
-    "RUNNING",
-    "SUCCEEDED",
-    "FAILED",
-    "ABORTED",
-    "TIMED_OUT",
-    crate::execution_record::SUPERSEDED,
-];
 
 /// Which executions a listing keeps: one status, and words that must each appear (in any case)
 /// in the id, commit, trigger, error or cause.
 #[derive(Debug, Clone, Default)]
 pub struct ExecutionFilter {
-    status: Option<String>,
+    status: Option<PipelineStatus>,
     words: Vec<String>,
 }
 
 impl ExecutionFilter {
     /// Refuses a status no execution can have, naming those it can.
     pub fn new(status: Option<&str>, words: &str) -> Result<Self, LocalError> {
-        if let Some(s) = status
-            && !EXECUTION_STATUSES.contains(&s)
-        {
-            return Err(LocalError::Invalid(format!(
-                "no execution is ever `{s}`; the statuses are {}",
-                EXECUTION_STATUSES.join(", ")
-            )));
-        }
+        let status = match status {
+            None => None,
+            Some(s) => Some(PipelineStatus::parse(s).ok_or_else(|| {
+                let all: Vec<&str> = PipelineStatus::ALL.iter().map(|s| s.as_str()).collect();
+                LocalError::Invalid(format!("no execution is ever `{s}`; the statuses are {}", all.join(", ")))
+            })?),
+        };
         Ok(Self {
-            status: status.map(str::to_string),
+            status,
             words: words.split_whitespace().map(str::to_lowercase).collect(),
         })
     }
@@ -46,7 +36,7 @@ impl ExecutionFilter {
     }
 
     pub fn matches(&self, e: &ExecutionRow) -> bool {
-        if self.status.as_ref().is_some_and(|s| *s != e.status) {
+        if self.status.is_some_and(|s| s != e.status) {
             return false;
         }
         let text = [

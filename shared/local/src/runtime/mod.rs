@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
+use crate::PipelineStatus;
 use crate::artifacts::FsArtifactStore;
 use crate::build::ShellBuildRunner;
 use crate::bus::{EventBus, InterpreterCallbacks, SqlitePendingTasks};
@@ -31,6 +32,7 @@ use crate::deploy::LocalDeployer;
 use crate::error::LocalError;
 use crate::execution_record::{self, ExecutionRecord, execution_id};
 use crate::lanes::SqliteLanes;
+use crate::pipeline_status;
 use crate::source::LocalSource;
 use crate::stopping::Stops;
 
@@ -300,11 +302,15 @@ impl LocalRuntime {
                 params![digest, definition],
             )
             .map_err(LocalError::sql)?;
-            tx.execute(
-                "INSERT INTO executions (id, pipeline, arn, status, started_at, input, definition) VALUES (?1, ?2, ?3, 'RUNNING', ?4, ?5, ?6)",
-                params![id, self.pipeline().name, spec.execution_arn(), started, input.to_string(), digest],
-            )
-            .map_err(LocalError::sql)?;
+            let record = pipeline_status::Started {
+                id: &id,
+                pipeline: &self.pipeline().name,
+                arn: &spec.execution_arn(),
+                started_at: &started,
+                input: &input.to_string(),
+                definition: &digest,
+            };
+            pipeline_status::start(tx, &record)?;
             crate::runners::claim(tx, &id)
         })?;
         if let Err(e) = self
@@ -359,7 +365,7 @@ impl LocalRuntime {
             }
         };
         let record = self.conclude(&id, started, &outcome, inbox).await?;
-        stops.answer(&record.status);
+        stops.answer(record.status.as_str());
         Ok(record)
     }
 
@@ -397,20 +403,24 @@ impl LocalRuntime {
             .output
             .as_ref()
             .and_then(|o| o["source"]["commit_id"].as_str().map(str::to_string));
-        self.db
-            .lock()
-            .execute(
-                "UPDATE executions SET status = ?2, ended_at = ?3, output = ?4, error = ?5, cause = ?6, commit_id = COALESCE(?7, commit_id) WHERE id = ?1",
-                params![id, record.status, record.ended_at, outcome.output.as_ref().map(Value::to_string), record.error, record.cause, commit],
-            )
-            .map_err(LocalError::sql)?;
+        let ended = pipeline_status::Ended {
+            status: record.status,
+            ended_at: &record.ended_at,
+            output: outcome.output.as_ref().map(Value::to_string),
+            error: record.error.as_deref(),
+            cause: record.cause.as_deref(),
+            commit,
+        };
+        if !pipeline_status::end(&self.db.lock(), &id, &ended)? {
+            tracing::warn!(execution_id = %id, status = %record.status, "the execution had already been ended as one whose runner was lost; its record is left as it was");
+        }
         if let Err(e) = crate::runners::release(&self.db, &id) {
             tracing::warn!(execution_id = %id, error = %e, "could not release the execution's runner record");
         }
         let dims = metrics::pipeline_dims(&self.pipeline().name);
-        let outcome_name = match (outcome.status, record.status.as_str()) {
+        let outcome_name = match (outcome.status, record.status) {
             (ExecutionStatus::Succeeded, _) => "ExecutionSucceeded",
-            (_, execution_record::SUPERSEDED) => "ExecutionSuperseded",
+            (_, PipelineStatus::Superseded) => "ExecutionSuperseded",
             _ => "ExecutionFailed",
         };
         let took = chrono::DateTime::parse_from_rfc3339(&record.started_at)
