@@ -1,6 +1,6 @@
-//! What the console starts and stops: a new execution (CodePipeline's "Release change"), run by
-//! this process as `baton run` would run it, and a stop, sent through the execution's inbox as
-//! `baton stop` sends it.
+//! What the console starts and stops: a new execution (CodePipeline's "Release change") and a
+//! retry of a failed one, run by this process as `baton run` and `baton retry` would run them,
+//! and a stop, as `baton stop` sends it.
 
 use std::sync::Arc;
 
@@ -69,4 +69,29 @@ pub async fn stop(State(console): Shared, Path(id): Path<String>, Json(body): Js
         }
     });
     Ok((StatusCode::ACCEPTED, Json(json!({ "execution": id, "abandon": body.abandon }))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryBody {
+    /// Run only the actions of the failed stage that did not succeed (`baton retry --failed-only`).
+    #[serde(default)]
+    pub failed_only: bool,
+}
+
+/// Runs a failed execution's failed stage again, as `baton retry` does; this process runs it and
+/// the page follows it through the change stream.
+pub async fn retry(State(console): Shared, Path(id): Path<String>, Json(body): Json<RetryBody>) -> Result<Response, ApiError> {
+    name("execution id", &id)?;
+    let retry = console.ops.retry(&id, body.failed_only).await?;
+    let (id, from) = (retry.plan.execution.id.clone(), retry.plan.from.clone());
+    tracing::info!(execution_id = %id, from, who = crate::locate::user(), "retry started from the console");
+    let run = id.clone();
+    tokio::spawn(async move {
+        match retry.run.await {
+            Ok(status) => tracing::info!(execution_id = %run, %status, "console retry ended"),
+            Err(e) => tracing::error!(execution_id = %run, error = %e, "console retry failed"),
+        }
+    });
+    Ok((StatusCode::ACCEPTED, Json(json!({ "execution": id, "from": from }))).into_response())
 }

@@ -151,6 +151,18 @@ async function main() {
     await page.locator("#failure-section", { hasText: "BuildFailed" }).waitFor();
     step("the failed execution opens with why: Build:Compile, BuildFailed, its last log lines");
 
+    // Retry runs the stage that failed again, in a new attempt of the same execution (its source
+    // is the one it ran with, so it fails again, having built twice).
+    await page.getByRole("button", { name: "Retry" }).click();
+    const retried = (await page.getByText(/retrying \S+ from /).textContent()).match(/retrying (\S+) from/)[1];
+    await until("the retried execution ended again, Build:Compile run twice", () => {
+      const status = spawnSync(baton, ["status", retried, "--json", "--pipeline", dir], { encoding: "utf8" });
+      if (status.status !== 0) return false;
+      const doc = JSON.parse(status.stdout);
+      return doc.execution.status === "FAILED" && doc.states.filter(s => s.name === "Build:Compile").length >= 2;
+    }, 120);
+    step(`Retry ran ${retried}'s failed stage again`);
+
     // At 1280×800 every stage of the graph is on the page: nothing runs off its right edge.
     await page.setViewportSize({ width: 1280, height: 800 });
     const graph = await page.locator("#graph").boundingBox();
@@ -164,9 +176,8 @@ async function main() {
     // are a detail one asks for.
     if (await page.locator("#states td", { hasText: /^Enter Build$/ }).count()) fail("a stage gate is a row of the actions table");
     await page.getByLabel("the state machine's own steps too").check();
-    await page.locator("#states td", { hasText: /^Enter Build$/ }).waitFor();
+    await page.locator("#states td", { hasText: /^Enter Build$/ }).first().waitFor();
     step("the machine's own steps are a detail, shown when asked for");
-    if (screenshots) await page.screenshot({ path: join(screenshots, "console-failed.png"), fullPage: true });
     if (screenshots) await page.screenshot({ path: join(screenshots, "console-failed.png"), fullPage: true });
 
     if (loads.length) fail(`the page reloaded ${loads.length} times`);

@@ -163,6 +163,14 @@ pub struct RolledBack {
     pub to: ArtifactRef,
 }
 
+/// A failed execution run again from the stage that failed (Step Functions' RedriveExecution).
+#[derive(Debug, Clone, Serialize)]
+pub struct RetryPlan {
+    pub execution: ExecutionRef,
+    /// The state it starts again at: the gate of the stage that failed.
+    pub from: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct StopDeployment {
     pub id: String,
@@ -196,6 +204,11 @@ pub trait Operations: Send + Sync {
 
     /// Stops a running execution; the completion ends when the execution has.
     async fn stop(&self, request: StopExecution) -> Result<Prepared<ExecutionRef, ExecutionStopped>, OperationError>;
+
+    /// Runs a failed, stopped or timed-out execution again from the stage that failed, every
+    /// action of it or (`failed_only`) those that did not succeed; the completion ends with the
+    /// execution.
+    async fn retry(&self, execution: &str, failed_only: bool) -> Result<Prepared<RetryPlan, PipelineStatus>, OperationError>;
 
     /// Puts `group` on `to` (`NAME@VERSION`) or its last-good version; the completion ends with
     /// the deployment.

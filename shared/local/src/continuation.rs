@@ -63,18 +63,18 @@ impl LocalRuntime {
             )));
         }
         let lost = row.error.as_deref() == Some(RUNNER_LOST);
-        match (how, row.status.as_str()) {
-            (Continuation::Resume, "ABORTED") if lost => {}
+        match (how, row.status) {
+            (Continuation::Resume, PipelineStatus::Aborted) if lost => {}
             (Continuation::Resume, status) => {
                 return Err(LocalError::Invalid(format!(
                     "execution {id} is {status}, and only an execution whose runner died can be resumed; `baton retry {id}` runs a failed stage again"
                 )));
             }
-            (Continuation::Retry { .. }, "FAILED" | "ABORTED" | "TIMED_OUT") => {}
+            (Continuation::Retry { .. }, PipelineStatus::Failed | PipelineStatus::Aborted | PipelineStatus::TimedOut) => {}
             (Continuation::Retry { .. }, status) => {
                 let why = match status {
-                    "RUNNING" => "it is still running",
-                    "SUCCEEDED" => "it succeeded",
+                    PipelineStatus::Running => "it is still running",
+                    PipelineStatus::Succeeded => "it succeeded",
                     _ => "a newer execution overtook it; run the pipeline again instead",
                 };
                 return Err(LocalError::Invalid(format!("execution {id} cannot be retried: {why}")));

@@ -12,15 +12,16 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use baton_core::operations::{
     Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionRef, ExecutionStopped,
-    OperationError, Operations, Prepared, RollbackPlan, StopDeployment, StopExecution,
+    OperationError, Operations, Prepared, RetryPlan, RollbackPlan, StopDeployment, StopExecution,
 };
 use baton_core::ports::Manifest;
 
 use crate::artifacts::FsArtifactStore;
+use crate::continuation::Plan;
 use crate::db::Db;
 use crate::error::LocalError;
 use crate::query::{self, ExecutionRow};
-use crate::{LocalRuntime, PipelineStatus, RuntimeOptions, inbox};
+use crate::{Continuation, LocalRuntime, PipelineStatus, RuntimeOptions, inbox};
 
 /// The operations on one pipeline's state directory.
 #[derive(Debug, Clone)]
@@ -141,6 +142,29 @@ impl Operations for LocalOperations {
         };
         Ok(Prepared {
             plan: reference(&exec),
+            run: Box::pin(run),
+        })
+    }
+
+    async fn retry(&self, execution: &str, failed_only: bool) -> Result<Prepared<RetryPlan, PipelineStatus>, OperationError> {
+        let exec = self.execution(&self.db()?, execution)?;
+        let rt = self.runtime().await?;
+        let how = Continuation::Retry { failed_only };
+        // Every refusal here is about where the execution stands (its status, its history).
+        let from = match rt
+            .continuation(&exec.id, how)
+            .map_err(|e| OperationError::Conflict(e.to_string()))?
+        {
+            Plan::Continue(plan) => plan.state,
+            Plan::Ended(_) => return Err(OperationError::Conflict(format!("execution {} has ended", exec.id))),
+        };
+        let id = exec.id.clone();
+        let run = async move { Ok(rt.carry_on(&id, how).await?.status) };
+        Ok(Prepared {
+            plan: RetryPlan {
+                execution: reference(&exec),
+                from,
+            },
             run: Box::pin(run),
         })
     }

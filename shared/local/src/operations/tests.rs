@@ -19,7 +19,7 @@ fn state(ids: &[(&str, &str)]) -> tempfile::TempDir {
     for (id, status) in ids {
         db.lock()
             .execute(
-                "INSERT INTO executions (id, pipeline, arn, status, started_at, input) VALUES (?1, 'hello-app', 'arn', ?2, '2026-12-01T07:00:00Z', '{}')",
+                "INSERT INTO executions (id, pipeline, arn, status, started_at, input) VALUES (?1, 'hello', 'arn', ?2, '2026-12-01T07:00:00Z', '{}')",
                 [id, status],
             )
             .expect("insert");
@@ -143,5 +143,23 @@ async fn a_rollback_names_a_group_and_a_stored_version() {
         cause: "test".into(),
     };
     let err = refused(ops.stop_deployment(stop).await);
+    assert!(matches!(err, OperationError::NotFound(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn only_an_execution_that_failed_stopped_or_timed_out_is_retried() {
+    let dir = state(&[("20261201-070000-a", "SUCCEEDED"), ("20261201-070000-b", "SUPERSEDED")]);
+    let ops = LocalOperations::new(&hello_app(), dir.path());
+    let err = refused(ops.retry("20261201-070000-a", false).await);
+    assert!(
+        matches!(&err, OperationError::Conflict(m) if m.contains("cannot be retried: it succeeded")),
+        "{err:?}"
+    );
+    let err = refused(ops.retry("20261201-070000-b", true).await);
+    assert!(
+        matches!(&err, OperationError::Conflict(m) if m.contains("a newer execution overtook it")),
+        "{err:?}"
+    );
+    let err = refused(ops.retry("19990101", false).await);
     assert!(matches!(err, OperationError::NotFound(_)), "{err:?}");
 }
