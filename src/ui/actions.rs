@@ -84,7 +84,8 @@ pub struct RetryBody {
 pub async fn retry(State(console): Shared, Path(id): Path<String>, Json(body): Json<RetryBody>) -> Result<Response, ApiError> {
     name("execution id", &id)?;
     let retry = console.ops.retry(&id, body.failed_only).await?;
-    let (id, from) = (retry.plan.execution.id.clone(), retry.plan.from.clone());
+    let id = retry.plan.execution.id.clone();
+    let from = retry.plan.stage.clone().map_or_else(|| retry.plan.from.clone(), |s| format!("stage {s}"));
     tracing::info!(execution_id = %id, from, who = crate::locate::user(), "retry started from the console");
     let run = id.clone();
     tokio::spawn(async move {

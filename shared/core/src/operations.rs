@@ -169,6 +169,8 @@ pub struct RetryPlan {
     pub execution: ExecutionRef,
     /// The state it starts again at: the gate of the stage that failed.
     pub from: String,
+    /// That stage, as the pipeline names it.
+    pub stage: Option<String>,
 }
 
 #[derive(Debug, Clone)]

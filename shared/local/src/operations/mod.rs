@@ -163,6 +163,7 @@ impl Operations for LocalOperations {
         Ok(Prepared {
             plan: RetryPlan {
                 execution: reference(&exec),
+                stage: baton_core::synth::gate_stage(&from).map(str::to_string),
                 from,
             },
             run: Box::pin(run),
