@@ -165,11 +165,17 @@ async function main() {
 
     // At 1280×800 every stage of the graph is on the page: nothing runs off its right edge.
     await page.setViewportSize({ width: 1280, height: 800 });
-    const graph = await page.locator("#graph").boundingBox();
-    for (const action of ["Source", "Build:Compile", "Release:Approve", "Staging:Deploy", "Staging:Bake"]) {
-      const box = await page.locator(`.action[data-state="${action}"], .task[data-state="${action}"], [data-state="${action}"]`).first().boundingBox();
-      if (!box || box.x + box.width > graph.x + graph.width + 1) fail(`${action} is not within the graph at 1280×800: ${JSON.stringify(box)} / ${JSON.stringify(graph)}`);
-    }
+    // Measured once the page is still: a change it hears of redraws the graph.
+    const outside = async () => {
+      const graph = await page.locator("#graph").boundingBox();
+      for (const action of ["Source", "Build:Compile", "Release:Approve", "Staging:Deploy", "Staging:Bake"]) {
+        const box = await page.locator(`.action[data-state="${action}"], .task[data-state="${action}"], [data-state="${action}"]`).first().boundingBox();
+        if (!graph || !box || box.x + box.width > graph.x + graph.width + 1) return `${action}: ${JSON.stringify(box)} / ${JSON.stringify(graph)}`;
+      }
+      return null;
+    };
+    await until("every stage within the graph at 1280×800", async () => !(await outside()), 10)
+      .catch(async () => fail(`not within the graph at 1280×800: ${await outside()}`));
     step("at 1280×800 the whole graph is on the page");
 
     // The actions table lists the pipeline's actions; the machine's gates and run-order groups
