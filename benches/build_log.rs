@@ -19,7 +19,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use baton_local::process::{clean_command, run_build_shell};
+use baton_local::sys::process::{clean_command, run_build_shell};
 
 use common::median;
 

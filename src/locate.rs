@@ -64,7 +64,7 @@ pub fn execution(pipeline: &Path, explicit: Option<&Path>, id: Option<&str>) -> 
     }
     let db = Db::open(&db_file)?;
     // An execution whose runner died is shown as what it is, not as RUNNING forever.
-    baton_local::runners::reconcile(&db)?;
+    baton_local::execution::runners::reconcile(&db)?;
     // An ambiguous prefix is a usage error (exit 2), naming the executions it matches.
     let found = baton_local::query::execution(&db, id).map_err(|e| match e {
         baton_local::error::LocalError::Invalid(why) => anyhow::Error::new(crate::Usage(why)),

@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use baton_local::artifact_diff::Change;
 use baton_local::artifacts::FsArtifactStore;
+use baton_local::artifacts::diff::Change;
 use baton_local::db::Db;
 
 use crate::Usage;

@@ -22,7 +22,7 @@ pub fn run(pipeline: &Path, state_dir: Option<&Path>, filter: Filter<'_>, limit:
     let db_file = dir.join("baton.db");
     let rows = if db_file.exists() {
         let db = Db::open(&db_file)?;
-        baton_local::runners::reconcile(&db)?;
+        baton_local::execution::runners::reconcile(&db)?;
         baton_local::query::find_executions(&db, &filter, limit)?
     } else {
         Vec::new()

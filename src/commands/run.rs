@@ -10,7 +10,7 @@ use std::time::Instant;
 use anstream::eprintln;
 use baton_core::model::{ActionKind, state_name};
 use baton_core::stages::error_types;
-use baton_local::continuation::Plan;
+use baton_local::execution::continuation::Plan;
 use baton_local::{Continuation, ExecutionRecord, LocalRuntime, PipelineStatus, Progress, RuntimeOptions};
 use serde_json::{Map, Value};
 use tokio::sync::broadcast;
@@ -97,7 +97,7 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
         let variables = start_variables(runtime.pipeline(), vars)?;
         // Who started it, for the history and the console's list.
         let trigger = serde_json::json!({ "type": "manual", "by": crate::locate::user() });
-        let id = baton_local::execution_record::execution_id();
+        let id = baton_local::execution::record::execution_id();
         let record = one(&runtime, &args, runtime.run_as(id, revision.clone(), variables, Some(trigger))).await?;
         code = summary(&runtime, &args, &record)?;
     }

@@ -19,7 +19,7 @@ pub async fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Pa
     let fronts = query::fronts(&db, &exec.pipeline)?;
     let alarms = query::alarms(&db)?;
     let alarm_history = query::alarm_history(&db, &exec.started_at, exec.ended_at.as_deref())?;
-    let lanes = baton_local::lanes::occupancy(&db, &exec.pipeline)?;
+    let lanes = baton_local::coordination::lanes::occupancy(&db, &exec.pipeline)?;
     if json_out {
         let locks: Vec<_> = lanes
             .iter()

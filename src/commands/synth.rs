@@ -5,7 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context;
 // Write-then-rename with fsync: a reader (or an interrupted run) never sees half a file.
-use baton_local::tree::write_atomic;
+use baton_local::sys::tree::write_atomic;
 
 use crate::Usage;
 

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use baton_core::operations::{Operations, StopExecution};
-use baton_local::execution_record::execution_id;
+use baton_local::execution::record::execution_id;
 use baton_local::{LocalRuntime, RuntimeOptions};
 use serde::Deserialize;
 use serde_json::json;
@@ -85,7 +85,11 @@ pub async fn retry(State(console): Shared, Path(id): Path<String>, Json(body): J
     name("execution id", &id)?;
     let retry = console.ops.retry(&id, body.failed_only).await?;
     let id = retry.plan.execution.id.clone();
-    let from = retry.plan.stage.clone().map_or_else(|| retry.plan.from.clone(), |s| format!("stage {s}"));
+    let from = retry
+        .plan
+        .stage
+        .clone()
+        .map_or_else(|| retry.plan.from.clone(), |s| format!("stage {s}"));
     tracing::info!(execution_id = %id, from, who = crate::locate::user(), "retry started from the console");
     let run = id.clone();
     tokio::spawn(async move {

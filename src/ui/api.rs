@@ -13,7 +13,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use baton_core::operations::{ApprovalAnswer, OperationError, Operations};
 use baton_core::ports::ArtifactStore;
-use baton_local::{inbox, query};
+use baton_local::{coordination::inbox, query};
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::Duration;
 
-use baton_local::{ExecutionRecord, LocalRuntime, inbox, query};
+use baton_local::{ExecutionRecord, LocalRuntime, coordination::inbox, query};
 use serde_json::Map;
 use tokio::task::JoinHandle;
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use baton_core::ports::{Provenance, StagedArtifact};
 use baton_local::artifacts::FsArtifactStore;
-use baton_local::blobs::Entry;
+use baton_local::artifacts::blobs::Entry;
 use baton_local::db::Db;
 
 fn store(state: &Path) -> FsArtifactStore {
@@ -35,11 +35,15 @@ fn whole_from(state: &Path, from: u64) -> u64 {
     let store = store(state);
     let versions = store.list("p", Some("app")).expect("list");
     let db = Arc::new(Db::open(&state.join("baton.db")).expect("db"));
-    let blobs = baton_local::blobs::Blobs::new(&state.join("artifacts"), db);
+    let blobs = baton_local::artifacts::blobs::Blobs::new(&state.join("artifacts"), db);
     for m in versions.iter().filter(|m| m.artifact.version >= from) {
-        let listing = state.join(format!("artifacts/p/app/{}/{}", m.artifact.version, baton_local::blobs::LISTING));
+        let listing = state.join(format!(
+            "artifacts/p/app/{}/{}",
+            m.artifact.version,
+            baton_local::artifacts::blobs::LISTING
+        ));
         let mut digest = baton_core::digest::DigestBuilder::default();
-        for entry in baton_local::blobs::read_listing(&listing).expect("listing") {
+        for entry in baton_local::artifacts::blobs::read_listing(&listing).expect("listing") {
             match entry {
                 Entry::File {
                     path,

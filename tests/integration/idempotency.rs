@@ -184,7 +184,7 @@ async fn a_decision_whose_callback_fails_is_kept_for_its_redelivery() {
     use baton_core::ports::{PendingTask, PendingTasks};
     let dir = tempfile::tempdir().expect("tempdir");
     let db = std::sync::Arc::new(baton_local::db::Db::open(&dir.path().join("baton.db")).expect("db"));
-    let pending = baton_local::bus::SqlitePendingTasks::new(db.clone());
+    let pending = baton_local::coordination::bus::SqlitePendingTasks::new(db.clone());
     let metrics = baton_local::cloudwatch::SqliteMetrics::new(db);
     let callbacks = FlakyCallbacks::default();
     let key = baton_core::stages::gate::key("e1", "Ship");

@@ -249,7 +249,10 @@ async fn stop_and_wait_does_not_wait_for_an_approval_nobody_gave() {
     let id = crate::util::until("an approval waits", Duration::from_secs(120), || {
         if project.state_dir().join("baton.db").exists()
             && let Some(exec) = query::execution(&project.db(), None).expect("execution")
-            && baton_local::inbox::waiting(&project.db(), &exec.id).expect("waiting").len() == 1
+            && baton_local::coordination::inbox::waiting(&project.db(), &exec.id)
+                .expect("waiting")
+                .len()
+                == 1
         {
             return Some(exec.id);
         }

@@ -88,7 +88,7 @@ impl Drop for Project {
             if group.file_name().is_some_and(|n| n == "process-group")
                 && let Some(g) = std::fs::read_to_string(&group).ok().and_then(|t| t.trim().parse().ok())
             {
-                baton_local::process::kill_group(g);
+                baton_local::sys::process::kill_group(g);
             }
         }
         let db_path = self.state_dir().join("baton.db");
@@ -102,7 +102,7 @@ impl Drop for Project {
                 .and_then(|mut s| s.query_map([], |r| r.get(0)).and_then(Iterator::collect))
                 .unwrap_or_default();
             for g in groups {
-                baton_local::process::kill_group(g);
+                baton_local::sys::process::kill_group(g);
             }
         }
     }

@@ -44,7 +44,7 @@ use baton_core::events::Event;
 use baton_core::ports::{ArtifactRef, ArtifactStore, MetricsSink, PendingTasks, TaskCallbacks};
 use baton_core::stages::trigger::TriggerOutcome;
 use baton_core::stages::{StageError, correlation};
-use baton_local::bus::InterpreterCallbacks;
+use baton_local::coordination::bus::InterpreterCallbacks;
 use cloud::finished::Finished;
 use cloud::stack::Stack;
 use cloud::{Builds, COMMIT, build_details, cloudwatch, codecommit, example, sample_event};

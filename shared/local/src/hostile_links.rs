@@ -14,7 +14,7 @@ use std::sync::Arc;
 use baton_core::ports::{Provenance, StagedArtifact};
 
 use crate::artifacts::FsArtifactStore;
-use crate::blobs::{Entry, LISTING};
+use crate::artifacts::blobs::{Entry, LISTING};
 use crate::db::Db;
 
 /// One hostile shape, as the links to make: `(path, target)` under the tree's root, in order,
@@ -182,7 +182,7 @@ fn deploy_refuses_appspec_files_and_hooks_through_every_shape() {
         let before = fs::metadata(&outside_script).unwrap().permissions();
         let through = format!("{}/sibling/run.sh", shape.exit);
 
-        let err = crate::deploy_install::hook_script(&archive, &through).unwrap_err().to_string();
+        let err = crate::deploy::install::hook_script(&archive, &through).unwrap_err().to_string();
         refused(&err, &shape);
         assert_eq!(
             fs::metadata(&outside_script).unwrap().permissions(),
@@ -196,7 +196,7 @@ fn deploy_refuses_appspec_files_and_hooks_through_every_shape() {
             shape.exit
         );
         fs::write(archive.join("appspec.yml"), appspec).unwrap();
-        let spec = crate::deploy_install::load_appspec(&archive, "appspec.yml").unwrap();
+        let spec = crate::deploy::install::load_appspec(&archive, "appspec.yml").unwrap();
         let instance = crate::deploy::Instance {
             index: 0,
             port: 0,
@@ -206,7 +206,7 @@ fn deploy_refuses_appspec_files_and_hooks_through_every_shape() {
             process_group: None,
             in_service: true,
         };
-        let err = crate::deploy_install::install(&spec, &archive, &instance).unwrap_err().to_string();
+        let err = crate::deploy::install::install(&spec, &archive, &instance).unwrap_err().to_string();
         refused(&err, &shape);
         assert!(
             !instance.root().join("opt/app/secret").exists(),
@@ -225,13 +225,13 @@ fn a_link_replaced_after_it_was_checked_is_refused_where_it_is_used() {
     fs::create_dir_all(archive.join("hooks")).unwrap();
     fs::write(archive.join("hooks/start.sh"), "#!/bin/sh\n").unwrap();
     symlink("hooks", archive.join("scripts")).unwrap();
-    assert!(crate::deploy_install::hook_script(&archive, "scripts/start.sh").is_ok());
+    assert!(crate::deploy::install::hook_script(&archive, "scripts/start.sh").is_ok());
 
     fs::create_dir_all(t.path().join("elsewhere")).unwrap();
     fs::write(t.path().join("elsewhere/start.sh"), "#!/bin/sh\n").unwrap();
     fs::remove_file(archive.join("scripts")).unwrap();
     symlink("../elsewhere", archive.join("scripts")).unwrap();
-    let err = crate::deploy_install::hook_script(&archive, "scripts/start.sh")
+    let err = crate::deploy::install::hook_script(&archive, "scripts/start.sh")
         .unwrap_err()
         .to_string();
     assert!(err.contains("through the symlink `scripts` -> `../elsewhere`"), "{err}");

@@ -49,7 +49,7 @@ fn execution_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
     Ok(ExecutionRow {
         id: r.get(0)?,
         pipeline: r.get(1)?,
-        status: crate::pipeline_status::column(r, 2)?,
+        status: crate::execution::status::column(r, 2)?,
         started_at: r.get(3)?,
         ended_at: r.get(4)?,
         commit_id: r.get(5)?,

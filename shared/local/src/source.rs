@@ -13,7 +13,7 @@ use tokio::process::Command;
 
 use crate::artifacts::FsArtifactStore;
 use crate::error::LocalError;
-use crate::tree;
+use crate::sys::tree;
 
 #[derive(Debug, Clone)]
 pub struct LocalSource {
@@ -46,7 +46,7 @@ impl LocalSource {
 
     /// git's trimmed output, `None` when git fails (not a repository, no such revision).
     async fn git(&self, args: &[&str]) -> Result<Option<String>, LocalError> {
-        Ok(crate::git::run(&self.dir, args).await?.ok().map(|s| s.trim().to_string()))
+        Ok(crate::sys::git::run(&self.dir, args).await?.ok().map(|s| s.trim().to_string()))
     }
 
     async fn export_git(&self, revision: &str, dest: &Path) -> Result<(String, Option<String>, Option<String>), LocalError> {

@@ -12,12 +12,12 @@ use baton_core::spec::appspec::Appspec;
 use chrono::Utc;
 use rusqlite::params;
 
+use super::permissions;
 use super::{HookEnv, Instance, LocalDeployer, PROCESS_GROUP_FILE, stop};
-use crate::deploy_install::{hook_script, install, load_appspec, load_appspec_text};
-use crate::deploy_permissions;
+use crate::deploy::install::{hook_script, install, load_appspec, load_appspec_text};
 use crate::error::LocalError;
-use crate::process::{Exit, clean_command, run_logged, stop_group};
-use crate::tree;
+use crate::sys::process::{Exit, clean_command, run_logged, stop_group};
+use crate::sys::tree;
 
 impl LocalDeployer {
     pub(super) async fn run_hooks(
@@ -157,7 +157,7 @@ impl LocalDeployer {
             let started = Utc::now().to_rfc3339();
             let result = if event == "Install" {
                 install(&appspec, &archive, instance)
-                    .and_then(|()| deploy_permissions::apply(&appspec, &instance.root()))
+                    .and_then(|()| permissions::apply(&appspec, &instance.root()))
                     .map_err(|e| format!("Install: {e}"))
             } else {
                 match self.run_hooks(event, &appspec, &archive, instance, &env).await {
@@ -227,7 +227,7 @@ fn appspec_notes(file: &str, text: &str, appspec: &Appspec) -> Vec<String> {
     let ignored = baton_core::spec::appspec::ignored_keys(Path::new(file), text)
         .into_iter()
         .map(|d| format!("{}:{}:{}: {}", file, d.pos.line, d.pos.column, d.message));
-    ignored.chain(deploy_permissions::not_applied(appspec)).collect()
+    ignored.chain(permissions::not_applied(appspec)).collect()
 }
 
 fn append_line(path: &Path, line: &str) {

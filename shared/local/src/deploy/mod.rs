@@ -8,9 +8,13 @@
 //! instance's events and hooks), `shift` (canary and linear traffic shifting), `stop` (stops on
 //! request and the rollback they ask for).
 
+pub mod install;
 mod lifecycle;
+pub(crate) mod permissions;
+pub mod plan;
 pub mod shift;
 pub mod stop;
+pub mod traffic;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -28,12 +32,12 @@ use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 
 use crate::artifacts::FsArtifactStore;
-use crate::bus::EventBus;
+use crate::coordination::bus::EventBus;
 use crate::db::Db;
-use crate::deploy_install::load_appspec;
-use crate::deploy_plan::Plan;
+use crate::deploy::install::load_appspec;
+use crate::deploy::plan::Plan;
 use crate::error::LocalError;
-use crate::process::stop_group;
+use crate::sys::process::stop_group;
 
 /// Beside each instance, the process group its revision runs in: what `baton down` stops when
 /// the state directory's database is lost ([`stop_recorded`]).
@@ -82,7 +86,7 @@ pub async fn stop_recorded(state_dir: &Path, pipeline: &str) -> usize {
                 continue;
             };
             let marker = format!("BATON_INSTANCE_ROOT={}", dir.join("root").display());
-            if crate::process::group_carries_env(pgid, &marker) {
+            if crate::sys::process::group_carries_env(pgid, &marker) {
                 stop_group(pgid, Duration::from_secs(5)).await;
                 stopped += 1;
             }
@@ -130,7 +134,7 @@ struct Inner {
     /// Never two deployments on one group at once: later ones queue here.
     group_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// The front doors of the groups that shift traffic, opened by their first deployment here.
-    fronts: tokio::sync::Mutex<HashMap<String, Arc<crate::traffic::TrafficSplit>>>,
+    fronts: tokio::sync::Mutex<HashMap<String, Arc<traffic::TrafficSplit>>>,
 }
 
 impl std::fmt::Debug for LocalDeployer {
@@ -266,7 +270,7 @@ impl LocalDeployer {
         self.set_status(id, DeploymentStatus::Queued, None);
         let _held = lock.lock().await;
         // The mutex orders this process's deployments; the file lock, those of other processes.
-        let _across = match crate::file_lock::exclusive(self.inner.groups_dir.join(format!("{}.lock", req.group))).await {
+        let _across = match crate::sys::file_lock::exclusive(self.inner.groups_dir.join(format!("{}.lock", req.group))).await {
             Ok(l) => l,
             Err(e) => return (DeploymentStatus::Failed, Some(e.to_string())),
         };
@@ -425,7 +429,7 @@ impl Deployer for LocalDeployer {
             .optional()
             .map_err(LocalError::sql)?;
         if let Some(id) = existing {
-            crate::job_ends::replay(&self.inner.db, &self.inner.bus, &req.correlation)?;
+            crate::execution::job_ends::replay(&self.inner.db, &self.inner.bus, &req.correlation)?;
             return Ok(id);
         }
         self.group(&req.group)?;
@@ -477,7 +481,7 @@ impl Deployer for LocalDeployer {
                 status,
                 reason,
             };
-            if let Err(e) = crate::job_ends::record(&this.inner.db, &req.correlation, &end) {
+            if let Err(e) = crate::execution::job_ends::record(&this.inner.db, &req.correlation, &end) {
                 tracing::error!(deployment_id = %deployment_id, error = %e, "could not record the deployment's end");
             }
             this.inner.bus.publish(end);

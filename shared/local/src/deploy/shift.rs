@@ -18,9 +18,9 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{HookEnv, Instance, LocalDeployer, free_port};
 use crate::db::Db;
-use crate::deploy_install::load_appspec;
+use crate::deploy::install::load_appspec;
+use crate::deploy::traffic::TrafficSplit;
 use crate::error::LocalError;
-use crate::traffic::TrafficSplit;
 
 /// How often the alarms are read while a share of traffic is held.
 const ALARM_POLL: Duration = Duration::from_millis(250);

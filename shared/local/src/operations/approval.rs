@@ -9,10 +9,10 @@ use baton_core::ports::ArtifactRef;
 
 use super::{LocalOperations, reference};
 use crate::PipelineStatus;
-use crate::artifact_diff::Change;
 use crate::artifacts::FsArtifactStore;
+use crate::artifacts::diff::Change;
+use crate::coordination::inbox::{self, WaitingApproval};
 use crate::db::Db;
-use crate::inbox::{self, WaitingApproval};
 use crate::query::{self, ExecutionRow};
 
 /// The running execution `execution` names and the approval it waits on: the only one, or the

@@ -17,11 +17,11 @@ use baton_core::operations::{
 use baton_core::ports::Manifest;
 
 use crate::artifacts::FsArtifactStore;
-use crate::continuation::Plan;
 use crate::db::Db;
 use crate::error::LocalError;
+use crate::execution::continuation::Plan;
 use crate::query::{self, ExecutionRow};
-use crate::{Continuation, LocalRuntime, PipelineStatus, RuntimeOptions, inbox};
+use crate::{Continuation, LocalRuntime, PipelineStatus, RuntimeOptions, coordination::inbox};
 
 /// The operations on one pipeline's state directory.
 #[derive(Debug, Clone)]
@@ -49,7 +49,7 @@ impl LocalOperations {
         }
         let db = Db::open(&file)?;
         // An execution whose runner died is shown as what it is, not as RUNNING forever.
-        crate::runners::reconcile(&db)?;
+        crate::execution::runners::reconcile(&db)?;
         Ok(db)
     }
 

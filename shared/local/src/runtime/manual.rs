@@ -7,7 +7,7 @@ use tokio::sync::broadcast;
 
 use super::LocalRuntime;
 use crate::error::LocalError;
-use crate::execution_record::execution_id;
+use crate::execution::record::execution_id;
 
 impl LocalRuntime {
     /// A deployment made by hand (`baton rollback`, the console's rollback), as CodeDeploy's

@@ -25,16 +25,16 @@ use tokio::task::JoinHandle;
 use crate::PipelineStatus;
 use crate::artifacts::FsArtifactStore;
 use crate::build::ShellBuildRunner;
-use crate::bus::{EventBus, InterpreterCallbacks, SqlitePendingTasks};
 use crate::cloudwatch::{LocalAlarms, SqliteMetrics};
+use crate::coordination::bus::{EventBus, InterpreterCallbacks, SqlitePendingTasks};
+use crate::coordination::lanes::SqliteLanes;
 use crate::db::Db;
 use crate::deploy::LocalDeployer;
 use crate::error::LocalError;
-use crate::execution_record::{self, ExecutionRecord, execution_id};
-use crate::lanes::SqliteLanes;
-use crate::pipeline_status;
+use crate::execution::record::{self as execution_record, ExecutionRecord, execution_id};
+use crate::execution::status;
+use crate::execution::stopping::Stops;
 use crate::source::LocalSource;
-use crate::stopping::Stops;
 
 mod background;
 mod manual;
@@ -149,7 +149,7 @@ impl LocalRuntime {
         let state_dir = options.state_dir.clone().unwrap_or_else(|| default_state_dir(pipeline_file));
         std::fs::create_dir_all(&state_dir).map_err(LocalError::io(&state_dir))?;
         let db = Arc::new(Db::open(&state_dir.join("baton.db"))?);
-        crate::runners::reconcile(&db)?;
+        crate::execution::runners::reconcile(&db)?;
 
         let store = Arc::new(FsArtifactStore::new(&state_dir, db.clone()));
         let (bus, receiver) = EventBus::new();
@@ -302,7 +302,7 @@ impl LocalRuntime {
                 params![digest, definition],
             )
             .map_err(LocalError::sql)?;
-            let record = pipeline_status::Started {
+            let record = status::Started {
                 id: &id,
                 pipeline: &self.pipeline().name,
                 arn: &spec.execution_arn(),
@@ -310,8 +310,8 @@ impl LocalRuntime {
                 input: &input.to_string(),
                 definition: &digest,
             };
-            pipeline_status::start(tx, &record)?;
-            crate::runners::claim(tx, &id)
+            status::start(tx, &record)?;
+            crate::execution::runners::claim(tx, &id)
         })?;
         if let Err(e) = self
             .adapters
@@ -335,7 +335,7 @@ impl LocalRuntime {
         let id = spec.execution_name.clone();
         // Without an inbox the run still works; only its approvals cannot be answered.
         let (stop_requests, stops) = mpsc::unbounded_channel();
-        let inbox = crate::inbox::Inbox::open(&self.state_dir, &id, self.adapters.bus.clone(), stop_requests)
+        let inbox = crate::coordination::inbox::Inbox::open(&self.state_dir, &id, self.adapters.bus.clone(), stop_requests)
             .inspect_err(|e| tracing::warn!(error = %e, "no inbox: approvals of this run cannot be answered"))
             .ok();
         let mut stops = Stops::new(stops, self.stop_all.subscribe());
@@ -376,7 +376,7 @@ impl LocalRuntime {
         id: &str,
         started: String,
         outcome: &ExecutionOutcome,
-        inbox: Option<crate::inbox::Inbox>,
+        inbox: Option<crate::coordination::inbox::Inbox>,
     ) -> Result<ExecutionRecord, LocalError> {
         let id = id.to_string();
         // Its stage passes to whoever waits, before the inbox closes on anything addressed to it.
@@ -395,7 +395,7 @@ impl LocalRuntime {
             tracing::warn!(execution_id = %id, error = %e, "could not stop what the execution left running");
         }
         // An approval that timed out still has its entry; nobody can answer it any more.
-        for w in crate::inbox::waiting(&self.db, &id)? {
+        for w in crate::coordination::inbox::waiting(&self.db, &id)? {
             self.db.pending_take(&approval::key(&id, &w.action))?;
         }
         let record = ExecutionRecord::finish(&id, &self.pipeline().name, started, outcome);
@@ -403,7 +403,7 @@ impl LocalRuntime {
             .output
             .as_ref()
             .and_then(|o| o["source"]["commit_id"].as_str().map(str::to_string));
-        let ended = pipeline_status::Ended {
+        let ended = status::Ended {
             status: record.status,
             ended_at: &record.ended_at,
             output: outcome.output.as_ref().map(Value::to_string),
@@ -411,10 +411,10 @@ impl LocalRuntime {
             cause: record.cause.as_deref(),
             commit,
         };
-        if !pipeline_status::end(&self.db.lock(), &id, &ended)? {
+        if !status::end(&self.db.lock(), &id, &ended)? {
             tracing::warn!(execution_id = %id, status = %record.status, "the execution had already been ended as one whose runner was lost; its record is left as it was");
         }
-        if let Err(e) = crate::runners::release(&self.db, &id) {
+        if let Err(e) = crate::execution::runners::release(&self.db, &id) {
             tracing::warn!(execution_id = %id, error = %e, "could not release the execution's runner record");
         }
         let dims = metrics::pipeline_dims(&self.pipeline().name);

@@ -20,7 +20,7 @@ use crate::error::LocalError;
 /// Each ref's commit (tags peeled to theirs).
 pub type Refs = BTreeMap<String, String>;
 
-pub use crate::git::output as git;
+pub use crate::sys::git::output as git;
 
 /// The branches and tags of the repository at `dir`.
 pub async fn snapshot(dir: &Path) -> Result<Refs, LocalError> {

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::error::LocalError;
-use crate::execution_record::{ExecutionRecord, execution_id};
+use crate::execution::record::{ExecutionRecord, execution_id};
 use crate::query;
 use crate::runtime::LocalRuntime;
 

@@ -23,11 +23,11 @@ use rusqlite::params;
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
+use crate::artifacts::packs::{self, PACKED_MAX, PackReader, PackWriter, Packed};
 use crate::db::Db;
 use crate::error::LocalError;
-use crate::file_lock::LockMode;
-use crate::packs::{self, PACKED_MAX, PackReader, PackWriter, Packed};
-use crate::tree;
+use crate::sys::file_lock::LockMode;
+use crate::sys::tree;
 
 #[derive(Debug, Clone)]
 pub struct Blobs {
@@ -75,8 +75,8 @@ impl Blobs {
 
     /// Held (shared) while a version is stored, from the first blob to the version's rename
     /// into place; a sweep takes it alone, so it never removes a blob a version is about to list.
-    pub fn storing(&self) -> Result<crate::file_lock::FileLock, LocalError> {
-        crate::file_lock::lock(&self.dir.join(".lock"), LockMode::Shared)
+    pub fn storing(&self) -> Result<crate::sys::file_lock::FileLock, LocalError> {
+        crate::sys::file_lock::lock(&self.dir.join(".lock"), LockMode::Shared)
     }
 
     /// Where a content is kept as it is.
@@ -361,7 +361,7 @@ impl Blobs {
     /// every pipeline, since pipelines share contents). A temp file of an ingest in progress is
     /// left alone for an hour.
     pub fn sweep(&self, artifacts_root: &Path) -> Result<(u64, u64), LocalError> {
-        let _alone = crate::file_lock::lock(&self.dir.join(".lock"), LockMode::Exclusive)?;
+        let _alone = crate::sys::file_lock::lock(&self.dir.join(".lock"), LockMode::Exclusive)?;
         let (mut used, mut used_packs) = (HashSet::new(), HashSet::new());
         for listing in WalkDir::new(artifacts_root)
             .min_depth(4)
@@ -464,7 +464,7 @@ pub enum Entry {
         sha256: String,
         size: u64,
         executable: bool,
-        /// Where the content is when it is packed ([`crate::packs`]); stored on its own if not.
+        /// Where the content is when it is packed ([`crate::artifacts::packs`]); stored on its own if not.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         packed: Option<Packed>,
     },

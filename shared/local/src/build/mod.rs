@@ -16,17 +16,25 @@ use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 use tokio::sync::{oneshot, watch};
 
+use self::driver::PhaseReport;
 use crate::artifacts::FsArtifactStore;
-use crate::build_cache;
-use crate::build_driver::{self, PhaseReport};
-use crate::build_log::{failing_output, local_differences, note_in_log};
-use crate::bus::EventBus;
+use crate::build::log::{failing_output, local_differences, note_in_log};
+use crate::build::reports::Reports;
+use crate::coordination::bus::EventBus;
 use crate::db::Db;
 use crate::error::LocalError;
 use crate::mask::Masker;
-use crate::process::{Exit, clean_command, run_build_shell};
-use crate::reports::Reports;
-use crate::tree;
+use crate::sys::process::{Exit, clean_command, run_build_shell};
+use crate::sys::tree;
+
+pub(crate) mod batch;
+pub mod cache;
+pub mod coverage;
+pub mod driver;
+pub(crate) mod env;
+pub(crate) mod log;
+pub(crate) mod outputs;
+pub mod reports;
 
 /// 64 MiB: far more than a readable build log, far less than a full disk.
 pub const DEFAULT_LOG_CAP: u64 = 64 * 1024 * 1024;
@@ -132,7 +140,7 @@ impl ShellBuildRunner {
                 );
             };
             let _ = std::fs::remove_dir_all(&src);
-            return crate::build_batch::run(self, id, number, dir, req, &batch.value.plan(), stop).await;
+            return batch::run(self, id, number, dir, req, &batch.value.plan(), stop).await;
         }
         let secrets = match crate::params::resolve(&self.db, &spec.env) {
             Ok(s) => s,
@@ -143,7 +151,7 @@ impl ShellBuildRunner {
         let cache_root = self.cache_dir.join(&req.pipeline);
         for note in local_differences(&spec)
             .into_iter()
-            .chain(child.map(crate::build_batch::differences).unwrap_or_default())
+            .chain(child.map(batch::differences).unwrap_or_default())
         {
             note_in_log(&log, &note);
         }
@@ -153,10 +161,7 @@ impl ShellBuildRunner {
             Some(c) => format!("{}:{}", req.action, c.identifier),
             None => req.action.clone(),
         };
-        let cache = spec
-            .cache
-            .as_ref()
-            .map(|c| build_cache::ForBuild::new(c, &cache_root, &scope, &src));
+        let cache = spec.cache.as_ref().map(|c| cache::ForBuild::new(c, &cache_root, &scope, &src));
         if let Some(note) = cache.as_ref().and_then(|c| c.restore(&src)) {
             note_in_log(&log, &note);
         }
@@ -164,17 +169,17 @@ impl ShellBuildRunner {
         let exported_file = dir.join("exported");
         let driver = dir.join("driver.sh");
         let in_dir = |name: &str| dir.join(name).to_string_lossy().into_owned();
-        let files = build_driver::DriverFiles {
+        let files = driver::DriverFiles {
             status: in_dir("status"),
             exported: in_dir("exported"),
             environment: in_dir("environment"),
             state: in_dir("state"),
         };
         let shell = match spec.env.shell.as_deref() {
-            Some("/bin/sh") => build_driver::Shell::Sh,
-            _ => build_driver::Shell::Bash,
+            Some("/bin/sh") => driver::Shell::Sh,
+            _ => driver::Shell::Bash,
         };
-        if let Err(e) = std::fs::write(&driver, build_driver::script(&spec, shell, &files)) {
+        if let Err(e) = std::fs::write(&driver, driver::script(&spec, shell, &files)) {
             return fail(BuildStatus::Fault, format!("PROVISIONING: {e}"));
         }
         let shell = shell.program();
@@ -228,8 +233,8 @@ impl ShellBuildRunner {
         };
         // The state holds every variable of the build, secrets among them: gone with the build.
         let _ = std::fs::remove_file(&files.state);
-        let env = crate::build_env::take(Path::new(&files.environment));
-        let mut report = build_driver::parse_status(&std::fs::read_to_string(&status_file).unwrap_or_default(), &spec);
+        let env = env::take(Path::new(&files.environment));
+        let mut report = driver::parse_status(&std::fs::read_to_string(&status_file).unwrap_or_default(), &spec);
         let (mut status, mut reason) = match exit {
             Exit::TimedOut => {
                 let reason = format!("build timed out after {} s; its process group was killed", req.timeout_secs);
@@ -278,7 +283,7 @@ impl ShellBuildRunner {
                 Ok(_) => ("SUCCEEDED", Vec::new()),
                 Err(e) => (
                     "FAILED",
-                    vec![build_driver::PhaseContext {
+                    vec![driver::PhaseContext {
                         status_code: "CLIENT_ERROR".into(),
                         message: e.to_string(),
                     }],
@@ -308,7 +313,7 @@ impl ShellBuildRunner {
         let reports = if killed {
             Reports::default()
         } else {
-            match crate::reports::collect(&src, &spec.reports) {
+            match reports::collect(&src, &spec.reports) {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::warn!(build_id = id, error = %e, "could not read test reports");
@@ -328,7 +333,7 @@ impl ShellBuildRunner {
         // What leaves the build (its exported variables, why it failed) goes into histories and
         // `--json` output, so a secret the build echoed there is masked as in its log.
         let mut variables = std::fs::read(&exported_file)
-            .map(|b| build_driver::parse_exported(&b))
+            .map(|b| driver::parse_exported(&b))
             .unwrap_or_default();
         // The exported file was written by the build's shell, unmasked: read once, then gone.
         let _ = std::fs::remove_file(&exported_file);
@@ -390,7 +395,7 @@ impl ShellBuildRunner {
                 })
             })?;
             let dest = dir.join("out").join(name);
-            for note in crate::build_artifacts::collect(src, &crate::build_env::expand_artifacts(artifacts, env), &dest)? {
+            for note in outputs::collect(src, &env::expand_artifacts(artifacts, env), &dest)? {
                 note_in_log(log, &note);
             }
             staged.push(StagedArtifact {
@@ -426,7 +431,7 @@ impl BuildRunner for ShellBuildRunner {
             .optional()
             .map_err(LocalError::sql)?;
         if let Some(id) = existing {
-            crate::job_ends::replay(&self.db, &self.bus, &req.correlation)?;
+            crate::execution::job_ends::replay(&self.db, &self.bus, &req.correlation)?;
             return Ok(id);
         }
         let project = format!("{}-{}", req.pipeline, req.action.replace(':', "-"));
@@ -488,7 +493,7 @@ impl BuildRunner for ShellBuildRunner {
                     .filter(|l| l.is_file())
                     .map(|l| l.to_string_lossy().into_owned()),
             };
-            if let Err(e) = crate::job_ends::record(&runner.db, &req.correlation, &end) {
+            if let Err(e) = crate::execution::job_ends::record(&runner.db, &req.correlation, &end) {
                 tracing::error!(build_id = %build_id, error = %e, "could not record the build's end");
             }
             runner.bus.publish(end);

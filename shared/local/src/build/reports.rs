@@ -1,6 +1,6 @@
 //! Report groups: the files a buildspec's `reports` section names, summed per group as CodeBuild
 //! does — JUnit XML as a `TestReportSummary` (total, passed, failed, skipped, duration) with the
-//! names of the tests that failed; coverage formats through [`crate::coverage`].
+//! names of the tests that failed; coverage formats through [`crate::build::coverage`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,9 +11,9 @@ use quick_xml::events::Event as Xml;
 use quick_xml::{Reader, XmlVersion};
 use walkdir::WalkDir;
 
-use crate::coverage;
+use crate::build::coverage;
 use crate::error::LocalError;
-use crate::tree;
+use crate::sys::tree;
 
 /// Adds one JUnit XML document to a summary.
 pub fn add_junit(summary: &mut TestReport, xml: &str) -> Result<(), LocalError> {
@@ -119,7 +119,7 @@ pub fn collect(src: &Path, groups: &BTreeMap<String, Report>) -> Result<Reports,
             Some(b) => tree::contained(src, &b.value)?,
             None => src.to_path_buf(),
         };
-        let globs = crate::build_artifacts::glob_set(&report.files)?;
+        let globs = crate::build::outputs::glob_set(&report.files)?;
         let mut tests = TestReport {
             group: group.clone(),
             ..TestReport::default()

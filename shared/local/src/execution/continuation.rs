@@ -14,12 +14,12 @@ use baton_asl::{ExecutionOutcome, ExecutionSpec, Redrive};
 use baton_core::synth;
 use rusqlite::params;
 
+use super::status;
 use crate::PipelineStatus;
 use crate::error::LocalError;
-use crate::execution_record::ExecutionRecord;
-use crate::pipeline_status;
+use crate::execution::record::ExecutionRecord;
+use crate::execution::runners::RUNNER_LOST;
 use crate::query;
-use crate::runners::RUNNER_LOST;
 use crate::runtime::{Begin, LocalRuntime};
 
 /// Where an execution carries on.
@@ -102,18 +102,18 @@ impl LocalRuntime {
             .db()
             .lock()
             .query_row("SELECT status, started_at FROM executions WHERE id = ?1", [id], |r| {
-                Ok((pipeline_status::column(r, 0)?, r.get(1)?))
+                Ok((status::column(r, 0)?, r.get(1)?))
             })
             .map_err(LocalError::sql)?;
         // Back to RUNNING with this process as its runner, only if nobody did so first: two
         // `baton resume`s must not both carry it on.
         self.db().immediate(|tx| {
-            if !pipeline_status::reopen(tx, id, status)? {
+            if !status::reopen(tx, id, status)? {
                 return Err(LocalError::Invalid(format!(
                     "execution {id} was carried on by another `baton` meanwhile"
                 )));
             }
-            crate::runners::claim(tx, id)
+            crate::execution::runners::claim(tx, id)
         })?;
         let plan = match plan {
             Plan::Continue(plan) => plan,

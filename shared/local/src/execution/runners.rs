@@ -13,7 +13,7 @@ use rusqlite::params;
 
 use crate::db::Db;
 use crate::error::LocalError;
-use crate::process::kill_group;
+use crate::sys::process::kill_group;
 
 /// The error of an execution whose runner died; `baton resume` carries such executions on.
 pub const RUNNER_LOST: &str = "Baton.RunnerLost";
@@ -99,7 +99,7 @@ pub fn reconcile(db: &Db) -> Result<Vec<String>, LocalError> {
             "the `baton run` that ran it stopped without recording an end (killed, or its machine stopped); nothing runs it any more";
         db.immediate(|tx| {
             // Only if still RUNNING: another opener may have ended it a moment ago.
-            if crate::pipeline_status::runner_lost(tx, &execution, &now, RUNNER_LOST, cause)? {
+            if crate::execution::status::runner_lost(tx, &execution, &now, RUNNER_LOST, cause)? {
                 // Their keys are freed: a resumed execution starts these again, while a job
                 // that ended keeps its key and has its end delivered again instead.
                 tx.execute(

@@ -13,7 +13,7 @@ use baton_core::spec::buildspec::Artifacts;
 pub fn take(file: &Path) -> BTreeMap<String, String> {
     let bytes = std::fs::read(file).unwrap_or_default();
     let _ = std::fs::remove_file(file);
-    crate::build_driver::parse_exported(&bytes)
+    crate::build::driver::parse_exported(&bytes)
 }
 
 /// `artifacts` with its paths expanded in `env`.

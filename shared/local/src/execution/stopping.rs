@@ -5,7 +5,7 @@ use baton_asl::{StatesError, StopRequest};
 use baton_core::stages::error_types;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::inbox;
+use crate::coordination::inbox;
 
 pub(crate) struct Stops {
     inbox: mpsc::UnboundedReceiver<inbox::StopRequest>,

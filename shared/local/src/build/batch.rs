@@ -16,11 +16,11 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::sync::oneshot;
 
+use crate::build::driver::PhaseReport;
+use crate::build::log::note_in_log;
+use crate::build::reports::Reports;
 use crate::build::{Finished, ShellBuildRunner};
-use crate::build_driver::PhaseReport;
-use crate::build_log::note_in_log;
-use crate::reports::Reports;
-use crate::tree;
+use crate::sys::tree;
 
 /// What a build of a batch asks for that a local build does not do, for its log.
 pub(crate) fn differences(build: &BatchBuild) -> Vec<String> {

@@ -2,7 +2,7 @@
 //!
 //! Compressed one by one, small files lose to zip: each zstd frame starts with an empty history
 //! and pays its own header. So contents under [`PACKED_MAX`] go into `<blobs>/packs/<id>.pack`,
-//! a run of independent zstd frames of about [`FRAME_BYTES`] of contents each: compressing a
+//! a run of independent zstd frames of about `FRAME_BYTES` of contents each: compressing a
 //! frame finds what files repeat of one another, and reading one file decompresses one frame.
 //!
 //! A version's listing says where each of its packed files is ([`Packed`]), so reading needs no
@@ -171,7 +171,7 @@ impl PackWriter {
         let tmp = self.tmp();
         let pack = self.dir.join(&self.name);
         fs::rename(&tmp, &pack).map_err(LocalError::io(&pack))?;
-        crate::tree::sync_dir(&self.dir)?;
+        crate::sys::tree::sync_dir(&self.dir)?;
         Ok(Some(Written { located, stored_bytes }))
     }
 }
@@ -355,8 +355,8 @@ mod tests {
     use std::fs;
     use std::os::unix::fs::PermissionsExt;
 
-    use crate::blobs::tests::{listing, noise, store};
-    use crate::blobs::{Entry, read_listing};
+    use crate::artifacts::blobs::tests::{listing, noise, store};
+    use crate::artifacts::blobs::{Entry, read_listing};
 
     /// Files that share most of their lines, as a source tree's files do.
     fn source_file(i: usize) -> String {

@@ -25,7 +25,7 @@ impl ExecutionRecord {
         Self {
             id: id.to_string(),
             pipeline: pipeline.to_string(),
-            status: crate::pipeline_status::of(outcome),
+            status: crate::execution::status::of(outcome),
             started_at,
             ended_at: Utc::now().to_rfc3339(),
             error: outcome.error.as_ref().map(|e| e.error.clone()),

@@ -6,7 +6,7 @@
 use baton_core::events::Event;
 use rusqlite::{OptionalExtension, params};
 
-use crate::bus::EventBus;
+use crate::coordination::bus::EventBus;
 use crate::db::Db;
 use crate::error::LocalError;
 

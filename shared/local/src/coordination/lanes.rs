@@ -36,7 +36,7 @@ impl SqliteLanes {
     /// gives up its place, and what that changes is delivered in turn.
     async fn deliver(&self, pipeline: &str, mode: ExecutionMode, mut queue: Vec<Delivery>) -> Result<(), LocalError> {
         while let Some((execution, event)) = queue.pop() {
-            if let Err(e) = crate::inbox::deliver(&self.state_dir, &execution, &event).await {
+            if let Err(e) = crate::coordination::inbox::deliver(&self.state_dir, &execution, &event).await {
                 tracing::warn!(execution_id = %execution, error = %e, "an execution in a stage lane cannot be reached; it loses its place");
                 queue.extend(
                     self.db
@@ -144,7 +144,7 @@ fn settle(tx: &Transaction<'_>, state_dir: &Path, pipeline: &str, stage: &str, m
             .map_err(LocalError::sql)?
     };
     for execution in present {
-        if std::os::unix::net::UnixStream::connect(crate::inbox::socket_path(state_dir, &execution)).is_err() {
+        if std::os::unix::net::UnixStream::connect(crate::coordination::inbox::socket_path(state_dir, &execution)).is_err() {
             tracing::warn!(execution_id = %execution, stage, "its runner is gone: it gives up its place in the stage lane");
             tx.execute(
                 "DELETE FROM stage_lanes WHERE pipeline = ?1 AND stage = ?2 AND execution_id = ?3",

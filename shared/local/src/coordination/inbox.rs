@@ -18,7 +18,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::bus::EventBus;
+use crate::coordination::bus::EventBus;
 use crate::db::Db;
 use crate::error::LocalError;
 

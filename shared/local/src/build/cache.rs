@@ -14,7 +14,7 @@ use baton_core::spec::buildspec::{Cache, CacheAction};
 use walkdir::WalkDir;
 
 use crate::error::LocalError;
-use crate::tree;
+use crate::sys::tree;
 
 /// One build's use of its buildspec's cache, with the notes it leaves in the build log.
 #[derive(Debug)]
@@ -95,7 +95,7 @@ pub fn key(cache: &Cache, action: &str, src: &Path) -> Result<String, LocalError
 /// digest, so renaming a file changes the key too.
 fn hash_files<'a>(src: &Path, patterns: impl Iterator<Item = &'a str>) -> Result<String, LocalError> {
     use sha2::{Digest, Sha256};
-    let globs = crate::build_artifacts::glob_set(&patterns.map(str::to_string).collect::<Vec<_>>())?;
+    let globs = crate::build::outputs::glob_set(&patterns.map(str::to_string).collect::<Vec<_>>())?;
     let mut files: Vec<PathBuf> = WalkDir::new(src)
         .follow_links(false)
         .into_iter()
@@ -158,7 +158,7 @@ pub fn save(root: &Path, key: &str, cache: &Cache, src: &Path) -> Result<u64, Lo
     if relative.is_empty() {
         return Ok(0);
     }
-    let globs = crate::build_artifacts::glob_set(&relative)?;
+    let globs = crate::build::outputs::glob_set(&relative)?;
     let target = dir(root, key);
     let staging = target.with_extension(format!("new-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);

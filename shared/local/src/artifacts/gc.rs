@@ -69,7 +69,7 @@ impl FsArtifactStore {
         }
         report.orphans = self.remove_orphans(pipeline)?;
         // Contents no version links to any more: shared across pipelines, so swept last.
-        let (_, swept) = crate::blobs::Blobs::new(&self.root, self.db.clone()).sweep(&self.root)?;
+        let (_, swept) = crate::artifacts::blobs::Blobs::new(&self.root, self.db.clone()).sweep(&self.root)?;
         report.freed_bytes = swept;
         Ok(report)
     }

@@ -13,7 +13,7 @@ use globset::{Glob, GlobMatcher};
 use walkdir::WalkDir;
 
 use crate::error::LocalError;
-use crate::tree;
+use crate::sys::tree;
 
 /// Applies each entry's mode beneath `root` (the instance's root, where `object`s live).
 pub(crate) fn apply(appspec: &Appspec, root: &Path) -> Result<(), LocalError> {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use walkdir::WalkDir;
 
 use crate::error::LocalError;
-use crate::tree;
+use crate::sys::tree;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -49,12 +49,12 @@ pub fn inventory(root: &Path) -> Result<Inventory, LocalError> {
 
 /// The inventory of a stored version's listing: no file is read.
 pub fn listed(listing: &Path) -> Result<Inventory, LocalError> {
-    Ok(crate::blobs::read_listing(listing)?
+    Ok(crate::artifacts::blobs::read_listing(listing)?
         .into_iter()
         .filter_map(|e| match e {
-            crate::blobs::Entry::File { path, sha256, size, .. } => Some((path, (size, sha256))),
-            crate::blobs::Entry::Link { path, target } => Some((path, (0, format!("-> {target}")))),
-            crate::blobs::Entry::Dir { .. } => None,
+            crate::artifacts::blobs::Entry::File { path, sha256, size, .. } => Some((path, (size, sha256))),
+            crate::artifacts::blobs::Entry::Link { path, target } => Some((path, (0, format!("-> {target}")))),
+            crate::artifacts::blobs::Entry::Dir { .. } => None,
         })
         .collect())
 }

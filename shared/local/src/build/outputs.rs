@@ -9,7 +9,7 @@ use globset::{GlobSet, GlobSetBuilder};
 use walkdir::WalkDir;
 
 use crate::error::LocalError;
-use crate::tree;
+use crate::sys::tree;
 
 /// Buildspec globs: `**` crosses directories, `*` does not.
 pub(crate) fn glob_set(patterns: &[String]) -> Result<GlobSet, LocalError> {

@@ -9,7 +9,7 @@ use walkdir::WalkDir;
 
 use crate::deploy::Instance;
 use crate::error::LocalError;
-use crate::tree;
+use crate::sys::tree;
 
 pub(crate) fn load_appspec(archive: &Path, file: &str) -> Result<Appspec, LocalError> {
     load_appspec_text(archive, file).map(|(appspec, _)| appspec)

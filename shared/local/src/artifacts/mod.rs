@@ -1,7 +1,7 @@
 //! `FsArtifactStore`: immutable, numbered artifact versions on disk, indexed in SQLite.
 //!
 //! Layout: `<state>/artifacts/<pipeline>/<name>/<version>/{files.jsonl, manifest.json}`, the
-//! listing naming each file's content in `<state>/artifacts/blobs/` ([`crate::blobs`]). A version
+//! listing naming each file's content in `<state>/artifacts/blobs/` ([`crate::artifacts::blobs`]). A version
 //! is staged under `<state>/artifacts/.staging/`, flushed, then renamed into place inside the
 //! transaction that allocates its number, so no reader ever sees half an artifact. Versions
 //! written before listings (a `tree/` directory) are still read.
@@ -15,10 +15,15 @@ use baton_core::ports::{ArtifactRef, ArtifactStore, Manifest, PortResult, Proven
 use chrono::{SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use crate::blobs::{Blobs, LISTING};
+use crate::artifacts::blobs::{Blobs, LISTING};
 use crate::db::Db;
 use crate::error::LocalError;
-use crate::tree;
+use crate::sys::tree;
+
+pub mod blobs;
+pub mod diff;
+pub mod gc;
+pub mod packs;
 
 enum StoredFiles {
     Listing(PathBuf),
@@ -63,17 +68,12 @@ impl FsArtifactStore {
     }
 
     /// The files two stored versions differ by.
-    pub fn diff(
-        &self,
-        pipeline: &str,
-        before: &ArtifactRef,
-        after: &ArtifactRef,
-    ) -> Result<Vec<crate::artifact_diff::FileChange>, LocalError> {
+    pub fn diff(&self, pipeline: &str, before: &ArtifactRef, after: &ArtifactRef) -> Result<Vec<diff::FileChange>, LocalError> {
         let inventory = |a: &ArtifactRef| match self.files_of(pipeline, a)? {
-            StoredFiles::Listing(l) => crate::artifact_diff::listed(&l),
-            StoredFiles::Tree(t) => crate::artifact_diff::inventory(&t),
+            StoredFiles::Listing(l) => diff::listed(&l),
+            StoredFiles::Tree(t) => diff::inventory(&t),
         };
-        Ok(crate::artifact_diff::compare(&inventory(before)?, &inventory(after)?))
+        Ok(diff::compare(&inventory(before)?, &inventory(after)?))
     }
 
     /// Copies a stored version's files into `dest` (absent, or an empty directory), verifying
