@@ -1,5 +1,5 @@
 //! Read models over the database for `baton status`, `baton history`, the console and tests;
-//! `find` filters executions.
+//! `find` filters executions, `deployments` and `alarms` read those.
 
 use std::collections::HashMap;
 
@@ -11,8 +11,14 @@ use serde_json::Value;
 use crate::db::Db;
 use crate::error::LocalError;
 
+mod alarms;
+mod deployments;
 mod find;
 
+pub use alarms::{AlarmRow, AlarmTransition, SeriesRow, alarm_history, alarms, metric_points, metric_series};
+pub use deployments::{
+    DeploymentRow, DeploymentState, GroupDeployment, InstanceProgress, LifecycleEvent, deployment_state, deployments, group_deployments,
+};
 pub use find::{ExecutionFilter, find_executions};
 
 #[derive(Debug, Clone, Serialize)]
@@ -205,116 +211,6 @@ pub fn states(history: &[HistoryEvent]) -> Vec<StateStatus> {
     out
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct DeploymentRow {
-    pub id: String,
-    pub group: String,
-    pub artifact: Value,
-    pub rollback: bool,
-    pub status: String,
-    pub created_at: String,
-    pub ended_at: Option<String>,
-    pub reason: Option<String>,
-    /// For a rollback, the deployment it replaced (CodeDeploy's rollbackTriggeringDeploymentId).
-    pub rolls_back: Option<String>,
-    /// The rollback that replaced this deployment, if one did (rollbackDeploymentId).
-    pub rolled_back_by: Option<String>,
-    /// Each instance's lifecycle events, in the order they ran (GetDeploymentInstance).
-    pub instances: Vec<InstanceProgress>,
-}
-
-/// One instance of a deployment and the lifecycle events it went through.
-#[derive(Debug, Clone, Serialize)]
-pub struct InstanceProgress {
-    pub instance: usize,
-    pub events: Vec<LifecycleEvent>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct LifecycleEvent {
-    pub event: String,
-    pub status: String,
-    pub started_at: String,
-    pub ended_at: String,
-    pub message: Option<String>,
-}
-
-pub fn deployments(db: &Db, execution_id: &str) -> Result<Vec<DeploymentRow>, LocalError> {
-    let conn = db.lock();
-    // A deployment's neighbour in its group: what a rollback replaced, or what replaced it.
-    let mut stmt = conn
-        .prepare(
-            "SELECT d.id, d.grp, d.artifact, d.rollback, d.status, d.created_at, d.ended_at, d.reason, \
-             CASE WHEN d.rollback THEN (SELECT p.id FROM deployments p WHERE p.pipeline = d.pipeline AND p.grp = d.grp AND p.rowid < d.rowid ORDER BY p.rowid DESC LIMIT 1) END, \
-             (SELECT n.id FROM deployments n WHERE n.pipeline = d.pipeline AND n.grp = d.grp AND n.rowid > d.rowid ORDER BY n.rowid LIMIT 1) \
-             FROM deployments d WHERE d.execution_id = ?1 ORDER BY d.rowid",
-        )
-        .map_err(LocalError::sql)?;
-    let mut rows: Vec<(DeploymentRow, Option<String>)> = stmt
-        .query_map(params![execution_id], |r| {
-            let artifact: String = r.get(2)?;
-            Ok((
-                DeploymentRow {
-                    id: r.get(0)?,
-                    group: r.get(1)?,
-                    artifact: serde_json::from_str(&artifact).unwrap_or(Value::Null),
-                    rollback: r.get(3)?,
-                    status: r.get(4)?,
-                    created_at: r.get(5)?,
-                    ended_at: r.get(6)?,
-                    reason: r.get(7)?,
-                    rolls_back: r.get(8)?,
-                    rolled_back_by: None,
-                    instances: Vec::new(),
-                },
-                r.get(9)?,
-            ))
-        })
-        .and_then(Iterator::collect)
-        .map_err(LocalError::sql)?;
-    drop(stmt);
-    let mut events = conn
-        .prepare(
-            "SELECT instance, event, status, started_at, ended_at, message FROM instance_events WHERE deployment_id = ?1 ORDER BY rowid",
-        )
-        .map_err(LocalError::sql)?;
-    let mut rollback_of = conn
-        .prepare("SELECT rollback FROM deployments WHERE id = ?1")
-        .map_err(LocalError::sql)?;
-    for (d, next) in &mut rows {
-        if let Some(next) = next.take() {
-            let is_rollback: bool = rollback_of.query_row([&next], |r| r.get(0)).map_err(LocalError::sql)?;
-            d.rolled_back_by = is_rollback.then_some(next);
-        }
-        let list: Vec<(usize, LifecycleEvent)> = events
-            .query_map([&d.id], |r| {
-                Ok((
-                    r.get(0)?,
-                    LifecycleEvent {
-                        event: r.get(1)?,
-                        status: r.get(2)?,
-                        started_at: r.get(3)?,
-                        ended_at: r.get(4)?,
-                        message: r.get(5)?,
-                    },
-                ))
-            })
-            .and_then(Iterator::collect)
-            .map_err(LocalError::sql)?;
-        for (instance, event) in list {
-            match d.instances.iter_mut().find(|i| i.instance == instance) {
-                Some(i) => i.events.push(event),
-                None => d.instances.push(InstanceProgress {
-                    instance,
-                    events: vec![event],
-                }),
-            }
-        }
-        d.instances.sort_by_key(|i| i.instance);
-    }
-    Ok(rows.into_iter().map(|(d, _)| d).collect())
-}
-
 /// One build of an execution, with where its log is.
 #[derive(Debug, Clone, Serialize)]
 pub struct BuildRow {
@@ -403,176 +299,6 @@ pub fn instances(db: &Db, pipeline: &str) -> Result<Vec<InstanceRow>, LocalError
         .and_then(Iterator::collect)
         .map_err(LocalError::sql)?;
     Ok(rows)
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AlarmRow {
-    pub name: String,
-    pub state: String,
-    pub reason: String,
-    pub updated_at: String,
-}
-
-pub fn alarms(db: &Db) -> Result<Vec<AlarmRow>, LocalError> {
-    let conn = db.lock();
-    let mut stmt = conn
-        .prepare("SELECT name, state, reason, updated_at FROM alarms ORDER BY name")
-        .map_err(LocalError::sql)?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(AlarmRow {
-                name: r.get(0)?,
-                state: r.get(1)?,
-                reason: r.get(2)?,
-                updated_at: r.get(3)?,
-            })
-        })
-        .and_then(Iterator::collect)
-        .map_err(LocalError::sql)?;
-    Ok(rows)
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct SeriesRow {
-    pub namespace: String,
-    pub name: String,
-    pub dimensions: std::collections::BTreeMap<String, String>,
-    pub datapoints: u64,
-    pub last_timestamp_ms: i64,
-}
-
-/// Every metric series in the store.
-pub fn metric_series(db: &Db) -> Result<Vec<SeriesRow>, LocalError> {
-    let conn = db.lock();
-    let mut stmt = conn
-        .prepare("SELECT namespace, name, dimensions, COUNT(*), MAX(timestamp_ms) FROM metrics GROUP BY namespace, name, dimensions ORDER BY namespace, name, dimensions")
-        .map_err(LocalError::sql)?;
-    let rows = stmt
-        .query_map([], |r| {
-            let dims: String = r.get(2)?;
-            Ok(SeriesRow {
-                namespace: r.get(0)?,
-                name: r.get(1)?,
-                dimensions: serde_json::from_str(&dims).unwrap_or_default(),
-                datapoints: r.get(3)?,
-                last_timestamp_ms: r.get(4)?,
-            })
-        })
-        .and_then(Iterator::collect)
-        .map_err(LocalError::sql)?;
-    Ok(rows)
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AlarmTransition {
-    pub name: String,
-    pub timestamp: String,
-    pub old_state: String,
-    pub new_state: String,
-    pub reason: String,
-}
-
-/// Alarm state changes between two instants (RFC 3339), oldest first.
-pub fn alarm_history(db: &Db, from: &str, to: Option<&str>) -> Result<Vec<AlarmTransition>, LocalError> {
-    let conn = db.lock();
-    let mut stmt = conn
-        .prepare("SELECT name, timestamp, old_state, new_state, reason FROM alarm_history WHERE timestamp >= ?1 AND (?2 IS NULL OR timestamp <= ?2) ORDER BY rowid")
-        .map_err(LocalError::sql)?;
-    let rows = stmt
-        .query_map(params![from, to], |r| {
-            Ok(AlarmTransition {
-                name: r.get(0)?,
-                timestamp: r.get(1)?,
-                old_state: r.get(2)?,
-                new_state: r.get(3)?,
-                reason: r.get(4)?,
-            })
-        })
-        .and_then(Iterator::collect)
-        .map_err(LocalError::sql)?;
-    Ok(rows)
-}
-
-/// Where one deployment stands, for `baton stop-deployment`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeploymentState {
-    pub group: String,
-    pub execution_id: String,
-    pub status: String,
-    pub reason: Option<String>,
-}
-
-pub fn deployment_state(db: &Db, id: &str) -> Result<Option<DeploymentState>, LocalError> {
-    db.lock()
-        .query_row(
-            "SELECT grp, execution_id, status, reason FROM deployments WHERE id = ?1",
-            [id],
-            |r| {
-                Ok(DeploymentState {
-                    group: r.get(0)?,
-                    execution_id: r.get(1)?,
-                    status: r.get(2)?,
-                    reason: r.get(3)?,
-                })
-            },
-        )
-        .optional()
-        .map_err(LocalError::sql)
-}
-
-/// A deployment as a group's recent history lists it.
-#[derive(Debug, Clone, Serialize)]
-pub struct GroupDeployment {
-    pub id: String,
-    pub execution_id: String,
-    pub artifact: Value,
-    pub rollback: bool,
-    pub status: String,
-    pub created_at: String,
-    pub reason: Option<String>,
-}
-
-/// A group's most recent deployments, newest first, whichever execution (or `baton rollback`)
-/// made them.
-pub fn group_deployments(db: &Db, pipeline: &str, group: &str, limit: usize) -> Result<Vec<GroupDeployment>, LocalError> {
-    let conn = db.lock();
-    let mut stmt = conn
-        .prepare(
-            "SELECT id, execution_id, artifact, rollback, status, created_at, reason FROM deployments \
-             WHERE pipeline = ?1 AND grp = ?2 ORDER BY rowid DESC LIMIT ?3",
-        )
-        .map_err(LocalError::sql)?;
-    stmt.query_map(params![pipeline, group, limit], |r| {
-        let artifact: String = r.get(2)?;
-        Ok(GroupDeployment {
-            id: r.get(0)?,
-            execution_id: r.get(1)?,
-            artifact: serde_json::from_str(&artifact).unwrap_or(Value::Null),
-            rollback: r.get(3)?,
-            status: r.get(4)?,
-            created_at: r.get(5)?,
-            reason: r.get(6)?,
-        })
-    })
-    .and_then(Iterator::collect)
-    .map_err(LocalError::sql)
-}
-
-/// The newest `limit` datapoints of one series (its dimensions as stored), oldest first.
-pub fn metric_points(db: &Db, namespace: &str, name: &str, dimensions: &str, limit: usize) -> Result<Vec<(i64, f64)>, LocalError> {
-    let conn = db.lock();
-    let mut stmt = conn
-        .prepare(
-            "SELECT timestamp_ms, value FROM metrics WHERE namespace = ?1 AND name = ?2 AND dimensions = ?3 \
-             ORDER BY timestamp_ms DESC LIMIT ?4",
-        )
-        .map_err(LocalError::sql)?;
-    let mut points: Vec<(i64, f64)> = stmt
-        .query_map(params![namespace, name, dimensions, limit], |r| Ok((r.get(0)?, r.get(1)?)))
-        .and_then(Iterator::collect)
-        .map_err(LocalError::sql)?;
-    points.reverse();
-    Ok(points)
 }
 
 /// The state machine an execution ran (its synthesized definition, placeholders and all);

@@ -5,15 +5,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use baton_asl::{
-    ExecutionOutcome, ExecutionSpec, ExecutionStatus, HistoryEvent, HistorySink, Interpreter, Redrive, StateMachine, StatesError, TaskCall,
-    TaskInvoker, TaskTokens,
+    ExecutionOutcome, ExecutionSpec, ExecutionStatus, HistoryEvent, Interpreter, Redrive, StateMachine, StatesError, TaskCall, TaskInvoker,
+    TaskTokens,
 };
 use baton_core::events::Event;
 use baton_core::model::Pipeline;
 use baton_core::ports::{MetricsSink, StageLanes};
-use baton_core::stages::{self, StageError, abandon, approval, bake, build, deploy, events, gate, rollback, source};
+use baton_core::stages::{abandon, approval, events};
 use baton_core::{metrics, synth};
 use chrono::Utc;
 use rusqlite::params;
@@ -37,7 +36,10 @@ use crate::execution::stopping::Stops;
 use crate::source::LocalSource;
 
 mod background;
+mod invoker;
 mod manual;
+
+use invoker::{DbHistory, LocalInvoker};
 
 use background::{dispatch, evaluate_alarms, probe};
 
@@ -445,125 +447,5 @@ impl LocalRuntime {
             stopped += self.adapters.deployer.teardown(group).await?;
         }
         Ok(stopped)
-    }
-}
-
-struct DbHistory {
-    db: Arc<Db>,
-    progress: broadcast::Sender<Progress>,
-}
-
-impl HistorySink for DbHistory {
-    fn record(&self, execution_arn: &str, event: HistoryEvent) {
-        let execution_id = execution_arn.rsplit(':').next().unwrap_or(execution_arn).to_string();
-        let text = serde_json::to_string(&event).unwrap_or_default();
-        // History is written before anyone is told, so what a display shows is on disk.
-        if let Err(e) = self.db.lock().execute(
-            "INSERT INTO history (execution_id, id, previous_event_id, timestamp, type, event) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![execution_id, event.id, event.previous_event_id, event.timestamp, event.kind, text],
-        ) {
-            tracing::error!(error = %e, execution_id, "could not record a history event");
-        }
-        let _ = self.progress.send(Progress {
-            execution_id,
-            event: event.clone(),
-        });
-    }
-}
-
-/// Resolves Task states to the `baton-core` handlers, as Lambda would run the functions.
-struct LocalInvoker {
-    adapters: Arc<Adapters>,
-    /// Where the commit an execution builds is recorded once Source has it.
-    db: Arc<Db>,
-}
-
-impl LocalInvoker {
-    /// The commit is the execution's from its Source on: `history`, `status` and `approve`
-    /// show it while it runs, and after it fails or is stopped (no output carries it then).
-    fn record_commit(&self, document: &Value) {
-        let (Some(id), Some(commit)) = (document["execution_id"].as_str(), document["source"]["commit_id"].as_str()) else {
-            return;
-        };
-        if let Err(e) = self
-            .db
-            .lock()
-            .execute("UPDATE executions SET commit_id = ?2 WHERE id = ?1", params![id, commit])
-        {
-            tracing::warn!(execution_id = id, error = %e, "could not record the execution's commit");
-        }
-    }
-}
-
-#[async_trait]
-impl TaskInvoker for LocalInvoker {
-    async fn invoke(&self, call: TaskCall) -> Result<Value, StatesError> {
-        let via_invoke = call.resource.starts_with("arn:aws:states:::lambda:invoke");
-        let (function, payload) = if via_invoke {
-            (
-                call.input["FunctionName"].as_str().unwrap_or_default().to_string(),
-                call.input["Payload"].clone(),
-            )
-        } else {
-            (call.resource.clone(), call.input.clone())
-        };
-        let a = &self.adapters;
-        let stem = function.rsplit(':').next().unwrap_or_default().trim_start_matches("baton-");
-        let result: Result<Value, StageError> = match stem {
-            "source" => match stages::decode(payload) {
-                Ok(input) => {
-                    let document = source::run(&a.source, input).await;
-                    if let Ok(doc) = &document {
-                        self.record_commit(doc);
-                    }
-                    document
-                }
-                Err(e) => Err(e),
-            },
-            "build" => match stages::decode(payload) {
-                Ok(input) => build::start(&a.builds, &a.pending, input).await,
-                Err(e) => Err(e),
-            },
-            "deploy" => match stages::decode(payload) {
-                Ok(input) => deploy::start(&a.deployer, &a.pending, input).await,
-                Err(e) => Err(e),
-            },
-            "gate" => match stages::decode(payload) {
-                Ok(input) => gate::start(&a.lanes, &a.pending, &a.callbacks, input).await,
-                Err(e) => Err(e),
-            },
-            "approval" => match stages::decode(payload) {
-                Ok(input) => approval::start(&a.pending, &a.callbacks, input).await,
-                Err(e) => Err(e),
-            },
-            "bake" => match stages::decode(payload) {
-                Ok(input) => bake::start(a.alarms.as_ref(), &a.pending, &a.bus, input).await,
-                Err(e) => Err(e),
-            },
-            "rollback" => match stages::decode(payload) {
-                Ok(input) => {
-                    let ports = rollback::RollbackPorts {
-                        artifacts: a.store.as_ref(),
-                        deployer: &a.deployer,
-                        pending: &a.pending,
-                        callbacks: &a.callbacks,
-                        metrics: &a.metrics,
-                    };
-                    rollback::start(ports, input).await
-                }
-                Err(e) => Err(e),
-            },
-            _ => {
-                return Err(StatesError::new(
-                    "Lambda.ResourceNotFoundException",
-                    format!("Function not found: {function}"),
-                ));
-            }
-        };
-        match result {
-            Ok(v) if via_invoke && !call.resource.ends_with(".waitForTaskToken") => Ok(json!({ "Payload": v, "StatusCode": 200 })),
-            Ok(v) => Ok(v),
-            Err(e) => Err(StatesError::new(e.error_type(), e.to_string())),
-        }
     }
 }
