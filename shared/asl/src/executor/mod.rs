@@ -4,6 +4,7 @@
 //! [`task`] holds Task states, [`fanout`] Parallel and Map, [`simple`] the states that call
 //! nothing outside; this module the run loop and error recovery.
 
+mod drive;
 mod fanout;
 mod simple;
 mod stopping;
@@ -22,11 +23,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
-use tracing::{debug, info};
+use tracing::debug;
 
-use crate::context::{Clock, Context, timestamp};
+use crate::context::{Clock, Context};
 use crate::definition::{Catcher, JitterStrategy, Retrier, State, StateMachine};
-use crate::error::{StatesError, names};
+use crate::error::StatesError;
 use crate::history::{HISTORY_LIMIT, HistorySink, Recorder};
 use crate::io::{Lang, Step, assign_block, check_size, jsonata_field, result_path, states_doc, transition};
 use crate::redrive::Redrive;
@@ -253,163 +254,6 @@ impl Interpreter {
     ) -> ExecutionOutcome {
         let start = Start::Continue { from, new_attempt: false };
         self.drive(machine, spec, start, stops).await
-    }
-
-    async fn drive(
-        &self,
-        machine: &StateMachine,
-        spec: &ExecutionSpec,
-        start: Start<'_>,
-        mut stops: mpsc::UnboundedReceiver<StopRequest>,
-    ) -> ExecutionOutcome {
-        let arn = spec.execution_arn();
-        let clock = Clock::start();
-        let role = "arn:aws:iam::000000000000:role/baton-local";
-        let (recorder, input, start_time, redrive_count) = match start {
-            Start::Fresh => {
-                let recorder = Recorder::new(self.sink.clone(), &arn, clock, 0);
-                recorder.emit(
-                    "ExecutionStarted",
-                    Some("executionStartedEventDetails"),
-                    json!({"input": spec.input.to_string(), "inputDetails": {"truncated": false}, "roleArn": role, "stateMachineArn": spec.state_machine_arn}),
-                );
-                (recorder, spec.input.clone(), timestamp(clock.now()), 0)
-            }
-            Start::Continue { from, new_attempt } => {
-                let recorder = Recorder::new(self.sink.clone(), &arn, clock, from.last_event_id);
-                let count = from.redrive_count + u64::from(new_attempt);
-                if new_attempt {
-                    recorder.emit(
-                        "ExecutionRedriven",
-                        Some("executionRedrivenEventDetails"),
-                        json!({ "redriveCount": count }),
-                    );
-                }
-                info!(execution = %arn, state = %from.state, redrive_count = count, new_attempt, kept = from.kept.len(), "execution continued");
-                (recorder, from.execution_input.clone(), from.start_time.clone(), count)
-            }
-        };
-        let machine_name = spec.state_machine_arn.rsplit(':').next().unwrap_or_default();
-        let (first, first_input, kept) = match start {
-            Start::Fresh => (machine.start_at.clone(), input.clone(), HashMap::new()),
-            Start::Continue { from, .. } => (from.state.clone(), from.input.clone(), from.kept.clone()),
-        };
-        let run = Run {
-            recorder: recorder.clone(),
-            clock,
-            execution: Arc::new(json!({
-                "Id": arn,
-                "Input": input,
-                "Name": spec.execution_name,
-                "RoleArn": role,
-                "StartTime": start_time,
-                "RedriveCount": redrive_count,
-            })),
-            state_machine: Arc::new(json!({"Id": spec.state_machine_arn, "Name": machine_name})),
-            lang: Lang::of(machine.query_language.as_deref(), Lang::JsonPath),
-            scope: Scope::root(),
-            pending: std::sync::Mutex::new(None),
-            flight: Flight::default(),
-            kept: Arc::new(std::sync::Mutex::new(kept)),
-        };
-        info!(execution = %arn, state = %first, "execution started");
-        let input_check = check_size("execution input", input.to_string().len());
-        let body = async {
-            input_check?;
-            self.run_flow(machine, first, first_input, &run, None).await
-        };
-        let timed = async {
-            match machine.timeout_seconds {
-                Some(secs) => tokio::time::timeout(Duration::from_secs(secs), body).await.map_err(|_| secs),
-                None => Ok(body.await),
-            }
-        };
-        tokio::pin!(timed);
-        let mut draining: Option<StatesError> = None;
-        let aborted = |abort: StatesError| {
-            recorder.emit(
-                "ExecutionAborted",
-                Some("executionAbortedEventDetails"),
-                json!({"error": abort.error, "cause": abort.cause}),
-            );
-            info!(execution = %arn, cause = %abort.cause, "execution aborted");
-            ExecutionOutcome {
-                status: ExecutionStatus::Aborted,
-                output: None,
-                error: Some(abort),
-            }
-        };
-        let result = loop {
-            tokio::select! {
-                // A stop before the flows, so that none enters a state once it is asked not to;
-                // the flows before `landed`, so that a task that just landed records its
-                // state's end before the drained execution is aborted.
-                biased;
-                Some(stop) = stops.recv() => {
-                    if stop.abandon {
-                        return aborted(stop.error);
-                    }
-                    info!(execution = %arn, "execution stopping: the tasks in flight finish, no state starts after them");
-                    run.flight.drain();
-                    draining.get_or_insert(stop.error);
-                }
-                result = &mut timed => break result,
-                () = run.flight.landed(), if draining.is_some() => {
-                    return aborted(draining.take().unwrap_or_else(|| StatesError::runtime("stopped")));
-                }
-            }
-        };
-        // A wait the embedder ended with the stop's own error (an approval nobody gave) is the
-        // stop, not a failure.
-        if let (Some(stop), Ok(Err(e))) = (&draining, &result)
-            && e.error == stop.error
-        {
-            return aborted(stop.clone());
-        }
-        let result = match result {
-            Ok(r) => r,
-            Err(secs) => {
-                let error = StatesError::new(names::TIMEOUT, format!("the execution ran longer than TimeoutSeconds ({secs} s)"));
-                recorder.emit(
-                    "ExecutionTimedOut",
-                    Some("executionTimedOutEventDetails"),
-                    json!({"error": error.error, "cause": error.cause}),
-                );
-                return ExecutionOutcome {
-                    status: ExecutionStatus::TimedOut,
-                    output: None,
-                    error: Some(error),
-                };
-            }
-        };
-        match result {
-            Ok(output) => {
-                recorder.emit(
-                    "ExecutionSucceeded",
-                    Some("executionSucceededEventDetails"),
-                    json!({"output": output.to_string(), "outputDetails": {"truncated": false}}),
-                );
-                info!(execution = %arn, "execution succeeded");
-                ExecutionOutcome {
-                    status: ExecutionStatus::Succeeded,
-                    output: Some(output),
-                    error: None,
-                }
-            }
-            Err(error) => {
-                recorder.emit(
-                    "ExecutionFailed",
-                    Some("executionFailedEventDetails"),
-                    json!({"error": error.error, "cause": error.cause}),
-                );
-                info!(execution = %arn, error = %error.error, "execution failed");
-                ExecutionOutcome {
-                    status: ExecutionStatus::Failed,
-                    output: None,
-                    error: Some(error),
-                }
-            }
-        }
     }
 
     pub(crate) fn run_machine<'a>(
