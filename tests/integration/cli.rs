@@ -4,11 +4,11 @@ use std::process::{Command, Output};
 
 use crate::util::{Project, repo_root};
 
-fn baton(args: &[&str]) -> Output {
+pub(crate) fn baton(args: &[&str]) -> Output {
     baton_with_env(args, &[])
 }
 
-fn baton_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn baton_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_baton"));
     cmd.args(args).env("NO_COLOR", "1").env_remove("BATON_STATE_DIR");
     for (k, v) in env {
@@ -17,7 +17,7 @@ fn baton_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("baton runs")
 }
 
-fn text(b: &[u8]) -> String {
+pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
@@ -211,100 +211,6 @@ fn failed_run_exits_1_and_history_and_status_report_it() {
     );
 }
 
-#[test]
-fn alarm_evaluate_walks_the_periods() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let alarm = dir.path().join("alarm.json");
-    let points = dir.path().join("points.json");
-    std::fs::write(
-        &alarm,
-        r#"{"AlarmName": "errors", "MetricName": "Errors", "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 3,
-            "DatapointsToAlarm": 2, "Threshold": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold"}"#,
-    )
-    .expect("write");
-    std::fs::write(
-        &points,
-        r#"[{"Timestamp": "2026-11-26T18:00:10Z", "Value": 0}, {"Timestamp": "2026-11-26T18:01:10Z", "Value": 3},
-            {"Timestamp": "2026-11-26T18:02:10Z", "Value": 2}]"#,
-    )
-    .expect("write");
-    let out = baton(&[
-        "alarm",
-        "evaluate",
-        "--alarm",
-        alarm.to_str().expect("utf-8"),
-        "--datapoints",
-        points.to_str().expect("utf-8"),
-        "--json",
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    let states: Vec<(&str, &str)> = doc["evaluations"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .map(|e| (e["time"].as_str().unwrap(), e["state"].as_str().unwrap()))
-        .collect();
-    assert_eq!(
-        &states[..3],
-        [
-            ("2026-11-26T18:01:00Z", "OK"),
-            ("2026-11-26T18:02:00Z", "OK"),
-            ("2026-11-26T18:03:00Z", "ALARM")
-        ]
-    );
-    assert_eq!(
-        states.last().map(|s| s.1),
-        Some("INSUFFICIENT_DATA"),
-        "once every datapoint has left the range"
-    );
-
-    std::fs::write(&alarm, r#"{"AlarmName": "x", "MetricName": "m", "Statistic": "Sum", "Period": 7, "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold"}"#).expect("write");
-    let bad = baton(&[
-        "alarm",
-        "evaluate",
-        "--alarm",
-        alarm.to_str().expect("utf-8"),
-        "--datapoints",
-        points.to_str().expect("utf-8"),
-    ]);
-    assert_eq!(bad.status.code(), Some(2));
-    assert!(text(&bad.stderr).contains("Period 7"), "{}", text(&bad.stderr));
-
-    // A range with no datapoints at all is the missing-data rule's to decide (CloudWatch user
-    // guide, "Configuring how CloudWatch alarms treat missing data": the "- - - - -" rows):
-    // breaching → ALARM, and without a window there is nothing to evaluate.
-    std::fs::write(&alarm, r#"{"AlarmName": "x", "MetricName": "m", "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 3, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "breaching"}"#).expect("write");
-    std::fs::write(&points, "[]").expect("write");
-    let alarm = alarm.to_str().expect("utf-8");
-    let points = points.to_str().expect("utf-8");
-    let none = baton(&["alarm", "evaluate", "--alarm", alarm, "--datapoints", points]);
-    assert_eq!(none.status.code(), Some(2));
-    assert!(text(&none.stderr).contains("give --from and --to"), "{}", text(&none.stderr));
-    let window = baton(&[
-        "alarm",
-        "evaluate",
-        "--alarm",
-        alarm,
-        "--datapoints",
-        points,
-        "--from",
-        "2026-12-01T10:00:00Z",
-        "--to",
-        "2026-12-01T10:03:00Z",
-        "--json",
-    ]);
-    assert!(window.status.success(), "{}", text(&window.stderr));
-    let doc: serde_json::Value = serde_json::from_slice(&window.stdout).expect("JSON");
-    let states: Vec<&str> = doc["evaluations"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .map(|e| e["state"].as_str().unwrap())
-        .collect();
-    assert_eq!(states, ["ALARM", "ALARM", "ALARM"]);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn artifacts_are_listed_shown_fetched_and_diffed() {
     let project = Project::with_files(&[
@@ -386,87 +292,6 @@ async fn artifacts_are_listed_shown_fetched_and_diffed() {
         text(&missing.stderr).contains("stored versions of `app`: 1, 2"),
         "{}",
         text(&missing.stderr)
-    );
-}
-
-#[test]
-fn a_reader_that_goes_away_ends_the_output_quietly() {
-    let hello = repo_root().join("examples/hello-app");
-    let hello = hello.to_str().expect("utf-8");
-    let pipeline = format!("{hello}/pipeline.yml");
-    for args in [vec!["synth", hello], vec!["validate", &pipeline], vec!["completions", "bash"]] {
-        // The pipe's reader is closed before baton starts: its first write fails with EPIPE,
-        // as when `| head` has read its lines and gone.
-        let (reader, writer) = std::io::pipe().expect("a pipe");
-        drop(reader);
-        let out = Command::new(env!("CARGO_BIN_EXE_baton"))
-            .args(&args)
-            .env("NO_COLOR", "1")
-            .stdout(writer)
-            .output()
-            .expect("baton runs");
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
-        assert!(!err.contains("panicked"), "{args:?}: {err}");
-    }
-}
-
-const SPINNER: &str = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
-
-/// Whether `s` holds an SGR escape (`ESC [ … m`): colour or bold.
-fn has_colour(s: &str) -> bool {
-    s.split("\x1b[").skip(1).any(|rest| {
-        let end = rest.find(|c: char| !c.is_ascii_digit() && c != ';');
-        end.is_some_and(|i| rest[i..].starts_with('m'))
-    })
-}
-
-#[test]
-fn a_terminal_sees_the_running_actions_tick_and_a_pipe_sees_only_the_lines() {
-    let project = Project::with_files(&[
-        (
-            "pipeline.yml",
-            "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build }\n",
-        ),
-        ("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 1\n"),
-    ]);
-    let dir = project.path().to_str().expect("utf-8");
-    // `script` (util-linux, in every Debian) runs baton on a pseudo-terminal.
-    let on_terminal = |no_color: bool| {
-        let command = format!("'{}' run '{dir}'", env!("CARGO_BIN_EXE_baton"));
-        let mut script = Command::new("script");
-        // A terminal as a person's: CI may have no TERM, or colour switched off.
-        script
-            .args(["-qefc", &command, "/dev/null"])
-            .env("TERM", "xterm-256color")
-            .env_remove("BATON_STATE_DIR")
-            .env_remove("NO_COLOR")
-            .env_remove("CLICOLOR")
-            .env_remove("CLICOLOR_FORCE");
-        if no_color {
-            script.env("NO_COLOR", "1");
-        }
-        let tty = script.output().expect("script runs");
-        assert!(tty.status.success(), "{}", text(&tty.stdout));
-        text(&tty.stdout)
-    };
-    let coloured = on_terminal(false);
-    assert!(has_colour(&coloured), "a terminal gets colour: {coloured:?}");
-    let seen = on_terminal(true);
-    let ticker = seen
-        .split(['\r', '\n'])
-        .find(|l| l.contains(|c| SPINNER.contains(c)) && l.contains("Build:Compile"))
-        .unwrap_or_else(|| panic!("no ticker naming the build on the terminal: {seen:?}"));
-    assert!(ticker.contains('s'), "the ticker says how long it has run: {ticker:?}");
-    assert!(!has_colour(&seen), "NO_COLOR is honoured on a terminal too: {seen:?}");
-
-    let piped = baton(&["run", dir]);
-    assert!(piped.status.success(), "{}", text(&piped.stderr));
-    let all = text(&piped.stdout) + &text(&piped.stderr);
-    assert!(all.contains("Build:Compile"), "{all}");
-    assert!(
-        !all.contains(|c| SPINNER.contains(c)) && !all.contains('\r'),
-        "nothing but lines through a pipe: {all:?}"
     );
 }
 

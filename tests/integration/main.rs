@@ -1,5 +1,6 @@
 //! Baton's integration tests: one binary, fixtures in `util`.
 
+mod alarm_evaluate;
 mod approvals;
 mod appspec_fidelity;
 mod artifact_gc;
@@ -26,6 +27,7 @@ mod source;
 mod stop;
 mod synth;
 mod template;
+mod terminal;
 mod traffic_shifting;
 mod util;
 mod variables;
