@@ -24,66 +24,32 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::Mutex;
 
-use async_trait::async_trait;
 use aws_smithy_mocks::{RuleMode, mock_client};
-use baton_asl::{ExecutionSpec, ExecutionStatus, Interpreter, MemorySink, StateMachine, StatesError, TaskCall, TaskInvoker, TaskTokens};
+use baton_asl::{ExecutionSpec, ExecutionStatus, Interpreter, MemorySink, StateMachine, TaskTokens};
 use baton_aws::cloudwatch::CloudWatchAlarms;
 use baton_aws::codebuild::{CORRELATION_VAR, CodeBuildRunner};
 use baton_aws::codecommit::CodeCommitChanges;
 use baton_aws::codecommit_source::CodeCommitSource;
 use baton_aws::codedeploy::DeploymentTag;
 use baton_aws::config::artifact_store;
-use baton_aws::dynamodb::{DynamoLanes, DynamoState};
+use baton_aws::dynamodb::DynamoLanes;
 use baton_aws::emf::EmfMetricsSink;
 use baton_aws::events_function::EventsFunction;
 use baton_aws::functions::{ApprovalFunction, BakeFunction, BuildFunction, DeployFunction, RollbackFunction, SourceFunction, deployer_on};
 use baton_aws::gate::{GateFunction, GateRequest};
-use baton_aws::s3::S3ArtifactStore;
 use baton_aws::trigger::{TriggerFunction, TriggerRequest};
 use baton_core::events::Event;
 use baton_core::ports::{ArtifactRef, ArtifactStore, MetricsSink, PendingTasks, TaskCallbacks};
+use baton_core::stages::correlation;
 use baton_core::stages::trigger::TriggerOutcome;
-use baton_core::stages::{StageError, correlation};
 use baton_local::coordination::bus::InterpreterCallbacks;
 use cloud::finished::Finished;
+use cloud::invoker::Invoker;
+use cloud::services::{Cloud, cloud};
 use cloud::stack::Stack;
 use cloud::{Builds, COMMIT, build_details, cloudwatch, codecommit, example, sample_event};
 use common::Moto;
 use serde_json::{Value, json};
-
-struct Cloud {
-    s3: aws_sdk_s3::Client,
-    store: S3ArtifactStore,
-    pending: DynamoState,
-    scheduler: aws_sdk_scheduler::Client,
-    codedeploy: aws_sdk_codedeploy::Client,
-    sfn: aws_sdk_sfn::Client,
-}
-
-/// What `sam deploy` would create of the stack's storage and services, under the names the
-/// template gives them.
-async fn cloud(moto: &Moto, stack: &Stack) -> Cloud {
-    let config = moto.sdk_config();
-    let env = stack.env("DeployFunction");
-    let s3 = moto.versioned_bucket(&env.require("BATON_BUCKET").unwrap()).await;
-    let pending = moto.state_table(&env.require("BATON_TABLE").unwrap()).await;
-    moto.build_project(&env.require("BATON_PROJECT").unwrap()).await;
-    let codedeploy = aws_sdk_codedeploy::Client::new(&config);
-    for (application, group) in stack.deployment_groups() {
-        moto.deployment_group(&application, &group).await;
-    }
-    let scheduler = aws_sdk_scheduler::Client::new(&config);
-    let timers = stack.env("BakeFunction").require("BATON_SCHEDULE_GROUP").unwrap();
-    scheduler.create_schedule_group().name(timers).send().await.unwrap();
-    Cloud {
-        store: artifact_store(&config, &env).unwrap(),
-        s3,
-        pending,
-        scheduler,
-        codedeploy,
-        sfn: aws_sdk_sfn::Client::new(&config),
-    }
-}
 
 /// The functions the state machine invokes, and the services' halves the test plays.
 struct Functions {
@@ -201,75 +167,6 @@ impl Functions {
                 .unwrap();
             self.scheduler.delete_schedule().name(name).group_name(group).send().await.unwrap();
         }
-    }
-}
-
-struct Invoker(Arc<Functions>);
-
-#[async_trait]
-impl TaskInvoker for Invoker {
-    async fn invoke(&self, call: TaskCall) -> Result<Value, StatesError> {
-        let (function, payload) = if call.resource.starts_with("arn:aws:states:::lambda:invoke") {
-            (
-                call.input["FunctionName"].as_str().unwrap_or_default().to_string(),
-                call.input["Payload"].clone(),
-            )
-        } else {
-            (call.resource.clone(), call.input.clone())
-        };
-        let f = &self.0;
-        // The stack names its functions `<stack>-<logical id, lower case>`.
-        let stem = function
-            .rsplit(':')
-            .next()
-            .unwrap_or_default()
-            .rsplit('-')
-            .next()
-            .unwrap_or_default()
-            .trim_end_matches("function")
-            .to_string();
-        let result: Result<Value, StageError> = match stem.as_str() {
-            "source" => f.source.handle(payload.clone()).await,
-            "gate" => match serde_json::from_value(payload.clone()) {
-                Ok(input) => f.gate.handle(GateRequest::Gate(input)).await,
-                Err(e) => Err(StageError::InvalidInput(e.to_string())),
-            },
-            "build" => f.build.handle(payload.clone()).await,
-            "deploy" => f.deploy.handle(payload.clone()).await,
-            "approval" => f.approval.handle(payload.clone()).await,
-            "bake" => f.bake.handle(payload.clone()).await,
-            "rollback" => f.rollback.handle(payload.clone()).await,
-            other => panic!("the state machine invokes no {other} function ({function})"),
-        };
-        let value = result.map_err(|e| StatesError::new(e.error_type(), e.to_string()))?;
-        // The services' asynchronous halves run after the invocation returns, as they would.
-        let functions = self.0.clone();
-        let output = value.clone();
-        tokio::spawn(async move {
-            match stem.as_str() {
-                "build" => functions.finish_build(&payload, output["build_id"].as_str().unwrap()).await,
-                "deploy" => {
-                    functions
-                        .finish_deployment(&payload, output["deployment_id"].as_str().unwrap())
-                        .await
-                }
-                "approval" => functions.approve(&payload).await,
-                "bake" if functions.alarm_in_bake.lock().unwrap().as_ref() == payload["group"].as_str().map(String::from).as_ref() => {
-                    for alarm in payload["alarms"].as_array().into_iter().flatten() {
-                        functions.raise_alarm(alarm.as_str().unwrap()).await;
-                    }
-                }
-                "bake" => functions.fire_timers().await,
-                // A rollback that found something to restore is a deployment like any other.
-                "rollback" => {
-                    if let Some(id) = output["deployment_id"].as_str() {
-                        functions.finish_deployment(&payload, id).await;
-                    }
-                }
-                _ => {}
-            }
-        });
-        Ok(value)
     }
 }
 

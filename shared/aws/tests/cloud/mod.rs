@@ -19,6 +19,8 @@ use aws_smithy_types::Blob;
 use serde_json::Value;
 
 pub mod finished;
+pub mod invoker;
+pub mod services;
 pub mod stack;
 
 pub const COMMIT: &str = "7f0103fa1e2b3c4d5e6f708192a3b4c5d6e7f801";
