@@ -1,19 +1,24 @@
 //! A pipeline execution's status, as both executors report it.
 
-/// A pipeline execution's status: Step Functions' execution statuses , and CodePipeline's `SUPERSEDED` for an execution overtaken by
-/// a newer one (Step Functions has no such status; the `Superseded` Fail state stands for it).
+/// A pipeline execution's status: Step Functions' execution statuses, and CodePipeline's
+/// `SUPERSEDED` for an execution overtaken by a newer one (Step Functions has no such status; the
+/// `Superseded` Fail state stands for it). Serialized, stored and printed as the word it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PipelineStatus {
     Running,
     Succeeded,
     Failed,
-    TimedOut,
     Aborted,
+    TimedOut,
     Superseded,
 }
 
+/// Each status's word, in the order the variants are declared.
+const WORDS: [&str; 6] = ["RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT", "SUPERSEDED"];
+
 impl PipelineStatus {
+    /// In the order `baton history --status` lists them.
     pub const ALL: [Self; 6] = [
         Self::Running,
         Self::Succeeded,
@@ -24,14 +29,7 @@ impl PipelineStatus {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Running => "RUNNING",
-            Self::Succeeded => "SUCCEEDED",
-            Self::Failed => "FAILED",
-            Self::TimedOut => "TIMED_OUT",
-            Self::Aborted => "ABORTED",
-            Self::Superseded => "SUPERSEDED",
-        }
+        WORDS[self as usize]
     }
 
     pub fn parse(s: &str) -> Option<Self> {
