@@ -11,19 +11,19 @@ use serde_json::Value;
 use crate::Usage;
 
 /// A JSON file's text and value.
-pub fn read(path: &Path) -> anyhow::Result<(String, Value)> {
+pub(crate) fn read(path: &Path) -> anyhow::Result<(String, Value)> {
     let text = read_text(path).map_err(|e| anyhow::Error::new(Usage(e.to_string())))?;
     let value = parse(path, &text)?;
     Ok((text, value))
 }
 
 /// `text` as JSON, or an error at the line and column where it stops being JSON.
-pub fn parse(origin: &Path, text: &str) -> anyhow::Result<Value> {
+pub(crate) fn parse(origin: &Path, text: &str) -> anyhow::Result<Value> {
     parse_as(origin, text)
 }
 
 /// `text` as a `T`, or an error at the line and column where it stops being JSON or one.
-pub fn parse_as<T: DeserializeOwned>(origin: &Path, text: &str) -> anyhow::Result<T> {
+pub(crate) fn parse_as<T: DeserializeOwned>(origin: &Path, text: &str) -> anyhow::Result<T> {
     serde_json::from_str(text).map_err(|e| {
         let mut report = Reporter::new(origin, text);
         let message = e.to_string();

@@ -11,14 +11,14 @@ use baton_local::query::ExecutionRow;
 
 /// A directory means its `pipeline.yml`.
 /// Who runs this command, as approvals and stops record it.
-pub fn user() -> String {
+pub(crate) fn user() -> String {
     ["USER", "LOGNAME", "USERNAME"]
         .into_iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
         .unwrap_or_else(|| "unknown".into())
 }
 
-pub fn pipeline_file(path: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn pipeline_file(path: &Path) -> anyhow::Result<PathBuf> {
     let file = if path.is_dir() {
         path.join("pipeline.yml")
     } else {
@@ -35,7 +35,7 @@ pub fn pipeline_file(path: &Path) -> anyhow::Result<PathBuf> {
 
 /// `baton status examples/hello-app`: a pipeline where the execution goes, as `baton run
 /// examples/hello-app` takes it, means that pipeline's latest execution.
-pub fn pipeline_and_execution<'a>(pipeline: &'a Path, id: Option<&'a str>) -> (&'a Path, Option<&'a str>) {
+pub(crate) fn pipeline_and_execution<'a>(pipeline: &'a Path, id: Option<&'a str>) -> (&'a Path, Option<&'a str>) {
     match id {
         Some(given) if pipeline == Path::new(".") && names_a_pipeline(Path::new(given)) => (Path::new(given), None),
         _ => (pipeline, id),
@@ -47,14 +47,14 @@ fn names_a_pipeline(path: &Path) -> bool {
     path.join("pipeline.yml").is_file() || (path.is_file() && path.extension().is_some_and(|e| e == "yml" || e == "yaml"))
 }
 
-pub fn state_dir(pipeline_file: &Path, explicit: Option<&Path>) -> PathBuf {
+pub(crate) fn state_dir(pipeline_file: &Path, explicit: Option<&Path>) -> PathBuf {
     explicit.map_or_else(|| baton_local::runtime::default_state_dir(pipeline_file), Path::to_path_buf)
 }
 
 /// An execution (by id or unique id prefix; `None` is the latest), with the state directory and
 /// the database that hold it. Missing state or an unknown id is a usage error that says where
 /// Baton looked.
-pub fn execution(pipeline: &Path, explicit: Option<&Path>, id: Option<&str>) -> anyhow::Result<(PathBuf, Db, ExecutionRow)> {
+pub(crate) fn execution(pipeline: &Path, explicit: Option<&Path>, id: Option<&str>) -> anyhow::Result<(PathBuf, Db, ExecutionRow)> {
     let (pipeline, id) = pipeline_and_execution(pipeline, id);
     let dir = state_dir(&pipeline_file(pipeline)?, explicit);
     let db_file = dir.join("baton.db");
@@ -83,13 +83,13 @@ pub fn execution(pipeline: &Path, explicit: Option<&Path>, id: Option<&str>) -> 
 }
 
 /// A stored artifact version named `NAME@VERSION`; a usage error lists the versions there are.
-pub fn stored_version(store: &FsArtifactStore, pipeline: &str, spec: &str) -> anyhow::Result<Manifest> {
+pub(crate) fn stored_version(store: &FsArtifactStore, pipeline: &str, spec: &str) -> anyhow::Result<Manifest> {
     Ok(baton_local::operations::stored_version(store, pipeline, spec)?)
 }
 
 /// The operations (approve, stop, roll back) on the pipeline `pipeline` names and its state
 /// directory.
-pub fn operations(pipeline: &Path, explicit: Option<&Path>) -> anyhow::Result<LocalOperations> {
+pub(crate) fn operations(pipeline: &Path, explicit: Option<&Path>) -> anyhow::Result<LocalOperations> {
     let file = pipeline_file(pipeline)?;
     Ok(LocalOperations::new(&file, &state_dir(&file, explicit)))
 }

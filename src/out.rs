@@ -14,12 +14,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 static CLOSED: AtomicBool = AtomicBool::new(false);
 
 /// True once a write to stdout has failed: nobody reads what we print any more.
-pub fn closed() -> bool {
+pub(crate) fn closed() -> bool {
     CLOSED.load(Ordering::Relaxed)
 }
 
 #[doc(hidden)]
-pub fn write(args: std::fmt::Arguments<'_>, newline: bool) {
+pub(crate) fn write(args: std::fmt::Arguments<'_>, newline: bool) {
     if closed() {
         return;
     }

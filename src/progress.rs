@@ -14,7 +14,7 @@ const TEMPLATE: &str = "{spinner} {msg} ({elapsed})";
 
 /// A spinner showing `message` and the time since it started. Dropped (an error returned
 /// early), it clears itself rather than leave a frozen line above the error.
-pub fn spinner(message: impl Into<Cow<'static, str>>) -> ProgressBar {
+pub(crate) fn spinner(message: impl Into<Cow<'static, str>>) -> ProgressBar {
     let bar = ProgressBar::new_spinner()
         .with_message(message)
         .with_finish(ProgressFinish::AndClear);
@@ -27,7 +27,7 @@ pub fn spinner(message: impl Into<Cow<'static, str>>) -> ProgressBar {
 }
 
 /// Awaits `work` under a spinner, and clears the spinner once it is done.
-pub async fn during<T>(message: impl Into<Cow<'static, str>>, work: impl Future<Output = T>) -> T {
+pub(crate) async fn during<T>(message: impl Into<Cow<'static, str>>, work: impl Future<Output = T>) -> T {
     let bar = spinner(message);
     let out = work.await;
     bar.finish_and_clear();

@@ -2,13 +2,13 @@
 
 use anstyle::{AnsiColor, Style};
 
-pub const OK: Style = AnsiColor::Green.on_default().bold();
-pub const FAIL: Style = AnsiColor::Red.on_default().bold();
-pub const WARN: Style = AnsiColor::Yellow.on_default().bold();
-pub const DIM: Style = Style::new().dimmed();
-pub const BOLD: Style = Style::new().bold();
+pub(crate) const OK: Style = AnsiColor::Green.on_default().bold();
+pub(crate) const FAIL: Style = AnsiColor::Red.on_default().bold();
+pub(crate) const WARN: Style = AnsiColor::Yellow.on_default().bold();
+pub(crate) const DIM: Style = Style::new().dimmed();
+pub(crate) const BOLD: Style = Style::new().bold();
 
-pub fn status(status: &str) -> Style {
+pub(crate) fn status(status: &str) -> Style {
     match status {
         "SUCCEEDED" | "Succeeded" | "OK" | "healthy" => OK,
         "FAILED" | "Failed" | "TIMED_OUT" | "ABORTED" | "ALARM" | "Stopped" | "unhealthy" => FAIL,
@@ -20,14 +20,14 @@ pub fn status(status: &str) -> Style {
 /// A recorded time as people read it: local time to the second, with its UTC offset
 /// (`2026-12-03 22:55:01 +01:00`). `--json` keeps the RFC 3339 text; a text that is not one is
 /// shown as it is.
-pub fn when(rfc3339: &str) -> String {
+pub(crate) fn when(rfc3339: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(rfc3339).map_or_else(
         |_| rfc3339.to_string(),
         |t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S %:z").to_string(),
     )
 }
 
-pub fn duration(ms: Option<i64>) -> String {
+pub(crate) fn duration(ms: Option<i64>) -> String {
     match ms {
         None => "-".into(),
         Some(ms) if ms < 1000 => format!("{ms}ms"),
@@ -37,12 +37,12 @@ pub fn duration(ms: Option<i64>) -> String {
 }
 
 /// `name@version` of an artifact JSON value.
-pub fn artifact(v: &serde_json::Value) -> Option<String> {
+pub(crate) fn artifact(v: &serde_json::Value) -> Option<String> {
     Some(format!("{}@{}", v.get("name")?.as_str()?, v.get("version")?))
 }
 
 /// A one-line summary of what a task reported.
-pub fn result_summary(result: Option<&serde_json::Value>) -> String {
+pub(crate) fn result_summary(result: Option<&serde_json::Value>) -> String {
     let Some(r) = result else { return String::new() };
     let mut parts = Vec::new();
     if let Some(source) = r.get("source") {

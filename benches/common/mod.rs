@@ -7,13 +7,17 @@ use std::time::Duration;
 
 use baton_local::{LocalRuntime, RuntimeOptions};
 
-pub fn median(mut xs: Vec<Duration>) -> Duration {
+pub(crate) fn median(mut xs: Vec<Duration>) -> Duration {
     xs.sort();
     xs[xs.len() / 2]
 }
 
 /// Starts `n` executions of the project's pipeline at once and waits for them all.
-pub fn run_many(rt: &tokio::runtime::Runtime, runtime: &std::sync::Arc<LocalRuntime>, n: usize) -> Vec<baton_local::ExecutionRecord> {
+pub(crate) fn run_many(
+    rt: &tokio::runtime::Runtime,
+    runtime: &std::sync::Arc<LocalRuntime>,
+    n: usize,
+) -> Vec<baton_local::ExecutionRecord> {
     rt.block_on(async {
         let mut runs = tokio::task::JoinSet::new();
         for _ in 0..n {
@@ -26,14 +30,14 @@ pub fn run_many(rt: &tokio::runtime::Runtime, runtime: &std::sync::Arc<LocalRunt
 
 /// A project on disk and a runtime on its `pipeline.yml`, state in `.baton/`, the directory
 /// snapshotted as it is (no git).
-pub struct Bench {
+pub(crate) struct Bench {
     pub dir: tempfile::TempDir,
     pub rt: tokio::runtime::Runtime,
     pub runtime: LocalRuntime,
 }
 
 /// Writes `files` (name, text) and opens the runtime.
-pub fn project(files: &[(&str, &str)]) -> Bench {
+pub(crate) fn project(files: &[(&str, &str)]) -> Bench {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in files {
         std::fs::write(dir.path().join(name), text).unwrap();

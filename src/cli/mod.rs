@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-pub use subcommands::{AlarmCommand, ArtifactsCommand, AslCommand, ParamsCommand};
+pub(crate) use subcommands::{AlarmCommand, ArtifactsCommand, AslCommand, ParamsCommand};
 
 #[cfg(test)]
 mod help_snapshots;
@@ -21,7 +21,7 @@ service: a filesystem artifact store, a buildspec runner, local deployment group
 for state, metrics and alarms.",
     after_help = "Start here:\n  baton run examples/hello-app                 run the example pipeline end to end\n  baton status --pipeline examples/hello-app    what the last run did, action by action\n  baton down examples/hello-app                stop the services the run deployed\n\nExit codes, the same for every command:\n  0  done: the execution, deployment or rollback succeeded\n  1  it failed: the pipeline (rolled back or not), a deployment, a rollback, or an error Baton could not get past\n  2  invalid input or usage: a bad file (with its line and column), an unknown execution, group or flag\n  3  superseded: a newer execution overtook this one (SUPERSEDED mode)\n  4  stopped: baton stop, or Ctrl-C (a second Ctrl-C quits at once with 130)"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
     /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
@@ -35,7 +35,7 @@ pub struct Cli {
 /// The pipeline, for the commands that take nothing else: as the argument, or as `--pipeline`
 /// like every other command takes it.
 #[derive(Debug, Args, Clone)]
-pub struct Project {
+pub(crate) struct Project {
     /// The pipeline: a pipeline.yml, or a directory that holds one [default: .]
     #[arg(value_name = "PIPELINE", conflicts_with = "flag")]
     positional: Option<PathBuf>,
@@ -45,7 +45,7 @@ pub struct Project {
 }
 
 impl Project {
-    pub fn pipeline(&self) -> PathBuf {
+    pub(crate) fn pipeline(&self) -> PathBuf {
         self.flag
             .clone()
             .or_else(|| self.positional.clone())
@@ -55,14 +55,14 @@ impl Project {
 
 /// `--pipeline`, for the commands whose argument names something else (an execution, a group).
 #[derive(Debug, Args, Clone)]
-pub struct PipelineFlag {
+pub(crate) struct PipelineFlag {
     /// The pipeline: a pipeline.yml, or a directory that holds one.
     #[arg(long = "pipeline", default_value = ".", value_name = "PIPELINE")]
     pub path: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the pipeline once, end to end, with live progress.
     #[command(
         after_help = "Examples:\n  baton run examples/hello-app\n  baton run --var LOG_LEVEL=debug --source-revision v1.2.0\n  baton run --working-tree     build uncommitted files too"
@@ -446,7 +446,7 @@ Examples:
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FileKind {
+pub(crate) enum FileKind {
     Pipeline,
     Buildspec,
     Appspec,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
-pub enum ArtifactsCommand {
+pub(crate) enum ArtifactsCommand {
     /// Every stored version (or every version of NAME), oldest first.
     #[command(after_help = "Examples:\n  baton artifacts list --pipeline examples/hello-app\n  baton artifacts list app --json")]
     List {
@@ -63,7 +63,7 @@ pub enum ArtifactsCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ParamsCommand {
+pub(crate) enum ParamsCommand {
     /// Set a value. A secrets-manager secret is the whole secret string (JSON for `id:key` refs).
     #[command(
         after_help = "Examples:\n  baton params set /app/db-host db.internal\n  printf '{\"password\":\"…\"}' | baton params set prod/db --secret     (value from stdin: not in shell history)"
@@ -89,7 +89,7 @@ pub enum ParamsCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum AlarmCommand {
+pub(crate) enum AlarmCommand {
     /// Evaluate an alarm over datapoints, period by period, with CloudWatch's rules.
     #[command(
         after_help = "ALARM.json is a PutMetricAlarm request: {\"AlarmName\", \"MetricName\",\n\"Statistic\" or \"ExtendedStatistic\", \"Period\", \"EvaluationPeriods\", \"DatapointsToAlarm\", \"Threshold\",\n\"ComparisonOperator\", \"TreatMissingData\"}.\nPOINTS.json is a list of {\"Timestamp\": RFC 3339 or epoch seconds, \"Value\": number}.\nWithout --from/--to the evaluations cover the datapoints' periods; with them, that window,\nso a range with no datapoints at all is decided by the missing-data rule.\n\nExamples:\n  baton alarm evaluate --alarm errors.json --datapoints last-hour.json\n  baton alarm evaluate --alarm errors.json --datapoints none.json --from 2026-12-01T10:00:00Z --to 2026-12-01T10:10:00Z"
@@ -117,7 +117,7 @@ pub enum AlarmCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum AslCommand {
+pub(crate) enum AslCommand {
     /// Execute a state machine definition and print {status, output, error, cause, history?}.
     #[command(
         after_help = "Task states are answered from a Step Functions Local mock configuration\n(StateMachines → TestCases → state → mocked response; MockedResponses → n → Return | Throw).\n\nExamples:\n  baton asl run machine.asl.json --input '{\"n\": 3}'\n  baton asl run machine.asl.json --input @input.json --mock-config MockConfigFile.json --test-case HappyPath\n  baton asl run slow.asl.json --fast-time     a one-hour Wait takes no time\n\nExit codes: 0 the execution succeeded, 1 it failed or timed out, 2 invalid definition or usage."

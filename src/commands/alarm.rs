@@ -46,7 +46,7 @@ fn datapoint(v: &Value, i: usize) -> anyhow::Result<(i64, f64)> {
 /// The most periods one `alarm evaluate` replays: a week of 10-second periods.
 const MAX_EVALUATIONS: i64 = 60_480;
 
-pub fn run(command: AlarmCommand) -> anyhow::Result<u8> {
+pub(crate) fn run(command: AlarmCommand) -> anyhow::Result<u8> {
     let AlarmCommand::Evaluate {
         alarm,
         datapoints,

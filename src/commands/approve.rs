@@ -10,14 +10,14 @@ use crate::out::println;
 use crate::style;
 
 #[derive(Debug)]
-pub struct Answer<'a> {
+pub(crate) struct Answer<'a> {
     pub execution: &'a str,
     pub action: Option<&'a str>,
     pub reject: bool,
     pub comment: Option<String>,
 }
 
-pub async fn run(answer: Answer<'_>, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
+pub(crate) async fn run(answer: Answer<'_>, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
     let ops = crate::locate::operations(pipeline, state_dir)?;
     let review = ops.review_approval(answer.execution, answer.action).await?;
     let exec = &review.execution;

@@ -12,7 +12,7 @@ use crate::cli::ArtifactsCommand;
 use crate::locate::stored_version;
 use crate::out::println;
 
-pub fn run(command: ArtifactsCommand, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
+pub(crate) fn run(command: ArtifactsCommand, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
     let file = crate::locate::pipeline_file(pipeline)?;
     let name = baton_core::load_pipeline(&file)?.name;
     let dir = crate::locate::state_dir(&file, state_dir);

@@ -14,7 +14,7 @@ use crate::Usage;
 use crate::cli::AslCommand;
 use crate::out::println;
 
-pub async fn run(command: AslCommand) -> anyhow::Result<u8> {
+pub(crate) async fn run(command: AslCommand) -> anyhow::Result<u8> {
     match command {
         AslCommand::Validate { definition, json } => validate(&definition, json),
         AslCommand::Run {
@@ -50,7 +50,7 @@ fn read(path: &Path) -> anyhow::Result<String> {
 }
 
 /// A definition, or every problem in it at its line and column.
-pub fn load(path: &Path, text: &str) -> Result<StateMachine, SpecError> {
+pub(crate) fn load(path: &Path, text: &str) -> Result<StateMachine, SpecError> {
     StateMachine::from_json(text).map_err(|e| located(path, text, &e))
 }
 

@@ -37,7 +37,7 @@ fn function_of(state: &str, actions: &HashMap<String, &ActionKind>) -> (&'static
     }
 }
 
-pub fn usage(pipeline: &Pipeline, states: &[StateStatus], transitions: u64, pushed: bool, invocation_ms: u64) -> Usage {
+pub(crate) fn usage(pipeline: &Pipeline, states: &[StateStatus], transitions: u64, pushed: bool, invocation_ms: u64) -> Usage {
     let actions: HashMap<String, &ActionKind> = pipeline
         .actions()
         .map(|(s, a)| (baton_core::model::state_name(&s.name, &a.name), &a.kind))
@@ -106,7 +106,13 @@ pub fn usage(pipeline: &Pipeline, states: &[StateStatus], transitions: u64, push
     u
 }
 
-pub fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, invocation_ms: u64, json: bool) -> anyhow::Result<u8> {
+pub(crate) fn run(
+    execution: Option<&str>,
+    pipeline: &Path,
+    state_dir: Option<&Path>,
+    invocation_ms: u64,
+    json: bool,
+) -> anyhow::Result<u8> {
     let (_, db, exec) = crate::locate::execution(pipeline, state_dir, execution)?;
     let model = baton_core::load_pipeline(&crate::locate::pipeline_file(pipeline)?)?;
     let history = query::history(&db, &exec.id)?;

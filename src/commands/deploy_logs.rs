@@ -25,7 +25,7 @@ fn deploy_group<'a>(pipeline: &'a Pipeline, action: &str) -> Option<(String, &'a
 
 /// Prints the deployments of `action` in the execution; `false` when `action` is no deploy
 /// action of the pipeline.
-pub fn print_for(state_dir: &Path, db: &Db, pipeline: &Pipeline, execution: &str, action: &str) -> anyhow::Result<bool> {
+pub(super) fn print_for(state_dir: &Path, db: &Db, pipeline: &Pipeline, execution: &str, action: &str) -> anyhow::Result<bool> {
     let Some((full, group)) = deploy_group(pipeline, action) else {
         return Ok(false);
     };

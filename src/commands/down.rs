@@ -4,7 +4,7 @@ use std::path::Path;
 
 use baton_local::{LocalError, LocalRuntime, RuntimeOptions};
 
-pub async fn run(pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
+pub(crate) async fn run(pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
     let file = crate::locate::pipeline_file(pipeline)?;
     // Opening would create the state directory: with none there, nothing was deployed from it.
     let dir = crate::locate::state_dir(&file, state_dir);

@@ -10,12 +10,12 @@ use crate::{Usage, style};
 
 /// `--status` and `--search`.
 #[derive(Debug, Clone, Copy)]
-pub struct Filter<'a> {
+pub(crate) struct Filter<'a> {
     pub status: Option<&'a str>,
     pub search: Option<&'a str>,
 }
 
-pub fn run(pipeline: &Path, state_dir: Option<&Path>, filter: Filter<'_>, limit: usize, json: bool) -> anyhow::Result<u8> {
+pub(crate) fn run(pipeline: &Path, state_dir: Option<&Path>, filter: Filter<'_>, limit: usize, json: bool) -> anyhow::Result<u8> {
     let filter = ExecutionFilter::new(filter.status, filter.search.unwrap_or_default()).map_err(|e| Usage(e.to_string()))?;
     let file = crate::locate::pipeline_file(pipeline)?;
     let dir = crate::locate::state_dir(&file, state_dir);

@@ -11,7 +11,7 @@ use baton_local::query::{self, BuildRow};
 use crate::out::{print, println};
 use crate::{Usage, style};
 
-pub async fn run(
+pub(crate) async fn run(
     execution: Option<&str>,
     action: Option<&str>,
     live: bool,
@@ -68,7 +68,7 @@ pub async fn run(
 /// Prints every build of the execution as it appears and grows, each line prefixed with its
 /// action (parallel builds interleave), until the execution has ended and every log is read to
 /// its end. Checking the files every 200 ms is what `tail -f` does too.
-pub async fn follow(db: &Db, execution_id: &str, action: Option<&str>) -> anyhow::Result<()> {
+pub(crate) async fn follow(db: &Db, execution_id: &str, action: Option<&str>) -> anyhow::Result<()> {
     let wanted = |b: &BuildRow| action.is_none_or(|a| b.action == a || b.action.rsplit(':').next() == Some(a));
     let mut offsets: HashMap<String, u64> = HashMap::new();
     loop {

@@ -15,7 +15,7 @@ use crate::Usage;
 use crate::out::println;
 use crate::style;
 
-pub struct Query {
+pub(crate) struct Query {
     pub name: Option<String>,
     pub dimensions: Vec<(String, String)>,
     pub statistic: String,
@@ -59,7 +59,7 @@ fn time(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-pub fn run(pipeline: &Path, state_dir: Option<&Path>, q: Query) -> anyhow::Result<u8> {
+pub(crate) fn run(pipeline: &Path, state_dir: Option<&Path>, q: Query) -> anyhow::Result<u8> {
     let file = crate::locate::pipeline_file(pipeline)?;
     let dir = crate::locate::state_dir(&file, state_dir);
     let db_file = dir.join("baton.db");

@@ -10,7 +10,7 @@ use baton_local::params;
 use crate::cli::ParamsCommand;
 use crate::out::println;
 
-pub fn run(command: ParamsCommand, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
+pub(crate) fn run(command: ParamsCommand, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
     let dir = crate::locate::state_dir(&crate::locate::pipeline_file(pipeline)?, state_dir);
     std::fs::create_dir_all(&dir)?;
     let db = Db::open(&dir.join("baton.db"))?;

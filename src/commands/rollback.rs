@@ -9,7 +9,7 @@ use baton_core::ports::DeploymentStatus;
 use crate::out::println;
 use crate::style;
 
-pub async fn run(group: &str, to: Option<&str>, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
+pub(crate) async fn run(group: &str, to: Option<&str>, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
     let ops = crate::locate::operations(pipeline, state_dir)?;
     let rollback = ops.roll_back(group, to).await?;
     let plan = &rollback.plan;

@@ -18,7 +18,7 @@ use tokio::sync::broadcast;
 use crate::out::println;
 use crate::{Usage, style};
 
-pub struct RunArgs<'a> {
+pub(crate) struct RunArgs<'a> {
     pub pipeline: &'a Path,
     pub state_dir: Option<&'a Path>,
     pub start: Start,
@@ -29,7 +29,7 @@ pub struct RunArgs<'a> {
 }
 
 /// What to run.
-pub enum Start {
+pub(crate) enum Start {
     New {
         revision: Option<String>,
         vars: Vec<(String, String)>,
@@ -38,7 +38,7 @@ pub enum Start {
     CarryOn { execution: Option<String>, how: Continuation },
 }
 
-pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
+pub(crate) async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
     let file = crate::locate::pipeline_file(args.pipeline)?;
     let options = RuntimeOptions {
         state_dir: args.state_dir.map(Path::to_path_buf),
@@ -106,7 +106,7 @@ pub async fn run(args: RunArgs<'_>) -> anyhow::Result<u8> {
 
 /// The execution's variables from `--var`: as CodePipeline's given at start, each overrides a
 /// declared variable; an undeclared one is a mistake, not something to pass along unseen.
-pub fn start_variables(pipeline: &baton_core::Pipeline, vars: &[(String, String)]) -> anyhow::Result<Map<String, Value>> {
+pub(crate) fn start_variables(pipeline: &baton_core::Pipeline, vars: &[(String, String)]) -> anyhow::Result<Map<String, Value>> {
     let declared = &pipeline.variables;
     if let Some((name, _)) = vars.iter().find(|(name, _)| !declared.contains_key(name)) {
         let known = if declared.is_empty() {
@@ -120,7 +120,7 @@ pub fn start_variables(pipeline: &baton_core::Pipeline, vars: &[(String, String)
 }
 
 /// `baton resume` / `baton retry`.
-pub async fn carry_on(
+pub(crate) async fn carry_on(
     pipeline: &Path,
     state_dir: Option<&Path>,
     execution: Option<String>,

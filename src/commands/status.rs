@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::out::println;
 use crate::style;
 
-pub async fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, json_out: bool) -> anyhow::Result<u8> {
+pub(crate) async fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, json_out: bool) -> anyhow::Result<u8> {
     let (_, db, exec) = crate::locate::execution(pipeline, state_dir, execution)?;
     let history = query::history(&db, &exec.id)?;
     let states = query::states(&history);

@@ -14,13 +14,13 @@ use crate::out::println;
 use crate::style;
 
 #[derive(Debug)]
-pub struct StopArgs<'a> {
+pub(crate) struct StopArgs<'a> {
     pub execution: &'a str,
     pub reason: Option<&'a str>,
     pub abandon: bool,
 }
 
-pub async fn run(args: StopArgs<'_>, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
+pub(crate) async fn run(args: StopArgs<'_>, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
     let ops = crate::locate::operations(pipeline, state_dir)?;
     let mut cause = format!("stopped by {}", crate::locate::user());
     if let Some(r) = args.reason {

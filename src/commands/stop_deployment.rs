@@ -11,7 +11,13 @@ use baton_core::operations::{Operations, StopDeployment};
 use crate::out::println;
 use crate::style;
 
-pub async fn run(id: &str, rollback: Option<bool>, reason: Option<&str>, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
+pub(crate) async fn run(
+    id: &str,
+    rollback: Option<bool>,
+    reason: Option<&str>,
+    pipeline: &Path,
+    state_dir: Option<&Path>,
+) -> anyhow::Result<u8> {
     let ops = crate::locate::operations(pipeline, state_dir)?;
     let mut cause = format!("stopped by {}", crate::locate::user());
     if let Some(r) = reason {

@@ -9,7 +9,7 @@ use baton_local::sys::tree::write_atomic;
 
 use crate::Usage;
 
-pub fn run(pipeline: &Path, output: Option<&Path>) -> anyhow::Result<u8> {
+pub(crate) fn run(pipeline: &Path, output: Option<&Path>) -> anyhow::Result<u8> {
     let file = crate::locate::pipeline_file(pipeline)?;
     let model = baton_core::load_pipeline(&file)?;
     let json = baton_core::synth::to_json(&model);
@@ -25,7 +25,7 @@ pub fn run(pipeline: &Path, output: Option<&Path>) -> anyhow::Result<u8> {
 
 /// `baton synth --sam DIR`: template.yaml, statemachine/pipeline.asl.json and (when DIR has
 /// none) samconfig.toml.
-pub fn sam(pipeline: &Path, dir: &Path, functions: Option<&Path>) -> anyhow::Result<u8> {
+pub(crate) fn sam(pipeline: &Path, dir: &Path, functions: Option<&Path>) -> anyhow::Result<u8> {
     let file = crate::locate::pipeline_file(pipeline)?;
     let text = baton_core::spec::read_text(&file)?;
     let model = baton_core::parse_pipeline(&file, &text)?;

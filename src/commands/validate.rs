@@ -60,7 +60,7 @@ fn check(path: &Path, kind: FileKind) -> Result<Checked, spec::SpecError> {
     }
 }
 
-pub fn run(files: &[PathBuf], kind: Option<FileKind>) -> anyhow::Result<u8> {
+pub(crate) fn run(files: &[PathBuf], kind: Option<FileKind>) -> anyhow::Result<u8> {
     let mut failed = false;
     // A directory stands for its pipeline.yml, as for `baton run`.
     let files: Vec<PathBuf> = files

@@ -9,7 +9,7 @@ use baton_local::{LocalRuntime, RuntimeOptions};
 use crate::out::println;
 use crate::style;
 
-pub async fn run(pipeline: &Path, state_dir: Option<&Path>, vars: Vec<(String, String)>) -> anyhow::Result<u8> {
+pub(crate) async fn run(pipeline: &Path, state_dir: Option<&Path>, vars: Vec<(String, String)>) -> anyhow::Result<u8> {
     let file = crate::locate::pipeline_file(pipeline)?;
     let options = RuntimeOptions {
         state_dir: state_dir.map(Path::to_path_buf),

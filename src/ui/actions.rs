@@ -22,7 +22,7 @@ type Shared = State<Arc<Console>>;
 /// Starts an execution of the pipeline at its source's head, as `baton run` does; the page
 /// follows it through the change stream. The console's process runs it: stopping the console
 /// leaves it to be found as an execution whose runner died.
-pub async fn release(State(console): Shared) -> Result<Response, ApiError> {
+pub(super) async fn release(State(console): Shared) -> Result<Response, ApiError> {
     let options = RuntimeOptions {
         state_dir: Some(console.state_dir.clone()),
         working_tree: false,
@@ -44,7 +44,7 @@ pub async fn release(State(console): Shared) -> Result<Response, ApiError> {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StopBody {
+pub(super) struct StopBody {
     /// End it where it stands (`baton stop --abandon`) rather than let the actions in progress
     /// finish.
     #[serde(default)]
@@ -52,7 +52,7 @@ pub struct StopBody {
 }
 
 /// Stops a running execution as `baton stop` does; the page follows it.
-pub async fn stop(State(console): Shared, Path(id): Path<String>, Json(body): Json<StopBody>) -> Result<Response, ApiError> {
+pub(super) async fn stop(State(console): Shared, Path(id): Path<String>, Json(body): Json<StopBody>) -> Result<Response, ApiError> {
     name("execution id", &id)?;
     let request = StopExecution {
         execution: id,
@@ -73,7 +73,7 @@ pub async fn stop(State(console): Shared, Path(id): Path<String>, Json(body): Js
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RetryBody {
+pub(super) struct RetryBody {
     /// Run only the actions of the failed stage that did not succeed (`baton retry --failed-only`).
     #[serde(default)]
     pub failed_only: bool,
@@ -81,7 +81,7 @@ pub struct RetryBody {
 
 /// Runs a failed execution's failed stage again, as `baton retry` does; this process runs it and
 /// the page follows it through the change stream.
-pub async fn retry(State(console): Shared, Path(id): Path<String>, Json(body): Json<RetryBody>) -> Result<Response, ApiError> {
+pub(super) async fn retry(State(console): Shared, Path(id): Path<String>, Json(body): Json<RetryBody>) -> Result<Response, ApiError> {
     name("execution id", &id)?;
     let retry = console.ops.retry(&id, body.failed_only).await?;
     let id = retry.plan.execution.id.clone();

@@ -23,7 +23,7 @@ type Shared = State<Arc<Console>>;
 
 /// A refusal or failure, as `{"error": "…"}` with its status.
 #[derive(Debug)]
-pub struct ApiError(pub StatusCode, pub String);
+pub(super) struct ApiError(pub StatusCode, pub String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -68,12 +68,12 @@ pub(super) fn name(what: &str, s: &str) -> Result<(), ApiError> {
     }
 }
 
-pub async fn page(State(console): Shared) -> Html<String> {
+pub(super) async fn page(State(console): Shared) -> Html<String> {
     Html(include_str!("console.html").replace("{{TOKEN}}", &console.token))
 }
 
 /// The pipeline and its graph, read off the compiled state machine (see `graph`).
-pub async fn pipeline(State(console): Shared) -> Json<Value> {
+pub(super) async fn pipeline(State(console): Shared) -> Json<Value> {
     let p = &console.pipeline;
     Json(json!({
         "name": p.name,
@@ -85,14 +85,14 @@ pub async fn pipeline(State(console): Shared) -> Json<Value> {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ListQuery {
+pub(super) struct ListQuery {
     status: Option<String>,
     limit: Option<usize>,
     /// Words that must each appear in the id, commit, trigger or failure (any case).
     q: Option<String>,
 }
 
-pub async fn executions(State(console): Shared, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn executions(State(console): Shared, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(bad("limit must be between 1 and 1000"));
@@ -106,7 +106,7 @@ pub async fn executions(State(console): Shared, Query(q): Query<ListQuery>) -> R
     Ok(Json(json!({ "executions": rows })))
 }
 
-pub async fn execution(State(console): Shared, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn execution(State(console): Shared, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     name("execution id", &id)?;
     let db = &console.db;
     let Some(exec) = query::execution(db, Some(&id)).ok().flatten().filter(|e| e.id == id) else {
@@ -177,7 +177,7 @@ pub async fn execution(State(console): Shared, Path(id): Path<String>) -> Result
 ///
 /// Health is asked of each running instance as the page asks, so it is current even when no
 /// run is probing.
-pub async fn groups(State(console): Shared) -> Result<Json<Value>, ApiError> {
+pub(super) async fn groups(State(console): Shared) -> Result<Json<Value>, ApiError> {
     let pipeline = &console.pipeline.name;
     let mut instances = query::instances(&console.db, pipeline)?;
     baton_local::cloudwatch::check_health(&mut instances).await;
@@ -195,7 +195,7 @@ pub async fn groups(State(console): Shared) -> Result<Json<Value>, ApiError> {
 
 /// One stored version: its manifest (digest, size, provenance, lineage) and the files it changed
 /// against the version before it.
-pub async fn artifact(State(console): Shared, Path((artifact, version)): Path<(String, u64)>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn artifact(State(console): Shared, Path((artifact, version)): Path<(String, u64)>) -> Result<Json<Value>, ApiError> {
     name("artifact name", &artifact)?;
     let pipeline = &console.pipeline.name;
     let manifest = |v: u64| console.store.manifest(pipeline, &artifact, v);
@@ -216,7 +216,7 @@ pub async fn artifact(State(console): Shared, Path((artifact, version)): Path<(S
 
 /// DORA over the last 30 days, the alarms with their last day of transitions, and the newest 60
 /// datapoints of each of this pipeline's metric series (at most 12), for the page's charts.
-pub async fn observability(State(console): Shared) -> Result<Json<Value>, ApiError> {
+pub(super) async fn observability(State(console): Shared) -> Result<Json<Value>, ApiError> {
     let db = &console.db;
     let pipeline = &console.pipeline.name;
     let now = chrono::Utc::now();
@@ -248,12 +248,12 @@ pub async fn observability(State(console): Shared) -> Result<Json<Value>, ApiErr
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LogQuery {
+pub(super) struct LogQuery {
     offset: Option<u64>,
 }
 
 /// A build's log from `offset`, up to 256 KiB at a time; the page asks again while it runs.
-pub async fn build_log(
+pub(super) async fn build_log(
     State(console): Shared,
     Path((id, build)): Path<(String, String)>,
     Query(q): Query<LogQuery>,
@@ -278,13 +278,17 @@ pub async fn build_log(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Answer {
+pub(super) struct Answer {
     action: String,
     approved: bool,
     comment: Option<String>,
 }
 
-pub async fn answer_approval(State(console): Shared, Path(id): Path<String>, Json(answer): Json<Answer>) -> Result<Response, ApiError> {
+pub(super) async fn answer_approval(
+    State(console): Shared,
+    Path(id): Path<String>,
+    Json(answer): Json<Answer>,
+) -> Result<Response, ApiError> {
     name("execution id", &id)?;
     name("action", &answer.action)?;
     let answer = ApprovalAnswer {
@@ -300,14 +304,18 @@ pub async fn answer_approval(State(console): Shared, Path(id): Path<String>, Jso
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RollbackBody {
+pub(super) struct RollbackBody {
     /// NAME@VERSION; the group's last-good revision when absent.
     to: Option<String>,
 }
 
 /// Starts the rollback deployment `baton rollback` would make; the page follows it through the
 /// change stream.
-pub async fn roll_back(State(console): Shared, Path(group): Path<String>, Json(body): Json<RollbackBody>) -> Result<Response, ApiError> {
+pub(super) async fn roll_back(
+    State(console): Shared,
+    Path(group): Path<String>,
+    Json(body): Json<RollbackBody>,
+) -> Result<Response, ApiError> {
     name("group", &group)?;
     if let Some(spec) = &body.to {
         name("artifact version", spec)?;
@@ -332,7 +340,7 @@ pub async fn roll_back(State(console): Shared, Path(group): Path<String>, Json(b
 
 /// Server-sent `change` events whenever another process commits to the state database (SQLite's
 /// `data_version`), checked five times a second; the page then fetches what it shows again.
-pub async fn events(State(console): Shared) -> Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>> {
+pub(super) async fn events(State(console): Shared) -> Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>> {
     let version = |c: &Console| -> i64 { c.db.lock().query_row("PRAGMA data_version", [], |r| r.get(0)).unwrap_or_default() };
     let first = version(&console);
     let stopping = console.stopping.clone();

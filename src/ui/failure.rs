@@ -13,7 +13,7 @@ use serde::Serialize;
 const QUOTED_LINES: usize = 12;
 
 #[derive(Debug, Serialize)]
-pub struct Failure {
+pub(super) struct Failure {
     /// The first action that failed, `Stage:Action`.
     pub action: Option<String>,
     pub error: Option<String>,
@@ -29,7 +29,13 @@ fn ended_badly(status: PipelineStatus) -> bool {
 }
 
 /// `None` for an execution that did not fail.
-pub fn of(db: &Db, state_dir: &Path, pipeline: &str, exec: &ExecutionRow, states: &[StateStatus]) -> anyhow::Result<Option<Failure>> {
+pub(super) fn of(
+    db: &Db,
+    state_dir: &Path,
+    pipeline: &str,
+    exec: &ExecutionRow,
+    states: &[StateStatus],
+) -> anyhow::Result<Option<Failure>> {
     if !ended_badly(exec.status) {
         return Ok(None);
     }

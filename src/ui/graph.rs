@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 /// `{"flow": [node], "handlers": [node]}`; a node is `{state, type, role, …}` and a Parallel
 /// node holds its `branches`, each a list of nodes.
-pub fn graph(definition: &Value, pipeline: &Pipeline) -> Value {
+pub(super) fn graph(definition: &Value, pipeline: &Pipeline) -> Value {
     let actions: HashMap<String, &'static str> = pipeline
         .actions()
         .map(|(stage, action)| (state_name(&stage.name, &action.name), kind(&action.kind)))
@@ -32,7 +32,7 @@ pub fn graph(definition: &Value, pipeline: &Pipeline) -> Value {
     json!({ "flow": flow, "handlers": handlers })
 }
 
-pub fn kind(kind: &ActionKind) -> &'static str {
+pub(super) fn kind(kind: &ActionKind) -> &'static str {
     match kind {
         ActionKind::Build { test: true, .. } => "test",
         ActionKind::Build { .. } => "build",

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use super::Console;
 
 const COOKIE: &str = "baton_session";
-pub const TOKEN_HEADER: &str = "x-baton-token";
+pub(super) const TOKEN_HEADER: &str = "x-baton-token";
 
 /// Compares without stopping at the first difference, so timing does not tell how much matched.
 fn same(a: &str, b: &str) -> bool {
@@ -40,7 +40,7 @@ fn cookie_token(headers: &HeaderMap) -> Option<&str> {
 /// A token given by hand (`--token`) must survive an address and a cookie as it is, and be
 /// hard to guess: 16+ characters of `A-Z a-z 0-9 - . _ ~` holding at least [`TOKEN_BITS`] bits
 /// by the frequencies of its own characters (16 spaces, or `abababab…`, hold almost none).
-pub fn check_token(token: &str) -> Result<(), String> {
+pub(super) fn check_token(token: &str) -> Result<(), String> {
     if token.chars().count() < 16 {
         return Err("must be at least 16 characters".into());
     }
@@ -104,7 +104,7 @@ fn secure(mut response: Response) -> Response {
     response
 }
 
-pub async fn check(State(console): State<Arc<Console>>, request: Request, next: Next) -> Response {
+pub(super) async fn check(State(console): State<Arc<Console>>, request: Request, next: Next) -> Response {
     secure(admit(&console, request, next).await)
 }
 

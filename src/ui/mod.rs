@@ -26,7 +26,7 @@ use crate::out::println;
 
 /// What `baton ui` was told.
 #[derive(Debug)]
-pub struct UiOptions {
+pub(crate) struct UiOptions {
     pub port: u16,
     pub bind: Option<IpAddr>,
     pub token: Option<String>,
@@ -58,7 +58,7 @@ struct Console {
     stopping: tokio::sync::watch::Receiver<bool>,
 }
 
-pub async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOptions) -> anyhow::Result<u8> {
+pub(crate) async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOptions) -> anyhow::Result<u8> {
     let file = crate::locate::pipeline_file(pipeline)?;
     let dir = crate::locate::state_dir(&file, state_dir);
     let model = baton_core::load_pipeline(&file)?;

@@ -7,24 +7,24 @@ use baton_local::db::Db;
 use baton_local::{ExecutionRecord, LocalRuntime, RuntimeOptions};
 use serde_json::{Map, Value};
 
-pub fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-pub struct Project {
+pub(crate) struct Project {
     pub dir: tempfile::TempDir,
 }
 
 impl Project {
     /// A copy of `examples/<name>`, outside any git repository.
-    pub fn example(name: &str) -> Self {
+    pub(crate) fn example(name: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         copy_dir(&repo_root().join("examples").join(name), dir.path());
         Self { dir }
     }
 
     /// A project made of the given files (path, contents); `.sh` files are made executable.
-    pub fn with_files(files: &[(&str, &str)]) -> Self {
+    pub(crate) fn with_files(files: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         for (path, text) in files {
             let p = dir.path().join(path);
@@ -38,19 +38,19 @@ impl Project {
         Self { dir }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    pub fn pipeline(&self) -> PathBuf {
+    pub(crate) fn pipeline(&self) -> PathBuf {
         self.path().join("pipeline.yml")
     }
 
-    pub fn state_dir(&self) -> PathBuf {
+    pub(crate) fn state_dir(&self) -> PathBuf {
         self.path().join(".baton")
     }
 
-    pub async fn runtime(&self) -> LocalRuntime {
+    pub(crate) async fn runtime(&self) -> LocalRuntime {
         LocalRuntime::open(
             &self.pipeline(),
             RuntimeOptions {
@@ -62,20 +62,20 @@ impl Project {
         .expect("runtime opens")
     }
 
-    pub async fn run(&self) -> (LocalRuntime, ExecutionRecord) {
+    pub(crate) async fn run(&self) -> (LocalRuntime, ExecutionRecord) {
         let rt = self.runtime().await;
         let record = rt.run(None, Map::new()).await.expect("run completes");
         (rt, record)
     }
 
-    pub fn edit(&self, file: &str, from: &str, to: &str) {
+    pub(crate) fn edit(&self, file: &str, from: &str, to: &str) {
         let p = self.path().join(file);
         let text = std::fs::read_to_string(&p).expect("read");
         assert!(text.contains(from), "{file} does not contain {from:?}");
         std::fs::write(&p, text.replace(from, to)).expect("write");
     }
 
-    pub fn db(&self) -> Db {
+    pub(crate) fn db(&self) -> Db {
         Db::open(&self.state_dir().join("baton.db")).expect("db")
     }
 }
@@ -144,7 +144,7 @@ fn walkdir(root: &Path) -> Vec<PathBuf> {
 }
 
 /// GET /health on a loopback port: (HTTP status, JSON body).
-pub fn health(port: u16) -> Option<(u16, Value)> {
+pub(crate) fn health(port: u16) -> Option<(u16, Value)> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(std::time::Duration::from_secs(2))).ok()?;
@@ -157,11 +157,11 @@ pub fn health(port: u16) -> Option<(u16, Value)> {
 }
 
 /// The states of an execution as `baton status --json` reports them.
-pub fn states(db: &Db, execution: &str) -> Vec<baton_local::query::StateStatus> {
+pub(crate) fn states(db: &Db, execution: &str) -> Vec<baton_local::query::StateStatus> {
     baton_local::query::states(&baton_local::query::history(db, execution).expect("history"))
 }
 
-pub fn state<'a>(states: &'a [baton_local::query::StateStatus], name: &str) -> &'a baton_local::query::StateStatus {
+pub(crate) fn state<'a>(states: &'a [baton_local::query::StateStatus], name: &str) -> &'a baton_local::query::StateStatus {
     states
         .iter()
         .find(|s| s.name == name)
@@ -169,7 +169,7 @@ pub fn state<'a>(states: &'a [baton_local::query::StateStatus], name: &str) -> &
 }
 
 /// Every value recorded for a metric, oldest first.
-pub fn metric_values(db: &Db, name: &str) -> Vec<f64> {
+pub(crate) fn metric_values(db: &Db, name: &str) -> Vec<f64> {
     db.lock()
         .prepare("SELECT value FROM metrics WHERE name = ?1 ORDER BY timestamp_ms")
         .and_then(|mut s| s.query_map([name], |r| r.get(0)).and_then(Iterator::collect))
@@ -177,7 +177,7 @@ pub fn metric_values(db: &Db, name: &str) -> Vec<f64> {
 }
 
 /// Runs git in `dir` with a fixed identity and default branch; panics when it fails.
-pub fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = std::process::Command::new("git")
         .args([
             "-c",
@@ -197,7 +197,7 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 
 /// Asks `probe` every 50 ms until it gives a value, and returns it; fails naming `what` once
 /// `within` has passed. The one way these tests wait for something another task or process does.
-pub async fn until<T>(what: &str, within: std::time::Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+pub(crate) async fn until<T>(what: &str, within: std::time::Duration, mut probe: impl FnMut() -> Option<T>) -> T {
     let deadline = std::time::Instant::now() + within;
     loop {
         if let Some(value) = probe() {

@@ -180,7 +180,7 @@ impl std::fmt::Debug for Recorder {
 impl Recorder {
     /// Numbers events after `last_event_id` (0 for a new execution, the last recorded event's
     /// id for one that continues).
-    pub fn new(sink: Arc<dyn HistorySink>, execution_arn: &str, clock: Clock, last_event_id: u64) -> Self {
+    pub(crate) fn new(sink: Arc<dyn HistorySink>, execution_arn: &str, clock: Clock, last_event_id: u64) -> Self {
         Self {
             sink,
             execution_arn: execution_arn.into(),
@@ -202,19 +202,19 @@ impl Recorder {
     }
 
     /// Whether the history is at its limit (the next state would pass it).
-    pub fn full(&self) -> bool {
+    pub(crate) fn full(&self) -> bool {
         self.counter.load(Ordering::SeqCst) >= HISTORY_LIMIT - 2
     }
 
     /// A recorder for a sub-flow (a branch or a map iteration) that starts after `parent` event.
-    pub fn fork(&self) -> Self {
+    pub(crate) fn fork(&self) -> Self {
         Self {
             previous: Arc::new(AtomicU64::new(self.previous.load(Ordering::SeqCst))),
             ..self.clone()
         }
     }
 
-    pub fn emit(&self, kind: &str, details_key: Option<&str>, details: Value) -> u64 {
+    pub(crate) fn emit(&self, kind: &str, details_key: Option<&str>, details: Value) -> u64 {
         let details = details_key.map(|key| Details {
             key: Cow::Owned(key.to_string()),
             body: Body::Json(details),
@@ -237,7 +237,7 @@ impl Recorder {
     }
 
     /// Records a state's `…StateEntered` event and returns its id (runtime errors name it).
-    pub fn state_entered(&self, state_type: &str, name: &Arc<str>, input: &Value) -> u64 {
+    pub(crate) fn state_entered(&self, state_type: &str, name: &Arc<str>, input: &Value) -> u64 {
         let details = Details {
             key: Cow::Borrowed("stateEnteredEventDetails"),
             body: Body::State {
@@ -249,7 +249,7 @@ impl Recorder {
         self.push(Cow::Borrowed(event_kind(state_type, true)), Some(details))
     }
 
-    pub fn map_iteration(&self, kind: &'static str, key: &'static str, name: &Arc<str>, index: usize) {
+    pub(crate) fn map_iteration(&self, kind: &'static str, key: &'static str, name: &Arc<str>, index: usize) {
         self.push(
             Cow::Borrowed(kind),
             Some(Details {
@@ -260,7 +260,7 @@ impl Recorder {
     }
 
     /// `output` is the state output already serialized (its size was checked on the way).
-    pub fn state_exited(&self, state_type: &str, name: &Arc<str>, output: String) {
+    pub(crate) fn state_exited(&self, state_type: &str, name: &Arc<str>, output: String) {
         let details = Details {
             key: Cow::Borrowed("stateExitedEventDetails"),
             body: Body::State {

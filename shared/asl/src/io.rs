@@ -20,7 +20,7 @@ pub(crate) enum Lang {
 }
 
 impl Lang {
-    pub fn of(state: Option<&str>, machine: Lang) -> Lang {
+    pub(crate) fn of(state: Option<&str>, machine: Lang) -> Lang {
         match state {
             Some("JSONata") => Lang::Jsonata,
             Some(_) => Lang::JsonPath,
@@ -185,7 +185,7 @@ pub(crate) struct Outputs<'a> {
 
 impl Outputs<'_> {
     /// Returns the step and the variables the state assigns.
-    pub fn apply(&self, input: Value, result: Value, ctx: &Context) -> Result<(Step, Option<Map<String, Value>>), StatesError> {
+    pub(crate) fn apply(&self, input: Value, result: Value, ctx: &Context) -> Result<(Step, Option<Map<String, Value>>), StatesError> {
         match self.lang {
             Lang::JsonPath => {
                 let selected = match self.selector {

@@ -12,7 +12,7 @@ use jsonata_core::value::JValue;
 use serde_json::Value;
 
 /// The names `ast` reads and does not bind, without their `$`.
-pub fn free_variables(ast: &AstNode) -> BTreeSet<String> {
+pub(crate) fn free_variables(ast: &AstNode) -> BTreeSet<String> {
     // The AST's serde form is a plain tree: `{"Variable": "x"}`, `{"Lambda": {"params": …}}`.
     let tree = serde_json::to_value(ast).unwrap_or_default();
     let (mut used, mut bound) = (BTreeSet::new(), BTreeSet::new());
@@ -56,7 +56,7 @@ fn walk(node: &Value, used: &mut BTreeSet<String>, bound: &mut BTreeSet<String>)
 }
 
 /// Whether `$name` is a function (JSONata's or Step Functions'), which a variable is not.
-pub fn is_function(name: &str) -> bool {
+pub(crate) fn is_function(name: &str) -> bool {
     thread_local! {
         static KNOWN: RefCell<HashMap<String, bool>> = RefCell::default();
     }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::intrinsics;
 
 /// Registers the functions on `evaluator`.
-pub fn register(evaluator: &mut Evaluator) -> Result<(), EvaluatorError> {
+pub(crate) fn register(evaluator: &mut Evaluator) -> Result<(), EvaluatorError> {
     evaluator.register_fn("partition", |args: &[JValue]| via("$partition", "States.ArrayPartition", args))?;
     evaluator.register_fn("range", |args: &[JValue]| via("$range", "States.ArrayRange", args))?;
     evaluator.register_fn("hash", |args: &[JValue]| via("$hash", "States.Hash", args))?;

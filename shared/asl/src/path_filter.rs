@@ -9,7 +9,7 @@ use crate::path::Path;
 
 /// A parsed filter, evaluated against each element of the array (or object) it filters.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Filter {
+pub(crate) enum Filter {
     Or(Box<Filter>, Box<Filter>),
     And(Box<Filter>, Box<Filter>),
     Not(Box<Filter>),
@@ -18,7 +18,7 @@ pub enum Filter {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Operand {
+pub(crate) enum Operand {
     /// `@…` or `$…`: relative to the element, or to the whole document.
     Path {
         relative: bool,
@@ -29,7 +29,7 @@ pub enum Operand {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Op {
+pub(crate) enum Op {
     Eq,
     Ne,
     Lt,
@@ -41,7 +41,7 @@ pub enum Op {
 
 impl Filter {
     /// Parses the text between `[?(` and `)]`.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let mut p = Parser { s: text.as_bytes(), i: 0 };
         let f = p.or()?;
         p.ws();
@@ -51,7 +51,7 @@ impl Filter {
         Ok(f)
     }
 
-    pub fn accepts(&self, element: &Value, root: &Value) -> bool {
+    pub(crate) fn accepts(&self, element: &Value, root: &Value) -> bool {
         match self {
             Filter::Or(a, b) => a.accepts(element, root) || b.accepts(element, root),
             Filter::And(a, b) => a.accepts(element, root) && b.accepts(element, root),

@@ -8,7 +8,7 @@ const MASK: &[u8] = b"***";
 
 /// The secrets of one build, longest first, so a secret that contains another is masked whole.
 #[derive(Clone)]
-pub struct Masker {
+pub(crate) struct Masker {
     secrets: Vec<Finder<'static>>,
 }
 
@@ -19,7 +19,7 @@ impl std::fmt::Debug for Masker {
 }
 
 impl Masker {
-    pub fn new(secrets: &[String]) -> Self {
+    pub(crate) fn new(secrets: &[String]) -> Self {
         let mut secrets: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         secrets.dedup();
@@ -28,12 +28,12 @@ impl Masker {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.secrets.is_empty()
     }
 
     /// `text` with every occurrence of a secret replaced by `***`.
-    pub fn text(&self, text: &str) -> String {
+    pub(crate) fn text(&self, text: &str) -> String {
         if self.is_empty() {
             return text.to_string();
         }
@@ -97,18 +97,18 @@ impl Masker {
 /// Masking for one stream read in pieces: what may be the start of a secret is held back until
 /// the next piece shows whether it is one.
 #[derive(Debug)]
-pub struct StreamMask {
+pub(crate) struct StreamMask {
     masker: Masker,
     carry: Vec<u8>,
 }
 
 impl StreamMask {
-    pub fn new(masker: Masker) -> Self {
+    pub(crate) fn new(masker: Masker) -> Self {
         Self { masker, carry: Vec::new() }
     }
 
     /// What of `piece` (and of what was held back) can be written now, masked.
-    pub fn push(&mut self, piece: &[u8]) -> Vec<u8> {
+    pub(crate) fn push(&mut self, piece: &[u8]) -> Vec<u8> {
         if self.masker.is_empty() {
             return piece.to_vec();
         }
@@ -120,7 +120,7 @@ impl StreamMask {
     }
 
     /// The stream ended: what was held back, masked.
-    pub fn finish(&mut self) -> Vec<u8> {
+    pub(crate) fn finish(&mut self) -> Vec<u8> {
         let rest = std::mem::take(&mut self.carry);
         self.masker.bytes(&rest, rest.len()).0
     }

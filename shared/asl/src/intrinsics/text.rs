@@ -80,7 +80,7 @@ pub(super) fn string_to_json(text: &str) -> Result<Value, StatesError> {
 pub(super) mod base64 {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-    pub fn encode(bytes: &[u8]) -> String {
+    pub(crate) fn encode(bytes: &[u8]) -> String {
         let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
         for chunk in bytes.chunks(3) {
             let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
@@ -95,7 +95,7 @@ pub(super) mod base64 {
         out
     }
 
-    pub fn decode(text: &str) -> Option<Vec<u8>> {
+    pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
         let bytes = text.as_bytes();
         if !bytes.len().is_multiple_of(4) {
             return None;

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 #[derive(Debug, Deserialize)]
-pub struct Case {
+pub(crate) struct Case {
     #[serde(skip)]
     pub file: String,
     pub name: String,
@@ -37,7 +37,7 @@ fn empty() -> Value {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Expect {
+pub(crate) struct Expect {
     #[serde(default)]
     pub status: Option<String>,
     #[serde(default)]
@@ -56,7 +56,7 @@ pub struct Expect {
     pub invalid: Option<String>,
 }
 
-pub fn cases() -> Vec<Case> {
+pub(crate) fn cases() -> Vec<Case> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -94,13 +94,13 @@ impl TaskInvoker for Harness {
     }
 }
 
-pub fn run_case(case: &Case) -> Result<(), String> {
+pub(crate) fn run_case(case: &Case) -> Result<(), String> {
     check(case, &execute(case))
 }
 
 /// What the interpreter made of a case.
 #[derive(Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The definition was rejected with these diagnostic codes.
     Rejected(Vec<&'static str>, String),
     Ran {
@@ -112,7 +112,7 @@ pub enum Outcome {
     },
 }
 
-pub fn execute(case: &Case) -> Outcome {
+pub(crate) fn execute(case: &Case) -> Outcome {
     let machine = match StateMachine::from_json(&case.definition.to_string()) {
         Ok(m) => m,
         Err(e) => {

@@ -16,15 +16,15 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
 #[derive(Debug, Clone, Default)]
-pub struct Finished(Arc<Mutex<HashSet<String>>>);
+pub(crate) struct Finished(Arc<Mutex<HashSet<String>>>);
 
 impl Finished {
-    pub fn record(&self, deployment_id: &str) {
+    pub(crate) fn record(&self, deployment_id: &str) {
         self.0.lock().unwrap().insert(deployment_id.to_string());
     }
 
     /// A CodeDeploy client on `config` that reads finished deployments as `Succeeded`.
-    pub fn client(&self, config: &aws_types::SdkConfig) -> aws_sdk_codedeploy::Client {
+    pub(crate) fn client(&self, config: &aws_types::SdkConfig) -> aws_sdk_codedeploy::Client {
         let conf = aws_sdk_codedeploy::config::Builder::from(config).interceptor(self.clone()).build();
         aws_sdk_codedeploy::Client::from_conf(conf)
     }

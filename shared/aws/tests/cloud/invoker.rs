@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::Functions;
 
-pub struct Invoker(pub Arc<Functions>);
+pub(crate) struct Invoker(pub Arc<Functions>);
 
 #[async_trait]
 impl TaskInvoker for Invoker {

@@ -18,23 +18,23 @@ use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_types::Blob;
 use serde_json::Value;
 
-pub mod finished;
-pub mod invoker;
-pub mod services;
-pub mod stack;
+pub(crate) mod finished;
+pub(crate) mod invoker;
+pub(crate) mod services;
+pub(crate) mod stack;
 
-pub const COMMIT: &str = "7f0103fa1e2b3c4d5e6f708192a3b4c5d6e7f801";
+pub(crate) const COMMIT: &str = "7f0103fa1e2b3c4d5e6f708192a3b4c5d6e7f801";
 
-pub fn example(file: &str) -> String {
+pub(crate) fn example(file: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hello-app").join(file)).unwrap()
 }
 
-pub fn sample_event(file: &str) -> Value {
+pub(crate) fn sample_event(file: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/events").join(file)).unwrap()).unwrap()
 }
 
 /// CodeCommit's content APIs (not in moto): one commit holding the example's top-level files.
-pub fn codecommit() -> aws_sdk_codecommit::Client {
+pub(crate) fn codecommit() -> aws_sdk_codecommit::Client {
     const FILES: [&str; 4] = ["pipeline.yml", "buildspec.yml", "lint.buildspec.yml", "appspec.yml"];
     let commit = mock!(aws_sdk_codecommit::Client::get_commit).then_output(|| {
         let who = UserInfo::builder().name("Mary Major").date("1764583200 +0000").build();
@@ -76,7 +76,7 @@ pub fn codecommit() -> aws_sdk_codecommit::Client {
 }
 
 /// CloudWatch (moto does not speak its protocol): the bake's alarm is OK.
-pub fn cloudwatch() -> aws_sdk_cloudwatch::Client {
+pub(crate) fn cloudwatch() -> aws_sdk_cloudwatch::Client {
     let alarms = mock!(aws_sdk_cloudwatch::Client::describe_alarms).then_compute_output(|r| {
         let alarms = r
             .alarm_names()
@@ -88,9 +88,9 @@ pub fn cloudwatch() -> aws_sdk_cloudwatch::Client {
 }
 
 /// What CodeBuild reports for a finished build (moto fakes it): its outputs' locations.
-pub type Builds = Arc<Mutex<HashMap<String, Vec<(String, String)>>>>;
+pub(crate) type Builds = Arc<Mutex<HashMap<String, Vec<(String, String)>>>>;
 
-pub fn build_details(builds: Builds, project: &str) -> aws_sdk_codebuild::Client {
+pub(crate) fn build_details(builds: Builds, project: &str) -> aws_sdk_codebuild::Client {
     let project = project.to_string();
     let get = mock!(aws_sdk_codebuild::Client::batch_get_builds).then_compute_output(move |r| {
         let id = r.ids()[0].clone();

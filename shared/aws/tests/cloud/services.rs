@@ -8,7 +8,7 @@ use baton_aws::s3::S3ArtifactStore;
 use super::stack::Stack;
 use crate::common::Moto;
 
-pub struct Cloud {
+pub(crate) struct Cloud {
     pub s3: aws_sdk_s3::Client,
     pub store: S3ArtifactStore,
     pub pending: DynamoState,
@@ -19,7 +19,7 @@ pub struct Cloud {
 
 /// What `sam deploy` would create of the stack's storage and services, under the names the
 /// template gives them.
-pub async fn cloud(moto: &Moto, stack: &Stack) -> Cloud {
+pub(crate) async fn cloud(moto: &Moto, stack: &Stack) -> Cloud {
     let config = moto.sdk_config();
     let env = stack.env("DeployFunction");
     let s3 = moto.versioned_bucket(&env.require("BATON_BUCKET").unwrap()).await;

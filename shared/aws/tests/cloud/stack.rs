@@ -40,7 +40,7 @@ struct Globals {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Resource {
+pub(crate) struct Resource {
     #[serde(rename = "Type")]
     pub kind: String,
     #[serde(default)]
@@ -67,7 +67,7 @@ struct Environment {
 }
 
 /// The application deployed as stack `name`.
-pub struct Stack {
+pub(crate) struct Stack {
     pub name: String,
     pub pipeline: baton_core::Pipeline,
     template: Template,
@@ -76,7 +76,7 @@ pub struct Stack {
 
 impl Stack {
     /// `baton synth --sam` of `text` (pipeline.yml), deployed as `name`.
-    pub fn generate(name: &str, text: &str) -> Self {
+    pub(crate) fn generate(name: &str, text: &str) -> Self {
         let file = Path::new("pipeline.yml");
         let pipeline = baton_core::parse_pipeline(file, text).unwrap();
         let options = baton_core::sam::Options {
@@ -92,7 +92,7 @@ impl Stack {
     }
 
     /// What function `logical` starts with: the template's global variables and its own.
-    pub fn env(&self, logical: &str) -> Env {
+    pub(crate) fn env(&self, logical: &str) -> Env {
         let own = self.resource(logical).properties.environment.as_ref();
         let global = self.template.globals.function.environment.as_ref();
         global
@@ -104,7 +104,7 @@ impl Stack {
     }
 
     /// The state machine's name and its definition as Step Functions receives it.
-    pub fn state_machine(&self) -> (String, String) {
+    pub(crate) fn state_machine(&self) -> (String, String) {
         let machine = self
             .template
             .resources
@@ -120,7 +120,7 @@ impl Stack {
     }
 
     /// Every CodeDeploy deployment group: (application, group).
-    pub fn deployment_groups(&self) -> Vec<(String, String)> {
+    pub(crate) fn deployment_groups(&self) -> Vec<(String, String)> {
         self.of_type("AWS::CodeDeploy::DeploymentGroup")
             .map(|r| {
                 let p = &r.properties;
@@ -133,7 +133,7 @@ impl Stack {
     }
 
     /// Every CloudWatch alarm's name, metric and composite alike.
-    pub fn alarm_names(&self) -> Vec<String> {
+    pub(crate) fn alarm_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
             .of_type("AWS::CloudWatch::Alarm")
             .chain(self.of_type("AWS::CloudWatch::CompositeAlarm"))

@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
+pub(crate) enum Fault {
     /// The service's throttling error (retryable, with backoff).
     Throttle,
     /// HTTP 500 (retryable).
@@ -55,14 +55,14 @@ impl Plan {
     }
 }
 
-pub struct FaultProxy {
+pub(crate) struct FaultProxy {
     pub endpoint: String,
     plan: Plan,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl FaultProxy {
-    pub async fn start(upstream: &str) -> Self {
+    pub(crate) async fn start(upstream: &str) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let upstream = upstream.trim_start_matches("http://").to_string();
@@ -77,7 +77,7 @@ impl FaultProxy {
     }
 
     /// The next `times` requests whose signature contains `when` meet `fault`.
-    pub fn inject(&self, when: &str, fault: Fault, times: usize) {
+    pub(crate) fn inject(&self, when: &str, fault: Fault, times: usize) {
         self.plan.rules.lock().unwrap().push_back(Rule {
             when: when.to_string(),
             fault,
@@ -86,12 +86,12 @@ impl FaultProxy {
     }
 
     /// Every request so far: its signature and what it met (`forwarded` or the fault).
-    pub fn log(&self) -> Vec<String> {
+    pub(crate) fn log(&self) -> Vec<String> {
         self.plan.log.lock().unwrap().clone()
     }
 
     /// How many planned faults are still to happen (0 once the test exercised them all).
-    pub fn pending(&self) -> usize {
+    pub(crate) fn pending(&self) -> usize {
         self.plan.rules.lock().unwrap().iter().map(|r| r.times).sum()
     }
 }

@@ -6,20 +6,20 @@
 
 #![allow(dead_code, reason = "each test binary uses part of the fixture")]
 
-pub mod faults;
+pub(crate) mod faults;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub struct Moto {
+pub(crate) struct Moto {
     child: Child,
     pub endpoint: String,
 }
 
 impl Moto {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
         let mut command = match std::env::var_os("BATON_MOTO_SERVER") {
             Some(exe) => Command::new(exe),
@@ -55,7 +55,7 @@ impl Moto {
     }
 
     /// An SDK configuration that talks to this server, with moto's dummy credentials.
-    pub fn sdk_config(&self) -> aws_types::SdkConfig {
+    pub(crate) fn sdk_config(&self) -> aws_types::SdkConfig {
         aws_types::SdkConfig::builder()
             .behavior_version(aws_smithy_runtime_api::client::behavior_version::BehaviorVersion::latest())
             .region(aws_types::region::Region::new("us-east-1"))
@@ -69,7 +69,7 @@ impl Moto {
 
     /// [`Self::sdk_config`] through `proxy`, with the production timeouts shortened and quick
     /// retries, so that injected faults play out in a test's time.
-    pub fn faulty_config(&self, proxy: &faults::FaultProxy) -> aws_types::SdkConfig {
+    pub(crate) fn faulty_config(&self, proxy: &faults::FaultProxy) -> aws_types::SdkConfig {
         use aws_smithy_types::retry::RetryConfig;
         use aws_smithy_types::timeout::TimeoutConfig;
         self.sdk_config()
@@ -93,7 +93,7 @@ impl Moto {
 /// Fixtures on this server: what the adapters expect to exist, created as the template would.
 impl Moto {
     /// An S3 client (path-style, as moto serves) and a bucket with versioning on.
-    pub async fn versioned_bucket(&self, bucket: &str) -> aws_sdk_s3::Client {
+    pub(crate) async fn versioned_bucket(&self, bucket: &str) -> aws_sdk_s3::Client {
         use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
         let config = aws_sdk_s3::config::Builder::from(&self.sdk_config()).force_path_style(true).build();
         let client = aws_sdk_s3::Client::from_conf(config);
@@ -109,7 +109,7 @@ impl Moto {
     }
 
     /// The state table (`pk`, `sk`), on demand.
-    pub async fn state_table(&self, table: &str) -> baton_aws::dynamodb::DynamoState {
+    pub(crate) async fn state_table(&self, table: &str) -> baton_aws::dynamodb::DynamoState {
         use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
         let client = aws_sdk_dynamodb::Client::new(&self.sdk_config());
         let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().unwrap();
@@ -136,7 +136,7 @@ impl Moto {
 
     /// The shared CodeBuild project every build action overrides (moto wants a source location
     /// even for NO_SOURCE).
-    pub async fn build_project(&self, name: &str) -> aws_sdk_codebuild::Client {
+    pub(crate) async fn build_project(&self, name: &str) -> aws_sdk_codebuild::Client {
         use aws_sdk_codebuild::types::{
             ArtifactsType, ComputeType, EnvironmentType, ProjectArtifacts, ProjectEnvironment, ProjectSource, SourceType,
         };
@@ -168,7 +168,7 @@ impl Moto {
     }
 
     /// A one-state machine named `baton-pipeline`: a client and its ARN.
-    pub async fn state_machine(&self) -> (aws_sdk_sfn::Client, String) {
+    pub(crate) async fn state_machine(&self) -> (aws_sdk_sfn::Client, String) {
         let sfn = aws_sdk_sfn::Client::new(&self.sdk_config());
         let arn = sfn
             .create_state_machine()
@@ -184,7 +184,7 @@ impl Moto {
     }
 
     /// A deployment group of a CodeDeploy application, the application made if need be.
-    pub async fn deployment_group(&self, application: &str, group: &str) -> aws_sdk_codedeploy::Client {
+    pub(crate) async fn deployment_group(&self, application: &str, group: &str) -> aws_sdk_codedeploy::Client {
         let client = aws_sdk_codedeploy::Client::new(&self.sdk_config());
         let known = client.get_application().application_name(application).send().await.is_ok();
         if !known {
@@ -211,7 +211,7 @@ impl Drop for Moto {
 
 /// One version of `app` in `store` for pipeline `hello`: a tree holding an appspec, what a
 /// deployment test deploys.
-pub async fn app_artifact(store: &baton_aws::s3::S3ArtifactStore) -> baton_core::ports::ArtifactRef {
+pub(crate) async fn app_artifact(store: &baton_aws::s3::S3ArtifactStore) -> baton_core::ports::ArtifactRef {
     use baton_core::ports::{ArtifactStore, Provenance, StagedArtifact};
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("appspec.yml"), "version: 0.0\nos: linux\n").expect("appspec");
@@ -231,7 +231,7 @@ pub async fn app_artifact(store: &baton_aws::s3::S3ArtifactStore) -> baton_core:
 /// Version 1 of the `source` of pipeline `hello` in `store`: a tree holding `buildspec.yml`,
 /// what a build test builds.
 #[allow(dead_code, reason = "each test binary uses what it needs of these fixtures")]
-pub async fn source_artifact(store: &baton_aws::s3::S3ArtifactStore, buildspec: &str) -> baton_core::ports::ArtifactRef {
+pub(crate) async fn source_artifact(store: &baton_aws::s3::S3ArtifactStore, buildspec: &str) -> baton_core::ports::ArtifactRef {
     use baton_core::ports::{ArtifactStore, Provenance, StagedArtifact};
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("buildspec.yml"), buildspec).expect("buildspec");

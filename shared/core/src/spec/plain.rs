@@ -3,7 +3,7 @@
 //! "use Option<String>" or "set DuplicateKeyPolicy in Options", which name the library's API.
 
 /// `message` from serde or serde-saphyr, in plain words (unchanged when it already is).
-pub fn plain(message: &str) -> String {
+pub(super) fn plain(message: &str) -> String {
     if let Some(rest) = message.strip_prefix("invalid type: unit value, expected ") {
         return format!("this key has no value; expected {rest}");
     }

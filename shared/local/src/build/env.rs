@@ -10,14 +10,14 @@ use baton_core::spec::buildspec::Artifacts;
 
 /// The `NAME=value\0` pairs the driver wrote (`env -0`), then the file is gone: it holds the
 /// build's secrets as its environment did.
-pub fn take(file: &Path) -> BTreeMap<String, String> {
+pub(crate) fn take(file: &Path) -> BTreeMap<String, String> {
     let bytes = std::fs::read(file).unwrap_or_default();
     let _ = std::fs::remove_file(file);
     crate::build::driver::parse_exported(&bytes)
 }
 
 /// `artifacts` with its paths expanded in `env`.
-pub fn expand_artifacts(artifacts: &Artifacts, env: &BTreeMap<String, String>) -> Artifacts {
+pub(crate) fn expand_artifacts(artifacts: &Artifacts, env: &BTreeMap<String, String>) -> Artifacts {
     let mut out = artifacts.clone();
     out.files = artifacts.files.iter().map(|f| expand(f, env)).collect();
     out.exclude_paths = artifacts.exclude_paths.iter().map(|f| expand(f, env)).collect();
@@ -28,7 +28,7 @@ pub fn expand_artifacts(artifacts: &Artifacts, env: &BTreeMap<String, String>) -
 }
 
 /// `$NAME` and `${NAME}` replaced by their values; anything else, `$` alone included, kept.
-pub fn expand(text: &str, env: &BTreeMap<String, String>) -> String {
+pub(crate) fn expand(text: &str, env: &BTreeMap<String, String>) -> String {
     let name_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
