@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::model::ExecutionMode;
-use crate::ports::{PendingTask, PendingTasks, TaskCallbacks};
+use crate::ports::{MetricsSink, PendingTask, PendingTasks, TaskCallbacks};
 use crate::stages::{StageError, error_types};
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +75,61 @@ pub async fn start(pending: &dyn PendingTasks, callbacks: &dyn TaskCallbacks, in
         }
     }
     Ok(json!({ "waiting": true }))
+}
+
+/// An approver's answer to the approval `action` of an execution.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub execution_id: String,
+    pub action: String,
+    pub approved: bool,
+    pub approver: String,
+    pub comment: Option<String>,
+}
+
+/// Answers the waiting approval: its task succeeds with the approver and comment, or fails
+/// `Baton.ApprovalRejected`; the wait is published as `ApprovalWaitTime`. False when no approval
+/// waited (answered already, or timed out). A callback that fails transiently parks the task
+/// again for the answer's redelivery.
+pub async fn answer(
+    pending: &dyn PendingTasks,
+    callbacks: &dyn TaskCallbacks,
+    metrics: &dyn MetricsSink,
+    answer: Answer,
+) -> Result<bool, StageError> {
+    let Answer {
+        execution_id,
+        action,
+        approved,
+        approver,
+        comment,
+    } = answer;
+    let key = key(&execution_id, &action);
+    let Some(task) = pending.take(&key).await? else {
+        tracing::debug!(execution_id, action, "no approval waits for this answer");
+        return Ok(false);
+    };
+    let dims = crate::metrics::action_dims(task.context["pipeline"].as_str().unwrap_or_default(), &action);
+    let datum = crate::metrics::datum("ApprovalWaitTime", crate::stages::elapsed_ms(&task), "Milliseconds", dims);
+    if let Err(e) = metrics.put(&[datum]).await {
+        tracing::warn!(error = %e, "could not publish metrics");
+    }
+    tracing::info!(execution_id, action, approved, approver, "approval answered");
+    let work = async {
+        if approved {
+            let output = json!({ "approved": true, "approver": approver, "comment": comment });
+            callbacks.succeed(&task.token, output).await?;
+        } else {
+            let mut cause = format!("rejected by {approver}");
+            if let Some(c) = comment {
+                cause.push_str(&format!(": {c}"));
+            }
+            callbacks.fail(&task.token, error_types::APPROVAL_REJECTED, &cause).await?;
+        }
+        Ok(())
+    };
+    crate::stages::or_park_again(pending, &key, &task, work).await?;
+    Ok(true)
 }
 
 /// SUPERSEDED mode: execution `newer` (started at `newer_started_ms`) arrived in front of

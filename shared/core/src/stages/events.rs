@@ -7,7 +7,7 @@ use crate::alarm::AlarmState;
 use crate::events::{BuildStatus, Event};
 use crate::metrics;
 use crate::ports::{
-    AlarmWatch, ArtifactRef, ArtifactStore, BuildRunner, DeploymentStatus, MetricDatum, MetricsSink, PendingTask, PendingTasks, Provenance,
+    AlarmWatch, ArtifactRef, ArtifactStore, BuildRunner, DeploymentStatus, MetricDatum, MetricsSink, PendingTasks, Provenance,
     TaskCallbacks, stop_codes,
 };
 use crate::stages::{StageError, approval, bake, error_types, gate, or_park_again};
@@ -20,13 +20,6 @@ pub struct EventPorts<'a> {
     pub alarms: &'a dyn AlarmWatch,
     pub metrics: &'a dyn MetricsSink,
     pub builds: &'a dyn BuildRunner,
-}
-
-/// Milliseconds since the parked task started, from its context.
-fn elapsed_ms(task: &PendingTask) -> f64 {
-    task.context["started_ms"]
-        .as_i64()
-        .map_or(0.0, |s| (metrics::now_ms() - s).max(0) as f64)
 }
 
 /// Durations and outcomes of a finished task. A metric that cannot be published is logged, not
@@ -57,7 +50,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             };
             let pipeline = task.context["pipeline"].as_str().unwrap_or_default().to_string();
             let dims = metrics::action_dims(&pipeline, task.context["action"].as_str().unwrap_or_default());
-            let took = elapsed_ms(&task);
+            let took = super::elapsed_ms(&task);
             let outcome = if status == BuildStatus::Succeeded {
                 "ActionSucceeded"
             } else {
@@ -147,7 +140,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             let ctx = &task.context;
             let rollback = ctx["rollback"].as_bool().unwrap_or(false);
             let pipeline = ctx["pipeline"].as_str().unwrap_or_default();
-            let took = elapsed_ms(&task);
+            let took = super::elapsed_ms(&task);
             let gdims = metrics::group_dims(pipeline, &group);
             let adims = metrics::action_dims(pipeline, ctx["action"].as_str().unwrap_or_default());
             let outcome = if status == DeploymentStatus::Succeeded {
@@ -213,7 +206,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                     publish(
                         &ports,
                         vec![
-                            metrics::datum("ActionDuration", elapsed_ms(&task), "Milliseconds", adims.clone()),
+                            metrics::datum("ActionDuration", super::elapsed_ms(&task), "Milliseconds", adims.clone()),
                             metrics::datum("ActionFailed", 1.0, "Count", adims),
                         ],
                     )
@@ -238,7 +231,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             );
             publish(
                 &ports,
-                vec![metrics::datum("ActionDuration", elapsed_ms(&task), "Milliseconds", adims)],
+                vec![metrics::datum("ActionDuration", super::elapsed_ms(&task), "Milliseconds", adims)],
             )
             .await;
             let alarms: Vec<String> = serde_json::from_value(ctx["alarms"].clone()).unwrap_or_default();
@@ -267,32 +260,14 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             approver,
             comment,
         } => {
-            let key = approval::key(&execution_id, &action);
-            let Some(task) = ports.pending.take(&key).await? else {
-                tracing::debug!(execution_id, action, "no approval waits for this answer");
-                return Ok(());
+            let answer = approval::Answer {
+                execution_id,
+                action,
+                approved,
+                approver,
+                comment,
             };
-            let dims = metrics::action_dims(task.context["pipeline"].as_str().unwrap_or_default(), &action);
-            publish(
-                &ports,
-                vec![metrics::datum("ApprovalWaitTime", elapsed_ms(&task), "Milliseconds", dims)],
-            )
-            .await;
-            tracing::info!(execution_id, action, approved, approver, "approval answered");
-            let work = async {
-                if approved {
-                    let output = json!({ "approved": true, "approver": approver, "comment": comment });
-                    ports.callbacks.succeed(&task.token, output).await?;
-                } else {
-                    let mut cause = format!("rejected by {approver}");
-                    if let Some(c) = comment {
-                        cause.push_str(&format!(": {c}"));
-                    }
-                    ports.callbacks.fail(&task.token, error_types::APPROVAL_REJECTED, &cause).await?;
-                }
-                Ok(())
-            };
-            or_park_again(ports.pending, &key, &task, work).await?;
+            approval::answer(ports.pending, ports.callbacks, ports.metrics, answer).await?;
         }
         event @ (Event::StageEntered { .. } | Event::ExecutionSuperseded { .. }) => {
             gate::answer(ports.pending, ports.callbacks, ports.metrics, event).await?;

@@ -80,6 +80,13 @@ pub async fn or_park_again(
     result
 }
 
+/// Milliseconds since the parked task started, from its context.
+pub(crate) fn elapsed_ms(task: &PendingTask) -> f64 {
+    task.context["started_ms"]
+        .as_i64()
+        .map_or(0.0, |s| (crate::metrics::now_ms() - s).max(0) as f64)
+}
+
 /// Decodes a handler's input payload.
 pub fn decode<T: DeserializeOwned>(input: Value) -> Result<T, StageError> {
     serde_json::from_value(input).map_err(|e| StageError::InvalidInput(e.to_string()))
