@@ -272,6 +272,36 @@ impl CodeDeployer {
         Ok(infos)
     }
 
+    /// A deployment's status, group and failure or stop message (`GetDeployment`); `None` when
+    /// CodeDeploy has no such deployment.
+    pub async fn state(&self, id: &str) -> PortResult<Option<(DeploymentStatus, String, Option<String>)>> {
+        let out = match self.client.get_deployment().deployment_id(id).send().await {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_deployment_does_not_exist_exception()) => return Ok(None),
+            Err(e) => return Err(port_error("CodeDeploy GetDeployment", &e)),
+        };
+        let Some(info) = out.deployment_info() else { return Ok(None) };
+        let reason = info.error_information().and_then(|e| e.message()).map(str::to_string);
+        Ok(Some((
+            info.status().map_or(DeploymentStatus::Created, status),
+            info.deployment_group_name().unwrap_or_default().to_string(),
+            reason,
+        )))
+    }
+
+    /// Waits for deployment `id` to end, looking every `poll`: how it ended.
+    pub async fn wait(&self, id: &str, poll: std::time::Duration) -> PortResult<(DeploymentStatus, Option<String>)> {
+        loop {
+            match self.state(id).await? {
+                Some((s @ (DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::Stopped), _, reason)) => {
+                    return Ok((s, reason));
+                }
+                Some(_) => tokio::time::sleep(poll).await,
+                None => return Err(PortError::permanent(format!("CodeDeploy has no deployment {id}"))),
+            }
+        }
+    }
+
     /// Translates a deployment's state-change event into Baton's; `None` while it runs and for
     /// deployments Baton did not create.
     pub async fn event(&self, event: &DeploymentStateChangeEvent) -> PortResult<Option<Event>> {

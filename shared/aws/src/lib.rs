@@ -41,6 +41,7 @@ pub mod events_function;
 pub mod functions;
 pub mod gate;
 pub mod lambda_deploy;
+pub mod operations;
 pub mod runtime;
 pub mod s3;
 pub mod scheduler;
