@@ -4,7 +4,8 @@
 #   1. a Python venv (.venv) with moto[server], cfn-lint and the SAM CLI, pinned in scripts/requirements-test.txt
 #   2. asl-validator and playwright-core from npm, pinned in package.json / package-lock.json,
 #      and Debian's chromium (apt) for the console's browser test
-#   3. cargo fmt --check, cargo test (every crate), cargo clippy -D warnings
+#   3. cargo fmt --check, cargo test (every crate; the CLI with its `aws` feature), cargo clippy
+#      -D warnings (the CLI with and without it)
 #   4. the console (`baton ui`) driven in headless Chromium: tests/browser/console.mjs
 #   5. the SAM applications — infra/ and one generated for each pipeline under tests/sam — each
 #      state machine checked by asl-validator, each template by cfn-lint and `sam validate --lint`
@@ -52,10 +53,13 @@ cargo fmt --all -- --check
 step "Tests"
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
-cargo test --workspace --locked 2>&1 | tee "$results"
+# With the CLI's `aws` feature, so `--stack` is tested too (its default build is linted below).
+cargo test --workspace --locked --features baton/aws 2>&1 | tee "$results"
 
 step "Lints"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked --features baton/aws -- -D warnings
+# The CLI as a newcomer builds it, without the AWS SDK.
+cargo clippy -p baton --all-targets --locked -- -D warnings
 
 step "Console in a browser (headless Chromium)"
 node tests/browser/console.mjs --baton target/debug/baton

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use baton_core::operations::Operations;
 use baton_core::ports::Manifest;
 use baton_local::artifacts::FsArtifactStore;
 use baton_local::db::Db;
@@ -87,9 +88,12 @@ pub(crate) fn stored_version(store: &FsArtifactStore, pipeline: &str, spec: &str
     Ok(baton_local::operations::stored_version(store, pipeline, spec)?)
 }
 
-/// The operations (approve, stop, roll back) on the pipeline `pipeline` names and its state
-/// directory.
-pub(crate) fn operations(pipeline: &Path, explicit: Option<&Path>) -> anyhow::Result<LocalOperations> {
+/// The operations (approve, stop, retry, roll back) on the pipeline `pipeline` names: on its
+/// state directory, or on the deployed stack `stack` names.
+pub(crate) async fn operations(pipeline: &Path, explicit: Option<&Path>, stack: Option<&str>) -> anyhow::Result<Box<dyn Operations>> {
     let file = pipeline_file(pipeline)?;
-    Ok(LocalOperations::new(&file, &state_dir(&file, explicit)))
+    match stack {
+        None => Ok(Box::new(LocalOperations::new(&file, &state_dir(&file, explicit)))),
+        Some(name) => crate::stack::operations(name, &file).await,
+    }
 }

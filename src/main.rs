@@ -19,6 +19,7 @@ mod json_input;
 mod locate;
 mod out;
 mod progress;
+mod stack;
 mod style;
 mod ui;
 
@@ -69,6 +70,23 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let state_dir = cli.state_dir.as_deref();
+    let stack = cli.stack.as_deref();
+    if let Some(name) = stack
+        && !matches!(
+            cli.command,
+            Command::Approve { .. }
+                | Command::Stop { .. }
+                | Command::Retry { .. }
+                | Command::Rollback { .. }
+                | Command::StopDeployment { .. }
+        )
+    {
+        let e = Usage(format!(
+            "--stack {name}: approve, stop, retry, rollback and stop-deployment act on a deployed stack; this command reads this machine's state only"
+        ));
+        anstream::eprintln!("{}error{}: {e}", style::FAIL.render(), style::FAIL.render_reset());
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Run {
             project,
@@ -99,10 +117,13 @@ async fn main() -> ExitCode {
             failed_only,
             pipeline,
             json,
-        } => {
-            let how = Continuation::Retry { failed_only };
-            commands::run::carry_on(&pipeline.path, state_dir, Some(execution), how, json).await
-        }
+        } => match stack {
+            Some(stack) => commands::retry::on_stack(&execution, failed_only, &pipeline.path, stack).await,
+            None => {
+                let how = Continuation::Retry { failed_only };
+                commands::run::carry_on(&pipeline.path, state_dir, Some(execution), how, json).await
+            }
+        },
         Command::Watch { project, vars } => commands::watch::run(&project.pipeline(), state_dir, vars).await,
         Command::Synth {
             project,
@@ -148,7 +169,7 @@ async fn main() -> ExitCode {
                 reject,
                 comment,
             };
-            commands::approve::run(answer, &pipeline.path, state_dir).await
+            commands::approve::run(answer, &pipeline.path, state_dir, stack).await
         }
         Command::Stop {
             execution,
@@ -161,7 +182,7 @@ async fn main() -> ExitCode {
                 reason: reason.as_deref(),
                 abandon,
             };
-            commands::stop::run(args, &pipeline.path, state_dir).await
+            commands::stop::run(args, &pipeline.path, state_dir, stack).await
         }
         Command::Logs {
             execution,
@@ -184,9 +205,9 @@ async fn main() -> ExitCode {
             pipeline,
         } => {
             let rollback = (rollback || no_rollback).then_some(rollback);
-            commands::stop_deployment::run(&deployment, rollback, reason.as_deref(), &pipeline.path, state_dir).await
+            commands::stop_deployment::run(&deployment, rollback, reason.as_deref(), &pipeline.path, state_dir, stack).await
         }
-        Command::Rollback { group, to, pipeline } => commands::rollback::run(&group, to.as_deref(), &pipeline.path, state_dir).await,
+        Command::Rollback { group, to, pipeline } => commands::rollback::run(&group, to.as_deref(), &pipeline.path, state_dir, stack).await,
         Command::Down { project } => commands::down::run(&project.pipeline(), state_dir).await,
         Command::Asl { command } => commands::asl::run(command).await,
         Command::Artifacts { command, pipeline } => commands::artifacts::run(command, &pipeline, state_dir),

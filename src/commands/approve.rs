@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use baton_core::operations::{ApprovalAnswer, Operations};
+use baton_core::operations::ApprovalAnswer;
 
 use crate::out::println;
 use crate::style;
@@ -17,8 +17,8 @@ pub(crate) struct Answer<'a> {
     pub comment: Option<String>,
 }
 
-pub(crate) async fn run(answer: Answer<'_>, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
-    let ops = crate::locate::operations(pipeline, state_dir)?;
+pub(crate) async fn run(answer: Answer<'_>, pipeline: &Path, state_dir: Option<&Path>, stack: Option<&str>) -> anyhow::Result<u8> {
+    let ops = crate::locate::operations(pipeline, state_dir, stack).await?;
     let review = ops.review_approval(answer.execution, answer.action).await?;
     let exec = &review.execution;
     println!(

@@ -3,14 +3,19 @@
 
 use std::path::Path;
 
-use baton_core::operations::Operations;
 use baton_core::ports::DeploymentStatus;
 
 use crate::out::println;
 use crate::style;
 
-pub(crate) async fn run(group: &str, to: Option<&str>, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
-    let ops = crate::locate::operations(pipeline, state_dir)?;
+pub(crate) async fn run(
+    group: &str,
+    to: Option<&str>,
+    pipeline: &Path,
+    state_dir: Option<&Path>,
+    stack: Option<&str>,
+) -> anyhow::Result<u8> {
+    let ops = crate::locate::operations(pipeline, state_dir, stack).await?;
     let rollback = ops.roll_back(group, to).await?;
     let plan = &rollback.plan;
     let wanted = plan.target.to_string();

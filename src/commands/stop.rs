@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use baton_core::operations::{Operations, StopExecution};
+use baton_core::operations::StopExecution;
 
 use crate::out::println;
 use crate::style;
@@ -20,8 +20,8 @@ pub(crate) struct StopArgs<'a> {
     pub abandon: bool,
 }
 
-pub(crate) async fn run(args: StopArgs<'_>, pipeline: &Path, state_dir: Option<&Path>) -> anyhow::Result<u8> {
-    let ops = crate::locate::operations(pipeline, state_dir)?;
+pub(crate) async fn run(args: StopArgs<'_>, pipeline: &Path, state_dir: Option<&Path>, stack: Option<&str>) -> anyhow::Result<u8> {
+    let ops = crate::locate::operations(pipeline, state_dir, stack).await?;
     let mut cause = format!("stopped by {}", crate::locate::user());
     if let Some(r) = args.reason {
         cause.push_str(&format!(": {r}"));

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use baton_core::operations::{Operations, StopDeployment};
+use baton_core::operations::StopDeployment;
 
 use crate::out::println;
 use crate::style;
@@ -17,8 +17,9 @@ pub(crate) async fn run(
     reason: Option<&str>,
     pipeline: &Path,
     state_dir: Option<&Path>,
+    stack: Option<&str>,
 ) -> anyhow::Result<u8> {
-    let ops = crate::locate::operations(pipeline, state_dir)?;
+    let ops = crate::locate::operations(pipeline, state_dir, stack).await?;
     let mut cause = format!("stopped by {}", crate::locate::user());
     if let Some(r) = reason {
         cause.push_str(&format!(": {r}"));

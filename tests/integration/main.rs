@@ -24,6 +24,7 @@ mod resume;
 mod sam;
 mod secrets;
 mod source;
+mod stack;
 mod stop;
 mod synth;
 mod template;

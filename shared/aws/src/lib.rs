@@ -47,4 +47,6 @@ pub mod s3;
 pub mod scheduler;
 pub mod sdk;
 pub mod sfn;
+#[cfg(feature = "stack")]
+pub mod stack;
 pub mod trigger;

@@ -1,0 +1,182 @@
+//! `--stack NAME` from the command line: the stack is found through CloudFormation with the
+//! standard AWS configuration, and the command acts on its executions. The stack (outputs only)
+//! and its state machine are made in a moto server on 127.0.0.1 with boto3 from the test venv.
+
+use std::process::{Command, Output};
+
+use crate::cli::text;
+use crate::util::repo_root;
+
+#[cfg(feature = "aws")]
+const EXECUTION: &str = "20261203-101500-aaaaaaaa";
+
+fn baton(args: &[&str], endpoint: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
+    command
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("USER", "ada")
+        // The standard AWS configuration, pointed at the test's server and nothing else.
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env_remove("AWS_PROFILE")
+        .env_remove("BATON_STATE_DIR")
+        .env_remove("BATON_STACK");
+    match endpoint {
+        Some(url) => command.env("AWS_ENDPOINT_URL", url),
+        None => command.env_remove("AWS_ENDPOINT_URL"),
+    };
+    command.output().expect("baton runs")
+}
+
+#[test]
+fn a_command_that_reads_this_machines_state_refuses_a_stack() {
+    let hello = repo_root().join("examples/hello-app");
+    let out = baton(&["status", "--stack", "hello", "--pipeline", hello.to_str().expect("utf-8")], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--stack hello: approve, stop, retry, rollback and stop-deployment act on a deployed stack"));
+}
+
+#[cfg(not(feature = "aws"))]
+#[test]
+fn a_build_without_aws_support_says_how_to_get_it() {
+    let hello = repo_root().join("examples/hello-app");
+    let out = baton(
+        &[
+            "stop",
+            "x",
+            "--abandon",
+            "--stack",
+            "hello",
+            "--pipeline",
+            hello.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("built without AWS support; build it with `cargo build --release --features aws`"));
+}
+
+/// A moto server for one test, stopped when dropped.
+#[cfg(feature = "aws")]
+struct Moto {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+#[cfg(feature = "aws")]
+impl Moto {
+    fn start() -> Self {
+        let python = repo_root().join(".venv/bin/python");
+        assert!(
+            python.exists(),
+            "{} is missing: scripts/test.sh installs moto there",
+            python.display()
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("port")
+            .local_addr()
+            .expect("port")
+            .port();
+        let child = Command::new(&python)
+            .arg(repo_root().join("scripts/moto_serial.py"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("moto starts");
+        let moto = Self {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "moto did not listen within 30 s");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        moto
+    }
+
+    /// Runs `script` with boto3 against this server; its stdout.
+    fn boto3(&self, script: &str) -> String {
+        let out = Command::new(repo_root().join(".venv/bin/python"))
+            .args(["-c", script])
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .output()
+            .expect("python runs");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    }
+}
+
+#[cfg(feature = "aws")]
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A state machine with one running execution, and a stack `hello` whose outputs name it as
+/// `baton synth --sam`'s template does.
+#[cfg(feature = "aws")]
+const SETUP: &str = r#"
+import boto3, json
+sfn = boto3.client("stepfunctions")
+arn = sfn.create_state_machine(
+    name="hello-pipeline",
+    definition=json.dumps({"StartAt": "Source", "States": {"Source": {"Type": "Pass", "End": True}}}),
+    roleArn="arn:aws:iam::123456789012:role/baton",
+)["stateMachineArn"]
+sfn.start_execution(stateMachineArn=arn, name="20261203-101500-aaaaaaaa", input="{}")
+outputs = {"StateMachineArn": arn, "StateTableName": "hello-state", "ArtifactBucketName": "hello-artifacts",
+           "DeployApplicationName": "hello-app"}
+template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+            "Outputs": {k: {"Value": v} for k, v in outputs.items()}}
+boto3.client("cloudformation").create_stack(StackName="hello", TemplateBody=json.dumps(template))
+"#;
+
+#[cfg(feature = "aws")]
+#[test]
+fn stop_with_a_stack_stops_the_execution_on_step_functions() {
+    let moto = Moto::start();
+    moto.boto3(SETUP);
+    let hello = repo_root().join("examples/hello-app");
+    let hello = hello.to_str().expect("utf-8");
+    let endpoint = Some(moto.endpoint.as_str());
+
+    let waiting = baton(&["stop", EXECUTION, "--stack", "hello", "--pipeline", hello], endpoint);
+    assert_eq!(waiting.status.code(), Some(2), "{}", text(&waiting.stderr));
+    assert!(
+        text(&waiting.stderr).contains("ask for that with --abandon"),
+        "{}",
+        text(&waiting.stderr)
+    );
+
+    let stopped = baton(&["stop", EXECUTION, "--abandon", "--stack", "hello", "--pipeline", hello], endpoint);
+    assert_eq!(stopped.status.code(), Some(0), "{}{}", text(&stopped.stdout), text(&stopped.stderr));
+    assert!(
+        text(&stopped.stdout).contains(&format!("Execution {EXECUTION} ABORTED: stopped by ada")),
+        "{}",
+        text(&stopped.stdout)
+    );
+    let status = moto.boto3(&format!(
+        "import boto3; print(boto3.client('stepfunctions').describe_execution(executionArn='arn:aws:states:us-east-1:123456789012:execution:hello-pipeline:{EXECUTION}')['status'])"
+    ));
+    assert_eq!(status.trim(), "ABORTED");
+
+    let unknown = baton(&["stop", EXECUTION, "--abandon", "--stack", "nope", "--pipeline", hello], endpoint);
+    assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown.stderr));
+    assert!(
+        text(&unknown.stderr).contains("no stack `nope` in us-east-1"),
+        "{}",
+        text(&unknown.stderr)
+    );
+}
