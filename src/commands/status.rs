@@ -63,9 +63,13 @@ pub(crate) async fn run(execution: Option<&str>, pipeline: &Path, state_dir: Opt
         } else {
             String::new()
         };
+        let name = match st.retry {
+            0 => st.name.clone(),
+            n => format!("{} · retry {n}", st.name),
+        };
         println!(
             "  {:<32} {}{:<10}{} {:>9}  {detail}{retries}",
-            st.name,
+            name,
             s.render(),
             st.status,
             s.render_reset(),

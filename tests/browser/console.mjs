@@ -161,7 +161,8 @@ async function main() {
       const doc = JSON.parse(status.stdout);
       return doc.execution.status === "FAILED" && doc.states.filter(s => s.name === "Build:Compile").length >= 2;
     }, 120);
-    step(`Retry ran ${retried}'s failed stage again`);
+    await page.locator("#states td", { hasText: "Build:Compile · retry 1" }).waitFor({ timeout: 30_000 });
+    step(`Retry ran ${retried}'s failed stage again; the table tells the retry's row from the first`);
 
     // At 1280×800 every stage of the graph is on the page: nothing runs off its right edge.
     await page.setViewportSize({ width: 1280, height: 800 });

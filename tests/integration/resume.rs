@@ -216,6 +216,19 @@ async fn retry_runs_the_failed_stage_again_in_a_new_attempt() {
         .filter(|e| e.kind == "TaskStateEntered" && e.state_name() == Some("Source"))
         .count();
     assert_eq!(sources, 1, "the stages before the failed one are not run again");
+    // Each run of Slow is told apart: the first attempt's, then the retry's.
+    let slow: Vec<(u32, String)> = query::states(&history)
+        .into_iter()
+        .filter(|s| s.name == "Build:Slow")
+        .map(|s| (s.retry, s.status))
+        .collect();
+    assert_eq!(slow, [(0, "FAILED".to_string()), (1, "SUCCEEDED".to_string())]);
+    let status = baton(&project, &["status", &id]).output().expect("baton status");
+    assert!(
+        String::from_utf8_lossy(&status.stdout).contains("Build:Slow · retry 1"),
+        "{}",
+        String::from_utf8_lossy(&status.stdout)
+    );
     let refused = rt
         .carry_on(&id, Continuation::Retry { failed_only: true })
         .await

@@ -138,6 +138,9 @@ pub struct StateStatus {
     pub exited_at: Option<String>,
     pub duration_ms: Option<i64>,
     pub attempts: u32,
+    /// How many times the execution had been retried (redriven) when the state was entered: 0
+    /// in its first run, so a retried stage's states are told from the first attempt's.
+    pub retry: u32,
     /// The task's result (what the build, deployment or bake reported).
     pub result: Option<Value>,
     pub error: Option<String>,
@@ -153,8 +156,13 @@ fn millis(ts: &str) -> Option<i64> {
 pub fn states(history: &[HistoryEvent]) -> Vec<StateStatus> {
     let mut owner: HashMap<u64, usize> = HashMap::new();
     let mut out: Vec<StateStatus> = Vec::new();
+    let mut retry = 0;
     for e in history {
         let kind = &*e.kind;
+        if kind == "ExecutionRedriven" {
+            retry += 1;
+            continue;
+        }
         // A state still running when its execution ends was cancelled with it — a Parallel
         // branch whose sibling failed, a stopped execution's task: STOPPED, as `logs` says,
         // not RUNNING for ever.
@@ -178,6 +186,7 @@ pub fn states(history: &[HistoryEvent]) -> Vec<StateStatus> {
                 exited_at: None,
                 duration_ms: None,
                 attempts: 0,
+                retry,
                 result: None,
                 error: None,
                 cause: None,
