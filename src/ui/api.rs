@@ -235,7 +235,7 @@ pub(super) async fn observability(State(console): Shared) -> Result<Json<Value>,
     {
         let dims = serde_json::to_string(&s.dimensions).unwrap_or_default();
         let points = query::metric_points(db, &s.namespace, &s.name, &dims, 60)?;
-        series.push(json!({ "namespace": s.namespace, "name": s.name, "dimensions": s.dimensions, "points": points }));
+        series.push(json!({ "namespace": s.namespace, "name": s.name, "dimensions": s.dimensions, "unit": s.unit, "points": points }));
     }
     Ok(Json(json!({
         "now": now.to_rfc3339(),

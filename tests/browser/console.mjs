@@ -110,8 +110,12 @@ async function main() {
     await page.locator('tr[data-alarm="staging-health"] .badge').waitFor();
     await page.locator('tr[data-alarm="staging-health"] svg.timeline rect[data-state="OK"]').waitFor();
     await page.locator('.chart[data-metric="DeploymentDuration"]').waitFor();
+    // Charts have axes with units: a duration's top is in milliseconds.
+    const axis = await page.locator('.chart[data-metric="DeploymentDuration"] [data-axis="max"]').textContent();
+    if (!/ ms$/.test(axis)) fail(`DeploymentDuration's value axis has no unit: ${axis}`);
+    if ((await page.locator('.chart[data-metric="DeploymentDuration"] .x-axis span').count()) !== 2) fail("a chart has no time axis");
     await page.locator("td.summary", { hasText: "approved by ada (console)" }).waitFor();
-    step("DORA, the alarm and its timeline, the metric charts and the action summaries are on the page");
+    step("DORA, the alarm and its timeline, the metric charts with their axes and units, and the action summaries are on the page");
     await page.locator('tr[data-report="unit"]', { hasText: "passed" }).waitFor();
     await page.locator('tr[data-variable="APP_COMMIT"]').waitFor();
     await page.locator('tr[data-instance^="staging#"] .badge.healthy').first().waitFor({ timeout: 30_000 });

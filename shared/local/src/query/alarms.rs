@@ -41,13 +41,15 @@ pub struct SeriesRow {
     pub dimensions: std::collections::BTreeMap<String, String>,
     pub datapoints: u64,
     pub last_timestamp_ms: i64,
+    /// CloudWatch's unit of its latest datapoint (`Milliseconds`, `Count`, …).
+    pub unit: String,
 }
 
 /// Every metric series in the store.
 pub fn metric_series(db: &Db) -> Result<Vec<SeriesRow>, LocalError> {
     let conn = db.lock();
     let mut stmt = conn
-        .prepare("SELECT namespace, name, dimensions, COUNT(*), MAX(timestamp_ms) FROM metrics GROUP BY namespace, name, dimensions ORDER BY namespace, name, dimensions")
+        .prepare("SELECT namespace, name, dimensions, COUNT(*), MAX(timestamp_ms), (SELECT unit FROM metrics m WHERE m.namespace = metrics.namespace AND m.name = metrics.name AND m.dimensions = metrics.dimensions ORDER BY timestamp_ms DESC LIMIT 1) FROM metrics GROUP BY namespace, name, dimensions ORDER BY namespace, name, dimensions")
         .map_err(LocalError::sql)?;
     let rows = stmt
         .query_map([], |r| {
@@ -58,6 +60,7 @@ pub fn metric_series(db: &Db) -> Result<Vec<SeriesRow>, LocalError> {
                 dimensions: serde_json::from_str(&dims).unwrap_or_default(),
                 datapoints: r.get(3)?,
                 last_timestamp_ms: r.get(4)?,
+                unit: r.get(5)?,
             })
         })
         .and_then(Iterator::collect)
