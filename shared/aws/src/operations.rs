@@ -359,6 +359,7 @@ impl Operations for AwsOperations {
             group: group.to_string(),
             artifact: target,
             rollback: to.is_none(),
+            variables: self.pipeline.variables.clone(),
         };
         let deployer = self.deployer.clone();
         let run = async move {

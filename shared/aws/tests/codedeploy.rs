@@ -36,6 +36,7 @@ fn request(artifact: ArtifactRef, correlation: &str) -> DeployRequest {
         group: "staging".into(),
         artifact,
         rollback: false,
+        variables: Default::default(),
     }
 }
 

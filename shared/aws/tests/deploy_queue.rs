@@ -63,6 +63,7 @@ async fn a_start_refused_for_a_busy_group_waits_and_starts_in_order_when_the_gro
         group: "staging".into(),
         artifact: artifact.clone(),
         rollback: false,
+        variables: Default::default(),
     };
 
     // Each deploy action parks its token before it starts (stages::deploy); "gone" is one whose
@@ -124,6 +125,7 @@ async fn without_a_queue_a_busy_group_is_an_error_that_says_so() {
             group: "staging".into(),
             artifact,
             rollback: false,
+            variables: Default::default(),
         })
         .await
         .unwrap_err();

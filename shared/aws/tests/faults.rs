@@ -209,6 +209,7 @@ async fn a_deployment_whose_create_answer_is_lost_is_found_not_created_twice() {
         group: "staging".into(),
         artifact,
         rollback: false,
+        variables: Default::default(),
     };
     proxy.inject("CodeDeploy_20141006.ListDeployments", Fault::Throttle, 1);
     proxy.inject("CodeDeploy_20141006.CreateDeployment", Fault::CutAfterActing, 1);

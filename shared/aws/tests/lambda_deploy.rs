@@ -101,6 +101,7 @@ fn request(artifact: &ArtifactRef, correlation: &str, rollback: bool) -> DeployR
         group: "api".into(),
         artifact: artifact.clone(),
         rollback,
+        variables: Default::default(),
     }
 }
 

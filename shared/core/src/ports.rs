@@ -162,6 +162,10 @@ pub struct DeployRequest {
     /// A deployment that restores the last-good revision (CodeDeploy's rollback is a new
     /// deployment of the previous revision, and so is ours).
     pub rollback: bool,
+    /// The pipeline's variables in this execution, for the lifecycle hooks, as a build gets
+    /// them. CodeDeploy gives hooks no environment of the caller's, so on AWS they stay here.
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::model::{Action, ActionKind, ExecutionMode, Pipeline, state_name};
 use crate::stages::error_types;
+use crate::variables::PipelineVariables;
 
 /// The Lambda functions the state machine calls, by placeholder stem.
 pub const FUNCTIONS: [&str; 7] = ["Source", "Gate", "Build", "Deploy", "Bake", "Approval", "Rollback"];
@@ -242,12 +243,15 @@ pub fn synth(p: &Pipeline) -> Value {
                     p,
                     "Rollback",
                     &name,
-                    json!({
-                        "group": g.name,
-                        "on_failure": g.rollback_on_failure,
-                        "on_alarm": g.rollback_on_alarm,
-                        "error.$": "$.error.Error",
-                    }),
+                    with_variables(
+                        p,
+                        json!({
+                            "group": g.name,
+                            "on_failure": g.rollback_on_failure,
+                            "on_alarm": g.rollback_on_alarm,
+                            "error.$": "$.error.Error",
+                        }),
+                    ),
                     DEFAULT_DEPLOY_TIMEOUT,
                 );
                 let mut task = task;
@@ -312,12 +316,13 @@ fn action_task(p: &Pipeline, stage: &str, a: &Action, earlier: &Earlier<'_>) -> 
                 "buildspec": buildspec,
                 "outputs": outputs,
                 "env": env,
-                "pipeline_variables": p.variables,
-                "variables.$": "$.variables",
                 "timeout_secs": a.timeout_secs.unwrap_or(DEFAULT_BUILD_TIMEOUT),
                 "source.$": "$.source.artifact",
                 "commit_id.$": "$.source.commit_id",
             });
+            if let (Some(map), Value::Object(vars)) = (fields.as_object_mut(), PipelineVariables::payload_fields(&p.variables)) {
+                map.extend(vars);
+            }
             if !used.is_empty() {
                 fields["namespaces"] = Value::Object(used);
             }
@@ -336,11 +341,14 @@ fn action_task(p: &Pipeline, stage: &str, a: &Action, earlier: &Earlier<'_>) -> 
                 p,
                 "Deploy",
                 &name,
-                json!({
-                    "group": group,
-                    "artifact.$": artifact,
-                    "mark_good": !p.bakes(group),
-                }),
+                with_variables(
+                    p,
+                    json!({
+                        "group": group,
+                        "artifact.$": artifact,
+                        "mark_good": !p.bakes(group),
+                    }),
+                ),
                 a.timeout_secs.unwrap_or(DEFAULT_DEPLOY_TIMEOUT),
             )
         }
@@ -406,6 +414,18 @@ fn superseded_catch() -> Value {
 }
 
 /// A Task that invokes a stage Lambda with a task token and waits for the callback.
+/// A deployment's fields with the pipeline's variables, for its hooks, when it declares any.
+fn with_variables(p: &Pipeline, mut fields: Value) -> Value {
+    if let (false, Some(map), Value::Object(vars)) = (
+        p.variables.is_empty(),
+        fields.as_object_mut(),
+        PipelineVariables::payload_fields(&p.variables),
+    ) {
+        map.extend(vars);
+    }
+    fields
+}
+
 fn callback_task(p: &Pipeline, function: &str, state: &str, fields: Value, timeout_secs: u64) -> Value {
     let mut payload = json!({
         "task_token.$": "$$.Task.Token",

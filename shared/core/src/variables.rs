@@ -61,3 +61,36 @@ mod tests {
         assert_eq!(resolve("plain", &ns).as_deref(), Ok("plain"));
     }
 }
+
+/// The pipeline's variables as an execution hands them to an action (a build's environment, a
+/// deployment's hooks): pipeline.yml's declared values, overridden by the execution's own
+/// (`baton run --var`, a start's input), as CodePipeline's pipeline-level variables given at
+/// start override their defaults. A variable the pipeline does not declare is not passed on.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PipelineVariables {
+    /// pipeline.yml's `variables`, with their declared values.
+    #[serde(default)]
+    pub pipeline_variables: BTreeMap<String, String>,
+    /// The execution's variables.
+    #[serde(default)]
+    pub variables: BTreeMap<String, serde_json::Value>,
+}
+
+impl PipelineVariables {
+    /// Each declared variable's value in this execution.
+    pub fn values(&self) -> BTreeMap<String, String> {
+        let mut values = self.pipeline_variables.clone();
+        for (name, value) in &self.variables {
+            if let Some(slot) = values.get_mut(name) {
+                *slot = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+            }
+        }
+        values
+    }
+
+    /// The fields of an action's payload that carry them: the declared values as written, the
+    /// execution's from its document.
+    pub fn payload_fields(declared: &BTreeMap<String, String>) -> serde_json::Value {
+        serde_json::json!({ "pipeline_variables": declared, "variables.$": "$.variables" })
+    }
+}

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::ports::{ArtifactRef, BuildRequest, BuildRunner, PendingTask, PendingTasks};
 use crate::stages::{StageError, correlation};
-use crate::variables::{self, Namespaces};
+use crate::variables::{self, Namespaces, PipelineVariables};
 
 #[derive(Debug, Deserialize)]
 pub struct BuildInput {
@@ -21,13 +21,9 @@ pub struct BuildInput {
     /// The action's own `env`: it wins over the pipeline's variables.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
-    /// pipeline.yml's `variables`, with their declared values.
-    #[serde(default)]
-    pub pipeline_variables: BTreeMap<String, String>,
-    /// The execution's variables (`baton run --var`, the start's input): they override the
-    /// declared values, as CodePipeline's pipeline-level variables given at start do.
-    #[serde(default)]
-    pub variables: BTreeMap<String, Value>,
+    /// The pipeline's variables: the build's environment under its own `env`.
+    #[serde(flatten)]
+    pub variables: PipelineVariables,
     /// Output variables of earlier actions that `env` refers to.
     #[serde(default)]
     pub namespaces: Namespaces,
@@ -47,13 +43,7 @@ pub struct BuildInput {
 
 /// Declared variables, overridden by the execution's, then the action's own env.
 fn build_env(input: &BuildInput) -> BTreeMap<String, String> {
-    let mut env = input.pipeline_variables.clone();
-    for (name, value) in &input.variables {
-        if env.contains_key(name) {
-            let text = value.as_str().map_or_else(|| value.to_string(), str::to_string);
-            env.insert(name.clone(), text);
-        }
-    }
+    let mut env = input.variables.values();
     env.extend(input.env.clone());
     env
 }

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::ports::{ArtifactRef, DeployRequest, Deployer, PendingTask, PendingTasks};
 use crate::stages::{StageError, correlation};
+use crate::variables::PipelineVariables;
 
 #[derive(Debug, Deserialize)]
 pub struct DeployInput {
@@ -22,6 +23,9 @@ pub struct DeployInput {
     /// `$$.Execution.RedriveCount`: which redrive of the execution this attempt belongs to.
     #[serde(default)]
     pub redrive: u64,
+    /// The pipeline's variables, for the deployment's hooks.
+    #[serde(flatten)]
+    pub variables: PipelineVariables,
 }
 
 pub async fn start(deployer: &dyn Deployer, pending: &dyn PendingTasks, input: DeployInput) -> Result<Value, StageError> {
@@ -52,6 +56,7 @@ pub async fn start(deployer: &dyn Deployer, pending: &dyn PendingTasks, input: D
             group: input.group.clone(),
             artifact: input.artifact.clone(),
             rollback: false,
+            variables: input.variables.values(),
         })
         .await?;
     tracing::info!(group = %input.group, artifact = %input.artifact, deployment_id = %deployment_id, "deployment started");

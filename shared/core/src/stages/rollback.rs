@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::ports::{ArtifactStore, DeployRequest, Deployer, DeploymentStatus, MetricsSink, PendingTask, PendingTasks, TaskCallbacks};
 use crate::stages::{StageError, correlation, error_types};
+use crate::variables::PipelineVariables;
 
 #[derive(Debug, Deserialize)]
 pub struct RollbackInput {
@@ -23,6 +24,9 @@ pub struct RollbackInput {
     /// `$$.Execution.RedriveCount`: which redrive of the execution this attempt belongs to.
     #[serde(default)]
     pub redrive: u64,
+    /// The pipeline's variables, for the rollback deployment's hooks.
+    #[serde(flatten)]
+    pub variables: PipelineVariables,
 }
 
 #[allow(missing_debug_implementations, reason = "a bundle of trait objects")]
@@ -89,6 +93,7 @@ pub async fn start(ports: RollbackPorts<'_>, input: RollbackInput) -> Result<Val
                                 group: input.group.clone(),
                                 artifact: good.clone(),
                                 rollback: true,
+                                variables: input.variables.values(),
                             })
                             .await?;
                         let datum =

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use baton_core::model::Group;
-use baton_core::ports::ArtifactRef;
+use baton_core::ports::{ArtifactRef, DeployRequest};
 use baton_core::spec::appspec::Appspec;
 use chrono::Utc;
 use rusqlite::params;
@@ -37,7 +37,9 @@ impl LocalDeployer {
                 &format!("--- {event} {} (deployment {})", script.location.value, env.deployment_id),
             );
             let mut cmd = clean_command(&path);
+            // The pipeline's variables first: CodeDeploy's own names below win over a variable's.
             cmd.current_dir(archive)
+                .envs(env.variables)
                 .env("LIFECYCLE_EVENT", event)
                 .env("DEPLOYMENT_ID", env.deployment_id)
                 .env("APPLICATION_NAME", env.pipeline)
@@ -88,15 +90,17 @@ impl LocalDeployer {
         &self,
         deployment_id: &str,
         group: &Group,
-        artifact: &ArtifactRef,
+        req: &DeployRequest,
         instance: &Instance,
     ) -> Result<(), String> {
+        let artifact = &req.artifact;
         let pipeline = self.inner.pipeline.name.clone();
         let env = HookEnv {
             deployment_id,
             group,
             pipeline: &pipeline,
             artifact,
+            variables: &req.variables,
         };
         let step = |event: &'static str| (event, Utc::now().to_rfc3339());
 

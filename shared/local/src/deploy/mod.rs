@@ -17,7 +17,7 @@ pub mod shift;
 pub mod stop;
 pub mod traffic;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -146,6 +146,8 @@ struct HookEnv<'a> {
     group: &'a Group,
     pipeline: &'a str,
     artifact: &'a ArtifactRef,
+    /// The pipeline's variables in the execution that deploys, as its builds get them.
+    variables: &'a BTreeMap<String, String>,
 }
 
 impl LocalDeployer {
@@ -319,7 +321,7 @@ impl LocalDeployer {
             for i in batch {
                 self.set_out_of_service(&group.name, i.index, true);
             }
-            let results = futures_util::future::join_all(batch.iter().map(|i| self.deploy_instance(id, &group, &req.artifact, i))).await;
+            let results = futures_util::future::join_all(batch.iter().map(|i| self.deploy_instance(id, &group, req, i))).await;
             for (i, r) in batch.iter().zip(results) {
                 self.set_out_of_service(&group.name, i.index, false);
                 match r {
@@ -364,14 +366,20 @@ impl LocalDeployer {
         let g = self.group(group)?.clone();
         let mut stopped = 0;
         for instance in self.instances(group)? {
-            stopped += usize::from(self.stop_instance(&g, &instance, "teardown").await?);
+            stopped += usize::from(self.stop_instance(&g, &instance, "teardown", &BTreeMap::new()).await?);
         }
         Ok(stopped)
     }
 
     /// Runs an instance's ApplicationStop scripts and stops what is left of its process group;
     /// true when it had one.
-    async fn stop_instance(&self, g: &Group, instance: &Instance, deployment_id: &str) -> Result<bool, LocalError> {
+    async fn stop_instance(
+        &self,
+        g: &Group,
+        instance: &Instance,
+        deployment_id: &str,
+        variables: &BTreeMap<String, String>,
+    ) -> Result<bool, LocalError> {
         if let (Some(archive), Some(artifact)) = (&instance.archive, &instance.artifact)
             && let Ok(spec) = load_appspec(archive, &g.appspec)
         {
@@ -381,6 +389,7 @@ impl LocalDeployer {
                 group: g,
                 pipeline: &pipeline,
                 artifact,
+                variables,
             };
             if let Err(e) = self.run_hooks("ApplicationStop", &spec, archive, instance, &env).await {
                 tracing::warn!(group = %g.name, instance = instance.index, error = %e, "ApplicationStop failed while stopping an instance");

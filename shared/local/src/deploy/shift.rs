@@ -7,6 +7,7 @@
 //! stops the deployment; at 100 % the original fleet gets BeforeBlockTraffic /
 //! AfterBlockTraffic, is stopped, and the replacement has the traffic from then on.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,7 +61,7 @@ impl LocalDeployer {
         for i in &replacement {
             self.set_out_of_service(&group.name, i.index, true);
         }
-        let installs = futures_util::future::join_all(replacement.iter().map(|i| self.deploy_instance(id, group, &req.artifact, i))).await;
+        let installs = futures_util::future::join_all(replacement.iter().map(|i| self.deploy_instance(id, group, req, i))).await;
         for i in &replacement {
             self.set_out_of_service(&group.name, i.index, false);
         }
@@ -75,14 +76,14 @@ impl LocalDeployer {
             .filter(|i| in_fleet(i, n, 1 - live))
             .collect::<Vec<_>>();
         if let Some(stop) = self.stop_requested(id) {
-            self.retire(group, &replacement, id).await?;
+            self.retire(group, &replacement, id, &req.variables).await?;
             return Ok(Self::stopped(
                 &stop,
                 "before any traffic moved; the replacement instances were retired",
             ));
         }
         if !failures.is_empty() {
-            self.retire(group, &replacement, id).await?;
+            self.retire(group, &replacement, id, &req.variables).await?;
             return Ok((
                 DeploymentStatus::Failed,
                 Some(format!(
@@ -94,7 +95,7 @@ impl LocalDeployer {
             ));
         }
         if let Err(e) = self.traffic_hooks("BeforeAllowTraffic", id, group, req, &replacement).await {
-            self.retire(group, &replacement, id).await?;
+            self.retire(group, &replacement, id, &req.variables).await?;
             return Ok((DeploymentStatus::Failed, Some(e)));
         }
 
@@ -110,7 +111,7 @@ impl LocalDeployer {
             }
             if let Some(interrupt) = self.watch(id, group, routing.interval.0).await {
                 front.roll_back();
-                self.retire(group, &replacement, id).await?;
+                self.retire(group, &replacement, id, &req.variables).await?;
                 let back = "all traffic is back on the original instances";
                 return Ok(match interrupt {
                     Interrupt::Alarm(alarm) => (
@@ -133,12 +134,12 @@ impl LocalDeployer {
         }
         if let Err(e) = hooks {
             front.roll_back();
-            self.retire(group, &replacement, id).await?;
+            self.retire(group, &replacement, id, &req.variables).await?;
             return Ok((DeploymentStatus::Failed, Some(e)));
         }
         front.promote();
         self.set_live(group, 1 - live)?;
-        self.retire(group, &original, id).await?;
+        self.retire(group, &original, id, &req.variables).await?;
         Ok((DeploymentStatus::Succeeded, None))
     }
 
@@ -226,6 +227,7 @@ impl LocalDeployer {
                 group,
                 pipeline: &pipeline,
                 artifact: &artifact,
+                variables: &req.variables,
             };
             let result = match load_appspec(archive, &group.appspec) {
                 Ok(spec) => self.run_hooks(event, &spec, archive, instance, &env).await.map(|_| ()),
@@ -250,12 +252,12 @@ impl LocalDeployer {
 
     /// Stops a fleet that has (or was about to have) no traffic: ApplicationStop, its processes,
     /// and it no longer counts as running a revision.
-    async fn retire(&self, group: &Group, fleet: &[Instance], id: &str) -> Result<(), LocalError> {
+    async fn retire(&self, group: &Group, fleet: &[Instance], id: &str, variables: &BTreeMap<String, String>) -> Result<(), LocalError> {
         for instance in fleet {
             // Out of the health checks first, as a load balancer deregisters a target before
             // it is stopped: a stopping instance is not an unhealthy one.
             self.set_out_of_service(&group.name, instance.index, true);
-            let stopped = self.stop_instance(group, instance, id).await;
+            let stopped = self.stop_instance(group, instance, id, variables).await;
             let cleared = self
                 .inner
                 .db

@@ -68,6 +68,7 @@ impl LocalDeployer {
             group: req.group.clone(),
             artifact: good,
             rollback: true,
+            variables: req.variables.clone(),
         };
         let rollback_id = self
             .start(rollback)

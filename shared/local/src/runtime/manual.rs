@@ -57,6 +57,8 @@ impl LocalRuntime {
             group: group.to_string(),
             artifact,
             rollback,
+            // No execution gives them values: the declared ones.
+            variables: self.pipeline().variables.clone(),
         };
         let id = self
             .adapters
