@@ -168,7 +168,7 @@ Examples:
         /// Only executions that ended so (or still run).
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(baton_local::PipelineStatus::ALL.map(baton_local::PipelineStatus::as_str)))]
         status: Option<String>,
-        /// Only executions whose id, commit, trigger, error or cause contain every one of these words (any case).
+        /// Only executions whose id, commit (id, subject), branch, trigger, error or cause contain every one of these words (any case).
         #[arg(long, value_name = "WORDS")]
         search: Option<String>,
         /// One JSON array of execution records.

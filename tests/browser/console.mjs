@@ -9,7 +9,7 @@
 //   node tests/browser/console.mjs [--baton target/debug/baton] [--screenshots DIR]
 
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
@@ -42,7 +42,19 @@ function project() {
   const approval = "  - name: Release\n    actions:\n      - { name: Approve, type: approval, message: Ship it?, timeout: 10m }\n\n  - name: Staging\n";
   if (!text.includes("  - name: Staging\n")) fail("hello-app has no Staging stage");
   writeFileSync(file, text.replace("  - name: Staging\n", approval));
+  commit(dir, "Ship the greeting");
   return dir;
+}
+
+/// Commits everything in `dir` (a repository on branch main, made on first use).
+function commit(dir, message) {
+  const git = (...args) => {
+    const r = spawnSync("git", ["-C", dir, "-c", "user.name=Ada", "-c", "user.email=ada@example.com", ...args], { encoding: "utf8" });
+    if (r.status !== 0) fail(`git ${args.join(" ")}: ${r.stderr}`);
+  };
+  if (!existsSync(join(dir, ".git"))) git("init", "-q", "-b", "main");
+  git("add", "-A");
+  git("commit", "-q", "-m", message);
 }
 
 function start(command, argv, env = {}) {
@@ -104,8 +116,8 @@ async function main() {
     const code = await run.ended;
     if (code !== 0) fail(`baton run exited ${code}:\n${run.output()}`);
     step("the execution succeeded");
-    await page.locator("#executions li .meta", { hasText: /manual by ada · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d · \d+\.\d s/ }).first().waitFor();
-    step("the execution list says what started each execution, when, and for how long");
+    await page.locator("#executions li .meta", { hasText: /commit [0-9a-f]{8} “Ship the greeting \(Ada, [^”]+” · on main · manual by ada · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d · \d+\.\d s/ }).first().waitFor();
+    step("the execution list says each execution's commit, subject and branch, what started it, when, and for how long");
     await page.getByText(/deployment frequency \d/).waitFor();
     await page.locator('tr[data-alarm="staging-health"] .badge').waitFor();
     await page.locator('tr[data-alarm="staging-health"] svg.timeline rect[data-state="OK"]').waitFor();
@@ -147,6 +159,7 @@ async function main() {
     // A failed execution opens with why: the action, the error and cause, the log lines.
     const buildspec = join(dir, "buildspec.yml");
     writeFileSync(buildspec, readFileSync(buildspec, "utf8").replace("python3 tests/junit.py reports/unit.xml", "echo 'unit tests - 1 failed'; exit 3"));
+    commit(dir, "Break the unit tests");
     const broken = start(baton, ["run", dir]);
     if ((await broken.ended) !== 1) fail(`the broken run should exit 1:\n${broken.output()}`);
     await page.locator("#executions li", { has: page.locator(".badge.FAILED") }).first().click();

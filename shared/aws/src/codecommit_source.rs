@@ -191,6 +191,7 @@ impl SourceProvider for CodeCommitSource {
         let subject = commit.message().and_then(|m| m.lines().next()).unwrap_or_default();
         tracing::info!(repository = %self.repository, commit = %commit_id, files = count, artifact = %manifest.artifact, "source snapshot stored");
         Ok(SourceSnapshot {
+            branch: None,
             artifact: manifest.artifact,
             commit_id: Some(commit_id),
             revision_summary: Some(format!("{subject} ({author})")),

@@ -117,6 +117,10 @@ pub struct SourceSnapshot {
     /// start of DORA's lead time for changes.
     #[serde(default)]
     pub commit_time: Option<String>,
+    /// The branch the revision was taken from, when it was one (CodePipeline's source action
+    /// names its branch).
+    #[serde(default)]
+    pub branch: Option<String>,
 }
 
 #[async_trait]

@@ -14,7 +14,7 @@ use crate::error::LocalError;
 /// ones it has not had, and one made by a later Baton (a higher `user_version`) is refused
 /// rather than misread. The first is the schema as it stood before versioning; its `IF NOT
 /// EXISTS` lets it adopt those databases as they are.
-const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4];
 
 /// What a state directory holds besides its database: with any of these present, an empty or
 /// missing database is a lost one, not a new one.
@@ -185,6 +185,13 @@ CREATE TABLE health_probes (
 const SCHEMA_3: &str = r#"
 CREATE TABLE IF NOT EXISTS definitions (digest TEXT PRIMARY KEY, definition TEXT NOT NULL);
 ALTER TABLE executions ADD COLUMN definition TEXT;
+"#;
+
+/// What an execution's list says of its source, as CodePipeline's execution history does: the
+/// commit's message (its first line) and the branch it came from.
+const SCHEMA_4: &str = r#"
+ALTER TABLE executions ADD COLUMN revision_summary TEXT;
+ALTER TABLE executions ADD COLUMN branch TEXT;
 "#;
 
 /// A shared connection. Calls are short and local, so they run inline on the async threads.

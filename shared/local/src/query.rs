@@ -33,9 +33,13 @@ pub struct ExecutionRow {
     pub cause: Option<String>,
     /// What started it: `baton run` (manual), or a push or schedule under `baton watch`.
     pub trigger: String,
+    /// The first line of the commit's message, once Source has read it.
+    pub revision_summary: Option<String>,
+    /// The branch the commit came from, when it came from one.
+    pub branch: Option<String>,
 }
 
-const EXECUTION_COLUMNS: &str = "id, pipeline, status, started_at, ended_at, commit_id, error, cause, input";
+const EXECUTION_COLUMNS: &str = "id, pipeline, status, started_at, ended_at, commit_id, error, cause, input, revision_summary, branch";
 
 /// One line for the `trigger` an execution's input records.
 fn trigger_summary(input: &str) -> String {
@@ -62,6 +66,8 @@ fn execution_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
         error: r.get(6)?,
         cause: r.get(7)?,
         trigger: trigger_summary(&r.get::<_, String>(8)?),
+        revision_summary: r.get(9)?,
+        branch: r.get(10)?,
     })
 }
 

@@ -49,6 +49,24 @@ impl LocalSource {
         Ok(crate::sys::git::run(&self.dir, args).await?.ok().map(|s| s.trim().to_string()))
     }
 
+    /// The branch a revision names: the one asked for when it is a branch (not a tag or a
+    /// commit), else the one checked out (none when the head is detached).
+    async fn branch(&self, revision: Option<&str>) -> Result<Option<String>, LocalError> {
+        match revision {
+            None => Ok(self
+                .git(&["symbolic-ref", "--quiet", "--short", "HEAD"])
+                .await?
+                .filter(|n| !n.is_empty())),
+            Some(r) => {
+                let name = r.trim_start_matches("refs/heads/");
+                let branch = self
+                    .git(&["rev-parse", "--verify", "--quiet", &format!("refs/heads/{name}")])
+                    .await?;
+                Ok(branch.map(|_| name.to_string()))
+            }
+        }
+    }
+
     async fn export_git(&self, revision: &str, dest: &Path) -> Result<(String, Option<String>, Option<String>), LocalError> {
         let commit = self
             .git(&["rev-parse", "--verify", "--quiet", &format!("{revision}^{{commit}}")])
@@ -149,6 +167,7 @@ impl SourceProvider for LocalSource {
             };
             let manifest = self.store.put_dir(&staged, provenance)?;
             Ok(SourceSnapshot {
+                branch: if in_git { self.branch(revision).await? } else { None },
                 commit_time: commit_time.or(Some(manifest.created_at)),
                 artifact: manifest.artifact,
                 commit_id: commit,

@@ -7,7 +7,7 @@ use crate::db::Db;
 use crate::error::LocalError;
 
 /// Which executions a listing keeps: one status, and words that must each appear (in any case)
-/// in the id, commit, trigger, error or cause.
+/// in the id, commit (id and subject), branch, trigger, error or cause.
 #[derive(Debug, Clone, Default)]
 pub struct ExecutionFilter {
     status: Option<PipelineStatus>,
@@ -43,6 +43,8 @@ impl ExecutionFilter {
             Some(&e.id),
             e.commit_id.as_ref(),
             Some(&e.trigger),
+            e.revision_summary.as_ref(),
+            e.branch.as_ref(),
             e.error.as_ref(),
             e.cause.as_ref(),
         ]

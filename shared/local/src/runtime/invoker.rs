@@ -51,11 +51,12 @@ impl LocalInvoker {
         let (Some(id), Some(commit)) = (document["execution_id"].as_str(), document["source"]["commit_id"].as_str()) else {
             return;
         };
-        if let Err(e) = self
-            .db
-            .lock()
-            .execute("UPDATE executions SET commit_id = ?2 WHERE id = ?1", params![id, commit])
-        {
+        let source = &document["source"];
+        let summary = source["revision_summary"].as_str().and_then(|s| s.lines().next());
+        if let Err(e) = self.db.lock().execute(
+            "UPDATE executions SET commit_id = ?2, revision_summary = ?3, branch = ?4 WHERE id = ?1",
+            params![id, commit, summary, source["branch"].as_str()],
+        ) {
             tracing::warn!(execution_id = id, error = %e, "could not record the execution's commit");
         }
     }
