@@ -126,13 +126,7 @@ async fn broken_release_rolls_back_to_last_good() {
     assert!(events.contains(&("ApplicationStart", "Succeeded")), "{events:?}");
     assert!(first.events.last().and_then(|e| e.message.as_deref()).is_some());
     assert!(restore.instances.len() == 3 && restore.instances.iter().all(|i| i.events.iter().all(|e| e.status == "Succeeded")));
-    let shown = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(["status", &record.id, "--pipeline"])
-        .arg(project.path())
-        .env("NO_COLOR", "1")
-        .env_remove("BATON_STATE_DIR")
-        .output()
-        .expect("baton status");
+    let shown = project.baton(&["status", &record.id]);
     let text = String::from_utf8_lossy(&shown.stdout);
     assert!(text.contains(&format!("(rolled back by {})", restore.id)), "{text}");
     assert!(text.contains(&format!("(rollback of {})", failed.id)), "{text}");
@@ -249,17 +243,7 @@ async fn manual_rollback_redeploys_a_chosen_or_the_last_good_version() {
         let (_, record) = project.run().await;
         assert!(record.succeeded(), "{record:?}");
     }
-    let rollback = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
-            .arg("rollback")
-            .args(args)
-            .arg("--pipeline")
-            .arg(project.path())
-            .env("NO_COLOR", "1")
-            .env_remove("BATON_STATE_DIR")
-            .output()
-            .expect("baton rollback runs")
-    };
+    let rollback = |args: &[&str]| project.baton(&[&["rollback"], args].concat());
     let serving = || -> Vec<String> {
         query::instances(&project.db(), "hello")
             .expect("instances")
@@ -333,13 +317,7 @@ async fn a_failed_manual_deployment_is_rolled_back_and_the_group_says_what_it_ru
 
     // `baton logs EXECUTION Deploy`: the deployment and its rollback apart, per instance, each
     // hook's output under its own deployment.
-    let logs = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(["logs", &broken.id, "Deploy", "--pipeline"])
-        .arg(project.path())
-        .env("NO_COLOR", "1")
-        .env_remove("BATON_STATE_DIR")
-        .output()
-        .expect("baton logs runs");
+    let logs = project.baton(&["logs", &broken.id, "Deploy"]);
     let said = String::from_utf8_lossy(&logs.stdout).into_owned();
     assert!(logs.status.success(), "{said}{}", String::from_utf8_lossy(&logs.stderr));
     let (deployment, rollback) = said.split_once("rollback deployment").expect("the rollback apart");
@@ -356,13 +334,7 @@ async fn a_failed_manual_deployment_is_rolled_back_and_the_group_says_what_it_ru
         "{said}"
     );
 
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(["rollback", "staging", "--to", "app@3", "--pipeline"])
-        .arg(project.path())
-        .env("NO_COLOR", "1")
-        .env_remove("BATON_STATE_DIR")
-        .output()
-        .expect("baton rollback runs");
+    let out = project.baton(&["rollback", "staging", "--to", "app@3"]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(

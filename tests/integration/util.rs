@@ -68,6 +68,19 @@ impl Project {
         (rt, record)
     }
 
+    /// `baton ARGS --pipeline DIR` on this project, without colours or the caller's state
+    /// directory.
+    pub(crate) fn baton(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+            .args(args)
+            .arg("--pipeline")
+            .arg(self.path())
+            .env("NO_COLOR", "1")
+            .env_remove("BATON_STATE_DIR")
+            .output()
+            .expect("baton runs")
+    }
+
     pub(crate) fn edit(&self, file: &str, from: &str, to: &str) {
         let p = self.path().join(file);
         let text = std::fs::read_to_string(&p).expect("read");

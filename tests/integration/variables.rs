@@ -133,21 +133,11 @@ fn deploy_hooks_get_the_pipelines_variables() {
     );
     // The example's group is three instances one at a time; one is enough here.
     project.edit("pipeline.yml", "    instances: 3\n", "    instances: 1\n");
-    let baton = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
-            .args(args)
-            .arg("--pipeline")
-            .arg(project.path())
-            .env("NO_COLOR", "1")
-            .env_remove("BATON_STATE_DIR")
-            .output()
-            .expect("baton runs")
-    };
-    let run = baton(&["run", "--var", "GREETING=override"]);
+    let run = project.baton(&["run", "--var", "GREETING=override"]);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let execution = baton_local::query::executions(&project.db(), 1).expect("executions")[0].id.clone();
-    let logs = baton(&["logs", &execution, "Deploy"]);
-    let _ = baton(&["down"]);
+    let logs = project.baton(&["logs", &execution, "Deploy"]);
+    let _ = project.baton(&["down"]);
     let text = String::from_utf8_lossy(&logs.stdout);
     assert!(
         text.contains("greeting=override"),
