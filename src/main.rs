@@ -74,7 +74,8 @@ async fn main() -> ExitCode {
     if let Some(name) = stack
         && !matches!(
             cli.command,
-            Command::Approve { .. }
+            Command::History { .. }
+                | Command::Approve { .. }
                 | Command::Stop { .. }
                 | Command::Retry { .. }
                 | Command::Rollback { .. }
@@ -82,7 +83,7 @@ async fn main() -> ExitCode {
         )
     {
         let e = Usage(format!(
-            "--stack {name}: approve, stop, retry, rollback and stop-deployment act on a deployed stack; this command reads this machine's state only"
+            "--stack {name}: history, approve, stop, retry, rollback and stop-deployment act on a deployed stack; this command reads this machine's state only"
         ));
         anstream::eprintln!("{}error{}: {e}", style::FAIL.render(), style::FAIL.render_reset());
         return ExitCode::from(2);
@@ -147,7 +148,7 @@ async fn main() -> ExitCode {
                 status: status.as_deref(),
                 search: search.as_deref(),
             };
-            commands::history::run(&project.pipeline(), state_dir, filter, limit, json)
+            commands::history::run(&project.pipeline(), state_dir, stack, filter, limit, json).await
         }
         Command::Status { execution, pipeline, json } => commands::status::run(execution.as_deref(), &pipeline.path, state_dir, json).await,
         Command::Cost {

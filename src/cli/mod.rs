@@ -31,7 +31,7 @@ pub(crate) struct Cli {
     #[arg(long, env = "BATON_STATE_DIR", hide_env_values = true, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Act on a deployed stack (`sam deploy --stack-name NAME`) instead of this machine's state:
-    /// approve, stop, retry, rollback and stop-deployment. AWS credentials, region and endpoint
+    /// history, approve, stop, retry, rollback and stop-deployment. AWS credentials, region and endpoint
     /// come from the standard AWS configuration. Needs a baton built with `--features aws`
     #[arg(long, env = "BATON_STACK", hide_env_values = true, global = true, value_name = "NAME")]
     pub stack: Option<String>,

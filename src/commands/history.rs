@@ -2,11 +2,10 @@
 
 use std::path::Path;
 
-use baton_local::db::Db;
-use baton_local::query::ExecutionFilter;
+use baton_core::operations::ExecutionQuery;
 
 use crate::out::println;
-use crate::{Usage, style};
+use crate::style;
 
 /// `--status` and `--search`.
 #[derive(Debug, Clone, Copy)]
@@ -15,24 +14,29 @@ pub(crate) struct Filter<'a> {
     pub search: Option<&'a str>,
 }
 
-pub(crate) fn run(pipeline: &Path, state_dir: Option<&Path>, filter: Filter<'_>, limit: usize, json: bool) -> anyhow::Result<u8> {
-    let filter = ExecutionFilter::new(filter.status, filter.search.unwrap_or_default()).map_err(|e| Usage(e.to_string()))?;
-    let file = crate::locate::pipeline_file(pipeline)?;
-    let dir = crate::locate::state_dir(&file, state_dir);
-    let db_file = dir.join("baton.db");
-    let rows = if db_file.exists() {
-        let db = Db::open(&db_file)?;
-        baton_local::execution::runners::reconcile(&db)?;
-        baton_local::query::find_executions(&db, &filter, limit)?
-    } else {
-        Vec::new()
-    };
+pub(crate) async fn run(
+    pipeline: &Path,
+    state_dir: Option<&Path>,
+    stack: Option<&str>,
+    filter: Filter<'_>,
+    limit: usize,
+    json: bool,
+) -> anyhow::Result<u8> {
+    let query = ExecutionQuery::new(filter.status, filter.search.unwrap_or_default())?;
+    let ops = crate::locate::operations(pipeline, state_dir, stack).await?;
+    let rows = ops.executions(&query, limit).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(0);
     }
-    if rows.is_empty() && filter.keeps_all() {
-        println!("no executions yet in {}; start one with `baton run`", dir.display());
+    if rows.is_empty() && query.keeps_all() {
+        match stack {
+            Some(name) => println!("no executions yet of stack {name}; a push to its repository starts one"),
+            None => {
+                let dir = crate::locate::state_dir(&crate::locate::pipeline_file(pipeline)?, state_dir);
+                println!("no executions yet in {}; start one with `baton run`", dir.display());
+            }
+        }
         return Ok(0);
     }
     if rows.is_empty() {

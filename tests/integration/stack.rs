@@ -34,11 +34,13 @@ fn baton(args: &[&str], endpoint: Option<&str>) -> Output {
 }
 
 #[test]
-fn a_command_that_reads_this_machines_state_refuses_a_stack() {
+fn a_command_that_reads_this_machines_state_only_refuses_a_stack() {
     let hello = repo_root().join("examples/hello-app");
     let out = baton(&["status", "--stack", "hello", "--pipeline", hello.to_str().expect("utf-8")], None);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("--stack hello: approve, stop, retry, rollback and stop-deployment act on a deployed stack"));
+    assert!(
+        text(&out.stderr).contains("--stack hello: history, approve, stop, retry, rollback and stop-deployment act on a deployed stack")
+    );
 }
 
 #[cfg(not(feature = "aws"))]
@@ -152,6 +154,16 @@ fn stop_with_a_stack_stops_the_execution_on_step_functions() {
     let hello = hello.to_str().expect("utf-8");
     let endpoint = Some(moto.endpoint.as_str());
 
+    let listed = baton(&["history", "--json", "--stack", "hello", "--pipeline", hello], endpoint);
+    assert_eq!(listed.status.code(), Some(0), "{}", text(&listed.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("history --json");
+    assert_eq!(
+        (rows[0]["id"].as_str(), rows[0]["status"].as_str()),
+        (Some(EXECUTION), Some("RUNNING")),
+        "{rows}"
+    );
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
+
     let waiting = baton(&["stop", EXECUTION, "--stack", "hello", "--pipeline", hello], endpoint);
     assert_eq!(waiting.status.code(), Some(2), "{}", text(&waiting.stderr));
     assert!(
@@ -171,6 +183,17 @@ fn stop_with_a_stack_stops_the_execution_on_step_functions() {
         "import boto3; print(boto3.client('stepfunctions').describe_execution(executionArn='arn:aws:states:us-east-1:123456789012:execution:hello-pipeline:{EXECUTION}')['status'])"
     ));
     assert_eq!(status.trim(), "ABORTED");
+
+    let aborted = baton(
+        &["history", "--status", "ABORTED", "--stack", "hello", "--pipeline", hello],
+        endpoint,
+    );
+    assert!(text(&aborted.stdout).contains(EXECUTION), "{}", text(&aborted.stdout));
+    let running = baton(
+        &["history", "--status", "RUNNING", "--stack", "hello", "--pipeline", hello],
+        endpoint,
+    );
+    assert!(text(&running.stdout).contains("no execution matches"), "{}", text(&running.stdout));
 
     let unknown = baton(&["stop", EXECUTION, "--abandon", "--stack", "nope", "--pipeline", hello], endpoint);
     assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown.stderr));

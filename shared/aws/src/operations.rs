@@ -19,8 +19,9 @@ use aws_sdk_sfn::types::ExecutionStatus as SfnStatus;
 use aws_types::SdkConfig;
 use baton_core::Pipeline;
 use baton_core::operations::{
-    Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionRef, ExecutionStopped,
-    MAX_APPROVAL_COMMENT, OperationError, Operations, Prepared, RetryPlan, RollbackPlan, StopDeployment, StopExecution,
+    Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionQuery, ExecutionRef,
+    ExecutionStopped, ExecutionSummary, MAX_APPROVAL_COMMENT, OperationError, Operations, Prepared, RetryPlan, RollbackPlan,
+    StopDeployment, StopExecution,
 };
 use baton_core::pipeline_status::PipelineStatus;
 use baton_core::ports::{ArtifactStore, DeployRequest, Deployer, DeploymentStatus, MetricsSink, PendingTasks, PortError, StopRequest};
@@ -30,6 +31,10 @@ use crate::codedeploy::CodeDeployer;
 use crate::config::{ConfigError, Env};
 use crate::dynamodb::DynamoState;
 use crate::sfn::StepFunctions;
+
+/// How many executions a listing describes at most (one `DescribeExecution` each), newest
+/// first: a search for a rare word ends there rather than reading a long history whole.
+const SEARCHED: usize = 1000;
 
 /// How often a stop, a redrive or a deployment is looked at while the caller waits for its end.
 const POLL: Duration = Duration::from_secs(2);
@@ -95,7 +100,7 @@ impl AwsOperations {
         Ok(ExecutionRef {
             id: out.name().unwrap_or(id).to_string(),
             pipeline: self.pipeline.name.clone(),
-            status: status(out.status(), out.error()),
+            status: status_of(out.status(), out.error()),
             commit: input["source"]["commit_id"]
                 .as_str()
                 .or(input["commit_id"].as_str())
@@ -162,7 +167,7 @@ impl AwsOperations {
                 .send()
                 .await
                 .map_err(|e| internal(crate::sdk::port_error("Step Functions DescribeExecution", &e)))?;
-            let now = status(out.status(), out.error());
+            let now = status_of(out.status(), out.error());
             if now != PipelineStatus::Running {
                 return Ok(now);
             }
@@ -171,8 +176,13 @@ impl AwsOperations {
     }
 }
 
+/// A Step Functions timestamp as the records write theirs.
+fn rfc3339(t: &aws_smithy_types::DateTime) -> String {
+    t.fmt(aws_smithy_types::date_time::Format::DateTime).unwrap_or_default()
+}
+
 /// Step Functions' status as the record's; a `Baton.Superseded` failure is SUPERSEDED.
-fn status(s: &SfnStatus, error: Option<&str>) -> PipelineStatus {
+fn status_of(s: &SfnStatus, error: Option<&str>) -> PipelineStatus {
     match s {
         SfnStatus::Running | SfnStatus::PendingRedrive => PipelineStatus::Running,
         SfnStatus::Succeeded => PipelineStatus::Succeeded,
@@ -189,6 +199,70 @@ fn internal(e: PortError) -> OperationError {
 
 #[async_trait]
 impl Operations for AwsOperations {
+    /// `ListExecutions`, then `DescribeExecution` of each for what its input and end say; the
+    /// query's words are looked for in what those say, among the newest [`SEARCHED`].
+    async fn executions(&self, query: &ExecutionQuery, limit: usize) -> Result<Vec<ExecutionSummary>, OperationError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let filter = query.status().map(|s| match s {
+            PipelineStatus::Running => SfnStatus::Running,
+            PipelineStatus::Succeeded => SfnStatus::Succeeded,
+            // A superseded execution is one that failed with Baton.Superseded.
+            PipelineStatus::Failed | PipelineStatus::Superseded => SfnStatus::Failed,
+            PipelineStatus::TimedOut => SfnStatus::TimedOut,
+            PipelineStatus::Aborted => SfnStatus::Aborted,
+        });
+        let (mut out, mut described) = (Vec::new(), 0);
+        let mut pages = self
+            .sfn
+            .list_executions()
+            .state_machine_arn(&self.state_machine_arn)
+            .set_status_filter(filter)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| internal(crate::sdk::port_error("Step Functions ListExecutions", &e)))?;
+            for listed in page.executions() {
+                if described == SEARCHED {
+                    return Ok(out);
+                }
+                described += 1;
+                let d = self
+                    .sfn
+                    .describe_execution()
+                    .execution_arn(listed.execution_arn())
+                    .send()
+                    .await
+                    .map_err(|e| internal(crate::sdk::port_error("Step Functions DescribeExecution", &e)))?;
+                let input: serde_json::Value = d.input().and_then(|i| serde_json::from_str(i).ok()).unwrap_or_default();
+                let summary = ExecutionSummary {
+                    id: d.name().unwrap_or_default().to_string(),
+                    pipeline: self.pipeline.name.clone(),
+                    status: status_of(d.status(), d.error()),
+                    started_at: rfc3339(d.start_date()),
+                    ended_at: d.stop_date().map(rfc3339),
+                    commit_id: input["source"]["commit_id"]
+                        .as_str()
+                        .or(input["commit_id"].as_str())
+                        .map(str::to_string),
+                    error: d.error().map(str::to_string),
+                    cause: d.cause().map(str::to_string),
+                    trigger: ExecutionSummary::trigger_of(&input),
+                    revision_summary: None,
+                    branch: None,
+                };
+                if query.matches(&summary) {
+                    out.push(summary);
+                }
+                if out.len() >= limit {
+                    return Ok(out);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     async fn review_approval(&self, execution: &str, action: Option<&str>) -> Result<ApprovalReview, OperationError> {
         let (exec, action, message) = self.waiting(execution, action).await?;
         let produced = history::produced(&self.sfn, &self.arn(&exec.id)).await.map_err(internal)?;

@@ -62,6 +62,95 @@ pub struct ExecutionRef {
     pub commit: Option<String>,
 }
 
+/// An execution as a listing shows it, the same from either executor.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecutionSummary {
+    pub id: String,
+    pub pipeline: String,
+    pub status: PipelineStatus,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub commit_id: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    /// What started it: `baton run` (manual), or a push or schedule.
+    pub trigger: String,
+    /// The commit's subject (with its author and time, locally), once Source has read it.
+    pub revision_summary: Option<String>,
+    /// The branch the commit came from, when it came from one.
+    pub branch: Option<String>,
+}
+
+impl ExecutionSummary {
+    /// One line for the `trigger` an execution's input records.
+    pub fn trigger_of(input: &serde_json::Value) -> String {
+        let t = &input["trigger"];
+        match t["type"].as_str() {
+            Some("push") => format!("push {}", t["ref"].as_str().unwrap_or_default()),
+            Some("schedule") => format!("schedule {}", t["expression"].as_str().unwrap_or_default()),
+            _ => match t["by"].as_str() {
+                Some(by) => format!("manual by {by}"),
+                None => "manual".into(),
+            },
+        }
+    }
+}
+
+/// Which executions a listing keeps: one status, and words that must each appear (in any case)
+/// in the id, commit (id and subject), branch, trigger, error or cause.
+#[derive(Debug, Clone, Default)]
+pub struct ExecutionQuery {
+    status: Option<PipelineStatus>,
+    words: Vec<String>,
+}
+
+impl ExecutionQuery {
+    /// Refuses a status no execution can have, naming those it can.
+    pub fn new(status: Option<&str>, words: &str) -> Result<Self, OperationError> {
+        let status = match status {
+            None => None,
+            Some(s) => Some(PipelineStatus::parse(s).ok_or_else(|| {
+                let all: Vec<&str> = PipelineStatus::ALL.iter().map(|s| s.as_str()).collect();
+                OperationError::Invalid(format!("no execution is ever `{s}`; the statuses are {}", all.join(", ")))
+            })?),
+        };
+        Ok(Self {
+            status,
+            words: words.split_whitespace().map(str::to_lowercase).collect(),
+        })
+    }
+
+    pub fn status(&self) -> Option<PipelineStatus> {
+        self.status
+    }
+
+    /// True when it keeps every execution.
+    pub fn keeps_all(&self) -> bool {
+        self.status.is_none() && self.words.is_empty()
+    }
+
+    pub fn matches(&self, e: &ExecutionSummary) -> bool {
+        if self.status.is_some_and(|s| s != e.status) {
+            return false;
+        }
+        let text = [
+            Some(&e.id),
+            e.commit_id.as_ref(),
+            Some(&e.trigger),
+            e.revision_summary.as_ref(),
+            e.branch.as_ref(),
+            e.error.as_ref(),
+            e.cause.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|t| t.to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" ");
+        self.words.iter().all(|w| text.contains(w.as_str()))
+    }
+}
+
 /// What an approver sees before answering: the approval, what the execution produced so far and
 /// how the release's artifacts differ from what each group runs.
 #[derive(Debug, Clone, Serialize)]
@@ -198,6 +287,9 @@ pub struct DeploymentStopped {
 
 #[async_trait]
 pub trait Operations: Send + Sync {
+    /// The newest `limit` executions that `query` keeps, newest first.
+    async fn executions(&self, query: &ExecutionQuery, limit: usize) -> Result<Vec<ExecutionSummary>, OperationError>;
+
     /// The approval an execution waits on — the only one, or the one `action` names — and what
     /// the approver is approving.
     async fn review_approval(&self, execution: &str, action: Option<&str>) -> Result<ApprovalReview, OperationError>;

@@ -21,39 +21,10 @@ pub use deployments::{
 };
 pub use find::{ExecutionFilter, find_executions};
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ExecutionRow {
-    pub id: String,
-    pub pipeline: String,
-    pub status: crate::PipelineStatus,
-    pub started_at: String,
-    pub ended_at: Option<String>,
-    pub commit_id: Option<String>,
-    pub error: Option<String>,
-    pub cause: Option<String>,
-    /// What started it: `baton run` (manual), or a push or schedule under `baton watch`.
-    pub trigger: String,
-    /// The first line of the commit's message, once Source has read it.
-    pub revision_summary: Option<String>,
-    /// The branch the commit came from, when it came from one.
-    pub branch: Option<String>,
-}
+/// An execution as `status`, `history` and the console list it.
+pub type ExecutionRow = baton_core::operations::ExecutionSummary;
 
 const EXECUTION_COLUMNS: &str = "id, pipeline, status, started_at, ended_at, commit_id, error, cause, input, revision_summary, branch";
-
-/// One line for the `trigger` an execution's input records.
-fn trigger_summary(input: &str) -> String {
-    let input: Value = serde_json::from_str(input).unwrap_or_default();
-    let t = &input["trigger"];
-    match t["type"].as_str() {
-        Some("push") => format!("push {}", t["ref"].as_str().unwrap_or_default()),
-        Some("schedule") => format!("schedule {}", t["expression"].as_str().unwrap_or_default()),
-        _ => match t["by"].as_str() {
-            Some(by) => format!("manual by {by}"),
-            None => "manual".into(),
-        },
-    }
-}
 
 fn execution_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
     Ok(ExecutionRow {
@@ -65,7 +36,7 @@ fn execution_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
         commit_id: r.get(5)?,
         error: r.get(6)?,
         cause: r.get(7)?,
-        trigger: trigger_summary(&r.get::<_, String>(8)?),
+        trigger: ExecutionRow::trigger_of(&serde_json::from_str(&r.get::<_, String>(8)?).unwrap_or_default()),
         revision_summary: r.get(9)?,
         branch: r.get(10)?,
     })

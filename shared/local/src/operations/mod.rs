@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use baton_core::operations::{
-    Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionRef, ExecutionStopped,
-    OperationError, Operations, Prepared, RetryPlan, RollbackPlan, StopDeployment, StopExecution,
+    Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionQuery, ExecutionRef,
+    ExecutionStopped, ExecutionSummary, OperationError, Operations, Prepared, RetryPlan, RollbackPlan, StopDeployment, StopExecution,
 };
 use baton_core::ports::Manifest;
 
@@ -110,6 +110,14 @@ pub fn stored_version(store: &FsArtifactStore, pipeline: &str, spec: &str) -> Re
 
 #[async_trait]
 impl Operations for LocalOperations {
+    async fn executions(&self, query: &ExecutionQuery, limit: usize) -> Result<Vec<ExecutionSummary>, OperationError> {
+        // A pipeline never run has no executions, and nothing is created to say so.
+        if !self.state_dir.join("baton.db").exists() {
+            return Ok(Vec::new());
+        }
+        Ok(query::find_executions(&self.db()?, query, limit)?)
+    }
+
     async fn review_approval(&self, execution: &str, action: Option<&str>) -> Result<ApprovalReview, OperationError> {
         approval::review(self, execution, action)
     }
