@@ -75,6 +75,7 @@ async fn main() -> ExitCode {
         && !matches!(
             cli.command,
             Command::History { .. }
+                | Command::Status { .. }
                 | Command::Approve { .. }
                 | Command::Stop { .. }
                 | Command::Retry { .. }
@@ -83,7 +84,7 @@ async fn main() -> ExitCode {
         )
     {
         let e = Usage(format!(
-            "--stack {name}: history, approve, stop, retry, rollback and stop-deployment act on a deployed stack; this command reads this machine's state only"
+            "--stack {name}: history, status, approve, stop, retry, rollback and stop-deployment act on a deployed stack; this command reads this machine's state only"
         ));
         anstream::eprintln!("{}error{}: {e}", style::FAIL.render(), style::FAIL.render_reset());
         return ExitCode::from(2);
@@ -150,7 +151,9 @@ async fn main() -> ExitCode {
             };
             commands::history::run(&project.pipeline(), state_dir, stack, filter, limit, json).await
         }
-        Command::Status { execution, pipeline, json } => commands::status::run(execution.as_deref(), &pipeline.path, state_dir, json).await,
+        Command::Status { execution, pipeline, json } => {
+            commands::status::run(execution.as_deref(), &pipeline.path, state_dir, stack, json).await
+        }
         Command::Cost {
             execution,
             pipeline,

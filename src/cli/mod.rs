@@ -31,7 +31,7 @@ pub(crate) struct Cli {
     #[arg(long, env = "BATON_STATE_DIR", hide_env_values = true, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Act on a deployed stack (`sam deploy --stack-name NAME`) instead of this machine's state:
-    /// history, approve, stop, retry, rollback and stop-deployment. AWS credentials, region and endpoint
+    /// history, status, approve, stop, retry, rollback and stop-deployment. AWS credentials, region and endpoint
     /// come from the standard AWS configuration. Needs a baton built with `--features aws`
     #[arg(long, env = "BATON_STACK", hide_env_values = true, global = true, value_name = "NAME")]
     pub stack: Option<String>,
@@ -177,7 +177,7 @@ Examples:
     },
     /// Show one execution action by action: status, duration, artifact versions, rollbacks.
     #[command(
-        after_help = "Examples:\n  baton status --pipeline examples/hello-app        the latest execution\n  baton status 20261126-101500                     one execution, by id or unique prefix\n  baton status --json | jq '.deployments[].instances'"
+        after_help = "Examples:\n  baton status --pipeline examples/hello-app        the latest execution\n  baton status 20261126-101500                     one execution, by id or unique prefix\n  baton status --json | jq '.deployments[].instances'\n  baton status --stack hello-pipeline               the newest execution on AWS (Step Functions)"
     )]
     Status {
         /// An execution id (or a unique prefix of one) [default: the latest]

@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use baton_core::execution_states::StateStatus;
+use baton_core::operations::ExecutionSummary;
 use baton_local::cloudwatch::Health;
 use baton_local::query;
 use serde_json::json;
@@ -9,7 +11,16 @@ use serde_json::json;
 use crate::out::println;
 use crate::style;
 
-pub(crate) async fn run(execution: Option<&str>, pipeline: &Path, state_dir: Option<&Path>, json_out: bool) -> anyhow::Result<u8> {
+pub(crate) async fn run(
+    execution: Option<&str>,
+    pipeline: &Path,
+    state_dir: Option<&Path>,
+    stack: Option<&str>,
+    json_out: bool,
+) -> anyhow::Result<u8> {
+    if let Some(name) = stack {
+        return on_stack(execution, pipeline, name, json_out).await;
+    }
     let (_, db, exec) = crate::locate::execution(pipeline, state_dir, execution)?;
     let history = query::history(&db, &exec.id)?;
     let states = query::states(&history);
@@ -29,53 +40,8 @@ pub(crate) async fn run(execution: Option<&str>, pipeline: &Path, state_dir: Opt
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(0);
     }
-    let s = style::status(exec.status.as_str());
-    println!(
-        "Execution {} {}{}{} · pipeline {} · commit {}",
-        exec.id,
-        s.render(),
-        exec.status,
-        s.render_reset(),
-        exec.pipeline,
-        exec.commit_id.as_deref().unwrap_or("-")
-    );
-    println!(
-        "  started {}{}",
-        style::when(&exec.started_at),
-        exec.ended_at
-            .as_deref()
-            .map(|e| format!(", ended {}", style::when(e)))
-            .unwrap_or_default()
-    );
-    if let (Some(e), Some(c)) = (&exec.error, &exec.cause) {
-        println!("  {}{e}{}: {c}", style::FAIL.render(), style::FAIL.render_reset());
-    }
-    println!();
-    println!("  {:<32} {:<10} {:>9}  RESULT", "STATE", "STATUS", "DURATION");
-    for st in states.iter().filter(|s| matches!(s.kind.as_str(), "Task" | "Fail")) {
-        let s = style::status(&st.status);
-        let detail = match (&st.error, st.status.as_str()) {
-            (Some(e), "FAILED") => format!("{e}: {}", st.cause.as_deref().unwrap_or_default()),
-            _ => style::result_summary(st.result.as_ref()),
-        };
-        let retries = if st.attempts > 1 {
-            format!(" ({} attempts)", st.attempts)
-        } else {
-            String::new()
-        };
-        let name = match st.retry {
-            0 => st.name.clone(),
-            n => format!("{} · retry {n}", st.name),
-        };
-        println!(
-            "  {:<32} {}{:<10}{} {:>9}  {detail}{retries}",
-            name,
-            s.render(),
-            st.status,
-            s.render_reset(),
-            style::duration(st.duration_ms)
-        );
-    }
+    header(&exec);
+    state_rows(&states);
     if !lanes.is_empty() {
         println!();
         println!("  Stage locks (execution mode)");
@@ -190,4 +156,74 @@ pub(crate) async fn run(execution: Option<&str>, pipeline: &Path, state_dir: Opt
         println!("  alarm {} {}{}{} · {}", a.name, s.render(), a.state, s.render_reset(), a.reason);
     }
     Ok(0)
+}
+
+/// `--stack`: what Step Functions says of the execution, drawn as a local one is. The rest of the
+/// local view (stage locks, instances, front doors, alarms) belongs to this machine's state.
+async fn on_stack(execution: Option<&str>, pipeline: &Path, name: &str, json_out: bool) -> anyhow::Result<u8> {
+    let (pipeline, execution) = crate::locate::pipeline_and_execution(pipeline, execution);
+    let ops = crate::locate::operations(pipeline, None, Some(name)).await?;
+    let detail = ops.execution(execution).await?;
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&detail)?);
+        return Ok(0);
+    }
+    header(&detail.execution);
+    state_rows(&detail.states);
+    Ok(0)
+}
+
+/// The execution's id, status, pipeline, commit, times and error.
+fn header(exec: &ExecutionSummary) {
+    let s = style::status(exec.status.as_str());
+    println!(
+        "Execution {} {}{}{} · pipeline {} · commit {}",
+        exec.id,
+        s.render(),
+        exec.status,
+        s.render_reset(),
+        exec.pipeline,
+        exec.commit_id.as_deref().unwrap_or("-")
+    );
+    println!(
+        "  started {}{}",
+        style::when(&exec.started_at),
+        exec.ended_at
+            .as_deref()
+            .map(|e| format!(", ended {}", style::when(e)))
+            .unwrap_or_default()
+    );
+    if let (Some(e), Some(c)) = (&exec.error, &exec.cause) {
+        println!("  {}{e}{}: {c}", style::FAIL.render(), style::FAIL.render_reset());
+    }
+}
+
+/// One row per task and Fail state: status, duration, result or error, attempts.
+fn state_rows(states: &[StateStatus]) {
+    println!();
+    println!("  {:<32} {:<10} {:>9}  RESULT", "STATE", "STATUS", "DURATION");
+    for st in states.iter().filter(|s| matches!(s.kind.as_str(), "Task" | "Fail")) {
+        let s = style::status(&st.status);
+        let detail = match (&st.error, st.status.as_str()) {
+            (Some(e), "FAILED") => format!("{e}: {}", st.cause.as_deref().unwrap_or_default()),
+            _ => style::result_summary(st.result.as_ref()),
+        };
+        let retries = if st.attempts > 1 {
+            format!(" ({} attempts)", st.attempts)
+        } else {
+            String::new()
+        };
+        let name = match st.retry {
+            0 => st.name.clone(),
+            n => format!("{} · retry {n}", st.name),
+        };
+        println!(
+            "  {:<32} {}{:<10}{} {:>9}  {detail}{retries}",
+            name,
+            s.render(),
+            st.status,
+            s.render_reset(),
+            style::duration(st.duration_ms)
+        );
+    }
 }

@@ -36,10 +36,13 @@ fn baton(args: &[&str], endpoint: Option<&str>) -> Output {
 #[test]
 fn a_command_that_reads_this_machines_state_only_refuses_a_stack() {
     let hello = repo_root().join("examples/hello-app");
-    let out = baton(&["status", "--stack", "hello", "--pipeline", hello.to_str().expect("utf-8")], None);
+    let out = baton(&["cost", "--stack", "hello", "--pipeline", hello.to_str().expect("utf-8")], None);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("--stack hello: history, approve, stop, retry, rollback and stop-deployment act on a deployed stack")
+        text(&out.stderr)
+            .contains("--stack hello: history, status, approve, stop, retry, rollback and stop-deployment act on a deployed stack"),
+        "{}",
+        text(&out.stderr)
     );
 }
 
@@ -199,6 +202,89 @@ fn stop_with_a_stack_stops_the_execution_on_step_functions() {
     assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown.stderr));
     assert!(
         text(&unknown.stderr).contains("no stack `nope` in us-east-1"),
+        "{}",
+        text(&unknown.stderr)
+    );
+}
+
+/// moto running the state machine itself (Pass, Choice and Fail need no Lambda): an execution
+/// that fails in `Deploy`, and a stack `hello` that names the machine.
+#[cfg(feature = "aws")]
+const FAILING: &str = r#"
+import boto3, json, time, urllib.request, os
+urllib.request.urlopen(urllib.request.Request(
+    os.environ["AWS_ENDPOINT_URL"] + "/moto-api/config", method="POST",
+    data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode()))
+sfn = boto3.client("stepfunctions")
+definition = {"StartAt": "Source", "States": {
+    "Source": {"Type": "Pass", "Next": "Ready?"},
+    "Ready?": {"Type": "Choice", "Choices": [{"Variable": "$.ready", "BooleanEquals": True, "Next": "Done"}],
+               "Default": "Deploy"},
+    "Deploy": {"Type": "Fail", "Error": "Baton.DeployFailed", "Cause": "group web: 2 of 3 instances failed"},
+    "Done": {"Type": "Succeed"}}}
+arn = sfn.create_state_machine(name="hello-pipeline", definition=json.dumps(definition),
+                               roleArn="arn:aws:iam::123456789012:role/baton")["stateMachineArn"]
+execution = sfn.start_execution(stateMachineArn=arn, name="20261204-090000-bbbbbbbb",
+                                input=json.dumps({"revision": "0a1b2c3d", "variables": {}, "ready": False,
+                                                  "trigger": {"type": "push", "ref": "refs/heads/main"}}))["executionArn"]
+while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+    time.sleep(0.05)
+outputs = {"StateMachineArn": arn, "StateTableName": "hello-state", "ArtifactBucketName": "hello-artifacts",
+           "DeployApplicationName": "hello-app"}
+template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+            "Outputs": {k: {"Value": v} for k, v in outputs.items()}}
+boto3.client("cloudformation").create_stack(StackName="hello", TemplateBody=json.dumps(template))
+"#;
+
+#[cfg(feature = "aws")]
+#[test]
+fn status_with_a_stack_draws_the_step_functions_history_as_a_local_one() {
+    let moto = Moto::start();
+    moto.boto3(FAILING);
+    let hello = repo_root().join("examples/hello-app");
+    let hello = hello.to_str().expect("utf-8");
+    let endpoint = Some(moto.endpoint.as_str());
+
+    // No id: the newest execution, as locally.
+    let shown = baton(&["status", "--stack", "hello", "--pipeline", hello], endpoint);
+    assert_eq!(shown.status.code(), Some(0), "{}", text(&shown.stderr));
+    let shown = text(&shown.stdout);
+    assert!(shown.contains("Execution 20261204-090000-bbbbbbbb FAILED · pipeline hello · commit 0a1b2c3d"), "{shown}");
+    assert!(shown.contains("Baton.DeployFailed: group web: 2 of 3 instances failed"), "{shown}");
+    let deploy = shown.lines().find(|l| l.trim_start().starts_with("Deploy")).unwrap_or_default();
+    assert!(
+        deploy.contains("FAILED") && deploy.contains("Baton.DeployFailed: group web"),
+        "{shown}"
+    );
+
+    let json = baton(
+        &["status", "20261204-090000-bbbbbbbb", "--json", "--stack", "hello", "--pipeline", hello],
+        endpoint,
+    );
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("status --json");
+    assert_eq!(doc["execution"]["status"], "FAILED", "{doc}");
+    assert_eq!(
+        (&doc["execution"]["branch"], &doc["execution"]["trigger"]),
+        (&serde_json::json!("main"), &serde_json::json!("push refs/heads/main")),
+        "{doc}"
+    );
+    let states: Vec<(&str, &str)> = doc["states"]
+        .as_array()
+        .expect("states")
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap_or_default(), s["status"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        states,
+        [("Source", "SUCCEEDED"), ("Ready?", "SUCCEEDED"), ("Deploy", "FAILED")],
+        "{doc}"
+    );
+
+    let unknown = baton(&["status", "20261204-nope", "--stack", "hello", "--pipeline", hello], endpoint);
+    assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown.stderr));
+    assert!(
+        text(&unknown.stderr).contains("no execution 20261204-nope of arn:aws:states:"),
         "{}",
         text(&unknown.stderr)
     );

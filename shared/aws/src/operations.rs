@@ -1,6 +1,6 @@
-//! The operations of [`baton_core::operations`] on a deployed stack: what `baton approve`,
-//! `stop`, `retry`, `rollback` and `stop-deployment` do to the executions of its state machine
-//! and to its deployment groups.
+//! The operations of [`baton_core::operations`] on a deployed stack: what `baton history`,
+//! `status`, `approve`, `stop`, `retry`, `rollback` and `stop-deployment` read of and do to the
+//! executions of its state machine and to its deployment groups.
 //!
 //! An approval is answered by the same `approval::answer` the events function runs, with the
 //! caller's AWS identity (STS `GetCallerIdentity`) as the approver, never a typed name. A stop is
@@ -10,17 +10,19 @@
 //! last-good revision (or a named version), as the rollback function makes one.
 
 mod history;
+mod recorded;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput;
 use aws_sdk_sfn::types::ExecutionStatus as SfnStatus;
 use aws_types::SdkConfig;
 use baton_core::Pipeline;
 use baton_core::operations::{
-    Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionQuery, ExecutionRef,
-    ExecutionStopped, ExecutionSummary, MAX_APPROVAL_COMMENT, OperationError, Operations, Prepared, RetryPlan, RollbackPlan,
+    Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionDetail, ExecutionQuery,
+    ExecutionRef, ExecutionStopped, ExecutionSummary, MAX_APPROVAL_COMMENT, OperationError, Operations, Prepared, RetryPlan, RollbackPlan,
     StopDeployment, StopExecution,
 };
 use baton_core::pipeline_status::PipelineStatus;
@@ -101,10 +103,7 @@ impl AwsOperations {
             id: out.name().unwrap_or(id).to_string(),
             pipeline: self.pipeline.name.clone(),
             status: status_of(out.status(), out.error()),
-            commit: input["source"]["commit_id"]
-                .as_str()
-                .or(input["commit_id"].as_str())
-                .map(str::to_string),
+            commit: ExecutionSummary::commit_of(&input),
         })
     }
 
@@ -176,6 +175,58 @@ impl AwsOperations {
     }
 }
 
+impl AwsOperations {
+    /// What `DescribeExecution` says of an execution, and its input, as a listing shows it.
+    fn summary(&self, d: &DescribeExecutionOutput) -> ExecutionSummary {
+        let input: serde_json::Value = d.input().and_then(|i| serde_json::from_str(i).ok()).unwrap_or_default();
+        ExecutionSummary {
+            id: d.name().unwrap_or_default().to_string(),
+            pipeline: self.pipeline.name.clone(),
+            status: status_of(d.status(), d.error()),
+            started_at: rfc3339(d.start_date()),
+            ended_at: d.stop_date().map(rfc3339),
+            commit_id: ExecutionSummary::commit_of(&input),
+            error: d.error().map(str::to_string),
+            cause: d.cause().map(str::to_string),
+            trigger: ExecutionSummary::trigger_of(&input),
+            revision_summary: None,
+            branch: ExecutionSummary::branch_of(&input),
+        }
+    }
+
+    /// `DescribeExecution` of the execution `id` names, or of the newest when it names none.
+    async fn describe(&self, id: Option<&str>) -> Result<DescribeExecutionOutput, OperationError> {
+        let arn = match id {
+            Some(id) => self.execution(id).await.map(|_| self.arn(id))?,
+            None => {
+                let newest = self
+                    .sfn
+                    .list_executions()
+                    .state_machine_arn(&self.state_machine_arn)
+                    .max_results(1)
+                    .send()
+                    .await
+                    .map_err(|e| internal(crate::sdk::port_error("Step Functions ListExecutions", &e)))?;
+                match newest.executions().first() {
+                    Some(e) => e.execution_arn().to_string(),
+                    None => {
+                        return Err(OperationError::NotFound(format!(
+                            "no executions yet of {}; a push to its repository starts one",
+                            self.state_machine_arn
+                        )));
+                    }
+                }
+            }
+        };
+        self.sfn
+            .describe_execution()
+            .execution_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| internal(crate::sdk::port_error("Step Functions DescribeExecution", &e)))
+    }
+}
+
 /// A Step Functions timestamp as the records write theirs.
 fn rfc3339(t: &aws_smithy_types::DateTime) -> String {
     t.fmt(aws_smithy_types::date_time::Format::DateTime).unwrap_or_default()
@@ -235,23 +286,7 @@ impl Operations for AwsOperations {
                     .send()
                     .await
                     .map_err(|e| internal(crate::sdk::port_error("Step Functions DescribeExecution", &e)))?;
-                let input: serde_json::Value = d.input().and_then(|i| serde_json::from_str(i).ok()).unwrap_or_default();
-                let summary = ExecutionSummary {
-                    id: d.name().unwrap_or_default().to_string(),
-                    pipeline: self.pipeline.name.clone(),
-                    status: status_of(d.status(), d.error()),
-                    started_at: rfc3339(d.start_date()),
-                    ended_at: d.stop_date().map(rfc3339),
-                    commit_id: input["source"]["commit_id"]
-                        .as_str()
-                        .or(input["commit_id"].as_str())
-                        .map(str::to_string),
-                    error: d.error().map(str::to_string),
-                    cause: d.cause().map(str::to_string),
-                    trigger: ExecutionSummary::trigger_of(&input),
-                    revision_summary: None,
-                    branch: None,
-                };
+                let summary = self.summary(&d);
                 if query.matches(&summary) {
                     out.push(summary);
                 }
@@ -261,6 +296,17 @@ impl Operations for AwsOperations {
             }
         }
         Ok(out)
+    }
+
+    /// `DescribeExecution` and `GetExecutionHistory`, folded as a local history is.
+    async fn execution(&self, execution: Option<&str>) -> Result<ExecutionDetail, OperationError> {
+        let d = self.describe(execution).await?;
+        let events = history::events(&self.sfn, d.execution_arn()).await.map_err(internal)?;
+        let states = baton_core::execution_states::states(&recorded::recorded(&events));
+        Ok(ExecutionDetail {
+            execution: self.summary(&d),
+            states,
+        })
     }
 
     async fn review_approval(&self, execution: &str, action: Option<&str>) -> Result<ApprovalReview, OperationError> {

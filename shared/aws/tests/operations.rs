@@ -66,7 +66,8 @@ fn describe(status: ExecutionStatus) -> Rule {
             .name(EXECUTION)
             .status(status.clone())
             .start_date(DateTime::from_secs(0))
-            .input(r#"{"source":{"commit_id":"3fa2c1e"}}"#)
+            // What the trigger starts an execution with (baton_core::stages::trigger).
+            .input(r#"{"revision":"3fa2c1e","variables":{},"trigger":{"type":"push","ref":"refs/heads/main"}}"#)
             .build()
             .expect("describe")
     })
@@ -128,6 +129,46 @@ fn history() -> Rule {
             .build()
             .expect("history")
     })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_execution_is_its_description_and_its_history_folded_state_by_state() {
+    let moto = Moto::start();
+    let describe = describe(ExecutionStatus::Failed);
+    let history = history();
+    let sfn = mock_client!(aws_sdk_sfn, RuleMode::MatchAny, [&describe, &history]);
+    let codedeploy = aws_sdk_codedeploy::Client::new(&moto.sdk_config());
+    let ops = operations(&moto, MACHINE, sfn, codedeploy).await;
+
+    let detail = ops.execution(Some(EXECUTION)).await.expect("execution");
+    assert_eq!(
+        (
+            detail.execution.status,
+            detail.execution.commit_id.as_deref(),
+            detail.execution.branch.as_deref()
+        ),
+        (PipelineStatus::Failed, Some("3fa2c1e"), Some("main"))
+    );
+    let states: Vec<(&str, &str, u32)> = detail
+        .states
+        .iter()
+        .map(|s| (s.name.as_str(), s.status.as_str(), s.attempts))
+        .collect();
+    // Each task event is its own branch's, by `previousEventId`, though the two interleave.
+    assert_eq!(
+        states,
+        [("Build:Compile", "RUNNING", 1), ("Build:Lint", "FAILED", 1)],
+        "{:?}",
+        detail.states
+    );
+    assert_eq!(detail.states[0].result.as_ref().map(|r| r["Payload"]["build_id"].clone()), Some("b-1".into()));
+    assert_eq!(detail.states[1].error.as_deref(), Some("BuildFailed"));
+
+    let other = ops.execution(Some("arn:aws:states:us-east-1:123456789012:execution:other:x")).await;
+    assert!(
+        matches!(&other, Err(OperationError::Invalid(m)) if m.contains("another state machine")),
+        "{other:?}"
+    );
 }
 
 /// The approval function's parking of `Release:Approve` for the execution.

@@ -33,6 +33,7 @@ pub mod bundle;
 pub mod cost;
 pub mod digest;
 pub mod events;
+pub mod execution_states;
 pub mod lanes;
 pub mod metrics;
 pub mod model;

@@ -1,7 +1,7 @@
 //! What an operator does to a pipeline's executions and deployment groups — answer an approval,
 //! stop an execution, roll a group back, stop a deployment — as one contract. The CLI and the
 //! console both call it, so each operation checks its request and finds its target in one place;
-//! the local executor implements it today and the AWS one can implement it next.
+//! `baton_local` and `baton_aws` implement it.
 //!
 //! An operation that takes time (a stop, a deployment) is [`Prepared`]: checked and resolved
 //! first, so the caller can say what will happen or refuse at once, then run by awaiting
@@ -14,6 +14,7 @@ use std::pin::Pin;
 use async_trait::async_trait;
 use serde::Serialize;
 
+use crate::execution_states::StateStatus;
 use crate::pipeline_status::PipelineStatus;
 use crate::ports::{ArtifactRef, DeploymentStatus};
 
@@ -82,6 +83,17 @@ pub struct ExecutionSummary {
 }
 
 impl ExecutionSummary {
+    /// The commit an execution's input names: `revision`, as the trigger starts one with.
+    pub fn commit_of(input: &serde_json::Value) -> Option<String> {
+        input["revision"].as_str().map(str::to_string)
+    }
+
+    /// The branch a push trigger's `ref` names (`refs/heads/main` is `main`).
+    pub fn branch_of(input: &serde_json::Value) -> Option<String> {
+        let reference = input["trigger"]["ref"].as_str()?;
+        Some(reference.strip_prefix("refs/heads/").unwrap_or(reference).to_string())
+    }
+
     /// One line for the `trigger` an execution's input records.
     pub fn trigger_of(input: &serde_json::Value) -> String {
         let t = &input["trigger"];
@@ -94,6 +106,14 @@ impl ExecutionSummary {
             },
         }
     }
+}
+
+/// One execution as `baton status` shows it: its summary and each state it entered, folded from
+/// its history by [`crate::execution_states::states`] on either executor.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecutionDetail {
+    pub execution: ExecutionSummary,
+    pub states: Vec<StateStatus>,
 }
 
 /// Which executions a listing keeps: one status, and words that must each appear (in any case)
@@ -289,6 +309,10 @@ pub struct DeploymentStopped {
 pub trait Operations: Send + Sync {
     /// The newest `limit` executions that `query` keeps, newest first.
     async fn executions(&self, query: &ExecutionQuery, limit: usize) -> Result<Vec<ExecutionSummary>, OperationError>;
+
+    /// One execution (an id or what the executor accepts for one; `None` is the newest) with its
+    /// states.
+    async fn execution(&self, execution: Option<&str>) -> Result<ExecutionDetail, OperationError>;
 
     /// The approval an execution waits on — the only one, or the one `action` names — and what
     /// the approver is approving.

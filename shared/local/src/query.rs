@@ -1,8 +1,6 @@
 //! Read models over the database for `baton status`, `baton history`, the console and tests;
 //! `find` filters executions, `deployments` and `alarms` read those.
 
-use std::collections::HashMap;
-
 use baton_asl::HistoryEvent;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
@@ -16,6 +14,7 @@ mod deployments;
 mod find;
 
 pub use alarms::{AlarmRow, AlarmTransition, SeriesRow, alarm_history, alarms, metric_points, metric_series};
+pub use baton_core::execution_states::{StateStatus, states};
 pub use deployments::{
     DeploymentRow, DeploymentState, GroupDeployment, InstanceProgress, LifecycleEvent, deployment_state, deployments, group_deployments,
 };
@@ -102,99 +101,6 @@ pub fn history(db: &Db, execution_id: &str) -> Result<Vec<HistoryEvent>, LocalEr
         .iter()
         .map(|t| serde_json::from_str(t).map_err(|e| LocalError::Invalid(e.to_string())))
         .collect()
-}
-
-/// One state of an execution as `baton status` shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct StateStatus {
-    pub name: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub status: String,
-    pub entered_at: String,
-    pub exited_at: Option<String>,
-    pub duration_ms: Option<i64>,
-    pub attempts: u32,
-    /// How many times the execution had been retried (redriven) when the state was entered: 0
-    /// in its first run, so a retried stage's states are told from the first attempt's.
-    pub retry: u32,
-    /// The task's result (what the build, deployment or bake reported).
-    pub result: Option<Value>,
-    pub error: Option<String>,
-    pub cause: Option<String>,
-}
-
-fn millis(ts: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(ts).ok().map(|t| t.timestamp_millis())
-}
-
-/// Folds history into per-state statuses. Events of parallel branches interleave, so each event
-/// is attributed to a state by following `previousEventId` back to its `…StateEntered`.
-pub fn states(history: &[HistoryEvent]) -> Vec<StateStatus> {
-    let mut owner: HashMap<u64, usize> = HashMap::new();
-    let mut out: Vec<StateStatus> = Vec::new();
-    let mut retry = 0;
-    for e in history {
-        let kind = &*e.kind;
-        if kind == "ExecutionRedriven" {
-            retry += 1;
-            continue;
-        }
-        // A state still running when its execution ends was cancelled with it — a Parallel
-        // branch whose sibling failed, a stopped execution's task: STOPPED, as `logs` says,
-        // not RUNNING for ever.
-        if matches!(
-            kind,
-            "ExecutionFailed" | "ExecutionAborted" | "ExecutionTimedOut" | "ExecutionSucceeded"
-        ) {
-            for s in out.iter_mut().filter(|s| s.status == "RUNNING") {
-                s.status = "STOPPED".into();
-                s.exited_at = Some(e.timestamp.to_string());
-                s.duration_ms = millis(&e.timestamp).zip(millis(&s.entered_at)).map(|(b, a)| b - a);
-            }
-            continue;
-        }
-        if let Some(state_type) = kind.strip_suffix("StateEntered") {
-            out.push(StateStatus {
-                name: e.state_name().unwrap_or_default().to_string(),
-                kind: state_type.to_string(),
-                status: "RUNNING".into(),
-                entered_at: e.timestamp.to_string(),
-                exited_at: None,
-                duration_ms: None,
-                attempts: 0,
-                retry,
-                result: None,
-                error: None,
-                cause: None,
-            });
-            owner.insert(e.id, out.len() - 1);
-            continue;
-        }
-        let Some(&i) = owner.get(&e.previous_event_id) else { continue };
-        owner.insert(e.id, i);
-        let s = &mut out[i];
-        if kind.ends_with("StateExited") {
-            s.status = "SUCCEEDED".into();
-            s.exited_at = Some(e.timestamp.to_string());
-            s.duration_ms = millis(&e.timestamp).zip(millis(&s.entered_at)).map(|(b, a)| b - a);
-        } else if kind.ends_with("Scheduled") {
-            s.attempts += 1;
-        } else if kind == "TaskSucceeded" || kind == "LambdaFunctionSucceeded" {
-            s.result = e.detail_text("output").and_then(|o| serde_json::from_str(&o).ok());
-        } else if kind.ends_with("Failed") || kind.ends_with("TimedOut") {
-            s.status = "FAILED".into();
-            s.error = e.detail_text("error");
-            s.cause = e.detail_text("cause");
-            s.exited_at = Some(e.timestamp.to_string());
-            s.duration_ms = millis(&e.timestamp).zip(millis(&s.entered_at)).map(|(b, a)| b - a);
-        }
-    }
-    // A Fail state has no exit event: reaching it is its whole job.
-    for s in out.iter_mut().filter(|s| s.kind == "Fail") {
-        s.status = "FAILED".into();
-    }
-    out
 }
 
 /// One build of an execution, with where its log is.

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::sdk::port_error;
 
 /// Every event of execution `arn`, oldest first.
-async fn events(sfn: &aws_sdk_sfn::Client, arn: &str) -> PortResult<Vec<HistoryEvent>> {
+pub(super) async fn events(sfn: &aws_sdk_sfn::Client, arn: &str) -> PortResult<Vec<HistoryEvent>> {
     let mut all = Vec::new();
     let mut pages = sfn.get_execution_history().execution_arn(arn).into_paginator().send();
     while let Some(page) = pages.next().await {

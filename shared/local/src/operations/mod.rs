@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use baton_core::operations::{
-    Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionQuery, ExecutionRef,
-    ExecutionStopped, ExecutionSummary, OperationError, Operations, Prepared, RetryPlan, RollbackPlan, StopDeployment, StopExecution,
+    Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionDetail, ExecutionQuery,
+    ExecutionRef, ExecutionStopped, ExecutionSummary, OperationError, Operations, Prepared, RetryPlan, RollbackPlan, StopDeployment,
+    StopExecution,
 };
 use baton_core::ports::Manifest;
 
@@ -116,6 +117,21 @@ impl Operations for LocalOperations {
             return Ok(Vec::new());
         }
         Ok(query::find_executions(&self.db()?, query, limit)?)
+    }
+
+    async fn execution(&self, execution: Option<&str>) -> Result<ExecutionDetail, OperationError> {
+        let db = self.db()?;
+        let execution = match execution {
+            Some(id) => self.execution(&db, id)?,
+            None => query::execution(&db, None)?.ok_or_else(|| {
+                OperationError::NotFound(format!(
+                    "no executions yet in {}; start one with `baton run`",
+                    self.state_dir.display()
+                ))
+            })?,
+        };
+        let states = query::states(&query::history(&db, &execution.id)?);
+        Ok(ExecutionDetail { execution, states })
     }
 
     async fn review_approval(&self, execution: &str, action: Option<&str>) -> Result<ApprovalReview, OperationError> {
