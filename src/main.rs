@@ -76,6 +76,7 @@ async fn main() -> ExitCode {
             cli.command,
             Command::History { .. }
                 | Command::Status { .. }
+                | Command::Replay { .. }
                 | Command::Approve { .. }
                 | Command::Stop { .. }
                 | Command::Retry { .. }
@@ -84,7 +85,7 @@ async fn main() -> ExitCode {
         )
     {
         let e = Usage(format!(
-            "--stack {name}: history, status, approve, stop, retry, rollback and stop-deployment act on a deployed stack; this command reads this machine's state only"
+            "--stack {name}: history, status, replay, approve, stop, retry, rollback and stop-deployment act on a deployed stack; this command reads this machine's state only"
         ));
         anstream::eprintln!("{}error{}: {e}", style::FAIL.render(), style::FAIL.render_reset());
         return ExitCode::from(2);
@@ -154,6 +155,7 @@ async fn main() -> ExitCode {
         Command::Status { execution, pipeline, json } => {
             commands::status::run(execution.as_deref(), &pipeline.path, state_dir, stack, json).await
         }
+        Command::Replay { execution, pipeline, json } => commands::replay::run(&execution, &pipeline.path, state_dir, stack, json).await,
         Command::Cost {
             execution,
             pipeline,

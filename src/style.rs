@@ -89,6 +89,14 @@ pub(crate) fn result_summary(result: Option<&serde_json::Value>) -> String {
     parts.join(" ")
 }
 
+/// `text` cut to `max` characters, with `…` where it was cut.
+pub(crate) fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((at, _)) => format!("{}…", &text[..at]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::when;

@@ -31,8 +31,9 @@ pub(crate) struct Cli {
     #[arg(long, env = "BATON_STATE_DIR", hide_env_values = true, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Act on a deployed stack (`sam deploy --stack-name NAME`) instead of this machine's state:
-    /// history, status, approve, stop, retry, rollback and stop-deployment. AWS credentials, region and endpoint
-    /// come from the standard AWS configuration. Needs a baton built with `--features aws`
+    /// history, status, replay, approve, stop, retry, rollback and stop-deployment. AWS credentials,
+    /// region and endpoint come from the standard AWS configuration. Needs a baton built with
+    /// `--features aws`
     #[arg(long, env = "BATON_STACK", hide_env_values = true, global = true, value_name = "NAME")]
     pub stack: Option<String>,
 }
@@ -182,6 +183,20 @@ Examples:
     Status {
         /// An execution id (or a unique prefix of one) [default: the latest]
         execution: Option<String>,
+        #[command(flatten)]
+        pipeline: PipelineFlag,
+        /// Print JSON instead of text (stable field names, for scripts).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a finished execution again in the local interpreter, each task answered with what it
+    /// returned, and show where the two runs differ.
+    #[command(
+        after_help = "Reads the execution's definition and history (locally, or from Step Functions with --stack) and\nruns the same definition on the same input here, every Task answered with the result or error it\nrecorded, Wait states instant. Then compares the runs state by state: what each state received and\nproduced, and how each run ended. Agreement means this interpreter reads the definition as the\nrecording executor did; a divergence names the first state where they part and the JSON path that\ndiffers. Exit status: 0 when they agree, 1 when they diverge.\n\nExamples:\n  baton replay 20261126-101500                           a local execution\n  baton replay 20261204-090000-3f9a1c07 --stack hello-baton   an execution on AWS\n  baton replay arn:aws:states:us-east-1:123456789012:execution:hello-baton-pipeline:20261204-090000 --stack hello-baton --json"
+    )]
+    Replay {
+        /// An execution id (or, with --stack, its ARN)
+        execution: String,
         #[command(flatten)]
         pipeline: PipelineFlag,
         /// Print JSON instead of text (stable field names, for scripts).

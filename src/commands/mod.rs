@@ -11,6 +11,7 @@ pub(crate) mod history;
 pub(crate) mod logs;
 pub(crate) mod metrics;
 pub(crate) mod params;
+pub(crate) mod replay;
 pub(crate) mod retry;
 pub(crate) mod rollback;
 pub(crate) mod run;

@@ -19,6 +19,7 @@ mod execution_modes;
 mod hostile;
 mod idempotency;
 mod pipeline_runs;
+mod replay;
 mod reports;
 mod resume;
 mod sam;

@@ -249,7 +249,10 @@ fn status_with_a_stack_draws_the_step_functions_history_as_a_local_one() {
     let shown = baton(&["status", "--stack", "hello", "--pipeline", hello], endpoint);
     assert_eq!(shown.status.code(), Some(0), "{}", text(&shown.stderr));
     let shown = text(&shown.stdout);
-    assert!(shown.contains("Execution 20261204-090000-bbbbbbbb FAILED · pipeline hello · commit 0a1b2c3d"), "{shown}");
+    assert!(
+        shown.contains("Execution 20261204-090000-bbbbbbbb FAILED · pipeline hello · commit 0a1b2c3d"),
+        "{shown}"
+    );
     assert!(shown.contains("Baton.DeployFailed: group web: 2 of 3 instances failed"), "{shown}");
     let deploy = shown.lines().find(|l| l.trim_start().starts_with("Deploy")).unwrap_or_default();
     assert!(
@@ -258,7 +261,15 @@ fn status_with_a_stack_draws_the_step_functions_history_as_a_local_one() {
     );
 
     let json = baton(
-        &["status", "20261204-090000-bbbbbbbb", "--json", "--stack", "hello", "--pipeline", hello],
+        &[
+            "status",
+            "20261204-090000-bbbbbbbb",
+            "--json",
+            "--stack",
+            "hello",
+            "--pipeline",
+            hello,
+        ],
         endpoint,
     );
     assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
@@ -280,6 +291,31 @@ fn status_with_a_stack_draws_the_step_functions_history_as_a_local_one() {
         [("Source", "SUCCEEDED"), ("Ready?", "SUCCEEDED"), ("Deploy", "FAILED")],
         "{doc}"
     );
+
+    // moto ran the machine; the same definition here, on the same input, takes the same path.
+    let replayed = baton(
+        &[
+            "replay",
+            "20261204-090000-bbbbbbbb",
+            "--json",
+            "--stack",
+            "hello",
+            "--pipeline",
+            hello,
+        ],
+        endpoint,
+    );
+    assert_eq!(
+        replayed.status.code(),
+        Some(0),
+        "{}{}",
+        text(&replayed.stdout),
+        text(&replayed.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&replayed.stdout).expect("replay --json");
+    assert_eq!(doc["agrees"], true, "{doc}");
+    assert_eq!(doc["states"].as_array().map(Vec::len), Some(3), "{doc}");
+    assert_eq!(doc["recorded_end"]["error"], "Baton.DeployFailed", "{doc}");
 
     let unknown = baton(&["status", "20261204-nope", "--stack", "hello", "--pipeline", hello], endpoint);
     assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown.stderr));

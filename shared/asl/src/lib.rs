@@ -18,7 +18,8 @@
 //! - [`tokens`]: task tokens for `.waitForTaskToken`.
 //! - [`mock`]: Task results from a Step Functions Local `MockConfigFile`.
 //! - [`history`]: history events in Step Functions' shapes; [`redrive`] reads where an
-//!   unfinished execution continues from them.
+//!   unfinished execution continues from them; [`replay`] runs a recorded execution again with
+//!   its tasks' recorded results and says where the two runs differ.
 //! - [`error`]: definition errors and runtime `States.*` errors; [`locate`] turns the JSON
 //!   pointer a diagnostic names into a line and column.
 
@@ -39,6 +40,7 @@ pub mod path;
 mod path_filter;
 pub mod payload;
 pub mod redrive;
+pub mod replay;
 pub mod tokens;
 pub mod validate;
 pub mod variables;

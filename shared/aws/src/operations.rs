@@ -19,11 +19,12 @@ use async_trait::async_trait;
 use aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput;
 use aws_sdk_sfn::types::ExecutionStatus as SfnStatus;
 use aws_types::SdkConfig;
+use baton_asl::replay::Recording;
 use baton_core::Pipeline;
 use baton_core::operations::{
     Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionDetail, ExecutionQuery,
-    ExecutionRef, ExecutionStopped, ExecutionSummary, MAX_APPROVAL_COMMENT, OperationError, Operations, Prepared, RetryPlan, RollbackPlan,
-    StopDeployment, StopExecution,
+    ExecutionRecording, ExecutionRef, ExecutionStopped, ExecutionSummary, MAX_APPROVAL_COMMENT, OperationError, Operations, Prepared,
+    RetryPlan, RollbackPlan, StopDeployment, StopExecution,
 };
 use baton_core::pipeline_status::PipelineStatus;
 use baton_core::ports::{ArtifactStore, DeployRequest, Deployer, DeploymentStatus, MetricsSink, PendingTasks, PortError, StopRequest};
@@ -306,6 +307,26 @@ impl Operations for AwsOperations {
         Ok(ExecutionDetail {
             execution: self.summary(&d),
             states,
+        })
+    }
+
+    /// `DescribeStateMachineForExecution` (the definition this execution ran, which a later
+    /// deployment may have replaced) and `GetExecutionHistory`.
+    async fn recording(&self, execution: &str) -> Result<ExecutionRecording, OperationError> {
+        let d = self.describe(Some(execution)).await?;
+        let machine = self
+            .sfn
+            .describe_state_machine_for_execution()
+            .execution_arn(d.execution_arn())
+            .send()
+            .await
+            .map_err(|e| internal(crate::sdk::port_error("Step Functions DescribeStateMachineForExecution", &e)))?;
+        let events = history::events(&self.sfn, d.execution_arn()).await.map_err(internal)?;
+        let name = d.name().unwrap_or(execution);
+        Ok(ExecutionRecording {
+            execution: self.summary(&d),
+            definition: machine.definition().to_string(),
+            recording: Recording::new(d.state_machine_arn(), name, recorded::recorded(&events)),
         })
     }
 

@@ -161,7 +161,10 @@ async fn an_execution_is_its_description_and_its_history_folded_state_by_state()
         "{:?}",
         detail.states
     );
-    assert_eq!(detail.states[0].result.as_ref().map(|r| r["Payload"]["build_id"].clone()), Some("b-1".into()));
+    assert_eq!(
+        detail.states[0].result.as_ref().map(|r| r["Payload"]["build_id"].clone()),
+        Some("b-1".into())
+    );
     assert_eq!(detail.states[1].error.as_deref(), Some("BuildFailed"));
 
     let other = ops.execution(Some("arn:aws:states:us-east-1:123456789012:execution:other:x")).await;

@@ -120,9 +120,15 @@ mod tests {
     #[test]
     fn a_fail_state_row_carries_the_error_and_cause_the_execution_failed_with() {
         let history = [
-            event(r#"{"id":1,"previousEventId":0,"timestamp":"2026-12-04T09:00:00Z","type":"ExecutionStarted","executionStartedEventDetails":{"input":"{}"}}"#),
-            event(r#"{"id":2,"previousEventId":1,"timestamp":"2026-12-04T09:00:01Z","type":"FailStateEntered","stateEnteredEventDetails":{"name":"Deploy","input":"{}"}}"#),
-            event(r#"{"id":3,"previousEventId":2,"timestamp":"2026-12-04T09:00:01Z","type":"ExecutionFailed","executionFailedEventDetails":{"error":"Baton.DeployFailed","cause":"2 of 3 failed"}}"#),
+            event(
+                r#"{"id":1,"previousEventId":0,"timestamp":"2026-12-04T09:00:00Z","type":"ExecutionStarted","executionStartedEventDetails":{"input":"{}"}}"#,
+            ),
+            event(
+                r#"{"id":2,"previousEventId":1,"timestamp":"2026-12-04T09:00:01Z","type":"FailStateEntered","stateEnteredEventDetails":{"name":"Deploy","input":"{}"}}"#,
+            ),
+            event(
+                r#"{"id":3,"previousEventId":2,"timestamp":"2026-12-04T09:00:01Z","type":"ExecutionFailed","executionFailedEventDetails":{"error":"Baton.DeployFailed","cause":"2 of 3 failed"}}"#,
+            ),
         ];
         let rows = states(&history);
         assert_eq!(rows.len(), 1);

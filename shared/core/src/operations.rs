@@ -116,6 +116,15 @@ pub struct ExecutionDetail {
     pub states: Vec<StateStatus>,
 }
 
+/// An execution as recorded, to run again: what `baton replay` compares with a local run.
+#[derive(Debug, Clone)]
+pub struct ExecutionRecording {
+    pub execution: ExecutionSummary,
+    /// The definition it ran (Amazon States Language JSON).
+    pub definition: String,
+    pub recording: baton_asl::replay::Recording,
+}
+
 /// Which executions a listing keeps: one status, and words that must each appear (in any case)
 /// in the id, commit (id and subject), branch, trigger, error or cause.
 #[derive(Debug, Clone, Default)]
@@ -313,6 +322,9 @@ pub trait Operations: Send + Sync {
     /// One execution (an id or what the executor accepts for one; `None` is the newest) with its
     /// states.
     async fn execution(&self, execution: Option<&str>) -> Result<ExecutionDetail, OperationError>;
+
+    /// An ended execution's definition and history.
+    async fn recording(&self, execution: &str) -> Result<ExecutionRecording, OperationError>;
 
     /// The approval an execution waits on — the only one, or the one `action` names — and what
     /// the approver is approving.

@@ -10,10 +10,11 @@ mod groups;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
+use baton_asl::replay::Recording;
 use baton_core::operations::{
     Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionDetail, ExecutionQuery,
-    ExecutionRef, ExecutionStopped, ExecutionSummary, OperationError, Operations, Prepared, RetryPlan, RollbackPlan, StopDeployment,
-    StopExecution,
+    ExecutionRecording, ExecutionRef, ExecutionStopped, ExecutionSummary, OperationError, Operations, Prepared, RetryPlan, RollbackPlan,
+    StopDeployment, StopExecution,
 };
 use baton_core::ports::Manifest;
 
@@ -132,6 +133,24 @@ impl Operations for LocalOperations {
         };
         let states = query::states(&query::history(&db, &execution.id)?);
         Ok(ExecutionDetail { execution, states })
+    }
+
+    async fn recording(&self, execution: &str) -> Result<ExecutionRecording, OperationError> {
+        let db = self.db()?;
+        let execution = self.execution(&db, execution)?;
+        let definition = query::definition(&db, &execution.id)?.ok_or_else(|| {
+            OperationError::NotFound(format!(
+                "execution {} was recorded before Baton kept each execution's definition; replay a newer one",
+                execution.id
+            ))
+        })?;
+        let arn = crate::runtime::machine_arn(&execution.pipeline);
+        let recording = Recording::new(&arn, &execution.id, query::history(&db, &execution.id)?);
+        Ok(ExecutionRecording {
+            definition: definition.to_string(),
+            execution,
+            recording,
+        })
     }
 
     async fn review_approval(&self, execution: &str, action: Option<&str>) -> Result<ApprovalReview, OperationError> {

@@ -193,7 +193,7 @@ impl LocalRuntime {
             tokio::spawn(evaluate_alarms(adapters.clone())),
         ];
         Ok(Self {
-            machine_arn: format!("arn:aws:states:local:000000000000:stateMachine:{}", pipeline.name),
+            machine_arn: machine_arn(&pipeline.name),
             adapters,
             pipeline_file: pipeline_file.to_path_buf(),
             state_dir,
@@ -448,4 +448,9 @@ impl LocalRuntime {
         }
         Ok(stopped)
     }
+}
+
+/// The ARN a local pipeline's state machine runs under (its `$$.StateMachine.Id`).
+pub fn machine_arn(pipeline: &str) -> String {
+    format!("arn:aws:states:local:000000000000:stateMachine:{pipeline}")
 }
