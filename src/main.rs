@@ -77,6 +77,7 @@ async fn main() -> ExitCode {
             Command::History { .. }
                 | Command::Status { .. }
                 | Command::Replay { .. }
+                | Command::Cost { .. }
                 | Command::Approve { .. }
                 | Command::Stop { .. }
                 | Command::Retry { .. }
@@ -85,7 +86,7 @@ async fn main() -> ExitCode {
         )
     {
         let e = Usage(format!(
-            "--stack {name}: history, status, replay, approve, stop, retry, rollback and stop-deployment act on a deployed stack; this command reads this machine's state only"
+            "--stack {name}: history, status, replay, cost, approve, stop, retry, rollback and stop-deployment act on a deployed stack; this command reads this machine's state only"
         ));
         anstream::eprintln!("{}error{}: {e}", style::FAIL.render(), style::FAIL.render_reset());
         return ExitCode::from(2);
@@ -161,7 +162,10 @@ async fn main() -> ExitCode {
             pipeline,
             invocation_ms,
             json,
-        } => commands::cost::run(execution.as_deref(), &pipeline.path, state_dir, invocation_ms, json),
+        } => {
+            let place = commands::cost::Place { state_dir, stack };
+            commands::cost::run(execution.as_deref(), &pipeline.path, place, invocation_ms, json).await
+        }
         Command::Approve {
             execution,
             action,

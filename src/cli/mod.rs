@@ -31,9 +31,9 @@ pub(crate) struct Cli {
     #[arg(long, env = "BATON_STATE_DIR", hide_env_values = true, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Act on a deployed stack (`sam deploy --stack-name NAME`) instead of this machine's state:
-    /// history, status, replay, approve, stop, retry, rollback and stop-deployment. AWS credentials,
-    /// region and endpoint come from the standard AWS configuration. Needs a baton built with
-    /// `--features aws`
+    /// history, status, replay, cost, approve, stop, retry, rollback and stop-deployment. AWS
+    /// credentials, region and endpoint come from the standard AWS configuration. Needs a baton
+    /// built with `--features aws`
     #[arg(long, env = "BATON_STACK", hide_env_values = true, global = true, value_name = "NAME")]
     pub stack: Option<String>,
 }
@@ -205,7 +205,7 @@ Examples:
     },
     /// Estimate what one execution would cost to orchestrate on AWS, beside CodePipeline V2.
     #[command(
-        after_help = "Counts what the execution did in the units AWS bills (state transitions, Lambda invocations at\neach function's memory in infra/template.yaml, S3 requests, DynamoDB writes, Scheduler timers)\nand prices them, printing every price used. CodePipeline V2 charges $0.002 per action minute,\neach action rounded up to a minute, manual approvals free. Build minutes and deployment targets\ncost the same either way and are left out.\n\nExamples:\n  baton cost                     the latest execution\n  baton cost 20261126-101500 --invocation-ms 250 --json"
+        after_help = "Counts what the execution did in the units AWS bills (state transitions, Lambda invocations at\neach function's memory in infra/template.yaml, S3 requests, DynamoDB writes, Scheduler timers)\nand prices them, printing every price used. CodePipeline V2 charges $0.002 per action minute,\neach action rounded up to a minute, manual approvals free. Build minutes and deployment targets\ncost the same either way and are left out.\n\nExamples:\n  baton cost                     the latest execution\n  baton cost 20261126-101500 --invocation-ms 250 --json\n  baton cost --stack hello-baton     the newest execution on AWS, from its Step Functions history"
     )]
     Cost {
         /// An execution id (or a unique prefix of one) [default: the latest]

@@ -12,8 +12,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use baton_core::cost::{self, ActionRun, Invocation, Usage};
+use baton_core::execution_states::StateStatus;
 use baton_core::model::{ActionKind, Pipeline};
-use baton_local::query::{self, StateStatus};
+use baton_core::operations::ExecutionDetail;
 
 use crate::out::println;
 
@@ -106,18 +107,21 @@ pub(crate) fn usage(pipeline: &Pipeline, states: &[StateStatus], transitions: u6
     u
 }
 
-pub(crate) fn run(
-    execution: Option<&str>,
-    pipeline: &Path,
-    state_dir: Option<&Path>,
-    invocation_ms: u64,
-    json: bool,
-) -> anyhow::Result<u8> {
-    let (_, db, exec) = crate::locate::execution(pipeline, state_dir, execution)?;
+/// Where the execution is: this machine's state directory, or a deployed stack.
+pub(crate) struct Place<'a> {
+    pub state_dir: Option<&'a Path>,
+    pub stack: Option<&'a str>,
+}
+
+pub(crate) async fn run(execution: Option<&str>, pipeline: &Path, place: Place<'_>, invocation_ms: u64, json: bool) -> anyhow::Result<u8> {
+    let (pipeline, execution) = crate::locate::pipeline_and_execution(pipeline, execution);
     let model = baton_core::load_pipeline(&crate::locate::pipeline_file(pipeline)?)?;
-    let history = query::history(&db, &exec.id)?;
-    let transitions = history.iter().filter(|e| e.kind.ends_with("StateEntered")).count() as u64;
-    let states = query::states(&history);
+    let ops = crate::locate::operations(pipeline, place.state_dir, place.stack).await?;
+    let ExecutionDetail {
+        execution: exec,
+        states,
+        transitions,
+    } = ops.execution(execution).await?;
     let usage = usage(&model, &states, transitions, exec.trigger != "manual", invocation_ms);
     let report = cost::estimate(&usage);
     if json {

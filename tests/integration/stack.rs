@@ -36,11 +36,12 @@ fn baton(args: &[&str], endpoint: Option<&str>) -> Output {
 #[test]
 fn a_command_that_reads_this_machines_state_only_refuses_a_stack() {
     let hello = repo_root().join("examples/hello-app");
-    let out = baton(&["cost", "--stack", "hello", "--pipeline", hello.to_str().expect("utf-8")], None);
+    let out = baton(&["logs", "--stack", "hello", "--pipeline", hello.to_str().expect("utf-8")], None);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr)
-            .contains("--stack hello: history, status, approve, stop, retry, rollback and stop-deployment act on a deployed stack"),
+        text(&out.stderr).contains(
+            "--stack hello: history, status, replay, cost, approve, stop, retry, rollback and stop-deployment act on a deployed stack"
+        ),
         "{}",
         text(&out.stderr)
     );
@@ -316,6 +317,16 @@ fn status_with_a_stack_draws_the_step_functions_history_as_a_local_one() {
     assert_eq!(doc["agrees"], true, "{doc}");
     assert_eq!(doc["states"].as_array().map(Vec::len), Some(3), "{doc}");
     assert_eq!(doc["recorded_end"]["error"], "Baton.DeployFailed", "{doc}");
+
+    // Priced from the same history: Source, Ready? and Deploy are three transitions.
+    let cost = baton(&["cost", "--json", "--stack", "hello", "--pipeline", hello], endpoint);
+    assert_eq!(cost.status.code(), Some(0), "{}", text(&cost.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&cost.stdout).expect("cost --json");
+    assert_eq!(
+        (&doc["execution"], &doc["usage"]["transitions"]),
+        (&serde_json::json!("20261204-090000-bbbbbbbb"), &serde_json::json!(3)),
+        "{doc}"
+    );
 
     let unknown = baton(&["status", "20261204-nope", "--stack", "hello", "--pipeline", hello], endpoint);
     assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown.stderr));

@@ -303,10 +303,11 @@ impl Operations for AwsOperations {
     async fn execution(&self, execution: Option<&str>) -> Result<ExecutionDetail, OperationError> {
         let d = self.describe(execution).await?;
         let events = history::events(&self.sfn, d.execution_arn()).await.map_err(internal)?;
-        let states = baton_core::execution_states::states(&recorded::recorded(&events));
+        let history = recorded::recorded(&events);
         Ok(ExecutionDetail {
             execution: self.summary(&d),
-            states,
+            states: baton_core::execution_states::states(&history),
+            transitions: baton_core::execution_states::transitions(&history),
         })
     }
 

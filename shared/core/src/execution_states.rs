@@ -109,6 +109,11 @@ pub fn states(history: &[HistoryEvent]) -> Vec<StateStatus> {
     out
 }
 
+/// The states a history entered, each entry once: the state transitions Step Functions bills.
+pub fn transitions(history: &[HistoryEvent]) -> u64 {
+    history.iter().filter(|e| e.kind.ends_with("StateEntered")).count() as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -114,6 +114,9 @@ impl ExecutionSummary {
 pub struct ExecutionDetail {
     pub execution: ExecutionSummary,
     pub states: Vec<StateStatus>,
+    /// The states entered, Parallel and Map branches included: the transitions Step Functions
+    /// bills.
+    pub transitions: u64,
 }
 
 /// An execution as recorded, to run again: what `baton replay` compares with a local run.

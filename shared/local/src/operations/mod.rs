@@ -131,8 +131,12 @@ impl Operations for LocalOperations {
                 ))
             })?,
         };
-        let states = query::states(&query::history(&db, &execution.id)?);
-        Ok(ExecutionDetail { execution, states })
+        let history = query::history(&db, &execution.id)?;
+        Ok(ExecutionDetail {
+            execution,
+            states: query::states(&history),
+            transitions: baton_core::execution_states::transitions(&history),
+        })
     }
 
     async fn recording(&self, execution: &str) -> Result<ExecutionRecording, OperationError> {
