@@ -34,7 +34,7 @@ pub(crate) fn parse_as<T: DeserializeOwned>(origin: &Path, text: &str) -> anyhow
             column: u32::try_from(e.column().max(1)).unwrap_or(u32::MAX),
         };
         let what = if e.is_syntax() || e.is_eof() { "not JSON: " } else { "" };
-        report.error(pos, format!("{what}{message}"));
+        report.error(pos, format!("{what}{}", baton_core::spec::plain::plain(message)));
         anyhow::Error::new(Usage(report.finish().expect_err("one problem").to_string()))
     })
 }

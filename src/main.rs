@@ -223,6 +223,7 @@ async fn main() -> ExitCode {
         Command::Artifacts { command, pipeline } => commands::artifacts::run(command, &pipeline, state_dir),
         Command::Params { command, pipeline } => commands::params::run(command, &pipeline, state_dir),
         Command::Alarm { command } => commands::alarm::run(command),
+        Command::Analysis { command } => commands::analysis::run(command),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             // Into a buffer first: clap_complete panics on a write error, `out` does not.

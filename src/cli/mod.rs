@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-pub(crate) use subcommands::{AlarmCommand, ArtifactsCommand, AslCommand, ParamsCommand};
+pub(crate) use subcommands::{AlarmCommand, AnalysisCommand, ArtifactsCommand, AslCommand, ParamsCommand};
 
 #[cfg(test)]
 mod help_snapshots;
@@ -456,6 +456,12 @@ Examples:
     Alarm {
         #[command(subcommand)]
         command: AlarmCommand,
+    },
+    /// Replay the canary judge on recorded samples: the decision a deployment would have taken.
+    #[command(after_help = "Examples:\n  baton analysis evaluate --config analysis.json --canary canary.json --baseline baseline.json")]
+    Analysis {
+        #[command(subcommand)]
+        command: AnalysisCommand,
     },
     /// Run or check any Amazon States Language state machine, as Step Functions would.
     #[command(after_help = "Examples:\n  baton asl run machine.asl.json --input '{\"n\": 3}'\n  baton asl validate machine.asl.json")]

@@ -117,6 +117,28 @@ pub(crate) enum AlarmCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub(crate) enum AnalysisCommand {
+    /// Judge a canary against its baseline, interval by interval, as a deployment's analysis does.
+    #[command(
+        after_help = "CONFIG.json: {\"metrics\": [{\"name\", \"direction\": \"increase\"|\"decrease\"|\"either\",\n\"tolerance\" (a ratio, default 0.1), \"critical\" (default false), \"weight\" (default 1)}],\n\"intervals\", \"thresholds\": {\"pass\", \"marginal\"} (0-100), \"significance\" (default 0.05),\n\"min_samples\" (default 5)}.\nCANARY.json and BASELINE.json: {\"METRIC\": [[samples of interval 1], [interval 2], ...], ...}.\n\nEach metric is compared with a Mann-Whitney U test and its effect (the relative change of the\nmean), classified PASS, HIGH, LOW or NO_DATA; the weights of the metrics that did not fail make\nthe score. A critical metric that fails, or a score under `marginal`, fails the canary; the last\ninterval promotes it when every interval scored at least `pass`.\n\nExit codes: 0 promoted (or no decision yet), 1 failed, 2 invalid input.\n\nExamples:\n  baton analysis evaluate --config analysis.json --canary canary.json --baseline baseline.json\n  baton analysis evaluate --config analysis.json --canary c.json --baseline b.json --json"
+    )]
+    Evaluate {
+        /// The analysis: metrics, intervals, thresholds (JSON).
+        #[arg(long, value_name = "CONFIG.json")]
+        config: PathBuf,
+        /// The canary's samples, per metric and interval (JSON).
+        #[arg(long, value_name = "CANARY.json")]
+        canary: PathBuf,
+        /// The baseline's samples, per metric and interval (JSON).
+        #[arg(long, value_name = "BASELINE.json")]
+        baseline: PathBuf,
+        /// Print `{"intervals": [...], "decision"}` instead of a table per interval.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub(crate) enum AslCommand {
     /// Execute a state machine definition and print {status, output, error, cause, history?}.
     #[command(

@@ -1,6 +1,7 @@
 //! One module per command; each returns the process exit code.
 
 pub(crate) mod alarm;
+pub(crate) mod analysis;
 pub(crate) mod approve;
 pub(crate) mod artifacts;
 pub(crate) mod asl;

@@ -1,6 +1,7 @@
 //! Baton's integration tests: one binary, fixtures in `util`.
 
 mod alarm_evaluate;
+mod analysis_evaluate;
 mod approvals;
 mod appspec_fidelity;
 mod artifact_gc;

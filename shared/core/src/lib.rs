@@ -28,6 +28,7 @@
 //! - [`variables`]: action output variables (`#{Namespace.NAME}`).
 
 pub mod alarm;
+pub mod analysis;
 pub mod beneath;
 pub mod bundle;
 pub mod cost;

@@ -8,7 +8,7 @@ pub mod duration;
 pub mod error;
 pub mod lambda_appspec;
 pub mod pipeline;
-mod plain;
+pub mod plain;
 pub mod validate;
 
 use std::path::Path;

@@ -3,12 +3,12 @@
 //! "use Option<String>" or "set DuplicateKeyPolicy in Options", which name the library's API.
 
 /// `message` from serde or serde-saphyr, in plain words (unchanged when it already is).
-pub(super) fn plain(message: &str) -> String {
+pub fn plain(message: &str) -> String {
     if let Some(rest) = message.strip_prefix("invalid type: unit value, expected ") {
         return format!("this key has no value; expected {rest}");
     }
     if let Some((found, expected)) = message.strip_prefix("invalid type: ").and_then(|m| m.split_once(", expected ")) {
-        return format!("expected {expected}, found {}", kind(found));
+        return format!("expected {}, found {}", kind(expected), kind(found));
     }
     if let Some((value, expected)) = message.strip_prefix("invalid value: ").and_then(|m| m.split_once(", expected ")) {
         return format!("expected {}, found {}", kind(expected), kind(value));
@@ -77,8 +77,8 @@ fn kind(found: &str) -> String {
         return format!("the value {}", b.trim_matches('`'));
     }
     match found {
-        "map" => "a mapping".into(),
-        "sequence" => "a list".into(),
+        "map" | "a map" => "a mapping".into(),
+        "sequence" | "a sequence" => "a list".into(),
         "unit value" => "no value".into(),
         "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number, 0 or more".into(),
         "i32" | "i64" => "a whole number".into(),
@@ -126,7 +126,11 @@ mod tests {
             ),
             (
                 "invalid type: string \"x\", expected a sequence",
-                "expected a sequence, found the text \"x\"",
+                "expected a list, found the text \"x\"",
+            ),
+            (
+                "invalid type: string \"fast\", expected f64",
+                "expected a number, found the text \"fast\"",
             ),
             (
                 "while parsing a block mapping, did not find expected key",

@@ -1,0 +1,352 @@
+//! Automated canary analysis: the canary's samples of each metric judged against the baseline's,
+//! interval by interval, as Kayenta's judge does (Spinnaker's canary analysis): a Mann-Whitney U
+//! test says whether they differ, the effect size says by how much, each metric is classified
+//! Pass, High, Low or NoData, and the classifications make a 0–100 score by weight.
+//!
+//! The judge is pure and deterministic: the same samples give the same decision, so a decision
+//! can be replayed (`baton analysis evaluate`) and unit-tested.
+
+pub mod mann_whitney;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Which change of a metric is bad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Increase,
+    Decrease,
+    Either,
+}
+
+/// One metric to compare.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricSpec {
+    pub name: String,
+    pub direction: Direction,
+    /// The relative effect that matters, e.g. 0.1: a canary 10 % worse than its baseline.
+    #[serde(default = "default_tolerance")]
+    pub tolerance: f64,
+    /// Whether failing this metric fails the canary whatever the score.
+    #[serde(default)]
+    pub critical: bool,
+    #[serde(default = "default_weight")]
+    pub weight: f64,
+}
+
+fn default_tolerance() -> f64 {
+    0.1
+}
+
+fn default_weight() -> f64 {
+    1.0
+}
+
+/// Score thresholds, 0–100.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    /// An interval scoring at least this passes.
+    pub pass: f64,
+    /// An interval scoring under this fails the canary at once.
+    pub marginal: f64,
+}
+
+/// The analysis of one deployment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisSpec {
+    pub metrics: Vec<MetricSpec>,
+    /// How many intervals are judged before promotion.
+    pub intervals: u32,
+    pub thresholds: Thresholds,
+    /// The p-value under which a difference counts (Kayenta's default confidence is 95 %).
+    #[serde(default = "default_significance")]
+    pub significance: f64,
+    /// Fewer samples than this on either side is NoData.
+    #[serde(default = "default_min_samples")]
+    pub min_samples: usize,
+}
+
+fn default_significance() -> f64 {
+    0.05
+}
+
+fn default_min_samples() -> usize {
+    5
+}
+
+/// The most intervals, metrics and samples an analysis takes: bounds on what input can ask.
+pub const MAX_INTERVALS: u32 = 1_000;
+pub const MAX_METRICS: usize = 50;
+pub const MAX_SAMPLES: usize = 1_000_000;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum AnalysisError {
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl AnalysisSpec {
+    /// Every problem of the spec, each naming its field.
+    pub fn check(&self) -> Result<(), AnalysisError> {
+        let mut problems = Vec::new();
+        if self.metrics.is_empty() || self.metrics.len() > MAX_METRICS {
+            problems.push(format!("metrics: give 1 to {MAX_METRICS} metrics"));
+        }
+        if self.intervals == 0 || self.intervals > MAX_INTERVALS {
+            problems.push(format!("intervals: {} is not 1 to {MAX_INTERVALS}", self.intervals));
+        }
+        let t = self.thresholds;
+        let percent = |v: f64| v.is_finite() && (0.0..=100.0).contains(&v);
+        if !percent(t.pass) || !percent(t.marginal) || t.marginal > t.pass {
+            problems.push(format!(
+                "thresholds: pass {} and marginal {} must be 0 to 100, marginal at most pass",
+                t.pass, t.marginal
+            ));
+        }
+        if !(self.significance > 0.0 && self.significance < 1.0) {
+            problems.push(format!("significance: {} is not between 0 and 1", self.significance));
+        }
+        if self.min_samples == 0 || self.min_samples > MAX_SAMPLES {
+            problems.push(format!("min_samples: {} is not 1 to {MAX_SAMPLES}", self.min_samples));
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, m) in self.metrics.iter().enumerate() {
+            if !names.insert(m.name.as_str()) {
+                problems.push(format!("metrics[{i}]: `{}` is named twice", m.name));
+            }
+            if !(m.tolerance.is_finite() && (0.0..=100.0).contains(&m.tolerance)) {
+                problems.push(format!(
+                    "metrics[{i}].tolerance: {} is not 0 to 100 (a ratio: 0.1 is 10 %)",
+                    m.tolerance
+                ));
+            }
+            if !(m.weight.is_finite() && m.weight > 0.0 && m.weight <= 1_000.0) {
+                problems.push(format!("metrics[{i}].weight: {} is not above 0 and at most 1000", m.weight));
+            }
+        }
+        match problems.is_empty() {
+            true => Ok(()),
+            false => Err(AnalysisError::Invalid(problems.join("; "))),
+        }
+    }
+}
+
+/// How a metric's canary compares with its baseline in one interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Classification {
+    Pass,
+    High,
+    Low,
+    NoData,
+}
+
+/// One metric's verdict in one interval.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricResult {
+    pub name: String,
+    pub classification: Classification,
+    /// Whether the classification is the bad direction's: the metric failed.
+    pub failed: bool,
+    pub critical: bool,
+    /// (canary mean − baseline mean) / |baseline mean|; infinite when the baseline's mean is 0
+    /// and the canary's is not (`"Infinity"` or `"-Infinity"` in JSON, which has no such number).
+    #[serde(serialize_with = "ratio")]
+    pub effect: Option<f64>,
+    pub p_value: Option<f64>,
+    pub canary_samples: usize,
+    pub baseline_samples: usize,
+    pub canary_mean: Option<f64>,
+    pub baseline_mean: Option<f64>,
+}
+
+fn ratio<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(x) if x.is_infinite() => s.serialize_str(if *x > 0.0 { "Infinity" } else { "-Infinity" }),
+        Some(x) => s.serialize_f64(*x),
+        None => s.serialize_none(),
+    }
+}
+
+/// What the judge decides at an interval's end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Decision {
+    /// Judge the next interval.
+    Continue,
+    /// Every interval passed: shift the rest of the traffic.
+    Promote,
+    /// Stop the shift and roll back (`CANARY_ANALYSIS_FAILED`).
+    Fail,
+}
+
+impl Decision {
+    /// The name JSON gives it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Continue => "CONTINUE",
+            Self::Promote => "PROMOTE",
+            Self::Fail => "FAIL",
+        }
+    }
+}
+
+impl Classification {
+    /// The name JSON gives it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "PASS",
+            Self::High => "HIGH",
+            Self::Low => "LOW",
+            Self::NoData => "NO_DATA",
+        }
+    }
+}
+
+/// One interval's judgement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntervalResult {
+    pub interval: u32,
+    pub metrics: Vec<MetricResult>,
+    /// 0–100 by weight over the metrics with data; `None` when no metric had data.
+    pub score: Option<f64>,
+    pub decision: Decision,
+    pub reason: String,
+}
+
+/// The samples of one interval, per metric name; a metric with none is NoData.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntervalSamples {
+    pub canary: BTreeMap<String, Vec<f64>>,
+    pub baseline: BTreeMap<String, Vec<f64>>,
+}
+
+/// One side's samples of a metric; none when it has none.
+fn of<'a>(side: &'a BTreeMap<String, Vec<f64>>, name: &str) -> &'a [f64] {
+    side.get(name).map_or(&[], Vec::as_slice)
+}
+
+fn mean(v: &[f64]) -> Option<f64> {
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// Classifies one metric: NoData with too few samples; High or Low when the test finds a
+/// difference (p under `significance`) whose effect passes the tolerance; Pass otherwise.
+pub fn classify(spec: &AnalysisSpec, metric: &MetricSpec, canary: &[f64], baseline: &[f64]) -> MetricResult {
+    let (cm, bm) = (mean(canary), mean(baseline));
+    let test = mann_whitney::test(canary, baseline);
+    let enough = canary.len() >= spec.min_samples && baseline.len() >= spec.min_samples;
+    let effect = cm.zip(bm).map(|(c, b)| {
+        let d = c - b;
+        if d == 0.0 {
+            0.0
+        } else if b == 0.0 {
+            d.signum() * f64::INFINITY
+        } else {
+            d / b.abs()
+        }
+    });
+    let classification = match (enough, test, effect) {
+        (true, Some(t), Some(e)) if t.p_value < spec.significance && e > metric.tolerance => Classification::High,
+        (true, Some(t), Some(e)) if t.p_value < spec.significance && e < -metric.tolerance => Classification::Low,
+        (true, Some(_), Some(_)) => Classification::Pass,
+        _ => Classification::NoData,
+    };
+    let failed = matches!(
+        (metric.direction, classification),
+        (Direction::Increase | Direction::Either, Classification::High) | (Direction::Decrease | Direction::Either, Classification::Low)
+    );
+    MetricResult {
+        name: metric.name.clone(),
+        classification,
+        failed,
+        critical: metric.critical,
+        effect,
+        p_value: test.map(|t| t.p_value),
+        canary_samples: canary.len(),
+        baseline_samples: baseline.len(),
+        canary_mean: cm,
+        baseline_mean: bm,
+    }
+}
+
+/// Judges interval `interval` (1-based) given the earlier intervals' results: a critical
+/// metric failed or a score under `marginal` fails the canary; the last interval promotes only
+/// when every interval scored at least `pass`.
+pub fn judge(spec: &AnalysisSpec, interval: u32, earlier: &[IntervalResult], samples: &IntervalSamples) -> IntervalResult {
+    let metrics: Vec<MetricResult> = spec
+        .metrics
+        .iter()
+        .map(|m| classify(spec, m, of(&samples.canary, &m.name), of(&samples.baseline, &m.name)))
+        .collect();
+    let weighed: f64 = spec
+        .metrics
+        .iter()
+        .zip(&metrics)
+        .filter(|(_, r)| r.classification != Classification::NoData)
+        .map(|(m, _)| m.weight)
+        .sum();
+    let passed: f64 = spec
+        .metrics
+        .iter()
+        .zip(&metrics)
+        .filter(|(_, r)| r.classification != Classification::NoData && !r.failed)
+        .map(|(m, _)| m.weight)
+        .sum();
+    let score = (weighed > 0.0).then(|| 100.0 * passed / weighed);
+    let last = interval >= spec.intervals;
+    let t = spec.thresholds;
+    let all_passed_before = earlier.iter().all(|r| r.score.is_some_and(|s| s >= t.pass));
+    let (decision, reason) = if let Some(m) = metrics.iter().find(|m| m.critical && m.failed) {
+        (Decision::Fail, format!("critical metric {} is {:?}", m.name, m.classification))
+    } else {
+        match score {
+            Some(s) if s < t.marginal => (
+                Decision::Fail,
+                format!("score {s:.0} is under the marginal threshold {}", t.marginal),
+            ),
+            Some(s) if last && s >= t.pass && all_passed_before => {
+                (Decision::Promote, format!("every interval scored at least {}", t.pass))
+            }
+            Some(s) if last => (
+                Decision::Fail,
+                format!("score {s:.0}: not every interval reached the pass threshold {}", t.pass),
+            ),
+            None if last => (Decision::Fail, "no metric had enough samples to judge".to_string()),
+            Some(s) if s >= t.pass => (Decision::Continue, format!("score {s:.0} passes")),
+            Some(s) => (Decision::Continue, format!("score {s:.0} is marginal")),
+            None => (Decision::Continue, "no metric had enough samples yet".to_string()),
+        }
+    };
+    IntervalResult {
+        interval,
+        metrics,
+        score,
+        decision,
+        reason,
+    }
+}
+
+/// Judges recorded intervals in order until a decision other than Continue: what the deployment
+/// would have done with these samples.
+pub fn replay(spec: &AnalysisSpec, intervals: &[IntervalSamples]) -> Vec<IntervalResult> {
+    let mut out: Vec<IntervalResult> = Vec::new();
+    for (i, samples) in intervals.iter().enumerate().take(spec.intervals as usize) {
+        let result = judge(spec, u32::try_from(i + 1).unwrap_or(u32::MAX), &out, samples);
+        let done = result.decision != Decision::Continue;
+        out.push(result);
+        if done {
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
