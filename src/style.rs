@@ -89,6 +89,16 @@ pub(crate) fn result_summary(result: Option<&serde_json::Value>) -> String {
     parts.join(" ")
 }
 
+/// A canary analysis's decision, coloured as the status it leads to.
+pub(crate) fn decision(d: baton_core::analysis::Decision) -> Style {
+    use baton_core::analysis::Decision;
+    match d {
+        Decision::Fail => FAIL,
+        Decision::Promote => OK,
+        Decision::Continue => WARN,
+    }
+}
+
 /// `text` cut to `max` characters, with `…` where it was cut.
 pub(crate) fn truncate(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {

@@ -72,11 +72,7 @@ pub(crate) fn run(command: AnalysisCommand) -> anyhow::Result<u8> {
     } else {
         for r in &results {
             let score = r.score.map_or_else(|| "-".to_string(), |s| format!("{s:.0}"));
-            let s = style::status(match r.decision {
-                Decision::Fail => "FAILED",
-                Decision::Promote => "SUCCEEDED",
-                Decision::Continue => "RUNNING",
-            });
+            let s = style::decision(r.decision);
             println!(
                 "Interval {} · score {score} · {}{}{} · {}",
                 r.interval,

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use baton_core::analysis::IntervalResult;
 use baton_core::execution_states::StateStatus;
 use baton_core::operations::ExecutionSummary;
 use baton_local::cloudwatch::Health;
@@ -87,6 +88,9 @@ pub(crate) async fn run(
                 s.render_reset(),
                 d.reason.as_deref().unwrap_or_default()
             );
+            for r in &d.analysis {
+                println!("    {}", analysis_line(r));
+            }
             for i in &d.instances {
                 let events: Vec<String> = i
                     .events
@@ -226,4 +230,33 @@ fn state_rows(states: &[StateStatus]) {
             style::duration(st.duration_ms)
         );
     }
+}
+
+/// One interval of a canary analysis: its score, its decision and each metric's verdict.
+fn analysis_line(r: &IntervalResult) -> String {
+    let s = style::decision(r.decision);
+    let metrics: Vec<String> = r
+        .metrics
+        .iter()
+        .map(|m| {
+            let effect = m.effect.map_or_else(String::new, |e| {
+                if e.is_infinite() {
+                    " (from none)".to_string()
+                } else {
+                    format!(" {:+.1}%", e * 100.0)
+                }
+            });
+            let p = m.p_value.map_or_else(String::new, |p| format!(" p={p:.3}"));
+            format!("{} {}{effect}{p}", m.name, m.classification.as_str())
+        })
+        .collect();
+    format!(
+        "analysis interval {} · score {} · {}{}{} · {}",
+        r.interval,
+        r.score.map_or_else(|| "-".to_string(), |s| format!("{s:.0}")),
+        s.render(),
+        r.decision.as_str(),
+        s.render_reset(),
+        metrics.join(", ")
+    )
 }

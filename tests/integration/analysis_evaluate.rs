@@ -81,7 +81,7 @@ fn a_config_out_of_bounds_or_with_an_unknown_key_is_refused_plainly() {
     let unknown = write(
         dir.path(),
         "unknown.json",
-        &serde_json::json!({"metrics": [], "intervals": 1, "thresholds": {"pass": 90, "marginal": 70}, "interval": "1m"}),
+        &serde_json::json!({"metrics": [], "intervals": 1, "thresholds": {"pass": 90, "marginal": 70}, "interval_secs": 60}),
     );
     let out = baton(&[
         "analysis",
@@ -94,7 +94,7 @@ fn a_config_out_of_bounds_or_with_an_unknown_key_is_refused_plainly() {
         &samples,
     ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("unknown key `interval`"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("unknown key `interval_secs`"), "{}", text(&out.stderr));
 
     let bounds = write(
         dir.path(),

@@ -10,6 +10,7 @@ mod bad_input;
 mod bad_input_catalogue;
 mod batch_builds;
 mod builds;
+mod canary_analysis;
 mod cli;
 mod command_semantics;
 mod console;

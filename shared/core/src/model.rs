@@ -113,6 +113,8 @@ pub struct Group {
     pub appspec: String,
     /// Set for a Lambda group: what it deploys instead of instances.
     pub lambda: Option<LambdaTarget>,
+    /// Set when the canary is judged against its baseline before the rest of the traffic moves.
+    pub analysis: Option<crate::analysis::AnalysisSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

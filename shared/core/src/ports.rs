@@ -220,6 +220,9 @@ pub mod stop_codes {
     pub const MANUAL_STOP: &str = "MANUAL_STOP";
     /// One of the group's alarms went into ALARM.
     pub const ALARM_ACTIVE: &str = "ALARM_ACTIVE";
+    /// The canary analysis judged the new revision worse than the old one (Baton's own: CodeDeploy
+    /// has no analysis).
+    pub const CANARY_ANALYSIS_FAILED: &str = "CANARY_ANALYSIS_FAILED";
 
     /// Whether a deployment's end `reason` is a stop on request.
     pub fn on_request(reason: Option<&str>) -> bool {
@@ -229,6 +232,11 @@ pub mod stop_codes {
     /// Whether a deployment's end `reason` is a stop by one of its group's alarms.
     pub fn on_alarm(reason: Option<&str>) -> bool {
         reason.is_some_and(|r| r.starts_with(ALARM_ACTIVE))
+    }
+
+    /// Whether a deployment's end `reason` is a stop by its canary analysis.
+    pub fn on_analysis(reason: Option<&str>) -> bool {
+        reason.is_some_and(|r| r.starts_with(CANARY_ANALYSIS_FAILED))
     }
 }
 

@@ -134,3 +134,70 @@ deployment_groups:
     let err = baton_core::parse_pipeline(Path::new("pipeline.yml"), &bad).unwrap_err().to_string();
     assert!(err.contains("is not a function name or ARN"), "{err}");
 }
+
+#[test]
+fn an_analysis_is_read_with_its_defaults_and_checked_where_it_stands() {
+    let analysis = "
+    analysis:
+      interval: 30s
+      intervals: 4
+      thresholds: { pass: 95, marginal: 75 }
+      metrics:
+        - { name: latency, direction: increase }
+        - { name: errors, direction: increase, tolerance: 0, critical: true }";
+    let p = pipeline(&format!("Canary10Percent5Minutes{analysis}")).unwrap();
+    let spec = p.groups["web"].analysis.as_ref().expect("analysis");
+    assert_eq!((spec.interval.0, spec.intervals, spec.min_samples), (Duration::from_secs(30), 4, 5));
+    assert_eq!(
+        (spec.metrics[0].tolerance, spec.metrics[0].weight, spec.metrics[1].critical),
+        (0.1, 1.0, true)
+    );
+
+    // Not a traffic-shifting group, a metric the front door cannot measure, a bound passed: each
+    // said, at the group.
+    let bad = "
+    analysis:
+      interval: 0s
+      intervals: 2000
+      thresholds: { pass: 95, marginal: 75 }
+      metrics:
+        - { name: cpu, direction: increase }";
+    let err = pipeline(&format!("OneAtATime{bad}")).unwrap_err();
+    for said in [
+        "give the group a traffic_routing config (canary or linear), not CodeDeployDefault.OneAtATime",
+        "metric `cpu`: the front door measures `latency` and `errors` per fleet",
+        "intervals: 2000 is not 1 to 1000",
+        "interval: at least 1s",
+    ] {
+        assert!(err.contains(said), "{said}: {err}");
+    }
+    assert!(
+        err.contains("pipeline.yml:11:5: group `web`: analysis:"),
+        "located at the group: {err}"
+    );
+}
+
+#[test]
+fn validate_warns_that_aws_does_not_run_the_analysis() {
+    let yaml = "name: p
+stages:
+  - name: Ship
+    actions:
+      - { name: Deploy, type: deploy, input: source, group: web }
+deployment_groups:
+  web:
+    config: Canary10Percent5Minutes
+    analysis:
+      intervals: 1
+      thresholds: { pass: 90, marginal: 50 }
+      metrics: [{ name: latency, direction: increase }]
+";
+    let warnings = baton_core::spec::validate::warnings(Path::new("pipeline.yml"), yaml);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0]
+            .message
+            .contains("on AWS the deployment shifts by its config and alarms only"),
+        "{warnings:?}"
+    );
+}

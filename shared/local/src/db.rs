@@ -14,7 +14,7 @@ use crate::error::LocalError;
 /// ones it has not had, and one made by a later Baton (a higher `user_version`) is refused
 /// rather than misread. The first is the schema as it stood before versioning; its `IF NOT
 /// EXISTS` lets it adopt those databases as they are.
-const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5];
 
 /// What a state directory holds besides its database: with any of these present, an empty or
 /// missing database is a lost one, not a new one.
@@ -192,6 +192,14 @@ ALTER TABLE executions ADD COLUMN definition TEXT;
 const SCHEMA_4: &str = r#"
 ALTER TABLE executions ADD COLUMN revision_summary TEXT;
 ALTER TABLE executions ADD COLUMN branch TEXT;
+"#;
+
+/// Each interval a deployment's canary analysis judged (`baton_core::analysis::IntervalResult`
+/// as JSON), for `baton status` and the console.
+const SCHEMA_5: &str = r#"
+CREATE TABLE canary_analysis (
+    deployment_id TEXT NOT NULL, interval INTEGER NOT NULL, result TEXT NOT NULL, PRIMARY KEY (deployment_id, interval)
+);
 "#;
 
 /// A shared connection. Calls are short and local, so they run inline on the async threads.

@@ -14,6 +14,10 @@ HEALTHY = True
 # ValidateService, then /health answers 500, and the staging-health alarm catches it in the bake.
 DEGRADE_AFTER_SECONDS = None
 
+# Set to a number of milliseconds to ship a release that answers GET / that much slower: no
+# health check or alarm notices, a canary analysis does (docs/canary-analysis.md).
+SLOWER_BY_MS = 0
+
 STARTED = time.monotonic()
 
 
@@ -43,6 +47,7 @@ class Handler(BaseHTTPRequestHandler):
             body = {"status": "ok" if ok else "broken", "version": self.server.version, **build_info()}
             self.reply(200 if ok else 500, body)
         elif self.path == "/":
+            time.sleep(SLOWER_BY_MS / 1000)
             self.reply(200, {"message": greeting("world")})
         else:
             self.reply(404, {"error": "not found"})

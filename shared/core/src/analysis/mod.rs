@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::spec::duration::Span;
+
 /// Which change of a metric is bad.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -56,10 +58,13 @@ pub struct Thresholds {
 }
 
 /// The analysis of one deployment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnalysisSpec {
     pub metrics: Vec<MetricSpec>,
+    /// How long each interval lasts in a deployment (recorded samples come in intervals already).
+    #[serde(default = "default_interval")]
+    pub interval: Span,
     /// How many intervals are judged before promotion.
     pub intervals: u32,
     pub thresholds: Thresholds,
@@ -69,6 +74,32 @@ pub struct AnalysisSpec {
     /// Fewer samples than this on either side is NoData.
     #[serde(default = "default_min_samples")]
     pub min_samples: usize,
+    /// Locally: requests Baton sends through the group's front door while it analyses, for a
+    /// group nobody else is calling (a local run has no users).
+    #[serde(default)]
+    pub load: Option<Load>,
+}
+
+/// Synthetic requests through a local group's front door.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Load {
+    /// The path each `GET` asks for.
+    #[serde(default = "default_path")]
+    pub path: String,
+    /// Requests per second (1 to [`MAX_LOAD_PER_SECOND`]).
+    pub per_second: u32,
+}
+
+/// The most synthetic requests per second a load may ask for.
+pub const MAX_LOAD_PER_SECOND: u32 = 1_000;
+
+fn default_path() -> String {
+    "/".into()
+}
+
+fn default_interval() -> Span {
+    Span(std::time::Duration::from_secs(60))
 }
 
 fn default_significance() -> f64 {
@@ -111,6 +142,17 @@ impl AnalysisSpec {
         if !(self.significance > 0.0 && self.significance < 1.0) {
             problems.push(format!("significance: {} is not between 0 and 1", self.significance));
         }
+        if self.interval.secs() == 0 {
+            problems.push("interval: at least 1s".to_string());
+        }
+        if let Some(load) = &self.load {
+            if load.per_second == 0 || load.per_second > MAX_LOAD_PER_SECOND {
+                problems.push(format!("load.per_second: {} is not 1 to {MAX_LOAD_PER_SECOND}", load.per_second));
+            }
+            if !load.path.starts_with('/') || load.path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                problems.push(format!("load.path: `{}` is not a path such as /health", load.path));
+            }
+        }
         if self.min_samples == 0 || self.min_samples > MAX_SAMPLES {
             problems.push(format!("min_samples: {} is not 1 to {MAX_SAMPLES}", self.min_samples));
         }
@@ -147,7 +189,7 @@ pub enum Classification {
 }
 
 /// One metric's verdict in one interval.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricResult {
     pub name: String,
     pub classification: Classification,
@@ -156,7 +198,7 @@ pub struct MetricResult {
     pub critical: bool,
     /// (canary mean − baseline mean) / |baseline mean|; infinite when the baseline's mean is 0
     /// and the canary's is not (`"Infinity"` or `"-Infinity"` in JSON, which has no such number).
-    #[serde(serialize_with = "ratio")]
+    #[serde(serialize_with = "ratio", deserialize_with = "ratio_from")]
     pub effect: Option<f64>,
     pub p_value: Option<f64>,
     pub canary_samples: usize,
@@ -173,8 +215,23 @@ fn ratio<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error>
     }
 }
 
+fn ratio_from<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Ratio {
+        Number(f64),
+        Text(String),
+    }
+    Ok(match Option::<Ratio>::deserialize(d)? {
+        None => None,
+        Some(Ratio::Number(x)) => Some(x),
+        Some(Ratio::Text(t)) if t == "-Infinity" => Some(f64::NEG_INFINITY),
+        Some(Ratio::Text(_)) => Some(f64::INFINITY),
+    })
+}
+
 /// What the judge decides at an interval's end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Decision {
     /// Judge the next interval.
@@ -209,7 +266,7 @@ impl Classification {
 }
 
 /// One interval's judgement.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IntervalResult {
     pub interval: u32,
     pub metrics: Vec<MetricResult>,

@@ -5,6 +5,8 @@ use super::*;
 fn spec(metrics: Vec<MetricSpec>, intervals: u32) -> AnalysisSpec {
     AnalysisSpec {
         metrics,
+        interval: Span(std::time::Duration::from_secs(60)),
+        load: None,
         intervals,
         thresholds: Thresholds {
             pass: 95.0,
@@ -179,4 +181,15 @@ fn a_spec_out_of_bounds_names_every_field() {
     for field in ["intervals", "thresholds", "metrics[1]: `a` is named twice", "metrics[0].weight"] {
         assert!(why.contains(field), "{field}: {why}");
     }
+}
+
+#[test]
+fn a_result_reads_back_as_it_was_written_infinite_effects_included() {
+    let s = spec(vec![metric("errors", Direction::Increase, true)], 1);
+    let x = samples(&[("errors", vec![1.0; 10], vec![0.0; 10])]);
+    let r = judge(&s, 1, &[], &x);
+    assert_eq!(r.metrics[0].effect, Some(f64::INFINITY));
+    let text = serde_json::to_string(&r).expect("JSON");
+    assert!(text.contains(r#""effect":"Infinity""#), "{text}");
+    assert_eq!(serde_json::from_str::<IntervalResult>(&text).expect("read back"), r);
 }

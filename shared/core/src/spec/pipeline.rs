@@ -182,6 +182,10 @@ pub struct GroupSpec {
     /// version and shifting the alias to it (on AWS, through CodeDeploy's Lambda platform).
     #[serde(default)]
     pub lambda: Option<LambdaTarget>,
+    /// Canary analysis: the new fleet judged against the old one while it holds its first share
+    /// of traffic (docs/canary-analysis.md).
+    #[serde(default)]
+    pub analysis: Option<crate::analysis::AnalysisSpec>,
 }
 
 /// The function and alias a Lambda deployment group shifts.

@@ -176,6 +176,8 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                     } else if status == DeploymentStatus::Stopped && stop_codes::on_alarm(reason.as_deref()) {
                         // The group's `alarm` policy covers it, as DEPLOYMENT_STOP_ON_ALARM does.
                         error_types::ALARM_TRIGGERED
+                    } else if status == DeploymentStatus::Stopped && stop_codes::on_analysis(reason.as_deref()) {
+                        error_types::CANARY_ANALYSIS_FAILED
                     } else {
                         error_types::DEPLOY_FAILED
                     };

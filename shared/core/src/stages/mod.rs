@@ -27,6 +27,8 @@ pub mod error_types {
     /// itself said whether to roll back, so the pipeline's rollback path leaves the group alone.
     pub const DEPLOYMENT_STOPPED: &str = "DeploymentStopped";
     pub const ALARM_TRIGGERED: &str = "AlarmTriggered";
+    /// The canary analysis stopped the deployment; rolled back as an alarm's stop is.
+    pub const CANARY_ANALYSIS_FAILED: &str = "CanaryAnalysisFailed";
     pub const APPROVAL_REJECTED: &str = "ApprovalRejected";
     pub const ROLLBACK_FAILED: &str = "RollbackFailed";
     pub const TRANSIENT: &str = "Transient";

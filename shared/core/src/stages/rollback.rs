@@ -40,7 +40,8 @@ pub struct RollbackPorts<'a> {
 
 pub async fn start(ports: RollbackPorts<'_>, input: RollbackInput) -> Result<Value, StageError> {
     let skip = |reason: &str| json!({ "group": input.group, "rolled_back": false, "reason": reason });
-    let covered = if input.error == error_types::ALARM_TRIGGERED {
+    // A failed canary analysis stopped the shift as an alarm does, so the `alarm` policy covers it.
+    let covered = if input.error == error_types::ALARM_TRIGGERED || input.error == error_types::CANARY_ANALYSIS_FAILED {
         input.on_alarm
     } else {
         input.on_failure

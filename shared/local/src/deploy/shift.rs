@@ -3,8 +3,9 @@
 //! a loopback port that stays the group's address. A deployment installs the revision on the
 //! fleet without traffic (all at once: it serves nobody yet), runs BeforeAllowTraffic there,
 //! then moves traffic to it step by step, holding each share for the interval while it watches
-//! the group's alarms. An alarm in ALARM sends all traffic back to the original fleet and
-//! stops the deployment; at 100 % the original fleet gets BeforeBlockTraffic /
+//! the group's alarms — the first share, with an `analysis`, until the canary analysis decides
+//! (`analysis.rs`). An alarm in ALARM or a failed analysis sends all traffic back to the original
+//! fleet and stops the deployment; at 100 % the original fleet gets BeforeBlockTraffic /
 //! AfterBlockTraffic, is stopped, and the replacement has the traffic from then on.
 
 use std::collections::BTreeMap;
@@ -29,9 +30,11 @@ const ALARM_POLL: Duration = Duration::from_millis(250);
 type Outcome = (DeploymentStatus, Option<String>);
 
 /// Why a share of traffic was not held to the end of its interval.
-enum Interrupt {
+pub(super) enum Interrupt {
     Alarm(String),
     Stop(StopRequest),
+    /// The canary analysis failed, for this reason.
+    Analysis(String),
 }
 
 impl LocalDeployer {
@@ -103,13 +106,19 @@ impl LocalDeployer {
         // A first deployment has no traffic to move, and a rollback does not wait: the
         // replacement takes it all at once.
         let steps = if serving && !req.rollback { routing.steps() } else { vec![100] };
+        // The canary's first share is held for its analysis rather than for the interval.
+        let mut analysis = group.analysis.as_ref().filter(|_| serving && !req.rollback);
         for weight in steps {
             front.shift(ports.clone(), weight);
             self.record_shift(id, &replacement, weight);
             if weight == 100 {
                 continue;
             }
-            if let Some(interrupt) = self.watch(id, group, routing.interval.0).await {
+            let interrupted = match analysis.take() {
+                Some(spec) => self.analyse(id, group, &front, spec).await,
+                None => self.watch(id, group, routing.interval.0).await,
+            };
+            if let Some(interrupt) = interrupted {
                 front.roll_back();
                 self.retire(group, &replacement, id, &req.variables).await?;
                 let back = "all traffic is back on the original instances";
@@ -123,6 +132,14 @@ impl LocalDeployer {
                         )),
                     ),
                     Interrupt::Stop(stop) => Self::stopped(&stop, &format!("with {weight} % of traffic on {}; {back}", req.artifact)),
+                    Interrupt::Analysis(why) => (
+                        DeploymentStatus::Stopped,
+                        Some(format!(
+                            "{}: {why}, with {weight} % of traffic on {}; {back}",
+                            stop_codes::CANARY_ANALYSIS_FAILED,
+                            req.artifact
+                        )),
+                    ),
                 });
             }
         }
@@ -196,7 +213,7 @@ impl LocalDeployer {
 
     /// Holds a share of traffic for `interval`, unless one of the group's alarms goes into
     /// ALARM or someone stops the deployment.
-    async fn watch(&self, id: &str, group: &Group, interval: Duration) -> Option<Interrupt> {
+    pub(super) async fn watch(&self, id: &str, group: &Group, interval: Duration) -> Option<Interrupt> {
         let until = tokio::time::Instant::now() + interval;
         loop {
             for alarm in &group.alarms {

@@ -8,11 +8,31 @@
 //! so a 10 % canary sees one connection in ten from the first ten on. Within a fleet,
 //! connections go round-robin; an instance that refuses a connection is passed over for the
 //! next one of the same fleet.
+//!
+//! Every connection is also a sample for canary analysis: the time from its arrival to the
+//! first byte of its answer, and whether it failed (an HTTP status of 500 or more, or no answer
+//! at all). A connection carries one request as most probes and `HTTP/1.0` clients send it; on a
+//! kept-alive connection only the first request is measured.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+/// The most samples kept per fleet between two reads: a bound on memory, far above what an
+/// analysis interval of a local group sees.
+const MAX_KEPT: usize = 100_000;
+
+/// One request through the front door.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    /// From the connection's arrival to its answer's first byte.
+    pub latency_ms: f64,
+    /// A 5xx answer, or none.
+    pub failed: bool,
+}
 
 /// The two fleets behind the front door and how traffic is split between them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,6 +52,8 @@ struct State {
     since_shift: u64,
     turn: [usize; 2],
     served: [u64; 2],
+    /// Samples since they were last taken: [original, replacement].
+    samples: [Vec<Sample>; 2],
 }
 
 impl State {
@@ -99,6 +121,11 @@ impl TrafficSplit {
         self.with(|s| s.routes.clone())
     }
 
+    /// The samples of (original, replacement) since the last call, emptied.
+    pub fn take_samples(&self) -> [Vec<Sample>; 2] {
+        self.with(|s| std::mem::take(&mut s.samples))
+    }
+
     /// Connections sent to (original, replacement) since the front door opened.
     pub fn served(&self) -> (u64, u64) {
         self.with(|s| (s.served[0], s.served[1]))
@@ -144,6 +171,7 @@ impl Drop for TrafficSplit {
 async fn serve(listener: TcpListener, state: Arc<Mutex<State>>) {
     loop {
         let Ok((client, peer)) = listener.accept().await else { continue };
+        let arrived = Instant::now();
         let state = Arc::clone(&state);
         tokio::spawn(async move {
             // As many tries as there are instances: a refused connection moves on to the next.
@@ -151,24 +179,63 @@ async fn serve(listener: TcpListener, state: Arc<Mutex<State>>) {
                 .lock()
                 .map_or(1, |s| s.routes.original.len() + s.routes.replacement.len())
                 .max(1);
+            let mut side = None;
             for _ in 0..tries {
                 let Some((port, replacement)) = state.lock().unwrap_or_else(PoisonError::into_inner).pick() else {
                     return;
                 };
+                side = Some(replacement);
                 match TcpStream::connect(("127.0.0.1", port)).await {
                     Ok(upstream) => {
-                        relay(client, upstream).await;
+                        let sample = |latency_ms, failed| record(&state, replacement, Sample { latency_ms, failed });
+                        relay(client, upstream, arrived, sample).await;
                         return;
                     }
                     Err(e) => tracing::debug!(%peer, port, replacement, error = %e, "instance refused a connection"),
                 }
             }
+            // Nobody took it: a failed request of the fleet tried last.
+            if let Some(replacement) = side {
+                let latency_ms = arrived.elapsed().as_secs_f64() * 1000.0;
+                record(&state, replacement, Sample { latency_ms, failed: true });
+            }
         });
     }
 }
 
-async fn relay(mut client: TcpStream, mut upstream: TcpStream) {
-    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+fn record(state: &Mutex<State>, replacement: bool, sample: Sample) {
+    let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
+    let kept = &mut s.samples[usize::from(replacement)];
+    if kept.len() < MAX_KEPT {
+        kept.push(sample);
+    }
+}
+
+/// Relays both ways until both sides are done, calling `sample` once with the time to the
+/// answer's first byte and whether the request failed.
+async fn relay(client: TcpStream, upstream: TcpStream, arrived: Instant, sample: impl FnOnce(f64, bool)) {
+    let (mut from_client, mut to_client) = client.into_split();
+    let (mut from_upstream, mut to_upstream) = upstream.into_split();
+    let ask = tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut from_client, &mut to_upstream).await;
+        let _ = to_upstream.shutdown().await;
+    });
+    let mut first = [0u8; 1024];
+    let n = from_upstream.read(&mut first).await.unwrap_or(0);
+    let latency_ms = arrived.elapsed().as_secs_f64() * 1000.0;
+    sample(latency_ms, n == 0 || http_status(&first[..n]).is_some_and(|s| s >= 500));
+    if n > 0 && to_client.write_all(&first[..n]).await.is_ok() {
+        let _ = tokio::io::copy(&mut from_upstream, &mut to_client).await;
+    }
+    let _ = to_client.shutdown().await;
+    ask.abort();
+}
+
+/// The status code of an HTTP/1.x answer that starts with `head`.
+fn http_status(head: &[u8]) -> Option<u16> {
+    let rest = head.strip_prefix(b"HTTP/1.")?;
+    let code = rest.get(2..5)?;
+    std::str::from_utf8(code).ok()?.parse().ok()
 }
 
 #[cfg(test)]
@@ -231,6 +298,54 @@ mod tests {
         assert_eq!(front.routes().original, vec![green]);
         assert_eq!(count(&front, 5).await["green"], 5);
         assert_eq!(front.served(), (50, 5), "by side: the promoted fleet is the original");
+    }
+
+    /// A server that answers HTTP with `status` after `delay_ms`.
+    async fn http(status: u16, delay_ms: u64) -> (u16, tokio::task::JoinHandle<()>) {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut request = [0u8; 256];
+                    let _ = s.read(&mut request).await;
+                    tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+                    let _ = s.write_all(format!("HTTP/1.0 {status} X\r\n\r\nbody").as_bytes()).await;
+                });
+            }
+        });
+        (port, task)
+    }
+
+    async fn get(port: u16) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        s.write_all(b"GET / HTTP/1.0\r\n\r\n").await.unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn each_request_is_a_sample_of_its_fleet_with_its_latency_and_failure() {
+        let (fast, _f) = http(200, 0).await;
+        let (slow_broken, _s) = http(503, 60).await;
+        let front = TrafficSplit::bind(0, vec![fast]).await.unwrap();
+        front.shift(vec![slow_broken], 50);
+        for _ in 0..4 {
+            assert!(get(front.port()).await.starts_with("HTTP/1.0"), "the answer is relayed whole");
+        }
+        let [original, replacement] = front.take_samples();
+        assert_eq!((original.len(), replacement.len()), (2, 2));
+        assert!(original.iter().all(|s| !s.failed && s.latency_ms < 50.0), "{original:?}");
+        assert!(replacement.iter().all(|s| s.failed && s.latency_ms >= 60.0), "{replacement:?}");
+        assert_eq!(front.take_samples(), [vec![], vec![]], "taken once");
+    }
+
+    #[test]
+    fn status_codes_are_read_from_the_status_line() {
+        assert_eq!(http_status(b"HTTP/1.1 502 Bad Gateway\r\n"), Some(502));
+        assert_eq!(http_status(b"HTTP/1.0 200 OK"), Some(200));
+        assert_eq!(http_status(b"SSH-2.0"), None);
     }
 
     #[tokio::test]

@@ -1,6 +1,7 @@
 //! Read models of deployments: an execution's, with each instance's lifecycle events, and a
 //! group's latest.
 
+use baton_core::analysis::IntervalResult;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use serde_json::Value;
@@ -24,6 +25,8 @@ pub struct DeploymentRow {
     pub rolled_back_by: Option<String>,
     /// Each instance's lifecycle events, in the order they ran (GetDeploymentInstance).
     pub instances: Vec<InstanceProgress>,
+    /// Each interval its canary analysis judged, in order (none without an analysis).
+    pub analysis: Vec<IntervalResult>,
 }
 
 /// One instance of a deployment and the lifecycle events it went through.
@@ -69,6 +72,7 @@ pub fn deployments(db: &Db, execution_id: &str) -> Result<Vec<DeploymentRow>, Lo
                     rolls_back: r.get(8)?,
                     rolled_back_by: None,
                     instances: Vec::new(),
+                    analysis: Vec::new(),
                 },
                 r.get(9)?,
             ))
@@ -80,6 +84,9 @@ pub fn deployments(db: &Db, execution_id: &str) -> Result<Vec<DeploymentRow>, Lo
         .prepare(
             "SELECT instance, event, status, started_at, ended_at, message FROM instance_events WHERE deployment_id = ?1 ORDER BY rowid",
         )
+        .map_err(LocalError::sql)?;
+    let mut analysis = conn
+        .prepare("SELECT result FROM canary_analysis WHERE deployment_id = ?1 ORDER BY interval")
         .map_err(LocalError::sql)?;
     let mut rollback_of = conn
         .prepare("SELECT rollback FROM deployments WHERE id = ?1")
@@ -114,6 +121,11 @@ pub fn deployments(db: &Db, execution_id: &str) -> Result<Vec<DeploymentRow>, Lo
             }
         }
         d.instances.sort_by_key(|i| i.instance);
+        let judged: Vec<String> = analysis
+            .query_map([&d.id], |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(LocalError::sql)?;
+        d.analysis = judged.iter().filter_map(|t| serde_json::from_str(t).ok()).collect();
     }
     Ok(rows.into_iter().map(|(d, _)| d).collect())
 }

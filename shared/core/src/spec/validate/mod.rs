@@ -12,10 +12,12 @@ use crate::spec::pipeline::{ActionSpec, ActionType, DeploymentConfig, GlobsSpec,
 use crate::trigger::{self, GlobFilter, PushFilter, Schedule, ScheduledRun};
 
 mod alarms;
+mod analysis;
 mod source_files;
 mod variables;
 mod warnings;
 
+pub use analysis::FRONT_DOOR_METRICS;
 pub use source_files::{check_source_files, source_dir};
 pub use warnings::warnings;
 
@@ -380,9 +382,10 @@ fn validate_groups(
     r: &mut Reporter<'_>,
 ) -> BTreeMap<String, Group> {
     let mut groups = BTreeMap::new();
-    for (name, g) in &spec.deployment_groups {
-        let at = pos(g);
-        let g = &g.value;
+    for (name, spanned) in &spec.deployment_groups {
+        let at = pos(spanned);
+        let analysis = analysis::analysis(name, spanned, at, r);
+        let g = &spanned.value;
         if !valid_name(name) {
             r.error(at, format!("`{name}` cannot name a deployment group"));
         }
@@ -460,6 +463,7 @@ fn validate_groups(
                 rollback_on_stop: g.auto_rollback.contains(&RollbackTrigger::Stop),
                 appspec: g.appspec.clone(),
                 lambda: g.lambda.clone(),
+                analysis,
             },
         );
     }

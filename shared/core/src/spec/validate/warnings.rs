@@ -6,6 +6,8 @@ use std::path::Path;
 use crate::spec::error::{Diagnostic, Reporter, parse_yaml};
 use crate::spec::pipeline::{ActionType, PipelineSpec};
 
+/// A group's `analysis` is judged by the local deployer only, so on AWS it is not run.
+///
 /// An approval's `message` is shown as written: a `#{Namespace.NAME}` in it stays those
 /// characters (CodePipeline resolves variables in an approval's CustomData; Baton does not).
 pub fn warnings(file: &Path, text: &str) -> Vec<Diagnostic> {
@@ -25,6 +27,16 @@ pub fn warnings(file: &Path, text: &str) -> Vec<Diagnostic> {
                 message.referenced,
                 format!(
                     "`{reference}` is shown to the approver as written: an approval's message takes no variables (CodePipeline resolves them in an approval's CustomData; Baton does not yet)"
+                ),
+            );
+        }
+    }
+    for (name, group) in &spec.deployment_groups {
+        if group.value.analysis.is_some() {
+            r.error(
+                group.referenced,
+                format!(
+                    "group `{name}`: the canary analysis runs in local deployments; on AWS the deployment shifts by its config and alarms only (the analysis is not run there yet)"
                 ),
             );
         }

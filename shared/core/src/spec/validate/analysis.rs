@@ -1,0 +1,45 @@
+//! A deployment group's `analysis:`: the canary judged against its baseline while it holds its
+//! first share of traffic. Locally the group's front door measures each fleet, so the metrics
+//! are the two it can see.
+
+use serde_saphyr::Spanned;
+
+use crate::analysis::AnalysisSpec;
+use crate::spec::error::{Pos, Reporter};
+use crate::spec::pipeline::{DeploymentConfig, GroupSpec};
+
+/// What the local front door measures per fleet: each request's time to its response's first
+/// byte (ms), and whether it failed (a 5xx, a refused or dropped connection).
+pub const FRONT_DOOR_METRICS: [&str; 2] = ["latency", "errors"];
+
+/// The group's analysis, or `None` with every problem reported at `at`.
+pub(super) fn analysis(name: &str, group: &Spanned<GroupSpec>, at: Pos, r: &mut Reporter<'_>) -> Option<AnalysisSpec> {
+    let spec = group.value.analysis.as_ref()?;
+    let mut ok = true;
+    let mut error = |message: String| {
+        r.error(at, format!("group `{name}`: analysis: {message}"));
+        ok = false;
+    };
+    if !matches!(group.value.config, DeploymentConfig::TrafficShift(_)) {
+        error(format!(
+            "a canary is judged while it holds part of the traffic; give the group a traffic_routing config (canary or linear), not {}",
+            group.value.config
+        ));
+    }
+    if group.value.lambda.is_some() {
+        error("a Lambda group has no front door to measure; analysis is for instance groups".into());
+    }
+    if let Err(e) = spec.check() {
+        error(e.to_string());
+    }
+    for m in &spec.metrics {
+        if !FRONT_DOOR_METRICS.contains(&m.name.as_str()) {
+            error(format!(
+                "metric `{}`: the front door measures {} per fleet",
+                m.name,
+                FRONT_DOOR_METRICS.map(|n| format!("`{n}`")).join(" and ")
+            ));
+        }
+    }
+    ok.then(|| spec.clone())
+}

@@ -1,0 +1,112 @@
+//! A traffic-shifting deployment's canary analysis: while the replacement fleet holds its first
+//! share of traffic, the front door's samples of each fleet are judged interval by interval
+//! (`baton_core::analysis`). A failing verdict ends the shift as an alarm does, with the traffic
+//! back on the original fleet; promotion lets the shift go on.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use baton_core::analysis::{self, AnalysisSpec, Decision, IntervalResult, IntervalSamples, Load};
+use baton_core::model::Group;
+use rusqlite::params;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::LocalDeployer;
+use super::shift::Interrupt;
+use crate::deploy::traffic::{Sample, TrafficSplit};
+
+impl LocalDeployer {
+    /// Judges the canary for the analysis's intervals, or until an alarm, a stop or the verdict
+    /// interrupts; `None` when it was promoted.
+    pub(super) async fn analyse(&self, id: &str, group: &Group, front: &TrafficSplit, spec: &AnalysisSpec) -> Option<Interrupt> {
+        let _load = spec.load.as_ref().map(|l| Synthetic::start(front.port(), l));
+        // What came before the canary had its share is not the canary's.
+        front.take_samples();
+        let mut judged: Vec<IntervalResult> = Vec::new();
+        for interval in 1..=spec.intervals {
+            if let Some(interrupt) = self.watch(id, group, spec.interval.0).await {
+                return Some(interrupt);
+            }
+            let [original, replacement] = front.take_samples();
+            let samples = IntervalSamples {
+                canary: metrics(&replacement),
+                baseline: metrics(&original),
+            };
+            let result = analysis::judge(spec, interval, &judged, &samples);
+            tracing::info!(
+                deployment_id = id,
+                group = %group.name,
+                interval,
+                score = result.score,
+                decision = result.decision.as_str(),
+                reason = %result.reason,
+                "canary analysis interval judged"
+            );
+            self.record_analysis(id, &result);
+            match result.decision {
+                Decision::Continue => judged.push(result),
+                Decision::Promote => return None,
+                Decision::Fail => {
+                    return Some(Interrupt::Analysis(format!(
+                        "the canary analysis failed at interval {interval} of {}: {}",
+                        spec.intervals, result.reason
+                    )));
+                }
+            }
+        }
+        None
+    }
+
+    fn record_analysis(&self, id: &str, result: &IntervalResult) {
+        let Ok(text) = serde_json::to_string(result) else { return };
+        if let Err(e) = self.inner.db.lock().execute(
+            "INSERT OR REPLACE INTO canary_analysis (deployment_id, interval, result) VALUES (?1, ?2, ?3)",
+            params![id, result.interval, text],
+        ) {
+            tracing::warn!(deployment_id = id, error = %e, "the analysis interval was not recorded");
+        }
+    }
+}
+
+/// The front door's metrics of one fleet's samples, by the names pipeline.yml gives them.
+fn metrics(samples: &[Sample]) -> BTreeMap<String, Vec<f64>> {
+    BTreeMap::from([
+        ("latency".to_string(), samples.iter().map(|s| s.latency_ms).collect()),
+        (
+            "errors".to_string(),
+            samples.iter().map(|s| f64::from(u8::from(s.failed))).collect(),
+        ),
+    ])
+}
+
+/// Requests sent through a front door at a steady rate until dropped.
+struct Synthetic(tokio::task::JoinHandle<()>);
+
+impl Synthetic {
+    fn start(port: u16, load: &Load) -> Self {
+        let request = format!("GET {} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n", load.path);
+        let every = Duration::from_secs(1) / load.per_second.max(1);
+        Self(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let request = request.clone();
+                // Each on its own task: a slow answer does not hold the next request back.
+                tokio::spawn(async move {
+                    if let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await
+                        && s.write_all(request.as_bytes()).await.is_ok()
+                    {
+                        let mut sink = Vec::new();
+                        let _ = tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut sink)).await;
+                    }
+                });
+            }
+        }))
+    }
+}
+
+impl Drop for Synthetic {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
