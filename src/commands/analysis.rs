@@ -61,7 +61,7 @@ pub(crate) fn run(command: AnalysisCommand) -> anyhow::Result<u8> {
             baseline: at(&baseline, i),
         })
         .collect();
-    let results = analysis::replay(&spec, &intervals);
+    let results = analysis::replay(&spec, intervals);
     let last = results.last();
     let decision = last.map_or(Decision::Continue, |r| r.decision);
     if json_out {

@@ -3,6 +3,7 @@
 import argparse
 import json
 import os
+import random
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -17,6 +18,9 @@ DEGRADE_AFTER_SECONDS = None
 # Set to a number of milliseconds to ship a release that answers GET / that much slower: no
 # health check or alarm notices, a canary analysis does (docs/canary-analysis.md).
 SLOWER_BY_MS = 0
+
+# Set to a percentage to ship a release that answers that share of GET / with 500.
+ERROR_PERCENT = 0
 
 STARTED = time.monotonic()
 
@@ -48,7 +52,10 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200 if ok else 500, body)
         elif self.path == "/":
             time.sleep(SLOWER_BY_MS / 1000)
-            self.reply(200, {"message": greeting("world")})
+            if random.random() * 100 < ERROR_PERCENT:
+                self.reply(500, {"error": "injected"})
+            else:
+                self.reply(200, {"message": greeting("world")})
         else:
             self.reply(404, {"error": "not found"})
 

@@ -196,8 +196,9 @@ pub struct MetricResult {
     /// Whether the classification is the bad direction's: the metric failed.
     pub failed: bool,
     pub critical: bool,
-    /// (canary mean − baseline mean) / |baseline mean|; infinite when the baseline's mean is 0
-    /// and the canary's is not (`"Infinity"` or `"-Infinity"` in JSON, which has no such number).
+    /// The relative change of the median (of the mean where the medians are equal):
+    /// (canary − baseline) / |baseline|; infinite from a baseline of 0 (`"Infinity"` or
+    /// `"-Infinity"` in JSON, which has no such number).
     #[serde(serialize_with = "ratio", deserialize_with = "ratio_from")]
     pub effect: Option<f64>,
     pub p_value: Option<f64>,
@@ -293,22 +294,47 @@ fn mean(v: &[f64]) -> Option<f64> {
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
 }
 
+fn median(v: &[f64]) -> Option<f64> {
+    let mut sorted = v.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
+/// `(canary − baseline) / |baseline|`; infinite from a baseline of 0.
+fn relative(canary: f64, baseline: f64) -> f64 {
+    let d = canary - baseline;
+    if d == 0.0 {
+        0.0
+    } else if baseline == 0.0 {
+        d.signum() * f64::INFINITY
+    } else {
+        d / baseline.abs()
+    }
+}
+
+/// The relative change of the median — robust to the few slow outliers any latency has — or,
+/// where the medians are equal, of the mean: a rate of rare events (0 or 1 per request) has a
+/// median of 0 on both sides however far its mean moved.
+fn effect(canary: &[f64], baseline: &[f64]) -> Option<f64> {
+    let (cm, bm) = (median(canary)?, median(baseline)?);
+    if cm != bm {
+        return Some(relative(cm, bm));
+    }
+    Some(relative(mean(canary)?, mean(baseline)?))
+}
+
 /// Classifies one metric: NoData with too few samples; High or Low when the test finds a
 /// difference (p under `significance`) whose effect passes the tolerance; Pass otherwise.
 pub fn classify(spec: &AnalysisSpec, metric: &MetricSpec, canary: &[f64], baseline: &[f64]) -> MetricResult {
     let (cm, bm) = (mean(canary), mean(baseline));
     let test = mann_whitney::test(canary, baseline);
     let enough = canary.len() >= spec.min_samples && baseline.len() >= spec.min_samples;
-    let effect = cm.zip(bm).map(|(c, b)| {
-        let d = c - b;
-        if d == 0.0 {
-            0.0
-        } else if b == 0.0 {
-            d.signum() * f64::INFINITY
-        } else {
-            d / b.abs()
-        }
-    });
+    let effect = effect(canary, baseline);
     let classification = match (enough, test, effect) {
         (true, Some(t), Some(e)) if t.p_value < spec.significance && e > metric.tolerance => Classification::High,
         (true, Some(t), Some(e)) if t.p_value < spec.significance && e < -metric.tolerance => Classification::Low,
@@ -390,19 +416,60 @@ pub fn judge(spec: &AnalysisSpec, interval: u32, earlier: &[IntervalResult], sam
     }
 }
 
-/// Judges recorded intervals in order until a decision other than Continue: what the deployment
-/// would have done with these samples.
-pub fn replay(spec: &AnalysisSpec, intervals: &[IntervalSamples]) -> Vec<IntervalResult> {
-    let mut out: Vec<IntervalResult> = Vec::new();
-    for (i, samples) in intervals.iter().enumerate().take(spec.intervals as usize) {
-        let result = judge(spec, u32::try_from(i + 1).unwrap_or(u32::MAX), &out, samples);
-        let done = result.decision != Decision::Continue;
-        out.push(result);
-        if done {
+/// An analysis in progress. Each interval is judged on every sample since the canary took its
+/// share, as Spinnaker's judge does without a lookback window: rare failures add up, and the
+/// later intervals weigh more evidence. Each side's samples of a metric are kept to
+/// [`MAX_SAMPLES`].
+#[derive(Debug)]
+pub struct Cumulative<'a> {
+    spec: &'a AnalysisSpec,
+    so_far: IntervalSamples,
+    judged: Vec<IntervalResult>,
+}
+
+impl<'a> Cumulative<'a> {
+    pub fn new(spec: &'a AnalysisSpec) -> Self {
+        Self {
+            spec,
+            so_far: IntervalSamples::default(),
+            judged: Vec::new(),
+        }
+    }
+
+    /// Judges the next interval on everything so far plus `samples`.
+    pub fn judge(&mut self, samples: IntervalSamples) -> &IntervalResult {
+        for (all, new) in [
+            (&mut self.so_far.canary, samples.canary),
+            (&mut self.so_far.baseline, samples.baseline),
+        ] {
+            for (name, values) in new {
+                let kept = all.entry(name).or_default();
+                let room = MAX_SAMPLES.saturating_sub(kept.len());
+                kept.extend(values.into_iter().take(room));
+            }
+        }
+        let interval = u32::try_from(self.judged.len() + 1).unwrap_or(u32::MAX);
+        let result = judge(self.spec, interval, &self.judged, &self.so_far);
+        self.judged.push(result);
+        &self.judged[self.judged.len() - 1]
+    }
+
+    /// The intervals judged, in order.
+    pub fn judged(&self) -> &[IntervalResult] {
+        &self.judged
+    }
+}
+
+/// Judges recorded intervals in order, as a deployment would, until a decision other than
+/// Continue.
+pub fn replay(spec: &AnalysisSpec, intervals: Vec<IntervalSamples>) -> Vec<IntervalResult> {
+    let mut analysis = Cumulative::new(spec);
+    for samples in intervals.into_iter().take(spec.intervals as usize) {
+        if analysis.judge(samples).decision != Decision::Continue {
             break;
         }
     }
-    out
+    analysis.judged
 }
 
 #[cfg(test)]

@@ -141,18 +141,18 @@ fn intervals_continue_then_promote_or_fail_by_the_thresholds() {
     let mut two_worse = one_worse.clone();
     two_worse.canary.insert("cpu".into(), latencies(80.0, 100));
 
-    let all_pass = replay(&s, &[same.clone(), same.clone(), same.clone()]);
+    let all_pass = replay(&s, vec![same.clone(), same.clone(), same.clone()]);
     let decisions: Vec<Decision> = all_pass.iter().map(|r| r.decision).collect();
     assert_eq!(decisions, [Decision::Continue, Decision::Continue, Decision::Promote]);
 
     // 75 is marginal: the shift goes on, but an interval that did not pass blocks promotion.
-    let marginal = replay(&s, &[same.clone(), one_worse.clone(), same.clone()]);
+    let marginal = replay(&s, vec![same.clone(), one_worse.clone(), same.clone()]);
     assert_eq!(marginal[1].score, Some(75.0));
     assert_eq!(marginal[1].decision, Decision::Continue);
     assert_eq!(marginal[2].decision, Decision::Fail);
 
     // 50 is under the marginal threshold: fail at once, the later intervals never judged.
-    let failed = replay(&s, &[two_worse, same.clone(), same]);
+    let failed = replay(&s, vec![two_worse, same.clone(), same]);
     assert_eq!(failed.len(), 1);
     assert_eq!((failed[0].score, failed[0].decision), (Some(50.0), Decision::Fail));
 }
@@ -192,4 +192,19 @@ fn a_result_reads_back_as_it_was_written_infinite_effects_included() {
     let text = serde_json::to_string(&r).expect("JSON");
     assert!(text.contains(r#""effect":"Infinity""#), "{text}");
     assert_eq!(serde_json::from_str::<IntervalResult>(&text).expect("read back"), r);
+}
+
+#[test]
+fn the_effect_is_the_medians_so_a_few_slow_outliers_do_not_make_one() {
+    let s = spec(vec![metric("latency", Direction::Increase, false)], 1);
+    let baseline = latencies(10.0, 500);
+    let mut canary = latencies(10.0, 500);
+    // Five requests of 500: the mean rises by half, the median does not move.
+    for v in canary.iter_mut().take(5) {
+        *v = 500.0;
+    }
+    let r = classify(&s, &s.metrics[0], &canary, &baseline);
+    assert!(r.canary_mean.unwrap() > 1.4 * r.baseline_mean.unwrap());
+    assert_eq!(r.classification, Classification::Pass, "{r:?}");
+    assert!(r.effect.unwrap().abs() < 0.01, "the median barely moves: {r:?}");
 }

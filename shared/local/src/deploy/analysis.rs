@@ -1,12 +1,13 @@
 //! A traffic-shifting deployment's canary analysis: while the replacement fleet holds its first
 //! share of traffic, the front door's samples of each fleet are judged interval by interval
-//! (`baton_core::analysis`). A failing verdict ends the shift as an alarm does, with the traffic
-//! back on the original fleet; promotion lets the shift go on.
+//! (`baton_core::analysis::Cumulative`: each on every sample since the canary took its share). A
+//! failing verdict ends the shift as an alarm does, with the traffic back on the original fleet;
+//! promotion lets the shift go on.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use baton_core::analysis::{self, AnalysisSpec, Decision, IntervalResult, IntervalSamples, Load};
+use baton_core::analysis::{AnalysisSpec, Cumulative, Decision, IntervalResult, IntervalSamples, Load};
 use baton_core::model::Group;
 use rusqlite::params;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -15,41 +16,45 @@ use super::LocalDeployer;
 use super::shift::Interrupt;
 use crate::deploy::traffic::{Sample, TrafficSplit};
 
+/// The front door's samples of each fleet, as the judge's metrics: (original, replacement) are
+/// (baseline, canary).
+pub fn interval_samples([original, replacement]: [Vec<Sample>; 2]) -> IntervalSamples {
+    IntervalSamples {
+        canary: metrics(&replacement),
+        baseline: metrics(&original),
+    }
+}
+
 impl LocalDeployer {
     /// Judges the canary for the analysis's intervals, or until an alarm, a stop or the verdict
     /// interrupts; `None` when it was promoted.
     pub(super) async fn analyse(&self, id: &str, group: &Group, front: &TrafficSplit, spec: &AnalysisSpec) -> Option<Interrupt> {
-        let _load = spec.load.as_ref().map(|l| Synthetic::start(front.port(), l));
+        let _load = spec.load.as_ref().map(|l| SyntheticLoad::start(front.port(), l));
         // What came before the canary had its share is not the canary's.
         front.take_samples();
-        let mut judged: Vec<IntervalResult> = Vec::new();
-        for interval in 1..=spec.intervals {
+        let mut analysis = Cumulative::new(spec);
+        for _ in 0..spec.intervals {
             if let Some(interrupt) = self.watch(id, group, spec.interval.0).await {
                 return Some(interrupt);
             }
-            let [original, replacement] = front.take_samples();
-            let samples = IntervalSamples {
-                canary: metrics(&replacement),
-                baseline: metrics(&original),
-            };
-            let result = analysis::judge(spec, interval, &judged, &samples);
+            let result = analysis.judge(interval_samples(front.take_samples()));
             tracing::info!(
                 deployment_id = id,
                 group = %group.name,
-                interval,
+                interval = result.interval,
                 score = result.score,
                 decision = result.decision.as_str(),
                 reason = %result.reason,
                 "canary analysis interval judged"
             );
-            self.record_analysis(id, &result);
+            self.record_analysis(id, result);
             match result.decision {
-                Decision::Continue => judged.push(result),
+                Decision::Continue => {}
                 Decision::Promote => return None,
                 Decision::Fail => {
                     return Some(Interrupt::Analysis(format!(
-                        "the canary analysis failed at interval {interval} of {}: {}",
-                        spec.intervals, result.reason
+                        "the canary analysis failed at interval {} of {}: {}",
+                        result.interval, spec.intervals, result.reason
                     )));
                 }
             }
@@ -79,11 +84,12 @@ fn metrics(samples: &[Sample]) -> BTreeMap<String, Vec<f64>> {
     ])
 }
 
-/// Requests sent through a front door at a steady rate until dropped.
-struct Synthetic(tokio::task::JoinHandle<()>);
+/// `GET` requests sent through a front door at a steady rate until dropped.
+#[derive(Debug)]
+pub struct SyntheticLoad(tokio::task::JoinHandle<()>);
 
-impl Synthetic {
-    fn start(port: u16, load: &Load) -> Self {
+impl SyntheticLoad {
+    pub fn start(port: u16, load: &Load) -> Self {
         let request = format!("GET {} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n", load.path);
         let every = Duration::from_secs(1) / load.per_second.max(1);
         Self(tokio::spawn(async move {
@@ -105,7 +111,7 @@ impl Synthetic {
     }
 }
 
-impl Drop for Synthetic {
+impl Drop for SyntheticLoad {
     fn drop(&mut self) {
         self.0.abort();
     }

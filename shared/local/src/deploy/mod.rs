@@ -8,7 +8,7 @@
 //! instance's events and hooks), `shift` (canary and linear traffic shifting), `stop` (stops on
 //! request and the rollback they ask for).
 
-mod analysis;
+pub mod analysis;
 pub mod install;
 mod lifecycle;
 pub(crate) mod permissions;
