@@ -51,6 +51,11 @@ where
                 .or_else(|| kind.map(|k| format!("{k:?}")))
                 .unwrap_or_else(|| "error".into());
             let message = ProvideErrorMetadata::message(s.err()).map(|m| format!(": {m}")).unwrap_or_default();
+            if let Some(action) = access_denied(&code).then(|| iam_action(operation)).flatten() {
+                return PortError::permanent(format!(
+                    "{operation} was refused: your AWS identity is not allowed {action} ({code}{message})"
+                ));
+            }
             (format!("{code}{message}"), kind.is_some() || s.raw().server_error())
         }
         SdkError::TimeoutError(_) => ("timeout".into(), true),
@@ -65,6 +70,42 @@ where
     }
 }
 
+/// The error codes AWS services answer a call the caller's policies do not allow with.
+fn access_denied(code: &str) -> bool {
+    matches!(
+        code,
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AuthorizationError"
+    )
+}
+
+/// The IAM action an operation label (`Step Functions DescribeExecution`) calls
+/// (`states:DescribeExecution`), so an access-denied error says what to allow.
+fn iam_action(operation: &str) -> Option<String> {
+    let (service, call) = operation.rsplit_once(' ')?;
+    let prefix = match service {
+        "Step Functions" => "states",
+        "DynamoDB" => "dynamodb",
+        "S3" => "s3",
+        "CodeBuild" => "codebuild",
+        "CodeDeploy" => "codedeploy",
+        "CodeCommit" => "codecommit",
+        "CloudWatch" => "cloudwatch",
+        "CloudFormation" => "cloudformation",
+        "Lambda" => "lambda",
+        "STS" => "sts",
+        "Scheduler" => "scheduler",
+        _ => return None,
+    };
+    // S3's IAM actions name objects and buckets, not the API call: GetObject is s3:GetObject,
+    // but HeadObject is s3:GetObject too.
+    let call = match (prefix, call) {
+        ("s3", "HeadObject") => "GetObject",
+        ("s3", "ListObjectsV2") => "ListBucket",
+        _ => call,
+    };
+    Some(format!("{prefix}:{call}"))
+}
+
 /// The HTTP status of a raw response, behind a trait so `port_error` stays generic.
 pub trait HttpStatus {
     fn server_error(&self) -> bool;
@@ -73,5 +114,22 @@ pub trait HttpStatus {
 impl HttpStatus for aws_smithy_runtime_api::http::Response {
     fn server_error(&self) -> bool {
         self.status().is_server_error()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::iam_action;
+
+    #[test]
+    fn an_operation_names_its_iam_action() {
+        assert_eq!(
+            iam_action("Step Functions GetExecutionHistory").as_deref(),
+            Some("states:GetExecutionHistory")
+        );
+        assert_eq!(iam_action("S3 HeadObject").as_deref(), Some("s3:GetObject"));
+        assert_eq!(iam_action("S3 ListObjectsV2").as_deref(), Some("s3:ListBucket"));
+        assert_eq!(iam_action("DynamoDB Query").as_deref(), Some("dynamodb:Query"));
+        assert_eq!(iam_action("Somewhere Else").as_deref(), None);
     }
 }

@@ -174,6 +174,28 @@ async fn an_execution_is_its_description_and_its_history_folded_state_by_state()
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_denied_names_the_iam_action_to_allow() {
+    let moto = Moto::start();
+    let denied = mock!(aws_sdk_sfn::Client::describe_execution).then_error(|| {
+        aws_sdk_sfn::operation::describe_execution::DescribeExecutionError::generic(
+            aws_smithy_types::error::ErrorMetadata::builder()
+                .code("AccessDeniedException")
+                .message("User: arn:aws:iam::123456789012:user/ada is not authorized to perform: states:DescribeExecution")
+                .build(),
+        )
+    });
+    let sfn = mock_client!(aws_sdk_sfn, RuleMode::MatchAny, [&denied]);
+    let codedeploy = aws_sdk_codedeploy::Client::new(&moto.sdk_config());
+    let ops = operations(&moto, MACHINE, sfn, codedeploy).await;
+    let err = ops.execution(Some(EXECUTION)).await.expect_err("denied");
+    assert!(
+        err.to_string()
+            .contains("Step Functions DescribeExecution was refused: your AWS identity is not allowed states:DescribeExecution"),
+        "{err}"
+    );
+}
+
 /// The approval function's parking of `Release:Approve` for the execution.
 async fn park(ops: &AwsOperations) {
     let input = ApprovalInput {
