@@ -74,7 +74,8 @@ async fn main() -> ExitCode {
     if let Some(name) = stack
         && !matches!(
             cli.command,
-            Command::History { .. }
+            Command::Run { .. }
+                | Command::History { .. }
                 | Command::Status { .. }
                 | Command::Replay { .. }
                 | Command::Cost { .. }
@@ -86,12 +87,28 @@ async fn main() -> ExitCode {
         )
     {
         let e = Usage(format!(
-            "--stack {name}: history, status, replay, cost, approve, stop, retry, rollback and stop-deployment act on a deployed stack; this command reads this machine's state only"
+            "--stack {name}: run, history, status, replay, cost, approve, stop, retry, rollback and stop-deployment act on a deployed stack; this command reads this machine's state only"
         ));
         anstream::eprintln!("{}error{}: {e}", style::FAIL.render(), style::FAIL.render_reset());
         return ExitCode::from(2);
     }
     let result = match cli.command {
+        Command::Run {
+            project,
+            source_revision,
+            vars,
+            json,
+            ..
+        } if let Some(stack) = stack => {
+            let args = commands::run_stack::StackRun {
+                pipeline: &project.pipeline(),
+                stack,
+                revision: source_revision,
+                vars: &vars,
+                json,
+            };
+            commands::run_stack::run(args).await
+        }
         Command::Run {
             project,
             source_revision,

@@ -31,7 +31,7 @@ pub(crate) struct Cli {
     #[arg(long, env = "BATON_STATE_DIR", hide_env_values = true, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Act on a deployed stack (`sam deploy --stack-name NAME`) instead of this machine's state:
-    /// history, status, replay, cost, approve, stop, retry, rollback and stop-deployment. AWS
+    /// run, history, status, replay, cost, approve, stop, retry, rollback and stop-deployment. AWS
     /// credentials, region and endpoint come from the standard AWS configuration. Needs a baton
     /// built with `--features aws`
     #[arg(long, env = "BATON_STACK", hide_env_values = true, global = true, value_name = "NAME")]
@@ -71,7 +71,7 @@ pub(crate) struct PipelineFlag {
 pub(crate) enum Command {
     /// Run the pipeline once, end to end, with live progress.
     #[command(
-        after_help = "Examples:\n  baton run examples/hello-app\n  baton run --var LOG_LEVEL=debug --source-revision v1.2.0\n  baton run --working-tree     build uncommitted files too"
+        after_help = "Examples:\n  baton run examples/hello-app\n  baton run --var LOG_LEVEL=debug --source-revision v1.2.0\n  baton run --working-tree     build uncommitted files too\n  baton run --source-revision 3f9a1c0 --stack hello-baton     start one on AWS and follow it"
     )]
     Run {
         #[command(flatten)]

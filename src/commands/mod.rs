@@ -16,6 +16,7 @@ pub(crate) mod replay;
 pub(crate) mod retry;
 pub(crate) mod rollback;
 pub(crate) mod run;
+pub(crate) mod run_stack;
 pub(crate) mod status;
 pub(crate) mod stop;
 pub(crate) mod stop_deployment;

@@ -249,12 +249,17 @@ fn summary(runtime: &LocalRuntime, args: &RunArgs<'_>, record: &ExecutionRecord)
         }
         println!("  details: baton status {}{}", record.id, reach(args));
     }
-    Ok(match record.status {
+    Ok(exit_code(record.status))
+}
+
+/// `baton run`'s exit code for how its execution ended.
+pub(crate) fn exit_code(status: PipelineStatus) -> u8 {
+    match status {
         PipelineStatus::Succeeded => 0,
         PipelineStatus::Superseded => 3,
         PipelineStatus::Aborted => 4,
         _ => 1,
-    })
+    }
 }
 
 /// A stage wait shorter than this is not worth a word, on a line or in the ticker.
@@ -280,7 +285,7 @@ fn in_progress(entered: &HashMap<String, Instant>, approvals: &HashSet<String>) 
     parts.join(" · ")
 }
 
-async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: HashSet<String>, locate: String, ticker: bool) {
+pub(crate) async fn show_progress(mut events: broadcast::Receiver<Progress>, approvals: HashSet<String>, locate: String, ticker: bool) {
     // The states in progress tick under the lines on a terminal; every line is printed with the
     // ticker cleared first, so the two never mix.
     let bar = if ticker {

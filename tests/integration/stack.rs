@@ -39,9 +39,7 @@ fn a_command_that_reads_this_machines_state_only_refuses_a_stack() {
     let out = baton(&["logs", "--stack", "hello", "--pipeline", hello.to_str().expect("utf-8")], None);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains(
-            "--stack hello: history, status, replay, cost, approve, stop, retry, rollback and stop-deployment act on a deployed stack"
-        ),
+        text(&out.stderr).contains("act on a deployed stack; this command reads this machine's state only"),
         "{}",
         text(&out.stderr)
     );
@@ -334,5 +332,97 @@ fn status_with_a_stack_draws_the_step_functions_history_as_a_local_one() {
         text(&unknown.stderr).contains("no execution 20261204-nope of arn:aws:states:"),
         "{}",
         text(&unknown.stderr)
+    );
+}
+
+/// moto running a machine that waits a second: a stack `hello` whose executions `run --stack`
+/// starts and follows.
+#[cfg(feature = "aws")]
+const RUNNABLE: &str = r#"
+import boto3, json, urllib.request, os
+urllib.request.urlopen(urllib.request.Request(
+    os.environ["AWS_ENDPOINT_URL"] + "/moto-api/config", method="POST",
+    data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode()))
+definition = {"StartAt": "Source", "States": {
+    "Source": {"Type": "Pass", "Next": "Bake"},
+    "Bake": {"Type": "Wait", "Seconds": 1, "Next": "Done"},
+    "Done": {"Type": "Succeed"}}}
+arn = boto3.client("stepfunctions").create_state_machine(
+    name="hello-pipeline", definition=json.dumps(definition),
+    roleArn="arn:aws:iam::123456789012:role/baton")["stateMachineArn"]
+outputs = {"StateMachineArn": arn, "StateTableName": "hello-state", "ArtifactBucketName": "hello-artifacts",
+           "DeployApplicationName": "hello-app"}
+template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+            "Outputs": {k: {"Value": v} for k, v in outputs.items()}}
+boto3.client("cloudformation").create_stack(StackName="hello", TemplateBody=json.dumps(template))
+"#;
+
+#[cfg(feature = "aws")]
+#[test]
+fn run_with_a_stack_starts_an_execution_as_a_push_would_and_follows_it_to_its_end() {
+    let moto = Moto::start();
+    moto.boto3(RUNNABLE);
+    let hello = repo_root().join("examples/hello-app");
+    let hello = hello.to_str().expect("utf-8");
+    let endpoint = Some(moto.endpoint.as_str());
+
+    let no_commit = baton(&["run", "--stack", "hello", "--pipeline", hello], endpoint);
+    assert_eq!(no_commit.status.code(), Some(2), "{}", text(&no_commit.stderr));
+    assert!(text(&no_commit.stderr).contains("give the commit to run with --source-revision COMMIT"));
+    let unknown_var = baton(
+        &[
+            "run",
+            "--source-revision",
+            "c0ffee1",
+            "--var",
+            "NOPE=1",
+            "--stack",
+            "hello",
+            "--pipeline",
+            hello,
+        ],
+        endpoint,
+    );
+    assert_eq!(unknown_var.status.code(), Some(2), "{}", text(&unknown_var.stderr));
+
+    let run = baton(
+        &[
+            "run",
+            "--source-revision",
+            "c0ffee1",
+            "--var",
+            "GREETING=hi",
+            "--stack",
+            "hello",
+            "--pipeline",
+            hello,
+        ],
+        endpoint,
+    );
+    assert_eq!(run.status.code(), Some(0), "{}{}", text(&run.stdout), text(&run.stderr));
+    let shown = text(&run.stdout);
+    assert!(shown.contains("Pipeline hello · stack hello · execution "), "{shown}");
+    assert!(shown.contains(" SUCCEEDED"), "followed to its end: {shown}");
+
+    let listed = baton(&["history", "--json", "--stack", "hello", "--pipeline", hello], endpoint);
+    let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("history --json");
+    assert_eq!(rows[0]["commit_id"], "c0ffee1", "{rows}");
+    assert!(
+        rows[0]["trigger"].as_str().is_some_and(|t| t.starts_with("manual by arn:aws:")),
+        "started under the caller's AWS identity: {rows}"
+    );
+    let input = moto.boto3(&format!(
+        "import boto3; print(boto3.client('stepfunctions').describe_execution(executionArn='arn:aws:states:us-east-1:123456789012:execution:hello-pipeline:{}')['input'])",
+        rows[0]["id"].as_str().expect("id")
+    ));
+    let input: serde_json::Value = serde_json::from_str(input.trim()).expect("input");
+    assert_eq!(
+        (&input["revision"], &input["variables"]["GREETING"], &input["trigger"]["type"]),
+        (
+            &serde_json::json!("c0ffee1"),
+            &serde_json::json!("hi"),
+            &serde_json::json!("manual")
+        ),
+        "the input a push's execution gets: {input}"
     );
 }

@@ -22,9 +22,9 @@ use aws_types::SdkConfig;
 use baton_asl::replay::Recording;
 use baton_core::Pipeline;
 use baton_core::operations::{
-    Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionDetail, ExecutionQuery,
-    ExecutionRecording, ExecutionRef, ExecutionStopped, ExecutionSummary, MAX_APPROVAL_COMMENT, OperationError, Operations, Prepared,
-    RetryPlan, RollbackPlan, StopDeployment, StopExecution,
+    Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionDetail, ExecutionHistory,
+    ExecutionQuery, ExecutionRecording, ExecutionRef, ExecutionStopped, ExecutionSummary, MAX_APPROVAL_COMMENT, OperationError, Operations,
+    Prepared, RetryPlan, RollbackPlan, StopDeployment, StopExecution,
 };
 use baton_core::pipeline_status::PipelineStatus;
 use baton_core::ports::{ArtifactStore, DeployRequest, Deployer, DeploymentStatus, MetricsSink, PendingTasks, PortError, StopRequest};
@@ -195,6 +195,27 @@ impl AwsOperations {
         }
     }
 
+    /// A described execution's summary and its whole history, in the interpreter's event form.
+    async fn history_of(&self, d: &DescribeExecutionOutput) -> Result<ExecutionHistory, OperationError> {
+        let events = history::events(&self.sfn, d.execution_arn()).await.map_err(internal)?;
+        Ok(ExecutionHistory {
+            execution: self.summary(d),
+            events: recorded::recorded(&events),
+        })
+    }
+
+    /// Starts an execution of `commit` with `variables`, as the trigger function starts a push's
+    /// (`stages::trigger`), recording the caller's AWS identity as who started it; its name.
+    pub async fn start(&self, commit: String, variables: serde_json::Map<String, serde_json::Value>) -> Result<String, OperationError> {
+        let by = self.caller().await?;
+        let starter = StepFunctions::new(self.sfn.clone(), self.state_machine_arn.clone());
+        match baton_core::stages::trigger::on_request(&starter, commit, variables, &by).await {
+            Ok(baton_core::stages::trigger::TriggerOutcome::Started { execution, .. }) => Ok(execution),
+            Ok(skipped) => Err(OperationError::Internal(format!("the execution did not start: {skipped:?}"))),
+            Err(e) => Err(OperationError::Internal(e.to_string())),
+        }
+    }
+
     /// `DescribeExecution` of the execution `id` names, or of the newest when it names none.
     async fn describe(&self, id: Option<&str>) -> Result<DescribeExecutionOutput, OperationError> {
         let arn = match id {
@@ -301,14 +322,16 @@ impl Operations for AwsOperations {
 
     /// `DescribeExecution` and `GetExecutionHistory`, folded as a local history is.
     async fn execution(&self, execution: Option<&str>) -> Result<ExecutionDetail, OperationError> {
-        let d = self.describe(execution).await?;
-        let events = history::events(&self.sfn, d.execution_arn()).await.map_err(internal)?;
-        let history = recorded::recorded(&events);
+        let ExecutionHistory { execution, events } = self.history_of(&self.describe(execution).await?).await?;
         Ok(ExecutionDetail {
-            execution: self.summary(&d),
-            states: baton_core::execution_states::states(&history),
-            transitions: baton_core::execution_states::transitions(&history),
+            execution,
+            states: baton_core::execution_states::states(&events),
+            transitions: baton_core::execution_states::transitions(&events),
         })
+    }
+
+    async fn history(&self, execution: &str) -> Result<ExecutionHistory, OperationError> {
+        self.history_of(&self.describe(Some(execution)).await?).await
     }
 
     /// `DescribeStateMachineForExecution` (the definition this execution ran, which a later
@@ -322,12 +345,11 @@ impl Operations for AwsOperations {
             .send()
             .await
             .map_err(|e| internal(crate::sdk::port_error("Step Functions DescribeStateMachineForExecution", &e)))?;
-        let events = history::events(&self.sfn, d.execution_arn()).await.map_err(internal)?;
-        let name = d.name().unwrap_or(execution);
+        let ExecutionHistory { execution, events } = self.history_of(&d).await?;
         Ok(ExecutionRecording {
-            execution: self.summary(&d),
+            recording: Recording::new(d.state_machine_arn(), &execution.id, events),
+            execution,
             definition: machine.definition().to_string(),
-            recording: Recording::new(d.state_machine_arn(), name, recorded::recorded(&events)),
         })
     }
 

@@ -119,6 +119,13 @@ pub struct ExecutionDetail {
     pub transitions: u64,
 }
 
+/// An execution and its history so far, oldest event first.
+#[derive(Debug, Clone)]
+pub struct ExecutionHistory {
+    pub execution: ExecutionSummary,
+    pub events: Vec<baton_asl::HistoryEvent>,
+}
+
 /// An execution as recorded, to run again: what `baton replay` compares with a local run.
 #[derive(Debug, Clone)]
 pub struct ExecutionRecording {
@@ -325,6 +332,9 @@ pub trait Operations: Send + Sync {
     /// One execution (an id or what the executor accepts for one; `None` is the newest) with its
     /// states.
     async fn execution(&self, execution: Option<&str>) -> Result<ExecutionDetail, OperationError>;
+
+    /// An execution's summary and its history so far (`baton run --stack` follows it).
+    async fn history(&self, execution: &str) -> Result<ExecutionHistory, OperationError>;
 
     /// An ended execution's definition and history.
     async fn recording(&self, execution: &str) -> Result<ExecutionRecording, OperationError>;

@@ -44,11 +44,9 @@ impl ExecutionRecord {
     }
 }
 
-/// Sortable, readable, unique: `20261126-181502-3f9a1c07`. Eight hex digits, because a burst
-/// of a thousand runs in one second would share an id among six about once in thirty bursts.
+/// A new execution's id, named as the trigger names one (`20261126-181502-3f9a1c07`).
 pub fn execution_id() -> String {
-    let hex = uuid::Uuid::new_v4().simple().to_string();
-    format!("{}-{}", Utc::now().format("%Y%m%d-%H%M%S"), &hex[..8])
+    baton_core::stages::trigger::new_execution_name()
 }
 
 /// How long each stage took: from its first action entering to its last one ending.

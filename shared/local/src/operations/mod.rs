@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use baton_asl::replay::Recording;
 use baton_core::operations::{
-    Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionDetail, ExecutionQuery,
-    ExecutionRecording, ExecutionRef, ExecutionStopped, ExecutionSummary, OperationError, Operations, Prepared, RetryPlan, RollbackPlan,
-    StopDeployment, StopExecution,
+    Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionDetail, ExecutionHistory,
+    ExecutionQuery, ExecutionRecording, ExecutionRef, ExecutionStopped, ExecutionSummary, OperationError, Operations, Prepared, RetryPlan,
+    RollbackPlan, StopDeployment, StopExecution,
 };
 use baton_core::ports::Manifest;
 
@@ -137,6 +137,13 @@ impl Operations for LocalOperations {
             states: query::states(&history),
             transitions: baton_core::execution_states::transitions(&history),
         })
+    }
+
+    async fn history(&self, execution: &str) -> Result<ExecutionHistory, OperationError> {
+        let db = self.db()?;
+        let execution = self.execution(&db, execution)?;
+        let events = query::history(&db, &execution.id)?;
+        Ok(ExecutionHistory { execution, events })
     }
 
     async fn recording(&self, execution: &str) -> Result<ExecutionRecording, OperationError> {

@@ -1,0 +1,100 @@
+//! `baton run --stack NAME`: an execution started on a deployed stack as a push starts one, and
+//! followed with the local run's display, fed from its Step Functions history as it grows.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+use baton_core::model::{ActionKind, state_name};
+use baton_core::pipeline_status::PipelineStatus;
+use baton_local::Progress;
+use tokio::sync::broadcast;
+
+use crate::out::println;
+use crate::{Usage, style};
+
+/// How often the history is read while the execution runs.
+const POLL: Duration = Duration::from_secs(2);
+
+/// What `--stack` runs.
+pub(crate) struct StackRun<'a> {
+    pub pipeline: &'a Path,
+    pub stack: &'a str,
+    pub revision: Option<String>,
+    pub vars: &'a [(String, String)],
+    pub json: bool,
+}
+
+pub(crate) async fn run(args: StackRun<'_>) -> anyhow::Result<u8> {
+    let file = crate::locate::pipeline_file(args.pipeline)?;
+    let model = baton_core::load_pipeline(&file)?;
+    let Some(commit) = args.revision else {
+        anyhow::bail!(Usage(format!(
+            "--stack {}: give the commit to run with --source-revision COMMIT (a push to the stack's repository starts one by itself)",
+            args.stack
+        )));
+    };
+    let variables = super::run::start_variables(&model, args.vars)?;
+    let (ops, id) = crate::stack::start(args.stack, &file, commit, variables).await?;
+    let locate = format!(" --stack {} --pipeline {}", args.stack, args.pipeline.display());
+    if !args.json {
+        println!(
+            "{}Pipeline {}{} · stack {} · execution {id}",
+            style::BOLD.render(),
+            model.name,
+            style::BOLD.render_reset(),
+            args.stack
+        );
+    }
+    let approvals: HashSet<String> = model
+        .actions()
+        .filter(|(_, a)| matches!(a.kind, ActionKind::Approval { .. }))
+        .map(|(s, a)| state_name(&s.name, &a.name))
+        .collect();
+    let (events, display_events) = broadcast::channel(4096);
+    let display = (!args.json).then(|| tokio::spawn(super::run::show_progress(display_events, approvals, locate.clone(), true)));
+    // Ctrl-C stops following, not the execution: it runs on AWS whether this watches or not.
+    let interrupted = tokio::spawn(tokio::signal::ctrl_c());
+    let mut seen = 0;
+    let history = loop {
+        let history = ops.history(&id).await?;
+        let last = seen;
+        for event in history.events.iter().filter(|e| e.id > last) {
+            seen = event.id;
+            let _ = events.send(Progress {
+                execution_id: id.clone(),
+                event: event.clone(),
+            });
+        }
+        if history.execution.status != PipelineStatus::Running {
+            break history;
+        }
+        if interrupted.is_finished() {
+            println!(
+                "\n  still running on AWS; follow it with `baton status {id}{locate}`, stop it with `baton stop {id} --abandon{locate}`"
+            );
+            return Ok(130);
+        }
+        tokio::time::sleep(POLL).await;
+    };
+    interrupted.abort();
+    drop(events);
+    if let Some(mut d) = display
+        && tokio::time::timeout(Duration::from_secs(2), &mut d).await.is_err()
+    {
+        d.abort();
+    }
+    let exec = history.execution;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&exec)?);
+    } else {
+        let s = style::status(exec.status.as_str());
+        println!();
+        println!("Execution {} {}{}{}", exec.id, s.render(), exec.status, s.render_reset());
+        if let (Some(e), Some(c)) = (&exec.error, &exec.cause) {
+            println!("  {}{e}{}: {c}", style::FAIL.render(), style::FAIL.render_reset());
+        }
+        println!("  details: baton status {}{locate}", exec.id);
+    }
+    Ok(super::run::exit_code(exec.status))
+}
