@@ -121,6 +121,48 @@ impl Moto {
 }
 
 #[cfg(feature = "aws")]
+impl Moto {
+    /// A state machine `hello-pipeline` of `definition` and a stack `hello` whose outputs name it
+    /// as `baton synth --sam`'s template does. With `execute`, moto runs its executions itself
+    /// (Pass, Choice, Wait, Fail and Succeed need no Lambda); otherwise they stay RUNNING.
+    fn hello_stack(&self, definition: &serde_json::Value, execute: bool) {
+        self.boto3(&format!(
+            r#"
+import boto3, json, os, urllib.request
+if {execute}:
+    urllib.request.urlopen(urllib.request.Request(
+        os.environ["AWS_ENDPOINT_URL"] + "/moto-api/config", method="POST",
+        data=json.dumps({{"stepfunctions": {{"execute_state_machine": True}}}}).encode()))
+arn = boto3.client("stepfunctions").create_state_machine(
+    name="hello-pipeline", definition=r"""{definition}""",
+    roleArn="arn:aws:iam::123456789012:role/baton")["stateMachineArn"]
+outputs = {{"StateMachineArn": arn, "StateTableName": "hello-state", "ArtifactBucketName": "hello-artifacts",
+           "DeployApplicationName": "hello-app"}}
+template = {{"Resources": {{"Topic": {{"Type": "AWS::SNS::Topic"}}}},
+            "Outputs": {{k: {{"Value": v}} for k, v in outputs.items()}}}}
+boto3.client("cloudformation").create_stack(StackName="hello", TemplateBody=json.dumps(template))
+"#,
+            execute = if execute { "True" } else { "False" }
+        ));
+    }
+
+    /// Starts execution `name` of `hello-pipeline` with `input`; with `wait`, until it ends.
+    fn start_execution(&self, name: &str, input: &serde_json::Value, wait: bool) {
+        self.boto3(&format!(
+            r#"
+import boto3, time
+sfn = boto3.client("stepfunctions")
+arn = sfn.start_execution(stateMachineArn="arn:aws:states:us-east-1:123456789012:stateMachine:hello-pipeline",
+                          name="{name}", input=r"""{input}""")["executionArn"]
+while {wait} and sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+    time.sleep(0.05)
+"#,
+            wait = if wait { "True" } else { "False" }
+        ));
+    }
+}
+
+#[cfg(feature = "aws")]
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -128,30 +170,14 @@ impl Drop for Moto {
     }
 }
 
-/// A state machine with one running execution, and a stack `hello` whose outputs name it as
-/// `baton synth --sam`'s template does.
-#[cfg(feature = "aws")]
-const SETUP: &str = r#"
-import boto3, json
-sfn = boto3.client("stepfunctions")
-arn = sfn.create_state_machine(
-    name="hello-pipeline",
-    definition=json.dumps({"StartAt": "Source", "States": {"Source": {"Type": "Pass", "End": True}}}),
-    roleArn="arn:aws:iam::123456789012:role/baton",
-)["stateMachineArn"]
-sfn.start_execution(stateMachineArn=arn, name="20261203-101500-aaaaaaaa", input="{}")
-outputs = {"StateMachineArn": arn, "StateTableName": "hello-state", "ArtifactBucketName": "hello-artifacts",
-           "DeployApplicationName": "hello-app"}
-template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-            "Outputs": {k: {"Value": v} for k, v in outputs.items()}}
-boto3.client("cloudformation").create_stack(StackName="hello", TemplateBody=json.dumps(template))
-"#;
-
 #[cfg(feature = "aws")]
 #[test]
 fn stop_with_a_stack_stops_the_execution_on_step_functions() {
     let moto = Moto::start();
-    moto.boto3(SETUP);
+    // moto does not run it: the execution stays RUNNING until stopped.
+    let pass = serde_json::json!({"StartAt": "Source", "States": {"Source": {"Type": "Pass", "End": true}}});
+    moto.hello_stack(&pass, false);
+    moto.start_execution(EXECUTION, &serde_json::json!({}), false);
     let hello = repo_root().join("examples/hello-app");
     let hello = hello.to_str().expect("utf-8");
     let endpoint = Some(moto.endpoint.as_str());
@@ -206,40 +232,26 @@ fn stop_with_a_stack_stops_the_execution_on_step_functions() {
     );
 }
 
-/// moto running the state machine itself (Pass, Choice and Fail need no Lambda): an execution
-/// that fails in `Deploy`, and a stack `hello` that names the machine.
+/// An execution moto ran to a failure in `Deploy`, as the trigger would have started it.
 #[cfg(feature = "aws")]
-const FAILING: &str = r#"
-import boto3, json, time, urllib.request, os
-urllib.request.urlopen(urllib.request.Request(
-    os.environ["AWS_ENDPOINT_URL"] + "/moto-api/config", method="POST",
-    data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode()))
-sfn = boto3.client("stepfunctions")
-definition = {"StartAt": "Source", "States": {
-    "Source": {"Type": "Pass", "Next": "Ready?"},
-    "Ready?": {"Type": "Choice", "Choices": [{"Variable": "$.ready", "BooleanEquals": True, "Next": "Done"}],
-               "Default": "Deploy"},
-    "Deploy": {"Type": "Fail", "Error": "Baton.DeployFailed", "Cause": "group web: 2 of 3 instances failed"},
-    "Done": {"Type": "Succeed"}}}
-arn = sfn.create_state_machine(name="hello-pipeline", definition=json.dumps(definition),
-                               roleArn="arn:aws:iam::123456789012:role/baton")["stateMachineArn"]
-execution = sfn.start_execution(stateMachineArn=arn, name="20261204-090000-bbbbbbbb",
-                                input=json.dumps({"revision": "0a1b2c3d", "variables": {}, "ready": False,
-                                                  "trigger": {"type": "push", "ref": "refs/heads/main"}}))["executionArn"]
-while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
-    time.sleep(0.05)
-outputs = {"StateMachineArn": arn, "StateTableName": "hello-state", "ArtifactBucketName": "hello-artifacts",
-           "DeployApplicationName": "hello-app"}
-template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-            "Outputs": {k: {"Value": v} for k, v in outputs.items()}}
-boto3.client("cloudformation").create_stack(StackName="hello", TemplateBody=json.dumps(template))
-"#;
+fn failed_execution(moto: &Moto) {
+    let definition = serde_json::json!({"StartAt": "Source", "States": {
+        "Source": {"Type": "Pass", "Next": "Ready?"},
+        "Ready?": {"Type": "Choice", "Choices": [{"Variable": "$.ready", "BooleanEquals": true, "Next": "Done"}],
+                   "Default": "Deploy"},
+        "Deploy": {"Type": "Fail", "Error": "Baton.DeployFailed", "Cause": "group web: 2 of 3 instances failed"},
+        "Done": {"Type": "Succeed"}}});
+    moto.hello_stack(&definition, true);
+    let input = serde_json::json!({"revision": "0a1b2c3d", "variables": {}, "ready": false,
+                                   "trigger": {"type": "push", "ref": "refs/heads/main"}});
+    moto.start_execution("20261204-090000-bbbbbbbb", &input, true);
+}
 
 #[cfg(feature = "aws")]
 #[test]
 fn status_with_a_stack_draws_the_step_functions_history_as_a_local_one() {
     let moto = Moto::start();
-    moto.boto3(FAILING);
+    failed_execution(&moto);
     let hello = repo_root().join("examples/hello-app");
     let hello = hello.to_str().expect("utf-8");
     let endpoint = Some(moto.endpoint.as_str());
@@ -335,33 +347,15 @@ fn status_with_a_stack_draws_the_step_functions_history_as_a_local_one() {
     );
 }
 
-/// moto running a machine that waits a second: a stack `hello` whose executions `run --stack`
-/// starts and follows.
-#[cfg(feature = "aws")]
-const RUNNABLE: &str = r#"
-import boto3, json, urllib.request, os
-urllib.request.urlopen(urllib.request.Request(
-    os.environ["AWS_ENDPOINT_URL"] + "/moto-api/config", method="POST",
-    data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode()))
-definition = {"StartAt": "Source", "States": {
-    "Source": {"Type": "Pass", "Next": "Bake"},
-    "Bake": {"Type": "Wait", "Seconds": 1, "Next": "Done"},
-    "Done": {"Type": "Succeed"}}}
-arn = boto3.client("stepfunctions").create_state_machine(
-    name="hello-pipeline", definition=json.dumps(definition),
-    roleArn="arn:aws:iam::123456789012:role/baton")["stateMachineArn"]
-outputs = {"StateMachineArn": arn, "StateTableName": "hello-state", "ArtifactBucketName": "hello-artifacts",
-           "DeployApplicationName": "hello-app"}
-template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-            "Outputs": {k: {"Value": v} for k, v in outputs.items()}}
-boto3.client("cloudformation").create_stack(StackName="hello", TemplateBody=json.dumps(template))
-"#;
-
 #[cfg(feature = "aws")]
 #[test]
 fn run_with_a_stack_starts_an_execution_as_a_push_would_and_follows_it_to_its_end() {
     let moto = Moto::start();
-    moto.boto3(RUNNABLE);
+    let waits = serde_json::json!({"StartAt": "Source", "States": {
+        "Source": {"Type": "Pass", "Next": "Bake"},
+        "Bake": {"Type": "Wait", "Seconds": 1, "Next": "Done"},
+        "Done": {"Type": "Succeed"}}});
+    moto.hello_stack(&waits, true);
     let hello = repo_root().join("examples/hello-app");
     let hello = hello.to_str().expect("utf-8");
     let endpoint = Some(moto.endpoint.as_str());
