@@ -15,6 +15,21 @@ fn write(dir: &Path, name: &str, value: &serde_json::Value) -> String {
     path.to_str().expect("utf-8").to_string()
 }
 
+/// `baton analysis evaluate` of these files, with `more` arguments.
+fn evaluate(config: &str, canary: &str, baseline: &str, more: &[&str]) -> std::process::Output {
+    let args = [
+        "analysis",
+        "evaluate",
+        "--config",
+        config,
+        "--canary",
+        canary,
+        "--baseline",
+        baseline,
+    ];
+    baton(&[&args[..], more].concat())
+}
+
 const CONFIG: &str = r#"{"metrics": [
     {"name": "latency", "direction": "increase", "tolerance": 0.1},
     {"name": "errors", "direction": "increase", "tolerance": 0, "critical": true}],
@@ -41,32 +56,13 @@ fn a_slower_canary_fails_at_the_interval_it_slows_and_an_equal_one_is_promoted()
         &serde_json::json!({"latency": [latencies(10.0, 200), latencies(10.0, 200), latencies(10.0, 200)], "errors": errors}),
     );
 
-    let out = baton(&[
-        "analysis",
-        "evaluate",
-        "--config",
-        &config,
-        "--canary",
-        &slower,
-        "--baseline",
-        &baseline,
-    ]);
+    let out = evaluate(&config, &slower, &baseline, &[]);
     assert_eq!(out.status.code(), Some(1), "{}{}", text(&out.stdout), text(&out.stderr));
     let shown = text(&out.stdout);
     assert!(shown.contains("Decision: FAIL after 2 of 3 intervals."), "{shown}");
     assert!(shown.contains("score 50 is under the marginal threshold 75"), "{shown}");
 
-    let out = baton(&[
-        "analysis",
-        "evaluate",
-        "--config",
-        &config,
-        "--canary",
-        &equal,
-        "--baseline",
-        &baseline,
-        "--json",
-    ]);
+    let out = evaluate(&config, &equal, &baseline, &["--json"]);
     assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(doc["decision"], "PROMOTE", "{doc}");
@@ -83,16 +79,7 @@ fn a_config_out_of_bounds_or_with_an_unknown_key_is_refused_plainly() {
         "unknown.json",
         &serde_json::json!({"metrics": [], "intervals": 1, "thresholds": {"pass": 90, "marginal": 70}, "interval_secs": 60}),
     );
-    let out = baton(&[
-        "analysis",
-        "evaluate",
-        "--config",
-        &unknown,
-        "--canary",
-        &samples,
-        "--baseline",
-        &samples,
-    ]);
+    let out = evaluate(&unknown, &samples, &samples, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("unknown key `interval_secs`"), "{}", text(&out.stderr));
 
@@ -102,16 +89,7 @@ fn a_config_out_of_bounds_or_with_an_unknown_key_is_refused_plainly() {
         &serde_json::json!({"metrics": [{"name": "l", "direction": "increase", "weight": 1e9}], "intervals": 5000,
                             "thresholds": {"pass": 90, "marginal": 70}}),
     );
-    let out = baton(&[
-        "analysis",
-        "evaluate",
-        "--config",
-        &bounds,
-        "--canary",
-        &samples,
-        "--baseline",
-        &samples,
-    ]);
+    let out = evaluate(&bounds, &samples, &samples, &[]);
     assert_eq!(out.status.code(), Some(2));
     let why = text(&out.stderr);
     assert!(
@@ -121,16 +99,7 @@ fn a_config_out_of_bounds_or_with_an_unknown_key_is_refused_plainly() {
 
     let typed = write(dir.path(), "typed.json", &serde_json::json!({"latency": [["fast"]]}));
     let config = write(dir.path(), "ok.json", &serde_json::from_str(CONFIG).expect("config"));
-    let out = baton(&[
-        "analysis",
-        "evaluate",
-        "--config",
-        &config,
-        "--canary",
-        &typed,
-        "--baseline",
-        &samples,
-    ]);
+    let out = evaluate(&config, &typed, &samples, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(!text(&out.stderr).contains("f64"), "no library wording: {}", text(&out.stderr));
 }
