@@ -145,12 +145,7 @@ async fn one(
     execution: impl Future<Output = Result<ExecutionRecord, baton_local::LocalError>>,
 ) -> anyhow::Result<ExecutionRecord> {
     let started = Instant::now();
-    let approvals: HashSet<String> = runtime
-        .pipeline()
-        .actions()
-        .filter(|(_, a)| matches!(a.kind, ActionKind::Approval { .. }))
-        .map(|(s, a)| state_name(&s.name, &a.name))
-        .collect();
+    let approvals = approval_states(runtime.pipeline());
     let locate = reach(args);
     // No ticker beside streamed logs: their lines come from another task, and would cut into it.
     let ticker = !args.logs;
@@ -195,6 +190,15 @@ async fn one(
     }
     tracing::debug!(execution_id = %record.id, took_ms = started.elapsed().as_millis() as u64, "execution ended");
     Ok(record)
+}
+
+/// The states of the pipeline's approval actions: the display says how to answer each.
+pub(crate) fn approval_states(pipeline: &baton_core::Pipeline) -> HashSet<String> {
+    pipeline
+        .actions()
+        .filter(|(_, a)| matches!(a.kind, ActionKind::Approval { .. }))
+        .map(|(s, a)| state_name(&s.name, &a.name))
+        .collect()
 }
 
 /// The options that reach this run's state from any directory, repeated in the hints it prints

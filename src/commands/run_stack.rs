@@ -1,11 +1,9 @@
 //! `baton run --stack NAME`: an execution started on a deployed stack as a push starts one, and
 //! followed with the local run's display, fed from its Step Functions history as it grows.
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
-use baton_core::model::{ActionKind, state_name};
 use baton_core::pipeline_status::PipelineStatus;
 use baton_local::Progress;
 use tokio::sync::broadcast;
@@ -46,11 +44,7 @@ pub(crate) async fn run(args: StackRun<'_>) -> anyhow::Result<u8> {
             args.stack
         );
     }
-    let approvals: HashSet<String> = model
-        .actions()
-        .filter(|(_, a)| matches!(a.kind, ActionKind::Approval { .. }))
-        .map(|(s, a)| state_name(&s.name, &a.name))
-        .collect();
+    let approvals = super::run::approval_states(&model);
     let (events, display_events) = broadcast::channel(4096);
     let display = (!args.json).then(|| tokio::spawn(super::run::show_progress(display_events, approvals, locate.clone(), true)));
     // Ctrl-C stops following, not the execution: it runs on AWS whether this watches or not.
