@@ -336,7 +336,7 @@ pub trait Operations: Send + Sync {
     /// An execution's summary and its history so far (`baton run --stack` follows it).
     async fn history(&self, execution: &str) -> Result<ExecutionHistory, OperationError>;
 
-    /// An ended execution's definition and history.
+    /// An execution's definition and history, to run it again (`baton replay`).
     async fn recording(&self, execution: &str) -> Result<ExecutionRecording, OperationError>;
 
     /// The approval an execution waits on — the only one, or the one `action` names — and what
