@@ -85,6 +85,11 @@ async fn a_slower_release_is_rolled_back_by_the_analysis_and_an_equal_one_promot
         "no alarm fired: {transitions:?}"
     );
     assert!(deployments.iter().any(|d| d.rollback && d.status == "Succeeded"), "{deployments:?}");
+    let shown = crate::cli::text(&project.baton(&["status", &slower.id]).stdout);
+    assert!(
+        shown.contains("analysis interval 1 · score") && shown.contains("FAIL · latency HIGH +"),
+        "status shows the judged interval: {shown}"
+    );
     let instances = query::instances(&db, "hello").expect("instances");
     let versions: Vec<_> = instances
         .iter()
