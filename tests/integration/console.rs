@@ -156,22 +156,24 @@ async fn the_console_shows_a_run_live_answers_its_approval_and_refuses_cross_sit
         let rt = rt.clone();
         tokio::spawn(async move { rt.run(None, Map::new()).await.expect("run completes") })
     };
-    let (id, detail) = until("the approval waiting", Duration::from_secs(60), || {
+    // The execution's detail reads the history, then the parked approvals, each in its own
+    // read: between the two the build can end and the approval park, so one answer can show
+    // the approval waiting beside a build still running. The page shows both the next time.
+    let compiled = |detail: &Value| {
+        detail["states"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["name"] == "Build:Compile"))
+            .is_some_and(|s| s["status"] == "SUCCEEDED")
+    };
+    let (id, detail) = until("the approval waiting after the build", Duration::from_secs(60), || {
         let (_, _, body) = http(port, "GET", "/api/executions?status=RUNNING", &cookie, "");
         let id = json(&body)["executions"][0]["id"].as_str()?.to_string();
         let (_, _, body) = http(port, "GET", &format!("/api/executions/{id}"), &cookie, "");
         let detail = json(&body);
-        detail["waiting_approvals"]
-            .as_array()
-            .is_some_and(|w| !w.is_empty())
-            .then_some((id, detail))
+        let waiting = detail["waiting_approvals"].as_array().is_some_and(|w| !w.is_empty());
+        (waiting && compiled(&detail)).then_some((id, detail))
     })
     .await;
-    let compile = detail["states"]
-        .as_array()
-        .and_then(|s| s.iter().find(|s| s["name"] == "Build:Compile"))
-        .expect("Build:Compile in the execution");
-    assert_eq!(compile["status"], "SUCCEEDED", "{detail}");
     assert_eq!(detail["waiting_approvals"][0]["action"], "Release:Approve");
     assert!(
         changes.recv_timeout(Duration::from_secs(10)).is_ok(),
