@@ -86,20 +86,7 @@ impl AwsOperations {
     }
 
     async fn execution(&self, id: &str) -> Result<ExecutionRef, OperationError> {
-        let arn = self.arn(id);
-        if !arn.starts_with(&format!("{}:", self.state_machine_arn.replacen(":stateMachine:", ":execution:", 1))) {
-            return Err(OperationError::Invalid(format!(
-                "{id} is an execution of another state machine than this stack's {}",
-                self.state_machine_arn
-            )));
-        }
-        let out = self.sfn.describe_execution().execution_arn(&arn).send().await.map_err(|e| {
-            if e.as_service_error().is_some_and(|s| s.is_execution_does_not_exist()) {
-                OperationError::NotFound(format!("no execution {id} of {}", self.state_machine_arn))
-            } else {
-                internal(crate::sdk::port_error("Step Functions DescribeExecution", &e))
-            }
-        })?;
+        let out = self.described(id).await?;
         let input: serde_json::Value = out.input().and_then(|i| serde_json::from_str(i).ok()).unwrap_or_default();
         Ok(ExecutionRef {
             id: out.name().unwrap_or(id).to_string(),

@@ -52,7 +52,7 @@ impl AwsOperations {
     /// `DescribeExecution` of the execution `id` names, or of the newest when it names none.
     pub(super) async fn describe(&self, id: Option<&str>) -> Result<DescribeExecutionOutput, OperationError> {
         let arn = match id {
-            Some(id) => self.execution(id).await.map(|_| self.arn(id))?,
+            Some(id) => return self.described(id).await,
             None => {
                 let newest = self
                     .sfn
@@ -79,6 +79,25 @@ impl AwsOperations {
             .send()
             .await
             .map_err(|e| internal(crate::sdk::port_error("Step Functions DescribeExecution", &e)))
+    }
+
+    /// `DescribeExecution` of the execution `id` names (its name or whole ARN), refused when it
+    /// belongs to another state machine or does not exist.
+    pub(super) async fn described(&self, id: &str) -> Result<DescribeExecutionOutput, OperationError> {
+        let arn = self.arn(id);
+        if !arn.starts_with(&format!("{}:", self.state_machine_arn.replacen(":stateMachine:", ":execution:", 1))) {
+            return Err(OperationError::Invalid(format!(
+                "{id} is an execution of another state machine than this stack's {}",
+                self.state_machine_arn
+            )));
+        }
+        self.sfn.describe_execution().execution_arn(&arn).send().await.map_err(|e| {
+            if e.as_service_error().is_some_and(|s| s.is_execution_does_not_exist()) {
+                OperationError::NotFound(format!("no execution {id} of {}", self.state_machine_arn))
+            } else {
+                internal(crate::sdk::port_error("Step Functions DescribeExecution", &e))
+            }
+        })
     }
 
     /// `ListExecutions`, then `DescribeExecution` of each for what its input and end say; the
