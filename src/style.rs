@@ -99,6 +99,15 @@ pub(crate) fn decision(d: baton_core::analysis::Decision) -> Style {
     }
 }
 
+/// A canary analysis's effect: `+12.5%`, or `+∞` from a baseline of 0.
+pub(crate) fn effect(e: f64) -> String {
+    if e.is_infinite() {
+        format!("{}∞", if e > 0.0 { '+' } else { '-' })
+    } else {
+        format!("{:+.1}%", e * 100.0)
+    }
+}
+
 /// `text` cut to `max` characters, with `…` where it was cut.
 pub(crate) fn truncate(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {

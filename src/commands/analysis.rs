@@ -87,16 +87,7 @@ pub(crate) fn run(command: AnalysisCommand) -> anyhow::Result<u8> {
             );
             for m in &r.metrics {
                 let class = m.classification.as_str();
-                let effect = m.effect.map_or_else(
-                    || "-".to_string(),
-                    |e| {
-                        if e.is_infinite() {
-                            format!("{}∞", if e > 0.0 { '+' } else { '-' })
-                        } else {
-                            format!("{:+.1}%", e * 100.0)
-                        }
-                    },
-                );
+                let effect = m.effect.map_or_else(|| "-".to_string(), style::effect);
                 let p = m.p_value.map_or_else(|| "-".to_string(), |p| format!("{p:.4}"));
                 let side = |n: usize, mean: Option<f64>| format!("{n} · {}", mean.map_or_else(|| "-".to_string(), |v| format!("{v:.3}")));
                 let mark = if m.failed { style::FAIL } else { style::OK };

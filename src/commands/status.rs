@@ -239,13 +239,7 @@ fn analysis_line(r: &IntervalResult) -> String {
         .metrics
         .iter()
         .map(|m| {
-            let effect = m.effect.map_or_else(String::new, |e| {
-                if e.is_infinite() {
-                    " (from none)".to_string()
-                } else {
-                    format!(" {:+.1}%", e * 100.0)
-                }
-            });
+            let effect = m.effect.map_or_else(String::new, |e| format!(" {}", style::effect(e)));
             let p = m.p_value.map_or_else(String::new, |p| format!(" p={p:.3}"));
             format!("{} {}{effect}{p}", m.name, m.classification.as_str())
         })
