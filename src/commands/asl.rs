@@ -69,7 +69,7 @@ fn located(path: &Path, text: &str, e: &DefinitionError) -> SpecError {
         }
         DefinitionError::Invalid(problems) => {
             for d in problems {
-                let at = baton_asl::locate::position(text, &d.location).unwrap_or((1, 1));
+                let at = baton_asl::pointer::position(text, &d.location).unwrap_or((1, 1));
                 let place = if d.location.is_empty() { "the top level" } else { &d.location };
                 report.error(pos(at), format!("{}: {} (at {place})", d.code, d.message));
             }

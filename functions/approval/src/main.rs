@@ -5,9 +5,9 @@ use baton_aws::functions::ApprovalFunction;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    baton_aws::runtime::init_logging();
+    baton_aws::lambda::init_logging();
     let config = baton_aws::sdk::load_config().await;
     let function = ApprovalFunction::from_env(&config, &baton_aws::config::Env::process())?;
     function.warm().await;
-    baton_aws::runtime::serve(|input| function.handle(input)).await
+    baton_aws::lambda::serve(|input| function.handle(input)).await
 }

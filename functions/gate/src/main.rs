@@ -7,9 +7,9 @@ use baton_aws::gate::{GateFunction, GateRequest};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    baton_aws::runtime::init_logging();
+    baton_aws::lambda::init_logging();
     let config = baton_aws::sdk::load_config().await;
     let function = GateFunction::from_env(&config, &baton_aws::config::Env::process())?;
     function.warm().await;
-    baton_aws::runtime::serve(|request: GateRequest| function.handle(request)).await
+    baton_aws::lambda::serve(|request: GateRequest| function.handle(request)).await
 }

@@ -8,8 +8,8 @@ use baton_aws::trigger::{TriggerFunction, TriggerRequest};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    baton_aws::runtime::init_logging();
+    baton_aws::lambda::init_logging();
     let config = baton_aws::sdk::load_config().await;
     let function = TriggerFunction::from_env(&config, &baton_aws::config::Env::process())?;
-    baton_aws::runtime::serve(|request: TriggerRequest| function.handle(request)).await
+    baton_aws::lambda::serve(|request: TriggerRequest| function.handle(request)).await
 }

@@ -20,7 +20,7 @@
 //! - [`history`]: history events in Step Functions' shapes; [`redrive`] reads where an
 //!   unfinished execution continues from them; [`replay`] runs a recorded execution again with
 //!   its tasks' recorded results and says where the two runs differ.
-//! - [`error`]: definition errors and runtime `States.*` errors; [`locate`] turns the JSON
+//! - [`error`]: definition errors and runtime `States.*` errors; [`pointer`] turns the JSON
 //!   pointer a diagnostic names into a line and column.
 
 pub mod choice;
@@ -34,11 +34,11 @@ pub mod io;
 pub mod jsonata;
 mod jsonata_free;
 mod jsonata_functions;
-pub mod locate;
 pub mod mock;
 pub mod path;
 mod path_filter;
 pub mod payload;
+pub mod pointer;
 pub mod redrive;
 pub mod replay;
 pub mod tokens;

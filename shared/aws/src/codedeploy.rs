@@ -14,7 +14,7 @@ use aws_sdk_codedeploy::Client;
 use aws_sdk_codedeploy::config::retry::RetryConfig;
 use aws_sdk_codedeploy::types::{AppSpecContent, BundleType, DeploymentInfo, RevisionLocation, RevisionLocationType, S3Location};
 use baton_core::events::Event;
-use baton_core::ports::{ArtifactRef, DeployRequest, Deployer, DeploymentStatus, DeploymentSummary, PortError, PortResult, StopRequest};
+use baton_core::ports::{ArtifactRef, DeployRequest, Deployer, DeploymentStatus, DeploymentStop, DeploymentSummary, PortError, PortResult};
 use serde::{Deserialize, Serialize};
 
 use crate::dynamodb::DynamoState;
@@ -385,7 +385,7 @@ impl Deployer for CodeDeployer {
 
     /// `StopDeployment`: CodeDeploy stops the deployment and, with `autoRollbackEnabled`, makes
     /// the rollback deployment itself; the state-change event reports the stop.
-    async fn stop(&self, deployment_id: &str, request: StopRequest) -> PortResult<()> {
+    async fn stop(&self, deployment_id: &str, request: DeploymentStop) -> PortResult<()> {
         let out = self
             .client
             .stop_deployment()

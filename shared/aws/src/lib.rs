@@ -20,7 +20,7 @@
 //! - [`functions`]: the source, build, deploy, approval, bake and rollback functions' handlers.
 //! - [`events_function`]: the events function's handler: finished work answers waiting tasks.
 //! - [`scheduler`]: `SchedulerTimers`, timers as one-time EventBridge Scheduler schedules.
-//! - [`runtime`]: serving a handler on the Lambda runtime, errors as stable `errorType`s.
+//! - [`lambda`]: serving a handler on the Lambda runtime, errors as stable `errorType`s.
 //! - [`gate`]: the gate function's handler: stage gates, and executions leaving their stage.
 //! - [`trigger`]: the trigger function's handler: an EventBridge event in, an execution out.
 //! - [`emf`]: `EmfMetricsSink`, metrics as Embedded Metric Format log lines (the Lambda hot path).
@@ -40,9 +40,9 @@ pub mod emf;
 pub mod events_function;
 pub mod functions;
 pub mod gate;
+pub mod lambda;
 pub mod lambda_deploy;
 pub mod operations;
-pub mod runtime;
 pub mod s3;
 pub mod scheduler;
 pub mod sdk;

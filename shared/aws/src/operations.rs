@@ -28,7 +28,7 @@ use baton_core::operations::{
     Prepared, RetryPlan, RollbackPlan, StopDeployment, StopExecution,
 };
 use baton_core::pipeline_status::PipelineStatus;
-use baton_core::ports::{ArtifactStore, DeployRequest, Deployer, DeploymentStatus, MetricsSink, PendingTasks, PortError, StopRequest};
+use baton_core::ports::{ArtifactStore, DeployRequest, Deployer, DeploymentStatus, DeploymentStop, MetricsSink, PendingTasks, PortError};
 use baton_core::stages::approval;
 
 use crate::codedeploy::CodeDeployer;
@@ -416,7 +416,7 @@ impl Operations for AwsOperations {
         self.deployer
             .stop(
                 &request.id,
-                StopRequest {
+                DeploymentStop {
                     rollback,
                     cause: request.cause,
                 },

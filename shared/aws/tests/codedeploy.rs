@@ -160,7 +160,7 @@ async fn a_stop_asks_codedeploy_for_the_rollback_and_its_event_names_it() {
     use aws_sdk_codedeploy::types::error::DeploymentAlreadyCompletedException;
     use aws_sdk_codedeploy::types::{DeploymentInfo, ErrorCode, ErrorInformation, RollbackInfo, StopStatus};
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
-    use baton_core::ports::{StopRequest, stop_codes};
+    use baton_core::ports::{DeploymentStop, stop_codes};
 
     let moto = Moto::start();
     let (client, on_moto, store) = deployer(&moto).await;
@@ -211,7 +211,7 @@ async fn a_stop_asks_codedeploy_for_the_rollback_and_its_event_names_it() {
     let mocked = mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, [&stop, &done, &stopped]);
     let deployer = CodeDeployer::new(mocked, "hello", store);
 
-    let request = StopRequest {
+    let request = DeploymentStop {
         rollback: true,
         cause: "stopped by ada".into(),
     };

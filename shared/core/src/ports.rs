@@ -242,7 +242,7 @@ pub mod stop_codes {
 
 /// A request to stop a deployment in progress, as CodeDeploy's `StopDeployment`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StopRequest {
+pub struct DeploymentStop {
     /// Roll the group back to its last-good revision with a new deployment (`autoRollbackEnabled`).
     pub rollback: bool,
     /// Who stopped it and why, for the deployment's reason.
@@ -268,7 +268,7 @@ pub trait Deployer: Send + Sync {
     /// opens with [`stop_codes::MANUAL_STOP`], as an [`Event::DeploymentStateChange`]; with
     /// `rollback`, a new deployment returns the group to its last-good revision. A deployment
     /// that has already ended is a permanent error.
-    async fn stop(&self, deployment_id: &str, request: StopRequest) -> PortResult<()>;
+    async fn stop(&self, deployment_id: &str, request: DeploymentStop) -> PortResult<()>;
 }
 
 /// A task parked on a token, with what its completion handler needs to know.

@@ -39,7 +39,7 @@ impl Drop for Inbox {
 /// A request to stop the execution. `answer` gets its final status once it has ended and what it
 /// left running has been stopped.
 #[derive(Debug)]
-pub struct StopRequest {
+pub struct RemoteStop {
     pub cause: String,
     /// Stop the actions in progress too, rather than let them finish.
     pub abandon: bool,
@@ -53,12 +53,7 @@ pub fn socket_path(state_dir: &Path, execution_id: &str) -> PathBuf {
 impl Inbox {
     /// Listens for events addressed to `execution_id` and publishes them on the bus; requests
     /// to stop it go to `stops`.
-    pub fn open(
-        state_dir: &Path,
-        execution_id: &str,
-        bus: EventBus,
-        stops: mpsc::UnboundedSender<StopRequest>,
-    ) -> Result<Self, LocalError> {
+    pub fn open(state_dir: &Path, execution_id: &str, bus: EventBus, stops: mpsc::UnboundedSender<RemoteStop>) -> Result<Self, LocalError> {
         let path = socket_path(state_dir, execution_id);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(LocalError::io(dir))?;
@@ -76,7 +71,7 @@ impl Inbox {
     }
 }
 
-async fn serve(stream: UnixStream, execution: String, bus: EventBus, stops: mpsc::UnboundedSender<StopRequest>) {
+async fn serve(stream: UnixStream, execution: String, bus: EventBus, stops: mpsc::UnboundedSender<RemoteStop>) {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
     // One event is a few hundred bytes; a client that sends more is not a baton client.
@@ -99,11 +94,11 @@ async fn serve(stream: UnixStream, execution: String, bus: EventBus, stops: mpsc
 }
 
 /// Hands a stop request to the run and waits for the execution to end.
-async fn forward_stop(request: &serde_json::Value, stops: &mpsc::UnboundedSender<StopRequest>) -> String {
+async fn forward_stop(request: &serde_json::Value, stops: &mpsc::UnboundedSender<RemoteStop>) -> String {
     let cause = request["cause"].as_str().unwrap_or("stopped").to_string();
     let abandon = request["abandon"].as_bool().unwrap_or(false);
     let (answer, ended) = oneshot::channel();
-    if stops.send(StopRequest { cause, abandon, answer }).is_err() {
+    if stops.send(RemoteStop { cause, abandon, answer }).is_err() {
         return "error: the execution has ended".to_string();
     }
     match ended.await {

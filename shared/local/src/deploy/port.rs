@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use baton_core::events::Event;
-use baton_core::ports::{DeployRequest, Deployer, DeploymentStatus, DeploymentSummary, PortResult, StopRequest, stop_codes};
+use baton_core::ports::{DeployRequest, Deployer, DeploymentStatus, DeploymentStop, DeploymentSummary, PortResult, stop_codes};
 use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 
@@ -107,7 +107,7 @@ impl Deployer for LocalDeployer {
         }))
     }
 
-    async fn stop(&self, deployment_id: &str, request: StopRequest) -> PortResult<()> {
+    async fn stop(&self, deployment_id: &str, request: DeploymentStop) -> PortResult<()> {
         self.request_stop(deployment_id, &request)
     }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use baton_core::alarm::AlarmState;
 use baton_core::model::{Group, TrafficRouting};
-use baton_core::ports::{DeployRequest, DeploymentStatus, StopRequest, stop_codes};
+use baton_core::ports::{DeployRequest, DeploymentStatus, DeploymentStop, stop_codes};
 use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 
@@ -32,7 +32,7 @@ type Outcome = (DeploymentStatus, Option<String>);
 /// Why a share of traffic was not held to the end of its interval.
 pub(super) enum Interrupt {
     Alarm(String),
-    Stop(StopRequest),
+    Stop(DeploymentStop),
     /// The canary analysis failed, for this reason.
     Analysis(String),
 }

@@ -5,7 +5,7 @@
 //! With rollback, a new deployment returns the group to its last-good revision and the stop
 //! links to it.
 
-use baton_core::ports::{ArtifactStore, DeployRequest, Deployer, DeploymentStatus, PortError, StopRequest, stop_codes};
+use baton_core::ports::{ArtifactStore, DeployRequest, Deployer, DeploymentStatus, DeploymentStop, PortError, stop_codes};
 use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 
@@ -17,12 +17,12 @@ pub(super) const SKIPPED_BY_STOP: &str = "skipped: the deployment was stopped";
 
 impl LocalDeployer {
     /// The stop requested for a deployment: its cause and whether to roll back.
-    pub(super) fn stop_requested(&self, id: &str) -> Option<StopRequest> {
+    pub(super) fn stop_requested(&self, id: &str) -> Option<DeploymentStop> {
         self.inner
             .db
             .lock()
             .query_row("SELECT rollback, cause FROM deployment_stops WHERE deployment_id = ?1", [id], |r| {
-                Ok(StopRequest {
+                Ok(DeploymentStop {
                     rollback: r.get(0)?,
                     cause: r.get(1)?,
                 })
@@ -35,7 +35,7 @@ impl LocalDeployer {
     }
 
     /// The outcome of a deployment that honours its stop request.
-    pub(super) fn stopped(request: &StopRequest, when: &str) -> (DeploymentStatus, Option<String>) {
+    pub(super) fn stopped(request: &DeploymentStop, when: &str) -> (DeploymentStatus, Option<String>) {
         (
             DeploymentStatus::Stopped,
             Some(format!("{}: {} {when}", stop_codes::MANUAL_STOP, request.cause)),
@@ -82,7 +82,7 @@ impl LocalDeployer {
     }
 
     /// `Deployer::stop`: records the request for the process running the deployment.
-    pub(super) fn request_stop(&self, id: &str, request: &StopRequest) -> Result<(), PortError> {
+    pub(super) fn request_stop(&self, id: &str, request: &DeploymentStop) -> Result<(), PortError> {
         let conn = self.inner.db.lock();
         let status: Option<String> = conn
             .query_row("SELECT status FROM deployments WHERE id = ?1", [id], |r| r.get(0))

@@ -20,7 +20,7 @@ use crate::error::LocalError;
 use crate::execution::record::ExecutionRecord;
 use crate::execution::runners::RUNNER_LOST;
 use crate::query;
-use crate::runtime::{Begin, LocalRuntime};
+use crate::runtime::{LocalRuntime, Start};
 
 /// Where an execution carries on.
 #[derive(Debug, Clone)]
@@ -133,8 +133,8 @@ impl LocalRuntime {
             input: plan.execution_input.clone(),
         };
         let begin = match how {
-            Continuation::Resume => Begin::Resume(&plan),
-            Continuation::Retry { .. } => Begin::Redrive(&plan),
+            Continuation::Resume => Start::Resume(&plan),
+            Continuation::Retry { .. } => Start::Redrive(&plan),
         };
         self.drive(&spec, started, begin).await
     }

@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::coordination::inbox;
 
 pub(crate) struct Stops {
-    inbox: mpsc::UnboundedReceiver<inbox::StopRequest>,
+    inbox: mpsc::UnboundedReceiver<inbox::RemoteStop>,
     switch: watch::Receiver<Option<String>>,
     /// The switch is thrown once; after that it has nothing more to say.
     switched: bool,
@@ -17,7 +17,7 @@ pub(crate) struct Stops {
 }
 
 impl Stops {
-    pub(crate) fn new(inbox: mpsc::UnboundedReceiver<inbox::StopRequest>, switch: watch::Receiver<Option<String>>) -> Self {
+    pub(crate) fn new(inbox: mpsc::UnboundedReceiver<inbox::RemoteStop>, switch: watch::Receiver<Option<String>>) -> Self {
         Self {
             inbox,
             switch,

@@ -5,7 +5,7 @@ use std::time::Duration;
 use baton_core::operations::{
     DeploymentEnded, DeploymentStopped, DeploymentStopping, OperationError, Prepared, RollbackPlan, StopDeployment,
 };
-use baton_core::ports::{ArtifactRef, ArtifactStore, Deployer, StopRequest};
+use baton_core::ports::{ArtifactRef, ArtifactStore, Deployer, DeploymentStop};
 
 use super::{LocalOperations, stored_version};
 use crate::PipelineStatus;
@@ -83,7 +83,7 @@ pub(super) async fn stop_deployment(
     rt.deployer()
         .stop(
             &id,
-            StopRequest {
+            DeploymentStop {
                 rollback,
                 cause: request.cause,
             },

@@ -53,7 +53,7 @@ pub struct RuntimeOptions {
 
 /// How [`LocalRuntime::drive`] begins an execution.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Begin<'a> {
+pub(crate) enum Start<'a> {
     Fresh,
     Resume(&'a Redrive),
     Redrive(&'a Redrive),
@@ -328,12 +328,12 @@ impl LocalRuntime {
         {
             tracing::warn!(error = %e, "could not record the execution metric");
         }
-        self.drive(&spec, started, Begin::Fresh).await
+        self.drive(&spec, started, Start::Fresh).await
     }
 
     /// Runs an execution whose row and runner are recorded (new, resumed or redriven) to its
     /// end, then records the end and what it published.
-    pub(crate) async fn drive(&self, spec: &ExecutionSpec, started: String, begin: Begin<'_>) -> Result<ExecutionRecord, LocalError> {
+    pub(crate) async fn drive(&self, spec: &ExecutionSpec, started: String, start: Start<'_>) -> Result<ExecutionRecord, LocalError> {
         let id = spec.execution_name.clone();
         // Without an inbox the run still works; only its approvals cannot be answered.
         let (stop_requests, stops) = mpsc::unbounded_channel();
@@ -343,10 +343,10 @@ impl LocalRuntime {
         let mut stops = Stops::new(stops, self.stop_all.subscribe());
         let (to_interpreter, interpreter_stops) = mpsc::unbounded_channel();
         let execution = async {
-            match begin {
-                Begin::Fresh => self.interpreter.execute_until(&self.machine, spec, interpreter_stops).await,
-                Begin::Resume(from) => self.interpreter.resume(&self.machine, spec, from, interpreter_stops).await,
-                Begin::Redrive(from) => self.interpreter.redrive(&self.machine, spec, from, interpreter_stops).await,
+            match start {
+                Start::Fresh => self.interpreter.execute_until(&self.machine, spec, interpreter_stops).await,
+                Start::Resume(from) => self.interpreter.resume(&self.machine, spec, from, interpreter_stops).await,
+                Start::Redrive(from) => self.interpreter.redrive(&self.machine, spec, from, interpreter_stops).await,
             }
         };
         tokio::pin!(execution);
