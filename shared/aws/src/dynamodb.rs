@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use baton_core::events::Event;
-use baton_core::lanes::{Decision, Lane, Waiter};
+use baton_core::lanes::{Decision, Lane, Waiter, departures};
 use baton_core::model::ExecutionMode;
 use baton_core::ports::{Arrival, MetricsSink, PendingTask, PendingTasks, PortError, PortResult, StageLanes, TaskCallbacks};
 use baton_core::stages::gate;
@@ -193,15 +193,9 @@ impl DynamoLanes {
         format!("lane#{pipeline}")
     }
 
-    /// Changes one lane with `change`, settles it by the mode's rules and writes it back if no
-    /// one else wrote it meanwhile; otherwise reads it again.
-    async fn update(
-        &self,
-        pipeline: &str,
-        stage: &str,
-        mode: ExecutionMode,
-        change: &(dyn Fn(&mut Lane) + Sync),
-    ) -> PortResult<(Lane, Vec<Decision>)> {
+    /// Changes one lane with `change` (which settles it), and writes it back if no one else
+    /// wrote it meanwhile; otherwise reads it again.
+    async fn update(&self, pipeline: &str, stage: &str, change: &(dyn Fn(&mut Lane) -> Vec<Decision> + Sync)) -> PortResult<Vec<Decision>> {
         let db = &self.state;
         for attempt in 0..MAX_LANE_ATTEMPTS {
             let item = db
@@ -222,8 +216,7 @@ impl DynamoLanes {
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0);
             let mut lane = item.as_ref().map(decode).unwrap_or_default();
-            change(&mut lane);
-            let decisions = lane.settle(mode);
+            let decisions = change(&mut lane);
             let mut put = db
                 .client
                 .put_item()
@@ -245,7 +238,7 @@ impl DynamoLanes {
                 put.condition_expression("attribute_not_exists(pk)")
             };
             match put.send().await {
-                Ok(_) => return Ok((lane, decisions)),
+                Ok(_) => return Ok(decisions),
                 Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
                     // Another gate changed the lane first: read it again, after a jittered pause
                     // that spreads out the contenders.
@@ -260,10 +253,8 @@ impl DynamoLanes {
         )))
     }
 
-    /// Takes `execution` out of every lane of the pipeline but `keep`'s. Every lane's holder is
-    /// (re)admitted too: a decision is only as safe as its delivery, and one lost on the way (a
-    /// gate invocation that failed after changing a lane) would leave its execution waiting for
-    /// good. Admitting a holder whose gate was already answered does nothing.
+    /// Takes `execution` out of every lane of the pipeline but `keep`'s, and admits every other
+    /// lane's holder again ([`baton_core::lanes::departures`]).
     async fn remove(
         &self,
         pipeline: &str,
@@ -271,7 +262,7 @@ impl DynamoLanes {
         mode: ExecutionMode,
         keep: Option<&str>,
     ) -> PortResult<Vec<(String, Decision)>> {
-        let lanes = self
+        let items = self
             .state
             .client
             .query()
@@ -282,26 +273,14 @@ impl DynamoLanes {
             .send()
             .await
             .map_err(|e| port_error("DynamoDB Query", &e))?;
-        let mut out = Vec::new();
-        for item in lanes.items() {
-            let lane = decode(item);
-            let Some(stage) = text(item, "sk") else {
-                continue;
-            };
-            if let Some(holder) = lane.holder.as_deref().filter(|h| *h != execution) {
-                out.push((stage.clone(), Decision::Enter(holder.to_string())));
-            }
-            let present = lane.holder.as_deref() == Some(execution) || lane.waiting.iter().any(|w| w.execution == execution);
-            if !present || Some(stage.as_str()) == keep {
-                continue;
-            }
-            let leave = |l: &mut Lane| {
-                if l.holder.as_deref() == Some(execution) {
-                    l.holder = None;
-                }
-                l.waiting.retain(|w| w.execution != execution);
-            };
-            let (_, decisions) = self.update(pipeline, &stage, mode, &leave).await?;
+        let lanes: Vec<(String, Lane)> = items
+            .items()
+            .iter()
+            .filter_map(|item| Some((text(item, "sk")?, decode(item))))
+            .collect();
+        let (leave, mut out) = departures(lanes.iter().map(|(stage, lane)| (stage.as_str(), lane)), execution, keep);
+        for stage in leave {
+            let decisions = self.update(pipeline, &stage, &|l: &mut Lane| l.leave(execution, mode)).await?;
             out.extend(decisions.into_iter().map(|d| (stage.clone(), d)));
         }
         Ok(out)
@@ -349,23 +328,14 @@ impl StageLanes for DynamoLanes {
         // Delivered before this lane is touched: should that fail, they are not lost with it.
         let left = self.remove(a.pipeline, a.execution, a.mode, Some(a.stage)).await?;
         self.deliver(left).await?;
-        let mut decisions = Vec::new();
-        let join = |l: &mut Lane| {
-            let known = l.holder.as_deref() == Some(a.execution) || l.waiting.iter().any(|w| w.execution == a.execution);
-            if !known {
-                l.waiting.push(Waiter {
-                    execution: a.execution.to_string(),
-                    seq: a.started_ms,
-                });
-            }
+        let waiter = Waiter {
+            execution: a.execution.to_string(),
+            seq: a.started_ms,
         };
-        let (lane, here) = self.update(a.pipeline, a.stage, a.mode, &join).await?;
-        // A repeated invocation of a gate that already let this execution in answers it again.
-        let entered = here.iter().any(|d| matches!(d, Decision::Enter(e) if e == a.execution));
-        if lane.holder.as_deref() == Some(a.execution) && !entered {
-            decisions.push((a.stage.to_string(), Decision::Enter(a.execution.to_string())));
-        }
-        decisions.extend(here.into_iter().map(|d| (a.stage.to_string(), d)));
+        let here = self
+            .update(a.pipeline, a.stage, &|l: &mut Lane| l.arrive(waiter.clone(), a.mode))
+            .await?;
+        let decisions = here.into_iter().map(|d| (a.stage.to_string(), d)).collect();
         self.deliver(decisions).await
     }
 

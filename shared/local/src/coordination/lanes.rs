@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use baton_core::events::Event;
-use baton_core::lanes::{Decision, Lane, Waiter};
+use baton_core::lanes::{Decision, Lane, Waiter, departures};
 use baton_core::model::ExecutionMode;
 use baton_core::ports::{Arrival, PortResult, StageLanes};
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -52,36 +52,26 @@ impl SqliteLanes {
 impl StageLanes for SqliteLanes {
     async fn arrive(&self, arrival: &Arrival<'_>) -> PortResult<()> {
         let (pipeline, execution, stage, mode) = (arrival.pipeline, arrival.execution, arrival.stage, arrival.mode);
-        // The executions table's rowid orders executions exactly; start times could tie.
         let deliveries = self.db.immediate(|tx| {
             let mut out = remove(tx, &self.state_dir, pipeline, execution, mode, Some(stage))?;
-            // A repeated invocation of a gate that already let this execution in answers it again.
-            let holding: bool = tx
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM stage_lanes WHERE pipeline = ?1 AND stage = ?2 AND execution_id = ?3 AND holding = 1)",
-                    params![pipeline, stage, execution],
-                    |r| r.get(0),
-                )
-                .map_err(LocalError::sql)?;
-            if holding {
-                let event = Event::StageEntered {
-                    execution_id: execution.to_string(),
-                    stage: stage.to_string(),
-                };
-                out.push((execution.to_string(), event));
-                return Ok(out);
-            }
+            // The executions table's rowid orders executions exactly; start times could tie.
             let seq: i64 = tx
                 .query_row("SELECT rowid FROM executions WHERE id = ?1", [execution], |r| r.get(0))
                 .optional()
                 .map_err(LocalError::sql)?
                 .ok_or_else(|| LocalError::Invalid(format!("no execution {execution} in this state directory")))?;
+            // Stored first, so its row keeps its order whatever the lane then decides; a repeated
+            // arrival finds its row there already.
             tx.execute(
                 "INSERT OR IGNORE INTO stage_lanes (pipeline, stage, execution_id, seq, holding, since) VALUES (?1, ?2, ?3, ?4, 0, ?5)",
                 params![pipeline, stage, execution, seq, chrono::Utc::now().to_rfc3339()],
             )
             .map_err(LocalError::sql)?;
-            out.extend(settle(tx, &self.state_dir, pipeline, stage, mode)?);
+            let waiter = Waiter {
+                execution: execution.to_string(),
+                seq,
+            };
+            out.extend(change(tx, &self.state_dir, pipeline, stage, |lane| lane.arrive(waiter, mode))?);
             Ok(out)
         })?;
         Ok(self.deliver(pipeline, mode, deliveries).await?)
@@ -95,8 +85,8 @@ impl StageLanes for SqliteLanes {
     }
 }
 
-/// Takes `execution` out of every lane of the pipeline but `keep`'s, and settles the stages it
-/// held.
+/// Takes `execution` out of every lane of the pipeline but `keep`'s, and admits every other
+/// lane's holder again ([`baton_core::lanes::departures`]).
 fn remove(
     tx: &Transaction<'_>,
     state_dir: &Path,
@@ -105,71 +95,90 @@ fn remove(
     mode: ExecutionMode,
     keep: Option<&str>,
 ) -> Result<Vec<Delivery>, LocalError> {
-    let keep = keep.unwrap_or_default();
-    let held: Vec<String> = {
+    let stages: Vec<String> = {
         let mut stmt = tx
-            .prepare("SELECT stage FROM stage_lanes WHERE pipeline = ?1 AND execution_id = ?2 AND holding = 1 AND stage != ?3")
+            .prepare("SELECT DISTINCT stage FROM stage_lanes WHERE pipeline = ?1")
             .map_err(LocalError::sql)?;
-        stmt.query_map(params![pipeline, execution, keep], |r| r.get(0))
+        stmt.query_map([pipeline], |r| r.get(0))
             .and_then(Iterator::collect)
             .map_err(LocalError::sql)?
     };
-    tx.execute(
-        "DELETE FROM stage_lanes WHERE pipeline = ?1 AND execution_id = ?2 AND stage != ?3",
-        params![pipeline, execution, keep],
-    )
-    .map_err(LocalError::sql)?;
-    let mut out = Vec::new();
-    for stage in held {
-        out.extend(settle(tx, state_dir, pipeline, &stage, mode)?);
+    let lanes = stages
+        .into_iter()
+        .map(|stage| Ok((load(tx, state_dir, pipeline, &stage)?, stage)))
+        .collect::<Result<Vec<_>, LocalError>>()?;
+    let (leave, readmit) = departures(lanes.iter().map(|(lane, stage)| (stage.as_str(), lane)), execution, keep);
+    let mut out = deliveries(readmit);
+    for stage in leave {
+        out.extend(change(tx, state_dir, pipeline, &stage, |lane| lane.leave(execution, mode))?);
     }
     Ok(out)
 }
 
-/// Loads one lane, applies the mode's rules and writes the outcome back.
-fn settle(tx: &Transaction<'_>, state_dir: &Path, pipeline: &str, stage: &str, mode: ExecutionMode) -> Result<Vec<Delivery>, LocalError> {
+/// Changes one lane with `apply` (which settles it) and writes what changed back.
+fn change(
+    tx: &Transaction<'_>,
+    state_dir: &Path,
+    pipeline: &str,
+    stage: &str,
+    apply: impl FnOnce(&mut Lane) -> Vec<Decision>,
+) -> Result<Vec<Delivery>, LocalError> {
+    let before = load(tx, state_dir, pipeline, stage)?;
+    let mut after = before.clone();
+    let decisions = apply(&mut after);
+    store(tx, pipeline, stage, &before, &after)?;
+    Ok(deliveries(decisions.into_iter().map(|d| (stage.to_string(), d))))
+}
+
+fn deliveries(decisions: impl IntoIterator<Item = (String, Decision)>) -> Vec<Delivery> {
+    decisions
+        .into_iter()
+        .map(|(stage, decision)| match decision {
+            Decision::Enter(execution) => {
+                let event = Event::StageEntered {
+                    execution_id: execution.clone(),
+                    stage,
+                };
+                (execution, event)
+            }
+            Decision::Supersede { execution, by } => {
+                let event = Event::ExecutionSuperseded {
+                    execution_id: execution.clone(),
+                    stage,
+                    by,
+                };
+                (execution, event)
+            }
+        })
+        .collect()
+}
+
+/// One lane as stored, without the entries that hold nothing any more: an execution that is no
+/// longer RUNNING, or one whose runner died (Ctrl-C, a crash) and left it RUNNING with an inbox
+/// that no longer answers.
+fn load(tx: &Transaction<'_>, state_dir: &Path, pipeline: &str, stage: &str) -> Result<Lane, LocalError> {
     tx.execute(
         "DELETE FROM stage_lanes WHERE pipeline = ?1 AND stage = ?2 AND execution_id NOT IN (SELECT id FROM executions WHERE status = 'RUNNING')",
         params![pipeline, stage],
     )
     .map_err(LocalError::sql)?;
-    // A runner that died (Ctrl-C, a crash) leaves its execution RUNNING; its inbox no longer
-    // answers, so it holds nothing and waits for nothing.
-    let present: Vec<String> = {
-        let mut stmt = tx
-            .prepare("SELECT execution_id FROM stage_lanes WHERE pipeline = ?1 AND stage = ?2")
-            .map_err(LocalError::sql)?;
-        stmt.query_map(params![pipeline, stage], |r| r.get(0))
-            .and_then(Iterator::collect)
-            .map_err(LocalError::sql)?
-    };
-    for execution in present {
-        if std::os::unix::net::UnixStream::connect(crate::coordination::inbox::socket_path(state_dir, &execution)).is_err() {
-            tracing::warn!(execution_id = %execution, stage, "its runner is gone: it gives up its place in the stage lane");
-            tx.execute(
-                "DELETE FROM stage_lanes WHERE pipeline = ?1 AND stage = ?2 AND execution_id = ?3",
-                params![pipeline, stage, execution],
-            )
-            .map_err(LocalError::sql)?;
-        }
-    }
-    let mut lane = Lane::default();
-    {
+    let rows: Vec<(String, i64, bool)> = {
         let mut stmt = tx
             .prepare("SELECT execution_id, seq, holding FROM stage_lanes WHERE pipeline = ?1 AND stage = ?2")
             .map_err(LocalError::sql)?;
-        let rows = stmt
-            .query_map(params![pipeline, stage], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, bool>(2)?))
-            })
-            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-            .map_err(LocalError::sql)?;
-        for (execution, seq, holding) in rows {
-            if holding {
-                lane.holder = Some(execution);
-            } else {
-                lane.waiting.push(Waiter { execution, seq });
-            }
+        stmt.query_map(params![pipeline, stage], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(Iterator::collect)
+            .map_err(LocalError::sql)?
+    };
+    let mut lane = Lane::default();
+    for (execution, seq, holding) in rows {
+        if std::os::unix::net::UnixStream::connect(crate::coordination::inbox::socket_path(state_dir, &execution)).is_err() {
+            tracing::warn!(execution_id = %execution, stage, "its runner is gone: it gives up its place in the stage lane");
+            delete(tx, pipeline, stage, &execution)?;
+        } else if holding {
+            lane.holder = Some(execution);
+        } else {
+            lane.waiting.push(Waiter { execution, seq });
         }
     }
     lane.newest = tx
@@ -185,46 +194,40 @@ fn settle(tx: &Transaction<'_>, state_dir: &Path, pipeline: &str, stage: &str, m
         )
         .optional()
         .map_err(LocalError::sql)?;
-    let before = lane.newest.clone();
-    let decisions = lane.settle(mode);
-    if let Some(n) = lane.newest.as_ref().filter(|n| Some(*n) != before.as_ref()) {
+    Ok(lane)
+}
+
+/// Writes what a change made of a lane: who left it and who took it (whoever joins it is stored
+/// before it changes).
+fn store(tx: &Transaction<'_>, pipeline: &str, stage: &str, before: &Lane, after: &Lane) -> Result<(), LocalError> {
+    let was = before.holder.iter().chain(before.waiting.iter().map(|w| &w.execution));
+    for execution in was.filter(|e| !after.has(e)) {
+        delete(tx, pipeline, stage, execution)?;
+    }
+    if let Some(holder) = after.holder.as_ref().filter(|h| before.holder.as_ref() != Some(*h)) {
+        tx.execute(
+            "UPDATE stage_lanes SET holding = 1, since = ?4 WHERE pipeline = ?1 AND stage = ?2 AND execution_id = ?3",
+            params![pipeline, stage, holder, chrono::Utc::now().to_rfc3339()],
+        )
+        .map_err(LocalError::sql)?;
+    }
+    if let Some(n) = after.newest.as_ref().filter(|n| Some(*n) != before.newest.as_ref()) {
         tx.execute(
             "INSERT OR REPLACE INTO stage_newest (pipeline, stage, execution_id, seq) VALUES (?1, ?2, ?3, ?4)",
             params![pipeline, stage, n.execution, n.seq],
         )
         .map_err(LocalError::sql)?;
     }
-    let mut out = Vec::new();
-    for decision in decisions {
-        match decision {
-            Decision::Enter(execution) => {
-                tx.execute(
-                    "UPDATE stage_lanes SET holding = 1, since = ?4 WHERE pipeline = ?1 AND stage = ?2 AND execution_id = ?3",
-                    params![pipeline, stage, execution, chrono::Utc::now().to_rfc3339()],
-                )
-                .map_err(LocalError::sql)?;
-                let event = Event::StageEntered {
-                    execution_id: execution.clone(),
-                    stage: stage.into(),
-                };
-                out.push((execution, event));
-            }
-            Decision::Supersede { execution, by } => {
-                tx.execute(
-                    "DELETE FROM stage_lanes WHERE pipeline = ?1 AND stage = ?2 AND execution_id = ?3",
-                    params![pipeline, stage, execution],
-                )
-                .map_err(LocalError::sql)?;
-                let event = Event::ExecutionSuperseded {
-                    execution_id: execution.clone(),
-                    stage: stage.into(),
-                    by,
-                };
-                out.push((execution, event));
-            }
-        }
-    }
-    Ok(out)
+    Ok(())
+}
+
+fn delete(tx: &Transaction<'_>, pipeline: &str, stage: &str, execution: &str) -> Result<(), LocalError> {
+    tx.execute(
+        "DELETE FROM stage_lanes WHERE pipeline = ?1 AND stage = ?2 AND execution_id = ?3",
+        params![pipeline, stage, execution],
+    )
+    .map(drop)
+    .map_err(LocalError::sql)
 }
 
 /// Who holds and who waits for each stage of a pipeline, for `baton status`.
