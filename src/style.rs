@@ -43,48 +43,45 @@ pub(crate) fn artifact(v: &serde_json::Value) -> Option<String> {
 
 /// A one-line summary of what a task reported.
 pub(crate) fn result_summary(result: Option<&serde_json::Value>) -> String {
+    use baton_core::stages::outputs::TaskOutput;
     let Some(r) = result else { return String::new() };
-    let mut parts = Vec::new();
-    if let Some(source) = r.get("source") {
-        parts.extend(source.get("artifact").and_then(artifact));
-        parts.extend(
-            source
-                .get("commit_id")
-                .and_then(|c| c.as_str())
-                .map(|c| format!("commit {}", &c[..c.len().min(8)])),
-        );
-    }
-    if let Some(a) = r.get("artifact").and_then(artifact) {
-        parts.push(a);
-    }
-    if let Some(map) = r.get("artifacts").and_then(|a| a.as_object()) {
-        parts.extend(map.values().filter_map(artifact));
-    }
-    for report in r.get("reports").and_then(|a| a.as_array()).into_iter().flatten() {
-        let n = |k: &str| report[k].as_u64().unwrap_or(0);
-        parts.push(format!("tests {}/{} passed", n("passed"), n("total")));
-    }
-    for c in r.get("coverage").and_then(|a| a.as_array()).into_iter().flatten() {
-        let n = |k: &str| c[k].as_u64().unwrap_or(0);
-        if let Some(p) = baton_core::events::percent(n("lines_covered"), n("lines_missed")) {
-            parts.push(format!("coverage {p:.1}%"));
+    let version = |a: &baton_core::ports::ArtifactRef| format!("{}@{}", a.name, a.version);
+    let output = TaskOutput::read(r);
+    let mut parts: Vec<String> = output.artifacts().into_iter().map(version).collect();
+    match output {
+        TaskOutput::Source(s) => {
+            parts.extend(s.source.commit_id.map(|c| format!("commit {}", &c[..c.len().min(8)])));
         }
-    }
-    if r.get("approved").and_then(|a| a.as_bool()) == Some(true) {
-        parts.push(format!("approved by {}", r["approver"].as_str().unwrap_or("?")));
-        parts.extend(r["comment"].as_str().map(|c| format!("“{c}”")));
-    }
-    if let Some(g) = r.get("group").and_then(|g| g.as_str()) {
-        parts.push(format!("→ {g}"));
-    }
-    if r.get("passed").and_then(|p| p.as_bool()) == Some(true) {
-        parts.push("alarms quiet".into());
-    }
-    if r.get("rolled_back").and_then(|p| p.as_bool()) == Some(true) {
-        parts.push("rolled back".into());
-    }
-    if let Some(reason) = r.get("reason").and_then(|p| p.as_str()) {
-        parts.push(reason.to_string());
+        TaskOutput::Build(b) => {
+            parts.extend(b.reports.iter().map(|t| format!("tests {}/{} passed", t.passed, t.total)));
+            parts.extend(
+                b.coverage
+                    .iter()
+                    .filter_map(|c| c.line_percent())
+                    .map(|p| format!("coverage {p:.1}%")),
+            );
+        }
+        TaskOutput::Approval(a) if a.approved => {
+            parts.push(format!("approved by {}", a.approver));
+            parts.extend(a.comment.map(|c| format!("“{c}”")));
+        }
+        TaskOutput::Deploy(d) => {
+            parts.push(format!("→ {}", d.group));
+            if d.rolled_back {
+                parts.push("rolled back".into());
+            }
+        }
+        TaskOutput::Bake(b) => {
+            parts.push(format!("→ {}", b.group));
+            if b.passed {
+                parts.push("alarms quiet".into());
+            }
+        }
+        TaskOutput::RollbackSkipped(r) => {
+            parts.push(format!("→ {}", r.group));
+            parts.push(r.reason);
+        }
+        TaskOutput::Approval(_) | TaskOutput::Other => {}
     }
     parts.join(" ")
 }

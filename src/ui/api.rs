@@ -13,6 +13,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use baton_core::operations::{ApprovalAnswer, OperationError, Operations};
 use baton_core::ports::ArtifactStore;
+use baton_core::stages::outputs::TaskOutput;
 use baton_local::{coordination::inbox, query};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -120,39 +121,31 @@ pub(super) async fn execution(State(console): Shared, Path(id): Path<String>) ->
         .filter(|(_, summary)| !summary.is_empty())
         .map(|(name, summary)| (name, Value::from(summary)))
         .collect();
-    // The artifact versions each action stored or deployed, for the provenance and diff view.
-    let artifacts: serde_json::Map<String, Value> = states
-        .iter()
-        .filter_map(|s| {
-            let r = s.result.as_ref()?;
-            let mut refs: Vec<Value> = r["artifacts"]
-                .as_object()
-                .map(|m| m.values().cloned().collect())
-                .unwrap_or_default();
-            refs.extend(r.get("artifact").filter(|a| a.is_object()).cloned());
-            refs.extend(r["source"].get("artifact").filter(|a| a.is_object()).cloned());
-            (!refs.is_empty()).then(|| (s.name.clone(), Value::from(refs)))
-        })
-        .collect();
-    // Test reports, coverage and exported variables, as each action reported them (a secret an
+    // The artifact versions each action stored or deployed, for the provenance and diff view;
+    // test reports, coverage and exported variables, as each build reported them (a secret an
     // exported variable holds is masked by the build before it gets here).
-    let outputs: serde_json::Map<String, Value> = states
-        .iter()
-        .filter_map(|s| {
-            let r = s.result.as_ref()?;
-            let pick = |k: &str| {
-                r.get(k)
-                    .filter(|v| v.as_object().is_some_and(|o| !o.is_empty()) || v.as_array().is_some_and(|a| !a.is_empty()))
-            };
-            let (variables, reports, coverage) = (pick("variables"), pick("reports"), pick("coverage"));
-            (variables.is_some() || reports.is_some() || coverage.is_some()).then(|| {
-                (
-                    s.name.clone(),
-                    json!({ "variables": variables, "reports": reports, "coverage": coverage }),
-                )
-            })
-        })
-        .collect();
+    let mut artifacts = serde_json::Map::new();
+    let mut outputs = serde_json::Map::new();
+    for s in &states {
+        let Some(output) = s.result.as_ref().map(TaskOutput::read) else {
+            continue;
+        };
+        let refs = output.artifacts();
+        if !refs.is_empty() {
+            artifacts.insert(s.name.clone(), json!(refs));
+        }
+        if let TaskOutput::Build(b) = &output
+            && !(b.variables.is_empty() && b.reports.is_empty() && b.coverage.is_empty())
+        {
+            let pick = |empty: bool, v: Value| (!empty).then_some(v);
+            let shown = json!({
+                "variables": pick(b.variables.is_empty(), json!(b.variables)),
+                "reports": pick(b.reports.is_empty(), json!(b.reports)),
+                "coverage": pick(b.coverage.is_empty(), json!(b.coverage)),
+            });
+            outputs.insert(s.name.clone(), shown);
+        }
+    }
     let failure = super::failure::of(db, &console.state_dir, &console.pipeline.name, &exec, &states)
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     // Drawn with the machine it ran: a pipeline edited since shows its old shape.

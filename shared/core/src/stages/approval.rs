@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::model::ExecutionMode;
 use crate::ports::{MetricsSink, PendingTask, PendingTasks, TaskCallbacks};
+use crate::stages::outputs::{self, ApprovalOutput};
 use crate::stages::{StageError, error_types};
 
 #[derive(Debug, Deserialize)]
@@ -117,8 +118,12 @@ pub async fn answer(
     tracing::info!(execution_id, action, approved, approver, "approval answered");
     let work = async {
         if approved {
-            let output = json!({ "approved": true, "approver": approver, "comment": comment });
-            callbacks.succeed(&task.token, output).await?;
+            let output = ApprovalOutput {
+                approved: true,
+                approver: approver.clone(),
+                comment,
+            };
+            callbacks.succeed(&task.token, outputs::result(&output)).await?;
         } else {
             let mut cause = format!("rejected by {approver}");
             if let Some(c) = comment {

@@ -1,7 +1,7 @@
 //! The `events` handler: answers waiting tasks when builds, deployments, alarms and timers
 //! report back. Every branch is idempotent: a duplicate delivery finds no pending entry.
 
-use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
 use crate::alarm::AlarmState;
 use crate::events::{BuildStatus, Event};
@@ -10,6 +10,7 @@ use crate::ports::{
     AlarmWatch, ArtifactRef, ArtifactStore, BuildRunner, DeploymentStatus, MetricDatum, MetricsSink, PendingTasks, Provenance,
     TaskCallbacks, stop_codes,
 };
+use crate::stages::outputs::{self, BakeOutput, BuildOutput, DeployOutput};
 use crate::stages::{StageError, approval, bake, error_types, gate, or_park_again};
 
 #[allow(missing_debug_implementations, reason = "a bundle of trait objects")]
@@ -79,7 +80,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 let ctx = &task.context;
                 let text = |k: &str| ctx[k].as_str().unwrap_or_default().to_string();
                 let inputs: Vec<ArtifactRef> = serde_json::from_value(ctx["inputs"].clone()).unwrap_or_default();
-                let mut artifacts = Map::new();
+                let mut artifacts = BTreeMap::new();
                 for staged in &outputs {
                     let provenance = Provenance {
                         pipeline: text("pipeline"),
@@ -106,15 +107,17 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                             return Ok(());
                         }
                     };
-                    artifacts.insert(staged.name.clone(), json!(manifest.artifact));
+                    artifacts.insert(staged.name.clone(), manifest.artifact);
                 }
-                ports
-                .callbacks
-                .succeed(
-                    &task.token,
-                    json!({ "build_id": build_id, "artifacts": artifacts, "variables": variables, "reports": reports, "coverage": coverage, "log": log }),
-                )
-                .await?;
+                let output = BuildOutput {
+                    build_id,
+                    artifacts,
+                    variables,
+                    reports,
+                    coverage,
+                    log,
+                };
+                ports.callbacks.succeed(&task.token, outputs::result(&output)).await?;
                 Ok(())
             };
             or_park_again(ports.pending, &key, &task, work).await?;
@@ -166,8 +169,13 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                             .set_last_good(ctx["pipeline"].as_str().unwrap_or_default(), &group, a)
                             .await?;
                     }
-                    let output = json!({ "deployment_id": deployment_id, "group": group, "artifact": artifact, "rolled_back": rollback });
-                    ports.callbacks.succeed(&task.token, output).await?;
+                    let output = DeployOutput {
+                        deployment_id,
+                        group,
+                        artifact,
+                        rolled_back: rollback,
+                    };
+                    ports.callbacks.succeed(&task.token, outputs::result(&output)).await?;
                 } else {
                     let error = if rollback {
                         error_types::ROLLBACK_FAILED
@@ -244,13 +252,18 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 }
                 let artifact: ArtifactRef =
                     serde_json::from_value(ctx["artifact"].clone()).map_err(|e| StageError::InvalidInput(e.to_string()))?;
-                let group = ctx["group"].as_str().unwrap_or_default();
+                let group = ctx["group"].as_str().unwrap_or_default().to_string();
                 ports
                     .artifacts
-                    .set_last_good(ctx["pipeline"].as_str().unwrap_or_default(), group, &artifact)
+                    .set_last_good(ctx["pipeline"].as_str().unwrap_or_default(), &group, &artifact)
                     .await?;
-                let output: Value = json!({ "group": group, "passed": true, "alarms": alarms, "last_good": artifact });
-                ports.callbacks.succeed(&task.token, output).await?;
+                let output = BakeOutput {
+                    group,
+                    passed: true,
+                    alarms,
+                    last_good: artifact,
+                };
+                ports.callbacks.succeed(&task.token, outputs::result(&output)).await?;
                 Ok(())
             };
             or_park_again(ports.pending, &key, &task, work).await?;

@@ -10,6 +10,7 @@ pub mod build;
 pub mod deploy;
 pub mod events;
 pub mod gate;
+pub mod outputs;
 pub mod rollback;
 pub mod source;
 pub mod trigger;

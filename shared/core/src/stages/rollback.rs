@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::ports::{ArtifactStore, DeployRequest, Deployer, DeploymentStatus, MetricsSink, PendingTask, PendingTasks, TaskCallbacks};
+use crate::stages::outputs::{self, RollbackSkipped};
 use crate::stages::{StageError, correlation, error_types};
 use crate::variables::PipelineVariables;
 
@@ -39,7 +40,13 @@ pub struct RollbackPorts<'a> {
 }
 
 pub async fn start(ports: RollbackPorts<'_>, input: RollbackInput) -> Result<Value, StageError> {
-    let skip = |reason: &str| json!({ "group": input.group, "rolled_back": false, "reason": reason });
+    let skip = |reason: &str| {
+        outputs::result(&RollbackSkipped {
+            group: input.group.clone(),
+            rolled_back: false,
+            reason: reason.into(),
+        })
+    };
     // A failed canary analysis stopped the shift as an alarm does, so the `alarm` policy covers it.
     let covered = if input.error == error_types::ALARM_TRIGGERED || input.error == error_types::CANARY_ANALYSIS_FAILED {
         input.on_alarm

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use baton_core::events::Event;
 use baton_core::operations::{Answered, ApprovalAnswer, ApprovalReview, GroupChange, MAX_APPROVAL_COMMENT, OperationError, VersionChange};
 use baton_core::ports::ArtifactRef;
+use baton_core::stages::outputs::TaskOutput;
 
 use super::{LocalOperations, reference};
 use crate::PipelineStatus;
@@ -66,13 +67,9 @@ pub(super) fn review(ops: &LocalOperations, execution: &str, action: Option<&str
         .filter(|s| s.kind == "Task" && s.status == "SUCCEEDED")
     {
         let Some(result) = st.result else { continue };
-        let artifacts = result.get("artifacts").and_then(|a| a.as_object());
-        built.extend(
-            artifacts
-                .into_iter()
-                .flat_map(|m| m.values())
-                .filter_map(|a| serde_json::from_value(a.clone()).ok()),
-        );
+        if let TaskOutput::Build(b) = TaskOutput::read(&result) {
+            built.extend(b.artifacts.into_values());
+        }
         produced.push((st.name, result));
     }
 
