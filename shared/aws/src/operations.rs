@@ -30,6 +30,7 @@ use baton_core::operations::{
 use baton_core::pipeline_status::PipelineStatus;
 use baton_core::ports::{ArtifactStore, DeployRequest, Deployer, DeploymentStatus, DeploymentStop, MetricsSink, PendingTasks, PortError};
 use baton_core::stages::approval;
+use baton_core::stages::context::ApprovalContext;
 
 use crate::codedeploy::CodeDeployer;
 use crate::config::{ConfigError, Env};
@@ -129,7 +130,7 @@ impl AwsOperations {
         let message = waiting
             .iter()
             .find(|(k, _)| k[prefix.len()..] == chosen)
-            .and_then(|(_, t)| t.context["message"].as_str().map(str::to_string));
+            .and_then(|(_, t)| t.context_as::<ApprovalContext>().message);
         Ok((exec, chosen, message))
     }
 

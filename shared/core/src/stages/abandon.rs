@@ -8,6 +8,7 @@
 //! half a deployment is worse than a whole one, and the next execution deploys over it.
 
 use crate::ports::{BuildRunner, PendingTasks, PortResult, TaskCallbacks};
+use crate::stages::context::BuildContext;
 
 /// The kinds of entries an execution parks, as their key prefixes
 /// (`<kind>/<execution>/…`).
@@ -32,10 +33,11 @@ pub async fn ended(pending: &dyn PendingTasks, builds: &dyn BuildRunner, executi
         for (key, task) in pending.list(&format!("{kind}/{execution_id}/")).await? {
             // Stopped before its entry goes: if stopping fails, the redelivered event finds the
             // entry and tries again.
-            if let Some(build_id) = task.context["job_id"].as_str().filter(|_| kind == "build") {
-                builds.stop(build_id).await?;
+            let build = (kind == "build").then(|| task.context_as::<BuildContext>().job_id).flatten();
+            if let Some(build_id) = build {
+                builds.stop(&build_id).await?;
                 tracing::info!(execution_id, build_id, status, "build stopped: its execution ended");
-                abandoned.builds_stopped.push(build_id.to_string());
+                abandoned.builds_stopped.push(build_id);
             }
             if pending.take(&key).await?.is_some() {
                 abandoned.dropped.push(key);

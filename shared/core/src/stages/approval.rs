@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::model::ExecutionMode;
 use crate::ports::{MetricsSink, PendingTask, PendingTasks, TaskCallbacks};
+use crate::stages::context::{ApprovalContext, GateContext};
 use crate::stages::outputs::{self, ApprovalOutput};
 use crate::stages::{StageError, error_types};
 
@@ -43,36 +44,28 @@ pub const KEYS: &str = "approval/";
 
 pub async fn start(pending: &dyn PendingTasks, callbacks: &dyn TaskCallbacks, input: ApprovalInput) -> Result<Value, StageError> {
     let execution_started_ms = crate::stages::gate::started_ms(input.started.as_deref());
-    let context = json!({
-        "pipeline": input.pipeline,
-        "execution_id": input.execution_id,
-        "action": input.action,
-        "message": input.message,
-        "stage": input.stage,
-        "started_ms": crate::metrics::now_ms(),
-        "execution_started_ms": execution_started_ms,
-    });
+    let context = ApprovalContext {
+        pipeline: input.pipeline.clone(),
+        execution_id: input.execution_id.clone(),
+        action: input.action.clone(),
+        message: input.message.clone(),
+        stage: input.stage.clone(),
+        started_ms: crate::metrics::now_ms(),
+        execution_started_ms,
+    };
     let key = key(&input.execution_id, &input.action);
-    pending
-        .put(
-            &key,
-            &PendingTask {
-                token: input.task_token,
-                context,
-            },
-        )
-        .await?;
+    pending.put(&key, &PendingTask::parked(input.task_token, &context)).await?;
     tracing::info!(execution_id = %input.execution_id, action = %input.action, "waiting for approval");
     // A newer execution may already wait in front of this stage: then this one gives way now.
     if let (Some(ExecutionMode::Superseded), Some(stage)) = (input.mode, &input.stage) {
-        let newer = pending.list(crate::stages::gate::KEYS).await?.into_iter().find(|(_, t)| {
-            t.context["pipeline"] == input.pipeline.as_str()
-                && t.context["stage"] == stage.as_str()
-                && t.context["execution_started_ms"].as_i64() > Some(execution_started_ms)
-        });
-        if let Some((_, gate)) = newer {
-            let by = gate.context["execution_id"].as_str().unwrap_or_default().to_string();
-            give_way(pending, callbacks, &key, &by, stage).await?;
+        let newer = pending
+            .list(crate::stages::gate::KEYS)
+            .await?
+            .into_iter()
+            .map(|(_, t)| t.context_as::<GateContext>())
+            .find(|g| g.pipeline == input.pipeline && g.stage == *stage && g.execution_started_ms > execution_started_ms);
+        if let Some(gate) = newer {
+            give_way(pending, callbacks, &key, &gate.execution_id, stage).await?;
         }
     }
     Ok(json!({ "waiting": true }))
@@ -110,7 +103,7 @@ pub async fn answer(
         tracing::debug!(execution_id, action, "no approval waits for this answer");
         return Ok(false);
     };
-    let dims = crate::metrics::action_dims(task.context["pipeline"].as_str().unwrap_or_default(), &action);
+    let dims = crate::metrics::action_dims(&task.context_as::<ApprovalContext>().pipeline, &action);
     let datum = crate::metrics::datum("ApprovalWaitTime", crate::stages::elapsed_ms(&task), "Milliseconds", dims);
     if let Err(e) = metrics.put(&[datum]).await {
         tracing::warn!(error = %e, "could not publish metrics");

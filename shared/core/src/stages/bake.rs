@@ -1,6 +1,7 @@
 //! Bake: watch a freshly deployed group's alarms for a while. The task waits on its token; an
 //! alarm going to ALARM fails it, the bake window elapsing succeeds it (see [`super::events`]).
 
+use crate::stages::context::BakeContext;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -35,22 +36,16 @@ pub async fn start(
 ) -> Result<Value, StageError> {
     first_alarm(alarms, &input.alarms).await?;
     let key = correlation(&input.execution_id, &input.action, input.redrive, input.attempt);
-    let context = json!({
-        "pipeline": input.pipeline,
-        "group": input.group,
-        "alarms": input.alarms,
-        "artifact": input.artifact,
-        "action": input.action,
-        "started_ms": crate::metrics::now_ms(),
-    });
+    let context = BakeContext {
+        pipeline: input.pipeline.clone(),
+        group: input.group.clone(),
+        alarms: input.alarms.clone(),
+        artifact: Some(input.artifact.clone()),
+        action: input.action.clone(),
+        started_ms: crate::metrics::now_ms(),
+    };
     pending
-        .put(
-            &crate::stages::parked::bake(&key),
-            &PendingTask {
-                token: input.task_token,
-                context,
-            },
-        )
+        .put(&crate::stages::parked::bake(&key), &PendingTask::parked(input.task_token, &context))
         .await?;
     timers
         .after(input.duration_secs, Event::BakeWindowElapsed { correlation: key })

@@ -1,5 +1,6 @@
 //! Build and test actions: start a build that carries the task token's correlation key.
 
+use crate::stages::context::BuildContext;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -60,7 +61,7 @@ pub async fn start(builds: &dyn BuildRunner, pending: &dyn PendingTasks, mut inp
     let parked = crate::stages::parked::build(&key);
     let started = pending.list(&parked).await?.into_iter().find_map(|(k, t)| {
         (k == parked && t.token == input.task_token)
-            .then(|| t.context["job_id"].as_str().map(str::to_string))
+            .then(|| t.context_as::<BuildContext>().job_id)
             .flatten()
     });
     if let Some(build_id) = started {
@@ -68,23 +69,16 @@ pub async fn start(builds: &dyn BuildRunner, pending: &dyn PendingTasks, mut inp
         return Ok(json!({ "build_id": build_id }));
     }
     // Park the token first: a build that finishes instantly must find its waiter.
-    let context = json!({
-        "pipeline": input.pipeline,
-        "execution_id": input.execution_id,
-        "action": input.action,
-        "commit_id": input.commit_id,
-        "inputs": [input.source],
-        "started_ms": crate::metrics::now_ms(),
-    });
-    pending
-        .put(
-            &parked,
-            &PendingTask {
-                token: input.task_token,
-                context,
-            },
-        )
-        .await?;
+    let context = BuildContext {
+        pipeline: input.pipeline.clone(),
+        execution_id: input.execution_id.clone(),
+        action: input.action.clone(),
+        commit_id: input.commit_id.clone(),
+        inputs: vec![input.source.clone()],
+        started_ms: crate::metrics::now_ms(),
+        job_id: None,
+    };
+    pending.put(&parked, &PendingTask::parked(input.task_token, &context)).await?;
     let build_id = builds
         .start(BuildRequest {
             correlation: key.clone(),

@@ -1,5 +1,6 @@
 //! Deploy actions: start a deployment of an artifact version to a group.
 
+use crate::stages::context::DeployContext;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -30,22 +31,19 @@ pub struct DeployInput {
 
 pub async fn start(deployer: &dyn Deployer, pending: &dyn PendingTasks, input: DeployInput) -> Result<Value, StageError> {
     let key = correlation(&input.execution_id, &input.action, input.redrive, input.attempt);
-    let context = json!({
-        "pipeline": input.pipeline,
-        "group": input.group,
-        "artifact": input.artifact,
-        "mark_good": input.mark_good,
-        "rollback": false,
-        "action": input.action,
-        "started_ms": crate::metrics::now_ms(),
-    });
+    let context = DeployContext {
+        pipeline: input.pipeline.clone(),
+        group: input.group.clone(),
+        artifact: Some(input.artifact.clone()),
+        mark_good: input.mark_good,
+        rollback: false,
+        action: input.action.clone(),
+        started_ms: crate::metrics::now_ms(),
+    };
     pending
         .put(
             &crate::stages::parked::deployment(&key),
-            &PendingTask {
-                token: input.task_token,
-                context,
-            },
+            &PendingTask::parked(input.task_token, &context),
         )
         .await?;
     let deployment_id = deployer

@@ -7,9 +7,9 @@ use crate::alarm::AlarmState;
 use crate::events::{BuildStatus, Event};
 use crate::metrics;
 use crate::ports::{
-    AlarmWatch, ArtifactRef, ArtifactStore, BuildRunner, DeploymentStatus, MetricDatum, MetricsSink, PendingTasks, Provenance,
-    TaskCallbacks, stop_codes,
+    AlarmWatch, ArtifactStore, BuildRunner, DeploymentStatus, MetricDatum, MetricsSink, PendingTasks, Provenance, TaskCallbacks, stop_codes,
 };
+use crate::stages::context::{BakeContext, BuildContext, DeployContext};
 use crate::stages::outputs::{self, BakeOutput, BuildOutput, DeployOutput};
 use crate::stages::{StageError, approval, bake, error_types, gate, or_park_again};
 
@@ -49,8 +49,8 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 tracing::debug!(build_id, "no task waits for this build");
                 return Ok(());
             };
-            let pipeline = task.context["pipeline"].as_str().unwrap_or_default().to_string();
-            let dims = metrics::action_dims(&pipeline, task.context["action"].as_str().unwrap_or_default());
+            let ctx: BuildContext = task.context_as();
+            let dims = metrics::action_dims(&ctx.pipeline, &ctx.action);
             let took = super::elapsed_ms(&task);
             let outcome = if status == BuildStatus::Succeeded {
                 "ActionSucceeded"
@@ -77,18 +77,15 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                     ports.callbacks.fail(&task.token, error_types::BUILD_FAILED, &cause).await?;
                     return Ok(());
                 }
-                let ctx = &task.context;
-                let text = |k: &str| ctx[k].as_str().unwrap_or_default().to_string();
-                let inputs: Vec<ArtifactRef> = serde_json::from_value(ctx["inputs"].clone()).unwrap_or_default();
                 let mut artifacts = BTreeMap::new();
                 for staged in &outputs {
                     let provenance = Provenance {
-                        pipeline: text("pipeline"),
-                        execution_id: text("execution_id"),
-                        action: text("action"),
-                        commit_id: ctx["commit_id"].as_str().map(str::to_string),
+                        pipeline: ctx.pipeline.clone(),
+                        execution_id: ctx.execution_id.clone(),
+                        action: ctx.action.clone(),
+                        commit_id: ctx.commit_id.clone(),
                         build_id: Some(build_id.clone()),
-                        inputs: inputs.clone(),
+                        inputs: ctx.inputs.clone(),
                     };
                     let manifest = match ports.artifacts.put(staged, provenance).await {
                         Ok(m) => m,
@@ -140,12 +137,11 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 tracing::debug!(deployment_id, "no task waits for this deployment");
                 return Ok(());
             };
-            let ctx = &task.context;
-            let rollback = ctx["rollback"].as_bool().unwrap_or(false);
-            let pipeline = ctx["pipeline"].as_str().unwrap_or_default();
+            let ctx: DeployContext = task.context_as();
+            let rollback = ctx.rollback;
             let took = super::elapsed_ms(&task);
-            let gdims = metrics::group_dims(pipeline, &group);
-            let adims = metrics::action_dims(pipeline, ctx["action"].as_str().unwrap_or_default());
+            let gdims = metrics::group_dims(&ctx.pipeline, &group);
+            let adims = metrics::action_dims(&ctx.pipeline, &ctx.action);
             let outcome = if status == DeploymentStatus::Succeeded {
                 "DeploymentSucceeded"
             } else {
@@ -162,12 +158,9 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             .await;
             let work = async {
                 if status == DeploymentStatus::Succeeded {
-                    let artifact: Option<ArtifactRef> = serde_json::from_value(ctx["artifact"].clone()).ok();
-                    if let (true, Some(a)) = (ctx["mark_good"].as_bool().unwrap_or(false), &artifact) {
-                        ports
-                            .artifacts
-                            .set_last_good(ctx["pipeline"].as_str().unwrap_or_default(), &group, a)
-                            .await?;
+                    let artifact = ctx.artifact.clone();
+                    if let (true, Some(a)) = (ctx.mark_good, &artifact) {
+                        ports.artifacts.set_last_good(&ctx.pipeline, &group, a).await?;
                     }
                     let output = DeployOutput {
                         deployment_id,
@@ -205,14 +198,9 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 return Ok(());
             }
             for (key, task) in ports.pending.list(crate::stages::parked::BAKES).await? {
-                let watches = task.context["alarms"]
-                    .as_array()
-                    .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(&alarm)));
-                if watches && ports.pending.take(&key).await?.is_some() {
-                    let adims = metrics::action_dims(
-                        task.context["pipeline"].as_str().unwrap_or_default(),
-                        task.context["action"].as_str().unwrap_or_default(),
-                    );
+                let ctx: BakeContext = task.context_as();
+                if ctx.alarms.contains(&alarm) && ports.pending.take(&key).await?.is_some() {
+                    let adims = metrics::action_dims(&ctx.pipeline, &ctx.action);
                     publish(
                         &ports,
                         vec![
@@ -221,10 +209,7 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                         ],
                     )
                     .await;
-                    let cause = format!(
-                        "alarm {alarm} went to ALARM during the bake of group {}: {reason}",
-                        task.context["group"].as_str().unwrap_or_default()
-                    );
+                    let cause = format!("alarm {alarm} went to ALARM during the bake of group {}: {reason}", ctx.group);
                     ports.callbacks.fail(&task.token, error_types::ALARM_TRIGGERED, &cause).await?;
                 }
             }
@@ -234,33 +219,27 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
             let Some(task) = ports.pending.take(&key).await? else {
                 return Ok(()); // an alarm already ended this bake
             };
-            let ctx = &task.context;
-            let adims = metrics::action_dims(
-                ctx["pipeline"].as_str().unwrap_or_default(),
-                ctx["action"].as_str().unwrap_or_default(),
-            );
+            let ctx: BakeContext = task.context_as();
+            let adims = metrics::action_dims(&ctx.pipeline, &ctx.action);
             publish(
                 &ports,
                 vec![metrics::datum("ActionDuration", super::elapsed_ms(&task), "Milliseconds", adims)],
             )
             .await;
-            let alarms: Vec<String> = serde_json::from_value(ctx["alarms"].clone()).unwrap_or_default();
             let work = async {
-                if let Err(e) = bake::first_alarm(ports.alarms, &alarms).await {
+                if let Err(e) = bake::first_alarm(ports.alarms, &ctx.alarms).await {
                     ports.callbacks.fail(&task.token, e.error_type(), &e.to_string()).await?;
                     return Ok(());
                 }
-                let artifact: ArtifactRef =
-                    serde_json::from_value(ctx["artifact"].clone()).map_err(|e| StageError::InvalidInput(e.to_string()))?;
-                let group = ctx["group"].as_str().unwrap_or_default().to_string();
-                ports
-                    .artifacts
-                    .set_last_good(ctx["pipeline"].as_str().unwrap_or_default(), &group, &artifact)
-                    .await?;
+                let artifact = ctx
+                    .artifact
+                    .clone()
+                    .ok_or_else(|| StageError::InvalidInput(format!("the bake of group {} has no artifact", ctx.group)))?;
+                ports.artifacts.set_last_good(&ctx.pipeline, &ctx.group, &artifact).await?;
                 let output = BakeOutput {
-                    group,
+                    group: ctx.group.clone(),
                     passed: true,
-                    alarms,
+                    alarms: ctx.alarms.clone(),
                     last_good: artifact,
                 };
                 ports.callbacks.succeed(&task.token, outputs::result(&output)).await?;

@@ -2,6 +2,7 @@
 //! task token until the stage's lock is its ([`crate::events::Event::StageEntered`]) or a newer
 //! execution overtakes it ([`crate::events::Event::ExecutionSuperseded`]).
 
+use crate::stages::context::GateContext;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -45,21 +46,18 @@ pub async fn start(
     input: GateInput,
 ) -> Result<Value, StageError> {
     let started_ms = started_ms(input.started.as_deref());
-    let context = json!({
-        "pipeline": input.pipeline,
-        "execution_id": input.execution_id,
-        "stage": input.stage,
-        "started_ms": metrics::now_ms(),
-        "execution_started_ms": started_ms,
-    });
+    let context = GateContext {
+        pipeline: input.pipeline.clone(),
+        execution_id: input.execution_id.clone(),
+        stage: input.stage.clone(),
+        started_ms: metrics::now_ms(),
+        execution_started_ms: started_ms,
+    };
     // Parked before arriving: the decision may come back before `arrive` returns.
     pending
         .put(
             &key(&input.execution_id, &input.stage),
-            &PendingTask {
-                token: input.task_token,
-                context,
-            },
+            &PendingTask::parked(input.task_token, &context),
         )
         .await?;
     let arrival = Arrival {
@@ -93,9 +91,9 @@ pub async fn answer(
                 tracing::debug!(execution_id, stage, "no execution waits in front of this stage");
                 return Ok(());
             };
-            let started = task.context["started_ms"].as_i64().unwrap_or_else(metrics::now_ms);
-            let waited = (metrics::now_ms() - started).max(0) as f64;
-            let mut dims = metrics::pipeline_dims(task.context["pipeline"].as_str().unwrap_or_default());
+            let context: GateContext = task.context_as();
+            let waited = super::elapsed_ms(&task);
+            let mut dims = metrics::pipeline_dims(&context.pipeline);
             dims.insert("Stage".into(), stage.clone());
             if let Err(e) = metrics.put(&[metrics::datum("StageWaitTime", waited, "Milliseconds", dims)]).await {
                 tracing::warn!(error = %e, "could not publish metrics");

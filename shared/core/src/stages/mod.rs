@@ -7,6 +7,7 @@ pub mod abandon;
 pub mod approval;
 pub mod bake;
 pub mod build;
+pub mod context;
 pub mod deploy;
 pub mod events;
 pub mod gate;
@@ -85,9 +86,10 @@ pub async fn or_park_again(
 
 /// Milliseconds since the parked task started, from its context.
 pub(crate) fn elapsed_ms(task: &PendingTask) -> f64 {
-    task.context["started_ms"]
-        .as_i64()
-        .map_or(0.0, |s| (crate::metrics::now_ms() - s).max(0) as f64)
+    match task.context_as::<context::Started>().started_ms {
+        0 => 0.0,
+        started => (crate::metrics::now_ms() - started).max(0) as f64,
+    }
 }
 
 /// Decodes a handler's input payload.

@@ -1,6 +1,7 @@
 //! Rollback: restore a group to its last-good revision with a new deployment of it, as
 //! CodeDeploy does, when the group's rollback policy covers the failure that happened.
 
+use crate::stages::context::DeployContext;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -73,23 +74,20 @@ pub async fn start(ports: RollbackPorts<'_>, input: RollbackInput) -> Result<Val
                     None => Some(skip("nothing was ever deployed to the group")),
                     Some(_) => {
                         let key = correlation(&input.execution_id, &input.action, input.redrive, input.attempt);
-                        let context = json!({
-                            "pipeline": input.pipeline,
-                            "group": input.group,
-                            "artifact": good,
-                            "mark_good": false,
-                            "rollback": true,
-                            "action": input.action,
-                            "started_ms": crate::metrics::now_ms(),
-                        });
+                        let context = DeployContext {
+                            pipeline: input.pipeline.clone(),
+                            group: input.group.clone(),
+                            artifact: Some(good.clone()),
+                            mark_good: false,
+                            rollback: true,
+                            action: input.action.clone(),
+                            started_ms: crate::metrics::now_ms(),
+                        };
                         ports
                             .pending
                             .put(
                                 &crate::stages::parked::deployment(&key),
-                                &PendingTask {
-                                    token: input.task_token.clone(),
-                                    context,
-                                },
+                                &PendingTask::parked(input.task_token.clone(), &context),
                             )
                             .await?;
                         let id = ports

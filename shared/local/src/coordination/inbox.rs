@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use baton_core::events::Event;
 use baton_core::stages::approval;
+use baton_core::stages::context::ApprovalContext;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
@@ -131,11 +132,11 @@ pub fn waiting(db: &Db, execution_id: &str) -> Result<Vec<WaitingApproval>, Loca
         .pending_list(&prefix)?
         .into_iter()
         .map(|(key, _, context)| {
-            let ctx: serde_json::Value = serde_json::from_str(&context).unwrap_or_default();
+            let ctx: ApprovalContext = serde_json::from_str(&context).unwrap_or_default();
             WaitingApproval {
                 action: key[prefix.len()..].to_string(),
-                message: ctx["message"].as_str().map(str::to_string),
-                since_ms: ctx["started_ms"].as_i64().unwrap_or_default(),
+                message: ctx.message,
+                since_ms: ctx.started_ms,
             }
         })
         .collect())
