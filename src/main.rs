@@ -72,22 +72,15 @@ async fn main() -> ExitCode {
     let state_dir = cli.state_dir.as_deref();
     let stack = cli.stack.as_deref();
     if let Some(name) = stack
-        && !matches!(
-            cli.command,
-            Command::Run { .. }
-                | Command::History { .. }
-                | Command::Status { .. }
-                | Command::Replay { .. }
-                | Command::Cost { .. }
-                | Command::Approve { .. }
-                | Command::Stop { .. }
-                | Command::Retry { .. }
-                | Command::Rollback { .. }
-                | Command::StopDeployment { .. }
-        )
+        && !cli.command.takes_stack()
     {
         let e = Usage(format!(
-            "--stack {name}: run, history, status, replay, cost, approve, stop, retry, rollback and stop-deployment act on a deployed stack; this command reads this machine's state only"
+            concat!(
+                "--stack {name}: ",
+                cli::stack_commands!(),
+                " act on a deployed stack; this command reads this machine's state only"
+            ),
+            name = name
         ));
         anstream::eprintln!("{}error{}: {e}", style::FAIL.render(), style::FAIL.render_reset());
         return ExitCode::from(2);
@@ -266,7 +259,7 @@ async fn main() -> ExitCode {
                 since,
                 json,
             };
-            commands::metrics::run(&pipeline.path, state_dir, q)
+            commands::metrics::run(&pipeline.path, state_dir, stack, q).await
         }
     };
     match result {

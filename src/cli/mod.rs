@@ -10,6 +10,15 @@ pub(crate) use subcommands::{AlarmCommand, AnalysisCommand, ArtifactsCommand, As
 mod help_snapshots;
 mod subcommands;
 
+/// The commands that take `--stack`, in words, for its help and for the refusal of the others
+/// (`Command::takes_stack` says which they are).
+macro_rules! stack_commands {
+    () => {
+        "run, history, status, replay, cost, metrics, approve, stop, retry, rollback and stop-deployment"
+    };
+}
+pub(crate) use stack_commands;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "baton",
@@ -30,11 +39,18 @@ pub(crate) struct Cli {
     /// Where runs, artifacts and deployments are kept [default: .baton/ beside pipeline.yml]
     #[arg(long, env = "BATON_STATE_DIR", hide_env_values = true, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// Act on a deployed stack (`sam deploy --stack-name NAME`) instead of this machine's state:
-    /// run, history, status, replay, cost, approve, stop, retry, rollback and stop-deployment. AWS
-    /// credentials, region and endpoint come from the standard AWS configuration. Needs a baton
-    /// built with `--features aws`
-    #[arg(long, env = "BATON_STACK", hide_env_values = true, global = true, value_name = "NAME")]
+    #[arg(
+        long,
+        env = "BATON_STACK",
+        hide_env_values = true,
+        global = true,
+        value_name = "NAME",
+        help = concat!(
+            "Act on a deployed stack (`sam deploy --stack-name NAME`) instead of this machine's state: ",
+            stack_commands!(),
+            ". AWS credentials, region and endpoint come from the standard AWS configuration. Needs a baton built with `--features aws`"
+        )
+    )]
     pub stack: Option<String>,
 }
 
@@ -484,5 +500,26 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
         _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
+}
+
+impl Command {
+    /// Whether the command acts on a deployed stack with `--stack` (the others read this
+    /// machine's state only); the list in words is `stack_commands!`.
+    pub(crate) fn takes_stack(&self) -> bool {
+        matches!(
+            self,
+            Self::Run { .. }
+                | Self::History { .. }
+                | Self::Status { .. }
+                | Self::Replay { .. }
+                | Self::Cost { .. }
+                | Self::Metrics { .. }
+                | Self::Approve { .. }
+                | Self::Stop { .. }
+                | Self::Retry { .. }
+                | Self::Rollback { .. }
+                | Self::StopDeployment { .. }
+        )
     }
 }

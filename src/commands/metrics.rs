@@ -4,10 +4,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use baton_core::alarm::Statistic;
+use baton_core::metrics::{MetricSeries, MetricWindow};
 use baton_core::spec::duration::Span;
-use baton_local::cloudwatch::SqliteMetrics;
 use baton_local::db::Db;
-use baton_local::query;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::json;
 
@@ -59,7 +58,8 @@ fn time(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-pub(crate) fn run(pipeline: &Path, state_dir: Option<&Path>, q: Query) -> anyhow::Result<u8> {
+/// DORA's four key metrics from this machine's records.
+fn dora(pipeline: &Path, state_dir: Option<&Path>, q: &Query) -> anyhow::Result<u8> {
     let file = crate::locate::pipeline_file(pipeline)?;
     let dir = crate::locate::state_dir(&file, state_dir);
     let db_file = dir.join("baton.db");
@@ -68,33 +68,46 @@ pub(crate) fn run(pipeline: &Path, state_dir: Option<&Path>, q: Query) -> anyhow
     }
     let db = Db::open(&db_file)?;
     let now = Utc::now().timestamp_millis();
-    if q.name.as_deref() == Some("dora") {
-        let model = baton_core::load_pipeline(&file)?;
-        let since = now - span(q.since.as_deref().unwrap_or("30d"), "--since")?;
-        let d = baton_local::dora::compute(&db, &model.name, since, now)?;
-        if q.json {
-            println!("{}", serde_json::to_string_pretty(&d)?);
-        } else {
-            let secs = |s: Option<f64>| s.map_or("-".into(), |s| style::duration(Some((s * 1000.0) as i64)));
-            println!(
-                "DORA for {} since {} ({} deploying executions)",
-                model.name, d.since, d.deploying_executions
-            );
-            println!(
-                "  deployment frequency   {:.2} per day ({} successful)",
-                d.deployment_frequency_per_day, d.successful_deployments
-            );
-            println!("  lead time for changes  {}", secs(d.lead_time_seconds));
-            println!(
-                "  change failure rate    {}",
-                d.change_failure_rate.map_or("-".into(), |r| format!("{:.0} %", r * 100.0))
-            );
-            println!("  time to restore        {}", secs(d.time_to_restore_seconds));
-        }
-        return Ok(0);
+    let model = baton_core::load_pipeline(&file)?;
+    let since = now - span(q.since.as_deref().unwrap_or("30d"), "--since")?;
+    let d = baton_local::dora::compute(&db, &model.name, since, now)?;
+    if q.json {
+        println!("{}", serde_json::to_string_pretty(&d)?);
+    } else {
+        let secs = |s: Option<f64>| s.map_or("-".into(), |s| style::duration(Some((s * 1000.0) as i64)));
+        println!(
+            "DORA for {} since {} ({} deploying executions)",
+            model.name, d.since, d.deploying_executions
+        );
+        println!(
+            "  deployment frequency   {:.2} per day ({} successful)",
+            d.deployment_frequency_per_day, d.successful_deployments
+        );
+        println!("  lead time for changes  {}", secs(d.lead_time_seconds));
+        println!(
+            "  change failure rate    {}",
+            d.change_failure_rate.map_or("-".into(), |r| format!("{:.0} %", r * 100.0))
+        );
+        println!("  time to restore        {}", secs(d.time_to_restore_seconds));
     }
+    Ok(0)
+}
+
+pub(crate) async fn run(pipeline: &Path, state_dir: Option<&Path>, stack: Option<&str>, q: Query) -> anyhow::Result<u8> {
+    if q.name.as_deref() == Some("dora") {
+        if stack.is_some() {
+            return Err(usage(
+                "DORA figures are computed from this machine's execution and deployment records; on AWS, `baton metrics --stack` reads the CloudWatch series they would be computed from".into(),
+            ));
+        }
+        return dora(pipeline, state_dir, &q);
+    }
+    let ops = crate::locate::operations(pipeline, state_dir, stack).await?;
+    let now = Utc::now().timestamp_millis();
     let wanted: BTreeMap<String, String> = q.dimensions.into_iter().collect();
-    let series: Vec<query::SeriesRow> = query::metric_series(&db)?
+    let series: Vec<MetricSeries> = ops
+        .metric_series()
+        .await?
         .into_iter()
         .filter(|s| q.name.as_ref().is_none_or(|n| &s.name == n) && wanted.iter().all(|(k, v)| s.dimensions.get(k) == Some(v)))
         .collect();
@@ -104,13 +117,10 @@ pub(crate) fn run(pipeline: &Path, state_dir: Option<&Path>, q: Query) -> anyhow
         } else {
             for s in &series {
                 let dims = s.dimensions.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
-                println!(
-                    "{:<22} {:<60} {:>6} points, last {}",
-                    s.name,
-                    dims,
-                    s.datapoints,
-                    time(s.last_timestamp_ms)
-                );
+                match (s.datapoints, s.last_timestamp_ms) {
+                    (Some(n), Some(last)) => println!("{:<22} {:<60} {n:>6} points, last {}", s.name, dims, time(last)),
+                    _ => println!("{:<22} {dims}", s.name),
+                }
             }
         }
         return Ok(0);
@@ -127,20 +137,14 @@ pub(crate) fn run(pipeline: &Path, state_dir: Option<&Path>, q: Query) -> anyhow
         ))
     })?;
     let period = span(&q.period, "--period")?.max(1000);
-    let since = now - span(q.since.as_deref().unwrap_or("1h"), "--since")?;
-    let store = SqliteMetrics::new(std::sync::Arc::new(db));
+    let window = MetricWindow {
+        statistic,
+        period_secs: u64::try_from(period / 1000).unwrap_or(1),
+        since_ms: now - span(q.since.as_deref().unwrap_or("1h"), "--since")?,
+    };
     let mut out = Vec::new();
     for s in &series {
-        let points = store.series(&s.namespace, &s.name, &s.dimensions, since)?;
-        let mut buckets: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
-        for (t, v) in points {
-            buckets.entry(t.div_euclid(period) * period).or_default().push(v);
-        }
-        let rows: Vec<(i64, f64)> = buckets
-            .into_iter()
-            .filter_map(|(t, vs)| statistic.aggregate(&vs).map(|v| (t, v)))
-            .collect();
-        out.push((s, rows));
+        out.push((s, ops.metric_data(s, window).await?));
     }
     if q.json {
         let doc: Vec<_> = out

@@ -126,6 +126,34 @@ impl CloudWatchAlarms {
             .collect())
     }
 
+    /// Every series of `namespace` (`ListMetrics`, page by page).
+    pub async fn list(&self, namespace: &str) -> PortResult<Vec<(String, BTreeMap<String, String>)>> {
+        let mut series = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_metrics()
+                .namespace(namespace)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(|e| port_error("CloudWatch ListMetrics", &e))?;
+            for m in out.metrics() {
+                let dimensions = m
+                    .dimensions()
+                    .iter()
+                    .filter_map(|d| Some((d.name()?.to_string(), d.value()?.to_string())))
+                    .collect();
+                series.push((m.metric_name().unwrap_or_default().to_string(), dimensions));
+            }
+            match out.next_token() {
+                Some(token) if !token.is_empty() => next = Some(token.to_string()),
+                _ => return Ok(series),
+            }
+        }
+    }
+
     /// Datapoints of one series with a statistic per period, like `baton metrics` reads locally.
     pub async fn series(&self, datum: &MetricDatum, stat: &str, period_secs: i32, from_ms: i64, to_ms: i64) -> PortResult<Vec<(i64, f64)>> {
         let query = MetricDataQuery::builder()

@@ -11,6 +11,7 @@
 
 mod executions;
 mod history;
+mod metrics;
 mod recorded;
 
 use executions::{rfc3339, status_of};
@@ -22,6 +23,7 @@ use async_trait::async_trait;
 use aws_types::SdkConfig;
 use baton_asl::replay::Recording;
 use baton_core::Pipeline;
+use baton_core::metrics::{MetricSeries, MetricWindow};
 use baton_core::operations::{
     Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionDetail, ExecutionHistory,
     ExecutionQuery, ExecutionRecording, ExecutionRef, ExecutionStopped, ExecutionSummary, MAX_APPROVAL_COMMENT, OperationError, Operations,
@@ -32,6 +34,7 @@ use baton_core::ports::{ArtifactStore, DeployRequest, Deployer, DeploymentStatus
 use baton_core::stages::approval;
 use baton_core::stages::context::ApprovalContext;
 
+use crate::cloudwatch::CloudWatchAlarms;
 use crate::codedeploy::CodeDeployer;
 use crate::config::{ConfigError, Env};
 use crate::dynamodb::DynamoState;
@@ -57,6 +60,8 @@ pub struct AwsOperations {
     pub callbacks: StepFunctions,
     pub metrics: Arc<dyn MetricsSink>,
     pub deployer: CodeDeployer,
+    /// The stack's metrics and alarms.
+    pub cloudwatch: CloudWatchAlarms,
 }
 
 impl AwsOperations {
@@ -74,6 +79,7 @@ impl AwsOperations {
             pending: crate::functions::pending(config, env)?,
             metrics,
             deployer: crate::functions::deployer(config, env, store)?,
+            cloudwatch: CloudWatchAlarms::new(aws_sdk_cloudwatch::Client::new(config)),
         })
     }
 
@@ -441,6 +447,14 @@ impl Operations for AwsOperations {
             },
             run: Box::pin(run),
         })
+    }
+
+    async fn metric_series(&self) -> Result<Vec<MetricSeries>, OperationError> {
+        self.series().await
+    }
+
+    async fn metric_data(&self, series: &MetricSeries, window: MetricWindow) -> Result<Vec<(i64, f64)>, OperationError> {
+        self.data(series, window).await
     }
 }
 

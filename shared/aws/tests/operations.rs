@@ -21,6 +21,7 @@ use aws_sdk_sfn::types::{
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::DateTime;
+use baton_aws::cloudwatch::CloudWatchAlarms;
 use baton_aws::codedeploy::CodeDeployer;
 use baton_aws::emf::EmfMetricsSink;
 use baton_aws::operations::AwsOperations;
@@ -55,6 +56,7 @@ async fn operations(moto: &Moto, machine: &str, sfn: aws_sdk_sfn::Client, codede
         pending: moto.state_table("baton-ops-state").await,
         metrics: Arc::new(EmfMetricsSink::stdout()),
         deployer: CodeDeployer::new(codedeploy, "hello-app", store),
+        cloudwatch: CloudWatchAlarms::new(aws_sdk_cloudwatch::Client::new(&config)),
     }
 }
 
@@ -434,4 +436,63 @@ async fn group_operations_name_a_group_a_version_and_a_deployment_in_progress() 
     );
     let err = refused(ops.stop_deployment(stop("d-NOPE")).await);
     assert!(matches!(err, OperationError::NotFound(_)), "{err:?}");
+}
+
+/// CloudWatch through aws-smithy-mocks: moto does not route the CBOR protocol its SDK speaks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_the_pipelines_series_in_cloudwatch_read_per_period() {
+    use aws_sdk_cloudwatch::operation::{get_metric_data::GetMetricDataOutput, list_metrics::ListMetricsOutput};
+    use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataResult};
+    let moto = Moto::start();
+    let config = moto.sdk_config();
+    let codedeploy = aws_sdk_codedeploy::Client::new(&config);
+    let mut ops = operations(&moto, MACHINE, aws_sdk_sfn::Client::new(&config), codedeploy).await;
+    let metric = |pipeline: &str| {
+        let dim = Dimension::builder().name("Pipeline").value(pipeline).build();
+        Metric::builder()
+            .namespace("Baton")
+            .metric_name("BuildDuration")
+            .dimensions(dim)
+            .build()
+    };
+    // Two pages, and another pipeline's series in the same namespace.
+    let first = mock!(aws_sdk_cloudwatch::Client::list_metrics)
+        .match_requests(|r| r.next_token().is_none() && r.namespace() == Some("Baton"))
+        .then_output(move || ListMetricsOutput::builder().metrics(metric("someone-else")).next_token("2").build());
+    let second = mock!(aws_sdk_cloudwatch::Client::list_metrics)
+        .match_requests(|r| r.next_token() == Some("2"))
+        .then_output(move || ListMetricsOutput::builder().metrics(metric("hello")).build());
+    let data = mock!(aws_sdk_cloudwatch::Client::get_metric_data)
+        .match_requests(|r| {
+            let stat = r.metric_data_queries()[0].metric_stat();
+            stat.and_then(|s| s.stat()) == Some("p99") && stat.and_then(|s| s.period()) == Some(3600)
+        })
+        .then_output(|| {
+            let result = MetricDataResult::builder()
+                .timestamps(DateTime::from_secs(3600))
+                .values(1800.0)
+                .build();
+            GetMetricDataOutput::builder().metric_data_results(result).build()
+        });
+    ops.cloudwatch = CloudWatchAlarms::new(mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&first, &second, &data]));
+
+    let series = ops.metric_series().await.expect("ListMetrics");
+    assert_eq!(series.len(), 1, "only this stack's pipeline: {series:?}");
+    assert_eq!(
+        (series[0].name.as_str(), series[0].dimensions["Pipeline"].as_str()),
+        ("BuildDuration", "hello")
+    );
+    let window = |period_secs| baton_core::metrics::MetricWindow {
+        statistic: baton_core::alarm::Statistic::Percentile(99.0),
+        period_secs,
+        since_ms: 0,
+    };
+    let points = ops.metric_data(&series[0], window(3600)).await.expect("GetMetricData");
+    assert_eq!(points, [(3_600_000, 1800.0)]);
+    let refused = ops.metric_data(&series[0], window(90)).await;
+    assert!(
+        matches!(&refused, Err(OperationError::Invalid(m)) if m.contains("multiple of 60")),
+        "{refused:?}"
+    );
+    assert_eq!(data.num_calls(), 1, "a period CloudWatch refuses is not asked");
 }

@@ -8,6 +8,30 @@ use crate::ports::MetricDatum;
 
 pub const NAMESPACE: &str = "Baton";
 
+/// One metric series and what is known of it: CloudWatch's `ListMetrics` names a series only,
+/// the local store also counts its datapoints.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MetricSeries {
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datapoints: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_timestamp_ms: Option<i64>,
+    /// CloudWatch's unit of its latest datapoint (`Milliseconds`, `Count`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+/// What `GetMetricData` is asked of one series: a statistic per period, since a time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricWindow {
+    pub statistic: crate::alarm::Statistic,
+    pub period_secs: u64,
+    pub since_ms: i64,
+}
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 use crate::execution_states::StateStatus;
+use crate::metrics::{MetricSeries, MetricWindow};
 use crate::pipeline_status::PipelineStatus;
 use crate::ports::{ArtifactRef, DeploymentStatus};
 
@@ -359,4 +360,10 @@ pub trait Operations: Send + Sync {
 
     /// Stops a deployment in progress; the completion ends when it has.
     async fn stop_deployment(&self, request: StopDeployment) -> Result<Prepared<DeploymentStopping, DeploymentStopped>, OperationError>;
+
+    /// The pipeline's metric series, in the `Baton` namespace (`ListMetrics`).
+    async fn metric_series(&self) -> Result<Vec<MetricSeries>, OperationError>;
+
+    /// One series' values, the window's statistic per period, oldest first (`GetMetricData`).
+    async fn metric_data(&self, series: &MetricSeries, window: MetricWindow) -> Result<Vec<(i64, f64)>, OperationError>;
 }

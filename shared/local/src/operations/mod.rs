@@ -6,11 +6,13 @@
 
 mod approval;
 mod groups;
+mod metrics;
 
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use baton_asl::replay::Recording;
+use baton_core::metrics::{MetricSeries, MetricWindow};
 use baton_core::operations::{
     Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionDetail, ExecutionHistory,
     ExecutionQuery, ExecutionRecording, ExecutionRef, ExecutionStopped, ExecutionSummary, OperationError, Operations, Prepared, RetryPlan,
@@ -230,6 +232,14 @@ impl Operations for LocalOperations {
 
     async fn stop_deployment(&self, request: StopDeployment) -> Result<Prepared<DeploymentStopping, DeploymentStopped>, OperationError> {
         groups::stop_deployment(self, request).await
+    }
+
+    async fn metric_series(&self) -> Result<Vec<MetricSeries>, OperationError> {
+        metrics::series(self)
+    }
+
+    async fn metric_data(&self, series: &MetricSeries, window: MetricWindow) -> Result<Vec<(i64, f64)>, OperationError> {
+        metrics::data(self, series, window)
     }
 }
 
