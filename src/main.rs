@@ -209,7 +209,7 @@ async fn main() -> ExitCode {
             action,
             follow,
             pipeline,
-        } => commands::logs::run(execution.as_deref(), action.as_deref(), follow, &pipeline.path, state_dir).await,
+        } => commands::logs::run(execution.as_deref(), action.as_deref(), follow, &pipeline.path, state_dir, stack).await,
         Command::Ui {
             port,
             bind,

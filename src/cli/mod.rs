@@ -14,7 +14,7 @@ mod subcommands;
 /// (`Command::takes_stack` says which they are).
 macro_rules! stack_commands {
     () => {
-        "run, history, status, replay, cost, metrics, approve, stop, retry, rollback and stop-deployment"
+        "run, history, status, logs, replay, cost, metrics, approve, stop, retry, rollback and stop-deployment"
     };
 }
 pub(crate) use stack_commands;
@@ -512,6 +512,7 @@ impl Command {
             Self::Run { .. }
                 | Self::History { .. }
                 | Self::Status { .. }
+                | Self::Logs { .. }
                 | Self::Replay { .. }
                 | Self::Cost { .. }
                 | Self::Metrics { .. }

@@ -11,6 +11,11 @@ use baton_local::query::{self, DeploymentRow};
 use crate::out::{print, println};
 use crate::style;
 
+/// The full name of the deploy action `action` names (`Deploy` or `Staging:Deploy`), if it is one.
+pub(super) fn deploy_action(pipeline: &Pipeline, action: &str) -> Option<String> {
+    deploy_group(pipeline, action).map(|(full, _)| full)
+}
+
 /// The deploy action `action` names (`Deploy` or `Staging:Deploy`) and its group, if it is one.
 fn deploy_group<'a>(pipeline: &'a Pipeline, action: &str) -> Option<(String, &'a str)> {
     pipeline.actions().find_map(|(stage, a)| {

@@ -11,6 +11,7 @@ use anstream::eprintln;
 use baton_core::model::{ActionKind, state_name};
 use baton_core::stages::error_types;
 use baton_local::execution::continuation::Plan;
+use baton_local::operations::LocalOperations;
 use baton_local::{Continuation, ExecutionRecord, LocalRuntime, PipelineStatus, Progress, RuntimeOptions};
 use serde_json::{Map, Value};
 use tokio::sync::broadcast;
@@ -150,12 +151,13 @@ async fn one(
     // No ticker beside streamed logs: their lines come from another task, and would cut into it.
     let ticker = !args.logs;
     let display = (!args.json).then(|| tokio::spawn(show_progress(runtime.subscribe(), approvals, locate, ticker)));
+    let file = crate::locate::pipeline_file(args.pipeline)?;
     let logs = (args.logs && !args.json).then(|| {
-        let (mut events, db) = (runtime.subscribe(), runtime.db().clone());
+        let (mut events, ops) = (runtime.subscribe(), LocalOperations::new(&file, runtime.state_dir()));
         tokio::spawn(async move {
             // The execution id is known once its first event is out.
             if let Ok(first) = events.recv().await
-                && let Err(e) = crate::commands::logs::follow(&db, &first.execution_id, None).await
+                && let Err(e) = crate::commands::logs::follow(&ops, &first.execution_id, None).await
             {
                 eprintln!("  (build logs stopped: {e})");
             }

@@ -36,7 +36,17 @@ fn baton(args: &[&str], endpoint: Option<&str>) -> Output {
 #[test]
 fn a_command_that_reads_this_machines_state_only_refuses_a_stack() {
     let hello = repo_root().join("examples/hello-app");
-    let out = baton(&["logs", "--stack", "hello", "--pipeline", hello.to_str().expect("utf-8")], None);
+    let out = baton(
+        &[
+            "artifacts",
+            "list",
+            "--stack",
+            "hello",
+            "--pipeline",
+            hello.to_str().expect("utf-8"),
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains("act on a deployed stack; this command reads this machine's state only"),

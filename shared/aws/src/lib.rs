@@ -42,6 +42,7 @@ pub mod functions;
 pub mod gate;
 pub mod lambda;
 pub mod lambda_deploy;
+#[cfg(feature = "stack")]
 pub mod operations;
 pub mod s3;
 pub mod scheduler;

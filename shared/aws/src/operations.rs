@@ -1,6 +1,7 @@
 //! The operations of [`baton_core::operations`] on a deployed stack: what `baton run`, `history`,
-//! `status`, `replay`, `cost`, `approve`, `stop`, `retry`, `rollback` and `stop-deployment` read of
-//! and do to the executions of its state machine and to its deployment groups.
+//! `status`, `logs`, `replay`, `cost`, `metrics`, `approve`, `stop`, `retry`, `rollback` and
+//! `stop-deployment` read of and do to the executions of its state machine, its builds, its
+//! metrics and its deployment groups.
 //!
 //! An approval is answered by the same `approval::answer` the events function runs, with the
 //! caller's AWS identity (STS `GetCallerIdentity`) as the approver, never a typed name. A stop is
@@ -11,6 +12,7 @@
 
 mod executions;
 mod history;
+mod logs;
 mod metrics;
 mod recorded;
 
@@ -25,9 +27,9 @@ use baton_asl::replay::Recording;
 use baton_core::Pipeline;
 use baton_core::metrics::{MetricSeries, MetricWindow};
 use baton_core::operations::{
-    Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionDetail, ExecutionHistory,
-    ExecutionQuery, ExecutionRecording, ExecutionRef, ExecutionStopped, ExecutionSummary, MAX_APPROVAL_COMMENT, OperationError, Operations,
-    Prepared, RetryPlan, RollbackPlan, StopDeployment, StopExecution,
+    Answered, ApprovalAnswer, ApprovalReview, BuildRef, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionDetail,
+    ExecutionHistory, ExecutionQuery, ExecutionRecording, ExecutionRef, ExecutionStopped, ExecutionSummary, LogChunk, LogCursor,
+    MAX_APPROVAL_COMMENT, OperationError, Operations, Prepared, RetryPlan, RollbackPlan, StopDeployment, StopExecution,
 };
 use baton_core::pipeline_status::PipelineStatus;
 use baton_core::ports::{ArtifactStore, DeployRequest, Deployer, DeploymentStatus, DeploymentStop, MetricsSink, PendingTasks, PortError};
@@ -62,6 +64,9 @@ pub struct AwsOperations {
     pub deployer: CodeDeployer,
     /// The stack's metrics and alarms.
     pub cloudwatch: CloudWatchAlarms,
+    /// Its builds, and their logs.
+    pub codebuild: aws_sdk_codebuild::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 impl AwsOperations {
@@ -80,6 +85,8 @@ impl AwsOperations {
             metrics,
             deployer: crate::functions::deployer(config, env, store)?,
             cloudwatch: CloudWatchAlarms::new(aws_sdk_cloudwatch::Client::new(config)),
+            codebuild: aws_sdk_codebuild::Client::new(config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(config),
         })
     }
 
@@ -455,6 +462,18 @@ impl Operations for AwsOperations {
 
     async fn metric_data(&self, series: &MetricSeries, window: MetricWindow) -> Result<Vec<(i64, f64)>, OperationError> {
         self.data(series, window).await
+    }
+
+    async fn builds(&self, execution: &str) -> Result<Vec<BuildRef>, OperationError> {
+        self.build_refs(execution).await
+    }
+
+    async fn build_log(&self, build: &BuildRef, from: &LogCursor) -> Result<LogChunk, OperationError> {
+        self.read_log(build, from).await
+    }
+
+    fn follow_every(&self) -> Duration {
+        POLL
     }
 }
 

@@ -90,6 +90,7 @@ fn iam_action(operation: &str) -> Option<String> {
         "CodeDeploy" => "codedeploy",
         "CodeCommit" => "codecommit",
         "CloudWatch" => "cloudwatch",
+        "CloudWatch Logs" => "logs",
         "CloudFormation" => "cloudformation",
         "Lambda" => "lambda",
         "STS" => "sts",
@@ -130,6 +131,7 @@ mod tests {
         assert_eq!(iam_action("S3 HeadObject").as_deref(), Some("s3:GetObject"));
         assert_eq!(iam_action("S3 ListObjectsV2").as_deref(), Some("s3:ListBucket"));
         assert_eq!(iam_action("DynamoDB Query").as_deref(), Some("dynamodb:Query"));
+        assert_eq!(iam_action("CloudWatch Logs GetLogEvents").as_deref(), Some("logs:GetLogEvents"));
         assert_eq!(iam_action("Somewhere Else").as_deref(), None);
     }
 }

@@ -7,81 +7,23 @@
 
 mod common;
 
-use std::path::Path;
-use std::sync::Arc;
-
 use aws_sdk_codedeploy::operation::get_deployment::{GetDeploymentError, GetDeploymentOutput};
 use aws_sdk_codedeploy::types::{DeploymentInfo, DeploymentStatus as Cd};
-use aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput;
 use aws_sdk_sfn::operation::get_execution_history::GetExecutionHistoryOutput;
 use aws_sdk_sfn::operation::redrive_execution::RedriveExecutionOutput;
 use aws_sdk_sfn::operation::send_task_success::SendTaskSuccessOutput;
-use aws_sdk_sfn::types::{
-    ExecutionStatus, HistoryEvent, HistoryEventType, StateEnteredEventDetails, TaskFailedEventDetails, TaskSucceededEventDetails,
-};
+use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType, StateEnteredEventDetails, TaskFailedEventDetails, TaskSucceededEventDetails};
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::DateTime;
-use baton_aws::cloudwatch::CloudWatchAlarms;
-use baton_aws::codedeploy::CodeDeployer;
-use baton_aws::emf::EmfMetricsSink;
 use baton_aws::operations::AwsOperations;
-use baton_aws::s3::{Encryption, S3ArtifactStore};
-use baton_aws::sfn::StepFunctions;
 use baton_core::operations::{ApprovalAnswer, OperationError, Operations, StopDeployment, StopExecution};
 use baton_core::pipeline_status::PipelineStatus;
 use baton_core::stages::approval::{self, ApprovalInput};
 use common::Moto;
+use common::stack_ops::{EXECUTION, MACHINE, describe, event, execution_arn, operations};
 
-const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:hello-pipeline";
-const EXECUTION: &str = "20261203-101500-aaaaaaaa";
 /// moto's STS answers every caller as this identity.
 const CALLER: &str = "arn:aws:sts::123456789012:user/moto";
-
-fn execution_arn(name: &str) -> String {
-    format!("arn:aws:states:us-east-1:123456789012:execution:hello-pipeline:{name}")
-}
-
-/// The operations over moto, with `sfn` and `codedeploy` given (moto's or mocked).
-async fn operations(moto: &Moto, machine: &str, sfn: aws_sdk_sfn::Client, codedeploy: aws_sdk_codedeploy::Client) -> AwsOperations {
-    let config = moto.sdk_config();
-    let pipeline_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hello-app/pipeline.yml");
-    let s3 = moto.versioned_bucket("baton-ops-artifacts").await;
-    let store = S3ArtifactStore::new(s3, "baton-ops-artifacts", "", Encryption::S3);
-    AwsOperations {
-        pipeline: baton_core::load_pipeline(&pipeline_file).expect("hello-app"),
-        state_machine_arn: machine.to_string(),
-        callbacks: StepFunctions::new(sfn.clone(), String::new()),
-        sfn,
-        sts: aws_sdk_sts::Client::new(&config),
-        pending: moto.state_table("baton-ops-state").await,
-        metrics: Arc::new(EmfMetricsSink::stdout()),
-        deployer: CodeDeployer::new(codedeploy, "hello-app", store),
-        cloudwatch: CloudWatchAlarms::new(aws_sdk_cloudwatch::Client::new(&config)),
-    }
-}
-
-fn describe(status: ExecutionStatus) -> Rule {
-    mock!(aws_sdk_sfn::Client::describe_execution).then_output(move || {
-        DescribeExecutionOutput::builder()
-            .execution_arn(execution_arn(EXECUTION))
-            .state_machine_arn(MACHINE)
-            .name(EXECUTION)
-            .status(status.clone())
-            .start_date(DateTime::from_secs(0))
-            // What the trigger starts an execution with (baton_core::stages::trigger).
-            .input(r#"{"revision":"3fa2c1e","variables":{},"trigger":{"type":"push","ref":"refs/heads/main"}}"#)
-            .build()
-            .expect("describe")
-    })
-}
-
-fn event(id: i64, previous: i64, kind: HistoryEventType) -> aws_sdk_sfn::types::builders::HistoryEventBuilder {
-    HistoryEvent::builder()
-        .id(id)
-        .previous_event_id(previous)
-        .r#type(kind)
-        .timestamp(DateTime::from_secs(id))
-}
 
 fn entered(name: &str) -> StateEnteredEventDetails {
     StateEnteredEventDetails::builder().name(name).build().expect("entered")
@@ -436,63 +378,4 @@ async fn group_operations_name_a_group_a_version_and_a_deployment_in_progress() 
     );
     let err = refused(ops.stop_deployment(stop("d-NOPE")).await);
     assert!(matches!(err, OperationError::NotFound(_)), "{err:?}");
-}
-
-/// CloudWatch through aws-smithy-mocks: moto does not route the CBOR protocol its SDK speaks.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_are_the_pipelines_series_in_cloudwatch_read_per_period() {
-    use aws_sdk_cloudwatch::operation::{get_metric_data::GetMetricDataOutput, list_metrics::ListMetricsOutput};
-    use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataResult};
-    let moto = Moto::start();
-    let config = moto.sdk_config();
-    let codedeploy = aws_sdk_codedeploy::Client::new(&config);
-    let mut ops = operations(&moto, MACHINE, aws_sdk_sfn::Client::new(&config), codedeploy).await;
-    let metric = |pipeline: &str| {
-        let dim = Dimension::builder().name("Pipeline").value(pipeline).build();
-        Metric::builder()
-            .namespace("Baton")
-            .metric_name("BuildDuration")
-            .dimensions(dim)
-            .build()
-    };
-    // Two pages, and another pipeline's series in the same namespace.
-    let first = mock!(aws_sdk_cloudwatch::Client::list_metrics)
-        .match_requests(|r| r.next_token().is_none() && r.namespace() == Some("Baton"))
-        .then_output(move || ListMetricsOutput::builder().metrics(metric("someone-else")).next_token("2").build());
-    let second = mock!(aws_sdk_cloudwatch::Client::list_metrics)
-        .match_requests(|r| r.next_token() == Some("2"))
-        .then_output(move || ListMetricsOutput::builder().metrics(metric("hello")).build());
-    let data = mock!(aws_sdk_cloudwatch::Client::get_metric_data)
-        .match_requests(|r| {
-            let stat = r.metric_data_queries()[0].metric_stat();
-            stat.and_then(|s| s.stat()) == Some("p99") && stat.and_then(|s| s.period()) == Some(3600)
-        })
-        .then_output(|| {
-            let result = MetricDataResult::builder()
-                .timestamps(DateTime::from_secs(3600))
-                .values(1800.0)
-                .build();
-            GetMetricDataOutput::builder().metric_data_results(result).build()
-        });
-    ops.cloudwatch = CloudWatchAlarms::new(mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&first, &second, &data]));
-
-    let series = ops.metric_series().await.expect("ListMetrics");
-    assert_eq!(series.len(), 1, "only this stack's pipeline: {series:?}");
-    assert_eq!(
-        (series[0].name.as_str(), series[0].dimensions["Pipeline"].as_str()),
-        ("BuildDuration", "hello")
-    );
-    let window = |period_secs| baton_core::metrics::MetricWindow {
-        statistic: baton_core::alarm::Statistic::Percentile(99.0),
-        period_secs,
-        since_ms: 0,
-    };
-    let points = ops.metric_data(&series[0], window(3600)).await.expect("GetMetricData");
-    assert_eq!(points, [(3_600_000, 1800.0)]);
-    let refused = ops.metric_data(&series[0], window(90)).await;
-    assert!(
-        matches!(&refused, Err(OperationError::Invalid(m)) if m.contains("multiple of 60")),
-        "{refused:?}"
-    );
-    assert_eq!(data.num_calls(), 1, "a period CloudWatch refuses is not asked");
 }

@@ -325,6 +325,32 @@ pub struct DeploymentStopped {
     pub rollback_id: Option<String>,
 }
 
+/// A build an execution ran, as its log is read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuildRef {
+    /// The action it ran for, `Stage:Action`.
+    pub action: String,
+    pub id: String,
+    /// The executor's word for it: `SUCCEEDED`, `FAILED`, `IN_PROGRESS`, …
+    pub status: String,
+    pub ended: bool,
+    /// Where the executor keeps its log: a file locally, a CloudWatch Logs `group:stream` on AWS.
+    pub log: String,
+}
+
+/// Where a follower of a build's log reads on: a byte offset locally, CloudWatch Logs' forward
+/// token on AWS. Empty at the start.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogCursor(pub String);
+
+/// A build's log after a cursor: its complete lines (everything, once the build has ended) and
+/// where to read on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogChunk {
+    pub text: String,
+    pub next: LogCursor,
+}
+
 #[async_trait]
 pub trait Operations: Send + Sync {
     /// The newest `limit` executions that `query` keeps, newest first.
@@ -366,4 +392,15 @@ pub trait Operations: Send + Sync {
 
     /// One series' values, the window's statistic per period, oldest first (`GetMetricData`).
     async fn metric_data(&self, series: &MetricSeries, window: MetricWindow) -> Result<Vec<(i64, f64)>, OperationError>;
+
+    /// The builds an execution ran, in the order they started.
+    async fn builds(&self, execution: &str) -> Result<Vec<BuildRef>, OperationError>;
+
+    /// What a build's log holds after `from`.
+    async fn build_log(&self, build: &BuildRef, from: &LogCursor) -> Result<LogChunk, OperationError>;
+
+    /// How often a follower reads a log again: a file is cheap to read, AWS's APIs are rate-limited.
+    fn follow_every(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(200)
+    }
 }

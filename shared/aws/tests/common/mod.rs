@@ -7,6 +7,8 @@
 #![allow(dead_code, reason = "each test binary uses part of the fixture")]
 
 pub(crate) mod faults;
+#[cfg(feature = "stack")]
+pub(crate) mod stack_ops;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;

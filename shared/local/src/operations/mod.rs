@@ -6,6 +6,7 @@
 
 mod approval;
 mod groups;
+mod logs;
 mod metrics;
 
 use std::path::{Path, PathBuf};
@@ -14,9 +15,9 @@ use async_trait::async_trait;
 use baton_asl::replay::Recording;
 use baton_core::metrics::{MetricSeries, MetricWindow};
 use baton_core::operations::{
-    Answered, ApprovalAnswer, ApprovalReview, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionDetail, ExecutionHistory,
-    ExecutionQuery, ExecutionRecording, ExecutionRef, ExecutionStopped, ExecutionSummary, OperationError, Operations, Prepared, RetryPlan,
-    RollbackPlan, StopDeployment, StopExecution,
+    Answered, ApprovalAnswer, ApprovalReview, BuildRef, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionDetail,
+    ExecutionHistory, ExecutionQuery, ExecutionRecording, ExecutionRef, ExecutionStopped, ExecutionSummary, LogChunk, LogCursor,
+    OperationError, Operations, Prepared, RetryPlan, RollbackPlan, StopDeployment, StopExecution,
 };
 use baton_core::ports::Manifest;
 
@@ -240,6 +241,14 @@ impl Operations for LocalOperations {
 
     async fn metric_data(&self, series: &MetricSeries, window: MetricWindow) -> Result<Vec<(i64, f64)>, OperationError> {
         metrics::data(self, series, window)
+    }
+
+    async fn builds(&self, execution: &str) -> Result<Vec<BuildRef>, OperationError> {
+        logs::builds(self, execution)
+    }
+
+    async fn build_log(&self, build: &BuildRef, from: &LogCursor) -> Result<LogChunk, OperationError> {
+        Ok(logs::read(build, from))
     }
 }
 

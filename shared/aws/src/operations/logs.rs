@@ -1,0 +1,87 @@
+//! The build logs of [`AwsOperations`]: the builds an execution's history started, CodeBuild's
+//! word on each (`BatchGetBuilds`: its status and log stream) and the log itself from CloudWatch
+//! Logs (`GetLogEvents`, forward from the last token).
+
+use baton_core::operations::{BuildRef, LogChunk, LogCursor, OperationError};
+
+use super::{AwsOperations, history, internal};
+use crate::sdk::port_error;
+
+/// `BatchGetBuilds` takes at most 100 ids a call.
+const IDS_PER_CALL: usize = 100;
+
+impl AwsOperations {
+    pub(super) async fn build_refs(&self, execution: &str) -> Result<Vec<BuildRef>, OperationError> {
+        let described = self.described(execution).await?;
+        let events = history::events(&self.sfn, described.execution_arn()).await.map_err(internal)?;
+        let started = history::started_builds(&events);
+        let mut refs = Vec::new();
+        for chunk in started.chunks(IDS_PER_CALL) {
+            let out = self
+                .codebuild
+                .batch_get_builds()
+                .set_ids(Some(chunk.iter().map(|(_, id)| id.clone()).collect()))
+                .send()
+                .await
+                .map_err(|e| internal(port_error("CodeBuild BatchGetBuilds", &e)))?;
+            for (action, id) in chunk {
+                let build = out.builds().iter().find(|b| b.id() == Some(id.as_str()));
+                let logs = build.and_then(|b| b.logs());
+                refs.push(BuildRef {
+                    action: action.clone(),
+                    id: id.clone(),
+                    status: build.and_then(|b| b.build_status()).map_or("UNKNOWN", |s| s.as_str()).to_string(),
+                    ended: build.is_some_and(|b| b.build_complete()),
+                    // Log group names hold no `:` (CloudWatch Logs' naming rule).
+                    log: match (logs.and_then(|l| l.group_name()), logs.and_then(|l| l.stream_name())) {
+                        (Some(group), Some(stream)) => format!("{group}:{stream}"),
+                        _ => String::new(),
+                    },
+                });
+            }
+        }
+        Ok(refs)
+    }
+
+    /// The log's events after the cursor's token, each message a line. A build that has not
+    /// written its stream yet has nothing to read.
+    pub(super) async fn read_log(&self, build: &BuildRef, from: &LogCursor) -> Result<LogChunk, OperationError> {
+        let Some((group, stream)) = build.log.split_once(':') else {
+            return Ok(LogChunk {
+                text: String::new(),
+                next: from.clone(),
+            });
+        };
+        let out = self
+            .logs
+            .get_log_events()
+            .log_group_name(group)
+            .log_stream_name(stream)
+            .start_from_head(true)
+            .set_next_token((!from.0.is_empty()).then(|| from.0.clone()))
+            .send()
+            .await;
+        let out = match out {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
+                return Ok(LogChunk {
+                    text: String::new(),
+                    next: from.clone(),
+                });
+            }
+            Err(e) => return Err(internal(port_error("CloudWatch Logs GetLogEvents", &e))),
+        };
+        let mut text = String::new();
+        for event in out.events() {
+            let message = event.message().unwrap_or_default();
+            text.push_str(message);
+            if !message.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+        Ok(LogChunk {
+            text,
+            next: LogCursor(out.next_forward_token().unwrap_or(&from.0).to_string()),
+        })
+    }
+}

@@ -1,0 +1,174 @@
+//! What the CLI reads of a deployed stack besides its executions (`baton_aws::operations`):
+//! the pipeline's metrics (CloudWatch, through aws-smithy-mocks: moto does not route the CBOR
+//! protocol its SDK speaks) and its builds' logs (the execution's history and CodeBuild's
+//! `BatchGetBuilds` mocked; the log itself in moto's CloudWatch Logs).
+#![allow(clippy::unwrap_used, reason = "test fixtures: a panic is the failure report")]
+
+mod common;
+
+use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+use aws_sdk_codebuild::operation::batch_get_builds::BatchGetBuildsOutput;
+use aws_sdk_codebuild::types::{Build, LogsLocation, StatusType};
+use aws_sdk_sfn::operation::get_execution_history::GetExecutionHistoryOutput;
+use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType, StateEnteredEventDetails, TaskSubmittedEventDetails};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use aws_smithy_types::DateTime;
+use baton_aws::cloudwatch::CloudWatchAlarms;
+use baton_core::operations::{LogCursor, OperationError, Operations};
+use common::Moto;
+use common::stack_ops::{EXECUTION, MACHINE, describe, event, operations};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_the_pipelines_series_in_cloudwatch_read_per_period() {
+    use aws_sdk_cloudwatch::operation::{get_metric_data::GetMetricDataOutput, list_metrics::ListMetricsOutput};
+    use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataResult};
+    let moto = Moto::start();
+    let config = moto.sdk_config();
+    let codedeploy = aws_sdk_codedeploy::Client::new(&config);
+    let mut ops = operations(&moto, MACHINE, aws_sdk_sfn::Client::new(&config), codedeploy).await;
+    let metric = |pipeline: &str| {
+        let dim = Dimension::builder().name("Pipeline").value(pipeline).build();
+        Metric::builder()
+            .namespace("Baton")
+            .metric_name("BuildDuration")
+            .dimensions(dim)
+            .build()
+    };
+    // Two pages, and another pipeline's series in the same namespace.
+    let first = mock!(aws_sdk_cloudwatch::Client::list_metrics)
+        .match_requests(|r| r.next_token().is_none() && r.namespace() == Some("Baton"))
+        .then_output(move || ListMetricsOutput::builder().metrics(metric("someone-else")).next_token("2").build());
+    let second = mock!(aws_sdk_cloudwatch::Client::list_metrics)
+        .match_requests(|r| r.next_token() == Some("2"))
+        .then_output(move || ListMetricsOutput::builder().metrics(metric("hello")).build());
+    let data = mock!(aws_sdk_cloudwatch::Client::get_metric_data)
+        .match_requests(|r| {
+            let stat = r.metric_data_queries()[0].metric_stat();
+            stat.and_then(|s| s.stat()) == Some("p99") && stat.and_then(|s| s.period()) == Some(3600)
+        })
+        .then_output(|| {
+            let result = MetricDataResult::builder()
+                .timestamps(DateTime::from_secs(3600))
+                .values(1800.0)
+                .build();
+            GetMetricDataOutput::builder().metric_data_results(result).build()
+        });
+    ops.cloudwatch = CloudWatchAlarms::new(mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&first, &second, &data]));
+
+    let series = ops.metric_series().await.expect("ListMetrics");
+    assert_eq!(series.len(), 1, "only this stack's pipeline: {series:?}");
+    assert_eq!(
+        (series[0].name.as_str(), series[0].dimensions["Pipeline"].as_str()),
+        ("BuildDuration", "hello")
+    );
+    let window = |period_secs| baton_core::metrics::MetricWindow {
+        statistic: baton_core::alarm::Statistic::Percentile(99.0),
+        period_secs,
+        since_ms: 0,
+    };
+    let points = ops.metric_data(&series[0], window(3600)).await.expect("GetMetricData");
+    assert_eq!(points, [(3_600_000, 1800.0)]);
+    let refused = ops.metric_data(&series[0], window(90)).await;
+    assert!(
+        matches!(&refused, Err(OperationError::Invalid(m)) if m.contains("multiple of 60")),
+        "{refused:?}"
+    );
+    assert_eq!(data.num_calls(), 1, "a period CloudWatch refuses is not asked");
+}
+
+/// A build task's `TaskSubmitted`: Lambda's `Invoke` response, the build function's answer as
+/// its `Payload`.
+fn submitted(id: i64, previous: i64, payload: &str) -> aws_sdk_sfn::types::HistoryEvent {
+    let details = TaskSubmittedEventDetails::builder()
+        .resource("invoke.waitForTaskToken")
+        .resource_type("lambda")
+        .output(format!(r#"{{"ExecutedVersion":"$LATEST","Payload":{payload},"StatusCode":200}}"#))
+        .build()
+        .expect("submitted");
+    event(id, previous, HistoryEventType::TaskSubmitted)
+        .task_submitted_event_details(details)
+        .build()
+        .expect("event")
+}
+
+fn entered(id: i64, name: &str) -> aws_sdk_sfn::types::HistoryEvent {
+    event(id, id - 1, HistoryEventType::TaskStateEntered)
+        .state_entered_event_details(StateEnteredEventDetails::builder().name(name).build().expect("entered"))
+        .build()
+        .expect("event")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_builds_log_is_found_from_the_history_and_read_from_cloudwatch_logs() {
+    let moto = Moto::start();
+    let config = moto.sdk_config();
+    let history = mock!(aws_sdk_sfn::Client::get_execution_history).then_output(|| {
+        let events = vec![
+            event(1, 0, HistoryEventType::ExecutionStarted).build().expect("event"),
+            entered(2, "Build:Compile"),
+            submitted(3, 2, r#"{"build_id":"hello-build:1234"}"#),
+            entered(4, "Prod:Deploy"),
+            submitted(5, 4, r#"{"deployment_id":"d-1"}"#),
+        ];
+        GetExecutionHistoryOutput::builder()
+            .set_events(Some(events))
+            .build()
+            .expect("history")
+    });
+    let describe = describe(ExecutionStatus::Running);
+    let sfn = mock_client!(aws_sdk_sfn, RuleMode::MatchAny, [&describe, &history]);
+    let builds = mock!(aws_sdk_codebuild::Client::batch_get_builds)
+        .match_requests(|r| r.ids() == ["hello-build:1234"])
+        .then_output(|| {
+            let logs = LogsLocation::builder()
+                .group_name("/baton/hello-baton/builds")
+                .stream_name("1234")
+                .build();
+            let build = Build::builder()
+                .id("hello-build:1234")
+                .build_status(StatusType::Succeeded)
+                .build_complete(true)
+                .logs(logs)
+                .build();
+            BatchGetBuildsOutput::builder().builds(build).build()
+        });
+    let mut ops = operations(&moto, MACHINE, sfn, aws_sdk_codedeploy::Client::new(&config)).await;
+    ops.codebuild = mock_client!(aws_sdk_codebuild, RuleMode::MatchAny, [&builds]);
+
+    let found = ops.builds(EXECUTION).await.expect("builds");
+    assert_eq!(found.len(), 1, "the deployment's task is not a build: {found:?}");
+    let build = &found[0];
+    assert_eq!(
+        (build.action.as_str(), build.status.as_str(), build.ended, build.log.as_str()),
+        ("Build:Compile", "SUCCEEDED", true, "/baton/hello-baton/builds:1234")
+    );
+    let nothing_yet = ops.build_log(build, &LogCursor::default()).await.expect("a stream not written yet");
+    assert!(nothing_yet.text.is_empty());
+
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    logs.create_log_group()
+        .log_group_name("/baton/hello-baton/builds")
+        .send()
+        .await
+        .unwrap();
+    logs.create_log_stream()
+        .log_group_name("/baton/hello-baton/builds")
+        .log_stream_name("1234")
+        .send()
+        .await
+        .unwrap();
+    let line = |ms: i64, text: &str| InputLogEvent::builder().timestamp(ms).message(text).build().unwrap();
+    let now = baton_core::metrics::now_ms();
+    logs.put_log_events()
+        .log_group_name("/baton/hello-baton/builds")
+        .log_stream_name("1234")
+        .log_events(line(now - 2, "[Container] Running command make\n"))
+        .log_events(line(now - 1, "built"))
+        .send()
+        .await
+        .unwrap();
+    let chunk = ops.build_log(build, &LogCursor::default()).await.expect("GetLogEvents");
+    assert_eq!(chunk.text, "[Container] Running command make\nbuilt\n");
+    let after = ops.build_log(build, &chunk.next).await.expect("GetLogEvents again");
+    assert!(after.text.is_empty(), "read on from the token, nothing is repeated: {after:?}");
+}
