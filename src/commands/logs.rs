@@ -22,23 +22,18 @@ pub(crate) async fn run(
     state_dir: Option<&Path>,
     stack: Option<&str>,
 ) -> anyhow::Result<u8> {
+    // `baton logs DIR` names the pipeline, as `status DIR` does.
+    let (pipeline, execution) = crate::locate::pipeline_and_execution(pipeline, execution);
+    let ops = crate::locate::operations(pipeline, state_dir, stack).await?;
+    let exec = ops.execution(execution).await?.execution;
     // A deploy action's log is its deployments' lifecycle events and hook output.
     if let Some(a) = action {
-        let (pipeline, _) = crate::locate::pipeline_and_execution(pipeline, execution);
         let model = baton_core::load_pipeline(&crate::locate::pipeline_file(pipeline)?)?;
-        if let Some(full) = super::deploy_logs::deploy_action(&model, a) {
-            if let Some(stack) = stack {
-                anyhow::bail!(Usage(format!(
-                    "--stack {stack}: {full} is a deploy action; its lifecycle events are in the CodeDeploy console (`baton logs --stack` reads build logs)"
-                )));
-            }
-            let (dir, db, exec) = crate::locate::execution(pipeline, state_dir, execution)?;
-            super::deploy_logs::print_for(&dir, &db, &model, &exec.id, a)?;
+        if let Some((full, group)) = super::deploy_logs::deploy_action(&model, a) {
+            super::deploy_logs::print(ops.as_ref(), &full, group, &exec.id).await?;
             return Ok(0);
         }
     }
-    let ops = crate::locate::operations(pipeline, state_dir, stack).await?;
-    let exec = ops.execution(execution).await?.execution;
     if live {
         follow(ops.as_ref(), &exec.id, action).await?;
         return Ok(0);

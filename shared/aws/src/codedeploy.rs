@@ -8,6 +8,9 @@
 //! deployment: the state-change event names only the deployment id, and `GetDeployment` finds
 //! the rest without a table of our own that a crash could leave half-written.
 
+#[cfg(feature = "stack")]
+mod targets;
+
 use async_trait::async_trait;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_sdk_codedeploy::Client;

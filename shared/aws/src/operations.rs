@@ -27,9 +27,9 @@ use baton_asl::replay::Recording;
 use baton_core::Pipeline;
 use baton_core::metrics::{MetricSeries, MetricWindow};
 use baton_core::operations::{
-    Answered, ApprovalAnswer, ApprovalReview, BuildRef, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionDetail,
-    ExecutionHistory, ExecutionQuery, ExecutionRecording, ExecutionRef, ExecutionStopped, ExecutionSummary, LogChunk, LogCursor,
-    MAX_APPROVAL_COMMENT, OperationError, Operations, Prepared, RetryPlan, RollbackPlan, StopDeployment, StopExecution,
+    Answered, ApprovalAnswer, ApprovalReview, BuildRef, DeploymentEnded, DeploymentLog, DeploymentStopped, DeploymentStopping,
+    ExecutionDetail, ExecutionHistory, ExecutionQuery, ExecutionRecording, ExecutionRef, ExecutionStopped, ExecutionSummary, LogChunk,
+    LogCursor, MAX_APPROVAL_COMMENT, OperationError, Operations, Prepared, RetryPlan, RollbackPlan, StopDeployment, StopExecution,
 };
 use baton_core::pipeline_status::PipelineStatus;
 use baton_core::ports::{ArtifactStore, DeployRequest, Deployer, DeploymentStatus, DeploymentStop, MetricsSink, PendingTasks, PortError};
@@ -474,6 +474,10 @@ impl Operations for AwsOperations {
 
     fn follow_every(&self) -> Duration {
         POLL
+    }
+
+    async fn deployment_logs(&self, execution: &str, group: &str) -> Result<Vec<DeploymentLog>, OperationError> {
+        self.deployment_log_entries(execution, group).await
     }
 }
 

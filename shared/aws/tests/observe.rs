@@ -1,7 +1,8 @@
 //! What the CLI reads of a deployed stack besides its executions (`baton_aws::operations`):
 //! the pipeline's metrics (CloudWatch, through aws-smithy-mocks: moto does not route the CBOR
-//! protocol its SDK speaks) and its builds' logs (the execution's history and CodeBuild's
-//! `BatchGetBuilds` mocked; the log itself in moto's CloudWatch Logs).
+//! protocol its SDK speaks), its builds' logs (the execution's history and CodeBuild's
+//! `BatchGetBuilds` mocked; the log itself in moto's CloudWatch Logs) and its deployments' logs
+//! (CodeDeploy's deployment targets mocked: moto keeps no lifecycle events).
 #![allow(clippy::unwrap_used, reason = "test fixtures: a panic is the failure report")]
 
 mod common;
@@ -171,4 +172,108 @@ async fn a_builds_log_is_found_from_the_history_and_read_from_cloudwatch_logs() 
     assert_eq!(chunk.text, "[Container] Running command make\nbuilt\n");
     let after = ops.build_log(build, &chunk.next).await.expect("GetLogEvents again");
     assert!(after.text.is_empty(), "read on from the token, nothing is repeated: {after:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployments_log_is_each_targets_lifecycle_and_the_rollback_that_replaced_it() {
+    use aws_sdk_codedeploy::operation::batch_get_deployment_targets::BatchGetDeploymentTargetsOutput;
+    use aws_sdk_codedeploy::operation::get_deployment::GetDeploymentOutput;
+    use aws_sdk_codedeploy::operation::list_deployment_targets::ListDeploymentTargetsOutput;
+    use aws_sdk_codedeploy::types::{
+        DeploymentCreator, DeploymentInfo, DeploymentStatus, DeploymentTarget, Diagnostics, ErrorInformation, InstanceTarget,
+        LifecycleEvent, LifecycleEventStatus, RollbackInfo,
+    };
+    let moto = Moto::start();
+    let history = mock!(aws_sdk_sfn::Client::get_execution_history).then_output(|| {
+        let events = vec![
+            event(1, 0, HistoryEventType::ExecutionStarted).build().expect("event"),
+            entered(2, "Build:Compile"),
+            submitted(3, 2, r#"{"build_id":"hello-build:1234"}"#),
+            entered(4, "Staging:Deploy"),
+            submitted(5, 4, r#"{"deployment_id":"d-1"}"#),
+        ];
+        GetExecutionHistoryOutput::builder()
+            .set_events(Some(events))
+            .build()
+            .expect("history")
+    });
+    let describe = describe(ExecutionStatus::Failed);
+    let sfn = mock_client!(aws_sdk_sfn, RuleMode::MatchAny, [&describe, &history]);
+    // d-1 failed on its instance and CodeDeploy rolled it back with d-2.
+    let tag = r#"{"correlation":"c","pipeline":"hello","artifact":{"name":"app","version":3,"digest":"sha256:00"},"rollback":false}"#;
+    let first = mock!(aws_sdk_codedeploy::Client::get_deployment)
+        .match_requests(|r| r.deployment_id() == Some("d-1"))
+        .then_output(move || {
+            let info = DeploymentInfo::builder()
+                .deployment_id("d-1")
+                .deployment_group_name("staging")
+                .status(DeploymentStatus::Failed)
+                .description(format!("Baton pipeline hello deploys app@3 to staging\n{tag}"))
+                .error_information(ErrorInformation::builder().message("ValidateService failed").build())
+                .rollback_info(RollbackInfo::builder().rollback_deployment_id("d-2").build())
+                .build();
+            GetDeploymentOutput::builder().deployment_info(info).build()
+        });
+    let rollback = mock!(aws_sdk_codedeploy::Client::get_deployment)
+        .match_requests(|r| r.deployment_id() == Some("d-2"))
+        .then_output(|| {
+            let info = DeploymentInfo::builder()
+                .deployment_id("d-2")
+                .deployment_group_name("staging")
+                .status(DeploymentStatus::Succeeded)
+                .creator(DeploymentCreator::CodeDeployRollback)
+                .build();
+            GetDeploymentOutput::builder().deployment_info(info).build()
+        });
+    let list = mock!(aws_sdk_codedeploy::Client::list_deployment_targets)
+        .then_output(|| ListDeploymentTargetsOutput::builder().target_ids("i-0abc").build());
+    let targets = mock!(aws_sdk_codedeploy::Client::batch_get_deployment_targets).then_output(|| {
+        let step = |name: &str, status: LifecycleEventStatus, tail: &str| {
+            let diagnostics = Diagnostics::builder()
+                .message(if tail.is_empty() { "" } else { "Script failed" })
+                .log_tail(tail)
+                .build();
+            LifecycleEvent::builder()
+                .lifecycle_event_name(name)
+                .status(status)
+                .diagnostics(diagnostics)
+                .build()
+        };
+        let instance = InstanceTarget::builder()
+            .target_id("i-0abc")
+            .lifecycle_events(step("ApplicationStart", LifecycleEventStatus::Succeeded, ""))
+            .lifecycle_events(step("ValidateService", LifecycleEventStatus::Failed, "curl: (7) Failed to connect"))
+            .build();
+        BatchGetDeploymentTargetsOutput::builder()
+            .deployment_targets(DeploymentTarget::builder().instance_target(instance).build())
+            .build()
+    });
+    let codedeploy = mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, [&first, &rollback, &list, &targets]);
+    let ops = operations(&moto, MACHINE, sfn, codedeploy).await;
+
+    let logs = ops.deployment_logs(EXECUTION, "staging").await.expect("deployment logs");
+    let shown: Vec<(&str, Option<&str>, &str, bool)> = logs
+        .iter()
+        .map(|d| (d.id.as_str(), d.revision.as_deref(), d.status.as_str(), d.rollback))
+        .collect();
+    assert_eq!(shown, [("d-1", Some("app@3"), "Failed", false), ("d-2", None, "Succeeded", true)]);
+    assert_eq!(logs[0].reason.as_deref(), Some("ValidateService failed"));
+    let target = &logs[0].targets[0];
+    let events: Vec<(&str, &str, Option<&str>)> = target
+        .events
+        .iter()
+        .map(|e| (e.event.as_str(), e.status.as_str(), e.message.as_deref()))
+        .collect();
+    assert_eq!(
+        (target.name.as_str(), events),
+        (
+            "i-0abc",
+            vec![
+                ("ApplicationStart", "Succeeded", None),
+                ("ValidateService", "Failed", Some("Script failed"))
+            ]
+        )
+    );
+    assert_eq!(target.output, "curl: (7) Failed to connect");
+    assert!(ops.deployment_logs(EXECUTION, "prod").await.expect("another group").is_empty());
 }

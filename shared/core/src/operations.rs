@@ -351,6 +351,35 @@ pub struct LogChunk {
     pub next: LogCursor,
 }
 
+/// A deployment an execution made (or the rollback that replaced it), as its log shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeploymentLog {
+    pub id: String,
+    pub group: String,
+    /// What it deployed, `name@version`, when the executor knows.
+    pub revision: Option<String>,
+    pub status: String,
+    pub rollback: bool,
+    pub reason: Option<String>,
+    pub targets: Vec<TargetLog>,
+}
+
+/// One target of a deployment (an instance, a Lambda function): its lifecycle events in the
+/// order they ran, and what its hooks printed (CodeDeploy keeps each event's last 4 KB).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetLog {
+    pub name: String,
+    pub events: Vec<LifecycleStep>,
+    pub output: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LifecycleStep {
+    pub event: String,
+    pub status: String,
+    pub message: Option<String>,
+}
+
 #[async_trait]
 pub trait Operations: Send + Sync {
     /// The newest `limit` executions that `query` keeps, newest first.
@@ -398,6 +427,9 @@ pub trait Operations: Send + Sync {
 
     /// What a build's log holds after `from`.
     async fn build_log(&self, build: &BuildRef, from: &LogCursor) -> Result<LogChunk, OperationError>;
+
+    /// The deployments an execution made to `group`, and the rollbacks that replaced them.
+    async fn deployment_logs(&self, execution: &str, group: &str) -> Result<Vec<DeploymentLog>, OperationError>;
 
     /// How often a follower reads a log again: a file is cheap to read, AWS's APIs are rate-limited.
     fn follow_every(&self) -> std::time::Duration {

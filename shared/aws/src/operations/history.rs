@@ -70,18 +70,18 @@ pub(super) async fn failed_state(sfn: &aws_sdk_sfn::Client, arn: &str) -> PortRe
     Ok(failed.and_then(|f| state_of(&by_id, f)).or_else(entered).map(str::to_string))
 }
 
-/// Each build the execution started, by state name and build id, in the order they started: a
-/// build task's `TaskSubmitted` carries the build function's answer (`{"build_id": …}`, as the
-/// `Payload` of Lambda's `Invoke` response).
-pub(super) fn started_builds(events: &[HistoryEvent]) -> Vec<(String, String)> {
+/// What each task's function answered when it was submitted, under `key` (`build_id`,
+/// `deployment_id`), by state name, in the order they were submitted: a waiting task's
+/// `TaskSubmitted` carries Lambda's `Invoke` response, the function's answer as its `Payload`.
+pub(super) fn submitted(events: &[HistoryEvent], key: &str) -> Vec<(String, String)> {
     let by_id: HashMap<i64, &HistoryEvent> = events.iter().map(|e| (e.id(), e)).collect();
     events
         .iter()
         .filter_map(|e| {
             let output: Value = serde_json::from_str(e.task_submitted_event_details()?.output()?).ok()?;
             let answer = output.get("Payload").unwrap_or(&output);
-            let build = answer.get("build_id")?.as_str()?;
-            Some((state_of(&by_id, e)?.to_string(), build.to_string()))
+            let value = answer.get(key)?.as_str()?;
+            Some((state_of(&by_id, e)?.to_string(), value.to_string()))
         })
         .collect()
 }

@@ -1,8 +1,11 @@
-//! The build logs of [`AwsOperations`]: the builds an execution's history started, CodeBuild's
-//! word on each (`BatchGetBuilds`: its status and log stream) and the log itself from CloudWatch
-//! Logs (`GetLogEvents`, forward from the last token).
+//! The logs of [`AwsOperations`]. A build's: the builds an execution's history started,
+//! CodeBuild's word on each (`BatchGetBuilds`: its status and log stream) and the log itself from
+//! CloudWatch Logs (`GetLogEvents`, forward from the last token). A deployment's: the deployments
+//! its history started and the rollbacks CodeDeploy made of them, each target's lifecycle events.
 
-use baton_core::operations::{BuildRef, LogChunk, LogCursor, OperationError};
+use std::collections::{HashSet, VecDeque};
+
+use baton_core::operations::{BuildRef, DeploymentLog, LogChunk, LogCursor, OperationError};
 
 use super::{AwsOperations, history, internal};
 use crate::sdk::port_error;
@@ -14,7 +17,7 @@ impl AwsOperations {
     pub(super) async fn build_refs(&self, execution: &str) -> Result<Vec<BuildRef>, OperationError> {
         let described = self.described(execution).await?;
         let events = history::events(&self.sfn, described.execution_arn()).await.map_err(internal)?;
-        let started = history::started_builds(&events);
+        let started = history::submitted(&events, "build_id");
         let mut refs = Vec::new();
         for chunk in started.chunks(IDS_PER_CALL) {
             let out = self
@@ -83,5 +86,29 @@ impl AwsOperations {
             text,
             next: LogCursor(out.next_forward_token().unwrap_or(&from.0).to_string()),
         })
+    }
+
+    /// The deployments the execution made to `group`, each followed by the rollback CodeDeploy
+    /// made of it, if any. A deployment CodeDeploy does not know (a Lambda group's alias shift)
+    /// has no log there.
+    pub(super) async fn deployment_log_entries(&self, execution: &str, group: &str) -> Result<Vec<DeploymentLog>, OperationError> {
+        let described = self.described(execution).await?;
+        let events = history::events(&self.sfn, described.execution_arn()).await.map_err(internal)?;
+        let mut queue: VecDeque<String> = history::submitted(&events, "deployment_id").into_iter().map(|(_, id)| id).collect();
+        let mut seen = HashSet::new();
+        let mut logs = Vec::new();
+        while let Some(id) = queue.pop_front() {
+            if !seen.insert(id.clone()) {
+                continue;
+            }
+            let Some((log, replaced_by)) = self.deployer.log(&id).await.map_err(internal)? else {
+                continue;
+            };
+            queue.extend(replaced_by);
+            if log.group == group {
+                logs.push(log);
+            }
+        }
+        Ok(logs)
     }
 }

@@ -5,6 +5,7 @@
 //! never creates a state directory, and a group operation opens the pipeline's runtime.
 
 mod approval;
+mod deployments;
 mod groups;
 mod logs;
 mod metrics;
@@ -15,9 +16,9 @@ use async_trait::async_trait;
 use baton_asl::replay::Recording;
 use baton_core::metrics::{MetricSeries, MetricWindow};
 use baton_core::operations::{
-    Answered, ApprovalAnswer, ApprovalReview, BuildRef, DeploymentEnded, DeploymentStopped, DeploymentStopping, ExecutionDetail,
-    ExecutionHistory, ExecutionQuery, ExecutionRecording, ExecutionRef, ExecutionStopped, ExecutionSummary, LogChunk, LogCursor,
-    OperationError, Operations, Prepared, RetryPlan, RollbackPlan, StopDeployment, StopExecution,
+    Answered, ApprovalAnswer, ApprovalReview, BuildRef, DeploymentEnded, DeploymentLog, DeploymentStopped, DeploymentStopping,
+    ExecutionDetail, ExecutionHistory, ExecutionQuery, ExecutionRecording, ExecutionRef, ExecutionStopped, ExecutionSummary, LogChunk,
+    LogCursor, OperationError, Operations, Prepared, RetryPlan, RollbackPlan, StopDeployment, StopExecution,
 };
 use baton_core::ports::Manifest;
 
@@ -249,6 +250,10 @@ impl Operations for LocalOperations {
 
     async fn build_log(&self, build: &BuildRef, from: &LogCursor) -> Result<LogChunk, OperationError> {
         Ok(logs::read(build, from))
+    }
+
+    async fn deployment_logs(&self, execution: &str, group: &str) -> Result<Vec<DeploymentLog>, OperationError> {
+        deployments::logs(self, execution, group)
     }
 }
 
