@@ -91,6 +91,7 @@ async fn main() -> ExitCode {
             source_revision,
             vars,
             json,
+            logs,
             ..
         } if let Some(stack) = stack => {
             let args = commands::run_stack::StackRun {
@@ -99,6 +100,7 @@ async fn main() -> ExitCode {
                 revision: source_revision,
                 vars: &vars,
                 json,
+                logs,
             };
             commands::run_stack::run(args).await
         }

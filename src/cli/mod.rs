@@ -392,7 +392,7 @@ Examples:
     /// Print the build logs of an execution, or follow them live; for a deploy action, its
     /// deployments' lifecycle events and hook output, per instance.
     #[command(
-        after_help = "Examples:\n  baton logs                            the latest execution's builds\n  baton logs 20261126-101500            every build of the execution, one after another\n  baton logs 20261126-101500 Compile    one action's build (`Stage:Action` or `Action`)\n  baton logs 20261126-101500 Deploy     the deployment and its rollback, hook by hook, per instance\n  baton logs 20261126-101500 --follow   stream the builds as they run, until the execution ends"
+        after_help = "Examples:\n  baton logs                            the latest execution's builds\n  baton logs 20261126-101500            every build of the execution, one after another\n  baton logs 20261126-101500 Compile    one action's build (`Stage:Action` or `Action`)\n  baton logs 20261126-101500 Deploy     the deployment and its rollback, hook by hook, per instance\n  baton logs 20261126-101500 --follow   stream the builds as they run, until the execution ends\n  baton logs 20261204-090000-3f9a1c07 Compile --stack hello-baton   a build's CodeBuild log on AWS"
     )]
     Logs {
         /// The execution id (or a unique prefix of one) [default: the latest, as for `status`].

@@ -2,8 +2,10 @@
 //! followed with the local run's display, fed from its Step Functions history as it grows.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
+use baton_core::operations::Operations;
 use baton_core::pipeline_status::PipelineStatus;
 use baton_local::Progress;
 use tokio::sync::broadcast;
@@ -21,6 +23,8 @@ pub(crate) struct StackRun<'a> {
     pub revision: Option<String>,
     pub vars: &'a [(String, String)],
     pub json: bool,
+    /// Stream the build logs (CloudWatch Logs) while the pipeline runs.
+    pub logs: bool,
 }
 
 pub(crate) async fn run(args: StackRun<'_>) -> anyhow::Result<u8> {
@@ -34,6 +38,7 @@ pub(crate) async fn run(args: StackRun<'_>) -> anyhow::Result<u8> {
     };
     let variables = super::run::start_variables(&model, args.vars)?;
     let (ops, id) = crate::stack::start(args.stack, &file, commit, variables).await?;
+    let ops: Arc<dyn Operations> = Arc::from(ops);
     let locate = format!(" --stack {} --pipeline {}", args.stack, args.pipeline.display());
     if !args.json {
         println!(
@@ -46,7 +51,17 @@ pub(crate) async fn run(args: StackRun<'_>) -> anyhow::Result<u8> {
     }
     let approvals = super::run::approval_states(&model);
     let (events, display_events) = broadcast::channel(4096);
-    let display = (!args.json).then(|| tokio::spawn(super::run::show_progress(display_events, approvals, locate.clone(), true)));
+    // No ticker beside streamed logs, as locally: their lines would cut into it.
+    let ticker = !args.logs;
+    let display = (!args.json).then(|| tokio::spawn(super::run::show_progress(display_events, approvals, locate.clone(), ticker)));
+    let logs = (args.logs && !args.json).then(|| {
+        let (ops, id) = (ops.clone(), id.clone());
+        tokio::spawn(async move {
+            if let Err(e) = super::logs::follow(ops.as_ref(), &id, None).await {
+                eprintln!("  (build logs stopped: {e})");
+            }
+        })
+    });
     // Ctrl-C stops following, not the execution: it runs on AWS whether this watches or not.
     let interrupted = tokio::spawn(tokio::signal::ctrl_c());
     let mut seen = 0;
@@ -73,6 +88,12 @@ pub(crate) async fn run(args: StackRun<'_>) -> anyhow::Result<u8> {
     };
     interrupted.abort();
     drop(events);
+    // The logs' last lines are read once the execution has ended.
+    if let Some(l) = logs
+        && tokio::time::timeout(POLL * 3, l).await.is_err()
+    {
+        eprintln!("  (build logs: the last lines were not read in time)");
+    }
     if let Some(mut d) = display
         && tokio::time::timeout(Duration::from_secs(2), &mut d).await.is_err()
     {

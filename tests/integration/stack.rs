@@ -429,4 +429,27 @@ fn run_with_a_stack_starts_an_execution_as_a_push_would_and_follows_it_to_its_en
         ),
         "the input a push's execution gets: {input}"
     );
+
+    // With its build logs streamed: this machine runs no builds, so the logs end with it.
+    let streamed = baton(
+        &[
+            "run",
+            "--source-revision",
+            "c0ffee2",
+            "--logs",
+            "--stack",
+            "hello",
+            "--pipeline",
+            hello,
+        ],
+        endpoint,
+    );
+    assert_eq!(
+        streamed.status.code(),
+        Some(0),
+        "{}{}",
+        text(&streamed.stdout),
+        text(&streamed.stderr)
+    );
+    assert!(!text(&streamed.stderr).contains("build logs"), "{}", text(&streamed.stderr));
 }
