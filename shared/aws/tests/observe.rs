@@ -99,23 +99,28 @@ fn entered(id: i64, name: &str) -> aws_sdk_sfn::types::HistoryEvent {
         .expect("event")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_builds_log_is_found_from_the_history_and_read_from_cloudwatch_logs() {
-    let moto = Moto::start();
-    let config = moto.sdk_config();
-    let history = mock!(aws_sdk_sfn::Client::get_execution_history).then_output(|| {
+/// An execution that built (`Build:Compile`) and deployed (`Staging:Deploy`, deployment d-1).
+fn history() -> aws_smithy_mocks::Rule {
+    mock!(aws_sdk_sfn::Client::get_execution_history).then_output(|| {
         let events = vec![
             event(1, 0, HistoryEventType::ExecutionStarted).build().expect("event"),
             entered(2, "Build:Compile"),
             submitted(3, 2, r#"{"build_id":"hello-build:1234"}"#),
-            entered(4, "Prod:Deploy"),
+            entered(4, "Staging:Deploy"),
             submitted(5, 4, r#"{"deployment_id":"d-1"}"#),
         ];
         GetExecutionHistoryOutput::builder()
             .set_events(Some(events))
             .build()
             .expect("history")
-    });
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_builds_log_is_found_from_the_history_and_read_from_cloudwatch_logs() {
+    let moto = Moto::start();
+    let config = moto.sdk_config();
+    let history = history();
     let describe = describe(ExecutionStatus::Running);
     let sfn = mock_client!(aws_sdk_sfn, RuleMode::MatchAny, [&describe, &history]);
     let builds = mock!(aws_sdk_codebuild::Client::batch_get_builds)
@@ -184,19 +189,7 @@ async fn a_deployments_log_is_each_targets_lifecycle_and_the_rollback_that_repla
         LifecycleEvent, LifecycleEventStatus, RollbackInfo,
     };
     let moto = Moto::start();
-    let history = mock!(aws_sdk_sfn::Client::get_execution_history).then_output(|| {
-        let events = vec![
-            event(1, 0, HistoryEventType::ExecutionStarted).build().expect("event"),
-            entered(2, "Build:Compile"),
-            submitted(3, 2, r#"{"build_id":"hello-build:1234"}"#),
-            entered(4, "Staging:Deploy"),
-            submitted(5, 4, r#"{"deployment_id":"d-1"}"#),
-        ];
-        GetExecutionHistoryOutput::builder()
-            .set_events(Some(events))
-            .build()
-            .expect("history")
-    });
+    let history = history();
     let describe = describe(ExecutionStatus::Failed);
     let sfn = mock_client!(aws_sdk_sfn, RuleMode::MatchAny, [&describe, &history]);
     // d-1 failed on its instance and CodeDeploy rolled it back with d-2.
