@@ -129,17 +129,10 @@ impl CloudWatchAlarms {
     /// Every series of `namespace` (`ListMetrics`, page by page).
     pub async fn list(&self, namespace: &str) -> PortResult<Vec<(String, BTreeMap<String, String>)>> {
         let mut series = Vec::new();
-        let mut next: Option<String> = None;
-        loop {
-            let out = self
-                .client
-                .list_metrics()
-                .namespace(namespace)
-                .set_next_token(next.take())
-                .send()
-                .await
-                .map_err(|e| port_error("CloudWatch ListMetrics", &e))?;
-            for m in out.metrics() {
+        let mut pages = self.client.list_metrics().namespace(namespace).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| port_error("CloudWatch ListMetrics", &e))?;
+            for m in page.metrics() {
                 let dimensions = m
                     .dimensions()
                     .iter()
@@ -147,11 +140,8 @@ impl CloudWatchAlarms {
                     .collect();
                 series.push((m.metric_name().unwrap_or_default().to_string(), dimensions));
             }
-            match out.next_token() {
-                Some(token) if !token.is_empty() => next = Some(token.to_string()),
-                _ => return Ok(series),
-            }
         }
+        Ok(series)
     }
 
     /// Datapoints of one series with a statistic per period, like `baton metrics` reads locally.
