@@ -13,7 +13,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use baton_core::events::Event;
 use baton_core::lanes::{Decision, Lane, Waiter, departures};
 use baton_core::model::ExecutionMode;
 use baton_core::ports::{Arrival, MetricsSink, PendingTask, PendingTasks, PortError, PortResult, StageLanes, TaskCallbacks};
@@ -288,14 +287,7 @@ impl DynamoLanes {
 
     async fn deliver(&self, decisions: Vec<(String, Decision)>) -> PortResult<()> {
         for (stage, decision) in decisions {
-            let event = match decision {
-                Decision::Enter(execution_id) => Event::StageEntered { execution_id, stage },
-                Decision::Supersede { execution, by } => Event::ExecutionSuperseded {
-                    execution_id: execution,
-                    stage,
-                    by,
-                },
-            };
+            let event = decision.into_event(stage);
             gate::answer(&self.state, self.callbacks.as_ref(), self.metrics.as_ref(), event)
                 .await
                 .map_err(|e| PortError::transient(e.to_string()))?;

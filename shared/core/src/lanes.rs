@@ -38,6 +38,28 @@ pub enum Decision {
     Supersede { execution: String, by: String },
 }
 
+impl Decision {
+    /// The execution the decision is for.
+    pub fn execution(&self) -> &str {
+        match self {
+            Self::Enter(execution) | Self::Supersede { execution, .. } => execution,
+        }
+    }
+
+    /// The decision as the event that tells its execution, about `stage`.
+    pub fn into_event(self, stage: String) -> crate::events::Event {
+        use crate::events::Event;
+        match self {
+            Self::Enter(execution_id) => Event::StageEntered { execution_id, stage },
+            Self::Supersede { execution, by } => Event::ExecutionSuperseded {
+                execution_id: execution,
+                stage,
+                by,
+            },
+        }
+    }
+}
+
 /// What an execution leaving the lanes of its pipeline (all but `keep`'s) means before any lane
 /// changes: the stages it must leave, and each other lane's holder admitted again. A decision is
 /// only as safe as its delivery, and one lost on the way (a gate invocation that failed after it

@@ -133,23 +133,7 @@ fn change(
 fn deliveries(decisions: impl IntoIterator<Item = (String, Decision)>) -> Vec<Delivery> {
     decisions
         .into_iter()
-        .map(|(stage, decision)| match decision {
-            Decision::Enter(execution) => {
-                let event = Event::StageEntered {
-                    execution_id: execution.clone(),
-                    stage,
-                };
-                (execution, event)
-            }
-            Decision::Supersede { execution, by } => {
-                let event = Event::ExecutionSuperseded {
-                    execution_id: execution.clone(),
-                    stage,
-                    by,
-                };
-                (execution, event)
-            }
-        })
+        .map(|(stage, decision)| (decision.execution().to_string(), decision.into_event(stage)))
         .collect()
 }
 
