@@ -1,7 +1,6 @@
 //! Approvals: what the approver is approving, and the answer delivered to the waiting task.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use baton_core::events::Event;
 use baton_core::operations::{Answered, ApprovalAnswer, ApprovalReview, GroupChange, MAX_APPROVAL_COMMENT, OperationError, VersionChange};
@@ -58,7 +57,7 @@ fn waiting(
 }
 
 pub(super) fn review(ops: &LocalOperations, execution: &str, action: Option<&str>) -> Result<ApprovalReview, OperationError> {
-    let db = Arc::new(ops.db()?);
+    let db = ops.db()?;
     let (exec, approval) = waiting(ops, &db, execution, action)?;
     let mut produced = Vec::new();
     let mut built: Vec<ArtifactRef> = Vec::new();

@@ -8,7 +8,7 @@ use crate::query;
 
 pub(super) fn logs(ops: &LocalOperations, execution: &str, group: &str) -> Result<Vec<DeploymentLog>, OperationError> {
     let pipeline = baton_core::load_pipeline(&ops.pipeline_file).map_err(|e| OperationError::Invalid(e.to_string()))?;
-    Ok(query::deployments(&ops.db()?, execution)?
+    Ok(query::deployments(&*ops.db()?, execution)?
         .into_iter()
         .filter(|d| d.group == group)
         .map(|d| {

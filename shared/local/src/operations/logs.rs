@@ -9,7 +9,7 @@ use super::LocalOperations;
 use crate::query;
 
 pub(super) fn builds(ops: &LocalOperations, execution: &str) -> Result<Vec<BuildRef>, OperationError> {
-    Ok(query::builds(&ops.db()?, execution)?
+    Ok(query::builds(&*ops.db()?, execution)?
         .into_iter()
         .map(|b| BuildRef {
             action: b.action,

@@ -2,7 +2,6 @@
 //! `GetMetricData` read CloudWatch.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use baton_core::metrics::{MetricSeries, MetricWindow};
 use baton_core::operations::OperationError;
@@ -18,7 +17,7 @@ pub(super) fn series(ops: &LocalOperations) -> Result<Vec<MetricSeries>, Operati
             ops.state_dir.display()
         )));
     }
-    Ok(query::metric_series(&ops.db()?)?
+    Ok(query::metric_series(&*ops.db()?)?
         .into_iter()
         .map(|s| MetricSeries {
             namespace: s.namespace,
@@ -33,7 +32,7 @@ pub(super) fn series(ops: &LocalOperations) -> Result<Vec<MetricSeries>, Operati
 
 /// The series' datapoints since the window starts, each period's aggregated by its statistic.
 pub(super) fn data(ops: &LocalOperations, series: &MetricSeries, window: MetricWindow) -> Result<Vec<(i64, f64)>, OperationError> {
-    let store = SqliteMetrics::new(Arc::new(ops.db()?));
+    let store = SqliteMetrics::new(ops.db()?);
     let points = store.series(&series.namespace, &series.name, &series.dimensions, window.since_ms)?;
     let period = i64::try_from(window.period_secs.max(1)).unwrap_or(i64::MAX / 1000) * 1000;
     let mut buckets: BTreeMap<i64, Vec<f64>> = BTreeMap::new();

@@ -11,6 +11,7 @@ mod logs;
 mod metrics;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use baton_asl::replay::Recording;
@@ -34,6 +35,8 @@ use crate::{Continuation, LocalRuntime, PipelineStatus, RuntimeOptions, coordina
 pub struct LocalOperations {
     pipeline_file: PathBuf,
     state_dir: PathBuf,
+    /// Opened once, when first needed: a follower of a log reads it every 200 ms.
+    opened: OnceLock<Arc<Db>>,
 }
 
 impl LocalOperations {
@@ -41,19 +44,27 @@ impl LocalOperations {
         Self {
             pipeline_file: pipeline_file.to_path_buf(),
             state_dir: state_dir.to_path_buf(),
+            opened: OnceLock::new(),
         }
     }
 
     /// The state database, refused as "no executions yet" when there is none (nothing is created).
-    fn db(&self) -> Result<Db, OperationError> {
-        let file = self.state_dir.join("baton.db");
-        if !file.exists() {
-            return Err(OperationError::NotFound(format!(
-                "no executions yet in {}; start one with `baton run`",
-                self.state_dir.display()
-            )));
-        }
-        let db = Db::open(&file)?;
+    fn db(&self) -> Result<Arc<Db>, OperationError> {
+        let db = match self.opened.get() {
+            Some(db) => db.clone(),
+            None => {
+                let file = self.state_dir.join("baton.db");
+                if !file.exists() {
+                    return Err(OperationError::NotFound(format!(
+                        "no executions yet in {}; start one with `baton run`",
+                        self.state_dir.display()
+                    )));
+                }
+                let opened = Arc::new(Db::open(&file)?);
+                // Another caller may have opened it meanwhile: theirs is kept, this one closes.
+                self.opened.get_or_init(|| opened).clone()
+            }
+        };
         // An execution whose runner died is shown as what it is, not as RUNNING forever.
         crate::execution::runners::reconcile(&db)?;
         Ok(db)
@@ -121,7 +132,7 @@ impl Operations for LocalOperations {
         if !self.state_dir.join("baton.db").exists() {
             return Ok(Vec::new());
         }
-        Ok(query::find_executions(&self.db()?, query, limit)?)
+        Ok(query::find_executions(&*self.db()?, query, limit)?)
     }
 
     async fn execution(&self, execution: Option<&str>) -> Result<ExecutionDetail, OperationError> {
@@ -205,7 +216,7 @@ impl Operations for LocalOperations {
     }
 
     async fn retry(&self, execution: &str, failed_only: bool) -> Result<Prepared<RetryPlan, PipelineStatus>, OperationError> {
-        let exec = self.execution(&self.db()?, execution)?;
+        let exec = self.execution(&*self.db()?, execution)?;
         let rt = self.runtime().await?;
         let how = Continuation::Retry { failed_only };
         // Every refusal here is about where the execution stands (its status, its history).
