@@ -2,10 +2,13 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
+use args::parse_var;
+pub(crate) use args::{FileKind, PipelineFlag, Project};
 pub(crate) use subcommands::{AlarmCommand, AnalysisCommand, ArtifactsCommand, AslCommand, ParamsCommand};
 
+mod args;
 #[cfg(test)]
 mod help_snapshots;
 mod subcommands;
@@ -52,35 +55,6 @@ pub(crate) struct Cli {
         )
     )]
     pub stack: Option<String>,
-}
-
-/// The pipeline, for the commands that take nothing else: as the argument, or as `--pipeline`
-/// like every other command takes it.
-#[derive(Debug, Args, Clone)]
-pub(crate) struct Project {
-    /// The pipeline: a pipeline.yml, or a directory that holds one [default: .]
-    #[arg(value_name = "PIPELINE", conflicts_with = "flag")]
-    positional: Option<PathBuf>,
-    /// The same, as every command takes it.
-    #[arg(long = "pipeline", value_name = "PIPELINE")]
-    flag: Option<PathBuf>,
-}
-
-impl Project {
-    pub(crate) fn pipeline(&self) -> PathBuf {
-        self.flag
-            .clone()
-            .or_else(|| self.positional.clone())
-            .unwrap_or_else(|| PathBuf::from("."))
-    }
-}
-
-/// `--pipeline`, for the commands whose argument names something else (an execution, a group).
-#[derive(Debug, Args, Clone)]
-pub(crate) struct PipelineFlag {
-    /// The pipeline: a pipeline.yml, or a directory that holds one.
-    #[arg(long = "pipeline", default_value = ".", value_name = "PIPELINE")]
-    pub path: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -485,22 +459,6 @@ Examples:
         #[command(subcommand)]
         command: AslCommand,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum FileKind {
-    Pipeline,
-    Buildspec,
-    Appspec,
-    /// An Amazon States Language definition (JSON).
-    StateMachine,
-}
-
-fn parse_var(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-        _ => Err(format!("`{s}` is not NAME=VALUE")),
-    }
 }
 
 impl Command {
