@@ -89,8 +89,7 @@ impl AwsOperations {
     }
 
     /// The deployments the execution made to `group`, each followed by the rollback CodeDeploy
-    /// made of it, if any. A deployment CodeDeploy does not know (a Lambda group's alias shift)
-    /// has no log there.
+    /// made of it, if any. A deployment CodeDeploy no longer knows has no log there.
     pub(super) async fn deployment_log_entries(&self, execution: &str, group: &str) -> Result<Vec<DeploymentLog>, OperationError> {
         let described = self.described(execution).await?;
         let events = history::events(&self.sfn, described.execution_arn()).await.map_err(internal)?;
