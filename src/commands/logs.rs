@@ -84,7 +84,7 @@ pub(crate) async fn run(
 pub(crate) async fn follow(ops: &dyn Operations, execution_id: &str, action: Option<&str>) -> anyhow::Result<()> {
     let mut cursors: HashMap<String, LogCursor> = HashMap::new();
     loop {
-        let running = ops.execution(Some(execution_id)).await?.execution.status == PipelineStatus::Running;
+        let running = ops.status(execution_id).await? == PipelineStatus::Running;
         let mut read_any = false;
         for b in ops.builds(execution_id).await?.into_iter().filter(wanted(action)) {
             let cursor = cursors.entry(b.id.clone()).or_default();

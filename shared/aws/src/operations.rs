@@ -479,6 +479,11 @@ impl Operations for AwsOperations {
     async fn deployment_logs(&self, execution: &str, group: &str) -> Result<Vec<DeploymentLog>, OperationError> {
         self.deployment_log_entries(execution, group).await
     }
+
+    async fn status(&self, execution: &str) -> Result<PipelineStatus, OperationError> {
+        let d = self.described(execution).await?;
+        Ok(status_of(d.status(), d.error()))
+    }
 }
 
 /// A name for a deployment made by hand, unique enough to be its correlation.

@@ -422,6 +422,10 @@ pub trait Operations: Send + Sync {
     /// One series' values, the window's statistic per period, oldest first (`GetMetricData`).
     async fn metric_data(&self, series: &MetricSeries, window: MetricWindow) -> Result<Vec<(i64, f64)>, OperationError>;
 
+    /// Where execution `execution` stands, without reading its history: what a log follower
+    /// asks on every read.
+    async fn status(&self, execution: &str) -> Result<PipelineStatus, OperationError>;
+
     /// The builds an execution ran, in the order they started.
     async fn builds(&self, execution: &str) -> Result<Vec<BuildRef>, OperationError>;
 

@@ -266,6 +266,10 @@ impl Operations for LocalOperations {
     async fn deployment_logs(&self, execution: &str, group: &str) -> Result<Vec<DeploymentLog>, OperationError> {
         deployments::logs(self, execution, group)
     }
+
+    async fn status(&self, execution: &str) -> Result<PipelineStatus, OperationError> {
+        Ok(self.execution(&*self.db()?, execution)?.status)
+    }
 }
 
 #[cfg(test)]
