@@ -1,13 +1,13 @@
 //! Manual approvals: parks the task token until someone answers, or the state's timeout.
-//! Configuration: see `baton_aws::functions`.
+//! Configuration: see `baton_aws::entrypoints::functions`.
 
-use baton_aws::functions::ApprovalFunction;
+use baton_aws::entrypoints::{config::Env, functions::ApprovalFunction, lambda};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    baton_aws::lambda::init_logging();
+    lambda::init_logging();
     let config = baton_aws::sdk::load_config().await;
-    let function = ApprovalFunction::from_env(&config, &baton_aws::config::Env::process())?;
+    let function = ApprovalFunction::from_env(&config, &Env::process())?;
     function.warm().await;
-    baton_aws::lambda::serve(|input| function.handle(input)).await
+    lambda::serve(|input| function.handle(input)).await
 }

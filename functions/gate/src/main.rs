@@ -3,13 +3,14 @@
 //! Configuration: BATON_PIPELINE_YAML (the pipeline.yml text), BATON_TABLE,
 //! BATON_STATE_MACHINE_ARN.
 
-use baton_aws::gate::{GateFunction, GateRequest};
+use baton_aws::entrypoints::gate::{GateFunction, GateRequest};
+use baton_aws::entrypoints::{config::Env, lambda};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    baton_aws::lambda::init_logging();
+    lambda::init_logging();
     let config = baton_aws::sdk::load_config().await;
-    let function = GateFunction::from_env(&config, &baton_aws::config::Env::process())?;
+    let function = GateFunction::from_env(&config, &Env::process())?;
     function.warm().await;
-    baton_aws::lambda::serve(|request: GateRequest| function.handle(request)).await
+    lambda::serve(|request: GateRequest| function.handle(request)).await
 }

@@ -4,12 +4,13 @@
 //! Configuration: BATON_PIPELINE_YAML (the pipeline.yml text), BATON_REPOSITORY,
 //! BATON_STATE_MACHINE_ARN.
 
-use baton_aws::trigger::{TriggerFunction, TriggerRequest};
+use baton_aws::entrypoints::trigger::{TriggerFunction, TriggerRequest};
+use baton_aws::entrypoints::{config::Env, lambda};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    baton_aws::lambda::init_logging();
+    lambda::init_logging();
     let config = baton_aws::sdk::load_config().await;
-    let function = TriggerFunction::from_env(&config, &baton_aws::config::Env::process())?;
-    baton_aws::lambda::serve(|request: TriggerRequest| function.handle(request)).await
+    let function = TriggerFunction::from_env(&config, &Env::process())?;
+    lambda::serve(|request: TriggerRequest| function.handle(request)).await
 }

@@ -16,16 +16,15 @@
 //! - [`codebuild`]: `CodeBuildRunner` (one shared project, overrides per action) and its
 //!   state-change event.
 //! - [`codecommit`]: `CodeCommitChanges` (`GetDifferences`) and the repository state-change event.
-//! - [`config`]: a function's settings from its environment, read once at init.
-//! - [`functions`]: the source, build, deploy, approval, bake and rollback functions' handlers.
-//! - [`events_function`]: the events function's handler: finished work answers waiting tasks.
 //! - [`scheduler`]: `SchedulerTimers`, timers as one-time EventBridge Scheduler schedules.
-//! - [`lambda`]: serving a handler on the Lambda runtime, errors as stable `errorType`s.
-//! - [`gate`]: the gate function's handler: stage gates, and executions leaving their stage.
-//! - [`trigger`]: the trigger function's handler: an EventBridge event in, an execution out.
 //! - [`emf`]: `EmfMetricsSink`, metrics as Embedded Metric Format log lines (the Lambda hot path).
 //! - [`cloudwatch`]: `CloudWatchMetrics` (`PutMetricData`) and `CloudWatchAlarms`
 //!   (`DescribeAlarms`, `DescribeAlarmHistory`, `GetMetricData`).
+//!
+//! Apart from the adapters, [`entrypoints`]: what each Lambda function runs, built from its
+//! environment at init ([`entrypoints::config`]) and served on the Lambda runtime
+//! ([`entrypoints::lambda`]). With the `stack` feature, [`stack`] resolves a deployed stack's
+//! resources and [`operations`] operates its executions for the CLI.
 
 pub mod cloudwatch;
 pub mod codebuild;
@@ -33,14 +32,10 @@ mod codebuild_batch;
 pub mod codecommit;
 pub mod codecommit_source;
 pub mod codedeploy;
-pub mod config;
 mod deploy_queue;
 pub mod dynamodb;
 pub mod emf;
-pub mod events_function;
-pub mod functions;
-pub mod gate;
-pub mod lambda;
+pub mod entrypoints;
 pub mod lambda_deploy;
 #[cfg(feature = "stack")]
 pub mod operations;
@@ -50,4 +45,3 @@ pub mod sdk;
 pub mod sfn;
 #[cfg(feature = "stack")]
 pub mod stack;
-pub mod trigger;

@@ -38,8 +38,8 @@ use baton_core::stages::context::ApprovalContext;
 
 use crate::cloudwatch::CloudWatchAlarms;
 use crate::codedeploy::CodeDeployer;
-use crate::config::{ConfigError, Env};
 use crate::dynamodb::DynamoState;
+use crate::entrypoints::config::{ConfigError, Env};
 use crate::sfn::StepFunctions;
 
 /// How many executions a listing describes at most (one `DescribeExecution` each), newest
@@ -73,17 +73,17 @@ impl AwsOperations {
     /// From the environment the stack gives its functions: the pipeline (see `config::pipeline`),
     /// BATON_STATE_MACHINE_ARN, BATON_TABLE, BATON_BUCKET and BATON_APPLICATION.
     pub fn from_env(config: &SdkConfig, env: &Env, metrics: Arc<dyn MetricsSink>) -> Result<Self, ConfigError> {
-        let store = crate::config::artifact_store(config, env)?;
+        let store = crate::entrypoints::config::artifact_store(config, env)?;
         let sfn = aws_sdk_sfn::Client::new(config);
         Ok(Self {
-            pipeline: crate::config::pipeline(env)?,
+            pipeline: crate::entrypoints::config::pipeline(env)?,
             state_machine_arn: env.require("BATON_STATE_MACHINE_ARN")?,
             callbacks: StepFunctions::new(sfn.clone(), String::new()),
             sfn,
             sts: aws_sdk_sts::Client::new(config),
-            pending: crate::functions::pending(config, env)?,
+            pending: crate::entrypoints::functions::pending(config, env)?,
             metrics,
-            deployer: crate::functions::deployer(config, env, store)?,
+            deployer: crate::entrypoints::functions::deployer(config, env, store)?,
             cloudwatch: CloudWatchAlarms::new(aws_sdk_cloudwatch::Client::new(config)),
             codebuild: aws_sdk_codebuild::Client::new(config),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),

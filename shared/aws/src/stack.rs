@@ -6,7 +6,7 @@ use aws_sdk_cloudformation::Client;
 use aws_types::SdkConfig;
 
 use crate::cloudwatch::CloudWatchMetrics;
-use crate::config::{ConfigError, Env};
+use crate::entrypoints::config::{ConfigError, Env};
 use crate::operations::AwsOperations;
 
 /// Each output `baton synth --sam` writes that the CLI needs, and the variable it stands for.

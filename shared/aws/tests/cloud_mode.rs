@@ -31,13 +31,15 @@ use baton_aws::codebuild::{CORRELATION_VAR, CodeBuildRunner};
 use baton_aws::codecommit::CodeCommitChanges;
 use baton_aws::codecommit_source::CodeCommitSource;
 use baton_aws::codedeploy::DeploymentTag;
-use baton_aws::config::artifact_store;
 use baton_aws::dynamodb::DynamoLanes;
 use baton_aws::emf::EmfMetricsSink;
-use baton_aws::events_function::EventsFunction;
-use baton_aws::functions::{ApprovalFunction, BakeFunction, BuildFunction, DeployFunction, RollbackFunction, SourceFunction, deployer_on};
-use baton_aws::gate::{GateFunction, GateRequest};
-use baton_aws::trigger::{TriggerFunction, TriggerRequest};
+use baton_aws::entrypoints::config::artifact_store;
+use baton_aws::entrypoints::events::EventsFunction;
+use baton_aws::entrypoints::functions::{
+    ApprovalFunction, BakeFunction, BuildFunction, DeployFunction, RollbackFunction, SourceFunction, deployer_on,
+};
+use baton_aws::entrypoints::gate::{GateFunction, GateRequest};
+use baton_aws::entrypoints::trigger::{TriggerFunction, TriggerRequest};
 use baton_core::events::Event;
 use baton_core::ports::{ArtifactRef, ArtifactStore, MetricsSink, PendingTasks, TaskCallbacks};
 use baton_core::stages::correlation;

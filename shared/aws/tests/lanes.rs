@@ -213,7 +213,7 @@ fn status_change(machine: &str, execution: &str, status: &str) -> serde_json::Va
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gate_function_takes_gate_tasks_and_lets_the_next_in_when_an_execution_ends() {
-    use baton_aws::gate::{GateFunction, GateRequest};
+    use baton_aws::entrypoints::gate::{GateFunction, GateRequest};
     let moto = Moto::start();
     let state = table(&moto).await;
     let answers: Answers = Arc::default();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use baton_asl::{StatesError, TaskCall, TaskInvoker};
-use baton_aws::gate::GateRequest;
+use baton_aws::entrypoints::gate::GateRequest;
 use baton_core::stages::StageError;
 use serde_json::Value;
 

@@ -1,8 +1,8 @@
 //! The stack's storage and services made in moto, as `sam deploy` would make them, under the
 //! names the template gives them.
 
-use baton_aws::config::artifact_store;
 use baton_aws::dynamodb::DynamoState;
+use baton_aws::entrypoints::config::artifact_store;
 use baton_aws::s3::S3ArtifactStore;
 
 use super::stack::Stack;

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use baton_aws::config::Env;
+use baton_aws::entrypoints::config::Env;
 use serde::Deserialize;
 use serde_saphyr::Tagged;
 

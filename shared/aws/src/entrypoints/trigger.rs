@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::codecommit::{CodeCommitChanges, RepositoryStateChangeEvent, ref_change};
-use crate::config::{ConfigError, Env, pipeline};
+use crate::entrypoints::config::{ConfigError, Env, pipeline};
 use crate::sfn::StepFunctions;
 
 /// What EventBridge hands the function: a push, or a schedule's rule firing.

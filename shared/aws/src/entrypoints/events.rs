@@ -23,11 +23,11 @@ use serde_json::{Value, json};
 use crate::cloudwatch::CloudWatchAlarms;
 use crate::codebuild::CodeBuildRunner;
 use crate::codedeploy::CodeDeployer;
-use crate::config::{ConfigError, Env, artifact_store};
 use crate::dynamodb::DynamoState;
 use crate::emf::EmfMetricsSink;
-use crate::functions::{alarms, builds, callbacks, deployer, pending};
-use crate::gate::ExecutionStatusChange;
+use crate::entrypoints::config::{ConfigError, Env, artifact_store};
+use crate::entrypoints::functions::{alarms, builds, callbacks, deployer, pending};
+use crate::entrypoints::gate::ExecutionStatusChange;
 use crate::s3::S3ArtifactStore;
 
 /// The `detail` of a `CloudWatch Alarm State Change` event (the part Baton reads).

@@ -14,9 +14,9 @@ use baton_core::stages::gate::{self, GateInput};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::config::{ConfigError, Env, pipeline};
 use crate::dynamodb::{DynamoLanes, DynamoState};
 use crate::emf::EmfMetricsSink;
+use crate::entrypoints::config::{ConfigError, Env, pipeline};
 use crate::sfn::StepFunctions;
 
 /// The `detail` of a `Step Functions Execution Status Change` event.
