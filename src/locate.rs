@@ -68,7 +68,7 @@ pub(crate) fn execution(pipeline: &Path, explicit: Option<&Path>, id: Option<&st
     baton_local::execution::runners::reconcile(&db)?;
     // An ambiguous prefix is a usage error (exit 2), naming the executions it matches.
     let found = baton_local::query::execution(&db, id).map_err(|e| match e {
-        baton_local::error::LocalError::Invalid(why) => anyhow::Error::new(crate::Usage(why)),
+        baton_local::error::LocalError::BadRequest(why) => anyhow::Error::new(crate::Usage(why)),
         other => other.into(),
     })?;
     let Some(exec) = found else {

@@ -12,9 +12,11 @@
 //! - [`style`]: colours and one-line summaries; [`out`]: stdout that outlives a closed pipe;
 //!   [`progress`]: spinners for long operations.
 //! - [`ui`]: `baton ui`, the local web console.
+//! - [`exit`]: the exit code an error ends `baton` with.
 
 mod cli;
 mod commands;
+mod exit;
 mod json_input;
 mod locate;
 mod out;
@@ -26,24 +28,12 @@ mod ui;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use baton_core::operations::OperationError;
 use baton_local::Continuation;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, Command};
-
-/// A usage problem (bad path, unknown execution): exit code 2, like invalid input.
-#[derive(Debug)]
-pub(crate) struct Usage(pub String);
-
-impl std::error::Error for Usage {}
-
-impl std::fmt::Display for Usage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub(crate) use crate::exit::Usage;
 
 fn init_logging(verbose: u8) {
     let default = match verbose {
@@ -267,15 +257,8 @@ async fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            let invalid = e.downcast_ref::<Usage>().is_some()
-                || e.downcast_ref::<baton_asl::DefinitionError>().is_some()
-                || e.downcast_ref::<baton_asl::mock::MockError>().is_some()
-                || e.downcast_ref::<baton_core::SpecError>().is_some()
-                || matches!(e.downcast_ref::<baton_local::LocalError>(), Some(baton_local::LocalError::Spec(_)))
-                || e.downcast_ref::<OperationError>()
-                    .is_some_and(|e| !matches!(e, OperationError::Internal(_)));
             anstream::eprintln!("{}error{}: {e:#}", style::FAIL.render(), style::FAIL.render_reset());
-            ExitCode::from(if invalid { 2 } else { 1 })
+            ExitCode::from(exit::code(&e))
         }
     }
 }

@@ -304,7 +304,7 @@ pub async fn probe_groups(
             timestamp_ms: now,
         });
     }
-    metrics.put(&data).await.map_err(|e| LocalError::Invalid(e.message))
+    metrics.put(&data).await.map_err(|e| LocalError::Internal(e.message))
 }
 
 /// Takes the group's health probe for `period`; false when a process already took it.

@@ -220,7 +220,7 @@ impl Db {
             let e = match Self::open_once(path) {
                 Ok(conn) => return Ok(Self { conn: Mutex::new(conn) }),
                 Err(Opening::Newer { found, known }) => {
-                    return Err(LocalError::Invalid(format!(
+                    return Err(LocalError::Conflict(format!(
                         "{} has schema version {found}, newer than this baton knows ({known}): use the baton that wrote it",
                         path.display()
                     )));
@@ -277,7 +277,7 @@ impl Db {
             .query_row(sql, params, |r| r.get(0))
             .optional()
             .map_err(LocalError::sql)?;
-        text.map(|t| serde_json::from_str(&t).map_err(|e| LocalError::Invalid(format!("corrupt JSON in the database: {e}"))))
+        text.map(|t| serde_json::from_str(&t).map_err(|e| LocalError::Corrupt(format!("a JSON value in the database is corrupt: {e}"))))
             .transpose()
     }
 

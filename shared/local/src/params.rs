@@ -24,7 +24,7 @@ pub struct Parameter {
 
 pub fn set(db: &Db, name: &str, value: &str, secret: bool) -> Result<(), LocalError> {
     if name.is_empty() {
-        return Err(LocalError::Invalid("a parameter needs a name".into()));
+        return Err(LocalError::BadRequest("a parameter needs a name".into()));
     }
     db.lock()
         .execute(
@@ -74,7 +74,7 @@ fn value(db: &Db, name: &str) -> Result<Option<String>, LocalError> {
 /// Every resolved value is a secret to mask in the log.
 pub fn resolve(db: &Db, env: &Env) -> Result<BTreeMap<String, String>, LocalError> {
     let missing = |kind: &str, name: &str| {
-        LocalError::Invalid(format!(
+        LocalError::NotFound(format!(
             "{kind}: no parameter `{name}` in the local store; set it with `baton params set {name} --secret` (the value is read from stdin)"
         ))
     };
@@ -93,11 +93,11 @@ pub fn resolve(db: &Db, env: &Env) -> Result<BTreeMap<String, String>, LocalErro
             None => secret,
             Some(key) => {
                 let doc: serde_json::Value = serde_json::from_str(&secret)
-                    .map_err(|_| LocalError::Invalid(format!("secrets-manager: secret `{id}` is not JSON, so it has no key `{key}`")))?;
+                    .map_err(|_| LocalError::BadRequest(format!("secrets-manager: secret `{id}` is not JSON, so it has no key `{key}`")))?;
                 match &doc[key] {
                     serde_json::Value::String(s) => s.clone(),
                     serde_json::Value::Null => {
-                        return Err(LocalError::Invalid(format!("secrets-manager: secret `{id}` has no key `{key}`")));
+                        return Err(LocalError::NotFound(format!("secrets-manager: secret `{id}` has no key `{key}`")));
                     }
                     other => other.to_string(),
                 }

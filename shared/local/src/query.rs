@@ -75,7 +75,7 @@ pub fn execution(db: &Db, id: Option<&str>) -> Result<Option<ExecutionRow>, Loca
             if rows.len() > 1 {
                 let shown: Vec<&str> = rows.iter().take(10).map(|r| r.id.as_str()).collect();
                 let more = if rows.len() > 10 { ", …" } else { "" };
-                return Err(LocalError::Invalid(format!(
+                return Err(LocalError::BadRequest(format!(
                     "`{id}` matches more than one execution ({}{more}); give more of the id",
                     shown.join(", ")
                 )));
@@ -99,7 +99,10 @@ pub fn history(db: &Db, execution_id: &str) -> Result<Vec<HistoryEvent>, LocalEr
         .map_err(LocalError::sql)?;
     texts
         .iter()
-        .map(|t| serde_json::from_str(t).map_err(|e| LocalError::Invalid(e.to_string())))
+        .map(|t| {
+            serde_json::from_str(t)
+                .map_err(|e| LocalError::Corrupt(format!("an event of execution {execution_id} in the database is corrupt: {e}")))
+        })
         .collect()
 }
 

@@ -72,7 +72,7 @@ impl LocalSource {
             .git(&["rev-parse", "--verify", "--quiet", &format!("{revision}^{{commit}}")])
             .await?
             .ok_or_else(|| {
-                LocalError::Invalid(format!(
+                LocalError::NotFound(format!(
                     "`{revision}` is not a commit, branch or tag of the git repository at {}",
                     self.dir.display()
                 ))
@@ -145,7 +145,7 @@ impl SourceProvider for LocalSource {
                 (Some(c), s, t)
             } else {
                 if let Some(r) = revision {
-                    return Err(LocalError::Invalid(format!(
+                    return Err(LocalError::BadRequest(format!(
                         "--source-revision {r} needs a git repository, and {} is not in one",
                         self.dir.display()
                     )));

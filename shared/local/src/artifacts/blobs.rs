@@ -112,7 +112,7 @@ impl Blobs {
         // Contents this ingest packs: a second copy in the tree is not added again.
         let mut packing_now = HashSet::new();
         for entry in WalkDir::new(source).follow_links(false).sort_by_file_name().min_depth(1) {
-            let entry = entry.map_err(|e| LocalError::Invalid(format!("reading {}: {e}", source.display())))?;
+            let entry = entry.map_err(LocalError::walk)?;
             let rel = relative(source, entry.path());
             let ft = entry.file_type();
             let line = if ft.is_dir() {
@@ -126,7 +126,7 @@ impl Blobs {
                     target: target.to_string_lossy().into_owned(),
                 }
             } else if ft.is_file() {
-                let meta = entry.metadata().map_err(|e| LocalError::Invalid(e.to_string()))?;
+                let meta = entry.metadata().map_err(LocalError::walk)?;
                 let stat = Stat {
                     dev: meta.dev() as i64,
                     ino: meta.ino() as i64,
@@ -196,7 +196,7 @@ impl Blobs {
         self.remember(&learned)?;
         let mut lines = String::new();
         for entry in &entries {
-            lines.push_str(&serde_json::to_string(entry).map_err(|e| LocalError::Invalid(e.to_string()))?);
+            lines.push_str(&serde_json::to_string(entry).map_err(|e| LocalError::Internal(e.to_string()))?);
             lines.push('\n');
         }
         fs::write(listing, lines).map_err(LocalError::io(listing))?;
@@ -245,7 +245,7 @@ impl Blobs {
                 } => {
                     let to = tree::contained_entry(dest, &path)?;
                     if to.symlink_metadata().is_ok() {
-                        return Err(LocalError::Invalid(format!("the listing names {path} twice")));
+                        return Err(LocalError::Corrupt(format!("a listing is corrupt: it names {path} twice")));
                     }
                     match packed {
                         Some(at) => fs::write(&to, packs.read(&at, size)?).map_err(LocalError::io(&to))?,
@@ -301,7 +301,7 @@ impl Blobs {
     /// file, then rename, so a blob is whole or absent. Returns the blob and its size on disk.
     fn put_blob(&self, from: &Path, sha256: &str) -> Result<(PathBuf, u64), LocalError> {
         let raw = self.blob(sha256);
-        let dir = raw.parent().ok_or_else(|| LocalError::Invalid("blob path has no parent".into()))?;
+        let dir = raw.parent().ok_or_else(|| LocalError::Internal("blob path has no parent".into()))?;
         fs::create_dir_all(dir).map_err(LocalError::io(dir))?;
         let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
         let source = fs::File::open(from).map_err(LocalError::io(from))?;
@@ -474,7 +474,7 @@ pub fn read_listing(listing: &Path) -> Result<Vec<Entry>, LocalError> {
     let text = fs::read_to_string(listing).map_err(LocalError::io(listing))?;
     text.lines()
         .filter(|l| !l.is_empty())
-        .map(|l| serde_json::from_str(l).map_err(|e| LocalError::Invalid(format!("{}: {e}", listing.display()))))
+        .map(|l| serde_json::from_str(l).map_err(|e| LocalError::Corrupt(format!("the listing {} is corrupt: {e}", listing.display()))))
         .collect()
 }
 

@@ -33,7 +33,7 @@ pub type Inventory = BTreeMap<String, (u64, String)>;
 pub fn inventory(root: &Path) -> Result<Inventory, LocalError> {
     let mut out = BTreeMap::new();
     for entry in WalkDir::new(root).follow_links(false).min_depth(1) {
-        let entry = entry.map_err(|e| LocalError::Invalid(format!("reading {}: {e}", root.display())))?;
+        let entry = entry.map_err(LocalError::walk)?;
         let Ok(rel) = entry.path().strip_prefix(root) else { continue };
         let rel = rel.to_string_lossy().into_owned();
         if entry.file_type().is_file() {

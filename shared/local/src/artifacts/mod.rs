@@ -61,7 +61,7 @@ impl FsArtifactStore {
         } else if dir.join("tree").is_dir() {
             Ok(StoredFiles::Tree(dir.join("tree")))
         } else {
-            Err(LocalError::Invalid(format!(
+            Err(LocalError::NotFound(format!(
                 "artifact {artifact} of pipeline {pipeline} is not in the store"
             )))
         }
@@ -95,7 +95,7 @@ impl FsArtifactStore {
         }
         let got = tree::summarize(&files)?;
         if got.digest != artifact.digest {
-            return Err(LocalError::Invalid(format!(
+            return Err(LocalError::Corrupt(format!(
                 "artifact {artifact} is corrupt: digest {} where the manifest says {}",
                 got.digest, artifact.digest
             )));
@@ -114,7 +114,7 @@ impl FsArtifactStore {
         let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let tmp = tempfile::NamedTempFile::new_in(dir).map_err(LocalError::io(dir))?;
         let summary =
-            baton_core::bundle::write(&files, std::io::BufWriter::new(tmp.as_file())).map_err(|e| LocalError::Invalid(e.to_string()))?;
+            baton_core::bundle::write(&files, std::io::BufWriter::new(tmp.as_file())).map_err(|e| LocalError::Internal(e.to_string()))?;
         tmp.as_file().sync_all().map_err(LocalError::io(out))?;
         tmp.persist(out).map_err(|e| LocalError::io(out)(e.error))?;
         Ok(summary)
@@ -150,7 +150,7 @@ impl FsArtifactStore {
                 .optional()
                 .map_err(LocalError::sql)?;
             if let Some(text) = again.filter(|_| !provenance.execution_id.is_empty()) {
-                return serde_json::from_str(&text).map_err(|e| LocalError::Invalid(e.to_string()));
+                return serde_json::from_str(&text).map_err(|e| LocalError::Corrupt(format!("the manifest of a version of `{name}` in the database is corrupt: {e}")));
             }
             let mut version: u64 = tx
                 .query_row("SELECT COALESCE(MAX(version), 0) + 1 FROM artifacts WHERE pipeline = ?1 AND name = ?2", params![pipeline, name], |r| r.get(0))
@@ -170,10 +170,10 @@ impl FsArtifactStore {
                 provenance,
                 content: None,
             };
-            let text = serde_json::to_string_pretty(&manifest).map_err(|e| LocalError::Invalid(e.to_string()))?;
+            let text = serde_json::to_string_pretty(&manifest).map_err(|e| LocalError::Internal(e.to_string()))?;
             tree::write_atomic(&staging.join("manifest.json"), text.as_bytes())?;
             let target = self.version_dir(&pipeline, &name, version);
-            let parent = target.parent().ok_or_else(|| LocalError::Invalid("artifact path has no parent".into()))?;
+            let parent = target.parent().ok_or_else(|| LocalError::Internal("artifact path has no parent".into()))?;
             fs::create_dir_all(parent).map_err(LocalError::io(parent))?;
             fs::rename(staging, &target).map_err(LocalError::io(&target))?;
             tree::sync_dir(parent)?;
@@ -198,7 +198,10 @@ impl FsArtifactStore {
             .map_err(LocalError::sql)?;
         texts
             .iter()
-            .map(|t| serde_json::from_str(t).map_err(|e| LocalError::Invalid(e.to_string())))
+            .map(|t| {
+                serde_json::from_str(t)
+                    .map_err(|e| LocalError::Corrupt(format!("a manifest of pipeline {pipeline} in the database is corrupt: {e}")))
+            })
             .collect()
     }
 }
@@ -225,7 +228,7 @@ impl ArtifactStore for FsArtifactStore {
     }
 
     async fn set_last_good(&self, pipeline: &str, group: &str, artifact: &ArtifactRef) -> PortResult<()> {
-        let text = serde_json::to_string(artifact).map_err(|e| LocalError::Invalid(e.to_string()))?;
+        let text = serde_json::to_string(artifact).map_err(|e| LocalError::Internal(e.to_string()))?;
         self.db
             .lock()
             .execute(

@@ -119,7 +119,7 @@ impl PackWriter {
         if self.running.is_none() {
             self.running = Some(self.start()?);
         }
-        let lost = || LocalError::Invalid("the pack writer stopped early".into());
+        let lost = || LocalError::Internal("the pack writer stopped early".into());
         self.running.as_ref().ok_or_else(lost)?.jobs.send(frame).map_err(|_| lost())
     }
 
@@ -184,7 +184,7 @@ impl Running {
         }
         self.writer
             .join()
-            .map_err(|_| LocalError::Invalid("the pack writer panicked".into()))?
+            .map_err(|_| LocalError::Internal("the pack writer panicked".into()))?
     }
 }
 
@@ -276,7 +276,7 @@ impl PackReader {
             .zip(usize::try_from(at.offset.saturating_add(size)).ok())
             .filter(|(_, end)| *end <= frame.len());
         let Some((start, end)) = range else {
-            return Err(LocalError::Invalid(format!(
+            return Err(LocalError::Corrupt(format!(
                 "pack {} is corrupt: its frame at {} holds {} bytes, a content of {size} is listed at {}",
                 at.pack,
                 at.frame,
@@ -290,10 +290,14 @@ impl PackReader {
     fn load(&self, at: &Packed) -> Result<Vec<u8>, LocalError> {
         let path = self.dir.join(&at.pack);
         if at.pack.contains('/') || at.pack.starts_with('.') {
-            return Err(LocalError::Invalid(format!("listing names a pack outside the store: {}", at.pack)));
+            return Err(LocalError::Corrupt(format!(
+                "a listing is corrupt: it names a pack outside the store: {}",
+                at.pack
+            )));
         }
         let file = fs::File::open(&path).map_err(LocalError::io(&path))?;
-        let len = usize::try_from(at.frame_len).map_err(|_| LocalError::Invalid(format!("pack {}: frame too large", at.pack)))?;
+        let len = usize::try_from(at.frame_len)
+            .map_err(|_| LocalError::Corrupt(format!("pack {} is corrupt: a frame too large to read", at.pack)))?;
         let mut compressed = vec![0u8; len];
         file.read_exact_at(&mut compressed, at.frame).map_err(LocalError::io(&path))?;
         zstd::stream::decode_all(compressed.as_slice()).map_err(LocalError::io(&path))

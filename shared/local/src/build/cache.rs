@@ -83,7 +83,7 @@ pub fn key(cache: &Cache, action: &str, src: &Path) -> Result<String, LocalError
         let after = &rest[at + HASH.len()..];
         let end = after
             .find(')')
-            .ok_or_else(|| LocalError::Invalid(format!("cache key `{key}`: `$(codebuild-hash-files` has no closing `)`")))?;
+            .ok_or_else(|| LocalError::Action(format!("cache key `{key}`: `$(codebuild-hash-files` has no closing `)`")))?;
         out.push_str(&hash_files(src, after[..end].split_whitespace())?);
         rest = &after[end + 1..];
     }
@@ -165,7 +165,7 @@ pub fn save(root: &Path, key: &str, cache: &Cache, src: &Path) -> Result<u64, Lo
     std::fs::create_dir_all(&staging).map_err(LocalError::io(&staging))?;
     let mut files = 0;
     for entry in WalkDir::new(src).follow_links(false).min_depth(1) {
-        let entry = entry.map_err(|e| LocalError::Invalid(format!("reading the workspace: {e}")))?;
+        let entry = entry.map_err(LocalError::walk)?;
         let Ok(rel) = entry.path().strip_prefix(src) else { continue };
         if !entry.file_type().is_file() || !globs.is_match(rel) {
             continue;

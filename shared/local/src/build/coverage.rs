@@ -19,7 +19,7 @@ fn number(e: &BytesStart<'_>, name: &str) -> Option<u64> {
 }
 
 fn invalid(reader: &Reader<&[u8]>, e: impl std::fmt::Display) -> LocalError {
-    LocalError::Invalid(format!("XML at byte {}: {e}", reader.buffer_position()))
+    LocalError::Action(format!("XML at byte {}: {e}", reader.buffer_position()))
 }
 
 /// Adds a Cobertura document. The root's `lines-covered`/`lines-valid` (and branch) totals are

@@ -388,7 +388,7 @@ impl ShellBuildRunner {
                 spec.artifacts.as_ref().and_then(|a| a.secondary_artifacts.get(name))
             }
             .ok_or_else(|| {
-                LocalError::Invalid(if i == 0 {
+                LocalError::Action(if i == 0 {
                     format!("the action declares output `{name}` but the buildspec has no `artifacts` section")
                 } else {
                     format!("the action declares output `{name}` but the buildspec has no secondary-artifacts entry `{name}`")

@@ -18,10 +18,10 @@ pub(crate) fn glob_set(patterns: &[String]) -> Result<GlobSet, LocalError> {
         let glob = globset::GlobBuilder::new(p)
             .literal_separator(true)
             .build()
-            .map_err(|e| LocalError::Invalid(format!("file pattern `{p}`: {e}")))?;
+            .map_err(|e| LocalError::Action(format!("file pattern `{p}`: {e}")))?;
         b.add(glob);
     }
-    b.build().map_err(|e| LocalError::Invalid(e.to_string()))
+    b.build().map_err(|e| LocalError::Action(e.to_string()))
 }
 
 /// Applies `files`, `base-directory`, `exclude-paths`, `discard-paths` and `enable-symlinks` to
@@ -41,7 +41,7 @@ pub(crate) fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<
     let mut matched = 0;
     // In name order, so which of two flattened files is kept does not depend on the disk.
     for entry in WalkDir::new(&base).follow_links(false).min_depth(1).sort_by_file_name() {
-        let entry = entry.map_err(|e| LocalError::Invalid(e.to_string()))?;
+        let entry = entry.map_err(LocalError::walk)?;
         let link = entry.file_type().is_symlink();
         if !entry.file_type().is_file() && !link {
             continue;
@@ -49,7 +49,7 @@ pub(crate) fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<
         let rel = entry
             .path()
             .strip_prefix(&base)
-            .map_err(|_| LocalError::Invalid("walk left its root".into()))?;
+            .map_err(|_| LocalError::Internal("walk left its root".into()))?;
         if !include.is_match(rel) || exclude.is_match(rel) {
             continue;
         }
@@ -92,7 +92,7 @@ pub(crate) fn collect(src: &Path, artifacts: &Artifacts, dest: &Path) -> Result<
         matched += 1;
     }
     if matched == 0 {
-        return Err(LocalError::Invalid(format!(
+        return Err(LocalError::Action(format!(
             "no matching artifact paths found for {:?} under {}",
             artifacts.files,
             artifacts.base_directory.as_ref().map_or(".", |b| b.value.as_str())

@@ -24,7 +24,7 @@ pub fn add_junit(summary: &mut TestReport, xml: &str) -> Result<(), LocalError> 
     loop {
         let event = reader
             .read_event()
-            .map_err(|e| LocalError::Invalid(format!("JUnit XML at byte {}: {e}", reader.buffer_position())))?;
+            .map_err(|e| LocalError::Action(format!("JUnit XML at byte {}: {e}", reader.buffer_position())))?;
         match &event {
             Xml::Start(e) | Xml::Empty(e) => {
                 let attr = |name: &str| {
@@ -103,7 +103,7 @@ impl Format {
             None | Some("JUNITXML") => Ok(Self::JUnit),
             Some("COBERTURAXML") => Ok(Self::Cobertura),
             Some("JACOCOXML") => Ok(Self::JaCoCo),
-            Some(other) => Err(LocalError::Invalid(format!(
+            Some(other) => Err(LocalError::Action(format!(
                 "report group `{group}`: file-format {other} is not read locally (JUNITXML, COBERTURAXML and JACOCOXML are)"
             ))),
         }
@@ -145,7 +145,7 @@ pub fn collect(src: &Path, groups: &BTreeMap<String, Report>) -> Result<Reports,
                 Format::Cobertura => coverage::add_cobertura(&mut coverage, &xml),
                 Format::JaCoCo => coverage::add_jacoco(&mut coverage, &xml),
             }
-            .map_err(|e| LocalError::Invalid(format!("report group `{group}`, {}: {e}", rel.display())))?;
+            .map_err(|e| LocalError::Action(format!("report group `{group}`, {}: {e}", rel.display())))?;
             files += 1;
         }
         // Like CodeBuild, a group whose files were never written (the tests did not run) has

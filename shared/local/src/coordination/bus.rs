@@ -58,7 +58,7 @@ impl SqlitePendingTasks {
 }
 
 fn decode_context(text: &str) -> Result<Value, LocalError> {
-    serde_json::from_str(text).map_err(|e| LocalError::Invalid(format!("corrupt pending task: {e}")))
+    serde_json::from_str(text).map_err(|e| LocalError::Corrupt(format!("a pending task in the database is corrupt: {e}")))
 }
 
 #[async_trait]

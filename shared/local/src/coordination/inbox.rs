@@ -144,7 +144,7 @@ pub fn waiting(db: &Db, execution_id: &str) -> Result<Vec<WaitingApproval>, Loca
 
 /// Hands an event to a running execution's inbox and returns once it has been accepted.
 pub async fn deliver(state_dir: &Path, execution_id: &str, event: &Event) -> Result<(), LocalError> {
-    let message = serde_json::to_value(event).map_err(|e| LocalError::Invalid(e.to_string()))?;
+    let message = serde_json::to_value(event).map_err(|e| LocalError::Internal(e.to_string()))?;
     send(state_dir, execution_id, &message).await.map(drop)
 }
 
@@ -164,7 +164,7 @@ pub async fn stop(state_dir: &Path, execution_id: &str, cause: &str, abandon: bo
 async fn send(state_dir: &Path, execution_id: &str, message: &serde_json::Value) -> Result<String, LocalError> {
     let path = socket_path(state_dir, execution_id);
     let stream = UnixStream::connect(&path).await.map_err(|e| {
-        LocalError::Invalid(format!(
+        LocalError::Conflict(format!(
             "execution {execution_id} is not running in any `baton run` process ({}: {e})",
             path.display()
         ))
@@ -177,6 +177,6 @@ async fn send(state_dir: &Path, execution_id: &str, message: &serde_json::Value)
     BufReader::new(read).read_line(&mut reply).await.map_err(LocalError::io(&path))?;
     match reply.trim().strip_prefix("ok") {
         Some(rest) => Ok(rest.trim().to_string()),
-        None => Err(LocalError::Invalid(reply.trim().trim_start_matches("error: ").to_string())),
+        None => Err(LocalError::Conflict(reply.trim().trim_start_matches("error: ").to_string())),
     }
 }

@@ -59,7 +59,7 @@ impl StageLanes for SqliteLanes {
                 .query_row("SELECT rowid FROM executions WHERE id = ?1", [execution], |r| r.get(0))
                 .optional()
                 .map_err(LocalError::sql)?
-                .ok_or_else(|| LocalError::Invalid(format!("no execution {execution} in this state directory")))?;
+                .ok_or_else(|| LocalError::NotFound(format!("no execution {execution} in this state directory")))?;
             // Stored first, so its row keeps its order whatever the lane then decides; a repeated
             // arrival finds its row there already.
             tx.execute(

@@ -21,7 +21,7 @@ pub(crate) fn load_appspec_text(archive: &Path, file: &str) -> Result<(Appspec, 
     let path = tree::contained(archive, file)?;
     let text = baton_core::spec::read_text(&path)?;
     if baton_core::spec::lambda_appspec::is_lambda(Path::new(file), &text)? {
-        return Err(LocalError::Invalid(format!(
+        return Err(LocalError::Action(format!(
             "{file} is a Lambda appspec (it has `resources`): local deployment groups run the Server platform, whose appspec has `os`, `files` and `hooks`"
         )));
     }
@@ -33,7 +33,7 @@ pub(crate) fn load_appspec_text(archive: &Path, file: &str) -> Result<(Appspec, 
 pub(crate) fn hook_script(archive: &Path, location: &str) -> Result<PathBuf, LocalError> {
     let path = tree::contained(archive, location)?;
     if !path.is_file() {
-        return Err(LocalError::Invalid(format!("script {location} is not in the revision")));
+        return Err(LocalError::Action(format!("script {location} is not in the revision")));
     }
     let mut perms = std::fs::metadata(&path).map_err(LocalError::io(&path))?.permissions();
     perms.set_mode(perms.mode() | 0o755);
@@ -72,7 +72,7 @@ pub(crate) fn install(appspec: &Appspec, archive: &Path, instance: &Instance) ->
             if to.exists() {
                 match appspec.file_exists_behavior {
                     FileExistsBehavior::Disallow => {
-                        return Err(LocalError::Invalid(format!(
+                        return Err(LocalError::Action(format!(
                             "{} already exists and was not installed by the previous deployment (file_exists_behavior: DISALLOW)",
                             to.display()
                         )));

@@ -179,7 +179,7 @@ impl LocalDeployer {
             .pipeline
             .groups
             .get(name)
-            .ok_or_else(|| LocalError::Invalid(format!("unknown deployment group `{name}`")))
+            .ok_or_else(|| LocalError::NotFound(format!("unknown deployment group `{name}`")))
     }
 
     fn set_out_of_service(&self, group: &str, index: usize, out: bool) {

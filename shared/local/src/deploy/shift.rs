@@ -189,7 +189,7 @@ impl LocalDeployer {
             .map(|i| i.port)
             .collect();
         let front = TrafficSplit::bind(port, serving).await.map_err(|e| {
-            LocalError::Invalid(format!(
+            LocalError::Conflict(format!(
                 "group {}: cannot open its front door on 127.0.0.1:{port} ({e}); is another baton process deploying it?",
                 group.name
             ))

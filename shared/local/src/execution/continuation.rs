@@ -54,9 +54,9 @@ impl LocalRuntime {
     pub fn continuation(&self, id: &str, how: Continuation) -> Result<Plan, LocalError> {
         let row = query::execution(self.db(), Some(id))?
             .filter(|r| r.id == id)
-            .ok_or_else(|| LocalError::Invalid(format!("no execution {id} in this state directory")))?;
+            .ok_or_else(|| LocalError::NotFound(format!("no execution {id} in this state directory")))?;
         if row.pipeline != self.pipeline().name {
-            return Err(LocalError::Invalid(format!(
+            return Err(LocalError::BadRequest(format!(
                 "execution {id} belongs to pipeline `{}`, not `{}`",
                 row.pipeline,
                 self.pipeline().name
@@ -66,7 +66,7 @@ impl LocalRuntime {
         match (how, row.status) {
             (Continuation::Resume, PipelineStatus::Aborted) if lost => {}
             (Continuation::Resume, status) => {
-                return Err(LocalError::Invalid(format!(
+                return Err(LocalError::Conflict(format!(
                     "execution {id} is {status}, and only an execution whose runner died can be resumed; `baton retry {id}` runs a failed stage again"
                 )));
             }
@@ -77,7 +77,7 @@ impl LocalRuntime {
                     PipelineStatus::Succeeded => "it succeeded",
                     _ => "a newer execution overtook it; run the pipeline again instead",
                 };
-                return Err(LocalError::Invalid(format!("execution {id} cannot be retried: {why}")));
+                return Err(LocalError::Conflict(format!("execution {id} cannot be retried: {why}")));
             }
         }
         let history = query::history(self.db(), id)?;
@@ -87,7 +87,7 @@ impl LocalRuntime {
             return Ok(Plan::Ended(end));
         }
         let mut plan = baton_asl::redrive::plan(self.machine(), &history)
-            .map_err(|e| LocalError::Invalid(format!("execution {id} cannot be continued: {e}")))?;
+            .map_err(|e| LocalError::Conflict(format!("execution {id} cannot be continued: {e}")))?;
         plan.restart_at(&history, |state| synth::gate_stage(state).is_some());
         if how == (Continuation::Retry { failed_only: false }) {
             plan.forget_successes();
@@ -109,7 +109,7 @@ impl LocalRuntime {
         // `baton resume`s must not both carry it on.
         self.db().immediate(|tx| {
             if !status::reopen(tx, id, status)? {
-                return Err(LocalError::Invalid(format!(
+                return Err(LocalError::Conflict(format!(
                     "execution {id} was carried on by another `baton` meanwhile"
                 )));
             }

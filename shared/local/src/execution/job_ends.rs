@@ -12,7 +12,7 @@ use crate::error::LocalError;
 
 /// Records a job's end before it is published, so that no end is told and then forgotten.
 pub(crate) fn record(db: &Db, correlation: &str, event: &Event) -> Result<(), LocalError> {
-    let text = serde_json::to_string(event).map_err(|e| LocalError::Invalid(e.to_string()))?;
+    let text = serde_json::to_string(event).map_err(|e| LocalError::Internal(e.to_string()))?;
     db.lock()
         .execute(
             "INSERT OR REPLACE INTO job_ends (correlation, event) VALUES (?1, ?2)",
@@ -30,7 +30,8 @@ pub(crate) fn replay(db: &Db, bus: &EventBus, correlation: &str) -> Result<bool,
         .optional()
         .map_err(LocalError::sql)?;
     let Some(text) = text else { return Ok(false) };
-    let event: Event = serde_json::from_str(&text).map_err(|e| LocalError::Invalid(e.to_string()))?;
+    let event: Event =
+        serde_json::from_str(&text).map_err(|e| LocalError::Corrupt(format!("the recorded end of job {correlation} is corrupt: {e}")))?;
     tracing::info!(correlation, "the job already ended: its end is delivered again");
     bus.publish(event);
     Ok(true)

@@ -89,11 +89,13 @@ impl LocalOperations {
     }
 }
 
-/// Local failures: what the user asked for wrongly is `Invalid`, the rest `Internal`.
+/// Local failures by kind: the refusals keep theirs, the rest is the executor's own failure.
 impl From<LocalError> for OperationError {
     fn from(e: LocalError) -> Self {
         match e {
-            LocalError::Invalid(why) => Self::Invalid(why),
+            LocalError::NotFound(why) => Self::NotFound(why),
+            LocalError::Conflict(why) => Self::Conflict(why),
+            LocalError::BadRequest(why) => Self::Invalid(why),
             LocalError::Spec(e) => Self::Invalid(e.to_string()),
             other => Self::Internal(other.to_string()),
         }
@@ -219,11 +221,7 @@ impl Operations for LocalOperations {
         let exec = self.execution(&*self.db()?, execution)?;
         let rt = self.runtime().await?;
         let how = Continuation::Retry { failed_only };
-        // Every refusal here is about where the execution stands (its status, its history).
-        let from = match rt
-            .continuation(&exec.id, how)
-            .map_err(|e| OperationError::Conflict(e.to_string()))?
-        {
+        let from = match rt.continuation(&exec.id, how)? {
             Plan::Continue(plan) => plan.state,
             Plan::Ended(_) => return Err(OperationError::Conflict(format!("execution {} has ended", exec.id))),
         };

@@ -163,3 +163,18 @@ async fn only_an_execution_that_failed_stopped_or_timed_out_is_retried() {
     let err = refused(ops.retry("19990101", false).await);
     assert!(matches!(err, OperationError::NotFound(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_retry_that_meets_a_corrupt_history_is_the_executors_failure_not_a_refusal() {
+    let dir = state(&[("20261201-070000-c", "FAILED")]);
+    let db = Db::open(&dir.path().join("baton.db")).expect("db");
+    db.lock()
+        .execute("INSERT INTO history (execution_id, id, previous_event_id, timestamp, type, event) VALUES ('20261201-070000-c', 1, 0, '2026-12-01T07:00:00Z', 'ExecutionStarted', '{not json')", [])
+        .expect("insert");
+    let ops = LocalOperations::new(&hello_app(), dir.path());
+    let err = refused(ops.retry("20261201-070000-c", false).await);
+    assert!(
+        matches!(&err, OperationError::Internal(m) if m.contains("execution 20261201-070000-c in the database is corrupt")),
+        "{err:?}"
+    );
+}

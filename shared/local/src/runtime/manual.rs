@@ -65,7 +65,7 @@ impl LocalRuntime {
             .deployer
             .start(request)
             .await
-            .map_err(|e| LocalError::Invalid(e.to_string()))?;
+            .map_err(|e| LocalError::Internal(e.to_string()))?;
         loop {
             match handled.recv().await {
                 Ok(Event::DeploymentStateChange {
@@ -82,7 +82,7 @@ impl LocalRuntime {
                     return Ok((id, status, reason));
                 }
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => return Err(LocalError::Invalid("the runtime stopped".into())),
+                Err(broadcast::error::RecvError::Closed) => return Err(LocalError::Internal("the runtime stopped".into())),
             }
         }
     }

@@ -137,7 +137,7 @@ pub fn local_definition(pipeline: &Pipeline) -> Result<StateMachine, LocalError>
     for f in synth::FUNCTIONS {
         text = text.replace(&synth::placeholder(f), &function_arn(f));
     }
-    StateMachine::from_json(&text).map_err(|e| LocalError::Invalid(format!("synthesized state machine is invalid: {e}")))
+    StateMachine::from_json(&text).map_err(|e| LocalError::Internal(format!("synthesized state machine is invalid: {e}")))
 }
 
 /// The state directory for a pipeline file when none is given.

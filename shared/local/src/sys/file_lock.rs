@@ -24,7 +24,7 @@ pub struct FileLock {
 pub async fn exclusive(path: PathBuf) -> Result<FileLock, LocalError> {
     tokio::task::spawn_blocking(move || lock(&path, LockMode::Exclusive))
         .await
-        .map_err(|e| LocalError::Invalid(format!("lock task failed: {e}")))?
+        .map_err(|e| LocalError::Internal(format!("lock task failed: {e}")))?
 }
 
 /// Takes the lock on `path` (created if missing), blocking this thread until it is free.

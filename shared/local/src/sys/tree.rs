@@ -14,7 +14,7 @@ pub use baton_core::digest::TreeSummary;
 
 /// The canonical digest of a tree ([`baton_core::digest`]): the same for a local and an S3 store.
 pub fn summarize(root: &Path) -> Result<TreeSummary, LocalError> {
-    baton_core::digest::summarize(root).map_err(|e| LocalError::Invalid(e.to_string()))
+    baton_core::digest::summarize(root).map_err(LocalError::io(root))
 }
 
 pub fn sha256_file(path: &Path) -> Result<String, LocalError> {
@@ -49,11 +49,11 @@ pub fn copy_tree_except(from: &Path, to: &Path, skip: impl Fn(&Path) -> bool) ->
         .into_iter()
         .filter_entry(|e| !e.path().strip_prefix(from).is_ok_and(&skip));
     for entry in walk {
-        let entry = entry.map_err(|e| LocalError::Invalid(format!("reading {}: {e}", from.display())))?;
+        let entry = entry.map_err(LocalError::walk)?;
         let rel = entry
             .path()
             .strip_prefix(from)
-            .map_err(|_| LocalError::Invalid("walk left its root".into()))?;
+            .map_err(|_| LocalError::Internal("walk left its root".into()))?;
         let dest = to.join(rel);
         let ft = entry.file_type();
         if ft.is_dir() {
@@ -79,7 +79,7 @@ pub fn sync_dir(dir: &Path) -> Result<(), LocalError> {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
     let dir = path
         .parent()
-        .ok_or_else(|| LocalError::Invalid(format!("{} has no parent", path.display())))?;
+        .ok_or_else(|| LocalError::Internal(format!("{} has no parent", path.display())))?;
     fs::create_dir_all(dir).map_err(LocalError::io(dir))?;
     let tmp = dir.join(format!(
         ".{}.tmp-{}",

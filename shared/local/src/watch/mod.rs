@@ -58,7 +58,7 @@ impl Watcher {
     pub async fn new(runtime: Arc<LocalRuntime>, variables: Map<String, Value>) -> Result<Self, LocalError> {
         let dir = runtime.source_dir().to_path_buf();
         git_refs::git(&dir, &["rev-parse", "--git-dir"]).await.map_err(|_| {
-            LocalError::Invalid(format!(
+            LocalError::BadRequest(format!(
                 "baton watch follows a git repository, and {} is not in one (set `source.repository` in pipeline.yml)",
                 dir.display()
             ))
@@ -68,7 +68,7 @@ impl Watcher {
             triggers.push.clone()
         } else {
             let branch = git_refs::git(&dir, &["symbolic-ref", "--short", "HEAD"]).await.map_err(|_| {
-                LocalError::Invalid(
+                LocalError::BadRequest(
                     "pipeline.yml has no `triggers` and HEAD is detached: name the branches to follow under `triggers`".into(),
                 )
             })?;
