@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use crate::util::{Project, until};
+use crate::util::{Project, until, until_blocking};
 
 /// The console process, stopped when the test ends, pass or fail.
 pub(crate) struct Console {
@@ -332,14 +332,9 @@ fn ctrl_c_stops_the_console_even_with_a_page_listening() {
         .status()
         .expect("kill runs");
     assert!(interrupt.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let exited = loop {
-        if let Some(status) = console.child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the console still runs 10 s after Ctrl-C");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let exited = until_blocking("the console ending after Ctrl-C", Duration::from_secs(10), || {
+        console.child.try_wait().expect("wait")
+    });
     assert!(exited.success(), "{exited:?}");
 }
 

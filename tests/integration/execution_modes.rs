@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use crate::util::Project;
+use crate::util::{KillOnDrop, Project, until};
+
+/// How long a run may take to reach the stage a test waits for.
+const WITHIN: std::time::Duration = std::time::Duration::from_secs(20);
 
 const BUILDSPEC: &str = "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 0.2\n      - mkdir -p dist/scripts\n      - echo \"$N\" > dist/n\n      - cp appspec.yml dist/ && cp scripts/start.sh dist/scripts/\nartifacts:\n  base-directory: dist\n  files: ['**/*']\n";
 const APPSPEC: &str = "version: 0.0\nos: linux\nfiles:\n  - source: n\n    destination: /opt/app\nhooks:\n  ApplicationStart:\n    - location: scripts/start.sh\n";
@@ -280,15 +283,6 @@ async fn status_shows_who_holds_a_stage_and_who_waits() {
         serde_json::from_slice(&out.stdout).unwrap_or_default()
     };
     // Wait until the first holds Build, then start the second, which queues in front of it.
-    let wait_for = |what: &dyn Fn() -> bool| {
-        for _ in 0..400 {
-            if what() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        panic!("timed out");
-    };
     let ids = || -> Vec<String> {
         if !project.state_dir().join("baton.db").exists() {
             return Vec::new();
@@ -306,7 +300,8 @@ async fn status_shows_who_holds_a_stage_and_who_waits() {
                 .any(|x| x["execution"] == id && x["stage"] == stage && x["holding"] == true)
         })
     };
-    wait_for(&|| ids().first().is_some_and(|a| holds(a, "Build")));
+    let held = || ids().first().is_some_and(|a| holds(a, "Build")).then_some(());
+    until("the first run holding Build", WITHIN, held).await;
     let second = start(1);
     let waits = |id: &str, stage: &str| {
         status(id)["stage_locks"].as_array().is_some_and(|l| {
@@ -314,7 +309,8 @@ async fn status_shows_who_holds_a_stage_and_who_waits() {
                 .any(|x| x["execution"] == id && x["stage"] == stage && x["holding"] == false)
         })
     };
-    wait_for(&|| ids().get(1).is_some_and(|b| waits(b, "Build")));
+    let waiting = || ids().get(1).is_some_and(|b| waits(b, "Build")).then_some(());
+    until("the second run waiting for Build", WITHIN, waiting).await;
     let b = ids()[1].clone();
     let text = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
         .args(["status", &b, "--pipeline"])
@@ -351,29 +347,18 @@ async fn a_dead_runner_does_not_hold_its_stage() {
                 .unwrap_or(0)
                 == 1
     };
-    for _ in 0..400 {
-        if holds_build() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert!(holds_build(), "the first run never reached Build");
+    until("the first run reaching Build", WITHIN, || holds_build().then_some(())).await;
     first.kill().expect("SIGKILL");
     first.wait().expect("reaped");
     // Its build shell outlives it; let that end, then a new run must get through.
     std::fs::write(&release, "").expect("release");
-    let mut second = run(1);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = second.try_wait().expect("wait") {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = second.kill();
-            panic!("the second run waited for a stage its dead predecessor held");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    let mut second = KillOnDrop(Some(run(1)));
+    let status = until(
+        "the second run getting through the stage its dead predecessor held",
+        std::time::Duration::from_secs(60),
+        || second.0.as_mut().and_then(|c| c.try_wait().expect("wait")),
+    )
+    .await;
     assert!(status.success());
     // And the dead run is not left behind: the second runner carried it on to its end.
     let rows = baton_local::query::executions(&project.db(), 10).expect("executions");

@@ -3,12 +3,12 @@
 //! failed stage again in a new attempt of the same execution (Step Functions' redrive).
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use baton_local::{Continuation, query};
 use serde_json::{Map, json};
 
-use crate::util::Project;
+use crate::util::{KillOnDrop, Project, until};
 
 /// Build: Quick and Slow (which waits for `release`) side by side; Ship: a one-instance deploy.
 fn project() -> Project {
@@ -64,7 +64,7 @@ fn history_kinds(project: &Project, id: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_runner_killed_mid_stage_is_resumed_and_runs_nothing_twice() {
     let project = project();
-    let mut runner = Command::new(env!("CARGO_BIN_EXE_baton"))
+    let runner = Command::new(env!("CARGO_BIN_EXE_baton"))
         .arg("run")
         .arg(project.path())
         .env_remove("BATON_STATE_DIR")
@@ -72,24 +72,20 @@ async fn a_runner_killed_mid_stage_is_resumed_and_runs_nothing_twice() {
         .stderr(Stdio::null())
         .spawn()
         .expect("baton run starts");
+    let runner = KillOnDrop(Some(runner));
     // Killed once Quick has finished and Slow is in flight.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let id = loop {
+    let id = until("the run with Quick done and Slow in flight", Duration::from_secs(60), || {
         if project.state_dir().join("baton.db").exists()
             && let Some(exec) = query::execution(&project.db(), None).expect("execution")
             && builds(&project, &exec.id, "Build:Quick") == ["SUCCEEDED"]
             && builds(&project, &exec.id, "Build:Slow") == ["IN_PROGRESS"]
         {
-            break exec.id;
+            return Some(exec.id);
         }
-        if Instant::now() > deadline {
-            let _ = runner.kill();
-            panic!("the run never had Quick done and Slow in flight");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    runner.kill().expect("SIGKILL");
-    runner.wait().expect("reaped");
+        None
+    })
+    .await;
+    drop(runner); // SIGKILL, and reaped
     std::fs::write(project.path().join("release"), "").expect("release");
 
     // Resuming a running execution is refused; the dead runner's one is first marked lost.
@@ -141,7 +137,7 @@ async fn a_finished_job_is_told_again_to_the_task_that_resumes_it() {
     };
     let first = rt.invoke("Deploy", payload("t1")).await.expect("deploy");
     let id = first["deployment_id"].as_str().expect("id").to_string();
-    crate::util::until("the deployment succeeds", Duration::from_secs(60), || {
+    until("the deployment succeeds", Duration::from_secs(60), || {
         (query::deployments(&project.db(), "e1").expect("deployments")[0].status == "Succeeded").then_some(())
     })
     .await;
@@ -150,7 +146,7 @@ async fn a_finished_job_is_told_again_to_the_task_that_resumes_it() {
     let again = rt.invoke("Deploy", payload("t2")).await.expect("deploy again");
     assert_eq!(again["deployment_id"], json!(id));
     assert_eq!(query::deployments(&project.db(), "e1").expect("deployments").len(), 1);
-    crate::util::until("the deployment's end reaches the new waiter", Duration::from_secs(10), || {
+    until("the deployment's end reaches the new waiter", Duration::from_secs(10), || {
         project.db().pending_list("deployment/").expect("pending").is_empty().then_some(())
     })
     .await;

@@ -11,7 +11,7 @@ use baton_local::db::Db;
 use baton_local::query;
 use serde_json::Map;
 
-use crate::util::Project;
+use crate::util::{KillOnDrop, Project, until};
 
 const PIPELINE: &str = "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build }\n";
 
@@ -29,7 +29,7 @@ fn project() -> Project {
 
 /// The running execution's id, once its build has started its daemon.
 async fn wait_for_build(project: &Project) -> (String, String) {
-    crate::util::until("the build starts its daemon", Duration::from_secs(60), || {
+    until("the build starts its daemon", Duration::from_secs(60), || {
         if project.state_dir().join("baton.db").exists()
             && let Some(exec) = query::execution(&project.db(), None).expect("execution")
             && let Ok(pid) = std::fs::read_to_string(project.path().join("daemon.pid"))
@@ -42,20 +42,14 @@ async fn wait_for_build(project: &Project) -> (String, String) {
     .await
 }
 
-/// Running, as opposed to gone or a zombie nobody reaped yet; waits up to 5 s for it to go.
-async fn gone(pid: &str) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
+/// Waits up to 5 s for process `pid` to be gone (or a zombie nobody reaped yet); fails as `what`.
+async fn gone(pid: &str, what: &str) {
+    until(what, Duration::from_secs(5), || {
         let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
             .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')));
-        if !alive {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        (!alive).then_some(())
+    })
+    .await;
 }
 
 fn baton(project: &Project, args: &[&str]) -> Command {
@@ -128,7 +122,7 @@ async fn baton_stop_abandon_aborts_the_run_and_stops_its_build() {
     );
     assert!(said.contains("build Build:Compile stopped"), "{said}");
     // `baton stop` returned once the run had ended: the record is final, the daemon gone.
-    assert!(gone(&daemon).await, "the build's daemon {daemon} outlived the stop");
+    gone(&daemon, "the build's daemon outlived the stop").await;
     let record = run.await.expect("join");
     assert_eq!(record.status, "ABORTED");
     assert!(started.elapsed() < Duration::from_secs(120), "stopped, not waited out");
@@ -160,19 +154,8 @@ async fn ctrl_c_in_baton_run_stops_the_execution_and_exits_4() {
     let out = output_of(child).await;
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert!(text(&out).contains("ABORTED"), "{}", text(&out));
-    assert!(gone(&daemon).await, "the build's daemon {daemon} outlived Ctrl-C");
+    gone(&daemon, "the build's daemon outlived Ctrl-C").await;
     assert_stopped(&project.db(), &id, "interrupted (Ctrl-C) by ada");
-}
-
-struct KillOnDrop(Option<std::process::Child>);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.0.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
 }
 
 async fn output_of(mut child: KillOnDrop) -> Output {
@@ -246,7 +229,7 @@ async fn stop_and_wait_does_not_wait_for_an_approval_nobody_gave() {
         let rt = rt.clone();
         tokio::spawn(async move { rt.run(None, Map::new()).await.expect("run completes") })
     };
-    let id = crate::util::until("an approval waits", Duration::from_secs(120), || {
+    let id = until("an approval waits", Duration::from_secs(120), || {
         if project.state_dir().join("baton.db").exists()
             && let Some(exec) = query::execution(&project.db(), None).expect("execution")
             && baton_local::coordination::inbox::waiting(&project.db(), &exec.id)
@@ -298,6 +281,6 @@ async fn a_killed_runners_execution_is_ended_by_whoever_opens_the_state_next() {
     assert_eq!((exec.status.as_str(), exec.error.as_deref()), ("ABORTED", Some("Baton.RunnerLost")));
     let builds = query::builds(&project.db(), &id).expect("builds");
     assert_eq!(builds[0].status, "FAULT");
-    assert!(gone(&daemon).await, "the lost build's daemon {daemon} was left running");
+    gone(&daemon, "the lost build's daemon was left running").await;
     assert!(project.db().pending_list("").expect("pending").is_empty());
 }

@@ -209,7 +209,8 @@ pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 /// Asks `probe` every 50 ms until it gives a value, and returns it; fails naming `what` once
-/// `within` has passed. The one way these tests wait for something another task or process does.
+/// `within` has passed. The one way these tests wait for something another task or process does
+/// ([`until_blocking`] is the same for tests that run no async runtime).
 pub(crate) async fn until<T>(what: &str, within: std::time::Duration, mut probe: impl FnMut() -> Option<T>) -> T {
     let deadline = std::time::Instant::now() + within;
     loop {
@@ -217,6 +218,33 @@ pub(crate) async fn until<T>(what: &str, within: std::time::Duration, mut probe:
             return value;
         }
         assert!(std::time::Instant::now() < deadline, "{what}: not within {} s", within.as_secs());
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        tokio::time::sleep(POLL).await;
     }
 }
+
+/// [`until`], for a test that runs no async runtime: the thread sleeps between probes.
+pub(crate) fn until_blocking<T>(what: &str, within: std::time::Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}: not within {} s", within.as_secs());
+        std::thread::sleep(POLL);
+    }
+}
+
+/// A child process ended however the test ends: a failed assertion must not leave it behind.
+pub(crate) struct KillOnDrop(pub(crate) Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// How often a wait looks again: often enough that a test waits little past the event.
+const POLL: std::time::Duration = std::time::Duration::from_millis(50);
