@@ -90,10 +90,14 @@ pub(crate) fn stored_version(store: &FsArtifactStore, pipeline: &str, spec: &str
 
 /// The operations (approve, stop, retry, roll back) on the pipeline `pipeline` names: on its
 /// state directory, or on the deployed stack `stack` names.
-pub(crate) async fn operations(pipeline: &Path, explicit: Option<&Path>, stack: Option<&str>) -> anyhow::Result<Box<dyn Operations>> {
+pub(crate) async fn operations(
+    pipeline: &Path,
+    explicit: Option<&Path>,
+    stack: Option<&crate::stack::Remote>,
+) -> anyhow::Result<Box<dyn Operations>> {
     let file = pipeline_file(pipeline)?;
     match stack {
         None => Ok(Box::new(LocalOperations::new(&file, &state_dir(&file, explicit)))),
-        Some(name) => crate::stack::operations(name, &file).await,
+        Some(remote) => crate::stack::operations(remote, &file).await,
     }
 }

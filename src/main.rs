@@ -60,17 +60,18 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let state_dir = cli.state_dir.as_deref();
-    let stack = cli.stack.as_deref();
-    if let Some(name) = stack
+    let remote = cli.remote();
+    let stack = remote.as_ref();
+    if let Some(remote) = stack
         && !cli.command.takes_stack()
     {
         let e = Usage(format!(
             concat!(
-                "--stack {name}: ",
+                "{flag}: ",
                 cli::stack_commands!(),
                 " act on a deployed stack; this command reads this machine's state only"
             ),
-            name = name
+            flag = remote.flag()
         ));
         anstream::eprintln!("{}error{}: {e}", style::FAIL.render(), style::FAIL.render_reset());
         return ExitCode::from(2);

@@ -55,6 +55,27 @@ pub(crate) struct Cli {
         )
     )]
     pub stack: Option<String>,
+    #[arg(
+        long,
+        env = "BATON_STATE_MACHINE",
+        hide_env_values = true,
+        global = true,
+        value_name = "ARN",
+        conflicts_with = "stack",
+        help = "The same as --stack, with the deployed pipeline's state machine named by its ARN where its stack is not at hand: the rest is read from the functions it invokes"
+    )]
+    pub state_machine: Option<String>,
+}
+
+impl Cli {
+    /// The deployed pipeline `--stack` or `--state-machine` names, if either does.
+    pub(crate) fn remote(&self) -> Option<crate::stack::Remote> {
+        match (&self.stack, &self.state_machine) {
+            (Some(name), _) => Some(crate::stack::Remote::Stack(name.clone())),
+            (None, Some(arn)) => Some(crate::stack::Remote::StateMachine(arn.clone())),
+            (None, None) => None,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,7 +17,12 @@ pub(crate) struct Answer<'a> {
     pub comment: Option<String>,
 }
 
-pub(crate) async fn run(answer: Answer<'_>, pipeline: &Path, state_dir: Option<&Path>, stack: Option<&str>) -> anyhow::Result<u8> {
+pub(crate) async fn run(
+    answer: Answer<'_>,
+    pipeline: &Path,
+    state_dir: Option<&Path>,
+    stack: Option<&crate::stack::Remote>,
+) -> anyhow::Result<u8> {
     let ops = crate::locate::operations(pipeline, state_dir, stack).await?;
     let review = ops.review_approval(answer.execution, answer.action).await?;
     let exec = &review.execution;

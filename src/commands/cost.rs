@@ -110,7 +110,7 @@ pub(crate) fn usage(pipeline: &Pipeline, states: &[StateStatus], transitions: u6
 /// Where the execution is: this machine's state directory, or a deployed stack.
 pub(crate) struct Place<'a> {
     pub state_dir: Option<&'a Path>,
-    pub stack: Option<&'a str>,
+    pub stack: Option<&'a crate::stack::Remote>,
 }
 
 pub(crate) async fn run(execution: Option<&str>, pipeline: &Path, place: Place<'_>, invocation_ms: u64, json: bool) -> anyhow::Result<u8> {

@@ -17,7 +17,7 @@ pub(crate) struct Filter<'a> {
 pub(crate) async fn run(
     pipeline: &Path,
     state_dir: Option<&Path>,
-    stack: Option<&str>,
+    stack: Option<&crate::stack::Remote>,
     filter: Filter<'_>,
     limit: usize,
     json: bool,
@@ -31,7 +31,7 @@ pub(crate) async fn run(
     }
     if rows.is_empty() && query.keeps_all() {
         match stack {
-            Some(name) => println!("no executions yet of stack {name}; a push to its repository starts one"),
+            Some(remote) => println!("no executions yet of {remote}; a push to its repository starts one"),
             None => {
                 let dir = crate::locate::state_dir(&crate::locate::pipeline_file(pipeline)?, state_dir);
                 println!("no executions yet in {}; start one with `baton run`", dir.display());

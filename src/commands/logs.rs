@@ -20,7 +20,7 @@ pub(crate) async fn run(
     live: bool,
     pipeline: &Path,
     state_dir: Option<&Path>,
-    stack: Option<&str>,
+    stack: Option<&crate::stack::Remote>,
 ) -> anyhow::Result<u8> {
     // `baton logs DIR` names the pipeline, as `status DIR` does.
     let (pipeline, execution) = crate::locate::pipeline_and_execution(pipeline, execution);

@@ -93,7 +93,7 @@ fn dora(pipeline: &Path, state_dir: Option<&Path>, q: &Query) -> anyhow::Result<
     Ok(0)
 }
 
-pub(crate) async fn run(pipeline: &Path, state_dir: Option<&Path>, stack: Option<&str>, q: Query) -> anyhow::Result<u8> {
+pub(crate) async fn run(pipeline: &Path, state_dir: Option<&Path>, stack: Option<&crate::stack::Remote>, q: Query) -> anyhow::Result<u8> {
     if q.name.as_deref() == Some("dora") {
         if stack.is_some() {
             return Err(usage(

@@ -16,7 +16,7 @@ pub(crate) async fn run(
     execution: &str,
     pipeline: &Path,
     state_dir: Option<&Path>,
-    stack: Option<&str>,
+    stack: Option<&crate::stack::Remote>,
     json_out: bool,
 ) -> anyhow::Result<u8> {
     let ops = crate::locate::operations(pipeline, state_dir, stack).await?;

@@ -9,7 +9,7 @@ use baton_core::pipeline_status::PipelineStatus;
 use crate::out::println;
 use crate::style;
 
-pub(crate) async fn on_stack(execution: &str, failed_only: bool, pipeline: &Path, stack: &str) -> anyhow::Result<u8> {
+pub(crate) async fn on_stack(execution: &str, failed_only: bool, pipeline: &Path, stack: &crate::stack::Remote) -> anyhow::Result<u8> {
     let ops = crate::locate::operations(pipeline, None, Some(stack)).await?;
     let retry = ops.retry(execution, failed_only).await?;
     let id = &retry.plan.execution.id;

@@ -13,7 +13,7 @@ pub(crate) async fn run(
     to: Option<&str>,
     pipeline: &Path,
     state_dir: Option<&Path>,
-    stack: Option<&str>,
+    stack: Option<&crate::stack::Remote>,
 ) -> anyhow::Result<u8> {
     let ops = crate::locate::operations(pipeline, state_dir, stack).await?;
     let rollback = ops.roll_back(group, to).await?;

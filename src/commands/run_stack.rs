@@ -19,7 +19,7 @@ const POLL: Duration = Duration::from_secs(2);
 /// What `--stack` runs.
 pub(crate) struct StackRun<'a> {
     pub pipeline: &'a Path,
-    pub stack: &'a str,
+    pub stack: &'a crate::stack::Remote,
     pub revision: Option<String>,
     pub vars: &'a [(String, String)],
     pub json: bool,
@@ -32,17 +32,17 @@ pub(crate) async fn run(args: StackRun<'_>) -> anyhow::Result<u8> {
     let model = baton_core::load_pipeline(&file)?;
     let Some(commit) = args.revision else {
         anyhow::bail!(Usage(format!(
-            "--stack {}: give the commit to run with --source-revision COMMIT (a push to the stack's repository starts one by itself)",
-            args.stack
+            "{}: give the commit to run with --source-revision COMMIT (a push to the stack's repository starts one by itself)",
+            args.stack.flag()
         )));
     };
     let variables = super::run::start_variables(&model, args.vars)?;
     let (ops, id) = crate::stack::start(args.stack, &file, commit, variables).await?;
     let ops: Arc<dyn Operations> = Arc::from(ops);
-    let locate = format!(" --stack {} --pipeline {}", args.stack, args.pipeline.display());
+    let locate = format!(" {} --pipeline {}", args.stack.flag(), args.pipeline.display());
     if !args.json {
         println!(
-            "{}Pipeline {}{} · stack {} · execution {id}",
+            "{}Pipeline {}{} · {} · execution {id}",
             style::BOLD.render(),
             model.name,
             style::BOLD.render_reset(),

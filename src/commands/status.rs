@@ -16,7 +16,7 @@ pub(crate) async fn run(
     execution: Option<&str>,
     pipeline: &Path,
     state_dir: Option<&Path>,
-    stack: Option<&str>,
+    stack: Option<&crate::stack::Remote>,
     json_out: bool,
 ) -> anyhow::Result<u8> {
     if let Some(name) = stack {
@@ -164,7 +164,7 @@ pub(crate) async fn run(
 
 /// `--stack`: what Step Functions says of the execution, drawn as a local one is. The rest of the
 /// local view (stage locks, instances, front doors, alarms) belongs to this machine's state.
-async fn on_stack(execution: Option<&str>, pipeline: &Path, name: &str, json_out: bool) -> anyhow::Result<u8> {
+async fn on_stack(execution: Option<&str>, pipeline: &Path, name: &crate::stack::Remote, json_out: bool) -> anyhow::Result<u8> {
     let (pipeline, execution) = crate::locate::pipeline_and_execution(pipeline, execution);
     let ops = crate::locate::operations(pipeline, None, Some(name)).await?;
     let detail = ops.execution(execution).await?;

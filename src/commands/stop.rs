@@ -20,7 +20,12 @@ pub(crate) struct StopArgs<'a> {
     pub abandon: bool,
 }
 
-pub(crate) async fn run(args: StopArgs<'_>, pipeline: &Path, state_dir: Option<&Path>, stack: Option<&str>) -> anyhow::Result<u8> {
+pub(crate) async fn run(
+    args: StopArgs<'_>,
+    pipeline: &Path,
+    state_dir: Option<&Path>,
+    stack: Option<&crate::stack::Remote>,
+) -> anyhow::Result<u8> {
     let ops = crate::locate::operations(pipeline, state_dir, stack).await?;
     let mut cause = format!("stopped by {}", crate::locate::user());
     if let Some(r) = args.reason {

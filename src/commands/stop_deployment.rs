@@ -17,7 +17,7 @@ pub(crate) async fn run(
     reason: Option<&str>,
     pipeline: &Path,
     state_dir: Option<&Path>,
-    stack: Option<&str>,
+    stack: Option<&crate::stack::Remote>,
 ) -> anyhow::Result<u8> {
     let ops = crate::locate::operations(pipeline, state_dir, stack).await?;
     let mut cause = format!("stopped by {}", crate::locate::user());

@@ -25,7 +25,8 @@ fn baton(args: &[&str], endpoint: Option<&str>) -> Output {
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env_remove("AWS_PROFILE")
         .env_remove("BATON_STATE_DIR")
-        .env_remove("BATON_STACK");
+        .env_remove("BATON_STACK")
+        .env_remove("BATON_STATE_MACHINE");
     match endpoint {
         Some(url) => command.env("AWS_ENDPOINT_URL", url),
         None => command.env_remove("AWS_ENDPOINT_URL"),
@@ -451,3 +452,6 @@ fn run_with_a_stack_starts_an_execution_as_a_push_would_and_follows_it_to_its_en
     );
     assert!(!text(&streamed.stderr).contains("build logs"), "{}", text(&streamed.stderr));
 }
+
+#[cfg(feature = "aws")]
+mod state_machine;
