@@ -5,8 +5,8 @@ use std::path::Path;
 
 use baton_core::alarm::Statistic;
 use baton_core::metrics::{MetricSeries, MetricWindow};
+use baton_core::operations::Operations;
 use baton_core::spec::duration::Span;
-use baton_local::db::Db;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::json;
 
@@ -59,25 +59,18 @@ fn time(ms: i64) -> String {
 }
 
 /// DORA's four key metrics from this machine's records.
-fn dora(pipeline: &Path, state_dir: Option<&Path>, q: &Query) -> anyhow::Result<u8> {
-    let file = crate::locate::pipeline_file(pipeline)?;
-    let dir = crate::locate::state_dir(&file, state_dir);
-    let db_file = dir.join("baton.db");
-    if !db_file.exists() {
-        return Err(usage(format!("no metrics yet in {}; start a run with `baton run`", dir.display())));
-    }
-    let db = Db::open(&db_file)?;
+/// DORA's four key metrics, from this machine's records or the stack's executions.
+async fn dora(ops: &dyn Operations, pipeline: &str, q: &Query) -> anyhow::Result<u8> {
     let now = Utc::now().timestamp_millis();
-    let model = baton_core::load_pipeline(&file)?;
     let since = now - span(q.since.as_deref().unwrap_or("30d"), "--since")?;
-    let d = baton_local::dora::compute(&db, &model.name, since, now)?;
+    let d = ops.dora(since, now).await?;
     if q.json {
         println!("{}", serde_json::to_string_pretty(&d)?);
     } else {
         let secs = |s: Option<f64>| s.map_or("-".into(), |s| style::duration(Some((s * 1000.0) as i64)));
         println!(
-            "DORA for {} since {} ({} deploying executions)",
-            model.name, d.since, d.deploying_executions
+            "DORA for {pipeline} since {} ({} deploying executions)",
+            d.since, d.deploying_executions
         );
         println!(
             "  deployment frequency   {:.2} per day ({} successful)",
@@ -94,15 +87,11 @@ fn dora(pipeline: &Path, state_dir: Option<&Path>, q: &Query) -> anyhow::Result<
 }
 
 pub(crate) async fn run(pipeline: &Path, state_dir: Option<&Path>, stack: Option<&crate::stack::Remote>, q: Query) -> anyhow::Result<u8> {
-    if q.name.as_deref() == Some("dora") {
-        if stack.is_some() {
-            return Err(usage(
-                "DORA figures are computed from this machine's execution and deployment records; on AWS, `baton metrics --stack` reads the CloudWatch series they would be computed from".into(),
-            ));
-        }
-        return dora(pipeline, state_dir, &q);
-    }
     let ops = crate::locate::operations(pipeline, state_dir, stack).await?;
+    if q.name.as_deref() == Some("dora") {
+        let model = baton_core::load_pipeline(&crate::locate::pipeline_file(pipeline)?)?;
+        return dora(&*ops, &model.name, &q).await;
+    }
     let now = Utc::now().timestamp_millis();
     let wanted: BTreeMap<String, String> = q.dimensions.into_iter().collect();
     let series: Vec<MetricSeries> = ops

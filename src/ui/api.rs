@@ -213,12 +213,8 @@ pub(super) async fn observability(State(console): Shared) -> Result<Json<Value>,
     let db = &console.db;
     let pipeline = &console.pipeline.name;
     let now = chrono::Utc::now();
-    let dora = baton_local::dora::compute(
-        db,
-        pipeline,
-        (now - chrono::Duration::days(30)).timestamp_millis(),
-        now.timestamp_millis(),
-    )?;
+    let since = (now - chrono::Duration::days(30)).timestamp_millis();
+    let dora = console.ops.dora(since, now.timestamp_millis()).await?;
     let day_ago = (now - chrono::Duration::days(1)).to_rfc3339();
     let mut series = Vec::new();
     for s in query::metric_series(db)?

@@ -10,6 +10,7 @@
 //! refused with what to ask instead. A rollback is a CodeDeploy deployment of the group's
 //! last-good revision (or a named version), as the rollback function makes one.
 
+mod dora;
 mod executions;
 mod history;
 mod logs;
@@ -25,6 +26,7 @@ use async_trait::async_trait;
 use aws_types::SdkConfig;
 use baton_asl::replay::Recording;
 use baton_core::Pipeline;
+use baton_core::dora::Dora;
 use baton_core::metrics::{MetricSeries, MetricWindow};
 use baton_core::operations::{
     Answered, ApprovalAnswer, ApprovalReview, BuildRef, DeploymentEnded, DeploymentLog, DeploymentStopped, DeploymentStopping,
@@ -462,6 +464,10 @@ impl Operations for AwsOperations {
 
     async fn metric_data(&self, series: &MetricSeries, window: MetricWindow) -> Result<Vec<(i64, f64)>, OperationError> {
         self.data(series, window).await
+    }
+
+    async fn dora(&self, since_ms: i64, now_ms: i64) -> Result<Dora, OperationError> {
+        self.deploying_runs(since_ms, now_ms).await
     }
 
     async fn builds(&self, execution: &str) -> Result<Vec<BuildRef>, OperationError> {

@@ -21,6 +21,7 @@
 //! - [`digest`]: the canonical digest of a file tree, the same in every store.
 //! - [`beneath`]: paths resolved inside a tree, links followed, never above its root.
 //! - [`bundle`]: artifacts as reproducible zip bundles, and their distrustful unpacking.
+//! - [`dora`]: DORA's four key metrics from an executor's deploying executions.
 //! - [`cost`]: an execution's AWS cost from what it did, beside CodePipeline V2's price.
 //! - [`alarm`]: CloudWatch alarms: vocabulary, evaluation, composite rules.
 //! - [`metrics`]: the metrics Baton publishes, and their dimensions.
@@ -33,6 +34,7 @@ pub mod beneath;
 pub mod bundle;
 pub mod cost;
 pub mod digest;
+pub mod dora;
 pub mod events;
 pub mod execution_states;
 pub mod lanes;

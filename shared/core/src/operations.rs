@@ -422,6 +422,9 @@ pub trait Operations: Send + Sync {
     /// One series' values, the window's statistic per period, oldest first (`GetMetricData`).
     async fn metric_data(&self, series: &MetricSeries, window: MetricWindow) -> Result<Vec<(i64, f64)>, OperationError>;
 
+    /// DORA's four key metrics over the executions that ended since `since_ms`, as of `now_ms`.
+    async fn dora(&self, since_ms: i64, now_ms: i64) -> Result<crate::dora::Dora, OperationError>;
+
     /// Where execution `execution` stands, without reading its history: what a log follower
     /// asks on every read.
     async fn status(&self, execution: &str) -> Result<PipelineStatus, OperationError>;

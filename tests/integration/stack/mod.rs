@@ -455,3 +455,6 @@ fn run_with_a_stack_starts_an_execution_as_a_push_would_and_follows_it_to_its_en
 
 #[cfg(feature = "aws")]
 mod state_machine;
+
+#[cfg(feature = "aws")]
+mod dora;

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use baton_core::dora::Dora;
 use baton_core::metrics::{MetricSeries, MetricWindow};
 use baton_core::operations::OperationError;
 
@@ -10,13 +11,19 @@ use super::LocalOperations;
 use crate::cloudwatch::SqliteMetrics;
 use crate::query;
 
-pub(super) fn series(ops: &LocalOperations) -> Result<Vec<MetricSeries>, OperationError> {
-    if !ops.state_dir.join("baton.db").exists() {
-        return Err(OperationError::NotFound(format!(
-            "no metrics yet in {}; start a run with `baton run`",
-            ops.state_dir.display()
-        )));
+/// Refused before any run: there is nothing to read, and no state directory to make.
+fn ran(ops: &LocalOperations) -> Result<(), OperationError> {
+    if ops.state_dir.join("baton.db").exists() {
+        return Ok(());
     }
+    Err(OperationError::NotFound(format!(
+        "no metrics yet in {}; start a run with `baton run`",
+        ops.state_dir.display()
+    )))
+}
+
+pub(super) fn series(ops: &LocalOperations) -> Result<Vec<MetricSeries>, OperationError> {
+    ran(ops)?;
     Ok(query::metric_series(&*ops.db()?)?
         .into_iter()
         .map(|s| MetricSeries {
@@ -28,6 +35,13 @@ pub(super) fn series(ops: &LocalOperations) -> Result<Vec<MetricSeries>, Operati
             unit: Some(s.unit),
         })
         .collect())
+}
+
+/// DORA's figures from this state directory's records ([`crate::dora`]).
+pub(super) fn dora(ops: &LocalOperations, since_ms: i64, now_ms: i64) -> Result<Dora, OperationError> {
+    ran(ops)?;
+    let pipeline = baton_core::load_pipeline(&ops.pipeline_file).map_err(|e| OperationError::Invalid(e.to_string()))?;
+    Ok(crate::dora::compute(&*ops.db()?, &pipeline.name, since_ms, now_ms)?)
 }
 
 /// The series' datapoints since the window starts, each period's aggregated by its statistic.

@@ -15,6 +15,7 @@ use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use baton_asl::replay::Recording;
+use baton_core::dora::Dora;
 use baton_core::metrics::{MetricSeries, MetricWindow};
 use baton_core::operations::{
     Answered, ApprovalAnswer, ApprovalReview, BuildRef, DeploymentEnded, DeploymentLog, DeploymentStopped, DeploymentStopping,
@@ -251,6 +252,10 @@ impl Operations for LocalOperations {
 
     async fn metric_data(&self, series: &MetricSeries, window: MetricWindow) -> Result<Vec<(i64, f64)>, OperationError> {
         metrics::data(self, series, window)
+    }
+
+    async fn dora(&self, since_ms: i64, now_ms: i64) -> Result<Dora, OperationError> {
+        metrics::dora(self, since_ms, now_ms)
     }
 
     async fn builds(&self, execution: &str) -> Result<Vec<BuildRef>, OperationError> {
