@@ -20,6 +20,7 @@
 //! - [`lanes`]: stage locks, after CodePipeline's execution modes.
 //! - [`digest`]: the canonical digest of a file tree, the same in every store.
 //! - [`beneath`]: paths resolved inside a tree, links followed, never above its root.
+//! - [`artifact_diff`]: what changed between two versions of an artifact.
 //! - [`bundle`]: artifacts as reproducible zip bundles, and their distrustful unpacking.
 //! - [`dora`]: DORA's four key metrics from an executor's deploying executions.
 //! - [`cost`]: an execution's AWS cost from what it did, beside CodePipeline V2's price.
@@ -30,6 +31,7 @@
 
 pub mod alarm;
 pub mod analysis;
+pub mod artifact_diff;
 pub mod beneath;
 pub mod bundle;
 pub mod cost;

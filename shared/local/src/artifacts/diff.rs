@@ -1,50 +1,15 @@
-//! What changed between two stored versions of an artifact: files added, removed and changed,
-//! with their sizes. Contents are compared by sha256, so a touched-but-equal file is unchanged.
+//! The local store's side of [`baton_core::artifact_diff`]: a stored version's inventory from
+//! its listing, no file read.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Serialize;
-use walkdir::WalkDir;
+pub use baton_core::artifact_diff::{Change, FileChange, Inventory, compare};
 
 use crate::error::LocalError;
-use crate::sys::tree;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Change {
-    Added,
-    Removed,
-    Changed,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FileChange {
-    pub path: String,
-    pub change: Change,
-    pub size_before: Option<u64>,
-    pub size_after: Option<u64>,
-}
-
-/// `(size, sha256)` of every file (and symlink target), by relative path.
-pub type Inventory = BTreeMap<String, (u64, String)>;
 
 /// The inventory of a directory.
 pub fn inventory(root: &Path) -> Result<Inventory, LocalError> {
-    let mut out = BTreeMap::new();
-    for entry in WalkDir::new(root).follow_links(false).min_depth(1) {
-        let entry = entry.map_err(LocalError::walk)?;
-        let Ok(rel) = entry.path().strip_prefix(root) else { continue };
-        let rel = rel.to_string_lossy().into_owned();
-        if entry.file_type().is_file() {
-            let size = entry.metadata().map(|m| m.len()).unwrap_or_default();
-            out.insert(rel, (size, tree::sha256_file(entry.path())?));
-        } else if entry.file_type().is_symlink() {
-            let target = std::fs::read_link(entry.path()).map_err(LocalError::io(entry.path()))?;
-            out.insert(rel, (0, format!("-> {}", target.display())));
-        }
-    }
-    Ok(out)
+    baton_core::artifact_diff::inventory(root).map_err(LocalError::io(root))
 }
 
 /// The inventory of a stored version's listing: no file is read.
@@ -57,70 +22,4 @@ pub fn listed(listing: &Path) -> Result<Inventory, LocalError> {
             crate::artifacts::blobs::Entry::Dir { .. } => None,
         })
         .collect())
-}
-
-pub fn diff(before: &Path, after: &Path) -> Result<Vec<FileChange>, LocalError> {
-    Ok(compare(&inventory(before)?, &inventory(after)?))
-}
-
-pub fn compare(a: &Inventory, b: &Inventory) -> Vec<FileChange> {
-    let mut out = Vec::new();
-    for (path, (size, hash)) in a {
-        match b.get(path) {
-            None => out.push(FileChange {
-                path: path.clone(),
-                change: Change::Removed,
-                size_before: Some(*size),
-                size_after: None,
-            }),
-            Some((size_after, hash_after)) if hash_after != hash => out.push(FileChange {
-                path: path.clone(),
-                change: Change::Changed,
-                size_before: Some(*size),
-                size_after: Some(*size_after),
-            }),
-            Some(_) => {}
-        }
-    }
-    for (path, (size, _)) in b.iter().filter(|(p, _)| !a.contains_key(*p)) {
-        out.push(FileChange {
-            path: path.clone(),
-            change: Change::Added,
-            size_before: None,
-            size_after: Some(*size),
-        });
-    }
-    out.sort_by(|x, y| x.path.cmp(&y.path));
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reports_added_removed_and_changed_files_only() {
-        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        for (dir, files) in [
-            (&a, [("same.txt", "x"), ("gone.txt", "old"), ("edit.txt", "v1")]),
-            (&b, [("same.txt", "x"), ("new.txt", "fresh"), ("edit.txt", "v2!")]),
-        ] {
-            for (name, text) in files {
-                std::fs::write(dir.path().join(name), text).unwrap();
-            }
-        }
-        let changes = diff(a.path(), b.path()).unwrap();
-        let summary: Vec<(&str, Change, Option<u64>, Option<u64>)> = changes
-            .iter()
-            .map(|c| (c.path.as_str(), c.change.clone(), c.size_before, c.size_after))
-            .collect();
-        assert_eq!(
-            summary,
-            [
-                ("edit.txt", Change::Changed, Some(2), Some(3)),
-                ("gone.txt", Change::Removed, Some(3), None),
-                ("new.txt", Change::Added, None, Some(5)),
-            ]
-        );
-    }
 }

@@ -3,14 +3,13 @@
 use std::collections::BTreeMap;
 
 use baton_core::events::Event;
-use baton_core::operations::{Answered, ApprovalAnswer, ApprovalReview, GroupChange, MAX_APPROVAL_COMMENT, OperationError, VersionChange};
+use baton_core::operations::{Answered, ApprovalAnswer, ApprovalReview, GroupChange, MAX_APPROVAL_COMMENT, OperationError};
 use baton_core::ports::ArtifactRef;
 use baton_core::stages::outputs::TaskOutput;
 
 use super::{LocalOperations, reference};
 use crate::PipelineStatus;
 use crate::artifacts::FsArtifactStore;
-use crate::artifacts::diff::Change;
 use crate::coordination::inbox::{self, WaitingApproval};
 use crate::db::Db;
 use crate::query::{self, ExecutionRow};
@@ -91,14 +90,7 @@ pub(super) fn review(ops: &LocalOperations, execution: &str, action: Option<&str
             .flat_map(|v| built.iter().filter(move |b| b.name == v.name).map(move |b| (v, b)))
         {
             let diff = store.diff(&exec.pipeline, from, to)?;
-            let count = |c: Change| diff.iter().filter(|x| x.change == c).count();
-            changes.push(VersionChange {
-                from: from.clone(),
-                to: to.clone(),
-                changed: count(Change::Changed),
-                added: count(Change::Added),
-                removed: count(Change::Removed),
-            });
+            changes.push(baton_core::artifact_diff::counted(from, to, &diff));
         }
         groups.push(GroupChange {
             group,
