@@ -16,6 +16,7 @@ mod history;
 mod logs;
 mod metrics;
 mod recorded;
+mod review;
 
 use executions::{rfc3339, status_of};
 
@@ -224,16 +225,7 @@ impl Operations for AwsOperations {
     }
 
     async fn review_approval(&self, execution: &str, action: Option<&str>) -> Result<ApprovalReview, OperationError> {
-        let (exec, action, message) = self.waiting(execution, action).await?;
-        let produced = history::produced(&self.sfn, &self.arn(&exec.id)).await.map_err(internal)?;
-        Ok(ApprovalReview {
-            execution: exec,
-            action,
-            message,
-            produced,
-            // What each group runs is CodeDeploy's to say; not read here yet.
-            groups: Vec::new(),
-        })
+        self.review(execution, action).await
     }
 
     async fn answer_approval(&self, answer: ApprovalAnswer) -> Result<Answered, OperationError> {

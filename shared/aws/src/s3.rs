@@ -19,6 +19,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumMode, ServerSideEncryption};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use base64::Engine;
+use baton_core::artifact_diff::{self, FileChange};
 use baton_core::bundle::{self, Limits};
 use baton_core::ports::{ArtifactRef, ArtifactStore, ContentLocation, Manifest, PortError, PortResult, Provenance, StagedArtifact};
 use sha2::{Digest, Sha256};
@@ -201,6 +202,16 @@ impl S3ArtifactStore {
             .ok_or_else(|| invalid(format!("{} is not in bucket {}", content.uri, self.bucket)))?
             .to_string();
         Ok(StoredBundle { manifest, content, key })
+    }
+
+    /// The files `after` differs from `before` by: both versions fetched (and verified) into a
+    /// scratch directory that is removed afterwards, then compared file by file.
+    pub async fn diff(&self, pipeline: &str, before: &ArtifactRef, after: &ArtifactRef) -> PortResult<Vec<FileChange>> {
+        let scratch = tempfile::tempdir().map_err(|e| PortError::permanent(format!("a scratch directory: {e}")))?;
+        let (a, b) = (scratch.path().join("before"), scratch.path().join("after"));
+        self.fetch(pipeline, before, &a).await?;
+        self.fetch(pipeline, after, &b).await?;
+        artifact_diff::diff(&a, &b).map_err(|e| PortError::permanent(format!("comparing {before} with {after}: {e}")))
     }
 
     /// Downloads a version's bundle (by version id, checksum checked by the SDK), unpacks it into

@@ -379,3 +379,50 @@ async fn group_operations_name_a_group_a_version_and_a_deployment_in_progress() 
     let err = refused(ops.stop_deployment(stop("d-NOPE")).await);
     assert!(matches!(err, OperationError::NotFound(_)), "{err:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_is_a_codedeploy_deployment_of_the_version_chosen() {
+    use baton_core::ports::{ArtifactStore, Deployer};
+    let moto = Moto::start();
+    let codedeploy = moto.deployment_group("hello-app", "staging").await;
+    let (sfn, machine) = moto.state_machine().await;
+    let ops = operations(&moto, &machine, sfn, codedeploy.clone()).await;
+    let app = common::app_artifact(ops.deployer.store()).await;
+
+    let prepared = ops.roll_back("staging", Some("app@1")).await.unwrap();
+    assert_eq!((&prepared.plan.target, prepared.plan.chosen), (&app, true));
+    assert!(
+        prepared.plan.running.is_empty(),
+        "nothing deployed yet: {:?}",
+        prepared.plan.running
+    );
+    // moto keeps every deployment `Created`: the completion starts one, then waits for its end.
+    let waited = tokio::time::timeout(std::time::Duration::from_secs(5), prepared.run).await;
+    assert!(waited.is_err(), "moto ended a deployment: {waited:?}");
+
+    let listed = codedeploy
+        .list_deployments()
+        .application_name("hello-app")
+        .deployment_group_name("staging")
+        .send()
+        .await
+        .unwrap();
+    let [id] = listed.deployments() else {
+        panic!("one deployment: {listed:?}")
+    };
+    let info = codedeploy.get_deployment().deployment_id(id).send().await.unwrap();
+    let s3 = info.deployment_info().unwrap().revision().unwrap().s3_location().unwrap();
+    let content = ops
+        .deployer
+        .store()
+        .manifest("hello", "app", 1)
+        .await
+        .unwrap()
+        .unwrap()
+        .content
+        .unwrap();
+    assert_eq!(format!("s3://{}/{}", s3.bucket().unwrap(), s3.key().unwrap()), content.uri);
+    let last = ops.deployer.last_deployment("hello", "staging").await.unwrap().unwrap();
+    // A version named with --to is a deployment like any other, not the group's own rollback.
+    assert_eq!((last.artifact, last.rollback), (app, false));
+}

@@ -212,7 +212,7 @@ pub struct GroupChange {
     pub changes: Vec<VersionChange>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VersionChange {
     pub from: ArtifactRef,
     pub to: ArtifactRef,
