@@ -1,6 +1,7 @@
 //! What every adapter shares: the one HTTP client of the SDK clients, and how an SDK error
 //! becomes a port error.
 
+use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -59,7 +60,24 @@ where
             (format!("{code}{message}"), kind.is_some() || s.raw().server_error())
         }
         SdkError::TimeoutError(_) => ("timeout".into(), true),
-        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => ("transport failure".into(), true),
+        SdkError::DispatchFailure(d) => {
+            let connector = d.as_connector_error();
+            let source = connector.and_then(std::error::Error::source);
+            // The SDK resolves credentials as it dispatches: none found is no transport fault.
+            if source.is_some_and(|s| s.is::<CredentialsError>()) {
+                return PortError::permanent(format!(
+                    "{operation} failed: no AWS credentials found (the standard AWS configuration: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or sign in with `aws sso login`)"
+                ));
+            }
+            (
+                format!(
+                    "transport failure ({})",
+                    connector.map_or_else(|| "no detail".to_string(), |c| chain(c))
+                ),
+                true,
+            )
+        }
+        SdkError::ResponseError(_) => ("transport failure".into(), true),
         _ => ("request could not be built".into(), false),
     };
     let message = format!("{operation} failed: {detail}");
@@ -68,6 +86,20 @@ where
     } else {
         PortError::permanent(message)
     }
+}
+
+/// An error and its sources, each said once: "client error (Connect): tcp connect error: …".
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        next = cause.source();
+    }
+    text
 }
 
 /// The error codes AWS services answer a call the caller's policies do not allow with.

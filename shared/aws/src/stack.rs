@@ -26,7 +26,8 @@ pub enum StackError {
     Unknown { name: String, region: String },
     #[error("stack `{name}` has no output {output}: it was not made from `baton synth --sam`, or by an older Baton (deploy it again)")]
     NotBaton { name: String, output: String },
-    #[error("stack `{name}`: {message}")]
+    /// A call that failed; `name` is "stack `NAME`" or "state machine ARN".
+    #[error("{name}: {message}")]
     Call { name: String, message: String },
     #[error("no state machine {arn} (Step Functions DescribeStateMachine); `aws stepfunctions list-state-machines` lists them")]
     UnknownStateMachine { arn: String },
@@ -36,7 +37,8 @@ pub enum StackError {
     NotBatonMachine { arn: String },
     #[error("state machine {arn} invokes {function}, whose pipeline runs on state machine {serves}: name that one")]
     OtherStateMachine { arn: String, function: String, serves: String },
-    #[error("stack `{name}`: {error}")]
+    /// `name` as in `Call`.
+    #[error("{name}: {error}")]
     Config { name: String, error: ConfigError },
 }
 
@@ -52,14 +54,14 @@ pub enum Deployed<'a> {
 /// The operations on the deployed pipeline (made from `pipeline_file`), publishing to CloudWatch.
 pub async fn operations(config: &SdkConfig, deployed: Deployed<'_>, pipeline_file: &std::path::Path) -> Result<AwsOperations, StackError> {
     let (env, name) = match deployed {
-        Deployed::Stack(name) => (env(config, name, pipeline_file).await?, name),
-        Deployed::StateMachine(arn) => (env_of_state_machine(config, arn, pipeline_file).await?, arn),
+        Deployed::Stack(name) => (env(config, name, pipeline_file).await?, format!("stack `{name}`")),
+        Deployed::StateMachine(arn) => (
+            env_of_state_machine(config, arn, pipeline_file).await?,
+            format!("state machine {arn}"),
+        ),
     };
     let metrics = std::sync::Arc::new(CloudWatchMetrics::new(aws_sdk_cloudwatch::Client::new(config)));
-    AwsOperations::from_env(config, &env, metrics).map_err(|error| StackError::Config {
-        name: name.to_string(),
-        error,
-    })
+    AwsOperations::from_env(config, &env, metrics).map_err(|error| StackError::Config { name, error })
 }
 
 /// The environment the stack `name` gives its functions, from its outputs; `pipeline_file` is
@@ -80,7 +82,7 @@ pub async fn env(config: &SdkConfig, name: &str, pipeline_file: &std::path::Path
             }
         } else {
             StackError::Call {
-                name: name.to_string(),
+                name: format!("stack `{name}`"),
                 message: crate::sdk::port_error("CloudFormation DescribeStacks", &e).message,
             }
         }
@@ -107,7 +109,7 @@ pub async fn env(config: &SdkConfig, name: &str, pipeline_file: &std::path::Path
 /// `Globals`), so the first Lambda function the definition names that has them is enough.
 pub async fn env_of_state_machine(config: &SdkConfig, arn: &str, pipeline_file: &std::path::Path) -> Result<Env, StackError> {
     let call = |message: String| StackError::Call {
-        name: arn.to_string(),
+        name: format!("state machine {arn}"),
         message,
     };
     let described = aws_sdk_sfn::Client::new(config)

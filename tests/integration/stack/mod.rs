@@ -8,6 +8,13 @@ use crate::cli::text;
 use crate::util::repo_root;
 
 #[cfg(feature = "aws")]
+mod dora;
+#[cfg(feature = "aws")]
+mod errors;
+#[cfg(feature = "aws")]
+mod state_machine;
+
+#[cfg(feature = "aws")]
 const EXECUTION: &str = "20261203-101500-aaaaaaaa";
 
 fn baton(args: &[&str], endpoint: Option<&str>) -> Output {
@@ -452,9 +459,3 @@ fn run_with_a_stack_starts_an_execution_as_a_push_would_and_follows_it_to_its_en
     );
     assert!(!text(&streamed.stderr).contains("build logs"), "{}", text(&streamed.stderr));
 }
-
-#[cfg(feature = "aws")]
-mod state_machine;
-
-#[cfg(feature = "aws")]
-mod dora;
