@@ -270,3 +270,90 @@ async fn a_deployments_log_is_each_targets_lifecycle_and_the_rollback_that_repla
     assert_eq!(target.output, "curl: (7) Failed to connect");
     assert!(ops.deployment_logs(EXECUTION, "prod").await.expect("another group").is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_builds_logs_are_its_builds_each_read_as_a_build() {
+    use aws_sdk_codebuild::operation::batch_get_build_batches::BatchGetBuildBatchesOutput;
+    use aws_sdk_codebuild::types::{BuildBatch, BuildGroup, BuildSummary};
+    let moto = Moto::start();
+    let config = moto.sdk_config();
+    let batch_arn = "arn:aws:codebuild:us-east-1:123456789012:build-batch/hello-build:b-77";
+    let history = mock!(aws_sdk_sfn::Client::get_execution_history).then_output(move || {
+        let events = vec![
+            event(1, 0, HistoryEventType::ExecutionStarted).build().expect("event"),
+            entered(2, "Build:Compile"),
+            submitted(3, 2, &format!(r#"{{"build_id":"{batch_arn}"}}"#)),
+        ];
+        GetExecutionHistoryOutput::builder()
+            .set_events(Some(events))
+            .build()
+            .expect("history")
+    });
+    let describe = describe(ExecutionStatus::Running);
+    let sfn = mock_client!(aws_sdk_sfn, RuleMode::MatchAny, [&describe, &history]);
+    // Two build groups (linux, windows): the first ended, the second still runs.
+    let batches = mock!(aws_sdk_codebuild::Client::batch_get_build_batches)
+        .match_requests(|r| r.ids() == ["hello-build:b-77"])
+        .then_output(|| {
+            let group = |name: &str| {
+                let summary = BuildSummary::builder()
+                    .arn(format!("arn:aws:codebuild:us-east-1:123456789012:build/hello-build:{name}"))
+                    .build();
+                BuildGroup::builder().identifier(name).current_build_summary(summary).build()
+            };
+            let batch = BuildBatch::builder()
+                .id("hello-build:b-77")
+                .arn("arn:aws:codebuild:us-east-1:123456789012:build-batch/hello-build:b-77")
+                .build_groups(group("linux"))
+                .build_groups(group("windows"))
+                .build();
+            BatchGetBuildBatchesOutput::builder().build_batches(batch).build()
+        });
+    let builds = mock!(aws_sdk_codebuild::Client::batch_get_builds)
+        .match_requests(|r| r.ids() == ["hello-build:linux", "hello-build:windows"])
+        .then_output(|| {
+            let build = |name: &str, status: StatusType, complete: bool| {
+                let logs = LogsLocation::builder()
+                    .group_name("/baton/hello-baton/builds")
+                    .stream_name(name)
+                    .build();
+                Build::builder()
+                    .id(format!("hello-build:{name}"))
+                    .build_status(status)
+                    .build_complete(complete)
+                    .logs(logs)
+                    .build()
+            };
+            BatchGetBuildsOutput::builder()
+                .builds(build("linux", StatusType::Succeeded, true))
+                .builds(build("windows", StatusType::InProgress, false))
+                .build()
+        });
+    let mut ops = operations(&moto, MACHINE, sfn, aws_sdk_codedeploy::Client::new(&config)).await;
+    ops.codebuild = mock_client!(aws_sdk_codebuild, RuleMode::MatchAny, [&batches, &builds]);
+
+    let found = ops.builds(EXECUTION).await.expect("builds");
+    let seen: Vec<(&str, &str, &str, bool, &str)> = found
+        .iter()
+        .map(|b| (b.action.as_str(), b.id.as_str(), b.status.as_str(), b.ended, b.log.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "Build:Compile",
+                "hello-build:linux",
+                "SUCCEEDED",
+                true,
+                "/baton/hello-baton/builds:linux"
+            ),
+            (
+                "Build:Compile",
+                "hello-build:windows",
+                "IN_PROGRESS",
+                false,
+                "/baton/hello-baton/builds:windows"
+            ),
+        ]
+    );
+}

@@ -1,5 +1,5 @@
-//! The logs of [`AwsOperations`]. A build's: the builds an execution's history started,
-//! CodeBuild's word on each (`BatchGetBuilds`: its status and log stream) and the log itself from
+//! The logs of [`AwsOperations`]. A build's: the builds an execution's history started (a batch's
+//! builds each on its own), CodeBuild's word on each (`BatchGetBuilds`: its status and log stream) and the log itself from
 //! CloudWatch Logs (`GetLogEvents`, forward from the last token). A deployment's: the deployments
 //! its history started and the rollbacks CodeDeploy made of them, each target's lifecycle events.
 
@@ -17,7 +17,7 @@ impl AwsOperations {
     pub(super) async fn build_refs(&self, execution: &str) -> Result<Vec<BuildRef>, OperationError> {
         let described = self.described(execution).await?;
         let events = history::events(&self.sfn, described.execution_arn()).await.map_err(internal)?;
-        let started = history::submitted(&events, "build_id");
+        let started = self.batch_members(history::submitted(&events, "build_id")).await?;
         let mut refs = Vec::new();
         for chunk in started.chunks(IDS_PER_CALL) {
             let out = self
@@ -44,6 +44,43 @@ impl AwsOperations {
             }
         }
         Ok(refs)
+    }
+
+    /// The started jobs with each batch (`batch: true`, its ARN the job id) replaced by its
+    /// builds (`BatchGetBuildBatches`), in its build groups' order, so each build's log is read as
+    /// a build's is; a batch that has started none yet is left out.
+    async fn batch_members(&self, started: Vec<(String, String)>) -> Result<Vec<(String, String)>, OperationError> {
+        let batches: Vec<String> = started
+            .iter()
+            .filter_map(|(_, id)| crate::codebuild_batch::batch_id(id).map(str::to_string))
+            .collect();
+        if batches.is_empty() {
+            return Ok(started);
+        }
+        let out = self
+            .codebuild
+            .batch_get_build_batches()
+            .set_ids(Some(batches))
+            .send()
+            .await
+            .map_err(|e| internal(port_error("CodeBuild BatchGetBuildBatches", &e)))?;
+        let mut jobs = Vec::new();
+        for (action, id) in started {
+            let Some(batch) = crate::codebuild_batch::batch_id(&id) else {
+                jobs.push((action, id));
+                continue;
+            };
+            let builds = out
+                .build_batches()
+                .iter()
+                .filter(|b| b.id() == Some(batch))
+                .flat_map(|b| b.build_groups())
+                .filter_map(|g| g.current_build_summary()?.arn())
+                // A build's ARN is `…:build/ID`; BatchGetBuilds takes the id.
+                .filter_map(|arn| arn.split_once(":build/").map(|(_, id)| id.to_string()));
+            jobs.extend(builds.map(|build| (action.clone(), build)));
+        }
+        Ok(jobs)
     }
 
     /// The log's events after the cursor's token, each message a line. A build that has not
