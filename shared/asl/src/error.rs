@@ -79,10 +79,11 @@ impl StatesError {
     /// Step Functions opens the cause of a runtime error with the state that raised it and the
     /// id of the event that entered it: "An error occurred while executing the state 'Check
     /// Address' (entered at the event id #7). The JSONPath …" (recorded executions quoted in
-    /// `tests/conformance/errors.json`). Errors a task returned, and catchable errors, keep their
-    /// own cause.
+    /// `tests/conformance/errors.json`), and so does a JSONata expression's failure
+    /// (`tests/conformance/jsonata.json`). Errors a task returned keep their own cause.
     pub(crate) fn at_state(mut self, state: &str, entered_event: u64) -> Self {
-        if self.error == names::RUNTIME && !self.located {
+        let located_by_aws = self.error == names::RUNTIME || self.error == crate::jsonata::QUERY_EVALUATION_ERROR;
+        if located_by_aws && !self.located {
             self.cause = format!(
                 "An error occurred while executing the state '{state}' (entered at the event id #{entered_event}). {}",
                 self.cause

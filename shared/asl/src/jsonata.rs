@@ -100,10 +100,17 @@ pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>,
     let mut evaluator = Evaluator::with_context(bindings);
     crate::jsonata_functions::register(&mut evaluator)
         .map_err(|e| StatesError::new(QUERY_EVALUATION_ERROR, format!("Step Functions' JSONata functions: {e}")))?;
+    // AWS's wording, recorded in executions: "The JSONata expression '…' specified for the field
+    // '…' threw an error during evaluation", then ". " and a coded JSONata message, or ": " and
+    // a bare one (tests/conformance/jsonata.json cites the recordings).
     let result = evaluator.evaluate(&ast, &JValue::Null).map_err(|e| {
+        let separator = if e.code().is_some() { ". " } else { ": " };
         StatesError::new(
             QUERY_EVALUATION_ERROR,
-            format!("the JSONata expression '{expr}' specified for the field '{field}' failed: {e}"),
+            format!(
+                "The JSONata expression '{expr}' specified for the field '{field}' threw an error during evaluation{separator}{}",
+                e.message()
+            ),
         )
     })?;
     Ok(match result {
@@ -112,41 +119,35 @@ pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>,
     })
 }
 
-/// Evaluates a field that is JSON with `{% %}` strings anywhere inside. A field whose whole value
-/// is an expression must yield something; inside objects and arrays, undefined drops the member.
+/// Evaluates a field that is JSON with `{% %}` strings anywhere inside. Every expression must
+/// yield something, at the top or inside an object or array: AWS fails the state with
+/// "The JSONata expression '…' specified for the field 'Output/a/b' returned nothing
+/// (undefined)." rather than drop the member (recorded executions, tests/conformance/jsonata.json).
 pub fn template(value: &Value, env: &Env<'_>, field: &str) -> Result<Value, StatesError> {
-    match inner(value, env, field)? {
-        Some(v) => Ok(v),
-        None => Err(StatesError::new(
-            QUERY_EVALUATION_ERROR,
-            format!("the JSONata expression specified for the field '{field}' returned nothing (undefined)"),
-        )),
-    }
-}
-
-fn inner(value: &Value, env: &Env<'_>, field: &str) -> Result<Option<Value>, StatesError> {
     match value {
         Value::String(s) => match expression(s) {
-            Some(expr) => evaluate(expr, env, field),
-            None => Ok(Some(value.clone())),
+            Some(expr) => evaluate(expr, env, field)?.ok_or_else(|| {
+                StatesError::new(
+                    QUERY_EVALUATION_ERROR,
+                    format!("The JSONata expression '{expr}' specified for the field '{field}' returned nothing (undefined)."),
+                )
+            }),
+            None => Ok(value.clone()),
         },
         Value::Object(fields) => {
             let mut out = Map::with_capacity(fields.len());
             for (k, v) in fields {
-                if let Some(v) = inner(v, env, &format!("{field}/{k}"))? {
-                    out.insert(k.clone(), v);
-                }
+                out.insert(k.clone(), template(v, env, &format!("{field}/{k}"))?);
             }
-            Ok(Some(Value::Object(out)))
+            Ok(Value::Object(out))
         }
-        Value::Array(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (i, v) in items.iter().enumerate() {
-                out.extend(inner(v, env, &format!("{field}[{i}]"))?);
-            }
-            Ok(Some(Value::Array(out)))
-        }
-        other => Ok(Some(other.clone())),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| template(v, env, &format!("{field}[{i}]")))
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
+        other => Ok(other.clone()),
     }
 }
 
@@ -179,27 +180,24 @@ mod tests {
     }
 
     #[test]
-    fn templates_drop_undefined_members() {
+    fn an_undefined_member_fails_the_field_naming_its_path() {
         let states = json!({"input": {"a": 1}});
         let vars = Default::default();
         let env = Env {
             states: &states,
             variables: &vars,
         };
-        let out = template(
-            &json!({"a": "{% $states.input.a %}", "b": "{% $states.input.b %}", "lit": "x"}),
-            &env,
-            "Output",
-        )
-        .unwrap();
-        assert_eq!(out, json!({"a": 1, "lit": "x"}));
+        let out = template(&json!({"a": "{% $states.input.a %}", "lit": ["x", "{% 2 %}"]}), &env, "Output").unwrap();
+        assert_eq!(out, json!({"a": 1, "lit": ["x", 2]}));
+        let nested = template(&json!({"a": {"b": "{% $states.input.b %}"}}), &env, "Output").unwrap_err();
         assert_eq!(
-            template(&json!("{% $states.input.b %}"), &env, "Output").unwrap_err().error,
-            QUERY_EVALUATION_ERROR
+            (nested.error.as_str(), nested.cause.as_str()),
+            (
+                QUERY_EVALUATION_ERROR,
+                "The JSONata expression '$states.input.b' specified for the field 'Output/a/b' returned nothing (undefined)."
+            )
         );
-        assert_eq!(
-            template(&json!("{% $$bad( %}"), &env, "Output").unwrap_err().error,
-            QUERY_EVALUATION_ERROR
-        );
+        let thrown = template(&json!("{% $$bad( %}"), &env, "Output").unwrap_err();
+        assert_eq!(thrown.error, QUERY_EVALUATION_ERROR);
     }
 }
