@@ -2,7 +2,8 @@
 //! Functions", JSONata functions provided by Step Functions): `$partition`, `$range`, `$hash`,
 //! `$uuid` and `$parse`, and `$random` with an optional seed. Each does what its intrinsic
 //! counterpart does (States.ArrayPartition, States.ArrayRange, States.Hash, States.UUID,
-//! States.StringToJson), by the same code, so the two query languages agree.
+//! States.StringToJson), by the same code, so the two query languages agree. And the one it
+//! takes away: "`$eval` is not available; use `$parse` instead".
 
 use jsonata_core::evaluator::{Evaluator, EvaluatorError, HostFnResult};
 use jsonata_core::value::JValue;
@@ -17,7 +18,12 @@ pub(crate) fn register(evaluator: &mut Evaluator) -> Result<(), EvaluatorError> 
     evaluator.register_fn("hash", |args: &[JValue]| via("$hash", "States.Hash", args))?;
     evaluator.register_fn("uuid", |args: &[JValue]| via("$uuid", "States.UUID", args))?;
     evaluator.register_fn("parse", |args: &[JValue]| via("$parse", "States.StringToJson", args))?;
-    evaluator.register_fn_override("random", random)
+    evaluator.register_fn_override("random", random)?;
+    // What AWS answers a call of it, recorded by TestState (floci-io/floci#2737): "… threw an
+    // error during evaluation. T1006: Attempted to invoke a non-function".
+    evaluator.register_fn_override("eval", |_: &[JValue]| {
+        Err(EvaluatorError::EvaluationError("T1006: Attempted to invoke a non-function".into()))
+    })
 }
 
 /// Calls the intrinsic `intrinsic` with `args`, its failure said under the JSONata name.
