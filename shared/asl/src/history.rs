@@ -152,6 +152,14 @@ impl<'de> Deserialize<'de> for HistoryEvent {
     }
 }
 
+/// An event's `…EventDetails` member, when it has one.
+fn json_details(key: Option<&str>, details: Value) -> Option<Details> {
+    key.map(|key| Details {
+        key: Cow::Owned(key.to_string()),
+        body: Body::Json(details),
+    })
+}
+
 /// Where events go as they happen (a database, a progress display, a test's channel).
 pub trait HistorySink: Send + Sync {
     /// Takes the event by value: sinks keep or forward it without another copy.
@@ -215,16 +223,20 @@ impl Recorder {
     }
 
     pub(crate) fn emit(&self, kind: &str, details_key: Option<&str>, details: Value) -> u64 {
-        let details = details_key.map(|key| Details {
-            key: Cow::Owned(key.to_string()),
-            body: Body::Json(details),
-        });
-        self.push(Cow::Owned(kind.to_string()), details)
+        self.push(Cow::Owned(kind.to_string()), json_details(details_key, details), true)
     }
 
-    fn push(&self, kind: Cow<'static, str>, details: Option<Details>) -> u64 {
+    /// An event nothing in the execution's flow led to (`previousEventId` 0): Step Functions
+    /// records the `ExecutionTimedOut` that ends an execution from outside so (recorded
+    /// histories quoted in tests/conformance/states.json).
+    pub(crate) fn emit_unlinked(&self, kind: &str, details_key: Option<&str>, details: Value) -> u64 {
+        self.push(Cow::Owned(kind.to_string()), json_details(details_key, details), false)
+    }
+
+    fn push(&self, kind: Cow<'static, str>, details: Option<Details>, linked: bool) -> u64 {
         let id = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
         let previous = self.previous.swap(id, Ordering::SeqCst);
+        let previous = if linked { previous } else { 0 };
         let event = HistoryEvent {
             id,
             previous_event_id: previous,
@@ -246,7 +258,7 @@ impl Recorder {
                 payload: input.to_string(),
             },
         };
-        self.push(Cow::Borrowed(event_kind(state_type, true)), Some(details))
+        self.push(Cow::Borrowed(event_kind(state_type, true)), Some(details), true)
     }
 
     pub(crate) fn map_iteration(&self, kind: &'static str, key: &'static str, name: &Arc<str>, index: usize) {
@@ -256,6 +268,7 @@ impl Recorder {
                 key: Cow::Borrowed(key),
                 body: Body::MapIteration { name: name.clone(), index },
             }),
+            true,
         );
     }
 
@@ -269,7 +282,7 @@ impl Recorder {
                 payload: output,
             },
         };
-        self.push(Cow::Borrowed(event_kind(state_type, false)), Some(details));
+        self.push(Cow::Borrowed(event_kind(state_type, false)), Some(details), true);
     }
 }
 

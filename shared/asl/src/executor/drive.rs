@@ -132,17 +132,20 @@ impl Interpreter {
         }
         let result = match result {
             Ok(r) => r,
+            // Step Functions ends it TIMED_OUT with neither error nor cause, `States.Timeout`
+            // in the history's `ExecutionTimedOut` alone, unlinked (recorded AWS executions,
+            // tests/conformance/states.json).
             Err(secs) => {
-                let error = StatesError::new(names::TIMEOUT, format!("the execution ran longer than TimeoutSeconds ({secs} s)"));
-                recorder.emit(
+                info!(execution = %arn, timeout_secs = secs, "execution timed out");
+                recorder.emit_unlinked(
                     "ExecutionTimedOut",
                     Some("executionTimedOutEventDetails"),
-                    json!({"error": error.error, "cause": error.cause}),
+                    json!({"error": names::TIMEOUT}),
                 );
                 return ExecutionOutcome {
                     status: ExecutionStatus::TimedOut,
                     output: None,
-                    error: Some(error),
+                    error: None,
                 };
             }
         };

@@ -282,7 +282,7 @@ impl Interpreter {
                 run.flight.hold().await;
                 if run.recorder.full() {
                     return Err(StatesError::runtime(format!(
-                        "the execution history reached Step Functions' limit of {HISTORY_LIMIT} events"
+                        "The execution reached the maximum number of history events ({HISTORY_LIMIT})."
                     )));
                 }
                 let state = machine

@@ -6,7 +6,8 @@
 //! A case: `{name, source, definition, input?, tasks?, expect}` where `tasks` maps a Task state
 //! to its mocked responses (`{"0": {"Return": …}, "1-2": {"Throw": {…}}}`, or
 //! `"never-answers"` for a callback nobody answers) and `expect` is
-//! `{status, output?, error?, cause_contains?, cause?, history?}` or `{invalid: CODE}` for a definition
+//! `{status, output?, error?, no_error?, cause_contains?, cause?, history?, last_event?}` or
+//! `{invalid: CODE}` for a definition
 //! that must be rejected with that diagnostic code.
 
 use std::path::PathBuf;
@@ -49,9 +50,15 @@ pub(crate) struct Expect {
     /// The whole cause, for cases that reproduce a cause Step Functions recorded.
     #[serde(default)]
     pub cause: Option<String>,
+    /// Ended with neither error nor cause, as `DescribeExecution` shows a timed-out execution.
+    #[serde(default)]
+    pub no_error: bool,
     /// Event types that must appear, in this order (others may come between).
     #[serde(default)]
     pub history: Vec<String>,
+    /// The history's last event as `GetExecutionHistory` returns it, but for its timestamp.
+    #[serde(default)]
+    pub last_event: Option<Value>,
     #[serde(default)]
     pub invalid: Option<String>,
 }
@@ -109,6 +116,7 @@ pub(crate) enum Outcome {
         error: Option<String>,
         cause: Option<String>,
         history: Vec<String>,
+        last_event: Option<Value>,
     },
 }
 
@@ -158,18 +166,23 @@ pub(crate) fn execute(case: &Case) -> Outcome {
         input: case.input.clone(),
     };
     let outcome = runtime.block_on(Interpreter::with_tokens(invoker, sink.clone(), tokens).execute(&machine, &spec));
+    let mut last_event = sink.events().last().map(|e| serde_json::to_value(e).expect("an event serializes"));
+    if let Some(Value::Object(event)) = &mut last_event {
+        event.remove("timestamp");
+    }
     Outcome::Ran {
         status: outcome.status.as_str().to_string(),
         output: outcome.output,
         error: outcome.error.as_ref().map(|e| e.error.clone()),
         cause: outcome.error.map(|e| e.cause),
         history: sink.events().into_iter().map(|e| e.kind.into_owned()).collect(),
+        last_event,
     }
 }
 
 fn check(case: &Case, outcome: &Outcome) -> Result<(), String> {
     let e = &case.expect;
-    let (status, output, error, cause, history) = match (outcome, &e.invalid) {
+    let (status, output, error, cause, history, last_event) = match (outcome, &e.invalid) {
         (Outcome::Rejected(codes, _), Some(code)) if codes.contains(&code.as_str()) => return Ok(()),
         (Outcome::Rejected(codes, why), Some(code)) => return Err(format!("rejected with {codes:?}, expected {code}: {why}")),
         (Outcome::Rejected(_, why), None) => return Err(format!("definition rejected: {why}")),
@@ -181,9 +194,10 @@ fn check(case: &Case, outcome: &Outcome) -> Result<(), String> {
                 error,
                 cause,
                 history,
+                last_event,
             },
             None,
-        ) => (status, output, error, cause, history),
+        ) => (status, output, error, cause, history, last_event),
     };
     let mut problems = Vec::new();
     if let Some(want) = &e.status
@@ -203,6 +217,14 @@ fn check(case: &Case, outcome: &Outcome) -> Result<(), String> {
         && error.as_ref() != Some(want)
     {
         problems.push(format!("error {error:?}, expected {want}"));
+    }
+    if e.no_error && (error.is_some() || cause.is_some()) {
+        problems.push(format!("ended with {error:?}: {cause:?}, expected neither"));
+    }
+    if let Some(want) = &e.last_event
+        && last_event.as_ref() != Some(want)
+    {
+        problems.push(format!("last event {last_event:?}, expected {want}"));
     }
     if let Some(want) = &e.cause_contains
         && !cause.as_ref().is_some_and(|c| c.contains(want.as_str()))
