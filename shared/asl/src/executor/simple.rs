@@ -158,10 +158,15 @@ pub(super) async fn wait(s: &WaitState, lang: Lang, input: Value, ctx: &Context,
         until_timestamp(&text)?
     } else if let Some(p) = &s.timestamp_path {
         let v = resolve(p, &effective, ctx)?;
-        until_timestamp(
-            v.as_str()
-                .ok_or_else(|| StatesError::runtime(format!("TimestampPath '{p}' must select a string, got {v}")))?,
-        )?
+        // AWS's words for a value that is not a timestamp, as LocalStack's tests recorded them
+        // against AWS (tests/conformance/states.json).
+        let refused = || {
+            let shown = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            StatesError::runtime(format!(
+                "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {p} == {shown}"
+            ))
+        };
+        until_timestamp(v.as_str().ok_or_else(refused)?).map_err(|_| refused())?
     } else {
         return Err(StatesError::runtime(
             "a Wait state needs Seconds, SecondsPath, Timestamp or TimestampPath",
