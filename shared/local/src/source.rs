@@ -16,7 +16,7 @@ use crate::error::LocalError;
 use crate::sys::tree;
 
 #[derive(Debug, Clone)]
-pub struct LocalSource {
+pub(crate) struct LocalSource {
     dir: PathBuf,
     /// Left out of every snapshot wherever it is: a state directory inside the source would
     /// otherwise be snapshotted into itself.
@@ -30,7 +30,7 @@ pub struct LocalSource {
 const SKIPPED: [&str; 3] = [".git", ".baton", "target"];
 
 impl LocalSource {
-    pub fn new(dir: PathBuf, state_dir: &Path, store: Arc<FsArtifactStore>, working_tree: bool) -> Self {
+    pub(crate) fn new(dir: PathBuf, state_dir: &Path, store: Arc<FsArtifactStore>, working_tree: bool) -> Self {
         Self {
             dir,
             state_dir: state_dir.to_path_buf(),
@@ -40,7 +40,7 @@ impl LocalSource {
         }
     }
 
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 

@@ -464,7 +464,7 @@ pub enum Entry {
         sha256: String,
         size: u64,
         executable: bool,
-        /// Where the content is when it is packed ([`crate::artifacts::packs`]); stored on its own if not.
+        /// Where the content is when it is packed (`crate::artifacts::packs`); stored on its own if not.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         packed: Option<Packed>,
     },

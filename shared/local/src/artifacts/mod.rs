@@ -22,8 +22,8 @@ use crate::sys::tree;
 
 pub mod blobs;
 pub mod diff;
-pub mod gc;
-pub mod packs;
+pub(crate) mod gc;
+pub(crate) mod packs;
 
 enum StoredFiles {
     Listing(PathBuf),

@@ -25,7 +25,7 @@ use crate::error::LocalError;
 
 /// Contents smaller than this are packed; larger ones are stored alone, where one frame of
 /// their own already has history enough.
-pub const PACKED_MAX: u64 = 1 << 20;
+pub(crate) const PACKED_MAX: u64 = 1 << 20;
 
 /// Contents per frame: enough history for whole-frame compression to pay, little enough that
 /// reading one file decompresses at most this much beside it.
@@ -56,7 +56,7 @@ type Compressed = Result<(Vec<u8>, Vec<(String, u64)>), std::io::Error>;
 
 /// What a finished pack holds.
 #[derive(Debug)]
-pub struct Written {
+pub(crate) struct Written {
     /// Each packed content's location.
     pub located: HashMap<String, Packed>,
     /// The pack's size on disk.
@@ -67,7 +67,7 @@ pub struct Written {
 type WriterResult = Result<(HashMap<String, Packed>, u64), LocalError>;
 
 /// Builds one pack from the contents an ingest adds; threads start with the first content.
-pub struct PackWriter {
+pub(crate) struct PackWriter {
     dir: PathBuf,
     name: String,
     frame: Frame,
@@ -81,7 +81,7 @@ struct Running {
 }
 
 impl PackWriter {
-    pub fn new(packs_dir: &Path) -> Self {
+    pub(crate) fn new(packs_dir: &Path) -> Self {
         Self {
             dir: packs_dir.to_path_buf(),
             name: format!("{}.pack", uuid::Uuid::new_v4().simple()),
@@ -98,7 +98,7 @@ impl PackWriter {
     }
 
     /// Adds a content (already known not to be stored) to the pack.
-    pub fn add(&mut self, sha256: String, bytes: &[u8]) -> Result<(), LocalError> {
+    pub(crate) fn add(&mut self, sha256: String, bytes: &[u8]) -> Result<(), LocalError> {
         let offset = self.frame.contents.len() as u64;
         self.frame.contents.extend_from_slice(bytes);
         self.frame.members.push((sha256, offset));
@@ -162,7 +162,7 @@ impl PackWriter {
 
     /// Compresses what is left, syncs the pack and renames it into place. `None` when nothing
     /// was added.
-    pub fn finish(mut self) -> Result<Option<Written>, LocalError> {
+    pub(crate) fn finish(mut self) -> Result<Option<Written>, LocalError> {
         if !self.frame.members.is_empty() {
             self.send()?;
         }
@@ -244,7 +244,7 @@ fn write_frames(file: fs::File, tmp: &Path, name: &str, compressed: &mpsc::Recei
 
 /// Reads packed contents, keeping the last frame it decompressed: a listing names its files in
 /// the order they were packed, so consecutive reads mostly share a frame.
-pub struct PackReader {
+pub(crate) struct PackReader {
     dir: PathBuf,
     frame: Option<((String, u64), Vec<u8>)>,
 }
@@ -256,7 +256,7 @@ impl std::fmt::Debug for PackReader {
 }
 
 impl PackReader {
-    pub fn new(packs_dir: &Path) -> Self {
+    pub(crate) fn new(packs_dir: &Path) -> Self {
         Self {
             dir: packs_dir.to_path_buf(),
             frame: None,
@@ -264,7 +264,7 @@ impl PackReader {
     }
 
     /// The `size` bytes of content at `at`.
-    pub fn read(&mut self, at: &Packed, size: u64) -> Result<&[u8], LocalError> {
+    pub(crate) fn read(&mut self, at: &Packed, size: u64) -> Result<&[u8], LocalError> {
         let key = (at.pack.clone(), at.frame);
         if self.frame.as_ref().is_none_or(|(k, _)| *k != key) {
             let bytes = self.load(at)?;
@@ -305,7 +305,7 @@ impl PackReader {
 }
 
 /// Every packed content the store knows, by sha256.
-pub fn load_index(db: &Db) -> Result<HashMap<String, Packed>, LocalError> {
+pub(crate) fn load_index(db: &Db) -> Result<HashMap<String, Packed>, LocalError> {
     let conn = db.lock();
     let mut stmt = conn
         .prepare("SELECT sha256, pack, frame, frame_len, offset FROM packed_blobs")
@@ -327,7 +327,7 @@ pub fn load_index(db: &Db) -> Result<HashMap<String, Packed>, LocalError> {
 
 /// Records where a new pack's contents are; a content another ingest packed at the same time
 /// keeps its first location.
-pub fn record(db: &Db, located: &HashMap<String, Packed>) -> Result<(), LocalError> {
+pub(crate) fn record(db: &Db, located: &HashMap<String, Packed>) -> Result<(), LocalError> {
     db.immediate(|tx| {
         let mut stmt = tx
             .prepare("INSERT OR IGNORE INTO packed_blobs (sha256, pack, frame, frame_len, offset) VALUES (?1, ?2, ?3, ?4, ?5)")
@@ -342,7 +342,7 @@ pub fn record(db: &Db, located: &HashMap<String, Packed>) -> Result<(), LocalErr
 
 /// Forgets the contents of packs about to be removed. Called before the files go, so an index
 /// row never outlives its pack.
-pub fn forget(db: &Db, packs: &[String]) -> Result<(), LocalError> {
+pub(crate) fn forget(db: &Db, packs: &[String]) -> Result<(), LocalError> {
     db.immediate(|tx| {
         for pack in packs {
             tx.execute("DELETE FROM packed_blobs WHERE pack = ?1", [pack])

@@ -18,14 +18,14 @@ use crate::sys::tree;
 
 /// One build's use of its buildspec's cache, with the notes it leaves in the build log.
 #[derive(Debug)]
-pub struct ForBuild<'a> {
+pub(crate) struct ForBuild<'a> {
     cache: &'a Cache,
     root: PathBuf,
     key: Result<String, String>,
 }
 
 impl<'a> ForBuild<'a> {
-    pub fn new(cache: &'a Cache, root: &Path, action: &str, src: &Path) -> Self {
+    pub(crate) fn new(cache: &'a Cache, root: &Path, action: &str, src: &Path) -> Self {
         Self {
             cache,
             root: root.to_path_buf(),
@@ -34,7 +34,7 @@ impl<'a> ForBuild<'a> {
     }
 
     /// Restores into the workspace unless `action: save`; what happened, for the log.
-    pub fn restore(&self, src: &Path) -> Option<String> {
+    pub(crate) fn restore(&self, src: &Path) -> Option<String> {
         if self.cache.action == Some(CacheAction::Save) {
             return None;
         }
@@ -50,7 +50,7 @@ impl<'a> ForBuild<'a> {
     }
 
     /// Saves from the workspace unless `action: restore` (call it for successful builds only).
-    pub fn save(&self, src: &Path) -> Option<String> {
+    pub(crate) fn save(&self, src: &Path) -> Option<String> {
         if self.cache.action == Some(CacheAction::Restore) {
             return None;
         }
@@ -73,7 +73,7 @@ fn dir(root: &Path, key: &str) -> PathBuf {
 
 /// The cache's key for this build: `key` with `$(codebuild-hash-files …)` expanded against the
 /// workspace, or the action's name.
-pub fn key(cache: &Cache, action: &str, src: &Path) -> Result<String, LocalError> {
+pub(crate) fn key(cache: &Cache, action: &str, src: &Path) -> Result<String, LocalError> {
     const HASH: &str = "$(codebuild-hash-files ";
     let Some(key) = &cache.key else { return Ok(action.to_string()) };
     let mut out = String::new();
@@ -115,7 +115,7 @@ fn hash_files<'a>(src: &Path, patterns: impl Iterator<Item = &'a str>) -> Result
 
 /// Copies the cache of `key`, or else the newest one under a fallback prefix, into the
 /// workspace; returns the key it used and the file count.
-pub fn restore(root: &Path, key: &str, fallbacks: &[String], src: &Path) -> Result<Option<(String, u64)>, LocalError> {
+pub(crate) fn restore(root: &Path, key: &str, fallbacks: &[String], src: &Path) -> Result<Option<(String, u64)>, LocalError> {
     let exact = dir(root, key);
     let chosen = if exact.is_dir() {
         Some((exact, key.to_string()))
@@ -148,7 +148,7 @@ fn newest_with_prefix(root: &Path, prefix: &str) -> Option<PathBuf> {
 
 /// Stores the workspace files that the cache's relative `paths` match under `key`; returns the
 /// file count.
-pub fn save(root: &Path, key: &str, cache: &Cache, src: &Path) -> Result<u64, LocalError> {
+pub(crate) fn save(root: &Path, key: &str, cache: &Cache, src: &Path) -> Result<u64, LocalError> {
     let relative: Vec<String> = cache
         .paths
         .iter()

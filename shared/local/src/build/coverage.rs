@@ -25,7 +25,7 @@ fn invalid(reader: &Reader<&[u8]>, e: impl std::fmt::Display) -> LocalError {
 /// Adds a Cobertura document. The root's `lines-covered`/`lines-valid` (and branch) totals are
 /// used when present, as coverage.py and most tools write them; otherwise each class's `<line>`
 /// elements are counted (method-level lines repeat them and are skipped).
-pub fn add_cobertura(summary: &mut CoverageReport, xml: &str) -> Result<(), LocalError> {
+pub(crate) fn add_cobertura(summary: &mut CoverageReport, xml: &str) -> Result<(), LocalError> {
     let mut reader = Reader::from_str(xml);
     let mut path: Vec<String> = Vec::new();
     let mut totals = false;
@@ -76,7 +76,7 @@ fn branch_fraction(text: &str) -> Option<(u64, u64)> {
 
 /// Adds a JaCoCo document: the report-level `LINE` and `BRANCH` counters (the direct children
 /// of `<report>`; nested counters are per package, class and method).
-pub fn add_jacoco(summary: &mut CoverageReport, xml: &str) -> Result<(), LocalError> {
+pub(crate) fn add_jacoco(summary: &mut CoverageReport, xml: &str) -> Result<(), LocalError> {
     let mut reader = Reader::from_str(xml);
     let mut depth = 0usize;
     loop {

@@ -19,13 +19,13 @@ fn quote(s: &str) -> String {
 
 /// The shell the build runs its commands in (`env.shell`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shell {
+pub(crate) enum Shell {
     Bash,
     Sh,
 }
 
 impl Shell {
-    pub fn program(self) -> &'static str {
+    pub(crate) fn program(self) -> &'static str {
         match self {
             Self::Bash => "bash",
             Self::Sh => "sh",
@@ -35,7 +35,7 @@ impl Shell {
 
 /// Where the driver keeps what it writes besides the log.
 #[derive(Debug, Clone)]
-pub struct DriverFiles {
+pub(crate) struct DriverFiles {
     /// Phase boundaries and failures, read back by [`parse_status`].
     pub status: String,
     /// The buildspec's exported variables, read back by [`parse_exported`].
@@ -86,7 +86,7 @@ fn preamble(shell: Shell, state: &str) -> String {
     )
 }
 
-pub fn script(spec: &Buildspec, shell: Shell, files: &DriverFiles) -> String {
+pub(crate) fn script(spec: &Buildspec, shell: Shell, files: &DriverFiles) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -173,7 +173,7 @@ pub fn script(spec: &Buildspec, shell: Shell, files: &DriverFiles) -> String {
 }
 
 /// The `NAME=value\0` pairs the driver wrote: the exported variables, or the environment.
-pub fn parse_exported(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
+pub(crate) fn parse_exported(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
     bytes
         .split(|b| *b == 0)
         .filter_map(|pair| {
@@ -186,7 +186,7 @@ pub fn parse_exported(bytes: &[u8]) -> std::collections::BTreeMap<String, String
 /// One phase as `BatchGetBuilds` reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PhaseReport {
+pub(crate) struct PhaseReport {
     pub phase_type: String,
     pub phase_status: String,
     pub start_time_ms: i64,
@@ -197,13 +197,13 @@ pub struct PhaseReport {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PhaseContext {
+pub(crate) struct PhaseContext {
     pub status_code: String,
     pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct DriverReport {
+pub(crate) struct DriverReport {
     pub phases: Vec<PhaseReport>,
     /// The driver ran to its end (it was not killed).
     pub finished: bool,
@@ -218,7 +218,7 @@ pub struct DriverReport {
 impl DriverReport {
     /// Says why the cut phase ended when Baton ended it (a timeout, a stop), in place of "the
     /// shell exited".
-    pub fn interrupted(&mut self, phase_status: &str, status_code: &str, message: &str) {
+    pub(crate) fn interrupted(&mut self, phase_status: &str, status_code: &str, message: &str) {
         let Some(p) = self.phases.last_mut().filter(|_| self.cut) else {
             return;
         };
@@ -240,7 +240,7 @@ fn epoch_ms(ts: &str) -> i64 {
 }
 
 /// Reads the status lines the driver wrote on descriptor 3.
-pub fn parse_status(text: &str, spec: &Buildspec) -> DriverReport {
+pub(crate) fn parse_status(text: &str, spec: &Buildspec) -> DriverReport {
     let mut report = DriverReport {
         phases: Vec::new(),
         finished: false,

@@ -27,20 +27,20 @@ use crate::sys::process::{Exit, clean_command, run_build_shell};
 use crate::sys::tree;
 
 pub(crate) mod batch;
-pub mod cache;
-pub mod coverage;
-pub mod driver;
+pub(crate) mod cache;
+pub(crate) mod coverage;
+pub(crate) mod driver;
 pub(crate) mod env;
 pub(crate) mod log;
 pub(crate) mod outputs;
 mod port;
-pub mod reports;
+pub(crate) mod reports;
 
 /// 64 MiB: far more than a readable build log, far less than a full disk.
-pub const DEFAULT_LOG_CAP: u64 = 64 * 1024 * 1024;
+pub(crate) const DEFAULT_LOG_CAP: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
-pub struct ShellBuildRunner {
+pub(crate) struct ShellBuildRunner {
     builds_dir: PathBuf,
     /// Buildspec caches, by pipeline and key.
     cache_dir: PathBuf,
@@ -85,7 +85,7 @@ impl Finished {
 }
 
 impl ShellBuildRunner {
-    pub fn new(state_dir: &Path, db: Arc<Db>, store: Arc<FsArtifactStore>, bus: EventBus) -> Self {
+    pub(crate) fn new(state_dir: &Path, db: Arc<Db>, store: Arc<FsArtifactStore>, bus: EventBus) -> Self {
         Self {
             builds_dir: state_dir.join("builds"),
             cache_dir: state_dir.join("cache"),

@@ -16,7 +16,7 @@ use crate::error::LocalError;
 use crate::sys::tree;
 
 /// Adds one JUnit XML document to a summary.
-pub fn add_junit(summary: &mut TestReport, xml: &str) -> Result<(), LocalError> {
+pub(crate) fn add_junit(summary: &mut TestReport, xml: &str) -> Result<(), LocalError> {
     let mut reader = Reader::from_str(xml);
     reader.config_mut().trim_text(true);
     // The test case being read: (name, failed, skipped).
@@ -84,7 +84,7 @@ pub fn add_junit(summary: &mut TestReport, xml: &str) -> Result<(), LocalError> 
 
 /// What a build's report groups found: test results and code coverage.
 #[derive(Debug, Default)]
-pub struct Reports {
+pub(crate) struct Reports {
     pub tests: Vec<TestReport>,
     pub coverage: Vec<CoverageReport>,
 }
@@ -111,7 +111,7 @@ impl Format {
 }
 
 /// Every report group of a buildspec that found files, read from the build's workspace.
-pub fn collect(src: &Path, groups: &BTreeMap<String, Report>) -> Result<Reports, LocalError> {
+pub(crate) fn collect(src: &Path, groups: &BTreeMap<String, Report>) -> Result<Reports, LocalError> {
     let mut out = Reports::default();
     for (group, report) in groups {
         let format = Format::of(group, report)?;

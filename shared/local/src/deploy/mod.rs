@@ -9,13 +9,13 @@
 //! request and the rollback they ask for).
 
 pub mod analysis;
-pub mod install;
+pub(crate) mod install;
 mod lifecycle;
 pub(crate) mod permissions;
-pub mod plan;
+pub(crate) mod plan;
 mod port;
-pub mod shift;
-pub mod stop;
+pub(crate) mod shift;
+pub(crate) mod stop;
 pub mod traffic;
 
 use std::collections::{BTreeMap, HashMap};

@@ -4,7 +4,7 @@
 use baton_core::model::{DeploymentConfig, HealthyHostsType};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Instances deployed at the same time.
     pub batch: usize,
     /// Successful instances the deployment needs; it stops as soon as that becomes impossible.
@@ -12,7 +12,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn new(config: DeploymentConfig, n: usize) -> Self {
+    pub(crate) fn new(config: DeploymentConfig, n: usize) -> Self {
         let n = n.max(1);
         let min_healthy = match config {
             // "succeeds if the revision is deployed to all instances" — except that a failure on
@@ -43,7 +43,7 @@ impl Plan {
     /// Whether the deployment must stop: with `failed` failures so far, can it still reach
     /// `min_healthy` successes out of `n`? OneAtATime stops at the first failure on any instance
     /// but the last.
-    pub fn must_stop(&self, config: DeploymentConfig, n: usize, failed: usize, done: usize) -> bool {
+    pub(crate) fn must_stop(&self, config: DeploymentConfig, n: usize, failed: usize, done: usize) -> bool {
         match config {
             DeploymentConfig::OneAtATime => failed > 0 && (done < n || n == 1),
             _ => n - failed < self.min_healthy,
@@ -51,7 +51,7 @@ impl Plan {
     }
 
     /// The verdict once every instance was tried.
-    pub fn succeeded(&self, config: DeploymentConfig, n: usize, failed: usize) -> bool {
+    pub(crate) fn succeeded(&self, config: DeploymentConfig, n: usize, failed: usize) -> bool {
         !self.must_stop(config, n, failed, n)
     }
 }

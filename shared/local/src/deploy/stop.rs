@@ -109,7 +109,7 @@ impl LocalDeployer {
 }
 
 /// The rollback a stop started, for `baton status` and `baton stop-deployment`.
-pub fn rollback_of_stop(db: &crate::db::Db, deployment_id: &str) -> Result<Option<String>, LocalError> {
+pub(crate) fn rollback_of_stop(db: &crate::db::Db, deployment_id: &str) -> Result<Option<String>, LocalError> {
     Ok(db
         .lock()
         .query_row(

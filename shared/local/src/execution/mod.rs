@@ -5,5 +5,5 @@ pub mod continuation;
 pub(crate) mod job_ends;
 pub mod record;
 pub mod runners;
-pub mod status;
+pub(crate) mod status;
 pub(crate) mod stopping;

@@ -16,7 +16,7 @@ use rusqlite::{Transaction, params};
 use crate::error::LocalError;
 
 /// What an interpreter's outcome is recorded as: a `Baton.Superseded` failure is SUPERSEDED.
-pub fn of(outcome: &baton_asl::ExecutionOutcome) -> PipelineStatus {
+pub(crate) fn of(outcome: &baton_asl::ExecutionOutcome) -> PipelineStatus {
     let superseded = outcome
         .error
         .as_ref()

@@ -8,7 +8,7 @@ use crate::error::LocalError;
 
 /// Many holders at once, or one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LockMode {
+pub(crate) enum LockMode {
     Shared,
     Exclusive,
 }
@@ -21,14 +21,14 @@ pub struct FileLock {
 }
 
 /// Waits for the exclusive lock on `path` (created if missing) on a blocking thread.
-pub async fn exclusive(path: PathBuf) -> Result<FileLock, LocalError> {
+pub(crate) async fn exclusive(path: PathBuf) -> Result<FileLock, LocalError> {
     tokio::task::spawn_blocking(move || lock(&path, LockMode::Exclusive))
         .await
         .map_err(|e| LocalError::Internal(format!("lock task failed: {e}")))?
 }
 
 /// Takes the lock on `path` (created if missing), blocking this thread until it is free.
-pub fn lock(path: &std::path::Path, mode: LockMode) -> Result<FileLock, LocalError> {
+pub(crate) fn lock(path: &std::path::Path, mode: LockMode) -> Result<FileLock, LocalError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(LocalError::io(dir))?;
     }

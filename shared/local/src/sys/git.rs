@@ -9,7 +9,7 @@ use crate::error::LocalError;
 
 /// Runs `git -C dir args…`: `Err` when git cannot be started, `Ok(Err(stderr))` when it fails,
 /// `Ok(Ok(stdout))` when it succeeds.
-pub async fn run(dir: &Path, args: &[&str]) -> Result<Result<String, String>, LocalError> {
+pub(crate) async fn run(dir: &Path, args: &[&str]) -> Result<Result<String, String>, LocalError> {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -29,7 +29,7 @@ pub async fn run(dir: &Path, args: &[&str]) -> Result<Result<String, String>, Lo
 }
 
 /// [`run`], with git's failure as an error naming the command.
-pub async fn output(dir: &Path, args: &[&str]) -> Result<String, LocalError> {
+pub(crate) async fn output(dir: &Path, args: &[&str]) -> Result<String, LocalError> {
     run(dir, args).await?.map_err(|message| LocalError::Command {
         command: format!("git {}", args.join(" ")),
         message,

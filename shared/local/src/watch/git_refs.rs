@@ -18,12 +18,12 @@ use tokio::io::unix::AsyncFd;
 use crate::error::LocalError;
 
 /// Each ref's commit (tags peeled to theirs).
-pub type Refs = BTreeMap<String, String>;
+pub(crate) type Refs = BTreeMap<String, String>;
 
-pub use crate::sys::git::output as git;
+pub(crate) use crate::sys::git::output as git;
 
 /// The branches and tags of the repository at `dir`.
-pub async fn snapshot(dir: &Path) -> Result<Refs, LocalError> {
+pub(crate) async fn snapshot(dir: &Path) -> Result<Refs, LocalError> {
     // `%(*objectname)` is the commit an annotated tag points at; empty for anything else.
     let text = git(
         dir,
@@ -46,7 +46,7 @@ pub async fn snapshot(dir: &Path) -> Result<Refs, LocalError> {
 }
 
 /// What changed between two snapshots, in ref-name order.
-pub fn changes(before: &Refs, after: &Refs) -> Vec<RefChange> {
+pub(crate) fn changes(before: &Refs, after: &Refs) -> Vec<RefChange> {
     let mut out = Vec::new();
     for (name, new) in after {
         match before.get(name) {
@@ -74,7 +74,7 @@ pub fn changes(before: &Refs, after: &Refs) -> Vec<RefChange> {
 /// `ChangedFiles` by git: the files a change touched, relative to the source directory and
 /// limited to it (the part of the repository the pipeline builds).
 #[derive(Debug, Clone)]
-pub struct GitChangedFiles {
+pub(crate) struct GitChangedFiles {
     pub dir: PathBuf,
 }
 
@@ -93,7 +93,7 @@ impl ChangedFiles for GitChangedFiles {
 
 /// inotify watches over a repository's refs.
 #[derive(Debug)]
-pub struct RefWatcher {
+pub(crate) struct RefWatcher {
     fd: AsyncFd<OwnedFd>,
     git_dir: PathBuf,
     /// Watch descriptor → directory, to add watches under directories created later.
@@ -108,7 +108,7 @@ const REF_EVENTS: WatchFlags = WatchFlags::CREATE
     .union(WatchFlags::CLOSE_WRITE);
 
 impl RefWatcher {
-    pub async fn open(dir: &Path) -> Result<Self, LocalError> {
+    pub(crate) async fn open(dir: &Path) -> Result<Self, LocalError> {
         let git_dir = PathBuf::from(git(dir, &["rev-parse", "--path-format=absolute", "--git-common-dir"]).await?.trim());
         let fd = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK).map_err(|e| LocalError::io(&git_dir)(e.into()))?;
         // The replacement, `AsyncFd::register`, is `unsafe`, and the crate forbids unsafe code.
@@ -147,7 +147,7 @@ impl RefWatcher {
     }
 
     /// Waits until a ref may have changed.
-    pub async fn changed(&mut self) -> Result<(), LocalError> {
+    pub(crate) async fn changed(&mut self) -> Result<(), LocalError> {
         loop {
             let mut guard = self.fd.readable().await.map_err(LocalError::io(&self.git_dir))?;
             let mut relevant = false;

@@ -1,9 +1,9 @@
 //! `baton watch`: starts executions when the pipeline's triggers say so — a push to the git
-//! repository that passes its push filters ([`git_refs`] notices it the moment the ref moves),
+//! repository that passes its push filters (`git_refs` notices it the moment the ref moves),
 //! or a schedule coming due. Executions run concurrently in one runtime, and the pipeline's
 //! execution mode orders them.
 
-pub mod git_refs;
+pub(crate) mod git_refs;
 
 use std::path::PathBuf;
 use std::sync::Arc;
