@@ -16,29 +16,10 @@ use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType, StateEnteredEventDet
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use baton_aws::codedeploy::DeploymentTag;
 use baton_core::operations::{Operations, VersionChange};
-use baton_core::ports::{ArtifactRef, ArtifactStore, Provenance, StagedArtifact};
+use baton_core::ports::ArtifactRef;
 use baton_core::stages::approval::{self, ApprovalInput};
-use common::Moto;
 use common::stack_ops::{EXECUTION, MACHINE, describe, event, operations};
-
-/// A version of `app` for pipeline `hello` holding these files.
-async fn version(store: &baton_aws::s3::S3ArtifactStore, files: &[(&str, &str)]) -> ArtifactRef {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).unwrap();
-    }
-    let staged = StagedArtifact {
-        name: "app".into(),
-        location: dir.path().to_string_lossy().into_owned(),
-    };
-    let provenance = Provenance {
-        pipeline: "hello".into(),
-        execution_id: "e1".into(),
-        action: "Build:Compile".into(),
-        ..Provenance::default()
-    };
-    store.put(&staged, provenance).await.unwrap().artifact
-}
+use common::{Moto, app_version};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_review_shows_how_the_build_differs_from_what_the_group_runs() {
@@ -101,12 +82,12 @@ async fn the_review_shows_how_the_build_differs_from_what_the_group_runs() {
     });
     let codedeploy = mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, [&listed, &got]);
     let ops = operations(&moto, MACHINE, sfn, codedeploy).await;
-    let running = version(
+    let running = app_version(
         ops.deployer.store(),
         &[("appspec.yml", "version: 0.0\nos: linux\n"), ("app.py", "v1"), ("old.txt", "x")],
     )
     .await;
-    let built = version(
+    let built = app_version(
         ops.deployer.store(),
         &[("appspec.yml", "version: 0.0\nos: linux\n"), ("app.py", "v2"), ("new.txt", "y")],
     )

@@ -214,9 +214,16 @@ impl Drop for Moto {
 /// One version of `app` in `store` for pipeline `hello`: a tree holding an appspec, what a
 /// deployment test deploys.
 pub(crate) async fn app_artifact(store: &baton_aws::s3::S3ArtifactStore) -> baton_core::ports::ArtifactRef {
+    app_version(store, &[("appspec.yml", "version: 0.0\nos: linux\n")]).await
+}
+
+/// The next version of `app` in `store` for pipeline `hello`, holding these files.
+pub(crate) async fn app_version(store: &baton_aws::s3::S3ArtifactStore, files: &[(&str, &str)]) -> baton_core::ports::ArtifactRef {
     use baton_core::ports::{ArtifactStore, Provenance, StagedArtifact};
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("appspec.yml"), "version: 0.0\nos: linux\n").expect("appspec");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("a file of the version");
+    }
     let staged = StagedArtifact {
         name: "app".into(),
         location: dir.path().to_string_lossy().into_owned(),
