@@ -11,6 +11,7 @@ pub(crate) use subcommands::{AlarmCommand, AnalysisCommand, ArtifactsCommand, As
 mod args;
 #[cfg(test)]
 mod help_snapshots;
+mod remote;
 mod subcommands;
 
 /// The commands that take `--stack`, in words, for its help and for the refusal of the others
@@ -65,17 +66,6 @@ pub(crate) struct Cli {
         help = "The same as --stack, with the deployed pipeline's state machine named by its ARN where its stack is not at hand: the rest is read from the functions it invokes"
     )]
     pub state_machine: Option<String>,
-}
-
-impl Cli {
-    /// The deployed pipeline `--stack` or `--state-machine` names, if either does.
-    pub(crate) fn remote(&self) -> Option<crate::stack::Remote> {
-        match (&self.stack, &self.state_machine) {
-            (Some(name), _) => Some(crate::stack::Remote::Stack(name.clone())),
-            (None, Some(arn)) => Some(crate::stack::Remote::StateMachine(arn.clone())),
-            (None, None) => None,
-        }
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -480,26 +470,4 @@ Examples:
         #[command(subcommand)]
         command: AslCommand,
     },
-}
-
-impl Command {
-    /// Whether the command acts on a deployed stack with `--stack` (the others read this
-    /// machine's state only); the list in words is `stack_commands!`.
-    pub(crate) fn takes_stack(&self) -> bool {
-        matches!(
-            self,
-            Self::Run { .. }
-                | Self::History { .. }
-                | Self::Status { .. }
-                | Self::Logs { .. }
-                | Self::Replay { .. }
-                | Self::Cost { .. }
-                | Self::Metrics { .. }
-                | Self::Approve { .. }
-                | Self::Stop { .. }
-                | Self::Retry { .. }
-                | Self::Rollback { .. }
-                | Self::StopDeployment { .. }
-        )
-    }
 }
