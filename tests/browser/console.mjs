@@ -204,6 +204,31 @@ async function main() {
     step("the machine's own steps are a detail, shown when asked for");
     if (screenshots) await page.screenshot({ path: join(screenshots, "console-failed.png"), fullPage: true });
 
+    // A canary judged against its baseline: the staging group shifts traffic instead, with an
+    // analysis (the integration test's, in tests/integration/canary_analysis.rs), and the approval
+    // is taken out. The first run sets up the two fleets; the second is judged, and the page
+    // draws each metric's canary against its baseline with each interval's decision.
+    writeFileSync(buildspec, readFileSync(buildspec, "utf8").replace("echo 'unit tests - 1 failed'; exit 3", "python3 tests/junit.py reports/unit.xml"));
+    const file = join(dir, "pipeline.yml");
+    writeFileSync(file, readFileSync(file, "utf8")
+      .replace("  - name: Release\n    actions:\n      - { name: Approve, type: approval, message: Ship it?, timeout: 10m }\n\n", "")
+      .replace("    instances: 3\n    config: OneAtATime", "    instances: 2\n    config: { traffic_routing: { type: TimeBasedCanary, percentage: 50, interval: 1s } }")
+      .replace("    auto_rollback: [failure, alarm]\n", "    auto_rollback: [failure, alarm]\n    analysis:\n      interval: 2s\n      intervals: 2\n" +
+        "      thresholds: { pass: 90, marginal: 60 }\n      load: { path: /, per_second: 40 }\n      metrics:\n" +
+        "        - { name: latency, direction: increase, tolerance: 0.5 }\n        - { name: errors, direction: increase, tolerance: 0, critical: true }\n"));
+    for (const greeting of ["hey", "hi"]) {
+      writeFileSync(file, readFileSync(file, "utf8").replace(/GREETING: \w+/, `GREETING: ${greeting}`));
+      commit(dir, `Greet with ${greeting}`);
+      const canary = start(baton, ["run", dir]);
+      if ((await canary.ended) !== 0) fail(`the canary run failed:\n${canary.output()}`);
+    }
+    await page.locator("#executions li", { has: page.locator(".badge.SUCCEEDED") }).first().click();
+    await page.locator('table.analysis th[data-interval="2"] .badge.PROMOTE').waitFor({ timeout: 30_000 });
+    await page.locator('table.analysis tr[data-metric="latency"] .bars[data-classification="PASS"] svg rect.canary').first().waitFor();
+    await page.locator('table.analysis tr[data-metric="errors"] .bars').first().waitFor();
+    step("the canary analysis is drawn: each metric's canary against its baseline, each interval's decision");
+    if (screenshots) await page.screenshot({ path: join(screenshots, "console-canary.png"), fullPage: true });
+
     if (loads.length) fail(`the page reloaded ${loads.length} times`);
     const elsewhere = requests.filter(u => !u.startsWith(address.replace(/\/\?token=.*/, "")));
     if (elsewhere.length) fail(`the page asked for things elsewhere: ${elsewhere.join(", ")}`);
