@@ -101,3 +101,53 @@ fn target(t: &DeploymentTarget) -> TargetLog {
             .join("\n"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_codedeploy::types::{DeploymentTarget, Diagnostics, LambdaTarget, LifecycleEvent, LifecycleEventStatus};
+
+    use super::target;
+
+    /// A Lambda group's target is its function's alias, and its hooks are the traffic hooks
+    /// (the AppSpec reference's Lambda lifecycle: BeforeAllowTraffic, AllowTraffic,
+    /// AfterAllowTraffic).
+    #[test]
+    fn a_lambda_target_is_its_alias_with_its_traffic_hooks() {
+        let event = |name: &str, status: LifecycleEventStatus, message: &str, tail: &str| {
+            LifecycleEvent::builder()
+                .lifecycle_event_name(name)
+                .status(status)
+                .diagnostics(Diagnostics::builder().message(message).log_tail(tail).build())
+                .build()
+        };
+        let lambda = LambdaTarget::builder()
+            .target_id("hello-api:live")
+            .lifecycle_events(event("BeforeAllowTraffic", LifecycleEventStatus::Succeeded, "", ""))
+            .lifecycle_events(event("AllowTraffic", LifecycleEventStatus::Succeeded, "", ""))
+            .lifecycle_events(event(
+                "AfterAllowTraffic",
+                LifecycleEventStatus::Failed,
+                "The PostTraffic hook failed",
+                "smoke test: 503",
+            ))
+            .build();
+        let log = target(&DeploymentTarget::builder().lambda_target(lambda).build());
+        let steps: Vec<(&str, &str, Option<&str>)> = log
+            .events
+            .iter()
+            .map(|e| (e.event.as_str(), e.status.as_str(), e.message.as_deref()))
+            .collect();
+        assert_eq!(
+            (log.name.as_str(), steps, log.output.as_str()),
+            (
+                "hello-api:live",
+                vec![
+                    ("BeforeAllowTraffic", "Succeeded", None),
+                    ("AllowTraffic", "Succeeded", None),
+                    ("AfterAllowTraffic", "Failed", Some("The PostTraffic hook failed")),
+                ],
+                "smoke test: 503"
+            )
+        );
+    }
+}
