@@ -1,8 +1,7 @@
 //! `baton metrics dora --stack`: DORA's four figures from the state machine's executions, an
 //! execution counting as a deployment when its history entered a deploy action.
 
-use super::{Moto, baton};
-use crate::cli::text;
+use super::{Moto, baton_json};
 use crate::util::repo_root;
 
 #[test]
@@ -30,12 +29,10 @@ fn dora_with_a_stack_counts_the_executions_that_entered_a_deploy_action() {
     let hello = repo_root().join("examples/hello-app");
     let hello = hello.to_str().expect("utf-8");
 
-    let out = baton(
+    let d = baton_json(
         &["metrics", "dora", "--json", "--stack", "hello", "--pipeline", hello],
         Some(moto.endpoint.as_str()),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let d: serde_json::Value = serde_json::from_slice(&out.stdout).expect("dora --json");
     // The build that failed deployed nothing: three deploying executions, one of which failed.
     assert_eq!(d["deploying_executions"], 3, "{d}");
     assert_eq!(d["successful_deployments"], 2, "{d}");

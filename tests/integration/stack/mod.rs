@@ -41,6 +41,14 @@ fn baton(args: &[&str], endpoint: Option<&str>) -> Output {
     command.output().expect("baton runs")
 }
 
+/// `baton ARGS` (a `--json` command) that must succeed: what it printed, as JSON.
+#[cfg(feature = "aws")]
+fn baton_json(args: &[&str], endpoint: Option<&str>) -> serde_json::Value {
+    let out = baton(args, endpoint);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("the command printed JSON")
+}
+
 #[test]
 fn a_command_that_reads_this_machines_state_only_refuses_a_stack() {
     let hello = repo_root().join("examples/hello-app");
@@ -198,9 +206,7 @@ fn stop_with_a_stack_stops_the_execution_on_step_functions() {
     let hello = hello.to_str().expect("utf-8");
     let endpoint = Some(moto.endpoint.as_str());
 
-    let listed = baton(&["history", "--json", "--stack", "hello", "--pipeline", hello], endpoint);
-    assert_eq!(listed.status.code(), Some(0), "{}", text(&listed.stderr));
-    let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("history --json");
+    let rows = baton_json(&["history", "--json", "--stack", "hello", "--pipeline", hello], endpoint);
     assert_eq!(
         (rows[0]["id"].as_str(), rows[0]["status"].as_str()),
         (Some(EXECUTION), Some("RUNNING")),
@@ -287,7 +293,7 @@ fn status_with_a_stack_draws_the_step_functions_history_as_a_local_one() {
         "{shown}"
     );
 
-    let json = baton(
+    let doc = baton_json(
         &[
             "status",
             "20261204-090000-bbbbbbbb",
@@ -299,8 +305,6 @@ fn status_with_a_stack_draws_the_step_functions_history_as_a_local_one() {
         ],
         endpoint,
     );
-    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
-    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("status --json");
     assert_eq!(doc["execution"]["status"], "FAILED", "{doc}");
     assert_eq!(
         (&doc["execution"]["branch"], &doc["execution"]["trigger"]),
@@ -345,9 +349,7 @@ fn status_with_a_stack_draws_the_step_functions_history_as_a_local_one() {
     assert_eq!(doc["recorded_end"]["error"], "Baton.DeployFailed", "{doc}");
 
     // Priced from the same history: Source, Ready? and Deploy are three transitions.
-    let cost = baton(&["cost", "--json", "--stack", "hello", "--pipeline", hello], endpoint);
-    assert_eq!(cost.status.code(), Some(0), "{}", text(&cost.stderr));
-    let doc: serde_json::Value = serde_json::from_slice(&cost.stdout).expect("cost --json");
+    let doc = baton_json(&["cost", "--json", "--stack", "hello", "--pipeline", hello], endpoint);
     assert_eq!(
         (&doc["execution"], &doc["usage"]["transitions"]),
         (&serde_json::json!("20261204-090000-bbbbbbbb"), &serde_json::json!(3)),

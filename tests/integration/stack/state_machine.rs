@@ -1,7 +1,7 @@
 //! `--state-machine ARN`: the deployed pipeline named by its state machine where its stack is not
 //! at hand; the rest (table, bucket, application) is read from the functions it invokes.
 
-use super::{EXECUTION, Moto, baton};
+use super::{EXECUTION, Moto, baton, baton_json};
 use crate::cli::text;
 use crate::util::repo_root;
 
@@ -43,9 +43,7 @@ fn history_with_a_state_machine_reads_its_executions_with_no_stack_to_find() {
     let hello = hello.to_str().expect("utf-8");
     let endpoint = Some(moto.endpoint.as_str());
 
-    let listed = baton(&["history", "--json", "--state-machine", MACHINE, "--pipeline", hello], endpoint);
-    assert_eq!(listed.status.code(), Some(0), "{}", text(&listed.stderr));
-    let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("history --json");
+    let rows = baton_json(&["history", "--json", "--state-machine", MACHINE, "--pipeline", hello], endpoint);
     assert_eq!(
         (rows[0]["id"].as_str(), rows[0]["status"].as_str()),
         (Some(EXECUTION), Some("RUNNING")),
