@@ -10,6 +10,7 @@
 //! refused with what to ask instead. A rollback is a CodeDeploy deployment of the group's
 //! last-good revision (or a named version), as the rollback function makes one.
 
+mod approvals;
 mod dora;
 mod executions;
 mod history;
@@ -33,11 +34,11 @@ use baton_core::operations::{
     Answered, ApprovalAnswer, ApprovalReview, BuildRef, DeploymentEnded, DeploymentLog, DeploymentStopped, DeploymentStopping,
     ExecutionDetail, ExecutionHistory, ExecutionQuery, ExecutionRecording, ExecutionRef, ExecutionStopped, ExecutionSummary, LogChunk,
     LogCursor, MAX_APPROVAL_COMMENT, OperationError, Operations, Prepared, RetryPlan, RollbackPlan, StopDeployment, StopExecution,
+    WaitingApproval,
 };
 use baton_core::pipeline_status::PipelineStatus;
-use baton_core::ports::{ArtifactStore, DeployRequest, Deployer, DeploymentStatus, DeploymentStop, MetricsSink, PendingTasks, PortError};
+use baton_core::ports::{ArtifactStore, DeployRequest, Deployer, DeploymentStatus, DeploymentStop, MetricsSink, PortError};
 use baton_core::stages::approval;
-use baton_core::stages::context::ApprovalContext;
 
 use crate::cloudwatch::CloudWatchAlarms;
 use crate::codedeploy::CodeDeployer;
@@ -111,43 +112,6 @@ impl AwsOperations {
             status: status_of(out.status(), out.error()),
             commit: ExecutionSummary::commit_of(&input),
         })
-    }
-
-    /// The running execution `id` names and the approval it waits on: the only one, or the one
-    /// `action` names (`Stage:Action`, or `Action` alone).
-    async fn waiting(&self, id: &str, action: Option<&str>) -> Result<(ExecutionRef, String, Option<String>), OperationError> {
-        let exec = self.execution(id).await?;
-        if exec.status != PipelineStatus::Running {
-            return Err(OperationError::Conflict(format!(
-                "execution {} is {}; nothing waits for approval",
-                exec.id, exec.status
-            )));
-        }
-        let prefix = approval::key(&exec.id, "");
-        let waiting = self.pending.list(&prefix).await.map_err(internal)?;
-        let names: Vec<String> = waiting.iter().map(|(k, _)| k[prefix.len()..].to_string()).collect();
-        let chosen = match (action, names.as_slice()) {
-            (_, []) => return Err(OperationError::Conflict(format!("execution {} waits for no approval now", exec.id))),
-            (None, [only]) => only.clone(),
-            (None, several) => {
-                return Err(OperationError::Invalid(format!(
-                    "execution {} waits for {} approvals; choose one with --action: {}",
-                    exec.id,
-                    several.len(),
-                    several.join(", ")
-                )));
-            }
-            (Some(name), all) => all
-                .iter()
-                .find(|a| *a == name || a.rsplit(':').next() == Some(name))
-                .cloned()
-                .ok_or_else(|| OperationError::Conflict(format!("execution {} has no approval `{name}` waiting", exec.id)))?,
-        };
-        let message = waiting
-            .iter()
-            .find(|(k, _)| k[prefix.len()..] == chosen)
-            .and_then(|(_, t)| t.context_as::<ApprovalContext>().message);
-        Ok((exec, chosen, message))
     }
 
     /// Who calls: the ARN of the caller's AWS identity.
@@ -226,6 +190,14 @@ impl Operations for AwsOperations {
 
     async fn review_approval(&self, execution: &str, action: Option<&str>) -> Result<ApprovalReview, OperationError> {
         self.review(execution, action).await
+    }
+
+    async fn waiting_approvals(&self, execution: &str) -> Result<Vec<WaitingApproval>, OperationError> {
+        let exec = self.execution(execution).await?;
+        if exec.status != PipelineStatus::Running {
+            return Ok(Vec::new());
+        }
+        self.parked_approvals(&exec.id).await
     }
 
     async fn answer_approval(&self, answer: ApprovalAnswer) -> Result<Answered, OperationError> {

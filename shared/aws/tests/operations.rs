@@ -181,6 +181,11 @@ async fn an_approval_is_reviewed_then_answered_with_the_callers_aws_identity() {
     let ops = operations(&moto, MACHINE, sfn, codedeploy).await;
     park(&ops).await;
 
+    // What the console lists: the approval parked in the state table, with its message.
+    let waiting = ops.waiting_approvals(EXECUTION).await.expect("waiting");
+    let listed: Vec<_> = waiting.iter().map(|w| (w.action.as_str(), w.message.as_deref())).collect();
+    assert_eq!(listed, [("Release:Approve", Some("ship it?"))]);
+
     let review = ops.review_approval(EXECUTION, None).await.expect("review");
     assert_eq!(
         (

@@ -221,6 +221,14 @@ pub struct VersionChange {
     pub removed: usize,
 }
 
+/// An approval that waits for an answer: its action (`Stage:Action`), its message and since when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaitingApproval {
+    pub action: String,
+    pub message: Option<String>,
+    pub since_ms: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct ApprovalAnswer {
     /// An execution id or a unique prefix of one.
@@ -398,6 +406,10 @@ pub trait Operations: Send + Sync {
     /// The approval an execution waits on — the only one, or the one `action` names — and what
     /// the approver is approving.
     async fn review_approval(&self, execution: &str, action: Option<&str>) -> Result<ApprovalReview, OperationError>;
+
+    /// The approvals a running execution waits on, in the order of their actions (none for an
+    /// execution that has ended).
+    async fn waiting_approvals(&self, execution: &str) -> Result<Vec<WaitingApproval>, OperationError>;
 
     async fn answer_approval(&self, answer: ApprovalAnswer) -> Result<Answered, OperationError>;
 

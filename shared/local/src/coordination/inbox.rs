@@ -12,6 +12,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use baton_core::events::Event;
+use baton_core::operations::WaitingApproval;
 use baton_core::stages::approval;
 use baton_core::stages::context::ApprovalContext;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -115,14 +116,6 @@ fn addressed_to(event: &Event, execution: &str) -> bool {
         | Event::ExecutionSuperseded { execution_id, .. } => execution_id == execution,
         _ => false,
     }
-}
-
-/// An approval that waits for an answer.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct WaitingApproval {
-    pub action: String,
-    pub message: Option<String>,
-    pub since_ms: i64,
 }
 
 /// The approvals of an execution that wait for an answer.

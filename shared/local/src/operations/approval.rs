@@ -3,14 +3,16 @@
 use std::collections::BTreeMap;
 
 use baton_core::events::Event;
-use baton_core::operations::{Answered, ApprovalAnswer, ApprovalReview, GroupChange, MAX_APPROVAL_COMMENT, OperationError};
+use baton_core::operations::{
+    Answered, ApprovalAnswer, ApprovalReview, GroupChange, MAX_APPROVAL_COMMENT, OperationError, WaitingApproval,
+};
 use baton_core::ports::ArtifactRef;
 use baton_core::stages::outputs::TaskOutput;
 
 use super::{LocalOperations, reference};
 use crate::PipelineStatus;
 use crate::artifacts::FsArtifactStore;
-use crate::coordination::inbox::{self, WaitingApproval};
+use crate::coordination::inbox;
 use crate::db::Db;
 use crate::query::{self, ExecutionRow};
 

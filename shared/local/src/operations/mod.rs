@@ -20,7 +20,7 @@ use baton_core::metrics::{MetricSeries, MetricWindow};
 use baton_core::operations::{
     Answered, ApprovalAnswer, ApprovalReview, BuildRef, DeploymentEnded, DeploymentLog, DeploymentStopped, DeploymentStopping,
     ExecutionDetail, ExecutionHistory, ExecutionQuery, ExecutionRecording, ExecutionRef, ExecutionStopped, ExecutionSummary, LogChunk,
-    LogCursor, OperationError, Operations, Prepared, RetryPlan, RollbackPlan, StopDeployment, StopExecution,
+    LogCursor, OperationError, Operations, Prepared, RetryPlan, RollbackPlan, StopDeployment, StopExecution, WaitingApproval,
 };
 use baton_core::ports::Manifest;
 
@@ -256,6 +256,13 @@ impl Operations for LocalOperations {
 
     async fn dora(&self, since_ms: i64, now_ms: i64) -> Result<Dora, OperationError> {
         metrics::dora(self, since_ms, now_ms)
+    }
+
+    async fn waiting_approvals(&self, execution: &str) -> Result<Vec<WaitingApproval>, OperationError> {
+        if !self.state_dir.join("baton.db").exists() {
+            return Ok(Vec::new());
+        }
+        Ok(inbox::waiting(&*self.db()?, execution)?)
     }
 
     async fn builds(&self, execution: &str) -> Result<Vec<BuildRef>, OperationError> {

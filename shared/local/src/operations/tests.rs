@@ -65,6 +65,7 @@ async fn a_pipeline_never_run_has_nothing_to_operate_on_and_no_state_directory_i
     );
     let err = ops.review_approval("20261201", None).await.expect_err("nothing to approve");
     assert!(matches!(err, OperationError::NotFound(_)), "{err:?}");
+    assert_eq!(ops.waiting_approvals("20261201").await.expect("nothing waits"), []);
     assert!(!dir.exists(), "a refused operation made the state directory");
 }
 
