@@ -88,7 +88,7 @@ impl AwsOperations {
             pending: crate::entrypoints::functions::pending(config, env)?,
             metrics,
             deployer: crate::entrypoints::functions::deployer(config, env, store)?,
-            cloudwatch: CloudWatchAlarms::new(aws_sdk_cloudwatch::Client::new(config)),
+            cloudwatch: crate::entrypoints::functions::alarms(config, env),
             codebuild: aws_sdk_codebuild::Client::new(config),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
         })

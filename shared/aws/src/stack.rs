@@ -100,6 +100,8 @@ pub async fn env(config: &SdkConfig, name: &str, pipeline_file: &std::path::Path
             })?;
         env.push((variable.to_string(), value.to_string()));
     }
+    // The template names each alarm `${AWS::StackName}-NAME` (its functions' BATON_ALARM_PREFIX).
+    env.push(("BATON_ALARM_PREFIX".into(), format!("{name}-")));
     Ok(env.into_iter().collect())
 }
 
@@ -155,6 +157,9 @@ pub async fn env_of_state_machine(config: &SdkConfig, arn: &str, pipeline_file: 
                 .get(variable)
                 .ok_or_else(|| StackError::NotBatonMachine { arn: arn.to_string() })?;
             env.push((variable.to_string(), value.clone()));
+        }
+        if let Some(prefix) = variables.get("BATON_ALARM_PREFIX") {
+            env.push(("BATON_ALARM_PREFIX".into(), prefix.clone()));
         }
         return Ok(env.into_iter().collect());
     }

@@ -46,6 +46,8 @@ async fn a_stacks_outputs_are_the_environment_its_functions_have() {
     assert_eq!(env.get("BATON_BUCKET"), Some("hello-artifacts"));
     assert_eq!(env.get("BATON_APPLICATION"), Some("hello-app"));
     assert_eq!(env.get("BATON_PIPELINE"), Some("/p/pipeline.yml"));
+    // The template names each alarm `${AWS::StackName}-NAME`.
+    assert_eq!(env.get("BATON_ALARM_PREFIX"), Some("hello-"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,6 +146,7 @@ async fn a_state_machines_functions_give_the_environment_its_stacks_outputs_woul
         ("BATON_BUCKET", "hello-artifacts"),
         ("BATON_APPLICATION", "hello-app"),
         ("BATON_PROJECT", "hello-builds"),
+        ("BATON_ALARM_PREFIX", "hello-"),
     ];
     let source = function(&moto, "hello-SourceFunction", &variables).await;
     assert_eq!(machine(&moto, "hello-pipeline", &[other, source]).await, arn);
@@ -155,6 +158,7 @@ async fn a_state_machines_functions_give_the_environment_its_stacks_outputs_woul
     assert_eq!(env.get("BATON_BUCKET"), Some("hello-artifacts"));
     assert_eq!(env.get("BATON_APPLICATION"), Some("hello-app"));
     assert_eq!(env.get("BATON_PIPELINE"), Some("/p/pipeline.yml"));
+    assert_eq!(env.get("BATON_ALARM_PREFIX"), Some("hello-"));
     // Only what the stack's outputs give: the same environment whichever way it was found.
     assert_eq!(env.get("BATON_PROJECT"), None);
 }
