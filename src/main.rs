@@ -209,7 +209,7 @@ async fn main() -> ExitCode {
             token,
             hosts,
             pipeline,
-        } => ui::run(&pipeline.path, state_dir, ui::UiOptions { port, bind, token, hosts }).await,
+        } => ui::run(&pipeline.path, state_dir, stack, ui::UiOptions { port, bind, token, hosts }).await,
         Command::StopDeployment {
             deployment,
             rollback,

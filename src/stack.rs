@@ -75,7 +75,7 @@ pub(crate) async fn operations(remote: &Remote, pipeline_file: &Path) -> anyhow:
 }
 
 #[cfg(feature = "aws")]
-async fn aws(remote: &Remote, pipeline_file: &Path) -> anyhow::Result<baton_aws::operations::AwsOperations> {
+pub(crate) async fn aws(remote: &Remote, pipeline_file: &Path) -> anyhow::Result<baton_aws::operations::AwsOperations> {
     use baton_aws::stack::StackError;
 
     let config = baton_aws::sdk::load_config().await;
@@ -104,7 +104,7 @@ pub(crate) async fn operations(remote: &Remote, _pipeline_file: &Path) -> anyhow
 }
 
 #[cfg(not(feature = "aws"))]
-fn without_aws(remote: &Remote) -> anyhow::Error {
+pub(crate) fn without_aws(remote: &Remote) -> anyhow::Error {
     anyhow::Error::new(crate::Usage(format!(
         "{}: this baton was built without AWS support; build it with `cargo build --release --features aws` (or run `cargo run --features aws -- …`)",
         remote.flag()

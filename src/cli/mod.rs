@@ -18,7 +18,7 @@ mod subcommands;
 /// (`Command::takes_stack` says which they are).
 macro_rules! stack_commands {
     () => {
-        "run, history, status, logs, replay, cost, metrics, approve, stop, retry, rollback and stop-deployment"
+        "run, history, status, logs, replay, cost, metrics, approve, stop, retry, rollback, stop-deployment and ui"
     };
 }
 pub(crate) use stack_commands;
@@ -255,16 +255,20 @@ Examples:
         #[command(flatten)]
         pipeline: PipelineFlag,
     },
-    /// Serve the local console: the pipeline's graph with live status, executions, approvals, rollbacks.
+    /// Serve the console: the pipeline's graph with live status, executions, approvals, rollbacks.
     #[command(
         after_help = "The console listens on 127.0.0.1 and prints its address with this session's token; open that
 address (the token becomes a cookie). Changes (approve, reject, roll back) need the token and must
 come from the console's own page. It reads the same state directory as `baton status`, so it shows
-runs started anywhere on this machine, live.
+runs started anywhere on this machine, live. With --stack it serves a deployed stack instead: the
+same views from Step Functions, CodeBuild, CodeDeploy and CloudWatch (checked every 5 s), approvals
+answered as your AWS identity, stops and retries as Step Functions' StopExecution and
+RedriveExecution.
 
 Examples:
   baton ui --pipeline examples/hello-app
   baton ui --port 0                                  any free port
+  baton ui --stack hello-prod                        a deployed stack (a build with --features aws)
   baton ui --bind 0.0.0.0 --token \"$(openssl rand -hex 16)\"   reachable from other machines
   baton ui --bind 0.0.0.0 --token \"$TOKEN\" --host ci.example.com   and by that name"
     )]

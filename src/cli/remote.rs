@@ -31,6 +31,7 @@ impl Command {
                 | Self::Retry { .. }
                 | Self::Rollback { .. }
                 | Self::StopDeployment { .. }
+                | Self::Ui { .. }
         )
     }
 }

@@ -1,6 +1,5 @@
-//! What the console starts and stops: a new execution (CodePipeline's "Release change") and a
-//! retry of a failed one, run by this process as `baton run` and `baton retry` would run them,
-//! and a stop, as `baton stop` sends it.
+//! What the console starts and stops: a new execution (CodePipeline's "Release change"), a
+//! retry of a failed one, as `baton retry` runs it, and a stop, as `baton stop` sends it.
 
 use std::sync::Arc;
 
@@ -8,9 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use baton_core::operations::{Operations, StopExecution};
-use baton_local::execution::record::execution_id;
-use baton_local::{LocalRuntime, RuntimeOptions};
+use baton_core::operations::StopExecution;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -19,26 +16,14 @@ use super::api::{ApiError, name};
 
 type Shared = State<Arc<Console>>;
 
-/// Starts an execution of the pipeline at its source's head, as `baton run` does; the page
-/// follows it through the change stream. The console's process runs it: stopping the console
-/// leaves it to be found as an execution whose runner died.
+/// Starts an execution of the pipeline (CodePipeline's "Release change"): on this machine at
+/// its source's head, run by this process as `baton run` would; on a stack, the newest
+/// execution's revision again, as a push would start it. The page follows it through the change
+/// stream.
 pub(super) async fn release(State(console): Shared) -> Result<Response, ApiError> {
-    let options = RuntimeOptions {
-        state_dir: Some(console.state_dir.clone()),
-        working_tree: false,
-    };
-    let rt = LocalRuntime::open(&console.pipeline_file, options).await?;
-    let id = execution_id();
     let who = crate::locate::user();
+    let id = console.executor.release(&format!("{who} (console)")).await?;
     tracing::info!(execution_id = %id, who, "release started from the console");
-    let trigger = json!({ "type": "manual", "by": format!("{who} (console)") });
-    let run = id.clone();
-    tokio::spawn(async move {
-        match rt.run_as(run.clone(), None, serde_json::Map::new(), Some(trigger)).await {
-            Ok(record) => tracing::info!(execution_id = %run, status = %record.status, "console release ended"),
-            Err(e) => tracing::error!(execution_id = %run, error = %e, "console release failed"),
-        }
-    });
     Ok((StatusCode::ACCEPTED, Json(json!({ "execution": id }))).into_response())
 }
 

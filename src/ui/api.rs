@@ -1,20 +1,16 @@
-//! The console's JSON endpoints and its change stream. Everything is read from the state
-//! directory as the CLI reads it; answers to approvals and rollbacks are the operations `baton
-//! approve` and `baton rollback` call, their refusals mapped to HTTP statuses.
+//! The console's JSON endpoints and its change stream. What the CLI reads and does is read and
+//! done through the same operations port (`baton history`, `status`, `logs`, `approve`,
+//! `rollback`), its refusals mapped to HTTP statuses; the rest is the executor's (`executor`).
 
-use std::io::{Read, Seek, SeekFrom};
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
-use baton_core::operations::{ApprovalAnswer, OperationError, Operations};
-use baton_core::ports::ArtifactStore;
+use baton_core::operations::{ApprovalAnswer, ExecutionQuery, LogCursor, OperationError};
 use baton_core::stages::outputs::TaskOutput;
-use baton_local::{coordination::inbox, query};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -55,6 +51,17 @@ impl From<OperationError> for ApiError {
     }
 }
 
+impl ApiError {
+    pub(super) fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "console request failed");
+        Self(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    }
+
+    pub(super) fn not_found(why: impl Into<String>) -> Self {
+        Self(StatusCode::NOT_FOUND, why.into())
+    }
+}
+
 fn bad(why: impl Into<String>) -> ApiError {
     ApiError(StatusCode::BAD_REQUEST, why.into())
 }
@@ -79,6 +86,8 @@ pub(super) async fn pipeline(State(console): Shared) -> Json<Value> {
     Json(json!({
         "name": p.name,
         "file": console.pipeline_file,
+        "place": console.place,
+        "remote": console.executor.remote(),
         "groups": p.groups.keys().collect::<Vec<_>>(),
         "graph": super::graph::graph(&console.definition, p),
     }))
@@ -102,18 +111,20 @@ pub(super) async fn executions(State(console): Shared, Query(q): Query<ListQuery
     if words.len() > 200 {
         return Err(bad("q is too long (200 characters at most)"));
     }
-    let filter = query::ExecutionFilter::new(q.status.as_deref(), words).map_err(|e| bad(e.to_string()))?;
-    let rows = query::find_executions(&console.db, &filter, limit)?;
+    let query = ExecutionQuery::new(q.status.as_deref(), words)?;
+    let rows = console.ops.executions(&query, limit).await?;
     Ok(Json(json!({ "executions": rows })))
 }
 
 pub(super) async fn execution(State(console): Shared, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     name("execution id", &id)?;
-    let db = &console.db;
-    let Some(exec) = query::execution(db, Some(&id)).ok().flatten().filter(|e| e.id == id) else {
-        return Err(ApiError(StatusCode::NOT_FOUND, format!("no execution {id}")));
-    };
-    let states = query::states(&query::history(db, &id)?);
+    let ops = console.ops.as_ref();
+    let detail = ops.execution(Some(&id)).await?;
+    // The command line accepts a prefix of an id; the page asks for whole ones.
+    if detail.execution.id != id {
+        return Err(ApiError::not_found(format!("no execution {id}")));
+    }
+    let (exec, states) = (detail.execution, detail.states);
     // What each action produced, in the CLI's words: artifacts, tests, coverage, approvals.
     let summaries: serde_json::Map<String, Value> = states
         .iter()
@@ -146,102 +157,64 @@ pub(super) async fn execution(State(console): Shared, Path(id): Path<String>) ->
             outputs.insert(s.name.clone(), shown);
         }
     }
-    let failure = super::failure::of(db, &console.state_dir, &console.pipeline.name, &exec, &states)
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    // Drawn with the machine it ran: a pipeline edited since shows its old shape.
-    let graph = query::definition(db, &id)?.map(|d| super::graph::graph(&d, &console.pipeline));
+    let builds = ops.builds(&id).await?;
+    let failure = super::failure::of(ops, &console.pipeline, &exec, &states, &builds).await?;
+    let extras = console.executor.execution(&id, &exec.pipeline, &console.pipeline).await?;
     Ok(Json(json!({
         "execution": exec,
-        "graph": graph,
+        "graph": extras.graph,
         "failure": failure,
         "states": states,
         "outputs": outputs,
         "summaries": summaries,
         "artifacts": artifacts,
-        "builds": query::builds(db, &id)?,
-        "deployments": query::deployments(db, &id)?,
-        "instances": query::instances(db, &exec.pipeline)?,
-        "alarms": query::alarms(db)?,
-        "waiting_approvals": inbox::waiting(db, &id)?,
+        "builds": builds,
+        "deployments": extras.deployments,
+        "instances": extras.instances,
+        "alarms": extras.alarms,
+        "waiting_approvals": ops.waiting_approvals(&id).await?,
     })))
 }
 
-/// Each deployment group: its instances (version, running, health) and its last ten deployments.
-///
-/// Health is asked of each running instance as the page asks, so it is current even when no
-/// run is probing.
+/// Each deployment group: what it runs and its latest deployments.
 pub(super) async fn groups(State(console): Shared) -> Result<Json<Value>, ApiError> {
-    let pipeline = &console.pipeline.name;
-    let mut instances = query::instances(&console.db, pipeline)?;
-    baton_local::cloudwatch::check_health(&mut instances).await;
-    let mut out = Vec::new();
-    for group in console.pipeline.groups.keys() {
-        let mine: Vec<_> = instances.iter().filter(|i| &i.group == group).collect();
-        out.push(json!({
-            "name": group,
-            "instances": mine,
-            "deployments": query::group_deployments(&console.db, pipeline, group, 10)?,
-        }));
-    }
-    Ok(Json(json!({ "groups": out })))
+    Ok(Json(json!({ "groups": console.executor.groups(&console.pipeline).await? })))
 }
 
 /// One stored version: its manifest (digest, size, provenance, lineage) and the files it changed
 /// against the version before it.
 pub(super) async fn artifact(State(console): Shared, Path((artifact, version)): Path<(String, u64)>) -> Result<Json<Value>, ApiError> {
     name("artifact name", &artifact)?;
-    let pipeline = &console.pipeline.name;
-    let manifest = |v: u64| console.store.manifest(pipeline, &artifact, v);
-    let internal = |e: baton_core::ports::PortError| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
-    let Some(this) = manifest(version).await.map_err(internal)? else {
-        return Err(ApiError(StatusCode::NOT_FOUND, format!("no stored version {artifact}@{version}")));
-    };
-    let previous = match version {
-        0 | 1 => None,
-        v => manifest(v - 1).await.map_err(internal)?,
-    };
-    let changes = match &previous {
-        Some(p) => console.store.diff(pipeline, &p.artifact, &this.artifact)?,
-        None => Vec::new(),
-    };
-    Ok(Json(json!({ "manifest": this, "previous": previous, "changes": changes })))
+    Ok(Json(console.executor.artifact(&console.pipeline.name, &artifact, version).await?))
 }
 
-/// DORA over the last 30 days, the alarms with their last day of transitions, and the newest 60
-/// datapoints of each of this pipeline's metric series (at most 12), for the page's charts.
+/// DORA over the last 30 days, the alarms with their last day of transitions, and the pipeline's
+/// metric series (at most 12), for the page's charts.
 pub(super) async fn observability(State(console): Shared) -> Result<Json<Value>, ApiError> {
-    let db = &console.db;
-    let pipeline = &console.pipeline.name;
     let now = chrono::Utc::now();
     let since = (now - chrono::Duration::days(30)).timestamp_millis();
     let dora = console.ops.dora(since, now.timestamp_millis()).await?;
     let day_ago = (now - chrono::Duration::days(1)).to_rfc3339();
-    let mut series = Vec::new();
-    for s in query::metric_series(db)?
-        .into_iter()
-        .filter(|s| s.dimensions.get("Pipeline") == Some(pipeline))
-        .take(12)
-    {
-        let dims = serde_json::to_string(&s.dimensions).unwrap_or_default();
-        let points = query::metric_points(db, &s.namespace, &s.name, &dims, 60)?;
-        series.push(json!({ "namespace": s.namespace, "name": s.name, "dimensions": s.dimensions, "unit": s.unit, "points": points }));
-    }
+    let observed = console.executor.observed(&console.pipeline, &day_ago).await?;
     Ok(Json(json!({
         "now": now.to_rfc3339(),
         "dora": dora,
-        "alarms": query::alarms(db)?,
-        "alarm_history": query::alarm_history(db, &day_ago, None)?,
-        "series": series,
+        "alarms": observed.alarms,
+        "alarm_history": observed.alarm_history,
+        "series": observed.series,
+        "unavailable": observed.unavailable,
     })))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct LogQuery {
-    offset: Option<u64>,
+    /// Where the last read ended (`next` of its answer); the start when absent.
+    cursor: Option<String>,
 }
 
-/// A build's log from `offset`, up to 256 KiB at a time; the page asks again while it runs.
+/// A build's log after `cursor`: a file's bytes on this machine, CloudWatch Logs' events on a
+/// stack. The page asks again while the build runs.
 pub(super) async fn build_log(
     State(console): Shared,
     Path((id, build)): Path<(String, String)>,
@@ -249,20 +222,15 @@ pub(super) async fn build_log(
 ) -> Result<Json<Value>, ApiError> {
     name("execution id", &id)?;
     name("build id", &build)?;
-    let Some(row) = query::builds(&console.db, &id)?.into_iter().find(|b| b.id == build) else {
-        return Err(ApiError(StatusCode::NOT_FOUND, format!("execution {id} has no build {build}")));
-    };
-    let offset = q.offset.unwrap_or(0);
-    let mut text = Vec::new();
-    if let Ok(mut f) = std::fs::File::open(&row.log_path) {
-        f.seek(SeekFrom::Start(offset)).map_err(|e| bad(e.to_string()))?;
-        f.take(256 * 1024).read_to_end(&mut text).map_err(|e| bad(e.to_string()))?;
+    let cursor = q.cursor.unwrap_or_default();
+    if cursor.len() > 1024 {
+        return Err(bad("cursor is too long"));
     }
-    Ok(Json(json!({
-        "text": String::from_utf8_lossy(&text),
-        "next_offset": offset + text.len() as u64,
-        "running": row.ended_at.is_none(),
-    })))
+    let Some(found) = console.ops.builds(&id).await?.into_iter().find(|b| b.id == build) else {
+        return Err(ApiError::not_found(format!("execution {id} has no build {build}")));
+    };
+    let chunk = console.ops.build_log(&found, &LogCursor(cursor)).await?;
+    Ok(Json(json!({ "text": chunk.text, "next": chunk.next.0, "running": !found.ended })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -327,23 +295,23 @@ pub(super) async fn roll_back(
     Ok((StatusCode::ACCEPTED, Json(json!({ "group": rollback.plan.group, "to": to }))).into_response())
 }
 
-/// Server-sent `change` events whenever another process commits to the state database (SQLite's
-/// `data_version`), checked five times a second; the page then fetches what it shows again.
+/// Server-sent `change` events whenever the executor's change signal moves (SQLite's
+/// `data_version` on this machine, the newest executions on a stack), checked at the executor's
+/// pace; the page then fetches what it shows again.
 pub(super) async fn events(State(console): Shared) -> Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>> {
-    let version = |c: &Console| -> i64 { c.db.lock().query_row("PRAGMA data_version", [], |r| r.get(0)).unwrap_or_default() };
-    let first = version(&console);
+    let first = console.executor.version().await;
     let stopping = console.stopping.clone();
     let stream = futures_util::stream::unfold((console, first, stopping), move |(console, seen, mut stopping)| async move {
-        let mut interval = tokio::time::interval(Duration::from_millis(200));
+        let mut interval = tokio::time::interval(console.executor.check_every());
         loop {
             tokio::select! {
                 _ = interval.tick() => {}
                 // The console is stopping: the stream ends, so the server is not held open by it.
                 _ = stopping.wait_for(|stop| *stop) => return None,
             }
-            let now = version(&console);
+            let now = console.executor.version().await;
             if now != seen {
-                let event = SseEvent::default().event("change").data(now.to_string());
+                let event = SseEvent::default().event("change").data("changed");
                 return Some((Ok(event), (console, now, stopping)));
             }
         }

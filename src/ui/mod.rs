@@ -1,15 +1,21 @@
-//! `baton ui`: the local console — the pipeline's graph coloured by live status, executions,
+//! `baton ui`: the console — the pipeline's graph coloured by live status, executions,
 //! approvals and rollbacks — served over HTTP on loopback from the same state directory the
-//! other commands read.
+//! other commands read, or (`--stack`) over a deployed stack.
 //!
-//! Layout: `guard` (who may ask what: session token, Host and Origin checks), `api` (the JSON
-//! endpoints and the change stream), `console.html` (the page: no assets from anywhere else).
+//! Layout: `guard` (who may ask what: session token, Host and Origin checks), `api` and
+//! `actions` (the JSON endpoints and the change stream, over the operations port), `executor`
+//! (what only one executor has: `local`, `stack`), `console.html` (the page: no assets from
+//! anywhere else).
 
 mod actions;
 mod api;
+mod executor;
 mod failure;
 mod graph;
 mod guard;
+mod local;
+#[cfg(feature = "aws")]
+mod stack;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -19,10 +25,12 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use baton_core::model::Pipeline;
+use baton_core::operations::Operations;
 use baton_local::db::Db;
 
 use crate::Usage;
 use crate::out::println;
+use executor::Executor;
 
 /// What `baton ui` was told.
 #[derive(Debug)]
@@ -37,14 +45,14 @@ pub(crate) struct UiOptions {
 /// What every request handler shares.
 struct Console {
     pipeline_file: PathBuf,
-    state_dir: PathBuf,
     pipeline: Pipeline,
     /// The compiled state machine: the graph the page draws.
     definition: serde_json::Value,
-    db: Arc<Db>,
-    store: baton_local::artifacts::FsArtifactStore,
-    /// Approve, stop and roll back: the operations `baton approve`, `stop` and `rollback` call.
-    ops: baton_local::operations::LocalOperations,
+    /// Every read and change the CLI's commands make too, on this machine or on the stack.
+    ops: Arc<dyn Operations>,
+    executor: Executor,
+    /// Where it runs, for the page's title: "this machine" or "stack NAME".
+    place: String,
     token: String,
     /// `Host` values this server answers to, lowercase: a page from any other name (DNS
     /// rebinding) is refused.
@@ -58,7 +66,12 @@ struct Console {
     stopping: tokio::sync::watch::Receiver<bool>,
 }
 
-pub(crate) async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOptions) -> anyhow::Result<u8> {
+pub(crate) async fn run(
+    pipeline: &Path,
+    state_dir: Option<&Path>,
+    stack: Option<&crate::stack::Remote>,
+    options: UiOptions,
+) -> anyhow::Result<u8> {
     let file = crate::locate::pipeline_file(pipeline)?;
     let dir = crate::locate::state_dir(&file, state_dir);
     let model = baton_core::load_pipeline(&file)?;
@@ -75,9 +88,28 @@ pub(crate) async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOp
             "binding to {bind} serves the console beyond this machine; give --token (16+ characters) as well"
         ))),
     };
-    std::fs::create_dir_all(&dir)?;
-    let db = Arc::new(Db::open(&dir.join("baton.db"))?);
-    let store = baton_local::artifacts::FsArtifactStore::new(&dir, db.clone());
+    let (ops, executor, place) = match stack {
+        None => {
+            std::fs::create_dir_all(&dir)?;
+            let db = Arc::new(Db::open(&dir.join("baton.db"))?);
+            let ops: Arc<dyn Operations> = Arc::new(baton_local::operations::LocalOperations::new(&file, &dir));
+            let local = local::Local {
+                pipeline_file: file.clone(),
+                store: baton_local::artifacts::FsArtifactStore::new(&dir, db.clone()),
+                state_dir: dir,
+                db,
+            };
+            (ops, Executor::Local(local), "this machine".to_string())
+        }
+        #[cfg(feature = "aws")]
+        Some(remote) => {
+            let aws = Arc::new(crate::stack::aws(remote, &file).await?);
+            let ops: Arc<dyn Operations> = aws.clone();
+            (ops, Executor::Stack(stack::Stack { aws }), remote.to_string())
+        }
+        #[cfg(not(feature = "aws"))]
+        Some(remote) => return Err(crate::stack::without_aws(remote)),
+    };
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(bind, options.port))
         .await
         .map_err(|e| {
@@ -106,13 +138,12 @@ pub(crate) async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOp
         .collect();
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let console = Arc::new(Console {
-        ops: baton_local::operations::LocalOperations::new(&file, &dir),
+        ops,
+        executor,
+        place,
         pipeline_file: file,
-        state_dir: dir,
         pipeline: model,
         definition,
-        db,
-        store,
         token,
         hosts,
         any_address: bind.is_unspecified(),
@@ -125,8 +156,9 @@ pub(crate) async fn run(pipeline: &Path, state_dir: Option<&Path>, options: UiOp
         bind
     };
     println!(
-        "Baton console for pipeline {}: http://{}/?token={}",
+        "Baton console for pipeline {} on {}: http://{}/?token={}",
         console.pipeline.name,
+        console.place,
         SocketAddr::new(shown, port),
         console.token
     );

@@ -34,14 +34,21 @@ impl Console {
 
     /// `baton ui` on any free port with `args`; bound to loopback unless they say otherwise.
     pub(crate) fn start_with(project: &std::path::Path, args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
+        command
             .args(["ui", "--port", "0"])
             .args(args)
             .arg("--pipeline")
             .arg(project)
             .env("USER", "ada")
             .env("NO_COLOR", "1")
-            .env_remove("BATON_STATE_DIR")
+            .env_remove("BATON_STATE_DIR");
+        Self::spawn(command)
+    }
+
+    /// `command` (a `baton ui --port 0 …`), once it has printed its address.
+    pub(crate) fn spawn(mut command: Command) -> Self {
+        let mut child = command
             .env_remove("BATON_UI_TOKEN")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

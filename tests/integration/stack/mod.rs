@@ -8,6 +8,8 @@ use crate::cli::text;
 use crate::util::repo_root;
 
 #[cfg(feature = "aws")]
+mod console;
+#[cfg(feature = "aws")]
 mod dora;
 #[cfg(feature = "aws")]
 mod errors;
@@ -18,6 +20,11 @@ mod state_machine;
 const EXECUTION: &str = "20261203-101500-aaaaaaaa";
 
 fn baton(args: &[&str], endpoint: Option<&str>) -> Output {
+    command(args, endpoint).output().expect("baton runs")
+}
+
+/// `baton ARGS` with the standard AWS configuration pointed at `endpoint` and nothing else.
+fn command(args: &[&str], endpoint: Option<&str>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
     command
         .args(args)
@@ -38,7 +45,7 @@ fn baton(args: &[&str], endpoint: Option<&str>) -> Output {
         Some(url) => command.env("AWS_ENDPOINT_URL", url),
         None => command.env_remove("AWS_ENDPOINT_URL"),
     };
-    command.output().expect("baton runs")
+    command
 }
 
 /// `baton ARGS` (a `--json` command) that must succeed: what it printed, as JSON.
