@@ -33,9 +33,10 @@ impl Stack {
         for group in pipeline.groups.keys() {
             deployments.extend(self.aws.deployment_logs(id, group).await?.iter().map(deployment));
         }
+        // Drawn with the machine it ran: a stack deployed since shows its old shape.
+        let definition: Value = serde_json::from_str(&self.aws.definition_of(id).await?).map_err(ApiError::internal)?;
         Ok(ExecutionExtras {
-            // The page draws the pipeline's graph: its states are the deployed machine's.
-            graph: None,
+            graph: Some(super::graph::graph(&definition, pipeline)),
             deployments: Value::from(deployments),
             // A stack's instances are CodeDeploy's targets, shown under each deployment.
             instances: json!([]),

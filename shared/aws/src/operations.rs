@@ -114,6 +114,19 @@ impl AwsOperations {
         })
     }
 
+    /// The definition execution `id` (its name or ARN) ran: `DescribeStateMachineForExecution`,
+    /// so a later deployment of the stack does not change it.
+    pub async fn definition_of(&self, id: &str) -> Result<String, OperationError> {
+        let machine = self
+            .sfn
+            .describe_state_machine_for_execution()
+            .execution_arn(self.arn(id))
+            .send()
+            .await
+            .map_err(|e| internal(crate::sdk::port_error("Step Functions DescribeStateMachineForExecution", &e)))?;
+        Ok(machine.definition().to_string())
+    }
+
     /// Who calls: the ARN of the caller's AWS identity.
     async fn caller(&self) -> Result<String, OperationError> {
         let me = self
@@ -173,18 +186,12 @@ impl Operations for AwsOperations {
     /// deployment may have replaced) and `GetExecutionHistory`.
     async fn recording(&self, execution: &str) -> Result<ExecutionRecording, OperationError> {
         let d = self.describe(Some(execution)).await?;
-        let machine = self
-            .sfn
-            .describe_state_machine_for_execution()
-            .execution_arn(d.execution_arn())
-            .send()
-            .await
-            .map_err(|e| internal(crate::sdk::port_error("Step Functions DescribeStateMachineForExecution", &e)))?;
+        let definition = self.definition_of(d.execution_arn()).await?;
         let ExecutionHistory { execution, events } = self.history_of(&d).await?;
         Ok(ExecutionRecording {
             recording: Recording::new(d.state_machine_arn(), &execution.id, events),
             execution,
-            definition: machine.definition().to_string(),
+            definition,
         })
     }
 

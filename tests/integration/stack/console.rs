@@ -97,6 +97,15 @@ cd.create_deployment_group(applicationName="hello-app", deploymentGroupName="sta
         "{failed}"
     );
     assert_eq!(failed["waiting_approvals"], serde_json::json!([]));
+    // Drawn with the machine it ran, which holds a Wait this pipeline.yml knows nothing of.
+    let graph = &failed["graph"];
+    let drawn: Vec<_> = ["flow", "handlers"]
+        .iter()
+        .filter_map(|part| graph[part].as_array())
+        .flatten()
+        .filter_map(|n| n["state"].as_str())
+        .collect();
+    assert!(drawn.contains(&"Hold"), "{graph}");
 
     let groups = get("/api/groups");
     assert_eq!(groups["groups"][0]["name"], "staging", "{groups}");
