@@ -70,9 +70,12 @@ pub(crate) fn seconds_field(value: &Value, field: &str, states: impl FnOnce() ->
 }
 
 /// Evaluates an `Assign` block: JSONPath values with `.$` keys read `current` (the state's
-/// result, or its input); JSONata values read `$states`.
+/// result, or its input); JSONata values read `$states`. `field` is where it stands, as AWS
+/// names it in a cause: `Assign`, or `Choices[1]/Assign` for a rule's own, `Catch[0]/Assign`
+/// for a catcher's.
 pub(crate) fn assign_block(
     block: Option<&Value>,
+    field: &str,
     lang: Lang,
     current: &Value,
     states: impl FnOnce() -> Value,
@@ -81,7 +84,7 @@ pub(crate) fn assign_block(
     let Some(block) = block else { return Ok(None) };
     let evaluated = match lang {
         Lang::JsonPath => payload::apply(block, current, ctx)?,
-        Lang::Jsonata => jsonata_field(block, "Assign", &states(), ctx)?,
+        Lang::Jsonata => jsonata_field(block, field, &states(), ctx)?,
     };
     match evaluated {
         Value::Object(m) => Ok(Some(m)),
@@ -192,13 +195,13 @@ impl Outputs<'_> {
                     Some(sel) => payload::apply(sel, &result, ctx)?,
                     None => result,
                 };
-                let assigned = assign_block(self.assign, Lang::JsonPath, &selected, || Value::Null, ctx)?;
+                let assigned = assign_block(self.assign, "Assign", Lang::JsonPath, &selected, || Value::Null, ctx)?;
                 let merged = result_path(self.result_path, input, selected)?;
                 Ok((transition(self.transition, output_path(self.io, merged, ctx)?)?, assigned))
             }
             Lang::Jsonata => {
                 let states = states_doc(&input, Some(&result), None, ctx);
-                let assigned = assign_block(self.assign, Lang::Jsonata, &Value::Null, || states.clone(), ctx)?;
+                let assigned = assign_block(self.assign, "Assign", Lang::Jsonata, &Value::Null, || states.clone(), ctx)?;
                 let output = match self.output {
                     Some(o) => jsonata_field(o, "Output", &states, ctx)?,
                     None => result,

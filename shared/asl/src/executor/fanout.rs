@@ -78,7 +78,7 @@ impl Interpreter {
                     }
                     match self.recover(&error, &s.retry, &mut retries, &s.catch).await {
                         Recovery::Retry => {}
-                        Recovery::Catch(c) => return caught(c, lang, input, error, ctx, run),
+                        Recovery::Catch(i, c) => return caught((i, c), lang, input, error, ctx, run),
                         Recovery::Fail => return Err(error),
                     }
                 }
@@ -234,7 +234,7 @@ impl Interpreter {
                     }
                     match self.recover(&error, &s.retry, &mut retries, &s.catch).await {
                         Recovery::Retry => {}
-                        Recovery::Catch(c) => return caught(c, lang, input, error, ctx, run),
+                        Recovery::Catch(i, c) => return caught((i, c), lang, input, error, ctx, run),
                         Recovery::Fail => return Err(error),
                     }
                 }

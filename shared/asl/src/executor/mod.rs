@@ -380,8 +380,8 @@ impl Interpreter {
                 return Recovery::Retry;
             }
         }
-        match catchers.iter().find(|c| error.matches(&c.error_equals)) {
-            Some(c) => Recovery::Catch(c),
+        match catchers.iter().enumerate().find(|(_, c)| error.matches(&c.error_equals)) {
+            Some((i, c)) => Recovery::Catch(i, c),
             None => Recovery::Fail,
         }
     }
@@ -389,7 +389,8 @@ impl Interpreter {
 
 pub(crate) enum Recovery<'c> {
     Retry,
-    Catch(&'c Catcher),
+    /// The catcher that takes over, and its place in `Catch`.
+    Catch(usize, &'c Catcher),
     Fail,
 }
 
@@ -409,19 +410,41 @@ pub fn backoff(r: &Retrier, attempt: u64) -> Duration {
 
 /// A catcher takes over: JSONPath puts the error output at the catcher's ResultPath; JSONata
 /// makes it `$states.errorOutput` for the catcher's Output (default: the error output itself).
-/// The catcher's Assign replaces the state's.
-pub(crate) fn caught(c: &Catcher, lang: Lang, input: Value, error: StatesError, ctx: &Context, run: &Run) -> Result<Step, StatesError> {
+/// The catcher's Assign replaces the state's. AWS names a catcher's fields by its place in a
+/// cause, `Catch[1]/Output` (recorded in floci-io/floci#2689).
+pub(crate) fn caught(
+    (i, c): (usize, &Catcher),
+    lang: Lang,
+    input: Value,
+    error: StatesError,
+    ctx: &Context,
+    run: &Run,
+) -> Result<Step, StatesError> {
     let error_output = json!({"Error": error.error, "Cause": error.cause});
     let (output, assigned) = match lang {
         Lang::JsonPath => {
-            let assigned = assign_block(c.assign.as_ref(), lang, &error_output, || Value::Null, ctx)?;
+            let assigned = assign_block(
+                c.assign.as_ref(),
+                &format!("Catch[{i}]/Assign"),
+                lang,
+                &error_output,
+                || Value::Null,
+                ctx,
+            )?;
             (result_path(c.result_path.as_ref(), input, error_output)?, assigned)
         }
         Lang::Jsonata => {
             let states = states_doc(&input, None, Some(&error_output), ctx);
-            let assigned = assign_block(c.assign.as_ref(), lang, &Value::Null, || states.clone(), ctx)?;
+            let assigned = assign_block(
+                c.assign.as_ref(),
+                &format!("Catch[{i}]/Assign"),
+                lang,
+                &Value::Null,
+                || states.clone(),
+                ctx,
+            )?;
             let output = match &c.output {
-                Some(o) => jsonata_field(o, "Output", &states, ctx)?,
+                Some(o) => jsonata_field(o, &format!("Catch[{i}]/Output"), &states, ctx)?,
                 None => error_output,
             };
             (output, assigned)

@@ -24,29 +24,38 @@ pub(super) fn pass(s: &PassState, lang: Lang, input: Value, ctx: &Context, run: 
                 (None, Some(params)) => payload::apply(params, &effective, ctx)?,
                 (None, None) => effective,
             };
-            run.stage(assign_block(s.assign.as_ref(), lang, &result, || Value::Null, ctx)?);
+            run.stage(assign_block(s.assign.as_ref(), "Assign", lang, &result, || Value::Null, ctx)?);
             let merged = result_path(s.result_path.as_ref(), input, result)?;
             transition(&s.transition, output_path(&s.io, merged, ctx)?)
         }
         Lang::Jsonata => {
-            let (output, assigned) = jsonata_output(s.output.as_ref(), s.assign.as_ref(), input, ctx)?;
+            let (output, assigned) = jsonata_output(named(s.output.as_ref(), "Output"), named(s.assign.as_ref(), "Assign"), input, ctx)?;
             run.stage(assigned);
             transition(&s.transition, output)
         }
     }
 }
 
+/// A JSONata field and the name AWS gives it in a cause: `Output`, or `Choices[1]/Output` for a
+/// matched rule's own.
+type Named<'a> = (Option<&'a Value>, String);
+
+fn named<'a>(value: Option<&'a Value>, name: &str) -> Named<'a> {
+    (value, name.to_string())
+}
+
 /// A JSONata state without a result: Output (default: the input) and Assign read `$states.input`.
+/// Each comes with its field's name in a cause (`Output`, or `Choices[1]/Output` for a rule's).
 fn jsonata_output(
-    output: Option<&Value>,
-    assign: Option<&Value>,
+    (output, output_name): Named<'_>,
+    (assign, assign_name): Named<'_>,
     input: Value,
     ctx: &Context,
 ) -> Result<(Value, Option<serde_json::Map<String, Value>>), StatesError> {
     let states = states_doc(&input, None, None, ctx);
-    let assigned = assign_block(assign, Lang::Jsonata, &Value::Null, || states.clone(), ctx)?;
+    let assigned = assign_block(assign, &assign_name, Lang::Jsonata, &Value::Null, || states.clone(), ctx)?;
     let output = match output {
-        Some(o) => jsonata_field(o, "Output", &states, ctx)?,
+        Some(o) => jsonata_field(o, &output_name, &states, ctx)?,
         None => input,
     };
     Ok((output, assigned))
@@ -57,7 +66,9 @@ pub(super) fn succeed(s: &SucceedState, lang: Lang, input: Value, ctx: &Context)
         Lang::JsonPath => input_path(&s.io, &input, ctx)
             .and_then(|v| output_path(&s.io, v, ctx))
             .map(Step::End),
-        Lang::Jsonata => Ok(Step::End(jsonata_output(s.output.as_ref(), None, input, ctx)?.0)),
+        Lang::Jsonata => Ok(Step::End(
+            jsonata_output(named(s.output.as_ref(), "Output"), named(None, "Assign"), input, ctx)?.0,
+        )),
     }
 }
 
@@ -67,11 +78,13 @@ pub(super) fn choose(s: &ChoiceState, lang: Lang, input: Value, ctx: &Context, r
         Lang::Jsonata => input.clone(),
     };
     let mut chosen = None;
-    for rule in &s.choices {
+    // AWS names a rule's fields by its place: `Choices[1]/Condition`, `Choices[1]/Output/v`
+    // (recorded in floci-io/floci#2689, pinned against AWS).
+    for (i, rule) in s.choices.iter().enumerate() {
         let matched = match (lang, &rule.condition) {
             (Lang::Jsonata, Some(condition)) => {
                 let states = states_doc(&input, None, None, ctx);
-                match jsonata_field(&Value::String(condition.clone()), "Condition", &states, ctx)? {
+                match jsonata_field(&Value::String(condition.clone()), &format!("Choices[{i}]/Condition"), &states, ctx)? {
                     Value::Bool(b) => b,
                     other => {
                         return Err(StatesError::new(
@@ -89,7 +102,7 @@ pub(super) fn choose(s: &ChoiceState, lang: Lang, input: Value, ctx: &Context, r
                 rule.next
                     .clone()
                     .ok_or_else(|| StatesError::runtime("a top-level Choice rule needs Next"))?,
-                Some(rule),
+                Some((i, rule)),
             ));
             break;
         }
@@ -104,12 +117,26 @@ pub(super) fn choose(s: &ChoiceState, lang: Lang, input: Value, ctx: &Context, r
             ));
         }
     };
-    // A matched rule's Output and Assign take the place of the state's.
-    let output_field = rule.and_then(|r| r.output.as_ref()).or(s.output.as_ref());
-    let assign_field = rule.and_then(|r| r.assign.as_ref()).or(s.assign.as_ref());
+    // A matched rule's Output and Assign take the place of the state's, each named by its owner
+    // in a cause.
+    let output_field = match rule {
+        Some((i, r)) if r.output.is_some() => (r.output.as_ref(), format!("Choices[{i}]/Output")),
+        _ => named(s.output.as_ref(), "Output"),
+    };
+    let assign_field = match rule {
+        Some((i, r)) if r.assign.is_some() => (r.assign.as_ref(), format!("Choices[{i}]/Assign")),
+        _ => named(s.assign.as_ref(), "Assign"),
+    };
     let output = match lang {
         Lang::JsonPath => {
-            run.stage(assign_block(assign_field, lang, &effective, || Value::Null, ctx)?);
+            run.stage(assign_block(
+                assign_field.0,
+                &assign_field.1,
+                lang,
+                &effective,
+                || Value::Null,
+                ctx,
+            )?);
             output_path(&s.io, effective, ctx)?
         }
         Lang::Jsonata => {
@@ -174,11 +201,16 @@ pub(super) async fn wait(s: &WaitState, lang: Lang, input: Value, ctx: &Context,
     };
     let output = match lang {
         Lang::JsonPath => {
-            run.stage(assign_block(s.assign.as_ref(), lang, &effective, || Value::Null, ctx)?);
+            run.stage(assign_block(s.assign.as_ref(), "Assign", lang, &effective, || Value::Null, ctx)?);
             output_path(&s.io, effective, ctx)?
         }
         Lang::Jsonata => {
-            let (output, assigned) = jsonata_output(s.output.as_ref(), s.assign.as_ref(), input.clone(), ctx)?;
+            let (output, assigned) = jsonata_output(
+                named(s.output.as_ref(), "Output"),
+                named(s.assign.as_ref(), "Assign"),
+                input.clone(),
+                ctx,
+            )?;
             run.stage(assigned);
             output
         }

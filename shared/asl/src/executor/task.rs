@@ -124,7 +124,7 @@ impl Interpreter {
                 }
                 Err(error) => match self.recover(&error, &s.retry, &mut retries, &s.catch).await {
                     Recovery::Retry => retry_count += 1,
-                    Recovery::Catch(c) => return caught(c, lang, input, error, &ctx, run),
+                    Recovery::Catch(i, c) => return caught((i, c), lang, input, error, &ctx, run),
                     Recovery::Fail => return Err(error),
                 },
             }
