@@ -4,6 +4,8 @@
 //! indefinite and yield an array of matches; reference paths (ResultPath) are definite and may
 //! create the fields they name.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::context::Context;
@@ -117,6 +119,28 @@ impl Path {
             current.first().map(|v| (*v).clone())
         } else {
             Some(Value::Array(current.into_iter().cloned().collect()))
+        }
+    }
+
+    /// Whether this is a definite path whose last step indexes past either end of an array that
+    /// the rest of it selects.
+    fn index_past_the_end(&self, root: &Value) -> bool {
+        let Some((Segment::Index(i), parent)) = self.segments.split_last() else {
+            return false;
+        };
+        if !self.is_definite() {
+            return false;
+        }
+        let parent = Path {
+            text: String::new(),
+            segments: parent.to_vec(),
+        };
+        match parent.select(root) {
+            Some(Value::Array(a)) => {
+                let idx = if *i < 0 { a.len() as i64 + i } else { *i };
+                usize::try_from(idx).map_or(true, |at| at >= a.len())
+            }
+            _ => false,
         }
     }
 
@@ -257,10 +281,28 @@ pub fn resolve(path: &str, input: &Value, context: &Context) -> Result<Value, St
 /// What a path selects, `None` when it selects nothing. Errors only for a path that cannot be
 /// read or a variable that is not defined.
 pub fn lookup(path: &str, input: &Value, context: &Context) -> Result<Option<Value>, StatesError> {
+    let (parsed, root) = rooted(path, input, context)?;
+    Ok(parsed.select(&root))
+}
+
+/// What a payload template's `.$` path selects: as [`lookup`], except that a definite path
+/// ending in an index past either end of its array is `null`. So on AWS, whose JSONPath reads
+/// arrays through Jackson, where an element out of range is a null node
+/// (json-path/JsonPath#1028); recorded in floci-io/floci#3167. An intrinsic's argument, read
+/// another way, still misses (floci-io/floci#2870).
+pub fn lookup_in_template(path: &str, input: &Value, context: &Context) -> Result<Option<Value>, StatesError> {
+    let (parsed, root) = rooted(path, input, context)?;
+    Ok(parsed
+        .select(&root)
+        .or_else(|| parsed.index_past_the_end(&root).then_some(Value::Null)))
+}
+
+/// The parsed path and the document it reads: the context object (`$$`), a workflow variable
+/// (`$name…`, the rest of the path applying to its value) or the input.
+fn rooted<'a>(path: &str, input: &'a Value, context: &Context) -> Result<(std::rc::Rc<Path>, Cow<'a, Value>), StatesError> {
     if let Some(rest) = path.strip_prefix("$$") {
-        return Ok(cached(&format!("${rest}"))?.select(&context.to_value()));
+        return Ok((cached(&format!("${rest}"))?, Cow::Owned(context.to_value())));
     }
-    // `$name…` reads a workflow variable: the rest of the path applies to its value.
     if let Some(rest) = path
         .strip_prefix('$')
         .filter(|r| r.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
@@ -270,9 +312,9 @@ pub fn lookup(path: &str, input: &Value, context: &Context) -> Result<Option<Val
         let value = context
             .variable(name)
             .ok_or_else(|| StatesError::runtime(format!("the variable '${name}' referenced by '{path}' is not defined")))?;
-        return Ok(cached(&format!("${tail}"))?.select(&value));
+        return Ok((cached(&format!("${tail}"))?, Cow::Owned(value)));
     }
-    Ok(cached(path)?.select(input))
+    Ok((cached(path)?, Cow::Borrowed(input)))
 }
 
 /// A path as Jayway JsonPath prints it in "No results for path: $['a'][0]", the wording Step

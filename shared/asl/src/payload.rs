@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use crate::context::Context;
 use crate::error::StatesError;
 use crate::intrinsics;
-use crate::path::lookup;
+use crate::path::lookup_in_template;
 
 pub fn apply(template: &Value, input: &Value, context: &Context) -> Result<Value, StatesError> {
     match template {
@@ -24,7 +24,7 @@ pub fn apply(template: &Value, input: &Value, context: &Context) -> Result<Value
                             // A path that selects nothing fails the execution (States.Runtime,
                             // not the catchable States.ParameterPathFailure), in these words:
                             // recorded executions cited in `tests/conformance/errors.json`.
-                            lookup(expr, input, context)?.ok_or_else(|| {
+                            lookup_in_template(expr, input, context)?.ok_or_else(|| {
                                 StatesError::runtime(format!(
                                     "The JSONPath '{expr}' specified for the field '{key}' could not be found in the input '{}'",
                                     serde_json::to_string(input).unwrap_or_default()
