@@ -67,15 +67,18 @@ impl Interpreter {
                     return Ok(step);
                 }
                 Err(error) => {
+                    // A terminal error ends the execution where it stands: AWS records no
+                    // ParallelStateFailed before ExecutionFailed (floci-io/floci#2868), as no
+                    // TaskFailed for a Task's own.
+                    if error.is_terminal() {
+                        return Err(error);
+                    }
                     run.recorder.emit(
                         "ParallelStateFailed",
                         Some("parallelStateFailedEventDetails"),
                         json!({"error": error.error, "cause": error.cause}),
                     );
                     debug!(state = name, error = %error.error, "parallel state failed");
-                    if error.is_terminal() {
-                        return Err(error);
-                    }
                     match self.recover(&error, &s.retry, &mut retries, &s.catch).await {
                         Recovery::Retry => {}
                         Recovery::Catch(i, c) => return caught((i, c), lang, input, error, ctx, run),
@@ -191,6 +194,7 @@ impl Interpreter {
                                 );
                                 Ok(v)
                             }
+                            Err(e) if e.is_terminal() => Err(e),
                             Err(e) => {
                                 iter_run
                                     .recorder
@@ -198,8 +202,8 @@ impl Interpreter {
                                 let failed = failures.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                                 match tolerated {
                                     // Within tolerance, a failed item leaves a null in the results.
-                                    Some(t) if failed <= t && !e.is_terminal() => Ok(Value::Null),
-                                    Some(t) if !e.is_terminal() => Err(StatesError::new(
+                                    Some(t) if failed <= t => Ok(Value::Null),
+                                    Some(t) => Err(StatesError::new(
                                         names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
                                         format!("{failed} of {n} items failed, more than the {t} tolerated"),
                                     )),
@@ -228,10 +232,11 @@ impl Interpreter {
                     return Ok(step);
                 }
                 Err(error) => {
-                    run.recorder.emit("MapStateFailed", None, Value::Null);
+                    // As for a Parallel state: a terminal error ends the execution here.
                     if error.is_terminal() {
                         return Err(error);
                     }
+                    run.recorder.emit("MapStateFailed", None, Value::Null);
                     match self.recover(&error, &s.retry, &mut retries, &s.catch).await {
                         Recovery::Retry => {}
                         Recovery::Catch(i, c) => return caught((i, c), lang, input, error, ctx, run),

@@ -6,7 +6,7 @@
 //! A case: `{name, source, definition, input?, tasks?, expect}` where `tasks` maps a Task state
 //! to its mocked responses (`{"0": {"Return": …}, "1-2": {"Throw": {…}}}`, or
 //! `"never-answers"` for a callback nobody answers) and `expect` is
-//! `{status, output?, error?, no_error?, cause_contains?, cause?, history?, last_event?}` or
+//! `{status, output?, error?, no_error?, cause_contains?, cause?, history?, events?, last_event?}` or
 //! `{invalid: CODE}` for a definition
 //! that must be rejected with that diagnostic code.
 
@@ -56,6 +56,10 @@ pub(crate) struct Expect {
     /// Event types that must appear, in this order (others may come between).
     #[serde(default)]
     pub history: Vec<String>,
+    /// The whole history's event types, for cases that reproduce a history Step Functions
+    /// recorded.
+    #[serde(default)]
+    pub events: Option<Vec<String>>,
     /// The history's last event as `GetExecutionHistory` returns it, but for its timestamp.
     #[serde(default)]
     pub last_event: Option<Value>,
@@ -235,6 +239,11 @@ fn check(case: &Case, outcome: &Outcome) -> Result<(), String> {
         && cause.as_ref() != Some(want)
     {
         problems.push(format!("cause {cause:?}, expected {want:?}"));
+    }
+    if let Some(want) = &e.events
+        && history.as_slice() != want.as_slice()
+    {
+        problems.push(format!("history {history:?}, expected {want:?}"));
     }
     let mut at = 0;
     for want in &e.history {
