@@ -127,6 +127,17 @@ pub enum Event {
     /// A newer execution overtook this one while it waited in front of `stage`.
     #[serde(rename = "Baton Execution Superseded")]
     ExecutionSuperseded { execution_id: String, stage: String, by: String },
+    /// A canary analysis's interval `interval` ended (a Scheduler timer on AWS): judge it.
+    #[serde(rename = "Baton Canary Check Due")]
+    CanaryCheck {
+        deployment_id: String,
+        group: String,
+        /// 1 for the first interval.
+        interval: u32,
+        /// When the deployment started: interval `n` covers `started_ms + (n-1)·len` to
+        /// `started_ms + n·len`.
+        started_ms: i64,
+    },
     /// An execution ended (Step Functions' `Execution Status Change`). One that was stopped,
     /// timed out or failed in one branch may leave work running that nobody waits for any more.
     #[serde(rename = "Step Functions Execution Status Change")]

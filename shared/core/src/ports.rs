@@ -320,6 +320,36 @@ pub trait AlarmWatch: Send + Sync {
     async fn state(&self, alarm: &str) -> PortResult<AlarmState>;
 }
 
+/// A traffic-shifting deployment as its canary analysis reads it: the version that served before
+/// (the baseline) and the one taking part of the traffic (the canary), on `target` (on AWS, a
+/// Lambda function's alias, `function:alias`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CanaryShift {
+    pub target: String,
+    pub baseline: String,
+    pub canary: String,
+    /// Still shifting: there is something to judge, and to stop.
+    pub in_progress: bool,
+}
+
+/// Each version's samples of the analysis's metrics, each with its time (ms).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TimedSamples {
+    pub canary: BTreeMap<String, Vec<(i64, f64)>>,
+    pub baseline: BTreeMap<String, Vec<(i64, f64)>>,
+}
+
+/// Where a canary analysis reads a deployment's two versions and their metrics (CodeDeploy and
+/// CloudWatch on AWS; locally the front door measures both fleets itself).
+#[async_trait]
+pub trait CanarySource: Send + Sync {
+    /// Deployment `deployment_id`'s shift; `None` when there is no such deployment.
+    async fn shift(&self, deployment_id: &str) -> PortResult<Option<CanaryShift>>;
+    /// The samples of `metrics` (the analysis's names: `latency`, `errors`) of each version
+    /// between two instants.
+    async fn samples(&self, shift: &CanaryShift, metrics: &[String], from_ms: i64, to_ms: i64) -> PortResult<TimedSamples>;
+}
+
 /// One-shot timers that come back as events (EventBridge Scheduler on AWS).
 #[async_trait]
 pub trait Timers: Send + Sync {

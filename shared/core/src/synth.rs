@@ -337,18 +337,23 @@ fn action_task(p: &Pipeline, stage: &str, a: &Action, earlier: &Earlier<'_>) -> 
                 Some((ps, pa)) => format!("$.results.{ps}.{pa}.artifacts.{input}"),
                 None => "$.source.artifact".to_string(),
             };
+            let mut fields = json!({
+                "group": group,
+                "artifact.$": artifact,
+                "mark_good": !p.bakes(group),
+            });
+            // A Lambda group's shift is CodeDeploy's: its analysis runs on timers the deploy
+            // action sets (an instance group's is judged by the deployer watching its front door).
+            if let Some(g) = p.groups.get(group).filter(|g| g.lambda.is_some())
+                && let Some(spec) = &g.analysis
+            {
+                fields["canary"] = json!({ "interval_secs": spec.interval.secs(), "intervals": spec.intervals });
+            }
             callback_task(
                 p,
                 "Deploy",
                 &name,
-                with_variables(
-                    p,
-                    json!({
-                        "group": group,
-                        "artifact.$": artifact,
-                        "mark_good": !p.bakes(group),
-                    }),
-                ),
+                with_variables(p, fields),
                 a.timeout_secs.unwrap_or(DEFAULT_DEPLOY_TIMEOUT),
             )
         }

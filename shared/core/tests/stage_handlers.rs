@@ -111,7 +111,7 @@ async fn start_deploy(world: &World, mark_good: bool) {
         "task_token": "t-deploy", "pipeline": "hello", "execution_id": EXECUTION, "action": "Prod:Deploy",
         "group": "prod", "artifact": artifact("app", 3), "mark_good": mark_good,
     });
-    deploy::start(world, world, decode(input).unwrap()).await.unwrap();
+    deploy::start(world, world, None, decode(input).unwrap()).await.unwrap();
 }
 
 fn deployment_ended(status: DeploymentStatus, reason: Option<&str>) -> Event {

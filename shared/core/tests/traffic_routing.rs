@@ -197,7 +197,63 @@ deployment_groups:
     assert!(
         warnings[0]
             .message
-            .contains("on AWS the deployment shifts by its config and alarms only"),
+            .contains("on AWS the deployment shifts by its config and alarms only (a Lambda group's analysis runs there)"),
         "{warnings:?}"
     );
+}
+
+#[test]
+fn a_lambda_groups_analysis_is_whole_minutes_judged_while_the_canary_holds() {
+    let yaml = |config: &str, analysis: &str| {
+        format!(
+            "name: p
+stages:
+  - name: Ship
+    actions:
+      - {{ name: Deploy, type: deploy, input: source, group: api }}
+deployment_groups:
+  api:
+    lambda: {{ function: hello-api }}
+    config: {config}
+    analysis:
+{analysis}
+      thresholds: {{ pass: 90, marginal: 50 }}
+      metrics: [{{ name: latency, direction: increase }}, {{ name: errors, direction: increase, critical: true }}]
+"
+        )
+    };
+    // Two 5-minute intervals and CloudWatch's last point fit in a 15-minute canary.
+    let fits = yaml("LambdaCanary10Percent15Minutes", "      interval: 5m\n      intervals: 2");
+    let p = baton_core::parse_pipeline(Path::new("pipeline.yml"), &fits).unwrap();
+    assert_eq!(p.groups["api"].analysis.as_ref().map(|a| a.intervals), Some(2));
+    let warnings = baton_core::spec::validate::warnings(Path::new("pipeline.yml"), &fits);
+    assert!(warnings.is_empty(), "a Lambda group's analysis runs on AWS: {warnings:?}");
+    // Its deploy action sets the checks' timers: it is told when.
+    let machine = baton_core::synth::synth(&p);
+    assert_eq!(
+        machine["States"]["Ship:Deploy"]["Parameters"]["Payload"]["canary"],
+        serde_json::json!({ "interval_secs": 300, "intervals": 2 })
+    );
+
+    let outlasts = yaml("LambdaCanary10Percent10Minutes", "      interval: 5m\n      intervals: 2");
+    let err = baton_core::parse_pipeline(Path::new("pipeline.yml"), &outlasts)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("2 intervals of 5m (and 120 s for CloudWatch's last point) outlast the 10m the canary holds its first share"),
+        "{err}"
+    );
+    let seconds = yaml(
+        "LambdaCanary10Percent15Minutes",
+        "      interval: 90s\n      intervals: 2\n      load: { per_second: 5 }",
+    );
+    let err = baton_core::parse_pipeline(Path::new("pipeline.yml"), &seconds)
+        .unwrap_err()
+        .to_string();
+    for said in [
+        "interval: 90s is not a whole number of minutes; Lambda sends its metrics to CloudWatch once a minute",
+        "load: a Lambda group has no front door to send requests through",
+    ] {
+        assert!(err.contains(said), "{said}: {err}");
+    }
 }

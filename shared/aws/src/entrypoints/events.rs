@@ -139,6 +139,7 @@ impl EventsFunction {
             alarms: &self.alarms,
             metrics: self.metrics.as_ref(),
             builds: &self.builds,
+            canary: None,
         };
         events::handle(ports, event).await?;
         // After the answer: an error here is retried with the whole event, whose answer is

@@ -63,6 +63,22 @@ pub fn builds(config: &SdkConfig, env: &Env, store: S3ArtifactStore) -> Result<C
     ))
 }
 
+/// One-time Scheduler schedules that invoke the events function: BATON_SCHEDULE_GROUP,
+/// BATON_EVENTS_FUNCTION_ARN and BATON_SCHEDULER_ROLE_ARN.
+pub fn timers(config: &SdkConfig, env: &Env) -> Result<SchedulerTimers, ConfigError> {
+    Ok(SchedulerTimers::new(
+        aws_sdk_scheduler::Client::new(config),
+        env.require("BATON_SCHEDULE_GROUP")?,
+        env.require("BATON_EVENTS_FUNCTION_ARN")?,
+        env.require("BATON_SCHEDULER_ROLE_ARN")?,
+    ))
+}
+
+/// [`timers`] where the environment names a schedule group; `None` where it names none.
+pub fn optional_timers(config: &SdkConfig, env: &Env) -> Option<SchedulerTimers> {
+    env.get("BATON_SCHEDULE_GROUP").and_then(|_| timers(config, env).ok())
+}
+
 /// CloudWatch alarms under the names the stack gave them (BATON_ALARM_PREFIX + pipeline.yml's).
 pub fn alarms(config: &SdkConfig, env: &Env) -> CloudWatchAlarms {
     CloudWatchAlarms::new(aws_sdk_cloudwatch::Client::new(config))
@@ -133,6 +149,8 @@ impl BuildFunction {
 pub struct DeployFunction {
     pub deployer: CodeDeployer,
     pub pending: DynamoState,
+    /// Schedules a Lambda group's canary checks; absent where the template gives no Scheduler.
+    pub timers: Option<SchedulerTimers>,
 }
 
 impl DeployFunction {
@@ -145,11 +163,13 @@ impl DeployFunction {
         Ok(Self {
             deployer: deployer(config, env, artifact_store(config, env)?)?,
             pending: pending(config, env)?,
+            timers: optional_timers(config, env),
         })
     }
 
     pub async fn handle(&self, input: Value) -> Result<Value, StageError> {
-        deploy::start(&self.deployer, &self.pending, baton_core::stages::decode(input)?).await
+        let timers = self.timers.as_ref().map(|t| t as &dyn baton_core::ports::Timers);
+        deploy::start(&self.deployer, &self.pending, timers, baton_core::stages::decode(input)?).await
     }
 }
 
@@ -198,12 +218,7 @@ impl BakeFunction {
         Ok(Self {
             alarms: alarms(config, env),
             pending: pending(config, env)?,
-            timers: SchedulerTimers::new(
-                aws_sdk_scheduler::Client::new(config),
-                env.require("BATON_SCHEDULE_GROUP")?,
-                env.require("BATON_EVENTS_FUNCTION_ARN")?,
-                env.require("BATON_SCHEDULER_ROLE_ARN")?,
-            ),
+            timers: timers(config, env)?,
         })
     }
 

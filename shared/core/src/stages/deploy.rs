@@ -4,8 +4,8 @@ use crate::stages::context::DeployContext;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::ports::{ArtifactRef, DeployRequest, Deployer, PendingTask, PendingTasks};
-use crate::stages::{StageError, correlation};
+use crate::ports::{ArtifactRef, DeployRequest, Deployer, PendingTask, PendingTasks, Timers};
+use crate::stages::{StageError, canary, correlation};
 use crate::variables::PipelineVariables;
 
 #[derive(Debug, Deserialize)]
@@ -24,12 +24,22 @@ pub struct DeployInput {
     /// `$$.Execution.RedriveCount`: which redrive of the execution this attempt belongs to.
     #[serde(default)]
     pub redrive: u64,
+    /// A group whose canary analysis is timer-driven (a Lambda group on AWS): when to check it.
+    #[serde(default)]
+    pub canary: Option<canary::CanarySchedule>,
     /// The pipeline's variables, for the deployment's hooks.
     #[serde(flatten)]
     pub variables: PipelineVariables,
 }
 
-pub async fn start(deployer: &dyn Deployer, pending: &dyn PendingTasks, input: DeployInput) -> Result<Value, StageError> {
+/// Starts the deployment; `timers` schedule its canary analysis where the input asks for one
+/// (none where a process watches each shift itself).
+pub async fn start(
+    deployer: &dyn Deployer,
+    pending: &dyn PendingTasks,
+    timers: Option<&dyn Timers>,
+    input: DeployInput,
+) -> Result<Value, StageError> {
     let key = correlation(&input.execution_id, &input.action, input.redrive, input.attempt);
     let context = DeployContext {
         pipeline: input.pipeline.clone(),
@@ -58,5 +68,14 @@ pub async fn start(deployer: &dyn Deployer, pending: &dyn PendingTasks, input: D
         })
         .await?;
     tracing::info!(group = %input.group, artifact = %input.artifact, deployment_id = %deployment_id, "deployment started");
+    if let Some(schedule) = input.canary {
+        let timers = timers.ok_or_else(|| {
+            StageError::InvalidInput(format!(
+                "group {} has a canary analysis, and this deploy function has no timers to run it",
+                input.group
+            ))
+        })?;
+        canary::schedule(timers, schedule, &deployment_id, &input.group, context.started_ms).await?;
+    }
     Ok(json!({ "deployment_id": deployment_id }))
 }

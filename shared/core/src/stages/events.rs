@@ -11,7 +11,7 @@ use crate::ports::{
 };
 use crate::stages::context::{BakeContext, BuildContext, DeployContext};
 use crate::stages::outputs::{self, BakeOutput, BuildOutput, DeployOutput};
-use crate::stages::{StageError, approval, bake, error_types, gate, or_park_again};
+use crate::stages::{StageError, approval, bake, canary, error_types, gate, or_park_again};
 
 #[allow(missing_debug_implementations, reason = "a bundle of trait objects")]
 pub struct EventPorts<'a> {
@@ -21,6 +21,9 @@ pub struct EventPorts<'a> {
     pub alarms: &'a dyn AlarmWatch,
     pub metrics: &'a dyn MetricsSink,
     pub builds: &'a dyn BuildRunner,
+    /// Timer-driven canary analyses (AWS's Lambda groups); `None` where a process watches each
+    /// shift itself (this machine's front door).
+    pub canary: Option<canary::CanaryPorts<'a>>,
 }
 
 /// Durations and outcomes of a finished task. A metric that cannot be published is logged, not
@@ -138,6 +141,14 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
                 return Ok(());
             };
             let ctx: DeployContext = task.context_as();
+            // A stop the canary analysis asked for ends with the analysis as its reason.
+            let reason = match status {
+                DeploymentStatus::Stopped => match canary::take_verdict(ports.pending, &deployment_id).await? {
+                    Some(verdict) => Some(verdict + &reason.map(|r| format!(" ({r})")).unwrap_or_default()),
+                    None => reason,
+                },
+                _ => reason,
+            };
             let rollback = ctx.rollback;
             let took = super::elapsed_ms(&task);
             let gdims = metrics::group_dims(&ctx.pipeline, &group);
@@ -266,6 +277,17 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
         event @ (Event::StageEntered { .. } | Event::ExecutionSuperseded { .. }) => {
             gate::answer(ports.pending, ports.callbacks, ports.metrics, event).await?;
         }
+        Event::CanaryCheck {
+            deployment_id,
+            group,
+            interval,
+            started_ms,
+        } => match &ports.canary {
+            Some(c) => {
+                canary::check(c, ports.pending, &deployment_id, &group, interval, started_ms).await?;
+            }
+            None => tracing::warn!(deployment_id, "a canary check where no analysis is timer-driven"),
+        },
         Event::ExecutionEnded { execution_id, status } => {
             super::abandon::ended(ports.pending, ports.builds, &execution_id, &status).await?;
         }

@@ -7,6 +7,7 @@ pub mod abandon;
 pub mod approval;
 pub mod bake;
 pub mod build;
+pub mod canary;
 pub mod context;
 pub mod deploy;
 pub mod events;

@@ -1,3 +1,5 @@
+#![allow(dead_code, reason = "each test binary uses part of this module")]
+
 //! The ports in memory, for tests of the stage handlers' decisions without an adapter: each
 //! records what a handler asked of it and answers from what the test set up.
 
@@ -8,8 +10,9 @@ use async_trait::async_trait;
 use baton_core::alarm::AlarmState;
 use baton_core::events::Event;
 use baton_core::ports::{
-    AlarmWatch, ArtifactRef, ArtifactStore, BuildRequest, BuildRunner, DeployRequest, Deployer, DeploymentStop, DeploymentSummary,
-    Manifest, MetricDatum, MetricsSink, PendingTask, PendingTasks, PortResult, Provenance, StagedArtifact, TaskCallbacks, Timers,
+    AlarmWatch, ArtifactRef, ArtifactStore, BuildRequest, BuildRunner, CanaryShift, CanarySource, DeployRequest, Deployer, DeploymentStop,
+    DeploymentSummary, Manifest, MetricDatum, MetricsSink, PendingTask, PendingTasks, PortResult, Provenance, StagedArtifact,
+    TaskCallbacks, TimedSamples, Timers,
 };
 use baton_core::stages::events::EventPorts;
 use serde_json::Value;
@@ -34,6 +37,12 @@ pub(crate) struct World {
     pub(crate) stored: Mutex<Vec<(StagedArtifact, Provenance)>>,
     pub(crate) last_good: Mutex<BTreeMap<String, ArtifactRef>>,
     pub(crate) timers: Mutex<Vec<(u64, Event)>>,
+    pub(crate) stops: Mutex<Vec<(String, DeploymentStop)>>,
+    /// What a canary analysis reads: the shift, and the samples it is given (each asked window
+    /// recorded).
+    pub(crate) shift: Mutex<Option<CanaryShift>>,
+    pub(crate) samples: Mutex<TimedSamples>,
+    pub(crate) sampled: Mutex<Vec<(i64, i64)>>,
 }
 
 impl World {
@@ -45,6 +54,7 @@ impl World {
             alarms: self,
             metrics: self,
             builds: self,
+            canary: None,
         }
     }
 
@@ -165,7 +175,8 @@ impl Deployer for World {
         Ok(self.last_deployment.lock().unwrap().clone())
     }
 
-    async fn stop(&self, _deployment_id: &str, _request: DeploymentStop) -> PortResult<()> {
+    async fn stop(&self, deployment_id: &str, request: DeploymentStop) -> PortResult<()> {
+        self.stops.lock().unwrap().push((deployment_id.into(), request));
         Ok(())
     }
 }
@@ -196,5 +207,17 @@ impl ArtifactStore for World {
     async fn set_last_good(&self, _pipeline: &str, group: &str, artifact: &ArtifactRef) -> PortResult<()> {
         self.last_good.lock().unwrap().insert(group.into(), artifact.clone());
         Ok(())
+    }
+}
+
+#[async_trait]
+impl CanarySource for World {
+    async fn shift(&self, _deployment_id: &str) -> PortResult<Option<CanaryShift>> {
+        Ok(self.shift.lock().unwrap().clone())
+    }
+
+    async fn samples(&self, _shift: &CanaryShift, _metrics: &[String], from_ms: i64, to_ms: i64) -> PortResult<TimedSamples> {
+        self.sampled.lock().unwrap().push((from_ms, to_ms));
+        Ok(self.samples.lock().unwrap().clone())
     }
 }

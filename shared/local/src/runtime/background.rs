@@ -65,6 +65,8 @@ impl Adapters {
             alarms: self.alarms.as_ref(),
             metrics: &self.metrics,
             builds: &self.builds,
+            // The local deployer judges each canary itself, from its front door's samples.
+            canary: None,
         }
     }
 }

@@ -92,7 +92,8 @@ impl TaskInvoker for LocalInvoker {
                 Err(e) => Err(e),
             },
             "deploy" => match stages::decode(payload) {
-                Ok(input) => deploy::start(&a.deployer, &a.pending, input).await,
+                // This machine's shifts are watched by the deployer itself: no timer-driven analysis.
+                Ok(input) => deploy::start(&a.deployer, &a.pending, None, input).await,
                 Err(e) => Err(e),
             },
             "gate" => match stages::decode(payload) {

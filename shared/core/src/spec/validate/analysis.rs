@@ -1,12 +1,15 @@
 //! A deployment group's `analysis:`: the canary judged against its baseline while it holds its
 //! first share of traffic. Locally the group's front door measures each fleet, so the metrics
-//! are the two it can see.
+//! are the two it can see; a Lambda group on AWS reads the same two from CloudWatch per version
+//! (`Duration`, and `Errors` over `Invocations`), one point a minute, so its intervals are whole
+//! minutes and must be judged before CodeDeploy shifts the rest of the traffic.
 
 use serde_saphyr::Spanned;
 
 use crate::analysis::AnalysisSpec;
 use crate::spec::error::{Pos, Reporter};
 use crate::spec::pipeline::{DeploymentConfig, GroupSpec};
+use crate::stages::canary::METRICS_LAG_SECS;
 
 /// What the local front door measures per fleet: each request's time to its response's first
 /// byte (ms), and whether it failed (a 5xx, a refused or dropped connection).
@@ -27,7 +30,28 @@ pub(super) fn analysis(name: &str, group: &Spanned<GroupSpec>, at: Pos, r: &mut 
         ));
     }
     if group.value.lambda.is_some() {
-        error("a Lambda group has no front door to measure; analysis is for instance groups".into());
+        let secs = spec.interval.secs();
+        if secs % 60 != 0 {
+            error(format!(
+                "interval: {} is not a whole number of minutes; Lambda sends its metrics to CloudWatch once a minute",
+                spec.interval
+            ));
+        }
+        if spec.load.is_some() {
+            error("load: a Lambda group has no front door to send requests through; its callers are its traffic".into());
+        }
+        // Every interval is judged (its last minute a little late) while the canary holds its
+        // first share: after that CodeDeploy moves the rest, and nothing is left to compare.
+        if let DeploymentConfig::TrafficShift(routing) = group.value.config {
+            let judged = secs.saturating_mul(u64::from(spec.intervals)).saturating_add(METRICS_LAG_SECS);
+            if judged > routing.interval.secs() {
+                error(format!(
+                    "{} intervals of {} (and {} s for CloudWatch's last point) outlast the {} the canary holds its first share; \
+                     judge fewer or shorter intervals, or hold the canary longer",
+                    spec.intervals, spec.interval, METRICS_LAG_SECS, routing.interval
+                ));
+            }
+        }
     }
     if let Err(e) = spec.check() {
         error(e.to_string());

@@ -6,7 +6,8 @@ use std::path::Path;
 use crate::spec::error::{Diagnostic, Reporter, parse_yaml};
 use crate::spec::pipeline::{ActionType, PipelineSpec};
 
-/// A group's `analysis` is judged by the local deployer only, so on AWS it is not run.
+/// An instance group's `analysis` is judged by the local deployer only, so on AWS (where a
+/// Lambda group's is judged from CloudWatch) it is not run.
 ///
 /// An approval's `message` is shown as written: a `#{Namespace.NAME}` in it stays those
 /// characters (CodePipeline resolves variables in an approval's CustomData; Baton does not).
@@ -32,11 +33,11 @@ pub fn warnings(file: &Path, text: &str) -> Vec<Diagnostic> {
         }
     }
     for (name, group) in &spec.deployment_groups {
-        if group.value.analysis.is_some() {
+        if group.value.analysis.is_some() && group.value.lambda.is_none() {
             r.error(
                 group.referenced,
                 format!(
-                    "group `{name}`: the canary analysis runs in local deployments; on AWS the deployment shifts by its config and alarms only (the analysis is not run there yet)"
+                    "group `{name}`: an instance group's canary analysis runs in local deployments; on AWS the deployment shifts by its config and alarms only (a Lambda group's analysis runs there)"
                 ),
             );
         }

@@ -1,0 +1,166 @@
+//! A canary analysis driven by timers, as on AWS: where no process watches the shift (Lambda's
+//! traffic is shifted by CodeDeploy), the deploy action schedules one `CanaryCheck` event per
+//! interval when the deployment starts. Each check reads both versions' samples since the
+//! deployment started (CloudWatch's per-minute points, through [`CanarySource`]), replays the
+//! same judge the local front door's analysis runs ([`analysis::replay`]), and acts on the
+//! decision: nothing (continue, or promote: the shift goes on), or a stop of the deployment with
+//! a rollback, its reason kept so the deploy action fails with `CanaryAnalysisFailed` rather
+//! than as a stop by hand.
+//!
+//! Stateless by design: each check recomputes every interval from the samples, so a redelivered
+//! or late timer judges the same way, and a check after the deployment ended judges nothing.
+
+use std::collections::BTreeMap;
+
+use crate::analysis::{self, Decision, IntervalResult, IntervalSamples};
+use crate::events::Event;
+use crate::model::Pipeline;
+use serde::{Deserialize, Serialize};
+
+use crate::ports::{CanarySource, Deployer, DeploymentStop, PendingTask, PendingTasks, TimedSamples, Timers, stop_codes};
+use crate::stages::StageError;
+
+/// How long after an interval's end its check runs: Lambda sends its metrics to CloudWatch per
+/// minute, and the last minute's point arrives a little after the minute ends.
+pub const METRICS_LAG_SECS: u64 = 120;
+
+#[allow(missing_debug_implementations, reason = "a bundle of trait objects")]
+pub struct CanaryPorts<'a> {
+    pub source: &'a dyn CanarySource,
+    pub deployer: &'a dyn Deployer,
+    pub pipeline: &'a Pipeline,
+}
+
+/// When a deploy action's analysis is checked: `intervals` of `interval_secs` from its start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CanarySchedule {
+    pub interval_secs: u64,
+    pub intervals: u32,
+}
+
+/// The key under which a failed analysis leaves its reason for deployment `id`'s end.
+pub fn verdict_key(deployment_id: &str) -> String {
+    format!("canary/{deployment_id}")
+}
+
+/// The reason a failed analysis left for deployment `deployment_id`, taken: a stop it asked for
+/// ends with the analysis named, not as a stop by hand (CodeDeploy reports `MANUAL_STOP`).
+pub async fn take_verdict(pending: &dyn PendingTasks, deployment_id: &str) -> Result<Option<String>, StageError> {
+    Ok(pending
+        .take(&verdict_key(deployment_id))
+        .await?
+        .and_then(|t| t.context.get("reason").and_then(|r| r.as_str()).map(str::to_string)))
+}
+
+/// Schedules every check of `group`'s analysis: interval `n`'s after `n` intervals (and the
+/// metrics' lag) from deployment `deployment_id`'s start at `started_ms`. All at once, so the
+/// events function sets no timers of its own.
+pub async fn schedule(
+    timers: &dyn Timers,
+    schedule: CanarySchedule,
+    deployment_id: &str,
+    group: &str,
+    started_ms: i64,
+) -> Result<(), StageError> {
+    for interval in 1..=schedule.intervals.min(analysis::MAX_INTERVALS) {
+        let event = Event::CanaryCheck {
+            deployment_id: deployment_id.to_string(),
+            group: group.to_string(),
+            interval,
+            started_ms,
+        };
+        let after = schedule
+            .interval_secs
+            .saturating_mul(u64::from(interval))
+            .saturating_add(METRICS_LAG_SECS);
+        timers.after(after, event).await?;
+    }
+    Ok(())
+}
+
+/// Judges interval `interval` of deployment `deployment_id` and acts on the decision; the
+/// interval's result, or `None` when there was nothing to judge (no analysis, the deployment
+/// gone or ended). A failed analysis leaves its reason in `pending` for the deployment's end.
+pub async fn check(
+    ports: &CanaryPorts<'_>,
+    pending: &dyn PendingTasks,
+    deployment_id: &str,
+    group: &str,
+    interval: u32,
+    started_ms: i64,
+) -> Result<Option<IntervalResult>, StageError> {
+    let Some(spec) = ports.pipeline.groups.get(group).and_then(|g| g.analysis.as_ref()) else {
+        tracing::warn!(group, deployment_id, "a canary check for a group without analysis");
+        return Ok(None);
+    };
+    let shift = match ports.source.shift(deployment_id).await? {
+        Some(shift) if shift.in_progress => shift,
+        _ => {
+            tracing::info!(group, deployment_id, interval, "the deployment ended before its canary check");
+            return Ok(None);
+        }
+    };
+    let len_ms = i64::try_from(spec.interval.0.as_millis()).unwrap_or(i64::MAX);
+    let names: Vec<String> = spec.metrics.iter().map(|m| m.name.clone()).collect();
+    let to_ms = started_ms.saturating_add(len_ms.saturating_mul(i64::from(interval)));
+    let samples = ports.source.samples(&shift, &names, started_ms, to_ms).await?;
+    let windows = (0..interval)
+        .map(|k| {
+            let from = started_ms.saturating_add(len_ms.saturating_mul(i64::from(k)));
+            window(&samples, from, from.saturating_add(len_ms))
+        })
+        .collect();
+    // The replay ends at the first decision: a late point may fail an earlier interval now.
+    let Some(result) = analysis::replay(spec, windows).pop() else {
+        return Ok(None);
+    };
+    tracing::info!(
+        group,
+        deployment_id,
+        interval = result.interval,
+        score = result.score,
+        decision = result.decision.as_str(),
+        reason = %result.reason,
+        "canary analysis interval judged"
+    );
+    match result.decision {
+        // The next interval's check is scheduled already; promotion lets the shift go on.
+        Decision::Continue | Decision::Promote => {}
+        Decision::Fail => {
+            let cause = format!(
+                "{}: the canary analysis failed at interval {} of {}: {}",
+                stop_codes::CANARY_ANALYSIS_FAILED,
+                result.interval,
+                spec.intervals,
+                result.reason
+            );
+            let verdict = PendingTask {
+                token: String::new(),
+                context: serde_json::json!({ "reason": cause }),
+            };
+            pending.put(&verdict_key(deployment_id), &verdict).await?;
+            ports.deployer.stop(deployment_id, DeploymentStop { rollback: true, cause }).await?;
+        }
+    }
+    Ok(Some(result))
+}
+
+/// The samples of each side that fall in `[from_ms, to_ms)`.
+fn window(samples: &TimedSamples, from_ms: i64, to_ms: i64) -> IntervalSamples {
+    let pick = |side: &BTreeMap<String, Vec<(i64, f64)>>| -> BTreeMap<String, Vec<f64>> {
+        side.iter()
+            .map(|(name, points)| {
+                let values = points
+                    .iter()
+                    .filter(|(at, _)| (from_ms..to_ms).contains(at))
+                    .map(|(_, v)| *v)
+                    .collect();
+                (name.clone(), values)
+            })
+            .collect()
+    };
+    IntervalSamples {
+        canary: pick(&samples.canary),
+        baseline: pick(&samples.baseline),
+    }
+}
