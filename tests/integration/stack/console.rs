@@ -127,8 +127,10 @@ cd.create_deployment_group(applicationName="hello-app", deploymentGroupName="sta
     );
     assert_eq!(observed["dora"]["deploying_executions"], 1, "the failed deployment: {observed}");
 
-    // The change stream, on its own connection from before the stop.
+    // The change stream, on its own connection from before the stop: the stop waits for its
+    // headers, which the console sends once it has read where the executions stand.
     let (changes_tx, changes) = std::sync::mpsc::channel();
+    let (open_tx, open) = std::sync::mpsc::channel();
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     write!(
         stream,
@@ -137,11 +139,15 @@ cd.create_deployment_group(applicationName="hello-app", deploymentGroupName="sta
     .expect("send");
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if line.is_empty() {
+                let _ = open_tx.send(());
+            }
             if line == "event: change" && changes_tx.send(Instant::now()).is_err() {
                 break;
             }
         }
     });
+    open.recv_timeout(Duration::from_secs(30)).expect("the change stream opens");
 
     // A stop that would wait is refused as the CLI refuses it; an abandon is StopExecution.
     let origin = format!("http://127.0.0.1:{port}");
