@@ -224,6 +224,19 @@ fn check(pipeline: &Pipeline, template: &Value) {
     let read = baton_core::parse_pipeline(Path::new("BATON_PIPELINE_YAML"), definition).expect("it parses");
     assert_eq!(read.name, *name);
     assert_eq!(read.stages.len(), pipeline.stages.len());
+    // A Lambda group's canary analysis: the deploy function sets each check's timer, the events
+    // function reads Lambda's metrics and may stop the deployment; without one, neither may.
+    let analysed = pipeline.groups.values().any(|g| g.lambda.is_some() && g.analysis.is_some());
+    let deploy = &template["Resources"]["DeployFunction"]["Properties"];
+    assert_eq!(
+        deploy["Environment"]["Variables"].get("BATON_SCHEDULE_GROUP").is_some(),
+        analysed,
+        "{name}: the deploy function's timers"
+    );
+    let events_policy = template["Resources"]["EventsFunction"]["Properties"]["Policies"].to_string();
+    for action in ["cloudwatch:GetMetricData", "codedeploy:StopDeployment"] {
+        assert_eq!(events_policy.contains(action), analysed, "{name}: {action}");
+    }
 }
 
 #[test]

@@ -76,7 +76,7 @@ impl DeploymentTag {
     }
 }
 
-fn status(s: &aws_sdk_codedeploy::types::DeploymentStatus) -> DeploymentStatus {
+pub(crate) fn status(s: &aws_sdk_codedeploy::types::DeploymentStatus) -> DeploymentStatus {
     use aws_sdk_codedeploy::types::DeploymentStatus as Cd;
     match s {
         Cd::Created => DeploymentStatus::Created,

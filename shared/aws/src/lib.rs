@@ -26,6 +26,7 @@
 //! ([`entrypoints::lambda`]). With the `stack` feature, [`stack`] resolves a deployed stack's
 //! resources and [`operations`] operates its executions for the CLI.
 
+pub mod canary;
 pub mod cloudwatch;
 pub mod codebuild;
 mod codebuild_batch;

@@ -127,11 +127,13 @@ pub enum Event {
     /// A newer execution overtook this one while it waited in front of `stage`.
     #[serde(rename = "Baton Execution Superseded")]
     ExecutionSuperseded { execution_id: String, stage: String, by: String },
-    /// A canary analysis's interval `interval` ended (a Scheduler timer on AWS): judge it.
+    /// A canary analysis's interval `interval` ended (a Scheduler timer on AWS): judge it. The
+    /// event carries its analysis, so whoever judges needs no pipeline.yml.
     #[serde(rename = "Baton Canary Check Due")]
     CanaryCheck {
         deployment_id: String,
         group: String,
+        analysis: crate::analysis::AnalysisSpec,
         /// 1 for the first interval.
         interval: u32,
         /// When the deployment started: interval `n` covers `started_ms + (n-1)·len` to

@@ -347,7 +347,7 @@ fn action_task(p: &Pipeline, stage: &str, a: &Action, earlier: &Earlier<'_>) -> 
             if let Some(g) = p.groups.get(group).filter(|g| g.lambda.is_some())
                 && let Some(spec) = &g.analysis
             {
-                fields["canary"] = json!({ "interval_secs": spec.interval.secs(), "intervals": spec.intervals });
+                fields["canary"] = json!(spec);
             }
             callback_task(
                 p,

@@ -63,9 +63,15 @@ async fn check(world: &World, pipeline: &Pipeline, interval: u32) -> Option<bato
     let ports = CanaryPorts {
         source: world,
         deployer: world,
-        pipeline,
     };
-    canary::check(&ports, world, "d-1", "api", interval, START).await.unwrap()
+    let check = canary::Check {
+        deployment_id: "d-1",
+        group: "api",
+        analysis: pipeline.groups["api"].analysis.as_ref().unwrap(),
+        interval,
+        started_ms: START,
+    };
+    canary::check(&ports, world, check).await.unwrap()
 }
 
 #[tokio::test]
@@ -73,7 +79,7 @@ async fn a_deploy_action_with_a_timed_analysis_schedules_a_check_after_each_inte
     let world = World::default();
     let input = json!({
         "task_token": "t-deploy", "pipeline": "hello", "execution_id": EXECUTION, "action": "Prod:Deploy",
-        "group": "api", "artifact": artifact("api", 4), "canary": { "interval_secs": 300, "intervals": 2 },
+        "group": "api", "artifact": artifact("api", 4), "canary": pipeline().groups["api"].analysis,
     });
     deploy::start(&world, &world, Some(&world), decode(input.clone()).unwrap())
         .await

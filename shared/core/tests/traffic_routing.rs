@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use baton_core::model::{DeploymentConfig, TrafficRouting, TrafficRoutingType};
+use serde_json::json;
 
 fn pipeline(config: &str) -> Result<baton_core::model::Pipeline, String> {
     let yaml = format!(
@@ -230,10 +231,10 @@ deployment_groups:
     assert!(warnings.is_empty(), "a Lambda group's analysis runs on AWS: {warnings:?}");
     // Its deploy action sets the checks' timers: it is told when.
     let machine = baton_core::synth::synth(&p);
-    assert_eq!(
-        machine["States"]["Ship:Deploy"]["Parameters"]["Payload"]["canary"],
-        serde_json::json!({ "interval_secs": 300, "intervals": 2 })
-    );
+    let canary = &machine["States"]["Ship:Deploy"]["Parameters"]["Payload"]["canary"];
+    assert_eq!((&canary["interval"], &canary["intervals"]), (&json!("5m"), &json!(2)), "{canary}");
+    let read: baton_core::analysis::AnalysisSpec = serde_json::from_value(canary.clone()).unwrap();
+    assert_eq!(Some(&read), p.groups["api"].analysis.as_ref(), "the analysis reads back whole");
 
     let outlasts = yaml("LambdaCanary10Percent10Minutes", "      interval: 5m\n      intervals: 2");
     let err = baton_core::parse_pipeline(Path::new("pipeline.yml"), &outlasts)

@@ -6,7 +6,8 @@
 //! answer). Each becomes a [`baton_core::events::Event`] for the same `events::handle` that
 //! `baton run` calls, which answers the waiting task. Step Functions' `Execution Status Change`
 //! for an execution that ended early stops the builds it left running; a deployment's end starts
-//! the next deployment waiting for its group (`deploy_queue`).
+//! the next deployment waiting for its group (`deploy_queue`). A Lambda group's canary check
+//! (a Scheduler timer its deploy action set) is judged from CloudWatch (`canary`).
 
 use std::sync::Arc;
 
@@ -16,10 +17,12 @@ use baton_core::alarm::AlarmState;
 use baton_core::events::Event;
 use baton_core::ports::{MetricsSink, TaskCallbacks};
 use baton_core::stages::StageError;
+use baton_core::stages::canary::CanaryPorts;
 use baton_core::stages::events::{self, EventPorts};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::canary::LambdaCanary;
 use crate::cloudwatch::CloudWatchAlarms;
 use crate::codebuild::CodeBuildRunner;
 use crate::codedeploy::CodeDeployer;
@@ -64,6 +67,8 @@ pub struct EventsFunction {
     pub metrics: Arc<dyn MetricsSink>,
     pub builds: CodeBuildRunner,
     pub deployer: CodeDeployer,
+    /// Lambda groups' canary analyses (each check carries its analysis).
+    pub canary: LambdaCanary,
 }
 
 impl EventsFunction {
@@ -82,6 +87,7 @@ impl EventsFunction {
             callbacks: callbacks(config),
             alarms: alarms(config, env),
             metrics: Arc::new(EmfMetricsSink::stdout()),
+            canary: LambdaCanary::new(aws_sdk_codedeploy::Client::new(config), alarms(config, env)),
         })
     }
 
@@ -139,7 +145,10 @@ impl EventsFunction {
             alarms: &self.alarms,
             metrics: self.metrics.as_ref(),
             builds: &self.builds,
-            canary: None,
+            canary: Some(CanaryPorts {
+                source: &self.canary,
+                deployer: &self.deployer,
+            }),
         };
         events::handle(ports, event).await?;
         // After the answer: an error here is retried with the whole event, whose answer is

@@ -58,7 +58,7 @@ pub struct Thresholds {
 }
 
 /// The analysis of one deployment.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnalysisSpec {
     pub metrics: Vec<MetricSpec>,
@@ -81,7 +81,7 @@ pub struct AnalysisSpec {
 }
 
 /// Synthetic requests through a local group's front door.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Load {
     /// The path each `GET` asks for.

@@ -23,6 +23,9 @@ pub(super) struct Groups {
     /// What the deploy, rollback and events functions may do to the Lambda groups' functions
     /// (the events function starts deployments that waited for their group).
     pub lambda_policy: Option<Node>,
+    /// The deploy function's environment: `lambda_env`, and where a Lambda group has a canary
+    /// analysis, the Scheduler it sets each check's timer with.
+    pub deploy_env: Option<Node>,
     /// The CodeDeploy applications whose state changes the events function hears.
     pub applications: Vec<Node>,
     pub conditions: Vec<(String, Node)>,
@@ -208,7 +211,8 @@ pub(super) fn resources(pipeline: &Pipeline, spec: &PipelineSpec, errors: &mut R
         ));
     }
     if !lambda_groups.is_empty() {
-        lambda(&mut out, &lambda_groups, &lambda_functions);
+        let analysed = pipeline.groups.values().any(|g| g.lambda.is_some() && g.analysis.is_some());
+        lambda(&mut out, &lambda_groups, &lambda_functions, analysed);
     }
     out
 }
@@ -304,7 +308,7 @@ fn lambda_config(t: &TrafficRouting) -> Node {
 }
 
 /// The Lambda platform's application and role, and what the functions need to deploy to it.
-fn lambda(out: &mut Groups, groups: &serde_json::Map<String, serde_json::Value>, functions: &[String]) {
+fn lambda(out: &mut Groups, groups: &serde_json::Map<String, serde_json::Value>, functions: &[String], analysed: bool) {
     out.resources.push((
         "LambdaApplication".into(),
         map([
@@ -343,10 +347,19 @@ fn lambda(out: &mut Groups, groups: &serde_json::Map<String, serde_json::Value>,
     ));
     out.applications.push(r#ref("LambdaApplication"));
     let json = serde_json::Value::Object(groups.clone()).to_string();
-    out.lambda_env = Some(map([(
-        "Environment",
-        map([("Variables", map([("BATON_LAMBDA_GROUPS", sub(json))]))]),
-    )]));
+    let environment = |extra: Vec<(&str, Node)>| {
+        let variables = [("BATON_LAMBDA_GROUPS", sub(json.clone()))].into_iter().chain(extra);
+        map([("Environment", map([("Variables", map(variables))]))])
+    };
+    out.lambda_env = Some(environment(Vec::new()));
+    // A canary analysis's checks are Scheduler timers the deploy function sets, each invoking
+    // the events function (the bake function's timers, the same way).
+    let timers = vec![
+        ("BATON_SCHEDULE_GROUP", r#ref("TimerGroup")),
+        ("BATON_EVENTS_FUNCTION_ARN", get_att("EventsFunction", "Arn")),
+        ("BATON_SCHEDULER_ROLE_ARN", get_att("SchedulerRole", "Arn")),
+    ];
+    out.deploy_env = Some(environment(if analysed { timers } else { Vec::new() }));
     let function_arns = functions.iter().flat_map(|f| {
         [
             sub(format!(
@@ -383,5 +396,24 @@ fn lambda(out: &mut Groups, groups: &serde_json::Map<String, serde_json::Value>,
             &["codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision"],
             sub("arn:${AWS::Partition}:codedeploy:${AWS::Region}:${AWS::AccountId}:application:${LambdaApplication}"),
         ),
-    ]));
+    ]
+    .into_iter()
+    .chain(
+        analysed
+            .then(|| {
+                // The checks: set by the deploy function; judged by the events function from Lambda's
+                // per-version metrics (GetMetricData takes no resource), which stops a failing canary.
+                [
+                    statement(
+                        &["scheduler:CreateSchedule"],
+                        sub("arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${TimerGroup}/*"),
+                    ),
+                    statement(&["iam:PassRole"], get_att("SchedulerRole", "Arn")),
+                    statement(&["cloudwatch:GetMetricData"], s("*")),
+                    statement(&["codedeploy:StopDeployment"], groups_arn.clone()),
+                ]
+            })
+            .into_iter()
+            .flatten(),
+    )));
 }

@@ -77,6 +77,10 @@ pub fn application(pipeline: &Pipeline, file: &Path, text: &str, options: &Optio
             &groups.lambda_env.as_ref().map_or_else(String::new, |env| env.to_yaml(6)),
         )
         .replace(
+            "{{DEPLOY_ENV}}",
+            &groups.deploy_env.as_ref().map_or_else(String::new, |env| env.to_yaml(6)),
+        )
+        .replace(
             "{{LAMBDA_POLICY}}",
             &groups.lambda_policy.as_ref().map_or_else(String::new, |p| p.to_yaml(12)),
         )

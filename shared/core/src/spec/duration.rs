@@ -80,6 +80,13 @@ impl fmt::Display for Span {
     }
 }
 
+/// As pipeline.yml writes it (`5m`), so a span read back is the same span.
+impl serde::Serialize for Span {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for Span {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;

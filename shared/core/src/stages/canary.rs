@@ -12,11 +12,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::analysis::{self, Decision, IntervalResult, IntervalSamples};
+use crate::analysis::{self, AnalysisSpec, Decision, IntervalResult, IntervalSamples};
 use crate::events::Event;
-use crate::model::Pipeline;
-use serde::{Deserialize, Serialize};
-
 use crate::ports::{CanarySource, Deployer, DeploymentStop, PendingTask, PendingTasks, TimedSamples, Timers, stop_codes};
 use crate::stages::StageError;
 
@@ -28,14 +25,17 @@ pub const METRICS_LAG_SECS: u64 = 120;
 pub struct CanaryPorts<'a> {
     pub source: &'a dyn CanarySource,
     pub deployer: &'a dyn Deployer,
-    pub pipeline: &'a Pipeline,
 }
 
-/// When a deploy action's analysis is checked: `intervals` of `interval_secs` from its start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CanarySchedule {
-    pub interval_secs: u64,
-    pub intervals: u32,
+/// One check of a deployment's analysis: interval `interval` (from 1) of `analysis`, counted
+/// from the deployment's start.
+#[derive(Debug, Clone, Copy)]
+pub struct Check<'a> {
+    pub deployment_id: &'a str,
+    pub group: &'a str,
+    pub analysis: &'a AnalysisSpec,
+    pub interval: u32,
+    pub started_ms: i64,
 }
 
 /// The key under which a failed analysis leaves its reason for deployment `id`'s end.
@@ -57,20 +57,22 @@ pub async fn take_verdict(pending: &dyn PendingTasks, deployment_id: &str) -> Re
 /// events function sets no timers of its own.
 pub async fn schedule(
     timers: &dyn Timers,
-    schedule: CanarySchedule,
+    analysis: &AnalysisSpec,
     deployment_id: &str,
     group: &str,
     started_ms: i64,
 ) -> Result<(), StageError> {
-    for interval in 1..=schedule.intervals.min(analysis::MAX_INTERVALS) {
+    for interval in 1..=analysis.intervals.min(analysis::MAX_INTERVALS) {
         let event = Event::CanaryCheck {
             deployment_id: deployment_id.to_string(),
             group: group.to_string(),
+            analysis: analysis.clone(),
             interval,
             started_ms,
         };
-        let after = schedule
-            .interval_secs
+        let after = analysis
+            .interval
+            .secs()
             .saturating_mul(u64::from(interval))
             .saturating_add(METRICS_LAG_SECS);
         timers.after(after, event).await?;
@@ -81,18 +83,14 @@ pub async fn schedule(
 /// Judges interval `interval` of deployment `deployment_id` and acts on the decision; the
 /// interval's result, or `None` when there was nothing to judge (no analysis, the deployment
 /// gone or ended). A failed analysis leaves its reason in `pending` for the deployment's end.
-pub async fn check(
-    ports: &CanaryPorts<'_>,
-    pending: &dyn PendingTasks,
-    deployment_id: &str,
-    group: &str,
-    interval: u32,
-    started_ms: i64,
-) -> Result<Option<IntervalResult>, StageError> {
-    let Some(spec) = ports.pipeline.groups.get(group).and_then(|g| g.analysis.as_ref()) else {
-        tracing::warn!(group, deployment_id, "a canary check for a group without analysis");
-        return Ok(None);
-    };
+pub async fn check(ports: &CanaryPorts<'_>, pending: &dyn PendingTasks, check: Check<'_>) -> Result<Option<IntervalResult>, StageError> {
+    let Check {
+        deployment_id,
+        group,
+        analysis: spec,
+        interval,
+        started_ms,
+    } = check;
     let shift = match ports.source.shift(deployment_id).await? {
         Some(shift) if shift.in_progress => shift,
         _ => {

@@ -24,9 +24,9 @@ pub struct DeployInput {
     /// `$$.Execution.RedriveCount`: which redrive of the execution this attempt belongs to.
     #[serde(default)]
     pub redrive: u64,
-    /// A group whose canary analysis is timer-driven (a Lambda group on AWS): when to check it.
+    /// A group whose canary analysis is timer-driven (a Lambda group on AWS): the analysis.
     #[serde(default)]
-    pub canary: Option<canary::CanarySchedule>,
+    pub canary: Option<crate::analysis::AnalysisSpec>,
     /// The pipeline's variables, for the deployment's hooks.
     #[serde(flatten)]
     pub variables: PipelineVariables,
@@ -68,14 +68,14 @@ pub async fn start(
         })
         .await?;
     tracing::info!(group = %input.group, artifact = %input.artifact, deployment_id = %deployment_id, "deployment started");
-    if let Some(schedule) = input.canary {
+    if let Some(analysis) = &input.canary {
         let timers = timers.ok_or_else(|| {
             StageError::InvalidInput(format!(
                 "group {} has a canary analysis, and this deploy function has no timers to run it",
                 input.group
             ))
         })?;
-        canary::schedule(timers, schedule, &deployment_id, &input.group, context.started_ms).await?;
+        canary::schedule(timers, analysis, &deployment_id, &input.group, context.started_ms).await?;
     }
     Ok(json!({ "deployment_id": deployment_id }))
 }

@@ -280,11 +280,19 @@ pub async fn handle(ports: EventPorts<'_>, event: Event) -> Result<(), StageErro
         Event::CanaryCheck {
             deployment_id,
             group,
+            analysis,
             interval,
             started_ms,
         } => match &ports.canary {
             Some(c) => {
-                canary::check(c, ports.pending, &deployment_id, &group, interval, started_ms).await?;
+                let check = canary::Check {
+                    deployment_id: &deployment_id,
+                    group: &group,
+                    analysis: &analysis,
+                    interval,
+                    started_ms,
+                };
+                canary::check(c, ports.pending, check).await?;
             }
             None => tracing::warn!(deployment_id, "a canary check where no analysis is timer-driven"),
         },
