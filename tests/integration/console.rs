@@ -77,6 +77,31 @@ impl Console {
     }
 }
 
+/// The console's change stream on a connection of its own, once open (the console sends its
+/// headers when it has read where things stand): each `change` event as the time it came.
+pub(crate) fn change_stream(port: u16, session: &str) -> std::sync::mpsc::Receiver<Instant> {
+    let (changes_tx, changes) = std::sync::mpsc::channel();
+    let (open_tx, open) = std::sync::mpsc::channel();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {session}\r\n\r\n"
+    )
+    .expect("send");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if line.is_empty() {
+                let _ = open_tx.send(());
+            }
+            if line == "event: change" && changes_tx.send(Instant::now()).is_err() {
+                break;
+            }
+        }
+    });
+    open.recv_timeout(Duration::from_secs(30)).expect("the change stream opens");
+    changes
+}
+
 /// One HTTP/1.1 exchange; (status, head, body).
 pub(crate) fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
@@ -144,20 +169,7 @@ async fn the_console_shows_a_run_live_answers_its_approval_and_refuses_cross_sit
     );
 
     // The change stream, read on its own connection from before the run starts.
-    let (changes_tx, changes) = std::sync::mpsc::channel();
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    write!(
-        stream,
-        "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {session}\r\n\r\n"
-    )
-    .expect("send");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            if line == "event: change" && changes_tx.send(Instant::now()).is_err() {
-                break;
-            }
-        }
-    });
+    let changes = change_stream(port, &session);
 
     let run = {
         let rt = rt.clone();

@@ -2,14 +2,12 @@
 //! Functions, its groups from CodeDeploy, its alarms from CloudWatch, and a stop sent as
 //! `StopExecution` — all in a moto server on 127.0.0.1.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use super::{Moto, command};
-use crate::console::{Console, http};
+use crate::console::{Console, change_stream, http};
 use crate::util::{repo_root, until_blocking};
 
 const FAILED: &str = "20261204-090000-aaaaaaaa";
@@ -127,27 +125,8 @@ cd.create_deployment_group(applicationName="hello-app", deploymentGroupName="sta
     );
     assert_eq!(observed["dora"]["deploying_executions"], 1, "the failed deployment: {observed}");
 
-    // The change stream, on its own connection from before the stop: the stop waits for its
-    // headers, which the console sends once it has read where the executions stand.
-    let (changes_tx, changes) = std::sync::mpsc::channel();
-    let (open_tx, open) = std::sync::mpsc::channel();
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    write!(
-        stream,
-        "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {session}\r\n\r\n"
-    )
-    .expect("send");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            if line.is_empty() {
-                let _ = open_tx.send(());
-            }
-            if line == "event: change" && changes_tx.send(Instant::now()).is_err() {
-                break;
-            }
-        }
-    });
-    open.recv_timeout(Duration::from_secs(30)).expect("the change stream opens");
+    // The change stream, on its own connection from before the stop.
+    let changes = change_stream(port, &session);
 
     // A stop that would wait is refused as the CLI refuses it; an abandon is StopExecution.
     let origin = format!("http://127.0.0.1:{port}");
