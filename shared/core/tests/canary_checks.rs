@@ -189,3 +189,14 @@ async fn a_check_after_the_deployment_ended_judges_nothing() {
     assert_eq!(check(&world, &pipeline, 1).await, None);
     assert!(world.stops.lock().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_canary_that_fails_as_its_deployment_ends_leaves_nothing_behind() {
+    let world = World::default();
+    let pipeline = pipeline();
+    latency(&world, 100.0, 150.0, 10);
+    *world.ended_before_stop.lock().unwrap() = true;
+    let judged = check(&world, &pipeline, 1).await.expect("judged, not an error to retry");
+    assert_eq!(judged.decision, Decision::Fail);
+    assert!(world.parked().is_empty(), "no verdict waits for an end that was not the analysis's");
+}

@@ -137,7 +137,15 @@ pub async fn check(ports: &CanaryPorts<'_>, pending: &dyn PendingTasks, check: C
                 context: serde_json::json!({ "reason": cause }),
             };
             pending.put(&verdict_key(deployment_id), &verdict).await?;
-            ports.deployer.stop(deployment_id, DeploymentStop { rollback: true, cause }).await?;
+            if let Err(e) = ports.deployer.stop(deployment_id, DeploymentStop { rollback: true, cause }).await {
+                // It ended meanwhile (CodeDeploy shifted the rest, or an alarm stopped it): there is
+                // nothing to stop, and its end is not the analysis's. Anything else is retried.
+                if ports.source.shift(deployment_id).await?.is_some_and(|s| s.in_progress) {
+                    return Err(e.into());
+                }
+                take_verdict(pending, deployment_id).await?;
+                tracing::warn!(group, deployment_id, error = %e, "the canary failed after its deployment ended");
+            }
         }
     }
     Ok(Some(result))

@@ -38,6 +38,8 @@ pub(crate) struct World {
     pub(crate) last_good: Mutex<BTreeMap<String, ArtifactRef>>,
     pub(crate) timers: Mutex<Vec<(u64, Event)>>,
     pub(crate) stops: Mutex<Vec<(String, DeploymentStop)>>,
+    /// A stop refused as a deployment that has already ended, and the shift then over.
+    pub(crate) ended_before_stop: Mutex<bool>,
     /// What a canary analysis reads: the shift, and the samples it is given (each asked window
     /// recorded).
     pub(crate) shift: Mutex<Option<CanaryShift>>,
@@ -176,6 +178,14 @@ impl Deployer for World {
     }
 
     async fn stop(&self, deployment_id: &str, request: DeploymentStop) -> PortResult<()> {
+        if *self.ended_before_stop.lock().unwrap() {
+            if let Some(shift) = self.shift.lock().unwrap().as_mut() {
+                shift.in_progress = false;
+            }
+            return Err(baton_core::ports::PortError::permanent(format!(
+                "deployment {deployment_id} has already ended"
+            )));
+        }
         self.stops.lock().unwrap().push((deployment_id.into(), request));
         Ok(())
     }
