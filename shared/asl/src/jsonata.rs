@@ -109,7 +109,7 @@ pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>,
             QUERY_EVALUATION_ERROR,
             format!(
                 "The JSONata expression '{expr}' specified for the field '{field}' threw an error during evaluation{separator}{}",
-                e.message()
+                as_jsonata_js(e.message())
             ),
         )
     })?;
@@ -117,6 +117,14 @@ pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>,
         JValue::Undefined => None,
         v => Some(to_json(&v)),
     })
+}
+
+/// A message of the JSONata engine in jsonata-js's words, which AWS's causes carry where the two
+/// differ: jsonata-js's T1006 names no function ("Attempted to invoke a non-function", recorded
+/// on AWS in floci-io/floci#2737), where the engine adds ": $name".
+fn as_jsonata_js(message: &str) -> &str {
+    const T1006: &str = "T1006: Attempted to invoke a non-function";
+    if message.starts_with(T1006) { T1006 } else { message }
 }
 
 /// Evaluates a field that is JSON with `{% %}` strings anywhere inside. Every expression must
