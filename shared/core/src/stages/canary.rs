@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use crate::analysis::{self, AnalysisSpec, Decision, IntervalResult, IntervalSamples};
 use crate::events::Event;
 use crate::ports::{CanarySource, Deployer, DeploymentStop, PendingTask, PendingTasks, TimedSamples, Timers, stop_codes};
-use crate::stages::StageError;
+use crate::stages::{StageError, parked};
 
 /// How long after an interval's end its check runs: Lambda sends its metrics to CloudWatch per
 /// minute, and the last minute's point arrives a little after the minute ends.
@@ -38,16 +38,11 @@ pub struct Check<'a> {
     pub started_ms: i64,
 }
 
-/// The key under which a failed analysis leaves its reason for deployment `id`'s end.
-pub fn verdict_key(deployment_id: &str) -> String {
-    format!("canary/{deployment_id}")
-}
-
 /// The reason a failed analysis left for deployment `deployment_id`, taken: a stop it asked for
 /// ends with the analysis named, not as a stop by hand (CodeDeploy reports `MANUAL_STOP`).
 pub async fn take_verdict(pending: &dyn PendingTasks, deployment_id: &str) -> Result<Option<String>, StageError> {
     Ok(pending
-        .take(&verdict_key(deployment_id))
+        .take(&parked::canary_verdict(deployment_id))
         .await?
         .and_then(|t| t.context.get("reason").and_then(|r| r.as_str()).map(str::to_string)))
 }
@@ -136,7 +131,7 @@ pub async fn check(ports: &CanaryPorts<'_>, pending: &dyn PendingTasks, check: C
                 token: String::new(),
                 context: serde_json::json!({ "reason": cause }),
             };
-            pending.put(&verdict_key(deployment_id), &verdict).await?;
+            pending.put(&parked::canary_verdict(deployment_id), &verdict).await?;
             if let Err(e) = ports.deployer.stop(deployment_id, DeploymentStop { rollback: true, cause }).await {
                 // It ended meanwhile (CodeDeploy shifted the rest, or an alarm stopped it): there is
                 // nothing to stop, and its end is not the analysis's. Anything else is retried.

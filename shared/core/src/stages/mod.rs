@@ -115,6 +115,12 @@ pub mod parked {
 
     /// What every bake's key starts with.
     pub const BAKES: &str = "bake/";
+
+    /// Where a failed canary analysis leaves its reason for deployment `deployment_id`'s end
+    /// (`stages::canary`).
+    pub fn canary_verdict(deployment_id: &str) -> String {
+        format!("canary/{deployment_id}")
+    }
 }
 
 /// The idempotency key of one attempt of one state in one execution: a retried or redelivered
