@@ -11,12 +11,24 @@ use crate::util::{Project, health};
 
 /// The probe: a 0-byte `baton.db` beside stored artifacts was taken for a new state directory,
 /// and the next run numbered its artifact from 1 again and wrote over `app@1`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_emptied_database_is_refused_and_down_still_stops_the_instances() {
+///
+/// The run has a runtime of its own, ended before the database is emptied, as `baton run`'s
+/// process ends: a task of a live runtime still holding the database (a health probe, a metric
+/// write) could checkpoint its log back into the emptied file and make it a valid, empty
+/// database — the race this test once lost in CI.
+#[test]
+fn an_emptied_database_is_refused_and_down_still_stops_the_instances() {
     let project = Project::example("hello-app");
-    let (rt, record) = project.run().await;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (rt, record) = runtime.block_on(project.run());
     assert!(record.succeeded(), "{record:?}");
     drop(rt);
+    // Waits until every task has been dropped, and with them every handle on baton.db.
+    drop(runtime);
     let ports: Vec<u16> = project
         .db()
         .lock()
