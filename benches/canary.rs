@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use baton_core::analysis::{AnalysisSpec, Cumulative, Decision, Direction, Load, MetricSpec, Thresholds};
+use baton_core::analysis::{AnalysisSpec, Baseline, Cumulative, Decision, Direction, Load, MetricSpec, Thresholds};
 use baton_core::spec::duration::Span;
 use baton_local::deploy::analysis::{SyntheticLoad, interval_samples};
 use baton_local::deploy::traffic::TrafficSplit;
@@ -47,6 +47,7 @@ fn spec() -> AnalysisSpec {
         significance: 0.05,
         min_samples: 5,
         load: None,
+        baseline: Baseline::Serving,
     }
 }
 
@@ -136,7 +137,7 @@ async fn trials(baseline: &Fleet, canary: &Fleet, trials: usize) -> Outcome {
         let mut analysis = Cumulative::new(&spec);
         loop {
             tokio::time::sleep(spec.interval.0).await;
-            let result = analysis.judge(interval_samples(front.take_samples()));
+            let result = analysis.judge(interval_samples(front.take_samples(), spec.baseline));
             if let Some(e) = result.metrics[0].effect {
                 out.effects.push(e);
             }
@@ -166,7 +167,7 @@ async fn baseline_p50(baseline: &Fleet) -> f64 {
     };
     let _load = SyntheticLoad::start(front.port(), &load);
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let [samples, _] = front.take_samples();
+    let [samples, _, _] = front.take_samples();
     median(samples.iter().map(|s| s.latency_ms).collect()).unwrap()
 }
 

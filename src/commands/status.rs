@@ -128,7 +128,9 @@ pub(crate) async fn run(
         println!();
         println!("  Front doors (traffic-shifting groups)");
         for f in &fronts {
-            let n = instances.iter().filter(|i| i.group == f.group).count() / 2;
+            let n = f
+                .fleet_size
+                .unwrap_or_else(|| instances.iter().filter(|i| i.group == f.group).count() / 2);
             let first = f.live_fleet * n;
             println!(
                 "  {:<12} 127.0.0.1:{:<6} traffic on #{first}–#{}",

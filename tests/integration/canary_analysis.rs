@@ -102,3 +102,58 @@ async fn a_slower_release_is_rolled_back_by_the_analysis_and_an_equal_one_promot
     );
     rt.teardown().await.expect("teardown");
 }
+
+/// A service that is slow while its caches are cold: judged against the fleet that has served
+/// for a while, a new release of the same code fails for being new; judged against a fresh
+/// baseline (new instances of the old release, started beside the canary with the same share
+/// of traffic) it is promoted, and the baseline's instances are retired after the analysis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_baseline_is_as_cold_as_the_canary() {
+    let project = project();
+    project.edit("src/hello/app.py", "COLD_MS = 0", "COLD_MS = 100");
+    project.edit("src/hello/app.py", "COLD_FOR_SECONDS = 0", "COLD_FOR_SECONDS = 10");
+    let (first_rt, first) = project.run().await;
+    assert!(first.succeeded(), "{first:?}");
+    drop(first_rt);
+    // The serving fleet warms up: its first 10 s are over (the run's bake took 6 s of them).
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let db = project.db();
+
+    project.edit("pipeline.yml", "GREETING: hello", "GREETING: hi");
+    let (cold_rt, cold) = project.run().await;
+    drop(cold_rt);
+    assert_eq!(
+        cold.error.as_deref(),
+        Some("CanaryAnalysisFailed"),
+        "against the warm fleet: {cold:?}"
+    );
+
+    project.edit("pipeline.yml", "GREETING: hi", "GREETING: hey");
+    project.edit(
+        "pipeline.yml",
+        "      intervals: 2\n",
+        "      intervals: 2\n      baseline: fresh\n",
+    );
+    let (rt, fresh) = project.run().await;
+    assert!(fresh.succeeded(), "against a fresh baseline: {fresh:?}");
+    let promoted = &query::deployments(&db, &fresh.id).expect("deployments")[0];
+    let decisions: Vec<&str> = promoted.analysis.iter().map(|r| r.decision.as_str()).collect();
+    assert_eq!(decisions, ["CONTINUE", "PROMOTE"], "{:#?}", promoted.analysis);
+    assert!(
+        promoted.analysis.iter().all(|r| r.metrics[0].baseline_samples >= 20),
+        "the fresh baseline took the canary's share: {:#?}",
+        promoted.analysis
+    );
+    let instances = query::instances(&db, "hello").expect("instances");
+    let running: Vec<_> = instances.iter().filter(|i| i.running).map(|i| i.index).collect();
+    assert_eq!(
+        running.len(),
+        2,
+        "the promoted fleet runs, the baseline and the old fleet were retired: {instances:?}"
+    );
+    assert!(running.iter().all(|&i| i < 4), "{instances:?}");
+    let shown = crate::cli::text(&project.baton(&["status", &fresh.id]).stdout);
+    let live = format!("traffic on #{}–#{}", running[0], running[1]);
+    assert!(shown.contains(&live), "the front door's fleet of two, not of three: {shown}");
+    rt.teardown().await.expect("teardown");
+}

@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use baton_core::analysis::Baseline;
 use baton_core::model::{DeploymentConfig, TrafficRouting, TrafficRoutingType};
 use serde_json::json;
 
@@ -149,6 +150,7 @@ fn an_analysis_is_read_with_its_defaults_and_checked_where_it_stands() {
     let p = pipeline(&format!("Canary10Percent5Minutes{analysis}")).unwrap();
     let spec = p.groups["web"].analysis.as_ref().expect("analysis");
     assert_eq!((spec.interval.0, spec.intervals, spec.min_samples), (Duration::from_secs(30), 4, 5));
+    assert_eq!(spec.baseline, Baseline::Serving, "the serving fleet, unless said");
     assert_eq!(
         (spec.metrics[0].tolerance, spec.metrics[0].weight, spec.metrics[1].critical),
         (0.1, 1.0, true)
@@ -175,6 +177,30 @@ fn an_analysis_is_read_with_its_defaults_and_checked_where_it_stands() {
     assert!(
         err.contains("pipeline.yml:11:5: group `web`: analysis:"),
         "located at the group: {err}"
+    );
+}
+
+#[test]
+fn a_fresh_baseline_needs_room_for_a_share_as_large_as_the_canarys() {
+    let fresh = "
+    analysis:
+      intervals: 2
+      baseline: fresh
+      thresholds: { pass: 95, marginal: 75 }
+      metrics: [{ name: latency, direction: increase }]";
+    let p = pipeline(&format!("Canary10Percent5Minutes{fresh}")).unwrap();
+    assert_eq!(p.groups["web"].analysis.as_ref().map(|a| a.baseline), Some(Baseline::Fresh));
+    let half = pipeline(&format!(
+        "{{ traffic_routing: {{ type: TimeBasedLinear, percentage: 50, interval: 1m }} }}{fresh}"
+    ));
+    assert!(half.is_ok(), "canary and baseline half each: {half:?}");
+    let err = pipeline(&format!(
+        "{{ traffic_routing: {{ type: TimeBasedCanary, percentage: 60, interval: 1m }} }}{fresh}"
+    ))
+    .unwrap_err();
+    assert!(
+        err.contains("baseline: fresh: the fresh baseline takes as much traffic as the canary, so the canary's first share must be at most 50 %, not 60 %"),
+        "{err}"
     );
 }
 
@@ -246,7 +272,7 @@ deployment_groups:
     );
     let seconds = yaml(
         "LambdaCanary10Percent15Minutes",
-        "      interval: 90s\n      intervals: 2\n      load: { per_second: 5 }",
+        "      interval: 90s\n      intervals: 2\n      load: { per_second: 5 }\n      baseline: fresh",
     );
     let err = baton_core::parse_pipeline(Path::new("pipeline.yml"), &seconds)
         .unwrap_err()
@@ -254,6 +280,7 @@ deployment_groups:
     for said in [
         "interval: 90s is not a whole number of minutes; Lambda sends its metrics to CloudWatch once a minute",
         "load: a Lambda group has no front door to send requests through",
+        "baseline: fresh: CodeDeploy shifts a Lambda alias between two versions",
     ] {
         assert!(err.contains(said), "{said}: {err}");
     }

@@ -14,7 +14,7 @@ use crate::error::LocalError;
 /// ones it has not had, and one made by a later Baton (a higher `user_version`) is refused
 /// rather than misread. The first is the schema as it stood before versioning; its `IF NOT
 /// EXISTS` lets it adopt those databases as they are.
-const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6];
 
 /// What a state directory holds besides its database: with any of these present, an empty or
 /// missing database is a lost one, not a new one.
@@ -200,6 +200,12 @@ const SCHEMA_5: &str = r#"
 CREATE TABLE canary_analysis (
     deployment_id TEXT NOT NULL, interval INTEGER NOT NULL, result TEXT NOT NULL, PRIMARY KEY (deployment_id, interval)
 );
+"#;
+
+/// How many instances each fleet behind a front door has: a group with a fresh baseline for its
+/// canary analysis has three fleets, so the count of its instances no longer tells.
+const SCHEMA_6: &str = r#"
+ALTER TABLE group_fronts ADD COLUMN fleet_size INTEGER;
 "#;
 
 /// A shared connection. Calls are short and local, so they run inline on the async threads.

@@ -155,18 +155,21 @@ pub struct FrontRow {
     pub port: u16,
     /// 0 or 1: instances `live·n … live·n + n − 1` of the group have the traffic.
     pub live_fleet: usize,
+    /// `n`, the instances of each fleet (unknown for a group last deployed before Baton kept it).
+    pub fleet_size: Option<usize>,
 }
 
 pub fn fronts(db: &Db, pipeline: &str) -> Result<Vec<FrontRow>, LocalError> {
     let conn = db.lock();
     let mut stmt = conn
-        .prepare("SELECT grp, port, live FROM group_fronts WHERE pipeline = ?1 ORDER BY grp")
+        .prepare("SELECT grp, port, live, fleet_size FROM group_fronts WHERE pipeline = ?1 ORDER BY grp")
         .map_err(LocalError::sql)?;
     stmt.query_map([pipeline], |r| {
         Ok(FrontRow {
             group: r.get(0)?,
             port: r.get(1)?,
             live_fleet: r.get::<_, i64>(2)? as usize,
+            fleet_size: r.get::<_, Option<i64>>(3)?.map(|n| n as usize),
         })
     })
     .and_then(Iterator::collect)

@@ -22,6 +22,12 @@ SLOWER_BY_MS = 0
 # Set to a percentage to ship a release that answers that share of GET / with 500.
 ERROR_PERCENT = 0
 
+# Set both to ship a service that answers GET / COLD_MS slower for its first COLD_FOR_SECONDS,
+# as one with cold caches does: judged against long-running instances, a new release of it
+# looks slower for being new; against a fresh baseline it does not (docs/canary-analysis.md).
+COLD_MS = 0
+COLD_FOR_SECONDS = 0
+
 STARTED = time.monotonic()
 
 
@@ -52,6 +58,8 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200 if ok else 500, body)
         elif self.path == "/":
             time.sleep(SLOWER_BY_MS / 1000)
+            if time.monotonic() - STARTED < COLD_FOR_SECONDS:
+                time.sleep(COLD_MS / 1000)
             if random.random() * 100 < ERROR_PERCENT:
                 self.reply(500, {"error": "injected"})
             else:

@@ -78,6 +78,22 @@ pub struct AnalysisSpec {
     /// group nobody else is calling (a local run has no users).
     #[serde(default)]
     pub load: Option<Load>,
+    /// What the canary is compared with.
+    #[serde(default)]
+    pub baseline: Baseline,
+}
+
+/// The baseline's fleet (Kayenta compares a canary cluster with a baseline cluster).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Baseline {
+    /// The fleet that serves the old revision and has served it for long.
+    #[default]
+    Serving,
+    /// As many new instances of the old revision as the canary has, started for the analysis
+    /// and given the canary's share of traffic, then retired: caches, JIT and connection pools
+    /// as cold as the canary's, so age is not taken for a regression.
+    Fresh,
 }
 
 /// Synthetic requests through a local group's front door.

@@ -7,6 +7,7 @@ fn spec(metrics: Vec<MetricSpec>, intervals: u32) -> AnalysisSpec {
         metrics,
         interval: Span(std::time::Duration::from_secs(60)),
         load: None,
+        baseline: Baseline::Serving,
         intervals,
         thresholds: Thresholds {
             pass: 95.0,

@@ -7,21 +7,24 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use baton_core::analysis::{AnalysisSpec, Cumulative, Decision, IntervalResult, IntervalSamples, Load};
+use baton_core::analysis::{AnalysisSpec, Baseline, Cumulative, Decision, IntervalResult, IntervalSamples, Load};
 use baton_core::model::Group;
 use rusqlite::params;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::LocalDeployer;
 use super::shift::Interrupt;
-use crate::deploy::traffic::{Sample, TrafficSplit};
+use crate::deploy::traffic::{FleetSamples, Sample, TrafficSplit};
 
-/// The front door's samples of each fleet, as the judge's metrics: (original, replacement) are
-/// (baseline, canary).
-pub fn interval_samples([original, replacement]: [Vec<Sample>; 2]) -> IntervalSamples {
+/// The front door's samples of each fleet, as the judge's metrics: the replacement is the
+/// canary, the baseline the original fleet or the fresh one.
+pub fn interval_samples([original, replacement, fresh]: FleetSamples, baseline: Baseline) -> IntervalSamples {
     IntervalSamples {
         canary: metrics(&replacement),
-        baseline: metrics(&original),
+        baseline: metrics(match baseline {
+            Baseline::Serving => &original,
+            Baseline::Fresh => &fresh,
+        }),
     }
 }
 
@@ -37,7 +40,7 @@ impl LocalDeployer {
             if let Some(interrupt) = self.watch(id, group, spec.interval.0).await {
                 return Some(interrupt);
             }
-            let result = analysis.judge(interval_samples(front.take_samples()));
+            let result = analysis.judge(interval_samples(front.take_samples(), spec.baseline));
             tracing::info!(
                 deployment_id = id,
                 group = %group.name,

@@ -5,10 +5,12 @@
 //! ValidateService, paced by the group's deployment configuration.
 //!
 //! Layout: this file (instances, queueing, the in-place pacing, the port), `lifecycle` (one
-//! instance's events and hooks), `shift` (canary and linear traffic shifting), `stop` (stops on
+//! instance's events and hooks), `shift` (canary and linear traffic shifting), `baseline` (a fresh
+//! baseline for canary analysis), `stop` (stops on
 //! request and the rollback they ask for).
 
 pub mod analysis;
+mod baseline;
 pub(crate) mod install;
 mod lifecycle;
 pub(crate) mod permissions;
@@ -203,12 +205,7 @@ impl LocalDeployer {
         let mut out = Vec::new();
         // A group that shifts traffic has two fleets, the one with the traffic and the one the
         // next revision is installed on (CodeDeploy's original and replacement instances).
-        let fleets = if matches!(g.config, DeploymentConfig::TrafficShift(_)) {
-            2
-        } else {
-            1
-        };
-        for index in 0..g.instances as usize * fleets {
+        for index in 0..g.instances as usize * baseline::fleet_count(g) {
             let dir = self.instance_dir(group, index);
             let row: Option<InstanceColumns> = self
                 .inner

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use baton_core::alarm::AlarmState;
+use baton_core::analysis::Baseline;
 use baton_core::model::{Group, TrafficRouting};
 use baton_core::ports::{DeployRequest, DeploymentStatus, DeploymentStop, stop_codes};
 use chrono::Utc;
@@ -108,14 +109,36 @@ impl LocalDeployer {
         let steps = if serving && !req.rollback { routing.steps() } else { vec![100] };
         // The canary's first share is held for its analysis rather than for the interval.
         let mut analysis = group.analysis.as_ref().filter(|_| serving && !req.rollback);
+        let mut fresh = match analysis.filter(|a| a.baseline == Baseline::Fresh) {
+            None => Vec::new(),
+            Some(_) => match self.start_baseline(id, group, req, &original).await {
+                Ok(fleet) => fleet,
+                Err(why) => {
+                    self.retire(group, &replacement, id, &req.variables).await?;
+                    return Ok(match self.stop_requested(id) {
+                        Some(stop) => Self::stopped(&stop, "while the fresh baseline started, before any traffic moved"),
+                        None => (DeploymentStatus::Failed, Some(why)),
+                    });
+                }
+            },
+        };
         for weight in steps {
+            if !fresh.is_empty() {
+                front.set_baseline(fresh.iter().map(|i| i.port).collect());
+            }
             front.shift(ports.clone(), weight);
             self.record_shift(id, &replacement, weight);
             if weight == 100 {
                 continue;
             }
             let interrupted = match analysis.take() {
-                Some(spec) => self.analyse(id, group, &front, spec).await,
+                Some(spec) => {
+                    let verdict = self.analyse(id, group, &front, spec).await;
+                    // The fresh baseline is there for the analysis only.
+                    front.set_baseline(Vec::new());
+                    self.retire(group, &std::mem::take(&mut fresh), id, &req.variables).await?;
+                    verdict
+                }
                 None => self.watch(id, group, routing.interval.0).await,
             };
             if let Some(interrupt) = interrupted {
@@ -178,6 +201,14 @@ impl LocalDeployer {
                 front_row(&self.inner.db, pipeline, &group.name)?.unwrap_or((port, 0))
             }
         };
+        self.inner
+            .db
+            .lock()
+            .execute(
+                "UPDATE group_fronts SET fleet_size = ?3 WHERE pipeline = ?1 AND grp = ?2",
+                params![pipeline, group.name, group.instances],
+            )
+            .map_err(LocalError::sql)?;
         let mut fronts = self.inner.fronts.lock().await;
         if let Some(front) = fronts.get(&group.name) {
             return Ok((Arc::clone(front), live));
@@ -269,7 +300,13 @@ impl LocalDeployer {
 
     /// Stops a fleet that has (or was about to have) no traffic: ApplicationStop, its processes,
     /// and it no longer counts as running a revision.
-    async fn retire(&self, group: &Group, fleet: &[Instance], id: &str, variables: &BTreeMap<String, String>) -> Result<(), LocalError> {
+    pub(super) async fn retire(
+        &self,
+        group: &Group,
+        fleet: &[Instance],
+        id: &str,
+        variables: &BTreeMap<String, String>,
+    ) -> Result<(), LocalError> {
         for instance in fleet {
             // Out of the health checks first, as a load balancer deregisters a target before
             // it is stopped: a stopping instance is not an unhealthy one.
@@ -292,13 +329,14 @@ impl LocalDeployer {
     }
 }
 
-fn in_fleet(i: &Instance, n: usize, fleet: usize) -> bool {
+pub(super) fn in_fleet(i: &Instance, n: usize, fleet: usize) -> bool {
     i.index / n.max(1) == fleet
 }
 
-/// (the fleet with the traffic, the other one).
+/// (the fleet with the traffic, the one the traffic moves to).
 fn fleets(all: &[Instance], n: usize, live: usize) -> (Vec<Instance>, Vec<Instance>) {
-    all.iter().cloned().partition(|i| in_fleet(i, n, live))
+    let fleet = |k| all.iter().filter(|i| in_fleet(i, n, k)).cloned().collect();
+    (fleet(live), fleet(1 - live))
 }
 
 fn front_row(db: &Db, pipeline: &str, group: &str) -> Result<Option<(u16, usize)>, LocalError> {

@@ -9,6 +9,10 @@
 //! connections go round-robin; an instance that refuses a connection is passed over for the
 //! next one of the same fleet.
 //!
+//! A canary analysed against a fresh baseline has a third fleet beside the two: new instances of
+//! the original version that take as many connections as the replacement, from what the
+//! replacement leaves (of every 100 − w such connections, w), so each has exactly w %.
+//!
 //! Every connection is also a sample for canary analysis: the time from its arrival to the
 //! first byte of its answer, and whether it failed (an HTTP status of 500 or more, or no answer
 //! at all). A connection carries one request as most probes and `HTTP/1.0` clients send it; on a
@@ -34,53 +38,88 @@ pub struct Sample {
     pub failed: bool,
 }
 
-/// The two fleets behind the front door and how traffic is split between them.
+/// The fleets behind the front door and how traffic is split between them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Routes {
     /// Ports of the instances running the version that has the traffic.
     pub original: Vec<u16>,
     /// Ports of the instances the traffic is moving to.
     pub replacement: Vec<u16>,
-    /// Percent of new connections sent to the replacement.
+    /// Percent of new connections sent to the replacement (and as many to the baseline).
     pub weight: u32,
+    /// Ports of a fresh baseline's instances, while a canary analysis has one.
+    pub baseline: Vec<u16>,
 }
+
+/// Which fleet a connection went to; the index of its samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fleet {
+    Original = 0,
+    Replacement = 1,
+    Baseline = 2,
+}
+
+/// Samples of each fleet, indexed by [`Fleet`].
+pub type FleetSamples = [Vec<Sample>; 3];
 
 #[derive(Debug, Default)]
 struct State {
     routes: Routes,
     /// Connections since the last change of routes: the split is counted from there.
     since_shift: u64,
-    turn: [usize; 2],
-    served: [u64; 2],
-    /// Samples since they were last taken: [original, replacement].
-    samples: [Vec<Sample>; 2],
+    /// Of those, the ones the replacement did not take: the baseline's share is counted there.
+    left_over: u64,
+    turn: [usize; 3],
+    served: [u64; 3],
+    /// Samples since they were last taken.
+    samples: FleetSamples,
+}
+
+/// Whether connection `k` of a run is one of the `w` in every `of`, spread evenly.
+fn takes(k: u64, w: u64, of: u64) -> bool {
+    of > 0 && (k + 1) * w / of > k * w / of
 }
 
 impl State {
-    /// The port for the next connection, and whether it is the replacement's.
-    fn pick(&mut self) -> Option<(u16, bool)> {
-        let w = u64::from(self.routes.weight.min(100));
+    /// The port for the next connection, and its fleet.
+    fn pick(&mut self) -> Option<(u16, Fleet)> {
+        let routes = &self.routes;
+        let w = u64::from(routes.weight.min(100));
         let k = self.since_shift;
         self.since_shift += 1;
-        let mut to_replacement = (k + 1) * w / 100 > k * w / 100;
-        if self.routes.replacement.is_empty() {
-            to_replacement = false;
-        } else if self.routes.original.is_empty() {
-            to_replacement = true;
+        let mut fleet = if takes(k, w, 100) { Fleet::Replacement } else { Fleet::Original };
+        if fleet == Fleet::Original && !routes.baseline.is_empty() {
+            let j = self.left_over;
+            self.left_over += 1;
+            if takes(j, w, 100 - w) {
+                fleet = Fleet::Baseline;
+            }
         }
-        let fleet = if to_replacement {
-            &self.routes.replacement
-        } else {
-            &self.routes.original
+        if routes.replacement.is_empty() && fleet == Fleet::Replacement {
+            fleet = Fleet::Original;
+        } else if routes.original.is_empty() && fleet == Fleet::Original {
+            fleet = Fleet::Replacement;
+        }
+        let ports = match fleet {
+            Fleet::Original => &routes.original,
+            Fleet::Replacement => &routes.replacement,
+            Fleet::Baseline => &routes.baseline,
         };
-        if fleet.is_empty() {
+        if ports.is_empty() {
             return None;
         }
-        let side = usize::from(to_replacement);
-        let port = fleet[self.turn[side] % fleet.len()];
+        let side = fleet as usize;
+        let port = ports[self.turn[side] % ports.len()];
         self.turn[side] = self.turn[side].wrapping_add(1);
         self.served[side] += 1;
-        Some((port, to_replacement))
+        Some((port, fleet))
+    }
+
+    /// A change of routes: the split is counted anew.
+    fn reroute(&mut self, change: impl FnOnce(&mut Routes)) {
+        change(&mut self.routes);
+        self.since_shift = 0;
+        self.left_over = 0;
     }
 }
 
@@ -121,33 +160,43 @@ impl TrafficSplit {
         self.with(|s| s.routes.clone())
     }
 
-    /// The samples of (original, replacement) since the last call, emptied.
-    pub fn take_samples(&self) -> [Vec<Sample>; 2] {
+    /// The samples of each fleet since the last call, emptied.
+    pub fn take_samples(&self) -> FleetSamples {
         self.with(|s| std::mem::take(&mut s.samples))
     }
 
-    /// Connections sent to (original, replacement) since the front door opened.
-    pub fn served(&self) -> (u64, u64) {
-        self.with(|s| (s.served[0], s.served[1]))
+    /// Connections sent to each fleet since the front door opened, indexed by [`Fleet`].
+    pub fn served(&self) -> [u64; 3] {
+        self.with(|s| s.served)
     }
 
     /// Sends `weight` percent of new connections to `replacement`. Connections already open
     /// stay where they are, as a load balancer's do.
     pub fn shift(&self, replacement: Vec<u16>, weight: u32) {
         self.with(|s| {
-            s.routes.replacement = replacement;
-            s.routes.weight = weight.min(100);
-            s.since_shift = 0;
+            s.reroute(|r| {
+                r.replacement = replacement;
+                r.weight = weight.min(100);
+            });
         });
         tracing::info!(port = self.port(), weight, "traffic shifted");
+    }
+
+    /// Gives a fresh baseline (or, empty, takes from it) the replacement's share of traffic.
+    pub fn set_baseline(&self, baseline: Vec<u16>) {
+        let fresh = baseline.len();
+        self.with(|s| s.reroute(|r| r.baseline = baseline));
+        tracing::info!(port = self.port(), instances = fresh, "fresh baseline routed");
     }
 
     /// Every new connection back to the original fleet.
     pub fn roll_back(&self) {
         self.with(|s| {
-            s.routes.replacement.clear();
-            s.routes.weight = 0;
-            s.since_shift = 0;
+            s.reroute(|r| {
+                r.replacement.clear();
+                r.baseline.clear();
+                r.weight = 0;
+            });
         });
         tracing::info!(port = self.port(), "traffic back on the original fleet");
     }
@@ -155,9 +204,11 @@ impl TrafficSplit {
     /// The replacement becomes the original: every connection goes to it from now on.
     pub fn promote(&self) {
         self.with(|s| {
-            s.routes.original = std::mem::take(&mut s.routes.replacement);
-            s.routes.weight = 0;
-            s.since_shift = 0;
+            s.reroute(|r| {
+                r.original = std::mem::take(&mut r.replacement);
+                r.baseline.clear();
+                r.weight = 0;
+            });
         });
     }
 }
@@ -177,35 +228,37 @@ async fn serve(listener: TcpListener, state: Arc<Mutex<State>>) {
             // As many tries as there are instances: a refused connection moves on to the next.
             let tries = state
                 .lock()
-                .map_or(1, |s| s.routes.original.len() + s.routes.replacement.len())
+                .map_or(1, |s| {
+                    s.routes.original.len() + s.routes.replacement.len() + s.routes.baseline.len()
+                })
                 .max(1);
             let mut side = None;
             for _ in 0..tries {
-                let Some((port, replacement)) = state.lock().unwrap_or_else(PoisonError::into_inner).pick() else {
+                let Some((port, fleet)) = state.lock().unwrap_or_else(PoisonError::into_inner).pick() else {
                     return;
                 };
-                side = Some(replacement);
+                side = Some(fleet);
                 match TcpStream::connect(("127.0.0.1", port)).await {
                     Ok(upstream) => {
-                        let sample = |latency_ms, failed| record(&state, replacement, Sample { latency_ms, failed });
+                        let sample = |latency_ms, failed| record(&state, fleet, Sample { latency_ms, failed });
                         relay(client, upstream, arrived, sample).await;
                         return;
                     }
-                    Err(e) => tracing::debug!(%peer, port, replacement, error = %e, "instance refused a connection"),
+                    Err(e) => tracing::debug!(%peer, port, ?fleet, error = %e, "instance refused a connection"),
                 }
             }
             // Nobody took it: a failed request of the fleet tried last.
-            if let Some(replacement) = side {
+            if let Some(fleet) = side {
                 let latency_ms = arrived.elapsed().as_secs_f64() * 1000.0;
-                record(&state, replacement, Sample { latency_ms, failed: true });
+                record(&state, fleet, Sample { latency_ms, failed: true });
             }
         });
     }
 }
 
-fn record(state: &Mutex<State>, replacement: bool, sample: Sample) {
+fn record(state: &Mutex<State>, fleet: Fleet, sample: Sample) {
     let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
-    let kept = &mut s.samples[usize::from(replacement)];
+    let kept = &mut s.samples[fleet as usize];
     if kept.len() < MAX_KEPT {
         kept.push(sample);
     }
@@ -297,7 +350,46 @@ mod tests {
         front.promote();
         assert_eq!(front.routes().original, vec![green]);
         assert_eq!(count(&front, 5).await["green"], 5);
-        assert_eq!(front.served(), (50, 5), "by side: the promoted fleet is the original");
+        assert_eq!(front.served(), [50, 5, 0], "by side: the promoted fleet is the original");
+    }
+
+    #[tokio::test]
+    async fn a_fresh_baseline_takes_as_much_as_the_canary() {
+        let (blue, _b) = named("blue").await;
+        let (green, _g) = named("green").await;
+        let (fresh, _f) = named("fresh").await;
+        let front = TrafficSplit::bind(0, vec![blue]).await.unwrap();
+        front.shift(vec![green], 10);
+        front.set_baseline(vec![fresh]);
+        let seen = count(&front, 20).await;
+        assert_eq!(
+            (seen["green"], seen["fresh"], seen["blue"]),
+            (2, 2, 16),
+            "10 % each of 20: {seen:?}"
+        );
+        let seen = count(&front, 80).await;
+        assert_eq!(
+            (seen["green"], seen["fresh"], seen["blue"]),
+            (8, 8, 64),
+            "of 100 in all, 10 each: {seen:?}"
+        );
+        let [original, replacement, baseline] = front.take_samples();
+        assert_eq!(
+            (original.len(), replacement.len(), baseline.len()),
+            (80, 10, 10),
+            "sampled by fleet"
+        );
+
+        front.set_baseline(vec![]);
+        let seen = count(&front, 10).await;
+        assert_eq!((seen["green"], seen.get("fresh")), (1, None), "the baseline retired: {seen:?}");
+        front.set_baseline(vec![fresh]);
+        front.roll_back();
+        assert_eq!(
+            count(&front, 10).await["blue"],
+            10,
+            "a rollback takes the baseline's share back too"
+        );
     }
 
     /// A server that answers HTTP with `status` after `delay_ms`.
@@ -334,11 +426,11 @@ mod tests {
         for _ in 0..4 {
             assert!(get(front.port()).await.starts_with("HTTP/1.0"), "the answer is relayed whole");
         }
-        let [original, replacement] = front.take_samples();
+        let [original, replacement, _] = front.take_samples();
         assert_eq!((original.len(), replacement.len()), (2, 2));
         assert!(original.iter().all(|s| !s.failed && s.latency_ms < 50.0), "{original:?}");
         assert!(replacement.iter().all(|s| s.failed && s.latency_ms >= 60.0), "{replacement:?}");
-        assert_eq!(front.take_samples(), [vec![], vec![]], "taken once");
+        assert_eq!(front.take_samples(), [vec![], vec![], vec![]], "taken once");
     }
 
     #[test]

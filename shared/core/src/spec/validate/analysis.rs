@@ -6,7 +6,7 @@
 
 use serde_saphyr::Spanned;
 
-use crate::analysis::AnalysisSpec;
+use crate::analysis::{AnalysisSpec, Baseline};
 use crate::spec::error::{Pos, Reporter};
 use crate::spec::pipeline::{DeploymentConfig, GroupSpec};
 use crate::stages::canary::METRICS_LAG_SECS;
@@ -28,6 +28,20 @@ pub(super) fn analysis(name: &str, group: &Spanned<GroupSpec>, at: Pos, r: &mut 
             "a canary is judged while it holds part of the traffic; give the group a traffic_routing config (canary or linear), not {}",
             group.value.config
         ));
+    }
+    if spec.baseline == Baseline::Fresh {
+        if group.value.lambda.is_some() {
+            error(
+                "baseline: fresh: CodeDeploy shifts a Lambda alias between two versions, so the canary is judged against the version the alias served".into(),
+            );
+        } else if let DeploymentConfig::TrafficShift(routing) = group.value.config
+            && routing.steps().first().is_some_and(|&share| share > 50)
+        {
+            error(format!(
+                "baseline: fresh: the fresh baseline takes as much traffic as the canary, so the canary's first share must be at most 50 %, not {} %",
+                routing.percentage
+            ));
+        }
     }
     if group.value.lambda.is_some() {
         let secs = spec.interval.secs();
