@@ -170,12 +170,40 @@ async fn on_stack(execution: Option<&str>, pipeline: &Path, name: &crate::stack:
     let (pipeline, execution) = crate::locate::pipeline_and_execution(pipeline, execution);
     let ops = crate::locate::operations(pipeline, None, Some(name)).await?;
     let detail = ops.execution(execution).await?;
+    let model = baton_core::load_pipeline(&crate::locate::pipeline_file(pipeline)?)?;
+    let mut deployments = Vec::new();
+    for group in model.groups.keys() {
+        deployments.extend(ops.deployment_logs(&detail.execution.id, group).await?);
+    }
     if json_out {
-        println!("{}", serde_json::to_string_pretty(&detail)?);
+        let mut doc = serde_json::to_value(&detail)?;
+        doc["deployments"] = serde_json::to_value(&deployments)?;
+        println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(0);
     }
     header(&detail.execution);
     state_rows(&detail.states);
+    if !deployments.is_empty() {
+        println!();
+        println!("  Deployments");
+        for d in &deployments {
+            let s = style::status(&d.status);
+            println!(
+                "  {:<13} {:<10} {:<10} {}{:<10}{}{} {}",
+                d.id,
+                d.group,
+                d.revision.as_deref().unwrap_or("-"),
+                s.render(),
+                d.status,
+                s.render_reset(),
+                if d.rollback { " (rollback)" } else { "" },
+                d.reason.as_deref().unwrap_or_default()
+            );
+            for r in &d.analysis {
+                println!("    {}", analysis_line(r));
+            }
+        }
+    }
     Ok(0)
 }
 

@@ -152,6 +152,7 @@ mod tests {
                     output: "curl: (7) refused\n".into(),
                 },
             ],
+            analysis: Vec::new(),
         };
         let rollback = DeploymentLog {
             id: "d-2".into(),

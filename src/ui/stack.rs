@@ -192,5 +192,6 @@ fn deployment(d: &DeploymentLog) -> Value {
         "reason": d.reason,
         "artifact": artifact,
         "instances": instances,
+        "analysis": d.analysis,
     })
 }

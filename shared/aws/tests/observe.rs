@@ -7,6 +7,8 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_sdk_codebuild::operation::batch_get_builds::BatchGetBuildsOutput;
 use aws_sdk_codebuild::types::{Build, LogsLocation, StatusType};
@@ -15,7 +17,9 @@ use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType, StateEnteredEventDet
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_types::DateTime;
 use baton_aws::cloudwatch::CloudWatchAlarms;
+use baton_core::analysis::{AnalysisSpec, IntervalSamples};
 use baton_core::operations::{LogCursor, OperationError, Operations};
+use baton_core::stages::canary;
 use common::Moto;
 use common::stack_ops::{EXECUTION, MACHINE, describe, event, operations};
 
@@ -242,7 +246,24 @@ async fn a_deployments_log_is_each_targets_lifecycle_and_the_rollback_that_repla
             .build()
     });
     let codedeploy = mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, [&first, &rollback, &list, &targets]);
-    let ops = operations(&moto, MACHINE, sfn, codedeploy).await;
+    let mut ops = operations(&moto, MACHINE, sfn, codedeploy).await;
+    // The group is analysed and d-1's interval was judged by a timer's check, kept in moto's
+    // DynamoDB as the events function keeps it.
+    let spec: AnalysisSpec = serde_json::from_value(serde_json::json!({
+        "intervals": 2, "thresholds": {"pass": 90, "marginal": 50},
+        "metrics": [{"name": "latency", "direction": "increase"}]
+    }))
+    .unwrap();
+    let side = |ms: f64| BTreeMap::from([("latency".to_string(), vec![ms, ms + 1.0, ms + 2.0, ms + 3.0, ms + 4.0, ms + 5.0])]);
+    let judged = baton_core::analysis::replay(
+        &spec,
+        vec![IntervalSamples {
+            canary: side(100.0),
+            baseline: side(100.0),
+        }],
+    );
+    canary::keep(&ops.pending, "d-1", &judged).await.unwrap();
+    ops.pipeline.groups.get_mut("staging").unwrap().analysis = Some(spec);
 
     let logs = ops.deployment_logs(EXECUTION, "staging").await.expect("deployment logs");
     let shown: Vec<(&str, Option<&str>, &str, bool)> = logs
@@ -268,6 +289,8 @@ async fn a_deployments_log_is_each_targets_lifecycle_and_the_rollback_that_repla
         )
     );
     assert_eq!(target.output, "curl: (7) Failed to connect");
+    assert_eq!(logs[0].analysis, judged, "the kept interval, under its deployment");
+    assert!(logs[1].analysis.is_empty(), "a rollback is not analysed");
     assert!(ops.deployment_logs(EXECUTION, "prod").await.expect("another group").is_empty());
 }
 

@@ -360,7 +360,7 @@ pub struct LogChunk {
 }
 
 /// A deployment an execution made (or the rollback that replaced it), as its log shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeploymentLog {
     pub id: String,
     pub group: String,
@@ -370,6 +370,9 @@ pub struct DeploymentLog {
     pub rollback: bool,
     pub reason: Option<String>,
     pub targets: Vec<TargetLog>,
+    /// Each interval its canary analysis judged, when it had one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub analysis: Vec<crate::analysis::IntervalResult>,
 }
 
 /// One target of a deployment (an instance, a Lambda function): its lifecycle events in the

@@ -125,6 +125,15 @@ async fn an_equal_canary_is_checked_each_interval_then_promoted() {
         [(START, START + 5 * MINUTE), (START, START + 10 * MINUTE)]
     );
     assert!(world.stops.lock().unwrap().is_empty());
+
+    // Every interval is kept for status and the console; a late first check keeps them all.
+    let decisions = |r: Vec<baton_core::analysis::IntervalResult>| r.iter().map(|r| r.decision).collect::<Vec<_>>();
+    let kept = canary::kept(&world, "d-1").await.unwrap();
+    assert_eq!(decisions(kept), [Decision::Continue, Decision::Promote]);
+    check(&world, &pipeline, 1).await.unwrap();
+    let kept = canary::kept(&world, "d-1").await.unwrap();
+    assert_eq!(decisions(kept), [Decision::Continue, Decision::Promote], "not shortened");
+    assert!(canary::kept(&world, "d-2").await.unwrap().is_empty(), "another deployment has none");
 }
 
 #[tokio::test]
@@ -171,11 +180,13 @@ async fn a_slower_canary_stops_the_deployment_and_its_action_fails_as_the_analys
         cause.contains("CANARY_ANALYSIS_FAILED: the canary analysis failed at interval 1"),
         "{cause}"
     );
-    assert!(
-        world.parked().is_empty(),
-        "the verdict is taken with the answer: {:?}",
-        world.parked()
+    assert_eq!(
+        world.parked(),
+        ["canary-analysis/d-1"],
+        "the verdict is taken with the answer; the judged intervals stay"
     );
+    let kept = canary::kept(&world, "d-1").await.unwrap();
+    assert_eq!(kept.last().map(|r| r.decision), Some(Decision::Fail), "{kept:?}");
 }
 
 #[tokio::test]
@@ -198,5 +209,9 @@ async fn a_canary_that_fails_as_its_deployment_ends_leaves_nothing_behind() {
     *world.ended_before_stop.lock().unwrap() = true;
     let judged = check(&world, &pipeline, 1).await.expect("judged, not an error to retry");
     assert_eq!(judged.decision, Decision::Fail);
-    assert!(world.parked().is_empty(), "no verdict waits for an end that was not the analysis's");
+    assert_eq!(
+        world.parked(),
+        ["canary-analysis/d-1"],
+        "no verdict waits for an end that was not the analysis's; the judged interval stays"
+    );
 }

@@ -313,6 +313,7 @@ fn status_with_a_stack_draws_the_step_functions_history_as_a_local_one() {
         endpoint,
     );
     assert_eq!(doc["execution"]["status"], "FAILED", "{doc}");
+    assert_eq!(doc["deployments"], serde_json::json!([]), "no deployment started: {doc}");
     assert_eq!(
         (&doc["execution"]["branch"], &doc["execution"]["trigger"]),
         (&serde_json::json!("main"), &serde_json::json!("push refs/heads/main")),

@@ -62,6 +62,8 @@ impl CodeDeployer {
             rollback: tag.as_ref().is_some_and(|t| t.rollback) || info.creator() == Some(&DeploymentCreator::CodeDeployRollback),
             reason: info.error_information().and_then(|e| e.message()).map(str::to_string),
             targets,
+            // CodeDeploy does not know of it; the operations add what the state table kept.
+            analysis: Vec::new(),
         };
         let replaced_by = info.rollback_info().and_then(|r| r.rollback_deployment_id()).map(str::to_string);
         Ok(Some((log, replaced_by)))

@@ -6,6 +6,7 @@
 use std::collections::{HashSet, VecDeque};
 
 use baton_core::operations::{BuildRef, DeploymentLog, LogChunk, LogCursor, OperationError};
+use baton_core::stages::canary;
 
 use super::{AwsOperations, history, internal};
 use crate::sdk::port_error;
@@ -130,6 +131,8 @@ impl AwsOperations {
     pub(super) async fn deployment_log_entries(&self, execution: &str, group: &str) -> Result<Vec<DeploymentLog>, OperationError> {
         let described = self.described(execution).await?;
         let events = history::events(&self.sfn, described.execution_arn()).await.map_err(internal)?;
+        // Timer-driven analyses (a Lambda group's) keep their intervals in the state table.
+        let analysed = self.pipeline.groups.get(group).is_some_and(|g| g.analysis.is_some());
         let mut queue: VecDeque<String> = history::submitted(&events, "deployment_id").into_iter().map(|(_, id)| id).collect();
         let mut seen = HashSet::new();
         let mut logs = Vec::new();
@@ -137,13 +140,17 @@ impl AwsOperations {
             if !seen.insert(id.clone()) {
                 continue;
             }
-            let Some((log, replaced_by)) = self.deployer.log(&id).await.map_err(internal)? else {
+            let Some((mut log, replaced_by)) = self.deployer.log(&id).await.map_err(internal)? else {
                 continue;
             };
             queue.extend(replaced_by);
-            if log.group == group {
-                logs.push(log);
+            if log.group != group {
+                continue;
             }
+            if analysed && !log.rollback {
+                log.analysis = canary::kept(&self.pending, &id).await.map_err(internal)?;
+            }
+            logs.push(log);
         }
         Ok(logs)
     }

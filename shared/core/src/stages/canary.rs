@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 
 use crate::analysis::{self, AnalysisSpec, Decision, IntervalResult, IntervalSamples};
 use crate::events::Event;
-use crate::ports::{CanarySource, Deployer, DeploymentStop, PendingTask, PendingTasks, TimedSamples, Timers, stop_codes};
+use crate::ports::{
+    CanarySource, Deployer, DeploymentStop, PendingTask, PendingTasks, PortError, PortResult, TimedSamples, Timers, stop_codes,
+};
 use crate::stages::{StageError, parked};
 
 /// How long after an interval's end its check runs: Lambda sends its metrics to CloudWatch per
@@ -104,7 +106,12 @@ pub async fn check(ports: &CanaryPorts<'_>, pending: &dyn PendingTasks, check: C
         })
         .collect();
     // The replay ends at the first decision: a late point may fail an earlier interval now.
-    let Some(result) = analysis::replay(spec, windows).pop() else {
+    let results = analysis::replay(spec, windows);
+    if let Err(e) = keep(pending, deployment_id, &results).await {
+        // Kept for reading only: the verdict below matters more than its record.
+        tracing::warn!(group, deployment_id, interval, error = %e, "the judged intervals were not kept");
+    }
+    let Some(result) = results.last().cloned() else {
         return Ok(None);
     };
     tracing::info!(
@@ -144,6 +151,30 @@ pub async fn check(ports: &CanaryPorts<'_>, pending: &dyn PendingTasks, check: C
         }
     }
     Ok(Some(result))
+}
+
+/// The intervals judged so far of deployment `deployment_id`'s analysis, as its last check
+/// replayed them; empty when it has none.
+pub async fn kept(pending: &dyn PendingTasks, deployment_id: &str) -> PortResult<Vec<IntervalResult>> {
+    let key = parked::canary_results(deployment_id);
+    let Some((_, task)) = pending.list(&key).await?.into_iter().find(|(k, _)| *k == key) else {
+        return Ok(Vec::new());
+    };
+    serde_json::from_value(task.context)
+        .map_err(|e| PortError::permanent(format!("the kept canary analysis of {deployment_id} does not read: {e}")))
+}
+
+/// Keeps `results`, unless a check of a later interval (a redelivered timer may come late)
+/// kept more already.
+pub async fn keep(pending: &dyn PendingTasks, deployment_id: &str, results: &[IntervalResult]) -> Result<(), StageError> {
+    if results.is_empty() || kept(pending, deployment_id).await?.len() > results.len() {
+        return Ok(());
+    }
+    let task = PendingTask {
+        token: String::new(),
+        context: serde_json::to_value(results).map_err(|e| PortError::permanent(e.to_string()))?,
+    };
+    Ok(pending.put(&parked::canary_results(deployment_id), &task).await?)
 }
 
 /// The samples of each side that fall in `[from_ms, to_ms)`.

@@ -121,6 +121,12 @@ pub mod parked {
     pub fn canary_verdict(deployment_id: &str) -> String {
         format!("canary/{deployment_id}")
     }
+
+    /// Where the intervals a timer-driven canary analysis judged are kept for `status` and the
+    /// console (`stages::canary`).
+    pub fn canary_results(deployment_id: &str) -> String {
+        format!("canary-analysis/{deployment_id}")
+    }
 }
 
 /// The idempotency key of one attempt of one state in one execution: a retried or redelivered

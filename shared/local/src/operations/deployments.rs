@@ -40,6 +40,7 @@ pub(super) fn logs(ops: &LocalOperations, execution: &str, group: &str) -> Resul
                 rollback: d.rollback,
                 reason: d.reason,
                 targets,
+                analysis: d.analysis,
             }
         })
         .collect())
