@@ -1,6 +1,7 @@
 //! The judge's classifications and decisions on samples whose answer is known.
 
 use super::*;
+use crate::spec::duration::Span;
 
 fn spec(metrics: Vec<MetricSpec>, intervals: u32) -> AnalysisSpec {
     AnalysisSpec {
