@@ -35,6 +35,7 @@ fn spec() -> AnalysisSpec {
         tolerance,
         critical,
         weight: 1.0,
+        cloudwatch: None,
     };
     AnalysisSpec {
         metrics: vec![metric("latency", 0.1, false), metric("errors", 0.0, true)],

@@ -4,12 +4,14 @@
 //! metrics in CloudWatch, one point a minute (`GetMetricData` on `AWS/Lambda` with the
 //! `FunctionName`, `Resource` = `function:alias` and `ExecutedVersion` dimensions), read as the
 //! local front door measures its fleets: `latency` is the minute's average `Duration` (ms), and
-//! `errors` the share of the minute's invocations that failed (`Errors` / `Invocations`).
+//! `errors` the share of the minute's invocations that failed (`Errors` / `Invocations`), and a
+//! metric with a `cloudwatch` source that metric with its statistic, each minute.
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_codedeploy::Client;
+use baton_core::analysis::MetricSpec;
 use baton_core::ports::{CanaryShift, CanarySource, MetricDatum, PortError, PortResult, TimedSamples};
 use serde::Deserialize;
 
@@ -61,15 +63,19 @@ impl LambdaCanary {
         &self,
         shift: &CanaryShift,
         version: &str,
-        metrics: &[String],
+        metrics: &[MetricSpec],
         from_ms: i64,
         to_ms: i64,
     ) -> PortResult<BTreeMap<String, Vec<(i64, f64)>>> {
         let mut out = BTreeMap::new();
-        for name in metrics {
-            let points = match name.as_str() {
-                "latency" => self.series(shift, version, "Duration", "Average", from_ms, to_ms).await?,
-                "errors" => {
+        for m in metrics {
+            let points = match (&m.cloudwatch, m.name.as_str()) {
+                (Some(source), _) => {
+                    self.series(shift, version, &source.metric, &source.statistic, from_ms, to_ms)
+                        .await?
+                }
+                (None, "latency") => self.series(shift, version, "Duration", "Average", from_ms, to_ms).await?,
+                (None, "errors") => {
                     let errors: BTreeMap<i64, f64> = self
                         .series(shift, version, "Errors", "Sum", from_ms, to_ms)
                         .await?
@@ -78,13 +84,13 @@ impl LambdaCanary {
                     let invocations = self.series(shift, version, "Invocations", "Sum", from_ms, to_ms).await?;
                     error_rates(&invocations, &errors)
                 }
-                other => {
+                (None, other) => {
                     return Err(PortError::permanent(format!(
-                        "a Lambda canary has no metric `{other}`: it reads latency and errors"
+                        "a Lambda canary has no metric `{other}`: it reads latency, errors, or a metric with its `cloudwatch` source"
                     )));
                 }
             };
-            out.insert(name.clone(), points);
+            out.insert(m.name.clone(), points);
         }
         Ok(out)
     }
@@ -158,7 +164,7 @@ impl CanarySource for LambdaCanary {
         shift_of(appspec, in_progress).map(Some)
     }
 
-    async fn samples(&self, shift: &CanaryShift, metrics: &[String], from_ms: i64, to_ms: i64) -> PortResult<TimedSamples> {
+    async fn samples(&self, shift: &CanaryShift, metrics: &[MetricSpec], from_ms: i64, to_ms: i64) -> PortResult<TimedSamples> {
         Ok(TimedSamples {
             canary: self.version(shift, &shift.canary, metrics, from_ms, to_ms).await?,
             baseline: self.version(shift, &shift.baseline, metrics, from_ms, to_ms).await?,

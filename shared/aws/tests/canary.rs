@@ -14,6 +14,7 @@ use aws_smithy_types::DateTime;
 use baton_aws::canary::LambdaCanary;
 use baton_aws::cloudwatch::CloudWatchAlarms;
 use baton_aws::lambda_deploy::{LambdaGroup, Shift, appspec};
+use baton_core::analysis::MetricSpec;
 use baton_core::ports::CanarySource;
 use common::Moto;
 
@@ -88,10 +89,25 @@ async fn the_canary_is_the_deployments_two_versions_read_from_lambdas_metrics() 
     let errors = mock!(aws_sdk_cloudwatch::Client::get_metric_data)
         .match_requests(|r| asked(r).0 == "Errors")
         .then_output(|| points(&[]));
+    // A metric named with its CloudWatch source: the 99th percentile of Duration, per version.
+    let p99 = mock!(aws_sdk_cloudwatch::Client::get_metric_data)
+        .match_requests(|r| asked(r) == ("Duration".into(), "4".into(), "p99".into()))
+        .then_output(|| points(&[(0, 900.0)]));
+    let baseline_p99 = mock!(aws_sdk_cloudwatch::Client::get_metric_data)
+        .match_requests(|r| asked(r) == ("Duration".into(), "3".into(), "p99".into()))
+        .then_output(|| points(&[(0, 300.0)]));
     let cloudwatch = mock_client!(
         aws_sdk_cloudwatch,
         RuleMode::MatchAny,
-        [&canary_duration, &duration, &invocations, &canary_errors, &errors]
+        [
+            &p99,
+            &baseline_p99,
+            &canary_duration,
+            &duration,
+            &invocations,
+            &canary_errors,
+            &errors
+        ]
     );
     let canary = LambdaCanary::new(codedeploy, CloudWatchAlarms::new(cloudwatch));
 
@@ -100,10 +116,15 @@ async fn the_canary_is_the_deployments_two_versions_read_from_lambdas_metrics() 
         (read.target.as_str(), read.baseline.as_str(), read.canary.as_str(), read.in_progress),
         ("hello-api:live", "3", "4", true)
     );
-    let samples = canary
-        .samples(&read, &["latency".into(), "errors".into()], 0, 120_000)
-        .await
-        .unwrap();
+    let metrics: Vec<MetricSpec> = serde_json::from_value(serde_json::json!([
+        {"name": "latency", "direction": "increase"},
+        {"name": "errors", "direction": "increase"},
+        {"name": "tail", "direction": "increase", "cloudwatch": {"metric": "Duration", "statistic": "p99"}}
+    ]))
+    .unwrap();
+    let samples = canary.samples(&read, &metrics, 0, 120_000).await.unwrap();
+    assert_eq!(samples.canary["tail"], [(0, 900.0)], "p99 of the canary's Duration");
+    assert_eq!(samples.baseline["tail"], [(0, 300.0)], "and of the baseline's");
     assert_eq!(samples.canary["latency"], [(0, 150.0), (60_000, 160.0)]);
     assert_eq!(samples.baseline["latency"], [(0, 100.0), (60_000, 110.0)]);
     assert_eq!(

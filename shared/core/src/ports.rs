@@ -345,9 +345,15 @@ pub struct TimedSamples {
 pub trait CanarySource: Send + Sync {
     /// Deployment `deployment_id`'s shift; `None` when there is no such deployment.
     async fn shift(&self, deployment_id: &str) -> PortResult<Option<CanaryShift>>;
-    /// The samples of `metrics` (the analysis's names: `latency`, `errors`) of each version
-    /// between two instants.
-    async fn samples(&self, shift: &CanaryShift, metrics: &[String], from_ms: i64, to_ms: i64) -> PortResult<TimedSamples>;
+    /// The samples of `metrics` (`latency`, `errors`, or a metric with its CloudWatch source)
+    /// of each version between two instants, by the metrics' names.
+    async fn samples(
+        &self,
+        shift: &CanaryShift,
+        metrics: &[crate::analysis::MetricSpec],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> PortResult<TimedSamples>;
 }
 
 /// One-shot timers that come back as events (EventBridge Scheduler on AWS).

@@ -164,11 +164,13 @@ fn an_analysis_is_read_with_its_defaults_and_checked_where_it_stands() {
       intervals: 2000
       thresholds: { pass: 95, marginal: 75 }
       metrics:
-        - { name: cpu, direction: increase }";
+        - { name: cpu, direction: increase }
+        - { name: tail, direction: increase, cloudwatch: { metric: Duration, statistic: p99 } }";
     let err = pipeline(&format!("OneAtATime{bad}")).unwrap_err();
     for said in [
         "give the group a traffic_routing config (canary or linear), not CodeDeployDefault.OneAtATime",
         "metric `cpu`: the front door measures `latency` and `errors` per fleet",
+        "metric `tail`: cloudwatch: a local group's front door measures `latency` and `errors` per fleet",
         "intervals: 2000 is not 1 to 1000",
         "interval: at least 1s",
     ] {
@@ -224,7 +226,7 @@ deployment_groups:
     assert!(
         warnings[0]
             .message
-            .contains("on AWS the deployment shifts by its config and alarms only (a Lambda group's analysis runs there)"),
+            .contains("CodeDeploy's EC2/On-premises platform does not shift traffic, so `baton synth --sam` refuses this group"),
         "{warnings:?}"
     );
 }
@@ -245,7 +247,10 @@ deployment_groups:
     analysis:
 {analysis}
       thresholds: {{ pass: 90, marginal: 50 }}
-      metrics: [{{ name: latency, direction: increase }}, {{ name: errors, direction: increase, critical: true }}]
+      metrics:
+        - {{ name: latency, direction: increase }}
+        - {{ name: errors, direction: increase, critical: true }}
+        - {{ name: tail, direction: increase, cloudwatch: {{ metric: Duration, statistic: p99 }} }}
 "
         )
     };
@@ -281,6 +286,19 @@ deployment_groups:
         "interval: 90s is not a whole number of minutes; Lambda sends its metrics to CloudWatch once a minute",
         "load: a Lambda group has no front door to send requests through",
         "baseline: fresh: CodeDeploy shifts a Lambda alias between two versions",
+    ] {
+        assert!(err.contains(said), "{said}: {err}");
+    }
+    let unread = fits.replace("statistic: p99", "statistic: p101").replace(
+        "- { name: errors, direction: increase, critical: true }",
+        "- { name: cpu, direction: increase }",
+    );
+    let err = baton_core::parse_pipeline(Path::new("pipeline.yml"), &unread)
+        .unwrap_err()
+        .to_string();
+    for said in [
+        "metrics[2].cloudwatch.statistic: `p101` is not SampleCount, Sum, Average, Minimum, Maximum or a percentile p0 to p100",
+        "metric `cpu`: give it `cloudwatch: { metric, statistic }` (a Lambda metric per version, e.g. Duration with p99), or use `latency` and `errors`",
     ] {
         assert!(err.contains(said), "{said}: {err}");
     }

@@ -29,7 +29,25 @@ pub struct MetricSpec {
     pub critical: bool,
     #[serde(default = "default_weight")]
     pub weight: f64,
+    /// For a Lambda group on AWS: the version's own CloudWatch metric this one is read from
+    /// (`latency` and `errors` need none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudwatch: Option<VersionMetric>,
 }
+
+/// A metric of `AWS/Lambda` read per version (dimensions `FunctionName`, `Resource` = the
+/// alias, `ExecutedVersion`), one `statistic` a minute: each minute is one sample.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionMetric {
+    /// The metric's name, e.g. `Duration` or `Throttles`.
+    pub metric: String,
+    /// `SampleCount`, `Sum`, `Average`, `Minimum`, `Maximum` or a percentile such as `p99`.
+    pub statistic: String,
+}
+
+/// CloudWatch's longest metric name.
+const MAX_METRIC_NAME: usize = 255;
 
 fn default_tolerance() -> f64 {
     0.1
@@ -177,6 +195,20 @@ impl AnalysisSpec {
             }
             if !(m.weight.is_finite() && m.weight > 0.0 && m.weight <= 1_000.0) {
                 problems.push(format!("metrics[{i}].weight: {} is not above 0 and at most 1000", m.weight));
+            }
+            if let Some(source) = &m.cloudwatch {
+                let name = &source.metric;
+                if name.is_empty() || name.len() > MAX_METRIC_NAME || name.chars().any(char::is_control) {
+                    problems.push(format!(
+                        "metrics[{i}].cloudwatch.metric: `{name}` is not a CloudWatch metric name (1 to {MAX_METRIC_NAME} characters)"
+                    ));
+                }
+                if crate::alarm::Statistic::parse(&source.statistic).is_none() {
+                    problems.push(format!(
+                        "metrics[{i}].cloudwatch.statistic: `{}` is not SampleCount, Sum, Average, Minimum, Maximum or a percentile p0 to p100",
+                        source.statistic
+                    ));
+                }
             }
         }
         match problems.is_empty() {

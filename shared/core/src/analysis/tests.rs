@@ -26,6 +26,7 @@ fn metric(name: &str, direction: Direction, critical: bool) -> MetricSpec {
         tolerance: 0.1,
         critical,
         weight: 1.0,
+        cloudwatch: None,
     }
 }
 

@@ -96,9 +96,8 @@ pub async fn check(ports: &CanaryPorts<'_>, pending: &dyn PendingTasks, check: C
         }
     };
     let len_ms = i64::try_from(spec.interval.0.as_millis()).unwrap_or(i64::MAX);
-    let names: Vec<String> = spec.metrics.iter().map(|m| m.name.clone()).collect();
     let to_ms = started_ms.saturating_add(len_ms.saturating_mul(i64::from(interval)));
-    let samples = ports.source.samples(&shift, &names, started_ms, to_ms).await?;
+    let samples = ports.source.samples(&shift, &spec.metrics, started_ms, to_ms).await?;
     let windows = (0..interval)
         .map(|k| {
             let from = started_ms.saturating_add(len_ms.saturating_mul(i64::from(k)));

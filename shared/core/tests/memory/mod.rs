@@ -226,7 +226,13 @@ impl CanarySource for World {
         Ok(self.shift.lock().unwrap().clone())
     }
 
-    async fn samples(&self, _shift: &CanaryShift, _metrics: &[String], from_ms: i64, to_ms: i64) -> PortResult<TimedSamples> {
+    async fn samples(
+        &self,
+        _shift: &CanaryShift,
+        _metrics: &[baton_core::analysis::MetricSpec],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> PortResult<TimedSamples> {
         self.sampled.lock().unwrap().push((from_ms, to_ms));
         Ok(self.samples.lock().unwrap().clone())
     }

@@ -1,8 +1,9 @@
 //! A deployment group's `analysis:`: the canary judged against its baseline while it holds its
 //! first share of traffic. Locally the group's front door measures each fleet, so the metrics
 //! are the two it can see; a Lambda group on AWS reads the same two from CloudWatch per version
-//! (`Duration`, and `Errors` over `Invocations`), one point a minute, so its intervals are whole
-//! minutes and must be judged before CodeDeploy shifts the rest of the traffic.
+//! (`Duration`, and `Errors` over `Invocations`), or any metric given its `cloudwatch` source,
+//! one point a minute, so its intervals are whole minutes and must be judged before CodeDeploy
+//! shifts the rest of the traffic.
 
 use serde_saphyr::Spanned;
 
@@ -70,13 +71,20 @@ pub(super) fn analysis(name: &str, group: &Spanned<GroupSpec>, at: Pos, r: &mut 
     if let Err(e) = spec.check() {
         error(e.to_string());
     }
+    let measured = FRONT_DOOR_METRICS.map(|n| format!("`{n}`")).join(" and ");
     for m in &spec.metrics {
-        if !FRONT_DOOR_METRICS.contains(&m.name.as_str()) {
-            error(format!(
-                "metric `{}`: the front door measures {} per fleet",
-                m.name,
-                FRONT_DOOR_METRICS.map(|n| format!("`{n}`")).join(" and ")
-            ));
+        let known = FRONT_DOOR_METRICS.contains(&m.name.as_str());
+        match (group.value.lambda.is_some(), &m.cloudwatch) {
+            (false, Some(_)) => error(format!(
+                "metric `{}`: cloudwatch: a local group's front door measures {measured} per fleet; a version's CloudWatch metrics are read for Lambda groups",
+                m.name
+            )),
+            (false, None) if !known => error(format!("metric `{}`: the front door measures {measured} per fleet", m.name)),
+            (true, None) if !known => error(format!(
+                "metric `{}`: give it `cloudwatch: {{ metric, statistic }}` (a Lambda metric per version, e.g. Duration with p99), or use {measured}",
+                m.name
+            )),
+            _ => {}
         }
     }
     ok.then(|| spec.clone())

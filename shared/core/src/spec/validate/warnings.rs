@@ -6,8 +6,8 @@ use std::path::Path;
 use crate::spec::error::{Diagnostic, Reporter, parse_yaml};
 use crate::spec::pipeline::{ActionType, PipelineSpec};
 
-/// An instance group's `analysis` is judged by the local deployer only, so on AWS (where a
-/// Lambda group's is judged from CloudWatch) it is not run.
+/// An instance group's `analysis` is judged by the local deployer only: on AWS such a group
+/// cannot shift traffic at all (CodeDeploy's Server platform does not), and synthesis says so.
 ///
 /// An approval's `message` is shown as written: a `#{Namespace.NAME}` in it stays those
 /// characters (CodePipeline resolves variables in an approval's CustomData; Baton does not).
@@ -37,7 +37,7 @@ pub fn warnings(file: &Path, text: &str) -> Vec<Diagnostic> {
             r.error(
                 group.referenced,
                 format!(
-                    "group `{name}`: an instance group's canary analysis runs in local deployments; on AWS the deployment shifts by its config and alarms only (a Lambda group's analysis runs there)"
+                    "group `{name}`: an instance group's canary analysis runs in local deployments only: CodeDeploy's EC2/On-premises platform does not shift traffic, so `baton synth --sam` refuses this group (a Lambda group's analysis runs on AWS)"
                 ),
             );
         }
