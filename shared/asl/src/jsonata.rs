@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use jsonata_core::ast::AstNode;
-use jsonata_core::evaluator::{Context as Bindings, Evaluator};
+use jsonata_core::evaluator::{Context as Bindings, Evaluator, EvaluatorOptions};
 use jsonata_core::value::JValue;
 use serde_json::{Map, Value};
 
 use crate::error::StatesError;
+use crate::jsonata_errors;
 
 pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
 
@@ -47,6 +48,10 @@ fn to_json(v: &JValue) -> Value {
         // jsonata-core keeps numbers as f64; integers go back to JSON as integers, as jsonata-js
         // prints them.
         JValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 => Value::from(*n as i64),
+        // JSON has no infinities: AWS answers `["Infinity"]` for `[1/0]` and `{"k":"Infinity"}`
+        // for `{'k': 1/0}` (recorded in floci-io/floci#2783); NaN is read the same way.
+        JValue::Number(n) if n.is_infinite() => Value::from(if *n > 0.0 { "Infinity" } else { "-Infinity" }),
+        JValue::Number(n) if n.is_nan() => Value::from("NaN"),
         JValue::Array(items) => Value::Array(items.iter().map(to_json).collect()),
         JValue::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
         other => Value::from(other),
@@ -97,19 +102,24 @@ pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>,
         bindings.bind(name.clone(), JValue::from(value.clone()));
     }
     bindings.bind("states".to_string(), JValue::from(env.states.clone()));
-    let mut evaluator = Evaluator::with_context(bindings);
+    let bounds = EvaluatorOptions {
+        timeout_ms: Some(jsonata_errors::TIMEOUT_MS),
+        max_stack_depth: Some(jsonata_errors::MAX_DEPTH),
+        max_sequence_length: Some(jsonata_errors::MAX_SEQUENCE),
+        cancel: None,
+    };
+    let mut evaluator = Evaluator::with_options(bindings, bounds);
     crate::jsonata_functions::register(&mut evaluator)
         .map_err(|e| StatesError::new(QUERY_EVALUATION_ERROR, format!("Step Functions' JSONata functions: {e}")))?;
     // AWS's wording, recorded in executions: "The JSONata expression '…' specified for the field
     // '…' threw an error during evaluation", then ". " and a coded JSONata message, or ": " and
     // a bare one (tests/conformance/jsonata.json cites the recordings).
     let result = evaluator.evaluate(&ast, &JValue::Null).map_err(|e| {
-        let separator = if e.code().is_some() { ". " } else { ": " };
+        let (separator, message) = jsonata_errors::in_aws_words(e.message());
         StatesError::new(
             QUERY_EVALUATION_ERROR,
             format!(
-                "The JSONata expression '{expr}' specified for the field '{field}' threw an error during evaluation{separator}{}",
-                as_jsonata_js(e.message())
+                "The JSONata expression '{expr}' specified for the field '{field}' threw an error during evaluation{separator}{message}"
             ),
         )
     })?;
@@ -117,14 +127,6 @@ pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>,
         JValue::Undefined => None,
         v => Some(to_json(&v)),
     })
-}
-
-/// A message of the JSONata engine in jsonata-js's words, which AWS's causes carry where the two
-/// differ: jsonata-js's T1006 names no function ("Attempted to invoke a non-function", recorded
-/// on AWS in floci-io/floci#2737), where the engine adds ": $name".
-fn as_jsonata_js(message: &str) -> &str {
-    const T1006: &str = "T1006: Attempted to invoke a non-function";
-    if message.starts_with(T1006) { T1006 } else { message }
 }
 
 /// Evaluates a field that is JSON with `{% %}` strings anywhere inside. Every expression must

@@ -11,14 +11,21 @@ use jsonata_core::evaluator::Evaluator;
 use jsonata_core::value::JValue;
 use serde_json::Value;
 
+/// A stack of its own for the walk, deep enough for the deepest tree the parser accepts (about
+/// 2,000 levels): serializing and walking recurse once per level, and a runtime's worker thread
+/// has 2 MiB, which a 400-term `1+1+…` overflowed (the process aborted).
+const WALK_STACK: usize = 64 << 20;
+
 /// The names `ast` reads and does not bind, without their `$`.
 pub(crate) fn free_variables(ast: &AstNode) -> BTreeSet<String> {
-    // The AST's serde form is a plain tree: `{"Variable": "x"}`, `{"Lambda": {"params": …}}`.
-    let tree = serde_json::to_value(ast).unwrap_or_default();
-    let (mut used, mut bound) = (BTreeSet::new(), BTreeSet::new());
-    walk(&tree, &mut used, &mut bound);
-    used.retain(|name: &String| !name.is_empty() && !bound.contains(name));
-    used
+    stacker::grow(WALK_STACK, || {
+        // The AST's serde form is a plain tree: `{"Variable": "x"}`, `{"Lambda": {"params": …}}`.
+        let tree = serde_json::to_value(ast).unwrap_or_default();
+        let (mut used, mut bound) = (BTreeSet::new(), BTreeSet::new());
+        walk(&tree, &mut used, &mut bound);
+        used.retain(|name: &String| !name.is_empty() && !bound.contains(name));
+        used
+    })
 }
 
 fn walk(node: &Value, used: &mut BTreeSet<String>, bound: &mut BTreeSet<String>) {

@@ -32,6 +32,7 @@ pub mod history;
 pub mod intrinsics;
 pub mod io;
 pub mod jsonata;
+mod jsonata_errors;
 mod jsonata_free;
 mod jsonata_functions;
 pub mod mock;

@@ -1,0 +1,206 @@
+//! A JSONata engine error in the words a Step Functions cause carries. AWS evaluates with
+//! jsonata-js under bounds of its own, so its causes hold jsonata-js's messages (`T1006:
+//! Attempted to invoke a non-function`, `D3086: The sub-picture must not contain a passive
+//! character …`, recorded in floci-io/floci#2737) and, past a bound, a message of the bound with
+//! no code (`Expression evaluation memory limit exceeded: …`, `Stack overflow error: …`, recorded
+//! in floci-io/floci#2737 and #2783). The embedded engine words some errors its own way; where
+//! jsonata-js's message has no value in it, the code alone says which message it is.
+
+use std::borrow::Cow;
+
+/// AWS's bounds on one evaluation, found on AWS in floci-io/floci#2737: an expression nested
+/// more than 100 evaluations deep fails (a 101-term `1+1+…` does, boundaries measured between
+/// 99 and 101), and so does one holding more than `[1..873782]` does. The embedded engine counts
+/// one level more than jsonata-js's for the same tree (an n-term chain is n + 1 here), hence 99.
+/// The sequence bound stands for AWS's, which is on memory: a string of 2^23 characters fails
+/// there too, and is not caught here.
+pub(crate) const MAX_DEPTH: usize = 99;
+pub(crate) const MAX_SEQUENCE: usize = 873_782;
+/// AWS fails an expression that loops for ever (a tail call with no base case; floci-io/floci#2667)
+/// after a time not recorded; 5 s ends one here.
+pub(crate) const TIMEOUT_MS: u64 = 5_000;
+
+/// jsonata-js's messages that name no value, by code (jsonata-js's `errorCodes`).
+const FIXED: &[(&str, &str)] = &[
+    ("D1004", "Regular expression matches zero length string"),
+    ("T1006", "Attempted to invoke a non-function"),
+    ("T1008", "Attempted to partially apply a non-function"),
+    ("T2003", "The left side of the range operator (..) must evaluate to an integer"),
+    ("T2004", "The right side of the range operator (..) must evaluate to an integer"),
+    ("T2006", "The right side of the function application operator ~> must be a function"),
+    (
+        "T2008",
+        "The expressions within an order-by clause must evaluate to numeric or string values",
+    ),
+    ("D3001", "Attempting to invoke string function on Infinity or NaN"),
+    ("D3010", "Second argument of replace function cannot be an empty string"),
+    ("D3011", "Fourth argument of replace function must evaluate to a positive number"),
+    ("D3012", "Attempted to replace a matched string with a non-string value"),
+    ("D3020", "Third argument of split function must evaluate to a positive number"),
+    ("D3040", "Third argument of match function must evaluate to a positive number"),
+    (
+        "D3050",
+        "The second argument of reduce function must be a function with at least two arguments",
+    ),
+    (
+        "D3070",
+        "The single argument form of the sort function can only be applied to an array of strings or an array of numbers.  Use the second argument to specify a comparison function",
+    ),
+    ("D3080", "The picture string must only contain a maximum of two sub-pictures"),
+    (
+        "D3081",
+        "The sub-picture must not contain more than one instance of the 'decimal-separator' character",
+    ),
+    (
+        "D3082",
+        "The sub-picture must not contain more than one instance of the 'percent' character",
+    ),
+    (
+        "D3083",
+        "The sub-picture must not contain more than one instance of the 'per-mille' character",
+    ),
+    (
+        "D3084",
+        "The sub-picture must not contain both a 'percent' and a 'per-mille' character",
+    ),
+    (
+        "D3085",
+        "The mantissa part of a sub-picture must contain at least one character that is either an 'optional digit character' or a member of the 'decimal digit family'",
+    ),
+    (
+        "D3086",
+        "The sub-picture must not contain a passive character that is preceded by an active character and that is followed by another active character",
+    ),
+    (
+        "D3087",
+        "The sub-picture must not contain a 'grouping-separator' character that appears adjacent to a 'decimal-separator' character",
+    ),
+    (
+        "D3088",
+        "The sub-picture must not contain a 'grouping-separator' at the end of the integer part",
+    ),
+    (
+        "D3089",
+        "The sub-picture must not contain two adjacent instances of the 'grouping-separator' character",
+    ),
+    (
+        "D3090",
+        "The integer part of the sub-picture must not contain a member of the 'decimal digit family' that is followed by an instance of the 'optional digit character'",
+    ),
+    (
+        "D3091",
+        "The fractional part of the sub-picture must not contain an instance of the 'optional digit character' that is followed by a member of the 'decimal digit family'",
+    ),
+    (
+        "D3092",
+        "A sub-picture that contains a 'percent' or 'per-mille' character must not contain a character treated as an 'exponent-separator'",
+    ),
+    (
+        "D3093",
+        "The exponent part of the sub-picture must comprise only of one or more characters that are members of the 'decimal digit family'",
+    ),
+    (
+        "D3138",
+        "The $single() function expected exactly 1 matching result.  Instead it matched more.",
+    ),
+    (
+        "D3139",
+        "The $single() function expected exactly 1 matching result.  Instead it matched 0.",
+    ),
+];
+
+/// What follows AWS's sentence "… threw an error during evaluation": `. ` and a coded message,
+/// or `: ` and a bound's bare one.
+pub(crate) fn in_aws_words(message: &str) -> (&'static str, Cow<'_, str>) {
+    let Some(code) = jsonata_core::evaluator::error_code_prefix(message) else {
+        return (": ", Cow::Borrowed(message));
+    };
+    match code {
+        // The engine's bounds: AWS says which bound, with no code.
+        "D1011" | "U1001" => (
+            ": ",
+            Cow::Borrowed("Stack overflow error: Check for non-terminating recursive function. Consider rewriting as tail-recursive"),
+        ),
+        "D1012" => (": ", Cow::Borrowed("Expression evaluation timeout: Check for infinite loop")),
+        "D2015" => (
+            ": ",
+            Cow::Borrowed("Expression evaluation memory limit exceeded: Check for excessive memory usage"),
+        ),
+        // jsonata-js quotes the operator (its `{{token}}` is the token as JSON).
+        "T2001" | "T2002" => (". ", operand_side(code, message).map_or(Cow::Borrowed(message), Cow::Owned)),
+        _ => match FIXED.iter().find(|(c, _)| *c == code) {
+            Some((_, text)) => (". ", Cow::Owned(format!("{code}: {text}"))),
+            None => (". ", Cow::Borrowed(message)),
+        },
+    }
+}
+
+/// "T2001: The left side of the + operator …" as jsonata-js writes it: `the "+" operator`.
+fn operand_side(code: &str, message: &str) -> Option<String> {
+    let side = if code == "T2001" { "left" } else { "right" };
+    let prefix = format!("{code}: The {side} side of the ");
+    let operator = message.strip_prefix(&prefix)?.strip_suffix(" operator must evaluate to a number")?;
+    let quoted = serde_json::to_string(operator.trim_matches('"')).ok()?;
+    Some(format!("{prefix}{quoted} operator must evaluate to a number"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_free_messages_are_jsonata_js_by_code() {
+        assert_eq!(
+            in_aws_words("D3086: Invalid character in picture: 'x'"),
+            (
+                ". ",
+                Cow::Borrowed(
+                    "D3086: The sub-picture must not contain a passive character that is preceded by an active character and that is followed by another active character"
+                )
+            )
+        );
+        assert_eq!(
+            in_aws_words("T1006: Attempted to invoke a non-function: $nope").1,
+            "T1006: Attempted to invoke a non-function"
+        );
+        assert_eq!(
+            in_aws_words("T2004: Right operand of range operator must be a number").1,
+            "T2004: The right side of the range operator (..) must evaluate to an integer"
+        );
+    }
+
+    #[test]
+    fn operators_are_quoted_and_messages_with_values_kept() {
+        assert_eq!(
+            in_aws_words("T2001: The left side of the + operator must evaluate to a number").1,
+            "T2001: The left side of the \"+\" operator must evaluate to a number"
+        );
+        assert_eq!(
+            in_aws_words("T2002: The right side of the * operator must evaluate to a number").1,
+            "T2002: The right side of the \"*\" operator must evaluate to a number"
+        );
+        let kept = "D3030: Cannot convert 'x' to number";
+        assert_eq!(in_aws_words(kept), (". ", Cow::Borrowed(kept)));
+    }
+
+    #[test]
+    fn bounds_are_bare_messages() {
+        for (engine, aws) in [
+            (
+                "D1011: Stack overflow. Check …",
+                "Stack overflow error: Check for non-terminating recursive function. Consider rewriting as tail-recursive",
+            ),
+            (
+                "D2015: The maximum sequence length of 873782 was exceeded.",
+                "Expression evaluation memory limit exceeded: Check for excessive memory usage",
+            ),
+            (
+                "D1012: Evaluation timeout after 5000 milliseconds. Check for infinite loop",
+                "Expression evaluation timeout: Check for infinite loop",
+            ),
+        ] {
+            assert_eq!(in_aws_words(engine), (": ", Cow::Borrowed(aws)), "{engine}");
+        }
+        assert_eq!(in_aws_words("no code here").0, ": ");
+    }
+}
