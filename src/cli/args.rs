@@ -43,6 +43,16 @@ pub(crate) enum FileKind {
     StateMachine,
 }
 
+/// A state machine's type, as CreateStateMachine takes it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "UPPER")]
+pub(crate) enum MachineType {
+    #[default]
+    Standard,
+    /// Request Response integrations only; each execution's ARN is `…:express:NAME:EXEC:ID`.
+    Express,
+}
+
 /// `--var NAME=VALUE`.
 pub(super) fn parse_var(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {

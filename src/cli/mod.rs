@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use args::parse_var;
-pub(crate) use args::{FileKind, PipelineFlag, Project};
+pub(crate) use args::{FileKind, MachineType, PipelineFlag, Project};
 pub(crate) use subcommands::{AlarmCommand, AnalysisCommand, ArtifactsCommand, AslCommand, ParamsCommand};
 
 mod args;

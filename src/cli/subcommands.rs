@@ -142,7 +142,7 @@ pub(crate) enum AnalysisCommand {
 pub(crate) enum AslCommand {
     /// Execute a state machine definition and print {status, output, error, cause, history?}.
     #[command(
-        after_help = "Task states are answered from a Step Functions Local mock configuration\n(StateMachines → TestCases → state → mocked response; MockedResponses → n → Return | Throw).\n\nExamples:\n  baton asl run machine.asl.json --input '{\"n\": 3}'\n  baton asl run machine.asl.json --input @input.json --mock-config MockConfigFile.json --test-case HappyPath\n  baton asl run slow.asl.json --fast-time     a one-hour Wait takes no time\n\nExit codes: 0 the execution succeeded, 1 it failed or timed out, 2 invalid definition or usage."
+        after_help = "Task states are answered from a Step Functions Local mock configuration\n(StateMachines → TestCases → state → mocked response; MockedResponses → n → Return | Throw).\n\nExamples:\n  baton asl run machine.asl.json --input '{\"n\": 3}'\n  baton asl run machine.asl.json --input @input.json --mock-config MockConfigFile.json --test-case HappyPath\n  baton asl run slow.asl.json --fast-time     a one-hour Wait takes no time\n  baton asl run sync.asl.json --type EXPRESS   as an Express state machine\n\nExit codes: 0 the execution succeeded, 1 it failed or timed out, 2 invalid definition or usage."
     )]
     Run {
         definition: PathBuf,
@@ -164,15 +164,22 @@ pub(crate) enum AslCommand {
         /// Virtual time: Waits, backoffs and timeouts take no wall-clock time.
         #[arg(long)]
         fast_time: bool,
+        /// The state machine's type: EXPRESS refuses .sync and .waitForTaskToken tasks and
+        /// gives the execution an Express ARN.
+        #[arg(long = "type", value_name = "TYPE", value_enum, ignore_case = true, default_value = "STANDARD")]
+        machine_type: super::args::MachineType,
     },
     /// Check a definition and report every problem, as ValidateStateMachineDefinition does.
     #[command(
-        after_help = "Examples:\n  baton asl validate infra/statemachine/pipeline.asl.json\n  baton asl validate machine.json --json"
+        after_help = "Examples:\n  baton asl validate infra/statemachine/pipeline.asl.json\n  baton asl validate machine.json --json\n  baton asl validate machine.json --type EXPRESS"
     )]
     Validate {
         definition: PathBuf,
         /// Print JSON instead of text (stable field names, for scripts).
         #[arg(long)]
         json: bool,
+        /// The state machine's type: EXPRESS also refuses .sync and .waitForTaskToken tasks.
+        #[arg(long = "type", value_name = "TYPE", value_enum, ignore_case = true, default_value = "STANDARD")]
+        machine_type: super::args::MachineType,
     },
 }

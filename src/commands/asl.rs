@@ -5,18 +5,24 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use baton_asl::mock::{MockConfig, NoTasks};
-use baton_asl::{DefinitionError, ExecutionSpec, ExecutionStatus, Interpreter, MemorySink, StateMachine, TaskInvoker, TaskTokens};
+use baton_asl::{
+    DefinitionError, ExecutionSpec, ExecutionStatus, Interpreter, MemorySink, StateMachine, TaskInvoker, TaskTokens, Workflow,
+};
 use baton_core::spec::error::Reporter;
 use baton_core::spec::{Pos, SpecError};
 use serde_json::{Value, json};
 
 use crate::Usage;
-use crate::cli::AslCommand;
+use crate::cli::{AslCommand, MachineType};
 use crate::out::println;
 
 pub(crate) async fn run(command: AslCommand) -> anyhow::Result<u8> {
     match command {
-        AslCommand::Validate { definition, json } => validate(&definition, json),
+        AslCommand::Validate {
+            definition,
+            json,
+            machine_type,
+        } => validate(&definition, json, &workflow(machine_type)),
         AslCommand::Run {
             definition,
             input,
@@ -25,6 +31,7 @@ pub(crate) async fn run(command: AslCommand) -> anyhow::Result<u8> {
             test_case,
             state_machine,
             fast_time,
+            machine_type,
         } => {
             let args = RunArgs {
                 definition,
@@ -34,6 +41,7 @@ pub(crate) async fn run(command: AslCommand) -> anyhow::Result<u8> {
                 test_case,
                 state_machine,
                 fast_time,
+                workflow: workflow(machine_type),
             };
             // A run with virtual time needs a runtime of its own with paused time; a blocking
             // thread is where one may be started.
@@ -44,14 +52,25 @@ pub(crate) async fn run(command: AslCommand) -> anyhow::Result<u8> {
     }
 }
 
+/// The kind of state machine to validate and run as; an Express execution's ARN ends with an
+/// id of its own.
+fn workflow(machine_type: MachineType) -> Workflow {
+    match machine_type {
+        MachineType::Standard => Workflow::Standard,
+        MachineType::Express => Workflow::Express {
+            id: uuid::Uuid::new_v4().to_string(),
+        },
+    }
+}
+
 /// A file's text; one that is not UTF-8 (or too large) is refused with its location.
 fn read(path: &Path) -> anyhow::Result<String> {
     baton_core::spec::read_text(path).map_err(|e| anyhow::Error::new(Usage(e.to_string())))
 }
 
 /// A definition, or every problem in it at its line and column.
-pub(crate) fn load(path: &Path, text: &str) -> Result<StateMachine, SpecError> {
-    StateMachine::from_json(text).map_err(|e| located(path, text, &e))
+pub(crate) fn load(path: &Path, text: &str, workflow: &Workflow) -> Result<StateMachine, SpecError> {
+    StateMachine::from_json_for(text, workflow).map_err(|e| located(path, text, &e))
 }
 
 /// A definition error as file:line:column diagnostics, each with its source line.
@@ -78,9 +97,9 @@ fn located(path: &Path, text: &str, e: &DefinitionError) -> SpecError {
     report.finish().expect_err("a definition error has at least one problem")
 }
 
-fn validate(definition: &Path, json_out: bool) -> anyhow::Result<u8> {
+fn validate(definition: &Path, json_out: bool, workflow: &Workflow) -> anyhow::Result<u8> {
     let text = read(definition)?;
-    match StateMachine::from_json(&text) {
+    match StateMachine::from_json_for(&text, workflow) {
         Ok(_) => {
             if json_out {
                 println!("{}", json!({"result": "OK", "diagnostics": []}));
@@ -112,11 +131,12 @@ struct RunArgs {
     test_case: Option<String>,
     state_machine: Option<String>,
     fast_time: bool,
+    workflow: Workflow,
 }
 
 fn execute(args: RunArgs) -> anyhow::Result<u8> {
     let text = read(&args.definition)?;
-    let machine = load(&args.definition, &text).map_err(|e| anyhow::Error::new(Usage(e.to_string())))?;
+    let machine = load(&args.definition, &text, &args.workflow).map_err(|e| anyhow::Error::new(Usage(e.to_string())))?;
     let input: Value = match args.input.as_deref() {
         None => json!({}),
         Some(text) => match text.strip_prefix('@') {
@@ -159,6 +179,7 @@ fn execute(args: RunArgs) -> anyhow::Result<u8> {
         state_machine_arn: format!("arn:aws:states:local:000000000000:stateMachine:{name}"),
         execution_name: uuid_like(),
         input,
+        workflow: args.workflow,
     };
     let interpreter = Interpreter::with_tokens(invoker, sink.clone(), tokens);
     let outcome = runtime.block_on(crate::progress::during(

@@ -47,7 +47,7 @@ fn check(path: &Path, kind: FileKind) -> Result<Checked, spec::SpecError> {
             more: Vec::new(),
             warnings: appspec::ignored_keys(path, &text),
         }),
-        FileKind::StateMachine => crate::commands::asl::load(path, &text).map(|_| Checked::default()),
+        FileKind::StateMachine => crate::commands::asl::load(path, &text, &baton_asl::Workflow::Standard).map(|_| Checked::default()),
         FileKind::Pipeline => {
             baton_core::parse_pipeline(path, &text)?;
             // The buildspecs a pipeline names live in its source: each must be there, and is

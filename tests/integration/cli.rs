@@ -406,3 +406,45 @@ fn every_command_takes_the_pipeline_the_same_way() {
     let both = baton(&["history", dir, "--pipeline", dir]);
     assert_eq!(both.status.code(), Some(2), "the argument and --pipeline are one thing: give one");
 }
+
+/// `baton asl … --type EXPRESS`: what CreateStateMachine refuses of an Express machine (a task
+/// that waits for a job or a callback) is refused with its place, and an execution's ARN is an
+/// Express one, `…:express:MACHINE:NAME:ID`.
+#[test]
+fn asl_type_express_refuses_waiting_tasks_and_names_the_execution_as_express() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let waits = dir.path().join("waits.asl.json");
+    std::fs::write(
+        &waits,
+        r#"{"StartAt": "Build", "States": {
+  "Build": {"Type": "Task", "Resource": "arn:aws:states:::codebuild:startBuild.sync", "End": true}}}"#,
+    )
+    .expect("write");
+    let waits = waits.to_str().expect("utf-8");
+    assert!(baton(&["asl", "validate", waits]).status.success(), "a Standard machine may wait");
+    let refused = baton(&["asl", "validate", waits, "--type", "express"]);
+    let stderr = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("waits.asl.json:2:29: INVALID_RESOURCE: Express state machines support Request Response integrations only, not Run a Job (.sync)"),
+        "{stderr}"
+    );
+
+    let names = dir.path().join("names.asl.json");
+    std::fs::write(
+        &names,
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true,
+  "Parameters": {"id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name"}}}}"#,
+    )
+    .expect("write");
+    let out = baton(&["asl", "run", names.to_str().expect("utf-8"), "--type", "EXPRESS"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let (id, name) = (
+        doc["output"]["id"].as_str().expect("id"),
+        doc["output"]["name"].as_str().expect("name"),
+    );
+    let prefix = format!("arn:aws:states:local:000000000000:express:names:{name}:");
+    let uuid = id.strip_prefix(&prefix).unwrap_or_else(|| panic!("{id} is not {prefix}…"));
+    assert!(uuid::Uuid::parse_str(uuid).is_ok(), "{id}");
+}

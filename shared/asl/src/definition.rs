@@ -419,13 +419,19 @@ impl StateMachine {
     /// Parses a definition and checks it the way `ValidateStateMachineDefinition` does,
     /// reporting every problem at once.
     pub fn from_json(text: &str) -> Result<Self, DefinitionError> {
+        Self::from_json_for(text, &crate::Workflow::Standard)
+    }
+
+    /// A definition for a state machine of `workflow`'s kind: an Express one refuses what only
+    /// Standard workflows run.
+    pub fn from_json_for(text: &str, workflow: &crate::Workflow) -> Result<Self, DefinitionError> {
         let json_error = |e: serde_json::Error| DefinitionError::Json {
             line: e.line(),
             column: e.column(),
             message: e.to_string(),
         };
         let raw: Value = serde_json::from_str(text).map_err(json_error)?;
-        let problems = crate::validate::validate(&raw);
+        let problems = crate::validate::validate_for(&raw, workflow);
         if !problems.is_empty() {
             return Err(DefinitionError::Invalid(problems));
         }

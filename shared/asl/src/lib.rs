@@ -49,7 +49,7 @@ pub mod variables;
 pub use context::Context;
 pub use definition::StateMachine;
 pub use error::{DefinitionError, Diagnostic, StatesError};
-pub use executor::{ExecutionOutcome, ExecutionSpec, ExecutionStatus, Interpreter, StopRequest, TaskCall, TaskInvoker};
+pub use executor::{ExecutionOutcome, ExecutionSpec, ExecutionStatus, Interpreter, StopRequest, TaskCall, TaskInvoker, Workflow};
 pub use history::{HistoryEvent, HistorySink, MemorySink, NullSink};
 pub use redrive::{Redrive, RedriveError};
 pub use tokens::{TaskTokens, TokenError};

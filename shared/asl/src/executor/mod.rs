@@ -59,17 +59,37 @@ pub trait TaskInvoker: Send + Sync {
     async fn invoke(&self, call: TaskCall) -> Result<Value, StatesError>;
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ExecutionSpec {
     pub state_machine_arn: String,
     pub execution_name: String,
     pub input: Value,
+    pub workflow: Workflow,
+}
+
+/// The kind of state machine that runs the execution (CreateStateMachine's `type`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Workflow {
+    #[default]
+    Standard,
+    /// An Express execution, with the id its ARN ends with: Express names may be reused, so
+    /// each start has an ARN of its own, `…:express:MACHINE:NAME:ID` (floci-io/floci#3059;
+    /// aws/aws-toolkit-vscode#7664 tells the two kinds apart by it).
+    Express { id: String },
 }
 
 impl ExecutionSpec {
     pub fn execution_arn(&self) -> String {
-        let machine = self.state_machine_arn.replace(":stateMachine:", ":execution:");
-        format!("{machine}:{}", self.execution_name)
+        match &self.workflow {
+            Workflow::Standard => {
+                let machine = self.state_machine_arn.replace(":stateMachine:", ":execution:");
+                format!("{machine}:{}", self.execution_name)
+            }
+            Workflow::Express { id } => {
+                let machine = self.state_machine_arn.replace(":stateMachine:", ":express:");
+                format!("{machine}:{}:{id}", self.execution_name)
+            }
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! machines and shared field kinds (paths, templates, JSONata, Assign, Retry/Catch); [`state`]
 //! checks each state type's own fields.
 
+mod express;
 mod state;
 
 use std::collections::{BTreeSet, VecDeque};
@@ -301,6 +302,16 @@ impl Checker {
             }
         }
     }
+}
+
+/// Every problem in a definition for a state machine of `workflow`'s kind, as
+/// `ValidateStateMachineDefinition` with its `type` would list them.
+pub fn validate_for(definition: &Value, workflow: &crate::Workflow) -> Vec<Diagnostic> {
+    let mut problems = validate(definition);
+    if matches!(workflow, crate::Workflow::Express { .. }) {
+        problems.extend(express::problems(definition));
+    }
+    problems
 }
 
 /// Every problem in a definition, as `ValidateStateMachineDefinition` would list them.

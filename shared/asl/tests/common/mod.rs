@@ -168,6 +168,7 @@ pub(crate) fn execute(case: &Case) -> Outcome {
         state_machine_arn: "arn:aws:states:local:000000000000:stateMachine:m".into(),
         execution_name: "e".into(),
         input: case.input.clone(),
+        workflow: Default::default(),
     };
     let outcome = runtime.block_on(Interpreter::with_tokens(invoker, sink.clone(), tokens).execute(&machine, &spec));
     let mut last_event = sink.events().last().map(|e| serde_json::to_value(e).expect("an event serializes"));

@@ -292,6 +292,7 @@ impl LocalRuntime {
             state_machine_arn: self.machine_arn.clone(),
             execution_name: id.clone(),
             input: input.clone(),
+            workflow: baton_asl::Workflow::Standard,
         };
         let started = Utc::now().to_rfc3339();
         // With its runner in one transaction: another process reconciling lost runners must
