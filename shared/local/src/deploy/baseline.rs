@@ -9,7 +9,6 @@ use baton_core::analysis::Baseline;
 use baton_core::model::{DeploymentConfig, Group};
 use baton_core::ports::DeployRequest;
 
-use super::shift::in_fleet;
 use super::{Instance, LocalDeployer};
 
 /// The index of a fresh baseline's fleet: instances `2n … 3n − 1` of the group.
@@ -38,33 +37,15 @@ impl LocalDeployer {
         let Some(artifact) = serving.iter().find_map(|i| i.artifact.clone()) else {
             return Err("the fresh baseline has no revision to run: no serving instance records one".into());
         };
-        let n = group.instances as usize;
-        let fleet = || -> Result<Vec<Instance>, String> {
-            Ok(self
-                .instances(&group.name)
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .filter(|i| in_fleet(i, n, BASELINE_FLEET))
-                .collect())
-        };
-        let instances = fleet()?;
         let request = DeployRequest {
             artifact: artifact.clone(),
             ..req.clone()
         };
-        for i in &instances {
-            self.set_out_of_service(&group.name, i.index, true);
-        }
-        let installs = futures_util::future::join_all(instances.iter().map(|i| self.deploy_instance(id, group, &request, i))).await;
-        for i in &instances {
-            self.set_out_of_service(&group.name, i.index, false);
-        }
-        let failures: Vec<String> = instances
-            .iter()
-            .zip(installs)
-            .filter_map(|(i, r)| r.err().map(|e| format!("instance {}: {e}", i.index)))
-            .collect();
-        let started = fleet()?;
+        let failures = self
+            .install_fleet(id, group, &request, &self.fleet(group, BASELINE_FLEET).map_err(|e| e.to_string())?)
+            .await;
+        let started = self.fleet(group, BASELINE_FLEET).map_err(|e| e.to_string())?;
+        let n = group.instances;
         if !failures.is_empty() {
             self.retire(group, &started, id, &req.variables).await.map_err(|e| e.to_string())?;
             return Err(format!(

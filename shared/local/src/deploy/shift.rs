@@ -61,24 +61,8 @@ impl LocalDeployer {
         if let Some(stop) = self.stop_requested(id) {
             return Ok(Self::stopped(&stop, "before the replacement instances were installed"));
         }
-        // Installed all at once: the replacement takes no traffic until it is whole.
-        for i in &replacement {
-            self.set_out_of_service(&group.name, i.index, true);
-        }
-        let installs = futures_util::future::join_all(replacement.iter().map(|i| self.deploy_instance(id, group, req, i))).await;
-        for i in &replacement {
-            self.set_out_of_service(&group.name, i.index, false);
-        }
-        let failures: Vec<String> = replacement
-            .iter()
-            .zip(installs)
-            .filter_map(|(i, r)| r.err().map(|e| format!("instance {}: {e}", i.index)))
-            .collect();
-        let replacement = self
-            .instances(&group.name)?
-            .into_iter()
-            .filter(|i| in_fleet(i, n, 1 - live))
-            .collect::<Vec<_>>();
+        let failures = self.install_fleet(id, group, req, &replacement).await;
+        let replacement = self.fleet(group, 1 - live)?;
         if let Some(stop) = self.stop_requested(id) {
             self.retire(group, &replacement, id, &req.variables).await?;
             return Ok(Self::stopped(
@@ -181,6 +165,30 @@ impl LocalDeployer {
         self.set_live(group, 1 - live)?;
         self.retire(group, &original, id, &req.variables).await?;
         Ok((DeploymentStatus::Succeeded, None))
+    }
+
+    /// Installs `req`'s revision on every instance of a fleet at once, out of the health checks
+    /// until all are done (the fleet takes no traffic until it is whole); what failed, per
+    /// instance.
+    pub(super) async fn install_fleet(&self, id: &str, group: &Group, req: &DeployRequest, fleet: &[Instance]) -> Vec<String> {
+        for i in fleet {
+            self.set_out_of_service(&group.name, i.index, true);
+        }
+        let installs = futures_util::future::join_all(fleet.iter().map(|i| self.deploy_instance(id, group, req, i))).await;
+        for i in fleet {
+            self.set_out_of_service(&group.name, i.index, false);
+        }
+        fleet
+            .iter()
+            .zip(installs)
+            .filter_map(|(i, r)| r.err().map(|e| format!("instance {}: {e}", i.index)))
+            .collect()
+    }
+
+    /// Fleet `k` of the group (its instances `k·n … k·n + n − 1`), as recorded now.
+    pub(super) fn fleet(&self, group: &Group, k: usize) -> Result<Vec<Instance>, LocalError> {
+        let n = group.instances as usize;
+        Ok(self.instances(&group.name)?.into_iter().filter(|i| in_fleet(i, n, k)).collect())
     }
 
     /// The group's front door, opened here on its recorded port, and which fleet has the traffic.
@@ -329,7 +337,7 @@ impl LocalDeployer {
     }
 }
 
-pub(super) fn in_fleet(i: &Instance, n: usize, fleet: usize) -> bool {
+fn in_fleet(i: &Instance, n: usize, fleet: usize) -> bool {
     i.index / n.max(1) == fleet
 }
 
