@@ -276,3 +276,22 @@ fn status_names_are_the_serialized_ones() {
         assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
     }
 }
+
+/// An Express execution's context object, as recorded on AWS (localstack/localstack,
+/// tests/aws/services/stepfunctions/v2/express/test_express_sync.snapshot.json, 2024-07-15):
+/// `Id` is `…:express:MACHINE:NAME:ID` and `$$.Execution` has no `RedriveCount`; a Standard
+/// one's has.
+#[tokio::test(start_paused = true)]
+async fn an_express_execution_has_an_express_arn_and_no_redrive_count() {
+    let definition = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"e.$": "$$.Execution"}, "End": true}}});
+    let (interpreter, machine, mut spec, _) = setup(definition, json!({}));
+    let standard = interpreter.execute(&machine, &spec).await.output.unwrap();
+    assert_eq!(standard["e"]["Id"], "arn:aws:states:local:000000000000:execution:test:e1");
+    assert_eq!(standard["e"]["RedriveCount"], 0);
+
+    spec.workflow = baton_asl::Workflow::Express { id: "0f0e".into() };
+    let express = interpreter.execute(&machine, &spec).await.output.unwrap();
+    assert_eq!(express["e"]["Id"], "arn:aws:states:local:000000000000:express:test:e1:0f0e");
+    let keys: Vec<&String> = express["e"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["Id", "Input", "Name", "RoleArn", "StartTime"]);
+}

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tracing::info;
 
@@ -61,14 +61,7 @@ impl Interpreter {
         let run = Run {
             recorder: recorder.clone(),
             clock,
-            execution: Arc::new(json!({
-                "Id": arn,
-                "Input": input,
-                "Name": spec.execution_name,
-                "RoleArn": role,
-                "StartTime": start_time,
-                "RedriveCount": redrive_count,
-            })),
+            execution: Arc::new(execution_context(spec, &arn, &input, role, &start_time, redrive_count)),
             state_machine: Arc::new(json!({"Id": spec.state_machine_arn, "Name": machine_name})),
             lang: Lang::of(machine.query_language.as_deref(), Lang::JsonPath),
             scope: Scope::root(),
@@ -178,4 +171,21 @@ impl Interpreter {
             }
         }
     }
+}
+
+/// `$$.Execution`. An Express execution's has no `RedriveCount`, as it cannot be redriven
+/// (recorded on AWS: localstack/localstack,
+/// tests/aws/services/stepfunctions/v2/express/test_express_sync.snapshot.json, 2024-07-15).
+fn execution_context(spec: &ExecutionSpec, arn: &str, input: &Value, role: &str, start_time: &str, redrive_count: u64) -> Value {
+    let mut execution = json!({
+        "Id": arn,
+        "Input": input,
+        "Name": spec.execution_name,
+        "RoleArn": role,
+        "StartTime": start_time,
+    });
+    if spec.workflow == super::Workflow::Standard {
+        execution["RedriveCount"] = json!(redrive_count);
+    }
+    execution
 }

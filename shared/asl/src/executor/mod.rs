@@ -73,8 +73,9 @@ pub enum Workflow {
     #[default]
     Standard,
     /// An Express execution, with the id its ARN ends with: Express names may be reused, so
-    /// each start has an ARN of its own, `…:express:MACHINE:NAME:ID` (floci-io/floci#3059;
-    /// aws/aws-toolkit-vscode#7664 tells the two kinds apart by it).
+    /// each start has an ARN of its own, `…:express:MACHINE:NAME:ID` (recorded on AWS in
+    /// localstack/localstack, tests/aws/services/stepfunctions/v2/express/
+    /// test_express_sync.snapshot.json, 2024-07-15).
     Express { id: String },
 }
 
