@@ -40,6 +40,9 @@ pub enum Body {
         name: Arc<str>,
         field: &'static str,
         payload: String,
+        /// On an exit, the variables the state assigned (`assignedVariables`, where each value
+        /// is written as JSON text).
+        assigned: Option<Box<Map<String, Value>>>,
     },
     /// `mapIteration…EventDetails`.
     MapIteration {
@@ -69,7 +72,9 @@ impl HistoryEvent {
     /// One field of the details, as JSON.
     pub fn detail(&self, field: &str) -> Option<Value> {
         match &self.details.as_ref()?.body {
-            Body::State { name, field: f, payload } => match field {
+            Body::State {
+                name, field: f, payload, ..
+            } => match field {
                 "name" => Some(Value::String(name.to_string())),
                 _ if field == *f => Some(Value::String(payload.clone())),
                 _ => None,
@@ -88,8 +93,18 @@ impl Serialize for Details {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         match &self.body {
-            Body::State { name, field, payload } => {
-                let mut m = s.serialize_map(Some(3))?;
+            Body::State {
+                name,
+                field,
+                payload,
+                assigned,
+            } => {
+                let mut m = s.serialize_map(Some(3 + 2 * usize::from(assigned.is_some())))?;
+                if let Some(assigned) = assigned {
+                    let as_text: Map<String, Value> = assigned.iter().map(|(k, v)| (k.clone(), Value::String(v.to_string()))).collect();
+                    m.serialize_entry("assignedVariables", &as_text)?;
+                    m.serialize_entry("assignedVariablesDetails", &json!({"truncated": false}))?;
+                }
                 m.serialize_entry("name", &**name)?;
                 m.serialize_entry(field, payload)?;
                 m.serialize_entry(
@@ -256,6 +271,7 @@ impl Recorder {
                 name: name.clone(),
                 field: "input",
                 payload: input.to_string(),
+                assigned: None,
             },
         };
         self.push(Cow::Borrowed(event_kind(state_type, true)), Some(details), true)
@@ -272,14 +288,20 @@ impl Recorder {
         );
     }
 
-    /// `output` is the state output already serialized (its size was checked on the way).
-    pub(crate) fn state_exited(&self, state_type: &str, name: &Arc<str>, output: String) {
+    /// `output` is the state output already serialized (its size was checked on the way);
+    /// `assigned`, the variables the state assigned, which AWS lists on the exit as
+    /// `assignedVariables`, each value as JSON text (recorded: localstack/localstack,
+    /// tests/aws/services/stepfunctions/v2/outputdecl/test_output.snapshot.json, 2024-11-04).
+    pub(crate) fn state_exited(&self, state_type: &str, name: &Arc<str>, output: String, assigned: Option<Map<String, Value>>) {
+        // Written as text only when the history is read: most events are never serialized.
+        let assigned = assigned.map(Box::new);
         let details = Details {
             key: Cow::Borrowed("stateExitedEventDetails"),
             body: Body::State {
                 name: name.clone(),
                 field: "output",
                 payload: output,
+                assigned,
             },
         };
         self.push(Cow::Borrowed(event_kind(state_type, false)), Some(details), true);

@@ -340,7 +340,7 @@ impl Interpreter {
             && let Some(output) = run.take_kept(name)
         {
             debug!(state = name, "succeeded before the redrive: its output is reused");
-            run.recorder.state_exited(kind, &name_arc, output.to_string());
+            run.recorder.state_exited(kind, &name_arc, output.to_string(), None);
             return transition(&s.transition, output);
         }
         let ctx = run.context(name_arc.clone(), run.clock.now(), map_item);
@@ -350,7 +350,7 @@ impl Interpreter {
         };
         let lang = Lang::of(state.query_language(), run.lang);
         run.stage(None);
-        let (step, exited) = match state {
+        let (step, exited, assigned) = match state {
             State::Pass(s) => pass(s, lang, input, &ctx, run),
             State::Succeed(s) => succeed(s, lang, input, &ctx),
             State::Fail(s) => Err(fail(s, lang, &input, &ctx)?),
@@ -361,8 +361,9 @@ impl Interpreter {
             State::Map(s) => self.map(name, s, lang, input, run, &ctx).await,
         }
         .and_then(|step| {
-            if let Some(assigned) = run.take_pending() {
-                run.scope.assign(assigned)?;
+            let assigned = run.take_pending();
+            if let Some(assigned) = &assigned {
+                run.scope.assign(assigned.clone())?;
             }
             let exited = match &step {
                 Step::Next(_, output) | Step::End(output) => {
@@ -372,11 +373,11 @@ impl Interpreter {
                 }
                 Step::Caught(..) => None,
             };
-            Ok((step, exited))
+            Ok((step, exited, assigned))
         })
         .map_err(|e| e.at_state(name, entered))?;
         if let Some(text) = exited {
-            run.recorder.state_exited(kind, &name_arc, text);
+            run.recorder.state_exited(kind, &name_arc, text, assigned);
         }
         Ok(step)
     }

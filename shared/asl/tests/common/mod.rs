@@ -6,7 +6,8 @@
 //! A case: `{name, source, definition, input?, tasks?, expect}` where `tasks` maps a Task state
 //! to its mocked responses (`{"0": {"Return": …}, "1-2": {"Throw": {…}}}`, or
 //! `"never-answers"` for a callback nobody answers) and `expect` is
-//! `{status, output?, error?, no_error?, cause_contains?, cause?, history?, events?, last_event?}` or
+//! `{status, output?, error?, no_error?, cause_contains?, cause?, history?, events?, last_event?,
+//! exited?}` or
 //! `{invalid: CODE}` for a definition
 //! that must be rejected with that diagnostic code.
 
@@ -63,6 +64,10 @@ pub(crate) struct Expect {
     /// The history's last event as `GetExecutionHistory` returns it, but for its timestamp.
     #[serde(default)]
     pub last_event: Option<Value>,
+    /// The `stateExitedEventDetails` of named states' first exits, for cases that reproduce
+    /// details Step Functions recorded.
+    #[serde(default)]
+    pub exited: Option<serde_json::Map<String, Value>>,
     #[serde(default)]
     pub invalid: Option<String>,
 }
@@ -111,6 +116,7 @@ pub(crate) fn run_case(case: &Case) -> Result<(), String> {
 
 /// What the interpreter made of a case.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant, reason = "one per case, made once and read once")]
 pub(crate) enum Outcome {
     /// The definition was rejected with these diagnostic codes.
     Rejected(Vec<&'static str>, String),
@@ -121,6 +127,8 @@ pub(crate) enum Outcome {
         cause: Option<String>,
         history: Vec<String>,
         last_event: Option<Value>,
+        /// Each state's first `stateExitedEventDetails`, by state name.
+        exited: serde_json::Map<String, Value>,
     },
 }
 
@@ -175,6 +183,13 @@ pub(crate) fn execute(case: &Case) -> Outcome {
     if let Some(Value::Object(event)) = &mut last_event {
         event.remove("timestamp");
     }
+    let mut exited = serde_json::Map::new();
+    for event in sink.events().iter().filter(|e| e.kind.ends_with("StateExited")) {
+        let json = serde_json::to_value(event).expect("an event serializes");
+        if let Some(name) = event.state_name() {
+            exited.entry(name.to_string()).or_insert(json["stateExitedEventDetails"].clone());
+        }
+    }
     Outcome::Ran {
         status: outcome.status.as_str().to_string(),
         output: outcome.output,
@@ -182,12 +197,13 @@ pub(crate) fn execute(case: &Case) -> Outcome {
         cause: outcome.error.map(|e| e.cause),
         history: sink.events().into_iter().map(|e| e.kind.into_owned()).collect(),
         last_event,
+        exited,
     }
 }
 
 fn check(case: &Case, outcome: &Outcome) -> Result<(), String> {
     let e = &case.expect;
-    let (status, output, error, cause, history, last_event) = match (outcome, &e.invalid) {
+    let (status, output, error, cause, history, last_event, exited) = match (outcome, &e.invalid) {
         (Outcome::Rejected(codes, _), Some(code)) if codes.contains(&code.as_str()) => return Ok(()),
         (Outcome::Rejected(codes, why), Some(code)) => return Err(format!("rejected with {codes:?}, expected {code}: {why}")),
         (Outcome::Rejected(_, why), None) => return Err(format!("definition rejected: {why}")),
@@ -200,9 +216,10 @@ fn check(case: &Case, outcome: &Outcome) -> Result<(), String> {
                 cause,
                 history,
                 last_event,
+                exited,
             },
             None,
-        ) => (status, output, error, cause, history, last_event),
+        ) => (status, output, error, cause, history, last_event, exited),
     };
     let mut problems = Vec::new();
     if let Some(want) = &e.status
@@ -240,6 +257,11 @@ fn check(case: &Case, outcome: &Outcome) -> Result<(), String> {
         && cause.as_ref() != Some(want)
     {
         problems.push(format!("cause {cause:?}, expected {want:?}"));
+    }
+    for (state, want) in e.exited.iter().flatten() {
+        if exited.get(state) != Some(want) {
+            problems.push(format!("{state} exited with {:?}, expected {want}", exited.get(state)));
+        }
     }
     if let Some(want) = &e.events
         && history.as_slice() != want.as_slice()
