@@ -157,11 +157,7 @@ impl Interpreter {
                 }
             }
             Err(error) => {
-                recorder.emit(
-                    "ExecutionFailed",
-                    Some("executionFailedEventDetails"),
-                    json!({"error": error.error, "cause": error.cause}),
-                );
+                recorder.emit("ExecutionFailed", Some("executionFailedEventDetails"), failed_details(&error));
                 info!(execution = %arn, error = %error.error, "execution failed");
                 ExecutionOutcome {
                     status: ExecutionStatus::Failed,
@@ -188,4 +184,18 @@ fn execution_context(spec: &ExecutionSpec, arn: &str, input: &Value, role: &str,
         execution["RedriveCount"] = json!(redrive_count);
     }
     execution
+}
+
+/// `executionFailedEventDetails`: a Fail state without `Error` (or `Cause`) leaves the member
+/// out rather than empty (recorded on AWS: localstack/localstack,
+/// tests/aws/services/stepfunctions/v2/assign/test_assign_base.snapshot.json,
+/// test_assign_in_choice[CONDITION_FALSE], 2024-12-27: `{"cause": "Condition is false"}`).
+fn failed_details(error: &StatesError) -> Value {
+    let mut details = serde_json::Map::new();
+    for (key, text) in [("error", &error.error), ("cause", &error.cause)] {
+        if !text.is_empty() {
+            details.insert(key.into(), Value::String(text.clone()));
+        }
+    }
+    Value::Object(details)
 }
