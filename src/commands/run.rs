@@ -308,6 +308,8 @@ pub(crate) async fn show_progress(mut events: broadcast::Receiver<Progress>, app
     // The event each action's state entered with: an exit right after it is a task that a
     // resumed or retried execution did not run again.
     let mut entered_event: HashMap<String, u64> = HashMap::new();
+    // Events that are a failure: an exit right after one is a Catch's, already shown as ✖.
+    let mut failures: HashSet<u64> = HashSet::new();
     let mut stage = String::new();
     // The execution this display follows: the first whose event it sees.
     let mut shown: Option<String> = None;
@@ -350,6 +352,9 @@ pub(crate) async fn show_progress(mut events: broadcast::Receiver<Progress>, app
         };
         owner.insert(e.id, name.clone());
         let gate = baton_core::synth::gate_stage(&name);
+        if e.kind.ends_with("Failed") || e.kind.ends_with("TimedOut") {
+            failures.insert(e.id);
+        }
         match &*e.kind {
             "TaskStateEntered" if gate.is_some() => {
                 // The gate is the stage's header; it shows only when the stage made it wait.
@@ -405,6 +410,9 @@ pub(crate) async fn show_progress(mut events: broadcast::Receiver<Progress>, app
                 if let Some(out) = e.detail_text("output").and_then(|o| serde_json::from_str(&o).ok()) {
                     results.insert(name, out);
                 }
+            }
+            "TaskStateExited" if failures.contains(&e.previous_event_id) => {
+                entered.remove(&name);
             }
             "TaskStateExited" => {
                 let took = entered

@@ -95,9 +95,11 @@ pub(crate) fn assign_block(
 /// Where a state goes next and with what.
 #[derive(Debug)]
 pub(crate) enum Step {
+    /// The next state and its input; after a caught failure, the catcher's `Next` and output
+    /// (the state still exits: AWS records a `…StateExited` with that output, and the
+    /// catcher's variables, after the failure; localstack/localstack,
+    /// tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json).
     Next(String, Value),
-    /// A `Catch` took over: the state does not exit normally, so no `…StateExited` event.
-    Caught(String, Value),
     End(Value),
 }
 

@@ -88,6 +88,7 @@ pub fn plan(machine: &StateMachine, history: &[HistoryEvent]) -> Result<Redrive,
     let mut last_exit: Option<(String, Value)> = None;
     let mut last_entry: HashMap<String, (Value, u64)> = HashMap::new();
     let known = names(machine);
+    let kinds: HashMap<u64, &str> = history.iter().map(|e| (e.id, &*e.kind)).collect();
     for e in history {
         if e.kind == "ExecutionRedriven" {
             // The redrive entered its restart state again; what stayed open before is over.
@@ -110,7 +111,7 @@ pub fn plan(machine: &StateMachine, history: &[HistoryEvent]) -> Result<Redrive,
             let fail = matches!(machine.states.get(name), Some(State::Fail(_)));
             open.push((name.to_string(), input.clone(), e.id, fail));
             last_entry.insert(name.to_string(), (input, e.id));
-        } else if e.kind.ends_with("StateExited") {
+        } else if e.kind.ends_with("StateExited") && !caught(e, &kinds) {
             open.retain(|(n, ..)| n != name);
             last_exit = Some((name.to_string(), payload(e, "output")));
         }
@@ -179,7 +180,8 @@ impl Redrive {
 
     fn keep_since(&mut self, history: &[HistoryEvent]) {
         self.kept.clear();
-        for e in history.iter().filter(|e| e.id > self.entered_event) {
+        let kinds: HashMap<u64, &str> = history.iter().map(|e| (e.id, &*e.kind)).collect();
+        for e in history.iter().filter(|e| e.id > self.entered_event && !caught(e, &kinds)) {
             let Some(name) = e.state_name() else { continue };
             match &*e.kind {
                 "TaskStateEntered" => {
@@ -193,6 +195,15 @@ impl Redrive {
         }
         self.kept.remove(&self.state);
     }
+}
+
+/// Whether a state's exit follows its failure: a `Catch` took the failure over and the state
+/// exited with the catcher's output. The state did not succeed, so a redrive runs it again.
+fn caught(exit: &HistoryEvent, kinds: &HashMap<u64, &str>) -> bool {
+    exit.kind.ends_with("StateExited")
+        && kinds
+            .get(&exit.previous_event_id)
+            .is_some_and(|k| k.ends_with("Failed") || k.ends_with("TimedOut"))
 }
 
 /// Every state name of a definition, at any depth (names are unique across it).

@@ -36,6 +36,11 @@ fn millis(ts: &str) -> Option<i64> {
 /// is attributed to a state by following `previousEventId` back to its `…StateEntered`.
 pub fn states(history: &[HistoryEvent]) -> Vec<StateStatus> {
     let mut owner: HashMap<u64, usize> = HashMap::new();
+    let failures: std::collections::HashSet<u64> = history
+        .iter()
+        .filter(|e| e.kind.ends_with("Failed") || e.kind.ends_with("TimedOut"))
+        .map(|e| e.id)
+        .collect();
     let mut out: Vec<StateStatus> = Vec::new();
     let mut retry = 0;
     for e in history {
@@ -87,7 +92,10 @@ pub fn states(history: &[HistoryEvent]) -> Vec<StateStatus> {
         owner.insert(e.id, i);
         let s = &mut out[i];
         if kind.ends_with("StateExited") {
-            s.status = "SUCCEEDED".into();
+            // An exit right after the state's failure is a Catch's: the state failed.
+            if !failures.contains(&e.previous_event_id) {
+                s.status = "SUCCEEDED".into();
+            }
             s.exited_at = Some(e.timestamp.to_string());
             s.duration_ms = millis(&e.timestamp).zip(millis(&s.entered_at)).map(|(b, a)| b - a);
         } else if kind.ends_with("Scheduled") {
@@ -141,5 +149,32 @@ mod tests {
             (rows[0].status.as_str(), rows[0].error.as_deref(), rows[0].cause.as_deref()),
             ("FAILED", Some("Baton.DeployFailed"), Some("2 of 3 failed"))
         );
+    }
+
+    /// AWS records a caught failure's exit (TaskFailed, then TaskStateExited with the catcher's
+    /// output): the row stays FAILED; a retried task that then succeeded is SUCCEEDED.
+    #[test]
+    fn a_caught_failure_stays_failed_and_a_retried_success_succeeds() {
+        let at = "2026-12-04T09:00:00Z";
+        let e = |id: u64, prev: u64, kind: &str, details: &str| {
+            event(&format!(
+                r#"{{"id":{id},"previousEventId":{prev},"timestamp":"{at}","type":"{kind}"{details}}}"#
+            ))
+        };
+        let entered = |name: &str| format!(r#","stateEnteredEventDetails":{{"name":"{name}","input":"{{}}"}}"#);
+        let exited = |name: &str| format!(r#","stateExitedEventDetails":{{"name":"{name}","output":"{{}}"}}"#);
+        let failed = r#","taskFailedEventDetails":{"error":"Boom","cause":"b"}"#;
+        let history = [
+            e(1, 0, "TaskStateEntered", &entered("Caught")),
+            e(2, 1, "TaskFailed", failed),
+            e(3, 2, "TaskStateExited", &exited("Caught")),
+            e(4, 3, "TaskStateEntered", &entered("Retried")),
+            e(5, 4, "TaskFailed", failed),
+            e(6, 5, "TaskSucceeded", r#","taskSucceededEventDetails":{"output":"{}"}"#),
+            e(7, 6, "TaskStateExited", &exited("Retried")),
+        ];
+        let rows = states(&history);
+        let rows: Vec<(&str, &str)> = rows.iter().map(|r| (r.name.as_str(), r.status.as_str())).collect();
+        assert_eq!(rows, [("Caught", "FAILED"), ("Retried", "SUCCEEDED")]);
     }
 }

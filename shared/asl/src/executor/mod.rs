@@ -311,7 +311,7 @@ impl Interpreter {
                     .get(&name)
                     .ok_or_else(|| StatesError::runtime(format!("no state named '{name}'")))?;
                 match self.run_state(&name, state, input, run, map_item.as_ref()).await? {
-                    Step::Next(next, output) | Step::Caught(next, output) => {
+                    Step::Next(next, output) => {
                         name = next;
                         input = output;
                     }
@@ -365,20 +365,13 @@ impl Interpreter {
             if let Some(assigned) = &assigned {
                 run.scope.assign(assigned.clone())?;
             }
-            let exited = match &step {
-                Step::Next(_, output) | Step::End(output) => {
-                    let text = output.to_string();
-                    check_size("state output", text.len())?;
-                    Some(text)
-                }
-                Step::Caught(..) => None,
-            };
+            let (Step::Next(_, output) | Step::End(output)) = &step;
+            let exited = output.to_string();
+            check_size("state output", exited.len())?;
             Ok((step, exited, assigned))
         })
         .map_err(|e| e.at_state(name, entered))?;
-        if let Some(text) = exited {
-            run.recorder.state_exited(kind, &name_arc, text, assigned);
-        }
+        run.recorder.state_exited(kind, &name_arc, exited, assigned);
         Ok(step)
     }
 
@@ -473,5 +466,5 @@ pub(crate) fn caught(
         }
     };
     run.stage(assigned);
-    Ok(Step::Caught(c.next.clone(), output))
+    Ok(Step::Next(c.next.clone(), output))
 }
