@@ -352,7 +352,7 @@ pub(crate) async fn show_progress(mut events: broadcast::Receiver<Progress>, app
         };
         owner.insert(e.id, name.clone());
         let gate = baton_core::synth::gate_stage(&name);
-        if e.kind.ends_with("Failed") || e.kind.ends_with("TimedOut") {
+        if e.is_failure() {
             failures.insert(e.id);
         }
         match &*e.kind {

@@ -53,6 +53,13 @@ pub enum Body {
 }
 
 impl HistoryEvent {
+    /// A failure of the state it belongs to (`TaskFailed`, `LambdaFunctionTimedOut`,
+    /// `ParallelStateFailed`, …). A `…StateExited` right after one (its `previousEventId`) is a
+    /// `Catch`'s: the state failed and its catcher took over.
+    pub fn is_failure(&self) -> bool {
+        self.kind.ends_with("Failed") || self.kind.ends_with("TimedOut")
+    }
+
     /// The state name of a `…StateEntered`/`…StateExited` event.
     pub fn state_name(&self) -> Option<&str> {
         match &self.details.as_ref()?.body {

@@ -88,7 +88,7 @@ pub fn plan(machine: &StateMachine, history: &[HistoryEvent]) -> Result<Redrive,
     let mut last_exit: Option<(String, Value)> = None;
     let mut last_entry: HashMap<String, (Value, u64)> = HashMap::new();
     let known = names(machine);
-    let kinds: HashMap<u64, &str> = history.iter().map(|e| (e.id, &*e.kind)).collect();
+    let failures: HashSet<u64> = history.iter().filter(|e| e.is_failure()).map(|e| e.id).collect();
     for e in history {
         if e.kind == "ExecutionRedriven" {
             // The redrive entered its restart state again; what stayed open before is over.
@@ -111,7 +111,7 @@ pub fn plan(machine: &StateMachine, history: &[HistoryEvent]) -> Result<Redrive,
             let fail = matches!(machine.states.get(name), Some(State::Fail(_)));
             open.push((name.to_string(), input.clone(), e.id, fail));
             last_entry.insert(name.to_string(), (input, e.id));
-        } else if e.kind.ends_with("StateExited") && !caught(e, &kinds) {
+        } else if e.kind.ends_with("StateExited") && !failures.contains(&e.previous_event_id) {
             open.retain(|(n, ..)| n != name);
             last_exit = Some((name.to_string(), payload(e, "output")));
         }
@@ -180,8 +180,12 @@ impl Redrive {
 
     fn keep_since(&mut self, history: &[HistoryEvent]) {
         self.kept.clear();
-        let kinds: HashMap<u64, &str> = history.iter().map(|e| (e.id, &*e.kind)).collect();
-        for e in history.iter().filter(|e| e.id > self.entered_event && !caught(e, &kinds)) {
+        // A caught task's exit carries its catcher's output, not a result to keep.
+        let failures: HashSet<u64> = history.iter().filter(|e| e.is_failure()).map(|e| e.id).collect();
+        for e in history
+            .iter()
+            .filter(|e| e.id > self.entered_event && !failures.contains(&e.previous_event_id))
+        {
             let Some(name) = e.state_name() else { continue };
             match &*e.kind {
                 "TaskStateEntered" => {
@@ -195,15 +199,6 @@ impl Redrive {
         }
         self.kept.remove(&self.state);
     }
-}
-
-/// Whether a state's exit follows its failure: a `Catch` took the failure over and the state
-/// exited with the catcher's output. The state did not succeed, so a redrive runs it again.
-fn caught(exit: &HistoryEvent, kinds: &HashMap<u64, &str>) -> bool {
-    exit.kind.ends_with("StateExited")
-        && kinds
-            .get(&exit.previous_event_id)
-            .is_some_and(|k| k.ends_with("Failed") || k.ends_with("TimedOut"))
 }
 
 /// Every state name of a definition, at any depth (names are unique across it).

@@ -36,11 +36,7 @@ fn millis(ts: &str) -> Option<i64> {
 /// is attributed to a state by following `previousEventId` back to its `…StateEntered`.
 pub fn states(history: &[HistoryEvent]) -> Vec<StateStatus> {
     let mut owner: HashMap<u64, usize> = HashMap::new();
-    let failures: std::collections::HashSet<u64> = history
-        .iter()
-        .filter(|e| e.kind.ends_with("Failed") || e.kind.ends_with("TimedOut"))
-        .map(|e| e.id)
-        .collect();
+    let failures: std::collections::HashSet<u64> = history.iter().filter(|e| e.is_failure()).map(|e| e.id).collect();
     let mut out: Vec<StateStatus> = Vec::new();
     let mut retry = 0;
     for e in history {
