@@ -268,38 +268,39 @@ deployment_groups:
     assert_eq!(Some(&read), p.groups["api"].analysis.as_ref(), "the analysis reads back whole");
 
     let outlasts = yaml("LambdaCanary10Percent10Minutes", "      interval: 5m\n      intervals: 2");
-    let err = baton_core::parse_pipeline(Path::new("pipeline.yml"), &outlasts)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("2 intervals of 5m (and 120 s for CloudWatch's last point) outlast the 10m the canary holds its first share"),
-        "{err}"
+    refused(
+        &outlasts,
+        &["2 intervals of 5m (and 120 s for CloudWatch's last point) outlast the 10m the canary holds its first share"],
     );
     let seconds = yaml(
         "LambdaCanary10Percent15Minutes",
         "      interval: 90s\n      intervals: 2\n      load: { per_second: 5 }\n      baseline: fresh",
     );
-    let err = baton_core::parse_pipeline(Path::new("pipeline.yml"), &seconds)
-        .unwrap_err()
-        .to_string();
-    for said in [
-        "interval: 90s is not a whole number of minutes; Lambda sends its metrics to CloudWatch once a minute",
-        "load: a Lambda group has no front door to send requests through",
-        "baseline: fresh: CodeDeploy shifts a Lambda alias between two versions",
-    ] {
-        assert!(err.contains(said), "{said}: {err}");
-    }
+    refused(
+        &seconds,
+        &[
+            "interval: 90s is not a whole number of minutes; Lambda sends its metrics to CloudWatch once a minute",
+            "load: a Lambda group has no front door to send requests through",
+            "baseline: fresh: CodeDeploy shifts a Lambda alias between two versions",
+        ],
+    );
     let unread = fits.replace("statistic: p99", "statistic: p101").replace(
         "- { name: errors, direction: increase, critical: true }",
         "- { name: cpu, direction: increase }",
     );
-    let err = baton_core::parse_pipeline(Path::new("pipeline.yml"), &unread)
-        .unwrap_err()
-        .to_string();
-    for said in [
-        "metrics[2].cloudwatch.statistic: `p101` is not SampleCount, Sum, Average, Minimum, Maximum or a percentile p0 to p100",
-        "metric `cpu`: give it `cloudwatch: { metric, statistic }` (a Lambda metric per version, e.g. Duration with p99), or use `latency` and `errors`",
-    ] {
+    refused(
+        &unread,
+        &[
+            "metrics[2].cloudwatch.statistic: `p101` is not SampleCount, Sum, Average, Minimum, Maximum or a percentile p0 to p100",
+            "metric `cpu`: give it `cloudwatch: { metric, statistic }` (a Lambda metric per version, e.g. Duration with p99), or use `latency` and `errors`",
+        ],
+    );
+}
+
+/// `yaml` is refused, and its error says each of `said`.
+fn refused(yaml: &str, said: &[&str]) {
+    let err = baton_core::parse_pipeline(Path::new("pipeline.yml"), yaml).unwrap_err().to_string();
+    for said in said {
         assert!(err.contains(said), "{said}: {err}");
     }
 }
