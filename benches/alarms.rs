@@ -16,9 +16,10 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use baton_asl::Owners;
 use baton_core::ports::{ArtifactStore, MetricDatum, MetricsSink};
 use baton_local::LocalRuntime;
 
@@ -69,7 +70,7 @@ async fn rollback_latency(runtime: &LocalRuntime) -> Duration {
     let mut events = runtime.subscribe();
     let run = runtime.run(None, Default::default());
     tokio::pin!(run);
-    let mut owner: HashMap<u64, String> = HashMap::new();
+    let mut owners: Owners<String> = Owners::default();
     let mut breached_at = None;
     loop {
         tokio::select! {
@@ -77,10 +78,12 @@ async fn rollback_latency(runtime: &LocalRuntime) -> Duration {
             progress = events.recv() => {
                 let e = progress.unwrap().event;
                 let state = match e.state_name() {
-                    Some(n) if e.kind.ends_with("StateEntered") => n.to_string(),
-                    _ => owner.get(&e.previous_event_id).cloned().unwrap_or_default(),
+                    Some(n) if e.kind.ends_with("StateEntered") => {
+                        owners.enter(&e, n.to_string());
+                        n.to_string()
+                    }
+                    _ => owners.follow(&e).unwrap_or_default(),
                 };
-                owner.insert(e.id, state.clone());
                 if e.kind == "TaskSubmitted" && state == "Ship:Bake" {
                     breached_at = Some(Instant::now());
                     runtime.metrics().put(&[breach()]).await.unwrap();

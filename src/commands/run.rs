@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anstream::eprintln;
+use baton_asl::Owners;
 use baton_core::model::{ActionKind, state_name};
 use baton_core::stages::error_types;
 use baton_local::execution::continuation::Plan;
@@ -302,7 +303,7 @@ pub(crate) async fn show_progress(mut events: broadcast::Receiver<Progress>, app
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
     // Parallel branches interleave their events; each one is attributed to its state by
     // following `previousEventId` back to the state's `…StateEntered`.
-    let mut owner: HashMap<u64, String> = HashMap::new();
+    let mut owners: Owners<String> = Owners::default();
     let mut entered: HashMap<String, Instant> = HashMap::new();
     let mut results: HashMap<String, Value> = HashMap::new();
     // The event each action's state entered with: an exit right after it is a task that a
@@ -347,10 +348,12 @@ pub(crate) async fn show_progress(mut events: broadcast::Receiver<Progress>, app
             return;
         }
         let name = match e.state_name() {
-            Some(n) if e.kind.ends_with("StateEntered") => n.to_string(),
-            _ => owner.get(&e.previous_event_id).cloned().unwrap_or_default(),
+            Some(n) if e.kind.ends_with("StateEntered") => {
+                owners.enter(e, n.to_string());
+                n.to_string()
+            }
+            _ => owners.follow(e).unwrap_or_default(),
         };
-        owner.insert(e.id, name.clone());
         let gate = baton_core::synth::gate_stage(&name);
         if e.is_failure() {
             failures.insert(e.id);

@@ -40,6 +40,10 @@ pub struct StatesError {
     /// innermost one, so a branch's error is not named again by its Parallel state.
     #[serde(skip)]
     located: bool,
+    /// The field whose JSONata expression failed (`Output/error`), until the failure is
+    /// recorded as an `EvaluationFailed` event naming it.
+    #[serde(skip)]
+    pub(crate) location: Option<String>,
 }
 
 impl PartialEq for StatesError {
@@ -73,6 +77,16 @@ impl StatesError {
             error: error.into(),
             cause: cause.into(),
             located: false,
+            location: None,
+        }
+    }
+
+    /// A JSONata expression in `field` (`Output/error`, `Choices[0]/Condition`) failed, or
+    /// yielded what the field cannot take.
+    pub fn query_evaluation(field: &str, cause: impl Into<String>) -> Self {
+        Self {
+            location: Some(field.to_string()),
+            ..Self::new(crate::jsonata::QUERY_EVALUATION_ERROR, cause)
         }
     }
 

@@ -60,6 +60,14 @@ impl HistoryEvent {
         self.kind.ends_with("Failed") || self.kind.ends_with("TimedOut")
     }
 
+    /// The state an `EvaluationFailed` names: a JSONata expression of that state failed.
+    pub fn evaluated_state(&self) -> Option<&str> {
+        match &self.details.as_ref()?.body {
+            Body::Json(v) if self.kind == "EvaluationFailed" => v.get("state")?.as_str(),
+            _ => None,
+        }
+    }
+
     /// The state name of a `…StateEntered`/`…StateExited` event.
     pub fn state_name(&self) -> Option<&str> {
         match &self.details.as_ref()?.body {
@@ -245,20 +253,40 @@ impl Recorder {
     }
 
     pub(crate) fn emit(&self, kind: &str, details_key: Option<&str>, details: Value) -> u64 {
-        self.push(Cow::Owned(kind.to_string()), json_details(details_key, details), true)
+        self.push(Cow::Owned(kind.to_string()), json_details(details_key, details), Link::Flow)
     }
 
     /// An event nothing in the execution's flow led to (`previousEventId` 0): Step Functions
     /// records the `ExecutionTimedOut` that ends an execution from outside so (recorded
     /// histories quoted in tests/conformance/states.json).
     pub(crate) fn emit_unlinked(&self, kind: &str, details_key: Option<&str>, details: Value) -> u64 {
-        self.push(Cow::Owned(kind.to_string()), json_details(details_key, details), false)
+        self.push(Cow::Owned(kind.to_string()), json_details(details_key, details), Link::To(0))
     }
 
-    fn push(&self, kind: Cow<'static, str>, details: Option<Details>, linked: bool) -> u64 {
+    /// An event that follows `previous` rather than the flow's last event; the flow goes on
+    /// from it.
+    pub(crate) fn emit_after(&self, previous: u64, kind: &str, details_key: Option<&str>, details: Value) -> u64 {
+        self.push(Cow::Owned(kind.to_string()), json_details(details_key, details), Link::To(previous))
+    }
+
+    /// An event the flow does not go on from: Step Functions links the first state's entry to
+    /// nothing (`previousEventId` 0), not to `ExecutionStarted` (every recorded history, e.g.
+    /// localstack/localstack, tests/aws/services/stepfunctions/v2/assign/
+    /// test_assign_reference_variables.snapshot.json, 2024-11-06).
+    pub(crate) fn emit_aside(&self, kind: &str, details_key: Option<&str>, details: Value) -> u64 {
+        self.push(Cow::Owned(kind.to_string()), json_details(details_key, details), Link::Aside)
+    }
+
+    fn push(&self, kind: Cow<'static, str>, details: Option<Details>, link: Link) -> u64 {
         let id = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
-        let previous = self.previous.swap(id, Ordering::SeqCst);
-        let previous = if linked { previous } else { 0 };
+        let previous = match link {
+            Link::Flow => self.previous.swap(id, Ordering::SeqCst),
+            Link::To(previous) => {
+                self.previous.store(id, Ordering::SeqCst);
+                previous
+            }
+            Link::Aside => self.previous.load(Ordering::SeqCst),
+        };
         let event = HistoryEvent {
             id,
             previous_event_id: previous,
@@ -281,7 +309,12 @@ impl Recorder {
                 assigned: None,
             },
         };
-        self.push(Cow::Borrowed(event_kind(state_type, true)), Some(details), true)
+        self.push(Cow::Borrowed(event_kind(state_type, true)), Some(details), Link::Flow)
+    }
+
+    /// The flow's last event: the one the next event will follow.
+    pub(crate) fn last(&self) -> u64 {
+        self.previous.load(Ordering::SeqCst)
     }
 
     pub(crate) fn map_iteration(&self, kind: &'static str, key: &'static str, name: &Arc<str>, index: usize) {
@@ -291,7 +324,7 @@ impl Recorder {
                 key: Cow::Borrowed(key),
                 body: Body::MapIteration { name: name.clone(), index },
             }),
-            true,
+            Link::Flow,
         );
     }
 
@@ -311,8 +344,19 @@ impl Recorder {
                 assigned,
             },
         };
-        self.push(Cow::Borrowed(event_kind(state_type, false)), Some(details), true);
+        self.push(Cow::Borrowed(event_kind(state_type, false)), Some(details), Link::Flow);
     }
+}
+
+/// What an event's `previousEventId` is.
+#[derive(Clone, Copy)]
+enum Link {
+    /// The flow's last event; the new event becomes the flow's last.
+    Flow,
+    /// This event; the new event becomes the flow's last.
+    To(u64),
+    /// The flow's last event, which stays the flow's last.
+    Aside,
 }
 
 fn event_kind(state_type: &str, entered: bool) -> &'static str {

@@ -61,12 +61,8 @@ pub(crate) fn seconds_field(value: &Value, field: &str, states: impl FnOnce() ->
         Value::String(_) => jsonata_field(value, field, &states(), ctx)?,
         other => other.clone(),
     };
-    v.as_u64().ok_or_else(|| {
-        StatesError::new(
-            crate::jsonata::QUERY_EVALUATION_ERROR,
-            format!("{field} must be a non-negative integer, got {v}"),
-        )
-    })
+    v.as_u64()
+        .ok_or_else(|| StatesError::query_evaluation(field, format!("{field} must be a non-negative integer, got {v}")))
 }
 
 /// Evaluates an `Assign` block: JSONPath values with `.$` keys read `current` (the state's

@@ -65,38 +65,13 @@ pub struct Env<'a> {
     pub variables: &'a std::collections::BTreeMap<String, Value>,
 }
 
-/// The variables `expr` reads, worked out once per expression text.
-fn free_variables(expr: &str, ast: &AstNode) -> Rc<std::collections::BTreeSet<String>> {
-    thread_local! {
-        static FREE: RefCell<HashMap<String, Rc<std::collections::BTreeSet<String>>>> = RefCell::default();
-    }
-    FREE.with(|cache| {
-        if let Some(names) = cache.borrow().get(expr) {
-            return names.clone();
-        }
-        let names = Rc::new(crate::jsonata_free::free_variables(ast));
-        let mut cache = cache.borrow_mut();
-        if cache.len() > 4096 {
-            cache.clear();
-        }
-        cache.insert(expr.to_string(), names.clone());
-        names
-    })
-}
-
-/// Evaluates one expression; `None` when it yields nothing (JSONata's undefined).
+/// Evaluates one expression; `None` when it yields nothing (JSONata's undefined). A variable
+/// the execution never assigned is unbound, so undefined, as on AWS: `{"error": "{% $stateError
+/// %}"}` fails with "… returned nothing (undefined)." (recorded in localstack/localstack,
+/// tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json,
+/// MAP_CATCH_ERROR_OUTPUT, 2024-11-12).
 pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>, StatesError> {
-    let ast = parse(expr)?;
-    for name in free_variables(expr, &ast).iter() {
-        if name != "states" && !env.variables.contains_key(name) && !crate::jsonata_free::is_function(name) {
-            return Err(StatesError::new(
-                QUERY_EVALUATION_ERROR,
-                format!(
-                    "the JSONata expression '{expr}' specified for the field '{field}' reads the variable ${name}, which is not assigned"
-                ),
-            ));
-        }
-    }
+    let ast = parse(expr).map_err(|e| StatesError::query_evaluation(field, e.cause))?;
     let mut bindings = Bindings::new();
     for (name, value) in env.variables {
         bindings.bind(name.clone(), JValue::from(value.clone()));
@@ -116,8 +91,8 @@ pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>,
     // a bare one (tests/conformance/jsonata.json cites the recordings).
     let result = evaluator.evaluate(&ast, &JValue::Null).map_err(|e| {
         let (separator, message) = jsonata_errors::in_aws_words(e.message());
-        StatesError::new(
-            QUERY_EVALUATION_ERROR,
+        StatesError::query_evaluation(
+            field,
             format!(
                 "The JSONata expression '{expr}' specified for the field '{field}' threw an error during evaluation{separator}{message}"
             ),
@@ -137,8 +112,8 @@ pub fn template(value: &Value, env: &Env<'_>, field: &str) -> Result<Value, Stat
     match value {
         Value::String(s) => match expression(s) {
             Some(expr) => evaluate(expr, env, field)?.ok_or_else(|| {
-                StatesError::new(
-                    QUERY_EVALUATION_ERROR,
+                StatesError::query_evaluation(
+                    field,
                     format!("The JSONata expression '{expr}' specified for the field '{field}' returned nothing (undefined)."),
                 )
             }),

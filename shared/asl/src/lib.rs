@@ -17,7 +17,8 @@
 //!   input/output processing and the payload limit; [`context`] the `$$` object and the clock.
 //! - [`tokens`]: task tokens for `.waitForTaskToken`.
 //! - [`mock`]: Task results from a Step Functions Local `MockConfigFile`.
-//! - [`history`]: history events in Step Functions' shapes; [`redrive`] reads where an
+//! - [`history`]: history events in Step Functions' shapes; [`owners`] which state each
+//!   belongs to; [`redrive`] reads where an
 //!   unfinished execution continues from them; [`replay`] runs a recorded execution again with
 //!   its tasks' recorded results and says where the two runs differ.
 //! - [`error`]: definition errors and runtime `States.*` errors; [`pointer`] turns the JSON
@@ -33,9 +34,9 @@ pub mod intrinsics;
 pub mod io;
 pub mod jsonata;
 mod jsonata_errors;
-mod jsonata_free;
 mod jsonata_functions;
 pub mod mock;
+pub mod owners;
 pub mod path;
 mod path_filter;
 pub mod payload;
@@ -51,5 +52,6 @@ pub use definition::StateMachine;
 pub use error::{DefinitionError, Diagnostic, StatesError};
 pub use executor::{ExecutionOutcome, ExecutionSpec, ExecutionStatus, Interpreter, StopRequest, TaskCall, TaskInvoker, Workflow};
 pub use history::{HistoryEvent, HistorySink, MemorySink, NullSink};
+pub use owners::Owners;
 pub use redrive::{Redrive, RedriveError};
 pub use tokens::{TaskTokens, TokenError};

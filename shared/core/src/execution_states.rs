@@ -2,9 +2,7 @@
 //! its attempts, the task's result or the error — the rows of `baton status` and the console,
 //! folded the same way from a local history and from Step Functions' `GetExecutionHistory`.
 
-use std::collections::HashMap;
-
-use baton_asl::HistoryEvent;
+use baton_asl::{HistoryEvent, Owners};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -35,7 +33,7 @@ fn millis(ts: &str) -> Option<i64> {
 /// Folds history into per-state statuses. Events of parallel branches interleave, so each event
 /// is attributed to a state by following `previousEventId` back to its `…StateEntered`.
 pub fn states(history: &[HistoryEvent]) -> Vec<StateStatus> {
-    let mut owner: HashMap<u64, usize> = HashMap::new();
+    let mut owners: Owners<usize> = Owners::default();
     let failures: std::collections::HashSet<u64> = history.iter().filter(|e| e.is_failure()).map(|e| e.id).collect();
     let mut out: Vec<StateStatus> = Vec::new();
     let mut retry = 0;
@@ -54,7 +52,7 @@ pub fn states(history: &[HistoryEvent]) -> Vec<StateStatus> {
         ) {
             // A Fail state's error and cause are the execution's: its row says them.
             if kind == "ExecutionFailed"
-                && let Some(&i) = owner.get(&e.previous_event_id)
+                && let Some(i) = owners.of(e)
                 && out[i].kind == "Fail"
             {
                 out[i].error = e.detail_text("error");
@@ -81,11 +79,10 @@ pub fn states(history: &[HistoryEvent]) -> Vec<StateStatus> {
                 error: None,
                 cause: None,
             });
-            owner.insert(e.id, out.len() - 1);
+            owners.enter(e, out.len() - 1);
             continue;
         }
-        let Some(&i) = owner.get(&e.previous_event_id) else { continue };
-        owner.insert(e.id, i);
+        let Some(i) = owners.follow(e) else { continue };
         let s = &mut out[i];
         if kind.ends_with("StateExited") {
             // An exit right after the state's failure is a Catch's: the state failed.
@@ -100,8 +97,11 @@ pub fn states(history: &[HistoryEvent]) -> Vec<StateStatus> {
             s.result = e.detail_text("output").and_then(|o| serde_json::from_str(&o).ok());
         } else if kind.ends_with("Failed") || kind.ends_with("TimedOut") {
             s.status = "FAILED".into();
-            s.error = e.detail_text("error");
-            s.cause = e.detail_text("cause");
+            // A Map's `MapIterationFailed` carries no error: the row keeps its state's own.
+            if let Some(error) = e.detail_text("error") {
+                s.error = Some(error);
+                s.cause = e.detail_text("cause");
+            }
             s.exited_at = Some(e.timestamp.to_string());
             s.duration_ms = millis(&e.timestamp).zip(millis(&s.entered_at)).map(|(b, a)| b - a);
         }
@@ -172,5 +172,62 @@ mod tests {
         let rows = states(&history);
         let rows: Vec<(&str, &str)> = rows.iter().map(|r| (r.name.as_str(), r.status.as_str())).collect();
         assert_eq!(rows, [("Caught", "FAILED"), ("Retried", "SUCCEEDED")]);
+    }
+
+    /// An `EvaluationFailed` follows the event before its state's entry (AWS's history in
+    /// localstack/localstack, tests/aws/services/stepfunctions/v2/states_variables/
+    /// test_error_output.snapshot.json): it fails the state it names, not the one before.
+    #[test]
+    fn a_failed_expression_fails_the_state_it_names() {
+        let at = "2026-12-04T09:00:00Z";
+        let e = |id: u64, prev: u64, kind: &str, details: &str| {
+            event(&format!(
+                r#"{{"id":{id},"previousEventId":{prev},"timestamp":"{at}","type":"{kind}"{details}}}"#
+            ))
+        };
+        let history = [
+            e(
+                2,
+                0,
+                "TaskStateEntered",
+                r#","stateEnteredEventDetails":{"name":"Work","input":"{}"}"#,
+            ),
+            e(
+                3,
+                2,
+                "TaskStateExited",
+                r#","stateExitedEventDetails":{"name":"Work","output":"{}"}"#,
+            ),
+            e(
+                4,
+                3,
+                "PassStateEntered",
+                r#","stateEnteredEventDetails":{"name":"Fallback","input":"{}"}"#,
+            ),
+            e(
+                5,
+                3,
+                "EvaluationFailed",
+                r#","evaluationFailedEventDetails":{"cause":"c","error":"States.QueryEvaluationError","location":"Output/error","state":"Fallback"}"#,
+            ),
+            e(
+                6,
+                5,
+                "ExecutionFailed",
+                r#","executionFailedEventDetails":{"cause":"c","error":"States.QueryEvaluationError"}"#,
+            ),
+        ];
+        let rows = states(&history);
+        let rows: Vec<_> = rows
+            .iter()
+            .map(|r| (r.name.as_str(), r.status.as_str(), r.error.as_deref()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("Work", "SUCCEEDED", None),
+                ("Fallback", "FAILED", Some("States.QueryEvaluationError"))
+            ]
+        );
     }
 }

@@ -2,21 +2,18 @@
 //! history's execution events, the timeout over the whole run, and a stop request's way in.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tracing::info;
 
-use super::stopping::Flight;
 use super::{ExecutionOutcome, ExecutionSpec, ExecutionStatus, Interpreter, Run, Start, StopRequest};
 use crate::context::{Clock, timestamp};
 use crate::definition::StateMachine;
 use crate::error::{StatesError, names};
 use crate::history::Recorder;
 use crate::io::{Lang, check_size};
-use crate::variables::Scope;
 
 impl Interpreter {
     pub(super) async fn drive(
@@ -32,7 +29,7 @@ impl Interpreter {
         let (recorder, input, start_time, redrive_count) = match start {
             Start::Fresh => {
                 let recorder = Recorder::new(self.sink.clone(), &arn, clock, 0);
-                recorder.emit(
+                recorder.emit_aside(
                     "ExecutionStarted",
                     Some("executionStartedEventDetails"),
                     json!({"input": spec.input.to_string(), "inputDetails": {"truncated": false}, "roleArn": role, "stateMachineArn": spec.state_machine_arn}),
@@ -58,17 +55,14 @@ impl Interpreter {
             Start::Fresh => (machine.start_at.clone(), input.clone(), HashMap::new()),
             Start::Continue { from, .. } => (from.state.clone(), from.input.clone(), from.kept.clone()),
         };
-        let run = Run {
-            recorder: recorder.clone(),
+        let run = Run::new(
+            recorder.clone(),
             clock,
-            execution: Arc::new(execution_context(spec, &arn, &input, role, &start_time, redrive_count)),
-            state_machine: Arc::new(json!({"Id": spec.state_machine_arn, "Name": machine_name})),
-            lang: Lang::of(machine.query_language.as_deref(), Lang::JsonPath),
-            scope: Scope::root(),
-            pending: std::sync::Mutex::new(None),
-            flight: Flight::default(),
-            kept: Arc::new(std::sync::Mutex::new(kept)),
-        };
+            execution_context(spec, &arn, &input, role, &start_time, redrive_count),
+            json!({"Id": spec.state_machine_arn, "Name": machine_name}),
+            Lang::of(machine.query_language.as_deref(), Lang::JsonPath),
+            kept,
+        );
         info!(execution = %arn, state = %first, "execution started");
         let input_check = check_size("execution input", input.to_string().len());
         let body = async {

@@ -1,6 +1,7 @@
 //! Parallel and Map: run branches or iterations concurrently, collect their outputs in order.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 use tracing::debug;
@@ -67,6 +68,7 @@ impl Interpreter {
                     return Ok(step);
                 }
                 Err(error) => {
+                    let error = run.evaluation_failed(error, name);
                     // A terminal error ends the execution where it stands: AWS records no
                     // ParallelStateFailed before ExecutionFailed (floci-io/floci#2868), as no
                     // TaskFailed for a Task's own.
@@ -112,6 +114,11 @@ impl Interpreter {
         }
         let mut retries = vec![0u64; s.retry.len()];
         loop {
+            // The last event of the iteration that failed the state, which `MapStateFailed`
+            // follows, as `MapIterationFailed` does (recorded in localstack/localstack,
+            // tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json,
+            // MAP_CATCH_ERROR_OUTPUT_WITH_RETRY, 2024-11-12); 0 while none has.
+            let failed_after = AtomicU64::new(0);
             let attempt = async {
                 let effective = match lang {
                     Lang::JsonPath => input_path(&s.io, &input, ctx)?,
@@ -123,12 +130,11 @@ impl Interpreter {
                     (Lang::JsonPath, _) => resolve(s.items_path.as_deref().unwrap_or("$"), &effective, ctx)?,
                 };
                 let items = items.as_array().cloned().ok_or_else(|| {
-                    let error = if lang == Lang::Jsonata {
-                        crate::jsonata::QUERY_EVALUATION_ERROR
-                    } else {
-                        names::RUNTIME
-                    };
-                    StatesError::new(error, format!("the Map state's items must be an array, got {items}"))
+                    let cause = format!("the Map state's items must be an array, got {items}");
+                    match lang {
+                        Lang::Jsonata => StatesError::query_evaluation("Items", cause),
+                        Lang::JsonPath => StatesError::runtime(cause),
+                    }
                 })?;
                 let n = items.len();
                 let number = |field: &Option<NumberOrExpression>, name: &str| field_number(field.as_ref(), name, &input, ctx);
@@ -158,12 +164,13 @@ impl Interpreter {
                     .emit("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": n}));
                 let permits = Arc::new(tokio::sync::Semaphore::new(limit));
                 let selector = s.item_selector.as_ref().or(s.parameters.as_ref());
-                let failures = std::sync::atomic::AtomicUsize::new(0);
+                let failures = AtomicUsize::new(0);
                 let map_name: Arc<str> = Arc::from(name);
                 let iterations = items.into_iter().enumerate().map(|(index, item)| {
                     let permits = permits.clone();
                     let effective = &effective;
                     let failures = &failures;
+                    let failed_after = &failed_after;
                     let map_name = &map_name;
                     async move {
                         let _permit = permits
@@ -196,19 +203,22 @@ impl Interpreter {
                             }
                             Err(e) if e.is_terminal() => Err(e),
                             Err(e) => {
+                                let last = iter_run.recorder.last();
                                 iter_run
                                     .recorder
                                     .map_iteration("MapIterationFailed", "mapIterationFailedEventDetails", map_name, index);
-                                let failed = failures.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-                                match tolerated {
+                                let failed = failures.fetch_add(1, Ordering::SeqCst) + 1;
+                                let error = match tolerated {
                                     // Within tolerance, a failed item leaves a null in the results.
-                                    Some(t) if failed <= t => Ok(Value::Null),
-                                    Some(t) => Err(StatesError::new(
+                                    Some(t) if failed <= t => return Ok(Value::Null),
+                                    Some(t) => StatesError::new(
                                         names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
                                         format!("{failed} of {n} items failed, more than the {t} tolerated"),
-                                    )),
-                                    _ => Err(e),
-                                }
+                                    ),
+                                    _ => e,
+                                };
+                                let _ = failed_after.compare_exchange(0, last, Ordering::SeqCst, Ordering::SeqCst);
+                                Err(error)
                             }
                         }
                     }
@@ -232,11 +242,15 @@ impl Interpreter {
                     return Ok(step);
                 }
                 Err(error) => {
+                    let error = run.evaluation_failed(error, name);
                     // As for a Parallel state: a terminal error ends the execution here.
                     if error.is_terminal() {
                         return Err(error);
                     }
-                    run.recorder.emit("MapStateFailed", None, Value::Null);
+                    match failed_after.load(Ordering::SeqCst) {
+                        0 => run.recorder.emit("MapStateFailed", None, Value::Null),
+                        last => run.recorder.emit_after(last, "MapStateFailed", None, Value::Null),
+                    };
                     match self.recover(&error, &s.retry, &mut retries, &s.catch).await {
                         Recovery::Retry => {}
                         Recovery::Catch(i, c) => return caught((i, c), lang, input, error, ctx, run),
@@ -296,8 +310,8 @@ fn field_number(field: Option<&NumberOrExpression>, name: &str, input: &Value, c
         Some(NumberOrExpression::Expression(e)) => {
             let value = jsonata_field(&Value::String(e.clone()), name, &states_doc(input, None, None, ctx), ctx)?;
             value.as_f64().map(Some).ok_or_else(|| {
-                StatesError::new(
-                    crate::jsonata::QUERY_EVALUATION_ERROR,
+                StatesError::query_evaluation(
+                    name,
                     format!("the JSONata expression specified for the field '{name}' must yield a number, got {value}"),
                 )
             })

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -155,9 +156,33 @@ pub(crate) struct Run {
     /// A redriven execution's Task states that succeeded before: their outputs, used once
     /// instead of running them again.
     kept: Arc<std::sync::Mutex<HashMap<String, Value>>>,
+    /// The running state's `…StateEntered` event, and the flow's event before it.
+    entry: [AtomicU64; 2],
 }
 
 impl Run {
+    pub(crate) fn new(
+        recorder: Recorder,
+        clock: Clock,
+        execution: Value,
+        state_machine: Value,
+        lang: Lang,
+        kept: HashMap<String, Value>,
+    ) -> Run {
+        Run {
+            recorder,
+            clock,
+            execution: Arc::new(execution),
+            state_machine: Arc::new(state_machine),
+            lang,
+            scope: Scope::root(),
+            pending: std::sync::Mutex::new(None),
+            flight: Flight::default(),
+            kept: Arc::new(std::sync::Mutex::new(kept)),
+            entry: Default::default(),
+        }
+    }
+
     /// A branch or map iteration of this flow: its own event chain and variable scope, in the
     /// query language of the machine it runs.
     fn fork(&self, machine: &StateMachine) -> Run {
@@ -171,7 +196,27 @@ impl Run {
             pending: std::sync::Mutex::new(None),
             flight: self.flight.clone(),
             kept: self.kept.clone(),
+            entry: Default::default(),
         }
+    }
+
+    /// Records a JSONata expression's failure in the running state as Step Functions does,
+    /// once, before the state's own failure events and whether or not a `Catch` takes it: an
+    /// `EvaluationFailed` naming the state and the field, whose `previousEventId` is the event
+    /// before the state's entry (recorded in localstack/localstack,
+    /// tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json,
+    /// MAP_CATCH_ERROR_OUTPUT, 2024-11-12). Other errors pass unchanged.
+    pub(crate) fn evaluation_failed(&self, mut error: StatesError, state: &str) -> StatesError {
+        let Some(location) = error.location.take() else { return error };
+        let [entered, before] = self.entry.each_ref().map(|id| id.load(Ordering::SeqCst));
+        let error = error.at_state(state, entered);
+        self.recorder.emit_after(
+            before,
+            "EvaluationFailed",
+            Some("evaluationFailedEventDetails"),
+            json!({"cause": error.cause, "error": error.error, "location": location, "state": state}),
+        );
+        error
     }
 
     fn context(&self, name: Arc<str>, entered: DateTime<Utc>, map_item: Option<&Arc<Value>>) -> Context {
@@ -331,7 +376,10 @@ impl Interpreter {
     ) -> Result<Step, StatesError> {
         let kind = state.type_name();
         let name_arc: Arc<str> = Arc::from(name);
+        let before = run.recorder.last();
         let entered = run.recorder.state_entered(kind, &name_arc, &input);
+        run.entry[0].store(entered, Ordering::SeqCst);
+        run.entry[1].store(before, Ordering::SeqCst);
         debug!(state = name, kind, "state entered");
         // A Task that succeeded before the redrive is not run again. One that assigns
         // variables is, so that they are set.
@@ -370,7 +418,7 @@ impl Interpreter {
             check_size("state output", exited.len())?;
             Ok((step, exited, assigned))
         })
-        .map_err(|e| e.at_state(name, entered))?;
+        .map_err(|e| run.evaluation_failed(e, name).at_state(name, entered))?;
         run.recorder.state_exited(kind, &name_arc, exited, assigned);
         Ok(step)
     }

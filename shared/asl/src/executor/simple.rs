@@ -84,11 +84,12 @@ pub(super) fn choose(s: &ChoiceState, lang: Lang, input: Value, ctx: &Context, r
         let matched = match (lang, &rule.condition) {
             (Lang::Jsonata, Some(condition)) => {
                 let states = states_doc(&input, None, None, ctx);
-                match jsonata_field(&Value::String(condition.clone()), &format!("Choices[{i}]/Condition"), &states, ctx)? {
+                let field = format!("Choices[{i}]/Condition");
+                match jsonata_field(&Value::String(condition.clone()), &field, &states, ctx)? {
                     Value::Bool(b) => b,
                     other => {
-                        return Err(StatesError::new(
-                            crate::jsonata::QUERY_EVALUATION_ERROR,
+                        return Err(StatesError::query_evaluation(
+                            &field,
                             format!("a Choice Condition must yield a boolean, got {other}"),
                         ));
                     }
@@ -226,8 +227,8 @@ pub(super) fn fail(s: &FailState, lang: Lang, input: &Value, ctx: &Context) -> R
             (Some(v), _) if lang == Lang::Jsonata && crate::jsonata::expression(v).is_some() => {
                 match jsonata_field(&Value::String(v.clone()), field, &states_doc(input, None, None, ctx), ctx)? {
                     Value::String(s) => Ok(s),
-                    other => Err(StatesError::new(
-                        crate::jsonata::QUERY_EVALUATION_ERROR,
+                    other => Err(StatesError::query_evaluation(
+                        field,
                         format!("{field} must yield a string, got {other}"),
                     )),
                 }

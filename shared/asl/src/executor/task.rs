@@ -122,11 +122,14 @@ impl Interpreter {
                     run.stage(assigned);
                     return Ok(step);
                 }
-                Err(error) => match self.recover(&error, &s.retry, &mut retries, &s.catch).await {
-                    Recovery::Retry => retry_count += 1,
-                    Recovery::Catch(i, c) => return caught((i, c), lang, input, error, &ctx, run),
-                    Recovery::Fail => return Err(error),
-                },
+                Err(error) => {
+                    let error = run.evaluation_failed(error, name);
+                    match self.recover(&error, &s.retry, &mut retries, &s.catch).await {
+                        Recovery::Retry => retry_count += 1,
+                        Recovery::Catch(i, c) => return caught((i, c), lang, input, error, &ctx, run),
+                        Recovery::Fail => return Err(error),
+                    }
+                }
             }
         }
     }

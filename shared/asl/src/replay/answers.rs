@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::{HistoryEvent, StatesError, TaskCall, TaskInvoker, TaskTokens};
+use crate::{HistoryEvent, Owners, StatesError, TaskCall, TaskInvoker, TaskTokens};
 
 /// What one recorded call of a task ended with.
 #[derive(Debug, Clone)]
@@ -35,19 +35,18 @@ impl RecordedAnswers {
     /// Reads every task a history scheduled and how it ended (a task the run never finished
     /// has no answer).
     pub fn read(history: &[HistoryEvent], tokens: TaskTokens) -> Self {
-        let mut state_of: HashMap<u64, String> = HashMap::new();
+        let mut state_of: Owners<String> = Owners::default();
         let mut call_of: HashMap<u64, (String, usize)> = HashMap::new();
         let mut calls: HashMap<String, Vec<Call>> = HashMap::new();
         for e in history {
             let kind = &*e.kind;
             if kind.ends_with("StateEntered") {
-                state_of.insert(e.id, e.state_name().unwrap_or_default().to_string());
+                state_of.enter(e, e.state_name().unwrap_or_default().to_string());
                 continue;
             }
-            let Some(state) = state_of.get(&e.previous_event_id).cloned() else {
+            let Some(state) = state_of.follow(e) else {
                 continue;
             };
-            state_of.insert(e.id, state.clone());
             if kind == "TaskScheduled" || kind == "LambdaFunctionScheduled" {
                 let parameters = e.detail_text("parameters").or_else(|| e.detail_text("input"));
                 let list = calls.entry(state.clone()).or_default();
@@ -59,7 +58,9 @@ impl RecordedAnswers {
                 call_of.insert(e.id, (state, list.len() - 1));
                 continue;
             }
-            let Some((state, index)) = call_of.get(&e.previous_event_id).cloned() else {
+            // A failed expression follows the event before its state's entry, which may be a
+            // task's last: it answers no call.
+            let Some((state, index)) = call_of.get(&e.previous_event_id).cloned().filter(|_| e.evaluated_state().is_none()) else {
                 continue;
             };
             call_of.insert(e.id, (state.clone(), index));

@@ -2,12 +2,10 @@
 //! how it ended, and the execution's own end. A local run and a cloud run are compared through
 //! these, never through event ids or timestamps, which differ between any two runs.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::HistoryEvent;
+use crate::{HistoryEvent, Owners};
 
 /// One entry into a state.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -46,7 +44,7 @@ pub(super) fn read(history: &[HistoryEvent]) -> (Vec<Step>, Option<End>) {
     let mut steps: Vec<Step> = Vec::new();
     // Each event's step, following `previousEventId` as the side-by-side branches of a Parallel
     // or Map chain theirs.
-    let mut owner: HashMap<u64, usize> = HashMap::new();
+    let mut owners: Owners<usize> = Owners::default();
     for e in history {
         let kind = &*e.kind;
         if ENDS.contains(&kind) {
@@ -57,7 +55,7 @@ pub(super) fn read(history: &[HistoryEvent]) -> (Vec<Step>, Option<End>) {
                 cause: e.detail_text("cause"),
             };
             if kind == "ExecutionFailed"
-                && let Some(&i) = owner.get(&e.previous_event_id)
+                && let Some(i) = owners.of(e)
                 && steps[i].error.is_none()
             {
                 steps[i].error.clone_from(&end.error);
@@ -74,10 +72,10 @@ pub(super) fn read(history: &[HistoryEvent]) -> (Vec<Step>, Option<End>) {
                 output: None,
                 error: None,
             });
-            owner.insert(e.id, steps.len() - 1);
+            owners.enter(e, steps.len() - 1);
             continue;
         }
-        let chained = owner.get(&e.previous_event_id).copied();
+        let chained = owners.of(e);
         if kind.ends_with("StateExited") {
             let name = e.state_name().unwrap_or_default();
             // A Parallel or Map exits after its branches' events: by name, the open one.
@@ -89,12 +87,11 @@ pub(super) fn read(history: &[HistoryEvent]) -> (Vec<Step>, Option<End>) {
             if let Some(i) = i {
                 steps[i].output = json(e.detail_text("output"));
                 steps[i].ended_event = Some(e.id);
-                owner.insert(e.id, i);
+                owners.set(e, i);
             }
             continue;
         }
-        let Some(i) = chained else { continue };
-        owner.insert(e.id, i);
+        let Some(i) = owners.follow(e) else { continue };
         if kind.ends_with("Failed") || kind.ends_with("TimedOut") {
             steps[i].error = e.detail_text("error");
             steps[i].ended_event = Some(e.id);

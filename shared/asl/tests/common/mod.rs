@@ -7,7 +7,7 @@
 //! to its mocked responses (`{"0": {"Return": …}, "1-2": {"Throw": {…}}}`, or
 //! `"never-answers"` for a callback nobody answers) and `expect` is
 //! `{status, output?, error?, no_error?, cause_contains?, cause?, history?, events?, last_event?,
-//! exited?}` or
+//! exited?, trail?}` or
 //! `{invalid: CODE}` for a definition
 //! that must be rejected with that diagnostic code.
 
@@ -68,6 +68,12 @@ pub(crate) struct Expect {
     /// details Step Functions recorded.
     #[serde(default)]
     pub exited: Option<serde_json::Map<String, Value>>,
+    /// The whole history as Step Functions recorded it, event by event: each expected event's
+    /// members (`id`, `previousEventId`, `type`, and a details member where the case gives one)
+    /// must be the event's; members it leaves out (timestamps, details that name a function)
+    /// are not compared.
+    #[serde(default)]
+    pub trail: Option<Vec<serde_json::Map<String, Value>>>,
     #[serde(default)]
     pub invalid: Option<String>,
 }
@@ -129,6 +135,8 @@ pub(crate) enum Outcome {
         last_event: Option<Value>,
         /// Each state's first `stateExitedEventDetails`, by state name.
         exited: serde_json::Map<String, Value>,
+        /// Every event, as `GetExecutionHistory` returns it.
+        events: Vec<Value>,
     },
 }
 
@@ -198,12 +206,17 @@ pub(crate) fn execute(case: &Case) -> Outcome {
         history: sink.events().into_iter().map(|e| e.kind.into_owned()).collect(),
         last_event,
         exited,
+        events: sink
+            .events()
+            .iter()
+            .map(|e| serde_json::to_value(e).expect("an event serializes"))
+            .collect(),
     }
 }
 
 fn check(case: &Case, outcome: &Outcome) -> Result<(), String> {
     let e = &case.expect;
-    let (status, output, error, cause, history, last_event, exited) = match (outcome, &e.invalid) {
+    let (status, output, error, cause, history, last_event, exited, events) = match (outcome, &e.invalid) {
         (Outcome::Rejected(codes, _), Some(code)) if codes.contains(&code.as_str()) => return Ok(()),
         (Outcome::Rejected(codes, why), Some(code)) => return Err(format!("rejected with {codes:?}, expected {code}: {why}")),
         (Outcome::Rejected(_, why), None) => return Err(format!("definition rejected: {why}")),
@@ -217,9 +230,10 @@ fn check(case: &Case, outcome: &Outcome) -> Result<(), String> {
                 history,
                 last_event,
                 exited,
+                events,
             },
             None,
-        ) => (status, output, error, cause, history, last_event, exited),
+        ) => (status, output, error, cause, history, last_event, exited, events),
     };
     let mut problems = Vec::new();
     if let Some(want) = &e.status
@@ -267,6 +281,16 @@ fn check(case: &Case, outcome: &Outcome) -> Result<(), String> {
         && history.as_slice() != want.as_slice()
     {
         problems.push(format!("history {history:?}, expected {want:?}"));
+    }
+    if let Some(trail) = &e.trail {
+        if trail.len() != events.len() {
+            problems.push(format!("{} events, expected {}: {history:?}", events.len(), trail.len()));
+        }
+        for (want, got) in trail.iter().zip(events) {
+            if let Some((key, value)) = want.iter().find(|(k, v)| got.get(k.as_str()) != Some(*v)) {
+                problems.push(format!("event {} has {key} {:?}, expected {value}", got["id"], got.get(key)));
+            }
+        }
     }
     let mut at = 0;
     for want in &e.history {
