@@ -44,6 +44,9 @@ pub struct StatesError {
     /// recorded as an `EvaluationFailed` event naming it.
     #[serde(skip)]
     pub(crate) location: Option<String>,
+    /// A task's own failure, which `Catch` and `Retry` see whatever its name.
+    #[serde(skip)]
+    from_task: bool,
 }
 
 impl PartialEq for StatesError {
@@ -78,6 +81,7 @@ impl StatesError {
             cause: cause.into(),
             located: false,
             location: None,
+            from_task: false,
         }
     }
 
@@ -115,10 +119,20 @@ impl StatesError {
         Self::new(names::INTRINSIC_FAILURE, cause)
     }
 
+    /// The task failed with this error: its `States.DataLimitExceeded` (a result over the
+    /// quota) is caught like any task failure, `States.ALL` included, as AWS recorded it
+    /// (localstack/localstack, tests/aws/services/stepfunctions/v2/error_handling/
+    /// test_states_errors.snapshot.json, 2024-03-21).
+    pub(crate) fn reported_by_task(mut self) -> Self {
+        self.from_task = true;
+        self
+    }
+
     /// `States.Runtime` and `States.DataLimitExceeded` end the execution: no Retry or Catch sees
-    /// them, not even `States.ALL` (Step Functions developer guide, "Error names").
+    /// them, not even `States.ALL` (Step Functions developer guide, "Error names") — unless a
+    /// task reported them.
     pub fn is_terminal(&self) -> bool {
-        self.error == names::RUNTIME || self.error == names::DATA_LIMIT_EXCEEDED
+        !self.from_task && (self.error == names::RUNTIME || self.error == names::DATA_LIMIT_EXCEEDED)
     }
 
     fn is_timeout(&self) -> bool {

@@ -98,9 +98,6 @@ impl Interpreter {
                     retry_count,
                 };
                 let result = self.invoke(call, timeout, heartbeat, registration, &run.recorder).await?;
-                if json_len(&result) > PAYLOAD_LIMIT {
-                    return Err(result_too_large(&s.resource));
-                }
                 // Output processing is part of the attempt: its errors (ResultPathMatchFailure,
                 // a bad ResultSelector path) are retried and caught like the task's own.
                 let out = Outputs {
@@ -144,6 +141,7 @@ impl Interpreter {
     ) -> Result<Value, StatesError> {
         let lambda_direct = call.resource.starts_with("arn:aws:lambda:");
         let (resource_type, resource) = resource_parts(&call.resource);
+        let resource_named = call.resource.clone();
         if lambda_direct {
             rec.emit(
                 "LambdaFunctionScheduled",
@@ -198,6 +196,10 @@ impl Interpreter {
             }),
             None => work.await,
         };
+        let result = result.and_then(|output| match json_len(&output) > PAYLOAD_LIMIT {
+            true => Err(result_too_large(&resource_named)),
+            false => Ok(output),
+        });
         let prefix = if lambda_direct { "LambdaFunction" } else { "Task" };
         let details_key = |t: &str| format!("{}{t}EventDetails", if lambda_direct { "lambdaFunction" } else { "task" });
         match &result {
@@ -212,20 +214,25 @@ impl Interpreter {
                 } else {
                     "Failed"
                 };
-                rec.emit(
-                    &format!("{prefix}{t}"),
-                    Some(&details_key(t)),
-                    json!({"resourceType": resource_type, "resource": resource, "error": e.error, "cause": e.cause}),
-                )
+                // A Lambda function called by its ARN fails with the error and cause alone
+                // (recorded: localstack/localstack, tests/aws/services/stepfunctions/v2/
+                // error_handling/test_states_errors.snapshot.json, 2024-03-21).
+                let details = match lambda_direct {
+                    true => json!({"error": e.error, "cause": e.cause}),
+                    false => json!({"resourceType": resource_type, "resource": resource, "error": e.error, "cause": e.cause}),
+                };
+                rec.emit(&format!("{prefix}{t}"), Some(&details_key(t)), details)
             }
         };
         result
     }
 }
 
-/// Step Functions' words for a task result over the payload quota, naming the service of an
-/// integration (`lambda` for `arn:aws:states:::lambda:invoke`) or the whole resource otherwise
-/// (recorded in LocalStack's AWS snapshots, `test_states_errors.snapshot.json`, 2024-03-21).
+/// A task result over the payload quota fails the task (`TaskFailed`), in Step Functions'
+/// words, naming the service of an integration (`lambda` for `arn:aws:states:::lambda:invoke`)
+/// or the whole resource otherwise; a `Catch` takes it, `States.ALL` too (recorded in
+/// localstack/localstack, tests/aws/services/stepfunctions/v2/error_handling/
+/// test_states_errors.snapshot.json, 2024-03-21).
 fn result_too_large(resource: &str) -> StatesError {
     let named = resource
         .strip_prefix("arn:aws:states:::")
@@ -235,4 +242,5 @@ fn result_too_large(resource: &str) -> StatesError {
         names::DATA_LIMIT_EXCEEDED,
         format!("The state/task '{named}' returned a result with a size exceeding the maximum number of bytes service limit."),
     )
+    .reported_by_task()
 }
