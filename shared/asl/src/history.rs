@@ -312,6 +312,11 @@ impl Recorder {
         self.push(Cow::Borrowed(event_kind(state_type, true)), Some(details), Link::Flow)
     }
 
+    /// Makes `event` the flow's last: the next event follows it.
+    pub(crate) fn follow(&self, event: u64) {
+        self.previous.store(event, Ordering::SeqCst);
+    }
+
     /// The flow's last event: the one the next event will follow.
     pub(crate) fn last(&self) -> u64 {
         self.previous.load(Ordering::SeqCst)

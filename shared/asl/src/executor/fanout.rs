@@ -41,15 +41,23 @@ impl Interpreter {
                     },
                 };
                 run.recorder.emit("ParallelStateStarted", None, Value::Null);
-                let branches = s.branches.iter().map(|branch| {
-                    let branch_run = run.fork(branch);
+                let runs: Vec<Run> = s.branches.iter().map(|branch| run.fork(branch)).collect();
+                let branches = s.branches.iter().zip(&runs).enumerate().map(|(i, (branch, branch_run))| {
                     let input = branch_input.clone();
-                    async move { self.run_machine(branch, input, &branch_run, None).await }
+                    async move { self.run_machine(branch, input, branch_run, None).await.map_err(|e| (i, e)) }
                 });
                 // try_join_all drops (and so cancels) the other branches as soon as one fails,
                 // as Step Functions stops a Parallel state's branches on the first failure; the
                 // state then fails with that branch's error.
-                let results = futures_util::future::try_join_all(branches).await.map(Value::Array)?;
+                let results = match futures_util::future::try_join_all(branches).await {
+                    Ok(outputs) => Value::Array(outputs),
+                    Err((failed, error)) => {
+                        if !error.is_terminal() {
+                            stop_branches(run, &runs, failed);
+                        }
+                        return Err(error);
+                    }
+                };
                 run.recorder.emit("ParallelStateSucceeded", None, Value::Null);
                 let out = Outputs {
                     lang,
@@ -75,13 +83,16 @@ impl Interpreter {
                     if error.is_terminal() {
                         return Err(error);
                     }
-                    run.recorder.emit(
-                        "ParallelStateFailed",
-                        Some("parallelStateFailedEventDetails"),
-                        json!({"error": error.error, "cause": error.cause}),
-                    );
                     debug!(state = name, error = %error.error, "parallel state failed");
-                    match self.recover(&error, &s.retry, &mut retries, &s.catch).await {
+                    let recovery = self.recover(&error, &s.retry, &mut retries, &s.catch).await;
+                    if !matches!(recovery, Recovery::Retry) {
+                        run.recorder.emit(
+                            "ParallelStateFailed",
+                            Some("parallelStateFailedEventDetails"),
+                            json!({"error": error.error, "cause": error.cause}),
+                        );
+                    }
+                    match recovery {
                         Recovery::Retry => {}
                         Recovery::Catch(i, c) => return caught((i, c), lang, input, error, ctx, run),
                         Recovery::Fail => return Err(error),
@@ -114,8 +125,8 @@ impl Interpreter {
         }
         let mut retries = vec![0u64; s.retry.len()];
         loop {
-            // The last event of the iteration that failed the state, which `MapStateFailed`
-            // follows, as `MapIterationFailed` does (recorded in localstack/localstack,
+            // The last event of the iteration that failed the state, which the state's next
+            // event follows, as `MapIterationFailed` does (recorded in localstack/localstack,
             // tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json,
             // MAP_CATCH_ERROR_OUTPUT_WITH_RETRY, 2024-11-12); 0 while none has.
             let failed_after = AtomicU64::new(0);
@@ -247,11 +258,16 @@ impl Interpreter {
                     if error.is_terminal() {
                         return Err(error);
                     }
-                    match failed_after.load(Ordering::SeqCst) {
-                        0 => run.recorder.emit("MapStateFailed", None, Value::Null),
-                        last => run.recorder.emit_after(last, "MapStateFailed", None, Value::Null),
-                    };
-                    match self.recover(&error, &s.retry, &mut retries, &s.catch).await {
+                    if let last @ 1.. = failed_after.load(Ordering::SeqCst) {
+                        run.recorder.follow(last);
+                    }
+                    // As a Parallel state's (see stop_branches), the failure is recorded once no
+                    // retrier takes it.
+                    let recovery = self.recover(&error, &s.retry, &mut retries, &s.catch).await;
+                    if !matches!(recovery, Recovery::Retry) {
+                        run.recorder.emit("MapStateFailed", None, Value::Null);
+                    }
+                    match recovery {
                         Recovery::Retry => {}
                         Recovery::Catch(i, c) => return caught((i, c), lang, input, error, ctx, run),
                         Recovery::Fail => return Err(error),
@@ -260,6 +276,23 @@ impl Interpreter {
             }
         }
     }
+}
+
+/// A branch failed, so the Parallel state stops: every state still open in its branches is
+/// aborted, the failing one included, and the state goes on from the failed branch's last event
+/// before that. AWS recorded it so (localstack/localstack, tests/aws/services/stepfunctions/v2/
+/// states_variables/test_error_output.snapshot.json, PARALLEL_CATCH_ERROR_OUTPUT_WITH_RETRY,
+/// 2024-11-13): `TaskFailed` (7), `TaskStateAborted`, then the retry's `ParallelStateStarted`
+/// following 7, with no `ParallelStateFailed` until no retrier is left.
+fn stop_branches(run: &Run, runs: &[Run], failed: usize) {
+    let last = runs[failed].recorder.last();
+    runs[failed].abort_open();
+    for (i, other) in runs.iter().enumerate() {
+        if i != failed {
+            other.abort_open();
+        }
+    }
+    run.recorder.follow(last);
 }
 
 /// How many failed items a Map tolerates, from ToleratedFailureCount/Percentage (or their

@@ -16,7 +16,6 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -156,8 +155,17 @@ pub(crate) struct Run {
     /// A redriven execution's Task states that succeeded before: their outputs, used once
     /// instead of running them again.
     kept: Arc<std::sync::Mutex<HashMap<String, Value>>>,
-    /// The running state's `…StateEntered` event, and the flow's event before it.
-    entry: [AtomicU64; 2],
+    /// The state the flow is in: entered, not exited.
+    open: std::sync::Mutex<Option<Open>>,
+}
+
+/// A state a flow entered and has not exited.
+#[derive(Debug, Clone)]
+struct Open {
+    kind: &'static str,
+    /// Its `…StateEntered` event, and the flow's event before it.
+    entered: u64,
+    before: u64,
 }
 
 impl Run {
@@ -179,7 +187,7 @@ impl Run {
             pending: std::sync::Mutex::new(None),
             flight: Flight::default(),
             kept: Arc::new(std::sync::Mutex::new(kept)),
-            entry: Default::default(),
+            open: std::sync::Mutex::new(None),
         }
     }
 
@@ -196,7 +204,30 @@ impl Run {
             pending: std::sync::Mutex::new(None),
             flight: self.flight.clone(),
             kept: self.kept.clone(),
-            entry: Default::default(),
+            open: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn set_open(&self, open: Option<Open>) {
+        *self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = open;
+    }
+
+    fn open(&self) -> Option<Open> {
+        self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Records that the state this flow is in was stopped: `TaskStateAborted`, and the same for
+    /// a Wait, Parallel or Map (the only states with an `…Aborted` event). A branch of a
+    /// Parallel state that failed is stopped so, the failing state included (recorded in
+    /// localstack/localstack, tests/aws/services/stepfunctions/v2/states_variables/
+    /// test_error_output.snapshot.json, PARALLEL_CATCH_ERROR_OUTPUT, 2024-11-13: `TaskFailed`,
+    /// then `TaskStateAborted`).
+    fn abort_open(&self) {
+        let Some(open) = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() else {
+            return;
+        };
+        if matches!(open.kind, "Task" | "Wait" | "Parallel" | "Map") {
+            self.recorder.emit(&format!("{}StateAborted", open.kind), None, Value::Null);
         }
     }
 
@@ -208,7 +239,7 @@ impl Run {
     /// MAP_CATCH_ERROR_OUTPUT, 2024-11-12). Other errors pass unchanged.
     pub(crate) fn evaluation_failed(&self, mut error: StatesError, state: &str) -> StatesError {
         let Some(location) = error.location.take() else { return error };
-        let [entered, before] = self.entry.each_ref().map(|id| id.load(Ordering::SeqCst));
+        let (entered, before) = self.open().map_or((0, 0), |o| (o.entered, o.before));
         let error = error.at_state(state, entered);
         self.recorder.emit_after(
             before,
@@ -378,8 +409,7 @@ impl Interpreter {
         let name_arc: Arc<str> = Arc::from(name);
         let before = run.recorder.last();
         let entered = run.recorder.state_entered(kind, &name_arc, &input);
-        run.entry[0].store(entered, Ordering::SeqCst);
-        run.entry[1].store(before, Ordering::SeqCst);
+        run.set_open(Some(Open { kind, entered, before }));
         debug!(state = name, kind, "state entered");
         // A Task that succeeded before the redrive is not run again. One that assigns
         // variables is, so that they are set.
@@ -388,6 +418,7 @@ impl Interpreter {
             && let Some(output) = run.take_kept(name)
         {
             debug!(state = name, "succeeded before the redrive: its output is reused");
+            run.set_open(None);
             run.recorder.state_exited(kind, &name_arc, output.to_string(), None);
             return transition(&s.transition, output);
         }
@@ -419,6 +450,7 @@ impl Interpreter {
             Ok((step, exited, assigned))
         })
         .map_err(|e| run.evaluation_failed(e, name).at_state(name, entered))?;
+        run.set_open(None);
         run.recorder.state_exited(kind, &name_arc, exited, assigned);
         Ok(step)
     }
