@@ -2,39 +2,38 @@
 //! and records history. Task work is delegated to a [`TaskInvoker`] supplied by the embedder.
 //!
 //! [`task`] holds Task states, [`fanout`] Parallel and Map, [`simple`] the states that call
-//! nothing outside; this module the run loop and error recovery.
+//! nothing outside, [`run`] what one flow of an execution carries; this module the run loop and
+//! error recovery.
 
 mod drive;
 mod fanout;
+mod run;
 mod simple;
 mod stopping;
 mod task;
 
 pub use stopping::StopRequest;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tracing::debug;
 
-use crate::context::{Clock, Context};
+use crate::context::Context;
 use crate::definition::{Catcher, JitterStrategy, Retrier, State, StateMachine};
 use crate::error::StatesError;
-use crate::history::{HISTORY_LIMIT, HistorySink, Recorder};
+use crate::history::{HISTORY_LIMIT, HistorySink};
 use crate::io::{Lang, Step, assign_block, check_size, jsonata_field, result_path, states_doc, transition};
 use crate::redrive::Redrive;
 use crate::tokens::TaskTokens;
-use crate::variables::Scope;
+use run::{Open, Run};
 use simple::{choose, fail, pass, succeed, wait};
-use stopping::Flight;
 
 /// One call from a Task state to the outside world.
 #[derive(Debug, Clone)]
@@ -137,141 +136,6 @@ impl std::fmt::Debug for Interpreter {
         f.debug_struct("Interpreter")
             .field("waiting_tokens", &self.tokens.waiting())
             .finish()
-    }
-}
-
-/// Per-execution facts: the recorder and what the context object exposes.
-pub(crate) struct Run {
-    recorder: Recorder,
-    clock: Clock,
-    execution: Arc<Value>,
-    state_machine: Arc<Value>,
-    /// The query language of the enclosing state machine (a state may set its own).
-    lang: Lang,
-    scope: Arc<Scope>,
-    /// Variables the running state assigns, committed when it completes.
-    pending: std::sync::Mutex<Option<serde_json::Map<String, Value>>>,
-    flight: Flight,
-    /// A redriven execution's Task states that succeeded before: their outputs, used once
-    /// instead of running them again.
-    kept: Arc<std::sync::Mutex<HashMap<String, Value>>>,
-    /// The state the flow is in: entered, not exited.
-    open: std::sync::Mutex<Option<Open>>,
-}
-
-/// A state a flow entered and has not exited.
-#[derive(Debug, Clone)]
-struct Open {
-    kind: &'static str,
-    /// Its `…StateEntered` event, and the flow's event before it.
-    entered: u64,
-    before: u64,
-}
-
-impl Run {
-    pub(crate) fn new(
-        recorder: Recorder,
-        clock: Clock,
-        execution: Value,
-        state_machine: Value,
-        lang: Lang,
-        kept: HashMap<String, Value>,
-    ) -> Run {
-        Run {
-            recorder,
-            clock,
-            execution: Arc::new(execution),
-            state_machine: Arc::new(state_machine),
-            lang,
-            scope: Scope::root(),
-            pending: std::sync::Mutex::new(None),
-            flight: Flight::default(),
-            kept: Arc::new(std::sync::Mutex::new(kept)),
-            open: std::sync::Mutex::new(None),
-        }
-    }
-
-    /// A branch or map iteration of this flow: its own event chain and variable scope, in the
-    /// query language of the machine it runs.
-    fn fork(&self, machine: &StateMachine) -> Run {
-        Run {
-            recorder: self.recorder.fork(),
-            clock: self.clock,
-            execution: self.execution.clone(),
-            state_machine: self.state_machine.clone(),
-            lang: Lang::of(machine.query_language.as_deref(), self.lang),
-            scope: self.scope.child(),
-            pending: std::sync::Mutex::new(None),
-            flight: self.flight.clone(),
-            kept: self.kept.clone(),
-            open: std::sync::Mutex::new(None),
-        }
-    }
-
-    fn set_open(&self, open: Option<Open>) {
-        *self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = open;
-    }
-
-    fn open(&self) -> Option<Open> {
-        self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
-    }
-
-    /// Records that the state this flow is in was stopped: `TaskStateAborted`, and the same for
-    /// a Wait, Parallel or Map (the only states with an `…Aborted` event). A branch of a
-    /// Parallel state that failed is stopped so, the failing state included (recorded in
-    /// localstack/localstack, tests/aws/services/stepfunctions/v2/states_variables/
-    /// test_error_output.snapshot.json, PARALLEL_CATCH_ERROR_OUTPUT, 2024-11-13: `TaskFailed`,
-    /// then `TaskStateAborted`).
-    fn abort_open(&self) {
-        let Some(open) = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() else {
-            return;
-        };
-        if matches!(open.kind, "Task" | "Wait" | "Parallel" | "Map") {
-            self.recorder.emit(&format!("{}StateAborted", open.kind), None, Value::Null);
-        }
-    }
-
-    /// Records a JSONata expression's failure in the running state as Step Functions does,
-    /// once, before the state's own failure events and whether or not a `Catch` takes it: an
-    /// `EvaluationFailed` naming the state and the field, whose `previousEventId` is the event
-    /// before the state's entry (recorded in localstack/localstack,
-    /// tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json,
-    /// MAP_CATCH_ERROR_OUTPUT, 2024-11-12). Other errors pass unchanged.
-    pub(crate) fn evaluation_failed(&self, mut error: StatesError, state: &str) -> StatesError {
-        let Some(location) = error.location.take() else { return error };
-        let (entered, before) = self.open().map_or((0, 0), |o| (o.entered, o.before));
-        let error = error.at_state(state, entered);
-        self.recorder.emit_after(
-            before,
-            "EvaluationFailed",
-            Some("evaluationFailedEventDetails"),
-            json!({"cause": error.cause, "error": error.error, "location": location, "state": state}),
-        );
-        error
-    }
-
-    fn context(&self, name: Arc<str>, entered: DateTime<Utc>, map_item: Option<&Arc<Value>>) -> Context {
-        Context::live(
-            self.execution.clone(),
-            self.state_machine.clone(),
-            name,
-            entered,
-            map_item.cloned(),
-            self.scope.clone(),
-        )
-    }
-
-    /// Records what the running state assigns; it takes effect when the state completes.
-    pub(crate) fn stage(&self, assigned: Option<serde_json::Map<String, Value>>) {
-        *self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = assigned;
-    }
-
-    fn take_pending(&self) -> Option<serde_json::Map<String, Value>> {
-        self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
-    }
-
-    fn take_kept(&self, name: &str) -> Option<Value> {
-        self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(name)
     }
 }
 

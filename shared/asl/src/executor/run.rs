@@ -1,0 +1,151 @@
+//! One flow of an execution — the machine's own, a Parallel branch's or a Map iteration's: its
+//! history recorder, what its context object exposes, its variable scope and the state it is in.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::stopping::Flight;
+use crate::context::{Clock, Context};
+use crate::definition::StateMachine;
+use crate::error::StatesError;
+use crate::history::Recorder;
+use crate::io::Lang;
+use crate::variables::Scope;
+
+/// One flow: its recorder, what its context object exposes, its scope and its open state.
+pub(crate) struct Run {
+    pub(super) recorder: Recorder,
+    pub(super) clock: Clock,
+    pub(super) execution: Arc<Value>,
+    pub(super) state_machine: Arc<Value>,
+    /// The query language of the enclosing state machine (a state may set its own).
+    pub(super) lang: Lang,
+    pub(super) scope: Arc<Scope>,
+    /// Variables the running state assigns, committed when it completes.
+    pub(super) pending: std::sync::Mutex<Option<serde_json::Map<String, Value>>>,
+    pub(super) flight: Flight,
+    /// A redriven execution's Task states that succeeded before: their outputs, used once
+    /// instead of running them again.
+    pub(super) kept: Arc<std::sync::Mutex<HashMap<String, Value>>>,
+    /// The state the flow is in: entered, not exited.
+    pub(super) open: std::sync::Mutex<Option<Open>>,
+}
+
+/// A state a flow entered and has not exited.
+#[derive(Debug, Clone)]
+pub(super) struct Open {
+    pub(super) kind: &'static str,
+    /// Its `…StateEntered` event, and the flow's event before it.
+    pub(super) entered: u64,
+    pub(super) before: u64,
+}
+
+impl Run {
+    pub(crate) fn new(
+        recorder: Recorder,
+        clock: Clock,
+        execution: Value,
+        state_machine: Value,
+        lang: Lang,
+        kept: HashMap<String, Value>,
+    ) -> Run {
+        Run {
+            recorder,
+            clock,
+            execution: Arc::new(execution),
+            state_machine: Arc::new(state_machine),
+            lang,
+            scope: Scope::root(),
+            pending: std::sync::Mutex::new(None),
+            flight: Flight::default(),
+            kept: Arc::new(std::sync::Mutex::new(kept)),
+            open: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// A branch or map iteration of this flow: its own event chain and variable scope, in the
+    /// query language of the machine it runs.
+    pub(super) fn fork(&self, machine: &StateMachine) -> Run {
+        Run {
+            recorder: self.recorder.fork(),
+            clock: self.clock,
+            execution: self.execution.clone(),
+            state_machine: self.state_machine.clone(),
+            lang: Lang::of(machine.query_language.as_deref(), self.lang),
+            scope: self.scope.child(),
+            pending: std::sync::Mutex::new(None),
+            flight: self.flight.clone(),
+            kept: self.kept.clone(),
+            open: std::sync::Mutex::new(None),
+        }
+    }
+
+    pub(super) fn set_open(&self, open: Option<Open>) {
+        *self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = open;
+    }
+
+    pub(super) fn open(&self) -> Option<Open> {
+        self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Records that the state this flow is in was stopped: `TaskStateAborted`, and the same for
+    /// a Wait, Parallel or Map (the only states with an `…Aborted` event). A branch of a
+    /// Parallel state that failed is stopped so, the failing state included (recorded in
+    /// localstack/localstack, tests/aws/services/stepfunctions/v2/states_variables/
+    /// test_error_output.snapshot.json, PARALLEL_CATCH_ERROR_OUTPUT, 2024-11-13: `TaskFailed`,
+    /// then `TaskStateAborted`).
+    pub(super) fn abort_open(&self) {
+        let Some(open) = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() else {
+            return;
+        };
+        if matches!(open.kind, "Task" | "Wait" | "Parallel" | "Map") {
+            self.recorder.emit(&format!("{}StateAborted", open.kind), None, Value::Null);
+        }
+    }
+
+    /// Records a JSONata expression's failure in the running state as Step Functions does,
+    /// once, before the state's own failure events and whether or not a `Catch` takes it: an
+    /// `EvaluationFailed` naming the state and the field, whose `previousEventId` is the event
+    /// before the state's entry (recorded in localstack/localstack,
+    /// tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json,
+    /// MAP_CATCH_ERROR_OUTPUT, 2024-11-12). Other errors pass unchanged.
+    pub(crate) fn evaluation_failed(&self, mut error: StatesError, state: &str) -> StatesError {
+        let Some(location) = error.location.take() else { return error };
+        let (entered, before) = self.open().map_or((0, 0), |o| (o.entered, o.before));
+        let error = error.at_state(state, entered);
+        self.recorder.emit_after(
+            before,
+            "EvaluationFailed",
+            Some("evaluationFailedEventDetails"),
+            json!({"cause": error.cause, "error": error.error, "location": location, "state": state}),
+        );
+        error
+    }
+
+    pub(super) fn context(&self, name: Arc<str>, entered: DateTime<Utc>, map_item: Option<&Arc<Value>>) -> Context {
+        Context::live(
+            self.execution.clone(),
+            self.state_machine.clone(),
+            name,
+            entered,
+            map_item.cloned(),
+            self.scope.clone(),
+        )
+    }
+
+    /// Records what the running state assigns; it takes effect when the state completes.
+    pub(crate) fn stage(&self, assigned: Option<serde_json::Map<String, Value>>) {
+        *self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = assigned;
+    }
+
+    pub(super) fn take_pending(&self) -> Option<serde_json::Map<String, Value>> {
+        self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+    }
+
+    pub(super) fn take_kept(&self, name: &str) -> Option<Value> {
+        self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(name)
+    }
+}
