@@ -1,9 +1,12 @@
 //! Which state each event of a history belongs to. Events of Parallel branches and Map
 //! iterations interleave, so an event is attributed by following its `previousEventId` back to
-//! a `…StateEntered` — except an `EvaluationFailed`, which names its state and follows the
-//! event *before* that state's entry (recorded in localstack/localstack,
-//! tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json): its
-//! chain leads to the state before, so it belongs to the latest entry of the state it names.
+//! a `…StateEntered` — except where that chain leads to another state, which Step Functions
+//! does for two kinds of event that name their state (recorded in localstack/localstack,
+//! tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json,
+//! 2024-11-12): an `EvaluationFailed` follows the event *before* its state's entry, and a Map's
+//! `MapStateExited` follows its last `MapIterationSucceeded`, an event of the last iteration. Such
+//! an event belongs to the state it names: the one its chain leads to if that is the state, the
+//! latest entry of that name otherwise.
 
 use std::collections::HashMap;
 
@@ -13,13 +16,17 @@ use crate::HistoryEvent;
 /// state's name).
 #[derive(Debug)]
 pub struct Owners<T> {
-    by_event: HashMap<u64, T>,
-    latest_entry: HashMap<String, T>,
+    /// Each state entry's name and owner, in the order entered.
+    entries: Vec<(String, T)>,
+    /// Each event's entry.
+    by_event: HashMap<u64, usize>,
+    latest_entry: HashMap<String, usize>,
 }
 
 impl<T> Default for Owners<T> {
     fn default() -> Self {
         Self {
+            entries: Vec::new(),
             by_event: HashMap::new(),
             latest_entry: HashMap::new(),
         }
@@ -29,32 +36,39 @@ impl<T> Default for Owners<T> {
 impl<T: Clone> Owners<T> {
     /// A `…StateEntered` event: what follows from it is `owner`'s.
     pub fn enter(&mut self, entered: &HistoryEvent, owner: T) {
-        if let Some(name) = entered.state_name() {
-            self.latest_entry.insert(name.to_string(), owner.clone());
-        }
-        self.by_event.insert(entered.id, owner);
+        let name = entered.state_name().unwrap_or_default().to_string();
+        let entry = self.entries.len();
+        self.latest_entry.insert(name.clone(), entry);
+        self.entries.push((name, owner));
+        self.by_event.insert(entered.id, entry);
     }
 
     /// The owner of any other event, which is recorded as that owner's so that what follows
     /// from it is too; `None` for an event no entry leads to (`ExecutionStarted`).
     pub fn follow(&mut self, e: &HistoryEvent) -> Option<T> {
-        let owner = self.of(e)?;
-        self.by_event.insert(e.id, owner.clone());
-        Some(owner)
+        let entry = self.entry_of(e)?;
+        self.by_event.insert(e.id, entry);
+        Some(self.entries[entry].1.clone())
     }
 
     /// The owner of `e`, without recording it: an execution's end belongs to no state, but
     /// the state it follows is the one that ended it.
     pub fn of(&self, e: &HistoryEvent) -> Option<T> {
-        match e.evaluated_state() {
-            Some(name) => self.latest_entry.get(name).cloned(),
-            None => self.by_event.get(&e.previous_event_id).cloned(),
-        }
+        self.entry_of(e).map(|entry| self.entries[entry].1.clone())
     }
 
-    /// Records `e` as `owner`'s (an exit matched by name rather than by its chain).
-    pub fn set(&mut self, e: &HistoryEvent, owner: T) {
-        self.by_event.insert(e.id, owner);
+    fn entry_of(&self, e: &HistoryEvent) -> Option<usize> {
+        let chained = self.by_event.get(&e.previous_event_id).copied();
+        let named = match e.kind.ends_with("StateExited") {
+            true => e.state_name(),
+            false => e.evaluated_state(),
+        };
+        match named {
+            Some(name) => chained
+                .filter(|&entry| self.entries[entry].0 == name)
+                .or_else(|| self.latest_entry.get(name).copied()),
+            None => chained,
+        }
     }
 }
 
@@ -82,6 +96,7 @@ mod tests {
                 r#", "evaluationFailedEventDetails": {"state": "Fallback", "error": "States.QueryEvaluationError"}"#,
             ),
             event(6, 5, "MapIterationFailed", ""),
+            event(7, 6, "TaskStateExited", r#", "stateExitedEventDetails": {"name": "Work"}"#),
         ];
         let mut owners = Owners::default();
         let mut seen = Vec::new();
@@ -93,6 +108,10 @@ mod tests {
             }
         }
         let named = |s: &str| Some(s.to_string());
-        assert_eq!(seen, [named("Work"), named("Fallback"), named("Fallback")]);
+        assert_eq!(
+            seen,
+            [named("Work"), named("Fallback"), named("Fallback"), named("Work")],
+            "an exit belongs to the state it names, wherever its chain leads"
+        );
     }
 }

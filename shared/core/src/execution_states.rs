@@ -174,6 +174,58 @@ mod tests {
         assert_eq!(rows, [("Caught", "FAILED"), ("Retried", "SUCCEEDED")]);
     }
 
+    /// A Map's exit follows its last `MapIterationSucceeded`, an event of its last iteration
+    /// (AWS's history in localstack/localstack, tests/aws/services/stepfunctions/v2/
+    /// states_variables/test_error_output.snapshot.json): the exit is still the Map's.
+    #[test]
+    fn a_map_exit_that_follows_its_last_iteration_ends_the_map() {
+        let at = "2026-12-04T09:00:00Z";
+        let e = |id: u64, prev: u64, kind: &str, details: &str| {
+            event(&format!(
+                r#"{{"id":{id},"previousEventId":{prev},"timestamp":"{at}","type":"{kind}"{details}}}"#
+            ))
+        };
+        let history = [
+            e(
+                2,
+                0,
+                "MapStateEntered",
+                r#","stateEnteredEventDetails":{"name":"Items","input":"[1]"}"#,
+            ),
+            e(3, 2, "MapStateStarted", r#","mapStateStartedEventDetails":{"length":1}"#),
+            e(
+                4,
+                3,
+                "MapIterationStarted",
+                r#","mapIterationStartedEventDetails":{"name":"Items","index":0}"#,
+            ),
+            e(
+                5,
+                4,
+                "PassStateEntered",
+                r#","stateEnteredEventDetails":{"name":"One","input":"1"}"#,
+            ),
+            e(6, 5, "PassStateExited", r#","stateExitedEventDetails":{"name":"One","output":"1"}"#),
+            e(
+                7,
+                6,
+                "MapIterationSucceeded",
+                r#","mapIterationSucceededEventDetails":{"name":"Items","index":0}"#,
+            ),
+            e(8, 7, "MapStateSucceeded", ""),
+            e(
+                9,
+                7,
+                "MapStateExited",
+                r#","stateExitedEventDetails":{"name":"Items","output":"[1]"}"#,
+            ),
+            e(10, 9, "ExecutionSucceeded", r#","executionSucceededEventDetails":{"output":"[1]"}"#),
+        ];
+        let rows = states(&history);
+        let rows: Vec<_> = rows.iter().map(|r| (r.name.as_str(), r.status.as_str())).collect();
+        assert_eq!(rows, [("Items", "SUCCEEDED"), ("One", "SUCCEEDED")]);
+    }
+
     /// An `EvaluationFailed` follows the event before its state's entry (AWS's history in
     /// localstack/localstack, tests/aws/services/stepfunctions/v2/states_variables/
     /// test_error_output.snapshot.json): it fails the state it names, not the one before.

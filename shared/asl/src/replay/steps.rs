@@ -75,23 +75,12 @@ pub(super) fn read(history: &[HistoryEvent]) -> (Vec<Step>, Option<End>) {
             owners.enter(e, steps.len() - 1);
             continue;
         }
-        let chained = owners.of(e);
+        let Some(i) = owners.follow(e) else { continue };
         if kind.ends_with("StateExited") {
-            let name = e.state_name().unwrap_or_default();
-            // A Parallel or Map exits after its branches' events: by name, the open one.
-            let i = chained.filter(|&i| steps[i].state == name).or_else(|| {
-                steps
-                    .iter()
-                    .rposition(|s| s.state == name && s.output.is_none() && s.error.is_none())
-            });
-            if let Some(i) = i {
-                steps[i].output = json(e.detail_text("output"));
-                steps[i].ended_event = Some(e.id);
-                owners.set(e, i);
-            }
+            steps[i].output = json(e.detail_text("output"));
+            steps[i].ended_event = Some(e.id);
             continue;
         }
-        let Some(i) = owners.follow(e) else { continue };
         if kind.ends_with("Failed") || kind.ends_with("TimedOut") {
             steps[i].error = e.detail_text("error");
             steps[i].ended_event = Some(e.id);
