@@ -322,7 +322,7 @@ impl Recorder {
         self.previous.load(Ordering::SeqCst)
     }
 
-    pub(crate) fn map_iteration(&self, kind: &'static str, key: &'static str, name: &Arc<str>, index: usize) {
+    pub(crate) fn map_iteration(&self, kind: &'static str, key: &'static str, name: &Arc<str>, index: usize) -> u64 {
         self.push(
             Cow::Borrowed(kind),
             Some(Details {
@@ -330,7 +330,7 @@ impl Recorder {
                 body: Body::MapIteration { name: name.clone(), index },
             }),
             Link::Flow,
-        );
+        )
     }
 
     /// `output` is the state output already serialized (its size was checked on the way);

@@ -10,6 +10,7 @@ use super::{Interpreter, Recovery, Run, caught};
 use crate::context::Context;
 use crate::definition::{MapState, NumberOrExpression, ParallelState};
 use crate::error::{StatesError, names};
+use crate::history::Recorder;
 use crate::io::{Lang, Outputs, Step, input_path, jsonata_field, states_doc};
 use crate::path::resolve;
 use crate::payload;
@@ -130,6 +131,8 @@ impl Interpreter {
             // tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json,
             // MAP_CATCH_ERROR_OUTPUT_WITH_RETRY, 2024-11-12); 0 while none has.
             let failed_after = AtomicU64::new(0);
+            // The last `MapIterationSucceeded`, which the state's success and exit follow.
+            let last_success = AtomicU64::new(0);
             let attempt = async {
                 let effective = match lang {
                     Lang::JsonPath => input_path(&s.io, &input, ctx)?,
@@ -182,6 +185,7 @@ impl Interpreter {
                     let effective = &effective;
                     let failures = &failures;
                     let failed_after = &failed_after;
+                    let last_success = &last_success;
                     let map_name = &map_name;
                     async move {
                         let _permit = permits
@@ -204,12 +208,18 @@ impl Interpreter {
                         let out = self.run_machine(processor, item_input, &iter_run, Some(map_item)).await;
                         match out {
                             Ok(v) => {
-                                iter_run.recorder.map_iteration(
+                                // The iterations started after this one follow its last state
+                                // event, not its MapIterationSucceeded (AWS's history: see
+                                // succeeded() below).
+                                let last = iter_run.recorder.last();
+                                let id = iter_run.recorder.map_iteration(
                                     "MapIterationSucceeded",
                                     "mapIterationSucceededEventDetails",
                                     map_name,
                                     index,
                                 );
+                                run.recorder.follow(last);
+                                last_success.fetch_max(id, Ordering::SeqCst);
                                 Ok(v)
                             }
                             Err(e) if e.is_terminal() => Err(e),
@@ -235,7 +245,7 @@ impl Interpreter {
                     }
                 });
                 let results = futures_util::future::try_join_all(iterations).await.map(Value::Array)?;
-                run.recorder.emit("MapStateSucceeded", None, Value::Null);
+                succeeded(&run.recorder, last_success.load(Ordering::SeqCst));
                 let out = Outputs {
                     lang,
                     selector: s.result_selector.as_ref(),
@@ -276,6 +286,19 @@ impl Interpreter {
             }
         }
     }
+}
+
+/// A Map state's success, as AWS records it (localstack/localstack, tests/aws/services/
+/// stepfunctions/v2/states_variables/test_error_output.snapshot.json, MAP_CATCH_ERROR_OUTPUT,
+/// 2024-11-12, three items one at a time): each `MapIterationStarted` after the first follows
+/// the previous iteration's last state event (13 follows 11, not the `MapIterationSucceeded`
+/// 12), `MapStateSucceeded` follows the last `MapIterationSucceeded` (31 follows 30), and so does
+/// `MapStateExited` (32 follows 30): the success is an event the state does not go on from.
+fn succeeded(recorder: &Recorder, last_success: u64) {
+    if last_success > 0 {
+        recorder.follow(last_success);
+    }
+    recorder.emit_aside("MapStateSucceeded", None, Value::Null);
 }
 
 /// A branch failed, so the Parallel state stops: every state still open in its branches is
