@@ -32,7 +32,7 @@ impl Interpreter {
                 recorder.emit_aside(
                     "ExecutionStarted",
                     Some("executionStartedEventDetails"),
-                    json!({"input": spec.input.to_string(), "inputDetails": {"truncated": false}, "roleArn": role, "stateMachineArn": spec.state_machine_arn}),
+                    json!({"input": spec.input.to_string(), "inputDetails": {"truncated": false}, "roleArn": role}),
                 );
                 (recorder, spec.input.clone(), timestamp(clock.now()), 0)
             }

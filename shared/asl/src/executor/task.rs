@@ -142,24 +142,37 @@ impl Interpreter {
         let lambda_direct = call.resource.starts_with("arn:aws:lambda:");
         let (resource_type, resource) = resource_parts(&call.resource);
         let resource_named = call.resource.clone();
+        // The members of each event as `GetExecutionHistory` has them: a Lambda function called
+        // by its ARN has `lambdaFunction…` events without `resourceType` and `resource`, an
+        // integration's `task…` events carry both, and an optional member that is not set is
+        // left out (the SDK's HistoryEvent shapes; recorded in localstack/localstack,
+        // tests/aws/services/stepfunctions/v2/error_handling/test_task_lambda.snapshot.json).
+        let details = |members: Value| {
+            let mut members = match members {
+                Value::Object(m) => m,
+                _ => serde_json::Map::new(),
+            };
+            members.retain(|_, v| !v.is_null());
+            if !lambda_direct {
+                members.insert("resourceType".into(), json!(resource_type));
+                members.insert("resource".into(), json!(resource));
+            }
+            Value::Object(members)
+        };
         if lambda_direct {
             rec.emit(
                 "LambdaFunctionScheduled",
                 Some("lambdaFunctionScheduledEventDetails"),
-                json!({"resource": call.resource, "input": call.input.to_string(), "timeoutInSeconds": timeout}),
+                details(json!({"resource": call.resource, "input": call.input.to_string(), "inputDetails": {"truncated": false}, "timeoutInSeconds": timeout})),
             );
             rec.emit("LambdaFunctionStarted", None, Value::Null);
         } else {
             rec.emit(
                 "TaskScheduled",
                 Some("taskScheduledEventDetails"),
-                json!({"resourceType": resource_type, "resource": resource, "region": "local", "parameters": call.input.to_string(), "timeoutInSeconds": timeout, "heartbeatInSeconds": heartbeat}),
+                details(json!({"region": "local", "parameters": call.input.to_string(), "timeoutInSeconds": timeout, "heartbeatInSeconds": heartbeat})),
             );
-            rec.emit(
-                "TaskStarted",
-                Some("taskStartedEventDetails"),
-                json!({"resourceType": resource_type, "resource": resource}),
-            );
+            rec.emit("TaskStarted", Some("taskStartedEventDetails"), details(json!({})));
         }
         let work = async {
             let returned = self.invoker.invoke(call).await?;
@@ -167,7 +180,7 @@ impl Interpreter {
             rec.emit(
                 "TaskSubmitted",
                 Some("taskSubmittedEventDetails"),
-                json!({"resourceType": resource_type, "resource": resource, "output": returned.to_string()}),
+                details(json!({"output": returned.to_string(), "outputDetails": {"truncated": false}})),
             );
             loop {
                 let beat = async {
@@ -206,7 +219,7 @@ impl Interpreter {
             Ok(output) => rec.emit(
                 &format!("{prefix}Succeeded"),
                 Some(&details_key("Succeeded")),
-                json!({"resourceType": resource_type, "resource": resource, "output": output.to_string()}),
+                details(json!({"output": output.to_string(), "outputDetails": {"truncated": false}})),
             ),
             Err(e) => {
                 let t = if e.error == names::TIMEOUT || e.error == names::HEARTBEAT_TIMEOUT {
@@ -214,14 +227,11 @@ impl Interpreter {
                 } else {
                     "Failed"
                 };
-                // A Lambda function called by its ARN fails with the error and cause alone
-                // (recorded: localstack/localstack, tests/aws/services/stepfunctions/v2/
-                // error_handling/test_states_errors.snapshot.json, 2024-03-21).
-                let details = match lambda_direct {
-                    true => json!({"error": e.error, "cause": e.cause}),
-                    false => json!({"resourceType": resource_type, "resource": resource, "error": e.error, "cause": e.cause}),
-                };
-                rec.emit(&format!("{prefix}{t}"), Some(&details_key(t)), details)
+                rec.emit(
+                    &format!("{prefix}{t}"),
+                    Some(&details_key(t)),
+                    details(json!({"error": e.error, "cause": e.cause})),
+                )
             }
         };
         result
