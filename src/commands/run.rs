@@ -229,8 +229,9 @@ fn summary(runtime: &LocalRuntime, args: &RunArgs<'_>, record: &ExecutionRecord)
             s.render_reset(),
             style::duration(record.took_ms())
         );
-        if let (Some(e), Some(c)) = (&record.error, &record.cause) {
-            println!("  {}{e}{}: {c}", style::FAIL.render(), style::FAIL.render_reset());
+        if let Some(e) = &record.error {
+            let why = failure(e, record.cause.as_deref().unwrap_or_default());
+            println!("  {}{e}{}{why}", style::FAIL.render(), style::FAIL.render_reset());
         }
         let running: Vec<_> = baton_local::query::instances(runtime.db(), &runtime.pipeline().name)?
             .into_iter()
@@ -433,8 +434,8 @@ pub(crate) async fn show_progress(mut events: broadcast::Receiver<Progress>, app
             }
             "TaskFailed" | "TaskTimedOut" | "LambdaFunctionFailed" | "LambdaFunctionTimedOut" => {
                 let error = e.detail_text("error").unwrap_or_default();
-                let cause = e.detail_text("cause").unwrap_or_default();
-                show!("  {}✖ {name}{} {error}: {cause}", style::FAIL.render(), style::FAIL.render_reset());
+                let why = failure(&error, &e.detail_text("cause").unwrap_or_default());
+                show!("  {}✖ {name}{} {error}{why}", style::FAIL.render(), style::FAIL.render_reset());
             }
             "ParallelStateEntered" if name == baton_core::synth::ROLLBACK_STATE => {
                 show!("{}Rollback{}", style::WARN.render(), style::WARN.render_reset());
@@ -443,5 +444,15 @@ pub(crate) async fn show_progress(mut events: broadcast::Receiver<Progress>, app
             _ => {}
         }
         bar.set_message(in_progress(&entered, &approvals));
+    }
+}
+
+/// What follows an error's name on a failure line: its cause, or for a timeout, which Step
+/// Functions records with no cause, what the timeout means.
+fn failure(error: &str, cause: &str) -> String {
+    match (error, cause) {
+        ("States.Timeout", "") => ": no answer within the state's TimeoutSeconds or HeartbeatSeconds".into(),
+        (_, "") => String::new(),
+        (_, cause) => format!(": {cause}"),
     }
 }

@@ -47,6 +47,9 @@ pub struct StatesError {
     /// A task's own failure, which `Catch` and `Retry` see whatever its name.
     #[serde(skip)]
     from_task: bool,
+    /// A `States.Timeout` for a missed heartbeat, which `States.HeartbeatTimeout` matches too.
+    #[serde(skip)]
+    heartbeat: bool,
 }
 
 impl PartialEq for StatesError {
@@ -82,6 +85,7 @@ impl StatesError {
             located: false,
             location: None,
             from_task: false,
+            heartbeat: false,
         }
     }
 
@@ -109,6 +113,21 @@ impl StatesError {
             self.located = true;
         }
         self
+    }
+
+    /// A task that ran past its `TimeoutSeconds`, or, with `heartbeat`, sent no heartbeat within
+    /// its `HeartbeatSeconds`. AWS records both as `States.Timeout` with no cause — the task's
+    /// `TaskTimedOut` (or `LambdaFunctionTimedOut`) has the error alone, as the execution's
+    /// `ExecutionFailed` does, and a catcher's error output is `{"Error": "States.Timeout",
+    /// "Cause": ""}` (localstack/localstack, tests/aws/services/stepfunctions/v2/timeouts/
+    /// test_timeouts and test_heartbeats snapshots, 2024; error_handling/test_task_service_lambda,
+    /// test_invoke_timeout). `States.HeartbeatTimeout` is a name for `Retry` and `Catch` only
+    /// (developer guide, Error names), matching the heartbeat's.
+    pub(crate) fn timeout(heartbeat: bool) -> Self {
+        Self {
+            heartbeat,
+            ..Self::new(names::TIMEOUT, "")
+        }
     }
 
     pub fn runtime(cause: impl Into<String>) -> Self {
@@ -142,13 +161,14 @@ impl StatesError {
     /// Whether an `ErrorEquals` list matches this error. `States.ALL` matches everything that is
     /// not terminal; `States.TaskFailed` matches everything but timeouts ("acts as a wildcard that
     /// matches any known error name except for States.Timeout"); `States.Timeout` also matches a
-    /// heartbeat timeout, which the guide files under it.
+    /// heartbeat timeout, which the guide files under it, and `States.HeartbeatTimeout` that one.
     pub fn matches(&self, error_equals: &[String]) -> bool {
         !self.is_terminal()
             && error_equals.iter().any(|e| match e.as_str() {
                 names::ALL => true,
                 names::TASK_FAILED => !self.is_timeout() || self.error == names::TASK_FAILED,
                 names::TIMEOUT => self.is_timeout(),
+                names::HEARTBEAT_TIMEOUT => self.heartbeat || self.error == names::HEARTBEAT_TIMEOUT,
                 other => other == self.error,
             })
     }

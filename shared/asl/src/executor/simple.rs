@@ -9,7 +9,7 @@ use super::Run;
 use crate::choice;
 use crate::context::Context;
 use crate::definition::{ChoiceState, FailState, PassState, SucceedState, WaitState};
-use crate::error::{StatesError, names};
+use crate::error::StatesError;
 use crate::intrinsics;
 use crate::io::{Lang, Step, assign_block, input_path, jsonata_field, output_path, result_path, seconds_field, states_doc, transition};
 use crate::path::resolve;
@@ -112,10 +112,9 @@ pub(super) fn choose(s: &ChoiceState, lang: Lang, input: Value, ctx: &Context, r
         (Some(c), _) => c,
         (None, Some(default)) => (default.clone(), None),
         (None, None) => {
-            return Err(StatesError::new(
-                names::NO_CHOICE_MATCHED,
-                "no Choice rule matched and there is no Default",
-            ));
+            // The developer guide's error names: States.NoChoiceMatched is "reserved for future
+            // use"; no match is reported as States.Runtime (as floci-io/floci#3167 measured).
+            return Err(StatesError::runtime("no Choice rule matched and there is no Default"));
         }
     };
     // A matched rule's Output and Assign take the place of the state's, each named by its owner

@@ -152,7 +152,8 @@ impl Interpreter {
                 Value::Object(m) => m,
                 _ => serde_json::Map::new(),
             };
-            members.retain(|_, v| !v.is_null());
+            // An empty cause (a timeout's) is left out as well.
+            members.retain(|k, v| !(v.is_null() || k == "cause" && v.as_str() == Some("")));
             if !lambda_direct {
                 members.insert("resourceType".into(), json!(resource_type));
                 members.insert("resource".into(), json!(resource));
@@ -195,18 +196,15 @@ impl Interpreter {
                     }
                     () = reg.heartbeat.notified() => continue,
                     () = beat => {
-                        return Err(StatesError::new(names::HEARTBEAT_TIMEOUT, format!("no heartbeat for HeartbeatSeconds ({} s)", heartbeat.unwrap_or_default())));
+                        return Err(StatesError::timeout(true));
                     }
                 }
             }
         };
         let result = match timeout {
-            Some(secs) => tokio::time::timeout(Duration::from_secs(secs), work).await.unwrap_or_else(|_| {
-                Err(StatesError::new(
-                    names::TIMEOUT,
-                    format!("the task did not finish within TimeoutSeconds ({secs} s)"),
-                ))
-            }),
+            Some(secs) => tokio::time::timeout(Duration::from_secs(secs), work)
+                .await
+                .unwrap_or_else(|_| Err(StatesError::timeout(false))),
             None => work.await,
         };
         let result = result.and_then(|output| match json_len(&output) > PAYLOAD_LIMIT {

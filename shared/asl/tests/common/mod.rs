@@ -5,7 +5,7 @@
 //!
 //! A case: `{name, source, definition, input?, tasks?, expect}` where `tasks` maps a Task state
 //! to its mocked responses (`{"0": {"Return": …}, "1-2": {"Throw": {…}}}`, or
-//! `"never-answers"` for a callback nobody answers) and `expect` is
+//! `"never-answers"` for a callback nobody answers, or a task that never returns) and `expect` is
 //! `{status, output?, error?, no_error?, cause_contains?, cause?, history?, events?, last_event?,
 //! exited?, trail?}` or
 //! `{invalid: CODE}` for a definition
@@ -110,6 +110,10 @@ struct Harness {
 impl TaskInvoker for Harness {
     async fn invoke(&self, call: baton_asl::TaskCall) -> Result<Value, baton_asl::StatesError> {
         if self.silent.contains(&call.state_name) {
+            // A callback task waits for its token; any other never returns.
+            if call.task_token.is_none() {
+                std::future::pending::<()>().await;
+            }
             return Ok(Value::Null);
         }
         self.mocks.invoke(call).await

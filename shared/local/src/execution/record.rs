@@ -29,7 +29,8 @@ impl ExecutionRecord {
             started_at,
             ended_at: Utc::now().to_rfc3339(),
             error: outcome.error.as_ref().map(|e| e.error.clone()),
-            cause: outcome.error.as_ref().map(|e| e.cause.clone()),
+            // Step Functions records some errors (a timeout) with no cause.
+            cause: outcome.error.as_ref().map(|e| e.cause.clone()).filter(|c| !c.is_empty()),
         }
     }
 
