@@ -1,12 +1,13 @@
 //! The interpreter: walks states, applies input/output processing, retries and catches errors,
 //! and records history. Task work is delegated to a [`TaskInvoker`] supplied by the embedder.
 //!
-//! [`task`] holds Task states, [`fanout`] Parallel and Map, [`simple`] the states that call
+//! [`task`] holds Task states, [`parallel`] and [`map`] the states that fan out, [`simple`] the states that call
 //! nothing outside, [`run`] what one flow of an execution carries; this module the run loop and
 //! error recovery.
 
 mod drive;
-mod fanout;
+mod map;
+mod parallel;
 mod run;
 mod simple;
 mod stopping;
