@@ -1,8 +1,9 @@
 //! Map states: run the iterations, as many at once as MaxConcurrency lets, collect their
 //! outputs in order, tolerate the failures the state allows, and stop the rest when one fails it.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
@@ -39,11 +40,13 @@ impl Interpreter {
         }
         let mut retries = vec![0u64; s.retry.len()];
         loop {
-            // The last event of the iteration that failed the state, which the state's next
+            // The iteration that failed the state and its last event, which the state's next
             // event follows, as `MapIterationFailed` does (recorded in localstack/localstack,
             // tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json,
-            // MAP_CATCH_ERROR_OUTPUT_WITH_RETRY, 2024-11-12); 0 while none has.
-            let failed_after = AtomicU64::new(0);
+            // MAP_CATCH_ERROR_OUTPUT_WITH_RETRY, 2024-11-12).
+            let failed_at: Mutex<Option<(usize, u64)>> = Mutex::new(None);
+            // The iterations started and not finished, stopped if one fails the state.
+            let running: Mutex<BTreeMap<usize, Arc<Run>>> = Mutex::new(BTreeMap::new());
             // The last `MapIterationSucceeded`, which the state's success and exit follow.
             let last_success = AtomicU64::new(0);
             let attempt = async {
@@ -97,7 +100,8 @@ impl Interpreter {
                     let permits = permits.clone();
                     let effective = &effective;
                     let failures = &failures;
-                    let failed_after = &failed_after;
+                    let failed_at = &failed_at;
+                    let running = &running;
                     let last_success = &last_success;
                     let map_name = &map_name;
                     async move {
@@ -114,7 +118,8 @@ impl Interpreter {
                             }
                             (None, _) => item,
                         };
-                        let iter_run = run.fork(processor);
+                        let iter_run = Arc::new(run.fork(processor));
+                        lock(running).insert(index, iter_run.clone());
                         iter_run
                             .recorder
                             .map_iteration("MapIterationStarted", "mapIterationStartedEventDetails", map_name, index);
@@ -124,6 +129,7 @@ impl Interpreter {
                                 // The iterations started after this one follow its last state
                                 // event, not its MapIterationSucceeded (AWS's history: see
                                 // succeeded() below).
+                                lock(running).remove(&index);
                                 let last = iter_run.recorder.last();
                                 let id = iter_run.recorder.map_iteration(
                                     "MapIterationSucceeded",
@@ -144,14 +150,17 @@ impl Interpreter {
                                 let failed = failures.fetch_add(1, Ordering::SeqCst) + 1;
                                 let error = match tolerated {
                                     // Within tolerance, a failed item leaves a null in the results.
-                                    Some(t) if failed <= t => return Ok(Value::Null),
+                                    Some(t) if failed <= t => {
+                                        lock(running).remove(&index);
+                                        return Ok(Value::Null);
+                                    }
                                     Some(t) => StatesError::new(
                                         names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
                                         format!("{failed} of {n} items failed, more than the {t} tolerated"),
                                     ),
                                     _ => e,
                                 };
-                                let _ = failed_after.compare_exchange(0, last, Ordering::SeqCst, Ordering::SeqCst);
+                                lock(failed_at).get_or_insert((index, last));
                                 Err(error)
                             }
                         }
@@ -181,7 +190,8 @@ impl Interpreter {
                     if error.is_terminal() {
                         return Err(error);
                     }
-                    if let last @ 1.. = failed_after.load(Ordering::SeqCst) {
+                    if let Some((failed, last)) = *lock(&failed_at) {
+                        stop_iterations(&lock(&running), failed, last, name);
                         run.recorder.follow(last);
                     }
                     // As a Parallel state's (see stop_branches), the failure is recorded once no
@@ -212,6 +222,30 @@ fn succeeded(recorder: &Recorder, last_success: u64) {
         recorder.follow(last_success);
     }
     recorder.emit_aside("MapStateSucceeded", None, Value::Null);
+}
+
+/// An iteration failed the Map state, so the others stop: as AWS recorded it
+/// (localstack/localstack, tests/aws/services/stepfunctions/v2/timeouts/
+/// test_timeouts.snapshot.json, test_service_lambda_map_timeout, 2024-03-10: four iterations at
+/// once, the first's task timing out), after the failed iteration's `MapIterationFailed` its open
+/// task is aborted, then each iteration still running is, `MapIterationAborted` and its state's
+/// `TaskStateAborted`, every one of these events following the failed iteration's last event.
+fn stop_iterations(running: &BTreeMap<usize, Arc<Run>>, failed: usize, last: u64, map_name: &str) {
+    let map_name: Arc<str> = Arc::from(map_name);
+    if let Some(iteration) = running.get(&failed) {
+        iteration.abort_open_after(last);
+    }
+    for (&index, iteration) in running.iter().filter(|(i, _)| **i != failed) {
+        iteration.recorder.follow(last);
+        iteration
+            .recorder
+            .map_iteration("MapIterationAborted", "mapIterationAbortedEventDetails", &map_name, index);
+        iteration.abort_open_after(last);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// How many failed items a Map tolerates, from ToleratedFailureCount/Percentage (or their

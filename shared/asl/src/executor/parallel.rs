@@ -106,12 +106,13 @@ impl Interpreter {
 /// states_variables/test_error_output.snapshot.json, PARALLEL_CATCH_ERROR_OUTPUT_WITH_RETRY,
 /// 2024-11-13): `TaskFailed` (7), `TaskStateAborted`, then the retry's `ParallelStateStarted`
 /// following 7, with no `ParallelStateFailed` until no retrier is left.
+/// Each abort follows that last event too, as a Map's do (see map.rs, stop_iterations).
 fn stop_branches(run: &Run, runs: &[Run], failed: usize) {
     let last = runs[failed].recorder.last();
-    runs[failed].abort_open();
+    runs[failed].abort_open_after(last);
     for (i, other) in runs.iter().enumerate() {
         if i != failed {
-            other.abort_open();
+            other.abort_open_after(last);
         }
     }
     run.recorder.follow(last);

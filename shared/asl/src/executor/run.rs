@@ -97,7 +97,12 @@ impl Run {
     /// localstack/localstack, tests/aws/services/stepfunctions/v2/states_variables/
     /// test_error_output.snapshot.json, PARALLEL_CATCH_ERROR_OUTPUT, 2024-11-13: `TaskFailed`,
     /// then `TaskStateAborted`).
-    pub(super) fn abort_open(&self) {
+    pub(super) fn abort_open_after(&self, last: u64) {
+        self.recorder.follow(last);
+        self.abort_open();
+    }
+
+    fn abort_open(&self) {
         let Some(open) = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() else {
             return;
         };
