@@ -312,6 +312,16 @@ impl Recorder {
         self.push(Cow::Borrowed(event_kind(state_type, true)), Some(details), Link::Flow)
     }
 
+    /// A Parallel or Map state's success: it follows `last` (the branches' or iterations' last
+    /// event, when there is one) and the state does not go on from it, so its exit follows
+    /// `last` too.
+    pub(crate) fn succeeded_after(&self, kind: &str, last: u64) {
+        if last > 0 {
+            self.follow(last);
+        }
+        self.emit_aside(kind, None, Value::Null);
+    }
+
     /// Makes `event` the flow's last: the next event follows it.
     pub(crate) fn follow(&self, event: u64) {
         self.previous.store(event, Ordering::SeqCst);

@@ -11,7 +11,6 @@ use super::{Interpreter, Recovery, Run, caught};
 use crate::context::Context;
 use crate::definition::{MapState, NumberOrExpression};
 use crate::error::{StatesError, names};
-use crate::history::Recorder;
 use crate::io::{Lang, Outputs, Step, input_path, jsonata_field, states_doc};
 use crate::path::resolve;
 use crate::payload;
@@ -167,7 +166,14 @@ impl Interpreter {
                     }
                 });
                 let results = futures_util::future::try_join_all(iterations).await.map(Value::Array)?;
-                succeeded(&run.recorder, last_success.load(Ordering::SeqCst));
+                // AWS's history (localstack/localstack, tests/aws/services/stepfunctions/v2/
+                // states_variables/test_error_output.snapshot.json, MAP_CATCH_ERROR_OUTPUT,
+                // 2024-11-12, three items one at a time): each `MapIterationStarted` after the
+                // first follows the previous iteration's last state event (13 follows 11, not the
+                // `MapIterationSucceeded` 12); the success and the exit follow the last
+                // `MapIterationSucceeded` (31 and 32 follow 30).
+                run.recorder
+                    .succeeded_after("MapStateSucceeded", last_success.load(Ordering::SeqCst));
                 let out = Outputs {
                     lang,
                     selector: s.result_selector.as_ref(),
@@ -209,19 +215,6 @@ impl Interpreter {
             }
         }
     }
-}
-
-/// A Map state's success, as AWS records it (localstack/localstack, tests/aws/services/
-/// stepfunctions/v2/states_variables/test_error_output.snapshot.json, MAP_CATCH_ERROR_OUTPUT,
-/// 2024-11-12, three items one at a time): each `MapIterationStarted` after the first follows
-/// the previous iteration's last state event (13 follows 11, not the `MapIterationSucceeded`
-/// 12), `MapStateSucceeded` follows the last `MapIterationSucceeded` (31 follows 30), and so does
-/// `MapStateExited` (32 follows 30): the success is an event the state does not go on from.
-fn succeeded(recorder: &Recorder, last_success: u64) {
-    if last_success > 0 {
-        recorder.follow(last_success);
-    }
-    recorder.emit_aside("MapStateSucceeded", None, Value::Null);
 }
 
 /// An iteration failed the Map state, so the others stop: as AWS recorded it

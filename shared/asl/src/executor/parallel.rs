@@ -55,7 +55,12 @@ impl Interpreter {
                         return Err(error);
                     }
                 };
-                run.recorder.emit("ParallelStateSucceeded", None, Value::Null);
+                // As a Map's: the success and the exit follow the branches' last event (recorded in
+                // localstack/localstack, tests/aws/services/stepfunctions/v2/scenarios/
+                // test_base_scenarios.snapshot.json, test_parallel_state, 2023-07-17: the exit,
+                // 19, follows 17, the last branch event).
+                let last = runs.iter().map(|r| r.recorder.last()).max().unwrap_or_default();
+                run.recorder.succeeded_after("ParallelStateSucceeded", last);
                 let out = Outputs {
                     lang,
                     selector: s.result_selector.as_ref(),
