@@ -33,7 +33,7 @@ use crate::history::{HISTORY_LIMIT, HistorySink};
 use crate::io::{Lang, Step, assign_block, check_size, jsonata_field, result_path, states_doc, transition};
 use crate::redrive::Redrive;
 use crate::tokens::TaskTokens;
-use run::{Open, Run};
+use run::Run;
 use simple::{choose, fail, pass, succeed, wait};
 
 /// One call from a Task state to the outside world.
@@ -274,7 +274,7 @@ impl Interpreter {
         let name_arc: Arc<str> = Arc::from(name);
         let before = run.recorder.last();
         let entered = run.recorder.state_entered(kind, &name_arc, &input);
-        run.set_open(Some(Open { kind, entered, before }));
+        run.enter(kind, entered, before);
         debug!(state = name, kind, "state entered");
         // A Task that succeeded before the redrive is not run again. One that assigns
         // variables is, so that they are set.
@@ -283,7 +283,7 @@ impl Interpreter {
             && let Some(output) = run.take_kept(name)
         {
             debug!(state = name, "succeeded before the redrive: its output is reused");
-            run.set_open(None);
+            run.exit();
             run.recorder.state_exited(kind, &name_arc, output.to_string(), None);
             return transition(&s.transition, output);
         }
@@ -315,7 +315,7 @@ impl Interpreter {
             Ok((step, exited, assigned))
         })
         .map_err(|e| run.evaluation_failed(e, name).at_state(name, entered))?;
-        run.set_open(None);
+        run.exit();
         run.recorder.state_exited(kind, &name_arc, exited, assigned);
         Ok(step)
     }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -30,18 +31,21 @@ pub(crate) struct Run {
     /// A redriven execution's Task states that succeeded before: their outputs, used once
     /// instead of running them again.
     pub(super) kept: Arc<std::sync::Mutex<HashMap<String, Value>>>,
-    /// The state the flow is in: entered, not exited.
-    pub(super) open: std::sync::Mutex<Option<Open>>,
+    /// The state the flow is in (entered, not exited): its `…StateEntered` event (0 when there
+    /// is none), the flow's event before it, and which `…Aborted` event stops it. Atomics, as
+    /// every state sets and clears them.
+    entered: AtomicU64,
+    before: AtomicU64,
+    aborted_as: AtomicU8,
 }
 
-/// A state a flow entered and has not exited.
-#[derive(Debug, Clone)]
-pub(super) struct Open {
-    pub(super) kind: &'static str,
-    /// Its `…StateEntered` event, and the flow's event before it.
-    pub(super) entered: u64,
-    pub(super) before: u64,
-}
+/// The states that have an `…Aborted` event (the SDK's HistoryEventType), by `aborted_as` - 1.
+const ABORTED: [(&str, &str); 4] = [
+    ("Task", "TaskStateAborted"),
+    ("Wait", "WaitStateAborted"),
+    ("Parallel", "ParallelStateAborted"),
+    ("Map", "MapStateAborted"),
+];
 
 impl Run {
     pub(crate) fn new(
@@ -62,7 +66,9 @@ impl Run {
             pending: std::sync::Mutex::new(None),
             flight: Flight::default(),
             kept: Arc::new(std::sync::Mutex::new(kept)),
-            open: std::sync::Mutex::new(None),
+            entered: AtomicU64::new(0),
+            before: AtomicU64::new(0),
+            aborted_as: AtomicU8::new(0),
         }
     }
 
@@ -79,16 +85,23 @@ impl Run {
             pending: std::sync::Mutex::new(None),
             flight: self.flight.clone(),
             kept: self.kept.clone(),
-            open: std::sync::Mutex::new(None),
+            entered: AtomicU64::new(0),
+            before: AtomicU64::new(0),
+            aborted_as: AtomicU8::new(0),
         }
     }
 
-    pub(super) fn set_open(&self, open: Option<Open>) {
-        *self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = open;
+    /// The flow entered a state of type `kind` at event `entered`; `before` was its last event.
+    pub(super) fn enter(&self, kind: &str, entered: u64, before: u64) {
+        let aborted_as = ABORTED.iter().position(|(k, _)| *k == kind).map_or(0, |i| i + 1);
+        self.aborted_as.store(u8::try_from(aborted_as).unwrap_or(0), Ordering::Relaxed);
+        self.before.store(before, Ordering::Relaxed);
+        self.entered.store(entered, Ordering::Relaxed);
     }
 
-    pub(super) fn open(&self) -> Option<Open> {
-        self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    /// The state the flow was in has exited.
+    pub(super) fn exit(&self) {
+        self.entered.store(0, Ordering::Relaxed);
     }
 
     /// Records that the state this flow is in was stopped: `TaskStateAborted`, and the same for
@@ -103,11 +116,12 @@ impl Run {
     }
 
     fn abort_open(&self) {
-        let Some(open) = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() else {
+        if self.entered.swap(0, Ordering::Relaxed) == 0 {
             return;
-        };
-        if matches!(open.kind, "Task" | "Wait" | "Parallel" | "Map") {
-            self.recorder.emit(&format!("{}StateAborted", open.kind), None, Value::Null);
+        }
+        let aborted_as = usize::from(self.aborted_as.load(Ordering::Relaxed));
+        if let Some((_, event)) = aborted_as.checked_sub(1).and_then(|i| ABORTED.get(i)) {
+            self.recorder.emit(event, None, Value::Null);
         }
     }
 
@@ -119,7 +133,7 @@ impl Run {
     /// MAP_CATCH_ERROR_OUTPUT, 2024-11-12). Other errors pass unchanged.
     pub(crate) fn evaluation_failed(&self, mut error: StatesError, state: &str) -> StatesError {
         let Some(location) = error.location.take() else { return error };
-        let (entered, before) = self.open().map_or((0, 0), |o| (o.entered, o.before));
+        let (entered, before) = (self.entered.load(Ordering::Relaxed), self.before.load(Ordering::Relaxed));
         let error = error.at_state(state, entered);
         self.recorder.emit_after(
             before,
