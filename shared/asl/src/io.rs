@@ -184,6 +184,31 @@ pub(crate) struct Outputs<'a> {
     pub transition: &'a Transition,
 }
 
+/// The output processing of each state that has a result of its own.
+macro_rules! outputs_of {
+    ($($state:ty),*) => {$(
+        impl $state {
+            pub(crate) fn outputs(&self, lang: Lang) -> Outputs<'_> {
+                Outputs {
+                    lang,
+                    selector: self.result_selector.as_ref(),
+                    result_path: self.result_path.as_ref(),
+                    io: &self.io,
+                    output: self.output.as_ref(),
+                    assign: self.assign.as_ref(),
+                    transition: &self.transition,
+                }
+            }
+        }
+    )*};
+}
+
+outputs_of!(
+    crate::definition::TaskState,
+    crate::definition::ParallelState,
+    crate::definition::MapState
+);
+
 impl Outputs<'_> {
     /// Returns the step and the variables the state assigns.
     pub(crate) fn apply(&self, input: Value, result: Value, ctx: &Context) -> Result<(Step, Option<Map<String, Value>>), StatesError> {

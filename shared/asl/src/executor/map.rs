@@ -11,7 +11,7 @@ use super::{Interpreter, Recovery, Run, caught};
 use crate::context::Context;
 use crate::definition::{MapState, NumberOrExpression};
 use crate::error::{StatesError, names};
-use crate::io::{Lang, Outputs, Step, input_path, jsonata_field, states_doc};
+use crate::io::{Lang, Step, input_path, jsonata_field, states_doc};
 use crate::path::resolve;
 use crate::payload;
 
@@ -174,16 +174,7 @@ impl Interpreter {
                 // `MapIterationSucceeded` (31 and 32 follow 30).
                 run.recorder
                     .succeeded_after("MapStateSucceeded", last_success.load(Ordering::SeqCst));
-                let out = Outputs {
-                    lang,
-                    selector: s.result_selector.as_ref(),
-                    result_path: s.result_path.as_ref(),
-                    io: &s.io,
-                    output: s.output.as_ref(),
-                    assign: s.assign.as_ref(),
-                    transition: &s.transition,
-                };
-                out.apply(input.clone(), results, ctx)
+                s.outputs(lang).apply(input.clone(), results, ctx)
             };
             match attempt.await {
                 Ok((step, assigned)) => {

@@ -8,7 +8,7 @@ use super::{Interpreter, Recovery, Run, caught};
 use crate::context::Context;
 use crate::definition::ParallelState;
 use crate::error::StatesError;
-use crate::io::{Lang, Outputs, Step, input_path, jsonata_field, states_doc};
+use crate::io::{Lang, Step, input_path, jsonata_field, states_doc};
 use crate::payload;
 
 impl Interpreter {
@@ -61,16 +61,7 @@ impl Interpreter {
                 // 19, follows 17, the last branch event).
                 let last = runs.iter().map(|r| r.recorder.last()).max().unwrap_or_default();
                 run.recorder.succeeded_after("ParallelStateSucceeded", last);
-                let out = Outputs {
-                    lang,
-                    selector: s.result_selector.as_ref(),
-                    result_path: s.result_path.as_ref(),
-                    io: &s.io,
-                    output: s.output.as_ref(),
-                    assign: s.assign.as_ref(),
-                    transition: &s.transition,
-                };
-                out.apply(input.clone(), results, ctx)
+                s.outputs(lang).apply(input.clone(), results, ctx)
             };
             match attempt.await {
                 Ok((step, assigned)) => {

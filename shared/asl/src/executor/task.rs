@@ -9,7 +9,7 @@ use crate::context::Context;
 use crate::definition::TaskState;
 use crate::error::{StatesError, names};
 use crate::history::Recorder;
-use crate::io::{Lang, Outputs, PAYLOAD_LIMIT, Step, check_size, input_path, json_len, jsonata_field, seconds_field, states_doc};
+use crate::io::{Lang, PAYLOAD_LIMIT, Step, check_size, input_path, json_len, jsonata_field, seconds_field, states_doc};
 use crate::path::resolve;
 use crate::payload;
 use crate::tokens::Registration;
@@ -100,16 +100,7 @@ impl Interpreter {
                 let result = self.invoke(call, timeout, heartbeat, registration, &run.recorder).await?;
                 // Output processing is part of the attempt: its errors (ResultPathMatchFailure,
                 // a bad ResultSelector path) are retried and caught like the task's own.
-                let out = Outputs {
-                    lang,
-                    selector: s.result_selector.as_ref(),
-                    result_path: s.result_path.as_ref(),
-                    io: &s.io,
-                    output: s.output.as_ref(),
-                    assign: s.assign.as_ref(),
-                    transition: &s.transition,
-                };
-                out.apply(input.clone(), result, &ctx)
+                s.outputs(lang).apply(input.clone(), result, &ctx)
             };
             let busy = run.flight.busy();
             let landed = attempt.await;
