@@ -126,6 +126,13 @@ mod tests {
         serde_json::from_str(json).expect("event")
     }
 
+    /// An event at one instant: `details` is the rest of its JSON, `,"…EventDetails":{…}`.
+    fn e(id: u64, prev: u64, kind: &str, details: &str) -> HistoryEvent {
+        event(&format!(
+            r#"{{"id":{id},"previousEventId":{prev},"timestamp":"2026-12-04T09:00:00Z","type":"{kind}"{details}}}"#
+        ))
+    }
+
     #[test]
     fn a_fail_state_row_carries_the_error_and_cause_the_execution_failed_with() {
         let history = [
@@ -151,12 +158,6 @@ mod tests {
     /// output): the row stays FAILED; a retried task that then succeeded is SUCCEEDED.
     #[test]
     fn a_caught_failure_stays_failed_and_a_retried_success_succeeds() {
-        let at = "2026-12-04T09:00:00Z";
-        let e = |id: u64, prev: u64, kind: &str, details: &str| {
-            event(&format!(
-                r#"{{"id":{id},"previousEventId":{prev},"timestamp":"{at}","type":"{kind}"{details}}}"#
-            ))
-        };
         let entered = |name: &str| format!(r#","stateEnteredEventDetails":{{"name":"{name}","input":"{{}}"}}"#);
         let exited = |name: &str| format!(r#","stateExitedEventDetails":{{"name":"{name}","output":"{{}}"}}"#);
         let failed = r#","taskFailedEventDetails":{"error":"Boom","cause":"b"}"#;
@@ -179,12 +180,6 @@ mod tests {
     /// states_variables/test_error_output.snapshot.json): the exit is still the Map's.
     #[test]
     fn a_map_exit_that_follows_its_last_iteration_ends_the_map() {
-        let at = "2026-12-04T09:00:00Z";
-        let e = |id: u64, prev: u64, kind: &str, details: &str| {
-            event(&format!(
-                r#"{{"id":{id},"previousEventId":{prev},"timestamp":"{at}","type":"{kind}"{details}}}"#
-            ))
-        };
         let history = [
             e(
                 2,
@@ -231,12 +226,6 @@ mod tests {
     /// test_error_output.snapshot.json): it fails the state it names, not the one before.
     #[test]
     fn a_failed_expression_fails_the_state_it_names() {
-        let at = "2026-12-04T09:00:00Z";
-        let e = |id: u64, prev: u64, kind: &str, details: &str| {
-            event(&format!(
-                r#"{{"id":{id},"previousEventId":{prev},"timestamp":"{at}","type":"{kind}"{details}}}"#
-            ))
-        };
         let history = [
             e(
                 2,
