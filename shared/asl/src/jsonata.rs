@@ -69,7 +69,7 @@ pub struct Env<'a> {
 /// the execution never assigned is unbound, so undefined, as on AWS: `{"error": "{% $stateError
 /// %}"}` fails with "… returned nothing (undefined)." (recorded in localstack/localstack,
 /// tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json,
-/// MAP_CATCH_ERROR_OUTPUT, 2024-11-12).
+/// MAP_CATCH_ERROR_OUTPUT_WITH_RETRY, 2024-11-12).
 pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>, StatesError> {
     let ast = parse(expr).map_err(|e| StatesError::query_evaluation(field, e.cause))?;
     let mut bindings = Bindings::new();

@@ -126,8 +126,8 @@ impl Interpreter {
                         match out {
                             Ok(v) => {
                                 // The iterations started after this one follow its last state
-                                // event, not its MapIterationSucceeded (AWS's history: see
-                                // succeeded() below).
+                                // event, not its MapIterationSucceeded (AWS's history, quoted
+                                // where the state succeeds below).
                                 lock(running).remove(&index);
                                 let last = iter_run.recorder.last();
                                 let id = iter_run.recorder.map_iteration(

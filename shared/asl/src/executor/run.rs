@@ -130,7 +130,7 @@ impl Run {
     /// `EvaluationFailed` naming the state and the field, whose `previousEventId` is the event
     /// before the state's entry (recorded in localstack/localstack,
     /// tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json,
-    /// MAP_CATCH_ERROR_OUTPUT, 2024-11-12). Other errors pass unchanged.
+    /// MAP_CATCH_ERROR_OUTPUT_WITH_RETRY, 2024-11-12). Other errors pass unchanged.
     pub(crate) fn evaluation_failed(&self, mut error: StatesError, state: &str) -> StatesError {
         let Some(location) = error.location.take() else { return error };
         let (entered, before) = (self.entered.load(Ordering::Relaxed), self.before.load(Ordering::Relaxed));
