@@ -98,10 +98,38 @@ pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>,
             ),
         )
     })?;
-    Ok(match result {
-        JValue::Undefined => None,
-        v => Some(to_json(&v)),
-    })
+    match result {
+        JValue::Undefined => Ok(None),
+        // A function is no JSON: AWS fails the field (recorded in localstack/localstack,
+        // tests/aws/services/stepfunctions/v2/scenarios/test_base_scenarios.snapshot.json,
+        // test_map_state_items_eval_jsonata_fail[function], 2024-11-19).
+        JValue::Lambda(_) | JValue::Builtin { .. } | JValue::Regex { .. } => Err(StatesError::query_evaluation(
+            field,
+            format!("The JSONata expression '{expr}' specified for the field '{field}' returned an unsupported result type."),
+        )),
+        v => Ok(Some(to_json(&v))),
+    }
+}
+
+/// A field's expression yielded a value of the wrong type, in AWS's words: "… returned an
+/// unexpected result type. Expected 'array', but was 'object' for value: {"foo":"bar"}"
+/// (recorded in localstack/localstack, tests/aws/services/stepfunctions/v2/scenarios/
+/// test_base_scenarios.snapshot.json, test_map_state_items_variable_sampling, 2024-11-19).
+pub(crate) fn unexpected_type(expr: &str, field: &str, expected: &str, value: &Value) -> StatesError {
+    let was = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    StatesError::query_evaluation(
+        field,
+        format!(
+            "The JSONata expression '{expr}' specified for the field '{field}' returned an unexpected result type. Expected '{expected}', but was '{was}' for value: {value}"
+        ),
+    )
 }
 
 /// Evaluates a field that is JSON with `{% %}` strings anywhere inside. Every expression must

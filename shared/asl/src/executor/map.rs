@@ -59,10 +59,13 @@ impl Interpreter {
                     (Lang::JsonPath, _) => resolve(s.items_path.as_deref().unwrap_or("$"), &effective, ctx)?,
                 };
                 let items = items.as_array().cloned().ok_or_else(|| {
-                    let cause = format!("the Map state's items must be an array, got {items}");
-                    match lang {
-                        Lang::Jsonata => StatesError::query_evaluation("Items", cause),
-                        Lang::JsonPath => StatesError::runtime(cause),
+                    let expression = s.items.as_ref().and_then(Value::as_str).and_then(crate::jsonata::expression);
+                    match (lang, expression) {
+                        (Lang::Jsonata, Some(expr)) => crate::jsonata::unexpected_type(expr, "Items", "array", &items),
+                        (Lang::Jsonata, None) => {
+                            StatesError::query_evaluation("Items", format!("the Map state's input must be an array, got {items}"))
+                        }
+                        (Lang::JsonPath, _) => StatesError::runtime(format!("the Map state's items must be an array, got {items}")),
                     }
                 })?;
                 let n = items.len();
