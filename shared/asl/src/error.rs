@@ -40,10 +40,11 @@ pub struct StatesError {
     /// innermost one, so a branch's error is not named again by its Parallel state.
     #[serde(skip)]
     located: bool,
-    /// The field whose JSONata expression failed (`Output/error`), until the failure is
-    /// recorded as an `EvaluationFailed` event naming it.
+    /// A JSONata state's evaluation failure not yet recorded as an `EvaluationFailed` event:
+    /// `Some(field)` for an expression that failed in `field` (`Output/error`), `Some(None)`
+    /// for a failure AWS records without a location.
     #[serde(skip)]
-    pub(crate) location: Option<String>,
+    pub(crate) evaluation: Option<Option<String>>,
     /// A task's own failure, which `Catch` and `Retry` see whatever its name.
     #[serde(skip)]
     from_task: bool,
@@ -83,7 +84,7 @@ impl StatesError {
             error: error.into(),
             cause: cause.into(),
             located: false,
-            location: None,
+            evaluation: None,
             from_task: false,
             heartbeat: false,
         }
@@ -93,7 +94,7 @@ impl StatesError {
     /// yielded what the field cannot take.
     pub fn query_evaluation(field: &str, cause: impl Into<String>) -> Self {
         Self {
-            location: Some(field.to_string()),
+            evaluation: Some(Some(field.to_string())),
             ..Self::new(crate::jsonata::QUERY_EVALUATION_ERROR, cause)
         }
     }
@@ -113,6 +114,20 @@ impl StatesError {
             self.located = true;
         }
         self
+    }
+
+    /// A JSONata Map state with no `Items` whose input is not an array, in AWS's words and with
+    /// no location (recorded in localstack/localstack, tests/aws/services/stepfunctions/v2/
+    /// scenarios/test_base_scenarios.snapshot.json, test_map_state_items_input_types,
+    /// 2024-11-19).
+    pub(crate) fn map_input_not_array(input: &serde_json::Value) -> Self {
+        Self {
+            evaluation: Some(None),
+            ..Self::new(
+                crate::jsonata::QUERY_EVALUATION_ERROR,
+                format!("Map state input must be an array but was: {input}"),
+            )
+        }
     }
 
     /// A task that ran past its `TimeoutSeconds`, or, with `heartbeat`, sent no heartbeat within

@@ -62,9 +62,7 @@ impl Interpreter {
                     let expression = s.items.as_ref().and_then(Value::as_str).and_then(crate::jsonata::expression);
                     match (lang, expression) {
                         (Lang::Jsonata, Some(expr)) => crate::jsonata::unexpected_type(expr, "Items", "array", &items),
-                        (Lang::Jsonata, None) => {
-                            StatesError::query_evaluation("Items", format!("the Map state's input must be an array, got {items}"))
-                        }
+                        (Lang::Jsonata, None) => StatesError::map_input_not_array(&items),
                         (Lang::JsonPath, _) => StatesError::runtime(format!("the Map state's items must be an array, got {items}")),
                     }
                 })?;

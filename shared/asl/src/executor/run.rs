@@ -132,15 +132,15 @@ impl Run {
     /// tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json,
     /// MAP_CATCH_ERROR_OUTPUT_WITH_RETRY, 2024-11-12). Other errors pass unchanged.
     pub(crate) fn evaluation_failed(&self, mut error: StatesError, state: &str) -> StatesError {
-        let Some(location) = error.location.take() else { return error };
+        let Some(location) = error.evaluation.take() else { return error };
         let (entered, before) = (self.entered.load(Ordering::Relaxed), self.before.load(Ordering::Relaxed));
         let error = error.at_state(state, entered);
-        self.recorder.emit_after(
-            before,
-            "EvaluationFailed",
-            Some("evaluationFailedEventDetails"),
-            json!({"cause": error.cause, "error": error.error, "location": location, "state": state}),
-        );
+        let mut details = json!({"cause": error.cause, "error": error.error, "state": state});
+        if let Some(location) = location {
+            details["location"] = json!(location);
+        }
+        self.recorder
+            .emit_after(before, "EvaluationFailed", Some("evaluationFailedEventDetails"), details);
         error
     }
 
