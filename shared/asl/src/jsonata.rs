@@ -116,14 +116,7 @@ pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>,
 /// (recorded in localstack/localstack, tests/aws/services/stepfunctions/v2/scenarios/
 /// test_base_scenarios.snapshot.json, test_map_state_items_variable_sampling, 2024-11-19).
 pub(crate) fn unexpected_type(expr: &str, field: &str, expected: &str, value: &Value) -> StatesError {
-    let was = match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    };
+    let was = crate::path::type_of(value);
     StatesError::query_evaluation(
         field,
         format!(
