@@ -192,13 +192,10 @@ impl Interpreter {
                         stop_iterations(&lock(&running), failed, last, name);
                         run.recorder.follow(last);
                     }
-                    // As a Parallel state's (see stop_branches), the failure is recorded once no
-                    // retrier takes it.
-                    let recovery = self.recover(&error, &s.retry, &mut retries, &s.catch).await;
-                    if !matches!(recovery, Recovery::Retry) {
+                    let record = || {
                         run.recorder.emit("MapStateFailed", None, Value::Null);
-                    }
-                    match recovery {
+                    };
+                    match self.recover_fan_out(&error, (&s.retry, &mut retries), &s.catch, record).await {
                         Recovery::Retry => {}
                         Recovery::Catch(i, c) => return caught((i, c), lang, input, error, ctx, run),
                         Recovery::Fail => return Err(error),

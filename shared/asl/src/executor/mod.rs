@@ -345,6 +345,24 @@ impl Interpreter {
             None => Recovery::Fail,
         }
     }
+
+    /// [`Self::recover`] for a Parallel or Map state, which records its failure (`record`) once
+    /// no retrier takes it, not before each retry (AWS's history: localstack/localstack,
+    /// tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json,
+    /// PARALLEL_CATCH_ERROR_OUTPUT_WITH_RETRY, 2024-11-13; a Map's the same, by analogy).
+    pub(crate) async fn recover_fan_out<'c>(
+        &self,
+        error: &StatesError,
+        (retriers, counts): (&[Retrier], &mut [u64]),
+        catchers: &'c [Catcher],
+        record: impl FnOnce(),
+    ) -> Recovery<'c> {
+        let recovery = self.recover(error, retriers, counts, catchers).await;
+        if !matches!(recovery, Recovery::Retry) {
+            record();
+        }
+        recovery
+    }
 }
 
 pub(crate) enum Recovery<'c> {

@@ -77,15 +77,14 @@ impl Interpreter {
                         return Err(error);
                     }
                     debug!(state = name, error = %error.error, "parallel state failed");
-                    let recovery = self.recover(&error, &s.retry, &mut retries, &s.catch).await;
-                    if !matches!(recovery, Recovery::Retry) {
+                    let record = || {
                         run.recorder.emit(
                             "ParallelStateFailed",
                             Some("parallelStateFailedEventDetails"),
                             json!({"error": error.error, "cause": error.cause}),
                         );
-                    }
-                    match recovery {
+                    };
+                    match self.recover_fan_out(&error, (&s.retry, &mut retries), &s.catch, record).await {
                         Recovery::Retry => {}
                         Recovery::Catch(i, c) => return caught((i, c), lang, input, error, ctx, run),
                         Recovery::Fail => return Err(error),
