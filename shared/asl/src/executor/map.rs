@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
+use super::map_run::MapRun;
 use super::{Interpreter, Recovery, Run, caught};
 use crate::context::Context;
 use crate::definition::{MapState, NumberOrExpression};
@@ -37,6 +38,7 @@ impl Interpreter {
                 "Map state '{name}' reads or writes items through S3 (ItemReader, ItemBatcher or ResultWriter), which the local interpreter does not support; give the items with ItemsPath"
             )));
         }
+        let distributed = MapRun::distributed(processor);
         let mut retries = vec![0u64; s.retry.len()];
         loop {
             // The iteration that failed the state and its last event, which the state's next
@@ -70,9 +72,7 @@ impl Interpreter {
                 let number = |field: &Option<NumberOrExpression>, name: &str| field_number(field.as_ref(), name, &input, ctx);
                 let limit = match (number(&s.max_concurrency, "MaxConcurrency")?, &s.max_concurrency_path) {
                     (Some(c), _) => whole(c, "MaxConcurrency")?,
-                    (None, Some(p)) => resolve(p, &input, ctx)?
-                        .as_u64()
-                        .ok_or_else(|| StatesError::runtime(format!("MaxConcurrencyPath '{p}' must select a non-negative integer")))?,
+                    (None, Some(p)) => whole(path_number(p, "MaxConcurrencyPath", &input, ctx)?, "MaxConcurrencyPath")?,
                     (None, None) => 0,
                 };
                 let limit = if limit == 0 {
@@ -92,6 +92,7 @@ impl Interpreter {
                 )?;
                 run.recorder
                     .emit("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": n}));
+                let map_run = distributed.then(|| MapRun::start(s, run));
                 let permits = Arc::new(tokio::sync::Semaphore::new(limit));
                 let selector = s.item_selector.as_ref().or(s.parameters.as_ref());
                 let failures = AtomicUsize::new(0);
@@ -104,6 +105,7 @@ impl Interpreter {
                     let running = &running;
                     let last_success = &last_success;
                     let map_name = &map_name;
+                    let map_run = &map_run;
                     async move {
                         let _permit = permits
                             .acquire_owned()
@@ -118,7 +120,10 @@ impl Interpreter {
                             }
                             (None, _) => item,
                         };
-                        let iter_run = Arc::new(run.fork(processor));
+                        let iter_run = Arc::new(match map_run {
+                            Some(map_run) => map_run.child(run, processor),
+                            None => run.fork(processor),
+                        });
                         lock(running).insert(index, iter_run.clone());
                         iter_run
                             .recorder
@@ -137,8 +142,10 @@ impl Interpreter {
                                     map_name,
                                     index,
                                 );
-                                run.recorder.follow(last);
-                                last_success.fetch_max(id, Ordering::SeqCst);
+                                if !distributed {
+                                    run.recorder.follow(last);
+                                    last_success.fetch_max(id, Ordering::SeqCst);
+                                }
                                 Ok(v)
                             }
                             Err(e) if e.is_terminal() => Err(e),
@@ -166,7 +173,15 @@ impl Interpreter {
                         }
                     }
                 });
-                let results = futures_util::future::try_join_all(iterations).await.map(Value::Array)?;
+                let results = futures_util::future::try_join_all(iterations).await.map(Value::Array);
+                if let Some(map_run) = &map_run {
+                    match &results {
+                        Ok(_) => map_run.succeeded(run),
+                        Err(error) => map_run.failed(run, error),
+                    }
+                    return s.outputs(lang).apply(input.clone(), results?, ctx);
+                }
+                let results = results?;
                 // AWS's history (localstack/localstack, tests/aws/services/stepfunctions/v2/
                 // states_variables/test_error_output.snapshot.json, MAP_CATCH_ERROR_OUTPUT,
                 // 2024-11-12, three items one at a time): each `MapIterationStarted` after the
@@ -190,7 +205,9 @@ impl Interpreter {
                     }
                     if let Some((failed, last)) = *lock(&failed_at) {
                         stop_iterations(&lock(&running), failed, last, name);
-                        run.recorder.follow(last);
+                        if !distributed {
+                            run.recorder.follow(last);
+                        }
                     }
                     let record = || {
                         run.recorder.emit("MapStateFailed", None, Value::Null);
@@ -241,27 +258,24 @@ fn tolerated_failures(
 ) -> Result<Option<usize>, StatesError> {
     let count = match (count, &s.tolerated_failure_count_path) {
         (Some(c), _) => Some(whole(c, "ToleratedFailureCount")?),
-        (None, Some(p)) => Some(
-            resolve(p, input, ctx)?
-                .as_u64()
-                .ok_or_else(|| StatesError::runtime(format!("ToleratedFailureCountPath '{p}' must select a non-negative integer")))?,
-        ),
+        (None, Some(p)) => Some(whole(
+            path_number(p, "ToleratedFailureCountPath", input, ctx)?,
+            "ToleratedFailureCountPath",
+        )?),
         (None, None) => None,
     };
     let percentage = match (percentage, &s.tolerated_failure_percentage_path) {
-        (Some(p), _) if (0.0..=100.0).contains(&p) => Some(p),
-        (Some(p), _) => {
-            return Err(StatesError::runtime(format!(
-                "ToleratedFailurePercentage must be a number from 0 to 100, got {p}"
-            )));
-        }
-        (None, Some(p)) => Some(
-            resolve(p, input, ctx)?
-                .as_f64()
-                .filter(|v| (0.0..=100.0).contains(v))
-                .ok_or_else(|| StatesError::runtime(format!("ToleratedFailurePercentagePath '{p}' must select a number from 0 to 100")))?,
-        ),
+        (Some(p), _) => Some((p, "ToleratedFailurePercentage")),
+        (None, Some(p)) => Some((
+            path_number(p, "ToleratedFailurePercentagePath", input, ctx)?,
+            "ToleratedFailurePercentagePath",
+        )),
         (None, None) => None,
+    };
+    let percentage = match percentage {
+        Some((p, _)) if (0.0..=100.0).contains(&p) => Some(p),
+        Some((p, name)) => return Err(StatesError::runtime(format!("{name} must be a number from 0 to 100, got {p}"))),
+        None => None,
     };
     let from_percentage = percentage.map(|p| ((n as f64) * p / 100.0).floor() as usize);
     Ok(match (count.map(|c| usize::try_from(c).unwrap_or(usize::MAX)), from_percentage) {
@@ -285,6 +299,20 @@ fn field_number(field: Option<&NumberOrExpression>, name: &str, input: &Value, c
             })
         }
     }
+}
+
+/// The number a `…Path` field selects. A string holding a number counts as that number, as on
+/// AWS: MaxConcurrencyPath, ToleratedFailureCountPath and ToleratedFailurePercentagePath reading
+/// a variable assigned `"1"` ran (recorded in localstack/localstack, tests/aws/services/
+/// stepfunctions/v2/assign/test_assign_reference_variables.snapshot.json, 2024-11-18).
+fn path_number(p: &str, name: &str, input: &Value, ctx: &Context) -> Result<f64, StatesError> {
+    let value = resolve(p, input, ctx)?;
+    match &value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse::<f64>().ok().filter(|n| n.is_finite()),
+        _ => None,
+    }
+    .ok_or_else(|| StatesError::runtime(format!("{name} '{p}' must select a number, got {value}")))
 }
 
 /// A count: a whole number, not negative.

@@ -75,8 +75,13 @@ impl Run {
     /// A branch or map iteration of this flow: its own event chain and variable scope, in the
     /// query language of the machine it runs.
     pub(super) fn fork(&self, machine: &StateMachine) -> Run {
+        self.fork_into(machine, self.recorder.fork())
+    }
+
+    /// A sub-flow that records its events with `recorder`.
+    pub(super) fn fork_into(&self, machine: &StateMachine, recorder: Recorder) -> Run {
         Run {
-            recorder: self.recorder.fork(),
+            recorder,
             clock: self.clock,
             execution: self.execution.clone(),
             state_machine: self.state_machine.clone(),
