@@ -166,13 +166,15 @@ impl Interpreter {
 /// `$$.Execution`. An Express execution's has no `RedriveCount`, as it cannot be redriven
 /// (recorded on AWS: localstack/localstack,
 /// tests/aws/services/stepfunctions/v2/express/test_express_sync.snapshot.json, 2024-07-15).
+/// Its members come in AWS's order, which `$$` written out as text shows (test_context_object
+/// .snapshot.json, test_input_path[$$], 2024-09-11).
 fn execution_context(spec: &ExecutionSpec, arn: &str, input: &Value, role: &str, start_time: &str, redrive_count: u64) -> Value {
     let mut execution = json!({
         "Id": arn,
         "Input": input,
+        "StartTime": start_time,
         "Name": spec.execution_name,
         "RoleArn": role,
-        "StartTime": start_time,
     });
     if spec.workflow == super::Workflow::Standard {
         execution["RedriveCount"] = json!(redrive_count);
