@@ -43,6 +43,7 @@ pub mod payload;
 pub mod pointer;
 pub mod redrive;
 pub mod replay;
+mod timestamp;
 pub mod tokens;
 pub mod validate;
 pub mod variables;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::Value;
 
 use super::Run;
@@ -155,14 +155,11 @@ pub(super) async fn wait(s: &WaitState, lang: Lang, input: Value, ctx: &Context,
         Lang::Jsonata => input.clone(),
     };
     let until_timestamp = |text: &str| -> Result<Duration, StatesError> {
-        // ISO 8601 as Step Functions reads it: a `T` between date and time (RFC 3339 also
-        // allows a space, which AWS refuses), and a zone.
-        if !text.as_bytes().get(10).is_some_and(|b| b.eq_ignore_ascii_case(&b'T')) {
-            return Err(StatesError::runtime(format!(
-                "invalid Wait timestamp '{text}': the date and time are separated by 'T' (2026-12-01T10:00:00Z)"
-            )));
-        }
-        let at = DateTime::parse_from_rfc3339(text).map_err(|e| StatesError::runtime(format!("invalid Wait timestamp '{text}': {e}")))?;
+        let at = crate::timestamp::offset_date_time(text).ok_or_else(|| {
+            StatesError::runtime(format!(
+                "invalid Wait timestamp '{text}': an ISO 8601 date-time with a 'T' and a zone is needed (2026-12-01T10:00:00Z)"
+            ))
+        })?;
         Ok((at.with_timezone(&Utc) - clock.now()).to_std().unwrap_or_default())
     };
     let states = || states_doc(&input, None, None, ctx);

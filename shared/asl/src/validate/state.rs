@@ -187,13 +187,17 @@ impl Checker {
                 for f in ["SecondsPath", "TimestampPath"] {
                     self.path(fields.get(f), &at(f), false);
                 }
+                // A JSONata expression is a timestamp only in a JSONata state; in a JSONPath
+                // one AWS refuses it as any other string that is not one (recorded in
+                // localstack/localstack, test_base_scenarios.snapshot.json,
+                // test_wait_timestamp_invalid[JSONATA], 2024-12-27).
                 if let Some(ts) = fields.get("Timestamp").and_then(Value::as_str)
-                    && crate::jsonata::expression(ts).is_none()
-                    && chrono::DateTime::parse_from_rfc3339(ts).is_err()
+                    && !(jsonata && crate::jsonata::expression(ts).is_some())
+                    && crate::timestamp::offset_date_time(ts).is_none()
                 {
                     self.report(
                         "SCHEMA_VALIDATION_FAILED",
-                        format!("Value is not a valid timestamp: {ts}"),
+                        "String does not match RFC3339 timestamp",
                         &at("Timestamp"),
                     );
                 }
