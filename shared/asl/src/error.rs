@@ -45,6 +45,10 @@ pub struct StatesError {
     /// for a failure AWS records without a location.
     #[serde(skip)]
     pub(crate) evaluation: Option<Option<String>>,
+    /// Whether that `EvaluationFailed` follows the state's entry rather than the event before
+    /// it, as a Wait state's duration does (`StatesError::evaluated_after_entry`).
+    #[serde(skip)]
+    pub(crate) after_entry: bool,
     /// A task's own failure, which `Catch` and `Retry` see whatever its name.
     #[serde(skip)]
     from_task: bool,
@@ -85,6 +89,7 @@ impl StatesError {
             cause: cause.into(),
             located: false,
             evaluation: None,
+            after_entry: false,
             from_task: false,
             heartbeat: false,
         }
@@ -143,6 +148,17 @@ impl StatesError {
             heartbeat,
             ..Self::new(names::TIMEOUT, "")
         }
+    }
+
+    /// A failed expression whose `EvaluationFailed` follows the state's entry: AWS links a
+    /// Wait state's `Timestamp` failure to `WaitStateEntered`, where the other fields' follow
+    /// the event before it (recorded in localstack/localstack, tests/aws/services/
+    /// stepfunctions/v2/scenarios/test_base_scenarios.snapshot.json, test_wait_timestamp_jsonata,
+    /// 2024-12-27: 3 EvaluationFailed after 2 WaitStateEntered). A Wait's `Seconds` is taken to
+    /// be evaluated the same way (not on record).
+    pub(crate) fn evaluated_after_entry(mut self) -> Self {
+        self.after_entry = true;
+        self
     }
 
     pub fn runtime(cause: impl Into<String>) -> Self {

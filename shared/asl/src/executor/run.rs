@@ -139,13 +139,14 @@ impl Run {
     pub(crate) fn evaluation_failed(&self, mut error: StatesError, state: &str) -> StatesError {
         let Some(location) = error.evaluation.take() else { return error };
         let (entered, before) = (self.entered.load(Ordering::Relaxed), self.before.load(Ordering::Relaxed));
+        let previous = if error.after_entry { entered } else { before };
         let error = error.at_state(state, entered);
         let mut details = json!({"cause": error.cause, "error": error.error, "state": state});
         if let Some(location) = location {
             details["location"] = json!(location);
         }
         self.recorder
-            .emit_after(before, "EvaluationFailed", Some("evaluationFailedEventDetails"), details);
+            .emit_after(previous, "EvaluationFailed", Some("evaluationFailedEventDetails"), details);
         error
     }
 

@@ -164,7 +164,7 @@ pub(super) async fn wait(s: &WaitState, lang: Lang, input: Value, ctx: &Context,
     };
     let states = || states_doc(&input, None, None, ctx);
     let delay = if let Some(secs) = &s.seconds {
-        Duration::from_secs(seconds_field(secs, "Seconds", states, ctx)?)
+        Duration::from_secs(seconds_field(secs, "Seconds", states, ctx).map_err(StatesError::evaluated_after_entry)?)
     } else if let Some(p) = &s.seconds_path {
         let v = resolve(p, &effective, ctx)?;
         Duration::from_secs(
@@ -172,14 +172,25 @@ pub(super) async fn wait(s: &WaitState, lang: Lang, input: Value, ctx: &Context,
                 .ok_or_else(|| StatesError::runtime(format!("SecondsPath '{p}' must select a non-negative integer, got {v}")))?,
         )
     } else if let Some(t) = &s.timestamp {
-        let text = match (lang, crate::jsonata::expression(t)) {
-            (Lang::Jsonata, Some(_)) => match jsonata_field(&Value::String(t.clone()), "Timestamp", &states(), ctx)? {
-                Value::String(s) => s,
-                other => return Err(StatesError::runtime(format!("Timestamp must be a string, got {other}"))),
-            },
-            _ => t.clone(),
-        };
-        until_timestamp(&text)?
+        match (lang, crate::jsonata::expression(t)) {
+            (Lang::Jsonata, Some(_)) => {
+                let value =
+                    jsonata_field(&Value::String(t.clone()), "Timestamp", &states(), ctx).map_err(StatesError::evaluated_after_entry)?;
+                // AWS's words for a value that is not a timestamp (recorded in
+                // localstack/localstack, tests/aws/services/stepfunctions/v2/scenarios/
+                // test_base_scenarios.snapshot.json, test_wait_timestamp_jsonata, 2024-12-27).
+                let refused = || {
+                    let shown = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+                    StatesError::query_evaluation(
+                        "Timestamp",
+                        format!("The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {shown}"),
+                    )
+                    .evaluated_after_entry()
+                };
+                until_timestamp(value.as_str().ok_or_else(refused)?).map_err(|_| refused())?
+            }
+            _ => until_timestamp(t)?,
+        }
     } else if let Some(p) = &s.timestamp_path {
         let v = resolve(p, &effective, ctx)?;
         // AWS's words for a value that is not a timestamp, as LocalStack's tests recorded them
