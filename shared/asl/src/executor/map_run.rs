@@ -60,7 +60,9 @@ impl MapRun {
     /// recorded it on 2024-11-18 (localstack/localstack, tests/aws/services/stepfunctions/v2/
     /// assign/test_assign_reference_variables.snapshot.json, MAP_STATE_REFERENCE_IN_ITEM_SELECTOR
     /// and MAP_STATE_REFERENCE_IN_TOLERATED_FAILURE_PATH: 6 MapRunStarted, 7 MapRunSucceeded,
-    /// 8 MapStateSucceeded after 7, 9 MapStateExited after 6). Recordings from 2024-02-08
+    /// 8 MapStateSucceeded after 7, 9 MapStateExited after 6; and on 2024-12-13,
+    /// scenarios/test_base_scenarios.snapshot.json, test_map_state_nested_config_distributed).
+    /// Recordings from 2024-02-08
     /// (scenarios/test_base_scenarios.snapshot.json, test_map_state_config_distributed_*) link
     /// the exit to `MapRunSucceeded`; the later ones are followed.
     pub(super) fn succeeded(&self, run: &Run) {
