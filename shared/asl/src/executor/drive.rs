@@ -163,23 +163,31 @@ impl Interpreter {
     }
 }
 
-/// `$$.Execution`. An Express execution's has no `RedriveCount`, as it cannot be redriven
-/// (recorded on AWS: localstack/localstack,
-/// tests/aws/services/stepfunctions/v2/express/test_express_sync.snapshot.json, 2024-07-15).
-/// Its members come in AWS's order, which `$$` written out as text shows (test_context_object
-/// .snapshot.json, test_input_path[$$], 2024-09-11).
+/// `$$.Execution`, its members in AWS's order, which shows wherever the object becomes text:
+/// a Standard execution's are `Id, Input, StartTime, Name, RoleArn, RedriveCount`
+/// (localstack/localstack, tests/aws/services/stepfunctions/v2/context_object/
+/// test_context_object.snapshot.json, test_input_path[$$], 2024-09-11); an Express
+/// execution's, `Id, Input, Name, RoleArn, StartTime`, without `RedriveCount` as it cannot be
+/// redriven (express/test_express_sync.snapshot.json, test_query_runtime_memory, 2024-07-15).
 fn execution_context(spec: &ExecutionSpec, arn: &str, input: &Value, role: &str, start_time: &str, redrive_count: u64) -> Value {
-    let mut execution = json!({
-        "Id": arn,
-        "Input": input,
-        "StartTime": start_time,
-        "Name": spec.execution_name,
-        "RoleArn": role,
-    });
     if spec.workflow == super::Workflow::Standard {
-        execution["RedriveCount"] = json!(redrive_count);
+        json!({
+            "Id": arn,
+            "Input": input,
+            "StartTime": start_time,
+            "Name": spec.execution_name,
+            "RoleArn": role,
+            "RedriveCount": redrive_count,
+        })
+    } else {
+        json!({
+            "Id": arn,
+            "Input": input,
+            "Name": spec.execution_name,
+            "RoleArn": role,
+            "StartTime": start_time,
+        })
     }
-    execution
 }
 
 /// `executionFailedEventDetails`: a Fail state without `Error` (or `Cause`) leaves the member
