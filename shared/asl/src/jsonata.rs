@@ -15,12 +15,25 @@ use crate::jsonata_errors;
 
 pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
 
+/// A JSONata message without its leading code (`S0207: `).
+fn without_code(message: &str) -> &str {
+    match message.split_once(": ") {
+        Some((code, rest)) if code.len() == 5 && code.starts_with(char::is_alphabetic) && code[1..].chars().all(|c| c.is_ascii_digit()) => {
+            rest
+        }
+        _ => message,
+    }
+}
+
 /// The expression inside `{% … %}`, if the string is one.
 pub fn expression(s: &str) -> Option<&str> {
     s.strip_prefix("{%")?.strip_suffix("%}").map(str::trim)
 }
 
-pub fn parse(expr: &str) -> Result<Rc<AstNode>, StatesError> {
+/// The parsed expression, or the parser's message without its code, as AWS words it at
+/// CreateStateMachine (`INVALID_JSONATA_EXPRESSION: Unexpected end of expression`, recorded in
+/// floci-io/floci#2745 for `1 +`, `a[1,2)`, `{"a":}` and others).
+pub fn parse(expr: &str) -> Result<Rc<AstNode>, String> {
     thread_local! {
         static ASTS: RefCell<HashMap<String, Rc<AstNode>>> = RefCell::default();
     }
@@ -28,12 +41,7 @@ pub fn parse(expr: &str) -> Result<Rc<AstNode>, StatesError> {
         if let Some(ast) = cache.borrow().get(expr) {
             return Ok(ast.clone());
         }
-        let ast = Rc::new(jsonata_core::parser::parse(expr).map_err(|e| {
-            StatesError::new(
-                QUERY_EVALUATION_ERROR,
-                format!("the JSONata expression '{expr}' does not parse: {e}"),
-            )
-        })?);
+        let ast = Rc::new(jsonata_core::parser::parse(expr).map_err(|e| without_code(&e.to_string()).to_string())?);
         let mut cache = cache.borrow_mut();
         if cache.len() > 4096 {
             cache.clear();
@@ -71,7 +79,8 @@ pub struct Env<'a> {
 /// tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json,
 /// MAP_CATCH_ERROR_OUTPUT_WITH_RETRY, 2024-11-12).
 pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>, StatesError> {
-    let ast = parse(expr).map_err(|e| StatesError::query_evaluation(field, e.cause))?;
+    let ast =
+        parse(expr).map_err(|e| StatesError::query_evaluation(field, format!("the JSONata expression '{expr}' does not parse: {e}")))?;
     let mut bindings = Bindings::new();
     for (name, value) in env.variables {
         bindings.bind(name.clone(), JValue::from(value.clone()));

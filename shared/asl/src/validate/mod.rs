@@ -164,7 +164,7 @@ impl Checker {
                 if let Some(expr) = crate::jsonata::expression(text)
                     && let Err(e) = crate::jsonata::parse(expr)
                 {
-                    self.report("INVALID_JSONATA", e.cause, location);
+                    self.report("INVALID_JSONATA_EXPRESSION", e, location);
                 }
             }
             Some(Value::Object(fields)) => {
@@ -326,7 +326,7 @@ pub fn validate(definition: &Value) -> Vec<Diagnostic> {
         }) {
             c.report(
                 "SCHEMA_VALIDATION_FAILED",
-                format!("The field \"{field}\" is not supported by Step Functions"),
+                format!("Field '{field}' is not supported"),
                 &format!("/{field}"),
             );
         }
@@ -335,3 +335,6 @@ pub fn validate(definition: &Value) -> Vec<Diagnostic> {
     c.machine(definition, "", false);
     c.problems
 }
+
+#[cfg(test)]
+mod tests;

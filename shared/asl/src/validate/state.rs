@@ -22,11 +22,13 @@ impl Checker {
         };
         let jsonata = match fields.get("QueryLanguage").and_then(Value::as_str) {
             Some("JSONata") => true,
+            // AWS's words, at the state (floci-io/floci#2968, measured with
+            // ValidateStateMachineDefinition).
             Some("JSONPath") if machine_jsonata => {
                 self.report(
                     "SCHEMA_VALIDATION_FAILED",
-                    "a state cannot use JSONPath when its state machine uses JSONata",
-                    &at("QueryLanguage"),
+                    "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
+                    here,
                 );
                 false
             }
@@ -49,12 +51,21 @@ impl Checker {
             );
             return;
         };
+        // AWS's words, at the state: a field of the other query language is named as such
+        // (floci-io/floci#2968 and #3733), any other as not supported (#2735).
+        let language = |jsonata: bool| if jsonata { "JSONata" } else { "JSONPath" };
         for field in fields.keys().filter(|k| !allowed.contains(&k.as_str())) {
-            self.report(
-                "SCHEMA_VALIDATION_FAILED",
-                format!("The field \"{field}\" is not supported by Step Functions"),
-                &at(field),
-            );
+            let other_language = allowed_fields(ty, !jsonata).is_some_and(|other| other.contains(&field.as_str()));
+            let message = if other_language {
+                format!(
+                    "The QueryLanguage is set to '{}', but field '{field}' is only supported for the '{}' QueryLanguage",
+                    language(jsonata),
+                    language(!jsonata)
+                )
+            } else {
+                format!("Field '{field}' is not supported")
+            };
+            self.report("SCHEMA_VALIDATION_FAILED", message, here);
         }
         let target = |c: &mut Self, v: Option<&Value>, loc: &str| {
             if let Some(t) = v.and_then(Value::as_str)
@@ -217,8 +228,10 @@ impl Checker {
             }
             "Parallel" => match fields.get("Branches").and_then(Value::as_array) {
                 Some(branches) if !branches.is_empty() => {
+                    // A branch's states take the machine's query language, not the Parallel
+                    // state's (floci-io/floci#2968, measured on AWS).
                     for (i, b) in branches.iter().enumerate() {
-                        self.machine(b, &format!("{here}/Branches/{i}"), jsonata);
+                        self.machine(b, &format!("{here}/Branches/{i}"), machine_jsonata);
                     }
                 }
                 _ => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Branches]", here),
@@ -234,7 +247,13 @@ impl Checker {
                         } else {
                             "Iterator"
                         };
-                        self.machine(p, &at(field), jsonata);
+                        // The processor's states take the machine's query language, not the Map
+                        // state's, and the processor cannot set one (floci-io/floci#2968,
+                        // measured on AWS: "Field 'QueryLanguage' is not supported").
+                        if p.get("QueryLanguage").is_some() {
+                            self.report("SCHEMA_VALIDATION_FAILED", "Field 'QueryLanguage' is not supported", &at(field));
+                        }
+                        self.machine(p, &at(field), machine_jsonata);
                     }
                     None => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [ItemProcessor]", here),
                 }
@@ -276,14 +295,36 @@ impl Checker {
                         ),
                     }
                 }
-                if let Some(p) = fields.get("ToleratedFailurePercentage").and_then(Value::as_f64)
-                    && !(0.0..=100.0).contains(&p)
-                {
-                    self.report(
-                        "SCHEMA_VALIDATION_FAILED",
-                        "ToleratedFailurePercentage must be between 0 and 100",
-                        &at("ToleratedFailurePercentage"),
-                    );
+                // A number and its path together, a number out of range, and a path into the
+                // context object (only ItemsPath may read it), in AWS's words
+                // (floci-io/floci#3733, measured on AWS on 2026-09-16). A path may read a
+                // variable (test_assign_reference_variables, tests/conformance/states.json).
+                for (f, path, minimum, maximum) in [
+                    ("MaxConcurrency", "MaxConcurrencyPath", "0", None),
+                    ("ToleratedFailureCount", "ToleratedFailureCountPath", "0", None),
+                    ("ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "0.0", Some("100.0")),
+                ] {
+                    if fields.contains_key(f) && fields.contains_key(path) {
+                        self.report(
+                            "SCHEMA_VALIDATION_FAILED",
+                            format!("There should only be one of the following fields: [{f}, {path}]"),
+                            here,
+                        );
+                    }
+                    if let Some(n) = fields.get(f).and_then(Value::as_f64) {
+                        if n < 0.0 {
+                            self.report("SCHEMA_VALIDATION_FAILED", format!("Minimum value is {minimum}"), &at(f));
+                        }
+                        if let Some(maximum) = maximum.filter(|m| m.parse::<f64>().is_ok_and(|m| n > m)) {
+                            self.report("SCHEMA_VALIDATION_FAILED", format!("Maximum value is {maximum}"), &at(f));
+                        }
+                    }
+                    match fields.get(path).and_then(Value::as_str) {
+                        Some(p) if p.starts_with("$$") => {
+                            self.report("SCHEMA_VALIDATION_FAILED", "Value is not a Reference Path", &at(path));
+                        }
+                        _ => self.path(fields.get(path), &at(path), false),
+                    }
                 }
             }
             _ => {}

@@ -1,0 +1,87 @@
+//! AWS's own words and locations for the diagnostics measured against
+//! ValidateStateMachineDefinition in floci-io/floci's issues (#2735, #2745, #2968, #3733); the
+//! conformance cases check only the codes.
+
+use serde_json::{Value, json};
+
+use super::validate;
+
+fn diagnostics(definition: Value) -> Vec<String> {
+    validate(&definition).iter().map(ToString::to_string).collect()
+}
+
+fn pass(extra: Value, language: &str) -> Value {
+    let mut state = json!({"Type": "Pass", "End": true});
+    state.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    json!({"QueryLanguage": language, "StartAt": "Main", "States": {"Main": state}})
+}
+
+fn map(extra: Value) -> Value {
+    let mut state = json!({"Type": "Map", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true});
+    state.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    json!({"StartAt": "M", "States": {"M": state}})
+}
+
+#[test]
+fn a_field_the_state_does_not_take_is_named_at_the_state() {
+    assert_eq!(
+        diagnostics(pass(json!({"TimeoutSeconds": 5}), "JSONPath")),
+        ["SCHEMA_VALIDATION_FAILED: Field 'TimeoutSeconds' is not supported at /States/Main"]
+    );
+}
+
+#[test]
+fn a_field_of_the_other_query_language_says_which_language_takes_it() {
+    assert_eq!(
+        diagnostics(pass(json!({"Output": {"a": 1}}), "JSONPath")),
+        [
+            "SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONPath', but field 'Output' is only supported for the 'JSONata' QueryLanguage at /States/Main"
+        ]
+    );
+    let jsonata_map = json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map", "MaxConcurrencyPath": "$.n", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}}});
+    assert_eq!(
+        diagnostics(jsonata_map),
+        [
+            "SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field 'MaxConcurrencyPath' is only supported for the 'JSONPath' QueryLanguage at /States/M"
+        ]
+    );
+}
+
+#[test]
+fn a_jsonpath_state_in_a_jsonata_machine_is_refused_at_the_state() {
+    assert_eq!(
+        diagnostics(pass(json!({"QueryLanguage": "JSONPath"}), "JSONata")),
+        ["SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine at /States/Main"]
+    );
+}
+
+#[test]
+fn a_jsonata_expression_that_does_not_parse_gives_the_parser_s_words_without_its_code() {
+    assert_eq!(
+        diagnostics(pass(json!({"Output": "{% 1 + %}"}), "JSONata")),
+        ["INVALID_JSONATA_EXPRESSION: Unexpected end of expression at /States/Main/Output"]
+    );
+}
+
+#[test]
+fn a_map_s_numbers_are_bounded_and_given_once() {
+    assert_eq!(
+        diagnostics(map(json!({"MaxConcurrency": -1, "MaxConcurrencyPath": "$$.Execution.Input.n"}))),
+        [
+            "SCHEMA_VALIDATION_FAILED: There should only be one of the following fields: [MaxConcurrency, MaxConcurrencyPath] at /States/M",
+            "SCHEMA_VALIDATION_FAILED: Minimum value is 0 at /States/M/MaxConcurrency",
+            "SCHEMA_VALIDATION_FAILED: Value is not a Reference Path at /States/M/MaxConcurrencyPath",
+        ]
+    );
+    assert!(diagnostics(map(json!({"MaxConcurrencyPath": "$maxConcurrency"}))).is_empty());
+}
+
+#[test]
+fn a_map_s_processor_cannot_set_a_query_language() {
+    let mut definition = map(json!({}));
+    definition["States"]["M"]["ItemProcessor"]["QueryLanguage"] = json!("JSONata");
+    assert_eq!(
+        diagnostics(definition),
+        ["SCHEMA_VALIDATION_FAILED: Field 'QueryLanguage' is not supported at /States/M/ItemProcessor"]
+    );
+}
