@@ -15,8 +15,10 @@ use crate::jsonata_errors;
 
 pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
 
-/// A JSONata message without its leading code (`S0207: `).
+/// A JSONata message without its leading code (`S0207: `), and without the parser's own
+/// `Invalid syntax: ` before one.
 fn without_code(message: &str) -> &str {
+    let message = message.strip_prefix("Invalid syntax: ").unwrap_or(message);
     match message.split_once(": ") {
         Some((code, rest)) if code.len() == 5 && code.starts_with(char::is_alphabetic) && code[1..].chars().all(|c| c.is_ascii_digit()) => {
             rest

@@ -35,6 +35,7 @@ pub mod io;
 pub mod jsonata;
 mod jsonata_errors;
 mod jsonata_functions;
+mod jsonata_references;
 pub mod mock;
 pub mod owners;
 pub mod path;

@@ -161,10 +161,19 @@ impl Checker {
     pub(super) fn jsonata(&mut self, value: Option<&Value>, location: &str) {
         match value {
             Some(Value::String(text)) => {
-                if let Some(expr) = crate::jsonata::expression(text)
-                    && let Err(e) = crate::jsonata::parse(expr)
-                {
-                    self.report("INVALID_JSONATA_EXPRESSION", e, location);
+                if let Some(expr) = crate::jsonata::expression(text) {
+                    match crate::jsonata::parse(expr) {
+                        Err(e) => self.report("INVALID_JSONATA_EXPRESSION", e, location),
+                        Ok(ast) => {
+                            for name in crate::jsonata_references::top_level_references(&ast) {
+                                self.report(
+                                    "UNSUPPORTED_JSONATA_EXPRESSION",
+                                    format!("Reference to '{name}' at the top level is not supported."),
+                                    location,
+                                );
+                            }
+                        }
+                    }
                 }
             }
             Some(Value::Object(fields)) => {

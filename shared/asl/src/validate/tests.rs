@@ -1,5 +1,5 @@
 //! AWS's own words and locations for the diagnostics measured against
-//! ValidateStateMachineDefinition in floci-io/floci's issues (#2735, #2745, #2968, #3733); the
+//! ValidateStateMachineDefinition in floci-io/floci's issues (#2670, #2735, #2745, #2968, #3733); the
 //! conformance cases check only the codes.
 
 use serde_json::{Value, json};
@@ -83,5 +83,13 @@ fn a_map_s_processor_cannot_set_a_query_language() {
     assert_eq!(
         diagnostics(definition),
         ["SCHEMA_VALIDATION_FAILED: Field 'QueryLanguage' is not supported at /States/M/ItemProcessor"]
+    );
+}
+
+#[test]
+fn a_jsonata_name_read_from_the_top_level_context_is_named() {
+    assert_eq!(
+        diagnostics(pass(json!({"Output": {"v": "{% phone %}"}}), "JSONata")),
+        ["UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'phone' at the top level is not supported. at /States/Main/Output/v"]
     );
 }
