@@ -22,11 +22,7 @@ pub(crate) fn top_level_references(ast: &AstNode) -> Vec<String> {
 
 fn walk(node: &AstNode, names: &mut Vec<String>) {
     match node {
-        AstNode::Name(name) => {
-            if !names.contains(name) {
-                names.push(name.clone());
-            }
-        }
+        AstNode::Name(name) if !names.contains(name) => names.push(name.clone()),
         AstNode::Path { steps } => {
             if let Some(first) = steps.first() {
                 walk(&first.node, names);
