@@ -30,10 +30,9 @@ impl MapRun {
         mode == Some("DISTRIBUTED")
     }
 
-    /// Starts the run of a Distributed Map state. The ARN is the state machine's with `mapRun:` for
-    /// `stateMachine:` and the state's `Label` (an id when it has none) and the run's id after
-    /// it, as the developer guide's Map Run ARNs are formed
-    /// (`arn:aws:states:…:mapRun:MACHINE/LABEL:ID`).
+    /// Starts the run of a Distributed Map state. Its ARN is the state machine's with `mapRun:`
+    /// for `stateMachine:`, then the state's `Label` (an id when it has none) and the run's id,
+    /// as the developer guide forms Map Run ARNs (`arn:aws:states:…:mapRun:MACHINE/LABEL:ID`).
     pub(super) fn start(s: &MapState, run: &Run) -> MapRun {
         let machine = run.state_machine.get("Id").and_then(Value::as_str).unwrap_or_default();
         let label = s.label.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -62,9 +61,8 @@ impl MapRun {
     /// and MAP_STATE_REFERENCE_IN_TOLERATED_FAILURE_PATH: 6 MapRunStarted, 7 MapRunSucceeded,
     /// 8 MapStateSucceeded after 7, 9 MapStateExited after 6; and on 2024-12-13,
     /// scenarios/test_base_scenarios.snapshot.json, test_map_state_nested_config_distributed).
-    /// Recordings from 2024-02-08
-    /// (scenarios/test_base_scenarios.snapshot.json, test_map_state_config_distributed_*) link
-    /// the exit to `MapRunSucceeded`; the later ones are followed.
+    /// Recordings from 2024-02-08 (the same file, test_map_state_config_distributed_*) link the
+    /// exit to `MapRunSucceeded`; the later ones are followed.
     pub(super) fn succeeded(&self, run: &Run) {
         let succeeded = run.recorder.emit_aside("MapRunSucceeded", None, Value::Null);
         run.recorder.succeeded_after("MapStateSucceeded", succeeded);
