@@ -207,7 +207,10 @@ async function main() {
     // A canary judged against its baseline: the staging group shifts traffic instead, with an
     // analysis (the integration test's, in tests/integration/canary_analysis.rs), and the approval
     // is taken out. The first run sets up the two fleets; the second is judged, and the page
-    // draws each metric's canary against its baseline with each interval's decision.
+    // draws each metric's canary against its baseline with each interval's decision. Latency
+    // may be five times the baseline's: what is checked here is the drawing, and on a busy
+    // 2-core machine two local processes' latencies differ by more than 50 % (a fresh-clone CI
+    // run scored 50 that way); the judgement itself is the integration test's.
     writeFileSync(buildspec, readFileSync(buildspec, "utf8").replace("echo 'unit tests - 1 failed'; exit 3", "python3 tests/junit.py reports/unit.xml"));
     const file = join(dir, "pipeline.yml");
     writeFileSync(file, readFileSync(file, "utf8")
@@ -215,7 +218,7 @@ async function main() {
       .replace("    instances: 3\n    config: OneAtATime", "    instances: 2\n    config: { traffic_routing: { type: TimeBasedCanary, percentage: 50, interval: 1s } }")
       .replace("    auto_rollback: [failure, alarm]\n", "    auto_rollback: [failure, alarm]\n    analysis:\n      interval: 2s\n      intervals: 2\n" +
         "      thresholds: { pass: 90, marginal: 60 }\n      load: { path: /, per_second: 40 }\n      metrics:\n" +
-        "        - { name: latency, direction: increase, tolerance: 0.5 }\n        - { name: errors, direction: increase, tolerance: 0, critical: true }\n"));
+        "        - { name: latency, direction: increase, tolerance: 5 }\n        - { name: errors, direction: increase, tolerance: 0, critical: true }\n"));
     for (const greeting of ["hey", "hi"]) {
       writeFileSync(file, readFileSync(file, "utf8").replace(/GREETING: \w+/, `GREETING: ${greeting}`));
       commit(dir, `Greet with ${greeting}`);
