@@ -12,7 +12,7 @@ use crate::definition::{ChoiceState, FailState, PassState, SucceedState, WaitSta
 use crate::error::StatesError;
 use crate::intrinsics;
 use crate::io::{Lang, Step, assign_block, input_path, jsonata_field, output_path, result_path, seconds_field, states_doc, transition};
-use crate::path::resolve;
+use crate::path::{lookup, resolve};
 use crate::payload;
 
 pub(super) fn pass(s: &PassState, lang: Lang, input: Value, ctx: &Context, run: &Run) -> Result<Step, StatesError> {
@@ -166,11 +166,7 @@ pub(super) async fn wait(s: &WaitState, lang: Lang, input: Value, ctx: &Context,
     let delay = if let Some(secs) = &s.seconds {
         Duration::from_secs(seconds_field(secs, "Seconds", states, ctx).map_err(StatesError::evaluated_after_entry)?)
     } else if let Some(p) = &s.seconds_path {
-        let v = resolve(p, &effective, ctx)?;
-        Duration::from_secs(
-            v.as_u64()
-                .ok_or_else(|| StatesError::runtime(format!("SecondsPath '{p}' must select a non-negative integer, got {v}")))?,
-        )
+        Duration::from_secs(seconds_path(p, &effective, ctx)?)
     } else if let Some(t) = &s.timestamp {
         match (lang, crate::jsonata::expression(t)) {
             (Lang::Jsonata, Some(_)) => {
@@ -225,6 +221,26 @@ pub(super) async fn wait(s: &WaitState, lang: Lang, input: Value, ctx: &Context,
     };
     tokio::time::sleep(delay).await;
     transition(&s.transition, output)
+}
+
+/// What a `SecondsPath` selects, refused in AWS's words (States.Runtime): as LocalStack words
+/// them beside its TimestampPath causes, which recordings on AWS confirm word for word
+/// (`tests/conformance/states.json`).
+fn seconds_path(path: &str, input: &Value, ctx: &Context) -> Result<u64, StatesError> {
+    let value = lookup(path, input, ctx)?
+        .ok_or_else(|| StatesError::runtime(format!("The SecondsPath parameter does not reference an input value: {path}")))?;
+    if let Some(seconds) = value.as_u64() {
+        return Ok(seconds);
+    }
+    let shown = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+    let problem = if value.is_i64() {
+        "references a negative value"
+    } else {
+        "cannot be parsed as a long value"
+    };
+    Err(StatesError::runtime(format!(
+        "The SecondsPath parameter {problem}: {path} == {shown}"
+    )))
 }
 
 /// A Fail state's error: fixed, from a path or an intrinsic function, or a JSONata expression.
