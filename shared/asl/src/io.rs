@@ -144,6 +144,18 @@ pub(crate) fn transition(t: &Transition, output: Value) -> Result<Step, StatesEr
     }
 }
 
+/// `States.DataLimitExceeded` for a result over the quota, in Step Functions' words naming the
+/// state, or the task's service, that returned it: "The state/task 'Uppers' returned a result
+/// with a size exceeding the maximum number of bytes service limit." (AWS's error for a Map
+/// state quoted in LedgeDash/unum, examples/text_fan_in/README.md; a task's recorded in
+/// `tests/conformance/errors.json`).
+pub(crate) fn result_over_quota(named: &str) -> StatesError {
+    StatesError::new(
+        names::DATA_LIMIT_EXCEEDED,
+        format!("The state/task '{named}' returned a result with a size exceeding the maximum number of bytes service limit."),
+    )
+}
+
 /// `States.DataLimitExceeded` when a payload's JSON text is over the quota.
 pub(crate) fn check_size(what: &str, text_len: usize) -> Result<(), StatesError> {
     if text_len > PAYLOAD_LIMIT {

@@ -31,7 +31,7 @@ use crate::context::Context;
 use crate::definition::{Catcher, JitterStrategy, Retrier, State, StateMachine};
 use crate::error::StatesError;
 use crate::history::{HISTORY_LIMIT, HistorySink};
-use crate::io::{Lang, Step, assign_block, check_size, jsonata_field, result_path, states_doc, transition};
+use crate::io::{Lang, PAYLOAD_LIMIT, Step, assign_block, jsonata_field, result_over_quota, result_path, states_doc, transition};
 use crate::redrive::Redrive;
 use crate::tokens::TaskTokens;
 use run::Run;
@@ -312,7 +312,9 @@ impl Interpreter {
             }
             let (Step::Next(_, output) | Step::End(output)) = &step;
             let exited = output.to_string();
-            check_size("state output", exited.len())?;
+            if exited.len() > PAYLOAD_LIMIT {
+                return Err(result_over_quota(name));
+            }
             Ok((step, exited, assigned))
         })
         .map_err(|e| run.evaluation_failed(e, name).at_state(name, entered))?;

@@ -9,7 +9,7 @@ use crate::context::Context;
 use crate::definition::TaskState;
 use crate::error::{StatesError, names};
 use crate::history::Recorder;
-use crate::io::{Lang, PAYLOAD_LIMIT, Step, check_size, input_path, json_len, jsonata_field, seconds_field, states_doc};
+use crate::io::{Lang, PAYLOAD_LIMIT, Step, check_size, input_path, json_len, jsonata_field, result_over_quota, seconds_field, states_doc};
 use crate::path::resolve;
 use crate::payload;
 use crate::tokens::Registration;
@@ -237,9 +237,5 @@ fn result_too_large(resource: &str) -> StatesError {
         .strip_prefix("arn:aws:states:::")
         .and_then(|rest| rest.split(':').next())
         .unwrap_or(resource);
-    StatesError::new(
-        names::DATA_LIMIT_EXCEEDED,
-        format!("The state/task '{named}' returned a result with a size exceeding the maximum number of bytes service limit."),
-    )
-    .reported_by_task()
+    result_over_quota(named).reported_by_task()
 }
