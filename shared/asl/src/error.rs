@@ -75,6 +75,9 @@ pub mod names {
     pub const BRANCH_FAILED: &str = "States.BranchFailed";
     pub const INTRINSIC_FAILURE: &str = "States.IntrinsicFailure";
     pub const RESULT_PATH_MATCH_FAILURE: &str = "States.ResultPathMatchFailure";
+    /// What Step Functions raises for a reference path (ResultPath, ItemsPath) it cannot apply,
+    /// rather than the specification's States.ResultPathMatchFailure (see `path.rs`).
+    pub const REFERENCE_PATH_CONFLICT: &str = "States.ReferencePathConflict";
     pub const PARAMETER_PATH_FAILURE: &str = "States.ParameterPathFailure";
     pub const DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
     pub const NO_CHOICE_MATCHED: &str = "States.NoChoiceMatched";

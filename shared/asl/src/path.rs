@@ -144,14 +144,52 @@ impl Path {
         }
     }
 
-    /// Writes `value` at this reference path inside `root`, creating missing object fields.
+    /// Writes `value` at this reference path inside `root`, creating missing object fields. A
+    /// path that cannot be written — a field of something that is not an object, an index
+    /// outside its array — fails as Step Functions fails it: `States.ReferencePathConflict`,
+    /// "Unable to apply ReferencePath $.someTaskResult to input \"input1\"" (AWS's error quoted
+    /// in `tests/conformance/io.json`), the input untouched and written as JSON.
     pub fn set(&self, root: &mut Value, value: Value) -> Result<(), StatesError> {
-        let fail = |why: String| {
+        let conflict = |root: &Value| {
             StatesError::new(
-                crate::error::names::RESULT_PATH_MATCH_FAILURE,
-                format!("unable to apply ResultPath '{}': {why}", self.text),
+                crate::error::names::REFERENCE_PATH_CONFLICT,
+                format!("Unable to apply ReferencePath {} to input {root}", self.text),
             )
         };
+        if !self.settable(root) {
+            return Err(conflict(root));
+        }
+        match self.slot(root) {
+            Some(slot) => {
+                *slot = value;
+                Ok(())
+            }
+            None => Err(conflict(root)),
+        }
+    }
+
+    /// Whether [`Path::set`] can write here, checked before it changes anything: every step is a
+    /// field of an object (or of a field it creates) or an element of an array.
+    fn settable(&self, root: &Value) -> bool {
+        // `None`: below a field that writing creates.
+        let mut at = Some(root);
+        for segment in &self.segments {
+            at = match (segment, at) {
+                (Segment::Field(f), Some(Value::Object(m))) => m.get(f),
+                (Segment::Field(_), Some(Value::Null) | None) => None,
+                (Segment::Index(i), Some(Value::Array(a))) => match usize::try_from(*i).ok().and_then(|i| a.get(i)) {
+                    Some(element) => Some(element),
+                    None => return false,
+                },
+                _ => return false,
+            };
+        }
+        true
+    }
+
+    /// The place this path names inside `root`, creating missing object fields; `None` where
+    /// [`Path::settable`] says no.
+    fn slot<'a>(&self, root: &'a mut Value) -> Option<&'a mut Value> {
         let mut target = root;
         for segment in &self.segments {
             target = match segment {
@@ -159,28 +197,33 @@ impl Path {
                     if target.is_null() {
                         *target = Value::Object(Map::new());
                     }
-                    match target {
-                        Value::Object(m) => m.entry(f.clone()).or_insert(Value::Null),
-                        other => return Err(fail(format!("'{f}' is set on a non-object ({})", type_of(other)))),
-                    }
+                    target.as_object_mut()?.entry(f.clone()).or_insert(Value::Null)
                 }
-                Segment::Index(i) => match target {
-                    Value::Array(a) => {
-                        let len = a.len();
-                        usize::try_from(*i)
-                            .ok()
-                            .and_then(|i| a.get_mut(i))
-                            .ok_or_else(|| fail(format!("index {i} is outside an array of {len}")))?
-                    }
-                    other => return Err(fail(format!("index on a non-array ({})", type_of(other)))),
-                },
-                Segment::Wildcard | Segment::Slice(..) | Segment::Filter(_) => {
-                    return Err(fail("a reference path names one place: no '*', slice or filter".into()));
-                }
+                Segment::Index(i) => target.as_array_mut()?.get_mut(usize::try_from(*i).ok()?)?,
+                Segment::Wildcard | Segment::Slice(..) | Segment::Filter(_) => return None,
             };
         }
-        *target = value;
-        Ok(())
+        Some(target)
+    }
+
+    /// The first step of a definite path that finds nothing in `root`, as Step Functions names
+    /// it: a field's name, an index's number.
+    fn first_missing_step(&self, root: &Value) -> Option<String> {
+        let mut at = root;
+        for segment in &self.segments {
+            let next = match (segment, at) {
+                (Segment::Field(f), Value::Object(m)) => m.get(f),
+                (Segment::Index(i), Value::Array(a)) => usize::try_from(*i).ok().and_then(|i| a.get(i)),
+                _ => None,
+            };
+            match (next, segment) {
+                (Some(v), _) => at = v,
+                (None, Segment::Field(f)) => return Some(f.clone()),
+                (None, Segment::Index(i)) => return Some(i.to_string()),
+                (None, _) => return Some(String::new()),
+            }
+        }
+        None
     }
 }
 
@@ -278,6 +321,21 @@ pub fn resolve(path: &str, input: &Value, context: &Context) -> Result<Value, St
     })
 }
 
+/// What a reference path such as a Map's `ItemsPath` selects. One that selects nothing fails
+/// as Step Functions fails it, naming the first step that found nothing and the whole input:
+/// `States.ReferencePathConflict`, "Unable to apply step \"objects\" to input {…}" (AWS's
+/// cause as quoted in `tests/conformance/states.json`).
+pub fn reference(path: &str, input: &Value, context: &Context) -> Result<Value, StatesError> {
+    let (parsed, root) = rooted(path, input, context)?;
+    parsed.select(&root).ok_or_else(|| {
+        let step = parsed.first_missing_step(&root).unwrap_or_default();
+        StatesError::new(
+            crate::error::names::REFERENCE_PATH_CONFLICT,
+            format!("Unable to apply step \"{step}\" to input {input}"),
+        )
+    })
+}
+
 /// What a path selects, `None` when it selects nothing. Errors only for a path that cannot be
 /// read or a variable that is not defined.
 pub fn lookup(path: &str, input: &Value, context: &Context) -> Result<Option<Value>, StatesError> {
@@ -364,7 +422,26 @@ mod tests {
         Path::parse("$.b.c").unwrap().set(&mut doc, json!(2)).unwrap();
         assert_eq!(doc, json!({"a": 1, "b": {"c": 2}}));
         let err = Path::parse("$.a.x").unwrap().set(&mut doc, json!(3)).unwrap_err();
-        assert_eq!(err.error, "States.ResultPathMatchFailure");
+        assert_eq!(err.error, "States.ReferencePathConflict");
+        assert_eq!(err.cause, r#"Unable to apply ReferencePath $.a.x to input {"a":1,"b":{"c":2}}"#);
+    }
+
+    #[test]
+    fn a_path_that_cannot_be_written_leaves_the_input_as_it_was() {
+        let mut doc = json!({"a": 1});
+        let err = Path::parse("$.b.c[0]").unwrap().set(&mut doc, json!(2)).unwrap_err();
+        assert_eq!(doc, json!({"a": 1}), "no field is created on the way to a conflict");
+        assert_eq!(err.cause, r#"Unable to apply ReferencePath $.b.c[0] to input {"a":1}"#);
+    }
+
+    #[test]
+    fn a_reference_names_the_first_step_that_finds_nothing() {
+        let doc = json!({"a": {"b": [1]}});
+        let step = |p: &str| Path::parse(p).unwrap().first_missing_step(&doc);
+        assert_eq!(step("$.a.b"), None);
+        assert_eq!(step("$.a.x.y").as_deref(), Some("x"));
+        assert_eq!(step("$.a.b[3]").as_deref(), Some("3"));
+        assert_eq!(step("$.a.b.c").as_deref(), Some("c"));
     }
 
     /// Jayway's slices and filters, which Step Functions runs (issue 19's refused definitions).

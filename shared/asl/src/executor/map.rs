@@ -13,7 +13,7 @@ use crate::context::Context;
 use crate::definition::{MapState, NumberOrExpression};
 use crate::error::{StatesError, names};
 use crate::io::{Lang, Step, input_path, jsonata_field, states_doc};
-use crate::path::resolve;
+use crate::path::{reference, resolve};
 use crate::payload;
 
 impl Interpreter {
@@ -58,7 +58,7 @@ impl Interpreter {
                 let items = match (lang, &s.items) {
                     (Lang::Jsonata, Some(items)) => jsonata_field(items, "Items", &states_doc(&input, None, None, ctx), ctx)?,
                     (Lang::Jsonata, None) => input.clone(),
-                    (Lang::JsonPath, _) => resolve(s.items_path.as_deref().unwrap_or("$"), &effective, ctx)?,
+                    (Lang::JsonPath, _) => reference(s.items_path.as_deref().unwrap_or("$"), &effective, ctx)?,
                 };
                 let items = items.as_array().cloned().ok_or_else(|| {
                     let expression = s.items.as_ref().and_then(Value::as_str).and_then(crate::jsonata::expression);

@@ -98,7 +98,7 @@ impl Interpreter {
                     retry_count,
                 };
                 let result = self.invoke(call, timeout, heartbeat, registration, &run.recorder).await?;
-                // Output processing is part of the attempt: its errors (ResultPathMatchFailure,
+                // Output processing is part of the attempt: its errors (ReferencePathConflict,
                 // a bad ResultSelector path) are retried and caught like the task's own.
                 s.outputs(lang).apply(input.clone(), result, &ctx)
             };
