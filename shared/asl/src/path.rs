@@ -355,6 +355,13 @@ pub fn lookup_in_template(path: &str, input: &Value, context: &Context) -> Resul
         .or_else(|| parsed.index_past_the_end(&root).then_some(Value::Null)))
 }
 
+/// Whether a path reads the state's input (`$`, `$.a`, `$[0]`), not the context object (`$$`)
+/// or a workflow variable (`$name`).
+pub(crate) fn reads_input(path: &str) -> bool {
+    path.strip_prefix('$')
+        .is_some_and(|rest| !rest.starts_with(|c: char| c == '$' || c.is_ascii_alphabetic() || c == '_'))
+}
+
 /// The parsed path and the document it reads: the context object (`$$`), a workflow variable
 /// (`$name…`, the rest of the path applying to its value) or the input.
 fn rooted<'a>(path: &str, input: &'a Value, context: &Context) -> Result<(std::rc::Rc<Path>, Cow<'a, Value>), StatesError> {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use crate::context::Context;
 use crate::error::StatesError;
 use crate::intrinsics;
-use crate::path::lookup_in_template;
+use crate::path::{lookup_in_template, reads_input};
 
 pub fn apply(template: &Value, input: &Value, context: &Context) -> Result<Value, StatesError> {
     match template {
@@ -20,6 +20,10 @@ pub fn apply(template: &Value, input: &Value, context: &Context) -> Result<Value
                         })?;
                         let resolved = if intrinsics::is_intrinsic(expr) {
                             intrinsics::evaluate(expr, input, context)?
+                        } else if input.is_null() && reads_input(expr) {
+                            // AWS applies no path to a null input, `$` included (recorded cause
+                            // cited in `tests/conformance/errors.json`).
+                            return Err(StatesError::runtime("Unable to apply Path transformation to null or empty input."));
                         } else {
                             // A path that selects nothing fails the execution (States.Runtime,
                             // not the catchable States.ParameterPathFailure), in these words:
