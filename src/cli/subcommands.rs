@@ -146,7 +146,8 @@ pub(crate) enum AslCommand {
     )]
     Run {
         definition: PathBuf,
-        /// The execution input: JSON text, or @FILE [default: {}]
+        /// The execution input: JSON text, or @FILE, kept as written (as Step Functions keeps it)
+        /// [default: {}]
         #[arg(long)]
         input: Option<String>,
         /// Include the execution history (GetExecutionHistory events) in the output.

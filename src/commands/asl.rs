@@ -137,11 +137,15 @@ struct RunArgs {
 fn execute(args: RunArgs) -> anyhow::Result<u8> {
     let text = read(&args.definition)?;
     let machine = load(&args.definition, &text, &args.workflow).map_err(|e| anyhow::Error::new(Usage(e.to_string())))?;
-    let input: Value = match args.input.as_deref() {
-        None => json!({}),
+    // The input's text is kept as written: Step Functions shows it so (ExecutionSpec::input_text).
+    let (input, input_text): (Value, Option<Arc<str>>) = match args.input.as_deref() {
+        None => (json!({}), None),
         Some(text) => match text.strip_prefix('@') {
-            Some(file) => crate::json_input::read(Path::new(file))?.1,
-            None => crate::json_input::parse(Path::new("--input"), text)?,
+            Some(file) => {
+                let (text, value) = crate::json_input::read(Path::new(file))?;
+                (value, Some(Arc::from(text)))
+            }
+            None => (crate::json_input::parse(Path::new("--input"), text)?, Some(Arc::from(text))),
         },
     };
     let name = args.state_machine.clone().unwrap_or_else(|| {
@@ -179,6 +183,7 @@ fn execute(args: RunArgs) -> anyhow::Result<u8> {
         state_machine_arn: format!("arn:aws:states:local:000000000000:stateMachine:{name}"),
         execution_name: uuid_like(),
         input,
+        input_text,
         workflow: args.workflow,
     };
     let interpreter = Interpreter::with_tokens(invoker, sink.clone(), tokens);

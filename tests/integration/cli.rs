@@ -448,3 +448,37 @@ fn asl_type_express_refuses_waiting_tasks_and_names_the_execution_as_express() {
     let uuid = id.strip_prefix(&prefix).unwrap_or_else(|| panic!("{id} is not {prefix}…"));
     assert!(uuid::Uuid::parse_str(uuid).is_ok(), "{id}");
 }
+
+/// `baton asl run --input`: the input's text is kept as written, as Step Functions keeps it —
+/// `ExecutionStarted` carries it, and a cause that quotes the first state's input quotes it so
+/// (localstack/localstack#11953's expected cause), spaces and all. `@FILE` too.
+#[test]
+fn asl_run_quotes_the_input_as_it_was_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let machine = dir.path().join("quotes.asl.json");
+    std::fs::write(
+        &machine,
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"b.$": "$.value"}, "End": true}}}"#,
+    )
+    .expect("write");
+    let machine = machine.to_str().expect("utf-8");
+    let written = "{\"a\": 1,       \"b\": 2}";
+    let file = dir.path().join("input.json");
+    std::fs::write(&file, format!("{written}\n")).expect("write");
+    for (input, as_written) in [
+        (written.to_string(), written.to_string()),
+        (format!("@{}", file.display()), format!("{written}\n")),
+    ] {
+        let out = baton(&["asl", "run", machine, "--input", &input, "--history"]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(
+            doc["cause"].as_str().expect("cause"),
+            format!(
+                "An error occurred while executing the state 'A' (entered at the event id #2). \
+                 The JSONPath '$.value' specified for the field 'b.$' could not be found in the input '{as_written}'"
+            )
+        );
+        assert_eq!(doc["history"][0]["executionStartedEventDetails"]["input"], as_written.as_str());
+    }
+}

@@ -52,6 +52,7 @@ fn run(rt: &tokio::runtime::Runtime, machine: &StateMachine, input: &Value) -> (
         state_machine_arn: "arn:aws:states:local:0:stateMachine:bench".into(),
         execution_name: "e".into(),
         input: input.clone(),
+        input_text: None,
         workflow: Default::default(),
     };
     let t = Instant::now();

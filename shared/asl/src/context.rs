@@ -56,6 +56,8 @@ enum Kind {
         task_token: Option<String>,
         map_item: Option<Arc<Value>>,
         scope: Arc<Scope>,
+        /// The execution input as its caller wrote it, for the execution's first state.
+        input_as_given: Option<Arc<str>>,
     },
     /// A fixed document, for callers outside an execution (tests, tools).
     Fixed(Value),
@@ -80,6 +82,7 @@ impl Context {
                 task_token: None,
                 map_item,
                 scope,
+                input_as_given: None,
             },
         }
     }
@@ -124,6 +127,27 @@ impl Context {
             *task_token = Some(token.to_string());
         }
         self
+    }
+
+    pub(crate) fn with_input_as_given(mut self, text: Option<Arc<str>>) -> Self {
+        if let Kind::Live { input_as_given, .. } = &mut self.kind {
+            *input_as_given = text;
+        }
+        self
+    }
+
+    /// The state's input as a cause quotes it: as its caller wrote it when it is the execution
+    /// input the first state received, unchanged; otherwise compact, as Step Functions writes
+    /// a document it has parsed (recorded causes in `tests/conformance/errors.json`).
+    pub(crate) fn quoted(&self, input: &Value) -> String {
+        match &self.kind {
+            Kind::Live {
+                input_as_given: Some(text),
+                execution,
+                ..
+            } if execution.get("Input") == Some(input) => text.to_string(),
+            _ => input.to_string(),
+        }
     }
 
     pub(crate) fn with_map_item(mut self, item: Arc<Value>) -> Self {

@@ -299,13 +299,13 @@ impl Recorder {
     }
 
     /// Records a state's `…StateEntered` event and returns its id (runtime errors name it).
-    pub(crate) fn state_entered(&self, state_type: &str, name: &Arc<str>, input: &Value) -> u64 {
+    pub(crate) fn state_entered(&self, state_type: &str, name: &Arc<str>, input: String) -> u64 {
         let details = Details {
             key: Cow::Borrowed("stateEnteredEventDetails"),
             body: Body::State {
                 name: name.clone(),
                 field: "input",
-                payload: input.to_string(),
+                payload: input,
                 assigned: None,
             },
         };

@@ -238,7 +238,7 @@ fn eval_arg(arg: &Arg, whole: &str, input: &Value, context: &Context) -> Result<
         Arg::Path(p) => lookup(p, input, context)?.ok_or_else(|| {
             StatesError::runtime(format!(
                 "The function '{whole}' had the following error: The JsonPath argument for the field '{p}' could not be found in the input '{}'",
-                serde_json::to_string(input).unwrap_or_default()
+                context.quoted(input)
             ))
         }),
         Arg::Call(name, args) => {

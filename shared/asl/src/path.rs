@@ -331,7 +331,7 @@ pub fn reference(path: &str, input: &Value, context: &Context) -> Result<Value, 
         let step = parsed.first_missing_step(&root).unwrap_or_default();
         StatesError::new(
             crate::error::names::REFERENCE_PATH_CONFLICT,
-            format!("Unable to apply step \"{step}\" to input {input}"),
+            format!("Unable to apply step \"{step}\" to input {}", context.quoted(input)),
         )
     })
 }

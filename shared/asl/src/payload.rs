@@ -31,7 +31,7 @@ pub fn apply(template: &Value, input: &Value, context: &Context) -> Result<Value
                             lookup_in_template(expr, input, context)?.ok_or_else(|| {
                                 StatesError::runtime(format!(
                                     "The JSONPath '{expr}' specified for the field '{key}' could not be found in the input '{}'",
-                                    serde_json::to_string(input).unwrap_or_default()
+                                    context.quoted(input)
                                 ))
                             })?
                         };

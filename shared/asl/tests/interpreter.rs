@@ -77,6 +77,7 @@ fn setup(definition: Value, input: Value) -> (Interpreter, StateMachine, Executi
         state_machine_arn: "arn:aws:states:local:000000000000:stateMachine:test".into(),
         execution_name: "e1".into(),
         input,
+        input_text: None,
         workflow: Default::default(),
     };
     (interpreter, machine, spec, events)

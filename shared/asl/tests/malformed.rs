@@ -113,6 +113,7 @@ fn mutants_never_panic() {
                         state_machine_arn: "arn:aws:states:local:0:stateMachine:m".into(),
                         execution_name: "e".into(),
                         input: case.input.clone(),
+                        input_text: None,
                         workflow: Default::default(),
                     };
                     let interpreter = Interpreter::new(Arc::new(NoTasks), Arc::new(NullSink));

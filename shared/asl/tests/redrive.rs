@@ -89,6 +89,7 @@ fn setup() -> (Interpreter, Arc<Invoker>, Arc<MemorySink>, ExecutionSpec) {
         state_machine_arn: "arn:aws:states:local:000000000000:stateMachine:test".into(),
         execution_name: "e1".into(),
         input: json!({ "commit": "abc" }),
+        input_text: None,
         workflow: Default::default(),
     };
     (interpreter, invoker, sink, spec)

@@ -82,6 +82,7 @@ async fn record() -> Recording {
         state_machine_arn: ARN.into(),
         execution_name: "20261204-090000-cccccccc".into(),
         input: json!({"groups": ["staging", "prod"]}),
+        input_text: None,
         workflow: Default::default(),
     };
     let outcome = Interpreter::new(std::sync::Arc::new(Workers::default()), sink.clone())

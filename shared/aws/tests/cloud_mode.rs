@@ -322,6 +322,7 @@ impl Harness {
             state_machine_arn: self.machine_arn.clone(),
             execution_name: name.to_string(),
             input,
+            input_text: None,
             workflow: Default::default(),
         };
         let outcome = tokio::time::timeout(std::time::Duration::from_secs(60), self.interpreter.execute(&machine, &spec))

@@ -32,7 +32,7 @@ impl Interpreter {
                 recorder.emit_aside(
                     "ExecutionStarted",
                     Some("executionStartedEventDetails"),
-                    json!({"input": spec.input.to_string(), "inputDetails": {"truncated": false}, "roleArn": role}),
+                    json!({"input": spec.input_text.as_deref().map_or_else(|| spec.input.to_string(), str::to_string), "inputDetails": {"truncated": false}, "roleArn": role}),
                 );
                 (recorder, spec.input.clone(), timestamp(clock.now()), 0)
             }
@@ -51,9 +51,9 @@ impl Interpreter {
             }
         };
         let machine_name = spec.state_machine_arn.rsplit(':').next().unwrap_or_default();
-        let (first, first_input, kept) = match start {
-            Start::Fresh => (machine.start_at.clone(), input.clone(), HashMap::new()),
-            Start::Continue { from, .. } => (from.state.clone(), from.input.clone(), from.kept.clone()),
+        let (first, first_input, kept, as_given) = match start {
+            Start::Fresh => (machine.start_at.clone(), input.clone(), HashMap::new(), spec.input_text.clone()),
+            Start::Continue { from, .. } => (from.state.clone(), from.input.clone(), from.kept.clone(), None),
         };
         let run = Run::new(
             recorder.clone(),
@@ -62,7 +62,8 @@ impl Interpreter {
             json!({"Id": spec.state_machine_arn, "Name": machine_name}),
             Lang::of(machine.query_language.as_deref(), Lang::JsonPath),
             kept,
-        );
+        )
+        .with_input_as_given(as_given);
         info!(execution = %arn, state = %first, "execution started");
         let input_check = check_size("execution input", input.to_string().len());
         let body = async {

@@ -65,6 +65,12 @@ pub struct ExecutionSpec {
     pub state_machine_arn: String,
     pub execution_name: String,
     pub input: Value,
+    /// The input as the caller wrote it, when it came as text. Step Functions keeps it as
+    /// written: `ExecutionStarted` and the first state's entry carry it, and a cause that
+    /// quotes the first state's input quotes it so (recorded causes in
+    /// `tests/conformance/errors.json`). Without it, `input` is written compact, as AWS writes
+    /// what it has parsed.
+    pub input_text: Option<Arc<str>>,
     pub workflow: Workflow,
 }
 
@@ -274,7 +280,9 @@ impl Interpreter {
         let kind = state.type_name();
         let name_arc: Arc<str> = Arc::from(name);
         let before = run.recorder.last();
-        let entered = run.recorder.state_entered(kind, &name_arc, &input);
+        let as_given = run.take_input_as_given();
+        let written = as_given.as_deref().map_or_else(|| input.to_string(), str::to_string);
+        let entered = run.recorder.state_entered(kind, &name_arc, written);
         run.enter(kind, entered, before);
         debug!(state = name, kind, "state entered");
         // A Task that succeeded before the redrive is not run again. One that assigns
@@ -288,7 +296,9 @@ impl Interpreter {
             run.recorder.state_exited(kind, &name_arc, output.to_string(), None);
             return transition(&s.transition, output);
         }
-        let ctx = run.context(name_arc.clone(), run.clock.now(), map_item);
+        let ctx = run
+            .context(name_arc.clone(), run.clock.now(), map_item)
+            .with_input_as_given(as_given);
         let ctx = match state {
             State::Task(_) | State::Parallel(_) | State::Map(_) => ctx,
             _ => ctx.without_retry_count(),

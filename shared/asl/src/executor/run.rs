@@ -37,6 +37,10 @@ pub(crate) struct Run {
     entered: AtomicU64,
     before: AtomicU64,
     aborted_as: AtomicU8,
+    /// The execution input as its caller wrote it, until the first state takes it: that state
+    /// reads and quotes it so (see `ExecutionSpec::input_text`). Branches and iterations
+    /// never have it: AWS writes their inputs anew.
+    input_as_given: std::sync::Mutex<Option<Arc<str>>>,
 }
 
 /// The states that have an `…Aborted` event (the SDK's HistoryEventType), by `aborted_as` - 1.
@@ -69,7 +73,19 @@ impl Run {
             entered: AtomicU64::new(0),
             before: AtomicU64::new(0),
             aborted_as: AtomicU8::new(0),
+            input_as_given: std::sync::Mutex::new(None),
         }
+    }
+
+    /// The flow's first state reads the execution input as its caller wrote it.
+    pub(super) fn with_input_as_given(self, text: Option<Arc<str>>) -> Run {
+        *self.input_as_given.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = text;
+        self
+    }
+
+    /// The input as written, for the state entered now if it is the flow's first.
+    pub(super) fn take_input_as_given(&self) -> Option<Arc<str>> {
+        self.input_as_given.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
     }
 
     /// A branch or map iteration of this flow: its own event chain and variable scope, in the
@@ -93,6 +109,7 @@ impl Run {
             entered: AtomicU64::new(0),
             before: AtomicU64::new(0),
             aborted_as: AtomicU8::new(0),
+            input_as_given: std::sync::Mutex::new(None),
         }
     }
 

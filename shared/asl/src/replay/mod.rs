@@ -134,6 +134,7 @@ pub async fn replay(machine: &StateMachine, recording: &Recording) -> Replay {
         state_machine_arn: recording.state_machine_arn.clone(),
         execution_name: recording.execution_name.clone(),
         input: recording.input.clone(),
+        input_text: None,
         workflow: crate::Workflow::Standard,
     };
     Interpreter::with_tokens(answers, sink.clone(), tokens)

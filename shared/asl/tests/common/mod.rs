@@ -28,6 +28,9 @@ pub(crate) struct Case {
     pub definition: Value,
     #[serde(default = "empty")]
     pub input: Value,
+    /// The input as the caller wrote it, spacing and all; `input` is then what it parses to.
+    #[serde(default)]
+    pub input_text: Option<String>,
     #[serde(default)]
     pub tasks: Option<Value>,
     pub expect: Expect,
@@ -187,7 +190,11 @@ pub(crate) fn execute(case: &Case) -> Outcome {
     let spec = ExecutionSpec {
         state_machine_arn: "arn:aws:states:local:000000000000:stateMachine:m".into(),
         execution_name: "e".into(),
-        input: case.input.clone(),
+        input: case.input_text.as_deref().map_or_else(
+            || case.input.clone(),
+            |text| serde_json::from_str(text).expect("a case's input_text is JSON"),
+        ),
+        input_text: case.input_text.as_deref().map(Arc::from),
         workflow: Default::default(),
     };
     let outcome = runtime.block_on(Interpreter::with_tokens(invoker, sink.clone(), tokens).execute(&machine, &spec));

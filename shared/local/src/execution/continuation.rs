@@ -131,6 +131,7 @@ impl LocalRuntime {
             state_machine_arn: self.machine_arn().to_string(),
             execution_name: id.to_string(),
             input: plan.execution_input.clone(),
+            input_text: None,
             workflow: baton_asl::Workflow::Standard,
         };
         let begin = match how {

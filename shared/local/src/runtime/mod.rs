@@ -292,6 +292,8 @@ impl LocalRuntime {
             state_machine_arn: self.machine_arn.clone(),
             execution_name: id.clone(),
             input: input.clone(),
+            // Baton builds this input itself: nobody wrote its text.
+            input_text: None,
             workflow: baton_asl::Workflow::Standard,
         };
         let started = Utc::now().to_rfc3339();
