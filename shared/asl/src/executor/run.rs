@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -41,6 +41,9 @@ pub(crate) struct Run {
     /// reads and quotes it so (see `ExecutionSpec::input_text`). Branches and iterations
     /// never have it: AWS writes their inputs anew.
     input_as_given: std::sync::Mutex<Option<Arc<str>>>,
+    /// Whether `input_as_given` still holds the text: read on every state's entry, so a load
+    /// spares the lock once the first state has taken it.
+    input_as_given_held: AtomicBool,
 }
 
 /// The states that have an `…Aborted` event (the SDK's HistoryEventType), by `aborted_as` - 1.
@@ -74,17 +77,23 @@ impl Run {
             before: AtomicU64::new(0),
             aborted_as: AtomicU8::new(0),
             input_as_given: std::sync::Mutex::new(None),
+            input_as_given_held: AtomicBool::new(false),
         }
     }
 
     /// The flow's first state reads the execution input as its caller wrote it.
     pub(super) fn with_input_as_given(self, text: Option<Arc<str>>) -> Run {
+        self.input_as_given_held.store(text.is_some(), Ordering::Relaxed);
         *self.input_as_given.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = text;
         self
     }
 
     /// The input as written, for the state entered now if it is the flow's first.
     pub(super) fn take_input_as_given(&self) -> Option<Arc<str>> {
+        if !self.input_as_given_held.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.input_as_given_held.store(false, Ordering::Relaxed);
         self.input_as_given.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
     }
 
@@ -110,6 +119,7 @@ impl Run {
             before: AtomicU64::new(0),
             aborted_as: AtomicU8::new(0),
             input_as_given: std::sync::Mutex::new(None),
+            input_as_given_held: AtomicBool::new(false),
         }
     }
 
