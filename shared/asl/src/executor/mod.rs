@@ -308,7 +308,13 @@ impl Interpreter {
         let (step, exited, assigned) = match state {
             State::Pass(s) => pass(s, lang, input, &ctx, run),
             State::Succeed(s) => succeed(s, lang, input, &ctx),
-            State::Fail(s) => Err(fail(s, lang, &input, &ctx)?),
+            State::Fail(s) => match fail(s, lang, &input, &ctx) {
+                // The state's own error and cause, as written: nothing is added to them.
+                Ok(own) => return Err(own),
+                // Its ErrorPath, CausePath or expression failed: an error of the state, located
+                // and recorded as any state's.
+                Err(failed) => Err(failed),
+            },
             State::Choice(s) => choose(s, lang, input, &ctx, run),
             State::Wait(s) => wait(s, lang, input, &ctx, run).await,
             State::Task(s) => self.task(name, s, lang, input, run, &ctx).await,

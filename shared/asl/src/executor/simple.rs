@@ -261,7 +261,13 @@ pub(super) fn fail(s: &FailState, lang: Lang, input: &Value, ctx: &Context) -> R
                 let v = if intrinsics::is_intrinsic(p) {
                     intrinsics::evaluate(p, input, ctx)?
                 } else {
-                    resolve(p, input, ctx)?
+                    // AWS's words, as for a payload template's path (tests/conformance/errors.json).
+                    lookup(p, input, ctx)?.ok_or_else(|| {
+                        StatesError::runtime(format!(
+                            "The JSONPath '{p}' specified for the field '{field}Path' could not be found in the input '{}'",
+                            ctx.quoted(input)
+                        ))
+                    })?
                 };
                 v.as_str()
                     .map(str::to_string)
