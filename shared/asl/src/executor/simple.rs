@@ -113,8 +113,11 @@ pub(super) fn choose(s: &ChoiceState, lang: Lang, input: Value, ctx: &Context, r
         (None, Some(default)) => (default.clone(), None),
         (None, None) => {
             // The developer guide's error names: States.NoChoiceMatched is "reserved for future
-            // use"; no match is reported as States.Runtime (as floci-io/floci#3167 measured).
-            return Err(StatesError::runtime("no Choice rule matched and there is no Default"));
+            // use"; no match is reported as States.Runtime (as floci-io/floci#3167 measured), in
+            // the words floci verified against AWS (tests/conformance/choice.json).
+            return Err(StatesError::runtime(
+                "Failed to transition out of the state. The state does not point to a next state.",
+            ));
         }
     };
     // A matched rule's Output and Assign take the place of the state's, each named by its owner
