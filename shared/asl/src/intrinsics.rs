@@ -127,14 +127,19 @@ impl Parser<'_> {
         while let Some(c) = self.peek() {
             self.pos += 1;
             match c {
+                // Only the four reserved characters are escaped: AWS refuses `\n` and the like
+                // when the definition is created (a Terraform apply against AWS recorded "The
+                // value for the field 'Message.$' must be a valid JSONPath or a valid intrinsic
+                // function call" for `States.Format('Pipeline failed.\\nError: {}', …)`).
                 '\\' => {
                     let escaped = self.peek().ok_or_else(|| self.error("dangling escape"))?;
-                    self.pos += 1;
                     out.push(match escaped {
                         '{' => OPEN,
                         '}' => CLOSE,
-                        c => c,
+                        '\'' | '\\' => escaped,
+                        other => return Err(self.error(&format!("'\\{other}' is not an escape (only \\' \\{{ \\}} \\\\ are)"))),
                     });
+                    self.pos += 1;
                 }
                 '\'' => return Ok(out),
                 c => out.push(c),

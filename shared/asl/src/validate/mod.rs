@@ -36,68 +36,29 @@ impl Checker {
             self.report("SCHEMA_VALIDATION_FAILED", "Expected value of type: String", location);
             return;
         };
-        let parsed = match text.strip_prefix("$$") {
-            Some(_) if reference => {
-                self.report(
-                    "INVALID_JSON_PATH",
-                    format!("A Reference Path cannot use the context object: {v}"),
-                    location,
-                );
-                return;
-            }
-            Some(rest) => Path::parse(&format!("${rest}")),
-            // `$name…`: a workflow variable, then a path into its value.
-            None if text
-                .strip_prefix('$')
-                .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')) =>
-            {
-                let rest = &text[1..];
-                let end = rest.find(['.', '[']).unwrap_or(rest.len());
-                if reference {
-                    self.report(
-                        "INVALID_JSON_PATH",
-                        format!("A Reference Path cannot name a variable: {v}"),
-                        location,
-                    );
-                    return;
-                }
-                Path::parse(&format!("${}", &rest[end..]))
-            }
-            None => Path::parse(text),
-        };
-        match parsed {
-            Err(_) => self.report("INVALID_JSON_PATH", format!("Value is not a valid JSON path: {v}"), location),
-            Ok(p) if reference && !p.is_definite() => self.report(
-                "INVALID_JSON_PATH",
-                format!("Value is not a Reference Path (no '*' allowed): {v}"),
-                location,
-            ),
-            Ok(_) => {}
+        if let Some(problem) = path_problem(text, reference) {
+            self.report("INVALID_JSON_PATH", problem, location);
         }
     }
 
-    /// `.$` keys in Parameters, ResultSelector and ItemSelector hold a path or an intrinsic.
+    /// `.$` keys in Parameters, ResultSelector, ItemSelector and Assign hold a path or an
+    /// intrinsic. AWS refuses any other value in one sentence naming the field, located at the
+    /// object that holds it ("… at /States/P/Parameters"); Baton adds what it found wrong.
     pub(super) fn template(&mut self, value: Option<&Value>, location: &str) {
         match value {
             Some(Value::Object(fields)) => {
                 for (k, v) in fields {
-                    let here = format!("{location}/{k}");
                     if k.ends_with(".$") {
-                        match v.as_str() {
-                            Some(expr) if intrinsics::is_intrinsic(expr) => {
-                                if let Err(e) = intrinsics::parse(expr) {
-                                    self.report("INVALID_INTRINSIC_FUNCTION", e.cause, &here);
-                                }
-                            }
-                            Some(_) => self.path(Some(v), &here, false),
-                            None => self.report(
-                                "SCHEMA_VALIDATION_FAILED",
-                                "The value of a field ending in '.$' must be a path or intrinsic function string",
-                                &here,
-                            ),
+                        let problem = match v.as_str() {
+                            Some(expr) if intrinsics::is_intrinsic(expr) => intrinsics::parse(expr).err().map(|e| e.cause),
+                            Some(text) => path_problem(text, false),
+                            None => Some(format!("{v} is not a string")),
+                        };
+                        if let Some(problem) = problem {
+                            self.report("SCHEMA_VALIDATION_FAILED", not_a_path_or_intrinsic(k, &problem), location);
                         }
                     } else {
-                        self.template(Some(v), &here);
+                        self.template(Some(v), &format!("{location}/{k}"));
                     }
                 }
             }
@@ -347,3 +308,37 @@ pub fn validate(definition: &Value) -> Vec<Diagnostic> {
 
 #[cfg(test)]
 mod tests;
+
+/// What is wrong with a JSONPath written in a definition, if anything: `$$` reads the context
+/// object and `$name` a variable, neither of which a Reference Path may do.
+fn path_problem(text: &str, reference: bool) -> Option<String> {
+    let parsed = match text.strip_prefix("$$") {
+        Some(_) if reference => return Some(format!("A Reference Path cannot use the context object: \"{text}\"")),
+        Some(rest) => Path::parse(&format!("${rest}")),
+        // `$name…`: a workflow variable, then a path into its value.
+        None if text
+            .strip_prefix('$')
+            .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')) =>
+        {
+            if reference {
+                return Some(format!("A Reference Path cannot name a variable: \"{text}\""));
+            }
+            let rest = &text[1..];
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            Path::parse(&format!("${}", &rest[end..]))
+        }
+        None => Path::parse(text),
+    };
+    match parsed {
+        Err(_) => Some(format!("Value is not a valid JSON path: \"{text}\"")),
+        Ok(p) if reference && !p.is_definite() => Some(format!("Value is not a Reference Path (no '*' allowed): \"{text}\"")),
+        Ok(_) => None,
+    }
+}
+
+/// AWS's sentence for a `.$` field that holds neither (recorded in a Terraform apply against AWS,
+/// "ERROR (SCHEMA_VALIDATION_FAILED): The value for the field 'Message.$' must be a valid
+/// JSONPath or a valid intrinsic function call"), then what Baton found wrong.
+fn not_a_path_or_intrinsic(field: &str, problem: &str) -> String {
+    format!("The value for the field '{field}' must be a valid JSONPath or a valid intrinsic function call ({problem})")
+}

@@ -93,3 +93,30 @@ fn a_jsonata_name_read_from_the_top_level_context_is_named() {
         ["UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'phone' at the top level is not supported. at /States/Main/Output/v"]
     );
 }
+
+/// AWS names the `.$` field and locates the object that holds it (localstack/localstack#6811,
+/// quoting AWS's Step Functions Local: "… must be a valid JSONPath or a valid intrinsic function
+/// call at /States/…/Parameters"); Baton adds what it found wrong in parentheses.
+#[test]
+fn a_template_field_holding_no_path_is_named_at_the_object_that_holds_it() {
+    let found = diagnostics(pass(
+        json!({"Parameters": {"x.$": "foo", "y": {"z.$": "States.Format('a\\nb')"}, "n.$": 5}}),
+        "JSONPath",
+    ));
+    let sentence = |field: &str| format!("The value for the field '{field}' must be a valid JSONPath or a valid intrinsic function call (");
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(
+        found[0].starts_with(&format!("SCHEMA_VALIDATION_FAILED: {}", sentence("x.$"))),
+        "{found:?}"
+    );
+    assert!(found[0].ends_with("at /States/Main/Parameters"), "{found:?}");
+    assert!(
+        found[1].contains(&sentence("z.$")) && found[1].contains("'\\n' is not an escape"),
+        "{found:?}"
+    );
+    assert!(found[1].ends_with("at /States/Main/Parameters/y"), "{found:?}");
+    assert!(
+        found[2].contains(&sentence("n.$")) && found[2].ends_with("at /States/Main/Parameters"),
+        "{found:?}"
+    );
+}
