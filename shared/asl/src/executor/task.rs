@@ -65,7 +65,7 @@ impl Interpreter {
                     Lang::JsonPath => {
                         let effective = input_path(&s.io, &input, &ctx)?;
                         match &s.parameters {
-                            Some(p) => payload::apply(p, &effective, &ctx)?,
+                            Some(p) => startable(&s.resource, payload::apply(p, &effective, &ctx)?)?,
                             None => effective,
                         }
                     }
@@ -224,6 +224,43 @@ impl Interpreter {
             }
         };
         result
+    }
+}
+
+/// An integration reads its resolved Parameters as a template again, so a `.$` field left in
+/// them (`"taskToken.$.$": "$$.Task.Token"` resolves to `"taskToken.$": "<token>"`) must hold a
+/// path or an intrinsic, or the task does not start: AWS fails the execution with
+/// `States.Runtime`, "The Parameters '{…}' could not be used to start the Task: [The value for
+/// the field 'taskToken.$' must be a valid JSONPath or a valid intrinsic function call]"
+/// (recorded with a `lambda:invoke.waitForTaskToken` task in a public companion repository of a
+/// blog post on task tokens). A Lambda function or an activity called by its ARN takes any JSON.
+fn startable(resource: &str, params: Value) -> Result<Value, StatesError> {
+    fn refused(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(fields) => {
+                for (k, v) in fields {
+                    if k.ends_with(".$") && crate::validate::dollar_field_problem(v).is_some() {
+                        found.push(crate::validate::dollar_field_refused(k));
+                    } else {
+                        refused(v, found);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| refused(v, found)),
+            _ => {}
+        }
+    }
+    if !resource.starts_with("arn:aws:states:::") {
+        return Ok(params);
+    }
+    let mut found = Vec::new();
+    refused(&params, &mut found);
+    match found.is_empty() {
+        true => Ok(params),
+        false => Err(StatesError::runtime(format!(
+            "The Parameters '{params}' could not be used to start the Task: [{}]",
+            found.join(", ")
+        ))),
     }
 }
 

@@ -49,13 +49,9 @@ impl Checker {
             Some(Value::Object(fields)) => {
                 for (k, v) in fields {
                     if k.ends_with(".$") {
-                        let problem = match v.as_str() {
-                            Some(expr) if intrinsics::is_intrinsic(expr) => intrinsics::parse(expr).err().map(|e| e.cause),
-                            Some(text) => path_problem(text, false),
-                            None => Some(format!("{v} is not a string")),
-                        };
-                        if let Some(problem) = problem {
-                            self.report("SCHEMA_VALIDATION_FAILED", not_a_path_or_intrinsic(k, &problem), location);
+                        if let Some(problem) = dollar_field_problem(v) {
+                            let message = format!("{} ({problem})", dollar_field_refused(k));
+                            self.report("SCHEMA_VALIDATION_FAILED", message, location);
                         }
                     } else {
                         self.template(Some(v), &format!("{location}/{k}"));
@@ -336,9 +332,20 @@ fn path_problem(text: &str, reference: bool) -> Option<String> {
     }
 }
 
-/// AWS's sentence for a `.$` field that holds neither (recorded in a Terraform apply against AWS,
-/// "ERROR (SCHEMA_VALIDATION_FAILED): The value for the field 'Message.$' must be a valid
-/// JSONPath or a valid intrinsic function call"), then what Baton found wrong.
-fn not_a_path_or_intrinsic(field: &str, problem: &str) -> String {
-    format!("The value for the field '{field}' must be a valid JSONPath or a valid intrinsic function call ({problem})")
+/// What is wrong with the value of a `.$` field, if anything: it must be a string holding a
+/// JSONPath or an intrinsic call that parses.
+pub(crate) fn dollar_field_problem(value: &Value) -> Option<String> {
+    match value.as_str() {
+        Some(expr) if intrinsics::is_intrinsic(expr) => intrinsics::parse(expr).err().map(|e| e.cause),
+        Some(text) => path_problem(text, false),
+        None => Some(format!("{value} is not a string")),
+    }
+}
+
+/// AWS's sentence for a `.$` field that holds neither, when the definition is created
+/// (recorded in a Terraform apply against AWS: "ERROR (SCHEMA_VALIDATION_FAILED): The value for
+/// the field 'Message.$' must be a valid JSONPath or a valid intrinsic function call") and when
+/// a task's resolved Parameters still hold one.
+pub(crate) fn dollar_field_refused(field: &str) -> String {
+    format!("The value for the field '{field}' must be a valid JSONPath or a valid intrinsic function call")
 }
