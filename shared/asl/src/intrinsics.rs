@@ -235,14 +235,17 @@ impl Parser<'_> {
 
 /// `whole` is the expression `arg` is part of: a path argument that selects nothing fails the
 /// execution naming it, in Step Functions' words (recorded on AWS, cited in
-/// `tests/conformance/errors.json`); an argument that is present but null is kept.
+/// `tests/conformance/errors.json`); an argument that is present but null is kept. A context
+/// path is named as the path it is within the context object (`$$.Nope.Deep` as `$.Nope.Deep`),
+/// beside the state's input all the same.
 fn eval_arg(arg: &Arg, whole: &str, input: &Value, context: &Context) -> Result<Value, StatesError> {
     match arg {
         Arg::Literal(Value::String(s)) => Ok(Value::String(unmark(s))),
         Arg::Literal(v) => Ok(v.clone()),
         Arg::Path(p) => lookup(p, input, context)?.ok_or_else(|| {
             StatesError::runtime(format!(
-                "The function '{whole}' had the following error: The JsonPath argument for the field '{p}' could not be found in the input '{}'",
+                "The function '{whole}' had the following error: The JsonPath argument for the field '{}' could not be found in the input '{}'",
+                p.strip_prefix('$').filter(|within| within.starts_with('$')).unwrap_or(p),
                 context.quoted(input)
             ))
         }),
