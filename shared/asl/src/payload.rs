@@ -25,15 +25,7 @@ pub fn apply(template: &Value, input: &Value, context: &Context) -> Result<Value
                             // cited in `tests/conformance/errors.json`).
                             return Err(StatesError::runtime("Unable to apply Path transformation to null or empty input."));
                         } else {
-                            // A path that selects nothing fails the execution (States.Runtime,
-                            // not the catchable States.ParameterPathFailure), in these words:
-                            // recorded executions cited in `tests/conformance/errors.json`.
-                            lookup_in_template(expr, input, context)?.ok_or_else(|| {
-                                StatesError::runtime(format!(
-                                    "The JSONPath '{expr}' specified for the field '{key}' could not be found in the input '{}'",
-                                    context.quoted(input)
-                                ))
-                            })?
+                            lookup_in_template(expr, input, context)?.ok_or_else(|| not_found(expr, key, input, context))?
                         };
                         out.insert(name.to_string(), resolved);
                     }
@@ -51,6 +43,21 @@ pub fn apply(template: &Value, input: &Value, context: &Context) -> Result<Value
             .map(Value::Array),
         other => Ok(other.clone()),
     }
+}
+
+/// A path that selects nothing fails the execution (States.Runtime, not the catchable
+/// States.ParameterPathFailure), in these words: recorded executions cited in
+/// `tests/conformance/errors.json`. A context path is named as the path it is within the context
+/// object, which is quoted as the document it read (as AWS and Step Functions Local 2.0.0 word
+/// it, pinned in floci-io/floci's AslExecutorUnresolvableJsonPathTest).
+fn not_found(expr: &str, key: &str, input: &Value, context: &Context) -> StatesError {
+    let (path, read) = match expr.strip_prefix('$').filter(|within| within.starts_with('$')) {
+        Some(within) => (within, context.to_value().to_string()),
+        None => (expr, context.quoted(input)),
+    };
+    StatesError::runtime(format!(
+        "The JSONPath '{path}' specified for the field '{key}' could not be found in the input '{read}'"
+    ))
 }
 
 #[cfg(test)]
@@ -80,6 +87,17 @@ mod tests {
         assert_eq!(
             err.cause,
             r#"The JSONPath '$.nope' specified for the field 'x.$' could not be found in the input '{"a":1}'"#
+        );
+    }
+
+    #[test]
+    fn a_context_path_that_misses_names_the_context_object() {
+        let context = Context::fixed(json!({"State": {"Name": "P"}}));
+        let err = apply(&json!({"missing.$": "$$.Nope.Deep"}), &json!({"other": 1}), &context).unwrap_err();
+        assert_eq!(err.error, "States.Runtime");
+        assert_eq!(
+            err.cause,
+            r#"The JSONPath '$.Nope.Deep' specified for the field 'missing.$' could not be found in the input '{"State":{"Name":"P"}}'"#
         );
     }
 }
