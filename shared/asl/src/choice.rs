@@ -57,21 +57,27 @@ pub fn matches(rule: &ChoiceRule, input: &Value, context: &Context) -> Result<bo
         }
         _ => {}
     }
-    let Some(value) = value else {
-        return Err(StatesError::runtime(format!(
-            "Invalid path '{variable}': The choice state's condition path references an invalid value."
-        )));
-    };
+    let value = value.ok_or_else(|| invalid_condition_path(variable))?;
     let (op, operand) = match operator.strip_suffix("Path") {
         Some(op) => {
             let path = operand
                 .as_str()
                 .ok_or_else(|| StatesError::runtime(format!("{operator} takes a path string")))?;
-            (op, resolve(path, input, context)?)
+            (op, resolve(path, input, context).map_err(|_| invalid_condition_path(path))?)
         }
         None => (operator.as_str(), operand.clone()),
     };
     compare(op, &value, &operand)
+}
+
+/// A condition path — the `Variable` or a `…Path` operator's operand — that selects nothing
+/// fails the execution (States.Runtime) in AWS's words, recorded for a `Variable` in the
+/// executions cited in `tests/conformance/errors.json`; an operand is a condition path too, and
+/// a conformance suite of Choice cases expects the same sentence for `"$.right"`.
+fn invalid_condition_path(path: &str) -> StatesError {
+    StatesError::runtime(format!(
+        "Invalid path '{path}': The choice state's condition path references an invalid value."
+    ))
 }
 
 fn compare(op: &str, value: &Value, operand: &Value) -> Result<bool, StatesError> {
