@@ -166,7 +166,7 @@ pub(crate) enum AslCommand {
         #[arg(long)]
         fast_time: bool,
         /// The state machine's type: EXPRESS refuses .sync and .waitForTaskToken tasks and
-        /// gives the execution an Express ARN.
+        /// activities, and gives the execution an Express ARN.
         #[arg(long = "type", value_name = "TYPE", value_enum, ignore_case = true, default_value = "STANDARD")]
         machine_type: super::args::MachineType,
     },
@@ -179,7 +179,8 @@ pub(crate) enum AslCommand {
         /// Print JSON instead of text (stable field names, for scripts).
         #[arg(long)]
         json: bool,
-        /// The state machine's type: EXPRESS also refuses .sync and .waitForTaskToken tasks.
+        /// The state machine's type: EXPRESS also refuses .sync and .waitForTaskToken tasks and
+        /// activities.
         #[arg(long = "type", value_name = "TYPE", value_enum, ignore_case = true, default_value = "STANDARD")]
         machine_type: super::args::MachineType,
     },

@@ -426,7 +426,8 @@ fn asl_type_express_refuses_waiting_tasks_and_names_the_execution_as_express() {
     let stderr = text(&refused.stderr);
     assert_eq!(refused.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("waits.asl.json:2:29: INVALID_RESOURCE: Express state machines support Request Response integrations only, not Run a Job (.sync)"),
+        stderr
+            .contains("waits.asl.json:2:29: SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration"),
         "{stderr}"
     );
 

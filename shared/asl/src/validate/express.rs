@@ -1,6 +1,11 @@
 //! What an Express state machine may not hold. Express workflows call services with Request
 //! Response only: "Express Workflows do not support Run a Job (.sync) or Wait for Callback
-//! (.waitForTaskToken)" (the developer guide, "Optimized integrations for Step Functions").
+//! (.waitForTaskToken)" (the developer guide, "Optimized integrations for Step Functions"), and
+//! they do not run activities. AWS refuses each in its own words, recorded against
+//! ValidateStateMachineDefinition in localstack/localstack,
+//! tests/aws/services/stepfunctions/v2/test_sfn_api_validation.snapshot.json (ILLEGAL_WFTT,
+//! 2025-10-19): "Express state machine does not support '.waitForTaskToken' service integration "
+//! at /States/SendMessageWithWait/Resource, trailing space and all.
 
 use serde_json::Value;
 
@@ -19,12 +24,10 @@ fn machine(definition: &Value, at: &str, out: &mut Vec<Diagnostic>) {
     };
     for (name, state) in states {
         let here = format!("{at}/States/{name}");
-        if let Some(resource) = state.get("Resource").and_then(Value::as_str)
-            && let Some(pattern) = waiting_pattern(resource)
-        {
+        if let Some(refusal) = state.get("Resource").and_then(Value::as_str).and_then(refusal) {
             out.push(Diagnostic {
-                code: "INVALID_RESOURCE",
-                message: format!("Express state machines support Request Response integrations only, not {pattern}: '{resource}'"),
+                code: "SCHEMA_VALIDATION_FAILED",
+                message: refusal,
                 location: format!("{here}/Resource"),
             });
         }
@@ -39,17 +42,20 @@ fn machine(definition: &Value, at: &str, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The integration pattern a resource asks for, when it is not Request Response.
-fn waiting_pattern(resource: &str) -> Option<&'static str> {
+/// AWS's refusal of a resource an Express machine cannot call: an integration that waits for
+/// a job or a callback, or an activity.
+fn refusal(resource: &str) -> Option<String> {
+    if resource.starts_with("arn:aws:states:") && resource.contains(":activity:") {
+        return Some("Express state machine does not support Activity ARN".into());
+    }
     let action = resource.strip_prefix("arn:aws:states:::")?;
     let suffix = action.rsplit_once('.').map(|(_, s)| s)?;
-    if suffix == "waitForTaskToken" {
-        Some("Wait for Callback (.waitForTaskToken)")
-    } else if suffix == "sync" || suffix.starts_with("sync:") {
-        Some("Run a Job (.sync)")
-    } else {
-        None
-    }
+    let pattern = match suffix {
+        "waitForTaskToken" => ".waitForTaskToken",
+        s if s == "sync" || s.starts_with("sync:") => ".sync",
+        _ => return None,
+    };
+    Some(format!("Express state machine does not support '{pattern}' service integration "))
 }
 
 #[cfg(test)]
@@ -67,15 +73,23 @@ mod tests {
             "M": {"Type": "Map", "End": true, "ItemProcessor": {"StartAt": "S", "States": {
                 "S": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2", "End": true}}}},
         }});
-        let found: Vec<(String, &str)> = problems(&definition).into_iter().map(|d| (d.location, d.code)).collect();
+        let found: Vec<String> = problems(&definition).iter().map(ToString::to_string).collect();
         assert_eq!(
             found,
             [
-                ("/States/A/Resource".to_string(), "INVALID_RESOURCE"),
-                ("/States/P/Branches/0/States/W/Resource".to_string(), "INVALID_RESOURCE"),
-                ("/States/M/ItemProcessor/States/S/Resource".to_string(), "INVALID_RESOURCE"),
+                "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration  at /States/A/Resource",
+                "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.waitForTaskToken' service integration  at /States/P/Branches/0/States/W/Resource",
+                "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration  at /States/M/ItemProcessor/States/S/Resource",
             ]
         );
+    }
+
+    #[test]
+    fn activities_are_refused() {
+        let definition = json!({"StartAt": "A", "States": {
+            "A": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:activity:review", "End": true}}});
+        let found: Vec<String> = problems(&definition).into_iter().map(|d| d.message).collect();
+        assert_eq!(found, ["Express state machine does not support Activity ARN"]);
     }
 
     #[test]
