@@ -89,7 +89,11 @@ fn located(path: &Path, text: &str, e: &DefinitionError) -> SpecError {
         DefinitionError::Invalid(problems) => {
             for d in problems {
                 let at = baton_asl::pointer::position(text, &d.location).unwrap_or((1, 1));
-                let place = if d.location.is_empty() { "the top level" } else { &d.location };
+                let place = if d.location.is_empty() || d.location == "/" {
+                    "the top level"
+                } else {
+                    &d.location
+                };
                 report.error(pos(at), format!("{}: {} (at {place})", d.code, d.message));
             }
         }

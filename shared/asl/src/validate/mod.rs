@@ -207,6 +207,19 @@ impl Checker {
             None => inherited,
         };
         let at = |f: &str| format!("{location}/{f}");
+        // The required fields are named together, and the machine's own place is "/" at the top
+        // (AWS's "These fields are required: [States, StartAt]" at "/" for `{}`, recorded in
+        // localstack/localstack, tests/aws/services/stepfunctions/v2/
+        // test_sfn_api_validation.snapshot.json, EMPTY_DICT, 2025-10-19).
+        let missing: Vec<&str> = ["States", "StartAt"].into_iter().filter(|f| !m.contains_key(*f)).collect();
+        if !missing.is_empty() {
+            let here = if location.is_empty() { "/" } else { location };
+            self.report(
+                "SCHEMA_VALIDATION_FAILED",
+                format!("These fields are required: [{}]", missing.join(", ")),
+                here,
+            );
+        }
         let states = match m.get("States") {
             Some(Value::Object(s)) if !s.is_empty() => s,
             Some(Value::Object(_)) => {
@@ -221,10 +234,7 @@ impl Checker {
                 );
                 return;
             }
-            None => {
-                self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [States]", location);
-                return;
-            }
+            None => return,
         };
         let start = m.get("StartAt").and_then(Value::as_str);
         match start {
@@ -233,7 +243,7 @@ impl Checker {
                 "StartAt must be a string naming the first state",
                 &at("StartAt"),
             ),
-            None => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [StartAt]", location),
+            None => {}
             Some(s) if !states.contains_key(s) => {
                 self.report("MISSING_TRANSITION_TARGET", format!("Missing 'Next' target: {s}"), &at("StartAt"))
             }

@@ -120,3 +120,17 @@ fn a_template_field_holding_no_path_is_named_at_the_object_that_holds_it() {
         "{found:?}"
     );
 }
+
+/// localstack/localstack, tests/aws/services/stepfunctions/v2/test_sfn_api_validation.snapshot.json
+/// (2025-10-19): AWS names every missing required field at once, at "/".
+#[test]
+fn missing_required_fields_are_named_together_at_the_root() {
+    assert_eq!(
+        diagnostics(json!({})),
+        ["SCHEMA_VALIDATION_FAILED: These fields are required: [States, StartAt] at /"]
+    );
+    assert_eq!(
+        diagnostics(json!({"States": {"P": {"Type": "Pass", "End": true}}})),
+        ["SCHEMA_VALIDATION_FAILED: These fields are required: [StartAt] at /"]
+    );
+}
