@@ -413,14 +413,12 @@ fn every_command_takes_the_pipeline_the_same_way() {
 #[test]
 fn asl_type_express_refuses_waiting_tasks_and_names_the_execution_as_express() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let waits = dir.path().join("waits.asl.json");
-    std::fs::write(
-        &waits,
+    let waits = &definition(
+        dir.path(),
+        "waits.asl.json",
         r#"{"StartAt": "Build", "States": {
   "Build": {"Type": "Task", "Resource": "arn:aws:states:::codebuild:startBuild.sync", "End": true}}}"#,
-    )
-    .expect("write");
-    let waits = waits.to_str().expect("utf-8");
+    );
     assert!(baton(&["asl", "validate", waits]).status.success(), "a Standard machine may wait");
     let refused = baton(&["asl", "validate", waits, "--type", "express"]);
     let stderr = text(&refused.stderr);
@@ -431,14 +429,13 @@ fn asl_type_express_refuses_waiting_tasks_and_names_the_execution_as_express() {
         "{stderr}"
     );
 
-    let names = dir.path().join("names.asl.json");
-    std::fs::write(
-        &names,
+    let names = definition(
+        dir.path(),
+        "names.asl.json",
         r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true,
   "Parameters": {"id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name"}}}}"#,
-    )
-    .expect("write");
-    let out = baton(&["asl", "run", names.to_str().expect("utf-8"), "--type", "EXPRESS"]);
+    );
+    let out = baton(&["asl", "run", &names, "--type", "EXPRESS"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let (id, name) = (
@@ -456,13 +453,11 @@ fn asl_type_express_refuses_waiting_tasks_and_names_the_execution_as_express() {
 #[test]
 fn asl_run_quotes_the_input_as_it_was_written() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let machine = dir.path().join("quotes.asl.json");
-    std::fs::write(
-        &machine,
+    let machine = &definition(
+        dir.path(),
+        "quotes.asl.json",
         r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"b.$": "$.value"}, "End": true}}}"#,
-    )
-    .expect("write");
-    let machine = machine.to_str().expect("utf-8");
+    );
     let written = "{\"a\": 1,       \"b\": 2}";
     let file = dir.path().join("input.json");
     std::fs::write(&file, format!("{written}\n")).expect("write");
@@ -482,4 +477,11 @@ fn asl_run_quotes_the_input_as_it_was_written() {
         );
         assert_eq!(doc["history"][0]["executionStartedEventDetails"]["input"], as_written.as_str());
     }
+}
+
+/// A state machine definition written to `dir/name`, by the path `baton asl` takes.
+fn definition(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write");
+    path.to_str().expect("utf-8").to_string()
 }
