@@ -245,7 +245,7 @@ fn eval_arg(arg: &Arg, whole: &str, input: &Value, context: &Context) -> Result<
         Arg::Path(p) => lookup(p, input, context)?.ok_or_else(|| {
             StatesError::runtime(format!(
                 "The function '{whole}' had the following error: The JsonPath argument for the field '{}' could not be found in the input '{}'",
-                p.strip_prefix('$').filter(|within| within.starts_with('$')).unwrap_or(p),
+                crate::path::within_context(p).unwrap_or(p),
                 context.quoted(input)
             ))
         }),

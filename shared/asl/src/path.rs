@@ -355,6 +355,12 @@ pub fn lookup_in_template(path: &str, input: &Value, context: &Context) -> Resul
         .or_else(|| parsed.index_past_the_end(&root).then_some(Value::Null)))
 }
 
+/// A context path (`$$.Nope.Deep`) as the path it is within the context object (`$.Nope.Deep`),
+/// as Step Functions names one that selects nothing; `None` for any other path.
+pub(crate) fn within_context(path: &str) -> Option<&str> {
+    path.strip_prefix('$').filter(|within| within.starts_with('$'))
+}
+
 /// Whether a path reads the state's input (`$`, `$.a`, `$[0]`), not the context object (`$$`)
 /// or a workflow variable (`$name`).
 pub(crate) fn reads_input(path: &str) -> bool {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use crate::context::Context;
 use crate::error::StatesError;
 use crate::intrinsics;
-use crate::path::{lookup_in_template, reads_input};
+use crate::path::{lookup_in_template, reads_input, within_context};
 
 pub fn apply(template: &Value, input: &Value, context: &Context) -> Result<Value, StatesError> {
     match template {
@@ -46,17 +46,21 @@ pub fn apply(template: &Value, input: &Value, context: &Context) -> Result<Value
 }
 
 /// A path that selects nothing fails the execution (States.Runtime, not the catchable
-/// States.ParameterPathFailure), in these words: recorded executions cited in
-/// `tests/conformance/errors.json`. A context path is named as the path it is within the context
+/// States.ParameterPathFailure). A context path is named as the path it is within the context
 /// object, which is quoted as the document it read (as AWS and Step Functions Local 2.0.0 word
 /// it, pinned in floci-io/floci's AslExecutorUnresolvableJsonPathTest).
 fn not_found(expr: &str, key: &str, input: &Value, context: &Context) -> StatesError {
-    let (path, read) = match expr.strip_prefix('$').filter(|within| within.starts_with('$')) {
-        Some(within) => (within, context.to_value().to_string()),
-        None => (expr, context.quoted(input)),
-    };
+    match within_context(expr) {
+        Some(within) => field_not_found(within, key, &context.to_value().to_string()),
+        None => field_not_found(expr, key, &context.quoted(input)),
+    }
+}
+
+/// Step Functions' words for a field's path that selects nothing in what it `read` (recorded
+/// executions cited in `tests/conformance/errors.json`).
+pub(crate) fn field_not_found(path: &str, field: &str, read: &str) -> StatesError {
     StatesError::runtime(format!(
-        "The JSONPath '{path}' specified for the field '{key}' could not be found in the input '{read}'"
+        "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{read}'"
     ))
 }
 

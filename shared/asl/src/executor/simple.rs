@@ -179,7 +179,7 @@ pub(super) async fn wait(s: &WaitState, lang: Lang, input: Value, ctx: &Context,
                 // localstack/localstack, tests/aws/services/stepfunctions/v2/scenarios/
                 // test_base_scenarios.snapshot.json, test_wait_timestamp_jsonata, 2024-12-27).
                 let refused = || {
-                    let shown = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+                    let shown = bare(&value);
                     StatesError::query_evaluation(
                         "Timestamp",
                         format!("The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {shown}"),
@@ -195,7 +195,7 @@ pub(super) async fn wait(s: &WaitState, lang: Lang, input: Value, ctx: &Context,
         // AWS's words for a value that is not a timestamp, as LocalStack's tests recorded them
         // against AWS (tests/conformance/states.json).
         let refused = || {
-            let shown = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            let shown = bare(&v);
             StatesError::runtime(format!(
                 "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {p} == {shown}"
             ))
@@ -235,7 +235,7 @@ fn seconds_path(path: &str, input: &Value, ctx: &Context) -> Result<u64, StatesE
     if let Some(seconds) = value.as_u64() {
         return Ok(seconds);
     }
-    let shown = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+    let shown = bare(&value);
     let problem = if value.is_i64() {
         "references a negative value"
     } else {
@@ -244,6 +244,11 @@ fn seconds_path(path: &str, input: &Value, ctx: &Context) -> Result<u64, StatesE
     Err(StatesError::runtime(format!(
         "The SecondsPath parameter {problem}: {path} == {shown}"
     )))
+}
+
+/// A value as AWS shows it in a Wait's causes: a string without its quotes, anything else as JSON.
+fn bare(value: &Value) -> String {
+    value.as_str().map_or_else(|| value.to_string(), str::to_string)
 }
 
 /// A Fail state's error: fixed, from a path or an intrinsic function, or a JSONata expression.
@@ -264,13 +269,8 @@ pub(super) fn fail(s: &FailState, lang: Lang, input: &Value, ctx: &Context) -> R
                 let v = if intrinsics::is_intrinsic(p) {
                     intrinsics::evaluate(p, input, ctx)?
                 } else {
-                    // AWS's words, as for a payload template's path (tests/conformance/errors.json).
-                    lookup(p, input, ctx)?.ok_or_else(|| {
-                        StatesError::runtime(format!(
-                            "The JSONPath '{p}' specified for the field '{field}Path' could not be found in the input '{}'",
-                            ctx.quoted(input)
-                        ))
-                    })?
+                    // AWS's words, as for a payload template's path.
+                    lookup(p, input, ctx)?.ok_or_else(|| payload::field_not_found(p, &format!("{field}Path"), &ctx.quoted(input)))?
                 };
                 v.as_str()
                     .map(str::to_string)
