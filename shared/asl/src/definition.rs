@@ -80,7 +80,7 @@ pub struct TaskState {
     pub query_language: Option<String>,
     #[serde(default)]
     pub assign: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub output: Option<Value>,
     pub resource: String,
     #[serde(flatten)]
@@ -119,7 +119,7 @@ pub struct PassState {
     pub query_language: Option<String>,
     #[serde(default)]
     pub assign: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub output: Option<Value>,
     #[serde(flatten)]
     pub io: Io,
@@ -142,7 +142,7 @@ pub struct ChoiceState {
     pub query_language: Option<String>,
     #[serde(default)]
     pub assign: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub output: Option<Value>,
     #[serde(flatten)]
     pub io: Io,
@@ -172,7 +172,7 @@ pub struct ChoiceRule {
     pub condition: Option<String>,
     #[serde(default)]
     pub assign: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub output: Option<Value>,
     /// The comparison operator and its operand, e.g. `{"StringEquals": "x"}`.
     #[serde(flatten)]
@@ -188,7 +188,7 @@ pub struct WaitState {
     pub query_language: Option<String>,
     #[serde(default)]
     pub assign: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub output: Option<Value>,
     #[serde(flatten)]
     pub io: Io,
@@ -212,7 +212,7 @@ pub struct SucceedState {
     pub comment: Option<String>,
     #[serde(default)]
     pub query_language: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub output: Option<Value>,
     #[serde(flatten)]
     pub io: Io,
@@ -247,7 +247,7 @@ pub struct ParallelState {
     pub query_language: Option<String>,
     #[serde(default)]
     pub assign: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub output: Option<Value>,
     #[serde(flatten)]
     pub io: Io,
@@ -278,7 +278,7 @@ pub struct MapState {
     pub query_language: Option<String>,
     #[serde(default)]
     pub assign: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub output: Option<Value>,
     #[serde(flatten)]
     pub io: Io,
@@ -357,7 +357,7 @@ pub struct Catcher {
     pub next: String,
     #[serde(default)]
     pub assign: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub output: Option<Value>,
     #[serde(default, deserialize_with = "nullable")]
     pub result_path: Option<Option<String>>,
@@ -372,6 +372,15 @@ where
     D: serde::Deserializer<'de>,
 {
     Ok(Some(Option::<String>::deserialize(deserializer)?))
+}
+
+/// A field whose JSON `null` is a value, not an absence: AWS ends a JSONata state whose
+/// `"Output": null` with the output `null` (where a missing `Output` passes the result on).
+fn present<'de, D>(deserializer: D) -> Result<Option<Value>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Value::deserialize(deserializer).map(Some)
 }
 
 impl State {

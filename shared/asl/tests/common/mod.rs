@@ -40,12 +40,17 @@ fn empty() -> Value {
     json!({})
 }
 
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Expect {
     #[serde(default)]
     pub status: Option<String>,
-    #[serde(default)]
+    /// Present means compared: `"output": null` expects the output `null`.
+    #[serde(default, deserialize_with = "present")]
     pub output: Option<Value>,
     #[serde(default)]
     pub error: Option<String>,
