@@ -1,8 +1,9 @@
 //! JSONPath as Step Functions uses it (Jayway's): `$`, dotted and bracketed field names, array
-//! indices, the `*` wildcard, slices (`[1:]`, `[:2]`, `[-2:]`, `[0:6:2]`) and filters
-//! (`[?(@.price < 10)]`, `[?(@.name =~ /a.*/i)]`). Paths with a wildcard, slice or filter are
-//! indefinite and yield an array of matches; reference paths (ResultPath) are definite and may
-//! create the fields they name.
+//! indices and unions of them (`[0,2]`, `['a','b']`), the `*` wildcard, slices (`[1:]`, `[:2]`,
+//! `[-2:]`, `[0:6:2]`), filters (`[?(@.price < 10)]`, `[?(@.name =~ /a.*/i)]`) and the deep scan
+//! (`$..price`). Paths with a wildcard, slice, filter, index union or scan are indefinite and
+//! yield an array of matches; reference paths (ResultPath) are definite and may create the
+//! fields they name.
 
 use std::borrow::Cow;
 
@@ -15,11 +16,19 @@ use crate::path_filter::Filter;
 #[derive(Debug, Clone, PartialEq)]
 enum Segment {
     Field(String),
+    /// `['a','b']`: as the last step, one object of those of the fields that are present
+    /// (Jayway's merge); before another step, each of them in turn.
+    Fields(Vec<String>),
     Index(i64),
+    /// `[0,2]`: the elements at each index, in the order written; those out of range skipped.
+    Indices(Vec<i64>),
     Wildcard,
     /// `[start:end:step]`, each part optional, negative ones counted from the end.
     Slice(Option<i64>, Option<i64>, Option<i64>),
     Filter(Box<Filter>),
+    /// `..step`: the step applied at a node and at every node beneath it, each node before
+    /// the nodes beneath it; a filter keeps each object that passes it (Jayway's deep scan).
+    Scan(Box<Segment>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,46 +46,33 @@ impl Path {
         let mut segments = Vec::new();
         let mut i = 0;
         while i < chars.len() {
+            // `..` scans; a single `.` may also come before a bracket (`$.abc.['def ghi']`, as
+            // the developer guide writes one).
+            let scan = chars[i..].starts_with(&['.', '.']);
             match chars[i] {
-                '.' => {
-                    i += 1;
-                    let start = i;
-                    while i < chars.len() && chars[i] != '.' && chars[i] != '[' {
-                        i += 1;
-                    }
-                    let name: String = chars[start..i].iter().collect();
-                    match name.as_str() {
-                        "" => return Err(bad("empty field name")),
-                        "*" => segments.push(Segment::Wildcard),
-                        _ => segments.push(Segment::Field(name)),
-                    }
-                }
-                '[' => {
-                    let close = closing_bracket(&chars, i).ok_or_else(|| bad("unclosed '['"))?;
-                    let inner: String = chars[i + 1..close].iter().collect();
-                    let inner = inner.trim();
-                    if let Some(filter) = inner.strip_prefix("?(").and_then(|f| f.strip_suffix(')')) {
-                        segments.push(Segment::Filter(Box::new(Filter::parse(filter).map_err(|why| bad(&why))?)));
-                    } else if inner.contains(':') && !inner.starts_with(['\'', '"']) {
-                        segments.push(slice(inner).ok_or_else(|| bad("a slice is [start:end] or [start:end:step], whole numbers"))?);
-                    } else if inner == "*" {
-                        segments.push(Segment::Wildcard);
-                    } else if let Some(q) = inner
-                        .strip_prefix('\'')
-                        .and_then(|s| s.strip_suffix('\''))
-                        .or_else(|| inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')))
-                    {
-                        segments.push(Segment::Field(q.to_string()));
-                    } else {
-                        let index = inner
-                            .parse::<i64>()
-                            .map_err(|_| bad("expected an index, '*' or a quoted name in brackets"))?;
-                        segments.push(Segment::Index(index));
-                    }
-                    i = close + 1;
-                }
+                '.' if scan => i += 2,
+                '.' => i += 1,
+                '[' => {}
                 c => return Err(bad(&format!("unexpected '{c}'"))),
             }
+            let segment = if chars.get(i) == Some(&'[') {
+                let close = closing_bracket(&chars, i).ok_or_else(|| bad("unclosed '['"))?;
+                let inner: String = chars[i + 1..close].iter().collect();
+                i = close + 1;
+                bracketed(inner.trim()).map_err(|why| bad(&why))?
+            } else {
+                let start = i;
+                while i < chars.len() && chars[i] != '.' && chars[i] != '[' {
+                    i += 1;
+                }
+                let name: String = chars[start..i].iter().collect();
+                match name.as_str() {
+                    "" => return Err(bad("empty field name")),
+                    "*" => Segment::Wildcard,
+                    _ => Segment::Field(name),
+                }
+            };
+            segments.push(if scan { Segment::Scan(Box::new(segment)) } else { segment });
         }
         Ok(Self {
             text: text.to_string(),
@@ -88,37 +84,46 @@ impl Path {
         &self.text
     }
 
+    /// Whether the path names one node: fields and indices only, or a merge of named fields at
+    /// its end (Jayway's rule).
     pub fn is_definite(&self) -> bool {
+        let last = self.segments.len().saturating_sub(1);
+        self.segments.iter().enumerate().all(|(at, s)| match s {
+            Segment::Field(_) | Segment::Index(_) => true,
+            Segment::Fields(_) => at == last,
+            _ => false,
+        })
+    }
+
+    /// Whether this is a reference path: fields and indices only (developer guide, Reference
+    /// paths: no `@ .. , : ? *`).
+    pub fn is_reference(&self) -> bool {
         self.segments.iter().all(|s| matches!(s, Segment::Field(_) | Segment::Index(_)))
     }
 
     /// Selects from `root`. A definite path yields its value or `None`; an indefinite one always
     /// yields an array (possibly empty) of every match.
     pub fn select(&self, root: &Value) -> Option<Value> {
+        let (merge, steps) = match self.segments.split_last() {
+            Some((Segment::Fields(names), rest)) => (Some(names), rest),
+            _ => (None, &self.segments[..]),
+        };
         let mut current = vec![root];
-        for segment in &self.segments {
+        for segment in steps {
             let mut next = Vec::new();
             for value in current {
-                match (segment, value) {
-                    (Segment::Field(f), Value::Object(m)) => next.extend(m.get(f)),
-                    (Segment::Index(i), Value::Array(a)) => {
-                        let idx = if *i < 0 { a.len() as i64 + i } else { *i };
-                        next.extend(usize::try_from(idx).ok().and_then(|i| a.get(i)));
-                    }
-                    (Segment::Wildcard, Value::Array(a)) => next.extend(a.iter()),
-                    (Segment::Wildcard, Value::Object(m)) => next.extend(m.values()),
-                    (Segment::Slice(start, end, step), Value::Array(a)) => next.extend(slice_of(a, *start, *end, *step)),
-                    (Segment::Filter(f), Value::Array(a)) => next.extend(a.iter().filter(|e| f.accepts(e, root))),
-                    (Segment::Filter(f), object @ Value::Object(_)) if f.accepts(object, root) => next.push(object),
-                    _ => {}
-                }
+                step(segment, value, root, &mut next);
             }
             current = next;
         }
+        let mut found = match merge {
+            Some(names) => current.into_iter().filter_map(|v| merged(names, v)).collect(),
+            None => current.into_iter().cloned().collect::<Vec<_>>(),
+        };
         if self.is_definite() {
-            current.first().map(|v| (*v).clone())
+            (!found.is_empty()).then(|| found.swap_remove(0))
         } else {
-            Some(Value::Array(current.into_iter().cloned().collect()))
+            Some(Value::Array(found))
         }
     }
 
@@ -200,7 +205,14 @@ impl Path {
                     target.as_object_mut()?.entry(f.clone()).or_insert(Value::Null)
                 }
                 Segment::Index(i) => target.as_array_mut()?.get_mut(usize::try_from(*i).ok()?)?,
-                Segment::Wildcard | Segment::Slice(..) | Segment::Filter(_) => return None,
+                Segment::Fields(_)
+                | Segment::Indices(_)
+                | Segment::Wildcard
+                | Segment::Slice(..)
+                | Segment::Filter(_)
+                | Segment::Scan(_) => {
+                    return None;
+                }
             };
         }
         Some(target)
@@ -227,6 +239,59 @@ impl Path {
     }
 }
 
+/// One step from `value`, each node it reaches pushed onto `out`.
+fn step<'a>(segment: &Segment, value: &'a Value, root: &Value, out: &mut Vec<&'a Value>) {
+    match (segment, value) {
+        (Segment::Field(f), Value::Object(m)) => out.extend(m.get(f)),
+        (Segment::Fields(names), Value::Object(m)) => out.extend(names.iter().filter_map(|n| m.get(n))),
+        (Segment::Index(i), Value::Array(a)) => out.extend(element(a, *i)),
+        (Segment::Indices(is), Value::Array(a)) => out.extend(is.iter().filter_map(|i| element(a, *i))),
+        (Segment::Wildcard, Value::Array(a)) => out.extend(a.iter()),
+        (Segment::Wildcard, Value::Object(m)) => out.extend(m.values()),
+        (Segment::Slice(start, end, step), Value::Array(a)) => out.extend(slice_of(a, *start, *end, *step)),
+        (Segment::Filter(f), Value::Array(a)) => out.extend(a.iter().filter(|e| f.accepts(e, root))),
+        (Segment::Filter(f), object @ Value::Object(_)) if f.accepts(object, root) => out.push(object),
+        (Segment::Scan(inner), node) => scan(inner, node, root, out),
+        _ => {}
+    }
+}
+
+/// Jayway's deep scan: the step at `node`, then at each node beneath it, depth first, members
+/// and elements in order. A scanned filter tests each object itself, not its members.
+fn scan<'a>(inner: &Segment, node: &'a Value, root: &Value, out: &mut Vec<&'a Value>) {
+    match inner {
+        Segment::Filter(f) => {
+            if node.is_object() && f.accepts(node, root) {
+                out.push(node);
+            }
+        }
+        _ => step(inner, node, root, out),
+    }
+    match node {
+        Value::Object(m) => m.values().for_each(|child| scan(inner, child, root, out)),
+        Value::Array(a) => a.iter().for_each(|child| scan(inner, child, root, out)),
+        _ => {}
+    }
+}
+
+/// The element at `i`, counted from the end when negative.
+fn element(a: &[Value], i: i64) -> Option<&Value> {
+    let idx = if i < 0 { a.len() as i64 + i } else { i };
+    usize::try_from(idx).ok().and_then(|i| a.get(i))
+}
+
+/// The named fields of an object, those present, as one object (Jayway's multi-field merge).
+fn merged(names: &[String], value: &Value) -> Option<Value> {
+    let m = value.as_object()?;
+    Some(Value::Object(
+        names
+            .iter()
+            .filter_map(|n| m.get_key_value(n))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    ))
+}
+
 /// The `]` that closes the `[` at `open`, past quotes and nested brackets (a filter may hold
 /// `@.tags[0]`).
 fn closing_bracket(chars: &[char], open: usize) -> Option<usize> {
@@ -248,6 +313,53 @@ fn closing_bracket(chars: &[char], open: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// The step written between `[` and `]`: a filter, a slice, `*`, quoted names or indices.
+fn bracketed(inner: &str) -> Result<Segment, String> {
+    if let Some(filter) = inner.strip_prefix("?(").and_then(|f| f.strip_suffix(')')) {
+        return Ok(Segment::Filter(Box::new(Filter::parse(filter)?)));
+    }
+    if inner == "*" {
+        return Ok(Segment::Wildcard);
+    }
+    if inner.starts_with(['\'', '"']) {
+        let mut names = quoted_names(inner).ok_or("a name in brackets is quoted, names are separated by ','")?;
+        return Ok(if names.len() == 1 {
+            Segment::Field(names.remove(0))
+        } else {
+            Segment::Fields(names)
+        });
+    }
+    if inner.contains(':') {
+        return slice(inner).ok_or_else(|| "a slice is [start:end] or [start:end:step], whole numbers".to_string());
+    }
+    let mut indices = inner
+        .split(',')
+        .map(|n| n.trim().parse::<i64>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| "expected an index, '*' or a quoted name in brackets".to_string())?;
+    Ok(if indices.len() == 1 {
+        Segment::Index(indices.remove(0))
+    } else {
+        Segment::Indices(indices)
+    })
+}
+
+/// `'a'`, `"b"` or `'a', 'b'`: the names, each as written between its quotes.
+fn quoted_names(inner: &str) -> Option<Vec<String>> {
+    let mut names = Vec::new();
+    let mut rest = inner;
+    loop {
+        let quote = rest.chars().next().filter(|c| matches!(c, '\'' | '"'))?;
+        let end = rest[1..].find(quote)? + 1;
+        names.push(rest[1..end].to_string());
+        rest = rest[end + 1..].trim_start();
+        if rest.is_empty() {
+            return Some(names);
+        }
+        rest = rest.strip_prefix(',')?.trim_start();
+    }
 }
 
 fn slice(inner: &str) -> Option<Segment> {
@@ -396,18 +508,29 @@ pub fn normalized(path: &str) -> String {
     };
     let mut out = String::from("$");
     for segment in &parsed.segments {
-        match segment {
-            Segment::Field(f) => out.push_str(&format!("['{f}']")),
-            Segment::Index(i) => out.push_str(&format!("[{i}]")),
-            Segment::Wildcard => out.push_str("[*]"),
-            Segment::Slice(start, end, _) => {
-                let part = |n: &Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
-                out.push_str(&format!("[{}:{}]", part(start), part(end)));
-            }
-            Segment::Filter(_) => out.push_str("[?]"),
-        }
+        write_normalized(segment, &mut out);
     }
     out
+}
+
+fn write_normalized(segment: &Segment, out: &mut String) {
+    let listed = |items: Vec<String>| format!("[{}]", items.join(","));
+    match segment {
+        Segment::Field(f) => out.push_str(&format!("['{f}']")),
+        Segment::Fields(names) => out.push_str(&listed(names.iter().map(|n| format!("'{n}'")).collect())),
+        Segment::Index(i) => out.push_str(&format!("[{i}]")),
+        Segment::Indices(is) => out.push_str(&listed(is.iter().map(i64::to_string).collect())),
+        Segment::Wildcard => out.push_str("[*]"),
+        Segment::Slice(start, end, _) => {
+            let part = |n: &Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+            out.push_str(&format!("[{}:{}]", part(start), part(end)));
+        }
+        Segment::Filter(_) => out.push_str("[?]"),
+        Segment::Scan(inner) => {
+            out.push_str("..");
+            write_normalized(inner, out);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -473,6 +596,28 @@ mod tests {
         assert_eq!(sel("$.a[?(@.missing)]"), json!([]));
         assert_eq!(sel("$.a[?(!(@.n == 2))].n"), json!([1, 3]));
         assert!(!Path::parse("$.a[1:]").unwrap().is_definite());
+    }
+
+    /// Jayway's deep scan and unions, which Step Functions runs in payload templates: the
+    /// developer guide's ItemBatcher example collects `"multiplied.$": "$..multiplied"`.
+    #[test]
+    fn deep_scans_and_unions() {
+        let doc = json!({"a": {"x": 1, "b": [{"x": 2}, {"y": {"x": 3}}]}, "x": 0, "l": [10, 20, 30]});
+        let sel = |p: &str| Path::parse(p).unwrap().select(&doc).unwrap();
+        assert_eq!(sel("$..x"), json!([0, 1, 2, 3]), "a node's own field before those beneath it");
+        assert_eq!(sel("$.a..x"), json!([1, 2, 3]));
+        assert_eq!(sel("$..['x']"), sel("$..x"));
+        assert_eq!(sel("$..b[1].y.x"), json!([3]));
+        assert_eq!(sel("$..[?(@.x > 1)]"), json!([{"x": 2}, {"x": 3}]));
+        assert_eq!(sel("$.l[0,2]"), json!([10, 30]));
+        assert_eq!(sel("$.l[2,-3,7]"), json!([30, 10]));
+        assert_eq!(sel("$['x','l']"), json!({"x": 0, "l": [10, 20, 30]}));
+        assert_eq!(sel("$['x','nope']"), json!({"x": 0}));
+        assert_eq!(sel("$.a.['x']"), json!(1));
+        assert!(!Path::parse("$..x").unwrap().is_definite());
+        assert!(Path::parse("$['x','l']").unwrap().is_definite());
+        assert!(!Path::parse("$['x','l']").unwrap().is_reference());
+        assert_eq!(normalized("$..b[0,1]"), "$..['b'][0,1]");
     }
 
     #[test]

@@ -337,7 +337,7 @@ fn path_problem(text: &str, reference: bool) -> Option<String> {
     };
     match parsed {
         Err(_) => Some(format!("Value is not a valid JSON path: \"{text}\"")),
-        Ok(p) if reference && !p.is_definite() => Some(format!("Value is not a Reference Path (no '*' allowed): \"{text}\"")),
+        Ok(p) if reference && !p.is_reference() => Some(format!("Value is not a Reference Path (no '*' allowed): \"{text}\"")),
         Ok(_) => None,
     }
 }
