@@ -306,11 +306,12 @@ pub struct MapState {
     pub tolerated_failure_percentage: Option<NumberOrExpression>,
     #[serde(default)]
     pub tolerated_failure_percentage_path: Option<String>,
-    /// Distributed-mode fields: accepted in a definition, refused at run time with a clear error.
+    /// Distributed-mode fields reading and writing S3: accepted in a definition, refused at run
+    /// time with a clear error.
     #[serde(default)]
     pub item_reader: Option<Value>,
     #[serde(default)]
-    pub item_batcher: Option<Value>,
+    pub item_batcher: Option<ItemBatcher>,
     #[serde(default)]
     pub result_writer: Option<Value>,
     #[serde(default)]
@@ -452,6 +453,23 @@ impl StateMachine {
             }])
         })
     }
+}
+
+/// A Distributed Map's `ItemBatcher`: how many items, and how many bytes of them, each child
+/// execution takes, and the `BatchInput` each batch carries.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ItemBatcher {
+    #[serde(default)]
+    pub max_items_per_batch: Option<NumberOrExpression>,
+    #[serde(default)]
+    pub max_items_per_batch_path: Option<String>,
+    #[serde(default)]
+    pub max_input_bytes_per_batch: Option<NumberOrExpression>,
+    #[serde(default)]
+    pub max_input_bytes_per_batch_path: Option<String>,
+    #[serde(default)]
+    pub batch_input: Option<Value>,
 }
 
 /// A field that holds a number, or (JSONata states) an expression evaluated at run time.

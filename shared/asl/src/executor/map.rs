@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
+use super::map_batches;
 use super::map_run::MapRun;
 use super::{Interpreter, Recovery, Run, caught};
 use crate::context::Context;
@@ -33,9 +34,9 @@ impl Interpreter {
         // A distributed Map whose items come from ItemsPath runs here like an inline one (its
         // child executions become iterations); reading items from S3 or writing results there
         // needs the services this interpreter does not have.
-        if s.item_reader.is_some() || s.result_writer.is_some() || s.item_batcher.is_some() {
+        if s.item_reader.is_some() || s.result_writer.is_some() {
             return Err(StatesError::runtime(format!(
-                "Map state '{name}' reads or writes items through S3 (ItemReader, ItemBatcher or ResultWriter), which the local interpreter does not support; give the items with ItemsPath"
+                "Map state '{name}' reads or writes items through S3 (ItemReader or ResultWriter), which the local interpreter does not support; give the items with ItemsPath"
             )));
         }
         let distributed = MapRun::distributed(processor);
@@ -68,6 +69,19 @@ impl Interpreter {
                         (Lang::JsonPath, _) => StatesError::runtime(format!("the Map state's items must be an array, got {items}")),
                     }
                 })?;
+                let selector = s.item_selector.as_ref().or(s.parameters.as_ref());
+                // Batched, each child execution takes a batch of selected items.
+                let items = match &s.item_batcher {
+                    Some(batcher) => {
+                        let selected = items
+                            .into_iter()
+                            .enumerate()
+                            .map(|(index, item)| select_item(selector, lang, &effective, (index, item), ctx).map(|(input, _)| input))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        map_batches::batches(batcher, selected, lang, (&input, &effective), ctx)?
+                    }
+                    None => items,
+                };
                 let n = items.len();
                 let number = |field: &Option<NumberOrExpression>, name: &str| field_number(field.as_ref(), name, &input, ctx);
                 let limit = match (number(&s.max_concurrency, "MaxConcurrency")?, &s.max_concurrency_path) {
@@ -94,7 +108,6 @@ impl Interpreter {
                     .emit("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": n}));
                 let map_run = distributed.then(|| MapRun::start(s, run));
                 let permits = Arc::new(tokio::sync::Semaphore::new(limit));
-                let selector = s.item_selector.as_ref().or(s.parameters.as_ref());
                 let failures = AtomicUsize::new(0);
                 let map_name: Arc<str> = Arc::from(name);
                 let iterations = items.into_iter().enumerate().map(|(index, item)| {
@@ -111,14 +124,14 @@ impl Interpreter {
                             .acquire_owned()
                             .await
                             .map_err(|_| StatesError::runtime("map concurrency limiter closed"))?;
-                        let map_item = Arc::new(json!({"Item": {"Index": index, "Value": item}}));
-                        let item_ctx = ctx.clone().with_map_item(map_item.clone());
-                        let item_input = match (selector, lang) {
-                            (Some(sel), Lang::JsonPath) => payload::apply(sel, effective, &item_ctx)?,
-                            (Some(sel), Lang::Jsonata) => {
-                                jsonata_field(sel, "ItemSelector", &states_doc(effective, None, None, &item_ctx), &item_ctx)?
+                        // A batch was selected item by item; a child execution of one has no
+                        // `$$.Map.Item` of its own.
+                        let (item_input, map_item) = match s.item_batcher {
+                            Some(_) => (item, None),
+                            None => {
+                                let (input, map_item) = select_item(selector, lang, effective, (index, item), ctx)?;
+                                (input, Some(map_item))
                             }
-                            (None, _) => item,
                         };
                         let iter_run = Arc::new(match map_run {
                             Some(map_run) => map_run.child(run, processor),
@@ -128,7 +141,7 @@ impl Interpreter {
                         iter_run
                             .recorder
                             .map_iteration("MapIterationStarted", "mapIterationStartedEventDetails", map_name, index);
-                        let out = self.run_machine(processor, item_input, &iter_run, Some(map_item)).await;
+                        let out = self.run_machine(processor, item_input, &iter_run, map_item).await;
                         match out {
                             Ok(v) => {
                                 // The iterations started after this one follow its last state
@@ -223,6 +236,25 @@ impl Interpreter {
     }
 }
 
+/// An item as its iteration receives it, through the ItemSelector (or the legacy Parameters)
+/// when there is one, which reads `$$.Map.Item`; and that `$$.Map.Item`.
+fn select_item(
+    selector: Option<&Value>,
+    lang: Lang,
+    effective: &Value,
+    (index, item): (usize, Value),
+    ctx: &Context,
+) -> Result<(Value, Arc<Value>), StatesError> {
+    let map_item = Arc::new(json!({"Item": {"Index": index, "Value": item}}));
+    let item_ctx = ctx.clone().with_map_item(map_item.clone());
+    let input = match (selector, lang) {
+        (Some(sel), Lang::JsonPath) => payload::apply(sel, effective, &item_ctx)?,
+        (Some(sel), Lang::Jsonata) => jsonata_field(sel, "ItemSelector", &states_doc(effective, None, None, &item_ctx), &item_ctx)?,
+        (None, _) => item,
+    };
+    Ok((input, map_item))
+}
+
 /// An iteration failed the Map state, so the others stop: as AWS recorded it
 /// (localstack/localstack, tests/aws/services/stepfunctions/v2/timeouts/
 /// test_timeouts.snapshot.json, test_service_lambda_map_timeout, 2024-03-10: four iterations at
@@ -285,7 +317,12 @@ fn tolerated_failures(
 }
 
 /// A Map field's number: as written, or what its JSONata expression yields.
-fn field_number(field: Option<&NumberOrExpression>, name: &str, input: &Value, ctx: &Context) -> Result<Option<f64>, StatesError> {
+pub(super) fn field_number(
+    field: Option<&NumberOrExpression>,
+    name: &str,
+    input: &Value,
+    ctx: &Context,
+) -> Result<Option<f64>, StatesError> {
     match field {
         None => Ok(None),
         Some(NumberOrExpression::Number(n)) => Ok(Some(*n)),
@@ -305,7 +342,7 @@ fn field_number(field: Option<&NumberOrExpression>, name: &str, input: &Value, c
 /// AWS: MaxConcurrencyPath, ToleratedFailureCountPath and ToleratedFailurePercentagePath reading
 /// a variable assigned `"1"` ran (recorded in localstack/localstack, tests/aws/services/
 /// stepfunctions/v2/assign/test_assign_reference_variables.snapshot.json, 2024-11-18).
-fn path_number(p: &str, name: &str, input: &Value, ctx: &Context) -> Result<f64, StatesError> {
+pub(super) fn path_number(p: &str, name: &str, input: &Value, ctx: &Context) -> Result<f64, StatesError> {
     let value = resolve(p, input, ctx)?;
     match &value {
         Value::Number(n) => n.as_f64(),
@@ -316,7 +353,7 @@ fn path_number(p: &str, name: &str, input: &Value, ctx: &Context) -> Result<f64,
 }
 
 /// A count: a whole number, not negative.
-fn whole(n: f64, name: &str) -> Result<u64, StatesError> {
+pub(super) fn whole(n: f64, name: &str) -> Result<u64, StatesError> {
     if n >= 0.0 && n.fract() == 0.0 && n <= u32::MAX as f64 {
         Ok(n as u64)
     } else {

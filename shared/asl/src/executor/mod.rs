@@ -7,6 +7,7 @@
 
 mod drive;
 mod map;
+mod map_batches;
 mod map_run;
 mod parallel;
 mod run;

@@ -4,6 +4,7 @@
 //! checks each state type's own fields.
 
 mod express;
+mod item_batcher;
 mod state;
 
 use std::collections::{BTreeSet, VecDeque};
@@ -25,6 +26,18 @@ impl Checker {
             message: message.into(),
             location: location.to_string(),
         });
+    }
+
+    /// Two fields of which an object takes one, in AWS's words (floci-io/floci#3733, measured
+    /// on AWS for MaxConcurrency and MaxConcurrencyPath).
+    pub(super) fn exclusive(&mut self, fields: &serde_json::Map<String, Value>, (a, b): (&str, &str), location: &str) {
+        if fields.contains_key(a) && fields.contains_key(b) {
+            self.report(
+                "SCHEMA_VALIDATION_FAILED",
+                format!("There should only be one of the following fields: [{a}, {b}]"),
+                location,
+            );
+        }
     }
 
     pub(super) fn path(&mut self, value: Option<&Value>, location: &str, reference: bool) {

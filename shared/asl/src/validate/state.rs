@@ -125,17 +125,7 @@ impl Checker {
         for f in ["Seconds", "TimeoutSeconds", "HeartbeatSeconds"] {
             self.bounded_seconds(fields.get(f), &at(f));
         }
-        // Two fields of which a state takes one, in AWS's words (floci-io/floci#3733, measured
-        // on AWS for MaxConcurrency and MaxConcurrencyPath).
-        let exclusive = |c: &mut Self, a: &str, b: &str| {
-            if fields.contains_key(a) && fields.contains_key(b) {
-                c.report(
-                    "SCHEMA_VALIDATION_FAILED",
-                    format!("There should only be one of the following fields: [{a}, {b}]"),
-                    here,
-                );
-            }
-        };
+        let exclusive = |c: &mut Self, a: &str, b: &str| c.exclusive(fields, (a, b), here);
         match ty {
             "Task" => {
                 if !fields.contains_key("Resource") {
@@ -286,6 +276,9 @@ impl Checker {
                             &at(f),
                         );
                     }
+                }
+                if let Some(batcher) = fields.get("ItemBatcher") {
+                    self.item_batcher(batcher, &at("ItemBatcher"), jsonata);
                 }
                 // A number, or in a JSONata state an expression that yields one at run time.
                 for f in ["MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage"] {
