@@ -167,9 +167,10 @@ pub struct ChoiceRule {
     pub not: Option<Box<ChoiceRule>>,
     #[serde(default)]
     pub comment: Option<String>,
-    /// JSONata: a `{% %}` expression that must yield a boolean.
+    /// JSONata: a `{% %}` expression that must yield a boolean, or the boolean itself (AWS
+    /// creates a machine whose rule is `"Condition": true`).
     #[serde(default)]
-    pub condition: Option<String>,
+    pub condition: Option<Value>,
     #[serde(default)]
     pub assign: Option<Value>,
     #[serde(default, deserialize_with = "present")]

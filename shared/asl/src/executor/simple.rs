@@ -85,7 +85,7 @@ pub(super) fn choose(s: &ChoiceState, lang: Lang, input: Value, ctx: &Context, r
             (Lang::Jsonata, Some(condition)) => {
                 let states = states_doc(&input, None, None, ctx);
                 let field = format!("Choices[{i}]/Condition");
-                match jsonata_field(&Value::String(condition.clone()), &field, &states, ctx)? {
+                match jsonata_field(condition, &field, &states, ctx)? {
                     Value::Bool(b) => b,
                     other => {
                         return Err(StatesError::query_evaluation(
