@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::error::DefinitionError;
 
 mod fields;
+mod shape;
 
 pub use fields::allowed_fields;
 
@@ -446,13 +447,7 @@ impl StateMachine {
         if !problems.is_empty() {
             return Err(DefinitionError::Invalid(problems));
         }
-        serde_json::from_value(raw).map_err(|e| {
-            DefinitionError::Invalid(vec![crate::error::Diagnostic {
-                code: "SCHEMA_VALIDATION_FAILED",
-                message: e.to_string(),
-                location: "/".into(),
-            }])
-        })
+        serde_path_to_error::deserialize(&raw).map_err(|e| DefinitionError::Invalid(vec![shape::diagnostic(&raw, &e)]))
     }
 }
 

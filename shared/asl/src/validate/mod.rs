@@ -320,7 +320,7 @@ pub fn validate(definition: &Value) -> Vec<Diagnostic> {
             );
         }
     }
-    c.bounded_seconds(definition.get("TimeoutSeconds"), "/TimeoutSeconds");
+    c.bounded_seconds(definition.get("TimeoutSeconds"), "/TimeoutSeconds", false);
     c.machine(definition, "", false);
     c.problems
 }

@@ -67,16 +67,19 @@ impl Checker {
             };
             self.report("SCHEMA_VALIDATION_FAILED", message, here);
         }
-        let target = |c: &mut Self, v: Option<&Value>, loc: &str| {
-            if let Some(t) = v.and_then(Value::as_str)
-                && !states.contains_key(t)
-            {
+        let target = |c: &mut Self, v: Option<&Value>, loc: &str| match v {
+            Some(Value::String(t)) if !states.contains_key(t) => {
                 c.report("MISSING_TRANSITION_TARGET", format!("Missing 'Next' target: {t}"), loc);
             }
+            Some(Value::String(_)) | None => {}
+            Some(_) => c.report("SCHEMA_VALIDATION_FAILED", "Expected value of type: String", loc),
         };
         if !matches!(ty, "Choice" | "Succeed" | "Fail") {
             let next = fields.get("Next");
             let end = fields.get("End") == Some(&Value::Bool(true));
+            if fields.get("End").is_some_and(|e| !e.is_boolean()) {
+                self.report("SCHEMA_VALIDATION_FAILED", "Expected value of type: Boolean", &at("End"));
+            }
             match (next.is_some(), end) {
                 (false, false) => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Next]", here),
                 (true, true) => self.report("SCHEMA_VALIDATION_FAILED", "Next and End cannot both be set", here),
@@ -123,7 +126,7 @@ impl Checker {
         // Step Functions' schema caps each of these (recorded: "SCHEMA_VALIDATION_FAILED: Maximum
         // value is 99999999 at /States/Wait/Seconds", aws-cloudformation/cfn-lint#4075).
         for f in ["Seconds", "TimeoutSeconds", "HeartbeatSeconds"] {
-            self.bounded_seconds(fields.get(f), &at(f));
+            self.bounded_seconds(fields.get(f), &at(f), jsonata);
         }
         let exclusive = |c: &mut Self, a: &str, b: &str| c.exclusive(fields, (a, b), here);
         match ty {
@@ -433,12 +436,17 @@ pub(super) fn targets(state: &Value) -> Vec<String> {
 const MAX_SECONDS: f64 = 99_999_999.0;
 
 impl Checker {
-    /// A number of seconds written in the definition, held to Step Functions' maximum.
-    pub(super) fn bounded_seconds(&mut self, value: Option<&Value>, at: &str) {
-        if let Some(Value::Number(n)) = value
-            && n.as_f64().is_some_and(|v| v > MAX_SECONDS)
-        {
-            self.report("SCHEMA_VALIDATION_FAILED", format!("Maximum value is {MAX_SECONDS}"), at);
+    /// A number of seconds written in the definition: a whole number held to Step Functions'
+    /// maximum, or in a JSONata state an expression that yields one when it runs.
+    pub(super) fn bounded_seconds(&mut self, value: Option<&Value>, at: &str, jsonata: bool) {
+        match value {
+            None => {}
+            Some(Value::Number(n)) if n.as_f64().is_some_and(|v| v > MAX_SECONDS) => {
+                self.report("SCHEMA_VALIDATION_FAILED", format!("Maximum value is {MAX_SECONDS}"), at);
+            }
+            Some(Value::Number(n)) if n.is_u64() || n.is_i64() => {}
+            Some(Value::String(e)) if jsonata && crate::jsonata::expression(e).is_some() => self.jsonata(value, at),
+            Some(_) => self.report("SCHEMA_VALIDATION_FAILED", "Expected value of type: Integer", at),
         }
     }
 }
