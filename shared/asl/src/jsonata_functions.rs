@@ -14,7 +14,16 @@ use crate::intrinsics;
 /// Registers the functions on `evaluator`.
 pub(crate) fn register(evaluator: &mut Evaluator) -> Result<(), EvaluatorError> {
     evaluator.register_fn("partition", |args: &[JValue]| via("$partition", "States.ArrayPartition", args))?;
-    evaluator.register_fn("range", |args: &[JValue]| via("$range", "States.ArrayRange", args))?;
+    // `$range` yields a JSONata sequence, so one number is that number: AWS answered
+    // `$range(1, 9, 9)` with `1` (recorded in localstack/localstack, tests/aws/services/
+    // stepfunctions/v2/intrinsic_functions/test_array_jsonata.snapshot.json, 2024-11-15), where
+    // `$partition([0], 1)` is `[[0]]`.
+    evaluator.register_fn("range", |args: &[JValue]| {
+        via("$range", "States.ArrayRange", args).map(|range| match range {
+            JValue::Array(one) if one.len() == 1 => one[0].clone(),
+            other => other,
+        })
+    })?;
     evaluator.register_fn("hash", |args: &[JValue]| via("$hash", "States.Hash", args))?;
     evaluator.register_fn("uuid", |args: &[JValue]| via("$uuid", "States.UUID", args))?;
     evaluator.register_fn("parse", |args: &[JValue]| via("$parse", "States.StringToJson", args))?;
