@@ -265,14 +265,44 @@ fn startable(resource: &str, params: Value) -> Result<Value, StatesError> {
 }
 
 /// A task result over the payload quota fails the task (`TaskFailed`), in Step Functions'
-/// words, naming the service of an integration (`lambda` for `arn:aws:states:::lambda:invoke`)
-/// or the whole resource otherwise; a `Catch` takes it, `States.ALL` too (recorded in
-/// localstack/localstack, tests/aws/services/stepfunctions/v2/error_handling/
-/// test_states_errors.snapshot.json, 2024-03-21).
+/// words, naming the service of an integration (`lambda` for `arn:aws:states:::lambda:invoke`,
+/// `aws-sdk:s3` for an SDK call to S3) or the whole resource otherwise; a `Catch` takes it,
+/// `States.ALL` too (recorded in localstack/localstack, tests/aws/services/stepfunctions/v2/
+/// error_handling/test_states_errors.snapshot.json, 2024-03-21; the SDK causes "The state/task
+/// 'aws-sdk:cloudformation' …" quoted in jogold/cloudstructs#163 and "… 'aws-sdk:s3' …" in
+/// aws-samples/improve_public_speaking_skills_using_a_genai_based_virtual_assistant_with_amazon_bedrock#2).
 fn result_too_large(resource: &str) -> StatesError {
-    let named = resource
-        .strip_prefix("arn:aws:states:::")
-        .and_then(|rest| rest.split(':').next())
-        .unwrap_or(resource);
-    result_over_quota(named).reported_by_task()
+    let integration = resource
+        .split_once(":states:::")
+        .filter(|(arn, _)| arn.starts_with("arn:"))
+        .map(|(_, rest)| rest);
+    let named = match integration.map(|rest| rest.split(':').collect::<Vec<_>>()).as_deref() {
+        Some(["aws-sdk", service, ..]) => format!("aws-sdk:{service}"),
+        Some([service, ..]) => (*service).to_string(),
+        _ => resource.to_string(),
+    };
+    result_over_quota(&named).reported_by_task()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::result_too_large;
+
+    /// Whom AWS names for a result over the quota: a Lambda function called by its ARN, an
+    /// integration's service, an SDK call's service (the causes quoted on `result_too_large`).
+    #[test]
+    fn a_result_over_the_quota_names_what_returned_it() {
+        let named = |resource: &str| result_too_large(resource).cause;
+        let words = |who: &str| {
+            format!("The state/task '{who}' returned a result with a size exceeding the maximum number of bytes service limit.")
+        };
+        let function = "arn:aws:lambda:us-east-1:123456789012:function:aft-customizations-identify-targets";
+        assert_eq!(named(function), words(function));
+        assert_eq!(named("arn:aws:states:::lambda:invoke"), words("lambda"));
+        assert_eq!(
+            named("arn:aws:states:::aws-sdk:cloudformation:getTemplate"),
+            words("aws-sdk:cloudformation")
+        );
+        assert_eq!(named("arn:aws-us-gov:states:::aws-sdk:s3:getObject"), words("aws-sdk:s3"));
+    }
 }
