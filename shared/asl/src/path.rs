@@ -620,6 +620,25 @@ mod tests {
         assert_eq!(normalized("$..b[0,1]"), "$..['b'][0,1]");
     }
 
+    /// Jayway's lexical filter operators, which the developer guide names as what reference
+    /// paths cannot take (so other paths can).
+    #[test]
+    fn lexical_filter_operators() {
+        let doc = json!({"a": [{"n": 1, "t": ["x", "y"]}, {"n": 2, "t": []}, {"n": 3, "t": ["z"], "s": "abc"}]});
+        let sel = |p: &str| Path::parse(p).unwrap().select(&doc).unwrap();
+        assert_eq!(sel("$.a[?(@.n in [1, 3.0])].n"), json!([1, 3]));
+        assert_eq!(sel("$.a[?(@.n nin [1,3])].n"), json!([2]));
+        assert_eq!(sel("$.a[?(@.t subsetof ['x','y','z'])].n"), json!([1, 2, 3]));
+        assert_eq!(sel("$.a[?(@.t anyof ['y', 'z'])].n"), json!([1, 3]));
+        assert_eq!(sel("$.a[?(@.t noneof ['x'])].n"), json!([2, 3]));
+        assert_eq!(sel("$.a[?(@.t size 2)].n"), json!([1]));
+        assert_eq!(sel("$.a[?(@.s size 3)].n"), json!([3]));
+        assert_eq!(sel("$.a[?(@.t empty true)].n"), json!([2]));
+        assert_eq!(sel("$.a[?(@.t[0,1] anyof ['y'])].n"), json!([1]));
+        assert!(Path::parse("$.a[?(@.n in [1, 2)]").is_err());
+        assert!(Path::parse("$.a[?(@.n in [@.x])]").is_err());
+    }
+
     #[test]
     fn rejects_malformed_paths() {
         assert!(Path::parse("a.b").is_err());

@@ -1,7 +1,8 @@
 //! JSONPath filter expressions, `[?(…)]`, as Step Functions evaluates them (its JSONPath is
 //! Jayway's): comparisons of `@` (the element) or `$` (the document) paths with literals or
-//! other paths, `=~ /regex/flags`, a bare path for "has this field", `!`, `&&`, `||` and
-//! parentheses.
+//! other paths, `=~ /regex/flags`, Jayway's lexical operators (`in`, `nin`, `subsetof`,
+//! `anyof`, `noneof`, `size`, `empty`, which the developer guide names as what only reference
+//! paths refuse), a bare path for "has this field", `!`, `&&`, `||` and parentheses.
 
 use serde_json::Value;
 
@@ -37,6 +38,13 @@ pub(crate) enum Op {
     Gt,
     Ge,
     Matches,
+    In,
+    Nin,
+    SubsetOf,
+    AnyOf,
+    NoneOf,
+    Size,
+    Empty,
 }
 
 impl Filter {
@@ -81,6 +89,23 @@ impl Operand {
 
 fn compare(l: &Value, op: Op, r: &Value) -> bool {
     use std::cmp::Ordering;
+    let members = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    let within = |v: &Value, set: &[Value]| set.iter().any(|m| same(v, m));
+    let length = |v: &Value| match v {
+        Value::Array(a) => Some(a.len()),
+        Value::String(s) => Some(s.chars().count()),
+        _ => None,
+    };
+    match op {
+        Op::In => return within(l, &members(r)),
+        Op::Nin => return r.is_array() && !within(l, &members(r)),
+        Op::SubsetOf => return l.is_array() && members(l).iter().all(|v| within(v, &members(r))),
+        Op::AnyOf => return members(l).iter().any(|v| within(v, &members(r))),
+        Op::NoneOf => return l.is_array() && !members(l).iter().any(|v| within(v, &members(r))),
+        Op::Size => return length(l).zip(r.as_u64()).is_some_and(|(n, want)| n as u64 == want),
+        Op::Empty => return length(l).zip(r.as_bool()).is_some_and(|(n, want)| (n == 0) == want),
+        _ => {}
+    }
     let order = match (l, r) {
         (Value::Number(a), Value::Number(b)) => a.as_f64().zip(b.as_f64()).and_then(|(a, b)| a.partial_cmp(&b)),
         (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
@@ -93,7 +118,15 @@ fn compare(l: &Value, op: Op, r: &Value) -> bool {
         Op::Le => matches!(order, Some(Ordering::Less | Ordering::Equal)),
         Op::Gt => order == Some(Ordering::Greater),
         Op::Ge => matches!(order, Some(Ordering::Greater | Ordering::Equal)),
-        Op::Matches => false,
+        _ => false,
+    }
+}
+
+/// Equal as Jayway compares values: numbers by value (`1` is `1.0`), the rest as JSON.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
     }
 }
 
@@ -121,6 +154,19 @@ impl Parser<'_> {
         self.ws();
         if self.s[self.i..].starts_with(token.as_bytes()) {
             self.i += token.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// A lexical operator: the word, then a space or the operand's own opening.
+    fn eat_word(&mut self, word: &str) -> bool {
+        self.ws();
+        let after = self.s.get(self.i + word.len()).copied();
+        let ends = after.is_none_or(|c| c.is_ascii_whitespace() || matches!(c, b'[' | b'\'' | b'"' | b'@' | b'$'));
+        if self.s[self.i..].starts_with(word.as_bytes()) && ends {
+            self.i += word.len();
             true
         } else {
             false
@@ -165,7 +211,20 @@ impl Parser<'_> {
             ("=~", Op::Matches),
         ]
         .into_iter()
-        .find(|(t, _)| self.eat(t));
+        .find(|(t, _)| self.eat(t))
+        .or_else(|| {
+            [
+                ("subsetof", Op::SubsetOf),
+                ("anyof", Op::AnyOf),
+                ("noneof", Op::NoneOf),
+                ("nin", Op::Nin),
+                ("in", Op::In),
+                ("size", Op::Size),
+                ("empty", Op::Empty),
+            ]
+            .into_iter()
+            .find(|(word, _)| self.eat_word(word))
+        });
         match op {
             None => Ok(Filter::Exists(left)),
             Some((_, op)) => Ok(Filter::Compare(left, op, self.operand()?)),
@@ -178,7 +237,7 @@ impl Parser<'_> {
         let first = rest.chars().next().ok_or("the filter ends early")?;
         match first {
             '@' | '$' => {
-                let end = 1 + token_end(&rest[1..]);
+                let end = 1 + path_end(&rest[1..]);
                 let text = format!("${}", &rest[1..end]);
                 self.i += end;
                 let path = Path::parse(&text).map_err(|e| e.cause)?;
@@ -191,6 +250,30 @@ impl Parser<'_> {
                 let close = rest[1..].find(first).ok_or("a string in the filter is not closed")? + 1;
                 self.i += close + 1;
                 Ok(Operand::Literal(Value::String(rest[1..close].to_string())))
+            }
+            '[' => {
+                let close = list_end(rest).ok_or("a list in the filter is not closed")?;
+                self.i += close + 1;
+                let mut items = Vec::new();
+                let mut inner = Parser {
+                    s: &rest.as_bytes()[1..close],
+                    i: 0,
+                };
+                inner.ws();
+                while inner.i < inner.s.len() {
+                    match inner.operand()? {
+                        Operand::Literal(v) => items.push(v),
+                        _ => return Err("a list in the filter holds strings, numbers, true, false or null".into()),
+                    }
+                    if !inner.eat(",") {
+                        inner.ws();
+                        break;
+                    }
+                }
+                if inner.i < inner.s.len() {
+                    return Err("the items of a list in the filter are separated by ','".into());
+                }
+                Ok(Operand::Literal(Value::Array(items)))
             }
             '/' => {
                 let close = rest[1..].find('/').ok_or("a regular expression in the filter is not closed")? + 1;
@@ -214,8 +297,42 @@ impl Parser<'_> {
     }
 }
 
-/// Where an unquoted operand (a path, number or keyword) ends: at a space, an operator or `)`.
+/// Where an unquoted operand (a path, number or keyword) ends: at a space, an operator, `)`
+/// or the `,` after a list's item.
 fn token_end(text: &str) -> usize {
-    text.find(|c: char| c.is_whitespace() || "=!<>&|)".contains(c))
+    text.find(|c: char| c.is_whitespace() || "=!<>&|),".contains(c))
         .unwrap_or(text.len())
+}
+
+/// Where a path operand ends: as [`token_end`], but not inside its brackets (`@.a[0,2]`).
+fn path_end(text: &str) -> usize {
+    let mut depth = 0usize;
+    let mut quote = None;
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') if depth > 0 => quote = Some(c),
+            (None, '[') => depth += 1,
+            (None, ']') => depth = depth.saturating_sub(1),
+            (None, c) if depth == 0 && (c.is_whitespace() || "=!<>&|),".contains(c)) => return i,
+            _ => {}
+        }
+    }
+    text.len()
+}
+
+/// The `]` that closes the list opening `text`, past quoted strings.
+fn list_end(text: &str) -> Option<usize> {
+    let mut quote = None;
+    for (i, c) in text.char_indices().skip(1) {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, ']') => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
