@@ -172,10 +172,14 @@ pub(crate) enum AslCommand {
     },
     /// Check a definition and report every problem, as ValidateStateMachineDefinition does.
     #[command(
-        after_help = "Examples:\n  baton asl validate infra/statemachine/pipeline.asl.json\n  baton asl validate machine.json --json\n  baton asl validate machine.json --type EXPRESS"
+        after_help = "Examples:\n  baton asl validate machine.json --json\n  baton asl validate machine.json --type EXPRESS\n  baton asl validate statemachine.asl.json \\\n    --substitute HelloFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:hello\n\nA SAM project's definition holds ${NAME} placeholders that DefinitionSubstitutions replace\nat deploy; Step Functions refuses a Resource still holding one, so give each with --substitute."
     )]
     Validate {
         definition: PathBuf,
+        /// Replace ${NAME} with VALUE first, as SAM's DefinitionSubstitutions do at deploy
+        /// (repeatable).
+        #[arg(long = "substitute", value_name = "NAME=VALUE")]
+        substitute: Vec<String>,
         /// Print JSON instead of text (stable field names, for scripts).
         #[arg(long)]
         json: bool,

@@ -20,9 +20,10 @@ pub(crate) async fn run(command: AslCommand) -> anyhow::Result<u8> {
     match command {
         AslCommand::Validate {
             definition,
+            substitute,
             json,
             machine_type,
-        } => validate(&definition, json, &workflow(machine_type)),
+        } => validate(&definition, &substitute, json, &workflow(machine_type)),
         AslCommand::Run {
             definition,
             input,
@@ -101,9 +102,10 @@ fn located(path: &Path, text: &str, e: &DefinitionError) -> SpecError {
     report.finish().expect_err("a definition error has at least one problem")
 }
 
-fn validate(definition: &Path, json_out: bool, workflow: &Workflow) -> anyhow::Result<u8> {
+fn validate(definition: &Path, substitutions: &[String], json_out: bool, workflow: &Workflow) -> anyhow::Result<u8> {
     let text = read(definition)?;
-    match StateMachine::from_json_for(&text, workflow) {
+    let deployed = substituted(&text, substitutions)?;
+    match StateMachine::from_json_for(&deployed, workflow) {
         Ok(_) => {
             if json_out {
                 println!("{}", json!({"result": "OK", "diagnostics": []}));
@@ -121,10 +123,45 @@ fn validate(definition: &Path, json_out: bool, workflow: &Workflow) -> anyhow::R
                 println!("{}", json!({"result": "FAIL", "diagnostics": diagnostics}));
                 Ok(2)
             } else {
-                Err(anyhow::Error::new(Usage(located(definition, &text, &e).to_string())))
+                // Positions come from the file as written: a substitution keeps its structure.
+                let mut report = located(definition, &text, &e).to_string();
+                let resource_refused = matches!(&e, DefinitionError::Invalid(problems)
+                    if problems.iter().any(|d| d.message == baton_asl::validate::RESOURCE_NOT_AN_ARN));
+                if let Some(name) = placeholder(&deployed).filter(|_| resource_refused) {
+                    report.push_str(&format!(
+                        "\nhint: ${{{name}}} is a placeholder SAM's DefinitionSubstitutions replace at deploy; \
+                         check the definition as deployed with --substitute {name}=VALUE"
+                    ));
+                }
+                Err(anyhow::Error::new(Usage(report)))
             }
         }
     }
+}
+
+/// `text` with each `${NAME}` of `NAME=VALUE` replaced by VALUE.
+fn substituted(text: &str, substitutions: &[String]) -> anyhow::Result<String> {
+    let mut out = text.to_string();
+    for pair in substitutions {
+        let (name, value) = pair
+            .split_once('=')
+            .filter(|(name, _)| !name.is_empty())
+            .ok_or_else(|| anyhow::Error::new(Usage(format!("--substitute takes NAME=VALUE, got '{pair}'"))))?;
+        // The value is JSON string content, as SAM writes it into the definition's text.
+        let escaped = serde_json::to_string(value)?;
+        out = out.replace(&format!("${{{name}}}"), &escaped[1..escaped.len() - 1]);
+    }
+    Ok(out)
+}
+
+/// The first `${NAME}` placeholder left in a definition's text.
+fn placeholder(text: &str) -> Option<&str> {
+    let start = text.find("${")? + 2;
+    let len = text[start..].find('}')?;
+    let name = &text[start..start + len];
+    name.chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':' | '.'))
+        .then_some(name)
 }
 
 struct RunArgs {

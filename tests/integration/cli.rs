@@ -479,6 +479,35 @@ fn asl_run_quotes_the_input_as_it_was_written() {
     }
 }
 
+/// `baton asl validate` on a SAM project's definition: a Resource still holding a `${NAME}`
+/// placeholder is refused as Step Functions refuses it, with a hint, and `--substitute` checks
+/// the definition as it will be deployed.
+#[test]
+fn asl_validate_refuses_a_placeholder_resource_and_substitutes_on_request() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sam = &definition(
+        dir.path(),
+        "statemachine.asl.json",
+        r#"{"StartAt": "Hello", "States": {
+  "Hello": {"Type": "Task", "Resource": "${HelloFunctionArn}", "End": true}}}"#,
+    );
+    let refused = baton(&["asl", "validate", sam]);
+    let stderr = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "statemachine.asl.json:2:29: SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN (at /States/Hello/Resource)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: ${HelloFunctionArn} is a placeholder"), "{stderr}");
+    let arn = "HelloFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:hello";
+    let ok = baton(&["asl", "validate", sam, "--substitute", arn]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    let bad = baton(&["asl", "validate", sam, "--substitute", "HelloFunctionArn"]);
+    assert_eq!(bad.status.code(), Some(2), "a substitution is NAME=VALUE");
+}
+
 /// A state machine definition written to `dir/name`, by the path `baton asl` takes.
 fn definition(dir: &std::path::Path, name: &str, text: &str) -> String {
     let path = dir.join(name);

@@ -15,6 +15,10 @@ use crate::error::Diagnostic;
 use crate::intrinsics;
 use crate::path::Path;
 
+/// AWS's words for a Task's Resource that is no ARN; a placeholder left unsubstituted is the
+/// usual cause, which a tool may point out.
+pub const RESOURCE_NOT_AN_ARN: &str = "Value is not a valid resource ARN";
+
 pub(super) struct Checker {
     problems: Vec<Diagnostic>,
 }

@@ -131,8 +131,16 @@ impl Checker {
         let exclusive = |c: &mut Self, a: &str, b: &str| c.exclusive(fields, (a, b), here);
         match ty {
             "Task" => {
-                if !fields.contains_key("Resource") {
-                    self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Resource]", here);
+                match fields.get("Resource") {
+                    None => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Resource]", here),
+                    // AWS's words for a Resource that is no ARN, a SAM or CDK placeholder left
+                    // unsubstituted among them ("SCHEMA_VALIDATION_FAILED: Value is not a valid
+                    // resource ARN at /States/ResolveConfig/Resource", quoted in two projects'
+                    // deployment notes).
+                    Some(Value::String(arn)) if !is_arn(arn) => {
+                        self.report("SCHEMA_VALIDATION_FAILED", super::RESOURCE_NOT_AN_ARN, &at("Resource"));
+                    }
+                    Some(_) => {}
                 }
                 exclusive(self, "TimeoutSeconds", "TimeoutSecondsPath");
                 exclusive(self, "HeartbeatSeconds", "HeartbeatSecondsPath");
@@ -430,6 +438,14 @@ pub(super) fn targets(state: &Value) -> Vec<String> {
         push(c.get("Next"));
     }
     out
+}
+
+/// `arn:partition:service:region:account:resource`: region and account may be empty, as in an
+/// integration's `arn:aws:states:::lambda:invoke`.
+fn is_arn(text: &str) -> bool {
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", partition, service, _, _, resource]
+        if !partition.is_empty() && !service.is_empty() && !resource.is_empty())
 }
 
 /// The largest `Seconds`, `TimeoutSeconds` or `HeartbeatSeconds` Step Functions accepts.

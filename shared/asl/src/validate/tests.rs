@@ -134,3 +134,22 @@ fn missing_required_fields_are_named_together_at_the_root() {
         ["SCHEMA_VALIDATION_FAILED: These fields are required: [StartAt] at /"]
     );
 }
+
+/// A Task's Resource that is no ARN, a deployment's placeholder left unsubstituted among them:
+/// "SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN at /States/ResolveConfig/Resource"
+/// (AWS's answer quoted in two projects' deployment notes, for `${ResolveConfigLambdaArn}` and
+/// for `"http"`).
+#[test]
+fn a_resource_that_is_no_arn_is_refused_where_it_is() {
+    let task = |resource: &str| json!({"StartAt": "ResolveConfig", "States": {"ResolveConfig": {"Type": "Task", "Resource": resource, "End": true}}});
+    let refusal = ["SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN at /States/ResolveConfig/Resource"];
+    assert_eq!(diagnostics(task("${ResolveConfigLambdaArn}")), refusal);
+    assert_eq!(diagnostics(task("http")), refusal);
+    for arn in [
+        "arn:aws:states:::lambda:invoke",
+        "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "arn:aws-us-gov:states:us-gov-west-1:123456789012:activity:a",
+    ] {
+        assert!(diagnostics(task(arn)).is_empty(), "{arn}");
+    }
+}
