@@ -443,7 +443,8 @@ impl StateMachine {
             message: e.to_string(),
         };
         let raw: Value = serde_json::from_str(text).map_err(json_error)?;
-        let problems = crate::validate::validate_for(&raw, workflow);
+        let mut problems = crate::validate::names_given_twice(text);
+        problems.extend(crate::validate::validate_for(&raw, workflow));
         if !problems.is_empty() {
             return Err(DefinitionError::Invalid(problems));
         }

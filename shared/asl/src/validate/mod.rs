@@ -3,6 +3,7 @@
 //! machines and shared field kinds (paths, templates, JSONata, Assign, Retry/Catch); [`state`]
 //! checks each state type's own fields.
 
+mod duplicates;
 mod express;
 mod item_batcher;
 mod state;
@@ -21,6 +22,9 @@ pub const RESOURCE_NOT_AN_ARN: &str = "Value is not a valid resource ARN";
 
 pub(super) struct Checker {
     problems: Vec<Diagnostic>,
+    /// Every state name met so far, in every nested machine: names are unique in the whole
+    /// state machine.
+    names: BTreeSet<String>,
 }
 
 impl Checker {
@@ -267,7 +271,15 @@ impl Checker {
             _ => {}
         }
         for (name, state) in states {
-            self.state(name, state, states, &format!("{location}/States/{name}"), jsonata);
+            let here = format!("{location}/States/{name}");
+            // A name met in an enclosing or earlier machine (a Map's processor and the machine
+            // around it, say) is a duplicate as much as one given twice in one object:
+            // "DUPLICATE_STATE_NAME: Duplicate State name: ScanService", recorded for a state of
+            // a Map's iterator.
+            if !self.names.insert(name.clone()) {
+                self.problems.push(duplicates::duplicate(name, &here));
+            }
+            self.state(name, state, states, &here, jsonata);
         }
         // Reachability from StartAt.
         if let Some(start) = start.filter(|s| states.contains_key(*s)) {
@@ -307,9 +319,18 @@ pub fn validate_for(definition: &Value, workflow: &crate::Workflow) -> Vec<Diagn
     problems
 }
 
+/// The state names a definition's text gives twice in one `States` object, which its parsed
+/// value no longer shows.
+pub(crate) fn names_given_twice(text: &str) -> Vec<Diagnostic> {
+    duplicates::in_states_objects(text)
+}
+
 /// Every problem in a definition, as `ValidateStateMachineDefinition` would list them.
 pub fn validate(definition: &Value) -> Vec<Diagnostic> {
-    let mut c = Checker { problems: Vec::new() };
+    let mut c = Checker {
+        problems: Vec::new(),
+        names: BTreeSet::new(),
+    };
     if let Some(top) = definition.as_object() {
         for field in top.keys().filter(|k| {
             !matches!(

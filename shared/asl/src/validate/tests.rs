@@ -153,3 +153,18 @@ fn a_resource_that_is_no_arn_is_refused_where_it_is() {
         assert!(diagnostics(task(arn)).is_empty(), "{arn}");
     }
 }
+
+/// State names are unique in the whole machine, nested ones included: "DUPLICATE_STATE_NAME:
+/// Duplicate State name: MissingValue at /States/MissingValue" (the shared validator's words, as
+/// Step Functions Local refused one), here for a Map's processor reusing a name.
+#[test]
+fn a_state_name_used_again_in_a_nested_machine_is_a_duplicate() {
+    let definition = json!({"StartAt": "Scan", "States": {
+        "Scan": {"Type": "Map", "Next": "MissingValue", "ItemProcessor": {"StartAt": "MissingValue", "States": {
+            "MissingValue": {"Type": "Pass", "End": true}}}},
+        "MissingValue": {"Type": "Pass", "End": true}}});
+    assert_eq!(
+        diagnostics(definition),
+        ["DUPLICATE_STATE_NAME: Duplicate State name: MissingValue at /States/MissingValue"]
+    );
+}
