@@ -90,7 +90,9 @@ fn located(path: &Path, text: &str, e: &DefinitionError) -> SpecError {
         DefinitionError::Invalid(problems) => {
             for d in problems {
                 let at = baton_asl::pointer::position(text, &d.location).unwrap_or((1, 1));
-                let place = if d.location.is_empty() || d.location == "/" {
+                let place = if d.location.is_empty() {
+                    "the whole state machine"
+                } else if d.location == "/" {
                     "the top level"
                 } else {
                     &d.location

@@ -13,17 +13,23 @@ pub enum DefinitionError {
 }
 
 /// One problem in a definition: Step Functions' diagnostic code, a message, and where (a JSON
-/// pointer such as `/States/Build/Next`).
+/// pointer such as `/States/Build/Next`; a transition's, as AWS writes it, may index with
+/// brackets, `/States/C/Choices[0]/Next`). Empty for a problem of the whole machine, which AWS
+/// gives no location (`MISSING_END_STATE`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     pub code: &'static str,
     pub message: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub location: String,
 }
 
 impl std::fmt::Display for Diagnostic {
+    /// As CreateStateMachine lists it: "MISSING_END_STATE: Workflow has no terminal state at
+    /// null" for a problem with no location.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {} at {}", self.code, self.message, self.location)
+        let at = if self.location.is_empty() { "null" } else { &self.location };
+        write!(f, "{}: {} at {at}", self.code, self.message)
     }
 }
 

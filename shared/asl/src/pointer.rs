@@ -4,9 +4,14 @@
 /// The position of the value `pointer` names (of the member's key, for an object member), or
 /// the deepest enclosing value that exists. `None` when the text is not JSON.
 pub fn position(text: &str, pointer: &str) -> Option<(usize, usize)> {
+    // A transition's place as AWS writes it, `/Choices[0]/Next`, is `/Choices/0/Next`.
     let tokens: Vec<String> = pointer
         .split('/')
         .skip(1)
+        .flat_map(|t| match t.strip_suffix(']').and_then(|t| t.split_once('[')) {
+            Some((field @ ("Choices" | "Catch"), index)) if index.parse::<usize>().is_ok() => vec![field.to_string(), index.to_string()],
+            _ => vec![t.to_string()],
+        })
         .map(|t| t.replace("~1", "/").replace("~0", "~"))
         .collect();
     let mut s = Scanner {
@@ -150,5 +155,16 @@ mod tests {
         assert_eq!(position(text, ""), Some((1, 1)));
         assert_eq!(position("not json", "/a"), Some((1, 1)));
         assert_eq!(position("{\"a\": [[[[", "/b"), None, "truncated text has no position");
+    }
+
+    /// A transition's place as AWS writes it, with a bracketed index.
+    #[test]
+    fn a_bracketed_index_is_an_item() {
+        let text = "{\"States\": {\"C\": {\"Choices\": [\n  {\"Next\": \"A\"},\n  {\"Next\": \"B\"}]}}}";
+        assert_eq!(
+            position(text, "/States/C/Choices[1]/Next"),
+            position(text, "/States/C/Choices/1/Next")
+        );
+        assert_eq!(position(text, "/States/C/Choices[1]/Next"), Some((3, 4)));
     }
 }

@@ -132,7 +132,7 @@ mod tests {
         assert_eq!(
             refused(r#"{"StartAt": "S", "States": {"S": {"Type": "Pass", "Next": 1}}}"#),
             "SCHEMA_VALIDATION_FAILED: Expected value of type: String at /States/S/Next; \
-             MISSING_END_STATE: Workflow has no terminal state at /States"
+             MISSING_END_STATE: Workflow has no terminal state at null"
         );
         assert_eq!(
             refused(r#"{"StartAt": "S", "States": {"S": {"Type": "Wait", "Seconds": "5", "End": true}}}"#),

@@ -292,18 +292,24 @@ impl Checker {
                     }
                 }
             }
-            for name in states.keys().filter(|n| !seen.contains(*n)) {
-                self.report(
-                    "UNREACHABLE_STATE",
-                    format!("State \"{name}\" is not reachable"),
-                    &format!("{location}/States/{name}"),
-                );
-            }
+            // As AWS answers (floci-io/floci#2735 and #2786, measured with
+            // validate-state-machine-definition; localstack/localstack#12487, on AWS): a
+            // machine with no terminal state is one MISSING_END_STATE with no location, which
+            // stands for the unreachable states too; otherwise each state nothing routes to is
+            // a MISSING_TRANSITION_TARGET, `State "C" is not reachable.` at /States/C.
             let terminal = states.values().any(|s| {
                 matches!(s.get("Type").and_then(Value::as_str), Some("Succeed" | "Fail")) || s.get("End") == Some(&Value::Bool(true))
             });
             if !terminal {
-                self.report("MISSING_END_STATE", "Workflow has no terminal state", &at("States"));
+                self.report("MISSING_END_STATE", "Workflow has no terminal state", "");
+                return;
+            }
+            for name in states.keys().filter(|n| !seen.contains(*n)) {
+                self.report(
+                    "MISSING_TRANSITION_TARGET",
+                    format!("State \"{name}\" is not reachable."),
+                    &format!("{location}/States/{name}"),
+                );
             }
         }
     }

@@ -67,9 +67,12 @@ impl Checker {
             };
             self.report("SCHEMA_VALIDATION_FAILED", message, here);
         }
+        // A transition to no state is named `Next` wherever it is, at AWS's bracketed place
+        // (`/States/C/Choices[0]/Next`, `/States/T/Catch[0]/Next`, `/States/A/Default`; floci-io/
+        // floci#2786, measured on AWS).
         let target = |c: &mut Self, v: Option<&Value>, loc: &str| match v {
             Some(Value::String(t)) if !states.contains_key(t) => {
-                c.report("MISSING_TRANSITION_TARGET", format!("Missing 'Next' target: {t}"), loc);
+                c.report("MISSING_TRANSITION_TARGET", format!("Missing 'Next' target: {t}"), &bracketed(loc));
             }
             Some(Value::String(_)) | None => {}
             Some(_) => c.report("SCHEMA_VALIDATION_FAILED", "Expected value of type: String", loc),
@@ -436,6 +439,23 @@ pub(super) fn targets(state: &Value) -> Vec<String> {
     }
     for c in state.get("Catch").and_then(Value::as_array).into_iter().flatten() {
         push(c.get("Next"));
+    }
+    out
+}
+
+/// A pointer's `/Choices/0` and `/Catch/0` steps as AWS writes a transition's place:
+/// `/Choices[0]`, `/Catch[0]`.
+fn bracketed(pointer: &str) -> String {
+    let mut out = String::new();
+    let mut steps = pointer.split('/').skip(1).peekable();
+    while let Some(step) = steps.next() {
+        out.push('/');
+        out.push_str(step);
+        if matches!(step, "Choices" | "Catch")
+            && let Some(index) = steps.next_if(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
+        {
+            out.push_str(&format!("[{index}]"));
+        }
     }
     out
 }

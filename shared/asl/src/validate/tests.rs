@@ -168,3 +168,49 @@ fn a_state_name_used_again_in_a_nested_machine_is_a_duplicate() {
         ["DUPLICATE_STATE_NAME: Duplicate State name: MissingValue at /States/MissingValue"]
     );
 }
+
+/// The graph's problems as AWS reports them (floci-io/floci#2735 and #2786, measured with
+/// validate-state-machine-definition): no terminal state is one MISSING_END_STATE with no
+/// location, standing for the unreachable states too; an unreachable state is a
+/// MISSING_TRANSITION_TARGET ending with a period; a transition to no state says `Next`
+/// wherever it is, at a bracketed place, before the MISSING_END_STATE it may also cause.
+#[test]
+fn the_graph_s_problems_are_named_as_aws_names_them() {
+    let machine = |states: Value| json!({"StartAt": "A", "States": states});
+    let looped = json!({"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Next": "A"}});
+    let no_end = ["MISSING_END_STATE: Workflow has no terminal state at null"];
+    assert_eq!(diagnostics(machine(looped.clone())), no_end);
+    let mut stray = looped.clone();
+    stray["C"] = json!({"Type": "Pass", "Next": "A"});
+    assert_eq!(
+        diagnostics(machine(stray)),
+        no_end,
+        "MISSING_END_STATE stands for the unreachable state"
+    );
+    let mut unreachable_end = looped;
+    unreachable_end["C"] = json!({"Type": "Pass", "End": true});
+    assert_eq!(
+        diagnostics(machine(unreachable_end)),
+        ["MISSING_TRANSITION_TARGET: State \"C\" is not reachable. at /States/C"]
+    );
+    assert_eq!(
+        diagnostics(machine(json!({"A": {"Type": "Pass", "Next": "NOPE"}}))),
+        [
+            "MISSING_TRANSITION_TARGET: Missing 'Next' target: NOPE at /States/A/Next",
+            no_end[0]
+        ]
+    );
+    let dangling = machine(json!({
+        "A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": true, "Next": "NOPE"}], "Default": "GONE"},
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "LOST"}]}}));
+    assert_eq!(
+        diagnostics(dangling),
+        [
+            "MISSING_TRANSITION_TARGET: Missing 'Next' target: NOPE at /States/A/Choices[0]/Next",
+            "MISSING_TRANSITION_TARGET: Missing 'Next' target: GONE at /States/A/Default",
+            "MISSING_TRANSITION_TARGET: Missing 'Next' target: LOST at /States/T/Catch[0]/Next",
+            "MISSING_TRANSITION_TARGET: State \"T\" is not reachable. at /States/T",
+        ]
+    );
+}
