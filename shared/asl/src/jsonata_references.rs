@@ -6,10 +6,11 @@
 //! jsonata-js's test suite that open with one).
 //!
 //! Only the places evaluated against the top-level context are walked: a path's first step,
-//! and the operands, arguments, members and branches around it. A later step, a predicate, a
-//! sort term, a transform's pattern and a function's body read other contexts (or one not on
-//! record), so names there are left alone: refusing what AWS runs is worse than running what
-//! it refuses.
+//! and the operands, arguments, members, branches and function bodies around it, as AWS walks
+//! them (the expressions floci-io/floci pinned against AWS, in the tests below). A later step,
+//! a predicate, a sort term and a transform's pattern read other contexts, so names there are
+//! left alone. `$` alone, the context item, is named '$'. (`$$` AWS refuses by a rule of its
+//! own, whose words are not on record; it evaluates to nothing at run time.)
 
 use jsonata_core::ast::AstNode;
 
@@ -23,6 +24,21 @@ pub(crate) fn top_level_references(ast: &AstNode) -> Vec<String> {
 fn walk(node: &AstNode, names: &mut Vec<String>) {
     match node {
         AstNode::Name(name) if !names.contains(name) => names.push(name.clone()),
+        // `$` alone is the context item, which AWS names as '$'; `$name` is a variable.
+        AstNode::Variable(v) if v.is_empty() && !names.iter().any(|n| n == "$") => names.push("$".into()),
+        // `phone(1)` calls what the context item holds under `phone`.
+        AstNode::Function {
+            name,
+            args,
+            is_builtin: false,
+        } => {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+            args.iter().for_each(|a| walk(a, names));
+        }
+        // A function's body keeps the context of the expression that defines it.
+        AstNode::Lambda { body, .. } => walk(body, names),
         AstNode::Path { steps } => {
             if let Some(first) = steps.first() {
                 walk(&first.node, names);
@@ -88,5 +104,71 @@ mod tests {
         ] {
             assert!(names(expr).is_empty(), "{expr}: {:?}", names(expr));
         }
+    }
+
+    /// The expressions floci-io/floci pinned after running each through AWS's
+    /// validate-state-machine-definition as a Pass state's Output
+    /// (src/test/java/io/github/hectorvent/floci/services/stepfunctions/
+    /// JsonataTopLevelReferencesTest.java): AWS names `phone` in every one of the first list,
+    /// the context item `$` in the third, and accepts the second.
+    #[test]
+    fn the_references_aws_names_and_the_expressions_it_accepts() {
+        for expr in [
+            "phone",
+            "phone[0].number",
+            "phone.number.street",
+            "-phone",
+            "phone ? 1 : 2",
+            "$states.input.a ? phone : 2",
+            "phone & 'x'",
+            "phone in $states.input.b",
+            "$sum(phone)",
+            "phone(1)",
+            "phone ~> $string()",
+            "[1..phone]",
+            "(phone)",
+            "(phone).other",
+            "[phone].other",
+            "[phone, 1]",
+            "{phone: 1}",
+            "($x := phone; $x)",
+            "$map($states.input.a, function($y){ phone })",
+            "$count(phone[inner])",
+            "phone.**.deeper",
+        ] {
+            assert_eq!(names(expr), ["phone"], "{expr}");
+        }
+        for expr in [
+            "$states.input.phone",
+            "$states.input.a.phone",
+            "$states.input.a[0].phone",
+            "$states.input.a.phone[0]",
+            "$states.input.items[phone > 3]",
+            "$states.input.a^(phone)",
+            "$states.input.a{'k': phone}",
+            "$states.input.a.(phone)",
+            "$states.input.a.$phone",
+            "$phone",
+            "$states.input.a ~> $string()",
+            "$states.input ~> |phone|{'b': 1}|",
+            "**.phone",
+            "{'k': 1}.phone",
+            "$states.input.a[0][phone]",
+            "$states.input.a[$ > 1]",
+            "function($x){ $x.phone }",
+            "$map($states.input.a, function($x){ $x.phone })",
+            "'phone'",
+            "1 + 1",
+            "$now()",
+        ] {
+            assert!(names(expr).is_empty(), "{expr}: {:?}", names(expr));
+        }
+        for expr in ["$", "$.phone", "$[0]", "$string($)", "$map($states.input.a, function($x){ $ })"] {
+            assert_eq!(names(expr), ["$"], "{expr}");
+        }
+        assert_eq!(names("aaa + bbb"), ["aaa", "bbb"]);
+        assert_eq!(names("[bbb, aaa]"), ["bbb", "aaa"]);
+        assert_eq!(names("aaa + aaa"), ["aaa"]);
+        assert_eq!(names("(aaa; bbb)"), ["aaa", "bbb"]);
     }
 }
