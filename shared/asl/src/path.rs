@@ -116,14 +116,12 @@ impl Path {
             }
             current = next;
         }
-        let mut found = match merge {
-            Some(names) => current.into_iter().filter_map(|v| merged(names, v)).collect(),
-            None => current.into_iter().cloned().collect::<Vec<_>>(),
-        };
-        if self.is_definite() {
-            (!found.is_empty()).then(|| found.swap_remove(0))
-        } else {
-            Some(Value::Array(found))
+        // A definite path clones its one value, no more: selection is the interpreter's hot path.
+        match (merge, self.is_definite()) {
+            (Some(names), true) => current.into_iter().find_map(|v| merged(names, v)),
+            (Some(names), false) => Some(Value::Array(current.into_iter().filter_map(|v| merged(names, v)).collect())),
+            (None, true) => current.first().map(|v| (*v).clone()),
+            (None, false) => Some(Value::Array(current.into_iter().cloned().collect())),
         }
     }
 
@@ -239,7 +237,9 @@ impl Path {
     }
 }
 
-/// One step from `value`, each node it reaches pushed onto `out`.
+/// One step from `value`, each node it reaches pushed onto `out`. Inlined: selection is the
+/// interpreter's hot path, and the scan's recursion would otherwise keep it a call.
+#[inline(always)]
 fn step<'a>(segment: &Segment, value: &'a Value, root: &Value, out: &mut Vec<&'a Value>) {
     match (segment, value) {
         (Segment::Field(f), Value::Object(m)) => out.extend(m.get(f)),
