@@ -281,10 +281,16 @@ impl Checker {
             }
             self.state(name, state, states, &here, jsonata);
         }
-        // Reachability from StartAt.
-        if let Some(start) = start.filter(|s| states.contains_key(*s)) {
-            let mut seen = BTreeSet::from([start.to_string()]);
-            let mut queue = VecDeque::from([start.to_string()]);
+        // Reachability from StartAt; from a StartAt naming no state nothing is reachable, as AWS
+        // answers ("Missing 'Next' target: aws_own.run_step at /StartAt, … State \"run_step\" is
+        // not reachable. at /States/run_step", serverless-operations/serverless-step-functions#250).
+        if let Some(start) = start {
+            let mut seen = BTreeSet::new();
+            let mut queue = VecDeque::new();
+            if states.contains_key(start) {
+                seen.insert(start.to_string());
+                queue.push_back(start.to_string());
+            }
             while let Some(name) = queue.pop_front() {
                 for next in state::targets(&states[&name]) {
                     if states.contains_key(&next) && seen.insert(next.clone()) {

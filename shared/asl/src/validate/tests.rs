@@ -200,6 +200,14 @@ fn the_graph_s_problems_are_named_as_aws_names_them() {
             no_end[0]
         ]
     );
+    assert_eq!(
+        diagnostics(json!({"StartAt": "aws_own.run_step", "States": {"run_step": {"Type": "Pass", "End": true}}})),
+        [
+            "MISSING_TRANSITION_TARGET: Missing 'Next' target: aws_own.run_step at /StartAt",
+            "MISSING_TRANSITION_TARGET: State \"run_step\" is not reachable. at /States/run_step",
+        ],
+        "as CreateStateMachine answered serverless-operations/serverless-step-functions#250"
+    );
     let dangling = machine(json!({
         "A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": true, "Next": "NOPE"}], "Default": "GONE"},
         "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
