@@ -40,6 +40,7 @@ pub mod mock;
 pub mod owners;
 pub mod path;
 mod path_filter;
+mod path_syntax;
 pub mod payload;
 pub mod pointer;
 pub mod redrive;

@@ -12,9 +12,10 @@ use serde_json::{Map, Value};
 use crate::context::Context;
 use crate::error::StatesError;
 use crate::path_filter::Filter;
+use crate::path_syntax::{bracketed, closing_bracket};
 
 #[derive(Debug, Clone, PartialEq)]
-enum Segment {
+pub(crate) enum Segment {
     Field(String),
     /// `['a','b']`: as the last step, one object of those of the fields that are present
     /// (Jayway's merge); before another step, each of them in turn.
@@ -290,90 +291,6 @@ fn merged(names: &[String], value: &Value) -> Option<Value> {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     ))
-}
-
-/// The `]` that closes the `[` at `open`, past quotes and nested brackets (a filter may hold
-/// `@.tags[0]`).
-fn closing_bracket(chars: &[char], open: usize) -> Option<usize> {
-    let mut depth = 0;
-    let mut quote = None;
-    for (i, &c) in chars.iter().enumerate().skip(open) {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '[') => depth += 1,
-            (None, ']') => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The step written between `[` and `]`: a filter, a slice, `*`, quoted names or indices.
-fn bracketed(inner: &str) -> Result<Segment, String> {
-    if let Some(filter) = inner.strip_prefix("?(").and_then(|f| f.strip_suffix(')')) {
-        return Ok(Segment::Filter(Box::new(Filter::parse(filter)?)));
-    }
-    if inner == "*" {
-        return Ok(Segment::Wildcard);
-    }
-    if inner.starts_with(['\'', '"']) {
-        let mut names = quoted_names(inner).ok_or("a name in brackets is quoted, names are separated by ','")?;
-        return Ok(if names.len() == 1 {
-            Segment::Field(names.remove(0))
-        } else {
-            Segment::Fields(names)
-        });
-    }
-    if inner.contains(':') {
-        return slice(inner).ok_or_else(|| "a slice is [start:end] or [start:end:step], whole numbers".to_string());
-    }
-    let mut indices = inner
-        .split(',')
-        .map(|n| n.trim().parse::<i64>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| "expected an index, '*' or a quoted name in brackets".to_string())?;
-    Ok(if indices.len() == 1 {
-        Segment::Index(indices.remove(0))
-    } else {
-        Segment::Indices(indices)
-    })
-}
-
-/// `'a'`, `"b"` or `'a', 'b'`: the names, each as written between its quotes.
-fn quoted_names(inner: &str) -> Option<Vec<String>> {
-    let mut names = Vec::new();
-    let mut rest = inner;
-    loop {
-        let quote = rest.chars().next().filter(|c| matches!(c, '\'' | '"'))?;
-        let end = rest[1..].find(quote)? + 1;
-        names.push(rest[1..end].to_string());
-        rest = rest[end + 1..].trim_start();
-        if rest.is_empty() {
-            return Some(names);
-        }
-        rest = rest.strip_prefix(',')?.trim_start();
-    }
-}
-
-fn slice(inner: &str) -> Option<Segment> {
-    let parts: Vec<&str> = inner.split(':').map(str::trim).collect();
-    if parts.len() > 3 {
-        return None;
-    }
-    let part = |i: usize| -> Option<Option<i64>> {
-        match parts.get(i).copied() {
-            None | Some("") => Some(None),
-            Some(n) => n.parse().ok().map(Some),
-        }
-    };
-    Some(Segment::Slice(part(0)?, part(1)?, part(2)?))
 }
 
 /// Python-style slicing, as Jayway slices: negative bounds count from the end, bounds are
