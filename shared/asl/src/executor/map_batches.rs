@@ -16,8 +16,9 @@ use crate::payload;
 /// ItemBatcher: "MaxInputBytesPerBatch … up to 256 KiB").
 const MAX_BYTES: u64 = 256 * 1024;
 
-/// The batches of `items`. `input` is the state's input, which JSONata fields read;
-/// `effective` is what its InputPath selected, which a JSONPath `BatchInput` reads.
+/// The batches of `items`. `input` is the state's input, which the numbers (and their paths,
+/// as MaxConcurrencyPath) and JSONata fields read; `effective` is what its InputPath selected,
+/// which a JSONPath `BatchInput` reads, as the ItemSelector does.
 pub(super) fn batches(
     batcher: &ItemBatcher,
     items: Vec<Value>,
@@ -28,7 +29,7 @@ pub(super) fn batches(
     let limit = |number, number_name: &str, path: &Option<String>, path_name: &str| -> Result<Option<u64>, StatesError> {
         let n = match (field_number(number, number_name, input, ctx)?, path) {
             (Some(n), _) => whole(n, number_name)?,
-            (None, Some(p)) => whole(path_number(p, path_name, effective, ctx)?, path_name)?,
+            (None, Some(p)) => whole(path_number(p, path_name, input, ctx)?, path_name)?,
             (None, None) => return Ok(None),
         };
         if n == 0 {
