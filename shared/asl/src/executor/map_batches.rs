@@ -9,12 +9,8 @@ use super::map::{field_number, path_number, whole};
 use crate::context::Context;
 use crate::definition::ItemBatcher;
 use crate::error::StatesError;
-use crate::io::{Lang, jsonata_field, states_doc};
+use crate::io::{Lang, PAYLOAD_LIMIT, json_len, jsonata_field, states_doc};
 use crate::payload;
-
-/// The most bytes a batch may hold: the 256 KiB a state's input may be (developer guide,
-/// ItemBatcher: "MaxInputBytesPerBatch … up to 256 KiB").
-const MAX_BYTES: u64 = 256 * 1024;
 
 /// The batches of `items`. `input` is the state's input, which the numbers (and their paths,
 /// as MaxConcurrencyPath) and JSONata fields read; `effective` is what its InputPath selected,
@@ -49,26 +45,30 @@ pub(super) fn batches(
         &batcher.max_input_bytes_per_batch_path,
         "MaxInputBytesPerBatchPath",
     )?
-    .map_or(MAX_BYTES, |b| b.min(MAX_BYTES));
+    // A batch holds no more than a state's input may (developer guide, ItemBatcher:
+    // "MaxInputBytesPerBatch … up to 256 KiB").
+    .map_or(PAYLOAD_LIMIT, |b| usize::try_from(b).unwrap_or(usize::MAX).min(PAYLOAD_LIMIT));
     let batch_input = match (&batcher.batch_input, lang) {
         (None, _) => None,
         (Some(template), Lang::JsonPath) => Some(payload::apply(template, effective, ctx)?),
         (Some(template), Lang::Jsonata) => Some(jsonata_field(template, "BatchInput", &states_doc(input, None, None, ctx), ctx)?),
     };
     // `{"Items":[]}` and `,"BatchInput":…`: what every batch holds besides its items.
-    let base = 12 + batch_input.as_ref().map_or(0, |b| 14 + size(b));
+    let base = 12 + batch_input.as_ref().map_or(0, |b| 14 + json_len(b));
     let mut out = Vec::new();
     let mut batch: Vec<Value> = Vec::new();
     let mut bytes = base;
     for item in items {
-        let item_bytes = size(&item) + u64::from(!batch.is_empty());
-        let full = max_items.is_some_and(|m| batch.len() as u64 >= m) || bytes + item_bytes > max_bytes;
+        let item_bytes = json_len(&item);
+        // An item after the first is preceded by a comma.
+        let adds = |batch: &[Value]| item_bytes + usize::from(!batch.is_empty());
+        let full = max_items.is_some_and(|m| batch.len() as u64 >= m) || bytes + adds(&batch) > max_bytes;
         // A batch holds at least one item, however large: the child's input limit judges it.
         if full && !batch.is_empty() {
             out.push(wrap(std::mem::take(&mut batch), &batch_input));
             bytes = base;
         }
-        bytes += size(&item) + u64::from(!batch.is_empty());
+        bytes += adds(&batch);
         batch.push(item);
     }
     if !batch.is_empty() {
@@ -84,10 +84,6 @@ fn wrap(items: Vec<Value>, batch_input: &Option<Value>) -> Value {
     }
     input.insert("Items".into(), Value::Array(items));
     Value::Object(input)
-}
-
-fn size(v: &Value) -> u64 {
-    serde_json::to_string(v).map_or(0, |t| t.len() as u64)
 }
 
 #[cfg(test)]

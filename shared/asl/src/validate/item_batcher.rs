@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use super::Checker;
+use crate::io::PAYLOAD_LIMIT;
 
 const FIELDS: [&str; 5] = [
     "MaxItemsPerBatch",
@@ -14,9 +15,6 @@ const FIELDS: [&str; 5] = [
     "MaxInputBytesPerBatchPath",
     "BatchInput",
 ];
-
-/// A batch's input may be no larger than a state's: 256 KiB.
-const MAX_BYTES: f64 = 262_144.0;
 
 impl Checker {
     pub(super) fn item_batcher(&mut self, value: &Value, location: &str, jsonata: bool) {
@@ -30,7 +28,8 @@ impl Checker {
         }
         for (f, path, maximum) in [
             ("MaxItemsPerBatch", "MaxItemsPerBatchPath", None),
-            ("MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath", Some(MAX_BYTES)),
+            // A batch's input may be no larger than a state's.
+            ("MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath", Some(PAYLOAD_LIMIT)),
         ] {
             self.exclusive(fields, (f, path), location);
             match fields.get(f) {
@@ -39,8 +38,8 @@ impl Checker {
                     let n = n.as_f64().unwrap_or(f64::NAN);
                     if !(n >= 1.0 && n.fract() == 0.0) {
                         self.report("SCHEMA_VALIDATION_FAILED", format!("{f} must be a whole number, 1 or more"), &at(f));
-                    } else if maximum.is_some_and(|m| n > m) {
-                        self.report("SCHEMA_VALIDATION_FAILED", format!("Maximum value is {MAX_BYTES}"), &at(f));
+                    } else if maximum.is_some_and(|m| n > m as f64) {
+                        self.report("SCHEMA_VALIDATION_FAILED", format!("Maximum value is {PAYLOAD_LIMIT}"), &at(f));
                     }
                 }
                 Some(Value::String(e)) if jsonata && crate::jsonata::expression(e).is_some() => self.jsonata(fields.get(f), &at(f)),
