@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::Checker;
+use super::{Checker, PathField};
 use crate::io::PAYLOAD_LIMIT;
 
 const FIELDS: [&str; 5] = [
@@ -49,7 +49,7 @@ impl Checker {
                     &at(f),
                 ),
             }
-            self.path(fields.get(path), &at(path), false);
+            self.path(fields.get(path), &at(path), PathField::Plain);
         }
         match (fields.get("BatchInput"), jsonata) {
             (None, _) => {}

@@ -20,6 +20,18 @@ use crate::path::Path;
 /// usual cause, which a tool may point out.
 pub const RESOURCE_NOT_AN_ARN: &str = "Value is not a valid resource ARN";
 
+/// What a field holding a JSONPath may hold, which decides AWS's words when it holds none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PathField {
+    /// A Path (InputPath, OutputPath, ItemsPath, the `…Path` numbers): any JSONPath.
+    Plain,
+    /// A Reference Path (ResultPath): one node of the state's input, no wildcard, no `$$`.
+    Reference,
+    /// A Choice rule's condition path (its Variable, a `…Path` operand): any JSONPath, which AWS
+    /// names a Reference Path when it does not start with `$`.
+    Condition,
+}
+
 pub(super) struct Checker {
     problems: Vec<Diagnostic>,
     /// Every state name met so far, in every nested machine: names are unique in the whole
@@ -48,7 +60,13 @@ impl Checker {
         }
     }
 
-    pub(super) fn path(&mut self, value: Option<&Value>, location: &str, reference: bool) {
+    /// A JSONPath field, refused in AWS's words: "SCHEMA_VALIDATION_FAILED: Value must be a
+    /// valid JSONPath. at /States/Pass/OutputPath" for an OutputPath of "Test" (a CloudFormation
+    /// deployment's answer, aws-cloudformation/cfn-lint#4078), "Value is not a Reference Path:
+    /// Reference path didn't start with '$'" for a Choice Variable of "Test" (cfn-lint#4076, and
+    /// a Terraform apply quoted in a blog post) and "Value is not a Reference Path" for a
+    /// Reference Path that is a path but not one node (floci-io/floci#3733, measured on AWS).
+    pub(super) fn path(&mut self, value: Option<&Value>, location: &str, field: PathField) {
         let Some(v) = value else { return };
         if v.is_null() {
             return; // `null` has its own meaning for InputPath, OutputPath and ResultPath
@@ -57,8 +75,19 @@ impl Checker {
             self.report("SCHEMA_VALIDATION_FAILED", "Expected value of type: String", location);
             return;
         };
-        if let Some(problem) = path_problem(text, reference) {
-            self.report("INVALID_JSON_PATH", problem, location);
+        let valid = match field {
+            PathField::Reference => is_reference_path(text),
+            PathField::Plain | PathField::Condition => path_problem(text).is_none(),
+        };
+        if !valid {
+            let message = match field {
+                PathField::Reference | PathField::Condition if !text.starts_with('$') => {
+                    "Value is not a Reference Path: Reference path didn't start with '$'"
+                }
+                PathField::Reference => "Value is not a Reference Path",
+                PathField::Plain | PathField::Condition => "Value must be a valid JSONPath.",
+            };
+            self.report("SCHEMA_VALIDATION_FAILED", message, location);
         }
     }
 
@@ -120,7 +149,7 @@ impl Checker {
                 }
             }
             if kind == "Catcher" {
-                self.path(entry.get("ResultPath"), &format!("{here}/ResultPath"), true);
+                self.path(entry.get("ResultPath"), &format!("{here}/ResultPath"), PathField::Reference);
                 self.jsonata(entry.get("Output"), &format!("{here}/Output"));
             }
             if let Some(rate) = entry.get("BackoffRate").and_then(Value::as_f64)
@@ -365,31 +394,31 @@ pub fn validate(definition: &Value) -> Vec<Diagnostic> {
 #[cfg(test)]
 mod tests;
 
-/// What is wrong with a JSONPath written in a definition, if anything: `$$` reads the context
-/// object and `$name` a variable, neither of which a Reference Path may do.
-fn path_problem(text: &str, reference: bool) -> Option<String> {
+/// What is wrong with a JSONPath written in a definition, if anything, in Baton's detail (which
+/// a `.$` field's refusal adds to AWS's sentence). `$$…` reads the context object and `$name…`
+/// a variable, then a path into its value.
+fn path_problem(text: &str) -> Option<String> {
     let parsed = match text.strip_prefix("$$") {
-        Some(_) if reference => return Some(format!("A Reference Path cannot use the context object: \"{text}\"")),
         Some(rest) => Path::parse(&format!("${rest}")),
-        // `$name…`: a workflow variable, then a path into its value.
-        None if text
-            .strip_prefix('$')
-            .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')) =>
-        {
-            if reference {
-                return Some(format!("A Reference Path cannot name a variable: \"{text}\""));
-            }
+        None if names_variable(text) => {
             let rest = &text[1..];
             let end = rest.find(['.', '[']).unwrap_or(rest.len());
             Path::parse(&format!("${}", &rest[end..]))
         }
         None => Path::parse(text),
     };
-    match parsed {
-        Err(_) => Some(format!("Value is not a valid JSON path: \"{text}\"")),
-        Ok(p) if reference && !p.is_reference() => Some(format!("Value is not a Reference Path (no '*' allowed): \"{text}\"")),
-        Ok(_) => None,
-    }
+    parsed.err().map(|_| format!("Value is not a valid JSON path: \"{text}\""))
+}
+
+/// A Reference Path names one node of the state's input: no wildcard, no context object, no
+/// variable.
+fn is_reference_path(text: &str) -> bool {
+    !text.starts_with("$$") && !names_variable(text) && Path::parse(text).is_ok_and(|p| p.is_reference())
+}
+
+fn names_variable(text: &str) -> bool {
+    text.strip_prefix('$')
+        .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
 }
 
 /// What is wrong with the value of a `.$` field, if anything: it must be a string holding a
@@ -397,7 +426,7 @@ fn path_problem(text: &str, reference: bool) -> Option<String> {
 pub(crate) fn dollar_field_problem(value: &Value) -> Option<String> {
     match value.as_str() {
         Some(expr) if intrinsics::is_intrinsic(expr) => intrinsics::parse(expr).err().map(|e| e.cause),
-        Some(text) => path_problem(text, false),
+        Some(text) => path_problem(text),
         None => Some(format!("{value} is not a string")),
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::Checker;
+use super::{Checker, PathField};
 use crate::definition::allowed_fields;
 use crate::intrinsics;
 
@@ -106,9 +106,9 @@ impl Checker {
             }
         } else {
             for f in ["InputPath", "OutputPath"] {
-                self.path(fields.get(f), &at(f), false);
+                self.path(fields.get(f), &at(f), PathField::Plain);
             }
-            self.path(fields.get("ResultPath"), &at("ResultPath"), true);
+            self.path(fields.get("ResultPath"), &at("ResultPath"), PathField::Reference);
             for f in ["Parameters", "ResultSelector", "ItemSelector"] {
                 self.template(fields.get(f), &at(f));
             }
@@ -148,7 +148,7 @@ impl Checker {
                 exclusive(self, "TimeoutSeconds", "TimeoutSecondsPath");
                 exclusive(self, "HeartbeatSeconds", "HeartbeatSecondsPath");
                 for f in ["TimeoutSecondsPath", "HeartbeatSecondsPath"] {
-                    self.path(fields.get(f), &at(f), false);
+                    self.path(fields.get(f), &at(f), PathField::Plain);
                 }
                 let secs = |f: &str| fields.get(f).and_then(Value::as_u64);
                 if let (Some(t), Some(h)) = (secs("TimeoutSeconds"), secs("HeartbeatSeconds"))
@@ -206,7 +206,7 @@ impl Checker {
                     );
                 }
                 for f in ["SecondsPath", "TimestampPath"] {
-                    self.path(fields.get(f), &at(f), false);
+                    self.path(fields.get(f), &at(f), PathField::Plain);
                 }
                 // A JSONata expression is a timestamp only in a JSONata state; in a JSONPath
                 // one AWS refuses it as any other string that is not one (recorded in
@@ -232,7 +232,7 @@ impl Checker {
                             self.report("INVALID_INTRINSIC_FUNCTION", e.cause, &at(f));
                         }
                     } else {
-                        self.path(fields.get(f), &at(f), false);
+                        self.path(fields.get(f), &at(f), PathField::Plain);
                     }
                 }
             }
@@ -249,7 +249,7 @@ impl Checker {
             "Map" => {
                 exclusive(self, "ItemProcessor", "Iterator");
                 exclusive(self, "ItemSelector", "Parameters");
-                self.path(fields.get("ItemsPath"), &at("ItemsPath"), false);
+                self.path(fields.get("ItemsPath"), &at("ItemsPath"), PathField::Plain);
                 match fields.get("ItemProcessor").or_else(|| fields.get("Iterator")) {
                     Some(p) => {
                         let field = if fields.contains_key("ItemProcessor") {
@@ -330,7 +330,7 @@ impl Checker {
                         Some(p) if p.starts_with("$$") => {
                             self.report("SCHEMA_VALIDATION_FAILED", "Value is not a Reference Path", &at(path));
                         }
-                        _ => self.path(fields.get(path), &at(path), false),
+                        _ => self.path(fields.get(path), &at(path), PathField::Plain),
                     }
                 }
             }
@@ -374,7 +374,7 @@ impl Checker {
             self.choice_rule(inner, &format!("{location}/Not"), false);
             return;
         }
-        self.path(fields.get("Variable"), &format!("{location}/Variable"), false);
+        self.path(fields.get("Variable"), &format!("{location}/Variable"), PathField::Condition);
         // A top-level rule may assign variables when it matches (developer guide, "Passing data
         // between states with variables": Assign in Choice rules).
         if top {
@@ -400,7 +400,7 @@ impl Checker {
                 &format!("{location}/{op}"),
             );
         } else if op.ends_with("Path") {
-            self.path(fields.get(op), &format!("{location}/{op}"), false);
+            self.path(fields.get(op), &format!("{location}/{op}"), PathField::Condition);
         }
     }
 }

@@ -222,3 +222,52 @@ fn the_graph_s_problems_are_named_as_aws_names_them() {
         ]
     );
 }
+
+/// A path field that holds no path, in the words CreateStateMachine answered deployments with:
+/// "SCHEMA_VALIDATION_FAILED: Value must be a valid JSONPath. at /States/Pass/OutputPath" for an
+/// OutputPath of "Test" (aws-cloudformation/cfn-lint#4078) and "SCHEMA_VALIDATION_FAILED: Value
+/// is not a Reference Path: Reference path didn't start with '$'" for a Choice Variable of
+/// "Test" (cfn-lint#4076; the same answer to a Terraform apply whose Variable was an intrinsic
+/// call). A ResultPath that names more than one node is no Reference Path either.
+#[test]
+fn a_path_field_holding_no_path_is_refused_in_aws_s_words() {
+    assert_eq!(
+        diagnostics(pass(json!({"OutputPath": "Test"}), "JSONPath")),
+        ["SCHEMA_VALIDATION_FAILED: Value must be a valid JSONPath. at /States/Main/OutputPath"]
+    );
+    assert_eq!(
+        diagnostics(pass(json!({"InputPath": "$.a["}), "JSONPath")),
+        ["SCHEMA_VALIDATION_FAILED: Value must be a valid JSONPath. at /States/Main/InputPath"]
+    );
+    let choice = |rule: Value| {
+        json!({"StartAt": "Choice", "States": {
+            "Choice": {"Type": "Choice", "Choices": [rule], "Default": "Success"},
+            "Success": {"Type": "Succeed"}}})
+    };
+    let not_a_reference = "Value is not a Reference Path: Reference path didn't start with '$'";
+    assert_eq!(
+        diagnostics(choice(json!({"Variable": "Test", "StringMatches": "Test", "Next": "Success"}))),
+        [format!(
+            "SCHEMA_VALIDATION_FAILED: {not_a_reference} at /States/Choice/Choices/0/Variable"
+        )]
+    );
+    assert_eq!(
+        diagnostics(choice(
+            json!({"Variable": "States.ArrayLength($.Arns)", "NumericEquals": 0, "Next": "Success"})
+        )),
+        [format!(
+            "SCHEMA_VALIDATION_FAILED: {not_a_reference} at /States/Choice/Choices/0/Variable"
+        )]
+    );
+    assert_eq!(
+        diagnostics(pass(json!({"ResultPath": "result"}), "JSONPath")),
+        [format!("SCHEMA_VALIDATION_FAILED: {not_a_reference} at /States/Main/ResultPath")]
+    );
+    assert_eq!(
+        diagnostics(pass(json!({"ResultPath": "$.a[*]"}), "JSONPath")),
+        ["SCHEMA_VALIDATION_FAILED: Value is not a Reference Path at /States/Main/ResultPath"]
+    );
+    // Paths AWS runs stay accepted: a wildcard in a Variable, the context object in InputPath.
+    assert!(diagnostics(choice(json!({"Variable": "$.a[*].b", "IsPresent": true, "Next": "Success"}))).is_empty());
+    assert!(diagnostics(pass(json!({"InputPath": "$$.Execution.Id"}), "JSONPath")).is_empty());
+}
