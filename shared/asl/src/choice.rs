@@ -1,12 +1,12 @@
 //! Choice rules: comparison operators, their `*Path` variants, type tests and And/Or/Not.
 
-use chrono::DateTime;
 use serde_json::Value;
 
 use crate::context::Context;
 use crate::definition::ChoiceRule;
 use crate::error::StatesError;
 use crate::path::resolve;
+use crate::timestamp::offset_date_time;
 
 /// Evaluates a rule against the (already InputPath-filtered) input.
 pub fn matches(rule: &ChoiceRule, input: &Value, context: &Context) -> Result<bool, StatesError> {
@@ -52,7 +52,7 @@ pub fn matches(rule: &ChoiceRule, input: &Value, context: &Context) -> Result<bo
             let is_ts = value
                 .as_ref()
                 .and_then(Value::as_str)
-                .is_some_and(|s| DateTime::parse_from_rfc3339(s).is_ok());
+                .is_some_and(|s| offset_date_time(s).is_some());
             return Ok(as_bool(&Value::Bool(is_ts)).unwrap_or(false));
         }
         _ => {}
@@ -108,7 +108,7 @@ fn compare(op: &str, value: &Value, operand: &Value) -> Result<bool, StatesError
         return Ok(suffix_ok(ord, suffix));
     }
     if let Some(suffix) = op.strip_prefix("Timestamp") {
-        let parse = |v: &Value| v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok());
+        let parse = |v: &Value| v.as_str().and_then(offset_date_time);
         let ord = parse(value).zip(parse(operand)).map(|(a, b)| a.cmp(&b));
         return Ok(suffix_ok(ord, suffix));
     }

@@ -1,7 +1,8 @@
-//! Timestamps as a Wait state reads them: ISO 8601's extended offset date-time, with a `T`
-//! between the date and the time and a zone. RFC 3339 also allows a space there, which AWS
-//! refuses, at CreateStateMachine for a `Timestamp` ("String does not match RFC3339 timestamp")
-//! and at run time for a `TimestampPath`'s value (both recorded in localstack/localstack,
+//! Timestamps as the Choice and Wait states read them (ASL spec, "Timestamps": the RFC 3339
+//! profile of ISO 8601 with a `T` between the date and the time, and a zone): ISO 8601's
+//! extended offset date-time. RFC 3339 also allows a space for the `T`, which AWS refuses, at
+//! CreateStateMachine for a Wait's `Timestamp` ("String does not match RFC3339 timestamp") and
+//! at run time for a `TimestampPath`'s value (both recorded in localstack/localstack,
 //! tests/aws/services/stepfunctions/v2/scenarios/test_base_scenarios.snapshot.json,
 //! test_wait_timestamp_invalid[NO_T] and test_wait_timestamp_path[NO_T], 2024-12-27).
 
