@@ -176,7 +176,8 @@ impl Operations for LocalOperations {
         let arn = crate::runtime::machine_arn(&execution.pipeline);
         let recording = Recording::new(&arn, &execution.id, query::history(&db, &execution.id)?);
         Ok(ExecutionRecording {
-            definition: definition.to_string(),
+            // Kept as synthesized; the execution ran it with the local functions in place.
+            definition: crate::runtime::resolved_locally(&definition.to_string()),
             execution,
             recording,
         })

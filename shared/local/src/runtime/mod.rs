@@ -131,13 +131,18 @@ pub fn function_arn(stem: &str) -> String {
     format!("arn:aws:lambda:local:000000000000:function:baton-{}", stem.to_lowercase())
 }
 
+/// A synthesized definition as a local execution runs it: its `${XFunctionArn}` placeholders
+/// (which SAM's DefinitionSubstitutions fill in on AWS) resolved to the local functions.
+pub fn resolved_locally(definition: &str) -> String {
+    synth::FUNCTIONS.iter().fold(definition.to_string(), |text, f| {
+        text.replace(&synth::placeholder(f), &function_arn(f))
+    })
+}
+
 /// The state machine for a pipeline with its placeholders resolved to local functions.
 pub fn local_definition(pipeline: &Pipeline) -> Result<StateMachine, LocalError> {
-    let mut text = synth::to_json(pipeline);
-    for f in synth::FUNCTIONS {
-        text = text.replace(&synth::placeholder(f), &function_arn(f));
-    }
-    StateMachine::from_json(&text).map_err(|e| LocalError::Internal(format!("synthesized state machine is invalid: {e}")))
+    StateMachine::from_json(&resolved_locally(&synth::to_json(pipeline)))
+        .map_err(|e| LocalError::Internal(format!("synthesized state machine is invalid: {e}")))
 }
 
 /// The state directory for a pipeline file when none is given.
