@@ -43,34 +43,36 @@ impl Path {
     pub fn parse(text: &str) -> Result<Self, StatesError> {
         let bad = |why: &str| StatesError::runtime(format!("invalid JSONPath '{text}': {why}"));
         let rest = text.strip_prefix('$').ok_or_else(|| bad("must start with '$'"))?;
-        let chars: Vec<char> = rest.chars().collect();
+        // Byte offsets: every delimiter is ASCII, so each one is a character boundary.
+        let bytes = rest.as_bytes();
         let mut segments = Vec::new();
         let mut i = 0;
-        while i < chars.len() {
+        while i < bytes.len() {
             // `..` scans; a single `.` may also come before a bracket (`$.abc.['def ghi']`, as
             // the developer guide writes one).
-            let scan = chars[i..].starts_with(&['.', '.']);
-            match chars[i] {
-                '.' if scan => i += 2,
-                '.' => i += 1,
-                '[' => {}
-                c => return Err(bad(&format!("unexpected '{c}'"))),
-            }
-            let segment = if chars.get(i) == Some(&'[') {
-                let close = closing_bracket(&chars, i).ok_or_else(|| bad("unclosed '['"))?;
-                let inner: String = chars[i + 1..close].iter().collect();
-                i = close + 1;
-                bracketed(inner.trim()).map_err(|why| bad(&why))?
-            } else {
-                let start = i;
-                while i < chars.len() && chars[i] != '.' && chars[i] != '[' {
-                    i += 1;
+            let scan = bytes[i..].starts_with(b"..");
+            match bytes[i] {
+                b'.' if scan => i += 2,
+                b'.' => i += 1,
+                b'[' => {}
+                _ => {
+                    let c = rest[i..].chars().next().unwrap_or_default();
+                    return Err(bad(&format!("unexpected '{c}'")));
                 }
-                let name: String = chars[start..i].iter().collect();
-                match name.as_str() {
+            }
+            let segment = if bytes.get(i) == Some(&b'[') {
+                let close = closing_bracket(rest, i).ok_or_else(|| bad("unclosed '['"))?;
+                let inner = rest[i + 1..close].trim();
+                i = close + 1;
+                bracketed(inner).map_err(|why| bad(&why))?
+            } else {
+                let end = rest[i..].find(['.', '[']).map_or(rest.len(), |n| i + n);
+                let name = &rest[i..end];
+                i = end;
+                match name {
                     "" => return Err(bad("empty field name")),
                     "*" => Segment::Wildcard,
-                    _ => Segment::Field(name),
+                    _ => Segment::Field(name.to_string()),
                 }
             };
             segments.push(if scan { Segment::Scan(Box::new(segment)) } else { segment });
@@ -554,6 +556,17 @@ mod tests {
         assert_eq!(sel("$.a[?(@.t[0,1] anyof ['y'])].n"), json!([1]));
         assert!(Path::parse("$.a[?(@.n in [1, 2)]").is_err());
         assert!(Path::parse("$.a[?(@.n in [@.x])]").is_err());
+    }
+
+    /// Field names are any text between the delimiters, which are ASCII: names outside ASCII
+    /// read whole, dotted or bracketed.
+    #[test]
+    fn names_outside_ascii() {
+        let doc = json!({"café": {"ü ß": [1, {"名前": "x"}]}});
+        let sel = |p: &str| Path::parse(p).unwrap().select(&doc).unwrap();
+        assert_eq!(sel("$.café['ü ß'][1].名前"), json!("x"));
+        assert_eq!(sel("$..名前"), json!(["x"]));
+        assert!(Path::parse("$é").is_err());
     }
 
     #[test]

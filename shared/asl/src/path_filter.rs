@@ -7,6 +7,7 @@
 use serde_json::Value;
 
 use crate::path::Path;
+use crate::path_syntax::closing_bracket;
 
 /// A parsed filter, evaluated against each element of the array (or object) it filters.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,7 +90,9 @@ impl Operand {
 
 fn compare(l: &Value, op: Op, r: &Value) -> bool {
     use std::cmp::Ordering;
-    let members = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    fn members(v: &Value) -> &[Value] {
+        v.as_array().map_or(&[], Vec::as_slice)
+    }
     let within = |v: &Value, set: &[Value]| set.iter().any(|m| same(v, m));
     let length = |v: &Value| match v {
         Value::Array(a) => Some(a.len()),
@@ -97,11 +100,11 @@ fn compare(l: &Value, op: Op, r: &Value) -> bool {
         _ => None,
     };
     match op {
-        Op::In => return within(l, &members(r)),
-        Op::Nin => return r.is_array() && !within(l, &members(r)),
-        Op::SubsetOf => return l.is_array() && members(l).iter().all(|v| within(v, &members(r))),
-        Op::AnyOf => return members(l).iter().any(|v| within(v, &members(r))),
-        Op::NoneOf => return l.is_array() && !members(l).iter().any(|v| within(v, &members(r))),
+        Op::In => return within(l, members(r)),
+        Op::Nin => return r.is_array() && !within(l, members(r)),
+        Op::SubsetOf => return l.is_array() && members(l).iter().all(|v| within(v, members(r))),
+        Op::AnyOf => return members(l).iter().any(|v| within(v, members(r))),
+        Op::NoneOf => return l.is_array() && !members(l).iter().any(|v| within(v, members(r))),
         Op::Size => return length(l).zip(r.as_u64()).is_some_and(|(n, want)| n as u64 == want),
         Op::Empty => return length(l).zip(r.as_bool()).is_some_and(|(n, want)| (n == 0) == want),
         _ => {}
@@ -252,7 +255,7 @@ impl Parser<'_> {
                 Ok(Operand::Literal(Value::String(rest[1..close].to_string())))
             }
             '[' => {
-                let close = list_end(rest).ok_or("a list in the filter is not closed")?;
+                let close = closing_bracket(rest, 0).ok_or("a list in the filter is not closed")?;
                 self.i += close + 1;
                 let mut items = Vec::new();
                 let mut inner = Parser {
@@ -320,19 +323,4 @@ fn path_end(text: &str) -> usize {
         }
     }
     text.len()
-}
-
-/// The `]` that closes the list opening `text`, past quoted strings.
-fn list_end(text: &str) -> Option<usize> {
-    let mut quote = None;
-    for (i, c) in text.char_indices().skip(1) {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, ']') => return Some(i),
-            _ => {}
-        }
-    }
-    None
 }

@@ -4,12 +4,12 @@
 use crate::path::Segment;
 use crate::path_filter::Filter;
 
-/// The `]` that closes the `[` at `open`, past quotes and nested brackets (a filter may hold
-/// `@.tags[0]`).
-pub(crate) fn closing_bracket(chars: &[char], open: usize) -> Option<usize> {
+/// The `]` that closes the `[` at byte `open` of `text`, past quotes and nested brackets (a
+/// filter may hold `@.tags[0]`, a list `['a]', 'b']`).
+pub(crate) fn closing_bracket(text: &str, open: usize) -> Option<usize> {
     let mut depth = 0;
     let mut quote = None;
-    for (i, &c) in chars.iter().enumerate().skip(open) {
+    for (i, c) in text[open..].char_indices() {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
@@ -18,7 +18,7 @@ pub(crate) fn closing_bracket(chars: &[char], open: usize) -> Option<usize> {
             (None, ']') => {
                 depth -= 1;
                 if depth == 0 {
-                    return Some(i);
+                    return Some(open + i);
                 }
             }
             _ => {}
