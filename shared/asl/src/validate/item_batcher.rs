@@ -32,22 +32,12 @@ impl Checker {
             ("MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath", Some(PAYLOAD_LIMIT)),
         ] {
             self.exclusive(fields, (f, path), location);
-            match fields.get(f) {
-                None => {}
-                Some(Value::Number(n)) => {
-                    let n = n.as_f64().unwrap_or(f64::NAN);
-                    if !(n >= 1.0 && n.fract() == 0.0) {
-                        self.report("SCHEMA_VALIDATION_FAILED", format!("{f} must be a whole number, 1 or more"), &at(f));
-                    } else if maximum.is_some_and(|m| n > m as f64) {
-                        self.report("SCHEMA_VALIDATION_FAILED", format!("Maximum value is {PAYLOAD_LIMIT}"), &at(f));
-                    }
+            if let Some(n) = self.number_or_expression(fields.get(f), f, &at(f), jsonata) {
+                if !(n >= 1.0 && n.fract() == 0.0) {
+                    self.report("SCHEMA_VALIDATION_FAILED", format!("{f} must be a whole number, 1 or more"), &at(f));
+                } else if let Some(m) = maximum.filter(|&m| n > m as f64) {
+                    self.report("SCHEMA_VALIDATION_FAILED", format!("Maximum value is {m}"), &at(f));
                 }
-                Some(Value::String(e)) if jsonata && crate::jsonata::expression(e).is_some() => self.jsonata(fields.get(f), &at(f)),
-                Some(_) => self.report(
-                    "SCHEMA_VALIDATION_FAILED",
-                    format!("{f} must be a number{}", if jsonata { " or a JSONata expression" } else { "" }),
-                    &at(f),
-                ),
             }
             self.path(fields.get(path), &at(path), PathField::Plain);
         }

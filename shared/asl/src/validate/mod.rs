@@ -60,6 +60,24 @@ impl Checker {
         }
     }
 
+    /// A field that holds a number, or in a JSONata state an expression that yields one when
+    /// it runs: the number, when it is one.
+    pub(super) fn number_or_expression(&mut self, value: Option<&Value>, field: &str, location: &str, jsonata: bool) -> Option<f64> {
+        match value {
+            None => None,
+            Some(Value::Number(n)) => n.as_f64(),
+            Some(Value::String(e)) if jsonata && crate::jsonata::expression(e).is_some() => {
+                self.jsonata(value, location);
+                None
+            }
+            Some(_) => {
+                let or = if jsonata { " or a JSONata expression" } else { "" };
+                self.report("SCHEMA_VALIDATION_FAILED", format!("{field} must be a number{or}"), location);
+                None
+            }
+        }
+    }
+
     /// A JSONPath field, refused in AWS's words: "SCHEMA_VALIDATION_FAILED: Value must be a
     /// valid JSONPath. at /States/Pass/OutputPath" for an OutputPath of "Test" (a CloudFormation
     /// deployment's answer, aws-cloudformation/cfn-lint#4078), "Value is not a Reference Path:

@@ -294,20 +294,6 @@ impl Checker {
                 if let Some(batcher) = fields.get("ItemBatcher") {
                     self.item_batcher(batcher, &at("ItemBatcher"), jsonata);
                 }
-                // A number, or in a JSONata state an expression that yields one at run time.
-                for f in ["MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage"] {
-                    match fields.get(f) {
-                        None | Some(Value::Number(_)) => {}
-                        Some(Value::String(e)) if jsonata && crate::jsonata::expression(e).is_some() => {
-                            self.jsonata(fields.get(f), &at(f));
-                        }
-                        Some(_) => self.report(
-                            "SCHEMA_VALIDATION_FAILED",
-                            format!("{f} must be a number{}", if jsonata { " or a JSONata expression" } else { "" }),
-                            &at(f),
-                        ),
-                    }
-                }
                 // A number and its path together, a number out of range, and a path into the
                 // context object (only ItemsPath may read it), in AWS's words
                 // (floci-io/floci#3733, measured on AWS on 2026-09-16). A path may read a
@@ -318,7 +304,7 @@ impl Checker {
                     ("ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "0.0", Some("100.0")),
                 ] {
                     exclusive(self, f, path);
-                    if let Some(n) = fields.get(f).and_then(Value::as_f64) {
+                    if let Some(n) = self.number_or_expression(fields.get(f), f, &at(f), jsonata) {
                         if n < 0.0 {
                             self.report("SCHEMA_VALIDATION_FAILED", format!("Minimum value is {minimum}"), &at(f));
                         }
