@@ -9,8 +9,14 @@ use crate::intrinsics;
 impl Checker {
     pub(super) fn state(&mut self, name: &str, state: &Value, states: &Map<String, Value>, here: &str, machine_jsonata: bool) {
         let at = |f: &str| format!("{here}/{f}");
+        // AWS's own code and words (quoted from CreateStateMachine in asl-validator#69 and
+        // cfn-lint#4079).
         if name.chars().count() > 80 {
-            self.report("SCHEMA_VALIDATION_FAILED", "State names are at most 80 characters", here);
+            self.report(
+                "INVALID_STATE_NAME",
+                format!("Invalid State name: State '{name}' exceeds the 80-character limit allowed by the service"),
+                here,
+            );
         }
         let Some(fields) = state.as_object() else {
             self.report("SCHEMA_VALIDATION_FAILED", "A state must be an object", here);

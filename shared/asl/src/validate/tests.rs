@@ -271,3 +271,20 @@ fn a_path_field_holding_no_path_is_refused_in_aws_s_words() {
     assert!(diagnostics(choice(json!({"Variable": "$.a[*].b", "IsPresent": true, "Next": "Success"}))).is_empty());
     assert!(diagnostics(pass(json!({"InputPath": "$$.Execution.Id"}), "JSONPath")).is_empty());
 }
+
+/// AWS's refusal of a long state name, quoted from CreateStateMachine in
+/// ChristopheBougere/asl-validator#69 and aws-cloudformation/cfn-lint#4079: its own code, the name
+/// quoted, at the state.
+#[test]
+fn a_state_name_over_80_characters_is_an_invalid_state_name() {
+    let long = format!("P{}", "s".repeat(80));
+    let definition = json!({"StartAt": long, "States": {long.clone(): {"Type": "Pass", "End": true}}});
+    assert_eq!(
+        diagnostics(definition),
+        [format!(
+            "INVALID_STATE_NAME: Invalid State name: State '{long}' exceeds the 80-character limit allowed by the service at /States/{long}"
+        )]
+    );
+    let eighty = "s".repeat(80);
+    assert!(diagnostics(json!({"StartAt": eighty, "States": {eighty.clone(): {"Type": "Pass", "End": true}}})).is_empty());
+}
