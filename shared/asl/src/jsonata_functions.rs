@@ -43,10 +43,14 @@ fn via(name: &str, intrinsic: &str, args: &[JValue]) -> HostFnResult {
         .map_err(|e| EvaluatorError::EvaluationError(e.cause.replace(intrinsic, name)))
 }
 
-/// `$random()` is a number in [0, 1); `$random(seed)` the same number for the same seed.
+/// `$random()` is a number in [0, 1); `$random(seed)` the same number for the same seed. A
+/// number seed is `java.util.Random`'s: AWS answers `$random(42)` with 0.7275636800328681, bit
+/// for bit (measured in floci-io/floci#2662), Java's first `nextDouble()` for seed 42. A seed
+/// with a fraction is cut to its whole part, as Java's `longValue()` cuts it (not recorded).
 fn random(args: &[JValue]) -> HostFnResult {
     let value = match args {
         [] => fastrand::f64(),
+        [JValue::Number(seed)] => java_next_double(*seed as i64),
         [seed] => {
             use std::hash::{Hash, Hasher};
             let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -58,6 +62,21 @@ fn random(args: &[JValue]) -> HostFnResult {
         }
     };
     Ok(JValue::Number(value))
+}
+
+/// The first `nextDouble()` of `new java.util.Random(seed)`: the 48-bit linear congruential
+/// generator of the class's documentation, two draws of 26 and 27 bits.
+fn java_next_double(seed: i64) -> f64 {
+    const MULTIPLIER: u64 = 0x5_DEEC_E66D;
+    const MASK: u64 = (1 << 48) - 1;
+    let mut state = (seed as u64 ^ MULTIPLIER) & MASK;
+    let mut next = |bits: u32| {
+        state = state.wrapping_mul(MULTIPLIER).wrapping_add(0xB) & MASK;
+        state >> (48 - bits)
+    };
+    let high = next(26);
+    let low = next(27);
+    ((high << 27) + low) as f64 * f64::powi(2.0, -53)
 }
 
 #[cfg(test)]
@@ -100,6 +119,14 @@ mod tests {
         let unseeded = eval("$random()").unwrap().as_f64().unwrap();
         assert!((0.0..1.0).contains(&unseeded));
         assert_eq!(eval("$random($states.input.seed)").unwrap(), eval("$random(7)").unwrap());
+    }
+
+    /// AWS's answer to `$random(42)` (floci-io/floci#2662), and Java's for seeds 0 and -1.
+    #[test]
+    fn a_number_seed_draws_as_java_util_random() {
+        assert_eq!(eval("$random(42)").unwrap(), json!(0.7275636800328681));
+        assert_eq!(eval("$random(0)").unwrap(), json!(0.730967787376657));
+        assert_eq!(eval("$random(-1)").unwrap(), json!(0.26894263088050496));
     }
 
     #[test]
