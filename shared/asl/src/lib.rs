@@ -30,6 +30,7 @@ pub mod definition;
 pub mod error;
 pub mod executor;
 pub mod history;
+mod integration_fields;
 pub mod intrinsics;
 pub mod io;
 pub mod jsonata;

@@ -255,6 +255,7 @@ fn startable(resource: &str, params: Value) -> Result<Value, StatesError> {
     }
     let mut found = Vec::new();
     refused(&params, &mut found);
+    found.extend(crate::integration_fields::problems(resource, &params));
     match found.is_empty() {
         true => Ok(params),
         false => Err(StatesError::runtime(format!(

@@ -151,6 +151,11 @@ impl Checker {
                     }
                     Some(_) => {}
                 }
+                if let (Some(Value::String(resource)), Some(parameters)) = (fields.get("Resource"), fields.get("Parameters")) {
+                    for problem in crate::integration_fields::problems(resource, parameters) {
+                        self.report("SCHEMA_VALIDATION_FAILED", problem, &at("Parameters"));
+                    }
+                }
                 exclusive(self, "TimeoutSeconds", "TimeoutSecondsPath");
                 exclusive(self, "HeartbeatSeconds", "HeartbeatSecondsPath");
                 for f in ["TimeoutSecondsPath", "HeartbeatSecondsPath"] {

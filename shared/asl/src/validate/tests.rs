@@ -288,3 +288,19 @@ fn a_state_name_over_80_characters_is_an_invalid_state_name() {
     let eighty = "s".repeat(80);
     assert!(diagnostics(json!({"StartAt": eighty, "States": {eighty.clone(): {"Type": "Pass", "End": true}}})).is_empty());
 }
+
+/// A value written in an integration's Parameters that the integration does not take is refused
+/// at creation, at the Parameters (AWS's "The value for the field 'Size' must be an INTEGER at
+/// /States/task-step-1/Parameters", aws/aws-cdk#12284); `lambda:invoke`'s Payload is a string.
+#[test]
+fn an_integration_field_of_the_wrong_type_is_refused_at_the_parameters() {
+    let task = |payload: Value| {
+        json!({"StartAt": "Invoke", "States": {"Invoke": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "f", "Payload": payload}, "End": true}}})
+    };
+    assert_eq!(
+        diagnostics(task(json!(1))),
+        ["SCHEMA_VALIDATION_FAILED: The value for the field 'Payload' must be a STRING at /States/Invoke/Parameters"]
+    );
+    assert!(diagnostics(task(json!({"n": 1}))).is_empty());
+}
