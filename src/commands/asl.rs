@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use baton_asl::mock::{MockConfig, NoTasks};
 use baton_asl::{
-    DefinitionError, ExecutionSpec, ExecutionStatus, Interpreter, MemorySink, StateMachine, TaskInvoker, TaskTokens, Workflow,
+    DefinitionError, ExecutionSpec, ExecutionStatus, Interpreter, MemorySink, StateMachine, StatesError, TaskInvoker, TaskTokens, Workflow,
 };
 use baton_core::spec::error::Reporter;
 use baton_core::spec::{Pos, SpecError};
@@ -234,11 +234,12 @@ fn execute(args: RunArgs) -> anyhow::Result<u8> {
         format!("running {name}"),
         interpreter.execute(&machine, &spec),
     ));
+    let (error, cause) = outcome.error.as_ref().map_or((None, None), StatesError::described);
     let mut doc = json!({
         "status": outcome.status,
         "output": outcome.output,
-        "error": outcome.error.as_ref().map(|e| &e.error),
-        "cause": outcome.error.as_ref().map(|e| &e.cause),
+        "error": error,
+        "cause": cause,
     });
     if args.history {
         doc["history"] = serde_json::to_value(sink.events())?;

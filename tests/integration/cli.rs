@@ -479,6 +479,31 @@ fn asl_run_quotes_the_input_as_it_was_written() {
     }
 }
 
+/// `baton asl run` describes a failure as DescribeExecution does: a Fail state without `Error`
+/// or `Cause` leaves them out (null), not empty (recorded on AWS: localstack/localstack,
+/// tests/aws/services/stepfunctions/v2/base/test_base.snapshot.json, test_state_fail_empty).
+#[test]
+fn asl_run_leaves_out_an_error_and_a_cause_a_fail_state_does_not_give() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (state, error, cause) in [
+        (r#"{"Type": "Fail"}"#, None, None),
+        (r#"{"Type": "Fail", "Error": "E"}"#, Some("E"), None),
+        (r#"{"Type": "Fail", "Cause": "why"}"#, None, Some("why")),
+    ] {
+        let machine = &definition(
+            dir.path(),
+            "fail.asl.json",
+            &format!(r#"{{"StartAt": "F", "States": {{"F": {state}}}}}"#),
+        );
+        let out = baton(&["asl", "run", machine, "--history"]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!((doc["error"].as_str(), doc["cause"].as_str()), (error, cause), "{state}");
+        assert_eq!(doc["error"].is_null(), error.is_none(), "{state}: {doc}");
+        assert_eq!(doc["cause"].is_null(), cause.is_none(), "{state}: {doc}");
+    }
+}
+
 /// `baton asl validate` on a SAM project's definition: a Resource still holding a `${NAME}`
 /// placeholder is refused as Step Functions refuses it, with a hint, and `--substitute` checks
 /// the definition as it will be deployed.

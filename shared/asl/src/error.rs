@@ -104,6 +104,18 @@ impl StatesError {
         }
     }
 
+    /// The `error` and the `cause` as an execution's history and DescribeExecution give them:
+    /// one that is empty (a Fail state without `Error` or `Cause`, a timeout's cause) is left
+    /// out, not given empty (recorded on AWS: localstack/localstack,
+    /// tests/aws/services/stepfunctions/v2/base/test_base.snapshot.json, test_state_fail_empty,
+    /// 2024-03-06, whose DescribeExecution has neither and whose ExecutionFailed event has `{}`).
+    pub fn described(&self) -> (Option<&str>, Option<&str>) {
+        fn given(text: &str) -> Option<&str> {
+            (!text.is_empty()).then_some(text)
+        }
+        (given(&self.error), given(&self.cause))
+    }
+
     /// A JSONata expression in `field` (`Output/error`, `Choices[0]/Condition`) failed, or
     /// yielded what the field cannot take.
     pub fn query_evaluation(field: &str, cause: impl Into<String>) -> Self {

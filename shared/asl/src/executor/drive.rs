@@ -191,15 +191,16 @@ fn execution_context(spec: &ExecutionSpec, arn: &str, input: &Value, role: &str,
     }
 }
 
-/// `executionFailedEventDetails`: a Fail state without `Error` (or `Cause`) leaves the member
-/// out rather than empty (recorded on AWS: localstack/localstack,
-/// tests/aws/services/stepfunctions/v2/assign/test_assign_base.snapshot.json,
-/// test_assign_in_choice[CONDITION_FALSE], 2024-12-27: `{"cause": "Condition is false"}`).
+/// `executionFailedEventDetails`, as `StatesError::described` gives the two (also recorded in
+/// localstack/localstack, tests/aws/services/stepfunctions/v2/assign/
+/// test_assign_base.snapshot.json, test_assign_in_choice[CONDITION_FALSE], 2024-12-27:
+/// `{"cause": "Condition is false"}`).
 fn failed_details(error: &StatesError) -> Value {
+    let (error, cause) = error.described();
     let mut details = serde_json::Map::new();
-    for (key, text) in [("error", &error.error), ("cause", &error.cause)] {
-        if !text.is_empty() {
-            details.insert(key.into(), Value::String(text.clone()));
+    for (key, text) in [("error", error), ("cause", cause)] {
+        if let Some(text) = text {
+            details.insert(key.into(), Value::String(text.to_string()));
         }
     }
     Value::Object(details)
