@@ -8,31 +8,40 @@ use crate::error::StatesError;
 use crate::intrinsics;
 use crate::path::{lookup_in_template, reads_input, within_context};
 
+/// Applies a payload template to `input`. The object it builds holds the fields written as they
+/// are first, in the template's order, then the `.$` fields in the order Java's `HashMap`
+/// iterates their names: AWS resolves the path fields into a hash map it appends, so a Pass
+/// state with thirteen of them recorded its output in exactly that order, a `ResultSelector`'s
+/// `ContextObjectValue` preceded its `LambdaOutput`, and a lambda task's `Payload` written as an
+/// object preceded its `FunctionName.$` (localstack/localstack, tests/aws/services/stepfunctions/
+/// v2/base/test_base.snapshot.json, test_query_context_object_values, 2024-07-15, and
+/// v2/context_object/test_context_object.snapshot.json, test_result_selector, 2024-09-11).
+/// The order shows wherever AWS writes the object out: its history and the causes that quote it.
 pub fn apply(template: &Value, input: &Value, context: &Context) -> Result<Value, StatesError> {
     match template {
         Value::Object(fields) => {
             let mut out = Map::with_capacity(fields.len());
+            let mut paths = 0;
             for (key, value) in fields {
-                match key.strip_suffix(".$") {
-                    Some(name) => {
-                        let expr = value.as_str().ok_or_else(|| {
-                            StatesError::runtime(format!("the value of '{key}' must be a path or intrinsic function string"))
-                        })?;
-                        let resolved = if intrinsics::is_intrinsic(expr) {
-                            intrinsics::evaluate(expr, input, context)?
-                        } else if input.is_null() && reads_input(expr) {
-                            // AWS applies no path to a null input, `$` included (recorded cause
-                            // cited in `tests/conformance/errors.json`).
-                            return Err(StatesError::runtime("Unable to apply Path transformation to null or empty input."));
-                        } else {
-                            lookup_in_template(expr, input, context)?.ok_or_else(|| not_found(expr, key, input, context))?
-                        };
-                        out.insert(name.to_string(), resolved);
-                    }
-                    None => {
-                        out.insert(key.clone(), apply(value, input, context)?);
-                    }
+                if key.ends_with(".$") {
+                    paths += 1;
+                } else {
+                    out.insert(key.clone(), apply(value, input, context)?);
                 }
+            }
+            let mut path_fields = fields.iter().filter_map(|(key, value)| Some((key.strip_suffix(".$")?, key, value)));
+            let mut put = |(name, key, value): (&str, &String, &Value)| {
+                out.insert(name.to_string(), resolve(key, value, input, context)?);
+                Ok::<_, StatesError>(())
+            };
+            // One path field needs no ordering, nor the allocation sorting would take.
+            if paths > 1 {
+                let buckets = java_hash_map_buckets(paths);
+                let mut ordered: Vec<_> = path_fields.collect();
+                ordered.sort_by_key(|(name, ..)| java_bucket(name, buckets));
+                ordered.into_iter().try_for_each(&mut put)?;
+            } else {
+                path_fields.try_for_each(&mut put)?;
             }
             Ok(Value::Object(out))
         }
@@ -43,6 +52,43 @@ pub fn apply(template: &Value, input: &Value, context: &Context) -> Result<Value
             .map(Value::Array),
         other => Ok(other.clone()),
     }
+}
+
+/// The value of one `.$` field: its path's or its intrinsic function's.
+fn resolve(key: &str, value: &Value, input: &Value, context: &Context) -> Result<Value, StatesError> {
+    let expr = value
+        .as_str()
+        .ok_or_else(|| StatesError::runtime(format!("the value of '{key}' must be a path or intrinsic function string")))?;
+    if intrinsics::is_intrinsic(expr) {
+        intrinsics::evaluate(expr, input, context)
+    } else if input.is_null() && reads_input(expr) {
+        // AWS applies no path to a null input, `$` included (recorded cause cited in
+        // `tests/conformance/errors.json`).
+        Err(StatesError::runtime("Unable to apply Path transformation to null or empty input."))
+    } else {
+        lookup_in_template(expr, input, context)?.ok_or_else(|| not_found(expr, key, input, context))
+    }
+}
+
+/// How many buckets a default `java.util.HashMap` has once it holds `entries`: sixteen,
+/// doubled whenever it would be more than three quarters full.
+fn java_hash_map_buckets(entries: usize) -> u32 {
+    let mut buckets: u32 = 16;
+    while entries > (buckets as usize) * 3 / 4 {
+        buckets *= 2;
+    }
+    buckets
+}
+
+/// The bucket `java.util.HashMap` puts `name` in: `String.hashCode` over its UTF-16 units, its
+/// high half folded into its low half. A map iterates its buckets in order and each bucket's
+/// names in the order they came, so a stable sort by bucket is its iteration order (short of a
+/// bucket of eight or more names, which Java turns into a tree).
+fn java_bucket(name: &str, buckets: u32) -> u32 {
+    let hash = name
+        .encode_utf16()
+        .fold(0u32, |h, unit| h.wrapping_mul(31).wrapping_add(u32::from(unit)));
+    (hash ^ (hash >> 16)) & (buckets - 1)
 }
 
 /// A path that selects nothing fails the execution (States.Runtime, not the catchable
@@ -82,6 +128,54 @@ mod tests {
             out,
             json!({"plain": "$.not-a-path", "id": 7, "token": "t", "nested": {"greeting": "hi 7"}})
         );
+    }
+
+    /// The orders AWS recorded (the sources on `apply`).
+    #[test]
+    fn written_fields_come_first_then_path_fields_in_java_hash_map_order() {
+        let names = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        let context = Context::fixed(json!({"Execution": {"Id": "x"}}));
+        let recorded = [
+            "execution",
+            "execution_rolearn",
+            "execution_name",
+            "statemachine_id",
+            "execution_id",
+            "execution_input",
+            "execution_starttime",
+            "state_name",
+            "state_enteredtime",
+            "statemachine",
+            "state",
+            "context_object",
+            "statemachine_name",
+        ];
+        let mut template = Map::new();
+        let mut written: Vec<&str> = recorded.to_vec();
+        written.sort_unstable();
+        for name in written {
+            template.insert(format!("{name}.$"), json!("$$.Execution"));
+        }
+        assert_eq!(names(&apply(&Value::Object(template), &json!({}), &context).unwrap()), recorded);
+
+        let selector = json!({"LambdaOutput.$": "$", "ContextObjectValue.$": "$$.Execution"});
+        assert_eq!(
+            names(&apply(&selector, &json!({}), &context).unwrap()),
+            ["ContextObjectValue", "LambdaOutput"]
+        );
+
+        let parameters = json!({"FunctionName.$": "$.f", "Payload": {"Input.$": "$"}});
+        assert_eq!(
+            names(&apply(&parameters, &json!({"f": "fn"}), &context).unwrap()),
+            ["Payload", "FunctionName"]
+        );
+    }
+
+    #[test]
+    fn a_hash_map_grows_as_java_s_does() {
+        assert_eq!([1, 12, 13, 24, 25].map(java_hash_map_buckets), [16, 16, 32, 32, 64]);
+        // "Aa" and "BB" share Java's hash code 2112: one bucket, in the order they came.
+        assert_eq!(java_bucket("Aa", 16), java_bucket("BB", 16));
     }
 
     #[test]
