@@ -116,7 +116,14 @@ impl Serialize for Details {
             } => {
                 let mut m = s.serialize_map(Some(3 + 2 * usize::from(assigned.is_some())))?;
                 if let Some(assigned) = assigned {
-                    let as_text: Map<String, Value> = assigned.iter().map(|(k, v)| (k.clone(), Value::String(v.to_string()))).collect();
+                    // Listed by name, as Java orders strings (recorded: LocalStack's
+                    // test_assign_base and test_mixed_query_language snapshots, 2024-11).
+                    let mut names: Vec<&String> = assigned.keys().collect();
+                    names.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+                    let as_text: Map<String, Value> = names
+                        .into_iter()
+                        .map(|k| (k.clone(), Value::String(assigned[k].to_string())))
+                        .collect();
                     m.serialize_entry("assignedVariables", &as_text)?;
                     m.serialize_entry("assignedVariablesDetails", &json!({"truncated": false}))?;
                 }

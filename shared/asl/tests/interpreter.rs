@@ -296,3 +296,30 @@ async fn an_express_execution_has_an_express_arn_and_no_redrive_count() {
     let keys: Vec<&String> = express["e"].as_object().unwrap().keys().collect();
     assert_eq!(keys, ["Id", "Input", "Name", "RoleArn", "StartTime"]);
 }
+
+/// AWS lists a state's `assignedVariables` by name, whatever order `Assign` wrote them in
+/// (recorded: localstack/localstack, tests/aws/services/stepfunctions/v2/assign/
+/// test_assign_base.snapshot.json, 2024-11-04, where `varname` follows every `constant_…`, and
+/// v2/query_language/test_mixed_query_language.snapshot.json, 2024-11-07, `oldAnswer` before
+/// `theAnswer`); a value that is an object keeps its own order.
+#[tokio::test(start_paused = true)]
+async fn assigned_variables_are_listed_by_name() {
+    let definition = json!({"StartAt": "S", "States": {"S": {"Type": "Pass", "End": true,
+        "Assign": {"varname.$": "$.v", "theAnswer": 18, "constant_obj": {"z": 1, "a": 2}, "oldAnswer.$": "$.v"}}}});
+    let (outcome, events) = run(definition, json!({"v": 42})).await;
+    assert_eq!(outcome.status, ExecutionStatus::Succeeded);
+    let exited = events
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|e| &*e.kind == "PassStateExited")
+        .cloned()
+        .unwrap();
+    let text = serde_json::to_string(&exited).unwrap();
+    let assigned = &text[text.find("\"assignedVariables\"").unwrap()..text.find("\"assignedVariablesDetails\"").unwrap()];
+    assert_eq!(
+        assigned,
+        r#""assignedVariables":{"constant_obj":"{\"z\":1,\"a\":2}","oldAnswer":"42","theAnswer":"18","varname":"42"},"#
+    );
+}
