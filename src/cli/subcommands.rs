@@ -172,7 +172,7 @@ pub(crate) enum AslCommand {
     },
     /// Check a definition and report every problem, as ValidateStateMachineDefinition does.
     #[command(
-        after_help = "Examples:\n  baton asl validate machine.json --json\n  baton asl validate machine.json --type EXPRESS\n  baton asl validate statemachine.asl.json \\\n    --substitute HelloFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:hello\n\nA SAM project's definition holds ${NAME} placeholders that DefinitionSubstitutions replace\nat deploy; Step Functions refuses a Resource still holding one, so give each with --substitute."
+        after_help = "Examples:\n  baton asl validate machine.json --json\n  baton asl validate machine.json --type EXPRESS\n  baton asl validate statemachine.asl.json \\\n    --substitute HelloFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:hello\n\nA SAM project's definition holds ${NAME} placeholders that DefinitionSubstitutions replace\nat deploy; Step Functions refuses a Resource still holding one, so give each with --substitute.\n\nWarnings (NO_DOLLAR, NO_PATH, PASS_RESULT_IS_STATIC) name what Step Functions runs but\nlikely not as meant, such as a path in a field without .$; they do not fail the check."
     )]
     Validate {
         definition: PathBuf,

@@ -9,12 +9,12 @@ use baton_asl::{
     DefinitionError, ExecutionSpec, ExecutionStatus, Interpreter, MemorySink, StateMachine, StatesError, TaskInvoker, TaskTokens, Workflow,
 };
 use baton_core::spec::error::Reporter;
-use baton_core::spec::{Pos, SpecError};
+use baton_core::spec::{self, Pos, SpecError};
 use serde_json::{Value, json};
 
-use crate::Usage;
 use crate::cli::{AslCommand, MachineType};
 use crate::out::println;
+use crate::{Usage, style};
 
 pub(crate) async fn run(command: AslCommand) -> anyhow::Result<u8> {
     match command {
@@ -66,7 +66,7 @@ fn workflow(machine_type: MachineType) -> Workflow {
 
 /// A file's text; one that is not UTF-8 (or too large) is refused with its location.
 fn read(path: &Path) -> anyhow::Result<String> {
-    baton_core::spec::read_text(path).map_err(|e| anyhow::Error::new(Usage(e.to_string())))
+    spec::read_text(path).map_err(|e| anyhow::Error::new(Usage(e.to_string())))
 }
 
 /// A definition, or every problem in it at its line and column.
@@ -76,53 +76,82 @@ pub(crate) fn load(path: &Path, text: &str, workflow: &Workflow) -> Result<State
 
 /// A definition error as file:line:column diagnostics, each with its source line.
 fn located(path: &Path, text: &str, e: &DefinitionError) -> SpecError {
-    let mut report = Reporter::new(path, text);
-    let pos = |(line, column): (usize, usize)| Pos {
-        line: u32::try_from(line).unwrap_or(u32::MAX),
-        column: u32::try_from(column).unwrap_or(u32::MAX),
-    };
-    match e {
+    let diagnostics = match e {
         DefinitionError::Json { line, column, message } => {
+            let mut report = Reporter::new(path, text);
             // serde_json ends its message with the position printed in front already.
             let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
-            report.error(pos((*line, *column)), format!("INVALID_JSON_DESCRIPTION: {message}"));
+            report.error(at_line_column((*line, *column)), format!("INVALID_JSON_DESCRIPTION: {message}"));
+            report.into_diagnostics()
         }
-        DefinitionError::Invalid(problems) => {
-            for d in problems {
-                let at = baton_asl::pointer::position(text, &d.location).unwrap_or((1, 1));
-                let place = if d.location.is_empty() {
-                    "the whole state machine"
-                } else if d.location == "/" {
-                    "the top level"
-                } else {
-                    &d.location
-                };
-                report.error(pos(at), format!("{}: {} (at {place})", d.code, d.message));
-            }
+        DefinitionError::Invalid(problems) => placed(path, text, problems),
+    };
+    SpecError { diagnostics }
+}
+
+/// Step Functions' diagnostics at the line and column their JSON pointer names.
+fn placed(path: &Path, text: &str, problems: &[baton_asl::Diagnostic]) -> Vec<spec::Diagnostic> {
+    let mut report = Reporter::new(path, text);
+    for d in problems {
+        let at = baton_asl::pointer::position(text, &d.location).unwrap_or((1, 1));
+        let place = match d.location.as_str() {
+            "" => "the whole state machine",
+            "/" => "the top level",
+            location => location,
+        };
+        report.error(at_line_column(at), format!("{}: {} (at {place})", d.code, d.message));
+    }
+    report.into_diagnostics()
+}
+
+fn at_line_column((line, column): (usize, usize)) -> Pos {
+    Pos {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: u32::try_from(column).unwrap_or(u32::MAX),
+    }
+}
+
+/// ValidateStateMachineDefinition's response: each diagnostic with its severity.
+fn response(result: &str, errors: &[baton_asl::Diagnostic], warnings: &[baton_asl::Diagnostic]) -> anyhow::Result<Value> {
+    let mut diagnostics = Vec::new();
+    for (severity, list) in [("ERROR", errors), ("WARNING", warnings)] {
+        for d in list {
+            let mut entry = serde_json::to_value(d)?;
+            entry["severity"] = json!(severity);
+            diagnostics.push(entry);
         }
     }
-    report.finish().expect_err("a definition error has at least one problem")
+    Ok(json!({"result": result, "diagnostics": diagnostics}))
 }
 
 fn validate(definition: &Path, substitutions: &[String], json_out: bool, workflow: &Workflow) -> anyhow::Result<u8> {
     let text = read(definition)?;
     let deployed = substituted(&text, substitutions)?;
+    // What AWS warns about but runs: a path left without its `.$`, a path in a Pass Result.
+    let warnings = serde_json::from_str(&deployed).map_or_else(|_| Vec::new(), |v| baton_asl::validate::warnings(&v));
     match StateMachine::from_json_for(&deployed, workflow) {
         Ok(_) => {
             if json_out {
-                println!("{}", json!({"result": "OK", "diagnostics": []}));
+                println!("{}", response("OK", &[], &warnings)?);
             } else {
+                for w in placed(definition, &text, &warnings) {
+                    eprintln!("{}warning{}: {w}", style::WARN.render(), style::WARN.render_reset());
+                }
                 println!("ok {}", definition.display());
             }
             Ok(0)
         }
         Err(e) => {
             if json_out {
-                let diagnostics = match &e {
-                    DefinitionError::Invalid(d) => serde_json::to_value(d)?,
-                    other => json!([{"code": "INVALID_JSON_DESCRIPTION", "message": other.to_string(), "location": "/"}]),
+                let errors = match &e {
+                    DefinitionError::Invalid(d) => d.clone(),
+                    other => vec![baton_asl::Diagnostic {
+                        code: "INVALID_JSON_DESCRIPTION",
+                        message: other.to_string(),
+                        location: "/".into(),
+                    }],
                 };
-                println!("{}", json!({"result": "FAIL", "diagnostics": diagnostics}));
+                println!("{}", response("FAIL", &errors, &warnings)?);
                 Ok(2)
             } else {
                 // Positions come from the file as written: a substitution keeps its structure.

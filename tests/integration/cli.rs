@@ -504,6 +504,38 @@ fn asl_run_leaves_out_an_error_and_a_cause_a_fail_state_does_not_give() {
     }
 }
 
+/// `baton asl validate` warns as ValidateStateMachineDefinition does (its API reference's warning
+/// codes and descriptions) and passes: a path in a field without `.$` is kept as text. The JSON
+/// form is AWS's response, each diagnostic with its severity.
+#[test]
+fn asl_validate_warns_about_a_path_without_its_dollar_and_passes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let machine = &definition(
+        dir.path(),
+        "warned.asl.json",
+        "{\"StartAt\": \"P\", \"States\": {\"P\": {\"Type\": \"Pass\",\n  \"Parameters\": {\"id\": \"$.id\"}, \"End\": true}}}",
+    );
+    let out = baton(&["asl", "validate", machine]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "warned.asl.json:2:18: NO_DOLLAR: No .$ on a field that appears to be a JSONPath or Intrinsic Function. (at /States/P/Parameters/id)"
+        ),
+        "{stderr}"
+    );
+    assert!(text(&out.stdout).starts_with("ok "), "{}", text(&out.stdout));
+
+    let out = baton(&["asl", "validate", machine, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        doc,
+        serde_json::json!({"result": "OK", "diagnostics": [{"code": "NO_DOLLAR", "severity": "WARNING",
+            "message": "No .$ on a field that appears to be a JSONPath or Intrinsic Function.", "location": "/States/P/Parameters/id"}]})
+    );
+}
+
 /// `baton asl validate` on a SAM project's definition: a Resource still holding a `${NAME}`
 /// placeholder is refused as Step Functions refuses it, with a hint, and `--substitute` checks
 /// the definition as it will be deployed.

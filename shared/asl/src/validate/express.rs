@@ -14,16 +14,7 @@ use crate::error::Diagnostic;
 /// Every Task, in every branch and item processor, whose resource waits for a job or a callback.
 pub(crate) fn problems(definition: &Value) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    machine(definition, "", &mut out);
-    out
-}
-
-fn machine(definition: &Value, at: &str, out: &mut Vec<Diagnostic>) {
-    let Some(states) = definition.get("States").and_then(Value::as_object) else {
-        return;
-    };
-    for (name, state) in states {
-        let here = format!("{at}/States/{name}");
+    super::each_state(definition, "", &mut |state, here| {
         if let Some(refusal) = state.get("Resource").and_then(Value::as_str).and_then(refusal) {
             out.push(Diagnostic {
                 code: "SCHEMA_VALIDATION_FAILED",
@@ -31,15 +22,8 @@ fn machine(definition: &Value, at: &str, out: &mut Vec<Diagnostic>) {
                 location: format!("{here}/Resource"),
             });
         }
-        for (i, branch) in state.get("Branches").and_then(Value::as_array).into_iter().flatten().enumerate() {
-            machine(branch, &format!("{here}/Branches/{i}"), out);
-        }
-        for field in ["ItemProcessor", "Iterator"] {
-            if let Some(inner) = state.get(field) {
-                machine(inner, &format!("{here}/{field}"), out);
-            }
-        }
-    }
+    });
+    out
 }
 
 /// AWS's refusal of a resource an Express machine cannot call: an integration that waits for

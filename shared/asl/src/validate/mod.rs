@@ -7,6 +7,9 @@ mod duplicates;
 mod express;
 mod item_batcher;
 mod state;
+mod warnings;
+
+pub use warnings::warnings;
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -363,6 +366,27 @@ impl Checker {
                     format!("State \"{name}\" is not reachable."),
                     &format!("{location}/States/{name}"),
                 );
+            }
+        }
+    }
+}
+
+/// Calls `visit` with every state of `definition` and where it stands (`/States/A`,
+/// `/States/M/ItemProcessor/States/B`), each state before the branches and item processor it
+/// holds.
+pub(crate) fn each_state(definition: &Value, at: &str, visit: &mut dyn FnMut(&Value, &str)) {
+    let Some(states) = definition.get("States").and_then(Value::as_object) else {
+        return;
+    };
+    for (name, state) in states {
+        let here = format!("{at}/States/{name}");
+        visit(state, &here);
+        for (i, branch) in state.get("Branches").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            each_state(branch, &format!("{here}/Branches/{i}"), visit);
+        }
+        for field in ["ItemProcessor", "Iterator"] {
+            if let Some(inner) = state.get(field) {
+                each_state(inner, &format!("{here}/{field}"), visit);
             }
         }
     }
