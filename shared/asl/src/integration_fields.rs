@@ -21,14 +21,10 @@ pub(crate) fn problems(resource: &str, params: &Value) -> Vec<String> {
         // test_test_state_scenarios snapshot succeeds with it); a number is refused in AWS's
         // words. What AWS does with a boolean is not recorded, so it is let through.
         if let Some(Value::Number(_)) = fields.get("Payload") {
-            found.push(must_be("Payload", "a STRING"));
+            found.push("The value for the field 'Payload' must be a STRING".to_string());
         }
     }
     found
-}
-
-fn must_be(field: &str, kind: &str) -> String {
-    format!("The value for the field '{field}' must be {kind}")
 }
 
 /// `arn:<partition>:states:::lambda:invoke`, with or without `.waitForTaskToken`.

@@ -1,8 +1,8 @@
 //! What ValidateStateMachineDefinition warns about without refusing the definition: the
 //! warning codes of its API reference (ValidateStateMachineDefinitionDiagnostic, "List of
 //! warning codes"), each with the reference's own description as its message. A definition that
-//! draws one still runs, the value it names is simply taken as written, which is rarely what the
-//! author meant.
+//! draws one still runs: the value it names is taken as written, which is rarely what the author
+//! meant.
 
 use serde_json::Value;
 
