@@ -378,7 +378,13 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
             }
             let mut merged: Map<String, Value> = a.clone();
             merged.extend(b.iter().map(|(k, v)| (k.clone(), v.clone())));
-            Ok(Value::Object(merged))
+            // AWS builds the result in a hash map: {"a", "b", "d"} merged with {"a", "c", "d"}
+            // came out a, b, c, d (recorded: localstack/localstack, tests/aws/services/
+            // stepfunctions/v2/intrinsic_functions/test_json_manipulation.snapshot.json,
+            // test_json_merge, 2023-02-13).
+            let mut entries: Vec<(String, Value)> = merged.into_iter().collect();
+            crate::java_order::sort_as_hash_map(&mut entries, |(name, _)| name);
+            Ok(Value::Object(entries.into_iter().collect()))
         }
         "States.MathRandom" => {
             if !(2..=3).contains(&args.len()) {

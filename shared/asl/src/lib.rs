@@ -33,6 +33,7 @@ pub mod history;
 mod integration_fields;
 pub mod intrinsics;
 pub mod io;
+mod java_order;
 pub mod jsonata;
 mod jsonata_errors;
 mod jsonata_functions;

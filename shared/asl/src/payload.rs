@@ -36,9 +36,8 @@ pub fn apply(template: &Value, input: &Value, context: &Context) -> Result<Value
             };
             // One path field needs no ordering, nor the allocation sorting would take.
             if paths > 1 {
-                let buckets = java_hash_map_buckets(paths);
                 let mut ordered: Vec<_> = path_fields.collect();
-                ordered.sort_by_key(|(name, ..)| java_bucket(name, buckets));
+                crate::java_order::sort_as_hash_map(&mut ordered, |(name, ..)| name);
                 ordered.into_iter().try_for_each(&mut put)?;
             } else {
                 path_fields.try_for_each(&mut put)?;
@@ -68,27 +67,6 @@ fn resolve(key: &str, value: &Value, input: &Value, context: &Context) -> Result
     } else {
         lookup_in_template(expr, input, context)?.ok_or_else(|| not_found(expr, key, input, context))
     }
-}
-
-/// How many buckets a default `java.util.HashMap` has once it holds `entries`: sixteen,
-/// doubled whenever it would be more than three quarters full.
-fn java_hash_map_buckets(entries: usize) -> u32 {
-    let mut buckets: u32 = 16;
-    while entries > (buckets as usize) * 3 / 4 {
-        buckets *= 2;
-    }
-    buckets
-}
-
-/// The bucket `java.util.HashMap` puts `name` in: `String.hashCode` over its UTF-16 units, its
-/// high half folded into its low half. A map iterates its buckets in order and each bucket's
-/// names in the order they came, so a stable sort by bucket is its iteration order (short of a
-/// bucket of eight or more names, which Java turns into a tree).
-fn java_bucket(name: &str, buckets: u32) -> u32 {
-    let hash = name
-        .encode_utf16()
-        .fold(0u32, |h, unit| h.wrapping_mul(31).wrapping_add(u32::from(unit)));
-    (hash ^ (hash >> 16)) & (buckets - 1)
 }
 
 /// A path that selects nothing fails the execution (States.Runtime, not the catchable
@@ -169,13 +147,6 @@ mod tests {
             names(&apply(&parameters, &json!({"f": "fn"}), &context).unwrap()),
             ["Payload", "FunctionName"]
         );
-    }
-
-    #[test]
-    fn a_hash_map_grows_as_java_s_does() {
-        assert_eq!([1, 12, 13, 24, 25].map(java_hash_map_buckets), [16, 16, 32, 32, 64]);
-        // "Aa" and "BB" share Java's hash code 2112: one bucket, in the order they came.
-        assert_eq!(java_bucket("Aa", 16), java_bucket("BB", 16));
     }
 
     #[test]
