@@ -29,9 +29,7 @@ pub(crate) fn problems(resource: &str, params: &Value) -> Vec<String> {
 
 /// `arn:<partition>:states:::lambda:invoke`, with or without `.waitForTaskToken`.
 fn is_lambda_invoke(resource: &str) -> bool {
-    resource
-        .split_once(":states:::")
-        .is_some_and(|(arn, rest)| arn.starts_with("arn:") && rest.split('.').next() == Some("lambda:invoke"))
+    crate::resource::integration(resource).is_some_and(|action| action.split('.').next() == Some("lambda:invoke"))
 }
 
 #[cfg(test)]

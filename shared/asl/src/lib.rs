@@ -47,6 +47,7 @@ pub mod payload;
 pub mod pointer;
 pub mod redrive;
 pub mod replay;
+mod resource;
 mod timestamp;
 pub mod tokens;
 pub mod validate;

@@ -31,11 +31,11 @@ fn seconds(fixed: Option<&Value>, path: Option<&String>, input: &Value, ctx: &Co
 
 /// Splits `arn:aws:states:::lambda:invoke.waitForTaskToken` into (`lambda`, `invoke.waitForTaskToken`).
 fn resource_parts(resource: &str) -> (String, String) {
-    if let Some(rest) = resource.strip_prefix("arn:aws:states:::") {
+    if let Some(rest) = crate::resource::integration(resource) {
         let (ty, res) = rest.split_once(':').unwrap_or((rest, ""));
         return (ty.to_string(), res.to_string());
     }
-    if resource.starts_with("arn:aws:lambda:") {
+    if crate::resource::is_lambda_function(resource) {
         return ("lambda".into(), resource.to_string());
     }
     ("activity".into(), resource.to_string())
@@ -250,7 +250,7 @@ fn startable(resource: &str, params: Value) -> Result<Value, StatesError> {
             _ => {}
         }
     }
-    if !resource.starts_with("arn:aws:states:::") {
+    if crate::resource::integration(resource).is_none() {
         return Ok(params);
     }
     let mut found = Vec::new();
@@ -273,11 +273,10 @@ fn startable(resource: &str, params: Value) -> Result<Value, StatesError> {
 /// 'aws-sdk:cloudformation' …" quoted in jogold/cloudstructs#163 and "… 'aws-sdk:s3' …" in
 /// aws-samples/improve_public_speaking_skills_using_a_genai_based_virtual_assistant_with_amazon_bedrock#2).
 fn result_too_large(resource: &str) -> StatesError {
-    let integration = resource
-        .split_once(":states:::")
-        .filter(|(arn, _)| arn.starts_with("arn:"))
-        .map(|(_, rest)| rest);
-    let named = match integration.map(|rest| rest.split(':').collect::<Vec<_>>()).as_deref() {
+    let named = match crate::resource::integration(resource)
+        .map(|rest| rest.split(':').collect::<Vec<_>>())
+        .as_deref()
+    {
         Some(["aws-sdk", service, ..]) => format!("aws-sdk:{service}"),
         Some([service, ..]) => (*service).to_string(),
         _ => resource.to_string(),

@@ -29,10 +29,10 @@ pub(crate) fn problems(definition: &Value) -> Vec<Diagnostic> {
 /// AWS's refusal of a resource an Express machine cannot call: an integration that waits for
 /// a job or a callback, or an activity.
 fn refusal(resource: &str) -> Option<String> {
-    if resource.starts_with("arn:aws:states:") && resource.contains(":activity:") {
+    if crate::resource::is_activity(resource) {
         return Some("Express state machine does not support Activity ARN".into());
     }
-    let action = resource.strip_prefix("arn:aws:states:::")?;
+    let action = crate::resource::integration(resource)?;
     let suffix = action.rsplit_once('.').map(|(_, s)| s)?;
     let pattern = match suffix {
         "waitForTaskToken" => ".waitForTaskToken",
@@ -74,6 +74,22 @@ mod tests {
             "A": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:activity:review", "End": true}}});
         let found: Vec<String> = problems(&definition).into_iter().map(|d| d.message).collect();
         assert_eq!(found, ["Express state machine does not support Activity ARN"]);
+    }
+
+    /// The China and GovCloud partitions name the same integrations and activities.
+    #[test]
+    fn every_partition_is_read_alike() {
+        let definition = json!({"StartAt": "A", "States": {
+            "A": {"Type": "Task", "Resource": "arn:aws-cn:states:::codebuild:startBuild.sync", "Next": "B"},
+            "B": {"Type": "Task", "Resource": "arn:aws-us-gov:states:us-gov-west-1:123456789012:activity:review", "End": true}}});
+        let found: Vec<String> = problems(&definition).into_iter().map(|d| d.message).collect();
+        assert_eq!(
+            found,
+            [
+                "Express state machine does not support '.sync' service integration ",
+                "Express state machine does not support Activity ARN"
+            ]
+        );
     }
 
     #[test]
