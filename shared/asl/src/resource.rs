@@ -1,24 +1,51 @@
-//! What a Task's `Resource` names. A service integration is `arn:<partition>:states:::` and its
-//! action (`lambda:invoke.waitForTaskToken`), in every partition: `aws`, `aws-cn`, `aws-us-gov`.
+//! What a Task's `Resource` names, read from its ARN once for every partition (`aws`, `aws-cn`,
+//! `aws-us-gov`): a service integration (`arn:aws:states:::lambda:invoke.waitForTaskToken`), an
+//! activity, or a Lambda function called directly.
+
+/// `arn:partition:service:region:account:resource`; region and account may be empty, as in an
+/// integration's `arn:aws:states:::lambda:invoke`, and the resource may hold more colons.
+struct Arn<'a> {
+    service: &'a str,
+    region: &'a str,
+    account: &'a str,
+    resource: &'a str,
+}
+
+fn arn(text: &str) -> Option<Arn<'_>> {
+    let mut parts = text.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(resource)) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    (!partition.is_empty() && !service.is_empty() && !resource.is_empty()).then_some(Arn {
+        service,
+        region,
+        account,
+        resource,
+    })
+}
+
+/// Whether `text` is an ARN at all (AWS refuses a Task `Resource` that is not).
+pub(crate) fn is_arn(text: &str) -> bool {
+    arn(text).is_some()
+}
 
 /// The action of an integration's ARN, the part after `:states:::`, for a resource that is one.
 pub(crate) fn integration(resource: &str) -> Option<&str> {
-    resource
-        .split_once(":states:::")
-        .filter(|(arn, _)| arn.starts_with("arn:"))
-        .map(|(_, action)| action)
+    arn(resource)
+        .filter(|a| a.service == "states" && a.region.is_empty() && a.account.is_empty())
+        .map(|a| a.resource)
 }
 
 /// Whether `resource` is an activity's ARN, `arn:<partition>:states:<region>:<account>:activity:<name>`.
 pub(crate) fn is_activity(resource: &str) -> bool {
-    let mut parts = resource.split(':');
-    parts.next() == Some("arn") && parts.nth(1) == Some("states") && parts.nth(2) == Some("activity")
+    arn(resource).is_some_and(|a| a.service == "states" && a.resource.starts_with("activity:"))
 }
 
 /// Whether `resource` is a Lambda function's ARN, called directly.
 pub(crate) fn is_lambda_function(resource: &str) -> bool {
-    let mut parts = resource.split(':');
-    parts.next() == Some("arn") && parts.nth(1) == Some("lambda")
+    arn(resource).is_some_and(|a| a.service == "lambda")
 }
 
 #[cfg(test)]

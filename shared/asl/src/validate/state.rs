@@ -146,7 +146,7 @@ impl Checker {
                     // unsubstituted among them ("SCHEMA_VALIDATION_FAILED: Value is not a valid
                     // resource ARN at /States/ResolveConfig/Resource", quoted in two projects'
                     // deployment notes).
-                    Some(Value::String(arn)) if !is_arn(arn) => {
+                    Some(Value::String(arn)) if !crate::resource::is_arn(arn) => {
                         self.report("SCHEMA_VALIDATION_FAILED", super::RESOURCE_NOT_AN_ARN, &at("Resource"));
                     }
                     Some(_) => {}
@@ -455,14 +455,6 @@ fn bracketed(pointer: &str) -> String {
         }
     }
     out
-}
-
-/// `arn:partition:service:region:account:resource`: region and account may be empty, as in an
-/// integration's `arn:aws:states:::lambda:invoke`.
-fn is_arn(text: &str) -> bool {
-    let parts: Vec<&str> = text.splitn(6, ':').collect();
-    matches!(parts.as_slice(), ["arn", partition, service, _, _, resource]
-        if !partition.is_empty() && !service.is_empty() && !resource.is_empty())
 }
 
 /// The largest `Seconds`, `TimeoutSeconds` or `HeartbeatSeconds` Step Functions accepts.
