@@ -116,26 +116,15 @@ impl Checker {
     /// intrinsic. AWS refuses any other value in one sentence naming the field, located at the
     /// object that holds it ("… at /States/P/Parameters"); Baton adds what it found wrong.
     pub(super) fn template(&mut self, value: Option<&Value>, location: &str) {
-        match value {
-            Some(Value::Object(fields)) => {
-                for (k, v) in fields {
-                    if k.ends_with(".$") {
-                        if let Some(problem) = dollar_field_problem(v) {
-                            let message = format!("{} ({problem})", dollar_field_refused(k));
-                            self.report("SCHEMA_VALIDATION_FAILED", message, location);
-                        }
-                    } else {
-                        self.template(Some(v), &format!("{location}/{k}"));
-                    }
-                }
+        let Some(template) = value else { return };
+        each_template_field(template, location, &mut |key, value, holder| {
+            if key.ends_with(".$")
+                && let Some(problem) = dollar_field_problem(value)
+            {
+                let message = format!("{} ({problem})", dollar_field_refused(key));
+                self.report("SCHEMA_VALIDATION_FAILED", message, holder);
             }
-            Some(Value::Array(items)) => {
-                for (i, v) in items.iter().enumerate() {
-                    self.template(Some(v), &format!("{location}/{i}"));
-                }
-            }
-            _ => {}
-        }
+        });
     }
 
     pub(super) fn error_lists(&mut self, list: Option<&Value>, location: &str, kind: &str) {
@@ -368,6 +357,29 @@ impl Checker {
                 );
             }
         }
+    }
+}
+
+/// Calls `visit` with every field of a payload template, at any depth, and where the object
+/// holding it stands (`/States/P/Parameters/Payload`). A `.$` field's value is a path or an
+/// intrinsic, not a template, so the walk does not enter it; arrays are entered element by
+/// element.
+pub(crate) fn each_template_field(template: &Value, at: &str, visit: &mut dyn FnMut(&str, &Value, &str)) {
+    match template {
+        Value::Object(fields) => {
+            for (key, value) in fields {
+                visit(key, value, at);
+                if !key.ends_with(".$") {
+                    each_template_field(value, &format!("{at}/{key}"), visit);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                each_template_field(item, &format!("{at}/{i}"), visit);
+            }
+        }
+        _ => {}
     }
 }
 

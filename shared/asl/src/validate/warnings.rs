@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::each_state;
+use super::{each_state, each_template_field};
 use crate::error::Diagnostic;
 use crate::intrinsics;
 
@@ -41,9 +41,19 @@ fn state_warnings(state: &Value, here: &str, out: &mut Vec<Diagnostic>) {
             location,
         });
     };
+    // A field whose name lacks `.$` but whose value reads as a path or an intrinsic call: it is
+    // kept as the text it is.
     for field in ["Parameters", "ResultSelector", "ItemSelector", "Assign"] {
         if let Some(template) = state.get(field) {
-            template_without_dollars(template, &format!("{here}/{field}"), &mut |at| warn("NO_DOLLAR", NO_DOLLAR, at));
+            each_template_field(template, &format!("{here}/{field}"), &mut |key, value, holder| {
+                if !key.ends_with(".$")
+                    && value
+                        .as_str()
+                        .is_some_and(|text| looks_like_a_path(text) || intrinsics::is_intrinsic(text) && text.contains('('))
+                {
+                    warn("NO_DOLLAR", NO_DOLLAR, format!("{holder}/{key}"));
+                }
+            });
         }
     }
     if state.get("Type").and_then(Value::as_str) == Some("Pass")
@@ -57,28 +67,6 @@ fn state_warnings(state: &Value, here: &str, out: &mut Vec<Diagnostic>) {
         if state.get(field).and_then(Value::as_str).is_some_and(looks_like_a_path) {
             warn("NO_PATH", NO_PATH, format!("{here}/{field}"));
         }
-    }
-}
-
-/// Every field of a payload template, at any depth, whose name lacks `.$` but whose value reads
-/// as a path or an intrinsic call: it is kept as the text it is.
-fn template_without_dollars(template: &Value, at: &str, warn: &mut dyn FnMut(String)) {
-    match template {
-        Value::Object(fields) => {
-            for (key, value) in fields.iter().filter(|(key, _)| !key.ends_with(".$")) {
-                let here = format!("{at}/{key}");
-                match value.as_str() {
-                    Some(text) if looks_like_a_path(text) || intrinsics::is_intrinsic(text) && text.contains('(') => warn(here),
-                    _ => template_without_dollars(value, &here, warn),
-                }
-            }
-        }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                template_without_dollars(item, &format!("{at}/{i}"), warn);
-            }
-        }
-        _ => {}
     }
 }
 
