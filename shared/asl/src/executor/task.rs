@@ -235,26 +235,15 @@ impl Interpreter {
 /// (recorded with a `lambda:invoke.waitForTaskToken` task in a public companion repository of a
 /// blog post on task tokens). A Lambda function or an activity called by its ARN takes any JSON.
 fn startable(resource: &str, params: Value) -> Result<Value, StatesError> {
-    fn refused(value: &Value, found: &mut Vec<String>) {
-        match value {
-            Value::Object(fields) => {
-                for (k, v) in fields {
-                    if k.ends_with(".$") && crate::validate::dollar_field_problem(v).is_some() {
-                        found.push(crate::validate::dollar_field_refused(k));
-                    } else {
-                        refused(v, found);
-                    }
-                }
-            }
-            Value::Array(items) => items.iter().for_each(|v| refused(v, found)),
-            _ => {}
-        }
-    }
     if crate::resource::integration(resource).is_none() {
         return Ok(params);
     }
     let mut found = Vec::new();
-    refused(&params, &mut found);
+    crate::validate::each_template_field(&params, "", &mut |key, value, _| {
+        if key.ends_with(".$") && crate::validate::dollar_field_problem(value).is_some() {
+            found.push(crate::validate::dollar_field_refused(key));
+        }
+    });
     found.extend(crate::integration_fields::problems(resource, &params));
     match found.is_empty() {
         true => Ok(params),
