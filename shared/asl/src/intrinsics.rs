@@ -400,12 +400,7 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
                 Some(seed) if !seed.is_number() => {
                     return Err(StatesError::intrinsic("States.MathRandom: the seed must be a number"));
                 }
-                Some(seed) => {
-                    use std::hash::{Hash, Hasher};
-                    let mut h = std::collections::hash_map::DefaultHasher::new();
-                    seed.to_string().hash(&mut h);
-                    fastrand::Rng::with_seed(h.finish()).i64(start..=end)
-                }
+                Some(seed) => seeded(seed).i64(start..=end),
                 None => fastrand::i64(start..=end),
             };
             Ok(Value::from(value))
@@ -467,6 +462,14 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
         }
         other => Err(StatesError::intrinsic(format!("unknown intrinsic function {other}"))),
     }
+}
+
+/// A generator that draws the same numbers for the same seed, whatever JSON the seed is.
+pub(crate) fn seeded(seed: &Value) -> fastrand::Rng {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    seed.to_string().hash(&mut h);
+    fastrand::Rng::with_seed(h.finish())
 }
 
 mod text;

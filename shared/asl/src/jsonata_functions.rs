@@ -51,12 +51,7 @@ fn random(args: &[JValue]) -> HostFnResult {
     let value = match args {
         [] => fastrand::f64(),
         [JValue::Number(seed)] => java_next_double(*seed as i64),
-        [seed] => {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            Value::from(seed).to_string().hash(&mut h);
-            fastrand::Rng::with_seed(h.finish()).f64()
-        }
+        [seed] => intrinsics::seeded(&Value::from(seed)).f64(),
         _ => {
             return Err(EvaluatorError::EvaluationError("$random takes at most one argument, a seed".into()));
         }
