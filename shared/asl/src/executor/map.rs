@@ -7,14 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use super::map_batches;
 use super::map_run::MapRun;
 use super::{Interpreter, Recovery, Run, caught};
+use super::{map_batches, map_limits};
 use crate::context::Context;
-use crate::definition::{MapState, NumberOrExpression};
+use crate::definition::MapState;
 use crate::error::{StatesError, names};
 use crate::io::{Lang, Step, input_path, jsonata_field, states_doc};
-use crate::path::{reference, resolve};
+use crate::path::reference;
 use crate::payload;
 
 impl Interpreter {
@@ -52,6 +52,7 @@ impl Interpreter {
             // The last `MapIterationSucceeded`, which the state's success and exit follow.
             let last_success = AtomicU64::new(0);
             let attempt = async {
+                let limit = map_limits::max_concurrency(s, &input, ctx)?;
                 let effective = match lang {
                     Lang::JsonPath => input_path(&s.io, &input, ctx)?,
                     Lang::Jsonata => input.clone(),
@@ -83,29 +84,13 @@ impl Interpreter {
                     None => items,
                 };
                 let n = items.len();
-                let number = |field: &Option<NumberOrExpression>, name: &str| field_number(field.as_ref(), name, &input, ctx);
-                let limit = match (number(&s.max_concurrency, "MaxConcurrency")?, &s.max_concurrency_path) {
-                    (Some(c), _) => whole(c, "MaxConcurrency")?,
-                    (None, Some(p)) => whole(path_number(p, "MaxConcurrencyPath", &input, ctx)?, "MaxConcurrencyPath")?,
-                    (None, None) => 0,
+                let limit = match limit {
+                    0 => n.max(1),
+                    l => usize::try_from(l).unwrap_or(usize::MAX),
                 };
-                let limit = if limit == 0 {
-                    n.max(1)
-                } else {
-                    usize::try_from(limit).unwrap_or(usize::MAX)
-                };
-                let tolerated = tolerated_failures(
-                    s,
-                    (
-                        number(&s.tolerated_failure_count, "ToleratedFailureCount")?,
-                        number(&s.tolerated_failure_percentage, "ToleratedFailurePercentage")?,
-                    ),
-                    n,
-                    &input,
-                    ctx,
-                )?;
                 run.recorder
                     .emit("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": n}));
+                let tolerated = map_limits::tolerated_failures(s, n, &input, ctx)?;
                 let map_run = distributed.then(|| MapRun::start(s, run));
                 let permits = Arc::new(tokio::sync::Semaphore::new(limit));
                 let failures = AtomicUsize::new(0);
@@ -277,86 +262,4 @@ fn stop_iterations(running: &BTreeMap<usize, Arc<Run>>, failed: usize, last: u64
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// How many failed items a Map tolerates, from ToleratedFailureCount/Percentage (or their
-/// paths); `None` when neither is set, and the first failure fails the state.
-fn tolerated_failures(
-    s: &MapState,
-    (count, percentage): (Option<f64>, Option<f64>),
-    n: usize,
-    input: &Value,
-    ctx: &Context,
-) -> Result<Option<usize>, StatesError> {
-    let count = match (count, &s.tolerated_failure_count_path) {
-        (Some(c), _) => Some(whole(c, "ToleratedFailureCount")?),
-        (None, Some(p)) => Some(whole(
-            path_number(p, "ToleratedFailureCountPath", input, ctx)?,
-            "ToleratedFailureCountPath",
-        )?),
-        (None, None) => None,
-    };
-    let percentage = match (percentage, &s.tolerated_failure_percentage_path) {
-        (Some(p), _) => Some((p, "ToleratedFailurePercentage")),
-        (None, Some(p)) => Some((
-            path_number(p, "ToleratedFailurePercentagePath", input, ctx)?,
-            "ToleratedFailurePercentagePath",
-        )),
-        (None, None) => None,
-    };
-    let percentage = match percentage {
-        Some((p, _)) if (0.0..=100.0).contains(&p) => Some(p),
-        Some((p, name)) => return Err(StatesError::runtime(format!("{name} must be a number from 0 to 100, got {p}"))),
-        None => None,
-    };
-    let from_percentage = percentage.map(|p| ((n as f64) * p / 100.0).floor() as usize);
-    Ok(match (count.map(|c| usize::try_from(c).unwrap_or(usize::MAX)), from_percentage) {
-        (Some(c), Some(p)) => Some(c.max(p)),
-        (c, p) => c.or(p),
-    })
-}
-
-/// A Map field's number: as written, or what its JSONata expression yields.
-pub(super) fn field_number(
-    field: Option<&NumberOrExpression>,
-    name: &str,
-    input: &Value,
-    ctx: &Context,
-) -> Result<Option<f64>, StatesError> {
-    match field {
-        None => Ok(None),
-        Some(NumberOrExpression::Number(n)) => Ok(Some(*n)),
-        Some(NumberOrExpression::Expression(e)) => {
-            let value = jsonata_field(&Value::String(e.clone()), name, &states_doc(input, None, None, ctx), ctx)?;
-            value.as_f64().map(Some).ok_or_else(|| {
-                StatesError::query_evaluation(
-                    name,
-                    format!("the JSONata expression specified for the field '{name}' must yield a number, got {value}"),
-                )
-            })
-        }
-    }
-}
-
-/// The number a `…Path` field selects. A string holding a number counts as that number, as on
-/// AWS: MaxConcurrencyPath, ToleratedFailureCountPath and ToleratedFailurePercentagePath reading
-/// a variable assigned `"1"` ran (recorded in localstack/localstack, tests/aws/services/
-/// stepfunctions/v2/assign/test_assign_reference_variables.snapshot.json, 2024-11-18).
-pub(super) fn path_number(p: &str, name: &str, input: &Value, ctx: &Context) -> Result<f64, StatesError> {
-    let value = resolve(p, input, ctx)?;
-    match &value {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.parse::<f64>().ok().filter(|n| n.is_finite()),
-        _ => None,
-    }
-    .ok_or_else(|| StatesError::runtime(format!("{name} '{p}' must select a number, got {value}")))
-}
-
-/// A count: a whole number, not negative.
-pub(super) fn whole(n: f64, name: &str) -> Result<u64, StatesError> {
-    if n >= 0.0 && n.fract() == 0.0 && n <= u32::MAX as f64 {
-        Ok(n as u64)
-    } else {
-        Err(StatesError::runtime(format!("{name} must be a whole number, 0 or more, got {n}")))
-    }
 }

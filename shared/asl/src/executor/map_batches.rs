@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::map::{field_number, path_number, whole};
+use super::map_limits::{field_number, path_number, whole};
 use crate::context::Context;
 use crate::definition::ItemBatcher;
 use crate::error::StatesError;

@@ -8,6 +8,7 @@
 mod drive;
 mod map;
 mod map_batches;
+mod map_limits;
 mod map_run;
 mod parallel;
 mod run;
