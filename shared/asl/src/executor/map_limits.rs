@@ -17,9 +17,8 @@ use crate::io::{jsonata_field, states_doc};
 use crate::path::resolve;
 
 /// How many iterations run at once; 0 is no limit. The state reads it when it starts, before its
-/// items, as AWS evaluates the field at the state's level (LocalStack's Map state, which follows
-/// AWS's histories, reads it there: localstack-core/localstack/services/stepfunctions/asl/
-/// component/state/state_execution/state_map/state_map.py).
+/// items and its `MapStateStarted`: AWS failed a MaxConcurrencyPath selecting `{}` straight after
+/// `MapStateEntered` (test_base_scenarios.snapshot.json, test_max_concurrency_path, 2024-06-19).
 pub(super) fn max_concurrency(s: &MapState, input: &Value, ctx: &Context) -> Result<u64, StatesError> {
     if let Some(n) = field_number(s.max_concurrency.as_ref(), "MaxConcurrency", input, ctx)? {
         return whole(n, "MaxConcurrency");
@@ -27,8 +26,8 @@ pub(super) fn max_concurrency(s: &MapState, input: &Value, ctx: &Context) -> Res
     let Some(path) = &s.max_concurrency_path else {
         return Ok(0);
     };
-    // AWS's words as LocalStack's Map state gives them (max_concurrency.py beside state_map.py);
-    // no AWS history of this failure is on record.
+    // The words for a negative value are LocalStack's (its max_concurrency.py): AWS's recording
+    // of one kept no more than the execution's start.
     match path_integer(path, "MaxConcurrencyPath", input, ctx)? {
         n if n < 0 => Err(StatesError::runtime(format!(
             "Expected non-negative integer for MaxConcurrency, got '{n}' instead."
@@ -42,7 +41,8 @@ pub(super) fn max_concurrency(s: &MapState, input: &Value, ctx: &Context) -> Res
 /// of items. The state reads them after its `MapStateStarted`, and a value a path selects that
 /// is not one fails the execution with `States.Runtime` in AWS's words (recorded in localstack/
 /// localstack, tests/aws/services/stepfunctions/v2/scenarios/test_base_scenarios.snapshot.json,
-/// test_map_state_tolerated_failure_count_path and …_percentage_path, 2024-06-19).
+/// test_map_state_tolerated_failure_count_path and …_percentage_path, 2024-06-19, as the
+/// MaxConcurrencyPath case above is).
 pub(super) fn tolerated_failures(s: &MapState, n: usize, input: &Value, ctx: &Context) -> Result<Option<usize>, StatesError> {
     let count = match (
         field_number(s.tolerated_failure_count.as_ref(), "ToleratedFailureCount", input, ctx)?,
