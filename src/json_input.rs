@@ -28,13 +28,21 @@ pub(crate) fn parse_as<T: DeserializeOwned>(origin: &Path, text: &str) -> anyhow
         let mut report = Reporter::new(origin, text);
         let message = e.to_string();
         let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
-        let pos = Pos {
-            line: u32::try_from(e.line()).unwrap_or(u32::MAX),
-            // serde_json's column is the last character it read, 0 at the start of a line.
-            column: u32::try_from(e.column().max(1)).unwrap_or(u32::MAX),
+        let at = |line: usize, column: usize| Pos {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column.max(1)).unwrap_or(u32::MAX),
         };
-        let what = if e.is_syntax() || e.is_eof() { "not JSON: " } else { "" };
-        report.error(pos, format!("{what}{}", baton_core::spec::plain::plain(message)));
+        if !(e.is_syntax() || e.is_eof()) {
+            // serde_json's column is the last character it read, 0 at the start of a line.
+            report.error(at(e.line(), e.column()), baton_core::spec::plain::plain(message));
+        } else if text.trim().is_empty() {
+            report.error(at(e.line(), e.column()), "not JSON: the text is empty");
+        } else if let Some(fault) = baton_asl::json_syntax::first_error(text) {
+            // In the words Step Functions gives the same fault, at the character at fault.
+            report.error(at(fault.line, fault.column), format!("not JSON: {}", fault.message));
+        } else {
+            report.error(at(e.line(), e.column()), "not JSON: nested too deeply to read");
+        }
         anyhow::Error::new(Usage(report.finish().expect_err("one problem").to_string()))
     })
 }

@@ -77,10 +77,8 @@ pub(crate) fn load(path: &Path, text: &str, workflow: &Workflow) -> Result<State
 /// A definition error as file:line:column diagnostics, each with its source line.
 fn located(path: &Path, text: &str, e: &DefinitionError) -> SpecError {
     let diagnostics = match e {
-        DefinitionError::Json { line, column, message } => {
+        DefinitionError::Json { line, column, message, .. } => {
             let mut report = Reporter::new(path, text);
-            // serde_json ends its message with the position printed in front already.
-            let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
             report.error(at_line_column((*line, *column)), format!("INVALID_JSON_DESCRIPTION: {message}"));
             report.into_diagnostics()
         }
@@ -145,10 +143,11 @@ fn validate(definition: &Path, substitutions: &[String], json_out: bool, workflo
             if json_out {
                 let errors = match &e {
                     DefinitionError::Invalid(d) => d.clone(),
-                    other => vec![baton_asl::Diagnostic {
+                    // As AWS answers: Jackson's message and where it stopped reading.
+                    DefinitionError::Json { message, location, .. } => vec![baton_asl::Diagnostic {
                         code: "INVALID_JSON_DESCRIPTION",
-                        message: other.to_string(),
-                        location: "/".into(),
+                        message: format!("{message}\n at {location}"),
+                        location: location.clone(),
                     }],
                 };
                 println!("{}", response("FAIL", &errors, &warnings)?);

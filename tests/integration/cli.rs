@@ -565,6 +565,50 @@ fn asl_validate_refuses_a_placeholder_resource_and_substitutes_on_request() {
     assert_eq!(bad.status.code(), Some(2), "a substitution is NAME=VALUE");
 }
 
+/// `baton asl validate --json` answers a definition that is not JSON, or is empty, as
+/// ValidateStateMachineDefinition answered them (recorded in localstack/localstack,
+/// tests/aws/services/stepfunctions/v2/test_sfn_api_validation.snapshot.json, 2025-10-19), and
+/// the text form points at the fault in the same words rather than the JSON reader's.
+#[test]
+fn asl_validate_answers_a_definition_that_is_not_json_in_aws_words() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let word = &definition(dir.path(), "word.asl.json", "not a definition");
+    let out = baton(&["asl", "validate", word, "--json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let location = "[Source: (String)\"not a definition\"; line: 1, column: 4]";
+    assert_eq!(
+        doc,
+        serde_json::json!({"result": "FAIL", "diagnostics": [{"code": "INVALID_JSON_DESCRIPTION", "severity": "ERROR",
+            "location": location,
+            "message": format!("Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')\n at {location}")}]})
+    );
+
+    let empty = &definition(dir.path(), "empty.asl.json", "");
+    let out = baton(&["asl", "validate", empty, "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        doc,
+        serde_json::json!({"result": "FAIL", "diagnostics": [{"code": "SCHEMA_VALIDATION_FAILED", "severity": "ERROR",
+            "message": "Definition must be a valid JSON object"}]})
+    );
+
+    let comma = &definition(
+        dir.path(),
+        "comma.asl.json",
+        "{\"StartAt\": \"P\",\n  \"States\": {\"P\": {\"Type\": \"Pass\", \"End\": true},}}",
+    );
+    let out = baton(&["asl", "validate", comma]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "comma.asl.json:2:49: INVALID_JSON_DESCRIPTION: Unexpected character ('}' (code 125)): was expecting double-quote to start field name"
+        ),
+        "{stderr}"
+    );
+}
+
 /// A state machine definition written to `dir/name`, by the path `baton asl` takes.
 fn definition(dir: &std::path::Path, name: &str, text: &str) -> String {
     let path = dir.join(name);

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::error::DefinitionError;
+use crate::error::{DefinitionError, Diagnostic};
 
 mod fields;
 mod shape;
@@ -437,12 +437,23 @@ impl StateMachine {
     /// A definition for a state machine of `workflow`'s kind: an Express one refuses what only
     /// Standard workflows run.
     pub fn from_json_for(text: &str, workflow: &crate::Workflow) -> Result<Self, DefinitionError> {
-        let json_error = |e: serde_json::Error| DefinitionError::Json {
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
+        // Nothing, or JSON that is not an object, in AWS's words for an empty definition
+        // (ValidateStateMachineDefinition, recorded in localstack/localstack, tests/aws/services/
+        // stepfunctions/v2/test_sfn_api_validation.snapshot.json, 2025-10-19).
+        let not_an_object = || {
+            DefinitionError::Invalid(vec![Diagnostic {
+                code: "SCHEMA_VALIDATION_FAILED",
+                message: "Definition must be a valid JSON object".into(),
+                location: String::new(),
+            }])
         };
-        let raw: Value = serde_json::from_str(text).map_err(json_error)?;
+        if text.trim().is_empty() {
+            return Err(not_an_object());
+        }
+        let raw: Value = serde_json::from_str(text).map_err(|e| crate::json_syntax::not_json(text, &e))?;
+        if !raw.is_object() {
+            return Err(not_an_object());
+        }
         let mut problems = crate::validate::names_given_twice(text);
         problems.extend(crate::validate::validate_for(&raw, workflow));
         if !problems.is_empty() {

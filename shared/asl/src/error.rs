@@ -5,8 +5,15 @@ use serde::{Deserialize, Serialize};
 /// Why a definition was rejected before it ran.
 #[derive(Debug, thiserror::Error)]
 pub enum DefinitionError {
-    #[error("INVALID_JSON_DESCRIPTION: invalid JSON at line {line}, column {column}: {message}")]
-    Json { line: usize, column: usize, message: String },
+    /// Not JSON: AWS's (Jackson's) message, where Baton points (line and character column of the
+    /// fault), and Jackson's own location, `[Source: (String)"…"; line: L, column: C]`.
+    #[error("INVALID_JSON_DESCRIPTION: {message} at line {line}, column {column}")]
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+        location: String,
+    },
     /// Every problem found, each in Step Functions' `ValidateStateMachineDefinition` form.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<Diagnostic>),

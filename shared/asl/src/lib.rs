@@ -22,7 +22,8 @@
 //!   unfinished execution continues from them; [`replay`] runs a recorded execution again with
 //!   its tasks' recorded results and says where the two runs differ.
 //! - [`error`]: definition errors and runtime `States.*` errors; [`pointer`] turns the JSON
-//!   pointer a diagnostic names into a line and column.
+//!   pointer a diagnostic names into a line and column; [`json_syntax`] says why a definition
+//!   is not JSON, in AWS's (Jackson's) words.
 
 pub mod choice;
 pub mod context;
@@ -34,6 +35,7 @@ mod integration_fields;
 pub mod intrinsics;
 pub mod io;
 mod java_order;
+pub mod json_syntax;
 pub mod jsonata;
 mod jsonata_errors;
 mod jsonata_functions;

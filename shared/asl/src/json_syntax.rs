@@ -1,0 +1,672 @@
+//! Why a definition is not JSON, in the words Step Functions gives.
+//!
+//! AWS reads a definition with Jackson and answers `INVALID_JSON_DESCRIPTION` with Jackson's
+//! message and its location: `not a definition` drew "Unrecognized token 'not': was expecting
+//! (JSON String, Number, Array, Object or token 'null', 'true' or 'false')" at
+//! `[Source: (String)"not a definition"; line: 1, column: 4]` (ValidateStateMachineDefinition,
+//! recorded in localstack/localstack, tests/aws/services/stepfunctions/v2/
+//! test_sfn_api_validation.snapshot.json, 2025-10-19). The other messages are Jackson's own for
+//! the same faults (jackson-core's `ReaderBasedJsonParser` and `ParserMinimalBase`), so a user
+//! reads what AWS would say rather than the parser library's words.
+//!
+//! The scan runs only once the definition failed to parse, keeps its own stack (a hostile file
+//! may nest deeply) and stops at the first fault, as Jackson does.
+
+use crate::error::DefinitionError;
+
+/// The first fault in a text that is not JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// Jackson's message, without its location.
+    pub message: String,
+    /// The 1-based line and column (in characters) of the character at fault, for a caret.
+    pub line: usize,
+    pub column: usize,
+    /// Where Jackson says it stopped: `[Source: (String)"…"; line: L, column: C]`.
+    pub location: String,
+}
+
+/// Why `text`, which serde_json could not read, is not a definition.
+pub fn not_json(text: &str, e: &serde_json::Error) -> DefinitionError {
+    match first_error(text) {
+        Some(fault) => DefinitionError::Json {
+            line: fault.line,
+            column: fault.column,
+            message: fault.message,
+            location: fault.location,
+        },
+        // The scan and serde_json refuse the same texts; should they ever differ, the reader's
+        // position still points at the fault.
+        None => DefinitionError::Json {
+            line: e.line(),
+            column: e.column().max(1),
+            message: "Unexpected content".into(),
+            location: location(text, e.line(), e.column().max(1)),
+        },
+    }
+}
+
+/// The deepest nesting serde_json reads; deeper would risk the stack on a hostile file, so the
+/// scan refuses it at the bracket that goes past, as the reader does.
+const NESTING_LIMIT: usize = 127;
+
+/// What Jackson expects where a value should start.
+const VALUE_LIST: &str = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
+/// Jackson stops a token it cannot read at this many characters (`…MaxErrorTokenLength`).
+const TOKEN_LIMIT: usize = 256;
+/// Jackson quotes at most this many characters of the content (`…MaxRawContentLength`).
+const SNIPPET_LIMIT: usize = 500;
+
+/// The first fault in `text`, or `None` when it is JSON (or only white space, which Step
+/// Functions refuses as not an object rather than as bad JSON).
+pub fn first_error(text: &str) -> Option<SyntaxError> {
+    let chars: Vec<char> = text.chars().collect();
+    let fault = Scan {
+        chars: &chars,
+        at: 0,
+        open: Vec::new(),
+    }
+    .run()
+    .err()?;
+    Some(fault.into_error(text, &chars))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Object,
+    Array,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Object => "Object",
+            Kind::Array => "Array",
+        }
+    }
+}
+
+/// A fault: its message, the character at fault, and how far Jackson had read.
+struct Fault {
+    message: String,
+    at: usize,
+    read_to: usize,
+}
+
+impl Fault {
+    fn into_error(self, text: &str, chars: &[char]) -> SyntaxError {
+        let (line, column) = position(chars, self.at);
+        let (jackson_line, jackson_column) = jackson_position(chars, self.read_to);
+        SyntaxError {
+            message: self.message,
+            line,
+            column,
+            location: location(text, jackson_line, jackson_column),
+        }
+    }
+}
+
+struct Scan<'a> {
+    chars: &'a [char],
+    at: usize,
+    /// The open objects and arrays: each one's kind and bracket, and whether it is an object
+    /// member's value (see [`Scan::start_marker`]).
+    open: Vec<(Kind, usize, bool)>,
+}
+
+type Step = Result<(), Fault>;
+
+/// What the scan reads next.
+enum Next {
+    Value,
+    Member,
+    /// The end of a value: a comma, a closing bracket, or the end of the text.
+    After,
+}
+
+impl Scan<'_> {
+    fn run(mut self) -> Step {
+        if self.space()?.is_none() {
+            return Ok(());
+        }
+        let mut next = Next::Value;
+        loop {
+            next = match next {
+                Next::Value => self.value()?,
+                Next::Member => {
+                    self.member()?;
+                    Next::Value
+                }
+                Next::After => {
+                    let Some(&(kind, start, member)) = self.open.last() else {
+                        break;
+                    };
+                    self.after(kind, start, member)?
+                }
+            };
+        }
+        match self.space()? {
+            None => Ok(()),
+            // Jackson would stop reading here; what Baton reads is one value, so more is a mistake.
+            Some(c) => Err(self.unexpected(c, "only white space may follow the JSON value")),
+        }
+    }
+
+    /// After a value inside an object or array: its end, or a comma and the next entry.
+    fn after(&mut self, kind: Kind, start: usize, member: bool) -> Result<Next, Fault> {
+        let Some(c) = self.space()? else {
+            return Err(self.unclosed(kind, start, member));
+        };
+        match (c, kind) {
+            ('}', Kind::Object) | (']', Kind::Array) => {
+                self.at += 1;
+                self.open.pop();
+                Ok(Next::After)
+            }
+            ('}' | ']', _) => Err(self.mismatched(c, kind, start, member)),
+            (',', _) => {
+                self.at += 1;
+                if self.space()?.is_none() {
+                    return Err(self.eof(format!(" within/between {} entries", kind.name())));
+                }
+                Ok(match kind {
+                    Kind::Object => Next::Member,
+                    Kind::Array => Next::Value,
+                })
+            }
+            _ => Err(self.unexpected(c, &format!("was expecting comma to separate {} entries", kind.name()))),
+        }
+    }
+
+    /// A value starting at the current character (white space already skipped); an object or
+    /// array is opened, its entries left to the caller's loop.
+    fn value(&mut self) -> Result<Next, Fault> {
+        let c = self.chars[self.at];
+        let member = self.open.last().is_some_and(|(k, ..)| *k == Kind::Object);
+        match c {
+            '"' => self.string("string value").map(|()| Next::After),
+            '{' | '[' => {
+                let (kind, close, first) = match c {
+                    '{' => (Kind::Object, '}', Next::Member),
+                    _ => (Kind::Array, ']', Next::Value),
+                };
+                let start = self.at;
+                if self.open.len() == NESTING_LIMIT {
+                    return Err(Fault {
+                        message: format!("Objects and arrays nested more than {NESTING_LIMIT} deep are not supported"),
+                        at: start,
+                        read_to: start + 1,
+                    });
+                }
+                self.open.push((kind, start, member));
+                self.at += 1;
+                match self.space()? {
+                    None => Err(self.unclosed(kind, start, member)),
+                    Some(c) if c == close => {
+                        self.at += 1;
+                        self.open.pop();
+                        Ok(Next::After)
+                    }
+                    Some(_) => Ok(first),
+                }
+            }
+            '-' | '0'..='9' => self.number().map(|()| Next::After),
+            ']' if self.open.last().is_some_and(|(k, ..)| *k == Kind::Array) => Err(self.unexpected(c, "expected a value")),
+            ',' if !self.open.is_empty() => Err(self.unexpected(c, "expected a value")),
+            '}' => Err(self.unexpected(c, "expected a value")),
+            c if identifier_start(c) => self.word().map(|()| Next::After),
+            c => Err(self.unexpected(c, &format!("expected a valid value {VALUE_LIST}"))),
+        }
+    }
+
+    /// An object member's quoted name and colon, up to its value.
+    fn member(&mut self) -> Step {
+        let c = self.chars[self.at];
+        if c != '"' {
+            return Err(self.unexpected(c, "was expecting double-quote to start field name"));
+        }
+        self.string("name")?;
+        match self.space()? {
+            None => Err(self.eof(" within/between Object entries".into())),
+            Some(':') => {
+                self.at += 1;
+                match self.space()? {
+                    None => Err(self.eof(" within/between Object entries".into())),
+                    Some(_) => Ok(()),
+                }
+            }
+            Some(c) => Err(self.unexpected(c, "was expecting a colon to separate field name and value")),
+        }
+    }
+
+    /// `true`, `false`, `null`, or a word Jackson reads whole to name it.
+    fn word(&mut self) -> Step {
+        let start = self.at;
+        let mut end = start;
+        while end < self.chars.len() && identifier_part(self.chars[end]) && end - start < TOKEN_LIMIT {
+            end += 1;
+        }
+        let word: String = self.chars[start..end].iter().collect();
+        if matches!(word.as_str(), "true" | "false" | "null") {
+            self.at = end;
+            return Ok(());
+        }
+        let more = if end < self.chars.len() && identifier_part(self.chars[end]) {
+            "..."
+        } else {
+            ""
+        };
+        Err(Fault {
+            message: format!("Unrecognized token '{word}{more}': was expecting {VALUE_LIST}"),
+            at: start,
+            read_to: end,
+        })
+    }
+
+    /// A quoted string: a field name or a string value (`what`, as Jackson names them).
+    fn string(&mut self, what: &str) -> Step {
+        self.at += 1;
+        loop {
+            let Some(&c) = self.chars.get(self.at) else {
+                return Err(match what {
+                    "name" => self.eof(" in field name".into()),
+                    _ => self.eof(": was expecting closing quote for a string value".into()),
+                });
+            };
+            match c {
+                '"' => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                '\\' => {
+                    self.at += 1;
+                    let Some(&e) = self.chars.get(self.at) else {
+                        return Err(self.eof(" in character escape sequence".into()));
+                    };
+                    match e {
+                        '"' | '\\' | '/' | 'b' | 'f' | 'n' | 'r' | 't' => self.at += 1,
+                        'u' => {
+                            self.at += 1;
+                            for _ in 0..4 {
+                                match self.chars.get(self.at) {
+                                    None => return Err(self.eof(" in character escape sequence".into())),
+                                    Some(h) if h.is_ascii_hexdigit() => self.at += 1,
+                                    Some(&h) => return Err(self.unexpected(h, "expected a hex-digit for character escape sequence")),
+                                }
+                            }
+                        }
+                        e => {
+                            return Err(Fault {
+                                message: format!("Unrecognized character escape {}", describe(e)),
+                                at: self.at,
+                                read_to: self.at + 1,
+                            });
+                        }
+                    }
+                }
+                c if u32::from(c) < 0x20 => {
+                    return Err(Fault {
+                        message: format!(
+                            "Illegal unquoted character ({}): has to be escaped using backslash to be included in {what}",
+                            describe(c)
+                        ),
+                        at: self.at,
+                        read_to: self.at + 1,
+                    });
+                }
+                _ => self.at += 1,
+            }
+        }
+    }
+
+    /// A number as JSON writes one: a minus, no leading zero, digits after a point or exponent.
+    fn number(&mut self) -> Step {
+        if self.chars[self.at] == '-' {
+            self.at += 1;
+            match self.chars.get(self.at) {
+                Some(c) if c.is_ascii_digit() => {}
+                Some(&c) => return Err(self.in_number(c, "expected digit (0-9) to follow minus sign, for valid numeric value")),
+                None => return Err(self.eof(" in a Number value".into())),
+            }
+        }
+        let first = self.at;
+        self.digits();
+        if self.chars[first] == '0' && self.at - first > 1 {
+            return Err(Fault {
+                message: "Invalid numeric value: Leading zeroes not allowed".into(),
+                at: first,
+                read_to: first + 2,
+            });
+        }
+        if self.chars.get(self.at) == Some(&'.') {
+            self.at += 1;
+            if self.digits() == 0 {
+                return Err(self.number_end("Decimal point not followed by a digit"));
+            }
+        }
+        if matches!(self.chars.get(self.at), Some('e' | 'E')) {
+            self.at += 1;
+            if matches!(self.chars.get(self.at), Some('+' | '-')) {
+                self.at += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.number_end("Exponent indicator not followed by a digit"));
+            }
+        }
+        Ok(())
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.at;
+        while self.chars.get(self.at).is_some_and(char::is_ascii_digit) {
+            self.at += 1;
+        }
+        self.at - start
+    }
+
+    /// A number cut short: at the character that ended it, or at the end of the text.
+    fn number_end(&self, comment: &str) -> Fault {
+        match self.chars.get(self.at) {
+            Some(&c) => self.in_number(c, comment),
+            None => self.eof(" in a Number value".into()),
+        }
+    }
+
+    /// The next character that is not white space, or `None` at the end; Jackson allows only
+    /// space, tab and line ends between tokens, and no comments.
+    fn space(&mut self) -> Result<Option<char>, Fault> {
+        while let Some(&c) = self.chars.get(self.at) {
+            match c {
+                ' ' | '\t' | '\n' | '\r' => self.at += 1,
+                '/' => {
+                    return Err(self.unexpected(
+                        c,
+                        "maybe a (non-standard) comment? (not recognized as one since Feature 'ALLOW_COMMENTS' not enabled for parser)",
+                    ));
+                }
+                c if u32::from(c) < 0x20 => {
+                    return Err(Fault {
+                        message: format!(
+                            "Illegal character ({}): only regular white space (\\r, \\n, \\t) is allowed between tokens",
+                            describe(c)
+                        ),
+                        at: self.at,
+                        read_to: self.at + 1,
+                    });
+                }
+                c => return Ok(Some(c)),
+            }
+        }
+        Ok(None)
+    }
+
+    fn unexpected(&self, c: char, comment: &str) -> Fault {
+        Fault {
+            message: format!("Unexpected character ({}): {comment}", describe(c)),
+            at: self.at,
+            read_to: self.at + 1,
+        }
+    }
+
+    fn in_number(&self, c: char, comment: &str) -> Fault {
+        Fault {
+            message: format!("Unexpected character ({}) in numeric value: {comment}", describe(c)),
+            at: self.at,
+            read_to: self.at + 1,
+        }
+    }
+
+    fn eof(&self, what: String) -> Fault {
+        Fault {
+            message: format!("Unexpected end-of-input{what}"),
+            at: self.chars.len(),
+            read_to: self.chars.len(),
+        }
+    }
+
+    /// The text ended inside an object or array; Jackson names where it opened.
+    fn unclosed(&self, kind: Kind, start: usize, member: bool) -> Fault {
+        let start = self.start_marker(start, member);
+        self.eof(format!(": expected close marker for {} (start marker at {start})", kind.name()))
+    }
+
+    fn mismatched(&self, c: char, kind: Kind, start: usize, member: bool) -> Fault {
+        let expected = if kind == Kind::Object { '}' } else { ']' };
+        Fault {
+            message: format!(
+                "Unexpected close marker '{c}': expected '{expected}' (for {} starting at {})",
+                kind.name(),
+                self.start_marker(start, member)
+            ),
+            at: self.at,
+            read_to: self.at + 1,
+        }
+    }
+
+    /// Where an object or array opened, as Jackson's context records it: the column of its
+    /// bracket counted from 0 at the top level and in an array (`nextToken` keeps the token's
+    /// column so), from 1 as an object member's value (`_updateLocation` keeps it so).
+    fn start_marker(&self, start: usize, member: bool) -> String {
+        let (line, column) = jackson_position(self.chars, start);
+        let text: String = self.chars.iter().collect();
+        location(&text, line, if member { column } else { column - 1 })
+    }
+}
+
+/// A character as Jackson describes it: `'x' (code 120)`, or `(CTRL-CHAR, code 10)`.
+fn describe(c: char) -> String {
+    let code = u32::from(c);
+    if c.is_control() {
+        format!("(CTRL-CHAR, code {code})")
+    } else if code > 255 {
+        format!("'{c}' (code {code} / 0x{code:x})")
+    } else {
+        format!("'{c}' (code {code})")
+    }
+}
+
+/// Java's `Character.isJavaIdentifierStart`, near enough for naming a bad token.
+fn identifier_start(c: char) -> bool {
+    c.is_alphabetic() || c == '$' || c == '_'
+}
+
+fn identifier_part(c: char) -> bool {
+    c.is_alphanumeric() || c == '$' || c == '_'
+}
+
+/// The 1-based line and character column of `chars[at]` (or of the end).
+fn position(chars: &[char], at: usize) -> (usize, usize) {
+    let before = &chars[..at.min(chars.len())];
+    let line = before.iter().filter(|c| **c == '\n').count() + 1;
+    let column = before.iter().rev().take_while(|c| **c != '\n').count() + 1;
+    (line, column)
+}
+
+/// Jackson's line and column once it has read `read_to` characters: lines end at `\n`, `\r` or
+/// `\r\n`, and a column counts UTF-16 units from 1 — so the column after the last character
+/// read, as its messages give it.
+fn jackson_position(chars: &[char], read_to: usize) -> (usize, usize) {
+    let mut line = 1;
+    let mut column = 1;
+    let mut previous = None;
+    for &c in &chars[..read_to.min(chars.len())] {
+        match c {
+            '\n' if previous == Some('\r') => {}
+            '\n' | '\r' => {
+                line += 1;
+                column = 1;
+            }
+            c => column += c.len_utf16(),
+        }
+        previous = Some(c);
+    }
+    (line, column)
+}
+
+/// `[Source: (String)"…"; line: L, column: C]`, the content cut at 500 characters as Jackson
+/// cuts it.
+fn location(text: &str, line: usize, column: usize) -> String {
+    let total = text.encode_utf16().count();
+    let snippet: String = text
+        .chars()
+        .scan(0, |units, c| {
+            *units += c.len_utf16();
+            (*units <= SNIPPET_LIMIT).then_some(c)
+        })
+        .collect();
+    let cut = total - snippet.encode_utf16().count();
+    let truncated = if cut > 0 {
+        format!("[truncated {cut} chars]")
+    } else {
+        String::new()
+    };
+    format!("[Source: (String)\"{snippet}\"{truncated}; line: {line}, column: {column}]")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_error;
+
+    fn message(text: &str) -> String {
+        first_error(text).map(|e| e.message).unwrap_or_default()
+    }
+
+    /// The one fault AWS's words are recorded for (test_sfn_api_validation.snapshot.json).
+    #[test]
+    fn a_bare_word_is_an_unrecognized_token_as_aws_recorded() {
+        let e = first_error("not a definition").unwrap();
+        assert_eq!(
+            e.message,
+            "Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+        );
+        assert_eq!(e.location, "[Source: (String)\"not a definition\"; line: 1, column: 4]");
+        assert_eq!((e.line, e.column), (1, 1));
+    }
+
+    #[test]
+    fn json_has_no_fault() {
+        assert_eq!(first_error(r#" {"a": [1, -2.5e3, true, null, "x\n\u00e9"], "b": {}} "#), None);
+        assert_eq!(first_error("   "), None);
+    }
+
+    #[test]
+    fn each_fault_in_jacksons_words() {
+        for (text, expected) in [
+            (
+                r#"{"a":1,}"#,
+                "Unexpected character ('}' (code 125)): was expecting double-quote to start field name",
+            ),
+            (
+                r#"{a:1}"#,
+                "Unexpected character ('a' (code 97)): was expecting double-quote to start field name",
+            ),
+            (
+                r#"{"a" 1}"#,
+                "Unexpected character ('1' (code 49)): was expecting a colon to separate field name and value",
+            ),
+            (
+                r#"{"a":1 "b":2}"#,
+                "Unexpected character ('\"' (code 34)): was expecting comma to separate Object entries",
+            ),
+            (
+                r#"[1 2]"#,
+                "Unexpected character ('2' (code 50)): was expecting comma to separate Array entries",
+            ),
+            (r#"[1,]"#, "Unexpected character (']' (code 93)): expected a value"),
+            (r#"{"a":}"#, "Unexpected character ('}' (code 125)): expected a value"),
+            (
+                r#"{"a":#}"#,
+                "Unexpected character ('#' (code 35)): expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
+            ),
+            (
+                r#"{"a":tru}"#,
+                "Unrecognized token 'tru': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
+            ),
+            (
+                r#"{"a":nulls}"#,
+                "Unrecognized token 'nulls': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
+            ),
+            (r#"{"a":01}"#, "Invalid numeric value: Leading zeroes not allowed"),
+            (
+                r#"{"a":-x}"#,
+                "Unexpected character ('x' (code 120)) in numeric value: expected digit (0-9) to follow minus sign, for valid numeric value",
+            ),
+            (
+                r#"{"a":1.}"#,
+                "Unexpected character ('}' (code 125)) in numeric value: Decimal point not followed by a digit",
+            ),
+            (r#"{"a":"\q"}"#, "Unrecognized character escape 'q' (code 113)"),
+            (
+                "{\"a\":\"x\ny\"}",
+                "Illegal unquoted character ((CTRL-CHAR, code 10)): has to be escaped using backslash to be included in string value",
+            ),
+            (
+                r#"{"a":"x"#,
+                "Unexpected end-of-input: was expecting closing quote for a string value",
+            ),
+            (r#"{"a"#, "Unexpected end-of-input in field name"),
+            (r#"{"a":"#, "Unexpected end-of-input within/between Object entries"),
+            (
+                "// c\n{}",
+                "Unexpected character ('/' (code 47)): maybe a (non-standard) comment? (not recognized as one since Feature 'ALLOW_COMMENTS' not enabled for parser)",
+            ),
+            (
+                "{}\u{7}",
+                "Illegal character ((CTRL-CHAR, code 7)): only regular white space (\\r, \\n, \\t) is allowed between tokens",
+            ),
+        ] {
+            assert_eq!(message(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_unclosed_or_mismatched_bracket_names_where_it_opened() {
+        assert_eq!(
+            message("{\n  \"a\": [1"),
+            "Unexpected end-of-input: expected close marker for Array (start marker at [Source: (String)\"{\n  \"a\": [1\"; line: 2, column: 8])"
+        );
+        assert_eq!(
+            message(r#"{"a":1]"#),
+            "Unexpected close marker ']': expected '}' (for Object starting at [Source: (String)\"{\"a\":1]\"; line: 1, column: 0])"
+        );
+    }
+
+    #[test]
+    fn positions_count_lines_and_point_at_the_fault() {
+        let e = first_error("{\n  \"a\": 1,\n  \"b\" 2\n}").unwrap();
+        assert_eq!((e.line, e.column), (3, 7));
+        assert!(e.location.ends_with("; line: 3, column: 8]"), "{}", e.location);
+    }
+
+    #[test]
+    fn the_quoted_content_is_cut_at_500_characters() {
+        let text = format!("{{\"a\": {}x", "1,".repeat(300));
+        let e = first_error(&text).unwrap();
+        assert!(
+            e.location.starts_with(&format!("[Source: (String)\"{}", &text[..500])),
+            "{}",
+            e.location
+        );
+        assert!(
+            e.location.contains(&format!("\"[truncated {} chars]; line: 1", text.len() - 500)),
+            "{}",
+            e.location
+        );
+    }
+
+    /// The scan refuses nesting where serde_json does, at the bracket that goes past, before a
+    /// fault deeper in: a hostile file cannot make it recurse.
+    #[test]
+    fn json_nested_past_the_readers_limit_is_refused_at_the_bracket() {
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(serde_json::from_str::<serde_json::Value>(&nested(127)).is_ok());
+        assert_eq!(first_error(&nested(127)), None);
+        let text = format!("{}1,]", "[".repeat(100_000));
+        let e = serde_json::from_str::<serde_json::Value>(&text).unwrap_err();
+        let crate::error::DefinitionError::Json { message, column, .. } = super::not_json(&text, &e) else {
+            panic!("not a JSON error");
+        };
+        assert_eq!(message, "Objects and arrays nested more than 127 deep are not supported");
+        assert_eq!(column, 128);
+    }
+}
