@@ -28,10 +28,9 @@ pub(super) fn batches(
             (None, Some(p)) => whole(path_number(p, path_name, input, ctx)?, path_name)?,
             (None, None) => return Ok(None),
         };
-        if n == 0 {
-            return Err(StatesError::runtime(format!("{number_name} must be 1 or more, got 0")));
-        }
-        Ok(Some(n))
+        // AWS takes 0 when the state machine is created (its minimum is 0, floci-io/floci#3733);
+        // like a MaxConcurrency or an ItemReader's MaxItems of 0, it sets no bound.
+        Ok((n > 0).then_some(n))
     };
     let max_items = limit(
         batcher.max_items_per_batch.as_ref(),

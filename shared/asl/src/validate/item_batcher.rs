@@ -5,8 +5,12 @@
 
 use serde_json::Value;
 
-use super::{Checker, PathField};
-use crate::io::PAYLOAD_LIMIT;
+use super::Checker;
+use super::map_numbers::{COUNT, Range};
+
+/// The largest batch input, a state's payload limit (developer guide, ItemBatcher:
+/// "MaxInputBytesPerBatch … up to 256 KiB").
+const PAYLOAD_LIMIT_TEXT: &str = "262144";
 
 const FIELDS: [&str; 5] = [
     "MaxItemsPerBatch",
@@ -26,21 +30,16 @@ impl Checker {
         for f in fields.keys().filter(|f| !FIELDS.contains(&f.as_str())) {
             self.report("SCHEMA_VALIDATION_FAILED", format!("Field '{f}' is not supported"), &at(f));
         }
-        for (f, path, maximum) in [
-            ("MaxItemsPerBatch", "MaxItemsPerBatchPath", None),
-            // A batch's input may be no larger than a state's.
-            ("MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath", Some(PAYLOAD_LIMIT)),
-        ] {
-            self.exclusive(fields, (f, path), location);
-            if let Some(n) = self.number_or_expression(fields.get(f), f, &at(f), jsonata) {
-                if !(n >= 1.0 && n.fract() == 0.0) {
-                    self.report("SCHEMA_VALIDATION_FAILED", format!("{f} must be a whole number, 1 or more"), &at(f));
-                } else if let Some(m) = maximum.filter(|&m| n > m as f64) {
-                    self.report("SCHEMA_VALIDATION_FAILED", format!("Maximum value is {m}"), &at(f));
-                }
-            }
-            self.path(fields.get(path), &at(path), PathField::Plain);
+        if jsonata {
+            self.jsonpath_only(fields, &["MaxItemsPerBatch", "MaxInputBytesPerBatch"], location);
         }
+        self.map_number(fields, "MaxItemsPerBatch", location, jsonata, &COUNT);
+        // A batch's input may be no larger than a state's.
+        let bytes = Range {
+            maximum: Some(PAYLOAD_LIMIT_TEXT),
+            ..COUNT
+        };
+        self.map_number(fields, "MaxInputBytesPerBatch", location, jsonata, &bytes);
         match (fields.get("BatchInput"), jsonata) {
             (None, _) => {}
             (Some(b @ Value::Object(_)), false) => self.template(Some(b), &at("BatchInput")),
@@ -87,16 +86,44 @@ mod tests {
     }
 
     #[test]
+    fn the_batch_input_limit_is_the_payload_limit() {
+        assert_eq!(crate::io::PAYLOAD_LIMIT.to_string(), super::PAYLOAD_LIMIT_TEXT);
+    }
+
+    /// AWS's refusals for every Map number (floci-io/floci#3733, measured on AWS): 0 is taken,
+    /// a path into the context object is not, nor a path at all in a JSONata state.
+    #[test]
+    fn a_batcher_s_numbers_are_refused_as_aws_refuses_a_map_s() {
+        assert!(batched(json!({"MaxItemsPerBatch": 0, "MaxInputBytesPerBatch": 0}), "JSONPath").is_empty());
+        assert_eq!(
+            batched(
+                json!({"MaxItemsPerBatchPath": "$$.Execution.Input.n", "MaxInputBytesPerBatch": 1.5}),
+                "JSONPath"
+            ),
+            [
+                "SCHEMA_VALIDATION_FAILED: Value is not a Reference Path at /States/M/ItemBatcher/MaxItemsPerBatchPath",
+                "SCHEMA_VALIDATION_FAILED: Expected value of type: Integer at /States/M/ItemBatcher/MaxInputBytesPerBatch",
+            ]
+        );
+        assert_eq!(
+            batched(json!({"MaxItemsPerBatchPath": "$.n"}), "JSONata"),
+            [
+                "SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field 'MaxItemsPerBatchPath' is only supported for the 'JSONPath' QueryLanguage at /States/M/ItemBatcher"
+            ]
+        );
+    }
+
+    #[test]
     fn a_batcher_s_fields_are_checked_where_they_are() {
         assert_eq!(
             batched(
-                json!({"MaxItemsPerBatch": 0, "MaxInputBytesPerBatch": 300000, "MaxItemsPerBatchPath": "$.n", "Size": 1}),
+                json!({"MaxItemsPerBatch": -1, "MaxInputBytesPerBatch": 300000, "MaxItemsPerBatchPath": "$.n", "Size": 1}),
                 "JSONPath"
             ),
             [
                 "SCHEMA_VALIDATION_FAILED: Field 'Size' is not supported at /States/M/ItemBatcher/Size",
                 "SCHEMA_VALIDATION_FAILED: There should only be one of the following fields: [MaxItemsPerBatch, MaxItemsPerBatchPath] at /States/M/ItemBatcher",
-                "SCHEMA_VALIDATION_FAILED: MaxItemsPerBatch must be a whole number, 1 or more at /States/M/ItemBatcher/MaxItemsPerBatch",
+                "SCHEMA_VALIDATION_FAILED: Minimum value is 0 at /States/M/ItemBatcher/MaxItemsPerBatch",
                 "SCHEMA_VALIDATION_FAILED: Maximum value is 262144 at /States/M/ItemBatcher/MaxInputBytesPerBatch",
             ]
         );

@@ -6,6 +6,7 @@
 mod duplicates;
 mod express;
 mod item_batcher;
+mod map_numbers;
 mod state;
 mod warnings;
 

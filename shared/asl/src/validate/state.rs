@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use super::map_numbers::{COUNT, Range};
 use super::{Checker, PathField};
 use crate::definition::allowed_fields;
 use crate::intrinsics;
@@ -305,30 +306,22 @@ impl Checker {
                 if let Some(batcher) = fields.get("ItemBatcher") {
                     self.item_batcher(batcher, &at("ItemBatcher"), jsonata);
                 }
-                // A number and its path together, a number out of range, and a path into the
-                // context object (only ItemsPath may read it), in AWS's words
-                // (floci-io/floci#3733, measured on AWS on 2026-09-16). A path may read a
-                // variable (test_assign_reference_variables, tests/conformance/states.json).
-                for (f, path, minimum, maximum) in [
-                    ("MaxConcurrency", "MaxConcurrencyPath", "0", None),
-                    ("ToleratedFailureCount", "ToleratedFailureCountPath", "0", None),
-                    ("ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "0.0", Some("100.0")),
+                if let Some(reader) = fields.get("ItemReader") {
+                    self.item_reader(reader, &at("ItemReader"), jsonata);
+                }
+                // A path may read a variable (test_assign_reference_variables,
+                // tests/conformance/states.json).
+                let percentage = Range {
+                    minimum: "0.0",
+                    maximum: Some("100.0"),
+                    whole: false,
+                };
+                for (f, range) in [
+                    ("MaxConcurrency", &COUNT),
+                    ("ToleratedFailureCount", &COUNT),
+                    ("ToleratedFailurePercentage", &percentage),
                 ] {
-                    exclusive(self, f, path);
-                    if let Some(n) = self.number_or_expression(fields.get(f), f, &at(f), jsonata) {
-                        if n < 0.0 {
-                            self.report("SCHEMA_VALIDATION_FAILED", format!("Minimum value is {minimum}"), &at(f));
-                        }
-                        if let Some(maximum) = maximum.filter(|m| m.parse::<f64>().is_ok_and(|m| n > m)) {
-                            self.report("SCHEMA_VALIDATION_FAILED", format!("Maximum value is {maximum}"), &at(f));
-                        }
-                    }
-                    match fields.get(path).and_then(Value::as_str) {
-                        Some(p) if p.starts_with("$$") => {
-                            self.report("SCHEMA_VALIDATION_FAILED", "Value is not a Reference Path", &at(path));
-                        }
-                        _ => self.path(fields.get(path), &at(path), PathField::Plain),
-                    }
+                    self.map_number(fields, f, here, jsonata, range);
                 }
             }
             _ => {}

@@ -76,6 +76,35 @@ fn a_map_s_numbers_are_bounded_and_given_once() {
     assert!(diagnostics(map(json!({"MaxConcurrencyPath": "$maxConcurrency"}))).is_empty());
 }
 
+/// An ItemReader's MaxItems as AWS bounds it (floci-io/floci#3733, measured on AWS on
+/// 2026-09-16: "Maximum value is 100000000", given once with its path, no context object).
+#[test]
+fn an_item_reader_s_max_items_are_bounded_and_given_once() {
+    let reader = |config: Value| {
+        map(json!({"ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": config, "Parameters": {"Bucket": "b", "Key": "k"}}}))
+    };
+    let distributed = |mut machine: Value| {
+        machine["States"]["M"]["ItemProcessor"]["ProcessorConfig"] = json!({"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"});
+        machine
+    };
+    assert!(diagnostics(distributed(reader(json!({"InputType": "JSON", "MaxItems": 100_000_000})))).is_empty());
+    assert_eq!(
+        diagnostics(distributed(reader(
+            json!({"InputType": "JSON", "MaxItems": 100_000_001, "MaxItemsPath": "$$.Execution.Input.n"})
+        ))),
+        [
+            "SCHEMA_VALIDATION_FAILED: There should only be one of the following fields: [MaxItems, MaxItemsPath] at /States/M/ItemReader/ReaderConfig",
+            "SCHEMA_VALIDATION_FAILED: Maximum value is 100000000 at /States/M/ItemReader/ReaderConfig/MaxItems",
+            "SCHEMA_VALIDATION_FAILED: Value is not a Reference Path at /States/M/ItemReader/ReaderConfig/MaxItemsPath",
+        ]
+    );
+    assert_eq!(
+        diagnostics(distributed(reader(json!({"InputType": "JSON", "MaxItems": -1})))),
+        ["SCHEMA_VALIDATION_FAILED: Minimum value is 0 at /States/M/ItemReader/ReaderConfig/MaxItems"]
+    );
+}
+
 #[test]
 fn a_map_s_processor_cannot_set_a_query_language() {
     let mut definition = map(json!({}));

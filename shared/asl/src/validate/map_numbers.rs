@@ -1,0 +1,79 @@
+//! A Map state's numbers — MaxConcurrency, the tolerances, its ItemBatcher's limits and its
+//! ItemReader's MaxItems — each written as a number (in a JSONata state, an expression) or read
+//! by its `…Path`, refused alike in AWS's words (floci-io/floci#3733, measured on AWS on
+//! 2026-09-16): the number and its path together ("There should only be one of the following
+//! fields: [MaxItems, MaxItemsPath]"), a number below its minimum ("Minimum value is 0") or above
+//! its maximum, a path into the context object ("Value is not a Reference Path": only ItemsPath
+//! may read it), and, in a JSONata state, a path at all.
+
+use serde_json::{Map, Value};
+
+use super::{Checker, PathField};
+
+/// A number's range, as AWS words its bounds, and whether it counts.
+pub(super) struct Range {
+    pub minimum: &'static str,
+    pub maximum: Option<&'static str>,
+    pub whole: bool,
+}
+
+/// A count: 0 or more.
+pub(super) const COUNT: Range = Range {
+    minimum: "0",
+    maximum: None,
+    whole: true,
+};
+
+impl Checker {
+    /// The number `name` of the object `fields` at `location`, and its `…Path`.
+    pub(super) fn map_number(&mut self, fields: &Map<String, Value>, name: &str, location: &str, jsonata: bool, range: &Range) {
+        let path = format!("{name}Path");
+        let at = |f: &str| format!("{location}/{f}");
+        self.exclusive(fields, (name, &path), location);
+        if let Some(n) = self.number_or_expression(fields.get(name), name, &at(name), jsonata) {
+            if n < 0.0 {
+                self.report("SCHEMA_VALIDATION_FAILED", format!("Minimum value is {}", range.minimum), &at(name));
+            } else if range.whole && n.fract() != 0.0 {
+                self.report("SCHEMA_VALIDATION_FAILED", "Expected value of type: Integer", &at(name));
+            }
+            if let Some(maximum) = range.maximum.filter(|m| m.parse::<f64>().is_ok_and(|m| n > m)) {
+                self.report("SCHEMA_VALIDATION_FAILED", format!("Maximum value is {maximum}"), &at(name));
+            }
+        }
+        match fields.get(&path).and_then(Value::as_str) {
+            Some(p) if p.starts_with("$$") => {
+                self.report("SCHEMA_VALIDATION_FAILED", "Value is not a Reference Path", &at(&path));
+            }
+            _ => self.path(fields.get(&path), &at(&path), PathField::Plain),
+        }
+    }
+
+    /// A `…Path` field inside a Map's ItemBatcher or ReaderConfig, in a JSONata state: refused
+    /// as a state's own JSONPath fields are, at the object that holds it.
+    pub(super) fn jsonpath_only(&mut self, fields: &Map<String, Value>, names: &[&str], location: &str) {
+        for name in names.iter().map(|n| format!("{n}Path")).filter(|p| fields.contains_key(p)) {
+            self.report(
+                "SCHEMA_VALIDATION_FAILED",
+                format!("The QueryLanguage is set to 'JSONata', but field '{name}' is only supported for the 'JSONPath' QueryLanguage"),
+                location,
+            );
+        }
+    }
+
+    /// An ItemReader's ReaderConfig numbers; the reader itself (its S3 resource and its input
+    /// types) is the service's to refuse.
+    pub(super) fn item_reader(&mut self, reader: &Value, location: &str, jsonata: bool) {
+        let Some(config) = reader.get("ReaderConfig").and_then(Value::as_object) else {
+            return;
+        };
+        let location = format!("{location}/ReaderConfig");
+        if jsonata {
+            self.jsonpath_only(config, &["MaxItems"], &location);
+        }
+        let range = Range {
+            maximum: Some("100000000"),
+            ..COUNT
+        };
+        self.map_number(config, "MaxItems", &location, jsonata, &range);
+    }
+}
