@@ -243,11 +243,20 @@ fn eval_arg(arg: &Arg, whole: &str, input: &Value, context: &Context) -> Result<
         Arg::Literal(Value::String(s)) => Ok(Value::String(unmark(s))),
         Arg::Literal(v) => Ok(v.clone()),
         Arg::Path(p) => lookup(p, input, context)?.ok_or_else(|| {
-            StatesError::runtime(format!(
-                "The function '{whole}' had the following error: The JsonPath argument for the field '{}' could not be found in the input '{}'",
-                crate::path::within_context(p).unwrap_or(p),
-                context.quoted(input)
-            ))
+            // Indexing what is not an array, AWS passes on its JSONPath reader's (Jayway's)
+            // words: "Filter: [0] can only be applied to arrays. Current context is: 1"
+            // (measured on AWS for `States.Format('{}', $.other[0])` with `{"other":1}`,
+            // floci-io/floci's AslExecutorIntrinsicMissingArgumentTest).
+            let not_an_array = crate::path::non_array_index(p, input, context);
+            let problem = match not_an_array {
+                Some((index, value)) => format!("Filter: [{index}] can only be applied to arrays. Current context is: {value}"),
+                None => format!(
+                    "The JsonPath argument for the field '{}' could not be found in the input '{}'",
+                    crate::path::within_context(p).unwrap_or(p),
+                    context.quoted(input)
+                ),
+            };
+            StatesError::runtime(format!("The function '{whole}' had the following error: {problem}"))
         }),
         Arg::Call(name, args) => {
             let mut values = Vec::with_capacity(args.len());

@@ -128,6 +128,28 @@ impl Path {
         }
     }
 
+    /// Where a definite path first indexes something that is not an array (nor null): the
+    /// index and the value it met. Jayway stops there with its own words, which AWS passes on
+    /// for an intrinsic function's argument (see `intrinsics::eval_arg`).
+    pub(crate) fn index_into_non_array<'a>(&self, root: &'a Value) -> Option<(i64, &'a Value)> {
+        if !self.is_definite() {
+            return None;
+        }
+        let mut current = root;
+        for segment in &self.segments {
+            if let Segment::Index(i) = segment
+                && !current.is_array()
+                && !current.is_null()
+            {
+                return Some((*i, current));
+            }
+            let mut next = Vec::new();
+            step(segment, current, root, &mut next);
+            current = next.first()?;
+        }
+        None
+    }
+
     /// Whether this is a definite path whose last step indexes past either end of an array that
     /// the rest of it selects.
     fn index_past_the_end(&self, root: &Value) -> bool {
@@ -372,6 +394,13 @@ pub fn reference(path: &str, input: &Value, context: &Context) -> Result<Value, 
 pub fn lookup(path: &str, input: &Value, context: &Context) -> Result<Option<Value>, StatesError> {
     let (parsed, root) = rooted(path, input, context)?;
     Ok(parsed.select(&root))
+}
+
+/// Where a path that selects nothing first indexes something that is not an array: the index
+/// and, as JSON, the value it met (see [`Path::index_into_non_array`]).
+pub(crate) fn non_array_index(path: &str, input: &Value, context: &Context) -> Option<(i64, String)> {
+    let (parsed, root) = rooted(path, input, context).ok()?;
+    parsed.index_into_non_array(&root).map(|(i, v)| (i, v.to_string()))
 }
 
 /// What a payload template's `.$` path selects: as [`lookup`], except that a definite path
