@@ -5,7 +5,8 @@
 //! (JSON String, Number, Array, Object or token 'null', 'true' or 'false')" at
 //! `[Source: (String)"not a definition"; line: 1, column: 4]` (ValidateStateMachineDefinition,
 //! recorded in localstack/localstack, tests/aws/services/stepfunctions/v2/
-//! test_sfn_api_validation.snapshot.json, 2025-10-19). The other messages are Jackson's own for
+//! test_sfn_api_validation.snapshot.json, 2025-10-19), and StartExecution refuses an input in
+//! the same words (an answer quoted in the tests below). The other messages are Jackson's own for
 //! the same faults (jackson-core's `ReaderBasedJsonParser` and `ParserMinimalBase`), so a user
 //! reads what AWS would say rather than the parser library's words.
 //!
@@ -541,6 +542,21 @@ mod tests {
         );
         assert_eq!(e.location, "[Source: (String)\"not a definition\"; line: 1, column: 4]");
         assert_eq!((e.line, e.column), (1, 1));
+    }
+
+    /// AWS's StartExecution answer for an input with a stray quote, quoted in a developer's
+    /// notes: "Invalid State Machine Execution Input: 'com.fasterxml.jackson.core.
+    /// JsonParseException: Unexpected character ('\"' (code 34)): was expecting comma to separate
+    /// Object entries at [Source: (String)\"…\"; line: 1, column: 58]'".
+    #[test]
+    fn a_stray_quote_is_placed_where_aws_placed_it() {
+        let text = r#"{"courseId": "6225", "department": "CSYE", "boardId": """, "size": "0"}"#;
+        let e = first_error(text).unwrap();
+        assert_eq!(
+            e.message,
+            "Unexpected character ('\"' (code 34)): was expecting comma to separate Object entries"
+        );
+        assert_eq!(e.location, format!("[Source: (String)\"{text}\"; line: 1, column: 58]"));
     }
 
     #[test]
