@@ -117,8 +117,10 @@ pub(crate) fn output_path(io: &Io, output: Value, ctx: &Context) -> Result<Value
 
 /// InputPath and OutputPath that select nothing fail the execution with Jayway's words, as a
 /// recorded execution shows: "Invalid path '$.Payload' : No results for path: $['Payload']"
-/// (States.Runtime; cited in `tests/conformance/errors.json`).
-fn filter_path(path: &str, document: &Value, ctx: &Context) -> Result<Value, StatesError> {
+/// (States.Runtime; cited in `tests/conformance/errors.json`). A Task's TimeoutSecondsPath and
+/// HeartbeatSecondsPath fail alike (LocalStack's Task state gives these words for them, from its
+/// recordings of AWS, test_base_scenarios' test_invalid_jsonpath, 2025-01-02).
+pub(crate) fn filter_path(path: &str, document: &Value, ctx: &Context) -> Result<Value, StatesError> {
     lookup(path, document, ctx)?
         .ok_or_else(|| StatesError::runtime(format!("Invalid path '{path}' : No results for path: {}", normalized(path))))
 }

@@ -9,8 +9,9 @@ use crate::context::Context;
 use crate::definition::TaskState;
 use crate::error::{StatesError, names};
 use crate::history::Recorder;
-use crate::io::{Lang, PAYLOAD_LIMIT, Step, check_size, input_path, json_len, jsonata_field, result_over_quota, seconds_field, states_doc};
-use crate::path::resolve;
+use crate::io::{
+    Lang, PAYLOAD_LIMIT, Step, check_size, filter_path, input_path, json_len, jsonata_field, result_over_quota, seconds_field, states_doc,
+};
 use crate::payload;
 use crate::tokens::Registration;
 
@@ -19,7 +20,7 @@ fn seconds(fixed: Option<&Value>, path: Option<&String>, input: &Value, ctx: &Co
     match (fixed, path) {
         (Some(s), _) => Ok(Some(seconds_field(s, field, || states_doc(input, None, None, ctx), ctx)?)),
         (None, Some(p)) => {
-            let v = resolve(p, input, ctx)?;
+            let v = filter_path(p, input, ctx)?;
             v.as_u64()
                 .filter(|s| *s > 0)
                 .map(Some)
