@@ -6,6 +6,7 @@ mod approvals;
 mod appspec_fidelity;
 mod artifact_gc;
 mod artifact_store;
+mod asl_cli;
 mod bad_input;
 mod bad_input_catalogue;
 mod batch_builds;

@@ -1,0 +1,123 @@
+//! Step Functions' JSONPath as its tests pin it: selection, writing, and what a path refuses.
+
+use super::*;
+use serde_json::json;
+
+#[test]
+fn selects_fields_indices_and_brackets() {
+    let doc = json!({"a": {"b c": [1, 2, {"d": true}]}});
+    assert_eq!(Path::parse("$.a['b c'][2].d").unwrap().select(&doc), Some(json!(true)));
+    assert_eq!(Path::parse("$.a['b c'][-1].d").unwrap().select(&doc), Some(json!(true)));
+    assert_eq!(Path::parse("$.missing").unwrap().select(&doc), None);
+}
+
+#[test]
+fn wildcards_yield_arrays() {
+    let doc = json!({"xs": [{"n": 1}, {"n": 2}]});
+    assert_eq!(Path::parse("$.xs[*].n").unwrap().select(&doc), Some(json!([1, 2])));
+}
+
+#[test]
+fn set_creates_objects_and_rejects_scalars() {
+    let mut doc = json!({"a": 1});
+    Path::parse("$.b.c").unwrap().set(&mut doc, json!(2)).unwrap();
+    assert_eq!(doc, json!({"a": 1, "b": {"c": 2}}));
+    let err = Path::parse("$.a.x").unwrap().set(&mut doc, json!(3)).unwrap_err();
+    assert_eq!(err.error, "States.ReferencePathConflict");
+    assert_eq!(err.cause, r#"Unable to apply ReferencePath $.a.x to input {"a":1,"b":{"c":2}}"#);
+}
+
+#[test]
+fn a_path_that_cannot_be_written_leaves_the_input_as_it_was() {
+    let mut doc = json!({"a": 1});
+    let err = Path::parse("$.b.c[0]").unwrap().set(&mut doc, json!(2)).unwrap_err();
+    assert_eq!(doc, json!({"a": 1}), "no field is created on the way to a conflict");
+    assert_eq!(err.cause, r#"Unable to apply ReferencePath $.b.c[0] to input {"a":1}"#);
+}
+
+#[test]
+fn a_reference_names_the_first_step_that_finds_nothing() {
+    let doc = json!({"a": {"b": [1]}});
+    let step = |p: &str| Path::parse(p).unwrap().first_missing_step(&doc);
+    assert_eq!(step("$.a.b"), None);
+    assert_eq!(step("$.a.x.y").as_deref(), Some("x"));
+    assert_eq!(step("$.a.b[3]").as_deref(), Some("3"));
+    assert_eq!(step("$.a.b.c").as_deref(), Some("c"));
+}
+
+/// Jayway's slices and filters, which Step Functions runs (issue 19's refused definitions).
+#[test]
+fn slices_and_filters() {
+    let doc = json!({"a": [{"n": 1, "name": "alpha"}, {"n": 2, "name": "beta"}, {"n": 3, "name": "Alps"}], "limit": 2});
+    let sel = |p: &str| Path::parse(p).unwrap().select(&doc).unwrap();
+    assert_eq!(sel("$.a[1:].n"), json!([2, 3]));
+    assert_eq!(sel("$.a[:1].n"), json!([1]));
+    assert_eq!(sel("$.a[-2:].n"), json!([2, 3]));
+    assert_eq!(sel("$.a[0:3:2].n"), json!([1, 3]));
+    assert_eq!(sel("$.a[1:5].n"), json!([2, 3]));
+    assert_eq!(sel("$.a[?(@.n > 1)].name"), json!(["beta", "Alps"]));
+    assert_eq!(sel("$.a[?(@.n <= $.limit && @.name != 'alpha')].n"), json!([2]));
+    assert_eq!(sel("$.a[?(@.name =~ /al.*/i)].n"), json!([1, 3]));
+    assert_eq!(sel("$.a[?(@.missing)]"), json!([]));
+    assert_eq!(sel("$.a[?(!(@.n == 2))].n"), json!([1, 3]));
+    assert!(!Path::parse("$.a[1:]").unwrap().is_definite());
+}
+
+/// Jayway's deep scan and unions, which Step Functions runs in payload templates: the
+/// developer guide's ItemBatcher example collects `"multiplied.$": "$..multiplied"`.
+#[test]
+fn deep_scans_and_unions() {
+    let doc = json!({"a": {"x": 1, "b": [{"x": 2}, {"y": {"x": 3}}]}, "x": 0, "l": [10, 20, 30]});
+    let sel = |p: &str| Path::parse(p).unwrap().select(&doc).unwrap();
+    assert_eq!(sel("$..x"), json!([0, 1, 2, 3]), "a node's own field before those beneath it");
+    assert_eq!(sel("$.a..x"), json!([1, 2, 3]));
+    assert_eq!(sel("$..['x']"), sel("$..x"));
+    assert_eq!(sel("$..b[1].y.x"), json!([3]));
+    assert_eq!(sel("$..[?(@.x > 1)]"), json!([{"x": 2}, {"x": 3}]));
+    assert_eq!(sel("$.l[0,2]"), json!([10, 30]));
+    assert_eq!(sel("$.l[2,-3,7]"), json!([30, 10]));
+    assert_eq!(sel("$['x','l']"), json!({"x": 0, "l": [10, 20, 30]}));
+    assert_eq!(sel("$['x','nope']"), json!({"x": 0}));
+    assert_eq!(sel("$.a.['x']"), json!(1));
+    assert!(!Path::parse("$..x").unwrap().is_definite());
+    assert!(Path::parse("$['x','l']").unwrap().is_definite());
+    assert!(!Path::parse("$['x','l']").unwrap().is_reference());
+    assert_eq!(normalized("$..b[0,1]"), "$..['b'][0,1]");
+}
+
+/// Jayway's lexical filter operators, which the developer guide names as what reference
+/// paths cannot take (so other paths can).
+#[test]
+fn lexical_filter_operators() {
+    let doc = json!({"a": [{"n": 1, "t": ["x", "y"]}, {"n": 2, "t": []}, {"n": 3, "t": ["z"], "s": "abc"}]});
+    let sel = |p: &str| Path::parse(p).unwrap().select(&doc).unwrap();
+    assert_eq!(sel("$.a[?(@.n in [1, 3.0])].n"), json!([1, 3]));
+    assert_eq!(sel("$.a[?(@.n nin [1,3])].n"), json!([2]));
+    assert_eq!(sel("$.a[?(@.t subsetof ['x','y','z'])].n"), json!([1, 2, 3]));
+    assert_eq!(sel("$.a[?(@.t anyof ['y', 'z'])].n"), json!([1, 3]));
+    assert_eq!(sel("$.a[?(@.t noneof ['x'])].n"), json!([2, 3]));
+    assert_eq!(sel("$.a[?(@.t size 2)].n"), json!([1]));
+    assert_eq!(sel("$.a[?(@.s size 3)].n"), json!([3]));
+    assert_eq!(sel("$.a[?(@.t empty true)].n"), json!([2]));
+    assert_eq!(sel("$.a[?(@.t[0,1] anyof ['y'])].n"), json!([1]));
+    assert!(Path::parse("$.a[?(@.n in [1, 2)]").is_err());
+    assert!(Path::parse("$.a[?(@.n in [@.x])]").is_err());
+}
+
+/// Field names are any text between the delimiters, which are ASCII: names outside ASCII
+/// read whole, dotted or bracketed.
+#[test]
+fn names_outside_ascii() {
+    let doc = json!({"café": {"ü ß": [1, {"名前": "x"}]}});
+    let sel = |p: &str| Path::parse(p).unwrap().select(&doc).unwrap();
+    assert_eq!(sel("$.café['ü ß'][1].名前"), json!("x"));
+    assert_eq!(sel("$..名前"), json!(["x"]));
+    assert!(Path::parse("$é").is_err());
+}
+
+#[test]
+fn rejects_malformed_paths() {
+    assert!(Path::parse("a.b").is_err());
+    assert!(Path::parse("$.a[").is_err());
+    assert!(Path::parse("$..").is_err());
+}

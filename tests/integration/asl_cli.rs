@@ -1,0 +1,213 @@
+//! `baton asl`: a state machine definition checked as ValidateStateMachineDefinition checks it
+//! and run as Step Functions runs it, from the command line.
+
+use crate::cli::{baton, text};
+
+/// `baton asl … --type EXPRESS`: what CreateStateMachine refuses of an Express machine (a task
+/// that waits for a job or a callback) is refused with its place, and an execution's ARN is an
+/// Express one, `…:express:MACHINE:NAME:ID`.
+#[test]
+fn asl_type_express_refuses_waiting_tasks_and_names_the_execution_as_express() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let waits = &definition(
+        dir.path(),
+        "waits.asl.json",
+        r#"{"StartAt": "Build", "States": {
+  "Build": {"Type": "Task", "Resource": "arn:aws:states:::codebuild:startBuild.sync", "End": true}}}"#,
+    );
+    assert!(baton(&["asl", "validate", waits]).status.success(), "a Standard machine may wait");
+    let refused = baton(&["asl", "validate", waits, "--type", "express"]);
+    let stderr = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr
+            .contains("waits.asl.json:2:29: SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration"),
+        "{stderr}"
+    );
+
+    let names = definition(
+        dir.path(),
+        "names.asl.json",
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true,
+  "Parameters": {"id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name"}}}}"#,
+    );
+    let out = baton(&["asl", "run", &names, "--type", "EXPRESS"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let (id, name) = (
+        doc["output"]["id"].as_str().expect("id"),
+        doc["output"]["name"].as_str().expect("name"),
+    );
+    let prefix = format!("arn:aws:states:local:000000000000:express:names:{name}:");
+    let uuid = id.strip_prefix(&prefix).unwrap_or_else(|| panic!("{id} is not {prefix}…"));
+    assert!(uuid::Uuid::parse_str(uuid).is_ok(), "{id}");
+}
+
+/// `baton asl run --input`: the input's text is kept as written, as Step Functions keeps it —
+/// `ExecutionStarted` carries it, and a cause that quotes the first state's input quotes it so
+/// (localstack/localstack#11953's expected cause), spaces and all. `@FILE` too.
+#[test]
+fn asl_run_quotes_the_input_as_it_was_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let machine = &definition(
+        dir.path(),
+        "quotes.asl.json",
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"b.$": "$.value"}, "End": true}}}"#,
+    );
+    let written = "{\"a\": 1,       \"b\": 2}";
+    let file = dir.path().join("input.json");
+    std::fs::write(&file, format!("{written}\n")).expect("write");
+    for (input, as_written) in [
+        (written.to_string(), written.to_string()),
+        (format!("@{}", file.display()), format!("{written}\n")),
+    ] {
+        let out = baton(&["asl", "run", machine, "--input", &input, "--history"]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(
+            doc["cause"].as_str().expect("cause"),
+            format!(
+                "An error occurred while executing the state 'A' (entered at the event id #2). \
+                 The JSONPath '$.value' specified for the field 'b.$' could not be found in the input '{as_written}'"
+            )
+        );
+        assert_eq!(doc["history"][0]["executionStartedEventDetails"]["input"], as_written.as_str());
+    }
+}
+
+/// `baton asl run` describes a failure as DescribeExecution does: a Fail state without `Error`
+/// or `Cause` leaves them out (null), not empty (recorded on AWS: localstack/localstack,
+/// tests/aws/services/stepfunctions/v2/base/test_base.snapshot.json, test_state_fail_empty).
+#[test]
+fn asl_run_leaves_out_an_error_and_a_cause_a_fail_state_does_not_give() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (state, error, cause) in [
+        (r#"{"Type": "Fail"}"#, None, None),
+        (r#"{"Type": "Fail", "Error": "E"}"#, Some("E"), None),
+        (r#"{"Type": "Fail", "Cause": "why"}"#, None, Some("why")),
+    ] {
+        let machine = &definition(
+            dir.path(),
+            "fail.asl.json",
+            &format!(r#"{{"StartAt": "F", "States": {{"F": {state}}}}}"#),
+        );
+        let out = baton(&["asl", "run", machine, "--history"]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!((doc["error"].as_str(), doc["cause"].as_str()), (error, cause), "{state}");
+        assert_eq!(doc["error"].is_null(), error.is_none(), "{state}: {doc}");
+        assert_eq!(doc["cause"].is_null(), cause.is_none(), "{state}: {doc}");
+    }
+}
+
+/// `baton asl validate` warns as ValidateStateMachineDefinition does (its API reference's warning
+/// codes and descriptions) and passes: a path in a field without `.$` is kept as text. The JSON
+/// form is AWS's response, each diagnostic with its severity.
+#[test]
+fn asl_validate_warns_about_a_path_without_its_dollar_and_passes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let machine = &definition(
+        dir.path(),
+        "warned.asl.json",
+        "{\"StartAt\": \"P\", \"States\": {\"P\": {\"Type\": \"Pass\",\n  \"Parameters\": {\"id\": \"$.id\"}, \"End\": true}}}",
+    );
+    let out = baton(&["asl", "validate", machine]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "warned.asl.json:2:18: NO_DOLLAR: No .$ on a field that appears to be a JSONPath or Intrinsic Function. (at /States/P/Parameters/id)"
+        ),
+        "{stderr}"
+    );
+    assert!(text(&out.stdout).starts_with("ok "), "{}", text(&out.stdout));
+
+    let out = baton(&["asl", "validate", machine, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        doc,
+        serde_json::json!({"result": "OK", "diagnostics": [{"code": "NO_DOLLAR", "severity": "WARNING",
+            "message": "No .$ on a field that appears to be a JSONPath or Intrinsic Function.", "location": "/States/P/Parameters/id"}]})
+    );
+}
+
+/// `baton asl validate` on a SAM project's definition: a Resource still holding a `${NAME}`
+/// placeholder is refused as Step Functions refuses it, with a hint, and `--substitute` checks
+/// the definition as it will be deployed.
+#[test]
+fn asl_validate_refuses_a_placeholder_resource_and_substitutes_on_request() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sam = &definition(
+        dir.path(),
+        "statemachine.asl.json",
+        r#"{"StartAt": "Hello", "States": {
+  "Hello": {"Type": "Task", "Resource": "${HelloFunctionArn}", "End": true}}}"#,
+    );
+    let refused = baton(&["asl", "validate", sam]);
+    let stderr = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "statemachine.asl.json:2:29: SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN (at /States/Hello/Resource)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: ${HelloFunctionArn} is a placeholder"), "{stderr}");
+    let arn = "HelloFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:hello";
+    let ok = baton(&["asl", "validate", sam, "--substitute", arn]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    let bad = baton(&["asl", "validate", sam, "--substitute", "HelloFunctionArn"]);
+    assert_eq!(bad.status.code(), Some(2), "a substitution is NAME=VALUE");
+}
+
+/// `baton asl validate --json` answers a definition that is not JSON, or is empty, as
+/// ValidateStateMachineDefinition answered them (recorded in localstack/localstack,
+/// tests/aws/services/stepfunctions/v2/test_sfn_api_validation.snapshot.json, 2025-10-19), and
+/// the text form points at the fault in the same words rather than the JSON reader's.
+#[test]
+fn asl_validate_answers_a_definition_that_is_not_json_in_aws_words() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let word = &definition(dir.path(), "word.asl.json", "not a definition");
+    let out = baton(&["asl", "validate", word, "--json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let location = "[Source: (String)\"not a definition\"; line: 1, column: 4]";
+    assert_eq!(
+        doc,
+        serde_json::json!({"result": "FAIL", "diagnostics": [{"code": "INVALID_JSON_DESCRIPTION", "severity": "ERROR",
+            "location": location,
+            "message": format!("Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')\n at {location}")}]})
+    );
+
+    let empty = &definition(dir.path(), "empty.asl.json", "");
+    let out = baton(&["asl", "validate", empty, "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        doc,
+        serde_json::json!({"result": "FAIL", "diagnostics": [{"code": "SCHEMA_VALIDATION_FAILED", "severity": "ERROR",
+            "message": "Definition must be a valid JSON object"}]})
+    );
+
+    let comma = &definition(
+        dir.path(),
+        "comma.asl.json",
+        "{\"StartAt\": \"P\",\n  \"States\": {\"P\": {\"Type\": \"Pass\", \"End\": true},}}",
+    );
+    let out = baton(&["asl", "validate", comma]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "comma.asl.json:2:49: INVALID_JSON_DESCRIPTION: Unexpected character ('}' (code 125)): was expecting double-quote to start field name"
+        ),
+        "{stderr}"
+    );
+}
+
+/// A state machine definition written to `dir/name`, by the path `baton asl` takes.
+fn definition(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write");
+    path.to_str().expect("utf-8").to_string()
+}
