@@ -28,7 +28,7 @@ pub(super) fn max_concurrency(s: &MapState, input: &Value, ctx: &Context) -> Res
     };
     // The words for a negative value are LocalStack's (its max_concurrency.py): AWS's recording
     // of one kept no more than the execution's start.
-    match path_integer(path, "MaxConcurrencyPath", input, ctx)? {
+    match path_parsed::<i32>(path, "MaxConcurrencyPath", "integer", input, ctx)? {
         n if n < 0 => Err(StatesError::runtime(format!(
             "Expected non-negative integer for MaxConcurrency, got '{n}' instead."
         ))),
@@ -49,7 +49,7 @@ pub(super) fn tolerated_failures(s: &MapState, n: usize, input: &Value, ctx: &Co
         &s.tolerated_failure_count_path,
     ) {
         (Some(c), _) => Some(whole(c, "ToleratedFailureCount")?),
-        (None, Some(p)) => match path_integer(p, "ToleratedFailureCountPath", input, ctx)? {
+        (None, Some(p)) => match path_parsed::<i32>(p, "ToleratedFailureCountPath", "integer", input, ctx)? {
             c if c < 0 => return Err(StatesError::runtime("ToleratedFailureCount cannot be negative.")),
             c => Some(c.unsigned_abs().into()),
         },
@@ -60,7 +60,7 @@ pub(super) fn tolerated_failures(s: &MapState, n: usize, input: &Value, ctx: &Co
         &s.tolerated_failure_percentage_path,
     ) {
         (Some(p), _) => Some(p),
-        (None, Some(p)) => Some(path_float(p, "ToleratedFailurePercentagePath", input, ctx)?),
+        (None, Some(p)) => Some(path_parsed(p, "ToleratedFailurePercentagePath", "float", input, ctx)?),
         (None, None) => None,
     };
     let from_percentage = match percentage {
@@ -118,24 +118,14 @@ pub(super) fn whole(n: f64, name: &str) -> Result<u64, StatesError> {
     }
 }
 
-/// The integer a path selects, read from the value's text.
-fn path_integer(p: &str, field: &str, input: &Value, ctx: &Context) -> Result<i32, StatesError> {
+/// The number a path selects, read from the value's text as a `T` (`kind` in AWS's words:
+/// "integer", "float").
+fn path_parsed<T: std::str::FromStr>(p: &str, field: &str, kind: &str, input: &Value, ctx: &Context) -> Result<T, StatesError> {
     let value = resolve(p, input, ctx)?;
     let text = text(&value);
     text.parse().map_err(|_| {
         StatesError::runtime(format!(
-            "The {field} field refers to value \"{text}\" which is not a valid integer: {p}"
-        ))
-    })
-}
-
-/// The number a path selects, read from the value's text.
-fn path_float(p: &str, field: &str, input: &Value, ctx: &Context) -> Result<f64, StatesError> {
-    let value = resolve(p, input, ctx)?;
-    let text = text(&value);
-    text.parse().map_err(|_| {
-        StatesError::runtime(format!(
-            "The {field} field refers to value \"{text}\" which is not a valid float: {p}"
+            "The {field} field refers to value \"{text}\" which is not a valid {kind}: {p}"
         ))
     })
 }

@@ -97,6 +97,15 @@ struct Fault {
 }
 
 impl Fault {
+    /// A fault in the one character at `index`, which Jackson has read.
+    fn at(index: usize, message: String) -> Self {
+        Self {
+            message,
+            at: index,
+            read_to: index + 1,
+        }
+    }
+
     fn into_error(self, text: &str, chars: &[char]) -> SyntaxError {
         let (line, column) = position(chars, self.at);
         let (jackson_line, jackson_column) = jackson_position(chars, self.read_to);
@@ -195,11 +204,10 @@ impl Scan<'_> {
                 };
                 let start = self.at;
                 if self.open.len() == NESTING_LIMIT {
-                    return Err(Fault {
-                        message: format!("Objects and arrays nested more than {NESTING_LIMIT} deep are not supported"),
-                        at: start,
-                        read_to: start + 1,
-                    });
+                    return Err(Fault::at(
+                        start,
+                        format!("Objects and arrays nested more than {NESTING_LIMIT} deep are not supported"),
+                    ));
                 }
                 self.open.push((kind, start, member));
                 self.at += 1;
@@ -299,23 +307,15 @@ impl Scan<'_> {
                             }
                         }
                         e => {
-                            return Err(Fault {
-                                message: format!("Unrecognized character escape {}", describe(e)),
-                                at: self.at,
-                                read_to: self.at + 1,
-                            });
+                            return Err(self.here(format!("Unrecognized character escape {}", describe(e))));
                         }
                     }
                 }
                 c if u32::from(c) < 0x20 => {
-                    return Err(Fault {
-                        message: format!(
-                            "Illegal unquoted character ({}): has to be escaped using backslash to be included in {what}",
-                            describe(c)
-                        ),
-                        at: self.at,
-                        read_to: self.at + 1,
-                    });
+                    return Err(self.here(format!(
+                        "Illegal unquoted character ({}): has to be escaped using backslash to be included in {what}",
+                        describe(c)
+                    )));
                 }
                 _ => self.at += 1,
             }
@@ -388,14 +388,10 @@ impl Scan<'_> {
                     ));
                 }
                 c if u32::from(c) < 0x20 => {
-                    return Err(Fault {
-                        message: format!(
-                            "Illegal character ({}): only regular white space (\\r, \\n, \\t) is allowed between tokens",
-                            describe(c)
-                        ),
-                        at: self.at,
-                        read_to: self.at + 1,
-                    });
+                    return Err(self.here(format!(
+                        "Illegal character ({}): only regular white space (\\r, \\n, \\t) is allowed between tokens",
+                        describe(c)
+                    )));
                 }
                 c => return Ok(Some(c)),
             }
@@ -403,20 +399,17 @@ impl Scan<'_> {
         Ok(None)
     }
 
+    /// A fault in the character the scan is at.
+    fn here(&self, message: String) -> Fault {
+        Fault::at(self.at, message)
+    }
+
     fn unexpected(&self, c: char, comment: &str) -> Fault {
-        Fault {
-            message: format!("Unexpected character ({}): {comment}", describe(c)),
-            at: self.at,
-            read_to: self.at + 1,
-        }
+        self.here(format!("Unexpected character ({}): {comment}", describe(c)))
     }
 
     fn in_number(&self, c: char, comment: &str) -> Fault {
-        Fault {
-            message: format!("Unexpected character ({}) in numeric value: {comment}", describe(c)),
-            at: self.at,
-            read_to: self.at + 1,
-        }
+        self.here(format!("Unexpected character ({}) in numeric value: {comment}", describe(c)))
     }
 
     fn eof(&self, what: String) -> Fault {
