@@ -3,12 +3,14 @@
 //! by its `…Path`, refused alike in AWS's words (floci-io/floci#3733, measured on AWS on
 //! 2026-09-16): the number and its path together ("There should only be one of the following
 //! fields: [MaxItems, MaxItemsPath]"), a number below its minimum ("Minimum value is 0") or above
-//! its maximum, a path into the context object ("Value is not a Reference Path": only ItemsPath
-//! may read it), and, in a JSONata state, a path at all.
+//! its maximum, a path into the context object or to more than one node ("Value is not a
+//! Reference Path": only ItemsPath may read the context object; floci's tests pin
+//! `$.limits[*]` refused there), and, in a JSONata state, a path at all.
 
 use serde_json::{Map, Value};
 
-use super::{Checker, PathField};
+use super::{Checker, PathField, names_variable, path_problem};
+use crate::path::Path;
 
 /// A number's range, as AWS words its bounds, and whether it counts.
 pub(super) struct Range {
@@ -41,7 +43,7 @@ impl Checker {
             }
         }
         match fields.get(&path).and_then(Value::as_str) {
-            Some(p) if p.starts_with("$$") => {
+            Some(p) if p.starts_with("$$") || (path_problem(p).is_none() && !one_node(p)) => {
                 self.report("SCHEMA_VALIDATION_FAILED", "Value is not a Reference Path", &at(&path));
             }
             _ => self.path(fields.get(&path), &at(&path), PathField::Plain),
@@ -76,4 +78,17 @@ impl Checker {
         };
         self.map_number(config, "MaxItems", &location, jsonata, &range);
     }
+}
+
+/// Whether a path reads one node of the input or of a variable (`$limit`, `$config.limit`): a
+/// Reference Path that may start from a variable, as a Map number's path may
+/// (test_assign_reference_variables, tests/conformance/states.json).
+fn one_node(path: &str) -> bool {
+    let from_input = if names_variable(path) {
+        let tail = path[1..].find(['.', '[']).map_or("", |i| &path[1 + i..]);
+        format!("${tail}")
+    } else {
+        path.to_string()
+    };
+    Path::parse(&from_input).is_ok_and(|p| p.is_reference())
 }

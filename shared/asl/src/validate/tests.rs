@@ -74,6 +74,13 @@ fn a_map_s_numbers_are_bounded_and_given_once() {
         ]
     );
     assert!(diagnostics(map(json!({"MaxConcurrencyPath": "$maxConcurrency"}))).is_empty());
+    assert!(diagnostics(map(json!({"MaxConcurrencyPath": "$config.limits[0]"}))).is_empty());
+    // A path to more than one node is no Reference Path (floci-io/floci's
+    // ValidateStateMachineDefinition tests, maxConcurrencyPathMustSelectASingleNode).
+    assert_eq!(
+        diagnostics(map(json!({"MaxConcurrencyPath": "$.limits[*]"}))),
+        ["SCHEMA_VALIDATION_FAILED: Value is not a Reference Path at /States/M/MaxConcurrencyPath"]
+    );
 }
 
 /// An ItemReader's MaxItems as AWS bounds it (floci-io/floci#3733, measured on AWS on
