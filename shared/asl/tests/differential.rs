@@ -35,7 +35,8 @@ fn python() -> PathBuf {
 }
 
 /// Cases moto can run as they are: no Task mocks, no definitions meant to be rejected, no Wait
-/// long enough to matter (moto's interpreter sleeps for real), no run to Step Functions' history
+/// long enough to matter (moto's interpreter sleeps for real) nor a MaxConcurrency past
+/// `u32::MAX` (moto sizes a thread pool by it and never ends), no run to Step Functions' history
 /// limit (moto has none and spins until its driver gives up), and neither JSONata nor workflow
 /// variables, which moto 5.2.5's interpreter does not implement (every such case fails there
 /// with States.Runtime, whatever it does).
@@ -51,18 +52,24 @@ fn eligible(case: &Case) -> bool {
     {
         return false;
     }
-    fn long_wait(v: &Value) -> bool {
+    fn stalls_moto(v: &Value) -> bool {
         match v {
             Value::Object(m) => {
                 (m.get("Type") == Some(&json!("Wait"))
                     && (m.get("Seconds").and_then(Value::as_u64).unwrap_or(0) > 1 || m.contains_key("SecondsPath")))
-                    || m.values().any(long_wait)
+                    || m.get("MaxConcurrency")
+                        .and_then(Value::as_u64)
+                        .is_some_and(|n| n > u64::from(u32::MAX))
+                    || m.values().any(stalls_moto)
             }
-            Value::Array(a) => a.iter().any(long_wait),
+            Value::Array(a) => a.iter().any(stalls_moto),
             _ => false,
         }
     }
-    case.tasks.is_none() && case.expect.invalid.is_none() && case.definition.get("TimeoutSeconds").is_none() && !long_wait(&case.definition)
+    case.tasks.is_none()
+        && case.expect.invalid.is_none()
+        && case.definition.get("TimeoutSeconds").is_none()
+        && !stalls_moto(&case.definition)
 }
 
 #[test]
