@@ -109,8 +109,8 @@ pub(super) fn path_number(p: &str, name: &str, input: &Value, ctx: &Context) -> 
     .ok_or_else(|| StatesError::runtime(format!("{name} '{p}' must select a number, got {value}")))
 }
 
-/// A count: a whole number, not negative. One past what a run can reach counts as no more than
-/// `u32::MAX`: AWS takes a MaxConcurrency of 9223372036854775807 (floci-io/floci's
+/// A count: a whole number, not negative. A count past `u32::MAX` counts as `u32::MAX`, which no
+/// run reaches: AWS takes a MaxConcurrency of 9223372036854775807 (floci-io/floci's
 /// ValidateStateMachineDefinition tests), which bounds nothing.
 pub(super) fn whole(n: f64, name: &str) -> Result<u64, StatesError> {
     if n >= 0.0 && n.fract() == 0.0 {
