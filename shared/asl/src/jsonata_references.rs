@@ -75,9 +75,63 @@ fn walk(node: &AstNode, names: &mut Vec<String>) {
     }
 }
 
+/// Whether `ast` reads `$states.<field>` anywhere, nested expressions and function bodies
+/// included. (A function parameter named `$states` would shadow it; no such expression is on
+/// record, and it is read as the reference it looks like.)
+pub(crate) fn reads_states(ast: &AstNode, field: &str) -> bool {
+    let here = match ast {
+        AstNode::Path { steps } => {
+            matches!(&steps.first().map(|s| &s.node), Some(AstNode::Variable(v)) if v == "states")
+                && matches!(&steps.get(1).map(|s| &s.node), Some(AstNode::Name(n)) if n == field)
+        }
+        _ => false,
+    };
+    here || children(ast).into_iter().any(|child| reads_states(child, field))
+}
+
+/// Every expression directly inside `node`.
+fn children(node: &AstNode) -> Vec<&AstNode> {
+    match node {
+        AstNode::Path { steps } => steps
+            .iter()
+            .flat_map(|step| {
+                std::iter::once(&step.node).chain(step.stages.iter().filter_map(|stage| match stage {
+                    jsonata_core::ast::Stage::Filter(f) => Some(f.as_ref()),
+                    _ => None,
+                }))
+            })
+            .collect(),
+        AstNode::Binary { lhs, rhs, .. } => vec![lhs, rhs],
+        AstNode::Unary { operand, .. } => vec![operand],
+        AstNode::Function { args, .. } => args.iter().collect(),
+        AstNode::Call { procedure, args } => std::iter::once(procedure.as_ref()).chain(args).collect(),
+        AstNode::Lambda { body, .. } => vec![body],
+        AstNode::Array(items) | AstNode::Block(items) | AstNode::ArrayGroup(items) => items.iter().collect(),
+        AstNode::Object(pairs) => pairs.iter().flat_map(|(k, v)| [k, v]).collect(),
+        AstNode::ObjectTransform { input, pattern } => std::iter::once(input.as_ref())
+            .chain(pattern.iter().flat_map(|(k, v)| [k, v]))
+            .collect(),
+        AstNode::Conditional {
+            condition,
+            then_branch,
+            else_branch,
+        } => [Some(condition.as_ref()), Some(then_branch.as_ref()), else_branch.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect(),
+        AstNode::FunctionApplication(inner) => vec![inner],
+        AstNode::Sort { input, terms } => std::iter::once(input.as_ref()).chain(terms.iter().map(|(t, _)| t)).collect(),
+        AstNode::Transform { location, update, delete } => [Some(location.as_ref()), Some(update.as_ref()), delete.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::top_level_references;
+    use super::{reads_states, top_level_references};
 
     fn names(expr: &str) -> Vec<String> {
         top_level_references(&crate::jsonata::parse(expr).expect("the expression parses"))
@@ -170,5 +224,23 @@ mod tests {
         assert_eq!(names("[bbb, aaa]"), ["bbb", "aaa"]);
         assert_eq!(names("aaa + aaa"), ["aaa"]);
         assert_eq!(names("(aaa; bbb)"), ["aaa", "bbb"]);
+    }
+
+    #[test]
+    fn a_states_field_is_found_wherever_it_is_read() {
+        let reads = |expr: &str| reads_states(&crate::jsonata::parse(expr).expect("the expression parses"), "errorOutput");
+        for expr in [
+            "$states.errorOutput",
+            "$states.errorOutput.Cause",
+            "{'m': $states.errorOutput.Error}",
+            "$map([1], function($v) { $states.errorOutput })",
+            "$states.input.a ? $states.errorOutput : 1",
+            "$states.input.list[$ = $states.errorOutput]",
+        ] {
+            assert!(reads(expr), "{expr}");
+        }
+        for expr in ["$states.input.errorOutput", "'$states.errorOutput'", "$states.result"] {
+            assert!(!reads(expr), "{expr}");
+        }
     }
 }

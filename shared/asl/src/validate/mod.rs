@@ -41,6 +41,8 @@ pub(super) struct Checker {
     /// Every state name met so far, in every nested machine: names are unique in the whole
     /// state machine.
     names: BTreeSet<String>,
+    /// Whether the JSONata being checked is a catcher's, the one place `$states.errorOutput` is.
+    in_catcher: bool,
 }
 
 impl Checker {
@@ -161,7 +163,9 @@ impl Checker {
             }
             if kind == "Catcher" {
                 self.path(entry.get("ResultPath"), &format!("{here}/ResultPath"), PathField::Reference);
+                self.in_catcher = true;
                 self.jsonata(entry.get("Output"), &format!("{here}/Output"));
+                self.in_catcher = false;
             }
             if let Some(rate) = entry.get("BackoffRate").and_then(Value::as_f64)
                 && rate < 1.0
@@ -187,6 +191,16 @@ impl Checker {
                                 self.report(
                                     "UNSUPPORTED_JSONATA_EXPRESSION",
                                     format!("Reference to '{name}' at the top level is not supported."),
+                                    location,
+                                );
+                            }
+                            // The error output is a catcher's alone: AWS refused it in a Task's
+                            // Arguments with these words (a Terraform apply quoted in
+                            // anomalyco/sst#6110).
+                            if !self.in_catcher && crate::jsonata_references::reads_states(&ast, "errorOutput") {
+                                self.report(
+                                    "UNSUPPORTED_JSONATA_EXPRESSION",
+                                    "Field '$states.errorOutput' does not exist.",
                                     location,
                                 );
                             }
@@ -426,6 +440,7 @@ pub fn validate(definition: &Value) -> Vec<Diagnostic> {
     let mut c = Checker {
         problems: Vec::new(),
         names: BTreeSet::new(),
+        in_catcher: false,
     };
     if let Some(top) = definition.as_object() {
         for field in top.keys().filter(|k| {

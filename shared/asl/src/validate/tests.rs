@@ -340,3 +340,24 @@ fn an_integration_field_of_the_wrong_type_is_refused_at_the_parameters() {
     );
     assert!(diagnostics(task(json!({"n": 1}))).is_empty());
 }
+
+/// `$states.errorOutput` is a catcher's (ASL spec, JSONata: "can be referenced in a Catcher's
+/// Output and Assign fields"); AWS refuses it in a Task's Arguments with
+/// "UNSUPPORTED_JSONATA_EXPRESSION: Field '$states.errorOutput' does not exist." (a Terraform
+/// apply quoted in anomalyco/sst#6110).
+#[test]
+fn the_error_output_is_read_in_a_catcher_only() {
+    let task = |extra: Value| {
+        let mut state = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done", "Output": "{% $states.errorOutput.Cause %}"}]});
+        state.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        json!({"QueryLanguage": "JSONata", "StartAt": "T", "States": {"T": state, "Done": {"Type": "Succeed"}}})
+    };
+    assert!(diagnostics(task(json!({"Arguments": {"FunctionName": "f"}}))).is_empty());
+    assert_eq!(
+        diagnostics(task(
+            json!({"Arguments": {"FunctionName": "f", "Payload": {"errorMsg": "{% $states.errorOutput %}"}}})
+        )),
+        ["UNSUPPORTED_JSONATA_EXPRESSION: Field '$states.errorOutput' does not exist. at /States/T/Arguments/Payload/errorMsg"]
+    );
+}
