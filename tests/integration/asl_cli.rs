@@ -122,11 +122,8 @@ fn asl_validate_warns_about_a_path_without_its_dollar_and_passes() {
     );
     assert!(text(&out.stdout).starts_with("ok "), "{}", text(&out.stdout));
 
-    let out = baton(&["asl", "validate", machine, "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(
-        doc,
+        validated(machine, 0),
         serde_json::json!({"result": "OK", "diagnostics": [{"code": "NO_DOLLAR", "severity": "WARNING",
             "message": "No .$ on a field that appears to be a JSONPath or Intrinsic Function.", "location": "/States/P/Parameters/id"}]})
     );
@@ -169,22 +166,17 @@ fn asl_validate_refuses_a_placeholder_resource_and_substitutes_on_request() {
 fn asl_validate_answers_a_definition_that_is_not_json_in_aws_words() {
     let dir = tempfile::tempdir().expect("tempdir");
     let word = &definition(dir.path(), "word.asl.json", "not a definition");
-    let out = baton(&["asl", "validate", word, "--json"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let location = "[Source: (String)\"not a definition\"; line: 1, column: 4]";
     assert_eq!(
-        doc,
+        validated(word, 2),
         serde_json::json!({"result": "FAIL", "diagnostics": [{"code": "INVALID_JSON_DESCRIPTION", "severity": "ERROR",
             "location": location,
             "message": format!("Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')\n at {location}")}]})
     );
 
     let empty = &definition(dir.path(), "empty.asl.json", "");
-    let out = baton(&["asl", "validate", empty, "--json"]);
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(
-        doc,
+        validated(empty, 2),
         serde_json::json!({"result": "FAIL", "diagnostics": [{"code": "SCHEMA_VALIDATION_FAILED", "severity": "ERROR",
             "message": "Definition must be a valid JSON object"}]})
     );
@@ -203,6 +195,13 @@ fn asl_validate_answers_a_definition_that_is_not_json_in_aws_words() {
         ),
         "{stderr}"
     );
+}
+
+/// `baton asl validate --json` on `machine`: its exit code checked, its answer as JSON.
+fn validated(machine: &str, code: i32) -> serde_json::Value {
+    let out = baton(&["asl", "validate", machine, "--json"]);
+    assert_eq!(out.status.code(), Some(code), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
 /// A state machine definition written to `dir/name`, by the path `baton asl` takes.
