@@ -32,6 +32,7 @@ pub mod error;
 pub mod executor;
 pub mod history;
 mod integration_fields;
+mod integration_patterns;
 pub mod intrinsics;
 pub mod io;
 mod java_order;

@@ -150,6 +150,12 @@ impl Checker {
                     Some(Value::String(arn)) if !crate::resource::is_arn(arn) => {
                         self.report("SCHEMA_VALIDATION_FAILED", super::RESOURCE_NOT_AN_ARN, &at("Resource"));
                     }
+                    Some(Value::String(arn)) => {
+                        let integration = crate::resource::integration(arn);
+                        if let Some(refusal) = integration.and_then(|i| crate::integration_patterns::refusal(arn, i)) {
+                            self.report("SCHEMA_VALIDATION_FAILED", refusal, &at("Resource"));
+                        }
+                    }
                     Some(_) => {}
                 }
                 if let (Some(Value::String(resource)), Some(parameters)) = (fields.get("Resource"), fields.get("Parameters")) {

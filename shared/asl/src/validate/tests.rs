@@ -190,6 +190,22 @@ fn a_resource_that_is_no_arn_is_refused_where_it_is() {
     }
 }
 
+/// A pattern the service does not offer is refused at the Task's Resource, wherever the Task
+/// stands (AWS's words for `dynamodb:putItem.waitForTaskToken`, quoted in a deployment log; the
+/// table is in `integration_patterns`).
+#[test]
+fn a_pattern_the_service_does_not_offer_is_refused_where_it_is() {
+    let definition = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "Store", "States": {"Store": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem.waitForTaskToken", "End": true}}}]}}});
+    assert_eq!(
+        diagnostics(definition),
+        [
+            "SCHEMA_VALIDATION_FAILED: The resource provided arn:aws:states:::dynamodb:putItem.waitForTaskToken is not recognized. \
+          The value is not a valid resource ARN, or the resource is not available in this region. at /States/P/Branches/0/States/Store/Resource"
+        ]
+    );
+}
+
 /// State names are unique in the whole machine, nested ones included: "DUPLICATE_STATE_NAME:
 /// Duplicate State name: MissingValue at /States/MissingValue" (the shared validator's words, as
 /// Step Functions Local refused one), here for a Map's processor reusing a name.
