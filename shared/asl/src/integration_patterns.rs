@@ -46,11 +46,12 @@ fn offers(service: &str) -> Option<Offers> {
     })
 }
 
-/// AWS's refusal of an integration (`lambda:invoke.sync`, the part of the resource after
-/// `:states:::`) that names a pattern its service does not offer, or an AWS SDK integration with
-/// no API action; `None` when AWS recognises it or the service is not in the table.
-pub(crate) fn refusal(resource: &str, integration: &str) -> Option<String> {
-    let (service, call) = integration.split_once(':')?;
+/// AWS's refusal of a Task resource naming an integration (`arn:aws:states:::lambda:invoke.sync`)
+/// with a pattern its service does not offer, or an AWS SDK integration with no API action;
+/// `None` when AWS recognises it, when it is no integration, or when the service is not in the
+/// table.
+pub(crate) fn refusal(resource: &str) -> Option<String> {
+    let (service, call) = crate::resource::integration(resource)?.split_once(':')?;
     let (api, pattern) = match call.rsplit_once('.') {
         Some((api, pattern @ ("sync" | "sync:2" | "waitForTaskToken"))) => (api, Some(pattern)),
         _ => (call, None),
@@ -76,14 +77,13 @@ mod tests {
     use super::refusal;
 
     fn refused(integration: &str) -> bool {
-        refusal(&format!("arn:aws:states:::{integration}"), integration).is_some()
+        refusal(&format!("arn:aws:states:::{integration}")).is_some()
     }
 
     #[test]
     fn the_recorded_refusals_are_refused_in_aws_words() {
-        let resource = "arn:aws:states:::dynamodb:putItem.waitForTaskToken";
         assert_eq!(
-            refusal(resource, "dynamodb:putItem.waitForTaskToken").as_deref(),
+            refusal("arn:aws:states:::dynamodb:putItem.waitForTaskToken").as_deref(),
             Some(
                 "The resource provided arn:aws:states:::dynamodb:putItem.waitForTaskToken is not recognized. \
                  The value is not a valid resource ARN, or the resource is not available in this region."

@@ -151,8 +151,7 @@ impl Checker {
                         self.report("SCHEMA_VALIDATION_FAILED", super::RESOURCE_NOT_AN_ARN, &at("Resource"));
                     }
                     Some(Value::String(arn)) => {
-                        let integration = crate::resource::integration(arn);
-                        if let Some(refusal) = integration.and_then(|i| crate::integration_patterns::refusal(arn, i)) {
+                        if let Some(refusal) = crate::integration_patterns::refusal(arn) {
                             self.report("SCHEMA_VALIDATION_FAILED", refusal, &at("Resource"));
                         }
                     }
