@@ -11,37 +11,34 @@
 //! /States/…/Resource" (a CDK project's notes); the same sentence for
 //! `dynamodb:putItem.waitForTaskToken` and for `glue:startJobRun.sync:2` (two deployment logs).
 
+use crate::resource::Pattern;
+
 /// The patterns a service offers beyond Request Response.
-struct Offers {
-    sync: bool,
-    callback: bool,
+enum Offers {
+    RunAJob,
+    Callback,
+    Both,
+    Neither,
 }
 
-const SYNC: Offers = Offers {
-    sync: true,
-    callback: false,
-};
-const CALLBACK: Offers = Offers {
-    sync: false,
-    callback: true,
-};
-const BOTH: Offers = Offers {
-    sync: true,
-    callback: true,
-};
-const NEITHER: Offers = Offers {
-    sync: false,
-    callback: false,
-};
+impl Offers {
+    fn run_a_job(&self) -> bool {
+        matches!(self, Self::RunAJob | Self::Both)
+    }
+
+    fn callback(&self) -> bool {
+        matches!(self, Self::Callback | Self::Both)
+    }
+}
 
 /// The developer guide's table, by the service name the resource ARN uses.
 fn offers(service: &str) -> Option<Offers> {
     Some(match service {
         "athena" | "batch" | "codebuild" | "databrew" | "elasticmapreduce" | "emr-containers" | "emr-serverless" | "glue"
-        | "mediaconvert" | "sagemaker" => SYNC,
-        "apigateway" | "aws-sdk" | "events" | "lambda" | "sns" | "sqs" => CALLBACK,
-        "bedrock" | "ecs" | "eks" | "states" => BOTH,
-        "dynamodb" => NEITHER,
+        | "mediaconvert" | "sagemaker" => Offers::RunAJob,
+        "apigateway" | "aws-sdk" | "events" | "lambda" | "sns" | "sqs" => Offers::Callback,
+        "bedrock" | "ecs" | "eks" | "states" => Offers::Both,
+        "dynamodb" => Offers::Neither,
         _ => return None,
     })
 }
@@ -52,18 +49,17 @@ fn offers(service: &str) -> Option<Offers> {
 /// table.
 pub(crate) fn refusal(resource: &str) -> Option<String> {
     let (service, call) = crate::resource::integration(resource)?.split_once(':')?;
-    let (api, pattern) = match call.rsplit_once('.') {
-        Some((api, pattern @ ("sync" | "sync:2" | "waitForTaskToken"))) => (api, Some(pattern)),
-        _ => (call, None),
-    };
+    let (api, pattern) = crate::resource::pattern(call);
     let offers = offers(service)?;
     // An SDK integration names the service and its action: `aws-sdk:s3:getObject`.
     let malformed = service == "aws-sdk" && !api.split_once(':').is_some_and(|(s, a)| !s.is_empty() && !a.is_empty());
     let offered = match pattern {
-        None => true,
-        Some("sync") => offers.sync,
-        Some("sync:2") => service == "states",
-        _ => offers.callback,
+        Pattern::RequestResponse => true,
+        Pattern::RunAJob("") => offers.run_a_job(),
+        Pattern::RunAJob(":2") => service == "states",
+        // No other version is in the guide; AWS's answer to one is not on record.
+        Pattern::RunAJob(_) => true,
+        Pattern::Callback => offers.callback(),
     };
     (malformed || !offered).then(|| {
         format!(

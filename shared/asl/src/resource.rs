@@ -38,6 +38,36 @@ pub(crate) fn integration(resource: &str) -> Option<&str> {
         .map(|a| a.resource)
 }
 
+/// How an integration is called, from the suffix of its action (the developer guide, "Service
+/// integration patterns").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pattern<'a> {
+    /// No suffix: Request Response.
+    RequestResponse,
+    /// `.sync`, or a versioned `.sync:2`, holding the version (`""`, `":2"`).
+    RunAJob(&'a str),
+    /// `.waitForTaskToken`.
+    Callback,
+}
+
+/// An integration's action split into its API and its pattern: `lambda:invoke.waitForTaskToken`
+/// is `(lambda:invoke, Callback)`.
+pub(crate) fn pattern(integration: &str) -> (&str, Pattern<'_>) {
+    match integration.rsplit_once('.') {
+        Some((api, "waitForTaskToken")) => (api, Pattern::Callback),
+        Some((api, suffix)) => match suffix.strip_prefix("sync") {
+            Some(version) if version.is_empty() || version.starts_with(':') => (api, Pattern::RunAJob(version)),
+            _ => (integration, Pattern::RequestResponse),
+        },
+        None => (integration, Pattern::RequestResponse),
+    }
+}
+
+/// Whether `resource` is an integration called with a task token.
+pub(crate) fn waits_for_callback(resource: &str) -> bool {
+    integration(resource).is_some_and(|i| pattern(i).1 == Pattern::Callback)
+}
+
 /// Whether `resource` is an activity's ARN, `arn:<partition>:states:<region>:<account>:activity:<name>`.
 pub(crate) fn is_activity(resource: &str) -> bool {
     arn(resource).is_some_and(|a| a.service == "states" && a.resource.starts_with("activity:"))
@@ -50,7 +80,7 @@ pub(crate) fn is_lambda_function(resource: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{integration, is_activity, is_lambda_function};
+    use super::{Pattern, integration, is_activity, is_lambda_function, pattern};
 
     #[test]
     fn an_integration_is_named_in_every_partition() {
@@ -70,5 +100,17 @@ mod tests {
         assert!(!is_activity("arn:aws:states:::lambda:invoke"));
         assert!(is_lambda_function("arn:aws-cn:lambda:cn-north-1:123456789012:function:f"));
         assert!(!is_lambda_function("arn:aws:states:::lambda:invoke"));
+    }
+
+    #[test]
+    fn a_pattern_is_read_from_the_action_s_suffix() {
+        assert_eq!(pattern("lambda:invoke"), ("lambda:invoke", Pattern::RequestResponse));
+        assert_eq!(pattern("lambda:invoke.waitForTaskToken"), ("lambda:invoke", Pattern::Callback));
+        assert_eq!(pattern("codebuild:startBuild.sync"), ("codebuild:startBuild", Pattern::RunAJob("")));
+        assert_eq!(
+            pattern("states:startExecution.sync:2"),
+            ("states:startExecution", Pattern::RunAJob(":2"))
+        );
+        assert_eq!(pattern("x:y.synchronize"), ("x:y.synchronize", Pattern::RequestResponse));
     }
 }

@@ -56,7 +56,7 @@ impl Interpreter {
         let mut retry_count = 0;
         loop {
             // The token exists before Parameters are evaluated so `$$.Task.Token` resolves.
-            let registration = s.resource.ends_with(".waitForTaskToken").then(|| self.tokens.register());
+            let registration = crate::resource::waits_for_callback(&s.resource).then(|| self.tokens.register());
             let mut ctx = ctx.clone().with_retry_count(retry_count);
             if let Some(reg) = &registration {
                 ctx = ctx.with_task_token(&reg.token);

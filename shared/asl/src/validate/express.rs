@@ -10,6 +10,7 @@
 use serde_json::Value;
 
 use crate::error::Diagnostic;
+use crate::resource::Pattern;
 
 /// Every Task, in every branch and item processor, whose resource waits for a job or a callback.
 pub(crate) fn problems(definition: &Value) -> Vec<Diagnostic> {
@@ -32,12 +33,10 @@ fn refusal(resource: &str) -> Option<String> {
     if crate::resource::is_activity(resource) {
         return Some("Express state machine does not support Activity ARN".into());
     }
-    let action = crate::resource::integration(resource)?;
-    let suffix = action.rsplit_once('.').map(|(_, s)| s)?;
-    let pattern = match suffix {
-        "waitForTaskToken" => ".waitForTaskToken",
-        s if s == "sync" || s.starts_with("sync:") => ".sync",
-        _ => return None,
+    let pattern = match crate::resource::pattern(crate::resource::integration(resource)?).1 {
+        Pattern::Callback => ".waitForTaskToken",
+        Pattern::RunAJob(_) => ".sync",
+        Pattern::RequestResponse => return None,
     };
     Some(format!("Express state machine does not support '{pattern}' service integration "))
 }
