@@ -6,6 +6,7 @@
 mod duplicates;
 mod express;
 mod item_batcher;
+mod labels;
 mod map_numbers;
 mod state;
 mod warnings;
@@ -41,6 +42,8 @@ pub(super) struct Checker {
     /// Every state name met so far, in every nested machine: names are unique in the whole
     /// state machine.
     names: BTreeSet<String>,
+    /// Every Distributed Map label met so far: labels are unique in the whole state machine.
+    labels: BTreeSet<String>,
     /// Whether the JSONata being checked is a catcher's, the one place `$states.errorOutput` is.
     in_catcher: bool,
 }
@@ -440,6 +443,7 @@ pub fn validate(definition: &Value) -> Vec<Diagnostic> {
     let mut c = Checker {
         problems: Vec::new(),
         names: BTreeSet::new(),
+        labels: BTreeSet::new(),
         in_catcher: false,
     };
     if let Some(top) = definition.as_object() {

@@ -267,6 +267,16 @@ impl Checker {
                 exclusive(self, "ItemProcessor", "Iterator");
                 exclusive(self, "ItemSelector", "Parameters");
                 self.path(fields.get("ItemsPath"), &at("ItemsPath"), PathField::Plain);
+                let distributed = fields
+                    .get("ItemProcessor")
+                    .and_then(|p| p.get("ProcessorConfig"))
+                    .and_then(|c| c.get("Mode"))
+                    .and_then(Value::as_str)
+                    == Some("DISTRIBUTED");
+                // Before the processor's, so a label met again inside it is the duplicate.
+                if let (true, Some(label)) = (distributed, fields.get("Label").and_then(Value::as_str)) {
+                    self.label(label, &at("Label"));
+                }
                 match fields.get("ItemProcessor").or_else(|| fields.get("Iterator")) {
                     Some(p) => {
                         let field = if fields.contains_key("ItemProcessor") {
@@ -284,12 +294,6 @@ impl Checker {
                     }
                     None => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [ItemProcessor]", here),
                 }
-                let distributed = fields
-                    .get("ItemProcessor")
-                    .and_then(|p| p.get("ProcessorConfig"))
-                    .and_then(|c| c.get("Mode"))
-                    .and_then(Value::as_str)
-                    == Some("DISTRIBUTED");
                 for f in [
                     "ToleratedFailureCount",
                     "ToleratedFailureCountPath",
