@@ -24,8 +24,9 @@ pub(crate) enum Segment {
     /// `[0,2]`: the elements at each index, in the order written; those out of range skipped.
     Indices(Vec<i64>),
     Wildcard,
-    /// `[start:end:step]`, each part optional, negative ones counted from the end.
-    Slice(Option<i64>, Option<i64>, Option<i64>),
+    /// `[start:end]`, either part optional (not both); Jayway reads no step, so a third part
+    /// is ignored.
+    Slice(Option<i64>, Option<i64>),
     Filter(Box<Filter>),
     /// `..step`: the step applied at a node and at every node beneath it, each node before
     /// the nodes beneath it; a filter keeps each object that passes it (Jayway's deep scan).
@@ -273,7 +274,7 @@ fn step<'a>(segment: &Segment, value: &'a Value, root: &Value, out: &mut Vec<&'a
         (Segment::Indices(is), Value::Array(a)) => out.extend(is.iter().filter_map(|i| element(a, *i))),
         (Segment::Wildcard, Value::Array(a)) => out.extend(a.iter()),
         (Segment::Wildcard, Value::Object(m)) => out.extend(m.values()),
-        (Segment::Slice(start, end, step), Value::Array(a)) => out.extend(slice_of(a, *start, *end, *step)),
+        (Segment::Slice(start, end), Value::Array(a)) => out.extend(slice_of(a, *start, *end)),
         (Segment::Filter(f), Value::Array(a)) => out.extend(a.iter().filter(|e| f.accepts(e, root))),
         (Segment::Filter(f), object @ Value::Object(_)) if f.accepts(object, root) => out.push(object),
         (Segment::Scan(inner), node) => scan(inner, node, root, out),
@@ -317,20 +318,22 @@ fn merged(names: &[String], value: &Value) -> Option<Value> {
     ))
 }
 
-/// Python-style slicing, as Jayway slices: negative bounds count from the end, bounds are
-/// clamped, a step of 0 selects nothing.
-fn slice_of(a: &[Value], start: Option<i64>, end: Option<i64>, step: Option<i64>) -> Vec<&Value> {
+/// Jayway's slices, which are AWS's (json-path/JsonPath, ArraySliceToken and
+/// PathToken.handleArrayIndex): `[from:]` and `[:to]` count a negative bound from the end and
+/// clamp it; `[from:to]` clamps `to` to the length without counting it from the end, so
+/// `[1:-1]` selects nothing, and walks from `from`, each negative index counted from the end
+/// as a single index is (`[-2:4]` of four elements is the last two, then the first four).
+/// Indices still out of range are skipped.
+fn slice_of(a: &[Value], start: Option<i64>, end: Option<i64>) -> Vec<&Value> {
     let len = a.len() as i64;
-    let step = step.unwrap_or(1);
-    if step <= 0 {
-        return Vec::new();
-    }
-    let at = |n: i64| if n < 0 { (len + n).max(0) } else { n.min(len) };
-    let (from, to) = (start.map_or(0, at), end.map_or(len, at));
-    (from..to)
-        .step_by(usize::try_from(step).unwrap_or(1))
-        .filter_map(|i| usize::try_from(i).ok().and_then(|i| a.get(i)))
-        .collect()
+    let index = |i: i64| if i < 0 { len + i } else { i };
+    let walk = match (start, end) {
+        (Some(from), None) => index(from).max(0)..len,
+        (None, Some(to)) => 0..index(to).min(len),
+        (Some(from), Some(to)) => from..to.min(len),
+        (None, None) => 0..0,
+    };
+    walk.filter_map(|i| usize::try_from(index(i)).ok().and_then(|i| a.get(i))).collect()
 }
 
 pub(crate) fn type_of(v: &Value) -> &'static str {
@@ -469,7 +472,7 @@ fn write_normalized(segment: &Segment, out: &mut String) {
         Segment::Index(i) => out.push_str(&format!("[{i}]")),
         Segment::Indices(is) => out.push_str(&listed(is.iter().map(i64::to_string).collect())),
         Segment::Wildcard => out.push_str("[*]"),
-        Segment::Slice(start, end, _) => {
+        Segment::Slice(start, end) => {
             let part = |n: &Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
             out.push_str(&format!("[{}:{}]", part(start), part(end)));
         }

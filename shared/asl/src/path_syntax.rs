@@ -44,7 +44,7 @@ pub(crate) fn bracketed(inner: &str) -> Result<Segment, String> {
         });
     }
     if inner.contains(':') {
-        return slice(inner).ok_or_else(|| "a slice is [start:end] or [start:end:step], whole numbers".to_string());
+        return slice(inner).ok_or_else(|| "a slice is [start:], [:end] or [start:end], whole numbers".to_string());
     }
     let mut indices = inner
         .split(',')
@@ -74,16 +74,22 @@ fn quoted_names(inner: &str) -> Option<Vec<String>> {
     }
 }
 
+/// Jayway's reading (ArraySliceOperation.parse): the parts before the first two `:`, at least
+/// one of them given; whatever follows the second `:` is not read, so `[0:4:2]` is `[0:4]`.
 fn slice(inner: &str) -> Option<Segment> {
-    let parts: Vec<&str> = inner.split(':').map(str::trim).collect();
-    if parts.len() > 3 {
-        return None;
-    }
-    let part = |i: usize| -> Option<Option<i64>> {
-        match parts.get(i).copied() {
+    let mut parts = inner.split(':').map(str::trim);
+    let mut part = || -> Option<Option<i64>> {
+        match parts.next() {
             None | Some("") => Some(None),
             Some(n) => n.parse().ok().map(Some),
         }
     };
-    Some(Segment::Slice(part(0)?, part(1)?, part(2)?))
+    let (start, end) = (part()?, part()?);
+    // The rest is checked only for Jayway's characters.
+    let rest_is_numbers = parts.all(|p| p.chars().all(|c| c.is_ascii_digit() || c == '-'));
+    match (start, end) {
+        (None, None) => None,
+        _ if !rest_is_numbers => None,
+        (start, end) => Some(Segment::Slice(start, end)),
+    }
 }

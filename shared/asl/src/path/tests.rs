@@ -53,7 +53,16 @@ fn slices_and_filters() {
     assert_eq!(sel("$.a[1:].n"), json!([2, 3]));
     assert_eq!(sel("$.a[:1].n"), json!([1]));
     assert_eq!(sel("$.a[-2:].n"), json!([2, 3]));
-    assert_eq!(sel("$.a[0:3:2].n"), json!([1, 3]));
+    // Jayway reads no step, nor counts a `[from:to]`'s `to` from the end.
+    assert_eq!(sel("$.a[0:3:2].n"), json!([1, 2, 3]));
+    assert_eq!(sel("$.a[0:-1].n"), json!([]));
+    assert_eq!(sel("$.a[-1:2].n"), json!([3, 1, 2]));
+    assert_eq!(sel("$.a[-5:1].n"), json!([1, 2, 3, 1]), "-5 and -4 are still out of range");
+    assert_eq!(sel("$.a[:-1].n"), json!([1, 2]));
+    assert_eq!(sel("$.a[-9:].n"), json!([1, 2, 3]));
+    for refused in ["$.a[:]", "$.a[::2]", "$.a[1:2:x]"] {
+        assert!(Path::parse(refused).is_err(), "{refused}");
+    }
     assert_eq!(sel("$.a[1:5].n"), json!([2, 3]));
     assert_eq!(sel("$.a[?(@.n > 1)].name"), json!(["beta", "Alps"]));
     assert_eq!(sel("$.a[?(@.n <= $.limit && @.name != 'alpha')].n"), json!([2]));
