@@ -21,7 +21,7 @@ pub(crate) enum Segment {
     /// (Jayway's merge); before another step, each of them in turn.
     Fields(Vec<String>),
     Index(i64),
-    /// `[0,2]`: the elements at each index, in the order written; those out of range skipped.
+    /// `[0,2]`: the elements at each index, in the order written; one out of range is `null`.
     Indices(Vec<i64>),
     Wildcard,
     /// `[start:end]`, either part optional (not both); Jayway reads no step, so a third part
@@ -271,7 +271,7 @@ fn step<'a>(segment: &Segment, value: &'a Value, root: &Value, out: &mut Vec<&'a
         (Segment::Field(f), Value::Object(m)) => out.extend(m.get(f)),
         (Segment::Fields(names), Value::Object(m)) => out.extend(names.iter().filter_map(|n| m.get(n))),
         (Segment::Index(i), Value::Array(a)) => out.extend(element(a, *i)),
-        (Segment::Indices(is), Value::Array(a)) => out.extend(is.iter().filter_map(|i| element(a, *i))),
+        (Segment::Indices(is), Value::Array(a)) => out.extend(is.iter().map(|i| element(a, *i).unwrap_or(&NULL_NODE))),
         (Segment::Wildcard, Value::Array(a)) => out.extend(a.iter()),
         (Segment::Wildcard, Value::Object(m)) => out.extend(m.values()),
         (Segment::Slice(start, end), Value::Array(a)) => out.extend(slice_of(a, *start, *end)),
@@ -301,6 +301,11 @@ fn scan<'a>(inner: &Segment, node: &'a Value, root: &Value, out: &mut Vec<&'a Va
 }
 
 /// The element at `i`, counted from the end when negative.
+/// What Jayway reads at an index of a union or a slice that lies outside the array: AWS reads
+/// arrays through Jackson, whose element out of range is a null node (json-path/JsonPath#1028;
+/// recorded for a lone index in floci-io/floci#3167), so the position is kept, as `null`.
+static NULL_NODE: Value = Value::Null;
+
 fn element(a: &[Value], i: i64) -> Option<&Value> {
     let idx = if i < 0 { a.len() as i64 + i } else { i };
     usize::try_from(idx).ok().and_then(|i| a.get(i))
@@ -323,7 +328,7 @@ fn merged(names: &[String], value: &Value) -> Option<Value> {
 /// clamp it; `[from:to]` clamps `to` to the length without counting it from the end, so
 /// `[1:-1]` selects nothing, and walks from `from`, each negative index counted from the end
 /// as a single index is (`[-2:4]` of four elements is the last two, then the first four).
-/// Indices still out of range are skipped.
+/// One still out of range is Jackson's null node, as in a union.
 fn slice_of(a: &[Value], start: Option<i64>, end: Option<i64>) -> Vec<&Value> {
     let len = a.len() as i64;
     let index = |i: i64| if i < 0 { len + i } else { i };
@@ -333,7 +338,7 @@ fn slice_of(a: &[Value], start: Option<i64>, end: Option<i64>) -> Vec<&Value> {
         (Some(from), Some(to)) => from..to.min(len),
         (None, None) => 0..0,
     };
-    walk.filter_map(|i| usize::try_from(index(i)).ok().and_then(|i| a.get(i))).collect()
+    walk.map(|i| element(a, i).unwrap_or(&NULL_NODE)).collect()
 }
 
 pub(crate) fn type_of(v: &Value) -> &'static str {
