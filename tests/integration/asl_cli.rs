@@ -31,9 +31,7 @@ fn asl_type_express_refuses_waiting_tasks_and_names_the_execution_as_express() {
         r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true,
   "Parameters": {"id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name"}}}}"#,
     );
-    let out = baton(&["asl", "run", &names, "--type", "EXPRESS"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let doc = ran(&[&names, "--type", "EXPRESS"], 0);
     let (id, name) = (
         doc["output"]["id"].as_str().expect("id"),
         doc["output"]["name"].as_str().expect("name"),
@@ -61,9 +59,7 @@ fn asl_run_quotes_the_input_as_it_was_written() {
         (written.to_string(), written.to_string()),
         (format!("@{}", file.display()), format!("{written}\n")),
     ] {
-        let out = baton(&["asl", "run", machine, "--input", &input, "--history"]);
-        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let doc = ran(&[machine, "--input", &input, "--history"], 1);
         assert_eq!(
             doc["cause"].as_str().expect("cause"),
             format!(
@@ -91,9 +87,7 @@ fn asl_run_leaves_out_an_error_and_a_cause_a_fail_state_does_not_give() {
             "fail.asl.json",
             &format!(r#"{{"StartAt": "F", "States": {{"F": {state}}}}}"#),
         );
-        let out = baton(&["asl", "run", machine, "--history"]);
-        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let doc = ran(&[machine, "--history"], 1);
         assert_eq!((doc["error"].as_str(), doc["cause"].as_str()), (error, cause), "{state}");
         assert_eq!(doc["error"].is_null(), error.is_none(), "{state}: {doc}");
         assert_eq!(doc["cause"].is_null(), cause.is_none(), "{state}: {doc}");
@@ -111,9 +105,7 @@ fn asl_validate_warns_about_a_path_without_its_dollar_and_passes() {
         "warned.asl.json",
         "{\"StartAt\": \"P\", \"States\": {\"P\": {\"Type\": \"Pass\",\n  \"Parameters\": {\"id\": \"$.id\"}, \"End\": true}}}",
     );
-    let out = baton(&["asl", "validate", machine]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let (out, stderr) = validate(&[machine], 0);
     assert!(
         stderr.contains(
             "warned.asl.json:2:18: NO_DOLLAR: No .$ on a field that appears to be a JSONPath or Intrinsic Function. (at /States/P/Parameters/id)"
@@ -141,9 +133,7 @@ fn asl_validate_refuses_a_placeholder_resource_and_substitutes_on_request() {
         r#"{"StartAt": "Hello", "States": {
   "Hello": {"Type": "Task", "Resource": "${HelloFunctionArn}", "End": true}}}"#,
     );
-    let refused = baton(&["asl", "validate", sam]);
-    let stderr = text(&refused.stderr);
-    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    let (_, stderr) = validate(&[sam], 2);
     assert!(
         stderr.contains(
             "statemachine.asl.json:2:29: SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN (at /States/Hello/Resource)"
@@ -186,15 +176,28 @@ fn asl_validate_answers_a_definition_that_is_not_json_in_aws_words() {
         "comma.asl.json",
         "{\"StartAt\": \"P\",\n  \"States\": {\"P\": {\"Type\": \"Pass\", \"End\": true},}}",
     );
-    let out = baton(&["asl", "validate", comma]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let (_, stderr) = validate(&[comma], 2);
     assert!(
         stderr.contains(
             "comma.asl.json:2:49: INVALID_JSON_DESCRIPTION: Unexpected character ('}' (code 125)): was expecting double-quote to start field name"
         ),
         "{stderr}"
     );
+}
+
+/// `baton asl run` with `args`: its exit code checked, its answer as JSON.
+fn ran(args: &[&str], code: i32) -> serde_json::Value {
+    let out = baton(&[&["asl", "run"], args].concat());
+    assert_eq!(out.status.code(), Some(code), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+/// `baton asl validate` with `args`: its exit code checked, its output and its stderr as text.
+fn validate(args: &[&str], code: i32) -> (std::process::Output, String) {
+    let out = baton(&[&["asl", "validate"], args].concat());
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    (out, stderr)
 }
 
 /// `baton asl validate --json` on `machine`: its exit code checked, its answer as JSON.
