@@ -1,9 +1,11 @@
 //! A Distributed Map's `Label`, which Step Functions puts in each Map Run's ARN
-//! (`arn:aws:states:…:mapRun:MACHINE/LABEL:ID`): at most 40 characters, none of whitespace,
+//! (`arn:aws:states:…:mapRun:MACHINE/LABEL:ID`): one to 40 characters, none of whitespace,
 //! `? * < > { } [ ] \ : ; , | ^ ~ $ # % & ` "` or a control character, and unique in the whole
 //! state machine. The rules are those AWS's own CDK checks before deploying
 //! (aws/aws-cdk, packages/aws-cdk-lib/aws-stepfunctions/lib/states/distributed-map.ts,
-//! `validateState`); the codes are the API reference's (ValidateStateMachineDefinitionDiagnostic:
+//! `validateState`), and AWS's ASL language service's schema asks for at least one character
+//! (aws/amazon-states-language-service, src/json-schema/partial/map_state.json, `Label`
+//! `minLength` 1); the codes are the API reference's (ValidateStateMachineDefinitionDiagnostic:
 //! INVALID_LABEL_NAME, "You have provided an invalid label name", and DUPLICATE_LABEL_NAME, "A
 //! label name appears more than once"). AWS's own sentences for them are not on record; the
 //! duplicate's takes the form of its recorded "Duplicate State name: X".
@@ -22,6 +24,13 @@ impl Checker {
     /// Checks a Map's label at `location` (`/States/M/Label`); a label that is no string is
     /// refused where field types are.
     pub(super) fn label(&mut self, label: &str, location: &str) {
+        if label.is_empty() {
+            self.report(
+                "INVALID_LABEL_NAME",
+                "Invalid Label name: a label is at least one character",
+                location,
+            );
+        }
         if label.chars().count() > MAX_CHARS {
             self.report(
                 "INVALID_LABEL_NAME",
@@ -88,6 +97,14 @@ mod tests {
         for label in ["Label1", "copy-objects_2024.v2", "a/b", "ü", &"x".repeat(40)] {
             assert_eq!(problems(label), Vec::<String>::new(), "{label}");
         }
+    }
+
+    #[test]
+    fn an_empty_label_is_refused() {
+        assert_eq!(
+            problems(""),
+            ["INVALID_LABEL_NAME: Invalid Label name: a label is at least one character at /States/M/Label"]
+        );
     }
 
     #[test]
