@@ -3,6 +3,7 @@
 //! machines and shared field kinds (paths, templates, JSONata, Assign, Retry/Catch); [`state`]
 //! checks each state type's own fields.
 
+mod bounds;
 mod duplicates;
 mod express;
 mod item_batcher;
@@ -169,6 +170,9 @@ impl Checker {
                 self.in_catcher = true;
                 self.jsonata(entry.get("Output"), &format!("{here}/Output"));
                 self.in_catcher = false;
+            }
+            if kind == "Retrier" {
+                self.retrier_numbers(entry, &here);
             }
             if let Some(rate) = entry.get("BackoffRate").and_then(Value::as_f64)
                 && rate < 1.0

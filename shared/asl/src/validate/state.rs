@@ -458,22 +458,3 @@ fn bracketed(pointer: &str) -> String {
     }
     out
 }
-
-/// The largest `Seconds`, `TimeoutSeconds` or `HeartbeatSeconds` Step Functions accepts.
-const MAX_SECONDS: f64 = 99_999_999.0;
-
-impl Checker {
-    /// A number of seconds written in the definition: a whole number held to Step Functions'
-    /// maximum, or in a JSONata state an expression that yields one when it runs.
-    pub(super) fn bounded_seconds(&mut self, value: Option<&Value>, at: &str, jsonata: bool) {
-        match value {
-            None => {}
-            Some(Value::Number(n)) if n.as_f64().is_some_and(|v| v > MAX_SECONDS) => {
-                self.report("SCHEMA_VALIDATION_FAILED", format!("Maximum value is {MAX_SECONDS}"), at);
-            }
-            Some(Value::Number(n)) if n.is_u64() || n.is_i64() => {}
-            Some(Value::String(e)) if jsonata && crate::jsonata::expression(e).is_some() => self.jsonata(value, at),
-            Some(_) => self.report("SCHEMA_VALIDATION_FAILED", "Expected value of type: Integer", at),
-        }
-    }
-}
