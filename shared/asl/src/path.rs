@@ -300,12 +300,12 @@ fn scan<'a>(inner: &Segment, node: &'a Value, root: &Value, out: &mut Vec<&'a Va
     }
 }
 
-/// The element at `i`, counted from the end when negative.
 /// What Jayway reads at an index of a union or a slice that lies outside the array: AWS reads
 /// arrays through Jackson, whose element out of range is a null node (json-path/JsonPath#1028;
 /// recorded for a lone index in floci-io/floci#3167), so the position is kept, as `null`.
 static NULL_NODE: Value = Value::Null;
 
+/// The element at `i`, counted from the end when negative.
 fn element(a: &[Value], i: i64) -> Option<&Value> {
     let idx = if i < 0 { a.len() as i64 + i } else { i };
     usize::try_from(idx).ok().and_then(|i| a.get(i))
