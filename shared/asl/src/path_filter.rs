@@ -4,6 +4,8 @@
 //! `anyof`, `noneof`, `size`, `empty`, which the developer guide names as what only reference
 //! paths refuse), a bare path for "has this field", `!`, `&&`, `||` and parentheses.
 
+mod values;
+
 use serde_json::Value;
 
 use crate::path::Path;
@@ -67,12 +69,11 @@ impl Filter {
             Filter::Not(f) => !f.accepts(element, root),
             Filter::Exists(o) => o.value(element, root).is_some(),
             Filter::Compare(l, op, r) => {
-                let Some(left) = l.value(element, root) else { return false };
+                let left = l.value(element, root);
                 if let (Op::Matches, Operand::Regex(re)) = (op, r) {
-                    return left.as_str().is_some_and(|s| regex(re).is_some_and(|re| re.is_match(s)));
+                    return regex(re).is_some_and(|re| matches(&re, left.as_ref()));
                 }
-                let Some(right) = r.value(element, root) else { return false };
-                compare(&left, *op, &right)
+                compare(left.as_ref(), *op, r.value(element, root).as_ref())
             }
         }
     }
@@ -88,48 +89,44 @@ impl Operand {
     }
 }
 
-fn compare(l: &Value, op: Op, r: &Value) -> bool {
+/// A comparison as Jayway's evaluators make it; `None` is an operand that selects nothing, which
+/// `!=` and `nin` hold for and every other operator fails.
+fn compare(l: Option<&Value>, op: Op, r: Option<&Value>) -> bool {
     use std::cmp::Ordering;
-    fn members(v: &Value) -> &[Value] {
-        v.as_array().map_or(&[], Vec::as_slice)
+    fn members(v: Option<&Value>) -> &[Value] {
+        v.and_then(Value::as_array).map_or(&[], Vec::as_slice)
     }
-    let within = |v: &Value, set: &[Value]| set.iter().any(|m| same(v, m));
-    let length = |v: &Value| match v {
-        Value::Array(a) => Some(a.len()),
-        Value::String(s) => Some(s.chars().count()),
+    let within = |v: Option<&Value>, set: &[Value]| set.iter().any(|m| values::equal(v, Some(m)));
+    let length = |v: Option<&Value>| match v {
+        Some(Value::Array(a)) => Some(a.len()),
+        Some(Value::String(s)) => Some(s.chars().count()),
         _ => None,
     };
+    let is_array = |v: Option<&Value>| v.is_some_and(Value::is_array);
+    let order = || values::order(l, r);
     match op {
-        Op::In => return within(l, members(r)),
-        Op::Nin => return r.is_array() && !within(l, members(r)),
-        Op::SubsetOf => return l.is_array() && members(l).iter().all(|v| within(v, members(r))),
-        Op::AnyOf => return members(l).iter().any(|v| within(v, members(r))),
-        Op::NoneOf => return l.is_array() && !members(l).iter().any(|v| within(v, members(r))),
-        Op::Size => return length(l).zip(r.as_u64()).is_some_and(|(n, want)| n as u64 == want),
-        Op::Empty => return length(l).zip(r.as_bool()).is_some_and(|(n, want)| (n == 0) == want),
-        _ => {}
-    }
-    let order = match (l, r) {
-        (Value::Number(a), Value::Number(b)) => a.as_f64().zip(b.as_f64()).and_then(|(a, b)| a.partial_cmp(&b)),
-        (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
-        _ => None,
-    };
-    match op {
-        Op::Eq => order.map_or(l == r, |o| o == Ordering::Equal),
-        Op::Ne => order.map_or(l != r, |o| o != Ordering::Equal),
-        Op::Lt => order == Some(Ordering::Less),
-        Op::Le => matches!(order, Some(Ordering::Less | Ordering::Equal)),
-        Op::Gt => order == Some(Ordering::Greater),
-        Op::Ge => matches!(order, Some(Ordering::Greater | Ordering::Equal)),
-        _ => false,
+        Op::Eq => values::equal(l, r),
+        Op::Ne => !values::equal(l, r),
+        Op::Lt => order() == Some(Ordering::Less),
+        Op::Le => matches!(order(), Some(Ordering::Less | Ordering::Equal)),
+        Op::Gt => order() == Some(Ordering::Greater),
+        Op::Ge => matches!(order(), Some(Ordering::Greater | Ordering::Equal)),
+        Op::In => within(l, members(r)),
+        Op::Nin => !within(l, members(r)),
+        Op::SubsetOf => is_array(l) && members(l).iter().all(|v| within(Some(v), members(r))),
+        Op::AnyOf => members(l).iter().any(|v| within(Some(v), members(r))),
+        Op::NoneOf => is_array(l) && !members(l).iter().any(|v| within(Some(v), members(r))),
+        Op::Size => length(l).zip(r.and_then(Value::as_u64)).is_some_and(|(n, want)| n as u64 == want),
+        Op::Empty => length(l).zip(r.and_then(Value::as_bool)).is_some_and(|(n, want)| (n == 0) == want),
+        Op::Matches => false,
     }
 }
 
-/// Equal as Jayway compares values: numbers by value (`1` is `1.0`), the rest as JSON.
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        _ => a == b,
+/// Jayway's `=~`: the whole text matches, and an array matches when any of its elements does.
+fn matches(re: &regex_lite::Regex, value: Option<&Value>) -> bool {
+    match value {
+        Some(Value::Array(items)) => items.iter().any(|item| re.is_match(&values::regex_input(Some(item)))),
+        other => re.is_match(&values::regex_input(other)),
     }
 }
 

@@ -76,6 +76,24 @@ fn slices_and_filters() {
     assert!(!Path::parse("$.a[1:]").unwrap().is_definite());
 }
 
+/// Jayway's evaluators (json-path/JsonPath, EvaluatorFactory and ValueNodes): a field an element
+/// lacks is undefined, which `!=` and `nin` hold for; a number and a string meet by value or by
+/// the number's text; `=~` reads a number as its text.
+#[test]
+fn filters_compare_as_jayway_does() {
+    let doc = json!({"a": [{"n": 1, "s": "1", "status": "done"}, {"n": 10, "s": "x"}, {"n": 2.5}]});
+    let sel = |p: &str| Path::parse(p).unwrap().select(&doc).unwrap();
+    assert_eq!(sel("$.a[?(@.status != 'done')].n"), json!([10, 2.5]));
+    assert_eq!(sel("$.a[?(@.status nin ['done'])].n"), json!([10, 2.5]));
+    assert_eq!(sel("$.a[?(@.status == null)].n"), json!([]));
+    assert_eq!(sel("$.a[?(@.n == '1')].n"), json!([1]));
+    assert_eq!(sel("$.a[?(@.s == 1)].n"), json!([1]));
+    assert_eq!(sel("$.a[?(@.s < 2)].n"), json!([1]), "\"1\" < \"2\"; \"x\" is not");
+    assert_eq!(sel("$.a[?(@.n > '2')].n"), json!([2.5]), "\"10\" < \"2\" < \"2.5\"");
+    assert_eq!(sel("$.a[?(@.n =~ /1.*/)].n"), json!([1, 10]));
+    assert_eq!(sel("$.a[?(@.n in ['2.5'])].n"), json!([2.5]));
+}
+
 /// Jayway's deep scan and unions, which Step Functions runs in payload templates: the
 /// developer guide's ItemBatcher example collects `"multiplied.$": "$..multiplied"`.
 #[test]
