@@ -129,7 +129,9 @@ impl TaskInvoker for LocalInvoker {
             }
         };
         match result {
-            Ok(v) if via_invoke && !call.resource.ends_with(".waitForTaskToken") => Ok(json!({ "Payload": v, "StatusCode": 200 })),
+            // A callback task (the one kind handed a token) is answered through its token, so
+            // only a plain invoke takes the Invoke API's envelope.
+            Ok(v) if via_invoke && call.task_token.is_none() => Ok(json!({ "Payload": v, "StatusCode": 200 })),
             Ok(v) => Ok(v),
             Err(e) => Err(StatesError::new(e.error_type(), e.to_string())),
         }
