@@ -72,6 +72,10 @@ impl Path {
                 i = end;
                 match name {
                     "" => return Err(bad("empty field name")),
+                    // Jayway refuses a space in a dotted name ("Use bracket notion ['my prop'] if
+                    // your property contains blank characters", its PathCompiler), as the
+                    // developer guide asks for `$.abc.['def ghi']`.
+                    n if n.contains(' ') => return Err(bad("a name with a space is written in brackets: ['my prop']")),
                     "*" => Segment::Wildcard,
                     _ => Segment::Field(name.to_string()),
                 }

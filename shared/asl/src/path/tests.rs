@@ -64,7 +64,7 @@ fn slices_and_filters() {
     );
     assert_eq!(sel("$.a[:-1].n"), json!([1, 2]));
     assert_eq!(sel("$.a[-9:].n"), json!([1, 2, 3]));
-    for refused in ["$.a[:]", "$.a[::2]", "$.a[1:2:x]"] {
+    for refused in ["$.a[:]", "$.a[::2]", "$.a[1:2:x]", "$.a b", "$.a.b c"] {
         assert!(Path::parse(refused).is_err(), "{refused}");
     }
     assert_eq!(sel("$.a[1:5].n"), json!([2, 3]));
