@@ -130,12 +130,14 @@ fn matches(re: &regex_lite::Regex, value: Option<&Value>) -> bool {
     }
 }
 
-/// `/pattern/flags` as a regex: `i` ignores case (Java's CASE_INSENSITIVE), and the whole value
-/// must match, as Jayway's `=~` uses `Matcher.matches()`.
+/// `/pattern/flags` as a regex: the flags Jayway passes to Java's `Pattern` that mean the same
+/// here (`i`, ASCII case as Java's CASE_INSENSITIVE folds it; `m`, `s`, `x`), and the whole value
+/// must match, as Jayway's `=~` uses `Matcher.matches()` — whatever `m` does to `^` and `$`.
 fn regex(source: &str) -> Option<regex_lite::Regex> {
     let (pattern, flags) = source.rsplit_once('/')?;
-    let prefix = if flags.contains('i') { "(?i)" } else { "" };
-    regex_lite::Regex::new(&format!("{prefix}^(?:{pattern})$")).ok()
+    let flags: String = flags.chars().filter(|f| "imsx".contains(*f)).collect();
+    let prefix = if flags.is_empty() { String::new() } else { format!("(?{flags})") };
+    regex_lite::Regex::new(&format!("{prefix}\\A(?:{pattern})\\z")).ok()
 }
 
 struct Parser<'a> {

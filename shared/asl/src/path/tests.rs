@@ -92,6 +92,14 @@ fn filters_compare_as_jayway_does() {
     assert_eq!(sel("$.a[?(@.n > '2')].n"), json!([2.5]), "\"10\" < \"2\" < \"2.5\"");
     assert_eq!(sel("$.a[?(@.n =~ /1.*/)].n"), json!([1, 10]));
     assert_eq!(sel("$.a[?(@.n in ['2.5'])].n"), json!([2.5]));
+
+    // Java's flags as Jayway passes them; `matches()` takes the whole text whatever `m` says.
+    let lines = json!({"a": [{"t": "one\ntwo"}]});
+    let on_lines = |p: &str| Path::parse(p).unwrap().select(&lines).unwrap();
+    assert_eq!(on_lines("$.a[?(@.t =~ /one.two/)]"), json!([]));
+    assert_eq!(on_lines("$.a[?(@.t =~ /one.two/s)]"), json!([{"t": "one\ntwo"}]));
+    assert_eq!(on_lines("$.a[?(@.t =~ /two/m)]"), json!([]));
+    assert_eq!(on_lines("$.a[?(@.t =~ /ONE\\nTWO/i)]"), json!([{"t": "one\ntwo"}]));
 }
 
 /// Jayway's deep scan and unions, which Step Functions runs in payload templates: the
