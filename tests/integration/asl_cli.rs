@@ -106,11 +106,9 @@ fn asl_validate_warns_about_a_path_without_its_dollar_and_passes() {
         "{\"StartAt\": \"P\", \"States\": {\"P\": {\"Type\": \"Pass\",\n  \"Parameters\": {\"id\": \"$.id\"}, \"End\": true}}}",
     );
     let (out, stderr) = validate(&[machine], 0);
-    assert!(
-        stderr.contains(
-            "warned.asl.json:2:18: NO_DOLLAR: No .$ on a field that appears to be a JSONPath or Intrinsic Function. (at /States/P/Parameters/id)"
-        ),
-        "{stderr}"
+    says(
+        &stderr,
+        "warned.asl.json:2:18: NO_DOLLAR: No .$ on a field that appears to be a JSONPath or Intrinsic Function. (at /States/P/Parameters/id)",
     );
     assert!(text(&out.stdout).starts_with("ok "), "{}", text(&out.stdout));
 
@@ -134,13 +132,11 @@ fn asl_validate_refuses_a_placeholder_resource_and_substitutes_on_request() {
   "Hello": {"Type": "Task", "Resource": "${HelloFunctionArn}", "End": true}}}"#,
     );
     let (_, stderr) = validate(&[sam], 2);
-    assert!(
-        stderr.contains(
-            "statemachine.asl.json:2:29: SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN (at /States/Hello/Resource)"
-        ),
-        "{stderr}"
+    says(
+        &stderr,
+        "statemachine.asl.json:2:29: SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN (at /States/Hello/Resource)",
     );
-    assert!(stderr.contains("hint: ${HelloFunctionArn} is a placeholder"), "{stderr}");
+    says(&stderr, "hint: ${HelloFunctionArn} is a placeholder");
     let arn = "HelloFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:hello";
     let ok = baton(&["asl", "validate", sam, "--substitute", arn]);
     assert!(ok.status.success(), "{}", text(&ok.stderr));
@@ -177,12 +173,15 @@ fn asl_validate_answers_a_definition_that_is_not_json_in_aws_words() {
         "{\"StartAt\": \"P\",\n  \"States\": {\"P\": {\"Type\": \"Pass\", \"End\": true},}}",
     );
     let (_, stderr) = validate(&[comma], 2);
-    assert!(
-        stderr.contains(
-            "comma.asl.json:2:49: INVALID_JSON_DESCRIPTION: Unexpected character ('}' (code 125)): was expecting double-quote to start field name"
-        ),
-        "{stderr}"
+    says(
+        &stderr,
+        "comma.asl.json:2:49: INVALID_JSON_DESCRIPTION: Unexpected character ('}' (code 125)): was expecting double-quote to start field name",
     );
+}
+
+/// Fails unless `stderr` holds `line`, showing the whole of it.
+fn says(stderr: &str, line: &str) {
+    assert!(stderr.contains(line), "{stderr}");
 }
 
 /// `baton asl run` with `args`: its exit code checked, its answer as JSON.
