@@ -249,9 +249,9 @@ impl Parser<'_> {
                 })
             }
             '\'' | '"' => {
-                let close = rest[1..].find(first).ok_or("a string in the filter is not closed")? + 1;
+                let close = unescaped(&rest[1..], first).ok_or("a string in the filter is not closed")? + 1;
                 self.i += close + 1;
-                Ok(Operand::Literal(Value::String(rest[1..close].to_string())))
+                Ok(Operand::Literal(Value::String(unescape(&rest[1..close]))))
             }
             '[' => {
                 let close = closing_bracket(rest, 0).ok_or("a list in the filter is not closed")?;
@@ -297,6 +297,51 @@ impl Parser<'_> {
             }
         }
     }
+}
+
+/// Where `quote` first stands in `text` with no backslash before it (Jayway's
+/// `nextIndexOfUnescaped`).
+fn unescaped(text: &str, quote: char) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            c if c == quote => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A string literal's text as Jayway's `Utils.unescape` reads it: `\'`, `\"`, `\\`, `\n`, `\t`,
+/// `\r`, `\f`, `\b` and `\uXXXX`; any other escaped character stands for itself.
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('f') => out.push('\u{c}'),
+            Some('b') => out.push('\u{8}'),
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(decoded) => out.push(decoded),
+                    None => out.push_str(&format!("\\u{hex}")),
+                }
+            }
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// Where an unquoted operand (a path, number or keyword) ends: at a space, an operator, `)`

@@ -9,8 +9,13 @@ use crate::path_filter::Filter;
 pub(crate) fn closing_bracket(text: &str, open: usize) -> Option<usize> {
     let mut depth = 0;
     let mut quote = None;
+    let mut escaped = false;
     for (i, c) in text[open..].char_indices() {
         match (quote, c) {
+            // Inside a string a backslash escapes the next character (`'it\'s'`), as Jayway's
+            // CharacterIndex skips it.
+            (Some(_), _) if escaped => escaped = false,
+            (Some(_), '\\') => escaped = true,
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '\'' | '"') => quote = Some(c),

@@ -100,6 +100,13 @@ fn filters_compare_as_jayway_does() {
     assert_eq!(on_lines("$.a[?(@.t =~ /one.two/s)]"), json!([{"t": "one\ntwo"}]));
     assert_eq!(on_lines("$.a[?(@.t =~ /two/m)]"), json!([]));
     assert_eq!(on_lines("$.a[?(@.t =~ /ONE\\nTWO/i)]"), json!([{"t": "one\ntwo"}]));
+
+    // A string literal may escape its quote, and reads its escapes as Jayway's Utils.unescape.
+    let quoted = json!({"a": [{"s": "it's"}, {"s": "tab\there"}, {"s": "é"}]});
+    let on_quoted = |p: &str| Path::parse(p).unwrap().select(&quoted).unwrap();
+    assert_eq!(on_quoted(r"$.a[?(@.s == 'it\'s')].s"), json!(["it's"]));
+    assert_eq!(on_quoted(r"$.a[?(@.s == 'tab\there')].s"), json!(["tab\there"]));
+    assert_eq!(on_quoted(r"$.a[?(@.s == '\u00e9')].s"), json!(["é"]));
 }
 
 /// Jayway's deep scan and unions, which Step Functions runs in payload templates: the
