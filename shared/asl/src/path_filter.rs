@@ -9,7 +9,7 @@ mod values;
 use serde_json::Value;
 
 use crate::path::Path;
-use crate::path_syntax::closing_bracket;
+use crate::path_syntax::{closing_bracket, unescape, unescaped};
 
 /// A parsed filter, evaluated against each element of the array (or object) it filters.
 #[derive(Debug, Clone, PartialEq)]
@@ -297,51 +297,6 @@ impl Parser<'_> {
             }
         }
     }
-}
-
-/// Where `quote` first stands in `text` with no backslash before it (Jayway's
-/// `nextIndexOfUnescaped`).
-fn unescaped(text: &str, quote: char) -> Option<usize> {
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            c if c == quote => return Some(i),
-            _ => {}
-        }
-    }
-    None
-}
-
-/// A string literal's text as Jayway's `Utils.unescape` reads it: `\'`, `\"`, `\\`, `\n`, `\t`,
-/// `\r`, `\f`, `\b` and `\uXXXX`; any other escaped character stands for itself.
-fn unescape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('f') => out.push('\u{c}'),
-            Some('b') => out.push('\u{8}'),
-            Some('u') => {
-                let hex: String = chars.by_ref().take(4).collect();
-                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                    Some(decoded) => out.push(decoded),
-                    None => out.push_str(&format!("\\u{hex}")),
-                }
-            }
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
 }
 
 /// Where an unquoted operand (a path, number or keyword) ends: at a space, an operator, `)`

@@ -63,14 +63,15 @@ pub(crate) fn bracketed(inner: &str) -> Result<Segment, String> {
     })
 }
 
-/// `'a'`, `"b"` or `'a', 'b'`: the names, each as written between its quotes.
+/// `'a'`, `"b"` or `'a', 'b'`: the names, each read between its quotes as Jayway reads it (a
+/// quote may be escaped, and escapes are read, as in a filter's strings).
 fn quoted_names(inner: &str) -> Option<Vec<String>> {
     let mut names = Vec::new();
     let mut rest = inner;
     loop {
         let quote = rest.chars().next().filter(|c| matches!(c, '\'' | '"'))?;
-        let end = rest[1..].find(quote)? + 1;
-        names.push(rest[1..end].to_string());
+        let end = unescaped(&rest[1..], quote)? + 1;
+        names.push(unescape(&rest[1..end]));
         rest = rest[end + 1..].trim_start();
         if rest.is_empty() {
             return Some(names);
@@ -97,4 +98,49 @@ fn slice(inner: &str) -> Option<Segment> {
         _ if !rest_is_numbers => None,
         (start, end) => Some(Segment::Slice(start, end)),
     }
+}
+
+/// Where `quote` first stands in `text` with no backslash before it (Jayway's
+/// `nextIndexOfUnescaped`).
+pub(crate) fn unescaped(text: &str, quote: char) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            c if c == quote => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A string literal's text as Jayway's `Utils.unescape` reads it: `\'`, `\"`, `\\`, `\n`, `\t`,
+/// `\r`, `\f`, `\b` and `\uXXXX`; any other escaped character stands for itself.
+pub(crate) fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('f') => out.push('\u{c}'),
+            Some('b') => out.push('\u{8}'),
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(decoded) => out.push(decoded),
+                    None => out.push_str(&format!("\\u{hex}")),
+                }
+            }
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
 }

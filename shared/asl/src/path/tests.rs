@@ -107,6 +107,8 @@ fn filters_compare_as_jayway_does() {
     assert_eq!(on_quoted(r"$.a[?(@.s == 'it\'s')].s"), json!(["it's"]));
     assert_eq!(on_quoted(r"$.a[?(@.s == 'tab\there')].s"), json!(["tab\there"]));
     assert_eq!(on_quoted(r"$.a[?(@.s == '\u00e9')].s"), json!(["é"]));
+    let named = json!({"it's": 1});
+    assert_eq!(Path::parse(r"$['it\'s']").unwrap().select(&named), Some(json!(1)));
 }
 
 /// Jayway's deep scan and unions, which Step Functions runs in payload templates: the
