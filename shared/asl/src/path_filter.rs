@@ -102,7 +102,7 @@ fn compare(l: Option<&Value>, op: Op, r: Option<&Value>) -> bool {
         Some(Value::String(s)) => Some(s.chars().count()),
         _ => None,
     };
-    let is_array = |v: Option<&Value>| v.is_some_and(Value::is_array);
+    let lists = l.is_some_and(Value::is_array) && r.is_some_and(Value::is_array);
     let order = || values::order(l, r);
     match op {
         Op::Eq => values::equal(l, r),
@@ -113,11 +113,17 @@ fn compare(l: Option<&Value>, op: Op, r: Option<&Value>) -> bool {
         Op::Ge => matches!(order(), Some(Ordering::Greater | Ordering::Equal)),
         Op::In => within(l, members(r)),
         Op::Nin => !within(l, members(r)),
-        Op::SubsetOf => is_array(l) && members(l).iter().all(|v| within(Some(v), members(r))),
-        Op::AnyOf => members(l).iter().any(|v| within(Some(v), members(r))),
-        Op::NoneOf => is_array(l) && !members(l).iter().any(|v| within(Some(v), members(r))),
+        // Jayway's list operators hold only between two lists.
+        Op::SubsetOf => lists && members(l).iter().all(|v| within(Some(v), members(r))),
+        Op::AnyOf => lists && members(l).iter().any(|v| within(Some(v), members(r))),
+        Op::NoneOf => lists && !members(l).iter().any(|v| within(Some(v), members(r))),
         Op::Size => length(l).zip(r.and_then(Value::as_u64)).is_some_and(|(n, want)| n as u64 == want),
-        Op::Empty => length(l).zip(r.and_then(Value::as_bool)).is_some_and(|(n, want)| (n == 0) == want),
+        // An object is empty as an array is (Jayway's `JsonNode.isEmpty`); `size` counts arrays
+        // and strings only.
+        Op::Empty => {
+            let count = length(l).or_else(|| l.and_then(Value::as_object).map(serde_json::Map::len));
+            count.zip(r.and_then(Value::as_bool)).is_some_and(|(n, want)| (n == 0) == want)
+        }
         Op::Matches => false,
     }
 }

@@ -107,6 +107,15 @@ fn filters_compare_as_jayway_does() {
     assert_eq!(on_quoted(r"$.a[?(@.s == 'it\'s')].s"), json!(["it's"]));
     assert_eq!(on_quoted(r"$.a[?(@.s == 'tab\there')].s"), json!(["tab\there"]));
     assert_eq!(on_quoted(r"$.a[?(@.s == '\u00e9')].s"), json!(["é"]));
+    // The list operators hold between two lists only; an empty object is empty.
+    let lists = json!({"a": [{"t": [], "o": {}}, {"t": ["x"], "o": {"k": 1}}], "notList": "x"});
+    let on_lists = |p: &str| Path::parse(p).unwrap().select(&lists).unwrap();
+    assert_eq!(on_lists("$.a[?(@.t subsetof $.notList)]"), json!([]));
+    assert_eq!(on_lists("$.a[?(@.t noneof $.notList)]"), json!([]));
+    assert_eq!(on_lists("$.a[?(@.t noneof ['y'])].t"), json!([[], ["x"]]));
+    assert_eq!(on_lists("$.a[?(@.o empty true)].o"), json!([{}]));
+    assert_eq!(on_lists("$.a[?(@.o empty false)].o"), json!([{"k": 1}]));
+
     let named = json!({"it's": 1});
     assert_eq!(Path::parse(r"$['it\'s']").unwrap().select(&named), Some(json!(1)));
 }
