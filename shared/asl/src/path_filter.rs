@@ -97,9 +97,10 @@ fn compare(l: Option<&Value>, op: Op, r: Option<&Value>) -> bool {
         v.and_then(Value::as_array).map_or(&[], Vec::as_slice)
     }
     let within = |v: Option<&Value>, set: &[Value]| set.iter().any(|m| values::equal(v, Some(m)));
+    // A string's length is Java's, in UTF-16 code units (`😀` is 2).
     let length = |v: Option<&Value>| match v {
         Some(Value::Array(a)) => Some(a.len()),
-        Some(Value::String(s)) => Some(s.chars().count()),
+        Some(Value::String(s)) => Some(s.encode_utf16().count()),
         _ => None,
     };
     let lists = l.is_some_and(Value::is_array) && r.is_some_and(Value::is_array);
@@ -117,7 +118,10 @@ fn compare(l: Option<&Value>, op: Op, r: Option<&Value>) -> bool {
         Op::SubsetOf => lists && members(l).iter().all(|v| within(Some(v), members(r))),
         Op::AnyOf => lists && members(l).iter().any(|v| within(Some(v), members(r))),
         Op::NoneOf => lists && !members(l).iter().any(|v| within(Some(v), members(r))),
-        Op::Size => length(l).zip(r.and_then(Value::as_u64)).is_some_and(|(n, want)| n as u64 == want),
+        // The wanted size is the number's `intValue()`: `2.0` and `2.7` ask for 2.
+        Op::Size => length(l)
+            .zip(r.and_then(Value::as_f64))
+            .is_some_and(|(n, want)| n as f64 == want.trunc()),
         // An object is empty as an array is (Jayway's `JsonNode.isEmpty`); `size` counts arrays
         // and strings only.
         Op::Empty => {

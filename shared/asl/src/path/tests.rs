@@ -116,6 +116,12 @@ fn filters_compare_as_jayway_does() {
     assert_eq!(on_lists("$.a[?(@.o empty true)].o"), json!([{}]));
     assert_eq!(on_lists("$.a[?(@.o empty false)].o"), json!([{"k": 1}]));
 
+    // `size` is Java's: UTF-16 code units, and the wanted size's whole part.
+    let sized = json!({"a": [{"s": "😀"}, {"s": "ab"}]});
+    let on_sized = |p: &str| Path::parse(p).unwrap().select(&sized).unwrap();
+    assert_eq!(on_sized("$.a[?(@.s size 2)].s"), json!(["😀", "ab"]));
+    assert_eq!(on_sized("$.a[?(@.s size 2.7)].s"), json!(["😀", "ab"]));
+
     let named = json!({"it's": 1});
     assert_eq!(Path::parse(r"$['it\'s']").unwrap().select(&named), Some(json!(1)));
 }
