@@ -14,6 +14,17 @@ fn format_with_paths_and_escapes() {
     assert_eq!(v.unwrap(), json!("Hello { Ada from x"));
 }
 
+/// States.Format writes its arguments as Java prints them (the recorded `{Arg1=1, Arg2=[]}`), so
+/// a fraction as `Double.toString` does, inside a list too.
+#[test]
+fn format_writes_fractions_as_java_does() {
+    let v = eval(
+        "States.Format('{} {} {} {}', $.big, $.round, $.small, $.list)",
+        json!({"big": 1e20, "round": 100.0, "small": 1e-7, "list": [2.5, 3]}),
+    );
+    assert_eq!(v.unwrap(), json!("1.0E20 100.0 1.0E-7 [2.5, 3]"));
+}
+
 #[test]
 fn nested_calls_and_merge() {
     let v = eval(

@@ -33,7 +33,8 @@ pub(super) fn format(template: &str, args: &[Value]) -> Result<Value, StatesErro
 
 /// How Step Functions writes a `States.Format` argument: strings as they are, and arrays and
 /// objects as Java prints its lists and maps — `{Arg1=1, Arg2=[]}`, strings inside unquoted
-/// (recorded on AWS in LocalStack's `test_generic.snapshot.json`, test_format_2).
+/// (recorded on AWS in LocalStack's `test_generic.snapshot.json`, test_format_2) — so a
+/// fraction as Java prints a `Double` (`1.0E20`, not `1e+20`).
 fn java_text(value: &Value, out: &mut String) {
     match value {
         Value::String(s) => out.push_str(s),
@@ -59,6 +60,7 @@ fn java_text(value: &Value, out: &mut String) {
             }
             out.push('}');
         }
+        Value::Number(n) if n.is_f64() => out.push_str(&crate::java_number::double_text(n.as_f64().unwrap_or_default())),
         other => out.push_str(&other.to_string()),
     }
 }

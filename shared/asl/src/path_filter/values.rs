@@ -9,6 +9,8 @@ use std::cmp::Ordering;
 
 use serde_json::{Number, Value};
 
+use crate::java_number::big_decimal_text as text;
+
 /// `left.equals(right)`, as Jayway's `==` asks it: the left operand's rule decides.
 pub(super) fn equal(left: Option<&Value>, right: Option<&Value>) -> bool {
     match (left, right) {
@@ -70,97 +72,11 @@ fn decimal(s: &str) -> Option<f64> {
         .flatten()
 }
 
-/// A number's decimal text as Jayway makes it: `new BigDecimal(x.toString())`, where a whole
-/// number is its digits and a fraction is Java's `Double.toString` (`1.5`, `1.0E20`), which
-/// `BigDecimal` writes back with a signed exponent (`1.0E+20`) or, between 1E-6 and its scale,
-/// plainly (`9.999E-4` is `0.0009999`).
-fn text(n: &Number) -> String {
-    if let Some(whole) = n.as_i128() {
-        return whole.to_string();
-    }
-    let x = n.as_f64().unwrap_or_default();
-    if x == 0.0 {
-        return "0.0".to_string();
-    }
-    // Rust's shortest digits, as Java's `Double.toString` chooses them: `d.ddde±n`.
-    let scientific = format!("{:e}", x.abs());
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-    let exponent: i64 = exponent.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let sign = if x < 0.0 { "-" } else { "" };
-    // Java writes 1E-3 <= |x| < 1E7 plainly, with at least one digit after the point, and
-    // anything else as d.ddd…E±n, which BigDecimal then reads as digits and a scale.
-    let (unscaled, scale) = if (-3..7).contains(&exponent) {
-        // The digits stand for digits × 10^(exponent - (len - 1)); written with a scale of at
-        // least 1, they take the zeros the scale asks for.
-        let scale = (digits.len() as i64 - 1 - exponent).max(1);
-        let zeros = (scale - (digits.len() as i64 - 1 - exponent)) as usize;
-        (format!("{digits}{}", "0".repeat(zeros)), scale)
-    } else {
-        let fraction = if digits.len() > 1 { &digits[1..] } else { "0" };
-        (format!("{}{fraction}", &digits[..1]), fraction.len() as i64 - exponent)
-    };
-    format!("{sign}{}", big_decimal(unscaled.trim_start_matches('0'), scale))
-}
-
-/// `BigDecimal.toString` of the unscaled digits and the scale: plain when the scale is not
-/// negative and the adjusted exponent is -6 or more, `d.dddE±n` otherwise.
-fn big_decimal(unscaled: &str, scale: i64) -> String {
-    let unscaled = if unscaled.is_empty() { "0" } else { unscaled };
-    let adjusted = unscaled.len() as i64 - 1 - scale;
-    if scale >= 0 && adjusted >= -6 {
-        let point = unscaled.len() as i64 - scale;
-        return match point {
-            p if p <= 0 => format!("0.{}{unscaled}", "0".repeat((-p) as usize)),
-            p if scale == 0 => unscaled[..p as usize].to_string(),
-            p => format!("{}.{}", &unscaled[..p as usize], &unscaled[p as usize..]),
-        };
-    }
-    let rest = if unscaled.len() > 1 {
-        format!(".{}", &unscaled[1..])
-    } else {
-        String::new()
-    };
-    let sign = if adjusted > 0 { "+" } else { "" };
-    format!("{}{rest}E{sign}{adjusted}", &unscaled[..1])
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn number(v: Value) -> Number {
-        match v {
-            Value::Number(n) => n,
-            other => panic!("{other} is no number"),
-        }
-    }
-
-    /// `new BigDecimal(Double.toString(x)).toString()` in Java 21, and `Long.toString`.
-    #[test]
-    fn numbers_read_as_jayway_writes_them() {
-        for (value, java) in [
-            (json!(1), "1"),
-            (json!(-12), "-12"),
-            (json!(1.0), "1.0"),
-            (json!(1.5), "1.5"),
-            (json!(100.0), "100.0"),
-            (json!(0.001), "0.001"),
-            (json!(1234567.5), "1234567.5"),
-            (json!(1e7), "1.0E+7"),
-            (json!(12345678.9), "12345678.9"),
-            (json!(1e20), "1.0E+20"),
-            (json!(1.2345678901234568e22), "1.2345678901234568E+22"),
-            (json!(9.999e-4), "0.0009999"),
-            (json!(1e-4), "0.00010"),
-            (json!(1e-7), "1.0E-7"),
-            (json!(-2.5e-9), "-2.5E-9"),
-        ] {
-            assert_eq!(text(&number(value.clone())), java, "{value}");
-        }
-    }
 
     #[test]
     fn strings_read_as_big_decimal_reads_them() {
