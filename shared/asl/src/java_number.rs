@@ -12,17 +12,17 @@ pub(crate) fn double_text(x: f64) -> String {
     if x == 0.0 {
         return format!("{sign}0.0");
     }
-    let (digits, exponent) = shortest(x);
-    if (-3..7).contains(&exponent) {
-        let (unscaled, scale) = padded(&digits, exponent);
+    let (unscaled, scale, is_plain) = java_digits(x);
+    if is_plain {
         return format!("{sign}{}", plain(&unscaled, scale));
     }
-    let fraction = if digits.len() > 1 { &digits[1..] } else { "0" };
-    format!("{sign}{}.{fraction}E{exponent}", &digits[..1])
+    let exponent = unscaled.len() as i64 - 1 - scale;
+    format!("{sign}{}.{}E{exponent}", &unscaled[..1], &unscaled[1..])
 }
 
 /// `new BigDecimal(n.toString()).toString()` for a number read from JSON: a whole number's
-/// digits, a fraction's `Double.toString` read as a `BigDecimal`.
+/// digits, a fraction's `Double.toString` read as a `BigDecimal`, which keeps its digits and
+/// scale.
 pub(crate) fn big_decimal_text(n: &Number) -> String {
     if let Some(whole) = n.as_i128() {
         return whole.to_string();
@@ -32,33 +32,29 @@ pub(crate) fn big_decimal_text(n: &Number) -> String {
         return "0.0".to_string();
     }
     let sign = if x < 0.0 { "-" } else { "" };
-    let (digits, exponent) = shortest(x);
-    // Java writes 1E-3 <= |x| < 1E7 plainly, with at least one digit after the point, and the
-    // rest as d.ddd…E±n, whose digits and scale BigDecimal then keeps.
-    let (unscaled, scale) = if (-3..7).contains(&exponent) {
-        padded(&digits, exponent)
-    } else {
-        let fraction = if digits.len() > 1 { &digits[1..] } else { "0" };
-        (format!("{}{fraction}", &digits[..1]), fraction.len() as i64 - exponent)
-    };
+    let (unscaled, scale, _) = java_digits(x);
     format!("{sign}{}", big_decimal(&unscaled, scale))
 }
 
-/// The shortest digits that read back as `|x|`, as Java's `Double.toString` chooses them, and
-/// the exponent of the first: 1.5e20 is ("15", 20).
-fn shortest(x: f64) -> (String, i64) {
+/// The digits `Double.toString` writes for `|x|` (not 0), as unscaled digits and a scale, and
+/// whether it writes them plainly. Java writes 1E-3 <= |x| < 1E7 plainly with at least one digit
+/// after the point (100.0 is "1000" at scale 1), and the rest as `d.ddd…E±n` with at least one
+/// digit after the point (1E20 is "10" at scale -19). The digits are the shortest that read back
+/// as the same double, as Java chooses them.
+fn java_digits(x: f64) -> (String, i64, bool) {
     let scientific = format!("{:e}", x.abs());
     let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-    let digits = mantissa.chars().filter(char::is_ascii_digit).collect();
-    (digits, exponent.parse().unwrap_or(0))
-}
-
-/// The digits (d.ddd × 10^exponent) as unscaled digits and a scale of at least 1, as a plain
-/// `Double.toString` writes them: ("1", 2) is ("1000", 1), that is 100.0.
-fn padded(digits: &str, exponent: i64) -> (String, i64) {
-    let fraction_digits = digits.len() as i64 - 1 - exponent;
-    let scale = fraction_digits.max(1);
-    (format!("{digits}{}", "0".repeat((scale - fraction_digits) as usize)), scale)
+    let exponent: i64 = exponent.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if (-3..7).contains(&exponent) {
+        let fraction_digits = digits.len() as i64 - 1 - exponent;
+        let scale = fraction_digits.max(1);
+        let zeros = "0".repeat((scale - fraction_digits) as usize);
+        (format!("{digits}{zeros}"), scale, true)
+    } else {
+        let fraction = if digits.len() > 1 { &digits[1..] } else { "0" };
+        (format!("{}{fraction}", &digits[..1]), fraction.len() as i64 - exponent, false)
+    }
 }
 
 /// Unscaled digits and a scale written plainly: ("1000", 1) is `100.0`, ("1", 3) is `0.001`.
