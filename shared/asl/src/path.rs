@@ -440,18 +440,22 @@ pub(crate) fn reads_input(path: &str) -> bool {
         .is_some_and(|rest| !rest.starts_with(|c: char| c == '$' || c.is_ascii_alphabetic() || c == '_'))
 }
 
+/// A path that reads a workflow variable (`$name…`): the variable's name and the path into its
+/// value (`$order.items[0]` is `order` and `.items[0]`).
+pub(crate) fn variable_path(path: &str) -> Option<(&str, &str)> {
+    let rest = path
+        .strip_prefix('$')
+        .filter(|r| r.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))?;
+    Some(rest.split_at(rest.find(['.', '[']).unwrap_or(rest.len())))
+}
+
 /// The parsed path and the document it reads: the context object (`$$`), a workflow variable
 /// (`$name…`, the rest of the path applying to its value) or the input.
 fn rooted<'a>(path: &str, input: &'a Value, context: &Context) -> Result<(std::rc::Rc<Path>, Cow<'a, Value>), StatesError> {
     if let Some(rest) = path.strip_prefix("$$") {
         return Ok((cached(&format!("${rest}"))?, Cow::Owned(context.to_value())));
     }
-    if let Some(rest) = path
-        .strip_prefix('$')
-        .filter(|r| r.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
-    {
-        let end = rest.find(['.', '[']).unwrap_or(rest.len());
-        let (name, tail) = rest.split_at(end);
+    if let Some((name, tail)) = variable_path(path) {
         let value = context
             .variable(name)
             .ok_or_else(|| StatesError::runtime(format!("the variable '${name}' referenced by '{path}' is not defined")))?;

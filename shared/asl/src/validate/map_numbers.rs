@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Checker, PathField, names_variable, path_problem};
+use super::{Checker, PathField, path_problem};
 use crate::path::Path;
 
 /// A number's range, as AWS words its bounds, and whether it counts.
@@ -84,11 +84,9 @@ impl Checker {
 /// Reference Path that may start from a variable, as a Map number's path may
 /// (test_assign_reference_variables, tests/conformance/states.json).
 fn one_node(path: &str) -> bool {
-    let from_input = if names_variable(path) {
-        let tail = path[1..].find(['.', '[']).map_or("", |i| &path[1 + i..]);
-        format!("${tail}")
-    } else {
-        path.to_string()
+    let from_input = match crate::path::variable_path(path) {
+        Some((_, tail)) => format!("${tail}"),
+        None => path.to_string(),
     };
     Path::parse(&from_input).is_ok_and(|p| p.is_reference())
 }

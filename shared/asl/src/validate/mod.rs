@@ -478,12 +478,10 @@ mod tests;
 fn path_problem(text: &str) -> Option<String> {
     let parsed = match text.strip_prefix("$$") {
         Some(rest) => Path::parse(&format!("${rest}")),
-        None if names_variable(text) => {
-            let rest = &text[1..];
-            let end = rest.find(['.', '[']).unwrap_or(rest.len());
-            Path::parse(&format!("${}", &rest[end..]))
-        }
-        None => Path::parse(text),
+        None => match crate::path::variable_path(text) {
+            Some((_, tail)) => Path::parse(&format!("${tail}")),
+            None => Path::parse(text),
+        },
     };
     parsed.err().map(|_| format!("Value is not a valid JSON path: \"{text}\""))
 }
@@ -495,8 +493,7 @@ fn is_reference_path(text: &str) -> bool {
 }
 
 fn names_variable(text: &str) -> bool {
-    text.strip_prefix('$')
-        .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
+    crate::path::variable_path(text).is_some()
 }
 
 /// What is wrong with the value of a `.$` field, if anything: it must be a string holding a
