@@ -316,19 +316,18 @@ fn token_end(text: &str) -> usize {
         .unwrap_or(text.len())
 }
 
-/// Where a path operand ends: as [`token_end`], but not inside its brackets (`@.a[0,2]`).
+/// Where a path operand ends: as [`token_end`], but past its brackets (`@.a[0,2]`,
+/// `@['it\'s']`), which end where Jayway's `indexOfMatchingCloseChar` ends them.
 fn path_end(text: &str) -> usize {
-    let mut depth = 0usize;
-    let mut quote = None;
-    for (i, c) in text.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') if depth > 0 => quote = Some(c),
-            (None, '[') => depth += 1,
-            (None, ']') => depth = depth.saturating_sub(1),
-            (None, c) if depth == 0 && (c.is_whitespace() || "=!<>&|),".contains(c)) => return i,
-            _ => {}
+    let mut i = 0;
+    while let Some(c) = text[i..].chars().next() {
+        match c {
+            '[' => match closing_bracket(text, i) {
+                Some(close) => i = close + 1,
+                None => return text.len(),
+            },
+            c if c.is_whitespace() || "=!<>&|),".contains(c) => return i,
+            c => i += c.len_utf8(),
         }
     }
     text.len()
