@@ -68,6 +68,12 @@ pub(crate) fn waits_for_callback(resource: &str) -> bool {
     integration(resource).is_some_and(|i| pattern(i).1 == Pattern::Callback)
 }
 
+/// Whether `resource` is the Lambda integration (`lambda:invoke`, in any pattern), whose
+/// parameters name the function (`FunctionName`) and the event it is given (`Payload`).
+pub(crate) fn invokes_lambda(resource: &str) -> bool {
+    integration(resource).is_some_and(|i| pattern(i).0 == "lambda:invoke")
+}
+
 /// Whether `resource` is an activity's ARN, `arn:<partition>:states:<region>:<account>:activity:<name>`.
 pub(crate) fn is_activity(resource: &str) -> bool {
     arn(resource).is_some_and(|a| a.service == "states" && a.resource.starts_with("activity:"))
@@ -80,7 +86,7 @@ pub(crate) fn is_lambda_function(resource: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{Pattern, integration, is_activity, is_lambda_function, pattern};
+    use super::{Pattern, integration, invokes_lambda, is_activity, is_lambda_function, pattern};
 
     #[test]
     fn an_integration_is_named_in_every_partition() {
@@ -100,6 +106,10 @@ mod tests {
         assert!(!is_activity("arn:aws:states:::lambda:invoke"));
         assert!(is_lambda_function("arn:aws-cn:lambda:cn-north-1:123456789012:function:f"));
         assert!(!is_lambda_function("arn:aws:states:::lambda:invoke"));
+        assert!(invokes_lambda("arn:aws-cn:states:::lambda:invoke.waitForTaskToken"));
+        assert!(invokes_lambda("arn:aws:states:::lambda:invoke"));
+        assert!(!invokes_lambda("arn:aws:states:::lambda:invokeAsync"));
+        assert!(!invokes_lambda("arn:aws:lambda:us-east-1:123456789012:function:f"));
     }
 
     #[test]

@@ -55,6 +55,16 @@ pub struct TaskCall {
     pub retry_count: u64,
 }
 
+impl TaskCall {
+    /// The function and event of a call to the Lambda integration (`lambda:invoke`, in any
+    /// partition and pattern), which names them in its `FunctionName` and `Payload` parameters;
+    /// `None` for any other resource, such as a function's ARN called with the state's input.
+    pub fn lambda_invoke(&self) -> Option<(&str, &Value)> {
+        crate::resource::invokes_lambda(&self.resource)
+            .then(|| (self.input["FunctionName"].as_str().unwrap_or_default(), &self.input["Payload"]))
+    }
+}
+
 /// Runs Task states. For `.waitForTaskToken` resources the returned value is ignored and the
 /// state waits for its token to be answered through [`TaskTokens`].
 #[async_trait]

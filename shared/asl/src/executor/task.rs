@@ -276,7 +276,35 @@ fn result_too_large(resource: &str) -> StatesError {
 
 #[cfg(test)]
 mod tests {
-    use super::result_too_large;
+    use serde_json::json;
+
+    use super::{TaskCall, result_too_large};
+
+    /// The Lambda integration names its function and event in its parameters in every partition
+    /// (the developer guide, "Invoke an AWS Lambda function with Step Functions"); a function's
+    /// ARN as Resource is called with the state's input.
+    #[test]
+    fn a_lambda_invoke_names_its_function_and_payload() {
+        let call = |resource: &str| TaskCall {
+            resource: resource.into(),
+            state_name: "T".into(),
+            input: json!({"FunctionName": "baton-build", "Payload": {"a": 1}}),
+            task_token: None,
+            context: json!({}),
+            retry_count: 0,
+        };
+        let payload = json!({"a": 1});
+        for resource in [
+            "arn:aws:states:::lambda:invoke",
+            "arn:aws-cn:states:::lambda:invoke.waitForTaskToken",
+        ] {
+            assert_eq!(call(resource).lambda_invoke(), Some(("baton-build", &payload)), "{resource}");
+        }
+        assert_eq!(
+            call("arn:aws:lambda:us-east-1:123456789012:function:baton-build").lambda_invoke(),
+            None
+        );
+    }
 
     /// Whom AWS names for a result over the quota: a Lambda function called by its ARN, an
     /// integration's service, an SDK call's service (the causes quoted on `result_too_large`).

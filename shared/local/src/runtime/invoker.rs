@@ -65,15 +65,9 @@ impl LocalInvoker {
 #[async_trait]
 impl TaskInvoker for LocalInvoker {
     async fn invoke(&self, call: TaskCall) -> Result<Value, StatesError> {
-        let via_invoke = call.resource.starts_with("arn:aws:states:::lambda:invoke");
-        let (function, payload) = if via_invoke {
-            (
-                call.input["FunctionName"].as_str().unwrap_or_default().to_string(),
-                call.input["Payload"].clone(),
-            )
-        } else {
-            (call.resource.clone(), call.input.clone())
-        };
+        let invoke = call.lambda_invoke();
+        let (function, payload) = invoke.unwrap_or((&call.resource, &call.input));
+        let payload = payload.clone();
         let a = &self.adapters;
         let stem = function.rsplit(':').next().unwrap_or_default().trim_start_matches("baton-");
         let result: Result<Value, StageError> = match stem {
@@ -131,7 +125,7 @@ impl TaskInvoker for LocalInvoker {
         match result {
             // A callback task (the one kind handed a token) is answered through its token, so
             // only a plain invoke takes the Invoke API's envelope.
-            Ok(v) if via_invoke && call.task_token.is_none() => Ok(json!({ "Payload": v, "StatusCode": 200 })),
+            Ok(v) if invoke.is_some() && call.task_token.is_none() => Ok(json!({ "Payload": v, "StatusCode": 200 })),
             Ok(v) => Ok(v),
             Err(e) => Err(StatesError::new(e.error_type(), e.to_string())),
         }
