@@ -90,7 +90,12 @@ impl Interpreter {
                 };
                 run.recorder
                     .emit("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": n}));
-                let tolerated = map_limits::tolerated_failures(s, n, &input, ctx)?;
+                // Tolerance is a Distributed Map's: an inline Map fails at its first failed
+                // iteration, as the ASL spec's Map state does, whatever fields it carries.
+                let tolerated = match distributed {
+                    true => map_limits::tolerated_failures(s, n, &input, ctx)?,
+                    false => None,
+                };
                 let map_run = distributed.then(|| MapRun::start(s, run));
                 let permits = Arc::new(tokio::sync::Semaphore::new(limit));
                 let failures = AtomicUsize::new(0);

@@ -2,7 +2,8 @@
 //! warning codes of its API reference (ValidateStateMachineDefinitionDiagnostic, "List of
 //! warning codes"), each with the reference's own description as its message. A definition that
 //! draws one still runs: the value it names is taken as written, which is rarely what the author
-//! meant.
+//! meant. One more is Baton's own (`INLINE_MAP_TOLERANCE`): a field AWS takes but an inline Map
+//! does not act on.
 
 use serde_json::Value;
 
@@ -17,6 +18,15 @@ const NO_PATH: &str = "Field value looks like a path, but field name does not en
 /// "Attempt to use a path in the result of a pass state."
 const PASS_RESULT_IS_STATIC: &str = "Attempt to use a path in the result of a pass state.";
 
+/// The tolerated-failure fields, which AWS takes on any Map state but which belong to the
+/// Distributed Map (the developer guide's Map state page lists them among its fields).
+const TOLERANCE: [&str; 4] = [
+    "ToleratedFailureCount",
+    "ToleratedFailureCountPath",
+    "ToleratedFailurePercentage",
+    "ToleratedFailurePercentagePath",
+];
+
 /// The warnings for `definition`, located as its errors are.
 pub fn warnings(definition: &Value) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -29,8 +39,27 @@ pub fn warnings(definition: &Value) -> Vec<Diagnostic> {
         if !jsonata {
             state_warnings(state, here, &mut out);
         }
+        inline_map_tolerance(state, here, &mut out);
     });
     out
+}
+
+/// A tolerated-failure field on an inline Map: taken, but the Map still fails at its first failed
+/// iteration, as the ASL spec's Map state does.
+fn inline_map_tolerance(state: &Value, here: &str, out: &mut Vec<Diagnostic>) {
+    let mode = state.get("ItemProcessor").and_then(|p| p.pointer("/ProcessorConfig/Mode"));
+    if state.get("Type").and_then(Value::as_str) != Some("Map") || mode.and_then(Value::as_str) == Some("DISTRIBUTED") {
+        return;
+    }
+    for field in TOLERANCE.into_iter().filter(|f| state.get(f).is_some()) {
+        out.push(Diagnostic {
+            code: "INLINE_MAP_TOLERANCE",
+            message: format!(
+                "{field} applies to a Distributed Map (ProcessorConfig Mode DISTRIBUTED); this inline Map fails at its first failed iteration."
+            ),
+            location: format!("{here}/{field}"),
+        });
+    }
 }
 
 fn state_warnings(state: &Value, here: &str, out: &mut Vec<Diagnostic>) {
@@ -115,6 +144,22 @@ mod tests {
                 "NO_PATH: Field value looks like a path, but field name does not end with 'Path'. at /States/F/Error",
             ]
         );
+    }
+
+    #[test]
+    fn tolerance_on_an_inline_map_is_warned_about_in_either_language() {
+        let map = |language: &str, mode: &str| {
+            json!({"QueryLanguage": language, "StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+                "ToleratedFailurePercentage": 5, "ItemProcessor": {"ProcessorConfig": {"Mode": mode},
+                "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}})
+        };
+        let warned = [
+            "INLINE_MAP_TOLERANCE: ToleratedFailurePercentage applies to a Distributed Map (ProcessorConfig Mode DISTRIBUTED); \
+            this inline Map fails at its first failed iteration. at /States/M/ToleratedFailurePercentage",
+        ];
+        assert_eq!(found(map("JSONPath", "INLINE")), warned);
+        assert_eq!(found(map("JSONata", "INLINE")), warned);
+        assert!(found(map("JSONPath", "DISTRIBUTED")).is_empty());
     }
 
     #[test]
