@@ -11,7 +11,7 @@ use jsonata_core::value::JValue;
 use serde_json::{Map, Value};
 
 use crate::error::StatesError;
-use crate::jsonata_errors;
+use crate::{jsonata_errors, jsonata_signatures};
 
 pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
 
@@ -100,15 +100,29 @@ pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>,
     // AWS's wording, recorded in executions: "The JSONata expression '…' specified for the field
     // '…' threw an error during evaluation", then ". " and a coded JSONata message, or ": " and
     // a bare one (tests/conformance/jsonata.json cites the recordings).
-    let result = evaluator.evaluate(&ast, &JValue::Null).map_err(|e| {
-        let (separator, message) = jsonata_errors::in_aws_words(e.message());
-        StatesError::query_evaluation(
-            field,
-            format!(
-                "The JSONata expression '{expr}' specified for the field '{field}' threw an error during evaluation{separator}{message}"
-            ),
-        )
-    })?;
+    let result = match evaluator.evaluate(&ast, &JValue::Null) {
+        Ok(result) => result,
+        Err(e) => {
+            // A call's arguments read `$states` and variables, never a context item, so each
+            // evaluates on its own (one that cannot counts as nothing).
+            let reworded = jsonata_signatures::in_jsonata_js_words(e.message(), &ast, |args| {
+                args.iter()
+                    .map(|arg| {
+                        evaluator
+                            .evaluate(arg, &JValue::Null)
+                            .map_or('m', |v| jsonata_signatures::letter(&v))
+                    })
+                    .collect()
+            });
+            let (separator, message) = jsonata_errors::in_aws_words(reworded.as_deref().unwrap_or(e.message()));
+            return Err(StatesError::query_evaluation(
+                field,
+                format!(
+                    "The JSONata expression '{expr}' specified for the field '{field}' threw an error during evaluation{separator}{message}"
+                ),
+            ));
+        }
+    };
     match result {
         JValue::Undefined => Ok(None),
         // A function is no JSON: AWS fails the field (recorded in localstack/localstack,

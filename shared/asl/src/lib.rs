@@ -42,6 +42,7 @@ pub mod jsonata;
 mod jsonata_errors;
 mod jsonata_functions;
 mod jsonata_references;
+mod jsonata_signatures;
 pub mod mock;
 pub mod owners;
 pub mod path;

@@ -1,0 +1,343 @@
+//! A call that does not fit its function's signature, in jsonata-js's words, which are AWS's:
+//! `T0410: Argument 1 of function "abs" does not match function signature` (recorded in
+//! floci-io/floci#2783), `T0412: Argument 1 of function "sum" must be an array of "numbers"`
+//! (floci-io/floci#2668), and `Argument 2` for `$sum([1],2)` (floci-io/floci#2687: AWS counts as
+//! jsonata-js does). The embedded engine checks the same signatures but words the error without
+//! the function (`T0410: Argument 1 must be Number`) and reports too many or too few arguments
+//! as a count (`Argument count mismatch: expected 1, got 2`). The function is found in the
+//! expression: the one builtin it calls, or the one whose call has that many arguments; where
+//! two could have failed, or a function of Step Functions' own or a lambda is called, the
+//! engine's words stay.
+
+use jsonata_core::ast::AstNode;
+use jsonata_core::value::JValue;
+use regex_lite::Regex;
+
+/// jsonata-js 2.x's builtins and their signatures (`staticFrame.bind(name, defineFunction(…,
+/// signature))` in its jsonata.js).
+const SIGNATURES: &[(&str, &str)] = &[
+    ("sum", "<a<n>:n>"),
+    ("count", "<a:n>"),
+    ("max", "<a<n>:n>"),
+    ("min", "<a<n>:n>"),
+    ("average", "<a<n>:n>"),
+    ("string", "<x-b?:s>"),
+    ("substring", "<s-nn?:s>"),
+    ("substringBefore", "<s-s:s>"),
+    ("substringAfter", "<s-s:s>"),
+    ("lowercase", "<s-:s>"),
+    ("uppercase", "<s-:s>"),
+    ("length", "<s-:n>"),
+    ("trim", "<s-:s>"),
+    ("pad", "<s-ns?:s>"),
+    ("match", "<s-f<s:o>n?:a<o>>"),
+    ("contains", "<s-(sf):b>"),
+    ("replace", "<s-(sf)(sf)n?:s>"),
+    ("split", "<s-(sf)n?:a<s>>"),
+    ("join", "<a<s>s?:s>"),
+    ("formatNumber", "<n-so?:s>"),
+    ("formatBase", "<n-n?:s>"),
+    ("formatInteger", "<n-s:s>"),
+    ("parseInteger", "<s-s:n>"),
+    ("number", "<(nsb)-:n>"),
+    ("floor", "<n-:n>"),
+    ("ceil", "<n-:n>"),
+    ("round", "<n-n?:n>"),
+    ("abs", "<n-:n>"),
+    ("sqrt", "<n-:n>"),
+    ("power", "<n-n:n>"),
+    ("boolean", "<x-:b>"),
+    ("not", "<x-:b>"),
+    ("map", "<af>"),
+    ("zip", "<a+>"),
+    ("filter", "<af>"),
+    ("single", "<af?>"),
+    ("reduce", "<afj?:j>"),
+    ("sift", "<o-f?:o>"),
+    ("keys", "<x-:a<s>>"),
+    ("lookup", "<x-s:x>"),
+    ("append", "<xx:a>"),
+    ("exists", "<x:b>"),
+    ("spread", "<x-:a<o>>"),
+    ("merge", "<a<o>:o>"),
+    ("reverse", "<a:a>"),
+    ("each", "<o-f:a>"),
+    ("error", "<s?:x>"),
+    ("assert", "<bs?:x>"),
+    ("type", "<x:s>"),
+    ("sort", "<af?:a>"),
+    ("shuffle", "<a:a>"),
+    ("distinct", "<x:x>"),
+    ("base64encode", "<s-:s>"),
+    ("base64decode", "<s-:s>"),
+    ("encodeUrlComponent", "<s-:s>"),
+    ("encodeUrl", "<s-:s>"),
+    ("decodeUrlComponent", "<s-:s>"),
+    ("decodeUrl", "<s-:s>"),
+    ("toMillis", "<s-s?:n>"),
+    ("fromMillis", "<n-s?s?:s>"),
+    ("clone", "<(oa)-:o>"),
+];
+
+/// One parameter of a signature as jsonata-js's `parseSignature` builds it: the pattern its
+/// argument's type letter must match, and whether it may be left out.
+struct Param {
+    pattern: String,
+    optional: bool,
+}
+
+fn params(signature: &str) -> Vec<Param> {
+    let mut out: Vec<Param> = Vec::new();
+    let mut chars = signature.trim_start_matches('<').chars();
+    while let Some(c) = chars.next() {
+        let pattern = match c {
+            ':' | '>' => break,
+            's' | 'n' | 'b' | 'l' | 'o' => format!("[{c}m]"),
+            'a' | 'x' => "[asnblfom]".to_string(),
+            'j' => "[asnblom]".to_string(),
+            'f' => "f".to_string(),
+            '(' => format!("[{}m]", chars.by_ref().take_while(|&t| t != ')').collect::<String>()),
+            // A type parameter (`a<n>`, `f<s:o>`) says nothing of the argument's own letter.
+            '<' => {
+                let mut depth = 1;
+                for t in chars.by_ref() {
+                    depth += match t {
+                        '<' => 1,
+                        '>' => -1,
+                        _ => 0,
+                    };
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                continue;
+            }
+            '-' | '?' | '+' => {
+                if let Some(last) = out.last_mut() {
+                    last.pattern.push(if c == '+' { '+' } else { '?' });
+                    last.optional |= c != '+';
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        out.push(Param { pattern, optional: false });
+    }
+    out
+}
+
+/// The argument jsonata-js blames for `letters` (one type letter per argument) not fitting:
+/// its `throwValidationError` matches the parameters' patterns one more at a time from the
+/// start, and blames the argument after the longest prefix they fit.
+fn blamed_argument(signature: &str, letters: &str) -> usize {
+    let mut prefix = String::from("^");
+    let mut good_to = 0;
+    for param in params(signature) {
+        prefix.push_str(&param.pattern);
+        match Regex::new(&prefix).ok().and_then(|re| re.find(letters)) {
+            Some(m) => good_to = m.end(),
+            None => break,
+        }
+    }
+    good_to + 1
+}
+
+/// A value's type letter in jsonata-js's signatures (`m` for nothing).
+pub(crate) fn letter(value: &JValue) -> char {
+    match value {
+        JValue::Undefined => 'm',
+        JValue::Null => 'l',
+        JValue::Bool(_) => 'b',
+        JValue::Number(_) => 'n',
+        JValue::String(_) => 's',
+        JValue::Array(_) => 'a',
+        JValue::Object(_) => 'o',
+        _ => 'f',
+    }
+}
+
+/// What the engine's signature error says, read back.
+enum Misfit<'a> {
+    /// `T0410`/`T0412` naming the argument (and, for `T0412`, the element type it wanted).
+    Argument {
+        code: &'a str,
+        index: usize,
+        element: Option<&'a str>,
+    },
+    /// `T0410` for too many or too few arguments: how many there were.
+    Count(usize),
+    /// `T0411`: the context item stood in for the first argument and did not fit it.
+    Context,
+}
+
+fn misfit(message: &str) -> Option<Misfit<'_>> {
+    let (code, rest) = message.split_once(": ")?;
+    if code == "T0411" && rest.starts_with("Context value does not match function signature") {
+        return Some(Misfit::Context);
+    }
+    if let Some(counts) = rest.strip_prefix("Argument count mismatch: expected ") {
+        return counts.split_once(", got ")?.1.parse().ok().map(Misfit::Count);
+    }
+    let rest = rest.strip_prefix("Argument ")?;
+    let (index, wanted) = rest.split_once(' ')?;
+    let index = index.parse().ok()?;
+    match code {
+        "T0410" if wanted.starts_with("must be ") => Some(Misfit::Argument {
+            code,
+            index,
+            element: None,
+        }),
+        "T0412" => {
+            let element = wanted.rsplit_once("must be an array of ")?.1;
+            Some(Misfit::Argument {
+                code,
+                index,
+                element: Some(element),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// jsonata-js's name for an array's element type (its `arraySignatureMapping`).
+fn plural(element: &str) -> Option<&'static str> {
+    Some(match element {
+        "Array" => "arrays",
+        "Boolean" => "booleans",
+        "Function" => "functions",
+        "Number" => "numbers",
+        "Object" => "objects",
+        "String" => "strings",
+        _ => return None,
+    })
+}
+
+/// `message`, an engine error from evaluating `ast`, in jsonata-js's words when it is a
+/// signature error whose function the expression names; `letters` gives the type letters of a
+/// call's arguments, which decide the argument jsonata-js blames for a wrong count.
+pub(crate) fn in_jsonata_js_words(message: &str, ast: &AstNode, mut letters: impl FnMut(&[AstNode]) -> String) -> Option<String> {
+    let misfit = misfit(message)?;
+    // A call of anything else (Step Functions' own functions, a lambda) could have failed too.
+    let calls = crate::jsonata_references::calls(ast)
+        .into_iter()
+        .map(|(name, args)| SIGNATURES.iter().find(|(n, _)| *n == name).map(|(n, sig)| (*n, *sig, args)))
+        .collect::<Option<Vec<_>>>()?;
+    let calls: Vec<_> = calls
+        .into_iter()
+        .filter(|(_, _, args)| !matches!(misfit, Misfit::Count(n) if args.len() != n))
+        .collect();
+    let (name, signature, args) = *calls.first()?;
+    if calls.iter().any(|(other, ..)| *other != name) {
+        return None;
+    }
+    let function = serde_json::to_string(name).ok()?;
+    Some(match misfit {
+        Misfit::Argument {
+            code,
+            index,
+            element: None,
+        } => {
+            format!("{code}: Argument {index} of function {function} does not match function signature")
+        }
+        Misfit::Argument {
+            code,
+            index,
+            element: Some(element),
+        } => {
+            format!(
+                "{code}: Argument {index} of function {function} must be an array of \"{}\"",
+                plural(element)?
+            )
+        }
+        Misfit::Count(_) => {
+            let index = blamed_argument(signature, &letters(args));
+            format!("T0410: Argument {index} of function {function} does not match function signature")
+        }
+        Misfit::Context => format!("T0411: Context value is not a compatible type with argument 1 of function {function}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The arguments jsonata-js 2.2.2 blames, run there: `$sum([1],2)` → 2 (as AWS, floci-io/
+    /// floci#2687), `$abs('x',2)` → 1, `$string(1,2,3)` → 2, `$substring("abc")` → 2, `$count()`
+    /// → 1, `$zip([1],[2],3,4)` fits.
+    #[test]
+    fn the_blamed_argument_is_jsonata_js_s() {
+        for (signature, letters, index) in [
+            ("<a<n>:n>", "an", 2),
+            ("<n-:n>", "sn", 1),
+            ("<x-b?:s>", "nnn", 2),
+            ("<s-nn?:s>", "s", 2),
+            ("<a:n>", "", 1),
+            ("<s-(sf)(sf)n?:s>", "sssnn", 5),
+        ] {
+            assert_eq!(blamed_argument(signature, letters), index, "{signature} {letters}");
+        }
+    }
+
+    fn reworded(message: &str, expr: &str) -> Option<String> {
+        let ast = crate::jsonata::parse(expr).unwrap();
+        in_jsonata_js_words(message, &ast, |args| {
+            args.iter()
+                .map(|a| match a {
+                    AstNode::String(_) => 's',
+                    AstNode::Number(_) => 'n',
+                    AstNode::Array(_) => 'a',
+                    _ => 'm',
+                })
+                .collect()
+        })
+    }
+
+    #[test]
+    fn the_engine_s_words_become_jsonata_js_s_for_the_function_called() {
+        assert_eq!(
+            reworded("T0410: Argument 1 must be Number", "$abs('x')").as_deref(),
+            Some("T0410: Argument 1 of function \"abs\" does not match function signature")
+        );
+        assert_eq!(
+            reworded("T0412: Argument 1 must be an array of Number", "$states.input.a + $sum(['a'])").as_deref(),
+            Some("T0412: Argument 1 of function \"sum\" must be an array of \"numbers\"")
+        );
+        assert_eq!(
+            reworded("T0412: Argument 1 of function $join must be an array of String", "$join([1, 2])").as_deref(),
+            Some("T0412: Argument 1 of function \"join\" must be an array of \"strings\"")
+        );
+        assert_eq!(
+            reworded("T0410: Argument count mismatch: expected 1, got 2", "$sum([1], 2)").as_deref(),
+            Some("T0410: Argument 2 of function \"sum\" does not match function signature")
+        );
+        assert_eq!(
+            reworded(
+                "T0411: Context value does not match function signature (expected String)",
+                "$states.input.n.$uppercase()"
+            )
+            .as_deref(),
+            Some("T0411: Context value is not a compatible type with argument 1 of function \"uppercase\"")
+        );
+    }
+
+    #[test]
+    fn a_count_picks_the_call_with_that_many_arguments_and_two_candidates_keep_the_engine_s_words() {
+        assert_eq!(
+            reworded(
+                "T0410: Argument count mismatch: expected 1, got 2",
+                "$count($states.input.a) + $sum([1], 2)"
+            )
+            .as_deref(),
+            Some("T0410: Argument 2 of function \"sum\" does not match function signature")
+        );
+        assert_eq!(
+            reworded("T0410: Argument 1 must be Number", "$abs($states.input.a) + $sqrt('x')"),
+            None
+        );
+        assert_eq!(reworded("T0410: Argument 1 must be Number", "$abs(1) + $partition('x', 2)"), None);
+        assert_eq!(
+            reworded("T2001: The left side of the + operator must evaluate to a number", "'a' + 1"),
+            None
+        );
+    }
+}
