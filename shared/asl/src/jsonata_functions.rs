@@ -3,9 +3,12 @@
 //! `$uuid` and `$parse`, and `$random` with an optional seed. Each does what its intrinsic
 //! counterpart does (States.ArrayPartition, States.ArrayRange, States.Hash, States.UUID,
 //! States.StringToJson), by the same code, so the two query languages agree. And the one it
-//! takes away: "`$eval` is not available; use `$parse` instead".
+//! takes away: "`$eval` is not available; use `$parse` instead". One more is jsonata-js's, which
+//! the embedded engine has only in part: `$now` with a picture and a timezone.
 
-use jsonata_core::evaluator::{Evaluator, EvaluatorError, HostFnResult};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use jsonata_core::evaluator::{Context as Bindings, Evaluator, EvaluatorError, HostFnResult};
 use jsonata_core::value::JValue;
 use serde_json::Value;
 
@@ -28,6 +31,7 @@ pub(crate) fn register(evaluator: &mut Evaluator) -> Result<(), EvaluatorError> 
     evaluator.register_fn("uuid", |args: &[JValue]| via("$uuid", "States.UUID", args))?;
     evaluator.register_fn("parse", |args: &[JValue]| via("$parse", "States.StringToJson", args))?;
     evaluator.register_fn_override("random", random)?;
+    evaluator.register_fn_override("now", now)?;
     // What AWS answers a call of it, recorded by TestState (floci-io/floci#2737): "… threw an
     // error during evaluation. T1006: Attempted to invoke a non-function".
     evaluator.register_fn_override("eval", |_: &[JValue]| {
@@ -57,6 +61,27 @@ fn random(args: &[JValue]) -> HostFnResult {
         }
     };
     Ok(JValue::Number(value))
+}
+
+/// jsonata-js's `$now(picture?, timezone?)` (signature `<s?s?:s>`): the time of the call, as
+/// `$fromMillis` writes it with that picture and timezone. AWS's JSONata is jsonata-js 2.0.6
+/// (the developer guide's "Transforming data with JSONata"), where `$now('[Y0001]')` is the
+/// year; the embedded engine's `$now` takes no arguments.
+fn now(args: &[JValue]) -> HostFnResult {
+    let misfit = args.iter().position(|a| !matches!(a, JValue::String(_) | JValue::Undefined));
+    if let Some(index) = misfit.map(|i| i + 1).or((args.len() > 2).then_some(3)) {
+        return Err(EvaluatorError::TypeError(format!(
+            "T0410: Argument {index} of function \"now\" does not match function signature"
+        )));
+    }
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_millis() as f64);
+    let mut bindings = Bindings::new();
+    bindings.bind("millis".into(), JValue::Number(millis));
+    for (name, arg) in ["picture", "timezone"].into_iter().zip(args) {
+        bindings.bind(name.into(), arg.clone());
+    }
+    let from_millis = crate::jsonata::parse("$fromMillis($millis, $picture, $timezone)").map_err(EvaluatorError::EvaluationError)?;
+    Evaluator::with_context(bindings).evaluate(&from_millis, &JValue::Null)
 }
 
 /// The first `nextDouble()` of `new java.util.Random(seed)`: the 48-bit linear congruential
@@ -122,6 +147,23 @@ mod tests {
         assert_eq!(eval("$random(42)").unwrap(), json!(0.7275636800328681));
         assert_eq!(eval("$random(0)").unwrap(), json!(0.730967787376657));
         assert_eq!(eval("$random(-1)").unwrap(), json!(0.26894263088050496));
+    }
+
+    /// jsonata-js 2.2.2's answers, run there: `$now('[Y0001]')` is the year, `$now('[H01]',
+    /// '-0500')` the hour five hours west, and a picture that is no string is refused.
+    #[test]
+    fn now_takes_a_picture_and_a_timezone() {
+        let year = eval("$now('[Y0001]')").unwrap();
+        assert_eq!(year, eval("$substring($now(), 0, 4)").unwrap());
+        let utc: i64 = eval("$now('[H01]')").unwrap().as_str().unwrap().parse().unwrap();
+        let west: i64 = eval("$now('[H01]', '-0500')").unwrap().as_str().unwrap().parse().unwrap();
+        assert_eq!((utc - west).rem_euclid(24), 5);
+        assert!(eval("$now()").unwrap().as_str().unwrap().ends_with('Z'));
+        let err = eval("$now(1)").unwrap_err();
+        assert!(
+            err.ends_with(". T0410: Argument 1 of function \"now\" does not match function signature"),
+            "{err}"
+        );
     }
 
     #[test]
