@@ -11,7 +11,7 @@ use jsonata_core::value::JValue;
 use serde_json::{Map, Value};
 
 use crate::error::StatesError;
-use crate::{jsonata_errors, jsonata_signatures};
+use crate::{jsonata_errors, jsonata_operators, jsonata_signatures};
 
 pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
 
@@ -53,7 +53,7 @@ pub fn parse(expr: &str) -> Result<Rc<AstNode>, String> {
     })
 }
 
-fn to_json(v: &JValue) -> Value {
+pub(crate) fn to_json(v: &JValue) -> Value {
     match v {
         // jsonata-core keeps numbers as f64; integers go back to JSON as integers, as jsonata-js
         // prints them.
@@ -103,17 +103,11 @@ pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>,
     let result = match evaluator.evaluate(&ast, &JValue::Null) {
         Ok(result) => result,
         Err(e) => {
-            // A call's arguments read `$states` and variables, never a context item, so each
-            // evaluates on its own (one that cannot counts as nothing).
-            let reworded = jsonata_signatures::in_jsonata_js_words(e.message(), &ast, |args| {
-                args.iter()
-                    .map(|arg| {
-                        evaluator
-                            .evaluate(arg, &JValue::Null)
-                            .map_or('m', |v| jsonata_signatures::letter(&v))
-                    })
-                    .collect()
-            });
+            // An operand or argument reads `$states` and variables, never a context item, so
+            // each evaluates on its own (one that cannot counts as nothing).
+            let mut value_of = |node: &AstNode| evaluator.evaluate(node, &JValue::Null).unwrap_or(JValue::Undefined);
+            let reworded = jsonata_signatures::in_jsonata_js_words(e.message(), &ast, &mut value_of)
+                .or_else(|| jsonata_operators::in_jsonata_js_words(e.message(), &ast, &mut value_of));
             let (separator, message) = jsonata_errors::in_aws_words(reworded.as_deref().unwrap_or(e.message()));
             return Err(StatesError::query_evaluation(
                 field,

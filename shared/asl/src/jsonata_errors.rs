@@ -109,6 +109,48 @@ const FIXED: &[(&str, &str)] = &[
     ),
 ];
 
+/// jsonata-js's messages that quote one value, by code, where the engine's message is that
+/// value alone (`D3130: #`): the value goes where `{}` stands, as JSON.
+const QUOTING: &[(&str, &str)] = &[
+    (
+        "D3130",
+        "Formatting or parsing an integer as a sequence starting with {} is not supported by this implementation",
+    ),
+    ("D3132", "Unknown component specifier {} in date/time picture string"),
+    (
+        "D3133",
+        "The 'name' modifier can only be applied to months and days in the date/time picture string, not {}",
+    ),
+];
+
+/// A message the engine words its own way, in jsonata-js's words (run in jsonata-js 2.2.2:
+/// `$number('abc')`, `$formatBase(10, 50)`, `$fromMillis(1, '[]')` and the tests below).
+fn reworded(code: &str, message: &str) -> Option<String> {
+    let detail = message.strip_prefix(code)?.strip_prefix(": ")?;
+    if let Some((_, template)) = QUOTING.iter().find(|(c, _)| *c == code) {
+        return Some(format!("{code}: {}", template.replace("{}", &serde_json::to_string(detail).ok()?)));
+    }
+    match (code, detail) {
+        ("D3030", _) => {
+            let text = detail.strip_prefix("Cannot convert '")?.strip_suffix("' to number")?;
+            Some(format!(
+                "D3030: Unable to cast value to a number: {}",
+                serde_json::to_string(text).ok()?
+            ))
+        }
+        ("D3100", _) => {
+            let radix = detail.strip_prefix("Radix must be between 2 and 36, got ")?;
+            Some(format!(
+                "D3100: The radix of the formatBase function must be between 2 and 36.  It was given {radix}"
+            ))
+        }
+        // jsonata-js reads `[]` as a component it does not know, named "".
+        ("D3135", "empty component specifier") => Some("D3132: Unknown component specifier \"\" in date/time picture string".into()),
+        ("D3135", _) => Some("D3135: No matching closing bracket ']' in date/time picture string".into()),
+        _ => None,
+    }
+}
+
 /// What follows AWS's sentence "… threw an error during evaluation": `. ` and a coded message,
 /// or `: ` and a bound's bare one.
 pub(crate) fn in_aws_words(message: &str) -> (&'static str, Cow<'_, str>) {
@@ -130,7 +172,7 @@ pub(crate) fn in_aws_words(message: &str) -> (&'static str, Cow<'_, str>) {
         "T2001" | "T2002" => (". ", operand_side(code, message).map_or(Cow::Borrowed(message), Cow::Owned)),
         _ => match FIXED.iter().find(|(c, _)| *c == code) {
             Some((_, text)) => (". ", Cow::Owned(format!("{code}: {text}"))),
-            None => (". ", Cow::Borrowed(message)),
+            None => (". ", reworded(code, message).map_or(Cow::Borrowed(message), Cow::Owned)),
         },
     }
 }
@@ -179,8 +221,37 @@ mod tests {
             in_aws_words("T2002: The right side of the * operator must evaluate to a number").1,
             "T2002: The right side of the \"*\" operator must evaluate to a number"
         );
-        let kept = "D3030: Cannot convert 'x' to number";
+        let kept = "D3060: The sqrt function cannot be applied to a negative number: -1";
         assert_eq!(in_aws_words(kept), (". ", Cow::Borrowed(kept)));
+    }
+
+    #[test]
+    fn messages_with_a_value_are_jsonata_js_s() {
+        for (engine, jsonata_js) in [
+            (
+                "D3030: Cannot convert 'abc' to number",
+                "D3030: Unable to cast value to a number: \"abc\"",
+            ),
+            (
+                "D3100: Radix must be between 2 and 36, got 50",
+                "D3100: The radix of the formatBase function must be between 2 and 36.  It was given 50",
+            ),
+            (
+                "D3130: #",
+                "D3130: Formatting or parsing an integer as a sequence starting with \"#\" is not supported by this implementation",
+            ),
+            ("D3132: Q", "D3132: Unknown component specifier \"Q\" in date/time picture string"),
+            (
+                "D3135: empty component specifier",
+                "D3132: Unknown component specifier \"\" in date/time picture string",
+            ),
+            (
+                "D3135: no closing bracket in date/time picture",
+                "D3135: No matching closing bracket ']' in date/time picture string",
+            ),
+        ] {
+            assert_eq!(in_aws_words(engine), (". ", Cow::Owned(jsonata_js.to_string())), "{engine}");
+        }
     }
 
     #[test]

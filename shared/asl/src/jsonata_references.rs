@@ -89,20 +89,12 @@ pub(crate) fn reads_states(ast: &AstNode, field: &str) -> bool {
     here || children(ast).into_iter().any(|child| reads_states(child, field))
 }
 
-/// Every call of a `$`-named function in `ast`, nested ones included, outermost first: the
-/// function's name without its `$`, and the argument expressions.
-pub(crate) fn calls(ast: &AstNode) -> Vec<(&str, &[AstNode])> {
+/// Every expression in `ast`, itself first, each before the expressions inside it.
+pub(crate) fn nodes(ast: &AstNode) -> Vec<&AstNode> {
     let mut found = Vec::new();
     let mut pending = vec![ast];
     while let Some(node) = pending.pop() {
-        if let AstNode::Function {
-            name,
-            args,
-            is_builtin: true,
-        } = node
-        {
-            found.push((name.as_str(), args.as_slice()));
-        }
+        found.push(node);
         pending.extend(children(node).into_iter().rev());
     }
     found

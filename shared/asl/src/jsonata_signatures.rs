@@ -143,7 +143,7 @@ fn blamed_argument(signature: &str, letters: &str) -> usize {
 }
 
 /// A value's type letter in jsonata-js's signatures (`m` for nothing).
-pub(crate) fn letter(value: &JValue) -> char {
+fn letter(value: &JValue) -> char {
     match value {
         JValue::Undefined => 'm',
         JValue::Null => 'l',
@@ -213,13 +213,21 @@ fn plural(element: &str) -> Option<&'static str> {
 }
 
 /// `message`, an engine error from evaluating `ast`, in jsonata-js's words when it is a
-/// signature error whose function the expression names; `letters` gives the type letters of a
-/// call's arguments, which decide the argument jsonata-js blames for a wrong count.
-pub(crate) fn in_jsonata_js_words(message: &str, ast: &AstNode, mut letters: impl FnMut(&[AstNode]) -> String) -> Option<String> {
+/// signature error whose function the expression names; `value_of` evaluates an argument, whose
+/// type decides the argument jsonata-js blames for a wrong count.
+pub(crate) fn in_jsonata_js_words(message: &str, ast: &AstNode, value_of: &mut dyn FnMut(&AstNode) -> JValue) -> Option<String> {
     let misfit = misfit(message)?;
     // A call of anything else (Step Functions' own functions, a lambda) could have failed too.
-    let calls = crate::jsonata_references::calls(ast)
+    let calls = crate::jsonata_references::nodes(ast)
         .into_iter()
+        .filter_map(|node| match node {
+            AstNode::Function {
+                name,
+                args,
+                is_builtin: true,
+            } => Some((name.as_str(), args.as_slice())),
+            _ => None,
+        })
         .map(|(name, args)| SIGNATURES.iter().find(|(n, _)| *n == name).map(|(n, sig)| (*n, *sig, args)))
         .collect::<Option<Vec<_>>>()?;
     let calls: Vec<_> = calls
@@ -250,7 +258,8 @@ pub(crate) fn in_jsonata_js_words(message: &str, ast: &AstNode, mut letters: imp
             )
         }
         Misfit::Count(_) => {
-            let index = blamed_argument(signature, &letters(args));
+            let letters: String = args.iter().map(|arg| letter(&value_of(arg))).collect();
+            let index = blamed_argument(signature, &letters);
             format!("T0410: Argument {index} of function {function} does not match function signature")
         }
         Misfit::Context => format!("T0411: Context value is not a compatible type with argument 1 of function {function}"),
@@ -280,15 +289,11 @@ mod tests {
 
     fn reworded(message: &str, expr: &str) -> Option<String> {
         let ast = crate::jsonata::parse(expr).unwrap();
-        in_jsonata_js_words(message, &ast, |args| {
-            args.iter()
-                .map(|a| match a {
-                    AstNode::String(_) => 's',
-                    AstNode::Number(_) => 'n',
-                    AstNode::Array(_) => 'a',
-                    _ => 'm',
-                })
-                .collect()
+        in_jsonata_js_words(message, &ast, &mut |arg| match arg {
+            AstNode::String(s) => JValue::string(s.as_str()),
+            AstNode::Number(n) => JValue::Number(*n),
+            AstNode::Array(_) => JValue::array(Vec::new()),
+            _ => JValue::Undefined,
         })
     }
 

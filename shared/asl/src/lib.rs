@@ -41,6 +41,7 @@ pub mod json_syntax;
 pub mod jsonata;
 mod jsonata_errors;
 mod jsonata_functions;
+mod jsonata_operators;
 mod jsonata_references;
 mod jsonata_signatures;
 pub mod mock;

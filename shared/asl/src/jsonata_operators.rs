@@ -1,0 +1,177 @@
+//! An operator's error in jsonata-js's words, which quote what the operator was given (its
+//! `errorCodes`: `T2009: The values "a" and 1 either side of operator "<" must be of the same
+//! data type`, `D1002: Cannot negate a non-numeric value: "a"`, …). AWS's causes carry
+//! jsonata-js's messages (recorded in floci-io/floci#2737 and #2783); the embedded engine words
+//! these without the values, or without the operator. The operator is found in the expression
+//! and its operands evaluated again: the one node of its kind whose operands fail as the engine
+//! says. Where none or two do, the engine's words stay.
+
+use jsonata_core::ast::{AstNode, BinaryOp, UnaryOp};
+use jsonata_core::value::JValue;
+
+/// jsonata-js's bound on a range, checked before the range is made (its `D2014`).
+const RANGE_LIMIT: f64 = 1e7;
+
+/// A value as jsonata-js writes it into a message (`JSON.stringify`).
+fn quoted(value: &JValue) -> String {
+    match value {
+        JValue::Undefined => "undefined".to_string(),
+        other => crate::jsonata::to_json(other).to_string(),
+    }
+}
+
+/// A number as JavaScript prints it, for a whole number past `u64`'s reach as well.
+fn js_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e21 {
+        format!("{n:.0}")
+    } else {
+        n.to_string()
+    }
+}
+
+fn comparable(value: &JValue) -> bool {
+    matches!(value, JValue::Number(_) | JValue::String(_) | JValue::Undefined)
+}
+
+fn ordering_symbol(op: &BinaryOp) -> Option<&'static str> {
+    Some(match op {
+        BinaryOp::LessThan => "<",
+        BinaryOp::LessThanOrEqual => "<=",
+        BinaryOp::GreaterThan => ">",
+        BinaryOp::GreaterThanOrEqual => ">=",
+        _ => return None,
+    })
+}
+
+/// The one item of `found`, if there is exactly one.
+fn only<T>(mut found: impl Iterator<Item = T>) -> Option<T> {
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
+}
+
+/// `message`, an engine error from evaluating `ast`, in jsonata-js's words when it is an
+/// operator's error the expression pins to one node; `value_of` evaluates an operand.
+pub(crate) fn in_jsonata_js_words(message: &str, ast: &AstNode, value_of: &mut dyn FnMut(&AstNode) -> JValue) -> Option<String> {
+    let (code, rest) = message.split_once(": ")?;
+    let nodes = crate::jsonata_references::nodes(ast);
+    match code {
+        // Ordered comparison of a number with a string: the engine names the operator only.
+        "T2009" => {
+            let symbol = rest.split('"').nth(1)?;
+            let (left, right) = only(nodes.into_iter().filter_map(|node| match node {
+                AstNode::Binary { op, lhs, rhs } if ordering_symbol(op) == Some(symbol) => {
+                    let (l, r) = (value_of(lhs), value_of(rhs));
+                    let mixed = comparable(&l) && comparable(&r) && !l.is_undefined() && !r.is_undefined();
+                    (mixed && std::mem::discriminant(&l) != std::mem::discriminant(&r)).then_some((l, r))
+                }
+                _ => None,
+            }))?;
+            Some(format!(
+                "T2009: The values {} and {} either side of operator \"{symbol}\" must be of the same data type",
+                quoted(&left),
+                quoted(&right)
+            ))
+        }
+        // Ordered comparison of something neither number nor string: the engine names the types.
+        "T2010" => {
+            let symbol = only(nodes.into_iter().filter_map(|node| match node {
+                AstNode::Binary { op, lhs, rhs } => {
+                    let symbol = ordering_symbol(op)?;
+                    (!comparable(&value_of(lhs)) || !comparable(&value_of(rhs))).then_some(symbol)
+                }
+                _ => None,
+            }))?;
+            Some(format!(
+                "T2010: The expressions either side of operator \"{symbol}\" must evaluate to numeric or string values"
+            ))
+        }
+        "D1002" => {
+            let value = only(nodes.into_iter().filter_map(|node| match node {
+                AstNode::Unary {
+                    op: UnaryOp::Negate,
+                    operand,
+                } => {
+                    let value = value_of(operand);
+                    (!value.is_undefined() && !matches!(value, JValue::Number(_))).then_some(value)
+                }
+                _ => None,
+            }))?;
+            Some(format!("D1002: Cannot negate a non-numeric value: {}", quoted(&value)))
+        }
+        "D2014" => {
+            let size = only(nodes.into_iter().filter_map(|node| match node {
+                AstNode::Binary {
+                    op: BinaryOp::Range,
+                    lhs,
+                    rhs,
+                } => match (value_of(lhs), value_of(rhs)) {
+                    (JValue::Number(from), JValue::Number(to)) => Some(to - from + 1.0).filter(|size| *size > RANGE_LIMIT),
+                    _ => None,
+                },
+                _ => None,
+            }))?;
+            Some(format!(
+                "D2014: The size of the sequence allocated by the range operator (..) must not exceed 1e7.  Attempted to allocate {}.",
+                js_number(size)
+            ))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Operands as the expressions below have them: literals, and `$states.input.s` holding "a".
+    fn reworded(message: &str, expr: &str) -> Option<String> {
+        let ast = crate::jsonata::parse(expr).unwrap();
+        in_jsonata_js_words(message, &ast, &mut |node| match node {
+            AstNode::String(s) => JValue::string(s.as_str()),
+            AstNode::Number(n) => JValue::Number(*n),
+            AstNode::Boolean(b) => JValue::Bool(*b),
+            AstNode::Path { .. } => JValue::string("a"),
+            _ => JValue::Undefined,
+        })
+    }
+
+    /// jsonata-js 2.2.2's messages for the same expressions, run there.
+    #[test]
+    fn operands_and_operators_are_quoted_as_jsonata_js_quotes_them() {
+        for (engine, expr, jsonata_js) in [
+            (
+                "T2009: The expressions on either side of operator \"<\" must be of the same data type",
+                "$states.input.s < 1",
+                "T2009: The values \"a\" and 1 either side of operator \"<\" must be of the same data type",
+            ),
+            (
+                "T2010: Cannot compare boolean and boolean",
+                "1 < 2 and true >= false",
+                "T2010: The expressions either side of operator \">=\" must evaluate to numeric or string values",
+            ),
+            (
+                "D1002: Cannot negate non-number value",
+                "-1 + -'a'",
+                "D1002: Cannot negate a non-numeric value: \"a\"",
+            ),
+            (
+                "D2014: Range operator results in too many elements (> 10,000,000)",
+                "[1..3] ~> $append([1..1e10])",
+                "D2014: The size of the sequence allocated by the range operator (..) must not exceed 1e7.  Attempted to allocate 10000000000.",
+            ),
+        ] {
+            assert_eq!(reworded(engine, expr).as_deref(), Some(jsonata_js), "{expr}");
+        }
+    }
+
+    #[test]
+    fn two_candidates_or_none_keep_the_engine_s_words() {
+        let engine = "T2009: The expressions on either side of operator \"<\" must be of the same data type";
+        assert_eq!(reworded(engine, "$states.input.s < 1 or 2 < 'b'"), None);
+        assert_eq!(reworded(engine, "$filter([1], function($v) { $v < 'a' })"), None);
+        assert_eq!(
+            reworded("T2010: Cannot compare boolean and boolean", "true < false or true > false"),
+            None
+        );
+    }
+}
