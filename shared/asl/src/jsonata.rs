@@ -15,18 +15,6 @@ use crate::{jsonata_errors, jsonata_operators, jsonata_signatures};
 
 pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
 
-/// A JSONata message without its leading code (`S0207: `), and without the parser's own
-/// `Invalid syntax: ` before one.
-fn without_code(message: &str) -> &str {
-    let message = message.strip_prefix("Invalid syntax: ").unwrap_or(message);
-    match message.split_once(": ") {
-        Some((code, rest)) if code.len() == 5 && code.starts_with(char::is_alphabetic) && code[1..].chars().all(|c| c.is_ascii_digit()) => {
-            rest
-        }
-        _ => message,
-    }
-}
-
 /// The expression inside `{% … %}`, if the string is one.
 pub fn expression(s: &str) -> Option<&str> {
     s.strip_prefix("{%")?.strip_suffix("%}").map(str::trim)
@@ -43,7 +31,7 @@ pub fn parse(expr: &str) -> Result<Rc<AstNode>, String> {
         if let Some(ast) = cache.borrow().get(expr) {
             return Ok(ast.clone());
         }
-        let ast = Rc::new(jsonata_core::parser::parse(expr).map_err(|e| without_code(&e.to_string()).to_string())?);
+        let ast = Rc::new(jsonata_core::parser::parse(expr).map_err(|e| jsonata_errors::parse_message(&e.to_string()))?);
         let mut cache = cache.borrow_mut();
         if cache.len() > 4096 {
             cache.clear();

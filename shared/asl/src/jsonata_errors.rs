@@ -151,6 +151,109 @@ fn reworded(code: &str, message: &str) -> Option<String> {
     }
 }
 
+/// A number as jsonata-js writes it into a message (JavaScript's `String(n)`): whole numbers
+/// below 10^21 in full, others in shortest form with a signed exponent (`1e+21`).
+pub(crate) fn js_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e21 {
+        return format!("{n:.0}");
+    }
+    let text = serde_json::Number::from_f64(n).map_or_else(|| n.to_string(), |x| x.to_string());
+    match text.split_once('e') {
+        Some((mantissa, exponent)) if !exponent.starts_with(['-', '+']) => format!("{mantissa}e+{exponent}"),
+        _ => text,
+    }
+}
+
+/// The engine's parser names a token by its kind (`RightBracket`, `String("b")`); jsonata-js's
+/// messages write the token as JSON (`"]"`, `"b"`, `2`).
+fn token_as_json(token: &str) -> Option<String> {
+    let symbol = match token {
+        "Plus" => "+",
+        "Minus" => "-",
+        "Star" => "*",
+        "StarStar" => "**",
+        "Slash" => "/",
+        "Percent" => "%",
+        "Equal" => "=",
+        "NotEqual" => "!=",
+        "LessThan" => "<",
+        "LessThanOrEqual" => "<=",
+        "GreaterThan" => ">",
+        "GreaterThanOrEqual" => ">=",
+        "And" => "and",
+        "Or" => "or",
+        "In" => "in",
+        "Ampersand" => "&",
+        "Dot" => ".",
+        "DotDot" => "..",
+        "Question" => "?",
+        "QuestionQuestion" => "??",
+        "QuestionColon" => "?:",
+        "Colon" => ":",
+        "ColonEqual" => ":=",
+        "TildeArrow" => "~>",
+        "LeftParen" => "(",
+        "RightParen" => ")",
+        "LeftBracket" => "[",
+        "RightBracket" => "]",
+        "LeftBrace" => "{",
+        "RightBrace" => "}",
+        "Comma" => ",",
+        "Semicolon" => ";",
+        "Caret" => "^",
+        "Pipe" => "|",
+        "Hash" => "#",
+        "At" => "@",
+        "True" => return Some("true".into()),
+        "False" => return Some("false".into()),
+        "Null" => return Some("null".into()),
+        _ => {
+            let (kind, inner) = token.strip_suffix(')')?.split_once('(')?;
+            return match kind {
+                // Rust's debug text of a plain string is its JSON text.
+                "String" | "Identifier" | "Variable" | "Function" => Some(inner.to_string()),
+                "Number" => inner.parse::<f64>().ok().map(js_number),
+                _ => None,
+            };
+        }
+    };
+    serde_json::to_string(symbol).ok()
+}
+
+/// A parser message as AWS gives it at CreateStateMachine: jsonata-js's words without the
+/// code (`INVALID_JSONATA_EXPRESSION: Expected "]", got ","`, recorded in floci-io/floci#2745
+/// with `Unexpected end of expression` and `The symbol "}" cannot be used as a unary
+/// operator`).
+pub(crate) fn parse_message(message: &str) -> String {
+    let message = message.strip_prefix("Invalid syntax: ").unwrap_or(message);
+    let Some(code) = jsonata_core::evaluator::error_code_prefix(message) else {
+        return message.to_string();
+    };
+    let rest = &message[code.len() + 2..];
+    let reworded = match code {
+        "S0202" => rest
+            .strip_prefix("Expected ")
+            .and_then(|r| r.split_once(", got "))
+            .and_then(|(wanted, got)| Some(format!("Expected {}, got {}", token_as_json(wanted)?, token_as_json(got)?))),
+        "S0203" => rest
+            .strip_prefix("Expected ")
+            .and_then(|r| r.strip_suffix(" before end of expression"))
+            .and_then(token_as_json)
+            .map(|wanted| format!("Expected {wanted} before end of expression")),
+        "S0211" => rest
+            .strip_prefix("The symbol ")
+            .and_then(|r| r.strip_suffix(" cannot be used as a unary operator"))
+            .and_then(token_as_json)
+            .map(|token| format!("The symbol {token} cannot be used as a unary operator")),
+        "S0201" => rest
+            .strip_prefix("Syntax error: ")
+            .and_then(token_as_json)
+            .map(|token| format!("Syntax error: {token}")),
+        _ => None,
+    };
+    reworded.unwrap_or_else(|| rest.to_string())
+}
+
 /// What follows AWS's sentence "… threw an error during evaluation": `. ` and a coded message,
 /// or `: ` and a bound's bare one.
 pub(crate) fn in_aws_words(message: &str) -> (&'static str, Cow<'_, str>) {
@@ -251,6 +354,37 @@ mod tests {
             ),
         ] {
             assert_eq!(in_aws_words(engine), (". ", Cow::Owned(jsonata_js.to_string())), "{engine}");
+        }
+    }
+
+    /// jsonata-js 2.2.2's parser messages for the same expressions, run there.
+    #[test]
+    fn parser_messages_write_tokens_as_json() {
+        for (engine, jsonata_js) in [
+            ("S0202: Expected Colon, got RightBrace", "Expected \":\", got \"}\""),
+            (
+                "S0203: Expected RightParen before end of expression",
+                "Expected \")\" before end of expression",
+            ),
+            (
+                "S0211: The symbol At cannot be used as a unary operator",
+                "The symbol \"@\" cannot be used as a unary operator",
+            ),
+            ("S0201: Syntax error: String(\"b\")", "Syntax error: \"b\""),
+            ("S0201: Syntax error: Number(2.0)", "Syntax error: 2"),
+            (
+                "Invalid syntax: S0207: Unexpected end of expression",
+                "Unexpected end of expression",
+            ),
+        ] {
+            assert_eq!(parse_message(engine), jsonata_js, "{engine}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_as_javascript_writes_them() {
+        for (n, text) in [(2.0, "2"), (1e10, "10000000000"), (2.5, "2.5"), (1e21, "1e+21"), (1e-7, "1e-7")] {
+            assert_eq!(js_number(n), text);
         }
     }
 

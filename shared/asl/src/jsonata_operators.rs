@@ -20,15 +20,6 @@ fn quoted(value: &JValue) -> String {
     }
 }
 
-/// A number as JavaScript prints it, for a whole number past `u64`'s reach as well.
-fn js_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e21 {
-        format!("{n:.0}")
-    } else {
-        n.to_string()
-    }
-}
-
 fn comparable(value: &JValue) -> bool {
     matches!(value, JValue::Number(_) | JValue::String(_) | JValue::Undefined)
 }
@@ -112,7 +103,7 @@ pub(crate) fn in_jsonata_js_words(message: &str, ast: &AstNode, value_of: &mut d
             }))?;
             Some(format!(
                 "D2014: The size of the sequence allocated by the range operator (..) must not exceed 1e7.  Attempted to allocate {}.",
-                js_number(size)
+                crate::jsonata_errors::js_number(size)
             ))
         }
         _ => None,

@@ -55,12 +55,23 @@ fn a_jsonpath_state_in_a_jsonata_machine_is_refused_at_the_state() {
     );
 }
 
+/// AWS's words for the shapes floci-io/floci#2745 recorded (2026-08-29): jsonata-js's parser
+/// messages without their codes, each token written as JSON.
 #[test]
 fn a_jsonata_expression_that_does_not_parse_gives_the_parser_s_words_without_its_code() {
-    assert_eq!(
-        diagnostics(pass(json!({"Output": "{% 1 + %}"}), "JSONata")),
-        ["INVALID_JSONATA_EXPRESSION: Unexpected end of expression at /States/Main/Output"]
-    );
+    for (expression, words) in [
+        ("1 +", "Unexpected end of expression"),
+        ("a[1,2)", "Expected \"]\", got \",\""),
+        ("\"unterminated", "String literal must be terminated by a matching quote"),
+        ("{\"a\":}", "The symbol \"}\" cannot be used as a unary operator"),
+        ("$x :=", "Unexpected end of expression"),
+    ] {
+        assert_eq!(
+            diagnostics(pass(json!({"Output": format!("{{% {expression} %}}")}), "JSONata")),
+            [format!("INVALID_JSONATA_EXPRESSION: {words} at /States/Main/Output")],
+            "{expression}"
+        );
+    }
 }
 
 #[test]
