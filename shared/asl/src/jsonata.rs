@@ -88,12 +88,13 @@ pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>,
     // AWS's wording, recorded in executions: "The JSONata expression '…' specified for the field
     // '…' threw an error during evaluation", then ". " and a coded JSONata message, or ": " and
     // a bare one (tests/conformance/jsonata.json cites the recordings).
-    let result = match evaluator.evaluate(&ast, &JValue::Null) {
+    // With no context item: the input is `$states.input` (see `there_is_no_context_item`).
+    let result = match evaluator.evaluate(&ast, &JValue::Undefined) {
         Ok(result) => result,
         Err(e) => {
             // An operand or argument reads `$states` and variables, never a context item, so
             // each evaluates on its own (one that cannot counts as nothing).
-            let mut value_of = |node: &AstNode| evaluator.evaluate(node, &JValue::Null).unwrap_or(JValue::Undefined);
+            let mut value_of = |node: &AstNode| evaluator.evaluate(node, &JValue::Undefined).unwrap_or(JValue::Undefined);
             let reworded = jsonata_signatures::in_jsonata_js_words(e.message(), &ast, &mut value_of)
                 .or_else(|| jsonata_operators::in_jsonata_js_words(e.message(), &ast, &mut value_of));
             let (separator, message) = jsonata_errors::in_aws_words(reworded.as_deref().unwrap_or(e.message()));
@@ -180,6 +181,17 @@ mod tests {
             "f",
         )
         .unwrap()
+    }
+
+    /// An expression has no context item: AWS refuses a top-level name for that reason
+    /// (jsonata_references), and jsonata-js's "no input" is undefined, so a function that falls
+    /// back on the context item gets nothing (jsonata-js 2.2.2: `$string()` and `$boolean()` are
+    /// undefined with no input, "null" and false with a null one).
+    #[test]
+    fn there_is_no_context_item() {
+        assert_eq!(env_eval("$string()", json!({}), json!({})), None);
+        assert_eq!(env_eval("$boolean()", json!({}), json!({})), None);
+        assert_eq!(env_eval("$split('a,b', 1)", json!({}), json!({})), None);
     }
 
     #[test]

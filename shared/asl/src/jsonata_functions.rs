@@ -81,7 +81,7 @@ fn now(args: &[JValue]) -> HostFnResult {
         bindings.bind(name.into(), arg.clone());
     }
     let from_millis = crate::jsonata::parse("$fromMillis($millis, $picture, $timezone)").map_err(EvaluatorError::EvaluationError)?;
-    Evaluator::with_context(bindings).evaluate(&from_millis, &JValue::Null)
+    Evaluator::with_context(bindings).evaluate(&from_millis, &JValue::Undefined)
 }
 
 /// The first `nextDouble()` of `new java.util.Random(seed)`: the 48-bit linear congruential
