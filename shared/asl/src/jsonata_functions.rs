@@ -4,7 +4,8 @@
 //! counterpart does (States.ArrayPartition, States.ArrayRange, States.Hash, States.UUID,
 //! States.StringToJson), by the same code, so the two query languages agree. And the one it
 //! takes away: "`$eval` is not available; use `$parse` instead". One more is jsonata-js's, which
-//! the embedded engine has only in part: `$now` with a picture and a timezone.
+//! the embedded engine has only in part: `$now` with a picture and a timezone, and the URL
+//! functions (`jsonata_url`).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -32,6 +33,9 @@ pub(crate) fn register(evaluator: &mut Evaluator) -> Result<(), EvaluatorError> 
     evaluator.register_fn("parse", |args: &[JValue]| via("$parse", "States.StringToJson", args))?;
     evaluator.register_fn_override("random", random)?;
     evaluator.register_fn_override("now", now)?;
+    for function in crate::jsonata_url::FUNCTIONS {
+        evaluator.register_fn_override(function.name, move |args: &[JValue]| function.call(args))?;
+    }
     // What AWS answers a call of it, recorded by TestState (floci-io/floci#2737): "… threw an
     // error during evaluation. T1006: Attempted to invoke a non-function".
     evaluator.register_fn_override("eval", |_: &[JValue]| {
@@ -164,6 +168,15 @@ mod tests {
             err.ends_with(". T0410: Argument 1 of function \"now\" does not match function signature"),
             "{err}"
         );
+    }
+
+    /// jsonata-js 2.2.2's answers, run there; the embedded engine's own gave "a b", "/" and "%".
+    #[test]
+    fn url_functions_are_javascript_s() {
+        assert_eq!(eval("$encodeUrl('https://x.com/a b')").unwrap(), json!("https://x.com/a%20b"));
+        assert_eq!(eval("$decodeUrl('a%2Fb%20c')").unwrap(), json!("a%2Fb c"));
+        let err = eval("$decodeUrl('%')").unwrap_err();
+        assert!(err.ends_with(". D3140: Malformed URL passed to $decodeUrl(): \"%\""), "{err}");
     }
 
     #[test]

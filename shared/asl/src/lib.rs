@@ -44,6 +44,7 @@ mod jsonata_functions;
 mod jsonata_operators;
 mod jsonata_references;
 mod jsonata_signatures;
+mod jsonata_url;
 pub mod mock;
 pub mod owners;
 pub mod path;
