@@ -33,6 +33,7 @@ const FIXED: &[(&str, &str)] = &[
         "The expressions within an order-by clause must evaluate to numeric or string values",
     ),
     ("D3001", "Attempting to invoke string function on Infinity or NaN"),
+    ("D3134", "The timezone integer format specifier cannot have more than four digits"),
     ("D3010", "Second argument of replace function cannot be an empty string"),
     ("D3011", "Fourth argument of replace function must evaluate to a positive number"),
     ("D3012", "Attempted to replace a matched string with a non-string value"),
@@ -225,7 +226,10 @@ fn token_as_json(token: &str) -> Option<String> {
 /// with `Unexpected end of expression` and `The symbol "}" cannot be used as a unary
 /// operator`).
 pub(crate) fn parse_message(message: &str) -> String {
-    let message = message.strip_prefix("Invalid syntax: ").unwrap_or(message);
+    let message = ["Invalid syntax: ", "Invalid number: "]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .unwrap_or(message);
     let Some(code) = jsonata_core::evaluator::error_code_prefix(message) else {
         return message.to_string();
     };
@@ -249,6 +253,11 @@ pub(crate) fn parse_message(message: &str) -> String {
             .strip_prefix("Syntax error: ")
             .and_then(token_as_json)
             .map(|token| format!("Syntax error: {token}")),
+        // jsonata-js quotes the number as written.
+        "S0102" => rest
+            .strip_prefix("Number out of range: ")
+            .and_then(|number| serde_json::to_string(number).ok())
+            .map(|number| format!("Number out of range: {number}")),
         _ => None,
     };
     reworded.unwrap_or_else(|| rest.to_string())
@@ -345,6 +354,10 @@ mod tests {
             ),
             ("D3132: Q", "D3132: Unknown component specifier \"Q\" in date/time picture string"),
             (
+                "D3134: 7",
+                "D3134: The timezone integer format specifier cannot have more than four digits",
+            ),
+            (
                 "D3135: empty component specifier",
                 "D3132: Unknown component specifier \"\" in date/time picture string",
             ),
@@ -375,6 +388,10 @@ mod tests {
             (
                 "Invalid syntax: S0207: Unexpected end of expression",
                 "Unexpected end of expression",
+            ),
+            (
+                "Invalid number: S0102: Number out of range: 1e400",
+                "Number out of range: \"1e400\"",
             ),
         ] {
             assert_eq!(parse_message(engine), jsonata_js, "{engine}");
