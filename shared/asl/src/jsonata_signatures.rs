@@ -9,7 +9,7 @@
 //! two could have failed, or a function of Step Functions' own or a lambda is called, the
 //! engine's words stay.
 
-use jsonata_core::ast::AstNode;
+use jsonata_core::ast::{AstNode, BinaryOp};
 use jsonata_core::value::JValue;
 use regex_lite::Regex;
 
@@ -212,29 +212,52 @@ fn plural(element: &str) -> Option<&'static str> {
     })
 }
 
-/// `message`, an engine error from evaluating `ast`, in jsonata-js's words when it is a
-/// signature error whose function the expression names; `value_of` evaluates an argument, whose
-/// type decides the argument jsonata-js blames for a wrong count.
-pub(crate) fn in_jsonata_js_words(message: &str, ast: &AstNode, value_of: &mut dyn FnMut(&AstNode) -> JValue) -> Option<String> {
-    let misfit = misfit(message)?;
-    // A call of anything else (Step Functions' own functions, a lambda) could have failed too.
-    let calls = crate::jsonata_references::nodes(ast)
+/// Every call of a `$`-named function in `ast` with the arguments it is given: a call on the
+/// right of `~>` takes the left side as its first, as jsonata-js's chain operator passes it.
+fn calls(ast: &AstNode) -> Vec<(&str, Vec<&AstNode>)> {
+    let nodes = crate::jsonata_references::nodes(ast);
+    let chained: Vec<(&AstNode, &AstNode)> = nodes
+        .iter()
+        .filter_map(|node| match node {
+            AstNode::Binary {
+                op: BinaryOp::ChainPipe,
+                lhs,
+                rhs,
+            } => Some((rhs.as_ref(), lhs.as_ref())),
+            _ => None,
+        })
+        .collect();
+    nodes
         .into_iter()
         .filter_map(|node| match node {
             AstNode::Function {
                 name,
                 args,
                 is_builtin: true,
-            } => Some((name.as_str(), args.as_slice())),
+            } => {
+                let piped = chained.iter().find(|(rhs, _)| std::ptr::eq(*rhs, node)).map(|(_, lhs)| *lhs);
+                Some((name.as_str(), piped.into_iter().chain(args).collect()))
+            }
             _ => None,
         })
+        .collect()
+}
+
+/// `message`, an engine error from evaluating `ast`, in jsonata-js's words when it is a
+/// signature error whose function the expression names; `value_of` evaluates an argument, whose
+/// type decides the argument jsonata-js blames for a wrong count.
+pub(crate) fn in_jsonata_js_words(message: &str, ast: &AstNode, value_of: &mut dyn FnMut(&AstNode) -> JValue) -> Option<String> {
+    let misfit = misfit(message)?;
+    // A call of anything else (Step Functions' own functions, a lambda) could have failed too.
+    let calls = calls(ast)
+        .into_iter()
         .map(|(name, args)| SIGNATURES.iter().find(|(n, _)| *n == name).map(|(n, sig)| (*n, *sig, args)))
         .collect::<Option<Vec<_>>>()?;
     let calls: Vec<_> = calls
         .into_iter()
         .filter(|(_, _, args)| !matches!(misfit, Misfit::Count(n) if args.len() != n))
         .collect();
-    let (name, signature, args) = *calls.first()?;
+    let (name, signature, args) = calls.first()?.clone();
     if calls.iter().any(|(other, ..)| *other != name) {
         return None;
     }
@@ -327,6 +350,11 @@ mod tests {
 
     #[test]
     fn a_count_picks_the_call_with_that_many_arguments_and_two_candidates_keep_the_engine_s_words() {
+        // `~>` passes its left side as the first argument (jsonata-js: Argument 2 of "uppercase").
+        assert_eq!(
+            reworded("T0410: Argument count mismatch: expected 0, got 2", "'a' ~> $uppercase(1)").as_deref(),
+            Some("T0410: Argument 2 of function \"uppercase\" does not match function signature")
+        );
         assert_eq!(
             reworded(
                 "T0410: Argument count mismatch: expected 1, got 2",
