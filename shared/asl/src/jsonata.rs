@@ -20,24 +20,48 @@ pub fn expression(s: &str) -> Option<&str> {
     s.strip_prefix("{%")?.strip_suffix("%}").map(str::trim)
 }
 
+/// An expression parsed once, with the functions of Step Functions' own (and jsonata-js's that
+/// Baton supplies) it names, which are bound when it is evaluated.
+struct Parsed {
+    ast: Rc<AstNode>,
+    host_functions: Vec<&'static str>,
+}
+
 /// The parsed expression, or the parser's message without its code, as AWS words it at
 /// CreateStateMachine (`INVALID_JSONATA_EXPRESSION: Unexpected end of expression`, recorded in
 /// floci-io/floci#2745 for `1 +`, `a[1,2)`, `{"a":}` and others).
 pub fn parse(expr: &str) -> Result<Rc<AstNode>, String> {
+    parsed(expr).map(|p| p.ast.clone())
+}
+
+fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
     thread_local! {
-        static ASTS: RefCell<HashMap<String, Rc<AstNode>>> = RefCell::default();
+        static ASTS: RefCell<HashMap<String, Rc<Parsed>>> = RefCell::default();
     }
     ASTS.with(|cache| {
-        if let Some(ast) = cache.borrow().get(expr) {
-            return Ok(ast.clone());
+        if let Some(parsed) = cache.borrow().get(expr) {
+            return Ok(parsed.clone());
         }
         let ast = Rc::new(jsonata_core::parser::parse(expr).map_err(|e| jsonata_errors::parse_message(&e.to_string()))?);
+        // Called (`$now()`) or passed as a value (`$map(xs, $encodeUrl)`).
+        let named: Vec<&str> = crate::jsonata_references::nodes(&ast)
+            .into_iter()
+            .filter_map(|node| match node {
+                AstNode::Function { name, .. } | AstNode::Variable(name) => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        let host_functions = crate::jsonata_functions::NAMES
+            .into_iter()
+            .filter(|name| named.contains(name))
+            .collect();
+        let parsed = Rc::new(Parsed { ast, host_functions });
         let mut cache = cache.borrow_mut();
         if cache.len() > 4096 {
             cache.clear();
         }
-        cache.insert(expr.to_string(), ast.clone());
-        Ok(ast)
+        cache.insert(expr.to_string(), parsed.clone());
+        Ok(parsed)
     })
 }
 
@@ -69,8 +93,9 @@ pub struct Env<'a> {
 /// tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json,
 /// MAP_CATCH_ERROR_OUTPUT_WITH_RETRY, 2024-11-12).
 pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>, StatesError> {
-    let ast =
-        parse(expr).map_err(|e| StatesError::query_evaluation(field, format!("the JSONata expression '{expr}' does not parse: {e}")))?;
+    let parsed =
+        parsed(expr).map_err(|e| StatesError::query_evaluation(field, format!("the JSONata expression '{expr}' does not parse: {e}")))?;
+    let ast = &parsed.ast;
     let mut bindings = Bindings::new();
     for (name, value) in env.variables {
         bindings.bind(name.clone(), JValue::from(value.clone()));
@@ -83,20 +108,20 @@ pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>,
         cancel: None,
     };
     let mut evaluator = Evaluator::with_options(bindings, bounds);
-    crate::jsonata_functions::register(&mut evaluator)
+    crate::jsonata_functions::register(&mut evaluator, &parsed.host_functions)
         .map_err(|e| StatesError::new(QUERY_EVALUATION_ERROR, format!("Step Functions' JSONata functions: {e}")))?;
     // AWS's wording, recorded in executions: "The JSONata expression '…' specified for the field
     // '…' threw an error during evaluation", then ". " and a coded JSONata message, or ": " and
     // a bare one (tests/conformance/jsonata.json cites the recordings).
     // With no context item: the input is `$states.input` (see `there_is_no_context_item`).
-    let result = match evaluator.evaluate(&ast, &JValue::Undefined) {
+    let result = match evaluator.evaluate(ast, &JValue::Undefined) {
         Ok(result) => result,
         Err(e) => {
             // An operand or argument reads `$states` and variables, never a context item, so
             // each evaluates on its own (one that cannot counts as nothing).
             let mut value_of = |node: &AstNode| evaluator.evaluate(node, &JValue::Undefined).unwrap_or(JValue::Undefined);
-            let reworded = jsonata_signatures::in_jsonata_js_words(e.message(), &ast, &mut value_of)
-                .or_else(|| jsonata_operators::in_jsonata_js_words(e.message(), &ast, &mut value_of));
+            let reworded = jsonata_signatures::in_jsonata_js_words(e.message(), ast, &mut value_of)
+                .or_else(|| jsonata_operators::in_jsonata_js_words(e.message(), ast, &mut value_of));
             let (separator, message) = jsonata_errors::in_aws_words(reworded.as_deref().unwrap_or(e.message()));
             return Err(StatesError::query_evaluation(
                 field,

@@ -15,32 +15,56 @@ use serde_json::Value;
 
 use crate::intrinsics;
 
-/// Registers the functions on `evaluator`.
-pub(crate) fn register(evaluator: &mut Evaluator) -> Result<(), EvaluatorError> {
-    evaluator.register_fn("partition", |args: &[JValue]| via("$partition", "States.ArrayPartition", args))?;
-    // `$range` yields a JSONata sequence, so one number is that number: AWS answered
-    // `$range(1, 9, 9)` with `1` (recorded in localstack/localstack, tests/aws/services/
-    // stepfunctions/v2/intrinsic_functions/test_array_jsonata.snapshot.json, 2024-11-15), where
-    // `$partition([0], 1)` is `[[0]]`.
-    evaluator.register_fn("range", |args: &[JValue]| {
-        via("$range", "States.ArrayRange", args).map(|range| match range {
-            JValue::Array(one) if one.len() == 1 => one[0].clone(),
-            other => other,
-        })
-    })?;
-    evaluator.register_fn("hash", |args: &[JValue]| via("$hash", "States.Hash", args))?;
-    evaluator.register_fn("uuid", |args: &[JValue]| via("$uuid", "States.UUID", args))?;
-    evaluator.register_fn("parse", |args: &[JValue]| via("$parse", "States.StringToJson", args))?;
-    evaluator.register_fn_override("random", random)?;
-    evaluator.register_fn_override("now", now)?;
-    for function in crate::jsonata_url::FUNCTIONS {
-        evaluator.register_fn_override(function.name, move |args: &[JValue]| function.call(args))?;
+/// The names this module binds, each of which an expression may call or pass as a value.
+pub(crate) const NAMES: [&str; 12] = [
+    "partition",
+    "range",
+    "hash",
+    "uuid",
+    "parse",
+    "random",
+    "now",
+    "encodeUrl",
+    "encodeUrlComponent",
+    "decodeUrl",
+    "decodeUrlComponent",
+    "eval",
+];
+
+/// Registers on `evaluator` the functions of [`NAMES`] that `used` names: binding one costs an
+/// allocation, and most expressions call none of them.
+pub(crate) fn register(evaluator: &mut Evaluator, used: &[&'static str]) -> Result<(), EvaluatorError> {
+    for name in used {
+        match *name {
+            "partition" => evaluator.register_fn("partition", |args: &[JValue]| via("$partition", "States.ArrayPartition", args))?,
+            // `$range` yields a JSONata sequence, so one number is that number: AWS answered
+            // `$range(1, 9, 9)` with `1` (recorded in localstack/localstack, tests/aws/services/
+            // stepfunctions/v2/intrinsic_functions/test_array_jsonata.snapshot.json,
+            // 2024-11-15), where `$partition([0], 1)` is `[[0]]`.
+            "range" => evaluator.register_fn("range", |args: &[JValue]| {
+                via("$range", "States.ArrayRange", args).map(|range| match range {
+                    JValue::Array(one) if one.len() == 1 => one[0].clone(),
+                    other => other,
+                })
+            })?,
+            "hash" => evaluator.register_fn("hash", |args: &[JValue]| via("$hash", "States.Hash", args))?,
+            "uuid" => evaluator.register_fn("uuid", |args: &[JValue]| via("$uuid", "States.UUID", args))?,
+            "parse" => evaluator.register_fn("parse", |args: &[JValue]| via("$parse", "States.StringToJson", args))?,
+            "random" => evaluator.register_fn_override("random", random)?,
+            "now" => evaluator.register_fn_override("now", now)?,
+            // What AWS answers a call of it, recorded by TestState (floci-io/floci#2737): "…
+            // threw an error during evaluation. T1006: Attempted to invoke a non-function".
+            "eval" => evaluator.register_fn_override("eval", |_: &[JValue]| {
+                Err(EvaluatorError::EvaluationError("T1006: Attempted to invoke a non-function".into()))
+            })?,
+            url => {
+                if let Some(function) = crate::jsonata_url::FUNCTIONS.into_iter().find(|f| f.name == url) {
+                    evaluator.register_fn_override(url, move |args: &[JValue]| function.call(args))?;
+                }
+            }
+        }
     }
-    // What AWS answers a call of it, recorded by TestState (floci-io/floci#2737): "… threw an
-    // error during evaluation. T1006: Attempted to invoke a non-function".
-    evaluator.register_fn_override("eval", |_: &[JValue]| {
-        Err(EvaluatorError::EvaluationError("T1006: Attempted to invoke a non-function".into()))
-    })
+    Ok(())
 }
 
 /// Calls the intrinsic `intrinsic` with `args`, its failure said under the JSONata name.
