@@ -51,10 +51,7 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
                 _ => None,
             })
             .collect();
-        let host_functions = crate::jsonata_functions::NAMES
-            .into_iter()
-            .filter(|name| named.contains(name))
-            .collect();
+        let host_functions = crate::jsonata_functions::names().filter(|name| named.contains(name)).collect();
         let parsed = Rc::new(Parsed { ast, host_functions });
         let mut cache = cache.borrow_mut();
         if cache.len() > 4096 {

@@ -13,56 +13,70 @@ use jsonata_core::evaluator::{Context as Bindings, Evaluator, EvaluatorError, Ho
 use jsonata_core::value::JValue;
 use serde_json::Value;
 
-use crate::intrinsics;
+use crate::{intrinsics, jsonata_url};
 
-/// The names this module binds, each of which an expression may call or pass as a value.
-pub(crate) const NAMES: [&str; 12] = [
-    "partition",
-    "range",
-    "hash",
-    "uuid",
-    "parse",
-    "random",
-    "now",
-    "encodeUrl",
-    "encodeUrlComponent",
-    "decodeUrl",
-    "decodeUrlComponent",
-    "eval",
+type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
+
+/// The functions this module binds, by name, each of which an expression may call or pass as a
+/// value.
+const FUNCTIONS: [(&str, Bind); 12] = [
+    ("partition", |e| {
+        e.register_fn("partition", |args: &[JValue]| via("$partition", "States.ArrayPartition", args))
+    }),
+    // `$range` yields a JSONata sequence, so one number is that number: AWS answered
+    // `$range(1, 9, 9)` with `1` (recorded in localstack/localstack, tests/aws/services/
+    // stepfunctions/v2/intrinsic_functions/test_array_jsonata.snapshot.json, 2024-11-15), where
+    // `$partition([0], 1)` is `[[0]]`.
+    ("range", |e| {
+        e.register_fn("range", |args: &[JValue]| {
+            via("$range", "States.ArrayRange", args).map(|range| match range {
+                JValue::Array(one) if one.len() == 1 => one[0].clone(),
+                other => other,
+            })
+        })
+    }),
+    ("hash", |e| {
+        e.register_fn("hash", |args: &[JValue]| via("$hash", "States.Hash", args))
+    }),
+    ("uuid", |e| {
+        e.register_fn("uuid", |args: &[JValue]| via("$uuid", "States.UUID", args))
+    }),
+    ("parse", |e| {
+        e.register_fn("parse", |args: &[JValue]| via("$parse", "States.StringToJson", args))
+    }),
+    ("random", |e| e.register_fn_override("random", random)),
+    ("now", |e| e.register_fn_override("now", now)),
+    ("encodeUrl", |e| {
+        e.register_fn_override("encodeUrl", |args: &[JValue]| jsonata_url::ENCODE_URL.call(args))
+    }),
+    ("encodeUrlComponent", |e| {
+        e.register_fn_override("encodeUrlComponent", |args: &[JValue]| jsonata_url::ENCODE_URL_COMPONENT.call(args))
+    }),
+    ("decodeUrl", |e| {
+        e.register_fn_override("decodeUrl", |args: &[JValue]| jsonata_url::DECODE_URL.call(args))
+    }),
+    ("decodeUrlComponent", |e| {
+        e.register_fn_override("decodeUrlComponent", |args: &[JValue]| jsonata_url::DECODE_URL_COMPONENT.call(args))
+    }),
+    // What AWS answers a call of it, recorded by TestState (floci-io/floci#2737): "… threw an
+    // error during evaluation. T1006: Attempted to invoke a non-function".
+    ("eval", |e| {
+        e.register_fn_override("eval", |_: &[JValue]| {
+            Err(EvaluatorError::EvaluationError("T1006: Attempted to invoke a non-function".into()))
+        })
+    }),
 ];
 
-/// Registers on `evaluator` the functions of [`NAMES`] that `used` names: binding one costs an
-/// allocation, and most expressions call none of them.
+/// The names of the functions this module binds.
+pub(crate) fn names() -> impl Iterator<Item = &'static str> {
+    FUNCTIONS.into_iter().map(|(name, _)| name)
+}
+
+/// Registers on `evaluator` the functions `used` names: binding one costs an allocation, and
+/// most expressions call none of them.
 pub(crate) fn register(evaluator: &mut Evaluator, used: &[&'static str]) -> Result<(), EvaluatorError> {
-    for name in used {
-        match *name {
-            "partition" => evaluator.register_fn("partition", |args: &[JValue]| via("$partition", "States.ArrayPartition", args))?,
-            // `$range` yields a JSONata sequence, so one number is that number: AWS answered
-            // `$range(1, 9, 9)` with `1` (recorded in localstack/localstack, tests/aws/services/
-            // stepfunctions/v2/intrinsic_functions/test_array_jsonata.snapshot.json,
-            // 2024-11-15), where `$partition([0], 1)` is `[[0]]`.
-            "range" => evaluator.register_fn("range", |args: &[JValue]| {
-                via("$range", "States.ArrayRange", args).map(|range| match range {
-                    JValue::Array(one) if one.len() == 1 => one[0].clone(),
-                    other => other,
-                })
-            })?,
-            "hash" => evaluator.register_fn("hash", |args: &[JValue]| via("$hash", "States.Hash", args))?,
-            "uuid" => evaluator.register_fn("uuid", |args: &[JValue]| via("$uuid", "States.UUID", args))?,
-            "parse" => evaluator.register_fn("parse", |args: &[JValue]| via("$parse", "States.StringToJson", args))?,
-            "random" => evaluator.register_fn_override("random", random)?,
-            "now" => evaluator.register_fn_override("now", now)?,
-            // What AWS answers a call of it, recorded by TestState (floci-io/floci#2737): "…
-            // threw an error during evaluation. T1006: Attempted to invoke a non-function".
-            "eval" => evaluator.register_fn_override("eval", |_: &[JValue]| {
-                Err(EvaluatorError::EvaluationError("T1006: Attempted to invoke a non-function".into()))
-            })?,
-            url => {
-                if let Some(function) = crate::jsonata_url::FUNCTIONS.into_iter().find(|f| f.name == url) {
-                    evaluator.register_fn_override(url, move |args: &[JValue]| function.call(args))?;
-                }
-            }
-        }
+    for (_, bind) in FUNCTIONS.into_iter().filter(|(name, _)| used.contains(name)) {
+        bind(evaluator)?;
     }
     Ok(())
 }

@@ -18,33 +18,31 @@ const RESERVED: &str = ";/?:@&=+$,#";
 /// the reserved characters) or on a component.
 #[derive(Clone, Copy)]
 pub(crate) struct UrlFunction {
-    pub(crate) name: &'static str,
+    name: &'static str,
     whole_url: bool,
     decodes: bool,
 }
 
-pub(crate) const FUNCTIONS: [UrlFunction; 4] = [
-    UrlFunction {
-        name: "encodeUrl",
-        whole_url: true,
-        decodes: false,
-    },
-    UrlFunction {
-        name: "encodeUrlComponent",
-        whole_url: false,
-        decodes: false,
-    },
-    UrlFunction {
-        name: "decodeUrl",
-        whole_url: true,
-        decodes: true,
-    },
-    UrlFunction {
-        name: "decodeUrlComponent",
-        whole_url: false,
-        decodes: true,
-    },
-];
+pub(crate) const ENCODE_URL: UrlFunction = UrlFunction {
+    name: "encodeUrl",
+    whole_url: true,
+    decodes: false,
+};
+pub(crate) const ENCODE_URL_COMPONENT: UrlFunction = UrlFunction {
+    name: "encodeUrlComponent",
+    whole_url: false,
+    decodes: false,
+};
+pub(crate) const DECODE_URL: UrlFunction = UrlFunction {
+    name: "decodeUrl",
+    whole_url: true,
+    decodes: true,
+};
+pub(crate) const DECODE_URL_COMPONENT: UrlFunction = UrlFunction {
+    name: "decodeUrlComponent",
+    whole_url: false,
+    decodes: true,
+};
 
 impl UrlFunction {
     /// The function called with `args`, its signature `<s-:s>` checked as jsonata-js checks it.
@@ -134,8 +132,7 @@ fn decode(text: &str, reserved: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn call(name: &str, arg: &str) -> Result<String, String> {
-        let function = FUNCTIONS.iter().find(|f| f.name == name).unwrap();
+    fn call(function: UrlFunction, arg: &str) -> Result<String, String> {
         match function.call(&[JValue::string(arg)]) {
             Ok(JValue::String(s)) => Ok(s.to_string()),
             Ok(other) => Err(format!("{other:?}")),
@@ -147,20 +144,20 @@ mod tests {
     #[test]
     fn the_four_functions_answer_as_javascript_s() {
         assert_eq!(
-            call("encodeUrl", "https://x.com/a b?q=1&r=é#f").unwrap(),
+            call(ENCODE_URL, "https://x.com/a b?q=1&r=é#f").unwrap(),
             "https://x.com/a%20b?q=1&r=%C3%A9#f"
         );
-        assert_eq!(call("encodeUrlComponent", "a b&c/d").unwrap(), "a%20b%26c%2Fd");
-        assert_eq!(call("decodeUrl", "https://x.com/a%20b%2F%C3%A9").unwrap(), "https://x.com/a b%2Fé");
-        assert_eq!(call("decodeUrlComponent", "a%20b%26c%2F").unwrap(), "a b&c/");
-        assert_eq!(call("encodeUrlComponent", "😀").unwrap(), "%F0%9F%98%80");
-        assert_eq!(call("decodeUrlComponent", "%F0%9F%98%80").unwrap(), "😀");
+        assert_eq!(call(ENCODE_URL_COMPONENT, "a b&c/d").unwrap(), "a%20b%26c%2Fd");
+        assert_eq!(call(DECODE_URL, "https://x.com/a%20b%2F%C3%A9").unwrap(), "https://x.com/a b%2Fé");
+        assert_eq!(call(DECODE_URL_COMPONENT, "a%20b%26c%2F").unwrap(), "a b&c/");
+        assert_eq!(call(ENCODE_URL_COMPONENT, "😀").unwrap(), "%F0%9F%98%80");
+        assert_eq!(call(DECODE_URL_COMPONENT, "%F0%9F%98%80").unwrap(), "😀");
     }
 
     #[test]
     fn a_malformed_escape_is_d3140() {
         for bad in ["%", "%G0", "%E0%A4%A", "%C3", "%FF", "%80"] {
-            let err = call("decodeUrlComponent", bad).unwrap_err();
+            let err = call(DECODE_URL_COMPONENT, bad).unwrap_err();
             assert!(
                 err.contains(&format!("D3140: Malformed URL passed to $decodeUrlComponent(): \"{bad}\"")),
                 "{bad}: {err}"
