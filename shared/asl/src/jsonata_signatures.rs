@@ -79,15 +79,10 @@ const SIGNATURES: &[(&str, &str)] = &[
     ("clone", "<(oa)-:o>"),
 ];
 
-/// One parameter of a signature as jsonata-js's `parseSignature` builds it: the pattern its
-/// argument's type letter must match, and whether it may be left out.
-struct Param {
-    pattern: String,
-    optional: bool,
-}
-
-fn params(signature: &str) -> Vec<Param> {
-    let mut out: Vec<Param> = Vec::new();
+/// The parameters of a signature as jsonata-js's `parseSignature` builds them: for each, the
+/// pattern its argument's type letter must match (`[nm]?` for an optional number).
+fn params(signature: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
     let mut chars = signature.trim_start_matches('<').chars();
     while let Some(c) = chars.next() {
         let pattern = match c {
@@ -112,16 +107,16 @@ fn params(signature: &str) -> Vec<Param> {
                 }
                 continue;
             }
+            // `-` (the context item may stand in) makes the parameter optional, as `?` does.
             '-' | '?' | '+' => {
                 if let Some(last) = out.last_mut() {
-                    last.pattern.push(if c == '+' { '+' } else { '?' });
-                    last.optional |= c != '+';
+                    last.push(if c == '+' { '+' } else { '?' });
                 }
                 continue;
             }
             _ => continue,
         };
-        out.push(Param { pattern, optional: false });
+        out.push(pattern);
     }
     out
 }
@@ -132,8 +127,8 @@ fn params(signature: &str) -> Vec<Param> {
 fn blamed_argument(signature: &str, letters: &str) -> usize {
     let mut prefix = String::from("^");
     let mut good_to = 0;
-    for param in params(signature) {
-        prefix.push_str(&param.pattern);
+    for pattern in params(signature) {
+        prefix.push_str(&pattern);
         match Regex::new(&prefix).ok().and_then(|re| re.find(letters)) {
             Some(m) => good_to = m.end(),
             None => break,
