@@ -11,7 +11,7 @@ use jsonata_core::value::JValue;
 use serde_json::{Map, Value};
 
 use crate::error::StatesError;
-use crate::{jsonata_errors, jsonata_operators, jsonata_signatures};
+use crate::{jsonata_blame, jsonata_errors};
 
 pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
 
@@ -117,8 +117,7 @@ pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>,
             // An operand or argument reads `$states` and variables, never a context item, so
             // each evaluates on its own (one that cannot counts as nothing).
             let mut value_of = |node: &AstNode| evaluator.evaluate(node, &JValue::Undefined).unwrap_or(JValue::Undefined);
-            let reworded = jsonata_signatures::in_jsonata_js_words(e.message(), ast, &mut value_of)
-                .or_else(|| jsonata_operators::in_jsonata_js_words(e.message(), ast, &mut value_of));
+            let reworded = jsonata_blame::in_jsonata_js_words(e.message(), ast, &mut value_of);
             let (separator, message) = jsonata_errors::in_aws_words(reworded.as_deref().unwrap_or(e.message()));
             return Err(StatesError::query_evaluation(
                 field,

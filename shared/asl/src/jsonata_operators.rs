@@ -9,6 +9,8 @@
 use jsonata_core::ast::{AstNode, BinaryOp, UnaryOp};
 use jsonata_core::value::JValue;
 
+use crate::jsonata_blame::{Blame, TOKEN};
+
 /// jsonata-js's bound on a range, checked before the range is made (its `D2014`).
 const RANGE_LIMIT: f64 = 1e7;
 
@@ -40,74 +42,111 @@ fn only<T>(mut found: impl Iterator<Item = T>) -> Option<T> {
     found.next().is_none().then_some(first)
 }
 
-/// `message`, an engine error from evaluating `ast`, in jsonata-js's words when it is an
-/// operator's error the expression pins to one node; `value_of` evaluates an operand.
-pub(crate) fn in_jsonata_js_words(message: &str, ast: &AstNode, value_of: &mut dyn FnMut(&AstNode) -> JValue) -> Option<String> {
+fn arithmetic_symbol(op: &BinaryOp) -> Option<&'static str> {
+    Some(match op {
+        BinaryOp::Add => "+",
+        BinaryOp::Subtract => "-",
+        BinaryOp::Multiply => "*",
+        BinaryOp::Divide => "/",
+        BinaryOp::Modulo => "%",
+        _ => return None,
+    })
+}
+
+/// The operator node `message`, an engine error from evaluating `ast`, blames when the
+/// expression pins it to one node; `value_of` evaluates an operand.
+pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMut(&AstNode) -> JValue) -> Option<Blame<'a>> {
     let (code, rest) = message.split_once(": ")?;
     let nodes = crate::jsonata_references::nodes(ast);
-    match code {
+    let (node, token, template) = match code {
+        // Arithmetic on something not a number: jsonata-js quotes the operator.
+        "T2001" | "T2002" => {
+            let side = if code == "T2001" { "left" } else { "right" };
+            let symbol = rest
+                .strip_prefix(&format!("The {side} side of the "))?
+                .strip_suffix(" operator must evaluate to a number")?
+                .trim_matches('"');
+            let node = only(nodes.into_iter().filter(|node| match node {
+                AstNode::Binary { op, lhs, rhs } if arithmetic_symbol(op) == Some(symbol) => {
+                    let operand = value_of(if code == "T2001" { lhs } else { rhs });
+                    !operand.is_undefined() && !matches!(operand, JValue::Number(_))
+                }
+                _ => false,
+            }))?;
+            (
+                node,
+                symbol,
+                format!("{code}: The {side} side of the {TOKEN} operator must evaluate to a number"),
+            )
+        }
         // Ordered comparison of a number with a string: the engine names the operator only.
         "T2009" => {
             let symbol = rest.split('"').nth(1)?;
-            let (left, right) = only(nodes.into_iter().filter_map(|node| match node {
+            let (node, left, right) = only(nodes.into_iter().filter_map(|node| match node {
                 AstNode::Binary { op, lhs, rhs } if ordering_symbol(op) == Some(symbol) => {
                     let (l, r) = (value_of(lhs), value_of(rhs));
                     let mixed = comparable(&l) && comparable(&r) && !l.is_undefined() && !r.is_undefined();
-                    (mixed && std::mem::discriminant(&l) != std::mem::discriminant(&r)).then_some((l, r))
+                    (mixed && std::mem::discriminant(&l) != std::mem::discriminant(&r)).then_some((node, l, r))
                 }
                 _ => None,
             }))?;
-            Some(format!(
-                "T2009: The values {} and {} either side of operator \"{symbol}\" must be of the same data type",
+            let template = format!(
+                "T2009: The values {} and {} either side of operator {TOKEN} must be of the same data type",
                 quoted(&left),
                 quoted(&right)
-            ))
+            );
+            (node, symbol, template)
         }
         // Ordered comparison of something neither number nor string: the engine names the types.
         "T2010" => {
-            let symbol = only(nodes.into_iter().filter_map(|node| match node {
+            let (node, symbol) = only(nodes.into_iter().filter_map(|node| match node {
                 AstNode::Binary { op, lhs, rhs } => {
                     let symbol = ordering_symbol(op)?;
-                    (!comparable(&value_of(lhs)) || !comparable(&value_of(rhs))).then_some(symbol)
+                    (!comparable(&value_of(lhs)) || !comparable(&value_of(rhs))).then_some((node, symbol))
                 }
                 _ => None,
             }))?;
-            Some(format!(
-                "T2010: The expressions either side of operator \"{symbol}\" must evaluate to numeric or string values"
-            ))
+            let template = format!("T2010: The expressions either side of operator {TOKEN} must evaluate to numeric or string values");
+            (node, symbol, template)
         }
         "D1002" => {
-            let value = only(nodes.into_iter().filter_map(|node| match node {
+            let (node, value) = only(nodes.into_iter().filter_map(|node| match node {
                 AstNode::Unary {
                     op: UnaryOp::Negate,
                     operand,
                 } => {
                     let value = value_of(operand);
-                    (!value.is_undefined() && !matches!(value, JValue::Number(_))).then_some(value)
+                    (!value.is_undefined() && !matches!(value, JValue::Number(_))).then_some((node, value))
                 }
                 _ => None,
             }))?;
-            Some(format!("D1002: Cannot negate a non-numeric value: {}", quoted(&value)))
+            (node, "-", format!("D1002: Cannot negate a non-numeric value: {}", quoted(&value)))
         }
         "D2014" => {
-            let size = only(nodes.into_iter().filter_map(|node| match node {
+            let (node, size) = only(nodes.into_iter().filter_map(|node| match node {
                 AstNode::Binary {
                     op: BinaryOp::Range,
                     lhs,
                     rhs,
                 } => match (value_of(lhs), value_of(rhs)) {
-                    (JValue::Number(from), JValue::Number(to)) => Some(to - from + 1.0).filter(|size| *size > RANGE_LIMIT),
+                    (JValue::Number(from), JValue::Number(to)) => Some((node, to - from + 1.0)).filter(|(_, size)| *size > RANGE_LIMIT),
                     _ => None,
                 },
                 _ => None,
             }))?;
-            Some(format!(
+            let template = format!(
                 "D2014: The size of the sequence allocated by the range operator (..) must not exceed 1e7.  Attempted to allocate {}.",
                 crate::jsonata_errors::js_number(size)
-            ))
+            );
+            (node, "..", template)
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    Some(Blame {
+        node,
+        template,
+        token: token.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -117,7 +156,7 @@ mod tests {
     /// Operands as the expressions below have them: literals, and `$states.input.s` holding "a".
     fn reworded(message: &str, expr: &str) -> Option<String> {
         let ast = crate::jsonata::parse(expr).unwrap();
-        in_jsonata_js_words(message, &ast, &mut |node| match node {
+        crate::jsonata_blame::in_jsonata_js_words(message, &ast, &mut |node| match node {
             AstNode::String(s) => JValue::string(s.as_str()),
             AstNode::Number(n) => JValue::Number(*n),
             AstNode::Boolean(b) => JValue::Bool(*b),
@@ -137,7 +176,17 @@ mod tests {
             ),
             (
                 "T2010: Cannot compare boolean and boolean",
-                "1 < 2 and true >= false",
+                "1 < 2 or true >= false",
+                "T2010: The expressions either side of operator \"or\" must evaluate to numeric or string values",
+            ),
+            (
+                "T2001: The left side of the + operator must evaluate to a number",
+                "1 + 2 * ('a' + 1)",
+                "T2001: The left side of the \"+\" operator must evaluate to a number",
+            ),
+            (
+                "T2010: Cannot compare boolean and boolean",
+                "true >= false",
                 "T2010: The expressions either side of operator \">=\" must evaluate to numeric or string values",
             ),
             (

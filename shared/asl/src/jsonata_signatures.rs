@@ -13,6 +13,8 @@ use jsonata_core::ast::{AstNode, BinaryOp};
 use jsonata_core::value::JValue;
 use regex_lite::Regex;
 
+use crate::jsonata_blame::{Blame, TOKEN};
+
 /// jsonata-js 2.x's builtins and their signatures (`staticFrame.bind(name, defineFunction(…,
 /// signature))` in its jsonata.js).
 const SIGNATURES: &[(&str, &str)] = &[
@@ -207,9 +209,10 @@ fn plural(element: &str) -> Option<&'static str> {
     })
 }
 
-/// Every call of a `$`-named function in `ast` with the arguments it is given: a call on the
-/// right of `~>` takes the left side as its first, as jsonata-js's chain operator passes it.
-fn calls(ast: &AstNode) -> Vec<(&str, Vec<&AstNode>)> {
+/// Every call of a `$`-named function in `ast`: the call, the function's name, and the arguments
+/// it is given (a call on the right of `~>` takes the left side as its first, as jsonata-js's
+/// chain operator passes it).
+fn calls(ast: &AstNode) -> Vec<(&AstNode, &str, Vec<&AstNode>)> {
     let nodes = crate::jsonata_references::nodes(ast);
     let chained: Vec<(&AstNode, &AstNode)> = nodes
         .iter()
@@ -231,56 +234,56 @@ fn calls(ast: &AstNode) -> Vec<(&str, Vec<&AstNode>)> {
                 is_builtin: true,
             } => {
                 let piped = chained.iter().find(|(rhs, _)| std::ptr::eq(*rhs, node)).map(|(_, lhs)| *lhs);
-                Some((name.as_str(), piped.into_iter().chain(args).collect()))
+                Some((node, name.as_str(), piped.into_iter().chain(args).collect()))
             }
             _ => None,
         })
         .collect()
 }
 
-/// `message`, an engine error from evaluating `ast`, in jsonata-js's words when it is a
-/// signature error whose function the expression names; `value_of` evaluates an argument, whose
-/// type decides the argument jsonata-js blames for a wrong count.
-pub(crate) fn in_jsonata_js_words(message: &str, ast: &AstNode, value_of: &mut dyn FnMut(&AstNode) -> JValue) -> Option<String> {
+/// The call `message`, an engine error from evaluating `ast`, blames when it is a signature
+/// error whose function the expression names; `value_of` evaluates an argument, whose type
+/// decides the argument jsonata-js blames for a wrong count.
+pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMut(&AstNode) -> JValue) -> Option<Blame<'a>> {
     let misfit = misfit(message)?;
     // A call of anything else (Step Functions' own functions, a lambda) could have failed too.
     let calls = calls(ast)
         .into_iter()
-        .map(|(name, args)| SIGNATURES.iter().find(|(n, _)| *n == name).map(|(n, sig)| (*n, *sig, args)))
+        .map(|(node, name, args)| SIGNATURES.iter().find(|(n, _)| *n == name).map(|(n, sig)| (node, *n, *sig, args)))
         .collect::<Option<Vec<_>>>()?;
     let calls: Vec<_> = calls
         .into_iter()
-        .filter(|(_, _, args)| !matches!(misfit, Misfit::Count(n) if args.len() != n))
+        .filter(|(_, _, _, args)| !matches!(misfit, Misfit::Count(n) if args.len() != n))
         .collect();
-    let (name, signature, args) = calls.first()?.clone();
-    if calls.iter().any(|(other, ..)| *other != name) {
+    let (node, name, signature, args) = calls.first()?.clone();
+    if calls.iter().any(|(_, other, ..)| *other != name) {
         return None;
     }
-    let function = serde_json::to_string(name).ok()?;
-    Some(match misfit {
+    let template = match misfit {
         Misfit::Argument {
             code,
             index,
             element: None,
-        } => {
-            format!("{code}: Argument {index} of function {function} does not match function signature")
-        }
+        } => format!("{code}: Argument {index} of function {TOKEN} does not match function signature"),
         Misfit::Argument {
             code,
             index,
             element: Some(element),
-        } => {
-            format!(
-                "{code}: Argument {index} of function {function} must be an array of \"{}\"",
-                plural(element)?
-            )
-        }
+        } => format!(
+            "{code}: Argument {index} of function {TOKEN} must be an array of \"{}\"",
+            plural(element)?
+        ),
         Misfit::Count(_) => {
             let letters: String = args.iter().map(|arg| letter(&value_of(arg))).collect();
             let index = blamed_argument(signature, &letters);
-            format!("T0410: Argument {index} of function {function} does not match function signature")
+            format!("T0410: Argument {index} of function {TOKEN} does not match function signature")
         }
-        Misfit::Context => format!("T0411: Context value is not a compatible type with argument 1 of function {function}"),
+        Misfit::Context => format!("T0411: Context value is not a compatible type with argument 1 of function {TOKEN}"),
+    };
+    Some(Blame {
+        node,
+        template,
+        token: name.to_string(),
     })
 }
 
@@ -307,7 +310,7 @@ mod tests {
 
     fn reworded(message: &str, expr: &str) -> Option<String> {
         let ast = crate::jsonata::parse(expr).unwrap();
-        in_jsonata_js_words(message, &ast, &mut |arg| match arg {
+        crate::jsonata_blame::in_jsonata_js_words(message, &ast, &mut |arg| match arg {
             AstNode::String(s) => JValue::string(s.as_str()),
             AstNode::Number(n) => JValue::Number(*n),
             AstNode::Array(_) => JValue::array(Vec::new()),
@@ -364,7 +367,7 @@ mod tests {
         );
         assert_eq!(reworded("T0410: Argument 1 must be Number", "$abs(1) + $partition('x', 2)"), None);
         assert_eq!(
-            reworded("T2001: The left side of the + operator must evaluate to a number", "'a' + 1"),
+            reworded("D3060: The sqrt function cannot be applied to a negative number: -1", "$sqrt(-1)"),
             None
         );
     }

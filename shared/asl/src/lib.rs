@@ -39,6 +39,7 @@ mod java_number;
 mod java_order;
 pub mod json_syntax;
 pub mod jsonata;
+mod jsonata_blame;
 mod jsonata_errors;
 mod jsonata_functions;
 mod jsonata_operators;
