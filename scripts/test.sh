@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh machine: installs what the tests need, then runs them.
 #
 #   1. a Python venv (.venv) with moto[server], cfn-lint and the SAM CLI, pinned in scripts/requirements-test.txt
-#   2. asl-validator and playwright-core from npm, pinned in package.json / package-lock.json,
+#   2. asl-validator, jsonata (the reference for shared/asl/tests/jsonata_reference.rs) and
+#      playwright-core from npm, pinned in package.json / package-lock.json,
 #      and Debian's chromium (apt) for the console's browser test
 #   3. cargo fmt --check, cargo test (every crate; the CLI with its `aws` feature), cargo clippy
 #      -D warnings (the CLI with and without it)
@@ -33,7 +34,7 @@ moto_server --help >/dev/null
 cfn-lint --version
 sam --version
 
-step "Node test tools (asl-validator)"
+step "Node test tools (asl-validator, jsonata, playwright-core)"
 npm ci --no-audit --no-fund --silent
 npx --no-install asl-validator --version
 

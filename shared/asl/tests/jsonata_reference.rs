@@ -1,0 +1,271 @@
+//! JSONata against its reference implementation: each expression below is evaluated by Baton
+//! (`baton_asl::jsonata::evaluate`, as a Pass state's `Output` would be) and by jsonata-js 2.2.2
+//! (`tests/jsonata_reference/evaluate.cjs`, with the same `$states` and no input), and the two
+//! must agree — on the value, on nothing (undefined), and on an error's code and words, which
+//! AWS's causes carry (recorded in floci-io/floci#2668, #2687, #2737, #2745 and #2783). The
+//! expressions are every builtin called with ten kinds of argument, the operators' and the
+//! parser's errors, and everyday expressions. Where Baton answers otherwise on purpose (AWS's
+//! recorded answer) or the embedded engine falls short, the expression is listed, with the
+//! reason, in `tests/jsonata-reference-differences.json`; a listed one that now agrees must go.
+//!
+//! Needs Node and the jsonata package that `scripts/test.sh` installs (`npm ci`).
+
+#![allow(clippy::unwrap_used, clippy::print_stdout, reason = "test fixtures: a panic is the failure report")]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use baton_asl::jsonata::{Env, evaluate};
+use serde_json::{Value, json};
+
+fn here() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests")
+}
+
+/// jsonata-js's builtins, each called with no argument, with one of each JSON type, with too
+/// many, and with two of a kind.
+fn calls() -> Vec<String> {
+    const BUILTINS: &str = "sum count max min average string substring substringBefore substringAfter lowercase uppercase length \
+        trim pad match contains replace split join formatNumber formatBase formatInteger parseInteger number floor ceil round abs \
+        sqrt power boolean not map zip filter single reduce sift keys lookup append exists spread merge reverse each error assert \
+        type sort shuffle distinct base64encode base64decode encodeUrlComponent encodeUrl decodeUrlComponent decodeUrl toMillis \
+        fromMillis";
+    const ARGUMENTS: [&str; 10] = ["", "1", "'a'", "true", "[1]", "{}", "null", "1,2,3,4,5", "'a','b'", "[1],'x'"];
+    BUILTINS
+        .split_whitespace()
+        .flat_map(|f| ARGUMENTS.iter().map(move |a| format!("${f}({a})")))
+        .collect()
+}
+
+/// Operators and functions that fail with a value in their words, expressions that do not
+/// parse, and expressions that succeed.
+const EXPRESSIONS: &[&str] = &[
+    // Operators' errors.
+    "'a' + 1",
+    "1 - 'a'",
+    "-'a'",
+    "$states.input.none < 1 or 'a' < 1",
+    "1 > 'a'",
+    "true < false",
+    "[1..1e10]",
+    "['a'..2]",
+    "[1..'a']",
+    "{} ~> 1",
+    "[{'a':1},{'a':'x'}]^(a)",
+    // Functions' errors with values.
+    "$number('abc')",
+    "$sqrt(-1)",
+    "$power(-1, 0.5)",
+    "$toMillis('foo')",
+    "$fromMillis(1, 'x[')",
+    "$fromMillis(1, '[]')",
+    "$fromMillis(1, '[Q]')",
+    "$fromMillis(1, '[Z12345]')",
+    "$formatBase(10, 50)",
+    "$formatInteger(1, '#')",
+    "$parseInteger('abc', '#')",
+    "$decodeUrl('%')",
+    "$decodeUrlComponent('%E0%A4%A')",
+    "$error('custom')",
+    "$assert(1 = 2, 'bad')",
+    "$single([1,2])",
+    "$single([])",
+    "$sort([1,'a'])",
+    "$replace('abc', '', 'x')",
+    "$split('abc', '', -1)",
+    "$match('a', /a/, -1)",
+    "$reduce([1], function($a){1})",
+    "$formatNumber(1, '#.#.#')",
+    "$eval('1+1')",
+    "'a' ~> $uppercase(1)",
+    "$now('x[')",
+    "[1..900000] ~> $count()",
+    "[1/0]",
+    // Expressions that do not parse.
+    "a[1,2)",
+    "\"unterminated",
+    "1 +",
+    "{\"a\":}",
+    "$x :=",
+    "{'a': 1}{'b'}",
+    "(1",
+    "[1, 2",
+    "1 ]",
+    "'a' 'b'",
+    "1 +* 2",
+    "@",
+    ".a",
+    "[1..]",
+    "$sum(1,)",
+    "1e400",
+    "$match(\"a\", /abc",
+    "$f(",
+    // Expressions that succeed.
+    "$formatNumber(1234.5678, '#,##0.00')",
+    "$formatNumber(0.5, '0%')",
+    "$formatNumber(1e300*1e300, '#')",
+    "$formatBase(255, 16)",
+    "$formatInteger(1234, 'w')",
+    "$fromMillis(1700000000000, '[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01][Z]')",
+    "$fromMillis(1700000000000, '[FNn], [D1o] [MNn] [Y]')",
+    "$toMillis('2023-11-14T22:13:20.123+01:00')",
+    "$toMillis('14/11/2023', '[D]/[M]/[Y]')",
+    "$string(0.1 + 0.2)",
+    "$string(1/3)",
+    "$round(2.5) & $round(3.5) & $round(-2.5) & $round(1.005, 2)",
+    "$string({'a': 1.0, 'b': [1, 'a', true, null]})",
+    "$number('1e3') + $number('0x1F')",
+    "$sort(['b', 'a', 'C'])",
+    "$distinct([1, '1', 1.0])",
+    "$split('a, b,c', ', ')",
+    "$replace('hello world', /o/, '0')",
+    "$match('ab12cd34', /\\d+/)",
+    "$contains('abc', /B/i)",
+    "$substring('hello', -3, 2)",
+    "$pad('x', -5, '#')",
+    "$trim('  a   b  ')",
+    "$uppercase('straße')",
+    "$length('😀') & $substring('😀a', 1)",
+    "$keys({'b':1, 'a':2})",
+    "$merge([{'a':1},{'a':2,'b':3}])",
+    "$spread({'a':1,'b':2})",
+    "$each({'a':1}, function($v,$k){$k & $v})",
+    "$sift({'a':1,'b':2}, function($v){$v>1})",
+    "$zip([1,2],[3,4,5])",
+    "[1,2,3][-1] & [1,2,3][[0,2]]",
+    "[[1,2],[3]].$",
+    "($x := [1,2]; $x[0])",
+    "$type(null) & $type(function(){1})",
+    "$boolean([]) & $boolean('0') & $not('')",
+    "'a' & 1 & true & null",
+    "[1,2] = [1,2]",
+    "$map([1,2,3], function($v, $i){$v*$i})",
+    "$reduce([1,2,3], function($a, $b){$a+$b}, 10)",
+    "[{'n':'b'},{'n':'a'}]^(n).n",
+    "[1,2,3,4]{'k': $}",
+    "$base64encode('héllo')",
+    "$encodeUrl('https://x.com/a b?q=1&r=é')",
+    "$decodeUrl('https://x.com/a%20b%2F')",
+    "$parseInteger('twelve', 'w') + $formatInteger(12, 'I')",
+    "123456789012345678",
+    "-7 % 3 & 5.5 % 2 & $floor(-1.5) & $ceil(-1.5)",
+    "'abc' ~> /b/",
+    "$string()",
+    "$states.input ~> $string",
+];
+
+/// One expression's answer, as both sides give it.
+#[derive(Debug, PartialEq)]
+enum Answer {
+    Value(Value),
+    Nothing,
+    Function,
+    Error(String),
+    Invalid(String),
+}
+
+fn reference(expressions: &[String], states: &Value) -> Vec<Answer> {
+    let node = std::env::var_os("BATON_NODE").unwrap_or_else(|| "node".into());
+    let mut child = Command::new(&node)
+        .arg(here().join("jsonata_reference/evaluate.cjs"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e}; run scripts/test.sh, which needs Node", node.to_string_lossy()));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            json!({"bindings": {"states": states}, "expressions": expressions})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "jsonata-js failed (run scripts/test.sh, whose `npm ci` installs it): {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let answers: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    answers
+        .into_iter()
+        .map(|a| match a {
+            Value::Object(mut m) if m.contains_key("value") => Answer::Value(m.remove("value").unwrap()),
+            Value::Object(m) if m.contains_key("undefined") => Answer::Nothing,
+            Value::Object(m) if m.contains_key("function") => Answer::Function,
+            Value::Object(m) if m.contains_key("error") => Answer::Error(m["error"].as_str().unwrap().to_string()),
+            other => Answer::Invalid(other["invalid"].as_str().unwrap().to_string()),
+        })
+        .collect()
+}
+
+fn baton(expression: &str, states: &Value) -> Answer {
+    let variables = BTreeMap::new();
+    let env = Env {
+        states,
+        variables: &variables,
+    };
+    match evaluate(expression, &env, "Output") {
+        Ok(Some(value)) => Answer::Value(value),
+        Ok(None) => Answer::Nothing,
+        Err(e) if e.cause.ends_with("returned an unsupported result type.") => Answer::Function,
+        Err(e) => match e.cause.split_once("threw an error during evaluation") {
+            Some((_, tail)) => Answer::Error(tail.trim_start_matches(['.', ':', ' ']).to_string()),
+            None => Answer::Invalid(
+                e.cause
+                    .split_once("does not parse: ")
+                    .map_or(e.cause.clone(), |(_, m)| m.to_string()),
+            ),
+        },
+    }
+}
+
+/// Numbers compare as numbers: jsonata-js writes `1e21` where Baton writes `1e+21`, and an
+/// integer past 2^53 as an integer.
+fn same(a: &Answer, b: &Answer) -> bool {
+    fn numbers_as_f64(v: &Value) -> Value {
+        match v {
+            Value::Number(n) => json!(n.as_f64()),
+            Value::Array(items) => Value::Array(items.iter().map(numbers_as_f64).collect()),
+            Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), numbers_as_f64(v))).collect()),
+            other => other.clone(),
+        }
+    }
+    match (a, b) {
+        (Answer::Value(x), Answer::Value(y)) => numbers_as_f64(x) == numbers_as_f64(y),
+        _ => a == b,
+    }
+}
+
+#[test]
+fn agrees_with_jsonata_js() {
+    let expressions: Vec<String> = calls().into_iter().chain(EXPRESSIONS.iter().map(|e| e.to_string())).collect();
+    let states = json!({"input": {}});
+    let expected = reference(&expressions, &states);
+    let known: BTreeMap<String, String> =
+        serde_json::from_str(&std::fs::read_to_string(here().join("jsonata-reference-differences.json")).unwrap()).unwrap();
+    let mut unexplained = Vec::new();
+    let mut agreed = 0;
+    for (expression, js) in expressions.iter().zip(&expected) {
+        let ours = baton(expression, &states);
+        match (same(js, &ours), known.contains_key(expression)) {
+            (true, false) => agreed += 1,
+            (true, true) => unexplained.push(format!("{expression}: agrees now; remove it from the differences")),
+            (false, true) => {}
+            (false, false) => unexplained.push(format!("{expression}: jsonata-js {js:?} | baton {ours:?}")),
+        }
+    }
+    for listed in known.keys().filter(|k| !expressions.contains(k)) {
+        unexplained.push(format!("{listed}: listed but not evaluated"));
+    }
+    println!("agreement with jsonata-js: {agreed}/{} expressions", expressions.len());
+    assert!(
+        unexplained.is_empty(),
+        "differences from jsonata-js that are not explained:\n{}",
+        unexplained.join("\n")
+    );
+}
