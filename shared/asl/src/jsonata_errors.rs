@@ -291,11 +291,25 @@ pub(crate) fn in_aws_words(message: &str) -> (&'static str, Cow<'_, str>) {
 
 /// "T2001: The left side of the + operator …" as jsonata-js writes it: `the "+" operator`.
 fn operand_side(code: &str, message: &str) -> Option<String> {
+    let (side, operator) = arithmetic_misfit(code, message)?;
+    Some(arithmetic_words(code, side, &serde_json::to_string(operator).ok()?))
+}
+
+/// The side and the operator of an engine's T2001/T2002 (`T2001: The left side of the +
+/// operator must evaluate to a number`).
+pub(crate) fn arithmetic_misfit<'a>(code: &str, message: &'a str) -> Option<(&'static str, &'a str)> {
     let side = if code == "T2001" { "left" } else { "right" };
-    let prefix = format!("{code}: The {side} side of the ");
-    let operator = message.strip_prefix(&prefix)?.strip_suffix(" operator must evaluate to a number")?;
-    let quoted = serde_json::to_string(operator.trim_matches('"')).ok()?;
-    Some(format!("{prefix}{quoted} operator must evaluate to a number"))
+    let operator = message
+        .strip_prefix(code)?
+        .strip_prefix(&format!(": The {side} side of the "))?
+        .strip_suffix(" operator must evaluate to a number")?;
+    Some((side, operator.trim_matches('"')))
+}
+
+/// jsonata-js's T2001/T2002, `operator` written as the message shows it (JSON, or a template's
+/// token).
+pub(crate) fn arithmetic_words(code: &str, side: &str, operator: &str) -> String {
+    format!("{code}: The {side} side of the {operator} operator must evaluate to a number")
 }
 
 #[cfg(test)]

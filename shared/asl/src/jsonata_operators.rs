@@ -61,11 +61,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMu
     let (node, token, template) = match code {
         // Arithmetic on something not a number: jsonata-js quotes the operator.
         "T2001" | "T2002" => {
-            let side = if code == "T2001" { "left" } else { "right" };
-            let symbol = rest
-                .strip_prefix(&format!("The {side} side of the "))?
-                .strip_suffix(" operator must evaluate to a number")?
-                .trim_matches('"');
+            let (side, symbol) = crate::jsonata_errors::arithmetic_misfit(code, message)?;
             let node = only(nodes.into_iter().filter(|node| match node {
                 AstNode::Binary { op, lhs, rhs } if arithmetic_symbol(op) == Some(symbol) => {
                     let operand = value_of(if code == "T2001" { lhs } else { rhs });
@@ -73,11 +69,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMu
                 }
                 _ => false,
             }))?;
-            (
-                node,
-                symbol,
-                format!("{code}: The {side} side of the {TOKEN} operator must evaluate to a number"),
-            )
+            (node, symbol, crate::jsonata_errors::arithmetic_words(code, side, TOKEN))
         }
         // Ordered comparison of a number with a string: the engine names the operator only.
         "T2009" => {
