@@ -1,7 +1,8 @@
 //! The bad-input catalogue: one example of every class of bad input (truncated, huge, deeply
-//! nested, wrong types, unknown keys, invalid UTF-8, NUL bytes, a number past its bound) fed to
-//! every command that reads a user's file. Each must be refused with exit code 2 and an error that names the file, line
-//! and column, and says what is wrong; none may crash, hang or be accepted.
+//! nested, wrong types, unknown keys, invalid UTF-8, NUL bytes, a number past its bound, a JSON
+//! number past a double) fed to every command that reads a user's file. Each must be refused
+//! with exit code 2 and an error that names the file, line and column, and says what is wrong;
+//! none may crash, hang or be accepted.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -155,6 +156,11 @@ fn classes(e: &EntryPoint) -> Vec<(&'static str, Vec<u8>, &'static [&'static str
         e.unknown_key
             .map(|text| ("unknown keys", text.as_bytes().to_vec(), &["unknown", "not supported"][..])),
     )
+    .chain(e.file.ends_with(".json").then(|| {
+        // JSON sets no bound on a number, but Baton holds one as a double.
+        let text = e.good.replacen("{\n", "{\n  \"n\": 1E400,\n", 1);
+        ("a number past a double", text.into_bytes(), &["out of range"][..])
+    }))
     .chain(e.out_of_range.map(|text| {
         (
             "a number past its bound",

@@ -322,8 +322,27 @@ impl Scan<'_> {
         }
     }
 
-    /// A number as JSON writes one: a minus, no leading zero, digits after a point or exponent.
+    /// A number that is JSON and that Baton can hold.
     fn number(&mut self) -> Step {
+        let start = self.at;
+        self.number_syntax()?;
+        // Jackson reads any number JSON can write, but serde_json holds one as a double, and a
+        // number past a double's range would have to change to run. Baton refuses it in
+        // Jackson's words for a number past its type's range (`reportOverflowInt`'s form), at
+        // the number: AWS's answer to such a number is not on record.
+        let text: String = self.chars[start..self.at].iter().collect();
+        if text.parse::<f64>().is_ok_and(f64::is_infinite) {
+            return Err(Fault {
+                message: format!("Numeric value ({text}) out of range of double (-{max:E} - {max:E})", max = f64::MAX),
+                at: start,
+                read_to: self.at,
+            });
+        }
+        Ok(())
+    }
+
+    /// A number as JSON writes one: a minus, no leading zero, digits after a point or exponent.
+    fn number_syntax(&mut self) -> Step {
         if self.chars[self.at] == '-' {
             self.at += 1;
             match self.chars.get(self.at) {

@@ -159,3 +159,22 @@ fn json_nested_past_the_readers_limit_is_refused_at_the_bracket() {
     assert_eq!(message, "Objects and arrays nested more than 127 deep are not supported");
     assert_eq!(column, 128);
 }
+
+/// serde_json cannot hold a number past a double's range; the scan says so at the number, where
+/// the fallbacks said "Unexpected content" (a definition) and "nested too deeply" (an input).
+#[test]
+fn a_number_past_a_doubles_range_is_refused_at_the_number() {
+    for (text, column) in [(r#"{"a": 1E400}"#, 7), (r#"[1, -2e308]"#, 5)] {
+        assert!(serde_json::from_str::<serde_json::Value>(text).is_err());
+        let e = first_error(text).unwrap();
+        assert!(e.message.starts_with("Numeric value ("), "{}", e.message);
+        assert!(
+            e.message
+                .contains(") out of range of double (-1.7976931348623157E308 - 1.7976931348623157E308)"),
+            "{}",
+            e.message
+        );
+        assert_eq!((e.line, e.column), (1, column), "{text}");
+    }
+    assert_eq!(first_error(r#"[1e308, 1e-400, 123456789012345678901234567890]"#), None);
+}
