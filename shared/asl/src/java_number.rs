@@ -7,7 +7,7 @@
 use serde_json::Number;
 
 /// `Double.toString(x)`.
-pub(crate) fn double_text(x: f64) -> String {
+pub fn double_text(x: f64) -> String {
     let sign = if x.is_sign_negative() { "-" } else { "" };
     if x == 0.0 {
         return format!("{sign}0.0");

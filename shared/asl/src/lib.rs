@@ -35,7 +35,7 @@ mod integration_fields;
 mod integration_patterns;
 pub mod intrinsics;
 pub mod io;
-mod java_number;
+pub mod java_number;
 mod java_order;
 pub mod json_syntax;
 pub mod jsonata;

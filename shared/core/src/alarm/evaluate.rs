@@ -13,6 +13,7 @@
 //!
 //! ALARM when at least M of the judged datapoints breach, OK otherwise.
 
+use crate::alarm::reason::{self, Datapoint};
 use crate::alarm::{AlarmState, TreatMissingData};
 use crate::model::Alarm;
 
@@ -29,18 +30,19 @@ pub fn evaluation_range(evaluation_periods: u32) -> u32 {
     evaluation_periods.saturating_add(2).max(5)
 }
 
-/// Each period of the evaluation range, newest first: `Some(breaching)` or `None` if missing.
-pub fn period_verdicts(alarm: &Alarm, datapoints: &[(i64, f64)], now_ms: i64) -> Vec<Option<(f64, bool)>> {
+/// Each period of the evaluation range, newest first: its datapoint, or `None` if missing.
+pub fn period_verdicts(alarm: &Alarm, datapoints: &[(i64, f64)], now_ms: i64) -> Vec<Option<Datapoint>> {
     let period = i64::try_from(alarm.period_secs).unwrap_or(60).max(1) * 1000;
     let end = now_ms.div_euclid(period) * period;
     (0..i64::from(evaluation_range(alarm.evaluation_periods)))
         .map(|k| {
             let (from, to) = (end - (k + 1) * period, end - k * period);
             let values: Vec<f64> = datapoints.iter().filter(|(t, _)| *t >= from && *t < to).map(|(_, v)| *v).collect();
-            alarm
-                .statistic
-                .aggregate(&values)
-                .map(|v| (v, alarm.comparison.breaches(v, alarm.threshold)))
+            alarm.statistic.aggregate(&values).map(|value| Datapoint {
+                value,
+                breaching: alarm.comparison.breaches(value, alarm.threshold),
+                start_ms: from,
+            })
         })
         .collect()
 }
@@ -50,38 +52,39 @@ pub fn evaluate(alarm: &Alarm, datapoints: &[(i64, f64)], now_ms: i64, current: 
     decide(alarm, &period_verdicts(alarm, datapoints, now_ms), current)
 }
 
-/// The decision itself, from period verdicts (newest first).
-pub fn decide(alarm: &Alarm, periods: &[Option<(f64, bool)>], current: AlarmState) -> Evaluation {
+/// The decision itself, from the periods' datapoints (newest first).
+pub fn decide(alarm: &Alarm, periods: &[Option<Datapoint>], current: AlarmState) -> Evaluation {
     let n = alarm.evaluation_periods as usize;
     let m = alarm.datapoints_to_alarm as usize;
-    let real: Vec<(usize, f64, bool)> = periods
-        .iter()
-        .enumerate()
-        .filter_map(|(age, p)| p.map(|(v, b)| (age + 1, v, b)))
-        .collect();
-    let op = alarm.comparison.phrase();
-    let threshold = alarm.threshold;
-    let verdict = |breaches: usize, judged: usize, values: &[f64]| {
-        let listed = values.iter().map(|v| format!("{v}")).collect::<Vec<_>>().join(", ");
-        let reason = format!(
-            "Threshold Crossed: {breaches} out of the last {judged} datapoints [{listed}] were {op} the threshold ({threshold}) (minimum {m} datapoints for OK -> ALARM transition)."
-        );
-        Evaluation {
-            state: if breaches >= m { AlarmState::Alarm } else { AlarmState::Ok },
-            reason,
+    // Each real datapoint with its age in periods (1 = the newest period).
+    let real: Vec<(usize, Datapoint)> = periods.iter().enumerate().filter_map(|(age, p)| p.map(|p| (age + 1, p))).collect();
+    // ALARM when at least M of the judged datapoints and the gaps counted as breaching breach.
+    let verdict = |judged: &[(usize, Datapoint)], filled_breaching: usize, filled_fine: usize| {
+        let breaching: Vec<Datapoint> = judged.iter().map(|p| p.1).filter(|p| p.breaching).collect();
+        if breaching.len() + filled_breaching >= m {
+            Evaluation {
+                state: AlarmState::Alarm,
+                reason: reason::threshold_crossed(alarm, AlarmState::Alarm, &breaching, filled_breaching),
+            }
+        } else {
+            let fine: Vec<Datapoint> = judged.iter().map(|p| p.1).filter(|p| !p.breaching).collect();
+            Evaluation {
+                state: AlarmState::Ok,
+                reason: if fine.is_empty() && filled_fine == 0 {
+                    reason::too_few_breaching(alarm, &breaching)
+                } else {
+                    reason::threshold_crossed(alarm, AlarmState::Ok, &fine, filled_fine)
+                },
+            }
         }
     };
     if real.len() >= n {
-        let judged = &real[..n];
-        let values: Vec<f64> = judged.iter().map(|(_, v, _)| *v).collect();
-        return verdict(judged.iter().filter(|p| p.2).count(), n, &values);
+        return verdict(&real[..n], 0, 0);
     }
-    let values: Vec<f64> = real.iter().map(|(_, v, _)| *v).collect();
-    let real_breaches = real.iter().filter(|p| p.2).count();
     let fill = n - real.len();
     match alarm.treat_missing_data {
-        TreatMissingData::Breaching => verdict(real_breaches + fill, n, &values),
-        TreatMissingData::NotBreaching => verdict(real_breaches, n, &values),
+        TreatMissingData::Breaching => verdict(&real, fill, 0),
+        TreatMissingData::NotBreaching => verdict(&real, 0, fill),
         TreatMissingData::Missing | TreatMissingData::Ignore => {
             let ignore = alarm.treat_missing_data == TreatMissingData::Ignore;
             if real.is_empty() {
@@ -93,21 +96,19 @@ pub fn decide(alarm: &Alarm, periods: &[Option<(f64, bool)>], current: AlarmStat
                 } else {
                     Evaluation {
                         state: AlarmState::InsufficientData,
-                        reason: format!(
-                            "Insufficient Data: no datapoints were received in the last {} periods.",
-                            periods.len()
-                        ),
+                        reason: reason::insufficient_data(periods.len()),
                     }
                 };
             }
             if real.len() >= m {
-                return verdict(real_breaches, real.len(), &values);
+                return verdict(&real, 0, 0);
             }
+            let all_breaching = real.iter().all(|p| p.1.breaching);
             // Ignored missing data and too few points, all breaching: nothing says the alarm's
             // condition has ended, so it keeps its state (the guide's IGNORE column: "- - X - -"
             // and "- - - X -" retain; "- - - - 0", a point below the threshold, is OK). An alarm
             // in ALARM must not fall to OK on gaps alone: that would silence a rollback.
-            if ignore && real_breaches == real.len() {
+            if ignore && all_breaching {
                 return Evaluation {
                     state: current,
                     reason: "Too few datapoints to decide, all of them breaching; missing data is ignored, so the state is kept.".into(),
@@ -115,9 +116,9 @@ pub fn decide(alarm: &Alarm, periods: &[Option<(f64, bool)>], current: AlarmStat
             }
             // Premature alarm: the oldest breaching point among the last N periods is at least
             // M periods old, and every newer period is breaching or missing.
-            let in_window: Vec<&(usize, f64, bool)> = real.iter().filter(|(age, ..)| *age <= n).collect();
-            let oldest_breach = in_window.iter().filter(|p| p.2).map(|p| p.0).max();
-            let premature = oldest_breach.is_some_and(|age| age >= m && in_window.iter().filter(|p| p.0 < age).all(|p| p.2));
+            let in_window: Vec<&(usize, Datapoint)> = real.iter().filter(|(age, _)| *age <= n).collect();
+            let oldest_breach = in_window.iter().filter(|p| p.1.breaching).map(|p| p.0).max();
+            let premature = oldest_breach.is_some_and(|age| age >= m && in_window.iter().filter(|p| p.0 < age).all(|p| p.1.breaching));
             match (premature, ignore) {
                 (true, false) => Evaluation {
                     state: AlarmState::Alarm,
@@ -129,7 +130,7 @@ pub fn decide(alarm: &Alarm, periods: &[Option<(f64, bool)>], current: AlarmStat
                     state: current,
                     reason: "Too few datapoints to decide; missing data is ignored, so the state is kept.".into(),
                 },
-                (false, _) => verdict(real_breaches, real.len(), &values),
+                (false, _) => verdict(&real, 0, 0),
             }
         }
     }
@@ -158,13 +159,25 @@ mod tests {
     }
 
     /// `"0 - X - X"`, oldest first as the user guide writes it → periods newest first.
-    fn row(text: &str) -> Vec<Option<(f64, bool)>> {
+    fn row(text: &str) -> Vec<Option<Datapoint>> {
         text.split_whitespace()
             .rev()
-            .map(|c| match c {
-                "X" => Some((5.0, true)),
-                "0" => Some((0.0, false)),
-                _ => None,
+            .enumerate()
+            .map(|(age, c)| {
+                let start_ms = -300_000 * (age as i64 + 1);
+                match c {
+                    "X" => Some(Datapoint {
+                        value: 5.0,
+                        breaching: true,
+                        start_ms,
+                    }),
+                    "0" => Some(Datapoint {
+                        value: 0.0,
+                        breaching: false,
+                        start_ms,
+                    }),
+                    _ => None,
+                }
             })
             .collect()
     }
@@ -261,6 +274,38 @@ mod tests {
             AlarmState::InsufficientData
         );
         assert_eq!(evaluate(&a, &[(105_000, 5.0)], 110_000, AlarmState::Ok).state, AlarmState::Alarm);
+    }
+
+    /// The reason names the datapoints that carry the state, at their periods' starts, out of
+    /// the evaluation periods even where fewer are real, as CloudWatch writes it (`reason`).
+    #[test]
+    fn reasons_name_the_counted_datapoints_at_their_periods() {
+        let mut a = alarm(5, 3, TreatMissingData::Missing);
+        a.period_secs = 60;
+        let t = |minute: i64| 1_640_068_920_000 + minute * 60_000; // 2021-12-21T06:42:00Z
+        let points = [(t(0), 0.0), (t(2), 0.0), (t(3) + 5_000, 0.0)];
+        let eval = evaluate(&a, &points, t(4), AlarmState::Alarm);
+        assert_eq!(eval.state, AlarmState::Ok);
+        assert_eq!(
+            eval.reason,
+            "Threshold Crossed: 3 out of the last 5 datapoints [0.0 (21/12/21 06:45:00), 0.0 (21/12/21 06:44:00), 0.0 (21/12/21 06:42:00)] were not greater than or equal to the threshold (1.0) (minimum 3 datapoints for ALARM -> OK transition)."
+        );
+        // OK with no datapoint below the threshold: too few breach.
+        let eval = evaluate(&a, &[(t(3), 5.0)], t(4), AlarmState::Ok);
+        assert_eq!(
+            eval.reason,
+            "Threshold Crossed: 1 out of the last 5 datapoints [5.0 (21/12/21 06:45:00)] was greater than or equal to the threshold (1.0), fewer than the minimum 3 datapoints for OK -> ALARM transition."
+        );
+        let eval = evaluate(&a, &[], t(4), AlarmState::Ok);
+        assert_eq!(eval.reason, "Insufficient Data: 7 datapoints were unknown.");
+        a.treat_missing_data = TreatMissingData::Breaching;
+        let eval = evaluate(&a, &[(t(3), 5.0)], t(4), AlarmState::Ok);
+        assert_eq!(eval.state, AlarmState::Alarm);
+        assert!(
+            eval.reason.starts_with("Threshold Crossed: 1 out of the last 5 datapoints [5.0 (21/12/21 06:45:00)] was greater than or equal to the threshold (1.0) and 4 missing datapoints were treated as [Breaching]"),
+            "{}",
+            eval.reason
+        );
     }
 
     #[test]

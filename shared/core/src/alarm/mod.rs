@@ -4,6 +4,7 @@
 
 pub mod composite;
 pub mod evaluate;
+pub mod reason;
 pub mod request;
 
 use std::fmt;

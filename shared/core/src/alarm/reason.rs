@@ -1,0 +1,183 @@
+//! A metric alarm's state reason, in CloudWatch's words. Recorded on AWS:
+//!
+//! - "Threshold Crossed: 1 out of the last 1 datapoints [99.50160229693434 (02/10/19 16:59:00)]
+//!   was greater than the threshold (50.0) (minimum 1 datapoint for OK -> ALARM transition)." and
+//!   "… [0.0 (02/10/19 16:59:00)] was not greater than the threshold (50.0) (minimum 1 datapoint
+//!   for ALARM -> OK transition)." (the CloudWatch user guide's sample state-change event, kept in
+//!   `shared/aws/tests/events/cloudwatch-alarm-state-change.json`);
+//! - "Threshold Crossed: 3 out of the last 5 datapoints [0.0 (21/12/21 06:45:00), 0.0 (21/12/21
+//!   06:44:00), 0.0 (21/12/21 06:42:00)] were not greater than the threshold (0.0) (minimum 3
+//!   datapoints for ALARM -> OK transition)." (an alarm notification quoted in a public project):
+//!   the count is of the datapoints that carry the transition, newest first, out of the
+//!   evaluation periods even where fewer were real, and leaving ALARM takes N − M + 1;
+//! - "Insufficient Data: 5 datapoints were unknown." (the Lambda alarm-action sample event);
+//! - "5 missing datapoints were treated as [NonBreaching] (minimum 7 datapoints for ALARM -> OK
+//!   transition)", the end of a reason quoted from an alarm filling gaps. How it joins the
+//!   sentence before it is not on record; Baton joins it with "and".
+//!
+//! Values and the threshold are written as Java writes a double (`50.0`), and a datapoint's time
+//! as `dd/MM/yy HH:mm:ss` in UTC.
+
+use chrono::{DateTime, Utc};
+
+use baton_asl::java_number::double_text;
+
+use crate::alarm::AlarmState;
+use crate::model::Alarm;
+
+/// One period's datapoint: its value, whether it breaches, and when its period starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Datapoint {
+    pub value: f64,
+    pub breaching: bool,
+    pub start_ms: i64,
+}
+
+/// Why the alarm is in `state` (ALARM or OK): the datapoints that carry that state (breaching for
+/// ALARM, not breaching for OK) and how many missing ones the missing-data treatment counted as
+/// they do.
+pub fn threshold_crossed(alarm: &Alarm, state: AlarmState, counted: &[Datapoint], filled: usize) -> String {
+    let n = alarm.evaluation_periods;
+    let alarming = state == AlarmState::Alarm;
+    let (not, minimum, transition) = if alarming {
+        ("", alarm.datapoints_to_alarm, "OK -> ALARM")
+    } else {
+        ("not ", n.saturating_sub(alarm.datapoints_to_alarm) + 1, "ALARM -> OK")
+    };
+    let listed = counted.iter().map(written).collect::<Vec<_>>().join(", ");
+    let filled = match filled {
+        0 => String::new(),
+        f => format!(
+            " and {f} missing {} treated as [{}]",
+            datapoints_were(f),
+            if alarming { "Breaching" } else { "NonBreaching" }
+        ),
+    };
+    format!(
+        "Threshold Crossed: {} out of the last {n} datapoints [{listed}] {} {not}{} the threshold ({}){filled} (minimum {minimum} {} for {transition} transition).",
+        counted.len(),
+        if counted.len() == 1 { "was" } else { "were" },
+        alarm.comparison.phrase(),
+        double_text(alarm.threshold),
+        plural(minimum as usize, "datapoint"),
+    )
+}
+
+/// Why the alarm is OK though every real datapoint breaches: too few of them to reach M.
+/// CloudWatch's words for this are not on record, and its OK sentence would list no datapoint,
+/// so Baton says it with the ALARM sentence's parts.
+pub fn too_few_breaching(alarm: &Alarm, breaching: &[Datapoint]) -> String {
+    let listed = breaching.iter().map(written).collect::<Vec<_>>().join(", ");
+    let m = alarm.datapoints_to_alarm as usize;
+    format!(
+        "Threshold Crossed: {} out of the last {} datapoints [{listed}] {} {} the threshold ({}), fewer than the minimum {m} {} for OK -> ALARM transition.",
+        breaching.len(),
+        alarm.evaluation_periods,
+        if breaching.len() == 1 { "was" } else { "were" },
+        alarm.comparison.phrase(),
+        double_text(alarm.threshold),
+        plural(m, "datapoint"),
+    )
+}
+
+/// Why the alarm has too little data: `unknown` periods of the evaluation range held none.
+pub fn insufficient_data(unknown: usize) -> String {
+    format!("Insufficient Data: {unknown} {} unknown.", datapoints_were(unknown))
+}
+
+fn written(p: &Datapoint) -> String {
+    let at = DateTime::<Utc>::from_timestamp_millis(p.start_ms)
+        .map(|t| t.format("%d/%m/%y %H:%M:%S").to_string())
+        .unwrap_or_default();
+    format!("{} ({at})", double_text(p.value))
+}
+
+fn datapoints_were(n: usize) -> String {
+    format!("{} {}", plural(n, "datapoint"), if n == 1 { "was" } else { "were" })
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { word.to_string() } else { format!("{word}s") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alarm::{ComparisonOperator, Statistic, TreatMissingData};
+    use std::collections::BTreeMap;
+
+    fn alarm(n: u32, m: u32, comparison: ComparisonOperator, threshold: f64) -> Alarm {
+        Alarm {
+            name: "a".into(),
+            namespace: "AWS/EC2".into(),
+            metric: "CPUUtilization".into(),
+            dimensions: BTreeMap::new(),
+            statistic: Statistic::Average,
+            period_secs: 60,
+            threshold,
+            comparison,
+            evaluation_periods: n,
+            datapoints_to_alarm: m,
+            treat_missing_data: TreatMissingData::Missing,
+        }
+    }
+
+    fn at(text: &str) -> i64 {
+        DateTime::parse_from_rfc3339(text).unwrap().timestamp_millis()
+    }
+
+    #[test]
+    fn the_user_guides_sample_event_reasons() {
+        let a = alarm(1, 1, ComparisonOperator::GreaterThanThreshold, 50.0);
+        let start_ms = at("2019-10-02T16:59:00Z");
+        let high = Datapoint {
+            value: 99.50160229693434,
+            breaching: true,
+            start_ms,
+        };
+        assert_eq!(
+            threshold_crossed(&a, AlarmState::Alarm, &[high], 0),
+            "Threshold Crossed: 1 out of the last 1 datapoints [99.50160229693434 (02/10/19 16:59:00)] was greater than the threshold (50.0) (minimum 1 datapoint for OK -> ALARM transition)."
+        );
+        let low = Datapoint {
+            value: 0.0,
+            breaching: false,
+            start_ms,
+        };
+        assert_eq!(
+            threshold_crossed(&a, AlarmState::Ok, &[low], 0),
+            "Threshold Crossed: 1 out of the last 1 datapoints [0.0 (02/10/19 16:59:00)] was not greater than the threshold (50.0) (minimum 1 datapoint for ALARM -> OK transition)."
+        );
+    }
+
+    #[test]
+    fn an_ok_out_of_fewer_real_datapoints_than_periods() {
+        let a = alarm(5, 3, ComparisonOperator::GreaterThanThreshold, 0.0);
+        let zero = |t| Datapoint {
+            value: 0.0,
+            breaching: false,
+            start_ms: at(t),
+        };
+        let counted = [
+            zero("2021-12-21T06:45:00Z"),
+            zero("2021-12-21T06:44:00Z"),
+            zero("2021-12-21T06:42:00Z"),
+        ];
+        assert_eq!(
+            threshold_crossed(&a, AlarmState::Ok, &counted, 0),
+            "Threshold Crossed: 3 out of the last 5 datapoints [0.0 (21/12/21 06:45:00), 0.0 (21/12/21 06:44:00), 0.0 (21/12/21 06:42:00)] were not greater than the threshold (0.0) (minimum 3 datapoints for ALARM -> OK transition)."
+        );
+    }
+
+    #[test]
+    fn filled_gaps_and_unknown_periods() {
+        let a = alarm(8, 2, ComparisonOperator::GreaterThanThreshold, 7200.0);
+        let reason = threshold_crossed(&a, AlarmState::Ok, &[], 5);
+        assert!(
+            reason.ends_with("and 5 missing datapoints were treated as [NonBreaching] (minimum 7 datapoints for ALARM -> OK transition)."),
+            "{reason}"
+        );
+        assert_eq!(insufficient_data(5), "Insufficient Data: 5 datapoints were unknown.");
+        assert_eq!(insufficient_data(1), "Insufficient Data: 1 datapoint was unknown.");
+    }
+}
