@@ -90,9 +90,9 @@ pub(crate) enum ParamsCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum AlarmCommand {
-    /// Evaluate an alarm over datapoints, period by period, with CloudWatch's rules.
+    /// Evaluate an alarm over datapoints, evaluation by evaluation, with CloudWatch's rules.
     #[command(
-        after_help = "ALARM.json is a PutMetricAlarm request: {\"AlarmName\", \"MetricName\",\n\"Statistic\" or \"ExtendedStatistic\", \"Period\", \"EvaluationPeriods\", \"DatapointsToAlarm\", \"Threshold\",\n\"ComparisonOperator\", \"TreatMissingData\"}.\nPOINTS.json is a list of {\"Timestamp\": RFC 3339 or epoch seconds, \"Value\": number}.\nWithout --from/--to the evaluations cover the datapoints' periods; with them, that window,\nso a range with no datapoints at all is decided by the missing-data rule.\n\nExamples:\n  baton alarm evaluate --alarm errors.json --datapoints last-hour.json\n  baton alarm evaluate --alarm errors.json --datapoints none.json --from 2026-12-01T10:00:00Z --to 2026-12-01T10:10:00Z"
+        after_help = "ALARM.json is a PutMetricAlarm request: {\"AlarmName\", \"MetricName\",\n\"Statistic\" or \"ExtendedStatistic\", \"Period\", \"EvaluationPeriods\", \"DatapointsToAlarm\", \"Threshold\",\n\"ComparisonOperator\", \"TreatMissingData\", \"EvaluationWindow\"}.\nPOINTS.json is a list of {\"Timestamp\": RFC 3339 or epoch seconds, \"Value\": number}.\nCloudWatch evaluates an alarm every minute (every 10 s for a 10 or 30 s period) over a\nsliding window that ends at the evaluation; with a WallClockWindow, at the period's\nboundaries in UTC. Without --from/--to the evaluations cover the datapoints; with them,\nthat window, so a range with no datapoints at all is decided by the missing-data rule.\n\nExamples:\n  baton alarm evaluate --alarm errors.json --datapoints last-hour.json\n  baton alarm evaluate --alarm errors.json --datapoints none.json --from 2026-12-01T10:00:00Z --to 2026-12-01T10:10:00Z"
     )]
     Evaluate {
         /// The alarm, as a PutMetricAlarm request (JSON).
@@ -104,7 +104,7 @@ pub(crate) enum AlarmCommand {
         /// The state before the first evaluation: OK, ALARM or INSUFFICIENT_DATA.
         #[arg(long, default_value = "INSUFFICIENT_DATA")]
         initial_state: String,
-        /// Evaluate from this time (RFC 3339 or epoch seconds) rather than the first datapoint's period.
+        /// Evaluate from this time (RFC 3339 or epoch seconds) rather than the first datapoint.
         #[arg(long, value_name = "TIME")]
         from: Option<String>,
         /// Evaluate until this time rather than until the last datapoint has left the range.

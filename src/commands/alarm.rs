@@ -1,7 +1,7 @@
-//! `baton alarm evaluate`: an alarm's state over recorded datapoints, period by period.
+//! `baton alarm evaluate`: an alarm's state over recorded datapoints, evaluation by evaluation.
 
 use baton_core::alarm::AlarmState;
-use baton_core::alarm::evaluate::{evaluate, evaluation_range};
+use baton_core::alarm::evaluate::{evaluate, evaluation_range, window_step_secs};
 use baton_core::alarm::request::PutMetricAlarm;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
@@ -43,7 +43,7 @@ fn datapoint(v: &Value, i: usize) -> anyhow::Result<(i64, f64)> {
     Ok((ts, value))
 }
 
-/// The most periods one `alarm evaluate` replays: a week of 10-second periods.
+/// The most evaluations one `alarm evaluate` replays: a week of a 10-second alarm's.
 const MAX_EVALUATIONS: i64 = 60_480;
 
 pub(crate) fn run(command: AlarmCommand) -> anyhow::Result<u8> {
@@ -71,17 +71,19 @@ pub(crate) fn run(command: AlarmCommand) -> anyhow::Result<u8> {
         .collect::<anyhow::Result<_>>()?;
     let mut state = AlarmState::parse(&initial_state)
         .ok_or_else(|| usage(format!("--initial-state `{initial_state}` is not OK, ALARM or INSUFFICIENT_DATA")))?;
-    // One evaluation at the end of every period, from the first datapoint's period (or --from)
-    // until the last one has left the evaluation range (or --to).
+    // One evaluation wherever the window moves (every minute for a sliding window of a minute
+    // or more, every period for a wall clock one), from the first datapoint (or --from) until
+    // the last one has left the evaluation range (or --to).
     let period = i64::try_from(alarm.period_secs).unwrap_or(60) * 1000;
+    let step = i64::try_from(window_step_secs(&alarm)).unwrap_or(60) * 1000;
     let first = from.or_else(|| points.iter().map(|p| p.0).min());
     let stop = match to {
-        Some(to) => Some(to.div_euclid(period) * period),
+        Some(to) => Some(to.div_euclid(step) * step),
         None => points
             .iter()
             .map(|p| p.0)
             .max()
-            .map(|last| last.div_euclid(period) * period + period * (i64::from(evaluation_range(alarm.evaluation_periods)) + 1)),
+            .map(|last| last.div_euclid(step) * step + period * (i64::from(evaluation_range(alarm.evaluation_periods)) + 1)),
     };
     let (Some(first), Some(stop)) = (first, stop) else {
         return Err(usage(
@@ -89,16 +91,16 @@ pub(crate) fn run(command: AlarmCommand) -> anyhow::Result<u8> {
                 .into(),
         ));
     };
-    let start = first.div_euclid(period) * period + period;
+    let start = first.div_euclid(step) * step + step;
     if stop < start {
-        return Err(usage("--to is before the first evaluation (the end of --from's period)".into()));
+        return Err(usage("--to is before the first evaluation after --from".into()));
     }
-    // One row per period: a file whose datapoints lie years apart would ask for millions.
-    let evaluations = (stop - start) / period + 1;
+    // A file whose datapoints lie years apart would ask for millions of evaluations.
+    let evaluations = (stop - start) / step + 1;
     if evaluations > MAX_EVALUATIONS {
         return Err(usage(format!(
-            "the datapoints span {evaluations} periods of {} s; evaluate at most {MAX_EVALUATIONS} at once (split the file by time)",
-            alarm.period_secs
+            "the datapoints span {evaluations} evaluations, one every {} s; evaluate at most {MAX_EVALUATIONS} at once (split the file by time)",
+            step / 1000
         )));
     }
     let mut rows = Vec::new();
@@ -111,7 +113,7 @@ pub(crate) fn run(command: AlarmCommand) -> anyhow::Result<u8> {
             .map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true))
             .unwrap_or_default();
         rows.push(json!({"time": time, "state": state.to_string(), "changed": changed, "reason": eval.reason}));
-        t += period;
+        t += step;
     }
     if json_out {
         println!(

@@ -96,3 +96,43 @@ fn alarm_evaluate_walks_the_periods() {
         .collect();
     assert_eq!(states, ["ALARM", "ALARM", "ALARM"]);
 }
+
+/// A 5-minute alarm is evaluated every minute over a sliding window, CloudWatch's default (the
+/// user guide, "Alarm evaluation window"), so a breach shows a minute after it; with a
+/// `WallClockWindow` only once its 5-minute period has ended.
+#[test]
+fn alarm_evaluate_slides_its_window_every_minute_unless_told_the_wall_clock() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alarm = dir.path().join("alarm.json");
+    let points = dir.path().join("points.json");
+    std::fs::write(&points, r#"[{"Timestamp": "2026-12-01T10:01:30Z", "Value": 9}]"#).expect("write");
+    let first_alarm = |window: &str| {
+        std::fs::write(
+            &alarm,
+            format!(
+                r#"{{"AlarmName": "x", "MetricName": "m", "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1,
+                    "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold"{window}}}"#
+            ),
+        )
+        .expect("write");
+        let out = baton(&[
+            "alarm",
+            "evaluate",
+            "--alarm",
+            alarm.to_str().expect("utf-8"),
+            "--datapoints",
+            points.to_str().expect("utf-8"),
+            "--json",
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let rows = doc["evaluations"].as_array().expect("list").clone();
+        let at = rows.iter().find(|e| e["state"] == "ALARM").expect("an ALARM row")["time"].clone();
+        (at, rows.len())
+    };
+    let (at, rows) = first_alarm("");
+    assert_eq!(at, "2026-12-01T10:02:00Z");
+    assert!(rows > 5, "an evaluation every minute: {rows}");
+    let (at, _) = first_alarm(r#", "EvaluationWindow": {"WallClockWindow": {}}"#);
+    assert_eq!(at, "2026-12-01T10:05:00Z");
+}

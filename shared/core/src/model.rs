@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::alarm::{ComparisonOperator, Statistic, TreatMissingData};
+use crate::alarm::{ComparisonOperator, EvaluationWindow, Statistic, TreatMissingData};
 pub use crate::spec::pipeline::{
     DeploymentConfig, ExecutionMode, HealthyHostsType, LambdaTarget, MinimumHealthyHosts, SourceSpec, TrafficRouting, TrafficRoutingType,
 };
@@ -130,6 +130,8 @@ pub struct Alarm {
     pub evaluation_periods: u32,
     pub datapoints_to_alarm: u32,
     pub treat_missing_data: TreatMissingData,
+    #[serde(default)]
+    pub window: EvaluationWindow,
 }
 
 impl Pipeline {

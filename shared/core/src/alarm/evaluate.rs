@@ -14,7 +14,7 @@
 //! ALARM when at least M of the judged datapoints breach, OK otherwise.
 
 use crate::alarm::reason::{self, Datapoint};
-use crate::alarm::{AlarmState, TreatMissingData};
+use crate::alarm::{AlarmState, EvaluationWindow, TreatMissingData};
 use crate::model::Alarm;
 
 /// The verdict of one evaluation.
@@ -30,10 +30,29 @@ pub fn evaluation_range(evaluation_periods: u32) -> u32 {
     evaluation_periods.saturating_add(2).max(5)
 }
 
-/// Each period of the evaluation range, newest first: its datapoint, or `None` if missing.
+/// How far apart the evaluations whose windows differ are: the period for a wall clock window;
+/// for a sliding one, how often CloudWatch evaluates the alarm. "If the alarm period is 10
+/// seconds or 30 seconds, the alarm is evaluated every 10 seconds" (the user guide); an alarm of
+/// a minute or more, every minute: reasons recorded on AWS name 5- and 30-minute periods that
+/// start on any minute (16:59 for a 300 s alarm evaluated at 17:04:40, in the user guide's sample
+/// event; 07:31, then 07:35, for an 1800 s alarm evaluated at 08:01:50 and 08:05:50, quoted in a
+/// public project). Baton's local 1 s and 5 s periods: every period.
+pub fn window_step_secs(alarm: &Alarm) -> u64 {
+    let period = alarm.period_secs.max(1);
+    match alarm.window {
+        EvaluationWindow::WallClock => period,
+        EvaluationWindow::Sliding if period >= 60 => 60,
+        EvaluationWindow::Sliding if period >= 10 => 10,
+        EvaluationWindow::Sliding => period,
+    }
+}
+
+/// Each period of the evaluation range, newest first: its datapoint, or `None` if missing. The
+/// newest period ends at the last evaluation at or before `now_ms`.
 pub fn period_verdicts(alarm: &Alarm, datapoints: &[(i64, f64)], now_ms: i64) -> Vec<Option<Datapoint>> {
     let period = i64::try_from(alarm.period_secs).unwrap_or(60).max(1) * 1000;
-    let end = now_ms.div_euclid(period) * period;
+    let step = i64::try_from(window_step_secs(alarm)).unwrap_or(60) * 1000;
+    let end = now_ms.div_euclid(step) * step;
     (0..i64::from(evaluation_range(alarm.evaluation_periods)))
         .map(|k| {
             let (from, to) = (end - (k + 1) * period, end - k * period);
@@ -155,6 +174,7 @@ mod tests {
             evaluation_periods: n,
             datapoints_to_alarm: m,
             treat_missing_data: treat,
+            window: EvaluationWindow::Sliding,
         }
     }
 
@@ -306,6 +326,33 @@ mod tests {
             "{}",
             eval.reason
         );
+    }
+
+    /// The user guide's sample state-change event: a 300 s alarm evaluated at 17:04:40 judged the
+    /// period that started at 16:59:00 — a sliding window, ending on the evaluation's minute.
+    #[test]
+    fn a_sliding_window_ends_at_the_evaluations_minute() {
+        let mut a = alarm(1, 1, TreatMissingData::Missing);
+        a.comparison = ComparisonOperator::GreaterThanThreshold;
+        a.threshold = 50.0;
+        let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp_millis();
+        let points = [(at("2019-10-02T17:00:00Z"), 99.50160229693434)];
+        let eval = evaluate(&a, &points, at("2019-10-02T17:04:40Z"), AlarmState::Ok);
+        assert_eq!(
+            eval.reason,
+            "Threshold Crossed: 1 out of the last 1 datapoints [99.50160229693434 (02/10/19 16:59:00)] was greater than the threshold (50.0) (minimum 1 datapoint for OK -> ALARM transition)."
+        );
+        // A wall clock window judges the period that ended at 17:00, which holds no datapoint.
+        a.window = EvaluationWindow::WallClock;
+        let eval = evaluate(&a, &points, at("2019-10-02T17:04:40Z"), AlarmState::Ok);
+        assert_eq!(eval.state, AlarmState::InsufficientData);
+        assert_eq!(window_step_secs(&a), 300);
+        a.window = EvaluationWindow::Sliding;
+        assert_eq!(window_step_secs(&a), 60);
+        a.period_secs = 30;
+        assert_eq!(window_step_secs(&a), 10);
+        a.period_secs = 5;
+        assert_eq!(window_step_secs(&a), 5);
     }
 
     #[test]

@@ -40,6 +40,18 @@ impl ComparisonOperator {
     }
 }
 
+/// Where an alarm's evaluation window falls (PutMetricAlarm's `EvaluationWindow`; the CloudWatch
+/// user guide, "Alarm evaluation window").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum EvaluationWindow {
+    /// CloudWatch's default: the window ends where the alarm is evaluated and advances with each
+    /// evaluation, "so it detects breaches as soon as data points cross your threshold".
+    #[default]
+    Sliding,
+    /// Aligned to the boundaries of the period (the top of the hour, midnight), in UTC.
+    WallClock,
+}
+
 /// CloudWatch's alarm periods: 10, 30 or a multiple of 60 seconds, or 1 and 5 for high-resolution
 /// metrics (and Baton's local ones).
 pub fn valid_period(secs: u64) -> bool {

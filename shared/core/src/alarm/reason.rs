@@ -103,7 +103,7 @@ fn plural(n: usize, word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alarm::{ComparisonOperator, Statistic, TreatMissingData};
+    use crate::alarm::{ComparisonOperator, EvaluationWindow, Statistic, TreatMissingData};
     use std::collections::BTreeMap;
 
     fn alarm(n: u32, m: u32, comparison: ComparisonOperator, threshold: f64) -> Alarm {
@@ -119,6 +119,7 @@ mod tests {
             evaluation_periods: n,
             datapoints_to_alarm: m,
             treat_missing_data: TreatMissingData::Missing,
+            window: EvaluationWindow::Sliding,
         }
     }
 

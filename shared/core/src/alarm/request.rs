@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::alarm::{ComparisonOperator, Statistic, TreatMissingData};
+use crate::alarm::{ComparisonOperator, EvaluationWindow, Statistic, TreatMissingData};
 use crate::model::Alarm;
 
 /// Unknown members are refused, as CloudWatch refuses them: a misspelt `Treshold` must not
@@ -48,6 +48,60 @@ pub struct PutMetricAlarm {
     pub evaluate_low_sample_count_percentile: Option<String>,
     #[serde(default)]
     pub tags: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub evaluation_window: Option<WindowMember>,
+}
+
+/// `EvaluationWindow`, a union: exactly one of its members.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct WindowMember {
+    #[serde(default)]
+    pub sliding_window: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    pub wall_clock_window: Option<WallClockMember>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct WallClockMember {
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+/// The periods a wall clock window aligns to (the `WallClockWindow` reference: "Other period
+/// values aren't supported with a wall clock window").
+const WALL_CLOCK_PERIODS: [u64; 5] = [60, 300, 3_600, 86_400, 604_800];
+
+impl WindowMember {
+    fn window(self, period: u64) -> Result<EvaluationWindow, RequestError> {
+        match (self.sliding_window, self.wall_clock_window) {
+            (Some(_), None) => Ok(EvaluationWindow::Sliding),
+            (None, Some(wall)) => {
+                if !WALL_CLOCK_PERIODS.contains(&period) {
+                    return Err(RequestError::Invalid(format!(
+                        "a WallClockWindow needs a Period of 60, 300, 3600, 86400 or 604800 seconds, not {period}"
+                    )));
+                }
+                // Baton aligns to UTC's boundaries: a calendar week's start, and a time zone's
+                // offset and daylight saving, are CloudWatch's to say and not on record here.
+                if period == 604_800 {
+                    return Err(RequestError::Invalid(
+                        "Baton does not align a WallClockWindow to calendar weeks; use a SlidingWindow or a shorter period".into(),
+                    ));
+                }
+                match wall.timezone.as_deref() {
+                    None | Some("UTC" | "+00:00" | "UTC+00:00") => Ok(EvaluationWindow::WallClock),
+                    Some(zone) => Err(RequestError::Invalid(format!(
+                        "Baton aligns a WallClockWindow in UTC only, not in `{zone}`; leave Timezone out or set it to UTC"
+                    ))),
+                }
+            }
+            _ => Err(RequestError::Invalid(
+                "EvaluationWindow is a union: set exactly one of SlidingWindow or WallClockWindow".into(),
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,6 +151,10 @@ impl PutMetricAlarm {
                 self.evaluation_periods
             )));
         }
+        let window = match self.evaluation_window {
+            Some(member) => member.window(self.period)?,
+            None => EvaluationWindow::Sliding,
+        };
         Ok(Alarm {
             name: self.alarm_name,
             namespace: self.namespace.unwrap_or_default(),
@@ -109,6 +167,50 @@ impl PutMetricAlarm {
             evaluation_periods: self.evaluation_periods,
             datapoints_to_alarm: m,
             treat_missing_data: self.treat_missing_data.unwrap_or_default(),
+            window,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alarm(period: u64, window: &str) -> Result<Alarm, RequestError> {
+        let window = if window.is_empty() {
+            String::new()
+        } else {
+            format!(r#", "EvaluationWindow": {window}"#)
+        };
+        let text = format!(
+            r#"{{"AlarmName": "a", "MetricName": "m", "Statistic": "Sum", "Period": {period}, "EvaluationPeriods": 1,
+                "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold"{window}}}"#
+        );
+        PutMetricAlarm::from_json(&text)?.into_alarm()
+    }
+
+    fn refused(result: Result<Alarm, RequestError>) -> String {
+        result.expect_err("refused").to_string()
+    }
+
+    /// The `EvaluationWindow` reference: a union whose default is the sliding window; a wall clock
+    /// window takes five periods.
+    #[test]
+    fn the_evaluation_window_is_read_as_cloudwatch_reads_it() {
+        assert_eq!(alarm(300, "").unwrap().window, EvaluationWindow::Sliding);
+        assert_eq!(alarm(300, r#"{"SlidingWindow": {}}"#).unwrap().window, EvaluationWindow::Sliding);
+        assert_eq!(
+            alarm(3600, r#"{"WallClockWindow": {}}"#).unwrap().window,
+            EvaluationWindow::WallClock
+        );
+        assert_eq!(
+            alarm(86400, r#"{"WallClockWindow": {"Timezone": "UTC"}}"#).unwrap().window,
+            EvaluationWindow::WallClock
+        );
+        assert!(refused(alarm(120, r#"{"WallClockWindow": {}}"#)).contains("not 120"));
+        assert!(refused(alarm(60, r#"{"SlidingWindow": {}, "WallClockWindow": {}}"#)).contains("exactly one"));
+        assert!(refused(alarm(60, "{}")).contains("exactly one"));
+        assert!(refused(alarm(604800, r#"{"WallClockWindow": {}}"#)).contains("calendar weeks"));
+        assert!(refused(alarm(3600, r#"{"WallClockWindow": {"Timezone": "Europe/Paris"}}"#)).contains("UTC only"));
     }
 }

@@ -136,6 +136,8 @@ pub(super) fn validate_alarms(spec: &PipelineSpec, r: &mut Reporter<'_>) -> (BTr
                 evaluation_periods: n,
                 datapoints_to_alarm: m,
                 treat_missing_data: a.treat_missing_data,
+                // The default on AWS too: the synthesized alarm sets no EvaluationWindow.
+                window: crate::alarm::EvaluationWindow::Sliding,
             },
         );
     }
