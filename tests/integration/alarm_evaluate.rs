@@ -1,7 +1,28 @@
 //! `baton alarm evaluate`: an alarm's periods replayed over recorded datapoints, as CloudWatch
 //! evaluates them.
 
+use std::path::Path;
+
 use crate::cli::{baton, text};
+
+/// `baton alarm evaluate --json` over the two files and `more` arguments: its evaluations.
+fn evaluations(alarm: &Path, points: &Path, more: &[&str]) -> Vec<serde_json::Value> {
+    let (alarm, points) = (alarm.to_str().expect("utf-8"), points.to_str().expect("utf-8"));
+    let mut args = vec!["alarm", "evaluate", "--alarm", alarm, "--datapoints", points, "--json"];
+    args.extend_from_slice(more);
+    let out = baton(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    doc["evaluations"].as_array().expect("list").clone()
+}
+
+/// What `baton alarm evaluate` says refusing the two files (it exits 2).
+fn refused(alarm: &Path, points: &Path) -> String {
+    let (alarm, points) = (alarm.to_str().expect("utf-8"), points.to_str().expect("utf-8"));
+    let out = baton(&["alarm", "evaluate", "--alarm", alarm, "--datapoints", points]);
+    assert_eq!(out.status.code(), Some(2));
+    text(&out.stderr)
+}
 
 #[test]
 fn alarm_evaluate_walks_the_periods() {
@@ -20,20 +41,8 @@ fn alarm_evaluate_walks_the_periods() {
             {"Timestamp": "2026-11-26T18:02:10Z", "Value": 2}]"#,
     )
     .expect("write");
-    let out = baton(&[
-        "alarm",
-        "evaluate",
-        "--alarm",
-        alarm.to_str().expect("utf-8"),
-        "--datapoints",
-        points.to_str().expect("utf-8"),
-        "--json",
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    let states: Vec<(&str, &str)> = doc["evaluations"]
-        .as_array()
-        .expect("list")
+    let rows = evaluations(&alarm, &points, &[]);
+    let states: Vec<(&str, &str)> = rows
         .iter()
         .map(|e| (e["time"].as_str().unwrap(), e["state"].as_str().unwrap()))
         .collect();
@@ -52,48 +61,19 @@ fn alarm_evaluate_walks_the_periods() {
     );
 
     std::fs::write(&alarm, r#"{"AlarmName": "x", "MetricName": "m", "Statistic": "Sum", "Period": 7, "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold"}"#).expect("write");
-    let bad = baton(&[
-        "alarm",
-        "evaluate",
-        "--alarm",
-        alarm.to_str().expect("utf-8"),
-        "--datapoints",
-        points.to_str().expect("utf-8"),
-    ]);
-    assert_eq!(bad.status.code(), Some(2));
-    assert!(text(&bad.stderr).contains("Period 7"), "{}", text(&bad.stderr));
+    let bad = refused(&alarm, &points);
+    assert!(bad.contains("Period 7"), "{bad}");
 
     // A range with no datapoints at all is the missing-data rule's to decide (CloudWatch user
     // guide, "Configuring how CloudWatch alarms treat missing data": the "- - - - -" rows):
     // breaching → ALARM, and without a window there is nothing to evaluate.
     std::fs::write(&alarm, r#"{"AlarmName": "x", "MetricName": "m", "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 3, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "breaching"}"#).expect("write");
     std::fs::write(&points, "[]").expect("write");
-    let alarm = alarm.to_str().expect("utf-8");
-    let points = points.to_str().expect("utf-8");
-    let none = baton(&["alarm", "evaluate", "--alarm", alarm, "--datapoints", points]);
-    assert_eq!(none.status.code(), Some(2));
-    assert!(text(&none.stderr).contains("give --from and --to"), "{}", text(&none.stderr));
-    let window = baton(&[
-        "alarm",
-        "evaluate",
-        "--alarm",
-        alarm,
-        "--datapoints",
-        points,
-        "--from",
-        "2026-12-01T10:00:00Z",
-        "--to",
-        "2026-12-01T10:03:00Z",
-        "--json",
-    ]);
-    assert!(window.status.success(), "{}", text(&window.stderr));
-    let doc: serde_json::Value = serde_json::from_slice(&window.stdout).expect("JSON");
-    let states: Vec<&str> = doc["evaluations"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .map(|e| e["state"].as_str().unwrap())
-        .collect();
+    let none = refused(&alarm, &points);
+    assert!(none.contains("give --from and --to"), "{none}");
+    let window = ["--from", "2026-12-01T10:00:00Z", "--to", "2026-12-01T10:03:00Z"];
+    let rows = evaluations(&alarm, &points, &window);
+    let states: Vec<&str> = rows.iter().map(|e| e["state"].as_str().unwrap()).collect();
     assert_eq!(states, ["ALARM", "ALARM", "ALARM"]);
 }
 
@@ -115,18 +95,7 @@ fn alarm_evaluate_slides_its_window_every_minute_unless_told_the_wall_clock() {
             ),
         )
         .expect("write");
-        let out = baton(&[
-            "alarm",
-            "evaluate",
-            "--alarm",
-            alarm.to_str().expect("utf-8"),
-            "--datapoints",
-            points.to_str().expect("utf-8"),
-            "--json",
-        ]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-        let rows = doc["evaluations"].as_array().expect("list").clone();
+        let rows = evaluations(&alarm, &points, &[]);
         let at = rows.iter().find(|e| e["state"] == "ALARM").expect("an ALARM row")["time"].clone();
         (at, rows.len())
     };
