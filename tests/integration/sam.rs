@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use baton_core::alarm::Statistic;
 use baton_core::model::{DeploymentConfig, Pipeline};
 use serde_json::Value;
 
@@ -167,6 +168,15 @@ fn check(pipeline: &Pipeline, template: &Value) {
         );
         let statistic = p["Statistic"].as_str().or(p["ExtendedStatistic"].as_str()).unwrap_or_default();
         assert_eq!(statistic, alarm.statistic.to_string());
+        // A percentile alarm says what it does on few samples; CloudWatch reads it of no other.
+        let low = p["EvaluateLowSampleCountPercentile"].as_str();
+        match alarm.statistic {
+            Statistic::Percentile(_) => {
+                let wire = serde_json::to_value(alarm.low_sample_count).expect("wire");
+                assert_eq!(low, wire.as_str(), "{name}/{}", alarm.name);
+            }
+            _ => assert_eq!(low, None, "{name}/{}", alarm.name),
+        }
         let dimensions: BTreeSet<(String, String)> = p["Dimensions"]
             .as_array()
             .into_iter()

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::alarm::{ComparisonOperator, EvaluationWindow, Statistic, TreatMissingData};
+use crate::alarm::{ComparisonOperator, EvaluationWindow, LowSampleCount, Statistic, TreatMissingData};
 pub use crate::spec::pipeline::{
     DeploymentConfig, ExecutionMode, HealthyHostsType, LambdaTarget, MinimumHealthyHosts, SourceSpec, TrafficRouting, TrafficRoutingType,
 };
@@ -132,6 +132,8 @@ pub struct Alarm {
     pub treat_missing_data: TreatMissingData,
     #[serde(default)]
     pub window: EvaluationWindow,
+    #[serde(default)]
+    pub low_sample_count: LowSampleCount,
 }
 
 impl Pipeline {

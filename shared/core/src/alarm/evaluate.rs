@@ -14,7 +14,7 @@
 //! ALARM when at least M of the judged datapoints breach, OK otherwise.
 
 use crate::alarm::reason::{self, Datapoint};
-use crate::alarm::{AlarmState, EvaluationWindow, TreatMissingData};
+use crate::alarm::{AlarmState, EvaluationWindow, LowSampleCount, Statistic, TreatMissingData};
 use crate::model::Alarm;
 
 /// The verdict of one evaluation.
@@ -61,6 +61,7 @@ pub fn period_verdicts(alarm: &Alarm, datapoints: &[(i64, f64)], now_ms: i64) ->
                 value,
                 breaching: alarm.comparison.breaches(value, alarm.threshold),
                 start_ms: from,
+                samples: values.len(),
             })
         })
         .collect()
@@ -97,6 +98,9 @@ pub fn decide(alarm: &Alarm, periods: &[Option<Datapoint>], current: AlarmState)
             }
         }
     };
+    if let Some(kept) = too_few_samples(alarm, &real, current) {
+        return kept;
+    }
     if real.len() >= n {
         return verdict(&real[..n], 0, 0);
     }
@@ -155,6 +159,28 @@ pub fn decide(alarm: &Alarm, periods: &[Option<Datapoint>], current: AlarmState)
     }
 }
 
+/// A percentile alarm told to ignore low sample counts keeps its state while a period it would
+/// judge (one of the N newest with data) holds fewer samples than make its percentile
+/// significant: "ignore the metric while the sample size is low, and wait to evaluate it until
+/// there is enough data" (the user guide, "Percentile-based alarms and low data samples", whose
+/// bound is per evaluation period).
+fn too_few_samples(alarm: &Alarm, real: &[(usize, Datapoint)], current: AlarmState) -> Option<Evaluation> {
+    let Statistic::Percentile(p) = alarm.statistic else { return None };
+    if alarm.low_sample_count != LowSampleCount::Ignore {
+        return None;
+    }
+    let needed = LowSampleCount::significant_samples(p)?;
+    let n = alarm.evaluation_periods as usize;
+    let fewest = real.iter().take(n).map(|(_, d)| d.samples).min()?;
+    ((fewest as f64) < needed).then(|| Evaluation {
+        state: current,
+        reason: format!(
+            "Too few samples to evaluate {}: a period holds {fewest}, fewer than the {needed} that make it significant; EvaluateLowSampleCountPercentile is ignore, so the state is kept.",
+            alarm.statistic
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +201,7 @@ mod tests {
             datapoints_to_alarm: m,
             treat_missing_data: treat,
             window: EvaluationWindow::Sliding,
+            low_sample_count: LowSampleCount::Evaluate,
         }
     }
 
@@ -190,11 +217,13 @@ mod tests {
                         value: 5.0,
                         breaching: true,
                         start_ms,
+                        samples: 1,
                     }),
                     "0" => Some(Datapoint {
                         value: 0.0,
                         breaching: false,
                         start_ms,
+                        samples: 1,
                     }),
                     _ => None,
                 }
@@ -353,6 +382,30 @@ mod tests {
         assert_eq!(window_step_secs(&a), 10);
         a.period_secs = 5;
         assert_eq!(window_step_secs(&a), 5);
+    }
+
+    /// The user guide, "Percentile-based alarms and low data samples": a p99 alarm needs 1000
+    /// samples a period; told to ignore fewer, it keeps its state, else it is evaluated.
+    #[test]
+    fn a_percentile_alarm_ignoring_low_samples_keeps_its_state() {
+        assert_eq!(LowSampleCount::significant_samples(99.0), Some(1000.0));
+        assert_eq!(LowSampleCount::significant_samples(50.0), Some(20.0));
+        assert_eq!(LowSampleCount::significant_samples(10.0), Some(100.0));
+        assert_eq!(LowSampleCount::significant_samples(100.0), None);
+        let mut a = alarm(1, 1, TreatMissingData::Missing);
+        a.statistic = Statistic::Percentile(99.0);
+        a.period_secs = 60;
+        let few: Vec<(i64, f64)> = (0..5).map(|i| (i * 1000, 9.0)).collect();
+        assert_eq!(evaluate(&a, &few, 60_000, AlarmState::Ok).state, AlarmState::Alarm);
+        a.low_sample_count = LowSampleCount::Ignore;
+        let eval = evaluate(&a, &few, 60_000, AlarmState::Ok);
+        assert_eq!(eval.state, AlarmState::Ok);
+        assert!(eval.reason.contains("a period holds 5, fewer than the 1000"), "{}", eval.reason);
+        let many: Vec<(i64, f64)> = (0..1000).map(|i| (i * 50, 9.0)).collect();
+        assert_eq!(evaluate(&a, &many, 60_000, AlarmState::Ok).state, AlarmState::Alarm);
+        // Only percentiles: a Sum alarm is always evaluated.
+        a.statistic = Statistic::Sum;
+        assert_eq!(evaluate(&a, &few, 60_000, AlarmState::Ok).state, AlarmState::Alarm);
     }
 
     #[test]

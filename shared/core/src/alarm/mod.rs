@@ -164,6 +164,32 @@ pub enum TreatMissingData {
     Ignore,
 }
 
+/// What a percentile alarm does with a period of too few samples to be statistically significant
+/// (`EvaluateLowSampleCountPercentile`; the user guide, "Percentile-based alarms and low data
+/// samples").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LowSampleCount {
+    /// CloudWatch's default: "the alarm is always evaluated and possibly changes state".
+    #[default]
+    Evaluate,
+    /// "The alarm state does not change during periods with too few data points".
+    Ignore,
+}
+
+impl LowSampleCount {
+    /// The fewest samples that make percentile `p` (0–100) significant: 10/(1 − p) from p50 up
+    /// to p100, 10/p under p50; p0 and p100 have no such bound.
+    pub fn significant_samples(p: f64) -> Option<f64> {
+        // In percent, which keeps 1000 for p99 exact.
+        match p {
+            p if (50.0..100.0).contains(&p) => Some(1000.0 / (100.0 - p)),
+            p if p > 0.0 && p < 50.0 => Some(1000.0 / p),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AlarmState {

@@ -25,12 +25,14 @@ use baton_asl::java_number::double_text;
 use crate::alarm::AlarmState;
 use crate::model::Alarm;
 
-/// One period's datapoint: its value, whether it breaches, and when its period starts.
+/// One period's datapoint: its value, whether it breaches, when its period starts, and how many
+/// samples it aggregates.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Datapoint {
     pub value: f64,
     pub breaching: bool,
     pub start_ms: i64,
+    pub samples: usize,
 }
 
 /// Why the alarm is in `state` (ALARM or OK): the datapoints that carry that state (breaching for
@@ -120,6 +122,7 @@ mod tests {
             datapoints_to_alarm: m,
             treat_missing_data: TreatMissingData::Missing,
             window: EvaluationWindow::Sliding,
+            low_sample_count: crate::alarm::LowSampleCount::Evaluate,
         }
     }
 
@@ -135,6 +138,7 @@ mod tests {
             value: 99.50160229693434,
             breaching: true,
             start_ms,
+            samples: 1,
         };
         assert_eq!(
             threshold_crossed(&a, AlarmState::Alarm, &[high], 0),
@@ -144,6 +148,7 @@ mod tests {
             value: 0.0,
             breaching: false,
             start_ms,
+            samples: 1,
         };
         assert_eq!(
             threshold_crossed(&a, AlarmState::Ok, &[low], 0),
@@ -158,6 +163,7 @@ mod tests {
             value: 0.0,
             breaching: false,
             start_ms: at(t),
+            samples: 1,
         };
         let counted = [
             zero("2021-12-21T06:45:00Z"),

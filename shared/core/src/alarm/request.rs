@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::alarm::{ComparisonOperator, EvaluationWindow, Statistic, TreatMissingData};
+use crate::alarm::{ComparisonOperator, EvaluationWindow, LowSampleCount, Statistic, TreatMissingData};
 use crate::model::Alarm;
 
 /// Unknown members are refused, as CloudWatch refuses them: a misspelt `Treshold` must not
@@ -45,7 +45,7 @@ pub struct PutMetricAlarm {
     #[serde(default)]
     pub unit: Option<String>,
     #[serde(default)]
-    pub evaluate_low_sample_count_percentile: Option<String>,
+    pub evaluate_low_sample_count_percentile: Option<LowSampleCount>,
     #[serde(default)]
     pub tags: Vec<serde_json::Value>,
     #[serde(default)]
@@ -168,6 +168,7 @@ impl PutMetricAlarm {
             datapoints_to_alarm: m,
             treat_missing_data: self.treat_missing_data.unwrap_or_default(),
             window,
+            low_sample_count: self.evaluate_low_sample_count_percentile.unwrap_or_default(),
         })
     }
 }

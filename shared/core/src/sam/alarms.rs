@@ -130,6 +130,9 @@ fn metric_alarm(pipeline: &Pipeline, alarm: &Alarm, period: u64) -> Node {
         ("ComparisonOperator", s(wire(&alarm.comparison))),
         ("TreatMissingData", s(wire(&alarm.treat_missing_data))),
     ]);
+    if matches!(alarm.statistic, Statistic::Percentile(_)) {
+        properties.push(("EvaluateLowSampleCountPercentile", s(wire(&alarm.low_sample_count))));
+    }
     map([("Type", s("AWS::CloudWatch::Alarm")), ("Properties", map(properties))])
 }
 

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
-use crate::alarm::{ComparisonOperator, Statistic, TreatMissingData};
+use crate::alarm::{ComparisonOperator, LowSampleCount, Statistic, TreatMissingData};
 use crate::spec::duration::Span;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -431,6 +431,9 @@ pub struct AlarmSpec {
     pub datapoints_to_alarm: Option<Spanned<u32>>,
     #[serde(default)]
     pub treat_missing_data: TreatMissingData,
+    /// Percentile alarms: `ignore` keeps the state while a period holds too few samples.
+    #[serde(default)]
+    pub evaluate_low_sample_count_percentile: Option<Spanned<LowSampleCount>>,
 }
 
 fn default_namespace() -> String {

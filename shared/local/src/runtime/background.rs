@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use baton_core::alarm::evaluate::window_step_secs;
 use baton_core::events::Event;
 use baton_core::model::Pipeline;
 use baton_core::stages::{self, events};
@@ -71,9 +72,10 @@ impl Adapters {
     }
 }
 
-/// The shortest alarm period: how often health is probed and alarms are re-evaluated.
+/// How often health is probed and alarms are re-evaluated: as often as the first alarm's window
+/// moves (CloudWatch evaluates every minute, every 10 s for a 10 or 30 s period).
 fn tick_secs(pipeline: &Pipeline) -> u64 {
-    pipeline.alarms.values().map(|a| a.period_secs).min().unwrap_or(10).clamp(1, 60)
+    pipeline.alarms.values().map(window_step_secs).min().unwrap_or(10).clamp(1, 60)
 }
 
 /// Health probes of every running instance, once per tick.
@@ -89,8 +91,8 @@ pub(super) async fn probe(adapters: Arc<Adapters>) {
     }
 }
 
-/// Local CloudWatch alarm evaluation: as datapoints arrive, and at every period boundary (when
-/// a period becomes complete and its datapoints can be judged); state changes are published
+/// Local CloudWatch alarm evaluation: as datapoints arrive, and at every tick (when a window has
+/// moved and the period that ended can be judged); state changes are published
 /// like CloudWatch's `Alarm State Change` events.
 pub(super) async fn evaluate_alarms(adapters: Arc<Adapters>) {
     if adapters.pipeline.alarms.is_empty() && adapters.pipeline.composite_alarms.is_empty() {
