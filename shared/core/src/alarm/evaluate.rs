@@ -391,6 +391,7 @@ mod tests {
         assert_eq!(LowSampleCount::significant_samples(99.0), Some(1000.0));
         assert_eq!(LowSampleCount::significant_samples(50.0), Some(20.0));
         assert_eq!(LowSampleCount::significant_samples(10.0), Some(100.0));
+        assert_eq!(LowSampleCount::significant_samples(99.9), Some(10_000.0));
         assert_eq!(LowSampleCount::significant_samples(100.0), None);
         let mut a = alarm(1, 1, TreatMissingData::Missing);
         a.statistic = Statistic::Percentile(99.0);

@@ -181,12 +181,14 @@ impl LowSampleCount {
     /// The fewest samples that make percentile `p` (0–100) significant: 10/(1 − p) from p50 up
     /// to p100, 10/p under p50; p0 and p100 have no such bound.
     pub fn significant_samples(p: f64) -> Option<f64> {
-        // In percent, which keeps 1000 for p99 exact.
-        match p {
-            p if (50.0..100.0).contains(&p) => Some(1000.0 / (100.0 - p)),
-            p if p > 0.0 && p < 50.0 => Some(1000.0 / p),
-            _ => None,
-        }
+        // In percent, which keeps 1000 for p99 exact; rounded so that p99.9's 10,000 is not
+        // 10,000.0000000006.
+        let bound = match p {
+            p if (50.0..100.0).contains(&p) => 1000.0 / (100.0 - p),
+            p if p > 0.0 && p < 50.0 => 1000.0 / p,
+            _ => return None,
+        };
+        Some((bound * 1e6).round() / 1e6)
     }
 }
 
