@@ -1,7 +1,10 @@
 //! A metric alarm's state, decided as CloudWatch decides it (CloudWatch user guide, "How alarm
 //! state is evaluated when data is missing" and "Avoiding premature transitions to alarm state"):
 //!
-//! 1. Look at the *evaluation range*: more recent complete periods than `EvaluationPeriods` (N).
+//! 1. Look at the *evaluation range*: more recent complete periods than `EvaluationPeriods` (N),
+//!    the newest ending at the evaluation (a sliding window, moved each minute) or at the last
+//!    period boundary (a wall clock window). A percentile alarm that ignores low sample counts
+//!    keeps its state while one of them holds too few samples.
 //! 2. With at least N real datapoints in the range, judge the most recent N real ones; missing
 //!    periods and `TreatMissingData` do not matter.
 //! 3. With fewer, fill the shortfall with the missing-data treatment (`breaching`,
@@ -49,7 +52,7 @@ pub fn window_step_secs(alarm: &Alarm) -> u64 {
 
 /// Each period of the evaluation range, newest first: its datapoint, or `None` if missing. The
 /// newest period ends at the last evaluation at or before `now_ms`.
-pub fn period_verdicts(alarm: &Alarm, datapoints: &[(i64, f64)], now_ms: i64) -> Vec<Option<Datapoint>> {
+pub fn period_datapoints(alarm: &Alarm, datapoints: &[(i64, f64)], now_ms: i64) -> Vec<Option<Datapoint>> {
     let period = i64::try_from(alarm.period_secs).unwrap_or(60).max(1) * 1000;
     let step = i64::try_from(window_step_secs(alarm)).unwrap_or(60) * 1000;
     let end = now_ms.div_euclid(step) * step;
@@ -69,7 +72,7 @@ pub fn period_verdicts(alarm: &Alarm, datapoints: &[(i64, f64)], now_ms: i64) ->
 
 /// Evaluates an alarm at `now_ms` from its datapoints (timestamp ms, value).
 pub fn evaluate(alarm: &Alarm, datapoints: &[(i64, f64)], now_ms: i64, current: AlarmState) -> Evaluation {
-    decide(alarm, &period_verdicts(alarm, datapoints, now_ms), current)
+    decide(alarm, &period_datapoints(alarm, datapoints, now_ms), current)
 }
 
 /// The decision itself, from the periods' datapoints (newest first).

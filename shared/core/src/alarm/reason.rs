@@ -39,14 +39,16 @@ pub struct Datapoint {
 /// ALARM, not breaching for OK) and how many missing ones the missing-data treatment counted as
 /// they do.
 pub fn threshold_crossed(alarm: &Alarm, state: AlarmState, counted: &[Datapoint], filled: usize) -> String {
-    let n = alarm.evaluation_periods;
     let alarming = state == AlarmState::Alarm;
     let (not, minimum, transition) = if alarming {
         ("", alarm.datapoints_to_alarm, "OK -> ALARM")
     } else {
-        ("not ", n.saturating_sub(alarm.datapoints_to_alarm) + 1, "ALARM -> OK")
+        (
+            "not ",
+            alarm.evaluation_periods.saturating_sub(alarm.datapoints_to_alarm) + 1,
+            "ALARM -> OK",
+        )
     };
-    let listed = counted.iter().map(written).collect::<Vec<_>>().join(", ");
     let filled = match filled {
         0 => String::new(),
         f => format!(
@@ -56,11 +58,8 @@ pub fn threshold_crossed(alarm: &Alarm, state: AlarmState, counted: &[Datapoint]
         ),
     };
     format!(
-        "Threshold Crossed: {} out of the last {n} datapoints [{listed}] {} {not}{} the threshold ({}){filled} (minimum {minimum} {} for {transition} transition).",
-        counted.len(),
-        if counted.len() == 1 { "was" } else { "were" },
-        alarm.comparison.phrase(),
-        double_text(alarm.threshold),
+        "{}{filled} (minimum {minimum} {} for {transition} transition).",
+        crossed(alarm, counted, not),
         plural(minimum as usize, "datapoint"),
     )
 }
@@ -69,22 +68,31 @@ pub fn threshold_crossed(alarm: &Alarm, state: AlarmState, counted: &[Datapoint]
 /// CloudWatch's words for this are not on record, and its OK sentence would list no datapoint,
 /// so Baton says it with the ALARM sentence's parts.
 pub fn too_few_breaching(alarm: &Alarm, breaching: &[Datapoint]) -> String {
-    let listed = breaching.iter().map(written).collect::<Vec<_>>().join(", ");
     let m = alarm.datapoints_to_alarm as usize;
     format!(
-        "Threshold Crossed: {} out of the last {} datapoints [{listed}] {} {} the threshold ({}), fewer than the minimum {m} {} for OK -> ALARM transition.",
-        breaching.len(),
-        alarm.evaluation_periods,
-        if breaching.len() == 1 { "was" } else { "were" },
-        alarm.comparison.phrase(),
-        double_text(alarm.threshold),
-        plural(m, "datapoint"),
+        "{}, fewer than the minimum {m} {} for OK -> ALARM transition.",
+        crossed(alarm, breaching, ""),
+        plural(m, "datapoint")
     )
 }
 
 /// Why the alarm has too little data: `unknown` periods of the evaluation range held none.
 pub fn insufficient_data(unknown: usize) -> String {
     format!("Insufficient Data: {unknown} {} unknown.", datapoints_were(unknown))
+}
+
+/// "Threshold Crossed: 2 out of the last 3 datapoints [5.0 (…), 3.0 (…)] were [not] greater
+/// than the threshold (1.0)".
+fn crossed(alarm: &Alarm, counted: &[Datapoint], not: &str) -> String {
+    let listed = counted.iter().map(written).collect::<Vec<_>>().join(", ");
+    format!(
+        "Threshold Crossed: {} out of the last {} datapoints [{listed}] {} {not}{} the threshold ({})",
+        counted.len(),
+        alarm.evaluation_periods,
+        was(counted.len()),
+        alarm.comparison.phrase(),
+        double_text(alarm.threshold),
+    )
 }
 
 fn written(p: &Datapoint) -> String {
@@ -95,7 +103,11 @@ fn written(p: &Datapoint) -> String {
 }
 
 fn datapoints_were(n: usize) -> String {
-    format!("{} {}", plural(n, "datapoint"), if n == 1 { "was" } else { "were" })
+    format!("{} {}", plural(n, "datapoint"), was(n))
+}
+
+fn was(n: usize) -> &'static str {
+    if n == 1 { "was" } else { "were" }
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -72,8 +72,8 @@ impl Adapters {
     }
 }
 
-/// How often health is probed and alarms are re-evaluated: as often as the first alarm's window
-/// moves (CloudWatch evaluates every minute, every 10 s for a 10 or 30 s period).
+/// How often health is probed and alarms are re-evaluated: as often as the quickest alarm's
+/// window moves (CloudWatch evaluates every minute, every 10 s for a 10 or 30 s period).
 fn tick_secs(pipeline: &Pipeline) -> u64 {
     pipeline.alarms.values().map(window_step_secs).min().unwrap_or(10).clamp(1, 60)
 }
