@@ -59,6 +59,14 @@ pub(crate) fn run(command: AlarmCommand) -> anyhow::Result<u8> {
     let to = to.map(|t| time_ms(&Value::String(t), "--to")).transpose()?;
     let (text, _) = crate::json_input::read(&alarm)?;
     let request: PutMetricAlarm = crate::json_input::parse_as(&alarm, &text)?;
+    for said in request.unreplayed() {
+        eprintln!(
+            "{}warning{}: {}: {said}",
+            style::WARN.render(),
+            style::WARN.render_reset(),
+            alarm.display()
+        );
+    }
     let alarm = request.into_alarm().map_err(|e| usage(format!("{}: {e}", alarm.display())))?;
     let (_, points) = crate::json_input::read(&datapoints)?;
     let points = points

@@ -105,3 +105,30 @@ fn alarm_evaluate_slides_its_window_every_minute_unless_told_the_wall_clock() {
     let (at, _) = first_alarm(r#", "EvaluationWindow": {"WallClockWindow": {}}"#);
     assert_eq!(at, "2026-12-01T10:05:00Z");
 }
+
+/// `describe-alarms` output replays as it is (docs/metrics.md says so); what the replay leaves out
+/// is said on stderr.
+#[test]
+fn alarm_evaluate_replays_a_described_alarm_and_says_what_it_leaves_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alarm = dir.path().join("alarm.json");
+    let points = dir.path().join("points.json");
+    std::fs::write(
+        &alarm,
+        r#"{"AlarmName": "x", "AlarmArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:x", "StateValue": "OK",
+            "StateReason": "Threshold Crossed", "MetricName": "m", "Statistic": "Sum", "Period": 60,
+            "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold",
+            "WarmUpConfiguration": {"WarmUpPeriodDurationInMinutes": 10}}"#,
+    )
+    .expect("write");
+    std::fs::write(&points, r#"[{"Timestamp": "2026-12-01T10:00:30Z", "Value": 5}]"#).expect("write");
+    let (alarm, points) = (alarm.to_str().expect("utf-8"), points.to_str().expect("utf-8"));
+    let out = baton(&["alarm", "evaluate", "--alarm", alarm, "--datapoints", points]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("WarmUpConfiguration is not replayed"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("ALARM"), "{}", text(&out.stdout));
+}

@@ -4,12 +4,16 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 use crate::alarm::{ComparisonOperator, EvaluationWindow, LowSampleCount, Statistic, TreatMissingData};
 use crate::model::Alarm;
 
 /// Unknown members are refused, as CloudWatch refuses them: a misspelt `Treshold` must not
-/// silently become a default. Metric math (`Metrics`) is not evaluated, so it is refused too.
+/// silently become a default. A `MetricAlarm` as `describe-alarms` prints it reads too: its
+/// read-only members (`AlarmArn`, `StateValue`, …) are accepted and unused. Metric math
+/// (`Metrics`), anomaly bands (`ThresholdMetricId`) and PromQL (`EvaluationCriteria`,
+/// `EvaluationInterval`) are not evaluated, so they are refused in words.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct PutMetricAlarm {
@@ -50,6 +54,37 @@ pub struct PutMetricAlarm {
     pub tags: Vec<serde_json::Value>,
     #[serde(default)]
     pub evaluation_window: Option<WindowMember>,
+    /// Notifications only.
+    #[serde(default)]
+    pub action_configuration: Option<IgnoredAny>,
+    /// Accepted, not replayed: `unreplayed` says so.
+    #[serde(default)]
+    pub warm_up_configuration: Option<IgnoredAny>,
+    #[serde(default)]
+    pub metrics: Option<IgnoredAny>,
+    #[serde(default)]
+    pub threshold_metric_id: Option<IgnoredAny>,
+    #[serde(default)]
+    pub evaluation_criteria: Option<IgnoredAny>,
+    #[serde(default)]
+    pub evaluation_interval: Option<IgnoredAny>,
+    /// `MetricAlarm`'s read-only members.
+    #[serde(default)]
+    pub alarm_arn: Option<IgnoredAny>,
+    #[serde(default)]
+    pub alarm_configuration_updated_timestamp: Option<IgnoredAny>,
+    #[serde(default)]
+    pub state_value: Option<IgnoredAny>,
+    #[serde(default)]
+    pub state_reason: Option<IgnoredAny>,
+    #[serde(default)]
+    pub state_reason_data: Option<IgnoredAny>,
+    #[serde(default)]
+    pub state_updated_timestamp: Option<IgnoredAny>,
+    #[serde(default)]
+    pub state_transitioned_timestamp: Option<IgnoredAny>,
+    #[serde(default)]
+    pub evaluation_state: Option<IgnoredAny>,
 }
 
 /// `EvaluationWindow`, a union: exactly one of its members.
@@ -124,8 +159,33 @@ impl PutMetricAlarm {
         serde_json::from_str(text).map_err(|e| RequestError::Shape(e.to_string()))
     }
 
+    /// What the alarm asks for that a replay does not do, each in a sentence.
+    pub fn unreplayed(&self) -> Vec<&'static str> {
+        let mut said = Vec::new();
+        if self.warm_up_configuration.is_some() {
+            said.push("WarmUpConfiguration is not replayed: the evaluations run as if the alarm's warm-up period had ended");
+        }
+        said
+    }
+
     /// The alarm, checked as `PutMetricAlarm` checks it.
     pub fn into_alarm(self) -> Result<Alarm, RequestError> {
+        for (member, present, what) in [
+            ("Metrics", self.metrics.is_some(), "metric math"),
+            ("ThresholdMetricId", self.threshold_metric_id.is_some(), "an anomaly detection band"),
+            ("EvaluationCriteria", self.evaluation_criteria.is_some(), "a PromQL query"),
+            (
+                "EvaluationInterval",
+                self.evaluation_interval.is_some(),
+                "a PromQL query's interval",
+            ),
+        ] {
+            if present {
+                return Err(RequestError::Invalid(format!(
+                    "{member} ({what}) is not evaluated by Baton: it replays alarms on one metric (MetricName)"
+                )));
+            }
+        }
         let statistic = match (self.statistic, self.extended_statistic) {
             (Some(s), None) if !matches!(s, Statistic::Percentile(_)) => s,
             (None, Some(p @ Statistic::Percentile(_))) => p,
@@ -192,6 +252,32 @@ mod tests {
 
     fn refused(result: Result<Alarm, RequestError>) -> String {
         result.expect_err("refused").to_string()
+    }
+
+    /// An alarm as `aws cloudwatch describe-alarms` prints it (the `MetricAlarm` members of the
+    /// DescribeAlarms reference) replays as it is; what a replay cannot do is refused or said.
+    #[test]
+    fn a_described_alarm_reads_as_its_request() {
+        let described = r#"{"AlarmName": "ServerCpuTooHigh",
+            "AlarmArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh",
+            "AlarmConfigurationUpdatedTimestamp": "2019-10-02T17:00:00.000Z", "ActionsEnabled": true,
+            "OKActions": [], "AlarmActions": [], "InsufficientDataActions": [], "StateValue": "OK",
+            "StateReason": "Threshold Crossed: …", "StateReasonData": "{}",
+            "StateUpdatedTimestamp": "2019-10-02T17:04:40.000Z", "StateTransitionedTimestamp": "2019-10-02T17:04:40.000Z",
+            "MetricName": "CPUUtilization", "Namespace": "AWS/EC2", "Statistic": "Average",
+            "Dimensions": [{"Name": "InstanceId", "Value": "i-12345678901234567"}], "Period": 300,
+            "EvaluationPeriods": 1, "Threshold": 50.0, "ComparisonOperator": "GreaterThanThreshold",
+            "EvaluationState": "PARTIAL_DATA", "ActionConfiguration": {}"#;
+        let request = PutMetricAlarm::from_json(&format!("{described}}}")).expect("read");
+        assert!(request.unreplayed().is_empty());
+        assert_eq!(request.into_alarm().expect("an alarm").metric, "CPUUtilization");
+        let warm = PutMetricAlarm::from_json(&format!(
+            r#"{described}, "WarmUpConfiguration": {{"WarmUpPeriodDurationInMinutes": 10}}}}"#
+        ))
+        .expect("read");
+        assert!(warm.unreplayed()[0].starts_with("WarmUpConfiguration is not replayed"));
+        let math = PutMetricAlarm::from_json(&format!(r#"{described}, "Metrics": []}}"#)).expect("read");
+        assert!(refused(math.into_alarm()).contains("Metrics (metric math) is not evaluated"));
     }
 
     /// The `EvaluationWindow` reference: a union whose default is the sliding window; a wall clock
