@@ -1,9 +1,16 @@
 //! `baton alarm evaluate`: an alarm's periods replayed over recorded datapoints, as CloudWatch
 //! evaluates them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{baton, text};
+
+/// A temporary directory (kept while the test holds it) and where its alarm and datapoints go.
+fn files() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (alarm, points) = (dir.path().join("alarm.json"), dir.path().join("points.json"));
+    (dir, alarm, points)
+}
 
 /// `baton alarm evaluate --json` over the two files and `more` arguments: its evaluations.
 fn evaluations(alarm: &Path, points: &Path, more: &[&str]) -> Vec<serde_json::Value> {
@@ -26,9 +33,7 @@ fn refused(alarm: &Path, points: &Path) -> String {
 
 #[test]
 fn alarm_evaluate_walks_the_periods() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let alarm = dir.path().join("alarm.json");
-    let points = dir.path().join("points.json");
+    let (_dir, alarm, points) = files();
     std::fs::write(
         &alarm,
         r#"{"AlarmName": "errors", "MetricName": "Errors", "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 3,
@@ -82,9 +87,7 @@ fn alarm_evaluate_walks_the_periods() {
 /// `WallClockWindow` only once its 5-minute period has ended.
 #[test]
 fn alarm_evaluate_slides_its_window_every_minute_unless_told_the_wall_clock() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let alarm = dir.path().join("alarm.json");
-    let points = dir.path().join("points.json");
+    let (_dir, alarm, points) = files();
     std::fs::write(&points, r#"[{"Timestamp": "2026-12-01T10:01:30Z", "Value": 9}]"#).expect("write");
     let first_alarm = |window: &str| {
         std::fs::write(
@@ -110,9 +113,7 @@ fn alarm_evaluate_slides_its_window_every_minute_unless_told_the_wall_clock() {
 /// is said on stderr.
 #[test]
 fn alarm_evaluate_replays_a_described_alarm_and_says_what_it_leaves_out() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let alarm = dir.path().join("alarm.json");
-    let points = dir.path().join("points.json");
+    let (_dir, alarm, points) = files();
     std::fs::write(
         &alarm,
         r#"{"AlarmName": "x", "AlarmArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:x", "StateValue": "OK",
