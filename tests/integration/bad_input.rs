@@ -181,6 +181,33 @@ alarms:
     assert!(err.contains("AlarmRule"), "{err}");
     let err = pipeline_error_at(&fixed.replace("statistic: p99", "statistic: p150"));
     assert!(err.contains("unknown statistic `p150`"), "{err}");
+
+    // AT_LEAST, as the CloudWatch user guide writes it; a count no list can reach is refused.
+    let at_least = fixed.replace("'ALARM(latency) OR ALARM(errors)'", "'AT_LEAST(50%, NOT OK, (latency, errors))'");
+    let p = baton_core::parse_pipeline(Path::new("pipeline.yml"), &at_least).expect("valid");
+    assert_eq!(p.composite_alarms["any"].rule.alarms(), ["latency", "errors"]);
+    let err = pipeline_error_at(&at_least.replace("50%", "3"));
+    assert!(
+        err.contains("pipeline.yml:11:") && err.contains("AT_LEAST(3, …) of 2 alarms can never hold"),
+        "{err}"
+    );
+
+    // "A single composite alarm can monitor 100 underlying alarms" (user guide).
+    let many: String = (0..101)
+        .map(|n| format!("  m{n}: {{ metric: M, statistic: Sum, period: 60, threshold: 1, comparison: GreaterThanThreshold, evaluation_periods: 1, dimensions: {{ S: a }} }}\n"))
+        .collect();
+    let names: Vec<String> = (0..101).map(|n| format!("m{n}")).collect();
+    let wide = format!("{fixed}{many}").replace(
+        "'ALARM(latency) OR ALARM(errors)'",
+        &format!("'AT_LEAST(1, ALARM, ({}))'", names.join(", ")),
+    );
+    let err = pipeline_error_at(&wide);
+    assert!(
+        err.contains("reads 101 alarms; a CloudWatch composite alarm can read at most 100"),
+        "{err}"
+    );
+    let hundred = wide.replace(", m100)", ")");
+    baton_core::parse_pipeline(Path::new("pipeline.yml"), &hundred).expect("100 alarms are allowed");
 }
 
 fn pipeline_error_at(yaml: &str) -> String {

@@ -196,6 +196,9 @@ fn check(pipeline: &Pipeline, template: &Value) {
         for child in composite.rule.alarms() {
             assert!(rule.contains(&format!("\"${{AWS::StackName}}-{child}\"")), "{name}: {rule}");
         }
+        // The rule AWS gets reads back as the pipeline's, once the stack's prefix is gone.
+        let back = baton_core::alarm::composite::Rule::parse(&rule.replace("${AWS::StackName}-", ""));
+        assert_eq!(back.as_ref(), Ok(&composite.rule), "{name}: {rule}");
     }
     // Schedules: one rule each, named as the trigger function looks them up.
     let rules = of_type(template, "AWS::Events::Rule");

@@ -1,18 +1,82 @@
 //! Composite alarms: an `AlarmRule` over other alarms' states, e.g.
-//! `ALARM("errors") OR (ALARM(latency) AND NOT INSUFFICIENT_DATA(latency))`.
-//! Precedence is NOT, then AND, then OR; `TRUE` and `FALSE` are literals.
+//! `ALARM("errors") OR (ALARM(latency) AND NOT INSUFFICIENT_DATA(latency))` or
+//! `AT_LEAST(2, ALARM, (az1, az2, az3))`. Precedence is NOT, then AND, then OR; `TRUE` and
+//! `FALSE` are literals. The syntax is the CloudWatch user guide's ("Composite alarms": rule
+//! expressions, alarm references, the `AT_LEAST` function).
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use crate::alarm::AlarmState;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rule {
     State(AlarmState, String),
+    AtLeast(AtLeast),
     Literal(bool),
     Not(Box<Rule>),
     And(Box<Rule>, Box<Rule>),
     Or(Box<Rule>, Box<Rule>),
+}
+
+/// `AT_LEAST(M, STATE_CONDITION, (alarm1, …))`: true when at least M of the alarms, or M % of
+/// them, meet the condition (a state, or `NOT` a state).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AtLeast {
+    pub threshold: Threshold,
+    pub condition: Condition,
+    pub alarms: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Threshold {
+    Count(u32),
+    Percent(u32),
+}
+
+/// `ALARM`, `OK`, `INSUFFICIENT_DATA`, or one of them after `NOT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Condition {
+    pub state: AlarmState,
+    pub negated: bool,
+}
+
+impl fmt::Display for Threshold {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Count(n) => write!(f, "{n}"),
+            Self::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.negated {
+            f.write_str("NOT ")?;
+        }
+        self.state.fmt(f)
+    }
+}
+
+impl AtLeast {
+    fn holds(&self, states: &BTreeMap<String, AlarmState>) -> bool {
+        let meeting = self
+            .alarms
+            .iter()
+            .filter(|name| (state_of(states, name) == self.condition.state) != self.condition.negated)
+            .count() as u64;
+        match self.threshold {
+            Threshold::Count(m) => meeting >= u64::from(m),
+            // "At least 50 %" of 3 alarms is 2 of them: compared in whole numbers, never rounded.
+            Threshold::Percent(p) => meeting * 100 >= u64::from(p) * self.alarms.len() as u64,
+        }
+    }
+}
+
+/// An alarm with no state yet counts as INSUFFICIENT_DATA.
+fn state_of(states: &BTreeMap<String, AlarmState>, name: &str) -> AlarmState {
+    states.get(name).copied().unwrap_or(AlarmState::InsufficientData)
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -38,17 +102,18 @@ impl Rule {
     pub fn alarms(&self) -> Vec<&str> {
         match self {
             Rule::State(_, name) => vec![name],
+            Rule::AtLeast(a) => a.alarms.iter().map(String::as_str).collect(),
             Rule::Literal(_) => vec![],
             Rule::Not(r) => r.alarms(),
             Rule::And(a, b) | Rule::Or(a, b) => a.alarms().into_iter().chain(b.alarms()).collect(),
         }
     }
 
-    /// True when the composite alarm is in ALARM. An alarm with no state yet counts as
-    /// INSUFFICIENT_DATA.
+    /// True when the composite alarm is in ALARM.
     pub fn holds(&self, states: &BTreeMap<String, AlarmState>) -> bool {
         match self {
-            Rule::State(want, name) => states.get(name).copied().unwrap_or(AlarmState::InsufficientData) == *want,
+            Rule::State(want, name) => state_of(states, name) == *want,
+            Rule::AtLeast(a) => a.holds(states),
             Rule::Literal(b) => *b,
             Rule::Not(r) => !r.holds(states),
             Rule::And(a, b) => a.holds(states) && b.holds(states),
@@ -64,10 +129,14 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error(&self, message: &str) -> RuleError {
+        self.error_at(self.pos, message.to_string())
+    }
+
+    fn error_at(&self, at: usize, message: String) -> RuleError {
         RuleError {
             rule: self.text.to_string(),
-            message: message.into(),
-            at: self.pos,
+            message,
+            at,
         }
     }
 
@@ -112,15 +181,9 @@ impl Parser<'_> {
         if self.keyword("NOT") {
             return Ok(Rule::Not(Box::new(self.unary()?)));
         }
-        self.ws();
-        if self.text[self.pos..].starts_with('(') {
-            self.pos += 1;
+        if self.punct('(') {
             let inner = self.or()?;
-            self.ws();
-            if !self.text[self.pos..].starts_with(')') {
-                return Err(self.error("expected ')'"));
-            }
-            self.pos += 1;
+            self.expect(')')?;
             return Ok(inner);
         }
         if self.keyword("TRUE") {
@@ -129,39 +192,127 @@ impl Parser<'_> {
         if self.keyword("FALSE") {
             return Ok(Rule::Literal(false));
         }
+        if self.keyword("AT_LEAST") {
+            return self.at_least().map(Rule::AtLeast);
+        }
+        if let Some(state) = self.state() {
+            self.expect('(')?;
+            self.ws();
+            let name = self.name()?;
+            self.expect(')')?;
+            return Ok(Rule::State(state, name));
+        }
+        Err(self.error("expected ALARM(…), OK(…), INSUFFICIENT_DATA(…), AT_LEAST(…), NOT, TRUE, FALSE or '('"))
+    }
+
+    /// A state's name, as a function or as `AT_LEAST`'s condition.
+    fn state(&mut self) -> Option<AlarmState> {
         // INSUFFICIENT_DATA first: it must not be read as another keyword's prefix.
-        for (word, state) in [
+        [
             ("INSUFFICIENT_DATA", AlarmState::InsufficientData),
             ("ALARM", AlarmState::Alarm),
             ("OK", AlarmState::Ok),
-        ] {
-            if self.keyword(word) {
-                self.ws();
-                if !self.text[self.pos..].starts_with('(') {
-                    return Err(self.error("expected '(' after the state function"));
-                }
-                self.pos += 1;
-                self.ws();
-                let name = self.name()?;
-                self.ws();
-                if !self.text[self.pos..].starts_with(')') {
-                    return Err(self.error("expected ')'"));
-                }
-                self.pos += 1;
-                return Ok(Rule::State(state, name));
-            }
-        }
-        Err(self.error("expected ALARM(…), OK(…), INSUFFICIENT_DATA(…), NOT, TRUE, FALSE or '('"))
+        ]
+        .into_iter()
+        .find_map(|(word, state)| self.keyword(word).then_some(state))
     }
 
+    /// The rest of `AT_LEAST(M, STATE_CONDITION, (alarm1, …))`, after its name. M is a count
+    /// from 1 to the number of alarms, or a percentage from 1% to 100%, in whole numbers (as
+    /// AWS's CDK checks before it writes the rule).
+    fn at_least(&mut self) -> Result<AtLeast, RuleError> {
+        self.expect('(')?;
+        self.ws();
+        let at = self.pos;
+        let digits = self.text[self.pos..].chars().take_while(char::is_ascii_digit).count();
+        let m: u32 = self.text[self.pos..self.pos + digits]
+            .parse()
+            .map_err(|_| self.error("expected the number of alarms, or a percentage such as 50%, that AT_LEAST needs"))?;
+        self.pos += digits;
+        let percent = self.text[self.pos..].starts_with('%');
+        if percent {
+            self.pos += 1;
+        }
+        self.expect(',')?;
+        let negated = self.keyword("NOT");
+        let state = self
+            .state()
+            .ok_or_else(|| self.error("expected the state AT_LEAST counts: ALARM, OK or INSUFFICIENT_DATA, or NOT before one of them"))?;
+        self.expect(',')?;
+        self.expect('(')?;
+        let mut alarms = Vec::new();
+        loop {
+            self.ws();
+            alarms.push(self.name()?);
+            if !self.punct(',') {
+                break;
+            }
+        }
+        self.expect(')')?;
+        self.expect(')')?;
+        let threshold = match (percent, m) {
+            (true, 1..=100) => Threshold::Percent(m),
+            (true, _) => return Err(self.error_at(at, format!("AT_LEAST's percentage must be from 1% to 100%, not {m}%"))),
+            (false, m) if m >= 1 && m as usize <= alarms.len() => Threshold::Count(m),
+            (false, _) => {
+                return Err(self.error_at(
+                    at,
+                    format!(
+                        "AT_LEAST({m}, …) of {} alarms can never hold: give a count from 1 to {}",
+                        alarms.len(),
+                        alarms.len()
+                    ),
+                ));
+            }
+        };
+        Ok(AtLeast {
+            threshold,
+            condition: Condition { state, negated },
+            alarms,
+        })
+    }
+
+    /// Skips `c` (after any space) if it comes next.
+    fn punct(&mut self, c: char) -> bool {
+        self.ws();
+        let found = self.text[self.pos..].starts_with(c);
+        if found {
+            self.pos += c.len_utf8();
+        }
+        found
+    }
+
+    fn expect(&mut self, c: char) -> Result<(), RuleError> {
+        if self.punct(c) {
+            Ok(())
+        } else {
+            Err(self.error(&format!("expected '{c}'")))
+        }
+    }
+
+    /// An alarm's name or ARN. Quoted, it may hold anything, a `"` written `\"`; bare, it ends at
+    /// a space, a round bracket or a comma, which the user guide says a bare name cannot hold.
     fn name(&mut self) -> Result<String, RuleError> {
         let rest = &self.text[self.pos..];
         if let Some(quoted) = rest.strip_prefix('"') {
-            let end = quoted.find('"').ok_or_else(|| self.error("unterminated alarm name"))?;
-            self.pos += end + 2;
-            return Ok(quoted[..end].to_string());
+            let mut name = String::new();
+            let mut chars = quoted.char_indices();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '"' => {
+                        self.pos += 1 + i + 1;
+                        return Ok(name);
+                    }
+                    '\\' if quoted[i + 1..].starts_with('"') => {
+                        chars.next();
+                        name.push('"');
+                    }
+                    c => name.push(c),
+                }
+            }
+            return Err(self.error("unterminated alarm name"));
         }
-        let end = rest.find(|c: char| c == ')' || c.is_whitespace()).unwrap_or(rest.len());
+        let end = rest.find(|c: char| c.is_whitespace() || "(),".contains(c)).unwrap_or(rest.len());
         if end == 0 {
             return Err(self.error("expected an alarm name"));
         }
@@ -199,5 +350,77 @@ mod tests {
         // A keyword's length can end inside a multibyte character of the rule (found by fuzzing).
         assert!(Rule::parse("ALA\u{91797}(a)").is_err());
         assert!(Rule::parse("TR\u{e9}").is_err());
+    }
+
+    /// The user guide's `AT_LEAST` examples ("Composite alarms", example expressions), each read
+    /// as the guide explains it.
+    #[test]
+    fn at_least_reads_as_the_user_guide_explains_its_examples() {
+        use AlarmState::{Alarm, InsufficientData, Ok};
+        let web = Rule::parse("AT_LEAST(2, ALARM, (WebServer1CPU, WebServer2CPU, WebServer3CPU, WebServer4CPU))").unwrap();
+        assert_eq!(web.alarms(), ["WebServer1CPU", "WebServer2CPU", "WebServer3CPU", "WebServer4CPU"]);
+        assert!(!web.holds(&states(&[("WebServer1CPU", Alarm), ("WebServer2CPU", Ok)])), "1 of 4");
+        assert!(web.holds(&states(&[("WebServer1CPU", Alarm), ("WebServer3CPU", Alarm)])), "2 of 4");
+
+        let db =
+            Rule::parse("AT_LEAST(50%, OK, (DatabaseConnection1, DatabaseConnection2, DatabaseConnection3, DatabaseConnection4))").unwrap();
+        assert!(
+            db.holds(&states(&[("DatabaseConnection1", Ok), ("DatabaseConnection4", Ok)])),
+            "2 of 4 is 50 %"
+        );
+        assert!(
+            !db.holds(&states(&[("DatabaseConnection1", Ok), ("DatabaseConnection4", Alarm)])),
+            "1 of 4"
+        );
+
+        let az = Rule::parse("AT_LEAST(2, ALARM, (AZ1Health, AZ2Health, AZ3Health)) AND NOT ALARM(MaintenanceWindow)").unwrap();
+        let two = [("AZ1Health", Alarm), ("AZ2Health", Alarm)];
+        assert!(az.holds(&states(&two)));
+        assert!(
+            !az.holds(&states(&[two[0], two[1], ("MaintenanceWindow", Alarm)])),
+            "not during maintenance"
+        );
+
+        // "At least 60 %" of 3 alarms takes 2 (1.8 rounded up, never down); NOT counts every
+        // other state, INSUFFICIENT_DATA (an alarm never evaluated) among them.
+        let not_ok = Rule::parse(r#"AT_LEAST(60%, NOT OK, ("a", "b", "c"))"#).unwrap();
+        assert!(!not_ok.holds(&states(&[("a", Alarm), ("b", Ok), ("c", Ok)])));
+        assert!(not_ok.holds(&states(&[("a", Alarm), ("b", InsufficientData), ("c", Ok)])));
+        assert!(not_ok.holds(&states(&[("a", Alarm), ("c", Ok)])), "b never evaluated");
+    }
+
+    /// AWS's CDK writes `AT_LEAST` with quoted ARNs and the condition `NOT OK`
+    /// (aws/aws-cdk, packages/aws-cdk-lib/aws-cloudwatch/lib/alarm-rule.ts); names quoted or bare
+    /// follow the user guide's "Alarm references".
+    #[test]
+    fn alarm_references_quoted_with_escapes_or_bare_up_to_a_comma() {
+        let arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:a";
+        let rule = Rule::parse(&format!(r#"AT_LEAST(1, NOT INSUFFICIENT_DATA, ("{arn}",b,"say \"hi\"" ))"#)).unwrap();
+        assert_eq!(rule.alarms(), [arn, "b", r#"say "hi""#]);
+        let Rule::AtLeast(a) = &rule else { panic!("{rule:?}") };
+        assert_eq!(a.threshold, Threshold::Count(1));
+        assert_eq!((a.condition.state, a.condition.negated), (AlarmState::InsufficientData, true));
+        assert_eq!(a.condition.to_string(), "NOT INSUFFICIENT_DATA");
+        assert_eq!(Rule::parse("ALARM(a,b)").unwrap_err().at, 7, "a bare name ends at a comma");
+    }
+
+    #[test]
+    fn an_at_least_that_could_never_hold_or_is_cut_short_is_refused_where_it_goes_wrong() {
+        let refused = |rule: &str| Rule::parse(rule).unwrap_err();
+        let e = refused("AT_LEAST(4, ALARM, (a, b, c))");
+        assert_eq!(
+            (e.at, e.message.as_str()),
+            (9, "AT_LEAST(4, …) of 3 alarms can never hold: give a count from 1 to 3")
+        );
+        assert_eq!(refused("AT_LEAST(0, ALARM, (a))").at, 9);
+        assert!(refused("AT_LEAST(101%, ALARM, (a))").message.contains("from 1% to 100%"));
+        assert!(refused("AT_LEAST(0%, ALARM, (a))").message.contains("from 1% to 100%"));
+        // Past u32: refused as not a count, never wrapped.
+        assert!(refused("AT_LEAST(99999999999, ALARM, (a))").message.contains("expected the number"));
+        assert!(refused("AT_LEAST(1.5, ALARM, (a))").message.contains("expected ','"));
+        assert!(refused("AT_LEAST(1, BROKEN, (a))").message.contains("expected the state"));
+        assert!(refused("AT_LEAST(1, ALARM, ())").message.contains("expected an alarm name"));
+        assert!(refused("AT_LEAST(1, ALARM, a)").message.contains("expected '('"));
+        assert!(refused("AT_LEAST(1, ALARM, (a)").message.contains("expected ')'"));
     }
 }

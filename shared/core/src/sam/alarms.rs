@@ -173,8 +173,13 @@ fn wire<T: serde::Serialize>(value: &T) -> String {
 
 /// A composite rule in CloudWatch's AlarmRule syntax, naming the stack's alarms (for `!Sub`).
 fn rule(r: &Rule) -> String {
+    let alarm = |name: &str| format!("\"${{AWS::StackName}}-{name}\"");
     match r {
-        Rule::State(state, name) => format!("{state}(\"${{AWS::StackName}}-{name}\")"),
+        Rule::State(state, name) => format!("{state}({})", alarm(name)),
+        Rule::AtLeast(a) => {
+            let alarms: Vec<String> = a.alarms.iter().map(|n| alarm(n)).collect();
+            format!("AT_LEAST({}, {}, ({}))", a.threshold, a.condition, alarms.join(", "))
+        }
         Rule::Literal(b) => (if *b { "TRUE" } else { "FALSE" }).to_string(),
         Rule::Not(inner) => format!("NOT ({})", rule(inner)),
         Rule::And(a, b) => format!("({} AND {})", rule(a), rule(b)),

@@ -7,6 +7,10 @@ use super::{Pos, Reporter, pos};
 use crate::model::{Alarm, CompositeAlarm};
 use crate::spec::pipeline::PipelineSpec;
 
+/// "A single composite alarm can monitor 100 underlying alarms" (CloudWatch user guide,
+/// "Composite alarms").
+const MAX_ALARMS_PER_RULE: usize = 100;
+
 pub(super) fn validate_alarms(spec: &PipelineSpec, r: &mut Reporter<'_>) -> (BTreeMap<String, Alarm>, BTreeMap<String, CompositeAlarm>) {
     let mut alarms = BTreeMap::new();
     let mut composites = BTreeMap::new();
@@ -27,6 +31,16 @@ pub(super) fn validate_alarms(spec: &PipelineSpec, r: &mut Reporter<'_>) -> (BTr
             match crate::alarm::composite::Rule::parse(&rule.value) {
                 Ok(parsed) => {
                     rule_at.insert(name.clone(), pos(rule));
+                    let read: std::collections::BTreeSet<&str> = parsed.alarms().into_iter().collect();
+                    if read.len() > MAX_ALARMS_PER_RULE {
+                        r.error(
+                            pos(rule),
+                            format!(
+                                "the rule of alarm `{name}` reads {} alarms; a CloudWatch composite alarm can read at most {MAX_ALARMS_PER_RULE}",
+                                read.len()
+                            ),
+                        );
+                    }
                     for child in parsed.alarms() {
                         if !spec.alarms.contains_key(child) {
                             r.error(
