@@ -70,3 +70,17 @@ fn errors_are_intrinsic_failures() {
     assert!(eval("States.Nope()", json!({})).is_err());
     assert!(eval("States.Array(1", json!({})).is_err());
 }
+
+/// Text that is not JSON fails in Jackson's words, as AWS's reader gives them (the same scan
+/// that words a definition that is not JSON), never serde_json's "expected value at line 1".
+#[test]
+fn string_to_json_names_what_is_not_json_in_jacksons_words() {
+    let e = eval("States.StringToJson($.s)", json!({"s": "x{"})).unwrap_err();
+    assert_eq!(e.error, "States.IntrinsicFailure");
+    assert_eq!(
+        e.cause,
+        "States.StringToJson: Unrecognized token 'x': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false') at [Source: (String)\"x{\"; line: 1, column: 2]"
+    );
+    let e = eval("States.StringToJson($.s)", json!({"s": "{\"a\": 1"})).unwrap_err();
+    assert!(!e.cause.contains("line 1 column"), "{}", e.cause);
+}

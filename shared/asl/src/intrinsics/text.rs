@@ -66,12 +66,17 @@ fn java_text(value: &Value, out: &mut String) {
 }
 
 /// `States.StringToJson`: a blank string is null and `-0` is 0, as recorded on AWS (LocalStack's
-/// `test_json_manipulation.snapshot.json`, test_string_to_json).
+/// `test_json_manipulation.snapshot.json`, test_string_to_json). Text that is not JSON is named
+/// in Jackson's words, the reader AWS parses with, never serde_json's.
 pub(super) fn string_to_json(text: &str) -> Result<Value, StatesError> {
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
-    let value: Value = serde_json::from_str(text).map_err(|e| StatesError::intrinsic(format!("States.StringToJson: {e}")))?;
+    let value: Value = serde_json::from_str(text).map_err(|_| {
+        let why = crate::json_syntax::first_error(text)
+            .map_or_else(|| "Unexpected content".to_string(), |e| format!("{} at {}", e.message, e.location));
+        StatesError::intrinsic(format!("States.StringToJson: {why}"))
+    })?;
     Ok(match value.as_f64() {
         Some(f) if f == 0.0 && f.is_sign_negative() => Value::from(0),
         _ => value,
