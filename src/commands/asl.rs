@@ -230,7 +230,8 @@ fn execute(args: RunArgs) -> anyhow::Result<u8> {
     let tokens = TaskTokens::default();
     let invoker: Arc<dyn TaskInvoker> = match (&args.mock_config, &args.test_case) {
         (Some(file), Some(case)) => {
-            let config = MockConfig::from_json(&read(file)?)?;
+            let (text, _) = crate::json_input::read(file)?;
+            let config = crate::json_input::parse_as::<MockConfig>(file, &text)?.checked()?;
             let machine_name = args
                 .state_machine
                 .as_deref()

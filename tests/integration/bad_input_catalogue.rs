@@ -32,6 +32,8 @@ const APPSPEC: &str = "version: 0.0\nos: linux\nfiles:\n  - source: app\n    des
 const MACHINE: &str = "{\n  \"StartAt\": \"A\",\n  \"States\": {\n    \"A\": { \"Type\": \"Pass\", \"End\": true }\n  }\n}\n";
 const ALARM: &str = "{\n  \"AlarmName\": \"a\",\n  \"MetricName\": \"Errors\",\n  \"Statistic\": \"Sum\",\n  \"Period\": 60,\n  \"EvaluationPeriods\": 1,\n  \"Threshold\": 1,\n  \"ComparisonOperator\": \"GreaterThanThreshold\"\n}\n";
 
+const MOCKS: &str = "{\n  \"StateMachines\": {\n    \"m\": { \"TestCases\": { \"c\": {} } }\n  },\n  \"MockedResponses\": {}\n}\n";
+
 fn deep(open: &str, close: &str) -> String {
     format!("{}{}", open.repeat(20_000), close.repeat(20_000))
 }
@@ -127,8 +129,22 @@ fn entry_points() -> Vec<EntryPoint> {
             unknown_key: Some("{\n  \"AlarmName\": \"a\",\n  \"Treshold\": 1\n}\n"),
             out_of_range: None,
         },
+        EntryPoint {
+            name: "baton asl run --mock-config",
+            file: "mocks.json",
+            good: MOCKS,
+            args: &["asl", "run", "{dir}/pass.asl.json", "--mock-config", "{}", "--test-case", "c"],
+            nested: || format!("{{\"StateMachines\": {}}}", deep("[", "]")),
+            wrong_type: "{\n  \"StateMachines\": {\n    \"m\": 5\n  }\n}\n",
+            unknown_key: Some("{\n  \"MockedResponses\": {\n    \"R\": { \"0\": { \"Retrun\": 1 } }\n  }\n}\n"),
+            out_of_range: None,
+        },
     ]
 }
+
+/// What serde says in its own terms ("invalid type: integer `5`, expected struct Thrown"),
+/// which a user should never have to read.
+const LIBRARY_WORDS: [&str; 5] = ["invalid type", "struct ", "unit value", "Option<", " at line "];
 
 /// (class, the bad file's bytes, a word the error must contain).
 fn classes(e: &EntryPoint) -> Vec<(&'static str, Vec<u8>, &'static [&'static str])> {
@@ -143,11 +159,7 @@ fn classes(e: &EntryPoint) -> Vec<(&'static str, Vec<u8>, &'static [&'static str
         ("truncated", good[..good.len() / 2 + 1].to_vec(), &[""][..]),
         ("huge", huge, &["MiB"][..]),
         ("deeply nested", (e.nested)().into_bytes(), &["recursion limit", "nest"][..]),
-        (
-            "wrong types",
-            e.wrong_type.as_bytes().to_vec(),
-            &["expected", "must be", "invalid type", "not"][..],
-        ),
+        ("wrong types", e.wrong_type.as_bytes().to_vec(), &["expected", "must be", "not"][..]),
         ("invalid UTF-8", with(b"\xff\xfe"), &["UTF-8"][..]),
         ("NUL bytes", with(b"\0"), &["NUL"][..]),
     ]
@@ -201,6 +213,7 @@ fn every_bad_input_class_is_refused_at_its_location_by_every_entry_point() {
         let project = Project::with_files(&[
             ("buildspec.yml", BUILDSPEC.replace("make", "true").as_str()),
             ("points.json", "[{\"Timestamp\": 0, \"Value\": 1}]"),
+            ("pass.asl.json", MACHINE),
         ]);
         std::fs::write(project.path().join(e.file), e.good).expect("write");
         let good = baton(&e, project.path());
@@ -221,6 +234,8 @@ fn every_bad_input_class_is_refused_at_its_location_by_every_entry_point() {
                 Some("no file:line:column".to_string())
             } else if !words.iter().any(|w| first.contains(w)) {
                 Some(format!("does not say {words:?}"))
+            } else if let Some(word) = LIBRARY_WORDS.iter().find(|w| first.contains(*w)) {
+                Some(format!("speaks the parser library's words ({word:?})"))
             } else if stderr.len() > 4096 {
                 Some(format!("a {} byte error", stderr.len()))
             } else {

@@ -66,7 +66,16 @@ pub enum MockError {
 
 impl MockConfig {
     pub fn from_json(text: &str) -> Result<Self, MockError> {
-        let config: MockConfig = serde_json::from_str(text).map_err(|e| MockError::Invalid(e.to_string()))?;
+        serde_json::from_str::<MockConfig>(text)
+            .map_err(|e| MockError::Invalid(e.to_string()))?
+            .checked()
+    }
+
+    /// The configuration once its ranges and references hold: what its shape cannot say. (A
+    /// caller that read the file itself, to word a shape error with file, line and column,
+    /// checks the rest here.)
+    pub fn checked(self) -> Result<Self, MockError> {
+        let config = self;
         for (name, responses) in &config.mocked_responses {
             for (key, r) in responses {
                 if parse_range(key).is_none() {

@@ -76,6 +76,10 @@ fn kind(found: &str) -> String {
     if let Some(b) = found.strip_prefix("boolean ") {
         return format!("the value {}", b.trim_matches('`'));
     }
+    // A Rust type's name ("struct Thrown") says only that a mapping belongs here.
+    if found.starts_with("struct ") {
+        return "a mapping".into();
+    }
     match found {
         "map" | "a map" => "a mapping".into(),
         "sequence" | "a sequence" => "a list".into(),
@@ -144,6 +148,11 @@ mod tests {
                 "expected string scalar",
                 "expected a text value here, found a mapping or a list (quote a value that holds `: `)",
             ),
+            // serde_json's, for a mock configuration's mapping given a number.
+            (
+                "invalid type: integer `5`, expected struct MockedMachine",
+                "expected a mapping, found the number 5",
+            ),
         ];
         for (raw, said) in cases {
             assert_eq!(plain(raw), said);
@@ -160,6 +169,7 @@ mod tests {
                 "variant",
                 "simple key",
                 "block mapping",
+                "struct",
             ] {
                 assert!(!said.contains(word), "{raw} → {said}");
             }
