@@ -182,6 +182,21 @@ alarms:
     let err = pipeline_error_at(&fixed.replace("statistic: p99", "statistic: p150"));
     assert!(err.contains("unknown statistic `p150`"), "{err}");
 
+    // Periods: CloudWatch's 10, 20 and 30 s and minutes, and 1 or 5 s for a local bake.
+    for period in ["20", "1", "5", "120"] {
+        let p = baton_core::parse_pipeline(
+            Path::new("pipeline.yml"),
+            &fixed.replace("period: 60, threshold: 500", &format!("period: {period}, threshold: 500")),
+        )
+        .unwrap_or_else(|e| panic!("period {period}: {e}"));
+        assert_eq!(p.alarms["latency"].period_secs.to_string(), period);
+    }
+    let err = pipeline_error_at(&fixed.replace("period: 60, threshold: 500", "period: 45, threshold: 500"));
+    assert!(
+        err.contains("pipeline.yml:9:") && err.contains("10, 20 or 30 seconds or a multiple of 60"),
+        "{err}"
+    );
+
     // AT_LEAST, as the CloudWatch user guide writes it; a count no list can reach is refused.
     let at_least = fixed.replace("'ALARM(latency) OR ALARM(errors)'", "'AT_LEAST(50%, NOT OK, (latency, errors))'");
     let p = baton_core::parse_pipeline(Path::new("pipeline.yml"), &at_least).expect("valid");

@@ -58,7 +58,15 @@ async fn metrics_are_the_pipelines_series_in_cloudwatch_read_per_period() {
                 .build();
             GetMetricDataOutput::builder().metric_data_results(result).build()
         });
-    ops.cloudwatch = CloudWatchAlarms::new(mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&first, &second, &data]));
+    // 20 s is a high-resolution period (the `MetricStat` reference: 1, 5, 10, 20, 30, 60).
+    let twenty = mock!(aws_sdk_cloudwatch::Client::get_metric_data)
+        .match_requests(|r| r.metric_data_queries()[0].metric_stat().and_then(|s| s.period()) == Some(20))
+        .then_output(|| GetMetricDataOutput::builder().build());
+    ops.cloudwatch = CloudWatchAlarms::new(mock_client!(
+        aws_sdk_cloudwatch,
+        RuleMode::MatchAny,
+        [&first, &second, &data, &twenty]
+    ));
 
     let series = ops.metric_series().await.expect("ListMetrics");
     assert_eq!(series.len(), 1, "only this stack's pipeline: {series:?}");
@@ -79,6 +87,8 @@ async fn metrics_are_the_pipelines_series_in_cloudwatch_read_per_period() {
         "{refused:?}"
     );
     assert_eq!(data.num_calls(), 1, "a period CloudWatch refuses is not asked");
+    ops.metric_data(&series[0], window(20)).await.expect("a 20 s period is asked");
+    assert_eq!(twenty.num_calls(), 1);
 }
 
 /// A build task's `TaskSubmitted`: Lambda's `Invoke` response, the build function's answer as

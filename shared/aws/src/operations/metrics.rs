@@ -8,8 +8,8 @@ use baton_core::ports::MetricDatum;
 use super::{AwsOperations, internal};
 
 /// The periods CloudWatch accepts for a high-resolution metric; above a minute, any multiple
-/// of 60 ("Period" in the `MetricStat` reference).
-const SHORT_PERIODS: [u64; 4] = [1, 5, 10, 30];
+/// of 60 ("Period" in the `MetricStat` reference: 1, 5, 10, 20, 30, 60).
+const SHORT_PERIODS: [u64; 5] = [1, 5, 10, 20, 30];
 
 impl AwsOperations {
     pub(super) async fn series(&self) -> Result<Vec<MetricSeries>, OperationError> {
@@ -38,7 +38,7 @@ impl AwsOperations {
         let period = window.period_secs;
         if !(SHORT_PERIODS.contains(&period) || (period >= 60 && period.is_multiple_of(60))) {
             return Err(OperationError::Invalid(format!(
-                "CloudWatch takes a period of 1, 5, 10 or 30 seconds, or a multiple of 60; not {period}s"
+                "CloudWatch takes a period of 1, 5, 10, 20 or 30 seconds, or a multiple of 60; not {period}s"
             )));
         }
         let period = i32::try_from(period)

@@ -39,7 +39,8 @@ pub fn evaluation_range(evaluation_periods: u32) -> u32 {
 /// a minute or more, every minute: reasons recorded on AWS name 5- and 30-minute periods that
 /// start on any minute (16:59 for a 300 s alarm evaluated at 17:04:40, in the user guide's sample
 /// event; 07:31, then 07:35, for an 1800 s alarm evaluated at 08:01:50 and 08:05:50, quoted in a
-/// public project). Baton's local 1 s and 5 s periods: every period.
+/// public project). A 20 s period, which the guide's sentence predates, is taken with its
+/// high-resolution kin. Baton's local 1 s and 5 s periods: every period.
 pub fn window_step_secs(alarm: &Alarm) -> u64 {
     let period = alarm.period_secs.max(1);
     match alarm.window {

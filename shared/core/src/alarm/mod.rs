@@ -52,10 +52,16 @@ pub enum EvaluationWindow {
     WallClock,
 }
 
-/// CloudWatch's alarm periods: 10, 30 or a multiple of 60 seconds, or 1 and 5 for high-resolution
-/// metrics (and Baton's local ones).
-pub fn valid_period(secs: u64) -> bool {
-    matches!(secs, 1 | 5 | 10 | 30) || (secs > 0 && secs.is_multiple_of(60))
+/// The periods PutMetricAlarm takes: 10, 20, 30 or a multiple of 60 seconds (its `Period`
+/// reference: "Valid values are 10, 20, 30, and any multiple of 60").
+pub fn valid_aws_period(secs: u64) -> bool {
+    matches!(secs, 10 | 20 | 30) || (secs > 0 && secs.is_multiple_of(60))
+}
+
+/// The periods a pipeline.yml alarm takes: CloudWatch's, and 1 or 5 seconds for a quick local
+/// bake (`synth --sam` writes those as 10 and warns that it does).
+pub fn valid_pipeline_period(secs: u64) -> bool {
+    matches!(secs, 1 | 5) || valid_aws_period(secs)
 }
 
 /// CloudWatch's limit on an alarm's evaluation range: `Period × EvaluationPeriods` at most seven

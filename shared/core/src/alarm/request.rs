@@ -195,9 +195,9 @@ impl PutMetricAlarm {
                 ));
             }
         };
-        if !crate::alarm::valid_period(self.period) {
+        if !crate::alarm::valid_aws_period(self.period) {
             return Err(RequestError::Invalid(format!(
-                "Period {} is not 10, 30 or a multiple of 60 (or 1, 5 for high resolution)",
+                "Period {} is not 10, 20, 30 or a multiple of 60, the periods PutMetricAlarm takes",
                 self.period
             )));
         }
@@ -278,6 +278,21 @@ mod tests {
         assert!(warm.unreplayed()[0].starts_with("WarmUpConfiguration is not replayed"));
         let math = PutMetricAlarm::from_json(&format!(r#"{described}, "Metrics": []}}"#)).expect("read");
         assert!(refused(math.into_alarm()).contains("Metrics (metric math) is not evaluated"));
+    }
+
+    /// PutMetricAlarm's `Period` reference: "Valid values are 10, 20, 30, and any multiple of 60"
+    /// — 20 s among them, and not the 1 and 5 s a metric's data can have.
+    #[test]
+    fn a_period_is_one_put_metric_alarm_takes() {
+        for period in [10, 20, 30, 60, 300, 3600] {
+            assert_eq!(alarm(period, "").map(|a| a.period_secs).ok(), Some(period), "{period}");
+        }
+        for period in [1, 5, 15, 45, 90] {
+            assert!(
+                refused(alarm(period, "")).contains("not 10, 20, 30 or a multiple of 60"),
+                "{period}"
+            );
+        }
     }
 
     /// The `EvaluationWindow` reference: a union whose default is the sliding window; a wall clock

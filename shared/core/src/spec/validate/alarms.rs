@@ -116,8 +116,11 @@ pub(super) fn validate_alarms(spec: &PipelineSpec, r: &mut Reporter<'_>) -> (BTr
             r.error(pos(t), format!("threshold must be a finite number, not {}", t.value));
         }
         let period_secs = period.value.secs();
-        if !crate::alarm::valid_period(period_secs) {
-            r.error(pos(period), "a CloudWatch period is 1, 5, 10 or 30 seconds, or a multiple of 60");
+        if !crate::alarm::valid_pipeline_period(period_secs) {
+            r.error(
+                pos(period),
+                "an alarm's period is 10, 20 or 30 seconds or a multiple of 60, as on CloudWatch (or 1 or 5 seconds, locally)",
+            );
         }
         let n = n_spec.value;
         if n == 0 {
