@@ -422,7 +422,8 @@ Examples:
         /// Only series with this dimension (repeatable).
         #[arg(long = "dimension", value_name = "NAME=VALUE", value_parser = parse_var)]
         dimensions: Vec<(String, String)>,
-        /// SampleCount, Sum, Average, Minimum, Maximum or pNN.
+        /// SampleCount, Sum, Average, Minimum, Maximum, a percentile (p99), a trimmed statistic (tm99,
+        /// wm99, tc99, ts99, TM(10%:90%)), IQM or a percentile rank (PR(:300)).
         #[arg(long, default_value = "Average")]
         statistic: String,
         /// The width of each aggregated period: 1s, 10s, 1m, 1h, …

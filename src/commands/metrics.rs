@@ -121,8 +121,9 @@ pub(crate) async fn run(pipeline: &Path, state_dir: Option<&Path>, stack: Option
     }
     let statistic = Statistic::parse(&q.statistic).ok_or_else(|| {
         usage(format!(
-            "--statistic `{}` is not SampleCount, Sum, Average, Minimum, Maximum or pNN",
-            q.statistic
+            "--statistic `{}` is not a CloudWatch statistic: {}",
+            q.statistic,
+            baton_core::alarm::STATISTICS
         ))
     })?;
     let period = span(&q.period, "--period")?.max(1000);

@@ -180,7 +180,17 @@ alarms:
     let err = pipeline_error_at(&fixed.replace("ALARM(latency) OR", "ALARM(latency) XOR"));
     assert!(err.contains("AlarmRule"), "{err}");
     let err = pipeline_error_at(&fixed.replace("statistic: p99", "statistic: p150"));
-    assert!(err.contains("unknown statistic `p150`"), "{err}");
+    assert!(err.contains("unknown statistic `p150`") && err.contains("tm99"), "{err}");
+
+    // The statistics CloudWatch defines beyond percentiles, as an alarm takes them.
+    let trimmed =
+        baton_core::parse_pipeline(Path::new("pipeline.yml"), &fixed.replace("statistic: p99", "statistic: tm99")).expect("a trimmed mean");
+    assert_eq!(trimmed.alarms["latency"].statistic.to_string(), "tm99");
+    let err = pipeline_error_at(&fixed.replace("statistic: p99", "statistic: 'TM(150:1000)'"));
+    assert!(
+        err.contains("pipeline.yml:9:") && err.contains("an alarm's trimmed statistic takes its bounds in percent"),
+        "{err}"
+    );
 
     // Periods: CloudWatch's 10, 20 and 30 s and minutes, and 1 or 5 s for a local bake.
     for period in ["20", "1", "5", "120"] {

@@ -291,7 +291,7 @@ deployment_groups:
     refused(
         &unread,
         &[
-            "metrics[2].cloudwatch.statistic: `p101` is not SampleCount, Sum, Average, Minimum, Maximum or a percentile p0 to p100",
+            "metrics[2].cloudwatch.statistic: `p101` is not a CloudWatch statistic: SampleCount, Sum,",
             "metric `cpu`: give it `cloudwatch: { metric, statistic }` (a Lambda metric per version, e.g. Duration with p99), or use `latency` and `errors`",
         ],
     );

@@ -6,6 +6,9 @@ pub mod composite;
 pub mod evaluate;
 pub mod reason;
 pub mod request;
+mod statistic;
+
+pub use statistic::{Range, STATISTICS, Statistic, Trim};
 
 use std::fmt;
 
@@ -76,88 +79,6 @@ pub fn range_too_long(period_secs: u64, evaluation_periods: u32) -> Option<Strin
             if limit == 86_400 { " for a period under an hour" } else { "" }
         )
     })
-}
-
-/// A statistic (`Statistic`) or a percentile (`ExtendedStatistic`, `p0`–`p100`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Statistic {
-    SampleCount,
-    Sum,
-    Average,
-    Minimum,
-    Maximum,
-    Percentile(f64),
-}
-
-impl Statistic {
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "SampleCount" => Self::SampleCount,
-            "Sum" => Self::Sum,
-            "Average" => Self::Average,
-            "Minimum" => Self::Minimum,
-            "Maximum" => Self::Maximum,
-            p => {
-                let n: f64 = p.strip_prefix('p')?.parse().ok()?;
-                if !(0.0..=100.0).contains(&n) {
-                    return None;
-                }
-                Self::Percentile(n)
-            }
-        })
-    }
-
-    /// Aggregates one period's datapoints; `None` when the period has no data. Percentiles use
-    /// the nearest-rank method.
-    pub fn aggregate(self, values: &[f64]) -> Option<f64> {
-        if values.is_empty() {
-            return None;
-        }
-        let sum: f64 = values.iter().sum();
-        Some(match self {
-            Self::SampleCount => values.len() as f64,
-            Self::Sum => sum,
-            Self::Average => sum / values.len() as f64,
-            Self::Minimum => values.iter().copied().fold(f64::INFINITY, f64::min),
-            Self::Maximum => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-            Self::Percentile(p) => {
-                let mut sorted = values.to_vec();
-                sorted.sort_by(f64::total_cmp);
-                let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-                sorted[rank.clamp(1, sorted.len()) - 1]
-            }
-        })
-    }
-}
-
-impl fmt::Display for Statistic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::SampleCount => f.write_str("SampleCount"),
-            Self::Sum => f.write_str("Sum"),
-            Self::Average => f.write_str("Average"),
-            Self::Minimum => f.write_str("Minimum"),
-            Self::Maximum => f.write_str("Maximum"),
-            Self::Percentile(p) => write!(f, "p{p}"),
-        }
-    }
-}
-
-impl Serialize for Statistic {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Statistic {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        Statistic::parse(&text).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "unknown statistic `{text}`, expected SampleCount, Sum, Average, Minimum, Maximum or a percentile such as p99"
-            ))
-        })
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -187,14 +187,17 @@ impl PutMetricAlarm {
             }
         }
         let statistic = match (self.statistic, self.extended_statistic) {
-            (Some(s), None) if !matches!(s, Statistic::Percentile(_)) => s,
-            (None, Some(p @ Statistic::Percentile(_))) => p,
+            (Some(s), None) if !s.is_extended() => s,
+            (None, Some(e)) if e.is_extended() => e,
             _ => {
                 return Err(RequestError::Invalid(
-                    "give exactly one of Statistic (SampleCount, Sum, Average, Minimum, Maximum) or ExtendedStatistic (pNN)".into(),
+                    "give exactly one of Statistic (SampleCount, Sum, Average, Minimum, Maximum) or ExtendedStatistic (p99, tm99, IQM, PR(:300), …)".into(),
                 ));
             }
         };
+        if let Some(why) = statistic.alarm_refusal() {
+            return Err(RequestError::Invalid(why));
+        }
         if !crate::alarm::valid_aws_period(self.period) {
             return Err(RequestError::Invalid(format!(
                 "Period {} is not 10, 20, 30 or a multiple of 60, the periods PutMetricAlarm takes",
@@ -278,6 +281,28 @@ mod tests {
         assert!(warm.unreplayed()[0].starts_with("WarmUpConfiguration is not replayed"));
         let math = PutMetricAlarm::from_json(&format!(r#"{described}, "Metrics": []}}"#)).expect("read");
         assert!(refused(math.into_alarm()).contains("Metrics (metric math) is not evaluated"));
+    }
+
+    /// PutMetricAlarm's `ExtendedStatistic` reference: the percentiles, the trimmed statistics in
+    /// their short forms and upper-case ones from 10% to 90%, IQM and PR(n:m) — and never in the
+    /// `Statistic` member.
+    #[test]
+    fn an_extended_statistic_is_one_put_metric_alarm_takes() {
+        let with = |member: &str, statistic: &str| {
+            let text = format!(
+                r#"{{"AlarmName": "a", "MetricName": "m", "{member}": "{statistic}", "Period": 60, "EvaluationPeriods": 1,
+                    "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold"}}"#
+            );
+            PutMetricAlarm::from_json(&text)?.into_alarm()
+        };
+        for statistic in ["p99", "tm99", "wm90", "tc90", "ts90", "IQM", "PR(:300)", "TM(10%:90%)"] {
+            let alarm = with("ExtendedStatistic", statistic).unwrap_or_else(|e| panic!("{statistic}: {e}"));
+            assert_eq!(alarm.statistic.to_string(), statistic);
+        }
+        assert!(refused(with("ExtendedStatistic", "TM(150:1000)")).contains("bounds in percent"));
+        assert!(refused(with("ExtendedStatistic", "TM(5%:95%)")).contains("from 10% to 90%"));
+        assert!(refused(with("Statistic", "tm99")).contains("give exactly one of Statistic"));
+        assert!(refused(with("ExtendedStatistic", "Sum")).contains("give exactly one of Statistic"));
     }
 
     /// PutMetricAlarm's `Period` reference: "Valid values are 10, 20, 30, and any multiple of 60"

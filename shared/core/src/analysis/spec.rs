@@ -205,8 +205,9 @@ impl AnalysisSpec {
                 }
                 if crate::alarm::Statistic::parse(&source.statistic).is_none() {
                     problems.push(format!(
-                        "metrics[{i}].cloudwatch.statistic: `{}` is not SampleCount, Sum, Average, Minimum, Maximum or a percentile p0 to p100",
-                        source.statistic
+                        "metrics[{i}].cloudwatch.statistic: `{}` is not a CloudWatch statistic: {}",
+                        source.statistic,
+                        crate::alarm::STATISTICS
                     ));
                 }
             }

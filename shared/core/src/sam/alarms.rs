@@ -118,10 +118,12 @@ fn metric_alarm(pipeline: &Pipeline, alarm: &Alarm, period: u64) -> Node {
                 .map(|(k, v)| map([("Name", s(k.clone())), ("Value", s(v.clone()))]))),
         ),
     ];
-    match alarm.statistic {
-        Statistic::Percentile(_) => properties.push(("ExtendedStatistic", s(alarm.statistic.to_string()))),
-        other => properties.push(("Statistic", s(other.to_string()))),
-    }
+    let member = if alarm.statistic.is_extended() {
+        "ExtendedStatistic"
+    } else {
+        "Statistic"
+    };
+    properties.push((member, s(alarm.statistic.to_string())));
     properties.extend([
         ("Period", Node::Int(i64::try_from(period).unwrap_or(i64::MAX))),
         ("EvaluationPeriods", Node::Int(i64::from(alarm.evaluation_periods))),

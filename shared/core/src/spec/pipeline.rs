@@ -416,7 +416,7 @@ pub struct AlarmSpec {
     /// Defaults to `{Pipeline: <name>, DeploymentGroup: <the group that uses the alarm>}`.
     #[serde(default)]
     pub dimensions: Option<BTreeMap<String, String>>,
-    /// SampleCount, Sum, Average, Minimum, Maximum, or a percentile such as p99.
+    /// One of CloudWatch's statistics ([`crate::alarm::STATISTICS`]).
     #[serde(default)]
     pub statistic: Option<Statistic>,
     #[serde(default)]

@@ -107,6 +107,9 @@ pub(super) fn validate_alarms(spec: &PipelineSpec, r: &mut Reporter<'_>) -> (BTr
             );
             continue;
         }
+        if let Some(why) = a.statistic.and_then(|s| s.alarm_refusal()) {
+            r.error(at, format!("alarm `{name}`: {why}"));
+        }
         let (Some(period), Some(n_spec)) = (&a.period, &a.evaluation_periods) else {
             continue;
         };
