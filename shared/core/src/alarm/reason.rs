@@ -11,7 +11,7 @@
 //!   the count is of the datapoints that carry the transition, newest first, out of the
 //!   evaluation periods even where fewer were real, and leaving ALARM takes N − M + 1;
 //! - "Insufficient Data: 5 datapoints were unknown." (the Lambda alarm-action sample event);
-//! - "5 missing datapoints were treated as [NonBreaching] (minimum 7 datapoints for ALARM -> OK
+//! - "5 missing datapoints were treated as \[NonBreaching\] (minimum 7 datapoints for ALARM -> OK
 //!   transition)", the end of a reason quoted from an alarm filling gaps. How it joins the
 //!   sentence before it is not on record; Baton joins it with "and".
 //!
