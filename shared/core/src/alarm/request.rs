@@ -47,7 +47,7 @@ pub struct PutMetricAlarm {
     #[serde(default)]
     pub insufficient_data_actions: Vec<String>,
     #[serde(default)]
-    pub unit: Option<String>,
+    pub unit: Option<StandardUnit>,
     #[serde(default)]
     pub evaluate_low_sample_count_percentile: Option<LowSampleCount>,
     #[serde(default)]
@@ -146,6 +146,55 @@ pub struct Dimension {
     pub value: String,
 }
 
+/// `StandardUnit`, the units PutMetricAlarm's `Unit` takes (its reference's valid values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum StandardUnit {
+    Seconds,
+    Microseconds,
+    Milliseconds,
+    Bytes,
+    Kilobytes,
+    Megabytes,
+    Gigabytes,
+    Terabytes,
+    Bits,
+    Kilobits,
+    Megabits,
+    Gigabits,
+    Terabits,
+    Percent,
+    Count,
+    #[serde(rename = "Bytes/Second")]
+    BytesPerSecond,
+    #[serde(rename = "Kilobytes/Second")]
+    KilobytesPerSecond,
+    #[serde(rename = "Megabytes/Second")]
+    MegabytesPerSecond,
+    #[serde(rename = "Gigabytes/Second")]
+    GigabytesPerSecond,
+    #[serde(rename = "Terabytes/Second")]
+    TerabytesPerSecond,
+    #[serde(rename = "Bits/Second")]
+    BitsPerSecond,
+    #[serde(rename = "Kilobits/Second")]
+    KilobitsPerSecond,
+    #[serde(rename = "Megabits/Second")]
+    MegabitsPerSecond,
+    #[serde(rename = "Gigabits/Second")]
+    GigabitsPerSecond,
+    #[serde(rename = "Terabits/Second")]
+    TerabitsPerSecond,
+    #[serde(rename = "Count/Second")]
+    CountPerSecond,
+    None,
+}
+
+/// The lengths PutMetricAlarm's reference sets: names 1–255 characters, a dimension's value up
+/// to 1024, at most 30 dimensions.
+const MAX_NAME: usize = 255;
+const MAX_DIMENSION_VALUE: usize = 1024;
+const MAX_DIMENSIONS: usize = 30;
+
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
     #[error("the alarm is not a PutMetricAlarm request: {0}")]
@@ -165,7 +214,38 @@ impl PutMetricAlarm {
         if self.warm_up_configuration.is_some() {
             said.push("WarmUpConfiguration is not replayed: the evaluations run as if the alarm's warm-up period had ended");
         }
+        if self.unit.is_some() {
+            // CloudWatch evaluates only datapoints published with the alarm's unit; a datapoints
+            // file carries none, so a wrong unit (an alarm stuck in INSUFFICIENT_DATA) cannot show.
+            said.push("Unit is not checked: the datapoints file gives no units, so every datapoint counts");
+        }
         said
+    }
+
+    /// Names and dimensions within PutMetricAlarm's lengths.
+    fn check_lengths(&self) -> Result<(), RequestError> {
+        let name = |member: &str, text: &str, max: usize| {
+            let n = text.chars().count();
+            (n == 0 || n > max).then(|| RequestError::Invalid(format!("{member} must be 1 to {max} characters, not {n}")))
+        };
+        let names = [
+            name("AlarmName", &self.alarm_name, MAX_NAME),
+            name("MetricName", &self.metric_name, MAX_NAME),
+            self.namespace.as_deref().and_then(|ns| name("Namespace", ns, MAX_NAME)),
+        ];
+        if let Some(e) = names.into_iter().flatten().next() {
+            return Err(e);
+        }
+        if self.dimensions.len() > MAX_DIMENSIONS {
+            return Err(RequestError::Invalid(format!(
+                "{} Dimensions: PutMetricAlarm takes at most {MAX_DIMENSIONS}",
+                self.dimensions.len()
+            )));
+        }
+        let dimension = self.dimensions.iter().find_map(|d| {
+            name("a dimension's Name", &d.name, MAX_NAME).or_else(|| name("a dimension's Value", &d.value, MAX_DIMENSION_VALUE))
+        });
+        dimension.map_or(Ok(()), Err)
     }
 
     /// The alarm, checked as `PutMetricAlarm` checks it.
@@ -198,6 +278,7 @@ impl PutMetricAlarm {
         if let Some(why) = statistic.alarm_refusal() {
             return Err(RequestError::Invalid(why));
         }
+        self.check_lengths()?;
         if !crate::alarm::valid_aws_period(self.period) {
             return Err(RequestError::Invalid(format!(
                 "Period {} is not 10, 20, 30 or a multiple of 60, the periods PutMetricAlarm takes",
@@ -207,8 +288,11 @@ impl PutMetricAlarm {
         if let Some(why) = crate::alarm::range_too_long(self.period, self.evaluation_periods) {
             return Err(RequestError::Invalid(why));
         }
+        if self.evaluation_periods == 0 {
+            return Err(RequestError::Invalid("EvaluationPeriods must be at least 1".into()));
+        }
         let m = self.datapoints_to_alarm.unwrap_or(self.evaluation_periods);
-        if self.evaluation_periods == 0 || m == 0 || m > self.evaluation_periods {
+        if m == 0 || m > self.evaluation_periods {
             return Err(RequestError::Invalid(format!(
                 "DatapointsToAlarm ({m}) must be between 1 and EvaluationPeriods ({})",
                 self.evaluation_periods
@@ -303,6 +387,38 @@ mod tests {
         assert!(refused(with("ExtendedStatistic", "TM(5%:95%)")).contains("from 10% to 90%"));
         assert!(refused(with("Statistic", "tm99")).contains("give exactly one of Statistic"));
         assert!(refused(with("ExtendedStatistic", "Sum")).contains("give exactly one of Statistic"));
+    }
+
+    /// PutMetricAlarm's reference: `Unit` one of `StandardUnit`'s values, names of 1 to 255
+    /// characters, at most 30 dimensions, at least one evaluation period.
+    #[test]
+    fn members_are_bounded_as_put_metric_alarm_bounds_them() {
+        let with = |members: &str| {
+            PutMetricAlarm::from_json(&format!(
+                r#"{{"MetricName": "m", "Statistic": "Sum", "Period": 60, "Threshold": 1,
+                    "ComparisonOperator": "GreaterThanThreshold", {members}}}"#
+            ))
+        };
+        let request = with(r#""AlarmName": "a", "EvaluationPeriods": 1, "Unit": "Bytes/Second""#).expect("a unit");
+        assert_eq!(request.unit, Some(StandardUnit::BytesPerSecond));
+        assert!(request.unreplayed().iter().any(|n| n.starts_with("Unit is not checked")));
+        let e = with(r#""AlarmName": "a", "EvaluationPeriods": 1, "Unit": "Parsecs""#).unwrap_err();
+        assert!(e.to_string().contains("unknown variant `Parsecs`"), "{e}");
+
+        let refusal = |members: &str| refused(with(members).expect("read").into_alarm());
+        assert!(refusal(r#""AlarmName": "", "EvaluationPeriods": 1"#).contains("AlarmName must be 1 to 255 characters, not 0"));
+        let long = "x".repeat(256);
+        assert!(refusal(&format!(r#""AlarmName": "{long}", "EvaluationPeriods": 1"#)).contains("not 256"));
+        let dimensions: Vec<String> = (0..31).map(|i| format!(r#"{{"Name": "d{i}", "Value": "v"}}"#)).collect();
+        let many = format!(
+            r#""AlarmName": "a", "EvaluationPeriods": 1, "Dimensions": [{}]"#,
+            dimensions.join(",")
+        );
+        assert!(refusal(&many).contains("31 Dimensions: PutMetricAlarm takes at most 30"));
+        assert_eq!(
+            refusal(r#""AlarmName": "a", "EvaluationPeriods": 0"#),
+            "EvaluationPeriods must be at least 1"
+        );
     }
 
     /// PutMetricAlarm's `Period` reference: "Valid values are 10, 20, 30, and any multiple of 60"
