@@ -182,6 +182,13 @@ alarms:
     let err = pipeline_error_at(&fixed.replace("statistic: p99", "statistic: p150"));
     assert!(err.contains("unknown statistic `p150`") && err.contains("tm99"), "{err}");
 
+    // What an alarm watches is bounded as PutMetricAlarm bounds it.
+    let long = "M".repeat(256);
+    let err = pipeline_error_at(&fixed.replace("metric: Latency", &format!("metric: {long}")));
+    assert!(err.contains("alarm `latency`: MetricName must be 1 to 255 characters, not 256"), "{err}");
+    let err = pipeline_error_at(&fixed.replace("dimensions: { Service: api } }\n  errors", &format!("dimensions: {{ Service: {} }} }}\n  errors", "v".repeat(1025))));
+    assert!(err.contains("a dimension's Value must be 1 to 1024 characters, not 1025"), "{err}");
+
     // The statistics CloudWatch defines beyond percentiles, as an alarm takes them.
     let trimmed =
         baton_core::parse_pipeline(Path::new("pipeline.yml"), &fixed.replace("statistic: p99", "statistic: tm99")).expect("a trimmed mean");

@@ -67,6 +67,34 @@ pub fn valid_pipeline_period(secs: u64) -> bool {
     matches!(secs, 1 | 5) || valid_aws_period(secs)
 }
 
+/// The longest name PutMetricAlarm takes (an alarm's, a namespace's, a metric's, a dimension's).
+pub const MAX_NAME: usize = 255;
+const MAX_DIMENSION_VALUE: usize = 1024;
+const MAX_DIMENSIONS: usize = 30;
+
+/// Why `text` is not 1 to `max` characters long, as PutMetricAlarm's reference bounds `member`.
+pub fn out_of_length(member: &str, text: &str, max: usize) -> Option<String> {
+    let n = text.chars().count();
+    (n == 0 || n > max).then(|| format!("{member} must be 1 to {max} characters, not {n}"))
+}
+
+/// Why the metric an alarm watches is outside PutMetricAlarm's bounds: a namespace and a metric
+/// name of 1 to 255 characters, at most 30 dimensions, each named in 1 to 255 and valued in 1 to
+/// 1024 (its reference and `Dimension`'s).
+pub fn metric_out_of_bounds(namespace: Option<&str>, metric: &str, dimensions: &[(&str, &str)]) -> Option<String> {
+    if dimensions.len() > MAX_DIMENSIONS {
+        return Some(format!("{} Dimensions: an alarm takes at most {MAX_DIMENSIONS}", dimensions.len()));
+    }
+    out_of_length("MetricName", metric, MAX_NAME)
+        .or_else(|| namespace.and_then(|ns| out_of_length("Namespace", ns, MAX_NAME)))
+        .or_else(|| {
+            dimensions.iter().find_map(|(name, value)| {
+                out_of_length("a dimension's Name", name, MAX_NAME)
+                    .or_else(|| out_of_length("a dimension's Value", value, MAX_DIMENSION_VALUE))
+            })
+        })
+}
+
 /// CloudWatch's limit on an alarm's evaluation range: `Period × EvaluationPeriods` at most seven
 /// days (604,800 s), and one day (86,400 s) when the period is under an hour (PutMetricAlarm's
 /// `Period` reference). `None` when it holds, else the sentence that says why not.

@@ -189,12 +189,6 @@ pub enum StandardUnit {
     None,
 }
 
-/// The lengths PutMetricAlarm's reference sets: names 1–255 characters, a dimension's value up
-/// to 1024, at most 30 dimensions.
-const MAX_NAME: usize = 255;
-const MAX_DIMENSION_VALUE: usize = 1024;
-const MAX_DIMENSIONS: usize = 30;
-
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
     #[error("the alarm is not a PutMetricAlarm request: {0}")]
@@ -224,28 +218,10 @@ impl PutMetricAlarm {
 
     /// Names and dimensions within PutMetricAlarm's lengths.
     fn check_lengths(&self) -> Result<(), RequestError> {
-        let name = |member: &str, text: &str, max: usize| {
-            let n = text.chars().count();
-            (n == 0 || n > max).then(|| RequestError::Invalid(format!("{member} must be 1 to {max} characters, not {n}")))
-        };
-        let names = [
-            name("AlarmName", &self.alarm_name, MAX_NAME),
-            name("MetricName", &self.metric_name, MAX_NAME),
-            self.namespace.as_deref().and_then(|ns| name("Namespace", ns, MAX_NAME)),
-        ];
-        if let Some(e) = names.into_iter().flatten().next() {
-            return Err(e);
-        }
-        if self.dimensions.len() > MAX_DIMENSIONS {
-            return Err(RequestError::Invalid(format!(
-                "{} Dimensions: PutMetricAlarm takes at most {MAX_DIMENSIONS}",
-                self.dimensions.len()
-            )));
-        }
-        let dimension = self.dimensions.iter().find_map(|d| {
-            name("a dimension's Name", &d.name, MAX_NAME).or_else(|| name("a dimension's Value", &d.value, MAX_DIMENSION_VALUE))
-        });
-        dimension.map_or(Ok(()), Err)
+        let dimensions: Vec<(&str, &str)> = self.dimensions.iter().map(|d| (d.name.as_str(), d.value.as_str())).collect();
+        let why = crate::alarm::out_of_length("AlarmName", &self.alarm_name, crate::alarm::MAX_NAME)
+            .or_else(|| crate::alarm::metric_out_of_bounds(self.namespace.as_deref(), &self.metric_name, &dimensions));
+        why.map_or(Ok(()), |why| Err(RequestError::Invalid(why)))
     }
 
     /// The alarm, checked as `PutMetricAlarm` checks it.
@@ -414,7 +390,7 @@ mod tests {
             r#""AlarmName": "a", "EvaluationPeriods": 1, "Dimensions": [{}]"#,
             dimensions.join(",")
         );
-        assert!(refusal(&many).contains("31 Dimensions: PutMetricAlarm takes at most 30"));
+        assert!(refusal(&many).contains("31 Dimensions: an alarm takes at most 30"));
         assert_eq!(
             refusal(r#""AlarmName": "a", "EvaluationPeriods": 0"#),
             "EvaluationPeriods must be at least 1"

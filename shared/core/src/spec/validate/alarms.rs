@@ -110,6 +110,10 @@ pub(super) fn validate_alarms(spec: &PipelineSpec, r: &mut Reporter<'_>) -> (BTr
         if let Some(why) = a.statistic.and_then(|s| s.alarm_refusal()) {
             r.error(at, format!("alarm `{name}`: {why}"));
         }
+        let pairs: Vec<(&str, &str)> = dimensions.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        if let Some(why) = crate::alarm::metric_out_of_bounds(Some(&a.namespace), a.metric.as_deref().unwrap_or_default(), &pairs) {
+            r.error(at, format!("alarm `{name}`: {why}"));
+        }
         let (Some(period), Some(n_spec)) = (&a.period, &a.evaluation_periods) else {
             continue;
         };
