@@ -185,8 +185,14 @@ alarms:
     // What an alarm watches is bounded as PutMetricAlarm bounds it.
     let long = "M".repeat(256);
     let err = pipeline_error_at(&fixed.replace("metric: Latency", &format!("metric: {long}")));
-    assert!(err.contains("alarm `latency`: MetricName must be 1 to 255 characters, not 256"), "{err}");
-    let err = pipeline_error_at(&fixed.replace("dimensions: { Service: api } }\n  errors", &format!("dimensions: {{ Service: {} }} }}\n  errors", "v".repeat(1025))));
+    assert!(
+        err.contains("alarm `latency`: MetricName must be 1 to 255 characters, not 256"),
+        "{err}"
+    );
+    let err = pipeline_error_at(&fixed.replace(
+        "dimensions: { Service: api } }\n  errors",
+        &format!("dimensions: {{ Service: {} }} }}\n  errors", "v".repeat(1025)),
+    ));
     assert!(err.contains("a dimension's Value must be 1 to 1024 characters, not 1025"), "{err}");
 
     // The statistics CloudWatch defines beyond percentiles, as an alarm takes them.

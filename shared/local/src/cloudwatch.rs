@@ -9,9 +9,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use baton_core::alarm::AlarmState;
 use baton_core::alarm::evaluate::{Evaluation, evaluate, evaluation_range};
+use baton_core::alarm::reason;
 use baton_core::model::Pipeline;
 use baton_core::ports::{AlarmWatch, MetricDatum, MetricsSink, PortResult};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -87,6 +88,12 @@ impl MetricsSink for SqliteMetrics {
     }
 }
 
+/// An alarm's ARN as the local runtime names its resources (region `local`, account
+/// 000000000000), for reasons written as CloudWatch writes them.
+fn alarm_arn(name: &str) -> String {
+    format!("arn:aws:cloudwatch:local:000000000000:alarm:{name}")
+}
+
 /// Alarm state, kept in SQLite so `baton status` and a later run see it too.
 #[derive(Debug, Clone)]
 pub struct LocalAlarms {
@@ -119,6 +126,39 @@ impl LocalAlarms {
         Ok(state.and_then(|s| AlarmState::parse(&s)).unwrap_or(AlarmState::InsufficientData))
     }
 
+    fn stored_reason(&self, alarm: &str) -> Result<Option<String>, LocalError> {
+        self.db
+            .lock()
+            .query_row("SELECT reason FROM alarms WHERE name = ?1", [alarm], |r| r.get(0))
+            .optional()
+            .map_err(LocalError::sql)
+    }
+
+    /// Of `alarms`, the one whose state changed last: its name, state and when. CloudWatch names
+    /// that child in a composite alarm's reason.
+    fn latest_transition(&self, alarms: &[&str]) -> Result<Option<(String, AlarmState, DateTime<Utc>)>, LocalError> {
+        let conn = self.db.lock();
+        let mut stmt = conn
+            .prepare_cached("SELECT state, updated_at FROM alarms WHERE name = ?1")
+            .map_err(LocalError::sql)?;
+        let mut latest: Option<(String, AlarmState, DateTime<Utc>)> = None;
+        for name in alarms {
+            let row: Option<(String, String)> = stmt
+                .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(LocalError::sql)?;
+            let Some((state, at)) = row else { continue };
+            let (Some(state), Ok(at)) = (AlarmState::parse(&state), DateTime::parse_from_rfc3339(&at)) else {
+                continue;
+            };
+            let at = at.with_timezone(&Utc);
+            if latest.as_ref().is_none_or(|(_, _, t)| at > *t) {
+                latest = Some(((*name).to_string(), state, at));
+            }
+        }
+        Ok(latest)
+    }
+
     /// Evaluates every alarm now (metric alarms, then composite alarms over their states);
     /// returns the ones whose state changed, as (alarm, old, new).
     pub fn evaluate_all(&self, now_ms: i64) -> Result<Vec<(String, AlarmState, Evaluation)>, LocalError> {
@@ -145,12 +185,20 @@ impl LocalAlarms {
         for c in self.pipeline.composite_alarms.values() {
             let old = self.stored(&c.name)?;
             let state = states[&c.name];
-            let reason = format!(
-                "{} rule {} is {}",
-                if state == AlarmState::Alarm { "ALARM:" } else { "OK:" },
-                c.text,
-                state == AlarmState::Alarm
-            );
+            // The reason is the transition's, as on CloudWatch: kept while the state holds.
+            let kept = if state == old { self.stored_reason(&c.name)? } else { None };
+            let before: BTreeMap<String, AlarmState> = changes.iter().map(|(n, old, _)| (n.clone(), *old)).collect();
+            let reason = match (kept, c.rule.pivot(&states, &before)) {
+                (Some(reason), _) => reason,
+                (None, Some(child)) => reason::child_transitioned(&alarm_arn(child), states[child], Utc::now()),
+                // Decided by no change of this evaluation (a state kept from an earlier run): the
+                // child that moved last.
+                (None, None) => match self.latest_transition(&c.rule.alarms())? {
+                    Some((child, child_state, at)) => reason::child_transitioned(&alarm_arn(&child), child_state, at),
+                    // A rule of TRUE and FALSE only: no child to name.
+                    None => format!("rule {} is {}", c.text, state == AlarmState::Alarm),
+                },
+            };
             self.record(&c.name, old, Evaluation { state, reason }, &mut changes)?;
         }
         Ok(changes)
@@ -379,5 +427,49 @@ mod tests {
             ]
         );
         assert_eq!(serde_json::to_value(&instances[0]).unwrap()["health"], "healthy");
+    }
+
+    /// A composite alarm's reason names the child whose transition moved it, as CloudWatch's
+    /// does ("… transitioned to ALARM at Friday 04 August, 2023 12:54:46 UTC", the user guide's
+    /// composite sample), and keeps it while its state holds.
+    #[tokio::test]
+    async fn a_composite_names_the_child_that_moved_it_and_keeps_the_reason() {
+        let yaml = "name: p
+stages:
+  - name: Build
+    actions:
+      - { name: Make, type: build }
+alarms:
+  errors: { metric: Errors, dimensions: { S: a }, statistic: Sum, period: 60, threshold: 1, comparison: GreaterThanOrEqualToThreshold, evaluation_periods: 1 }
+  quiet: { metric: Quiet, dimensions: { S: a }, statistic: Sum, period: 60, threshold: 1, comparison: GreaterThanOrEqualToThreshold, evaluation_periods: 1 }
+  any: { rule: 'AT_LEAST(1, ALARM, (errors, quiet))' }
+";
+        let pipeline = Arc::new(baton_core::parse_pipeline(std::path::Path::new("pipeline.yml"), yaml).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(Db::open(&dir.path().join("state.db")).unwrap());
+        let metrics = SqliteMetrics::new(db.clone());
+        let alarms = LocalAlarms::new(pipeline, db, metrics.clone());
+        // At a minute's turn, so the datapoint's period is the newest the evaluation judges.
+        let now = Utc::now().timestamp_millis() / 60_000 * 60_000;
+        let datum = |name: &str, value: f64| MetricDatum {
+            namespace: "Baton".into(),
+            name: name.into(),
+            dimensions: BTreeMap::from([("S".to_string(), "a".to_string())]),
+            timestamp_ms: now - 30_000,
+            value,
+            unit: "Count".into(),
+        };
+        metrics.put(&[datum("Errors", 5.0), datum("Quiet", 0.0)]).await.unwrap();
+        let changes = alarms.evaluate_all(now).unwrap();
+        let any = changes.iter().find(|(n, ..)| n == "any").expect("the composite changed");
+        assert_eq!(any.2.state, AlarmState::Alarm);
+        let said = &any.2.reason;
+        assert!(
+            said.starts_with("arn:aws:cloudwatch:local:000000000000:alarm:errors transitioned to ALARM at ") && said.ends_with(" UTC"),
+            "{said}"
+        );
+        // Evaluated again with nothing moved, the reason is the transition's still.
+        alarms.evaluate_all(now).unwrap();
+        assert_eq!(alarms.stored_reason("any").unwrap().as_deref(), Some(said.as_str()));
     }
 }

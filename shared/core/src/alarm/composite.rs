@@ -109,6 +109,26 @@ impl Rule {
         }
     }
 
+    /// The alarm whose transition decided the rule, of those that just changed (`before` holds
+    /// their earlier states): the first it reads whose earlier state alone would have given the
+    /// other outcome; else, when only their changes together decided it, the first of them.
+    /// CloudWatch names that child in the composite alarm's reason.
+    pub fn pivot<'a>(&'a self, states: &BTreeMap<String, AlarmState>, before: &BTreeMap<String, AlarmState>) -> Option<&'a str> {
+        let now = self.holds(states);
+        let flips = |reverted: &[&str]| {
+            let mut then = states.clone();
+            for child in reverted {
+                then.insert((*child).to_string(), before[*child]);
+            }
+            self.holds(&then) != now
+        };
+        let changed: Vec<&str> = self.alarms().into_iter().filter(|c| before.contains_key(*c)).collect();
+        if let Some(alone) = changed.iter().find(|c| flips(&[**c])) {
+            return Some(alone);
+        }
+        flips(&changed).then(|| changed.first().copied()).flatten()
+    }
+
     /// True when the composite alarm is in ALARM.
     pub fn holds(&self, states: &BTreeMap<String, AlarmState>) -> bool {
         match self {
@@ -422,5 +442,25 @@ mod tests {
         assert!(refused("AT_LEAST(1, ALARM, ())").message.contains("expected an alarm name"));
         assert!(refused("AT_LEAST(1, ALARM, a)").message.contains("expected '('"));
         assert!(refused("AT_LEAST(1, ALARM, (a)").message.contains("expected ')'"));
+    }
+
+    /// The child a composite alarm's reason names is the one whose change decided the rule, not
+    /// merely the last to change.
+    #[test]
+    fn the_pivot_is_the_change_that_decided_the_rule() {
+        use AlarmState::{Alarm, InsufficientData, Ok};
+        let rule = Rule::parse("ALARM(errors) OR ALARM(quiet)").unwrap();
+        let now = states(&[("errors", Alarm), ("quiet", Ok)]);
+        let before = states(&[("errors", Ok), ("quiet", InsufficientData)]);
+        assert_eq!(rule.pivot(&now, &before), Some("errors"));
+        assert_eq!(
+            rule.pivot(&now, &states(&[("quiet", InsufficientData)])),
+            None,
+            "quiet decided nothing"
+        );
+        let two = Rule::parse("AT_LEAST(2, ALARM, (a, b, c))").unwrap();
+        let now = states(&[("a", Alarm), ("b", Alarm), ("c", Alarm)]);
+        assert_eq!(two.pivot(&now, &states(&[("c", Ok)])), None, "two were in ALARM already");
+        assert_eq!(two.pivot(&now, &states(&[("b", Ok), ("c", Ok)])), Some("b"));
     }
 }

@@ -17,6 +17,11 @@
 //!
 //! Values and the threshold are written as Java writes a double (`50.0`), and a datapoint's time
 //! as `dd/MM/yy HH:mm:ss` in UTC.
+//!
+//! A composite alarm's reason names the child whose transition moved it: "arn:aws:cloudwatch:
+//! us-east-1:111122223333:alarm:CompositeDemo.FirstChild transitioned to ALARM at Friday 04
+//! August, 2023 12:54:46 UTC" (the user guide's composite alarm sample, "Invoke a Lambda function
+//! from an alarm").
 
 use chrono::{DateTime, Utc};
 
@@ -93,6 +98,11 @@ fn crossed(alarm: &Alarm, counted: &[Datapoint], not: &str) -> String {
         alarm.comparison.phrase(),
         double_text(alarm.threshold),
     )
+}
+
+/// Why a composite alarm is in its state: `child` (its ARN) went to `state` at `at`.
+pub fn child_transitioned(child: &str, state: AlarmState, at: DateTime<Utc>) -> String {
+    format!("{child} transitioned to {state} at {}", at.format("%A %d %B, %Y %H:%M:%S UTC"))
 }
 
 fn written(p: &Datapoint) -> String {
@@ -198,5 +208,21 @@ mod tests {
         );
         assert_eq!(insufficient_data(5), "Insufficient Data: 5 datapoints were unknown.");
         assert_eq!(insufficient_data(1), "Insufficient Data: 1 datapoint was unknown.");
+    }
+
+    /// The user guide's composite alarm sample, to the character.
+    #[test]
+    fn a_composite_names_the_child_that_moved_it() {
+        let at = DateTime::parse_from_rfc3339("2023-08-04T12:54:46.138Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            child_transitioned(
+                "arn:aws:cloudwatch:us-east-1:111122223333:alarm:CompositeDemo.FirstChild",
+                AlarmState::Alarm,
+                at
+            ),
+            "arn:aws:cloudwatch:us-east-1:111122223333:alarm:CompositeDemo.FirstChild transitioned to ALARM at Friday 04 August, 2023 12:54:46 UTC"
+        );
     }
 }
