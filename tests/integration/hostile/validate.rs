@@ -30,6 +30,19 @@ const PROBES: &[Probe] = &[
         "`b` → `c` → `d` → `b` read each other in a cycle",
     ),
     (
+        "a composite rule nested past what the parser recurses (it overflowed the stack)",
+        &[
+            (
+                "pipeline.yml",
+                "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Make, type: build }\nalarms:\n  e: { metric: E, dimensions: { S: a }, statistic: Sum, period: 60, threshold: 1, comparison: GreaterThanThreshold, evaluation_periods: 1 }\n  c: { rule: \"(((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((ALARM(e))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))\" }\n",
+            ),
+            ("buildspec.yml", BUILDSPEC),
+        ],
+        "pipeline.yml",
+        "8:14",
+        "brackets and NOTs nest more than 100 deep",
+    ),
+    (
         "a threshold that is not a number",
         &[
             (

@@ -74,13 +74,22 @@ impl AtLeast {
     }
 }
 
+/// A rule as an error quotes it: whole when short, else its first 60 characters, so a hostile
+/// rule cannot make a megabyte-long message.
+fn quoted(rule: &str) -> String {
+    match rule.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &rule[..cut]),
+        None => rule.to_string(),
+    }
+}
+
 /// An alarm with no state yet counts as INSUFFICIENT_DATA.
 fn state_of(states: &BTreeMap<String, AlarmState>, name: &str) -> AlarmState {
     states.get(name).copied().unwrap_or(AlarmState::InsufficientData)
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("AlarmRule `{rule}`: {message} at character {at}")]
+#[error("AlarmRule `{}`: {message} at character {at}", quoted(.rule))]
 pub struct RuleError {
     pub rule: String,
     pub message: String,
@@ -89,7 +98,13 @@ pub struct RuleError {
 
 impl Rule {
     pub fn parse(text: &str) -> Result<Rule, RuleError> {
-        let mut p = Parser { text, pos: 0 };
+        let mut p = Parser { text, pos: 0, depth: 0 };
+        let length = text.chars().count();
+        if length > MAX_RULE_LENGTH {
+            return Err(p.error(&format!(
+                "an AlarmRule is at most {MAX_RULE_LENGTH} characters (PutCompositeAlarm), not {length}"
+            )));
+        }
         let rule = p.or()?;
         p.ws();
         if p.pos != text.len() {
@@ -142,9 +157,17 @@ impl Rule {
     }
 }
 
+/// PutCompositeAlarm's bound on `AlarmRule` ("Maximum length of 10240").
+const MAX_RULE_LENGTH: usize = 10_240;
+/// How deep brackets and `NOT`s may nest: AWS states no bound, but the parser recurses per level,
+/// and a hostile rule nested thousands deep would exhaust the stack. No real rule comes near.
+const MAX_NESTING: usize = 100;
+
 struct Parser<'a> {
     text: &'a str,
     pos: usize,
+    /// Brackets and `NOT`s open around the parser's position.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -199,10 +222,10 @@ impl Parser<'_> {
 
     fn unary(&mut self) -> Result<Rule, RuleError> {
         if self.keyword("NOT") {
-            return Ok(Rule::Not(Box::new(self.unary()?)));
+            return self.nested(|p| p.unary()).map(|r| Rule::Not(Box::new(r)));
         }
         if self.punct('(') {
-            let inner = self.or()?;
+            let inner = self.nested(Self::or)?;
             self.expect(')')?;
             return Ok(inner);
         }
@@ -223,6 +246,17 @@ impl Parser<'_> {
             return Ok(Rule::State(state, name));
         }
         Err(self.error("expected ALARM(…), OK(…), INSUFFICIENT_DATA(…), AT_LEAST(…), NOT, TRUE, FALSE or '('"))
+    }
+
+    /// `parse` one level deeper, within `MAX_NESTING`.
+    fn nested(&mut self, parse: impl FnOnce(&mut Self) -> Result<Rule, RuleError>) -> Result<Rule, RuleError> {
+        if self.depth == MAX_NESTING {
+            return Err(self.error(&format!("brackets and NOTs nest more than {MAX_NESTING} deep")));
+        }
+        self.depth += 1;
+        let rule = parse(self);
+        self.depth -= 1;
+        rule
     }
 
     /// A state's name, as a function or as `AT_LEAST`'s condition.
@@ -370,6 +404,31 @@ mod tests {
         // A keyword's length can end inside a multibyte character of the rule (found by fuzzing).
         assert!(Rule::parse("ALA\u{91797}(a)").is_err());
         assert!(Rule::parse("TR\u{e9}").is_err());
+    }
+
+    /// A hostile rule nested thousands deep overflowed the stack (`baton validate` aborted);
+    /// PutCompositeAlarm bounds a rule to 10240 characters, and Baton its nesting to 100.
+    #[test]
+    fn a_rule_too_long_or_nested_too_deep_is_refused_not_a_crash() {
+        let deep = |n: usize| format!("{}ALARM(a){}", "(".repeat(n), ")".repeat(n));
+        assert!(Rule::parse(&deep(100)).is_ok());
+        assert!(Rule::parse(&deep(101)).unwrap_err().message.contains("nest more than 100 deep"));
+        assert!(
+            Rule::parse(&format!("{}ALARM(a)", "NOT ".repeat(101)))
+                .unwrap_err()
+                .message
+                .contains("nest more")
+        );
+        let e = Rule::parse(&deep(6000)).unwrap_err();
+        assert!(
+            e.message.contains("at most 10240 characters (PutCompositeAlarm), not 12008"),
+            "{}",
+            e.message
+        );
+        assert!(e.to_string().len() < 300, "the message quotes the start of the rule only: {e}");
+        let long_chain = vec!["ALARM(a)"; 850].join(" OR ");
+        let chain = Rule::parse(&long_chain).expect("850 alarms joined by OR, within the length");
+        assert!(chain.holds(&states(&[("a", AlarmState::Alarm)])));
     }
 
     /// The user guide's `AT_LEAST` examples ("Composite alarms", example expressions), each read
