@@ -83,6 +83,11 @@ fn located(path: &Path, text: &str, e: &DefinitionError) -> SpecError {
             report.into_diagnostics()
         }
         DefinitionError::Invalid(problems) => placed(path, text, problems),
+        DefinitionError::TooLong { length } => {
+            let mut report = Reporter::new(path, text);
+            report.error(at_line_column((1, 1)), format!("{e} (this one is {length} characters)"));
+            report.into_diagnostics()
+        }
     };
     SpecError { diagnostics }
 }
@@ -143,6 +148,12 @@ fn validate(definition: &Path, substitutions: &[String], json_out: bool, workflo
             if json_out {
                 let errors = match &e {
                     DefinitionError::Invalid(d) => d.clone(),
+                    // AWS answers the request with an error, not a diagnostic; said as one here.
+                    DefinitionError::TooLong { .. } => vec![baton_asl::Diagnostic {
+                        code: "ValidationException",
+                        message: e.to_string(),
+                        location: String::new(),
+                    }],
                     // As AWS answers: Jackson's message and where it stopped reading.
                     DefinitionError::Json { message, location, .. } => vec![baton_asl::Diagnostic {
                         code: "INVALID_JSON_DESCRIPTION",

@@ -16,6 +16,9 @@ mod shape;
 
 pub use fields::allowed_fields;
 
+/// The longest definition the Step Functions API takes, in characters (`Definition`'s `max`).
+pub const MAX_DEFINITION_LENGTH: usize = 1_048_576;
+
 /// A whole state machine, or one branch of a `Parallel` state, or a `Map` state's processor.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -449,6 +452,10 @@ impl StateMachine {
         };
         if text.trim().is_empty() {
             return Err(not_an_object());
+        }
+        let length = text.chars().count();
+        if length > MAX_DEFINITION_LENGTH {
+            return Err(DefinitionError::TooLong { length });
         }
         let raw: Value = serde_json::from_str(text).map_err(|e| crate::json_syntax::not_json(text, &e))?;
         if !raw.is_object() {

@@ -14,6 +14,13 @@ pub enum DefinitionError {
         message: String,
         location: String,
     },
+    /// Longer than the API takes a definition: refused before it is read, as AWS refuses the
+    /// request (the service model's `Definition` shape: at most 1,048,576 characters).
+    #[error(
+        "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member must have length less than or equal to {}",
+        crate::definition::MAX_DEFINITION_LENGTH
+    )]
+    TooLong { length: usize },
     /// Every problem found, each in Step Functions' `ValidateStateMachineDefinition` form.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<Diagnostic>),
@@ -230,5 +237,14 @@ impl StatesError {
                 names::HEARTBEAT_TIMEOUT => self.heartbeat || self.error == names::HEARTBEAT_TIMEOUT,
                 other => other == self.error,
             })
+    }
+}
+
+/// `text` as a message quotes it: whole when short, else its first 60 characters and "…", so a
+/// hostile expression cannot make a megabyte-long message.
+pub fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
     }
 }

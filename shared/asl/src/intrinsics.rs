@@ -59,6 +59,7 @@ fn parse_call(expr: &str) -> Result<Arg, StatesError> {
         text: expr,
         chars: expr.char_indices().collect(),
         pos: 0,
+        depth: 0,
     };
     let call = parser.arg()?;
     parser.skip_ws();
@@ -89,15 +90,22 @@ pub fn evaluate(expr: &str, input: &Value, context: &Context) -> Result<Value, S
     eval_arg(&call, expr, input, context)
 }
 
+/// How deep calls may nest in one expression. AWS states no bound, but parsing and evaluating
+/// recurse per level, and a hostile expression nested thousands deep would exhaust the stack;
+/// real ones nest a few levels.
+const MAX_NESTING: usize = 100;
+
 struct Parser<'a> {
     text: &'a str,
     chars: Vec<(usize, char)>,
     pos: usize,
+    /// Calls open around the parser's position.
+    depth: usize,
 }
 
 impl Parser<'_> {
     fn error(&self, why: &str) -> StatesError {
-        StatesError::intrinsic(format!("{why} at character {} of '{}'", self.pos, self.text))
+        StatesError::intrinsic(format!("{why} at character {} of '{}'", self.pos, crate::error::excerpt(self.text)))
     }
 
     fn peek(&self) -> Option<char> {
@@ -202,6 +210,17 @@ impl Parser<'_> {
             return Err(self.error("expected '('"));
         }
         self.pos += 1;
+        if self.depth == MAX_NESTING {
+            return Err(self.error(&format!("intrinsic functions nest more than {MAX_NESTING} deep")));
+        }
+        self.depth += 1;
+        let call = self.call_arguments(name, min, max);
+        self.depth -= 1;
+        call
+    }
+
+    /// A call's arguments, after its `(`.
+    fn call_arguments(&mut self, name: String, min: usize, max: usize) -> Result<Arg, StatesError> {
         let mut args = Vec::new();
         self.skip_ws();
         if self.peek() == Some(')') {

@@ -14,8 +14,10 @@ use crate::path_syntax::{closing_bracket, unescape, unescaped};
 /// A parsed filter, evaluated against each element of the array (or object) it filters.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Filter {
-    Or(Box<Filter>, Box<Filter>),
-    And(Box<Filter>, Box<Filter>),
+    /// Kept flat, not as a nested pair per `||`: a chain of thousands stays shallow to evaluate
+    /// and to drop.
+    Or(Vec<Filter>),
+    And(Vec<Filter>),
     Not(Box<Filter>),
     Compare(Operand, Op, Operand),
     Exists(Operand),
@@ -53,6 +55,9 @@ pub(crate) enum Op {
 impl Filter {
     /// Parses the text between `[?(` and `)]`.
     pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        if nesting(text) > MAX_NESTING {
+            return Err(format!("the filter nests brackets and parentheses more than {MAX_NESTING} deep"));
+        }
         let mut p = Parser { s: text.as_bytes(), i: 0 };
         let f = p.or()?;
         p.ws();
@@ -64,8 +69,8 @@ impl Filter {
 
     pub(crate) fn accepts(&self, element: &Value, root: &Value) -> bool {
         match self {
-            Filter::Or(a, b) => a.accepts(element, root) || b.accepts(element, root),
-            Filter::And(a, b) => a.accepts(element, root) && b.accepts(element, root),
+            Filter::Or(any) => any.iter().any(|f| f.accepts(element, root)),
+            Filter::And(all) => all.iter().all(|f| f.accepts(element, root)),
             Filter::Not(f) => !f.accepts(element, root),
             Filter::Exists(o) => o.value(element, root).is_some(),
             Filter::Compare(l, op, r) => {
@@ -150,6 +155,28 @@ fn regex(source: &str) -> Option<regex_lite::Regex> {
     regex_lite::Regex::new(&format!("{prefix}\\A(?:{pattern})\\z")).ok()
 }
 
+/// How deep a filter may nest `(`, `!`-groups and the `[…]` of the paths inside it (which may
+/// hold filters of their own). Jayway states no bound, but parsing recurses per level, and a
+/// hostile filter nested thousands deep would exhaust the stack; real ones nest a few levels.
+const MAX_NESTING: usize = 100;
+
+/// The deepest run of open `(` and `[` in `text`, counted plainly (a bracket inside a quoted
+/// string counts too, which only ever overstates).
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for b in text.bytes() {
+        match b {
+            b'(' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
@@ -186,25 +213,32 @@ impl Parser<'_> {
     }
 
     fn or(&mut self) -> Result<Filter, String> {
-        let mut left = self.and()?;
+        let mut any = vec![self.and()?];
         while self.eat("||") {
-            left = Filter::Or(Box::new(left), Box::new(self.and()?));
+            any.push(self.and()?);
         }
-        Ok(left)
+        Ok(if any.len() == 1 { any.remove(0) } else { Filter::Or(any) })
     }
 
     fn and(&mut self) -> Result<Filter, String> {
-        let mut left = self.unary()?;
+        let mut all = vec![self.unary()?];
         while self.eat("&&") {
-            left = Filter::And(Box::new(left), Box::new(self.unary()?));
+            all.push(self.unary()?);
         }
-        Ok(left)
+        Ok(if all.len() == 1 { all.remove(0) } else { Filter::And(all) })
     }
 
     fn unary(&mut self) -> Result<Filter, String> {
-        if self.eat("!") && !self.s[self.i..].starts_with(b"=") {
-            return Ok(Filter::Not(Box::new(self.unary()?)));
+        // A run of `!`s read in a loop, not a call each: a hostile run of thousands stays shallow.
+        let mut negated = false;
+        while self.eat("!") && !self.s[self.i..].starts_with(b"=") {
+            negated = !negated;
         }
+        let filter = self.negatable()?;
+        Ok(if negated { Filter::Not(Box::new(filter)) } else { filter })
+    }
+
+    fn negatable(&mut self) -> Result<Filter, String> {
         if self.eat("(") {
             let inner = self.or()?;
             if !self.eat(")") {

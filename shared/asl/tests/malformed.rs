@@ -128,3 +128,49 @@ fn mutants_never_panic() {
     }
     assert!(refused > 1000 && ran > 1000, "refused {refused}, ran {ran}");
 }
+
+/// Hostile sizes and depths are refused in words or run, never crash: a definition past the
+/// API's 1,048,576 characters (the service model's `Definition` shape), and intrinsic calls,
+/// filter brackets and `!`s nested or chained thousands deep, each of which overflowed the
+/// stack of the thread running the state before.
+#[test]
+fn what_is_too_long_or_too_deep_is_refused_in_words_or_runs() {
+    let pass = |field: &str, value: String| json!({"StartAt": "P", "States": {"P": {"Type": "Pass", field: value, "End": true}}});
+    let load = |definition: Value| StateMachine::from_json(&definition.to_string());
+
+    let long = pass("Comment", "x".repeat(1_048_576));
+    let e = load(long).unwrap_err().to_string();
+    assert!(e.ends_with("Member must have length less than or equal to 1048576"), "{e}");
+    let within = load(pass("Comment", "x".repeat(1_000_000)));
+    assert!(within.is_ok(), "a definition within the length is read");
+
+    let nested = |n: usize| format!("{}1{}", "States.Array(".repeat(n), ")".repeat(n));
+    let parameters = |expr: String| json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"r.$": expr}, "End": true}}});
+    assert!(load(parameters(nested(100))).is_ok());
+    let e = load(parameters(nested(20_000))).unwrap_err().to_string();
+    assert!(e.contains("intrinsic functions nest more than 100 deep") && e.len() < 1000, "{e}");
+
+    let filter = |inside: String| pass("InputPath", format!("$.a[?({inside})]"));
+    let e = load(filter(format!("{}@.x == 1{}", "(".repeat(20_000), ")".repeat(20_000)))).unwrap_err();
+    assert!(e.to_string().contains("valid JSONPath"), "{e}");
+    // Long chains and runs of `!` are read flat, and run.
+    for inside in [vec!["@.x == 1"; 50_000].join(" || "), format!("{}@.x == 1", "!".repeat(200_000))] {
+        let machine = load(filter(inside)).expect("read");
+        // On a runtime worker, whose stack is smaller than the main thread's, as in `asl run`.
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        let spec = ExecutionSpec {
+            state_machine_arn: "arn:aws:states:local:0:stateMachine:m".into(),
+            execution_name: "e".into(),
+            input: json!({"a": [{"x": 1}, {"x": 2}]}),
+            input_text: None,
+            workflow: Default::default(),
+        };
+        let interpreter = Interpreter::new(Arc::new(NoTasks), Arc::new(NullSink));
+        let outcome = runtime.block_on(async move {
+            tokio::spawn(async move { interpreter.execute(&machine, &spec).await })
+                .await
+                .unwrap()
+        });
+        assert_eq!(outcome.output, Some(json!([{"x": 1}])));
+    }
+}

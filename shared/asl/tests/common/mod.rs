@@ -159,6 +159,7 @@ pub(crate) fn execute(case: &Case) -> Outcome {
             let codes = match &e {
                 DefinitionError::Invalid(d) => d.iter().map(|d| d.code).collect(),
                 DefinitionError::Json { .. } => vec!["INVALID_JSON_DESCRIPTION"],
+                DefinitionError::TooLong { .. } => vec!["ValidationException"],
             };
             return Outcome::Rejected(codes, e.to_string());
         }

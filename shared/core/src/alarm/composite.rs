@@ -74,22 +74,13 @@ impl AtLeast {
     }
 }
 
-/// A rule as an error quotes it: whole when short, else its first 60 characters, so a hostile
-/// rule cannot make a megabyte-long message.
-fn quoted(rule: &str) -> String {
-    match rule.char_indices().nth(60) {
-        Some((cut, _)) => format!("{}…", &rule[..cut]),
-        None => rule.to_string(),
-    }
-}
-
 /// An alarm with no state yet counts as INSUFFICIENT_DATA.
 fn state_of(states: &BTreeMap<String, AlarmState>, name: &str) -> AlarmState {
     states.get(name).copied().unwrap_or(AlarmState::InsufficientData)
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("AlarmRule `{}`: {message} at character {at}", quoted(.rule))]
+#[error("AlarmRule `{}`: {message} at character {at}", baton_asl::error::excerpt(.rule))]
 pub struct RuleError {
     pub rule: String,
     pub message: String,
