@@ -240,6 +240,12 @@ impl StatesError {
     }
 }
 
+/// How deep Baton lets an expression nest where AWS states no bound — intrinsic calls, a JSONPath
+/// filter's brackets, a composite alarm rule's brackets and `NOT`s: their parsers recurse per
+/// level, and a hostile expression nested thousands deep would exhaust the stack. Real ones nest
+/// a few levels.
+pub const MAX_NESTING: usize = 100;
+
 /// `text` as a message quotes it: whole when short, else its first 60 characters and "…", so a
 /// hostile expression cannot make a megabyte-long message.
 pub fn excerpt(text: &str) -> String {

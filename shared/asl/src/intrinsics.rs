@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::context::Context;
-use crate::error::StatesError;
+use crate::error::{MAX_NESTING, StatesError};
 use crate::path::{lookup, type_of};
 
 /// Escaped braces (`\{`, `\}`) inside string literals, kept apart from placeholders until
@@ -89,11 +89,6 @@ pub fn evaluate(expr: &str, input: &Value, context: &Context) -> Result<Value, S
     })?;
     eval_arg(&call, expr, input, context)
 }
-
-/// How deep calls may nest in one expression. AWS states no bound, but parsing and evaluating
-/// recurse per level, and a hostile expression nested thousands deep would exhaust the stack;
-/// real ones nest a few levels.
-const MAX_NESTING: usize = 100;
 
 struct Parser<'a> {
     text: &'a str,

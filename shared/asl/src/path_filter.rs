@@ -8,6 +8,7 @@ mod values;
 
 use serde_json::Value;
 
+use crate::error::MAX_NESTING;
 use crate::path::Path;
 use crate::path_syntax::{closing_bracket, unescape, unescaped};
 
@@ -155,13 +156,9 @@ fn regex(source: &str) -> Option<regex_lite::Regex> {
     regex_lite::Regex::new(&format!("{prefix}\\A(?:{pattern})\\z")).ok()
 }
 
-/// How deep a filter may nest `(`, `!`-groups and the `[…]` of the paths inside it (which may
-/// hold filters of their own). Jayway states no bound, but parsing recurses per level, and a
-/// hostile filter nested thousands deep would exhaust the stack; real ones nest a few levels.
-const MAX_NESTING: usize = 100;
-
-/// The deepest run of open `(` and `[` in `text`, counted plainly (a bracket inside a quoted
-/// string counts too, which only ever overstates).
+/// The deepest run of open `(` and `[` in `text` — the filter's groups and the `[…]` of its paths,
+/// which may hold filters of their own — counted plainly (a bracket inside a quoted string counts
+/// too, which only ever overstates).
 fn nesting(text: &str) -> usize {
     let (mut depth, mut deepest) = (0usize, 0usize);
     for b in text.bytes() {

@@ -7,6 +7,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use baton_asl::error::MAX_NESTING;
+
 use crate::alarm::AlarmState;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -150,9 +152,6 @@ impl Rule {
 
 /// PutCompositeAlarm's bound on `AlarmRule` ("Maximum length of 10240").
 const MAX_RULE_LENGTH: usize = 10_240;
-/// How deep brackets and `NOT`s may nest: AWS states no bound, but the parser recurses per level,
-/// and a hostile rule nested thousands deep would exhaust the stack. No real rule comes near.
-const MAX_NESTING: usize = 100;
 
 struct Parser<'a> {
     text: &'a str,
