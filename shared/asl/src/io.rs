@@ -169,6 +169,33 @@ pub(crate) fn check_size(what: &str, text_len: usize) -> Result<(), StatesError>
     Ok(())
 }
 
+/// How deep a state's output may nest: Jackson's default (`StreamWriteConstraints`, 1000 levels),
+/// the reader and writer AWS's JSON goes through. Deeper, and writing it would recurse past what
+/// a thread's stack holds: a state that loops nesting its input one level further each time
+/// (`"ResultPath": "$.a"`) crashed Baton before.
+pub(crate) const MAX_DOCUMENT_NESTING: usize = 1000;
+
+/// `States.Runtime` when `v` nests deeper than [`MAX_DOCUMENT_NESTING`], in Jackson's words for
+/// it (what AWS answers is not on record). Counted without recursion.
+pub(crate) fn check_nesting(v: &Value) -> Result<(), StatesError> {
+    let mut open = vec![(v, 0usize)];
+    while let Some((v, depth)) = open.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(a) => Box::new(a.iter()),
+            Value::Object(m) => Box::new(m.values()),
+            _ => continue,
+        };
+        let depth = depth + 1;
+        if depth > MAX_DOCUMENT_NESTING {
+            return Err(StatesError::runtime(format!(
+                "Document nesting depth ({depth}) exceeds the maximum allowed ({MAX_DOCUMENT_NESTING}, from `StreamWriteConstraints.getMaxNestingDepth()`)"
+            )));
+        }
+        open.extend(children.map(|c| (c, depth)));
+    }
+    Ok(())
+}
+
 /// Serialized length of a value, without keeping the text.
 pub(crate) fn json_len(v: &Value) -> usize {
     struct Count(usize);

@@ -103,6 +103,11 @@ impl Path {
         })
     }
 
+    /// How many steps the path takes from `$`.
+    pub fn depth(&self) -> usize {
+        self.segments.len()
+    }
+
     /// Whether this is a reference path: fields and indices only (developer guide, Reference
     /// paths: no `@ .. , : ? *`).
     pub fn is_reference(&self) -> bool {

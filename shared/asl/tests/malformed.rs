@@ -173,4 +173,43 @@ fn what_is_too_long_or_too_deep_is_refused_in_words_or_runs() {
         });
         assert_eq!(outcome.output, Some(json!([{"x": 1}])));
     }
+
+    // A state that nests its input one level further each time it runs: Jackson's bound (1000)
+    // ends it as a failure, where writing the output once overflowed the stack.
+    let nesting = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "ResultPath": "$.a", "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.stop", "IsPresent": true, "Next": "E"}], "Default": "P"},
+        "E": {"Type": "Succeed"}}});
+    let machine = load(nesting).expect("read");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let spec = ExecutionSpec {
+        state_machine_arn: "arn:aws:states:local:0:stateMachine:m".into(),
+        execution_name: "e".into(),
+        input: json!({}),
+        input_text: None,
+        workflow: Default::default(),
+    };
+    let interpreter = Interpreter::new(Arc::new(NoTasks), Arc::new(NullSink));
+    let outcome = runtime.block_on(async move {
+        tokio::spawn(async move { interpreter.execute(&machine, &spec).await })
+            .await
+            .unwrap()
+    });
+    let error = outcome.error.expect("failed");
+    assert_eq!(error.error, "States.Runtime");
+    assert!(
+        error
+            .cause
+            .contains("Document nesting depth (1001) exceeds the maximum allowed (1000"),
+        "{}",
+        error.cause
+    );
+    // A ResultPath that would nest the input 100,000 levels at once is refused as it is read.
+    let e = load(pass("ResultPath", format!("${}", ".a".repeat(100_000))))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("the Reference Path is 100000 steps deep; Baton writes at most 100"),
+        "{e}"
+    );
 }

@@ -33,7 +33,9 @@ use crate::context::Context;
 use crate::definition::{Catcher, JitterStrategy, Retrier, State, StateMachine};
 use crate::error::StatesError;
 use crate::history::{HISTORY_LIMIT, HistorySink};
-use crate::io::{Lang, PAYLOAD_LIMIT, Step, assign_block, jsonata_field, result_over_quota, result_path, states_doc, transition};
+use crate::io::{
+    Lang, PAYLOAD_LIMIT, Step, assign_block, check_nesting, jsonata_field, result_over_quota, result_path, states_doc, transition,
+};
 use crate::redrive::Redrive;
 use crate::tokens::TaskTokens;
 use run::Run;
@@ -339,6 +341,7 @@ impl Interpreter {
                 run.scope.assign(assigned.clone())?;
             }
             let (Step::Next(_, output) | Step::End(output)) = &step;
+            check_nesting(output)?;
             let exited = output.to_string();
             if exited.len() > PAYLOAD_LIMIT {
                 return Err(result_over_quota(name));

@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, VecDeque};
 
 use serde_json::Value;
 
-use crate::error::Diagnostic;
+use crate::error::{Diagnostic, MAX_NESTING};
 use crate::intrinsics;
 use crate::path::Path;
 
@@ -107,6 +107,14 @@ impl Checker {
             PathField::Reference => is_reference_path(text),
             PathField::Plain | PathField::Condition => path_problem(text).is_none(),
         };
+        if valid
+            && field == PathField::Reference
+            && let Some(depth) = Path::parse(text).ok().map(|p| p.depth()).filter(|d| *d > MAX_NESTING)
+        {
+            // Writing there nests the input that deep at once; AWS states no bound.
+            let message = format!("the Reference Path is {depth} steps deep; Baton writes at most {MAX_NESTING}");
+            self.report("SCHEMA_VALIDATION_FAILED", message, location);
+        }
         if !valid {
             let message = match field {
                 PathField::Reference | PathField::Condition if !text.starts_with('$') => {
