@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 
 use baton_asl::mock::NoTasks;
-use baton_asl::{ExecutionSpec, Interpreter, NullSink, StateMachine};
+use baton_asl::{ExecutionOutcome, ExecutionSpec, Interpreter, NullSink, StateMachine};
 use serde_json::{Value, json};
 
 /// Every location in a document, as a path of keys and indices.
@@ -109,13 +109,7 @@ fn mutants_never_panic() {
                     refused += 1;
                 }
                 Ok(machine) => {
-                    let spec = ExecutionSpec {
-                        state_machine_arn: "arn:aws:states:local:0:stateMachine:m".into(),
-                        execution_name: "e".into(),
-                        input: case.input.clone(),
-                        input_text: None,
-                        workflow: Default::default(),
-                    };
+                    let spec = spec(case.input.clone());
                     let interpreter = Interpreter::new(Arc::new(NoTasks), Arc::new(NullSink));
                     // Mutants may loop; the history limit or virtual time ends them.
                     let _ = runtime.block_on(async {
@@ -127,6 +121,29 @@ fn mutants_never_panic() {
         }
     }
     assert!(refused > 1000 && ran > 1000, "refused {refused}, ran {ran}");
+}
+
+fn spec(input: Value) -> ExecutionSpec {
+    ExecutionSpec {
+        state_machine_arn: "arn:aws:states:local:0:stateMachine:m".into(),
+        execution_name: "e".into(),
+        input,
+        input_text: None,
+        workflow: Default::default(),
+    }
+}
+
+/// Runs `machine` on a runtime worker, whose stack is smaller than the main thread's, as in
+/// `asl run`.
+fn on_a_worker(machine: StateMachine, input: Value) -> ExecutionOutcome {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let interpreter = Interpreter::new(Arc::new(NoTasks), Arc::new(NullSink));
+    let spec = spec(input);
+    runtime.block_on(async move {
+        tokio::spawn(async move { interpreter.execute(&machine, &spec).await })
+            .await
+            .unwrap()
+    })
 }
 
 /// Hostile sizes and depths are refused in words or run, never crash: a definition past the
@@ -155,22 +172,7 @@ fn what_is_too_long_or_too_deep_is_refused_in_words_or_runs() {
     assert!(e.to_string().contains("valid JSONPath"), "{e}");
     // Long chains and runs of `!` are read flat, and run.
     for inside in [vec!["@.x == 1"; 50_000].join(" || "), format!("{}@.x == 1", "!".repeat(200_000))] {
-        let machine = load(filter(inside)).expect("read");
-        // On a runtime worker, whose stack is smaller than the main thread's, as in `asl run`.
-        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-        let spec = ExecutionSpec {
-            state_machine_arn: "arn:aws:states:local:0:stateMachine:m".into(),
-            execution_name: "e".into(),
-            input: json!({"a": [{"x": 1}, {"x": 2}]}),
-            input_text: None,
-            workflow: Default::default(),
-        };
-        let interpreter = Interpreter::new(Arc::new(NoTasks), Arc::new(NullSink));
-        let outcome = runtime.block_on(async move {
-            tokio::spawn(async move { interpreter.execute(&machine, &spec).await })
-                .await
-                .unwrap()
-        });
+        let outcome = on_a_worker(load(filter(inside)).expect("read"), json!({"a": [{"x": 1}, {"x": 2}]}));
         assert_eq!(outcome.output, Some(json!([{"x": 1}])));
     }
 
@@ -180,21 +182,7 @@ fn what_is_too_long_or_too_deep_is_refused_in_words_or_runs() {
         "P": {"Type": "Pass", "ResultPath": "$.a", "Next": "C"},
         "C": {"Type": "Choice", "Choices": [{"Variable": "$.stop", "IsPresent": true, "Next": "E"}], "Default": "P"},
         "E": {"Type": "Succeed"}}});
-    let machine = load(nesting).expect("read");
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let spec = ExecutionSpec {
-        state_machine_arn: "arn:aws:states:local:0:stateMachine:m".into(),
-        execution_name: "e".into(),
-        input: json!({}),
-        input_text: None,
-        workflow: Default::default(),
-    };
-    let interpreter = Interpreter::new(Arc::new(NoTasks), Arc::new(NullSink));
-    let outcome = runtime.block_on(async move {
-        tokio::spawn(async move { interpreter.execute(&machine, &spec).await })
-            .await
-            .unwrap()
-    });
+    let outcome = on_a_worker(load(nesting).expect("read"), json!({}));
     let error = outcome.error.expect("failed");
     assert_eq!(error.error, "States.Runtime");
     assert!(
