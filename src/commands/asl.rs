@@ -263,7 +263,7 @@ fn execute(args: RunArgs) -> anyhow::Result<u8> {
     let runtime = builder.build().context("starting the interpreter's runtime")?;
     let sink = Arc::new(MemorySink::default());
     let spec = ExecutionSpec {
-        state_machine_arn: format!("arn:aws:states:local:000000000000:stateMachine:{name}"),
+        state_machine_arn: baton_local::runtime::machine_arn(&name),
         execution_name: uuid_like(),
         input,
         input_text,

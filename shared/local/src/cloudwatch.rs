@@ -88,10 +88,10 @@ impl MetricsSink for SqliteMetrics {
     }
 }
 
-/// An alarm's ARN as the local runtime names its resources (region `local`, account
-/// 000000000000), for reasons written as CloudWatch writes them.
+/// An alarm's ARN as the local runtime names its resources, for reasons written as CloudWatch
+/// writes them.
 fn alarm_arn(name: &str) -> String {
-    format!("arn:aws:cloudwatch:local:000000000000:alarm:{name}")
+    crate::runtime::local_arn("cloudwatch", &format!("alarm:{name}"))
 }
 
 /// Alarm state, kept in SQLite so `baton status` and a later run see it too.

@@ -114,8 +114,10 @@ impl WindowMember {
             (Some(_), None) => Ok(EvaluationWindow::Sliding),
             (None, Some(wall)) => {
                 if !WALL_CLOCK_PERIODS.contains(&period) {
+                    let [first @ .., last] = WALL_CLOCK_PERIODS.map(|p| p.to_string());
                     return Err(RequestError::Invalid(format!(
-                        "a WallClockWindow needs a Period of 60, 300, 3600, 86400 or 604800 seconds, not {period}"
+                        "a WallClockWindow needs a Period of {} or {last} seconds, not {period}",
+                        first.join(", ")
                     )));
                 }
                 // Baton aligns to UTC's boundaries: a calendar week's start, and a time zone's

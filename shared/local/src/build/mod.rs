@@ -205,7 +205,10 @@ impl ShellBuildRunner {
         let source_version = req.commit_id.clone().unwrap_or_else(|| req.source.to_string());
         let codebuild_env = [
             ("CODEBUILD_BUILD_ID", id.to_string()),
-            ("CODEBUILD_BUILD_ARN", format!("arn:aws:codebuild:local:000000000000:build/{id}")),
+            (
+                "CODEBUILD_BUILD_ARN",
+                crate::runtime::local_arn("codebuild", &format!("build/{id}")),
+            ),
             ("CODEBUILD_BUILD_NUMBER", number.to_string()),
             ("CODEBUILD_BUILD_IMAGE", "baton/local".to_string()),
             ("CODEBUILD_SRC_DIR", src.to_string_lossy().into_owned()),

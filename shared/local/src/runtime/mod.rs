@@ -126,9 +126,15 @@ impl Drop for LocalRuntime {
     }
 }
 
+/// A local resource's ARN: AWS's form, in region `local` of account 000000000000, which no real
+/// ARN names.
+pub fn local_arn(service: &str, resource: &str) -> String {
+    format!("arn:aws:{service}:local:000000000000:{resource}")
+}
+
 /// The local stand-in ARN of a stage function, what `${XFunctionArn}` resolves to.
 pub fn function_arn(stem: &str) -> String {
-    format!("arn:aws:lambda:local:000000000000:function:baton-{}", stem.to_lowercase())
+    local_arn("lambda", &format!("function:baton-{}", stem.to_lowercase()))
 }
 
 /// A synthesized definition as a local execution runs it: its `${XFunctionArn}` placeholders
@@ -460,5 +466,5 @@ impl LocalRuntime {
 
 /// The ARN a local pipeline's state machine runs under (its `$$.StateMachine.Id`).
 pub fn machine_arn(pipeline: &str) -> String {
-    format!("arn:aws:states:local:000000000000:stateMachine:{pipeline}")
+    local_arn("states", &format!("stateMachine:{pipeline}"))
 }
