@@ -48,6 +48,8 @@ pub fn plain(message: &str) -> String {
         return "the file is too large or too deeply nested to read (Baton bounds what it parses)".into();
     }
     match message {
+        // The YAML scanner's bound on `[`/`{` and indented levels, reached before the budget's.
+        "recursion limit exceeded" => "lists and mappings nest too deeply here to read (Baton bounds how deep a spec file may nest)".into(),
         "expected string scalar" => "expected a text value here, found a mapping or a list (quote a value that holds `: `)".into(),
         "expected sequence start" => "expected a list here (one `- item` per line, or `[a, b]`)".into(),
         "expected mapping start" => "expected a mapping here (`key: value` lines)".into(),
