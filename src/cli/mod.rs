@@ -148,7 +148,7 @@ Examples:
     },
     /// Check pipeline.yml, buildspec.yml, appspec.yml and state machine files; report every problem with its line and column.
     #[command(
-        after_help = "The kind of each file is taken from its name (buildspec*, appspec*, *.json is a state machine,\nanything else a pipeline) unless --kind says otherwise. Checking a pipeline also checks the\nbuildspecs it names.\n\nExamples:\n  baton validate                     the pipeline in this directory, and its buildspecs\n  baton validate examples/hello-app/pipeline.yml\n  baton validate machine.asl.json appspec.yml\n  baton validate ci/build.yaml --kind buildspec"
+        after_help = "The kind of each file is taken from its name (buildspec*, appspec*, *.json is a state machine,\nanything else a pipeline) unless --kind says otherwise. Checking a pipeline also checks the\nbuildspecs it names, and the appspec of each server deployment group where the source holds it.\n\nExamples:\n  baton validate                     the pipeline in this directory, its buildspecs and appspec\n  baton validate examples/hello-app/pipeline.yml\n  baton validate machine.asl.json appspec.yml\n  baton validate ci/build.yaml --kind buildspec"
     )]
     Validate {
         /// Files to check; a directory means its pipeline.yml [default: the pipeline here].

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anstream::eprintln;
 use baton_core::spec::error::Diagnostic;
+use baton_core::spec::validate::SourceFileKind;
 use baton_core::spec::{self, appspec, buildspec, lambda_appspec};
 
 use crate::cli::FileKind;
@@ -26,7 +27,7 @@ fn kind_of(path: &Path) -> FileKind {
 /// What a valid file leads to: more files to check, and what AWS accepts but ignores.
 #[derive(Default)]
 struct Checked {
-    more: Vec<PathBuf>,
+    more: Vec<(PathBuf, FileKind)>,
     warnings: Vec<Diagnostic>,
 }
 
@@ -51,9 +52,19 @@ fn check(path: &Path, kind: FileKind) -> Result<Checked, spec::SpecError> {
         FileKind::Pipeline => {
             baton_core::parse_pipeline(path, &text)?;
             // The buildspecs a pipeline names live in its source: each must be there, and is
-            // checked in turn.
+            // checked in turn, as is an appspec its deployment groups name that is there.
+            let named = spec::validate::check_source_files(path, &text)?;
             Ok(Checked {
-                more: spec::validate::check_source_files(path, &text)?,
+                more: named
+                    .into_iter()
+                    .map(|f| {
+                        let kind = match f.kind {
+                            SourceFileKind::Buildspec => FileKind::Buildspec,
+                            SourceFileKind::Appspec => FileKind::Appspec,
+                        };
+                        (f.path, kind)
+                    })
+                    .collect(),
                 warnings: spec::validate::warnings(path, &text),
             })
         }
@@ -85,7 +96,7 @@ pub(crate) fn run(files: &[PathBuf], kind: Option<FileKind>) -> anyhow::Result<u
                     eprintln!("{}warning{}: {w}", style::WARN.render(), style::WARN.render_reset());
                 }
                 println!("{}ok{} {}", style::OK.render(), style::OK.render_reset(), file.display());
-                queue.extend(checked.more.into_iter().map(|f| (f, FileKind::Buildspec)));
+                queue.extend(checked.more);
             }
             Err(e) => {
                 failed = true;

@@ -406,3 +406,27 @@ fn every_command_takes_the_pipeline_the_same_way() {
     let both = baton(&["history", dir, "--pipeline", dir]);
     assert_eq!(both.status.code(), Some(2), "the argument and --pipeline are one thing: give one");
 }
+
+#[test]
+fn validate_checks_the_appspec_a_deployment_group_names_when_the_source_holds_it() {
+    let pipeline = "name: p\nstages:\n  - name: B\n    actions:\n      - { name: Make, type: build, outputs: [app] }\n  - name: D\n    actions:\n      - { name: Ship, type: deploy, input: app, group: web }\ndeployment_groups:\n  web:\n    appspec: deploy/appspec.yml\n";
+    let broken = "version: 0.0\nos: linux\nhooks:\n  BeforeInstal:\n    - location: scripts/x.sh\n";
+    let project = Project::with_files(&[
+        ("pipeline.yml", pipeline),
+        ("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - true\n"),
+        ("deploy/appspec.yml", broken),
+        // Not the file the group names: never read.
+        ("appspec.yml", "not: [an appspec"),
+    ]);
+    let out = baton(&["validate", project.path().to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(err.contains("deploy/appspec.yml:4:3:"), "the appspec's own location: {err}");
+    assert!(!err.contains("not: [an appspec"), "{err}");
+
+    // An appspec the source does not hold may be written by the build: not an error.
+    std::fs::remove_file(project.path().join("deploy/appspec.yml")).expect("remove");
+    let out = baton(&["validate", project.path().to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("appspec"), "{}", text(&out.stdout));
+}

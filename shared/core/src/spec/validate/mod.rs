@@ -18,7 +18,7 @@ mod variables;
 mod warnings;
 
 pub use analysis::FRONT_DOOR_METRICS;
-pub use source_files::{check_source_files, source_dir};
+pub use source_files::{SourceFile, SourceFileKind, check_source_files, source_dir};
 pub use warnings::warnings;
 
 use alarms::validate_alarms;

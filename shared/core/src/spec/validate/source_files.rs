@@ -1,6 +1,7 @@
 //! What a pipeline names in its source, checked where the source is on disk: each build's
-//! buildspec must be there, resolved beneath the source directory, links and all. A source that
-//! is not on this machine (a CodeCommit repository on AWS) is not checked.
+//! buildspec must be there, resolved beneath the source directory, links and all; an appspec a
+//! deployment group names is checked when the source holds it. A source that is not on this
+//! machine (a CodeCommit repository on AWS) is not checked.
 
 use std::path::{Path, PathBuf};
 
@@ -42,8 +43,25 @@ fn batch_agrees(path: &Path, rel: &str, a: &crate::spec::pipeline::ActionSpec, a
     }
 }
 
-/// Checks that every build's buildspec is in the source, and returns where each one is.
-pub fn check_source_files(file: &Path, text: &str) -> Result<Vec<PathBuf>, SpecError> {
+/// What a file the pipeline names in its source is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SourceFileKind {
+    Buildspec,
+    Appspec,
+}
+
+/// A file the pipeline names, found in its source.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub kind: SourceFileKind,
+}
+
+/// Checks that every build's buildspec is in the source, and returns where each one is, with
+/// the appspecs of the server deployment groups that the source holds. An appspec is read from
+/// the deployed artifact, which a build may write it into, so one missing from the source is not
+/// an error; one present is the file the build most often copies there.
+pub fn check_source_files(file: &Path, text: &str) -> Result<Vec<SourceFile>, SpecError> {
     let spec: PipelineSpec = parse_yaml(file, text)?;
     let source = source_dir(file, spec.source.repository.as_deref());
     if !source.is_dir() {
@@ -68,8 +86,23 @@ pub fn check_source_files(file: &Path, text: &str) -> Result<Vec<PathBuf>, SpecE
             ),
             Ok(path) => {
                 batch_agrees(&path, rel, a, at, &mut r);
-                found.push(path);
+                found.push(SourceFile {
+                    path,
+                    kind: SourceFileKind::Buildspec,
+                });
             }
+        }
+    }
+    // A Lambda group deploys a code bundle; Baton writes its appspec.
+    let appspecs = spec.deployment_groups.values().filter(|g| g.value.lambda.is_none());
+    for g in appspecs {
+        if let Ok(path) = beneath::resolve(&source, &g.value.appspec, Last::Follow)
+            && path.is_file()
+        {
+            found.push(SourceFile {
+                path,
+                kind: SourceFileKind::Appspec,
+            });
         }
     }
     r.finish()?;
