@@ -126,14 +126,6 @@ impl LocalAlarms {
         Ok(state.and_then(|s| AlarmState::parse(&s)).unwrap_or(AlarmState::InsufficientData))
     }
 
-    fn stored_reason(&self, alarm: &str) -> Result<Option<String>, LocalError> {
-        self.db
-            .lock()
-            .query_row("SELECT reason FROM alarms WHERE name = ?1", [alarm], |r| r.get(0))
-            .optional()
-            .map_err(LocalError::sql)
-    }
-
     /// Of `alarms`, the one whose state changed last: its name, state and when. CloudWatch names
     /// that child in a composite alarm's reason.
     fn latest_transition(&self, alarms: &[&str]) -> Result<Option<(String, AlarmState, DateTime<Utc>)>, LocalError> {
@@ -185,15 +177,12 @@ impl LocalAlarms {
         for c in self.pipeline.composite_alarms.values() {
             let old = self.stored(&c.name)?;
             let state = states[&c.name];
-            // The reason is the transition's, as on CloudWatch: kept while the state holds.
-            let kept = if state == old { self.stored_reason(&c.name)? } else { None };
             let before: BTreeMap<String, AlarmState> = changes.iter().map(|(n, old, _)| (n.clone(), *old)).collect();
-            let reason = match (kept, c.rule.pivot(&states, &before)) {
-                (Some(reason), _) => reason,
-                (None, Some(child)) => reason::child_transitioned(&alarm_arn(child), states[child], Utc::now()),
+            let reason = match c.rule.pivot(&states, &before) {
+                Some(child) => reason::child_transitioned(&alarm_arn(child), states[child], Utc::now()),
                 // Decided by no change of this evaluation (a state kept from an earlier run): the
                 // child that moved last.
-                (None, None) => match self.latest_transition(&c.rule.alarms())? {
+                None => match self.latest_transition(&c.rule.alarms())? {
                     Some((child, child_state, at)) => reason::child_transitioned(&alarm_arn(&child), child_state, at),
                     // A rule of TRUE and FALSE only: no child to name.
                     None => format!("rule {} is {}", c.text, state == AlarmState::Alarm),
@@ -219,9 +208,12 @@ impl LocalAlarms {
                 .optional()
                 .map_err(LocalError::sql)?;
             let stored = stored.and_then(|s| AlarmState::parse(&s)).unwrap_or(AlarmState::InsufficientData);
+            // The reason is the transition's, kept while the state holds: CloudWatch updates an
+            // alarm's state (`StateUpdatedTimestamp`) only when its StateValue changes.
             tx.execute(
                 "INSERT INTO alarms (name, state, reason, updated_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (name) DO UPDATE SET state = excluded.state, reason = excluded.reason,
+                 ON CONFLICT (name) DO UPDATE SET state = excluded.state,
+                 reason = CASE WHEN alarms.state = excluded.state THEN alarms.reason ELSE excluded.reason END,
                  updated_at = CASE WHEN alarms.state = excluded.state THEN alarms.updated_at ELSE excluded.updated_at END",
                 params![name, eval.state.to_string(), eval.reason, ts],
             )
@@ -429,6 +421,15 @@ mod tests {
         assert_eq!(serde_json::to_value(&instances[0]).unwrap()["health"], "healthy");
     }
 
+    fn stored_reason(alarms: &LocalAlarms, alarm: &str) -> Option<String> {
+        alarms
+            .db
+            .lock()
+            .query_row("SELECT reason FROM alarms WHERE name = ?1", [alarm], |r| r.get(0))
+            .optional()
+            .unwrap()
+    }
+
     /// A composite alarm's reason names the child whose transition moved it, as CloudWatch's
     /// does ("… transitioned to ALARM at Friday 04 August, 2023 12:54:46 UTC", the user guide's
     /// composite sample), and keeps it while its state holds.
@@ -470,6 +471,49 @@ alarms:
         );
         // Evaluated again with nothing moved, the reason is the transition's still.
         alarms.evaluate_all(now).unwrap();
-        assert_eq!(alarms.stored_reason("any").unwrap().as_deref(), Some(said.as_str()));
+        assert_eq!(stored_reason(&alarms, "any").as_deref(), Some(said.as_str()));
+    }
+
+    /// A metric alarm's reason is its transition's, kept while its state holds: CloudWatch
+    /// updates an alarm's state (`StateUpdatedTimestamp`, "the last update to the value of
+    /// either the StateValue or EvaluationState parameters", DescribeAlarms' `MetricAlarm`) only
+    /// when one of those changes, and the reason names "the datapoints that the alarm evaluated
+    /// at that timestamp" (AWS knowledge center, "Why did my CloudWatch alarm trigger when its
+    /// metric doesn't have any breaching data points?").
+    #[tokio::test]
+    async fn a_metric_alarm_keeps_its_transitions_reason_while_its_state_holds() {
+        let yaml = "name: p
+stages:
+  - name: Build
+    actions:
+      - { name: Make, type: build }
+alarms:
+  errors: { metric: Errors, dimensions: { S: a }, statistic: Sum, period: 60, threshold: 1, comparison: GreaterThanOrEqualToThreshold, evaluation_periods: 2, datapoints_to_alarm: 1 }
+";
+        let pipeline = Arc::new(baton_core::parse_pipeline(std::path::Path::new("pipeline.yml"), yaml).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(Db::open(&dir.path().join("state.db")).unwrap());
+        let metrics = SqliteMetrics::new(db.clone());
+        let alarms = LocalAlarms::new(pipeline, db, metrics.clone());
+        let now = Utc::now().timestamp_millis() / 60_000 * 60_000;
+        let datum = |at: i64, value: f64| MetricDatum {
+            namespace: "Baton".into(),
+            name: "Errors".into(),
+            dimensions: BTreeMap::from([("S".to_string(), "a".to_string())]),
+            timestamp_ms: at,
+            value,
+            unit: "Count".into(),
+        };
+        metrics.put(&[datum(now - 30_000, 5.0)]).await.unwrap();
+        let changes = alarms.evaluate_all(now).unwrap();
+        let (_, _, eval) = changes.iter().find(|(n, ..)| n == "errors").expect("the alarm changed");
+        assert_eq!(eval.state, AlarmState::Alarm);
+        assert!(eval.reason.contains("[5.0 ("), "{}", eval.reason);
+        // A minute on, a second breaching datapoint: still ALARM, and the reason is the one the
+        // alarm went to ALARM with, not one naming the new datapoint.
+        metrics.put(&[datum(now + 30_000, 7.0)]).await.unwrap();
+        assert!(alarms.evaluate_all(now + 60_000).unwrap().is_empty(), "no transition");
+        assert_eq!(alarms.stored("errors").unwrap(), AlarmState::Alarm);
+        assert_eq!(stored_reason(&alarms, "errors").as_deref(), Some(eval.reason.as_str()));
     }
 }
