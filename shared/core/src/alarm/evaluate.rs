@@ -84,6 +84,14 @@ pub fn decide(alarm: &Alarm, periods: &[Option<Datapoint>], current: AlarmState)
     let real: Vec<(usize, Datapoint)> = periods.iter().enumerate().filter_map(|(age, p)| p.map(|p| (age + 1, p))).collect();
     // ALARM when at least M of the judged datapoints and the gaps counted as breaching breach.
     let verdict = |judged: &[(usize, Datapoint)], filled_breaching: usize, filled_fine: usize| {
+        // Nothing received: the gaps alone decide, and CloudWatch says so in its own sentence.
+        if judged.is_empty() && filled_breaching + filled_fine > 0 {
+            let alarming = filled_breaching >= m;
+            return Evaluation {
+                state: if alarming { AlarmState::Alarm } else { AlarmState::Ok },
+                reason: reason::no_datapoints_received(filled_breaching + filled_fine, filled_breaching > 0),
+            };
+        }
         let breaching: Vec<Datapoint> = judged.iter().map(|p| p.1).filter(|p| p.breaching).collect();
         if breaching.len() + filled_breaching >= m {
             Evaluation {
@@ -426,5 +434,31 @@ mod tests {
         assert_eq!(Statistic::Percentile(0.0).aggregate(&v), Some(1.0));
         assert_eq!(Statistic::parse("p99.9"), Some(Statistic::Percentile(99.9)));
         assert_eq!(Statistic::parse("p101"), None);
+    }
+
+    /// A range with no datapoint at all, its gaps counted by the missing-data treatment, in
+    /// CloudWatch's words (`describe-alarms` output kept in public projects: "Threshold Crossed: no
+    /// datapoints were received for 1 period and 1 missing datapoint was treated as [Breaching]."
+    /// for a one-period alarm treating missing data as breaching, 2017; the same with
+    /// [NonBreaching] in OK, 2026); over more periods, the same sentence counts them all.
+    #[test]
+    fn a_range_with_no_datapoint_says_none_was_received() {
+        let breaching = decide(&alarm(1, 1, TreatMissingData::Breaching), &row("-"), AlarmState::Ok);
+        assert_eq!(breaching.state, AlarmState::Alarm);
+        assert_eq!(
+            breaching.reason,
+            "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was treated as [Breaching]."
+        );
+        let fine = decide(&alarm(1, 1, TreatMissingData::NotBreaching), &row("-"), AlarmState::Alarm);
+        assert_eq!(fine.state, AlarmState::Ok);
+        assert_eq!(
+            fine.reason,
+            "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was treated as [NonBreaching]."
+        );
+        let three = decide(&alarm(3, 2, TreatMissingData::NotBreaching), &row("- - -"), AlarmState::Alarm);
+        assert_eq!(
+            three.reason,
+            "Threshold Crossed: no datapoints were received for 3 periods and 3 missing datapoints were treated as [NonBreaching]."
+        );
     }
 }

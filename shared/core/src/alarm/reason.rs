@@ -14,6 +14,10 @@
 //! - "5 missing datapoints were treated as \[NonBreaching\] (minimum 7 datapoints for ALARM -> OK
 //!   transition)", the end of a reason quoted from an alarm filling gaps. How it joins the
 //!   sentence before it is not on record; Baton joins it with "and".
+//! - "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was
+//!   treated as \[Breaching\]." and "… as \[NonBreaching\]." (`describe-alarms` output kept in
+//!   public projects, 2017 and 2026): an evaluation range with no datapoint at all, its gaps
+//!   filled by the missing-data treatment; and "Insufficient Data: 1 datapoint was unknown."
 //!
 //! Values and the threshold are written as Java writes a double (`50.0`), and a datapoint's time
 //! as `dd/MM/yy HH:mm:ss` in UTC.
@@ -78,6 +82,17 @@ pub fn too_few_breaching(alarm: &Alarm, breaching: &[Datapoint]) -> String {
         "{}, fewer than the minimum {m} {} for OK -> ALARM transition.",
         crossed(alarm, breaching, ""),
         plural(m, "datapoint")
+    )
+}
+
+/// Why the alarm is in ALARM (`breaching`) or OK though its evaluation range held no datapoint:
+/// each of its `periods` was missing and the missing-data treatment counted it.
+pub fn no_datapoints_received(periods: usize, breaching: bool) -> String {
+    format!(
+        "Threshold Crossed: no datapoints were received for {periods} {} and {periods} missing {} treated as [{}].",
+        plural(periods, "period"),
+        datapoints_were(periods),
+        if breaching { "Breaching" } else { "NonBreaching" }
     )
 }
 
