@@ -16,7 +16,7 @@
 //!
 //! ALARM when at least M of the judged datapoints breach, OK otherwise.
 
-use crate::alarm::reason::{self, Datapoint};
+use crate::alarm::reason::{self, Datapoint, Gaps};
 use crate::alarm::{AlarmState, EvaluationWindow, LowSampleCount, Statistic, TreatMissingData};
 use crate::model::Alarm;
 
@@ -83,43 +83,51 @@ pub fn decide(alarm: &Alarm, periods: &[Option<Datapoint>], current: AlarmState)
     // Each real datapoint with its age in periods (1 = the newest period).
     let real: Vec<(usize, Datapoint)> = periods.iter().enumerate().filter_map(|(age, p)| p.map(|p| (age + 1, p))).collect();
     // ALARM when at least M of the judged datapoints and the gaps counted as breaching breach.
-    let verdict = |judged: &[(usize, Datapoint)], filled_breaching: usize, filled_fine: usize| {
-        // Nothing received: the gaps alone decide, and CloudWatch says so in its own sentence.
-        if judged.is_empty() && filled_breaching + filled_fine > 0 {
-            let alarming = filled_breaching >= m;
+    let verdict = |judged: &[(usize, Datapoint)], gaps: Gaps| {
+        let breaching: Vec<Datapoint> = judged.iter().map(|p| p.1).filter(|p| p.breaching).collect();
+        let gaps_breaching = if gaps.breaching { gaps.count } else { 0 };
+        if breaching.len() + gaps_breaching >= m {
             return Evaluation {
-                state: if alarming { AlarmState::Alarm } else { AlarmState::Ok },
-                reason: reason::no_datapoints_received(filled_breaching + filled_fine, filled_breaching > 0),
+                state: AlarmState::Alarm,
+                reason: reason::threshold_crossed(alarm, AlarmState::Alarm, &breaching, judged.len(), gaps),
             };
         }
-        let breaching: Vec<Datapoint> = judged.iter().map(|p| p.1).filter(|p| p.breaching).collect();
-        if breaching.len() + filled_breaching >= m {
-            Evaluation {
-                state: AlarmState::Alarm,
-                reason: reason::threshold_crossed(alarm, AlarmState::Alarm, &breaching, filled_breaching),
-            }
-        } else {
-            let fine: Vec<Datapoint> = judged.iter().map(|p| p.1).filter(|p| !p.breaching).collect();
-            Evaluation {
-                state: AlarmState::Ok,
-                reason: if fine.is_empty() && filled_fine == 0 {
-                    reason::too_few_breaching(alarm, &breaching)
-                } else {
-                    reason::threshold_crossed(alarm, AlarmState::Ok, &fine, filled_fine)
-                },
-            }
+        let fine: Vec<Datapoint> = judged.iter().map(|p| p.1).filter(|p| !p.breaching).collect();
+        Evaluation {
+            state: AlarmState::Ok,
+            reason: if fine.is_empty() && gaps.count == 0 {
+                reason::too_few_breaching(alarm, &breaching)
+            } else {
+                reason::threshold_crossed(alarm, AlarmState::Ok, &fine, judged.len(), gaps)
+            },
         }
+    };
+    let none = Gaps {
+        count: 0,
+        breaching: false,
     };
     if let Some(kept) = too_few_samples(alarm, &real, current) {
         return kept;
     }
     if real.len() >= n {
-        return verdict(&real[..n], 0, 0);
+        return verdict(&real[..n], none);
     }
     let fill = n - real.len();
     match alarm.treat_missing_data {
-        TreatMissingData::Breaching => verdict(&real, fill, 0),
-        TreatMissingData::NotBreaching => verdict(&real, 0, fill),
+        TreatMissingData::Breaching => verdict(
+            &real,
+            Gaps {
+                count: fill,
+                breaching: true,
+            },
+        ),
+        TreatMissingData::NotBreaching => verdict(
+            &real,
+            Gaps {
+                count: fill,
+                breaching: false,
+            },
+        ),
         TreatMissingData::Missing | TreatMissingData::Ignore => {
             let ignore = alarm.treat_missing_data == TreatMissingData::Ignore;
             if real.is_empty() {
@@ -136,7 +144,7 @@ pub fn decide(alarm: &Alarm, periods: &[Option<Datapoint>], current: AlarmState)
                 };
             }
             if real.len() >= m {
-                return verdict(&real, 0, 0);
+                return verdict(&real, none);
             }
             let all_breaching = real.iter().all(|p| p.1.breaching);
             // Ignored missing data and too few points, all breaching: nothing says the alarm's
@@ -165,7 +173,7 @@ pub fn decide(alarm: &Alarm, periods: &[Option<Datapoint>], current: AlarmState)
                     state: current,
                     reason: "Too few datapoints to decide; missing data is ignored, so the state is kept.".into(),
                 },
-                (false, _) => verdict(&real, 0, 0),
+                (false, _) => verdict(&real, none),
             }
         }
     }
@@ -455,10 +463,41 @@ mod tests {
             fine.reason,
             "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was treated as [NonBreaching]."
         );
-        let three = decide(&alarm(3, 2, TreatMissingData::NotBreaching), &row("- - -"), AlarmState::Alarm);
+        let eight = decide(&alarm(8, 2, TreatMissingData::Breaching), &row("- - - - - - - -"), AlarmState::Ok);
         assert_eq!(
-            three.reason,
-            "Threshold Crossed: no datapoints were received for 3 periods and 3 missing datapoints were treated as [NonBreaching]."
+            eight.reason,
+            "Threshold Crossed: no datapoints were received for 8 periods and 8 missing datapoints were treated as [Breaching]."
+        );
+    }
+
+    /// Gaps counted as breaching put the alarm in ALARM though the one datapoint that came does not
+    /// breach: "1 datapoint was received for 3 periods and 2 missing datapoints were treated as
+    /// [Breaching]" (a StateReason quoted in a public project, observed 2026-09-05, M = 2, the
+    /// counter reading 0 throughout).
+    #[test]
+    fn gaps_that_decide_alone_say_what_was_received() {
+        let eval = decide(&alarm(3, 2, TreatMissingData::Breaching), &row("0 - -"), AlarmState::Ok);
+        assert_eq!(eval.state, AlarmState::Alarm);
+        assert_eq!(
+            eval.reason,
+            "Threshold Crossed: 1 datapoint was received for 3 periods and 2 missing datapoints were treated as [Breaching]."
+        );
+    }
+
+    /// An alarm in OK names the gaps as they were treated, breaching ones too: "2 of the last 5
+    /// datapoints ... and 3 missing datapoints were treated as [Breaching]" (an alarm in OK,
+    /// quoted in a public project's review, 2026).
+    #[test]
+    fn an_ok_reason_names_gaps_counted_as_breaching() {
+        let eval = decide(&alarm(5, 5, TreatMissingData::Breaching), &row("0 - 0 - -"), AlarmState::Ok);
+        assert_eq!(eval.state, AlarmState::Ok);
+        assert!(
+            eval.reason.starts_with("Threshold Crossed: 2 out of the last 5 datapoints [")
+                && eval.reason.ends_with(
+                    "were not greater than or equal to the threshold (1.0) and 3 missing datapoints were treated as [Breaching] (minimum 1 datapoint for ALARM -> OK transition)."
+                ),
+            "{}",
+            eval.reason
         );
     }
 }

@@ -17,7 +17,14 @@
 //! - "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was
 //!   treated as \[Breaching\]." and "… as \[NonBreaching\]." (`describe-alarms` output kept in
 //!   public projects, 2017 and 2026): an evaluation range with no datapoint at all, its gaps
-//!   filled by the missing-data treatment; and "Insufficient Data: 1 datapoint was unknown."
+//!   filled by the missing-data treatment; "no datapoints were received for 8 periods and 8
+//!   missing datapoints were treated as \[Breaching\]" over more periods; and "1 datapoint was
+//!   received for 3 periods and 2 missing datapoints were treated as \[Breaching\]" (2026) when
+//!   the gaps alone decide though a datapoint, not breaching, came: the same sentence, whenever
+//!   no datapoint received carries the state. The missing ones are named by how they were
+//!   treated, in an OK reason too ("… and 3 missing datapoints were treated as \[Breaching\]",
+//!   an alarm in OK, 2026);
+//! - "Insufficient Data: 1 datapoint was unknown." (`describe-alarms` output, 2017).
 //!
 //! Values and the threshold are written as Java writes a double (`50.0`), and a datapoint's time
 //! as `dd/MM/yy HH:mm:ss` in UTC.
@@ -44,10 +51,38 @@ pub struct Datapoint {
     pub samples: usize,
 }
 
+/// The evaluation periods that held no datapoint and the missing-data treatment counted: how
+/// many, and whether as breaching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gaps {
+    pub count: usize,
+    pub breaching: bool,
+}
+
 /// Why the alarm is in `state` (ALARM or OK): the datapoints that carry that state (breaching for
-/// ALARM, not breaching for OK) and how many missing ones the missing-data treatment counted as
-/// they do.
-pub fn threshold_crossed(alarm: &Alarm, state: AlarmState, counted: &[Datapoint], filled: usize) -> String {
+/// ALARM, not breaching for OK), out of the `received` ones judged, and the gaps the missing-data
+/// treatment counted. When no datapoint received carries the state, the gaps decided it, and the
+/// sentence says what was received instead.
+pub fn threshold_crossed(alarm: &Alarm, state: AlarmState, counted: &[Datapoint], received: usize, gaps: Gaps) -> String {
+    let treated = match gaps.count {
+        0 => String::new(),
+        n => format!(
+            " and {n} missing {} treated as [{}]",
+            datapoints_were(n),
+            if gaps.breaching { "Breaching" } else { "NonBreaching" }
+        ),
+    };
+    if counted.is_empty() && gaps.count > 0 {
+        let periods = received + gaps.count;
+        let came = match received {
+            0 => "no datapoints were".to_string(),
+            k => format!("{k} {}", datapoints_were(k)),
+        };
+        return format!(
+            "Threshold Crossed: {came} received for {periods} {}{treated}.",
+            plural(periods, "period")
+        );
+    }
     let alarming = state == AlarmState::Alarm;
     let (not, minimum, transition) = if alarming {
         ("", alarm.datapoints_to_alarm, "OK -> ALARM")
@@ -58,16 +93,8 @@ pub fn threshold_crossed(alarm: &Alarm, state: AlarmState, counted: &[Datapoint]
             "ALARM -> OK",
         )
     };
-    let filled = match filled {
-        0 => String::new(),
-        f => format!(
-            " and {f} missing {} treated as [{}]",
-            datapoints_were(f),
-            if alarming { "Breaching" } else { "NonBreaching" }
-        ),
-    };
     format!(
-        "{}{filled} (minimum {minimum} {} for {transition} transition).",
+        "{}{treated} (minimum {minimum} {} for {transition} transition).",
         crossed(alarm, counted, not),
         plural(minimum as usize, "datapoint"),
     )
@@ -82,17 +109,6 @@ pub fn too_few_breaching(alarm: &Alarm, breaching: &[Datapoint]) -> String {
         "{}, fewer than the minimum {m} {} for OK -> ALARM transition.",
         crossed(alarm, breaching, ""),
         plural(m, "datapoint")
-    )
-}
-
-/// Why the alarm is in ALARM (`breaching`) or OK though its evaluation range held no datapoint:
-/// each of its `periods` was missing and the missing-data treatment counted it.
-pub fn no_datapoints_received(periods: usize, breaching: bool) -> String {
-    format!(
-        "Threshold Crossed: no datapoints were received for {periods} {} and {periods} missing {} treated as [{}].",
-        plural(periods, "period"),
-        datapoints_were(periods),
-        if breaching { "Breaching" } else { "NonBreaching" }
     )
 }
 
@@ -163,6 +179,11 @@ mod tests {
         }
     }
 
+    const NO_GAPS: Gaps = Gaps {
+        count: 0,
+        breaching: false,
+    };
+
     fn at(text: &str) -> i64 {
         DateTime::parse_from_rfc3339(text).unwrap().timestamp_millis()
     }
@@ -178,7 +199,7 @@ mod tests {
             samples: 1,
         };
         assert_eq!(
-            threshold_crossed(&a, AlarmState::Alarm, &[high], 0),
+            threshold_crossed(&a, AlarmState::Alarm, &[high], 1, NO_GAPS),
             "Threshold Crossed: 1 out of the last 1 datapoints [99.50160229693434 (02/10/19 16:59:00)] was greater than the threshold (50.0) (minimum 1 datapoint for OK -> ALARM transition)."
         );
         let low = Datapoint {
@@ -188,7 +209,7 @@ mod tests {
             samples: 1,
         };
         assert_eq!(
-            threshold_crossed(&a, AlarmState::Ok, &[low], 0),
+            threshold_crossed(&a, AlarmState::Ok, &[low], 1, NO_GAPS),
             "Threshold Crossed: 1 out of the last 1 datapoints [0.0 (02/10/19 16:59:00)] was not greater than the threshold (50.0) (minimum 1 datapoint for ALARM -> OK transition)."
         );
     }
@@ -208,7 +229,7 @@ mod tests {
             zero("2021-12-21T06:42:00Z"),
         ];
         assert_eq!(
-            threshold_crossed(&a, AlarmState::Ok, &counted, 0),
+            threshold_crossed(&a, AlarmState::Ok, &counted, 3, NO_GAPS),
             "Threshold Crossed: 3 out of the last 5 datapoints [0.0 (21/12/21 06:45:00), 0.0 (21/12/21 06:44:00), 0.0 (21/12/21 06:42:00)] were not greater than the threshold (0.0) (minimum 3 datapoints for ALARM -> OK transition)."
         );
     }
@@ -216,7 +237,17 @@ mod tests {
     #[test]
     fn filled_gaps_and_unknown_periods() {
         let a = alarm(8, 2, ComparisonOperator::GreaterThanThreshold, 7200.0);
-        let reason = threshold_crossed(&a, AlarmState::Ok, &[], 5);
+        let low = Datapoint {
+            value: 0.0,
+            breaching: false,
+            start_ms: at("2021-12-21T06:45:00Z"),
+            samples: 1,
+        };
+        let gaps = Gaps {
+            count: 5,
+            breaching: false,
+        };
+        let reason = threshold_crossed(&a, AlarmState::Ok, &[low; 3], 3, gaps);
         assert!(
             reason.ends_with("and 5 missing datapoints were treated as [NonBreaching] (minimum 7 datapoints for ALARM -> OK transition)."),
             "{reason}"
