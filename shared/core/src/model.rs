@@ -134,6 +134,8 @@ pub struct Alarm {
     pub window: EvaluationWindow,
     #[serde(default)]
     pub low_sample_count: LowSampleCount,
+    #[serde(default)]
+    pub reason_wording: crate::alarm::reason::ReasonWording,
 }
 
 impl Pipeline {

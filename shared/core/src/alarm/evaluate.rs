@@ -163,12 +163,13 @@ pub fn decide(alarm: &Alarm, periods: &[Option<Datapoint>], current: AlarmState)
             let oldest_breach = in_window.iter().filter(|p| p.1.breaching).map(|p| p.0).max();
             let premature = oldest_breach.is_some_and(|age| age >= m && in_window.iter().filter(|p| p.0 < age).all(|p| p.1.breaching));
             match (premature, ignore) {
-                (true, false) => Evaluation {
-                    state: AlarmState::Alarm,
-                    reason: format!(
-                        "Threshold Crossed: the oldest breaching datapoint in the last {n} periods is at least {m} periods old and no newer datapoint is below the threshold."
-                    ),
-                },
+                (true, false) => {
+                    let breaching: Vec<Datapoint> = in_window.iter().map(|p| p.1).filter(|p| p.breaching).collect();
+                    Evaluation {
+                        state: AlarmState::Alarm,
+                        reason: reason::threshold_crossed(alarm, AlarmState::Alarm, &breaching, in_window.len(), none),
+                    }
+                }
                 (true, true) => Evaluation {
                     state: current,
                     reason: "Too few datapoints to decide; missing data is ignored, so the state is kept.".into(),
@@ -222,6 +223,7 @@ mod tests {
             treat_missing_data: treat,
             window: EvaluationWindow::Sliding,
             low_sample_count: LowSampleCount::Evaluate,
+            reason_wording: reason::ReasonWording::OutOfTheLast,
         }
     }
 
@@ -496,6 +498,25 @@ mod tests {
                 && eval.reason.ends_with(
                     "were not greater than or equal to the threshold (1.0) and 3 missing datapoints were treated as [Breaching] (minimum 1 datapoint for ALARM -> OK transition)."
                 ),
+            "{}",
+            eval.reason
+        );
+    }
+
+    /// An alarm in ALARM "prematurely" (missing data treated as missing: the oldest breaching
+    /// point is M periods old, nothing newer below the threshold) gives the ordinary reason,
+    /// though it names fewer than M datapoints: "1 out of the last 3 datapoints [0.0] was less
+    /// than the threshold (minimum 3 datapoints for OK -> ALARM transition)" (an alarm history
+    /// quoted in a public project, 2026, its datapoint's time left out by the quote).
+    #[test]
+    fn a_premature_alarm_gives_the_ordinary_reason() {
+        let eval = decide(&alarm(3, 3, TreatMissingData::Missing), &row("X - -"), AlarmState::Ok);
+        assert_eq!(eval.state, AlarmState::Alarm);
+        assert!(
+            eval.reason.starts_with("Threshold Crossed: 1 out of the last 3 datapoints [5.0 (")
+                && eval
+                    .reason
+                    .ends_with(")] was greater than or equal to the threshold (1.0) (minimum 3 datapoints for OK -> ALARM transition)."),
             "{}",
             eval.reason
         );

@@ -26,6 +26,17 @@
 //!   an alarm in OK, 2026);
 //! - "Insufficient Data: 1 datapoint was unknown." (`describe-alarms` output, 2017).
 //!
+//! Two wordings, by whether the alarm's definition gives `DatapointsToAlarm` ([`ReasonWording`]):
+//! with it, "M out of the last N datapoints … (minimum M datapoints for … transition)", as above;
+//! without it, "Threshold Crossed: 3 datapoints [2.0 (19/08/26 05:50:00), 3.0 (19/08/26 05:47:00),
+//! 1.0 (19/08/26 05:44:00)] were greater than the threshold (0.0)." and "Threshold Crossed: 1
+//! datapoint [2.0 (19/08/26 09:36:00)] was not less than or equal to the threshold (0.0) and 7
+//! missing datapoints were treated as \[Breaching\]." (`describe-alarm-history` of two alarms
+//! whose `describe-alarms` shows no DatapointsToAlarm, quoted in a public project, 2026). An
+//! alarm in ALARM "prematurely" (missing data treated as missing) is worded as any other: "1 out
+//! of the last 3 datapoints \[0.0 …\] was less than the threshold (minimum 3 datapoints for OK ->
+//! ALARM transition)" (an alarm history quoted in a public project, 2026).
+//!
 //! Values and the threshold are written as Java writes a double (`50.0`), and a datapoint's time
 //! as `dd/MM/yy HH:mm:ss` in UTC.
 //!
@@ -49,6 +60,18 @@ pub struct Datapoint {
     pub breaching: bool,
     pub start_ms: i64,
     pub samples: usize,
+}
+
+/// How CloudWatch words an alarm's threshold reasons, which hangs on whether the alarm's
+/// definition gives `DatapointsToAlarm` (see the module's records).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ReasonWording {
+    /// DatapointsToAlarm given: "2 out of the last 3 datapoints [...] were ... (minimum 2
+    /// datapoints for OK -> ALARM transition)." Baton's synthesized alarms always give it.
+    #[default]
+    OutOfTheLast,
+    /// DatapointsToAlarm left to default to EvaluationPeriods: "3 datapoints [...] were ...".
+    Counted,
 }
 
 /// The evaluation periods that held no datapoint and the missing-data treatment counted: how
@@ -84,20 +107,25 @@ pub fn threshold_crossed(alarm: &Alarm, state: AlarmState, counted: &[Datapoint]
         );
     }
     let alarming = state == AlarmState::Alarm;
-    let (not, minimum, transition) = if alarming {
-        ("", alarm.datapoints_to_alarm, "OK -> ALARM")
-    } else {
-        (
-            "not ",
-            alarm.evaluation_periods.saturating_sub(alarm.datapoints_to_alarm) + 1,
-            "ALARM -> OK",
-        )
-    };
-    format!(
-        "{}{treated} (minimum {minimum} {} for {transition} transition).",
-        crossed(alarm, counted, not),
-        plural(minimum as usize, "datapoint"),
-    )
+    let not = if alarming { "" } else { "not " };
+    match alarm.reason_wording {
+        ReasonWording::Counted => format!("{}{treated}.", crossed(alarm, counted, not)),
+        ReasonWording::OutOfTheLast => {
+            let (minimum, transition) = if alarming {
+                (alarm.datapoints_to_alarm, "OK -> ALARM")
+            } else {
+                (
+                    alarm.evaluation_periods.saturating_sub(alarm.datapoints_to_alarm) + 1,
+                    "ALARM -> OK",
+                )
+            };
+            format!(
+                "{}{treated} (minimum {minimum} {} for {transition} transition).",
+                crossed(alarm, counted, not),
+                plural(minimum as usize, "datapoint"),
+            )
+        }
+    }
 }
 
 /// Why the alarm is OK though every real datapoint breaches: too few of them to reach M.
@@ -118,14 +146,17 @@ pub fn insufficient_data(unknown: usize) -> String {
 }
 
 /// "Threshold Crossed: 2 out of the last 3 datapoints [5.0 (…), 3.0 (…)] were [not] greater
-/// than the threshold (1.0)".
+/// than the threshold (1.0)", or "… 2 datapoints [5.0 (…), 3.0 (…)] were …" as the alarm words it.
 fn crossed(alarm: &Alarm, counted: &[Datapoint], not: &str) -> String {
     let listed = counted.iter().map(written).collect::<Vec<_>>().join(", ");
+    let k = counted.len();
+    let how_many = match alarm.reason_wording {
+        ReasonWording::OutOfTheLast => format!("{k} out of the last {} datapoints", alarm.evaluation_periods),
+        ReasonWording::Counted => format!("{k} {}", plural(k, "datapoint")),
+    };
     format!(
-        "Threshold Crossed: {} out of the last {} datapoints [{listed}] {} {not}{} the threshold ({})",
-        counted.len(),
-        alarm.evaluation_periods,
-        was(counted.len()),
+        "Threshold Crossed: {how_many} [{listed}] {} {not}{} the threshold ({})",
+        was(k),
         alarm.comparison.phrase(),
         double_text(alarm.threshold),
     )
@@ -176,6 +207,7 @@ mod tests {
             treat_missing_data: TreatMissingData::Missing,
             window: EvaluationWindow::Sliding,
             low_sample_count: crate::alarm::LowSampleCount::Evaluate,
+            reason_wording: ReasonWording::OutOfTheLast,
         }
     }
 
@@ -254,6 +286,43 @@ mod tests {
         );
         assert_eq!(insufficient_data(5), "Insufficient Data: 5 datapoints were unknown.");
         assert_eq!(insufficient_data(1), "Insufficient Data: 1 datapoint was unknown.");
+    }
+
+    /// An alarm whose definition leaves DatapointsToAlarm out, as CloudWatch words its reasons:
+    /// the `describe-alarm-history` of two such alarms quoted in a public project (2026-08-19;
+    /// their `describe-alarms` showing no DatapointsToAlarm), to the character.
+    #[test]
+    fn without_datapoints_to_alarm_the_reason_counts_the_datapoints() {
+        let point = |value, t| Datapoint {
+            value,
+            breaching: value > 0.0,
+            start_ms: at(t),
+            samples: 1,
+        };
+        let counted = |mut a: Alarm| {
+            a.reason_wording = ReasonWording::Counted;
+            a
+        };
+        let errors = counted(alarm(3, 3, ComparisonOperator::GreaterThanThreshold, 0.0));
+        let three = [
+            point(2.0, "2026-08-19T05:50:00Z"),
+            point(3.0, "2026-08-19T05:47:00Z"),
+            point(1.0, "2026-08-19T05:44:00Z"),
+        ];
+        assert_eq!(
+            threshold_crossed(&errors, AlarmState::Alarm, &three, 3, NO_GAPS),
+            "Threshold Crossed: 3 datapoints [2.0 (19/08/26 05:50:00), 3.0 (19/08/26 05:47:00), 1.0 (19/08/26 05:44:00)] were greater than the threshold (0.0)."
+        );
+        assert_eq!(
+            threshold_crossed(&errors, AlarmState::Ok, &[point(0.0, "2026-08-19T09:48:00Z")], 3, NO_GAPS),
+            "Threshold Crossed: 1 datapoint [0.0 (19/08/26 09:48:00)] was not greater than the threshold (0.0)."
+        );
+        let stale = counted(alarm(8, 8, ComparisonOperator::LessThanOrEqualToThreshold, 0.0));
+        let gaps = Gaps { count: 7, breaching: true };
+        assert_eq!(
+            threshold_crossed(&stale, AlarmState::Ok, &[point(2.0, "2026-08-19T09:36:00Z")], 1, gaps),
+            "Threshold Crossed: 1 datapoint [2.0 (19/08/26 09:36:00)] was not less than or equal to the threshold (0.0) and 7 missing datapoints were treated as [Breaching]."
+        );
     }
 
     /// The user guide's composite alarm sample, to the character.

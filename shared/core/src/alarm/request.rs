@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
+use crate::alarm::reason::ReasonWording;
 use crate::alarm::{ComparisonOperator, EvaluationWindow, LowSampleCount, Statistic, TreatMissingData};
 use crate::model::Alarm;
 
@@ -294,6 +295,10 @@ impl PutMetricAlarm {
             treat_missing_data: self.treat_missing_data.unwrap_or_default(),
             window,
             low_sample_count: self.evaluate_low_sample_count_percentile.unwrap_or_default(),
+            reason_wording: match self.datapoints_to_alarm {
+                Some(_) => ReasonWording::OutOfTheLast,
+                None => ReasonWording::Counted,
+            },
         })
     }
 }
@@ -433,5 +438,16 @@ mod tests {
         assert!(refused(alarm(60, "{}")).contains("exactly one"));
         assert!(refused(alarm(604800, r#"{"WallClockWindow": {}}"#)).contains("calendar weeks"));
         assert!(refused(alarm(3600, r#"{"WallClockWindow": {"Timezone": "Europe/Paris"}}"#)).contains("UTC only"));
+    }
+
+    /// Whether the request gives DatapointsToAlarm decides how the replay words its reasons, as
+    /// CloudWatch does (`reason::ReasonWording`).
+    #[test]
+    fn datapoints_to_alarm_given_or_left_out_picks_the_wording() {
+        assert_eq!(alarm(60, "").unwrap().reason_wording, ReasonWording::Counted);
+        let given = r#"{"AlarmName": "a", "MetricName": "m", "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 1,
+            "DatapointsToAlarm": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold"}"#;
+        let given = PutMetricAlarm::from_json(given).unwrap().into_alarm().unwrap();
+        assert_eq!(given.reason_wording, ReasonWording::OutOfTheLast);
     }
 }

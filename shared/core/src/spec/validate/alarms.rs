@@ -163,6 +163,8 @@ pub(super) fn validate_alarms(spec: &PipelineSpec, r: &mut Reporter<'_>) -> (BTr
                 // The default on AWS too: the synthesized alarm sets no EvaluationWindow.
                 window: crate::alarm::EvaluationWindow::Sliding,
                 low_sample_count: a.evaluate_low_sample_count_percentile.as_ref().map(|l| l.value).unwrap_or_default(),
+                // The synthesized alarm always gives DatapointsToAlarm.
+                reason_wording: crate::alarm::reason::ReasonWording::OutOfTheLast,
             },
         );
     }
