@@ -512,4 +512,26 @@ mod tests {
         assert_eq!(two.pivot(&now, &states(&[("c", Ok)])), None, "two were in ALARM already");
         assert_eq!(two.pivot(&now, &states(&[("b", Ok), ("c", Ok)])), Some("b"));
     }
+
+    /// A composite leaving ALARM names the child whose move to OK decided it, as AWS's event did:
+    /// rule `(ALARM("…:alarm:test1") OR ALARM("…:alarm:test2"))`, test1 OK since 14:25:30, then
+    /// test2 OK at 14:26:01, reason "arn:aws:cloudwatch:ap-northeast-1:0000000000:alarm:test2
+    /// transitioned to OK at Thursday 22 June, 2023 14:26:01 UTC" (an EventBridge event quoted in
+    /// a public project).
+    #[test]
+    fn leaving_alarm_names_the_child_that_went_ok_last() {
+        use AlarmState::{Alarm, Ok};
+        let (test1, test2) = (
+            "arn:aws:cloudwatch:ap-northeast-1:0000000000:alarm:test1",
+            "arn:aws:cloudwatch:ap-northeast-1:0000000000:alarm:test2",
+        );
+        let rule = Rule::parse(&format!(r#"(ALARM("{test1}") OR ALARM("{test2}"))"#)).unwrap();
+        let now = states(&[(test1, Ok), (test2, Ok)]);
+        let child = rule.pivot(&now, &states(&[(test2, Alarm)])).unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2023-06-22T14:26:01.928Z").unwrap();
+        assert_eq!(
+            crate::alarm::reason::child_transitioned(child, now[child], at.with_timezone(&chrono::Utc)),
+            "arn:aws:cloudwatch:ap-northeast-1:0000000000:alarm:test2 transitioned to OK at Thursday 22 June, 2023 14:26:01 UTC"
+        );
+    }
 }
