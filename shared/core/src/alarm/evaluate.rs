@@ -44,7 +44,7 @@ pub fn evaluation_range(evaluation_periods: u32) -> u32 {
 pub fn window_step_secs(alarm: &Alarm) -> u64 {
     let period = alarm.period_secs.max(1);
     match alarm.window {
-        EvaluationWindow::WallClock => period,
+        EvaluationWindow::WallClock { .. } => period,
         EvaluationWindow::Sliding if period >= 60 => 60,
         EvaluationWindow::Sliding if period >= 10 => 10,
         EvaluationWindow::Sliding => period,
@@ -56,7 +56,12 @@ pub fn window_step_secs(alarm: &Alarm) -> u64 {
 pub fn period_datapoints(alarm: &Alarm, datapoints: &[(i64, f64)], now_ms: i64) -> Vec<Option<Datapoint>> {
     let period = i64::try_from(alarm.period_secs).unwrap_or(60).max(1) * 1000;
     let step = i64::try_from(window_step_secs(alarm)).unwrap_or(60) * 1000;
-    let end = now_ms.div_euclid(step) * step;
+    // A wall clock window's boundaries fall on the period's multiples in its zone's time.
+    let shift = match alarm.window {
+        EvaluationWindow::WallClock { utc_offset_secs } => i64::from(utc_offset_secs) * 1000,
+        EvaluationWindow::Sliding => 0,
+    };
+    let end = (now_ms + shift).div_euclid(step) * step - shift;
     (0..i64::from(evaluation_range(alarm.evaluation_periods)))
         .map(|k| {
             let (from, to) = (end - (k + 1) * period, end - k * period);
@@ -394,7 +399,7 @@ mod tests {
             "Threshold Crossed: 1 out of the last 1 datapoints [99.50160229693434 (02/10/19 16:59:00)] was greater than the threshold (50.0) (minimum 1 datapoint for OK -> ALARM transition)."
         );
         // A wall clock window judges the period that ended at 17:00, which holds no datapoint.
-        a.window = EvaluationWindow::WallClock;
+        a.window = EvaluationWindow::WallClock { utc_offset_secs: 0 };
         let eval = evaluate(&a, &points, at("2019-10-02T17:04:40Z"), AlarmState::Ok);
         assert_eq!(eval.state, AlarmState::InsufficientData);
         assert_eq!(window_step_secs(&a), 300);
@@ -520,5 +525,26 @@ mod tests {
             "{}",
             eval.reason
         );
+    }
+
+    /// A wall clock window in a fixed offset aligns its periods to that zone's clock: "The time
+    /// zone affects window alignment for all periods" (the `WallClockWindow` reference). At 17:04:40
+    /// UTC an hourly alarm in UTC judges 16:00-17:00; at +05:30 (22:34:40 there) it judges
+    /// 21:00-22:00 local, 15:30-16:30 UTC.
+    #[test]
+    fn a_wall_clock_window_aligns_to_its_offset() {
+        let mut a = alarm(1, 1, TreatMissingData::Missing);
+        a.period_secs = 3600;
+        let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp_millis();
+        let points = [(at("2019-10-02T16:40:00Z"), 5.0)];
+        let now = at("2019-10-02T17:04:40Z");
+        a.window = EvaluationWindow::WallClock { utc_offset_secs: 0 };
+        assert_eq!(evaluate(&a, &points, now, AlarmState::Ok).state, AlarmState::Alarm);
+        a.window = EvaluationWindow::WallClock { utc_offset_secs: 19_800 };
+        let periods = period_datapoints(&a, &points, now);
+        assert!(periods[0].is_none(), "15:30-16:30 UTC holds no datapoint");
+        let earlier = [(at("2019-10-02T16:10:00Z"), 5.0)];
+        let judged = period_datapoints(&a, &earlier, now)[0].expect("16:10 falls in 15:30-16:30");
+        assert_eq!(judged.start_ms, at("2019-10-02T15:30:00Z"));
     }
 }

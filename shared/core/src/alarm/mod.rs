@@ -51,8 +51,10 @@ pub enum EvaluationWindow {
     /// evaluation, "so it detects breaches as soon as data points cross your threshold".
     #[default]
     Sliding,
-    /// Aligned to the boundaries of the period (the top of the hour, midnight), in UTC.
-    WallClock,
+    /// Aligned to the boundaries of the period (the top of the hour, midnight) in UTC shifted by
+    /// a fixed offset, in seconds east of UTC (`WallClockWindow`'s `Timezone`: "a fixed UTC
+    /// offset (for example, +05:30)").
+    WallClock { utc_offset_secs: i32 },
 }
 
 /// The periods PutMetricAlarm takes: 10, 20, 30 or a multiple of 60 seconds (its `Period`

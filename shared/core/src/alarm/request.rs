@@ -109,6 +109,45 @@ pub struct WallClockMember {
 /// values aren't supported with a wall clock window").
 const WALL_CLOCK_PERIODS: [u64; 5] = [60, 300, 3_600, 86_400, 604_800];
 
+/// A `WallClockWindow`'s `Timezone` as seconds east of UTC: `UTC`, or a fixed offset written
+/// `+05:30` or `UTC+05:30`, "aligned to a multiple of 5 minutes" (the `WallClockWindow`
+/// reference, which bounds the text to 1-50 characters). Java's `ZoneOffset` bounds an offset
+/// to ±18:00. Named zones (`America/New_York`) are refused: the days their daylight saving
+/// lengthens or shortens are not on record.
+fn utc_offset(zone: &str) -> Result<i32, RequestError> {
+    let invalid = |why: String| Err(RequestError::Invalid(why));
+    if zone.is_empty() || zone.chars().count() > 50 {
+        return invalid(format!("Timezone must be 1 to 50 characters, not {}", zone.chars().count()));
+    }
+    if zone == "UTC" {
+        return Ok(0);
+    }
+    let offset = zone.strip_prefix("UTC").unwrap_or(zone);
+    let parsed = (|| {
+        let (sign, rest) = match offset.as_bytes().first()? {
+            b'+' => (1, &offset[1..]),
+            b'-' => (-1, &offset[1..]),
+            _ => return None,
+        };
+        let (h, m) = rest.split_once(':')?;
+        let digits = |t: &str| {
+            (t.len() == 2 && t.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| t.parse::<i32>().ok())
+                .flatten()
+        };
+        let (h, m) = (digits(h)?, digits(m)?);
+        (m < 60).then_some(sign * (h * 3600 + m * 60))
+    })();
+    match parsed {
+        None => invalid(format!(
+            "Baton aligns a WallClockWindow to UTC or a fixed offset (`+05:30`, `UTC-08:00`), not to `{zone}`: a named zone's daylight-saving days are not on record; give its offset"
+        )),
+        Some(secs) if secs.abs() > 18 * 3600 => invalid(format!("Timezone `{zone}` is past ±18:00 from UTC")),
+        Some(secs) if secs % 300 != 0 => invalid(format!("Timezone `{zone}` must be a multiple of 5 minutes from UTC")),
+        Some(secs) => Ok(secs),
+    }
+}
+
 impl WindowMember {
     fn window(self, period: u64) -> Result<EvaluationWindow, RequestError> {
         match (self.sliding_window, self.wall_clock_window) {
@@ -121,19 +160,18 @@ impl WindowMember {
                         first.join(", ")
                     )));
                 }
-                // Baton aligns to UTC's boundaries: a calendar week's start, and a time zone's
-                // offset and daylight saving, are CloudWatch's to say and not on record here.
+                // A calendar week's start, and a named zone's daylight-saving days, are
+                // CloudWatch's to say and not on record here.
                 if period == 604_800 {
                     return Err(RequestError::Invalid(
                         "Baton does not align a WallClockWindow to calendar weeks; use a SlidingWindow or a shorter period".into(),
                     ));
                 }
-                match wall.timezone.as_deref() {
-                    None | Some("UTC" | "+00:00" | "UTC+00:00") => Ok(EvaluationWindow::WallClock),
-                    Some(zone) => Err(RequestError::Invalid(format!(
-                        "Baton aligns a WallClockWindow in UTC only, not in `{zone}`; leave Timezone out or set it to UTC"
-                    ))),
-                }
+                let utc_offset_secs = match wall.timezone.as_deref() {
+                    None => 0,
+                    Some(zone) => utc_offset(zone)?,
+                };
+                Ok(EvaluationWindow::WallClock { utc_offset_secs })
             }
             _ => Err(RequestError::Invalid(
                 "EvaluationWindow is a union: set exactly one of SlidingWindow or WallClockWindow".into(),
@@ -425,19 +463,35 @@ mod tests {
     fn the_evaluation_window_is_read_as_cloudwatch_reads_it() {
         assert_eq!(alarm(300, "").unwrap().window, EvaluationWindow::Sliding);
         assert_eq!(alarm(300, r#"{"SlidingWindow": {}}"#).unwrap().window, EvaluationWindow::Sliding);
-        assert_eq!(
-            alarm(3600, r#"{"WallClockWindow": {}}"#).unwrap().window,
-            EvaluationWindow::WallClock
-        );
-        assert_eq!(
-            alarm(86400, r#"{"WallClockWindow": {"Timezone": "UTC"}}"#).unwrap().window,
-            EvaluationWindow::WallClock
-        );
+        let wall = |utc_offset_secs| EvaluationWindow::WallClock { utc_offset_secs };
+        assert_eq!(alarm(3600, r#"{"WallClockWindow": {}}"#).unwrap().window, wall(0));
+        assert_eq!(alarm(86400, r#"{"WallClockWindow": {"Timezone": "UTC"}}"#).unwrap().window, wall(0));
         assert!(refused(alarm(120, r#"{"WallClockWindow": {}}"#)).contains("not 120"));
         assert!(refused(alarm(60, r#"{"SlidingWindow": {}, "WallClockWindow": {}}"#)).contains("exactly one"));
         assert!(refused(alarm(60, "{}")).contains("exactly one"));
         assert!(refused(alarm(604800, r#"{"WallClockWindow": {}}"#)).contains("calendar weeks"));
-        assert!(refused(alarm(3600, r#"{"WallClockWindow": {"Timezone": "Europe/Paris"}}"#)).contains("UTC only"));
+    }
+
+    /// `WallClockWindow`'s `Timezone`: "a fixed UTC offset (for example, +05:30), or an
+    /// offset-prefixed identifier (for example, UTC+05:30). The offset must be aligned to a
+    /// multiple of 5 minutes"; 1-50 characters. Named zones stay refused (see `utc_offset`).
+    #[test]
+    fn a_wall_clock_window_takes_a_fixed_offset() {
+        let zone = |z: &str| alarm(3600, &format!(r#"{{"WallClockWindow": {{"Timezone": "{z}"}}}}"#));
+        let offset = |z: &str| match zone(z).unwrap().window {
+            EvaluationWindow::WallClock { utc_offset_secs } => utc_offset_secs,
+            EvaluationWindow::Sliding => panic!("a wall clock window"),
+        };
+        assert_eq!(offset("+05:30"), 19_800);
+        assert_eq!(offset("UTC+05:30"), 19_800);
+        assert_eq!(offset("-08:00"), -28_800);
+        assert_eq!(offset("UTC-03:45"), -13_500);
+        assert!(refused(zone("+05:31")).contains("multiple of 5 minutes"));
+        assert!(refused(zone("+19:00")).contains("18:00"));
+        assert!(refused(zone("")).contains("1 to 50"));
+        for named in ["Europe/Paris", "America/New_York", "+5:30", "0530", "UTC+"] {
+            assert!(refused(zone(named)).contains("fixed offset"), "{named}");
+        }
     }
 
     /// Whether the request gives DatapointsToAlarm decides how the replay words its reasons, as
