@@ -144,7 +144,7 @@ pub fn decide(alarm: &Alarm, periods: &[Option<Datapoint>], current: AlarmState)
                 } else {
                     Evaluation {
                         state: AlarmState::InsufficientData,
-                        reason: reason::insufficient_data(periods.len()),
+                        reason: reason::insufficient_data(n),
                     }
                 };
             }
@@ -373,7 +373,7 @@ mod tests {
             "Threshold Crossed: 1 out of the last 5 datapoints [5.0 (21/12/21 06:45:00)] was greater than or equal to the threshold (1.0), fewer than the minimum 3 datapoints for OK -> ALARM transition."
         );
         let eval = evaluate(&a, &[], t(4), AlarmState::Ok);
-        assert_eq!(eval.reason, "Insufficient Data: 7 datapoints were unknown.");
+        assert_eq!(eval.reason, "Insufficient Data: 5 datapoints were unknown.");
         a.treat_missing_data = TreatMissingData::Breaching;
         let eval = evaluate(&a, &[(t(3), 5.0)], t(4), AlarmState::Ok);
         assert_eq!(eval.state, AlarmState::Alarm);
@@ -546,5 +546,18 @@ mod tests {
         let earlier = [(at("2019-10-02T16:10:00Z"), 5.0)];
         let judged = period_datapoints(&a, &earlier, now)[0].expect("16:10 falls in 15:30-16:30");
         assert_eq!(judged.start_ms, at("2019-10-02T15:30:00Z"));
+    }
+
+    /// With no datapoint and missing data treated as missing, CloudWatch counts the alarm's
+    /// evaluation periods as unknown, not the longer range it looked back over: "Insufficient
+    /// Data: 1 datapoint was unknown." for a one-period alarm, "… 5 datapoints were unknown." for a
+    /// five-period one (`describe-alarms` output kept in a public project, 2017).
+    #[test]
+    fn insufficient_data_counts_the_evaluation_periods() {
+        let one = decide(&alarm(1, 1, TreatMissingData::Missing), &row("- - - - -"), AlarmState::Ok);
+        assert_eq!(one.state, AlarmState::InsufficientData);
+        assert_eq!(one.reason, "Insufficient Data: 1 datapoint was unknown.");
+        let five = decide(&alarm(5, 5, TreatMissingData::Missing), &row("- - - - - - -"), AlarmState::Ok);
+        assert_eq!(five.reason, "Insufficient Data: 5 datapoints were unknown.");
     }
 }
