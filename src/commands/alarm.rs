@@ -1,7 +1,7 @@
 //! `baton alarm evaluate`: an alarm's state over recorded datapoints, evaluation by evaluation.
 
 use baton_core::alarm::AlarmState;
-use baton_core::alarm::evaluate::{evaluate, evaluation_range, window_step_secs};
+use baton_core::alarm::evaluate::{evaluate, evaluation_range, last_evaluation, window_step_secs};
 use baton_core::alarm::request::PutMetricAlarm;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
@@ -86,12 +86,12 @@ pub(crate) fn run(command: AlarmCommand) -> anyhow::Result<u8> {
     let step = i64::try_from(window_step_secs(&alarm)).unwrap_or(60) * 1000;
     let first = from.or_else(|| points.iter().map(|p| p.0).min());
     let stop = match to {
-        Some(to) => Some(to.div_euclid(step) * step),
+        Some(to) => Some(last_evaluation(&alarm, to)),
         None => points
             .iter()
             .map(|p| p.0)
             .max()
-            .map(|last| last.div_euclid(step) * step + period * (i64::from(evaluation_range(alarm.evaluation_periods)) + 1)),
+            .map(|last| last_evaluation(&alarm, last) + period * (i64::from(evaluation_range(alarm.evaluation_periods)) + 1)),
     };
     let (Some(first), Some(stop)) = (first, stop) else {
         return Err(usage(
@@ -99,7 +99,7 @@ pub(crate) fn run(command: AlarmCommand) -> anyhow::Result<u8> {
                 .into(),
         ));
     };
-    let start = first.div_euclid(step) * step + step;
+    let start = last_evaluation(&alarm, first) + step;
     if stop < start {
         return Err(usage("--to is before the first evaluation after --from".into()));
     }
@@ -130,14 +130,15 @@ pub(crate) fn run(command: AlarmCommand) -> anyhow::Result<u8> {
         );
     } else {
         println!(
-            "alarm {} · {} {} {} · {} of {} · missing data: {:?}",
+            "alarm {} · {} {} {} · {} of {} · missing data: {:?} · {}",
             alarm.name,
             alarm.statistic,
             alarm.comparison.phrase(),
             alarm.threshold,
             alarm.datapoints_to_alarm,
             alarm.evaluation_periods,
-            alarm.treat_missing_data
+            alarm.treat_missing_data,
+            alarm.window
         );
         for r in &rows {
             let st = r["state"].as_str().unwrap_or_default();

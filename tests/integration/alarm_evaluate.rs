@@ -109,6 +109,26 @@ fn alarm_evaluate_slides_its_window_every_minute_unless_told_the_wall_clock() {
     assert_eq!(at, "2026-12-01T10:05:00Z");
 }
 
+/// A wall clock window in a fixed offset is evaluated at that zone's boundaries: an hourly alarm
+/// at +05:30 at half past each UTC hour (the `WallClockWindow` reference: the zone "affects window
+/// alignment for all periods").
+#[test]
+fn alarm_evaluate_evaluates_a_wall_clock_window_at_its_zones_boundaries() {
+    let (_dir, alarm, points) = files();
+    std::fs::write(&points, r#"[{"Timestamp": "2026-12-01T10:10:00Z", "Value": 9}]"#).expect("write");
+    std::fs::write(
+        &alarm,
+        r#"{"AlarmName": "x", "MetricName": "m", "Statistic": "Sum", "Period": 3600, "EvaluationPeriods": 1,
+            "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold",
+            "EvaluationWindow": {"WallClockWindow": {"Timezone": "UTC+05:30"}}}"#,
+    )
+    .expect("write");
+    let rows = evaluations(&alarm, &points, &[]);
+    let at = rows.iter().find(|e| e["state"] == "ALARM").expect("an ALARM row");
+    assert_eq!(at["time"], "2026-12-01T10:30:00Z");
+    assert!(at["reason"].as_str().unwrap().contains("[9.0 (01/12/26 09:30:00)]"), "{at}");
+}
+
 /// `describe-alarms` output replays as it is (docs/metrics.md says so); what the replay leaves out
 /// is said on stderr.
 #[test]

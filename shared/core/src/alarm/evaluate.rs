@@ -51,17 +51,22 @@ pub fn window_step_secs(alarm: &Alarm) -> u64 {
     }
 }
 
-/// Each period of the evaluation range, newest first: its datapoint, or `None` if missing. The
-/// newest period ends at the last evaluation at or before `now_ms`.
-pub fn period_datapoints(alarm: &Alarm, datapoints: &[(i64, f64)], now_ms: i64) -> Vec<Option<Datapoint>> {
-    let period = i64::try_from(alarm.period_secs).unwrap_or(60).max(1) * 1000;
+/// The last evaluation at or before `at_ms` whose window differs from the one before it: on a
+/// multiple of [`window_step_secs`], in a wall clock window's zone's time.
+pub fn last_evaluation(alarm: &Alarm, at_ms: i64) -> i64 {
     let step = i64::try_from(window_step_secs(alarm)).unwrap_or(60) * 1000;
-    // A wall clock window's boundaries fall on the period's multiples in its zone's time.
     let shift = match alarm.window {
         EvaluationWindow::WallClock { utc_offset_secs } => i64::from(utc_offset_secs) * 1000,
         EvaluationWindow::Sliding => 0,
     };
-    let end = (now_ms + shift).div_euclid(step) * step - shift;
+    (at_ms + shift).div_euclid(step) * step - shift
+}
+
+/// Each period of the evaluation range, newest first: its datapoint, or `None` if missing. The
+/// newest period ends at the last evaluation at or before `now_ms`.
+pub fn period_datapoints(alarm: &Alarm, datapoints: &[(i64, f64)], now_ms: i64) -> Vec<Option<Datapoint>> {
+    let period = i64::try_from(alarm.period_secs).unwrap_or(60).max(1) * 1000;
+    let end = last_evaluation(alarm, now_ms);
     (0..i64::from(evaluation_range(alarm.evaluation_periods)))
         .map(|k| {
             let (from, to) = (end - (k + 1) * period, end - k * period);

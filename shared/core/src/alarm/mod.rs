@@ -57,6 +57,21 @@ pub enum EvaluationWindow {
     WallClock { utc_offset_secs: i32 },
 }
 
+impl fmt::Display for EvaluationWindow {
+    /// "sliding window", "wall clock window in UTC", "wall clock window in UTC+05:30".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Sliding => f.write_str("sliding window"),
+            Self::WallClock { utc_offset_secs: 0 } => f.write_str("wall clock window in UTC"),
+            Self::WallClock { utc_offset_secs } => {
+                let sign = if utc_offset_secs < 0 { '-' } else { '+' };
+                let minutes = utc_offset_secs.unsigned_abs() / 60;
+                write!(f, "wall clock window in UTC{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+            }
+        }
+    }
+}
+
 /// The periods PutMetricAlarm takes: 10, 20, 30 or a multiple of 60 seconds (its `Period`
 /// reference: "Valid values are 10, 20, 30, and any multiple of 60").
 pub fn valid_aws_period(secs: u64) -> bool {
