@@ -144,7 +144,17 @@ fn entry_points() -> Vec<EntryPoint> {
 
 /// What serde says in its own terms ("invalid type: integer `5`, expected struct Thrown"),
 /// which a user should never have to read.
-const LIBRARY_WORDS: [&str; 6] = ["invalid type", "struct ", "unit value", "Option<", " at line ", "recursion limit"];
+const LIBRARY_WORDS: [&str; 9] = [
+    "invalid type",
+    "struct ",
+    "unit value",
+    "Option<",
+    " at line ",
+    "recursion limit",
+    "invalid u32",
+    "invalid u64",
+    "invalid floating point",
+];
 
 /// (class, the bad file's bytes, a word the error must contain).
 fn classes(e: &EntryPoint) -> Vec<(&'static str, Vec<u8>, &'static [&'static str])> {

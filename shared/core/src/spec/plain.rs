@@ -44,6 +44,13 @@ pub fn plain(message: &str) -> String {
     if message.starts_with("while parsing a block mapping, did not find expected key") {
         return "this line is indented differently from the keys it sits among: keys of one mapping start in the same column".into();
     }
+    // The scanner's refusal of a number its target cannot hold ("invalid u32", "invalid floating
+    // point"): too large, negative where a count is asked, fractional, or written in hex.
+    if let Some(ty) = message.strip_prefix("invalid ")
+        && let Some(wanted) = number_wanted(ty)
+    {
+        return format!("expected {wanted}; this number is not one");
+    }
     if message.contains("budget breached") {
         return "the file is too large or too deeply nested to read (Baton bounds what it parses)".into();
     }
@@ -62,6 +69,21 @@ pub fn plain(message: &str) -> String {
         }
         _ => message.to_string(),
     }
+}
+
+/// The numbers a Rust number type holds, as a user would ask for them.
+fn number_wanted(ty: &str) -> Option<String> {
+    let whole = |max: u64| format!("a whole number from 0 to {max}");
+    Some(match ty {
+        "u8" => whole(u8::MAX.into()),
+        "u16" => whole(u16::MAX.into()),
+        "u32" => whole(u32::MAX.into()),
+        "u64" | "usize" => whole(u64::MAX),
+        "i32" => format!("a whole number from {} to {}", i32::MIN, i32::MAX),
+        "i64" => format!("a whole number from {} to {}", i64::MIN, i64::MAX),
+        "floating point" | "f64" | "f32" => "a decimal number (1, 0.5, 1e3) of at most about 1.8e308 either side of 0".into(),
+        _ => return None,
+    })
 }
 
 /// serde's names for what it found or expected, as a user would say them.
@@ -118,6 +140,14 @@ mod tests {
                 "unknown key `biuld`; the keys allowed here are install, pre_build, build, post_build",
             ),
             ("missing field `version`", "the required key `version` is missing"),
+            (
+                "invalid u32",
+                "expected a whole number from 0 to 4294967295; this number is not one",
+            ),
+            (
+                "invalid floating point",
+                "expected a decimal number (1, 0.5, 1e3) of at most about 1.8e308 either side of 0; this number is not one",
+            ),
             (
                 "cannot deserialize null into string; use Option<String>",
                 "this value is empty; write a value here",
