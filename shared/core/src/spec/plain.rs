@@ -31,6 +31,9 @@ pub fn plain(message: &str) -> String {
     if let Some(name) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
         return format!("the required key `{name}` is missing");
     }
+    if let Some(key) = message.strip_prefix("duplicate field `").and_then(|k| k.strip_suffix('`')) {
+        return format!("the key `{key}` appears twice in the same mapping; keep one");
+    }
     if let Some(key) = message.strip_prefix("duplicate mapping key: ") {
         let key = key.split(", set DuplicateKeyPolicy").next().unwrap_or(key);
         return format!("the key `{key}` appears twice in the same mapping; keep one");
@@ -108,8 +111,7 @@ fn kind(found: &str) -> String {
         "map" | "a map" => "a mapping".into(),
         "sequence" | "a sequence" => "a list".into(),
         "unit value" => "no value".into(),
-        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number, 0 or more".into(),
-        "i32" | "i64" => "a whole number".into(),
+        "u8" | "u16" | "u32" | "u64" | "usize" | "i32" | "i64" => number_wanted(found).unwrap_or_default(),
         "f64" | "f32" => "a number".into(),
         other => other.to_string(),
     }
@@ -141,6 +143,10 @@ mod tests {
             ),
             ("missing field `version`", "the required key `version` is missing"),
             (
+                "duplicate field `Period`",
+                "the key `Period` appears twice in the same mapping; keep one",
+            ),
+            (
                 "invalid u32",
                 "expected a whole number from 0 to 4294967295; this number is not one",
             ),
@@ -158,7 +164,7 @@ mod tests {
             ),
             (
                 "invalid value: integer `-1`, expected u32",
-                "expected a whole number, 0 or more, found the number -1",
+                "expected a whole number from 0 to 4294967295, found the number -1",
             ),
             (
                 "invalid type: string \"x\", expected a sequence",
