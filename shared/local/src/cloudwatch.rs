@@ -430,37 +430,46 @@ mod tests {
             .unwrap()
     }
 
+    /// The local alarms of a one-build pipeline whose `alarms:` block is `alarms`, over a fresh
+    /// state directory (kept alive by the returned guard).
+    fn alarms_of(alarms: &str) -> (tempfile::TempDir, LocalAlarms, SqliteMetrics) {
+        let yaml = format!("name: p\nstages:\n  - name: Build\n    actions:\n      - {{ name: Make, type: build }}\nalarms:\n{alarms}");
+        let pipeline = Arc::new(baton_core::parse_pipeline(std::path::Path::new("pipeline.yml"), &yaml).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(Db::open(&dir.path().join("state.db")).unwrap());
+        let metrics = SqliteMetrics::new(db.clone());
+        (dir, LocalAlarms::new(pipeline, db, metrics.clone()), metrics)
+    }
+
+    /// A datapoint of the metric `name` (dimension S=a) at `at`.
+    fn datum(name: &str, at: i64, value: f64) -> MetricDatum {
+        MetricDatum {
+            namespace: "Baton".into(),
+            name: name.into(),
+            dimensions: BTreeMap::from([("S".to_string(), "a".to_string())]),
+            timestamp_ms: at,
+            value,
+            unit: "Count".into(),
+        }
+    }
+
     /// A composite alarm's reason names the child whose transition moved it, as CloudWatch's
     /// does ("… transitioned to ALARM at Friday 04 August, 2023 12:54:46 UTC", the user guide's
     /// composite sample), and keeps it while its state holds.
     #[tokio::test]
     async fn a_composite_names_the_child_that_moved_it_and_keeps_the_reason() {
-        let yaml = "name: p
-stages:
-  - name: Build
-    actions:
-      - { name: Make, type: build }
-alarms:
-  errors: { metric: Errors, dimensions: { S: a }, statistic: Sum, period: 60, threshold: 1, comparison: GreaterThanOrEqualToThreshold, evaluation_periods: 1 }
+        let (_dir, alarms, metrics) = alarms_of(
+            "  errors: { metric: Errors, dimensions: { S: a }, statistic: Sum, period: 60, threshold: 1, comparison: GreaterThanOrEqualToThreshold, evaluation_periods: 1 }
   quiet: { metric: Quiet, dimensions: { S: a }, statistic: Sum, period: 60, threshold: 1, comparison: GreaterThanOrEqualToThreshold, evaluation_periods: 1 }
   any: { rule: 'AT_LEAST(1, ALARM, (errors, quiet))' }
-";
-        let pipeline = Arc::new(baton_core::parse_pipeline(std::path::Path::new("pipeline.yml"), yaml).unwrap());
-        let dir = tempfile::tempdir().unwrap();
-        let db = Arc::new(Db::open(&dir.path().join("state.db")).unwrap());
-        let metrics = SqliteMetrics::new(db.clone());
-        let alarms = LocalAlarms::new(pipeline, db, metrics.clone());
+",
+        );
         // At a minute's turn, so the datapoint's period is the newest the evaluation judges.
         let now = Utc::now().timestamp_millis() / 60_000 * 60_000;
-        let datum = |name: &str, value: f64| MetricDatum {
-            namespace: "Baton".into(),
-            name: name.into(),
-            dimensions: BTreeMap::from([("S".to_string(), "a".to_string())]),
-            timestamp_ms: now - 30_000,
-            value,
-            unit: "Count".into(),
-        };
-        metrics.put(&[datum("Errors", 5.0), datum("Quiet", 0.0)]).await.unwrap();
+        metrics
+            .put(&[datum("Errors", now - 30_000, 5.0), datum("Quiet", now - 30_000, 0.0)])
+            .await
+            .unwrap();
         let changes = alarms.evaluate_all(now).unwrap();
         let any = changes.iter().find(|(n, ..)| n == "any").expect("the composite changed");
         assert_eq!(any.2.state, AlarmState::Alarm);
@@ -482,36 +491,18 @@ alarms:
     /// metric doesn't have any breaching data points?").
     #[tokio::test]
     async fn a_metric_alarm_keeps_its_transitions_reason_while_its_state_holds() {
-        let yaml = "name: p
-stages:
-  - name: Build
-    actions:
-      - { name: Make, type: build }
-alarms:
-  errors: { metric: Errors, dimensions: { S: a }, statistic: Sum, period: 60, threshold: 1, comparison: GreaterThanOrEqualToThreshold, evaluation_periods: 2, datapoints_to_alarm: 1 }
-";
-        let pipeline = Arc::new(baton_core::parse_pipeline(std::path::Path::new("pipeline.yml"), yaml).unwrap());
-        let dir = tempfile::tempdir().unwrap();
-        let db = Arc::new(Db::open(&dir.path().join("state.db")).unwrap());
-        let metrics = SqliteMetrics::new(db.clone());
-        let alarms = LocalAlarms::new(pipeline, db, metrics.clone());
+        let (_dir, alarms, metrics) = alarms_of(
+            "  errors: { metric: Errors, dimensions: { S: a }, statistic: Sum, period: 60, threshold: 1, comparison: GreaterThanOrEqualToThreshold, evaluation_periods: 2, datapoints_to_alarm: 1 }\n",
+        );
         let now = Utc::now().timestamp_millis() / 60_000 * 60_000;
-        let datum = |at: i64, value: f64| MetricDatum {
-            namespace: "Baton".into(),
-            name: "Errors".into(),
-            dimensions: BTreeMap::from([("S".to_string(), "a".to_string())]),
-            timestamp_ms: at,
-            value,
-            unit: "Count".into(),
-        };
-        metrics.put(&[datum(now - 30_000, 5.0)]).await.unwrap();
+        metrics.put(&[datum("Errors", now - 30_000, 5.0)]).await.unwrap();
         let changes = alarms.evaluate_all(now).unwrap();
         let (_, _, eval) = changes.iter().find(|(n, ..)| n == "errors").expect("the alarm changed");
         assert_eq!(eval.state, AlarmState::Alarm);
         assert!(eval.reason.contains("[5.0 ("), "{}", eval.reason);
         // A minute on, a second breaching datapoint: still ALARM, and the reason is the one the
         // alarm went to ALARM with, not one naming the new datapoint.
-        metrics.put(&[datum(now + 30_000, 7.0)]).await.unwrap();
+        metrics.put(&[datum("Errors", now + 30_000, 7.0)]).await.unwrap();
         assert!(alarms.evaluate_all(now + 60_000).unwrap().is_empty(), "no transition");
         assert_eq!(alarms.stored("errors").unwrap(), AlarmState::Alarm);
         assert_eq!(stored_reason(&alarms, "errors").as_deref(), Some(eval.reason.as_str()));
