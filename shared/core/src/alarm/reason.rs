@@ -12,8 +12,8 @@
 //!   evaluation periods even where fewer were real, and leaving ALARM takes N − M + 1;
 //! - "Insufficient Data: 5 datapoints were unknown." (the Lambda alarm-action sample event);
 //! - "5 missing datapoints were treated as \[NonBreaching\] (minimum 7 datapoints for ALARM -> OK
-//!   transition)", the end of a reason quoted from an alarm filling gaps. How it joins the
-//!   sentence before it is not on record; Baton joins it with "and".
+//!   transition)", the end of a reason quoted from an alarm filling gaps, joined to the
+//!   sentence before it with "and" (the reasons recorded below);
 //! - "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was
 //!   treated as \[Breaching\]." and "… as \[NonBreaching\]." (`describe-alarms` output kept in
 //!   public projects, 2017 and 2026): an evaluation range with no datapoint at all, its gaps
