@@ -112,15 +112,11 @@ pub fn decide(alarm: &Alarm, periods: &[Option<Datapoint>], current: AlarmState)
             },
         }
     };
-    let none = Gaps {
-        count: 0,
-        breaching: false,
-    };
     if let Some(kept) = too_few_samples(alarm, &real, current) {
         return kept;
     }
     if real.len() >= n {
-        return verdict(&real[..n], none);
+        return verdict(&real[..n], Gaps::NONE);
     }
     let fill = n - real.len();
     match alarm.treat_missing_data {
@@ -154,7 +150,7 @@ pub fn decide(alarm: &Alarm, periods: &[Option<Datapoint>], current: AlarmState)
                 };
             }
             if real.len() >= m {
-                return verdict(&real, none);
+                return verdict(&real, Gaps::NONE);
             }
             let all_breaching = real.iter().all(|p| p.1.breaching);
             // Ignored missing data and too few points, all breaching: nothing says the alarm's
@@ -177,14 +173,14 @@ pub fn decide(alarm: &Alarm, periods: &[Option<Datapoint>], current: AlarmState)
                     let breaching: Vec<Datapoint> = in_window.iter().map(|p| p.1).filter(|p| p.breaching).collect();
                     Evaluation {
                         state: AlarmState::Alarm,
-                        reason: reason::threshold_crossed(alarm, AlarmState::Alarm, &breaching, in_window.len(), none),
+                        reason: reason::threshold_crossed(alarm, AlarmState::Alarm, &breaching, in_window.len(), Gaps::NONE),
                     }
                 }
                 (true, true) => Evaluation {
                     state: current,
                     reason: "Too few datapoints to decide; missing data is ignored, so the state is kept.".into(),
                 },
-                (false, _) => verdict(&real, none),
+                (false, _) => verdict(&real, Gaps::NONE),
             }
         }
     }

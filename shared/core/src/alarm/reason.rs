@@ -82,6 +82,14 @@ pub struct Gaps {
     pub breaching: bool,
 }
 
+impl Gaps {
+    /// No period was missing, or the treatment left the missing ones out.
+    pub const NONE: Gaps = Gaps {
+        count: 0,
+        breaching: false,
+    };
+}
+
 /// Why the alarm is in `state` (ALARM or OK): the datapoints that carry that state (breaching for
 /// ALARM, not breaching for OK), out of the `received` ones judged, and the gaps the missing-data
 /// treatment counted. When no datapoint received carries the state, the gaps decided it, and the
@@ -211,11 +219,6 @@ mod tests {
         }
     }
 
-    const NO_GAPS: Gaps = Gaps {
-        count: 0,
-        breaching: false,
-    };
-
     fn at(text: &str) -> i64 {
         DateTime::parse_from_rfc3339(text).unwrap().timestamp_millis()
     }
@@ -231,7 +234,7 @@ mod tests {
             samples: 1,
         };
         assert_eq!(
-            threshold_crossed(&a, AlarmState::Alarm, &[high], 1, NO_GAPS),
+            threshold_crossed(&a, AlarmState::Alarm, &[high], 1, Gaps::NONE),
             "Threshold Crossed: 1 out of the last 1 datapoints [99.50160229693434 (02/10/19 16:59:00)] was greater than the threshold (50.0) (minimum 1 datapoint for OK -> ALARM transition)."
         );
         let low = Datapoint {
@@ -241,7 +244,7 @@ mod tests {
             samples: 1,
         };
         assert_eq!(
-            threshold_crossed(&a, AlarmState::Ok, &[low], 1, NO_GAPS),
+            threshold_crossed(&a, AlarmState::Ok, &[low], 1, Gaps::NONE),
             "Threshold Crossed: 1 out of the last 1 datapoints [0.0 (02/10/19 16:59:00)] was not greater than the threshold (50.0) (minimum 1 datapoint for ALARM -> OK transition)."
         );
     }
@@ -261,7 +264,7 @@ mod tests {
             zero("2021-12-21T06:42:00Z"),
         ];
         assert_eq!(
-            threshold_crossed(&a, AlarmState::Ok, &counted, 3, NO_GAPS),
+            threshold_crossed(&a, AlarmState::Ok, &counted, 3, Gaps::NONE),
             "Threshold Crossed: 3 out of the last 5 datapoints [0.0 (21/12/21 06:45:00), 0.0 (21/12/21 06:44:00), 0.0 (21/12/21 06:42:00)] were not greater than the threshold (0.0) (minimum 3 datapoints for ALARM -> OK transition)."
         );
     }
@@ -310,11 +313,11 @@ mod tests {
             point(1.0, "2026-08-19T05:44:00Z"),
         ];
         assert_eq!(
-            threshold_crossed(&errors, AlarmState::Alarm, &three, 3, NO_GAPS),
+            threshold_crossed(&errors, AlarmState::Alarm, &three, 3, Gaps::NONE),
             "Threshold Crossed: 3 datapoints [2.0 (19/08/26 05:50:00), 3.0 (19/08/26 05:47:00), 1.0 (19/08/26 05:44:00)] were greater than the threshold (0.0)."
         );
         assert_eq!(
-            threshold_crossed(&errors, AlarmState::Ok, &[point(0.0, "2026-08-19T09:48:00Z")], 3, NO_GAPS),
+            threshold_crossed(&errors, AlarmState::Ok, &[point(0.0, "2026-08-19T09:48:00Z")], 3, Gaps::NONE),
             "Threshold Crossed: 1 datapoint [0.0 (19/08/26 09:48:00)] was not greater than the threshold (0.0)."
         );
         let stale = counted(alarm(8, 8, ComparisonOperator::LessThanOrEqualToThreshold, 0.0));
