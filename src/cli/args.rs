@@ -43,6 +43,16 @@ pub(crate) enum FileKind {
     StateMachine,
 }
 
+impl From<baton_core::spec::validate::SourceFileKind> for FileKind {
+    fn from(kind: baton_core::spec::validate::SourceFileKind) -> Self {
+        use baton_core::spec::validate::SourceFileKind;
+        match kind {
+            SourceFileKind::Buildspec => Self::Buildspec,
+            SourceFileKind::Appspec => Self::Appspec,
+        }
+    }
+}
+
 /// A state machine's type, as CreateStateMachine takes it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 #[value(rename_all = "UPPER")]

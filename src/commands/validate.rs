@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use anstream::eprintln;
 use baton_core::spec::error::Diagnostic;
-use baton_core::spec::validate::SourceFileKind;
 use baton_core::spec::{self, appspec, buildspec, lambda_appspec};
 
 use crate::cli::FileKind;
@@ -55,16 +54,7 @@ fn check(path: &Path, kind: FileKind) -> Result<Checked, spec::SpecError> {
             // checked in turn, as is an appspec its deployment groups name that is there.
             let named = spec::validate::check_source_files(path, &text)?;
             Ok(Checked {
-                more: named
-                    .into_iter()
-                    .map(|f| {
-                        let kind = match f.kind {
-                            SourceFileKind::Buildspec => FileKind::Buildspec,
-                            SourceFileKind::Appspec => FileKind::Appspec,
-                        };
-                        (f.path, kind)
-                    })
-                    .collect(),
+                more: named.into_iter().map(|f| (f.path, f.kind.into())).collect(),
                 warnings: spec::validate::warnings(path, &text),
             })
         }
