@@ -424,6 +424,18 @@ fn validate_checks_the_appspec_a_deployment_group_names_when_the_source_holds_it
     assert!(err.contains("deploy/appspec.yml:4:3:"), "the appspec's own location: {err}");
     assert!(!err.contains("not: [an appspec"), "{err}");
 
+    // One that would leave the revision is refused where it is written, as a buildspec is.
+    let pipeline_path = project.path().join("pipeline.yml");
+    std::fs::write(&pipeline_path, pipeline.replace("deploy/appspec.yml", "../../etc/passwd")).expect("write");
+    let out = baton(&["validate", project.path().to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("appspec `../../etc/passwd` is outside the deployed artifact"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::write(&pipeline_path, pipeline).expect("write");
+
     // An appspec the source does not hold may be written by the build: not an error.
     std::fs::remove_file(project.path().join("deploy/appspec.yml")).expect("remove");
     let out = baton(&["validate", project.path().to_str().expect("utf-8")]);

@@ -392,6 +392,15 @@ fn validate_groups(
         if !(1..=100).contains(&g.instances) {
             r.error(at, format!("group `{name}`: instances must be between 1 and 100"));
         }
+        if crate::spec::leaves_its_tree(&g.appspec) {
+            r.error(
+                at,
+                format!(
+                    "group `{name}`: appspec `{}` is outside the deployed artifact: give its path inside the revision, e.g. appspec.yml",
+                    g.appspec
+                ),
+            );
+        }
         if let DeploymentConfig::MinimumHealthyHosts(m) = g.config {
             let bad = match m.kind {
                 HealthyHostsType::FleetPercent => m.value >= 100,
