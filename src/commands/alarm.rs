@@ -72,11 +72,13 @@ pub(crate) fn run(command: AlarmCommand) -> anyhow::Result<u8> {
     let points = points
         .as_array()
         .ok_or_else(|| usage(format!("{}: the datapoints file must hold a JSON list", datapoints.display())))?;
-    let points: Vec<(i64, f64)> = points
+    let mut points: Vec<(i64, f64)> = points
         .iter()
         .enumerate()
         .map(|(i, p)| datapoint(p, i))
         .collect::<anyhow::Result<_>>()?;
+    // The evaluator reads a series in time order, as CloudWatch stores one; a file need not be.
+    points.sort_by_key(|p| p.0);
     let mut state = AlarmState::parse(&initial_state)
         .ok_or_else(|| usage(format!("--initial-state `{initial_state}` is not OK, ALARM or INSUFFICIENT_DATA")))?;
     // One evaluation wherever the window moves (every minute for a sliding window of a minute

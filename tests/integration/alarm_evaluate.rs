@@ -153,3 +153,32 @@ fn alarm_evaluate_replays_a_described_alarm_and_says_what_it_leaves_out() {
     );
     assert!(text(&out.stdout).contains("ALARM"), "{}", text(&out.stdout));
 }
+
+/// A datapoints file in any order replays as the same series: CloudWatch stores a metric in time
+/// order, whatever order its datapoints arrived in.
+#[test]
+fn alarm_evaluate_reads_datapoints_in_any_order() {
+    let (_dir, alarm, points) = files();
+    std::fs::write(
+        &alarm,
+        r#"{"AlarmName": "x", "MetricName": "m", "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 2,
+            "Threshold": 3, "ComparisonOperator": "GreaterThanThreshold"}"#,
+    )
+    .expect("write");
+    let series: Vec<String> = (0..40)
+        .map(|i| {
+            format!(
+                r#"{{"Timestamp": "2026-12-01T10:{:02}:{:02}Z", "Value": {}}}"#,
+                i / 4,
+                (i % 4) * 15,
+                i % 5
+            )
+        })
+        .collect();
+    std::fs::write(&points, format!("[{}]", series.join(","))).expect("write");
+    let in_order = evaluations(&alarm, &points, &[]);
+    let reversed: Vec<&str> = series.iter().rev().map(String::as_str).collect();
+    std::fs::write(&points, format!("[{}]", reversed.join(","))).expect("write");
+    assert_eq!(evaluations(&alarm, &points, &[]), in_order);
+    assert!(in_order.iter().any(|e| e["state"] == "ALARM"), "{in_order:?}");
+}

@@ -63,14 +63,19 @@ pub fn last_evaluation(alarm: &Alarm, at_ms: i64) -> i64 {
 }
 
 /// Each period of the evaluation range, newest first: its datapoint, or `None` if missing. The
-/// newest period ends at the last evaluation at or before `now_ms`.
+/// newest period ends at the last evaluation at or before `now_ms`. `datapoints` are in time
+/// order (as a metric store returns them), so each period's are found by bisection: a replay
+/// evaluates a day of datapoints every minute.
 pub fn period_datapoints(alarm: &Alarm, datapoints: &[(i64, f64)], now_ms: i64) -> Vec<Option<Datapoint>> {
+    debug_assert!(datapoints.is_sorted_by_key(|p| p.0), "datapoints in time order");
     let period = i64::try_from(alarm.period_secs).unwrap_or(60).max(1) * 1000;
     let end = last_evaluation(alarm, now_ms);
     (0..i64::from(evaluation_range(alarm.evaluation_periods)))
         .map(|k| {
             let (from, to) = (end - (k + 1) * period, end - k * period);
-            let values: Vec<f64> = datapoints.iter().filter(|(t, _)| *t >= from && *t < to).map(|(_, v)| *v).collect();
+            let first = datapoints.partition_point(|(t, _)| *t < from);
+            let last = datapoints.partition_point(|(t, _)| *t < to);
+            let values: Vec<f64> = datapoints[first..last.max(first)].iter().map(|(_, v)| *v).collect();
             alarm.statistic.aggregate(&values).map(|value| Datapoint {
                 value,
                 breaching: alarm.comparison.breaches(value, alarm.threshold),
@@ -81,7 +86,7 @@ pub fn period_datapoints(alarm: &Alarm, datapoints: &[(i64, f64)], now_ms: i64) 
         .collect()
 }
 
-/// Evaluates an alarm at `now_ms` from its datapoints (timestamp ms, value).
+/// Evaluates an alarm at `now_ms` from its datapoints (timestamp ms, value), in time order.
 pub fn evaluate(alarm: &Alarm, datapoints: &[(i64, f64)], now_ms: i64, current: AlarmState) -> Evaluation {
     decide(alarm, &period_datapoints(alarm, datapoints, now_ms), current)
 }
