@@ -37,6 +37,16 @@
 //! of the last 3 datapoints \[0.0 …\] was less than the threshold (minimum 3 datapoints for OK ->
 //! ALARM transition)" (an alarm history quoted in a public project, 2026).
 //!
+//! Up to three datapoints are listed in the sentence; more are counted, and the five most recent
+//! listed after it: "Threshold Crossed: 30 out of the last 30 datapoints were greater than the
+//! threshold (20.0). The most recent datapoints which crossed the threshold: [60.0 (06/12/24
+//! 05:34:00), …, 59.0 (06/12/24 05:30:00)] (minimum 30 datapoints for OK -> ALARM transition)."
+//! (an SNS notification, 2024) and "Threshold Crossed: 24 datapoints were greater than the
+//! threshold (0.0). The most recent datapoints which crossed the threshold: \[five\]." (`describe-
+//! alarms` output, 2024), both quoted in public projects; three are listed inline in every record
+//! ("3 out of the last 5 datapoints \[…\]" above), four counted in one ("Threshold Crossed: 4 out
+//! of the last 4 datapoints were greater than the threshold", an alert's summary, 2026).
+//!
 //! Values and the threshold are written as Java writes a double (`50.0`), and a datapoint's time
 //! as `dd/MM/yy HH:mm:ss` in UTC.
 //!
@@ -153,21 +163,37 @@ pub fn insufficient_data(unknown: usize) -> String {
     format!("Insufficient Data: {unknown} {} unknown.", datapoints_were(unknown))
 }
 
+/// The most datapoints a reason lists inside its first sentence; past this it counts them there
+/// and lists the [`MOST_RECENT_LISTED`] newest after it (see the module's records).
+const LISTED_INLINE: usize = 3;
+const MOST_RECENT_LISTED: usize = 5;
+
 /// "Threshold Crossed: 2 out of the last 3 datapoints [5.0 (…), 3.0 (…)] were [not] greater
-/// than the threshold (1.0)", or "… 2 datapoints [5.0 (…), 3.0 (…)] were …" as the alarm words it.
+/// than the threshold (1.0)", or "… 2 datapoints [5.0 (…), 3.0 (…)] were …" as the alarm words
+/// it; past three datapoints, "… 5 datapoints were greater than the threshold (1.0). The most
+/// recent datapoints which crossed the threshold: […]".
 fn crossed(alarm: &Alarm, counted: &[Datapoint], not: &str) -> String {
-    let listed = counted.iter().map(written).collect::<Vec<_>>().join(", ");
+    let list = |points: &[Datapoint]| points.iter().map(written).collect::<Vec<_>>().join(", ");
     let k = counted.len();
     let how_many = match alarm.reason_wording {
         ReasonWording::OutOfTheLast => format!("{k} out of the last {} datapoints", alarm.evaluation_periods),
         ReasonWording::Counted => format!("{k} {}", plural(k, "datapoint")),
     };
-    format!(
-        "Threshold Crossed: {how_many} [{listed}] {} {not}{} the threshold ({})",
+    let verdict = format!(
+        "{} {not}{} the threshold ({})",
         was(k),
         alarm.comparison.phrase(),
-        double_text(alarm.threshold),
-    )
+        double_text(alarm.threshold)
+    );
+    if k <= LISTED_INLINE {
+        format!("Threshold Crossed: {how_many} [{}] {verdict}", list(counted))
+    } else {
+        let recent = &counted[..k.min(MOST_RECENT_LISTED)];
+        format!(
+            "Threshold Crossed: {how_many} {verdict}. The most recent datapoints which crossed the threshold: [{}]",
+            list(recent)
+        )
+    }
 }
 
 /// Why a composite alarm is in its state: `child` (its ARN) went to `state` at `at`.
@@ -325,6 +351,43 @@ mod tests {
         assert_eq!(
             threshold_crossed(&stale, AlarmState::Ok, &[point(2.0, "2026-08-19T09:36:00Z")], 1, gaps),
             "Threshold Crossed: 1 datapoint [2.0 (19/08/26 09:36:00)] was not less than or equal to the threshold (0.0) and 7 missing datapoints were treated as [Breaching]."
+        );
+    }
+
+    /// Past three datapoints the reason counts them and lists the five newest after its first
+    /// sentence: an SNS notification (2024, DatapointsToAlarm given) and `describe-alarms` output
+    /// (2024, counted), quoted in public projects, to the character.
+    #[test]
+    fn past_three_datapoints_the_five_newest_are_listed_after_the_count() {
+        let minute = |m: i64, value| Datapoint {
+            value,
+            breaching: true,
+            start_ms: at("2024-12-06T05:34:00Z") - m * 60_000,
+            samples: 1,
+        };
+        let thirty: Vec<Datapoint> = (0..30).map(|m| minute(m, if m < 2 { 60.0 } else { 59.0 })).collect();
+        let a = alarm(30, 30, ComparisonOperator::GreaterThanThreshold, 20.0);
+        assert_eq!(
+            threshold_crossed(&a, AlarmState::Alarm, &thirty, 30, Gaps::NONE),
+            "Threshold Crossed: 30 out of the last 30 datapoints were greater than the threshold (20.0). The most recent datapoints which crossed the threshold: [60.0 (06/12/24 05:34:00), 60.0 (06/12/24 05:33:00), 59.0 (06/12/24 05:32:00), 59.0 (06/12/24 05:31:00), 59.0 (06/12/24 05:30:00)] (minimum 30 datapoints for OK -> ALARM transition)."
+        );
+        let one = |m: i64| Datapoint {
+            value: 1.0,
+            breaching: true,
+            start_ms: at("2024-12-19T08:33:00Z") - m * 60_000,
+            samples: 1,
+        };
+        let mut counted = alarm(24, 24, ComparisonOperator::GreaterThanThreshold, 0.0);
+        counted.reason_wording = ReasonWording::Counted;
+        let twenty_four: Vec<Datapoint> = (0..24).map(one).collect();
+        assert_eq!(
+            threshold_crossed(&counted, AlarmState::Alarm, &twenty_four, 24, Gaps::NONE),
+            "Threshold Crossed: 24 datapoints were greater than the threshold (0.0). The most recent datapoints which crossed the threshold: [1.0 (19/12/24 08:33:00), 1.0 (19/12/24 08:32:00), 1.0 (19/12/24 08:31:00), 1.0 (19/12/24 08:30:00), 1.0 (19/12/24 08:29:00)]."
+        );
+        let four = threshold_crossed(&a, AlarmState::Alarm, &thirty[..4], 4, Gaps::NONE);
+        assert!(
+            four.starts_with("Threshold Crossed: 4 out of the last 30 datapoints were greater than the threshold"),
+            "{four}"
         );
     }
 
