@@ -122,23 +122,7 @@ fn utc_offset(zone: &str) -> Result<i32, RequestError> {
     if zone == "UTC" {
         return Ok(0);
     }
-    let offset = zone.strip_prefix("UTC").unwrap_or(zone);
-    let parsed = (|| {
-        let (sign, rest) = match offset.as_bytes().first()? {
-            b'+' => (1, &offset[1..]),
-            b'-' => (-1, &offset[1..]),
-            _ => return None,
-        };
-        let (h, m) = rest.split_once(':')?;
-        let digits = |t: &str| {
-            (t.len() == 2 && t.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| t.parse::<i32>().ok())
-                .flatten()
-        };
-        let (h, m) = (digits(h)?, digits(m)?);
-        (m < 60).then_some(sign * (h * 3600 + m * 60))
-    })();
-    match parsed {
+    match fixed_offset(zone.strip_prefix("UTC").unwrap_or(zone)) {
         None => invalid(format!(
             "Baton aligns a WallClockWindow to UTC or a fixed offset (`+05:30`, `UTC-08:00`), not to `{zone}`: a named zone's daylight-saving days are not on record; give its offset"
         )),
@@ -146,6 +130,22 @@ fn utc_offset(zone: &str) -> Result<i32, RequestError> {
         Some(secs) if secs % 300 != 0 => invalid(format!("Timezone `{zone}` must be a multiple of 5 minutes from UTC")),
         Some(secs) => Ok(secs),
     }
+}
+
+/// `+05:30` or `-08:00` as seconds east of UTC: a sign, two digits of hours, two of minutes.
+fn fixed_offset(text: &str) -> Option<i32> {
+    let sign = match text.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (h, m) = text[1..].split_once(':')?;
+    let two_digits = |t: &str| match t.as_bytes() {
+        [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => Some(i32::from(a - b'0') * 10 + i32::from(b - b'0')),
+        _ => None,
+    };
+    let (h, m) = (two_digits(h)?, two_digits(m)?);
+    (m < 60).then_some(sign * (h * 3600 + m * 60))
 }
 
 impl WindowMember {

@@ -76,17 +76,24 @@ pub fn plain(message: &str) -> String {
 
 /// The numbers a Rust number type holds, as a user would ask for them.
 fn number_wanted(ty: &str) -> Option<String> {
-    let whole = |max: u64| format!("a whole number from 0 to {max}");
-    Some(match ty {
-        "u8" => whole(u8::MAX.into()),
-        "u16" => whole(u16::MAX.into()),
-        "u32" => whole(u32::MAX.into()),
-        "u64" | "usize" => whole(u64::MAX),
-        "i32" => format!("a whole number from {} to {}", i32::MIN, i32::MAX),
-        "i64" => format!("a whole number from {} to {}", i64::MIN, i64::MAX),
-        "floating point" | "f64" | "f32" => "a decimal number (1, 0.5, 1e3) of at most about 1.8e308 either side of 0".into(),
+    match ty {
+        "floating point" | "f64" | "f32" => Some("a decimal number (1, 0.5, 1e3) of at most about 1.8e308 either side of 0".into()),
+        _ => whole_numbers(ty),
+    }
+}
+
+/// The whole numbers a Rust integer type holds.
+fn whole_numbers(ty: &str) -> Option<String> {
+    let (min, max): (i128, i128) = match ty {
+        "u8" => (0, u8::MAX.into()),
+        "u16" => (0, u16::MAX.into()),
+        "u32" => (0, u32::MAX.into()),
+        "u64" | "usize" => (0, u64::MAX.into()),
+        "i32" => (i32::MIN.into(), i32::MAX.into()),
+        "i64" => (i64::MIN.into(), i64::MAX.into()),
         _ => return None,
-    })
+    };
+    Some(format!("a whole number from {min} to {max}"))
 }
 
 /// serde's names for what it found or expected, as a user would say them.
@@ -103,6 +110,9 @@ fn kind(found: &str) -> String {
     if let Some(b) = found.strip_prefix("boolean ") {
         return format!("the value {}", b.trim_matches('`'));
     }
+    if let Some(wanted) = whole_numbers(found) {
+        return wanted;
+    }
     // A Rust type's name ("struct Thrown") says only that a mapping belongs here.
     if found.starts_with("struct ") {
         return "a mapping".into();
@@ -111,7 +121,6 @@ fn kind(found: &str) -> String {
         "map" | "a map" => "a mapping".into(),
         "sequence" | "a sequence" => "a list".into(),
         "unit value" => "no value".into(),
-        "u8" | "u16" | "u32" | "u64" | "usize" | "i32" | "i64" => number_wanted(found).unwrap_or_default(),
         "f64" | "f32" => "a number".into(),
         other => other.to_string(),
     }
