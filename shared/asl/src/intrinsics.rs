@@ -247,6 +247,31 @@ impl Parser<'_> {
     }
 }
 
+/// Why a function refused its arguments, in Baton's words. Step Functions names only the
+/// function: a call it cannot make fails the execution with `States.Runtime`, not
+/// `States.IntrinsicFailure`, its cause holding "Invalid arguments in States.MathAdd" (recorded
+/// on AWS: a deployed stack's test of `States.MathAdd` given 'NOT A NUMBER', and an execution
+/// log's "States.Runtime: Invalid arguments in States.StringToJson" for an object). So the
+/// reason goes to the debug log, and to the JSONata functions that share the implementation.
+#[derive(Debug)]
+pub(crate) struct InvalidArguments(pub(crate) String);
+
+impl InvalidArguments {
+    fn new(why: impl Into<String>) -> Self {
+        Self(why.into())
+    }
+}
+
+/// The failure of `name`, called within `whole`, in the envelope AWS gives every error of a
+/// function (recorded for an argument that selects nothing, below): the sentence it names
+/// these with is on record, the envelope around it is taken to be the same (not on record).
+fn refused(whole: &str, name: &str, why: &InvalidArguments) -> StatesError {
+    tracing::debug!(function = name, expression = whole, why = %why.0, "an intrinsic function refused its arguments");
+    StatesError::runtime(format!(
+        "The function '{whole}' had the following error: Invalid arguments in {name}"
+    ))
+}
+
 /// `whole` is the expression `arg` is part of: a path argument that selects nothing fails the
 /// execution naming it, in Step Functions' words (recorded on AWS, cited in
 /// `tests/conformance/errors.json`); an argument that is present but null is kept. A context
@@ -282,50 +307,50 @@ fn eval_arg(arg: &Arg, whole: &str, input: &Value, context: &Context) -> Result<
                     other => eval_arg(other, whole, input, context)?,
                 });
             }
-            call(name, &values)
+            call(name, &values).map_err(|why| refused(whole, name, &why))
         }
     }
 }
 
-pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
+pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, InvalidArguments> {
     let arity = |n: usize| {
         if args.len() == n {
             Ok(())
         } else {
-            Err(StatesError::intrinsic(format!("{name} takes {n} arguments, got {}", args.len())))
+            Err(InvalidArguments::new(format!("{name} takes {n} arguments, got {}", args.len())))
         }
     };
     let string = |i: usize| {
         args[i]
             .as_str()
-            .ok_or_else(|| StatesError::intrinsic(format!("{name}: argument {} must be a string, got {}", i + 1, type_of(&args[i]))))
+            .ok_or_else(|| InvalidArguments::new(format!("{name}: argument {} must be a string, got {}", i + 1, type_of(&args[i]))))
     };
     let array = |i: usize| {
         args[i]
             .as_array()
-            .ok_or_else(|| StatesError::intrinsic(format!("{name}: argument {} must be an array, got {}", i + 1, type_of(&args[i]))))
+            .ok_or_else(|| InvalidArguments::new(format!("{name}: argument {} must be an array, got {}", i + 1, type_of(&args[i]))))
     };
-    let integer = |i: usize| {
-        args[i]
-            .as_f64()
-            .filter(|f| f.fract() == 0.0)
-            .map(|f| f as i64)
-            .ok_or_else(|| StatesError::intrinsic(format!("{name}: argument {} must be an integer", i + 1)))
-    };
-    // "If you specify a non-integer value … Step Functions will round it off to the nearest
-    // integer" (developer guide, States.MathAdd and States.MathRandom), as Java's Math.round
-    // does: halves up, -1.5 to -1 (recorded by LocalStack's AWS snapshot tests).
-    let rounded = |i: usize| {
+    let number = |i: usize, to_whole: fn(f64) -> f64| {
         args[i]
             .as_f64()
             .filter(|f| f.is_finite() && f.abs() < 9.2e18)
-            .map(|f| (f + 0.5).floor() as i64)
-            .ok_or_else(|| StatesError::intrinsic(format!("{name}: argument {} must be a number", i + 1)))
+            .map(|f| to_whole(f) as i64)
+            .ok_or_else(|| InvalidArguments::new(format!("{name}: argument {} must be a number", i + 1)))
     };
+    // AWS reads a count, an index or a bound as a Java int, cutting off any fraction: it
+    // answered States.ArrayRange(5.4, -0.6, -2.4) with [5, 3, 1], ArrayPartition of five items
+    // by 2.6 in pairs, ArrayGetItem at 1.2 with the item at 1, and refused ArrayPartition by 0.6
+    // and MathRandom(1.4, 1.6) (a public conformance catalogue run against AWS,
+    // tests/support/conformance/intrinsicCases: ARANGE-023/024, AP-013/015, AGI-015, MRAND-009).
+    let whole = |i: usize| number(i, f64::trunc);
+    // "If you specify a non-integer value … Step Functions will round it off to the nearest
+    // integer" (developer guide, States.MathAdd), as Java's Math.round does: halves up, -1.5 to
+    // -1 (recorded by LocalStack's AWS snapshot tests). Only MathAdd rounds.
+    let rounded = |i: usize| number(i, |f| (f + 0.5).floor());
     match name {
         "States.Format" => {
             if args.is_empty() {
-                return Err(StatesError::intrinsic("States.Format needs a template"));
+                return Err(InvalidArguments::new("States.Format needs a template"));
             }
             format(string(0)?, &args[1..])
         }
@@ -340,10 +365,10 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
         "States.Array" => Ok(Value::Array(args.to_vec())),
         "States.ArrayPartition" => {
             arity(2)?;
-            let size = usize::try_from(integer(1)?)
+            let size = usize::try_from(whole(1)?)
                 .ok()
                 .filter(|&s| s > 0)
-                .ok_or_else(|| StatesError::intrinsic("States.ArrayPartition: chunk size must be positive"))?;
+                .ok_or_else(|| InvalidArguments::new("States.ArrayPartition: chunk size must be positive"))?;
             Ok(Value::Array(array(0)?.chunks(size).map(|c| Value::Array(c.to_vec())).collect()))
         }
         "States.ArrayContains" => {
@@ -352,28 +377,30 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
         }
         "States.ArrayRange" => {
             arity(3)?;
-            let (start, end, step) = (integer(0)?, integer(1)?, integer(2)?);
+            let (start, end, step) = (whole(0)?, whole(1)?, whole(2)?);
             if step == 0 {
-                return Err(StatesError::intrinsic("States.ArrayRange: step must not be 0"));
+                return Err(InvalidArguments::new("States.ArrayRange: step must not be 0"));
             }
             let mut out = Vec::new();
             let mut n = start;
             while (step > 0 && n <= end) || (step < 0 && n >= end) {
                 out.push(Value::from(n));
                 if out.len() > 1000 {
-                    return Err(StatesError::intrinsic("States.ArrayRange: more than 1000 items"));
+                    return Err(InvalidArguments::new("States.ArrayRange: more than 1000 items"));
                 }
-                n += step;
+                // A bound near the largest integer must end the range, not overflow.
+                let Some(next) = n.checked_add(step) else { break };
+                n = next;
             }
             Ok(Value::Array(out))
         }
         "States.ArrayGetItem" => {
             arity(2)?;
-            let index = integer(1)?;
+            let index = whole(1)?;
             usize::try_from(index)
                 .ok()
                 .and_then(|i| array(0).ok()?.get(i).cloned())
-                .ok_or_else(|| StatesError::intrinsic(format!("States.ArrayGetItem: index {index} out of bounds")))
+                .ok_or_else(|| InvalidArguments::new(format!("States.ArrayGetItem: index {index} out of bounds")))
         }
         "States.ArrayLength" => {
             arity(1)?;
@@ -392,10 +419,10 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
         "States.JsonMerge" => {
             arity(3)?;
             let (Value::Object(a), Value::Object(b)) = (&args[0], &args[1]) else {
-                return Err(StatesError::intrinsic("States.JsonMerge: both arguments must be objects"));
+                return Err(InvalidArguments::new("States.JsonMerge: both arguments must be objects"));
             };
             if args[2] != Value::Bool(false) {
-                return Err(StatesError::intrinsic(
+                return Err(InvalidArguments::new(
                     "States.JsonMerge: only shallow merge (false) is supported by Step Functions",
                 ));
             }
@@ -411,20 +438,21 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
         }
         "States.MathRandom" => {
             if !(2..=3).contains(&args.len()) {
-                return Err(StatesError::intrinsic("States.MathRandom takes 2 or 3 arguments"));
+                return Err(InvalidArguments::new("States.MathRandom takes 2 or 3 arguments"));
             }
-            let (start, end) = (rounded(0)?, rounded(1)?);
-            if start > end {
-                return Err(StatesError::intrinsic("States.MathRandom: start must not be above end"));
+            let (start, end) = (whole(0)?, whole(1)?);
+            // The end is left out, as Java's `nextInt(end - start)` leaves it: AWS refused
+            // MathRandom(1, 1), and 50 draws of MathRandom(1.6, 5.4) fell in 1..=4 (the
+            // catalogue's MRAND-005, MRAND-008B). The same seed gives the same number.
+            if start >= end {
+                return Err(InvalidArguments::new("States.MathRandom: start must be below end"));
             }
-            // "between the specified start and end number", both included; the same seed gives
-            // the same number.
             let value = match args.get(2) {
                 Some(seed) if !seed.is_number() => {
-                    return Err(StatesError::intrinsic("States.MathRandom: the seed must be a number"));
+                    return Err(InvalidArguments::new("States.MathRandom: the seed must be a number"));
                 }
-                Some(seed) => seeded(seed).i64(start..=end),
-                None => fastrand::i64(start..=end),
+                Some(seed) => seeded(seed).i64(start..end),
+                None => fastrand::i64(start..end),
             };
             Ok(Value::from(value))
         }
@@ -432,7 +460,7 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
             arity(2)?;
             let sum = rounded(0)?
                 .checked_add(rounded(1)?)
-                .ok_or_else(|| StatesError::intrinsic("States.MathAdd: overflow"))?;
+                .ok_or_else(|| InvalidArguments::new("States.MathAdd: overflow"))?;
             Ok(Value::from(sum))
         }
         "States.StringSplit" => {
@@ -452,23 +480,24 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
         }
         "States.Base64Encode" => {
             arity(1)?;
-            Ok(Value::String(base64::encode(string(0)?.as_bytes())))
+            Ok(Value::String(base64::encode(short(name, string(0)?)?.as_bytes())))
         }
         "States.Base64Decode" => {
             arity(1)?;
-            let bytes = base64::decode(string(0)?).ok_or_else(|| StatesError::intrinsic("States.Base64Decode: not valid base64"))?;
-            String::from_utf8(bytes)
-                .map(Value::String)
-                .map_err(|_| StatesError::intrinsic("States.Base64Decode: decoded bytes are not UTF-8"))
+            // Decoded bytes that are not UTF-8 read as Java's `new String(bytes, UTF_8)`
+            // reads them, each bad sequence a U+FFFD.
+            let bytes = base64::decode(short(name, string(0)?)?);
+            Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         }
         "States.Hash" => {
             arity(2)?;
             use sha2::Digest;
+            // AWS hashes a number or an object as its text (the catalogue's HASH-014/017).
             let data = match &args[0] {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            let bytes = data.as_bytes();
+            let bytes = short(name, &data)?.as_bytes();
             let digest = match string(1)? {
                 "MD5" => hex::encode(md5::Md5::digest(bytes)),
                 "SHA-1" => hex::encode(sha1::Sha1::digest(bytes)),
@@ -476,15 +505,25 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
                 "SHA-384" => hex::encode(sha2::Sha384::digest(bytes)),
                 "SHA-512" => hex::encode(sha2::Sha512::digest(bytes)),
                 other => {
-                    return Err(StatesError::intrinsic(format!(
+                    return Err(InvalidArguments::new(format!(
                         "States.Hash: unknown algorithm `{other}` (MD5, SHA-1, SHA-256, SHA-384 or SHA-512)"
                     )));
                 }
             };
             Ok(Value::String(digest))
         }
-        other => Err(StatesError::intrinsic(format!("unknown intrinsic function {other}"))),
+        other => Err(InvalidArguments::new(format!("unknown intrinsic function {other}"))),
     }
+}
+
+/// `text` if it is "up to 10,000 characters", as the developer guide bounds what Base64Encode,
+/// Base64Decode and Hash take: AWS took 10,000 and refused 10,001 (the catalogue's
+/// HASH-012/013, B64D-008). Java counts UTF-16 units.
+fn short<'a>(name: &str, text: &'a str) -> Result<&'a str, InvalidArguments> {
+    if text.encode_utf16().count() > 10_000 {
+        return Err(InvalidArguments::new(format!("{name}: more than 10,000 characters")));
+    }
+    Ok(text)
 }
 
 /// A generator that draws the same numbers for the same seed, whatever JSON the seed is.

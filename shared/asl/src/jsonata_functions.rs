@@ -86,7 +86,7 @@ fn via(name: &str, intrinsic: &str, args: &[JValue]) -> HostFnResult {
     let args: Vec<Value> = args.iter().map(Value::from).collect();
     intrinsics::call(intrinsic, &args)
         .map(JValue::from)
-        .map_err(|e| EvaluatorError::EvaluationError(e.cause.replace(intrinsic, name)))
+        .map_err(|e| EvaluatorError::EvaluationError(e.0.replace(intrinsic, name)))
 }
 
 /// `$random()` is a number in [0, 1); `$random(seed)` the same number for the same seed. A

@@ -3,11 +3,11 @@
 
 use serde_json::Value;
 
+use super::InvalidArguments;
 use super::{CLOSE, OPEN};
-use crate::error::StatesError;
 
 /// `States.Format`: `{}` placeholders take the arguments in order; escaped braces are literal.
-pub(super) fn format(template: &str, args: &[Value]) -> Result<Value, StatesError> {
+pub(super) fn format(template: &str, args: &[Value]) -> Result<Value, InvalidArguments> {
     let mut out = String::new();
     let mut next = args.iter();
     let mut chars = template.chars().peekable();
@@ -19,14 +19,14 @@ pub(super) fn format(template: &str, args: &[Value]) -> Result<Value, StatesErro
                 chars.next();
                 let value = next
                     .next()
-                    .ok_or_else(|| StatesError::intrinsic("States.Format: more placeholders than arguments"))?;
+                    .ok_or_else(|| InvalidArguments::new("States.Format: more placeholders than arguments"))?;
                 java_text(value, &mut out);
             }
             c => out.push(c),
         }
     }
     if next.next().is_some() {
-        return Err(StatesError::intrinsic("States.Format: more arguments than placeholders"));
+        return Err(InvalidArguments::new("States.Format: more arguments than placeholders"));
     }
     Ok(Value::String(out))
 }
@@ -68,14 +68,14 @@ fn java_text(value: &Value, out: &mut String) {
 /// `States.StringToJson`: a blank string is null and `-0` is 0, as recorded on AWS (LocalStack's
 /// `test_json_manipulation.snapshot.json`, test_string_to_json). Text that is not JSON is named
 /// in Jackson's words, the reader AWS parses with, never serde_json's.
-pub(super) fn string_to_json(text: &str) -> Result<Value, StatesError> {
+pub(super) fn string_to_json(text: &str) -> Result<Value, InvalidArguments> {
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
     let value: Value = serde_json::from_str(text).map_err(|_| {
         let why = crate::json_syntax::first_error(text)
             .map_or_else(|| "Unexpected content".to_string(), |e| format!("{} at {}", e.message, e.location));
-        StatesError::intrinsic(format!("States.StringToJson: {why}"))
+        InvalidArguments::new(format!("States.StringToJson: {why}"))
     })?;
     Ok(match value.as_f64() {
         Some(f) if f == 0.0 && f.is_sign_negative() => Value::from(0),
@@ -102,33 +102,25 @@ pub(super) mod base64 {
         out
     }
 
-    pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
-        let bytes = text.as_bytes();
-        if !bytes.len().is_multiple_of(4) {
-            return None;
-        }
-        let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-        let chunks = bytes.len() / 4;
-        for (c, chunk) in bytes.chunks(4).enumerate() {
-            let pad = chunk.iter().rev().take_while(|&&b| b == b'=').count();
-            // At most two `=`, and only at the very end (found by fuzzing: `====` made the
-            // count of decoded bytes below underflow).
-            if pad > 2 || (pad > 0 && c + 1 < chunks) {
-                return None;
-            }
-            let mut n = 0u32;
-            for (i, &b) in chunk.iter().enumerate() {
-                let v = if b == b'=' && i >= 4 - pad {
-                    0
-                } else {
-                    ALPHABET.iter().position(|&a| a == b)? as u32
-                };
-                n |= v << (18 - 6 * i);
-            }
-            for i in 0..3 - pad {
-                out.push((n >> (16 - 8 * i)) as u8);
+    /// Decodes as leniently as AWS does: it decoded '!!!invalid!!!', 'abc', 'ab==cd' and
+    /// ' YWJjZA== ' where a strict decoder refuses them (the catalogue's B64D-015/017/019/024).
+    /// Characters outside the alphabet are skipped, the first `=` ends the text, and a last
+    /// group of two or three characters gives its whole bytes.
+    pub(crate) fn decode(text: &str) -> Vec<u8> {
+        let mut out = Vec::with_capacity(text.len() / 4 * 3);
+        let (mut bits, mut held) = (0u32, 0u32);
+        for b in text.bytes().take_while(|&b| b != b'=') {
+            let Some(v) = ALPHABET.iter().position(|&a| a == b) else {
+                continue;
+            };
+            bits = (bits << 6) | v as u32;
+            held += 6;
+            if held >= 8 {
+                held -= 8;
+                out.push((bits >> held) as u8);
+                bits &= (1 << held) - 1;
             }
         }
-        Some(out)
+        out
     }
 }
