@@ -6,7 +6,10 @@ use serde_json::Value;
 use super::InvalidArguments;
 use super::{CLOSE, OPEN};
 
-/// `States.Format`: `{}` placeholders take the arguments in order; escaped braces are literal.
+/// `States.Format`: `{}` placeholders take the arguments in order; escaped braces are literal,
+/// and a brace that is neither is refused, as AWS refused 'Hello {' , 'Hello {{}}' and '}' (a
+/// public conformance catalogue run against AWS, tests/conformance/cases/States.Format.ts,
+/// its AWS observations of malformed templates).
 pub(super) fn format(template: &str, args: &[Value]) -> Result<Value, InvalidArguments> {
     let mut out = String::new();
     let mut next = args.iter();
@@ -22,6 +25,7 @@ pub(super) fn format(template: &str, args: &[Value]) -> Result<Value, InvalidArg
                     .ok_or_else(|| InvalidArguments::new("States.Format: more placeholders than arguments"))?;
                 java_text(value, &mut out);
             }
+            '{' | '}' => return Err(InvalidArguments::new(format!("States.Format: a lone '{c}' in the template"))),
             c => out.push(c),
         }
     }
