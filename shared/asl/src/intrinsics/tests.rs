@@ -142,3 +142,16 @@ fn numbers_are_java_ints() {
         .is_err()
     );
 }
+
+/// How many arguments a function takes is checked when it is called, as AWS checks it: the
+/// definition holds the call, and the execution fails (see `Parser::call_arguments`).
+#[test]
+fn arity_is_checked_when_called() {
+    assert!(parse("States.Hash('hello', 'SHA-256', 'extra')").is_ok());
+    assert!(parse("States.StringToJson()").is_ok());
+    let e = eval("States.Hash('hello', 'SHA-256', 'extra')", json!({})).unwrap_err();
+    assert_eq!(e.error, "States.Runtime");
+    let why = call("States.MathRandom", &[json!(1)]).unwrap_err();
+    assert_eq!(why.0, "States.MathRandom takes 2 to 3 arguments, got 1");
+    assert!(parse("States.Nope(1)").is_err(), "an unknown function is still refused");
+}
