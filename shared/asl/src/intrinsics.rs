@@ -360,7 +360,15 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, InvalidArguments
                 .ok_or_else(|| InvalidArguments::new("States.ArrayPartition: chunk size must be positive"))?;
             Ok(Value::Array(array(0)?.chunks(size).map(|c| Value::Array(c.to_vec())).collect()))
         }
-        "States.ArrayContains" => Ok(Value::Bool(array(0)?.contains(&args[1]))),
+        "States.ArrayContains" => {
+            // AWS compares items as Java writes them, not as JSON values: it found 9007199254740991
+            // among strings holding "9007199254740991", true among "true", and did not find
+            // {"b": 2, "a": 1} in [{"a": 1, "b": 2}] (a public conformance catalogue run against
+            // AWS, tests/support/conformance/intrinsicCases/States.ArrayContains.ts, AC-009,
+            // AC-026, AC-028).
+            let wanted = java_string(&args[1]);
+            Ok(Value::Bool(array(0)?.iter().any(|item| java_string(item) == wanted)))
+        }
         "States.ArrayRange" => {
             let (start, end, step) = (whole(0)?, whole(1)?, whole(2)?);
             if step == 0 {
@@ -398,7 +406,10 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, InvalidArguments
             let (Value::Object(a), Value::Object(b)) = (&args[0], &args[1]) else {
                 return Err(InvalidArguments::new("States.JsonMerge: both arguments must be objects"));
             };
-            if args[2] != Value::Bool(false) {
+            // Only a deep merge is refused: AWS merged shallowly for a flag of "false", a string
+            // (a public conformance catalogue run against AWS, tests/support/conformance/
+            // intrinsicCases/States.JsonMerge.ts, JMG-13).
+            if args[2] == Value::Bool(true) {
                 return Err(InvalidArguments::new(
                     "States.JsonMerge: only shallow merge (false) is supported by Step Functions",
                 ));
@@ -500,7 +511,7 @@ pub(crate) fn seeded(seed: &Value) -> fastrand::Rng {
 }
 
 mod text;
-use text::{base64, format, string_to_json};
+use text::{base64, format, java_string, string_to_json};
 
 #[cfg(test)]
 mod tests;

@@ -35,6 +35,13 @@ pub(super) fn format(template: &str, args: &[Value]) -> Result<Value, InvalidArg
     Ok(Value::String(out))
 }
 
+/// `value` as Step Functions writes it in a `States.Format` (see `java_text`).
+pub(super) fn java_string(value: &Value) -> String {
+    let mut out = String::new();
+    java_text(value, &mut out);
+    out
+}
+
 /// How Step Functions writes a `States.Format` argument: strings as they are, and arrays and
 /// objects as Java prints its lists and maps — `{Arg1=1, Arg2=[]}`, strings inside unquoted
 /// (recorded on AWS in LocalStack's `test_generic.snapshot.json`, test_format_2) — so a
