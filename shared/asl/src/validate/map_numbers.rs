@@ -62,8 +62,8 @@ impl Checker {
         }
     }
 
-    /// An ItemReader's ReaderConfig numbers; the reader itself (its S3 resource and its input
-    /// types) is the service's to refuse.
+    /// An ItemReader's ReaderConfig: its numbers, and the fields that go together; the reader's
+    /// S3 resource is the service's to refuse.
     pub(super) fn item_reader(&mut self, reader: &Value, location: &str, jsonata: bool) {
         let Some(config) = reader.get("ReaderConfig").and_then(Value::as_object) else {
             return;
@@ -77,6 +77,7 @@ impl Checker {
             ..COUNT
         };
         self.map_number(config, "MaxItems", &location, jsonata, &range);
+        self.reader_config(config, &location);
     }
 }
 

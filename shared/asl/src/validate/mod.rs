@@ -9,6 +9,7 @@ mod express;
 mod item_batcher;
 mod labels;
 mod map_numbers;
+mod reader_config;
 mod state;
 mod warnings;
 

@@ -388,3 +388,66 @@ fn the_error_output_is_read_in_a_catcher_only() {
         ["UNSUPPORTED_JSONATA_EXPRESSION: Field '$states.errorOutput' does not exist. at /States/T/Arguments/Payload/errorMsg"]
     );
 }
+
+/// ReaderConfig fields that do not go together are refused, as AWS refused them (see
+/// `reader_config.rs`), and the combinations the developer guide shows are taken.
+#[test]
+fn an_item_reader_s_config_fields_go_together_as_aws_takes_them() {
+    let check = |config: Value| {
+        let mut machine = map(json!({"ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": config, "Parameters": {"Bucket": "b", "Key": "k"}}}));
+        machine["States"]["M"]["ItemProcessor"]["ProcessorConfig"] = json!({"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"});
+        diagnostics(machine)
+    };
+    for taken in [
+        json!({"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"}),
+        json!({"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["id"]}),
+        json!({"InputType": "JSON", "ItemsPointer": "/data/items"}),
+        json!({"ManifestType": "S3_INVENTORY"}),
+        json!({"ManifestType": "ATHENA_DATA", "InputType": "PARQUET"}),
+        json!({"Transformation": "LOAD_AND_FLATTEN", "InputType": "JSONL"}),
+    ] {
+        assert!(check(taken.clone()).is_empty(), "{taken}");
+    }
+    let at = " at /States/M/ItemReader/ReaderConfig";
+    for (refused, why) in [
+        (
+            json!({"ManifestType": "S3_INVENTORY", "InputType": "CSV"}),
+            "An S3_INVENTORY manifest gives no InputType",
+        ),
+        (
+            json!({"Transformation": "LOAD_AND_FLATTEN"}),
+            "Transformation LOAD_AND_FLATTEN needs an InputType",
+        ),
+        (
+            json!({"InputType": "CSV", "ItemsPointer": "/data/items"}),
+            "ItemsPointer reads JSON input only",
+        ),
+        (
+            json!({"InputType": "JSON", "ItemsPointer": "data/items"}),
+            "ItemsPointer must be a JSON Pointer, such as /data/items",
+        ),
+        (
+            json!({"InputType": "JSON", "CSVHeaderLocation": "FIRST_ROW"}),
+            "CSVHeaderLocation is for CSV input",
+        ),
+        (
+            json!({"ManifestType": "ATHENA_DATA", "InputType": "JSON"}),
+            "An ATHENA_DATA manifest reads CSV, JSONL or PARQUET input",
+        ),
+        (
+            json!({"InputType": "CSV", "CSVHeaderLocation": "GIVEN"}),
+            "CSVHeaderLocation GIVEN needs CSVHeaders",
+        ),
+        (
+            json!({"InputType": "JSONL", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["id"]}),
+            "CSVHeaderLocation is for CSV input",
+        ),
+    ] {
+        assert_eq!(
+            check(refused.clone()),
+            [format!("SCHEMA_VALIDATION_FAILED: {why}{at}")],
+            "{refused}"
+        );
+    }
+}
