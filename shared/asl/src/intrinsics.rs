@@ -338,11 +338,11 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, InvalidArguments
             .map(|f| f as i64)
             .ok_or_else(|| InvalidArguments::new(format!("{name}: argument {} must be a number within a Java int", i + 1)))
     };
-    // AWS reads a count, an index or a bound cutting off any fraction: it
-    // answered States.ArrayRange(5.4, -0.6, -2.4) with [5, 3, 1], ArrayPartition of five items
-    // by 2.6 in pairs, ArrayGetItem at 1.2 with the item at 1, and refused ArrayPartition by 0.6
-    // and MathRandom(1.4, 1.6) (a public conformance catalogue run against AWS,
-    // tests/support/conformance/intrinsicCases: ARANGE-023/024, AP-013/015, AGI-015, MRAND-009).
+    // A count, an index or a bound loses its fraction: AWS answered States.ArrayRange(5.4, -0.6,
+    // -2.4) with [5, 3, 1], ArrayPartition of five items by 2.6 in pairs, ArrayGetItem at 1.2
+    // with the item at 1, and refused ArrayPartition by 0.6 and MathRandom(1.4, 1.6) (a public
+    // conformance catalogue run against AWS, tests/support/conformance/intrinsicCases:
+    // ARANGE-023/024, AP-013/015, AGI-015, MRAND-009).
     let whole = |i: usize| number(i, f64::trunc);
     // "If you specify a non-integer value … Step Functions will round it off to the nearest
     // integer" (developer guide, States.MathAdd), as Java's Math.round does: halves up, -1.5 to
