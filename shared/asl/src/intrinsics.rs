@@ -393,15 +393,7 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, InvalidArguments
                 .ok_or_else(|| InvalidArguments::new(format!("States.ArrayGetItem: index {index} out of bounds")))
         }
         "States.ArrayLength" => Ok(Value::from(array(0)?.len())),
-        "States.ArrayUnique" => {
-            let mut out: Vec<Value> = Vec::new();
-            for v in array(0)? {
-                if !out.contains(v) {
-                    out.push(v.clone());
-                }
-            }
-            Ok(Value::Array(out))
-        }
+        "States.ArrayUnique" => Ok(Value::Array(crate::java_order::hash_set(array(0)?))),
         "States.JsonMerge" => {
             let (Value::Object(a), Value::Object(b)) = (&args[0], &args[1]) else {
                 return Err(InvalidArguments::new("States.JsonMerge: both arguments must be objects"));
