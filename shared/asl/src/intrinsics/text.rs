@@ -7,7 +7,7 @@ use super::InvalidArguments;
 use super::{CLOSE, OPEN};
 
 /// `States.Format`: `{}` placeholders take the arguments in order; escaped braces are literal,
-/// and a brace that is neither is refused, as AWS refused 'Hello {' , 'Hello {{}}' and '}' (a
+/// and a brace that is neither is refused, as AWS refused 'Hello {{}}' and '}' (a
 /// public conformance catalogue run against AWS, tests/conformance/cases/States.Format.ts,
 /// its AWS observations of malformed templates).
 pub(super) fn format(template: &str, args: &[Value]) -> Result<Value, InvalidArguments> {
