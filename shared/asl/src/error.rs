@@ -200,6 +200,9 @@ impl StatesError {
         Self::new(names::RUNTIME, cause)
     }
 
+    /// An intrinsic expression that cannot be read, which a definition's check refuses before
+    /// any run. A call that cannot take its arguments is `States.Runtime` instead (see
+    /// `intrinsics::InvalidArguments`).
     pub fn intrinsic(cause: impl Into<String>) -> Self {
         Self::new(names::INTRINSIC_FAILURE, cause)
     }

@@ -94,7 +94,7 @@ pub(super) fn string_to_json(text: &str) -> Result<Value, InvalidArguments> {
     })
 }
 
-/// Standard base64 with padding, which is what Step Functions emits and accepts.
+/// Base64 as Step Functions writes it (standard, padded) and reads it (leniently, see `decode`).
 pub(super) mod base64 {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
