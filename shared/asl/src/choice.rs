@@ -39,35 +39,50 @@ pub fn matches(rule: &ChoiceRule, input: &Value, context: &Context) -> Result<bo
         .next()
         .ok_or_else(|| StatesError::runtime(format!("the Choice rule on {variable} has no comparison operator")))?;
     let value = resolve(variable, input, context).ok();
-
-    // Type tests are the only operators that may look at an absent variable.
-    let as_bool = |v: &Value| operand.as_bool().map(|expected| expected == v.as_bool().unwrap_or(false));
+    if operator == "IsPresent" {
+        return Ok(operand.as_bool() == Some(value.is_some()));
+    }
+    // Only IsPresent may look at an absent variable: AWS failed IsNull, IsString, IsNumeric,
+    // IsBoolean and IsTimestamp on a missing path with States.Runtime even beside a Default (a
+    // public Step Functions conformance catalogue run against AWS, its groups Choice.IsNull
+    // 005/006, Choice.IsString 008, Choice.IsNumeric 008/009, Choice.IsBoolean 008 and
+    // Choice.IsTimestamp 009).
+    let value = value.ok_or_else(|| invalid_condition_path(variable))?;
+    let is = |test: bool| Ok(operand.as_bool() == Some(test));
     match operator.as_str() {
-        "IsPresent" => return Ok(operand.as_bool() == Some(value.is_some())),
-        "IsNull" => return Ok(as_bool(&Value::Bool(value.as_ref().is_some_and(Value::is_null))).unwrap_or(false)),
-        "IsString" => return Ok(as_bool(&Value::Bool(value.as_ref().is_some_and(Value::is_string))).unwrap_or(false)),
-        "IsNumeric" => return Ok(as_bool(&Value::Bool(value.as_ref().is_some_and(Value::is_number))).unwrap_or(false)),
-        "IsBoolean" => return Ok(as_bool(&Value::Bool(value.as_ref().is_some_and(Value::is_boolean))).unwrap_or(false)),
-        "IsTimestamp" => {
-            let is_ts = value
-                .as_ref()
-                .and_then(Value::as_str)
-                .is_some_and(|s| offset_date_time(s).is_some());
-            return Ok(as_bool(&Value::Bool(is_ts)).unwrap_or(false));
-        }
+        "IsNull" => return is(value.is_null()),
+        "IsString" => return is(value.is_string()),
+        "IsNumeric" => return is(value.is_number()),
+        "IsBoolean" => return is(value.is_boolean()),
+        "IsTimestamp" => return is(value.as_str().is_some_and(|s| offset_date_time(s).is_some())),
         _ => {}
     }
-    let value = value.ok_or_else(|| invalid_condition_path(variable))?;
     let (op, operand) = match operator.strip_suffix("Path") {
         Some(op) => {
             let path = operand
                 .as_str()
                 .ok_or_else(|| StatesError::runtime(format!("{operator} takes a path string")))?;
-            (op, resolve(path, input, context).map_err(|_| invalid_condition_path(path))?)
+            let operand = resolve(path, input, context).map_err(|_| invalid_condition_path(path))?;
+            (op, numeric_operand(op, operand))
         }
         None => (operator.as_str(), operand.clone()),
     };
     compare(op, &value, &operand)
+}
+
+/// A numeric comparison reads the value its `…Path` operand selects as a number whatever it is,
+/// something other than a number counting as 0, where the `Variable` must be a number: AWS took
+/// 7 > [6] and 8 >= false as true, and 7 < true, 7 = {"value": 7} and 8 <= {"value": 8} as false,
+/// while a string "7" as the Variable matched nothing (the conformance catalogue's groups
+/// Choice.NumericGreaterThanPath 008, Choice.NumericGreaterThanEqualsPath 008,
+/// Choice.NumericLessThanPath 007/008, Choice.NumericEqualsPath 006/007 and
+/// Choice.NumericLessThanEqualsPath 008). A string operand reads as 0 too (not on record).
+fn numeric_operand(op: &str, operand: Value) -> Value {
+    match operand {
+        Value::Number(_) => operand,
+        _ if op.starts_with("Numeric") => Value::from(0),
+        _ => operand,
+    }
 }
 
 /// A condition path — the `Variable` or a `…Path` operator's operand — that selects nothing
