@@ -304,12 +304,26 @@ fn eval_arg(arg: &Arg, whole: &str, input: &Value, context: &Context) -> Result<
                     other => eval_arg(other, whole, input, context)?,
                 });
             }
-            call(name, &values).map_err(|why| refused(whole, name, &why))
+            call(name, &values, INTRINSIC_BOUNDS).map_err(|why| refused(whole, name, &why))
         }
     }
 }
 
-pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, InvalidArguments> {
+/// How much a call may make or read. An intrinsic's bounds are the developer guide's:
+/// States.ArrayRange gives at most 1,000 items, and Base64Encode, Base64Decode and Hash take
+/// "up to 10,000 characters". The JSONata functions that share the code have their own.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    pub(crate) range_items: usize,
+    pub(crate) text_units: usize,
+}
+
+pub(crate) const INTRINSIC_BOUNDS: Bounds = Bounds {
+    range_items: 1000,
+    text_units: 10_000,
+};
+
+pub(crate) fn call(name: &str, args: &[Value], bounds: Bounds) -> Result<Value, InvalidArguments> {
     let unknown = || InvalidArguments::new(format!("unknown intrinsic function {name}"));
     let &(_, min, max) = FUNCTIONS.iter().find(|(f, _, _)| *f == name).ok_or_else(unknown)?;
     if !(min..=max).contains(&args.len()) {
@@ -381,8 +395,11 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, InvalidArguments
             let mut n = start;
             while (step > 0 && n <= end) || (step < 0 && n >= end) {
                 out.push(Value::from(n));
-                if out.len() > 1000 {
-                    return Err(InvalidArguments::new("States.ArrayRange: more than 1000 items"));
+                if out.len() > bounds.range_items {
+                    return Err(InvalidArguments::new(format!(
+                        "States.ArrayRange: more than {} items",
+                        bounds.range_items
+                    )));
                 }
                 n += step;
             }
@@ -454,11 +471,11 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, InvalidArguments
             ))
         }
         "States.UUID" => Ok(Value::String(uuid::Uuid::new_v4().to_string())),
-        "States.Base64Encode" => Ok(Value::String(base64::encode(short(name, string(0)?)?.as_bytes()))),
+        "States.Base64Encode" => Ok(Value::String(base64::encode(short(name, string(0)?, bounds)?.as_bytes()))),
         "States.Base64Decode" => {
             // Decoded bytes that are not UTF-8 read as Java's `new String(bytes, UTF_8)`
             // reads them, each bad sequence a U+FFFD.
-            let bytes = base64::decode(short(name, string(0)?)?);
+            let bytes = base64::decode(short(name, string(0)?, bounds)?);
             Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         }
         "States.Hash" => {
@@ -468,7 +485,7 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, InvalidArguments
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            let bytes = short(name, &data)?.as_bytes();
+            let bytes = short(name, &data, bounds)?.as_bytes();
             let digest = match string(1)? {
                 "MD5" => hex::encode(md5::Md5::digest(bytes)),
                 "SHA-1" => hex::encode(sha1::Sha1::digest(bytes)),
@@ -487,18 +504,18 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Result<Value, InvalidArguments
     }
 }
 
-/// `text` if it is "up to 10,000 characters", as the developer guide bounds what Base64Encode,
-/// Base64Decode and Hash take: AWS took 10,000 and refused 10,001 (the catalogue's
-/// HASH-012/013, B64D-008). Java counts UTF-16 units.
-fn short<'a>(name: &str, text: &'a str) -> Result<&'a str, InvalidArguments> {
-    if text.encode_utf16().count() > 10_000 {
-        return Err(InvalidArguments::new(format!("{name}: more than 10,000 characters")));
+/// `text` if it is within the bounds' characters: an intrinsic takes "up to 10,000", and AWS
+/// took 10,000 and refused 10,001 (the catalogue's HASH-012/013, B64D-008). Java counts UTF-16
+/// units.
+fn short<'a>(name: &str, text: &'a str, bounds: Bounds) -> Result<&'a str, InvalidArguments> {
+    if text.encode_utf16().count() > bounds.text_units {
+        return Err(InvalidArguments::new(format!("{name}: more than {} characters", bounds.text_units)));
     }
     Ok(text)
 }
 
 /// A generator that draws the same numbers for the same seed, whatever JSON the seed is.
-pub(crate) fn seeded(seed: &Value) -> fastrand::Rng {
+fn seeded(seed: &Value) -> fastrand::Rng {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     seed.to_string().hash(&mut h);

@@ -2,10 +2,10 @@
 //! Functions", JSONata functions provided by Step Functions): `$partition`, `$range`, `$hash`,
 //! `$uuid` and `$parse`, and `$random` with an optional seed. Each does what its intrinsic
 //! counterpart does (States.ArrayPartition, States.ArrayRange, States.Hash, States.UUID,
-//! States.StringToJson), by the same code, so the two query languages agree. And the one it
-//! takes away: "`$eval` is not available; use `$parse` instead". One more is jsonata-js's, which
-//! the embedded engine has only in part: `$now` with a picture and a timezone, and the URL
-//! functions (`jsonata_url`).
+//! States.StringToJson), by the same code, within JSONata's own bounds and signatures where AWS
+//! was seen to differ (`BOUNDS`, `SIGNED`). And the one it takes away: "`$eval` is not
+//! available; use `$parse` instead". One more is jsonata-js's, which the embedded engine has
+//! only in part: `$now` with a picture and a timezone, and the URL functions (`jsonata_url`).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,16 +13,15 @@ use jsonata_core::evaluator::{Context as Bindings, Evaluator, EvaluatorError, Ho
 use jsonata_core::value::JValue;
 use serde_json::Value;
 
-use crate::{intrinsics, jsonata_url};
+use crate::intrinsics::{self, Bounds};
+use crate::{jsonata_signatures, jsonata_url};
 
 type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
 
 /// The functions this module binds, by name, each of which an expression may call or pass as a
 /// value.
 const FUNCTIONS: [(&str, Bind); 12] = [
-    ("partition", |e| {
-        e.register_fn("partition", |args: &[JValue]| via("$partition", "States.ArrayPartition", args))
-    }),
+    ("partition", |e| e.register_fn("partition", partition)),
     // `$range` yields a JSONata sequence, so one number is that number: AWS answered
     // `$range(1, 9, 9)` with `1` (recorded in localstack/localstack, tests/aws/services/
     // stepfunctions/v2/intrinsic_functions/test_array_jsonata.snapshot.json, 2024-11-15), where
@@ -41,9 +40,7 @@ const FUNCTIONS: [(&str, Bind); 12] = [
     ("uuid", |e| {
         e.register_fn("uuid", |args: &[JValue]| via("$uuid", "States.UUID", args))
     }),
-    ("parse", |e| {
-        e.register_fn("parse", |args: &[JValue]| via("$parse", "States.StringToJson", args))
-    }),
+    ("parse", |e| e.register_fn("parse", parse)),
     ("random", |e| e.register_fn_override("random", random)),
     ("now", |e| e.register_fn_override("now", now)),
     ("encodeUrl", |e| {
@@ -81,12 +78,64 @@ pub(crate) fn register(evaluator: &mut Evaluator, used: &[&'static str]) -> Resu
     Ok(())
 }
 
+/// What a JSONata function may make or read: no bound is on record, where an intrinsic has
+/// AWS's. AWS gave `$range(1, 1001, 1)` all 1,001 items and hashed 10,001 characters (a public
+/// Step Functions conformance catalogue run against AWS, its group Feature.JSONataBuiltins,
+/// 019 and 026). A range stops at a million items, Baton's bound, so that a hostile count
+/// cannot take the memory; a text is already held to the payload's size.
+const BOUNDS: Bounds = Bounds {
+    range_items: 1_000_000,
+    text_units: usize::MAX,
+};
+
+/// The functions whose arguments AWS checks by type before the call, as jsonata-js checks a
+/// signature, where the intrinsic takes more: `$uuid("x")`, `$uuid(null)` and `$uuid(1, 2)`,
+/// `$random("seed")`, `$random(null)` and `$random({…})`, `$hash(123, "SHA-256")`, and
+/// `$parse(123)` and `$parse(null)` all failed (the catalogue's Feature.JSONataBuiltins, 029,
+/// 035, 036 and 040 to 045). The cause's words are jsonata-js's for a misfit (not on record).
+const SIGNED: [(&str, &str); 4] = [("uuid", "<:s>"), ("random", "<n?:n>"), ("hash", "<ss:s>"), ("parse", "<s:j>")];
+
+fn signed(name: &str, args: &[JValue]) -> Result<(), EvaluatorError> {
+    match SIGNED.iter().find(|(signed, _)| *signed == name) {
+        Some((_, signature)) => jsonata_signatures::check(name, signature, args).map_err(EvaluatorError::TypeError),
+        None => Ok(()),
+    }
+}
+
 /// Calls the intrinsic `intrinsic` with `args`, its failure said under the JSONata name.
 fn via(name: &str, intrinsic: &str, args: &[JValue]) -> HostFnResult {
+    signed(name.trim_start_matches('$'), args)?;
     let args: Vec<Value> = args.iter().map(Value::from).collect();
-    intrinsics::call(intrinsic, &args)
+    intrinsics::call(intrinsic, &args, BOUNDS)
         .map(JValue::from)
         .map_err(|e| EvaluatorError::EvaluationError(e.0.replace(intrinsic, name)))
+}
+
+/// `$partition(array)`, with no chunk size, is the whole array as its one chunk: AWS answered
+/// `$partition([1, 2, 3])` with `[[1, 2, 3]]` (the catalogue's Feature.JSONataBuiltins, 014).
+fn partition(args: &[JValue]) -> HostFnResult {
+    match args {
+        [items @ JValue::Array(_)] => {
+            let whole = Value::from(items).as_array().map_or(1, Vec::len).max(1);
+            via(
+                "$partition",
+                "States.ArrayPartition",
+                &[items.clone(), JValue::Number(whole as f64)],
+            )
+        }
+        _ => via("$partition", "States.ArrayPartition", args),
+    }
+}
+
+/// `$parse` is States.StringToJson, but blank text is no JSON: AWS failed `$parse("")` (the
+/// catalogue's Feature.JSONataBuiltins, 034), where the intrinsic makes it null.
+fn parse(args: &[JValue]) -> HostFnResult {
+    if let [JValue::String(text)] = args
+        && text.trim().is_empty()
+    {
+        return Err(EvaluatorError::EvaluationError("$parse: blank text holds no JSON".into()));
+    }
+    via("$parse", "States.StringToJson", args)
 }
 
 /// `$random()` is a number in [0, 1); `$random(seed)` the same number for the same seed. A
@@ -94,13 +143,10 @@ fn via(name: &str, intrinsic: &str, args: &[JValue]) -> HostFnResult {
 /// for bit (measured in floci-io/floci#2662), Java's first `nextDouble()` for seed 42. A seed
 /// with a fraction is cut to its whole part, as Java's `longValue()` cuts it (not recorded).
 fn random(args: &[JValue]) -> HostFnResult {
+    signed("random", args)?;
     let value = match args {
-        [] => fastrand::f64(),
         [JValue::Number(seed)] => java_next_double(*seed as i64),
-        [seed] => intrinsics::seeded(&Value::from(seed)).f64(),
-        _ => {
-            return Err(EvaluatorError::EvaluationError("$random takes at most one argument, a seed".into()));
-        }
+        _ => fastrand::f64(),
     };
     Ok(JValue::Number(value))
 }

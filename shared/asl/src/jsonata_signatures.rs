@@ -139,6 +139,20 @@ fn blamed_argument(signature: &str, letters: &str) -> usize {
     good_to + 1
 }
 
+/// Checks a call of a function bound by signature, as jsonata-js checks one before making it:
+/// `T0410` naming the argument it blames, in the words of the builtins' errors above.
+pub(crate) fn check(name: &str, signature: &str, args: &[JValue]) -> Result<(), String> {
+    let letters: String = args.iter().map(letter).collect();
+    let whole = format!("^{}$", params(signature).concat());
+    if Regex::new(&whole).is_ok_and(|re| re.is_match(&letters)) {
+        return Ok(());
+    }
+    let index = blamed_argument(signature, &letters);
+    Err(format!(
+        "T0410: Argument {index} of function \"{name}\" does not match function signature"
+    ))
+}
+
 /// A value's type letter in jsonata-js's signatures (`m` for nothing).
 fn letter(value: &JValue) -> char {
     match value {

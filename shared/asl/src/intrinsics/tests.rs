@@ -95,12 +95,12 @@ fn a_refused_call_is_a_runtime_error_naming_only_the_function() {
 /// never serde_json's "expected value at line 1".
 #[test]
 fn string_to_json_names_what_is_not_json_in_jacksons_words() {
-    let why = call("States.StringToJson", &[json!("x{")]).unwrap_err();
+    let why = call("States.StringToJson", &[json!("x{")], INTRINSIC_BOUNDS).unwrap_err();
     assert_eq!(
         why.0,
         "States.StringToJson: Unrecognized token 'x': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false') at [Source: (String)\"x{\"; line: 1, column: 2]"
     );
-    let why = call("States.StringToJson", &[json!("{\"a\": 1")]).unwrap_err();
+    let why = call("States.StringToJson", &[json!("{\"a\": 1")], INTRINSIC_BOUNDS).unwrap_err();
     assert!(!why.0.contains("line 1 column"), "{}", why.0);
 }
 
@@ -151,7 +151,7 @@ fn arity_is_checked_when_called() {
     assert!(parse("States.StringToJson()").is_ok());
     let e = eval("States.Hash('hello', 'SHA-256', 'extra')", json!({})).unwrap_err();
     assert_eq!(e.error, "States.Runtime");
-    let why = call("States.MathRandom", &[json!(1)]).unwrap_err();
+    let why = call("States.MathRandom", &[json!(1)], INTRINSIC_BOUNDS).unwrap_err();
     assert_eq!(why.0, "States.MathRandom takes 2 to 3 arguments, got 1");
     assert!(parse("States.Nope(1)").is_err(), "an unknown function is still refused");
 }
