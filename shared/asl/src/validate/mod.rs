@@ -10,6 +10,7 @@ mod item_batcher;
 mod labels;
 mod map_numbers;
 mod reader_config;
+mod scopes;
 mod state;
 mod warnings;
 
@@ -48,6 +49,8 @@ pub(super) struct Checker {
     labels: BTreeSet<String>,
     /// Whether the JSONata being checked is a catcher's, the one place `$states.errorOutput` is.
     in_catcher: bool,
+    /// The names each machine being checked assigns, the outermost first (`scopes`).
+    scopes: Vec<BTreeSet<String>>,
 }
 
 impl Checker {
@@ -254,6 +257,7 @@ impl Checker {
             } else {
                 key.strip_suffix(".$").unwrap_or(key)
             };
+            self.unshadowed(name, &format!("{location}/{key}"));
             if !crate::variables::valid_name(name) {
                 self.report(
                     "SCHEMA_VALIDATION_FAILED",
@@ -340,6 +344,7 @@ impl Checker {
             }
             _ => {}
         }
+        self.scopes.push(scopes::assigned(states));
         for (name, state) in states {
             let here = format!("{location}/States/{name}");
             // A name met in an enclosing or earlier machine (a Map's processor and the machine
@@ -351,6 +356,7 @@ impl Checker {
             }
             self.state(name, state, states, &here, jsonata);
         }
+        self.scopes.pop();
         // Reachability from StartAt; from a StartAt naming no state nothing is reachable, as AWS
         // answers ("Missing 'Next' target: aws_own.run_step at /StartAt, … State \"run_step\" is
         // not reachable. at /States/run_step", serverless-operations/serverless-step-functions#250).
@@ -458,6 +464,7 @@ pub fn validate(definition: &Value) -> Vec<Diagnostic> {
         names: BTreeSet::new(),
         labels: BTreeSet::new(),
         in_catcher: false,
+        scopes: Vec::new(),
     };
     if let Some(top) = definition.as_object() {
         for field in top.keys().filter(|k| {

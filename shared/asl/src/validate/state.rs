@@ -290,7 +290,11 @@ impl Checker {
                         if p.get("QueryLanguage").is_some() {
                             self.report("SCHEMA_VALIDATION_FAILED", "Field 'QueryLanguage' is not supported", &at(field));
                         }
-                        self.machine(p, &at(field), machine_jsonata);
+                        if distributed {
+                            self.apart(|c| c.machine(p, &at(field), machine_jsonata));
+                        } else {
+                            self.machine(p, &at(field), machine_jsonata);
+                        }
                     }
                     None => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [ItemProcessor]", here),
                 }

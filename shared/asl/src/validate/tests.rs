@@ -451,3 +451,33 @@ fn an_item_reader_s_config_fields_go_together_as_aws_takes_them() {
         );
     }
 }
+
+/// An inner scope may not assign a name a scope around it assigns, however deep it is nested,
+/// while sibling branches may each assign one, and a distributed Map's child workflow, which
+/// reads no outer variable, may assign any (`scopes`).
+#[test]
+fn an_inner_scope_cannot_assign_a_name_a_scope_around_it_assigns() {
+    let assigning = |state: &str, name: &str| json!({"StartAt": state, "States": {state: {"Type": "Pass", "Assign": {format!("{name}.$"): "$"}, "End": true}}});
+    let deep = json!({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "Assign": {"x": 1}, "End": true,
+        "ItemProcessor": {"StartAt": "N", "States": {"N": {"Type": "Map", "End": true, "ItemProcessor": assigning("I", "x")}}}
+    }}});
+    assert_eq!(
+        diagnostics(deep),
+        [
+            "SCHEMA_VALIDATION_FAILED: The variable 'x' is assigned outside this Map item processor or Parallel branch, which may read it but not assign it at /States/M/ItemProcessor/States/N/ItemProcessor/States/I/Assign/x.$"
+        ]
+    );
+    let siblings = json!({"StartAt": "P", "States": {"P": {
+        "Type": "Parallel", "End": true, "Branches": [assigning("A", "y"), assigning("B", "y")]
+    }}});
+    assert_eq!(diagnostics(siblings), Vec::<String>::new());
+    let distributed = json!({"StartAt": "S", "States": {
+        "S": {"Type": "Pass", "Assign": {"z": 1}, "Next": "D"},
+        "D": {"Type": "Map", "End": true, "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "C", "States": {"C": {"Type": "Pass", "Assign": {"z": 2}, "End": true}}
+        }}
+    }});
+    assert_eq!(diagnostics(distributed), Vec::<String>::new());
+}
