@@ -406,11 +406,17 @@ pub(crate) fn call(name: &str, args: &[Value], bounds: Bounds) -> Result<Value, 
             Ok(Value::Array(out))
         }
         "States.ArrayGetItem" => {
-            let index = whole(1)?;
-            usize::try_from(index)
-                .ok()
-                .and_then(|i| array(0).ok()?.get(i).cloned())
-                .ok_or_else(|| InvalidArguments::new(format!("States.ArrayGetItem: index {index} out of bounds")))
+            let (items, index) = (array(0)?, whole(1)?);
+            let out_of_bounds = || InvalidArguments::new(format!("States.ArrayGetItem: index {index} out of bounds"));
+            let at = usize::try_from(index).map_err(|_| out_of_bounds())?;
+            // An empty array has null at every index: AWS answered ArrayGetItem([], 999) with
+            // null where it refused index 3 of a three-item array (a public conformance catalogue
+            // run against AWS, tests/support/conformance/intrinsicCases/States.ArrayGetItem.ts,
+            // AGI-011 and AGI-009).
+            if items.is_empty() {
+                return Ok(Value::Null);
+            }
+            items.get(at).cloned().ok_or_else(out_of_bounds)
         }
         "States.ArrayLength" => Ok(Value::from(array(0)?.len())),
         "States.ArrayUnique" => Ok(Value::Array(crate::java_order::hash_set(array(0)?))),
