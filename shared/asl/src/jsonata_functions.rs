@@ -115,13 +115,9 @@ fn via(name: &str, intrinsic: &str, args: &[JValue]) -> HostFnResult {
 /// `$partition([1, 2, 3])` with `[[1, 2, 3]]` (the catalogue's Feature.JSONataBuiltins, 014).
 fn partition(args: &[JValue]) -> HostFnResult {
     match args {
-        [items @ JValue::Array(_)] => {
-            let whole = Value::from(items).as_array().map_or(1, Vec::len).max(1);
-            via(
-                "$partition",
-                "States.ArrayPartition",
-                &[items.clone(), JValue::Number(whole as f64)],
-            )
+        [JValue::Array(items)] => {
+            let whole = JValue::Number(items.len().max(1) as f64);
+            via("$partition", "States.ArrayPartition", &[args[0].clone(), whole])
         }
         _ => via("$partition", "States.ArrayPartition", args),
     }
@@ -156,12 +152,7 @@ fn random(args: &[JValue]) -> HostFnResult {
 /// (the developer guide's "Transforming data with JSONata"), where `$now('[Y0001]')` is the
 /// year; the embedded engine's `$now` takes no arguments.
 fn now(args: &[JValue]) -> HostFnResult {
-    let misfit = args.iter().position(|a| !matches!(a, JValue::String(_) | JValue::Undefined));
-    if let Some(index) = misfit.map(|i| i + 1).or((args.len() > 2).then_some(3)) {
-        return Err(EvaluatorError::TypeError(format!(
-            "T0410: Argument {index} of function \"now\" does not match function signature"
-        )));
-    }
+    jsonata_signatures::check("now", "<s?s?:s>", args).map_err(EvaluatorError::TypeError)?;
     let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_millis() as f64);
     let mut bindings = Bindings::new();
     bindings.bind("millis".into(), JValue::Number(millis));
