@@ -78,10 +78,10 @@ pub fn matches(rule: &ChoiceRule, input: &Value, context: &Context) -> Result<bo
 /// Choice.NumericLessThanPath 007/008, Choice.NumericEqualsPath 006/007 and
 /// Choice.NumericLessThanEqualsPath 008). A string operand reads as 0 too (not on record).
 fn numeric_operand(op: &str, operand: Value) -> Value {
-    match operand {
-        Value::Number(_) => operand,
-        _ if op.starts_with("Numeric") => Value::from(0),
-        _ => operand,
+    if op.starts_with("Numeric") && !operand.is_number() {
+        Value::from(0)
+    } else {
+        operand
     }
 }
 
