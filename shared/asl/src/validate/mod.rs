@@ -47,10 +47,35 @@ pub(super) struct Checker {
     names: BTreeSet<String>,
     /// Every Distributed Map label met so far: labels are unique in the whole state machine.
     labels: BTreeSet<String>,
-    /// Whether the JSONata being checked is a catcher's, the one place `$states.errorOutput` is.
-    in_catcher: bool,
+    /// Which of `$states`' fields the JSONata being checked may read.
+    view: StatesView,
     /// The names each machine being checked assigns, the outermost first (`scopes`).
     scopes: Vec<BTreeSet<String>>,
+}
+
+/// What `$states` holds besides `input` and `context` where a JSONata expression is evaluated
+/// (Amazon States Language specification, "Arguments and Output"): a Task, Map or Parallel
+/// state's result in its own top-level Output and Assign, the error output in a catcher's. AWS
+/// refuses a read of either field anywhere else: "Field '$states.errorOutput' does not exist."
+/// for the error output in a Task's Arguments (a Terraform apply quoted in anomalyco/sst#6110),
+/// and a definition whose Pass state's Output reads `$states.result` (a public Step Functions
+/// conformance catalogue whose cases run against AWS, Feature.JSONataValidation 002).
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum StatesView {
+    Entry,
+    Result,
+    Error,
+}
+
+impl StatesView {
+    /// The fields `$states` lacks here.
+    fn missing(self) -> &'static [&'static str] {
+        match self {
+            Self::Entry => &["result", "errorOutput"],
+            Self::Result => &["errorOutput"],
+            Self::Error => &["result"],
+        }
+    }
 }
 
 impl Checker {
@@ -60,6 +85,13 @@ impl Checker {
             message: message.into(),
             location: location.to_string(),
         });
+    }
+
+    /// Checks with `view` in force, then restores the one before.
+    pub(super) fn viewing(&mut self, view: StatesView, check: impl FnOnce(&mut Self)) {
+        let before = std::mem::replace(&mut self.view, view);
+        check(self);
+        self.view = before;
     }
 
     /// Two fields of which an object takes one, in AWS's words (floci-io/floci#3733, measured
@@ -179,9 +211,7 @@ impl Checker {
             }
             if kind == "Catcher" {
                 self.path(entry.get("ResultPath"), &format!("{here}/ResultPath"), PathField::Reference);
-                self.in_catcher = true;
-                self.jsonata(entry.get("Output"), &format!("{here}/Output"));
-                self.in_catcher = false;
+                self.viewing(StatesView::Error, |c| c.jsonata(entry.get("Output"), &format!("{here}/Output")));
             }
             if kind == "Retrier" {
                 self.retrier_numbers(entry, &here);
@@ -213,15 +243,14 @@ impl Checker {
                                     location,
                                 );
                             }
-                            // The error output is a catcher's alone: AWS refused it in a Task's
-                            // Arguments with these words (a Terraform apply quoted in
-                            // anomalyco/sst#6110).
-                            if !self.in_catcher && crate::jsonata_references::reads_states(&ast, "errorOutput") {
-                                self.report(
-                                    "UNSUPPORTED_JSONATA_EXPRESSION",
-                                    "Field '$states.errorOutput' does not exist.",
-                                    location,
-                                );
+                            for field in self.view.missing() {
+                                if crate::jsonata_references::reads_states(&ast, field) {
+                                    self.report(
+                                        "UNSUPPORTED_JSONATA_EXPRESSION",
+                                        format!("Field '$states.{field}' does not exist."),
+                                        location,
+                                    );
+                                }
                             }
                         }
                     }
@@ -463,7 +492,7 @@ pub fn validate(definition: &Value) -> Vec<Diagnostic> {
         problems: Vec::new(),
         names: BTreeSet::new(),
         labels: BTreeSet::new(),
-        in_catcher: false,
+        view: StatesView::Entry,
         scopes: Vec::new(),
     };
     if let Some(top) = definition.as_object() {

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::map_numbers::{COUNT, Range};
-use super::{Checker, PathField};
+use super::{Checker, PathField, StatesView};
 use crate::definition::allowed_fields;
 use crate::intrinsics;
 
@@ -96,10 +96,16 @@ impl Checker {
                 _ => target(self, next, &at("Next")),
             }
         }
+        // A Task, Map or Parallel state's own Output and Assign read its result.
+        let view = if matches!(ty, "Task" | "Map" | "Parallel") {
+            StatesView::Result
+        } else {
+            StatesView::Entry
+        };
         if jsonata {
+            self.viewing(view, |c| c.jsonata(fields.get("Output"), &at("Output")));
             for f in [
                 "Arguments",
-                "Output",
                 "Items",
                 "ItemSelector",
                 "TimeoutSeconds",
@@ -120,7 +126,7 @@ impl Checker {
                 self.template(fields.get(f), &at(f));
             }
         }
-        self.assign(fields.get("Assign"), &at("Assign"), jsonata);
+        self.viewing(view, |c| c.assign(fields.get("Assign"), &at("Assign"), jsonata));
         self.error_lists(fields.get("Retry"), &at("Retry"), "Retrier");
         self.error_lists(fields.get("Catch"), &at("Catch"), "Catcher");
         for (i, c) in fields.get("Catch").and_then(Value::as_array).into_iter().flatten().enumerate() {

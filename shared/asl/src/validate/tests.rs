@@ -389,6 +389,55 @@ fn the_error_output_is_read_in_a_catcher_only() {
     );
 }
 
+/// `$states.result` is a Task, Map or Parallel state's, read in its own top-level Output and
+/// Assign (ASL spec, JSONata); anywhere else `$states` has no such field (see `StatesView`).
+#[test]
+fn the_result_is_read_in_its_own_state_s_output_and_assign_only() {
+    let machine = |state: Value| {
+        let mut m = json!({"QueryLanguage": "JSONata", "StartAt": "S", "States": {"S": state}});
+        if m.to_string().contains("\"Done\"") {
+            m["States"]["Done"] = json!({"Type": "Succeed"});
+        }
+        m
+    };
+    let branch = json!({"StartAt": "B", "States": {"B": {"Type": "Succeed"}}});
+    let read = "{% $states.result %}";
+    for taken in [
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Output": read, "Assign": {"r": read}, "End": true}),
+        json!({"Type": "Parallel", "Branches": [branch], "Output": read, "Assign": {"r": read}, "End": true}),
+        json!({"Type": "Map", "ItemProcessor": branch, "Output": read, "Assign": {"r": read}, "End": true}),
+    ] {
+        assert!(diagnostics(machine(taken.clone())).is_empty(), "{taken}");
+    }
+    let refused = |state: Value, at: &str| {
+        assert_eq!(
+            diagnostics(machine(state)),
+            [format!(
+                "UNSUPPORTED_JSONATA_EXPRESSION: Field '$states.result' does not exist. at /States/S/{at}"
+            )]
+        );
+    };
+    refused(json!({"Type": "Pass", "Output": read, "End": true}), "Output");
+    refused(json!({"Type": "Pass", "Assign": {"r": read}, "End": true}), "Assign/r");
+    refused(
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Arguments": {"p": read}, "End": true}),
+        "Arguments/p",
+    );
+    refused(
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done", "Output": read}]}),
+        "Catch/0/Output",
+    );
+    refused(
+        json!({"Type": "Map", "ItemProcessor": branch, "ItemSelector": {"i": read}, "End": true}),
+        "ItemSelector/i",
+    );
+    refused(
+        json!({"Type": "Choice", "Default": "Done", "Choices": [{"Condition": "{% true %}", "Next": "Done", "Output": read}]}),
+        "Choices/0/Output",
+    );
+}
+
 /// ReaderConfig fields that do not go together are refused, as AWS refused them (see
 /// `reader_config.rs`), and the combinations the developer guide shows are taken.
 #[test]
