@@ -178,7 +178,7 @@ impl Checker {
         });
     }
 
-    pub(super) fn error_lists(&mut self, list: Option<&Value>, location: &str, kind: &str) {
+    pub(super) fn error_lists(&mut self, list: Option<&Value>, location: &str, kind: &str, jsonata: bool) {
         let Some(entries) = list.and_then(Value::as_array) else { return };
         for (i, entry) in entries.iter().enumerate() {
             let here = format!("{location}/{i}");
@@ -211,7 +211,12 @@ impl Checker {
             }
             if kind == "Catcher" {
                 self.path(entry.get("ResultPath"), &format!("{here}/ResultPath"), PathField::Reference);
-                self.viewing(StatesView::Error, |c| c.jsonata(entry.get("Output"), &format!("{here}/Output")));
+                // A catcher's Output and Assign read the error output, and its Assign names
+                // variables as a state's does (ASL spec, "Catchers" and "Assign").
+                self.viewing(StatesView::Error, |c| {
+                    c.jsonata(entry.get("Output"), &format!("{here}/Output"));
+                    c.assign(entry.get("Assign"), &format!("{here}/Assign"), jsonata);
+                });
             }
             if kind == "Retrier" {
                 self.retrier_numbers(entry, &here);

@@ -127,8 +127,8 @@ impl Checker {
             }
         }
         self.viewing(view, |c| c.assign(fields.get("Assign"), &at("Assign"), jsonata));
-        self.error_lists(fields.get("Retry"), &at("Retry"), "Retrier");
-        self.error_lists(fields.get("Catch"), &at("Catch"), "Catcher");
+        self.error_lists(fields.get("Retry"), &at("Retry"), "Retrier", jsonata);
+        self.error_lists(fields.get("Catch"), &at("Catch"), "Catcher", jsonata);
         for (i, c) in fields.get("Catch").and_then(Value::as_array).into_iter().flatten().enumerate() {
             match c.get("Next") {
                 None => self.report(

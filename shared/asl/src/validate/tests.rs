@@ -438,6 +438,45 @@ fn the_result_is_read_in_its_own_state_s_output_and_assign_only() {
     );
 }
 
+/// A catcher's Assign is checked as a state's is: its expressions parse, read `$states` as the
+/// catcher sees it (the error output, no result) and name valid variables; in JSONPath its
+/// `.$` values are paths or intrinsic calls.
+#[test]
+fn a_catcher_s_assign_is_checked_as_a_state_s_is() {
+    let machine = |language: &str, assign: Value| {
+        json!({"QueryLanguage": language, "StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done", "Assign": assign}]},
+            "Done": {"Type": "Succeed"}}})
+    };
+    assert!(diagnostics(machine("JSONata", json!({"e": "{% $states.errorOutput.Error %}"}))).is_empty());
+    assert!(diagnostics(machine("JSONPath", json!({"e.$": "$.Cause"}))).is_empty());
+    let at = " at /States/T/Catch/0/Assign";
+    for (assign, refused) in [
+        (
+            json!({"e": "{% $states.result %}"}),
+            format!("UNSUPPORTED_JSONATA_EXPRESSION: Field '$states.result' does not exist.{at}/e"),
+        ),
+        (
+            json!({"e": "{% 1 + %}"}),
+            format!("INVALID_JSONATA_EXPRESSION: Unexpected end of expression{at}/e"),
+        ),
+        (
+            json!({"e": "{% phone %}"}),
+            format!("UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'phone' at the top level is not supported.{at}/e"),
+        ),
+    ] {
+        assert_eq!(diagnostics(machine("JSONata", assign)), [refused]);
+    }
+    let named = diagnostics(machine("JSONata", json!({"1bad": 1})));
+    assert!(
+        named.len() == 1 && named[0].contains("\"1bad\" is not a valid variable name"),
+        "{named:?}"
+    );
+    let path = diagnostics(machine("JSONPath", json!({"e.$": "nope"})));
+    assert!(path.len() == 1 && path[0].ends_with(at), "{path:?}");
+}
+
 /// ReaderConfig fields that do not go together are refused, as AWS refused them (see
 /// `reader_config.rs`), and the combinations the developer guide shows are taken.
 #[test]
