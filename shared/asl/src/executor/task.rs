@@ -16,6 +16,8 @@ use crate::payload;
 use crate::tokens::Registration;
 
 /// Seconds from a fixed field (a number, or a JSONata expression) or a path into the input.
+/// A Task's `field` (`TimeoutSeconds`, `HeartbeatSeconds`), given as a number or JSONata
+/// expression, or as `field` + `Path`: each named in a cause as it is written.
 fn seconds(fixed: Option<&Value>, path: Option<&String>, input: &Value, ctx: &Context, field: &str) -> Result<Option<u64>, StatesError> {
     match (fixed, path) {
         (Some(s), _) => Ok(Some(seconds_field(s, field, || states_doc(input, None, None, ctx), ctx)?)),
@@ -24,7 +26,7 @@ fn seconds(fixed: Option<&Value>, path: Option<&String>, input: &Value, ctx: &Co
             v.as_u64()
                 .filter(|s| *s > 0)
                 .map(Some)
-                .ok_or_else(|| StatesError::runtime(format!("{field} '{p}' must select a positive integer, got {v}")))
+                .ok_or_else(|| StatesError::runtime(format!("{field}Path '{p}' must select a positive integer, got {v}")))
         }
         (None, None) => Ok(None),
     }
@@ -81,14 +83,14 @@ impl Interpreter {
                     s.timeout_seconds_path.as_ref(),
                     &input,
                     &ctx,
-                    "TimeoutSecondsPath",
+                    "TimeoutSeconds",
                 )?;
                 let heartbeat = seconds(
                     s.heartbeat_seconds.as_ref(),
                     s.heartbeat_seconds_path.as_ref(),
                     &input,
                     &ctx,
-                    "HeartbeatSecondsPath",
+                    "HeartbeatSeconds",
                 )?;
                 let call = TaskCall {
                     resource: s.resource.clone(),
