@@ -96,6 +96,10 @@ async fn transient_port_faults_are_ridden_out_and_permanent_ones_fail_cleanly() 
     assert_eq!(record.status, "FAILED");
     let cause = record.cause.clone().unwrap_or_default();
     assert!(cause.contains("injected fault at deploy.start"), "{cause}");
+    // Recorded as Step Functions records a Lambda function's failure: the error is the error
+    // payload's errorType, the cause that payload itself.
+    let payload: serde_json::Value = serde_json::from_str(&cause).expect("the cause is the function's error payload");
+    assert_eq!(payload["errorType"].as_str(), record.error.as_deref(), "{cause}");
     assert_eq!(
         count(
             &rt,

@@ -11,6 +11,7 @@ use anstream::eprintln;
 use baton_asl::Owners;
 use baton_core::model::{ActionKind, state_name};
 use baton_core::stages::error_types;
+use baton_core::stages::lambda_error::readable_cause;
 use baton_local::execution::continuation::Plan;
 use baton_local::operations::LocalOperations;
 use baton_local::{Continuation, ExecutionRecord, LocalRuntime, PipelineStatus, Progress, RuntimeOptions};
@@ -380,6 +381,7 @@ pub(crate) async fn show_progress(mut events: broadcast::Receiver<Progress>, app
             }
             "TaskFailed" if gate.is_some() && e.detail_text("error").as_deref() == Some(error_types::SUPERSEDED) => {
                 let cause = e.detail_text("cause").unwrap_or_default();
+                let cause = readable_cause(&cause);
                 show!("  {}⤼ superseded{}: {cause}", style::WARN.render(), style::WARN.render_reset());
             }
             "TaskStateEntered" => {
@@ -453,6 +455,6 @@ fn failure(error: &str, cause: &str) -> String {
     match (error, cause) {
         ("States.Timeout", "") => ": no answer within the state's TimeoutSeconds or HeartbeatSeconds".into(),
         (_, "") => String::new(),
-        (_, cause) => format!(": {cause}"),
+        (_, cause) => format!(": {}", readable_cause(cause)),
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use baton_core::operations::Operations;
 use baton_core::pipeline_status::PipelineStatus;
+use baton_core::stages::lambda_error::readable_cause;
 use baton_local::Progress;
 use tokio::sync::broadcast;
 
@@ -107,7 +108,7 @@ pub(crate) async fn run(args: StackRun<'_>) -> anyhow::Result<u8> {
         println!();
         println!("Execution {} {}{}{}", exec.id, s.render(), exec.status, s.render_reset());
         if let (Some(e), Some(c)) = (&exec.error, &exec.cause) {
-            println!("  {}{e}{}: {c}", style::FAIL.render(), style::FAIL.render_reset());
+            println!("  {}{e}{}: {}", style::FAIL.render(), style::FAIL.render_reset(), readable_cause(c));
         }
         println!("  details: baton status {}{locate}", exec.id);
     }

@@ -5,6 +5,7 @@ use std::path::Path;
 use baton_core::analysis::IntervalResult;
 use baton_core::execution_states::StateStatus;
 use baton_core::operations::ExecutionSummary;
+use baton_core::stages::lambda_error::readable_cause;
 use baton_local::cloudwatch::Health;
 use baton_local::query;
 use serde_json::json;
@@ -228,7 +229,7 @@ fn header(exec: &ExecutionSummary) {
             .unwrap_or_default()
     );
     if let (Some(e), Some(c)) = (&exec.error, &exec.cause) {
-        println!("  {}{e}{}: {c}", style::FAIL.render(), style::FAIL.render_reset());
+        println!("  {}{e}{}: {}", style::FAIL.render(), style::FAIL.render_reset(), readable_cause(c));
     }
 }
 
@@ -239,7 +240,7 @@ fn state_rows(states: &[StateStatus]) {
     for st in states.iter().filter(|s| matches!(s.kind.as_str(), "Task" | "Fail")) {
         let s = style::status(&st.status);
         let detail = match (&st.error, st.status.as_str()) {
-            (Some(e), "FAILED") => format!("{e}: {}", st.cause.as_deref().unwrap_or_default()),
+            (Some(e), "FAILED") => format!("{e}: {}", readable_cause(st.cause.as_deref().unwrap_or_default())),
             _ => style::result_summary(st.result.as_ref()),
         };
         let retries = if st.attempts > 1 {

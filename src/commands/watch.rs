@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use baton_core::stages::lambda_error::readable_cause;
 use baton_local::watch::{WatchEvent, Watcher};
 use baton_local::{LocalRuntime, RuntimeOptions};
 
@@ -70,7 +71,7 @@ fn show(event: &WatchEvent) {
             let s = style::status(r.status.as_str());
             let mut line = format!("{now} execution {} {}{}{}", r.id, s.render(), r.status, s.render_reset());
             if let (Some(e), Some(c)) = (&r.error, &r.cause) {
-                line.push_str(&format!(": {e}: {c}"));
+                line.push_str(&format!(": {e}: {}", readable_cause(c)));
             }
             println!("{line}");
         }

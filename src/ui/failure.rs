@@ -6,6 +6,7 @@ use baton_core::execution_states::StateStatus;
 use baton_core::model::Pipeline;
 use baton_core::operations::{BuildRef, DeploymentLog, ExecutionSummary, LogCursor, OperationError, Operations};
 use baton_core::pipeline_status::PipelineStatus;
+use baton_core::stages::lambda_error::readable_cause;
 use serde::Serialize;
 
 /// The lines a summary quotes: enough to show the failing command and what it printed.
@@ -61,7 +62,7 @@ pub(super) async fn of(
     Ok(Some(Failure {
         action: failed.map(|s| s.name.clone()),
         error: exec.error.clone(),
-        cause: exec.cause.clone(),
+        cause: exec.cause.as_deref().map(|c| readable_cause(c).into_owned()),
         lines,
         rollbacks,
     }))

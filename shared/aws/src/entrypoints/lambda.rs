@@ -25,10 +25,32 @@ where
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Req>| async move {
         // lambda_runtime logs the Diagnostic itself.
-        handler(event.payload).await.map_err(|e| Diagnostic {
-            error_type: e.error_type().into(),
-            error_message: e.to_string(),
-        })
+        handler(event.payload).await.map_err(|e| diagnostic(&e))
     }))
     .await
+}
+
+/// The runtime's error payload for a failure: the one the local runner records as the cause.
+fn diagnostic(e: &StageError) -> Diagnostic {
+    let payload = e.payload();
+    Diagnostic {
+        error_type: payload.error_type,
+        error_message: payload.error_message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The runtime posts `serde_json::to_vec(&Diagnostic)`, which Step Functions records as the
+    /// cause; the local runner must record the same bytes.
+    #[test]
+    fn the_runtime_posts_the_cause_the_local_runner_records() {
+        let e = StageError::AlarmTriggered {
+            alarm: "p99 \"latency\"".into(),
+            reason: "Threshold Crossed: 1 datapoint [9.0 (06/12/26 05:40:00)]".into(),
+        };
+        assert_eq!(serde_json::to_string(&diagnostic(&e)).unwrap(), e.cause());
+    }
 }

@@ -49,7 +49,7 @@ impl TaskInvoker for Invoker {
             "rollback" => f.rollback.handle(payload.clone()).await,
             other => panic!("the state machine invokes no {other} function ({function})"),
         };
-        let value = result.map_err(|e| StatesError::new(e.error_type(), e.to_string()))?;
+        let value = result.map_err(|e| StatesError::new(e.error_type(), e.cause()))?;
         // The services' asynchronous halves run after the invocation returns, as they would.
         let functions = self.0.clone();
         let output = value.clone();

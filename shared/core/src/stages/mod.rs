@@ -12,6 +12,7 @@ pub mod context;
 pub mod deploy;
 pub mod events;
 pub mod gate;
+pub mod lambda_error;
 pub mod outputs;
 pub mod rollback;
 pub mod source;

@@ -127,7 +127,8 @@ impl TaskInvoker for LocalInvoker {
             // only a plain invoke takes the Invoke API's envelope.
             Ok(v) if invoke.is_some() && call.task_token.is_none() => Ok(json!({ "Payload": v, "StatusCode": 200 })),
             Ok(v) => Ok(v),
-            Err(e) => Err(StatesError::new(e.error_type(), e.to_string())),
+            // As Step Functions records a Lambda function's error (`stages::lambda_error`).
+            Err(e) => Err(StatesError::new(e.error_type(), e.cause())),
         }
     }
 }
