@@ -15,9 +15,8 @@ use crate::io::{
 use crate::payload;
 use crate::tokens::Registration;
 
-/// Seconds from a fixed field (a number, or a JSONata expression) or a path into the input.
-/// A Task's `field` (`TimeoutSeconds`, `HeartbeatSeconds`), given as a number or JSONata
-/// expression, or as `field` + `Path`: each named in a cause as it is written.
+/// A Task's `field` (`TimeoutSeconds`, `HeartbeatSeconds`): a number or JSONata expression, or
+/// its `…Path` into the input, each named in a cause as it is written.
 fn seconds(fixed: Option<&Value>, path: Option<&String>, input: &Value, ctx: &Context, field: &str) -> Result<Option<u64>, StatesError> {
     match (fixed, path) {
         (Some(s), _) => Ok(Some(seconds_field(s, field, || states_doc(input, None, None, ctx), ctx)?)),

@@ -54,7 +54,7 @@ pub(super) struct Checker {
 }
 
 /// What `$states` holds besides `input` and `context` where a JSONata expression is evaluated
-/// (Amazon States Language specification, "Arguments and Output"): a Task, Map or Parallel
+/// (the Amazon States Language specification on `$states`): a Task, Map or Parallel
 /// state's result in its own top-level Output and Assign, the error output in a catcher's. AWS
 /// refuses a read of either field anywhere else: "Field '$states.errorOutput' does not exist."
 /// for the error output in a Task's Arguments (a Terraform apply quoted in anomalyco/sst#6110),
