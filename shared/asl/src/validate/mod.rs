@@ -62,8 +62,11 @@ pub(super) struct Checker {
 /// conformance catalogue whose cases run against AWS, Feature.JSONataValidation 002).
 #[derive(Clone, Copy, PartialEq)]
 pub(super) enum StatesView {
+    /// What the state was entered with: `input` and `context` only.
     Entry,
+    /// A Task, Map or Parallel state's own Output and Assign: its `result` too.
     Result,
+    /// A catcher's Output and Assign: the `errorOutput` too.
     Error,
 }
 
