@@ -37,6 +37,14 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// `$$.Map.Item` in a Map iteration: the item's index and the item, before any ItemSelector.
+/// Kept as they are and written as JSON only when `$$` is read, which most iterations never do.
+#[derive(Debug)]
+pub(crate) struct MapItem {
+    pub(crate) index: usize,
+    pub(crate) value: Value,
+}
+
 /// What `$$` resolves to for one state.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -54,7 +62,7 @@ enum Kind {
         /// `$$.State` has no `RetryCount` on AWS.
         retry_count: Option<u64>,
         task_token: Option<String>,
-        map_item: Option<Arc<Value>>,
+        map_item: Option<Arc<MapItem>>,
         scope: Arc<Scope>,
         /// The execution input as its caller wrote it, for the execution's first state.
         input_as_given: Option<Arc<str>>,
@@ -69,7 +77,7 @@ impl Context {
         state_machine: Arc<Value>,
         state_name: Arc<str>,
         entered: DateTime<Utc>,
-        map_item: Option<Arc<Value>>,
+        map_item: Option<Arc<MapItem>>,
         scope: Arc<Scope>,
     ) -> Self {
         Self {
@@ -150,7 +158,7 @@ impl Context {
         }
     }
 
-    pub(crate) fn with_map_item(mut self, item: Arc<Value>) -> Self {
+    pub(crate) fn with_map_item(mut self, item: Arc<MapItem>) -> Self {
         if let Kind::Live { map_item, .. } = &mut self.kind {
             *map_item = Some(item);
         }
@@ -183,7 +191,7 @@ impl Context {
                     ctx["Task"] = json!({ "Token": token });
                 }
                 if let Some(item) = map_item {
-                    ctx["Map"] = (**item).clone();
+                    ctx["Map"] = json!({"Item": {"Index": item.index, "Value": item.value}});
                 }
                 ctx
             }

@@ -1,6 +1,8 @@
 //! Input and output processing: InputPath, ResultSelector, ResultPath, OutputPath, and the
 //! payload size limit.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value, json};
 
 use crate::context::Context;
@@ -99,11 +101,28 @@ pub(crate) enum Step {
     End(Value),
 }
 
-pub(crate) fn input_path(io: &Io, input: &Value, ctx: &Context) -> Result<Value, StatesError> {
+/// The effective input: the input itself, borrowed, where InputPath selects it whole (most
+/// states), so that a state reading it copies nothing; a state that hands it on takes it with
+/// [`take_input_path`].
+pub(crate) fn input_path<'v>(io: &Io, input: &'v Value, ctx: &Context) -> Result<Cow<'v, Value>, StatesError> {
     match &io.input_path {
-        None => Ok(input.clone()),
-        Some(None) => Ok(json!({})),
-        Some(Some(p)) => filter_path(p, input, ctx),
+        None => Ok(Cow::Borrowed(input)),
+        Some(None) => Ok(Cow::Owned(json!({}))),
+        Some(Some(p)) => filter_path(p, input, ctx).map(Cow::Owned),
+    }
+}
+
+/// The effective input, owned: `input` itself where InputPath selects it whole.
+pub(crate) fn take_input_path(io: &Io, input: Value, ctx: &Context) -> Result<Value, StatesError> {
+    Ok(selected(input_path(io, &input, ctx)?).unwrap_or(input))
+}
+
+/// What `input_path` selected, unless it is the input itself: `.unwrap_or(input)` then takes
+/// the input without copying it once its borrow has ended.
+pub(crate) fn selected(effective: Cow<'_, Value>) -> Option<Value> {
+    match effective {
+        Cow::Borrowed(_) => None,
+        Cow::Owned(v) => Some(v),
     }
 }
 

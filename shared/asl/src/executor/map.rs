@@ -1,6 +1,7 @@
 //! Map states: run the iterations, as many at once as MaxConcurrency lets, collect their
 //! outputs in order, tolerate the failures the state allows, and stop the rest when one fails it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,7 +11,7 @@ use serde_json::{Value, json};
 use super::map_run::MapRun;
 use super::{Interpreter, Recovery, Run, caught};
 use super::{map_batches, map_limits};
-use crate::context::Context;
+use crate::context::{Context, MapItem};
 use crate::definition::MapState;
 use crate::error::{StatesError, names};
 use crate::io::{Lang, Step, input_path, jsonata_field, states_doc};
@@ -55,7 +56,7 @@ impl Interpreter {
                 let limit = map_limits::max_concurrency(s, &input, ctx)?;
                 let effective = match lang {
                     Lang::JsonPath => input_path(&s.io, &input, ctx)?,
-                    Lang::Jsonata => input.clone(),
+                    Lang::Jsonata => Cow::Borrowed(&input),
                 };
                 let items = match (lang, &s.items) {
                     (Lang::Jsonata, Some(items)) => jsonata_field(items, "Items", &states_doc(&input, None, None, ctx), ctx)?,
@@ -79,7 +80,7 @@ impl Interpreter {
                             .enumerate()
                             .map(|(index, item)| select_item(selector, lang, &effective, (index, item), ctx).map(|(input, _)| input))
                             .collect::<Result<Vec<_>, _>>()?;
-                        map_batches::batches(batcher, selected, lang, (&input, &effective), ctx)?
+                        map_batches::batches(batcher, selected, lang, (&input, &*effective), ctx)?
                     }
                     None => items,
                 };
@@ -234,13 +235,15 @@ fn select_item(
     effective: &Value,
     (index, item): (usize, Value),
     ctx: &Context,
-) -> Result<(Value, Arc<Value>), StatesError> {
-    let map_item = Arc::new(json!({"Item": {"Index": index, "Value": item}}));
+) -> Result<(Value, Arc<MapItem>), StatesError> {
+    let Some(selector) = selector else {
+        return Ok((item.clone(), Arc::new(MapItem { index, value: item })));
+    };
+    let map_item = Arc::new(MapItem { index, value: item });
     let item_ctx = ctx.clone().with_map_item(map_item.clone());
-    let input = match (selector, lang) {
-        (Some(sel), Lang::JsonPath) => payload::apply(sel, effective, &item_ctx)?,
-        (Some(sel), Lang::Jsonata) => jsonata_field(sel, "ItemSelector", &states_doc(effective, None, None, &item_ctx), &item_ctx)?,
-        (None, _) => item,
+    let input = match lang {
+        Lang::JsonPath => payload::apply(selector, effective, &item_ctx)?,
+        Lang::Jsonata => jsonata_field(selector, "ItemSelector", &states_doc(effective, None, None, &item_ctx), &item_ctx)?,
     };
     Ok((input, map_item))
 }

@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tracing::debug;
 
-use crate::context::Context;
+use crate::context::{Context, MapItem};
 use crate::definition::{Catcher, JitterStrategy, Retrier, State, StateMachine};
 use crate::error::StatesError;
 use crate::history::{HISTORY_LIMIT, HistorySink};
@@ -244,7 +244,7 @@ impl Interpreter {
         machine: &'a StateMachine,
         input: Value,
         run: &'a Run,
-        map_item: Option<Arc<Value>>,
+        map_item: Option<Arc<MapItem>>,
     ) -> BoxFuture<'a, Result<Value, StatesError>> {
         self.run_flow(machine, machine.start_at.clone(), input, run, map_item)
     }
@@ -256,7 +256,7 @@ impl Interpreter {
         first: String,
         input: Value,
         run: &'a Run,
-        map_item: Option<Arc<Value>>,
+        map_item: Option<Arc<MapItem>>,
     ) -> BoxFuture<'a, Result<Value, StatesError>> {
         Box::pin(async move {
             let mut name = first;
@@ -289,7 +289,7 @@ impl Interpreter {
         state: &State,
         input: Value,
         run: &Run,
-        map_item: Option<&Arc<Value>>,
+        map_item: Option<&Arc<MapItem>>,
     ) -> Result<Step, StatesError> {
         let kind = state.type_name();
         let name_arc: Arc<str> = Arc::from(name);

@@ -29,7 +29,7 @@ impl Interpreter {
                         let effective = input_path(&s.io, &input, ctx)?;
                         match &s.parameters {
                             Some(p) => payload::apply(p, &effective, ctx)?,
-                            None => effective,
+                            None => effective.into_owned(),
                         }
                     }
                     Lang::Jsonata => match &s.arguments {

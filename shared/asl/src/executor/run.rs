@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::stopping::Flight;
-use crate::context::{Clock, Context};
+use crate::context::{Clock, Context, MapItem};
 use crate::definition::StateMachine;
 use crate::error::StatesError;
 use crate::history::Recorder;
@@ -177,7 +177,7 @@ impl Run {
         error
     }
 
-    pub(super) fn context(&self, name: Arc<str>, entered: DateTime<Utc>, map_item: Option<&Arc<Value>>) -> Context {
+    pub(super) fn context(&self, name: Arc<str>, entered: DateTime<Utc>, map_item: Option<&Arc<MapItem>>) -> Context {
         Context::live(
             self.execution.clone(),
             self.state_machine.clone(),

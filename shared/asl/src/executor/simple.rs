@@ -1,5 +1,6 @@
 //! Pass, Succeed, Fail, Choice and Wait: the states that call nothing outside the interpreter.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -11,7 +12,10 @@ use crate::context::Context;
 use crate::definition::{ChoiceState, FailState, PassState, SucceedState, WaitState};
 use crate::error::StatesError;
 use crate::intrinsics;
-use crate::io::{Lang, Step, assign_block, input_path, jsonata_field, output_path, result_path, seconds_field, states_doc, transition};
+use crate::io::{
+    Lang, Step, assign_block, input_path, jsonata_field, output_path, result_path, seconds_field, selected, states_doc, take_input_path,
+    transition,
+};
 use crate::path::{lookup, resolve};
 use crate::payload;
 
@@ -22,7 +26,7 @@ pub(super) fn pass(s: &PassState, lang: Lang, input: Value, ctx: &Context, run: 
             let result = match (&s.result, &s.parameters) {
                 (Some(result), _) => result.clone(),
                 (None, Some(params)) => payload::apply(params, &effective, ctx)?,
-                (None, None) => effective,
+                (None, None) => effective.into_owned(),
             };
             run.stage(assign_block(s.assign.as_ref(), "Assign", lang, &result, || Value::Null, ctx)?);
             let merged = result_path(s.result_path.as_ref(), input, result)?;
@@ -63,7 +67,7 @@ fn jsonata_output(
 
 pub(super) fn succeed(s: &SucceedState, lang: Lang, input: Value, ctx: &Context) -> Result<Step, StatesError> {
     match lang {
-        Lang::JsonPath => input_path(&s.io, &input, ctx)
+        Lang::JsonPath => take_input_path(&s.io, input, ctx)
             .and_then(|v| output_path(&s.io, v, ctx))
             .map(Step::End),
         Lang::Jsonata => Ok(Step::End(
@@ -75,7 +79,7 @@ pub(super) fn succeed(s: &SucceedState, lang: Lang, input: Value, ctx: &Context)
 pub(super) fn choose(s: &ChoiceState, lang: Lang, input: Value, ctx: &Context, run: &Run) -> Result<Step, StatesError> {
     let effective = match lang {
         Lang::JsonPath => input_path(&s.io, &input, ctx)?,
-        Lang::Jsonata => input.clone(),
+        Lang::Jsonata => Cow::Borrowed(&input),
     };
     let mut chosen = None;
     // AWS names a rule's fields by its place: `Choices[1]/Condition`, `Choices[1]/Output/v`
@@ -140,7 +144,7 @@ pub(super) fn choose(s: &ChoiceState, lang: Lang, input: Value, ctx: &Context, r
                 || Value::Null,
                 ctx,
             )?);
-            output_path(&s.io, effective, ctx)?
+            output_path(&s.io, selected(effective).unwrap_or(input), ctx)?
         }
         Lang::Jsonata => {
             let (output, assigned) = jsonata_output(output_field, assign_field, input, ctx)?;
@@ -155,7 +159,7 @@ pub(super) async fn wait(s: &WaitState, lang: Lang, input: Value, ctx: &Context,
     let clock = run.clock;
     let effective = match lang {
         Lang::JsonPath => input_path(&s.io, &input, ctx)?,
-        Lang::Jsonata => input.clone(),
+        Lang::Jsonata => Cow::Borrowed(&input),
     };
     let until_timestamp = |text: &str| -> Result<Duration, StatesError> {
         let at = crate::timestamp::offset_date_time(text).ok_or_else(|| {
@@ -209,7 +213,7 @@ pub(super) async fn wait(s: &WaitState, lang: Lang, input: Value, ctx: &Context,
     let output = match lang {
         Lang::JsonPath => {
             run.stage(assign_block(s.assign.as_ref(), "Assign", lang, &effective, || Value::Null, ctx)?);
-            output_path(&s.io, effective, ctx)?
+            output_path(&s.io, selected(effective).unwrap_or(input), ctx)?
         }
         Lang::Jsonata => {
             let (output, assigned) = jsonata_output(

@@ -68,7 +68,7 @@ impl Interpreter {
                         let effective = input_path(&s.io, &input, &ctx)?;
                         match &s.parameters {
                             Some(p) => startable(&s.resource, payload::apply(p, &effective, &ctx)?)?,
-                            None => effective,
+                            None => effective.into_owned(),
                         }
                     }
                     Lang::Jsonata => match &s.arguments {
