@@ -197,22 +197,30 @@ pub(crate) const MAX_DOCUMENT_NESTING: usize = 1000;
 /// `States.Runtime` when `v` nests deeper than [`MAX_DOCUMENT_NESTING`], in Jackson's words for
 /// it (what AWS answers is not on record). Counted without recursion.
 pub(crate) fn check_nesting(v: &Value) -> Result<(), StatesError> {
-    let mut open = vec![(v, 0usize)];
+    // Arrays and objects only, each with its depth: a scalar nests nothing.
+    let nests = |v: &&Value| v.is_array() || v.is_object();
+    let mut open: Vec<(&Value, usize)> = Some(v).filter(nests).map(|v| (v, 1)).into_iter().collect();
     while let Some((v, depth)) = open.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match v {
-            Value::Array(a) => Box::new(a.iter()),
-            Value::Object(m) => Box::new(m.values()),
-            _ => continue,
-        };
-        let depth = depth + 1;
         if depth > MAX_DOCUMENT_NESTING {
             return Err(StatesError::runtime(format!(
                 "Document nesting depth ({depth}) exceeds the maximum allowed ({MAX_DOCUMENT_NESTING}, from `StreamWriteConstraints.getMaxNestingDepth()`)"
             )));
         }
-        open.extend(children.map(|c| (c, depth)));
+        match v {
+            Value::Array(a) => open.extend(a.iter().filter(nests).map(|c| (c, depth + 1))),
+            Value::Object(m) => open.extend(m.values().filter(nests).map(|c| (c, depth + 1))),
+            _ => {}
+        }
     }
     Ok(())
+}
+
+/// A value's JSON text, as the history records every state's input and output. Written into
+/// bytes: `to_string` (`Display`) passes each token through a formatter, which made writing
+/// payloads the largest cost of a Map over many items.
+pub(crate) fn json_text(v: &Value) -> String {
+    // Writing a `Value` into memory cannot fail: its keys are strings, its numbers finite.
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 /// Serialized length of a value, without keeping the text.

@@ -13,7 +13,7 @@ use crate::context::{Clock, timestamp};
 use crate::definition::StateMachine;
 use crate::error::{StatesError, names};
 use crate::history::Recorder;
-use crate::io::{Lang, check_size};
+use crate::io::{Lang, check_size, json_len, json_text};
 
 impl Interpreter {
     pub(super) async fn drive(
@@ -32,7 +32,7 @@ impl Interpreter {
                 recorder.emit_aside(
                     "ExecutionStarted",
                     Some("executionStartedEventDetails"),
-                    json!({"input": spec.input_text.as_deref().map_or_else(|| spec.input.to_string(), str::to_string), "inputDetails": {"truncated": false}, "roleArn": role}),
+                    json!({"input": spec.input_text.as_deref().map_or_else(|| json_text(&spec.input), str::to_string), "inputDetails": {"truncated": false}, "roleArn": role}),
                 );
                 (recorder, spec.input.clone(), timestamp(clock.now()), 0)
             }
@@ -65,7 +65,7 @@ impl Interpreter {
         )
         .with_input_as_given(as_given);
         info!(execution = %arn, state = %first, "execution started");
-        let input_check = check_size("execution input", input.to_string().len());
+        let input_check = check_size("execution input", json_len(&input));
         let body = async {
             input_check?;
             self.run_flow(machine, first, first_input, &run, None).await
@@ -142,7 +142,7 @@ impl Interpreter {
                 recorder.emit(
                     "ExecutionSucceeded",
                     Some("executionSucceededEventDetails"),
-                    json!({"output": output.to_string(), "outputDetails": {"truncated": false}}),
+                    json!({"output": json_text(&output), "outputDetails": {"truncated": false}}),
                 );
                 info!(execution = %arn, "execution succeeded");
                 ExecutionOutcome {

@@ -34,7 +34,8 @@ use crate::definition::{Catcher, JitterStrategy, Retrier, State, StateMachine};
 use crate::error::StatesError;
 use crate::history::{HISTORY_LIMIT, HistorySink};
 use crate::io::{
-    Lang, PAYLOAD_LIMIT, Step, assign_block, check_nesting, jsonata_field, result_over_quota, result_path, states_doc, transition,
+    Lang, PAYLOAD_LIMIT, Step, assign_block, check_nesting, json_text, jsonata_field, result_over_quota, result_path, states_doc,
+    transition,
 };
 use crate::redrive::Redrive;
 use crate::tokens::TaskTokens;
@@ -295,7 +296,7 @@ impl Interpreter {
         let name_arc: Arc<str> = Arc::from(name);
         let before = run.recorder.last();
         let as_given = run.take_input_as_given();
-        let written = as_given.as_deref().map_or_else(|| input.to_string(), str::to_string);
+        let written = as_given.as_deref().map_or_else(|| json_text(&input), str::to_string);
         let entered = run.recorder.state_entered(kind, &name_arc, written);
         run.enter(kind, entered, before);
         debug!(state = name, kind, "state entered");
@@ -307,7 +308,7 @@ impl Interpreter {
         {
             debug!(state = name, "succeeded before the redrive: its output is reused");
             run.exit();
-            run.recorder.state_exited(kind, &name_arc, output.to_string(), None);
+            run.recorder.state_exited(kind, &name_arc, json_text(&output), None);
             return transition(&s.transition, output);
         }
         let ctx = run
@@ -342,7 +343,7 @@ impl Interpreter {
             }
             let (Step::Next(_, output) | Step::End(output)) = &step;
             check_nesting(output)?;
-            let exited = output.to_string();
+            let exited = json_text(output);
             if exited.len() > PAYLOAD_LIMIT {
                 return Err(result_over_quota(name));
             }
