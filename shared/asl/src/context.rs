@@ -103,14 +103,6 @@ impl Context {
         }
     }
 
-    /// The scope this state reads and assigns variables in.
-    pub(crate) fn scope(&self) -> Option<&Arc<Scope>> {
-        match &self.kind {
-            Kind::Live { scope, .. } => Some(scope),
-            Kind::Fixed(_) => None,
-        }
-    }
-
     pub fn fixed(value: Value) -> Self {
         Self { kind: Kind::Fixed(value) }
     }

@@ -31,63 +31,86 @@ impl Lang {
     }
 }
 
-/// JSONata's `$states`: the state input, the result or error output when there is one, and the
-/// context object.
-pub(crate) fn states_doc(input: &Value, result: Option<&Value>, error_output: Option<&Value>, ctx: &Context) -> Value {
-    let mut doc = json!({ "input": input, "context": ctx.to_value() });
-    if let Some(r) = result {
-        doc["result"] = r.clone();
+/// What a JSONata field of a state reads: `$states` (the state input, the result or error output
+/// when there is one, and the context object) and the variables visible to the state. Written
+/// as JSON only as far as an expression reads it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct States<'a> {
+    input: &'a Value,
+    result: Option<&'a Value>,
+    error_output: Option<&'a Value>,
+    ctx: &'a Context,
+}
+
+/// `$states` for a state's JSONata fields: its input, and its result or error output where the
+/// field may read one.
+pub(crate) fn states_doc<'a>(input: &'a Value, result: Option<&'a Value>, error_output: Option<&'a Value>, ctx: &'a Context) -> States<'a> {
+    States {
+        input,
+        result,
+        error_output,
+        ctx,
     }
-    if let Some(e) = error_output {
-        doc["errorOutput"] = e.clone();
+}
+
+impl crate::jsonata::Source for States<'_> {
+    fn states(&self, context: bool) -> Value {
+        let mut doc = Map::with_capacity(4);
+        doc.insert("input".into(), self.input.clone());
+        if context {
+            doc.insert("context".into(), self.ctx.to_value());
+        }
+        if let Some(r) = self.result {
+            doc.insert("result".into(), r.clone());
+        }
+        if let Some(e) = self.error_output {
+            doc.insert("errorOutput".into(), e.clone());
+        }
+        Value::Object(doc)
     }
-    doc
+
+    fn variable(&self, name: &str) -> Option<Value> {
+        self.ctx.variable(name)
+    }
 }
 
 /// Evaluates a JSONata field (JSON with `{% %}` strings) for a state.
-pub(crate) fn jsonata_field(value: &Value, field: &str, states: &Value, ctx: &Context) -> Result<Value, StatesError> {
-    let variables = ctx.scope().map(|s| s.all()).unwrap_or_default();
-    crate::jsonata::template(
-        value,
-        &crate::jsonata::Env {
-            states,
-            variables: &variables,
-        },
-        field,
-    )
+pub(crate) fn jsonata_field(value: &Value, field: &str, states: &States<'_>) -> Result<Value, StatesError> {
+    crate::jsonata::template(value, states, field)
 }
 
 /// A seconds field: a number, or in JSONata an expression that yields one.
-pub(crate) fn seconds_field(value: &Value, field: &str, states: impl FnOnce() -> Value, ctx: &Context) -> Result<u64, StatesError> {
+pub(crate) fn seconds_field(value: &Value, field: &str, states: &States<'_>) -> Result<u64, StatesError> {
     let v = match value {
-        Value::String(_) => jsonata_field(value, field, &states(), ctx)?,
+        Value::String(_) => jsonata_field(value, field, states)?,
         other => other.clone(),
     };
     v.as_u64()
         .ok_or_else(|| StatesError::query_evaluation(field, format!("{field} must be a non-negative integer, got {v}")))
 }
 
-/// Evaluates an `Assign` block: JSONPath values with `.$` keys read `current` (the state's
-/// result, or its input); JSONata values read `$states`. `field` is where it stands, as AWS
-/// names it in a cause: `Assign`, or `Choices[1]/Assign` for a rule's own, `Catch[0]/Assign`
-/// for a catcher's.
-pub(crate) fn assign_block(
-    block: Option<&Value>,
-    field: &str,
-    lang: Lang,
-    current: &Value,
-    states: impl FnOnce() -> Value,
-    ctx: &Context,
-) -> Result<Option<Map<String, Value>>, StatesError> {
+/// Evaluates an `Assign` block: JSONPath values with `.$` keys read the value given (the
+/// state's result, or its input); JSONata values read `$states`. `field` is where it stands, as
+/// AWS names it in a cause: `Assign`, or `Choices[1]/Assign` for a rule's own,
+/// `Catch[0]/Assign` for a catcher's.
+pub(crate) fn assign_block(block: Option<&Value>, field: &str, from: AssignFrom<'_>) -> Result<Option<Map<String, Value>>, StatesError> {
     let Some(block) = block else { return Ok(None) };
-    let evaluated = match lang {
-        Lang::JsonPath => payload::apply(block, current, ctx)?,
-        Lang::Jsonata => jsonata_field(block, field, &states(), ctx)?,
+    let evaluated = match from {
+        AssignFrom::JsonPath(current, ctx) => payload::apply(block, current, ctx)?,
+        AssignFrom::Jsonata(states) => jsonata_field(block, field, &states)?,
     };
     match evaluated {
         Value::Object(m) => Ok(Some(m)),
         other => Err(StatesError::runtime(format!("Assign must be an object, got {other}"))),
     }
+}
+
+/// What an `Assign` block reads: in JSONPath, the value its `.$` keys select from (and the
+/// context object); in JSONata, `$states` and the variables.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum AssignFrom<'a> {
+    JsonPath(&'a Value, &'a Context),
+    Jsonata(States<'a>),
 }
 
 /// Where a state goes next and with what.
@@ -286,15 +309,15 @@ impl Outputs<'_> {
                     Some(sel) => payload::apply(sel, &result, ctx)?,
                     None => result,
                 };
-                let assigned = assign_block(self.assign, "Assign", Lang::JsonPath, &selected, || Value::Null, ctx)?;
+                let assigned = assign_block(self.assign, "Assign", AssignFrom::JsonPath(&selected, ctx))?;
                 let merged = result_path(self.result_path, input, selected)?;
                 Ok((transition(self.transition, output_path(self.io, merged, ctx)?)?, assigned))
             }
             Lang::Jsonata => {
                 let states = states_doc(&input, Some(&result), None, ctx);
-                let assigned = assign_block(self.assign, "Assign", Lang::Jsonata, &Value::Null, || states.clone(), ctx)?;
+                let assigned = assign_block(self.assign, "Assign", AssignFrom::Jsonata(states))?;
                 let output = match self.output {
-                    Some(o) => jsonata_field(o, "Output", &states, ctx)?,
+                    Some(o) => jsonata_field(o, "Output", &states)?,
                     None => result,
                 };
                 Ok((transition(self.transition, output)?, assigned))

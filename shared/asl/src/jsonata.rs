@@ -11,6 +11,7 @@ use jsonata_core::value::JValue;
 use serde_json::{Map, Value};
 
 use crate::error::StatesError;
+use crate::jsonata_references::{Reads, StatesRead};
 use crate::{jsonata_blame, jsonata_errors};
 
 pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
@@ -21,10 +22,12 @@ pub fn expression(s: &str) -> Option<&str> {
 }
 
 /// An expression parsed once, with the functions of Step Functions' own (and jsonata-js's that
-/// Baton supplies) it names, which are bound when it is evaluated.
+/// Baton supplies) it names, which are bound when it is evaluated, and what it reads of
+/// `$states` and the variables.
 struct Parsed {
     ast: Rc<AstNode>,
     host_functions: Vec<&'static str>,
+    reads: Reads,
 }
 
 /// The parsed expression, or the parser's message without its code, as AWS words it at
@@ -52,7 +55,12 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
             })
             .collect();
         let host_functions = crate::jsonata_functions::names().filter(|name| named.contains(name)).collect();
-        let parsed = Rc::new(Parsed { ast, host_functions });
+        let reads = crate::jsonata_references::reads(&ast);
+        let parsed = Rc::new(Parsed {
+            ast,
+            host_functions,
+            reads,
+        });
         let mut cache = cache.borrow_mut();
         if cache.len() > 4096 {
             cache.clear();
@@ -77,11 +85,31 @@ pub(crate) fn to_json(v: &JValue) -> Value {
     }
 }
 
-/// The values an expression sees: `$states` and every visible variable.
+/// Where an evaluation finds `$states` and the workflow variables. It is asked for what the
+/// expression reads, and only that.
+pub trait Source {
+    /// `$states`; its `context` member may be left out when `context` is false, as the
+    /// expression does not read it.
+    fn states(&self, context: bool) -> Value;
+    /// The variable of that name visible here, if the execution assigned one.
+    fn variable(&self, name: &str) -> Option<Value>;
+}
+
+/// The values an expression sees, given whole: `$states` and every visible variable.
 #[derive(Debug, Clone)]
 pub struct Env<'a> {
     pub states: &'a Value,
     pub variables: &'a std::collections::BTreeMap<String, Value>,
+}
+
+impl Source for Env<'_> {
+    fn states(&self, _context: bool) -> Value {
+        self.states.clone()
+    }
+
+    fn variable(&self, name: &str) -> Option<Value> {
+        self.variables.get(name).cloned()
+    }
 }
 
 /// Evaluates one expression; `None` when it yields nothing (JSONata's undefined). A variable
@@ -89,15 +117,21 @@ pub struct Env<'a> {
 /// %}"}` fails with "… returned nothing (undefined)." (recorded in localstack/localstack,
 /// tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json,
 /// MAP_CATCH_ERROR_OUTPUT_WITH_RETRY, 2024-11-12).
-pub fn evaluate(expr: &str, env: &Env<'_>, field: &str) -> Result<Option<Value>, StatesError> {
+pub fn evaluate(expr: &str, env: &(impl Source + ?Sized), field: &str) -> Result<Option<Value>, StatesError> {
     let parsed =
         parsed(expr).map_err(|e| StatesError::query_evaluation(field, format!("the JSONata expression '{expr}' does not parse: {e}")))?;
     let ast = &parsed.ast;
     let mut bindings = Bindings::new();
-    for (name, value) in env.variables {
-        bindings.bind(name.clone(), JValue::from(value.clone()));
+    for name in &parsed.reads.names {
+        if let Some(value) = env.variable(name) {
+            bindings.bind(name.clone(), JValue::from(value));
+        }
     }
-    bindings.bind("states".to_string(), JValue::from(env.states.clone()));
+    match parsed.reads.states {
+        StatesRead::Nothing => {}
+        StatesRead::WithoutContext => bindings.bind("states".to_string(), JValue::from(env.states(false))),
+        StatesRead::Whole => bindings.bind("states".to_string(), JValue::from(env.states(true))),
+    }
     let bounds = EvaluatorOptions {
         timeout_ms: Some(jsonata_errors::TIMEOUT_MS),
         max_stack_depth: Some(jsonata_errors::MAX_DEPTH),
@@ -158,7 +192,7 @@ pub(crate) fn unexpected_type(expr: &str, field: &str, expected: &str, value: &V
 /// yield something, at the top or inside an object or array: AWS fails the state with
 /// "The JSONata expression '…' specified for the field 'Output/a/b' returned nothing
 /// (undefined)." rather than drop the member (recorded executions, tests/conformance/jsonata.json).
-pub fn template(value: &Value, env: &Env<'_>, field: &str) -> Result<Value, StatesError> {
+pub fn template(value: &Value, env: &(impl Source + ?Sized), field: &str) -> Result<Value, StatesError> {
     match value {
         Value::String(s) => match expression(s) {
             Some(expr) => evaluate(expr, env, field)?.ok_or_else(|| {

@@ -89,6 +89,62 @@ pub(crate) fn reads_states(ast: &AstNode, field: &str) -> bool {
     here || children(ast).into_iter().any(|child| reads_states(child, field))
 }
 
+/// What an expression reads of its environment, so that an evaluation binds that alone: building
+/// `$states` (its context object above all) and every variable for each field was most of a
+/// JSONata state's cost.
+#[derive(Debug, Default)]
+pub(crate) struct Reads {
+    /// The names it reads as a variable or calls as a function: a workflow variable of one of
+    /// these names is bound, whatever else the name turns out to be (a function's parameter, a
+    /// name it binds with `:=`), as when every variable was bound.
+    pub(crate) names: Vec<String>,
+    pub(crate) states: StatesRead,
+}
+
+/// How much of `$states` an expression may read.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StatesRead {
+    #[default]
+    Nothing,
+    /// Only named members other than `context`, each as a path's second step
+    /// (`$states.input.a`, `$states.result`): the context object need not be built.
+    WithoutContext,
+    /// Anything: `$states` itself, `$states.context`, `$keys($states)`, `$states.*`, a parent
+    /// step (`%`) that could climb back to it.
+    Whole,
+}
+
+pub(crate) fn reads(ast: &AstNode) -> Reads {
+    let (mut names, mut states, mut members) = (Vec::new(), 0usize, 0usize);
+    let mut parent = false;
+    for node in nodes(ast) {
+        match node {
+            AstNode::Variable(n) | AstNode::Function { name: n, .. } if n == "states" => states += 1,
+            AstNode::Variable(n) | AstNode::Function { name: n, .. } if !n.is_empty() && !names.contains(n) => names.push(n.clone()),
+            AstNode::Path { steps } if reads_a_member_not_context(steps) => members += 1,
+            AstNode::Parent(_) => parent = true,
+            _ => {}
+        }
+    }
+    let states = match states {
+        0 => StatesRead::Nothing,
+        n if n == members && !parent => StatesRead::WithoutContext,
+        _ => StatesRead::Whole,
+    };
+    Reads { names, states }
+}
+
+/// `$states.<name>`, `name` not `context`, with nothing on the `$states` step itself (no
+/// predicate, no `@`/`#` binding).
+fn reads_a_member_not_context(steps: &[jsonata_core::ast::PathStep]) -> bool {
+    let [head, member, ..] = steps else { return false };
+    matches!(&head.node, AstNode::Variable(v) if v == "states")
+        && head.stages.is_empty()
+        && head.focus.is_none()
+        && head.index_var.is_none()
+        && matches!(&member.node, AstNode::Name(n) if n != "context")
+}
+
 /// Every expression in `ast`, itself first, each before the expressions inside it.
 pub(crate) fn nodes(ast: &AstNode) -> Vec<&AstNode> {
     let mut found = Vec::new();
@@ -142,7 +198,7 @@ fn children(node: &AstNode) -> Vec<&AstNode> {
 
 #[cfg(test)]
 mod tests {
-    use super::{reads_states, top_level_references};
+    use super::{StatesRead, reads, reads_states, top_level_references};
 
     fn names(expr: &str) -> Vec<String> {
         top_level_references(&crate::jsonata::parse(expr).expect("the expression parses"))
@@ -252,6 +308,45 @@ mod tests {
         }
         for expr in ["$states.input.errorOutput", "'$states.errorOutput'", "$states.result"] {
             assert!(!reads(expr), "{expr}");
+        }
+    }
+
+    #[test]
+    fn an_evaluation_binds_what_the_expression_reads() {
+        let of = |expr: &str| reads(&crate::jsonata::parse(expr).expect("the expression parses"));
+        assert_eq!(of("$i + 1").names, ["i"]);
+        assert_eq!(of("$i + 1").states, StatesRead::Nothing);
+        // A function's parameters and the names an expression binds are asked for too: a
+        // workflow variable of that name is bound, as when every variable was.
+        assert_eq!(
+            of("$map($states.input.xs, function($v) { $v + $offset })").names,
+            ["map", "v", "offset"]
+        );
+        assert_eq!(of("($n := 2; $f($n))").names, ["n", "f"]);
+        for expr in [
+            "$states.input",
+            "$states.input.a + $states.result.b",
+            "$states.errorOutput.Cause",
+            "$map($states.input.xs, function($v) { $v * 2 })",
+            "$states.input.xs[$ > $states.input.min]",
+        ] {
+            assert_eq!(of(expr).states, StatesRead::WithoutContext, "{expr}");
+        }
+        // Whatever could reach the context object needs it built.
+        for expr in [
+            "$states",
+            "$states.context.Execution.Id",
+            "$states.input.a & $states.context.State.Name",
+            "$keys($states)",
+            "$string($states)",
+            "$states.*",
+            "$states.**.Name",
+            "$states[0].input",
+            "$states.('context')",
+            "$lookup($states, 'context')",
+            "$states.input.a.%.context",
+        ] {
+            assert_eq!(of(expr).states, StatesRead::Whole, "{expr}");
         }
     }
 }

@@ -36,19 +36,6 @@ impl Scope {
         own.or_else(|| self.parent.as_ref()?.get(name))
     }
 
-    /// Every visible variable, inner scopes over outer ones.
-    pub fn all(&self) -> BTreeMap<String, Value> {
-        let mut out = self.parent.as_ref().map(|p| p.all()).unwrap_or_default();
-        out.extend(
-            self.values
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone())),
-        );
-        out
-    }
-
     /// Commits a state's `Assign` results (already evaluated against the old values).
     pub fn assign(&self, assigned: Map<String, Value>) -> Result<(), StatesError> {
         let size: usize = assigned.values().map(json_len).sum();

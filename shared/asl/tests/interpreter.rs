@@ -323,3 +323,25 @@ async fn assigned_variables_are_listed_by_name() {
         r#""assignedVariables":{"constant_obj":"{\"z\":1,\"a\":2}","oldAnswer":"42","theAnswer":"18","varname":"42"},"#
     );
 }
+
+/// An expression is given what it reads of `$states` and the variables, and only that; one that
+/// may read the whole of `$states` gets it whole, context object included, wherever it stands.
+#[tokio::test(start_paused = true)]
+async fn an_expression_that_may_read_all_of_states_gets_it_all() {
+    let definition = json!({"QueryLanguage": "JSONata", "StartAt": "Set", "States": {
+        "Set": {"Type": "Pass", "Assign": {"x": 1, "y": 2}, "Next": "Read"},
+        "Read": {"Type": "Task", "Resource": "arn:aws:lambda:local:0:function:echo", "Arguments": {"a": 1}, "End": true,
+            "Assign": {"sum": "{% $x + $y %}"},
+            "Output": {
+                "keys": "{% $keys($states) %}",
+                "name": "{% $states.context.State.Name %}",
+                "viaLookup": "{% $lookup($states, 'context').State.Name %}",
+                "result": "{% $states.result.a + $x %}",
+                "inner": "{% $map([1, 2], function($v) { $v + $y }) %}"}}}});
+    let (outcome, _) = run(definition, json!({"in": true})).await;
+    assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);
+    assert_eq!(
+        outcome.output.unwrap(),
+        json!({"keys": ["input", "context", "result"], "name": "Read", "viaLookup": "Read", "result": 2, "inner": [3, 4]})
+    );
+}

@@ -59,7 +59,7 @@ impl Interpreter {
                     Lang::Jsonata => Cow::Borrowed(&input),
                 };
                 let items = match (lang, &s.items) {
-                    (Lang::Jsonata, Some(items)) => jsonata_field(items, "Items", &states_doc(&input, None, None, ctx), ctx)?,
+                    (Lang::Jsonata, Some(items)) => jsonata_field(items, "Items", &states_doc(&input, None, None, ctx))?,
                     (Lang::Jsonata, None) => input.clone(),
                     (Lang::JsonPath, _) => reference(s.items_path.as_deref().unwrap_or("$"), &effective, ctx)?,
                 };
@@ -243,7 +243,7 @@ fn select_item(
     let item_ctx = ctx.clone().with_map_item(map_item.clone());
     let input = match lang {
         Lang::JsonPath => payload::apply(selector, effective, &item_ctx)?,
-        Lang::Jsonata => jsonata_field(selector, "ItemSelector", &states_doc(effective, None, None, &item_ctx), &item_ctx)?,
+        Lang::Jsonata => jsonata_field(selector, "ItemSelector", &states_doc(effective, None, None, &item_ctx))?,
     };
     Ok((input, map_item))
 }

@@ -50,7 +50,7 @@ pub(super) fn batches(
     let batch_input = match (&batcher.batch_input, lang) {
         (None, _) => None,
         (Some(template), Lang::JsonPath) => Some(payload::apply(template, effective, ctx)?),
-        (Some(template), Lang::Jsonata) => Some(jsonata_field(template, "BatchInput", &states_doc(input, None, None, ctx), ctx)?),
+        (Some(template), Lang::Jsonata) => Some(jsonata_field(template, "BatchInput", &states_doc(input, None, None, ctx))?),
     };
     // `{"Items":[]}` and `,"BatchInput":…`: what every batch holds besides its items.
     let base = 12 + batch_input.as_ref().map_or(0, |b| 14 + json_len(b));

@@ -87,7 +87,7 @@ pub(super) fn field_number(
         None => Ok(None),
         Some(NumberOrExpression::Number(n)) => Ok(Some(*n)),
         Some(NumberOrExpression::Expression(e)) => {
-            let value = jsonata_field(&Value::String(e.clone()), name, &states_doc(input, None, None, ctx), ctx)?;
+            let value = jsonata_field(&Value::String(e.clone()), name, &states_doc(input, None, None, ctx))?;
             value.as_f64().map(Some).ok_or_else(|| {
                 StatesError::query_evaluation(
                     name,

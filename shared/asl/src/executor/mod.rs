@@ -34,8 +34,8 @@ use crate::definition::{Catcher, JitterStrategy, Retrier, State, StateMachine};
 use crate::error::StatesError;
 use crate::history::{HISTORY_LIMIT, HistorySink};
 use crate::io::{
-    Lang, PAYLOAD_LIMIT, Step, assign_block, check_nesting, json_text, jsonata_field, result_over_quota, result_path, states_doc,
-    transition,
+    AssignFrom, Lang, PAYLOAD_LIMIT, Step, assign_block, check_nesting, json_text, jsonata_field, result_over_quota, result_path,
+    states_doc, transition,
 };
 use crate::redrive::Redrive;
 use crate::tokens::TaskTokens;
@@ -439,25 +439,15 @@ pub(crate) fn caught(
             let assigned = assign_block(
                 c.assign.as_ref(),
                 &format!("Catch[{i}]/Assign"),
-                lang,
-                &error_output,
-                || Value::Null,
-                ctx,
+                AssignFrom::JsonPath(&error_output, ctx),
             )?;
             (result_path(c.result_path.as_ref(), input, error_output)?, assigned)
         }
         Lang::Jsonata => {
             let states = states_doc(&input, None, Some(&error_output), ctx);
-            let assigned = assign_block(
-                c.assign.as_ref(),
-                &format!("Catch[{i}]/Assign"),
-                lang,
-                &Value::Null,
-                || states.clone(),
-                ctx,
-            )?;
+            let assigned = assign_block(c.assign.as_ref(), &format!("Catch[{i}]/Assign"), AssignFrom::Jsonata(states))?;
             let output = match &c.output {
-                Some(o) => jsonata_field(o, &format!("Catch[{i}]/Output"), &states, ctx)?,
+                Some(o) => jsonata_field(o, &format!("Catch[{i}]/Output"), &states)?,
                 None => error_output,
             };
             (output, assigned)

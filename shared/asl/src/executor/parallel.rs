@@ -33,7 +33,7 @@ impl Interpreter {
                         }
                     }
                     Lang::Jsonata => match &s.arguments {
-                        Some(a) => jsonata_field(a, "Arguments", &states_doc(&input, None, None, ctx), ctx)?,
+                        Some(a) => jsonata_field(a, "Arguments", &states_doc(&input, None, None, ctx))?,
                         None => input.clone(),
                     },
                 };

@@ -13,8 +13,8 @@ use crate::definition::{ChoiceState, FailState, PassState, SucceedState, WaitSta
 use crate::error::StatesError;
 use crate::intrinsics;
 use crate::io::{
-    Lang, Step, assign_block, input_path, jsonata_field, output_path, result_path, seconds_field, selected, states_doc, take_input_path,
-    transition,
+    AssignFrom, Lang, Step, assign_block, input_path, jsonata_field, output_path, result_path, seconds_field, selected, states_doc,
+    take_input_path, transition,
 };
 use crate::path::{lookup, resolve};
 use crate::payload;
@@ -28,7 +28,7 @@ pub(super) fn pass(s: &PassState, lang: Lang, input: Value, ctx: &Context, run: 
                 (None, Some(params)) => payload::apply(params, &effective, ctx)?,
                 (None, None) => effective.into_owned(),
             };
-            run.stage(assign_block(s.assign.as_ref(), "Assign", lang, &result, || Value::Null, ctx)?);
+            run.stage(assign_block(s.assign.as_ref(), "Assign", AssignFrom::JsonPath(&result, ctx))?);
             let merged = result_path(s.result_path.as_ref(), input, result)?;
             transition(&s.transition, output_path(&s.io, merged, ctx)?)
         }
@@ -57,9 +57,9 @@ fn jsonata_output(
     ctx: &Context,
 ) -> Result<(Value, Option<serde_json::Map<String, Value>>), StatesError> {
     let states = states_doc(&input, None, None, ctx);
-    let assigned = assign_block(assign, &assign_name, Lang::Jsonata, &Value::Null, || states.clone(), ctx)?;
+    let assigned = assign_block(assign, &assign_name, AssignFrom::Jsonata(states))?;
     let output = match output {
-        Some(o) => jsonata_field(o, &output_name, &states, ctx)?,
+        Some(o) => jsonata_field(o, &output_name, &states)?,
         None => input,
     };
     Ok((output, assigned))
@@ -89,7 +89,7 @@ pub(super) fn choose(s: &ChoiceState, lang: Lang, input: Value, ctx: &Context, r
             (Lang::Jsonata, Some(condition)) => {
                 let states = states_doc(&input, None, None, ctx);
                 let field = format!("Choices[{i}]/Condition");
-                match jsonata_field(condition, &field, &states, ctx)? {
+                match jsonata_field(condition, &field, &states)? {
                     Value::Bool(b) => b,
                     other => {
                         return Err(StatesError::query_evaluation(
@@ -139,10 +139,7 @@ pub(super) fn choose(s: &ChoiceState, lang: Lang, input: Value, ctx: &Context, r
             run.stage(assign_block(
                 assign_field.0,
                 &assign_field.1,
-                lang,
-                &effective,
-                || Value::Null,
-                ctx,
+                AssignFrom::JsonPath(&effective, ctx),
             )?);
             output_path(&s.io, selected(effective).unwrap_or(input), ctx)?
         }
@@ -169,16 +166,15 @@ pub(super) async fn wait(s: &WaitState, lang: Lang, input: Value, ctx: &Context,
         })?;
         Ok((at.with_timezone(&Utc) - clock.now()).to_std().unwrap_or_default())
     };
-    let states = || states_doc(&input, None, None, ctx);
+    let states = states_doc(&input, None, None, ctx);
     let delay = if let Some(secs) = &s.seconds {
-        Duration::from_secs(seconds_field(secs, "Seconds", states, ctx).map_err(StatesError::evaluated_after_entry)?)
+        Duration::from_secs(seconds_field(secs, "Seconds", &states).map_err(StatesError::evaluated_after_entry)?)
     } else if let Some(p) = &s.seconds_path {
         Duration::from_secs(seconds_path(p, &effective, ctx)?)
     } else if let Some(t) = &s.timestamp {
         match (lang, crate::jsonata::expression(t)) {
             (Lang::Jsonata, Some(_)) => {
-                let value =
-                    jsonata_field(&Value::String(t.clone()), "Timestamp", &states(), ctx).map_err(StatesError::evaluated_after_entry)?;
+                let value = jsonata_field(&Value::String(t.clone()), "Timestamp", &states).map_err(StatesError::evaluated_after_entry)?;
                 // AWS's words for a value that is not a timestamp (recorded in
                 // localstack/localstack, tests/aws/services/stepfunctions/v2/scenarios/
                 // test_base_scenarios.snapshot.json, test_wait_timestamp_jsonata, 2024-12-27).
@@ -212,7 +208,7 @@ pub(super) async fn wait(s: &WaitState, lang: Lang, input: Value, ctx: &Context,
     };
     let output = match lang {
         Lang::JsonPath => {
-            run.stage(assign_block(s.assign.as_ref(), "Assign", lang, &effective, || Value::Null, ctx)?);
+            run.stage(assign_block(s.assign.as_ref(), "Assign", AssignFrom::JsonPath(&effective, ctx))?);
             output_path(&s.io, selected(effective).unwrap_or(input), ctx)?
         }
         Lang::Jsonata => {
@@ -260,7 +256,7 @@ pub(super) fn fail(s: &FailState, lang: Lang, input: &Value, ctx: &Context) -> R
     let pick = |fixed: &Option<String>, path: &Option<String>, field: &str| -> Result<String, StatesError> {
         match (fixed, path) {
             (Some(v), _) if lang == Lang::Jsonata && crate::jsonata::expression(v).is_some() => {
-                match jsonata_field(&Value::String(v.clone()), field, &states_doc(input, None, None, ctx), ctx)? {
+                match jsonata_field(&Value::String(v.clone()), field, &states_doc(input, None, None, ctx))? {
                     Value::String(s) => Ok(s),
                     other => Err(StatesError::query_evaluation(
                         field,

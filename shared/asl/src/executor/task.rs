@@ -19,7 +19,7 @@ use crate::tokens::Registration;
 /// its `…Path` into the input, each named in a cause as it is written.
 fn seconds(fixed: Option<&Value>, path: Option<&String>, input: &Value, ctx: &Context, field: &str) -> Result<Option<u64>, StatesError> {
     match (fixed, path) {
-        (Some(s), _) => Ok(Some(seconds_field(s, field, || states_doc(input, None, None, ctx), ctx)?)),
+        (Some(s), _) => Ok(Some(seconds_field(s, field, &states_doc(input, None, None, ctx))?)),
         (None, Some(p)) => {
             let v = filter_path(p, input, ctx)?;
             v.as_u64()
@@ -72,7 +72,7 @@ impl Interpreter {
                         }
                     }
                     Lang::Jsonata => match &s.arguments {
-                        Some(a) => jsonata_field(a, "Arguments", &states_doc(&input, None, None, &ctx), &ctx)?,
+                        Some(a) => jsonata_field(a, "Arguments", &states_doc(&input, None, None, &ctx))?,
                         None => input.clone(),
                     },
                 };
