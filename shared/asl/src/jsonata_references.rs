@@ -92,7 +92,7 @@ pub(crate) fn reads_states(ast: &AstNode, field: &str) -> bool {
 /// What an expression reads of its environment, so that an evaluation binds that alone: building
 /// `$states` (its context object above all) and every variable for each field was most of a
 /// JSONata state's cost.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Reads {
     /// The names it reads as a variable or calls as a function: a workflow variable of one of
     /// these names is bound, whatever else the name turns out to be (a function's parameter, a
@@ -102,9 +102,8 @@ pub(crate) struct Reads {
 }
 
 /// How much of `$states` an expression may read.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum StatesRead {
-    #[default]
     Nothing,
     /// Only named members other than `context`, each as a path's second step
     /// (`$states.input.a`, `$states.result`): the context object need not be built.
@@ -114,6 +113,7 @@ pub(crate) enum StatesRead {
     Whole,
 }
 
+/// What `ast` reads: a name as `$name` or `$name(…)` anywhere, `$states` by how it is used.
 pub(crate) fn reads(ast: &AstNode) -> Reads {
     let (mut names, mut states, mut members) = (Vec::new(), 0usize, 0usize);
     let mut parent = false;
