@@ -126,18 +126,13 @@ pub(crate) enum Step {
 
 /// The effective input: the input itself, borrowed, where InputPath selects it whole (most
 /// states), so that a state reading it copies nothing; a state that hands it on takes it with
-/// [`take_input_path`].
+/// [`selected`].
 pub(crate) fn input_path<'v>(io: &Io, input: &'v Value, ctx: &Context) -> Result<Cow<'v, Value>, StatesError> {
     match &io.input_path {
         None => Ok(Cow::Borrowed(input)),
         Some(None) => Ok(Cow::Owned(json!({}))),
         Some(Some(p)) => filter_path(p, input, ctx).map(Cow::Owned),
     }
-}
-
-/// The effective input, owned: `input` itself where InputPath selects it whole.
-pub(crate) fn take_input_path(io: &Io, input: Value, ctx: &Context) -> Result<Value, StatesError> {
-    Ok(selected(input_path(io, &input, ctx)?).unwrap_or(input))
 }
 
 /// What `input_path` selected, unless it is the input itself: `.unwrap_or(input)` then takes

@@ -14,7 +14,7 @@ use crate::error::StatesError;
 use crate::intrinsics;
 use crate::io::{
     AssignFrom, Lang, Step, assign_block, input_path, jsonata_field, output_path, result_path, seconds_field, selected, states_doc,
-    take_input_path, transition,
+    transition,
 };
 use crate::path::{lookup, resolve};
 use crate::payload;
@@ -67,9 +67,10 @@ fn jsonata_output(
 
 pub(super) fn succeed(s: &SucceedState, lang: Lang, input: Value, ctx: &Context) -> Result<Step, StatesError> {
     match lang {
-        Lang::JsonPath => take_input_path(&s.io, input, ctx)
-            .and_then(|v| output_path(&s.io, v, ctx))
-            .map(Step::End),
+        Lang::JsonPath => {
+            let effective = input_path(&s.io, &input, ctx)?;
+            Ok(Step::End(output_path(&s.io, selected(effective).unwrap_or(input), ctx)?))
+        }
         Lang::Jsonata => Ok(Step::End(
             jsonata_output(named(s.output.as_ref(), "Output"), named(None, "Assign"), input, ctx)?.0,
         )),
