@@ -161,6 +161,26 @@ impl Context {
     pub fn to_value(&self) -> Value {
         match &self.kind {
             Kind::Fixed(v) => v.clone(),
+            Kind::Live { .. } => self.members(&Member::ALL),
+        }
+    }
+
+    /// The context object with only the `wanted` members it has, in the context object's
+    /// order: a path that reads `$$.Map.Item.Value` in each of n iterations needs no copy of
+    /// the execution input (`$$.Execution.Input`), which made such a Map take time in n².
+    pub(crate) fn members(&self, wanted: &[Member]) -> Value {
+        let mut out = serde_json::Map::new();
+        for member in Member::ALL.into_iter().filter(|m| wanted.contains(m)) {
+            if let Some(value) = self.member(member) {
+                out.insert(member.name().to_string(), value);
+            }
+        }
+        Value::Object(out)
+    }
+
+    fn member(&self, member: Member) -> Option<Value> {
+        match &self.kind {
+            Kind::Fixed(v) => v.get(member.name()).cloned(),
             Kind::Live {
                 execution,
                 state_machine,
@@ -170,23 +190,49 @@ impl Context {
                 task_token,
                 map_item,
                 ..
-            } => {
-                let mut ctx = json!({
-                    "Execution": **execution,
-                    "StateMachine": **state_machine,
-                    "State": { "Name": &**state_name, "EnteredTime": timestamp(*entered) },
-                });
-                if let Some(n) = retry_count {
-                    ctx["State"]["RetryCount"] = json!(n);
+            } => match member {
+                Member::Execution => Some((**execution).clone()),
+                Member::StateMachine => Some((**state_machine).clone()),
+                Member::State => {
+                    let mut state = json!({ "Name": &**state_name, "EnteredTime": timestamp(*entered) });
+                    if let Some(n) = retry_count {
+                        state["RetryCount"] = json!(n);
+                    }
+                    Some(state)
                 }
-                if let Some(token) = task_token {
-                    ctx["Task"] = json!({ "Token": token });
-                }
-                if let Some(item) = map_item {
-                    ctx["Map"] = json!({"Item": {"Index": item.index, "Value": item.value}});
-                }
-                ctx
-            }
+                Member::Task => task_token.as_ref().map(|token| json!({ "Token": token })),
+                Member::Map => map_item
+                    .as_ref()
+                    .map(|item| json!({"Item": {"Index": item.index, "Value": item.value}})),
+            },
         }
+    }
+}
+
+/// The members of the context object, in its order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Member {
+    Execution,
+    StateMachine,
+    State,
+    Task,
+    Map,
+}
+
+impl Member {
+    pub(crate) const ALL: [Member; 5] = [Member::Execution, Member::StateMachine, Member::State, Member::Task, Member::Map];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Member::Execution => "Execution",
+            Member::StateMachine => "StateMachine",
+            Member::State => "State",
+            Member::Task => "Task",
+            Member::Map => "Map",
+        }
+    }
+
+    pub fn named(name: &str) -> Option<Member> {
+        Member::ALL.into_iter().find(|m| m.name() == name)
     }
 }

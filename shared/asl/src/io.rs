@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use crate::context::Context;
 use crate::definition::{Io, Transition};
 use crate::error::{StatesError, names};
+use crate::jsonata::{Source, StatesParts};
 use crate::path::{Path, lookup, normalized};
 use crate::payload;
 
@@ -53,17 +54,22 @@ pub(crate) fn states_doc<'a>(input: &'a Value, result: Option<&'a Value>, error_
     }
 }
 
-impl crate::jsonata::Source for States<'_> {
-    fn states(&self, context: bool) -> Value {
+impl Source for States<'_> {
+    fn states(&self, parts: Option<&StatesParts>) -> Value {
+        let read = |member: &str| parts.is_none_or(|p| p.members.iter().any(|m| m == member));
         let mut doc = Map::with_capacity(4);
-        doc.insert("input".into(), self.input.clone());
-        if context {
-            doc.insert("context".into(), self.ctx.to_value());
+        if read("input") {
+            doc.insert("input".into(), self.input.clone());
         }
-        if let Some(r) = self.result {
+        match parts {
+            None => _ = doc.insert("context".into(), self.ctx.to_value()),
+            Some(p) if p.context.is_empty() => {}
+            Some(p) => _ = doc.insert("context".into(), self.ctx.members(&p.context)),
+        }
+        if let Some(r) = self.result.filter(|_| read("result")) {
             doc.insert("result".into(), r.clone());
         }
-        if let Some(e) = self.error_output {
+        if let Some(e) = self.error_output.filter(|_| read("errorOutput")) {
             doc.insert("errorOutput".into(), e.clone());
         }
         Value::Object(doc)

@@ -10,6 +10,7 @@ use jsonata_core::evaluator::{Context as Bindings, Evaluator, EvaluatorOptions};
 use jsonata_core::value::JValue;
 use serde_json::{Map, Value};
 
+use crate::context::Member;
 use crate::error::StatesError;
 use crate::jsonata_references::{Reads, StatesRead};
 use crate::{jsonata_blame, jsonata_errors};
@@ -88,11 +89,20 @@ pub(crate) fn to_json(v: &JValue) -> Value {
 /// Where an evaluation finds `$states` and the workflow variables. It is asked for what the
 /// expression reads, and only that.
 pub trait Source {
-    /// `$states`; its `context` member may be left out when `context` is false, as the
-    /// expression does not read it.
-    fn states(&self, context: bool) -> Value;
+    /// `$states`: whole with `None`; with `Some(parts)`, it may hold those parts alone, as the
+    /// expression reads no other.
+    fn states(&self, parts: Option<&StatesParts>) -> Value;
     /// The variable of that name visible here, if the execution assigned one.
     fn variable(&self, name: &str) -> Option<Value>;
+}
+
+/// The parts of `$states` an expression reads by name: its members (`input`, `result`,
+/// `errorOutput`; `context` is never one), and the members of its context object. An
+/// expression that may read more is given `$states` whole.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct StatesParts {
+    pub members: Vec<String>,
+    pub context: Vec<Member>,
 }
 
 /// The values an expression sees, given whole: `$states` and every visible variable.
@@ -103,7 +113,7 @@ pub struct Env<'a> {
 }
 
 impl Source for Env<'_> {
-    fn states(&self, _context: bool) -> Value {
+    fn states(&self, _parts: Option<&StatesParts>) -> Value {
         self.states.clone()
     }
 
@@ -127,10 +137,10 @@ pub fn evaluate(expr: &str, env: &(impl Source + ?Sized), field: &str) -> Result
             bindings.bind(name.clone(), JValue::from(value));
         }
     }
-    match parsed.reads.states {
+    match &parsed.reads.states {
         StatesRead::Nothing => {}
-        StatesRead::WithoutContext => bindings.bind("states".to_string(), JValue::from(env.states(false))),
-        StatesRead::Whole => bindings.bind("states".to_string(), JValue::from(env.states(true))),
+        StatesRead::Parts(parts) => bindings.bind("states".to_string(), JValue::from(env.states(Some(parts)))),
+        StatesRead::Whole => bindings.bind("states".to_string(), JValue::from(env.states(None))),
     }
     let bounds = EvaluatorOptions {
         timeout_ms: Some(jsonata_errors::TIMEOUT_MS),

@@ -12,7 +12,10 @@
 //! left alone. `$` alone, the context item, is named '$'. (`$$` AWS refuses by a rule of its
 //! own, whose words are not on record; it evaluates to nothing at run time.)
 
-use jsonata_core::ast::AstNode;
+use jsonata_core::ast::{AstNode, PathStep};
+
+use crate::context::Member;
+use crate::jsonata::StatesParts;
 
 /// The distinct names `ast` reads from the top-level context, in the order they appear.
 pub(crate) fn top_level_references(ast: &AstNode) -> Vec<String> {
@@ -102,47 +105,84 @@ pub(crate) struct Reads {
 }
 
 /// How much of `$states` an expression may read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum StatesRead {
     Nothing,
-    /// Only named members other than `context`, each as a path's second step
-    /// (`$states.input.a`, `$states.result`): the context object need not be built.
-    WithoutContext,
-    /// Anything: `$states` itself, `$states.context`, `$keys($states)`, `$states.*`, a parent
-    /// step (`%`) that could climb back to it.
+    /// Only named members, each as a path's second step (`$states.input.a`, `$states.result`),
+    /// and of `context` only named members, as the third (`$states.context.Map.Item.Value`):
+    /// `$states` is built with those alone.
+    Parts(StatesParts),
+    /// Anything: `$states` itself, `$states.context` whole, `$keys($states)`, `$states.*`, a
+    /// parent step (`%`) that could climb back to it.
     Whole,
 }
 
 /// What `ast` reads: a name as `$name` or `$name(…)` anywhere, `$states` by how it is used.
 pub(crate) fn reads(ast: &AstNode) -> Reads {
     let (mut names, mut states, mut members) = (Vec::new(), 0usize, 0usize);
-    let mut parent = false;
+    let (mut parts, mut parent) = (StatesParts::default(), false);
     for node in nodes(ast) {
         match node {
             AstNode::Variable(n) | AstNode::Function { name: n, .. } if n == "states" => states += 1,
             AstNode::Variable(n) | AstNode::Function { name: n, .. } if !n.is_empty() && !names.contains(n) => names.push(n.clone()),
-            AstNode::Path { steps } if reads_a_member_not_context(steps) => members += 1,
+            AstNode::Path { steps } => match member_read(steps) {
+                Some(MemberRead::Member(name)) => {
+                    members += 1;
+                    if !parts.members.iter().any(|m| m == name) {
+                        parts.members.push(name.to_string());
+                    }
+                }
+                Some(MemberRead::Context(member)) => {
+                    members += 1;
+                    if !parts.context.contains(&member) {
+                        parts.context.push(member);
+                    }
+                }
+                None => {}
+            },
             AstNode::Parent(_) => parent = true,
             _ => {}
         }
     }
     let states = match states {
         0 => StatesRead::Nothing,
-        n if n == members && !parent => StatesRead::WithoutContext,
+        n if n == members && !parent => StatesRead::Parts(parts),
         _ => StatesRead::Whole,
     };
     Reads { names, states }
 }
 
-/// `$states.<name>`, `name` not `context`, with nothing on the `$states` step itself (no
-/// predicate, no `@`/`#` binding).
-fn reads_a_member_not_context(steps: &[jsonata_core::ast::PathStep]) -> bool {
-    let [head, member, ..] = steps else { return false };
-    matches!(&head.node, AstNode::Variable(v) if v == "states")
-        && head.stages.is_empty()
-        && head.focus.is_none()
-        && head.index_var.is_none()
-        && matches!(&member.node, AstNode::Name(n) if n != "context")
+fn bare(step: &PathStep) -> bool {
+    step.stages.is_empty() && step.focus.is_none() && step.index_var.is_none()
+}
+
+fn name(step: Option<&PathStep>) -> Option<&str> {
+    match step.map(|s| &s.node) {
+        Some(AstNode::Name(n)) => Some(n),
+        _ => None,
+    }
+}
+
+/// What a path starting `$states.<name>` reads by name.
+enum MemberRead<'a> {
+    /// `$states.input…`, `$states.result…`: a member other than `context`.
+    Member(&'a str),
+    /// `$states.context.Map…`: one member of the context object.
+    Context(Member),
+}
+
+/// The member a path reads of `$states`, each step before it bare (no predicate, no `@`/`#`
+/// binding); `None` for a path that reads it otherwise, or reads something else.
+fn member_read(steps: &[PathStep]) -> Option<MemberRead<'_>> {
+    let head = steps.first()?;
+    if !matches!(&head.node, AstNode::Variable(v) if v == "states") || !bare(head) {
+        return None;
+    }
+    match name(steps.get(1))? {
+        "context" if bare(&steps[1]) => name(steps.get(2)).and_then(Member::named).map(MemberRead::Context),
+        "context" => None,
+        member => Some(MemberRead::Member(member)),
+    }
 }
 
 /// Every expression in `ast`, itself first, each before the expressions inside it.
@@ -199,6 +239,8 @@ fn children(node: &AstNode) -> Vec<&AstNode> {
 #[cfg(test)]
 mod tests {
     use super::{StatesRead, reads, reads_states, top_level_references};
+    use crate::context::Member;
+    use crate::jsonata::StatesParts;
 
     fn names(expr: &str) -> Vec<String> {
         top_level_references(&crate::jsonata::parse(expr).expect("the expression parses"))
@@ -330,13 +372,28 @@ mod tests {
             "$map($states.input.xs, function($v) { $v * 2 })",
             "$states.input.xs[$ > $states.input.min]",
         ] {
-            assert_eq!(of(expr).states, StatesRead::WithoutContext, "{expr}");
+            assert!(matches!(of(expr).states, StatesRead::Parts(p) if p.context.is_empty()), "{expr}");
         }
-        // Whatever could reach the context object needs it built.
+        let parts = |members: &[&str], context: &[Member]| {
+            StatesRead::Parts(StatesParts {
+                members: members.iter().map(|m| m.to_string()).collect(),
+                context: context.to_vec(),
+            })
+        };
+        assert_eq!(of("$states.input.a + $states.result.b").states, parts(&["input", "result"], &[]));
+        assert_eq!(of("$states.context.Map.Item.Value").states, parts(&[], &[Member::Map]));
+        assert_eq!(
+            of("$states.input.a & $states.context.State.Name & $states.context.Execution.Id & $states.context.State.EnteredTime").states,
+            parts(&["input"], &[Member::State, Member::Execution])
+        );
+        // Whatever could reach more of the context object needs it built whole.
         for expr in [
             "$states",
-            "$states.context.Execution.Id",
-            "$states.input.a & $states.context.State.Name",
+            "$states.context",
+            "$states.context.Nope",
+            "$states.context.*",
+            "$states.context[0].Map",
+            "$keys($states.context)",
             "$keys($states)",
             "$string($states)",
             "$states.*",

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use crate::context::Context;
+use crate::context::{Context, Member};
 use crate::error::StatesError;
 use crate::path_filter::Filter;
 use crate::path_syntax::{bracketed, closing_bracket};
@@ -458,7 +458,11 @@ pub(crate) fn variable_path(path: &str) -> Option<(&str, &str)> {
 /// (`$name…`, the rest of the path applying to its value) or the input.
 fn rooted<'a>(path: &str, input: &'a Value, context: &Context) -> Result<(std::rc::Rc<Path>, Cow<'a, Value>), StatesError> {
     if let Some(rest) = path.strip_prefix("$$") {
-        return Ok((cached(&format!("${rest}"))?, Cow::Owned(context.to_value())));
+        let root = match first_member(rest) {
+            Some(member) => context.members(&[member]),
+            None => context.to_value(),
+        };
+        return Ok((cached(&format!("${rest}"))?, Cow::Owned(root)));
     }
     if let Some((name, tail)) = variable_path(path) {
         let value = context
@@ -467,6 +471,16 @@ fn rooted<'a>(path: &str, input: &'a Value, context: &Context) -> Result<(std::r
         return Ok((cached(&format!("${tail}"))?, Cow::Owned(value)));
     }
     Ok((cached(path)?, Cow::Borrowed(input)))
+}
+
+/// The one member of the context object a `$$` path reads (`Map` for `$$.Map.Item.Value`), when
+/// nothing else in it could read another (no `$` in a filter, no deep scan from the root).
+fn first_member(rest: &str) -> Option<Member> {
+    if rest.contains('$') {
+        return None;
+    }
+    let name = rest.strip_prefix('.')?;
+    Member::named(&name[..name.find(['.', '[']).unwrap_or(name.len())])
 }
 
 /// A path as Jayway JsonPath prints it in "No results for path: $['a'][0]", the wording Step

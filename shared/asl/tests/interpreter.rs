@@ -345,3 +345,34 @@ async fn an_expression_that_may_read_all_of_states_gets_it_all() {
         json!({"keys": ["input", "context", "result"], "name": "Read", "viaLookup": "Read", "result": 2, "inner": [3, 4]})
     );
 }
+
+/// A path or expression that reads one member of the context object gets that member as the
+/// whole object has it, beside one that reads the object whole.
+#[tokio::test(start_paused = true)]
+async fn a_context_member_read_alone_is_the_whole_objects() {
+    let jsonpath = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.xs", "End": true,
+        "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index", "tag.$": "$$.Execution.Input.tag",
+            "state.$": "$$.State.Name", "deep.$": "$$..Index"},
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}});
+    let jsonata = json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map",
+        "Items": "{% $states.input.xs %}", "End": true,
+        "ItemSelector": {"v": "{% $states.context.Map.Item.Value %}", "i": "{% $states.context.Map.Item.Index %}",
+            "tag": "{% $states.context.Execution.Input.tag %}", "state": "{% $states.context.State.Name %}",
+            "keys": "{% $keys($states.context) %}"},
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}});
+    let (outcome, _) = run(jsonata, json!({"xs": ["a", "b"], "tag": "t"})).await;
+    assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);
+    let keys = json!(["Execution", "StateMachine", "State", "Map"]);
+    assert_eq!(
+        outcome.output.unwrap(),
+        json!([{"v": "a", "i": 0, "tag": "t", "state": "M", "keys": keys},
+               {"v": "b", "i": 1, "tag": "t", "state": "M", "keys": keys}])
+    );
+    let (outcome, _) = run(jsonpath, json!({"xs": ["a", "b"], "tag": "t"})).await;
+    assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);
+    assert_eq!(
+        outcome.output.unwrap(),
+        json!([{"v": "a", "i": 0, "tag": "t", "state": "M", "deep": [0]},
+               {"v": "b", "i": 1, "tag": "t", "state": "M", "deep": [1]}])
+    );
+}
