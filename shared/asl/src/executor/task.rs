@@ -96,7 +96,7 @@ impl Interpreter {
                     state_name: name.to_string(),
                     input: params,
                     task_token: registration.as_ref().map(|r| r.token.clone()),
-                    context: ctx.to_value(),
+                    context: ctx.clone(),
                     retry_count,
                 };
                 let result = self.invoke(call, timeout, heartbeat, registration, &run.recorder).await?;
@@ -280,6 +280,7 @@ mod tests {
     use serde_json::json;
 
     use super::{TaskCall, result_too_large};
+    use crate::Context;
 
     /// The Lambda integration names its function and event in its parameters in every partition
     /// (the developer guide, "Invoke an AWS Lambda function with Step Functions"); a function's
@@ -291,7 +292,7 @@ mod tests {
             state_name: "T".into(),
             input: json!({"FunctionName": "baton-build", "Payload": {"a": 1}}),
             task_token: None,
-            context: json!({}),
+            context: Context::fixed(json!({})),
             retry_count: 0,
         };
         let payload = json!({"a": 1});

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use baton_asl::{
-    ExecutionOutcome, ExecutionSpec, ExecutionStatus, HistoryEvent, Interpreter, Redrive, StateMachine, StatesError, TaskCall, TaskInvoker,
-    TaskTokens,
+    Context, ExecutionOutcome, ExecutionSpec, ExecutionStatus, HistoryEvent, Interpreter, Redrive, StateMachine, StatesError, TaskCall,
+    TaskInvoker, TaskTokens,
 };
 use baton_core::events::Event;
 use baton_core::model::Pipeline;
@@ -271,7 +271,7 @@ impl LocalRuntime {
             state_name: function.to_string(),
             input: payload,
             task_token: None,
-            context: Value::Null,
+            context: Context::fixed(Value::Null),
             retry_count: 0,
         };
         invoker.invoke(call).await
