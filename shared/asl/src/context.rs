@@ -222,6 +222,7 @@ pub enum Member {
 impl Member {
     pub(crate) const ALL: [Member; 5] = [Member::Execution, Member::StateMachine, Member::State, Member::Task, Member::Map];
 
+    /// The member's name in the context object (`$$.Map`).
     pub fn name(self) -> &'static str {
         match self {
             Member::Execution => "Execution",
@@ -232,6 +233,7 @@ impl Member {
         }
     }
 
+    /// The member of that name, if the context object has one.
     pub fn named(name: &str) -> Option<Member> {
         Member::ALL.into_iter().find(|m| m.name() == name)
     }

@@ -52,8 +52,8 @@ pub struct TaskCall {
     pub input: Value,
     /// Set for `.waitForTaskToken` resources: the token the task's worker must answer.
     pub task_token: Option<String>,
-    /// The context object (`$$`) as the state saw it; `to_value` writes it out. Kept as it is,
-    /// as no invoker reads it: writing it for every call copied the execution input once per
+    /// The context object (`$$`) as the state saw it, written out (`to_value`) only by an
+    /// invoker that needs it: written for every call, it copied the execution input once per
     /// task, so once per iteration of a Map of tasks.
     pub context: Context,
     /// How many times this state was retried before this call (0 on the first).
