@@ -46,19 +46,21 @@ fn map_definition() -> Value {
         "Done": {"Type": "Succeed"}}})
 }
 
-/// The same Map, each item selected through `$$.Map.Item` as the developer guide's examples do:
-/// the context object each iteration reads must not cost a copy of the execution input.
+/// The same Map, each item selected through `$$.Map.Item` as the developer guide's examples do,
+/// with the execution's id: the context object each iteration reads must not cost a copy of
+/// the execution input.
 fn selector_map_definition() -> Value {
     json!({"StartAt": "Each", "States": {
         "Each": {"Type": "Map", "ItemsPath": "$.all", "ResultPath": null, "End": true,
-                 "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"},
+                 "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index", "run.$": "$$.Execution.Id"},
                  "ItemProcessor": {"StartAt": "Take", "States": {"Take": {"Type": "Pass", "End": true}}}}}})
 }
 
 fn jsonata_selector_map_definition() -> Value {
     json!({"QueryLanguage": "JSONata", "StartAt": "Each", "States": {
         "Each": {"Type": "Map", "Items": "{% $states.input.all %}", "Output": {}, "End": true,
-                 "ItemSelector": {"v": "{% $states.context.Map.Item.Value %}", "i": "{% $states.context.Map.Item.Index %}"},
+                 "ItemSelector": {"v": "{% $states.context.Map.Item.Value %}", "i": "{% $states.context.Map.Item.Index %}",
+                                  "run": "{% $states.context.Execution.Id %}"},
                  "ItemProcessor": {"StartAt": "Take", "States": {"Take": {"Type": "Pass", "End": true}}}}}})
 }
 

@@ -161,21 +161,55 @@ impl Context {
     pub fn to_value(&self) -> Value {
         match &self.kind {
             Kind::Fixed(v) => v.clone(),
-            Kind::Live { .. } => self.members(&Member::ALL),
+            Kind::Live { .. } => Value::Object(
+                Member::ALL
+                    .into_iter()
+                    .filter_map(|m| Some((m.name().to_string(), self.member(m)?)))
+                    .collect(),
+            ),
         }
     }
 
-    /// The context object with only the `wanted` members it has, in the context object's
-    /// order: a path that reads `$$.Map.Item.Value` in each of n iterations needs no copy of
-    /// the execution input (`$$.Execution.Input`), which made such a Map take time in n².
-    pub(crate) fn members(&self, wanted: &[Member]) -> Value {
+    /// The context object with only what `reads` read of it: a path that reads
+    /// `$$.Map.Item.Value` or `$$.Execution.Id` in each of n iterations needs no copy of the
+    /// execution input (`$$.Execution.Input`), which made such a Map take time in n².
+    pub(crate) fn reading(&self, reads: &[ContextRead]) -> Value {
         let mut out = serde_json::Map::new();
-        for member in Member::ALL.into_iter().filter(|m| wanted.contains(m)) {
-            if let Some(value) = self.member(member) {
+        for member in Member::ALL {
+            let wanted: Vec<Option<&str>> = reads.iter().filter(|r| r.member == member).map(|r| r.field.as_deref()).collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            // Read whole anywhere, the member is built whole; otherwise only the fields read.
+            let value = match wanted.into_iter().collect::<Option<Vec<&str>>>() {
+                Some(fields) => self.fields(member, &fields),
+                None => self.member(member),
+            };
+            if let Some(value) = value {
                 out.insert(member.name().to_string(), value);
             }
         }
         Value::Object(out)
+    }
+
+    /// Some fields of a member: the execution's read from it as they are, so that its input is
+    /// copied only when it is one of them.
+    fn fields(&self, member: Member, fields: &[&str]) -> Option<Value> {
+        let built;
+        let whole = match (&self.kind, member) {
+            (Kind::Live { execution, .. }, Member::Execution) => &**execution,
+            _ => {
+                built = self.member(member)?;
+                &built
+            }
+        };
+        let whole = whole.as_object()?;
+        Some(Value::Object(
+            fields
+                .iter()
+                .filter_map(|f| Some((f.to_string(), whole.get(*f)?.clone())))
+                .collect(),
+        ))
     }
 
     fn member(&self, member: Member) -> Option<Value> {
@@ -207,6 +241,14 @@ impl Context {
             },
         }
     }
+}
+
+/// What a path or expression reads of the context object by name: a member, whole or one field
+/// of it (`Id` in `$$.Execution.Id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextRead {
+    pub member: Member,
+    pub field: Option<String>,
 }
 
 /// The members of the context object, in its order.

@@ -64,7 +64,7 @@ impl Source for States<'_> {
         match parts {
             None => _ = doc.insert("context".into(), self.ctx.to_value()),
             Some(p) if p.context.is_empty() => {}
-            Some(p) => _ = doc.insert("context".into(), self.ctx.members(&p.context)),
+            Some(p) => _ = doc.insert("context".into(), self.ctx.reading(&p.context)),
         }
         if let Some(r) = self.result.filter(|_| read("result")) {
             doc.insert("result".into(), r.clone());

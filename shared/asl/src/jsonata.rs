@@ -10,7 +10,7 @@ use jsonata_core::evaluator::{Context as Bindings, Evaluator, EvaluatorOptions};
 use jsonata_core::value::JValue;
 use serde_json::{Map, Value};
 
-use crate::context::Member;
+use crate::context::ContextRead;
 use crate::error::StatesError;
 use crate::jsonata_references::{Reads, StatesRead};
 use crate::{jsonata_blame, jsonata_errors};
@@ -97,12 +97,12 @@ pub trait Source {
 }
 
 /// The parts of `$states` an expression reads by name: its members (`input`, `result`,
-/// `errorOutput`; `context` is never one), and the members of its context object. An
+/// `errorOutput`; `context` is never one), and what it reads of the context object. An
 /// expression that may read more is given `$states` whole.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct StatesParts {
     pub members: Vec<String>,
-    pub context: Vec<Member>,
+    pub context: Vec<ContextRead>,
 }
 
 /// The values an expression sees, given whole: `$states` and every visible variable.

@@ -14,7 +14,7 @@
 
 use jsonata_core::ast::{AstNode, PathStep};
 
-use crate::context::Member;
+use crate::context::{ContextRead, Member};
 use crate::jsonata::StatesParts;
 
 /// The distinct names `ast` reads from the top-level context, in the order they appear.
@@ -132,10 +132,10 @@ pub(crate) fn reads(ast: &AstNode) -> Reads {
                         parts.members.push(name.to_string());
                     }
                 }
-                Some(MemberRead::Context(member)) => {
+                Some(MemberRead::Context(read)) => {
                     members += 1;
-                    if !parts.context.contains(&member) {
-                        parts.context.push(member);
+                    if !parts.context.contains(&read) {
+                        parts.context.push(read);
                     }
                 }
                 None => {}
@@ -167,8 +167,8 @@ fn name(step: Option<&PathStep>) -> Option<&str> {
 enum MemberRead<'a> {
     /// `$states.input…`, `$states.result…`: a member other than `context`.
     Member(&'a str),
-    /// `$states.context.Map…`: one member of the context object.
-    Context(Member),
+    /// `$states.context.Map…`: one member of the context object, or one field of it.
+    Context(ContextRead),
 }
 
 /// The member a path reads of `$states`, each step before it bare (no predicate, no `@`/`#`
@@ -179,7 +179,13 @@ fn member_read(steps: &[PathStep]) -> Option<MemberRead<'_>> {
         return None;
     }
     match name(steps.get(1))? {
-        "context" if bare(&steps[1]) => name(steps.get(2)).and_then(Member::named).map(MemberRead::Context),
+        "context" if bare(&steps[1]) => {
+            let member = name(steps.get(2)).and_then(Member::named)?;
+            // Its field alone (`Id` of `$states.context.Execution.Id`), unless the member's step
+            // filters it.
+            let field = name(steps.get(3)).filter(|_| bare(&steps[2])).map(str::to_string);
+            Some(MemberRead::Context(ContextRead { member, field }))
+        }
         "context" => None,
         member => Some(MemberRead::Member(member)),
     }
@@ -239,7 +245,7 @@ fn children(node: &AstNode) -> Vec<&AstNode> {
 #[cfg(test)]
 mod tests {
     use super::{StatesRead, reads, reads_states, top_level_references};
-    use crate::context::Member;
+    use crate::context::{ContextRead, Member};
     use crate::jsonata::StatesParts;
 
     fn names(expr: &str) -> Vec<String> {
@@ -374,17 +380,38 @@ mod tests {
         ] {
             assert!(matches!(of(expr).states, StatesRead::Parts(p) if p.context.is_empty()), "{expr}");
         }
-        let parts = |members: &[&str], context: &[Member]| {
+        let parts = |members: &[&str], context: &[(Member, Option<&str>)]| {
             StatesRead::Parts(StatesParts {
                 members: members.iter().map(|m| m.to_string()).collect(),
-                context: context.to_vec(),
+                context: context
+                    .iter()
+                    .map(|(member, field)| ContextRead {
+                        member: *member,
+                        field: field.map(str::to_string),
+                    })
+                    .collect(),
             })
         };
         assert_eq!(of("$states.input.a + $states.result.b").states, parts(&["input", "result"], &[]));
-        assert_eq!(of("$states.context.Map.Item.Value").states, parts(&[], &[Member::Map]));
+        assert_eq!(
+            of("$states.context.Map.Item.Value").states,
+            parts(&[], &[(Member::Map, Some("Item"))])
+        );
         assert_eq!(
             of("$states.input.a & $states.context.State.Name & $states.context.Execution.Id & $states.context.State.EnteredTime").states,
-            parts(&["input"], &[Member::State, Member::Execution])
+            parts(
+                &["input"],
+                &[
+                    (Member::State, Some("Name")),
+                    (Member::Execution, Some("Id")),
+                    (Member::State, Some("EnteredTime"))
+                ]
+            )
+        );
+        // A member filtered, or read whole, is built whole.
+        assert_eq!(
+            of("$states.context.Execution[Id = 'x'].Name & $states.context.Task").states,
+            parts(&[], &[(Member::Execution, None), (Member::Task, None)])
         );
         // Whatever could reach more of the context object needs it built whole.
         for expr in [

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use crate::context::{Context, Member};
+use crate::context::{Context, ContextRead, Member};
 use crate::error::StatesError;
 use crate::path_filter::Filter;
 use crate::path_syntax::{bracketed, closing_bracket};
@@ -458,8 +458,8 @@ pub(crate) fn variable_path(path: &str) -> Option<(&str, &str)> {
 /// (`$name…`, the rest of the path applying to its value) or the input.
 fn rooted<'a>(path: &str, input: &'a Value, context: &Context) -> Result<(std::rc::Rc<Path>, Cow<'a, Value>), StatesError> {
     if let Some(rest) = path.strip_prefix("$$") {
-        let root = match first_member(rest) {
-            Some(member) => context.members(&[member]),
+        let root = match context_read(rest) {
+            Some(read) => context.reading(&[read]),
             None => context.to_value(),
         };
         return Ok((cached(&format!("${rest}"))?, Cow::Owned(root)));
@@ -473,14 +473,25 @@ fn rooted<'a>(path: &str, input: &'a Value, context: &Context) -> Result<(std::r
     Ok((cached(path)?, Cow::Borrowed(input)))
 }
 
-/// The one member of the context object a `$$` path reads (`Map` for `$$.Map.Item.Value`), when
-/// nothing else in it could read another (no `$` in a filter, no deep scan from the root).
-fn first_member(rest: &str) -> Option<Member> {
+/// What a `$$` path reads of the context object: its first step's member (`Map` for
+/// `$$.Map.Item.Value`) and, when the second is a plain name too, that field alone (`Id` for
+/// `$$.Execution.Id`); `None` when more could be read (a `$` in a filter, a deep scan from the
+/// root, a bracket).
+fn context_read(rest: &str) -> Option<ContextRead> {
     if rest.contains('$') {
         return None;
     }
-    let name = rest.strip_prefix('.')?;
-    Member::named(&name[..name.find(['.', '[']).unwrap_or(name.len())])
+    let step = |s: &str| -> (String, usize) {
+        let end = s.find(['.', '[']).unwrap_or(s.len());
+        (s[..end].to_string(), end)
+    };
+    let (member, end) = step(rest.strip_prefix('.')?);
+    let member = Member::named(&member)?;
+    let field = rest[1 + end..]
+        .strip_prefix('.')
+        .map(|after| step(after).0)
+        .filter(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    Some(ContextRead { member, field })
 }
 
 /// A path as Jayway JsonPath prints it in "No results for path: $['a'][0]", the wording Step

@@ -352,12 +352,13 @@ async fn an_expression_that_may_read_all_of_states_gets_it_all() {
 async fn a_context_member_read_alone_is_the_whole_objects() {
     let jsonpath = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.xs", "End": true,
         "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index", "tag.$": "$$.Execution.Input.tag",
-            "state.$": "$$.State.Name", "deep.$": "$$..Index"},
+            "state.$": "$$.State.Name", "deep.$": "$$..Index", "name.$": "$$.Execution.Name"},
         "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}});
     let jsonata = json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map",
         "Items": "{% $states.input.xs %}", "End": true,
         "ItemSelector": {"v": "{% $states.context.Map.Item.Value %}", "i": "{% $states.context.Map.Item.Index %}",
             "tag": "{% $states.context.Execution.Input.tag %}", "state": "{% $states.context.State.Name %}",
+            "name": "{% $states.context.Execution.Name %}",
             "keys": "{% $keys($states.context) %}"},
         "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}});
     let (outcome, _) = run(jsonata, json!({"xs": ["a", "b"], "tag": "t"})).await;
@@ -365,14 +366,14 @@ async fn a_context_member_read_alone_is_the_whole_objects() {
     let keys = json!(["Execution", "StateMachine", "State", "Map"]);
     assert_eq!(
         outcome.output.unwrap(),
-        json!([{"v": "a", "i": 0, "tag": "t", "state": "M", "keys": keys},
-               {"v": "b", "i": 1, "tag": "t", "state": "M", "keys": keys}])
+        json!([{"v": "a", "i": 0, "tag": "t", "state": "M", "name": "e1", "keys": keys},
+               {"v": "b", "i": 1, "tag": "t", "state": "M", "name": "e1", "keys": keys}])
     );
     let (outcome, _) = run(jsonpath, json!({"xs": ["a", "b"], "tag": "t"})).await;
     assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);
     assert_eq!(
         outcome.output.unwrap(),
-        json!([{"v": "a", "i": 0, "tag": "t", "state": "M", "deep": [0]},
-               {"v": "b", "i": 1, "tag": "t", "state": "M", "deep": [1]}])
+        json!([{"v": "a", "i": 0, "tag": "t", "state": "M", "deep": [0], "name": "e1"},
+               {"v": "b", "i": 1, "tag": "t", "state": "M", "deep": [1], "name": "e1"}])
     );
 }

@@ -184,3 +184,25 @@ fn rejects_malformed_paths() {
     assert!(Path::parse("$.a[").is_err());
     assert!(Path::parse("$..").is_err());
 }
+
+/// A `$$` path is read against the part of the context object it names, when that is all it
+/// can read: a member, or one field of it.
+#[test]
+fn a_context_path_names_what_it_reads() {
+    let read = |path: &str| context_read(path.strip_prefix("$$").unwrap()).map(|r| (r.member.name(), r.field));
+    assert_eq!(read("$$.Map.Item.Value"), Some(("Map", Some("Item".to_string()))));
+    assert_eq!(read("$$.Execution.Id"), Some(("Execution", Some("Id".to_string()))));
+    assert_eq!(read("$$.Execution.Input[0].a"), Some(("Execution", Some("Input".to_string()))));
+    for whole_member in [
+        "$$.Execution",
+        "$$.Execution..Id",
+        "$$.Execution.*",
+        "$$.Execution['Id']",
+        "$$.Execution[0]",
+    ] {
+        assert_eq!(read(whole_member), Some(("Execution", None)), "{whole_member}");
+    }
+    for whole in ["$$", "$$..Index", "$$.*", "$$['Map']", "$$.Nope.x", "$$.Map.Item[?(@.a == $.b)]"] {
+        assert_eq!(read(whole), None, "{whole}");
+    }
+}
