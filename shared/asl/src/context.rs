@@ -161,12 +161,7 @@ impl Context {
     pub fn to_value(&self) -> Value {
         match &self.kind {
             Kind::Fixed(v) => v.clone(),
-            Kind::Live { .. } => Value::Object(
-                Member::ALL
-                    .into_iter()
-                    .filter_map(|m| Some((m.name().to_string(), self.member(m)?)))
-                    .collect(),
-            ),
+            Kind::Live { .. } => members_object(|member| self.member(member)),
         }
     }
 
@@ -174,22 +169,17 @@ impl Context {
     /// `$$.Map.Item.Value` or `$$.Execution.Id` in each of n iterations needs no copy of the
     /// execution input (`$$.Execution.Input`), which made such a Map take time in n².
     pub(crate) fn reading(&self, reads: &[ContextRead]) -> Value {
-        let mut out = serde_json::Map::new();
-        for member in Member::ALL {
+        members_object(|member| {
             let wanted: Vec<Option<&str>> = reads.iter().filter(|r| r.member == member).map(|r| r.field.as_deref()).collect();
             if wanted.is_empty() {
-                continue;
+                return None;
             }
             // Read whole anywhere, the member is built whole; otherwise only the fields read.
-            let value = match wanted.into_iter().collect::<Option<Vec<&str>>>() {
+            match wanted.into_iter().collect::<Option<Vec<&str>>>() {
                 Some(fields) => self.fields(member, &fields),
                 None => self.member(member),
-            };
-            if let Some(value) = value {
-                out.insert(member.name().to_string(), value);
             }
-        }
-        Value::Object(out)
+        })
     }
 
     /// Some fields of a member: the execution's read from it as they are, so that its input is
@@ -241,6 +231,16 @@ impl Context {
             },
         }
     }
+}
+
+/// A context object of the members `value_of` gives, in the context object's order.
+fn members_object(value_of: impl Fn(Member) -> Option<Value>) -> Value {
+    Value::Object(
+        Member::ALL
+            .into_iter()
+            .filter_map(|member| Some((member.name().to_string(), value_of(member)?)))
+            .collect(),
+    )
 }
 
 /// What a path or expression reads of the context object by name: a member, whole or one field

@@ -223,7 +223,7 @@ pub(crate) const MAX_DOCUMENT_NESTING: usize = 1000;
 pub(crate) fn check_nesting(v: &Value) -> Result<(), StatesError> {
     // Arrays and objects only, each with its depth: a scalar nests nothing.
     let nests = |v: &&Value| v.is_array() || v.is_object();
-    let mut open: Vec<(&Value, usize)> = Some(v).filter(nests).map(|v| (v, 1)).into_iter().collect();
+    let mut open = vec![(v, 1usize)];
     while let Some((v, depth)) = open.pop() {
         if depth > MAX_DOCUMENT_NESTING {
             return Err(StatesError::runtime(format!(

@@ -137,10 +137,13 @@ pub fn evaluate(expr: &str, env: &(impl Source + ?Sized), field: &str) -> Result
             bindings.bind(name.clone(), JValue::from(value));
         }
     }
-    match &parsed.reads.states {
-        StatesRead::Nothing => {}
-        StatesRead::Parts(parts) => bindings.bind("states".to_string(), JValue::from(env.states(Some(parts)))),
-        StatesRead::Whole => bindings.bind("states".to_string(), JValue::from(env.states(None))),
+    let states = match &parsed.reads.states {
+        StatesRead::Nothing => None,
+        StatesRead::Parts(parts) => Some(env.states(Some(parts))),
+        StatesRead::Whole => Some(env.states(None)),
+    };
+    if let Some(states) = states {
+        bindings.bind("states".to_string(), JValue::from(states));
     }
     let bounds = EvaluatorOptions {
         timeout_ms: Some(jsonata_errors::TIMEOUT_MS),

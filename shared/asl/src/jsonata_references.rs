@@ -82,14 +82,15 @@ fn walk(node: &AstNode, names: &mut Vec<String>) {
 /// included. (A function parameter named `$states` would shadow it; no such expression is on
 /// record, and it is read as the reference it looks like.)
 pub(crate) fn reads_states(ast: &AstNode, field: &str) -> bool {
-    let here = match ast {
-        AstNode::Path { steps } => {
-            matches!(&steps.first().map(|s| &s.node), Some(AstNode::Variable(v)) if v == "states")
-                && matches!(&steps.get(1).map(|s| &s.node), Some(AstNode::Name(n)) if n == field)
-        }
-        _ => false,
-    };
-    here || children(ast).into_iter().any(|child| reads_states(child, field))
+    nodes(ast)
+        .into_iter()
+        .any(|node| matches!(node, AstNode::Path { steps } if states_member(steps) == Some(field)))
+}
+
+/// The name a path reads of `$states` as its second step (`input` in `$states.input.a`).
+fn states_member(steps: &[PathStep]) -> Option<&str> {
+    let head = steps.first()?;
+    matches!(&head.node, AstNode::Variable(v) if v == "states").then(|| name(steps.get(1)))?
 }
 
 /// What an expression reads of its environment, so that an evaluation binds that alone: building
@@ -174,11 +175,11 @@ enum MemberRead<'a> {
 /// The member a path reads of `$states`, each step before it bare (no predicate, no `@`/`#`
 /// binding); `None` for a path that reads it otherwise, or reads something else.
 fn member_read(steps: &[PathStep]) -> Option<MemberRead<'_>> {
-    let head = steps.first()?;
-    if !matches!(&head.node, AstNode::Variable(v) if v == "states") || !bare(head) {
+    let member = states_member(steps)?;
+    if !bare(&steps[0]) {
         return None;
     }
-    match name(steps.get(1))? {
+    match member {
         "context" if bare(&steps[1]) => {
             let member = name(steps.get(2)).and_then(Member::named)?;
             // Its field alone (`Id` of `$states.context.Execution.Id`), unless the member's step

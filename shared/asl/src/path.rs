@@ -473,6 +473,11 @@ fn rooted<'a>(path: &str, input: &'a Value, context: &Context) -> Result<(std::r
     Ok((cached(path)?, Cow::Borrowed(input)))
 }
 
+/// A path's first step's name, up to the next `.` or `[`.
+fn first_step(path: &str) -> &str {
+    path.split(['.', '[']).next().unwrap_or_default()
+}
+
 /// What a `$$` path reads of the context object: its first step's member (`Map` for
 /// `$$.Map.Item.Value`) and, when the second is a plain name too, that field alone (`Id` for
 /// `$$.Execution.Id`); `None` when more could be read (a `$` in a filter, a deep scan from the
@@ -481,17 +486,16 @@ fn context_read(rest: &str) -> Option<ContextRead> {
     if rest.contains('$') {
         return None;
     }
-    let step = |s: &str| -> (String, usize) {
-        let end = s.find(['.', '[']).unwrap_or(s.len());
-        (s[..end].to_string(), end)
-    };
-    let (member, end) = step(rest.strip_prefix('.')?);
-    let member = Member::named(&member)?;
-    let field = rest[1 + end..]
+    let from_member = rest.strip_prefix('.')?;
+    let member = first_step(from_member);
+    let field = from_member[member.len()..]
         .strip_prefix('.')
-        .map(|after| step(after).0)
+        .map(first_step)
         .filter(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-    Some(ContextRead { member, field })
+    Some(ContextRead {
+        member: Member::named(member)?,
+        field: field.map(str::to_string),
+    })
 }
 
 /// A path as Jayway JsonPath prints it in "No results for path: $['a'][0]", the wording Step
