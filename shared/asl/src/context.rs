@@ -235,12 +235,13 @@ impl Context {
 
 /// A context object of the members `value_of` gives, in the context object's order.
 fn members_object(value_of: impl Fn(Member) -> Option<Value>) -> Value {
-    Value::Object(
-        Member::ALL
-            .into_iter()
-            .filter_map(|member| Some((member.name().to_string(), value_of(member)?)))
-            .collect(),
-    )
+    let mut out = serde_json::Map::new();
+    for member in Member::ALL {
+        if let Some(value) = value_of(member) {
+            out.insert(member.name().to_string(), value);
+        }
+    }
+    Value::Object(out)
 }
 
 /// What a path or expression reads of the context object by name: a member, whole or one field
