@@ -1,7 +1,8 @@
-//! State transitions per second, for a Pass/Choice loop of 5,000 iterations (in JSONPath and in
-//! JSONata) and inline Maps over 2,000 items, bare and with an ItemSelector reading the context
-//! object (all inside the 25,000-event history limit), with full history recorded, beside
-//! moto's Step Functions interpreter running the JSONPath definitions in the same run.
+//! State transitions per second, with full history recorded, for a Pass/Choice loop of 5,000
+//! iterations (in JSONPath and in JSONata) and inline Maps over 2,000 items, bare and with an
+//! ItemSelector reading the context object (the item, the execution's id, a setting of the
+//! execution input), all inside the 25,000-event history limit, beside moto's Step Functions
+//! interpreter running the JSONPath definitions in the same run.
 //!
 //! `cargo bench -p baton-asl --bench transitions` (BATON_BENCH_RUNS: Baton runs per case,
 //! default 9; BATON_BENCH_MOTO=0 skips moto). Targets: ≥ 500,000 transitions/s for the JSONPath
@@ -47,12 +48,14 @@ fn map_definition() -> Value {
 }
 
 /// The same Map, each item selected through `$$.Map.Item` as the developer guide's examples do,
-/// with the execution's id: the context object each iteration reads must not cost a copy of
-/// the execution input.
+/// with the execution's id and a setting of the execution input beside it (as real machines
+/// hand each iteration `$$.Execution.Input.bucket`): the context object each iteration reads
+/// must not cost a copy of the execution input, which holds every item.
 fn selector_map_definition() -> Value {
     json!({"StartAt": "Each", "States": {
         "Each": {"Type": "Map", "ItemsPath": "$.all", "ResultPath": null, "End": true,
-                 "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index", "run.$": "$$.Execution.Id"},
+                 "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index", "run.$": "$$.Execution.Id",
+                                  "to.$": "$$.Execution.Input.bucket"},
                  "ItemProcessor": {"StartAt": "Take", "States": {"Take": {"Type": "Pass", "End": true}}}}}})
 }
 
@@ -60,7 +63,7 @@ fn jsonata_selector_map_definition() -> Value {
     json!({"QueryLanguage": "JSONata", "StartAt": "Each", "States": {
         "Each": {"Type": "Map", "Items": "{% $states.input.all %}", "Output": {}, "End": true,
                  "ItemSelector": {"v": "{% $states.context.Map.Item.Value %}", "i": "{% $states.context.Map.Item.Index %}",
-                                  "run": "{% $states.context.Execution.Id %}"},
+                                  "run": "{% $states.context.Execution.Id %}", "to": "{% $states.context.Execution.Input.bucket %}"},
                  "ItemProcessor": {"StartAt": "Take", "States": {"Take": {"Type": "Pass", "End": true}}}}}})
 }
 
@@ -144,12 +147,12 @@ fn main() {
         (
             "Map, ItemSelector of $$.Map.Item",
             selector_map_definition(),
-            json!({"all": (0..2000).collect::<Vec<u32>>()}),
+            json!({"bucket": "b", "all": (0..2000).collect::<Vec<u32>>()}),
         ),
         (
             "JSONata Map, ItemSelector of context",
             jsonata_selector_map_definition(),
-            json!({"all": (0..2000).collect::<Vec<u32>>()}),
+            json!({"bucket": "b", "all": (0..2000).collect::<Vec<u32>>()}),
         ),
     ];
     let mut baton = Vec::new();

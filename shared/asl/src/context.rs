@@ -166,25 +166,26 @@ impl Context {
     }
 
     /// The context object with only what `reads` read of it: a path that reads
-    /// `$$.Map.Item.Value` or `$$.Execution.Id` in each of n iterations needs no copy of the
-    /// execution input (`$$.Execution.Input`), which made such a Map take time in n².
+    /// `$$.Map.Item.Value`, `$$.Execution.Id` or `$$.Execution.Input.bucket` in each of n
+    /// iterations needs no copy of the whole execution input (`$$.Execution.Input`), which made
+    /// such a Map take time in n².
     pub(crate) fn reading(&self, reads: &[ContextRead]) -> Value {
         members_object(|member| {
-            let wanted: Vec<Option<&str>> = reads.iter().filter(|r| r.member == member).map(|r| r.field.as_deref()).collect();
-            if wanted.is_empty() {
-                return None;
-            }
-            // Read whole anywhere, the member is built whole; otherwise only the fields read.
-            match wanted.into_iter().collect::<Option<Vec<&str>>>() {
-                Some(fields) => self.fields(member, &fields),
-                None => self.member(member),
+            let chains: Vec<&[String]> = reads.iter().filter(|r| r.member == member).map(|r| r.fields.as_slice()).collect();
+            if chains.is_empty() {
+                None
+            } else if chains.iter().any(|c| c.is_empty()) {
+                // Read whole anywhere, the member is built whole.
+                self.member(member)
+            } else {
+                self.fields(member, &chains)
             }
         })
     }
 
-    /// Some fields of a member: the execution's read from it as they are, so that its input is
-    /// copied only when it is one of them.
-    fn fields(&self, member: Member, fields: &[&str]) -> Option<Value> {
+    /// What `chains` name beneath a member: the execution's read from it as it is, so that its
+    /// input is copied only as far as it is read.
+    fn fields(&self, member: Member, chains: &[&[String]]) -> Option<Value> {
         let built;
         let whole = match (&self.kind, member) {
             (Kind::Live { execution, .. }, Member::Execution) => &**execution,
@@ -194,12 +195,14 @@ impl Context {
             }
         };
         let whole = whole.as_object()?;
-        Some(Value::Object(
-            fields
-                .iter()
-                .filter_map(|f| Some((f.to_string(), whole.get(*f)?.clone())))
-                .collect(),
-        ))
+        let mut out = serde_json::Map::new();
+        for chain in chains {
+            // A read within another (`Input.bucket` beside `Input`) is the outer one's.
+            if !chains.iter().any(|c| c.len() < chain.len() && chain.starts_with(c)) {
+                graft(&mut out, whole, chain);
+            }
+        }
+        Some(Value::Object(out))
     }
 
     fn member(&self, member: Member) -> Option<Value> {
@@ -244,12 +247,35 @@ fn members_object(value_of: impl Fn(Member) -> Option<Value>) -> Value {
     Value::Object(out)
 }
 
-/// What a path or expression reads of the context object by name: a member, whole or one field
-/// of it (`Id` in `$$.Execution.Id`).
+/// Copies what `chain` names of `from` into `into`, with the objects on the way holding only the
+/// names read of them. A value that is no object is copied whole where the chain reaches it, as
+/// a later step (into an array, past a scalar) reads it as it is.
+fn graft(into: &mut serde_json::Map<String, Value>, from: &serde_json::Map<String, Value>, chain: &[String]) {
+    let Some((name, rest)) = chain.split_first() else {
+        return;
+    };
+    let Some(value) = from.get(name) else {
+        return;
+    };
+    match value {
+        Value::Object(inner) if !rest.is_empty() => {
+            if let Value::Object(target) = into.entry(name.clone()).or_insert_with(|| Value::Object(serde_json::Map::new())) {
+                graft(target, inner, rest);
+            }
+        }
+        _ => _ = into.insert(name.clone(), value.clone()),
+    }
+}
+
+/// What a path or expression reads of the context object by name: a member, whole or only the
+/// names beneath it that its steps name (`Id` of `$$.Execution.Id`; `Input`, `bucket` of
+/// `$$.Execution.Input.bucket`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContextRead {
     pub member: Member,
-    pub field: Option<String>,
+    /// The plain names read beneath the member, in order, up to the first step that could read
+    /// more (a bracket, a wildcard, a filter); empty when the member is read whole.
+    pub fields: Vec<String>,
 }
 
 /// The members of the context object, in its order.

@@ -182,10 +182,15 @@ fn member_read(steps: &[PathStep]) -> Option<MemberRead<'_>> {
     match member {
         "context" if bare(&steps[1]) => {
             let member = name(steps.get(2)).and_then(Member::named)?;
-            // Its field alone (`Id` of `$states.context.Execution.Id`), unless the member's step
-            // filters it.
-            let field = name(steps.get(3)).filter(|_| bare(&steps[2])).map(str::to_string);
-            Some(MemberRead::Context(ContextRead { member, field }))
+            // The names read beneath it (`Id` of `$states.context.Execution.Id`), up to a step
+            // that filters or binds what it reads.
+            let fields = steps[2..]
+                .windows(2)
+                .take_while(|pair| bare(&pair[0]))
+                .map_while(|pair| name(Some(&pair[1])))
+                .map(str::to_string)
+                .collect();
+            Some(MemberRead::Context(ContextRead { member, fields }))
         }
         "context" => None,
         member => Some(MemberRead::Member(member)),
@@ -381,38 +386,49 @@ mod tests {
         ] {
             assert!(matches!(of(expr).states, StatesRead::Parts(p) if p.context.is_empty()), "{expr}");
         }
-        let parts = |members: &[&str], context: &[(Member, Option<&str>)]| {
-            StatesRead::Parts(StatesParts {
-                members: members.iter().map(|m| m.to_string()).collect(),
-                context: context
-                    .iter()
-                    .map(|(member, field)| ContextRead {
-                        member: *member,
-                        field: field.map(str::to_string),
-                    })
-                    .collect(),
-            })
+        let parts = |members: &[&str], context: &[(Member, &[&str])]| StatesParts {
+            members: members.iter().map(|m| m.to_string()).collect(),
+            context: context
+                .iter()
+                .map(|(member, fields)| ContextRead {
+                    member: *member,
+                    fields: fields.iter().map(|f| f.to_string()).collect(),
+                })
+                .collect(),
         };
+        let parts = |members: &[&str], context: &[(Member, &[&str])]| StatesRead::Parts(parts(members, context));
         assert_eq!(of("$states.input.a + $states.result.b").states, parts(&["input", "result"], &[]));
         assert_eq!(
             of("$states.context.Map.Item.Value").states,
-            parts(&[], &[(Member::Map, Some("Item"))])
+            parts(&[], &[(Member::Map, &["Item", "Value"])])
+        );
+        // The names read beneath a member, up to a step that filters or binds what it reads.
+        assert_eq!(
+            of("$states.context.Execution.Input.cfg.to & $states.context.Execution.Input.xs[0].k").states,
+            parts(
+                &[],
+                &[(Member::Execution, &["Input", "cfg", "to"]), (Member::Execution, &["Input", "xs"])]
+            )
+        );
+        assert_eq!(
+            of("$states.context.Execution.Input[a = 1].b & $states.context.Execution.Input.c#$i.d").states,
+            parts(&[], &[(Member::Execution, &["Input"]), (Member::Execution, &["Input", "c"])])
         );
         assert_eq!(
             of("$states.input.a & $states.context.State.Name & $states.context.Execution.Id & $states.context.State.EnteredTime").states,
             parts(
                 &["input"],
                 &[
-                    (Member::State, Some("Name")),
-                    (Member::Execution, Some("Id")),
-                    (Member::State, Some("EnteredTime"))
+                    (Member::State, &["Name"]),
+                    (Member::Execution, &["Id"]),
+                    (Member::State, &["EnteredTime"])
                 ]
             )
         );
         // A member filtered, or read whole, is built whole.
         assert_eq!(
             of("$states.context.Execution[Id = 'x'].Name & $states.context.Task").states,
-            parts(&[], &[(Member::Execution, None), (Member::Task, None)])
+            parts(&[], &[(Member::Execution, &[]), (Member::Task, &[])])
         );
         // Whatever could reach more of the context object needs it built whole.
         for expr in [

@@ -479,23 +479,25 @@ fn first_step(path: &str) -> &str {
 }
 
 /// What a `$$` path reads of the context object: its first step's member (`Map` for
-/// `$$.Map.Item.Value`) and, when the second is a plain name too, that field alone (`Id` for
-/// `$$.Execution.Id`); `None` when more could be read (a `$` in a filter, a deep scan from the
-/// root, a bracket).
+/// `$$.Map.Item.Value`) and the plain names that follow it (`Item`, `Value`); `None` when more
+/// could be read (a `$` in a filter, a deep scan from the root, a bracket).
 fn context_read(rest: &str) -> Option<ContextRead> {
     if rest.contains('$') {
         return None;
     }
     let from_member = rest.strip_prefix('.')?;
-    let member = first_step(from_member);
-    let field = from_member[member.len()..]
-        .strip_prefix('.')
-        .map(first_step)
-        .filter(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-    Some(ContextRead {
-        member: Member::named(member)?,
-        field: field.map(str::to_string),
-    })
+    let member = Member::named(first_step(from_member))?;
+    let mut tail = &from_member[member.name().len()..];
+    let mut fields = Vec::new();
+    while let Some(next) = tail.strip_prefix('.') {
+        let name = first_step(next);
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            break;
+        }
+        fields.push(name.to_string());
+        tail = &next[name.len()..];
+    }
+    Some(ContextRead { member, fields })
 }
 
 /// A path as Jayway JsonPath prints it in "No results for path: $['a'][0]", the wording Step

@@ -352,28 +352,37 @@ async fn an_expression_that_may_read_all_of_states_gets_it_all() {
 async fn a_context_member_read_alone_is_the_whole_objects() {
     let jsonpath = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.xs", "End": true,
         "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index", "tag.$": "$$.Execution.Input.tag",
-            "state.$": "$$.State.Name", "deep.$": "$$..Index", "name.$": "$$.Execution.Name"},
+            "state.$": "$$.State.Name", "deep.$": "$$..Index", "name.$": "$$.Execution.Name",
+            "b.$": "$$.Execution.Input.cfg.to.b", "k.$": "$$.Execution.Input.cfg.n[1].k", "to.$": "$$.Execution.Input.cfg.to"},
         "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}});
     let jsonata = json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map",
         "Items": "{% $states.input.xs %}", "End": true,
         "ItemSelector": {"v": "{% $states.context.Map.Item.Value %}", "i": "{% $states.context.Map.Item.Index %}",
             "tag": "{% $states.context.Execution.Input.tag %}", "state": "{% $states.context.State.Name %}",
             "name": "{% $states.context.Execution.Name %}",
-            "keys": "{% $keys($states.context) %}"},
+            "keys": "{% $keys($states.context) %}",
+            "cfg": "{% {'b': $states.context.Execution.Input.cfg.to.b, 'k': $states.context.Execution.Input.cfg.n[1].k,
+                        'keys': $keys($states.context.Execution.Input.cfg.to)} %}",
+            "ks": "{% $states.context.Execution.Input.cfg.n.k %}"},
         "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}});
-    let (outcome, _) = run(jsonata, json!({"xs": ["a", "b"], "tag": "t"})).await;
+    // Names read deep in the execution input, one read within another, and beside them a
+    // member of what they pass through read whole.
+    let input = json!({"xs": ["a", "b"], "tag": "t", "cfg": {"to": {"b": 1, "c": 2}, "n": [{"k": 3}, {"k": 4}]}});
+    let (outcome, _) = run(jsonata, input.clone()).await;
     assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);
     let keys = json!(["Execution", "StateMachine", "State", "Map"]);
+    let (cfg, ks) = (json!({"b": 1, "k": 4, "keys": ["b", "c"]}), json!([3, 4]));
     assert_eq!(
         outcome.output.unwrap(),
-        json!([{"v": "a", "i": 0, "tag": "t", "state": "M", "name": "e1", "keys": keys},
-               {"v": "b", "i": 1, "tag": "t", "state": "M", "name": "e1", "keys": keys}])
+        json!([{"v": "a", "i": 0, "tag": "t", "state": "M", "name": "e1", "keys": keys, "cfg": cfg, "ks": ks},
+               {"v": "b", "i": 1, "tag": "t", "state": "M", "name": "e1", "keys": keys, "cfg": cfg, "ks": ks}])
     );
-    let (outcome, _) = run(jsonpath, json!({"xs": ["a", "b"], "tag": "t"})).await;
+    let (outcome, _) = run(jsonpath, input).await;
     assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);
+    let (b, k, to) = (1, 4, json!({"b": 1, "c": 2}));
     assert_eq!(
         outcome.output.unwrap(),
-        json!([{"v": "a", "i": 0, "tag": "t", "state": "M", "deep": [0], "name": "e1"},
-               {"v": "b", "i": 1, "tag": "t", "state": "M", "deep": [1], "name": "e1"}])
+        json!([{"v": "a", "i": 0, "tag": "t", "state": "M", "deep": [0], "name": "e1", "b": b, "k": k, "to": to},
+               {"v": "b", "i": 1, "tag": "t", "state": "M", "deep": [1], "name": "e1", "b": b, "k": k, "to": to}])
     );
 }

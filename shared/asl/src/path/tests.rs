@@ -186,13 +186,20 @@ fn rejects_malformed_paths() {
 }
 
 /// A `$$` path is read against the part of the context object it names, when that is all it
-/// can read: a member, or one field of it.
+/// can read: a member, or the plain names beneath it.
 #[test]
 fn a_context_path_names_what_it_reads() {
-    let read = |path: &str| context_read(path.strip_prefix("$$").unwrap()).map(|r| (r.member.name(), r.field));
-    assert_eq!(read("$$.Map.Item.Value"), Some(("Map", Some("Item".to_string()))));
-    assert_eq!(read("$$.Execution.Id"), Some(("Execution", Some("Id".to_string()))));
-    assert_eq!(read("$$.Execution.Input[0].a"), Some(("Execution", Some("Input".to_string()))));
+    let read = |path: &str| context_read(path.strip_prefix("$$").unwrap()).map(|r| (r.member.name(), r.fields));
+    let some = |member: &'static str, fields: &[&str]| Some((member, fields.iter().map(|f| f.to_string()).collect::<Vec<_>>()));
+    assert_eq!(read("$$.Map.Item.Value"), some("Map", &["Item", "Value"]));
+    assert_eq!(read("$$.Execution.Id"), some("Execution", &["Id"]));
+    assert_eq!(read("$$.Execution.Input.bucket"), some("Execution", &["Input", "bucket"]));
+    assert_eq!(read("$$.Execution.Input[0].a"), some("Execution", &["Input"]));
+    assert_eq!(read("$$.Execution.Input.items[0].a"), some("Execution", &["Input", "items"]));
+    assert_eq!(read("$$.Execution.Input.a..b"), some("Execution", &["Input", "a"]));
+    assert_eq!(read("$$.Execution.Input.a.*"), some("Execution", &["Input", "a"]));
+    assert_eq!(read("$$.Execution.Input.a-b.c"), some("Execution", &["Input"]));
+    assert_eq!(read("$$.Execution.Input.items.length()"), some("Execution", &["Input", "items"]));
     for whole_member in [
         "$$.Execution",
         "$$.Execution..Id",
@@ -200,7 +207,7 @@ fn a_context_path_names_what_it_reads() {
         "$$.Execution['Id']",
         "$$.Execution[0]",
     ] {
-        assert_eq!(read(whole_member), Some(("Execution", None)), "{whole_member}");
+        assert_eq!(read(whole_member), some("Execution", &[]), "{whole_member}");
     }
     for whole in ["$$", "$$..Index", "$$.*", "$$['Map']", "$$.Nope.x", "$$.Map.Item[?(@.a == $.b)]"] {
         assert_eq!(read(whole), None, "{whole}");
