@@ -59,11 +59,14 @@ fn selector_map_definition() -> Value {
                  "ItemProcessor": {"StartAt": "Take", "States": {"Take": {"Type": "Pass", "End": true}}}}}})
 }
 
+/// The same in JSONata, reading a setting of the Map state's input too: an ItemSelector's
+/// `$states.input` is that input, which holds every item as well.
 fn jsonata_selector_map_definition() -> Value {
     json!({"QueryLanguage": "JSONata", "StartAt": "Each", "States": {
         "Each": {"Type": "Map", "Items": "{% $states.input.all %}", "Output": {}, "End": true,
                  "ItemSelector": {"v": "{% $states.context.Map.Item.Value %}", "i": "{% $states.context.Map.Item.Index %}",
-                                  "run": "{% $states.context.Execution.Id %}", "to": "{% $states.context.Execution.Input.bucket %}"},
+                                  "run": "{% $states.context.Execution.Id %}", "to": "{% $states.context.Execution.Input.bucket %}",
+                                  "from": "{% $states.input.bucket %}"},
                  "ItemProcessor": {"StartAt": "Take", "States": {"Take": {"Type": "Pass", "End": true}}}}}})
 }
 

@@ -3,11 +3,13 @@
 //! The context object is assembled only when a `$$` path asks for it: most states never do, and
 //! building it per state was the interpreter's largest per-transition cost.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
+use crate::partial;
 use crate::variables::Scope;
 
 /// Wall time that follows tokio's clock. In a runtime with paused time (tests, `--fast-time`)
@@ -171,38 +173,18 @@ impl Context {
     /// such a Map take time in n².
     pub(crate) fn reading(&self, reads: &[ContextRead]) -> Value {
         members_object(|member| {
-            let chains: Vec<&[String]> = reads.iter().filter(|r| r.member == member).map(|r| r.fields.as_slice()).collect();
-            if chains.is_empty() {
-                None
-            } else if chains.iter().any(|c| c.is_empty()) {
-                // Read whole anywhere, the member is built whole.
-                self.member(member)
-            } else {
-                self.fields(member, &chains)
+            let fields: Vec<&[String]> = reads.iter().filter(|r| r.member == member).map(|r| r.fields.as_slice()).collect();
+            if fields.is_empty() {
+                return None;
             }
+            // The execution's read from it as it is, so that its input is copied only as far as
+            // it is read.
+            let whole = match (&self.kind, member) {
+                (Kind::Live { execution, .. }, Member::Execution) => Cow::Borrowed(&**execution),
+                _ => Cow::Owned(self.member(member)?),
+            };
+            Some(partial::subset(whole, &fields))
         })
-    }
-
-    /// What `chains` name beneath a member: the execution's read from it as it is, so that its
-    /// input is copied only as far as it is read.
-    fn fields(&self, member: Member, chains: &[&[String]]) -> Option<Value> {
-        let built;
-        let whole = match (&self.kind, member) {
-            (Kind::Live { execution, .. }, Member::Execution) => &**execution,
-            _ => {
-                built = self.member(member)?;
-                &built
-            }
-        };
-        let whole = whole.as_object()?;
-        let mut out = serde_json::Map::new();
-        for chain in chains {
-            // A read within another (`Input.bucket` beside `Input`) is the outer one's.
-            if !chains.iter().any(|c| c.len() < chain.len() && chain.starts_with(c)) {
-                graft(&mut out, whole, chain);
-            }
-        }
-        Some(Value::Object(out))
     }
 
     fn member(&self, member: Member) -> Option<Value> {
@@ -245,26 +227,6 @@ fn members_object(value_of: impl Fn(Member) -> Option<Value>) -> Value {
         }
     }
     Value::Object(out)
-}
-
-/// Copies what `chain` names of `from` into `into`, with the objects on the way holding only the
-/// names read of them. A value that is no object is copied whole where the chain reaches it, as
-/// a later step (into an array, past a scalar) reads it as it is.
-fn graft(into: &mut serde_json::Map<String, Value>, from: &serde_json::Map<String, Value>, chain: &[String]) {
-    let Some((name, rest)) = chain.split_first() else {
-        return;
-    };
-    let Some(value) = from.get(name) else {
-        return;
-    };
-    match value {
-        Value::Object(inner) if !rest.is_empty() => {
-            if let Value::Object(target) = into.entry(name.clone()).or_insert_with(|| Value::Object(serde_json::Map::new())) {
-                graft(target, inner, rest);
-            }
-        }
-        _ => _ = into.insert(name.clone(), value.clone()),
-    }
 }
 
 /// What a path or expression reads of the context object by name: a member, whole or only the

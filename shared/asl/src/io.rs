@@ -10,7 +10,7 @@ use crate::definition::{Io, Transition};
 use crate::error::{StatesError, names};
 use crate::jsonata::{Source, StatesParts};
 use crate::path::{Path, lookup, normalized};
-use crate::payload;
+use crate::{partial, payload};
 
 /// Step Functions' payload quota for state input, output and task results: 256 KiB.
 pub const PAYLOAD_LIMIT: usize = 256 * 1024;
@@ -56,21 +56,34 @@ pub(crate) fn states_doc<'a>(input: &'a Value, result: Option<&'a Value>, error_
 
 impl Source for States<'_> {
     fn states(&self, parts: Option<&StatesParts>) -> Value {
-        let read = |member: &str| parts.is_none_or(|p| p.members.iter().any(|m| m == member));
+        // A member whole, or only what the expression reads of it (`bucket` of
+        // `$states.input.bucket` read in each iteration of a Map over the input's items).
+        let part = |member: &str, value: &Value| match parts {
+            None => Some(value.clone()),
+            Some(p) => {
+                let fields: Vec<&[String]> = p
+                    .members
+                    .iter()
+                    .filter(|m| m.member == member)
+                    .map(|m| m.fields.as_slice())
+                    .collect();
+                (!fields.is_empty()).then(|| partial::subset(Cow::Borrowed(value), &fields))
+            }
+        };
         let mut doc = Map::with_capacity(4);
-        if read("input") {
-            doc.insert("input".into(), self.input.clone());
+        if let Some(input) = part("input", self.input) {
+            doc.insert("input".into(), input);
         }
         match parts {
             None => _ = doc.insert("context".into(), self.ctx.to_value()),
             Some(p) if p.context.is_empty() => {}
             Some(p) => _ = doc.insert("context".into(), self.ctx.reading(&p.context)),
         }
-        if let Some(r) = self.result.filter(|_| read("result")) {
-            doc.insert("result".into(), r.clone());
+        if let Some(result) = self.result.and_then(|r| part("result", r)) {
+            doc.insert("result".into(), result);
         }
-        if let Some(e) = self.error_output.filter(|_| read("errorOutput")) {
-            doc.insert("errorOutput".into(), e.clone());
+        if let Some(error_output) = self.error_output.and_then(|e| part("errorOutput", e)) {
+            doc.insert("errorOutput".into(), error_output);
         }
         Value::Object(doc)
     }

@@ -101,8 +101,17 @@ pub trait Source {
 /// expression that may read more is given `$states` whole.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct StatesParts {
-    pub members: Vec<String>,
+    pub members: Vec<MemberRead>,
     pub context: Vec<ContextRead>,
+}
+
+/// What an expression reads of a member of `$states` other than `context`: its name (`input`)
+/// and the plain names read beneath it (`bucket` of `$states.input.bucket`), up to the first step
+/// that could read more; none when the member is read whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRead {
+    pub member: String,
+    pub fields: Vec<String>,
 }
 
 /// The values an expression sees, given whole: `$states` and every visible variable.

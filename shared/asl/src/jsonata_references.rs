@@ -15,7 +15,7 @@
 use jsonata_core::ast::{AstNode, PathStep};
 
 use crate::context::{ContextRead, Member};
-use crate::jsonata::StatesParts;
+use crate::jsonata::{MemberRead, StatesParts};
 
 /// The distinct names `ast` reads from the top-level context, in the order they appear.
 pub(crate) fn top_level_references(ast: &AstNode) -> Vec<String> {
@@ -126,14 +126,14 @@ pub(crate) fn reads(ast: &AstNode) -> Reads {
         match node {
             AstNode::Variable(n) | AstNode::Function { name: n, .. } if n == "states" => states += 1,
             AstNode::Variable(n) | AstNode::Function { name: n, .. } if !n.is_empty() && !names.contains(n) => names.push(n.clone()),
-            AstNode::Path { steps } => match member_read(steps) {
-                Some(MemberRead::Member(name)) => {
+            AstNode::Path { steps } => match path_read(steps) {
+                Some(PathRead::Member(read)) => {
                     members += 1;
-                    if !parts.members.iter().any(|m| m == name) {
-                        parts.members.push(name.to_string());
+                    if !parts.members.contains(&read) {
+                        parts.members.push(read);
                     }
                 }
-                Some(MemberRead::Context(read)) => {
+                Some(PathRead::Context(read)) => {
                     members += 1;
                     if !parts.context.contains(&read) {
                         parts.context.push(read);
@@ -165,36 +165,35 @@ fn name(step: Option<&PathStep>) -> Option<&str> {
 }
 
 /// What a path starting `$states.<name>` reads by name.
-enum MemberRead<'a> {
+enum PathRead {
     /// `$states.input…`, `$states.result…`: a member other than `context`.
-    Member(&'a str),
-    /// `$states.context.Map…`: one member of the context object, or one field of it.
+    Member(MemberRead),
+    /// `$states.context.Map…`: one member of the context object, or what it reads beneath it.
     Context(ContextRead),
 }
 
-/// The member a path reads of `$states`, each step before it bare (no predicate, no `@`/`#`
-/// binding); `None` for a path that reads it otherwise, or reads something else.
-fn member_read(steps: &[PathStep]) -> Option<MemberRead<'_>> {
-    let member = states_member(steps)?;
-    if !bare(&steps[0]) {
-        return None;
+/// What a path reads of `$states` by name, each step before a name bare (no predicate, no
+/// `@`/`#` binding); `None` for a path that reads it otherwise, or reads something else.
+fn path_read(steps: &[PathStep]) -> Option<PathRead> {
+    states_member(steps)?;
+    let names: Vec<String> = steps
+        .windows(2)
+        .take_while(|pair| bare(&pair[0]))
+        .map_while(|pair| name(Some(&pair[1])))
+        .map(str::to_string)
+        .collect();
+    let (member, fields) = names.split_first()?;
+    if member != "context" {
+        return Some(PathRead::Member(MemberRead {
+            member: member.clone(),
+            fields: fields.to_vec(),
+        }));
     }
-    match member {
-        "context" if bare(&steps[1]) => {
-            let member = name(steps.get(2)).and_then(Member::named)?;
-            // The names read beneath it (`Id` of `$states.context.Execution.Id`), up to a step
-            // that filters or binds what it reads.
-            let fields = steps[2..]
-                .windows(2)
-                .take_while(|pair| bare(&pair[0]))
-                .map_while(|pair| name(Some(&pair[1])))
-                .map(str::to_string)
-                .collect();
-            Some(MemberRead::Context(ContextRead { member, fields }))
-        }
-        "context" => None,
-        member => Some(MemberRead::Member(member)),
-    }
+    let (member, fields) = fields.split_first()?;
+    Some(PathRead::Context(ContextRead {
+        member: Member::named(member)?,
+        fields: fields.to_vec(),
+    }))
 }
 
 /// Every expression in `ast`, itself first, each before the expressions inside it.
@@ -252,7 +251,7 @@ fn children(node: &AstNode) -> Vec<&AstNode> {
 mod tests {
     use super::{StatesRead, reads, reads_states, top_level_references};
     use crate::context::{ContextRead, Member};
-    use crate::jsonata::StatesParts;
+    use crate::jsonata::{MemberRead, StatesParts};
 
     fn names(expr: &str) -> Vec<String> {
         top_level_references(&crate::jsonata::parse(expr).expect("the expression parses"))
@@ -386,8 +385,15 @@ mod tests {
         ] {
             assert!(matches!(of(expr).states, StatesRead::Parts(p) if p.context.is_empty()), "{expr}");
         }
-        let parts = |members: &[&str], context: &[(Member, &[&str])]| StatesParts {
-            members: members.iter().map(|m| m.to_string()).collect(),
+        // Each member read as its name and the names beneath it.
+        let parts = |members: &[&[&str]], context: &[(Member, &[&str])]| StatesParts {
+            members: members
+                .iter()
+                .map(|names| MemberRead {
+                    member: names[0].to_string(),
+                    fields: names[1..].iter().map(|f| f.to_string()).collect(),
+                })
+                .collect(),
             context: context
                 .iter()
                 .map(|(member, fields)| ContextRead {
@@ -396,8 +402,15 @@ mod tests {
                 })
                 .collect(),
         };
-        let parts = |members: &[&str], context: &[(Member, &[&str])]| StatesRead::Parts(parts(members, context));
-        assert_eq!(of("$states.input.a + $states.result.b").states, parts(&["input", "result"], &[]));
+        let parts = |members: &[&[&str]], context: &[(Member, &[&str])]| StatesRead::Parts(parts(members, context));
+        assert_eq!(
+            of("$states.input.a + $states.result.b").states,
+            parts(&[&["input", "a"], &["result", "b"]], &[])
+        );
+        assert_eq!(
+            of("$states.input & $states.input.a[0].b & $states.input.c.d & $states.input[x = 1].e").states,
+            parts(&[&["input"], &["input", "a"], &["input", "c", "d"]], &[])
+        );
         assert_eq!(
             of("$states.context.Map.Item.Value").states,
             parts(&[], &[(Member::Map, &["Item", "Value"])])
@@ -417,7 +430,7 @@ mod tests {
         assert_eq!(
             of("$states.input.a & $states.context.State.Name & $states.context.Execution.Id & $states.context.State.EnteredTime").states,
             parts(
-                &["input"],
+                &[&["input", "a"]],
                 &[
                     (Member::State, &["Name"]),
                     (Member::Execution, &["Id"]),

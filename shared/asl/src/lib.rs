@@ -48,6 +48,7 @@ mod jsonata_signatures;
 mod jsonata_url;
 pub mod mock;
 pub mod owners;
+mod partial;
 pub mod path;
 mod path_filter;
 mod path_syntax;

@@ -346,10 +346,11 @@ async fn an_expression_that_may_read_all_of_states_gets_it_all() {
     );
 }
 
-/// A path or expression that reads one member of the context object gets that member as the
-/// whole object has it, beside one that reads the object whole.
+/// A path or expression that reads one member of the context object, or names beneath it or
+/// beneath `$states.input`, gets what the whole object holds there, beside one that reads the
+/// object whole.
 #[tokio::test(start_paused = true)]
-async fn a_context_member_read_alone_is_the_whole_objects() {
+async fn what_is_read_by_name_is_what_the_whole_holds() {
     let jsonpath = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.xs", "End": true,
         "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index", "tag.$": "$$.Execution.Input.tag",
             "state.$": "$$.State.Name", "deep.$": "$$..Index", "name.$": "$$.Execution.Name",
@@ -363,7 +364,8 @@ async fn a_context_member_read_alone_is_the_whole_objects() {
             "keys": "{% $keys($states.context) %}",
             "cfg": "{% {'b': $states.context.Execution.Input.cfg.to.b, 'k': $states.context.Execution.Input.cfg.n[1].k,
                         'keys': $keys($states.context.Execution.Input.cfg.to)} %}",
-            "ks": "{% $states.context.Execution.Input.cfg.n.k %}"},
+            "ks": "{% $states.context.Execution.Input.cfg.n.k %}",
+            "input": "{% {'b': $states.input.cfg.to.b, 'keys': $keys($states.input.cfg.to), 'ks': $states.input.cfg.n.k} %}"},
         "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}});
     // Names read deep in the execution input, one read within another, and beside them a
     // member of what they pass through read whole.
@@ -372,10 +374,11 @@ async fn a_context_member_read_alone_is_the_whole_objects() {
     assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);
     let keys = json!(["Execution", "StateMachine", "State", "Map"]);
     let (cfg, ks) = (json!({"b": 1, "k": 4, "keys": ["b", "c"]}), json!([3, 4]));
+    let read = json!({"b": 1, "keys": ["b", "c"], "ks": [3, 4]});
     assert_eq!(
         outcome.output.unwrap(),
-        json!([{"v": "a", "i": 0, "tag": "t", "state": "M", "name": "e1", "keys": keys, "cfg": cfg, "ks": ks},
-               {"v": "b", "i": 1, "tag": "t", "state": "M", "name": "e1", "keys": keys, "cfg": cfg, "ks": ks}])
+        json!([{"v": "a", "i": 0, "tag": "t", "state": "M", "name": "e1", "keys": keys, "cfg": cfg, "ks": ks, "input": read},
+               {"v": "b", "i": 1, "tag": "t", "state": "M", "name": "e1", "keys": keys, "cfg": cfg, "ks": ks, "input": read}])
     );
     let (outcome, _) = run(jsonpath, input).await;
     assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);
