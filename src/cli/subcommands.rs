@@ -142,7 +142,7 @@ pub(crate) enum AnalysisCommand {
 pub(crate) enum AslCommand {
     /// Execute a state machine definition and print {status, output, error, cause, history?}.
     #[command(
-        after_help = "Task states are answered from a Step Functions Local mock configuration\n(StateMachines → TestCases → state → mocked response; MockedResponses → n → Return | Throw).\n\nExamples:\n  baton asl run machine.asl.json --input '{\"n\": 3}'\n  baton asl run machine.asl.json --input @input.json --mock-config MockConfigFile.json --test-case HappyPath\n  baton asl run slow.asl.json --fast-time     a one-hour Wait takes no time\n  baton asl run sync.asl.json --type EXPRESS   as an Express state machine\n\nExit codes: 0 the execution succeeded, 1 it failed or timed out, 2 invalid definition or usage."
+        after_help = "Task states are answered from a Step Functions Local mock configuration\n(StateMachines → TestCases → state → mocked response; MockedResponses → n → Return | Throw).\n\nExamples:\n  baton asl run machine.asl.json --input '{\"n\": 3}'\n  baton asl run machine.asl.json --input @input.json --mock-config MockConfigFile.json --test-case HappyPath\n  baton asl run slow.asl.json --fast-time     a one-hour Wait takes no time\n  baton asl run sync.asl.json --type EXPRESS   as an Express state machine\n  baton asl run statemachine.asl.json --mock-config MockConfigFile.json --test-case HappyPath \\\n    --substitute HelloFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:hello\n\nA SAM project's definition holds ${NAME} placeholders that DefinitionSubstitutions replace\nat deploy: give each with --substitute to run it as deployed.\n\nExit codes: 0 the execution succeeded, 1 it failed or timed out, 2 invalid definition or usage."
     )]
     Run {
         definition: PathBuf,
@@ -150,6 +150,10 @@ pub(crate) enum AslCommand {
         /// [default: {}]
         #[arg(long)]
         input: Option<String>,
+        /// Replace ${NAME} with VALUE first, as SAM's DefinitionSubstitutions do at deploy
+        /// (repeatable).
+        #[arg(long = "substitute", value_name = "NAME=VALUE")]
+        substitute: Vec<String>,
         /// Include the execution history (GetExecutionHistory events) in the output.
         #[arg(long)]
         history: bool,

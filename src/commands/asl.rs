@@ -26,6 +26,7 @@ pub(crate) async fn run(command: AslCommand) -> anyhow::Result<u8> {
         } => validate(&definition, &substitute, json, &workflow(machine_type)),
         AslCommand::Run {
             definition,
+            substitute,
             input,
             history,
             mock_config,
@@ -36,6 +37,7 @@ pub(crate) async fn run(command: AslCommand) -> anyhow::Result<u8> {
         } => {
             let args = RunArgs {
                 definition,
+                substitute,
                 input,
                 history,
                 mock_config,
@@ -164,20 +166,24 @@ fn validate(definition: &Path, substitutions: &[String], json_out: bool, workflo
                 println!("{}", response("FAIL", &errors, &warnings)?);
                 Ok(2)
             } else {
-                // Positions come from the file as written: a substitution keeps its structure.
-                let mut report = located(definition, &text, &e).to_string();
-                let resource_refused = matches!(&e, DefinitionError::Invalid(problems)
-                    if problems.iter().any(|d| d.message == baton_asl::validate::RESOURCE_NOT_AN_ARN));
-                if let Some(name) = placeholder(&deployed).filter(|_| resource_refused) {
-                    report.push_str(&format!(
-                        "\nhint: ${{{name}}} is a placeholder SAM's DefinitionSubstitutions replace at deploy; \
-                         check the definition as deployed with --substitute {name}=VALUE"
-                    ));
-                }
-                Err(anyhow::Error::new(Usage(report)))
+                Err(refused(definition, &text, &deployed, &e))
             }
         }
     }
+}
+
+/// A refused definition as a usage error: every problem at its line and column in the file as
+/// written (a substitution keeps its structure), and a hint where a Resource is refused for a
+/// `${NAME}` placeholder left in it.
+fn refused(definition: &Path, text: &str, deployed: &str, e: &DefinitionError) -> anyhow::Error {
+    let mut report = located(definition, text, e).to_string();
+    if let Some(name) = placeholder_resource(deployed, e) {
+        report.push_str(&format!(
+            "\nhint: ${{{name}}} is a placeholder SAM's DefinitionSubstitutions replace at deploy; \
+             give it as deployed with --substitute {name}=VALUE"
+        ));
+    }
+    anyhow::Error::new(Usage(report))
 }
 
 /// `text` with each `${NAME}` of `NAME=VALUE` replaced by VALUE.
@@ -195,18 +201,31 @@ fn substituted(text: &str, substitutions: &[String]) -> anyhow::Result<String> {
     Ok(out)
 }
 
-/// The first `${NAME}` placeholder left in a definition's text.
-fn placeholder(text: &str) -> Option<&str> {
+/// The `${NAME}` placeholder of the first Resource refused for not being an ARN, if it holds one.
+fn placeholder_resource(deployed: &str, e: &DefinitionError) -> Option<String> {
+    let DefinitionError::Invalid(problems) = e else {
+        return None;
+    };
+    let doc: Value = serde_json::from_str(deployed).ok()?;
+    problems
+        .iter()
+        .filter(|d| d.message == baton_asl::validate::RESOURCE_NOT_AN_ARN)
+        .find_map(|d| placeholder(doc.pointer(&d.location)?.as_str()?))
+}
+
+/// The first `${NAME}` placeholder in a text.
+fn placeholder(text: &str) -> Option<String> {
     let start = text.find("${")? + 2;
     let len = text[start..].find('}')?;
     let name = &text[start..start + len];
     name.chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':' | '.'))
-        .then_some(name)
+        .then(|| name.to_string())
 }
 
 struct RunArgs {
     definition: PathBuf,
+    substitute: Vec<String>,
     input: Option<String>,
     history: bool,
     mock_config: Option<PathBuf>,
@@ -218,7 +237,8 @@ struct RunArgs {
 
 fn execute(args: RunArgs) -> anyhow::Result<u8> {
     let text = read(&args.definition)?;
-    let machine = load(&args.definition, &text, &args.workflow).map_err(|e| anyhow::Error::new(Usage(e.to_string())))?;
+    let deployed = substituted(&text, &args.substitute)?;
+    let machine = StateMachine::from_json_for(&deployed, &args.workflow).map_err(|e| refused(&args.definition, &text, &deployed, &e))?;
     // The input's text is kept as written: Step Functions shows it so (ExecutionSpec::input_text).
     let (input, input_text): (Value, Option<Arc<str>>) = match args.input.as_deref() {
         None => (json!({}), None),

@@ -144,6 +144,43 @@ fn asl_validate_refuses_a_placeholder_resource_and_substitutes_on_request() {
     assert_eq!(bad.status.code(), Some(2), "a substitution is NAME=VALUE");
 }
 
+/// `baton asl run` on a SAM project's definition: refused with the validator's hint while a
+/// Resource holds a `${NAME}` placeholder, and run as deployed with `--substitute`, each value
+/// written where its placeholder stood as JSON string content.
+#[test]
+fn asl_run_runs_a_sam_projects_definition_as_deployed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sam = &definition(
+        dir.path(),
+        "statemachine.asl.json",
+        r#"{"StartAt": "Name", "States": {
+  "Name": {"Type": "Pass", "Parameters": {"table": "${TableName}"}, "Next": "Hello"},
+  "Hello": {"Type": "Task", "Resource": "${HelloFunctionArn}", "ResultPath": "$.hello", "End": true}}}"#,
+    );
+    let mocks = &definition(
+        dir.path(),
+        "MockConfigFile.json",
+        r#"{"StateMachines": {"statemachine": {"TestCases": {"HappyPath": {"Hello": "Hi"}}}},
+  "MockedResponses": {"Hi": {"0": {"Return": {"greeting": "hi"}}}}}"#,
+    );
+    let mocked = [sam.as_str(), "--mock-config", mocks, "--test-case", "HappyPath"];
+    let out = baton(&[&["asl", "run"], &mocked[..]].concat());
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    says(
+        &stderr,
+        "statemachine.asl.json:3:29: SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN (at /States/Hello/Resource)",
+    );
+    says(&stderr, "hint: ${HelloFunctionArn} is a placeholder");
+    let arn = "HelloFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:hello";
+    let table = r#"TableName=orders "eu""#;
+    let doc = ran(&[&mocked[..], &["--substitute", arn, "--substitute", table]].concat(), 0);
+    assert_eq!(
+        doc["output"],
+        serde_json::json!({"table": "orders \"eu\"", "hello": {"greeting": "hi"}})
+    );
+}
+
 /// `baton asl validate --json` answers a definition that is not JSON, or is empty, as
 /// ValidateStateMachineDefinition answered them (recorded in localstack/localstack,
 /// tests/aws/services/stepfunctions/v2/test_sfn_api_validation.snapshot.json, 2025-10-19), and
