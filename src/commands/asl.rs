@@ -173,11 +173,11 @@ fn validate(definition: &Path, substitutions: &[String], json_out: bool, workflo
 }
 
 /// A refused definition as a usage error: every problem at its line and column in the file as
-/// written (a substitution keeps its structure), and a hint where a Resource is refused for a
-/// `${NAME}` placeholder left in it.
+/// written (a substitution keeps its structure), and a hint where it is refused for a `${NAME}`
+/// placeholder left in it.
 fn refused(definition: &Path, text: &str, deployed: &str, e: &DefinitionError) -> anyhow::Error {
     let mut report = located(definition, text, e).to_string();
-    if let Some(name) = placeholder_resource(deployed, e) {
+    if let Some(name) = placeholder_refused(deployed, e) {
         report.push_str(&format!(
             "\nhint: ${{{name}}} is a placeholder SAM's DefinitionSubstitutions replace at deploy; \
              give it as deployed with --substitute {name}=VALUE"
@@ -201,16 +201,29 @@ fn substituted(text: &str, substitutions: &[String]) -> anyhow::Result<String> {
     Ok(out)
 }
 
-/// The `${NAME}` placeholder of the first Resource refused for not being an ARN, if it holds one.
-fn placeholder_resource(deployed: &str, e: &DefinitionError) -> Option<String> {
-    let DefinitionError::Invalid(problems) = e else {
-        return None;
-    };
-    let doc: Value = serde_json::from_str(deployed).ok()?;
-    problems
-        .iter()
-        .filter(|d| d.message == baton_asl::validate::RESOURCE_NOT_AN_ARN)
-        .find_map(|d| placeholder(doc.pointer(&d.location)?.as_str()?))
+/// The `${NAME}` placeholder a definition is refused for: one in the first Resource refused for
+/// not being an ARN, or one where a number stands (`"MaxConcurrency": ${MaxConcurrency}`), which
+/// is no JSON until it is substituted.
+fn placeholder_refused(deployed: &str, e: &DefinitionError) -> Option<String> {
+    match e {
+        DefinitionError::Invalid(problems) => {
+            let doc: Value = serde_json::from_str(deployed).ok()?;
+            problems
+                .iter()
+                .filter(|d| d.message == baton_asl::validate::RESOURCE_NOT_AN_ARN)
+                .find_map(|d| placeholder(doc.pointer(&d.location)?.as_str()?))
+        }
+        DefinitionError::Json { line, column, .. } => {
+            let at: String = deployed
+                .lines()
+                .nth(line.checked_sub(1)?)?
+                .chars()
+                .skip(column.checked_sub(1)?)
+                .collect();
+            at.starts_with("${").then(|| placeholder(&at)).flatten()
+        }
+        DefinitionError::TooLong { .. } => None,
+    }
 }
 
 /// The first `${NAME}` placeholder in a text.

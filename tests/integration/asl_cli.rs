@@ -120,10 +120,11 @@ fn asl_validate_warns_about_a_path_without_its_dollar_and_passes() {
 }
 
 /// `baton asl validate` on a SAM project's definition: a Resource still holding a `${NAME}`
-/// placeholder is refused as Step Functions refuses it, with a hint, and `--substitute` checks
-/// the definition as it will be deployed.
+/// placeholder is refused as Step Functions refuses it, and a placeholder where a number stands
+/// as JSON's reader refuses it, each with a hint; `--substitute` checks the definition as it
+/// will be deployed.
 #[test]
-fn asl_validate_refuses_a_placeholder_resource_and_substitutes_on_request() {
+fn asl_validate_refuses_a_placeholder_and_substitutes_on_request() {
     let dir = tempfile::tempdir().expect("tempdir");
     let sam = &definition(
         dir.path(),
@@ -142,6 +143,20 @@ fn asl_validate_refuses_a_placeholder_resource_and_substitutes_on_request() {
     assert!(ok.status.success(), "{}", text(&ok.stderr));
     let bad = baton(&["asl", "validate", sam, "--substitute", "HelloFunctionArn"]);
     assert_eq!(bad.status.code(), Some(2), "a substitution is NAME=VALUE");
+
+    // A placeholder where a number stands is no JSON until substituted (as aws-samples'
+    // bedrock-batch-with-sla writes `"MaxConcurrency": ${MaxConcurrency}`).
+    let numbers = &definition(
+        dir.path(),
+        "numbers.asl.json",
+        r#"{"StartAt": "Each", "States": {
+  "Each": {"Type": "Map", "MaxConcurrency": ${MaxConcurrency}, "End": true,
+    "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}"#,
+    );
+    let (_, stderr) = validate(&[numbers], 2);
+    says(&stderr, "numbers.asl.json:2:45: INVALID_JSON_DESCRIPTION: Unrecognized token '$'");
+    says(&stderr, "hint: ${MaxConcurrency} is a placeholder");
+    validate(&[numbers, "--substitute", "MaxConcurrency=10"], 0);
 }
 
 /// `baton asl run` on a SAM project's definition: refused with the validator's hint while a
