@@ -1,7 +1,8 @@
-//! Real buildspecs and appspecs from public repositories (`tests/corpus/`, each with its
-//! repository, path and commit in `sources.json`), held to the verdict AWS gives them:
+//! Real buildspecs, appspecs and state machines from public repositories (`tests/corpus/`, each
+//! with its repository, path and commit in `sources.json`), held to the verdict AWS gives them:
 //! `baton validate` accepts every file CodeBuild or the CodeDeploy agent runs and refuses every
-//! file they refuse, in words of its own. Where Baton cannot do what AWS does (ECS and Windows
+//! file they refuse, in words of its own, and `baton asl validate` accepts every definition
+//! Step Functions runs, given the values SAM's DefinitionSubstitutions write into it. Where Baton cannot do what AWS does (ECS and Windows
 //! deployment groups), the entry says so in `baton` and `why`, and Baton must refuse with a
 //! message that names the limitation.
 
@@ -30,6 +31,10 @@ struct Entry {
     /// Warnings `baton validate` must give: what AWS runs but ignores.
     #[serde(default)]
     warns: Vec<String>,
+    /// A state machine's `NAME=VALUE` substitutions, as its template's DefinitionSubstitutions
+    /// give them at deploy.
+    #[serde(default)]
+    substitute: Vec<String>,
     #[serde(default)]
     #[allow(dead_code, reason = "documentation of the entry, read by people")]
     note: Option<String>,
@@ -54,7 +59,7 @@ fn baton_validate_gives_every_real_file_the_verdict_aws_gives_it() {
     let corpus = repo_root().join("tests/corpus");
     let entries: Vec<Entry> =
         serde_json::from_str(&std::fs::read_to_string(corpus.join("sources.json")).expect("sources.json")).expect("entries");
-    let (mut buildspecs, mut appspecs) = (0, 0);
+    let (mut buildspecs, mut appspecs, mut machines) = (0, 0, 0);
     let mut agree = 0;
     let mut problems = Vec::new();
     for e in &entries {
@@ -66,6 +71,9 @@ fn baton_validate_gives_every_real_file_the_verdict_aws_gives_it() {
         let kind = if e.file.starts_with("buildspec/") {
             buildspecs += 1;
             "buildspec"
+        } else if e.file.starts_with("asl/") {
+            machines += 1;
+            "statemachine"
         } else {
             appspecs += 1;
             "appspec"
@@ -78,7 +86,7 @@ fn baton_validate_gives_every_real_file_the_verdict_aws_gives_it() {
         if e.aws == "refused" || e.baton.is_some() {
             assert!(e.why.is_some(), "{}: a refusal says why", e.file);
         }
-        let out = validate(&corpus.join(&e.file), kind);
+        let out = validate(&corpus.join(&e.file), kind, &e.substitute);
         let stderr = String::from_utf8_lossy(&out.stderr);
         let accepted = out.status.success();
         if accepted != expect_accept {
@@ -110,7 +118,10 @@ fn baton_validate_gives_every_real_file_the_verdict_aws_gives_it() {
             agree += 1;
         }
     }
-    assert!(buildspecs >= 60 && appspecs >= 25, "{buildspecs} buildspecs, {appspecs} appspecs");
+    assert!(
+        buildspecs >= 60 && appspecs >= 25 && machines >= 13,
+        "{buildspecs} buildspecs, {appspecs} appspecs, {machines} state machines"
+    );
     assert!(
         problems.is_empty(),
         "{} of {} files:\n{}",
@@ -119,16 +130,22 @@ fn baton_validate_gives_every_real_file_the_verdict_aws_gives_it() {
         problems.join("\n")
     );
     println!(
-        "baton validate agrees with AWS on {agree} of {} real files ({buildspecs} buildspecs, {appspecs} appspecs); the rest are named limitations",
+        "baton validate agrees with AWS on {agree} of {} real files ({buildspecs} buildspecs, {appspecs} appspecs, {machines} state machines); the rest are named limitations",
         entries.len()
     );
 }
 
-fn validate(file: &Path, kind: &str) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(["validate", "--kind", kind])
-        .arg(file)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run baton validate")
+/// `baton validate --kind KIND FILE`; a state machine by `baton asl validate`, which takes the
+/// substitutions a SAM template gives its definition.
+fn validate(file: &Path, kind: &str, substitutions: &[String]) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
+    if kind == "statemachine" {
+        command.args(["asl", "validate"]).arg(file);
+        for pair in substitutions {
+            command.args(["--substitute", pair]);
+        }
+    } else {
+        command.args(["validate", "--kind", kind]).arg(file);
+    }
+    command.env("NO_COLOR", "1").output().expect("run baton validate")
 }
