@@ -311,12 +311,14 @@ pub struct MapState {
     pub tolerated_failure_percentage: Option<NumberOrExpression>,
     #[serde(default)]
     pub tolerated_failure_percentage_path: Option<String>,
-    /// Distributed-mode fields reading and writing S3: accepted in a definition, refused at run
-    /// time with a clear error.
+    /// Where a Distributed Map's items are in S3, read at run time through the interpreter's
+    /// objects (`executor/item_reader.rs`).
     #[serde(default)]
     pub item_reader: Option<Value>,
     #[serde(default)]
     pub item_batcher: Option<ItemBatcher>,
+    /// Where a Distributed Map writes its results in S3: accepted in a definition, refused at
+    /// run time with a clear error.
     #[serde(default)]
     pub result_writer: Option<Value>,
     #[serde(default)]

@@ -103,6 +103,10 @@ pub mod names {
     pub const NO_CHOICE_MATCHED: &str = "States.NoChoiceMatched";
     pub const EXCEED_TOLERATED_FAILURE_THRESHOLD: &str = "States.ExceedToleratedFailureThreshold";
     pub const PERMISSIONS: &str = "States.Permissions";
+    /// A Distributed Map that cannot read its ItemReader's dataset (developer guide, "Error
+    /// handling in Step Functions": "couldn't read from the input source specified in the
+    /// ItemReader field").
+    pub const ITEM_READER_FAILED: &str = "States.ItemReaderFailed";
 }
 
 impl StatesError {

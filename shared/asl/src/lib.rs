@@ -27,6 +27,7 @@
 
 pub mod choice;
 pub mod context;
+mod csv_items;
 pub mod definition;
 pub mod error;
 pub mod executor;
@@ -47,6 +48,7 @@ mod jsonata_references;
 mod jsonata_signatures;
 mod jsonata_url;
 pub mod mock;
+pub mod objects;
 pub mod owners;
 mod partial;
 pub mod path;

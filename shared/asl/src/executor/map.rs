@@ -32,12 +32,12 @@ impl Interpreter {
             .item_processor
             .as_ref()
             .ok_or_else(|| StatesError::runtime(format!("Map state '{name}' has no ItemProcessor")))?;
-        // A distributed Map whose items come from ItemsPath runs here like an inline one (its
-        // child executions become iterations); reading items from S3 or writing results there
-        // needs the services this interpreter does not have.
-        if s.item_reader.is_some() || s.result_writer.is_some() {
+        // A distributed Map runs here like an inline one (its child executions become
+        // iterations), its items read through the interpreter's objects when an ItemReader names
+        // them; writing its results to S3 needs a service this interpreter does not have.
+        if s.result_writer.is_some() {
             return Err(StatesError::runtime(format!(
-                "Map state '{name}' reads or writes items through S3 (ItemReader or ResultWriter), which the local interpreter does not support; give the items with ItemsPath"
+                "Map state '{name}' writes its results to S3 (ResultWriter), which the local interpreter does not do; leave the results in the state's output"
             )));
         }
         let distributed = MapRun::distributed(processor);
@@ -58,10 +58,11 @@ impl Interpreter {
                     Lang::JsonPath => input_path(&s.io, &input, ctx)?,
                     Lang::Jsonata => Cow::Borrowed(&input),
                 };
-                let items = match (lang, &s.items) {
-                    (Lang::Jsonata, Some(items)) => jsonata_field(items, "Items", &states_doc(&input, None, None, ctx))?,
-                    (Lang::Jsonata, None) => input.clone(),
-                    (Lang::JsonPath, _) => reference(s.items_path.as_deref().unwrap_or("$"), &effective, ctx)?,
+                let items = match (lang, &s.items, &s.item_reader) {
+                    (_, _, Some(reader)) => Value::Array(self.read_items(name, reader, lang, (&input, &effective), ctx).await?),
+                    (Lang::Jsonata, Some(items), None) => jsonata_field(items, "Items", &states_doc(&input, None, None, ctx))?,
+                    (Lang::Jsonata, None, None) => input.clone(),
+                    (Lang::JsonPath, _, None) => reference(s.items_path.as_deref().unwrap_or("$"), &effective, ctx)?,
                 };
                 let items = items.as_array().cloned().ok_or_else(|| {
                     let expression = s.items.as_ref().and_then(Value::as_str).and_then(crate::jsonata::expression);

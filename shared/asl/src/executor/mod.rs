@@ -6,6 +6,7 @@
 //! the run loop and error recovery.
 
 mod drive;
+mod item_reader;
 mod map;
 mod map_batches;
 mod map_limits;
@@ -37,6 +38,7 @@ use crate::io::{
     AssignFrom, Lang, PAYLOAD_LIMIT, Step, assign_block, check_nesting, json_text, jsonata_field, result_over_quota, result_path,
     states_doc, transition,
 };
+use crate::objects::Objects;
 use crate::redrive::Redrive;
 use crate::tokens::TaskTokens;
 use run::Run;
@@ -154,6 +156,8 @@ pub struct Interpreter {
     invoker: Arc<dyn TaskInvoker>,
     tokens: TaskTokens,
     sink: Arc<dyn HistorySink>,
+    /// Where an ItemReader reads its dataset; without it, a Map with one fails saying so.
+    objects: Option<Arc<dyn Objects>>,
 }
 
 impl std::fmt::Debug for Interpreter {
@@ -186,7 +190,18 @@ impl Interpreter {
 
     /// For embedders whose task workers need the token handle before the interpreter exists.
     pub fn with_tokens(invoker: Arc<dyn TaskInvoker>, sink: Arc<dyn HistorySink>, tokens: TaskTokens) -> Self {
-        Self { invoker, tokens, sink }
+        Self {
+            invoker,
+            tokens,
+            sink,
+            objects: None,
+        }
+    }
+
+    /// Gives a Distributed Map's `ItemReader` the objects it reads.
+    pub fn with_objects(mut self, objects: Arc<dyn Objects>) -> Self {
+        self.objects = Some(objects);
+        self
     }
 
     /// The handle that answers waiting tasks (`SendTaskSuccess` / `SendTaskFailure` / heartbeats).

@@ -1,0 +1,164 @@
+//! A Distributed Map's ItemReader, read through the interpreter's objects: a JSON array, JSON
+//! Lines and text-delimited files (developer guide, ItemReader (Map) and "How Step Functions
+//! parses input CSV files"), `MaxItems`, and the failures `States.ItemReaderFailed` names.
+
+#![allow(clippy::unwrap_used, reason = "test fixtures: a panic is the failure report")]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use baton_asl::mock::NoTasks;
+use baton_asl::objects::Objects;
+use baton_asl::{ExecutionOutcome, ExecutionSpec, ExecutionStatus, Interpreter, NullSink, StateMachine};
+use serde_json::{Value, json};
+
+/// Objects held in memory, by bucket and key.
+struct Held(HashMap<(String, String), String>);
+
+#[async_trait]
+impl Objects for Held {
+    async fn get_object(&self, bucket: &str, key: &str) -> Result<Vec<u8>, String> {
+        self.0
+            .get(&(bucket.to_string(), key.to_string()))
+            .map(|text| text.clone().into_bytes())
+            .ok_or_else(|| format!("s3://{bucket}/{key}: no such object"))
+    }
+}
+
+fn held() -> Arc<Held> {
+    let objects = [
+        ("items.json", r#"[{"n": 1}, {"n": 2}, {"n": 3}]"#),
+        ("one.json", r#"{"n": 1}"#),
+        ("items.jsonl", "{\"n\": 1}\n\n{\"n\": 2}\n{\"n\": 3}\n"),
+        ("rows.csv", "host,cpu\nweb-1,0.71\nweb-2,\"0.93\"\n"),
+        ("bare.psv", "web-1|0.71|extra\nweb-2\n"),
+        ("twice.csv", "a,a\n1,2\n"),
+    ];
+    Arc::new(Held(
+        objects
+            .into_iter()
+            .map(|(key, text)| (("data".to_string(), key.to_string()), text.to_string()))
+            .collect(),
+    ))
+}
+
+/// A Distributed Map over what `reader` reads, each item passed through, caught when it fails.
+fn machine(reader: Value, query_language: &str) -> StateMachine {
+    let definition = json!({"QueryLanguage": query_language, "StartAt": "M", "States": {
+        "M": {"Type": "Map", "ItemReader": reader, "End": true,
+              "Catch": [{"ErrorEquals": ["States.ItemReaderFailed"], "Next": "Caught"}],
+              "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}},
+        "Caught": {"Type": "Pass", "End": true}}});
+    StateMachine::from_json(&definition.to_string()).unwrap()
+}
+
+async fn run(reader: Value, query_language: &str, input: Value, objects: Option<Arc<Held>>) -> ExecutionOutcome {
+    let mut interpreter = Interpreter::new(Arc::new(NoTasks), Arc::new(NullSink));
+    if let Some(objects) = objects {
+        interpreter = interpreter.with_objects(objects);
+    }
+    let spec = ExecutionSpec {
+        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
+        execution_name: "e".into(),
+        input,
+        ..ExecutionSpec::default()
+    };
+    interpreter.execute(&machine(reader, query_language), &spec).await
+}
+
+fn get(key: &str, config: Value) -> Value {
+    json!({"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": config, "Parameters": {"Bucket": "data", "Key": key}})
+}
+
+async fn items(reader: Value) -> Value {
+    let outcome = run(reader, "JSONPath", json!({"max": "2"}), Some(held())).await;
+    assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);
+    outcome.output.unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn json_json_lines_and_csv_become_items() {
+    assert_eq!(items(get("items.json", json!({}))).await, json!([{"n": 1}, {"n": 2}, {"n": 3}]));
+    assert_eq!(
+        items(get("items.json", json!({"InputType": "JSON", "MaxItems": 2}))).await,
+        json!([{"n": 1}, {"n": 2}])
+    );
+    assert_eq!(
+        items(get("items.jsonl", json!({"InputType": "JSONL"}))).await,
+        json!([{"n": 1}, {"n": 2}, {"n": 3}])
+    );
+    // Every field a string; the header from the first row, or as given.
+    assert_eq!(
+        items(get("rows.csv", json!({"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"}))).await,
+        json!([{"host": "web-1", "cpu": "0.71"}, {"host": "web-2", "cpu": "0.93"}])
+    );
+    assert_eq!(
+        items(get(
+            "bare.psv",
+            json!({"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["host", "cpu"], "CSVDelimiter": "PIPE", "MaxItemsPath": "$.max"})
+        ))
+        .await,
+        json!([{"host": "web-1", "cpu": "0.71"}, {"host": "web-2", "cpu": ""}])
+    );
+}
+
+/// In JSONata, the reader's `Arguments` name the object and `MaxItems` may be an expression.
+#[tokio::test(start_paused = true)]
+async fn a_jsonata_reader_names_its_object_with_arguments() {
+    let reader = json!({"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL", "MaxItems": "{% $states.input.max %}"},
+        "Arguments": {"Bucket": "data", "Key": "{% $states.input.key %}"}});
+    let outcome = run(reader, "JSONata", json!({"key": "items.jsonl", "max": 1}), Some(held())).await;
+    assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);
+    assert_eq!(outcome.output.unwrap(), json!([{"n": 1}]));
+}
+
+/// A dataset that cannot be read fails the state with `States.ItemReaderFailed`, which a Catch
+/// takes: the sample s3-highthrouput-distributed-map catches it so.
+#[tokio::test(start_paused = true)]
+async fn what_cannot_be_read_fails_with_item_reader_failed() {
+    for (reader, cause) in [
+        (get("one.json", json!({})), "Attempting to map over non-iterable node."),
+        (
+            get("twice.csv", json!({"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"})),
+            "CSV headers cannot contain duplicates.",
+        ),
+        (get("nope.json", json!({})), "s3://data/nope.json: no such object"),
+        (
+            get("items.jsonl", json!({"InputType": "JSON"})),
+            "the object is not JSON (line 3, column 1)",
+        ),
+    ] {
+        let outcome = run(reader, "JSONPath", json!({}), Some(held())).await;
+        assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);
+        let caught = outcome.output.unwrap();
+        assert_eq!(caught["Error"], "States.ItemReaderFailed", "{caught}");
+        assert_eq!(caught["Cause"], cause, "{caught}");
+    }
+}
+
+/// What a local run does not read is refused with the reason, not guessed at.
+#[tokio::test(start_paused = true)]
+async fn what_a_local_run_does_not_read_is_refused_with_the_reason() {
+    let listing = json!({"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": "data"}});
+    for (reader, objects, says) in [
+        (
+            listing,
+            Some(held()),
+            "arn:aws:states:::s3:listObjectsV2, which a local run does not do",
+        ),
+        (
+            get("items.json", json!({"InputType": "PARQUET"})),
+            Some(held()),
+            "InputType PARQUET is not read by a local run",
+        ),
+        (get("items.json", json!({})), None, "this run has no objects to read them from"),
+    ] {
+        let outcome = run(reader, "JSONPath", json!({}), objects).await;
+        assert_eq!(outcome.status, ExecutionStatus::Failed);
+        let error = outcome.error.unwrap();
+        assert_eq!(error.error, "States.Runtime");
+        assert!(error.cause.contains(says), "{}", error.cause);
+    }
+}
