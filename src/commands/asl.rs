@@ -33,6 +33,7 @@ pub(crate) async fn run(command: AslCommand) -> anyhow::Result<u8> {
             test_case,
             state_machine,
             fast_time,
+            s3_dir,
             machine_type,
         } => {
             let args = RunArgs {
@@ -44,6 +45,7 @@ pub(crate) async fn run(command: AslCommand) -> anyhow::Result<u8> {
                 test_case,
                 state_machine,
                 fast_time,
+                s3_dir,
                 workflow: workflow(machine_type),
             };
             // A run with virtual time needs a runtime of its own with paused time; a blocking
@@ -245,6 +247,7 @@ struct RunArgs {
     test_case: Option<String>,
     state_machine: Option<String>,
     fast_time: bool,
+    s3_dir: Option<PathBuf>,
     workflow: Workflow,
 }
 
@@ -302,7 +305,13 @@ fn execute(args: RunArgs) -> anyhow::Result<u8> {
         input_text,
         workflow: args.workflow,
     };
-    let interpreter = Interpreter::with_tokens(invoker, sink.clone(), tokens);
+    let mut interpreter = Interpreter::with_tokens(invoker, sink.clone(), tokens);
+    if let Some(dir) = &args.s3_dir {
+        if !dir.is_dir() {
+            return Err(anyhow::Error::new(Usage(format!("--s3-dir {}: not a directory", dir.display()))));
+        }
+        interpreter = interpreter.with_objects(Arc::new(baton_local::objects::DirObjects::new(dir)));
+    }
     let outcome = runtime.block_on(crate::progress::during(
         format!("running {name}"),
         interpreter.execute(&machine, &spec),

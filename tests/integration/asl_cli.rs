@@ -196,6 +196,44 @@ fn asl_run_runs_a_sam_projects_definition_as_deployed() {
     );
 }
 
+/// `baton asl run --s3-dir`: aws-samples' distributed-map-csv-iterator (`tests/corpus/asl/`)
+/// reads its CSV from DIR/BUCKET/KEY and starts one child execution per row; without a directory
+/// the run says how to give one.
+#[test]
+fn asl_run_reads_a_distributed_maps_items_from_a_directory_standing_for_s3() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bucket = dir.path().join("s3/metrics-bucket");
+    std::fs::create_dir_all(&bucket).expect("mkdir");
+    std::fs::write(bucket.join("metrics.csv"), "host,cpu\nweb-1,0.71\nweb-2,0.93\ndb-1,0.12\n").expect("write");
+    let sample = crate::util::repo_root().join("tests/corpus/asl/distributed-map-csv-iterator.asl.json");
+    let mocks = &definition(
+        dir.path(),
+        "MockConfigFile.json",
+        r#"{"StateMachines": {"csv": {"TestCases": {"Rows": {"Start Child Step Function": "Started"}}}},
+  "MockedResponses": {"Started": {"0-9": {"Return": {"ExecutionArn": "arn:aws:states:us-east-1:123456789012:execution:child:1"}}}}}"#,
+    );
+    let s3 = dir.path().join("s3");
+    let args = [
+        sample.to_str().expect("utf-8"),
+        "--substitute",
+        "ChildStateMachine=arn:aws:states:us-east-1:123456789012:stateMachine:child",
+        "--substitute",
+        "CSVBucket=metrics-bucket",
+        "--mock-config",
+        mocks,
+        "--test-case",
+        "Rows",
+    ];
+    let doc = ran(&[&args[..], &["--s3-dir", s3.to_str().expect("utf-8")]].concat(), 0);
+    assert_eq!(doc["output"].as_array().map(Vec::len), Some(3), "{doc}");
+    let doc = ran(&args, 1);
+    assert_eq!(doc["error"], "States.Runtime");
+    assert!(doc["cause"].as_str().is_some_and(|c| c.contains("--s3-dir DIR")), "{doc}");
+    let file = bucket.join("metrics.csv");
+    let out = baton(&[&["asl", "run"], &args[..], &["--s3-dir", file.to_str().expect("utf-8")]].concat());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
 /// `baton asl validate --json` answers a definition that is not JSON, or is empty, as
 /// ValidateStateMachineDefinition answered them (recorded in localstack/localstack,
 /// tests/aws/services/stepfunctions/v2/test_sfn_api_validation.snapshot.json, 2025-10-19), and
