@@ -30,6 +30,7 @@ fn held() -> Arc<Held> {
     let objects = [
         ("items.json", r#"[{"n": 1}, {"n": 2}, {"n": 3}]"#),
         ("one.json", r#"{"n": 1}"#),
+        ("nested.json", r#"{"data": {"items": [{"n": 1}, {"n": 2}]}}"#),
         ("items.jsonl", "{\"n\": 1}\n\n{\"n\": 2}\n{\"n\": 3}\n"),
         ("rows.csv", "host,cpu\nweb-1,0.71\nweb-2,\"0.93\"\n"),
         ("bare.psv", "web-1|0.71|extra\nweb-2\n"),
@@ -125,6 +126,10 @@ async fn what_cannot_be_read_fails_with_item_reader_failed() {
             "CSV headers cannot contain duplicates.",
         ),
         (get("nope.json", json!({})), "s3://data/nope.json: no such object"),
+        (
+            get("nested.json", json!({"InputType": "JSON", "ItemsPointer": "/data"})),
+            "ItemsPointer /data selects no array in the object",
+        ),
         (
             get("items.jsonl", json!({"InputType": "JSON"})),
             "the object is not JSON (line 3, column 1)",

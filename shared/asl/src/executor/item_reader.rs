@@ -1,10 +1,11 @@
 //! A Distributed Map's `ItemReader`: its dataset read from an S3 object (developer guide,
-//! ItemReader (Map)) through the interpreter's [`Objects`], as a JSON array, JSON Lines or a
-//! text-delimited file, at most `MaxItems` of them.
+//! ItemReader (Map)) through the interpreter's [`Objects`](crate::objects::Objects), as a JSON array (the object itself,
+//! or the array its `ItemsPointer` selects), JSON Lines or a text-delimited file, at most
+//! `MaxItems` of them.
 //!
-//! Only `s3:getObject` is read. Listing a bucket (`s3:listObjectsV2`), an S3 inventory
-//! (`MANIFEST`) and Parquet are refused with the reason: the items AWS makes of them are not on
-//! record here, and a guess would run differently than AWS does.
+//! Only `s3:getObject` is read. Listing a bucket (`s3:listObjectsV2`, and `LOAD_AND_FLATTEN`
+//! over one), manifests and Parquet are refused with the reason: the items AWS makes of them
+//! are not on record here, and a guess would run differently than AWS does.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -46,6 +47,13 @@ struct ReaderConfig {
     max_items: Option<NumberOrExpression>,
     #[serde(default)]
     max_items_path: Option<String>,
+    /// The array within a JSON object to read (a JSON Pointer, `/data/items`).
+    #[serde(default)]
+    items_pointer: Option<String>,
+    #[serde(default)]
+    manifest_type: Option<String>,
+    #[serde(default)]
+    transformation: Option<String>,
 }
 
 /// The object an `s3:getObject` reader names.
@@ -118,14 +126,24 @@ impl Interpreter {
 
 /// The items of an object's text, read as its `InputType` says.
 fn parse(text: &str, config: &ReaderConfig, limit: usize) -> Result<Vec<Value>, StatesError> {
+    if let Some(what) = config.manifest_type.as_deref().or(config.transformation.as_deref()) {
+        return Err(StatesError::runtime(format!(
+            "an ItemReader's {what} is not read by a local run: it reads one object's JSON, JSONL or CSV"
+        )));
+    }
     match config.input_type.as_deref().unwrap_or("JSON") {
-        "JSON" => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Array(items)) => Ok(items.into_iter().take(limit).collect()),
-            // As AWS words it (localstack/localstack, ResourceOutputTransformerJson, from its
-            // AWS-validated item reader tests).
-            Ok(_) => Err(failed("Attempting to map over non-iterable node.")),
-            Err(e) => Err(failed(format!("the object is not JSON (line {}, column {})", e.line(), e.column()))),
-        },
+        "JSON" => {
+            let mut document: Value = serde_json::from_str(text)
+                .map_err(|e| failed(format!("the object is not JSON (line {}, column {})", e.line(), e.column())))?;
+            let pointer = config.items_pointer.as_deref().unwrap_or_default();
+            match document.pointer_mut(pointer).map(Value::take) {
+                Some(Value::Array(items)) => Ok(items.into_iter().take(limit).collect()),
+                // As AWS words it (localstack/localstack, ResourceOutputTransformerJson, from its
+                // AWS-validated item reader tests).
+                Some(_) if pointer.is_empty() => Err(failed("Attempting to map over non-iterable node.")),
+                _ => Err(failed(format!("ItemsPointer {pointer} selects no array in the object"))),
+            }
+        }
         "JSONL" => text
             .lines()
             .filter(|line| !line.trim().is_empty())
