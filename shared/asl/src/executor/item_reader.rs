@@ -80,8 +80,14 @@ impl Interpreter {
         (input, effective): (&Value, &Value),
         ctx: &Context,
     ) -> Result<Vec<Value>, StatesError> {
-        let reader: ItemReader = serde_json::from_value(reader.clone())
-            .map_err(|e| StatesError::runtime(format!("Map state '{name}' has an ItemReader that cannot be read: {e}")))?;
+        // The validator has checked the fields' types; what it let pass and this cannot read is
+        // said in these words, the reader's own left to the log.
+        let reader: ItemReader = serde_json::from_value(reader.clone()).map_err(|e| {
+            tracing::debug!(state = name, error = %e, "ItemReader not read");
+            StatesError::runtime(format!(
+                "Map state '{name}' has an ItemReader whose Resource, Parameters, Arguments or ReaderConfig is not of the type Step Functions takes"
+            ))
+        })?;
         let action = reader.resource.rsplit(':').next().unwrap_or_default();
         if action != "getObject" {
             return Err(StatesError::runtime(format!(
