@@ -64,14 +64,17 @@ impl Interpreter {
                     (Lang::Jsonata, None, None) => input.clone(),
                     (Lang::JsonPath, _, None) => reference(s.items_path.as_deref().unwrap_or("$"), &effective, ctx)?,
                 };
-                let items = items.as_array().cloned().ok_or_else(|| {
-                    let expression = s.items.as_ref().and_then(Value::as_str).and_then(crate::jsonata::expression);
-                    match (lang, expression) {
-                        (Lang::Jsonata, Some(expr)) => crate::jsonata::unexpected_type(expr, "Items", "array", &items),
-                        (Lang::Jsonata, None) => StatesError::map_input_not_array(&items),
-                        (Lang::JsonPath, _) => StatesError::runtime(format!("the Map state's items must be an array, got {items}")),
+                let items = match items {
+                    Value::Array(items) => items,
+                    items => {
+                        let expression = s.items.as_ref().and_then(Value::as_str).and_then(crate::jsonata::expression);
+                        return Err(match (lang, expression) {
+                            (Lang::Jsonata, Some(expr)) => crate::jsonata::unexpected_type(expr, "Items", "array", &items),
+                            (Lang::Jsonata, None) => StatesError::map_input_not_array(&items),
+                            (Lang::JsonPath, _) => StatesError::runtime(format!("the Map state's items must be an array, got {items}")),
+                        });
                     }
-                })?;
+                };
                 let selector = s.item_selector.as_ref().or(s.parameters.as_ref());
                 // Batched, each child execution takes a batch of selected items.
                 let items = match &s.item_batcher {
