@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use baton_asl::mock::NoTasks;
 use baton_asl::objects::Objects;
-use baton_asl::{ExecutionOutcome, ExecutionSpec, ExecutionStatus, Interpreter, NullSink, StateMachine};
+use baton_asl::{ExecutionOutcome, ExecutionSpec, ExecutionStatus, HistorySink, Interpreter, MemorySink, NullSink, StateMachine};
 use serde_json::{Value, json};
 
 /// Objects held in memory, by bucket and key.
@@ -56,7 +56,17 @@ fn machine(reader: Value, query_language: &str) -> StateMachine {
 }
 
 async fn run(reader: Value, query_language: &str, input: Value, objects: Option<Arc<Held>>) -> ExecutionOutcome {
-    let mut interpreter = Interpreter::new(Arc::new(NoTasks), Arc::new(NullSink));
+    run_into(reader, query_language, input, objects, Arc::new(NullSink)).await
+}
+
+async fn run_into(
+    reader: Value,
+    query_language: &str,
+    input: Value,
+    objects: Option<Arc<Held>>,
+    sink: Arc<dyn HistorySink>,
+) -> ExecutionOutcome {
+    let mut interpreter = Interpreter::new(Arc::new(NoTasks), sink);
     if let Some(objects) = objects {
         interpreter = interpreter.with_objects(objects);
     }
@@ -103,6 +113,25 @@ async fn json_json_lines_and_csv_become_items() {
         .await,
         json!([{"host": "web-1", "cpu": "0.71"}, {"host": "web-2", "cpu": ""}])
     );
+}
+
+/// The items a reader reads are not counted when the state starts: AWS recorded
+/// `MapStateStarted` with `"length": 0` for a reader of JSON items
+/// (localstack/localstack, tests/aws/services/stepfunctions/v2/scenarios/
+/// test_base_scenarios.snapshot.json, test_map_item_reader_base_json_max_items_jsonata,
+/// 2024-11-13), the items then in the state's output as the file holds them.
+#[tokio::test(start_paused = true)]
+async fn a_readers_map_starts_with_no_length() {
+    let sink = Arc::new(MemorySink::default());
+    let outcome = run_into(get("items.json", json!({})), "JSONPath", json!({}), Some(held()), sink.clone()).await;
+    assert_eq!(outcome.output.unwrap(), json!([{"n": 1}, {"n": 2}, {"n": 3}]));
+    let started: Vec<Value> = sink
+        .events()
+        .iter()
+        .filter(|e| e.kind == "MapStateStarted")
+        .map(|e| serde_json::to_value(e).unwrap()["mapStateStartedEventDetails"].clone())
+        .collect();
+    assert_eq!(started, [json!({"length": 0})]);
 }
 
 /// In JSONata, the reader's `Arguments` name the object and `MaxItems` may be an expression.

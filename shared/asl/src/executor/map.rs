@@ -93,8 +93,14 @@ impl Interpreter {
                     0 => n.max(1),
                     l => usize::try_from(l).unwrap_or(usize::MAX),
                 };
+                // Items an ItemReader reads are not counted when the state starts: AWS gave
+                // `"length": 0` for the JSON items a reader read (localstack/localstack,
+                // tests/aws/services/stepfunctions/v2/scenarios/test_base_scenarios.snapshot.json,
+                // test_map_item_reader_base_json_max_items_jsonata and
+                // test_map_item_batching_base_json_max_per_batch_jsonata, 2024-11-13).
+                let length = if s.item_reader.is_some() { 0 } else { n };
                 run.recorder
-                    .emit("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": n}));
+                    .emit("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": length}));
                 // Tolerance is a Distributed Map's: an inline Map fails at its first failed
                 // iteration, as the ASL spec's Map state does, whatever fields it carries.
                 let tolerated = match distributed {
