@@ -115,23 +115,46 @@ async fn json_json_lines_and_csv_become_items() {
     );
 }
 
-/// The items a reader reads are not counted when the state starts: AWS recorded
-/// `MapStateStarted` with `"length": 0` for a reader of JSON items
-/// (localstack/localstack, tests/aws/services/stepfunctions/v2/scenarios/
+/// A reader's items are read after the state starts, uncounted: AWS recorded `MapStateStarted`
+/// with `"length": 0`, then the items as the file holds them, or the failure of a MaxItemsPath
+/// that selects no integer (localstack/localstack, tests/aws/services/stepfunctions/v2/scenarios/
 /// test_base_scenarios.snapshot.json, test_map_item_reader_base_json_max_items_jsonata,
-/// 2024-11-13), the items then in the state's output as the file holds them.
+/// 2024-11-13, and test_map_item_reader_csv_max_items_paths[1.5], 2024-03-25).
 #[tokio::test(start_paused = true)]
-async fn a_readers_map_starts_with_no_length() {
+async fn a_readers_map_starts_uncounted_before_it_reads() {
+    let events = |sink: &MemorySink| -> Vec<(String, Value)> {
+        sink.events()
+            .iter()
+            .map(|e| {
+                let details = serde_json::to_value(e).unwrap();
+                (e.kind.to_string(), details["mapStateStartedEventDetails"].clone())
+            })
+            .collect()
+    };
     let sink = Arc::new(MemorySink::default());
     let outcome = run_into(get("items.json", json!({})), "JSONPath", json!({}), Some(held()), sink.clone()).await;
     assert_eq!(outcome.output.unwrap(), json!([{"n": 1}, {"n": 2}, {"n": 3}]));
-    let started: Vec<Value> = sink
-        .events()
-        .iter()
-        .filter(|e| e.kind == "MapStateStarted")
-        .map(|e| serde_json::to_value(e).unwrap()["mapStateStartedEventDetails"].clone())
+    let started: Vec<Value> = events(&sink)
+        .into_iter()
+        .filter(|(kind, _)| kind == "MapStateStarted")
+        .map(|(_, d)| d)
         .collect();
     assert_eq!(started, [json!({"length": 0})]);
+
+    let sink = Arc::new(MemorySink::default());
+    let reader = get(
+        "rows.csv",
+        json!({"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "MaxItemsPath": "$.MaxItems"}),
+    );
+    let outcome = run_into(reader, "JSONPath", json!({"MaxItems": 1.5}), Some(held()), sink.clone()).await;
+    let error = outcome.error.unwrap();
+    assert_eq!(error.error, "States.Runtime");
+    assert_eq!(
+        error.cause,
+        "An error occurred while executing the state 'M' (entered at the event id #2). The MaxItemsPath field refers to value \"1.5\" which is not a valid integer: $.MaxItems"
+    );
+    let kinds: Vec<String> = events(&sink).into_iter().map(|(kind, _)| kind).collect();
+    assert_eq!(kinds, ["ExecutionStarted", "MapStateEntered", "MapStateStarted", "ExecutionFailed"]);
 }
 
 /// In JSONata, the reader's `Arguments` name the object and `MaxItems` may be an expression.

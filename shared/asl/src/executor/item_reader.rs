@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::Interpreter;
-use super::map_limits::{field_number, path_number, whole};
+use super::map_limits::{field_number, path_parsed, whole};
 use crate::context::Context;
 use crate::csv_items;
 use crate::definition::NumberOrExpression;
@@ -110,22 +110,29 @@ impl Interpreter {
                 "the ItemReader must name a Bucket and a Key, as strings; it gave {arguments}"
             ))
         })?;
-        let bytes = objects.get_object(&object.bucket, &object.key).await.map_err(failed)?;
-        let text = String::from_utf8(bytes).map_err(|_| failed(format!("s3://{}/{} is not UTF-8 text", object.bucket, object.key)))?;
         let config = &reader.reader_config;
         let max_items = match (
             field_number(config.max_items.as_ref(), "MaxItems", input, ctx)?,
             &config.max_items_path,
         ) {
             (Some(n), _) => whole(n, "MaxItems")?,
-            (None, Some(p)) => whole(path_number(p, "MaxItemsPath", input, ctx)?, "MaxItemsPath")?,
+            // Read as text, as AWS reads it: `1.5` "is not a valid integer" (recorded on AWS in
+            // localstack/localstack, test_base_scenarios.snapshot.json,
+            // test_map_item_reader_csv_max_items_paths, 2024-03-25).
+            (None, Some(p)) => whole(
+                f64::from(path_parsed::<i32>(p, "MaxItemsPath", "integer", input, ctx)?),
+                "MaxItemsPath",
+            )?,
             (None, None) => 0,
         };
-        // A MaxItems of 0 sets no bound, as a MaxConcurrency of 0 does.
+        // A MaxItems of 0 sets no bound: AWS read all four rows (test_map_item_reader_csv_max_items
+        // [0], beside the recording above).
         let limit = match max_items {
             0 => usize::MAX,
             n => usize::try_from(n).unwrap_or(usize::MAX),
         };
+        let bytes = objects.get_object(&object.bucket, &object.key).await.map_err(failed)?;
+        let text = String::from_utf8(bytes).map_err(|_| failed(format!("s3://{}/{} is not UTF-8 text", object.bucket, object.key)))?;
         parse(&text, config, limit)
     }
 }

@@ -59,7 +59,18 @@ impl Interpreter {
                     Lang::Jsonata => Cow::Borrowed(&input),
                 };
                 let items = match (lang, &s.items, &s.item_reader) {
-                    (_, _, Some(reader)) => Value::Array(self.read_items(name, reader, lang, (&input, &effective), ctx).await?),
+                    (_, _, Some(reader)) => {
+                        // A reader's items are read after the state starts, uncounted: AWS gave
+                        // `"length": 0` before the reader's items, and before the failure of a
+                        // MaxItemsPath that selects no integer (localstack/localstack,
+                        // tests/aws/services/stepfunctions/v2/scenarios/
+                        // test_base_scenarios.snapshot.json, test_map_item_reader_csv_max_items
+                        // and …_max_items_paths, 2024-03-25; …_base_json_max_items_jsonata,
+                        // 2024-11-13).
+                        run.recorder
+                            .emit("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": 0}));
+                        Value::Array(self.read_items(name, reader, lang, (&input, &effective), ctx).await?)
+                    }
                     (Lang::Jsonata, Some(items), None) => jsonata_field(items, "Items", &states_doc(&input, None, None, ctx))?,
                     (Lang::Jsonata, None, None) => input.clone(),
                     (Lang::JsonPath, _, None) => reference(s.items_path.as_deref().unwrap_or("$"), &effective, ctx)?,
@@ -93,14 +104,10 @@ impl Interpreter {
                     0 => n.max(1),
                     l => usize::try_from(l).unwrap_or(usize::MAX),
                 };
-                // Items an ItemReader reads are not counted when the state starts: AWS gave
-                // `"length": 0` for the JSON items a reader read (localstack/localstack,
-                // tests/aws/services/stepfunctions/v2/scenarios/test_base_scenarios.snapshot.json,
-                // test_map_item_reader_base_json_max_items_jsonata and
-                // test_map_item_batching_base_json_max_per_batch_jsonata, 2024-11-13).
-                let length = if s.item_reader.is_some() { 0 } else { n };
-                run.recorder
-                    .emit("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": length}));
+                if s.item_reader.is_none() {
+                    run.recorder
+                        .emit("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": n}));
+                }
                 // Tolerance is a Distributed Map's: an inline Map fails at its first failed
                 // iteration, as the ASL spec's Map state does, whatever fields it carries.
                 let tolerated = match distributed {

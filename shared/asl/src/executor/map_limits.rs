@@ -122,7 +122,7 @@ pub(super) fn whole(n: f64, name: &str) -> Result<u64, StatesError> {
 
 /// The number a path selects, read from the value's text as a `T` (`kind` in AWS's words:
 /// "integer", "float").
-fn path_parsed<T: std::str::FromStr>(p: &str, field: &str, kind: &str, input: &Value, ctx: &Context) -> Result<T, StatesError> {
+pub(super) fn path_parsed<T: std::str::FromStr>(p: &str, field: &str, kind: &str, input: &Value, ctx: &Context) -> Result<T, StatesError> {
     let value = resolve(p, input, ctx)?;
     let text = text(&value);
     text.parse().map_err(|_| {
