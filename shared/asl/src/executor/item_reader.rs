@@ -151,8 +151,8 @@ fn parse(text: &str, config: &ReaderConfig, limit: usize) -> Result<Vec<Value>, 
             let pointer = config.items_pointer.as_deref().unwrap_or_default();
             match document.pointer_mut(pointer).map(Value::take) {
                 Some(Value::Array(items)) => Ok(items.into_iter().take(limit).collect()),
-                // As AWS words it (localstack/localstack, ResourceOutputTransformerJson, from its
-                // AWS-validated item reader tests).
+                // In LocalStack's words (localstack/localstack, ResourceOutputTransformerJson,
+                // whose reader its AWS-validated tests hold); AWS's own are not on record here.
                 Some(_) if pointer.is_empty() => Err(failed("Attempting to map over non-iterable node.")),
                 _ => Err(failed(format!("ItemsPointer {pointer} selects no array in the object"))),
             }
@@ -179,7 +179,7 @@ fn parse(text: &str, config: &ReaderConfig, limit: usize) -> Result<Vec<Value>, 
             };
             let mut seen = std::collections::HashSet::new();
             if !headers.iter().all(|h| seen.insert(h)) {
-                // As AWS words it (localstack/localstack, ResourceOutputTransformerCSV).
+                // In LocalStack's words (ResourceOutputTransformerCSV), as for JSON above.
                 return Err(failed("CSV headers cannot contain duplicates."));
             }
             Ok(records.take(limit).map(|record| csv_items::item(&headers, record)).collect())
