@@ -173,7 +173,7 @@ impl Context {
     /// such a Map take time in n².
     pub(crate) fn reading(&self, reads: &[ContextRead]) -> Value {
         members_object(|member| {
-            let fields: Vec<&[String]> = reads.iter().filter(|r| r.member == member).map(|r| r.fields.as_slice()).collect();
+            let fields = partial::fields_of(reads, &member);
             if fields.is_empty() {
                 return None;
             }
@@ -232,13 +232,7 @@ fn members_object(value_of: impl Fn(Member) -> Option<Value>) -> Value {
 /// What a path or expression reads of the context object by name: a member, whole or only the
 /// names beneath it that its steps name (`Id` of `$$.Execution.Id`; `Input`, `bucket` of
 /// `$$.Execution.Input.bucket`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContextRead {
-    pub member: Member,
-    /// The plain names read beneath the member, in order, up to the first step that could read
-    /// more (a bracket, a wildcard, a filter); empty when the member is read whole.
-    pub fields: Vec<String>,
-}
+pub type ContextRead = partial::NamesRead<Member>;
 
 /// The members of the context object, in its order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

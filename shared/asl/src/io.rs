@@ -61,12 +61,7 @@ impl Source for States<'_> {
         let part = |member: &str, value: &Value| match parts {
             None => Some(value.clone()),
             Some(p) => {
-                let fields: Vec<&[String]> = p
-                    .members
-                    .iter()
-                    .filter(|m| m.member == member)
-                    .map(|m| m.fields.as_slice())
-                    .collect();
+                let fields = partial::fields_of(&p.members, member);
                 (!fields.is_empty()).then(|| partial::subset(Cow::Borrowed(value), &fields))
             }
         };

@@ -106,13 +106,8 @@ pub struct StatesParts {
 }
 
 /// What an expression reads of a member of `$states` other than `context`: its name (`input`)
-/// and the plain names read beneath it (`bucket` of `$states.input.bucket`), up to the first step
-/// that could read more; none when the member is read whole.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemberRead {
-    pub member: String,
-    pub fields: Vec<String>,
-}
+/// and the plain names read beneath it (`bucket` of `$states.input.bucket`).
+pub type MemberRead = crate::partial::NamesRead<String>;
 
 /// The values an expression sees, given whole: `$states` and every visible variable.
 #[derive(Debug, Clone)]

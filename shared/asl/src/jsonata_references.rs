@@ -126,21 +126,19 @@ pub(crate) fn reads(ast: &AstNode) -> Reads {
         match node {
             AstNode::Variable(n) | AstNode::Function { name: n, .. } if n == "states" => states += 1,
             AstNode::Variable(n) | AstNode::Function { name: n, .. } if !n.is_empty() && !names.contains(n) => names.push(n.clone()),
-            AstNode::Path { steps } => match path_read(steps) {
-                Some(PathRead::Member(read)) => {
-                    members += 1;
-                    if !parts.members.contains(&read) {
-                        parts.members.push(read);
+            AstNode::Path { steps } => {
+                fn add<T: PartialEq>(reads: &mut Vec<T>, read: T) {
+                    if !reads.contains(&read) {
+                        reads.push(read);
                     }
                 }
-                Some(PathRead::Context(read)) => {
-                    members += 1;
-                    if !parts.context.contains(&read) {
-                        parts.context.push(read);
-                    }
+                match path_read(steps) {
+                    Some(PathRead::Member(read)) => add(&mut parts.members, read),
+                    Some(PathRead::Context(read)) => add(&mut parts.context, read),
+                    None => continue,
                 }
-                None => {}
-            },
+                members += 1;
+            }
             AstNode::Parent(_) => parent = true,
             _ => {}
         }

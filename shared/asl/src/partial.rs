@@ -6,6 +6,21 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+/// What a path or expression reads by name of one member of a document (`Execution` of the
+/// context object, `input` of `$states`): the member, and the plain names read beneath it
+/// (`Input`, `bucket` of `$$.Execution.Input.bucket`), in order, up to the first step that could
+/// read more (a bracket, a wildcard, a filter); none when the member is read whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamesRead<M> {
+    pub member: M,
+    pub fields: Vec<String>,
+}
+
+/// The names `reads` read beneath `member`, one list per read: what [`subset`] takes.
+pub(crate) fn fields_of<'a, M: PartialEq<Q>, Q: ?Sized>(reads: &'a [NamesRead<M>], member: &Q) -> Vec<&'a [String]> {
+    reads.iter().filter(|r| r.member == *member).map(|r| r.fields.as_slice()).collect()
+}
+
 /// `from` with only what `reads` name: each read is the names a path steps through, in order
 /// (`cfg`, `to` of `….cfg.to[0]`), up to the first step that could read more; an empty one reads
 /// it whole. An object on the way keeps only the names read of it; anything else is copied whole
