@@ -142,7 +142,7 @@ pub(crate) enum AnalysisCommand {
 pub(crate) enum AslCommand {
     /// Execute a state machine definition and print {status, output, error, cause, history?}.
     #[command(
-        after_help = "Task states are answered from a Step Functions Local mock configuration\n(StateMachines → TestCases → state → mocked response; MockedResponses → n → Return | Throw).\n\nExamples:\n  baton asl run machine.asl.json --input '{\"n\": 3}'\n  baton asl run machine.asl.json --input @input.json --mock-config MockConfigFile.json --test-case HappyPath\n  baton asl run slow.asl.json --fast-time     a one-hour Wait takes no time\n  baton asl run sync.asl.json --type EXPRESS   as an Express state machine\n  baton asl run csv-map.asl.json --s3-dir ./s3   an ItemReader reads ./s3/BUCKET/KEY\n  baton asl run statemachine.asl.json --mock-config MockConfigFile.json --test-case HappyPath \\\n    --substitute HelloFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:hello\n\nA SAM project's definition holds ${NAME} placeholders that DefinitionSubstitutions replace\nat deploy: give each with --substitute to run it as deployed.\n\nExit codes: 0 the execution succeeded, 1 it failed or timed out, 2 invalid definition or usage."
+        after_help = "Task states are answered from a Step Functions Local mock configuration\n(StateMachines → TestCases → state → mocked response; MockedResponses → n → Return | Throw).\n\nExamples:\n  baton asl run machine.asl.json --input '{\"n\": 3}'\n  baton asl run machine.asl.json --input @input.json --mock-config MockConfigFile.json --test-case HappyPath\n  baton asl run slow.asl.json --fast-time     a one-hour Wait takes no time\n  baton asl run sync.asl.json --type EXPRESS   as an Express state machine\n  baton asl run csv-map.asl.json --s3-dir ./s3   an ItemReader reads ./s3/BUCKET/KEY\n  baton asl run list-map.asl.json --s3-dir ./s3  s3:listObjectsV2 lists the files under ./s3/BUCKET\n  baton asl run statemachine.asl.json --mock-config MockConfigFile.json --test-case HappyPath \\\n    --substitute HelloFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:hello\n\nA SAM project's definition holds ${NAME} placeholders that DefinitionSubstitutions replace\nat deploy: give each with --substitute to run it as deployed.\n\nExit codes: 0 the execution succeeded, 1 it failed or timed out, 2 invalid definition or usage."
     )]
     Run {
         definition: PathBuf,
@@ -170,7 +170,7 @@ pub(crate) enum AslCommand {
         #[arg(long)]
         fast_time: bool,
         /// A directory standing for S3, DIR/BUCKET/KEY: where a Distributed Map's ItemReader
-        /// reads its items (JSON, JSON Lines or CSV).
+        /// reads its items (an object's JSON, JSON Lines or CSV, or a bucket's listing).
         #[arg(long, value_name = "DIR")]
         s3_dir: Option<PathBuf>,
         /// The state machine's type: EXPRESS refuses .sync and .waitForTaskToken tasks and

@@ -234,6 +234,71 @@ fn asl_run_reads_a_distributed_maps_items_from_a_directory_standing_for_s3() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
 
+/// `baton asl run --s3-dir`: aws-samples' distributed-map-montecarlo (`tests/corpus/asl/`)
+/// maps over an `s3:listObjectsV2` listing of the bucket and prefix its first task returns;
+/// each file beneath `DIR/BUCKET/PREFIX` is one child execution, and nothing beside it is.
+#[test]
+fn asl_run_maps_over_a_directory_listed_as_a_bucket() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("s3/samples/input");
+    std::fs::create_dir_all(input.join("batch-2")).expect("mkdir");
+    for (file, text) in [
+        ("input/batch-1.json", "[1]"),
+        ("input/batch-2/a.json", "[2]"),
+        ("input-old/x.json", "[3]"),
+        ("other.json", "[4]"),
+    ] {
+        std::fs::create_dir_all(dir.path().join("s3/samples").join(file).parent().expect("parent")).expect("mkdir");
+        std::fs::write(dir.path().join("s3/samples").join(file), text).expect("write");
+    }
+    let sample = crate::util::repo_root().join("tests/corpus/asl/distributed-map-montecarlo.asl.json");
+    let mocks = &definition(
+        dir.path(),
+        "MockConfigFile.json",
+        r#"{"StateMachines": {"montecarlo": {"TestCases": {"Listed": {
+    "Generate Random Samples": "Samples", "Calculate Revenue": "Revenue", "Aggregate Results": "Total"}}}},
+  "MockedResponses": {"Samples": {"0": {"Return": {"bucket_name": "samples", "inputprefix": "input/"}}},
+    "Revenue": {"0-9": {"Return": {"revenue": 1}}}, "Total": {"0": {"Return": {"total": 2}}}}}"#,
+    );
+    let s3 = dir.path().join("s3");
+    let mut args = vec![sample.to_str().expect("utf-8").to_string()];
+    for name in ["SamplingFunctionArn", "CalculatorFunctionArn", "AggregatorFunctionArn"] {
+        args.extend([
+            "--substitute".into(),
+            format!("{name}=arn:aws:lambda:us-east-1:123456789012:function:{name}"),
+        ]);
+    }
+    args.extend(
+        [
+            "--mock-config",
+            mocks,
+            "--test-case",
+            "Listed",
+            "--fast-time",
+            "--history",
+            "--s3-dir",
+        ]
+        .map(String::from),
+    );
+    args.push(s3.to_str().expect("utf-8").into());
+    let doc = ran(&args.iter().map(String::as_str).collect::<Vec<_>>(), 0);
+    assert_eq!(doc["output"], serde_json::json!({"total": 2}), "{doc}");
+    let aggregated = doc["history"]
+        .as_array()
+        .and_then(|events| {
+            events
+                .iter()
+                .find(|e| e["type"] == "TaskStateEntered" && e["stateEnteredEventDetails"]["name"] == "Aggregate Results")
+        })
+        .map(|e| serde_json::from_str::<serde_json::Value>(e["stateEnteredEventDetails"]["input"].as_str().expect("input")).expect("JSON"))
+        .expect("Aggregate Results entered");
+    assert_eq!(
+        aggregated["MapOutput"],
+        serde_json::json!([{"revenue": 1}, {"revenue": 1}]),
+        "{doc}"
+    );
+}
+
 /// `baton asl validate --json` answers a definition that is not JSON, or is empty, as
 /// ValidateStateMachineDefinition answered them (recorded in localstack/localstack,
 /// tests/aws/services/stepfunctions/v2/test_sfn_api_validation.snapshot.json, 2025-10-19), and

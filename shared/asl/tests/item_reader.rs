@@ -1,6 +1,7 @@
 //! A Distributed Map's ItemReader, read through the interpreter's objects: a JSON array, JSON
 //! Lines and text-delimited files (developer guide, ItemReader (Map) and "How Step Functions
-//! parses input CSV files"), `MaxItems`, and the failures `States.ItemReaderFailed` names.
+//! parses input CSV files"), a bucket's listing and `LOAD_AND_FLATTEN` over one, `MaxItems`,
+//! and the failures `States.ItemReaderFailed` names.
 
 #![allow(clippy::unwrap_used, reason = "test fixtures: a panic is the failure report")]
 
@@ -9,20 +10,37 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use baton_asl::mock::NoTasks;
-use baton_asl::objects::Objects;
+use baton_asl::objects::{ObjectSummary, Objects};
 use baton_asl::{ExecutionOutcome, ExecutionSpec, ExecutionStatus, HistorySink, Interpreter, MemorySink, NullSink, StateMachine};
 use serde_json::{Value, json};
 
 /// Objects held in memory, by bucket and key.
-struct Held(HashMap<(String, String), String>);
+struct Held(HashMap<(String, String), Vec<u8>>);
 
 #[async_trait]
 impl Objects for Held {
     async fn get_object(&self, bucket: &str, key: &str) -> Result<Vec<u8>, String> {
         self.0
             .get(&(bucket.to_string(), key.to_string()))
-            .map(|text| text.clone().into_bytes())
+            .cloned()
             .ok_or_else(|| format!("s3://{bucket}/{key}: no such object"))
+    }
+
+    /// Listed backwards, as the trait allows: the reader puts them in S3's order.
+    async fn list_objects(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectSummary>, String> {
+        let mut listed: Vec<ObjectSummary> = self
+            .0
+            .iter()
+            .filter(|((b, key), _)| b == bucket && key.starts_with(prefix))
+            .map(|((_, key), bytes)| ObjectSummary {
+                key: key.clone(),
+                size: bytes.len() as u64,
+                last_modified: 1_668_699_881,
+                etag: format!("\"etag-of-{key}\""),
+            })
+            .collect();
+        listed.sort_by(|a, b| b.key.cmp(&a.key));
+        Ok(listed)
     }
 }
 
@@ -35,11 +53,14 @@ fn held() -> Arc<Held> {
         ("rows.csv", "host,cpu\nweb-1,0.71\nweb-2,\"0.93\"\n"),
         ("bare.psv", "web-1|0.71|extra\nweb-2\n"),
         ("twice.csv", "a,a\n1,2\n"),
+        ("logs/b.jsonl", "{\"n\": 3}\n{\"n\": 4}\n"),
+        ("logs/a.jsonl", "{\"n\": 1}\n{\"n\": 2}\n"),
+        ("logs10/c.jsonl", "{\"n\": 5}\n"),
     ];
     Arc::new(Held(
         objects
             .into_iter()
-            .map(|(key, text)| (("data".to_string(), key.to_string()), text.to_string()))
+            .map(|(key, text)| (("data".to_string(), key.to_string()), text.as_bytes().to_vec()))
             .collect(),
     ))
 }
@@ -198,12 +219,22 @@ async fn what_cannot_be_read_fails_with_item_reader_failed() {
 /// What a local run does not read is refused with the reason, not guessed at.
 #[tokio::test(start_paused = true)]
 async fn what_a_local_run_does_not_read_is_refused_with_the_reason() {
-    let listing = json!({"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": "data"}});
+    let listing = json!({"Resource": "arn:aws:states:::s3:listObjects", "Parameters": {"Bucket": "data"}});
+    let mut compressed = held();
+    Arc::get_mut(&mut compressed)
+        .unwrap()
+        .0
+        .insert(("data".into(), "items.json.gz".into()), vec![0x1f, 0x8b, 0x08, 0x00, 0x00]);
     for (reader, objects, says) in [
         (
             listing,
             Some(held()),
-            "arn:aws:states:::s3:listObjectsV2, which a local run does not do",
+            "arn:aws:states:::s3:listObjects, which a local run does not do",
+        ),
+        (
+            get("items.json.gz", json!({"InputType": "JSON"})),
+            Some(compressed),
+            "s3://data/items.json.gz is compressed (GZIP), which a local run does not read",
         ),
         (
             get("items.json", json!({"InputType": "PARQUET"})),
@@ -211,6 +242,11 @@ async fn what_a_local_run_does_not_read_is_refused_with_the_reason() {
             "InputType PARQUET is not read by a local run",
         ),
         (get("items.json", json!({})), None, "this run has no objects to read them from"),
+        (
+            get("items.json", json!({"InputType": "JSON", "Transformation": "LOAD_AND_FLATTEN"})),
+            Some(held()),
+            "LOAD_AND_FLATTEN over a listing",
+        ),
     ] {
         let outcome = run(reader, "JSONPath", json!({}), objects).await;
         assert_eq!(outcome.status, ExecutionStatus::Failed);
@@ -218,4 +254,49 @@ async fn what_a_local_run_does_not_read_is_refused_with_the_reason() {
         assert_eq!(error.error, "States.Runtime");
         assert!(error.cause.contains(says), "{}", error.cause);
     }
+}
+
+fn list(prefix: &str, config: Value) -> Value {
+    json!({"Resource": "arn:aws:states:::s3:listObjectsV2", "ReaderConfig": config, "Parameters": {"Bucket": "data", "Prefix": prefix}})
+}
+
+/// A listing gives one item per object whose key begins with the Prefix, in key order, in the
+/// shape the developer guide shows a child workflow execution receiving (ItemReader (Map), "A
+/// list of Amazon S3 objects": Etag, Key, LastModified in seconds, Size, StorageClass); a
+/// Prefix with no trailing slash takes `logs10/` beside `logs/`, as the guide warns.
+#[tokio::test(start_paused = true)]
+async fn a_listing_gives_each_object_s_metadata_in_key_order() {
+    let object = |key: &str, size: u64| json!({"Etag": format!("\"etag-of-{key}\""), "Key": key, "LastModified": 1_668_699_881, "Size": size, "StorageClass": "STANDARD"});
+    let listed = items(list("logs/", json!({}))).await;
+    assert_eq!(listed, json!([object("logs/a.jsonl", 18), object("logs/b.jsonl", 18)]));
+    let order: Vec<String> = listed[0].as_object().unwrap().keys().cloned().collect();
+    assert_eq!(order, ["Etag", "Key", "LastModified", "Size", "StorageClass"]);
+    assert_eq!(items(list("logs", json!({}))).await.as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        items(list("logs", json!({"MaxItems": 1, "Transformation": "NONE"}))).await,
+        json!([object("logs/a.jsonl", 18)])
+    );
+    assert_eq!(items(list("nothing/", json!({}))).await, json!([]));
+}
+
+/// `LOAD_AND_FLATTEN` reads every listed object as its InputType says and gives their items
+/// one after another, in key order, at most MaxItems in all (developer guide, ItemReader (Map),
+/// "Amazon S3 objects transformed by LOAD_AND_FLATTEN"); in JSONata the listing is named by
+/// Arguments.
+#[tokio::test(start_paused = true)]
+async fn load_and_flatten_gives_the_items_of_every_object_listed() {
+    let flatten = |max: u64| json!({"InputType": "JSONL", "Transformation": "LOAD_AND_FLATTEN", "MaxItems": max});
+    assert_eq!(
+        items(list("logs", flatten(0))).await,
+        json!([{"n": 1}, {"n": 2}, {"n": 3}, {"n": 4}, {"n": 5}])
+    );
+    assert_eq!(items(list("logs", flatten(3))).await, json!([{"n": 1}, {"n": 2}, {"n": 3}]));
+    let reader = json!({"Resource": "arn:aws:states:::s3:listObjectsV2",
+        "ReaderConfig": {"InputType": "JSONL", "Transformation": "LOAD_AND_FLATTEN"},
+        "Arguments": {"Bucket": "data", "Prefix": "{% $states.input.prefix %}"}});
+    let outcome = run(reader, "JSONata", json!({"prefix": "logs/b"}), Some(held())).await;
+    assert_eq!(outcome.output.unwrap(), json!([{"n": 3}, {"n": 4}]));
+    let outcome = run(list("", flatten(0)), "JSONPath", json!({}), Some(held())).await;
+    let caught = outcome.output.unwrap();
+    assert_eq!(caught["Error"], "States.ItemReaderFailed", "{caught}");
 }

@@ -1,11 +1,12 @@
-//! A Distributed Map's `ItemReader`: its dataset read from an S3 object (developer guide,
-//! ItemReader (Map)) through the interpreter's [`Objects`](crate::objects::Objects), as a JSON array (the object itself,
-//! or the array its `ItemsPointer` selects), JSON Lines or a text-delimited file, at most
+//! A Distributed Map's `ItemReader` (developer guide, ItemReader (Map)), read through the
+//! interpreter's [`Objects`](crate::objects::Objects): an S3 object (`s3:getObject`) as a JSON
+//! array (the object itself, or the array its `ItemsPointer` selects), JSON Lines or a
+//! text-delimited file; or a bucket's listing (`s3:listObjectsV2`), one item per object, or,
+//! with `LOAD_AND_FLATTEN`, the items of every object listed, read as one object is. At most
 //! `MaxItems` of them.
 //!
-//! Only `s3:getObject` is read. Listing a bucket (`s3:listObjectsV2`, and `LOAD_AND_FLATTEN`
-//! over one), manifests and Parquet are refused with the reason: the items AWS makes of them
-//! are not on record here, and a guess would run differently than AWS does.
+//! Manifests, Parquet and compressed objects are refused with the reason: the items AWS makes
+//! of them are not on record here, and a guess would run differently than AWS does.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -17,6 +18,7 @@ use crate::csv_items;
 use crate::definition::NumberOrExpression;
 use crate::error::{StatesError, names};
 use crate::io::{Lang, jsonata_field, states_doc};
+use crate::objects::{ObjectSummary, Objects};
 use crate::payload;
 
 /// What an `ItemReader` holds.
@@ -64,6 +66,15 @@ struct ObjectName {
     key: String,
 }
 
+/// The bucket, and the beginning of the keys, an `s3:listObjectsV2` reader names.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Listing {
+    bucket: String,
+    #[serde(default)]
+    prefix: String,
+}
+
 fn failed(cause: impl Into<String>) -> StatesError {
     StatesError::new(names::ITEM_READER_FAILED, cause)
 }
@@ -89,9 +100,9 @@ impl Interpreter {
             ))
         })?;
         let action = reader.resource.rsplit(':').next().unwrap_or_default();
-        if action != "getObject" {
+        if !matches!(action, "getObject" | "listObjectsV2") {
             return Err(StatesError::runtime(format!(
-                "Map state '{name}' reads its items with {}, which a local run does not do: it reads an object's content (arn:aws:states:::s3:getObject)",
+                "Map state '{name}' reads its items with {}, which a local run does not do: it reads an object (arn:aws:states:::s3:getObject) or a listing (arn:aws:states:::s3:listObjectsV2)",
                 reader.resource
             )));
         }
@@ -105,11 +116,6 @@ impl Interpreter {
             (Lang::Jsonata, _, Some(template)) => jsonata_field(template, "Arguments", &states_doc(input, None, None, ctx))?,
             _ => Value::Null,
         };
-        let object: ObjectName = serde_json::from_value(arguments.clone()).map_err(|_| {
-            failed(format!(
-                "the ItemReader must name a Bucket and a Key, as strings; it gave {arguments}"
-            ))
-        })?;
         let config = &reader.reader_config;
         let max_items = match (
             field_number(config.max_items.as_ref(), "MaxItems", input, ctx)?,
@@ -131,17 +137,83 @@ impl Interpreter {
             0 => usize::MAX,
             n => usize::try_from(n).unwrap_or(usize::MAX),
         };
-        let bytes = objects.get_object(&object.bucket, &object.key).await.map_err(failed)?;
-        let text = String::from_utf8(bytes).map_err(|_| failed(format!("s3://{}/{} is not UTF-8 text", object.bucket, object.key)))?;
-        parse(&text, config, limit)
+        let flatten = match config.transformation.as_deref() {
+            None | Some("NONE") => false,
+            Some("LOAD_AND_FLATTEN") if action == "listObjectsV2" => true,
+            Some(other) => {
+                return Err(StatesError::runtime(format!(
+                    "Map state '{name}' has an ItemReader Transformation {other}; Step Functions takes NONE, or LOAD_AND_FLATTEN over a listing (arn:aws:states:::s3:listObjectsV2)"
+                )));
+            }
+        };
+        if action == "getObject" {
+            let object: ObjectName = serde_json::from_value(arguments.clone()).map_err(|_| {
+                failed(format!(
+                    "the ItemReader must name a Bucket and a Key, as strings; it gave {arguments}"
+                ))
+            })?;
+            return parse(&text_of(objects.as_ref(), &object.bucket, &object.key).await?, config, limit);
+        }
+        let listing: Listing = serde_json::from_value(arguments.clone()).map_err(|_| {
+            failed(format!(
+                "the ItemReader must name a Bucket, and may name a Prefix, as strings; it gave {arguments}"
+            ))
+        })?;
+        let mut listed = objects.list_objects(&listing.bucket, &listing.prefix).await.map_err(failed)?;
+        // ListObjectsV2 gives keys "in an ascending order of the respective key names", which
+        // is the order of their UTF-8 bytes, as `str` compares them.
+        listed.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        if !flatten {
+            return Ok(listed.into_iter().take(limit).map(listed_item).collect());
+        }
+        let mut items = Vec::new();
+        for object in listed {
+            if items.len() == limit {
+                break;
+            }
+            let text = text_of(objects.as_ref(), &listing.bucket, &object.key).await?;
+            items.extend(parse(&text, config, limit - items.len())?);
+        }
+        Ok(items)
     }
+}
+
+/// An object's content, as text.
+async fn text_of(objects: &dyn Objects, bucket: &str, key: &str) -> Result<String, StatesError> {
+    let bytes = objects.get_object(bucket, key).await.map_err(failed)?;
+    // AWS reads GZIP and ZSTD objects (developer guide, ReaderConfig's InputType); how it tells
+    // them is not on record, so a local run says what it found rather than guess.
+    let compressed = match bytes.get(..4) {
+        Some([0x1f, 0x8b, ..]) => Some("GZIP"),
+        Some([0x28, 0xb5, 0x2f, 0xfd]) => Some("ZSTD"),
+        _ => None,
+    };
+    if let Some(kind) = compressed {
+        return Err(StatesError::runtime(format!(
+            "s3://{bucket}/{key} is compressed ({kind}), which a local run does not read: give it uncompressed"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| failed(format!("s3://{bucket}/{key} is not UTF-8 text")))
+}
+
+/// The item a listed object makes: the developer guide's example of the input a child workflow
+/// execution receives from `s3:listObjectsV2` (ItemReader (Map), "A list of Amazon S3
+/// objects"), in its member order. A directory standing for S3 keeps everything in STANDARD.
+fn listed_item(object: ObjectSummary) -> Value {
+    serde_json::json!({
+        "Etag": object.etag,
+        "Key": object.key,
+        "LastModified": object.last_modified,
+        "Size": object.size,
+        "StorageClass": "STANDARD",
+    })
 }
 
 /// The items of an object's text, read as its `InputType` says.
 fn parse(text: &str, config: &ReaderConfig, limit: usize) -> Result<Vec<Value>, StatesError> {
-    if let Some(what) = config.manifest_type.as_deref().or(config.transformation.as_deref()) {
+    if let Some(what) = config.manifest_type.as_deref() {
         return Err(StatesError::runtime(format!(
-            "an ItemReader's {what} is not read by a local run: it reads one object's JSON, JSONL or CSV"
+            "an ItemReader's {what} is not read by a local run: it reads objects of JSON, JSONL or CSV"
         )));
     }
     match config.input_type.as_deref().unwrap_or("JSON") {
