@@ -321,6 +321,19 @@ impl Checker {
                 if let Some(reader) = fields.get("ItemReader") {
                     self.item_reader(reader, &at("ItemReader"), jsonata);
                 }
+                // "The ResultWriter field cannot be empty": a WriterConfig, a Resource with its
+                // Parameters (Arguments in JSONata), or all three (developer guide,
+                // ResultWriter (Map), "Required field combinations"). The words are Baton's.
+                if let Some(writer) = fields.get("ResultWriter").and_then(Value::as_object) {
+                    let has = |f: &str| writer.contains_key(f);
+                    if !has("WriterConfig") && !(has("Resource") && (has("Parameters") || has("Arguments"))) {
+                        self.report(
+                            "SCHEMA_VALIDATION_FAILED",
+                            "A ResultWriter holds a WriterConfig, or a Resource with its Parameters (Arguments in JSONata), or all three",
+                            &at("ResultWriter"),
+                        );
+                    }
+                }
                 // A path may read a variable (test_assign_reference_variables,
                 // tests/conformance/states.json).
                 let percentage = Range {

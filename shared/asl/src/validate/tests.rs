@@ -569,3 +569,31 @@ fn an_inner_scope_cannot_assign_a_name_a_scope_around_it_assigns() {
     }});
     assert_eq!(diagnostics(distributed), Vec::<String>::new());
 }
+
+/// A ResultWriter holds one of the guide's "Required field combinations" (ResultWriter (Map)):
+/// a WriterConfig, a Resource with its Parameters, or all three; an empty one is refused.
+#[test]
+fn a_result_writer_holds_one_of_the_combinations_the_guide_requires() {
+    let check = |writer: Value| {
+        let mut machine = map(json!({"ResultWriter": writer}));
+        machine["States"]["M"]["ItemProcessor"]["ProcessorConfig"] = json!({"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"});
+        diagnostics(machine)
+    };
+    let put = json!({"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b", "Prefix": "p"}});
+    for taken in [
+        json!({"WriterConfig": {"Transformation": "FLATTEN", "OutputType": "JSON"}}),
+        put.clone(),
+        json!({"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b"}, "WriterConfig": {"OutputType": "JSONL"}}),
+    ] {
+        assert!(check(taken.clone()).is_empty(), "{taken}");
+    }
+    for refused in [json!({}), json!({"Resource": "arn:aws:states:::s3:putObject"})] {
+        assert_eq!(
+            check(refused.clone()),
+            [
+                "SCHEMA_VALIDATION_FAILED: A ResultWriter holds a WriterConfig, or a Resource with its Parameters (Arguments in JSONata), or all three at /States/M/ResultWriter"
+            ],
+            "{refused}"
+        );
+    }
+}
