@@ -170,7 +170,8 @@ pub(crate) enum AslCommand {
         #[arg(long)]
         fast_time: bool,
         /// A directory standing for S3, DIR/BUCKET/KEY: where a Distributed Map's ItemReader
-        /// reads its items (an object's JSON, JSON Lines or CSV, or a bucket's listing).
+        /// reads its items (an object's JSON, JSON Lines or CSV, or a bucket's listing) and its
+        /// ResultWriter writes its results (never over a file that is there).
         #[arg(long, value_name = "DIR")]
         s3_dir: Option<PathBuf>,
         /// The state machine's type: EXPRESS refuses .sync and .waitForTaskToken tasks and

@@ -299,6 +299,33 @@ fn asl_run_maps_over_a_directory_listed_as_a_bucket() {
     );
 }
 
+/// `baton asl run --s3-dir`: a Distributed Map's ResultWriter exports its children's results
+/// into the directory standing for S3, `DIR/BUCKET/PREFIX/RUN-ID/`, and the state's result says
+/// where the manifest is.
+#[test]
+fn asl_run_exports_a_distributed_maps_results_into_the_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("s3/out")).expect("mkdir");
+    let machine = &definition(
+        dir.path(),
+        "export.asl.json",
+        r#"{"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+  "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "out", "Prefix": "jobs"}},
+  "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+    "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}"#,
+    );
+    let s3 = dir.path().join("s3");
+    let doc = ran(&[machine, "--input", "[1, 2]", "--s3-dir", s3.to_str().expect("utf-8")], 0);
+    let key = doc["output"]["ResultWriterDetails"]["Key"].as_str().expect("a manifest's key");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s3.join("out").join(key)).expect("the manifest")).expect("JSON");
+    let results = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"].as_str().expect("a results file");
+    let records: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s3.join("out").join(results)).expect("the results")).expect("JSON");
+    let outputs: Vec<&serde_json::Value> = records.as_array().expect("records").iter().map(|r| &r["Output"]).collect();
+    assert_eq!(outputs, ["1", "2"]);
+}
+
 /// `baton asl validate --json` answers a definition that is not JSON, or is empty, as
 /// ValidateStateMachineDefinition answered them (recorded in localstack/localstack,
 /// tests/aws/services/stepfunctions/v2/test_sfn_api_validation.snapshot.json, 2025-10-19), and

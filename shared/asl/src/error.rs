@@ -107,6 +107,9 @@ pub mod names {
     /// handling in Step Functions": "couldn't read from the input source specified in the
     /// ItemReader field").
     pub const ITEM_READER_FAILED: &str = "States.ItemReaderFailed";
+    /// A Distributed Map that cannot export its results (developer guide, ResultWriter (Map):
+    /// "your state machine execution will fail with the States.ResultWriterFailed error").
+    pub const RESULT_WRITER_FAILED: &str = "States.ResultWriterFailed";
 }
 
 impl StatesError {

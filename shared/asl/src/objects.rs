@@ -1,5 +1,6 @@
-//! Where a Distributed Map's `ItemReader` reads its dataset: Amazon S3 on AWS; in a local run,
-//! what the embedder gives (`baton asl run --s3-dir` gives a directory standing for S3).
+//! Where a Distributed Map's `ItemReader` reads its dataset and its `ResultWriter` writes its
+//! results: Amazon S3 on AWS; in a local run, what the embedder gives (`baton asl run --s3-dir`
+//! gives a directory standing for S3).
 
 use async_trait::async_trait;
 
@@ -15,7 +16,7 @@ pub struct ObjectSummary {
     pub etag: String,
 }
 
-/// Reads S3 objects for an `ItemReader`.
+/// Reads S3 objects for an `ItemReader` and writes them for a `ResultWriter`.
 #[async_trait]
 pub trait Objects: Send + Sync {
     /// The object's bytes; `Err` says why there are none, in words a cause can carry.
@@ -24,4 +25,8 @@ pub trait Objects: Send + Sync {
     /// Every object of `bucket` whose key begins with `prefix`, in any order (the reader puts
     /// them in S3's); `Err` as for [`get_object`](Objects::get_object).
     async fn list_objects(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectSummary>, String>;
+
+    /// Writes `bytes` as a new object; `Err` as for [`get_object`](Objects::get_object). A
+    /// Map Run's results go under its own id, so an object already there is not replaced.
+    async fn put_object(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<(), String>;
 }

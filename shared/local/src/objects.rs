@@ -78,6 +78,16 @@ impl DirObjects {
 
     /// The file that holds `s3://bucket/key`, or why there is none.
     fn file(&self, bucket: &str, key: &str) -> Result<PathBuf, String> {
+        self.resolved(bucket, key, tree::contained)
+    }
+
+    /// Where `s3://bucket/key` is, resolved by `resolve` (a file read, or one written anew).
+    fn resolved(
+        &self,
+        bucket: &str,
+        key: &str,
+        resolve: impl Fn(&Path, &str) -> Result<PathBuf, crate::error::LocalError>,
+    ) -> Result<PathBuf, String> {
         let object = format!("s3://{bucket}/{key}");
         // A bucket is one directory; a key's `/` are directories beneath it. A `.` or `..`
         // segment, or an empty one, names no file of its own (S3 keeps such a key as written).
@@ -89,7 +99,7 @@ impl DirObjects {
                 self.root.display()
             ));
         }
-        tree::contained(&self.root, &format!("{bucket}/{key}")).map_err(|e| format!("{object}: {e}"))
+        resolve(&self.root, &format!("{bucket}/{key}")).map_err(|e| format!("{object}: {e}"))
     }
 }
 
@@ -145,6 +155,15 @@ impl Objects for DirObjects {
         .map_err(|e| format!("reading s3://{bucket}/{key}: {e}"))?
     }
 
+    async fn put_object(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<(), String> {
+        // The last place is kept, not followed: a link there is refused, as a file is.
+        let file = self.resolved(bucket, key, tree::contained_entry)?;
+        let object = format!("s3://{bucket}/{key}");
+        tokio::task::spawn_blocking(move || tree::write_new(&file, &bytes).map_err(|e| format!("{object}: {e}")))
+            .await
+            .map_err(|e| format!("writing s3://{bucket}/{key}: {e}"))?
+    }
+
     async fn list_objects(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectSummary>, String> {
         let objects = self.clone();
         let (bucket, prefix) = (bucket.to_string(), prefix.to_string());
@@ -161,6 +180,44 @@ mod tests {
     use baton_asl::objects::Objects;
 
     use super::DirObjects;
+
+    /// A written object is a new file beneath the bucket's directory, written whole, never over
+    /// one that is there; a key that would lead out, through a link or by its segments, and a
+    /// link in the object's own place, are refused.
+    #[tokio::test]
+    async fn an_object_is_written_once_beneath_the_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let outside = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("out")).expect("mkdir");
+        symlink(outside.path(), dir.path().join("out/away")).expect("symlink");
+        symlink(outside.path().join("planted"), dir.path().join("out/planted")).expect("symlink");
+        let objects = DirObjects::new(dir.path());
+        objects
+            .put_object("out", "jobs/run/manifest.json", b"{}".to_vec())
+            .await
+            .expect("written");
+        assert_eq!(std::fs::read(dir.path().join("out/jobs/run/manifest.json")).expect("read"), b"{}");
+        let again = objects.put_object("out", "jobs/run/manifest.json", b"[]".to_vec()).await;
+        assert!(again.is_err(), "an object was written over");
+        assert_eq!(std::fs::read(dir.path().join("out/jobs/run/manifest.json")).expect("read"), b"{}");
+        for (bucket, key) in [
+            ("out", "away/x.json"),
+            ("out", "planted"),
+            ("out", "../x.json"),
+            ("out", "a//b"),
+            ("..", "x"),
+        ] {
+            let refused = objects.put_object(bucket, key, b"x".to_vec()).await;
+            assert!(refused.is_err(), "s3://{bucket}/{key} was written");
+        }
+        assert_eq!(
+            std::fs::read_dir(outside.path()).expect("ls").count(),
+            0,
+            "something was written outside"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("out/jobs/run")).expect("ls").collect();
+        assert_eq!(left.len(), 1, "a temp file was left behind");
+    }
 
     /// A listing gives every file beneath the bucket whose key begins with the prefix, with its
     /// size, modification time and MD5 in quotes (S3's ETag of an object put whole); a link is

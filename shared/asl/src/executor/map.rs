@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Value, json};
 
 use super::map_run::MapRun;
+use super::result_writer::Child;
 use super::{Interpreter, Recovery, Run, caught};
 use super::{map_batches, map_limits};
 use crate::context::{Context, MapItem};
@@ -33,13 +34,8 @@ impl Interpreter {
             .as_ref()
             .ok_or_else(|| StatesError::runtime(format!("Map state '{name}' has no ItemProcessor")))?;
         // A distributed Map runs here like an inline one (its child executions become
-        // iterations), its items read through the interpreter's objects when an ItemReader names
-        // them; writing its results to S3 needs a service this interpreter does not have.
-        if s.result_writer.is_some() {
-            return Err(StatesError::runtime(format!(
-                "Map state '{name}' writes its results to S3 (ResultWriter), which the local interpreter does not do; leave the results in the state's output"
-            )));
-        }
+        // iterations), its items read and its results written through the interpreter's objects
+        // when an ItemReader or a ResultWriter names them.
         let distributed = MapRun::distributed(processor);
         let mut retries = vec![0u64; s.retry.len()];
         loop {
@@ -114,6 +110,15 @@ impl Interpreter {
                     true => map_limits::tolerated_failures(s, n, &input, ctx)?,
                     false => None,
                 };
+                let writer = match &s.result_writer {
+                    Some(fields) => Some(self.result_writer(name, fields, lang, (&input, &effective), ctx)?),
+                    None => None,
+                };
+                // What each child was given and how it ended, kept only for a writer.
+                let children: Mutex<Vec<Option<Child>>> = Mutex::new(match writer {
+                    Some(_) => std::iter::repeat_with(|| None).take(n).collect(),
+                    None => Vec::new(),
+                });
                 let map_run = distributed.then(|| MapRun::start(s, run));
                 let permits = Arc::new(tokio::sync::Semaphore::new(limit));
                 let failures = AtomicUsize::new(0);
@@ -127,6 +132,8 @@ impl Interpreter {
                     let last_success = &last_success;
                     let map_name = &map_name;
                     let map_run = &map_run;
+                    let children = &children;
+                    let keep = writer.is_some();
                     async move {
                         let _permit = permits
                             .acquire_owned()
@@ -149,7 +156,19 @@ impl Interpreter {
                         iter_run
                             .recorder
                             .map_iteration("MapIterationStarted", "mapIterationStartedEventDetails", map_name, index);
+                        let kept_input = keep.then(|| item_input.clone());
+                        let started = iter_run.clock.now();
                         let out = self.run_machine(processor, item_input, &iter_run, map_item).await;
+                        if let Some(input) = kept_input {
+                            let outcome = out.clone();
+                            let stopped = iter_run.clock.now();
+                            lock(children)[index] = Some(Child {
+                                input,
+                                outcome,
+                                started,
+                                stopped,
+                            });
+                        }
                         match out {
                             Ok(v) => {
                                 // The iterations started after this one follow its last state
@@ -200,7 +219,15 @@ impl Interpreter {
                         Ok(_) => map_run.succeeded(run),
                         Err(error) => map_run.failed(run, error),
                     }
-                    return s.outputs(lang).apply(input.clone(), results?, ctx);
+                    let results = match writer {
+                        Some(writer) => {
+                            results?;
+                            let children = std::mem::take(&mut *lock(&children)).into_iter().flatten().collect();
+                            writer.finish(self.objects.as_deref(), map_run.arn(), children).await?
+                        }
+                        None => results?,
+                    };
+                    return s.outputs(lang).apply(input.clone(), results, ctx);
                 }
                 let results = results?;
                 // AWS's history (localstack/localstack, tests/aws/services/stepfunctions/v2/

@@ -48,6 +48,10 @@ impl MapRun {
         MapRun { arn, started }
     }
 
+    pub(super) fn arn(&self) -> &str {
+        &self.arn
+    }
+
     /// The flow a child execution runs in: the iteration's own recorder, whose events are not
     /// the parent's (the local interpreter keeps no child histories).
     pub(super) fn child(&self, run: &Run, processor: &StateMachine) -> Run {

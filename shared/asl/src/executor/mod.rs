@@ -12,6 +12,7 @@ mod map_batches;
 mod map_limits;
 mod map_run;
 mod parallel;
+mod result_writer;
 mod run;
 mod simple;
 mod stopping;

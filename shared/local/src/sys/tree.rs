@@ -99,6 +99,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
     sync_dir(dir)
 }
 
+/// Writes a file once: whole or not at all (a temp file, fsynced, then linked in place), and
+/// never over a file that is already there, which is refused as `AlreadyExists`.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| LocalError::Internal(format!("{} has no parent", path.display())))?;
+    fs::create_dir_all(dir).map_err(LocalError::io(dir))?;
+    let tmp = dir.join(format!(".new-{}", uuid::Uuid::new_v4().simple()));
+    let result = (|| -> io::Result<()> {
+        let mut f = File::create_new(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        // A hard link, unlike a rename, does not replace what is there.
+        fs::hard_link(&tmp, path)
+    })();
+    let _ = fs::remove_file(&tmp);
+    result.map_err(LocalError::io(path))?;
+    sync_dir(dir)
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
