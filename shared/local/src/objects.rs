@@ -159,6 +159,11 @@ impl Objects for DirObjects {
         // The last place is kept, not followed: a link there is refused, as a file is.
         let file = self.resolved(bucket, key, tree::contained_entry)?;
         let object = format!("s3://{bucket}/{key}");
+        // As S3 writes into no bucket that does not exist, no bucket's directory is made.
+        let dir = tree::contained(&self.root, bucket).map_err(|e| format!("{object}: {e}"))?;
+        if !dir.is_dir() {
+            return Err(format!("{object}: no such bucket (no directory {})", dir.display()));
+        }
         tokio::task::spawn_blocking(move || tree::write_new(&file, &bytes).map_err(|e| format!("{object}: {e}")))
             .await
             .map_err(|e| format!("writing s3://{bucket}/{key}: {e}"))?
