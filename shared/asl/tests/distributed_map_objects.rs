@@ -501,6 +501,12 @@ async fn a_writer_that_cannot_write_says_why() {
             "States.Runtime",
             "Step Functions takes NONE, COMPACT or FLATTEN",
         ),
+        (
+            json!({"WriterConfig": {"OutputType": "CSV"}}),
+            None,
+            "States.Runtime",
+            "Step Functions takes JSON or JSONL",
+        ),
     ] {
         let outcome = write(writer, orders(), objects).await;
         let failure = outcome.error.unwrap();

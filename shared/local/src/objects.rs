@@ -40,14 +40,21 @@ impl DirObjects {
         Ok(())
     }
 
-    /// Every file beneath the bucket's directory whose key begins with `prefix`.
-    fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectSummary>, String> {
-        let at = format!("s3://{bucket}/{prefix}");
+    /// The bucket's directory, which must be there as S3's bucket must (`at` names what was
+    /// asked of it).
+    fn bucket_dir(&self, bucket: &str, at: &str) -> Result<PathBuf, String> {
         Self::bucket_name(bucket).map_err(|e| format!("{at}: {e}"))?;
         let dir = tree::contained(&self.root, bucket).map_err(|e| format!("{at}: {e}"))?;
         if !dir.is_dir() {
             return Err(format!("{at}: no such bucket (no directory {})", dir.display()));
         }
+        Ok(dir)
+    }
+
+    /// Every file beneath the bucket's directory whose key begins with `prefix`.
+    fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectSummary>, String> {
+        let at = format!("s3://{bucket}/{prefix}");
+        let dir = self.bucket_dir(bucket, &at)?;
         // Only directories whose keys could begin with the prefix are walked: `logs/2024-`
         // walks `logs/` alone, as S3 reads only that part of its index.
         let may_hold = |key: &str| key.starts_with(prefix) || prefix.starts_with(&format!("{key}/"));
@@ -160,10 +167,7 @@ impl Objects for DirObjects {
         let file = self.resolved(bucket, key, tree::contained_entry)?;
         let object = format!("s3://{bucket}/{key}");
         // As S3 writes into no bucket that does not exist, no bucket's directory is made.
-        let dir = tree::contained(&self.root, bucket).map_err(|e| format!("{object}: {e}"))?;
-        if !dir.is_dir() {
-            return Err(format!("{object}: no such bucket (no directory {})", dir.display()));
-        }
+        self.bucket_dir(bucket, &object)?;
         tokio::task::spawn_blocking(move || tree::write_new(&file, &bytes).map_err(|e| format!("{object}: {e}")))
             .await
             .map_err(|e| format!("writing s3://{bucket}/{key}: {e}"))?
@@ -211,6 +215,7 @@ mod tests {
             ("out", "../x.json"),
             ("out", "a//b"),
             ("..", "x"),
+            ("nope", "x.json"),
         ] {
             let refused = objects.put_object(bucket, key, b"x".to_vec()).await;
             assert!(refused.is_err(), "s3://{bucket}/{key} was written");

@@ -223,7 +223,7 @@ impl Interpreter {
                         Some(writer) => {
                             results?;
                             let children = std::mem::take(&mut *lock(&children)).into_iter().flatten().collect();
-                            writer.finish(self.objects.as_deref(), map_run.arn(), children).await?
+                            writer.finish(map_run.arn(), children).await?
                         }
                         None => results?,
                     };

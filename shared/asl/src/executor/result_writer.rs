@@ -59,10 +59,16 @@ enum Transformation {
 }
 
 /// A Map state's writer, read before its children run.
-#[derive(Debug)]
 pub(super) struct Writer {
     transformation: Transformation,
-    export: Option<(Destination, bool)>,
+    export: Option<Export>,
+}
+
+/// Where, and how, an exporting writer writes.
+struct Export {
+    destination: Destination,
+    jsonl: bool,
+    objects: std::sync::Arc<dyn Objects>,
 }
 
 /// A child workflow execution as it ended.
@@ -95,6 +101,12 @@ impl Interpreter {
             refused("whose Resource, Parameters, Arguments or WriterConfig is not of the type Step Functions takes".into())
         })?;
         let config = &fields.writer_config;
+        // The output type shapes the files an export writes; a state's output is JSON.
+        let jsonl = match config.output_type.as_deref() {
+            None | Some("JSON") => false,
+            Some("JSONL") => true,
+            Some(other) => return Err(refused(format!("of OutputType {other}; Step Functions takes JSON or JSONL"))),
+        };
         let export = match (&fields.resource, lang, &fields.parameters, &fields.arguments) {
             (None, ..) => None,
             (Some(resource), ..) if !resource.ends_with(":s3:putObject") => {
@@ -106,21 +118,25 @@ impl Interpreter {
             (Some(_), Lang::Jsonata, _, Some(template)) => Some(jsonata_field(template, "Arguments", &states_doc(input, None, None, ctx))?),
             (Some(_), ..) => Some(Value::Null),
         };
-        let export = match export {
-            Some(arguments) => {
+        let export = match (export, &self.objects) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err(refused(
+                    "that exports to S3, and this run has no objects to write to (baton asl run --s3-dir DIR)".into(),
+                ));
+            }
+            (Some(arguments), Some(objects)) => {
                 let destination: Destination = serde_json::from_value(arguments.clone()).map_err(|_| {
                     failed(format!(
                         "the ResultWriter must name a Bucket, and may name a Prefix, as strings; it gave {arguments}"
                     ))
                 })?;
-                let jsonl = match config.output_type.as_deref() {
-                    None | Some("JSON") => false,
-                    Some("JSONL") => true,
-                    Some(other) => return Err(refused(format!("of OutputType {other}; Step Functions takes JSON or JSONL"))),
-                };
-                Some((destination, jsonl))
+                Some(Export {
+                    destination,
+                    jsonl,
+                    objects: objects.clone(),
+                })
             }
-            None => None,
         };
         // NONE is the default of an export, COMPACT of a state output (the guide's WriterConfig).
         let transformation = match (config.transformation.as_deref(), &export) {
@@ -133,11 +149,6 @@ impl Interpreter {
                 )));
             }
         };
-        if export.is_some() && self.objects.is_none() {
-            return Err(refused(
-                "that exports to S3, and this run has no objects to write to (baton asl run --s3-dir DIR)".into(),
-            ));
-        }
         Ok(Writer { transformation, export })
     }
 }
@@ -145,12 +156,7 @@ impl Interpreter {
 impl Writer {
     /// The state's result once every child of the run `map_run_arn` ended, `children` in item
     /// order: what they gave, transformed; or, exported, where it was written.
-    pub(super) async fn finish(
-        &self,
-        objects: Option<&dyn Objects>,
-        map_run_arn: &str,
-        children: Vec<Child>,
-    ) -> Result<Value, StatesError> {
+    pub(super) async fn finish(&self, map_run_arn: &str, children: Vec<Child>) -> Result<Value, StatesError> {
         let execution = ChildArns::of(map_run_arn);
         // In item order, each with whether its child failed.
         let mut results = Vec::with_capacity(children.len());
@@ -168,7 +174,12 @@ impl Writer {
                 },
             }
         }
-        let (Some((destination, jsonl)), Some(objects)) = (&self.export, objects) else {
+        let Some(Export {
+            destination,
+            jsonl,
+            objects,
+        }) = &self.export
+        else {
             return Ok(Value::Array(results.into_iter().map(|(_, result)| result).collect()));
         };
         let (failed_children, succeeded): (Vec<_>, Vec<_>) = results.into_iter().partition(|(failed, _)| *failed);
