@@ -109,6 +109,11 @@ async fn run_into(
     objects: Option<Arc<Held>>,
     sink: Arc<dyn HistorySink>,
 ) -> ExecutionOutcome {
+    execute(&machine(reader, query_language), input, objects, sink).await
+}
+
+/// Runs `machine` as `arn:…:stateMachine:m`, reading and writing `objects` when given.
+async fn execute(machine: &StateMachine, input: Value, objects: Option<Arc<Held>>, sink: Arc<dyn HistorySink>) -> ExecutionOutcome {
     let mut interpreter = Interpreter::new(Arc::new(NoTasks), sink);
     if let Some(objects) = objects {
         interpreter = interpreter.with_objects(objects);
@@ -119,7 +124,7 @@ async fn run_into(
         input,
         ..ExecutionSpec::default()
     };
-    interpreter.execute(&machine(reader, query_language), &spec).await
+    interpreter.execute(machine, &spec).await
 }
 
 fn get(key: &str, config: Value) -> Value {
@@ -331,19 +336,8 @@ async fn write(writer: Value, input: Value, objects: Option<Arc<Held>>) -> Execu
                   "C": {"Type": "Choice", "Choices": [{"Variable": "$", "StringEquals": "bad", "Next": "F"}], "Default": "P"},
                   "F": {"Type": "Fail", "Error": "Bad", "Cause": "bad item"},
                   "P": {"Type": "Pass", "End": true}}}}}});
-    let mut interpreter = Interpreter::new(Arc::new(NoTasks), Arc::new(NullSink));
-    if let Some(objects) = objects {
-        interpreter = interpreter.with_objects(objects);
-    }
-    let spec = ExecutionSpec {
-        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
-        execution_name: "e".into(),
-        input,
-        ..ExecutionSpec::default()
-    };
-    interpreter
-        .execute(&StateMachine::from_json(&definition.to_string()).unwrap(), &spec)
-        .await
+    let machine = StateMachine::from_json(&definition.to_string()).unwrap();
+    execute(&machine, input, objects, Arc::new(NullSink)).await
 }
 
 fn orders() -> Value {
