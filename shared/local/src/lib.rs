@@ -33,8 +33,8 @@
 //!   [`coordination::lanes`], the stage locks of the execution modes.
 //! - [`cloudwatch`]: metrics in SQLite, alarm evaluation, health probes; [`dora`]: DORA's four
 //!   key metrics from the execution records.
-//! - [`objects`]: S3 objects read from a directory, for a Distributed Map's ItemReader in
-//!   `baton asl run --s3-dir`.
+//! - [`objects`]: S3 objects in a directory, for a Distributed Map's ItemReader and
+//!   ResultWriter in `baton asl run --s3-dir`.
 //! - [`params`]: local Parameter Store / Secrets Manager values for buildspecs; `mask` keeps
 //!   their values out of every log and record a build leaves.
 //! - [`sys`]: the machine underneath: [`sys::process`] (child processes in their own process

@@ -1,7 +1,8 @@
-//! S3 objects read from a directory standing for S3 (`DIR/BUCKET/KEY`), for a Distributed Map's
-//! ItemReader in a local run (`baton asl run --s3-dir DIR`). Every object resolves beneath the
-//! directory, links followed and none allowed to lead out, as every path Baton reads does; a
-//! listing gives the files beneath the bucket's directory (a directory is no object).
+//! S3 objects in a directory standing for S3 (`DIR/BUCKET/KEY`), for a Distributed Map's
+//! ItemReader and ResultWriter in a local run (`baton asl run --s3-dir DIR`). Every object
+//! resolves beneath the directory, links followed and none allowed to lead out, as every path
+//! Baton reads or writes does; a listing gives the files beneath the bucket's directory (a
+//! directory is no object); a written object is a new file, never written over one.
 
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
