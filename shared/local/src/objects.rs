@@ -58,7 +58,7 @@ impl DirObjects {
         let dir = self.bucket_dir(bucket, &at)?;
         // Only directories whose keys could begin with the prefix are walked: `logs/2024-`
         // walks `logs/` alone, as S3 reads only that part of its index.
-        let may_hold = |key: &str| key.starts_with(prefix) || prefix.starts_with(&format!("{key}/"));
+        let may_hold = |key: &str| key.starts_with(prefix) || prefix.strip_prefix(key).is_some_and(|rest| rest.starts_with('/'));
         let walk = WalkDir::new(&dir)
             .follow_links(true)
             .min_depth(1)

@@ -182,11 +182,13 @@ impl Writer {
         else {
             return Ok(Value::Array(results.into_iter().map(|(_, result)| result).collect()));
         };
-        let (failed_children, succeeded): (Vec<_>, Vec<_>) = results.into_iter().partition(|(failed, _)| *failed);
-        let (failed_children, succeeded): (Vec<Value>, Vec<Value>) = (
-            failed_children.into_iter().map(|(_, r)| r).collect(),
-            succeeded.into_iter().map(|(_, r)| r).collect(),
-        );
+        let (mut failed_children, mut succeeded) = (Vec::new(), Vec::new());
+        for (failed, result) in results {
+            match failed {
+                true => failed_children.push(result),
+                false => succeeded.push(result),
+            }
+        }
         let run_id = map_run_arn.rsplit(':').next().unwrap_or_default();
         // The guide's example writes Prefix `csvProcessJobs` as `csvProcessJobs/ID/…`; a Prefix
         // that ends in `/` is taken as it is.
