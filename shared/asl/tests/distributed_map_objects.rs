@@ -427,6 +427,36 @@ async fn writer_config_shapes_the_children_s_results() {
     assert_failed_record(&none[2]);
 }
 
+/// A child's record names the execution its own context object named: the child is an
+/// execution of its own (developer guide, Using Map state in Distributed mode), its `$$.Execution`
+/// the one DescribeExecution, and so the guide's Transformation NONE record, gives.
+#[tokio::test(start_paused = true)]
+async fn a_child_s_record_names_the_execution_its_context_named() {
+    let definition = json!({"StartAt": "M", "States": {
+        "M": {"Type": "Map", "Label": "Orders", "ResultWriter": {"WriterConfig": {"Transformation": "NONE"}}, "End": true,
+              "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P", "States": {
+                  "P": {"Type": "Pass", "End": true, "Parameters": {
+                      "id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name", "start.$": "$$.Execution.StartTime",
+                      "input.$": "$$.Execution.Input", "machine.$": "$$.StateMachine.Id"}}}}}}});
+    let machine = StateMachine::from_json(&definition.to_string()).unwrap();
+    let outcome = execute(&machine, json!([{"order": 1}, {"order": 2}]), None, Arc::new(NullSink)).await;
+    assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);
+    let records = outcome.output.unwrap();
+    let mut ids = Vec::new();
+    for (i, record) in records.as_array().unwrap().iter().enumerate() {
+        let context: Value = serde_json::from_str(record["Output"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            context,
+            json!({"id": record["ExecutionArn"], "name": record["Name"], "start": record["StartDate"],
+                   "input": {"order": i + 1}, "machine": record["StateMachineArn"]}),
+            "{record}"
+        );
+        ids.push(context["id"].clone());
+    }
+    assert_eq!(ids.len(), 2);
+    assert_ne!(ids[0], ids[1], "each child is an execution of its own");
+}
+
 /// Exported, the results are written under `PREFIX/RUN-ID/` — each status's in its own file,
 /// every child's record by default, and a manifest of them as AWS writes one — and the state's
 /// result is where they are (developer guide, ResultWriter (Map), "Exporting to Amazon S3").

@@ -170,7 +170,7 @@ impl Interpreter {
 /// test_context_object.snapshot.json, test_input_path[$$], 2024-09-11); an Express
 /// execution's, `Id, Input, Name, RoleArn, StartTime`, without `RedriveCount` as it cannot be
 /// redriven (express/test_express_sync.snapshot.json, test_query_runtime_memory, 2024-07-15).
-fn execution_context(spec: &ExecutionSpec, arn: &str, input: &Value, role: &str, start_time: &str, redrive_count: u64) -> Value {
+pub(super) fn execution_context(spec: &ExecutionSpec, arn: &str, input: &Value, role: &str, start_time: &str, redrive_count: u64) -> Value {
     if spec.workflow == super::Workflow::Standard {
         json!({
             "Id": arn,

@@ -119,7 +119,7 @@ impl Interpreter {
                     Some(_) => std::iter::repeat_with(|| None).take(n).collect(),
                     None => Vec::new(),
                 });
-                let map_run = distributed.then(|| MapRun::start(s, run));
+                let map_run = distributed.then(|| MapRun::start(s, processor, run));
                 let permits = Arc::new(tokio::sync::Semaphore::new(limit));
                 let failures = AtomicUsize::new(0);
                 let map_name: Arc<str> = Arc::from(name);
@@ -148,25 +148,26 @@ impl Interpreter {
                                 (input, Some(map_item))
                             }
                         };
-                        let iter_run = Arc::new(match map_run {
-                            Some(map_run) => map_run.child(run, processor),
-                            None => run.fork(processor),
-                        });
+                        let (iter_run, child) = match map_run {
+                            Some(map_run) => {
+                                let (flow, child) = map_run.child(run, processor, &item_input);
+                                (flow, Some(child))
+                            }
+                            None => (run.fork(processor), None),
+                        };
+                        let iter_run = Arc::new(iter_run);
                         lock(running).insert(index, iter_run.clone());
                         iter_run
                             .recorder
                             .map_iteration("MapIterationStarted", "mapIterationStartedEventDetails", map_name, index);
-                        let kept_input = keep.then(|| item_input.clone());
-                        let started = iter_run.clock.now();
+                        let kept = child.filter(|_| keep).map(|execution| (execution, item_input.clone()));
                         let out = self.run_machine(processor, item_input, &iter_run, map_item).await;
-                        if let Some(input) = kept_input {
-                            let outcome = out.clone();
-                            let stopped = iter_run.clock.now();
+                        if let Some((execution, input)) = kept {
                             lock(children)[index] = Some(Child {
+                                execution,
                                 input,
-                                outcome,
-                                started,
-                                stopped,
+                                outcome: out.clone(),
+                                stopped: iter_run.clock.now(),
                             });
                         }
                         match out {
@@ -223,7 +224,7 @@ impl Interpreter {
                         Some(writer) => {
                             results?;
                             let children = std::mem::take(&mut *lock(&children)).into_iter().flatten().collect();
-                            writer.finish(map_run.arn(), children).await?
+                            writer.finish(map_run, children).await?
                         }
                         None => results?,
                     };

@@ -6,17 +6,36 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::Run;
+use super::drive::execution_context;
+use super::{ExecutionSpec, Run, Workflow};
+use crate::context::timestamp;
 use crate::definition::{MapState, StateMachine};
 use crate::error::StatesError;
 use crate::history::{NullSink, Recorder};
 
-/// A started Map Run: its ARN and the `MapRunStarted` event.
+/// A started Map Run: its ARN, the `MapRunStarted` event, and the state machine its children
+/// are executions of.
 pub(super) struct MapRun {
     arn: Arc<str>,
     started: u64,
+    /// The children's state machine, `…:stateMachine:MACHINE/LABEL`: the "labelled State
+    /// Machine ARN" of the developer guide's Map Run page, whose child executions
+    /// DescribeStateMachineForExecution answers with their Map Run's label.
+    machine: Arc<Value>,
+    /// Whether the children are Express executions (`ProcessorConfig.ExecutionType`).
+    express: bool,
+}
+
+/// A child workflow execution of a Map Run, as its `$$.Execution` and its record under a
+/// ResultWriter name it.
+#[derive(Debug)]
+pub(super) struct ChildExecution {
+    pub(super) arn: String,
+    pub(super) name: String,
+    pub(super) started: DateTime<Utc>,
 }
 
 impl MapRun {
@@ -33,7 +52,7 @@ impl MapRun {
     /// Starts the run of a Distributed Map state. Its ARN is the state machine's with `mapRun:`
     /// for `stateMachine:`, then the state's `Label` (an id when it has none) and the run's id,
     /// as the developer guide forms Map Run ARNs (`arn:aws:states:…:mapRun:MACHINE/LABEL:ID`).
-    pub(super) fn start(s: &MapState, run: &Run) -> MapRun {
+    pub(super) fn start(s: &MapState, processor: &StateMachine, run: &Run) -> MapRun {
         let machine = run.state_machine.get("Id").and_then(Value::as_str).unwrap_or_default();
         let label = s.label.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let arn: Arc<str> = format!(
@@ -45,17 +64,61 @@ impl MapRun {
         let started = run
             .recorder
             .emit("MapRunStarted", Some("mapRunStartedEventDetails"), json!({"mapRunArn": &*arn}));
-        MapRun { arn, started }
+        let machine_arn = format!("{machine}/{label}");
+        let name = machine_arn.rsplit_once(":stateMachine:").map_or("", |(_, name)| name);
+        let execution_type = processor.processor_config.as_ref().and_then(|c| c.get("ExecutionType"));
+        MapRun {
+            arn,
+            started,
+            machine: Arc::new(json!({"Id": machine_arn, "Name": name})),
+            express: execution_type.and_then(Value::as_str) == Some("EXPRESS"),
+        }
     }
 
     pub(super) fn arn(&self) -> &str {
         &self.arn
     }
 
-    /// The flow a child execution runs in: the iteration's own recorder, whose events are not
-    /// the parent's (the local interpreter keeps no child histories).
-    pub(super) fn child(&self, run: &Run, processor: &StateMachine) -> Run {
-        run.fork_into(processor, Recorder::new(Arc::new(NullSink), &self.arn, run.clock, 0))
+    /// The children's state machine's ARN.
+    pub(super) fn machine_arn(&self) -> &str {
+        self.machine["Id"].as_str().unwrap_or_default()
+    }
+
+    /// A child execution started now with `input`, and the flow it runs in. It is an execution
+    /// of its own ("each child workflow execution has its own, separate execution history",
+    /// developer guide, Using Map state in Distributed mode), so its context object is its own:
+    /// `$$.Execution` names it and holds its input, `$$.StateMachine` is the Map Run's labelled
+    /// machine; AWS's own sample tells a child from its parent by `$states.context.Execution.Id`
+    /// (awslabs/cid-data-collection-framework, data-collection/deploy/source/step-functions/
+    /// health-detail-state-machine-v2.json: `'map-state-machine-exid':
+    /// $split($states.context.Execution.Id, ':')[7]` in the child, `child-state-machine-exid`
+    /// the same in the parent). Its role is the parent's. The local interpreter keeps no child
+    /// histories, so its recorder writes nowhere.
+    pub(super) fn child(&self, run: &Run, processor: &StateMachine, input: &Value) -> (Run, ChildExecution) {
+        let spec = ExecutionSpec {
+            state_machine_arn: self.machine_arn().to_string(),
+            execution_name: uuid::Uuid::new_v4().to_string(),
+            workflow: match self.express {
+                true => Workflow::Express {
+                    id: uuid::Uuid::new_v4().to_string(),
+                },
+                false => Workflow::Standard,
+            },
+            ..ExecutionSpec::default()
+        };
+        let arn = spec.execution_arn();
+        let started = run.clock.now();
+        let role = run.execution.get("RoleArn").and_then(Value::as_str).unwrap_or_default();
+        let execution = execution_context(&spec, &arn, input, role, &timestamp(started), 0);
+        let flow = run
+            .fork_into(processor, Recorder::new(Arc::new(NullSink), &arn, run.clock, 0))
+            .into_execution(execution, self.machine.clone());
+        let child = ChildExecution {
+            arn,
+            name: spec.execution_name,
+            started,
+        };
+        (flow, child)
     }
 
     /// Every child succeeded. `MapRunSucceeded` follows `MapRunStarted`, the state's

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Interpreter;
+use super::map_run::{ChildExecution, MapRun};
 use crate::context::{Context, timestamp};
 use crate::error::{StatesError, names};
 use crate::io::{Lang, jsonata_field, states_doc};
@@ -74,9 +75,9 @@ struct Export {
 /// A child workflow execution as it ended.
 #[derive(Debug)]
 pub(super) struct Child {
+    pub(super) execution: ChildExecution,
     pub(super) input: Value,
     pub(super) outcome: Result<Value, StatesError>,
-    pub(super) started: DateTime<Utc>,
     pub(super) stopped: DateTime<Utc>,
 }
 
@@ -154,19 +155,20 @@ impl Interpreter {
 }
 
 impl Writer {
-    /// The state's result once every child of the run `map_run_arn` ended, `children` in item
-    /// order: what they gave, transformed; or, exported, where it was written.
-    pub(super) async fn finish(&self, map_run_arn: &str, children: Vec<Child>) -> Result<Value, StatesError> {
-        let execution = ChildArns::of(map_run_arn);
+    /// The state's result once every child of `map_run` ended, `children` in item order: what
+    /// they gave, transformed; or, exported, where it was written.
+    pub(super) async fn finish(&self, map_run: &MapRun, children: Vec<Child>) -> Result<Value, StatesError> {
+        let map_run_arn = map_run.arn();
+        let machine = map_run.machine_arn();
         // In item order, each with whether its child failed.
         let mut results = Vec::with_capacity(children.len());
         for child in children {
             match child.outcome {
                 // A failed child gives its record whatever the transformation (the guide's Note
                 // under WriterConfig: "equivalent to having set Transformation to NONE").
-                Err(ref error) => results.push((true, execution.failed(&child, error))),
+                Err(ref error) => results.push((true, child.failed(machine, error))),
                 Ok(ref output) => match (self.transformation, output) {
-                    (Transformation::None, _) => results.push((false, execution.succeeded(&child, output))),
+                    (Transformation::None, _) => results.push((false, child.succeeded(machine, output))),
                     (Transformation::Flatten, Value::Array(items)) => {
                         results.extend(items.iter().map(|item| (false, item.clone())));
                     }
@@ -225,26 +227,11 @@ impl Writer {
     }
 }
 
-/// A Map Run's child workflow executions' ARNs: the run's with `stateMachine:` or `execution:`
-/// for `mapRun:`, as the guide's NONE example has them (`…:execution:orderProcessing/getOrders:ID`
-/// under `…:stateMachine:orderProcessing/getOrders`).
-struct ChildArns {
-    state_machine: String,
-    execution: String,
-}
-
-impl ChildArns {
-    fn of(map_run_arn: &str) -> Self {
-        let machine = map_run_arn.rsplit_once(':').map_or(map_run_arn, |(m, _)| m);
-        ChildArns {
-            state_machine: machine.replacen(":mapRun:", ":stateMachine:", 1),
-            execution: machine.replacen(":mapRun:", ":execution:", 1),
-        }
-    }
-
-    /// A child's record as the guide's Transformation NONE example gives a succeeded one.
-    fn succeeded(&self, child: &Child, output: &Value) -> Value {
-        let mut record = self.record(child, "SUCCEEDED");
+impl Child {
+    /// Its record as the guide's Transformation NONE example gives a succeeded child's, of an
+    /// execution of `machine`.
+    fn succeeded(&self, machine: &str, output: &Value) -> Value {
+        let mut record = self.record(machine, "SUCCEEDED");
         record["Output"] = json!(output.to_string());
         record["OutputDetails"] = json!({"Included": true});
         record["RedriveStatus"] = json!("NOT_REDRIVABLE");
@@ -255,26 +242,27 @@ impl ChildArns {
     /// A failed child's record: the succeeded one's fields with DescribeExecution's `Error` and
     /// `Cause` for the output, redrivable by its Map Run (DescribeExecution's
     /// `REDRIVABLE_BY_MAP_RUN`, "a Child workflow execution started by a Distributed Map").
-    fn failed(&self, child: &Child, error: &StatesError) -> Value {
-        let mut record = self.record(child, "FAILED");
+    fn failed(&self, machine: &str, error: &StatesError) -> Value {
+        let mut record = self.record(machine, "FAILED");
         record["Error"] = json!(error.error);
         record["Cause"] = json!(error.cause);
         record["RedriveStatus"] = json!("REDRIVABLE_BY_MAP_RUN");
         sorted(record)
     }
 
-    fn record(&self, child: &Child, status: &str) -> Value {
-        let name = uuid::Uuid::new_v4().to_string();
+    /// The execution the child's `$$.Execution` named, as the guide's NONE example has it
+    /// (`…:execution:orderProcessing/getOrders:ID` of `…:stateMachine:orderProcessing/getOrders`).
+    fn record(&self, machine: &str, status: &str) -> Value {
         json!({
-            "ExecutionArn": format!("{}:{name}", self.execution),
-            "Input": child.input.to_string(),
+            "ExecutionArn": self.execution.arn,
+            "Input": self.input.to_string(),
             "InputDetails": {"Included": true},
-            "Name": name,
+            "Name": self.execution.name,
             "RedriveCount": 0,
-            "StartDate": timestamp(child.started),
-            "StateMachineArn": self.state_machine,
+            "StartDate": timestamp(self.execution.started),
+            "StateMachineArn": machine,
             "Status": status,
-            "StopDate": timestamp(child.stopped),
+            "StopDate": timestamp(self.stopped),
         })
     }
 }

@@ -123,6 +123,14 @@ impl Run {
         }
     }
 
+    /// The flow as an execution of its own, whose context object names `execution` and
+    /// `state_machine` rather than those of the flow it was forked from.
+    pub(super) fn into_execution(mut self, execution: Value, state_machine: Arc<Value>) -> Run {
+        self.execution = Arc::new(execution);
+        self.state_machine = state_machine;
+        self
+    }
+
     /// The flow entered a state of type `kind` at event `entered`; `before` was its last event.
     pub(super) fn enter(&self, kind: &str, entered: u64, before: u64) {
         let aborted_as = ABORTED.iter().position(|(k, _)| *k == kind).map_or(0, |i| i + 1);
