@@ -21,7 +21,7 @@
 //!   belongs to; [`redrive`] reads where an
 //!   unfinished execution continues from them; [`replay`] runs a recorded execution again with
 //!   its tasks' recorded results and says where the two runs differ.
-//! - [`error`]: definition errors and runtime `States.*` errors; [`pointer`] turns the JSON
+//! - [`error`]: definition errors and runtime `States.*` errors; [`pointer`](mod@pointer) turns the JSON
 //!   pointer a diagnostic names into a line and column; [`json_syntax`] says why a definition
 //!   is not JSON, in AWS's (Jackson's) words.
 

@@ -500,7 +500,7 @@ fn context_read(rest: &str) -> Option<ContextRead> {
     Some(ContextRead { member, fields })
 }
 
-/// A path as Jayway JsonPath prints it in "No results for path: $['a'][0]", the wording Step
+/// A path as Jayway JsonPath prints it in `No results for path: $['a'][0]`, the wording Step
 /// Functions passes on for an InputPath or OutputPath that selects nothing.
 pub fn normalized(path: &str) -> String {
     let Ok(parsed) = cached(path) else {

@@ -101,7 +101,7 @@ impl CodeDeployer {
     }
 
     /// Starts refused because the group is busy wait here, in order, until the group's
-    /// deployment ends ([`crate::deploy_queue`]).
+    /// deployment ends (the crate's `deploy_queue`).
     #[must_use]
     pub fn with_queue(mut self, queue: DynamoState) -> Self {
         self.queue = Some(queue);

@@ -23,8 +23,8 @@
 //!
 //! Apart from the adapters, [`entrypoints`]: what each Lambda function runs, built from its
 //! environment at init ([`entrypoints::config`]) and served on the Lambda runtime
-//! ([`entrypoints::lambda`]). With the `stack` feature, [`stack`] resolves a deployed stack's
-//! resources and [`operations`] operates its executions for the CLI.
+//! ([`entrypoints::lambda`]). With the `stack` feature, `stack` resolves a deployed stack's
+//! resources and `operations` operates its executions for the CLI.
 
 pub mod canary;
 pub mod cloudwatch;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::alarm::AlarmState;
+use crate::events::Event;
 
 /// A failure inside an adapter. `transient` marks what a retry may fix (throttling, a dropped
 /// connection); the state machine's `Retry` matches it through the `Transient` error type.
@@ -359,7 +360,7 @@ pub trait CanarySource: Send + Sync {
 /// One-shot timers that come back as events (EventBridge Scheduler on AWS).
 #[async_trait]
 pub trait Timers: Send + Sync {
-    async fn after(&self, delay_secs: u64, event: crate::events::Event) -> PortResult<()>;
+    async fn after(&self, delay_secs: u64, event: Event) -> PortResult<()>;
 }
 
 /// An execution reaching a stage's gate.

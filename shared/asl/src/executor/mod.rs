@@ -1,8 +1,8 @@
 //! The interpreter: walks states, applies input/output processing, retries and catches errors,
 //! and records history. Task work is delegated to a [`TaskInvoker`] supplied by the embedder.
 //!
-//! [`task`] holds Task states, [`parallel`] and [`map`] the states that fan out, [`simple`] the
-//! states that call nothing outside, [`run`] what one flow of an execution carries; this module
+//! `task` holds Task states, `parallel` and `map` the states that fan out, `simple` the
+//! states that call nothing outside, `run` what one flow of an execution carries; this module
 //! the run loop and error recovery.
 
 mod drive;

@@ -1,6 +1,6 @@
 //! Definition checks, as `ValidateStateMachineDefinition` makes them: every problem is reported,
 //! each with Step Functions' diagnostic code and a JSON pointer to where it is. This module walks
-//! machines and shared field kinds (paths, templates, JSONata, Assign, Retry/Catch); [`state`]
+//! machines and shared field kinds (paths, templates, JSONata, Assign, Retry/Catch); `state`
 //! checks each state type's own fields.
 
 mod bounds;

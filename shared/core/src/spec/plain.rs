@@ -1,6 +1,6 @@
 //! The YAML library's wording, said as a user of pipeline.yml, a buildspec or an appspec would
 //! say it: "unknown key", "appears twice", "a list" — never "unit value", "field",
-//! "use Option<String>" or "set DuplicateKeyPolicy in Options", which name the library's API.
+//! "use `Option<String>`" or "set DuplicateKeyPolicy in Options", which name the library's API.
 
 /// `message` from serde or serde-saphyr, in plain words (unchanged when it already is).
 pub fn plain(message: &str) -> String {
