@@ -22,8 +22,9 @@ pub(super) struct MapRun {
     arn: Arc<str>,
     started: u64,
     /// The children's state machine, `…:stateMachine:MACHINE/LABEL`: the "labelled State
-    /// Machine ARN" of the developer guide's Map Run page, whose child executions
-    /// DescribeStateMachineForExecution answers with their Map Run's label.
+    /// Machine ARN" of the developer guide's Map Run page, a Map Run's `stateMachineArn` as
+    /// ListMapRuns gave it on AWS (localstack/localstack, tests/aws/services/stepfunctions/v2/
+    /// test_sfn_api_map_run.snapshot.json, 2023-09-21).
     machine: Arc<Value>,
     /// Whether the children are Express executions (`ProcessorConfig.ExecutionType`).
     express: bool,
