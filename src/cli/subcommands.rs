@@ -154,7 +154,8 @@ pub(crate) enum AslCommand {
         /// (repeatable).
         #[arg(long = "substitute", value_name = "NAME=VALUE")]
         substitute: Vec<String>,
-        /// Include the execution history (GetExecutionHistory events) in the output.
+        /// Include the execution history (GetExecutionHistory events) in the output, and each
+        /// Distributed Map child execution's own under `childExecutions`.
         #[arg(long)]
         history: bool,
         /// A Step Functions Local mock configuration (MockConfigFile.json).

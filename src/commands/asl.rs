@@ -325,6 +325,15 @@ fn execute(args: RunArgs) -> anyhow::Result<u8> {
     });
     if args.history {
         doc["history"] = serde_json::to_value(sink.events())?;
+        // A Distributed Map's children, each an execution with a history of its own.
+        let children: Vec<Value> = sink
+            .children()
+            .into_iter()
+            .map(|(arn, events)| Ok(json!({"executionArn": arn, "history": serde_json::to_value(events)?})))
+            .collect::<Result<_, serde_json::Error>>()?;
+        if !children.is_empty() {
+            doc["childExecutions"] = Value::Array(children);
+        }
     }
     println!("{}", serde_json::to_string_pretty(&doc)?);
     Ok(if outcome.status == ExecutionStatus::Succeeded { 0 } else { 1 })

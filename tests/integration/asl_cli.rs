@@ -224,8 +224,28 @@ fn asl_run_reads_a_distributed_maps_items_from_a_directory_standing_for_s3() {
         "--test-case",
         "Rows",
     ];
-    let doc = ran(&[&args[..], &["--s3-dir", s3.to_str().expect("utf-8")]].concat(), 0);
+    let doc = ran(&[&args[..], &["--s3-dir", s3.to_str().expect("utf-8"), "--history"]].concat(), 0);
     assert_eq!(doc["output"].as_array().map(Vec::len), Some(3), "{doc}");
+    // Each child is an execution with a history of its own, from its row to its end.
+    let children = doc["childExecutions"].as_array().expect("child executions");
+    assert_eq!(children.len(), 3, "{doc}");
+    for child in children {
+        let arn = child["executionArn"].as_str().expect("ARN");
+        // The sample's children are Express executions of the Map Run's (unlabelled) machine.
+        assert!(arn.contains(":express:distributed-map-csv-iterator/"), "{arn}");
+        let history = child["history"].as_array().expect("history");
+        let input = history[0]["executionStartedEventDetails"]["input"].as_str().expect("input");
+        assert!(["web-1", "web-2", "db-1"].iter().any(|host| input.contains(host)), "{input}");
+        assert_eq!(history.last().expect("end")["type"], "ExecutionSucceeded", "{child}");
+    }
+    let parent = doc["history"].as_array().expect("history");
+    assert!(parent.iter().any(|e| e["type"] == "MapRunStarted"), "{doc}");
+    assert!(
+        !parent
+            .iter()
+            .any(|e| e["type"].as_str().is_some_and(|t| t.starts_with("MapIteration"))),
+        "{doc}"
+    );
     let doc = ran(&args, 1);
     assert_eq!(doc["error"], "States.Runtime");
     assert!(doc["cause"].as_str().is_some_and(|c| c.contains("--s3-dir DIR")), "{doc}");

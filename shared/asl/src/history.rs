@@ -201,6 +201,12 @@ fn json_details(key: Option<&str>, details: Value) -> Option<Details> {
 pub trait HistorySink: Send + Sync {
     /// Takes the event by value: sinks keep or forward it without another copy.
     fn record(&self, execution_arn: &str, event: HistoryEvent);
+
+    /// Where the events of another execution this one starts go (a Distributed Map's child
+    /// workflow execution): by default here too, each named by its execution's ARN.
+    fn child(&self, _execution_arn: &str) -> Option<Arc<dyn HistorySink>> {
+        None
+    }
 }
 
 /// Numbers events for one execution and tracks each flow's previous event, so the branches of a
@@ -249,6 +255,14 @@ impl Recorder {
     /// Whether the history is at its limit (the next state would pass it).
     pub(crate) fn full(&self) -> bool {
         self.counter.load(Ordering::SeqCst) >= HISTORY_LIMIT - 2
+    }
+
+    /// The recorder of another execution this one starts, `execution_arn` (a Distributed Map's
+    /// child workflow execution), whose events are numbered from 1 and go where the sink keeps
+    /// that execution's.
+    pub(crate) fn for_execution(&self, execution_arn: &str) -> Self {
+        let sink = self.sink.child(execution_arn).unwrap_or_else(|| self.sink.clone());
+        Self::new(sink, execution_arn, self.clock, 0)
     }
 
     /// A recorder for a sub-flow (a branch or a map iteration) that starts after `parent` event.
@@ -401,21 +415,47 @@ fn event_kind(state_type: &str, entered: bool) -> &'static str {
     }
 }
 
-/// Keeps every event in memory (for `baton asl run --history` and tests).
+/// Keeps every event in memory (for `baton asl run --history` and tests): the execution's, and
+/// apart from them each child execution's it starts, however deeply.
 #[derive(Debug, Default)]
 pub struct MemorySink {
     events: std::sync::Mutex<Vec<HistoryEvent>>,
+    /// Every child execution's ARN and events, shared by the whole family, in the order they
+    /// started.
+    children: Arc<std::sync::Mutex<Vec<Child>>>,
 }
+
+/// A child execution's ARN and where its events are kept.
+type Child = (String, Arc<MemorySink>);
 
 impl MemorySink {
     pub fn events(&self) -> Vec<HistoryEvent> {
         self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Each child execution's ARN and history, in the order they started: a Distributed Map's
+    /// child workflow executions, and theirs.
+    pub fn children(&self) -> Vec<(String, Vec<HistoryEvent>)> {
+        let children = self.children.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        children.iter().map(|(arn, sink)| (arn.clone(), sink.events())).collect()
     }
 }
 
 impl HistorySink for MemorySink {
     fn record(&self, _execution_arn: &str, event: HistoryEvent) {
         self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(event);
+    }
+
+    fn child(&self, execution_arn: &str) -> Option<Arc<dyn HistorySink>> {
+        let sink = Arc::new(MemorySink {
+            events: std::sync::Mutex::default(),
+            children: self.children.clone(),
+        });
+        self.children
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((execution_arn.to_string(), sink.clone()));
+        Some(sink)
     }
 }
 

@@ -29,10 +29,11 @@ impl Interpreter {
         let (recorder, input, start_time, redrive_count) = match start {
             Start::Fresh => {
                 let recorder = Recorder::new(self.sink.clone(), &arn, clock, 0);
+                let input = spec.input_text.as_deref().map_or_else(|| json_text(&spec.input), str::to_string);
                 recorder.emit_aside(
                     "ExecutionStarted",
                     Some("executionStartedEventDetails"),
-                    json!({"input": spec.input_text.as_deref().map_or_else(|| json_text(&spec.input), str::to_string), "inputDetails": {"truncated": false}, "roleArn": role}),
+                    started_details(input, role),
                 );
                 (recorder, spec.input.clone(), timestamp(clock.now()), 0)
             }
@@ -142,7 +143,7 @@ impl Interpreter {
                 recorder.emit(
                     "ExecutionSucceeded",
                     Some("executionSucceededEventDetails"),
-                    json!({"output": json_text(&output), "outputDetails": {"truncated": false}}),
+                    succeeded_details(&output),
                 );
                 info!(execution = %arn, "execution succeeded");
                 ExecutionOutcome {
@@ -191,11 +192,21 @@ pub(super) fn execution_context(spec: &ExecutionSpec, arn: &str, input: &Value, 
     }
 }
 
+/// `executionStartedEventDetails`: the input as the execution was given it, and its role.
+pub(super) fn started_details(input: String, role: &str) -> Value {
+    json!({"input": input, "inputDetails": {"truncated": false}, "roleArn": role})
+}
+
+/// `executionSucceededEventDetails`.
+pub(super) fn succeeded_details(output: &Value) -> Value {
+    json!({"output": json_text(output), "outputDetails": {"truncated": false}})
+}
+
 /// `executionFailedEventDetails`, as `StatesError::described` gives the two (also recorded in
 /// localstack/localstack, tests/aws/services/stepfunctions/v2/assign/
 /// test_assign_base.snapshot.json, test_assign_in_choice[CONDITION_FALSE], 2024-12-27:
 /// `{"cause": "Condition is false"}`).
-fn failed_details(error: &StatesError) -> Value {
+pub(super) fn failed_details(error: &StatesError) -> Value {
     let (error, cause) = error.described();
     let mut details = serde_json::Map::new();
     for (key, text) in [("error", error), ("cause", cause)] {

@@ -157,11 +157,19 @@ impl Interpreter {
                         };
                         let iter_run = Arc::new(iter_run);
                         lock(running).insert(index, iter_run.clone());
-                        iter_run
-                            .recorder
-                            .map_iteration("MapIterationStarted", "mapIterationStartedEventDetails", map_name, index);
+                        // A child execution's history is its own, not an iteration's.
+                        if !distributed {
+                            iter_run
+                                .recorder
+                                .map_iteration("MapIterationStarted", "mapIterationStartedEventDetails", map_name, index);
+                        }
                         let kept = child.filter(|_| keep).map(|execution| (execution, item_input.clone()));
                         let out = self.run_machine(processor, item_input, &iter_run, map_item).await;
+                        // A child's history ends with it, whatever the Map Run does next.
+                        if distributed {
+                            MapRun::ended(&iter_run, &out);
+                            lock(running).remove(&index);
+                        }
                         if let Some((execution, input)) = kept {
                             lock(children)[index] = Some(Child {
                                 execution,
@@ -176,14 +184,14 @@ impl Interpreter {
                                 // event, not its MapIterationSucceeded (AWS's history, quoted
                                 // where the state succeeds below).
                                 lock(running).remove(&index);
-                                let last = iter_run.recorder.last();
-                                let id = iter_run.recorder.map_iteration(
-                                    "MapIterationSucceeded",
-                                    "mapIterationSucceededEventDetails",
-                                    map_name,
-                                    index,
-                                );
                                 if !distributed {
+                                    let last = iter_run.recorder.last();
+                                    let id = iter_run.recorder.map_iteration(
+                                        "MapIterationSucceeded",
+                                        "mapIterationSucceededEventDetails",
+                                        map_name,
+                                        index,
+                                    );
                                     run.recorder.follow(last);
                                     last_success.fetch_max(id, Ordering::SeqCst);
                                 }
@@ -192,9 +200,14 @@ impl Interpreter {
                             Err(e) if e.is_terminal() => Err(e),
                             Err(e) => {
                                 let last = iter_run.recorder.last();
-                                iter_run
-                                    .recorder
-                                    .map_iteration("MapIterationFailed", "mapIterationFailedEventDetails", map_name, index);
+                                if !distributed {
+                                    iter_run.recorder.map_iteration(
+                                        "MapIterationFailed",
+                                        "mapIterationFailedEventDetails",
+                                        map_name,
+                                        index,
+                                    );
+                                }
                                 let failed = failures.fetch_add(1, Ordering::SeqCst) + 1;
                                 let error = match tolerated {
                                     // Within tolerance, a failed item leaves a null in the results.
@@ -253,9 +266,14 @@ impl Interpreter {
                         return Err(error);
                     }
                     if let Some((failed, last)) = *lock(&failed_at) {
-                        stop_iterations(&lock(&running), failed, last, name);
-                        if !distributed {
-                            run.recorder.follow(last);
+                        match distributed {
+                            // The children still running are stopped (each left `running`
+                            // as it ended).
+                            true => lock(&running).values().for_each(|child| MapRun::aborted(child)),
+                            false => {
+                                stop_iterations(&lock(&running), failed, last, name);
+                                run.recorder.follow(last);
+                            }
                         }
                     }
                     let record = || {

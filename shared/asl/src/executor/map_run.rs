@@ -9,12 +9,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::drive::execution_context;
+use super::drive::{execution_context, failed_details, started_details, succeeded_details};
 use super::{ExecutionSpec, Run, Workflow};
 use crate::context::timestamp;
 use crate::definition::{MapState, StateMachine};
 use crate::error::StatesError;
-use crate::history::{NullSink, Recorder};
+use crate::io::json_text;
 
 /// A started Map Run: its ARN, the `MapRunStarted` event, and the state machine its children
 /// are executions of.
@@ -93,8 +93,9 @@ impl MapRun {
     /// (awslabs/cid-data-collection-framework, data-collection/deploy/source/step-functions/
     /// health-detail-state-machine-v2.json: `'map-state-machine-exid':
     /// $split($states.context.Execution.Id, ':')[7]` in the child, `child-state-machine-exid`
-    /// the same in the parent). Its role is the parent's. The local interpreter keeps no child
-    /// histories, so its recorder writes nowhere.
+    /// the same in the parent). Its role is the parent's. Its history is its own, kept where
+    /// the parent's is under its own ARN: `ExecutionStarted` with its input, its states, and
+    /// its end ([`MapRun::ended`]).
     pub(super) fn child(&self, run: &Run, processor: &StateMachine, input: &Value) -> (Run, ChildExecution) {
         let spec = ExecutionSpec {
             state_machine_arn: self.machine_arn().to_string(),
@@ -111,15 +112,39 @@ impl MapRun {
         let started = run.clock.now();
         let role = run.execution.get("RoleArn").and_then(Value::as_str).unwrap_or_default();
         let execution = execution_context(&spec, &arn, input, role, &timestamp(started), 0);
-        let flow = run
-            .fork_into(processor, Recorder::new(Arc::new(NullSink), &arn, run.clock, 0))
-            .into_execution(execution, self.machine.clone());
+        let recorder = run.recorder.for_execution(&arn);
+        recorder.emit_aside(
+            "ExecutionStarted",
+            Some("executionStartedEventDetails"),
+            started_details(json_text(input), role),
+        );
+        let flow = run.fork_into(processor, recorder).into_execution(execution, self.machine.clone());
         let child = ChildExecution {
             arn,
             name: spec.execution_name,
             started,
         };
         (flow, child)
+    }
+
+    /// A child execution's flow ended with `outcome`: its history ends as an execution's does.
+    pub(super) fn ended(child: &Run, outcome: &Result<Value, StatesError>) {
+        match outcome {
+            Ok(output) => child.recorder.emit(
+                "ExecutionSucceeded",
+                Some("executionSucceededEventDetails"),
+                succeeded_details(output),
+            ),
+            Err(error) => child
+                .recorder
+                .emit("ExecutionFailed", Some("executionFailedEventDetails"), failed_details(error)),
+        };
+    }
+
+    /// A child execution still running when the run failed is stopped: its history ends
+    /// `ExecutionAborted`.
+    pub(super) fn aborted(child: &Run) {
+        child.recorder.emit("ExecutionAborted", None, Value::Null);
     }
 
     /// Every child succeeded. `MapRunSucceeded` follows `MapRunStarted`, the state's
