@@ -1,8 +1,9 @@
 //! State transitions per second, with full history recorded, for a Pass/Choice loop of 5,000
-//! iterations (in JSONPath and in JSONata) and inline Maps over 2,000 items, bare and with an
+//! iterations (in JSONPath and in JSONata), inline Maps over 2,000 items, bare and with an
 //! ItemSelector reading the context object (the item, the execution's id, a setting of the
-//! execution input), all inside the 25,000-event history limit, beside moto's Step Functions
-//! interpreter running the JSONPath definitions in the same run.
+//! execution input), and a Distributed Map of 2,000 child executions, each with a context
+//! object and a history of its own, all inside the 25,000-event history limit, beside moto's
+//! Step Functions interpreter running the JSONPath definitions in the same run.
 //!
 //! `cargo bench -p baton-asl --bench transitions` (BATON_BENCH_RUNS: Baton runs per case,
 //! default 9; BATON_BENCH_MOTO=0 skips moto). Targets: ≥ 500,000 transitions/s for the JSONPath
@@ -70,7 +71,16 @@ fn jsonata_selector_map_definition() -> Value {
                  "ItemProcessor": {"StartAt": "Take", "States": {"Take": {"Type": "Pass", "End": true}}}}}})
 }
 
-/// Runs once; returns (elapsed, transitions = states entered).
+/// The bare Map in Distributed mode: each item is a child execution, whose context object and
+/// history are its own.
+fn distributed_map_definition() -> Value {
+    let mut definition = map_definition();
+    definition["States"]["Each"]["ItemProcessor"]["ProcessorConfig"] = json!({"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"});
+    definition
+}
+
+/// Runs once; returns (elapsed, transitions = states entered, a Distributed Map's children's
+/// with the execution's).
 fn run(rt: &tokio::runtime::Runtime, machine: &StateMachine, input: &Value) -> (Duration, usize) {
     let sink = Arc::new(MemorySink::default());
     let interpreter = Interpreter::new(Arc::new(NoTasks), sink.clone());
@@ -85,9 +95,12 @@ fn run(rt: &tokio::runtime::Runtime, machine: &StateMachine, input: &Value) -> (
     let outcome = rt.block_on(interpreter.execute(machine, &spec));
     let elapsed = t.elapsed();
     assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);
-    let events = sink.events();
-    assert!(events.len() < 25_000);
-    (elapsed, events.iter().filter(|e| e.kind.ends_with("StateEntered")).count())
+    let histories: Vec<_> = std::iter::once(sink.events())
+        .chain(sink.children().into_iter().map(|(_, events)| events))
+        .collect();
+    assert!(histories.iter().all(|events| events.len() < 25_000));
+    let entered = histories.iter().flatten().filter(|e| e.kind.ends_with("StateEntered")).count();
+    (elapsed, entered)
 }
 
 fn moto(cases: &[(&str, Value, Value)]) -> Option<Vec<f64>> {
@@ -156,6 +169,11 @@ fn main() {
             "JSONata Map, ItemSelector of context",
             jsonata_selector_map_definition(),
             json!({"bucket": "b", "all": (0..2000).collect::<Vec<u32>>()}),
+        ),
+        (
+            "Distributed Map, 2,000 children",
+            distributed_map_definition(),
+            json!({"all": (0..2000).collect::<Vec<u32>>()}),
         ),
     ];
     let mut baton = Vec::new();
