@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
+use super::map_iteration::{self, Iteration};
 use super::map_run::MapRun;
 use super::result_writer::Child;
 use super::{Interpreter, Recovery, Run, caught};
@@ -45,7 +46,7 @@ impl Interpreter {
             // MAP_CATCH_ERROR_OUTPUT_WITH_RETRY, 2024-11-12).
             let failed_at: Mutex<Option<(usize, u64)>> = Mutex::new(None);
             // The iterations started and not finished, stopped if one fails the state.
-            let running: Mutex<BTreeMap<usize, Arc<Run>>> = Mutex::new(BTreeMap::new());
+            let running: Mutex<BTreeMap<usize, Arc<Iteration>>> = Mutex::new(BTreeMap::new());
             // The last `MapIterationSucceeded`, which the state's success and exit follow.
             let last_success = AtomicU64::new(0);
             let attempt = async {
@@ -148,66 +149,29 @@ impl Interpreter {
                                 (input, Some(map_item))
                             }
                         };
-                        let (iter_run, child) = match map_run {
-                            Some(map_run) => {
-                                let (flow, child) = map_run.child(run, processor, &item_input);
-                                (flow, Some(child))
-                            }
-                            None => (run.fork(processor), None),
-                        };
-                        let iter_run = Arc::new(iter_run);
-                        lock(running).insert(index, iter_run.clone());
-                        // A child execution's history is its own, not an iteration's.
-                        if !distributed {
-                            iter_run
-                                .recorder
-                                .map_iteration("MapIterationStarted", "mapIterationStartedEventDetails", map_name, index);
+                        let iteration = Arc::new(Iteration::start(run, processor, map_run.as_ref(), (map_name, index), &item_input));
+                        lock(running).insert(index, iteration.clone());
+                        let kept = keep.then(|| item_input.clone());
+                        let out = self.run_machine(processor, item_input, &iteration.flow, map_item).await;
+                        let (last, succeeded) = iteration.ended(run, &out);
+                        if let Some(id) = succeeded {
+                            last_success.fetch_max(id, Ordering::SeqCst);
                         }
-                        let kept = child.filter(|_| keep).map(|execution| (execution, item_input.clone()));
-                        let out = self.run_machine(processor, item_input, &iter_run, map_item).await;
-                        // A child's history ends with it, whatever the Map Run does next.
-                        if distributed {
-                            MapRun::ended(&iter_run, &out);
-                            lock(running).remove(&index);
-                        }
-                        if let Some((execution, input)) = kept {
+                        if let (Some(input), Some(execution)) = (kept, iteration.child()) {
                             lock(children)[index] = Some(Child {
-                                execution,
+                                execution: execution.clone(),
                                 input,
                                 outcome: out.clone(),
-                                stopped: iter_run.clock.now(),
+                                stopped: iteration.flow.clock.now(),
                             });
                         }
                         match out {
                             Ok(v) => {
-                                // The iterations started after this one follow its last state
-                                // event, not its MapIterationSucceeded (AWS's history, quoted
-                                // where the state succeeds below).
                                 lock(running).remove(&index);
-                                if !distributed {
-                                    let last = iter_run.recorder.last();
-                                    let id = iter_run.recorder.map_iteration(
-                                        "MapIterationSucceeded",
-                                        "mapIterationSucceededEventDetails",
-                                        map_name,
-                                        index,
-                                    );
-                                    run.recorder.follow(last);
-                                    last_success.fetch_max(id, Ordering::SeqCst);
-                                }
                                 Ok(v)
                             }
                             Err(e) if e.is_terminal() => Err(e),
                             Err(e) => {
-                                let last = iter_run.recorder.last();
-                                if !distributed {
-                                    iter_run.recorder.map_iteration(
-                                        "MapIterationFailed",
-                                        "mapIterationFailedEventDetails",
-                                        map_name,
-                                        index,
-                                    );
-                                }
                                 let failed = failures.fetch_add(1, Ordering::SeqCst) + 1;
                                 let error = match tolerated {
                                     // Within tolerance, a failed item leaves a null in the results.
@@ -266,14 +230,11 @@ impl Interpreter {
                         return Err(error);
                     }
                     if let Some((failed, last)) = *lock(&failed_at) {
-                        match distributed {
-                            // The children still running are stopped (each left `running`
-                            // as it ended).
-                            true => lock(&running).values().for_each(|child| MapRun::aborted(child)),
-                            false => {
-                                stop_iterations(&lock(&running), failed, last, name);
-                                run.recorder.follow(last);
-                            }
+                        map_iteration::stop(&lock(&running), failed, last);
+                        // In an inline Map's history the state's next event follows the
+                        // failed iteration's last; a child's events are its own.
+                        if !distributed {
+                            run.recorder.follow(last);
                         }
                     }
                     let record = || {
@@ -309,26 +270,6 @@ fn select_item(
         Lang::Jsonata => jsonata_field(selector, "ItemSelector", &states_doc(effective, None, None, &item_ctx))?,
     };
     Ok((input, map_item))
-}
-
-/// An iteration failed the Map state, so the others stop: as AWS recorded it
-/// (localstack/localstack, tests/aws/services/stepfunctions/v2/timeouts/
-/// test_timeouts.snapshot.json, test_service_lambda_map_timeout, 2024-03-10: four iterations at
-/// once, the first's task timing out), after the failed iteration's `MapIterationFailed` its open
-/// task is aborted, then each iteration still running is, `MapIterationAborted` and its state's
-/// `TaskStateAborted`, every one of these events following the failed iteration's last event.
-fn stop_iterations(running: &BTreeMap<usize, Arc<Run>>, failed: usize, last: u64, map_name: &str) {
-    let map_name: Arc<str> = Arc::from(map_name);
-    if let Some(iteration) = running.get(&failed) {
-        iteration.abort_open_after(last);
-    }
-    for (&index, iteration) in running.iter().filter(|(i, _)| **i != failed) {
-        iteration.recorder.follow(last);
-        iteration
-            .recorder
-            .map_iteration("MapIterationAborted", "mapIterationAbortedEventDetails", &map_name, index);
-        iteration.abort_open_after(last);
-    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -32,7 +32,7 @@ pub(super) struct MapRun {
 
 /// A child workflow execution of a Map Run, as its `$$.Execution` and its record under a
 /// ResultWriter name it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct ChildExecution {
     pub(super) arn: String,
     pub(super) name: String,
