@@ -77,6 +77,19 @@ pub fn sync_dir(dir: &Path) -> Result<(), LocalError> {
 
 /// Writes a small file atomically: temp file, fsync, rename, fsync the directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
+    write_through_temp(path, bytes, |tmp, path| fs::rename(tmp, path))
+}
+
+/// Writes a file once: whole or not at all (a temp file, fsynced, then linked in place), and
+/// never over a file that is already there, which is refused as `AlreadyExists`.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
+    // A hard link, unlike a rename, does not replace what is there.
+    write_through_temp(path, bytes, |tmp, path| fs::hard_link(tmp, path))
+}
+
+/// Writes `bytes` to a temp file beside `path`, fsyncs it, puts it at `path` with `place`, and
+/// fsyncs the directory; the temp file never outlives the call.
+fn write_through_temp(path: &Path, bytes: &[u8], place: impl FnOnce(&Path, &Path) -> io::Result<()>) -> Result<(), LocalError> {
     let dir = path
         .parent()
         .ok_or_else(|| LocalError::Internal(format!("{} has no parent", path.display())))?;
@@ -87,34 +100,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
         uuid::Uuid::new_v4().simple()
     ));
     let result = (|| -> io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(LocalError::io(path))?;
-    sync_dir(dir)
-}
-
-/// Writes a file once: whole or not at all (a temp file, fsynced, then linked in place), and
-/// never over a file that is already there, which is refused as `AlreadyExists`.
-pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| LocalError::Internal(format!("{} has no parent", path.display())))?;
-    fs::create_dir_all(dir).map_err(LocalError::io(dir))?;
-    let tmp = dir.join(format!(".new-{}", uuid::Uuid::new_v4().simple()));
-    let result = (|| -> io::Result<()> {
         let mut f = File::create_new(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        // A hard link, unlike a rename, does not replace what is there.
-        fs::hard_link(&tmp, path)
+        place(&tmp, path)
     })();
-    let _ = fs::remove_file(&tmp);
+    // Gone after a rename; left beside its link, or by a failure.
+    if tmp.exists() {
+        let _ = fs::remove_file(&tmp);
+    }
     result.map_err(LocalError::io(path))?;
     sync_dir(dir)
 }
