@@ -13,13 +13,13 @@ use serde_json::Value;
 
 use super::Interpreter;
 use super::map_limits::{field_number, path_parsed, whole};
+use super::s3_call::{self, Location};
 use crate::context::Context;
 use crate::csv_items;
 use crate::definition::NumberOrExpression;
 use crate::error::{StatesError, names};
-use crate::io::{Lang, jsonata_field, states_doc};
+use crate::io::Lang;
 use crate::objects::{ObjectSummary, Objects};
-use crate::payload;
 
 /// What an `ItemReader` holds.
 #[derive(Debug, Deserialize)]
@@ -66,15 +66,6 @@ struct ObjectName {
     key: String,
 }
 
-/// The bucket, and the beginning of the keys, an `s3:listObjectsV2` reader names.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Listing {
-    bucket: String,
-    #[serde(default)]
-    prefix: String,
-}
-
 fn failed(cause: impl Into<String>) -> StatesError {
     StatesError::new(names::ITEM_READER_FAILED, cause)
 }
@@ -111,11 +102,12 @@ impl Interpreter {
                 "Map state '{name}' reads its items from S3 (ItemReader), and this run has no objects to read them from (baton asl run --s3-dir DIR)"
             ))
         })?;
-        let arguments = match (lang, &reader.parameters, &reader.arguments) {
-            (Lang::JsonPath, Some(template), _) => payload::apply(template, effective, ctx)?,
-            (Lang::Jsonata, _, Some(template)) => jsonata_field(template, "Arguments", &states_doc(input, None, None, ctx))?,
-            _ => Value::Null,
-        };
+        let arguments = s3_call::arguments(
+            lang,
+            (reader.parameters.as_ref(), reader.arguments.as_ref()),
+            (input, effective),
+            ctx,
+        )?;
         let config = &reader.reader_config;
         let max_items = match (
             field_number(config.max_items.as_ref(), "MaxItems", input, ctx)?,
@@ -154,11 +146,7 @@ impl Interpreter {
             })?;
             return parse(&text_of(objects.as_ref(), &object.bucket, &object.key).await?, config, limit);
         }
-        let listing: Listing = serde_json::from_value(arguments.clone()).map_err(|_| {
-            failed(format!(
-                "the ItemReader must name a Bucket, and may name a Prefix, as strings; it gave {arguments}"
-            ))
-        })?;
+        let listing = Location::named(&arguments, "ItemReader", failed)?;
         let mut listed = objects.list_objects(&listing.bucket, &listing.prefix).await.map_err(failed)?;
         // ListObjectsV2 gives keys "in an ascending order of the respective key names", which
         // is the order of their UTF-8 bytes, as `str` compares them.

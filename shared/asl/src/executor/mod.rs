@@ -15,6 +15,7 @@ mod map_run;
 mod parallel;
 mod result_writer;
 mod run;
+mod s3_call;
 mod simple;
 mod stopping;
 mod task;

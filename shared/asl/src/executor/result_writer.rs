@@ -11,11 +11,11 @@ use serde_json::{Value, json};
 
 use super::Interpreter;
 use super::map_run::{ChildExecution, MapRun};
+use super::s3_call::{self, Location};
 use crate::context::{Context, timestamp};
 use crate::error::{StatesError, names};
-use crate::io::{Lang, jsonata_field, states_doc};
+use crate::io::Lang;
 use crate::objects::Objects;
-use crate::payload;
 
 /// What a `ResultWriter` holds.
 #[derive(Debug, Deserialize)]
@@ -40,15 +40,6 @@ struct WriterConfig {
     output_type: Option<String>,
 }
 
-/// Where an exporting writer puts its files.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Destination {
-    bucket: String,
-    #[serde(default)]
-    prefix: String,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Transformation {
     /// Each child's execution record.
@@ -67,7 +58,7 @@ pub(super) struct Writer {
 
 /// Where, and how, an exporting writer writes.
 struct Export {
-    destination: Destination,
+    destination: Location,
     jsonl: bool,
     objects: std::sync::Arc<dyn Objects>,
 }
@@ -115,9 +106,12 @@ impl Interpreter {
                     "of Resource {resource}; Step Functions writes results with arn:aws:states:::s3:putObject"
                 )));
             }
-            (Some(_), Lang::JsonPath, Some(template), _) => Some(payload::apply(template, effective, ctx)?),
-            (Some(_), Lang::Jsonata, _, Some(template)) => Some(jsonata_field(template, "Arguments", &states_doc(input, None, None, ctx))?),
-            (Some(_), ..) => Some(Value::Null),
+            (Some(_), ..) => Some(s3_call::arguments(
+                lang,
+                (fields.parameters.as_ref(), fields.arguments.as_ref()),
+                (input, effective),
+                ctx,
+            )?),
         };
         let export = match (export, &self.objects) {
             (None, _) => None,
@@ -126,18 +120,11 @@ impl Interpreter {
                     "that exports to S3, and this run has no objects to write to (baton asl run --s3-dir DIR)".into(),
                 ));
             }
-            (Some(arguments), Some(objects)) => {
-                let destination: Destination = serde_json::from_value(arguments.clone()).map_err(|_| {
-                    failed(format!(
-                        "the ResultWriter must name a Bucket, and may name a Prefix, as strings; it gave {arguments}"
-                    ))
-                })?;
-                Some(Export {
-                    destination,
-                    jsonl,
-                    objects: objects.clone(),
-                })
-            }
+            (Some(arguments), Some(objects)) => Some(Export {
+                destination: Location::named(&arguments, "ResultWriter", failed)?,
+                jsonl,
+                objects: objects.clone(),
+            }),
         };
         // NONE is the default of an export, COMPACT of a state output (the guide's WriterConfig).
         let transformation = match (config.transformation.as_deref(), &export) {
