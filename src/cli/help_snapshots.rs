@@ -69,3 +69,20 @@ fn every_command_has_examples() {
         .collect();
     assert!(missing.is_empty(), "no examples in the help of {missing:?}");
 }
+
+/// Every argument and option says what it is: `--help` teaches, and a bare `<DEFINITION>`
+/// teaches nothing.
+#[test]
+fn every_argument_says_what_it_is() {
+    let silent: Vec<String> = every_command()
+        .into_iter()
+        .flat_map(|(path, cmd)| {
+            cmd.get_arguments()
+                .filter(|a| !a.is_hide_set() && !matches!(a.get_id().as_str(), "help" | "version"))
+                .filter(|a| a.get_help().is_none() && a.get_long_help().is_none())
+                .map(|a| format!("{path} <{}>", a.get_id()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(silent.is_empty(), "no help for {silent:?}");
+}

@@ -154,6 +154,7 @@ Examples:
         /// Files to check; a directory means its pipeline.yml [default: the pipeline here].
         #[arg(default_value = ".")]
         files: Vec<PathBuf>,
+        /// Read every file as this kind, whatever its name.
         #[arg(long, value_enum)]
         kind: Option<FileKind>,
     },
@@ -407,6 +408,7 @@ Examples:
         after_help = "Examples:\n  baton completions bash > ~/.local/share/bash-completion/completions/baton\n  baton completions zsh > \"${fpath[1]}/_baton\"\n  baton completions fish > ~/.config/fish/completions/baton.fish"
     )]
     Completions {
+        /// The shell to complete for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },

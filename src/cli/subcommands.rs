@@ -9,6 +9,7 @@ pub(crate) enum ArtifactsCommand {
     /// Every stored version (or every version of NAME), oldest first.
     #[command(after_help = "Examples:\n  baton artifacts list --pipeline examples/hello-app\n  baton artifacts list app --json")]
     List {
+        /// Only this artifact's versions, as pipeline.yml names it (e.g. app).
         name: Option<String>,
         /// Print JSON instead of text (stable field names, for scripts).
         #[arg(long)]
@@ -69,6 +70,7 @@ pub(crate) enum ParamsCommand {
         after_help = "Examples:\n  baton params set /app/db-host db.internal\n  printf '{\"password\":\"…\"}' | baton params set prod/db --secret     (value from stdin: not in shell history)"
     )]
     Set {
+        /// The name a buildspec's parameter-store or secrets-manager entry gives, e.g. /app/db-host.
         name: String,
         /// The value [default: read from stdin, without its final newline]
         value: Option<String>,
@@ -85,7 +87,10 @@ pub(crate) enum ParamsCommand {
     },
     /// Remove a value.
     #[command(after_help = "Examples:\n  baton params rm /hello/db-password")]
-    Rm { name: String },
+    Rm {
+        /// The name, as `baton params list` shows it.
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,6 +150,8 @@ pub(crate) enum AslCommand {
         after_help = "Task states are answered from a Step Functions Local mock configuration\n(StateMachines → TestCases → state → mocked response; MockedResponses → n → Return | Throw).\n\nExamples:\n  baton asl run machine.asl.json --input '{\"n\": 3}'\n  baton asl run machine.asl.json --input @input.json --mock-config MockConfigFile.json --test-case HappyPath\n  baton asl run slow.asl.json --fast-time     a one-hour Wait takes no time\n  baton asl run sync.asl.json --type EXPRESS   as an Express state machine\n  baton asl run csv-map.asl.json --s3-dir ./s3   an ItemReader reads ./s3/BUCKET/KEY\n  baton asl run list-map.asl.json --s3-dir ./s3  s3:listObjectsV2 lists the files under ./s3/BUCKET\n  baton asl run export-map.asl.json --s3-dir ./s3  a ResultWriter writes ./s3/BUCKET/PREFIX/RUN-ID/\n  baton asl run statemachine.asl.json --mock-config MockConfigFile.json --test-case HappyPath \\\n    --substitute HelloFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:hello\n\nA SAM project's definition holds ${NAME} placeholders that DefinitionSubstitutions replace\nat deploy: give each with --substitute to run it as deployed.\n\nExit codes: 0 the execution succeeded, 1 it failed or timed out, 2 invalid definition or usage."
     )]
     Run {
+        /// The state machine: an Amazon States Language definition (JSON), as deployed or with
+        /// ${NAME} placeholders given by --substitute.
         definition: PathBuf,
         /// The execution input: JSON text, or @FILE, kept as written (as Step Functions keeps it)
         /// [default: {}]
@@ -185,6 +192,8 @@ pub(crate) enum AslCommand {
         after_help = "Examples:\n  baton asl validate machine.json --json\n  baton asl validate machine.json --type EXPRESS\n  baton asl validate statemachine.asl.json \\\n    --substitute HelloFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:hello\n\nA SAM project's definition holds ${NAME} placeholders that DefinitionSubstitutions replace\nat deploy; Step Functions refuses a Resource still holding one, so give each with --substitute.\n\nWarnings (NO_DOLLAR, NO_PATH, PASS_RESULT_IS_STATIC) name what Step Functions runs but\nlikely not as meant, such as a path in a field without .$; they do not fail the check."
     )]
     Validate {
+        /// The state machine: an Amazon States Language definition (JSON), as deployed or with
+        /// ${NAME} placeholders given by --substitute.
         definition: PathBuf,
         /// Replace ${NAME} with VALUE first, as SAM's DefinitionSubstitutions do at deploy
         /// (repeatable).
