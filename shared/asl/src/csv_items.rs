@@ -4,8 +4,12 @@
 //! hold delimiters and newlines, and a quote is kept by doubling it; a backslash keeps the
 //! backslash, double quote or delimiter after it, and is dropped before anything else; a row
 //! with fewer fields than the header gets empty strings for the rest, and its extra fields are
-//! skipped. Where the guide is silent, as common CSV readers do: only a quote that opens a field
-//! encloses it (a lone one inside a field is kept), and a blank line is no record.
+//! skipped. Where the guide is silent, as AWS recorded (localstack/localstack,
+//! tests/aws/services/stepfunctions/v2/scenarios/test_base_scenarios.snapshot.json, the
+//! `test_map_item_reader_*csv*` cases of 2023-09-21): an item's members come in the order a
+//! `java.util.HashMap` of the headers iterates, not the header's, and a line of spaces is a
+//! record. As common CSV readers do: only a quote that opens a field encloses it (a lone one
+//! inside a field is kept), and a blank line is no record.
 
 use serde_json::{Map, Value};
 
@@ -81,22 +85,31 @@ pub(crate) fn records(text: &str, delimiter: char) -> Vec<Vec<String>> {
     records
 }
 
+/// The headers in the order an item writes its members, each with the column it reads: the
+/// order a `java.util.HashMap` of them iterates, worked out once for every record.
+pub(crate) fn columns(headers: Vec<String>) -> Vec<(usize, String)> {
+    let mut columns: Vec<(usize, String)> = headers.into_iter().enumerate().collect();
+    crate::java_order::sort_as_hash_map(&mut columns, |(_, name)| name);
+    columns
+}
+
 /// A record as an item: each header's field, an empty string where the record has none; the
 /// fields past the header's are skipped.
-pub(crate) fn item(headers: &[String], record: Vec<String>) -> Value {
-    let mut fields = record.into_iter();
-    let mut out = Map::new();
-    for header in headers {
-        out.insert(header.clone(), Value::String(fields.next().unwrap_or_default()));
-    }
-    Value::Object(out)
+pub(crate) fn item(columns: &[(usize, String)], mut record: Vec<String>) -> Value {
+    let field = |at: usize, record: &mut Vec<String>| record.get_mut(at).map(std::mem::take).unwrap_or_default();
+    Value::Object(
+        columns
+            .iter()
+            .map(|(at, name)| (name.clone(), Value::String(field(*at, &mut record))))
+            .collect::<Map<_, _>>(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
-    use super::{item, records};
+    use super::{columns, item, records};
 
     fn fields(text: &str) -> Vec<Vec<String>> {
         records(text, ',')
@@ -144,11 +157,21 @@ mod tests {
 
     #[test]
     fn a_short_row_gets_empty_strings_and_a_long_one_loses_its_extra_fields() {
-        let headers = ["a".to_string(), "b".to_string()];
+        let headers = columns(vec!["a".to_string(), "b".to_string()]);
         assert_eq!(item(&headers, vec!["1".into()]), json!({"a": "1", "b": ""}));
         assert_eq!(
             item(&headers, vec!["1".into(), "2".into(), "3".into()]),
             json!({"a": "1", "b": "2"})
         );
+    }
+
+    /// AWS wrote the item of headers `0,True,{}` as `{"0":…,"{}":…,"True":…}`: a HashMap's
+    /// order, "{}" in bucket 2 before "True" in bucket 9 (test_base_scenarios.snapshot.json,
+    /// test_map_item_reader_csv_headers_first_row_typed_headers, 2023-09-21).
+    #[test]
+    fn an_item_writes_its_members_in_a_hash_map_s_order() {
+        let headers = columns(["0", "True", "{}"].map(String::from).to_vec());
+        let written = item(&headers, ["Value4", "Value5", "Value6"].map(String::from).to_vec());
+        assert_eq!(written.to_string(), r#"{"0":"Value4","{}":"Value6","True":"Value5"}"#);
     }
 }

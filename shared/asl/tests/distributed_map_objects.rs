@@ -163,6 +163,53 @@ async fn json_json_lines_and_csv_become_items() {
     );
 }
 
+/// The items AWS made of one CSV file and its variants, replayed: the Map's output as AWS wrote
+/// it, its children being Pass states (localstack/localstack, tests/aws/services/stepfunctions/
+/// v2/scenarios/test_base_scenarios.py and .snapshot.json, recorded on AWS 2023-09-21:
+/// test_map_item_reader_base_csv_headers_first_line, _base_csv_headers_decl,
+/// _csv_headers_decl_extra_fields, _csv_headers_first_row_typed_headers,
+/// _csv_first_row_extra_fields). A line of spaces is a record; `,,,` is three empty fields and
+/// a fourth skipped; the members come in a Java HashMap's order of the headers.
+#[tokio::test(start_paused = true)]
+async fn csv_items_are_what_aws_recorded() {
+    let rows = "Value4,Value5,Value6\n,,,\ntrue,1,'HelloWorld'\nNull,None,\n   \n";
+    let first_row = json!({"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"});
+    let given = |headers: Value| json!({"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": headers});
+    for (file, config, written) in [
+        (
+            format!("Col1,Col2,Col3\nValue1,Value2,Value3\n{rows}"),
+            first_row.clone(),
+            r#"[{"Col1":"Value1","Col2":"Value2","Col3":"Value3"},{"Col1":"Value4","Col2":"Value5","Col3":"Value6"},{"Col1":"","Col2":"","Col3":""},{"Col1":"true","Col2":"1","Col3":"'HelloWorld'"},{"Col1":"Null","Col2":"None","Col3":""},{"Col1":"   ","Col2":"","Col3":""}]"#,
+        ),
+        (
+            format!("Value1,Value2,Value3\n{rows}"),
+            given(json!(["H1", "H2", "H3"])),
+            r#"[{"H1":"Value1","H2":"Value2","H3":"Value3"},{"H1":"Value4","H2":"Value5","H3":"Value6"},{"H1":"","H2":"","H3":""},{"H1":"true","H2":"1","H3":"'HelloWorld'"},{"H1":"Null","H2":"None","H3":""},{"H1":"   ","H2":"","H3":""}]"#,
+        ),
+        (
+            format!("Value1,Value2,Value3\n{rows}"),
+            given(json!(["H1"])),
+            r#"[{"H1":"Value1"},{"H1":"Value4"},{"H1":""},{"H1":"true"},{"H1":"Null"},{"H1":"   "}]"#,
+        ),
+        (
+            format!("0,True,{{}}\n{rows}"),
+            first_row.clone(),
+            r#"[{"0":"Value4","{}":"Value6","True":"Value5"},{"0":"","{}":"","True":""},{"0":"true","{}":"'HelloWorld'","True":"1"},{"0":"Null","{}":"","True":"None"},{"0":"   ","{}":"","True":""}]"#,
+        ),
+        (
+            format!("H1,\n{rows}"),
+            first_row,
+            r#"[{"":"Value5","H1":"Value4"},{"":"","H1":""},{"":"1","H1":"true"},{"":"None","H1":"Null"},{"":"","H1":"   "}]"#,
+        ),
+    ] {
+        let objects = held();
+        objects.objects().insert(("data".into(), "file.csv".into()), file.into_bytes());
+        let outcome = run(get("file.csv", config), "JSONPath", json!({}), Some(objects)).await;
+        assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);
+        assert_eq!(outcome.output.unwrap().to_string(), written);
+    }
+}
+
 /// A reader's items are read after the state starts, uncounted: AWS recorded `MapStateStarted`
 /// with `"length": 0`, then the items as the file holds them, or the failure of a MaxItemsPath
 /// that selects no integer (localstack/localstack, tests/aws/services/stepfunctions/v2/scenarios/

@@ -211,8 +211,9 @@ fn parse(text: &str, config: &ReaderConfig, limit: usize) -> Result<Vec<Value>, 
             let pointer = config.items_pointer.as_deref().unwrap_or_default();
             match document.pointer_mut(pointer).map(Value::take) {
                 Some(Value::Array(items)) => Ok(items.into_iter().take(limit).collect()),
-                // In LocalStack's words (localstack/localstack, ResourceOutputTransformerJson,
-                // whose reader its AWS-validated tests hold); AWS's own are not on record here.
+                // As AWS recorded it for an object that is no array (localstack/localstack,
+                // tests/aws/services/stepfunctions/v2/scenarios/test_base_scenarios.snapshot.json,
+                // test_map_item_reader_json_no_json_list_object, 2023-09-21).
                 Some(_) if pointer.is_empty() => Err(failed("Attempting to map over non-iterable node.")),
                 _ => Err(failed(format!("ItemsPointer {pointer} selects no array in the object"))),
             }
@@ -239,10 +240,11 @@ fn parse(text: &str, config: &ReaderConfig, limit: usize) -> Result<Vec<Value>, 
             };
             let mut seen = std::collections::HashSet::new();
             if !headers.iter().all(|h| seen.insert(h)) {
-                // In LocalStack's words (ResourceOutputTransformerCSV), as for JSON above.
+                // As AWS recorded, as for JSON above (test_map_item_reader_csv_headers_decl_duplicate_headers).
                 return Err(failed("CSV headers cannot contain duplicates."));
             }
-            Ok(records.take(limit).map(|record| csv_items::item(&headers, record)).collect())
+            let columns = csv_items::columns(headers);
+            Ok(records.take(limit).map(|record| csv_items::item(&columns, record)).collect())
         }
         other => Err(StatesError::runtime(format!(
             "an ItemReader's InputType {other} is not read by a local run: it reads JSON, JSONL and CSV"
