@@ -252,6 +252,70 @@ async fn a_readers_map_starts_uncounted_before_it_reads() {
     assert_eq!(kinds, ["ExecutionStarted", "MapStateEntered", "MapStateStarted", "ExecutionFailed"]);
 }
 
+/// A dataset that cannot be read fails the Map Run, not only the state: AWS recorded
+/// `MapRunStarted`, then `MapRunFailed` with the reader's error and cause, `MapStateFailed` and
+/// `ExecutionFailed`, each following the one before (localstack/localstack, tests/aws/services/
+/// stepfunctions/v2/scenarios/test_base_scenarios.snapshot.json:
+/// test_map_item_reader_csv_headers_decl_duplicate_headers and
+/// test_map_item_reader_json_no_json_list_object, 2023-09-21;
+/// test_map_item_reader_csv_max_items_paths[-1], 2024-03-25, where a MaxItemsPath of -1 is read
+/// as an integer, unlike 1.5 above, and the reader refuses it).
+#[tokio::test(start_paused = true)]
+async fn a_dataset_that_cannot_be_read_fails_the_map_run() {
+    for (reader, input, cause) in [
+        (
+            get("twice.csv", json!({"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"})),
+            json!({}),
+            "CSV headers cannot contain duplicates.",
+        ),
+        (get("one.json", json!({})), json!({}), "Attempting to map over non-iterable node."),
+        (
+            get(
+                "rows.csv",
+                json!({"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "MaxItemsPath": "$.MaxItems"}),
+            ),
+            json!({"MaxItems": -1}),
+            "field MaxItems must be positive",
+        ),
+    ] {
+        let definition = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemReader": reader, "End": true,
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                              "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}});
+        let sink = Arc::new(MemorySink::default());
+        let outcome = execute(
+            &StateMachine::from_json(&definition.to_string()).unwrap(),
+            input,
+            Some(held()),
+            sink.clone(),
+        )
+        .await;
+        let error = outcome.error.unwrap();
+        assert_eq!((error.error.as_str(), error.cause.as_str()), ("States.ItemReaderFailed", cause));
+        let events: Vec<Value> = sink.events().iter().map(|e| serde_json::to_value(e).unwrap()).collect();
+        let trail: Vec<(&str, u64)> = events
+            .iter()
+            .map(|e| (e["type"].as_str().unwrap(), e["previousEventId"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(
+            trail,
+            [
+                ("ExecutionStarted", 0),
+                ("MapStateEntered", 0),
+                ("MapStateStarted", 2),
+                ("MapRunStarted", 3),
+                ("MapRunFailed", 4),
+                ("MapStateFailed", 5),
+                ("ExecutionFailed", 6)
+            ],
+            "{cause}"
+        );
+        assert_eq!(
+            events[4]["mapRunFailedEventDetails"],
+            json!({"error": "States.ItemReaderFailed", "cause": cause})
+        );
+    }
+}
+
 /// In JSONata, the reader's `Arguments` name the object and `MaxItems` may be an expression.
 #[tokio::test(start_paused = true)]
 async fn a_jsonata_reader_names_its_object_with_arguments() {

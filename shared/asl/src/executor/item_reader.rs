@@ -70,6 +70,11 @@ fn failed(cause: impl Into<String>) -> StatesError {
     StatesError::new(names::ITEM_READER_FAILED, cause)
 }
 
+/// A negative MaxItems, which the reader refuses in these words (test_map_item_reader_csv_max_items_paths[-1]).
+fn not_positive() -> StatesError {
+    failed("field MaxItems must be positive")
+}
+
 impl Interpreter {
     /// The items `reader` reads. `input` is the state's input, which the reader's JSONata
     /// Arguments and its numbers read; `effective` is what its InputPath selected, which its
@@ -113,14 +118,16 @@ impl Interpreter {
             field_number(config.max_items.as_ref(), "MaxItems", input, ctx)?,
             &config.max_items_path,
         ) {
+            (Some(n), _) if n < 0.0 => return Err(not_positive()),
             (Some(n), _) => whole(n, "MaxItems")?,
-            // Read as text, as AWS reads it: `1.5` "is not a valid integer" (recorded on AWS in
-            // localstack/localstack, test_base_scenarios.snapshot.json,
-            // test_map_item_reader_csv_max_items_paths, 2024-03-25).
-            (None, Some(p)) => whole(
-                f64::from(path_parsed::<i32>(p, "MaxItemsPath", "integer", input, ctx)?),
-                "MaxItemsPath",
-            )?,
+            // Read as text, as AWS reads it: `1.5` "is not a valid integer", which fails the
+            // state; `-1` is one, which the reader then refuses, failing the Map Run (recorded
+            // on AWS in localstack/localstack, test_base_scenarios.snapshot.json,
+            // test_map_item_reader_csv_max_items_paths[1.5] and [-1], 2024-03-25).
+            (None, Some(p)) => match path_parsed::<i32>(p, "MaxItemsPath", "integer", input, ctx)? {
+                n if n < 0 => return Err(not_positive()),
+                n => whole(f64::from(n), "MaxItemsPath")?,
+            },
             (None, None) => 0,
         };
         // A MaxItems of 0 sets no bound: AWS read all four rows (test_map_item_reader_csv_max_items

@@ -66,7 +66,19 @@ impl Interpreter {
                         // 2024-11-13).
                         run.recorder
                             .emit("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": 0}));
-                        Value::Array(self.read_items(name, reader, lang, (&input, &effective), ctx).await?)
+                        match self.read_items(name, reader, lang, (&input, &effective), ctx).await {
+                            Ok(items) => Value::Array(items),
+                            // The dataset is read within the Map Run: AWS recorded
+                            // `MapRunStarted`, then `MapRunFailed` with the reader's error and
+                            // cause, before `MapStateFailed` (test_base_scenarios.snapshot.json,
+                            // test_map_item_reader_csv_headers_decl_duplicate_headers and
+                            // test_map_item_reader_json_no_json_list_object, 2023-09-21).
+                            Err(error) if distributed && error.error == names::ITEM_READER_FAILED => {
+                                MapRun::start(s, processor, run).failed(run, &error);
+                                return Err(error);
+                            }
+                            Err(error) => return Err(error),
+                        }
                     }
                     (Lang::Jsonata, Some(items), None) => jsonata_field(items, "Items", &states_doc(&input, None, None, ctx))?,
                     (Lang::Jsonata, None, None) => input.clone(),
