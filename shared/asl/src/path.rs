@@ -251,6 +251,35 @@ impl Path {
         Some(target)
     }
 
+    /// Jayway JsonPath's words for this path selecting nothing in `root`: a field missing
+    /// before the last step is "Missing property in path" and the path through that field; a
+    /// last field missing, or anything else, "No results for path" and the whole path.
+    fn not_found(&self, root: &Value) -> String {
+        let mut at = Some(root);
+        let mut walked = String::from("$");
+        for (n, segment) in self.segments.iter().enumerate() {
+            write_normalized(segment, &mut walked);
+            at = match (segment, at) {
+                (Segment::Field(f), Some(Value::Object(m))) => match m.get(f) {
+                    None if n + 1 < self.segments.len() => return format!("Missing property in path {walked}"),
+                    found => found,
+                },
+                (Segment::Index(i), Some(Value::Array(a))) => element(a, *i),
+                _ => None,
+            };
+        }
+        format!("No results for path: {}", self.printed())
+    }
+
+    /// The path as Jayway prints it: `$['a'][0]`.
+    fn printed(&self) -> String {
+        let mut out = String::from("$");
+        for segment in &self.segments {
+            write_normalized(segment, &mut out);
+        }
+        out
+    }
+
     /// The first step of a definite path that finds nothing in `root`, as Step Functions names
     /// it: a field's name, an index's number.
     fn first_missing_step(&self, root: &Value) -> Option<String> {
@@ -503,14 +532,20 @@ fn context_read(rest: &str) -> Option<ContextRead> {
 /// A path as Jayway JsonPath prints it in `No results for path: $['a'][0]`, the wording Step
 /// Functions passes on for an InputPath or OutputPath that selects nothing.
 pub fn normalized(path: &str) -> String {
-    let Ok(parsed) = cached(path) else {
-        return path.to_string();
-    };
-    let mut out = String::from("$");
-    for segment in &parsed.segments {
-        write_normalized(segment, &mut out);
+    cached(path).map_or_else(|_| path.to_string(), |parsed| parsed.printed())
+}
+
+/// Why a definite path selects nothing in `input`, in the words Step Functions passes on from
+/// Jayway JsonPath for an InputPath or OutputPath. A field missing before the last step is
+/// "Missing property in path $['no']" (recorded on AWS: localstack/localstack,
+/// test_base_scenarios.snapshot.json, test_catch_states_runtime, 2023-11-24, OutputPath
+/// `$.no.such.result.path` over `{}`); a last field missing is "No results for path:
+/// $['Payload']" (the recorded execution `tests/conformance/io.json` cites).
+pub(crate) fn not_found(path: &str, input: &Value, context: &Context) -> String {
+    match rooted(path, input, context) {
+        Ok((parsed, root)) => parsed.not_found(&root),
+        Err(_) => format!("No results for path: {}", normalized(path)),
     }
-    out
 }
 
 fn write_normalized(segment: &Segment, out: &mut String) {

@@ -213,3 +213,15 @@ fn a_context_path_names_what_it_reads() {
         assert_eq!(read(whole), None, "{whole}");
     }
 }
+
+/// Jayway's words for a path that selects nothing: a field missing before the last step names
+/// the path through it; a last field missing, or an element past the end, the whole path.
+#[test]
+fn a_path_that_selects_nothing_says_where_as_jayway_does() {
+    let context = Context::fixed(json!({}));
+    let says = |path: &str, input: Value| not_found(path, &input, &context);
+    assert_eq!(says("$.no.such.result.path", json!({})), "Missing property in path $['no']");
+    assert_eq!(says("$.a.b.c", json!({"a": {}})), "Missing property in path $['a']['b']");
+    assert_eq!(says("$.Payload", json!({"other": 1})), "No results for path: $['Payload']");
+    assert_eq!(says("$.a[3].b", json!({"a": [1]})), "No results for path: $['a'][3]['b']");
+}
