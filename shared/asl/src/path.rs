@@ -538,7 +538,7 @@ pub fn normalized(path: &str) -> String {
 /// Why a definite path selects nothing in `input`, in the words Step Functions passes on from
 /// Jayway JsonPath for an InputPath or OutputPath. A field missing before the last step is
 /// "Missing property in path $['no']" (recorded on AWS: localstack/localstack,
-/// test_base_scenarios.snapshot.json, test_catch_states_runtime, 2023-11-24, OutputPath
+/// test_base_scenarios.snapshot.json, test_catch_states_runtime, 2023-11-23, OutputPath
 /// `$.no.such.result.path` over `{}`); a last field missing is "No results for path:
 /// $['Payload']" (the recorded execution `tests/conformance/io.json` cites).
 pub(crate) fn not_found(path: &str, input: &Value, context: &Context) -> String {
