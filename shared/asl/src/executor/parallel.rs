@@ -1,7 +1,7 @@
 //! Parallel states: run the branches concurrently, collect their outputs in order, and stop
 //! them all when one fails.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tracing::debug;
 
 use super::{Interpreter, Recovery, Run, caught};
@@ -77,12 +77,11 @@ impl Interpreter {
                         return Err(error);
                     }
                     debug!(state = name, error = %error.error, "parallel state failed");
+                    // No details: GetExecutionHistory's HistoryEvent has no member for a
+                    // ParallelStateFailed's (API reference, HistoryEvent), as MapStateFailed has
+                    // none; the error and cause are the catcher's or the execution's.
                     let record = || {
-                        run.recorder.emit(
-                            "ParallelStateFailed",
-                            Some("parallelStateFailedEventDetails"),
-                            json!({"error": error.error, "cause": error.cause}),
-                        );
+                        run.recorder.emit("ParallelStateFailed", None, Value::Null);
                     };
                     match self.recover_fan_out(&error, (&s.retry, &mut retries), &s.catch, record).await {
                         Recovery::Retry => {}

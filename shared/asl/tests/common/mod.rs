@@ -78,8 +78,9 @@ pub(crate) struct Expect {
     pub exited: Option<serde_json::Map<String, Value>>,
     /// The whole history as Step Functions recorded it, event by event: each expected event's
     /// members (`id`, `previousEventId`, `type`, and a details member where the case gives one)
-    /// must be the event's; members it leaves out (timestamps, details that name a function)
-    /// are not compared.
+    /// must be the event's, and one given as `null` must be absent, as GetExecutionHistory
+    /// leaves out what an event does not carry; members it leaves out (timestamps, details that
+    /// name a function) are not compared.
     #[serde(default)]
     pub trail: Option<Vec<serde_json::Map<String, Value>>>,
     #[serde(default)]
@@ -304,7 +305,11 @@ fn check(case: &Case, outcome: &Outcome) -> Result<(), String> {
             problems.push(format!("{} events, expected {}: {history:?}", events.len(), trail.len()));
         }
         for (want, got) in trail.iter().zip(events) {
-            if let Some((key, value)) = want.iter().find(|(k, v)| got.get(k.as_str()) != Some(*v)) {
+            let differs = |key: &str, value: &Value| match value {
+                Value::Null => got.get(key).is_some_and(|v| !v.is_null()),
+                value => got.get(key) != Some(value),
+            };
+            if let Some((key, value)) = want.iter().find(|(k, v)| differs(k, v)) {
                 problems.push(format!("event {} has {key} {:?}, expected {value}", got["id"], got.get(key)));
             }
         }
