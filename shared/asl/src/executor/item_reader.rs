@@ -70,7 +70,9 @@ fn failed(cause: impl Into<String>) -> StatesError {
     StatesError::new(names::ITEM_READER_FAILED, cause)
 }
 
-/// A negative MaxItems, which the reader refuses in these words (test_map_item_reader_csv_max_items_paths[-1]).
+/// A negative MaxItems (from a MaxItemsPath or a JSONata expression; a number written in the
+/// definition is refused before), which the reader refuses in these words, as AWS recorded
+/// (test_map_item_reader_csv_max_items_paths[-1]).
 fn not_positive() -> StatesError {
     failed("field MaxItems must be positive")
 }
@@ -247,7 +249,8 @@ fn parse(text: &str, config: &ReaderConfig, limit: usize) -> Result<Vec<Value>, 
             };
             let mut seen = std::collections::HashSet::new();
             if !headers.iter().all(|h| seen.insert(h)) {
-                // As AWS recorded, as for JSON above (test_map_item_reader_csv_headers_decl_duplicate_headers).
+                // As AWS recorded, as for JSON above
+                // (test_map_item_reader_csv_headers_decl_duplicate_headers).
                 return Err(failed("CSV headers cannot contain duplicates."));
             }
             let columns = csv_items::columns(headers);
