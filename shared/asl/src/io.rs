@@ -9,7 +9,7 @@ use crate::context::Context;
 use crate::definition::{Io, Transition};
 use crate::error::{StatesError, names};
 use crate::jsonata::{Source, StatesParts};
-use crate::path::{Path, lookup, not_found};
+use crate::path::{Path, lookup_or_why};
 use crate::{partial, payload};
 
 /// Step Functions' payload quota for state input, output and task results: 256 KiB.
@@ -167,13 +167,13 @@ pub(crate) fn output_path(io: &Io, output: Value, ctx: &Context) -> Result<Value
 }
 
 /// InputPath and OutputPath that select nothing fail the execution with Jayway's words
-/// ([`crate::path::not_found`]), as recorded executions show: "Invalid path '$.Payload' : No
+/// ([`crate::path::lookup_or_why`]), as recorded executions show: "Invalid path '$.Payload' : No
 /// results for path: $['Payload']" (States.Runtime; cited in `tests/conformance/io.json`). A
 /// Task's TimeoutSecondsPath and HeartbeatSecondsPath fail alike (LocalStack's Task state gives
 /// these words for them, from its recordings of AWS, test_base_scenarios' test_invalid_jsonpath,
 /// 2025-01-02).
 pub(crate) fn filter_path(path: &str, document: &Value, ctx: &Context) -> Result<Value, StatesError> {
-    lookup(path, document, ctx)?.ok_or_else(|| StatesError::runtime(format!("Invalid path '{path}' : {}", not_found(path, document, ctx))))
+    lookup_or_why(path, document, ctx)?.map_err(|why| StatesError::runtime(format!("Invalid path '{path}' : {why}")))
 }
 
 /// `ResultPath`: absent means `$` (the result replaces the input), `null` discards the result.

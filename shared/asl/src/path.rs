@@ -529,23 +529,16 @@ fn context_read(rest: &str) -> Option<ContextRead> {
     Some(ContextRead { member, fields })
 }
 
-/// A path as Jayway JsonPath prints it in `No results for path: $['a'][0]`, the wording Step
-/// Functions passes on for an InputPath or OutputPath that selects nothing.
-pub fn normalized(path: &str) -> String {
-    cached(path).map_or_else(|_| path.to_string(), |parsed| parsed.printed())
-}
-
-/// Why a definite path selects nothing in `input`, in the words Step Functions passes on from
-/// Jayway JsonPath for an InputPath or OutputPath. A field missing before the last step is
-/// "Missing property in path $['no']" (recorded on AWS: localstack/localstack,
+/// What a path selects in `input`, or, when it selects nothing, why, in the words Step Functions
+/// passes on from Jayway JsonPath for an InputPath or OutputPath. A field missing before the last
+/// step is "Missing property in path $['no']" (recorded on AWS: localstack/localstack,
 /// test_base_scenarios.snapshot.json, test_catch_states_runtime, 2023-11-23, OutputPath
 /// `$.no.such.result.path` over `{}`); a last field missing is "No results for path:
-/// $['Payload']" (the recorded execution `tests/conformance/io.json` cites).
-pub(crate) fn not_found(path: &str, input: &Value, context: &Context) -> String {
-    match rooted(path, input, context) {
-        Ok((parsed, root)) => parsed.not_found(&root),
-        Err(_) => format!("No results for path: {}", normalized(path)),
-    }
+/// $['Payload']" (the recorded execution `tests/conformance/io.json` cites). Errs only as
+/// [`lookup`] does.
+pub(crate) fn lookup_or_why(path: &str, input: &Value, context: &Context) -> Result<Result<Value, String>, StatesError> {
+    let (parsed, root) = rooted(path, input, context)?;
+    Ok(parsed.select(&root).ok_or_else(|| parsed.not_found(&root)))
 }
 
 fn write_normalized(segment: &Segment, out: &mut String) {
