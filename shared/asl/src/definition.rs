@@ -110,8 +110,11 @@ pub struct TaskState {
     pub heartbeat_seconds: Option<Value>,
     #[serde(default)]
     pub heartbeat_seconds_path: Option<String>,
+    /// The role the task's call assumes: `RoleArn` fixed, in a path or intrinsic
+    /// (`RoleArn.$`), or a JSONata expression, read as a template as Parameters and Arguments
+    /// are.
     #[serde(default)]
-    pub credentials: Option<Value>,
+    pub credentials: Option<serde_json::Map<String, Value>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

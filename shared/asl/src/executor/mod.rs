@@ -63,6 +63,9 @@ pub struct TaskCall {
     pub context: Context,
     /// How many times this state was retried before this call (0 on the first).
     pub retry_count: u64,
+    /// The role the call assumes, from the state's `Credentials`; its `TaskScheduled` event
+    /// records it. A local invoker calls with its own.
+    pub role_arn: Option<String>,
 }
 
 impl TaskCall {

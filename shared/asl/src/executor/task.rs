@@ -31,6 +31,28 @@ fn seconds(fixed: Option<&Value>, path: Option<&String>, input: &Value, ctx: &Co
     }
 }
 
+/// The role a task's `Credentials` name, evaluated on each attempt as its Parameters are (over
+/// the input after InputPath) or its Arguments are (`$states.input`). AWS records it in the
+/// `taskCredentials` of `TaskScheduled` and `LambdaFunctionScheduled`, fixed or from a path, an
+/// intrinsic or an expression alike (localstack/localstack, tests/aws/services/stepfunctions/
+/// v2/credentials/test_credentials_base.snapshot.json, 2024-12-04). How AWS takes a RoleArn
+/// that is not a string is not recorded: it is written as its JSON text.
+fn role_arn(s: &TaskState, lang: Lang, input: &Value, ctx: &Context) -> Result<Option<String>, StatesError> {
+    let Some(credentials) = &s.credentials else { return Ok(None) };
+    let template = Value::Object(credentials.clone());
+    let evaluated = match lang {
+        Lang::JsonPath => {
+            let effective = input_path(&s.io, input, ctx)?;
+            payload::apply(&template, &effective, ctx)?
+        }
+        Lang::Jsonata => jsonata_field(&template, "Credentials", &states_doc(input, None, None, ctx))?,
+    };
+    Ok(Some(match &evaluated["RoleArn"] {
+        Value::String(arn) => arn.clone(),
+        other => other.to_string(),
+    }))
+}
+
 /// Splits `arn:aws:states:::lambda:invoke.waitForTaskToken` into (`lambda`, `invoke.waitForTaskToken`).
 fn resource_parts(resource: &str) -> (String, String) {
     if let Some(rest) = crate::resource::integration(resource) {
@@ -98,6 +120,7 @@ impl Interpreter {
                     task_token: registration.as_ref().map(|r| r.token.clone()),
                     context: ctx.clone(),
                     retry_count,
+                    role_arn: role_arn(s, lang, &input, &ctx)?,
                 };
                 let result = self.invoke(call, timeout, heartbeat, registration, &run.recorder).await?;
                 // Output processing is part of the attempt: its errors (ReferencePathConflict,
@@ -153,18 +176,19 @@ impl Interpreter {
             }
             Value::Object(members)
         };
+        let credentials = call.role_arn.as_ref().map(|arn| json!({"roleArn": arn}));
         if lambda_direct {
             rec.emit(
                 "LambdaFunctionScheduled",
                 Some("lambdaFunctionScheduledEventDetails"),
-                details(json!({"resource": call.resource, "input": call.input.to_string(), "inputDetails": {"truncated": false}, "timeoutInSeconds": timeout})),
+                details(json!({"resource": call.resource, "input": call.input.to_string(), "inputDetails": {"truncated": false}, "timeoutInSeconds": timeout, "taskCredentials": credentials})),
             );
             rec.emit("LambdaFunctionStarted", None, Value::Null);
         } else {
             rec.emit(
                 "TaskScheduled",
                 Some("taskScheduledEventDetails"),
-                details(json!({"region": "local", "parameters": call.input.to_string(), "timeoutInSeconds": timeout, "heartbeatInSeconds": heartbeat})),
+                details(json!({"region": "local", "parameters": call.input.to_string(), "timeoutInSeconds": timeout, "heartbeatInSeconds": heartbeat, "taskCredentials": credentials})),
             );
             rec.emit("TaskStarted", Some("taskStartedEventDetails"), details(json!({})));
         }
@@ -294,6 +318,7 @@ mod tests {
             task_token: None,
             context: Context::fixed(json!({})),
             retry_count: 0,
+            role_arn: None,
         };
         let payload = json!({"a": 1});
         for resource in [

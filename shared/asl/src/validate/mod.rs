@@ -4,6 +4,7 @@
 //! checks each state type's own fields.
 
 mod bounds;
+mod credentials;
 mod duplicates;
 mod express;
 mod item_batcher;

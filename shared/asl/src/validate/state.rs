@@ -114,6 +114,7 @@ impl Checker {
                 "Timestamp",
                 "Error",
                 "Cause",
+                "Credentials",
             ] {
                 self.jsonata(fields.get(f), &at(f));
             }
@@ -122,7 +123,7 @@ impl Checker {
                 self.path(fields.get(f), &at(f), PathField::Plain);
             }
             self.path(fields.get("ResultPath"), &at("ResultPath"), PathField::Reference);
-            for f in ["Parameters", "ResultSelector", "ItemSelector"] {
+            for f in ["Parameters", "ResultSelector", "ItemSelector", "Credentials"] {
                 self.template(fields.get(f), &at(f));
             }
         }
@@ -168,6 +169,7 @@ impl Checker {
                         self.report("SCHEMA_VALIDATION_FAILED", problem, &at("Parameters"));
                     }
                 }
+                self.credentials(fields.get("Credentials"), &at("Credentials"), jsonata);
                 exclusive(self, "TimeoutSeconds", "TimeoutSecondsPath");
                 exclusive(self, "HeartbeatSeconds", "HeartbeatSecondsPath");
                 for f in ["TimeoutSecondsPath", "HeartbeatSecondsPath"] {

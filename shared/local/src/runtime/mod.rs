@@ -273,6 +273,7 @@ impl LocalRuntime {
             task_token: None,
             context: Context::fixed(Value::Null),
             retry_count: 0,
+            role_arn: None,
         };
         invoker.invoke(call).await
     }
