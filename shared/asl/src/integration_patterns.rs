@@ -9,7 +9,10 @@
 //! arn:aws:states:::aws-sdk:apigatewaymanagementapi:postToConnection is not recognized. The value
 //! is not a valid resource ARN, or the resource is not available in this region. at
 //! /States/…/Resource" (a CDK project's notes); the same sentence for
-//! `dynamodb:putItem.waitForTaskToken` and for `glue:startJobRun.sync:2` (two deployment logs).
+//! `dynamodb:putItem.waitForTaskToken` and for `glue:startJobRun.sync:2` (two deployment logs),
+//! and for `dynamodb:query`, an API the optimized integration does not offer (localstack/localstack,
+//! tests/aws/services/stepfunctions/v2/services/test_dynamodb_task_service.snapshot.json,
+//! `test_invalid_integration`, 2025-02-03).
 
 use crate::resource::Pattern;
 
@@ -43,8 +46,20 @@ fn offers(service: &str) -> Option<Offers> {
     })
 }
 
+/// The API actions a service's optimized integration offers, where the guide lists them: DynamoDB's
+/// are GetItem, PutItem, UpdateItem and DeleteItem ("Perform DynamoDB CRUD operations with Step
+/// Functions"; any other action goes through the AWS SDK integration, `aws-sdk:dynamodb:query`).
+/// `None`: every action is taken.
+fn apis(service: &str) -> Option<&'static [&'static str]> {
+    match service {
+        "dynamodb" => Some(&["getItem", "putItem", "updateItem", "deleteItem"]),
+        _ => None,
+    }
+}
+
 /// AWS's refusal of a Task resource naming an integration (`arn:aws:states:::lambda:invoke.sync`)
-/// with a pattern its service does not offer, or an AWS SDK integration with no API action;
+/// with a pattern or an API action its service does not offer, or an AWS SDK integration with no
+/// API action;
 /// `None` when AWS recognises it, when it is no integration, or when the service is not in the
 /// table.
 pub(crate) fn refusal(resource: &str) -> Option<String> {
@@ -61,7 +76,8 @@ pub(crate) fn refusal(resource: &str) -> Option<String> {
         Pattern::RunAJob(_) => true,
         Pattern::Callback => offers.callback(),
     };
-    (malformed || !offered).then(|| {
+    let unknown_api = apis(service).is_some_and(|apis| !apis.contains(&api));
+    (malformed || !offered || unknown_api).then(|| {
         format!(
             "The resource provided {resource} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."
         )
@@ -86,6 +102,13 @@ mod tests {
             )
         );
         assert!(refused("glue:startJobRun.sync:2"));
+        assert_eq!(
+            refusal("arn:aws:states:::dynamodb:query").as_deref(),
+            Some(
+                "The resource provided arn:aws:states:::dynamodb:query is not recognized. \
+                 The value is not a valid resource ARN, or the resource is not available in this region."
+            )
+        );
     }
 
     #[test]
@@ -101,6 +124,10 @@ mod tests {
             "aws-sdk:s3:getObject",
             "aws-sdk:s3:getObject.waitForTaskToken",
             "dynamodb:getItem",
+            "dynamodb:putItem",
+            "dynamodb:updateItem",
+            "dynamodb:deleteItem",
+            "aws-sdk:dynamodb:query",
             "events:putEvents.waitForTaskToken",
         ] {
             assert!(!refused(offered), "{offered} is offered");
@@ -114,6 +141,8 @@ mod tests {
             "aws-sdk:s3:getObject.sync",
             "aws-sdk:s3",
             "aws-sdk::getObject",
+            "dynamodb:query",
+            "dynamodb:scan",
         ] {
             assert!(refused(refused_one), "{refused_one} is not offered");
         }
