@@ -188,3 +188,42 @@ async fn a_state_output_altered_in_the_recording_diverges_at_that_state_only() {
         Some(Difference::Output { path, .. }) if path == "$.build[0].id"
     ));
 }
+
+/// An activity's call is recorded as `Activity…` events (localstack/localstack,
+/// tests/aws/services/stepfunctions/v2/activities/test_activities.snapshot.json): its replay
+/// answers the activity with the recorded result, as it answers a function's.
+#[tokio::test(start_paused = true)]
+async fn a_recorded_activity_is_answered_on_replay() {
+    struct Reviewer;
+    #[async_trait]
+    impl TaskInvoker for Reviewer {
+        async fn invoke(&self, _: TaskCall) -> Result<Value, StatesError> {
+            Ok(json!({"approved": true}))
+        }
+    }
+    let definition = json!({"StartAt": "Review", "States": {"Review": {"Type": "Task",
+        "Resource": "arn:aws:states:us-east-1:123456789012:activity:review", "End": true}}});
+    let machine = StateMachine::from_json(&definition.to_string()).unwrap();
+    let sink = std::sync::Arc::new(MemorySink::default());
+    let spec = ExecutionSpec {
+        state_machine_arn: ARN.into(),
+        execution_name: "20261206-090000-aaaaaaaa".into(),
+        input: json!({"change": 7}),
+        input_text: None,
+        workflow: Default::default(),
+    };
+    let outcome = Interpreter::new(std::sync::Arc::new(Reviewer), sink.clone())
+        .execute(&machine, &spec)
+        .await;
+    assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);
+    let history = sink.events();
+    assert!(history.iter().any(|e| e.kind == "ActivitySucceeded"), "{history:#?}");
+    let recording = Recording {
+        state_machine_arn: spec.state_machine_arn,
+        execution_name: spec.execution_name,
+        input: spec.input,
+        history,
+    };
+    let replayed = replay::replay(&machine, &recording).await;
+    assert!(replayed.agrees(), "{replayed:#?}");
+}

@@ -19,6 +19,7 @@ mod s3_call;
 mod simple;
 mod stopping;
 mod task;
+mod task_events;
 
 pub use stopping::StopRequest;
 

@@ -2,12 +2,13 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::task_events::TaskEvents;
 use super::{Interpreter, Recovery, Run, TaskCall, caught};
 use crate::context::Context;
 use crate::definition::TaskState;
-use crate::error::{StatesError, names};
+use crate::error::StatesError;
 use crate::history::Recorder;
 use crate::io::{
     Lang, PAYLOAD_LIMIT, Step, check_size, filter_path, input_path, json_len, jsonata_field, result_over_quota, seconds_field, states_doc,
@@ -51,18 +52,6 @@ fn role_arn(s: &TaskState, lang: Lang, input: &Value, ctx: &Context) -> Result<O
         Value::String(arn) => arn.clone(),
         other => other.to_string(),
     }))
-}
-
-/// Splits `arn:aws:states:::lambda:invoke.waitForTaskToken` into (`lambda`, `invoke.waitForTaskToken`).
-fn resource_parts(resource: &str) -> (String, String) {
-    if let Some(rest) = crate::resource::integration(resource) {
-        let (ty, res) = rest.split_once(':').unwrap_or((rest, ""));
-        return (ty.to_string(), res.to_string());
-    }
-    if crate::resource::is_lambda_function(resource) {
-        return ("lambda".into(), resource.to_string());
-    }
-    ("activity".into(), resource.to_string())
 }
 
 impl Interpreter {
@@ -155,51 +144,13 @@ impl Interpreter {
         registration: Option<Registration>,
         rec: &Recorder,
     ) -> Result<Value, StatesError> {
-        let lambda_direct = call.resource.starts_with("arn:aws:lambda:");
-        let (resource_type, resource) = resource_parts(&call.resource);
+        let events = TaskEvents::new(&call.resource, rec);
         let resource_named = call.resource.clone();
-        // The members of each event as `GetExecutionHistory` has them: a Lambda function called
-        // by its ARN has `lambdaFunction…` events without `resourceType` and `resource`, an
-        // integration's `task…` events carry both, and an optional member that is not set is
-        // left out (the SDK's HistoryEvent shapes; recorded in localstack/localstack,
-        // tests/aws/services/stepfunctions/v2/error_handling/test_task_lambda.snapshot.json).
-        let details = |members: Value| {
-            let mut members = match members {
-                Value::Object(m) => m,
-                _ => serde_json::Map::new(),
-            };
-            // An empty cause (a timeout's) is left out as well.
-            members.retain(|k, v| !(v.is_null() || k == "cause" && v.as_str() == Some("")));
-            if !lambda_direct {
-                members.insert("resourceType".into(), json!(resource_type));
-                members.insert("resource".into(), json!(resource));
-            }
-            Value::Object(members)
-        };
-        let credentials = call.role_arn.as_ref().map(|arn| json!({"roleArn": arn}));
-        if lambda_direct {
-            rec.emit(
-                "LambdaFunctionScheduled",
-                Some("lambdaFunctionScheduledEventDetails"),
-                details(json!({"resource": call.resource, "input": call.input.to_string(), "inputDetails": {"truncated": false}, "timeoutInSeconds": timeout, "taskCredentials": credentials})),
-            );
-            rec.emit("LambdaFunctionStarted", None, Value::Null);
-        } else {
-            rec.emit(
-                "TaskScheduled",
-                Some("taskScheduledEventDetails"),
-                details(json!({"region": "local", "parameters": call.input.to_string(), "timeoutInSeconds": timeout, "heartbeatInSeconds": heartbeat, "taskCredentials": credentials})),
-            );
-            rec.emit("TaskStarted", Some("taskStartedEventDetails"), details(json!({})));
-        }
+        events.scheduled(&call, timeout, heartbeat);
         let work = async {
             let returned = self.invoker.invoke(call).await?;
             let Some(mut reg) = registration else { return Ok(returned) };
-            rec.emit(
-                "TaskSubmitted",
-                Some("taskSubmittedEventDetails"),
-                details(json!({"output": returned.to_string(), "outputDetails": {"truncated": false}})),
-            );
+            events.submitted(&returned);
             loop {
                 let beat = async {
                     match heartbeat {
@@ -228,27 +179,7 @@ impl Interpreter {
             true => Err(result_too_large(&resource_named)),
             false => Ok(output),
         });
-        let prefix = if lambda_direct { "LambdaFunction" } else { "Task" };
-        let details_key = |t: &str| format!("{}{t}EventDetails", if lambda_direct { "lambdaFunction" } else { "task" });
-        match &result {
-            Ok(output) => rec.emit(
-                &format!("{prefix}Succeeded"),
-                Some(&details_key("Succeeded")),
-                details(json!({"output": output.to_string(), "outputDetails": {"truncated": false}})),
-            ),
-            Err(e) => {
-                let t = if e.error == names::TIMEOUT || e.error == names::HEARTBEAT_TIMEOUT {
-                    "TimedOut"
-                } else {
-                    "Failed"
-                };
-                rec.emit(
-                    &format!("{prefix}{t}"),
-                    Some(&details_key(t)),
-                    details(json!({"error": e.error, "cause": e.cause})),
-                )
-            }
-        };
+        events.ended(&result);
         result
     }
 }

@@ -47,7 +47,7 @@ impl RecordedAnswers {
             let Some(state) = state_of.follow(e) else {
                 continue;
             };
-            if kind == "TaskScheduled" || kind == "LambdaFunctionScheduled" {
+            if matches!(kind, "TaskScheduled" | "LambdaFunctionScheduled" | "ActivityScheduled") {
                 let parameters = e.detail_text("parameters").or_else(|| e.detail_text("input"));
                 let list = calls.entry(state.clone()).or_default();
                 list.push(Call {
@@ -65,7 +65,7 @@ impl RecordedAnswers {
             };
             call_of.insert(e.id, (state.clone(), index));
             let answer = match kind {
-                "TaskSucceeded" | "LambdaFunctionSucceeded" => {
+                "TaskSucceeded" | "LambdaFunctionSucceeded" | "ActivitySucceeded" => {
                     let output = e.detail_text("output").unwrap_or_else(|| "null".into());
                     Answer::Returned(serde_json::from_str(&output).unwrap_or(Value::String(output)))
                 }

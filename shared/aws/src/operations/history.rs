@@ -63,7 +63,7 @@ pub(super) async fn failed_state(sfn: &aws_sdk_sfn::Client, arn: &str) -> PortRe
     let failed = events.iter().rev().find(|e| {
         matches!(
             e.r#type(),
-            T::TaskFailed | T::TaskTimedOut | T::LambdaFunctionFailed | T::LambdaFunctionTimedOut
+            T::TaskFailed | T::TaskTimedOut | T::LambdaFunctionFailed | T::LambdaFunctionTimedOut | T::ActivityFailed | T::ActivityTimedOut
         )
     });
     let entered = || events.iter().rev().find_map(|e| e.state_entered_event_details().map(|d| d.name()));

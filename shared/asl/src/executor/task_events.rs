@@ -1,0 +1,128 @@
+//! The events a Task state's call records, by what it calls: a Lambda function named by its ARN
+//! has `LambdaFunction…` events, an activity `Activity…` events, and an integration `Task…`
+//! events, which alone carry its `resourceType` and `resource`. Each event has the members
+//! `GetExecutionHistory` gives it (the SDK's HistoryEvent shapes), and an optional member that is
+//! not set is left out (recorded in localstack/localstack, tests/aws/services/stepfunctions/v2/:
+//! error_handling/test_task_lambda.snapshot.json for functions, activities/
+//! test_activities.snapshot.json for activities, 2024-03-03).
+
+use serde_json::{Map, Value, json};
+
+use super::TaskCall;
+use crate::error::{StatesError, names};
+use crate::history::Recorder;
+
+/// What a Task calls, as its events name it.
+enum Called {
+    Function,
+    Activity,
+    /// `lambda` and `invoke.waitForTaskToken` for `arn:aws:states:::lambda:invoke.waitForTaskToken`.
+    Integration {
+        resource_type: String,
+        resource: String,
+    },
+}
+
+pub(super) struct TaskEvents<'a> {
+    called: Called,
+    rec: &'a Recorder,
+}
+
+impl<'a> TaskEvents<'a> {
+    pub(super) fn new(resource: &str, rec: &'a Recorder) -> Self {
+        let called = if crate::resource::is_lambda_function(resource) {
+            Called::Function
+        } else if let Some((resource_type, resource)) =
+            crate::resource::integration(resource).map(|rest| rest.split_once(':').unwrap_or((rest, "")))
+        {
+            Called::Integration {
+                resource_type: resource_type.to_string(),
+                resource: resource.to_string(),
+            }
+        } else {
+            Called::Activity
+        };
+        Self { called, rec }
+    }
+
+    /// `LambdaFunction`, `Activity` or `Task`: the start of each event's type.
+    fn prefix(&self) -> &'static str {
+        match self.called {
+            Called::Function => "LambdaFunction",
+            Called::Activity => "Activity",
+            Called::Integration { .. } => "Task",
+        }
+    }
+
+    fn emit(&self, kind: &str, members: Value) {
+        let mut members = match members {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        // An empty cause (a timeout's) is left out as well.
+        members.retain(|k, v| !(v.is_null() || k == "cause" && v.as_str() == Some("")));
+        if let Called::Integration { resource_type, resource } = &self.called {
+            members.insert("resourceType".into(), json!(resource_type));
+            members.insert("resource".into(), json!(resource));
+        }
+        let prefix = self.prefix();
+        let key = format!("{}{}{kind}EventDetails", prefix[..1].to_ascii_lowercase(), &prefix[1..]);
+        self.rec.emit(&format!("{prefix}{kind}"), Some(&key), Value::Object(members));
+    }
+
+    /// The call is scheduled and started. A function's start has no details; an activity's
+    /// names the worker that took it, which a local answer does not have (AWS records `{}` for
+    /// a worker that gave no name).
+    pub(super) fn scheduled(&self, call: &TaskCall, timeout: Option<u64>, heartbeat: Option<u64>) {
+        let credentials = call.role_arn.as_ref().map(|arn| json!({"roleArn": arn}));
+        let input = || json!({"resource": call.resource, "input": call.input.to_string(), "inputDetails": {"truncated": false}});
+        match self.called {
+            Called::Function => {
+                let mut members = input();
+                members["timeoutInSeconds"] = json!(timeout);
+                members["taskCredentials"] = json!(credentials);
+                self.emit("Scheduled", members);
+                self.rec.emit("LambdaFunctionStarted", None, Value::Null);
+            }
+            Called::Activity => {
+                let mut members = input();
+                members["timeoutInSeconds"] = json!(timeout);
+                members["heartbeatInSeconds"] = json!(heartbeat);
+                self.emit("Scheduled", members);
+                self.emit("Started", json!({}));
+            }
+            Called::Integration { .. } => {
+                self.emit(
+                    "Scheduled",
+                    json!({"region": "local", "parameters": call.input.to_string(), "timeoutInSeconds": timeout, "heartbeatInSeconds": heartbeat, "taskCredentials": credentials}),
+                );
+                self.emit("Started", json!({}));
+            }
+        }
+    }
+
+    /// A callback task's message is sent: `returned` is what sending it answered.
+    pub(super) fn submitted(&self, returned: &Value) {
+        self.emit(
+            "Submitted",
+            json!({"output": returned.to_string(), "outputDetails": {"truncated": false}}),
+        );
+    }
+
+    /// The call's end: its result, or its failure or timeout.
+    pub(super) fn ended(&self, result: &Result<Value, StatesError>) {
+        match result {
+            Ok(output) => self.emit(
+                "Succeeded",
+                json!({"output": output.to_string(), "outputDetails": {"truncated": false}}),
+            ),
+            Err(e) => {
+                let kind = match e.error == names::TIMEOUT || e.error == names::HEARTBEAT_TIMEOUT {
+                    true => "TimedOut",
+                    false => "Failed",
+                };
+                self.emit(kind, json!({"error": e.error, "cause": e.cause}));
+            }
+        }
+    }
+}
