@@ -149,7 +149,10 @@ impl Interpreter {
         events.scheduled(&call, timeout, heartbeat);
         let work = async {
             let returned = self.invoker.invoke(call).await?;
-            let Some(mut reg) = registration else { return Ok(returned) };
+            let Some(mut reg) = registration else {
+                events.job_submitted();
+                return Ok(returned);
+            };
             events.submitted(&returned);
             loop {
                 let beat = async {

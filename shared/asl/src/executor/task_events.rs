@@ -11,15 +11,18 @@ use serde_json::{Map, Value, json};
 use super::TaskCall;
 use crate::error::{StatesError, names};
 use crate::history::Recorder;
+use crate::resource::Pattern;
 
 /// What a Task calls, as its events name it.
 enum Called {
     Function,
     Activity,
-    /// `lambda` and `invoke.waitForTaskToken` for `arn:aws:states:::lambda:invoke.waitForTaskToken`.
+    /// `lambda` and `invoke.waitForTaskToken` for `arn:aws:states:::lambda:invoke.waitForTaskToken`;
+    /// `runs_a_job` for the `.sync` pattern.
     Integration {
         resource_type: String,
         resource: String,
+        runs_a_job: bool,
     },
 }
 
@@ -38,6 +41,7 @@ impl<'a> TaskEvents<'a> {
             Called::Integration {
                 resource_type: resource_type.to_string(),
                 resource: resource.to_string(),
+                runs_a_job: matches!(crate::resource::pattern(resource).1, Pattern::RunAJob(_)),
             }
         } else {
             Called::Activity
@@ -61,7 +65,10 @@ impl<'a> TaskEvents<'a> {
         };
         // An empty cause (a timeout's) is left out as well.
         members.retain(|k, v| !(v.is_null() || k == "cause" && v.as_str() == Some("")));
-        if let Called::Integration { resource_type, resource } = &self.called {
+        if let Called::Integration {
+            resource_type, resource, ..
+        } = &self.called
+        {
             members.insert("resourceType".into(), json!(resource_type));
             members.insert("resource".into(), json!(resource));
         }
@@ -107,6 +114,18 @@ impl<'a> TaskEvents<'a> {
             "Submitted",
             json!({"output": returned.to_string(), "outputDetails": {"truncated": false}}),
         );
+    }
+
+    /// A `.sync` task's job has run: AWS records `TaskSubmitted` between the task's start and
+    /// its end, its output the response of the call that started the job (localstack/localstack,
+    /// tests/aws/services/stepfunctions/v2/credentials/test_credentials_base.snapshot.json,
+    /// `startExecution.sync`, 2024-12-04). An invoker answers with the job's end alone, so the
+    /// event is recorded once the job has succeeded, and without that output, which is optional
+    /// in the event: a failure cannot tell a job that failed from a call that started none.
+    pub(super) fn job_submitted(&self) {
+        if let Called::Integration { runs_a_job: true, .. } = self.called {
+            self.emit("Submitted", json!({}));
+        }
     }
 
     /// The call's end: its result, or its failure or timeout.
