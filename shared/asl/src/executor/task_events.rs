@@ -49,12 +49,13 @@ impl<'a> TaskEvents<'a> {
         Self { called, rec }
     }
 
-    /// `LambdaFunction`, `Activity` or `Task`: the start of each event's type.
-    fn prefix(&self) -> &'static str {
+    /// The start of each event's type and of its details' key: `LambdaFunctionScheduled` and
+    /// `lambdaFunctionScheduledEventDetails`.
+    fn names(&self) -> (&'static str, &'static str) {
         match self.called {
-            Called::Function => "LambdaFunction",
-            Called::Activity => "Activity",
-            Called::Integration { .. } => "Task",
+            Called::Function => ("LambdaFunction", "lambdaFunction"),
+            Called::Activity => ("Activity", "activity"),
+            Called::Integration { .. } => ("Task", "task"),
         }
     }
 
@@ -72,9 +73,12 @@ impl<'a> TaskEvents<'a> {
             members.insert("resourceType".into(), json!(resource_type));
             members.insert("resource".into(), json!(resource));
         }
-        let prefix = self.prefix();
-        let key = format!("{}{}{kind}EventDetails", prefix[..1].to_ascii_lowercase(), &prefix[1..]);
-        self.rec.emit(&format!("{prefix}{kind}"), Some(&key), Value::Object(members));
+        let (event, details) = self.names();
+        self.rec.emit(
+            &format!("{event}{kind}"),
+            Some(&format!("{details}{kind}EventDetails")),
+            Value::Object(members),
+        );
     }
 
     /// The call is scheduled and started. A function's start has no details; an activity's
