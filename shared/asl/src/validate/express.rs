@@ -5,7 +5,11 @@
 //! ValidateStateMachineDefinition in localstack/localstack,
 //! tests/aws/services/stepfunctions/v2/test_sfn_api_validation.snapshot.json (ILLEGAL_WFTT,
 //! 2025-10-19): "Express state machine does not support '.waitForTaskToken' service integration "
-//! at /States/SendMessageWithWait/Resource, trailing space and all.
+//! at /States/SendMessageWithWait/Resource, trailing space and all. The `.sync` sentence has no
+//! trailing space: "… does not support '.sync' service integration at /States/StartExecution/Resource"
+//! beside the callback's "… '.waitForTaskToken' service integration  at /States/Publish/Resource"
+//! (CreateStateMachine, tests/aws/services/stepfunctions/v2/test_sfn_api_express.snapshot.json,
+//! test_illegal_callbacks[SYNC] and [WAIT_FOR_TASK_TOKEN], 2024-07-03).
 
 use serde_json::Value;
 
@@ -33,12 +37,12 @@ fn refusal(resource: &str) -> Option<String> {
     if crate::resource::is_activity(resource) {
         return Some("Express state machine does not support Activity ARN".into());
     }
-    let pattern = match crate::resource::pattern(crate::resource::integration(resource)?).1 {
-        Pattern::Callback => ".waitForTaskToken",
-        Pattern::RunAJob(_) => ".sync",
+    let sentence = match crate::resource::pattern(crate::resource::integration(resource)?).1 {
+        Pattern::Callback => "Express state machine does not support '.waitForTaskToken' service integration ",
+        Pattern::RunAJob(_) => "Express state machine does not support '.sync' service integration",
         Pattern::RequestResponse => return None,
     };
-    Some(format!("Express state machine does not support '{pattern}' service integration "))
+    Some(sentence.into())
 }
 
 #[cfg(test)]
@@ -60,9 +64,9 @@ mod tests {
         assert_eq!(
             found,
             [
-                "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration  at /States/A/Resource",
+                "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration at /States/A/Resource",
                 "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.waitForTaskToken' service integration  at /States/P/Branches/0/States/W/Resource",
-                "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration  at /States/M/ItemProcessor/States/S/Resource",
+                "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration at /States/M/ItemProcessor/States/S/Resource",
             ]
         );
     }
@@ -85,7 +89,7 @@ mod tests {
         assert_eq!(
             found,
             [
-                "Express state machine does not support '.sync' service integration ",
+                "Express state machine does not support '.sync' service integration",
                 "Express state machine does not support Activity ARN"
             ]
         );
