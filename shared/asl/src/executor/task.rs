@@ -148,11 +148,12 @@ impl Interpreter {
         let resource_named = call.resource.clone();
         events.scheduled(&call, timeout, heartbeat);
         let work = async {
-            let returned = self.invoker.invoke(call).await?;
+            let returned = self.invoker.invoke(call).await;
             let Some(mut reg) = registration else {
-                events.job_submitted();
-                return Ok(returned);
+                events.job_submitted(&returned);
+                return returned;
             };
+            let returned = returned?;
             events.submitted(&returned);
             loop {
                 let beat = async {

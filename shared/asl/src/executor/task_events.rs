@@ -124,10 +124,15 @@ impl<'a> TaskEvents<'a> {
     /// its end, its output the response of the call that started the job (localstack/localstack,
     /// tests/aws/services/stepfunctions/v2/credentials/test_credentials_base.snapshot.json,
     /// `startExecution.sync`, 2024-12-04). An invoker answers with the job's end alone, so the
-    /// event is recorded once the job has succeeded, and without that output, which is optional
-    /// in the event: a failure cannot tell a job that failed from a call that started none.
-    pub(super) fn job_submitted(&self) {
-        if let Called::Integration { runs_a_job: true, .. } = self.called {
+    /// event is recorded without that output, which is optional in the event. A job that started
+    /// and then failed ends the task in `States.TaskFailed`, after its submission (a child
+    /// execution that failed, and one that timed out: tests/aws/services/stepfunctions/v2/
+    /// callback/test_callback.snapshot.json, `test_start_execution_sync_delegate_failure` and
+    /// `_delegate_timeout`, 2023-07-05); any other error is the starting call's own, named by
+    /// its service (`StepFunctions.StateMachineDoesNotExistException`), and submitted nothing.
+    pub(super) fn job_submitted(&self, outcome: &Result<Value, StatesError>) {
+        let started = outcome.as_ref().map_or_else(|e| e.error == names::TASK_FAILED, |_| true);
+        if let (true, Called::Integration { runs_a_job: true, .. }) = (started, &self.called) {
             self.emit("Submitted", json!({}));
         }
     }
