@@ -46,20 +46,52 @@ fn offers(service: &str) -> Option<Offers> {
     })
 }
 
-/// The API actions a service's optimized integration offers, where the guide lists them: DynamoDB's
-/// are GetItem, PutItem, UpdateItem and DeleteItem ("Perform DynamoDB CRUD operations with Step
-/// Functions"; any other action goes through the AWS SDK integration, `aws-sdk:dynamodb:query`).
-/// `None`: every action is taken.
-fn apis(service: &str) -> Option<&'static [&'static str]> {
+/// An API action a service's optimized integration offers, and whether it also runs as a job.
+struct Api {
+    name: &'static str,
+    run_a_job: bool,
+}
+
+const fn api(name: &'static str, run_a_job: bool) -> Api {
+    Api { name, run_a_job }
+}
+
+/// The API actions a service's optimized integration offers, where the guide lists them; any
+/// other action goes through the AWS SDK integration (`aws-sdk:dynamodb:query`). DynamoDB's are
+/// GetItem, PutItem, UpdateItem and DeleteItem ("Perform DynamoDB CRUD operations with Step
+/// Functions"); Lambda's is Invoke ("Invoke an AWS Lambda function with Step Functions");
+/// CodeBuild's table says which of its actions run as a job ("Manage AWS CodeBuild builds with
+/// Step Functions": StartBuild, StartBuildBatch and RetryBuildBatch; the stopping, deleting and
+/// reporting actions answer at once). `None`: every action is taken.
+fn apis(service: &str) -> Option<&'static [Api]> {
+    const DYNAMODB: &[Api] = &[
+        api("getItem", false),
+        api("putItem", false),
+        api("updateItem", false),
+        api("deleteItem", false),
+    ];
+    const LAMBDA: &[Api] = &[api("invoke", false)];
+    const CODEBUILD: &[Api] = &[
+        api("startBuild", true),
+        api("stopBuild", false),
+        api("batchDeleteBuilds", false),
+        api("batchGetReports", false),
+        api("startBuildBatch", true),
+        api("stopBuildBatch", false),
+        api("retryBuildBatch", true),
+        api("deleteBuildBatch", false),
+    ];
     match service {
-        "dynamodb" => Some(&["getItem", "putItem", "updateItem", "deleteItem"]),
+        "dynamodb" => Some(DYNAMODB),
+        "lambda" => Some(LAMBDA),
+        "codebuild" => Some(CODEBUILD),
         _ => None,
     }
 }
 
 /// AWS's refusal of a Task resource naming an integration (`arn:aws:states:::lambda:invoke.sync`)
-/// with a pattern or an API action its service does not offer, or an AWS SDK integration with no
-/// API action;
+/// with a pattern or an API action its service does not offer, an action that does not run as a
+/// job with `.sync`, or an AWS SDK integration with no API action;
 /// `None` when AWS recognises it, when it is no integration, or when the service is not in the
 /// table.
 pub(crate) fn refusal(resource: &str) -> Option<String> {
@@ -76,8 +108,10 @@ pub(crate) fn refusal(resource: &str) -> Option<String> {
         Pattern::RunAJob(_) => true,
         Pattern::Callback => offers.callback(),
     };
-    let unknown_api = apis(service).is_some_and(|apis| !apis.contains(&api));
-    (malformed || !offered || unknown_api).then(|| {
+    let listed = apis(service).map(|apis| apis.iter().find(|a| a.name == api));
+    let unknown_api = matches!(listed, Some(None));
+    let no_job = matches!(pattern, Pattern::RunAJob(_)) && matches!(listed, Some(Some(a)) if !a.run_a_job);
+    (malformed || !offered || unknown_api || no_job).then(|| {
         format!(
             "The resource provided {resource} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."
         )
@@ -129,6 +163,15 @@ mod tests {
             "dynamodb:deleteItem",
             "aws-sdk:dynamodb:query",
             "events:putEvents.waitForTaskToken",
+            "codebuild:startBuild",
+            "codebuild:stopBuild",
+            "codebuild:batchDeleteBuilds",
+            "codebuild:batchGetReports",
+            "codebuild:startBuildBatch.sync",
+            "codebuild:retryBuildBatch.sync",
+            "codebuild:deleteBuildBatch",
+            "aws-sdk:codebuild:batchGetBuilds",
+            "aws-sdk:lambda:invokeAsync",
         ] {
             assert!(!refused(offered), "{offered} is offered");
         }
@@ -143,6 +186,11 @@ mod tests {
             "aws-sdk::getObject",
             "dynamodb:query",
             "dynamodb:scan",
+            "lambda:invokeAsync",
+            "lambda:getFunction",
+            "codebuild:stopBuild.sync",
+            "codebuild:batchGetReports.sync",
+            "codebuild:batchGetBuilds",
         ] {
             assert!(refused(refused_one), "{refused_one} is not offered");
         }
