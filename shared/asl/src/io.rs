@@ -93,6 +93,35 @@ pub(crate) fn jsonata_field(value: &Value, field: &str, states: &States<'_>) -> 
     crate::jsonata::template(value, states, field)
 }
 
+/// A template field (`Parameters`, `Arguments`, `Credentials`) evaluated in the state's
+/// language: in JSONPath its `.$` keys over `effective`, the input after InputPath; in JSONata
+/// its `{% %}` strings over `$states.input`, `field` naming it in a failure's cause.
+pub(crate) fn template(
+    lang: Lang,
+    template: &Value,
+    field: &str,
+    (input, effective): (&Value, &Value),
+    ctx: &Context,
+) -> Result<Value, StatesError> {
+    match lang {
+        Lang::JsonPath => payload::apply(template, effective, ctx),
+        Lang::Jsonata => jsonata_field(template, field, &states_doc(input, None, None, ctx)),
+    }
+}
+
+/// The call template a state's language reads, with its name: `Parameters` in JSONPath,
+/// `Arguments` in JSONata; `None` where that one is not written.
+pub(crate) fn call_template<'t>(
+    lang: Lang,
+    parameters: Option<&'t Value>,
+    arguments: Option<&'t Value>,
+) -> Option<(&'t Value, &'static str)> {
+    match lang {
+        Lang::JsonPath => parameters.map(|t| (t, "Parameters")),
+        Lang::Jsonata => arguments.map(|t| (t, "Arguments")),
+    }
+}
+
 /// A seconds field: a number, or in JSONata an expression that yields one.
 pub(crate) fn seconds_field(value: &Value, field: &str, states: &States<'_>) -> Result<u64, StatesError> {
     let v = match value {

@@ -16,9 +16,8 @@ use super::{map_batches, map_limits};
 use crate::context::{Context, MapItem};
 use crate::definition::MapState;
 use crate::error::{StatesError, names};
-use crate::io::{Lang, Step, input_path, jsonata_field, states_doc};
+use crate::io::{Lang, Step, input_path, jsonata_field, states_doc, template};
 use crate::path::reference;
-use crate::payload;
 
 impl Interpreter {
     pub(super) async fn map(
@@ -277,10 +276,7 @@ fn select_item(
     };
     let map_item = Arc::new(MapItem { index, value: item });
     let item_ctx = ctx.clone().with_map_item(map_item.clone());
-    let input = match lang {
-        Lang::JsonPath => payload::apply(selector, effective, &item_ctx)?,
-        Lang::Jsonata => jsonata_field(selector, "ItemSelector", &states_doc(effective, None, None, &item_ctx))?,
-    };
+    let input = template(lang, selector, "ItemSelector", (effective, effective), &item_ctx)?;
     Ok((input, map_item))
 }
 

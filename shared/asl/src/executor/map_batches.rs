@@ -9,8 +9,7 @@ use super::map_limits::{field_number, path_number, whole};
 use crate::context::Context;
 use crate::definition::ItemBatcher;
 use crate::error::StatesError;
-use crate::io::{Lang, PAYLOAD_LIMIT, json_len, jsonata_field, states_doc};
-use crate::payload;
+use crate::io::{Lang, PAYLOAD_LIMIT, json_len, template};
 
 /// The batches of `items`. `input` is the state's input, which the numbers (and their paths,
 /// as MaxConcurrencyPath) and JSONata fields read; `effective` is what its InputPath selected,
@@ -47,10 +46,9 @@ pub(super) fn batches(
     // A batch holds no more than a state's input may (developer guide, ItemBatcher:
     // "MaxInputBytesPerBatch … up to 256 KiB").
     .map_or(PAYLOAD_LIMIT, |b| usize::try_from(b).unwrap_or(usize::MAX).min(PAYLOAD_LIMIT));
-    let batch_input = match (&batcher.batch_input, lang) {
-        (None, _) => None,
-        (Some(template), Lang::JsonPath) => Some(payload::apply(template, effective, ctx)?),
-        (Some(template), Lang::Jsonata) => Some(jsonata_field(template, "BatchInput", &states_doc(input, None, None, ctx))?),
+    let batch_input = match &batcher.batch_input {
+        Some(written) => Some(template(lang, written, "BatchInput", (input, effective), ctx)?),
+        None => None,
     };
     // `{"Items":[]}` and `,"BatchInput":…`: what every batch holds besides its items.
     let base = 12 + batch_input.as_ref().map_or(0, |b| 14 + json_len(b));

@@ -8,8 +8,7 @@ use super::{Interpreter, Recovery, Run, caught};
 use crate::context::Context;
 use crate::definition::ParallelState;
 use crate::error::StatesError;
-use crate::io::{Lang, Step, input_path, jsonata_field, states_doc};
-use crate::payload;
+use crate::io::{Lang, Step, call_template, input_path, template};
 
 impl Interpreter {
     pub(super) async fn parallel(
@@ -24,18 +23,11 @@ impl Interpreter {
         let mut retries = vec![0u64; s.retry.len()];
         loop {
             let attempt = async {
-                let branch_input = match lang {
-                    Lang::JsonPath => {
-                        let effective = input_path(&s.io, &input, ctx)?;
-                        match &s.parameters {
-                            Some(p) => payload::apply(p, &effective, ctx)?,
-                            None => effective.into_owned(),
-                        }
-                    }
-                    Lang::Jsonata => match &s.arguments {
-                        Some(a) => jsonata_field(a, "Arguments", &states_doc(&input, None, None, ctx))?,
-                        None => input.clone(),
-                    },
+                // JSONata states have no InputPath: their effective input is the input.
+                let effective = input_path(&s.io, &input, ctx)?;
+                let branch_input = match call_template(lang, s.parameters.as_ref(), s.arguments.as_ref()) {
+                    Some((written, field)) => template(lang, written, field, (&input, &effective), ctx)?,
+                    None => effective.into_owned(),
                 };
                 run.recorder.emit("ParallelStateStarted", None, Value::Null);
                 let runs: Vec<Run> = s.branches.iter().map(|branch| run.fork(branch)).collect();

@@ -6,8 +6,7 @@ use serde_json::Value;
 
 use crate::context::Context;
 use crate::error::StatesError;
-use crate::io::{Lang, jsonata_field, states_doc};
-use crate::payload;
+use crate::io::{Lang, call_template, template};
 
 /// A bucket and the beginning of keys in it: where an `s3:listObjectsV2` reader lists, and
 /// where an `s3:putObject` writer writes.
@@ -39,9 +38,8 @@ pub(super) fn arguments(
     (input, effective): (&Value, &Value),
     ctx: &Context,
 ) -> Result<Value, StatesError> {
-    Ok(match (lang, parameters, arguments) {
-        (Lang::JsonPath, Some(template), _) => payload::apply(template, effective, ctx)?,
-        (Lang::Jsonata, _, Some(template)) => jsonata_field(template, "Arguments", &states_doc(input, None, None, ctx))?,
-        _ => Value::Null,
+    Ok(match call_template(lang, parameters, arguments) {
+        Some((written, field)) => template(lang, written, field, (input, effective), ctx)?,
+        None => Value::Null,
     })
 }

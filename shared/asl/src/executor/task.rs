@@ -11,9 +11,9 @@ use crate::definition::TaskState;
 use crate::error::StatesError;
 use crate::history::Recorder;
 use crate::io::{
-    Lang, PAYLOAD_LIMIT, Step, check_size, filter_path, input_path, json_len, jsonata_field, result_over_quota, seconds_field, states_doc,
+    Lang, PAYLOAD_LIMIT, Step, call_template, check_size, filter_path, input_path, json_len, result_over_quota, seconds_field, states_doc,
+    template,
 };
-use crate::payload;
 use crate::tokens::Registration;
 
 /// A Task's `field` (`TimeoutSeconds`, `HeartbeatSeconds`): a number or JSONata expression, or
@@ -38,16 +38,9 @@ fn seconds(fixed: Option<&Value>, path: Option<&String>, input: &Value, ctx: &Co
 /// intrinsic or an expression alike (localstack/localstack, tests/aws/services/stepfunctions/
 /// v2/credentials/test_credentials_base.snapshot.json, 2024-12-04). How AWS takes a RoleArn
 /// that is not a string is not recorded: it is written as its JSON text.
-fn role_arn(s: &TaskState, lang: Lang, input: &Value, ctx: &Context) -> Result<Option<String>, StatesError> {
+fn role_arn(s: &TaskState, lang: Lang, args: (&Value, &Value), ctx: &Context) -> Result<Option<String>, StatesError> {
     let Some(credentials) = &s.credentials else { return Ok(None) };
-    let template = Value::Object(credentials.clone());
-    let evaluated = match lang {
-        Lang::JsonPath => {
-            let effective = input_path(&s.io, input, ctx)?;
-            payload::apply(&template, &effective, ctx)?
-        }
-        Lang::Jsonata => jsonata_field(&template, "Credentials", &states_doc(input, None, None, ctx))?,
-    };
+    let evaluated = template(lang, &Value::Object(credentials.clone()), "Credentials", args, ctx)?;
     Ok(Some(match &evaluated["RoleArn"] {
         Value::String(arn) => arn.clone(),
         other => other.to_string(),
@@ -74,18 +67,18 @@ impl Interpreter {
                 ctx = ctx.with_task_token(&reg.token);
             }
             let attempt = async {
-                let params = match lang {
-                    Lang::JsonPath => {
-                        let effective = input_path(&s.io, &input, &ctx)?;
-                        match &s.parameters {
-                            Some(p) => startable(&s.resource, payload::apply(p, &effective, &ctx)?)?,
-                            None => effective.into_owned(),
+                // JSONata states have no InputPath: their effective input is the input.
+                let effective = input_path(&s.io, &input, &ctx)?;
+                let args = (&input, effective.as_ref());
+                let params = match call_template(lang, s.parameters.as_ref(), s.arguments.as_ref()) {
+                    Some((written, field)) => {
+                        let params = template(lang, written, field, args, &ctx)?;
+                        match lang {
+                            Lang::JsonPath => startable(&s.resource, params)?,
+                            Lang::Jsonata => params,
                         }
                     }
-                    Lang::Jsonata => match &s.arguments {
-                        Some(a) => jsonata_field(a, "Arguments", &states_doc(&input, None, None, &ctx))?,
-                        None => input.clone(),
-                    },
+                    None => effective.clone().into_owned(),
                 };
                 check_size("task input", json_len(&params))?;
                 let timeout = seconds(
@@ -109,7 +102,7 @@ impl Interpreter {
                     task_token: registration.as_ref().map(|r| r.token.clone()),
                     context: ctx.clone(),
                     retry_count,
-                    role_arn: role_arn(s, lang, &input, &ctx)?,
+                    role_arn: role_arn(s, lang, args, &ctx)?,
                 };
                 let result = self.invoke(call, timeout, heartbeat, registration, &run.recorder).await?;
                 // Output processing is part of the attempt: its errors (ReferencePathConflict,
