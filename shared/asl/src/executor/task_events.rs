@@ -131,7 +131,10 @@ impl<'a> TaskEvents<'a> {
     /// `_delegate_timeout`, 2023-07-05); any other error is the starting call's own, named by
     /// its service (`StepFunctions.StateMachineDoesNotExistException`), and submitted nothing.
     pub(super) fn job_submitted(&self, outcome: &Result<Value, StatesError>) {
-        let started = outcome.as_ref().map_or_else(|e| e.error == names::TASK_FAILED, |_| true);
+        let started = match outcome {
+            Ok(_) => true,
+            Err(e) => e.error == names::TASK_FAILED,
+        };
         if let (true, Called::Integration { runs_a_job: true, .. }) = (started, &self.called) {
             self.emit("Submitted", json!({}));
         }
