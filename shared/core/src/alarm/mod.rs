@@ -114,13 +114,15 @@ pub fn metric_out_of_bounds(namespace: Option<&str>, metric: &str, dimensions: &
 
 /// CloudWatch's limit on an alarm's evaluation range: `Period × EvaluationPeriods` at most seven
 /// days (604,800 s), and one day (86,400 s) when the period is under an hour (PutMetricAlarm's
-/// `Period` reference). `None` when it holds, else the sentence that says why not.
+/// `Period` reference). `None` when it holds, else the sentence that says why not, in words
+/// that fit both spellings of the fields (pipeline.yml's `evaluation_periods`, a PutMetricAlarm
+/// request's `EvaluationPeriods`).
 pub fn range_too_long(period_secs: u64, evaluation_periods: u32) -> Option<String> {
     let limit: u64 = if period_secs < 3600 { 86_400 } else { 604_800 };
     let range = period_secs.checked_mul(u64::from(evaluation_periods));
     range.is_none_or(|r| r > limit).then(|| {
         format!(
-            "period × evaluation_periods ({period_secs} s × {evaluation_periods}) is longer than CloudWatch evaluates: at most {limit} s{}",
+            "{evaluation_periods} evaluation periods of {period_secs} s are longer than CloudWatch evaluates: at most {limit} s{}",
             if limit == 86_400 { " for a period under an hour" } else { "" }
         )
     })
@@ -207,5 +209,9 @@ mod range_tests {
         assert!(range_too_long(3600, 169).is_some());
         assert!(range_too_long(u64::MAX, u32::MAX).is_some());
         assert!(range_too_long(60, u32::MAX).unwrap().contains("at most 86400 s"));
+        assert_eq!(
+            range_too_long(3600, 169).as_deref(),
+            Some("169 evaluation periods of 3600 s are longer than CloudWatch evaluates: at most 604800 s")
+        );
     }
 }
