@@ -169,8 +169,8 @@ impl Interpreter {
 /// a Standard execution's are `Id, Input, StartTime, Name, RoleArn, RedriveCount`
 /// (localstack/localstack, tests/aws/services/stepfunctions/v2/context_object/
 /// test_context_object.snapshot.json, test_input_path[$$], 2024-09-11); an Express
-/// execution's, `Id, Input, Name, RoleArn, StartTime`, without `RedriveCount` as it cannot be
-/// redriven, when StartSyncExecution runs it (express/test_express_sync.snapshot.json,
+/// execution's, `Id, Input, Name, RoleArn, StartTime`, without `RedriveCount`, when
+/// StartSyncExecution runs it (express/test_express_sync.snapshot.json,
 /// test_query_runtime_memory, 2024-07-15), the start a local run is. One StartExecution starts
 /// ends the list with `RedriveCount: 0` (express/test_express_async.snapshot.json, the same
 /// test, 2024-07-03).
