@@ -38,6 +38,21 @@ pub(crate) fn integration(resource: &str) -> Option<&str> {
         .map(|a| a.resource)
 }
 
+/// An integration's resource type and what follows it, as its `Task…` events name them:
+/// `lambda` and `invoke.waitForTaskToken`; for an AWS SDK integration the service belongs to the
+/// type, `aws-sdk:secretsmanager` and `createSecret` (recorded on AWS in localstack/localstack,
+/// tests/aws/services/stepfunctions/v2/error_handling/test_aws_sdk.snapshot.json,
+/// test_invalid_secret_name and test_no_such_bucket, 2023-06-22). `None` for a resource that is
+/// no integration.
+pub(crate) fn resource_type(resource: &str) -> Option<(&str, &str)> {
+    let rest = integration(resource)?;
+    let skip = if rest.starts_with("aws-sdk:") { "aws-sdk:".len() } else { 0 };
+    Some(match rest[skip..].split_once(':') {
+        Some((service, action)) => (&rest[..skip + service.len()], action),
+        None => (rest, ""),
+    })
+}
+
 /// How an integration is called, from the suffix of its action (the developer guide, "Service
 /// integration patterns").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +101,7 @@ pub(crate) fn is_lambda_function(resource: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{Pattern, integration, invokes_lambda, is_activity, is_lambda_function, pattern};
+    use super::{Pattern, integration, invokes_lambda, is_activity, is_lambda_function, pattern, resource_type};
 
     #[test]
     fn an_integration_is_named_in_every_partition() {
@@ -122,5 +137,25 @@ mod tests {
             ("states:startExecution", Pattern::RunAJob(":2"))
         );
         assert_eq!(pattern("x:y.synchronize"), ("x:y.synchronize", Pattern::RequestResponse));
+    }
+
+    /// An SDK integration's type holds its service; an optimized one's is the service alone.
+    #[test]
+    fn a_resource_type_holds_an_sdk_integration_s_service() {
+        assert_eq!(
+            resource_type("arn:aws:states:::aws-sdk:secretsmanager:createSecret"),
+            Some(("aws-sdk:secretsmanager", "createSecret"))
+        );
+        assert_eq!(
+            resource_type("arn:aws:states:::aws-sdk:s3:getObject.waitForTaskToken"),
+            Some(("aws-sdk:s3", "getObject.waitForTaskToken"))
+        );
+        assert_eq!(
+            resource_type("arn:aws:states:::lambda:invoke.waitForTaskToken"),
+            Some(("lambda", "invoke.waitForTaskToken"))
+        );
+        assert_eq!(resource_type("arn:aws:states:::aws-sdk:s3"), Some(("aws-sdk:s3", "")));
+        assert_eq!(resource_type("arn:aws:states:::http"), Some(("http", "")));
+        assert_eq!(resource_type("arn:aws:lambda:us-east-1:123456789012:function:f"), None);
     }
 }

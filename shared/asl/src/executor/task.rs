@@ -216,15 +216,8 @@ fn startable(resource: &str, params: Value) -> Result<Value, StatesError> {
 /// 'aws-sdk:cloudformation' …" quoted in jogold/cloudstructs#163 and "… 'aws-sdk:s3' …" in
 /// aws-samples/improve_public_speaking_skills_using_a_genai_based_virtual_assistant_with_amazon_bedrock#2).
 fn result_too_large(resource: &str) -> StatesError {
-    let named = match crate::resource::integration(resource)
-        .map(|rest| rest.split(':').collect::<Vec<_>>())
-        .as_deref()
-    {
-        Some(["aws-sdk", service, ..]) => format!("aws-sdk:{service}"),
-        Some([service, ..]) => (*service).to_string(),
-        _ => resource.to_string(),
-    };
-    result_over_quota(&named).reported_by_task()
+    let named = crate::resource::resource_type(resource).map_or(resource, |(named, _)| named);
+    result_over_quota(named).reported_by_task()
 }
 
 #[cfg(test)]

@@ -17,8 +17,8 @@ use crate::resource::Pattern;
 enum Called {
     Function,
     Activity,
-    /// `lambda` and `invoke.waitForTaskToken` for `arn:aws:states:::lambda:invoke.waitForTaskToken`;
-    /// `runs_a_job` for the `.sync` pattern.
+    /// `lambda` and `invoke.waitForTaskToken` for `arn:aws:states:::lambda:invoke.waitForTaskToken`,
+    /// `aws-sdk:s3` and `getObject` for an SDK call; `runs_a_job` for the `.sync` pattern.
     Integration {
         resource_type: String,
         resource: String,
@@ -35,9 +35,7 @@ impl<'a> TaskEvents<'a> {
     pub(super) fn new(resource: &str, rec: &'a Recorder) -> Self {
         let called = if crate::resource::is_lambda_function(resource) {
             Called::Function
-        } else if let Some((resource_type, resource)) =
-            crate::resource::integration(resource).map(|rest| rest.split_once(':').unwrap_or((rest, "")))
-        {
+        } else if let Some((resource_type, resource)) = crate::resource::resource_type(resource) {
             Called::Integration {
                 resource_type: resource_type.to_string(),
                 resource: resource.to_string(),
