@@ -89,6 +89,26 @@ fn apis(service: &str) -> Option<&'static [Api]> {
     }
 }
 
+/// Whether a Task calling `resource` is given a task token (`$$.Task.Token`,
+/// `$states.context.Task.Token`): a callback task, and a task that runs a job on a service that
+/// also takes callbacks. AWS gives a `startExecution.sync` task a token, and the task ends when a
+/// `SendTaskSuccess` answers it, before its child execution ends (localstack/localstack,
+/// tests/aws/services/stepfunctions/v2/callback/test_callback.snapshot.json,
+/// `test_sync_with_task_token`, 2024-07-12); aws-samples/step-functions-workflows-collection's
+/// distributed-data-stream-aggregator hands such a token to its child. That the other services
+/// taking both patterns (ECS, EKS, Bedrock) do the same is not on record: they are taken to, as
+/// the guide pairs the patterns for them alike.
+pub(crate) fn issues_task_token(resource: &str) -> bool {
+    let Some((service, call)) = crate::resource::integration(resource).and_then(|i| i.split_once(':')) else {
+        return false;
+    };
+    match crate::resource::pattern(call).1 {
+        Pattern::Callback => true,
+        Pattern::RunAJob(_) => offers(service).is_some_and(|o| o.callback()),
+        Pattern::RequestResponse => false,
+    }
+}
+
 /// AWS's refusal of a Task resource naming an integration (`arn:aws:states:::lambda:invoke.sync`)
 /// with a pattern or an API action its service does not offer, an action that does not run as a
 /// job with `.sync`, or an AWS SDK integration with no API action;
@@ -120,7 +140,20 @@ pub(crate) fn refusal(resource: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::refusal;
+    use super::{issues_task_token, refusal};
+
+    #[test]
+    fn callback_tasks_and_jobs_of_services_taking_callbacks_hold_a_token() {
+        let holds = |integration: &str| issues_task_token(&format!("arn:aws:states:::{integration}"));
+        assert!(holds("sqs:sendMessage.waitForTaskToken"));
+        assert!(holds("states:startExecution.sync"));
+        assert!(holds("states:startExecution.sync:2"));
+        assert!(holds("ecs:runTask.sync"));
+        assert!(!holds("codebuild:startBuild.sync"), "CodeBuild takes no callback");
+        assert!(!holds("states:startExecution"), "a Request Response call holds none");
+        assert!(!holds("lambda:invoke"));
+        assert!(!issues_task_token("arn:aws:lambda:us-east-1:123456789012:function:f"));
+    }
 
     fn refused(integration: &str) -> bool {
         refusal(&format!("arn:aws:states:::{integration}")).is_some()

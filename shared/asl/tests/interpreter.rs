@@ -58,6 +58,8 @@ impl TaskInvoker for Invoker {
                 tokio::spawn(async move { tokens.send_success(&token, json!({"echoed": value})).unwrap() });
                 Ok(json!({"accepted": true}))
             }
+            // A child execution that runs until its parent's task is answered.
+            "startExecution.sync" => std::future::pending().await,
             other => Err(StatesError::new("Unknown", other.to_string())),
         }
     }
@@ -263,6 +265,54 @@ async fn stop_and_wait_lets_the_task_in_flight_finish_and_starts_nothing_after_i
         .count();
     assert_eq!(deploys, 0, "nothing starts after the stop: {kinds:?}");
     assert_eq!(kinds.last().unwrap(), "ExecutionAborted");
+}
+
+/// A `startExecution.sync` task holds a task token, and a `SendTaskSuccess` with it ends the
+/// task before its child execution ends: `TaskSubmitted`, then `TaskSucceeded` with the answer
+/// (recorded on AWS: localstack/localstack, tests/aws/services/stepfunctions/v2/callback/
+/// test_callback.snapshot.json, `test_sync_with_task_token`, 2024-07-12).
+#[tokio::test(start_paused = true)]
+async fn a_job_s_task_ends_when_its_token_is_answered_first() {
+    let (interpreter, machine, spec, events) = setup(
+        json!({"StartAt": "StartExecution", "States": {"StartExecution": {"Type": "Task",
+            "Resource": "arn:aws:states:::states:startExecution.sync",
+            "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:111111111111:stateMachine:child",
+                           "Input": {"TaskToken.$": "$$.Task.Token"}},
+            "End": true}}}),
+        json!({}),
+    );
+    let (tokens, seen) = (interpreter.tokens(), events.clone());
+    tokio::spawn(async move {
+        while tokens.waiting() == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let scheduled = seen.0.lock().unwrap().iter().find(|e| &*e.kind == "TaskScheduled").cloned();
+        let details = serde_json::to_value(scheduled).unwrap();
+        let parameters: Value = serde_json::from_str(details["taskScheduledEventDetails"]["parameters"].as_str().unwrap()).unwrap();
+        tokens
+            .send_success(
+                parameters["Input"]["TaskToken"].as_str().unwrap(),
+                json!("SQS_SEND_MESSAGE_AND_WAIT"),
+            )
+            .unwrap();
+    });
+    let out = interpreter.execute(&machine, &spec).await;
+    assert_eq!(out.status, ExecutionStatus::Succeeded, "{:?}", out.error);
+    assert_eq!(out.output.unwrap(), json!("SQS_SEND_MESSAGE_AND_WAIT"));
+    assert_eq!(
+        events.kinds(),
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSubmitted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    assert_eq!(interpreter.tokens().waiting(), 0, "the answered token is gone");
 }
 
 #[test]

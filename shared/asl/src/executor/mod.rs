@@ -56,7 +56,8 @@ pub struct TaskCall {
     pub state_name: String,
     /// The effective parameters (after InputPath and Parameters).
     pub input: Value,
-    /// Set for `.waitForTaskToken` resources: the token the task's worker must answer.
+    /// Set for `.waitForTaskToken` resources: the token the task's worker must answer. A `.sync`
+    /// task's token is in its context alone: its invoker answers with the job's end.
     pub task_token: Option<String>,
     /// The context object (`$$`) as the state saw it, written out (`to_value`) only by an
     /// invoker that needs it: written for every call, it copied the execution input once per

@@ -1,4 +1,4 @@
-//! Task states: parameters, the call, `.waitForTaskToken`, timeouts and heartbeats, retries.
+//! Task states: parameters, the call, `.waitForTaskToken` and `.sync`, timeouts and heartbeats, retries.
 
 use std::time::Duration;
 
@@ -61,7 +61,8 @@ impl Interpreter {
         let mut retry_count = 0;
         loop {
             // The token exists before Parameters are evaluated so `$$.Task.Token` resolves.
-            let registration = crate::resource::waits_for_callback(&s.resource).then(|| self.tokens.register());
+            let registration = crate::integration_patterns::issues_task_token(&s.resource).then(|| self.tokens.register());
+            let callback = crate::resource::waits_for_callback(&s.resource);
             let mut ctx = ctx.clone().with_retry_count(retry_count);
             if let Some(reg) = &registration {
                 ctx = ctx.with_task_token(&reg.token);
@@ -99,7 +100,7 @@ impl Interpreter {
                     resource: s.resource.clone(),
                     state_name: name.to_string(),
                     input: params,
-                    task_token: registration.as_ref().map(|r| r.token.clone()),
+                    task_token: registration.as_ref().filter(|_| callback).map(|r| r.token.clone()),
                     context: ctx.clone(),
                     retry_count,
                     role_arn: role_arn(s, lang, args, &ctx)?,
@@ -140,13 +141,13 @@ impl Interpreter {
         let events = TaskEvents::new(&call.resource, rec);
         let resource_named = call.resource.clone();
         events.scheduled(&call, timeout, heartbeat);
+        let callback = call.task_token.is_some();
         let work = async {
-            let returned = self.invoker.invoke(call).await;
-            let Some(mut reg) = registration else {
-                events.job_submitted(&returned);
-                return returned;
+            let mut reg = match registration {
+                Some(reg) if callback => reg,
+                job_token => return self.run_job(call, job_token, &events).await,
             };
-            let returned = returned?;
+            let returned = self.invoker.invoke(call).await?;
             events.submitted(&returned);
             loop {
                 let beat = async {
@@ -156,9 +157,7 @@ impl Interpreter {
                     }
                 };
                 tokio::select! {
-                    result = &mut reg.receiver => {
-                        return result.unwrap_or_else(|_| Err(StatesError::runtime("the task token was dropped before it was answered")));
-                    }
+                    result = &mut reg.receiver => return result.unwrap_or_else(|_| Err(token_dropped())),
                     () = reg.heartbeat.notified() => continue,
                     () = beat => {
                         return Err(StatesError::timeout(true));
@@ -179,6 +178,33 @@ impl Interpreter {
         events.ended(&result);
         result
     }
+
+    /// A call that is not a callback: its invoker answers with its end, a job's end for a `.sync`
+    /// task. A job holding a token ends at the first of its end and an answer to its token, as a
+    /// child execution answering its parent's `startExecution.sync` task ends it on AWS, after
+    /// the task's `TaskSubmitted` (`integration_patterns::issues_task_token`).
+    async fn run_job(&self, call: TaskCall, token: Option<Registration>, events: &TaskEvents<'_>) -> Result<Value, StatesError> {
+        let Some(mut reg) = token else {
+            let returned = self.invoker.invoke(call).await;
+            events.job_submitted(&returned);
+            return returned;
+        };
+        tokio::select! {
+            returned = self.invoker.invoke(call) => {
+                events.job_submitted(&returned);
+                returned
+            }
+            answered = &mut reg.receiver => {
+                events.job_submitted(&Ok(Value::Null));
+                answered.unwrap_or_else(|_| Err(token_dropped()))
+            }
+        }
+    }
+}
+
+/// What a task gets when its token goes away unanswered.
+fn token_dropped() -> StatesError {
+    StatesError::runtime("the task token was dropped before it was answered")
 }
 
 /// An integration reads its resolved Parameters as a template again, so a `.$` field left in
