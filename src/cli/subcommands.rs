@@ -161,7 +161,8 @@ pub(crate) enum AslCommand {
         /// (repeatable).
         #[arg(long = "substitute", value_name = "NAME=VALUE")]
         substitute: Vec<String>,
-        /// Include the execution history (GetExecutionHistory events) in the output, and each
+        /// Include the execution history (GetExecutionHistory events; for an Express machine,
+        /// the records its CloudWatch Logs log group would hold) in the output, and each
         /// Distributed Map child execution's own under `childExecutions`.
         #[arg(long)]
         history: bool,
@@ -183,7 +184,7 @@ pub(crate) enum AslCommand {
         #[arg(long, value_name = "DIR")]
         s3_dir: Option<PathBuf>,
         /// The state machine's type: EXPRESS refuses .sync and .waitForTaskToken tasks and
-        /// activities, and gives the execution an Express ARN.
+        /// activities, gives the execution an Express ARN, and its history as log records.
         #[arg(long = "type", value_name = "TYPE", value_enum, ignore_case = true, default_value = "STANDARD")]
         machine_type: super::args::MachineType,
     },

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use baton_asl::log_record::LogRecord;
 use baton_asl::mock::{MockConfig, NoTasks};
 use baton_asl::{
     DefinitionError, ExecutionSpec, ExecutionStatus, Interpreter, MemorySink, StateMachine, StatesError, TaskInvoker, TaskTokens, Workflow,
@@ -324,7 +325,15 @@ fn execute(args: RunArgs) -> anyhow::Result<u8> {
         "cause": cause,
     });
     if args.history {
-        doc["history"] = serde_json::to_value(sink.events())?;
+        let events = sink.events();
+        doc["history"] = match (&spec.workflow, sink.execution_arn()) {
+            // An Express execution's only history is its log group's.
+            (Workflow::Express { .. }, Some(arn)) => events
+                .iter()
+                .map(|event| serde_json::to_value(LogRecord { event, execution_arn: arn }))
+                .collect::<Result<_, _>>()?,
+            _ => serde_json::to_value(events)?,
+        };
         // A Distributed Map's children, each an execution with a history of its own.
         let children: Vec<Value> = sink
             .children()

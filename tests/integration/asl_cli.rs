@@ -4,8 +4,9 @@
 use crate::cli::{baton, text};
 
 /// `baton asl … --type EXPRESS`: what CreateStateMachine refuses of an Express machine (a task
-/// that waits for a job or a callback) is refused with its place, and an execution's ARN is an
-/// Express one, `…:express:MACHINE:NAME:ID`.
+/// that waits for a job or a callback) is refused with its place, an execution's ARN is an
+/// Express one, `…:express:MACHINE:NAME:ID`, and its history is what its log group holds, as
+/// AWS keeps no other (`baton_asl::log_record`).
 #[test]
 fn asl_type_express_refuses_waiting_tasks_and_names_the_execution_as_express() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -31,7 +32,7 @@ fn asl_type_express_refuses_waiting_tasks_and_names_the_execution_as_express() {
         r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true,
   "Parameters": {"id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name"}}}}"#,
     );
-    let doc = ran(&[&names, "--type", "EXPRESS"], 0);
+    let doc = ran(&[&names, "--type", "EXPRESS", "--history"], 0);
     let (id, name) = (
         doc["output"]["id"].as_str().expect("id"),
         doc["output"]["name"].as_str().expect("name"),
@@ -39,6 +40,13 @@ fn asl_type_express_refuses_waiting_tasks_and_names_the_execution_as_express() {
     let prefix = format!("arn:aws:states:local:000000000000:express:names:{name}:");
     let uuid = id.strip_prefix(&prefix).unwrap_or_else(|| panic!("{id} is not {prefix}…"));
     assert!(uuid::Uuid::parse_str(uuid).is_ok(), "{id}");
+    let last = &doc["history"][3];
+    assert_eq!(last["type"], "ExecutionSucceeded", "{doc}");
+    assert_eq!((last["id"].as_str(), last["previous_event_id"].as_str()), (Some("4"), Some("3")));
+    assert_eq!(last["execution_arn"], id);
+    assert_eq!(last["redrive_count"], "0");
+    assert!(last["event_timestamp"].as_str().is_some_and(|t| t.parse::<i64>().is_ok()), "{last}");
+    assert_eq!(last["details"]["output"], doc["output"].to_string());
 }
 
 /// `baton asl run --input`: the input's text is kept as written, as Step Functions keeps it —

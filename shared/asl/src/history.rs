@@ -420,6 +420,8 @@ fn event_kind(state_type: &str, entered: bool) -> &'static str {
 #[derive(Debug, Default)]
 pub struct MemorySink {
     events: std::sync::Mutex<Vec<HistoryEvent>>,
+    /// The ARN of the execution whose events these are, known from its first.
+    execution_arn: std::sync::OnceLock<String>,
     /// Every child execution's ARN and events, shared by the whole family, in the order they
     /// started.
     children: Arc<std::sync::Mutex<Vec<Child>>>,
@@ -433,6 +435,11 @@ impl MemorySink {
         self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
+    /// The ARN of the execution the events are of; `None` before its first.
+    pub fn execution_arn(&self) -> Option<&str> {
+        self.execution_arn.get().map(String::as_str)
+    }
+
     /// Each child execution's ARN and history, in the order they started: a Distributed Map's
     /// child workflow executions, and theirs.
     pub fn children(&self) -> Vec<(String, Vec<HistoryEvent>)> {
@@ -442,13 +449,15 @@ impl MemorySink {
 }
 
 impl HistorySink for MemorySink {
-    fn record(&self, _execution_arn: &str, event: HistoryEvent) {
+    fn record(&self, execution_arn: &str, event: HistoryEvent) {
+        self.execution_arn.get_or_init(|| execution_arn.to_string());
         self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(event);
     }
 
     fn child(&self, execution_arn: &str) -> Option<Arc<dyn HistorySink>> {
         let sink = Arc::new(MemorySink {
             events: std::sync::Mutex::default(),
+            execution_arn: std::sync::OnceLock::default(),
             children: self.children.clone(),
         });
         self.children
