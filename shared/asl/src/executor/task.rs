@@ -195,7 +195,7 @@ impl Interpreter {
                 returned
             }
             answered = &mut reg.receiver => {
-                events.job_submitted(&Ok(Value::Null));
+                events.job_started();
                 answered.unwrap_or_else(|_| Err(token_dropped()))
             }
         }
