@@ -59,10 +59,11 @@ impl Interpreter {
     ) -> Result<Step, StatesError> {
         let mut retries = vec![0u64; s.retry.len()];
         let mut retry_count = 0;
+        let holds_token = crate::integration_patterns::issues_task_token(&s.resource);
+        let callback = crate::resource::waits_for_callback(&s.resource);
         loop {
             // The token exists before Parameters are evaluated so `$$.Task.Token` resolves.
-            let registration = crate::integration_patterns::issues_task_token(&s.resource).then(|| self.tokens.register());
-            let callback = crate::resource::waits_for_callback(&s.resource);
+            let registration = holds_token.then(|| self.tokens.register());
             let mut ctx = ctx.clone().with_retry_count(retry_count);
             if let Some(reg) = &registration {
                 ctx = ctx.with_task_token(&reg.token);
