@@ -26,7 +26,7 @@ impl Serialize for LogRecord<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let event = self.event;
         // An event time is written by the interpreter, so it always parses; 0 marks one that does not.
-        let millis = chrono::DateTime::parse_from_rfc3339(&event.timestamp).map_or(0, |t| t.timestamp_millis());
+        let millis = crate::timestamp::offset_date_time(&event.timestamp).map_or(0, |t| t.timestamp_millis());
         let mut m = s.serialize_map(Some(7))?;
         m.serialize_entry("id", &event.id.to_string())?;
         m.serialize_entry("type", &event.kind)?;

@@ -25,6 +25,13 @@ impl Events {
     fn kinds(&self) -> Vec<String> {
         self.0.lock().unwrap().iter().map(|e| e.kind.to_string()).collect()
     }
+
+    /// The parameters the first `TaskScheduled` records, where a task's token is read.
+    fn scheduled_parameters(&self) -> Value {
+        let scheduled = self.0.lock().unwrap().iter().find(|e| &*e.kind == "TaskScheduled").cloned();
+        let details = serde_json::to_value(scheduled).unwrap();
+        serde_json::from_str(details["taskScheduledEventDetails"]["parameters"].as_str().unwrap()).unwrap()
+    }
 }
 
 /// `echo` returns its input; `flaky` fails `Transient` twice then succeeds; `boom` always fails;
@@ -244,9 +251,7 @@ async fn stop_and_wait_lets_the_task_in_flight_finish_and_starts_nothing_after_i
         // The build is still in flight a minute later: the execution waits for it.
         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
         assert!(!seen.kinds().contains(&"ExecutionAborted".to_string()));
-        let scheduled = seen.0.lock().unwrap().iter().find(|e| &*e.kind == "TaskScheduled").cloned();
-        let details = serde_json::to_value(scheduled).unwrap();
-        let parameters: Value = serde_json::from_str(details["taskScheduledEventDetails"]["parameters"].as_str().unwrap()).unwrap();
+        let parameters = seen.scheduled_parameters();
         tokens
             .send_success(parameters["token"].as_str().unwrap(), json!({"built": true}))
             .unwrap();
@@ -286,9 +291,7 @@ async fn a_job_s_task_ends_when_its_token_is_answered_first() {
         while tokens.waiting() == 0 {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        let scheduled = seen.0.lock().unwrap().iter().find(|e| &*e.kind == "TaskScheduled").cloned();
-        let details = serde_json::to_value(scheduled).unwrap();
-        let parameters: Value = serde_json::from_str(details["taskScheduledEventDetails"]["parameters"].as_str().unwrap()).unwrap();
+        let parameters = seen.scheduled_parameters();
         tokens
             .send_success(
                 parameters["Input"]["TaskToken"].as_str().unwrap(),
