@@ -321,16 +321,22 @@ pub async fn probe_groups(
     let period = now.div_euclid(period_ms.max(1));
     let mut data = Vec::new();
     for group in pipeline.groups.keys() {
-        let targets: Vec<_> = deployer
-            .instances(group)?
-            .into_iter()
-            .filter(|i| i.artifact.is_some() && i.process_group.is_some() && i.in_service)
-            .collect();
+        let targets = serving(deployer, group)?;
         if targets.is_empty() || !claim_probe(&metrics.db, &pipeline.name, group, period)? {
             continue;
         }
         let results = futures_util::future::join_all(targets.iter().map(|i| probe(i.port))).await;
-        let failed = results.iter().filter(|ok| !**ok).count();
+        // A deployment (of this process or another) may have taken an instance out and stopped
+        // it while it was being probed. A load balancer counts only the targets still
+        // registered, so an answer counts only from an instance that still serves the same
+        // process: otherwise the deployment's own ApplicationStop would read as a failed check.
+        let still = serving(deployer, group)?;
+        let failed = targets
+            .iter()
+            .zip(&results)
+            .filter(|(i, ok)| !**ok && still.iter().any(|s| s.index == i.index && s.process_group == i.process_group))
+            .inspect(|(i, _)| tracing::warn!(group = %group, instance = i.index, port = i.port, "health check failed"))
+            .count();
         data.push(MetricDatum {
             namespace: "Baton".into(),
             name: "HealthCheckFailed".into(),
@@ -345,6 +351,15 @@ pub async fn probe_groups(
         });
     }
     metrics.put(&data).await.map_err(|e| LocalError::Internal(e.message))
+}
+
+/// The group's instances a health check asks: in service, with a started revision.
+fn serving(deployer: &LocalDeployer, group: &str) -> Result<Vec<crate::deploy::Instance>, LocalError> {
+    Ok(deployer
+        .instances(group)?
+        .into_iter()
+        .filter(|i| i.artifact.is_some() && i.process_group.is_some() && i.in_service)
+        .collect())
 }
 
 /// Takes the group's health probe for `period`; false when a process already took it.
@@ -419,6 +434,62 @@ mod tests {
             ]
         );
         assert_eq!(serde_json::to_value(&instances[0]).unwrap()["health"], "healthy");
+    }
+
+    /// A deployment that takes an instance out of service and stops it while the health check
+    /// is asking it does not fail the check: a load balancer counts only the targets still
+    /// registered. Counted, five queued runs of the example each rolled themselves back on
+    /// `AlarmTriggered` under load, their own ApplicationStops read as failed checks.
+    #[tokio::test]
+    async fn an_instance_taken_out_while_probed_is_not_a_failed_check() {
+        let yaml = "name: p
+stages:
+  - { name: Build, actions: [{ name: Make, type: build, outputs: [app] }] }
+  - { name: Ship, actions: [{ name: Deploy, type: deploy, input: app, group: g }] }
+deployment_groups:
+  g: { instances: 1 }
+";
+        let pipeline = Arc::new(baton_core::parse_pipeline(std::path::Path::new("pipeline.yml"), yaml).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(Db::open(&dir.path().join("state.db")).unwrap());
+        let metrics = SqliteMetrics::new(db.clone());
+        let alarms = Arc::new(LocalAlarms::new(pipeline.clone(), db.clone(), metrics.clone()));
+        let store = Arc::new(crate::artifacts::FsArtifactStore::new(dir.path(), db.clone()));
+        let (bus, _events) = crate::coordination::bus::EventBus::new();
+        let deployer = LocalDeployer::new(pipeline.clone(), dir.path(), db.clone(), store, bus, alarms);
+        let port = deployer.instances("g").unwrap()[0].port;
+        let mark = |out: bool| {
+            db.lock()
+                .execute(
+                    "UPDATE instances SET artifact = ?1, process_group = 1, out_of_service = ?2 WHERE grp = 'g'",
+                    params![r#"{"name":"app","version":1,"digest":"sha256:00"}"#, out],
+                )
+                .unwrap();
+        };
+        mark(false);
+        // The instance: asked for its health, it is taken out of service and stops answering.
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let taken_out = tokio::spawn({
+            let db = db.clone();
+            async move {
+                let (stream, _) = listener.accept().await.unwrap();
+                db.lock().execute("UPDATE instances SET out_of_service = 1", []).unwrap();
+                drop(stream);
+            }
+        });
+        probe_groups(&pipeline, &deployer, &metrics, 1000).await.unwrap();
+        taken_out.await.unwrap();
+        let dimensions = BTreeMap::from([
+            ("DeploymentGroup".to_string(), "g".to_string()),
+            ("Pipeline".to_string(), "p".to_string()),
+        ]);
+        let series = metrics.series("Baton", "HealthCheckFailed", &dimensions, 0).unwrap();
+        assert_eq!(series.iter().map(|(_, v)| *v).collect::<Vec<_>>(), [0.0]);
+        // Still in service, an instance that does not answer is a failed check.
+        mark(false);
+        probe_groups(&pipeline, &deployer, &metrics, 1).await.unwrap();
+        let series = metrics.series("Baton", "HealthCheckFailed", &dimensions, 0).unwrap();
+        assert_eq!(series.iter().map(|(_, v)| *v).collect::<Vec<_>>(), [0.0, 1.0]);
     }
 
     fn stored_reason(alarms: &LocalAlarms, alarm: &str) -> Option<String> {
