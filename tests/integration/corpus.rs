@@ -119,7 +119,7 @@ fn baton_validate_gives_every_real_file_the_verdict_aws_gives_it() {
         }
     }
     assert!(
-        buildspecs >= 60 && appspecs >= 25 && machines >= 19,
+        buildspecs >= 60 && appspecs >= 25 && machines >= 22,
         "{buildspecs} buildspecs, {appspecs} appspecs, {machines} state machines"
     );
     assert!(
