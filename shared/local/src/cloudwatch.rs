@@ -328,14 +328,19 @@ pub async fn probe_groups(
         let results = futures_util::future::join_all(targets.iter().map(|i| probe(i.port))).await;
         // A deployment (of this process or another) may have taken an instance out and stopped
         // it while it was being probed. A load balancer counts only the targets still
-        // registered, so an answer counts only from an instance that still serves the same
-        // process: otherwise the deployment's own ApplicationStop would read as a failed check.
-        let still = serving(deployer, group)?;
-        let failed = targets
+        // registered, so a failed answer counts only from an instance that still serves the same
+        // process (read again only when one failed): otherwise the deployment's own
+        // ApplicationStop would read as a failed check.
+        let unanswered: Vec<_> = targets.iter().zip(&results).filter(|(_, ok)| !**ok).map(|(i, _)| i).collect();
+        let still = if unanswered.is_empty() {
+            Vec::new()
+        } else {
+            serving(deployer, group)?
+        };
+        let failed = unanswered
             .iter()
-            .zip(&results)
-            .filter(|(i, ok)| !**ok && still.iter().any(|s| s.index == i.index && s.process_group == i.process_group))
-            .inspect(|(i, _)| tracing::warn!(group = %group, instance = i.index, port = i.port, "health check failed"))
+            .filter(|i| still.iter().any(|s| s.index == i.index && s.process_group == i.process_group))
+            .inspect(|i| tracing::debug!(group = %group, instance = i.index, port = i.port, "health check failed"))
             .count();
         data.push(MetricDatum {
             namespace: "Baton".into(),
