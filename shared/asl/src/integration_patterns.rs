@@ -99,7 +99,7 @@ fn apis(service: &str) -> Option<&'static [Api]> {
 /// taking both patterns (ECS, EKS, Bedrock) do the same is not on record: they are taken to, as
 /// the guide pairs the patterns for them alike.
 pub(crate) fn issues_task_token(resource: &str) -> bool {
-    let Some((service, call)) = crate::resource::integration(resource).and_then(|i| i.split_once(':')) else {
+    let Some((service, call)) = crate::resource::resource_type(resource) else {
         return false;
     };
     match crate::resource::pattern(call).1 {
