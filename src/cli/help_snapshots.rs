@@ -8,6 +8,9 @@ use clap::CommandFactory;
 
 use super::Cli;
 
+/// The width clap wraps help at on a wide terminal (its default `max_term_width`).
+const HELP_WIDTH: usize = 100;
+
 /// Every command and subcommand with its path (`baton artifacts list`).
 fn every_command() -> Vec<(String, clap::Command)> {
     fn walk(path: &str, cmd: &clap::Command, out: &mut Vec<(String, clap::Command)>) {
@@ -16,7 +19,7 @@ fn every_command() -> Vec<(String, clap::Command)> {
             walk(&format!("{path} {}", sub.get_name()), sub, out);
         }
     }
-    let mut root = Cli::command().term_width(100);
+    let mut root = Cli::command().term_width(HELP_WIDTH);
     root.build();
     let mut out = Vec::new();
     walk("baton", &root, &mut out);
@@ -85,4 +88,22 @@ fn every_argument_says_what_it_is() {
         })
         .collect();
     assert!(silent.is_empty(), "no help for {silent:?}");
+}
+
+/// Every line written by hand after a command's help fits the width it is shown at: clap
+/// breaks a longer line without its indentation, so an exit code's or an example's second half
+/// would start at the margin.
+#[test]
+fn hand_written_help_fits_the_width() {
+    let long: Vec<String> = every_command()
+        .into_iter()
+        .flat_map(|(path, cmd)| {
+            let text = cmd.get_after_help().map(ToString::to_string).unwrap_or_default();
+            text.lines()
+                .filter(|line| line.chars().count() > HELP_WIDTH)
+                .map(|line| format!("{path}: {line}"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(long.is_empty(), "wider than {HELP_WIDTH} columns: {long:#?}");
 }

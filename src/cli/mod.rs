@@ -32,7 +32,7 @@ pub(crate) use stack_commands;
 Amazon States Language state machine, and runs it here with embedded stand-ins for every AWS \
 service: a filesystem artifact store, a buildspec runner, local deployment groups, and SQLite \
 for state, metrics and alarms.",
-    after_help = "Start here:\n  baton run examples/hello-app                 run the example pipeline end to end\n  baton status --pipeline examples/hello-app    what the last run did, action by action\n  baton down examples/hello-app                stop the services the run deployed\n\nExit codes, the same for every command:\n  0  done: the execution, deployment or rollback succeeded\n  1  it failed: the pipeline (rolled back or not), a deployment, a rollback, or an error Baton could not get past\n  2  invalid input or usage: a bad file (with its line and column), an unknown execution, group or flag\n  3  superseded: a newer execution overtook this one (SUPERSEDED mode)\n  4  stopped: baton stop, or Ctrl-C (a second Ctrl-C quits at once with 130)"
+    after_help = "Start here:\n  baton run examples/hello-app                 run the example pipeline end to end\n  baton status --pipeline examples/hello-app    what the last run did, action by action\n  baton down examples/hello-app                stop the services the run deployed\n\nExit codes, the same for every command:\n  0  done: the execution, deployment or rollback succeeded\n  1  it failed: the pipeline (rolled back or not), a deployment, a rollback, or an error\n     Baton could not get past\n  2  invalid input or usage: a bad file (with its line and column), an unknown execution,\n     group or flag\n  3  superseded: a newer execution overtook this one (SUPERSEDED mode)\n  4  stopped: baton stop, or Ctrl-C (a second Ctrl-C quits at once with 130)"
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
@@ -194,7 +194,7 @@ Examples:
     /// Run a finished execution again in the local interpreter, each task answered with what it
     /// returned, and show where the two runs differ.
     #[command(
-        after_help = "Reads the execution's definition and history (locally, or from Step Functions with --stack) and\nruns the same definition on the same input here, every Task answered with the result or error it\nrecorded, Wait states instant. Then compares the runs state by state: what each state received and\nproduced, and how each run ended. Agreement means this interpreter reads the definition as the\nrecording executor did; a divergence names the first state where they part and the JSON path that\ndiffers. Exit status: 0 when they agree, 1 when they diverge.\n\nExamples:\n  baton replay 20261126-101500                           a local execution\n  baton replay 20261204-090000-3f9a1c07 --stack hello-baton   an execution on AWS\n  baton replay arn:aws:states:us-east-1:123456789012:execution:hello-baton-pipeline:20261204-090000 --stack hello-baton --json"
+        after_help = "Reads the execution's definition and history (locally, or from Step Functions with --stack) and\nruns the same definition on the same input here, every Task answered with the result or error it\nrecorded, Wait states instant. Then compares the runs state by state: what each state received and\nproduced, and how each run ended. Agreement means this interpreter reads the definition as the\nrecording executor did; a divergence names the first state where they part and the JSON path that\ndiffers. Exit status: 0 when they agree, 1 when they diverge.\n\nExamples:\n  baton replay 20261126-101500                           a local execution\n  baton replay 20261204-090000-3f9a1c07 --stack hello-baton   an execution on AWS\n  baton replay --stack hello-baton --json \\\n    arn:aws:states:us-east-1:123456789012:execution:hello-baton-pipeline:20261204-090000"
     )]
     Replay {
         /// An execution id (or, with --stack, its ARN)
@@ -242,7 +242,7 @@ Examples:
     },
     /// Stop a running execution: it ends ABORTED, after its actions in progress or at once.
     #[command(
-        after_help = "As CodePipeline's StopPipelineExecution. By default (stop and wait) the actions in progress\nfinish and nothing starts after them; an unanswered approval and a stage not yet entered end at once.\nWith --abandon (Step Functions' StopExecution) the execution ends where it stands: its builds are\nstopped (SIGTERM, then SIGKILL after 3 s) and end STOPPED. A deployment in flight finishes either\nway (`baton stop-deployment` stops it). Ctrl-C in `baton run` abandons.\n\nExamples:\n  baton stop 20261126-101500-3fa2c1\n  baton stop 20261126-101500 --abandon --reason \"wrong branch\""
+        after_help = "As CodePipeline's StopPipelineExecution. By default (stop and wait) the actions in progress\nfinish and nothing starts after them; an unanswered approval and a stage not yet entered end at\nonce. With --abandon (Step Functions' StopExecution) the execution ends where it stands: its\nbuilds are stopped (SIGTERM, then SIGKILL after 3 s) and end STOPPED. A deployment in flight\nfinishes either way (`baton stop-deployment` stops it). Ctrl-C in `baton run` abandons.\n\nExamples:\n  baton stop 20261126-101500-3fa2c1\n  baton stop 20261126-101500 --abandon --reason \"wrong branch\""
     )]
     Stop {
         /// The execution id (or a unique prefix of one).
@@ -368,7 +368,7 @@ Examples:
     },
     /// Put a deployment group back on its last-good revision, or on any stored version.
     #[command(
-        after_help = "A rollback is a new deployment of the chosen revision, paced by the group's configuration.\n\nExamples:\n  baton rollback staging              the group's last-good revision (the last one that passed its bake)\n  baton rollback staging --to app@3   any stored version"
+        after_help = "A rollback is a new deployment of the chosen revision, paced by the group's configuration.\n\nExamples:\n  baton rollback staging              the group's last-good revision (the last to pass its bake)\n  baton rollback staging --to app@3   any stored version"
     )]
     Rollback {
         /// The deployment group.
