@@ -10,7 +10,6 @@ use baton_local::db::Db;
 use baton_local::operations::LocalOperations;
 use baton_local::query::ExecutionRow;
 
-/// A directory means its `pipeline.yml`.
 /// Who runs this command, as approvals and stops record it.
 pub(crate) fn user() -> String {
     ["USER", "LOGNAME", "USERNAME"]
@@ -19,6 +18,7 @@ pub(crate) fn user() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// A directory means its `pipeline.yml`.
 pub(crate) fn pipeline_file(path: &Path) -> anyhow::Result<PathBuf> {
     let file = if path.is_dir() {
         path.join("pipeline.yml")

@@ -76,6 +76,12 @@ async fn main() -> ExitCode {
         anstream::eprintln!("{}error{}: {e}", style::FAIL.render(), style::FAIL.render_reset());
         return ExitCode::from(2);
     }
+    // Said before anything else a command checks: a stack command also reads the pipeline
+    // file, and a missing one is not what stands in the way.
+    #[cfg(not(feature = "aws"))]
+    if let Some(remote) = stack {
+        return report(Err(stack::without_aws(remote)));
+    }
     let result = match cli.command {
         Command::Run {
             project,
@@ -255,6 +261,11 @@ async fn main() -> ExitCode {
             commands::metrics::run(&pipeline.path, state_dir, stack, q).await
         }
     };
+    report(result)
+}
+
+/// The exit code a command's result ends `baton` with, its error said on stderr.
+fn report(result: anyhow::Result<u8>) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

@@ -82,20 +82,25 @@ fn a_command_that_reads_this_machines_state_only_refuses_a_stack() {
 #[test]
 fn a_build_without_aws_support_says_how_to_get_it() {
     let hello = repo_root().join("examples/hello-app");
-    let out = baton(
-        &[
-            "stop",
-            "x",
-            "--abandon",
-            "--stack",
-            "hello",
-            "--pipeline",
-            hello.to_str().expect("utf-8"),
-        ],
-        None,
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("built without AWS support; build it with `cargo build --release --features aws`"));
+    let hello = hello.to_str().expect("utf-8");
+    let nowhere = tempfile::tempdir().expect("tempdir");
+    // With a pipeline, and where there is none: the missing support is what is said, not the
+    // missing pipeline.yml the command would read next.
+    for (args, dir) in [
+        (
+            &["stop", "x", "--abandon", "--stack", "hello", "--pipeline", hello][..],
+            repo_root(),
+        ),
+        (&["status", "--stack", "hello"][..], nowhere.path().to_path_buf()),
+    ] {
+        let out = command(args, None).current_dir(dir).output().expect("baton runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("built without AWS support; build it with `cargo build --release --features aws`"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
 }
 
 /// A moto server for one test, stopped when dropped.
