@@ -171,7 +171,7 @@ impl Interpreter {
 /// test_context_object.snapshot.json, test_input_path[$$], 2024-09-11); an Express
 /// execution's, `Id, Input, Name, RoleArn, StartTime`, without `RedriveCount`, when
 /// StartSyncExecution runs it (express/test_express_sync.snapshot.json,
-/// test_query_runtime_memory, 2024-07-15), the start a local run is. One StartExecution starts
+/// test_query_runtime_memory, 2024-07-15), the start a local run is. One that StartExecution starts
 /// ends the list with `RedriveCount: 0` (express/test_express_async.snapshot.json, the same
 /// test, 2024-07-03).
 pub(super) fn execution_context(spec: &ExecutionSpec, arn: &str, input: &Value, role: &str, start_time: &str, redrive_count: u64) -> Value {
