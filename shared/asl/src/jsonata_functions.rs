@@ -4,8 +4,9 @@
 //! counterpart does (States.ArrayPartition, States.ArrayRange, States.Hash, States.UUID,
 //! States.StringToJson), by the same code, within JSONata's own bounds and signatures where AWS
 //! was seen to differ (`BOUNDS`, `SIGNED`). And the one it takes away: "`$eval` is not
-//! available; use `$parse` instead". One more is jsonata-js's, which the embedded engine has
-//! only in part: `$now` with a picture and a timezone, and the URL functions (`jsonata_url`).
+//! available; use `$parse` instead". The rest are jsonata-js's, which the embedded engine has
+//! only in part: `$now` with a picture and a timezone, the URL functions (`jsonata_url`), and
+//! `$fromMillis` and `$formatBase` of a number with a fraction.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -20,7 +21,7 @@ type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
 
 /// The functions this module binds, by name, each of which an expression may call or pass as a
 /// value.
-const FUNCTIONS: [(&str, Bind); 12] = [
+const FUNCTIONS: [(&str, Bind); 14] = [
     ("partition", |e| e.register_fn("partition", partition)),
     // `$range` yields a JSONata sequence, so one number is that number: AWS answered
     // `$range(1, 9, 9)` with `1` (recorded in localstack/localstack, tests/aws/services/
@@ -43,6 +44,8 @@ const FUNCTIONS: [(&str, Bind); 12] = [
     ("parse", |e| e.register_fn("parse", parse)),
     ("random", |e| e.register_fn_override("random", random)),
     ("now", |e| e.register_fn_override("now", now)),
+    ("fromMillis", |e| e.register_fn_override("fromMillis", from_millis)),
+    ("formatBase", |e| e.register_fn_override("formatBase", format_base)),
     ("encodeUrl", |e| {
         e.register_fn_override("encodeUrl", |args: &[JValue]| jsonata_url::ENCODE_URL.call(args))
     }),
@@ -154,13 +157,49 @@ fn random(args: &[JValue]) -> HostFnResult {
 fn now(args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check("now", "<s?s?:s>", args).map_err(EvaluatorError::TypeError)?;
     let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_millis() as f64);
+    let mut call = vec![JValue::Number(millis)];
+    call.extend_from_slice(args);
+    builtin("$fromMillis($a0, $a1, $a2)", &call)
+}
+
+/// jsonata-js makes a `Date` of the number, which drops a fraction of a millisecond toward
+/// zero: `$fromMillis(1700000000123.7)` is `2023-11-14T22:13:20.123Z` there, where the
+/// embedded engine refuses it ("fromMillis() requires an integer"), as it would any
+/// `$toMillis(…) + 1.5 * 3600000`.
+fn from_millis(args: &[JValue]) -> HostFnResult {
+    jsonata_signatures::check_builtin("fromMillis", args).map_err(EvaluatorError::TypeError)?;
+    let mut args = args.to_vec();
+    if let Some(JValue::Number(millis)) = args.first_mut() {
+        *millis = millis.trunc();
+    }
+    builtin("$fromMillis($a0, $a1, $a2)", &args)
+}
+
+/// jsonata-js rounds the number and the radix as its `$round` does, half to even, before
+/// writing one in the other: `$formatBase(2.5)` is "2" and `$formatBase(-0.5)` "0" there,
+/// where the embedded engine rounds half away from zero ("3", "-1").
+fn format_base(args: &[JValue]) -> HostFnResult {
+    jsonata_signatures::check_builtin("formatBase", args).map_err(EvaluatorError::TypeError)?;
+    let args: Vec<JValue> = args
+        .iter()
+        .map(|arg| match arg {
+            // `+ 0.0` makes a rounded -0 the 0 JavaScript writes.
+            JValue::Number(n) => JValue::Number(n.round_ties_even() + 0.0),
+            other => other.clone(),
+        })
+        .collect();
+    builtin("$formatBase($a0, $a1)", &args)
+}
+
+/// The embedded engine's own builtin, called as `call` writes it with `args` bound to `$a0`,
+/// `$a1`, … (an argument not given is nothing, as in the call it stands for).
+fn builtin(call: &str, args: &[JValue]) -> HostFnResult {
     let mut bindings = Bindings::new();
-    bindings.bind("millis".into(), JValue::Number(millis));
-    for (name, arg) in ["picture", "timezone"].into_iter().zip(args) {
+    for (name, arg) in ["a0", "a1", "a2"].into_iter().zip(args) {
         bindings.bind(name.into(), arg.clone());
     }
-    let from_millis = crate::jsonata::parse("$fromMillis($millis, $picture, $timezone)").map_err(EvaluatorError::EvaluationError)?;
-    Evaluator::with_context(bindings).evaluate(&from_millis, &JValue::Undefined)
+    let ast = crate::jsonata::parse(call).map_err(EvaluatorError::EvaluationError)?;
+    Evaluator::with_context(bindings).evaluate(&ast, &JValue::Undefined)
 }
 
 /// The first `nextDouble()` of `new java.util.Random(seed)`: the 48-bit linear congruential

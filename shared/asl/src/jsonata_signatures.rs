@@ -153,6 +153,15 @@ pub(crate) fn check(name: &str, signature: &str, args: &[JValue]) -> Result<(), 
     ))
 }
 
+/// Checks a call of jsonata-js's builtin `name` against its signature, as `check` does; a
+/// function with none listed passes.
+pub(crate) fn check_builtin(name: &str, args: &[JValue]) -> Result<(), String> {
+    match SIGNATURES.iter().find(|(builtin, _)| *builtin == name) {
+        Some((_, signature)) => check(name, signature, args),
+        None => Ok(()),
+    }
+}
+
 /// A value's type letter in jsonata-js's signatures (`m` for nothing).
 fn letter(value: &JValue) -> char {
     match value {

@@ -191,6 +191,9 @@ const EXPRESSIONS: &[&str] = &[
     "{'a': {'b': {'c': 1}}}.**.c",
     "[{'g':'x','v':1},{'g':'y','v':2},{'g':'x','v':3}]{g: $sum(v)}",
     "$states.input ~> | $ | {'added': true} |",
+    "$fromMillis(1700000000123.7) & ' ' & $fromMillis(-1.5) & ' ' & $fromMillis(0.9, '[s01].[f001]')",
+    "$fromMillis(1700000000123.7, '[Y0001]-[M01]-[D01] [H01]:[m01]', '+0530')",
+    "$formatBase(2.5) & $formatBase(3.5) & $formatBase(-2.5) & $formatBase(-0.5) & $formatBase(0.5, 2) & $formatBase(10, 2.5)",
     "$number(' 12')",
     "$number('.5')",
 ];
