@@ -47,6 +47,9 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
             return Ok(parsed.clone());
         }
         let ast = Rc::new(jsonata_core::parser::parse(expr).map_err(|e| jsonata_errors::parse_message(&e.to_string()))?);
+        if let Some(missing) = crate::jsonata_version::operator_missing(&ast) {
+            return Err(missing);
+        }
         // Called (`$now()`) or passed as a value (`$map(xs, $encodeUrl)`).
         let named: Vec<&str> = crate::jsonata_references::nodes(&ast)
             .into_iter()
@@ -257,7 +260,7 @@ mod tests {
 
     /// An expression has no context item: AWS refuses a top-level name for that reason
     /// (jsonata_references), and jsonata-js's "no input" is undefined, so a function that falls
-    /// back on the context item gets nothing (jsonata-js 2.2.2: `$string()` and `$boolean()` are
+    /// back on the context item gets nothing (jsonata-js 2.0.6: `$string()` and `$boolean()` are
     /// undefined with no input, "null" and false with a null one).
     #[test]
     fn there_is_no_context_item() {

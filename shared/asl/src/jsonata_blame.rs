@@ -5,7 +5,7 @@
 //! error raised inside the right operand of `and` or `or`: its `evaluateBinary` catches what
 //! that operand throws and sets the error's `{{token}}` to the operator, so `true and
 //! $sum(['a'])` is `Argument 1 of function "and" must be an array of "numbers"` (run in
-//! jsonata-js 2.2.2). AWS does the same: `$targetAz != '' and $lookup($azSubnetMap, $targetAz)
+//! jsonata-js 2.0.6). AWS does the same: `$targetAz != '' and $lookup($azSubnetMap, $targetAz)
 //! != null` failed on AWS with `T0410: Argument 2 of function "and" does not match function
 //! signature` (an account of runs against the Step Functions API, in a project's ADR found in
 //! the public corpus; see tests/jsonata_reference.rs).
@@ -56,7 +56,7 @@ fn renamed_by<'a>(ast: &AstNode, node: &AstNode) -> Option<&'a str> {
 mod tests {
     use super::*;
 
-    /// jsonata-js 2.2.2's messages for the same expressions, run there.
+    /// jsonata-js 2.0.6's messages for the same expressions, run there.
     #[test]
     fn an_error_in_the_right_operand_of_and_or_is_named_after_it() {
         let words = |message: &str, expr: &str| {

@@ -124,7 +124,7 @@ const QUOTING: &[(&str, &str)] = &[
     ),
 ];
 
-/// A message the engine words its own way, in jsonata-js's words (run in jsonata-js 2.2.2:
+/// A message the engine words its own way, in jsonata-js's words (run in jsonata-js 2.0.6:
 /// `$number('abc')`, `$formatBase(10, 50)`, `$fromMillis(1, '[]')` and the tests below).
 fn reworded(code: &str, message: &str) -> Option<String> {
     let detail = message.strip_prefix(code)?.strip_prefix(": ")?;
@@ -384,7 +384,7 @@ mod tests {
         }
     }
 
-    /// jsonata-js 2.2.2's parser messages for the same expressions, run there.
+    /// jsonata-js 2.0.6's parser messages for the same expressions, run there.
     #[test]
     fn parser_messages_write_tokens_as_json() {
         for (engine, jsonata_js) in [

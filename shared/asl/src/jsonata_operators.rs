@@ -11,7 +11,9 @@ use jsonata_core::value::JValue;
 
 use crate::jsonata_blame::{Blame, TOKEN};
 
-/// jsonata-js's bound on a range, checked before the range is made (its `D2014`).
+/// jsonata-js's bound on a range, checked before the range is made (its `D2014`). Its message
+/// in 2.0.6, the version Step Functions runs (developer guide, Transforming data with
+/// JSONata), says "1e6" of this bound of 1e7; 2.1 corrected the words.
 const RANGE_LIMIT: f64 = 1e7;
 
 /// A value as jsonata-js writes it into a message (`JSON.stringify`).
@@ -127,7 +129,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMu
                 _ => None,
             }))?;
             let template = format!(
-                "D2014: The size of the sequence allocated by the range operator (..) must not exceed 1e7.  Attempted to allocate {}.",
+                "D2014: The size of the sequence allocated by the range operator (..) must not exceed 1e6.  Attempted to allocate {}.",
                 crate::jsonata_errors::js_number(size)
             );
             (node, "..", template)
@@ -157,7 +159,7 @@ mod tests {
         })
     }
 
-    /// jsonata-js 2.2.2's messages for the same expressions, run there.
+    /// jsonata-js 2.0.6's messages for the same expressions, run there.
     #[test]
     fn operands_and_operators_are_quoted_as_jsonata_js_quotes_them() {
         for (engine, expr, jsonata_js) in [
@@ -189,7 +191,7 @@ mod tests {
             (
                 "D2014: Range operator results in too many elements (> 10,000,000)",
                 "[1..3] ~> $append([1..1e10])",
-                "D2014: The size of the sequence allocated by the range operator (..) must not exceed 1e7.  Attempted to allocate 10000000000.",
+                "D2014: The size of the sequence allocated by the range operator (..) must not exceed 1e6.  Attempted to allocate 10000000000.",
             ),
         ] {
             assert_eq!(reworded(engine, expr).as_deref(), Some(jsonata_js), "{expr}");

@@ -205,8 +205,8 @@ pub(crate) fn nodes(ast: &AstNode) -> Vec<&AstNode> {
     found
 }
 
-/// Every expression directly inside `node`.
-fn children(node: &AstNode) -> Vec<&AstNode> {
+/// Every expression directly inside `node`, in the order written.
+pub(crate) fn children(node: &AstNode) -> Vec<&AstNode> {
     match node {
         AstNode::Path { steps } => steps
             .iter()

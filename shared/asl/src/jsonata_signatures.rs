@@ -314,7 +314,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMu
 mod tests {
     use super::*;
 
-    /// The arguments jsonata-js 2.2.2 blames, run there: `$sum([1],2)` → 2 (as AWS, floci-io/
+    /// The arguments jsonata-js 2.0.6 blames, run there: `$sum([1],2)` → 2 (as AWS, floci-io/
     /// floci#2687), `$abs('x',2)` → 1, `$string(1,2,3)` → 2, `$substring("abc")` → 2, `$count()`
     /// → 1, `$zip([1],[2],3,4)` fits.
     #[test]

@@ -140,7 +140,7 @@ mod tests {
         }
     }
 
-    /// jsonata-js 2.2.2's answers, run there (JavaScript's encodeURI family).
+    /// jsonata-js 2.0.6's answers, run there (JavaScript's encodeURI family).
     #[test]
     fn the_four_functions_answer_as_javascript_s() {
         assert_eq!(

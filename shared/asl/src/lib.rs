@@ -47,6 +47,7 @@ mod jsonata_operators;
 mod jsonata_references;
 mod jsonata_signatures;
 mod jsonata_url;
+mod jsonata_version;
 pub mod log_record;
 pub mod mock;
 pub mod objects;

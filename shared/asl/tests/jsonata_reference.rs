@@ -1,6 +1,8 @@
 //! JSONata against its reference implementation: each expression below is evaluated by Baton
-//! (`baton_asl::jsonata::evaluate`, as a Pass state's `Output` would be) and by jsonata-js 2.2.2
-//! (`tests/jsonata_reference/evaluate.cjs`, with the same `$states` and no input), and the two
+//! (`baton_asl::jsonata::evaluate`, as a Pass state's `Output` would be) and by jsonata-js 2.0.6,
+//! the version Step Functions runs ("Step Functions implements JSONata based on the 2.0.6
+//! specification", developer guide, Transforming data with JSONata; pinned in package.json), in
+//! `tests/jsonata_reference/evaluate.cjs`, with the same `$states` and no input, and the two
 //! must agree — on the value, on nothing (undefined), and on an error's code and words, which
 //! AWS's causes carry (recorded in floci-io/floci#2668, #2687, #2737, #2745 and #2783). The
 //! expressions are every builtin called with ten kinds of argument, the operators' and the
@@ -102,6 +104,9 @@ const EXPRESSIONS: &[&str] = &[
     "1e400",
     "$match(\"a\", /abc",
     "$f(",
+    // JSONata 2.1's operators, which 2.0.6 does not have.
+    "$states.input.x ?? 1",
+    "($states.input.x ?: 1) & ''",
     // Expressions that succeed.
     "$formatNumber(1234.5678, '#,##0.00')",
     "$formatNumber(0.5, '0%')",
@@ -194,6 +199,7 @@ const EXPRESSIONS: &[&str] = &[
     "$fromMillis(1700000000123.7) & ' ' & $fromMillis(-1.5) & ' ' & $fromMillis(0.9, '[s01].[f001]')",
     "$fromMillis(1700000000123.7, '[Y0001]-[M01]-[D01] [H01]:[m01]', '+0530')",
     "$formatBase(2.5) & $formatBase(3.5) & $formatBase(-2.5) & $formatBase(-0.5) & $formatBase(0.5, 2) & $formatBase(10, 2.5)",
+    "$string(12345678901234567) & ' ' & ('id-' & 1700000000123456)",
     "$number(' 12')",
     "$number('.5')",
 ];

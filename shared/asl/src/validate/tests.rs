@@ -74,6 +74,24 @@ fn a_jsonata_expression_that_does_not_parse_gives_the_parser_s_words_without_its
     }
 }
 
+/// Step Functions runs JSONata 2.0.6 (developer guide, Transforming data with JSONata), which
+/// has neither of 2.1's `??` and `?:`: jsonata-js 2.0.6's words for them, run there.
+#[test]
+fn jsonata_2_1_s_operators_are_refused_as_jsonata_2_0_6_refuses_them() {
+    for (expression, symbol) in [
+        ("$states.input.region ?? 'us-east-1'", "?"),
+        ("$states.input.name ?: 'anonymous'", ":"),
+    ] {
+        assert_eq!(
+            diagnostics(pass(json!({"Output": format!("{{% {expression} %}}")}), "JSONata")),
+            [format!(
+                "INVALID_JSONATA_EXPRESSION: The symbol \"{symbol}\" cannot be used as a unary operator at /States/Main/Output"
+            )],
+            "{expression}"
+        );
+    }
+}
+
 #[test]
 fn a_map_s_numbers_are_bounded_and_given_once() {
     assert_eq!(
