@@ -65,16 +65,14 @@ async fn main() -> ExitCode {
     if let Some(remote) = stack
         && !cli.command.takes_stack()
     {
-        let e = Usage(format!(
+        return report(Err(anyhow::Error::new(Usage(format!(
             concat!(
                 "{flag}: ",
                 cli::stack_commands!(),
                 " act on a deployed stack; this command reads this machine's state only"
             ),
             flag = remote.flag()
-        ));
-        anstream::eprintln!("{}error{}: {e}", style::FAIL.render(), style::FAIL.render_reset());
-        return ExitCode::from(2);
+        )))));
     }
     // Said before anything else a command checks: a stack command also reads the pipeline
     // file, and a missing one is not what stands in the way.

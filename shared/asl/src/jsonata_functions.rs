@@ -164,8 +164,8 @@ fn now(args: &[JValue]) -> HostFnResult {
 
 /// jsonata-js makes a `Date` of the number, which drops a fraction of a millisecond toward
 /// zero: `$fromMillis(1700000000123.7)` is `2023-11-14T22:13:20.123Z` there, where the
-/// embedded engine refuses it ("fromMillis() requires an integer"), as it would any
-/// `$toMillis(…) + 1.5 * 3600000`.
+/// embedded engine refuses it ("fromMillis() requires an integer"), as it would any epoch
+/// seconds with a fraction times 1000.
 fn from_millis(args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check_builtin("fromMillis", args).map_err(EvaluatorError::TypeError)?;
     let mut args = args.to_vec();

@@ -524,6 +524,8 @@ pub fn validate(definition: &Value) -> Vec<Diagnostic> {
 }
 
 #[cfg(test)]
+mod jsonata_tests;
+#[cfg(test)]
 mod tests;
 
 /// What is wrong with a JSONPath written in a definition, if anything, in Baton's detail (which
