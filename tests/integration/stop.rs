@@ -15,12 +15,15 @@ use crate::util::{KillOnDrop, Project, until};
 
 const PIPELINE: &str = "name: p\nstages:\n  - name: Build\n    actions:\n      - { name: Compile, type: build }\n";
 
-/// A build that starts a daemon, writes its pid beside the project, then takes five minutes.
+/// A build that says its long work begins, starts a daemon, writes its pid beside the project,
+/// then takes five minutes. The line comes first: a test stops the build once the pid is
+/// written, and a stop between the two commands would leave the log without the line
+/// `assert_stopped` looks for (CI saw that once, under load, when the line came second).
 fn project() -> Project {
     let project = Project::with_files(&[("pipeline.yml", PIPELINE)]);
     let pid_file = project.path().join("daemon.pid");
     let buildspec = format!(
-        "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 300 & echo $! > {}\n      - echo long work begins\n      - sleep 300\n",
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - echo long work begins\n      - sleep 300 & echo $! > {}\n      - sleep 300\n",
         pid_file.display()
     );
     std::fs::write(project.path().join("buildspec.yml"), buildspec).expect("buildspec");
