@@ -51,14 +51,17 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
             return Err(missing);
         }
         // Called (`$now()`) or passed as a value (`$map(xs, $encodeUrl)`).
-        let named: Vec<&str> = crate::jsonata_references::nodes(&ast)
-            .into_iter()
-            .filter_map(|node| match node {
-                AstNode::Function { name, .. } | AstNode::Variable(name) => Some(name.as_str()),
-                _ => None,
-            })
+        let (mut called, mut passed) = (Vec::new(), Vec::new());
+        for node in crate::jsonata_references::nodes(&ast) {
+            match node {
+                AstNode::Function { name, .. } => called.push(name.as_str()),
+                AstNode::Variable(name) => passed.push(name.as_str()),
+                _ => {}
+            }
+        }
+        let host_functions = crate::jsonata_functions::names()
+            .filter(|name| called.contains(name) || (passed.contains(name) && !crate::jsonata_functions::only_where_called(name)))
             .collect();
-        let host_functions = crate::jsonata_functions::names().filter(|name| named.contains(name)).collect();
         let reads = crate::jsonata_references::reads(&ast);
         let parsed = Rc::new(Parsed {
             ast,

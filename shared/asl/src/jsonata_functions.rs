@@ -72,6 +72,14 @@ pub(crate) fn names() -> impl Iterator<Item = &'static str> {
     FUNCTIONS.into_iter().map(|(name, _)| name)
 }
 
+/// Whether a function stands in for a builtin only where it is called. Passed as a value
+/// (`$map(xs, $formatBase)`), a builtin is handed the higher-order function's extra arguments
+/// cut to its own arity, as jsonata-js cuts them, which the engine does for its builtins and not
+/// for a function Baton binds; these two keep the engine's there, as they answered before.
+pub(crate) fn only_where_called(name: &str) -> bool {
+    matches!(name, "fromMillis" | "formatBase")
+}
+
 /// Registers on `evaluator` the functions `used` names: binding one costs an allocation, and
 /// most expressions call none of them.
 pub(crate) fn register(evaluator: &mut Evaluator, used: &[&'static str]) -> Result<(), EvaluatorError> {

@@ -199,6 +199,8 @@ const EXPRESSIONS: &[&str] = &[
     "$fromMillis(1700000000123.7) & ' ' & $fromMillis(-1.5) & ' ' & $fromMillis(0.9, '[s01].[f001]')",
     "$fromMillis(1700000000123.7, '[Y0001]-[M01]-[D01] [H01]:[m01]', '+0530')",
     "$formatBase(2.5) & $formatBase(3.5) & $formatBase(-2.5) & $formatBase(-0.5) & $formatBase(0.5, 2) & $formatBase(10, 2.5)",
+    "$map([10, 255], $formatBase)",
+    "$map([1700000000123.7, 2.5], function($v){ $fromMillis($v) & ' ' & $formatBase($v) })",
     "$string(12345678901234567) & ' ' & ('id-' & 1700000000123456)",
     "$number(' 12')",
     "$number('.5')",
