@@ -47,8 +47,8 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
             return Ok(parsed.clone());
         }
         let ast = Rc::new(jsonata_core::parser::parse(expr).map_err(|e| jsonata_errors::parse_message(&e.to_string()))?);
-        if let Some(missing) = crate::jsonata_version::operator_missing(&ast) {
-            return Err(missing);
+        if let Some(refused) = crate::jsonata_version::refusal(&ast) {
+            return Err(refused);
         }
         // Called (`$now()`) or passed as a value (`$map(xs, $encodeUrl)`).
         let (mut called, mut passed) = (Vec::new(), Vec::new());

@@ -107,6 +107,12 @@ const EXPRESSIONS: &[&str] = &[
     // JSONata 2.1's operators, which 2.0.6 does not have.
     "$states.input.x ?? 1",
     "($states.input.x ?: 1) & ''",
+    // A range outside an array constructor, which 2.0.6 does not read.
+    "$states.input.a[0..1]",
+    "1..3",
+    "$count(1..3)",
+    "{'a': [1..3..4]}",
+    "[1..3, 5][[0..1]]",
     // Expressions that succeed.
     "$formatNumber(1234.5678, '#,##0.00')",
     "$formatNumber(0.5, '0%')",

@@ -43,6 +43,24 @@ fn jsonata_2_1_s_operators_are_refused_as_jsonata_2_0_6_refuses_them() {
     }
 }
 
+/// jsonata-js 2.0.6 reads `..` only as an item of an array constructor; a slice written as
+/// other languages write one stops the filter around it. Its words, run there.
+#[test]
+fn a_range_outside_an_array_constructor_is_refused_as_jsonata_2_0_6_refuses_it() {
+    for (expression, words) in [
+        ("$states.input.items[0..2]", "Expected \"]\", got \"..\""),
+        ("$count(1..3)", "Expected \")\", got \"..\""),
+        ("1..3", "Syntax error: \"..\""),
+    ] {
+        assert_eq!(
+            diagnostics(pass(json!({"Output": format!("{{% {expression} %}}")}), "JSONata")),
+            [format!("INVALID_JSONATA_EXPRESSION: {words} at /States/Main/Output")],
+            "{expression}"
+        );
+    }
+    assert!(diagnostics(pass(json!({"Output": "{% $states.input.items[[0..2]] %}"}), "JSONata")).is_empty());
+}
+
 #[test]
 fn a_jsonata_name_read_from_the_top_level_context_is_named() {
     assert_eq!(
