@@ -5,8 +5,8 @@
 //! States.StringToJson), by the same code, within JSONata's own bounds and signatures where AWS
 //! was seen to differ (`BOUNDS`, `SIGNED`). And the one it takes away: "`$eval` is not
 //! available; use `$parse` instead". The rest are jsonata-js's, which the embedded engine has
-//! only in part: `$now` with a picture and a timezone, the URL functions (`jsonata_url`), and
-//! `$fromMillis` and `$formatBase` of a number with a fraction.
+//! only in part: `$now` with a picture and a timezone, the URL functions (`jsonata_url`),
+//! `$fromMillis` and `$formatBase` of a number with a fraction, and `$reduce` from nothing.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -21,7 +21,7 @@ type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
 
 /// The functions this module binds, by name, each of which an expression may call or pass as a
 /// value.
-const FUNCTIONS: [(&str, Bind); 14] = [
+const FUNCTIONS: [(&str, Bind); 15] = [
     ("partition", |e| e.register_fn("partition", partition)),
     // `$range` yields a JSONata sequence, so one number is that number: AWS answered
     // `$range(1, 9, 9)` with `1` (recorded in localstack/localstack, tests/aws/services/
@@ -46,6 +46,7 @@ const FUNCTIONS: [(&str, Bind); 14] = [
     ("now", |e| e.register_fn_override("now", now)),
     ("fromMillis", |e| e.register_fn_override("fromMillis", from_millis)),
     ("formatBase", |e| e.register_fn_override("formatBase", format_base)),
+    ("reduce", |e| e.register_fn_override("reduce", reduce)),
     ("encodeUrl", |e| {
         e.register_fn_override("encodeUrl", |args: &[JValue]| jsonata_url::ENCODE_URL.call(args))
     }),
@@ -75,9 +76,9 @@ pub(crate) fn names() -> impl Iterator<Item = &'static str> {
 /// Whether a function stands in for a builtin only where it is called. Passed as a value
 /// (`$map(xs, $formatBase)`), a builtin is handed the higher-order function's extra arguments
 /// cut to its own arity, as jsonata-js cuts them, which the engine does for its builtins and not
-/// for a function Baton binds; these two keep the engine's there, as they answered before.
+/// for a function Baton binds; these keep the engine's there, as they answered before.
 pub(crate) fn only_where_called(name: &str) -> bool {
-    matches!(name, "fromMillis" | "formatBase")
+    matches!(name, "fromMillis" | "formatBase" | "reduce")
 }
 
 /// Registers on `evaluator` the functions `used` names: binding one costs an allocation, and
@@ -167,7 +168,7 @@ fn now(args: &[JValue]) -> HostFnResult {
     let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_millis() as f64);
     let mut call = vec![JValue::Number(millis)];
     call.extend_from_slice(args);
-    builtin("$fromMillis($a0, $a1, $a2)", &call)
+    builtin("fromMillis", &call)
 }
 
 /// jsonata-js makes a `Date` of the number, which drops a fraction of a millisecond toward
@@ -180,7 +181,7 @@ fn from_millis(args: &[JValue]) -> HostFnResult {
     if let Some(JValue::Number(millis)) = args.first_mut() {
         *millis = millis.trunc();
     }
-    builtin("$fromMillis($a0, $a1, $a2)", &args)
+    builtin("fromMillis", &args)
 }
 
 /// jsonata-js rounds the number and the radix as its `$round` does, half to even, before
@@ -196,18 +197,41 @@ fn format_base(args: &[JValue]) -> HostFnResult {
             other => other.clone(),
         })
         .collect();
-    builtin("$formatBase($a0, $a1)", &args)
+    builtin("formatBase", &args)
 }
 
-/// The embedded engine's own builtin, called as `call` writes it with `args` bound to `$a0`,
-/// `$a1`, … (an argument not given is nothing, as in the call it stands for).
-fn builtin(call: &str, args: &[JValue]) -> HostFnResult {
-    let mut bindings = Bindings::new();
-    for (name, arg) in ["a0", "a1", "a2"].into_iter().zip(args) {
-        bindings.bind(name.into(), arg.clone());
+/// jsonata-js's `foldLeft` starts from the initial value, and from the first item where that
+/// is nothing: an empty array with none folds to nothing (the embedded engine answers null),
+/// and an initial value that is nothing is none (`$reduce(xs, f, $missing)` folds `xs` as
+/// `$reduce(xs, f)` does, where the engine starts from nothing and answers nothing).
+fn reduce(args: &[JValue]) -> HostFnResult {
+    jsonata_signatures::check_builtin("reduce", args).map_err(EvaluatorError::TypeError)?;
+    let args = match args {
+        [given @ .., JValue::Undefined] if given.len() == 2 => given,
+        _ => args,
+    };
+    match args {
+        [JValue::Array(items), _] if items.is_empty() => Ok(JValue::Undefined),
+        _ => builtin("reduce", args),
     }
-    let ast = crate::jsonata::parse(call).map_err(EvaluatorError::EvaluationError)?;
-    Evaluator::with_context(bindings).evaluate(&ast, &JValue::Undefined)
+}
+
+/// The embedded engine's own builtin `name`, called with `args` (its signature checked first,
+/// so at most three). The functions this module binds stand beside it, but for `name` itself,
+/// which is the engine's here: a function handed to it (`$reduce`'s) may call them.
+fn builtin(name: &str, args: &[JValue]) -> HostFnResult {
+    const PARAMS: [&str; 3] = ["a0", "a1", "a2"];
+    let mut bindings = Bindings::new();
+    for (param, arg) in PARAMS.into_iter().zip(args) {
+        bindings.bind(param.into(), arg.clone());
+    }
+    let params: Vec<String> = PARAMS.iter().take(args.len()).map(|param| format!("${param}")).collect();
+    let call = format!("${name}({})", params.join(", "));
+    let ast = crate::jsonata::parse(&call).map_err(EvaluatorError::EvaluationError)?;
+    let mut evaluator = Evaluator::with_context(bindings);
+    let others: Vec<&'static str> = names().filter(|other| *other != name).collect();
+    register(&mut evaluator, &others)?;
+    evaluator.evaluate(&ast, &JValue::Undefined)
 }
 
 /// The first `nextDouble()` of `new java.util.Random(seed)`: the 48-bit linear congruential

@@ -210,6 +210,14 @@ const EXPRESSIONS: &[&str] = &[
     "$string(12345678901234567) & ' ' & ('id-' & 1700000000123456)",
     "$number(' 12')",
     "$number('.5')",
+    // `$reduce`, which Baton supplies where the fold starts from nothing.
+    "$reduce([], function($a, $b){ $a + $b })",
+    "$reduce([2, 3], function($a, $b){ $a * $b }, $states.input.none)",
+    "$reduce([1, 2, 3], function($a, $b, $i, $all){ $a & $i & $count($all) & $count($states.input) }, '')",
+    "$reduce([], function($a, $b){ $a }, 0) & $reduce(null, function($a, $b){ $a }) & $reduce('x', function($a, $b){ $a })",
+    "$reduce([1, 2], function($a, $b){ $a + 'x' })",
+    "$reduce([1, 2], function($a, $b){ $a + $b }, 1, 2)",
+    "$reduce([1, 2], $sum)",
 ];
 
 /// One expression's answer, as both sides give it.
