@@ -46,7 +46,8 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
         if let Some(parsed) = cache.borrow().get(expr) {
             return Ok(parsed.clone());
         }
-        let ast = Rc::new(jsonata_core::parser::parse(expr).map_err(|e| jsonata_errors::parse_message(&e.to_string()))?);
+        let source = crate::jsonata_regex_literals::as_the_engine_reads(expr)?;
+        let ast = Rc::new(jsonata_core::parser::parse(&source).map_err(|e| jsonata_errors::parse_message(&e.to_string()))?);
         if let Some(refused) = crate::jsonata_version::refusal(&ast) {
             return Err(refused);
         }

@@ -10,6 +10,10 @@
 //! - A range `a..b` anywhere but as an item of an array constructor (`$items[0..2]`, a slice
 //!   as other languages write one): 2.0.6 reads `..` only there, so elsewhere it ends the
 //!   expression before it and the construct around it meets a token it did not expect.
+//! - A regular expression's flags other than `i` and `m` (`/a/g`, as JavaScript writes a
+//!   global match): 2.0.6 reads only those two, and the letters from the first other one on
+//!   are a name the construct around the literal did not expect.
+//! - `:=` with anything but a variable on its left (`1 := 2`).
 
 use jsonata_core::ast::{AstNode, BinaryOp};
 
@@ -29,12 +33,20 @@ pub(crate) fn refusal(ast: &AstNode) -> Option<String> {
             Next::Refuse(words) => return Some(words),
             Next::Node(node, closer) => (node, closer),
         };
+        if let AstNode::Regex { flags, .. } = node
+            && let Some(at) = flags.find(|flag| !matches!(flag, 'i' | 'm'))
+        {
+            return Some(closer.met(&flags[at..]));
+        }
         if let AstNode::Binary { op, lhs, rhs } = node {
             let missing = match op {
                 // 2.0.6 meets `?` then `?`, or `?` then `:`, and stops at the second.
                 BinaryOp::Coalesce => Some(unary("?")),
                 BinaryOp::Default => Some(unary(":")),
                 BinaryOp::Range => Some(closer.met("..")),
+                BinaryOp::ColonEqual if !matches!(**lhs, AstNode::Variable(_)) => {
+                    Some("The left side of := must be a variable name (start with $)".to_string())
+                }
                 _ => None,
             };
             pending.push(Next::Node(rhs, closer));
@@ -140,6 +152,11 @@ mod tests {
             ("x ? 1..2 : 3", "Syntax error: \"..\""),
             ("$x ?? [0..1][0..1]", "The symbol \"?\" cannot be used as a unary operator"),
             ("[0..1][0..1] ?? $x", "Expected \"]\", got \"..\""),
+            ("/a/g", "Syntax error: \"g\""),
+            ("$replace($s, /a/gim, 'b')", "Expected \")\", got \"gim\""),
+            ("$match($s, /a/ig)", "Expected \")\", got \"g\""),
+            ("1 := 2", "The left side of := must be a variable name (start with $)"),
+            ("($x := 1) := 2", "The left side of := must be a variable name (start with $)"),
         ] {
             assert_eq!(refused(expr).as_deref(), Some(words), "{expr}");
         }
@@ -159,6 +176,8 @@ mod tests {
             "[1 + 2..$count($x)]",
             "a.[b..c]",
             "$map([0..9], function($i){$i * 2})[[0..1]]",
+            "$match($s, /a/mi)",
+            "$x := $y := 1",
         ] {
             assert_eq!(refused(expr), None, "{expr}");
         }

@@ -45,6 +45,7 @@ mod jsonata_errors;
 mod jsonata_functions;
 mod jsonata_operators;
 mod jsonata_references;
+mod jsonata_regex_literals;
 mod jsonata_signatures;
 mod jsonata_url;
 mod jsonata_version;

@@ -107,6 +107,13 @@ const EXPRESSIONS: &[&str] = &[
     // JSONata 2.1's operators, which 2.0.6 does not have.
     "$states.input.x ?? 1",
     "($states.input.x ?: 1) & ''",
+    // Regular expression literals as jsonata-js reads them, and what it does not read.
+    "$match('a/b/c', /[^/]+$/).match & $split('a/b', /[/]/)[1] & $replace('x(/)', /(\\(/\\))/, '-')",
+    "$match('a', /a)/)",
+    "$match('a', //)",
+    "$replace('aa', /a/g, 'b')",
+    "$match('a', /a/ig)",
+    "1 := 2",
     // A range outside an array constructor, which 2.0.6 does not read.
     "$states.input.a[0..1]",
     "1..3",

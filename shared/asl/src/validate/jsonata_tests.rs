@@ -43,14 +43,16 @@ fn jsonata_2_1_s_operators_are_refused_as_jsonata_2_0_6_refuses_them() {
     }
 }
 
-/// jsonata-js 2.0.6 reads `..` only as an item of an array constructor; a slice written as
-/// other languages write one stops the filter around it. Its words, run there.
+/// jsonata-js 2.0.6 reads `..` only as an item of an array constructor, so a slice written as
+/// other languages write one stops the filter around it, and only `i` and `m` after a regular
+/// expression, so JavaScript's `g` stops the call around it. Its words, run there.
 #[test]
-fn a_range_outside_an_array_constructor_is_refused_as_jsonata_2_0_6_refuses_it() {
+fn a_range_or_a_flag_jsonata_2_0_6_does_not_read_is_refused_in_its_words() {
     for (expression, words) in [
         ("$states.input.items[0..2]", "Expected \"]\", got \"..\""),
         ("$count(1..3)", "Expected \")\", got \"..\""),
         ("1..3", "Syntax error: \"..\""),
+        ("$replace($states.input.name, /-/g, '_')", "Expected \")\", got \"g\""),
     ] {
         assert_eq!(
             diagnostics(pass(json!({"Output": format!("{{% {expression} %}}")}), "JSONata")),

@@ -1,0 +1,164 @@
+//! Regular expression literals as jsonata-js reads them. Its lexer ends a literal at the first
+//! unescaped `/` outside brackets, parentheses and braces (`scanRegex`), so `/[^/]+$/` is one
+//! literal there, as in JavaScript; the embedded engine ends it at the first unescaped `/`,
+//! and refused that expression. Before the engine reads an expression, each `/` that would end
+//! a literal too soon is escaped (`/[^\/]+$/`), which the pattern reads the same.
+
+use std::borrow::Cow;
+
+/// `expr` with every `/` inside a regular expression literal that is not the literal's end
+/// escaped, or jsonata-js's words for a literal it cannot read: one that never ends
+/// (`S0302`, as `/a)/`, whose `)` leaves a bracket open to it) or an empty one (`S0301`).
+pub(crate) fn as_the_engine_reads(expr: &str) -> Result<Cow<'_, str>, String> {
+    let chars: Vec<char> = expr.chars().collect();
+    let mut inner_slashes = Vec::new();
+    // Whether the token before may be followed by a literal: the engine's rule (its lexer's
+    // `is_regex`), an operator or an opening bracket before, or nothing.
+    let mut operand_next = true;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            _ if c.is_whitespace() => i += 1,
+            '/' if chars.get(i + 1) == Some(&'*') => {
+                match (i + 2..chars.len()).find(|&at| chars[at] == '*' && chars.get(at + 1) == Some(&'/')) {
+                    Some(end) => i = end + 2,
+                    // The engine's parser says so in its words.
+                    None => return Ok(Cow::Borrowed(expr)),
+                }
+            }
+            '/' if operand_next => {
+                let end = literal_end(&chars, i + 1, &mut inner_slashes)?;
+                i = end + 1;
+                while chars.get(i).is_some_and(|c| c.is_alphabetic()) {
+                    i += 1;
+                }
+                operand_next = false;
+            }
+            '"' | '\'' | '`' => {
+                i = quoted_end(&chars, i).map_or(chars.len(), |end| end + 1);
+                operand_next = false;
+            }
+            _ if OPERATOR.contains(c) => {
+                operand_next = OPERAND_AFTER.contains(c);
+                i += 1;
+            }
+            _ => {
+                let start = i;
+                while chars
+                    .get(i)
+                    .is_some_and(|&c| !c.is_whitespace() && !OPERATOR.contains(c) && !"\"'`".contains(c))
+                {
+                    i += 1;
+                }
+                let word: String = chars[start..i].iter().collect();
+                operand_next = matches!(word.as_str(), "and" | "or" | "in");
+            }
+        }
+    }
+    if inner_slashes.is_empty() {
+        return Ok(Cow::Borrowed(expr));
+    }
+    let mut escaped = String::with_capacity(expr.len() + inner_slashes.len());
+    for (at, c) in chars.into_iter().enumerate() {
+        if inner_slashes.contains(&at) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    Ok(Cow::Owned(escaped))
+}
+
+/// The characters that make up operators and brackets.
+const OPERATOR: &str = "()[]{},;:=<>+-&?!~*%./|^#@";
+
+/// The last characters of the tokens a literal may follow: `(`, `[`, `{`, `,`, `;`, `:`, `=`,
+/// `!=`, `<`, `<=`, `>`, `>=`, `+`, `-`, `&`, `?`, `~>`, `:=`, `??` and `?:`.
+const OPERAND_AFTER: &str = "([{,;:=<>+-&?";
+
+/// The `/` ending the literal whose pattern starts at `start`, found as jsonata-js finds it:
+/// the first with no bracket open (one not after a backslash opens or closes) and an even run
+/// of backslashes before it. Each `/` before it that the engine would take for the end (an
+/// even run of backslashes before it) is added to `inner_slashes`.
+fn literal_end(chars: &[char], start: usize, inner_slashes: &mut Vec<usize>) -> Result<usize, String> {
+    let mut depth = 0i32;
+    for at in start..chars.len() {
+        let after_backslash = at > 0 && chars[at - 1] == '\\';
+        match chars[at] {
+            '/' if backslashes_before(chars, at).is_multiple_of(2) => {
+                if depth == 0 {
+                    return match at == start {
+                        true => Err("Empty regular expressions are not allowed".into()),
+                        false => Ok(at),
+                    };
+                }
+                inner_slashes.push(at);
+            }
+            '(' | '[' | '{' if !after_backslash => depth += 1,
+            ')' | ']' | '}' if !after_backslash => depth -= 1,
+            _ => {}
+        }
+    }
+    Err("No terminating / in regular expression".into())
+}
+
+fn backslashes_before(chars: &[char], at: usize) -> usize {
+    chars[..at].iter().rev().take_while(|&&c| c == '\\').count()
+}
+
+/// The closing quote of the string or backquoted name opened at `start`; a backslash escapes
+/// the character after it in a string.
+fn quoted_end(chars: &[char], start: usize) -> Option<usize> {
+    let quote = chars[start];
+    let mut at = start + 1;
+    while at < chars.len() {
+        match chars[at] {
+            '\\' if quote != '`' => at += 2,
+            c if c == quote => return Some(at),
+            _ => at += 1,
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(expr: &str) -> Result<String, String> {
+        as_the_engine_reads(expr).map(Cow::into_owned)
+    }
+
+    #[test]
+    fn a_slash_inside_brackets_is_part_of_the_pattern() {
+        assert_eq!(read(r#"$match($s, /[^/]+$/)"#).unwrap(), r#"$match($s, /[^\/]+$/)"#);
+        assert_eq!(read(r#"$split($s, /[/]/)"#).unwrap(), r#"$split($s, /[\/]/)"#);
+        assert_eq!(read(r#"$replace($s, /(a|/)/i, "")"#).unwrap(), r#"$replace($s, /(a|\/)/i, "")"#);
+        assert_eq!(read(r#"$match($s, /[\/]/)"#).unwrap(), r#"$match($s, /[\/]/)"#);
+    }
+
+    #[test]
+    fn what_holds_no_such_literal_is_left_as_it_is() {
+        for expr in [
+            "$x / 2 / (1 / 4)",
+            "(4) / 2",
+            "$count(a) / [1][0]",
+            "'[/]' & \"(/)\" & `a/b`",
+            "/* [/] */ 1",
+            "$match($s, /a\\/b/)",
+            "a and /[a]/",
+            "$f := /x/; 1",
+            "1 /* never closed",
+        ] {
+            assert!(matches!(as_the_engine_reads(expr), Ok(Cow::Borrowed(_))), "{expr}");
+        }
+    }
+
+    /// jsonata-js 2.0.6's words for the same expressions, run there.
+    #[test]
+    fn a_literal_jsonata_js_cannot_read_is_refused_in_its_words() {
+        assert_eq!(read("$f(/a)/)").unwrap_err(), "No terminating / in regular expression");
+        assert_eq!(read("$f(/[/)").unwrap_err(), "No terminating / in regular expression");
+        assert_eq!(read("$f(//)").unwrap_err(), "Empty regular expressions are not allowed");
+    }
+}
