@@ -231,10 +231,26 @@ pub(crate) fn parse_message(message: &str) -> String {
         .find_map(|prefix| message.strip_prefix(prefix))
         .unwrap_or(message);
     let Some(code) = jsonata_core::evaluator::error_code_prefix(message) else {
-        return message.to_string();
+        return match message {
+            "Unclosed comment" => "Comment has no closing tag".to_string(),
+            other => other.to_string(),
+        };
     };
     let rest = &message[code.len() + 2..];
     let reworded = match code {
+        // jsonata-js writes the character after the backslash as JSON.
+        "S0103" => rest
+            .strip_prefix("Unsupported escape sequence: \\")
+            .and_then(|c| serde_json::to_string(c).ok())
+            .map(|c| format!("Unsupported escape sequence: \\{c}")),
+        "S0204" => rest
+            .strip_prefix("Unknown operator: ")
+            .and_then(|op| serde_json::to_string(op).ok())
+            .map(|op| format!("Unknown operator: {op}")),
+        "S0214" => rest
+            .strip_prefix("Expected a variable reference after ")
+            .and_then(|op| serde_json::to_string(op).ok())
+            .map(|op| format!("The right side of {op} must be a variable name (start with $)")),
         "S0202" => rest
             .strip_prefix("Expected ")
             .and_then(|r| r.split_once(", got "))

@@ -114,6 +114,10 @@ const EXPRESSIONS: &[&str] = &[
     "$replace('aa', /a/g, 'b')",
     "$match('a', /a/ig)",
     "1 := 2",
+    "1 /* never closed",
+    "!$states.input",
+    "'\\x41'",
+    "$states.input@x",
     // A range outside an array constructor, which 2.0.6 does not read.
     "$states.input.a[0..1]",
     "1..3",
