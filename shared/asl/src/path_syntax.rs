@@ -63,15 +63,19 @@ pub(crate) fn bracketed(inner: &str) -> Result<Segment, String> {
     })
 }
 
-/// `'a'`, `"b"` or `'a', 'b'`: the names, each read between its quotes as Jayway reads it (a
-/// quote may be escaped, and escapes are read, as in a filter's strings).
+/// `'a'`, `"b"` or `'a', 'b'`: the names, each read between its quotes, where a backslash
+/// escapes the name's own quote and a backslash, and any other stands for itself. AWS found
+/// the key `Test\""Name"` with `$['Test\""Name"']` (recorded in localstack/localstack,
+/// tests/aws/services/stepfunctions/v2/scenarios/test_base_scenarios.snapshot.json,
+/// test_escape_sequence_parsing[ESCAPE_SEQUENCES_JSONPATH], 2025-02-02): the `\"` stayed as
+/// written, where a filter's string reads it as `"`.
 fn quoted_names(inner: &str) -> Option<Vec<String>> {
     let mut names = Vec::new();
     let mut rest = inner;
     loop {
         let quote = rest.chars().next().filter(|c| matches!(c, '\'' | '"'))?;
         let end = unescaped(&rest[1..], quote)? + 1;
-        names.push(unescape(&rest[1..end]));
+        names.push(unquoted(&rest[1..end], quote));
         rest = rest[end + 1..].trim_start();
         if rest.is_empty() {
             return Some(names);
@@ -98,6 +102,19 @@ fn slice(inner: &str) -> Option<Segment> {
         _ if !rest_is_numbers => None,
         (start, end) => Some(Segment::Slice(start, end)),
     }
+}
+
+/// A bracketed name's text with `\\` and the escaped `quote` read (`quoted_names`).
+fn unquoted(text: &str, quote: char) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match chars.peek() {
+            Some(&next) if c == '\\' && (next == quote || next == '\\') => out.extend(chars.next()),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Where `quote` first stands in `text` with no backslash before it (Jayway's

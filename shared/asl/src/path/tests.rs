@@ -122,8 +122,13 @@ fn filters_compare_as_jayway_does() {
     assert_eq!(on_sized("$.a[?(@.s size 2)].s"), json!(["😀", "ab"]));
     assert_eq!(on_sized("$.a[?(@.s size 2.7)].s"), json!(["😀", "ab"]));
 
-    let named = json!({"it's": 1});
+    let named = json!({"it's": 1, "a\\b": 2, r#"Test\""Name""#: 3, "tab\\t": 4});
     assert_eq!(Path::parse(r"$['it\'s']").unwrap().select(&named), Some(json!(1)));
+    assert_eq!(Path::parse(r"$['a\\b']").unwrap().select(&named), Some(json!(2)));
+    // A bracketed name reads no escape but its own quote's and a backslash's (AWS's recording
+    // in `path_syntax::quoted_names`).
+    assert_eq!(Path::parse(r#"$['Test\""Name"']"#).unwrap().select(&named), Some(json!(3)));
+    assert_eq!(Path::parse(r"$['tab\t']").unwrap().select(&named), Some(json!(4)));
 }
 
 /// Jayway's deep scan and unions, which Step Functions runs in payload templates: the
