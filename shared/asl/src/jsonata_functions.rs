@@ -217,8 +217,8 @@ fn reduce(args: &[JValue]) -> HostFnResult {
 }
 
 /// The embedded engine's own builtin `name`, called with `args` (its signature checked first,
-/// so at most three). The functions this module binds stand beside it, but for `name` itself,
-/// which is the engine's here: a function handed to it (`$reduce`'s) may call them.
+/// so at most three). A function handed to it (`$reduce`'s) may call the functions this module
+/// binds, so they stand beside it then, but for `name` itself, which is the engine's here.
 fn builtin(name: &str, args: &[JValue]) -> HostFnResult {
     const PARAMS: [&str; 3] = ["a0", "a1", "a2"];
     let mut bindings = Bindings::new();
@@ -229,8 +229,10 @@ fn builtin(name: &str, args: &[JValue]) -> HostFnResult {
     let call = format!("${name}({})", params.join(", "));
     let ast = crate::jsonata::parse(&call).map_err(EvaluatorError::EvaluationError)?;
     let mut evaluator = Evaluator::with_context(bindings);
-    let others: Vec<&'static str> = names().filter(|other| *other != name).collect();
-    register(&mut evaluator, &others)?;
+    if args.iter().any(|arg| matches!(arg, JValue::Lambda(_))) {
+        let others: Vec<&'static str> = names().filter(|other| *other != name).collect();
+        register(&mut evaluator, &others)?;
+    }
     evaluator.evaluate(&ast, &JValue::Undefined)
 }
 
@@ -262,6 +264,16 @@ mod tests {
             variables: &variables,
         };
         evaluate(expr, &env, "Output").map(Option::unwrap_or_default).map_err(|e| e.cause)
+    }
+
+    /// `$reduce`'s function runs where the engine's own `$reduce` runs it, and still reads
+    /// `$states` and calls the functions Step Functions adds.
+    #[test]
+    fn a_function_handed_to_reduce_calls_step_functions_own() {
+        assert_eq!(
+            eval("$reduce([1, 2], function($a, $b){ $a & $b & $substring($hash($states.input.content, 'MD5'), 0, 4) }, '')"),
+            Ok(json!("15d4125d41"))
+        );
     }
 
     /// The examples of the Step Functions developer guide for each function.

@@ -6,6 +6,11 @@ use serde_json::{Value, json};
 
 use super::tests::{diagnostics, pass};
 
+/// What validating a JSONata Pass state whose `Output` is `expression` reports.
+fn output_refused(expression: &str) -> Vec<String> {
+    diagnostics(pass(json!({"Output": format!("{{% {expression} %}}")}), "JSONata"))
+}
+
 /// AWS's words for the shapes floci-io/floci#2745 recorded (2026-08-29): jsonata-js's parser
 /// messages without their codes, each token written as JSON.
 #[test]
@@ -18,7 +23,7 @@ fn a_jsonata_expression_that_does_not_parse_gives_the_parser_s_words_without_its
         ("$x :=", "Unexpected end of expression"),
     ] {
         assert_eq!(
-            diagnostics(pass(json!({"Output": format!("{{% {expression} %}}")}), "JSONata")),
+            output_refused(expression),
             [format!("INVALID_JSONATA_EXPRESSION: {words} at /States/Main/Output")],
             "{expression}"
         );
@@ -34,7 +39,7 @@ fn jsonata_2_1_s_operators_are_refused_as_jsonata_2_0_6_refuses_them() {
         ("$states.input.name ?: 'anonymous'", ":"),
     ] {
         assert_eq!(
-            diagnostics(pass(json!({"Output": format!("{{% {expression} %}}")}), "JSONata")),
+            output_refused(expression),
             [format!(
                 "INVALID_JSONATA_EXPRESSION: The symbol \"{symbol}\" cannot be used as a unary operator at /States/Main/Output"
             )],
@@ -55,12 +60,12 @@ fn a_range_or_a_flag_jsonata_2_0_6_does_not_read_is_refused_in_its_words() {
         ("$replace($states.input.name, /-/g, '_')", "Expected \")\", got \"g\""),
     ] {
         assert_eq!(
-            diagnostics(pass(json!({"Output": format!("{{% {expression} %}}")}), "JSONata")),
+            output_refused(expression),
             [format!("INVALID_JSONATA_EXPRESSION: {words} at /States/Main/Output")],
             "{expression}"
         );
     }
-    assert!(diagnostics(pass(json!({"Output": "{% $states.input.items[[0..2]] %}"}), "JSONata")).is_empty());
+    assert!(output_refused("$states.input.items[[0..2]]").is_empty());
 }
 
 #[test]
