@@ -47,7 +47,7 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
             return Ok(parsed.clone());
         }
         let source = crate::jsonata_regex_literals::as_the_engine_reads(expr)?;
-        let ast = Rc::new(jsonata_core::parser::parse(&source).map_err(|e| jsonata_errors::parse_message(&e.to_string()))?);
+        let ast = Rc::new(jsonata_core::parser::parse(&source).map_err(|e| jsonata_errors::parse_message(&e.to_string(), expr))?);
         if let Some(refused) = crate::jsonata_version::refusal(&ast) {
             return Err(refused);
         }

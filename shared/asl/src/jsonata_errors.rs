@@ -221,11 +221,11 @@ fn token_as_json(token: &str) -> Option<String> {
     serde_json::to_string(symbol).ok()
 }
 
-/// A parser message as AWS gives it at CreateStateMachine: jsonata-js's words without the
-/// code (`INVALID_JSONATA_EXPRESSION: Expected "]", got ","`, recorded in floci-io/floci#2745
-/// with `Unexpected end of expression` and `The symbol "}" cannot be used as a unary
-/// operator`).
-pub(crate) fn parse_message(message: &str) -> String {
+/// The parser's `message` about `expr` as AWS gives it at CreateStateMachine: jsonata-js's
+/// words without the code (`INVALID_JSONATA_EXPRESSION: Expected "]", got ","`, recorded in
+/// floci-io/floci#2745 with `Unexpected end of expression` and `The symbol "}" cannot be used as
+/// a unary operator`).
+pub(crate) fn parse_message(message: &str, expr: &str) -> String {
     let message = ["Invalid syntax: ", "Invalid number: "]
         .iter()
         .find_map(|prefix| message.strip_prefix(prefix))
@@ -243,6 +243,8 @@ pub(crate) fn parse_message(message: &str) -> String {
             .strip_prefix("Unsupported escape sequence: \\")
             .and_then(|c| serde_json::to_string(c).ok())
             .map(|c| format!("Unsupported escape sequence: \\{c}")),
+        // jsonata-js numbers the parameter, which the engine does not say.
+        "S0208" => misnamed_parameter(expr).map(|n| format!("Parameter {n} of function definition must be a variable name (start with $)")),
         "S0204" => rest
             .strip_prefix("Unknown operator: ")
             .and_then(|op| serde_json::to_string(op).ok())
@@ -277,6 +279,18 @@ pub(crate) fn parse_message(message: &str) -> String {
         _ => None,
     };
     reworded.unwrap_or_else(|| rest.to_string())
+}
+
+/// The number, from 1, of the first parameter of a function definition in `expr` written
+/// without its `$` (`function($a, b)`: 2).
+fn misnamed_parameter(expr: &str) -> Option<usize> {
+    ["function", "λ"].iter().find_map(|keyword| {
+        expr.match_indices(keyword).find_map(|(at, _)| {
+            let params = expr[at + keyword.len()..].trim_start().strip_prefix('(')?;
+            let params = &params[..params.find(')')?];
+            params.split(',').position(|param| !param.trim().starts_with('$')).map(|i| i + 1)
+        })
+    })
 }
 
 /// What follows AWS's sentence "… threw an error during evaluation": `. ` and a coded message,
@@ -424,7 +438,25 @@ mod tests {
                 "Number out of range: \"1e400\"",
             ),
         ] {
-            assert_eq!(parse_message(engine), jsonata_js, "{engine}");
+            assert_eq!(parse_message(engine, ""), jsonata_js, "{engine}");
+        }
+    }
+
+    /// jsonata-js 2.0.6's words, run there.
+    #[test]
+    fn a_parameter_without_its_dollar_is_numbered() {
+        let engine = "S0208: Parameter of function definition must be a variable name (start with $)";
+        for (expr, n) in [
+            ("function(x){x}", 1),
+            ("function( $a ,  $b, c ){1}", 3),
+            ("$map([1], function($v, i){i})", 2),
+            ("λ($a, b){1}", 2),
+        ] {
+            assert_eq!(
+                parse_message(engine, expr),
+                format!("Parameter {n} of function definition must be a variable name (start with $)"),
+                "{expr}"
+            );
         }
     }
 

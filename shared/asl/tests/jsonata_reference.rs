@@ -118,6 +118,7 @@ const EXPRESSIONS: &[&str] = &[
     "!$states.input",
     "'\\x41'",
     "$states.input@x",
+    "$map([1], function($v, i){ i })",
     // A range outside an array constructor, which 2.0.6 does not read.
     "$states.input.a[0..1]",
     "1..3",
