@@ -172,9 +172,10 @@ pub fn evaluate(expr: &str, env: &(impl Source + ?Sized), field: &str) -> Result
     let result = match evaluator.evaluate(ast, &JValue::Undefined) {
         Ok(result) => result,
         Err(e) => {
-            // An operand or argument reads `$states` and variables, never a context item, so
-            // each evaluates on its own (one that cannot counts as nothing).
-            let mut value_of = |node: &AstNode| evaluator.evaluate(node, &JValue::Undefined).unwrap_or(JValue::Undefined);
+            // An operand or argument evaluates on its own, with the context item it is given:
+            // none at the top, where only `$states` and variables are read, or an item a filter
+            // reads (one that cannot evaluate counts as nothing).
+            let mut value_of = |node: &AstNode, context: &JValue| evaluator.evaluate(node, context).unwrap_or(JValue::Undefined);
             let reworded = jsonata_blame::in_jsonata_js_words(e.message(), ast, &mut value_of);
             let (separator, message) = jsonata_errors::in_aws_words(reworded.as_deref().unwrap_or(e.message()));
             return Err(StatesError::query_evaluation(

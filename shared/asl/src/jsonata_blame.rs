@@ -26,7 +26,7 @@ pub(crate) struct Blame<'a> {
 
 /// `message`, an engine error from evaluating `ast`, in jsonata-js's words when the expression
 /// pins it to one node; `value_of` evaluates an operand or an argument.
-pub(crate) fn in_jsonata_js_words(message: &str, ast: &AstNode, value_of: &mut dyn FnMut(&AstNode) -> JValue) -> Option<String> {
+pub(crate) fn in_jsonata_js_words(message: &str, ast: &AstNode, value_of: &mut dyn FnMut(&AstNode, &JValue) -> JValue) -> Option<String> {
     let blame =
         crate::jsonata_signatures::blame(message, ast, value_of).or_else(|| crate::jsonata_operators::blame(message, ast, value_of))?;
     let token = renamed_by(ast, blame.node).unwrap_or(&blame.token);
@@ -61,7 +61,7 @@ mod tests {
     fn an_error_in_the_right_operand_of_and_or_is_named_after_it() {
         let words = |message: &str, expr: &str| {
             let ast = crate::jsonata::parse(expr).unwrap();
-            in_jsonata_js_words(message, &ast, &mut |node| match node {
+            in_jsonata_js_words(message, &ast, &mut |node, _| match node {
                 AstNode::String(s) => JValue::string(s.as_str()),
                 AstNode::Number(n) => JValue::Number(*n),
                 AstNode::Array(_) => JValue::array(vec![JValue::string("a")]),

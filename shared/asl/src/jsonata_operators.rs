@@ -55,9 +55,49 @@ fn arithmetic_symbol(op: &BinaryOp) -> Option<&'static str> {
     })
 }
 
+/// Each of `nodes` (an expression's) with a context item it is evaluated with: every node with
+/// none, then each node of a filter with each item the filter reads, in order. A filter's items
+/// are its step's value, the path up to that step evaluated without the step's own stages.
+fn in_context<'a>(nodes: &[&'a AstNode], value_of: &mut dyn FnMut(&AstNode, &JValue) -> JValue) -> Vec<(&'a AstNode, JValue)> {
+    let mut found: Vec<(&AstNode, JValue)> = nodes.iter().map(|node| (*node, JValue::Undefined)).collect();
+    for node in nodes {
+        let AstNode::Path { steps } = node else { continue };
+        for (at, step) in steps.iter().enumerate() {
+            let filters: Vec<&AstNode> = step
+                .stages
+                .iter()
+                .filter_map(|stage| match stage {
+                    jsonata_core::ast::Stage::Filter(filter) => Some(filter.as_ref()),
+                    _ => None,
+                })
+                .collect();
+            if filters.is_empty() {
+                continue;
+            }
+            let mut upto = steps[..=at].to_vec();
+            upto[at].stages.clear();
+            let items = match value_of(&AstNode::Path { steps: upto }, &JValue::Undefined) {
+                JValue::Array(items) => items.iter().cloned().collect(),
+                JValue::Undefined => Vec::new(),
+                one => vec![one],
+            };
+            for item in items {
+                for filter in &filters {
+                    found.extend(
+                        crate::jsonata_references::nodes(filter)
+                            .into_iter()
+                            .map(|inner| (inner, item.clone())),
+                    );
+                }
+            }
+        }
+    }
+    found
+}
+
 /// The operator node `message`, an engine error from evaluating `ast`, blames when the
 /// expression pins it to one node; `value_of` evaluates an operand.
-pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMut(&AstNode) -> JValue) -> Option<Blame<'a>> {
+pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMut(&AstNode, &JValue) -> JValue) -> Option<Blame<'a>> {
     let (code, rest) = message.split_once(": ")?;
     let nodes = crate::jsonata_references::nodes(ast);
     let (node, token, template) = match code {
@@ -66,7 +106,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMu
             let (side, symbol) = crate::jsonata_errors::arithmetic_misfit(code, message)?;
             let node = only(nodes.into_iter().filter(|node| match node {
                 AstNode::Binary { op, lhs, rhs } if arithmetic_symbol(op) == Some(symbol) => {
-                    let operand = value_of(if code == "T2001" { lhs } else { rhs });
+                    let operand = value_of(if code == "T2001" { lhs } else { rhs }, &JValue::Undefined);
                     !operand.is_undefined() && !matches!(operand, JValue::Number(_))
                 }
                 _ => false,
@@ -74,16 +114,23 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMu
             (node, symbol, crate::jsonata_errors::arithmetic_words(code, side, TOKEN))
         }
         // Ordered comparison of a number with a string: the engine names the operator only.
+        // jsonata-js names the first pair it was given, at the top or, in a filter, on the first
+        // item the filter reads that gives one (`items[price > 10]` with a price of "12").
         "T2009" => {
             let symbol = rest.split('"').nth(1)?;
-            let (node, left, right) = only(nodes.into_iter().filter_map(|node| match node {
-                AstNode::Binary { op, lhs, rhs } if ordering_symbol(op) == Some(symbol) => {
-                    let (l, r) = (value_of(lhs), value_of(rhs));
-                    let mixed = comparable(&l) && comparable(&r) && !l.is_undefined() && !r.is_undefined();
-                    (mixed && std::mem::discriminant(&l) != std::mem::discriminant(&r)).then_some((node, l, r))
+            let mut mixed: Vec<(&AstNode, JValue, JValue)> = Vec::new();
+            for (node, context) in in_context(&nodes, value_of) {
+                let AstNode::Binary { op, lhs, rhs } = node else { continue };
+                if ordering_symbol(op) != Some(symbol) || mixed.iter().any(|(seen, ..)| std::ptr::eq(*seen, node)) {
+                    continue;
                 }
-                _ => None,
-            }))?;
+                let (l, r) = (value_of(lhs, &context), value_of(rhs, &context));
+                let both = comparable(&l) && comparable(&r) && !l.is_undefined() && !r.is_undefined();
+                if both && std::mem::discriminant(&l) != std::mem::discriminant(&r) {
+                    mixed.push((node, l, r));
+                }
+            }
+            let (node, left, right) = only(mixed.into_iter())?;
             let template = format!(
                 "T2009: The values {} and {} either side of operator {TOKEN} must be of the same data type",
                 quoted(&left),
@@ -96,7 +143,8 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMu
             let (node, symbol) = only(nodes.into_iter().filter_map(|node| match node {
                 AstNode::Binary { op, lhs, rhs } => {
                     let symbol = ordering_symbol(op)?;
-                    (!comparable(&value_of(lhs)) || !comparable(&value_of(rhs))).then_some((node, symbol))
+                    (!comparable(&value_of(lhs, &JValue::Undefined)) || !comparable(&value_of(rhs, &JValue::Undefined)))
+                        .then_some((node, symbol))
                 }
                 _ => None,
             }))?;
@@ -109,7 +157,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMu
                     op: UnaryOp::Negate,
                     operand,
                 } => {
-                    let value = value_of(operand);
+                    let value = value_of(operand, &JValue::Undefined);
                     (!value.is_undefined() && !matches!(value, JValue::Number(_))).then_some((node, value))
                 }
                 _ => None,
@@ -122,7 +170,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMu
                     op: BinaryOp::Range,
                     lhs,
                     rhs,
-                } => match (value_of(lhs), value_of(rhs)) {
+                } => match (value_of(lhs, &JValue::Undefined), value_of(rhs, &JValue::Undefined)) {
                     (JValue::Number(from), JValue::Number(to)) => Some((node, to - from + 1.0)).filter(|(_, size)| *size > RANGE_LIMIT),
                     _ => None,
                 },
@@ -150,7 +198,7 @@ mod tests {
     /// Operands as the expressions below have them: literals, and `$states.input.s` holding "a".
     fn reworded(message: &str, expr: &str) -> Option<String> {
         let ast = crate::jsonata::parse(expr).unwrap();
-        crate::jsonata_blame::in_jsonata_js_words(message, &ast, &mut |node| match node {
+        crate::jsonata_blame::in_jsonata_js_words(message, &ast, &mut |node, _| match node {
             AstNode::String(s) => JValue::string(s.as_str()),
             AstNode::Number(n) => JValue::Number(*n),
             AstNode::Boolean(b) => JValue::Bool(*b),

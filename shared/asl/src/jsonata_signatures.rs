@@ -267,7 +267,7 @@ fn calls(ast: &AstNode) -> Vec<(&AstNode, &str, Vec<&AstNode>)> {
 /// The call `message`, an engine error from evaluating `ast`, blames when it is a signature
 /// error whose function the expression names; `value_of` evaluates an argument, whose type
 /// decides the argument jsonata-js blames for a wrong count.
-pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMut(&AstNode) -> JValue) -> Option<Blame<'a>> {
+pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMut(&AstNode, &JValue) -> JValue) -> Option<Blame<'a>> {
     let misfit = misfit(message)?;
     // A call of anything else (Step Functions' own functions, a lambda) could have failed too.
     let calls = calls(ast)
@@ -297,7 +297,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMu
             plural(element)?
         ),
         Misfit::Count(_) => {
-            let letters: String = args.iter().map(|arg| letter(&value_of(arg))).collect();
+            let letters: String = args.iter().map(|arg| letter(&value_of(arg, &JValue::Undefined))).collect();
             let index = blamed_argument(signature, &letters);
             format!("T0410: Argument {index} of function {TOKEN} does not match function signature")
         }
@@ -333,7 +333,7 @@ mod tests {
 
     fn reworded(message: &str, expr: &str) -> Option<String> {
         let ast = crate::jsonata::parse(expr).unwrap();
-        crate::jsonata_blame::in_jsonata_js_words(message, &ast, &mut |arg| match arg {
+        crate::jsonata_blame::in_jsonata_js_words(message, &ast, &mut |arg, _| match arg {
             AstNode::String(s) => JValue::string(s.as_str()),
             AstNode::Number(n) => JValue::Number(*n),
             AstNode::Array(_) => JValue::array(Vec::new()),
