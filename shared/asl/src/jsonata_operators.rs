@@ -95,8 +95,27 @@ fn in_context<'a>(nodes: &[&'a AstNode], value_of: &mut dyn FnMut(&AstNode, &JVa
     found
 }
 
+/// The one node `misfit` finds fault with, and what it found, from the first context item it
+/// does (`in_context`); none where no node or two do.
+fn the_one<'a, T>(
+    nodes: &[&'a AstNode],
+    value_of: &mut dyn FnMut(&AstNode, &JValue) -> JValue,
+    mut misfit: impl FnMut(&'a AstNode, &JValue, &mut dyn FnMut(&AstNode, &JValue) -> JValue) -> Option<T>,
+) -> Option<(&'a AstNode, T)> {
+    let mut found: Vec<(&AstNode, T)> = Vec::new();
+    for (node, context) in in_context(nodes, value_of) {
+        if found.iter().any(|(seen, _)| std::ptr::eq(*seen, node)) {
+            continue;
+        }
+        if let Some(fault) = misfit(node, &context, value_of) {
+            found.push((node, fault));
+        }
+    }
+    only(found.into_iter())
+}
+
 /// The operator node `message`, an engine error from evaluating `ast`, blames when the
-/// expression pins it to one node; `value_of` evaluates an operand.
+/// expression pins it to one node; `value_of` evaluates an operand with a context item.
 pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMut(&AstNode, &JValue) -> JValue) -> Option<Blame<'a>> {
     let (code, rest) = message.split_once(": ")?;
     let nodes = crate::jsonata_references::nodes(ast);
@@ -104,33 +123,28 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMu
         // Arithmetic on something not a number: jsonata-js quotes the operator.
         "T2001" | "T2002" => {
             let (side, symbol) = crate::jsonata_errors::arithmetic_misfit(code, message)?;
-            let node = only(nodes.into_iter().filter(|node| match node {
+            let (node, ()) = the_one(&nodes, value_of, |node, context, value_of| match node {
                 AstNode::Binary { op, lhs, rhs } if arithmetic_symbol(op) == Some(symbol) => {
-                    let operand = value_of(if code == "T2001" { lhs } else { rhs }, &JValue::Undefined);
-                    !operand.is_undefined() && !matches!(operand, JValue::Number(_))
+                    let operand = value_of(if code == "T2001" { lhs } else { rhs }, context);
+                    (!operand.is_undefined() && !matches!(operand, JValue::Number(_))).then_some(())
                 }
-                _ => false,
-            }))?;
+                _ => None,
+            })?;
             (node, symbol, crate::jsonata_errors::arithmetic_words(code, side, TOKEN))
         }
-        // Ordered comparison of a number with a string: the engine names the operator only.
-        // jsonata-js names the first pair it was given, at the top or, in a filter, on the first
-        // item the filter reads that gives one (`items[price > 10]` with a price of "12").
+        // Ordered comparison of a number with a string: the engine names the operator only, and
+        // jsonata-js the values (in a filter, those of the first item that gives a pair:
+        // `items[price > 10]` with a price of "12").
         "T2009" => {
             let symbol = rest.split('"').nth(1)?;
-            let mut mixed: Vec<(&AstNode, JValue, JValue)> = Vec::new();
-            for (node, context) in in_context(&nodes, value_of) {
-                let AstNode::Binary { op, lhs, rhs } = node else { continue };
-                if ordering_symbol(op) != Some(symbol) || mixed.iter().any(|(seen, ..)| std::ptr::eq(*seen, node)) {
-                    continue;
+            let (node, (left, right)) = the_one(&nodes, value_of, |node, context, value_of| match node {
+                AstNode::Binary { op, lhs, rhs } if ordering_symbol(op) == Some(symbol) => {
+                    let (l, r) = (value_of(lhs, context), value_of(rhs, context));
+                    let both = comparable(&l) && comparable(&r) && !l.is_undefined() && !r.is_undefined();
+                    (both && std::mem::discriminant(&l) != std::mem::discriminant(&r)).then_some((l, r))
                 }
-                let (l, r) = (value_of(lhs, &context), value_of(rhs, &context));
-                let both = comparable(&l) && comparable(&r) && !l.is_undefined() && !r.is_undefined();
-                if both && std::mem::discriminant(&l) != std::mem::discriminant(&r) {
-                    mixed.push((node, l, r));
-                }
-            }
-            let (node, left, right) = only(mixed.into_iter())?;
+                _ => None,
+            })?;
             let template = format!(
                 "T2009: The values {} and {} either side of operator {TOKEN} must be of the same data type",
                 quoted(&left),
@@ -140,42 +154,41 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMu
         }
         // Ordered comparison of something neither number nor string: the engine names the types.
         "T2010" => {
-            let (node, symbol) = only(nodes.into_iter().filter_map(|node| match node {
+            let (node, symbol) = the_one(&nodes, value_of, |node, context, value_of| match node {
                 AstNode::Binary { op, lhs, rhs } => {
                     let symbol = ordering_symbol(op)?;
-                    (!comparable(&value_of(lhs, &JValue::Undefined)) || !comparable(&value_of(rhs, &JValue::Undefined)))
-                        .then_some((node, symbol))
+                    (!comparable(&value_of(lhs, context)) || !comparable(&value_of(rhs, context))).then_some(symbol)
                 }
                 _ => None,
-            }))?;
+            })?;
             let template = format!("T2010: The expressions either side of operator {TOKEN} must evaluate to numeric or string values");
             (node, symbol, template)
         }
         "D1002" => {
-            let (node, value) = only(nodes.into_iter().filter_map(|node| match node {
+            let (node, value) = the_one(&nodes, value_of, |node, context, value_of| match node {
                 AstNode::Unary {
                     op: UnaryOp::Negate,
                     operand,
                 } => {
-                    let value = value_of(operand, &JValue::Undefined);
-                    (!value.is_undefined() && !matches!(value, JValue::Number(_))).then_some((node, value))
+                    let value = value_of(operand, context);
+                    (!value.is_undefined() && !matches!(value, JValue::Number(_))).then_some(value)
                 }
                 _ => None,
-            }))?;
+            })?;
             (node, "-", format!("D1002: Cannot negate a non-numeric value: {}", quoted(&value)))
         }
         "D2014" => {
-            let (node, size) = only(nodes.into_iter().filter_map(|node| match node {
+            let (node, size) = the_one(&nodes, value_of, |node, context, value_of| match node {
                 AstNode::Binary {
                     op: BinaryOp::Range,
                     lhs,
                     rhs,
-                } => match (value_of(lhs, &JValue::Undefined), value_of(rhs, &JValue::Undefined)) {
-                    (JValue::Number(from), JValue::Number(to)) => Some((node, to - from + 1.0)).filter(|(_, size)| *size > RANGE_LIMIT),
+                } => match (value_of(lhs, context), value_of(rhs, context)) {
+                    (JValue::Number(from), JValue::Number(to)) => Some(to - from + 1.0).filter(|size| *size > RANGE_LIMIT),
                     _ => None,
                 },
                 _ => None,
-            }))?;
+            })?;
             let template = format!(
                 "D2014: The size of the sequence allocated by the range operator (..) must not exceed 1e6.  Attempted to allocate {}.",
                 crate::jsonata_errors::js_number(size)

@@ -222,11 +222,14 @@ const EXPRESSIONS: &[&str] = &[
     "$string(12345678901234567) & ' ' & ('id-' & 1700000000123456)",
     "$number(' 12')",
     "$number('.5')",
-    // A comparison in a filter that meets a number and a string: jsonata-js names the first
-    // pair, from the item the filter was reading.
+    // An operator's error in a filter: jsonata-js names what it was given by the item the
+    // filter was reading.
     "[1, '2'][$ > 1]",
     "[{'a': 1}, {'a': 'x'}, {'a': 'y'}][a > 0].a",
     "[1, 2, '3'][$ > 1 and $ < 5]",
+    "[{'a': 1}, {'a': true}][a > 0]",
+    "[1, 'x'][-$ < 0]",
+    "[1, 'x'][$ > 0 and $ * 2 > 0]",
     // `$reduce`, which Baton supplies where the fold starts from nothing.
     "$reduce([], function($a, $b){ $a + $b })",
     "$reduce([2, 3], function($a, $b){ $a * $b }, $states.input.none)",
