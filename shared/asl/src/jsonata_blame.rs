@@ -24,9 +24,13 @@ pub(crate) struct Blame<'a> {
     pub(crate) token: String,
 }
 
+/// Evaluates a node of the expression with a context item (`Undefined` for none), as the
+/// expression's evaluator does; a node that cannot be evaluated is nothing.
+pub(crate) type ValueOf<'v> = dyn FnMut(&AstNode, &JValue) -> JValue + 'v;
+
 /// `message`, an engine error from evaluating `ast`, in jsonata-js's words when the expression
 /// pins it to one node; `value_of` evaluates an operand or an argument.
-pub(crate) fn in_jsonata_js_words(message: &str, ast: &AstNode, value_of: &mut dyn FnMut(&AstNode, &JValue) -> JValue) -> Option<String> {
+pub(crate) fn in_jsonata_js_words(message: &str, ast: &AstNode, value_of: &mut ValueOf) -> Option<String> {
     let blame =
         crate::jsonata_signatures::blame(message, ast, value_of).or_else(|| crate::jsonata_operators::blame(message, ast, value_of))?;
     let token = renamed_by(ast, blame.node).unwrap_or(&blame.token);

@@ -9,7 +9,7 @@
 use jsonata_core::ast::{AstNode, BinaryOp, UnaryOp};
 use jsonata_core::value::JValue;
 
-use crate::jsonata_blame::{Blame, TOKEN};
+use crate::jsonata_blame::{Blame, TOKEN, ValueOf};
 
 /// jsonata-js's bound on a range, checked before the range is made (its `D2014`). Its message
 /// in 2.0.6, the version Step Functions runs (developer guide, Transforming data with
@@ -58,7 +58,7 @@ fn arithmetic_symbol(op: &BinaryOp) -> Option<&'static str> {
 /// Each of `nodes` (an expression's) with a context item it is evaluated with: every node with
 /// none, then each node of a filter with each item the filter reads, in order. A filter's items
 /// are its step's value, the path up to that step evaluated without the step's own stages.
-fn in_context<'a>(nodes: &[&'a AstNode], value_of: &mut dyn FnMut(&AstNode, &JValue) -> JValue) -> Vec<(&'a AstNode, JValue)> {
+fn in_context<'a>(nodes: &[&'a AstNode], value_of: &mut ValueOf) -> Vec<(&'a AstNode, JValue)> {
     let mut found: Vec<(&AstNode, JValue)> = nodes.iter().map(|node| (*node, JValue::Undefined)).collect();
     for node in nodes {
         let AstNode::Path { steps } = node else { continue };
@@ -99,8 +99,8 @@ fn in_context<'a>(nodes: &[&'a AstNode], value_of: &mut dyn FnMut(&AstNode, &JVa
 /// does (`in_context`); none where no node or two do.
 fn the_one<'a, T>(
     nodes: &[&'a AstNode],
-    value_of: &mut dyn FnMut(&AstNode, &JValue) -> JValue,
-    mut misfit: impl FnMut(&'a AstNode, &JValue, &mut dyn FnMut(&AstNode, &JValue) -> JValue) -> Option<T>,
+    value_of: &mut ValueOf,
+    mut misfit: impl FnMut(&'a AstNode, &JValue, &mut ValueOf) -> Option<T>,
 ) -> Option<(&'a AstNode, T)> {
     let mut found: Vec<(&AstNode, T)> = Vec::new();
     for (node, context) in in_context(nodes, value_of) {
@@ -116,7 +116,7 @@ fn the_one<'a, T>(
 
 /// The operator node `message`, an engine error from evaluating `ast`, blames when the
 /// expression pins it to one node; `value_of` evaluates an operand with a context item.
-pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMut(&AstNode, &JValue) -> JValue) -> Option<Blame<'a>> {
+pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf) -> Option<Blame<'a>> {
     let (code, rest) = message.split_once(": ")?;
     let nodes = crate::jsonata_references::nodes(ast);
     let (node, token, template) = match code {

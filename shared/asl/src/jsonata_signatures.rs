@@ -13,7 +13,7 @@ use jsonata_core::ast::{AstNode, BinaryOp};
 use jsonata_core::value::JValue;
 use regex_lite::Regex;
 
-use crate::jsonata_blame::{Blame, TOKEN};
+use crate::jsonata_blame::{Blame, TOKEN, ValueOf};
 
 /// jsonata-js 2.x's builtins and their signatures (`staticFrame.bind(name, defineFunction(…,
 /// signature))` in its jsonata.js).
@@ -267,7 +267,7 @@ fn calls(ast: &AstNode) -> Vec<(&AstNode, &str, Vec<&AstNode>)> {
 /// The call `message`, an engine error from evaluating `ast`, blames when it is a signature
 /// error whose function the expression names; `value_of` evaluates an argument, whose type
 /// decides the argument jsonata-js blames for a wrong count.
-pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut dyn FnMut(&AstNode, &JValue) -> JValue) -> Option<Blame<'a>> {
+pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf) -> Option<Blame<'a>> {
     let misfit = misfit(message)?;
     // A call of anything else (Step Functions' own functions, a lambda) could have failed too.
     let calls = calls(ast)
