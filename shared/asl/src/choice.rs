@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::context::Context;
 use crate::definition::ChoiceRule;
 use crate::error::StatesError;
-use crate::path::resolve;
+use crate::path::{refuse_null_input, resolve};
 use crate::timestamp::offset_date_time;
 
 /// Evaluates a rule against the (already InputPath-filtered) input.
@@ -38,6 +38,7 @@ pub fn matches(rule: &ChoiceRule, input: &Value, context: &Context) -> Result<bo
         .iter()
         .next()
         .ok_or_else(|| StatesError::runtime(format!("the Choice rule on {variable} has no comparison operator")))?;
+    refuse_null_input(variable, input)?;
     let value = resolve(variable, input, context).ok();
     if operator == "IsPresent" {
         return Ok(operand.as_bool() == Some(value.is_some()));
@@ -62,6 +63,7 @@ pub fn matches(rule: &ChoiceRule, input: &Value, context: &Context) -> Result<bo
             let path = operand
                 .as_str()
                 .ok_or_else(|| StatesError::runtime(format!("{operator} takes a path string")))?;
+            refuse_null_input(path, input)?;
             let operand = resolve(path, input, context).map_err(|_| invalid_condition_path(path))?;
             (op, numeric_operand(op, operand))
         }

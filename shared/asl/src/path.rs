@@ -474,6 +474,17 @@ pub(crate) fn reads_input(path: &str) -> bool {
         .is_some_and(|rest| !rest.starts_with(|c: char| c == '$' || c.is_ascii_alphabetic() || c == '_'))
 }
 
+/// Step Functions applies no path to a null input, `$` included: a Parameters field's
+/// (`"Input.$": "$"`) and a Choice rule's (`"Variable": "$"`) fail the state with States.Runtime
+/// in these words (recorded causes cited in `tests/conformance/errors.json` and
+/// `tests/conformance/choice.json`). Paths into the context object or a variable still read.
+pub(crate) fn refuse_null_input(path: &str, input: &Value) -> Result<(), StatesError> {
+    if input.is_null() && reads_input(path) {
+        return Err(StatesError::runtime("Unable to apply Path transformation to null or empty input."));
+    }
+    Ok(())
+}
+
 /// A path that reads a workflow variable (`$name…`): the variable's name and the path into its
 /// value (`$order.items[0]` is `order` and `.items[0]`).
 pub(crate) fn variable_path(path: &str) -> Option<(&str, &str)> {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use crate::context::Context;
 use crate::error::StatesError;
 use crate::intrinsics;
-use crate::path::{lookup_in_template, reads_input, within_context};
+use crate::path::{lookup_in_template, refuse_null_input, within_context};
 
 /// Applies a payload template to `input`. The object it builds holds the fields written as they
 /// are first, in the template's order, then the `.$` fields in the order Java's `HashMap`
@@ -60,11 +60,8 @@ fn resolve(key: &str, value: &Value, input: &Value, context: &Context) -> Result
         .ok_or_else(|| StatesError::runtime(format!("the value of '{key}' must be a path or intrinsic function string")))?;
     if intrinsics::is_intrinsic(expr) {
         intrinsics::evaluate(expr, input, context)
-    } else if input.is_null() && reads_input(expr) {
-        // AWS applies no path to a null input, `$` included (recorded cause cited in
-        // `tests/conformance/errors.json`).
-        Err(StatesError::runtime("Unable to apply Path transformation to null or empty input."))
     } else {
+        refuse_null_input(expr, input)?;
         lookup_in_template(expr, input, context)?.ok_or_else(|| not_found(expr, key, input, context))
     }
 }
