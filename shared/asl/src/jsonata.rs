@@ -60,8 +60,15 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
                 _ => {}
             }
         }
+        let on_context = crate::jsonata_references::called_on_context(&ast);
         let host_functions = crate::jsonata_functions::names()
-            .filter(|name| called.contains(name) || (passed.contains(name) && !crate::jsonata_functions::only_where_called(name)))
+            .filter(|name| {
+                if crate::jsonata_functions::only_where_called(name) {
+                    called.contains(name) && !on_context.contains(name)
+                } else {
+                    called.contains(name) || passed.contains(name)
+                }
+            })
             .collect();
         let reads = crate::jsonata_references::reads(&ast);
         let parsed = Rc::new(Parsed {

@@ -6,7 +6,8 @@
 //! was seen to differ (`BOUNDS`, `SIGNED`). And the one it takes away: "`$eval` is not
 //! available; use `$parse` instead". The rest are jsonata-js's, which the embedded engine has
 //! only in part: `$now` with a picture and a timezone, the URL functions (`jsonata_url`),
-//! `$fromMillis` and `$formatBase` of a number with a fraction, and `$reduce` from nothing.
+//! `$fromMillis` and `$formatBase` of a number with a fraction, `$reduce` from nothing, and
+//! `$sort`, `$single` and `$sift` given nothing for their function.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -21,7 +22,7 @@ type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
 
 /// The functions this module binds, by name, each of which an expression may call or pass as a
 /// value.
-const FUNCTIONS: [(&str, Bind); 15] = [
+const FUNCTIONS: [(&str, Bind); 18] = [
     ("partition", |e| e.register_fn("partition", partition)),
     // `$range` yields a JSONata sequence, so one number is that number: AWS answered
     // `$range(1, 9, 9)` with `1` (recorded in localstack/localstack, tests/aws/services/
@@ -47,6 +48,15 @@ const FUNCTIONS: [(&str, Bind); 15] = [
     ("fromMillis", |e| e.register_fn_override("fromMillis", from_millis)),
     ("formatBase", |e| e.register_fn_override("formatBase", format_base)),
     ("reduce", |e| e.register_fn_override("reduce", reduce)),
+    ("sort", |e| {
+        e.register_fn_override("sort", |args: &[JValue]| signature_checked("sort", args))
+    }),
+    ("single", |e| {
+        e.register_fn_override("single", |args: &[JValue]| signature_checked("single", args))
+    }),
+    ("sift", |e| {
+        e.register_fn_override("sift", |args: &[JValue]| signature_checked("sift", args))
+    }),
     ("encodeUrl", |e| {
         e.register_fn_override("encodeUrl", |args: &[JValue]| jsonata_url::ENCODE_URL.call(args))
     }),
@@ -78,7 +88,7 @@ pub(crate) fn names() -> impl Iterator<Item = &'static str> {
 /// cut to its own arity, as jsonata-js cuts them, which the engine does for its builtins and not
 /// for a function Baton binds; these keep the engine's there, as they answered before.
 pub(crate) fn only_where_called(name: &str) -> bool {
-    matches!(name, "fromMillis" | "formatBase" | "reduce")
+    matches!(name, "fromMillis" | "formatBase" | "reduce" | "sort" | "single" | "sift")
 }
 
 /// Registers on `evaluator` the functions `used` names: binding one costs an allocation, and
@@ -216,8 +226,18 @@ fn reduce(args: &[JValue]) -> HostFnResult {
     }
 }
 
+/// jsonata-js's signatures take nothing for a function parameter (`f`, where `s` or `n` take
+/// `m`): a misspelt comparator, `$sort(xs, $states.input.none)`, is `T0410: Argument 2 of
+/// function "sort" does not match function signature` there, and so for `$single` and `$sift`,
+/// where the embedded engine takes it as no function given and answers (the array unsorted,
+/// D3139, nothing).
+fn signature_checked(name: &str, args: &[JValue]) -> HostFnResult {
+    jsonata_signatures::check_builtin(name, args).map_err(EvaluatorError::TypeError)?;
+    builtin(name, args)
+}
+
 /// The embedded engine's own builtin `name`, called with `args` (its signature checked first,
-/// so at most three). A function handed to it (`$reduce`'s) may call the functions this module
+/// so at most three). A function handed to it (`$reduce`'s, `$sort`'s) may call the functions this module
 /// binds, so they stand beside it then, but for `name` itself, which is the engine's here.
 fn builtin(name: &str, args: &[JValue]) -> HostFnResult {
     const PARAMS: [&str; 3] = ["a0", "a1", "a2"];

@@ -205,6 +205,29 @@ pub(crate) fn nodes(ast: &AstNode) -> Vec<&AstNode> {
     found
 }
 
+/// The functions called where the context item may stand in for their first argument: as a
+/// step of a path after its first (`xs.$fromMillis()`, `o.$sift(f)`), or with no argument at
+/// all. jsonata-js hands such a call the item the step is reading; a function bound from
+/// outside the engine is handed its arguments only, so a builtin Baton stands in for keeps the
+/// engine's own there.
+pub(crate) fn called_on_context(ast: &AstNode) -> Vec<&str> {
+    fn function(node: &AstNode) -> Option<(&str, usize)> {
+        match node {
+            AstNode::Function { name, args, .. } => Some((name.as_str(), args.len())),
+            AstNode::FunctionApplication(inner) => function(inner),
+            _ => None,
+        }
+    }
+    let mut found = Vec::new();
+    for node in nodes(ast) {
+        match node {
+            AstNode::Path { steps } => found.extend(steps.iter().skip(1).filter_map(|step| function(&step.node)).map(|(name, _)| name)),
+            other => found.extend(function(other).filter(|(_, args)| *args == 0).map(|(name, _)| name)),
+        }
+    }
+    found
+}
+
 /// Every expression directly inside `node`, in the order written.
 pub(crate) fn children(node: &AstNode) -> Vec<&AstNode> {
     match node {

@@ -238,6 +238,19 @@ const EXPRESSIONS: &[&str] = &[
     "$reduce([1, 2], function($a, $b){ $a + 'x' })",
     "$reduce([1, 2], function($a, $b){ $a + $b }, 1, 2)",
     "$reduce([1, 2], $sum)",
+    // A function parameter given nothing (a misspelt comparator) does not fit its signature.
+    "$sort([2, 1], $states.input.none)",
+    "$single([1], $states.input.none)",
+    "$sift({'a': 1}, $states.input.none)",
+    "$sort([2, 1], function($a, $b){ $a > $b + $count($states.input) })",
+    "$single([1, 2], function($v){ $v > 1 }) & $sift({'a': 1, 'b': 2}, function($v){ $v > 1 }).b",
+    "$sort(['b', 'a']) & $single(['x'])",
+    // The context item standing in for the first argument of a function Baton stands in for.
+    "(1700000000123.5).$fromMillis()",
+    "[1700000000000, 0].$fromMillis('[Y0001]')",
+    "(255).$formatBase(16)",
+    "{'a': 1, 'b': 2}.$sift(function($v){ $v > 1 })",
+    "[{'a': 1}, {'b': 2}].$sift(function($v, $k){ $k = 'b' })",
 ];
 
 /// One expression's answer, as both sides give it.
