@@ -86,7 +86,9 @@ pub(crate) fn names() -> impl Iterator<Item = &'static str> {
 /// Whether a function stands in for a builtin only where it is called. Passed as a value
 /// (`$map(xs, $formatBase)`), a builtin is handed the higher-order function's extra arguments
 /// cut to its own arity, as jsonata-js cuts them, which the engine does for its builtins and not
-/// for a function Baton binds; these keep the engine's there, as they answered before.
+/// for a function Baton binds; these keep the engine's there, as they answered before, and
+/// where the context item stands in for their first argument
+/// (`jsonata_references::called_on_context`), which a function Baton binds is not handed.
 pub(crate) fn only_where_called(name: &str) -> bool {
     matches!(name, "fromMillis" | "formatBase" | "reduce" | "sort" | "single" | "sift")
 }
@@ -237,8 +239,8 @@ fn signature_checked(name: &str, args: &[JValue]) -> HostFnResult {
 }
 
 /// The embedded engine's own builtin `name`, called with `args` (its signature checked first,
-/// so at most three). A function handed to it (`$reduce`'s, `$sort`'s) may call the functions this module
-/// binds, so they stand beside it then, but for `name` itself, which is the engine's here.
+/// so at most three). A function handed to it (`$reduce`'s, `$sort`'s) may call the functions
+/// this module binds, so they stand beside it then, but for `name` itself, the engine's here.
 fn builtin(name: &str, args: &[JValue]) -> HostFnResult {
     const PARAMS: [&str; 3] = ["a0", "a1", "a2"];
     let mut bindings = Bindings::new();
