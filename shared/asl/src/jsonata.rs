@@ -63,8 +63,10 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
         let on_context = crate::jsonata_references::called_on_context(&ast);
         let host_functions = crate::jsonata_functions::names()
             .filter(|name| {
+                // A stand-in that serves a call alone stands nowhere in an expression that also
+                // passes the function as a value or calls it on the context item.
                 if crate::jsonata_functions::only_where_called(name) {
-                    called.contains(name) && !on_context.contains(name)
+                    called.contains(name) && !passed.contains(name) && !on_context.contains(name)
                 } else {
                     called.contains(name) || passed.contains(name)
                 }
@@ -169,6 +171,7 @@ pub fn evaluate(expr: &str, env: &(impl Source + ?Sized), field: &str) -> Result
         max_sequence_length: Some(jsonata_errors::MAX_SEQUENCE),
         cancel: None,
     };
+    crate::jsonata_functions::bind(&mut bindings, &parsed.host_functions);
     let mut evaluator = Evaluator::with_options(bindings, bounds);
     crate::jsonata_functions::register(&mut evaluator, &parsed.host_functions)
         .map_err(|e| StatesError::new(QUERY_EVALUATION_ERROR, format!("Step Functions' JSONata functions: {e}")))?;

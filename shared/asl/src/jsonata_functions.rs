@@ -7,7 +7,8 @@
 //! available; use `$parse` instead". The rest are jsonata-js's, which the embedded engine has
 //! only in part: `$now` with a picture and a timezone, the URL functions (`jsonata_url`),
 //! `$fromMillis` and `$formatBase` of a number with a fraction, `$reduce` from nothing, and
-//! `$sort`, `$single` and `$sift` given nothing for their function.
+//! `$sort`, `$single` and `$sift` given nothing for their function, and `$number` of a string
+//! that is no JSON number.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -22,7 +23,7 @@ type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
 
 /// The functions this module binds, by name, each of which an expression may call or pass as a
 /// value.
-const FUNCTIONS: [(&str, Bind); 18] = [
+const FUNCTIONS: [(&str, Bind); 19] = [
     ("partition", |e| e.register_fn("partition", partition)),
     // `$range` yields a JSONata sequence, so one number is that number: AWS answered
     // `$range(1, 9, 9)` with `1` (recorded in localstack/localstack, tests/aws/services/
@@ -57,6 +58,9 @@ const FUNCTIONS: [(&str, Bind); 18] = [
     ("sift", |e| {
         e.register_fn_override("sift", |args: &[JValue]| signature_checked("sift", args))
     }),
+    // The engine compiles `$number`, so it cannot be replaced where called: its stand-in is
+    // reached through a binding of the name (`bind`), which the engine lets shadow a builtin.
+    ("number", |e| e.register_fn(NUMBER, number)),
     ("encodeUrl", |e| {
         e.register_fn_override("encodeUrl", |args: &[JValue]| jsonata_url::ENCODE_URL.call(args))
     }),
@@ -86,11 +90,23 @@ pub(crate) fn names() -> impl Iterator<Item = &'static str> {
 /// Whether a function stands in for a builtin only where it is called. Passed as a value
 /// (`$map(xs, $formatBase)`), a builtin is handed the higher-order function's extra arguments
 /// cut to its own arity, as jsonata-js cuts them, which the engine does for its builtins and not
-/// for a function Baton binds; these keep the engine's there, as they answered before, and
-/// where the context item stands in for their first argument
-/// (`jsonata_references::called_on_context`), which a function Baton binds is not handed.
+/// for a function Baton binds; these keep the engine's in an expression that passes one as a
+/// value, and in one that calls one on the context item (`jsonata_references::called_on_context`),
+/// which a function Baton binds is not handed.
 pub(crate) fn only_where_called(name: &str) -> bool {
-    matches!(name, "fromMillis" | "formatBase" | "reduce" | "sort" | "single" | "sift")
+    matches!(name, "fromMillis" | "formatBase" | "reduce" | "sort" | "single" | "sift" | "number")
+}
+
+/// The name `$number`'s stand-in is registered under: one no expression can write, so that only
+/// the binding `bind` makes reaches it.
+const NUMBER: &str = "number (jsonata-js)";
+
+/// Binds the names of the stand-ins that replace a builtin the engine compiles, of those `used`
+/// names: a binding shadows a builtin, as a jsonata-js frame binding does.
+pub(crate) fn bind(bindings: &mut Bindings, used: &[&'static str]) {
+    if used.contains(&"number") {
+        bindings.bind("number".into(), JValue::Builtin { name: NUMBER.into() });
+    }
 }
 
 /// Registers on `evaluator` the functions `used` names: binding one costs an allocation, and
@@ -238,6 +254,75 @@ fn signature_checked(name: &str, args: &[JValue]) -> HostFnResult {
     builtin(name, args)
 }
 
+/// jsonata-js casts a string to a number only when it is a JSON number or reads as a `0x`, `0o`
+/// or `0b` literal (`json_number`, `radix_literal`); else D3030 (JSONata's documentation: "Strings
+/// that contain a sequence of characters that represent a legal JSON number are converted to that
+/// number"). The embedded engine also reads `" 12"`, `"+5"`, `".5"` and `"5."`: `$number` of a
+/// CSV field with a space after its comma ran locally where jsonata-js refuses it.
+/// The everyday calls — a number, a boolean, a JSON number's text — are answered here, as
+/// jsonata-js answers them, without the engine's round trip.
+fn number(args: &[JValue]) -> HostFnResult {
+    match args {
+        [JValue::Number(_)] => Ok(args[0].clone()),
+        [JValue::Bool(b)] => Ok(JValue::Number(if *b { 1.0 } else { 0.0 })),
+        [JValue::String(text)] if json_number(text) => match text.parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(JValue::Number(n)),
+            // `1e999`: the engine refuses it in jsonata-js's words.
+            _ => builtin("number", args),
+        },
+        [JValue::String(text)] if !radix_literal(text) => Err(EvaluatorError::EvaluationError(format!(
+            "D3030: Unable to cast value to a number: {}",
+            Value::from(&**text)
+        ))),
+        _ => {
+            jsonata_signatures::check_builtin("number", args).map_err(EvaluatorError::TypeError)?;
+            builtin("number", args)
+        }
+    }
+}
+
+/// jsonata-js's `/^-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?$/`.
+fn json_number(text: &str) -> bool {
+    fn digits(s: &str) -> (usize, &str) {
+        let n = s.bytes().take_while(u8::is_ascii_digit).count();
+        (n, &s[n..])
+    }
+    let (whole, rest) = digits(text.strip_prefix('-').unwrap_or(text));
+    let rest = match rest.strip_prefix('.').map(digits) {
+        Some((0, _)) => return false,
+        Some((_, after)) => after,
+        None => rest,
+    };
+    let rest = match rest.strip_prefix(['e', 'E']) {
+        Some(exponent) => match digits(exponent.strip_prefix(['+', '-']).unwrap_or(exponent)) {
+            (0, _) => return false,
+            (_, after) => after,
+        },
+        None => rest,
+    };
+    whole > 0 && rest.is_empty()
+}
+
+/// jsonata-js's `/^(0[xX][0-9A-Fa-f]+)|(0[oO][0-7]+)|(0[bB][0-1]+)$/`, whose anchors bind to the
+/// first and last alternatives alone: a hexadecimal literal that starts the text, an octal one
+/// anywhere in it, a binary one that ends it (what it matches beyond a whole literal the engine
+/// answers).
+fn radix_literal(text: &str) -> bool {
+    let literal = |s: &str, marks: [char; 2], digit: fn(&char) -> bool| {
+        s.strip_prefix('0')
+            .and_then(|s| s.strip_prefix(marks))
+            .is_some_and(|s| s.chars().next().as_ref().is_some_and(digit))
+    };
+    let octal = |c: &char| ('0'..='7').contains(c);
+    let binary = |c: &char| matches!(c, '0' | '1');
+    literal(text, ['x', 'X'], char::is_ascii_hexdigit)
+        || text.char_indices().any(|(i, _)| literal(&text[i..], ['o', 'O'], octal))
+        || text.char_indices().any(|(i, _)| {
+            let tail = &text[i..];
+            literal(tail, ['b', 'B'], binary) && tail[2..].chars().all(|c| binary(&c))
+        })
+}
+
 /// The embedded engine's own builtin `name`, called with `args` (its signature checked first,
 /// so at most three). A function handed to it (`$reduce`'s, `$sort`'s) may call the functions
 /// this module binds, so they stand beside it then, but for `name` itself, the engine's here.
@@ -276,6 +361,46 @@ fn java_next_double(seed: i64) -> f64 {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    /// The answers of jsonata-js 2.0.6's two regular expressions, run in Node, for each text.
+    #[test]
+    fn a_string_casts_where_jsonata_js_s_patterns_match() {
+        let answers = [
+            ("12", true, false),
+            ("-12", true, false),
+            ("1.5", true, false),
+            ("-1.5e3", true, false),
+            ("1E+2", true, false),
+            ("1e-2", true, false),
+            (" 12", false, false),
+            ("12 ", false, false),
+            ("+5", false, false),
+            (".5", false, false),
+            ("5.", false, false),
+            ("1e", false, false),
+            ("1.e2", false, false),
+            ("-", false, false),
+            ("", false, false),
+            ("--1", false, false),
+            ("0x1F", false, true),
+            ("0X1f", false, true),
+            ("0xg", false, false),
+            ("x0x1", false, false),
+            ("zz0o7", false, true),
+            ("0o8", false, false),
+            ("0b101", false, true),
+            ("1 0b1", false, true),
+            ("0b12", false, false),
+            ("0b", false, false),
+            ("a0B1", false, true),
+            ("1e999", true, false),
+            ("0x1Fzz", false, true),
+            ("١٢", false, false),
+        ];
+        for (text, json, radix) in answers {
+            assert_eq!((super::json_number(text), super::radix_literal(text)), (json, radix), "{text:?}");
+        }
+    }
 
     use crate::jsonata::{Env, evaluate};
 

@@ -251,6 +251,16 @@ const EXPRESSIONS: &[&str] = &[
     "(255).$formatBase(16)",
     "{'a': 1, 'b': 2}.$sift(function($v){ $v > 1 })",
     "[{'a': 1}, {'b': 2}].$sift(function($v, $k){ $k = 'b' })",
+    // `$number` casts a string only when it is a JSON number (or 0x, 0o, 0b).
+    "$number('+5')",
+    "$number('5.')",
+    "$number('\t3\n')",
+    "$number('12') + $number('-1.5e3') + $number('0x1F') + $number(true)",
+    "$number('1e999')",
+    "$reduce([' 1', '2'], function($a, $v){ $a + $number($v) }, 0)",
+    "('7').$number()",
+    "$number('1') + $count($map(['2', '3'], $number))",
+    "[$number('-0'), $number('1.0e+2'), $number(false), $number(2.5), $number('0.1') + $number('0.2')]",
 ];
 
 /// One expression's answer, as both sides give it.
