@@ -102,9 +102,10 @@ pub(crate) fn only_where_called(name: &str) -> bool {
 const NUMBER: &str = "number (jsonata-js)";
 
 /// Binds the names of the stand-ins that replace a builtin the engine compiles, of those `used`
-/// names: a binding shadows a builtin, as a jsonata-js frame binding does.
+/// names: a binding shadows a builtin, as a jsonata-js frame binding does. A workflow variable
+/// bound under the name already shadows both, as it shadows the builtin on AWS.
 pub(crate) fn bind(bindings: &mut Bindings, used: &[&'static str]) {
-    if used.contains(&"number") {
+    if used.contains(&"number") && bindings.lookup("number").is_none() {
         bindings.bind("number".into(), JValue::Builtin { name: NUMBER.into() });
     }
 }
@@ -411,6 +412,25 @@ mod tests {
             variables: &variables,
         };
         evaluate(expr, &env, "Output").map(Option::unwrap_or_default).map_err(|e| e.cause)
+    }
+
+    /// A workflow variable named `number` shadows `$number`, stand-in and builtin alike: calling
+    /// it calls the variable's value, as a jsonata-js frame binding does.
+    #[test]
+    fn a_workflow_variable_named_number_shadows_the_builtin() {
+        let variables = [("number".to_string(), json!(5))].into_iter().collect();
+        let env = Env {
+            states: &json!({ "input": {} }),
+            variables: &variables,
+        };
+        let cause = evaluate("$number('1')", &env, "Output").map_err(|e| e.cause);
+        assert!(
+            cause
+                .as_ref()
+                .is_err_and(|c| c.ends_with("T1006: Attempted to invoke a non-function")),
+            "{cause:?}"
+        );
+        assert_eq!(eval("$number(' 1')").map_err(|c| c.contains("D3030")), Err(true));
     }
 
     /// `$reduce`'s function runs where the engine's own `$reduce` runs it, and still reads
