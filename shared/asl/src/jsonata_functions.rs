@@ -103,7 +103,7 @@ const NUMBER: &str = "number (jsonata-js)";
 
 /// Binds the names of the stand-ins that replace a builtin the engine compiles, of those `used`
 /// names: a binding shadows a builtin, as a jsonata-js frame binding does. A workflow variable
-/// bound under the name already shadows both, as it shadows the builtin on AWS.
+/// bound under the name already shadows both, as such a binding shadows the builtin.
 pub(crate) fn bind(bindings: &mut Bindings, used: &[&'static str]) {
     if used.contains(&"number") && bindings.lookup("number").is_none() {
         bindings.bind("number".into(), JValue::Builtin { name: NUMBER.into() });
@@ -260,6 +260,7 @@ fn signature_checked(name: &str, args: &[JValue]) -> HostFnResult {
 /// that contain a sequence of characters that represent a legal JSON number are converted to that
 /// number"). The embedded engine also reads `" 12"`, `"+5"`, `".5"` and `"5."`: `$number` of a
 /// CSV field with a space after its comma ran locally where jsonata-js refuses it.
+///
 /// The everyday calls — a number, a boolean, a JSON number's text — are answered here, as
 /// jsonata-js answers them, without the engine's round trip.
 fn number(args: &[JValue]) -> HostFnResult {
@@ -363,6 +364,8 @@ fn java_next_double(seed: i64) -> f64 {
 mod tests {
     use serde_json::json;
 
+    use crate::jsonata::{Env, evaluate};
+
     /// The answers of jsonata-js 2.0.6's two regular expressions, run in Node, for each text.
     #[test]
     fn a_string_casts_where_jsonata_js_s_patterns_match() {
@@ -402,8 +405,6 @@ mod tests {
             assert_eq!((super::json_number(text), super::radix_literal(text)), (json, radix), "{text:?}");
         }
     }
-
-    use crate::jsonata::{Env, evaluate};
 
     fn eval(expr: &str) -> Result<serde_json::Value, String> {
         let variables = Default::default();
