@@ -164,6 +164,32 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
             let template = format!("T2010: The expressions either side of operator {TOKEN} must evaluate to numeric or string values");
             (node, symbol, template)
         }
+        // An order-by clause that meets a number and a string: the engine names the types, and
+        // jsonata-js the first two values its merge sort compares (`jsonata_order_by`).
+        "T2007" => {
+            let (node, (left, right)) = the_one(&nodes, value_of, |node, context, value_of| match node {
+                AstNode::Sort { input, terms } => {
+                    let items = match value_of(input, context) {
+                        JValue::Array(items) => items.iter().cloned().collect(),
+                        JValue::Undefined => Vec::new(),
+                        one => vec![one],
+                    };
+                    let keys: Vec<Vec<JValue>> = items
+                        .iter()
+                        .map(|item| terms.iter().map(|(term, _)| value_of(term, item)).collect())
+                        .collect();
+                    let descending: Vec<bool> = terms.iter().map(|(_, ascending)| !ascending).collect();
+                    crate::jsonata_order_by::first_mismatch(&keys, &descending)
+                }
+                _ => None,
+            })?;
+            let template = format!(
+                "T2007: Type mismatch when comparing values {} and {} in order-by clause",
+                quoted(&left),
+                quoted(&right)
+            );
+            (node, "^", template)
+        }
         "D1002" => {
             let (node, value) = the_one(&nodes, value_of, |node, context, value_of| match node {
                 AstNode::Unary {

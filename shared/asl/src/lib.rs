@@ -44,6 +44,7 @@ mod jsonata_blame;
 mod jsonata_errors;
 mod jsonata_functions;
 mod jsonata_operators;
+mod jsonata_order_by;
 mod jsonata_references;
 mod jsonata_regex_literals;
 mod jsonata_signatures;

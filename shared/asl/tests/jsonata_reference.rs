@@ -261,6 +261,12 @@ const EXPRESSIONS: &[&str] = &[
     "('7').$number()",
     "$number('1') + $count($map(['2', '3'], $number))",
     "[$number('-0'), $number('1.0e+2'), $number(false), $number(2.5), $number('0.1') + $number('0.2')]",
+    // An order-by clause that meets a number and a string names the pair its merge sort met first.
+    "[{'a':1},{'a':2},{'a':'x'}]^(a)",
+    "[{'a':'x'},{'a':1},{'a':2}]^(a)",
+    "[{'a':1,'b':'x'},{'a':1,'b':2}]^(a,b)",
+    "[{'a':3},{'a':1},{'b':0},{'a':2},{'a':'y'},{'a':5}]^(>a)",
+    "[{'a':'b'},{'a':'a'},{'a':2}]^(a).a",
 ];
 
 /// One expression's answer, as both sides give it.
