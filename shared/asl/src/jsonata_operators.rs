@@ -55,6 +55,15 @@ fn arithmetic_symbol(op: &BinaryOp) -> Option<&'static str> {
     })
 }
 
+/// The items a value holds as a sequence: an array's, one value's self, nothing's none.
+fn items(value: JValue) -> Vec<JValue> {
+    match value {
+        JValue::Array(items) => items.iter().cloned().collect(),
+        JValue::Undefined => Vec::new(),
+        one => vec![one],
+    }
+}
+
 /// Each of `nodes` (an expression's) with a context item it is evaluated with: every node with
 /// none, then each node of a filter with each item the filter reads, in order. A filter's items
 /// are its step's value, the path up to that step evaluated without the step's own stages.
@@ -76,12 +85,7 @@ fn in_context<'a>(nodes: &[&'a AstNode], value_of: &mut ValueOf) -> Vec<(&'a Ast
             }
             let mut upto = steps[..=at].to_vec();
             upto[at].stages.clear();
-            let items = match value_of(&AstNode::Path { steps: upto }, &JValue::Undefined) {
-                JValue::Array(items) => items.iter().cloned().collect(),
-                JValue::Undefined => Vec::new(),
-                one => vec![one],
-            };
-            for item in items {
+            for item in items(value_of(&AstNode::Path { steps: upto }, &JValue::Undefined)) {
                 for filter in &filters {
                     found.extend(
                         crate::jsonata_references::nodes(filter)
@@ -169,12 +173,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
         "T2007" => {
             let (node, (left, right)) = the_one(&nodes, value_of, |node, context, value_of| match node {
                 AstNode::Sort { input, terms } => {
-                    let items = match value_of(input, context) {
-                        JValue::Array(items) => items.iter().cloned().collect(),
-                        JValue::Undefined => Vec::new(),
-                        one => vec![one],
-                    };
-                    let keys: Vec<Vec<JValue>> = items
+                    let keys: Vec<Vec<JValue>> = items(value_of(input, context))
                         .iter()
                         .map(|item| terms.iter().map(|(term, _)| value_of(term, item)).collect())
                         .collect();
