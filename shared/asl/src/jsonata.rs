@@ -52,15 +52,16 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
             return Err(refused);
         }
         // Called (`$now()`) or passed as a value (`$map(xs, $encodeUrl)`).
+        let nodes = crate::jsonata_references::nodes(&ast);
         let (mut called, mut passed) = (Vec::new(), Vec::new());
-        for node in crate::jsonata_references::nodes(&ast) {
+        for node in &nodes {
             match node {
                 AstNode::Function { name, .. } => called.push(name.as_str()),
                 AstNode::Variable(name) => passed.push(name.as_str()),
                 _ => {}
             }
         }
-        let on_context = crate::jsonata_references::called_on_context(&ast);
+        let on_context = crate::jsonata_references::called_on_context(&nodes);
         let host_functions = crate::jsonata_functions::names()
             .filter(|name| {
                 // A stand-in that serves a call alone stands nowhere in an expression that also

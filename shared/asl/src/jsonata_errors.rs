@@ -241,22 +241,22 @@ pub(crate) fn parse_message(message: &str, expr: &str) -> String {
         // jsonata-js writes the character after the backslash as JSON.
         "S0103" => rest
             .strip_prefix("Unsupported escape sequence: \\")
-            .and_then(|c| serde_json::to_string(c).ok())
+            .map(as_json)
             .map(|c| format!("Unsupported escape sequence: \\{c}")),
         // jsonata-js numbers the parameter, which the engine does not say.
         "S0208" => misnamed_parameter(expr).map(|n| format!("Parameter {n} of function definition must be a variable name (start with $)")),
         "S0204" => rest
             .strip_prefix("Unknown operator: ")
-            .and_then(|op| serde_json::to_string(op).ok())
+            .map(as_json)
             .map(|op| format!("Unknown operator: {op}")),
         "S0214" => rest
             .strip_prefix("Expected a variable reference after ")
-            .and_then(|op| serde_json::to_string(op).ok())
+            .map(as_json)
             .map(|op| format!("The right side of {op} must be a variable name (start with $)")),
         "S0202" => rest
             .strip_prefix("Expected ")
             .and_then(|r| r.split_once(", got "))
-            .and_then(|(wanted, got)| Some(format!("Expected {}, got {}", token_as_json(wanted)?, token_as_json(got)?))),
+            .and_then(|(wanted, got)| Some(expected_got(&token_as_json(wanted)?, &token_as_json(got)?))),
         "S0203" => rest
             .strip_prefix("Expected ")
             .and_then(|r| r.strip_suffix(" before end of expression"))
@@ -266,19 +266,40 @@ pub(crate) fn parse_message(message: &str, expr: &str) -> String {
             .strip_prefix("The symbol ")
             .and_then(|r| r.strip_suffix(" cannot be used as a unary operator"))
             .and_then(token_as_json)
-            .map(|token| format!("The symbol {token} cannot be used as a unary operator")),
+            .map(|token| not_unary(&token)),
         "S0201" => rest
             .strip_prefix("Syntax error: ")
             .and_then(token_as_json)
-            .map(|token| format!("Syntax error: {token}")),
+            .map(|token| syntax_error(&token)),
         // jsonata-js quotes the number as written.
         "S0102" => rest
             .strip_prefix("Number out of range: ")
-            .and_then(|number| serde_json::to_string(number).ok())
+            .map(as_json)
             .map(|number| format!("Number out of range: {number}")),
         _ => None,
     };
     reworded.unwrap_or_else(|| rest.to_string())
+}
+
+/// A text as jsonata-js writes it into a message (`JSON.stringify`).
+pub(crate) fn as_json(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
+
+/// jsonata-js 2.0.6's parser on meeting `got` where it expected `expected` (`S0202`), tokens
+/// written as JSON.
+pub(crate) fn expected_got(expected: &str, got: &str) -> String {
+    format!("Expected {expected}, got {got}")
+}
+
+/// jsonata-js 2.0.6's parser on meeting `token` where the expression ends (`S0201`).
+pub(crate) fn syntax_error(token: &str) -> String {
+    format!("Syntax error: {token}")
+}
+
+/// jsonata-js 2.0.6's parser on meeting `token`, no operand before it (`S0211`).
+pub(crate) fn not_unary(token: &str) -> String {
+    format!("The symbol {token} cannot be used as a unary operator")
 }
 
 /// The number, from 1, of the first parameter of a function definition in `expr` written

@@ -274,7 +274,7 @@ fn number(args: &[JValue]) -> HostFnResult {
         },
         [JValue::String(text)] if !radix_literal(text) => Err(EvaluatorError::EvaluationError(format!(
             "D3030: Unable to cast value to a number: {}",
-            Value::from(&**text)
+            crate::jsonata_errors::as_json(text)
         ))),
         _ => {
             jsonata_signatures::check_builtin("number", args).map_err(EvaluatorError::TypeError)?;

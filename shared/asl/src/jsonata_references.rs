@@ -209,8 +209,8 @@ pub(crate) fn nodes(ast: &AstNode) -> Vec<&AstNode> {
 /// step of a path after its first (`xs.$fromMillis()`, `o.$sift(f)`), or with no argument at
 /// all. jsonata-js hands such a call the item the step is reading; a function bound from
 /// outside the engine is handed its arguments only, so a builtin Baton stands in for keeps the
-/// engine's own there.
-pub(crate) fn called_on_context(ast: &AstNode) -> Vec<&str> {
+/// engine's own there. `nodes` are an expression's (`nodes`).
+pub(crate) fn called_on_context<'a>(nodes: &[&'a AstNode]) -> Vec<&'a str> {
     fn function(node: &AstNode) -> Option<(&str, usize)> {
         match node {
             AstNode::Function { name, args, .. } => Some((name.as_str(), args.len())),
@@ -219,7 +219,7 @@ pub(crate) fn called_on_context(ast: &AstNode) -> Vec<&str> {
         }
     }
     let mut found = Vec::new();
-    for node in nodes(ast) {
+    for node in nodes {
         match node {
             AstNode::Path { steps } => found.extend(steps.iter().skip(1).filter_map(|step| function(&step.node)).map(|(name, _)| name)),
             other => found.extend(function(other).filter(|(_, args)| *args == 0).map(|(name, _)| name)),

@@ -17,6 +17,8 @@
 
 use jsonata_core::ast::{AstNode, BinaryOp};
 
+use crate::jsonata_errors::{as_json, expected_got, syntax_error};
+
 /// jsonata-js 2.0.6's words for the first thing, in the order written, that it does not parse
 /// (`$x ?? 1`: `The symbol "?" cannot be used as a unary operator`, its `S0211` without the
 /// code, as AWS words a parse error).
@@ -78,7 +80,7 @@ pub(crate) fn refusal(ast: &AstNode) -> Option<String> {
 }
 
 fn unary(symbol: &str) -> String {
-    format!("The symbol \"{symbol}\" cannot be used as a unary operator")
+    crate::jsonata_errors::not_unary(&as_json(symbol))
 }
 
 /// What 2.0.6's parser expects where an expression ends: the token that closes the construct
@@ -93,8 +95,8 @@ impl Closer {
     /// Its words on meeting `token` instead (`S0201` at the end, `S0202` in a construct).
     fn met(self, token: &str) -> String {
         match self {
-            Closer::End => format!("Syntax error: \"{token}\""),
-            Closer::Token(expected) => format!("Expected \"{expected}\", got \"{token}\""),
+            Closer::End => syntax_error(&as_json(token)),
+            Closer::Token(expected) => expected_got(&as_json(expected), &as_json(token)),
         }
     }
 
