@@ -16,7 +16,7 @@ use crate::io::{
     AssignFrom, Lang, Step, assign_block, input_path, jsonata_field, output_path, result_path, seconds_field, selected, states_doc,
     transition,
 };
-use crate::path::{lookup, resolve};
+use crate::path::lookup;
 use crate::payload;
 
 pub(super) fn pass(s: &PassState, lang: Lang, input: Value, ctx: &Context, run: &Run) -> Result<Step, StatesError> {
@@ -192,9 +192,12 @@ pub(super) async fn wait(s: &WaitState, lang: Lang, input: Value, ctx: &Context,
             _ => until_timestamp(t)?,
         }
     } else if let Some(p) = &s.timestamp_path {
-        let v = resolve(p, &effective, ctx)?;
-        // AWS's words for a value that is not a timestamp, as LocalStack's tests recorded them
-        // against AWS (tests/conformance/states.json).
+        // AWS's words for a path that selects nothing, as for SecondsPath (recorded on AWS:
+        // gabrielmoreira/tiny-asl-machine, tests/conformance/cases/.snapshots/aws/
+        // Feature.WaitValidation-009-missing-timestamppath.json), and for a value that is not a
+        // timestamp, as LocalStack's tests recorded them against AWS (tests/conformance/states.json).
+        let v = lookup(p, &effective, ctx)?
+            .ok_or_else(|| StatesError::runtime(format!("The TimestampPath parameter does not reference an input value: {p}")))?;
         let refused = || {
             let shown = bare(&v);
             StatesError::runtime(format!(
