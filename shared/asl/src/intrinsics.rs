@@ -244,28 +244,50 @@ impl Parser<'_> {
     }
 }
 
-/// Why a function refused its arguments, in Baton's words. Step Functions names only the
-/// function: a call it cannot make fails the execution with `States.Runtime`, not
+/// Why a function refused its arguments, in Baton's words (`why`). Step Functions mostly names
+/// only the function: a call it cannot make fails the execution with `States.Runtime`, not
 /// `States.IntrinsicFailure`, its cause holding "Invalid arguments in States.MathAdd" (recorded
 /// on AWS: a deployed stack's test of `States.MathAdd` given 'NOT A NUMBER', and an execution
 /// log's "States.Runtime: Invalid arguments in States.StringToJson" for an object). So the
-/// reason goes to the debug log, and to the JSONata functions that share the implementation.
+/// reason goes to the debug log, and to the JSONata functions that share the implementation;
+/// where AWS says more, `said` holds its sentence.
 #[derive(Debug)]
-pub(crate) struct InvalidArguments(pub(crate) String);
+pub(crate) struct InvalidArguments {
+    pub(crate) why: String,
+    said: Option<String>,
+}
 
 impl InvalidArguments {
     fn new(why: impl Into<String>) -> Self {
-        Self(why.into())
+        Self {
+            why: why.into(),
+            said: None,
+        }
+    }
+
+    /// A refusal AWS words itself, in `said`.
+    fn said(why: impl Into<String>, said: String) -> Self {
+        Self {
+            why: why.into(),
+            said: Some(said),
+        }
     }
 }
 
-/// The failure of `name`, called within `whole`, in the envelope AWS gives every error of a
-/// function (recorded for an argument that selects nothing, below): the sentence it names
-/// these with is on record, the envelope around it is taken to be the same (not on record).
+/// The failure of `name`, called within `whole`, in AWS's words: the whole expression as
+/// written, then the function that refused, however deep it is nested —
+/// `There was an error while evaluating the intrinsic function:
+/// States.ArrayLength(States.JsonToString($.items)). Invalid arguments in States.ArrayLength`
+/// (recorded on AWS for arguments of the wrong type or number, a sum past a Java int, an unknown
+/// hash algorithm and a nested call: gabrielmoreira/tiny-asl-machine, tests/conformance/cases/
+/// .snapshots/aws/, States.MathAdd-011/019/021/035, States.Hash-016/017/020,
+/// Feature.IntrinsicComposition-003). An argument that selects nothing is worded otherwise
+/// (`eval_arg`).
 fn refused(whole: &str, name: &str, why: &InvalidArguments) -> StatesError {
-    tracing::debug!(function = name, expression = whole, why = %why.0, "an intrinsic function refused its arguments");
+    tracing::debug!(function = name, expression = whole, why = %why.why, "an intrinsic function refused its arguments");
+    let sentence = why.said.clone().unwrap_or_else(|| format!("Invalid arguments in {name}"));
     StatesError::runtime(format!(
-        "The function '{whole}' had the following error: Invalid arguments in {name}"
+        "There was an error while evaluating the intrinsic function: {whole}. {sentence}"
     ))
 }
 
@@ -498,9 +520,10 @@ pub(crate) fn call(name: &str, args: &[Value], bounds: Bounds) -> Result<Value, 
                 "SHA-256" => hex::encode(sha2::Sha256::digest(bytes)),
                 "SHA-384" => hex::encode(sha2::Sha384::digest(bytes)),
                 "SHA-512" => hex::encode(sha2::Sha512::digest(bytes)),
+                // AWS's words, recorded for `$hash` (see `jsonata_step_functions::hash`).
                 other => {
                     return Err(InvalidArguments::new(format!(
-                        "States.Hash: unknown algorithm `{other}` (MD5, SHA-1, SHA-256, SHA-384 or SHA-512)"
+                        "Hash algorithm '{other}' must be one of SHA-1, SHA-384, SHA-256, SHA-512, MD5"
                     )));
                 }
             };

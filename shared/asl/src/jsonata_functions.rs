@@ -1,11 +1,6 @@
-//! The JSONata functions Step Functions adds ("Transforming data with JSONata in Step
-//! Functions", JSONata functions provided by Step Functions): `$partition`, `$range`, `$hash`,
-//! `$uuid` and `$parse`, and `$random` with an optional seed. Each does what its intrinsic
-//! counterpart does (States.ArrayPartition, States.ArrayRange, States.Hash, States.UUID,
-//! States.StringToJson), by the same code, within JSONata's own bounds and signatures where AWS
-//! was seen to differ (`BOUNDS`, `SIGNED`). And the one it takes away: "`$eval` is not
-//! available; use `$parse` instead". The rest are jsonata-js's, which the embedded engine has
-//! only in part: `$now` with a picture and a timezone, the URL functions (`jsonata_url`),
+//! The functions Baton binds beside the embedded engine's: those Step Functions adds
+//! (`jsonata_step_functions`), and the one it takes away: "`$eval` is not available; use
+//! `$parse` instead". The rest are jsonata-js's, which the embedded engine has only in part: `$now` with a picture and a timezone, the URL functions (`jsonata_url`),
 //! `$fromMillis` and `$formatBase` of a number with a fraction, `$reduce` from nothing, and
 //! `$sort`, `$single` and `$sift` given nothing for their function, and `$number` of a string
 //! that is no JSON number.
@@ -14,9 +9,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonata_core::evaluator::{Context as Bindings, Evaluator, EvaluatorError, HostFnResult};
 use jsonata_core::value::JValue;
-use serde_json::Value;
 
-use crate::intrinsics::{self, Bounds};
+use crate::jsonata_step_functions as added;
 use crate::{jsonata_signatures, jsonata_url};
 
 type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
@@ -24,27 +18,12 @@ type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
 /// The functions this module binds, by name, each of which an expression may call or pass as a
 /// value.
 const FUNCTIONS: [(&str, Bind); 19] = [
-    ("partition", |e| e.register_fn("partition", partition)),
-    // `$range` yields a JSONata sequence, so one number is that number: AWS answered
-    // `$range(1, 9, 9)` with `1` (recorded in localstack/localstack, tests/aws/services/
-    // stepfunctions/v2/intrinsic_functions/test_array_jsonata.snapshot.json, 2024-11-15), where
-    // `$partition([0], 1)` is `[[0]]`.
-    ("range", |e| {
-        e.register_fn("range", |args: &[JValue]| {
-            via("$range", "States.ArrayRange", args).map(|range| match range {
-                JValue::Array(one) if one.len() == 1 => one[0].clone(),
-                other => other,
-            })
-        })
-    }),
-    ("hash", |e| {
-        e.register_fn("hash", |args: &[JValue]| via("$hash", "States.Hash", args))
-    }),
-    ("uuid", |e| {
-        e.register_fn("uuid", |args: &[JValue]| via("$uuid", "States.UUID", args))
-    }),
-    ("parse", |e| e.register_fn("parse", parse)),
-    ("random", |e| e.register_fn_override("random", random)),
+    ("partition", |e| e.register_fn("partition", added::partition)),
+    ("range", |e| e.register_fn("range", added::range)),
+    ("hash", |e| e.register_fn("hash", added::hash)),
+    ("uuid", |e| e.register_fn("uuid", added::uuid)),
+    ("parse", |e| e.register_fn("parse", added::parse)),
+    ("random", |e| e.register_fn_override("random", added::random)),
     ("now", |e| e.register_fn_override("now", now)),
     ("fromMillis", |e| e.register_fn_override("fromMillis", from_millis)),
     ("formatBase", |e| e.register_fn_override("formatBase", format_base)),
@@ -117,75 +96,6 @@ pub(crate) fn register(evaluator: &mut Evaluator, used: &[&'static str]) -> Resu
         bind(evaluator)?;
     }
     Ok(())
-}
-
-/// What a JSONata function may make or read: no bound is on record, where an intrinsic has
-/// AWS's. AWS gave `$range(1, 1001, 1)` all 1,001 items and hashed 10,001 characters (a public
-/// Step Functions conformance catalogue run against AWS, its group Feature.JSONataBuiltins,
-/// 019 and 026). A range stops at a million items, Baton's bound, so that a hostile count
-/// cannot take the memory; a text is already held to the payload's size.
-const BOUNDS: Bounds = Bounds {
-    range_items: 1_000_000,
-    text_units: usize::MAX,
-};
-
-/// The functions whose arguments AWS checks by type before the call, as jsonata-js checks a
-/// signature, where the intrinsic takes more: `$uuid("x")`, `$uuid(null)` and `$uuid(1, 2)`,
-/// `$random("seed")`, `$random(null)` and `$random({…})`, `$hash(123, "SHA-256")`, and
-/// `$parse(123)` and `$parse(null)` all failed (the catalogue's Feature.JSONataBuiltins, 029,
-/// 035, 036 and 040 to 045). The cause's words are jsonata-js's for a misfit (not on record).
-const SIGNED: [(&str, &str); 4] = [("uuid", "<:s>"), ("random", "<n?:n>"), ("hash", "<ss:s>"), ("parse", "<s:j>")];
-
-fn signed(name: &str, args: &[JValue]) -> Result<(), EvaluatorError> {
-    match SIGNED.iter().find(|(signed, _)| *signed == name) {
-        Some((_, signature)) => jsonata_signatures::check(name, signature, args).map_err(EvaluatorError::TypeError),
-        None => Ok(()),
-    }
-}
-
-/// Calls the intrinsic `intrinsic` with `args`, its failure said under the JSONata name.
-fn via(name: &str, intrinsic: &str, args: &[JValue]) -> HostFnResult {
-    signed(name.trim_start_matches('$'), args)?;
-    let args: Vec<Value> = args.iter().map(Value::from).collect();
-    intrinsics::call(intrinsic, &args, BOUNDS)
-        .map(JValue::from)
-        .map_err(|e| EvaluatorError::EvaluationError(e.0.replace(intrinsic, name)))
-}
-
-/// `$partition(array)`, with no chunk size, is the whole array as its one chunk: AWS answered
-/// `$partition([1, 2, 3])` with `[[1, 2, 3]]` (the catalogue's Feature.JSONataBuiltins, 014).
-fn partition(args: &[JValue]) -> HostFnResult {
-    match args {
-        [JValue::Array(items)] => {
-            let whole = JValue::Number(items.len().max(1) as f64);
-            via("$partition", "States.ArrayPartition", &[args[0].clone(), whole])
-        }
-        _ => via("$partition", "States.ArrayPartition", args),
-    }
-}
-
-/// `$parse` is States.StringToJson, but blank text is no JSON: AWS failed `$parse("")` (the
-/// catalogue's Feature.JSONataBuiltins, 034), where the intrinsic makes it null.
-fn parse(args: &[JValue]) -> HostFnResult {
-    if let [JValue::String(text)] = args
-        && text.trim().is_empty()
-    {
-        return Err(EvaluatorError::EvaluationError("$parse: blank text holds no JSON".into()));
-    }
-    via("$parse", "States.StringToJson", args)
-}
-
-/// `$random()` is a number in [0, 1); `$random(seed)` the same number for the same seed. A
-/// number seed is `java.util.Random`'s: AWS answers `$random(42)` with 0.7275636800328681, bit
-/// for bit (measured in floci-io/floci#2662), Java's first `nextDouble()` for seed 42. A seed
-/// with a fraction is cut to its whole part, as Java's `longValue()` cuts it (not recorded).
-fn random(args: &[JValue]) -> HostFnResult {
-    signed("random", args)?;
-    let value = match args {
-        [JValue::Number(seed)] => java_next_double(*seed as i64),
-        _ => fastrand::f64(),
-    };
-    Ok(JValue::Number(value))
 }
 
 /// jsonata-js's `$now(picture?, timezone?)` (signature `<s?s?:s>`): the time of the call, as
@@ -345,26 +255,12 @@ fn builtin(name: &str, args: &[JValue]) -> HostFnResult {
     evaluator.evaluate(&ast, &JValue::Undefined)
 }
 
-/// The first `nextDouble()` of `new java.util.Random(seed)`: the 48-bit linear congruential
-/// generator of the class's documentation, two draws of 26 and 27 bits.
-fn java_next_double(seed: i64) -> f64 {
-    const MULTIPLIER: u64 = 0x5_DEEC_E66D;
-    const MASK: u64 = (1 << 48) - 1;
-    let mut state = (seed as u64 ^ MULTIPLIER) & MASK;
-    let mut next = |bits: u32| {
-        state = state.wrapping_mul(MULTIPLIER).wrapping_add(0xB) & MASK;
-        state >> (48 - bits)
-    };
-    let high = next(26);
-    let low = next(27);
-    ((high << 27) + low) as f64 * f64::powi(2.0, -53)
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use crate::jsonata::{Env, evaluate};
+    use crate::jsonata_step_functions::tests::eval;
 
     /// The answers of jsonata-js 2.0.6's two regular expressions, run in Node, for each text.
     #[test]
@@ -406,15 +302,6 @@ mod tests {
         }
     }
 
-    fn eval(expr: &str) -> Result<serde_json::Value, String> {
-        let variables = Default::default();
-        let env = Env {
-            states: &json!({ "input": { "content": "hello", "doc": "{\"a\":[1,2]}", "seed": 7 } }),
-            variables: &variables,
-        };
-        evaluate(expr, &env, "Output").map(Option::unwrap_or_default).map_err(|e| e.cause)
-    }
-
     /// A workflow variable named `number` shadows `$number`, stand-in and builtin alike: calling
     /// it calls the variable's value, as a jsonata-js frame binding does.
     #[test]
@@ -444,41 +331,6 @@ mod tests {
         );
     }
 
-    /// The examples of the Step Functions developer guide for each function.
-    #[test]
-    fn the_guides_examples() {
-        assert_eq!(
-            eval("$partition([1,2,3,4,5,6,7,8,9], 3)").unwrap(),
-            json!([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
-        );
-        assert_eq!(eval("$partition([1,2,3,4], 3)").unwrap(), json!([[1, 2, 3], [4]]));
-        assert_eq!(eval("$range(0, 10, 2)").unwrap(), json!([0, 2, 4, 6, 8, 10]));
-        assert_eq!(eval("$range(10, 0, -5)").unwrap(), json!([10, 5, 0]));
-        assert_eq!(
-            eval("$hash($states.input.content, 'SHA-256')").unwrap(),
-            json!("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
-        );
-        assert_eq!(eval("$parse($states.input.doc)").unwrap(), json!({ "a": [1, 2] }));
-        let uuid = eval("$uuid()").unwrap();
-        assert_eq!(uuid.as_str().map(str::len), Some(36), "{uuid}");
-        assert_eq!(&uuid.as_str().unwrap()[14..15], "4", "version 4");
-    }
-
-    #[test]
-    fn random_takes_a_seed() {
-        let unseeded = eval("$random()").unwrap().as_f64().unwrap();
-        assert!((0.0..1.0).contains(&unseeded));
-        assert_eq!(eval("$random($states.input.seed)").unwrap(), eval("$random(7)").unwrap());
-    }
-
-    /// AWS's answer to `$random(42)` (floci-io/floci#2662), and Java's for seeds 0 and -1.
-    #[test]
-    fn a_number_seed_draws_as_java_util_random() {
-        assert_eq!(eval("$random(42)").unwrap(), json!(0.7275636800328681));
-        assert_eq!(eval("$random(0)").unwrap(), json!(0.730967787376657));
-        assert_eq!(eval("$random(-1)").unwrap(), json!(0.26894263088050496));
-    }
-
     /// jsonata-js 2.0.6's answers, run there: `$now('[Y0001]')` is the year, `$now('[H01]',
     /// '-0500')` the hour five hours west, and a picture that is no string is refused.
     #[test]
@@ -503,13 +355,5 @@ mod tests {
         assert_eq!(eval("$decodeUrl('a%2Fb%20c')").unwrap(), json!("a%2Fb c"));
         let err = eval("$decodeUrl('%')").unwrap_err();
         assert!(err.ends_with(". D3140: Malformed URL passed to $decodeUrl(): \"%\""), "{err}");
-    }
-
-    #[test]
-    fn a_failure_is_a_query_evaluation_error_under_the_jsonata_name() {
-        let err = eval("$hash('x', 'CRC32')").unwrap_err();
-        assert!(err.contains("$hash: unknown algorithm `CRC32`"), "{err}");
-        let err = eval("$partition([1], 0)").unwrap_err();
-        assert!(err.contains("$partition: chunk size must be positive"), "{err}");
     }
 }

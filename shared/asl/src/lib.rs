@@ -48,6 +48,7 @@ mod jsonata_order_by;
 mod jsonata_references;
 mod jsonata_regex_literals;
 mod jsonata_signatures;
+mod jsonata_step_functions;
 mod jsonata_url;
 mod jsonata_version;
 pub mod log_record;

@@ -77,16 +77,25 @@ fn java_text(value: &Value, out: &mut String) {
 }
 
 /// `States.StringToJson`: a blank string is null and `-0` is 0, as recorded on AWS (LocalStack's
-/// `test_json_manipulation.snapshot.json`, test_string_to_json). Text that is not JSON is named
-/// in Jackson's words, the reader AWS parses with, never serde_json's.
+/// `test_json_manipulation.snapshot.json`, test_string_to_json). Text that is not JSON is
+/// refused in AWS's words, which quote its reader's (Jackson's) message and location: `Cannot
+/// convert String to Json in States.StringToJson, caused by: Unexpected character ('b' (code
+/// 98)): was expecting double-quote to start field name\n at [Source: REDACTED …; line: 1,
+/// column: 2]` (recorded on AWS: gabrielmoreira/tiny-asl-machine, tests/conformance/cases/
+/// .snapshots/aws/States.StringToJson-011/012/014), never serde_json's.
 pub(super) fn string_to_json(text: &str) -> Result<Value, InvalidArguments> {
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
     let value: Value = serde_json::from_str(text).map_err(|_| {
-        let why = crate::json_syntax::first_error(text)
-            .map_or_else(|| "Unexpected content".to_string(), |e| format!("{} at {}", e.message, e.location));
-        InvalidArguments::new(format!("States.StringToJson: {why}"))
+        let jackson = crate::json_syntax::first_error_at_run_time(text).map_or_else(
+            || "Unexpected content".to_string(),
+            |e| format!("{}\n at {}", e.message, e.location),
+        );
+        InvalidArguments::said(
+            format!("States.StringToJson: {jackson}"),
+            format!("Cannot convert String to Json in States.StringToJson, caused by: {jackson}"),
+        )
     })?;
     Ok(match value.as_f64() {
         Some(f) if f == 0.0 && f.is_sign_negative() => Value::from(0),

@@ -52,3 +52,8 @@ pub(super) fn location(text: &str, line: usize, column: usize) -> String {
     };
     format!("[Source: (String)\"{snippet}\"{truncated}; line: {line}, column: {column}]")
 }
+
+/// Where the run time's reader, which keeps the content out of its messages, says it stopped.
+pub(super) fn redacted_location(line: usize, column: usize) -> String {
+    format!("[Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: {line}, column: {column}]")
+}

@@ -15,7 +15,7 @@
 
 mod location;
 
-use location::{jackson_position, location, position};
+use location::{jackson_position, location, position, redacted_location};
 
 use crate::error::DefinitionError;
 
@@ -27,7 +27,8 @@ pub struct SyntaxError {
     /// The 1-based line and column (in characters) of the character at fault, for a caret.
     pub line: usize,
     pub column: usize,
-    /// Where Jackson says it stopped: `[Source: (String)"…"; line: L, column: C]`.
+    /// Where Jackson says it stopped: `[Source: (String)"…"; line: L, column: C]`, or with the
+    /// text kept out (`first_error_at_run_time`).
     pub location: String,
 }
 
@@ -61,17 +62,43 @@ const VALUE_LIST: &str = "(JSON String, Number, Array, Object or token 'null', '
 const TOKEN_LIMIT: usize = 256;
 
 /// The first fault in `text`, or `None` when it is JSON (or only white space, which Step
-/// Functions refuses as not an object rather than as bad JSON).
+/// Functions refuses as not an object rather than as bad JSON), as the reader of a definition
+/// and of an execution's input words it.
 pub fn first_error(text: &str) -> Option<SyntaxError> {
+    scan(text, Reader::Definition)
+}
+
+/// The first fault in `text`, as the reader States.StringToJson parses with at run time words
+/// it: a later Jackson, which keeps the text out of its messages (`[Source: REDACTED
+/// (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: 2]`), places a
+/// fault in one character at that character, and a start marker at its bracket's own column.
+/// Recorded on AWS for `{bad json}` (column 2 where the definition's reader says 3), `{"a":1`
+/// (start marker at column 1 where that reader says 0) and `undefined` (column 10, after the
+/// word, as both say): gabrielmoreira/tiny-asl-machine, tests/conformance/cases/.snapshots/aws/
+/// States.StringToJson-011/012/014. A start marker inside an object is taken to be at its
+/// bracket's column too, as the definition's reader already places it.
+pub fn first_error_at_run_time(text: &str) -> Option<SyntaxError> {
+    scan(text, Reader::RunTime)
+}
+
+fn scan(text: &str, reader: Reader) -> Option<SyntaxError> {
     let chars: Vec<char> = text.chars().collect();
     let fault = Scan {
         chars: &chars,
         at: 0,
         open: Vec::new(),
+        reader,
     }
     .run()
     .err()?;
-    Some(fault.into_error(text, &chars))
+    Some(fault.into_error(text, &chars, reader))
+}
+
+/// Which of AWS's Jackson readers words a fault (see `first_error_at_run_time`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    Definition,
+    RunTime,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -89,11 +116,13 @@ impl Kind {
     }
 }
 
-/// A fault: its message, the character at fault, and how far Jackson had read.
+/// A fault: its message, the character at fault, how far Jackson had read, and whether the
+/// fault is in that one character.
 struct Fault {
     message: String,
     at: usize,
     read_to: usize,
+    in_character: bool,
 }
 
 impl Fault {
@@ -103,17 +132,38 @@ impl Fault {
             message,
             at: index,
             read_to: index + 1,
+            in_character: true,
         }
     }
 
-    fn into_error(self, text: &str, chars: &[char]) -> SyntaxError {
+    /// A fault found once Jackson had read to `read_to`, in a word, a number or the end.
+    fn read_to(at: usize, read_to: usize, message: String) -> Self {
+        Self {
+            message,
+            at,
+            read_to,
+            in_character: false,
+        }
+    }
+
+    fn into_error(self, text: &str, chars: &[char], reader: Reader) -> SyntaxError {
         let (line, column) = position(chars, self.at);
-        let (jackson_line, jackson_column) = jackson_position(chars, self.read_to);
+        let location = match reader {
+            Reader::Definition => {
+                let (jackson_line, jackson_column) = jackson_position(chars, self.read_to);
+                location(text, jackson_line, jackson_column)
+            }
+            Reader::RunTime => {
+                let read = if self.in_character { self.at } else { self.read_to };
+                let (jackson_line, jackson_column) = jackson_position(chars, read);
+                redacted_location(jackson_line, jackson_column)
+            }
+        };
         SyntaxError {
             message: self.message,
             line,
             column,
-            location: location(text, jackson_line, jackson_column),
+            location,
         }
     }
 }
@@ -124,6 +174,7 @@ struct Scan<'a> {
     /// The open objects and arrays: each one's kind and bracket, and whether it is an object
     /// member's value (see [`Scan::start_marker`]).
     open: Vec<(Kind, usize, bool)>,
+    reader: Reader,
 }
 
 type Step = Result<(), Fault>;
@@ -267,11 +318,11 @@ impl Scan<'_> {
         } else {
             ""
         };
-        Err(Fault {
-            message: format!("Unrecognized token '{word}{more}': was expecting {VALUE_LIST}"),
-            at: start,
-            read_to: end,
-        })
+        Err(Fault::read_to(
+            start,
+            end,
+            format!("Unrecognized token '{word}{more}': was expecting {VALUE_LIST}"),
+        ))
     }
 
     /// A quoted string: a field name or a string value (`what`, as Jackson names them).
@@ -332,11 +383,11 @@ impl Scan<'_> {
         // the number: AWS's answer to such a number is not on record.
         let text: String = self.chars[start..self.at].iter().collect();
         if text.parse::<f64>().is_ok_and(f64::is_infinite) {
-            return Err(Fault {
-                message: format!("Numeric value ({text}) out of range of double (-{max:E} - {max:E})", max = f64::MAX),
-                at: start,
-                read_to: self.at,
-            });
+            return Err(Fault::read_to(
+                start,
+                self.at,
+                format!("Numeric value ({text}) out of range of double (-{max:E} - {max:E})", max = f64::MAX),
+            ));
         }
         Ok(())
     }
@@ -354,11 +405,11 @@ impl Scan<'_> {
         let first = self.at;
         self.digits();
         if self.chars[first] == '0' && self.at - first > 1 {
-            return Err(Fault {
-                message: "Invalid numeric value: Leading zeroes not allowed".into(),
-                at: first,
-                read_to: first + 2,
-            });
+            return Err(Fault::read_to(
+                first,
+                first + 2,
+                "Invalid numeric value: Leading zeroes not allowed".into(),
+            ));
         }
         if self.chars.get(self.at) == Some(&'.') {
             self.at += 1;
@@ -432,11 +483,7 @@ impl Scan<'_> {
     }
 
     fn eof(&self, what: String) -> Fault {
-        Fault {
-            message: format!("Unexpected end-of-input{what}"),
-            at: self.chars.len(),
-            read_to: self.chars.len(),
-        }
+        Fault::read_to(self.chars.len(), self.chars.len(), format!("Unexpected end-of-input{what}"))
     }
 
     /// The text ended inside an object or array; Jackson names where it opened.
@@ -447,24 +494,26 @@ impl Scan<'_> {
 
     fn mismatched(&self, c: char, kind: Kind, start: usize, member: bool) -> Fault {
         let expected = if kind == Kind::Object { '}' } else { ']' };
-        Fault {
-            message: format!(
-                "Unexpected close marker '{c}': expected '{expected}' (for {} starting at {})",
-                kind.name(),
-                self.start_marker(start, member)
-            ),
-            at: self.at,
-            read_to: self.at + 1,
-        }
+        self.here(format!(
+            "Unexpected close marker '{c}': expected '{expected}' (for {} starting at {})",
+            kind.name(),
+            self.start_marker(start, member)
+        ))
     }
 
-    /// Where an object or array opened, as Jackson's context records it: the column of its
-    /// bracket counted from 0 at the top level and in an array (`nextToken` keeps the token's
-    /// column so), from 1 as an object member's value (`_updateLocation` keeps it so).
+    /// Where an object or array opened, as Jackson's context records it: the definition's
+    /// reader counts the column of its bracket from 0 at the top level and in an array
+    /// (`nextToken` keeps the token's column so), from 1 as an object member's value
+    /// (`_updateLocation` keeps it so); the run time's reader from 1.
     fn start_marker(&self, start: usize, member: bool) -> String {
         let (line, column) = jackson_position(self.chars, start);
-        let text: String = self.chars.iter().collect();
-        location(&text, line, if member { column } else { column - 1 })
+        match self.reader {
+            Reader::Definition => {
+                let text: String = self.chars.iter().collect();
+                location(&text, line, if member { column } else { column - 1 })
+            }
+            Reader::RunTime => redacted_location(line, column),
+        }
     }
 }
 

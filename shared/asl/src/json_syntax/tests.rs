@@ -1,6 +1,6 @@
 //! The scan's answers, each the words Jackson gives the same fault.
 
-use super::first_error;
+use super::{first_error, first_error_at_run_time};
 
 fn message(text: &str) -> String {
     first_error(text).map(|e| e.message).unwrap_or_default()
@@ -177,4 +177,34 @@ fn a_number_past_a_doubles_range_is_refused_at_the_number() {
         assert_eq!((e.line, e.column), (1, column), "{text}");
     }
     assert_eq!(first_error(r#"[1e308, 1e-400, 123456789012345678901234567890]"#), None);
+}
+
+/// The run time's reader (States.StringToJson's) words the same faults, the text kept out, a
+/// fault in one character at that character and a start marker at its bracket's column, as
+/// recorded on AWS (see `first_error_at_run_time`); the definition's reader is unchanged.
+#[test]
+fn the_run_time_reader_places_faults_as_aws_recorded() {
+    let redacted = |line: usize, column: usize| {
+        format!("[Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: {line}, column: {column}]")
+    };
+    let e = first_error_at_run_time("{bad json}").unwrap();
+    assert_eq!(
+        e.message,
+        "Unexpected character ('b' (code 98)): was expecting double-quote to start field name"
+    );
+    assert_eq!(e.location, redacted(1, 2));
+    assert_eq!(
+        first_error("{bad json}").unwrap().location,
+        "[Source: (String)\"{bad json}\"; line: 1, column: 3]"
+    );
+    let e = first_error_at_run_time("{\"a\":1").unwrap();
+    assert_eq!(
+        e.message,
+        format!(
+            "Unexpected end-of-input: expected close marker for Object (start marker at {})",
+            redacted(1, 1)
+        )
+    );
+    assert_eq!(e.location, redacted(1, 7));
+    assert_eq!(first_error_at_run_time("undefined").unwrap().location, redacted(1, 10));
 }
