@@ -7,9 +7,10 @@ use super::InvalidArguments;
 use super::{CLOSE, OPEN};
 
 /// `States.Format`: `{}` placeholders take the arguments in order; escaped braces are literal,
-/// and a brace that is neither is refused, as AWS refused 'Hello {{}}' and '}' (a
-/// public conformance catalogue run against AWS, tests/conformance/cases/States.Format.ts,
-/// its AWS observations of malformed templates).
+/// and a brace that is neither is refused in AWS's words, as AWS refused 'Hello {', 'Hello {{}}'
+/// ("Invalid template in States.Format: matching '}' not found for '{'.") and '}' ("… matching
+/// '{' not found for '}'."): recorded on AWS in gabrielmoreira/tiny-asl-machine,
+/// tests/conformance/cases/.snapshots/aws/States.Format-018/019/020.
 pub(super) fn format(template: &str, args: &[Value]) -> Result<Value, InvalidArguments> {
     let mut out = String::new();
     let mut next = args.iter();
@@ -25,7 +26,13 @@ pub(super) fn format(template: &str, args: &[Value]) -> Result<Value, InvalidArg
                     .ok_or_else(|| InvalidArguments::new("States.Format: more placeholders than arguments"))?;
                 java_text(value, &mut out);
             }
-            '{' | '}' => return Err(InvalidArguments::new(format!("States.Format: a lone '{c}' in the template"))),
+            '{' | '}' => {
+                let other = if c == '{' { '}' } else { '{' };
+                return Err(InvalidArguments::said(
+                    format!("States.Format: a lone '{c}' in the template"),
+                    format!("Invalid template in States.Format: matching '{other}' not found for '{c}'."),
+                ));
+            }
             c => out.push(c),
         }
     }
