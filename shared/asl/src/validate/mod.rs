@@ -354,10 +354,14 @@ impl Checker {
             );
         }
         let states = match m.get("States") {
-            Some(Value::Object(s)) if !s.is_empty() => s,
-            Some(Value::Object(_)) => {
-                self.report("SCHEMA_VALIDATION_FAILED", "States must hold at least one state", &at("States"));
-                return;
+            // AWS's words, and it goes on to find StartAt naming no state and no terminal state
+            // (recorded with ValidateStateMachineDefinition: gabrielmoreira/tiny-asl-machine,
+            // tests/conformance/cases/.snapshots/aws/Validation.BasicStructure-005).
+            Some(Value::Object(s)) => {
+                if s.is_empty() {
+                    self.report("SCHEMA_VALIDATION_FAILED", "Value cannot be empty", &at("States"));
+                }
+                s
             }
             Some(_) => {
                 self.report(
@@ -417,8 +421,13 @@ impl Checker {
             // machine with no terminal state is one MISSING_END_STATE with no location, which
             // stands for the unreachable states too; otherwise each state nothing routes to is
             // a MISSING_TRANSITION_TARGET, `State "C" is not reachable.` at /States/C.
-            let terminal = states.values().any(|s| {
-                matches!(s.get("Type").and_then(Value::as_str), Some("Succeed" | "Fail")) || s.get("End") == Some(&Value::Bool(true))
+            // A state with no Type is no state, so its End does not count (AWS answered a lone
+            // `{"End": true}` with both "The field 'Type' is required" and this; Validation.
+            // BasicStructure-001 above).
+            let terminal = states.values().any(|s| match s.get("Type").and_then(Value::as_str) {
+                Some("Succeed" | "Fail") => true,
+                Some(_) => s.get("End") == Some(&Value::Bool(true)),
+                None => false,
             });
             if !terminal {
                 self.report("MISSING_END_STATE", "Workflow has no terminal state", "");

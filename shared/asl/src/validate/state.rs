@@ -23,8 +23,12 @@ impl Checker {
             self.report("SCHEMA_VALIDATION_FAILED", "A state must be an object", here);
             return;
         };
+        // AWS's words for a state with no Type, one of a type it does not know, and one with
+        // neither or both of Next and End (recorded with ValidateStateMachineDefinition:
+        // gabrielmoreira/tiny-asl-machine, tests/conformance/cases/.snapshots/aws/
+        // Validation.BasicStructure-001, -002, -004).
         let Some(ty) = fields.get("Type").and_then(Value::as_str) else {
-            self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Type]", here);
+            self.report("SCHEMA_VALIDATION_FAILED", "The field 'Type' is required", here);
             return;
         };
         let jsonata = match fields.get("QueryLanguage").and_then(Value::as_str) {
@@ -53,7 +57,7 @@ impl Checker {
         let Some(allowed) = allowed_fields(ty, jsonata) else {
             self.report(
                 "SCHEMA_VALIDATION_FAILED",
-                format!("Value is not a valid state type: {ty}"),
+                "The field 'Type' should have one of these values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]",
                 &at("Type"),
             );
             return;
@@ -90,10 +94,14 @@ impl Checker {
             if fields.get("End").is_some_and(|e| !e.is_boolean()) {
                 self.report("SCHEMA_VALIDATION_FAILED", "Expected value of type: Boolean", &at("End"));
             }
-            match (next.is_some(), end) {
-                (false, false) => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Next]", here),
-                (true, true) => self.report("SCHEMA_VALIDATION_FAILED", "Next and End cannot both be set", here),
-                _ => target(self, next, &at("Next")),
+            if next.is_some() == end {
+                self.report(
+                    "SCHEMA_VALIDATION_FAILED",
+                    "This object should have only one of the following fields: [Next, End]",
+                    here,
+                );
+            } else {
+                target(self, next, &at("Next"));
             }
         }
         // A Task, Map or Parallel state's own Output and Assign read its result.

@@ -500,3 +500,34 @@ fn a_result_writer_holds_one_of_the_combinations_the_guide_requires() {
         );
     }
 }
+
+/// ValidateStateMachineDefinition's answers recorded in gabrielmoreira/tiny-asl-machine,
+/// tests/conformance/cases/.snapshots/aws/Validation.BasicStructure-001 to -005 (the messages,
+/// joined in AWS's order; the codes and places are Baton's).
+#[test]
+fn a_state_s_type_and_transition_and_an_empty_machine_are_named_as_aws_names_them() {
+    let messages = |definition: Value| -> Vec<String> { validate(&definition).iter().map(|d| d.message.clone()).collect() };
+    assert_eq!(
+        messages(json!({"StartAt": "First", "States": {"First": {"End": true}}})),
+        ["The field 'Type' is required", "Workflow has no terminal state"]
+    );
+    assert_eq!(
+        messages(json!({"StartAt": "First", "States": {"First": {"Type": "UnknownStateType", "End": true}}})),
+        ["The field 'Type' should have one of these values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]"]
+    );
+    assert_eq!(
+        messages(json!({"StartAt": "First", "States": {"First": {"Type": "Pass"}}})),
+        [
+            "This object should have only one of the following fields: [Next, End]",
+            "Workflow has no terminal state"
+        ]
+    );
+    assert_eq!(
+        messages(json!({"StartAt": "First", "States": {}})),
+        [
+            "Value cannot be empty",
+            "Missing 'Next' target: First",
+            "Workflow has no terminal state"
+        ]
+    );
+}
