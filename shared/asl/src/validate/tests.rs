@@ -531,3 +531,32 @@ fn a_state_s_type_and_transition_and_an_empty_machine_are_named_as_aws_names_the
         ]
     );
 }
+
+/// ValidateStateMachineDefinition's one sentence for States.ALL beside other names or before
+/// the last retrier or catcher (gabrielmoreira/tiny-asl-machine, tests/conformance/cases/
+/// .snapshots/aws/Validation.Structure-004 to -007).
+#[test]
+fn states_all_alone_and_last_is_one_sentence() {
+    let task = |field: &str, entries: Value| {
+        json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sts:getCallerIdentity", field: entries, "End": true},
+            "R": {"Type": "Pass", "End": true}}})
+    };
+    let sentence = "States.ALL must appear alone and at end of list";
+    for field in ["Retry", "Catch"] {
+        let with_next = |errors: Value| {
+            if field == "Catch" {
+                json!({"ErrorEquals": errors, "Next": "R"})
+            } else {
+                json!({"ErrorEquals": errors})
+            }
+        };
+        for entries in [
+            json!([with_next(json!(["States.ALL", "CustomError"]))]),
+            json!([with_next(json!(["States.ALL"])), with_next(json!(["CustomError"]))]),
+        ] {
+            let found = diagnostics(task(field, entries));
+            assert_eq!(found.iter().filter(|d| d.contains(sentence)).count(), 1, "{field}: {found:?}");
+        }
+    }
+}
