@@ -349,12 +349,12 @@ impl Checker {
             );
         }
         let states = match m.get("States") {
-            // AWS's words, and it goes on to find StartAt naming no state and no terminal state
-            // (recorded with ValidateStateMachineDefinition: gabrielmoreira/tiny-asl-machine,
+            // AWS goes on to find StartAt naming no state and no terminal state (recorded with
+            // ValidateStateMachineDefinition: gabrielmoreira/tiny-asl-machine,
             // tests/conformance/cases/.snapshots/aws/Validation.BasicStructure-005).
             Some(Value::Object(s)) => {
                 if s.is_empty() {
-                    self.report("SCHEMA_VALIDATION_FAILED", "Value cannot be empty", &at("States"));
+                    self.report("SCHEMA_VALIDATION_FAILED", state::EMPTY, &at("States"));
                 }
                 s
             }

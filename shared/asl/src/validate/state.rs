@@ -222,7 +222,8 @@ impl Checker {
                             target(self, rule.get("Next"), &format!("{loc}/Next"));
                         }
                     }
-                    _ => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Choices]", here),
+                    Some(_) => self.report("SCHEMA_VALIDATION_FAILED", EMPTY, &at("Choices")),
+                    None => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Choices]", here),
                 }
                 target(self, fields.get("Default"), &at("Default"));
             }
@@ -386,7 +387,8 @@ impl Checker {
                             self.choice_rule(r, &format!("{location}/{op}/{i}"), false);
                         }
                     }
-                    _ => self.report(
+                    Some(_) => self.report("SCHEMA_VALIDATION_FAILED", EMPTY, &format!("{location}/{op}")),
+                    None => self.report(
                         "SCHEMA_VALIDATION_FAILED",
                         format!("{op} takes a non-empty array of rules"),
                         &format!("{location}/{op}"),
@@ -405,32 +407,51 @@ impl Checker {
         if top {
             self.assign(fields.get("Assign"), &format!("{location}/Assign"), false);
         }
-        let ops: Vec<&String> = fields
+        let others = fields
             .keys()
-            .filter(|k| !(matches!(k.as_str(), "Variable" | "Next" | "Comment") || top && k.as_str() == "Assign"))
-            .collect();
-        if fields.get("Variable").is_none() || ops.len() != 1 {
+            .filter(|k| !(matches!(k.as_str(), "Variable" | "Next" | "Comment") || top && k.as_str() == "Assign"));
+        let (ops, strangers): (Vec<&String>, Vec<&String>) = others.partition(|k| is_comparison(k));
+        for field in strangers {
             self.report(
                 "SCHEMA_VALIDATION_FAILED",
-                "A Choice rule needs a Variable and exactly one comparison operator, or And/Or/Not",
-                location,
+                format!("The field \"{field}\" is not a Choice comparison operator"),
+                &format!("{location}/{field}"),
             );
-            return;
         }
-        let op = ops[0].as_str();
-        if !is_comparison(op) {
-            self.report(
+        // AWS's words, naming every operator in its own order (recorded with
+        // ValidateStateMachineDefinition for a rule with none and one with two:
+        // gabrielmoreira/tiny-asl-machine, tests/conformance/cases/.snapshots/aws/
+        // Feature.ChoiceValidation-003 and -005).
+        match ops.as_slice() {
+            [] => self.report(
                 "SCHEMA_VALIDATION_FAILED",
-                format!("The field \"{op}\" is not a Choice comparison operator"),
-                &format!("{location}/{op}"),
-            );
-        } else if op.ends_with("Path") {
-            self.path(fields.get(op), &format!("{location}/{op}"), PathField::Condition);
+                format!("This object should have only one of the following fields: {OPERATORS}"),
+                location,
+            ),
+            [_] if fields.get("Variable").is_none() => {
+                self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Variable]", location);
+            }
+            [op] if op.ends_with("Path") => self.path(fields.get(op.as_str()), &format!("{location}/{op}"), PathField::Condition),
+            [_] => {}
+            _ => self.report(
+                "SCHEMA_VALIDATION_FAILED",
+                format!("There should only be one of the following fields: {OPERATORS}"),
+                location,
+            ),
         }
     }
 }
 
 const COMPARISONS: [&str; 5] = ["Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals"];
+
+/// A Choice rule's operators as AWS lists them when a rule has none or more than one.
+const OPERATORS: &str = "[StringEquals, IsBoolean, StringLessThan, IsNumeric, BooleanEquals, StringLessThanEqualsPath, NumericLessThan, NumericGreaterThan, NumericLessThanPath, StringMatches, TimestampLessThanEqualsPath, NumericEquals, TimestampGreaterThan, StringGreaterThanEqualsPath, TimestampGreaterThanEqualsPath, TimestampLessThanEquals, NumericLessThanEqualsPath, TimestampEquals, BooleanEqualsPath, IsTimestamp, StringLessThanEquals, NumericLessThanEquals, StringLessThanPath, TimestampGreaterThanPath, StringGreaterThan, StringGreaterThanPath, IsString, StringEqualsPath, TimestampEqualsPath, TimestampLessThan, StringGreaterThanEquals, NumericGreaterThanPath, NumericGreaterThanEquals, NumericEqualsPath, TimestampLessThanPath, IsNull, IsPresent, TimestampGreaterThanEquals, NumericGreaterThanEqualsPath]";
+
+/// AWS's words for an empty array where one entry at least is needed: Choices, And, Or, States
+/// (recorded with ValidateStateMachineDefinition: gabrielmoreira/tiny-asl-machine,
+/// tests/conformance/cases/.snapshots/aws/Feature.ChoiceValidation-002 and -006,
+/// Validation.BasicStructure-005).
+pub(super) const EMPTY: &str = "Value cannot be empty";
 
 fn is_comparison(op: &str) -> bool {
     let base = op.strip_suffix("Path").unwrap_or(op);

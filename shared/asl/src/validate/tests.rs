@@ -560,3 +560,41 @@ fn states_all_alone_and_last_is_one_sentence() {
         }
     }
 }
+
+/// ValidateStateMachineDefinition's answers for a Choice rule with no operator or two, and for
+/// empty Choices and Or (gabrielmoreira/tiny-asl-machine, tests/conformance/cases/.snapshots/
+/// aws/Feature.ChoiceValidation-002, -003, -005, -006).
+#[test]
+fn a_choice_rule_s_operators_and_empty_lists_are_named_as_aws_names_them() {
+    let choice = |choices: Value| {
+        json!({"StartAt": "D", "States": {
+            "D": {"Type": "Choice", "Choices": choices, "Default": "F"},
+            "M": {"Type": "Pass", "End": true},
+            "F": {"Type": "Pass", "End": true}}})
+    };
+    let messages = |definition: Value| -> Vec<String> {
+        validate(&definition)
+            .iter()
+            .map(|d| d.message.clone())
+            .filter(|m| !m.ends_with("is not reachable."))
+            .collect()
+    };
+    let none = &messages(choice(json!([{"Variable": "$.s", "Next": "M"}])))[0];
+    assert!(
+        none.starts_with("This object should have only one of the following fields: [StringEquals, IsBoolean, "),
+        "{none}"
+    );
+    let two = &messages(choice(
+        json!([{"Variable": "$.v", "StringEquals": "1", "NumericGreaterThan": 0, "Next": "M"}]),
+    ))[0];
+    assert!(
+        two.starts_with("There should only be one of the following fields: [StringEquals, IsBoolean, "),
+        "{two}"
+    );
+    assert!(two.ends_with(", NumericGreaterThanEqualsPath]"), "{two}");
+    assert_eq!(messages(choice(json!([]))), ["Value cannot be empty"]);
+    assert_eq!(
+        messages(choice(json!([{"Not": {"Or": []}, "Next": "M"}]))),
+        ["Value cannot be empty"]
+    );
+}
