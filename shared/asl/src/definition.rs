@@ -16,6 +16,12 @@ mod shape;
 
 pub use fields::allowed_fields;
 
+/// The largest `Seconds`, `TimeoutSeconds`, `HeartbeatSeconds`, retry interval or retry count
+/// Step Functions accepts, written or yielded by an expression (recorded: "Maximum value is
+/// 99999999 at /States/Wait/Seconds", aws-cloudformation/cfn-lint#4075; for a retrier's
+/// `MaxAttempts`, AWS's ASL language service takes it too, aws/amazon-states-language-service#74).
+pub(crate) const MAX_SECONDS: i64 = 99_999_999;
+
 /// The longest definition the Step Functions API takes, in characters (`Definition`'s `max`).
 pub const MAX_DEFINITION_LENGTH: usize = 1_048_576;
 

@@ -122,14 +122,38 @@ pub(crate) fn call_template<'t>(
     }
 }
 
-/// A seconds field: a number, or in JSONata an expression that yields one.
+/// A seconds field: a number, or in JSONata an expression that yields one, refused in AWS's
+/// words — "The JSONata expression '\"3\"' specified for the field 'TimeoutSeconds' returned an
+/// unexpected result type. Expected 'number', …", "The TimeoutSeconds field cannot be parsed as
+/// an integer: 1.6", "TimeoutSeconds must be between 0 and 99999999 but was: -1" (recorded on
+/// AWS for TimeoutSeconds: gabrielmoreira/tiny-asl-machine, tests/conformance/cases/.snapshots/
+/// aws/Feature.JSONataValidation-007, -010, -008; taken to be the same for the other seconds).
 pub(crate) fn seconds_field(value: &Value, field: &str, states: &States<'_>) -> Result<u64, StatesError> {
     let v = match value {
-        Value::String(_) => jsonata_field(value, field, states)?,
+        Value::String(text) => {
+            let v = jsonata_field(value, field, states)?;
+            match crate::jsonata::expression(text) {
+                Some(expr) if !v.is_number() => return Err(crate::jsonata::unexpected_type(expr, field, "number", &v)),
+                _ => v,
+            }
+        }
         other => other.clone(),
     };
-    v.as_u64()
-        .ok_or_else(|| StatesError::query_evaluation(field, format!("{field} must be a non-negative integer, got {v}")))
+    if v.as_f64().is_some_and(|n| n.fract() != 0.0) {
+        return Err(StatesError::query_evaluation(
+            field,
+            format!("The {field} field cannot be parsed as an integer: {v}"),
+        ));
+    }
+    v.as_i64()
+        .filter(|n| (0..=crate::definition::MAX_SECONDS).contains(n))
+        .and_then(|n| u64::try_from(n).ok())
+        .ok_or_else(|| {
+            StatesError::query_evaluation(
+                field,
+                format!("{field} must be between 0 and {} but was: {v}", crate::definition::MAX_SECONDS),
+            )
+        })
 }
 
 /// Evaluates an `Assign` block: JSONPath values with `.$` keys read the value given (the

@@ -6,11 +6,7 @@
 use serde_json::Value;
 
 use super::Checker;
-
-/// The largest `Seconds`, `TimeoutSeconds`, `HeartbeatSeconds`, retry interval or retry count
-/// Step Functions accepts (the cap recorded above; for a retrier's `MaxAttempts`, AWS's ASL
-/// language service takes it too, aws/amazon-states-language-service#74).
-const MAX_SECONDS: i64 = 99_999_999;
+use crate::definition::MAX_SECONDS;
 
 /// A retrier's numbers and their ranges. `MaxDelaySeconds` runs from 1 to 31622400 (a year and a
 /// day), as AWS's ASL language service holds it (its validation tests refuse 0 and 31622401).
