@@ -2,8 +2,11 @@
 //! reads the variables of the scopes around it but may not assign one of their names again: AWS
 //! refused a definition whose Map iterator, and one whose Parallel branch, assigned a name the
 //! machine around it assigns (a public Step Functions conformance catalogue run against AWS,
-//! its group Feature.JsonataScopeSource, 001 and 002). A distributed Map's child workflow reads
-//! no outer variable, so nothing it assigns stands for one.
+//! its group Feature.JsonataScopeSource, 001 and 002), in these words: "The variable name
+//! 'shared' was already defined in a parent scope." (recorded with ValidateStateMachineDefinition:
+//! gabrielmoreira/tiny-asl-machine, tests/conformance/cases/.snapshots/aws/
+//! Feature.JSONataComposition-006). A distributed Map's child workflow reads no outer variable, so
+//! nothing it assigns stands for one.
 
 use std::collections::BTreeSet;
 
@@ -36,9 +39,7 @@ impl Checker {
         if outer.iter().any(|scope| scope.contains(name)) {
             self.report(
                 "SCHEMA_VALIDATION_FAILED",
-                format!(
-                    "The variable '{name}' is assigned outside this Map item processor or Parallel branch, which may read it but not assign it"
-                ),
+                format!("The variable name '{name}' was already defined in a parent scope."),
                 location,
             );
         }

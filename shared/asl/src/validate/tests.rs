@@ -456,7 +456,7 @@ fn an_inner_scope_cannot_assign_a_name_a_scope_around_it_assigns() {
     assert_eq!(
         diagnostics(deep),
         [
-            "SCHEMA_VALIDATION_FAILED: The variable 'x' is assigned outside this Map item processor or Parallel branch, which may read it but not assign it at /States/M/ItemProcessor/States/N/ItemProcessor/States/I/Assign/x.$"
+            "SCHEMA_VALIDATION_FAILED: The variable name 'x' was already defined in a parent scope. at /States/M/ItemProcessor/States/N/ItemProcessor/States/I/Assign/x.$"
         ]
     );
     let siblings = json!({"StartAt": "P", "States": {"P": {
