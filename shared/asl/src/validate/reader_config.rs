@@ -1,43 +1,55 @@
-//! An ItemReader's ReaderConfig fields that only go together in some ways. AWS refused each of
-//! these at creation (a public Step Functions conformance catalogue whose cases run against AWS,
-//! its Validation.ItemReader cases 001 to 009): an InputType beside
-//! ManifestType S3_INVENTORY; Transformation LOAD_AND_FLATTEN without one; ItemsPointer with a
-//! CSV input or holding no JSON Pointer; CSVHeaderLocation with JSON or JSONL input; ManifestType
-//! ATHENA_DATA over JSON; CSVHeaderLocation GIVEN without CSVHeaders. Their words are not on
-//! record, so these are Baton's, under the code AWS gives every definition it refuses.
+//! An ItemReader's ReaderConfig fields that only go together in some ways, refused in the words
+//! ValidateStateMachineDefinition gave (recorded: gabrielmoreira/tiny-asl-machine,
+//! tests/conformance/cases/.snapshots/aws/Validation.ItemReader-001 to -009): CSV input needs a
+//! CSVHeaderLocation ("The field 'CSVHeaderLocation' is required", before anything else is
+//! looked at, as AWS answered CSV beside an S3_INVENTORY manifest or an ItemsPointer),
+//! Transformation LOAD_AND_FLATTEN an InputType; a field the InputType does not read is "not
+//! supported" (CSVHeaderLocation and CSVHeaders beside JSONL, ManifestType beside JSON);
+//! GIVEN needs CSVHeaders ("These fields are required: [CSVHeaders]"); an ItemsPointer is a JSON
+//! Pointer ("Invalid input: JSON Pointer expression must start with '/': \"data/items\""). That
+//! the CSV delimiter goes with the CSV fields, ItemsPointer with JSON input alone, and an
+//! S3_INVENTORY manifest with no InputType, is Baton's reading of the same rule, in the same
+//! words (not on record).
 
 use serde_json::{Map, Value};
 
 use super::Checker;
 
+/// The fields only CSV input reads.
+const CSV_ONLY: [&str; 3] = ["CSVHeaderLocation", "CSVHeaders", "CSVDelimiter"];
+
 impl Checker {
     pub(super) fn reader_config(&mut self, config: &Map<String, Value>, location: &str) {
         let text = |name: &str| config.get(name).and_then(Value::as_str);
         let input_type = text("InputType");
-        let mut refuse = |why: &str| self.report("SCHEMA_VALIDATION_FAILED", why.to_string(), location);
-        match (text("ManifestType"), input_type) {
-            (Some("S3_INVENTORY"), Some(_)) => refuse("An S3_INVENTORY manifest gives no InputType"),
-            (Some("ATHENA_DATA"), Some(kind)) if !matches!(kind, "CSV" | "JSONL" | "PARQUET") => {
-                refuse("An ATHENA_DATA manifest reads CSV, JSONL or PARQUET input")
-            }
-            _ => {}
-        }
+        let mut refuse = |why: String| self.report("SCHEMA_VALIDATION_FAILED", why, location);
+        let required = |field: &str| format!("The field '{field}' is required");
         if text("Transformation") == Some("LOAD_AND_FLATTEN") && input_type.is_none() {
-            refuse("Transformation LOAD_AND_FLATTEN needs an InputType");
+            return refuse(required("InputType"));
         }
-        if let Some(pointer) = config.get("ItemsPointer") {
-            if input_type != Some("JSON") {
-                refuse("ItemsPointer reads JSON input only");
+        if input_type == Some("CSV") && !config.contains_key("CSVHeaderLocation") {
+            return refuse(required("CSVHeaderLocation"));
+        }
+        let unsupported = |field: &str| match input_type {
+            None => false,
+            Some(kind) => {
+                CSV_ONLY.contains(&field) && kind != "CSV"
+                    || field == "ItemsPointer" && kind != "JSON"
+                    || field == "ManifestType" && kind == "JSON"
+                    || field == "InputType" && text("ManifestType") == Some("S3_INVENTORY")
             }
-            if !pointer.as_str().is_some_and(|p| p.is_empty() || p.starts_with('/')) {
-                refuse("ItemsPointer must be a JSON Pointer, such as /data/items");
-            }
+        };
+        for field in config.keys().filter(|field| unsupported(field)) {
+            refuse(format!("Field '{field}' is not supported"));
         }
-        if config.contains_key("CSVHeaderLocation") && matches!(input_type, Some("JSON" | "JSONL")) {
-            refuse("CSVHeaderLocation is for CSV input");
+        if input_type.is_none_or(|kind| kind == "JSON")
+            && let Some(pointer) = config.get("ItemsPointer")
+            && !pointer.as_str().is_some_and(|p| p.is_empty() || p.starts_with('/'))
+        {
+            refuse(format!("Invalid input: JSON Pointer expression must start with '/': {pointer}"));
         }
-        if text("CSVHeaderLocation") == Some("GIVEN") && !config.contains_key("CSVHeaders") {
-            refuse("CSVHeaderLocation GIVEN needs CSVHeaders");
+        if input_type == Some("CSV") && text("CSVHeaderLocation") == Some("GIVEN") && !config.contains_key("CSVHeaders") {
+            refuse("These fields are required: [CSVHeaders]".into());
         }
     }
 }
