@@ -256,6 +256,13 @@ async fn what_cannot_be_read_fails_with_item_reader_failed() {
             get("items.jsonl", json!({"InputType": "JSON"})),
             "the object is not JSON (line 3, column 1)",
         ),
+        // Recorded on AWS: gabrielmoreira/tiny-asl-machine, tests/conformance/cases/.snapshots/
+        // aws/Validation.ItemReader-006-parquet-versionid-is-unsupported.json.
+        (
+            json!({"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "PARQUET"},
+                   "Parameters": {"Bucket": "data", "Key": "file.parquet", "VersionId": "v1"}}),
+            "S3 Version ID selection is not currently supported for PARQUET files",
+        ),
     ] {
         let outcome = run(reader, "JSONPath", json!({}), Some(held())).await;
         assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);

@@ -148,6 +148,11 @@ impl Interpreter {
             }
         };
         if action == "getObject" {
+            // AWS's words, before it reads anything (recorded on AWS: gabrielmoreira/
+            // tiny-asl-machine, tests/conformance/cases/.snapshots/aws/Validation.ItemReader-006).
+            if config.input_type.as_deref() == Some("PARQUET") && arguments.get("VersionId").is_some() {
+                return Err(failed("S3 Version ID selection is not currently supported for PARQUET files"));
+            }
             let object: ObjectName = serde_json::from_value(arguments.clone()).map_err(|_| {
                 failed(format!(
                     "the ItemReader must name a Bucket and a Key, as strings; it gave {arguments}"
