@@ -39,12 +39,15 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// `$$.Map.Item` in a Map iteration: the item's index and the item, before any ItemSelector.
-/// Kept as they are and written as JSON only when `$$` is read, which most iterations never do.
+/// `$$.Map.Item` in a Map iteration: the item's index and the item, before any ItemSelector,
+/// and for an item an ItemReader read, where it came from (`Source`, see
+/// `executor::item_reader::Sources`). Kept as they are and written as JSON only when `$$` is
+/// read, which most iterations never do.
 #[derive(Debug)]
 pub(crate) struct MapItem {
     pub(crate) index: usize,
     pub(crate) value: Value,
+    pub(crate) source: Option<Arc<str>>,
 }
 
 /// What `$$` resolves to for one state.
@@ -210,9 +213,13 @@ impl Context {
                     Some(state)
                 }
                 Member::Task => task_token.as_ref().map(|token| json!({ "Token": token })),
-                Member::Map => map_item
-                    .as_ref()
-                    .map(|item| json!({"Item": {"Index": item.index, "Value": item.value}})),
+                Member::Map => map_item.as_ref().map(|item| {
+                    let mut fields = json!({"Index": item.index, "Value": item.value});
+                    if let Some(source) = &item.source {
+                        fields["Source"] = json!(&**source);
+                    }
+                    json!({ "Item": fields })
+                }),
             },
         }
     }

@@ -355,3 +355,41 @@ async fn load_and_flatten_gives_the_items_of_every_object_listed() {
     let caught = outcome.output.unwrap();
     assert_eq!(caught["Error"], "States.ItemReaderFailed", "{caught}");
 }
+
+/// `$$.Map.Item.Source` names where an item came from: the bucket for a listing's items, the
+/// object for a `LOAD_AND_FLATTEN` listing's (recorded on AWS: gabrielmoreira/tiny-asl-machine,
+/// tests/conformance/cases/.snapshots/aws/Observation.ItemReader-002 and -003), and the object
+/// for an object's items.
+#[tokio::test(start_paused = true)]
+async fn an_item_s_source_is_where_the_reader_read_it() {
+    let sources = |reader: Value| async move {
+        let definition = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemReader": reader, "End": true,
+            "ItemSelector": {"Source.$": "$$.Map.Item.Source", "Value.$": "$$.Map.Item.Value"},
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                              "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}});
+        let machine = StateMachine::from_json(&definition.to_string()).unwrap();
+        let outcome = execute(&machine, json!({}), Some(held()), Arc::new(NullSink)).await;
+        assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.error);
+        let output = outcome.output.unwrap();
+        output
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["Source"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(sources(list("logs/", json!({}))).await, ["s3://data", "s3://data"]);
+    assert_eq!(
+        sources(list("logs/", json!({"InputType": "JSONL", "Transformation": "LOAD_AND_FLATTEN"}))).await,
+        [
+            "s3://data/logs/a.jsonl",
+            "s3://data/logs/a.jsonl",
+            "s3://data/logs/b.jsonl",
+            "s3://data/logs/b.jsonl"
+        ]
+    );
+    assert_eq!(
+        sources(get("items.jsonl", json!({"InputType": "JSONL"}))).await,
+        ["s3://data/items.jsonl"; 3]
+    );
+}

@@ -8,6 +8,8 @@
 //! Manifests, Parquet and compressed objects are refused with the reason: the items AWS makes
 //! of them are not on record here, and a guess would run differently than AWS does.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -66,6 +68,34 @@ struct ObjectName {
     key: String,
 }
 
+/// Where the items a reader read came from, as `$$.Map.Item.Source` gives it: the bucket for a
+/// listing's items (`s3://bucket`), the object for the items of a `LOAD_AND_FLATTEN` listing
+/// (`s3://bucket/prefix/one.json`), recorded on AWS (gabrielmoreira/tiny-asl-machine,
+/// tests/conformance/cases/.snapshots/aws/Observation.ItemReader-002 and -003); the object for
+/// an object's items, read the same way (not on record).
+#[derive(Debug)]
+pub(crate) enum Sources {
+    All(Arc<str>),
+    Each(Vec<Arc<str>>),
+}
+
+impl Sources {
+    /// The source of the item at `index`.
+    pub(crate) fn of(&self, index: usize) -> Option<Arc<str>> {
+        match self {
+            Self::All(source) => Some(source.clone()),
+            Self::Each(sources) => sources.get(index).cloned(),
+        }
+    }
+}
+
+fn s3_uri(bucket: &str, key: Option<&str>) -> Arc<str> {
+    match key {
+        Some(key) => Arc::from(format!("s3://{bucket}/{key}")),
+        None => Arc::from(format!("s3://{bucket}")),
+    }
+}
+
 fn failed(cause: impl Into<String>) -> StatesError {
     StatesError::new(names::ITEM_READER_FAILED, cause)
 }
@@ -88,7 +118,7 @@ impl Interpreter {
         lang: Lang,
         (input, effective): (&Value, &Value),
         ctx: &Context,
-    ) -> Result<Vec<Value>, StatesError> {
+    ) -> Result<(Vec<Value>, Sources), StatesError> {
         // The validator has checked the fields' types; what it let pass and this cannot read is
         // said in these words, the reader's own left to the log.
         let reader: ItemReader = serde_json::from_value(reader.clone()).map_err(|e| {
@@ -158,7 +188,8 @@ impl Interpreter {
                     "the ItemReader must name a Bucket and a Key, as strings; it gave {arguments}"
                 ))
             })?;
-            return parse(&text_of(objects.as_ref(), &object.bucket, &object.key).await?, config, limit);
+            let items = parse(&text_of(objects.as_ref(), &object.bucket, &object.key).await?, config, limit)?;
+            return Ok((items, Sources::All(s3_uri(&object.bucket, Some(&object.key)))));
         }
         let listing = Location::named(&arguments, "ItemReader", failed)?;
         let mut listed = objects.list_objects(&listing.bucket, &listing.prefix).await.map_err(failed)?;
@@ -166,17 +197,21 @@ impl Interpreter {
         // is the order of their UTF-8 bytes, as `str` compares them.
         listed.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         if !flatten {
-            return Ok(listed.into_iter().take(limit).map(listed_item).collect());
+            let items = listed.into_iter().take(limit).map(listed_item).collect();
+            return Ok((items, Sources::All(s3_uri(&listing.bucket, None))));
         }
-        let mut items = Vec::new();
+        let (mut items, mut sources) = (Vec::new(), Vec::new());
         for object in listed {
             if items.len() == limit {
                 break;
             }
             let text = text_of(objects.as_ref(), &listing.bucket, &object.key).await?;
-            items.extend(parse(&text, config, limit - items.len())?);
+            let read = parse(&text, config, limit - items.len())?;
+            let source = s3_uri(&listing.bucket, Some(&object.key));
+            sources.extend(std::iter::repeat_n(source, read.len()));
+            items.extend(read);
         }
-        Ok(items)
+        Ok((items, Sources::Each(sources)))
     }
 }
 

@@ -54,6 +54,7 @@ impl Interpreter {
                     Lang::JsonPath => input_path(&s.io, &input, ctx)?,
                     Lang::Jsonata => Cow::Borrowed(&input),
                 };
+                let mut sources = None;
                 let items = match (lang, &s.items, &s.item_reader) {
                     (_, _, Some(reader)) => {
                         // A reader's items are read after the state starts, uncounted: AWS gave
@@ -66,7 +67,10 @@ impl Interpreter {
                         run.recorder
                             .emit("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": 0}));
                         match self.read_items(name, reader, lang, (&input, &effective), ctx).await {
-                            Ok(items) => Value::Array(items),
+                            Ok((items, read_from)) => {
+                                sources = Some(read_from);
+                                Value::Array(items)
+                            }
                             // The dataset is read within the Map Run: AWS recorded
                             // `MapRunStarted`, then `MapRunFailed` with the reader's error and
                             // cause, before `MapStateFailed` (test_base_scenarios.snapshot.json,
@@ -101,7 +105,10 @@ impl Interpreter {
                         let selected = items
                             .into_iter()
                             .enumerate()
-                            .map(|(index, item)| select_item(selector, lang, &effective, (index, item), ctx).map(|(input, _)| input))
+                            .map(|(index, item)| {
+                                let source = sources.as_ref().and_then(|s| s.of(index));
+                                select_item(selector, lang, &effective, (index, item, source), ctx).map(|(input, _)| input)
+                            })
                             .collect::<Result<Vec<_>, _>>()?;
                         map_batches::batches(batcher, selected, lang, (&input, &*effective), ctx)?
                     }
@@ -135,6 +142,7 @@ impl Interpreter {
                 let permits = Arc::new(tokio::sync::Semaphore::new(limit));
                 let failures = AtomicUsize::new(0);
                 let map_name: Arc<str> = Arc::from(name);
+                let sources = &sources;
                 let iterations = items.into_iter().enumerate().map(|(index, item)| {
                     let permits = permits.clone();
                     let effective = &effective;
@@ -156,7 +164,8 @@ impl Interpreter {
                         let (item_input, map_item) = match s.item_batcher {
                             Some(_) => (item, None),
                             None => {
-                                let (input, map_item) = select_item(selector, lang, effective, (index, item), ctx)?;
+                                let source = sources.as_ref().and_then(|s| s.of(index));
+                                let (input, map_item) = select_item(selector, lang, effective, (index, item, source), ctx)?;
                                 (input, Some(map_item))
                             }
                         };
@@ -268,13 +277,24 @@ fn select_item(
     selector: Option<&Value>,
     lang: Lang,
     effective: &Value,
-    (index, item): (usize, Value),
+    (index, item, source): (usize, Value, Option<Arc<str>>),
     ctx: &Context,
 ) -> Result<(Value, Arc<MapItem>), StatesError> {
     let Some(selector) = selector else {
-        return Ok((item.clone(), Arc::new(MapItem { index, value: item })));
+        return Ok((
+            item.clone(),
+            Arc::new(MapItem {
+                index,
+                value: item,
+                source,
+            }),
+        ));
     };
-    let map_item = Arc::new(MapItem { index, value: item });
+    let map_item = Arc::new(MapItem {
+        index,
+        value: item,
+        source,
+    });
     let item_ctx = ctx.clone().with_map_item(map_item.clone());
     let input = template(lang, selector, "ItemSelector", (effective, effective), &item_ctx)?;
     Ok((input, map_item))
