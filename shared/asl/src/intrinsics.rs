@@ -466,9 +466,10 @@ pub(crate) fn call(name: &str, args: &[Value], bounds: Bounds) -> Result<Value, 
         }
         "States.MathRandom" => {
             let (start, end) = (whole(0)?, whole(1)?);
-            // The end is left out, as Java's `nextInt(end - start)` leaves it: AWS refused
-            // MathRandom(1, 1), and 50 draws of MathRandom(1.6, 5.4) fell in 1..=4 (the
-            // catalogue's MRAND-005, MRAND-008B). The same seed gives the same number.
+            // The end is left out: AWS refused MathRandom(1, 1), and 50 draws of
+            // MathRandom(1.6, 5.4) fell in 1..=4 (the catalogue's MRAND-005, MRAND-008B). A seed
+            // draws as AWS draws (`JavaRandom::between`), cut to its whole part as Java's
+            // `longValue()` cuts it (not on record).
             if start >= end {
                 return Err(InvalidArguments::new("States.MathRandom: start must be below end"));
             }
@@ -476,7 +477,7 @@ pub(crate) fn call(name: &str, args: &[Value], bounds: Bounds) -> Result<Value, 
                 Some(seed) if !seed.is_number() => {
                     return Err(InvalidArguments::new("States.MathRandom: the seed must be a number"));
                 }
-                Some(seed) => seeded(seed).i64(start..end),
+                Some(seed) => crate::java_random::JavaRandom::new(seed.as_f64().unwrap_or_default() as i64).between(start, end),
                 None => fastrand::i64(start..end),
             };
             Ok(Value::from(value))
@@ -544,13 +545,6 @@ fn short<'a>(name: &str, text: &'a str, bounds: Bounds) -> Result<&'a str, Inval
 }
 
 /// A generator that draws the same numbers for the same seed, whatever JSON the seed is.
-fn seeded(seed: &Value) -> fastrand::Rng {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    seed.to_string().hash(&mut h);
-    fastrand::Rng::with_seed(h.finish())
-}
-
 mod text;
 use text::{base64, format, java_string, string_to_json};
 

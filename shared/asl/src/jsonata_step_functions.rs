@@ -145,25 +145,10 @@ pub(crate) fn parse(args: &[JValue]) -> HostFnResult {
 pub(crate) fn random(args: &[JValue]) -> HostFnResult {
     signed("random", args)?;
     let value = match args {
-        [JValue::Number(seed)] => java_next_double(*seed as i64),
+        [JValue::Number(seed)] => crate::java_random::JavaRandom::new(*seed as i64).next_double(),
         _ => fastrand::f64(),
     };
     Ok(JValue::Number(value))
-}
-
-/// The first `nextDouble()` of `new java.util.Random(seed)`: the 48-bit linear congruential
-/// generator of the class's documentation, two draws of 26 and 27 bits.
-fn java_next_double(seed: i64) -> f64 {
-    const MULTIPLIER: u64 = 0x5_DEEC_E66D;
-    const MASK: u64 = (1 << 48) - 1;
-    let mut state = (seed as u64 ^ MULTIPLIER) & MASK;
-    let mut next = |bits: u32| {
-        state = state.wrapping_mul(MULTIPLIER).wrapping_add(0xB) & MASK;
-        state >> (48 - bits)
-    };
-    let high = next(26);
-    let low = next(27);
-    ((high << 27) + low) as f64 * f64::powi(2.0, -53)
 }
 
 #[cfg(test)]

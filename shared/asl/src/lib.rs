@@ -38,6 +38,7 @@ pub mod intrinsics;
 pub mod io;
 pub mod java_number;
 mod java_order;
+mod java_random;
 pub mod json_syntax;
 pub mod jsonata;
 mod jsonata_blame;
