@@ -544,7 +544,6 @@ fn short<'a>(name: &str, text: &'a str, bounds: Bounds) -> Result<&'a str, Inval
     Ok(text)
 }
 
-/// A generator that draws the same numbers for the same seed, whatever JSON the seed is.
 mod text;
 use text::{base64, format, java_string, string_to_json};
 

@@ -1,6 +1,7 @@
 //! The functions Baton binds beside the embedded engine's: those Step Functions adds
 //! (`jsonata_step_functions`), and the one it takes away: "`$eval` is not available; use
-//! `$parse` instead". The rest are jsonata-js's, which the embedded engine has only in part: `$now` with a picture and a timezone, the URL functions (`jsonata_url`),
+//! `$parse` instead". The rest are jsonata-js's, which the embedded engine has only in part:
+//! `$now` with a picture and a timezone, the URL functions (`jsonata_url`),
 //! `$fromMillis` and `$formatBase` of a number with a fraction, `$reduce` from nothing, and
 //! `$sort`, `$single` and `$sift` given nothing for their function, and `$number` of a string
 //! that is no JSON number.
