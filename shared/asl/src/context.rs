@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::partial;
 use crate::variables::Scope;
@@ -213,12 +213,15 @@ impl Context {
                     Some(state)
                 }
                 Member::Task => task_token.as_ref().map(|token| json!({ "Token": token })),
+                // Built by hand, as `json!` would serialize the item's value again to nest it.
                 Member::Map => map_item.as_ref().map(|item| {
-                    let mut fields = json!({"Index": item.index, "Value": item.value});
+                    let mut fields = Map::new();
+                    fields.insert("Index".into(), Value::from(item.index));
+                    fields.insert("Value".into(), item.value.clone());
                     if let Some(source) = &item.source {
-                        fields["Source"] = json!(&**source);
+                        fields.insert("Source".into(), Value::from(&**source));
                     }
-                    json!({ "Item": fields })
+                    Value::Object(Map::from_iter([("Item".to_string(), Value::Object(fields))]))
                 }),
             },
         }
@@ -227,7 +230,7 @@ impl Context {
 
 /// A context object of the members `value_of` gives, in the context object's order.
 fn members_object(value_of: impl Fn(Member) -> Option<Value>) -> Value {
-    let mut out = serde_json::Map::new();
+    let mut out = Map::new();
     for member in Member::ALL {
         if let Some(value) = value_of(member) {
             out.insert(member.name().to_string(), value);
