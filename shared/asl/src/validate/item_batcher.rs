@@ -5,8 +5,8 @@
 
 use serde_json::Value;
 
-use super::Checker;
 use super::map_numbers::{COUNT, Range};
+use super::{Checker, not_supported};
 
 /// The largest batch input, a state's payload limit (developer guide, ItemBatcher:
 /// "MaxInputBytesPerBatch … up to 256 KiB").
@@ -28,7 +28,7 @@ impl Checker {
         };
         let at = |f: &str| format!("{location}/{f}");
         for f in fields.keys().filter(|f| !FIELDS.contains(&f.as_str())) {
-            self.report("SCHEMA_VALIDATION_FAILED", format!("Field '{f}' is not supported"), &at(f));
+            self.report("SCHEMA_VALIDATION_FAILED", not_supported(f), &at(f));
         }
         if jsonata {
             self.jsonpath_only(fields, &["MaxItemsPerBatch", "MaxInputBytesPerBatch"], location);

@@ -82,6 +82,20 @@ impl StatesView {
     }
 }
 
+/// The schema validator's sentences, as ValidateStateMachineDefinition words them (recorded in
+/// the cases their callers cite): a field the object does not take, one it needs, several it
+/// needs.
+pub(super) fn not_supported(field: &str) -> String {
+    format!("Field '{field}' is not supported")
+}
+
+pub(super) fn required(field: &str) -> String {
+    format!("The field '{field}' is required")
+}
+
+pub(super) fn all_required(fields: &[&str]) -> String {
+    format!("These fields are required: [{}]", fields.join(", "))
+}
 impl Checker {
     pub(super) fn report(&mut self, code: &'static str, message: impl Into<String>, location: &str) {
         self.problems.push(Diagnostic {
@@ -187,7 +201,7 @@ impl Checker {
         for (i, entry) in entries.iter().enumerate() {
             let here = format!("{location}/{i}");
             let Some(equals) = entry.get("ErrorEquals").and_then(Value::as_array) else {
-                self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [ErrorEquals]", &here);
+                self.report("SCHEMA_VALIDATION_FAILED", all_required(&["ErrorEquals"]), &here);
                 continue;
             };
             if equals.is_empty() {
@@ -342,11 +356,7 @@ impl Checker {
         let missing: Vec<&str> = ["States", "StartAt"].into_iter().filter(|f| !m.contains_key(*f)).collect();
         if !missing.is_empty() {
             let here = if location.is_empty() { "/" } else { location };
-            self.report(
-                "SCHEMA_VALIDATION_FAILED",
-                format!("These fields are required: [{}]", missing.join(", ")),
-                here,
-            );
+            self.report("SCHEMA_VALIDATION_FAILED", all_required(&missing), here);
         }
         let states = match m.get("States") {
             // AWS goes on to find StartAt naming no state and no terminal state (recorded with
@@ -515,11 +525,7 @@ pub fn validate(definition: &Value) -> Vec<Diagnostic> {
                 "Comment" | "StartAt" | "States" | "Version" | "TimeoutSeconds" | "QueryLanguage"
             )
         }) {
-            c.report(
-                "SCHEMA_VALIDATION_FAILED",
-                format!("Field '{field}' is not supported"),
-                &format!("/{field}"),
-            );
+            c.report("SCHEMA_VALIDATION_FAILED", not_supported(field), &format!("/{field}"));
         }
     }
     c.bounded_seconds(definition.get("TimeoutSeconds"), "/TimeoutSeconds", false);

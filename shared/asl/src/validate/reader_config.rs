@@ -13,7 +13,7 @@
 
 use serde_json::{Map, Value};
 
-use super::Checker;
+use super::{Checker, all_required, not_supported, required};
 
 /// The fields only CSV input reads.
 const CSV_ONLY: [&str; 3] = ["CSVHeaderLocation", "CSVHeaders", "CSVDelimiter"];
@@ -23,7 +23,6 @@ impl Checker {
         let text = |name: &str| config.get(name).and_then(Value::as_str);
         let input_type = text("InputType");
         let mut refuse = |why: String| self.report("SCHEMA_VALIDATION_FAILED", why, location);
-        let required = |field: &str| format!("The field '{field}' is required");
         if text("Transformation") == Some("LOAD_AND_FLATTEN") && input_type.is_none() {
             return refuse(required("InputType"));
         }
@@ -40,7 +39,7 @@ impl Checker {
             }
         };
         for field in config.keys().filter(|field| unsupported(field)) {
-            refuse(format!("Field '{field}' is not supported"));
+            refuse(not_supported(field));
         }
         if input_type.is_none_or(|kind| kind == "JSON")
             && let Some(pointer) = config.get("ItemsPointer")
@@ -49,7 +48,7 @@ impl Checker {
             refuse(format!("Invalid input: JSON Pointer expression must start with '/': {pointer}"));
         }
         if input_type == Some("CSV") && text("CSVHeaderLocation") == Some("GIVEN") && !config.contains_key("CSVHeaders") {
-            refuse("These fields are required: [CSVHeaders]".into());
+            refuse(all_required(&["CSVHeaders"]));
         }
     }
 }

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::map_numbers::{COUNT, Range};
-use super::{Checker, PathField, StatesView};
+use super::{Checker, PathField, StatesView, all_required, not_supported, required};
 use crate::definition::allowed_fields;
 use crate::intrinsics;
 
@@ -28,7 +28,7 @@ impl Checker {
         // gabrielmoreira/tiny-asl-machine, tests/conformance/cases/.snapshots/aws/
         // Validation.BasicStructure-001, -002, -004).
         let Some(ty) = fields.get("Type").and_then(Value::as_str) else {
-            self.report("SCHEMA_VALIDATION_FAILED", "The field 'Type' is required", here);
+            self.report("SCHEMA_VALIDATION_FAILED", required("Type"), here);
             return;
         };
         let jsonata = match fields.get("QueryLanguage").and_then(Value::as_str) {
@@ -74,7 +74,7 @@ impl Checker {
                     language(!jsonata)
                 )
             } else {
-                format!("Field '{field}' is not supported")
+                not_supported(field)
             };
             self.report("SCHEMA_VALIDATION_FAILED", message, here);
         }
@@ -140,11 +140,7 @@ impl Checker {
         self.error_lists(fields.get("Catch"), &at("Catch"), "Catcher", jsonata);
         for (i, c) in fields.get("Catch").and_then(Value::as_array).into_iter().flatten().enumerate() {
             match c.get("Next") {
-                None => self.report(
-                    "SCHEMA_VALIDATION_FAILED",
-                    "These fields are required: [Next]",
-                    &format!("{here}/Catch/{i}"),
-                ),
+                None => self.report("SCHEMA_VALIDATION_FAILED", all_required(&["Next"]), &format!("{here}/Catch/{i}")),
                 next => target(self, next, &format!("{here}/Catch/{i}/Next")),
             }
         }
@@ -157,7 +153,7 @@ impl Checker {
         match ty {
             "Task" => {
                 match fields.get("Resource") {
-                    None => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Resource]", here),
+                    None => self.report("SCHEMA_VALIDATION_FAILED", all_required(&["Resource"]), here),
                     // AWS's words for a Resource that is no ARN, a SAM or CDK placeholder left
                     // unsubstituted among them ("SCHEMA_VALIDATION_FAILED: Value is not a valid
                     // resource ARN at /States/ResolveConfig/Resource", quoted in two projects'
@@ -202,7 +198,7 @@ impl Checker {
                             if jsonata {
                                 match rule.get("Condition") {
                                     Some(c) if rule.get("Next").is_some() => self.jsonata(Some(c), &format!("{loc}/Condition")),
-                                    _ => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Condition, Next]", &loc),
+                                    _ => self.report("SCHEMA_VALIDATION_FAILED", all_required(&["Condition", "Next"]), &loc),
                                 }
                                 if let Some(field) = rule.as_object().and_then(|r| {
                                     r.keys()
@@ -223,7 +219,7 @@ impl Checker {
                         }
                     }
                     Some(_) => self.report("SCHEMA_VALIDATION_FAILED", EMPTY, &at("Choices")),
-                    None => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Choices]", here),
+                    None => self.report("SCHEMA_VALIDATION_FAILED", all_required(&["Choices"]), here),
                 }
                 target(self, fields.get("Default"), &at("Default"));
             }
@@ -278,7 +274,7 @@ impl Checker {
                         self.machine(b, &format!("{here}/Branches/{i}"), machine_jsonata);
                     }
                 }
-                _ => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Branches]", here),
+                _ => self.report("SCHEMA_VALIDATION_FAILED", all_required(&["Branches"]), here),
             },
             "Map" => {
                 exclusive(self, "ItemProcessor", "Iterator");
@@ -305,7 +301,7 @@ impl Checker {
                         // state's, and the processor cannot set one (floci-io/floci#2968,
                         // measured on AWS: "Field 'QueryLanguage' is not supported").
                         if p.get("QueryLanguage").is_some() {
-                            self.report("SCHEMA_VALIDATION_FAILED", "Field 'QueryLanguage' is not supported", &at(field));
+                            self.report("SCHEMA_VALIDATION_FAILED", not_supported("QueryLanguage"), &at(field));
                         }
                         if distributed {
                             self.apart(|c| c.machine(p, &at(field), machine_jsonata));
@@ -313,7 +309,7 @@ impl Checker {
                             self.machine(p, &at(field), machine_jsonata);
                         }
                     }
-                    None => self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [ItemProcessor]", here),
+                    None => self.report("SCHEMA_VALIDATION_FAILED", all_required(&["ItemProcessor"]), here),
                 }
                 // The tolerated-failure fields are taken on an inline Map too, as AWS takes them
                 // (recorded in tests/conformance/states.json); it is warned about.
@@ -370,7 +366,7 @@ impl Checker {
             return;
         };
         if top && !fields.contains_key("Next") {
-            self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Next]", location);
+            self.report("SCHEMA_VALIDATION_FAILED", all_required(&["Next"]), location);
         }
         if !top && fields.contains_key("Next") {
             self.report(
@@ -429,7 +425,7 @@ impl Checker {
                 location,
             ),
             [_] if fields.get("Variable").is_none() => {
-                self.report("SCHEMA_VALIDATION_FAILED", "These fields are required: [Variable]", location);
+                self.report("SCHEMA_VALIDATION_FAILED", all_required(&["Variable"]), location);
             }
             [op] if op.ends_with("Path") => self.path(fields.get(op.as_str()), &format!("{location}/{op}"), PathField::Condition),
             [_] => {}
