@@ -20,6 +20,9 @@ pub(crate) mod shift;
 pub(crate) mod stop;
 pub mod traffic;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -201,38 +204,12 @@ impl LocalDeployer {
     /// The group's instances, creating their directories and ports on first use.
     pub fn instances(&self, group: &str) -> Result<Vec<Instance>, LocalError> {
         let g = self.group(group)?;
-        let pipeline = &self.inner.pipeline.name;
         let mut out = Vec::new();
         // A group that shifts traffic has two fleets, the one with the traffic and the one the
         // next revision is installed on (CodeDeploy's original and replacement instances).
         for index in 0..g.instances as usize * baseline::fleet_count(g) {
             let dir = self.instance_dir(group, index);
-            let row: Option<InstanceColumns> = self
-                .inner
-                .db
-                .lock()
-                .query_row(
-                    "SELECT port, artifact, archive, process_group, out_of_service FROM instances WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3",
-                    params![pipeline, group, index],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-                )
-                .optional()
-                .map_err(LocalError::sql)?;
-            let (port, artifact, archive, process_group, out_of_service) = match row {
-                Some(r) => r,
-                None => {
-                    let port = free_port()?;
-                    self.inner
-                        .db
-                        .lock()
-                        .execute(
-                            "INSERT INTO instances (pipeline, grp, idx, port) VALUES (?1, ?2, ?3, ?4)",
-                            params![pipeline, group, index, port],
-                        )
-                        .map_err(LocalError::sql)?;
-                    (port, None, None, None, false)
-                }
-            };
+            let (port, artifact, archive, process_group, out_of_service) = self.provisioned(group, index)?;
             std::fs::create_dir_all(dir.join("root")).map_err(LocalError::io(&dir))?;
             out.push(Instance {
                 index,
@@ -245,6 +222,34 @@ impl LocalDeployer {
             });
         }
         Ok(out)
+    }
+
+    /// The instance's row, given a free port on first use. Another process on the state
+    /// directory may provision it at the same moment (a deployment there, a health probe here):
+    /// the insert that comes second changes nothing, so both read the first one's port.
+    fn provisioned(&self, group: &str, index: usize) -> Result<InstanceColumns, LocalError> {
+        let read = || {
+            self.inner
+                .db
+                .lock()
+                .query_row(
+                    "SELECT port, artifact, archive, process_group, out_of_service FROM instances WHERE pipeline = ?1 AND grp = ?2 AND idx = ?3",
+                    params![self.inner.pipeline.name, group, index],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )
+        };
+        if let Some(row) = read().optional().map_err(LocalError::sql)? {
+            return Ok(row);
+        }
+        self.inner
+            .db
+            .lock()
+            .execute(
+                "INSERT INTO instances (pipeline, grp, idx, port) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                params![self.inner.pipeline.name, group, index, free_port()?],
+            )
+            .map_err(LocalError::sql)?;
+        read().map_err(LocalError::sql)
     }
 
     fn set_status(&self, id: &str, status: DeploymentStatus, reason: Option<&str>) {
