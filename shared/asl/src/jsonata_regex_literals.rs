@@ -3,18 +3,28 @@
 //! literal there, as in JavaScript; the embedded engine ends it at the first unescaped `/`,
 //! and refused that expression. Before the engine reads an expression, each `/` that would end
 //! a literal too soon is escaped (`/[^\/]+$/`), which the pattern reads the same.
+//!
+//! Where it may start one differs too: jsonata-js lexes the token after an expression's first
+//! token as one that follows an operand, so a literal straight after a `(`, `[`, `{`, unary `-`
+//! or transform `|` that opens an expression is a division sign with nothing before it there
+//! (`[/a/]`: `The symbol "/" cannot be used as a unary operator`), where the engine reads a
+//! literal.
 
 use std::borrow::Cow;
 
 /// `expr` with every `/` inside a regular expression literal that is not the literal's end
 /// escaped, or jsonata-js's words for a literal it cannot read: one that never ends
-/// (`S0302`, as `/a)/`, whose `)` leaves a bracket open to it) or an empty one (`S0301`).
+/// (`S0302`, as `/a)/`, whose `)` leaves a bracket open to it), an empty one (`S0301`) or one
+/// where it reads division (`S0211`).
 pub(crate) fn as_the_engine_reads(expr: &str) -> Result<Cow<'_, str>, String> {
     let chars: Vec<char> = expr.chars().collect();
     let mut inner_slashes = Vec::new();
     // Whether the token before may be followed by a literal: the engine's rule (its lexer's
     // `is_regex`), an operator or an opening bracket before, or nothing.
     let mut operand_next = true;
+    // Whether the token before opens an expression as a prefix: jsonata-js lexes the token
+    // after it as one that follows an operand, so a `/` there is division.
+    let mut opens_expression = false;
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -27,20 +37,24 @@ pub(crate) fn as_the_engine_reads(expr: &str) -> Result<Cow<'_, str>, String> {
                     None => return Ok(Cow::Borrowed(expr)),
                 }
             }
+            '/' if operand_next && opens_expression => {
+                return Err(crate::jsonata_errors::not_unary(r#""/""#));
+            }
             '/' if operand_next => {
                 let end = literal_end(&chars, i + 1, &mut inner_slashes)?;
                 i = end + 1;
                 while chars.get(i).is_some_and(|c| c.is_alphabetic()) {
                     i += 1;
                 }
-                operand_next = false;
+                (operand_next, opens_expression) = (false, false);
             }
             '"' | '\'' | '`' => {
                 i = quoted_end(&chars, i).map_or(chars.len(), |end| end + 1);
-                operand_next = false;
+                (operand_next, opens_expression) = (false, false);
             }
             _ if OPERATOR.contains(c) => {
-                operand_next = OPERAND_AFTER.contains(c);
+                opens_expression = operand_next && PREFIX_OPENERS.contains(c);
+                operand_next = OPERAND_AFTER.contains(c) || opens_expression;
                 i += 1;
             }
             _ => {
@@ -53,6 +67,7 @@ pub(crate) fn as_the_engine_reads(expr: &str) -> Result<Cow<'_, str>, String> {
                 }
                 let word: String = chars[start..i].iter().collect();
                 operand_next = matches!(word.as_str(), "and" | "or" | "in");
+                opens_expression = false;
             }
         }
     }
@@ -75,6 +90,10 @@ const OPERATOR: &str = "()[]{},;:=<>+-&?!~*%./|^#@";
 /// The last characters of the tokens a literal may follow: `(`, `[`, `{`, `,`, `;`, `:`, `=`,
 /// `!=`, `<`, `<=`, `>`, `>=`, `+`, `-`, `&`, `?`, `~>`, `:=`, `??` and `?:`.
 const OPERAND_AFTER: &str = "([{,;:=<>+-&?";
+
+/// The tokens that open an expression where an operand is due: a block, an array or object
+/// constructor, a unary minus, a transform.
+const PREFIX_OPENERS: &str = "([{-|";
 
 /// The `/` ending the literal whose pattern starts at `start`, found as jsonata-js finds it:
 /// the first with no bracket open (one not after a backslash opens or closes) and an even run
@@ -160,5 +179,48 @@ mod tests {
         assert_eq!(read("$f(/a)/)").unwrap_err(), "No terminating / in regular expression");
         assert_eq!(read("$f(/[/)").unwrap_err(), "No terminating / in regular expression");
         assert_eq!(read("$f(//)").unwrap_err(), "Empty regular expressions are not allowed");
+    }
+
+    /// jsonata-js lexes the token after an expression's first one as an operator may be
+    /// (its `advance(null, true)`), so a literal straight after an opening bracket, a unary
+    /// minus or a transform's `|` that begins an expression is a division sign with nothing
+    /// before it there. Each refusal below is 2.0.6's, run there; each acceptance parses there.
+    #[test]
+    fn a_literal_opening_a_bracket_that_opens_an_expression_is_refused_as_jsonata_js_refuses_it() {
+        for expr in [
+            "[/a/]",
+            "(/a/)",
+            "( /a/ )",
+            "[ /* c */ /a/]",
+            "[[/a/]]",
+            "[/a/, /b/]",
+            "1 + (/a/)",
+            "-/a/",
+            "{/a/: 1}",
+            "|/a/|{}|",
+            "$x ~> |/a/|{}|",
+            "(1; (/a/))",
+        ] {
+            assert_eq!(
+                read(expr).unwrap_err(),
+                r#"The symbol "/" cannot be used as a unary operator"#,
+                "{expr}"
+            );
+        }
+        for expr in [
+            "[1, /a/]",
+            "$x[/a/]",
+            "$match(\"a\", /a/)",
+            "/a/",
+            "($x := 1; /a/)",
+            "true ? /a/ : /b/",
+            "{\"k\": /a/}",
+            "$f(/a/)",
+            "$x{/a/: 1}",
+            "(a and /x/)",
+            "('s' in /x/)",
+        ] {
+            assert!(read(expr).is_ok(), "{expr}");
+        }
     }
 }

@@ -113,6 +113,10 @@ const EXPRESSIONS: &[&str] = &[
     "$match('a', //)",
     "$replace('aa', /a/g, 'b')",
     "$match('a', /a/ig)",
+    // A literal straight after a bracket that opens an expression, which 2.0.6 lexes as division.
+    "$count([/a/])",
+    "$map(['a'], (/a/)).match",
+    "$match('a', [1, /a/][1]).match",
     "1 := 2",
     "1 /* never closed",
     "!$states.input",
