@@ -262,6 +262,8 @@ pub(crate) fn parse_message(message: &str, expr: &str) -> String {
             .and_then(|r| r.strip_suffix(" before end of expression"))
             .and_then(token_as_json)
             .map(|wanted| format!("Expected {wanted} before end of expression")),
+        "S0207" => crate::jsonata_regex_literals::innermost_unclosed(expr)
+            .map(|closer| format!("Expected {} before end of expression", as_json(&closer.to_string()))),
         "S0211" => rest
             .strip_prefix("The symbol ")
             .and_then(|r| r.strip_suffix(" cannot be used as a unary operator"))
@@ -478,6 +480,31 @@ mod tests {
                 format!("Parameter {n} of function definition must be a variable name (start with $)"),
                 "{expr}"
             );
+        }
+    }
+
+    /// jsonata-js 2.0.6 parses on when an expression ends where an operand is due, and fails
+    /// at the first bracket it then expects closed (`S0203`); with none open, its check of the
+    /// finished tree meets the end (`S0207`). Its words, run there.
+    #[test]
+    fn an_expression_ending_inside_a_bracket_expects_the_bracket_closed() {
+        let engine = "Invalid syntax: S0207: Unexpected end of expression";
+        for (expr, words) in [
+            ("$count(", "Expected \")\" before end of expression"),
+            ("$count($x,", "Expected \")\" before end of expression"),
+            ("$count($x >", "Expected \")\" before end of expression"),
+            ("[1,", "Expected \"]\" before end of expression"),
+            ("{\"a\":", "Expected \"}\" before end of expression"),
+            ("($x := 1;", "Expected \")\" before end of expression"),
+            ("$x[$ >", "Expected \"]\" before end of expression"),
+            ("function($v){", "Expected \"}\" before end of expression"),
+            ("$f([1], {'a': (", "Expected \")\" before end of expression"),
+            ("$f(')', /[a](b)/, `(`, /* ( */ ", "Expected \")\" before end of expression"),
+            ("$x >", "Unexpected end of expression"),
+            ("$count($x) + ", "Unexpected end of expression"),
+            ("$x ? 1 :", "Unexpected end of expression"),
+        ] {
+            assert_eq!(parse_message(engine, expr), words, "{expr}");
         }
     }
 

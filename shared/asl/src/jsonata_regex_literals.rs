@@ -9,6 +9,9 @@
 //! or transform `|` that opens an expression is a division sign with nothing before it there
 //! (`[/a/]`: `The symbol "/" cannot be used as a unary operator`), where the engine reads a
 //! literal.
+//!
+//! Reading literals as jsonata-js does also tells which brackets an expression leaves open
+//! (none inside a literal counts), which its words for an expression cut short name.
 
 use std::borrow::Cow;
 
@@ -18,7 +21,45 @@ use std::borrow::Cow;
 /// where it reads division (`S0211`).
 pub(crate) fn as_the_engine_reads(expr: &str) -> Result<Cow<'_, str>, String> {
     let chars: Vec<char> = expr.chars().collect();
+    let inner_slashes = scan(&chars)?.inner_slashes;
+    if inner_slashes.is_empty() {
+        return Ok(Cow::Borrowed(expr));
+    }
+    let mut escaped = String::with_capacity(expr.len() + inner_slashes.len());
+    for (at, c) in chars.into_iter().enumerate() {
+        if inner_slashes.contains(&at) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    Ok(Cow::Owned(escaped))
+}
+
+/// The bracket that closes the innermost one `expr` leaves open, as jsonata-js reads the
+/// brackets: none inside a string, a backquoted name, a comment or a regular expression
+/// literal.
+pub(crate) fn innermost_unclosed(expr: &str) -> Option<char> {
+    let chars: Vec<char> = expr.chars().collect();
+    let open = scan(&chars).ok()?.open;
+    open.last().map(|&bracket| match bracket {
+        '(' => ')',
+        '[' => ']',
+        _ => '}',
+    })
+}
+
+/// What reading an expression's tokens as jsonata-js does finds.
+struct Scanned {
+    /// Each `/` inside a literal that the engine would take for its end.
+    inner_slashes: Vec<usize>,
+    /// The brackets opened and not closed, the innermost last.
+    open: Vec<char>,
+}
+
+/// Reads `chars` token by token, or gives jsonata-js's words for a literal it cannot read.
+fn scan(chars: &[char]) -> Result<Scanned, String> {
     let mut inner_slashes = Vec::new();
+    let mut open = Vec::new();
     // Whether the token before may be followed by a literal: the engine's rule (its lexer's
     // `is_regex`), an operator or an opening bracket before, or nothing.
     let mut operand_next = true;
@@ -34,14 +75,19 @@ pub(crate) fn as_the_engine_reads(expr: &str) -> Result<Cow<'_, str>, String> {
                 match (i + 2..chars.len()).find(|&at| chars[at] == '*' && chars.get(at + 1) == Some(&'/')) {
                     Some(end) => i = end + 2,
                     // The engine's parser says so in its words.
-                    None => return Ok(Cow::Borrowed(expr)),
+                    None => {
+                        return Ok(Scanned {
+                            inner_slashes: Vec::new(),
+                            open,
+                        });
+                    }
                 }
             }
             '/' if operand_next && opens_expression => {
                 return Err(crate::jsonata_errors::not_unary(r#""/""#));
             }
             '/' if operand_next => {
-                let end = literal_end(&chars, i + 1, &mut inner_slashes)?;
+                let end = literal_end(chars, i + 1, &mut inner_slashes)?;
                 i = end + 1;
                 while chars.get(i).is_some_and(|c| c.is_alphabetic()) {
                     i += 1;
@@ -49,10 +95,17 @@ pub(crate) fn as_the_engine_reads(expr: &str) -> Result<Cow<'_, str>, String> {
                 (operand_next, opens_expression) = (false, false);
             }
             '"' | '\'' | '`' => {
-                i = quoted_end(&chars, i).map_or(chars.len(), |end| end + 1);
+                i = quoted_end(chars, i).map_or(chars.len(), |end| end + 1);
                 (operand_next, opens_expression) = (false, false);
             }
             _ if OPERATOR.contains(c) => {
+                match c {
+                    '(' | '[' | '{' => open.push(c),
+                    ')' | ']' | '}' => {
+                        open.pop();
+                    }
+                    _ => {}
+                }
                 opens_expression = operand_next && PREFIX_OPENERS.contains(c);
                 operand_next = OPERAND_AFTER.contains(c) || opens_expression;
                 i += 1;
@@ -71,17 +124,7 @@ pub(crate) fn as_the_engine_reads(expr: &str) -> Result<Cow<'_, str>, String> {
             }
         }
     }
-    if inner_slashes.is_empty() {
-        return Ok(Cow::Borrowed(expr));
-    }
-    let mut escaped = String::with_capacity(expr.len() + inner_slashes.len());
-    for (at, c) in chars.into_iter().enumerate() {
-        if inner_slashes.contains(&at) {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    Ok(Cow::Owned(escaped))
+    Ok(Scanned { inner_slashes, open })
 }
 
 /// The characters that make up operators and brackets.

@@ -104,6 +104,9 @@ const EXPRESSIONS: &[&str] = &[
     "1e400",
     "$match(\"a\", /abc",
     "$f(",
+    "$count($states.input.a,",
+    "[1,",
+    "{'a':",
     // JSONata 2.1's operators, which 2.0.6 does not have.
     "$states.input.x ?? 1",
     "($states.input.x ?: 1) & ''",
