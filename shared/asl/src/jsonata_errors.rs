@@ -262,8 +262,8 @@ pub(crate) fn parse_message(message: &str, expr: &str) -> String {
             .and_then(|r| r.strip_suffix(" before end of expression"))
             .and_then(token_as_json)
             .map(|wanted| format!("Expected {wanted} before end of expression")),
-        "S0207" => crate::jsonata_regex_literals::innermost_unclosed(expr)
-            .map(|closer| format!("Expected {} before end of expression", as_json(&closer.to_string()))),
+        "S0207" => crate::jsonata_cut_short::expected_at_end(expr)
+            .map(|token| format!("Expected {} before end of expression", as_json(&token.to_string()))),
         "S0211" => rest
             .strip_prefix("The symbol ")
             .and_then(|r| r.strip_suffix(" cannot be used as a unary operator"))
@@ -498,6 +498,8 @@ mod tests {
             ("($x := 1;", "Expected \")\" before end of expression"),
             ("$x[$ >", "Expected \"]\" before end of expression"),
             ("function($v){", "Expected \"}\" before end of expression"),
+            ("{\"a\"", "Expected \":\" before end of expression"),
+            ("$ ~> |a|{}", "Expected \"|\" before end of expression"),
             ("$f([1], {'a': (", "Expected \")\" before end of expression"),
             ("$f(')', /[a](b)/, `(`, /* ( */ ", "Expected \")\" before end of expression"),
             ("$x >", "Unexpected end of expression"),

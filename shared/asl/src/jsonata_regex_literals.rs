@@ -10,8 +10,8 @@
 //! (`[/a/]`: `The symbol "/" cannot be used as a unary operator`), where the engine reads a
 //! literal.
 //!
-//! Reading literals as jsonata-js does also tells which brackets an expression leaves open
-//! (none inside a literal counts), which its words for an expression cut short name.
+//! Reading literals as jsonata-js does also tells which operators and brackets an expression
+//! holds (none inside a literal counts): `punctuation`.
 
 use std::borrow::Cow;
 
@@ -35,37 +35,45 @@ pub(crate) fn as_the_engine_reads(expr: &str) -> Result<Cow<'_, str>, String> {
     Ok(Cow::Owned(escaped))
 }
 
-/// The bracket that closes the innermost one `expr` leaves open, as jsonata-js reads the
-/// brackets: none inside a string, a backquoted name, a comment or a regular expression
-/// literal.
-pub(crate) fn innermost_unclosed(expr: &str) -> Option<char> {
+/// The operators and brackets of `expr` in order, outside strings, backquoted names,
+/// comments and regular expression literals, as jsonata-js lexes them; none for an
+/// expression jsonata-js cannot lex.
+pub(crate) fn punctuation(expr: &str) -> Option<Vec<Punct>> {
     let chars: Vec<char> = expr.chars().collect();
-    let open = scan(&chars).ok()?.open;
-    open.last().map(|&bracket| match bracket {
-        '(' => ')',
-        '[' => ']',
-        _ => '}',
-    })
+    scan(&chars).ok().map(|scanned| scanned.punctuation)
+}
+
+/// One character of an operator or bracket.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Punct {
+    pub(crate) symbol: char,
+    /// Whether it opens an expression where an operand is due (a block, an array or object
+    /// constructor, a unary minus, a transform), rather than following one.
+    pub(crate) opens_expression: bool,
+    /// Whether the next character of the expression is `=` (`:=`, `!=`, `<=`, `>=`).
+    pub(crate) before_equals: bool,
+    /// Whether the token before is `function` or `λ`: a `(` opening a lambda's parameters.
+    pub(crate) after_lambda: bool,
 }
 
 /// What reading an expression's tokens as jsonata-js does finds.
 struct Scanned {
     /// Each `/` inside a literal that the engine would take for its end.
     inner_slashes: Vec<usize>,
-    /// The brackets opened and not closed, the innermost last.
-    open: Vec<char>,
+    punctuation: Vec<Punct>,
 }
 
 /// Reads `chars` token by token, or gives jsonata-js's words for a literal it cannot read.
 fn scan(chars: &[char]) -> Result<Scanned, String> {
     let mut inner_slashes = Vec::new();
-    let mut open = Vec::new();
+    let mut punctuation = Vec::new();
     // Whether the token before may be followed by a literal: the engine's rule (its lexer's
     // `is_regex`), an operator or an opening bracket before, or nothing.
     let mut operand_next = true;
     // Whether the token before opens an expression as a prefix: jsonata-js lexes the token
     // after it as one that follows an operand, so a `/` there is division.
     let mut opens_expression = false;
+    let mut after_lambda = false;
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -78,7 +86,7 @@ fn scan(chars: &[char]) -> Result<Scanned, String> {
                     None => {
                         return Ok(Scanned {
                             inner_slashes: Vec::new(),
-                            open,
+                            punctuation,
                         });
                     }
                 }
@@ -92,21 +100,21 @@ fn scan(chars: &[char]) -> Result<Scanned, String> {
                 while chars.get(i).is_some_and(|c| c.is_alphabetic()) {
                     i += 1;
                 }
-                (operand_next, opens_expression) = (false, false);
+                (operand_next, opens_expression, after_lambda) = (false, false, false);
             }
             '"' | '\'' | '`' => {
                 i = quoted_end(chars, i).map_or(chars.len(), |end| end + 1);
-                (operand_next, opens_expression) = (false, false);
+                (operand_next, opens_expression, after_lambda) = (false, false, false);
             }
             _ if OPERATOR.contains(c) => {
-                match c {
-                    '(' | '[' | '{' => open.push(c),
-                    ')' | ']' | '}' => {
-                        open.pop();
-                    }
-                    _ => {}
-                }
                 opens_expression = operand_next && PREFIX_OPENERS.contains(c);
+                punctuation.push(Punct {
+                    symbol: c,
+                    opens_expression,
+                    before_equals: chars.get(i + 1) == Some(&'='),
+                    after_lambda,
+                });
+                after_lambda = false;
                 operand_next = OPERAND_AFTER.contains(c) || opens_expression;
                 i += 1;
             }
@@ -121,10 +129,14 @@ fn scan(chars: &[char]) -> Result<Scanned, String> {
                 let word: String = chars[start..i].iter().collect();
                 operand_next = matches!(word.as_str(), "and" | "or" | "in");
                 opens_expression = false;
+                after_lambda = matches!(word.as_str(), "function" | "λ");
             }
         }
     }
-    Ok(Scanned { inner_slashes, open })
+    Ok(Scanned {
+        inner_slashes,
+        punctuation,
+    })
 }
 
 /// The characters that make up operators and brackets.
