@@ -205,20 +205,35 @@ fn token_as_json(token: &str) -> Option<String> {
         "Pipe" => "|",
         "Hash" => "#",
         "At" => "@",
+        "Undefined" => "undefined",
         "True" => return Some("true".into()),
         "False" => return Some("false".into()),
         "Null" => return Some("null".into()),
+        _ if token.starts_with("Regex {") => return regex_as_json(token),
         _ => {
             let (kind, inner) = token.strip_suffix(')')?.split_once('(')?;
             return match kind {
                 // Rust's debug text of a plain string is its JSON text.
                 "String" | "Identifier" | "Variable" | "Function" => Some(inner.to_string()),
+                "ParentVariable" => serde_json::from_str::<String>(inner).ok().map(|name| as_json(&format!("${name}"))),
                 "Number" => inner.parse::<f64>().ok().map(js_number),
                 _ => None,
             };
         }
     };
     serde_json::to_string(symbol).ok()
+}
+
+/// The engine's regular expression token (`Regex { pattern: "r", flags: "i" }`) as it was
+/// written, `"/r/i"`.
+fn regex_as_json(token: &str) -> Option<String> {
+    let (pattern, flags) = token
+        .strip_prefix("Regex { pattern: ")?
+        .strip_suffix(" }")?
+        .split_once(", flags: ")?;
+    let pattern: String = serde_json::from_str(pattern).ok()?;
+    let flags: String = serde_json::from_str(flags).ok()?;
+    Some(as_json(&format!("/{pattern}/{flags}")))
 }
 
 /// The parser's `message` about `expr` as AWS gives it at CreateStateMachine: jsonata-js's
@@ -452,6 +467,15 @@ mod tests {
             ),
             ("S0201: Syntax error: String(\"b\")", "Syntax error: \"b\""),
             ("S0201: Syntax error: Number(2.0)", "Syntax error: 2"),
+            // jsonata-js lexes `$$` as the variable `$`, and `undefined` as a name.
+            ("S0201: Syntax error: ParentVariable(\"\")", "Syntax error: \"$\""),
+            ("S0202: Expected RightParen, got ParentVariable(\"\")", "Expected \")\", got \"$\""),
+            ("S0201: Syntax error: Undefined", "Syntax error: \"undefined\""),
+            // 2.0.6 never meets a literal where it expected none; written as it was.
+            (
+                "S0201: Syntax error: Regex { pattern: \"r\", flags: \"i\" }",
+                "Syntax error: \"/r/i\"",
+            ),
             (
                 "Invalid syntax: S0207: Unexpected end of expression",
                 "Unexpected end of expression",
