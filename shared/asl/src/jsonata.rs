@@ -185,8 +185,8 @@ pub fn evaluate(expr: &str, env: &(impl Source + ?Sized), field: &str) -> Result
         Err(e) => {
             // An operand or argument evaluates on its own, with the context item it is given:
             // none at the top, where only `$states` and variables are read, or an item a filter
-            // reads (one that cannot evaluate counts as nothing).
-            let mut value_of = |node: &AstNode, context: &JValue| evaluator.evaluate(node, context).unwrap_or(JValue::Undefined);
+            // reads.
+            let mut value_of = |node: &AstNode, context: &JValue| evaluator.evaluate(node, context).ok();
             let reworded = jsonata_blame::in_jsonata_js_words(e.message(), ast, &mut value_of);
             let (separator, message) = jsonata_errors::in_aws_words(reworded.as_deref().unwrap_or(e.message()));
             return Err(StatesError::query_evaluation(

@@ -25,8 +25,9 @@ pub(crate) struct Blame<'a> {
 }
 
 /// Evaluates a node of the expression with a context item (`Undefined` for none), as the
-/// expression's evaluator does; a node that cannot be evaluated is nothing.
-pub(crate) type ValueOf<'v> = dyn FnMut(&AstNode, &JValue) -> JValue + 'v;
+/// expression's evaluator does; `None` for a node whose evaluation fails, which so cannot be
+/// where the error was raised around it: its own error would have been.
+pub(crate) type ValueOf<'v> = dyn FnMut(&AstNode, &JValue) -> Option<JValue> + 'v;
 
 /// `message`, an engine error from evaluating `ast`, in jsonata-js's words when the expression
 /// pins it to one node; `value_of` evaluates an operand or an argument.
@@ -65,11 +66,13 @@ mod tests {
     fn an_error_in_the_right_operand_of_and_or_is_named_after_it() {
         let words = |message: &str, expr: &str| {
             let ast = crate::jsonata::parse(expr).unwrap();
-            in_jsonata_js_words(message, &ast, &mut |node, _| match node {
-                AstNode::String(s) => JValue::string(s.as_str()),
-                AstNode::Number(n) => JValue::Number(*n),
-                AstNode::Array(_) => JValue::array(vec![JValue::string("a")]),
-                _ => JValue::Undefined,
+            in_jsonata_js_words(message, &ast, &mut |node, _| {
+                Some(match node {
+                    AstNode::String(s) => JValue::string(s.as_str()),
+                    AstNode::Number(n) => JValue::Number(*n),
+                    AstNode::Array(_) => JValue::array(vec![JValue::string("a")]),
+                    _ => JValue::Undefined,
+                })
             })
         };
         assert_eq!(

@@ -85,7 +85,8 @@ fn in_context<'a>(nodes: &[&'a AstNode], value_of: &mut ValueOf) -> Vec<(&'a Ast
             }
             let mut upto = steps[..=at].to_vec();
             upto[at].stages.clear();
-            for item in items(value_of(&AstNode::Path { steps: upto }, &JValue::Undefined)) {
+            let read = value_of(&AstNode::Path { steps: upto }, &JValue::Undefined);
+            for item in items(read.unwrap_or(JValue::Undefined)) {
                 for filter in &filters {
                     found.extend(
                         crate::jsonata_references::nodes(filter)
@@ -129,7 +130,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
             let (side, symbol) = crate::jsonata_errors::arithmetic_misfit(code, message)?;
             let (node, ()) = the_one(&nodes, value_of, |node, context, value_of| match node {
                 AstNode::Binary { op, lhs, rhs } if arithmetic_symbol(op) == Some(symbol) => {
-                    let operand = value_of(if code == "T2001" { lhs } else { rhs }, context);
+                    let operand = value_of(if code == "T2001" { lhs } else { rhs }, context)?;
                     (!operand.is_undefined() && !matches!(operand, JValue::Number(_))).then_some(())
                 }
                 _ => None,
@@ -143,7 +144,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
             let symbol = rest.split('"').nth(1)?;
             let (node, (left, right)) = the_one(&nodes, value_of, |node, context, value_of| match node {
                 AstNode::Binary { op, lhs, rhs } if ordering_symbol(op) == Some(symbol) => {
-                    let (l, r) = (value_of(lhs, context), value_of(rhs, context));
+                    let (l, r) = (value_of(lhs, context)?, value_of(rhs, context)?);
                     let both = comparable(&l) && comparable(&r) && !l.is_undefined() && !r.is_undefined();
                     (both && std::mem::discriminant(&l) != std::mem::discriminant(&r)).then_some((l, r))
                 }
@@ -161,7 +162,8 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
             let (node, symbol) = the_one(&nodes, value_of, |node, context, value_of| match node {
                 AstNode::Binary { op, lhs, rhs } => {
                     let symbol = ordering_symbol(op)?;
-                    (!comparable(&value_of(lhs, context)) || !comparable(&value_of(rhs, context))).then_some(symbol)
+                    let (l, r) = (value_of(lhs, context)?, value_of(rhs, context)?);
+                    (!comparable(&l) || !comparable(&r)).then_some(symbol)
                 }
                 _ => None,
             })?;
@@ -173,10 +175,10 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
         "T2007" => {
             let (node, (left, right)) = the_one(&nodes, value_of, |node, context, value_of| match node {
                 AstNode::Sort { input, terms } => {
-                    let keys: Vec<Vec<JValue>> = items(value_of(input, context))
+                    let keys: Vec<Vec<JValue>> = items(value_of(input, context)?)
                         .iter()
                         .map(|item| terms.iter().map(|(term, _)| value_of(term, item)).collect())
-                        .collect();
+                        .collect::<Option<_>>()?;
                     let descending: Vec<bool> = terms.iter().map(|(_, ascending)| !ascending).collect();
                     crate::jsonata_order_by::first_mismatch(&keys, &descending)
                 }
@@ -195,7 +197,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
                     op: UnaryOp::Negate,
                     operand,
                 } => {
-                    let value = value_of(operand, context);
+                    let value = value_of(operand, context)?;
                     (!value.is_undefined() && !matches!(value, JValue::Number(_))).then_some(value)
                 }
                 _ => None,
@@ -208,7 +210,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
                     op: BinaryOp::Range,
                     lhs,
                     rhs,
-                } => match (value_of(lhs, context), value_of(rhs, context)) {
+                } => match (value_of(lhs, context)?, value_of(rhs, context)?) {
                     (JValue::Number(from), JValue::Number(to)) => Some(to - from + 1.0).filter(|size| *size > RANGE_LIMIT),
                     _ => None,
                 },
@@ -236,12 +238,14 @@ mod tests {
     /// Operands as the expressions below have them: literals, and `$states.input.s` holding "a".
     fn reworded(message: &str, expr: &str) -> Option<String> {
         let ast = crate::jsonata::parse(expr).unwrap();
-        crate::jsonata_blame::in_jsonata_js_words(message, &ast, &mut |node, _| match node {
-            AstNode::String(s) => JValue::string(s.as_str()),
-            AstNode::Number(n) => JValue::Number(*n),
-            AstNode::Boolean(b) => JValue::Bool(*b),
-            AstNode::Path { .. } => JValue::string("a"),
-            _ => JValue::Undefined,
+        crate::jsonata_blame::in_jsonata_js_words(message, &ast, &mut |node, _| {
+            Some(match node {
+                AstNode::String(s) => JValue::string(s.as_str()),
+                AstNode::Number(n) => JValue::Number(*n),
+                AstNode::Boolean(b) => JValue::Bool(*b),
+                AstNode::Path { .. } => JValue::string("a"),
+                _ => JValue::Undefined,
+            })
         })
     }
 

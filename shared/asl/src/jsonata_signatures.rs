@@ -297,7 +297,10 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
             plural(element)?
         ),
         Misfit::Count(_) => {
-            let letters: String = args.iter().map(|arg| letter(&value_of(arg, &JValue::Undefined))).collect();
+            let letters: String = args
+                .iter()
+                .map(|arg| letter(&value_of(arg, &JValue::Undefined).unwrap_or(JValue::Undefined)))
+                .collect();
             let index = blamed_argument(signature, &letters);
             format!("T0410: Argument {index} of function {TOKEN} does not match function signature")
         }
@@ -333,11 +336,13 @@ mod tests {
 
     fn reworded(message: &str, expr: &str) -> Option<String> {
         let ast = crate::jsonata::parse(expr).unwrap();
-        crate::jsonata_blame::in_jsonata_js_words(message, &ast, &mut |arg, _| match arg {
-            AstNode::String(s) => JValue::string(s.as_str()),
-            AstNode::Number(n) => JValue::Number(*n),
-            AstNode::Array(_) => JValue::array(Vec::new()),
-            _ => JValue::Undefined,
+        crate::jsonata_blame::in_jsonata_js_words(message, &ast, &mut |arg, _| {
+            Some(match arg {
+                AstNode::String(s) => JValue::string(s.as_str()),
+                AstNode::Number(n) => JValue::Number(*n),
+                AstNode::Array(_) => JValue::array(Vec::new()),
+                _ => JValue::Undefined,
+            })
         })
     }
 

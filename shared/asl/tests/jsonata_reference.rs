@@ -55,6 +55,9 @@ const EXPRESSIONS: &[&str] = &[
     "['a'..2]",
     "[1..'a']",
     "{} ~> 1",
+    // An operator whose operand fails is not the one that failed.
+    "((0 <= [1, 2]).x <= null)",
+    "(true > 0).a > {}",
     "[{'a':1},{'a':'x'}]^(a)",
     // Functions' errors with values.
     "$number('abc')",
