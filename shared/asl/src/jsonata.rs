@@ -48,7 +48,8 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
         }
         let source = crate::jsonata_regex_literals::as_the_engine_reads(expr)?;
         let ast = Rc::new(jsonata_core::parser::parse(&source).map_err(|e| jsonata_errors::parse_message(&e.to_string(), expr))?);
-        if let Some(refused) = crate::jsonata_version::refusal(&ast) {
+        if let Some(refused) = crate::jsonata_regex_literals::division_where_literal(expr).or_else(|| crate::jsonata_version::refusal(&ast))
+        {
             return Err(refused);
         }
         // Called (`$now()`) or passed as a value (`$map(xs, $encodeUrl)`).

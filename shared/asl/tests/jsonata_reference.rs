@@ -123,6 +123,7 @@ const EXPRESSIONS: &[&str] = &[
     "$count([/a/])",
     "$map(['a'], (/a/)).match",
     "$match('a', [1, /a/][1]).match",
+    "$states.input ~> |/a/|{}|",
     "1 := 2",
     "1 /* never closed",
     "!$states.input",
