@@ -47,7 +47,9 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
             return Ok(parsed.clone());
         }
         let source = crate::jsonata_regex_literals::as_the_engine_reads(expr)?;
-        let ast = Rc::new(jsonata_core::parser::parse(&source).map_err(|e| jsonata_errors::parse_message(&e.to_string(), expr))?);
+        let mut ast = jsonata_core::parser::parse(&source).map_err(|e| jsonata_errors::parse_message(&e.to_string(), expr))?;
+        crate::jsonata_chain::as_jsonata_js_runs(&mut ast);
+        let ast = Rc::new(ast);
         if let Some(refused) = crate::jsonata_regex_literals::division_where_literal(expr).or_else(|| crate::jsonata_version::refusal(&ast))
         {
             return Err(refused);

@@ -268,6 +268,46 @@ pub(crate) fn children(node: &AstNode) -> Vec<&AstNode> {
     }
 }
 
+/// `children`, to change: the same nodes in the same order.
+pub(crate) fn children_mut(node: &mut AstNode) -> Vec<&mut AstNode> {
+    match node {
+        AstNode::Path { steps } => steps
+            .iter_mut()
+            .flat_map(|step| {
+                std::iter::once(&mut step.node).chain(step.stages.iter_mut().filter_map(|stage| match stage {
+                    jsonata_core::ast::Stage::Filter(f) => Some(f.as_mut()),
+                    _ => None,
+                }))
+            })
+            .collect(),
+        AstNode::Binary { lhs, rhs, .. } => vec![lhs, rhs],
+        AstNode::Unary { operand, .. } => vec![operand],
+        AstNode::Function { args, .. } => args.iter_mut().collect(),
+        AstNode::Call { procedure, args } => std::iter::once(procedure.as_mut()).chain(args).collect(),
+        AstNode::Lambda { body, .. } => vec![body],
+        AstNode::Array(items) | AstNode::Block(items) | AstNode::ArrayGroup(items) => items.iter_mut().collect(),
+        AstNode::Object(pairs) => pairs.iter_mut().flat_map(|(k, v)| [k, v]).collect(),
+        AstNode::ObjectTransform { input, pattern } => std::iter::once(input.as_mut())
+            .chain(pattern.iter_mut().flat_map(|(k, v)| [k, v]))
+            .collect(),
+        AstNode::Conditional {
+            condition,
+            then_branch,
+            else_branch,
+        } => [Some(condition.as_mut()), Some(then_branch.as_mut()), else_branch.as_deref_mut()]
+            .into_iter()
+            .flatten()
+            .collect(),
+        AstNode::FunctionApplication(inner) => vec![inner],
+        AstNode::Sort { input, terms } => std::iter::once(input.as_mut()).chain(terms.iter_mut().map(|(t, _)| t)).collect(),
+        AstNode::Transform { location, update, delete } => [Some(location.as_mut()), Some(update.as_mut()), delete.as_deref_mut()]
+            .into_iter()
+            .flatten()
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{StatesRead, reads, reads_states, top_level_references};

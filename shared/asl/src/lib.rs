@@ -42,6 +42,7 @@ mod java_random;
 pub mod json_syntax;
 pub mod jsonata;
 mod jsonata_blame;
+mod jsonata_chain;
 mod jsonata_cut_short;
 mod jsonata_errors;
 mod jsonata_functions;

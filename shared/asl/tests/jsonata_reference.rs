@@ -136,6 +136,11 @@ const EXPRESSIONS: &[&str] = &[
     "$count(1..3)",
     "{'a': [1..3..4]}",
     "[1..3, 5][[0..1]]",
+    // A call on the right of `~>` is called without its filters (2.0.6's evaluateApplyExpression).
+    "[1, 2, 3] ~> $filter(function($v){ $v > 1 })[0]",
+    "[1, 2] ~> $append(3)[-1] ~> $count()",
+    "[3, 1] ~> $sort()[0]",
+    "([1, 2, 3] ~> $reverse())[0]",
     // Expressions that succeed.
     "$formatNumber(1234.5678, '#,##0.00')",
     "$formatNumber(0.5, '0%')",
