@@ -264,6 +264,22 @@ fn calls(ast: &AstNode) -> Vec<(&AstNode, &str, Vec<&AstNode>)> {
         .collect()
 }
 
+/// The nodes of every path step but the first (`.$f()` is the call itself, applied), which are
+/// evaluated with the step before's values as their context item.
+fn steps_after_the_first(ast: &AstNode) -> Vec<&AstNode> {
+    crate::jsonata_references::nodes(ast)
+        .into_iter()
+        .filter_map(|node| match node {
+            AstNode::Path { steps } => Some(steps.iter().skip(1).map(|step| match &step.node {
+                AstNode::FunctionApplication(applied) => applied.as_ref(),
+                other => other,
+            })),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
 /// The call `message`, an engine error from evaluating `ast`, blames when it is a signature
 /// error whose function the expression names; `value_of` evaluates an argument, whose type
 /// decides the argument jsonata-js blames for a wrong count.
@@ -274,9 +290,15 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
         .into_iter()
         .map(|(node, name, args)| SIGNATURES.iter().find(|(n, _)| *n == name).map(|(n, sig)| (node, *n, *sig, args)))
         .collect::<Option<Vec<_>>>()?;
+    let with_context = steps_after_the_first(ast);
     let calls: Vec<_> = calls
         .into_iter()
-        .filter(|(_, _, _, args)| !matches!(misfit, Misfit::Count(n) if args.len() != n))
+        .filter(|(node, _, _, args)| match misfit {
+            // A call that takes the step before's value for a missing first argument was not
+            // given the count the engine saw.
+            Misfit::Count(n) => args.len() == n && !with_context.iter().any(|step| std::ptr::eq(*step, *node)),
+            _ => true,
+        })
         .collect();
     let (node, name, signature, args) = calls.first()?.clone();
     if calls.iter().any(|(_, other, ..)| *other != name) {
@@ -388,6 +410,12 @@ mod tests {
             )
             .as_deref(),
             Some("T0410: Argument 2 of function \"sum\" does not match function signature")
+        );
+        // A call past a path's first step has the step before's value for a missing first
+        // argument (jsonata-js 2.0.6, run there: `reverse`).
+        assert_eq!(
+            reworded("T0410: Argument count mismatch: expected 1, got 0", "[1] ~> $reverse().$string()").as_deref(),
+            Some("T0410: Argument 1 of function \"reverse\" does not match function signature")
         );
         assert_eq!(
             reworded("T0410: Argument 1 must be Number", "$abs($states.input.a) + $sqrt('x')"),

@@ -141,6 +141,7 @@ const EXPRESSIONS: &[&str] = &[
     "[1, 2] ~> $append(3)[-1] ~> $count()",
     "[3, 1] ~> $sort()[0]",
     "([1, 2, 3] ~> $reverse())[0]",
+    "[1, 2, 3] ~> $reverse().$string()",
     // Expressions that succeed.
     "$formatNumber(1234.5678, '#,##0.00')",
     "$formatNumber(0.5, '0%')",
