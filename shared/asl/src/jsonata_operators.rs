@@ -3,8 +3,9 @@
 //! data type`, `D1002: Cannot negate a non-numeric value: "a"`, …). AWS's causes carry
 //! jsonata-js's messages (recorded in floci-io/floci#2737 and #2783); the embedded engine words
 //! these without the values, or without the operator. The operator is found in the expression
-//! and its operands evaluated again: the one node of its kind whose operands fail as the engine
-//! says. Where none or two do, the engine's words stay.
+//! and its operands evaluated again: the node of its kind whose operands fail as the engine
+//! says, or of several the one jsonata-js evaluates first (`jsonata_evaluation_order`). Where
+//! none does, or that order is not certain, the engine's words stay.
 
 use jsonata_core::ast::{AstNode, BinaryOp, UnaryOp};
 use jsonata_core::value::JValue;
@@ -36,12 +37,6 @@ fn ordering_symbol(op: &BinaryOp) -> Option<&'static str> {
         BinaryOp::GreaterThanOrEqual => ">=",
         _ => return None,
     })
-}
-
-/// The one item of `found`, if there is exactly one.
-fn only<T>(mut found: impl Iterator<Item = T>) -> Option<T> {
-    let first = found.next()?;
-    found.next().is_none().then_some(first)
 }
 
 fn arithmetic_symbol(op: &BinaryOp) -> Option<&'static str> {
@@ -100,9 +95,11 @@ fn in_context<'a>(nodes: &[&'a AstNode], value_of: &mut ValueOf) -> Vec<(&'a Ast
     found
 }
 
-/// The one node `misfit` finds fault with, and what it found, from the first context item it
-/// does (`in_context`); none where no node or two do.
+/// The node of `ast` that `misfit` finds fault with, and what it found, from the first context
+/// item it does (`in_context`): the one, or of several the one jsonata-js evaluates first where
+/// that is certain; none otherwise.
 fn the_one<'a, T>(
+    ast: &'a AstNode,
     nodes: &[&'a AstNode],
     value_of: &mut ValueOf,
     mut misfit: impl FnMut(&'a AstNode, &JValue, &mut ValueOf) -> Option<T>,
@@ -116,7 +113,12 @@ fn the_one<'a, T>(
             found.push((node, fault));
         }
     }
-    only(found.into_iter())
+    if found.len() > 1 {
+        let candidates: Vec<&AstNode> = found.iter().map(|(node, _)| *node).collect();
+        let first = crate::jsonata_evaluation_order::first_evaluated(ast, &candidates)?;
+        return found.into_iter().find(|(node, _)| std::ptr::eq(*node, first));
+    }
+    found.pop()
 }
 
 /// The operator node `message`, an engine error from evaluating `ast`, blames when the
@@ -128,7 +130,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
         // Arithmetic on something not a number: jsonata-js quotes the operator.
         "T2001" | "T2002" => {
             let (side, symbol) = crate::jsonata_errors::arithmetic_misfit(code, message)?;
-            let (node, ()) = the_one(&nodes, value_of, |node, context, value_of| match node {
+            let (node, ()) = the_one(ast, &nodes, value_of, |node, context, value_of| match node {
                 AstNode::Binary { op, lhs, rhs } if arithmetic_symbol(op) == Some(symbol) => {
                     let operand = value_of(if code == "T2001" { lhs } else { rhs }, context)?;
                     (!operand.is_undefined() && !matches!(operand, JValue::Number(_))).then_some(())
@@ -142,7 +144,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
         // `items[price > 10]` with a price of "12").
         "T2009" => {
             let symbol = rest.split('"').nth(1)?;
-            let (node, (left, right)) = the_one(&nodes, value_of, |node, context, value_of| match node {
+            let (node, (left, right)) = the_one(ast, &nodes, value_of, |node, context, value_of| match node {
                 AstNode::Binary { op, lhs, rhs } if ordering_symbol(op) == Some(symbol) => {
                     let (l, r) = (value_of(lhs, context)?, value_of(rhs, context)?);
                     let both = comparable(&l) && comparable(&r) && !l.is_undefined() && !r.is_undefined();
@@ -159,7 +161,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
         }
         // Ordered comparison of something neither number nor string: the engine names the types.
         "T2010" => {
-            let (node, symbol) = the_one(&nodes, value_of, |node, context, value_of| match node {
+            let (node, symbol) = the_one(ast, &nodes, value_of, |node, context, value_of| match node {
                 AstNode::Binary { op, lhs, rhs } => {
                     let symbol = ordering_symbol(op)?;
                     let (l, r) = (value_of(lhs, context)?, value_of(rhs, context)?);
@@ -173,7 +175,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
         // An order-by clause that meets a number and a string: the engine names the types, and
         // jsonata-js the first two values its merge sort compares (`jsonata_order_by`).
         "T2007" => {
-            let (node, (left, right)) = the_one(&nodes, value_of, |node, context, value_of| match node {
+            let (node, (left, right)) = the_one(ast, &nodes, value_of, |node, context, value_of| match node {
                 AstNode::Sort { input, terms } => {
                     let keys: Vec<Vec<JValue>> = items(value_of(input, context)?)
                         .iter()
@@ -192,7 +194,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
             (node, "^", template)
         }
         "D1002" => {
-            let (node, value) = the_one(&nodes, value_of, |node, context, value_of| match node {
+            let (node, value) = the_one(ast, &nodes, value_of, |node, context, value_of| match node {
                 AstNode::Unary {
                     op: UnaryOp::Negate,
                     operand,
@@ -205,7 +207,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
             (node, "-", format!("D1002: Cannot negate a non-numeric value: {}", quoted(&value)))
         }
         "D2014" => {
-            let (node, size) = the_one(&nodes, value_of, |node, context, value_of| match node {
+            let (node, size) = the_one(ast, &nodes, value_of, |node, context, value_of| match node {
                 AstNode::Binary {
                     op: BinaryOp::Range,
                     lhs,

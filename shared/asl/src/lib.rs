@@ -45,6 +45,7 @@ mod jsonata_blame;
 mod jsonata_chain;
 mod jsonata_cut_short;
 mod jsonata_errors;
+mod jsonata_evaluation_order;
 mod jsonata_functions;
 mod jsonata_operators;
 mod jsonata_order_by;

@@ -55,6 +55,10 @@ const EXPRESSIONS: &[&str] = &[
     "['a'..2]",
     "[1..'a']",
     "{} ~> 1",
+    // Of two operators that would fail, the one evaluated first.
+    "-(-'a' & 'b') & -'c'",
+    "(true > 0) + ({} < 1)",
+    "$string(-'a') & -[1]",
     // An operator whose operand fails is not the one that failed.
     "((0 <= [1, 2]).x <= null)",
     "(true > 0).a > {}",
