@@ -1,26 +1,25 @@
-//! Which of two nodes jsonata-js 2.0.6 evaluates first, where that is certain. It evaluates an
-//! operator's operands left to right before the operator, a call's arguments before the call,
-//! and a path's steps in order: after its children, left to right (post-order). Some nodes may
-//! be evaluated later, many times or never, and are left undecided: a conditional's branches,
-//! the right operand of `and` and `or` (which it may not need), a function's body, and the
-//! items of an array constructor of more than one, which 2.0.6 evaluates together
-//! (`Promise.all`), so the first to fail is the one with the shortest way to its failure.
+//! Which of several nodes jsonata-js 2.0.6 evaluates first, where that is certain. It
+//! evaluates an operator's operands left to right before the operator, a call's arguments before
+//! the call, and a path's steps in order: after its children, left to right (post-order). Some
+//! nodes may be evaluated many times or never, or overtaken: a conditional's branches, the right
+//! operand of `and` and `or` (which it may not need), a function's body, and the items of an
+//! array constructor of more than one, which 2.0.6 evaluates together (`Promise.all`), so the
+//! first to fail is the one with the shortest way to its failure. When one of those comes first,
+//! the order is left undecided.
 
 use jsonata_core::ast::{AstNode, BinaryOp};
 
-/// The node of `candidates` that `ast` evaluates first, when each is evaluated in a certain
-/// order; none when one may not be.
+/// The node of `candidates` that `ast` evaluates first: the first in post-order, when it is
+/// evaluated in that order. Nothing that may wait is evaluated before what comes earlier than it
+/// in post-order (a branch after its condition, a function's body only once it is defined), so
+/// a later candidate cannot overtake it; none when the first may wait itself.
 pub(crate) fn first_evaluated<'a>(ast: &'a AstNode, candidates: &[&'a AstNode]) -> Option<&'a AstNode> {
     // A stack, not recursion: an expression may nest deeper than a thread's stack allows.
     let mut pending = vec![(ast, false, false)];
-    let mut first: Option<&AstNode> = None;
     while let Some((node, uncertain, expanded)) = pending.pop() {
         if expanded {
             if candidates.iter().any(|candidate| std::ptr::eq(*candidate, node)) {
-                if uncertain {
-                    return None;
-                }
-                first = first.or(Some(node));
+                return (!uncertain).then_some(node);
             }
             continue;
         }
@@ -30,10 +29,10 @@ pub(crate) fn first_evaluated<'a>(ast: &'a AstNode, candidates: &[&'a AstNode]) 
             pending.push((child, uncertain || may_wait(node, at), false));
         }
     }
-    first
+    None
 }
 
-/// Whether `node`'s child at `at` may be evaluated out of order, many times or not at all.
+/// Whether `node`'s child at `at` may be evaluated many times, not at all, or overtaken.
 fn may_wait(node: &AstNode, at: usize) -> bool {
     match node {
         AstNode::Conditional { .. } => at > 0,
@@ -51,17 +50,13 @@ fn may_wait(node: &AstNode, at: usize) -> bool {
 mod tests {
     use super::*;
 
-    /// The nodes of `expr` that are negations, in the order `nodes` lists them.
-    fn negations(ast: &AstNode) -> Vec<&AstNode> {
-        crate::jsonata_references::nodes(ast)
-            .into_iter()
-            .filter(|node| matches!(node, AstNode::Unary { .. }))
-            .collect()
-    }
-
+    /// What the first negation `expr` evaluates negates, of all its negations.
     fn first_negated(expr: &str) -> Option<String> {
         let ast = jsonata_core::parser::parse(expr).unwrap();
-        let candidates = negations(&ast);
+        let candidates: Vec<&AstNode> = crate::jsonata_references::nodes(&ast)
+            .into_iter()
+            .filter(|node| matches!(node, AstNode::Unary { .. }))
+            .collect();
         first_evaluated(&ast, &candidates).map(|node| match node {
             AstNode::Unary { operand, .. } => match operand.as_ref() {
                 AstNode::String(s) => s.clone(),
@@ -78,19 +73,21 @@ mod tests {
         assert_eq!(first_negated("$f(-'a', -'b')").as_deref(), Some("a"));
         assert_eq!(first_negated("-(-'a' & 'b') & -'c'").as_deref(), Some("a"));
         assert_eq!(first_negated("$x.(-'a').(-'b')").as_deref(), Some("a"));
+        // What comes before what may wait is evaluated before it.
+        assert_eq!(first_negated("-'a' + ($x or -'b')").as_deref(), Some("a"));
+        assert_eq!(first_negated("-'a' + [1, -'b']").as_deref(), Some("a"));
+        assert_eq!(first_negated("-'a' + (true ? -'b' : 1)").as_deref(), Some("a"));
     }
 
     #[test]
-    fn what_may_be_evaluated_out_of_order_is_undecided() {
+    fn what_may_wait_first_leaves_the_order_undecided() {
         for expr in [
             "$x ? -'a' : -'b'",
-            "-'a' + ($x or -'b')",
+            "($x or -'b') + -'a'",
             "[-'a', -'b']",
-            "-'a' + $f(function(){ -'b' })",
+            "$f(function(){ -'b' }) + -'a'",
         ] {
             assert_eq!(first_negated(expr), None, "{expr}");
         }
-        // Alone, a candidate is certain wherever it is.
-        assert_eq!(first_negated("[1, -'a']").as_deref(), None);
     }
 }
