@@ -59,6 +59,7 @@ const EXPRESSIONS: &[&str] = &[
     "-(-'a' & 'b') & -'c'",
     "(true > 0) + ({} < 1)",
     "$string(-'a') & -[1]",
+    "-'a' + ($states.input.x or -'b')",
     // An operator whose operand fails is not the one that failed.
     "((0 <= [1, 2]).x <= null)",
     "(true > 0).a > {}",
