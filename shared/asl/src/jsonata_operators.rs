@@ -115,7 +115,7 @@ fn the_one<'a, T>(
     }
     if found.len() > 1 {
         let candidates: Vec<&AstNode> = found.iter().map(|(node, _)| *node).collect();
-        let first = crate::jsonata_evaluation_order::first_evaluated(ast, &candidates)?;
+        let first = crate::jsonata_evaluation_order::first_evaluated(ast, &candidates, value_of)?;
         return found.into_iter().find(|(node, _)| std::ptr::eq(*node, first));
     }
     found.pop()

@@ -60,6 +60,7 @@ const EXPRESSIONS: &[&str] = &[
     "(true > 0) + ({} < 1)",
     "$string(-'a') & -[1]",
     "-'a' + ($states.input.x or -'b')",
+    "($states.input.x ? (true < 1) : ({} > 1)) + (1 < {})",
     // An operator whose operand fails is not the one that failed.
     "((0 <= [1, 2]).x <= null)",
     "(true > 0).a > {}",
