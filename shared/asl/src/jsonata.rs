@@ -46,12 +46,11 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
         if let Some(parsed) = cache.borrow().get(expr) {
             return Ok(parsed.clone());
         }
-        let source = crate::jsonata_regex_literals::as_the_engine_reads(expr)?;
-        let mut ast = jsonata_core::parser::parse(&source).map_err(|e| jsonata_errors::parse_message(&e.to_string(), expr))?;
+        let read = crate::jsonata_regex_literals::as_the_engine_reads(expr)?;
+        let mut ast = jsonata_core::parser::parse(&read.source).map_err(|e| jsonata_errors::parse_message(&e.to_string(), expr))?;
         crate::jsonata_chain::as_jsonata_js_runs(&mut ast);
         let ast = Rc::new(ast);
-        if let Some(refused) = crate::jsonata_regex_literals::division_where_literal(expr).or_else(|| crate::jsonata_version::refusal(&ast))
-        {
+        if let Some(refused) = read.refused_once_parsed.or_else(|| crate::jsonata_version::refusal(&ast)) {
             return Err(refused);
         }
         // Called (`$now()`) or passed as a value (`$map(xs, $encodeUrl)`).

@@ -206,106 +206,100 @@ pub(crate) fn nodes(ast: &AstNode) -> Vec<&AstNode> {
 }
 
 /// The functions called where the context item may stand in for their first argument: as a
-/// step of a path after its first (`xs.$fromMillis()`, `o.$sift(f)`), or with no argument at
-/// all. jsonata-js hands such a call the item the step is reading; a function bound from
-/// outside the engine is handed its arguments only, so a builtin Baton stands in for keeps the
-/// engine's own there. `nodes` are an expression's (`nodes`).
+/// step of a path after its first (`calls_past_a_first_step`), or with no argument at all.
+/// jsonata-js hands such a call the item the step is reading; a function bound from outside
+/// the engine is handed its arguments only, so a builtin Baton stands in for keeps the engine's
+/// own there. `nodes` are an expression's (`nodes`).
 pub(crate) fn called_on_context<'a>(nodes: &[&'a AstNode]) -> Vec<&'a str> {
-    fn function(node: &AstNode) -> Option<(&str, usize)> {
-        match node {
-            AstNode::Function { name, args, .. } => Some((name.as_str(), args.len())),
-            AstNode::FunctionApplication(inner) => function(inner),
+    let name = |call: &'a AstNode| match call {
+        AstNode::Function { name, .. } => Some(name.as_str()),
+        _ => None,
+    };
+    let without_arguments = nodes.iter().filter_map(|node| match call(node) {
+        Some(AstNode::Function { name, args, .. }) if args.is_empty() => Some(name.as_str()),
+        _ => None,
+    });
+    calls_past_a_first_step(nodes)
+        .into_iter()
+        .filter_map(name)
+        .chain(without_arguments)
+        .collect()
+}
+
+/// The calls that are a step of a path after its first (`xs.$fromMillis()`, `o.$sift(f)`),
+/// evaluated with the step before's values as their context item. `nodes` are an expression's.
+pub(crate) fn calls_past_a_first_step<'a>(nodes: &[&'a AstNode]) -> Vec<&'a AstNode> {
+    nodes
+        .iter()
+        .filter_map(|node| match node {
+            AstNode::Path { steps } => Some(steps.iter().skip(1).filter_map(|step| call(&step.node))),
             _ => None,
-        }
+        })
+        .flatten()
+        .collect()
+}
+
+/// The call `node` is, itself or applied to a path's values (`.$f()`).
+fn call(node: &AstNode) -> Option<&AstNode> {
+    match node {
+        AstNode::Function { .. } => Some(node),
+        AstNode::FunctionApplication(inner) => call(inner),
+        _ => None,
     }
-    let mut found = Vec::new();
-    for node in nodes {
-        match node {
-            AstNode::Path { steps } => found.extend(steps.iter().skip(1).filter_map(|step| function(&step.node)).map(|(name, _)| name)),
-            other => found.extend(function(other).filter(|(_, args)| *args == 0).map(|(name, _)| name)),
+}
+
+/// The expressions directly inside a node, in the order written: one body for `children` and
+/// `children_mut`, which differ only in how they borrow (`$($mut)?`, `iter`/`iter_mut`,
+/// `as_ref`/`as_mut`, `as_deref`/`as_deref_mut`), so the two cannot drift apart.
+macro_rules! children_of {
+    ($node:expr, $($mut:ident)?, $iter:ident, $as:ident, $deref:ident) => {
+        match $node {
+            AstNode::Path { steps } => steps
+                .$iter()
+                .flat_map(|step| {
+                    std::iter::once(&$($mut)? step.node).chain(step.stages.$iter().filter_map(|stage| match stage {
+                        jsonata_core::ast::Stage::Filter(f) => Some(f.$as()),
+                        _ => None,
+                    }))
+                })
+                .collect(),
+            AstNode::Binary { lhs, rhs, .. } => vec![lhs.$as(), rhs.$as()],
+            AstNode::Unary { operand, .. } => vec![operand.$as()],
+            AstNode::Function { args, .. } => args.$iter().collect(),
+            AstNode::Call { procedure, args } => std::iter::once(procedure.$as()).chain(args.$iter()).collect(),
+            AstNode::Lambda { body, .. } => vec![body.$as()],
+            AstNode::Array(items) | AstNode::Block(items) | AstNode::ArrayGroup(items) => items.$iter().collect(),
+            AstNode::Object(pairs) => pairs.$iter().flat_map(|(k, v)| [k, v]).collect(),
+            AstNode::ObjectTransform { input, pattern } => std::iter::once(input.$as())
+                .chain(pattern.$iter().flat_map(|(k, v)| [k, v]))
+                .collect(),
+            AstNode::Conditional {
+                condition,
+                then_branch,
+                else_branch,
+            } => [Some(condition.$as()), Some(then_branch.$as()), else_branch.$deref()]
+                .into_iter()
+                .flatten()
+                .collect(),
+            AstNode::FunctionApplication(inner) => vec![inner.$as()],
+            AstNode::Sort { input, terms } => std::iter::once(input.$as()).chain(terms.$iter().map(|(t, _)| t)).collect(),
+            AstNode::Transform { location, update, delete } => [Some(location.$as()), Some(update.$as()), delete.$deref()]
+                .into_iter()
+                .flatten()
+                .collect(),
+            _ => Vec::new(),
         }
-    }
-    found
+    };
 }
 
 /// Every expression directly inside `node`, in the order written.
 pub(crate) fn children(node: &AstNode) -> Vec<&AstNode> {
-    match node {
-        AstNode::Path { steps } => steps
-            .iter()
-            .flat_map(|step| {
-                std::iter::once(&step.node).chain(step.stages.iter().filter_map(|stage| match stage {
-                    jsonata_core::ast::Stage::Filter(f) => Some(f.as_ref()),
-                    _ => None,
-                }))
-            })
-            .collect(),
-        AstNode::Binary { lhs, rhs, .. } => vec![lhs, rhs],
-        AstNode::Unary { operand, .. } => vec![operand],
-        AstNode::Function { args, .. } => args.iter().collect(),
-        AstNode::Call { procedure, args } => std::iter::once(procedure.as_ref()).chain(args).collect(),
-        AstNode::Lambda { body, .. } => vec![body],
-        AstNode::Array(items) | AstNode::Block(items) | AstNode::ArrayGroup(items) => items.iter().collect(),
-        AstNode::Object(pairs) => pairs.iter().flat_map(|(k, v)| [k, v]).collect(),
-        AstNode::ObjectTransform { input, pattern } => std::iter::once(input.as_ref())
-            .chain(pattern.iter().flat_map(|(k, v)| [k, v]))
-            .collect(),
-        AstNode::Conditional {
-            condition,
-            then_branch,
-            else_branch,
-        } => [Some(condition.as_ref()), Some(then_branch.as_ref()), else_branch.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect(),
-        AstNode::FunctionApplication(inner) => vec![inner],
-        AstNode::Sort { input, terms } => std::iter::once(input.as_ref()).chain(terms.iter().map(|(t, _)| t)).collect(),
-        AstNode::Transform { location, update, delete } => [Some(location.as_ref()), Some(update.as_ref()), delete.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect(),
-        _ => Vec::new(),
-    }
+    children_of!(node, , iter, as_ref, as_deref)
 }
 
-/// `children`, to change: the same nodes in the same order.
+/// `children`, to change.
 pub(crate) fn children_mut(node: &mut AstNode) -> Vec<&mut AstNode> {
-    match node {
-        AstNode::Path { steps } => steps
-            .iter_mut()
-            .flat_map(|step| {
-                std::iter::once(&mut step.node).chain(step.stages.iter_mut().filter_map(|stage| match stage {
-                    jsonata_core::ast::Stage::Filter(f) => Some(f.as_mut()),
-                    _ => None,
-                }))
-            })
-            .collect(),
-        AstNode::Binary { lhs, rhs, .. } => vec![lhs, rhs],
-        AstNode::Unary { operand, .. } => vec![operand],
-        AstNode::Function { args, .. } => args.iter_mut().collect(),
-        AstNode::Call { procedure, args } => std::iter::once(procedure.as_mut()).chain(args).collect(),
-        AstNode::Lambda { body, .. } => vec![body],
-        AstNode::Array(items) | AstNode::Block(items) | AstNode::ArrayGroup(items) => items.iter_mut().collect(),
-        AstNode::Object(pairs) => pairs.iter_mut().flat_map(|(k, v)| [k, v]).collect(),
-        AstNode::ObjectTransform { input, pattern } => std::iter::once(input.as_mut())
-            .chain(pattern.iter_mut().flat_map(|(k, v)| [k, v]))
-            .collect(),
-        AstNode::Conditional {
-            condition,
-            then_branch,
-            else_branch,
-        } => [Some(condition.as_mut()), Some(then_branch.as_mut()), else_branch.as_deref_mut()]
-            .into_iter()
-            .flatten()
-            .collect(),
-        AstNode::FunctionApplication(inner) => vec![inner],
-        AstNode::Sort { input, terms } => std::iter::once(input.as_mut()).chain(terms.iter_mut().map(|(t, _)| t)).collect(),
-        AstNode::Transform { location, update, delete } => [Some(location.as_mut()), Some(update.as_mut()), delete.as_deref_mut()]
-            .into_iter()
-            .flatten()
-            .collect(),
-        _ => Vec::new(),
-    }
+    children_of!(node, mut, iter_mut, as_mut, as_deref_mut)
 }
 
 #[cfg(test)]

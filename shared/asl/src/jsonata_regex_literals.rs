@@ -8,22 +8,39 @@
 //! token as one that follows an operand, so a literal straight after a `(`, `[`, `{` or unary
 //! `-` that opens an expression is a division sign with nothing before it there (`[/a/]`: `The
 //! symbol "/" cannot be used as a unary operator`), where the engine reads a literal (after a
-//! transform's `|`, both read division). An expression the engine parses is refused so (`division_where_literal`); one it
-//! does not parse is refused in the engine's words, as its error is then mostly the earlier.
+//! transform's `|`, both read division). An expression the engine parses is refused so
+//! (`refused_once_parsed`); one it does not parse is refused in the engine's words, as its
+//! error is then mostly the earlier.
 //!
 //! Reading literals as jsonata-js does also tells which operators and brackets an expression
 //! holds (none inside a literal counts): `punctuation`.
 
 use std::borrow::Cow;
 
-/// `expr` with every `/` inside a regular expression literal that is not the literal's end
-/// escaped, or jsonata-js's words for a literal it cannot read: one that never ends
-/// (`S0302`, as `/a)/`, whose `)` leaves a bracket open to it) or an empty one (`S0301`).
-pub(crate) fn as_the_engine_reads(expr: &str) -> Result<Cow<'_, str>, String> {
+/// An expression as the engine is to read it.
+pub(crate) struct Read<'a> {
+    /// `expr` with every `/` inside a regular expression literal that is not the literal's end
+    /// escaped.
+    pub(crate) source: Cow<'a, str>,
+    /// jsonata-js's words for a literal the engine reads where jsonata-js reads a division
+    /// sign with nothing before it (`S0211`): a refusal once the engine has parsed the
+    /// expression, whose own error comes first otherwise.
+    pub(crate) refused_once_parsed: Option<String>,
+}
+
+/// `expr` as the engine is to read it, or jsonata-js's words for a literal it cannot read: one
+/// that never ends (`S0302`, as `/a)/`, whose `)` leaves a bracket open to it) or an empty one
+/// (`S0301`).
+pub(crate) fn as_the_engine_reads(expr: &str) -> Result<Read<'_>, String> {
     let chars: Vec<char> = expr.chars().collect();
-    let inner_slashes = scan(&chars)?.inner_slashes;
+    let scanned = scan(&chars)?;
+    let refused_once_parsed = scanned.division_where_literal.then(|| crate::jsonata_errors::not_unary(r#""/""#));
+    let inner_slashes = scanned.inner_slashes;
     if inner_slashes.is_empty() {
-        return Ok(Cow::Borrowed(expr));
+        return Ok(Read {
+            source: Cow::Borrowed(expr),
+            refused_once_parsed,
+        });
     }
     let mut escaped = String::with_capacity(expr.len() + inner_slashes.len());
     for (at, c) in chars.into_iter().enumerate() {
@@ -32,15 +49,10 @@ pub(crate) fn as_the_engine_reads(expr: &str) -> Result<Cow<'_, str>, String> {
         }
         escaped.push(c);
     }
-    Ok(Cow::Owned(escaped))
-}
-
-/// jsonata-js's words for an expression the engine parses with a literal where jsonata-js
-/// reads a division sign with nothing before it (`S0211`).
-pub(crate) fn division_where_literal(expr: &str) -> Option<String> {
-    let chars: Vec<char> = expr.chars().collect();
-    let scanned = scan(&chars).ok()?;
-    scanned.division_where_literal.then(|| crate::jsonata_errors::not_unary(r#""/""#))
+    Ok(Read {
+        source: Cow::Owned(escaped),
+        refused_once_parsed,
+    })
 }
 
 /// The operators and brackets of `expr` in order, outside strings, backquoted names,
@@ -213,7 +225,11 @@ mod tests {
     use super::*;
 
     fn read(expr: &str) -> Result<String, String> {
-        as_the_engine_reads(expr).map(Cow::into_owned)
+        as_the_engine_reads(expr).map(|read| read.source.into_owned())
+    }
+
+    fn division_where_literal(expr: &str) -> Option<String> {
+        as_the_engine_reads(expr).ok()?.refused_once_parsed
     }
 
     #[test]
@@ -237,7 +253,10 @@ mod tests {
             "$f := /x/; 1",
             "1 /* never closed",
         ] {
-            assert!(matches!(as_the_engine_reads(expr), Ok(Cow::Borrowed(_))), "{expr}");
+            assert!(
+                matches!(as_the_engine_reads(expr).map(|read| read.source), Ok(Cow::Borrowed(_))),
+                "{expr}"
+            );
         }
     }
 

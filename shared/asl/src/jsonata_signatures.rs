@@ -264,22 +264,6 @@ fn calls(ast: &AstNode) -> Vec<(&AstNode, &str, Vec<&AstNode>)> {
         .collect()
 }
 
-/// The nodes of every path step but the first (`.$f()` is the call itself, applied), which are
-/// evaluated with the step before's values as their context item.
-fn steps_after_the_first(ast: &AstNode) -> Vec<&AstNode> {
-    crate::jsonata_references::nodes(ast)
-        .into_iter()
-        .filter_map(|node| match node {
-            AstNode::Path { steps } => Some(steps.iter().skip(1).map(|step| match &step.node {
-                AstNode::FunctionApplication(applied) => applied.as_ref(),
-                other => other,
-            })),
-            _ => None,
-        })
-        .flatten()
-        .collect()
-}
-
 /// The call `message`, an engine error from evaluating `ast`, blames when it is a signature
 /// error whose function the expression names; `value_of` evaluates an argument, whose type
 /// decides the argument jsonata-js blames for a wrong count.
@@ -290,7 +274,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
         .into_iter()
         .map(|(node, name, args)| SIGNATURES.iter().find(|(n, _)| *n == name).map(|(n, sig)| (node, *n, *sig, args)))
         .collect::<Option<Vec<_>>>()?;
-    let with_context = steps_after_the_first(ast);
+    let with_context = crate::jsonata_references::calls_past_a_first_step(&crate::jsonata_references::nodes(ast));
     let calls: Vec<_> = calls
         .into_iter()
         .filter(|(node, _, _, args)| match misfit {
