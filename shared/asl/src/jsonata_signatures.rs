@@ -5,9 +5,10 @@
 //! jsonata-js does). The embedded engine checks the same signatures but words the error without
 //! the function (`T0410: Argument 1 must be Number`) and reports too many or too few arguments
 //! as a count (`Argument count mismatch: expected 1, got 2`). The function is found in the
-//! expression: the one builtin it calls, or the one whose call has that many arguments; where
-//! two could have failed, or a function of Step Functions' own or a lambda is called, the
-//! engine's words stay.
+//! expression: the call whose arguments, evaluated again, do not fit its signature, or the one
+//! with that many arguments; of several, the one jsonata-js evaluates first
+//! (`jsonata_evaluation_order`). Where that is not certain, or a lambda with a signature of its
+//! own is defined, the engine's words stay.
 
 use jsonata_core::ast::{AstNode, BinaryOp};
 use jsonata_core::value::JValue;
@@ -219,6 +220,42 @@ fn misfit(message: &str) -> Option<Misfit<'_>> {
     }
 }
 
+/// Whether a call of `signature` with `values` fails as the engine's `misfit` says: its
+/// arguments do not fit the signature, or (`T0412`) one meant to be an array of the element
+/// type holds an item of another. (The engine numbers and names the argument its own way, so
+/// neither is compared.)
+fn fails_as(misfit: &Misfit, signature: &str, values: &[JValue]) -> bool {
+    let Misfit::Argument { element, .. } = misfit else {
+        return true;
+    };
+    if let Some(element) = element {
+        let Some(want) = type_letter(element) else { return false };
+        let typed = signature.contains(&format!("a<{want}>"));
+        let strays = |value: &JValue| match value {
+            JValue::Array(items) => items.iter().any(|item| letter(item) != want),
+            JValue::Undefined => false,
+            one => letter(one) != want,
+        };
+        return typed && values.iter().any(strays);
+    }
+    let letters: String = values.iter().map(letter).collect();
+    !Regex::new(&format!("^{}$", params(signature).concat())).is_ok_and(|re| re.is_match(&letters))
+}
+
+/// The type letter of the engine's name for a type (`Number`: `n`).
+fn type_letter(name: &str) -> Option<char> {
+    Some(match name {
+        "Number" => 'n',
+        "String" => 's',
+        "Boolean" => 'b',
+        "Array" => 'a',
+        "Object" => 'o',
+        "Function" => 'f',
+        "Null" => 'l',
+        _ => return None,
+    })
+}
+
 /// jsonata-js's name for an array's element type (its `arraySignatureMapping`).
 fn plural(element: &str) -> Option<&'static str> {
     Some(match element {
@@ -269,25 +306,42 @@ fn calls(ast: &AstNode) -> Vec<(&AstNode, &str, Vec<&AstNode>)> {
 /// decides the argument jsonata-js blames for a wrong count.
 pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf) -> Option<Blame<'a>> {
     let misfit = misfit(message)?;
-    // A call of anything else (Step Functions' own functions, a lambda) could have failed too.
-    let calls = calls(ast)
+    let nodes = crate::jsonata_references::nodes(ast);
+    // A function with a signature of its own (a lambda's) is checked as a builtin is.
+    if nodes.iter().any(|node| matches!(node, AstNode::Lambda { signature: Some(_), .. })) {
+        return None;
+    }
+    let calls: Vec<_> = calls(ast)
         .into_iter()
-        .map(|(node, name, args)| SIGNATURES.iter().find(|(n, _)| *n == name).map(|(n, sig)| (node, *n, *sig, args)))
-        .collect::<Option<Vec<_>>>()?;
-    let with_context = crate::jsonata_references::calls_past_a_first_step(&crate::jsonata_references::nodes(ast));
-    let calls: Vec<_> = calls
+        .filter_map(|(node, name, args)| SIGNATURES.iter().find(|(n, _)| *n == name).map(|(n, sig)| (node, *n, *sig, args)))
+        .collect();
+    let with_context = crate::jsonata_references::calls_past_a_first_step(&nodes);
+    let candidates: Vec<_> = calls
         .into_iter()
-        .filter(|(node, _, _, args)| match misfit {
+        .filter(|(node, _, signature, args)| match misfit {
             // A call that takes the step before's value for a missing first argument was not
             // given the count the engine saw.
             Misfit::Count(n) => args.len() == n && !with_context.iter().any(|step| std::ptr::eq(*step, *node)),
-            _ => true,
+            // One whose arguments, evaluated again, fail its signature as the engine says; one
+            // whose argument fails to evaluate raised that error instead.
+            Misfit::Argument { .. } => args
+                .iter()
+                .map(|arg| value_of(arg, &JValue::Undefined))
+                .collect::<Option<Vec<_>>>()
+                .is_some_and(|values| fails_as(&misfit, signature, &values)),
+            Misfit::Context => true,
         })
         .collect();
-    let (node, name, signature, args) = calls.first()?.clone();
-    if calls.iter().any(|(_, other, ..)| *other != name) {
-        return None;
-    }
+    let (node, name, signature, args) = match candidates.as_slice() {
+        [] => return None,
+        [(_, name, ..), rest @ ..] if rest.iter().all(|(_, other, ..)| other == name) => candidates[0].clone(),
+        // Of several functions, the one jsonata-js evaluates first, where that is certain.
+        _ => {
+            let nodes: Vec<&AstNode> = candidates.iter().map(|(node, ..)| *node).collect();
+            let first = crate::jsonata_evaluation_order::first_evaluated(ast, &nodes, value_of)?;
+            candidates.into_iter().find(|(node, ..)| std::ptr::eq(*node, first))?
+        }
+    };
     let template = match misfit {
         Misfit::Argument {
             code,
@@ -340,16 +394,43 @@ mod tests {
         }
     }
 
+    /// Literals as they evaluate; anything else (a path, `$states.input.a`) is nothing.
+    fn literal(node: &AstNode) -> JValue {
+        match node {
+            AstNode::String(s) => JValue::string(s.as_str()),
+            AstNode::Number(n) => JValue::Number(*n),
+            AstNode::Array(items) => JValue::array(items.iter().map(literal).collect()),
+            _ => JValue::Undefined,
+        }
+    }
+
     fn reworded(message: &str, expr: &str) -> Option<String> {
         let ast = crate::jsonata::parse(expr).unwrap();
-        crate::jsonata_blame::in_jsonata_js_words(message, &ast, &mut |arg, _| {
-            Some(match arg {
-                AstNode::String(s) => JValue::string(s.as_str()),
-                AstNode::Number(n) => JValue::Number(*n),
-                AstNode::Array(_) => JValue::array(Vec::new()),
-                _ => JValue::Undefined,
-            })
-        })
+        crate::jsonata_blame::in_jsonata_js_words(message, &ast, &mut |arg, _| Some(literal(arg)))
+    }
+
+    /// Of calls of different functions, the one whose arguments, evaluated again, do not fit,
+    /// or of several the one jsonata-js evaluates first (jsonata-js 2.0.6's words, run there).
+    #[test]
+    fn of_several_functions_the_one_that_fails_first_is_named() {
+        assert_eq!(
+            reworded("T0410: Argument 3 must be Number", "$uppercase($substring(1, 0, 1))").as_deref(),
+            Some("T0410: Argument 3 of function \"substring\" does not match function signature")
+        );
+        assert_eq!(
+            reworded("T0410: Argument 1 must be Number", "$abs('x') + $sqrt('y')").as_deref(),
+            Some("T0410: Argument 1 of function \"abs\" does not match function signature")
+        );
+        assert_eq!(
+            reworded("T0412: Argument 1 must be an array of Number", "$sum(['a']) + $max(['b'])").as_deref(),
+            Some("T0412: Argument 1 of function \"sum\" must be an array of \"numbers\"")
+        );
+        // What `or` may not need comes first: undecided. A branch not taken is never evaluated.
+        assert_eq!(reworded("T0410: Argument 1 must be Number", "($x or $abs('x')) + $sqrt('y')"), None);
+        assert_eq!(
+            reworded("T0410: Argument 1 must be Number", "($x ? $abs('x') : 1) + $sqrt('y')").as_deref(),
+            Some("T0410: Argument 1 of function \"sqrt\" does not match function signature")
+        );
     }
 
     #[test]
@@ -381,7 +462,7 @@ mod tests {
     }
 
     #[test]
-    fn a_count_picks_the_call_with_that_many_arguments_and_two_candidates_keep_the_engine_s_words() {
+    fn a_count_picks_the_call_with_that_many_arguments_and_what_stays_undecided_keeps_the_engine_s_words() {
         // `~>` passes its left side as the first argument (jsonata-js: Argument 2 of "uppercase").
         assert_eq!(
             reworded("T0410: Argument count mismatch: expected 0, got 2", "'a' ~> $uppercase(1)").as_deref(),
@@ -401,9 +482,10 @@ mod tests {
             reworded("T0410: Argument count mismatch: expected 1, got 0", "[1] ~> $reverse().$string()").as_deref(),
             Some("T0410: Argument 1 of function \"reverse\" does not match function signature")
         );
+        // Evaluated again, `$abs` of nothing fits; `$sqrt('x')` is the call that fails.
         assert_eq!(
-            reworded("T0410: Argument 1 must be Number", "$abs($states.input.a) + $sqrt('x')"),
-            None
+            reworded("T0410: Argument 1 must be Number", "$abs($states.input.a) + $sqrt('x')").as_deref(),
+            Some("T0410: Argument 1 of function \"sqrt\" does not match function signature")
         );
         assert_eq!(reworded("T0410: Argument 1 must be Number", "$abs(1) + $partition('x', 2)"), None);
         assert_eq!(

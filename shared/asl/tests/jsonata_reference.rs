@@ -61,6 +61,10 @@ const EXPRESSIONS: &[&str] = &[
     "$string(-'a') & -[1]",
     "-'a' + ($states.input.x or -'b')",
     "($states.input.x ? (true < 1) : ({} > 1)) + (1 < {})",
+    // Of calls of several functions, the one that fails first.
+    "$uppercase($substring(1, 0, 1))",
+    "$abs('x') + $sqrt('y')",
+    "$sum(['a']) + $max(['b'])",
     // An operator whose operand fails is not the one that failed.
     "((0 <= [1, 2]).x <= null)",
     "(true > 0).a > {}",
