@@ -151,6 +151,10 @@ fn reduce(args: &[JValue]) -> HostFnResult {
         _ => args,
     };
     match args {
+        // jsonata-js's `foldLeft` asks the function's arity before it looks at the items.
+        [JValue::Array(_), JValue::Lambda(lambda)] if lambda.params.len() < 2 => Err(EvaluatorError::EvaluationError(
+            "D3050: The second argument of reduce function must be a function with at least two arguments".into(),
+        )),
         [JValue::Array(items), _] if items.is_empty() => Ok(JValue::Undefined),
         _ => builtin("reduce", args),
     }

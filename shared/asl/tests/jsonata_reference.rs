@@ -260,6 +260,7 @@ const EXPRESSIONS: &[&str] = &[
     // `$reduce`, which Baton supplies where the fold starts from nothing.
     "$reduce([], function($a, $b){ $a + $b })",
     "$reduce([2, 3], function($a, $b){ $a * $b }, $states.input.none)",
+    "$reduce([], function($v){ $v })",
     "$reduce([1, 2, 3], function($a, $b, $i, $all){ $a & $i & $count($all) & $count($states.input) }, '')",
     "$reduce([], function($a, $b){ $a }, 0) & $reduce(null, function($a, $b){ $a }) & $reduce('x', function($a, $b){ $a })",
     "$reduce([1, 2], function($a, $b){ $a + 'x' })",
