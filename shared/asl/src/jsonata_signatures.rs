@@ -238,8 +238,7 @@ fn fails_as(misfit: &Misfit, signature: &str, values: &[JValue]) -> bool {
         };
         return typed && values.iter().any(strays);
     }
-    let letters: String = values.iter().map(letter).collect();
-    !Regex::new(&format!("^{}$", params(signature).concat())).is_ok_and(|re| re.is_match(&letters))
+    check("", signature, values).is_err()
 }
 
 /// The type letter of the engine's name for a type (`Number`: `n`).
