@@ -95,6 +95,28 @@ fn in_context<'a>(nodes: &[&'a AstNode], value_of: &mut ValueOf) -> Vec<(&'a Ast
     found
 }
 
+/// An ordering operator of `nodes` and its symbol, where every one of them is that operator and
+/// none stands where `and` or `or` could rename its error (`jsonata_blame`): the operator of a
+/// `T2010` whose operands cannot be evaluated again, as in a function's body, where they are
+/// its parameters (`$map(xs, function($v){ $v > 1 })`).
+fn the_only_ordering<'a>(nodes: &[&'a AstNode]) -> Option<(&'a AstNode, &'static str)> {
+    let renames = nodes.iter().any(|node| {
+        matches!(
+            node,
+            AstNode::Binary {
+                op: BinaryOp::And | BinaryOp::Or,
+                ..
+            }
+        )
+    });
+    let mut orderings = nodes.iter().filter_map(|node| match node {
+        AstNode::Binary { op, .. } => ordering_symbol(op).map(|symbol| (*node, symbol)),
+        _ => None,
+    });
+    let first = orderings.next()?;
+    (!renames && orderings.all(|(_, symbol)| symbol == first.1)).then_some(first)
+}
+
 /// The node of `ast` that `misfit` finds fault with, and what it found, from the first context
 /// item it does (`in_context`): the one, or of several the one jsonata-js evaluates first where
 /// that is certain; none otherwise.
@@ -168,7 +190,8 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
                     (!comparable(&l) || !comparable(&r)).then_some(symbol)
                 }
                 _ => None,
-            })?;
+            })
+            .or_else(|| the_only_ordering(&nodes))?;
             let template = format!("T2010: The expressions either side of operator {TOKEN} must evaluate to numeric or string values");
             (node, symbol, template)
         }
@@ -288,6 +311,20 @@ mod tests {
         ] {
             assert_eq!(reworded(engine, expr).as_deref(), Some(jsonata_js), "{expr}");
         }
+    }
+
+    /// Operands that are a function's parameters cannot be evaluated again; where the
+    /// expression has but one ordering operator, the error is its (jsonata-js 2.0.6, run there).
+    #[test]
+    fn the_only_ordering_operator_is_named_when_its_operands_are_parameters() {
+        let engine = "T2010: Cannot compare object and number";
+        assert_eq!(
+            reworded(engine, "$map([{}], function($v){ $v > 1 })").as_deref(),
+            Some("T2010: The expressions either side of operator \">\" must evaluate to numeric or string values")
+        );
+        // Two operators, or one where `and` would rename it: the engine's words.
+        assert_eq!(reworded(engine, "$map([{}], function($v){ $v > 1 or $v < 0 })"), None);
+        assert_eq!(reworded(engine, "$map([{}], function($v){ $v > 1 and $v > 0 })"), None);
     }
 
     /// Of two candidates, the one jsonata-js 2.0.6 evaluates first where that is certain (run

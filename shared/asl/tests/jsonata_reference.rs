@@ -65,6 +65,8 @@ const EXPRESSIONS: &[&str] = &[
     "$uppercase($substring(1, 0, 1))",
     "$abs('x') + $sqrt('y')",
     "$sum(['a']) + $max(['b'])",
+    // The only ordering operator, its operands a function's parameters.
+    "$map([{}], function($v){ $v > 1 })",
     // An operator whose operand fails is not the one that failed.
     "((0 <= [1, 2]).x <= null)",
     "(true > 0).a > {}",
