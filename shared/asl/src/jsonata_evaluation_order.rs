@@ -27,7 +27,7 @@ struct Met<'a> {
 /// in post-order (a branch after its condition, a function's body only once it is defined), so
 /// a later candidate cannot overtake it; none when the first may wait itself. `value_of`
 /// evaluates a condition.
-pub(crate) fn first_evaluated<'a>(ast: &'a AstNode, candidates: &[&'a AstNode], value_of: &mut ValueOf) -> Option<&'a AstNode> {
+fn first_evaluated<'a>(ast: &'a AstNode, candidates: &[&'a AstNode], value_of: &mut ValueOf) -> Option<&'a AstNode> {
     // A stack, not recursion: an expression may nest deeper than a thread's stack allows.
     let mut pending = vec![Met {
         node: ast,
@@ -90,6 +90,21 @@ fn reads_a_context_item(node: &AstNode) -> bool {
             | AstNode::ObjectTransform { .. }
             | AstNode::Lambda { .. }
     )
+}
+
+/// Of `found` (nodes of `ast`, each with what was found at it), the only one, or of several the
+/// one `ast` evaluates first where that is certain (`first_evaluated`).
+pub(crate) fn the_one_evaluated_first<'a, T>(
+    ast: &'a AstNode,
+    mut found: Vec<(&'a AstNode, T)>,
+    value_of: &mut ValueOf,
+) -> Option<(&'a AstNode, T)> {
+    if found.len() > 1 {
+        let nodes: Vec<&AstNode> = found.iter().map(|(node, _)| *node).collect();
+        let first = first_evaluated(ast, &nodes, value_of)?;
+        return found.into_iter().find(|(node, _)| std::ptr::eq(*node, first));
+    }
+    found.pop()
 }
 
 /// Whether `node`'s child at `at` may be evaluated many times, not at all, or overtaken.

@@ -135,12 +135,7 @@ fn the_one<'a, T>(
             found.push((node, fault));
         }
     }
-    if found.len() > 1 {
-        let candidates: Vec<&AstNode> = found.iter().map(|(node, _)| *node).collect();
-        let first = crate::jsonata_evaluation_order::first_evaluated(ast, &candidates, value_of)?;
-        return found.into_iter().find(|(node, _)| std::ptr::eq(*node, first));
-    }
-    found.pop()
+    crate::jsonata_evaluation_order::the_one_evaluated_first(ast, found, value_of)
 }
 
 /// The operator node `message`, an engine error from evaluating `ast`, blames when the

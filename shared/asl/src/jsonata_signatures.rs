@@ -331,15 +331,17 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
             Misfit::Context => true,
         })
         .collect();
-    let (node, name, signature, args) = match candidates.as_slice() {
-        [] => return None,
-        [(_, name, ..), rest @ ..] if rest.iter().all(|(_, other, ..)| other == name) => candidates[0].clone(),
-        // Of several functions, the one jsonata-js evaluates first, where that is certain.
-        _ => {
-            let nodes: Vec<&AstNode> = candidates.iter().map(|(node, ..)| *node).collect();
-            let first = crate::jsonata_evaluation_order::first_evaluated(ast, &nodes, value_of)?;
-            candidates.into_iter().find(|(node, ..)| std::ptr::eq(*node, first))?
-        }
+    let one_function = candidates
+        .split_first()
+        .is_some_and(|((_, name, ..), rest)| rest.iter().all(|(_, other, ..)| other == name));
+    let found: Vec<_> = candidates
+        .into_iter()
+        .map(|(node, name, signature, args)| (node, (name, signature, args)))
+        .collect();
+    // Of several functions, the one jsonata-js evaluates first, where that is certain.
+    let (node, (name, signature, args)) = match one_function {
+        true => found.into_iter().next()?,
+        false => crate::jsonata_evaluation_order::the_one_evaluated_first(ast, found, value_of)?,
     };
     let template = match misfit {
         Misfit::Argument {
