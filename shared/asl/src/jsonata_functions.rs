@@ -3,8 +3,8 @@
 //! `$parse` instead". The rest are jsonata-js's, which the embedded engine has only in part:
 //! `$now` with a picture and a timezone, the URL functions (`jsonata_url`),
 //! `$fromMillis` and `$formatBase` of a number with a fraction, `$reduce` from nothing, and
-//! `$sort`, `$single` and `$sift` given nothing for their function, and `$number` of a string
-//! that is no JSON number.
+//! `$sort`, `$single` and `$sift` given nothing for their function, `$number` of a string
+//! that is no JSON number, and `$keys` and `$spread` of an array of arrays.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -18,7 +18,7 @@ type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
 
 /// The functions this module binds, by name, each of which an expression may call or pass as a
 /// value.
-const FUNCTIONS: [(&str, Bind); 19] = [
+const FUNCTIONS: [(&str, Bind); 21] = [
     ("partition", |e| e.register_fn("partition", added::partition)),
     ("range", |e| e.register_fn("range", added::range)),
     ("hash", |e| e.register_fn("hash", added::hash)),
@@ -38,9 +38,14 @@ const FUNCTIONS: [(&str, Bind); 19] = [
     ("sift", |e| {
         e.register_fn_override("sift", |args: &[JValue]| signature_checked("sift", args))
     }),
-    // The engine compiles `$number`, so it cannot be replaced where called: its stand-in is
-    // reached through a binding of the name (`bind`), which the engine lets shadow a builtin.
-    ("number", |e| e.register_fn(NUMBER, number)),
+    ("spread", |e| e.register_fn_override("spread", spread)),
+    // The engine compiles `$number` and `$keys`, so they cannot be replaced where called: their
+    // stand-ins are reached through a binding of the name (`bind`), which the engine lets shadow
+    // a builtin.
+    ("number", |e| e.register_fn(COMPILED[0].1, number)),
+    ("keys", |e| {
+        e.register_fn(COMPILED[1].1, |args: &[JValue]| flattened_first("keys", args))
+    }),
     ("encodeUrl", |e| {
         e.register_fn_override("encodeUrl", |args: &[JValue]| jsonata_url::ENCODE_URL.call(args))
     }),
@@ -74,19 +79,25 @@ pub(crate) fn names() -> impl Iterator<Item = &'static str> {
 /// value, and in one that calls one on the context item (`jsonata_references::called_on_context`),
 /// which a function Baton binds is not handed.
 pub(crate) fn only_where_called(name: &str) -> bool {
-    matches!(name, "fromMillis" | "formatBase" | "reduce" | "sort" | "single" | "sift" | "number")
+    matches!(
+        name,
+        "fromMillis" | "formatBase" | "reduce" | "sort" | "single" | "sift" | "number" | "keys" | "spread"
+    )
 }
 
-/// The name `$number`'s stand-in is registered under: one no expression can write, so that only
-/// the binding `bind` makes reaches it.
-const NUMBER: &str = "number (jsonata-js)";
+/// The builtins the engine compiles that Baton stands in for, each with the name its stand-in is
+/// registered under: one no expression can write, so that only the binding `bind` makes reaches
+/// it.
+const COMPILED: [(&str, &str); 2] = [("number", "number (jsonata-js)"), ("keys", "keys (jsonata-js)")];
 
 /// Binds the names of the stand-ins that replace a builtin the engine compiles, of those `used`
 /// names: a binding shadows a builtin, as a jsonata-js frame binding does. A workflow variable
 /// bound under the name already shadows both, as such a binding shadows the builtin.
 pub(crate) fn bind(bindings: &mut Bindings, used: &[&'static str]) {
-    if used.contains(&"number") && bindings.lookup("number").is_none() {
-        bindings.bind("number".into(), JValue::Builtin { name: NUMBER.into() });
+    for (name, registered) in COMPILED {
+        if used.contains(&name) && bindings.lookup(name).is_none() {
+            bindings.bind(name.into(), JValue::Builtin { name: registered.into() });
+        }
     }
 }
 
@@ -168,6 +179,48 @@ fn reduce(args: &[JValue]) -> HostFnResult {
 fn signature_checked(name: &str, args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check_builtin(name, args).map_err(EvaluatorError::TypeError)?;
     builtin(name, args)
+}
+
+/// jsonata-js's `keys` and `spread` of an array recurse into the arrays it holds, so an array of
+/// arrays is taken as the items it holds at any depth: `$keys([[{"a": 1}], {"b": 2}])` is
+/// `["a", "b"]` and `$spread([[1, 2], [3]])` `[1, 2, 3]` there, where the embedded engine looks
+/// one level down (`"b"`, and the arrays back).
+fn flattened_first(name: &str, args: &[JValue]) -> HostFnResult {
+    jsonata_signatures::check_builtin(name, args).map_err(EvaluatorError::TypeError)?;
+    match args {
+        [JValue::Array(items)] if items.iter().any(|item| matches!(item, JValue::Array(_))) => {
+            let mut flat = Vec::with_capacity(items.len());
+            flatten_into(items.iter(), &mut flat);
+            builtin(name, &[JValue::array(flat)])
+        }
+        _ => builtin(name, args),
+    }
+}
+
+fn flatten_into<'a>(items: impl Iterator<Item = &'a JValue>, flat: &mut Vec<JValue>) {
+    for item in items {
+        match item {
+            JValue::Array(inner) => flatten_into(inner.iter(), flat),
+            other => flat.push(other.clone()),
+        }
+    }
+}
+
+/// `$spread` as `flattened_first` takes it, but for an array whose arrays hold nothing: the
+/// engine answers nothing for an empty array, as jsonata-js does for one it never folds, but
+/// `$spread([[]])` folds the empty array in and is `[]` there.
+fn spread(args: &[JValue]) -> HostFnResult {
+    match args {
+        [JValue::Array(items)] if !items.is_empty() && items.iter().all(holds_nothing) => Ok(JValue::array(vec![])),
+        _ => flattened_first("spread", args),
+    }
+}
+
+fn holds_nothing(item: &JValue) -> bool {
+    match item {
+        JValue::Array(inner) => inner.iter().all(holds_nothing),
+        _ => false,
+    }
 }
 
 /// jsonata-js casts a string to a number only when it is a JSON number or reads as a `0x`, `0o`

@@ -297,6 +297,14 @@ const EXPRESSIONS: &[&str] = &[
     "[{'a':1,'b':'x'},{'a':1,'b':2}]^(a,b)",
     "[{'a':3},{'a':1},{'b':0},{'a':2},{'a':'y'},{'a':5}]^(>a)",
     "[{'a':'b'},{'a':'a'},{'a':2}]^(a).a",
+    // `$keys` and `$spread` of an array recurse into the arrays it holds.
+    "$keys([[{'a': 1}], {'b': 2}])",
+    "$keys([[[{'z': 1}]], [1]])",
+    "$spread([[1, 2], [3]])",
+    "$spread([[{'a': 1, 'b': 2}], {'c': 3}])",
+    "$spread([[]])",
+    "$spread([[], [[]]])",
+    "$spread([1, [2, [null]]])",
 ];
 
 /// One expression's answer, as both sides give it.
