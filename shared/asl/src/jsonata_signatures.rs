@@ -10,6 +10,9 @@
 //! (`jsonata_evaluation_order`). Where that is not certain, or a lambda with a signature of its
 //! own is defined, the engine's words stay.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use jsonata_core::ast::{AstNode, BinaryOp};
 use jsonata_core::value::JValue;
 use regex_lite::Regex;
@@ -144,14 +147,31 @@ fn blamed_argument(signature: &str, letters: &str) -> usize {
 /// `T0410` naming the argument it blames, in the words of the builtins' errors above.
 pub(crate) fn check(name: &str, signature: &str, args: &[JValue]) -> Result<(), String> {
     let letters: String = args.iter().map(letter).collect();
-    let whole = format!("^{}$", params(signature).concat());
-    if Regex::new(&whole).is_ok_and(|re| re.is_match(&letters)) {
+    if fits(signature, &letters) {
         return Ok(());
     }
     let index = blamed_argument(signature, &letters);
     Err(format!(
         "T0410: Argument {index} of function \"{name}\" does not match function signature"
     ))
+}
+
+/// Whether argument type `letters` fit `signature`. The signature's pattern is compiled once per
+/// thread: the functions Baton stands in for check every call, `$keys` among them.
+fn fits(signature: &str, letters: &str) -> bool {
+    thread_local! {
+        static PATTERNS: RefCell<HashMap<String, Option<Regex>>> = RefCell::default();
+    }
+    PATTERNS.with(|patterns| {
+        let mut patterns = patterns.borrow_mut();
+        if !patterns.contains_key(signature) {
+            let pattern = Regex::new(&format!("^{}$", params(signature).concat())).ok();
+            patterns.insert(signature.to_owned(), pattern);
+        }
+        patterns
+            .get(signature)
+            .is_some_and(|pattern| pattern.as_ref().is_some_and(|re| re.is_match(letters)))
+    })
 }
 
 /// Checks a call of jsonata-js's builtin `name` against its signature, as `check` does; a
