@@ -6,6 +6,7 @@
 //! `$sort`, `$single` and `$sift` given nothing for their function, `$number` of a string
 //! that is no JSON number, and `$keys` and `$spread` of an array of arrays.
 
+use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonata_core::evaluator::{Context as Bindings, Evaluator, EvaluatorError, HostFnResult};
@@ -43,9 +44,7 @@ const FUNCTIONS: [(&str, Bind); 21] = [
     // stand-ins are reached through a binding of the name (`bind`), which the engine lets shadow
     // a builtin.
     ("number", |e| e.register_fn(COMPILED[0].1, number)),
-    ("keys", |e| {
-        e.register_fn(COMPILED[1].1, |args: &[JValue]| flattened_first("keys", args))
-    }),
+    ("keys", |e| e.register_fn(COMPILED[1].1, keys)),
     ("encodeUrl", |e| {
         e.register_fn_override("encodeUrl", |args: &[JValue]| jsonata_url::ENCODE_URL.call(args))
     }),
@@ -181,46 +180,73 @@ fn signature_checked(name: &str, args: &[JValue]) -> HostFnResult {
     builtin(name, args)
 }
 
-/// jsonata-js's `keys` and `spread` of an array recurse into the arrays it holds, so an array of
-/// arrays is taken as the items it holds at any depth: `$keys([[{"a": 1}], {"b": 2}])` is
-/// `["a", "b"]` and `$spread([[1, 2], [3]])` `[1, 2, 3]` there, where the embedded engine looks
-/// one level down (`"b"`, and the arrays back).
-fn flattened_first(name: &str, args: &[JValue]) -> HostFnResult {
-    jsonata_signatures::check_builtin(name, args).map_err(EvaluatorError::TypeError)?;
-    match args {
-        [JValue::Array(items)] if items.iter().any(|item| matches!(item, JValue::Array(_))) => {
-            let mut flat = Vec::with_capacity(items.len());
-            flatten_into(items.iter(), &mut flat);
-            builtin(name, &[JValue::array(flat)])
+/// jsonata-js's `keys`: an object's keys, and an array's, at any depth, the keys of the objects
+/// it holds, each once, in the order met. `$keys([[{"a": 1}], {"b": 2}])` is `["a", "b"]` there,
+/// where the embedded engine looks one level down (`"b"`). Written whole here rather than in
+/// front of the engine's: a call of it is as common as a call of `$count`.
+fn keys(args: &[JValue]) -> HostFnResult {
+    jsonata_signatures::check_builtin("keys", args).map_err(EvaluatorError::TypeError)?;
+    let keys = match args.first() {
+        Some(JValue::Object(object)) => object.keys().map(|key| JValue::string(key.as_str())).collect(),
+        Some(JValue::Array(items)) => {
+            let mut seen = HashSet::new();
+            let mut keys = Vec::new();
+            keys_at_any_depth(items, &mut seen, &mut keys);
+            keys
         }
-        _ => builtin(name, args),
-    }
+        _ => Vec::new(),
+    };
+    // A sequence, as jsonata-js's `createSequence()`: none is nothing, one is that key.
+    Ok(JValue::sequence(keys))
 }
 
-fn flatten_into<'a>(items: impl Iterator<Item = &'a JValue>, flat: &mut Vec<JValue>) {
+fn keys_at_any_depth<'a>(items: &'a [JValue], seen: &mut HashSet<&'a str>, keys: &mut Vec<JValue>) {
     for item in items {
         match item {
-            JValue::Array(inner) => flatten_into(inner.iter(), flat),
-            other => flat.push(other.clone()),
+            JValue::Object(object) => {
+                keys.extend(
+                    object
+                        .keys()
+                        .filter(|key| seen.insert(key.as_str()))
+                        .map(|key| JValue::string(key.as_str())),
+                );
+            }
+            JValue::Array(inner) => keys_at_any_depth(inner, seen, keys),
+            _ => {}
         }
     }
 }
 
-/// `$spread` as `flattened_first` takes it, but for an array whose arrays hold nothing: the
-/// engine answers nothing for an empty array, as jsonata-js does for one it never folds, but
-/// `$spread([[]])` folds the empty array in and is `[]` there.
+/// jsonata-js's `spread` of an array folds in each item's: an array's own items at any depth, an
+/// object's one-key objects, anything else as it is, so `$spread([[1, 2], [3]])` is `[1, 2, 3]`
+/// and `$spread([[]])` `[]` there, where the embedded engine looks one level down. The engine's
+/// answers the rest (an object, nothing, an array of no arrays).
 fn spread(args: &[JValue]) -> HostFnResult {
     match args {
-        [JValue::Array(items)] if !items.is_empty() && items.iter().all(holds_nothing) => Ok(JValue::array(vec![])),
-        _ => flattened_first("spread", args),
+        [JValue::Array(items)] if items.iter().any(|item| matches!(item, JValue::Array(_))) => {
+            let mut spread = Vec::with_capacity(items.len());
+            spread_at_any_depth(items, &mut spread)?;
+            // A plain array, not a sequence: jsonata-js's `append` ends in `concat`.
+            Ok(JValue::array(spread))
+        }
+        _ => signature_checked("spread", args),
     }
 }
 
-fn holds_nothing(item: &JValue) -> bool {
-    match item {
-        JValue::Array(inner) => inner.iter().all(holds_nothing),
-        _ => false,
+fn spread_at_any_depth(items: &[JValue], spread: &mut Vec<JValue>) -> Result<(), EvaluatorError> {
+    for item in items {
+        match item {
+            JValue::Array(inner) => spread_at_any_depth(inner, spread)?,
+            JValue::Object(object) => match jsonata_core::functions::object::spread(object)? {
+                JValue::Array(entries) => spread.extend(entries.iter().cloned()),
+                entry => spread.push(entry),
+            },
+            // The engine leaves a function out of an array it spreads.
+            function if function.is_function() => {}
+            other => spread.push(other.clone()),
+        }
     }
+    Ok(())
 }
 
 /// jsonata-js casts a string to a number only when it is a JSON number or reads as a `0x`, `0o`
