@@ -5,8 +5,8 @@
 #   2. asl-validator, jsonata (the reference for shared/asl/tests/jsonata_reference.rs) and
 #      playwright-core from npm, pinned in package.json / package-lock.json,
 #      and Debian's chromium (apt) for the console's browser test
-#   3. cargo fmt --check, cargo test (every crate; the CLI with its `aws` feature), cargo clippy
-#      -D warnings (the CLI with and without it)
+#   3. cargo fmt --check, cargo test (every crate; the CLI with its `aws` feature, and its stack
+#      commands without it), cargo clippy -D warnings (the CLI with and without it)
 #   4. the console (`baton ui`) driven in headless Chromium: tests/browser/console.mjs
 #   5. the SAM applications — infra/ and one generated for each pipeline under tests/sam — each
 #      state machine checked by asl-validator, each template by cfn-lint and `sam validate --lint`
@@ -56,6 +56,9 @@ results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 # With the CLI's `aws` feature, so `--stack` is tested too (its default build is linted below).
 cargo test --workspace --locked --features baton/aws 2>&1 | tee "$results"
+# The CLI as a newcomer builds it, without the AWS SDK: what it answers a stack command (the
+# tests of `stack` written for that build; the others are the same in both).
+cargo test -p baton --locked --test integration -- stack:: 2>&1 | tee -a "$results"
 
 step "Lints"
 cargo clippy --workspace --all-targets --locked --features baton/aws -- -D warnings
