@@ -4,7 +4,8 @@
 //! `$now` with a picture and a timezone, the URL functions (`jsonata_url`),
 //! `$fromMillis` and `$formatBase` of a number with a fraction, `$reduce` from nothing, and
 //! `$sort`, `$single` and `$sift` given nothing for their function, `$number` of a string
-//! that is no JSON number, and `$keys` and `$spread` of an array of arrays.
+//! that is no JSON number, `$keys` and `$spread` of an array of arrays, and `$trim` of a text
+//! holding white space other than a space, a tab, a carriage return or a line feed.
 
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -19,7 +20,7 @@ type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
 
 /// The functions this module binds, by name, each of which an expression may call or pass as a
 /// value.
-const FUNCTIONS: [(&str, Bind); 21] = [
+const FUNCTIONS: [(&str, Bind); 22] = [
     ("partition", |e| e.register_fn("partition", added::partition)),
     ("range", |e| e.register_fn("range", added::range)),
     ("hash", |e| e.register_fn("hash", added::hash)),
@@ -40,11 +41,12 @@ const FUNCTIONS: [(&str, Bind); 21] = [
         e.register_fn_override("sift", |args: &[JValue]| signature_checked("sift", args))
     }),
     ("spread", |e| e.register_fn_override("spread", spread)),
-    // The engine compiles `$number` and `$keys`, so they cannot be replaced where called: their
-    // stand-ins are reached through a binding of the name (`bind`), which the engine lets shadow
-    // a builtin.
+    // The engine compiles `$number`, `$keys` and `$trim`, so they cannot be replaced where
+    // called: their stand-ins are reached through a binding of the name (`bind`), which the
+    // engine lets shadow a builtin.
     ("number", |e| e.register_fn(COMPILED[0].1, number)),
     ("keys", |e| e.register_fn(COMPILED[1].1, keys)),
+    ("trim", |e| e.register_fn(COMPILED[2].1, trim)),
     ("encodeUrl", |e| {
         e.register_fn_override("encodeUrl", |args: &[JValue]| jsonata_url::ENCODE_URL.call(args))
     }),
@@ -80,14 +82,18 @@ pub(crate) fn names() -> impl Iterator<Item = &'static str> {
 pub(crate) fn only_where_called(name: &str) -> bool {
     matches!(
         name,
-        "fromMillis" | "formatBase" | "reduce" | "sort" | "single" | "sift" | "number" | "keys" | "spread"
+        "fromMillis" | "formatBase" | "reduce" | "sort" | "single" | "sift" | "number" | "keys" | "spread" | "trim"
     )
 }
 
 /// The builtins the engine compiles that Baton stands in for, each with the name its stand-in is
 /// registered under: one no expression can write, so that only the binding `bind` makes reaches
 /// it.
-const COMPILED: [(&str, &str); 2] = [("number", "number (jsonata-js)"), ("keys", "keys (jsonata-js)")];
+const COMPILED: [(&str, &str); 3] = [
+    ("number", "number (jsonata-js)"),
+    ("keys", "keys (jsonata-js)"),
+    ("trim", "trim (jsonata-js)"),
+];
 
 /// Binds the names of the stand-ins that replace a builtin the engine compiles, of those `used`
 /// names: a binding shadows a builtin, as a jsonata-js frame binding does. A workflow variable
@@ -247,6 +253,33 @@ fn spread_at_any_depth(items: &[JValue], spread: &mut Vec<JValue>) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// jsonata-js's `trim` takes a space, a tab, a carriage return and a line feed for white space,
+/// and no other character: each run of them becomes one space, then a space that starts or ends
+/// the text goes. A no-break space (U+00A0, as text pasted from a web page or a spreadsheet
+/// holds) stays there, where the embedded engine trims every Unicode white space.
+fn trim(args: &[JValue]) -> HostFnResult {
+    jsonata_signatures::check_builtin("trim", args).map_err(EvaluatorError::TypeError)?;
+    let Some(JValue::String(text)) = args.first() else {
+        return builtin("trim", args);
+    };
+    let mut trimmed = String::with_capacity(text.len());
+    let mut in_space = false;
+    for c in text.chars() {
+        if matches!(c, ' ' | '\t' | '\n' | '\r') {
+            if !in_space {
+                trimmed.push(' ');
+            }
+            in_space = true;
+        } else {
+            trimmed.push(c);
+            in_space = false;
+        }
+    }
+    let trimmed = trimmed.strip_prefix(' ').unwrap_or(&trimmed);
+    let trimmed = trimmed.strip_suffix(' ').unwrap_or(trimmed);
+    Ok(JValue::string(trimmed))
 }
 
 /// jsonata-js casts a string to a number only when it is a JSON number or reads as a `0x`, `0o`

@@ -305,6 +305,12 @@ const EXPRESSIONS: &[&str] = &[
     "$spread([[]])",
     "$spread([[], [[]]])",
     "$spread([1, [2, [null]]])",
+    // `$trim` takes a space, a tab, a carriage return and a line feed for white space, no other.
+    "$trim('\\u00a0 a \\u2003')",
+    "$trim('\\u000b a\\t\\r\\n b \\u000c')",
+    "$trim(' \\n a  b \\t')",
+    "$trim('')",
+    "$map(['  x ', 'y\\u00a0'], function($v){ $trim($v) })",
 ];
 
 /// One expression's answer, as both sides give it.
