@@ -22,7 +22,9 @@ impl Checker {
     pub(super) fn bounded_seconds(&mut self, value: Option<&Value>, at: &str, jsonata: bool) {
         match value {
             None => {}
-            Some(Value::String(e)) if jsonata && crate::jsonata::expression(e).is_some() => self.jsonata(value, at),
+            // An expression, checked with the state's other JSONata fields; its number is bounded
+            // when it runs.
+            Some(Value::String(e)) if jsonata && crate::jsonata::expression(e).is_some() => {}
             Some(number) => self.whole_within(number, (0, MAX_SECONDS), at),
         }
     }
@@ -74,6 +76,27 @@ mod tests {
             problems(json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": -1, "End": true}}})),
             ["SCHEMA_VALIDATION_FAILED: Minimum value is 0 at /States/W/Seconds"]
         );
+    }
+
+    #[test]
+    fn an_expression_for_seconds_is_checked_once() {
+        let problem = |field: &str| {
+            vec![format!(
+                "UNSUPPORTED_JSONATA_EXPRESSION: Field '$states.result' does not exist. at /States/T/{field}"
+            )]
+        };
+        assert_eq!(
+            problems(json!({"QueryLanguage": "JSONata", "StartAt": "T", "States": {"T": {
+                "Type": "Wait", "Seconds": "{% $states.result %}", "End": true}}})),
+            problem("Seconds")
+        );
+        for field in ["TimeoutSeconds", "HeartbeatSeconds"] {
+            let mut task = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": {"FunctionName": "f"}, "End": true});
+            task[field] = json!("{% $states.result %}");
+            let definition = json!({"QueryLanguage": "JSONata", "StartAt": "T", "States": {"T": task}});
+            assert_eq!(problems(definition), problem(field), "{field}");
+        }
     }
 
     #[test]
