@@ -65,6 +65,7 @@ impl Checker {
     /// An ItemReader's ReaderConfig: its numbers, and the fields that go together; the reader's
     /// S3 resource is the service's to refuse.
     pub(super) fn item_reader(&mut self, reader: &Value, location: &str, jsonata: bool) {
+        self.call_template(reader, location, jsonata);
         let Some(config) = reader.get("ReaderConfig").and_then(Value::as_object) else {
             return;
         };
@@ -78,6 +79,19 @@ impl Checker {
         };
         self.map_number(config, "MaxItems", &location, jsonata, &range);
         self.reader_config(config, &location);
+    }
+}
+
+impl Checker {
+    /// The call a Distributed Map's ItemReader or ResultWriter makes: its Parameters (paths and
+    /// intrinsic functions) or, in JSONata, its Arguments, checked as a Task's are, against the
+    /// Map state's input.
+    pub(super) fn call_template(&mut self, call: &Value, location: &str, jsonata: bool) {
+        if jsonata {
+            self.jsonata(call.get("Arguments"), &format!("{location}/Arguments"));
+        } else {
+            self.template(call.get("Parameters"), &format!("{location}/Parameters"));
+        }
     }
 }
 

@@ -331,6 +331,9 @@ impl Checker {
                 // "The ResultWriter field cannot be empty": a WriterConfig, a Resource with its
                 // Parameters (Arguments in JSONata), or all three (developer guide,
                 // ResultWriter (Map), "Required field combinations"). The words are Baton's.
+                if let Some(writer) = fields.get("ResultWriter") {
+                    self.call_template(writer, &at("ResultWriter"), jsonata);
+                }
                 if let Some(writer) = fields.get("ResultWriter").and_then(Value::as_object) {
                     let has = |f: &str| writer.contains_key(f);
                     if !has("WriterConfig") && !(has("Resource") && (has("Parameters") || has("Arguments"))) {

@@ -501,6 +501,55 @@ fn a_result_writer_holds_one_of_the_combinations_the_guide_requires() {
     }
 }
 
+/// The calls a Distributed Map's ItemReader and ResultWriter make are checked as a Task's are:
+/// each `.$` field a path or an intrinsic function, each JSONata expression one that parses and
+/// reads what the Map state's input offers (its result is not there yet).
+#[test]
+fn a_distributed_map_s_reader_and_writer_calls_are_checked_as_a_task_s() {
+    let check = |jsonata: bool, field: &str, call: Value| {
+        let mut machine = map(json!({field: call}));
+        machine["States"]["M"]["ItemProcessor"]["ProcessorConfig"] = json!({"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"});
+        if jsonata {
+            machine["QueryLanguage"] = json!("JSONata");
+        }
+        diagnostics(machine)
+    };
+    let reader = |arguments: &str, bucket: &str| {
+        json!({"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+            arguments: {"Bucket": bucket, "Key": "k"}})
+    };
+    let writer = |arguments: &str, bucket: &str| json!({"Resource": "arn:aws:states:::s3:putObject", arguments: {"Bucket": bucket}});
+    assert_eq!(
+        check(
+            false,
+            "ResultWriter",
+            json!({"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket.$": "$.a["}})
+        ),
+        [
+            "SCHEMA_VALIDATION_FAILED: The value for the field 'Bucket.$' must be a valid JSONPath or a valid intrinsic function call (Value is not a valid JSON path: \"$.a[\") at /States/M/ResultWriter/Parameters"
+        ]
+    );
+    assert_eq!(
+        check(true, "ItemReader", reader("Arguments", "{% $states.result %}")),
+        ["UNSUPPORTED_JSONATA_EXPRESSION: Field '$states.result' does not exist. at /States/M/ItemReader/Arguments/Bucket"]
+    );
+    assert_eq!(
+        check(true, "ResultWriter", writer("Arguments", "{% 1 + %}")),
+        ["INVALID_JSONATA_EXPRESSION: Unexpected end of expression at /States/M/ResultWriter/Arguments/Bucket"]
+    );
+    assert!(
+        check(
+            false,
+            "ItemReader",
+            json!({"Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "JSON"}, "Parameters": {"Bucket.$": "$.b", "Key.$": "States.Format('{}.json', $.k)"}})
+        )
+        .is_empty()
+    );
+    assert!(check(true, "ItemReader", reader("Arguments", "{% $states.input.b %}")).is_empty());
+    assert!(check(true, "ResultWriter", writer("Arguments", "{% $states.input.b %}")).is_empty());
+}
+
 /// ValidateStateMachineDefinition's answers recorded in gabrielmoreira/tiny-asl-machine,
 /// tests/conformance/cases/.snapshots/aws/Validation.BasicStructure-001 to -005 (the messages,
 /// joined in AWS's order; the codes and places are Baton's).
