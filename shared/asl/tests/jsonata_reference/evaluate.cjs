@@ -23,7 +23,10 @@ const read = () => new Promise((resolve) => {
       continue;
     }
     try {
-      const value = await compiled.evaluate(undefined, bindings);
+      // A copy for each expression, as each evaluation on AWS reads its own input: jsonata-js can
+      // change what it reads (a group-by over an empty array leaves an item in it), and a later
+      // expression must not see that.
+      const value = await compiled.evaluate(undefined, structuredClone(bindings));
       if (value === undefined) out.push({ undefined: true });
       else if (typeof value === 'function' || (value && value._jsonata_lambda)) out.push({ function: true });
       else out.push({ value: JSON.parse(JSON.stringify(value)) });
