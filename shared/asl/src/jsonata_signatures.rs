@@ -335,6 +335,24 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
         .filter_map(|(node, name, args)| SIGNATURES.iter().find(|(n, _)| *n == name).map(|(n, sig)| (node, *n, *sig, args)))
         .collect();
     let with_context = crate::jsonata_references::calls_past_a_first_step(&nodes);
+    let typed = match misfit {
+        Misfit::Argument {
+            element: Some(element), ..
+        } => type_letter(element).map(|want| format!("a<{want}>")),
+        _ => None,
+    };
+    // A call in a path's later step reads that step's item, which the arguments cannot be
+    // evaluated again without: where no call is found to fail, an array of the wrong elements
+    // is blamed on the calls whose signature wants that element type, if they are of one
+    // function (`$states.input.items.$merge($)`).
+    let typed_calls: Vec<_> = match &typed {
+        Some(typed) => calls
+            .iter()
+            .filter(|(_, _, signature, _)| signature.contains(typed.as_str()))
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
     let candidates: Vec<_> = calls
         .into_iter()
         .filter(|(node, _, signature, args)| match misfit {
@@ -351,6 +369,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
             Misfit::Context => true,
         })
         .collect();
+    let candidates = if candidates.is_empty() { typed_calls } else { candidates };
     let one_function = candidates
         .split_first()
         .is_some_and(|((_, name, ..), rest)| rest.iter().all(|(_, other, ..)| other == name));

@@ -311,6 +311,13 @@ const EXPRESSIONS: &[&str] = &[
     "$trim(' \\n a  b \\t')",
     "$trim('')",
     "$map(['  x ', 'y\\u00a0'], function($v){ $trim($v) })",
+    // A call in a path's later step given an array of the wrong elements: its arguments read the
+    // step's item, so the blame goes by the element type the signature wants.
+    "[[1, 2], [3]].$merge($)",
+    "[{'z': [1, 'a']}].$sum(z)",
+    "[[1], ['a']].$sum($)",
+    "[{'a': 1}, [1]].$merge($) ~> $count()",
+    "[['x'], [1]].$join($, ',')",
 ];
 
 /// One expression's answer, as both sides give it.
