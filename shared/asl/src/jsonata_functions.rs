@@ -223,20 +223,30 @@ fn keys_at_any_depth<'a>(items: &'a [JValue], seen: &mut HashSet<&'a str>, keys:
     }
 }
 
-/// jsonata-js's `spread` of an array folds in each item's: an array's own items at any depth, an
-/// object's one-key objects, anything else as it is, so `$spread([[1, 2], [3]])` is `[1, 2, 3]`
-/// and `$spread([[]])` `[]` there, where the embedded engine looks one level down. The engine's
-/// answers the rest (an object, nothing, an array of no arrays).
+/// jsonata-js's `spread`, answered here whole: of an array, the fold of each item's (an array's
+/// own items at any depth, an object's one-key objects, anything else as it is), so
+/// `$spread([[1, 2], [3]])` is `[1, 2, 3]` and `$spread([[]])` `[]` there, where the embedded
+/// engine looks one level down. (Handed to the engine and back, an answer would lose what makes
+/// it a sequence.)
 fn spread(args: &[JValue]) -> HostFnResult {
-    match args {
-        [JValue::Array(items)] if items.iter().any(|item| matches!(item, JValue::Array(_))) => {
+    jsonata_signatures::check_builtin("spread", args).map_err(EvaluatorError::TypeError)?;
+    Ok(match args.first() {
+        // A sequence, as jsonata-js pushes the objects: one is that object, none nothing.
+        Some(JValue::Object(object)) => JValue::sequence(match jsonata_core::functions::object::spread(object)? {
+            JValue::Array(entries) => entries.to_vec(),
+            entry => vec![entry],
+        }),
+        // Never folded, an empty array stays the empty sequence jsonata-js starts from.
+        Some(JValue::Array(items)) if items.is_empty() => JValue::sequence(Vec::new()),
+        Some(JValue::Array(items)) => {
             let mut spread = Vec::with_capacity(items.len());
             spread_at_any_depth(items, &mut spread)?;
             // A plain array, not a sequence: jsonata-js's `append` ends in `concat`.
-            Ok(JValue::array(spread))
+            JValue::array(spread)
         }
-        _ => signature_checked("spread", args),
-    }
+        // Null, a function, any other value, or nothing: as it is.
+        other => other.cloned().unwrap_or(JValue::Undefined),
+    })
 }
 
 fn spread_at_any_depth(items: &[JValue], spread: &mut Vec<JValue>) -> Result<(), EvaluatorError> {

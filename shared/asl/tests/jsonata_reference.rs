@@ -305,6 +305,8 @@ const EXPRESSIONS: &[&str] = &[
     "$spread([[]])",
     "$spread([[], [[]]])",
     "$spread([1, [2, [null]]])",
+    "$map([[1, [2]], []], function($v){ $spread($v) })",
+    "$map([{}, {'a': 1}], function($v){ [$spread($v)] })",
     // `$trim` takes a space, a tab, a carriage return and a line feed for white space, no other.
     "$trim('\\u00a0 a \\u2003')",
     "$trim('\\u000b a\\t\\r\\n b \\u000c')",
