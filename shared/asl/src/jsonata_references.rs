@@ -239,6 +239,50 @@ pub(crate) fn calls_past_a_first_step<'a>(nodes: &[&'a AstNode]) -> Vec<&'a AstN
         .collect()
 }
 
+/// The calls anywhere inside a path's later steps (their filters too) or the body of a
+/// function handed to a call: their arguments read that step's item or the function's
+/// parameters, so they cannot be evaluated again from the expression alone. Each comes with its
+/// outermost such enclosure, the path or the call handed the function, which can be: where that
+/// evaluates, the call did not fail. `all` are an expression's nodes (`nodes`).
+pub(crate) fn calls_reading_an_inner_context<'a>(all: &[&'a AstNode]) -> Vec<(&'a AstNode, &'a AstNode)> {
+    let mut found: Vec<(&AstNode, &AstNode)> = Vec::new();
+    // `all` lists an enclosure before what it encloses, so a call is met first in its outermost.
+    for node in all {
+        let inner: Vec<&AstNode> = match node {
+            // The first step's own expression reads the path's input; its filters, its items.
+            AstNode::Path { steps } => steps
+                .iter()
+                .enumerate()
+                .flat_map(|(at, step)| children_of_step(step).into_iter().skip(usize::from(at == 0)))
+                .collect(),
+            AstNode::Function { args, .. } => args
+                .iter()
+                .filter_map(|arg| match arg {
+                    AstNode::Lambda { body, .. } => Some(body.as_ref()),
+                    _ => None,
+                })
+                .collect(),
+            _ => continue,
+        };
+        for call in inner.into_iter().flat_map(nodes).filter(|n| matches!(n, AstNode::Function { .. })) {
+            if !found.iter().any(|(known, _)| std::ptr::eq(*known, call)) {
+                found.push((call, *node));
+            }
+        }
+    }
+    found
+}
+
+/// A path step's expression and its filters.
+fn children_of_step(step: &PathStep) -> Vec<&AstNode> {
+    std::iter::once(&step.node)
+        .chain(step.stages.iter().filter_map(|stage| match stage {
+            jsonata_core::ast::Stage::Filter(filter) => Some(filter.as_ref()),
+            _ => None,
+        }))
+        .collect()
+}
+
 /// The call `node` is, itself or applied to a path's values (`.$f()`).
 fn call(node: &AstNode) -> Option<&AstNode> {
     match node {

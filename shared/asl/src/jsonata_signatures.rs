@@ -320,6 +320,23 @@ fn calls(ast: &AstNode) -> Vec<(&AstNode, &str, Vec<&AstNode>)> {
         .collect()
 }
 
+/// Each call handed a function written in place, with that function's body.
+fn calls_handed_a_function<'a>(nodes: &[&'a AstNode]) -> Vec<(&'a AstNode, &'a AstNode)> {
+    nodes
+        .iter()
+        .flat_map(|node| match node {
+            AstNode::Function { args, .. } => args
+                .iter()
+                .filter_map(|arg| match arg {
+                    AstNode::Lambda { body, .. } => Some((*node, body.as_ref())),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
 /// The call `message`, an engine error from evaluating `ast`, blames when it is a signature
 /// error whose function the expression names; `value_of` evaluates an argument, whose type
 /// decides the argument jsonata-js blames for a wrong count.
@@ -335,24 +352,28 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
         .filter_map(|(node, name, args)| SIGNATURES.iter().find(|(n, _)| *n == name).map(|(n, sig)| (node, *n, *sig, args)))
         .collect();
     let with_context = crate::jsonata_references::calls_past_a_first_step(&nodes);
-    let typed = match misfit {
+    // A call in a path's later step or a function's body reads that step's item or the
+    // function's parameters, without which its arguments cannot be evaluated again; it may have
+    // failed where what encloses it fails. Where no other call is found to fail, the error is
+    // such a call's, if all are of one function (`$states.input.items.$uppercase(name)`); for an
+    // array of the wrong elements, of those whose signature wants that element type
+    // (`$states.input.items.$merge($)`).
+    let wants = |signature: &str| match misfit {
         Misfit::Argument {
             element: Some(element), ..
-        } => type_letter(element).map(|want| format!("a<{want}>")),
-        _ => None,
+        } => type_letter(element).is_some_and(|want| signature.contains(&format!("a<{want}>"))),
+        Misfit::Argument { element: None, .. } => true,
+        _ => false,
     };
-    // A call in a path's later step reads that step's item, which the arguments cannot be
-    // evaluated again without: where no call is found to fail, an array of the wrong elements
-    // is blamed on the calls whose signature wants that element type, if they are of one
-    // function (`$states.input.items.$merge($)`).
-    let typed_calls: Vec<_> = match &typed {
-        Some(typed) => calls
-            .iter()
-            .filter(|(_, _, signature, _)| signature.contains(typed.as_str()))
-            .cloned()
-            .collect(),
-        None => Vec::new(),
-    };
+    let may_have_failed: Vec<(&AstNode, &AstNode)> = crate::jsonata_references::calls_reading_an_inner_context(&nodes)
+        .into_iter()
+        .filter(|(_, enclosure)| value_of(enclosure, &JValue::Undefined).is_none())
+        .collect();
+    let unevaluated: Vec<_> = calls
+        .iter()
+        .filter(|(node, _, signature, _)| may_have_failed.iter().any(|(call, _)| std::ptr::eq(*call, *node)) && wants(signature))
+        .cloned()
+        .collect();
     let candidates: Vec<_> = calls
         .into_iter()
         .filter(|(node, _, signature, args)| match misfit {
@@ -366,13 +387,20 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
                 .map(|arg| value_of(arg, &JValue::Undefined))
                 .collect::<Option<Vec<_>>>()
                 .is_some_and(|values| fails_as(&misfit, signature, &values)),
-            Misfit::Context => true,
+            // Only a parameter the context item may stand in for (`-`) takes it.
+            Misfit::Context => signature.contains('-'),
         })
         .collect();
-    let candidates = if candidates.is_empty() { typed_calls } else { candidates };
+    // Of the calls not evaluated again, none is known to have run first or to have failed: of
+    // several functions, none is named.
+    let found_failing = !candidates.is_empty();
+    let candidates = if found_failing { candidates } else { unevaluated.clone() };
     let one_function = candidates
         .split_first()
         .is_some_and(|((_, name, ..), rest)| rest.iter().all(|(_, other, ..)| other == name));
+    if !one_function && !found_failing {
+        return None;
+    }
     let found: Vec<_> = candidates
         .into_iter()
         .map(|(node, name, signature, args)| (node, (name, signature, args)))
@@ -381,6 +409,39 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
     let (node, (name, signature, args)) = match one_function {
         true => found.into_iter().next()?,
         false => crate::jsonata_evaluation_order::the_one_evaluated_first(ast, found, value_of)?,
+    };
+    // A call of another function not evaluated again may have failed before it: one whose
+    // enclosure, failing, is evaluated first (`xs.$lowercase($) & $sqrt('x')`). The error is then
+    // that call's, where all such are of one function; where the order is not known, no call is
+    // named. A function handed to a call runs only once that call's arguments are evaluated and
+    // fit, so the calls in its body come after any call among those arguments
+    // (`$each($sqrt(xs), function($v){ $type($v) })`).
+    let handed: Vec<(&AstNode, &AstNode)> = calls_handed_a_function(&nodes);
+    let runs_after = |call: &AstNode| {
+        handed.iter().any(|(receiver, body)| {
+            crate::jsonata_references::nodes(receiver).iter().any(|n| std::ptr::eq(*n, node))
+                && crate::jsonata_references::nodes(body).iter().any(|n| std::ptr::eq(*n, call))
+        })
+    };
+    let mut before = Vec::new();
+    for (call, other, signature, call_args) in &unevaluated {
+        if *other == name || runs_after(call) {
+            continue;
+        }
+        let Some((_, enclosure)) = may_have_failed.iter().find(|(inner, _)| std::ptr::eq(*inner, *call)) else {
+            continue;
+        };
+        let order = vec![(node, ()), (*enclosure, ())];
+        match crate::jsonata_evaluation_order::the_one_evaluated_first(ast, order, value_of) {
+            Some((first, ())) if std::ptr::eq(first, node) => {}
+            Some(_) => before.push((*call, (*other, *signature, call_args.clone()))),
+            None => return None,
+        }
+    }
+    let (node, (name, signature, args)) = match before.split_first() {
+        None => (node, (name, signature, args)),
+        Some(((_, (first, ..)), rest)) if rest.iter().all(|(_, (other, ..))| other == first) => before.into_iter().next()?,
+        Some(_) => return None,
     };
     let template = match misfit {
         Misfit::Argument {

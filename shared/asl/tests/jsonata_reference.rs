@@ -320,6 +320,17 @@ const EXPRESSIONS: &[&str] = &[
     "[[1], ['a']].$sum($)",
     "[{'a': 1}, [1]].$merge($) ~> $count()",
     "[['x'], [1]].$join($, ',')",
+    // A call whose arguments read a path step's item or a function's parameters, given what its
+    // signature refuses, is named; where another call may have failed first, it is the one.
+    "[{'id': 1}, {'id': 'a'}].$uppercase(id)",
+    "[{'n': 'x'}].{'v': $abs(n)}",
+    "[{'t': [1]}][$length(t) > 0]",
+    "$map([1, 2], function($v){ $substring($v, 1) })",
+    "[{'id': 1}].$pad(id, 3)",
+    "[{'id': 1}].$lowercase(id) & $sqrt('x')",
+    "$each($sqrt('x'), function($v){ $type($v) })",
+    "$map([{'k': 1}], function($v){ $count($v.k) }) & $abs('x')",
+    "$map(['a'], function($v){ $round($v) }) ~> $count() & $count(1, 2)",
 ];
 
 /// One expression's answer, as both sides give it.
