@@ -32,8 +32,8 @@ pub(crate) type ValueOf<'v> = dyn FnMut(&AstNode, &JValue) -> Option<JValue> + '
 /// `message`, an engine error from evaluating `ast`, in jsonata-js's words when the expression
 /// pins it to one node; `value_of` evaluates an operand or an argument.
 pub(crate) fn in_jsonata_js_words(message: &str, ast: &AstNode, value_of: &mut ValueOf) -> Option<String> {
-    let blame =
-        crate::jsonata_signatures::blame(message, ast, value_of).or_else(|| crate::jsonata_operators::blame(message, ast, value_of))?;
+    let blame = crate::jsonata_signature_blame::blame(message, ast, value_of)
+        .or_else(|| crate::jsonata_operators::blame(message, ast, value_of))?;
     let token = renamed_by(ast, blame.node).unwrap_or(&blame.token);
     Some(blame.template.replace(TOKEN, &serde_json::to_string(token).ok()?))
 }

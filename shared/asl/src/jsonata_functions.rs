@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonata_core::evaluator::{Context as Bindings, Evaluator, EvaluatorError, HostFnResult};
-use jsonata_core::value::JValue;
+use jsonata_core::value::{JMap, JValue};
 
 use crate::jsonata_step_functions as added;
 use crate::{jsonata_signatures, jsonata_url};
@@ -232,10 +232,7 @@ fn spread(args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check_builtin("spread", args).map_err(EvaluatorError::TypeError)?;
     Ok(match args.first() {
         // A sequence, as jsonata-js pushes the objects: one is that object, none nothing.
-        Some(JValue::Object(object)) => JValue::sequence(match jsonata_core::functions::object::spread(object)? {
-            JValue::Array(entries) => entries.to_vec(),
-            entry => vec![entry],
-        }),
+        Some(JValue::Object(object)) => JValue::sequence(one_key_objects(object)?),
         // Never folded, an empty array stays the empty sequence jsonata-js starts from.
         Some(JValue::Array(items)) if items.is_empty() => JValue::sequence(Vec::new()),
         Some(JValue::Array(items)) => {
@@ -249,14 +246,19 @@ fn spread(args: &[JValue]) -> HostFnResult {
     })
 }
 
+/// An object's members, each as an object of its own, in order.
+fn one_key_objects(object: &JMap) -> Result<Vec<JValue>, EvaluatorError> {
+    Ok(match jsonata_core::functions::object::spread(object)? {
+        JValue::Array(entries) => entries.to_vec(),
+        entry => vec![entry],
+    })
+}
+
 fn spread_at_any_depth(items: &[JValue], spread: &mut Vec<JValue>) -> Result<(), EvaluatorError> {
     for item in items {
         match item {
             JValue::Array(inner) => spread_at_any_depth(inner, spread)?,
-            JValue::Object(object) => match jsonata_core::functions::object::spread(object)? {
-                JValue::Array(entries) => spread.extend(entries.iter().cloned()),
-                entry => spread.push(entry),
-            },
+            JValue::Object(object) => spread.extend(one_key_objects(object)?),
             // The engine leaves a function out of an array it spreads.
             function if function.is_function() => {}
             other => spread.push(other.clone()),
@@ -271,8 +273,9 @@ fn spread_at_any_depth(items: &[JValue], spread: &mut Vec<JValue>) -> Result<(),
 /// holds) stays there, where the embedded engine trims every Unicode white space.
 fn trim(args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check_builtin("trim", args).map_err(EvaluatorError::TypeError)?;
+    // Its signature (`<s-:s>`) takes text or nothing, and of nothing it is nothing.
     let Some(JValue::String(text)) = args.first() else {
-        return builtin("trim", args);
+        return Ok(JValue::Undefined);
     };
     let mut trimmed = String::with_capacity(text.len());
     let mut in_space = false;

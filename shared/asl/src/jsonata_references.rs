@@ -255,13 +255,7 @@ pub(crate) fn calls_reading_an_inner_context<'a>(all: &[&'a AstNode]) -> Vec<(&'
                 .enumerate()
                 .flat_map(|(at, step)| children_of_step(step).into_iter().skip(usize::from(at == 0)))
                 .collect(),
-            AstNode::Function { args, .. } => args
-                .iter()
-                .filter_map(|arg| match arg {
-                    AstNode::Lambda { body, .. } => Some(body.as_ref()),
-                    _ => None,
-                })
-                .collect(),
+            AstNode::Function { .. } => calls_handed_a_function(&[*node]).into_iter().map(|(_, body)| body).collect(),
             _ => continue,
         };
         for call in inner.into_iter().flat_map(nodes).filter(|n| matches!(n, AstNode::Function { .. })) {
@@ -271,6 +265,23 @@ pub(crate) fn calls_reading_an_inner_context<'a>(all: &[&'a AstNode]) -> Vec<(&'
         }
     }
     found
+}
+
+/// Each call handed a function written in place, with that function's body.
+pub(crate) fn calls_handed_a_function<'a>(nodes: &[&'a AstNode]) -> Vec<(&'a AstNode, &'a AstNode)> {
+    nodes
+        .iter()
+        .flat_map(|node| match node {
+            AstNode::Function { args, .. } => args
+                .iter()
+                .filter_map(|arg| match arg {
+                    AstNode::Lambda { body, .. } => Some((*node, body.as_ref())),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect()
 }
 
 /// A path step's expression and its filters.

@@ -51,6 +51,7 @@ mod jsonata_operators;
 mod jsonata_order_by;
 mod jsonata_references;
 mod jsonata_regex_literals;
+mod jsonata_signature_blame;
 mod jsonata_signatures;
 mod jsonata_step_functions;
 mod jsonata_url;

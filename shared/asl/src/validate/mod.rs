@@ -534,6 +534,8 @@ pub fn validate(definition: &Value) -> Vec<Diagnostic> {
 }
 
 #[cfg(test)]
+mod distributed_map_tests;
+#[cfg(test)]
 mod jsonata_tests;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,392 @@
+//! Which call an error of the embedded engine's signature check blames, so that the error is
+//! worded as jsonata-js words it, which is AWS's: `T0410: Argument 1 of function "abs" does not
+//! match function signature` (recorded in floci-io/floci#2783), `T0412: Argument 1 of function
+//! "sum" must be an array of "numbers"` (floci-io/floci#2668). The embedded engine checks the
+//! same signatures (`jsonata_signatures`) but words the error without the function (`T0410:
+//! Argument 1 must be Number`) and reports too many or too few arguments as a count (`Argument
+//! count mismatch: expected 1, got 2`). The function is found in the expression: the call whose
+//! arguments, evaluated again, do not fit its signature, or the one with that many arguments; of
+//! several, the one jsonata-js evaluates first (`jsonata_evaluation_order`); or a call whose
+//! arguments read a path step's item or a function's parameters, in an enclosure that fails.
+//! Where that is not certain, or a lambda with a signature of its own is defined, the engine's
+//! words stay.
+
+use jsonata_core::ast::{AstNode, BinaryOp};
+use jsonata_core::value::JValue;
+
+use crate::jsonata_blame::{Blame, TOKEN, ValueOf};
+use crate::jsonata_signatures::{SIGNATURES, blamed_argument, check, letter};
+
+/// What the engine's signature error says, read back.
+enum Misfit<'a> {
+    /// `T0410`/`T0412` naming the argument (and, for `T0412`, the element type it wanted).
+    Argument {
+        code: &'a str,
+        index: usize,
+        element: Option<&'a str>,
+    },
+    /// `T0410` for too many or too few arguments: how many there were.
+    Count(usize),
+    /// `T0411`: the context item stood in for the first argument and did not fit it.
+    Context,
+}
+
+fn misfit(message: &str) -> Option<Misfit<'_>> {
+    let (code, rest) = message.split_once(": ")?;
+    if code == "T0411" && rest.starts_with("Context value does not match function signature") {
+        return Some(Misfit::Context);
+    }
+    if let Some(counts) = rest.strip_prefix("Argument count mismatch: expected ") {
+        return counts.split_once(", got ")?.1.parse().ok().map(Misfit::Count);
+    }
+    let rest = rest.strip_prefix("Argument ")?;
+    let (index, wanted) = rest.split_once(' ')?;
+    let index = index.parse().ok()?;
+    match code {
+        "T0410" if wanted.starts_with("must be ") => Some(Misfit::Argument {
+            code,
+            index,
+            element: None,
+        }),
+        "T0412" => {
+            let element = wanted.rsplit_once("must be an array of ")?.1;
+            Some(Misfit::Argument {
+                code,
+                index,
+                element: Some(element),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Whether a call of `signature` with `values` fails as the engine's `misfit` says: its
+/// arguments do not fit the signature, or (`T0412`) one meant to be an array of the element
+/// type holds an item of another. (The engine numbers and names the argument its own way, so
+/// neither is compared.)
+fn fails_as(misfit: &Misfit, signature: &str, values: &[JValue]) -> bool {
+    let Misfit::Argument { element, .. } = misfit else {
+        return true;
+    };
+    if let Some(element) = element {
+        let Some(want) = type_letter(element) else { return false };
+        let typed = signature.contains(&format!("a<{want}>"));
+        let strays = |value: &JValue| match value {
+            JValue::Array(items) => items.iter().any(|item| letter(item) != want),
+            JValue::Undefined => false,
+            one => letter(one) != want,
+        };
+        return typed && values.iter().any(strays);
+    }
+    check("", signature, values).is_err()
+}
+
+/// The type letter of the engine's name for a type (`Number`: `n`).
+fn type_letter(name: &str) -> Option<char> {
+    Some(match name {
+        "Number" => 'n',
+        "String" => 's',
+        "Boolean" => 'b',
+        "Array" => 'a',
+        "Object" => 'o',
+        "Function" => 'f',
+        "Null" => 'l',
+        _ => return None,
+    })
+}
+
+/// jsonata-js's name for an array's element type (its `arraySignatureMapping`).
+fn plural(element: &str) -> Option<&'static str> {
+    Some(match element {
+        "Array" => "arrays",
+        "Boolean" => "booleans",
+        "Function" => "functions",
+        "Number" => "numbers",
+        "Object" => "objects",
+        "String" => "strings",
+        _ => return None,
+    })
+}
+
+/// Every call of a `$`-named function in `ast`: the call, the function's name, and the arguments
+/// it is given (a call on the right of `~>` takes the left side as its first, as jsonata-js's
+/// chain operator passes it).
+fn calls(ast: &AstNode) -> Vec<(&AstNode, &str, Vec<&AstNode>)> {
+    let nodes = crate::jsonata_references::nodes(ast);
+    let chained: Vec<(&AstNode, &AstNode)> = nodes
+        .iter()
+        .filter_map(|node| match node {
+            AstNode::Binary {
+                op: BinaryOp::ChainPipe,
+                lhs,
+                rhs,
+            } => Some((rhs.as_ref(), lhs.as_ref())),
+            _ => None,
+        })
+        .collect();
+    nodes
+        .into_iter()
+        .filter_map(|node| match node {
+            AstNode::Function {
+                name,
+                args,
+                is_builtin: true,
+            } => {
+                let piped = chained.iter().find(|(rhs, _)| std::ptr::eq(*rhs, node)).map(|(_, lhs)| *lhs);
+                Some((node, name.as_str(), piped.into_iter().chain(args).collect()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The call `message`, an engine error from evaluating `ast`, blames when it is a signature
+/// error whose function the expression names; `value_of` evaluates an argument, whose type
+/// decides the argument jsonata-js blames for a wrong count.
+pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf) -> Option<Blame<'a>> {
+    let misfit = misfit(message)?;
+    let nodes = crate::jsonata_references::nodes(ast);
+    // A function with a signature of its own (a lambda's) is checked as a builtin is.
+    if nodes.iter().any(|node| matches!(node, AstNode::Lambda { signature: Some(_), .. })) {
+        return None;
+    }
+    let calls: Vec<_> = calls(ast)
+        .into_iter()
+        .filter_map(|(node, name, args)| SIGNATURES.iter().find(|(n, _)| *n == name).map(|(n, sig)| (node, *n, *sig, args)))
+        .collect();
+    let with_context = crate::jsonata_references::calls_past_a_first_step(&nodes);
+    // A call in a path's later step or a function's body reads that step's item or the
+    // function's parameters, without which its arguments cannot be evaluated again; it may have
+    // failed where what encloses it fails. Where no other call is found to fail, the error is
+    // such a call's, if all are of one function (`$states.input.items.$uppercase(name)`); for an
+    // array of the wrong elements, of those whose signature wants that element type
+    // (`$states.input.items.$merge($)`).
+    let wants = |signature: &str| match misfit {
+        Misfit::Argument {
+            element: Some(element), ..
+        } => type_letter(element).is_some_and(|want| signature.contains(&format!("a<{want}>"))),
+        Misfit::Argument { element: None, .. } => true,
+        _ => false,
+    };
+    let may_have_failed: Vec<(&AstNode, &AstNode)> = crate::jsonata_references::calls_reading_an_inner_context(&nodes)
+        .into_iter()
+        .filter(|(_, enclosure)| value_of(enclosure, &JValue::Undefined).is_none())
+        .collect();
+    let unevaluated: Vec<_> = calls
+        .iter()
+        .filter(|(node, _, signature, _)| may_have_failed.iter().any(|(call, _)| std::ptr::eq(*call, *node)) && wants(signature))
+        .cloned()
+        .collect();
+    let candidates: Vec<_> = calls
+        .into_iter()
+        .filter(|(node, _, signature, args)| match misfit {
+            // A call that takes the step before's value for a missing first argument was not
+            // given the count the engine saw.
+            Misfit::Count(n) => args.len() == n && !with_context.iter().any(|step| std::ptr::eq(*step, *node)),
+            // One whose arguments, evaluated again, fail its signature as the engine says; one
+            // whose argument fails to evaluate raised that error instead.
+            Misfit::Argument { .. } => args
+                .iter()
+                .map(|arg| value_of(arg, &JValue::Undefined))
+                .collect::<Option<Vec<_>>>()
+                .is_some_and(|values| fails_as(&misfit, signature, &values)),
+            // Only a parameter the context item may stand in for (`-`) takes it.
+            Misfit::Context => signature.contains('-'),
+        })
+        .collect();
+    // Of the calls not evaluated again, none is known to have run first or to have failed: of
+    // several functions, none is named.
+    let found_failing = !candidates.is_empty();
+    let candidates = if found_failing { candidates } else { unevaluated.clone() };
+    let one_function = candidates
+        .split_first()
+        .is_some_and(|((_, name, ..), rest)| rest.iter().all(|(_, other, ..)| other == name));
+    if !one_function && !found_failing {
+        return None;
+    }
+    let found: Vec<_> = candidates
+        .into_iter()
+        .map(|(node, name, signature, args)| (node, (name, signature, args)))
+        .collect();
+    // Of several functions, the one jsonata-js evaluates first, where that is certain.
+    let (node, (name, signature, args)) = match one_function {
+        true => found.into_iter().next()?,
+        false => crate::jsonata_evaluation_order::the_one_evaluated_first(ast, found, value_of)?,
+    };
+    // A call of another function not evaluated again may have failed before it: one whose
+    // enclosure, failing, is evaluated first (`xs.$lowercase($) & $sqrt('x')`). The error is then
+    // that call's, where all such are of one function; where the order is not known, no call is
+    // named. A function handed to a call runs only once that call's arguments are evaluated and
+    // fit, so the calls in its body come after any call among those arguments
+    // (`$each($sqrt(xs), function($v){ $type($v) })`).
+    let handed = crate::jsonata_references::calls_handed_a_function(&nodes);
+    let runs_after = |call: &AstNode| {
+        handed.iter().any(|(receiver, body)| {
+            crate::jsonata_references::nodes(receiver).iter().any(|n| std::ptr::eq(*n, node))
+                && crate::jsonata_references::nodes(body).iter().any(|n| std::ptr::eq(*n, call))
+        })
+    };
+    let mut before = Vec::new();
+    for (call, other, signature, call_args) in &unevaluated {
+        if *other == name || runs_after(call) {
+            continue;
+        }
+        let Some((_, enclosure)) = may_have_failed.iter().find(|(inner, _)| std::ptr::eq(*inner, *call)) else {
+            continue;
+        };
+        let order = vec![(node, ()), (*enclosure, ())];
+        match crate::jsonata_evaluation_order::the_one_evaluated_first(ast, order, value_of) {
+            Some((first, ())) if std::ptr::eq(first, node) => {}
+            Some(_) => before.push((*call, (*other, *signature, call_args.clone()))),
+            None => return None,
+        }
+    }
+    let (node, (name, signature, args)) = match before.split_first() {
+        None => (node, (name, signature, args)),
+        Some(((_, (first, ..)), rest)) if rest.iter().all(|(_, (other, ..))| other == first) => before.into_iter().next()?,
+        Some(_) => return None,
+    };
+    let template = match misfit {
+        Misfit::Argument {
+            code,
+            index,
+            element: None,
+        } => format!("{code}: Argument {index} of function {TOKEN} does not match function signature"),
+        Misfit::Argument {
+            code,
+            index,
+            element: Some(element),
+        } => format!(
+            "{code}: Argument {index} of function {TOKEN} must be an array of \"{}\"",
+            plural(element)?
+        ),
+        Misfit::Count(_) => {
+            let letters: String = args
+                .iter()
+                .map(|arg| letter(&value_of(arg, &JValue::Undefined).unwrap_or(JValue::Undefined)))
+                .collect();
+            let index = blamed_argument(signature, &letters);
+            format!("T0410: Argument {index} of function {TOKEN} does not match function signature")
+        }
+        Misfit::Context => format!("T0411: Context value is not a compatible type with argument 1 of function {TOKEN}"),
+    };
+    Some(Blame {
+        node,
+        template,
+        token: name.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Literals as they evaluate; anything else (a path, `$states.input.a`) is nothing.
+    fn literal(node: &AstNode) -> JValue {
+        match node {
+            AstNode::String(s) => JValue::string(s.as_str()),
+            AstNode::Number(n) => JValue::Number(*n),
+            AstNode::Array(items) => JValue::array(items.iter().map(literal).collect()),
+            _ => JValue::Undefined,
+        }
+    }
+
+    fn reworded(message: &str, expr: &str) -> Option<String> {
+        let ast = crate::jsonata::parse(expr).unwrap();
+        crate::jsonata_blame::in_jsonata_js_words(message, &ast, &mut |arg, _| Some(literal(arg)))
+    }
+
+    /// Of calls of different functions, the one whose arguments, evaluated again, do not fit,
+    /// or of several the one jsonata-js evaluates first (jsonata-js 2.0.6's words, run there);
+    /// none where what `or` may not need comes first. A branch not taken is never evaluated.
+    #[test]
+    fn of_several_functions_the_one_that_fails_first_is_named() {
+        let not_fitting = |n: usize, name: &str| format!("T0410: Argument {n} of function \"{name}\" does not match function signature");
+        for (engine, expr, jsonata_js) in [
+            (
+                "T0410: Argument 3 must be Number",
+                "$uppercase($substring(1, 0, 1))",
+                Some(not_fitting(3, "substring")),
+            ),
+            (
+                "T0410: Argument 1 must be Number",
+                "$abs('x') + $sqrt('y')",
+                Some(not_fitting(1, "abs")),
+            ),
+            (
+                "T0412: Argument 1 must be an array of Number",
+                "$sum(['a']) + $max(['b'])",
+                Some("T0412: Argument 1 of function \"sum\" must be an array of \"numbers\"".to_string()),
+            ),
+            ("T0410: Argument 1 must be Number", "($x or $abs('x')) + $sqrt('y')", None),
+            (
+                "T0410: Argument 1 must be Number",
+                "($x ? $abs('x') : 1) + $sqrt('y')",
+                Some(not_fitting(1, "sqrt")),
+            ),
+        ] {
+            assert_eq!(reworded(engine, expr), jsonata_js, "{expr}");
+        }
+    }
+
+    #[test]
+    fn the_engine_s_words_become_jsonata_js_s_for_the_function_called() {
+        assert_eq!(
+            reworded("T0410: Argument 1 must be Number", "$abs('x')").as_deref(),
+            Some("T0410: Argument 1 of function \"abs\" does not match function signature")
+        );
+        assert_eq!(
+            reworded("T0412: Argument 1 must be an array of Number", "$states.input.a + $sum(['a'])").as_deref(),
+            Some("T0412: Argument 1 of function \"sum\" must be an array of \"numbers\"")
+        );
+        assert_eq!(
+            reworded("T0412: Argument 1 of function $join must be an array of String", "$join([1, 2])").as_deref(),
+            Some("T0412: Argument 1 of function \"join\" must be an array of \"strings\"")
+        );
+        assert_eq!(
+            reworded("T0410: Argument count mismatch: expected 1, got 2", "$sum([1], 2)").as_deref(),
+            Some("T0410: Argument 2 of function \"sum\" does not match function signature")
+        );
+        assert_eq!(
+            reworded(
+                "T0411: Context value does not match function signature (expected String)",
+                "$states.input.n.$uppercase()"
+            )
+            .as_deref(),
+            Some("T0411: Context value is not a compatible type with argument 1 of function \"uppercase\"")
+        );
+    }
+
+    #[test]
+    fn a_count_picks_the_call_with_that_many_arguments_and_what_stays_undecided_keeps_the_engine_s_words() {
+        // `~>` passes its left side as the first argument (jsonata-js: Argument 2 of "uppercase").
+        assert_eq!(
+            reworded("T0410: Argument count mismatch: expected 0, got 2", "'a' ~> $uppercase(1)").as_deref(),
+            Some("T0410: Argument 2 of function \"uppercase\" does not match function signature")
+        );
+        assert_eq!(
+            reworded(
+                "T0410: Argument count mismatch: expected 1, got 2",
+                "$count($states.input.a) + $sum([1], 2)"
+            )
+            .as_deref(),
+            Some("T0410: Argument 2 of function \"sum\" does not match function signature")
+        );
+        // A call past a path's first step has the step before's value for a missing first
+        // argument (jsonata-js 2.0.6, run there: `reverse`).
+        assert_eq!(
+            reworded("T0410: Argument count mismatch: expected 1, got 0", "[1] ~> $reverse().$string()").as_deref(),
+            Some("T0410: Argument 1 of function \"reverse\" does not match function signature")
+        );
+        // Evaluated again, `$abs` of nothing fits; `$sqrt('x')` is the call that fails.
+        assert_eq!(
+            reworded("T0410: Argument 1 must be Number", "$abs($states.input.a) + $sqrt('x')").as_deref(),
+            Some("T0410: Argument 1 of function \"sqrt\" does not match function signature")
+        );
+        assert_eq!(reworded("T0410: Argument 1 must be Number", "$abs(1) + $partition('x', 2)"), None);
+        assert_eq!(
+            reworded("D3060: The sqrt function cannot be applied to a negative number: -1", "$sqrt(-1)"),
+            None
+        );
+    }
+}
