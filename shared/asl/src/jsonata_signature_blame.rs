@@ -140,6 +140,75 @@ fn calls(ast: &AstNode) -> Vec<(&AstNode, &str, Vec<&AstNode>)> {
         .collect()
 }
 
+/// A call of a builtin: the call, the function's name, its signature, and the arguments it is
+/// given.
+type Call<'a> = (&'a AstNode, &'static str, &'static str, Vec<&'a AstNode>);
+
+/// Whether `calls` are all of one function (and there is one).
+fn of_one_function(calls: &[Call]) -> bool {
+    calls
+        .split_first()
+        .is_some_and(|((_, name, ..), rest)| rest.iter().all(|(_, other, ..)| other == name))
+}
+
+/// The calls that read a path step's item or a function's parameters
+/// (`jsonata_references::calls_reading_an_inner_context`) whose enclosure, evaluated again
+/// (each enclosure once), fails: they may have raised the error. Each comes with its enclosure.
+fn enclosed_calls_that_may_have_failed<'a>(nodes: &[&'a AstNode], value_of: &mut ValueOf) -> Vec<(&'a AstNode, &'a AstNode)> {
+    let mut failing: Vec<(&AstNode, bool)> = Vec::new();
+    crate::jsonata_references::calls_reading_an_inner_context(nodes)
+        .into_iter()
+        .filter(
+            |(_, enclosure)| match failing.iter().find(|(known, _)| std::ptr::eq(*known, *enclosure)) {
+                Some((_, fails)) => *fails,
+                None => {
+                    let fails = value_of(enclosure, &JValue::Undefined).is_none();
+                    failing.push((enclosure, fails));
+                    fails
+                }
+            },
+        )
+        .collect()
+}
+
+/// Of `unevaluated` (calls in an enclosure that fails, `may_have_failed`), those of another
+/// function than `chosen`'s that certainly failed before it: their enclosure is evaluated first
+/// (`xs.$lowercase($) & $sqrt('x')`). None where the order is not known. A function handed to a
+/// call runs only once that call's arguments are evaluated and fit, so the calls in its body
+/// come after any call among those arguments (`$each($sqrt(xs), function($v){ $type($v) })`).
+fn failed_before<'a>(
+    ast: &'a AstNode,
+    nodes: &[&'a AstNode],
+    chosen: &Call<'a>,
+    unevaluated: &[Call<'a>],
+    may_have_failed: &[(&'a AstNode, &'a AstNode)],
+    value_of: &mut ValueOf,
+) -> Option<Vec<Call<'a>>> {
+    let (node, name, ..) = *chosen;
+    let handed = crate::jsonata_references::calls_handed_a_function(nodes);
+    let runs_after = |call: &AstNode| {
+        handed.iter().any(|(receiver, body)| {
+            crate::jsonata_references::nodes(receiver).iter().any(|n| std::ptr::eq(*n, node))
+                && crate::jsonata_references::nodes(body).iter().any(|n| std::ptr::eq(*n, call))
+        })
+    };
+    let mut before = Vec::new();
+    for call in unevaluated {
+        if call.1 == name || runs_after(call.0) {
+            continue;
+        }
+        let Some((_, enclosure)) = may_have_failed.iter().find(|(inner, _)| std::ptr::eq(*inner, call.0)) else {
+            continue;
+        };
+        let order = vec![(node, ()), (*enclosure, ())];
+        match crate::jsonata_evaluation_order::the_one_evaluated_first(ast, order, value_of)? {
+            (first, ()) if std::ptr::eq(first, node) => {}
+            _ => before.push(call.clone()),
+        }
+    }
+    Some(before)
+}
+
 /// The call `message`, an engine error from evaluating `ast`, blames when it is a signature
 /// error whose function the expression names; `value_of` evaluates an argument, whose type
 /// decides the argument jsonata-js blames for a wrong count.
@@ -168,10 +237,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
         Misfit::Argument { element: None, .. } => true,
         _ => false,
     };
-    let may_have_failed: Vec<(&AstNode, &AstNode)> = crate::jsonata_references::calls_reading_an_inner_context(&nodes)
-        .into_iter()
-        .filter(|(_, enclosure)| value_of(enclosure, &JValue::Undefined).is_none())
-        .collect();
+    let may_have_failed = enclosed_calls_that_may_have_failed(&nodes, value_of);
     let unevaluated: Vec<_> = calls
         .iter()
         .filter(|(node, _, signature, _)| may_have_failed.iter().any(|(call, _)| std::ptr::eq(*call, *node)) && wants(signature))
@@ -198,52 +264,22 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
     // several functions, none is named.
     let found_failing = !candidates.is_empty();
     let candidates = if found_failing { candidates } else { unevaluated.clone() };
-    let one_function = candidates
-        .split_first()
-        .is_some_and(|((_, name, ..), rest)| rest.iter().all(|(_, other, ..)| other == name));
+    let one_function = of_one_function(&candidates);
     if !one_function && !found_failing {
         return None;
     }
-    let found: Vec<_> = candidates
-        .into_iter()
-        .map(|(node, name, signature, args)| (node, (name, signature, args)))
-        .collect();
     // Of several functions, the one jsonata-js evaluates first, where that is certain.
-    let (node, (name, signature, args)) = match one_function {
-        true => found.into_iter().next()?,
-        false => crate::jsonata_evaluation_order::the_one_evaluated_first(ast, found, value_of)?,
-    };
-    // A call of another function not evaluated again may have failed before it: one whose
-    // enclosure, failing, is evaluated first (`xs.$lowercase($) & $sqrt('x')`). The error is then
-    // that call's, where all such are of one function; where the order is not known, no call is
-    // named. A function handed to a call runs only once that call's arguments are evaluated and
-    // fit, so the calls in its body come after any call among those arguments
-    // (`$each($sqrt(xs), function($v){ $type($v) })`).
-    let handed = crate::jsonata_references::calls_handed_a_function(&nodes);
-    let runs_after = |call: &AstNode| {
-        handed.iter().any(|(receiver, body)| {
-            crate::jsonata_references::nodes(receiver).iter().any(|n| std::ptr::eq(*n, node))
-                && crate::jsonata_references::nodes(body).iter().any(|n| std::ptr::eq(*n, call))
-        })
-    };
-    let mut before = Vec::new();
-    for (call, other, signature, call_args) in &unevaluated {
-        if *other == name || runs_after(call) {
-            continue;
+    let chosen = match one_function {
+        true => candidates.into_iter().next()?,
+        false => {
+            let found = candidates.into_iter().map(|call| (call.0, call)).collect();
+            crate::jsonata_evaluation_order::the_one_evaluated_first(ast, found, value_of)?.1
         }
-        let Some((_, enclosure)) = may_have_failed.iter().find(|(inner, _)| std::ptr::eq(*inner, *call)) else {
-            continue;
-        };
-        let order = vec![(node, ()), (*enclosure, ())];
-        match crate::jsonata_evaluation_order::the_one_evaluated_first(ast, order, value_of) {
-            Some((first, ())) if std::ptr::eq(first, node) => {}
-            Some(_) => before.push((*call, (*other, *signature, call_args.clone()))),
-            None => return None,
-        }
-    }
-    let (node, (name, signature, args)) = match before.split_first() {
-        None => (node, (name, signature, args)),
-        Some(((_, (first, ..)), rest)) if rest.iter().all(|(_, (other, ..))| other == first) => before.into_iter().next()?,
+    };
+    let failed_before = failed_before(ast, &nodes, &chosen, &unevaluated, &may_have_failed, value_of)?;
+    let (node, name, signature, args) = match failed_before.first() {
+        None => chosen,
+        Some(_) if of_one_function(&failed_before) => failed_before.into_iter().next()?,
         Some(_) => return None,
     };
     let template = match misfit {
@@ -331,30 +367,35 @@ mod tests {
 
     #[test]
     fn the_engine_s_words_become_jsonata_js_s_for_the_function_called() {
-        assert_eq!(
-            reworded("T0410: Argument 1 must be Number", "$abs('x')").as_deref(),
-            Some("T0410: Argument 1 of function \"abs\" does not match function signature")
-        );
-        assert_eq!(
-            reworded("T0412: Argument 1 must be an array of Number", "$states.input.a + $sum(['a'])").as_deref(),
-            Some("T0412: Argument 1 of function \"sum\" must be an array of \"numbers\"")
-        );
-        assert_eq!(
-            reworded("T0412: Argument 1 of function $join must be an array of String", "$join([1, 2])").as_deref(),
-            Some("T0412: Argument 1 of function \"join\" must be an array of \"strings\"")
-        );
-        assert_eq!(
-            reworded("T0410: Argument count mismatch: expected 1, got 2", "$sum([1], 2)").as_deref(),
-            Some("T0410: Argument 2 of function \"sum\" does not match function signature")
-        );
-        assert_eq!(
-            reworded(
+        for (engine, expr, jsonata_js) in [
+            (
+                "T0410: Argument 1 must be Number",
+                "$abs('x')",
+                "T0410: Argument 1 of function \"abs\" does not match function signature",
+            ),
+            (
+                "T0412: Argument 1 must be an array of Number",
+                "$states.input.a + $sum(['a'])",
+                "T0412: Argument 1 of function \"sum\" must be an array of \"numbers\"",
+            ),
+            (
+                "T0412: Argument 1 of function $join must be an array of String",
+                "$join([1, 2])",
+                "T0412: Argument 1 of function \"join\" must be an array of \"strings\"",
+            ),
+            (
+                "T0410: Argument count mismatch: expected 1, got 2",
+                "$sum([1], 2)",
+                "T0410: Argument 2 of function \"sum\" does not match function signature",
+            ),
+            (
                 "T0411: Context value does not match function signature (expected String)",
-                "$states.input.n.$uppercase()"
-            )
-            .as_deref(),
-            Some("T0411: Context value is not a compatible type with argument 1 of function \"uppercase\"")
-        );
+                "$states.input.n.$uppercase()",
+                "T0411: Context value is not a compatible type with argument 1 of function \"uppercase\"",
+            ),
+        ] {
+            assert_eq!(reworded(engine, expr).as_deref(), Some(jsonata_js), "{expr}");
+        }
     }
 
     #[test]
