@@ -67,9 +67,12 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
         let host_functions = crate::jsonata_functions::names()
             .filter(|name| {
                 // A stand-in that serves a call alone stands nowhere in an expression that also
-                // passes the function as a value or calls it on the context item.
+                // passes the function as a value or calls it where the context item may stand in
+                // for its first argument.
                 if crate::jsonata_functions::only_where_called(name) {
-                    called.contains(name) && !passed.contains(name) && !on_context.contains(name)
+                    called.contains(name)
+                        && !passed.contains(name)
+                        && !(on_context.contains(name) && crate::jsonata_signatures::takes_context(name))
                 } else {
                     called.contains(name) || passed.contains(name)
                 }

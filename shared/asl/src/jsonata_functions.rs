@@ -4,8 +4,9 @@
 //! `$now` with a picture and a timezone, the URL functions (`jsonata_url`),
 //! `$fromMillis` and `$formatBase` of a number with a fraction, `$reduce` from nothing, and
 //! `$sort`, `$single` and `$sift` given nothing for their function, `$number` of a string
-//! that is no JSON number, `$keys` and `$spread` of an array of arrays, and `$trim` of a text
-//! holding white space other than a space, a tab, a carriage return or a line feed.
+//! that is no JSON number, `$keys` and `$spread` of an array of arrays, `$trim` of a text
+//! holding white space other than a space, a tab, a carriage return or a line feed, and
+//! `$exists($)` in a path step.
 
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -20,7 +21,7 @@ type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
 
 /// The functions this module binds, by name, each of which an expression may call or pass as a
 /// value.
-const FUNCTIONS: [(&str, Bind); 22] = [
+const FUNCTIONS: [(&str, Bind); 23] = [
     ("partition", |e| e.register_fn("partition", added::partition)),
     ("range", |e| e.register_fn("range", added::range)),
     ("hash", |e| e.register_fn("hash", added::hash)),
@@ -41,12 +42,13 @@ const FUNCTIONS: [(&str, Bind); 22] = [
         e.register_fn_override("sift", |args: &[JValue]| signature_checked("sift", args))
     }),
     ("spread", |e| e.register_fn_override("spread", spread)),
-    // The engine compiles `$number`, `$keys` and `$trim`, so they cannot be replaced where
+    // The engine compiles `$number`, `$keys`, `$trim` and `$exists`, so they cannot be replaced where
     // called: their stand-ins are reached through a binding of the name (`bind`), which the
     // engine lets shadow a builtin.
     ("number", |e| e.register_fn(COMPILED[0].1, number)),
     ("keys", |e| e.register_fn(COMPILED[1].1, keys)),
     ("trim", |e| e.register_fn(COMPILED[2].1, trim)),
+    ("exists", |e| e.register_fn(COMPILED[3].1, exists)),
     ("encodeUrl", |e| {
         e.register_fn_override("encodeUrl", |args: &[JValue]| jsonata_url::ENCODE_URL.call(args))
     }),
@@ -82,17 +84,18 @@ pub(crate) fn names() -> impl Iterator<Item = &'static str> {
 pub(crate) fn only_where_called(name: &str) -> bool {
     matches!(
         name,
-        "fromMillis" | "formatBase" | "reduce" | "sort" | "single" | "sift" | "number" | "keys" | "spread" | "trim"
+        "fromMillis" | "formatBase" | "reduce" | "sort" | "single" | "sift" | "number" | "keys" | "spread" | "trim" | "exists"
     )
 }
 
 /// The builtins the engine compiles that Baton stands in for, each with the name its stand-in is
 /// registered under: one no expression can write, so that only the binding `bind` makes reaches
 /// it.
-const COMPILED: [(&str, &str); 3] = [
+const COMPILED: [(&str, &str); 4] = [
     ("number", "number (jsonata-js)"),
     ("keys", "keys (jsonata-js)"),
     ("trim", "trim (jsonata-js)"),
+    ("exists", "exists (jsonata-js)"),
 ];
 
 /// Binds the names of the stand-ins that replace a builtin the engine compiles, of those `used`
@@ -293,6 +296,14 @@ fn trim(args: &[JValue]) -> HostFnResult {
     let trimmed = trimmed.strip_prefix(' ').unwrap_or(&trimmed);
     let trimmed = trimmed.strip_suffix(' ').unwrap_or(trimmed);
     Ok(JValue::string(trimmed))
+}
+
+/// jsonata-js's `exists`: whether its argument is anything, null included. The embedded engine
+/// reads a `$` argument as a variable and, inside a path step, finds none: `items.$exists($)` and
+/// `items[$exists($)]` were false for every item there, where jsonata-js answers true.
+fn exists(args: &[JValue]) -> HostFnResult {
+    jsonata_signatures::check_builtin("exists", args).map_err(EvaluatorError::TypeError)?;
+    Ok(JValue::Bool(!matches!(args, [JValue::Undefined])))
 }
 
 /// jsonata-js casts a string to a number only when it is a JSON number or reads as a `0x`, `0o`

@@ -331,6 +331,18 @@ const EXPRESSIONS: &[&str] = &[
     "$each($sqrt('x'), function($v){ $type($v) })",
     "$map([{'k': 1}], function($v){ $count($v.k) }) & $abs('x')",
     "$map(['a'], function($v){ $round($v) }) ~> $count() & $count(1, 2)",
+    // `$exists($)` in a path step is whether the step's item is anything; with no argument, a
+    // call on the context item is given none (its signature takes no context).
+    "[1, null].$exists($)",
+    "[{'a': 0}, {'b': 1}].{'a': $exists(a), 'it': $exists($)}",
+    "[1, 2][$exists($)]",
+    "[1, 2].$exists()",
+    "[$exists($), $exists(null), $exists($sum), $exists($nope), $exists([][0])]",
+    "$map([0, ''], function($v){ $exists($v) })",
+    "[3, 1].$sort()",
+    "[[3, 1], [2]].$sort($, function($x, $y){ $x < $y })",
+    "[1, 2].$reduce(function($x, $y){ $x + $y })",
+    "[{'a': 1}].$single()",
 ];
 
 /// One expression's answer, as both sides give it.
