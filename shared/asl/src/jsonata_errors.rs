@@ -145,6 +145,12 @@ fn reworded(code: &str, message: &str) -> Option<String> {
                 "D3100: The radix of the formatBase function must be between 2 and 36.  It was given {radix}"
             ))
         }
+        // The engine names `$split` as written; jsonata-js quotes the name (its `{{token}}`).
+        ("T1010", _) => {
+            let (before, after) = detail.split_once("function $")?;
+            let (name, rest) = after.split_once(' ')?;
+            Some(format!("T1010: {before}function \"{name}\" {rest}"))
+        }
         // jsonata-js reads `[]` as a component it does not know, named "".
         ("D3135", "empty component specifier") => Some("D3132: Unknown component specifier \"\" in date/time picture string".into()),
         ("D3135", _) => Some("D3135: No matching closing bracket ']' in date/time picture string".into()),

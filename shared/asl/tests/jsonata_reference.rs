@@ -343,6 +343,8 @@ const EXPRESSIONS: &[&str] = &[
     "[[3, 1], [2]].$sort($, function($x, $y){ $x < $y })",
     "[1, 2].$reduce(function($x, $y){ $x + $y })",
     "[{'a': 1}].$single()",
+    // A function handed to `$split` for a separator that answers no match object.
+    "$split('a', function($v){ $v })",
 ];
 
 /// One expression's answer, as both sides give it.
