@@ -11,6 +11,7 @@ use jsonata_core::ast::{AstNode, BinaryOp, UnaryOp};
 use jsonata_core::value::JValue;
 
 use crate::jsonata_blame::{Blame, TOKEN, ValueOf};
+use crate::jsonata_context_items::{in_context, items};
 
 /// jsonata-js's bound on a range, checked before the range is made (its `D2014`). Its message
 /// in 2.0.6, the version Step Functions runs (developer guide, Transforming data with
@@ -48,51 +49,6 @@ fn arithmetic_symbol(op: &BinaryOp) -> Option<&'static str> {
         BinaryOp::Modulo => "%",
         _ => return None,
     })
-}
-
-/// The items a value holds as a sequence: an array's, one value's self, nothing's none.
-fn items(value: JValue) -> Vec<JValue> {
-    match value {
-        JValue::Array(items) => items.iter().cloned().collect(),
-        JValue::Undefined => Vec::new(),
-        one => vec![one],
-    }
-}
-
-/// Each of `nodes` (an expression's) with a context item it is evaluated with: every node with
-/// none, then each node of a filter with each item the filter reads, in order. A filter's items
-/// are its step's value, the path up to that step evaluated without the step's own stages.
-fn in_context<'a>(nodes: &[&'a AstNode], value_of: &mut ValueOf) -> Vec<(&'a AstNode, JValue)> {
-    let mut found: Vec<(&AstNode, JValue)> = nodes.iter().map(|node| (*node, JValue::Undefined)).collect();
-    for node in nodes {
-        let AstNode::Path { steps } = node else { continue };
-        for (at, step) in steps.iter().enumerate() {
-            let filters: Vec<&AstNode> = step
-                .stages
-                .iter()
-                .filter_map(|stage| match stage {
-                    jsonata_core::ast::Stage::Filter(filter) => Some(filter.as_ref()),
-                    _ => None,
-                })
-                .collect();
-            if filters.is_empty() {
-                continue;
-            }
-            let mut upto = steps[..=at].to_vec();
-            upto[at].stages.clear();
-            let read = value_of(&AstNode::Path { steps: upto }, &JValue::Undefined);
-            for item in items(read.unwrap_or(JValue::Undefined)) {
-                for filter in &filters {
-                    found.extend(
-                        crate::jsonata_references::nodes(filter)
-                            .into_iter()
-                            .map(|inner| (inner, item.clone())),
-                    );
-                }
-            }
-        }
-    }
-    found
 }
 
 /// An ordering operator of `nodes` and its symbol, where every one of them is that operator and

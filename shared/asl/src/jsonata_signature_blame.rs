@@ -4,18 +4,22 @@
 //! "sum" must be an array of "numbers"` (floci-io/floci#2668). The embedded engine checks the
 //! same signatures (`jsonata_signatures`) but words the error without the function (`T0410:
 //! Argument 1 must be Number`) and reports too many or too few arguments as a count (`Argument
-//! count mismatch: expected 1, got 2`). The function is found in the expression: the call whose
-//! arguments, evaluated again, do not fit its signature, or the one with that many arguments; of
-//! several, the one jsonata-js evaluates first (`jsonata_evaluation_order`); or a call whose
-//! arguments read a path step's item or a function's parameters, in an enclosure that fails.
-//! Where that is not certain, or a lambda with a signature of its own is defined, the engine's
-//! words stay.
+//! count mismatch: expected 1, got 2`), and a step's item that stands in for a first argument
+//! as that argument (jsonata-js's `T0411`). The function is found in the expression: the call
+//! whose arguments, evaluated again, do not fit its signature, or the one with that many
+//! arguments; of several, the one jsonata-js evaluates first (`jsonata_evaluation_order`). A
+//! call in a path step or a filter is evaluated again with each item it reads, where the
+//! expression says which (`jsonata_context_items`); any other call whose arguments read a path
+//! step's item or a function's parameters may be the one where what encloses it fails. Where
+//! that is not certain, or a lambda with a signature of its own is defined, the engine's words
+//! stay.
 
 use jsonata_core::ast::{AstNode, BinaryOp};
 use jsonata_core::value::JValue;
 
 use crate::jsonata_blame::{Blame, TOKEN, ValueOf};
-use crate::jsonata_signatures::{SIGNATURES, blamed_argument, check, letter};
+use crate::jsonata_context_items::{Given, given_item_by_item, written_whole};
+use crate::jsonata_signatures::{SIGNATURES, blamed_argument_of_any, check, first_accepts, first_takes_context, letter};
 
 /// What the engine's signature error says, read back.
 enum Misfit<'a> {
@@ -65,8 +69,11 @@ fn misfit(message: &str) -> Option<Misfit<'_>> {
 /// type holds an item of another. (The engine numbers and names the argument its own way, so
 /// neither is compared.)
 fn fails_as(misfit: &Misfit, signature: &str, values: &[JValue]) -> bool {
-    let Misfit::Argument { element, .. } = misfit else {
-        return true;
+    let element = match misfit {
+        Misfit::Argument { element, .. } => element,
+        // Arguments alone never raise it (`Given::fails_as`).
+        Misfit::Context => return false,
+        Misfit::Count(_) => return true,
     };
     if let Some(element) = element {
         let Some(want) = type_letter(element) else { return false };
@@ -151,13 +158,17 @@ fn of_one_function(calls: &[Call]) -> bool {
         .is_some_and(|((_, name, ..), rest)| rest.iter().all(|(_, other, ..)| other == name))
 }
 
-/// The calls that read a path step's item or a function's parameters
-/// (`jsonata_references::calls_reading_an_inner_context`) whose enclosure, evaluated again
-/// (each enclosure once), fails: they may have raised the error. Each comes with its enclosure.
-fn enclosed_calls_that_may_have_failed<'a>(nodes: &[&'a AstNode], value_of: &mut ValueOf) -> Vec<(&'a AstNode, &'a AstNode)> {
+/// Of the calls that read a path step's item or a function's parameters, each with its
+/// enclosure (`jsonata_references::calls_reading_an_inner_context`), those whose enclosure,
+/// evaluated again (each enclosure once), fails: they may have raised the error.
+fn enclosed_calls_that_may_have_failed<'a>(
+    reading_inner: &[(&'a AstNode, &'a AstNode)],
+    value_of: &mut ValueOf,
+) -> Vec<(&'a AstNode, &'a AstNode)> {
     let mut failing: Vec<(&AstNode, bool)> = Vec::new();
-    crate::jsonata_references::calls_reading_an_inner_context(nodes)
-        .into_iter()
+    reading_inner
+        .iter()
+        .copied()
         .filter(
             |(_, enclosure)| match failing.iter().find(|(known, _)| std::ptr::eq(*known, *enclosure)) {
                 Some((_, fails)) => *fails,
@@ -209,6 +220,46 @@ fn failed_before<'a>(
     Some(before)
 }
 
+/// Whether a call given `given` for an item fails as the engine's `misfit` says: the item
+/// handed it does not fit its first parameter (jsonata-js's `T0411`, whatever the engine's
+/// code), or its arguments do not fit (`fails_as`).
+fn fails_for(given: &Given, misfit: &Misfit, signature: &str) -> bool {
+    match &given.context {
+        Some(item) => !first_accepts(signature, item),
+        None => fails_as(misfit, signature, &given.args),
+    }
+}
+
+/// The argument jsonata-js blames for a call given too many or too few arguments, by their
+/// types. Given item by item (`given_item_by_item`), the first item they do not fit for blames,
+/// and where none misfits the call did not fail. Otherwise, in a call that reads a path step's
+/// item or a function's parameters (`reads_inner`), an argument's type is known only where it
+/// is written whole (evaluated again without that item, `id` would be nothing), and the
+/// argument blamed is the one whatever the others' types.
+fn blamed_for_count(
+    signature: &str,
+    args: &[&AstNode],
+    reads_inner: bool,
+    given: Option<&Vec<Given>>,
+    value_of: &mut ValueOf,
+) -> Option<usize> {
+    let known = |values: &[JValue]| values.iter().map(|value| Some(letter(value))).collect::<Vec<_>>();
+    if let Some(given) = given {
+        return given
+            .iter()
+            .find_map(|given| blamed_argument_of_any(signature, &known(&given.args)));
+    }
+    let letters: Vec<_> = args
+        .iter()
+        .map(|arg| {
+            (!reads_inner || written_whole(arg))
+                .then(|| value_of(arg, &JValue::Undefined).map(|value| letter(&value)))
+                .flatten()
+        })
+        .collect();
+    blamed_argument_of_any(signature, &letters)
+}
+
 /// The call `message`, an engine error from evaluating `ast`, blames when it is a signature
 /// error whose function the expression names; `value_of` evaluates an argument, whose type
 /// decides the argument jsonata-js blames for a wrong count.
@@ -223,41 +274,67 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
         .into_iter()
         .filter_map(|(node, name, args)| SIGNATURES.iter().find(|(n, _)| *n == name).map(|(n, sig)| (node, *n, *sig, args)))
         .collect();
-    let with_context = crate::jsonata_references::calls_past_a_first_step(&nodes);
+    let reading_inner = crate::jsonata_references::calls_reading_an_inner_context(&nodes);
+    let enclosure_of = |call: &AstNode| {
+        reading_inner
+            .iter()
+            .find(|(inner, _)| std::ptr::eq(*inner, call))
+            .map(|(_, enclosure)| *enclosure)
+    };
     // A call in a path's later step or a function's body reads that step's item or the
     // function's parameters, without which its arguments cannot be evaluated again; it may have
     // failed where what encloses it fails. Where no other call is found to fail, the error is
     // such a call's, if all are of one function (`$states.input.items.$uppercase(name)`); for an
     // array of the wrong elements, of those whose signature wants that element type
-    // (`$states.input.items.$merge($)`).
+    // (`$states.input.items.$merge($)`); for an argument of the wrong type, of those whose
+    // parameter there refuses a type (`items.$string(id).$abs($)` is `$abs`'s).
     let wants = |signature: &str| match misfit {
         Misfit::Argument {
             element: Some(element), ..
         } => type_letter(element).is_some_and(|want| signature.contains(&format!("a<{want}>"))),
-        Misfit::Argument { element: None, .. } => true,
+        Misfit::Argument { element: None, index, .. } => crate::jsonata_signatures::refuses_a_type(signature, index),
         _ => false,
     };
-    let may_have_failed = enclosed_calls_that_may_have_failed(&nodes, value_of);
+    // What a call that reads a path step's item was given for each item, where that is known.
+    let given: Vec<(&AstNode, Vec<Given>)> = calls
+        .iter()
+        .filter_map(|(node, _, signature, args)| {
+            let enclosure = enclosure_of(node)?;
+            given_item_by_item(node, signature, args, enclosure, value_of).map(|given| (*node, given))
+        })
+        .collect();
+    let given_to = |call: &AstNode| given.iter().find(|(node, _)| std::ptr::eq(*node, call)).map(|(_, given)| given);
+    let fails_for_an_item =
+        |call: &AstNode, signature: &str| given_to(call).map(|given| given.iter().any(|given| fails_for(given, &misfit, signature)));
+    let may_have_failed = enclosed_calls_that_may_have_failed(&reading_inner, value_of);
     let unevaluated: Vec<_> = calls
         .iter()
-        .filter(|(node, _, signature, _)| may_have_failed.iter().any(|(call, _)| std::ptr::eq(*call, *node)) && wants(signature))
+        .filter(|(node, _, signature, _)| {
+            may_have_failed.iter().any(|(call, _)| std::ptr::eq(*call, *node))
+                && wants(signature)
+                && fails_for_an_item(node, signature) != Some(false)
+        })
         .cloned()
         .collect();
     let candidates: Vec<_> = calls
         .into_iter()
         .filter(|(node, _, signature, args)| match misfit {
             // A call that takes the step before's value for a missing first argument was not
-            // given the count the engine saw.
-            Misfit::Count(n) => args.len() == n && !with_context.iter().any(|step| std::ptr::eq(*step, *node)),
-            // One whose arguments, evaluated again, fail its signature as the engine says; one
-            // whose argument fails to evaluate raised that error instead.
-            Misfit::Argument { .. } => args
-                .iter()
-                .map(|arg| value_of(arg, &JValue::Undefined))
-                .collect::<Option<Vec<_>>>()
-                .is_some_and(|values| fails_as(&misfit, signature, &values)),
+            // given the count the engine saw; of one given it, the argument blamed must be known.
+            Misfit::Count(n) => {
+                args.len() == n && blamed_for_count(signature, args, enclosure_of(node).is_some(), given_to(node), value_of).is_some()
+            }
+            // One whose arguments, evaluated again (item by item, where it reads a path step's
+            // item and that is known), fail its signature as the engine says; one whose argument
+            // fails to evaluate raised that error instead.
+            Misfit::Argument { .. } => fails_for_an_item(node, signature).unwrap_or_else(|| {
+                args.iter()
+                    .map(|arg| value_of(arg, &JValue::Undefined))
+                    .collect::<Option<Vec<_>>>()
+                    .is_some_and(|values| fails_as(&misfit, signature, &values))
+            }),
             // Only a parameter the context item may stand in for (`-`) takes it.
-            Misfit::Context => signature.contains('-'),
+            Misfit::Context => first_takes_context(signature) && fails_for_an_item(node, signature) != Some(false),
         })
         .collect();
     // Of the calls not evaluated again, none is known to have run first or to have failed: of
@@ -282,7 +359,26 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
         Some(_) if of_one_function(&failed_before) => failed_before.into_iter().next()?,
         Some(_) => return None,
     };
+    // The engine words a step's item standing in for a first argument not given, and not fitting,
+    // as that argument not fitting (`items.$lowercase()`); jsonata-js blames the context value.
+    let context_stood_in = match misfit {
+        Misfit::Context => true,
+        Misfit::Argument {
+            index: 1, element: None, ..
+        } => match given_to(node) {
+            // Given the context item for the first item it fails for.
+            Some(given) => given
+                .iter()
+                .find(|given| fails_for(given, &misfit, signature))
+                .is_some_and(|given| given.context.is_some()),
+            None => args.is_empty() && first_takes_context(signature) && enclosure_of(node).is_some(),
+        },
+        _ => false,
+    };
     let template = match misfit {
+        _ if context_stood_in => {
+            format!("T0411: Context value is not a compatible type with argument 1 of function {TOKEN}")
+        }
         Misfit::Argument {
             code,
             index,
@@ -297,14 +393,10 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
             plural(element)?
         ),
         Misfit::Count(_) => {
-            let letters: String = args
-                .iter()
-                .map(|arg| letter(&value_of(arg, &JValue::Undefined).unwrap_or(JValue::Undefined)))
-                .collect();
-            let index = blamed_argument(signature, &letters);
+            let index = blamed_for_count(signature, &args, enclosure_of(node).is_some(), given_to(node), value_of)?;
             format!("T0410: Argument {index} of function {TOKEN} does not match function signature")
         }
-        Misfit::Context => format!("T0411: Context value is not a compatible type with argument 1 of function {TOKEN}"),
+        Misfit::Context => return None,
     };
     Some(Blame {
         node,

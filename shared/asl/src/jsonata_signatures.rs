@@ -134,6 +134,83 @@ pub(crate) fn blamed_argument(signature: &str, letters: &str) -> usize {
     good_to + 1
 }
 
+/// Whether jsonata-js hands a call of `signature` given arguments of the type `letters` the
+/// context item for its first argument: where the first parameter may take it (`-`) and, the
+/// arguments matched against the parameters (its `validate`), that parameter matches none of
+/// them. `items.$uppercase()` and `items.$substring(1)` take the item; `items.$pad()` does not
+/// (its second parameter must be given), nor `items.$substring('a', 1)`.
+pub(crate) fn context_stands_in(signature: &str, letters: &str) -> bool {
+    if !first_takes_context(signature) {
+        return false;
+    }
+    let grouped: String = params(signature).iter().map(|pattern| format!("({pattern})")).collect();
+    Regex::new(&format!("^{grouped}$"))
+        .ok()
+        .and_then(|re| re.captures(letters))
+        .and_then(|groups| groups.get(1))
+        .is_some_and(|first| first.as_str().is_empty())
+}
+
+/// Whether the first parameter of `signature` is one the context item may stand in for: a `-`
+/// after its type (`<s-:s>`, `<(nsb)-:n>`).
+pub(crate) fn first_takes_context(signature: &str) -> bool {
+    let spec = signature.trim_start_matches('<');
+    let after_type = match spec.strip_prefix('(') {
+        Some(choice) => choice.split_once(')').map_or("", |(_, rest)| rest),
+        None => spec.get(1..).unwrap_or(""),
+    };
+    after_type.starts_with('-')
+}
+
+/// Whether the first parameter of `signature` takes `value`, as jsonata-js checks the context
+/// item it hands a call (`contextRegex`): `$uppercase`'s takes a string or nothing.
+pub(crate) fn first_accepts(signature: &str, value: &JValue) -> bool {
+    params(signature).first().is_some_and(|pattern| {
+        let pattern = pattern.trim_end_matches(['?', '+']);
+        Regex::new(&format!("^{pattern}$")).is_ok_and(|re| re.is_match(&letter(value).to_string()))
+    })
+}
+
+/// Whether parameter `index` (from 1) of `signature` is one an argument of some type does not
+/// fit: `$string`'s first (`x`) takes anything, `$abs`'s (`n`) a number or nothing.
+pub(crate) fn refuses_a_type(signature: &str, index: usize) -> bool {
+    const ANY: &str = "[asnblfom]";
+    index
+        .checked_sub(1)
+        .and_then(|at| params(signature).into_iter().nth(at))
+        .is_some_and(|pattern| !pattern.starts_with(ANY))
+}
+
+/// The argument jsonata-js blames for arguments of the type `letters` say, where `None` is an
+/// argument whose type is not known (it reads a path step's item or a function's parameters):
+/// the one blamed whatever type each such argument has where they do not fit, or none where
+/// their types decide it or the arguments fit whatever their types.
+/// `$count(id, 2)` blames argument 2 whatever `id` is; `$uppercase(id, 1)` argument 1 for a
+/// number, 2 for a string (where `$uppercase`'s context item could stand in for it).
+pub(crate) fn blamed_argument_of_any(signature: &str, letters: &[Option<char>]) -> Option<usize> {
+    // Eight types to the power of the unknown arguments: past three, not worked out.
+    const TYPES: &str = "asnblfom";
+    if letters.iter().filter(|l| l.is_none()).count() > 3 {
+        return None;
+    }
+    let mut spelt = vec![String::new()];
+    for known in letters {
+        spelt = spelt
+            .iter()
+            .flat_map(|prefix| {
+                let options: Vec<char> = known.map_or_else(|| TYPES.chars().collect(), |c| vec![c]);
+                options.into_iter().map(move |c| format!("{prefix}{c}"))
+            })
+            .collect();
+    }
+    let mut blamed = spelt
+        .iter()
+        .filter(|letters| !fits(signature, letters))
+        .map(|letters| blamed_argument(signature, letters));
+    let first = blamed.next()?;
+    blamed.all(|index| index == first).then_some(first)
+}
+
 /// Checks a call of a function bound by signature, as jsonata-js checks one before making it:
 /// `T0410` naming the argument it blames, in the words of the builtins' errors above.
 pub(crate) fn check(name: &str, signature: &str, args: &[JValue]) -> Result<(), String> {
@@ -180,7 +257,7 @@ pub(crate) fn check_builtin(name: &str, args: &[JValue]) -> Result<(), String> {
 pub(crate) fn takes_context(name: &str) -> bool {
     SIGNATURES
         .iter()
-        .any(|(builtin, signature)| *builtin == name && signature.contains('-'))
+        .any(|(builtin, signature)| *builtin == name && first_takes_context(signature))
 }
 
 /// A value's type letter in jsonata-js's signatures (`m` for nothing).
@@ -200,6 +277,60 @@ pub(crate) fn letter(value: &JValue) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The argument blamed whatever type an unknown argument has, or none where its type decides
+    /// (jsonata-js 2.0.6, run there with a number and with a string for `id`).
+    #[test]
+    fn an_argument_of_unknown_type_blames_one_only_where_its_type_does_not_decide() {
+        for (signature, letters, index) in [
+            ("<a:n>", vec![None, Some('n')], Some(2)),
+            ("<x-:a<s>>", vec![None, Some('n')], Some(2)),
+            ("<s-nn?:s>", vec![None, Some('n'), Some('n'), Some('n')], None),
+            ("<s-:s>", vec![None, Some('n')], None),
+            ("<x-b?:s>", vec![Some('n'), None, Some('n')], None),
+            ("<a<s>s?:s>", vec![None, Some('s'), Some('n')], Some(3)),
+            ("<a:n>", vec![], Some(1)),
+            ("<a:n>", vec![None, None, None, None], None),
+            ("<af>", vec![Some('a'), Some('f')], None),
+            ("<af>", vec![Some('a'), None], Some(2)),
+        ] {
+            assert_eq!(blamed_argument_of_any(signature, &letters), index, "{signature} {letters:?}");
+        }
+    }
+
+    /// jsonata-js 2.0.6, run there on a path step's items: `["a"].$uppercase()` is "A",
+    /// `["abc"].$substring(1)` "bc", `["a"].$pad()` T0410 argument 1, `["abc"].$substring("x", 1)`
+    /// T0410 argument 2 (no context taken), `[1].$number(1)` 1.
+    #[test]
+    fn the_context_item_stands_in_where_the_first_parameter_matches_nothing() {
+        for (signature, letters, stands_in) in [
+            ("<s-:s>", "", true),
+            ("<s-nn?:s>", "n", true),
+            ("<s-ns?:s>", "", false),
+            ("<s-nn?:s>", "sn", false),
+            ("<(nsb)-:n>", "n", false),
+            ("<(nsb)-:n>", "", true),
+            ("<a:n>", "", false),
+            ("<x-b?:s>", "", true),
+        ] {
+            assert_eq!(context_stands_in(signature, letters), stands_in, "{signature} {letters}");
+        }
+    }
+
+    #[test]
+    fn a_parameter_that_takes_anything_refuses_no_type() {
+        for (signature, index, refuses) in [
+            ("<x-b?:s>", 1, false),
+            ("<x-b?:s>", 2, true),
+            ("<n-:n>", 1, true),
+            ("<a<n>:n>", 1, false),
+            ("<j-:s>", 1, true),
+            ("<n-:n>", 2, false),
+            ("<n-:n>", 0, false),
+        ] {
+            assert_eq!(refuses_a_type(signature, index), refuses, "{signature} {index}");
+        }
+    }
 
     /// The arguments jsonata-js 2.0.6 blames, run there: `$sum([1],2)` → 2 (as AWS, floci-io/
     /// floci#2687), `$abs('x',2)` → 1, `$string(1,2,3)` → 2, `$substring("abc")` → 2, `$count()`

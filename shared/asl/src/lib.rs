@@ -43,6 +43,7 @@ pub mod json_syntax;
 pub mod jsonata;
 mod jsonata_blame;
 mod jsonata_chain;
+mod jsonata_context_items;
 mod jsonata_cut_short;
 mod jsonata_errors;
 mod jsonata_evaluation_order;

@@ -343,6 +343,23 @@ const EXPRESSIONS: &[&str] = &[
     "[[3, 1], [2]].$sort($, function($x, $y){ $x < $y })",
     "[1, 2].$reduce(function($x, $y){ $x + $y })",
     "[{'a': 1}].$single()",
+    // Too many or too few arguments to a call that reads a path step's item or a function's
+    // parameters: the argument blamed where their types do not decide it; a step's item that
+    // stands in for a first argument not given, and does not fit, is the context value.
+    "[{'id': 1}].$count(id, 2)",
+    "[{'id': 'a'}].$keys(id, 1)",
+    "[{'id': 1}].$join(id, ',', 3)",
+    "[{'id': 1}].$pad()",
+    "$map([1], function($v){ $count($v, 3) })",
+    "[1, 2].$lowercase()",
+    "[{'a': 1}][$uppercase() = 'A']",
+    "[{'id': 1}].$string(id).$abs($)",
+    "[{'id': 'a'}].$uppercase(id, 1)",
+    "[{'id': 1}].$uppercase(id, 1)",
+    "[{'id': 'a'}, {'id': 1}].$substring(id, 1, 2, 3)",
+    "[{'id': 1}, {'id': true}].$string(1, id, 3)",
+    "[1, 'x'][$length(nope, 'a', 'a')]",
+    "[{'t': 'a'}][$length(t, 'a') > 0]",
     // A function handed to `$split` for a separator that answers no match object.
     "$split('a', function($v){ $v })",
 ];

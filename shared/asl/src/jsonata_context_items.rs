@@ -1,0 +1,235 @@
+//! The context items a part of an expression is evaluated with, for evaluating it again when an
+//! error is to be worded as jsonata-js words it: a filter's nodes read each item of the step
+//! they filter, and a call that is a path's later step reads each value of the steps before it.
+//! jsonata-js evaluates both item by item, in order, so the first item that fails raises; what
+//! a call was given for each item follows from them (`given_item_by_item`).
+
+use jsonata_core::ast::{AstNode, PathStep, Stage};
+use jsonata_core::value::JValue;
+
+use crate::jsonata_blame::ValueOf;
+use crate::jsonata_signatures::{context_stands_in, letter};
+
+/// The items a value holds as a sequence: an array's, one value's self, nothing's none.
+pub(crate) fn items(value: JValue) -> Vec<JValue> {
+    match value {
+        JValue::Array(items) => items.iter().cloned().collect(),
+        JValue::Undefined => Vec::new(),
+        one => vec![one],
+    }
+}
+
+/// A step's filters, in order.
+fn filters(step: &PathStep) -> Vec<&AstNode> {
+    step.stages
+        .iter()
+        .filter_map(|stage| match stage {
+            Stage::Filter(filter) => Some(filter.as_ref()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The items the filters of step `at` read: the path up to that step, evaluated without the
+/// step's own stages.
+fn filtered_items(steps: &[PathStep], at: usize, value_of: &mut ValueOf) -> Vec<JValue> {
+    let mut upto = steps[..=at].to_vec();
+    upto[at].stages.clear();
+    items(value_of(&AstNode::Path { steps: upto }, &JValue::Undefined).unwrap_or(JValue::Undefined))
+}
+
+/// Each of `nodes` (an expression's) with a context item it is evaluated with: every node with
+/// none, then each node of a filter with each item the filter reads, in order.
+pub(crate) fn in_context<'a>(nodes: &[&'a AstNode], value_of: &mut ValueOf) -> Vec<(&'a AstNode, JValue)> {
+    let mut found: Vec<(&AstNode, JValue)> = nodes.iter().map(|node| (*node, JValue::Undefined)).collect();
+    for node in nodes {
+        let AstNode::Path { steps } = node else { continue };
+        for (at, step) in steps.iter().enumerate() {
+            let filters = filters(step);
+            if filters.is_empty() {
+                continue;
+            }
+            for item in filtered_items(steps, at, value_of) {
+                for filter in &filters {
+                    found.extend(
+                        crate::jsonata_references::nodes(filter)
+                            .into_iter()
+                            .map(|inner| (inner, item.clone())),
+                    );
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The items `call` is evaluated with, in order, where the expression says: as a later step
+/// of `enclosure`, the outermost path or function body it is in
+/// (`jsonata_references::calls_reading_an_inner_context`), each value of the steps before
+/// (`items.$count(id, 2)`); in the first filter of one of its steps, outside any path or
+/// function inside that filter (`items[$count(id, 2) > 0]`), each item filtered. None elsewhere:
+/// a path inside the enclosure reads items the expression alone does not give. None too where
+/// the items, evaluated again, fail or are none: the call failed, so was evaluated with some.
+fn items_a_call_reads(call: &AstNode, enclosure: &AstNode, value_of: &mut ValueOf) -> Option<Vec<JValue>> {
+    let AstNode::Path { steps } = enclosure else {
+        return None;
+    };
+    for (at, step) in steps.iter().enumerate() {
+        if at > 0 && read_with_the_item(&step.node).iter().any(|n| is_the_call(n, call)) {
+            let before = AstNode::Path {
+                steps: steps[..at].to_vec(),
+            };
+            return non_empty(items(value_of(&before, &JValue::Undefined)?));
+        }
+        let first_filter = step.stages.first().and_then(|stage| match stage {
+            Stage::Filter(filter) => Some(filter.as_ref()),
+            _ => None,
+        });
+        if first_filter.is_some_and(|filter| read_with_the_item(filter).iter().any(|n| std::ptr::eq(*n, call))) {
+            return non_empty(filtered_items(steps, at, value_of));
+        }
+    }
+    None
+}
+
+fn non_empty(items: Vec<JValue>) -> Option<Vec<JValue>> {
+    Some(items).filter(|items| !items.is_empty())
+}
+
+fn is_the_call(node: &AstNode, call: &AstNode) -> bool {
+    match node {
+        AstNode::FunctionApplication(inner) => is_the_call(inner, call),
+        node => std::ptr::eq(node, call),
+    }
+}
+
+/// The nodes of a step or a filter evaluated with the item it reads: those reached through
+/// operators, conditions, call arguments and the constructors and blocks that hold them
+/// (`items.{"v": $abs(n)}`), not inside a path or a function of its own.
+fn read_with_the_item(node: &AstNode) -> Vec<&AstNode> {
+    let mut found = vec![node];
+    let inner: Vec<&AstNode> = match node {
+        AstNode::Binary { lhs, rhs, .. } => vec![lhs, rhs],
+        AstNode::Unary { operand, .. } | AstNode::FunctionApplication(operand) => vec![operand],
+        AstNode::Function { args, .. } => args.iter().collect(),
+        AstNode::Conditional {
+            condition,
+            then_branch,
+            else_branch,
+        } => [Some(condition.as_ref()), Some(then_branch.as_ref()), else_branch.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect(),
+        AstNode::Array(items) | AstNode::Block(items) => items.iter().collect(),
+        AstNode::Object(pairs) => pairs.iter().flat_map(|(key, value)| [key, value]).collect(),
+        _ => Vec::new(),
+    };
+    found.extend(inner.into_iter().flat_map(read_with_the_item));
+    found
+}
+
+/// Whether an argument reads nothing but the context item, `$states` and what it writes out
+/// (`id`, `$.tags[0]`, `$count(tags) + 1`): evaluated again with an item, it is what the call
+/// was given for that item. A variable a function's parameters or a focus bind is not.
+fn reads_only_the_item(arg: &AstNode) -> bool {
+    crate::jsonata_references::nodes(arg).iter().all(|node| match node {
+        AstNode::Variable(name) => name.is_empty() || name == "states",
+        AstNode::ParentVariable(_) | AstNode::Parent(_) | AstNode::Lambda { .. } => false,
+        AstNode::Path { steps } => steps.iter().all(|step| step.focus.is_none() && step.index_var.is_none()),
+        _ => true,
+    })
+}
+
+/// What a call that reads a path step's item was given for one item: the item itself, where
+/// jsonata-js hands it the item for its first argument (`items.$uppercase()`,
+/// `context_stands_in`), and its arguments.
+pub(crate) struct Given {
+    pub(crate) context: Option<JValue>,
+    pub(crate) args: Vec<JValue>,
+}
+
+/// What a call that reads a path step's item was given, item by item, in the order jsonata-js
+/// evaluates them: where the expression says which items (`enclosure` is the outermost path the
+/// call is in, `items_a_call_reads`) and its arguments read nothing else.
+pub(crate) fn given_item_by_item(
+    call: &AstNode,
+    signature: &str,
+    args: &[&AstNode],
+    enclosure: &AstNode,
+    value_of: &mut ValueOf,
+) -> Option<Vec<Given>> {
+    if !args.iter().all(|arg| written_whole(arg) || reads_only_the_item(arg)) {
+        return None;
+    }
+    items_a_call_reads(call, enclosure, value_of)?
+        .into_iter()
+        .map(|item| {
+            let args: Vec<JValue> = args.iter().map(|arg| value_of(arg, &item)).collect::<Option<_>>()?;
+            let letters: String = args.iter().map(letter).collect();
+            let context = context_stands_in(signature, &letters).then_some(item);
+            Some(Given { context, args })
+        })
+        .collect()
+}
+
+/// Whether an argument's value is written out whole, so reads nothing: a literal, a function
+/// (whatever its body reads, it is a function), or an array or object of such.
+pub(crate) fn written_whole(arg: &AstNode) -> bool {
+    match arg {
+        AstNode::String(_) | AstNode::Number(_) | AstNode::Boolean(_) | AstNode::Null | AstNode::Lambda { .. } => true,
+        AstNode::Array(items) => items.iter().all(written_whole),
+        AstNode::Object(pairs) => pairs.iter().all(|(key, value)| written_whole(key) && written_whole(value)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(expr: &str) -> std::rc::Rc<AstNode> {
+        crate::jsonata::parse(expr).unwrap()
+    }
+
+    fn calls(ast: &AstNode) -> Vec<&AstNode> {
+        let nodes = crate::jsonata_references::nodes(ast);
+        nodes.into_iter().filter(|n| matches!(n, AstNode::Function { .. })).collect()
+    }
+
+    /// Which calls read each item of a path's step: a later step, or a call in a first filter
+    /// outside any path or function there; not a call in a path inside the filter.
+    #[test]
+    fn a_call_reads_the_items_of_its_step_or_filter() {
+        for (expr, reads) in [
+            ("[1, 2].$string($)", vec![true]),
+            ("[1, 2][$string($) = '1']", vec![true]),
+            ("[1, 2][$exists($) ? $string($) = '1' : false]", vec![true, true]),
+            ("[{'n': 1}].{'v': $abs(n)}", vec![true]),
+            ("[{'n': 1}].($x := n; $abs($x))", vec![true]),
+            ("[{'a': [1]}][a.$count($) > 0]", vec![false]),
+            ("$count([1, 2])", vec![false]),
+            ("$map([1], function($v){ [$v].$string($) })", vec![false, false]),
+        ] {
+            let ast = parsed(expr);
+            let found: Vec<bool> = calls(&ast)
+                .into_iter()
+                .map(|call| items_a_call_reads(call, &ast, &mut |_, _| Some(JValue::Number(1.0))).is_some())
+                .collect();
+            assert_eq!(found, reads, "{expr}");
+        }
+    }
+
+    #[test]
+    fn an_argument_reads_only_the_item_without_variables_of_its_own() {
+        for (expr, only) in [
+            ("id", true),
+            ("$.tags[0]", true),
+            ("$count(tags) + $states.input.n", true),
+            ("$v", false),
+            ("$$.id", false),
+            ("xs@$x.id", false),
+        ] {
+            assert_eq!(reads_only_the_item(&parsed(expr)), only, "{expr}");
+        }
+    }
+}
