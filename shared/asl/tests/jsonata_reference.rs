@@ -360,6 +360,9 @@ const EXPRESSIONS: &[&str] = &[
     "[{'id': 1}, {'id': true}].$string(1, id, 3)",
     "[1, 'x'][$length(nope, 'a', 'a')]",
     "[{'t': 'a'}][$length(t, 'a') > 0]",
+    "[1, 2].$number(1).$pad(1)",
+    "[1, 'x'][$fromMillis()]",
+    "['abc', 'de'].$substring(1)",
     // A function handed to `$split` for a separator that answers no match object.
     "$split('a', function($v){ $v })",
 ];
