@@ -58,7 +58,7 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
         let (mut called, mut passed) = (Vec::new(), Vec::new());
         for node in &nodes {
             match node {
-                AstNode::Function { name, .. } => called.push(name.as_str()),
+                AstNode::Function { name, args, .. } if crate::jsonata_functions::needed(name, args) => called.push(name.as_str()),
                 AstNode::Variable(name) => passed.push(name.as_str()),
                 _ => {}
             }

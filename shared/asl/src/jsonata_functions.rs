@@ -11,6 +11,7 @@
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use jsonata_core::ast::AstNode;
 use jsonata_core::evaluator::{Context as Bindings, Evaluator, EvaluatorError, HostFnResult};
 use jsonata_core::value::{JMap, JValue};
 
@@ -73,6 +74,13 @@ const FUNCTIONS: [(&str, Bind); 23] = [
 /// The names of the functions this module binds.
 pub(crate) fn names() -> impl Iterator<Item = &'static str> {
     FUNCTIONS.into_iter().map(|(name, _)| name)
+}
+
+/// Whether a call of `name` with `args` needs the function this module binds for it: every call
+/// does but one of `$exists`, which the engine answers as jsonata-js does, and faster, unless
+/// its argument is the context item (`exists`).
+pub(crate) fn needed(name: &str, args: &[AstNode]) -> bool {
+    name != "exists" || matches!(args, [AstNode::Variable(context)] if context.is_empty())
 }
 
 /// Whether a function stands in for a builtin only where it is called. Passed as a value
@@ -302,8 +310,13 @@ fn trim(args: &[JValue]) -> HostFnResult {
 /// reads a `$` argument as a variable and, inside a path step, finds none: `items.$exists($)` and
 /// `items[$exists($)]` were false for every item there, where jsonata-js answers true.
 fn exists(args: &[JValue]) -> HostFnResult {
+    // Its signature (`<x:b>`) takes one argument of any type, or nothing: as common a call as
+    // any, answered without the signature's pattern. Any other count fails the check.
+    if let [one] = args {
+        return Ok(JValue::Bool(!matches!(one, JValue::Undefined)));
+    }
     jsonata_signatures::check_builtin("exists", args).map_err(EvaluatorError::TypeError)?;
-    Ok(JValue::Bool(!matches!(args, [JValue::Undefined])))
+    Ok(JValue::Bool(false))
 }
 
 /// jsonata-js casts a string to a number only when it is a JSON number or reads as a `0x`, `0o`
