@@ -19,7 +19,7 @@ use jsonata_core::value::JValue;
 
 use crate::jsonata_blame::{Blame, TOKEN, ValueOf};
 use crate::jsonata_context_items::{Given, given_item_by_item, written_whole};
-use crate::jsonata_signatures::{SIGNATURES, blamed_argument_of_any, check, first_accepts, first_takes_context, letter};
+use crate::jsonata_signatures::{SIGNATURES, blamed_argument_of_any, check, first_accepts, first_takes_context, letter, refuses_a_type};
 
 /// What the engine's signature error says, read back.
 enum Misfit<'a> {
@@ -71,7 +71,7 @@ fn misfit(message: &str) -> Option<Misfit<'_>> {
 fn fails_as(misfit: &Misfit, signature: &str, values: &[JValue]) -> bool {
     let element = match misfit {
         Misfit::Argument { element, .. } => element,
-        // Arguments alone never raise it (`Given::fails_as`).
+        // Arguments alone never raise it (`fails_for`).
         Misfit::Context => return false,
         Misfit::Count(_) => return true,
     };
@@ -292,7 +292,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
         Misfit::Argument {
             element: Some(element), ..
         } => type_letter(element).is_some_and(|want| signature.contains(&format!("a<{want}>"))),
-        Misfit::Argument { element: None, index, .. } => crate::jsonata_signatures::refuses_a_type(signature, index),
+        Misfit::Argument { element: None, index, .. } => refuses_a_type(signature, index),
         _ => false,
     };
     // What a call that reads a path step's item was given for each item, where that is known.

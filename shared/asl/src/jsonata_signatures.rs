@@ -76,6 +76,10 @@ pub(crate) const SIGNATURES: &[(&str, &str)] = &[
     ("clone", "<(oa)-:o>"),
 ];
 
+/// The type letters of jsonata-js's signatures, one for each type a value may have (`m` for
+/// nothing, `f` for a function), as `letter` gives them.
+const TYPES: &str = "asnblfom";
+
 /// The parameters of a signature as jsonata-js's `parseSignature` builds them: for each, the
 /// pattern its argument's type letter must match (`[nm]?` for an optional number).
 fn params(signature: &str) -> Vec<String> {
@@ -85,7 +89,7 @@ fn params(signature: &str) -> Vec<String> {
         let pattern = match c {
             ':' | '>' => break,
             's' | 'n' | 'b' | 'l' | 'o' => format!("[{c}m]"),
-            'a' | 'x' => "[asnblfom]".to_string(),
+            'a' | 'x' => format!("[{TYPES}]"),
             'j' => "[asnblom]".to_string(),
             'f' => "f".to_string(),
             '(' => format!("[{}m]", chars.by_ref().take_while(|&t| t != ')').collect::<String>()),
@@ -174,22 +178,20 @@ pub(crate) fn first_accepts(signature: &str, value: &JValue) -> bool {
 /// Whether parameter `index` (from 1) of `signature` is one an argument of some type does not
 /// fit: `$string`'s first (`x`) takes anything, `$abs`'s (`n`) a number or nothing.
 pub(crate) fn refuses_a_type(signature: &str, index: usize) -> bool {
-    const ANY: &str = "[asnblfom]";
     index
         .checked_sub(1)
         .and_then(|at| params(signature).into_iter().nth(at))
-        .is_some_and(|pattern| !pattern.starts_with(ANY))
+        .is_some_and(|pattern| !pattern.starts_with(&format!("[{TYPES}]")))
 }
 
 /// The argument jsonata-js blames for arguments of the type `letters` say, where `None` is an
 /// argument whose type is not known (it reads a path step's item or a function's parameters):
 /// the one blamed whatever type each such argument has where they do not fit, or none where
 /// their types decide it or the arguments fit whatever their types.
-/// `$count(id, 2)` blames argument 2 whatever `id` is; `$uppercase(id, 1)` argument 1 for a
-/// number, 2 for a string (where `$uppercase`'s context item could stand in for it).
+/// `$count(id, 2)` blames argument 2 whatever `id` is; `$uppercase(id, 1)` argument 1 where `id`
+/// is a number, 2 where it is a string.
 pub(crate) fn blamed_argument_of_any(signature: &str, letters: &[Option<char>]) -> Option<usize> {
     // Eight types to the power of the unknown arguments: past three, not worked out.
-    const TYPES: &str = "asnblfom";
     if letters.iter().filter(|l| l.is_none()).count() > 3 {
         return None;
     }
