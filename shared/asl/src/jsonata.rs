@@ -187,6 +187,15 @@ pub fn evaluate(expr: &str, env: &(impl Source + ?Sized), field: &str) -> Result
     // With no context item: the input is `$states.input` (see `there_is_no_context_item`).
     let result = match evaluator.evaluate(ast, &JValue::Undefined) {
         Ok(result) => result,
+        Err(e) if e.message() == jsonata_errors::INTERNAL => {
+            return Err(StatesError::query_evaluation(
+                field,
+                format!(
+                    "The JSONata expression '{expr}' specified for the field '{field}' threw an internal error during evaluation. {}",
+                    uuid::Uuid::new_v4()
+                ),
+            ));
+        }
         Err(e) => {
             // An operand or argument evaluates on its own, with the context item it is given:
             // none at the top, where only `$states` and variables are read, or an item a filter

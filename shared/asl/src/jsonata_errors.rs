@@ -20,6 +20,12 @@ pub(crate) const MAX_SEQUENCE: usize = 873_782;
 /// after a time not recorded; 5 s ends one here.
 pub(crate) const TIMEOUT_MS: u64 = 5_000;
 
+/// The message of an engine error that stands for AWS's own failure, not a JSONata one: AWS's
+/// cause then says the expression "threw an internal error during evaluation." and gives a fresh
+/// id (recorded for `$base64decode("!!!")` in floci-io/floci#2736). A function Baton binds
+/// raises it (`jsonata_functions`); the cause is written where the field is known.
+pub(crate) const INTERNAL: &str = "internal error during evaluation";
+
 /// jsonata-js's messages that name no value, by code (jsonata-js's `errorCodes`).
 const FIXED: &[(&str, &str)] = &[
     ("D1004", "Regular expression matches zero length string"),

@@ -6,7 +6,8 @@
 //! `$sort`, `$single` and `$sift` given nothing for their function, `$number` of a string
 //! that is no JSON number, `$keys` and `$spread` of an array of arrays, `$trim` of a text
 //! holding white space other than a space, a tab, a carriage return or a line feed, and
-//! `$exists($)` in a path step.
+//! `$exists($)` in a path step. One is AWS's own: `$base64decode` of text that is not base64
+//! fails there.
 
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -22,7 +23,7 @@ type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
 
 /// The functions this module binds, by name, each of which an expression may call or pass as a
 /// value.
-const FUNCTIONS: [(&str, Bind); 23] = [
+const FUNCTIONS: [(&str, Bind); 24] = [
     ("partition", |e| e.register_fn("partition", added::partition)),
     ("range", |e| e.register_fn("range", added::range)),
     ("hash", |e| e.register_fn("hash", added::hash)),
@@ -43,6 +44,7 @@ const FUNCTIONS: [(&str, Bind); 23] = [
         e.register_fn_override("sift", |args: &[JValue]| signature_checked("sift", args))
     }),
     ("spread", |e| e.register_fn_override("spread", spread)),
+    ("base64decode", |e| e.register_fn_override("base64decode", base64decode)),
     // The engine compiles `$number`, `$keys`, `$trim` and `$exists`, so they cannot be replaced where
     // called: their stand-ins are reached through a binding of the name (`bind`), which the
     // engine lets shadow a builtin.
@@ -92,7 +94,18 @@ pub(crate) fn needed(name: &str, args: &[AstNode]) -> bool {
 pub(crate) fn only_where_called(name: &str) -> bool {
     matches!(
         name,
-        "fromMillis" | "formatBase" | "reduce" | "sort" | "single" | "sift" | "number" | "keys" | "spread" | "trim" | "exists"
+        "fromMillis"
+            | "formatBase"
+            | "reduce"
+            | "sort"
+            | "single"
+            | "sift"
+            | "number"
+            | "keys"
+            | "spread"
+            | "trim"
+            | "exists"
+            | "base64decode"
     )
 }
 
@@ -319,6 +332,23 @@ fn exists(args: &[JValue]) -> HostFnResult {
     Ok(JValue::Bool(false))
 }
 
+/// AWS fails `$base64decode` of text that is not base64, with an error of its own
+/// (`jsonata_errors::INTERNAL`): `$base64decode("!!!")` is one (floci-io/floci#2736), where
+/// jsonata-js under Node skips what it cannot read and the embedded engine answers "". A
+/// character outside base64's alphabet is what that recording shows; white space, missing
+/// padding and a short last group are read as the engine reads them.
+fn base64decode(args: &[JValue]) -> HostFnResult {
+    jsonata_signatures::check_builtin("base64decode", args).map_err(EvaluatorError::TypeError)?;
+    let Some(JValue::String(text)) = args.first() else {
+        return Ok(JValue::Undefined);
+    };
+    let base64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=') || c.is_ascii_whitespace();
+    if !text.chars().all(base64) {
+        return Err(EvaluatorError::EvaluationError(crate::jsonata_errors::INTERNAL.into()));
+    }
+    Ok(jsonata_core::functions::encoding::base64decode(text)?)
+}
+
 /// jsonata-js casts a string to a number only when it is a JSON number or reads as a `0x`, `0o`
 /// or `0b` literal (`json_number`, `radix_literal`); else D3030 (JSONata's documentation: "Strings
 /// that contain a sequence of characters that represent a legal JSON number are converted to that
@@ -509,5 +539,22 @@ mod tests {
         assert_eq!(eval("$decodeUrl('a%2Fb%20c')").unwrap(), json!("a%2Fb c"));
         let err = eval("$decodeUrl('%')").unwrap_err();
         assert!(err.ends_with(". D3140: Malformed URL passed to $decodeUrl(): \"%\""), "{err}");
+    }
+
+    /// AWS's cause for text that is not base64 ends in a fresh id (floci-io/floci#2736).
+    #[test]
+    fn base64_that_is_not_base64_fails_with_a_fresh_id() {
+        let sentence =
+            "The JSONata expression '$base64decode(\"!!!\")' specified for the field 'Output' threw an internal error during evaluation. ";
+        let ids: Vec<String> = (0..2)
+            .map(|_| {
+                let cause = eval("$base64decode(\"!!!\")").unwrap_err();
+                let id = cause.strip_prefix(sentence).unwrap_or_else(|| panic!("{cause}"));
+                assert!(uuid::Uuid::parse_str(id).is_ok(), "{cause}");
+                id.to_string()
+            })
+            .collect();
+        assert_ne!(ids[0], ids[1]);
+        assert_eq!(eval("$base64decode('aGk')"), Ok(json!("hi")));
     }
 }
