@@ -107,24 +107,26 @@ fn is_the_call(node: &AstNode, call: &AstNode) -> bool {
 /// operators, conditions, call arguments and the constructors and blocks that hold them
 /// (`items.{"v": $abs(n)}`), not inside a path or a function of its own.
 fn read_with_the_item(node: &AstNode) -> Vec<&AstNode> {
-    let mut found = vec![node];
-    let inner: Vec<&AstNode> = match node {
-        AstNode::Binary { lhs, rhs, .. } => vec![lhs, rhs],
-        AstNode::Unary { operand, .. } | AstNode::FunctionApplication(operand) => vec![operand],
-        AstNode::Function { args, .. } => args.iter().collect(),
-        AstNode::Conditional {
-            condition,
-            then_branch,
-            else_branch,
-        } => [Some(condition.as_ref()), Some(then_branch.as_ref()), else_branch.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect(),
-        AstNode::Array(items) | AstNode::Block(items) => items.iter().collect(),
-        AstNode::Object(pairs) => pairs.iter().flat_map(|(key, value)| [key, value]).collect(),
-        _ => Vec::new(),
-    };
-    found.extend(inner.into_iter().flat_map(read_with_the_item));
+    // A stack, not recursion: an expression may nest deeper than a thread's stack allows.
+    let mut found = Vec::new();
+    let mut pending = vec![node];
+    while let Some(node) = pending.pop() {
+        found.push(node);
+        let same_item = matches!(
+            node,
+            AstNode::Binary { .. }
+                | AstNode::Unary { .. }
+                | AstNode::FunctionApplication(_)
+                | AstNode::Function { .. }
+                | AstNode::Conditional { .. }
+                | AstNode::Array(_)
+                | AstNode::Block(_)
+                | AstNode::Object(_)
+        );
+        if same_item {
+            pending.extend(crate::jsonata_references::children(node));
+        }
+    }
     found
 }
 

@@ -125,7 +125,7 @@ fn params(signature: &str) -> Vec<String> {
 /// The argument jsonata-js blames for `letters` (one type letter per argument) not fitting:
 /// its `throwValidationError` matches the parameters' patterns one more at a time from the
 /// start, and blames the argument after the longest prefix they fit.
-pub(crate) fn blamed_argument(signature: &str, letters: &str) -> usize {
+fn blamed_argument(signature: &str, letters: &str) -> usize {
     let mut prefix = String::from("^");
     let mut good_to = 0;
     for pattern in params(signature) {
