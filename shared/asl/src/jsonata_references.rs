@@ -228,7 +228,7 @@ pub(crate) fn called_on_context<'a>(nodes: &[&'a AstNode]) -> Vec<&'a str> {
 
 /// The calls that are a step of a path after its first (`xs.$fromMillis()`, `o.$sift(f)`),
 /// evaluated with the step before's values as their context item. `nodes` are an expression's.
-pub(crate) fn calls_past_a_first_step<'a>(nodes: &[&'a AstNode]) -> Vec<&'a AstNode> {
+fn calls_past_a_first_step<'a>(nodes: &[&'a AstNode]) -> Vec<&'a AstNode> {
     nodes
         .iter()
         .filter_map(|node| match node {
