@@ -19,17 +19,6 @@ pub(crate) fn items(value: JValue) -> Vec<JValue> {
     }
 }
 
-/// A step's filters, in order.
-fn filters(step: &PathStep) -> Vec<&AstNode> {
-    step.stages
-        .iter()
-        .filter_map(|stage| match stage {
-            Stage::Filter(filter) => Some(filter.as_ref()),
-            _ => None,
-        })
-        .collect()
-}
-
 /// The items the filters of step `at` read: the path up to that step, evaluated without the
 /// step's own stages.
 fn filtered_items(steps: &[PathStep], at: usize, value_of: &mut ValueOf) -> Vec<JValue> {
@@ -45,7 +34,7 @@ pub(crate) fn in_context<'a>(nodes: &[&'a AstNode], value_of: &mut ValueOf) -> V
     for node in nodes {
         let AstNode::Path { steps } = node else { continue };
         for (at, step) in steps.iter().enumerate() {
-            let filters = filters(step);
+            let filters = crate::jsonata_references::filters(step);
             if filters.is_empty() {
                 continue;
             }

@@ -286,11 +286,17 @@ pub(crate) fn calls_handed_a_function<'a>(nodes: &[&'a AstNode]) -> Vec<(&'a Ast
 
 /// A path step's expression and its filters.
 fn children_of_step(step: &PathStep) -> Vec<&AstNode> {
-    std::iter::once(&step.node)
-        .chain(step.stages.iter().filter_map(|stage| match stage {
+    std::iter::once(&step.node).chain(filters(step)).collect()
+}
+
+/// A path step's filters, in order.
+pub(crate) fn filters(step: &PathStep) -> Vec<&AstNode> {
+    step.stages
+        .iter()
+        .filter_map(|stage| match stage {
             jsonata_core::ast::Stage::Filter(filter) => Some(filter.as_ref()),
             _ => None,
-        }))
+        })
         .collect()
 }
 

@@ -260,6 +260,63 @@ fn blamed_for_count(
     blamed_argument_of_any(signature, &letters)
 }
 
+/// jsonata-js's words for `misfit`, the engine's error, raised by a call of `signature` given
+/// `args`: in `enclosure`, where it reads a path step's item or a function's parameters, and
+/// `given` its arguments item by item where that is known (`given_item_by_item`). `{TOKEN}`
+/// stands for the function's name.
+fn template(
+    misfit: &Misfit,
+    signature: &str,
+    args: &[&AstNode],
+    enclosure: Option<&AstNode>,
+    given: Option<&Vec<Given>>,
+    value_of: &mut ValueOf,
+) -> Option<String> {
+    // The engine words a step's item standing in for a first argument not given, and not
+    // fitting, as that argument not fitting (`items.$lowercase()`); jsonata-js blames the
+    // context value.
+    let context_stood_in = match misfit {
+        Misfit::Context => true,
+        Misfit::Argument {
+            index: 1, element: None, ..
+        } => match given {
+            // Given the context item for the first item it fails for.
+            Some(given) => given
+                .iter()
+                .find(|given| fails_for(given, misfit, signature))
+                .is_some_and(|given| given.context.is_some()),
+            None => args.is_empty() && first_takes_context(signature) && enclosure.is_some(),
+        },
+        _ => false,
+    };
+    if context_stood_in {
+        return Some(format!(
+            "T0411: Context value is not a compatible type with argument 1 of function {TOKEN}"
+        ));
+    }
+    Some(match misfit {
+        Misfit::Argument {
+            code,
+            index,
+            element: None,
+        } => format!("{code}: Argument {index} of function {TOKEN} does not match function signature"),
+        Misfit::Argument {
+            code,
+            index,
+            element: Some(element),
+        } => format!(
+            "{code}: Argument {index} of function {TOKEN} must be an array of \"{}\"",
+            plural(element)?
+        ),
+        Misfit::Count(_) => {
+            let index = blamed_for_count(signature, args, enclosure.is_some(), given, value_of)?;
+            format!("T0410: Argument {index} of function {TOKEN} does not match function signature")
+        }
+        // Answered above.
+        Misfit::Context => return None,
+    })
+}
+
 /// The call `message`, an engine error from evaluating `ast`, blames when it is a signature
 /// error whose function the expression names; `value_of` evaluates an argument, whose type
 /// decides the argument jsonata-js blames for a wrong count.
@@ -359,45 +416,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
         Some(_) if of_one_function(&failed_before) => failed_before.into_iter().next()?,
         Some(_) => return None,
     };
-    // The engine words a step's item standing in for a first argument not given, and not fitting,
-    // as that argument not fitting (`items.$lowercase()`); jsonata-js blames the context value.
-    let context_stood_in = match misfit {
-        Misfit::Context => true,
-        Misfit::Argument {
-            index: 1, element: None, ..
-        } => match given_to(node) {
-            // Given the context item for the first item it fails for.
-            Some(given) => given
-                .iter()
-                .find(|given| fails_for(given, &misfit, signature))
-                .is_some_and(|given| given.context.is_some()),
-            None => args.is_empty() && first_takes_context(signature) && enclosure_of(node).is_some(),
-        },
-        _ => false,
-    };
-    let template = match misfit {
-        _ if context_stood_in => {
-            format!("T0411: Context value is not a compatible type with argument 1 of function {TOKEN}")
-        }
-        Misfit::Argument {
-            code,
-            index,
-            element: None,
-        } => format!("{code}: Argument {index} of function {TOKEN} does not match function signature"),
-        Misfit::Argument {
-            code,
-            index,
-            element: Some(element),
-        } => format!(
-            "{code}: Argument {index} of function {TOKEN} must be an array of \"{}\"",
-            plural(element)?
-        ),
-        Misfit::Count(_) => {
-            let index = blamed_for_count(signature, &args, enclosure_of(node).is_some(), given_to(node), value_of)?;
-            format!("T0410: Argument {index} of function {TOKEN} does not match function signature")
-        }
-        Misfit::Context => return None,
-    };
+    let template = template(&misfit, signature, &args, enclosure_of(node), given_to(node), value_of)?;
     Some(Blame {
         node,
         template,
