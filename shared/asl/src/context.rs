@@ -39,13 +39,14 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// `$$.Map.Item` in a Map iteration: the item's index and the item, before any ItemSelector,
-/// and for an item an ItemReader read, where it came from (`Source`, see
-/// `executor::item_reader::Sources`). Kept as they are and written as JSON only when `$$` is
-/// read, which most iterations never do.
+/// `$$.Map.Item` in a Map iteration: the item's index and the item, before any ItemSelector
+/// (for an object's entry, its key and its value: `executor::map_entries`), and for an item an
+/// ItemReader read, where it came from (`Source`, see `executor::item_reader::Sources`). Kept as
+/// they are and written as JSON only when `$$` is read, which most iterations never do.
 #[derive(Debug)]
 pub(crate) struct MapItem {
     pub(crate) index: usize,
+    pub(crate) key: Option<Arc<str>>,
     pub(crate) value: Value,
     pub(crate) source: Option<Arc<str>>,
 }
@@ -217,6 +218,9 @@ impl Context {
                 Member::Map => map_item.as_ref().map(|item| {
                     let mut fields = Map::new();
                     fields.insert("Index".into(), Value::from(item.index));
+                    if let Some(key) = &item.key {
+                        fields.insert("Key".into(), Value::from(&**key));
+                    }
                     fields.insert("Value".into(), item.value.clone());
                     if let Some(source) = &item.source {
                         fields.insert("Source".into(), Value::from(&**source));

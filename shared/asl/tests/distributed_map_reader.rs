@@ -38,6 +38,14 @@ async fn run_into(
     execute(&machine(reader, query_language), input, objects, sink).await
 }
 
+/// The field a reader names its object in: `Arguments` in JSONata, `Parameters` in JSONPath.
+fn arguments(query_language: &str) -> &'static str {
+    match query_language {
+        "JSONata" => "Arguments",
+        _ => "Parameters",
+    }
+}
+
 fn get(key: &str, config: Value) -> Value {
     json!({"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": config, "Parameters": {"Bucket": "data", "Key": key}})
 }
@@ -168,7 +176,8 @@ async fn a_readers_map_starts_uncounted_before_it_reads() {
 /// `ExecutionFailed`, each following the one before (localstack/localstack, tests/aws/services/
 /// stepfunctions/v2/scenarios/test_base_scenarios.snapshot.json:
 /// test_map_item_reader_csv_headers_decl_duplicate_headers and
-/// test_map_item_reader_json_no_json_list_object, 2023-09-21;
+/// test_map_item_reader_json_no_json_list_object, 2023-09-21, whose words a document that is
+/// neither array nor object keeps, an object being read since;
 /// test_map_item_reader_csv_max_items_paths[-1], 2024-03-25, where a MaxItemsPath of -1 is read
 /// as an integer, unlike 1.5 above, and the reader refuses it).
 #[tokio::test(start_paused = true)]
@@ -179,7 +188,11 @@ async fn a_dataset_that_cannot_be_read_fails_the_map_run() {
             json!({}),
             "CSV headers cannot contain duplicates.",
         ),
-        (get("one.json", json!({})), json!({}), "Attempting to map over non-iterable node."),
+        (
+            get("scalar.json", json!({})),
+            json!({}),
+            "Attempting to map over non-iterable node.",
+        ),
         (
             get(
                 "rows.csv",
@@ -227,6 +240,49 @@ async fn a_dataset_that_cannot_be_read_fails_the_map_run() {
     }
 }
 
+/// A JSON object's entries are its items, `{"Key": …, "Value": …}`, each with its key in
+/// `$$.Map.Item.Key`, as AWS read an object in 2026 (floci-io/floci#1588); in 2023 it refused one
+/// (test_map_item_reader_json_no_json_list_object, above).
+#[tokio::test(start_paused = true)]
+async fn a_json_objects_entries_are_items_with_their_keys() {
+    assert_eq!(items(get("one.json", json!({}))).await, json!([{"Key": "n", "Value": 1}]));
+    assert_eq!(
+        items(get("nested.json", json!({"InputType": "JSON", "ItemsPointer": "/data"}))).await,
+        json!([{"Key": "items", "Value": [{"n": 1}, {"n": 2}]}])
+    );
+    for (query_language, selector) in [
+        (
+            "JSONPath",
+            json!({"k.$": "$$.Map.Item.Key", "v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index", "s.$": "$$.Map.Item.Source"}),
+        ),
+        (
+            "JSONata",
+            json!({"k": "{% $states.context.Map.Item.Key %}", "v": "{% $states.context.Map.Item.Value %}",
+                   "i": "{% $states.context.Map.Item.Index %}", "s": "{% $states.context.Map.Item.Source %}"}),
+        ),
+    ] {
+        let definition = json!({"QueryLanguage": query_language, "StartAt": "M", "States": {"M": {"Type": "Map",
+            "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON", "ItemsPointer": "/data"},
+                           arguments(query_language): {"Bucket": "data", "Key": "nested.json"}},
+            "ItemSelector": selector, "End": true,
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                              "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}});
+        let outcome = execute(
+            &StateMachine::from_json(&definition.to_string()).unwrap(),
+            json!({}),
+            Some(held()),
+            Arc::new(NullSink),
+        )
+        .await;
+        assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{query_language}: {:?}", outcome.error);
+        assert_eq!(
+            outcome.output.unwrap(),
+            json!([{"k": "items", "v": [{"n": 1}, {"n": 2}], "i": 0, "s": "s3://data/nested.json"}]),
+            "{query_language}"
+        );
+    }
+}
+
 /// In JSONata, the reader's `Arguments` name the object and `MaxItems` may be an expression.
 #[tokio::test(start_paused = true)]
 async fn a_jsonata_reader_names_its_object_with_arguments() {
@@ -242,15 +298,15 @@ async fn a_jsonata_reader_names_its_object_with_arguments() {
 #[tokio::test(start_paused = true)]
 async fn what_cannot_be_read_fails_with_item_reader_failed() {
     for (reader, cause) in [
-        (get("one.json", json!({})), "Attempting to map over non-iterable node."),
+        (get("scalar.json", json!({})), "Attempting to map over non-iterable node."),
         (
             get("twice.csv", json!({"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"})),
             "CSV headers cannot contain duplicates.",
         ),
         (get("nope.json", json!({})), "s3://data/nope.json: no such object"),
         (
-            get("nested.json", json!({"InputType": "JSON", "ItemsPointer": "/data"})),
-            "ItemsPointer /data selects no array in the object",
+            get("nested.json", json!({"InputType": "JSON", "ItemsPointer": "/data/items/0/n"})),
+            "ItemsPointer /data/items/0/n selects no array or object in the object",
         ),
         (
             get("items.jsonl", json!({"InputType": "JSON"})),

@@ -1,6 +1,7 @@
 //! A Distributed Map's `ItemReader` (developer guide, ItemReader (Map)), read through the
 //! interpreter's [`Objects`](crate::objects::Objects): an S3 object (`s3:getObject`) as a JSON
-//! array (the object itself, or the array its `ItemsPointer` selects), JSON Lines or a
+//! array or object (the document itself, or what its `ItemsPointer` selects; an object's
+//! entries are its items, as `map_entries` says), JSON Lines or a
 //! text-delimited file; or a bucket's listing (`s3:listObjectsV2`), one item per object, or,
 //! with `LOAD_AND_FLATTEN`, the items of every object listed, read as one object is. At most
 //! `MaxItems` of them.
@@ -14,6 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::Interpreter;
+use super::map_entries::{self, Keys};
 use super::map_limits::{field_number, path_parsed, whole};
 use super::s3_call::{self, Location};
 use crate::context::Context;
@@ -118,7 +120,7 @@ impl Interpreter {
         lang: Lang,
         (input, effective): (&Value, &Value),
         ctx: &Context,
-    ) -> Result<(Vec<Value>, Sources), StatesError> {
+    ) -> Result<(Vec<Value>, Sources, Keys), StatesError> {
         // The validator has checked the fields' types; what it let pass and this cannot read is
         // said in these words, the reader's own left to the log.
         let reader: ItemReader = serde_json::from_value(reader.clone()).map_err(|e| {
@@ -188,8 +190,8 @@ impl Interpreter {
                     "the ItemReader must name a Bucket and a Key, as strings; it gave {arguments}"
                 ))
             })?;
-            let items = parse(&text_of(objects.as_ref(), &object.bucket, &object.key).await?, config, limit)?;
-            return Ok((items, Sources::All(s3_uri(&object.bucket, Some(&object.key)))));
+            let (items, keys) = parse(&text_of(objects.as_ref(), &object.bucket, &object.key).await?, config, limit)?;
+            return Ok((items, Sources::All(s3_uri(&object.bucket, Some(&object.key))), keys));
         }
         let listing = Location::named(&arguments, "ItemReader", failed)?;
         let mut listed = objects.list_objects(&listing.bucket, &listing.prefix).await.map_err(failed)?;
@@ -198,20 +200,21 @@ impl Interpreter {
         listed.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         if !flatten {
             let items = listed.into_iter().take(limit).map(listed_item).collect();
-            return Ok((items, Sources::All(s3_uri(&listing.bucket, None))));
+            return Ok((items, Sources::All(s3_uri(&listing.bucket, None)), Keys::default()));
         }
-        let (mut items, mut sources) = (Vec::new(), Vec::new());
+        let (mut items, mut sources, mut keys) = (Vec::new(), Vec::new(), Keys::default());
         for object in listed {
             if items.len() == limit {
                 break;
             }
             let text = text_of(objects.as_ref(), &listing.bucket, &object.key).await?;
-            let read = parse(&text, config, limit - items.len())?;
+            let (read, read_keys) = parse(&text, config, limit - items.len())?;
             let source = s3_uri(&listing.bucket, Some(&object.key));
             sources.extend(std::iter::repeat_n(source, read.len()));
+            keys.append(items.len(), read_keys);
             items.extend(read);
         }
-        Ok((items, Sources::Each(sources)))
+        Ok((items, Sources::Each(sources), keys))
     }
 }
 
@@ -246,8 +249,9 @@ fn listed_item(object: ObjectSummary) -> Value {
     })
 }
 
-/// The items of an object's text, read as its `InputType` says.
-fn parse(text: &str, config: &ReaderConfig, limit: usize) -> Result<Vec<Value>, StatesError> {
+/// The items of an object's text, read as its `InputType` says, and the keys of those that are
+/// the entries of a JSON object.
+fn parse(text: &str, config: &ReaderConfig, limit: usize) -> Result<(Vec<Value>, Keys), StatesError> {
     if let Some(what) = config.manifest_type.as_deref() {
         return Err(StatesError::runtime(format!(
             "an ItemReader's {what} is not read by a local run: it reads objects of JSON, JSONL or CSV"
@@ -259,12 +263,15 @@ fn parse(text: &str, config: &ReaderConfig, limit: usize) -> Result<Vec<Value>, 
                 .map_err(|e| failed(format!("the object is not JSON (line {}, column {})", e.line(), e.column())))?;
             let pointer = config.items_pointer.as_deref().unwrap_or_default();
             match document.pointer_mut(pointer).map(Value::take) {
-                Some(Value::Array(items)) => Ok(items.into_iter().take(limit).collect()),
-                // As AWS recorded it for an object that is no array (localstack/localstack,
-                // tests/aws/services/stepfunctions/v2/scenarios/test_base_scenarios.snapshot.json,
-                // test_map_item_reader_json_no_json_list_object, 2023-09-21).
+                Some(Value::Array(items)) => Ok((items.into_iter().take(limit).collect(), Keys::default())),
+                // An object's entries, as AWS read them in 2026 (floci-io/floci#1588), where in
+                // 2023 it refused the object (localstack/localstack, tests/aws/services/
+                // stepfunctions/v2/scenarios/test_base_scenarios.snapshot.json,
+                // test_map_item_reader_json_no_json_list_object).
+                Some(Value::Object(object)) => Ok(map_entries::entries(object, limit)),
+                // A scalar keeps the words AWS refused the object with in 2023.
                 Some(_) if pointer.is_empty() => Err(failed("Attempting to map over non-iterable node.")),
-                _ => Err(failed(format!("ItemsPointer {pointer} selects no array in the object"))),
+                _ => Err(failed(format!("ItemsPointer {pointer} selects no array or object in the object"))),
             }
         }
         "JSONL" => text
@@ -273,7 +280,8 @@ fn parse(text: &str, config: &ReaderConfig, limit: usize) -> Result<Vec<Value>, 
             .take(limit)
             .enumerate()
             .map(|(n, line)| serde_json::from_str(line).map_err(|e| failed(format!("item {} is not JSON (column {})", n + 1, e.column()))))
-            .collect(),
+            .collect::<Result<_, _>>()
+            .map(|items| (items, Keys::default())),
         "CSV" => {
             let delimiter = csv_items::delimiter(config.csv_delimiter.as_deref()).ok_or_else(|| {
                 failed(format!(
@@ -294,7 +302,8 @@ fn parse(text: &str, config: &ReaderConfig, limit: usize) -> Result<Vec<Value>, 
                 return Err(failed("CSV headers cannot contain duplicates."));
             }
             let columns = csv_items::columns(headers);
-            Ok(records.take(limit).map(|record| csv_items::item(&columns, record)).collect())
+            let items = records.take(limit).map(|record| csv_items::item(&columns, record)).collect();
+            Ok((items, Keys::default()))
         }
         other => Err(StatesError::runtime(format!(
             "an ItemReader's InputType {other} is not read by a local run: it reads JSON, JSONL and CSV"

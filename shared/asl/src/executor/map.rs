@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
+use super::item_reader::Sources;
+use super::map_entries::{self, Keys};
 use super::map_iteration::{self, Iteration};
 use super::map_run::MapRun;
 use super::result_writer::Child;
@@ -54,7 +56,7 @@ impl Interpreter {
                     Lang::JsonPath => input_path(&s.io, &input, ctx)?,
                     Lang::Jsonata => Cow::Borrowed(&input),
                 };
-                let mut sources = None;
+                let mut origins = Origins::default();
                 let items = match (lang, &s.items, &s.item_reader) {
                     (_, _, Some(reader)) => {
                         // A reader's items are read after the state starts, uncounted: AWS gave
@@ -67,8 +69,11 @@ impl Interpreter {
                         run.recorder
                             .emit("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": 0}));
                         match self.read_items(name, reader, lang, (&input, &effective), ctx).await {
-                            Ok((items, read_from)) => {
-                                sources = Some(read_from);
+                            Ok((items, sources, keys)) => {
+                                origins = Origins {
+                                    sources: Some(sources),
+                                    keys,
+                                };
                                 Value::Array(items)
                             }
                             // The dataset is read within the Map Run: AWS recorded
@@ -89,12 +94,19 @@ impl Interpreter {
                 };
                 let items = match items {
                     Value::Array(items) => items,
+                    Value::Object(object) if lang == Lang::JsonPath => {
+                        let (items, keys) = map_entries::entries(object, usize::MAX);
+                        origins.keys = keys;
+                        items
+                    }
                     items => {
                         let expression = s.items.as_ref().and_then(Value::as_str).and_then(crate::jsonata::expression);
                         return Err(match (lang, expression) {
                             (Lang::Jsonata, Some(expr)) => crate::jsonata::unexpected_type(expr, "Items", "array", &items),
                             (Lang::Jsonata, None) => StatesError::map_input_not_array(&items),
-                            (Lang::JsonPath, _) => StatesError::runtime(format!("the Map state's items must be an array, got {items}")),
+                            (Lang::JsonPath, _) => {
+                                StatesError::runtime(format!("the Map state's items must be an array or an object, got {items}"))
+                            }
                         });
                     }
                 };
@@ -106,8 +118,7 @@ impl Interpreter {
                             .into_iter()
                             .enumerate()
                             .map(|(index, item)| {
-                                let source = sources.as_ref().and_then(|s| s.of(index));
-                                select_item(selector, lang, &effective, (index, item, source), ctx).map(|(input, _)| input)
+                                select_item(selector, lang, &effective, (index, item, origins.of(index)), ctx).map(|(input, _)| input)
                             })
                             .collect::<Result<Vec<_>, _>>()?;
                         map_batches::batches(batcher, selected, lang, (&input, &*effective), ctx)?
@@ -142,7 +153,7 @@ impl Interpreter {
                 let permits = Arc::new(tokio::sync::Semaphore::new(limit));
                 let failures = AtomicUsize::new(0);
                 let map_name: Arc<str> = Arc::from(name);
-                let sources = &sources;
+                let origins = &origins;
                 let iterations = items.into_iter().enumerate().map(|(index, item)| {
                     let permits = permits.clone();
                     let effective = &effective;
@@ -164,8 +175,7 @@ impl Interpreter {
                         let (item_input, map_item) = match s.item_batcher {
                             Some(_) => (item, None),
                             None => {
-                                let source = sources.as_ref().and_then(|s| s.of(index));
-                                let (input, map_item) = select_item(selector, lang, effective, (index, item, source), ctx)?;
+                                let (input, map_item) = select_item(selector, lang, effective, (index, item, origins.of(index)), ctx)?;
                                 (input, Some(map_item))
                             }
                         };
@@ -271,33 +281,54 @@ impl Interpreter {
     }
 }
 
+/// Where a Map's items came from, as `$$.Map.Item` tells it: the reader that read them, and the
+/// keys of those that are an object's entries.
+#[derive(Default)]
+struct Origins {
+    sources: Option<Sources>,
+    keys: Keys,
+}
+
+impl Origins {
+    fn of(&self, index: usize) -> Origin {
+        Origin {
+            source: self.sources.as_ref().and_then(|s| s.of(index)),
+            key: self.keys.of(index),
+        }
+    }
+}
+
+/// Where one item came from.
+struct Origin {
+    source: Option<Arc<str>>,
+    key: Option<Arc<str>>,
+}
+
 /// An item as its iteration receives it, through the ItemSelector (or the legacy Parameters)
 /// when there is one, which reads `$$.Map.Item`; and that `$$.Map.Item`.
 fn select_item(
     selector: Option<&Value>,
     lang: Lang,
     effective: &Value,
-    (index, item, source): (usize, Value, Option<Arc<str>>),
+    (index, item, origin): (usize, Value, Origin),
     ctx: &Context,
 ) -> Result<(Value, Arc<MapItem>), StatesError> {
     let Some(selector) = selector else {
-        return Ok((
-            item.clone(),
-            Arc::new(MapItem {
-                index,
-                value: item,
-                source,
-            }),
-        ));
+        return Ok((item.clone(), map_item(index, item, origin)));
     };
-    let map_item = Arc::new(MapItem {
-        index,
-        value: item,
-        source,
-    });
+    let map_item = map_item(index, item, origin);
     let item_ctx = ctx.clone().with_map_item(map_item.clone());
     let input = template(lang, selector, "ItemSelector", (effective, effective), &item_ctx)?;
     Ok((input, map_item))
+}
+
+fn map_item(index: usize, item: Value, origin: Origin) -> Arc<MapItem> {
+    Arc::new(MapItem {
+        index,
+        value: map_entries::value_of(item, origin.key.as_ref()),
+        key: origin.key,
+        source: origin.source,
+    })
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -9,6 +9,7 @@ mod drive;
 mod item_reader;
 mod map;
 mod map_batches;
+mod map_entries;
 mod map_iteration;
 mod map_limits;
 mod map_run;

@@ -67,6 +67,7 @@ pub(crate) fn held() -> Arc<Held> {
     let objects = [
         ("items.json", r#"[{"n": 1}, {"n": 2}, {"n": 3}]"#),
         ("one.json", r#"{"n": 1}"#),
+        ("scalar.json", "7"),
         ("nested.json", r#"{"data": {"items": [{"n": 1}, {"n": 2}]}}"#),
         ("items.jsonl", "{\"n\": 1}\n\n{\"n\": 2}\n{\"n\": 3}\n"),
         ("rows.csv", "host,cpu\nweb-1,0.71\nweb-2,\"0.93\"\n"),
