@@ -12,7 +12,7 @@
 //! left alone. `$` alone, the context item, is named '$'. (`$$` AWS refuses by a rule of its
 //! own, whose words are not on record; it evaluates to nothing at run time.)
 
-use jsonata_core::ast::{AstNode, PathStep};
+use jsonata_core::ast::{AstNode, BinaryOp, PathStep};
 
 use crate::context::{ContextRead, Member};
 use crate::jsonata::{MemberRead, StatesParts};
@@ -206,7 +206,8 @@ pub(crate) fn nodes(ast: &AstNode) -> Vec<&AstNode> {
 }
 
 /// The functions called where the context item may stand in for their first argument: as a
-/// step of a path after its first (`calls_past_a_first_step`), or with no argument at all.
+/// step of a path after its first (`calls_past_a_first_step`), or with no argument at all but
+/// on the right of `~>`, which hands the call its left side as that argument instead.
 /// jsonata-js hands such a call the item the step is reading; a function bound from outside
 /// the engine is handed its arguments only, so a builtin Baton stands in for keeps the engine's
 /// own there. `nodes` are an expression's (`nodes`).
@@ -215,14 +216,34 @@ pub(crate) fn called_on_context<'a>(nodes: &[&'a AstNode]) -> Vec<&'a str> {
         AstNode::Function { name, .. } => Some(name.as_str()),
         _ => None,
     };
-    let without_arguments = nodes.iter().filter_map(|node| match call(node) {
-        Some(AstNode::Function { name, args, .. }) if args.is_empty() => Some(name.as_str()),
-        _ => None,
-    });
+    let chained = chained_calls(nodes);
+    let without_arguments = nodes
+        .iter()
+        .filter(|node| !chained.iter().any(|call| std::ptr::eq(*call, **node)))
+        .filter_map(|node| match call(node) {
+            Some(AstNode::Function { name, args, .. }) if args.is_empty() => Some(name.as_str()),
+            _ => None,
+        });
     calls_past_a_first_step(nodes)
         .into_iter()
         .filter_map(name)
         .chain(without_arguments)
+        .collect()
+}
+
+/// The right sides of `~>`: a call there is handed the left side as its first argument
+/// (`xs ~> $keys()` is `$keys(xs)`), not the context item.
+fn chained_calls<'a>(nodes: &[&'a AstNode]) -> Vec<&'a AstNode> {
+    nodes
+        .iter()
+        .filter_map(|node| match node {
+            AstNode::Binary {
+                op: BinaryOp::ChainPipe,
+                rhs,
+                ..
+            } => Some(rhs.as_ref()),
+            _ => None,
+        })
         .collect()
 }
 

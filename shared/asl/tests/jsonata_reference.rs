@@ -365,6 +365,17 @@ const EXPRESSIONS: &[&str] = &[
     "['abc', 'de'].$substring(1)",
     // A function handed to `$split` for a separator that answers no match object.
     "$split('a', function($v){ $v })",
+    // A call on the right of `~>` is handed the left side as its first argument, not a context
+    // item: jsonata-js's own function runs there, as where it is called with it.
+    "[[{'a': 1}], {'b': 2}] ~> $keys()",
+    "[[{'a': 1}], [{'b': 2}]] ~> $spread()",
+    "'12 ' ~> $number()",
+    "'0x1F' ~> $number()",
+    "' a\u{2003} ' ~> $trim()",
+    "1.5 ~> $fromMillis()",
+    "[3, 1] ~> $sort($states.input.none)",
+    "[1.5, 2.5] ~> $map(function($v){ $v ~> $fromMillis() })",
+    "[] ~> $reduce(function($x, $y){ $x + $y }) ~> $exists()",
 ];
 
 /// One expression's answer, as both sides give it.
