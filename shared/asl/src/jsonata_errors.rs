@@ -116,6 +116,14 @@ const FIXED: &[(&str, &str)] = &[
     ),
 ];
 
+/// The embedded engine's error, with no code, for a `&` whose operand `$string` cannot write.
+pub(crate) const CONCATENATION: &str = "Cannot concatenate complex types";
+
+/// jsonata-js's message of `code` among those that name no value (`FIXED`), code first.
+pub(crate) fn fixed(code: &str) -> Option<String> {
+    FIXED.iter().find(|(c, _)| *c == code).map(|(_, text)| format!("{code}: {text}"))
+}
+
 /// jsonata-js's messages that quote one value, by code, where the engine's message is that
 /// value alone (`D3130: #`): the value goes where `{}` stands, as JSON.
 const QUOTING: &[(&str, &str)] = &[
@@ -145,6 +153,9 @@ fn reworded(code: &str, message: &str) -> Option<String> {
                 serde_json::to_string(text).ok()?
             ))
         }
+        // jsonata-js's `isNumeric` throws D1001 for an infinite number met in `$string`'s
+        // `JSON.stringify`, and its message writes the value as JSON: `null`.
+        ("D1001", "Number out of range: inf" | "Number out of range: -inf") => Some("D1001: Number out of range: null".into()),
         ("D3100", _) => {
             let radix = detail.strip_prefix("Radix must be between 2 and 36, got ")?;
             Some(format!(
@@ -347,6 +358,12 @@ fn misnamed_parameter(expr: &str) -> Option<usize> {
 /// or `: ` and a bound's bare one.
 pub(crate) fn in_aws_words(message: &str) -> (&'static str, Cow<'_, str>) {
     let Some(code) = jsonata_core::evaluator::error_code_prefix(message) else {
+        // A `&` whose operands could not be evaluated again (`jsonata_operators`): jsonata-js's
+        // `$string` of an infinite number or NaN, the likeliest operand it cannot write (one
+        // holding an infinite number is D1001 there).
+        if message == CONCATENATION {
+            return (". ", fixed("D3001").map_or(Cow::Borrowed(message), Cow::Owned));
+        }
         return (": ", Cow::Borrowed(message));
     };
     match code {
@@ -362,8 +379,8 @@ pub(crate) fn in_aws_words(message: &str) -> (&'static str, Cow<'_, str>) {
         ),
         // jsonata-js quotes the operator (its `{{token}}` is the token as JSON).
         "T2001" | "T2002" => (". ", operand_side(code, message).map_or(Cow::Borrowed(message), Cow::Owned)),
-        _ => match FIXED.iter().find(|(c, _)| *c == code) {
-            Some((_, text)) => (". ", Cow::Owned(format!("{code}: {text}"))),
+        _ => match fixed(code) {
+            Some(text) => (". ", Cow::Owned(text)),
             None => (". ", reworded(code, message).map_or(Cow::Borrowed(message), Cow::Owned)),
         },
     }
@@ -415,6 +432,13 @@ mod tests {
             in_aws_words("T2004: Right operand of range operator must be a number").1,
             "T2004: The right side of the range operator (..) must evaluate to an integer"
         );
+        assert_eq!(
+            in_aws_words(CONCATENATION),
+            (
+                ". ",
+                Cow::Borrowed("D3001: Attempting to invoke string function on Infinity or NaN")
+            )
+        );
     }
 
     #[test]
@@ -451,6 +475,7 @@ mod tests {
                 "D3134: 7",
                 "D3134: The timezone integer format specifier cannot have more than four digits",
             ),
+            ("D1001: Number out of range: -inf", "D1001: Number out of range: null"),
             (
                 "D3135: empty component specifier",
                 "D3132: Unknown component specifier \"\" in date/time picture string",

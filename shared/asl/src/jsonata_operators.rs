@@ -94,11 +94,50 @@ fn the_one<'a, T>(
     crate::jsonata_evaluation_order::the_one_evaluated_first(ast, found, value_of)
 }
 
+/// jsonata-js's error for a `&` operand its `$string` cannot write: a number that is infinite
+/// or NaN (`D3001`), or an array or object holding an infinite number, which its
+/// `JSON.stringify` meets (`D1001`, the value written as JSON, `null`). NaN held in one is
+/// written `null` there, with no error.
+fn unwritable(operand: &JValue) -> Option<String> {
+    if let JValue::Number(n) = operand {
+        return (!n.is_finite()).then(|| crate::jsonata_errors::fixed("D3001")).flatten();
+    }
+    let mut pending = vec![operand];
+    while let Some(value) = pending.pop() {
+        match value {
+            JValue::Number(n) if n.is_infinite() => return Some("D1001: Number out of range: null".into()),
+            JValue::Array(items) => pending.extend(items.iter()),
+            JValue::Object(members) => pending.extend(members.values()),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The operator node `message`, an engine error from evaluating `ast`, blames when the
 /// expression pins it to one node; `value_of` evaluates an operand with a context item.
 pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf) -> Option<Blame<'a>> {
-    let (code, rest) = message.split_once(": ")?;
     let nodes = crate::jsonata_references::nodes(ast);
+    if message == crate::jsonata_errors::CONCATENATION {
+        // jsonata-js writes the left operand before the right.
+        let (node, template) = the_one(ast, &nodes, value_of, |node, context, value_of| match node {
+            AstNode::Binary {
+                op: BinaryOp::Concatenate,
+                lhs,
+                rhs,
+            } => {
+                let (l, r) = (value_of(lhs, context)?, value_of(rhs, context)?);
+                unwritable(&l).or_else(|| unwritable(&r))
+            }
+            _ => None,
+        })?;
+        return Some(Blame {
+            node,
+            template,
+            token: "&".into(),
+        });
+    }
+    let (code, rest) = message.split_once(": ")?;
     let (node, token, template) = match code {
         // Arithmetic on something not a number: jsonata-js quotes the operator.
         "T2001" | "T2002" => {

@@ -376,6 +376,14 @@ const EXPRESSIONS: &[&str] = &[
     "[3, 1] ~> $sort($states.input.none)",
     "[1.5, 2.5] ~> $map(function($v){ $v ~> $fromMillis() })",
     "[] ~> $reduce(function($x, $y){ $x + $y }) ~> $exists()",
+    // `&` writes its operands with `$string`, which cannot write an infinite number or NaN, nor
+    // (its `JSON.stringify`) an array or object holding an infinite number.
+    "'a' & (1/0)",
+    "(0/0) & 'a'",
+    "'a' & [1, -1/0]",
+    "{'k': 1/0} & 'a'",
+    "$string({'k': 1/0})",
+    "$map([0], function($v){ 'a' & (1/$v) })",
 ];
 
 /// One expression's answer, as both sides give it.
