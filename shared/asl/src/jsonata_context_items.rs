@@ -2,9 +2,11 @@
 //! error is to be worded as jsonata-js words it: a filter's nodes read each item of the step
 //! they filter, and a call that is a path's later step reads each value of the steps before it.
 //! jsonata-js evaluates both item by item, in order, so the first item that fails raises; what
-//! a call was given for each item follows from them (`given_item_by_item`).
+//! a call was given for each item follows from them (`given_item_by_item`). A function handed to
+//! a builtin that calls it item by item is evaluated so too, its parameters bound to each call's
+//! arguments (`function_calls`).
 
-use jsonata_core::ast::{AstNode, PathStep, Stage};
+use jsonata_core::ast::{AstNode, BinaryOp, PathStep, Stage};
 use jsonata_core::value::JValue;
 
 use crate::jsonata_blame::ValueOf;
@@ -48,6 +50,92 @@ pub(crate) fn in_context<'a>(nodes: &[&'a AstNode], value_of: &mut ValueOf) -> V
                 }
             }
         }
+    }
+    found
+}
+
+/// A function written where a builtin that calls it item by item is handed it, with the nodes
+/// of its body and what each call is given, in order: for `$map`, `$filter` and `$single` an
+/// array's items and their indexes, for `$each` and `$sift` an object's values and their keys,
+/// as jsonata-js's `hofFuncArgs` gives them to a function of one or two parameters.
+pub(crate) struct Calls<'a> {
+    params: &'a [String],
+    pub(crate) body: Vec<&'a AstNode>,
+    pub(crate) given: Vec<(JValue, AstNode)>,
+}
+
+impl Calls<'_> {
+    /// `node`, a node of the body, as the call given `second` evaluates it: the function
+    /// applied to the item (the context item, `$`, stands for it) and `second`, its body `node`.
+    pub(crate) fn evaluating(&self, node: &AstNode, second: &AstNode) -> AstNode {
+        let args = [AstNode::Variable(String::new()), second.clone()];
+        AstNode::Call {
+            procedure: Box::new(AstNode::Lambda {
+                params: self.params.to_vec(),
+                body: Box::new(node.clone()),
+                signature: None,
+                thunk: false,
+            }),
+            args: args.into_iter().take(self.params.len()).collect(),
+        }
+    }
+}
+
+/// The calls of a function looked at, in order, when its body's error is worded: each costs
+/// an evaluation of the nodes that could have failed, so a failure late in a long array would
+/// take seconds to word; past them, the engine's words stay.
+const MOST_CALLS: usize = 10_000;
+
+/// The functions of `nodes` (an expression's) written in a call of a builtin that calls them
+/// item by item, where that builtin's first argument evaluates again; a function of more than
+/// two parameters is given the whole array or object too, and is left out.
+pub(crate) fn function_calls<'a>(nodes: &[&'a AstNode], value_of: &mut ValueOf) -> Vec<Calls<'a>> {
+    let mut found = Vec::new();
+    for node in nodes {
+        // `$map(xs, f)`, or `xs ~> $map(f)`, whose chain hands the call `xs` first.
+        let (name, over, function) = match node {
+            AstNode::Function { name, args, .. } => match args.as_slice() {
+                [over, function, ..] => (name, over, function),
+                _ => continue,
+            },
+            AstNode::Binary {
+                op: BinaryOp::ChainPipe,
+                lhs,
+                rhs,
+            } => match rhs.as_ref() {
+                AstNode::Function { name, args, .. } => match args.as_slice() {
+                    [function, ..] => (name, lhs.as_ref(), function),
+                    _ => continue,
+                },
+                _ => continue,
+            },
+            _ => continue,
+        };
+        let AstNode::Lambda { params, body, .. } = function else { continue };
+        if params.is_empty() || params.len() > 2 {
+            continue;
+        }
+        let Some(value) = value_of(over, &JValue::Undefined) else {
+            continue;
+        };
+        let mut given: Vec<(JValue, AstNode)> = match (name.as_str(), value) {
+            ("map" | "filter" | "single", value) => items(value)
+                .into_iter()
+                .enumerate()
+                .map(|(index, item)| (item, AstNode::Number(index as f64)))
+                .collect(),
+            ("each" | "sift", JValue::Object(members)) => members
+                .iter()
+                .map(|(key, value)| (value.clone(), AstNode::String(key.to_string())))
+                .collect(),
+            _ => continue,
+        };
+        given.truncate(MOST_CALLS);
+        found.push(Calls {
+            params,
+            body: crate::jsonata_references::nodes(body),
+            given,
+        });
     }
     found
 }
@@ -207,6 +295,42 @@ mod tests {
                 .map(|call| items_a_call_reads(call, &ast, &mut |_, _| Some(JValue::Number(1.0))).is_some())
                 .collect();
             assert_eq!(found, reads, "{expr}");
+        }
+    }
+
+    /// What each call of a function written in a builtin's call is given: an array's items and
+    /// indexes, an object's values and keys; nothing for a builtin that gives it more or other.
+    #[test]
+    fn a_function_handed_to_a_builtin_is_given_each_item() {
+        let given = |expr: &str| {
+            let ast = parsed(expr);
+            let nodes = crate::jsonata_references::nodes(&ast);
+            let mut evaluator = jsonata_core::evaluator::Evaluator::new();
+            let mut value_of = |node: &AstNode, context: &JValue| evaluator.evaluate(node, context).ok();
+            function_calls(&nodes, &mut value_of)
+                .into_iter()
+                .map(|calls| calls.given)
+                .collect::<Vec<_>>()
+        };
+        let (n, s) = (AstNode::Number, |k: &str| AstNode::String(k.into()));
+        assert_eq!(
+            given("$map([7, 8], function($v, $i){ $v })"),
+            vec![vec![(JValue::Number(7.0), n(0.0)), (JValue::Number(8.0), n(1.0))]]
+        );
+        assert_eq!(
+            given("['a'] ~> $filter(function($v){ $v })"),
+            vec![vec![(JValue::string("a"), n(0.0))]]
+        );
+        assert_eq!(
+            given("$each({'a': 1, 'b': 'x'}, function($v, $k){ $v })"),
+            vec![vec![(JValue::Number(1.0), s("a")), (JValue::string("x"), s("b"))]]
+        );
+        for none in [
+            "$map([1], function($v, $i, $a){ $v })",
+            "$reduce([1], function($x, $y){ $x })",
+            "$map([1], $string)",
+        ] {
+            assert!(given(none).is_empty(), "{none}");
         }
     }
 

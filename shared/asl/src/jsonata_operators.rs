@@ -3,15 +3,17 @@
 //! data type`, `D1002: Cannot negate a non-numeric value: "a"`, …). AWS's causes carry
 //! jsonata-js's messages (recorded in floci-io/floci#2737 and #2783); the embedded engine words
 //! these without the values, or without the operator. The operator is found in the expression
-//! and its operands evaluated again: the node of its kind whose operands fail as the engine
-//! says, or of several the one jsonata-js evaluates first (`jsonata_evaluation_order`). Where
-//! none does, or that order is not certain, the engine's words stay.
+//! and its operands evaluated again (in a function's body, with its parameters bound as each
+//! call binds them, `jsonata_context_items::function_calls`): the node of its kind whose
+//! operands fail as the engine says, or of several the one jsonata-js evaluates first
+//! (`jsonata_evaluation_order`). Where none does, or that order is not certain, the engine's
+//! words stay.
 
 use jsonata_core::ast::{AstNode, BinaryOp, UnaryOp};
 use jsonata_core::value::JValue;
 
 use crate::jsonata_blame::{Blame, TOKEN, ValueOf};
-use crate::jsonata_context_items::{in_context, items};
+use crate::jsonata_context_items::{function_calls, in_context, items};
 
 /// jsonata-js's bound on a range, checked before the range is made (its `D2014`). Its message
 /// in 2.0.6, the version Step Functions runs (developer guide, Transforming data with
@@ -89,6 +91,25 @@ fn the_one<'a, T>(
         }
         if let Some(fault) = misfit(node, &context, value_of) {
             found.push((node, fault));
+        }
+    }
+    // A function's body, its parameters bound as each call binds them, in order: the first
+    // call that fails raises, so the calls after it are not looked at.
+    for calls in function_calls(nodes, value_of) {
+        for (item, second) in &calls.given {
+            let mut in_the_call = |node: &AstNode, _: &JValue| value_of(&calls.evaluating(node, second), item);
+            let before = found.len();
+            for node in &calls.body {
+                if found.iter().any(|(seen, _)| std::ptr::eq(*seen, *node)) {
+                    continue;
+                }
+                if let Some(fault) = misfit(node, &JValue::Undefined, &mut in_the_call) {
+                    found.push((node, fault));
+                }
+            }
+            if found.len() > before {
+                break;
+            }
         }
     }
     crate::jsonata_evaluation_order::the_one_evaluated_first(ast, found, value_of)

@@ -384,6 +384,18 @@ const EXPRESSIONS: &[&str] = &[
     "{'k': 1/0} & 'a'",
     "$string({'k': 1/0})",
     "$map([0], function($v){ 'a' & (1/$v) })",
+    // An operator in the body of a function handed to `$map`, `$filter`, `$single`, `$each` or
+    // `$sift` fails with the values of the first call whose operands do not fit.
+    "$filter(['abc'], function($v){ $v > 1 })",
+    "$filter([1, 'a'], function($v, $i){ $v > $i })",
+    "$map([{'p': 1}, {'p': '12'}], function($v){ $v.p > 10 })",
+    "[1, 'a'] ~> $filter(function($v){ $v > 0 })",
+    "$map(['a'], function($v){ -$v })",
+    "$single([1, 'x'], function($v){ $v < 5 })",
+    "$each({'a': 1, 'b': 'x'}, function($v, $k){ $v >= 0 })",
+    "$sift({'a': 'x'}, function($v){ $v * 2 })",
+    // Where the operands read a parameter of an enclosing function, the engine's words stay.
+    "$map([1], function($v){ $map(['a'], function($w){ $w > $v }) })",
 ];
 
 /// One expression's answer, as both sides give it.
