@@ -119,6 +119,10 @@ const FIXED: &[(&str, &str)] = &[
 /// The embedded engine's error, with no code, for a `&` whose operand `$string` cannot write.
 pub(crate) const CONCATENATION: &str = "Cannot concatenate complex types";
 
+/// jsonata-js's `isNumeric` throws D1001 for an infinite number met in `$string`'s
+/// `JSON.stringify`, and its message writes the value as JSON: `null`.
+pub(crate) const INFINITE_IN_JSON: &str = "D1001: Number out of range: null";
+
 /// jsonata-js's message of `code` among those that name no value (`FIXED`), code first.
 pub(crate) fn fixed(code: &str) -> Option<String> {
     FIXED.iter().find(|(c, _)| *c == code).map(|(_, text)| format!("{code}: {text}"))
@@ -153,9 +157,7 @@ fn reworded(code: &str, message: &str) -> Option<String> {
                 serde_json::to_string(text).ok()?
             ))
         }
-        // jsonata-js's `isNumeric` throws D1001 for an infinite number met in `$string`'s
-        // `JSON.stringify`, and its message writes the value as JSON: `null`.
-        ("D1001", "Number out of range: inf" | "Number out of range: -inf") => Some("D1001: Number out of range: null".into()),
+        ("D1001", "Number out of range: inf" | "Number out of range: -inf") => Some(INFINITE_IN_JSON.into()),
         ("D3100", _) => {
             let radix = detail.strip_prefix("Radix must be between 2 and 36, got ")?;
             Some(format!(

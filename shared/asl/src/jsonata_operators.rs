@@ -85,8 +85,9 @@ fn the_one<'a, T>(
     mut misfit: impl FnMut(&'a AstNode, &JValue, &mut ValueOf) -> Option<T>,
 ) -> Option<(&'a AstNode, T)> {
     let mut found: Vec<(&AstNode, T)> = Vec::new();
+    let seen = |found: &[(&AstNode, T)], node: &AstNode| found.iter().any(|(seen, _)| std::ptr::eq(*seen, node));
     for (node, context) in in_context(nodes, value_of) {
-        if found.iter().any(|(seen, _)| std::ptr::eq(*seen, node)) {
+        if seen(&found, node) {
             continue;
         }
         if let Some(fault) = misfit(node, &context, value_of) {
@@ -100,7 +101,7 @@ fn the_one<'a, T>(
             let mut in_the_call = |node: &AstNode, _: &JValue| value_of(&calls.evaluating(node, second), item);
             let before = found.len();
             for node in &calls.body {
-                if found.iter().any(|(seen, _)| std::ptr::eq(*seen, *node)) {
+                if seen(&found, node) {
                     continue;
                 }
                 if let Some(fault) = misfit(node, &JValue::Undefined, &mut in_the_call) {
@@ -126,7 +127,7 @@ fn unwritable(operand: &JValue) -> Option<String> {
     let mut pending = vec![operand];
     while let Some(value) = pending.pop() {
         match value {
-            JValue::Number(n) if n.is_infinite() => return Some("D1001: Number out of range: null".into()),
+            JValue::Number(n) if n.is_infinite() => return Some(crate::jsonata_errors::INFINITE_IN_JSON.into()),
             JValue::Array(items) => pending.extend(items.iter()),
             JValue::Object(members) => pending.extend(members.values()),
             _ => {}
