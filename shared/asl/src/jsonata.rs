@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use jsonata_core::ast::AstNode;
-use jsonata_core::evaluator::{Context as Bindings, Evaluator, EvaluatorOptions};
+use jsonata_core::evaluator::{Context as Bindings, Evaluator, EvaluatorError, EvaluatorOptions};
 use jsonata_core::value::JValue;
 use serde_json::{Map, Value};
 
@@ -185,7 +185,7 @@ pub fn evaluate(expr: &str, env: &(impl Source + ?Sized), field: &str) -> Result
     // '…' threw an error during evaluation", then ". " and a coded JSONata message, or ": " and
     // a bare one (tests/conformance/jsonata.json cites the recordings).
     // With no context item: the input is `$states.input` (see `there_is_no_context_item`).
-    let result = match evaluator.evaluate(ast, &JValue::Undefined) {
+    let result = match guarded(&mut evaluator, ast, &JValue::Undefined) {
         Ok(result) => result,
         Err(e) if e.message() == jsonata_errors::INTERNAL => {
             return Err(StatesError::query_evaluation(
@@ -200,7 +200,7 @@ pub fn evaluate(expr: &str, env: &(impl Source + ?Sized), field: &str) -> Result
             // An operand or argument evaluates on its own, with the context item it is given:
             // none at the top, where only `$states` and variables are read, or an item a filter
             // reads.
-            let mut value_of = |node: &AstNode, context: &JValue| evaluator.evaluate(node, context).ok();
+            let mut value_of = |node: &AstNode, context: &JValue| guarded(&mut evaluator, node, context).ok();
             let reworded = jsonata_blame::in_jsonata_js_words(e.message(), ast, &mut value_of);
             let (separator, message) = jsonata_errors::in_aws_words(reworded.as_deref().unwrap_or(e.message()));
             return Err(StatesError::query_evaluation(
@@ -222,6 +222,15 @@ pub fn evaluate(expr: &str, env: &(impl Source + ?Sized), field: &str) -> Result
         )),
         v => Ok(Some(to_json(&v))),
     }
+}
+
+/// `node` evaluated with `context`, the engine's panic taken for its internal error: it panics
+/// on some numbers an input may give (`$substring('abc', 1e300)` adds past `usize` in a debug
+/// build), which is its failure, not the execution's, as AWS's internal error is AWS's. The
+/// evaluator is not used again after a panic but to evaluate other nodes, each on its own.
+fn guarded(evaluator: &mut Evaluator, node: &AstNode, context: &JValue) -> Result<JValue, EvaluatorError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| evaluator.evaluate(node, context)))
+        .unwrap_or_else(|_| Err(EvaluatorError::EvaluationError(jsonata_errors::INTERNAL.into())))
 }
 
 /// A field's expression yielded a value of the wrong type, in AWS's words: "… returned an
@@ -297,6 +306,26 @@ mod tests {
         assert_eq!(env_eval("$string()", json!({}), json!({})), None);
         assert_eq!(env_eval("$boolean()", json!({}), json!({})), None);
         assert_eq!(env_eval("$split('a,b', 1)", json!({}), json!({})), None);
+    }
+
+    /// Numbers an input may give that the engine cannot take: each fails the field, none ends
+    /// the process (each panicked or exhausted the memory before).
+    #[test]
+    fn numbers_the_engine_cannot_take_fail_the_field() {
+        let states = json!({"input": {"huge": 1e300, "wide": 1e10, "roman": 1e21}});
+        let variables = std::collections::BTreeMap::new();
+        let env = Env {
+            states: &states,
+            variables: &variables,
+        };
+        for expr in [
+            "$substring('abc', $states.input.huge)",
+            "$pad('x', $states.input.wide)",
+            "$formatInteger($states.input.roman, 'I')",
+        ] {
+            let failed = evaluate(expr, &env, "f").unwrap_err();
+            assert_eq!(failed.error, QUERY_EVALUATION_ERROR, "{expr}");
+        }
     }
 
     #[test]

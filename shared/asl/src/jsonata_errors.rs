@@ -12,13 +12,20 @@ use std::borrow::Cow;
 /// more than 100 evaluations deep fails (a 101-term `1+1+…` does, boundaries measured between
 /// 99 and 101), and so does one holding more than `[1..873782]` does. The embedded engine counts
 /// one level more than jsonata-js's for the same tree (an n-term chain is n + 1 here), hence 99.
-/// The sequence bound stands for AWS's, which is on memory: a string of 2^23 characters fails
-/// there too, and is not caught here.
+/// The sequence bound stands for AWS's, which is on memory: a string of 2^22 characters is
+/// held there and one of 2^23 is not, which bounds the widest `$pad` (`jsonata_functions`); a
+/// string built otherwise is not caught here.
 pub(crate) const MAX_DEPTH: usize = 99;
 pub(crate) const MAX_SEQUENCE: usize = 873_782;
+pub(crate) const MAX_STRING: usize = 1 << 23;
 /// AWS fails an expression that loops for ever (a tail call with no base case; floci-io/floci#2667)
 /// after a time not recorded; 5 s ends one here.
 pub(crate) const TIMEOUT_MS: u64 = 5_000;
+
+/// The engine's errors for AWS's bounds, which `in_aws_words` gives in AWS's words: nesting
+/// too deep for its stack, and memory.
+pub(crate) const STACK_BOUND: &str = "U1001: Stack overflow";
+pub(crate) const MEMORY_BOUND: &str = "D2015: Sequence too long";
 
 /// The message of an engine error that stands for AWS's own failure, not a JSONata one: AWS's
 /// cause then says the expression "threw an internal error during evaluation." and gives a fresh

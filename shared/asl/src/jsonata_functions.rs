@@ -7,7 +7,8 @@
 //! that is no JSON number, `$keys` and `$spread` of an array of arrays, `$trim` of a text
 //! holding white space other than a space, a tab, a carriage return or a line feed, and
 //! `$exists($)` in a path step. One is AWS's own: `$base64decode` of text that is not base64
-//! fails there.
+//! fails there. Two bound what a number from the input may ask of the engine: `$pad`'s width
+//! and a Roman `$formatInteger`, whose strings the engine would build at any length.
 
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -23,7 +24,7 @@ type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
 
 /// The functions this module binds, by name, each of which an expression may call or pass as a
 /// value.
-const FUNCTIONS: [(&str, Bind); 24] = [
+const FUNCTIONS: [(&str, Bind); 26] = [
     ("partition", |e| e.register_fn("partition", added::partition)),
     ("range", |e| e.register_fn("range", added::range)),
     ("hash", |e| e.register_fn("hash", added::hash)),
@@ -45,6 +46,8 @@ const FUNCTIONS: [(&str, Bind); 24] = [
     }),
     ("spread", |e| e.register_fn_override("spread", spread)),
     ("base64decode", |e| e.register_fn_override("base64decode", base64decode)),
+    ("pad", |e| e.register_fn_override("pad", pad)),
+    ("formatInteger", |e| e.register_fn_override("formatInteger", format_integer)),
     // The engine compiles `$number`, `$keys`, `$trim` and `$exists`, so they cannot be replaced where
     // called: their stand-ins are reached through a binding of the name (`bind`), which the
     // engine lets shadow a builtin.
@@ -106,6 +109,8 @@ pub(crate) fn only_where_called(name: &str) -> bool {
             | "trim"
             | "exists"
             | "base64decode"
+            | "pad"
+            | "formatInteger"
     )
 }
 
@@ -178,6 +183,34 @@ fn format_base(args: &[JValue]) -> HostFnResult {
         })
         .collect();
     builtin("formatBase", &args)
+}
+
+/// `$pad` to a width AWS's memory bound refuses (`jsonata_errors::MAX_STRING` characters): the
+/// engine would allocate a string of any width an input asks for, and one of 1e10 exhausts the
+/// machine's memory.
+fn pad(args: &[JValue]) -> HostFnResult {
+    jsonata_signatures::check_builtin("pad", args).map_err(EvaluatorError::TypeError)?;
+    if let [_, JValue::Number(width), ..] = args
+        && width.abs() >= crate::jsonata_errors::MAX_STRING as f64
+    {
+        return Err(EvaluatorError::EvaluationError(crate::jsonata_errors::MEMORY_BOUND.into()));
+    }
+    builtin("pad", args)
+}
+
+/// A Roman numeral of more than about ten thousand letters: jsonata-js writes one a letter a
+/// call deep and exhausts its stack there (in 2.0.6 under Node 20, 1e6 is written, 1e7 is a
+/// `RangeError`), where the engine would write one of any length an input asks for (1e21 is a
+/// quintillion `M`s, which exhausts the machine's memory).
+fn format_integer(args: &[JValue]) -> HostFnResult {
+    jsonata_signatures::check_builtin("formatInteger", args).map_err(EvaluatorError::TypeError)?;
+    if let [JValue::Number(n), JValue::String(picture)] = args
+        && matches!(picture.as_ref(), "I" | "i")
+        && n.abs() >= 1e7
+    {
+        return Err(EvaluatorError::EvaluationError(crate::jsonata_errors::STACK_BOUND.into()));
+    }
+    builtin("formatInteger", args)
 }
 
 /// jsonata-js's `foldLeft` starts from the initial value, and from the first item where that
