@@ -47,7 +47,8 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
             return Ok(parsed.clone());
         }
         let read = crate::jsonata_regex_literals::as_the_engine_reads(expr)?;
-        let mut ast = jsonata_core::parser::parse(&read.source).map_err(|e| jsonata_errors::parse_message(&e.to_string(), expr))?;
+        let mut ast =
+            jsonata_core::parser::parse(&read.source).map_err(|e| crate::jsonata_parse_errors::parse_message(&e.to_string(), expr))?;
         crate::jsonata_chain::as_jsonata_js_runs(&mut ast);
         let ast = Rc::new(ast);
         if let Some(refused) = read.refused_once_parsed.or_else(|| crate::jsonata_version::refusal(&ast)) {
@@ -63,7 +64,7 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
                 _ => {}
             }
         }
-        let on_context = crate::jsonata_references::called_on_context(&nodes);
+        let on_context = crate::jsonata_calls::called_on_context(&nodes);
         let host_functions = crate::jsonata_functions::names()
             .filter(|name| {
                 // A stand-in that serves a call alone stands nowhere in an expression that also

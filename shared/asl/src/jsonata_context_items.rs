@@ -142,7 +142,7 @@ pub(crate) fn function_calls<'a>(nodes: &[&'a AstNode], value_of: &mut ValueOf) 
 
 /// The items `call` is evaluated with, in order, where the expression says: as a later step
 /// of `enclosure`, the outermost path or function body it is in
-/// (`jsonata_references::calls_reading_an_inner_context`), each value of the steps before
+/// (`jsonata_calls::calls_reading_an_inner_context`), each value of the steps before
 /// (`items.$count(id, 2)`); in the first filter of one of its steps, outside any path or
 /// function inside that filter (`items[$count(id, 2) > 0]`), each item filtered. None elsewhere:
 /// a path inside the enclosure reads items the expression alone does not give. None too where

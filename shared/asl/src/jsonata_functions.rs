@@ -92,7 +92,7 @@ pub(crate) fn needed(name: &str, args: &[AstNode]) -> bool {
 /// (`$map(xs, $formatBase)`), a builtin is handed the higher-order function's extra arguments
 /// cut to its own arity, as jsonata-js cuts them, which the engine does for its builtins and not
 /// for a function Baton binds; these keep the engine's in an expression that passes one as a
-/// value, and in one that calls one on the context item (`jsonata_references::called_on_context`),
+/// value, and in one that calls one on the context item (`jsonata_calls::called_on_context`),
 /// which a function Baton binds is not handed.
 pub(crate) fn only_where_called(name: &str) -> bool {
     matches!(

@@ -34,7 +34,9 @@ pub(crate) struct Read<'a> {
 pub(crate) fn as_the_engine_reads(expr: &str) -> Result<Read<'_>, String> {
     let chars: Vec<char> = expr.chars().collect();
     let scanned = scan(&chars)?;
-    let refused_once_parsed = scanned.division_where_literal.then(|| crate::jsonata_errors::not_unary(r#""/""#));
+    let refused_once_parsed = scanned
+        .division_where_literal
+        .then(|| crate::jsonata_parse_errors::not_unary(r#""/""#));
     let inner_slashes = scanned.inner_slashes;
     if inner_slashes.is_empty() {
         return Ok(Read {

@@ -159,7 +159,7 @@ fn of_one_function(calls: &[Call]) -> bool {
 }
 
 /// Of the calls that read a path step's item or a function's parameters, each with its
-/// enclosure (`jsonata_references::calls_reading_an_inner_context`), those whose enclosure,
+/// enclosure (`jsonata_calls::calls_reading_an_inner_context`), those whose enclosure,
 /// evaluated again (each enclosure once), fails: they may have raised the error.
 fn enclosed_calls_that_may_have_failed<'a>(
     reading_inner: &[(&'a AstNode, &'a AstNode)],
@@ -196,7 +196,7 @@ fn failed_before<'a>(
     value_of: &mut ValueOf,
 ) -> Option<Vec<Call<'a>>> {
     let (node, name, ..) = *chosen;
-    let handed = crate::jsonata_references::calls_handed_a_function(nodes);
+    let handed = crate::jsonata_calls::calls_handed_a_function(nodes);
     let runs_after = |call: &AstNode| {
         handed.iter().any(|(receiver, body)| {
             crate::jsonata_references::nodes(receiver).iter().any(|n| std::ptr::eq(*n, node))
@@ -331,7 +331,7 @@ pub(crate) fn blame<'a>(message: &str, ast: &'a AstNode, value_of: &mut ValueOf)
         .into_iter()
         .filter_map(|(node, name, args)| SIGNATURES.iter().find(|(n, _)| *n == name).map(|(n, sig)| (node, *n, *sig, args)))
         .collect();
-    let reading_inner = crate::jsonata_references::calls_reading_an_inner_context(&nodes);
+    let reading_inner = crate::jsonata_calls::calls_reading_an_inner_context(&nodes);
     let enclosure_of = |call: &AstNode| {
         reading_inner
             .iter()

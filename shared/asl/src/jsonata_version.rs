@@ -17,7 +17,8 @@
 
 use jsonata_core::ast::{AstNode, BinaryOp};
 
-use crate::jsonata_errors::{as_json, expected_got, syntax_error};
+use crate::jsonata_errors::as_json;
+use crate::jsonata_parse_errors::{expected_got, syntax_error};
 
 /// jsonata-js 2.0.6's words for the first thing, in the order written, that it does not parse
 /// (`$x ?? 1`: `The symbol "?" cannot be used as a unary operator`, its `S0211` without the
@@ -80,7 +81,7 @@ pub(crate) fn refusal(ast: &AstNode) -> Option<String> {
 }
 
 fn unary(symbol: &str) -> String {
-    crate::jsonata_errors::not_unary(&as_json(symbol))
+    crate::jsonata_parse_errors::not_unary(&as_json(symbol))
 }
 
 /// What 2.0.6's parser expects where an expression ends: the token that closes the construct
