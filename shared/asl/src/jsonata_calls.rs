@@ -18,10 +18,10 @@ pub(crate) fn called_on_context<'a>(nodes: &[&'a AstNode]) -> Vec<&'a str> {
         AstNode::Function { name, .. } => Some(name.as_str()),
         _ => None,
     };
-    let chained = chained_calls(nodes);
+    let chained = chains(nodes);
     let without_arguments = nodes
         .iter()
-        .filter(|node| !chained.iter().any(|call| std::ptr::eq(*call, **node)))
+        .filter(|node| !chained.iter().any(|(_, call)| std::ptr::eq(*call, **node)))
         .filter_map(|node| match call(node) {
             Some(AstNode::Function { name, args, .. }) if args.is_empty() => Some(name.as_str()),
             _ => None,
@@ -33,17 +33,17 @@ pub(crate) fn called_on_context<'a>(nodes: &[&'a AstNode]) -> Vec<&'a str> {
         .collect()
 }
 
-/// The right sides of `~>`: a call there is handed the left side as its first argument
-/// (`xs ~> $keys()` is `$keys(xs)`), not the context item.
-fn chained_calls<'a>(nodes: &[&'a AstNode]) -> Vec<&'a AstNode> {
+/// The two sides of each `~>` of `nodes` (an expression's): a call on the right is handed the
+/// left side as its first argument (`xs ~> $keys()` is `$keys(xs)`), not the context item.
+pub(crate) fn chains<'a>(nodes: &[&'a AstNode]) -> Vec<(&'a AstNode, &'a AstNode)> {
     nodes
         .iter()
         .filter_map(|node| match node {
             AstNode::Binary {
                 op: BinaryOp::ChainPipe,
+                lhs,
                 rhs,
-                ..
-            } => Some(rhs.as_ref()),
+            } => Some((lhs.as_ref(), rhs.as_ref())),
             _ => None,
         })
         .collect()

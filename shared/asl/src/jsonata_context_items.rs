@@ -6,7 +6,7 @@
 //! a builtin that calls it item by item is evaluated so too, its parameters bound to each call's
 //! arguments (`function_calls`).
 
-use jsonata_core::ast::{AstNode, BinaryOp, PathStep, Stage};
+use jsonata_core::ast::{AstNode, PathStep, Stage};
 use jsonata_core::value::JValue;
 
 use crate::jsonata_blame::ValueOf;
@@ -90,27 +90,22 @@ const MOST_CALLS: usize = 10_000;
 /// item by item, where that builtin's first argument evaluates again; a function of more than
 /// two parameters is given the whole array or object too, and is left out.
 pub(crate) fn function_calls<'a>(nodes: &[&'a AstNode], value_of: &mut ValueOf) -> Vec<Calls<'a>> {
+    // `$map(xs, f)`, or `xs ~> $map(f)`, whose chain hands the call `xs` first.
+    let written = nodes.iter().filter_map(|node| match node {
+        AstNode::Function { name, args, .. } => match args.as_slice() {
+            [over, function, ..] => Some((name, over, function)),
+            _ => None,
+        },
+        _ => None,
+    });
+    let chained = crate::jsonata_calls::chains(nodes)
+        .into_iter()
+        .filter_map(|(over, call)| match call {
+            AstNode::Function { name, args, .. } => args.first().map(|function| (name, over, function)),
+            _ => None,
+        });
     let mut found = Vec::new();
-    for node in nodes {
-        // `$map(xs, f)`, or `xs ~> $map(f)`, whose chain hands the call `xs` first.
-        let (name, over, function) = match node {
-            AstNode::Function { name, args, .. } => match args.as_slice() {
-                [over, function, ..] => (name, over, function),
-                _ => continue,
-            },
-            AstNode::Binary {
-                op: BinaryOp::ChainPipe,
-                lhs,
-                rhs,
-            } => match rhs.as_ref() {
-                AstNode::Function { name, args, .. } => match args.as_slice() {
-                    [function, ..] => (name, lhs.as_ref(), function),
-                    _ => continue,
-                },
-                _ => continue,
-            },
-            _ => continue,
-        };
+    for (name, over, function) in written.chain(chained) {
         let AstNode::Lambda { params, body, .. } = function else { continue };
         if params.is_empty() || params.len() > 2 {
             continue;

@@ -14,7 +14,7 @@
 //! that is not certain, or a lambda with a signature of its own is defined, the engine's words
 //! stay.
 
-use jsonata_core::ast::{AstNode, BinaryOp};
+use jsonata_core::ast::AstNode;
 use jsonata_core::value::JValue;
 
 use crate::jsonata_blame::{Blame, TOKEN, ValueOf};
@@ -120,17 +120,7 @@ fn plural(element: &str) -> Option<&'static str> {
 /// chain operator passes it).
 fn calls(ast: &AstNode) -> Vec<(&AstNode, &str, Vec<&AstNode>)> {
     let nodes = crate::jsonata_references::nodes(ast);
-    let chained: Vec<(&AstNode, &AstNode)> = nodes
-        .iter()
-        .filter_map(|node| match node {
-            AstNode::Binary {
-                op: BinaryOp::ChainPipe,
-                lhs,
-                rhs,
-            } => Some((rhs.as_ref(), lhs.as_ref())),
-            _ => None,
-        })
-        .collect();
+    let chained = crate::jsonata_calls::chains(&nodes);
     nodes
         .into_iter()
         .filter_map(|node| match node {
@@ -139,7 +129,7 @@ fn calls(ast: &AstNode) -> Vec<(&AstNode, &str, Vec<&AstNode>)> {
                 args,
                 is_builtin: true,
             } => {
-                let piped = chained.iter().find(|(rhs, _)| std::ptr::eq(*rhs, node)).map(|(_, lhs)| *lhs);
+                let piped = chained.iter().find(|(_, rhs)| std::ptr::eq(*rhs, node)).map(|(lhs, _)| *lhs);
                 Some((node, name.as_str(), piped.into_iter().chain(args).collect()))
             }
             _ => None,
