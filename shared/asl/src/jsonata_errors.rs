@@ -205,6 +205,9 @@ pub(crate) fn as_json(text: &str) -> String {
 /// What follows AWS's sentence "… threw an error during evaluation": `. ` and a coded message,
 /// or `: ` and a bound's bare one.
 pub(crate) fn in_aws_words(message: &str) -> (&'static str, Cow<'_, str>) {
+    if let Some(unsupported) = unsupported_regex(message) {
+        return (": ", Cow::Owned(unsupported));
+    }
     let Some(code) = jsonata_core::evaluator::error_code_prefix(message) else {
         // A `&` whose operands could not be evaluated again (`jsonata_operators`): jsonata-js's
         // `$string` of an infinite number or NaN, the likeliest operand it cannot write (one
@@ -232,6 +235,24 @@ pub(crate) fn in_aws_words(message: &str) -> (&'static str, Cow<'_, str>) {
             None => (". ", reworded(code, message).map_or(Cow::Borrowed(message), Cow::Owned)),
         },
     }
+}
+
+/// What the engine's `regex` crate cannot run that JavaScript's regular expressions can, which a
+/// pattern written for it still holds (`jsonata_regex_syntax`): a cause in Baton's words, where
+/// the crate's (`regex parse error: … look-around, including look-ahead and look-behind, is
+/// not supported`, the pattern as rewritten) would be all the user saw.
+fn unsupported_regex(message: &str) -> Option<String> {
+    let detail = message.split_once("Invalid regex: regex parse error")?.1;
+    let what = if detail.contains("look-around") {
+        "look-ahead or look-behind ((?=…), (?!…), (?<=…), (?<!…))"
+    } else if detail.contains("backreferences") {
+        r"a back-reference (\1, \k<name>)"
+    } else {
+        "a construct the engine's regular expressions do not have"
+    };
+    Some(format!(
+        "The regular expression uses {what}, which Step Functions runs, as JavaScript does, and Baton's local JSONata engine cannot"
+    ))
 }
 
 /// "T2001: The left side of the + operator …" as jsonata-js writes it: `the "+" operator`.
@@ -363,5 +384,15 @@ mod tests {
             assert_eq!(in_aws_words(engine), (": ", Cow::Borrowed(aws)), "{engine}");
         }
         assert_eq!(in_aws_words("no code here").0, ": ");
+    }
+
+    #[test]
+    fn what_the_engine_s_regular_expressions_cannot_run_is_said_in_baton_s_words() {
+        let engine = "Argument error: Invalid regex: regex parse error:\n    foo(?=bar)\n       ^^^\nerror: look-around, including look-ahead and look-behind, is not supported";
+        let (_, said) = in_aws_words(engine);
+        assert!(said.starts_with("The regular expression uses look-ahead or look-behind"), "{said}");
+        assert!(!said.contains("regex parse error"), "{said}");
+        let (_, said) = in_aws_words("Invalid regex: regex parse error:\n (a)\\1\nerror: backreferences are not supported");
+        assert!(said.contains("a back-reference"), "{said}");
     }
 }

@@ -1,8 +1,11 @@
 //! Regular expression literals as jsonata-js reads them. Its lexer ends a literal at the first
 //! unescaped `/` outside brackets, parentheses and braces (`scanRegex`), so `/[^/]+$/` is one
 //! literal there, as in JavaScript; the embedded engine ends it at the first unescaped `/`,
-//! and refused that expression. Before the engine reads an expression, each `/` that would end
-//! a literal too soon is escaped (`/[^\/]+$/`), which the pattern reads the same.
+//! and refused that expression. Before the engine reads an expression, each literal's pattern
+//! is written for it (`jsonata_regex_syntax`): each `/` that would end the literal too soon is
+//! escaped (`/[^\/]+$/`), which the pattern reads the same, and what JavaScript reads
+//! otherwise than the engine's `regex` crate (`\w`, `.`, `[^]`, …) is written as the crate
+//! reads it.
 //!
 //! Where it may start one differs too: jsonata-js lexes the token after an expression's first
 //! token as one that follows an operand, so a literal straight after a `(`, `[`, `{` or unary
@@ -19,8 +22,10 @@ use std::borrow::Cow;
 
 /// An expression as the engine is to read it.
 pub(crate) struct Read<'a> {
-    /// `expr` with every `/` inside a regular expression literal that is not the literal's end
-    /// escaped.
+    /// `expr` with each regular expression literal's pattern written for the engine
+    /// (`jsonata_regex_syntax`): every `/` in it that is not the literal's end escaped, and
+    /// what JavaScript reads otherwise than the engine's `regex` crate written as the crate
+    /// reads it.
     pub(crate) source: Cow<'a, str>,
     /// jsonata-js's words for a literal the engine reads where jsonata-js reads a division
     /// sign with nothing before it (`S0211`): a refusal once the engine has parsed the
@@ -37,22 +42,26 @@ pub(crate) fn as_the_engine_reads(expr: &str) -> Result<Read<'_>, String> {
     let refused_once_parsed = scanned
         .division_where_literal
         .then(|| crate::jsonata_parse_errors::not_unary(r#""/""#));
-    let inner_slashes = scanned.inner_slashes;
-    if inner_slashes.is_empty() {
-        return Ok(Read {
-            source: Cow::Borrowed(expr),
-            refused_once_parsed,
-        });
-    }
-    let mut escaped = String::with_capacity(expr.len() + inner_slashes.len());
-    for (at, c) in chars.into_iter().enumerate() {
-        if inner_slashes.contains(&at) {
-            escaped.push('\\');
+    let mut source = String::new();
+    let mut copied = 0;
+    for (start, end) in scanned.patterns {
+        let pattern: String = chars[start..end].iter().collect();
+        let written = crate::jsonata_regex_syntax::for_the_engine(&pattern);
+        if written != pattern {
+            source.extend(&chars[copied..start]);
+            source.push_str(&written);
+            copied = end;
         }
-        escaped.push(c);
     }
+    let source = match copied {
+        0 => Cow::Borrowed(expr),
+        _ => {
+            source.extend(&chars[copied..]);
+            Cow::Owned(source)
+        }
+    };
     Ok(Read {
-        source: Cow::Owned(escaped),
+        source,
         refused_once_parsed,
     })
 }
@@ -80,8 +89,8 @@ pub(crate) struct Punct {
 
 /// What reading an expression's tokens as jsonata-js does finds.
 struct Scanned {
-    /// Each `/` inside a literal that the engine would take for its end.
-    inner_slashes: Vec<usize>,
+    /// Where each literal's pattern starts and ends (exclusive).
+    patterns: Vec<(usize, usize)>,
     punctuation: Vec<Punct>,
     /// A literal stands where jsonata-js reads a division sign.
     division_where_literal: bool,
@@ -89,7 +98,7 @@ struct Scanned {
 
 /// Reads `chars` token by token, or gives jsonata-js's words for a literal it cannot read.
 fn scan(chars: &[char]) -> Result<Scanned, String> {
-    let mut inner_slashes = Vec::new();
+    let mut patterns = Vec::new();
     let mut punctuation = Vec::new();
     let mut division_where_literal = false;
     // Whether the token before may be followed by a literal: the engine's rule (its lexer's
@@ -110,7 +119,7 @@ fn scan(chars: &[char]) -> Result<Scanned, String> {
                     // The engine's parser says so in its words.
                     None => {
                         return Ok(Scanned {
-                            inner_slashes: Vec::new(),
+                            patterns: Vec::new(),
                             punctuation,
                             division_where_literal,
                         });
@@ -121,7 +130,8 @@ fn scan(chars: &[char]) -> Result<Scanned, String> {
                 // The engine reads the literal all the same: what it parses decides whether
                 // an error earlier in the expression is the one to report.
                 division_where_literal |= opens_expression;
-                let end = literal_end(chars, i + 1, &mut inner_slashes)?;
+                let end = literal_end(chars, i + 1)?;
+                patterns.push((i + 1, end));
                 i = end + 1;
                 while chars.get(i).is_some_and(|c| c.is_alphabetic()) {
                     i += 1;
@@ -160,7 +170,7 @@ fn scan(chars: &[char]) -> Result<Scanned, String> {
         }
     }
     Ok(Scanned {
-        inner_slashes,
+        patterns,
         punctuation,
         division_where_literal,
     })
@@ -179,21 +189,17 @@ const PREFIX_OPENERS: &str = "([{-|";
 
 /// The `/` ending the literal whose pattern starts at `start`, found as jsonata-js finds it:
 /// the first with no bracket open (one not after a backslash opens or closes) and an even run
-/// of backslashes before it. Each `/` before it that the engine would take for the end (an
-/// even run of backslashes before it) is added to `inner_slashes`.
-fn literal_end(chars: &[char], start: usize, inner_slashes: &mut Vec<usize>) -> Result<usize, String> {
+/// of backslashes before it.
+fn literal_end(chars: &[char], start: usize) -> Result<usize, String> {
     let mut depth = 0i32;
     for at in start..chars.len() {
         let after_backslash = at > 0 && chars[at - 1] == '\\';
         match chars[at] {
-            '/' if backslashes_before(chars, at).is_multiple_of(2) => {
-                if depth == 0 {
-                    return match at == start {
-                        true => Err("Empty regular expressions are not allowed".into()),
-                        false => Ok(at),
-                    };
-                }
-                inner_slashes.push(at);
+            '/' if depth == 0 && backslashes_before(chars, at).is_multiple_of(2) => {
+                return match at == start {
+                    true => Err("Empty regular expressions are not allowed".into()),
+                    false => Ok(at),
+                };
             }
             '(' | '[' | '{' if !after_backslash => depth += 1,
             ')' | ']' | '}' if !after_backslash => depth -= 1,

@@ -54,6 +54,7 @@ mod jsonata_order_by;
 mod jsonata_parse_errors;
 mod jsonata_references;
 mod jsonata_regex_literals;
+mod jsonata_regex_syntax;
 mod jsonata_signature_blame;
 mod jsonata_signatures;
 mod jsonata_step_functions;

@@ -396,6 +396,23 @@ const EXPRESSIONS: &[&str] = &[
     "$sift({'a': 'x'}, function($v){ $v * 2 })",
     // Where the operands read a parameter of an enclosing function, the engine's words stay.
     "$map([1], function($v){ $map(['a'], function($w){ $w > $v }) })",
+    // Regular expressions as JavaScript reads them (`new RegExp(pattern, flags)`, no `u` flag).
+    "$match('Café au lait', /\\w+/).match",
+    "$replace('héllo wörld', /\\W+/, '|')",
+    "$contains('٣', /\\d/)",
+    "$match('aéz', /[\\w-]+/).match",
+    "$replace('a\\u0085b\\ufeffc', /\\s/, '_')",
+    "$split('a b\\tc', /\\s/)",
+    "$match('ab\\r\\nc', /b.+/).match",
+    "$match('x\\ny', /[^]+/).match",
+    "$replace('Straße süß', /\\b\\w/, 'X')",
+    "$match('a{b}', /a{b}/).match",
+    "$contains('za', /\\z\\a/)",
+    "$match('A1', /\\x41\\u0031/).match",
+    "$split('a[b&c', /[[&]/)",
+    // Look-around and back-references, which the engine's regular expressions cannot run.
+    "$match('foobar', /foo(?=bar)/).match",
+    "$replace('abab', /(ab)\\1/, 'x')",
 ];
 
 /// One expression's answer, as both sides give it.
