@@ -310,7 +310,7 @@ mod tests {
     }
 
     /// Numbers an input may give that the engine cannot take: each fails the field, none ends
-    /// the process (each panicked or exhausted the memory before).
+    /// the process (each panicked, exhausted the memory or overflowed the stack before).
     #[test]
     fn numbers_the_engine_cannot_take_fail_the_field() {
         let states = json!({"input": {"huge": 1e300, "wide": 1e10, "roman": 1e21}});
@@ -323,6 +323,8 @@ mod tests {
             "$substring('abc', $states.input.huge)",
             "$pad('x', $states.input.wide)",
             "$formatInteger($states.input.roman, 'I')",
+            "$formatInteger($states.input.wide / 0, 'w')",
+            "$formatInteger($states.input.wide % 0, 'Ww;o')",
         ] {
             let failed = evaluate(expr, &env, "f").unwrap_err();
             assert_eq!(failed.error, QUERY_EVALUATION_ERROR, "{expr}");

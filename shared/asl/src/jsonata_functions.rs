@@ -8,7 +8,8 @@
 //! holding white space other than a space, a tab, a carriage return or a line feed, and
 //! `$exists($)` in a path step. One is AWS's own: `$base64decode` of text that is not base64
 //! fails there. Two bound what a number from the input may ask of the engine: `$pad`'s width
-//! and a Roman `$formatInteger`, whose strings the engine would build at any length.
+//! and a Roman `$formatInteger`, whose strings the engine would build at any length (and
+//! `$formatInteger` in words of an infinite number, which it would recurse on for ever).
 
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -201,14 +202,18 @@ fn pad(args: &[JValue]) -> HostFnResult {
 /// A Roman numeral of more than about ten thousand letters: jsonata-js writes one a letter a
 /// call deep and exhausts its stack there (in 2.0.6 under Node 20, 1e6 is written, 1e7 is a
 /// `RangeError`), where the engine would write one of any length an input asks for (1e21 is a
-/// quintillion `M`s, which exhausts the machine's memory).
+/// quintillion `M`s, which exhausts the machine's memory). An infinite number or NaN in words
+/// (`w`, `W`, `Ww`, ordinal or not) never reaches a last word: jsonata-js exhausts its stack
+/// (run there), and so did the engine's, which ended the process.
 fn format_integer(args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check_builtin("formatInteger", args).map_err(EvaluatorError::TypeError)?;
-    if let [JValue::Number(n), JValue::String(picture)] = args
-        && matches!(picture.as_ref(), "I" | "i")
-        && n.abs() >= 1e7
-    {
-        return Err(EvaluatorError::EvaluationError(crate::jsonata_errors::STACK_BOUND.into()));
+    if let [JValue::Number(n), JValue::String(picture)] = args {
+        let primary = picture.split(';').next().unwrap_or_default();
+        let roman = matches!(primary, "I" | "i") && n.abs() >= 1e7;
+        let words = matches!(primary, "w" | "W" | "Ww") && !n.is_finite();
+        if roman || words {
+            return Err(EvaluatorError::EvaluationError(crate::jsonata_errors::STACK_BOUND.into()));
+        }
     }
     builtin("formatInteger", args)
 }
