@@ -57,7 +57,8 @@ pub(crate) fn in_context<'a>(nodes: &[&'a AstNode], value_of: &mut ValueOf) -> V
 /// A function written where a builtin that calls it item by item is handed it, with the nodes
 /// of its body and what each call is given, in order: for `$map`, `$filter` and `$single` an
 /// array's items and their indexes, for `$each` and `$sift` an object's values and their keys,
-/// as jsonata-js's `hofFuncArgs` gives them to a function of one or two parameters.
+/// as jsonata-js's `hofFuncArgs` gives them to a function of one or two parameters, and for
+/// `$sort` the two items its merge sort compares.
 pub(crate) struct Calls<'a> {
     params: &'a [String],
     pub(crate) body: Vec<&'a AstNode>,
@@ -113,7 +114,12 @@ pub(crate) fn function_calls<'a>(nodes: &[&'a AstNode], value_of: &mut ValueOf) 
         let Some(value) = value_of(over, &JValue::Undefined) else {
             continue;
         };
-        let mut given: Vec<(JValue, AstNode)> = match (name.as_str(), value) {
+        let mut calls = Calls {
+            params,
+            body: crate::jsonata_references::nodes(body),
+            given: Vec::new(),
+        };
+        calls.given = match (name.as_str(), value) {
             ("map" | "filter" | "single", value) => items(value)
                 .into_iter()
                 .enumerate()
@@ -123,16 +129,57 @@ pub(crate) fn function_calls<'a>(nodes: &[&'a AstNode], value_of: &mut ValueOf) 
                 .iter()
                 .map(|(key, value)| (value.clone(), AstNode::String(key.to_string())))
                 .collect(),
+            ("sort", value) => comparisons(&calls, body, items(value), value_of),
             _ => continue,
         };
-        given.truncate(MOST_CALLS);
-        found.push(Calls {
-            params,
-            body: crate::jsonata_references::nodes(body),
-            given,
-        });
+        calls.given.truncate(MOST_CALLS);
+        found.push(calls);
     }
     found
+}
+
+/// The pairs jsonata-js's `$sort` hands the function it is given, in the order its merge sort
+/// asks (`jsonata_order_by::merge_sort`), as far as the first call that fails: each call's
+/// answer, true as JavaScript takes a value to be true, decides the pairs after it.
+fn comparisons(calls: &Calls, body: &AstNode, items: Vec<JValue>, value_of: &mut ValueOf) -> Vec<(JValue, AstNode)> {
+    let mut given = Vec::new();
+    let _stopped = crate::jsonata_order_by::merge_sort((0..items.len()).collect(), &mut |a, b| {
+        let second = literal(&items[b]).filter(|_| given.len() < MOST_CALLS).ok_or(())?;
+        let answer = value_of(&calls.evaluating(body, &second), &items[a]);
+        given.push((items[a].clone(), second));
+        answer.map(|answer| truthy(&answer)).ok_or(())
+    });
+    given
+}
+
+/// JavaScript's truthiness, by which jsonata-js's merge sort takes a comparator's answer.
+fn truthy(value: &JValue) -> bool {
+    match value {
+        JValue::Bool(b) => *b,
+        JValue::Number(n) => *n != 0.0 && !n.is_nan(),
+        JValue::String(s) => !s.is_empty(),
+        JValue::Null | JValue::Undefined => false,
+        _ => true,
+    }
+}
+
+/// An expression that evaluates to `value`, for a call to be handed it; none for a function.
+fn literal(value: &JValue) -> Option<AstNode> {
+    Some(match value {
+        JValue::Null => AstNode::Null,
+        JValue::Bool(b) => AstNode::Boolean(*b),
+        JValue::Number(n) => AstNode::Number(*n),
+        JValue::String(s) => AstNode::String(s.to_string()),
+        JValue::Undefined => AstNode::Undefined,
+        JValue::Array(items) => AstNode::Array(items.iter().map(literal).collect::<Option<_>>()?),
+        JValue::Object(members) => AstNode::Object(
+            members
+                .iter()
+                .map(|(key, value)| Some((AstNode::String(key.to_string()), literal(value)?)))
+                .collect::<Option<_>>()?,
+        ),
+        _ => return None,
+    })
 }
 
 /// The items `call` is evaluated with, in order, where the expression says: as a later step
@@ -319,6 +366,20 @@ mod tests {
         assert_eq!(
             given("$each({'a': 1, 'b': 'x'}, function($v, $k){ $v })"),
             vec![vec![(JValue::Number(1.0), s("a")), (JValue::string("x"), s("b"))]]
+        );
+        // jsonata-js's merge sort of [3, 1, 2] compares 1 with 2, then 3 with 1 (true: 1 goes
+        // first), then 3 with 2; of ["b", "a", 1], "a" with 1 fails, and nothing after is asked.
+        assert_eq!(
+            given("$sort([3, 1, 2], function($a, $b){ $a > $b })"),
+            vec![vec![
+                (JValue::Number(1.0), n(2.0)),
+                (JValue::Number(3.0), n(1.0)),
+                (JValue::Number(3.0), n(2.0))
+            ]]
+        );
+        assert_eq!(
+            given("$sort(['b', 'a', 1], function($a, $b){ $a > $b })"),
+            vec![vec![(JValue::string("a"), n(1.0))]]
         );
         for none in [
             "$map([1], function($v, $i, $a){ $v })",

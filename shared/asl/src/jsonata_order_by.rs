@@ -26,8 +26,10 @@ enum Stop {
     NotComparable,
 }
 
-/// jsonata-js's `msort`: the left half is the first `len / 2` items.
-fn merge_sort(mut items: Vec<usize>, swap: &mut impl FnMut(usize, usize) -> Result<bool, Stop>) -> Result<Vec<usize>, Stop> {
+/// jsonata-js's `msort`, which its `$sort` runs with the function it is given and an order-by
+/// clause with its own comparator: the left half is the first `len / 2` items, and `swap`
+/// is asked whether the left one goes after the right, in the order jsonata-js asks.
+pub(crate) fn merge_sort<E>(mut items: Vec<usize>, swap: &mut impl FnMut(usize, usize) -> Result<bool, E>) -> Result<Vec<usize>, E> {
     if items.len() <= 1 {
         return Ok(items);
     }

@@ -396,6 +396,12 @@ const EXPRESSIONS: &[&str] = &[
     "$sift({'a': 'x'}, function($v){ $v * 2 })",
     // Where the operands read a parameter of an enclosing function, the engine's words stay.
     "$map([1], function($v){ $map(['a'], function($w){ $w > $v }) })",
+    // A comparator's error quotes the two items jsonata-js's merge sort compared when it failed.
+    "$sort([1, 2, 3, 'x'], function($a, $b){ $a > $b })",
+    "$sort([3, 'a', 1], function($a, $b){ $a < $b })",
+    "$sort([{'a': 1}, {'a': 'x'}, {'a': 2}], function($l, $r){ $l.a > $r.a })",
+    "[9.5, 120, '12', 0.1] ~> $sort(function($a, $b){ $a > $b })",
+    "$sort(['b', true, 'a'], function($a, $b){ $a > $b })[0] > 1",
     // Regular expressions as JavaScript reads them (`new RegExp(pattern, flags)`, no `u` flag).
     "$match('Café au lait', /\\w+/).match",
     "$replace('héllo wörld', /\\W+/, '|')",
