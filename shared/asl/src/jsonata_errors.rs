@@ -164,7 +164,10 @@ fn reworded(code: &str, message: &str) -> Option<String> {
                 serde_json::to_string(text).ok()?
             ))
         }
-        ("D1001", "Number out of range: inf" | "Number out of range: -inf") => Some(INFINITE_IN_JSON.into()),
+        // jsonata-js throws it only for an infinite number (its `isNumeric`, met by an operator
+        // or by `$string`), which its message writes as JSON; the engine writes the value as Rust
+        // does, or, for an operator's operand, not at all.
+        ("D1001", "Number out of range" | "Number out of range: inf" | "Number out of range: -inf") => Some(INFINITE_IN_JSON.into()),
         ("D3100", _) => {
             let radix = detail.strip_prefix("Radix must be between 2 and 36, got ")?;
             Some(format!(
@@ -345,6 +348,7 @@ mod tests {
                 "D3134: The timezone integer format specifier cannot have more than four digits",
             ),
             ("D1001: Number out of range: -inf", "D1001: Number out of range: null"),
+            ("D1001: Number out of range", "D1001: Number out of range: null"),
             (
                 "D3135: empty component specifier",
                 "D3132: Unknown component specifier \"\" in date/time picture string",

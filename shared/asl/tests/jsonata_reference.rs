@@ -396,6 +396,9 @@ const EXPRESSIONS: &[&str] = &[
     "$sift({'a': 'x'}, function($v){ $v * 2 })",
     // Where the operands read a parameter of an enclosing function, the engine's words stay.
     "$map([1], function($v){ $map(['a'], function($w){ $w > $v }) })",
+    // An operator given an infinite number: jsonata-js's isNumeric throws, writing it as JSON.
+    "(1/0) + 1",
+    "[1/0] ~> $map(function($v){ $v * 2 })",
     // A comparator's error quotes the two items jsonata-js's merge sort compared when it failed.
     "$sort([1, 2, 3, 'x'], function($a, $b){ $a > $b })",
     "$sort([3, 'a', 1], function($a, $b){ $a < $b })",
