@@ -325,6 +325,9 @@ mod tests {
             "$formatInteger($states.input.roman, 'I')",
             "$formatInteger($states.input.wide / 0, 'w')",
             "$formatInteger($states.input.wide % 0, 'Ww;o')",
+            "$fromMillis(0, '[Y,-4294967296]')",
+            "$fromMillis(0, '[f,100000000]')",
+            "$now('[D,' & $string($states.input.wide) & ']')",
         ] {
             let failed = evaluate(expr, &env, "f").unwrap_err();
             assert_eq!(failed.error, QUERY_EVALUATION_ERROR, "{expr}");

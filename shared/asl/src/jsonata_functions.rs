@@ -7,9 +7,10 @@
 //! that is no JSON number, `$keys` and `$spread` of an array of arrays, `$trim` of a text
 //! holding white space other than a space, a tab, a carriage return or a line feed, and
 //! `$exists($)` in a path step. One is AWS's own: `$base64decode` of text that is not base64
-//! fails there. Two bound what a number from the input may ask of the engine: `$pad`'s width
-//! and a Roman `$formatInteger`, whose strings the engine would build at any length (and
-//! `$formatInteger` in words of an infinite number, which it would recurse on for ever).
+//! fails there. Some bound what an input may ask of the engine: `$pad`'s width, a date/time
+//! picture's widths and a Roman `$formatInteger`, whose strings the engine would build at any
+//! length (and `$formatInteger` in words of an infinite number, which it would recurse on for
+//! ever).
 
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -151,6 +152,7 @@ pub(crate) fn register(evaluator: &mut Evaluator, used: &[&'static str]) -> Resu
 /// year; the embedded engine's `$now` takes no arguments.
 fn now(args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check("now", "<s?s?:s>", args).map_err(EvaluatorError::TypeError)?;
+    within_memory_bound(args.first())?;
     let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_millis() as f64);
     let mut call = vec![JValue::Number(millis)];
     call.extend_from_slice(args);
@@ -163,11 +165,42 @@ fn now(args: &[JValue]) -> HostFnResult {
 /// seconds with a fraction times 1000.
 fn from_millis(args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check_builtin("fromMillis", args).map_err(EvaluatorError::TypeError)?;
+    within_memory_bound(args.get(1))?;
     let mut args = args.to_vec();
     if let Some(JValue::Number(millis)) = args.first_mut() {
         *millis = millis.trunc();
     }
     builtin("fromMillis", &args)
+}
+
+/// A date/time picture whose width modifier asks for a component as wide as AWS's memory bound
+/// refuses (`jsonata_errors::MAX_STRING` characters): jsonata-js writes `[Y,100000000]` as a year
+/// of that many digits, and the engine would pad one to any width a picture from the input asks
+/// for (`[Y,-4294967296]` is a maximum of 2^32 digits, which exhausted the machine's memory). The
+/// width that pads is the minimum, and for the year the maximum too (XPath's §9.8.4.4, as both
+/// implement it); a maximum elsewhere only cuts a name short.
+fn within_memory_bound(picture: Option<&JValue>) -> Result<(), EvaluatorError> {
+    let Some(JValue::String(picture)) = picture else {
+        return Ok(());
+    };
+    let too_wide = |width: Option<&str>| {
+        width
+            .and_then(|w| w.parse::<usize>().ok())
+            .is_some_and(|w| w >= crate::jsonata_errors::MAX_STRING)
+    };
+    let markers = picture
+        .split('[')
+        .skip(1)
+        .filter_map(|rest| rest.split_once(']').map(|(marker, _)| marker));
+    for marker in markers {
+        let marker: String = marker.split_whitespace().collect();
+        let Some((_, widths)) = marker.rsplit_once(',') else { continue };
+        let (min, max) = widths.split_once('-').map_or((widths, None), |(min, max)| (min, Some(max)));
+        if too_wide(Some(min)) || (marker.starts_with('Y') && too_wide(max)) {
+            return Err(EvaluatorError::EvaluationError(crate::jsonata_errors::MEMORY_BOUND.into()));
+        }
+    }
+    Ok(())
 }
 
 /// jsonata-js rounds the number and the radix as its `$round` does, half to even, before
