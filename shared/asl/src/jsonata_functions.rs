@@ -7,10 +7,7 @@
 //! that is no JSON number, `$keys` and `$spread` of an array of arrays, `$trim` of a text
 //! holding white space other than a space, a tab, a carriage return or a line feed, and
 //! `$exists($)` in a path step. One is AWS's own: `$base64decode` of text that is not base64
-//! fails there. Some bound what an input may ask of the engine: `$pad`'s width, a date/time
-//! picture's widths and a Roman `$formatInteger`, whose strings the engine would build at any
-//! length (and `$formatInteger` in words of an infinite number, which it would recurse on for
-//! ever).
+//! fails there. Some bound what an input may ask of the engine (`jsonata_input_bounds`).
 
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -19,6 +16,7 @@ use jsonata_core::ast::AstNode;
 use jsonata_core::evaluator::{Context as Bindings, Evaluator, EvaluatorError, HostFnResult};
 use jsonata_core::value::{JMap, JValue};
 
+use crate::jsonata_input_bounds as bounds;
 use crate::jsonata_step_functions as added;
 use crate::{jsonata_signatures, jsonata_url};
 
@@ -26,7 +24,7 @@ type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
 
 /// The functions this module binds, by name, each of which an expression may call or pass as a
 /// value.
-const FUNCTIONS: [(&str, Bind); 26] = [
+const FUNCTIONS: [(&str, Bind); 27] = [
     ("partition", |e| e.register_fn("partition", added::partition)),
     ("range", |e| e.register_fn("range", added::range)),
     ("hash", |e| e.register_fn("hash", added::hash)),
@@ -48,15 +46,16 @@ const FUNCTIONS: [(&str, Bind); 26] = [
     }),
     ("spread", |e| e.register_fn_override("spread", spread)),
     ("base64decode", |e| e.register_fn_override("base64decode", base64decode)),
-    ("pad", |e| e.register_fn_override("pad", pad)),
-    ("formatInteger", |e| e.register_fn_override("formatInteger", format_integer)),
-    // The engine compiles `$number`, `$keys`, `$trim` and `$exists`, so they cannot be replaced where
+    ("pad", |e| e.register_fn_override("pad", bounds::pad)),
+    ("formatInteger", |e| e.register_fn_override("formatInteger", bounds::format_integer)),
+    // The engine compiles `$number`, `$keys`, `$trim`, `$exists` and `$distinct`, so they cannot be replaced where
     // called: their stand-ins are reached through a binding of the name (`bind`), which the
     // engine lets shadow a builtin.
     ("number", |e| e.register_fn(COMPILED[0].1, number)),
     ("keys", |e| e.register_fn(COMPILED[1].1, keys)),
     ("trim", |e| e.register_fn(COMPILED[2].1, trim)),
     ("exists", |e| e.register_fn(COMPILED[3].1, exists)),
+    ("distinct", |e| e.register_fn(COMPILED[4].1, bounds::distinct)),
     ("encodeUrl", |e| {
         e.register_fn_override("encodeUrl", |args: &[JValue]| jsonata_url::ENCODE_URL.call(args))
     }),
@@ -110,6 +109,7 @@ pub(crate) fn only_where_called(name: &str) -> bool {
             | "spread"
             | "trim"
             | "exists"
+            | "distinct"
             | "base64decode"
             | "pad"
             | "formatInteger"
@@ -119,11 +119,12 @@ pub(crate) fn only_where_called(name: &str) -> bool {
 /// The builtins the engine compiles that Baton stands in for, each with the name its stand-in is
 /// registered under: one no expression can write, so that only the binding `bind` makes reaches
 /// it.
-const COMPILED: [(&str, &str); 4] = [
+const COMPILED: [(&str, &str); 5] = [
     ("number", "number (jsonata-js)"),
     ("keys", "keys (jsonata-js)"),
     ("trim", "trim (jsonata-js)"),
     ("exists", "exists (jsonata-js)"),
+    ("distinct", "distinct (jsonata-js)"),
 ];
 
 /// Binds the names of the stand-ins that replace a builtin the engine compiles, of those `used`
@@ -152,7 +153,7 @@ pub(crate) fn register(evaluator: &mut Evaluator, used: &[&'static str]) -> Resu
 /// year; the embedded engine's `$now` takes no arguments.
 fn now(args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check("now", "<s?s?:s>", args).map_err(EvaluatorError::TypeError)?;
-    within_memory_bound(args.first())?;
+    bounds::date_picture_within_memory_bound(args.first())?;
     let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_millis() as f64);
     let mut call = vec![JValue::Number(millis)];
     call.extend_from_slice(args);
@@ -165,42 +166,12 @@ fn now(args: &[JValue]) -> HostFnResult {
 /// seconds with a fraction times 1000.
 fn from_millis(args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check_builtin("fromMillis", args).map_err(EvaluatorError::TypeError)?;
-    within_memory_bound(args.get(1))?;
+    bounds::date_picture_within_memory_bound(args.get(1))?;
     let mut args = args.to_vec();
     if let Some(JValue::Number(millis)) = args.first_mut() {
         *millis = millis.trunc();
     }
     builtin("fromMillis", &args)
-}
-
-/// A date/time picture whose width modifier asks for a component as wide as AWS's memory bound
-/// refuses (`jsonata_errors::MAX_STRING` characters): jsonata-js writes `[Y,100000000]` as a year
-/// of that many digits, and the engine would pad one to any width a picture from the input asks
-/// for (`[Y,-4294967296]` is a maximum of 2^32 digits, which exhausted the machine's memory). The
-/// width that pads is the minimum, and for the year the maximum too (XPath's §9.8.4.4, as both
-/// implement it); a maximum elsewhere only cuts a name short.
-fn within_memory_bound(picture: Option<&JValue>) -> Result<(), EvaluatorError> {
-    let Some(JValue::String(picture)) = picture else {
-        return Ok(());
-    };
-    let too_wide = |width: Option<&str>| {
-        width
-            .and_then(|w| w.parse::<usize>().ok())
-            .is_some_and(|w| w >= crate::jsonata_errors::MAX_STRING)
-    };
-    let markers = picture
-        .split('[')
-        .skip(1)
-        .filter_map(|rest| rest.split_once(']').map(|(marker, _)| marker));
-    for marker in markers {
-        let marker: String = marker.split_whitespace().collect();
-        let Some((_, widths)) = marker.rsplit_once(',') else { continue };
-        let (min, max) = widths.split_once('-').map_or((widths, None), |(min, max)| (min, Some(max)));
-        if too_wide(Some(min)) || (marker.starts_with('Y') && too_wide(max)) {
-            return Err(EvaluatorError::EvaluationError(crate::jsonata_errors::MEMORY_BOUND.into()));
-        }
-    }
-    Ok(())
 }
 
 /// jsonata-js rounds the number and the radix as its `$round` does, half to even, before
@@ -217,38 +188,6 @@ fn format_base(args: &[JValue]) -> HostFnResult {
         })
         .collect();
     builtin("formatBase", &args)
-}
-
-/// `$pad` to a width AWS's memory bound refuses (`jsonata_errors::MAX_STRING` characters): the
-/// engine would allocate a string of any width an input asks for, and one of 1e10 exhausts the
-/// machine's memory.
-fn pad(args: &[JValue]) -> HostFnResult {
-    jsonata_signatures::check_builtin("pad", args).map_err(EvaluatorError::TypeError)?;
-    if let [_, JValue::Number(width), ..] = args
-        && width.abs() >= crate::jsonata_errors::MAX_STRING as f64
-    {
-        return Err(EvaluatorError::EvaluationError(crate::jsonata_errors::MEMORY_BOUND.into()));
-    }
-    builtin("pad", args)
-}
-
-/// A Roman numeral of more than about ten thousand letters: jsonata-js writes one a letter a
-/// call deep and exhausts its stack there (in 2.0.6 under Node 20, 1e6 is written, 1e7 is a
-/// `RangeError`), where the engine would write one of any length an input asks for (1e21 is a
-/// quintillion `M`s, which exhausts the machine's memory). An infinite number or NaN in words
-/// (`w`, `W`, `Ww`, ordinal or not) never reaches a last word: jsonata-js exhausts its stack
-/// (run there), and so did the engine's, which ended the process.
-fn format_integer(args: &[JValue]) -> HostFnResult {
-    jsonata_signatures::check_builtin("formatInteger", args).map_err(EvaluatorError::TypeError)?;
-    if let [JValue::Number(n), JValue::String(picture)] = args {
-        let primary = picture.split(';').next().unwrap_or_default();
-        let roman = matches!(primary, "I" | "i") && n.abs() >= 1e7;
-        let words = matches!(primary, "w" | "W" | "Ww") && !n.is_finite();
-        if roman || words {
-            return Err(EvaluatorError::EvaluationError(crate::jsonata_errors::STACK_BOUND.into()));
-        }
-    }
-    builtin("formatInteger", args)
 }
 
 /// jsonata-js's `foldLeft` starts from the initial value, and from the first item where that
@@ -493,7 +432,7 @@ fn radix_literal(text: &str) -> bool {
 /// The embedded engine's own builtin `name`, called with `args` (its signature checked first,
 /// so at most three). A function handed to it (`$reduce`'s, `$sort`'s) may call the functions
 /// this module binds, so they stand beside it then, but for `name` itself, the engine's here.
-fn builtin(name: &str, args: &[JValue]) -> HostFnResult {
+pub(crate) fn builtin(name: &str, args: &[JValue]) -> HostFnResult {
     const PARAMS: [&str; 3] = ["a0", "a1", "a2"];
     let mut bindings = Bindings::new();
     for (param, arg) in PARAMS.into_iter().zip(args) {

@@ -396,6 +396,12 @@ const EXPRESSIONS: &[&str] = &[
     "$sift({'a': 'x'}, function($v){ $v * 2 })",
     // Where the operands read a parameter of an enclosing function, the engine's words stay.
     "$map([1], function($v){ $map(['a'], function($w){ $w > $v }) })",
+    // Items deep equal are kept once (jsonata-js's deepEquals), by Baton's hashing stand-in.
+    "$distinct([1, 1.0, -0, 0, '1'])",
+    "$distinct([{'a': 1, 'b': [2]}, {'b': [2], 'a': 1}, {'a': 1}])",
+    "$distinct([[1, [2]], [1, [2]], [[1], 2]])",
+    "$distinct([{'ab': 'c'}, {'a': 'bc'}, 'ab', 'a'])",
+    "$map([[1, 1], [2, 2]], $distinct)",
     // An operator given an infinite number: jsonata-js's isNumeric throws, writing it as JSON.
     "(1/0) + 1",
     "[1/0] ~> $map(function($v){ $v * 2 })",
