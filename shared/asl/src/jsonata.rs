@@ -50,10 +50,11 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
         let mut ast =
             jsonata_core::parser::parse(&read.source).map_err(|e| crate::jsonata_parse_errors::parse_message(&e.to_string(), expr))?;
         crate::jsonata_chain::as_jsonata_js_runs(&mut ast);
-        let ast = Rc::new(ast);
         if let Some(refused) = read.refused_once_parsed.or_else(|| crate::jsonata_version::refusal(&ast)) {
             return Err(refused);
         }
+        crate::jsonata_transform::as_jsonata_js_runs(&mut ast);
+        let ast = Rc::new(ast);
         // Called (`$now()`) or passed as a value (`$map(xs, $encodeUrl)`).
         let nodes = crate::jsonata_references::nodes(&ast);
         let (mut called, mut passed) = (Vec::new(), Vec::new());

@@ -18,13 +18,14 @@ use jsonata_core::value::{JMap, JValue};
 
 use crate::jsonata_input_bounds as bounds;
 use crate::jsonata_step_functions as added;
+use crate::jsonata_transform as transform;
 use crate::{jsonata_signatures, jsonata_url};
 
 type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
 
 /// The functions this module binds, by name, each of which an expression may call or pass as a
 /// value.
-const FUNCTIONS: [(&str, Bind); 27] = [
+const FUNCTIONS: [(&str, Bind); 28] = [
     ("partition", |e| e.register_fn("partition", added::partition)),
     ("range", |e| e.register_fn("range", added::range)),
     ("hash", |e| e.register_fn("hash", added::hash)),
@@ -56,6 +57,7 @@ const FUNCTIONS: [(&str, Bind); 27] = [
     ("trim", |e| e.register_fn(COMPILED[2].1, trim)),
     ("exists", |e| e.register_fn(COMPILED[3].1, exists)),
     ("distinct", |e| e.register_fn(COMPILED[4].1, bounds::distinct)),
+    (transform::FUNCTION, |e| e.register_fn(transform::FUNCTION, transform::transform)),
     ("encodeUrl", |e| {
         e.register_fn_override("encodeUrl", |args: &[JValue]| jsonata_url::ENCODE_URL.call(args))
     }),
@@ -433,19 +435,41 @@ fn radix_literal(text: &str) -> bool {
 /// so at most three). A function handed to it (`$reduce`'s, `$sort`'s) may call the functions
 /// this module binds, so they stand beside it then, but for `name` itself, the engine's here.
 pub(crate) fn builtin(name: &str, args: &[JValue]) -> HostFnResult {
-    const PARAMS: [&str; 3] = ["a0", "a1", "a2"];
+    let others: Vec<&'static str> = match args.iter().any(|arg| matches!(arg, JValue::Lambda(_))) {
+        true => names().filter(|other| *other != name).collect(),
+        false => Vec::new(),
+    };
+    call(name, Bindings::new(), args, &others)
+}
+
+/// `function` (a function an expression made) called with `args`, as the engine calls it: with
+/// the variables it closed over, and the functions this module binds that `bound` names.
+pub(crate) fn apply(function: &JValue, args: &[JValue], bound: &[&'static str]) -> HostFnResult {
+    const CALLED: &str = "called (jsonata-js)";
     let mut bindings = Bindings::new();
+    bindings.bind(CALLED.into(), function.clone());
+    call(CALLED, bindings, args, bound)
+}
+
+/// `$callee(args…)` evaluated with `bindings`, the functions `registered` names bound beside the
+/// engine's (the signatures checked first, so at most three arguments).
+fn call(callee: &str, mut bindings: Bindings, args: &[JValue], registered: &[&'static str]) -> HostFnResult {
+    const PARAMS: [&str; 3] = ["a0", "a1", "a2"];
     for (param, arg) in PARAMS.into_iter().zip(args) {
         bindings.bind(param.into(), arg.clone());
     }
-    let params: Vec<String> = PARAMS.iter().take(args.len()).map(|param| format!("${param}")).collect();
-    let call = format!("${name}({})", params.join(", "));
-    let ast = crate::jsonata::parse(&call).map_err(EvaluatorError::EvaluationError)?;
+    let args = PARAMS
+        .iter()
+        .take(args.len())
+        .map(|param| AstNode::Variable((*param).into()))
+        .collect();
+    let ast = AstNode::Function {
+        name: callee.into(),
+        args,
+        is_builtin: true,
+    };
     let mut evaluator = Evaluator::with_context(bindings);
-    if args.iter().any(|arg| matches!(arg, JValue::Lambda(_))) {
-        let others: Vec<&'static str> = names().filter(|other| *other != name).collect();
-        register(&mut evaluator, &others)?;
-    }
+    register(&mut evaluator, registered)?;
     evaluator.evaluate(&ast, &JValue::Undefined)
 }
 

@@ -59,6 +59,7 @@ mod jsonata_regex_syntax;
 mod jsonata_signature_blame;
 mod jsonata_signatures;
 mod jsonata_step_functions;
+mod jsonata_transform;
 mod jsonata_url;
 mod jsonata_version;
 pub mod log_record;

@@ -396,6 +396,17 @@ const EXPRESSIONS: &[&str] = &[
     "$sift({'a': 'x'}, function($v){ $v * 2 })",
     // Where the operands read a parameter of an enclosing function, the engine's words stay.
     "$map([1], function($v){ $map(['a'], function($w){ $w > $v }) })",
+    // A transform changes the objects its location selects and no other, however equal.
+    "{'billing': {'city': 'Oslo'}, 'shipping': {'city': 'Oslo'}} ~> |billing|{'kind': 'billing'}|",
+    "[{'x': 1}, {'x': 1}] ~> |$[0]|{'y': 2}|",
+    "{'o': [{'a': 1}, {'a': 2}]} ~> |o#$i[$i = 1]|{'x': 5}|",
+    "{'a': {'b': {'c': 1}}} ~> |a.b|{'w': 1}| ~> |a|{'v': 1}, 'b'|",
+    "{'a': [{'b': 1, 'c': 2}]} ~> |a|{'d': b + c}, ['b', 'c']|",
+    "($t := |a|{'z': 1}|; $t({'a': {'x': 1}}))",
+    "{'a': 1} ~> |$|'x'|",
+    "{'a': 1} ~> |$|{}, 5|",
+    "5 ~> |$|{}|",
+    "[[1, 2], [3]] ~> |$|{'n': $count($)}|",
     // Items deep equal are kept once (jsonata-js's deepEquals), by Baton's hashing stand-in.
     "$distinct([1, 1.0, -0, 0, '1'])",
     "$distinct([{'a': 1, 'b': [2]}, {'b': [2], 'a': 1}, {'a': 1}])",
