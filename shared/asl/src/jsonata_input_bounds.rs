@@ -14,9 +14,9 @@ use crate::jsonata_functions::builtin;
 use crate::jsonata_signatures;
 
 /// A date/time picture whose width modifier asks for a component as wide as AWS's memory bound
-/// refuses (`MAX_STRING` characters): jsonata-js writes `[Y,100000000]` as a year
-/// of that many digits, and the engine would pad one to any width a picture from the input asks
-/// for (`[Y,-4294967296]` is a maximum of 2^32 digits, which exhausted the machine's memory). The
+/// refuses (`MAX_STRING` characters): jsonata-js writes `[Y,100000000]` as a year of that many
+/// digits, and the engine would pad one to any width a picture from the input asks for
+/// (`[Y,-4294967296]` is a maximum of 2^32 digits, which exhausted the machine's memory). The
 /// width that pads is the minimum, and for the year the maximum too (XPath's §9.8.4.4, as both
 /// implement it); a maximum elsewhere only cuts a name short.
 pub(crate) fn date_picture_within_memory_bound(picture: Option<&JValue>) -> Result<(), EvaluatorError> {
@@ -39,9 +39,9 @@ pub(crate) fn date_picture_within_memory_bound(picture: Option<&JValue>) -> Resu
     Ok(())
 }
 
-/// `$pad` to a width AWS's memory bound refuses (`MAX_STRING` characters): the
-/// engine would allocate a string of any width an input asks for, and one of 1e10 exhausts the
-/// machine's memory.
+/// `$pad` to a width AWS's memory bound refuses (`MAX_STRING` characters): the engine would
+/// allocate a string of any width an input asks for, and one of 1e10 exhausts the machine's
+/// memory.
 pub(crate) fn pad(args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check_builtin("pad", args).map_err(EvaluatorError::TypeError)?;
     if let [_, JValue::Number(width), ..] = args
