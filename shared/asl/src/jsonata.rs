@@ -1,9 +1,10 @@
 //! JSONata states: `{% … %}` expressions evaluated with `$states` and the workflow variables
 //! bound, by the jsonata-core crate (a port of jsonata-js that passes its 1,686-case suite).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::time::Instant;
 
 use jsonata_core::ast::AstNode;
 use jsonata_core::evaluator::{Context as Bindings, Evaluator, EvaluatorError, EvaluatorOptions};
@@ -150,6 +151,52 @@ impl Source for Env<'_> {
     }
 }
 
+thread_local! {
+    /// When the expression being evaluated on this thread runs out of time.
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// AWS's bounds on one evaluation (`jsonata_errors`), for the expression's evaluator and for
+/// those a function Baton binds makes to call the engine's builtins or the expression's own
+/// functions (`jsonata_functions::apply`), which share what is left of the expression's time:
+/// a function handed to `$reduce` or a transform's clause that loops for ever is stopped as one
+/// in the expression is.
+pub(crate) fn bounds() -> EvaluatorOptions {
+    let left = DEADLINE.with(Cell::get).map_or(jsonata_errors::TIMEOUT_MS, |deadline| {
+        u64::try_from(deadline.saturating_duration_since(Instant::now()).as_millis()).unwrap_or(u64::MAX)
+    });
+    EvaluatorOptions {
+        timeout_ms: Some(left.max(1)),
+        max_stack_depth: Some(jsonata_errors::MAX_DEPTH),
+        max_sequence_length: Some(jsonata_errors::MAX_SEQUENCE),
+        cancel: None,
+    }
+}
+
+/// The deadline of the outermost evaluation on this thread, from its start until it ends.
+struct Deadline {
+    outermost: bool,
+}
+
+impl Deadline {
+    fn start() -> Self {
+        let outermost = DEADLINE.with(Cell::get).is_none();
+        if outermost {
+            let deadline = Instant::now() + std::time::Duration::from_millis(jsonata_errors::TIMEOUT_MS);
+            DEADLINE.with(|d| d.set(Some(deadline)));
+        }
+        Deadline { outermost }
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        if self.outermost {
+            DEADLINE.with(|d| d.set(None));
+        }
+    }
+}
+
 /// Evaluates one expression; `None` when it yields nothing (JSONata's undefined). A variable
 /// the execution never assigned is unbound, so undefined, as on AWS: `{"error": "{% $stateError
 /// %}"}` fails with "… returned nothing (undefined)." (recorded in localstack/localstack,
@@ -173,14 +220,9 @@ pub fn evaluate(expr: &str, env: &(impl Source + ?Sized), field: &str) -> Result
     if let Some(states) = states {
         bindings.bind("states".to_string(), JValue::from(states));
     }
-    let bounds = EvaluatorOptions {
-        timeout_ms: Some(jsonata_errors::TIMEOUT_MS),
-        max_stack_depth: Some(jsonata_errors::MAX_DEPTH),
-        max_sequence_length: Some(jsonata_errors::MAX_SEQUENCE),
-        cancel: None,
-    };
+    let _deadline = Deadline::start();
     crate::jsonata_functions::bind(&mut bindings, &parsed.host_functions);
-    let mut evaluator = Evaluator::with_options(bindings, bounds);
+    let mut evaluator = Evaluator::with_options(bindings, bounds());
     crate::jsonata_functions::register(&mut evaluator, &parsed.host_functions)
         .map_err(|e| StatesError::new(QUERY_EVALUATION_ERROR, format!("Step Functions' JSONata functions: {e}")))?;
     // AWS's wording, recorded in executions: "The JSONata expression '…' specified for the field
@@ -332,6 +374,30 @@ mod tests {
         ] {
             let failed = evaluate(expr, &env, "f").unwrap_err();
             assert_eq!(failed.error, QUERY_EVALUATION_ERROR, "{expr}");
+        }
+    }
+
+    /// A function handed to a function Baton binds, or a transform's clause, runs in an
+    /// evaluator of its own: one that loops for ever ran for ever there (the engine's own
+    /// bounds were not set on it) and is now stopped when the expression's time is up.
+    #[test]
+    fn a_function_that_loops_for_ever_where_baton_calls_it_is_stopped() {
+        let states = json!({"input": {}});
+        let variables = std::collections::BTreeMap::new();
+        let env = Env {
+            states: &states,
+            variables: &variables,
+        };
+        for expr in [
+            "($f := function($n){ $f($n) }; $reduce([1, 2], function($a, $b){ $f(1) }))",
+            "($f := function($n){ $f($n) }; {'a': {}} ~> |a|{'x': $f(1)}|)",
+        ] {
+            let failed = evaluate(expr, &env, "f").unwrap_err();
+            assert!(
+                failed.cause.ends_with("Expression evaluation timeout: Check for infinite loop"),
+                "{expr}: {}",
+                failed.cause
+            );
         }
     }
 

@@ -468,7 +468,7 @@ fn call(callee: &str, mut bindings: Bindings, args: &[JValue], registered: &[&'s
         args,
         is_builtin: true,
     };
-    let mut evaluator = Evaluator::with_context(bindings);
+    let mut evaluator = Evaluator::with_options(bindings, crate::jsonata::bounds());
     register(&mut evaluator, registered)?;
     evaluator.evaluate(&ast, &JValue::Undefined)
 }
