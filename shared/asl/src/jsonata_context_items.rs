@@ -294,10 +294,15 @@ pub(crate) fn given_item_by_item(
 }
 
 /// Whether an argument's value is written out whole, so reads nothing: a literal, a function
-/// (whatever its body reads, it is a function), or an array or object of such.
+/// (whatever its body reads, it is a function; a builtin named, `$string`, is one wherever it
+/// is read, as an expression that binds its name again is rare enough to be worded wrongly), or
+/// an array or object of such.
 pub(crate) fn written_whole(arg: &AstNode) -> bool {
     match arg {
-        AstNode::String(_) | AstNode::Number(_) | AstNode::Boolean(_) | AstNode::Null | AstNode::Lambda { .. } => true,
+        AstNode::String(_) | AstNode::Number(_) | AstNode::Boolean(_) | AstNode::Null | AstNode::Regex { .. } | AstNode::Lambda { .. } => {
+            true
+        }
+        AstNode::Variable(name) => crate::jsonata_signatures::SIGNATURES.iter().any(|(builtin, _)| builtin == name),
         AstNode::Array(items) => items.iter().all(written_whole),
         AstNode::Object(pairs) => pairs.iter().all(|(key, value)| written_whole(key) && written_whole(value)),
         _ => false,
