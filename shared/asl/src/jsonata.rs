@@ -55,6 +55,7 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
             return Err(refused);
         }
         crate::jsonata_transform::as_jsonata_js_runs(&mut ast);
+        crate::jsonata_url_calls::as_jsonata_js_calls(&mut ast);
         let ast = Rc::new(ast);
         // Called (`$now()`) or passed as a value (`$map(xs, $encodeUrl)`).
         let nodes = crate::jsonata_references::nodes(&ast);

@@ -25,7 +25,7 @@ type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
 
 /// The functions this module binds, by name, each of which an expression may call or pass as a
 /// value.
-const FUNCTIONS: [(&str, Bind); 28] = [
+const FUNCTIONS: [(&str, Bind); 32] = [
     ("partition", |e| e.register_fn("partition", added::partition)),
     ("range", |e| e.register_fn("range", added::range)),
     ("hash", |e| e.register_fn("hash", added::hash)),
@@ -69,6 +69,27 @@ const FUNCTIONS: [(&str, Bind); 28] = [
     }),
     ("decodeUrlComponent", |e| {
         e.register_fn_override("decodeUrlComponent", |args: &[JValue]| jsonata_url::DECODE_URL_COMPONENT.call(args))
+    }),
+    // Their calls on the context item (`jsonata_url_calls`).
+    (jsonata_url::ENCODE_URL.on_context_name, |e| {
+        e.register_fn(jsonata_url::ENCODE_URL.on_context_name, |args: &[JValue]| {
+            jsonata_url::ENCODE_URL.on_context(args)
+        })
+    }),
+    (jsonata_url::ENCODE_URL_COMPONENT.on_context_name, |e| {
+        e.register_fn(jsonata_url::ENCODE_URL_COMPONENT.on_context_name, |args: &[JValue]| {
+            jsonata_url::ENCODE_URL_COMPONENT.on_context(args)
+        })
+    }),
+    (jsonata_url::DECODE_URL.on_context_name, |e| {
+        e.register_fn(jsonata_url::DECODE_URL.on_context_name, |args: &[JValue]| {
+            jsonata_url::DECODE_URL.on_context(args)
+        })
+    }),
+    (jsonata_url::DECODE_URL_COMPONENT.on_context_name, |e| {
+        e.register_fn(jsonata_url::DECODE_URL_COMPONENT.on_context_name, |args: &[JValue]| {
+            jsonata_url::DECODE_URL_COMPONENT.on_context(args)
+        })
     }),
     // What AWS answers a call of it, recorded by TestState (floci-io/floci#2737): "… threw an
     // error during evaluation. T1006: Attempted to invoke a non-function".

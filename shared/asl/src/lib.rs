@@ -61,6 +61,7 @@ mod jsonata_signatures;
 mod jsonata_step_functions;
 mod jsonata_transform;
 mod jsonata_url;
+mod jsonata_url_calls;
 mod jsonata_version;
 pub mod log_record;
 pub mod mock;

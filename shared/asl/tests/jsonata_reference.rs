@@ -396,6 +396,13 @@ const EXPRESSIONS: &[&str] = &[
     "$sift({'a': 'x'}, function($v){ $v * 2 })",
     // Where the operands read a parameter of an enclosing function, the engine's words stay.
     "$map([1], function($v){ $map(['a'], function($w){ $w > $v }) })",
+    // The URL functions passed as a value, and called on a path step's item.
+    "$map(['a b', 'c/d'], $encodeUrl)",
+    "$map(['a b'], $encodeUrlComponent)",
+    "['a b'].$encodeUrl()",
+    "[{'a': 1}].$encodeUrl()",
+    "['a%2Fb'].$decodeUrlComponent()",
+    "($encodeUrl := function($x){ 'mine' }; $map(['a'], $encodeUrl))",
     // Too many arguments to a call on a path step's item, a builtin among them: jsonata-js
     // blames the first argument that does not fit.
     "[{'a': 1}, {'a': 2}].$uppercase($uppercase, '%41', '')",
