@@ -123,6 +123,21 @@ const FIXED: &[(&str, &str)] = &[
     ),
 ];
 
+/// The engine's uncoded errors for what jsonata-js does not check and JavaScript then refuses,
+/// with JavaScript's `TypeError` (run in jsonata-js 2.0.6): a picture that is nothing, which the
+/// signatures let through (`$formatNumber(1, $states.input.missing)`), as only that reaches
+/// these words once the signature holds.
+const JAVASCRIPT: &[(&str, &str)] = &[
+    (
+        "formatNumber() requires a number and a string",
+        "Cannot read properties of undefined (reading 'split')",
+    ),
+    (
+        "formatInteger() requires a number and a string",
+        "Cannot read properties of undefined (reading 'lastIndexOf')",
+    ),
+];
+
 /// The embedded engine's error, with no code, for a `&` whose operand `$string` cannot write.
 pub(crate) const CONCATENATION: &str = "Cannot concatenate complex types";
 
@@ -217,6 +232,9 @@ pub(crate) fn in_aws_words(message: &str) -> (&'static str, Cow<'_, str>) {
         // holding an infinite number is D1001 there).
         if message == CONCATENATION {
             return (". ", fixed("D3001").map_or(Cow::Borrowed(message), Cow::Owned));
+        }
+        if let Some((_, javascript)) = JAVASCRIPT.iter().find(|(engine, _)| *engine == message) {
+            return (": ", Cow::Borrowed(javascript));
         }
         return (": ", Cow::Borrowed(message));
     };
@@ -388,6 +406,14 @@ mod tests {
             assert_eq!(in_aws_words(engine), (": ", Cow::Borrowed(aws)), "{engine}");
         }
         assert_eq!(in_aws_words("no code here").0, ": ");
+    }
+
+    #[test]
+    fn what_javascript_refuses_is_in_its_words() {
+        assert_eq!(
+            in_aws_words("formatNumber() requires a number and a string"),
+            (": ", Cow::Borrowed("Cannot read properties of undefined (reading 'split')"))
+        );
     }
 
     #[test]
