@@ -159,7 +159,7 @@ thread_local! {
 
 /// AWS's bounds on one evaluation (`jsonata_errors`), for the expression's evaluator and for
 /// those a function Baton binds makes to call the engine's builtins or the expression's own
-/// functions (`jsonata_functions::apply`), which share what is left of the expression's time:
+/// functions (`jsonata_engine_calls`), which share what is left of the expression's time:
 /// a function handed to `$reduce` or a transform's clause that loops for ever is stopped as one
 /// in the expression is.
 pub(crate) fn bounds() -> EvaluatorOptions {
@@ -329,7 +329,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn env_eval(expr: &str, states: Value, vars: Value) -> Option<Value> {
+    fn env_result(expr: &str, states: Value, vars: Value) -> Result<Option<Value>, StatesError> {
         let variables = serde_json::from_value(vars).unwrap();
         evaluate(
             expr,
@@ -339,7 +339,10 @@ mod tests {
             },
             "f",
         )
-        .unwrap()
+    }
+
+    fn env_eval(expr: &str, states: Value, vars: Value) -> Option<Value> {
+        env_result(expr, states, vars).unwrap()
     }
 
     /// An expression has no context item: AWS refuses a top-level name for that reason
@@ -358,11 +361,6 @@ mod tests {
     #[test]
     fn numbers_the_engine_cannot_take_fail_the_field() {
         let states = json!({"input": {"huge": 1e300, "wide": 1e10, "roman": 1e21}});
-        let variables = std::collections::BTreeMap::new();
-        let env = Env {
-            states: &states,
-            variables: &variables,
-        };
         for expr in [
             "$substring('abc', $states.input.huge)",
             "$pad('x', $states.input.wide)",
@@ -373,7 +371,7 @@ mod tests {
             "$fromMillis(0, '[f,100000000]')",
             "$now('[D,' & $string($states.input.wide) & ']')",
         ] {
-            let failed = evaluate(expr, &env, "f").unwrap_err();
+            let failed = env_result(expr, states.clone(), json!({})).unwrap_err();
             assert_eq!(failed.error, QUERY_EVALUATION_ERROR, "{expr}");
         }
     }
@@ -383,17 +381,11 @@ mod tests {
     /// bounds were not set on it) and is now stopped when the expression's time is up.
     #[test]
     fn a_function_that_loops_for_ever_where_baton_calls_it_is_stopped() {
-        let states = json!({"input": {}});
-        let variables = std::collections::BTreeMap::new();
-        let env = Env {
-            states: &states,
-            variables: &variables,
-        };
         for expr in [
             "($f := function($n){ $f($n) }; $reduce([1, 2], function($a, $b){ $f(1) }))",
             "($f := function($n){ $f($n) }; {'a': {}} ~> |a|{'x': $f(1)}|)",
         ] {
-            let failed = evaluate(expr, &env, "f").unwrap_err();
+            let failed = env_result(expr, json!({"input": {}}), json!({})).unwrap_err();
             assert!(
                 failed.cause.ends_with("Expression evaluation timeout: Check for infinite loop"),
                 "{expr}: {}",

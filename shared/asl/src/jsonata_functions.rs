@@ -16,6 +16,7 @@ use jsonata_core::ast::AstNode;
 use jsonata_core::evaluator::{Context as Bindings, Evaluator, EvaluatorError, HostFnResult};
 use jsonata_core::value::{JMap, JValue};
 
+use crate::jsonata_engine_calls::builtin;
 use crate::jsonata_input_bounds as bounds;
 use crate::jsonata_step_functions as added;
 use crate::jsonata_transform as transform;
@@ -450,48 +451,6 @@ fn radix_literal(text: &str) -> bool {
             let tail = &text[i..];
             literal(tail, ['b', 'B'], binary) && tail[2..].chars().all(|c| binary(&c))
         })
-}
-
-/// The embedded engine's own builtin `name`, called with `args` (its signature checked first,
-/// so at most three). A function handed to it (`$reduce`'s, `$sort`'s) may call the functions
-/// this module binds, so they stand beside it then, but for `name` itself, the engine's here.
-pub(crate) fn builtin(name: &str, args: &[JValue]) -> HostFnResult {
-    let others: Vec<&'static str> = match args.iter().any(|arg| matches!(arg, JValue::Lambda(_))) {
-        true => names().filter(|other| *other != name).collect(),
-        false => Vec::new(),
-    };
-    call(name, Bindings::new(), args, &others)
-}
-
-/// `function` (a function an expression made) called with `args`, as the engine calls it: with
-/// the variables it closed over, and the functions this module binds that `bound` names.
-pub(crate) fn apply(function: &JValue, args: &[JValue], bound: &[&'static str]) -> HostFnResult {
-    const CALLED: &str = "called (jsonata-js)";
-    let mut bindings = Bindings::new();
-    bindings.bind(CALLED.into(), function.clone());
-    call(CALLED, bindings, args, bound)
-}
-
-/// `$callee(args…)` evaluated with `bindings`, the functions `registered` names bound beside the
-/// engine's (the signatures checked first, so at most three arguments).
-fn call(callee: &str, mut bindings: Bindings, args: &[JValue], registered: &[&'static str]) -> HostFnResult {
-    const PARAMS: [&str; 3] = ["a0", "a1", "a2"];
-    for (param, arg) in PARAMS.into_iter().zip(args) {
-        bindings.bind(param.into(), arg.clone());
-    }
-    let args = PARAMS
-        .iter()
-        .take(args.len())
-        .map(|param| AstNode::Variable((*param).into()))
-        .collect();
-    let ast = AstNode::Function {
-        name: callee.into(),
-        args,
-        is_builtin: true,
-    };
-    let mut evaluator = Evaluator::with_options(bindings, crate::jsonata::bounds());
-    register(&mut evaluator, registered)?;
-    evaluator.evaluate(&ast, &JValue::Undefined)
 }
 
 #[cfg(test)]

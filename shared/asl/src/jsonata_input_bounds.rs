@@ -9,8 +9,8 @@ use std::collections::HashSet;
 use jsonata_core::evaluator::{EvaluatorError, HostFnResult};
 use jsonata_core::value::JValue;
 
+use crate::jsonata_engine_calls::builtin;
 use crate::jsonata_errors::{MAX_STRING, MEMORY_BOUND, STACK_BOUND};
-use crate::jsonata_functions::builtin;
 use crate::jsonata_signatures;
 
 /// A date/time picture whose width modifier asks for a component as wide as AWS's memory bound

@@ -262,7 +262,7 @@ impl Clauses<'_> {
 /// A clause, as the function the template makes of it, evaluated with `value` as the context item.
 fn evaluated(clause: &JValue, value: &JValue, bound: &[&'static str]) -> HostFnResult {
     let whole = JValue::Bool(matches!(value, JValue::Array(_)));
-    crate::jsonata_functions::apply(clause, &[value.clone(), whole], bound)
+    crate::jsonata_engine_calls::apply(clause, &[value.clone(), whole], bound)
 }
 
 /// JavaScript's `TypeError` for setting a member `key` on `selected` in strict mode, where it

@@ -46,6 +46,7 @@ mod jsonata_calls;
 mod jsonata_chain;
 mod jsonata_context_items;
 mod jsonata_cut_short;
+mod jsonata_engine_calls;
 mod jsonata_errors;
 mod jsonata_evaluation_order;
 mod jsonata_functions;
