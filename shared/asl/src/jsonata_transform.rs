@@ -120,12 +120,9 @@ pub(crate) fn transform(args: &[JValue]) -> HostFnResult {
     let [input, location, update, delete, bound] = args else {
         return Err(EvaluatorError::EvaluationError(format!("{FUNCTION} takes five arguments")));
     };
+    let named = crate::jsonata_context_items::items(bound.clone());
     let bound: Vec<&'static str> = crate::jsonata_functions::names()
-        .filter(|name| {
-            crate::jsonata_context_items::items(bound.clone())
-                .iter()
-                .any(|named| matches!(named, JValue::String(n) if n.as_ref() == *name))
-        })
+        .filter(|name| named.iter().any(|named| matches!(named, JValue::String(n) if n.as_ref() == *name)))
         .collect();
     let clauses = Clauses {
         update,
@@ -159,7 +156,7 @@ pub(crate) fn transform(args: &[JValue]) -> HostFnResult {
     if changed.is_empty() {
         return Ok(input.clone());
     }
-    Ok(rebuilt(input, &Changed::new(input, changed)))
+    Ok(rebuilt(input, &Changed::new(input, changed)).unwrap_or_else(|| input.clone()))
 }
 
 /// What the selected objects became: each found by where it is held, or, for one the location
@@ -282,33 +279,43 @@ fn javascript_refusal(selected: &JValue) -> Option<impl Fn(&str) -> String> {
 }
 
 /// `value` with each object `changed` holds replaced by what it became, and the arrays and
-/// objects that hold one rebuilt around it; the rest shared as it was.
-fn rebuilt(value: &JValue, changed: &Changed) -> JValue {
+/// objects that hold one rebuilt around it; `None` where it holds none, so that the rest of the
+/// input is shared as it was.
+fn rebuilt(value: &JValue, changed: &Changed) -> Option<JValue> {
     match value {
         JValue::Object(members) => {
-            let inner: JMap = members
-                .iter()
-                .map(|(key, member)| (key.clone(), rebuilt(member, changed)))
-                .collect();
-            match changed.of(members, value) {
-                // jsonata-js changes a selected object inside another selected one in the
-                // copy both are in: the outer object's new members over the inner's changes.
-                Some(JValue::Object(became)) => {
-                    let mut merged = inner;
-                    merged.retain(|key, _| became.contains_key(key));
-                    merged.extend(
-                        became
-                            .iter()
-                            .filter(|(key, member)| !members.get(*key).is_some_and(|was| was == *member))
-                            .map(|(key, member)| (key.clone(), member.clone())),
-                    );
-                    JValue::Object(std::rc::Rc::new(merged))
-                }
-                _ => JValue::Object(std::rc::Rc::new(inner)),
+            let inner: Vec<Option<JValue>> = members.values().map(|member| rebuilt(member, changed)).collect();
+            let became = changed.of(members, value);
+            if became.is_none() && inner.iter().all(Option::is_none) {
+                return None;
             }
+            let mut merged: JMap = members
+                .iter()
+                .zip(inner)
+                .map(|((key, was), now)| (key.clone(), now.unwrap_or_else(|| was.clone())))
+                .collect();
+            // jsonata-js changes a selected object inside another selected one in the copy
+            // both are in: the outer object's new members over the inner's changes.
+            if let Some(JValue::Object(became)) = became {
+                merged.retain(|key, _| became.contains_key(key));
+                merged.extend(
+                    became
+                        .iter()
+                        .filter(|(key, member)| !members.get(*key).is_some_and(|was| was == *member))
+                        .map(|(key, member)| (key.clone(), member.clone())),
+                );
+            }
+            Some(JValue::Object(std::rc::Rc::new(merged)))
         }
-        JValue::Array(items) => JValue::array(items.iter().map(|item| rebuilt(item, changed)).collect()),
-        other => other.clone(),
+        JValue::Array(items) => {
+            let inner: Vec<Option<JValue>> = items.iter().map(|item| rebuilt(item, changed)).collect();
+            if inner.iter().all(Option::is_none) {
+                return None;
+            }
+            let items = items.iter().zip(inner).map(|(was, now)| now.unwrap_or_else(|| was.clone()));
+            Some(JValue::array(items.collect()))
+        }
+        _ => None,
     }
 }
 
