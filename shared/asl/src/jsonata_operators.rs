@@ -21,7 +21,7 @@ use crate::jsonata_context_items::{function_calls, in_context, items};
 const RANGE_LIMIT: f64 = 1e7;
 
 /// A value as jsonata-js writes it into a message (`JSON.stringify`).
-fn quoted(value: &JValue) -> String {
+pub(crate) fn quoted(value: &JValue) -> String {
     match value {
         JValue::Undefined => "undefined".to_string(),
         other => crate::jsonata::to_json(other).to_string(),

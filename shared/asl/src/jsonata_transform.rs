@@ -224,7 +224,7 @@ impl Clauses<'_> {
             other => {
                 return Err(EvaluatorError::EvaluationError(format!(
                     "T2011: The insert/update clause of the transform expression must evaluate to an object: {}",
-                    crate::jsonata::to_json(&other)
+                    crate::jsonata_operators::quoted(&other)
                 )));
             }
         }
@@ -242,7 +242,7 @@ impl Clauses<'_> {
             other => {
                 return Err(EvaluatorError::EvaluationError(format!(
                     "T2012: The delete clause of the transform expression must evaluate to a string or array of strings: {}",
-                    crate::jsonata::to_json(other)
+                    crate::jsonata_operators::quoted(other)
                 )));
             }
         };
