@@ -59,39 +59,14 @@ const FUNCTIONS: [(&str, Bind); 32] = [
     ("exists", |e| e.register_fn(COMPILED[3].1, exists)),
     ("distinct", |e| e.register_fn(COMPILED[4].1, bounds::distinct)),
     (transform::FUNCTION, |e| e.register_fn(transform::FUNCTION, transform::transform)),
-    ("encodeUrl", |e| {
-        e.register_fn_override("encodeUrl", |args: &[JValue]| jsonata_url::ENCODE_URL.call(args))
-    }),
-    ("encodeUrlComponent", |e| {
-        e.register_fn_override("encodeUrlComponent", |args: &[JValue]| jsonata_url::ENCODE_URL_COMPONENT.call(args))
-    }),
-    ("decodeUrl", |e| {
-        e.register_fn_override("decodeUrl", |args: &[JValue]| jsonata_url::DECODE_URL.call(args))
-    }),
-    ("decodeUrlComponent", |e| {
-        e.register_fn_override("decodeUrlComponent", |args: &[JValue]| jsonata_url::DECODE_URL_COMPONENT.call(args))
-    }),
-    // Their calls on the context item (`jsonata_url_calls`).
-    (jsonata_url::ENCODE_URL.on_context_name, |e| {
-        e.register_fn(jsonata_url::ENCODE_URL.on_context_name, |args: &[JValue]| {
-            jsonata_url::ENCODE_URL.on_context(args)
-        })
-    }),
-    (jsonata_url::ENCODE_URL_COMPONENT.on_context_name, |e| {
-        e.register_fn(jsonata_url::ENCODE_URL_COMPONENT.on_context_name, |args: &[JValue]| {
-            jsonata_url::ENCODE_URL_COMPONENT.on_context(args)
-        })
-    }),
-    (jsonata_url::DECODE_URL.on_context_name, |e| {
-        e.register_fn(jsonata_url::DECODE_URL.on_context_name, |args: &[JValue]| {
-            jsonata_url::DECODE_URL.on_context(args)
-        })
-    }),
-    (jsonata_url::DECODE_URL_COMPONENT.on_context_name, |e| {
-        e.register_fn(jsonata_url::DECODE_URL_COMPONENT.on_context_name, |args: &[JValue]| {
-            jsonata_url::DECODE_URL_COMPONENT.on_context(args)
-        })
-    }),
+    (URL[0].name, url::<0>),
+    (URL[1].name, url::<1>),
+    (URL[2].name, url::<2>),
+    (URL[3].name, url::<3>),
+    (URL[0].on_context_name, url_on_context::<0>),
+    (URL[1].on_context_name, url_on_context::<1>),
+    (URL[2].on_context_name, url_on_context::<2>),
+    (URL[3].on_context_name, url_on_context::<3>),
     // What AWS answers a call of it, recorded by TestState (floci-io/floci#2737): "… threw an
     // error during evaluation. T1006: Attempted to invoke a non-function".
     ("eval", |e| {
@@ -100,6 +75,18 @@ const FUNCTIONS: [(&str, Bind); 32] = [
         })
     }),
 ];
+
+const URL: [jsonata_url::UrlFunction; 4] = jsonata_url::URL_FUNCTIONS;
+
+/// The URL function at `I` of `jsonata_url::URL_FUNCTIONS`, in place of the engine's.
+fn url<const I: usize>(e: &mut Evaluator) -> Result<(), EvaluatorError> {
+    e.register_fn_override(URL[I].name, |args: &[JValue]| URL[I].call(args))
+}
+
+/// Its call on the context item (`jsonata_url_calls`).
+fn url_on_context<const I: usize>(e: &mut Evaluator) -> Result<(), EvaluatorError> {
+    e.register_fn(URL[I].on_context_name, |args: &[JValue]| URL[I].on_context(args))
+}
 
 /// The names of the functions this module binds.
 pub(crate) fn names() -> impl Iterator<Item = &'static str> {

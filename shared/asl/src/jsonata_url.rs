@@ -18,7 +18,7 @@ const RESERVED: &str = ";/?:@&=+$,#";
 /// the reserved characters) or on a component.
 #[derive(Clone, Copy)]
 pub(crate) struct UrlFunction {
-    name: &'static str,
+    pub(crate) name: &'static str,
     /// The name its call on the context item is bound under (`jsonata_url_calls`): one no
     /// expression can write.
     pub(crate) on_context_name: &'static str,
@@ -55,10 +55,6 @@ pub(crate) const DECODE_URL_COMPONENT: UrlFunction = UrlFunction {
 pub(crate) const URL_FUNCTIONS: [UrlFunction; 4] = [ENCODE_URL, ENCODE_URL_COMPONENT, DECODE_URL, DECODE_URL_COMPONENT];
 
 impl UrlFunction {
-    pub(crate) fn name(self) -> &'static str {
-        self.name
-    }
-
     /// The function called on the context item given as its one argument
     /// (`jsonata_url_calls`): an item that is not text is refused as jsonata-js refuses the
     /// context value.

@@ -36,7 +36,7 @@ pub(crate) fn as_jsonata_js_calls(ast: &mut AstNode) {
             _ => Vec::new(),
         })
         .collect();
-    let ours = |name: &str| URL_FUNCTIONS.iter().any(|f| f.name() == name) && !bound.contains(name);
+    let ours = |name: &str| URL_FUNCTIONS.iter().any(|f| f.name == name) && !bound.contains(name);
     let rewrites = nodes.iter().any(|node| match node {
         AstNode::Variable(name) => ours(name),
         AstNode::Function { name, args, .. } => args.is_empty() && ours(name),
@@ -50,13 +50,13 @@ pub(crate) fn as_jsonata_js_calls(ast: &mut AstNode) {
         .into_iter()
         .map(|(_, call)| std::ptr::from_ref(call))
         .collect();
-    let rename: Vec<_> = URL_FUNCTIONS.into_iter().filter(|f| ours(f.name())).collect();
+    let rename: Vec<_> = URL_FUNCTIONS.into_iter().filter(|f| ours(f.name)).collect();
     drop(nodes);
     let mut pending = vec![ast];
     while let Some(node) = pending.pop() {
         let at = std::ptr::from_ref::<AstNode>(node);
         match node {
-            AstNode::Variable(name) if rename.iter().any(|f| f.name() == name) => {
+            AstNode::Variable(name) if rename.iter().any(|f| f.name == name) => {
                 let call = AstNode::Function {
                     name: name.clone(),
                     args: vec![AstNode::Variable(PARAMETER.into())],
@@ -71,7 +71,7 @@ pub(crate) fn as_jsonata_js_calls(ast: &mut AstNode) {
                 continue;
             }
             AstNode::Function { name, args, .. } if args.is_empty() && !chained.contains(&at) => {
-                if let Some(f) = rename.iter().find(|f| f.name() == name) {
+                if let Some(f) = rename.iter().find(|f| f.name == name) {
                     *name = f.on_context_name.into();
                     args.push(AstNode::Variable(String::new()));
                 }
