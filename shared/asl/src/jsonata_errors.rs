@@ -269,7 +269,8 @@ fn unsupported_regex(message: &str) -> Option<String> {
     } else if detail.contains("backreferences") {
         r"a back-reference (\1, \k<name>)"
     } else {
-        "a construct the engine's regular expressions do not have"
+        // Not one JavaScript is known to run: it may refuse it too.
+        return Some("The regular expression is not one Baton's local JSONata engine can read".into());
     };
     Some(format!(
         "The regular expression uses {what}, which Step Functions runs, as JavaScript does, and Baton's local JSONata engine cannot"

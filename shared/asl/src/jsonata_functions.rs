@@ -50,9 +50,9 @@ const FUNCTIONS: [(&str, Bind); 32] = [
     ("base64decode", |e| e.register_fn_override("base64decode", base64decode)),
     ("pad", |e| e.register_fn_override("pad", bounds::pad)),
     ("formatInteger", |e| e.register_fn_override("formatInteger", bounds::format_integer)),
-    // The engine compiles `$number`, `$keys`, `$trim`, `$exists` and `$distinct`, so they cannot be replaced where
-    // called: their stand-ins are reached through a binding of the name (`bind`), which the
-    // engine lets shadow a builtin.
+    // The engine compiles `$number`, `$keys`, `$trim`, `$exists` and `$distinct`, so they cannot
+    // be replaced where called: their stand-ins are reached through a binding of the name
+    // (`bind`), which the engine lets shadow a builtin.
     ("number", |e| e.register_fn(COMPILED[0].1, number)),
     ("keys", |e| e.register_fn(COMPILED[1].1, keys)),
     ("trim", |e| e.register_fn(COMPILED[2].1, trim)),
