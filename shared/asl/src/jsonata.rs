@@ -54,8 +54,10 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
         if let Some(refused) = read.refused_once_parsed.or_else(|| crate::jsonata_version::refusal(&ast)) {
             return Err(refused);
         }
+        // Before transforms are: a transform's clause is called where only the functions Baton
+        // binds that the expression names are (`jsonata_transform`).
+        crate::jsonata_stand_in_calls::as_jsonata_js_calls(&mut ast);
         crate::jsonata_transform::as_jsonata_js_runs(&mut ast);
-        crate::jsonata_url_calls::as_jsonata_js_calls(&mut ast);
         let ast = Rc::new(ast);
         // Called (`$now()`) or passed as a value (`$map(xs, $encodeUrl)`).
         let nodes = crate::jsonata_references::nodes(&ast);
@@ -67,20 +69,8 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
                 _ => {}
             }
         }
-        let on_context = crate::jsonata_calls::called_on_context(&nodes);
         let host_functions = crate::jsonata_functions::names()
-            .filter(|name| {
-                // A stand-in that serves a call alone stands nowhere in an expression that also
-                // passes the function as a value or calls it where the context item may stand in
-                // for its first argument.
-                if crate::jsonata_functions::only_where_called(name) {
-                    called.contains(name)
-                        && !passed.contains(name)
-                        && !(on_context.contains(name) && crate::jsonata_signatures::takes_context(name))
-                } else {
-                    called.contains(name) || passed.contains(name)
-                }
-            })
+            .filter(|name| called.contains(name) || passed.contains(name))
             .collect();
         let reads = crate::jsonata_references::reads(&ast);
         let parsed = Rc::new(Parsed {
@@ -209,7 +199,7 @@ pub fn evaluate(expr: &str, env: &(impl Source + ?Sized), field: &str) -> Result
     let ast = &parsed.ast;
     let mut bindings = Bindings::new();
     for name in &parsed.reads.names {
-        if let Some(value) = env.variable(name) {
+        if let Some(value) = env.variable(crate::jsonata_functions::written(name)) {
             bindings.bind(name.clone(), JValue::from(value));
         }
     }

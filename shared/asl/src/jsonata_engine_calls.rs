@@ -12,7 +12,7 @@ use crate::jsonata_functions::{names, register};
 /// so at most three). A function handed to it (`$reduce`'s, `$sort`'s) may call the functions
 /// Baton binds, so they stand beside it then, but for `name` itself, the engine's here.
 pub(crate) fn builtin(name: &str, args: &[JValue]) -> HostFnResult {
-    let others: Vec<&'static str> = match args.iter().any(|arg| matches!(arg, JValue::Lambda(_))) {
+    let others: Vec<&'static str> = match args.iter().any(|arg| matches!(arg, JValue::Lambda(_) | JValue::Builtin { .. })) {
         true => names().filter(|other| *other != name).collect(),
         false => Vec::new(),
     };

@@ -18,15 +18,16 @@ use jsonata_core::value::{JMap, JValue};
 
 use crate::jsonata_engine_calls::builtin;
 use crate::jsonata_input_bounds as bounds;
+use crate::jsonata_stand_in_calls as stand_in_calls;
 use crate::jsonata_step_functions as added;
 use crate::jsonata_transform as transform;
 use crate::{jsonata_signatures, jsonata_url};
 
 type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
 
-/// The functions this module binds, by name, each of which an expression may call or pass as a
-/// value.
-const FUNCTIONS: [(&str, Bind); 32] = [
+/// The functions this module binds that are no builtin of jsonata-js's Baton stands in for, by
+/// name, each of which an expression may call or pass as a value.
+const FUNCTIONS: [(&str, Bind); 9] = [
     ("partition", |e| e.register_fn("partition", added::partition)),
     ("range", |e| e.register_fn("range", added::range)),
     ("hash", |e| e.register_fn("hash", added::hash)),
@@ -34,39 +35,7 @@ const FUNCTIONS: [(&str, Bind); 32] = [
     ("parse", |e| e.register_fn("parse", added::parse)),
     ("random", |e| e.register_fn_override("random", added::random)),
     ("now", |e| e.register_fn_override("now", now)),
-    ("fromMillis", |e| e.register_fn_override("fromMillis", from_millis)),
-    ("formatBase", |e| e.register_fn_override("formatBase", format_base)),
-    ("reduce", |e| e.register_fn_override("reduce", reduce)),
-    ("sort", |e| {
-        e.register_fn_override("sort", |args: &[JValue]| signature_checked("sort", args))
-    }),
-    ("single", |e| {
-        e.register_fn_override("single", |args: &[JValue]| signature_checked("single", args))
-    }),
-    ("sift", |e| {
-        e.register_fn_override("sift", |args: &[JValue]| signature_checked("sift", args))
-    }),
-    ("spread", |e| e.register_fn_override("spread", spread)),
-    ("base64decode", |e| e.register_fn_override("base64decode", base64decode)),
-    ("pad", |e| e.register_fn_override("pad", bounds::pad)),
-    ("formatInteger", |e| e.register_fn_override("formatInteger", bounds::format_integer)),
-    // The engine compiles `$number`, `$keys`, `$trim`, `$exists` and `$distinct`, so they cannot
-    // be replaced where called: their stand-ins are reached through a binding of the name
-    // (`bind`), which the engine lets shadow a builtin.
-    ("number", |e| e.register_fn(COMPILED[0].1, number)),
-    ("keys", |e| e.register_fn(COMPILED[1].1, keys)),
-    ("trim", |e| e.register_fn(COMPILED[2].1, trim)),
-    ("exists", |e| e.register_fn(COMPILED[3].1, exists)),
-    ("distinct", |e| e.register_fn(COMPILED[4].1, bounds::distinct)),
     (transform::FUNCTION, |e| e.register_fn(transform::FUNCTION, transform::transform)),
-    (URL[0].name, url::<0>),
-    (URL[1].name, url::<1>),
-    (URL[2].name, url::<2>),
-    (URL[3].name, url::<3>),
-    (URL[0].on_context_name, url_on_context::<0>),
-    (URL[1].on_context_name, url_on_context::<1>),
-    (URL[2].on_context_name, url_on_context::<2>),
-    (URL[3].on_context_name, url_on_context::<3>),
     // What AWS answers a call of it, recorded by TestState (floci-io/floci#2737): "… threw an
     // error during evaluation. T1006: Attempted to invoke a non-function".
     ("eval", |e| {
@@ -76,21 +45,92 @@ const FUNCTIONS: [(&str, Bind); 32] = [
     }),
 ];
 
+/// A builtin of jsonata-js's that Baton stands in for, and the names each way of reaching it is
+/// registered under (`jsonata_stand_in_calls` rewrites an expression to reach it so).
+pub(crate) struct StandIn {
+    /// The builtin's name.
+    pub(crate) name: &'static str,
+    /// The name a call of it given its arguments reaches: the builtin's own, which the stand-in
+    /// overrides, or, for a builtin the engine compiles (whose calls no override reaches), one no
+    /// expression can write, bound to the builtin's name (`bind`).
+    called: &'static str,
+    /// The name of its call where the context item may stand in for its first argument, handed
+    /// that item first.
+    pub(crate) on_context: &'static str,
+    /// The name of its value (`$map(xs, $trim)`), which takes as many of the arguments it is
+    /// handed as it has parameters, as jsonata-js hands a builtin passed to a higher-order
+    /// function (`hofFuncArgs`, `getFunctionArity`).
+    pub(crate) as_value: &'static str,
+    /// jsonata-js's arity of it: its implementation's parameters.
+    pub(crate) arity: usize,
+    call: fn(&[JValue]) -> HostFnResult,
+}
+
+macro_rules! stand_in {
+    ($name:literal, $arity:literal, $call:expr) => {
+        stand_in!($name, $name, $arity, $call)
+    };
+    (compiled $name:literal, $arity:literal, $call:expr) => {
+        stand_in!($name, concat!($name, " (jsonata-js)"), $arity, $call)
+    };
+    ($name:literal, $called:expr, $arity:literal, $call:expr) => {
+        StandIn {
+            name: $name,
+            called: $called,
+            on_context: concat!($name, " (context)"),
+            as_value: concat!($name, " (value)"),
+            arity: $arity,
+            call: $call,
+        }
+    };
+}
+
+/// The builtins Baton stands in for, with jsonata-js's arity of each (its implementation's
+/// parameters: `function pad(str, width, char)`). The engine compiles `$number`, `$keys`,
+/// `$trim`, `$exists` and `$distinct`, so their calls reach their stand-ins through a binding of
+/// the name, which the engine lets shadow a builtin.
+pub(crate) static STAND_INS: [StandIn; 19] = [
+    stand_in!("fromMillis", 3, from_millis),
+    stand_in!("formatBase", 2, format_base),
+    stand_in!("reduce", 3, reduce),
+    stand_in!("sort", 2, |args| signature_checked("sort", args)),
+    stand_in!("single", 2, |args| signature_checked("single", args)),
+    stand_in!("sift", 2, |args| signature_checked("sift", args)),
+    stand_in!("spread", 1, spread),
+    stand_in!("base64decode", 1, base64decode),
+    stand_in!("pad", 3, bounds::pad),
+    stand_in!("formatInteger", 2, bounds::format_integer),
+    stand_in!(compiled "number", 1, number),
+    stand_in!(compiled "keys", 1, keys),
+    stand_in!(compiled "trim", 1, trim),
+    stand_in!(compiled "exists", 1, exists),
+    stand_in!(compiled "distinct", 1, bounds::distinct),
+    stand_in!("encodeUrl", 1, |args| URL[0].call(args)),
+    stand_in!("encodeUrlComponent", 1, |args| URL[1].call(args)),
+    stand_in!("decodeUrl", 1, |args| URL[2].call(args)),
+    stand_in!("decodeUrlComponent", 1, |args| URL[3].call(args)),
+];
+
 const URL: [jsonata_url::UrlFunction; 4] = jsonata_url::URL_FUNCTIONS;
 
-/// The URL function at `I` of `jsonata_url::URL_FUNCTIONS`, in place of the engine's.
-fn url<const I: usize>(e: &mut Evaluator) -> Result<(), EvaluatorError> {
-    e.register_fn_override(URL[I].name, |args: &[JValue]| URL[I].call(args))
+/// The builtin Baton stands in for under `name`.
+pub(crate) fn stand_in(name: &str) -> Option<&'static StandIn> {
+    STAND_INS.iter().find(|s| s.name == name)
 }
 
-/// Its call on the context item (`jsonata_url_calls`).
-fn url_on_context<const I: usize>(e: &mut Evaluator) -> Result<(), EvaluatorError> {
-    e.register_fn(URL[I].on_context_name, |args: &[JValue]| URL[I].on_context(args))
-}
-
-/// The names of the functions this module binds.
+/// The names of the functions this module binds, each way of reaching a stand-in among them.
 pub(crate) fn names() -> impl Iterator<Item = &'static str> {
-    FUNCTIONS.into_iter().map(|(name, _)| name)
+    let stand_ins = STAND_INS.iter().flat_map(|s| [s.name, s.on_context, s.as_value]);
+    FUNCTIONS.into_iter().map(|(name, _)| name).chain(stand_ins)
+}
+
+/// The name an expression wrote for `registered`, a name its reading of a variable or call of a
+/// function became (`jsonata_stand_in_calls`): a workflow variable of that name is what it reads.
+pub(crate) fn written(registered: &str) -> &str {
+    STAND_INS
+        .iter()
+        .find(|s| s.on_context == registered || s.as_value == registered)
+        .map_or(registered, |s| s.name)
 }
 
 /// Whether a call of `name` with `args` needs the function this module binds for it: every call
@@ -100,51 +140,13 @@ pub(crate) fn needed(name: &str, args: &[AstNode]) -> bool {
     name != "exists" || matches!(args, [AstNode::Variable(context)] if context.is_empty())
 }
 
-/// Whether a function stands in for a builtin only where it is called. Passed as a value
-/// (`$map(xs, $formatBase)`), a builtin is handed the higher-order function's extra arguments
-/// cut to its own arity, as jsonata-js cuts them, which the engine does for its builtins and not
-/// for a function Baton binds; these keep the engine's in an expression that passes one as a
-/// value, and in one that calls one on the context item (`jsonata_calls::called_on_context`),
-/// which a function Baton binds is not handed.
-pub(crate) fn only_where_called(name: &str) -> bool {
-    matches!(
-        name,
-        "fromMillis"
-            | "formatBase"
-            | "reduce"
-            | "sort"
-            | "single"
-            | "sift"
-            | "number"
-            | "keys"
-            | "spread"
-            | "trim"
-            | "exists"
-            | "distinct"
-            | "base64decode"
-            | "pad"
-            | "formatInteger"
-    )
-}
-
-/// The builtins the engine compiles that Baton stands in for, each with the name its stand-in is
-/// registered under: one no expression can write, so that only the binding `bind` makes reaches
-/// it.
-const COMPILED: [(&str, &str); 5] = [
-    ("number", "number (jsonata-js)"),
-    ("keys", "keys (jsonata-js)"),
-    ("trim", "trim (jsonata-js)"),
-    ("exists", "exists (jsonata-js)"),
-    ("distinct", "distinct (jsonata-js)"),
-];
-
-/// Binds the names of the stand-ins that replace a builtin the engine compiles, of those `used`
-/// names: a binding shadows a builtin, as a jsonata-js frame binding does. A workflow variable
-/// bound under the name already shadows both, as such a binding shadows the builtin.
+/// Binds the names of the stand-ins for a builtin the engine compiles, of those `used`: a binding
+/// shadows a builtin, as a jsonata-js frame binding does. A workflow variable bound under the
+/// name already shadows both, as such a binding shadows the builtin.
 pub(crate) fn bind(bindings: &mut Bindings, used: &[&'static str]) {
-    for (name, registered) in COMPILED {
-        if used.contains(&name) && bindings.lookup(name).is_none() {
-            bindings.bind(name.into(), JValue::Builtin { name: registered.into() });
+    for s in STAND_INS.iter().filter(|s| s.called != s.name) {
+        if used.contains(&s.name) && bindings.lookup(s.name).is_none() {
+            bindings.bind(s.name.into(), JValue::Builtin { name: s.called.into() });
         }
     }
 }
@@ -155,7 +157,28 @@ pub(crate) fn register(evaluator: &mut Evaluator, used: &[&'static str]) -> Resu
     for (_, bind) in FUNCTIONS.into_iter().filter(|(name, _)| used.contains(name)) {
         bind(evaluator)?;
     }
+    for s in &STAND_INS {
+        if used.contains(&s.name) {
+            match s.called == s.name {
+                true => evaluator.register_fn_override(s.called, s.call)?,
+                false => evaluator.register_fn(s.called, s.call)?,
+            }
+        }
+        if used.contains(&s.on_context) {
+            evaluator.register_fn(s.on_context, |args: &[JValue]| stand_in_calls::on_context(s, args))?;
+        }
+        if used.contains(&s.as_value) {
+            evaluator.register_fn(s.as_value, |args: &[JValue]| stand_in_calls::as_value(s, args))?;
+        }
+    }
     Ok(())
+}
+
+impl StandIn {
+    /// The stand-in called with `args`.
+    pub(crate) fn call(&self, args: &[JValue]) -> HostFnResult {
+        (self.call)(args)
+    }
 }
 
 /// jsonata-js's `$now(picture?, timezone?)` (signature `<s?s?:s>`): the time of the call, as
@@ -211,11 +234,19 @@ fn reduce(args: &[JValue]) -> HostFnResult {
         [given @ .., JValue::Undefined] if given.len() == 2 => given,
         _ => args,
     };
+    let arity = match args.get(1) {
+        Some(JValue::Lambda(lambda)) => Some(lambda.params.len()),
+        Some(JValue::Builtin { name }) => STAND_INS.iter().find(|s| s.as_value == &**name).map(|s| s.arity),
+        _ => None,
+    };
     match args {
-        // jsonata-js's `foldLeft` asks the function's arity before it looks at the items.
-        [JValue::Array(_), JValue::Lambda(lambda)] if lambda.params.len() < 2 => Err(EvaluatorError::EvaluationError(
-            "D3050: The second argument of reduce function must be a function with at least two arguments".into(),
-        )),
+        // jsonata-js's `foldLeft` asks the function's arity before it looks at the items, or
+        // at the initial value.
+        [items, _, ..] if !matches!(items, JValue::Undefined) && arity.is_some_and(|arity| arity < 2) => {
+            Err(EvaluatorError::EvaluationError(
+                "D3050: The second argument of reduce function must be a function with at least two arguments".into(),
+            ))
+        }
         [JValue::Array(items), _] if items.is_empty() => Ok(JValue::Undefined),
         _ => builtin("reduce", args),
     }
@@ -488,7 +519,8 @@ mod tests {
     }
 
     /// A workflow variable named `number` shadows `$number`, stand-in and builtin alike: calling
-    /// it calls the variable's value, as a jsonata-js frame binding does.
+    /// it calls the variable's value, as a jsonata-js frame binding does, on a path step's item
+    /// too, and reading it reads the variable.
     #[test]
     fn a_workflow_variable_named_number_shadows_the_builtin() {
         let variables = [("number".to_string(), json!(5))].into_iter().collect();
@@ -496,13 +528,16 @@ mod tests {
             states: &json!({ "input": {} }),
             variables: &variables,
         };
-        let cause = evaluate("$number('1')", &env, "Output").map_err(|e| e.cause);
-        assert!(
-            cause
-                .as_ref()
-                .is_err_and(|c| c.ends_with("T1006: Attempted to invoke a non-function")),
-            "{cause:?}"
-        );
+        for call in ["$number('1')", "['1'].$number()"] {
+            let cause = evaluate(call, &env, "Output").map_err(|e| e.cause);
+            assert!(
+                cause
+                    .as_ref()
+                    .is_err_and(|c| c.ends_with("T1006: Attempted to invoke a non-function")),
+                "{call}: {cause:?}"
+            );
+        }
+        assert_eq!(evaluate("$number + 1", &env, "Output").map_err(|e| e.cause), Ok(Some(json!(6))));
         assert_eq!(eval("$number(' 1')").map_err(|c| c.contains("D3030")), Err(true));
     }
 

@@ -52,6 +52,11 @@ fn walk(node: &AstNode, names: &mut Vec<String>) {
             walk(rhs, names);
         }
         AstNode::Unary { operand, .. } => walk(operand, names),
+        // A stand-in's call that may take the context item is handed it first, which the
+        // expression did not write (`jsonata_stand_in_calls`).
+        AstNode::Function { name, args, .. } if crate::jsonata_stand_in_calls::handed_the_context_item(name) => {
+            args.iter().skip(1).for_each(|a| walk(a, names));
+        }
         AstNode::Function { args, .. } => args.iter().for_each(|a| walk(a, names)),
         AstNode::Call { procedure, args } => {
             walk(procedure, names);

@@ -253,15 +253,6 @@ pub(crate) fn check_builtin(name: &str, args: &[JValue]) -> Result<(), String> {
     }
 }
 
-/// Whether the context item may stand in for a missing first argument of the builtin `name`
-/// (a `-` in its signature): where not, jsonata-js hands a call on the context its own
-/// arguments alone (`xs.$exists()` is T0410 there, as `$exists()` is).
-pub(crate) fn takes_context(name: &str) -> bool {
-    SIGNATURES
-        .iter()
-        .any(|(builtin, signature)| *builtin == name && first_takes_context(signature))
-}
-
 /// A value's type letter in jsonata-js's signatures (`m` for nothing).
 pub(crate) fn letter(value: &JValue) -> char {
     match value {

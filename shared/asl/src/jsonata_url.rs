@@ -19,34 +19,27 @@ const RESERVED: &str = ";/?:@&=+$,#";
 #[derive(Clone, Copy)]
 pub(crate) struct UrlFunction {
     pub(crate) name: &'static str,
-    /// The name its call on the context item is bound under (`jsonata_url_calls`): one no
-    /// expression can write.
-    pub(crate) on_context_name: &'static str,
     whole_url: bool,
     decodes: bool,
 }
 
 pub(crate) const ENCODE_URL: UrlFunction = UrlFunction {
     name: "encodeUrl",
-    on_context_name: "encodeUrl (context)",
     whole_url: true,
     decodes: false,
 };
 pub(crate) const ENCODE_URL_COMPONENT: UrlFunction = UrlFunction {
     name: "encodeUrlComponent",
-    on_context_name: "encodeUrlComponent (context)",
     whole_url: false,
     decodes: false,
 };
 pub(crate) const DECODE_URL: UrlFunction = UrlFunction {
     name: "decodeUrl",
-    on_context_name: "decodeUrl (context)",
     whole_url: true,
     decodes: true,
 };
 pub(crate) const DECODE_URL_COMPONENT: UrlFunction = UrlFunction {
     name: "decodeUrlComponent",
-    on_context_name: "decodeUrlComponent (context)",
     whole_url: false,
     decodes: true,
 };
@@ -55,19 +48,6 @@ pub(crate) const DECODE_URL_COMPONENT: UrlFunction = UrlFunction {
 pub(crate) const URL_FUNCTIONS: [UrlFunction; 4] = [ENCODE_URL, ENCODE_URL_COMPONENT, DECODE_URL, DECODE_URL_COMPONENT];
 
 impl UrlFunction {
-    /// The function called on the context item given as its one argument
-    /// (`jsonata_url_calls`): an item that is not text is refused as jsonata-js refuses the
-    /// context value.
-    pub(crate) fn on_context(self, args: &[JValue]) -> HostFnResult {
-        self.call(args).map_err(|e| match e {
-            EvaluatorError::TypeError(_) => EvaluatorError::TypeError(format!(
-                "T0411: Context value is not a compatible type with argument 1 of function \"{}\"",
-                self.name
-            )),
-            other => other,
-        })
-    }
-
     /// The function called with `args`, its signature `<s-:s>` checked as jsonata-js checks it.
     pub(crate) fn call(self, args: &[JValue]) -> HostFnResult {
         let text = match args {

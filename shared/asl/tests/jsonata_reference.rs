@@ -403,6 +403,28 @@ const EXPRESSIONS: &[&str] = &[
     "[{'a': 1}].$encodeUrl()",
     "['a%2Fb'].$decodeUrlComponent()",
     "($encodeUrl := function($x){ 'mine' }; $map(['a'], $encodeUrl))",
+    // The other builtins Baton stands in for, called where the context item may stand in for
+    // their first argument, and passed as a value. (jsonata-js names an error of a builtin
+    // passed as a value after the last call of that builtin the process made, if any, else after
+    // the call it was handed to: such errors are left out, their words hang on history.)
+    "[2.5, -0.5].$formatBase()",
+    "$map([2.5, -0.5], $formatBase)",
+    "($f := $formatBase; $f(2.5))",
+    "$map([[[{'a': 1}], {'b': 2}]], $keys)",
+    "$map(['5.'], $number)",
+    "$single(['a', 'b'], $number)",
+    "$reduce([1, 2], $trim)",
+    "$reduce([1], $encodeUrl, 'x')",
+    "$filter([' ', 'a'], $trim)",
+    "$map([[1, 1, 2]], $distinct)",
+    "$map([{'a': null}], $exists)",
+    "['ab'].($pad(4))",
+    "['ab'].$pad(4, '-')",
+    "[{'a': 1}].$pad(4)",
+    "$pad(4)",
+    "$sort([[2, 1]].$sift(function($v){ $v }))",
+    "[{'a': 1, 'b': [1, [2]]}].$spread()",
+    "['SGVsbG8='].$base64decode()",
     // Too many arguments to a call on a path step's item, a builtin among them: jsonata-js
     // blames the first argument that does not fit.
     "[{'a': 1}, {'a': 2}].$uppercase($uppercase, '%41', '')",
