@@ -148,11 +148,11 @@ pub(crate) fn context_stands_in(signature: &str, letters: &str) -> bool {
         return false;
     }
     let grouped: String = params(signature).iter().map(|pattern| format!("({pattern})")).collect();
-    Regex::new(&format!("^{grouped}$"))
-        .ok()
-        .and_then(|re| re.captures(letters))
-        .and_then(|groups| groups.get(1))
-        .is_some_and(|first| first.as_str().is_empty())
+    matching(&format!("^{grouped}$"), |re| {
+        re.captures(letters)
+            .and_then(|groups| groups.get(1))
+            .is_some_and(|first| first.as_str().is_empty())
+    })
 }
 
 /// Whether the first parameter of `signature` is one the context item may stand in for: a `-`
@@ -171,7 +171,7 @@ pub(crate) fn first_takes_context(signature: &str) -> bool {
 pub(crate) fn first_accepts(signature: &str, value: &JValue) -> bool {
     params(signature).first().is_some_and(|pattern| {
         let pattern = pattern.trim_end_matches(['?', '+']);
-        Regex::new(&format!("^{pattern}$")).is_ok_and(|re| re.is_match(&letter(value).to_string()))
+        matching(&format!("^{pattern}$"), |re| re.is_match(&letter(value).to_string()))
     })
 }
 
@@ -226,21 +226,24 @@ pub(crate) fn check(name: &str, signature: &str, args: &[JValue]) -> Result<(), 
     ))
 }
 
-/// Whether argument type `letters` fit `signature`. The signature's pattern is compiled once per
-/// thread: the functions Baton stands in for check every call, `$keys` among them.
+/// Whether argument type `letters` fit `signature`.
 fn fits(signature: &str, letters: &str) -> bool {
+    matching(&format!("^{}$", params(signature).concat()), |re| re.is_match(letters))
+}
+
+/// `test` of `pattern` compiled, false where it does not compile. Each pattern is compiled once
+/// per thread: the functions Baton stands in for check every call, `$keys` among them, and a
+/// call on each of a path step's items asks whether the item stands in for its first argument.
+fn matching(pattern: &str, test: impl FnOnce(&Regex) -> bool) -> bool {
     thread_local! {
         static PATTERNS: RefCell<HashMap<String, Option<Regex>>> = RefCell::default();
     }
     PATTERNS.with(|patterns| {
         let mut patterns = patterns.borrow_mut();
-        if !patterns.contains_key(signature) {
-            let pattern = Regex::new(&format!("^{}$", params(signature).concat())).ok();
-            patterns.insert(signature.to_owned(), pattern);
+        if !patterns.contains_key(pattern) {
+            patterns.insert(pattern.to_owned(), Regex::new(pattern).ok());
         }
-        patterns
-            .get(signature)
-            .is_some_and(|pattern| pattern.as_ref().is_some_and(|re| re.is_match(letters)))
+        patterns.get(pattern).and_then(Option::as_ref).is_some_and(test)
     })
 }
 
