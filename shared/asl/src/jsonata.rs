@@ -69,8 +69,9 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
                 _ => {}
             }
         }
+        let backtracking = crate::jsonata_regex_backtracking::held(&nodes);
         let host_functions = crate::jsonata_functions::names()
-            .filter(|name| called.contains(name) || passed.contains(name))
+            .filter(|name| (called.contains(name) || passed.contains(name)) && crate::jsonata_stand_ins::in_play(name, backtracking))
             .collect();
         let reads = crate::jsonata_references::reads(&ast);
         let parsed = Rc::new(Parsed {
@@ -164,6 +165,12 @@ pub(crate) fn bounds() -> EvaluatorOptions {
     }
 }
 
+/// Whether the expression being evaluated on this thread has run past its time: a function
+/// Baton binds that loops over an input asks between its steps, as the engine asks between its own.
+pub(crate) fn out_of_time() -> bool {
+    DEADLINE.with(Cell::get).is_some_and(|deadline| Instant::now() >= deadline)
+}
+
 /// The deadline of the outermost evaluation on this thread, from its start until it ends.
 struct Deadline {
     outermost: bool,
@@ -199,7 +206,7 @@ pub fn evaluate(expr: &str, env: &(impl Source + ?Sized), field: &str) -> Result
     let ast = &parsed.ast;
     let mut bindings = Bindings::new();
     for name in &parsed.reads.names {
-        if let Some(value) = env.variable(crate::jsonata_functions::written(name)) {
+        if let Some(value) = env.variable(crate::jsonata_stand_ins::written(name)) {
             bindings.bind(name.clone(), JValue::from(value));
         }
     }
@@ -212,7 +219,7 @@ pub fn evaluate(expr: &str, env: &(impl Source + ?Sized), field: &str) -> Result
         bindings.bind("states".to_string(), JValue::from(states));
     }
     let _deadline = Deadline::start();
-    crate::jsonata_functions::bind(&mut bindings, &parsed.host_functions);
+    crate::jsonata_stand_ins::bind(&mut bindings, &parsed.host_functions);
     let mut evaluator = Evaluator::with_options(bindings, bounds());
     crate::jsonata_functions::register(&mut evaluator, &parsed.host_functions)
         .map_err(|e| StatesError::new(QUERY_EVALUATION_ERROR, format!("Step Functions' JSONata functions: {e}")))?;

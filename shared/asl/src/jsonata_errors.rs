@@ -26,6 +26,10 @@ pub(crate) const TIMEOUT_MS: u64 = 5_000;
 /// too deep for its stack, and memory.
 pub(crate) const STACK_BOUND: &str = "U1001: Stack overflow";
 pub(crate) const MEMORY_BOUND: &str = "D2015: Sequence too long";
+/// The engine's words for running past `TIMEOUT_MS`, which AWS words as its time bound.
+pub(crate) const TIME_BOUND: &str = "D1012: Evaluation timeout. Check for infinite loop";
+/// A regular expression neither the engine nor `jsonata_regex_backtracking` can read.
+pub(crate) const UNREADABLE_REGEX: &str = "The regular expression is not one Baton's local JSONata engine can read";
 
 /// The message of an engine error that stands for AWS's own failure, not a JSONata one: AWS's
 /// cause then says the expression "threw an internal error during evaluation." and gives a fresh
@@ -259,9 +263,11 @@ pub(crate) fn in_aws_words(message: &str) -> (&'static str, Cow<'_, str>) {
 }
 
 /// What the engine's `regex` crate cannot run that JavaScript's regular expressions can, which a
-/// pattern written for it still holds (`jsonata_regex_syntax`): a cause in Baton's words, where
-/// the crate's (`regex parse error: … look-around, including look-ahead and look-behind, is
-/// not supported`, the pattern as rewritten) would be all the user saw.
+/// pattern written for it still holds (`jsonata_regex_syntax`), where Baton does not run it
+/// either: applied to a text itself (`text ~> /a(?=b)/`), not handed to the functions
+/// `jsonata_regex_backtracking` stands in for. A cause in Baton's words, where the crate's
+/// (`regex parse error: … look-around, including look-ahead and look-behind, is not
+/// supported`, the pattern as rewritten) would be all the user saw.
 fn unsupported_regex(message: &str) -> Option<String> {
     let detail = message.split_once("Invalid regex: regex parse error")?.1;
     let what = if detail.contains("look-around") {
@@ -270,10 +276,10 @@ fn unsupported_regex(message: &str) -> Option<String> {
         r"a back-reference (\1, \k<name>)"
     } else {
         // Not one JavaScript is known to run: it may refuse it too.
-        return Some("The regular expression is not one Baton's local JSONata engine can read".into());
+        return Some(UNREADABLE_REGEX.into());
     };
     Some(format!(
-        "The regular expression uses {what}, which Step Functions runs, as JavaScript does, and Baton's local JSONata engine cannot"
+        "The regular expression uses {what}, which Step Functions runs, as JavaScript does; Baton's local JSONata engine runs it handed to $match, $replace, $split or $contains, not applied to a text itself"
     ))
 }
 

@@ -13,15 +13,15 @@ use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonata_core::ast::AstNode;
-use jsonata_core::evaluator::{Context as Bindings, Evaluator, EvaluatorError, HostFnResult};
+use jsonata_core::evaluator::{Evaluator, EvaluatorError, HostFnResult};
 use jsonata_core::value::{JMap, JValue};
 
 use crate::jsonata_engine_calls::builtin;
 use crate::jsonata_input_bounds as bounds;
-use crate::jsonata_stand_in_calls as stand_in_calls;
+use crate::jsonata_signatures;
+use crate::jsonata_stand_ins as stand_ins;
 use crate::jsonata_step_functions as added;
 use crate::jsonata_transform as transform;
-use crate::{jsonata_signatures, jsonata_url};
 
 type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
 
@@ -45,92 +45,9 @@ const FUNCTIONS: [(&str, Bind); 9] = [
     }),
 ];
 
-/// A builtin of jsonata-js's that Baton stands in for, and the names each way of reaching it is
-/// registered under (`jsonata_stand_in_calls` rewrites an expression to reach it so).
-pub(crate) struct StandIn {
-    /// The builtin's name.
-    pub(crate) name: &'static str,
-    /// The name a call of it given its arguments reaches: the builtin's own, which the stand-in
-    /// overrides, or, for a builtin the engine compiles (whose calls no override reaches), one no
-    /// expression can write, bound to the builtin's name (`bind`).
-    called: &'static str,
-    /// The name of its call where the context item may stand in for its first argument, handed
-    /// that item first.
-    pub(crate) on_context: &'static str,
-    /// The name of its value (`$map(xs, $trim)`), which takes as many of the arguments it is
-    /// handed as it has parameters, as jsonata-js hands a builtin passed to a higher-order
-    /// function (`hofFuncArgs`, `getFunctionArity`).
-    pub(crate) as_value: &'static str,
-    /// jsonata-js's arity of it: its implementation's parameters.
-    pub(crate) arity: usize,
-    call: fn(&[JValue]) -> HostFnResult,
-}
-
-macro_rules! stand_in {
-    ($name:literal, $arity:literal, $call:expr) => {
-        stand_in!($name, $name, $arity, $call)
-    };
-    (compiled $name:literal, $arity:literal, $call:expr) => {
-        stand_in!($name, concat!($name, " (jsonata-js)"), $arity, $call)
-    };
-    ($name:literal, $called:expr, $arity:literal, $call:expr) => {
-        StandIn {
-            name: $name,
-            called: $called,
-            on_context: concat!($name, " (context)"),
-            as_value: concat!($name, " (value)"),
-            arity: $arity,
-            call: $call,
-        }
-    };
-}
-
-/// The builtins Baton stands in for, with jsonata-js's arity of each (its implementation's
-/// parameters: `function pad(str, width, char)`). The engine compiles `$number`, `$keys`,
-/// `$trim`, `$exists` and `$distinct`, so their calls reach their stand-ins through a binding of
-/// the name, which the engine lets shadow a builtin.
-pub(crate) static STAND_INS: [StandIn; 19] = [
-    stand_in!("fromMillis", 3, from_millis),
-    stand_in!("formatBase", 2, format_base),
-    stand_in!("reduce", 3, reduce),
-    stand_in!("sort", 2, |args| signature_checked("sort", args)),
-    stand_in!("single", 2, |args| signature_checked("single", args)),
-    stand_in!("sift", 2, |args| signature_checked("sift", args)),
-    stand_in!("spread", 1, spread),
-    stand_in!("base64decode", 1, base64decode),
-    stand_in!("pad", 3, bounds::pad),
-    stand_in!("formatInteger", 2, bounds::format_integer),
-    stand_in!(compiled "number", 1, number),
-    stand_in!(compiled "keys", 1, keys),
-    stand_in!(compiled "trim", 1, trim),
-    stand_in!(compiled "exists", 1, exists),
-    stand_in!(compiled "distinct", 1, bounds::distinct),
-    stand_in!("encodeUrl", 1, |args| URL[0].call(args)),
-    stand_in!("encodeUrlComponent", 1, |args| URL[1].call(args)),
-    stand_in!("decodeUrl", 1, |args| URL[2].call(args)),
-    stand_in!("decodeUrlComponent", 1, |args| URL[3].call(args)),
-];
-
-const URL: [jsonata_url::UrlFunction; 4] = jsonata_url::URL_FUNCTIONS;
-
-/// The builtin Baton stands in for under `name`.
-pub(crate) fn stand_in(name: &str) -> Option<&'static StandIn> {
-    STAND_INS.iter().find(|s| s.name == name)
-}
-
 /// The names of the functions this module binds, each way of reaching a stand-in among them.
 pub(crate) fn names() -> impl Iterator<Item = &'static str> {
-    let stand_ins = STAND_INS.iter().flat_map(|s| [s.name, s.on_context, s.as_value]);
-    FUNCTIONS.into_iter().map(|(name, _)| name).chain(stand_ins)
-}
-
-/// The name an expression wrote for `registered`, a name its reading of a variable or call of a
-/// function became (`jsonata_stand_in_calls`): a workflow variable of that name is what it reads.
-pub(crate) fn written(registered: &str) -> &str {
-    STAND_INS
-        .iter()
-        .find(|s| s.on_context == registered || s.as_value == registered)
-        .map_or(registered, |s| s.name)
+    FUNCTIONS.into_iter().map(|(name, _)| name).chain(stand_ins::names())
 }
 
 /// Whether a call of `name` with `args` needs the function this module binds for it: every call
@@ -140,45 +57,13 @@ pub(crate) fn needed(name: &str, args: &[AstNode]) -> bool {
     name != "exists" || matches!(args, [AstNode::Variable(context)] if context.is_empty())
 }
 
-/// Binds the names of the stand-ins for a builtin the engine compiles, of those `used`: a binding
-/// shadows a builtin, as a jsonata-js frame binding does. A workflow variable bound under the
-/// name already shadows both, as such a binding shadows the builtin.
-pub(crate) fn bind(bindings: &mut Bindings, used: &[&'static str]) {
-    for s in STAND_INS.iter().filter(|s| s.called != s.name) {
-        if used.contains(&s.name) && bindings.lookup(s.name).is_none() {
-            bindings.bind(s.name.into(), JValue::Builtin { name: s.called.into() });
-        }
-    }
-}
-
 /// Registers on `evaluator` the functions `used` names: binding one costs an allocation, and
 /// most expressions call none of them.
 pub(crate) fn register(evaluator: &mut Evaluator, used: &[&'static str]) -> Result<(), EvaluatorError> {
     for (_, bind) in FUNCTIONS.into_iter().filter(|(name, _)| used.contains(name)) {
         bind(evaluator)?;
     }
-    for s in &STAND_INS {
-        if used.contains(&s.name) {
-            match s.called == s.name {
-                true => evaluator.register_fn_override(s.called, s.call)?,
-                false => evaluator.register_fn(s.called, s.call)?,
-            }
-        }
-        if used.contains(&s.on_context) {
-            evaluator.register_fn(s.on_context, |args: &[JValue]| stand_in_calls::on_context(s, args))?;
-        }
-        if used.contains(&s.as_value) {
-            evaluator.register_fn(s.as_value, |args: &[JValue]| stand_in_calls::as_value(s, args))?;
-        }
-    }
-    Ok(())
-}
-
-impl StandIn {
-    /// The stand-in called with `args`.
-    pub(crate) fn call(&self, args: &[JValue]) -> HostFnResult {
-        (self.call)(args)
-    }
+    stand_ins::register(evaluator, used)
 }
 
 /// jsonata-js's `$now(picture?, timezone?)` (signature `<s?s?:s>`): the time of the call, as
@@ -198,7 +83,7 @@ fn now(args: &[JValue]) -> HostFnResult {
 /// zero: `$fromMillis(1700000000123.7)` is `2023-11-14T22:13:20.123Z` there, where the
 /// embedded engine refuses it ("fromMillis() requires an integer"), as it would any epoch
 /// seconds with a fraction times 1000.
-fn from_millis(args: &[JValue]) -> HostFnResult {
+pub(crate) fn from_millis(args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check_builtin("fromMillis", args).map_err(EvaluatorError::TypeError)?;
     bounds::date_picture_within_memory_bound(args.get(1))?;
     let mut args = args.to_vec();
@@ -211,7 +96,7 @@ fn from_millis(args: &[JValue]) -> HostFnResult {
 /// jsonata-js rounds the number and the radix as its `$round` does, half to even, before
 /// writing one in the other: `$formatBase(2.5)` is "2" and `$formatBase(-0.5)` "0" there,
 /// where the embedded engine rounds half away from zero ("3", "-1").
-fn format_base(args: &[JValue]) -> HostFnResult {
+pub(crate) fn format_base(args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check_builtin("formatBase", args).map_err(EvaluatorError::TypeError)?;
     let args: Vec<JValue> = args
         .iter()
@@ -228,7 +113,7 @@ fn format_base(args: &[JValue]) -> HostFnResult {
 /// is nothing: an empty array with none folds to nothing (the embedded engine answers null),
 /// and an initial value that is nothing is none (`$reduce(xs, f, $missing)` folds `xs` as
 /// `$reduce(xs, f)` does, where the engine starts from nothing and answers nothing).
-fn reduce(args: &[JValue]) -> HostFnResult {
+pub(crate) fn reduce(args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check_builtin("reduce", args).map_err(EvaluatorError::TypeError)?;
     let args = match args {
         [given @ .., JValue::Undefined] if given.len() == 2 => given,
@@ -236,7 +121,7 @@ fn reduce(args: &[JValue]) -> HostFnResult {
     };
     let arity = match args.get(1) {
         Some(JValue::Lambda(lambda)) => Some(lambda.params.len()),
-        Some(JValue::Builtin { name }) => STAND_INS.iter().find(|s| s.as_value == &**name).map(|s| s.arity),
+        Some(JValue::Builtin { name }) => stand_ins::STAND_INS.iter().find(|s| s.as_value == &**name).map(|s| s.arity),
         _ => None,
     };
     match args {
@@ -257,7 +142,7 @@ fn reduce(args: &[JValue]) -> HostFnResult {
 /// function "sort" does not match function signature` there, and so for `$single` and `$sift`,
 /// where the embedded engine takes it as no function given and answers (the array unsorted,
 /// D3139, nothing).
-fn signature_checked(name: &str, args: &[JValue]) -> HostFnResult {
+pub(crate) fn signature_checked(name: &str, args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check_builtin(name, args).map_err(EvaluatorError::TypeError)?;
     builtin(name, args)
 }
@@ -266,7 +151,7 @@ fn signature_checked(name: &str, args: &[JValue]) -> HostFnResult {
 /// it holds, each once, in the order met. `$keys([[{"a": 1}], {"b": 2}])` is `["a", "b"]` there,
 /// where the embedded engine looks one level down (`"b"`). Written whole here rather than in
 /// front of the engine's: a call of it is as common as a call of `$count`.
-fn keys(args: &[JValue]) -> HostFnResult {
+pub(crate) fn keys(args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check_builtin("keys", args).map_err(EvaluatorError::TypeError)?;
     let keys = match args.first() {
         Some(JValue::Object(object)) => object.keys().map(|key| JValue::string(key.as_str())).collect(),
@@ -304,7 +189,7 @@ fn keys_at_any_depth<'a>(items: &'a [JValue], seen: &mut HashSet<&'a str>, keys:
 /// `$spread([[1, 2], [3]])` is `[1, 2, 3]` and `$spread([[]])` `[]` there, where the embedded
 /// engine looks one level down. (Handed to the engine and back, an answer would lose what makes
 /// it a sequence.)
-fn spread(args: &[JValue]) -> HostFnResult {
+pub(crate) fn spread(args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check_builtin("spread", args).map_err(EvaluatorError::TypeError)?;
     Ok(match args.first() {
         // A sequence, as jsonata-js pushes the objects: one is that object, none nothing.
@@ -347,7 +232,7 @@ fn spread_at_any_depth(items: &[JValue], spread: &mut Vec<JValue>) -> Result<(),
 /// and no other character: each run of them becomes one space, then a space that starts or ends
 /// the text goes. A no-break space (U+00A0, as text pasted from a web page or a spreadsheet
 /// holds) stays there, where the embedded engine trims every Unicode white space.
-fn trim(args: &[JValue]) -> HostFnResult {
+pub(crate) fn trim(args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check_builtin("trim", args).map_err(EvaluatorError::TypeError)?;
     // Its signature (`<s-:s>`) takes text or nothing, and of nothing it is nothing.
     let Some(JValue::String(text)) = args.first() else {
@@ -374,7 +259,7 @@ fn trim(args: &[JValue]) -> HostFnResult {
 /// jsonata-js's `exists`: whether its argument is anything, null included. The embedded engine
 /// reads a `$` argument as a variable and, inside a path step, finds none: `items.$exists($)` and
 /// `items[$exists($)]` were false for every item there, where jsonata-js answers true.
-fn exists(args: &[JValue]) -> HostFnResult {
+pub(crate) fn exists(args: &[JValue]) -> HostFnResult {
     // Its signature (`<x:b>`) takes one argument of any type, or nothing: as common a call as
     // any, answered without the signature's pattern. Any other count fails the check.
     if let [one] = args {
@@ -389,7 +274,7 @@ fn exists(args: &[JValue]) -> HostFnResult {
 /// jsonata-js under Node skips what it cannot read and the embedded engine answers "". A
 /// character outside base64's alphabet is what that recording shows; white space, missing
 /// padding and a short last group are read as the engine reads them.
-fn base64decode(args: &[JValue]) -> HostFnResult {
+pub(crate) fn base64decode(args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check_builtin("base64decode", args).map_err(EvaluatorError::TypeError)?;
     let Some(JValue::String(text)) = args.first() else {
         return Ok(JValue::Undefined);
@@ -409,7 +294,7 @@ fn base64decode(args: &[JValue]) -> HostFnResult {
 ///
 /// The everyday calls — a number, a boolean, a JSON number's text — are answered here, as
 /// jsonata-js answers them, without the engine's round trip.
-fn number(args: &[JValue]) -> HostFnResult {
+pub(crate) fn number(args: &[JValue]) -> HostFnResult {
     match args {
         [JValue::Number(_)] => Ok(args[0].clone()),
         [JValue::Bool(b)] => Ok(JValue::Number(if *b { 1.0 } else { 0.0 })),

@@ -9,7 +9,7 @@
 //! class), so each is written here as that crate reads the same thing.
 //!
 //! Look-around and back-references have no such writing: the crate cannot run them, and the
-//! pattern is left as it is for the engine to refuse (`jsonata_errors`).
+//! pattern keeps them as written, for `jsonata_regex_backtracking` to run (`backtracks`).
 
 /// ECMAScript's `\s`: its WhiteSpace and LineTerminator code points (ECMA-262, CharacterClassEscape),
 /// as the body of a character class. Unicode's White_Space, the crate's `\s`, holds U+0085 and
@@ -102,6 +102,43 @@ pub(crate) fn for_the_engine(pattern: &str) -> String {
         }
     }
     out
+}
+
+/// Whether `written` (a pattern as `for_the_engine` writes it) holds look-around or a
+/// back-reference, which the `regex` crate cannot run.
+pub(crate) fn backtracks(written: &str) -> bool {
+    let chars: Vec<char> = written.chars().collect();
+    let mut in_class = false;
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            // `for_the_engine` leaves `\1`…`\9` and `\k` only where they are back-references.
+            '\\' if !in_class && matches!(chars.get(i + 1), Some('1'..='9' | 'k')) => return true,
+            '\\' => i += 1,
+            '[' => in_class = true,
+            ']' => in_class = false,
+            '(' if !in_class && chars.get(i + 1) == Some(&'?') => {
+                if matches!(
+                    (chars.get(i + 2), chars.get(i + 3)),
+                    (Some('=' | '!'), _) | (Some('<'), Some('=' | '!'))
+                ) {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+/// `written` as `fancy-regex` reads it: as the `regex` crate does, but for an ASCII word
+/// boundary, which it has no flag for, written with look-around instead.
+pub(crate) fn for_backtracking(written: &str) -> String {
+    const WORD: &str = "[0-9A-Za-z_]";
+    written
+        .replace(r"(?-u:\b)", &format!("(?:(?<={WORD})(?!{WORD})|(?<!{WORD})(?={WORD}))"))
+        .replace(r"(?-u:\B)", &format!("(?:(?<={WORD})(?={WORD})|(?<!{WORD})(?!{WORD}))"))
 }
 
 /// Writes the escape `\e` (its rest from `at`) and answers how many more characters it took.

@@ -1,4 +1,4 @@
-//! The builtins Baton stands in for (`jsonata_functions::STAND_INS`) wherever jsonata-js reaches
+//! The builtins Baton stands in for (`jsonata_stand_ins::STAND_INS`) wherever jsonata-js reaches
 //! them, not only where a call hands one its arguments. Two ways reached the embedded engine's
 //! own builtin instead, which answers otherwise, and for an input, without the bounds its
 //! stand-in keeps (`jsonata_input_bounds`): `[1/0].$formatInteger('w')` ended the process, as
@@ -16,7 +16,7 @@
 //!
 //! A name the expression binds itself (`$pad := …`, a function's parameter) is left as written.
 //! A workflow variable of the name is read under the name its reference became
-//! (`jsonata_functions::written`), so it still shadows the builtin, as in jsonata-js.
+//! (`jsonata_stand_ins::written`), so it still shadows the builtin, as in jsonata-js.
 
 use std::collections::HashSet;
 
@@ -24,8 +24,8 @@ use jsonata_core::ast::{AstNode, BinaryOp};
 use jsonata_core::evaluator::{EvaluatorError, HostFnResult};
 use jsonata_core::value::JValue;
 
-use crate::jsonata_functions::{STAND_INS, StandIn, stand_in};
 use crate::jsonata_signatures::{SIGNATURES, context_stands_in, first_accepts, letter};
+use crate::jsonata_stand_ins::{STAND_INS, StandIn, stand_in};
 
 /// `ast` with the stand-ins' calls where the context item may stand in, and their values,
 /// rewritten as the module says.
@@ -46,7 +46,8 @@ pub(crate) fn as_jsonata_js_calls(ast: &mut AstNode) {
             _ => Vec::new(),
         })
         .collect();
-    let ours = |name: &str| stand_in(name).filter(|_| !bound.contains(name));
+    let backtracking = crate::jsonata_regex_backtracking::held(&nodes);
+    let ours = |name: &str| stand_in(name, backtracking).filter(|_| !bound.contains(name));
     // Written `$name(…)`, and not partly applied (`$pad(?, 5)`), which the engine makes of the
     // builtin's name.
     let on_context = |node: &AstNode| match node {
@@ -87,12 +88,12 @@ pub(crate) fn as_jsonata_js_calls(ast: &mut AstNode) {
         let at = std::ptr::from_ref::<AstNode>(node);
         match node {
             AstNode::Variable(name) if ours.contains(&at) => {
-                if let Some(s) = stand_in(name) {
+                if let Some(s) = stand_in(name, true) {
                     *name = s.as_value.into();
                 }
             }
             AstNode::Function { name, args, .. } if on_context.contains(&at) => {
-                if let Some(s) = stand_in(name) {
+                if let Some(s) = stand_in(name, true) {
                     *name = s.on_context.into();
                     args.insert(0, AstNode::Variable(String::new()));
                 }

@@ -470,9 +470,32 @@ const EXPRESSIONS: &[&str] = &[
     "$contains('za', /\\z\\a/)",
     "$match('A1', /\\x41\\u0031/).match",
     "$split('a[b&c', /[[&]/)",
-    // Look-around and back-references, which the engine's regular expressions cannot run.
+    // Look-around and back-references, which the engine's regular expressions cannot run, run
+    // by Baton's `$match`, `$replace`, `$split` and `$contains` (`jsonata_regex_backtracking`).
     "$match('foobar', /foo(?=bar)/).match",
     "$replace('abab', /(ab)\\1/, 'x')",
+    "$match('foobar foobaz', /foo(?=ba[rz])/)",
+    "$replace('abab abab', /(ab)\\1/, '[$1]')",
+    "$replace('a1b2', /(?<=[a-z])\\d/, function($m){ '<' & $m.match & $m.start & '>' })",
+    "$contains('Passw0rd!', /^(?=.*\\d)(?=.*[a-z]).{8,}$/)",
+    "$contains('password', /^(?=.*\\d)(?=.*[a-z]).{8,}$/)",
+    "$match('😀a😀a', /(?<=😀)a/)",
+    "$match('AbA', /a(?=b)/i)",
+    "$match('a\\nb', /^(?!a)\\w/m)",
+    "$split('a,b,,c', /,(?=,)|,/, 2)",
+    "$split('a-b_c', /(?<=[a-z])[-_]/)",
+    "$replace('aaa', /a(?!$)/, 'b', 1)",
+    "$map(['ab', 'b'], function($s){ $contains($s, /(?<!a)b/) })",
+    "['ab', 'cb'].$match(/(?<=c)b/).index",
+    "$match('a b', /\\b(?=b)/)",
+    "$match('b', /(a)?(?=b)b/).groups",
+    "$match('x', /(?=x)/, -1)",
+    "$replace('abc', /(?=b)b/, function($m){ 5 })",
+    "$split('aXbXc', /(?=X)/)",
+    "$match('ab', /(?=a)|b/, 1)",
+    "$contains($nothing, /(?=a)/)",
+    "$match('abab', /(?<x>ab)\\k<x>/).groups",
+    "'ab' ~> /(?=b)/",
 ];
 
 /// One expression's answer, as both sides give it.
