@@ -322,6 +322,26 @@ mod tests {
     }
 
     #[test]
+    fn look_around_and_back_references_are_told_from_what_the_crate_runs() {
+        for (javascript, backtracking) in [
+            (r"a(?=b)", true),
+            (r"(?<!a)b", true),
+            (r"(a)\1", true),
+            (r"(?<n>a)\k<n>", true),
+            (r"(?<n>a)", false),
+            (r"[(?=]", false),
+            (r"\(?=a", false),
+            (r"(?:a)\1", false),
+        ] {
+            assert_eq!(backtracks(&for_the_engine(javascript)), backtracking, "/{javascript}/");
+        }
+        assert_eq!(
+            for_backtracking(&for_the_engine(r"\bx(?=y)")),
+            "(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))x(?=y)"
+        );
+    }
+
+    #[test]
     fn look_around_and_back_references_are_left_as_written() {
         for pattern in [r"a(?=b)", r"(?<!a)b", r"(?<n>a)\k<n>"] {
             assert_eq!(for_the_engine(pattern), pattern);
