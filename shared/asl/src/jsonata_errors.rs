@@ -199,6 +199,9 @@ fn reworded(code: &str, message: &str) -> Option<String> {
             let (name, rest) = after.split_once(' ')?;
             Some(format!("T1010: {before}function \"{name}\" {rest}"))
         }
+        // jsonata-js's `$error` throws `message || "$error() function evaluated"`: an empty
+        // message is as none.
+        ("D3137", "") => Some("D3137: $error() function evaluated".into()),
         // jsonata-js reads `[]` as a component it does not know, named "".
         ("D3135", "empty component specifier") => Some("D3132: Unknown component specifier \"\" in date/time picture string".into()),
         ("D3135", _) => Some("D3135: No matching closing bracket ']' in date/time picture string".into()),

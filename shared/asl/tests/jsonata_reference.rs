@@ -496,6 +496,9 @@ const EXPRESSIONS: &[&str] = &[
     "$contains($nothing, /(?=a)/)",
     "$match('abab', /(?<x>ab)\\k<x>/).groups",
     "'ab' ~> /(?=b)/",
+    // An empty message is as none.
+    "$error('')",
+    "'' ~> $error()",
 ];
 
 /// One expression's answer, as both sides give it.
