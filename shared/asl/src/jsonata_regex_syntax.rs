@@ -133,12 +133,50 @@ pub(crate) fn backtracks(written: &str) -> bool {
 }
 
 /// `written` as `fancy-regex` reads it: as the `regex` crate does, but for an ASCII word
-/// boundary, which it has no flag for, written with look-around instead.
+/// boundary, which it has no flag for, written with look-around instead, and a back-reference,
+/// which matches nothing where its group has not taken part (ECMA-262, BackreferenceMatcher:
+/// an undefined capture always succeeds) where `fancy-regex`'s fails: it is written as a
+/// condition on the group.
 pub(crate) fn for_backtracking(written: &str) -> String {
     const WORD: &str = "[0-9A-Za-z_]";
-    written
+    let written = written
         .replace(r"(?-u:\b)", &format!("(?:(?<={WORD})(?!{WORD})|(?<!{WORD})(?={WORD}))"))
-        .replace(r"(?-u:\B)", &format!("(?:(?<={WORD})(?={WORD})|(?<!{WORD})(?!{WORD}))"))
+        .replace(r"(?-u:\B)", &format!("(?:(?<={WORD})(?={WORD})|(?<!{WORD})(?!{WORD}))"));
+    let chars: Vec<char> = written.chars().collect();
+    let mut out = String::with_capacity(written.len());
+    let mut in_class = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\\' if !in_class && chars.get(i + 1).is_some_and(char::is_ascii_digit) => {
+                let group = digits(&chars, i + 1);
+                out.push_str(&format!(r"(?({group})\{group}|)"));
+                i += 1 + group.len();
+                continue;
+            }
+            '\\' if !in_class && chars.get(i + 1) == Some(&'k') && chars.get(i + 2) == Some(&'<') => {
+                let name: String = chars[i + 3..].iter().take_while(|&&c| c != '>').collect();
+                out.push_str(&format!(r"(?(<{name}>)\k<{name}>|)"));
+                i += 4 + name.chars().count();
+                continue;
+            }
+            '\\' => {
+                out.push(c);
+                if let Some(&escaped) = chars.get(i + 1) {
+                    out.push(escaped);
+                }
+                i += 2;
+                continue;
+            }
+            '[' => in_class = true,
+            ']' => in_class = false,
+            _ => {}
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
 }
 
 /// Writes the escape `\e` (its rest from `at`) and answers how many more characters it took.
@@ -338,6 +376,10 @@ mod tests {
         assert_eq!(
             for_backtracking(&for_the_engine(r"\bx(?=y)")),
             "(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))x(?=y)"
+        );
+        assert_eq!(
+            for_backtracking(&for_the_engine(r"\1(a)\1(?<n>b)\k<n>[\1]")),
+            r"(?(1)\1|)(a)(?(1)\1|)(?<n>b)(?(<n>)\k<n>|)[\x{1}]"
         );
     }
 

@@ -496,6 +496,10 @@ const EXPRESSIONS: &[&str] = &[
     "$contains($nothing, /(?=a)/)",
     "$match('abab', /(?<x>ab)\\k<x>/).groups",
     "'ab' ~> /(?=b)/",
+    // A back-reference to a group that has not taken part matches nothing, and succeeds.
+    "$match('xa', /\\1x(a)/)",
+    "$replace('bc', /(?:(a)|b)\\1c/, 'X')",
+    "$match('abab', /(\\w\\1)(?=b)/)",
     // An empty message is as none.
     "$error('')",
     "'' ~> $error()",
