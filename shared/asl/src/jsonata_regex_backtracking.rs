@@ -98,7 +98,11 @@ pub(crate) fn replace(args: &[JValue]) -> HostFnResult {
         "D3011: Fourth argument of replace function must evaluate to a positive number",
     )?;
     let replacement = args.get(2).unwrap_or(&JValue::Undefined);
-    let bound: Vec<&'static str> = crate::jsonata_functions::names().collect();
+    // A replacement function may call the functions Baton binds.
+    let bound: Vec<&'static str> = match replacement {
+        JValue::String(_) => Vec::new(),
+        _ => crate::jsonata_functions::names().collect(),
+    };
     let mut out = String::with_capacity(text.len());
     let mut from = 0;
     walk(&re, text, limit, |m| {
@@ -132,8 +136,7 @@ pub(crate) fn replace(args: &[JValue]) -> HostFnResult {
 
 /// The regular expression and the text of a call whose second argument is a regular expression
 /// the engine cannot run, its signature checked as jsonata-js checks it; none for any other
-/// call, which the engine answers. Nothing to search is nothing (`Ok(Some(…))` is never made of
-/// an undefined text: the caller answers it first).
+/// call, nor for one with no text to search, which the engine answers (with nothing).
 fn ours<'a>(name: &str, args: &'a [JValue]) -> Result<Option<(Rc<Regex>, &'a str)>, EvaluatorError> {
     let Some(JValue::Regex { pattern, flags }) = args.get(1) else {
         return Ok(None);

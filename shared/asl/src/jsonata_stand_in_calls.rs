@@ -61,38 +61,31 @@ pub(crate) fn as_jsonata_js_calls(ast: &mut AstNode) {
         .into_iter()
         .map(|(_, call)| std::ptr::from_ref(call))
         .collect();
-    let rewrites = nodes.iter().any(|node| match node {
-        AstNode::Variable(name) => ours(name).is_some(),
-        AstNode::Function { .. } => on_context(node) && !chained.contains(&std::ptr::from_ref(*node)),
-        _ => false,
-    });
-    if !rewrites {
+    let values: HashSet<*const AstNode> = nodes
+        .iter()
+        .filter(|node| matches!(node, AstNode::Variable(name) if ours(name).is_some()))
+        .map(|node| std::ptr::from_ref(*node))
+        .collect();
+    let calls: HashSet<*const AstNode> = nodes
+        .iter()
+        .filter(|node| on_context(node))
+        .map(|node| std::ptr::from_ref(*node))
+        .filter(|at| !chained.contains(at))
+        .collect();
+    drop(nodes);
+    if values.is_empty() && calls.is_empty() {
         return;
     }
-    let (ours, on_context): (Vec<_>, Vec<_>) = (
-        nodes
-            .iter()
-            .filter(|node| matches!(node, AstNode::Variable(name) if ours(name).is_some()))
-            .map(|node| std::ptr::from_ref(*node))
-            .collect(),
-        nodes
-            .iter()
-            .filter(|node| on_context(node))
-            .map(|node| std::ptr::from_ref(*node))
-            .filter(|at| !chained.contains(at))
-            .collect(),
-    );
-    drop(nodes);
     let mut pending = vec![ast];
     while let Some(node) = pending.pop() {
         let at = std::ptr::from_ref::<AstNode>(node);
         match node {
-            AstNode::Variable(name) if ours.contains(&at) => {
+            AstNode::Variable(name) if values.contains(&at) => {
                 if let Some(s) = stand_in(name, true) {
                     *name = s.as_value.into();
                 }
             }
-            AstNode::Function { name, args, .. } if on_context.contains(&at) => {
+            AstNode::Function { name, args, .. } if calls.contains(&at) => {
                 if let Some(s) = stand_in(name, true) {
                     *name = s.on_context.into();
                     args.insert(0, AstNode::Variable(String::new()));
