@@ -54,8 +54,9 @@ fn parsed(expr: &str) -> Result<Rc<Parsed>, String> {
         if let Some(refused) = read.refused_once_parsed.or_else(|| crate::jsonata_version::refusal(&ast)) {
             return Err(refused);
         }
-        // Before transforms are: a transform's clause is called where only the functions Baton
-        // binds that the expression names are (`jsonata_transform`).
+        // Before the transforms are rewritten: a transform's clauses are called where only the
+        // functions Baton binds that the expression names are bound (`jsonata_transform`), so the
+        // names this rewrite gives must be in the expression by then.
         crate::jsonata_stand_in_calls::as_jsonata_js_calls(&mut ast);
         crate::jsonata_transform::as_jsonata_js_runs(&mut ast);
         let ast = Rc::new(ast);

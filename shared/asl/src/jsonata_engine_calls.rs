@@ -9,8 +9,9 @@ use jsonata_core::value::JValue;
 use crate::jsonata_functions::{names, register};
 
 /// The embedded engine's own builtin `name`, called with `args` (its signature checked first,
-/// so at most three). A function handed to it (`$reduce`'s, `$sort`'s) may call the functions
-/// Baton binds, so they stand beside it then, but for `name` itself, the engine's here.
+/// so at most three). A function handed to it (`$reduce`'s, `$sort`'s), one the expression made
+/// or a stand-in's value (`jsonata_stand_in_calls`), may call the functions Baton binds, so they
+/// stand beside it then, but for `name` itself, the engine's here.
 pub(crate) fn builtin(name: &str, args: &[JValue]) -> HostFnResult {
     let others: Vec<&'static str> = match args.iter().any(|arg| matches!(arg, JValue::Lambda(_) | JValue::Builtin { .. })) {
         true => names().filter(|other| *other != name).collect(),

@@ -25,8 +25,8 @@ use crate::jsonata_transform as transform;
 
 type Bind = fn(&mut Evaluator) -> Result<(), EvaluatorError>;
 
-/// The functions this module binds that are no builtin of jsonata-js's Baton stands in for, by
-/// name, each of which an expression may call or pass as a value.
+/// The functions this module binds beside the stand-ins for jsonata-js's builtins
+/// (`jsonata_stand_ins`), by name, each of which an expression may call or pass as a value.
 const FUNCTIONS: [(&str, Bind); 9] = [
     ("partition", |e| e.register_fn("partition", added::partition)),
     ("range", |e| e.register_fn("range", added::range)),

@@ -65,8 +65,10 @@ macro_rules! stand_in {
 
 /// The builtins Baton stands in for, with jsonata-js's arity of each (its implementation's
 /// parameters: `function pad(str, width, char)`). The engine compiles `$number`, `$keys`,
-/// `$trim`, `$exists` and `$distinct`, so their calls reach their stand-ins through a binding of
-/// the name, which the engine lets shadow a builtin.
+/// `$trim`, `$exists`, `$distinct`, `$split` and `$contains`, so their calls reach their
+/// stand-ins through a binding of the name, which the engine lets shadow a builtin. `$match`,
+/// `$replace`, `$split` and `$contains` are stood in for only in an expression that holds a
+/// regular expression the engine cannot run (`jsonata_regex_backtracking`).
 pub(crate) static STAND_INS: [StandIn; 23] = [
     stand_in!("fromMillis", 3, functions::from_millis),
     stand_in!("formatBase", 2, functions::format_base),
@@ -101,8 +103,9 @@ pub(crate) fn stand_in(name: &str, backtracking: bool) -> Option<&'static StandI
     STAND_INS.iter().find(|s| s.name == name && (backtracking || !s.for_backtracking))
 }
 
-/// Whether the function this module binds under `name` stands in an expression that holds a
-/// regular expression the engine cannot run or not (`backtracking`).
+/// Whether a function registered under `name` is bound in an expression that holds a regular
+/// expression the engine cannot run or not (`backtracking`): any but a way of reaching the
+/// stand-ins that serve such expressions alone.
 pub(crate) fn in_play(name: &str, backtracking: bool) -> bool {
     backtracking
         || !STAND_INS
