@@ -120,7 +120,12 @@ pub(crate) fn names() -> impl Iterator<Item = &'static str> {
 
 /// The name an expression wrote for `registered`, a name its reading of a variable or call of a
 /// function became (`jsonata_stand_in_calls`): a workflow variable of that name is what it reads.
+/// Asked for each name an expression reads at each evaluation: a name as written, which cannot
+/// end in `)`, is answered without looking through the table.
 pub(crate) fn written(registered: &str) -> &str {
+    if !registered.ends_with(')') {
+        return registered;
+    }
     STAND_INS
         .iter()
         .find(|s| s.on_context == registered || s.as_value == registered)
