@@ -114,9 +114,21 @@ impl Path {
         self.segments.iter().all(|s| matches!(s, Segment::Field(_) | Segment::Index(_)))
     }
 
-    /// Selects from `root`. A definite path yields its value or `None`; an indefinite one always
-    /// yields an array (possibly empty) of every match.
+    /// Selects from `root`. A definite path yields its value or `None`, also where its last
+    /// step indexes past the end of an array; an indefinite one always yields an array (possibly
+    /// empty) of every match.
     pub fn select(&self, root: &Value) -> Option<Value> {
+        self.read(root, false)
+    }
+
+    /// What Jayway reads from `root`: as [`Path::select`], except that a definite path ending
+    /// past the end of an array reads Jackson's null node too, as a filter's operand does
+    /// (`[?(@.b[0] == null)]` holds for an empty `b`) and a payload template's field.
+    pub(crate) fn read_as_jayway(&self, root: &Value) -> Option<Value> {
+        self.read(root, true)
+    }
+
+    fn read(&self, root: &Value, past_the_end: bool) -> Option<Value> {
         let (merge, steps) = match self.segments.split_last() {
             Some((Segment::Fields(names), rest)) => (Some(names), rest),
             _ => (None, &self.segments[..]),
@@ -133,7 +145,10 @@ impl Path {
         match (merge, self.is_definite()) {
             (Some(names), true) => current.into_iter().find_map(|v| merged(names, v)),
             (Some(names), false) => Some(Value::Array(current.into_iter().filter_map(|v| merged(names, v)).collect())),
-            (None, true) => current.first().map(|v| (*v).clone()),
+            (None, true) => current
+                .first()
+                .filter(|v| past_the_end || !std::ptr::eq(**v, &NULL_NODE))
+                .map(|v| (*v).clone()),
             (None, false) => Some(Value::Array(current.into_iter().cloned().collect())),
         }
     }
@@ -158,28 +173,6 @@ impl Path {
             current = next.first()?;
         }
         None
-    }
-
-    /// Whether this is a definite path whose last step indexes past either end of an array that
-    /// the rest of it selects.
-    fn index_past_the_end(&self, root: &Value) -> bool {
-        let Some((Segment::Index(i), parent)) = self.segments.split_last() else {
-            return false;
-        };
-        if !self.is_definite() {
-            return false;
-        }
-        let parent = Path {
-            text: String::new(),
-            segments: parent.to_vec(),
-        };
-        match parent.select(root) {
-            Some(Value::Array(a)) => {
-                let idx = if *i < 0 { a.len() as i64 + i } else { *i };
-                usize::try_from(idx).map_or(true, |at| at >= a.len())
-            }
-            _ => false,
-        }
     }
 
     /// Writes `value` at this reference path inside `root`, creating missing object fields. A
@@ -308,7 +301,7 @@ fn step<'a>(segment: &Segment, value: &'a Value, root: &Value, out: &mut Vec<&'a
     match (segment, value) {
         (Segment::Field(f), Value::Object(m)) => out.extend(m.get(f)),
         (Segment::Fields(names), Value::Object(m)) => out.extend(names.iter().filter_map(|n| m.get(n))),
-        (Segment::Index(i), Value::Array(a)) => out.extend(element(a, *i)),
+        (Segment::Index(i), Value::Array(a)) => out.push(element(a, *i).unwrap_or(&NULL_NODE)),
         (Segment::Indices(is), Value::Array(a)) => out.extend(is.iter().map(|i| element(a, *i).unwrap_or(&NULL_NODE))),
         (Segment::Wildcard, Value::Array(a)) => out.extend(a.iter()),
         (Segment::Wildcard, Value::Object(m)) => out.extend(m.values()),
@@ -338,9 +331,11 @@ fn scan<'a>(inner: &Segment, node: &'a Value, root: &Value, out: &mut Vec<&'a Va
     }
 }
 
-/// What Jayway reads at an index of a union or a slice that lies outside the array: AWS reads
-/// arrays through Jackson, whose element out of range is a null node (json-path/JsonPath#1028;
-/// recorded for a lone index in floci-io/floci#3167), so the position is kept, as `null`.
+/// What Jayway reads at an index that lies outside the array, alone, in a union or in a slice:
+/// AWS reads arrays through Jackson, whose element out of range is a null node
+/// (json-path/JsonPath#1028; recorded for a lone index in floci-io/floci#3167), so the position
+/// is kept, as `null`. Only this static is that node: a definite path that ends on it selected
+/// nothing (see [`Path::select`]), where a `null` in the document is a value.
 static NULL_NODE: Value = Value::Null;
 
 /// The element at `i`, counted from the end when negative.
@@ -366,8 +361,12 @@ fn merged(names: &[String], value: &Value) -> Option<Value> {
 /// clamp it; `[from:to]` clamps `to` to the length without counting it from the end, so
 /// `[1:-1]` selects nothing, and walks from `from`, each negative index counted from the end
 /// as a single index is (`[-2:4]` of four elements is the last two, then the first four).
-/// One still out of range is Jackson's null node, as in a union.
+/// One still out of range is Jackson's null node, as in a union; an empty array yields nothing
+/// (ArraySliceToken returns before it walks one).
 fn slice_of(a: &[Value], start: Option<i64>, end: Option<i64>) -> Vec<&Value> {
+    if a.is_empty() {
+        return Vec::new();
+    }
     let len = a.len() as i64;
     let index = |i: i64| if i < 0 { len + i } else { i };
     let walk = match (start, end) {
@@ -456,9 +455,7 @@ pub(crate) fn non_array_index(path: &str, input: &Value, context: &Context) -> O
 /// another way, still misses (floci-io/floci#2870).
 pub fn lookup_in_template(path: &str, input: &Value, context: &Context) -> Result<Option<Value>, StatesError> {
     let (parsed, root) = rooted(path, input, context)?;
-    Ok(parsed
-        .select(&root)
-        .or_else(|| parsed.index_past_the_end(&root).then_some(Value::Null)))
+    Ok(parsed.read_as_jayway(&root))
 }
 
 /// A context path (`$$.Nope.Deep`) as the path it is within the context object (`$.Nope.Deep`),

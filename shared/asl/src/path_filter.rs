@@ -88,7 +88,7 @@ impl Filter {
 impl Operand {
     fn value(&self, element: &Value, root: &Value) -> Option<Value> {
         match self {
-            Operand::Path { relative, path } => path.select(if *relative { element } else { root }),
+            Operand::Path { relative, path } => path.read_as_jayway(if *relative { element } else { root }),
             Operand::Literal(v) => Some(v.clone()),
             Operand::Regex(_) => None,
         }

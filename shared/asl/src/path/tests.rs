@@ -63,6 +63,9 @@ fn slices_and_filters() {
         "-5 and -4 are still out of range"
     );
     assert_eq!(sel("$.a[:-1].n"), json!([1, 2]));
+    // An empty array yields nothing, however far out of range the walk would go (Jayway 2.9.0).
+    let empty = json!({"e": []});
+    assert_eq!(Path::parse("$.e[-1:3]").unwrap().select(&empty), Some(json!([])));
     assert_eq!(sel("$.a[-9:].n"), json!([1, 2, 3]));
     for refused in ["$.a[:]", "$.a[::2]", "$.a[1:2:x]", "$.a b", "$.a.b c"] {
         assert!(Path::parse(refused).is_err(), "{refused}");
@@ -151,6 +154,32 @@ fn deep_scans_and_unions() {
     assert!(Path::parse("$['x','l']").unwrap().is_definite());
     assert!(!Path::parse("$['x','l']").unwrap().is_reference());
     assert_eq!(Path::parse("$..b[0,1]").unwrap().printed(), "$..['b'][0,1]");
+}
+
+/// An index past either end of an array reads Jackson's null node wherever Jayway reads one:
+/// after a wildcard, in a scan, in a filter's operand (Jayway JsonPath 2.9.0 over its Jackson
+/// provider, run on these documents: json-path/JsonPath#1028). A definite path still selects
+/// nothing there; a payload template turns that into `null` itself (floci-io/floci#3167).
+#[test]
+fn an_index_past_the_end_reads_jacksons_null_node() {
+    let sel = |p: &str, doc: Value| Path::parse(p).unwrap().select(&doc);
+    assert_eq!(sel("$.l[*][1]", json!({"l": [[1, 2], [3]]})), Some(json!([2, null])));
+    assert_eq!(sel("$.l[*][-2]", json!({"l": [[1, 2], [3]]})), Some(json!([1, null])));
+    assert_eq!(
+        sel("$.l[*][1]", json!({"l": [[1, 2], {"x": 1}]})),
+        Some(json!([2])),
+        "an object has no index"
+    );
+    assert_eq!(
+        sel("$..[0]", json!({"a": [[1, 2], [3]], "b": []})),
+        Some(json!([[1, 2], 1, 3, null]))
+    );
+    let bs = json!({"a": [{"b": []}, {"b": [5]}]});
+    assert_eq!(sel("$.a[*].b[0]", bs.clone()), Some(json!([null, 5])));
+    assert_eq!(sel("$.a[?(@.b[0])]", bs.clone()), Some(json!([{"b": []}, {"b": [5]}])));
+    assert_eq!(sel("$.a[?(@.b[0] == null)]", bs.clone()), Some(json!([{"b": []}])));
+    assert_eq!(sel("$.a[0].b[0]", bs.clone()), None, "a definite path selects nothing");
+    assert_eq!(sel("$.a[5].b", bs), None);
 }
 
 /// Jayway's lexical filter operators, which the developer guide names as what reference
