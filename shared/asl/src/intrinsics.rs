@@ -305,9 +305,8 @@ fn eval_arg(arg: &Arg, whole: &str, input: &Value, context: &Context) -> Result<
             // words: "Filter: [0] can only be applied to arrays. Current context is: 1"
             // (measured on AWS for `States.Format('{}', $.other[0])` with `{"other":1}`,
             // floci-io/floci's AslExecutorIntrinsicMissingArgumentTest).
-            let not_an_array = crate::path::non_array_index(p, input, context);
-            let problem = match not_an_array {
-                Some((index, value)) => format!("Filter: [{index}] can only be applied to arrays. Current context is: {value}"),
+            let problem = match crate::path::non_array_index(p, input, context) {
+                Some(jayway) => jayway,
                 None => format!(
                     "The JsonPath argument for the field '{}' could not be found in the input '{}'",
                     crate::path::within_context(p).unwrap_or(p),

@@ -248,8 +248,11 @@ fn a_context_path_names_what_it_reads() {
     }
 }
 
-/// Jayway's words for a path that selects nothing: a field missing before the last step names
-/// the path through it; a last field missing, or an element past the end, the whole path.
+/// Jayway's words for a path that selects nothing, each as Jayway JsonPath 2.9.0 over its Jackson
+/// JsonNode provider throws it on these documents: a field missing before the last step names
+/// the path through it; a last field missing, the whole path; a field of what is no object names
+/// the Jackson node it met (or `null`, what an index past the end reads); an index into what is
+/// no array, the steps from it on and the value it met; an index into that `null`, the path to it.
 #[test]
 fn a_path_that_selects_nothing_says_where_as_jayway_does() {
     let context = Context::fixed(json!({}));
@@ -257,5 +260,43 @@ fn a_path_that_selects_nothing_says_where_as_jayway_does() {
     assert_eq!(says("$.no.such.result.path", json!({})), "Missing property in path $['no']");
     assert_eq!(says("$.a.b.c", json!({"a": {}})), "Missing property in path $['a']['b']");
     assert_eq!(says("$.Payload", json!({"other": 1})), "No results for path: $['Payload']");
-    assert_eq!(says("$.a[3].b", json!({"a": [1]})), "No results for path: $['a'][3]['b']");
+    let not_an_object = |found: &str, path: &str, at: &str| {
+        format!(
+            "Expected to find an object with property {path} in path {at} but found '{found}'. This is not a json \
+             object according to the JsonProvider: 'com.jayway.jsonpath.spi.json.JacksonJsonNodeJsonProvider'."
+        )
+    };
+    let node = |class: &str| format!("com.fasterxml.jackson.databind.node.{class}");
+    assert_eq!(says("$.a[3].b", json!({"a": [1]})), not_an_object("null", "['b']", "$['a'][3]"));
+    assert_eq!(
+        says("$.a.b.c", json!({"a": 2.5})),
+        not_an_object(&node("DoubleNode"), "['b']", "$['a']")
+    );
+    assert_eq!(
+        says("$.a.b", json!({"a": null})),
+        not_an_object(&node("NullNode"), "['b']", "$['a']")
+    );
+    assert_eq!(says("$['a'].b", json!([[0]])), not_an_object(&node("ArrayNode"), "['a']", "$"));
+    assert_eq!(
+        says("$.a['b','c']", json!({"a": "x"})),
+        not_an_object(&node("TextNode"), "['b','c']", "$['a']")
+    );
+    assert_eq!(
+        says("$.a.b", json!({"a": true})),
+        not_an_object(&node("BooleanNode"), "['b']", "$['a']")
+    );
+    assert_eq!(says("$.a.b", json!({"a": 1})), not_an_object(&node("IntNode"), "['b']", "$['a']"));
+    assert_eq!(
+        says("$.a.b", json!({"a": 12345678901_i64})),
+        not_an_object(&node("LongNode"), "['b']", "$['a']")
+    );
+    assert_eq!(
+        says("$[-3]['c'].b", json!({"b": [1], "a": 0})),
+        "Filter: [-3]['c']['b'] can only be applied to arrays. Current context is: {\"b\":[1],\"a\":0}"
+    );
+    assert_eq!(
+        says("$.a[5]", json!({"a": null})),
+        "Filter: [5] can only be applied to arrays. Current context is: null"
+    );
+    assert_eq!(says("$.a[0][-1]", json!({"a": []})), "The path $['a'][0] is null");
 }
