@@ -51,6 +51,12 @@ const FIXED: &[(&str, &str)] = &[
     ),
     ("D3001", "Attempting to invoke string function on Infinity or NaN"),
     ("D3134", "The timezone integer format specifier cannot have more than four digits"),
+    // jsonata-js's one sentence for every picture `$toMillis` cannot read a timestamp with (a
+    // gap between the parts it names, an ISO week); the engine says which.
+    (
+        "D3136",
+        "The date/time picture string is missing specifiers required to parse the timestamp",
+    ),
     ("D3010", "Second argument of replace function cannot be an empty string"),
     ("D3011", "Fourth argument of replace function must evaluate to a positive number"),
     ("D3012", "Attempted to replace a matched string with a non-string value"),

@@ -63,6 +63,7 @@ mod jsonata_signatures;
 mod jsonata_stand_in_calls;
 mod jsonata_stand_ins;
 mod jsonata_step_functions;
+mod jsonata_to_millis;
 mod jsonata_transform;
 mod jsonata_url;
 mod jsonata_version;

@@ -477,4 +477,27 @@ pub(crate) const EXPRESSIONS: &[&str] = &[
     // An empty message is as none.
     "$error('')",
     "'' ~> $error()",
+    // A picture that leaves a gap between the parts it names, or names an ISO week, fails in
+    // jsonata-js's one sentence for D3136.
+    "$toMillis('2023-15', '[Y]-[m]')",
+    "$toMillis('2023', '[W]')",
+    "$toMillis('2023-W46-2', '[X]-W[W]-[F1]')",
+    // A picture read as jsonata-js reads it: a year, month or day takes its picture's digits (a
+    // compact date), `Date.UTC` makes a year below 100 one of the 1900s and runs a month or day
+    // past its end on, a name is written as jsonata-js writes it, a timezone's minutes unsigned.
+    "$toMillis('20240315', '[Y][M01][D01]')",
+    "$toMillis('24-03-15', '[Y,2]-[M,2]-[D,2]')",
+    "$toMillis('twenty-four', '[Yw]')",
+    "$toMillis('2023-13-45', '[Y]-[M]-[D]')",
+    "$toMillis('03/15/2024 3:04 pm', '[M]/[D]/[Y] [h]:[m01] [P]')",
+    "$toMillis('2024-03-05 10:00 -0530', '[Y]-[M01]-[D01] [H01]:[m01] [Z0101]')",
+    "$toMillis('2024-065', '[Y]-[d001]')",
+    "$toMillis('5th March 2024', '[D1o] [MNn] [Y]')",
+    "$toMillis('Tue, 5 Mar 2024', '[FNn,*-3], [D] [MNn,*-3] [Y]')",
+    "$toMillis('5 march 2024', '[D] [MNn] [Y]')",
+    "$toMillis('MMXXIV-3-5', '[YI]-[M]-[D]')",
+    "$toMillis('2024', '[fo]')",
+    "$toMillis('2024', '[Y')",
+    "$toMillis('2024', '[C]')",
+    "$toMillis('2024-3', '[Y]-[M,2]') & '|' & $toMillis('x', '[Y]')",
 ];
