@@ -50,6 +50,10 @@ const FIXED: &[(&str, &str)] = &[
         "The expressions within an order-by clause must evaluate to numeric or string values",
     ),
     ("D3001", "Attempting to invoke string function on Infinity or NaN"),
+    (
+        "D3131",
+        "In a decimal digit pattern, all digits must be from the same decimal group",
+    ),
     ("D3134", "The timezone integer format specifier cannot have more than four digits"),
     // jsonata-js's one sentence for every picture `$toMillis` cannot read a timestamp with (a
     // gap between the parts it names, an ISO week); the engine says which.

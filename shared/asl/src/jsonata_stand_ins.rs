@@ -69,9 +69,10 @@ macro_rules! stand_in {
 /// stand-ins through a binding of the name, which the engine lets shadow a builtin. `$match`,
 /// `$replace`, `$split` and `$contains` are stood in for only in an expression that holds a
 /// regular expression the engine cannot run (`jsonata_regex_backtracking`).
-pub(crate) static STAND_INS: [StandIn; 24] = [
+pub(crate) static STAND_INS: [StandIn; 25] = [
     stand_in!("fromMillis", 3, functions::from_millis),
     stand_in!("toMillis", 2, crate::jsonata_to_millis::to_millis),
+    stand_in!("parseInteger", 2, crate::jsonata_integer_picture::parse_integer),
     stand_in!("formatBase", 2, functions::format_base),
     stand_in!("reduce", 3, functions::reduce),
     stand_in!("sort", 2, |args| functions::signature_checked("sort", args)),

@@ -12,10 +12,11 @@ use jsonata_core::evaluator::{EvaluatorError, HostFnResult};
 use jsonata_core::value::JValue;
 
 use crate::jsonata_engine_calls::builtin;
+use crate::jsonata_integer_picture::{self as integer, IntegerFormat, Primary};
 use crate::jsonata_signatures;
 
 mod js_date;
-mod values;
+mod names;
 
 use js_date::{DAY, civil, date_utc, fragment};
 
@@ -35,12 +36,11 @@ pub(crate) fn to_millis(args: &[JValue]) -> HostFnResult {
 
 /// An error as the engine words its datetime errors, `CODE: detail`, which `jsonata_errors`
 /// puts in jsonata-js's words: the detail is the value jsonata-js's message quotes, or the message.
-fn coded(code: &str, detail: &str) -> EvaluatorError {
+pub(crate) fn coded(code: &str, detail: &str) -> EvaluatorError {
     EvaluatorError::EvaluationError(format!("{code}: {detail}"))
 }
 
 const NO_CLOSING_BRACKET: &str = "No matching closing bracket ']' in date/time picture string";
-const MIXED_DIGITS: &str = "In a decimal digit pattern, all digits must be from the same decimal group";
 const MISSING_SPECIFIERS: &str = "The date/time picture string is missing specifiers required to parse the timestamp";
 
 /// One `[…]` marker of a picture, as `analyseDateTimePicture` leaves it.
@@ -49,32 +49,6 @@ struct Marker {
     integer: Option<IntegerFormat>,
     /// The width modifier's maximum: the characters a name keeps (`[MNn,*-3]` reads "Jan").
     max_width: Option<f64>,
-}
-
-/// An integer picture as `analyseIntegerPicture` reads it, what `generateRegex` needs of it.
-struct IntegerFormat {
-    primary: Primary,
-    upper: bool,
-    ordinal: bool,
-    optional_digits: f64,
-    /// The digits a year, month or day takes (`def.n`): none, or how many.
-    n: Option<f64>,
-    /// A timezone's separator (`[Z01:01]`): the grouping separator, when there is one, evenly spaced.
-    separator: Option<char>,
-    /// The digit family's zero (`0x30`, or `٠`'s for Arabic-Indic digits).
-    zero: u32,
-    /// A numbering sequence's token, which D3130 quotes.
-    token: String,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Primary {
-    Decimal,
-    Letters,
-    Roman,
-    Words,
-    /// A numbering sequence, which jsonata-js refuses (D3130), with its token.
-    Sequence,
 }
 
 /// jsonata-js's `parseDateTime`: `None` where the timestamp does not match the picture or the
@@ -209,7 +183,7 @@ fn marker_of(marker: &str) -> Result<Marker, EvaluatorError> {
             Some(second) => format!("{first};{second}"),
             None => first.clone(),
         };
-        let mut format = integer_format(&pattern)?;
+        let mut format = integer::analyse(&pattern)?;
         let mandatory = match min_width {
             Some(min) if format.1 < min => min,
             _ => format.1,
@@ -223,7 +197,7 @@ fn marker_of(marker: &str) -> Result<Marker, EvaluatorError> {
         integer = Some(format.0);
     }
     if component == 'Z' || component == 'z' {
-        integer = Some(integer_format(&first)?.0);
+        integer = Some(integer::analyse(&first)?.0);
     }
     Ok(Marker {
         component,
@@ -243,85 +217,6 @@ fn default_presentation(component: char) -> Option<&'static str> {
     })
 }
 
-/// The unicode decimal digit families whose zeros jsonata-js knows (its `decimalGroups`).
-const DECIMAL_GROUPS: [u32; 37] = [
-    0x30, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20,
-    0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0,
-    0xAA50, 0xABF0, 0xFF10,
-];
-
-/// `analyseIntegerPicture`: the format and its mandatory digits.
-fn integer_format(picture: &str) -> Result<(IntegerFormat, f64), EvaluatorError> {
-    let (primary_text, modifier) = picture.rsplit_once(';').map_or((picture, None), |(p, m)| (p, Some(m)));
-    let mut format = IntegerFormat {
-        primary: Primary::Decimal,
-        upper: false,
-        ordinal: modifier.is_some_and(|m| m.starts_with('o')),
-        optional_digits: 0.0,
-        n: None,
-        separator: None,
-        zero: 0x30,
-        token: String::new(),
-    };
-    let mut mandatory = 0.0;
-    match primary_text {
-        "A" | "a" => (format.primary, format.upper) = (Primary::Letters, primary_text == "A"),
-        "I" | "i" => (format.primary, format.upper) = (Primary::Roman, primary_text == "I"),
-        "W" | "Ww" | "w" => format.primary = Primary::Words,
-        _ => {
-            let mut zero = None;
-            let (mut optional, mut position) = (0.0, 0usize);
-            let mut separators: Vec<(usize, char)> = Vec::new();
-            for c in primary_text.chars().rev() {
-                let code = c as u32;
-                match DECIMAL_GROUPS.iter().find(|g| (**g..=**g + 9).contains(&code)) {
-                    Some(group) => {
-                        mandatory += 1.0;
-                        position += 1;
-                        match zero {
-                            None => zero = Some(*group),
-                            Some(z) if z != *group => return Err(coded("D3131", MIXED_DIGITS)),
-                            Some(_) => {}
-                        }
-                    }
-                    None if c == '#' => {
-                        position += 1;
-                        optional += 1.0;
-                    }
-                    None => separators.push((position, c)),
-                }
-            }
-            match zero {
-                Some(zero) => {
-                    format.zero = zero;
-                    format.optional_digits = optional;
-                    format.separator = regular_separator(&separators);
-                }
-                None => {
-                    format.primary = Primary::Sequence;
-                    format.token = primary_text.to_string();
-                }
-            }
-        }
-    }
-    Ok((format, mandatory))
-}
-
-/// The grouping separator when every one is the same character at a regular interval
-/// (`regularRepeat`), which a timezone's picture reads as its hours' and minutes' separator.
-fn regular_separator(separators: &[(usize, char)]) -> Option<char> {
-    let (_, first) = *separators.first()?;
-    if separators.iter().any(|(_, c)| *c != first) {
-        return None;
-    }
-    fn gcd(a: usize, b: usize) -> usize {
-        if b == 0 { a } else { gcd(b, a % b) }
-    }
-    let factor = separators.iter().map(|(p, _)| *p).reduce(gcd)?;
-    let regular = factor > 0 && (1..=separators.len()).all(|i| separators.iter().any(|(p, _)| *p == i * factor));
-    regular.then_some(first)
-}
-
 /// `generateRegex`'s part for one marker.
 fn part_regex(marker: &Marker) -> Result<String, EvaluatorError> {
     if marker.component == 'Z' || marker.component == 'z' {
@@ -335,22 +230,7 @@ fn part_regex(marker: &Marker) -> Result<String, EvaluatorError> {
         return Ok(regex);
     }
     if let Some(format) = &marker.integer {
-        let occurrences = match format.n {
-            Some(n) if n > 0.0 && format.optional_digits == 0.0 => format!("{{{n}}}"),
-            Some(n) if n > 0.0 => format!("{{{},{n}}}", (n - format.optional_digits).max(0.0)),
-            _ => "+".into(),
-        };
-        return match format.primary {
-            Primary::Letters => Ok(if format.upper { "[A-Z]+" } else { "[a-z]+" }.into()),
-            Primary::Roman => Ok(if format.upper { "[MDCLXVI]+" } else { "[mdclxvi]+" }.into()),
-            Primary::Words => {
-                let words: Vec<&str> = values::word_values().iter().map(|(w, _)| w.as_str()).collect();
-                Ok(format!("(?:{}|and|[\\-, ])+", words.join("|")))
-            }
-            Primary::Decimal if format.ordinal => Ok(format!("[0-9]{occurrences}(?:th|st|nd|rd)")),
-            Primary::Decimal => Ok(format!("[0-9]{occurrences}")),
-            Primary::Sequence => Err(coded("D3130", &format.token)),
-        };
+        return integer::regex(format);
     }
     // What has no integer format is read as a name, which only months, days and am/pm have.
     if !"MxFP".contains(marker.component) {
@@ -372,42 +252,20 @@ fn read_component(marker: &Marker, text: &str) -> Result<Option<f64>, EvaluatorE
         let (hours, minutes) = match marker.integer.as_ref().and_then(|f| f.separator) {
             Some(separator) => {
                 let (h, m) = value.split_once(separator).unwrap_or((value, ""));
-                (values::parse_int(h), values::parse_int(m))
+                (integer::parse_int(h), integer::parse_int(m))
             }
-            None if value.chars().count() <= 3 => (values::parse_int(value), 0.0),
+            None if value.chars().count() <= 3 => (integer::parse_int(value), 0.0),
             None => (
-                values::parse_int(value.get(..3).unwrap_or(value)),
-                values::parse_int(value.get(3..).unwrap_or_default()),
+                integer::parse_int(value.get(..3).unwrap_or(value)),
+                integer::parse_int(value.get(3..).unwrap_or_default()),
             ),
         };
         return Ok(Some(hours * 60.0 + minutes));
     }
     let Some(format) = &marker.integer else {
-        return Ok(values::name(marker.component, marker.max_width, text));
+        return Ok(names::number(marker.component, marker.max_width, text));
     };
-    Ok(Some(match format.primary {
-        Primary::Decimal => {
-            let digits = if format.ordinal {
-                &text[..text.len().saturating_sub(2)]
-            } else {
-                text
-            };
-            if format.zero == 0x30 {
-                values::parse_int(digits)
-            } else {
-                // The family's digits read as ASCII ones, as jsonata-js offsets each code point.
-                let ascii: Option<String> = digits
-                    .chars()
-                    .map(|c| char::from_u32((c as u32 + 0x30).checked_sub(format.zero)?))
-                    .collect();
-                ascii.map_or(f64::NAN, |a| values::parse_int(&a))
-            }
-        }
-        Primary::Letters => values::letters(text, format.upper),
-        Primary::Roman => values::roman(&if format.upper { text.to_string() } else { text.to_uppercase() }),
-        Primary::Words => values::words(&text.to_lowercase()),
-        Primary::Sequence => f64::NAN,
-    }))
+    integer::read(format, text).map(Some)
 }
 
 /// The components filled in and made a time, as `parseDateTime` does once the timestamp matched:

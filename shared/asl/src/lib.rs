@@ -51,6 +51,7 @@ mod jsonata_errors;
 mod jsonata_evaluation_order;
 mod jsonata_functions;
 mod jsonata_input_bounds;
+mod jsonata_integer_picture;
 mod jsonata_operators;
 mod jsonata_order_by;
 mod jsonata_parse_errors;

@@ -500,4 +500,11 @@ pub(crate) const EXPRESSIONS: &[&str] = &[
     "$toMillis('2024', '[Y')",
     "$toMillis('2024', '[C]')",
     "$toMillis('2024-3', '[Y]-[M,2]') & '|' & $toMillis('x', '[Y]')",
+    // `$parseInteger` reads with the picture's parser whatever the text is; digits from two
+    // families are refused in jsonata-js's words.
+    "$parseInteger('one hundred and one', 'a')",
+    "$parseInteger('1 2-3', '# #-0') & $parseInteger('1.234.567', '#.##0') & $parseInteger('٣٤', '٠٠')",
+    "$parseInteger('x', 'o')",
+    "$formatInteger(5, '١0')",
+    "$parseInteger('1', '١0')",
 ];
