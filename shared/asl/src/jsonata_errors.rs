@@ -8,6 +8,8 @@
 
 use std::borrow::Cow;
 
+use jsonata_core::evaluator::EvaluatorError;
+
 /// AWS's bounds on one evaluation, found on AWS in floci-io/floci#2737: an expression nested
 /// more than 100 evaluations deep fails (a 101-term `1+1+…` does, boundaries measured between
 /// 99 and 101), and so does one holding more than `[1..873782]` does. The embedded engine counts
@@ -164,6 +166,21 @@ pub(crate) fn fixed(code: &str) -> Option<String> {
     FIXED.iter().find(|(c, _)| *c == code).map(|(_, text)| format!("{code}: {text}"))
 }
 
+/// jsonata-js's error `code` (one of `FIXED`'s) as the engine raises errors, for what Baton
+/// evaluates in its place.
+pub(crate) fn jsonata_js(code: &str) -> EvaluatorError {
+    EvaluatorError::EvaluationError(fixed(code).unwrap_or_else(|| code.to_string()))
+}
+
+/// A coded error as the engine words one that quotes a value, `CODE: value`, which
+/// `in_aws_words` puts in jsonata-js's words (`QUOTING`).
+pub(crate) fn quoting(code: &str, value: &str) -> EvaluatorError {
+    EvaluatorError::EvaluationError(format!("{code}: {value}"))
+}
+
+/// jsonata-js's D3135, for a picture whose `[` no `]` closes.
+pub(crate) const NO_CLOSING_BRACKET: &str = "No matching closing bracket ']' in date/time picture string";
+
 /// jsonata-js's messages that quote one value, by code, where the engine's message is that
 /// value alone (`D3130: #`): the value goes where `{}` stands, as JSON.
 const QUOTING: &[(&str, &str)] = &[
@@ -214,7 +231,7 @@ fn reworded(code: &str, message: &str) -> Option<String> {
         ("D3137", "") => Some("D3137: $error() function evaluated".into()),
         // jsonata-js reads `[]` as a component it does not know, named "".
         ("D3135", "empty component specifier") => Some("D3132: Unknown component specifier \"\" in date/time picture string".into()),
-        ("D3135", _) => Some("D3135: No matching closing bracket ']' in date/time picture string".into()),
+        ("D3135", _) => Some(format!("D3135: {NO_CLOSING_BRACKET}")),
         _ => None,
     }
 }

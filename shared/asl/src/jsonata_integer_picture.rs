@@ -7,8 +7,8 @@
 use jsonata_core::evaluator::{EvaluatorError, HostFnResult};
 use jsonata_core::value::JValue;
 
+use crate::jsonata_errors::{jsonata_js, quoting};
 use crate::jsonata_signatures;
-use crate::jsonata_to_millis::coded;
 
 mod values;
 
@@ -59,8 +59,6 @@ pub(crate) fn parse_integer(args: &[JValue]) -> HostFnResult {
     }
 }
 
-const MIXED_DIGITS: &str = "In a decimal digit pattern, all digits must be from the same decimal group";
-
 /// The unicode decimal digit families whose zeros jsonata-js knows (its `decimalGroups`).
 const DECIMAL_GROUPS: [u32; 37] = [
     0x30, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20,
@@ -99,7 +97,7 @@ pub(crate) fn analyse(picture: &str) -> Result<(IntegerFormat, f64), EvaluatorEr
                         position += 1;
                         match zero {
                             None => zero = Some(*group),
-                            Some(z) if z != *group => return Err(coded("D3131", MIXED_DIGITS)),
+                            Some(z) if z != *group => return Err(jsonata_js("D3131")),
                             Some(_) => {}
                         }
                     }
@@ -158,7 +156,7 @@ pub(crate) fn regex(format: &IntegerFormat) -> Result<String, EvaluatorError> {
         }
         Primary::Decimal if format.ordinal => Ok(format!("[0-9]{occurrences}(?:th|st|nd|rd)")),
         Primary::Decimal => Ok(format!("[0-9]{occurrences}")),
-        Primary::Sequence => Err(coded("D3130", &format.token)),
+        Primary::Sequence => Err(quoting("D3130", &format.token)),
     }
 }
 
@@ -239,7 +237,7 @@ mod tests {
 
     #[test]
     fn a_picture_jsonata_js_refuses_is_refused_in_its_words() {
-        assert_eq!(parsed("1", "١0"), Err(format!("D3131: {MIXED_DIGITS}")));
+        assert_eq!(parsed("1", "١0"), Err(crate::jsonata_errors::fixed("D3131").unwrap()));
         assert_eq!(parsed("1", "o"), Err("D3130: o".into()));
         assert_eq!(parsed("1 000", "٠٠"), Err("Invalid code point -1535".into()));
     }

@@ -12,6 +12,7 @@ use jsonata_core::evaluator::{EvaluatorError, HostFnResult};
 use jsonata_core::value::JValue;
 
 use crate::jsonata_engine_calls::builtin;
+use crate::jsonata_errors::{NO_CLOSING_BRACKET, jsonata_js, quoting};
 use crate::jsonata_integer_picture::{self as integer, IntegerFormat, Primary};
 use crate::jsonata_signatures;
 
@@ -33,15 +34,6 @@ pub(crate) fn to_millis(args: &[JValue]) -> HostFnResult {
         _ => builtin("toMillis", args),
     }
 }
-
-/// An error as the engine words its datetime errors, `CODE: detail`, which `jsonata_errors`
-/// puts in jsonata-js's words: the detail is the value jsonata-js's message quotes, or the message.
-pub(crate) fn coded(code: &str, detail: &str) -> EvaluatorError {
-    EvaluatorError::EvaluationError(format!("{code}: {detail}"))
-}
-
-const NO_CLOSING_BRACKET: &str = "No matching closing bracket ']' in date/time picture string";
-const MISSING_SPECIFIERS: &str = "The date/time picture string is missing specifiers required to parse the timestamp";
 
 /// One `[…]` marker of a picture, as `analyseDateTimePicture` leaves it.
 struct Marker {
@@ -130,7 +122,7 @@ fn analyse(picture: &str) -> Result<Vec<Part>, EvaluatorError> {
             .iter()
             .position(|c| *c == ']')
             .map(|n| pos + n)
-            .ok_or_else(|| coded("D3135", NO_CLOSING_BRACKET))?;
+            .ok_or_else(|| quoting("D3135", NO_CLOSING_BRACKET))?;
         let marker: String = chars[pos + 1..close].iter().filter(|c| !c.is_whitespace()).collect();
         parts.push(Part::Marker(marker_of(&marker)?));
         start = close + 1;
@@ -143,7 +135,7 @@ fn analyse(picture: &str) -> Result<Vec<Part>, EvaluatorError> {
 /// One marker's text, whitespace removed (`Y0001,4-4`), as `analyseDateTimePicture` defines it.
 fn marker_of(marker: &str) -> Result<Marker, EvaluatorError> {
     let Some(component) = marker.chars().next() else {
-        return Err(coded("D3132", ""));
+        return Err(quoting("D3132", ""));
     };
     let body = &marker[component.len_utf8()..];
     // JavaScript's `parseInt` of a width: its leading digits, `*` or nothing none, else NaN.
@@ -173,7 +165,7 @@ fn marker_of(marker: &str) -> Result<Marker, EvaluatorError> {
         }
     } else if presentation.is_empty() {
         first = default_presentation(component)
-            .ok_or_else(|| coded("D3132", &component.to_string()))?
+            .ok_or_else(|| quoting("D3132", &component.to_string()))?
             .into();
     }
     let names = first.starts_with(['n', 'N']);
@@ -234,7 +226,7 @@ fn part_regex(marker: &Marker) -> Result<String, EvaluatorError> {
     }
     // What has no integer format is read as a name, which only months, days and am/pm have.
     if !"MxFP".contains(marker.component) {
-        return Err(coded("D3133", &marker.component.to_string()));
+        return Err(quoting("D3133", &marker.component.to_string()));
     }
     Ok("[a-zA-Z]+".into())
 }
@@ -295,7 +287,7 @@ fn assemble(mut c: BTreeMap<char, Option<f64>>, now: f64) -> Result<f64, Evaluat
         if matches!(c.get(&part), Some(Some(_))) {
             started = true;
             if ended {
-                return Err(coded("D3136", MISSING_SPECIFIERS));
+                return Err(jsonata_js("D3136"));
             }
         } else if started {
             c.insert(part, Some(if "MDd".contains(part) { 1.0 } else { 0.0 }));
@@ -313,7 +305,7 @@ fn assemble(mut c: BTreeMap<char, Option<f64>>, now: f64) -> Result<f64, Evaluat
         (month, day) = (m, d);
     }
     if date_c || date_d {
-        return Err(coded("D3136", MISSING_SPECIFIERS));
+        return Err(jsonata_js("D3136"));
     }
     let mut hours = get(&c, 'H');
     if time_b {
