@@ -57,8 +57,8 @@ const FIXED: &[(&str, &str)] = &[
         "In a decimal digit pattern, all digits must be from the same decimal group",
     ),
     ("D3134", "The timezone integer format specifier cannot have more than four digits"),
-    // jsonata-js's one sentence for every picture `$toMillis` cannot read a timestamp with (a
-    // gap between the parts it names, an ISO week); the engine says which.
+    // jsonata-js's one sentence for every picture `$toMillis` cannot read a timestamp with: a
+    // gap between the parts it names, an ISO week.
     (
         "D3136",
         "The date/time picture string is missing specifiers required to parse the timestamp",

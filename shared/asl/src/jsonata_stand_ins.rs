@@ -1,16 +1,18 @@
 //! The builtins of jsonata-js's that Baton stands in for (their stand-ins are
-//! `jsonata_functions`', `jsonata_input_bounds`', `jsonata_url`'s and
-//! `jsonata_regex_backtracking`'s), and the names each way of reaching one is registered under:
-//! a call given its arguments, a call where the context item may stand in for the first
-//! (`jsonata_stand_in_calls`), and its value.
+//! `jsonata_functions`', `jsonata_input_bounds`', `jsonata_url`'s, `jsonata_regex_backtracking`'s,
+//! `jsonata_to_millis`' and `jsonata_integer_picture`'s), and the names each way of reaching one
+//! is registered under: a call given its arguments, a call where the context item may stand in
+//! for the first (`jsonata_stand_in_calls`), and its value.
 
 use jsonata_core::evaluator::{Context as Bindings, Evaluator, EvaluatorError, HostFnResult};
 use jsonata_core::value::JValue;
 
 use crate::jsonata_functions as functions;
 use crate::jsonata_input_bounds as bounds;
+use crate::jsonata_integer_picture as integer_picture;
 use crate::jsonata_regex_backtracking as regex;
 use crate::jsonata_stand_in_calls;
+use crate::jsonata_to_millis;
 use crate::jsonata_url::{URL_FUNCTIONS, UrlFunction};
 
 /// A builtin of jsonata-js's that Baton stands in for, and the names each way of reaching it is
@@ -71,8 +73,8 @@ macro_rules! stand_in {
 /// regular expression the engine cannot run (`jsonata_regex_backtracking`).
 pub(crate) static STAND_INS: [StandIn; 25] = [
     stand_in!("fromMillis", 3, functions::from_millis),
-    stand_in!("toMillis", 2, crate::jsonata_to_millis::to_millis),
-    stand_in!("parseInteger", 2, crate::jsonata_integer_picture::parse_integer),
+    stand_in!("toMillis", 2, jsonata_to_millis::to_millis),
+    stand_in!("parseInteger", 2, integer_picture::parse_integer),
     stand_in!("formatBase", 2, functions::format_base),
     stand_in!("reduce", 3, functions::reduce),
     stand_in!("sort", 2, |args| functions::signature_checked("sort", args)),
