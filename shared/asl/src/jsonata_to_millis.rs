@@ -12,7 +12,7 @@ use jsonata_core::evaluator::{EvaluatorError, HostFnResult};
 use jsonata_core::value::JValue;
 
 use crate::jsonata_engine_calls::builtin;
-use crate::jsonata_errors::{NO_CLOSING_BRACKET, jsonata_js, quoting};
+use crate::jsonata_errors::{MEMORY_BOUND, NO_CLOSING_BRACKET, jsonata_js, quoting};
 use crate::jsonata_integer_picture::{self as integer, IntegerFormat, Primary};
 use crate::jsonata_signatures;
 
@@ -43,10 +43,22 @@ struct Marker {
     max_width: Option<f64>,
 }
 
+/// The most matching a picture and timestamp may ask for, in parts of the picture times
+/// characters of the timestamp, and the longest pattern a picture may make: a realistic picture
+/// has a few dozen parts and a timestamp a few dozen characters, where a hostile one (thousands
+/// of `[Y]`, a long run of `[Yw]`) would hold the matcher for minutes or exhaust memory.
+/// Beyond them the evaluation fails on AWS's memory bound.
+const MATCHING_BOUND: usize = 1_000_000;
+const PATTERN_BOUND: usize = 100_000;
+
 /// jsonata-js's `parseDateTime`: `None` where the timestamp does not match the picture or the
 /// picture names no component, else `Date.UTC` of the components read, possibly NaN.
 fn parse(timestamp: &str, picture: &str, now: f64) -> Result<Option<f64>, EvaluatorError> {
     let parts = analyse(picture)?;
+    let bound = || EvaluatorError::EvaluationError(MEMORY_BOUND.into());
+    if parts.len().saturating_mul(timestamp.len() + 1) > MATCHING_BOUND {
+        return Err(bound());
+    }
     let mut regex = String::from("^");
     for part in &parts {
         regex.push('(');
@@ -57,6 +69,9 @@ fn parse(timestamp: &str, picture: &str, now: f64) -> Result<Option<f64>, Evalua
         regex.push(')');
     }
     regex.push('$');
+    if regex.len() > PATTERN_BOUND {
+        return Err(bound());
+    }
     // A count of digits past the timestamp's length matches nothing, and would make a needlessly
     // large pattern of a hostile picture (`[Y,999999999]`).
     let longest = timestamp.chars().count() as f64;
@@ -72,7 +87,7 @@ fn parse(timestamp: &str, picture: &str, now: f64) -> Result<Option<f64>, Evalua
     let matcher = regex_lite::RegexBuilder::new(&regex)
         .case_insensitive(true)
         .build()
-        .map_err(|_| EvaluatorError::EvaluationError(format!("Invalid regular expression: /{regex}/")))?;
+        .map_err(|_| EvaluatorError::EvaluationError("Invalid regular expression".into()))?;
     let Some(captures) = matcher.captures(timestamp) else {
         return Ok(None);
     };
@@ -348,9 +363,14 @@ mod tests {
         assert_eq!(at("00:30", "[H]:[m]"), Some(1_796_689_800_000.0));
     }
 
-    /// A hostile picture neither builds a pattern its timestamp could never match nor overflows.
+    /// A hostile picture neither builds a pattern its timestamp could never match nor overflows,
+    /// and one that would hold the matcher (thousands of parts, a long run of number words)
+    /// fails on the memory bound before it is built.
     #[test]
     fn a_hostile_picture_is_answered_without_building_it() {
+        let refused = |timestamp: &str, picture: &str| parse(timestamp, picture, NOW).unwrap_err().message().to_string();
+        assert_eq!(refused(&"1-".repeat(20_000), &"[Y]-".repeat(20_000)), MEMORY_BOUND);
+        assert_eq!(refused("one", &"[Yw]".repeat(500)), MEMORY_BOUND);
         assert_eq!(at("2024", "[Y,999999999]"), None);
         assert_eq!(at("2024", "[Y9999999999999999999999]"), None);
         assert!(at("99999999999999999999-1-1", "[Y]-[M]-[D]").unwrap().is_nan());
