@@ -136,7 +136,8 @@ fn regular_separator(separators: &[(usize, char)]) -> Option<char> {
         if b == 0 { a } else { gcd(b, a % b) }
     }
     let factor = separators.iter().map(|(p, _)| *p).reduce(gcd)?;
-    let regular = factor > 0 && (1..=separators.len()).all(|i| separators.iter().any(|(p, _)| *p == i * factor));
+    let positions: std::collections::HashSet<usize> = separators.iter().map(|(p, _)| *p).collect();
+    let regular = factor > 0 && (1..=separators.len()).all(|i| positions.contains(&(i * factor)));
     regular.then_some(first)
 }
 

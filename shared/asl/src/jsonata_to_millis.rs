@@ -153,16 +153,8 @@ fn marker_of(marker: &str) -> Result<Marker, EvaluatorError> {
         return Err(quoting("D3132", ""));
     };
     let body = &marker[component.len_utf8()..];
-    // JavaScript's `parseInt` of a width: its leading digits, `*` or nothing none, else NaN.
-    let width = |w: &str| -> Option<f64> {
-        match w {
-            "" | "*" => None,
-            _ => {
-                let digits: String = w.trim_start().chars().take_while(char::is_ascii_digit).collect();
-                Some(digits.parse().unwrap_or(f64::NAN))
-            }
-        }
-    };
+    // `parseWidth`: `*` is none, anything else JavaScript's `parseInt` of it (NaN for "").
+    let width = |w: &str| -> Option<f64> { (w != "*").then(|| integer::parse_int(w)) };
     let (presentation, min_width, max_width) = match body.rfind(',') {
         Some(comma) => {
             let modifier = &body[comma + 1..];
