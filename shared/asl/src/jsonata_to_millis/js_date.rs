@@ -1,5 +1,6 @@
 //! JavaScript's `Date` arithmetic as jsonata-js's `parseDateTime` uses it: `Date.UTC` and the
-//! UTC parts of a time value.
+//! UTC parts of a time value. The proleptic Gregorian day counts are computed here rather than
+//! with chrono, whose years end at ±262,143 where JavaScript's time values run to ±275,760.
 
 pub(super) const DAY: f64 = 86_400_000.0;
 
