@@ -73,10 +73,15 @@ pub(crate) fn register(evaluator: &mut Evaluator, used: &[&'static str]) -> Resu
 fn now(args: &[JValue]) -> HostFnResult {
     jsonata_signatures::check("now", "<s?s?:s>", args).map_err(EvaluatorError::TypeError)?;
     bounds::date_picture_within_memory_bound(args.first())?;
-    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_millis() as f64);
-    let mut call = vec![JValue::Number(millis)];
+    let mut call = vec![JValue::Number(now_millis())];
     call.extend_from_slice(args);
     builtin("fromMillis", &call)
+}
+
+/// The clock jsonata-js reads, in epoch milliseconds: `$now`'s time, and what `$toMillis` fills
+/// a picture's missing parts from.
+pub(crate) fn now_millis() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_millis() as f64)
 }
 
 /// jsonata-js makes a `Date` of the number, which drops a fraction of a millisecond toward

@@ -6,13 +6,13 @@
 //! `2023-13-45`, and read `[Y,2]`'s "24" as the year 24, where `Date.UTC` makes it 1924.
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonata_core::evaluator::{EvaluatorError, HostFnResult};
 use jsonata_core::value::JValue;
 
 use crate::jsonata_engine_calls::builtin;
 use crate::jsonata_errors::{MEMORY_BOUND, NO_CLOSING_BRACKET, jsonata_js, quoting};
+use crate::jsonata_functions::now_millis;
 use crate::jsonata_integer_picture::{self as integer, IntegerFormat, Primary};
 use crate::jsonata_signatures;
 
@@ -28,8 +28,7 @@ pub(crate) fn to_millis(args: &[JValue]) -> HostFnResult {
     match args {
         [JValue::Undefined, ..] => Ok(JValue::Undefined),
         [JValue::String(timestamp), JValue::String(picture), ..] => {
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_millis() as f64);
-            Ok(parse(timestamp, picture, now)?.map_or(JValue::Undefined, JValue::Number))
+            Ok(parse(timestamp, picture, now_millis())?.map_or(JValue::Undefined, JValue::Number))
         }
         _ => builtin("toMillis", args),
     }
